@@ -1,0 +1,27 @@
+"""aekit: autoencoders as practical tools, with scikit-learn's conventions over plain PyTorch modules."""
+
+__version__ = "0.1.0"
+
+from aekit.estimators import (  # noqa: E402
+    AutoEncoder,
+    ContractiveAutoEncoder,
+    DenoisingAutoEncoder,
+    LinearAutoEncoder,
+    SparseAutoEncoder,
+)
+from aekit.models import AutoEncoderModule, AutoEncoderOutput  # noqa: E402
+from aekit.training import TrainConfig, TrainingDivergedError, train  # noqa: E402
+
+__all__ = [
+    "AutoEncoder",
+    "AutoEncoderModule",
+    "AutoEncoderOutput",
+    "ContractiveAutoEncoder",
+    "DenoisingAutoEncoder",
+    "LinearAutoEncoder",
+    "SparseAutoEncoder",
+    "TrainConfig",
+    "TrainingDivergedError",
+    "__version__",
+    "train",
+]

@@ -1,0 +1,6 @@
+"""Building blocks: encoders, decoders and activations as ordinary `torch.nn.Module`s."""
+
+from aekit.nn.activations import ACTIVATIONS, make_activation
+from aekit.nn.mlp import MLPDecoder, MLPEncoder, TiedMLPDecoder
+
+__all__ = ["ACTIVATIONS", "MLPDecoder", "MLPEncoder", "TiedMLPDecoder", "make_activation"]

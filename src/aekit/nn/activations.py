@@ -1,0 +1,23 @@
+"""Activation functions by name, so estimators and configs can refer to them as strings."""
+
+from __future__ import annotations
+
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+    "linear": nn.Identity,
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+}
+
+
+def make_activation(name: str | None) -> nn.Module:
+    """Return a fresh activation module for `name`; None means linear (identity)."""
+    key = "linear" if name is None else name
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None")
+    return ACTIVATIONS[key]()

@@ -1,0 +1,159 @@
+"""The training loop: short enough to read on one screen (after nanoGPT's `train.py`).
+
+In-memory data lives in one tensor on the device; each epoch draws a permutation from a
+seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite; the model is not usable as it stands."""
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings shared by every estimator."""
+
+    optimizer: str = "adam"  # adam | adamw | rmsprop | sgd
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9  # sgd and rmsprop only
+    batch_size: int = 256
+    max_epochs: int = 100
+    early_stopping: int | None = None  # patience in epochs on the validation loss; best weights restored
+    grad_clip: float | None = None  # max global gradient norm
+    verbose: bool = False
+
+
+@dataclass
+class History:
+    """Per-epoch record of a fit; `val_loss` is the reconstruction loss on the held-out split."""
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "epoch_seconds": self.epoch_seconds,
+            "best_epoch": self.best_epoch,
+        }
+
+
+def make_optimizer(
+    params, name: str, learning_rate: float, weight_decay: float = 0.0, momentum: float = 0.9
+) -> torch.optim.Optimizer:
+    """Build a torch optimizer by name, fused where this torch build supports it."""
+    params = list(params)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+    if name not in ("adam", "adamw"):
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
+    cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    try:
+        return cls(params, lr=learning_rate, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return cls(params, lr=learning_rate, weight_decay=weight_decay)
+
+
+@torch.inference_mode()
+def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
+    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode."""
+    was_training = module.training
+    module.eval()
+    total = X.new_zeros((), dtype=torch.float64)
+    for start in range(0, X.shape[0], batch_size):
+        y = None if Y is None else Y[start : start + batch_size]
+        total += module.sample_losses(X[start : start + batch_size], y).sum().double()
+    module.train(was_training)
+    return total.item() / X.shape[0]
+
+
+def train(
+    module: nn.Module,
+    X: torch.Tensor,
+    config: TrainConfig,
+    generator: torch.Generator,
+    X_val: torch.Tensor | None = None,
+    Y: torch.Tensor | None = None,
+    Y_val: torch.Tensor | None = None,
+    on_epoch_end: Callable[[int, History], None] | None = None,
+) -> History:
+    """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X).
+
+    Raises `TrainingDivergedError` when the loss stops being finite. With
+    `config.early_stopping` set, stops after that many epochs without a better validation loss
+    and restores the best weights.
+    """
+    if config.early_stopping is not None and X_val is None:
+        raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
+    optimizer = make_optimizer(
+        module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum
+    )
+    has_constraints = any(r.constrains for r in getattr(module, "regularizers", ()))
+    history = History()
+    best_loss, best_state, since_best = math.inf, None, 0
+    n, batch_size = X.shape[0], min(config.batch_size, X.shape[0])
+    epochs = tqdm(range(config.max_epochs), desc="fit", unit="epoch", disable=not config.verbose)
+    module.train()
+    for epoch in epochs:
+        start_time = time.perf_counter()
+        order = torch.randperm(n, generator=generator, device=X.device)
+        total = torch.zeros((), device=X.device)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            out = module(X[idx], None if Y is None else Y[idx], generator=generator)
+            out.loss.backward()
+            if config.grad_clip is not None:
+                nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if has_constraints:
+                module.apply_constraints()
+            total += out.loss.detach() * idx.shape[0]
+        train_loss = total.item() / n
+        if not math.isfinite(train_loss):
+            raise TrainingDivergedError(
+                f"training diverged in epoch {epoch + 1}: the loss became {train_loss}. "
+                f"Try a smaller learning_rate (now {config.learning_rate}), set grad_clip, or scale X."
+            )
+        history.loss.append(train_loss)
+        history.epoch_seconds.append(time.perf_counter() - start_time)
+        monitored = train_loss
+        if X_val is not None:
+            monitored = evaluate_loss(module, X_val, Y_val)
+            history.val_loss.append(monitored)
+        if monitored < best_loss:
+            best_loss, since_best, history.best_epoch = monitored, 0, epoch
+            if config.early_stopping is not None:
+                best_state = copy.deepcopy(module.state_dict())
+        else:
+            since_best += 1
+        if config.verbose:
+            epochs.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{history.val_loss[-1]:.4g}" if history.val_loss else "-")
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history)
+        if config.early_stopping is not None and since_best >= config.early_stopping:
+            break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    return history
