@@ -3,8 +3,7 @@
 The config records the estimator class (looked up in a registry, never imported by name),
 its parameters, its fitted attributes and the SHA-256 of the weights file, so a truncated or
 altered weights file is detected before anything is loaded. Every file is written to a
-temporary name in the same folder and renamed into place, so an interrupted save leaves the
-previous version intact.
+temporary name and renamed into place, so a reader never sees a half-written file.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,9 +50,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: dict, state: dict) -> Path:
-    """Write weights then config (both atomically) into folder `path`, created if needed."""
+    """Write config.json and model.safetensors into folder `path`.
+
+    A new folder is assembled under a temporary name and renamed into place, so it appears
+    whole or not at all. Over an existing folder each file is replaced atomically, weights
+    first; a crash between the two renames leaves a folder that `read_model` refuses on the
+    checksum rather than one that silently mixes two models.
+    """
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
     weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in state.items()})
     from aekit import __version__
 
@@ -65,8 +70,20 @@ def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: d
         "fitted": fitted,
         "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
     }
-    atomic_write_bytes(path / WEIGHTS_FILE, weights)
-    atomic_write_bytes(path / CONFIG_FILE, json.dumps(config, indent=2).encode())
+    config_bytes = json.dumps(config, indent=2).encode()
+    if path.is_dir():
+        atomic_write_bytes(path / WEIGHTS_FILE, weights)
+        atomic_write_bytes(path / CONFIG_FILE, config_bytes)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        atomic_write_bytes(staging / WEIGHTS_FILE, weights)
+        atomic_write_bytes(staging / CONFIG_FILE, config_bytes)
+        os.rename(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return path
 
 

@@ -343,7 +343,7 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module(X.shape[1], output_activation).to(device)
-        X_all = torch.tensor(X, dtype=torch.float32, device=device)
+        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
         n_val = int(round(self.validation_fraction * X.shape[0]))
         X_train, X_val = X_all, None
         if 0 < n_val < X.shape[0]:
@@ -372,7 +372,7 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         out = []
         with torch.inference_mode():
             for start in range(0, A.shape[0], INFERENCE_BATCH):
-                batch = torch.tensor(A[start : start + INFERENCE_BATCH], dtype=dtype, device=device)
+                batch = torch.tensor(np.ascontiguousarray(A[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
                 out.append(fn(batch).cpu().numpy())
         return np.concatenate(out).astype(A.dtype, copy=False)
 
@@ -516,5 +516,6 @@ class LinearAutoEncoder(AutoEncoder):
         "tied_weights": True,
         "orthogonality": 1.0,
         "learning_rate": 1e-2,
+        "batch_size": 64,
         "max_epochs": 200,
     }

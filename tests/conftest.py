@@ -1,0 +1,16 @@
+"""Shared fixtures: sklearn's digits scaled to [0, 1] with a fixed held-out split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """(X_train, X_test, y_train, y_test) of sklearn's 8x8 digits, pixels in [0, 1]."""
+    data = load_digits()
+    X = (data.data / 16.0).astype(np.float64)
+    return train_test_split(X, data.target, test_size=0.25, random_state=0, stratify=data.target)

@@ -1,0 +1,168 @@
+"""Save/load round trips and the refusal of missing, corrupt or hostile model folders."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aekit import AutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder
+from aekit.persistence import CONFIG_FILE, WEIGHTS_FILE
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.default_rng(0).random((120, 12))
+
+
+@pytest.fixture
+def saved(tmp_path, X):
+    model = DenoisingAutoEncoder(latent_dim=3, hidden_dims=(16, 8), loss="gaussian", max_epochs=3, random_state=0).fit(X)
+    path = model.save(tmp_path / "model")
+    return model, path
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        AutoEncoder(latent_dim=3, hidden_dims=(16,), loss="bce", max_epochs=2, random_state=0),
+        AutoEncoder(latent_dim=3, hidden_dims=(16, 8), tied_weights=True, max_epochs=2, random_state=0),
+        LinearAutoEncoder(latent_dim=2, unit_norm=True, max_epochs=2, random_state=0),
+    ],
+    ids=["bce", "tied", "linear"],
+)
+def test_round_trip_gives_identical_outputs(tmp_path, X, model):
+    model.fit(X)
+    loaded = type(model).load(model.save(tmp_path / "m"))
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+    np.testing.assert_array_equal(loaded.score_samples(X), model.score_samples(X))
+    assert loaded.history_ == model.history_
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]  # no temp files left
+
+
+def test_base_class_loads_any_preset_and_keeps_feature_names(tmp_path, X):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    model = DenoisingAutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(frame)
+    loaded = AutoEncoder.load(model.save(tmp_path / "m"))
+    assert isinstance(loaded, DenoisingAutoEncoder)
+    assert list(loaded.feature_names_in_) == list(frame.columns)
+    with pytest.raises(ValueError, match="not a LinearAutoEncoder"):
+        LinearAutoEncoder.load(tmp_path / "m")
+
+
+def test_save_before_fit_is_refused(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        AutoEncoder().save(tmp_path / "m")
+
+
+def test_missing_folder_and_files(tmp_path, saved):
+    with pytest.raises(FileNotFoundError, match="no saved model folder"):
+        AutoEncoder.load(tmp_path / "nowhere")
+    _, path = saved
+    (path / WEIGHTS_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=WEIGHTS_FILE):
+        AutoEncoder.load(path)
+    (path / CONFIG_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=CONFIG_FILE):
+        AutoEncoder.load(path)
+
+
+def test_truncated_or_flipped_weights_are_detected(saved):
+    _, path = saved
+    data = (path / WEIGHTS_FILE).read_bytes()
+    (path / WEIGHTS_FILE).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="checksum"):
+        AutoEncoder.load(path)
+    flipped = bytearray(data)
+    flipped[-5] ^= 0x01
+    (path / WEIGHTS_FILE).write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="checksum"):
+        AutoEncoder.load(path)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (exec, ("raise SystemExit('pickle executed')",))
+
+
+def test_pickle_payload_is_never_executed(saved):
+    _, path = saved
+    payload = pickle.dumps({"w": _Boom()})
+    (path / WEIGHTS_FILE).write_bytes(payload)
+    config = json.loads((path / CONFIG_FILE).read_text())
+    import hashlib
+
+    config["weights"]["sha256"] = hashlib.sha256(payload).hexdigest()
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        AutoEncoder.load(path)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c.update(format_version=99), "format_version"),
+        (lambda c: c.update({"class": "os.system"}), "unknown class"),
+        (lambda c: c["params"].update(evil=1), "unknown parameters"),
+        (lambda c: c["params"].update(latent_dim="three"), "latent_dim"),
+        (lambda c: c["weights"].update(file="../../etc/passwd"), "weights"),
+        (lambda c: c["fitted"].update(n_features_in_=5), "do not match"),
+        (lambda c: c.pop("format"), "not an aekit model"),
+    ],
+    ids=["version", "class", "unknown-param", "wrong-type", "path-escape", "shape-mismatch", "no-format"],
+)
+def test_tampered_config_is_refused(saved, edit, message):
+    _, path = saved
+    config = json.loads((path / CONFIG_FILE).read_text())
+    edit(config)
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=message):
+        AutoEncoder.load(path)
+
+
+def test_corrupt_json_is_reported(saved):
+    _, path = saved
+    (path / CONFIG_FILE).write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        AutoEncoder.load(path)
+
+
+def _crash_when_config_lands(monkeypatch):
+    import aekit.persistence as persistence
+
+    real_replace = persistence.os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(CONFIG_FILE) and not str(Path(dst).parent.name).endswith(".tmp"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(persistence.os, "replace", replace)
+    monkeypatch.setattr(persistence.os, "rename", lambda src, dst: (_ for _ in ()).throw(OSError("disk full")))
+
+
+def test_interrupted_save_to_new_folder_leaves_nothing(tmp_path, monkeypatch, X):
+    model = AutoEncoder(latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    _crash_when_config_lands(monkeypatch)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(tmp_path / "fresh")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_overwrite_is_refused_not_mixed(saved, monkeypatch, X):
+    model, path = saved
+    _crash_when_config_lands(monkeypatch)
+    with pytest.raises(OSError, match="disk full"):
+        model.set_params(max_epochs=1).fit(X[::-1]).save(path)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="checksum"):
+        AutoEncoder.load(path)
+    assert sorted(p.name for p in path.iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]

@@ -1,0 +1,106 @@
+"""Quality floors on sklearn's digits (pixels in [0, 1], held-out quarter), each against a baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from sklearn.decomposition import PCA
+
+from aekit import AutoEncoder, ContractiveAutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder, SparseAutoEncoder
+from aekit.regularizers import jacobian_frobenius_sq
+
+
+def mse(a, b):
+    return float(np.mean((a - b) ** 2))
+
+
+@pytest.fixture(scope="module")
+def pca8(digits):
+    X_train, X_test, _, _ = digits
+    pca = PCA(8).fit(X_train)
+    return pca, mse(pca.inverse_transform(pca.transform(X_test)), X_test)
+
+
+def test_linear_autoencoder_recovers_pca(digits, pca8):
+    X_train, X_test, _, _ = digits
+    pca, pca_mse = pca8
+    lin = LinearAutoEncoder(latent_dim=8, random_state=0).fit(X_train)
+    assert mse(lin.reconstruct(X_test), X_test) <= 1.05 * pca_mse
+    W = lin.module_.encoder.linears[0].weight.detach().numpy()  # (8, 64)
+    angles = scipy.linalg.subspace_angles(W.T, pca.components_.T)
+    assert np.degrees(angles.max()) < 10
+    assert np.allclose(W @ W.T, np.eye(8), atol=0.02)  # orthonormal rows
+
+
+def test_nonlinear_autoencoder_beats_pca(digits, pca8):
+    X_train, X_test, _, _ = digits
+    ae = AutoEncoder(latent_dim=8, hidden_dims=(128,), max_epochs=200, random_state=0).fit(X_train)
+    assert mse(ae.reconstruct(X_test), X_test) < 0.9 * pca8[1]
+
+
+def test_denoising_beats_plain_on_corrupted_inputs(digits):
+    X_train, X_test, _, _ = digits
+    noisy = X_test + np.random.default_rng(0).normal(scale=0.3, size=X_test.shape)
+    shape = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 150, "random_state": 0}
+    plain = AutoEncoder(**shape).fit(X_train)
+    dae = DenoisingAutoEncoder(corruption="gaussian", corruption_level=0.3, **shape).fit(X_train)
+    assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain.reconstruct(noisy), X_test)
+
+
+@pytest.mark.parametrize("corruption", ["mask", "salt_pepper", "block"])
+def test_other_corruptions_train_and_help_on_their_noise(digits, corruption):
+    X_train, X_test, _, _ = digits
+    shape = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, "random_state": 0}
+    dae = DenoisingAutoEncoder(corruption=corruption, corruption_level=0.3, **shape).fit(X_train)
+    dae.module_.train()
+    corrupted, _ = dae.module_.corruption(torch.tensor(X_test, dtype=torch.float32), torch.Generator().manual_seed(1))
+    dae.module_.eval()
+    corrupted = corrupted.numpy().astype(np.float64)
+    plain = AutoEncoder(**shape).fit(X_train)
+    assert mse(dae.reconstruct(corrupted), X_test) < mse(plain.reconstruct(corrupted), X_test)
+
+
+def test_sparse_codes_have_more_zeros(digits):
+    X_train, X_test, _, _ = digits
+    shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "relu", "max_epochs": 100, "random_state": 0}
+    plain = AutoEncoder(**shape).fit(X_train)
+    sparse = SparseAutoEncoder(**shape).fit(X_train)
+
+    def near_zero_share(model):
+        return float(np.mean(np.abs(model.transform(X_test)) < 1e-6))
+
+    assert near_zero_share(sparse) > near_zero_share(plain) + 0.3
+    assert mse(sparse.reconstruct(X_test), X_test) < 2 * mse(plain.reconstruct(X_test), X_test)
+
+
+def test_kl_sparsity_lowers_mean_activation(digits):
+    X_train, X_test, _, _ = digits
+    shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "sigmoid", "max_epochs": 60, "random_state": 0}
+    plain = AutoEncoder(**shape).fit(X_train)
+    sparse = AutoEncoder(sparsity=0.05, sparsity_kind="kl", sparsity_target=0.05, **shape).fit(X_train)
+    assert sparse.transform(X_test).mean() < 0.5 * plain.transform(X_test).mean()
+
+
+def test_contractive_has_smaller_jacobian(digits):
+    X_train, X_test, _, _ = digits
+    shape = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}
+    plain = AutoEncoder(**shape).fit(X_train)
+    cae = ContractiveAutoEncoder(contractive=0.1, **shape).fit(X_train)
+    X = torch.tensor(X_test, dtype=torch.float32)
+
+    def jacobian_norm(model):
+        return jacobian_frobenius_sq(model.module_.encode, X).sqrt().mean().item()
+
+    assert jacobian_norm(cae) < 0.5 * jacobian_norm(plain)
+
+
+def test_tied_weights_halve_the_weights():
+    def n_weights(model):
+        return sum(p.numel() for p in model.module_.parameters())
+
+    X = np.random.default_rng(0).random((50, 64))
+    untied = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1).fit(X)
+    tied = AutoEncoder(latent_dim=8, hidden_dims=(32,), tied_weights=True, max_epochs=1).fit(X)
+    assert 0.45 < n_weights(tied) / n_weights(untied) < 0.55

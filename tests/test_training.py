@@ -1,0 +1,129 @@
+"""The training loop: determinism, history, early stopping, divergence, optimizers, progress."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from aekit import AutoEncoder, TrainConfig, TrainingDivergedError, train
+from aekit.likelihoods import MSE
+from aekit.models import AutoEncoderModule
+from aekit.nn import MLPDecoder, MLPEncoder
+from aekit.training import evaluate_loss
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(0)
+    return rng.random((200, 3)) @ rng.random((3, 10))  # rank-3 data in 10 dims
+
+
+def small_module(n_features=10, latent_dim=3):
+    return AutoEncoderModule(
+        MLPEncoder(n_features, latent_dim, (16,)), MLPDecoder(latent_dim, n_features, (16,)), MSE("linear")
+    )
+
+
+def test_same_seed_same_model_other_seed_other_model(X):
+    def codes(seed):
+        return AutoEncoder(latent_dim=2, hidden_dims=(16,), corruption="mask", max_epochs=5, random_state=seed).fit(X).transform(X)
+
+    np.testing.assert_array_equal(codes(0), codes(0))
+    assert not np.allclose(codes(0), codes(1))
+
+
+def test_global_torch_rng_is_left_alone(X):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    AutoEncoder(max_epochs=2, random_state=0).fit(X)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_history_records_each_epoch(X):
+    ae = AutoEncoder(latent_dim=3, max_epochs=7, random_state=0).fit(X)
+    assert len(ae.history_["loss"]) == len(ae.history_["val_loss"]) == len(ae.history_["epoch_seconds"]) == 7
+    assert ae.n_epochs_ == 7
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+    assert all(t > 0 for t in ae.history_["epoch_seconds"])
+    no_val = AutoEncoder(latent_dim=3, max_epochs=2, validation_fraction=0.0, random_state=0).fit(X)
+    assert no_val.history_["val_loss"] == []
+
+
+def test_single_sample_fit_skips_validation():
+    ae = AutoEncoder(max_epochs=2, random_state=0).fit(np.ones((1, 4)))
+    assert ae.history_["val_loss"] == [] and ae.transform(np.ones((1, 4))).shape == (1, 2)
+
+
+def test_early_stopping_stops_and_restores_best_weights(X):
+    X_t = torch.tensor(X, dtype=torch.float32)
+    module = small_module()
+    config = TrainConfig(learning_rate=0.05, max_epochs=500, batch_size=32, early_stopping=3)
+    history = train(module, X_t[:150], config, torch.Generator().manual_seed(0), X_val=X_t[150:])
+    assert len(history.loss) < 500
+    assert len(history.loss) == history.best_epoch + 1 + 3
+    assert evaluate_loss(module, X_t[150:]) == pytest.approx(min(history.val_loss), rel=1e-6)
+
+
+def test_divergence_stops_with_a_message(X):
+    with pytest.raises(TrainingDivergedError, match="smaller learning_rate"):
+        AutoEncoder(optimizer="sgd", learning_rate=1e6, output_activation="linear", max_epochs=20, random_state=0).fit(X * 1e3)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop"])
+def test_every_optimizer_reduces_the_loss(X, optimizer):
+    lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(optimizer, 1e-2)
+    ae = AutoEncoder(latent_dim=3, optimizer=optimizer, learning_rate=lr, weight_decay=1e-4, max_epochs=30, random_state=0).fit(X)
+    assert ae.history_["loss"][-1] < 0.5 * ae.history_["loss"][0]
+
+
+@pytest.mark.parametrize("loss", ["mse", "l1", "gaussian", "bce"])
+def test_every_loss_trains(loss):
+    X = np.random.default_rng(0).random((100, 8))
+    ae = AutoEncoder(latent_dim=3, loss=loss, max_epochs=20, random_state=0).fit(X)
+    assert np.isfinite(ae.score_samples(X)).all()
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("latent_activation", [None, "linear", "sigmoid", "tanh", "relu"])
+def test_activations(X, activation, latent_activation):
+    ae = AutoEncoder(activation=activation, latent_activation=latent_activation, hidden_dims=(8,), max_epochs=2, random_state=0).fit(X)
+    Z = ae.transform(X)
+    if latent_activation == "sigmoid":
+        assert ((Z > 0) & (Z < 1)).all()
+    if latent_activation in ("relu",):
+        assert (Z >= 0).all()
+    if latent_activation == "tanh":
+        assert (np.abs(Z) < 1).all()
+
+
+def test_unit_norm_constraint_holds_after_fit(X):
+    ae = AutoEncoder(hidden_dims=(8,), unit_norm=True, max_epochs=3, random_state=0).fit(X)
+    for linear in ae.module_.encoder.linears:
+        np.testing.assert_allclose(linear.weight.norm(dim=1).detach().numpy(), 1.0, rtol=1e-5)
+
+
+def test_code_corruption_and_grad_clip_train(X):
+    ae = AutoEncoder(corruption="gaussian", corrupt_on="code", corruption_level=0.1, grad_clip=1.0, max_epochs=10, random_state=0).fit(X)
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+
+
+def test_verbose_shows_a_progress_bar(X, capsys):
+    AutoEncoder(max_epochs=2, verbose=True, random_state=0).fit(X)
+    assert "fit" in capsys.readouterr().err
+
+
+def test_float32_and_float64_outputs(X):
+    ae = AutoEncoder(max_epochs=2, random_state=0).fit(X)
+    assert ae.transform(X.astype(np.float32)).dtype == np.float32
+    assert ae.transform(X).dtype == np.float64
+    np.testing.assert_allclose(ae.transform(X.astype(np.float32)), ae.transform(X), rtol=1e-4, atol=1e-5)
+    assert next(ae.module_.parameters()).dtype == torch.float32  # float64 inference did not change the model
+
+
+def test_transform_inverse_transform_and_reconstruct_agree(X):
+    ae = AutoEncoder(max_epochs=3, random_state=0).fit(X)
+    np.testing.assert_allclose(ae.inverse_transform(ae.transform(X)), ae.reconstruct(X), rtol=1e-10)
+    assert ae.inverse_transform(ae.transform(X)).shape == X.shape
