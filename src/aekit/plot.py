@@ -1,0 +1,258 @@
+"""Figures for inspecting a fitted autoencoder: loss curves, reconstructions, codes, errors.
+
+Every function builds a `matplotlib.figure.Figure` on an Agg canvas directly, never through
+`pyplot`, so it works headless, leaves the user's backend and pyplot's figure registry alone,
+and the figure is freed once the caller drops it. Pass `path` to also save a PNG.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["plot_error_comparison", "plot_history", "plot_latent", "plot_reconstructions"]
+
+DPI = 120
+MAX_CATEGORIES = 20
+BAR_PROFILE_MAX_FEATURES = 40
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=DPI)
+    return fig
+
+
+def plot_history(
+    history: Mapping[str, object],
+    *,
+    log_y: bool | None = None,
+    title: str = "Training history",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Training and validation loss per epoch, from an estimator's `history_`.
+
+    `history` needs 'loss' (one value per epoch) and may have 'val_loss' (empty when no
+    validation split was made) and 'best_epoch' (0-based, marked by a dashed line). `log_y`
+    None picks a log axis when the losses are positive and span more than a factor of 10.
+    """
+    loss = np.asarray(history.get("loss", ()), dtype=float)
+    val_loss = history.get("val_loss")
+    val_loss = np.asarray(() if val_loss is None else val_loss, dtype=float)
+    if loss.ndim != 1 or loss.size == 0:
+        raise ValueError("history['loss'] must be a non-empty sequence of per-epoch losses")
+    fig = _new_figure((6.4, 4.0))
+    ax = fig.add_subplot()
+    marker = "o" if loss.size <= 20 else None
+    epochs = np.arange(1, loss.size + 1)
+    ax.plot(epochs, loss, marker=marker, label="train")
+    if val_loss.size:
+        ax.plot(np.arange(1, val_loss.size + 1), val_loss, marker=marker, label="validation")
+    best = history.get("best_epoch")
+    if isinstance(best, (int, np.integer)) and 0 <= best < loss.size:
+        ax.axvline(best + 1, color="0.5", linestyle="--", linewidth=1, label=f"best epoch ({best + 1})")
+    values = np.concatenate([loss, val_loss])
+    finite = values[np.isfinite(values)]
+    if log_y is None:
+        log_y = bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > 10)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss" + (" (log scale)" if log_y else ""))
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _finish(fig, path)
+
+
+def plot_reconstructions(
+    X: np.ndarray,
+    X_hat: np.ndarray,
+    image_shape: tuple[int, int] | None = None,
+    n: int = 10,
+    *,
+    title: str | None = "Inputs (top) and reconstructions (bottom)",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
+
+    With `image_shape` (height, width), whose product must be n_features, each row is drawn
+    as a grey image on the inputs' intensity scale (reconstructions beyond it are clipped, so a
+    background at the inputs' minimum stays white); otherwise each row is a bar profile (a line
+    past 40 features) on a shared scale, with the input outlined behind its reconstruction.
+    Inputs of shape (n_samples, height, width) imply `image_shape`.
+    """
+    X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
+    if X.shape != X_hat.shape:
+        raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
+    if X.ndim == 3 and image_shape is None:
+        image_shape = X.shape[1:]
+    if X.ndim not in (2, 3) or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
+    X, X_hat = X.reshape(X.shape[0], -1), X_hat.reshape(X.shape[0], -1)
+    n_features = X.shape[1]
+    if image_shape is not None:
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) != 2 or image_shape[0] * image_shape[1] != n_features:
+            raise ValueError(f"image_shape {image_shape} does not hold {n_features} features")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    n = min(n, X.shape[0])
+    shown = X[:n] if image_shape is not None else np.concatenate([X[:n], X_hat[:n]])
+    finite = shown[np.isfinite(shown)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+
+    panel = 1.0 if image_shape is not None else 1.6
+    fig = _new_figure((max(3.0, panel * n + 0.8), 2 * panel + (0.5 if title else 0.2)))
+    axes = fig.subplots(2, n, squeeze=False, sharex=True, sharey=True)
+    positions = np.arange(n_features)
+    for j in range(n):
+        top, bottom = axes[0, j], axes[1, j]
+        if image_shape is not None:
+            top.imshow(X[j].reshape(image_shape), cmap="gray_r", vmin=lo, vmax=hi)
+            bottom.imshow(X_hat[j].reshape(image_shape), cmap="gray_r", vmin=lo, vmax=hi)
+            for ax in (top, bottom):
+                ax.set_xticks([])
+                ax.set_yticks([])
+        else:
+            if n_features <= BAR_PROFILE_MAX_FEATURES:
+                top.bar(positions, X[j], width=0.8, color="C0")
+                bottom.bar(positions, X_hat[j], width=0.8, color="C1")
+                bottom.step(positions, X[j], where="mid", color="C0", linewidth=0.8, alpha=0.7)
+            else:
+                top.plot(positions, X[j], color="C0", linewidth=1)
+                bottom.plot(positions, X[j], color="C0", linewidth=0.8, alpha=0.5)
+                bottom.plot(positions, X_hat[j], color="C1", linewidth=1)
+            top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+            top.tick_params(labelsize=7)
+            bottom.tick_params(labelsize=7)
+            bottom.set_xlabel("feature", fontsize=8)
+    axes[0, 0].set_ylabel("input")
+    axes[1, 0].set_ylabel("reconstruction")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def _category_colors(k: int) -> list:
+    if k <= 10:
+        return [colormaps["tab10"](i) for i in range(k)]
+    if k <= 20:
+        return [colormaps["tab20"](i) for i in range(k)]
+    return [colormaps["turbo"](t) for t in np.linspace(0, 1, k)]
+
+
+def plot_latent(
+    Z: np.ndarray,
+    labels: Sequence | np.ndarray | None = None,
+    title: str = "Latent codes",
+    *,
+    label_name: str = "label",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Scatter of codes Z (n_samples, latent_dim) in the plane, coloured by `labels`.
+
+    Labels that are not numbers, or have at most 20 distinct values, are categories: one
+    colour each, a legend, and the category written at its median code. Other numeric labels
+    get a continuous colour scale with a colorbar. With more than two columns only the first
+    two are drawn, and the title says so; a single column is spread vertically by a fixed
+    jitter so overlapping codes stay visible.
+    """
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim == 1:
+        Z = Z[:, None]
+    if Z.ndim != 2 or Z.shape[0] == 0 or Z.shape[1] == 0:
+        raise ValueError(f"Z must be a non-empty (n_samples, latent_dim) array, got shape {Z.shape}")
+    n, d = Z.shape
+    if d == 1:
+        xy = np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
+        title = f"{title} (1-D code, vertical jitter)"
+        axis_labels = ("code 0", "jitter")
+    else:
+        xy = Z[:, :2]
+        if d > 2:
+            title = f"{title} (first 2 of {d} dimensions)"
+        axis_labels = ("code 0", "code 1")
+
+    fig = _new_figure((6.4, 5.2))
+    ax = fig.add_subplot()
+    point_size = float(np.clip(3000 / n, 4, 30))
+    if labels is None:
+        ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
+    else:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or labels.shape[0] != n:
+            raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
+        categories = np.unique(labels)
+        numeric = labels.dtype.kind in "iufb"
+        if not numeric or categories.size <= MAX_CATEGORIES:
+            named = categories.size <= MAX_CATEGORIES
+            for category, color in zip(categories, _category_colors(categories.size)):
+                mask = labels == category
+                ax.scatter(*xy[mask].T, s=point_size, color=color, alpha=0.7, linewidths=0, label=str(category))
+                points = xy[mask][np.isfinite(xy[mask]).all(axis=1)]
+                if named and points.size:
+                    box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": color}
+                    cx, cy = np.median(points, axis=0)
+                    ax.text(cx, cy, str(category), ha="center", va="center", fontsize=12, fontweight="bold",
+                            color=color, bbox=box)
+            if named:
+                ax.legend(title=label_name, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2,
+                          frameon=False)
+        else:
+            scatter = ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
+            fig.colorbar(scatter, ax=ax, label=label_name)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_error_comparison(
+    errors: Mapping[str, float],
+    ylabel: str = "reconstruction error",
+    *,
+    title: str = "Held-out reconstruction error (lower is better)",
+    colors: Sequence | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Bar chart of one error per model, e.g. {"AutoEncoder": 0.03, "PCA": 0.05}, each bar
+    labelled with its value; `colors` gives one colour per bar (default: one per model)."""
+    if not errors:
+        raise ValueError("errors must name at least one model")
+    names = [str(k) for k in errors]
+    values = np.asarray([float(v) for v in errors.values()])
+    if colors is None:
+        colors = [f"C{i % 10}" for i in range(len(names))]
+    elif len(colors) != len(names):
+        raise ValueError(f"colors has {len(colors)} entries for {len(names)} bars")
+    fig = _new_figure((max(4.0, 1.3 * len(names) + 1.5), 4.0))
+    ax = fig.add_subplot()
+    bars = ax.bar(np.arange(len(names)), values, color=list(colors), width=0.6)
+    ax.bar_label(bars, labels=[f"{v:.4g}" for v in values], padding=3)
+    ax.set_xticks(np.arange(len(names)), names)
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.max() > 0:
+        ax.set_ylim(min(0.0, float(finite.min()) * 1.15), float(finite.max()) * 1.15)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return _finish(fig, path)

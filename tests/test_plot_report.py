@@ -1,0 +1,324 @@
+"""Figures (`aekit.plot`), the HTML report (`aekit.report`) and the `aekit demo` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from aekit import AutoEncoder
+from aekit.cli import main
+from aekit.plot import plot_error_comparison, plot_history, plot_latent, plot_reconstructions
+from aekit.report import Section, write_report
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path: Path) -> None:
+    assert path.is_file(), f"{path} was not written"
+    data = path.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 1000, f"{path} is not a real PNG"
+
+
+class _PageParser(HTMLParser):
+    """Collects <img> attributes, tag names and the visible text of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse_page(path: Path) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def assert_images_resolve(report: Path) -> list[str]:
+    """Every <img> has alt text and a relative src naming a file beside the report."""
+    page = parse_page(report)
+    sources = []
+    for img in page.images:
+        src, alt = img.get("src"), img.get("alt")
+        assert src and alt, f"img without src or alt: {img}"
+        assert "://" not in src and not src.startswith("/"), f"non-relative src {src!r}"
+        assert (report.parent / unquote(src)).is_file(), f"{src!r} does not exist beside the report"
+        sources.append(unquote(src))
+    return sources
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+# ---- plots -----------------------------------------------------------------------------------
+
+
+def test_plot_history_draws_train_and_validation_and_saves_png(tmp_path):
+    history = {"loss": [1.0, 0.6, 0.5, 0.45], "val_loss": [1.1, 0.7, 0.65, 0.66], "best_epoch": 2}
+    fig = plot_history(history, path=tmp_path / "loss.png")
+    assert isinstance(fig, Figure)
+    assert_png(tmp_path / "loss.png")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:2] == ["train", "validation"]
+    assert "best epoch (3)" in labels
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), history["val_loss"])
+    assert ax.get_yscale() == "linear"
+
+
+def test_plot_history_uses_log_scale_for_wide_ranges_and_handles_no_validation():
+    fig = plot_history({"loss": [100.0, 10.0, 1.0, 0.5], "val_loss": [], "best_epoch": None})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.get_lines()] == ["train"]
+    assert plot_history({"loss": [100.0, 1.0]}, log_y=False).axes[0].get_yscale() == "linear"
+    with pytest.raises(ValueError, match="non-empty"):
+        plot_history({"loss": []})
+
+
+def test_plot_reconstructions_images_put_inputs_above_reconstructions(tmp_path, rng):
+    X = rng.uniform(size=(12, 64))
+    X_hat = np.clip(X + rng.normal(scale=0.1, size=X.shape), 0, 1)
+    fig = plot_reconstructions(X, X_hat, image_shape=(8, 8), n=5, path=tmp_path / "rec.png")
+    assert isinstance(fig, Figure)
+    assert_png(tmp_path / "rec.png")
+    assert len(fig.axes) == 10
+    top = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 0]
+    bottom = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 1]
+    assert len(top) == len(bottom) == 5
+    np.testing.assert_allclose(top[2].get_images()[0].get_array(), X[2].reshape(8, 8))
+    np.testing.assert_allclose(bottom[2].get_images()[0].get_array(), X_hat[2].reshape(8, 8))
+    assert top[0].get_ylabel() == "input" and bottom[0].get_ylabel() == "reconstruction"
+
+
+def test_plot_reconstructions_profiles_for_tabular_data_and_caps_n(tmp_path, rng):
+    X = rng.normal(size=(3, 6))
+    fig = plot_reconstructions(X, X * 0.9, n=10, path=tmp_path / "profiles.png")
+    assert_png(tmp_path / "profiles.png")
+    assert len(fig.axes) == 6
+    bars = fig.axes[0].patches
+    np.testing.assert_allclose([bar.get_height() for bar in bars], X[0])
+    assert not fig.axes[0].get_images()
+
+
+def test_plot_reconstructions_rejects_mismatched_input():
+    X = np.zeros((4, 64))
+    with pytest.raises(ValueError, match="same shape"):
+        plot_reconstructions(X, np.zeros((4, 63)))
+    with pytest.raises(ValueError, match="image_shape"):
+        plot_reconstructions(X, X, image_shape=(7, 7))
+
+
+def test_plot_latent_colours_categories_with_legend(tmp_path, rng):
+    Z = rng.normal(size=(60, 2))
+    labels = np.repeat([0, 1, 2], 20)
+    fig = plot_latent(Z, labels, title="codes", label_name="digit", path=tmp_path / "latent.png")
+    assert isinstance(fig, Figure)
+    assert_png(tmp_path / "latent.png")
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_title().get_text() == "digit"
+    assert [t.get_text() for t in legend.get_texts()] == ["0", "1", "2"]
+    assert len(ax.collections) == 3
+    np.testing.assert_allclose(ax.collections[1].get_offsets(), Z[20:40])
+    assert ax.get_title() == "codes"
+
+
+def test_plot_latent_uses_first_two_columns_and_says_so(rng):
+    Z = rng.normal(size=(30, 5))
+    fig = plot_latent(Z, title="codes")
+    ax = fig.axes[0]
+    assert "first 2 of 5" in ax.get_title()
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), Z[:, :2])
+
+
+def test_plot_latent_continuous_labels_get_a_colorbar(rng):
+    Z = rng.normal(size=(50, 2))
+    fig = plot_latent(Z, labels=rng.uniform(size=50), label_name="age")
+    assert len(fig.axes) == 2
+    assert fig.axes[1].get_ylabel() == "age"
+    assert fig.axes[0].get_legend() is None
+
+
+def test_plot_latent_rejects_labels_of_wrong_length(rng):
+    with pytest.raises(ValueError, match="one entry per row"):
+        plot_latent(rng.normal(size=(10, 2)), labels=np.arange(9))
+
+
+def test_plot_error_comparison_bars_match_errors(tmp_path):
+    errors = {"AutoEncoder": 0.0123, "PCA": 0.0456}
+    fig = plot_error_comparison(errors, ylabel="MSE", path=tmp_path / "errors.png")
+    assert isinstance(fig, Figure)
+    assert_png(tmp_path / "errors.png")
+    ax = fig.axes[0]
+    np.testing.assert_allclose([bar.get_height() for bar in ax.patches], list(errors.values()))
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(errors)
+    assert ax.get_ylabel() == "MSE"
+    assert {t.get_text() for t in ax.texts} >= {"0.0123", "0.0456"}
+    with pytest.raises(ValueError):
+        plot_error_comparison({})
+
+
+def test_plot_module_leaves_pyplot_and_backend_alone(tmp_path):
+    """Drawing and saving every figure never imports pyplot, so no global figures or backend switch."""
+    code = f"""
+import sys, numpy as np
+import aekit.plot as p
+p.plot_history({{"loss": [1.0, 0.5], "val_loss": [1.0, 0.6], "best_epoch": 1}}, path={str(tmp_path / "a.png")!r})
+p.plot_reconstructions(np.zeros((2, 4)), np.ones((2, 4)), image_shape=(2, 2))
+p.plot_latent(np.zeros((3, 2)), [0, 1, 1])
+p.plot_error_comparison({{"a": 1.0}})
+assert "matplotlib.pyplot" not in sys.modules, "aekit.plot imported pyplot"
+"""
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert_png(tmp_path / "a.png")
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+
+def test_write_report_escapes_text_and_links_existing_images(tmp_path):
+    plot_error_comparison({"AE": 1.0, "PCA": 2.0}, path=tmp_path / "errors.png")
+    sections = [
+        Section(
+            "Errors & <b>such</b>",
+            text="first <i>paragraph</i>\n\nsecond",
+            table=[["model", "mse"], ["<AE>", 0.123456789], ["PCA", 2]],
+            images=["errors.png"],
+        ),
+        {"heading": "Config", "table": {"loss": "bce", "note": "<img src=x onerror=alert(1)>"}},
+    ]
+    path = write_report(tmp_path, "Report <script>alert('x')</script>", sections)
+    assert path == tmp_path / "report.html"
+    page = path.read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<b>" not in page and "<i>" not in page and "&lt;AE&gt;" in page
+    assert "<img src=x" not in page
+    assert "0.1235" in page
+
+    parsed = parse_page(path)
+    assert "script" not in parsed.tags and "link" not in parsed.tags
+    assert assert_images_resolve(path) == ["errors.png"]
+    text = "".join(parsed.text)
+    assert "Report <script>alert('x')</script>" in text
+    assert "Errors & <b>such</b>" in text
+    assert parsed.tags.count("p") == 2
+    assert parsed.tags.count("table") == 2
+
+
+def test_write_report_refuses_missing_or_outside_images(tmp_path):
+    out = tmp_path / "report"
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        write_report(out, "t", [Section("s", images=["missing.png"])])
+    (tmp_path / "outside.png").write_bytes(PNG_MAGIC)
+    for outside in ("../outside.png", tmp_path / "outside.png"):
+        with pytest.raises(ValueError, match="inside the report folder"):
+            write_report(out, "t", [Section("s", images=[outside])])
+    assert not (out / "report.html").exists()
+
+
+# ---- command line ----------------------------------------------------------------------------
+
+DEMO_PNGS = [
+    "loss.png",
+    "reconstructions.png",
+    "reconstructions_pca.png",
+    "latent_ae.png",
+    "latent_pca.png",
+    "errors.png",
+]
+
+
+def test_demo_writes_report_figures_and_model(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "3", "--seed", "1"]) == 0
+    stdout = capsys.readouterr().out
+
+    for name in DEMO_PNGS:
+        assert_png(out / name)
+    report = out / "report.html"
+    assert set(assert_images_resolve(report)) == set(DEMO_PNGS)
+
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["params"]["max_epochs"] == 3 and config["params"]["loss"] == "bce"
+    model = AutoEncoder.load(out / "model")
+    assert model.latent_dim == 2 and model.n_epochs_ == 3
+
+    assert str(report) in stdout
+    printed = {}
+    for label in ("AutoEncoder (2-d)", "PCA (2-d)", "AutoEncoder (8-d)", "PCA (8-d)"):
+        line = next(line for line in stdout.splitlines() if line.strip().startswith(label))
+        printed[label] = float(line.split("MSE")[1].split()[0])
+    assert all(0 < mse < 0.2 for mse in printed.values())
+    assert printed["PCA (2-d)"] == pytest.approx(held_out_pca_mse(seed=1, n_components=2), abs=1e-4)
+    assert printed["PCA (8-d)"] < printed["PCA (2-d)"]
+
+
+def held_out_pca_mse(seed: int, n_components: int) -> float:
+    """The demo's PCA baseline computed independently: held-out MSE on digits/16."""
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    X_train, X_test = train_test_split(
+        data.data / 16.0, test_size=0.25, stratify=data.target, random_state=seed
+    )
+    pca = PCA(n_components).fit(X_train)
+    return float(np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2))
+
+
+def test_demo_respects_latent_dim_and_skipped_comparison(tmp_path, capsys):
+    out = tmp_path / "demo3"
+    assert main(["demo", "--out", str(out), "--epochs", "2", "--latent-dim", "3", "--compare-dim", "0"]) == 0
+    stdout = capsys.readouterr().out
+    assert "AutoEncoder (3-d)" in stdout and "PCA (3-d)" in stdout
+    assert "8-d" not in stdout
+    assert AutoEncoder.load(out / "model").latent_dim == 3
+
+
+def test_demo_help_shows_examples(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "examples:" in help_text and "aekit demo --out" in help_text
+    for option in ("--out", "--epochs", "--latent-dim", "--seed"):
+        assert option in help_text
+
+
+def test_demo_rejects_bad_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--epochs", "0"])
+    assert exit_info.value.code == 2
+    assert "--epochs" in capsys.readouterr().err
+
+
+def test_no_command_prints_help_and_version_still_works(capsys):
+    assert main([]) == 0
+    assert "demo" in capsys.readouterr().out
+    from aekit import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == __version__
