@@ -95,11 +95,14 @@ def train(
     X_val: torch.Tensor | None = None,
     Y: torch.Tensor | None = None,
     Y_val: torch.Tensor | None = None,
+    on_epoch_start: Callable[[int], None] | None = None,
     on_epoch_end: Callable[[int, History], None] | None = None,
 ) -> History:
     """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X).
 
-    Raises `TrainingDivergedError` when the loss stops being finite. With
+    `on_epoch_start(epoch)` runs before each epoch (schedules such as KL warm-up) and
+    `on_epoch_end(epoch, history)` after it. Raises `TrainingDivergedError` when the loss
+    stops being finite. With
     `config.early_stopping` set, stops after that many epochs without a better validation loss
     and restores the best weights.
     """
@@ -115,6 +118,8 @@ def train(
     epochs = tqdm(range(config.max_epochs), desc="fit", unit="epoch", disable=not config.verbose)
     module.train()
     for epoch in epochs:
+        if on_epoch_start is not None:
+            on_epoch_start(epoch)
         start_time = time.perf_counter()
         order = torch.randperm(n, generator=generator, device=X.device)
         total = torch.zeros((), device=X.device)

@@ -1,5 +1,6 @@
 """scikit-learn estimators over the torch modules."""
 
+from aekit.estimators.base import BaseAutoEncoder
 from aekit.estimators.autoencoder import (
     AutoEncoder,
     ContractiveAutoEncoder,
@@ -10,6 +11,7 @@ from aekit.estimators.autoencoder import (
 
 __all__ = [
     "AutoEncoder",
+    "BaseAutoEncoder",
     "ContractiveAutoEncoder",
     "DenoisingAutoEncoder",
     "LinearAutoEncoder",

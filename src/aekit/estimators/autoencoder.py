@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import copy
-import inspect
-from numbers import Integral, Real
-from pathlib import Path
+from numbers import Real
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from aekit.corruptions import CORRUPTIONS, make_corruption
-from aekit.devices import resolve_device
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.likelihoods import LIKELIHOODS, make_likelihood
 from aekit.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder
-from aekit.persistence import read_model, register_estimator, save_model
 from aekit.regularizers import make_regularizers
-from aekit.training import OPTIMIZERS, TrainConfig, train
-
-INFERENCE_BATCH = 4096
 
 
-def check_numeric_frame(X, name: str = "X") -> None:
-    """Refuse a DataFrame with non-numeric columns, naming them (numpy input passes through)."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "columns"):
-        return
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    bad = [str(c) for c, dt in zip(X.columns, dtypes) if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
-    if bad:
-        raise ValueError(
-            f"{name} has non-numeric columns {bad}; encode them as numbers first "
-            "(for example with sklearn's OneHotEncoder in a ColumnTransformer)"
-        )
-
-
-def _positive_ints(value, name: str) -> tuple[int, ...]:
-    try:
-        dims = tuple(value)
-    except TypeError:
-        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}") from None
-    if not all(isinstance(d, Integral) and not isinstance(d, bool) and d > 0 for d in dims):
-        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
-    return tuple(int(d) for d in dims)
-
-
-@register_estimator
-class AutoEncoder(TransformerMixin, BaseEstimator):
+class AutoEncoder(BaseAutoEncoder):
     """Fully connected autoencoder with scikit-learn's transformer interface.
 
     `fit` learns an encoder (n_features -> hidden_dims -> latent_dim) and a mirrored decoder;
@@ -145,7 +108,7 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        **TRAINING_CONSTRAINTS,
         "hidden_dims": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "latent_activation": [StrOptions(set(ACTIVATIONS)), None],
@@ -163,18 +126,6 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         "decorrelation": [Interval(Real, 0, None, closed="left")],
         "unit_norm": ["boolean"],
         "regularizers": [dict, None],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -242,32 +193,6 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __init_subclass__(cls, **kwargs):
-        """Give a preset (a subclass with `_preset_defaults`) the full signature with its defaults,
-        so `get_params`, `clone` and `help()` see every parameter."""
-        super().__init_subclass__(**kwargs)
-        register_estimator(cls)
-        defaults = cls.__dict__.get("_preset_defaults")
-        if defaults is None:
-            return
-        parent = inspect.signature(cls.__mro__[1].__init__)
-        unknown = set(defaults) - set(parent.parameters)
-        if unknown:
-            raise TypeError(f"{cls.__name__}._preset_defaults has unknown parameters {sorted(unknown)}")
-        signature = parent.replace(
-            parameters=[p.replace(default=defaults.get(p.name, p.default)) for p in parent.parameters.values()]
-        )
-
-        def __init__(self, *args, **kwargs):
-            bound = signature.bind(self, *args, **kwargs)
-            bound.apply_defaults()
-            for name, value in list(bound.arguments.items())[1:]:
-                setattr(self, name, value)
-
-        __init__.__signature__ = signature
-        __init__.__doc__ = f"Same parameters as AutoEncoder; changed defaults: {defaults}."
-        cls.__init__ = __init__
-
     # ---- building the module -------------------------------------------------------------
 
     def _regularizer_spec(self) -> dict:
@@ -282,7 +207,7 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         return spec
 
     def _build_module(self, n_features: int, output_activation: str) -> AutoEncoderModule:
-        hidden = _positive_ints(self.hidden_dims, "hidden_dims")
+        hidden = positive_ints(self.hidden_dims, "hidden_dims")
         encoder = MLPEncoder(n_features, self.latent_dim, hidden, self.activation, self.latent_activation)
         if self.tied_weights:
             decoder = TiedMLPDecoder(encoder, self.activation)
@@ -310,179 +235,6 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         if self.output_activation != "auto":
             return self.output_activation
         return "sigmoid" if self.loss == "bce" or in_unit_range else "linear"
-
-    def _seed(self) -> int:
-        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-
-    def _train_config(self) -> TrainConfig:
-        return TrainConfig(
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            momentum=self.momentum,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            early_stopping=self.early_stopping,
-            grad_clip=self.grad_clip,
-            verbose=bool(self.verbose),
-        )
-
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
-        check_numeric_frame(X)
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-
-    # ---- fitting -------------------------------------------------------------------------
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train on X of shape (n_samples, n_features); y is ignored. Returns self."""
-        X = self._validate_X(X, reset=True)
-        device = resolve_device(self.device)
-        output_activation = self._check_data_against_params(X)
-        seed = self._seed()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._build_module(X.shape[1], output_activation).to(device)
-        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
-        n_val = int(round(self.validation_fraction * X.shape[0]))
-        X_train, X_val = X_all, None
-        if 0 < n_val < X.shape[0]:
-            order = torch.as_tensor(np.random.RandomState(seed).permutation(X.shape[0]), device=device)
-            X_train, X_val = X_all[order[n_val:]], X_all[order[:n_val]]
-        generator = torch.Generator(device=device).manual_seed(seed)
-        history = train(module, X_train, self._train_config(), generator, X_val=X_val)
-        self.module_ = module
-        self.history_ = history.as_dict()
-        self.n_epochs_ = len(history.loss)
-        self.output_activation_ = output_activation
-        return self
-
-    # ---- inference -----------------------------------------------------------------------
-
-    def _inference_module(self, dtype: torch.dtype) -> AutoEncoderModule:
-        """The fitted module, or a float64 copy of it for float64 input (not cached on self)."""
-        return self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
-
-    def _batched(self, method: str, A: np.ndarray) -> np.ndarray:
-        """Apply `module_.<method>` to A in batches under inference mode, keeping A's float dtype."""
-        dtype = torch.float64 if A.dtype == np.float64 else torch.float32
-        module = self._inference_module(dtype)
-        device = next(self.module_.parameters()).device
-        fn = getattr(module, method)
-        out = []
-        with torch.inference_mode():
-            for start in range(0, A.shape[0], INFERENCE_BATCH):
-                batch = torch.tensor(np.ascontiguousarray(A[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
-                out.append(fn(batch).cpu().numpy())
-        return np.concatenate(out).astype(A.dtype, copy=False)
-
-    def transform(self, X):
-        """Codes of X: (n_samples, latent_dim)."""
-        check_is_fitted(self)
-        return self._batched("encode", self._validate_X(X, reset=False))
-
-    def inverse_transform(self, X):
-        """Decode codes X of shape (n_samples, latent_dim) back to (n_samples, n_features)."""
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects "
-                f"codes with latent_dim={self.latent_dim} columns"
-            )
-        return self._batched("decode", Z)
-
-    def reconstruct(self, X):
-        """Decoded codes of X, i.e. inverse_transform(transform(X)): (n_samples, n_features)."""
-        check_is_fitted(self)
-        return self._batched("reconstruct", self._validate_X(X, reset=False))
-
-    def score_samples(self, X):
-        """Negative reconstruction loss of each sample (the training loss without noise or
-        penalties): (n_samples,). Higher is better; outliers score low."""
-        check_is_fitted(self)
-        return -self._batched("sample_losses", self._validate_X(X, reset=False))
-
-    def score(self, X, y=None):
-        """Mean of `score_samples(X)`, so model selection (GridSearchCV) prefers lower error."""
-        return float(np.mean(self.score_samples(X)))
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the code columns: ae0, ae1, ..."""
-        check_is_fitted(self, "n_features_in_")
-        if input_features is not None:
-            input_features = np.asarray(input_features, dtype=object)
-            expected = getattr(self, "feature_names_in_", None)
-            if len(input_features) != self.n_features_in_ or (
-                expected is not None and not np.array_equal(input_features, expected)
-            ):
-                raise ValueError("input_features is not equal to feature_names_in_")
-        return np.asarray([f"ae{i}" for i in range(self.latent_dim)], dtype=object)
-
-    @property
-    def _n_features_out(self):
-        return self.latent_dim
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    # ---- persistence ---------------------------------------------------------------------
-
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model to folder `path` (config.json + model.safetensors)."""
-        check_is_fitted(self)
-        params = self.get_params(deep=False)
-        if not isinstance(params["random_state"], (int, type(None))):
-            params["random_state"] = None
-        params["device"] = str(params["device"])
-        params["hidden_dims"] = list(_positive_ints(params["hidden_dims"], "hidden_dims"))
-        fitted = {
-            "n_features_in_": int(self.n_features_in_),
-            "output_activation_": self.output_activation_,
-            "history_": self.history_,
-            "n_epochs_": self.n_epochs_,
-        }
-        if hasattr(self, "feature_names_in_"):
-            fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
-        return save_model(path, type(self).__name__, params, fitted, self.module_.state_dict())
-
-    @classmethod
-    def load(cls, path: str | Path, device: str | None = None):
-        """Load a model saved by `save`; reads JSON and safetensors only, never pickle.
-
-        `device` overrides the saved device (default: the saved one, 'auto' resolved here).
-        """
-        est_cls, params, fitted, state = read_model(path)
-        if not issubclass(est_cls, cls):
-            raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-        known = est_cls().get_params(deep=False)
-        unknown = set(params) - set(known)
-        if unknown:
-            raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
-        if "hidden_dims" in params:
-            params["hidden_dims"] = tuple(params["hidden_dims"])
-        if device is not None:
-            params["device"] = device
-        est = est_cls(**params)
-        est._validate_params()
-        n_features = fitted.get("n_features_in_")
-        if not isinstance(n_features, int) or n_features < 1:
-            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
-        module = est._build_module(n_features, fitted.get("output_activation_", "linear"))
-        try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            raise ValueError(f"{str(path)!r}: the weights do not match the config: {err}") from err
-        est.module_ = module.to(resolve_device(est.device)).eval()
-        est.n_features_in_ = n_features
-        est.output_activation_ = module.likelihood.output_activation
-        est.history_ = fitted.get("history_", {})
-        est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
-        if "feature_names_in_" in fitted:
-            est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
-        return est
 
 
 class DenoisingAutoEncoder(AutoEncoder):

@@ -1,0 +1,310 @@
+"""`BaseAutoEncoder`: what every aekit estimator shares (fit template, batched inference,
+feature names, persistence, presets), so a new estimator defines only its parameters and how
+to build its torch module."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from aekit.devices import resolve_device
+from aekit.persistence import read_model, register_estimator, save_model
+from aekit.training import OPTIMIZERS, History, TrainConfig, train
+
+INFERENCE_BATCH = 4096
+
+TRAINING_CONSTRAINTS: dict = {
+    "latent_dim": [Interval(Integral, 1, None, closed="left")],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
+    "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+
+def check_numeric_frame(X, name: str = "X") -> None:
+    """Refuse a DataFrame with non-numeric columns, naming them (numpy input passes through)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    bad = [str(c) for c, dt in zip(X.columns, dtypes) if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
+    if bad:
+        raise ValueError(
+            f"{name} has non-numeric columns {bad}; encode them as numbers first "
+            "(for example with sklearn's OneHotEncoder in a ColumnTransformer)"
+        )
+
+
+def positive_ints(value, name: str) -> tuple[int, ...]:
+    """`value` as a tuple of positive ints, or a ValueError naming `name`."""
+    try:
+        dims = tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}") from None
+    if not all(isinstance(d, Integral) and not isinstance(d, bool) and d > 0 for d in dims):
+        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
+    return tuple(int(d) for d in dims)
+
+
+def _preset_init(parent_init, defaults: dict, cls_name: str):
+    """An `__init__` with `parent_init`'s parameters and `defaults` as new defaults."""
+    parent = inspect.signature(parent_init)
+    unknown = set(defaults) - set(parent.parameters)
+    if unknown:
+        raise TypeError(f"{cls_name}._preset_defaults has unknown parameters {sorted(unknown)}")
+    signature = parent.replace(
+        parameters=[p.replace(default=defaults.get(p.name, p.default)) for p in parent.parameters.values()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    __init__.__doc__ = f"Same parameters as the parent estimator; changed defaults: {defaults}."
+    return __init__
+
+
+class BaseAutoEncoder(TransformerMixin, BaseEstimator):
+    """Shared machinery. Subclasses store their parameters in `__init__` (which must include
+    those of `TRAINING_CONSTRAINTS`) and implement `_build_module(n_features, output_activation)`;
+    they may override `_check_data_against_params`, `_epoch_start_hook` and `_after_fit`.
+
+    A subclass that only sets `_preset_defaults = {name: value}` is a preset: it gets its
+    parent's full signature with those defaults, so `get_params`, `clone` and `help()` see
+    every parameter.
+    """
+
+    _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
+    _saved_attributes: dict = {}  # extra fitted attribute -> converter applied to its JSON value on load
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register_estimator(cls)
+        defaults = cls.__dict__.get("_preset_defaults")
+        if defaults is not None:
+            cls.__init__ = _preset_init(cls.__mro__[1].__init__, defaults, cls.__name__)
+
+    # ---- hooks for subclasses ------------------------------------------------------------
+
+    def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _check_data_against_params(self, X: np.ndarray) -> str:
+        """Checks that need the data; returns the output activation ('sigmoid' or 'linear')."""
+        return "sigmoid" if X.min() >= 0 and X.max() <= 1 else "linear"
+
+    def _epoch_start_hook(self, module: torch.nn.Module):
+        """An optional `f(epoch)` run before each epoch (e.g. a KL warm-up schedule)."""
+        return None
+
+    def _after_fit(self, module: torch.nn.Module, X_train: torch.Tensor) -> None:
+        """Set extra fitted attributes from the trained module and its training rows."""
+
+    # ---- fitting -------------------------------------------------------------------------
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+            momentum=self.momentum,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            early_stopping=self.early_stopping,
+            grad_clip=self.grad_clip,
+            verbose=bool(self.verbose),
+        )
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        check_numeric_frame(X)
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train on X of shape (n_samples, n_features); y is ignored. Returns self."""
+        X = self._validate_X(X, reset=True)
+        device = resolve_device(self.device)
+        output_activation = self._check_data_against_params(X)
+        seed = self._seed()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = self._build_module(X.shape[1], output_activation).to(device)
+        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
+        n_val = int(round(self.validation_fraction * X.shape[0]))
+        X_train, X_val = X_all, None
+        if 0 < n_val < X.shape[0]:
+            order = torch.as_tensor(np.random.RandomState(seed).permutation(X.shape[0]), device=device)
+            X_train, X_val = X_all[order[n_val:]], X_all[order[:n_val]]
+        generator = torch.Generator(device=device).manual_seed(seed)
+        history: History = train(
+            module, X_train, self._train_config(), generator, X_val=X_val, on_epoch_start=self._epoch_start_hook(module)
+        )
+        self.module_ = module
+        self.history_ = history.as_dict()
+        self.n_epochs_ = len(history.loss)
+        self.output_activation_ = output_activation
+        self._after_fit(module, X_train)
+        return self
+
+    # ---- inference -----------------------------------------------------------------------
+
+    def _inference_module(self, dtype: torch.dtype) -> torch.nn.Module:
+        """The fitted module, or a float64 copy of it for float64 input (not cached on self)."""
+        return self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
+
+    def _batched(self, method: str, A: np.ndarray, **kwargs) -> np.ndarray:
+        """Apply `module_.<method>` to A in batches under inference mode, keeping A's float dtype."""
+        dtype = torch.float64 if A.dtype == np.float64 else torch.float32
+        module = self._inference_module(dtype)
+        device = next(self.module_.parameters()).device
+        fn = getattr(module, method)
+        out = []
+        with torch.inference_mode():
+            for start in range(0, A.shape[0], INFERENCE_BATCH):
+                batch = torch.tensor(np.ascontiguousarray(A[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
+                out.append(fn(batch, **kwargs).cpu().numpy())
+        return np.concatenate(out).astype(A.dtype, copy=False)
+
+    def transform(self, X):
+        """Codes of X: (n_samples, latent_dim)."""
+        check_is_fitted(self)
+        return self._batched("encode", self._validate_X(X, reset=False))
+
+    def inverse_transform(self, X):
+        """Decode codes X of shape (n_samples, latent_dim) back to (n_samples, n_features)."""
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        if Z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects "
+                f"codes with latent_dim={self.latent_dim} columns"
+            )
+        return self._batched("decode", Z)
+
+    def reconstruct(self, X):
+        """Decoded codes of X, i.e. inverse_transform(transform(X)): (n_samples, n_features)."""
+        check_is_fitted(self)
+        return self._batched("reconstruct", self._validate_X(X, reset=False))
+
+    def score_samples(self, X):
+        """Per-sample score, higher is better (the negative of the module's `sample_losses`):
+        (n_samples,). Outliers score low."""
+        check_is_fitted(self)
+        return -self._batched("sample_losses", self._validate_X(X, reset=False))
+
+    def score(self, X, y=None):
+        """Mean of `score_samples(X)`, so model selection (GridSearchCV) prefers lower error."""
+        return float(np.mean(self.score_samples(X)))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the code columns: ae0, ae1, ..."""
+        check_is_fitted(self, "n_features_in_")
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            expected = getattr(self, "feature_names_in_", None)
+            if len(input_features) != self.n_features_in_ or (
+                expected is not None and not np.array_equal(input_features, expected)
+            ):
+                raise ValueError("input_features is not equal to feature_names_in_")
+        return np.asarray([f"ae{i}" for i in range(self.latent_dim)], dtype=object)
+
+    @property
+    def _n_features_out(self):
+        return self.latent_dim
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # ---- persistence ---------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to folder `path` (config.json + model.safetensors)."""
+        check_is_fitted(self)
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params(deep=False).items()}
+        if not isinstance(params["random_state"], (int, type(None))):
+            params["random_state"] = None
+        params["device"] = str(params["device"])
+        fitted = {
+            "n_features_in_": int(self.n_features_in_),
+            "output_activation_": self.output_activation_,
+            "history_": self.history_,
+            "n_epochs_": self.n_epochs_,
+        }
+        for name in self._saved_attributes:
+            value = getattr(self, name)
+            fitted[name] = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        return save_model(path, type(self).__name__, params, fitted, self.module_.state_dict())
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None):
+        """Load a model saved by `save`; reads JSON and safetensors only, never pickle.
+
+        `device` overrides the saved device (default: the saved one, 'auto' resolved here).
+        """
+        est_cls, params, fitted, state = read_model(path)
+        if not issubclass(est_cls, cls):
+            raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+        defaults = est_cls().get_params(deep=False)
+        unknown = set(params) - set(defaults)
+        if unknown:
+            raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
+        params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else v for k, v in params.items()}
+        if device is not None:
+            params["device"] = device
+        est = est_cls(**params)
+        est._validate_params()
+        n_features = fitted.get("n_features_in_")
+        if not isinstance(n_features, int) or n_features < 1:
+            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
+        output_activation = fitted.get("output_activation_")
+        if output_activation not in ("linear", "sigmoid"):
+            raise ValueError(f"{str(path)!r}: fitted.output_activation_ must be 'linear' or 'sigmoid'")
+        module = est._build_module(n_features, output_activation)
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            raise ValueError(f"{str(path)!r}: the weights do not match the config: {err}") from err
+        est.module_ = module.to(resolve_device(est.device)).eval()
+        est.n_features_in_ = n_features
+        est.output_activation_ = output_activation
+        est.history_ = fitted.get("history_", {})
+        est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
+        if "feature_names_in_" in fitted:
+            est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+        for name, convert in est._saved_attributes.items():
+            if name not in fitted:
+                raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
+            try:
+                setattr(est, name, convert(fitted[name]))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type: {err}") from err
+        return est
