@@ -8,8 +8,9 @@ from aekit.estimators import (  # noqa: E402
     DenoisingAutoEncoder,
     LinearAutoEncoder,
     SparseAutoEncoder,
+    VariationalAutoEncoder,
 )
-from aekit.models import AutoEncoderModule, AutoEncoderOutput  # noqa: E402
+from aekit.models import AutoEncoderModule, AutoEncoderOutput, VariationalAutoEncoderModule  # noqa: E402
 from aekit.training import TrainConfig, TrainingDivergedError, train  # noqa: E402
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "SparseAutoEncoder",
     "TrainConfig",
     "TrainingDivergedError",
+    "VariationalAutoEncoder",
+    "VariationalAutoEncoderModule",
     "__version__",
     "train",
 ]

@@ -19,7 +19,14 @@ OUTPUT_ACTIVATIONS = ("linear", "sigmoid")
 
 
 class Likelihood(nn.Module):
-    """Base class: `mean(pre)` gives reconstructions, `elementwise(pre, x)` the loss terms."""
+    """Base class: `mean(pre)` gives reconstructions, `elementwise(pre, x)` the loss terms.
+
+    `outputs_per_feature` is how many decoder outputs each feature needs (2 when the decoder
+    also predicts a variance); `pre` then has shape (batch, outputs_per_feature * features)
+    with the mean's pre-activations first.
+    """
+
+    outputs_per_feature = 1
 
     def __init__(self, output_activation: str = "linear") -> None:
         super().__init__()
@@ -30,6 +37,8 @@ class Likelihood(nn.Module):
         self.output_activation = output_activation
 
     def mean(self, pre: torch.Tensor) -> torch.Tensor:
+        if self.outputs_per_feature > 1:
+            pre = pre[:, : pre.shape[1] // self.outputs_per_feature]
         return torch.sigmoid(pre) if self.output_activation == "sigmoid" else pre
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -64,10 +73,22 @@ class BCE(Likelihood):
         return F.binary_cross_entropy_with_logits(pre, x, reduction="none")
 
 
-class Gaussian(Likelihood):
-    """Gaussian negative log-likelihood with a learned per-feature variance.
+GAUSSIAN_VARIANCES = ("feature", "fixed", "sample")
 
-    The log-variance is clamped to [`min_log_var`, `max_log_var`] so a feature the decoder fits
+
+def student_t_log_norm(df: torch.Tensor) -> torch.Tensor:
+    """log of the Student-t density's normaliser, computed in float64 because the difference
+    of two large lgamma values loses all float32 precision when df is large."""
+    d = df.double()
+    return (torch.lgamma((d + 1) / 2) - torch.lgamma(d / 2) - 0.5 * torch.log(d * math.pi)).to(df.dtype)
+
+
+class Gaussian(Likelihood):
+    """Gaussian negative log-likelihood in nats per element.
+
+    `variance`: 'feature' learns one variance per feature, 'fixed' uses exp(`fixed_log_var`),
+    'sample' lets the decoder predict a variance for every element of every sample. The
+    log-variance is clamped to [`min_log_var`, `max_log_var`] so a feature the decoder fits
     exactly cannot drive the loss to minus infinity.
     """
 
@@ -75,26 +96,74 @@ class Gaussian(Likelihood):
         self,
         n_features: int,
         output_activation: str = "linear",
+        variance: str = "feature",
+        fixed_log_var: float = 0.0,
         min_log_var: float = -9.0,
         max_log_var: float = 9.0,
     ) -> None:
         super().__init__(output_activation)
-        self.log_var = nn.Parameter(torch.zeros(n_features))
+        if variance not in GAUSSIAN_VARIANCES:
+            raise ValueError(f"variance must be one of {GAUSSIAN_VARIANCES}, got {variance!r}")
+        self.variance = variance
+        self.outputs_per_feature = 2 if variance == "sample" else 1
+        if variance == "feature":
+            self.log_var = nn.Parameter(torch.zeros(n_features))
+        self.fixed_log_var = fixed_log_var
         self.min_log_var = min_log_var
         self.max_log_var = max_log_var
 
+    def _log_var(self, pre: torch.Tensor) -> torch.Tensor:
+        if self.variance == "sample":
+            log_var = pre[:, pre.shape[1] // 2 :]
+        elif self.variance == "feature":
+            log_var = self.log_var
+        else:
+            return pre.new_full((), self.fixed_log_var)
+        return log_var.clamp(self.min_log_var, self.max_log_var)
+
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        log_var = self.log_var.clamp(self.min_log_var, self.max_log_var)
+        log_var = self._log_var(pre)
         return 0.5 * (math.log(2 * math.pi) + log_var + (x - self.mean(pre)).square() * torch.exp(-log_var))
 
 
-LIKELIHOODS: dict[str, type[Likelihood]] = {"bce": BCE, "gaussian": Gaussian, "l1": L1, "mse": MSE}
+class StudentT(Likelihood):
+    """Student-t negative log-likelihood in nats per element, with a learned per-feature scale
+    and a learned degrees-of-freedom (kept above `min_df`): heavy tails make the fit robust
+    to outlying pixels or values."""
+
+    def __init__(self, n_features: int, output_activation: str = "linear", min_df: float = 0.5) -> None:
+        super().__init__(output_activation)
+        self.log_scale = nn.Parameter(torch.zeros(n_features))
+        self.raw_df = nn.Parameter(torch.tensor(2.0))
+        self.min_df = min_df
+
+    def df(self) -> torch.Tensor:
+        return self.min_df + F.softplus(self.raw_df)
+
+    def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        df = self.df()
+        log_scale = self.log_scale.clamp(-9.0, 9.0)
+        u = (x - self.mean(pre)) * torch.exp(-log_scale)
+        log_norm = student_t_log_norm(df)
+        return -(log_norm - log_scale - (df + 1) / 2 * torch.log1p(u.square() / df))
 
 
-def make_likelihood(name: str, n_features: int, output_activation: str) -> Likelihood:
-    """Build the likelihood registered as `name` for data with `n_features` columns."""
+LIKELIHOODS: dict[str, type[Likelihood]] = {
+    "bce": BCE,
+    "bernoulli": BCE,
+    "gaussian": Gaussian,
+    "l1": L1,
+    "mse": MSE,
+    "student_t": StudentT,
+}
+
+
+def make_likelihood(name: str, n_features: int, output_activation: str, **options) -> Likelihood:
+    """Build the likelihood registered as `name` for data with `n_features` columns;
+    `options` go to its constructor (e.g. `variance` for 'gaussian')."""
     if name not in LIKELIHOODS:
         raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LIKELIHOODS)}")
-    if name == "gaussian":
-        return Gaussian(n_features, output_activation)
-    return LIKELIHOODS[name](output_activation)
+    cls = LIKELIHOODS[name]
+    if cls in (Gaussian, StudentT):
+        return cls(n_features, output_activation, **options)
+    return cls(output_activation, **options)

@@ -8,6 +8,7 @@ from aekit.estimators.autoencoder import (
     LinearAutoEncoder,
     SparseAutoEncoder,
 )
+from aekit.estimators.vae import VariationalAutoEncoder
 
 __all__ = [
     "AutoEncoder",
@@ -16,4 +17,5 @@ __all__ = [
     "DenoisingAutoEncoder",
     "LinearAutoEncoder",
     "SparseAutoEncoder",
+    "VariationalAutoEncoder",
 ]

@@ -1,0 +1,171 @@
+"""The variational autoencoder: ELBO and IWAE, priors, likelihoods, sampling, persistence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from aekit import VariationalAutoEncoder
+from aekit.likelihoods import Gaussian, StudentT
+from aekit.priors import NormalPrior, StudentTPrior, gaussian_log_prob
+
+FAST = {"hidden_dims": (16,), "max_epochs": 3}
+
+
+@parametrize_with_checks(
+    [VariationalAutoEncoder(**FAST), VariationalAutoEncoder(prior="student_t", learn_prior_df=True, free_bits=0.1, **FAST)]
+)
+def test_sklearn_check(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def binary_digits(digits):
+    X_train, X_test, y_train, _ = digits
+    return (X_train > 0.5).astype(np.float64), (X_test > 0.5).astype(np.float64), y_train
+
+
+@pytest.fixture(scope="module")
+def vae(binary_digits):
+    X_train, _, _ = binary_digits
+    return VariationalAutoEncoder(latent_dim=8, hidden_dims=(64,), max_epochs=40, random_state=0).fit(X_train)
+
+
+def test_elbo_improves_with_training(binary_digits, vae):
+    X_train, X_test, _ = binary_digits
+    short = VariationalAutoEncoder(latent_dim=8, hidden_dims=(64,), max_epochs=2, random_state=0).fit(X_train)
+    assert vae.score(X_test) > short.score(X_test) + 2.0  # nats
+    assert vae.history_["loss"][-1] < vae.history_["loss"][0]
+
+
+def test_elbo_below_iwae_below_zero(binary_digits, vae):
+    _, X_test, _ = binary_digits
+    elbo = vae.score_samples(X_test)
+    iwae = vae.log_likelihood(X_test, n_importance=200)
+    assert elbo.mean() < iwae.mean() < 0
+    assert iwae.mean() - vae.log_likelihood(X_test, n_importance=1).mean() > 0.1  # more draws, tighter bound
+
+
+def test_likelihood_is_a_true_log_density(vae, binary_digits):
+    _, X_test, _ = binary_digits
+    x = torch.tensor(X_test[:5], dtype=torch.float32)
+    with torch.no_grad():
+        z = vae.module_.encode(x)
+        p = vae.module_.decode(z)
+        expected = (x * torch.log(p) + (1 - x) * torch.log1p(-p)).sum(dim=1)
+        torch.testing.assert_close(vae.module_.log_px_given_z(z, x), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_analytic_and_monte_carlo_kl_agree():
+    torch.manual_seed(0)
+    mu, log_var = torch.randn(4, 3), torch.randn(4, 3) * 0.5
+    z = mu + torch.exp(0.5 * log_var) * torch.randn(200_000, 4, 3)
+    monte_carlo = (gaussian_log_prob(z, mu, log_var) - NormalPrior().log_prob(z)).mean(dim=0)
+    torch.testing.assert_close(monte_carlo, NormalPrior().kl(mu, log_var), atol=0.02, rtol=0.02)
+
+
+def test_student_t_prior_approaches_normal_for_large_df():
+    z = torch.linspace(-3, 3, 13)
+    torch.testing.assert_close(StudentTPrior(df=1e5).log_prob(z), NormalPrior().log_prob(z), atol=1e-3, rtol=1e-3)
+    gap_small = (StudentTPrior(df=2.0).log_prob(z) - NormalPrior().log_prob(z)).abs().max()
+    assert gap_small > 0.5
+    samples = StudentTPrior(df=3.0).sample(100_000, 1, torch.Generator().manual_seed(0))
+    assert abs(samples.var().item() - 3.0) < 0.5  # variance of t_3 is df / (df - 2) = 3
+    np.testing.assert_array_equal(
+        StudentTPrior(df=3.0).sample(4, 2, torch.Generator().manual_seed(1)),
+        StudentTPrior(df=3.0).sample(4, 2, torch.Generator().manual_seed(1)),
+    )
+
+
+def test_student_t_likelihood_matches_torch_distribution():
+    lik = StudentT(3)
+    pre, x = torch.randn(5, 3), torch.randn(5, 3)
+    dist = torch.distributions.StudentT(lik.df(), pre, torch.ones(3))
+    torch.testing.assert_close(lik.elementwise(pre, x), -dist.log_prob(x))
+
+
+def test_gaussian_variance_modes():
+    pre, x = torch.randn(5, 6), torch.randn(5, 3)
+    sample_var = Gaussian(3, variance="sample")
+    assert sample_var.outputs_per_feature == 2
+    expected = -torch.distributions.Normal(pre[:, :3], torch.exp(0.5 * pre[:, 3:])).log_prob(x)
+    torch.testing.assert_close(sample_var.elementwise(pre, x), expected)
+    fixed = Gaussian(3, variance="fixed")
+    torch.testing.assert_close(fixed.elementwise(pre[:, :3], x), -torch.distributions.Normal(pre[:, :3], 1.0).log_prob(x))
+    assert not list(fixed.parameters())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"likelihood": "gaussian", "gaussian_variance": "feature"},
+        {"likelihood": "gaussian", "gaussian_variance": "sample"},
+        {"likelihood": "gaussian", "gaussian_variance": "fixed"},
+        {"likelihood": "student_t"},
+        {"prior": "student_t", "learn_prior_df": True},
+        {"binarize": "dynamic"},
+        {"kl_warmup_epochs": 5, "free_bits": 0.2},
+    ],
+)
+def test_variants_train(digits, params):
+    X_train, X_test, _, _ = digits
+    vae = VariationalAutoEncoder(latent_dim=4, hidden_dims=(32,), max_epochs=15, random_state=0, **params).fit(X_train)
+    assert vae.history_["loss"][-1] < vae.history_["loss"][0]
+    assert np.isfinite(vae.score_samples(X_test)).all()
+    assert vae.sample(5, random_state=0).shape == (5, 64)
+
+
+def test_kl_warmup_schedule():
+    vae = VariationalAutoEncoder(kl_warmup_epochs=4)
+    module = vae._build_module(3, "linear")
+    hook = vae._epoch_start_hook(module)
+    weights = []
+    for epoch in range(6):
+        hook(epoch)
+        weights.append(module.kl_weight)
+    assert weights == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+
+
+def test_posterior_collapse_is_visible_in_active_units(binary_digits, vae):
+    X_train, _, _ = binary_digits
+    assert vae.active_units_ >= 4
+    collapsed = VariationalAutoEncoder(latent_dim=8, hidden_dims=(64,), beta=50.0, max_epochs=20, random_state=0).fit(X_train)
+    assert collapsed.active_units_ < vae.active_units_
+
+
+def test_sample_and_reconstruct_shapes_and_ranges(binary_digits, vae):
+    _, X_test, _ = binary_digits
+    samples = vae.sample(7, random_state=0)
+    assert samples.shape == (7, 64) and ((samples >= 0) & (samples <= 1)).all()
+    np.testing.assert_array_equal(samples, vae.sample(7, random_state=0))
+    draws = vae.reconstruct(X_test[:5], n_samples=3, random_state=0)
+    assert draws.shape == (3, 5, 64) and not np.allclose(draws[0], draws[1])
+    assert vae.reconstruct(X_test[:5]).shape == (5, 64)
+    assert vae.transform(X_test).shape == (len(X_test), 8)
+    with pytest.raises(ValueError, match="n_samples"):
+        vae.sample(0)
+    with pytest.raises(ValueError, match="n_importance"):
+        vae.log_likelihood(X_test, n_importance=0)
+
+
+def test_save_load_round_trip(tmp_path, binary_digits):
+    X_train, X_test, _ = binary_digits
+    vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(16,), prior="student_t", learn_prior_df=True, max_epochs=5, random_state=0)
+    vae.fit(X_train)
+    loaded = VariationalAutoEncoder.load(vae.save(tmp_path / "vae"))
+    np.testing.assert_array_equal(loaded.transform(X_test), vae.transform(X_test))
+    np.testing.assert_array_equal(loaded.score_samples(X_test), vae.score_samples(X_test))
+    assert loaded.active_units_ == vae.active_units_
+    assert math.isclose(loaded.module_.prior.df().item(), vae.module_.prior.df().item())
+
+
+def test_bad_input(digits):
+    X_train = digits[0]
+    with pytest.raises(ValueError, match=r"need X in \[0, 1\]"):
+        VariationalAutoEncoder(likelihood="bernoulli", **FAST).fit(X_train * 2)
+    with pytest.raises(ValueError, match="binarize='dynamic' needs likelihood='bernoulli'"):
+        VariationalAutoEncoder(likelihood="gaussian", binarize="dynamic", **FAST).fit(X_train)
