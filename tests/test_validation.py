@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
@@ -34,8 +36,15 @@ def fitted(X):
     ids=["nan", "inf", "empty", "no-features", "1d", "strings"],
 )
 def test_bad_X_in_fit(X, make_bad, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as err:
         AutoEncoder(**FAST).fit(make_bad(X))
+    assert re.search(r"\bX\b", str(err.value)), "the message names the argument"
+
+
+def test_values_too_large_for_float32_are_refused(X):
+    with pytest.raises(ValueError, match="Scale X first"):
+        AutoEncoder(**FAST).fit(X * 1e20)
+    AutoEncoder(**FAST).fit(X * 1e6)
 
 
 def test_non_numeric_dataframe_names_columns(X):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from aekit.devices import resolve_device
 from aekit.persistence import read_model, register_estimator, save_model
-from aekit.training import OPTIMIZERS, History, TrainConfig, train
+from aekit.training import OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
 INFERENCE_BATCH = 4096
+MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow
 
 TRAINING_CONSTRAINTS: dict = {
     "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -141,12 +143,29 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         )
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
+        """X as a finite 2-D float array; every refusal is a ValueError or TypeError naming X."""
         check_numeric_frame(X)
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        try:
+            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        except (ValueError, TypeError) as err:
+            if re.search(r"\bX\b", str(err)):
+                raise
+            raise type(err)(f"X: {err}") from err
+        largest = float(np.abs(X).max()) if X.size else 0.0
+        if largest > MAX_ABS_INPUT:
+            raise ValueError(
+                f"X has values as large as {largest:.3g}; models compute in float32, where squared errors "
+                f"of such values overflow. Scale X first (e.g. StandardScaler); the limit is {MAX_ABS_INPUT:g}"
+            )
+        return X
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train on X of shape (n_samples, n_features); y is ignored. Returns self."""
+    def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None):
+        """Train on X of shape (n_samples, n_features); y is ignored. Returns self.
+
+        `checkpoint` (see `aekit.checkpoint.Checkpointer`) saves the training state after every
+        epoch and, when resuming, restores it first, so an interrupted fit continues exactly.
+        """
         X = self._validate_X(X, reset=True)
         device = resolve_device(self.device)
         output_activation = self._check_data_against_params(X)
@@ -162,7 +181,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             X_train, X_val = X_all[order[n_val:]], X_all[order[:n_val]]
         generator = torch.Generator(device=device).manual_seed(seed)
         history: History = train(
-            module, X_train, self._train_config(), generator, X_val=X_val, on_epoch_start=self._epoch_start_hook(module)
+            module,
+            X_train,
+            self._train_config(),
+            generator,
+            X_val=X_val,
+            on_epoch_start=self._epoch_start_hook(module),
+            checkpoint=checkpoint,
         )
         self.module_ = module
         self.history_ = history.as_dict()
@@ -263,6 +288,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
         return save_model(path, type(self).__name__, params, fitted, self.module_.state_dict())
+
+    def to_onnx(self, path: str | Path) -> dict[str, Path]:
+        """Export the encoder and decoder to `path`/encoder.onnx and decoder.onnx (see
+        `aekit.export.to_onnx`); returns {'encoder': path, 'decoder': path}."""
+        from aekit.export import to_onnx
+
+        return to_onnx(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None):
