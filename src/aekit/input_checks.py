@@ -1,0 +1,89 @@
+"""Hostile-input checks shared by the property tests and `benchmarks/reliability.py`.
+
+`hostile_inputs()` is a hypothesis strategy of things users pass as X (random shapes and
+dtypes, NaN/inf, empty arrays, single rows, constant and duplicate columns, huge and tiny
+magnitudes, 1-D and 3-D arrays, lists, DataFrames with text columns); `outcome(estimator, X)`
+fits and uses the estimator on one of them and says whether it worked or refused cleanly,
+raising AssertionError for anything else (a raw error type, a message that does not name
+the argument, a non-finite or misshapen result).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+NAMES_AN_ARGUMENT = re.compile(r"\bX\b|n_samples|n_features|\bfeature|\bcolumn")
+
+
+def hostile_inputs():
+    """A hypothesis strategy of (description, X) pairs."""
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    floats = st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True, width=64),
+        st.sampled_from([0.0, 1.0, -1.0, 1e-300, 1e300, 1e16, -1e16, 1e-8]),
+        st.floats(-10, 10),
+    )
+    shapes = st.tuples(st.integers(0, 12), st.integers(0, 5))
+    numeric = st.one_of(
+        shapes.flatmap(lambda s: arrays(np.float64, s, elements=floats)),
+        shapes.flatmap(lambda s: arrays(np.float32, s, elements=st.floats(-1e3, 1e3, width=32))),
+        shapes.flatmap(lambda s: arrays(np.int64, s, elements=st.integers(-(2**40), 2**40))),
+        shapes.flatmap(lambda s: arrays(np.bool_, s)),
+    )
+    constant = st.tuples(st.integers(1, 10), st.integers(1, 4), st.floats(-5, 5)).map(
+        lambda t: np.full(t[:2], t[2])
+    )
+    duplicated = st.tuples(st.integers(2, 10), st.integers(1, 3)).map(
+        lambda t: np.repeat(np.random.default_rng(0).random((t[0], t[1])), 2, axis=1)
+    )
+    odd_shapes = st.one_of(
+        arrays(np.float64, st.integers(0, 8), elements=st.floats(-5, 5)),
+        arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3)), elements=st.floats(-5, 5)),
+        st.floats(-5, 5),
+    )
+    lists = shapes.flatmap(lambda s: arrays(np.float64, s, elements=st.floats(-5, 5))).map(lambda a: a.tolist())
+    strings = st.lists(st.lists(st.sampled_from(["a", "1.5", "", "=SUM(A1)", "nan"]), min_size=2, max_size=2), min_size=1, max_size=6)
+    return st.one_of(
+        numeric.map(lambda a: (f"array {a.dtype} {a.shape}", a)),
+        constant.map(lambda a: (f"constant {a.shape}", a)),
+        duplicated.map(lambda a: (f"duplicate columns {a.shape}", a)),
+        odd_shapes.map(lambda a: (f"odd shape {np.shape(a)}", a)),
+        lists.map(lambda a: ("list of rows", a)),
+        strings.map(lambda a: ("strings", np.array(a, dtype=object))),
+        st.integers(1, 6).map(lambda n: ("frame with a text column", _frame_with_text(n))),
+    )
+
+
+def _frame_with_text(n: int):
+    import pandas as pd
+
+    return pd.DataFrame({"a": np.arange(n, dtype=float), "city": ["x"] * n})
+
+
+def outcome(estimator, X) -> str:
+    """'worked' or 'refused'; AssertionError when the estimator misbehaves on X."""
+    try:
+        estimator.fit(X)
+    except (ValueError, TypeError) as err:
+        message = str(err)
+        assert NAMES_AN_ARGUMENT.search(message), f"{type(err).__name__} does not name the argument: {message!r}"
+        return "refused"
+    A = np.asarray(X, dtype=np.float64)
+    n = A.shape[0]
+    codes = estimator.transform(X)
+    assert codes.shape[0] == n and np.isfinite(codes).all(), "transform gave a misshapen or non-finite result"
+    if hasattr(estimator, "score_samples"):
+        scores = estimator.score_samples(X)
+        assert scores.shape == (n,) and np.isfinite(scores).all(), "score_samples gave a non-finite result"
+    wrong = np.zeros((1, A.shape[1] + 1))
+    try:
+        estimator.transform(wrong)
+    except ValueError as err:
+        assert NAMES_AN_ARGUMENT.search(str(err)), str(err)
+    else:
+        raise AssertionError("transform accepted the wrong number of features")
+    return "worked"
