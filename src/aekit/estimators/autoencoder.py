@@ -71,6 +71,8 @@ class AutoEncoder(BaseAutoEncoder):
         Momentum for 'sgd' and 'rmsprop'.
     batch_size : int, default=256
     max_epochs : int, default=100
+    max_time : float or None, default=None
+        Training budget in seconds: stop after the epoch that crosses it.
     validation_fraction : float, default=0.1
         Share of the training rows held out to report `history_['val_loss']` (and for early
         stopping); skipped when it would leave no row on either side.
@@ -155,6 +157,7 @@ class AutoEncoder(BaseAutoEncoder):
         momentum=0.9,
         batch_size=256,
         max_epochs=100,
+        max_time=None,
         validation_fraction=0.1,
         early_stopping=None,
         grad_clip=None,
@@ -186,6 +189,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.momentum = momentum
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.max_time = max_time
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip

@@ -52,7 +52,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         'dynamic' trains on x ~ Bernoulli(x), redrawn for every batch (data in [0, 1]).
     n_score_draws : int, default=10
         Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
-    optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs,
+    optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
     validation_fraction, early_stopping, grad_clip, device, random_state, verbose
         As for `AutoEncoder`; the validation loss is the negative ELBO.
 
@@ -115,6 +115,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         momentum=0.9,
         batch_size=256,
         max_epochs=100,
+        max_time=None,
         validation_fraction=0.1,
         early_stopping=None,
         grad_clip=None,
@@ -141,6 +142,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.momentum = momentum
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.max_time = max_time
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
