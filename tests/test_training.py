@@ -127,3 +127,8 @@ def test_transform_inverse_transform_and_reconstruct_agree(X):
     ae = AutoEncoder(max_epochs=3, random_state=0).fit(X)
     np.testing.assert_allclose(ae.inverse_transform(ae.transform(X)), ae.reconstruct(X), rtol=1e-10)
     assert ae.inverse_transform(ae.transform(X)).shape == X.shape
+
+
+def test_max_time_stops_after_the_epoch_that_crosses_it(X):
+    ae = AutoEncoder(max_epochs=10_000, max_time=1e-9, random_state=0).fit(X)
+    assert ae.n_epochs_ == 1

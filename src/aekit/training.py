@@ -2,6 +2,9 @@
 
 In-memory data lives in one tensor on the device; each epoch draws a permutation from a
 seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls.
+Everything the loop carries from one epoch to the next is in a `TrainState`, which a
+`Checkpoint` may save after each epoch and restore before the first, so an interrupted fit
+continues exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -33,6 +37,7 @@ class TrainConfig:
     momentum: float = 0.9  # sgd and rmsprop only
     batch_size: int = 256
     max_epochs: int = 100
+    max_time: float | None = None  # seconds; training stops after the epoch that crosses it
     early_stopping: int | None = None  # patience in epochs on the validation loss; best weights restored
     grad_clip: float | None = None  # max global gradient norm
     verbose: bool = False
@@ -54,6 +59,28 @@ class History:
             "epoch_seconds": self.epoch_seconds,
             "best_epoch": self.best_epoch,
         }
+
+
+@dataclass
+class TrainState:
+    """What `train` carries between epochs; a checkpoint of it resumes a fit exactly."""
+
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator  # shuffling and noise
+    history: History = field(default_factory=History)
+    epoch: int = 0  # epochs completed
+    best_loss: float = math.inf  # best monitored (validation, else training) loss so far
+    since_best: int = 0  # epochs since it last improved
+    best_weights: dict[str, torch.Tensor] | None = None  # module weights at the best epoch (early stopping only)
+
+
+class Checkpoint(Protocol):
+    """Saves a `TrainState` after each epoch and restores one before the first (when resuming)."""
+
+    def restore(self, state: TrainState) -> None: ...
+
+    def save(self, state: TrainState) -> None: ...
 
 
 def make_optimizer(
@@ -97,27 +124,40 @@ def train(
     Y_val: torch.Tensor | None = None,
     on_epoch_start: Callable[[int], None] | None = None,
     on_epoch_end: Callable[[int, History], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> History:
     """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X).
 
     `on_epoch_start(epoch)` runs before each epoch (schedules such as KL warm-up) and
-    `on_epoch_end(epoch, history)` after it. Raises `TrainingDivergedError` when the loss
-    stops being finite. With
-    `config.early_stopping` set, stops after that many epochs without a better validation loss
-    and restores the best weights.
+    `on_epoch_end(epoch, history)` after it. `checkpoint.restore(state)` runs once before
+    training and `checkpoint.save(state)` after every epoch. Raises `TrainingDivergedError`
+    when the loss stops being finite. With `config.early_stopping` set, stops after that many
+    epochs without a better validation loss and restores the best weights.
     """
     if config.early_stopping is not None and X_val is None:
         raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
     optimizer = make_optimizer(
         module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum
     )
+    state = TrainState(module, optimizer, generator)
+    if checkpoint is not None:
+        checkpoint.restore(state)
     has_constraints = any(r.constrains for r in getattr(module, "regularizers", ()))
-    history = History()
-    best_loss, best_state, since_best = math.inf, None, 0
+    history = state.history
     n, batch_size = X.shape[0], min(config.batch_size, X.shape[0])
-    epochs = tqdm(range(config.max_epochs), desc="fit", unit="epoch", disable=not config.verbose)
+    epochs = tqdm(
+        range(state.epoch, config.max_epochs),
+        desc="fit",
+        unit="epoch",
+        initial=state.epoch,
+        total=config.max_epochs,
+        disable=not config.verbose,
+    )
     module.train()
+    started = time.perf_counter()
     for epoch in epochs:
+        if config.early_stopping is not None and state.since_best >= config.early_stopping:
+            break
         if on_epoch_start is not None:
             on_epoch_start(epoch)
         start_time = time.perf_counter()
@@ -146,19 +186,22 @@ def train(
         if X_val is not None:
             monitored = evaluate_loss(module, X_val, Y_val)
             history.val_loss.append(monitored)
-        if monitored < best_loss:
-            best_loss, since_best, history.best_epoch = monitored, 0, epoch
+        if monitored < state.best_loss:
+            state.best_loss, state.since_best, history.best_epoch = monitored, 0, epoch
             if config.early_stopping is not None:
-                best_state = copy.deepcopy(module.state_dict())
+                state.best_weights = copy.deepcopy(module.state_dict())
         else:
-            since_best += 1
+            state.since_best += 1
+        state.epoch = epoch + 1
         if config.verbose:
             epochs.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{history.val_loss[-1]:.4g}" if history.val_loss else "-")
+        if checkpoint is not None:
+            checkpoint.save(state)
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
-        if config.early_stopping is not None and since_best >= config.early_stopping:
+        if config.max_time is not None and time.perf_counter() - started >= config.max_time:
             break
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    if state.best_weights is not None:
+        module.load_state_dict(state.best_weights)
     module.eval()
     return history
