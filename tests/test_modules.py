@@ -152,3 +152,10 @@ def test_likelihoods_match_their_formulas():
     assert torch.isfinite(gauss.elementwise(pre, x)).all()  # the variance is clamped
     with pytest.raises(ValueError, match="unknown loss"):
         make_likelihood("hinge", 3, "linear")
+
+
+@pytest.mark.parametrize("likelihood", [MSE("sigmoid"), MSE("linear"), BCE(), Gaussian(3)], ids=["mse-sigmoid", "mse", "bce", "gaussian"])
+def test_fused_loss_equals_mean_of_elementwise(likelihood):
+    pre, x = torch.randn(6, 3), torch.rand(6, 3)
+    torch.testing.assert_close(likelihood.loss(pre, x), likelihood.elementwise(pre, x).mean())
+    torch.testing.assert_close(likelihood.loss(pre, x, likelihood.mean(pre)), likelihood.elementwise(pre, x).mean())

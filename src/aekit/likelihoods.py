@@ -44,12 +44,20 @@ class Likelihood(nn.Module):
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def loss(self, pre: torch.Tensor, x: torch.Tensor, mean: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean of `elementwise` over batch and features (a scalar); `mean` is `self.mean(pre)`
+        when the caller has it already. Subclasses override it with a fused form."""
+        return self.elementwise(pre, x).mean()
+
 
 class MSE(Likelihood):
     """Squared error: the Gaussian negative log-likelihood with unit variance, up to scale."""
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return (self.mean(pre) - x).square()
+
+    def loss(self, pre, x, mean=None):
+        return F.mse_loss(self.mean(pre) if mean is None else mean, x)
 
 
 class L1(Likelihood):
@@ -71,6 +79,9 @@ class BCE(Likelihood):
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(pre, x, reduction="none")
+
+    def loss(self, pre, x, mean=None):
+        return F.binary_cross_entropy_with_logits(pre, x)
 
 
 GAUSSIAN_VARIANCES = ("feature", "fixed", "sample")

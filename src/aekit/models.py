@@ -86,10 +86,11 @@ class AutoEncoderModule(nn.Module):
         z = self.encoder(x_in)
         z_dec = self.corruption(z, generator)[0] if noisy and self.corrupt_on == "code" else z
         pre = self.decoder(z_dec)
-        reconstruction_loss = self.likelihood.elementwise(pre, target).mean()
+        reconstruction = self.likelihood.mean(pre)
+        reconstruction_loss = self.likelihood.loss(pre, target, reconstruction)
         terms = {r.name: r.weight * r.penalty(self, x_in, z) for r in self.regularizers}
         loss = reconstruction_loss + sum(terms.values()) if terms else reconstruction_loss
-        return AutoEncoderOutput(loss, reconstruction_loss, terms, z, self.likelihood.mean(pre))
+        return AutoEncoderOutput(loss, reconstruction_loss, terms, z, reconstruction)
 
     @torch.no_grad()
     def apply_constraints(self) -> None:
