@@ -14,3 +14,15 @@ def digits():
     data = load_digits()
     X = (data.data / 16.0).astype(np.float64)
     return train_test_split(X, data.target, test_size=0.25, random_state=0, stratify=data.target)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run torch on one intra-op thread for the test: the tiny test models train fastest so, and
+    stay fast when other processes compete for the cores."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

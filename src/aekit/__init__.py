@@ -4,6 +4,8 @@ __version__ = "0.1.0"
 
 from aekit.estimators import (  # noqa: E402
     AutoEncoder,
+    AutoEncoderImputer,
+    AutoEncoderOutlierDetector,
     ContractiveAutoEncoder,
     DenoisingAutoEncoder,
     LinearAutoEncoder,
@@ -15,7 +17,9 @@ from aekit.training import TrainConfig, TrainingDivergedError, train  # noqa: E4
 
 __all__ = [
     "AutoEncoder",
+    "AutoEncoderImputer",
     "AutoEncoderModule",
+    "AutoEncoderOutlierDetector",
     "AutoEncoderOutput",
     "ContractiveAutoEncoder",
     "DenoisingAutoEncoder",

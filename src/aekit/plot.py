@@ -15,8 +15,9 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-__all__ = ["plot_error_comparison", "plot_history", "plot_latent", "plot_reconstructions"]
+__all__ = ["plot_error_comparison", "plot_history", "plot_image_grid", "plot_latent", "plot_reconstructions"]
 
 DPI = 120
 MAX_CATEGORIES = 20
@@ -35,6 +36,26 @@ def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, format="png", dpi=DPI)
     return fig
+
+
+def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
+    """(height, width) for grey or (height, width, 3) for colour, holding n_features values."""
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3) or int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"image_shape {shape} does not hold {n_features} features as (height, width) or (height, width, 3)"
+        )
+    return shape
+
+
+def _show_image(ax, row: np.ndarray, image_shape: tuple[int, ...], lo: float, hi: float) -> None:
+    """One row as a grey image on [lo, hi] (dark is high), or as a colour image clipped to it."""
+    if len(image_shape) == 2:
+        ax.imshow(row.reshape(image_shape), cmap="gray_r", vmin=lo, vmax=hi)
+    else:
+        ax.imshow(np.clip((row.reshape(image_shape) - lo) / (hi - lo), 0, 1))
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def plot_history(
@@ -82,7 +103,7 @@ def plot_history(
 def plot_reconstructions(
     X: np.ndarray,
     X_hat: np.ndarray,
-    image_shape: tuple[int, int] | None = None,
+    image_shape: tuple[int, ...] | None = None,
     n: int = 10,
     *,
     title: str | None = "Inputs (top) and reconstructions (bottom)",
@@ -90,10 +111,11 @@ def plot_reconstructions(
 ) -> Figure:
     """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
 
-    With `image_shape` (height, width), whose product must be n_features, each row is drawn
-    as a grey image on the inputs' intensity scale (reconstructions beyond it are clipped, so a
-    background at the inputs' minimum stays white); otherwise each row is a bar profile (a line
-    past 40 features) on a shared scale, with the input outlined behind its reconstruction.
+    With `image_shape` (height, width) or (height, width, 3), whose product must be n_features,
+    each row is drawn as a grey (or colour) image on the inputs' intensity scale (reconstructions
+    beyond it are clipped, so a background at the inputs' minimum stays white); otherwise each
+    row is a bar profile (a line past 40 features) on a shared scale, with the input outlined
+    behind its reconstruction.
     Inputs of shape (n_samples, height, width) imply `image_shape`.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
@@ -106,9 +128,7 @@ def plot_reconstructions(
     X, X_hat = X.reshape(X.shape[0], -1), X_hat.reshape(X.shape[0], -1)
     n_features = X.shape[1]
     if image_shape is not None:
-        image_shape = tuple(int(s) for s in image_shape)
-        if len(image_shape) != 2 or image_shape[0] * image_shape[1] != n_features:
-            raise ValueError(f"image_shape {image_shape} does not hold {n_features} features")
+        image_shape = _check_image_shape(image_shape, n_features)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     n = min(n, X.shape[0])
@@ -125,11 +145,8 @@ def plot_reconstructions(
     for j in range(n):
         top, bottom = axes[0, j], axes[1, j]
         if image_shape is not None:
-            top.imshow(X[j].reshape(image_shape), cmap="gray_r", vmin=lo, vmax=hi)
-            bottom.imshow(X_hat[j].reshape(image_shape), cmap="gray_r", vmin=lo, vmax=hi)
-            for ax in (top, bottom):
-                ax.set_xticks([])
-                ax.set_yticks([])
+            _show_image(top, X[j], image_shape, lo, hi)
+            _show_image(bottom, X_hat[j], image_shape, lo, hi)
         else:
             if n_features <= BAR_PROFILE_MAX_FEATURES:
                 top.bar(positions, X[j], width=0.8, color="C0")
@@ -255,4 +272,78 @@ def plot_error_comparison(
     ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)
     ax.set_axisbelow(True)
+    return _finish(fig, path)
+
+
+def plot_image_grid(
+    grid: np.ndarray,
+    image_shape: tuple[int, ...] | None = None,
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Rows of examples, e.g. decoded samples or interpolation paths: grid (n_rows, n_cols,
+    n_features).
+
+    With `image_shape` each cell is an image; without, each grid row is a heatmap of its
+    n_cols examples (one line each) over the features, all on one colour scale with a
+    colorbar. `value_range` fixes the scale (default: the grid's finite range).
+    """
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim == 2:
+        grid = grid[None]
+    if grid.ndim != 3 or 0 in grid.shape:
+        raise ValueError(f"grid must be a non-empty (n_rows, n_cols, n_features) array, got shape {grid.shape}")
+    n_rows, n_cols, n_features = grid.shape
+    for labels, count, what in ((row_labels, n_rows, "row_labels"), (col_labels, n_cols, "col_labels")):
+        if labels is not None and len(labels) != count:
+            raise ValueError(f"{what} has {len(labels)} entries for {count} {what.split('_')[0]}s")
+    if value_range is None:
+        finite = grid[np.isfinite(grid)]
+        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    lo, hi = value_range
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    if image_shape is not None:
+        image_shape = _check_image_shape(image_shape, n_features)
+        height, width = image_shape[:2]
+        pad = max(1, round(0.08 * max(height, width)))
+        mosaic = np.full((n_rows * (height + pad) - pad, n_cols * (width + pad) - pad, *image_shape[2:]), np.nan)
+        for i in range(n_rows):
+            for j in range(n_cols):
+                top, left = i * (height + pad), j * (width + pad)
+                mosaic[top : top + height, left : left + width] = grid[i, j].reshape(image_shape)
+        fig = _new_figure((max(3.0, 0.9 * n_cols + 1.4), 0.9 * n_rows + (0.6 if title else 0.3)))
+        ax = fig.add_subplot()
+        if len(image_shape) == 2:
+            grey = colormaps["gray_r"].with_extremes(bad="white")
+            ax.imshow(mosaic, cmap=grey, vmin=lo, vmax=hi, interpolation="nearest")
+        else:
+            ax.imshow(np.nan_to_num(np.clip((mosaic - lo) / (hi - lo), 0, 1), nan=1.0), interpolation="nearest")
+        x_centers = [j * (width + pad) + (width - 1) / 2 for j in range(n_cols)]
+        y_centers = [i * (height + pad) + (height - 1) / 2 for i in range(n_rows)]
+        ax.set_xticks(x_centers, [str(c) for c in col_labels] if col_labels is not None else [])
+        ax.set_yticks(y_centers, [str(r) for r in row_labels] if row_labels is not None else [])
+        ax.tick_params(length=0, labelsize=8)
+        ax.xaxis.tick_top()
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    else:
+        fig = _new_figure((7.0, 0.8 + n_rows * (0.3 + 0.12 * n_cols) + (0.4 if title else 0.0)))
+        axes = fig.subplots(n_rows, 1, squeeze=False, sharex=True)
+        for i in range(n_rows):
+            ax = axes[i, 0]
+            image = ax.imshow(grid[i], aspect="auto", cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest")
+            ax.set_yticks(np.arange(n_cols), [str(c) for c in col_labels] if col_labels is not None else [])
+            ax.tick_params(labelsize=7)
+            if row_labels is not None:
+                ax.set_ylabel(str(row_labels[i]), fontsize=8)
+        axes[-1, 0].set_xlabel("feature")
+        axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.colorbar(image, ax=axes[:, 0].tolist(), label="value")
+    if title:
+        fig.suptitle(title)
     return _finish(fig, path)

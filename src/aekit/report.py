@@ -1,12 +1,14 @@
 """A one-page HTML report: headed sections of text, tables and PNG figures.
 
-The page is self-contained apart from the figures, which sit in the same folder and are
-referenced by relative path, so the folder can be zipped, copied or served as it is. No
-scripts, fonts or stylesheets are fetched; all text is HTML-escaped.
+By default the figures sit in the same folder and are referenced by relative path, so the
+folder can be zipped, copied or served as it is; with `embed_images=True` they are written
+into the page as data URIs, so the one file is the whole report. No scripts, fonts or
+stylesheets are fetched; all text is HTML-escaped.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from aekit import __version__
+from aekit.persistence import atomic_write_bytes
 
 __all__ = ["REPORT_FILE", "Section", "write_report"]
 
@@ -37,6 +40,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .9rem; }
+pre { background: #f6f6f6; border: 1px solid #e4e4e4; padding: .6rem .8rem; overflow-x: auto; font-size: .85rem; }
 footer { margin-top: 3rem; color: #777; font-size: .85rem; }
 """
 
@@ -48,13 +52,14 @@ class Section:
     `text` is prose, split into paragraphs at blank lines. `table` is either a mapping,
     drawn as name/value rows, or a sequence of rows whose first row is the header. `images`
     are PNG file names relative to the report folder, each optionally paired with a caption
-    as (file_name, caption).
+    as (file_name, caption). `code` is shown verbatim (e.g. a YAML config).
     """
 
     heading: str
     text: str | None = None
     table: Table | None = None
     images: Sequence[str | tuple[str, str]] = ()
+    code: str | None = None
 
 
 def _esc(value: object) -> str:
@@ -104,7 +109,13 @@ def _image_name(out_dir: Path, name: str | os.PathLike) -> str:
     return path.as_posix()
 
 
-def _render_section(out_dir: Path, section: Section) -> str:
+def _image_source(out_dir: Path, rel: str, embed: bool) -> str:
+    if not embed:
+        return quote(rel)
+    return "data:image/png;base64," + base64.b64encode((out_dir / rel).read_bytes()).decode("ascii")
+
+
+def _render_section(out_dir: Path, section: Section, embed_images: bool = False) -> str:
     parts = [f"<section>\n<h2>{_esc(section.heading)}</h2>"]
     if section.text:
         for paragraph in section.text.split("\n\n"):
@@ -112,11 +123,13 @@ def _render_section(out_dir: Path, section: Section) -> str:
                 parts.append(f"<p>{_esc(paragraph.strip())}</p>")
     if section.table is not None:
         parts.append(_render_table(section.table))
+    if section.code:
+        parts.append(f"<pre>{_esc(section.code)}</pre>")
     for image in section.images:
         name, caption = (image, None) if isinstance(image, (str, os.PathLike)) else image
         rel = _image_name(out_dir, name)
         alt = caption or f"{section.heading}: {Path(rel).stem}"
-        figure = f'<figure><img src="{_esc(quote(rel))}" alt="{_esc(alt)}">'
+        figure = f'<figure><img src="{_esc(_image_source(out_dir, rel, embed_images))}" alt="{_esc(alt)}">'
         if caption:
             figure += f"<figcaption>{_esc(caption)}</figcaption>"
         parts.append(figure + "</figure>")
@@ -125,18 +138,23 @@ def _render_section(out_dir: Path, section: Section) -> str:
 
 
 def write_report(
-    out_dir: str | os.PathLike, title: str, sections: Iterable[Section | Mapping[str, object]]
+    out_dir: str | os.PathLike,
+    title: str,
+    sections: Iterable[Section | Mapping[str, object]],
+    *,
+    embed_images: bool = False,
 ) -> Path:
     """Write `out_dir/report.html` and return its path.
 
     `sections` are `Section`s or mappings with the same keys ('heading', and optionally
-    'text', 'table', 'images'). Every image must already exist in `out_dir`, so the page
-    never shows a broken picture; a missing one raises FileNotFoundError.
+    'text', 'table', 'images', 'code'). Every image must already exist in `out_dir`, so the
+    page never shows a broken picture; a missing one raises FileNotFoundError. With
+    `embed_images` the PNGs are copied into the page, which then stands alone.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     body = "\n".join(
-        _render_section(out_dir, s if isinstance(s, Section) else Section(**s)) for s in sections
+        _render_section(out_dir, s if isinstance(s, Section) else Section(**s), embed_images) for s in sections
     )
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
     page = f"""<!DOCTYPE html>
@@ -155,5 +173,5 @@ def write_report(
 </html>
 """
     path = out_dir / REPORT_FILE
-    path.write_text(page, encoding="utf-8")
+    atomic_write_bytes(path, page.encode("utf-8"))
     return path

@@ -8,10 +8,14 @@ from aekit.estimators.autoencoder import (
     LinearAutoEncoder,
     SparseAutoEncoder,
 )
+from aekit.estimators.imputer import AutoEncoderImputer
+from aekit.estimators.outlier import AutoEncoderOutlierDetector
 from aekit.estimators.vae import VariationalAutoEncoder
 
 __all__ = [
     "AutoEncoder",
+    "AutoEncoderImputer",
+    "AutoEncoderOutlierDetector",
     "BaseAutoEncoder",
     "ContractiveAutoEncoder",
     "DenoisingAutoEncoder",

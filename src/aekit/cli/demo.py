@@ -1,16 +1,12 @@
-"""The `aekit` command line; `main(argv) -> int` so tests call it directly.
-
-Heavy imports (torch, scikit-learn, matplotlib) happen inside the commands, so `aekit --help`
-and `aekit --version` answer at once.
-"""
+"""`aekit demo`: the digits AutoEncoder vs PCA, with figures and an HTML report."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
+from aekit.cli.common import int_in_range
 from aekit.demo import DEMO_BATCH_SIZE, DEMO_EPOCHS, DEMO_HIDDEN_DIMS, KNN_NEIGHBORS, N_DIGIT_FEATURES, run_demo
 
 DEMO_DESCRIPTION = """\
@@ -39,31 +35,7 @@ defaults: {DEMO_EPOCHS} epochs, batch size {DEMO_BATCH_SIZE}, hidden layers {DEM
 about 5-30 s on two CPU cores."""
 
 
-def _int_in_range(low: int, high: int | None = None):
-    """An argparse `type` accepting integers in [low, high]."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-
-    return parse
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The `aekit` parser with its subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="aekit",
-        description="Autoencoders as practical tools.",
-        epilog="Run 'aekit COMMAND --help' for a command's options and examples.",
-    )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+def add_parser(commands) -> None:
     demo = commands.add_parser(
         "demo",
         help="train on the digits data set and write figures and an HTML report",
@@ -76,21 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--epochs",
-        type=_int_in_range(1),
+        type=int_in_range(1),
         default=DEMO_EPOCHS,
         metavar="N",
         help="training epochs (default: %(default)s)",
     )
     demo.add_argument(
         "--latent-dim",
-        type=_int_in_range(1, N_DIGIT_FEATURES),
+        type=int_in_range(1, N_DIGIT_FEATURES),
         default=2,
         metavar="N",
         help="code size, also PCA's number of components (default: %(default)s)",
     )
     demo.add_argument(
         "--compare-dim",
-        type=_int_in_range(0, N_DIGIT_FEATURES),
+        type=int_in_range(0, N_DIGIT_FEATURES),
         default=8,
         metavar="N",
         help="also fit both models with this code size and add it to the error chart; 0 skips (default: %(default)s)",
@@ -98,27 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=int, default=0, metavar="N", help="seeds the split and the AutoEncoder (default: %(default)s)"
     )
-    demo.set_defaults(handler=_demo_command)
-    return parser
+    demo.set_defaults(handler=run_demo_command)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run `aekit` with `argv` (default: sys.argv[1:]) and return the exit status; with no
-    command, print the help and return 0. Bad options exit with status 2, as argparse does."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.version:
-        from aekit import __version__
-
-        print(__version__)
-        return 0
-    if args.command is None:
-        parser.print_help()
-        return 0
-    return args.handler(args)
-
-
-def _demo_command(args: argparse.Namespace) -> int:
+def run_demo_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = run_demo(
         args.out, epochs=args.epochs, latent_dim=args.latent_dim, seed=args.seed, compare_dim=args.compare_dim
@@ -130,7 +85,3 @@ def _demo_command(args: argparse.Namespace) -> int:
     print(f"model saved to {result.model_dir}")
     print(f"report written to {result.report}  ({time.perf_counter() - start:.1f} s)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The `aekit` command line; `main(argv) -> int` so tests call it directly.
+
+Each subcommand lives in the module named for what it does (training, inference, outputs,
+tabular, demo). Heavy imports (torch, scikit-learn, matplotlib) happen inside the commands,
+so `aekit --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aekit.cli import demo, inference, outputs, tabular, training
+from aekit.cli.common import CLIError
+
+__all__ = ["build_parser", "main"]
+
+EPILOG = """\
+a first session:
+  aekit demo                                           # digits, AutoEncoder vs PCA, runs/demo/report.html
+  aekit train --model vae --data mnist --latent-dim 2 --epochs 20 --out runs/vae
+  aekit evaluate runs/vae && aekit report runs/vae     # numbers, then runs/vae/report.html
+  aekit export runs/vae --onnx exported/vae
+
+Run 'aekit COMMAND --help' for a command's options and examples."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `aekit` parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="aekit",
+        description="Autoencoders as practical tools.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    training.add_parser(commands)
+    inference.add_parsers(commands)
+    tabular.add_parsers(commands)
+    outputs.add_parsers(commands)
+    demo.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `aekit` with `argv` (default: sys.argv[1:]) and return the exit status; with no
+    command, print the help and return 0. Bad options exit with status 2, as argparse does;
+    a refused input or config prints one 'aekit COMMAND: error: ...' message and returns 1."""
+    from aekit.config import ConfigError
+    from aekit.training import TrainingDivergedError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from aekit import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except CLIError as err:
+        print(f"aekit {args.command}: error: {err}", file=sys.stderr)
+        return err.status
+    except (ConfigError, FileNotFoundError, ValueError, ImportError, TrainingDivergedError) as err:
+        print(f"aekit {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\naekit {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

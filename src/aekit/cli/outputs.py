@@ -1,0 +1,66 @@
+"""`aekit report` and `aekit export`: what a trained run gives to people and to other programs."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from aekit.cli.common import CLIError, add_command
+
+
+def add_parsers(commands) -> None:
+    report = add_command(
+        commands,
+        "report",
+        "write a run's HTML report (one self-contained page)",
+        "Write RUN/report.html: the config, loss curves, metrics beside the PCA baseline,\n"
+        "reconstructions, the latent scatter, decoded samples, interpolations and, for a model that\n"
+        "can sample (a VAE), draws from its prior. Every figure is embedded in the page (the PNGs are\n"
+        "also kept in RUN/figures), so the one file can be mailed or opened anywhere.",
+        "  aekit report runs/vae\n  xdg-open runs/vae/report.html",
+        run_report,
+    )
+    report.add_argument("run", metavar="RUN", help="a run folder from 'aekit train'")
+
+    export = add_command(
+        commands,
+        "export",
+        "export the encoder and decoder to ONNX",
+        "Write DIR/encoder.onnx (input x: (batch, n_features) -> code: (batch, latent_dim)) and\n"
+        "DIR/decoder.onnx (code -> reconstruction), with DIR/onnx.json describing them and, for a run,\n"
+        "DIR/data.json with the feature names and the scaling to apply first. They run in onnxruntime\n"
+        "and give what the model's transform and inverse_transform give.",
+        "  aekit export runs/vae --onnx exported/vae\n"
+        "  python -c \"import onnxruntime as ort; print(ort.InferenceSession('exported/vae/encoder.onnx').get_inputs())\"",
+        run_export,
+    )
+    export.add_argument("run", metavar="RUN", help="a run folder from 'aekit train' (or a folder saved with est.save)")
+    export.add_argument("--onnx", required=True, metavar="DIR", help="the folder to write the ONNX files into")
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from aekit.run_report import write_run_report
+    from aekit.runs import Run
+
+    run = Run(args.run)
+    if run.is_model_folder or not run.file(Run.CONFIG).is_file():
+        raise CLIError(
+            f"{run.path} is not a run folder (no {Run.CONFIG}); 'aekit report' needs a run made by 'aekit train'"
+        )
+    path = write_run_report(run.path)
+    print(f"wrote {path}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from aekit.export import to_onnx
+    from aekit.runs import Run
+
+    run = Run(args.run)
+    est = run.load_model()
+    files = to_onnx(est, args.onnx)
+    if run.file(Run.DATA).is_file():
+        shutil.copyfile(run.file(Run.DATA), files["encoder"].parent / Run.DATA)
+    for path in files.values():
+        print(f"wrote {path}")
+    return 0

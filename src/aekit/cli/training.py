@@ -1,0 +1,238 @@
+"""`aekit train`: fit a registered estimator from a YAML config and/or flags into a run folder,
+with a checkpoint every epoch, `--resume`, metrics.csv and TensorBoard event files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
+
+DESCRIPTION = """\
+Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
+layout and scaling (data.json), a checkpoint after every epoch (checkpoint.safetensors,
+replaced atomically), metrics.csv, TensorBoard event files and, at the end, the fitted model
+(model/). A progress bar shows the loss and the time left.
+
+Settings come from CONFIG (YAML), then the flags, then each --set KEY=VALUE (a dotted key into
+the config, the value read as YAML). Every estimator parameter can be set under `model:`;
+run `aekit train --list-models` for the model names. After an interruption (Ctrl-C, a crash,
+a lost machine), `aekit train --resume RUN` continues from the last checkpoint exactly as if
+training had never stopped."""
+
+EXAMPLES = """\
+  aekit train --model vae --data mnist --latent-dim 2 --epochs 20 --out runs/vae
+  aekit train --data digits --epochs 50 --set model.loss=bce --set model.hidden_dims=[256,64]
+  aekit train config.yaml --set data.max_rows=5000
+  aekit train --data table.csv --set data.target=label --model denoising --out runs/table
+  aekit train --resume runs/vae                # continue after an interruption
+  aekit train --resume runs/vae --epochs 40    # or train further
+
+a config file:
+  model:
+    name: vae              # autoencoder, denoising, sparse, contractive, linear, vae, ...
+    latent_dim: 2
+    hidden_dims: [256, 64]
+    max_epochs: 20
+  data:
+    source: mnist          # digits | mnist | fashion-mnist | .csv | .parquet | .npy | image folder
+    max_rows: 10000        # per split
+  seed: 0
+  out: runs/vae
+
+then: aekit evaluate RUN, aekit report RUN, tensorboard --logdir RUN"""
+
+FLAG_KEYS = {
+    "model": ("model", "name"),
+    "data": ("data", "source"),
+    "latent_dim": ("model", "latent_dim"),
+    "epochs": ("model", "max_epochs"),
+    "batch_size": ("model", "batch_size"),
+    "learning_rate": ("model", "learning_rate"),
+    "device": ("model", "device"),
+    "seed": ("seed",),
+    "out": ("out",),
+}
+
+
+def add_parser(commands) -> None:
+    parser = add_command(
+        commands,
+        "train",
+        "train a model into a run folder (config, checkpoints, metrics)",
+        DESCRIPTION,
+        EXAMPLES,
+        run_train,
+    )
+    parser.add_argument("config", nargs="?", metavar="CONFIG", help="a YAML config file")
+    parser.add_argument("--model", metavar="NAME", help="model name (default: autoencoder); see --list-models")
+    parser.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="digits (default), mnist, fashion-mnist, or a .csv/.parquet/.npy file or image folder",
+    )
+    parser.add_argument("--latent-dim", type=int_in_range(1), metavar="N", help="code size (model.latent_dim)")
+    parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (model.max_epochs)")
+    parser.add_argument("--batch-size", type=int_in_range(1), metavar="N", help="mini-batch size (model.batch_size)")
+    parser.add_argument("--learning-rate", "--lr", type=positive_float, metavar="X", help="model.learning_rate")
+    parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (model.device)")
+    parser.add_argument("--seed", type=int, metavar="N", help="seeds the split and the model (default: 0)")
+    parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/MODEL-DATA-TIME)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set any config key, e.g. model.beta=4 (repeatable)",
+    )
+    parser.add_argument(
+        "--resume", metavar="RUN", help="continue the interrupted run in RUN (its saved config is used)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--list-models", action="store_true", help="print the model names and exit")
+
+
+def _config_from_args(args: argparse.Namespace) -> dict:
+    """The raw config: CONFIG, then the flags (already typed), then each --set."""
+    from aekit.config import apply_overrides, read_config
+
+    raw = read_config(args.config) if args.config else {}
+    for flag, keys in FLAG_KEYS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            raw = _set(raw, keys, value)
+    return apply_overrides(raw, args.set)
+
+
+def _set(raw: dict, keys: tuple[str, ...], value) -> dict:
+    """A copy of `raw` with the nested key set."""
+    raw = {**raw}
+    node = raw
+    for key in keys[:-1]:
+        node[key] = dict(node.get(key) or {})
+        node = node[key]
+    node[keys[-1]] = value
+    return raw
+
+
+def _default_out(config) -> Path:
+    source = Path(config.data.source.partition(":")[0]).stem or "data"
+    return Path("runs") / f"{config.model.name}-{source}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _list_models() -> int:
+    from aekit.config import model_registry
+
+    for name, cls in model_registry().items():
+        paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+        print(f"  {name:<13} {cls.__name__}: {paragraph.split('. ')[0].rstrip('.')}")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from aekit.config import validate_config
+    from aekit.runs import Run, RunInUseError
+
+    if args.list_models:
+        return _list_models()
+    if args.resume:
+        others = [f"--{f.replace('_', '-')}" for f in FLAG_KEYS if f != "epochs" and getattr(args, f) is not None]
+        if args.config or args.set or others:
+            given = ([args.config] if args.config else []) + others + (["--set"] if args.set else [])
+            raise CLIError(
+                f"--resume continues a run with its saved config; drop {', '.join(given)} (only --epochs may change)"
+            )
+        run, config = Run(args.resume), None
+        if not run.path.is_dir():
+            raise CLIError(f"no run folder at {str(run.path)!r}")
+    else:
+        config = validate_config(_config_from_args(args))
+        if config.out is None:
+            config.out = str(_default_out(config))
+        run = Run(config.out)
+    try:
+        with run.training_lock():
+            return _start_or_resume(run, config, args)
+    except RunInUseError as err:
+        raise CLIError(str(err)) from None
+
+
+def _start_or_resume(run, config, args: argparse.Namespace) -> int:
+    """Check the run folder's state (under the run's lock), write the config, and train."""
+    from aekit.config import dump_config
+    from aekit.runs import Run
+
+    if config is None:
+        config = run.read_config()
+        if args.epochs is not None:
+            config.model.max_epochs = args.epochs
+        elif run.has_model():
+            print(f"{run.path} has finished ({config.model.max_epochs} epochs); pass --epochs N to train further")
+            return 0
+        if not run.file(Run.CHECKPOINT).is_file():
+            raise CLIError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
+    elif run.has_started():
+        raise CLIError(
+            f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
+            "or choose another --out"
+        )
+    run.write_config(dump_config(config))
+    return _fit(run, config, resume=bool(args.resume), quiet=args.quiet)
+
+
+def _fit(run, config, *, resume: bool, quiet: bool) -> int:
+    from aekit.checkpoint import Checkpointer
+    from aekit.config import build_estimator, fingerprint
+    from aekit.runs import MetricsRecorder, Run, Scaling, prepare_data
+
+    split = prepare_data(config)
+    scaling = run.scaling() if resume else Scaling.fit(config.data.scale, split.X_train)
+    if not resume:
+        run.write_data_info(split, scaling)
+    X_train = scaling.transform(split.X_train)
+    if np.isnan(X_train).any():
+        raise CLIError(
+            f"{config.data.source!r} has missing values; fill them first, e.g. 'aekit impute IN.csv OUT.csv'"
+        )
+    est = build_estimator(config).set_params(verbose=not quiet)
+    identity = {
+        **fingerprint(config),
+        "estimator": type(est).__name__,
+        "n_train": len(X_train),
+        "n_features": X_train.shape[1],
+    }
+    recorder = MetricsRecorder(run, tensorboard=config.tensorboard)
+    checkpoint = Checkpointer(run.file(Run.CHECKPOINT), fingerprint=identity, resume=resume, after_save=recorder)
+    if not quiet:
+        what = f"resuming {run.path}" if resume else f"training {type(est).__name__} ({config.model.name})"
+        print(
+            f"{what} on {len(X_train)} rows x {X_train.shape[1]} features of {config.data.source!r} -> {run.path}",
+            flush=True,
+        )
+    start = time.perf_counter()
+    try:
+        est.fit(X_train, checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted; the last finished epoch is saved. Continue with: aekit train --resume {run.path}",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        recorder.close()
+    est.set_params(verbose=False).save(run.model_dir)
+    history = est.history_
+    val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""
+    continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
+    print(
+        f"trained {type(est).__name__} for {est.n_epochs_} epochs{continued}: loss {history['loss'][-1]:.4g}{val} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+    print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")
+    print(f"next: aekit evaluate {run.path}   aekit report {run.path}")
+    return 0

@@ -1,0 +1,279 @@
+"""Mixed numeric + categorical tables with missing entries, as the float arrays an
+autoencoder trains on, and back.
+
+A table is read once into a `Table` (numeric block with NaN where missing, categorical
+columns as object arrays, one missing mask); a `TableLayout` fitted on the observed entries
+standardises the numeric columns and one-hot encodes the categorical ones. Encoded features
+are ordered numeric first, then one group per categorical column.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Number
+
+import numpy as np
+
+MAX_ABS_INPUT = 1e150  # squares of larger values overflow float64 means and variances
+
+
+def is_nan_marker(value) -> bool:
+    """True when `value` is NaN (the default `missing_values`) or None."""
+    if value is None:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _missing(values: np.ndarray, missing_values) -> np.ndarray:
+    """Bool mask of the entries equal to `missing_values`, same shape as `values` (for NaN,
+    None counts too)."""
+    if values.dtype.kind in "fiub":
+        if is_nan_marker(missing_values):
+            return np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+        if not _is_number(missing_values):
+            return np.zeros(values.shape, dtype=bool)
+        return values == missing_values
+    if is_nan_marker(missing_values):
+        flags = [is_nan_marker(v) for v in values.ravel().tolist()]
+    else:
+        flags = [not is_nan_marker(v) and bool(v == missing_values) for v in values.ravel().tolist()]
+    return np.asarray(flags, dtype=bool).reshape(values.shape)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Number) and not isinstance(value, bool)
+
+
+@dataclass
+class Table:
+    """One validated table: `numeric` (n, n_numeric) float with NaN where missing,
+    `categorical` one (n,) object array per categorical column, `missing` (n, n_columns)."""
+
+    numeric: np.ndarray
+    categorical: list[np.ndarray]
+    missing: np.ndarray
+    categorical_mask: np.ndarray  # (n_columns,) bool
+
+
+def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool) -> np.ndarray:
+    """A column as float64 with NaN where missing; refuses strings, infinity and stray NaN."""
+    if col.dtype.kind not in "fiub":
+        observed = col[~miss]
+        numbers = np.fromiter((_is_number(v) for v in observed.tolist()), dtype=bool, count=observed.size)
+        if not numbers.all():
+            bad = observed[~numbers][0]
+            if fitted and not numbers.any():
+                raise ValueError(f"column {name!r} is numeric (from fit or categorical_features) but holds {bad!r}")
+            raise ValueError(
+                f"column {name!r} mixes numbers and non-numbers (for example {bad!r}); if {bad!r} marks a "
+                f"missing value set missing_values={bad!r}, else clean the column or declare it categorical"
+            )
+        col = np.where(miss, np.nan, col)
+    values = col.astype(np.float64)
+    if np.isinf(values).any():
+        raise ValueError(f"Input X contains infinity in column {name!r}; replace it or mark it with missing_values")
+    check_magnitude(values, name)
+    if np.isnan(values[~miss]).any():
+        raise ValueError(f"Input X contains NaN in column {name!r} but missing_values={missing_values!r}; set missing_values=np.nan")
+    return np.where(miss, np.nan, values)
+
+
+def check_magnitude(values: np.ndarray, name: str = "X") -> None:
+    """Refuse values whose squares overflow float64 statistics (the models compute in float32
+    after standardisation, which handles anything smaller)."""
+    finite = values[np.isfinite(values)]
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    if largest > MAX_ABS_INPUT:
+        raise ValueError(f"{name} has values as large as {largest:.3g}; scale X first (the limit is {MAX_ABS_INPUT:g})")
+
+
+def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
+    """Refuse entries that are neither numbers nor strings (nor booleans) in an object column."""
+    for v in col[~miss].tolist():
+        if not isinstance(v, (Number, str, bool, np.bool_)):
+            raise TypeError(
+                f"column {name!r} holds {v!r} of type {type(v).__name__}: each argument must be a string or a number"
+            )
+
+
+def _is_categorical(col: np.ndarray, miss: np.ndarray) -> bool:
+    """Inferred kind: a non-numeric column whose observed values are all non-numbers."""
+    if col.dtype.kind in "fiubc":
+        return False
+    observed = col[~miss].tolist()
+    return bool(observed) and not any(_is_number(v) for v in observed)
+
+
+def read_columns(
+    columns: list[np.ndarray],
+    names: list[str],
+    missing_values,
+    categorical_mask: np.ndarray | None,
+    categorical_dtype: list[bool] | None = None,
+) -> Table:
+    """Validate raw columns (each (n,)) into a `Table`. `categorical_mask=None` infers the kinds:
+    columns flagged in `categorical_dtype` (pandas category/string) and columns of strings are
+    categorical, columns of numbers numeric; a given mask (from fit or from the user) is
+    enforced. Raises ValueError naming the column for infinity, stray NaN, and numbers mixed
+    with strings, TypeError for entries that are neither numbers nor strings."""
+    n = len(columns[0]) if columns else 0
+    kinds, numeric, categorical, missing = [], [], [], []
+    for j, (col, name) in enumerate(zip(columns, names)):
+        col = np.asarray(col)
+        miss = _missing(col, missing_values)
+        if col.dtype.kind == "O":
+            _check_scalars(col, miss, name)
+        if categorical_mask is not None:
+            is_cat = bool(categorical_mask[j])
+        else:
+            is_cat = bool(categorical_dtype and categorical_dtype[j]) or _is_categorical(col, miss)
+        if is_cat:
+            categorical.append(np.where(miss, None, col.astype(object)))
+        else:
+            numeric.append(_numeric_column(col, miss, name, missing_values, categorical_mask is not None))
+        kinds.append(is_cat)
+        missing.append(miss)
+    num = np.stack(numeric, axis=1) if numeric else np.empty((n, 0))
+    miss = np.stack(missing, axis=1) if missing else np.empty((n, 0), dtype=bool)
+    return Table(num, categorical, miss, np.asarray(kinds, dtype=bool))
+
+
+def numeric_table(X: np.ndarray, missing_values) -> Table:
+    """The table of an all-numeric float array X (n, d), keeping its dtype."""
+    check_magnitude(X)
+    miss = _missing(X, missing_values)
+    numeric = X if is_nan_marker(missing_values) or not miss.any() else np.where(miss, np.nan, X).astype(X.dtype)
+    return Table(numeric, [], miss, np.zeros(X.shape[1], dtype=bool))
+
+
+def check_no_empty_columns(table: Table, names: list[str]) -> None:
+    """Refuse columns with no observed value (nothing to learn them from)."""
+    empty = np.flatnonzero(table.missing.all(axis=0)) if table.missing.shape[0] else []
+    if len(empty):
+        raise ValueError(
+            f"columns {[names[j] for j in empty]} have no observed values; drop them (or fill them) before imputing"
+        )
+
+
+@dataclass
+class TableLayout:
+    """How a table maps to encoded features: standardisation of the numeric columns (observed
+    mean and std, std 1 for constant columns) and the categories of each categorical column."""
+
+    categorical_mask: np.ndarray  # (n_columns,) bool
+    mean: np.ndarray  # (n_numeric,)
+    scale: np.ndarray  # (n_numeric,)
+    categories: list[np.ndarray]  # per categorical column, sorted observed values
+
+    @classmethod
+    def fit(cls, table: Table, scale: bool = True) -> TableLayout:
+        """Observed means (and stds when `scale`, else 1) of the numeric columns, and the
+        categories of the categorical ones."""
+        observed = np.where(table.missing[:, ~table.categorical_mask], np.nan, table.numeric).astype(np.float64)
+        mean = np.nanmean(observed, axis=0) if observed.shape[1] else np.empty(0)
+        std = np.nanstd(observed, axis=0) if observed.shape[1] and scale else np.ones_like(mean)
+        scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        categories = []
+        for values, miss in zip(table.categorical, table.missing[:, table.categorical_mask].T):
+            seen = values[~miss]
+            try:
+                categories.append(np.array(sorted(set(seen.tolist())), dtype=object))
+            except TypeError:
+                categories.append(np.array(sorted(set(seen.tolist()), key=repr), dtype=object))
+        return cls(table.categorical_mask, mean, scale, categories)
+
+    @property
+    def n_numeric(self) -> int:
+        return int(self.mean.shape[0])
+
+    @property
+    def groups(self) -> list[tuple[int, int]]:
+        """(start, stop) of each categorical column's one-hot group among the encoded features."""
+        out, start = [], self.n_numeric
+        for cats in self.categories:
+            out.append((start, start + len(cats)))
+            start += len(cats)
+        return out
+
+    @property
+    def n_encoded(self) -> int:
+        return self.n_numeric + sum(len(c) for c in self.categories)
+
+    def column_of_feature(self) -> np.ndarray:
+        """(n_encoded,) index of the column group each encoded feature belongs to (numeric
+        columns first, then categorical ones), so a whole one-hot group can be masked at once."""
+        groups = [np.full(b - a, self.n_numeric + k) for k, (a, b) in enumerate(self.groups)]
+        return np.concatenate([np.arange(self.n_numeric), *groups]).astype(np.int64)
+
+    def encode(self, table: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(inputs, targets, observed), each (n, n_encoded): inputs are 0 where missing,
+        targets NaN there, observed marks the entries the imputer must keep. Categories not
+        seen in fit count as observed in the output but give no signal (all-zero group)."""
+        dtype = table.numeric.dtype if table.numeric.dtype.kind == "f" else np.float64
+        n = table.missing.shape[0]
+        num_missing = table.missing[:, ~self.categorical_mask]
+        scaled = ((table.numeric - self.mean) / self.scale).astype(dtype, copy=False)
+        targets = [np.where(num_missing, np.nan, scaled)]
+        observed = [~num_missing]
+        for values, miss, cats in zip(table.categorical, table.missing[:, self.categorical_mask].T, self.categories):
+            lookup = {v: i for i, v in enumerate(cats.tolist())}
+            codes = np.fromiter((lookup.get(v, -1) if not m else -1 for v, m in zip(values.tolist(), miss)), np.int64, n)
+            onehot = np.zeros((n, len(cats)), dtype=dtype)
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            onehot[~known] = np.nan
+            targets.append(onehot)
+            observed.append(np.repeat(known[:, None], len(cats), axis=1))
+        target = np.concatenate(targets, axis=1)
+        return np.nan_to_num(target, nan=0.0), target, np.concatenate(observed, axis=1)
+
+    def decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Fill the missing entries of `table` from decoded means (n, n_encoded): numeric
+        columns un-standardised, categorical ones the most probable category (or one drawn
+        from the probabilities when `rng` is given). Observed entries are kept exactly.
+
+        Returns (n, n_columns): float (table dtype) without categorical columns, else object.
+        """
+        num_missing = table.missing[:, ~self.categorical_mask]
+        values = means[:, : self.n_numeric] * self.scale + self.mean
+        numeric = np.where(num_missing, values, table.numeric).astype(table.numeric.dtype, copy=False)
+        if not self.categories:
+            return numeric
+        out = np.empty(table.missing.shape, dtype=object)
+        out[:, ~self.categorical_mask] = numeric
+        for k, (j, (a, b)) in enumerate(zip(np.flatnonzero(self.categorical_mask), self.groups)):
+            probs = means[:, a:b]
+            if rng is None:
+                chosen = probs.argmax(axis=1)
+            else:
+                cdf = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
+                chosen = np.minimum((cdf < rng.random((len(probs), 1))).sum(axis=1), b - a - 1)
+            miss = table.missing[:, j]
+            column = table.categorical[k].copy()
+            column[miss] = self.categories[k][chosen[miss]]
+            out[:, j] = column
+        return out
+
+
+def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
+    """Columns (each (n,)), names, and which columns a DataFrame types as categorical
+    (category or string dtype), of a DataFrame or a 2-D array-like of mixed values. Pandas'
+    missing markers (NaN, None, pd.NA, NaT) in non-numeric columns become None."""
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_string_dtype
+
+        columns, typed = [], []
+        for j in range(X.shape[1]):
+            col = X.iloc[:, j]
+            if is_bool_dtype(col.dtype) or (is_numeric_dtype(col.dtype) and str(col.dtype) != "category"):
+                columns.append(col.to_numpy(dtype=np.float64, na_value=np.nan))
+                typed.append(False)
+            else:
+                columns.append(col.to_numpy(dtype=object, na_value=None))
+                typed.append(str(col.dtype) == "category" or (is_string_dtype(col.dtype) and col.dtype != object))
+        return columns, [str(c) for c in X.columns], typed
+    A = np.asarray(X, dtype=object)
+    if A.ndim != 2:
+        raise ValueError(f"Expected a 2D array, got an array of shape {A.shape}; reshape your data")
+    return [A[:, j] for j in range(A.shape[1])], [str(j) for j in range(A.shape[1])], [False] * A.shape[1]

@@ -1,0 +1,451 @@
+"""The `aekit` command line end to end on digits: train -> interrupt -> resume -> evaluate ->
+report -> export, configs and refusals, encode/reconstruct/generate, tables, impute/detect."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from aekit.cli import build_parser, main
+from aekit.config import model_registry
+from aekit.runs import MetricsRecorder, Run, load_estimator
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SMALL = ["--set", "model.hidden_dims=[32]", "--set", "model.loss=bce", "--quiet", "--seed", "1"]
+
+
+def train(out: Path, epochs: int, *extra: str) -> int:
+    return main(["train", "--data", "digits", "--epochs", str(epochs), "--out", str(out), *SMALL, *extra])
+
+
+def metrics(run: Path) -> list[dict[str, str]]:
+    with open(run / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_estimator(path).module_.state_dict()
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+        self.headings: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+        self._in_h2 = tag == "h2"
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.headings.append(data)
+            self._in_h2 = False
+
+
+def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, capsys):
+    assert train(tmp_path / "full", 4) == 0
+    run = tmp_path / "run"
+    original = MetricsRecorder.__call__
+
+    def interrupt_after_epoch_2(self, state):
+        original(self, state)
+        if state.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(MetricsRecorder, "__call__", interrupt_after_epoch_2)
+    assert train(run, 4) == 130
+    assert f"aekit train --resume {run}" in capsys.readouterr().err
+    assert len(metrics(run)) == 2 and not (run / "model").exists()
+    monkeypatch.undo()
+
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert "resumed after epoch 2" in capsys.readouterr().out
+    assert metrics(run) == [
+        {**row, "seconds": r["seconds"]} for row, r in zip(metrics(tmp_path / "full"), metrics(run))
+    ]
+    full, resumed = weights(tmp_path / "full" / "model"), weights(run / "model")
+    assert all(torch.equal(full[k], resumed[k]) for k in full)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["hidden_dims"] == [32] and config["model"]["corrupt_on"] == "input"
+
+    tensorboard = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    events = tensorboard.EventAccumulator(str(run))
+    events.Reload()
+    logged = events.Scalars("loss/train")
+    assert [e.step for e in logged] == [1, 2, 3, 4]
+    np.testing.assert_allclose([e.value for e in logged], [float(r["loss"]) for r in metrics(run)], rtol=1e-6)
+
+    assert main(["evaluate", str(run), "--json", str(tmp_path / "eval.json")]) == 0
+    assert "PCA" in capsys.readouterr().out
+    evaluation = json.loads((tmp_path / "eval.json").read_text())
+    model, pca = evaluation["scores"]
+    assert model["model"] == "AutoEncoder" and pca["model"] == "PCA" and model["code_size"] == pca["code_size"] == 2
+    assert 0 < model["knn_accuracy"] <= 1 and evaluation["n_test"] == 360
+
+    assert main(["report", str(run)]) == 0
+    page = _Images()
+    page.feed((run / "report.html").read_text())
+    assert page.sources and all(src.startswith("data:image/png;base64,") for src in page.sources)
+    for heading in (
+        "Summary",
+        "Training",
+        "Reconstructions",
+        "Latent space",
+        "Samples",
+        "Interpolations",
+        "Configuration",
+    ):
+        assert heading in page.headings
+
+    ort = pytest.importorskip("onnxruntime")
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert (tmp_path / "onnx" / "data.json").is_file()
+    X = np.load(_digits_npy(tmp_path))
+    codes = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx")).run(None, {"x": X})[0]
+    np.testing.assert_allclose(codes, load_estimator(run / "model").transform(X), atol=1e-5)
+
+
+def _digits_npy(tmp_path: Path) -> Path:
+    from aekit.datasets import load_digits
+
+    np.save(tmp_path / "digits.npy", load_digits().X[:50])
+    return tmp_path / "digits.npy"
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("cli") / "run"
+    assert train(run, 2) == 0
+    return run
+
+
+def test_existing_runs_and_resume_rules(digits_run, capsys):
+    assert train(digits_run, 2) == 1
+    assert "already holds a run; continue it with 'aekit train --resume" in capsys.readouterr().err
+    assert main(["train", "--resume", str(digits_run), "--model", "sparse"]) == 1
+    assert "drop --model" in capsys.readouterr().err
+    assert main(["train", "--resume", str(digits_run)]) == 0
+    assert "has finished" in capsys.readouterr().out
+    assert main(["train", "--resume", str(digits_run), "--epochs", "3", "--quiet"]) == 0
+    assert load_estimator(digits_run / "model").n_epochs_ == 3 and len(metrics(digits_run)) == 3
+    assert yaml.safe_load((digits_run / "config.yaml").read_text())["model"]["max_epochs"] == 3
+
+
+def test_config_file_then_flags_then_set(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "model:\n  name: denoising\n  latent_dim: 3\n  max_epochs: 1\ndata:\n  max_rows: 200\n"
+    )
+    run = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "c.yaml"),
+                "--latent-dim",
+                "4",
+                "--set",
+                "model.corruption=mask",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["name"] == "denoising" and config["model"]["latent_dim"] == 4
+    assert config["model"]["corruption"] == "mask" and config["data"]["max_rows"] == 200
+    assert Run(run).read_data_info()["n_train"] == 200
+    est = load_estimator(run / "model")
+    assert type(est).__name__ == "DenoisingAutoEncoder" and est.latent_dim == 4
+
+
+def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--set", "model.loss=l3", "--set", "data.sourse=x", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "model.loss: Input should be 'bce'," in err and "data.sourse: unknown key; allowed keys:" in err
+    assert not out.exists()
+    assert main(["train", "--model", "nope", "--out", str(out)]) == 1
+    assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "demo"],
+)
+def test_every_command_has_help_with_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "examples:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "aekit.checkpoint",
+        "aekit.cli",
+        "aekit.cli.common",
+        "aekit.config",
+        "aekit.datasets",
+        "aekit.export",
+        "aekit.run_report",
+        "aekit.runs",
+        "aekit.tfevents",
+    ],
+)
+def test_workbench_modules_have_a_sorted_all_of_real_names(name):
+    module = importlib.import_module(name)
+    assert module.__all__ == sorted(module.__all__)
+    assert all(hasattr(module, attr) for attr in module.__all__)
+
+
+def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
+    assert main(["train", "--list-models"]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"  {name} " in listed for name in model_registry())
+    text = build_parser().format_help()
+    for command in (
+        "train",
+        "evaluate",
+        "encode",
+        "reconstruct",
+        "generate",
+        "impute",
+        "detect",
+        "report",
+        "export",
+        "demo",
+    ):
+        assert f"    {command}" in text
+
+
+def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
+    assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape == (1797, 2)
+    assert main(["reconstruct", str(digits_run), str(_digits_npy(tmp_path)), str(tmp_path / "rec.csv")]) == 0
+    with open(tmp_path / "rec.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:2] == ["pixel0", "pixel1"] and len(rows) == 51 and len(rows[1]) == 64
+    assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.txt")]) == 1
+    assert "must end in .npy or .csv" in capsys.readouterr().err
+    assert main(["generate", str(digits_run), str(tmp_path / "s.npy")]) == 1
+    assert "AutoEncoder cannot generate: it has no sample method" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "nothing")]) == 1
+
+
+@pytest.mark.skipif("vae" not in model_registry(), reason="no variational autoencoder registered")
+def test_vae_run_generates_samples(tmp_path):
+    run = tmp_path / "vae"
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "vae",
+                "--data",
+                "digits",
+                "--epochs",
+                "1",
+                "--out",
+                str(run),
+                "--quiet",
+                "--set",
+                "model.hidden_dims=[16]",
+            ]
+        )
+        == 0
+    )
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (5, 64) and np.all((samples >= 0) & (samples <= 1))
+    assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "10"]) == 0
+    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "y": rng.normal(size=n) * 10 + 100,
+            "kind": rng.choice(["a", "b", "c"], n),
+            "label": rng.integers(0, 2, n),
+        }
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "t.csv"),
+                "--set",
+                "data.target=label",
+                "--epochs",
+                "2",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    info = Run(run).read_data_info()
+    assert info["feature_names"] == ["x", "y", "kind=a", "kind=b", "kind=c"] and info["scaling"]["kind"] == "standard"
+    frame.drop(columns="label")[frame.kind != "c"].head(7).to_csv(tmp_path / "new.csv", index=False)
+    assert main(["encode", str(run), str(tmp_path / "new.csv"), str(tmp_path / "codes.csv")]) == 0
+    assert np.loadtxt(tmp_path / "codes.csv", delimiter=",", skiprows=1).shape == (7, 2)
+    assert main(["reconstruct", str(run), str(tmp_path / "new.csv"), str(tmp_path / "rec.npy")]) == 0
+    reconstruction = np.load(tmp_path / "rec.npy")
+    assert reconstruction.shape == (7, 5) and 70 < reconstruction[:, 1].mean() < 130
+    frame.assign(kind="z").to_csv(tmp_path / "odd.csv", index=False)
+    assert main(["encode", str(run), str(tmp_path / "odd.csv"), str(tmp_path / "c.npy")]) == 1
+    assert "categories ['z'] not seen in training" in capsys.readouterr().err
+
+
+def _table_with_gaps(path: Path, rng) -> np.ndarray:
+    pd = pytest.importorskip("pandas")
+    base = rng.normal(size=(150, 1))
+    X = np.hstack([base, 2 * base, -base]) + 0.05 * rng.normal(size=(150, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame.loc[rng.random(150) < 0.2, "b"] = np.nan
+    frame.to_csv(path, index=False)
+    return X
+
+
+def test_impute_and_detect_say_so_when_the_estimators_are_missing(tmp_path, monkeypatch, capsys):
+    import aekit.cli.tabular as tabular
+
+    _table_with_gaps(tmp_path / "t.csv", np.random.default_rng(0))
+    monkeypatch.setattr(tabular, "find_estimator", lambda name: None)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "out.csv")]) == 1
+    assert "needs aekit.AutoEncoderImputer, which this version of aekit does not have" in capsys.readouterr().err
+    assert main(["detect", str(tmp_path / "t.csv")]) == 1
+    assert "needs aekit.AutoEncoderOutlierDetector" in capsys.readouterr().err
+
+
+def test_impute_fills_only_the_gaps(tmp_path, capsys):
+    from aekit.cli.tabular import find_estimator
+
+    if find_estimator("AutoEncoderImputer") is None:
+        pytest.skip("this aekit has no AutoEncoderImputer")
+    pd = pytest.importorskip("pandas")
+    _table_with_gaps(tmp_path / "t.csv", np.random.default_rng(0))
+    assert (
+        main(
+            [
+                "impute",
+                str(tmp_path / "t.csv"),
+                str(tmp_path / "out.csv"),
+                "--epochs",
+                "3",
+                "--quiet",
+                "--set",
+                "hidden_dims=[16]",
+            ]
+        )
+        == 0
+    )
+    before, after = pd.read_csv(tmp_path / "t.csv"), pd.read_csv(tmp_path / "out.csv")
+    assert not after.isna().any().any() and list(after.columns) == ["a", "b", "c"]
+    observed = before.notna()
+    np.testing.assert_allclose(
+        after[observed].to_numpy()[observed.to_numpy()], before[observed].to_numpy()[observed.to_numpy()]
+    )
+    assert "filled" in capsys.readouterr().out
+    assert main(["impute", str(tmp_path / "out.csv"), str(tmp_path / "again.csv")]) == 1
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "x.csv"), "--set", "refine_steps=0"]) == 1
+    assert "refine_steps" in capsys.readouterr().err
+
+
+def test_detect_flags_the_planted_outliers(tmp_path, capsys):
+    from aekit.cli.tabular import find_estimator
+
+    if find_estimator("AutoEncoderOutlierDetector") is None:
+        pytest.skip("this aekit has no AutoEncoderOutlierDetector")
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(200, 1))
+    X = np.hstack([base, base, -base, 2 * base]) + 0.05 * rng.normal(size=(200, 4))
+    X[:5] = rng.normal(size=(5, 4)) * 3
+    frame = pd.DataFrame(X, columns=list("abcd")).assign(kind=rng.choice(["u", "v"], 200))
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = [
+        "detect",
+        str(tmp_path / "t.csv"),
+        "--contamination",
+        "0.05",
+        "--out",
+        str(tmp_path / "o.csv"),
+        "--epochs",
+        "60",
+    ]
+    assert main([*args, "--quiet", "--set", "latent_dim=1", "--set", "hidden_dims=[16]", "--set", "batch_size=32"]) == 0
+    assert "flagged 10 of 200 rows" in capsys.readouterr().out
+    flagged = pd.read_csv(tmp_path / "o.csv")
+    assert list(flagged.columns[-2:]) == ["outlier_score", "outlier"] and flagged["outlier"].sum() == 10
+    assert flagged["outlier"][:5].sum() >= 4
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "fashion-mnist").is_dir(), reason="../shared/data/fashion-mnist is absent")
+def test_train_and_encode_on_real_fashion_mnist(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEKIT_DATA", str(SHARED_DATA))
+    run = tmp_path / "fashion"
+    args = [
+        "train",
+        "--data",
+        "fashion-mnist",
+        "--epochs",
+        "1",
+        "--out",
+        str(run),
+        "--quiet",
+        "--set",
+        "data.max_rows=300",
+    ]
+    assert main([*args, "--set", "model.hidden_dims=[32]"]) == 0
+    info = Run(run).read_data_info()
+    assert info["n_train"] == info["n_test"] == 300 and info["image_shape"] == [28, 28]
+    assert info["class_names"][0] == "T-shirt/top" and info["scaling"]["kind"] == "none"
+    assert main(["encode", str(run), "fashion-mnist:test", str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape == (10000, 2)
+
+
+def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tmp_path, capsys):
+    X = _table_with_gaps(tmp_path / "gaps.csv", np.random.default_rng(1))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "gaps.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 1
+    assert "has missing values; fill them first, e.g. 'aekit impute" in capsys.readouterr().err
+    np.savetxt(tmp_path / "full.csv", X, delimiter=",", header="a,b,c", comments="")
+    assert main(["train", "--data", str(tmp_path / "full.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+
+
+def test_a_run_being_trained_elsewhere_is_refused(tmp_path, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    run = tmp_path / "busy"
+    run.mkdir()
+    with open(run / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert train(run, 1) == 1
+        assert "is being trained by another process" in capsys.readouterr().err
+    assert train(run, 1) == 0

@@ -1,0 +1,164 @@
+"""The pieces under `aekit train` and `aekit report`: checkpoints, TensorBoard event files,
+the image grid figure and the self-contained report page."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from aekit import AutoEncoder, TrainConfig, train
+from aekit.checkpoint import Checkpointer, read_checkpoint
+from aekit.likelihoods import MSE
+from aekit.models import AutoEncoderModule
+from aekit.nn import MLPDecoder, MLPEncoder
+from aekit.plot import plot_image_grid
+from aekit.report import Section, write_report
+from aekit.tfevents import EventWriter, crc32c
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(0)
+    return rng.random((120, 3)) @ rng.random((3, 8))
+
+
+class StopAfter:
+    """A checkpoint callback that raises after `epoch` epochs, like a Ctrl-C."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __call__(self, state) -> None:
+        if state.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"optimizer": "sgd", "corruption": "mask"},
+        {"optimizer": "adam", "early_stopping": 50},
+        {"optimizer": "rmsprop", "validation_fraction": 0.0},
+    ],
+    ids=["sgd-momentum", "adam-early-stopping", "rmsprop-no-validation"],
+)
+def test_a_resumed_fit_equals_an_uninterrupted_one(X, tmp_path, params):
+    def make():
+        return AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=5, batch_size=32, random_state=0, **params)
+
+    path = tmp_path / "ckpt.safetensors"
+    full = make().fit(X)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, after_save=StopAfter(2)))
+    info, _ = read_checkpoint(path)
+    assert info["epoch"] == 2 and len(info["history"]["loss"]) == 2
+    resumer = Checkpointer(path, fingerprint={"run": 1}, resume=True)
+    resumed = make().fit(X, checkpoint=resumer)
+    assert resumer.restored_epoch == 2
+    assert resumed.history_ == {**full.history_, "epoch_seconds": resumed.history_["epoch_seconds"]}
+    np.testing.assert_array_equal(resumed.transform(X), full.transform(X))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
+
+
+def test_checkpoints_refuse_another_model_and_damaged_files(X, tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    AutoEncoder(max_epochs=1, random_state=0).fit(X, checkpoint=Checkpointer(path, fingerprint={"latent_dim": 2}))
+    with pytest.raises(ValueError, match="written for another model or data: latent_dim is 2 there, 3 here"):
+        AutoEncoder(max_epochs=2, random_state=0).fit(
+            X, checkpoint=Checkpointer(path, fingerprint={"latent_dim": 3}, resume=True)
+        )
+    with pytest.raises(ValueError, match="does not fit this model"):
+        AutoEncoder(hidden_dims=(4,), max_epochs=2).fit(
+            X, checkpoint=Checkpointer(path, fingerprint={"latent_dim": 2}, resume=True)
+        )
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="not a readable aekit checkpoint"):
+        read_checkpoint(path)
+
+
+def test_a_checkpoint_does_not_change_the_training(X, tmp_path):
+    def fit(checkpoint):
+        torch.manual_seed(0)
+        module = AutoEncoderModule(MLPEncoder(8, 2, (8,)), MLPDecoder(2, 8, (8,)), MSE("linear"))
+        data = torch.tensor(X, dtype=torch.float32)
+        history = train(
+            module,
+            data,
+            TrainConfig(max_epochs=3, batch_size=16),
+            torch.Generator().manual_seed(1),
+            checkpoint=checkpoint,
+        )
+        return history.loss, module.state_dict()
+
+    plain_loss, plain = fit(None)
+    saved_loss, saved = fit(Checkpointer(tmp_path / "c.safetensors"))
+    assert plain_loss == saved_loss and all(torch.equal(plain[k], saved[k]) for k in plain)
+
+
+def _records(path) -> list[bytes]:
+    """The payloads of a TFRecord file, checking both checksums of every record."""
+    data, out, at = path.read_bytes(), [], 0
+
+    def masked(b: bytes) -> int:
+        crc = crc32c(b)
+        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+    while at < len(data):
+        header = data[at : at + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", data[at + 8 : at + 12])[0] == masked(header)
+        payload = data[at + 12 : at + 12 + length]
+        assert struct.unpack("<I", data[at + 12 + length : at + 16 + length])[0] == masked(payload)
+        out.append(payload)
+        at += 16 + length
+    return out
+
+
+def test_event_files_are_valid_tfrecords_that_tensorboard_reads(tmp_path):
+    assert crc32c(b"123456789") == 0xE3069283
+    with EventWriter(tmp_path) as writer:
+        for step in (1, 2, 3):
+            writer.add_scalars(step, {"loss/train": 1 / step, "loss/validation": 2 / step})
+    records = _records(writer.path)
+    assert len(records) == 4 and b"brain.Event:2" in records[0] and b"loss/validation" in records[3]
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    events = accumulator.EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert sorted(events.Tags()["scalars"]) == ["loss/train", "loss/validation"]
+    assert [(e.step, round(e.value, 6)) for e in events.Scalars("loss/validation")] == [
+        (1, 2.0),
+        (2, 1.0),
+        (3, 0.666667),
+    ]
+
+
+@pytest.mark.parametrize("image_shape, n_features", [((4, 5), 20), ((2, 3, 3), 18), (None, 7)])
+def test_image_grid_draws_images_colour_images_and_tables(tmp_path, image_shape, n_features):
+    grid = np.random.default_rng(0).random((3, 4, n_features))
+    grid[0, 0] = np.nan
+    fig = plot_image_grid(grid, image_shape, row_labels=["a", "b", "c"], title="t", path=tmp_path / "g.png")
+    assert isinstance(fig, Figure) and (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="row_labels has 2 entries for 3 rows"):
+        plot_image_grid(grid, image_shape, row_labels=["a", "b"])
+
+
+def test_image_grid_refuses_shapes_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"image_shape \(3, 3\) does not hold 20 features"):
+        plot_image_grid(np.zeros((1, 2, 20)), (3, 3))
+    with pytest.raises(ValueError, match="non-empty"):
+        plot_image_grid(np.zeros((0, 2, 20)))
+
+
+def test_embedded_report_is_one_self_contained_file(tmp_path):
+    plot_image_grid(np.zeros((1, 2, 4)), (2, 2), path=tmp_path / "g.png")
+    page = write_report(
+        tmp_path, "r", [Section("S", images=[("g.png", "grid")], code="model:\n  name: <vae>")], embed_images=True
+    ).read_text()
+    assert 'src="data:image/png;base64,iVBOR' in page and "g.png" not in page.split("<body>")[1]
+    assert "<pre>model:\n  name: &lt;vae&gt;</pre>" in page

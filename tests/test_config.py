@@ -1,0 +1,147 @@
+"""`aekit.config`: YAML configs validated against schemas built from the estimator registry;
+refusals name the key path and the allowed values."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import yaml
+
+from aekit.config import (
+    ConfigError,
+    apply_overrides,
+    build_estimator,
+    dump_config,
+    estimator_schema,
+    fingerprint,
+    model_registry,
+    read_config,
+    validate_config,
+    validate_params,
+)
+
+REGISTRY = model_registry()
+
+
+def refusal(raw: dict) -> str:
+    with pytest.raises(ConfigError) as info:
+        validate_config(raw)
+    return str(info.value)
+
+
+def test_registry_names_every_estimator_and_the_vae_alias():
+    assert {"autoencoder", "denoising", "sparse", "contractive", "linear"} <= set(REGISTRY)
+    if "variational" in REGISTRY:
+        assert REGISTRY["vae"] is REGISTRY["variational"]
+
+
+def test_empty_config_resolves_to_the_default_autoencoder_with_the_seed():
+    config = validate_config({"seed": 7})
+    assert config.model.name == "autoencoder" and config.model.random_state == 7
+    assert config.data.source == "digits" and config.data.test_fraction == 0.2
+    assert build_estimator(config).get_params()["random_state"] == 7
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_parameter_of_every_model_can_be_set_and_round_trips(name):
+    cls = REGISTRY[name]
+    defaults = cls().get_params(deep=False)
+    model = {"name": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}}
+    model["random_state"] = 3
+    config = validate_config({"model": model})
+    estimator = build_estimator(config)
+    assert type(estimator) is cls
+    assert estimator.get_params(deep=False) == {**defaults, "random_state": 3}
+    again = validate_config(yaml.safe_load(dump_config(config)))
+    assert again == config
+    assert set(estimator_schema(cls).model_fields) == set(inspect.signature(cls).parameters)
+
+
+def test_non_default_values_reach_the_estimator():
+    config = validate_config(
+        {"model": {"name": "denoising", "hidden_dims": [32, 8], "corruption": "mask", "early_stopping": 3}}
+    )
+    est = build_estimator(config)
+    assert est.hidden_dims == (32, 8) and est.corruption == "mask" and est.early_stopping == 3
+
+
+def test_unknown_keys_are_refused_with_their_path_and_the_allowed_keys():
+    message = refusal({"model": {"latnt_dim": 2}, "data": {"sorce": "x"}, "seeed": 1})
+    assert "model.latnt_dim: unknown key; allowed keys:" in message and "latent_dim" in message
+    assert "data.sorce: unknown key; allowed keys:" in message and "source" in message
+    assert "seeed: unknown key; allowed keys: data, model, out, seed, tensorboard" in message
+
+
+def test_wrong_types_and_values_name_the_path_and_the_allowed_values():
+    message = refusal(
+        {
+            "model": {"loss": "l3", "latent_dim": "two", "hidden_dims": [16, -1], "tied_weights": "yes"},
+            "data": {"test_fraction": 1.5},
+        }
+    )
+    assert "model.loss: Input should be 'bce', 'bernoulli', 'gaussian', 'l1', 'mse' or 'student_t'; got 'l3'" in message
+    assert "model.latent_dim: Input should be a valid integer; got 'two'" in message
+    assert "model.hidden_dims.1: Input should be greater than 0; got -1" in message
+    assert "model.tied_weights: Input should be a valid boolean; got 'yes'" in message
+    assert "data.test_fraction: Input should be less than 1; got 1.5" in message
+
+
+def test_unknown_model_lists_the_registered_names():
+    message = refusal({"model": {"name": "vea"}})
+    assert "model.name: unknown model 'vea'; allowed: autoencoder, contractive, denoising" in message
+
+
+def test_a_parameter_of_another_model_is_refused():
+    if "vae" not in REGISTRY:
+        pytest.skip("no variational autoencoder registered")
+    message = refusal({"model": {"name": "vae", "corruption": "gaussian"}})
+    assert "model.corruption: unknown key" in message and "beta" in message
+
+
+def test_sections_must_be_mappings():
+    assert "model: must be a mapping" in refusal({"model": "vae"})
+    assert "the config must be a mapping" in refusal(["model"])
+
+
+def test_set_assignments_parse_yaml_values_into_nested_keys():
+    raw = apply_overrides(
+        {"model": {"name": "sparse"}}, ["model.hidden_dims=[64, 8]", "data.max_rows=100", "seed=3", "out=runs/x"]
+    )
+    assert raw == {
+        "model": {"name": "sparse", "hidden_dims": [64, 8]},
+        "data": {"max_rows": 100},
+        "seed": 3,
+        "out": "runs/x",
+    }
+    with pytest.raises(ConfigError, match="expected key.path=value"):
+        apply_overrides({}, ["model.latent_dim"])
+    with pytest.raises(ConfigError, match="seed is not a section"):
+        apply_overrides({"seed": 1}, ["seed.x=2"])
+
+
+def test_read_config_reports_bad_yaml_and_missing_files(tmp_path):
+    (tmp_path / "bad.yaml").write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        read_config(tmp_path / "bad.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        read_config(tmp_path / "list.yaml")
+    with pytest.raises(ConfigError, match="no such config file"):
+        read_config(tmp_path / "absent.yaml")
+    (tmp_path / "empty.yaml").write_text("")
+    assert read_config(tmp_path / "empty.yaml") == {}
+
+
+def test_validate_params_checks_any_estimator_class():
+    cls = REGISTRY["autoencoder"]
+    assert validate_params(cls, {"hidden_dims": [4], "max_epochs": 2}) == {"hidden_dims": (4,), "max_epochs": 2}
+    with pytest.raises(ConfigError, match=r"model\.optimizer: Input should be 'adam', 'adamw', 'rmsprop' or 'sgd'"):
+        validate_params(cls, {"optimizer": "lbfgs"}, "model.")
+
+
+def test_fingerprint_ignores_what_does_not_change_the_model():
+    a = validate_config({"model": {"max_epochs": 5, "verbose": True}, "data": {"data_home": "/a"}, "out": "x"})
+    b = validate_config({"model": {"max_epochs": 50}, "out": "y"})
+    c = validate_config({"model": {"latent_dim": 3}})
+    assert fingerprint(a) == fingerprint(b) != fingerprint(c)

@@ -1,0 +1,216 @@
+"""AutoEncoderImputer: scikit-learn's imputer contract, quality on data with known structure,
+mixed numeric + categorical tables, multiple imputation and clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from aekit import AutoEncoderImputer
+from aekit.metrics import masked_rmse, ssim
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+FAST = {"hidden_dims": (32,), "latent_dim": 16, "max_epochs": 5}
+
+
+def correlated(n: int = 600, d: int = 6, rate: float = 0.25, seed: int = 0):
+    """Columns driven by 2 shared factors (the same loadings for every seed), with `rate` of
+    the entries MCAR: (X, X_missing, mask)."""
+    loadings = np.random.default_rng(0).normal(size=(2, d))
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)) @ loadings + 0.1 * rng.normal(size=(n, d))
+    mask = rng.random(X.shape) < rate
+    return X, np.where(mask, np.nan, X), mask
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """These networks are tiny: one thread is faster than two that synchronise every layer."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, X_missing, mask = correlated()
+    imp = AutoEncoderImputer(max_epochs=30, random_state=0).fit(X_missing)
+    return imp, X, X_missing, mask
+
+
+@parametrize_with_checks([AutoEncoderImputer(**FAST)])
+def test_sklearn_check(estimator, check):
+    check(estimator)
+
+
+def test_beats_mean_imputation_on_correlated_columns(fitted):
+    imp, X, X_missing, mask = fitted
+    ours = masked_rmse(X, imp.transform(X_missing), mask)
+    mean = masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
+    assert ours < 0.5 * mean
+
+
+def test_observed_entries_are_returned_exactly(fitted):
+    imp, X, X_missing, mask = fitted
+    out = imp.transform(X_missing)
+    assert out.dtype == np.float64 and np.isfinite(out).all()
+    assert np.array_equal(out[~mask], X[~mask])
+    out32 = imp.transform(X_missing.astype(np.float32))
+    assert out32.dtype == np.float32 and np.array_equal(out32[~mask], X.astype(np.float32)[~mask])
+
+
+def test_unseen_rows_are_imputed_too(fitted):
+    imp, _, _, _ = fitted
+    X_new, X_new_missing, mask = correlated(n=200, seed=1)
+    mean_rmse = masked_rmse(X_new, np.where(mask, np.nanmean(X_new_missing, axis=0), X_new), mask)
+    assert masked_rmse(X_new, imp.transform(X_new_missing), mask) < 0.5 * mean_rmse
+
+
+def test_sample_imputations_differ_only_where_missing(fitted):
+    imp, X, X_missing, mask = fitted
+    draws = imp.sample_imputations(X_missing[:100], n=4, random_state=0)
+    assert draws.shape == (4, 100, X.shape[1])
+    assert all(np.array_equal(d[~mask[:100]], X[:100][~mask[:100]]) for d in draws)
+    spread = draws.std(axis=0)
+    assert (spread[mask[:100]] > 0).mean() > 0.9
+    assert np.array_equal(draws, imp.sample_imputations(X_missing[:100], n=4, random_state=0))
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        imp.sample_imputations(X_missing, n=0)
+
+
+def test_missing_values_placeholder_like_sklearn():
+    X, _, mask = correlated(n=300)
+    X_coded = np.where(mask, -999.0, X)
+    out = AutoEncoderImputer(missing_values=-999.0, random_state=0, **FAST).fit_transform(X_coded)
+    assert not (out == -999.0).any() and np.array_equal(out[~mask], X[~mask])
+
+
+def mixed_frame(n: int = 600, seed: int = 0):
+    """Numeric columns and two categorical ones (string and category dtypes), all driven by one
+    factor z; 25% of every column missing."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "a": z + 0.1 * rng.normal(size=n),
+            "b": -z + 0.1 * rng.normal(size=n),
+            "sign": np.where(z > 0, "pos", "neg"),
+            "band": pd.Categorical(np.digitize(z, [-0.7, 0.7]).astype(str)),
+        }
+    )
+    truth = frame.copy()
+    mask = rng.random(frame.shape) < 0.25
+    for j, column in enumerate(frame.columns):
+        frame.loc[mask[:, j], column] = np.nan if column in ("a", "b") else None
+    return frame, truth, mask
+
+
+def test_categorical_columns_get_valid_categories():
+    frame, truth, mask = mixed_frame()
+    imp = AutoEncoderImputer(hidden_dims=(64,), latent_dim=16, max_epochs=30, random_state=0).fit(frame)
+    assert list(imp.layout_.categorical_mask) == [False, False, True, True]
+    out = imp.transform(frame)
+    assert out.shape == frame.shape and out.dtype == object
+    for j, column in ((2, "sign"), (3, "band")):
+        assert set(out[:, j]) <= set(truth[column].astype(str))
+        missing = mask[:, j]
+        accuracy = np.mean(out[missing, j] == truth[column].astype(str).to_numpy()[missing])
+        majority = truth[column].value_counts(normalize=True).max()
+        assert accuracy > majority + 0.15
+    observed = ~mask[:, 0]
+    assert np.array_equal(out[observed, 0].astype(float), truth["a"].to_numpy()[observed])
+    draws = imp.sample_imputations(frame, n=3, random_state=0)
+    assert all(set(d[:, 2]) <= {"pos", "neg"} for d in draws)
+
+
+def test_set_output_pandas_keeps_column_names():
+    frame, _, _ = mixed_frame(n=200)
+    out = AutoEncoderImputer(random_state=0, **FAST).set_output(transform="pandas").fit(frame).transform(frame)
+    assert list(out.columns) == list(frame.columns) and out.isna().sum().sum() == 0
+
+
+def test_declared_categorical_integer_column():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.integers(0, 3, 200).astype(float)])
+    X[::7, 1] = np.nan
+    imp = AutoEncoderImputer(categorical_features=[1], random_state=0, **FAST).fit(X)
+    out = imp.transform(X)
+    assert set(out[:, 1].tolist()) <= {0.0, 1.0, 2.0}
+
+
+def test_in_a_pipeline_before_a_classifier():
+    rng = np.random.default_rng(0)
+    X, X_missing, _ = correlated(n=400)
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    pipe = make_pipeline(AutoEncoderImputer(random_state=0, **FAST), RandomForestClassifier(random_state=0))
+    pipe.fit(X_missing[:300], y[:300])
+    assert pipe.score(X_missing[300:], y[300:]) > 0.75
+    assert rng is not None
+
+
+def with_text(column: np.ndarray) -> np.ndarray:
+    column[0] = "abc"
+    return column
+
+
+@pytest.mark.parametrize(
+    "make_X, error, message",
+    [
+        (lambda X: np.column_stack([X, np.full(len(X), np.nan)]), ValueError, r"columns \['6'\] have no observed values"),
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), ValueError, "infinity"),
+        (lambda X: np.column_stack([X.astype(object), with_text(np.ones(len(X), dtype=object))]), ValueError, "mixes numbers and non-numbers.*'abc'"),
+        (lambda X: np.c_[X.astype(object), np.array([{"a": 1}] * len(X), dtype=object)], TypeError, "must be a string or a number"),
+        (lambda X: X[:0], ValueError, "0 sample"),
+        (lambda X: X * 1e200, ValueError, "values as large as"),
+    ],
+    ids=["all-missing column", "inf", "string in numeric column", "dict entry", "empty", "huge"],
+)
+def test_bad_input_is_refused_with_a_clear_message(make_X, error, message):
+    _, X_missing, _ = correlated(n=50)
+    with pytest.raises(error, match=message):
+        AutoEncoderImputer(**FAST).fit(make_X(X_missing))
+
+
+def test_bad_input_in_a_dataframe_names_the_column():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"age": [31, 42, "unknown", 27], "city": ["a", "b", None, "a"]})
+    with pytest.raises(ValueError, match="column 'age' mixes numbers.*set missing_values='unknown'"):
+        AutoEncoderImputer(**FAST).fit(frame)
+    out = AutoEncoderImputer(missing_values="unknown", random_state=0, **FAST).fit_transform(frame.assign(city=["a", "b", "unknown", "a"]))
+    assert out[2, 0] == pytest.approx(out[2, 0]) and out[2, 1] in ("a", "b")
+    empty = pd.DataFrame({"x": [1.0, 2.0, 3.0], "gone": [np.nan] * 3})
+    with pytest.raises(ValueError, match=r"columns \['gone'\] have no observed values"):
+        AutoEncoderImputer(**FAST).fit(empty)
+
+
+def test_transform_checks_the_feature_count(fitted):
+    imp, _, X_missing, _ = fitted
+    with pytest.raises(ValueError, match="X has 5 features, but AutoEncoderImputer is expecting 6"):
+        imp.transform(X_missing[:, :5])
+
+
+def test_ssim_of_identical_images_is_one_and_drops_with_noise():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 28, 28))
+    assert np.allclose(ssim(images, images), 1.0)
+    assert (ssim(images, np.clip(images + 0.3 * rng.normal(size=images.shape), 0, 1)) < 0.9).all()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "tabular").is_dir(), reason=f"benchmark data not found at {SHARED_DATA}")
+def test_real_table_wine_beats_mean_imputation():
+    X = np.load(SHARED_DATA / "tabular" / "wine_quality_red.npz")["X"][:800]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    rng = np.random.default_rng(0)
+    mask = rng.random(X.shape) < 0.2
+    X_missing = np.where(mask, np.nan, X)
+    ours = masked_rmse(X, AutoEncoderImputer(max_epochs=25, random_state=0).fit_transform(X_missing), mask)
+    assert ours < 0.85 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)

@@ -1,0 +1,151 @@
+"""AutoEncoderOutlierDetector: scikit-learn's OutlierMixin convention, detection of planted
+outliers, the contamination threshold and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SMALL = {"latent_dim": 2, "hidden_dims": (32,), "batch_size": 32, "max_epochs": 20}
+
+
+def planted(n_inliers: int = 500, n_outliers: int = 25, d: int = 8, seed: int = 0):
+    """Inliers near a 2-D linear subspace (the same for every seed), outliers off it at a
+    similar norm: (X, is_outlier)."""
+    basis = np.linalg.qr(np.random.default_rng(0).normal(size=(d, 2)))[0].T  # (2, d)
+    rng = np.random.default_rng(seed)
+    inliers = rng.normal(size=(n_inliers, 2)) @ basis + 0.05 * rng.normal(size=(n_inliers, d))
+    outliers = rng.normal(size=(n_outliers, d))
+    outliers -= (outliers @ basis.T) @ basis
+    outliers *= np.sqrt(2) / np.linalg.norm(outliers, axis=1, keepdims=True)
+    X = np.vstack([inliers, outliers])
+    return X, np.r_[np.zeros(n_inliers, bool), np.ones(n_outliers, bool)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """These networks are tiny: one thread is faster than two that synchronise every layer."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    X, is_outlier = planted()
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), contamination=0.05, random_state=0).fit(X)
+    return det, X, is_outlier
+
+
+@parametrize_with_checks([AutoEncoderOutlierDetector(AutoEncoder(hidden_dims=(16,), max_epochs=5))])
+def test_sklearn_check(estimator, check):
+    check(estimator)
+
+
+def test_flags_planted_outliers(detector):
+    det, X, is_outlier = detector
+    assert roc_auc_score(is_outlier, -det.score_samples(X)) > 0.95
+    X_new, is_new_outlier = planted(n_inliers=200, n_outliers=20, seed=1)
+    assert roc_auc_score(is_new_outlier, -det.score_samples(X_new)) > 0.95
+    assert (det.predict(X_new[is_new_outlier]) == -1).mean() > 0.8
+
+
+def test_threshold_matches_the_contamination_quantile(detector):
+    det, X, _ = detector
+    errors = -det.score_samples(X)
+    assert det.threshold_ == pytest.approx(np.quantile(errors, 1 - det.contamination))
+    assert det.offset_ == pytest.approx(-det.threshold_)
+    assert (det.predict(X) == -1).mean() == pytest.approx(det.contamination, abs=1 / len(X))
+    assert np.array_equal(det.predict(X) == -1, errors > det.threshold_)
+
+
+def test_outlier_mixin_convention(detector):
+    det, X, _ = detector
+    assert set(np.unique(det.predict(X))) <= {-1, 1}
+    np.testing.assert_allclose(det.decision_function(X), det.score_samples(X) - det.offset_)
+    assert np.array_equal(det.fit_predict(X), det.predict(X))
+
+
+@pytest.mark.parametrize("contamination", [0.01, 0.2, 0.5])
+def test_contamination_sets_the_share_flagged(contamination):
+    X, _ = planted(n_inliers=200, n_outliers=0)
+    det = AutoEncoderOutlierDetector(AutoEncoder(hidden_dims=(8,), max_epochs=3), contamination=contamination, random_state=0)
+    assert (det.fit_predict(X) == -1).mean() == pytest.approx(contamination, abs=0.01)
+
+
+def test_standardized_errors_and_default_autoencoder():
+    X, is_outlier = planted()
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=True, random_state=0).fit(X)
+    assert det.feature_error_.shape == (X.shape[1],) and (det.feature_error_ > 0).all()
+    assert roc_auc_score(is_outlier, -det.score_samples(X)) > 0.95
+    default = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    assert isinstance(default.autoencoder_, AutoEncoder) and default.autoencoder is None
+    assert roc_auc_score(is_outlier, -default.score_samples(X)) > 0.9
+
+
+def test_negative_elbo_with_a_vae():
+    X, is_outlier = planted()
+    X[is_outlier] *= 2
+    det = AutoEncoderOutlierDetector(VariationalAutoEncoder(**SMALL), random_state=0).fit(X)
+    assert roc_auc_score(is_outlier, -det.score_samples(X)) > 0.9
+
+
+def test_random_state_overrides_the_inner_one_and_keeps_it_unfitted():
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    inner = AutoEncoder(hidden_dims=(8,), max_epochs=3, random_state=5)
+    det = AutoEncoderOutlierDetector(inner, random_state=0).fit(X)
+    assert det.autoencoder_.random_state == 0 and not hasattr(inner, "module_")
+    again = AutoEncoderOutlierDetector(inner, random_state=0).fit(X)
+    assert np.array_equal(det.score_samples(X), again.score_samples(X))
+
+
+def test_in_a_pipeline_with_a_scaler():
+    X, is_outlier = planted()
+    X = X * np.arange(1, 9) * 100 + 50
+    pipe = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(AutoEncoder(**SMALL), contamination=0.05, random_state=0))
+    pipe.fit(X)
+    assert roc_auc_score(is_outlier, -pipe.score_samples(X)) > 0.95
+    assert set(np.unique(pipe.predict(X))) == {-1, 1}
+
+
+@pytest.mark.parametrize(
+    "params, X, message",
+    [
+        ({"contamination": 0.7}, None, "contamination"),
+        ({}, np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN"),
+        ({}, np.array([[0.0, np.inf], [1.0, 2.0]]), "infinity"),
+        ({"standardize": True, "autoencoder": StandardScaler()}, None, "fit.*score_samples"),
+    ],
+    ids=["contamination above 0.5", "NaN", "inf", "no score_samples"],
+)
+def test_bad_input_is_refused(params, X, message):
+    X = planted(n_inliers=20, n_outliers=2)[0] if X is None else X
+    with pytest.raises(ValueError, match=message):
+        AutoEncoderOutlierDetector(**params).fit(X)
+
+
+def test_transform_checks_the_feature_count(detector):
+    det, X, _ = detector
+    with pytest.raises(ValueError, match="X has 3 features, but AutoEncoderOutlierDetector is expecting 8"):
+        det.predict(X[:, :3])
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "anomaly").is_dir(), reason=f"benchmark data not found at {SHARED_DATA}")
+def test_real_anomaly_set_breastw():
+    data = np.load(SHARED_DATA / "anomaly" / "4_breastw.npz")
+    X, y = data["X"].astype(np.float64), data["y"]
+    X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    pipe = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(random_state=0)).fit(X_tr)
+    assert roc_auc_score(y_te, -pipe.score_samples(X_te)) > 0.9
