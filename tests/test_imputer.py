@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -148,13 +149,11 @@ def test_declared_categorical_integer_column():
 
 
 def test_in_a_pipeline_before_a_classifier():
-    rng = np.random.default_rng(0)
     X, X_missing, _ = correlated(n=400)
     y = (X[:, 0] > np.median(X[:, 0])).astype(int)
     pipe = make_pipeline(AutoEncoderImputer(random_state=0, **FAST), RandomForestClassifier(random_state=0))
     pipe.fit(X_missing[:300], y[:300])
     assert pipe.score(X_missing[300:], y[300:]) > 0.75
-    assert rng is not None
 
 
 def with_text(column: np.ndarray) -> np.ndarray:
@@ -214,3 +213,19 @@ def test_real_table_wine_beats_mean_imputation():
     X_missing = np.where(mask, np.nan, X)
     ours = masked_rmse(X, AutoEncoderImputer(max_epochs=25, random_state=0).fit_transform(X_missing), mask)
     assert ours < 0.85 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
+
+
+def test_refinement_rounds_are_chosen_on_hidden_observed_entries(fitted):
+    imp, _, X_missing, _ = fitted
+    assert len(imp.refinement_errors_) == imp.refine_steps
+    assert imp.refine_steps_ == 1 + int(np.argmin(imp.refinement_errors_))
+    one_round = clone(imp).set_params(refine_steps=1, max_epochs=2).fit(X_missing)
+    assert one_round.refine_steps_ == 1
+
+
+def test_scale_false_only_centres():
+    X, X_missing, mask = correlated(n=300)
+    imp = AutoEncoderImputer(scale=False, random_state=0, **FAST).fit(X_missing * 100)
+    np.testing.assert_allclose(imp.layout_.scale, 1.0)
+    np.testing.assert_allclose(imp.layout_.mean, np.nanmean(X_missing * 100, axis=0))
+    assert np.array_equal(imp.transform(X_missing * 100)[~mask], (X * 100)[~mask])
