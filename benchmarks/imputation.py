@@ -93,7 +93,7 @@ def make_imputer(method: str, seed: int, image: bool = False):
             return IterativeImputer(max_iter=5, n_nearest_features=30, skip_complete=True, random_state=seed)
         return IterativeImputer(max_iter=10, random_state=seed)
     if image:
-        return AutoEncoderImputer(hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40, random_state=seed)
+        return AutoEncoderImputer(scale=False, hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40, random_state=seed)
     return AutoEncoderImputer(random_state=seed)
 
 
@@ -224,7 +224,9 @@ def report() -> None:
             "`KNNImputer(n_neighbors=5)`, `IterativeImputer(max_iter=10)` (BayesianRidge). Masks: MCAR 20%/50%; MAR 30% "
             "(30% of the columns always observed, the others missing through a logistic model of them); MNAR 30% "
             "(each entry missing with probability sigmoid(2x + b_j): self-masking of large values). Transductive: each imputer "
-            "is fitted on the masked table and fills it.",
+            "is fitted on the masked table and fills it. The imputer's defaults (corruption_level, refinement, epochs, width) "
+            "were chosen in short trials on breast_cancer, energy, letter, wine_quality_red and spam at 20% MCAR (seed 0), "
+            "so they were tuned on these same tables; the baselines ran with scikit-learn's defaults.",
             "",
         ]
         header = ["dataset", "rows used", "mask", *METHODS]
@@ -295,7 +297,7 @@ def report() -> None:
             f"MNIST missing pixels ({mn['machine']['date']}): imputers fitted on {mn['n_train']} masked training images "
             f"(IterativeImputer on 2,000 of them, `max_iter=5, n_nearest_features=30`; KNNImputer and IterativeImputer are "
             f"stopped after {mn['budget_seconds']:.0f} s and skipped on later masks once stopped), applied to {mn['n_test']} masked test "
-            "images; one seed. aekit = `AutoEncoderImputer(hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40)`. "
+            "images; one seed. aekit = `AutoEncoderImputer(scale=False, hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40)`. "
             "RMSE over the missing pixels (pixels in [0, 1]) and mean SSIM of the whole 28x28 images (Gaussian window, sigma 1.5); "
             "'half' = one of the four halves of each image missing.",
             "",
@@ -307,6 +309,13 @@ def report() -> None:
         lines += [markdown_table(table), ""]
         secs = [["mask", *METHODS]] + [[row["mode"], *[f"{row[f'{m}_seconds']:.0f}" if f"{m}_seconds" in row else "-" for m in METHODS]] for row in mn["rows"]]
         lines += ["Seconds (fit + transform):", "", markdown_table(secs), ""]
+        verdicts = []
+        for row in mn["rows"]:
+            done = [m for m in METHODS if f"{m}_rmse" in row]
+            best_rmse = min(done, key=lambda m: row[f"{m}_rmse"])
+            best_ssim = max(done, key=lambda m: row[f"{m}_ssim"])
+            verdicts.append(f"{row['mode']}: lowest RMSE {best_rmse}, highest SSIM {best_ssim}")
+        lines += ["Per mask: " + "; ".join(verdicts) + ". Outputs are not clipped to [0, 1] for any method.", ""]
     lines += [
         "Not compared: MIDASpy 1.2.3 needs TensorFlow and tensorflow-addons, whose metadata limits it to TensorFlow "
         "2.13-2.15; installing such a TensorFlow next to the project's numpy 2.4 and torch was not attempted. HyperImpute "
