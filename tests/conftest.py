@@ -16,10 +16,11 @@ def digits():
     return train_test_split(X, data.target, test_size=0.25, random_state=0, stratify=data.target)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def one_torch_thread():
-    """Run torch on one intra-op thread for the test: the tiny test models train fastest so, and
-    stay fast when other processes compete for the cores."""
+    """Run torch on one intra-op thread for a test module (module scope, so module-scoped fitted
+    fixtures train under it too): the tiny test models train fastest so, and stay fast when
+    other processes compete for the cores."""
     import torch
 
     previous = torch.get_num_threads()

@@ -5,6 +5,7 @@ to build its torch module."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import re
 from numbers import Integral, Real
@@ -55,6 +56,15 @@ def check_numeric_frame(X, name: str = "X") -> None:
             f"{name} has non-numeric columns {bad}; encode them as numbers first "
             "(for example with sklearn's OneHotEncoder in a ColumnTransformer)"
         )
+
+
+def train_config_of(estimator) -> TrainConfig:
+    """The `TrainConfig` of an estimator: its parameters that share a field's name (the rest
+    keep TrainConfig's defaults)."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in estimator.get_params(deep=False).items() if k in names})
+    config.verbose = bool(config.verbose)
+    return config
 
 
 def positive_ints(value, name: str) -> tuple[int, ...]:
@@ -131,18 +141,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
     def _train_config(self) -> TrainConfig:
-        return TrainConfig(
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            momentum=self.momentum,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            max_time=self.max_time,
-            early_stopping=self.early_stopping,
-            grad_clip=self.grad_clip,
-            verbose=bool(self.verbose),
-        )
+        return train_config_of(self)
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
         """X as a finite 2-D float array; every refusal is a ValueError or TypeError naming X."""

@@ -15,12 +15,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.devices import resolve_device
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints
+from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of
 from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, refine, refinement_errors
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
 from aekit.tabular import Table, TableLayout, check_no_empty_columns, frame_columns, is_nan_marker, numeric_table, read_columns
-from aekit.training import TrainConfig, train
+from aekit.training import train
 
 REFINE_CHECK_ROWS = 2000
 REFINE_CHECK_LEVEL = 0.2
@@ -248,19 +248,6 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ColumnMasking(self.corruption_level, layout.column_of_feature()),
         )
 
-    def _train_config(self) -> TrainConfig:
-        return TrainConfig(
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            momentum=self.momentum,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            early_stopping=self.early_stopping,
-            grad_clip=self.grad_clip,
-            verbose=bool(self.verbose),
-        )
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the layout and train the autoencoder on X (n_samples, n_features) with missing
@@ -283,7 +270,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X_train, Y_train = X_all[order[n_val:]], Y_all[order[n_val:]]
             X_val, Y_val = X_all[order[:n_val]], Y_all[order[:n_val]]
         generator = torch.Generator(device=device).manual_seed(seed)
-        history = train(module, X_train, self._train_config(), generator, X_val=X_val, Y=Y_train, Y_val=Y_val)
+        history = train(module, X_train, train_config_of(self), generator, X_val=X_val, Y=Y_train, Y_val=Y_val)
         self.layout_ = layout
         self.module_ = module
         self.history_ = history.as_dict()
