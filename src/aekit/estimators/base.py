@@ -135,6 +135,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _after_fit(self, module: torch.nn.Module, X_train: torch.Tensor) -> None:
         """Set extra fitted attributes from the trained module and its training rows."""
 
+    def _validate_targets(self, y, X: np.ndarray) -> np.ndarray | None:
+        """Reconstruction targets from fit's `y`, (n_samples, n_outputs), or None to reconstruct X.
+
+        The default ignores y (labels in a Pipeline); image-to-image estimators (e.g. gray to
+        colour) return their validated targets, and `_build_module` then gets `n_outputs`."""
+        return None
+
     # ---- fitting -------------------------------------------------------------------------
 
     def _seed(self) -> int:
@@ -162,24 +169,29 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None):
-        """Train on X of shape (n_samples, n_features); y is ignored. Returns self.
+        """Train on X of shape (n_samples, n_features); y is ignored unless the estimator maps
+        inputs to different targets (see `_validate_targets`). Returns self.
 
         `checkpoint` (see `aekit.checkpoint.Checkpointer`) saves the training state after every
         epoch and, when resuming, restores it first, so an interrupted fit continues exactly.
         """
         X = self._validate_X(X, reset=True)
+        Y = self._validate_targets(y, X)
         device = resolve_device(self.device)
-        output_activation = self._check_data_against_params(X)
+        output_activation = self._check_data_against_params(X if Y is None else Y)
         seed = self._seed()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module(X.shape[1], output_activation).to(device)
         X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
+        Y_all = None if Y is None else torch.tensor(np.ascontiguousarray(Y), dtype=torch.float32, device=device)
         n_val = int(round(self.validation_fraction * X.shape[0]))
-        X_train, X_val = X_all, None
+        X_train, X_val, Y_train, Y_val = X_all, None, Y_all, None
         if 0 < n_val < X.shape[0]:
             order = torch.as_tensor(np.random.RandomState(seed).permutation(X.shape[0]), device=device)
             X_train, X_val = X_all[order[n_val:]], X_all[order[:n_val]]
+            if Y_all is not None:
+                Y_train, Y_val = Y_all[order[n_val:]], Y_all[order[:n_val]]
         generator = torch.Generator(device=device).manual_seed(seed)
         history: History = train(
             module,
@@ -187,6 +199,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             self._train_config(),
             generator,
             X_val=X_val,
+            Y=Y_train,
+            Y_val=Y_val,
             on_epoch_start=self._epoch_start_hook(module),
             checkpoint=checkpoint,
         )
