@@ -6,10 +6,13 @@ stopping (`best.*`), the optimizer's per-parameter state (`optimizer.<index>.<na
 shuffling/noise generator's state (`rng`). Its metadata holds, as JSON, the history, the epoch
 counter, the early-stopping bookkeeping, the optimizer's settings, and a fingerprint of what is
 being trained, which `restore` checks so a checkpoint is never resumed into a different model.
+It also holds the SHA-256 of the state and every tensor, so a bit flip anywhere in the file is
+refused rather than resumed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -52,6 +55,16 @@ def _optimizer_state(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
+def _digest(state_json: str, tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the state JSON and of each tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(state_json.encode())
+    for key in sorted(tensors):
+        tensor = tensors[key].detach().cpu().contiguous()
+        digest.update(f"\0{key}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
+    return digest.hexdigest()
+
+
 def _metadata(data: bytes) -> dict[str, str]:
     (size,) = struct.unpack("<Q", data[:8])
     return json.loads(data[8 : 8 + size]).get("__metadata__") or {}
@@ -67,8 +80,15 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tens
         if meta.get("format") != FORMAT:
             raise ValueError("not an aekit checkpoint")
         info = json.loads(meta["state"])
-    except (SafetensorError, ValueError, KeyError, struct.error) as err:
+    except (SafetensorError, ValueError, KeyError, struct.error, RecursionError) as err:
         raise ValueError(f"{str(path)!r} is not a readable aekit checkpoint: {err}") from err
+    if "sha256" not in meta:
+        raise ValueError(f"{str(path)!r} has no checksum (an older aekit wrote it); delete it and train from the start")
+    if meta["sha256"] != _digest(meta["state"], tensors):
+        raise ValueError(
+            f"{str(path)!r} is damaged: its contents do not match the SHA-256 stored in it (a bit flip or a "
+            "partial copy). Resume from another copy, or delete it and train from the start"
+        )
     if info.get("version") != FORMAT_VERSION:
         raise ValueError(
             f"{str(path)!r} has checkpoint version {info.get('version')!r}; this aekit reads {FORMAT_VERSION}"
@@ -124,10 +144,13 @@ class Checkpointer:
             "history": state.history.as_dict(),
             "best_loss": state.best_loss,
             "since_best": state.since_best,
+            "initial_loss": state.initial_loss,
             "optimizer": optimizer_meta,
         }
         tensors = {k: v.cpu().contiguous() for k, v in tensors.items()}
-        return save_safetensors(tensors, metadata={"format": FORMAT, "state": json.dumps(info)})
+        state_json = json.dumps(info)
+        metadata = {"format": FORMAT, "state": state_json, "sha256": _digest(state_json, tensors)}
+        return save_safetensors(tensors, metadata=metadata)
 
     def restore(self, state: TrainState) -> None:
         """Load the saved state into `state` when resuming and a checkpoint exists."""
@@ -157,6 +180,7 @@ class Checkpointer:
         state.epoch = int(info["epoch"])
         state.best_loss = float(info["best_loss"])
         state.since_best = int(info["since_best"])
+        state.initial_loss = info.get("initial_loss")
         self.restored_epoch = state.epoch
 
 

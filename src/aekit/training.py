@@ -1,7 +1,9 @@
 """The training loop: short enough to read on one screen (after nanoGPT's `train.py`).
 
 In-memory data lives in one tensor on the device; each epoch draws a permutation from a
-seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls.
+seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls
+(data on disk streams in shuffled chunks instead, see `aekit.batching`). Under torchrun the
+module is wrapped in DistributedDataParallel and each rank takes its slice of every batch.
 Everything the loop carries from one epoch to the next is in a `TrainState`, which a
 `Checkpoint` may save after each epoch and restore before the first, so an interrupted fit
 continues exactly where it stopped.
@@ -20,11 +22,20 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from aekit import distributed
+from aekit.batching import StreamBatches, TensorBatches
+from aekit.precision import autocast, check_precision, grad_scaler
+from aekit.sources import DataSource
+
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 
 
+DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
+
+
 class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN or infinite; the model is not usable as it stands."""
+    """The training loss became NaN, infinite, or exploded far above the untrained model's;
+    the model is not usable as it stands."""
 
 
 @dataclass
@@ -40,6 +51,7 @@ class TrainConfig:
     max_time: float | None = None  # seconds; training stops after the epoch that crosses it
     early_stopping: int | None = None  # patience in epochs on the validation loss; best weights restored
     grad_clip: float | None = None  # max global gradient norm
+    precision: str = "32"  # 32 | bf16-mixed | 16-mixed (autocast for the forward pass)
     verbose: bool = False
 
 
@@ -73,6 +85,7 @@ class TrainState:
     best_loss: float = math.inf  # best monitored (validation, else training) loss so far
     since_best: int = 0  # epochs since it last improved
     best_weights: dict[str, torch.Tensor] | None = None  # module weights at the best epoch (early stopping only)
+    initial_loss: float | None = None  # the untrained model's loss on the first rows (divergence reference)
 
 
 class Checkpoint(Protocol):
@@ -114,9 +127,21 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
     return total.item() / X.shape[0]
 
 
+def _first_rows(X: torch.Tensor | DataSource, device: torch.device, n: int = 4096) -> torch.Tensor:
+    if isinstance(X, DataSource):
+        return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
+    return X[:n]
+
+
+def _diverged(loss: float, initial: float | None) -> bool:
+    if not math.isfinite(loss):
+        return True
+    return initial is not None and loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0)
+
+
 def train(
     module: nn.Module,
-    X: torch.Tensor,
+    X: torch.Tensor | DataSource,
     config: TrainConfig,
     generator: torch.Generator,
     X_val: torch.Tensor | None = None,
@@ -126,32 +151,48 @@ def train(
     on_epoch_end: Callable[[int, History], None] | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> History:
-    """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X).
+    """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X). X may
+    also be a `DataSource` on disk (no Y then), streamed in shuffled chunks.
 
     `on_epoch_start(epoch)` runs before each epoch (schedules such as KL warm-up) and
     `on_epoch_end(epoch, history)` after it. `checkpoint.restore(state)` runs once before
-    training and `checkpoint.save(state)` after every epoch. Raises `TrainingDivergedError`
-    when the loss stops being finite. With `config.early_stopping` set, stops after that many
-    epochs without a better validation loss and restores the best weights.
+    training and `checkpoint.save(state)` after every epoch (on rank 0 only). Raises
+    `TrainingDivergedError` when the loss stops being finite or explodes to more than
+    `DIVERGENCE_FACTOR` times the untrained model's. With `config.early_stopping` set, stops
+    after that many epochs without a better validation loss and restores the best weights.
     """
     if config.early_stopping is not None and X_val is None:
         raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
+    device = next(module.parameters()).device
+    check_precision(config.precision)
+    rank, world = distributed.rank(), distributed.world_size()
+    if isinstance(X, DataSource):
+        if Y is not None:
+            raise ValueError("Y: targets are not supported for data streamed from disk")
+        batches = StreamBatches(X, config.batch_size, device, rank=rank, world=world)
+    else:
+        batches = TensorBatches(X, Y, config.batch_size, rank=rank, world=world)
+    n = batches.n_rows
+    model = distributed.wrap(module)
     optimizer = make_optimizer(
         module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum
     )
+    scaler = grad_scaler(config.precision, device)
     state = TrainState(module, optimizer, generator)
     if checkpoint is not None:
         checkpoint.restore(state)
+    if state.initial_loss is None:
+        first = _first_rows(X, device)
+        state.initial_loss = evaluate_loss(module, first, None if Y is None else Y[: first.shape[0]])
     has_constraints = any(r.constrains for r in getattr(module, "regularizers", ()))
     history = state.history
-    n, batch_size = X.shape[0], min(config.batch_size, X.shape[0])
     epochs = tqdm(
         range(state.epoch, config.max_epochs),
         desc="fit",
         unit="epoch",
         initial=state.epoch,
         total=config.max_epochs,
-        disable=not config.verbose,
+        disable=not config.verbose or rank != 0,
     )
     module.train()
     started = time.perf_counter()
@@ -161,24 +202,32 @@ def train(
         if on_epoch_start is not None:
             on_epoch_start(epoch)
         start_time = time.perf_counter()
-        order = torch.randperm(n, generator=generator, device=X.device)
-        total = torch.zeros((), device=X.device)
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            out = module(X[idx], None if Y is None else Y[idx], generator=generator)
-            out.loss.backward()
+        total = torch.zeros((), device=device)
+        for x, y in batches.epoch(generator):
+            with autocast(config.precision, device):
+                out = model(x, y, generator=generator)
+            if scaler is not None:
+                scaler.scale(out.loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                out.loss.backward()
             if config.grad_clip is not None:
                 nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
-            optimizer.step()
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             if has_constraints:
                 module.apply_constraints()
-            total += out.loss.detach() * idx.shape[0]
-        train_loss = total.item() / n
-        if not math.isfinite(train_loss):
+            total += out.loss.detach().float() * x.shape[0]
+        train_loss = distributed.sum_across_ranks(total).item() / n
+        if _diverged(train_loss, state.initial_loss):
             raise TrainingDivergedError(
-                f"training diverged in epoch {epoch + 1}: the loss became {train_loss}. "
-                f"Try a smaller learning_rate (now {config.learning_rate}), set grad_clip, or scale X."
+                f"training diverged in epoch {epoch + 1}: the loss became {train_loss:.4g} "
+                f"(the untrained model's was {state.initial_loss:.4g}). Try a smaller learning_rate "
+                f"(now {config.learning_rate}), set grad_clip, or scale X."
             )
         history.loss.append(train_loss)
         history.epoch_seconds.append(time.perf_counter() - start_time)
@@ -193,13 +242,14 @@ def train(
         else:
             state.since_best += 1
         state.epoch = epoch + 1
-        if config.verbose:
+        if config.verbose and rank == 0:
             epochs.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{history.val_loss[-1]:.4g}" if history.val_loss else "-")
-        if checkpoint is not None:
+        if checkpoint is not None and rank == 0:
             checkpoint.save(state)
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
-        if config.max_time is not None and time.perf_counter() - started >= config.max_time:
+        out_of_time = config.max_time is not None and time.perf_counter() - started >= config.max_time
+        if distributed.any_rank(out_of_time):
             break
     if state.best_weights is not None:
         module.load_state_dict(state.best_weights)

@@ -32,6 +32,8 @@ EXAMPLES = """\
   aekit train --data table.csv --set data.target=label --model denoising --out runs/table
   aekit train --resume runs/vae                # continue after an interruption
   aekit train --resume runs/vae --epochs 40    # or train further
+  aekit train config.yaml --device cuda --precision bf16-mixed
+  torchrun --nproc-per-node 2 -m aekit train config.yaml   # data-parallel (gloo on CPU, NCCL on GPUs)
 
 a config file:
   model:
@@ -55,6 +57,7 @@ FLAG_KEYS = {
     "batch_size": ("model", "batch_size"),
     "learning_rate": ("model", "learning_rate"),
     "device": ("model", "device"),
+    "precision": ("model", "precision"),
     "seed": ("seed",),
     "out": ("out",),
 }
@@ -81,6 +84,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--batch-size", type=int_in_range(1), metavar="N", help="mini-batch size (model.batch_size)")
     parser.add_argument("--learning-rate", "--lr", type=positive_float, metavar="X", help="model.learning_rate")
     parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (model.device)")
+    parser.add_argument(
+        "--precision", choices=("32", "bf16-mixed", "16-mixed"), help="forward-pass precision (model.precision)"
+    )
     parser.add_argument("--seed", type=int, metavar="N", help="seeds the split and the model (default: 0)")
     parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/MODEL-DATA-TIME)")
     parser.add_argument(
@@ -134,7 +140,17 @@ def _list_models() -> int:
     return 0
 
 
+def _join_process_group(config) -> None:
+    """Under torchrun, join the process group on the config's device type."""
+    from aekit import distributed
+    from aekit.devices import resolve_device
+
+    if distributed.is_launched():
+        distributed.init_from_env(resolve_device(getattr(config.model, "device", "auto")))
+
+
 def run_train(args: argparse.Namespace) -> int:
+    from aekit import distributed
     from aekit.config import validate_config
     from aekit.runs import Run, RunInUseError
 
@@ -153,13 +169,29 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = validate_config(_config_from_args(args))
         if config.out is None:
+            if distributed.is_launched():
+                raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
             config.out = str(_default_out(config))
         run = Run(config.out)
+    _join_process_group(config or run.read_config())
+    if not distributed.is_main():
+        return _follow(run, config, args)
     try:
         with run.training_lock():
             return _start_or_resume(run, config, args)
     except RunInUseError as err:
         raise CLIError(str(err)) from None
+
+
+def _follow(run, config, args: argparse.Namespace) -> int:
+    """A rank other than 0 under torchrun: train its shard; rank 0 does the checks and writes."""
+    if config is None:
+        config = run.read_config()
+        if args.epochs is not None:
+            config.model.max_epochs = args.epochs
+        elif run.has_model():
+            return 0
+    return _fit(run, config, resume=bool(args.resume), quiet=True)
 
 
 def _start_or_resume(run, config, args: argparse.Namespace) -> int:
@@ -186,13 +218,15 @@ def _start_or_resume(run, config, args: argparse.Namespace) -> int:
 
 
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
+    from aekit import distributed
     from aekit.checkpoint import Checkpointer
     from aekit.config import build_estimator, fingerprint
     from aekit.runs import MetricsRecorder, Run, Scaling, prepare_data
 
+    main_rank = distributed.is_main()
     split = prepare_data(config)
     scaling = run.scaling() if resume else Scaling.fit(config.data.scale, split.X_train)
-    if not resume:
+    if not resume and main_rank:
         run.write_data_info(split, scaling)
     X_train = scaling.transform(split.X_train)
     if np.isnan(X_train).any():
@@ -206,9 +240,9 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         "n_train": len(X_train),
         "n_features": X_train.shape[1],
     }
-    recorder = MetricsRecorder(run, tensorboard=config.tensorboard)
+    recorder = MetricsRecorder(run, tensorboard=config.tensorboard) if main_rank else None
     checkpoint = Checkpointer(run.file(Run.CHECKPOINT), fingerprint=identity, resume=resume, after_save=recorder)
-    if not quiet:
+    if not quiet and main_rank:
         what = f"resuming {run.path}" if resume else f"training {type(est).__name__} ({config.model.name})"
         print(
             f"{what} on {len(X_train)} rows x {X_train.shape[1]} features of {config.data.source!r} -> {run.path}",
@@ -224,7 +258,10 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         )
         return 130
     finally:
-        recorder.close()
+        if recorder is not None:
+            recorder.close()
+    if not main_rank:
+        return 0
     est.set_params(verbose=False).save(run.model_dir)
     history = est.history_
     val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""

@@ -80,6 +80,9 @@ class AutoEncoder(BaseAutoEncoder):
         Patience in epochs on the validation loss; the best weights are restored.
     grad_clip : float or None, default=None
         Max global gradient norm.
+    precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'
+        Forward pass in float32, or under autocast to bfloat16/float16 (float16 adds a
+        GradScaler); mixed precision is faster where the hardware has fast low-precision matmuls.
     device : str, default='auto'
         'auto' (cuda if available), 'cpu', 'cuda' or 'cuda:N'.
     random_state : int, RandomState or None, default=None
@@ -161,6 +164,7 @@ class AutoEncoder(BaseAutoEncoder):
         validation_fraction=0.1,
         early_stopping=None,
         grad_clip=None,
+        precision="32",
         device="auto",
         random_state=None,
         verbose=False,
@@ -193,6 +197,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

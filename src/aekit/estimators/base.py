@@ -19,10 +19,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from aekit.devices import resolve_device
+from aekit.precision import PRECISIONS
 from aekit.persistence import read_model, register_estimator, save_model
+from aekit.sources import DataSource, open_source
 from aekit.training import OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
 INFERENCE_BATCH = 4096
+MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow
 
 TRAINING_CONSTRAINTS: dict = {
@@ -37,6 +40,7 @@ TRAINING_CONSTRAINTS: dict = {
     "validation_fraction": [Interval(Real, 0, 1, closed="left")],
     "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+    "precision": [StrOptions(set(PRECISIONS))],
     "device": [str, torch.device],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -110,7 +114,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
-    _saved_attributes: dict = {}  # extra fitted attribute -> converter applied to its JSON value on load
+    _saved_attributes: dict = {}  # extra fitted attribute -> converter of its JSON value, set on load before _build_module
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -150,8 +154,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def _train_config(self) -> TrainConfig:
         return train_config_of(self)
 
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
-        """X as a finite 2-D float array; every refusal is a ValueError or TypeError naming X."""
+    def _validate_X(self, X, reset: bool) -> np.ndarray | DataSource:
+        """X as a finite 2-D float array, or a `DataSource` when X is a `.npy`/Parquet path or
+        a memory-mapped `.npy` (streamed; each chunk is checked as it is read). Every refusal is
+        a ValueError or TypeError naming X."""
+        source = open_source(X)
+        if source is not None:
+            return self._validate_source(source, reset)
         check_numeric_frame(X)
         try:
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
@@ -159,13 +168,53 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             if re.search(r"\bX\b", str(err)):
                 raise
             raise type(err)(f"X: {err}") from err
-        largest = float(np.abs(X).max()) if X.size else 0.0
+        largest = max(abs(float(X.min())), abs(float(X.max()))) if X.size else 0.0
         if largest > MAX_ABS_INPUT:
             raise ValueError(
                 f"X has values as large as {largest:.3g}; models compute in float32, where squared errors "
                 f"of such values overflow. Scale X first (e.g. StandardScaler); the limit is {MAX_ABS_INPUT:g}"
             )
         return X
+
+    def _validate_source(self, source: DataSource, reset: bool) -> DataSource:
+        if reset:
+            self.n_features_in_ = source.n_features
+            if source.feature_names is not None:
+                self.feature_names_in_ = source.feature_names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif source.n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {source.n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
+            )
+        elif source.feature_names is not None and hasattr(self, "feature_names_in_"):
+            if list(source.feature_names) != list(self.feature_names_in_):
+                raise ValueError(
+                    f"X: {source.describe()} has column names {list(source.feature_names)}, but "
+                    f"{type(self).__name__} was fitted with {list(self.feature_names_in_)}"
+                )
+        return source
+
+    def _split(self, X: np.ndarray | DataSource, Y: np.ndarray | None, seed: int, device: torch.device):
+        """(X_train, X_val, Y_train, Y_val): tensors on `device` (X_train stays a `DataSource`
+        when streamed, with its last rows, at most `MAX_STREAM_VALIDATION_ROWS`, held out)."""
+        n = X.shape[0]
+        n_val = int(round(self.validation_fraction * n))
+        if isinstance(X, DataSource):
+            n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
+            if not 0 < n_val < n:
+                return X, None, None, None
+            return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
+        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
+        Y_all = None if Y is None else torch.tensor(np.ascontiguousarray(Y), dtype=torch.float32, device=device)
+        if not 0 < n_val < n:
+            return X_all, None, Y_all, None
+        order = torch.as_tensor(np.random.RandomState(seed).permutation(n), device=device)
+        train, val = order[n_val:], order[:n_val]
+        if Y_all is None:
+            return X_all[train], X_all[val], None, None
+        return X_all[train], X_all[val], Y_all[train], Y_all[val]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None):
@@ -183,15 +232,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module(X.shape[1], output_activation).to(device)
-        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
-        Y_all = None if Y is None else torch.tensor(np.ascontiguousarray(Y), dtype=torch.float32, device=device)
-        n_val = int(round(self.validation_fraction * X.shape[0]))
-        X_train, X_val, Y_train, Y_val = X_all, None, Y_all, None
-        if 0 < n_val < X.shape[0]:
-            order = torch.as_tensor(np.random.RandomState(seed).permutation(X.shape[0]), device=device)
-            X_train, X_val = X_all[order[n_val:]], X_all[order[:n_val]]
-            if Y_all is not None:
-                Y_train, Y_val = Y_all[order[n_val:]], Y_all[order[:n_val]]
+        X_train, X_val, Y_train, Y_val = self._split(X, Y, seed, device)
         generator = torch.Generator(device=device).manual_seed(seed)
         history: History = train(
             module,
@@ -208,6 +249,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         self.history_ = history.as_dict()
         self.n_epochs_ = len(history.loss)
         self.output_activation_ = output_activation
+        if isinstance(X_train, DataSource):
+            X_train = torch.from_numpy(X_train.read(0, min(X_train.n_rows, MAX_STREAM_VALIDATION_ROWS))).to(device)
         self._after_fit(module, X_train)
         return self
 
@@ -217,18 +260,23 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """The fitted module, or a float64 copy of it for float64 input (not cached on self)."""
         return self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
 
-    def _batched(self, method: str, A: np.ndarray, **kwargs) -> np.ndarray:
-        """Apply `module_.<method>` to A in batches under inference mode, keeping A's float dtype."""
-        dtype = torch.float64 if A.dtype == np.float64 else torch.float32
+    def _batched(self, method: str, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
+        """Apply `module_.<method>` to A in batches under inference mode, keeping A's float dtype
+        (float32 for a streamed `DataSource`, read one chunk at a time)."""
+        streamed = isinstance(A, DataSource)
+        dtype = torch.float64 if not streamed and A.dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = getattr(module, method)
+        n = A.shape[0]
         out = []
         with torch.inference_mode():
-            for start in range(0, A.shape[0], INFERENCE_BATCH):
-                batch = torch.tensor(np.ascontiguousarray(A[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
-                out.append(fn(batch, **kwargs).cpu().numpy())
-        return np.concatenate(out).astype(A.dtype, copy=False)
+            for c_start, c_stop in A.chunks(16 * INFERENCE_BATCH) if streamed else [(0, n)]:
+                block = A.read(c_start, c_stop) if streamed else A[c_start:c_stop]
+                for start in range(0, block.shape[0], INFERENCE_BATCH):
+                    batch = torch.tensor(np.ascontiguousarray(block[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
+                    out.append(fn(batch, **kwargs).cpu().numpy())
+        return np.concatenate(out).astype(np.float32 if streamed else A.dtype, copy=False)
 
     def transform(self, X):
         """Codes of X: (n_samples, latent_dim)."""
@@ -335,6 +383,13 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         output_activation = fitted.get("output_activation_")
         if output_activation not in ("linear", "sigmoid"):
             raise ValueError(f"{str(path)!r}: fitted.output_activation_ must be 'linear' or 'sigmoid'")
+        for name, convert in est._saved_attributes.items():
+            if name not in fitted:
+                raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
+            try:
+                setattr(est, name, convert(fitted[name]))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type: {err}") from err
         module = est._build_module(n_features, output_activation)
         try:
             module.load_state_dict(state, strict=True)
@@ -347,11 +402,4 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
         if "feature_names_in_" in fitted:
             est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
-        for name, convert in est._saved_attributes.items():
-            if name not in fitted:
-                raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
-            try:
-                setattr(est, name, convert(fitted[name]))
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type: {err}") from err
         return est

@@ -84,7 +84,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         (`refine_steps_`).
     batch_size : int, default=64
     max_epochs : int, default=300
-    optimizer, learning_rate, weight_decay, momentum, grad_clip, device, random_state, verbose
+    optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, device, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
@@ -157,6 +157,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         validation_fraction=0.0,
         early_stopping=None,
         grad_clip=None,
+        precision="32",
         device="auto",
         random_state=None,
         verbose=False,
@@ -178,6 +179,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

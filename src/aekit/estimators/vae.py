@@ -53,7 +53,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     n_score_draws : int, default=10
         Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, device, random_state, verbose
         As for `AutoEncoder`; the validation loss is the negative ELBO.
 
     Attributes
@@ -119,6 +119,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         validation_fraction=0.1,
         early_stopping=None,
         grad_clip=None,
+        precision="32",
         device="auto",
         random_state=None,
         verbose=False,
@@ -146,6 +147,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -1,0 +1,81 @@
+"""Data-parallel training with `torch.distributed`, as launched by `torchrun`.
+
+aekit adds no parallelism of its own: `init_from_env` joins the process group that torchrun
+describes in the environment (gloo on CPU, NCCL on GPUs), `train` wraps the module in
+`DistributedDataParallel`, and each rank takes its slice of every global batch. Only rank 0
+logs, checkpoints and writes files. Collectives time out (`AEKIT_DIST_TIMEOUT` seconds, default
+300), so a rank that dies makes the others fail instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def is_launched() -> bool:
+    """True when torchrun (or another launcher) started this process as one of several ranks."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init_from_env(device: str | torch.device = "cpu") -> bool:
+    """Join the process group described by torchrun's environment variables, if any.
+
+    Returns True when this process is now one rank of several. The backend is NCCL for a CUDA
+    device and gloo otherwise; each rank uses `cores // local ranks` torch threads.
+    """
+    if not is_launched() or dist.is_initialized():
+        return dist.is_initialized()
+    device = torch.device(device)
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    timeout = float(os.environ.get("AEKIT_DIST_TIMEOUT", DEFAULT_TIMEOUT))
+    if device.type == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout))
+    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size()))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_ranks))
+    return True
+
+
+def rank() -> int:
+    """This process's rank (0 when not distributed)."""
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def world_size() -> int:
+    """Number of ranks (1 when not distributed)."""
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def is_main() -> bool:
+    """True on the rank that logs, checkpoints and writes files."""
+    return rank() == 0
+
+
+def sum_across_ranks(value: torch.Tensor) -> torch.Tensor:
+    """`value` summed over every rank (unchanged when not distributed)."""
+    if world_size() > 1:
+        value = value.clone()
+        dist.all_reduce(value, op=dist.ReduceOp.SUM)
+    return value
+
+
+def any_rank(flag: bool) -> bool:
+    """True when `flag` is True on any rank, so every rank takes the same decision (stop or not)."""
+    if world_size() == 1:
+        return flag
+    return bool(sum_across_ranks(torch.tensor([int(flag)])).item())
+
+
+def wrap(module: torch.nn.Module) -> torch.nn.Module:
+    """`module` in DistributedDataParallel when distributed, else `module` itself."""
+    if world_size() == 1:
+        return module
+    device = next(module.parameters()).device
+    device_ids = [device.index] if device.type == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids)

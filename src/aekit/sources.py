@@ -1,0 +1,214 @@
+"""Data larger than memory: row-range readers over a `.npy` file (or a `np.memmap` of one) and
+Parquet files, so `fit`, `transform` and `score_samples` stream bounded chunks instead of
+loading everything.
+
+A `.npy` file is read with plain file reads at the right offsets (not through a memory map,
+whose touched pages would stay in the process's resident memory); a Parquet file or folder is
+read one row group at a time. Every chunk is checked (numeric, finite) as it is read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+DEFAULT_CHUNK_ROWS = 65536
+
+
+class DataSource:
+    """Rows of a 2-D numeric table that lives on disk: `n_rows`, `n_features`, `read(start, stop)`."""
+
+    n_rows: int
+    n_features: int
+    feature_names: np.ndarray | None = None
+    name: str = "X"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n_rows, self.n_features)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) as a finite float32 array (stop - start, n_features)."""
+        raise NotImplementedError
+
+    def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
+        """Consecutive row ranges of at most `chunk_rows` rows covering [0, stop)."""
+        stop = self.n_rows if stop is None else stop
+        return [(s, min(s + chunk_rows, stop)) for s in range(0, stop, chunk_rows)]
+
+    def _checked(self, block: np.ndarray, start: int) -> np.ndarray:
+        block = np.asarray(block, dtype=np.float32)
+        if not np.isfinite(block).all():
+            row = start + int(np.argwhere(~np.isfinite(block))[0][0])
+            raise ValueError(f"{self.name}: {self.describe()} has a NaN or infinite value in row {row}")
+        return block
+
+    def describe(self) -> str:
+        return "the data"
+
+    def _range(self) -> tuple[float, float]:
+        if getattr(self, "_value_range", None) is None:
+            lows, highs = [], []
+            for start, stop in self.chunks(DEFAULT_CHUNK_ROWS):
+                block = self.read(start, stop)
+                lows.append(block.min())
+                highs.append(block.max())
+            self._value_range = (float(min(lows)), float(max(highs)))
+        return self._value_range
+
+    def min(self) -> float:
+        """Smallest value (one pass over the data, then cached)."""
+        return self._range()[0]
+
+    def max(self) -> float:
+        """Largest value (one pass over the data, then cached)."""
+        return self._range()[1]
+
+    def head(self, stop: int) -> "DataSource":
+        """A view of rows [0, stop)."""
+        return RowRange(self, stop)
+
+
+def _npy_header(path: Path) -> tuple[int, tuple[int, ...], np.dtype]:
+    """(data offset, shape, dtype) from a `.npy` header, read without mapping the file (a
+    memory map would count the whole file against the process's address-space limit)."""
+    with open(path, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"format version {version} is not supported for streaming")
+        except ValueError as err:
+            raise ValueError(f"X: {str(path)!r} is not a readable .npy file: {err}") from err
+        if fortran and len(shape) > 1:
+            raise ValueError(f"X: {str(path)!r} is Fortran-ordered; save it in C order to stream it")
+        return f.tell(), shape, dtype
+
+
+class NpySource(DataSource):
+    """A C-ordered 2-D numeric array in a `.npy` file, read by row range."""
+
+    def __init__(self, path: str | os.PathLike, offset: int | None = None, shape=None, dtype=None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"X: no file at {str(self.path)!r}")
+        if offset is None:
+            offset, shape, dtype = _npy_header(self.path)
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fiub" or dtype.hasobject:
+            raise TypeError(f"X: {str(self.path)!r} holds {dtype} values; numbers are needed")
+        if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
+            raise ValueError(f"X: {str(self.path)!r} holds an array of shape {tuple(shape)}; a non-empty 2-D array is needed")
+        self.offset, self.dtype = int(offset), dtype
+        self.n_rows, self.n_features = int(shape[0]), int(shape[1])
+
+    def describe(self) -> str:
+        return repr(str(self.path))
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        count = (stop - start) * self.n_features
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + start * self.n_features * self.dtype.itemsize)
+            block = np.fromfile(f, dtype=self.dtype, count=count)
+        if block.size != count:
+            raise ValueError(f"X: {self.describe()} is truncated: rows {start}-{stop} are missing")
+        return self._checked(block.reshape(stop - start, self.n_features), start)
+
+
+class ParquetSource(DataSource):
+    """Numeric columns of a Parquet file or a folder of them, read one row group at a time."""
+
+    def __init__(self, path: str | os.PathLike, columns: list[str] | None = None) -> None:
+        import pyarrow.parquet as pq
+        import pyarrow.types as pat
+
+        self.path = Path(path)
+        files = sorted(p for p in self.path.rglob("*") if p.suffix in PARQUET_SUFFIXES) if self.path.is_dir() else [self.path]
+        if not files or not files[0].exists():
+            raise FileNotFoundError(f"X: no Parquet file at {str(self.path)!r}")
+        try:
+            self._files = [pq.ParquetFile(p) for p in files]
+        except Exception as err:  # pyarrow raises its own error types for corrupt files
+            raise ValueError(f"X: {str(self.path)!r} is not a readable Parquet file: {err}") from err
+        schema = self._files[0].schema_arrow
+        names = columns or list(schema.names)
+        bad = [n for n in names if n not in schema.names or not (pat.is_integer(schema.field(n).type) or pat.is_floating(schema.field(n).type) or pat.is_boolean(schema.field(n).type))]
+        if bad:
+            raise ValueError(f"X: {str(self.path)!r} has non-numeric or missing columns {bad}; pass numeric columns only")
+        self.columns = names
+        self.feature_names = np.asarray(names, dtype=object)
+        self.n_features = len(names)
+        self._groups = [(fi, g, f.metadata.row_group(g).num_rows) for fi, f in enumerate(self._files) for g in range(f.num_row_groups)]
+        self._starts = np.cumsum([0] + [n for *_, n in self._groups])
+        self.n_rows = int(self._starts[-1])
+        if self.n_rows == 0:
+            raise ValueError(f"X: {str(self.path)!r} has no rows")
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def describe(self) -> str:
+        return repr(str(self.path))
+
+    def _group(self, index: int) -> np.ndarray:
+        if self._cache is None or self._cache[0] != index:
+            fi, g, _ = self._groups[index]
+            table = self._files[fi].read_row_group(g, columns=self.columns)
+            block = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(np.float32) for c in self.columns])
+            self._cache = (index, block)
+        return self._cache[1]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        first = int(np.searchsorted(self._starts, start, side="right") - 1)
+        last = int(np.searchsorted(self._starts, stop, side="left"))
+        parts = []
+        for index in range(first, last):
+            lo, hi = self._starts[index], self._starts[index + 1]
+            parts.append(self._group(index)[max(start, lo) - lo : min(stop, hi) - lo])
+        return self._checked(np.concatenate(parts), start)
+
+    def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
+        """Row groups, split into pieces of at most `chunk_rows` rows."""
+        stop = self.n_rows if stop is None else stop
+        out = []
+        for lo, hi in zip(self._starts[:-1], self._starts[1:]):
+            for s in range(int(lo), int(min(hi, stop)), chunk_rows):
+                out.append((s, int(min(s + chunk_rows, hi, stop))))
+        return out
+
+
+class RowRange(DataSource):
+    """The first `stop` rows of another source."""
+
+    def __init__(self, source: DataSource, stop: int) -> None:
+        self.source, self.n_rows, self.n_features = source, int(stop), source.n_features
+        self.feature_names, self.name = source.feature_names, source.name
+
+    def describe(self) -> str:
+        return self.source.describe()
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.source.read(start, min(stop, self.n_rows))
+
+    def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
+        return self.source.chunks(chunk_rows, self.n_rows if stop is None else min(stop, self.n_rows))
+
+
+def open_source(X) -> DataSource | None:
+    """A `DataSource` for a path to a `.npy`/Parquet file (or Parquet folder), or for a
+    `np.memmap` of a whole `.npy` file; None for anything else (in-memory data)."""
+    if isinstance(X, (str, os.PathLike)):
+        path = Path(X)
+        if path.suffix == ".npy":
+            return NpySource(path)
+        if path.suffix in PARQUET_SUFFIXES or path.is_dir():
+            return ParquetSource(path)
+        raise ValueError(f"X: cannot stream {str(path)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array")
+    whole_file = isinstance(X, np.memmap) and not isinstance(X.base, np.memmap)
+    if whole_file and X.ndim == 2 and X.flags.c_contiguous and X.filename:
+        return NpySource(X.filename, offset=X.offset, shape=X.shape, dtype=X.dtype)
+    return None

@@ -1,0 +1,90 @@
+"""Data-parallel training under torchrun: two gloo ranks on the CPU train the same weights as
+one process with the same global batch and seed; a dying rank fails the run instead of hanging;
+`torchrun -m aekit train` writes one run folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aekit import AutoEncoder
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+FIT = dict(latent_dim=3, hidden_dims=(16,), batch_size=64, max_epochs=4, validation_fraction=0.0, random_state=0)
+
+
+def data() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.random((512, 3)) @ rng.random((3, 12))
+
+
+def torchrun(tmp_path: Path, script: str, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    path = tmp_path / "script.py"
+    path.write_text(textwrap.dedent(script))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "AEKIT_DIST_TIMEOUT": "60"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(path), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp_path)
+
+
+def test_two_ranks_train_the_weights_of_one_process(tmp_path):
+    result = torchrun(
+        tmp_path,
+        f"""
+        import sys
+        import numpy as np
+        from aekit import AutoEncoder, distributed
+        assert distributed.init_from_env("cpu") and distributed.world_size() == 2
+        rng = np.random.default_rng(0)
+        X = rng.random((512, 3)) @ rng.random((3, 12))
+        ae = AutoEncoder(**{FIT!r}).fit(X)
+        if distributed.is_main():
+            ae.save(sys.argv[1])
+        """,
+        str(tmp_path / "ddp"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ddp = AutoEncoder.load(tmp_path / "ddp")
+    single = AutoEncoder(**FIT).fit(data())
+    for (name, a), b in zip(single.module_.state_dict().items(), ddp.module_.state_dict().values()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4, err_msg=name)
+    np.testing.assert_allclose(single.history_["loss"], ddp.history_["loss"], rtol=1e-4)
+
+
+def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
+    result = torchrun(
+        tmp_path,
+        """
+        import os, threading
+        import numpy as np
+        from aekit import AutoEncoder, distributed
+        distributed.init_from_env("cpu")
+        if distributed.rank() == 1:
+            threading.Timer(2.0, os._exit, (3,)).start()
+        X = np.random.default_rng(0).random((4096, 20))
+        AutoEncoder(latent_dim=2, batch_size=32, max_epochs=100000, random_state=0).fit(X)
+        """,
+    )
+    assert result.returncode != 0
+    assert "exitcode" in result.stderr and "3" in result.stderr
+
+
+def test_torchrun_aekit_train_writes_one_run(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+        "-m", "aekit", "train", "--data", "digits", "--epochs", "2", "--out", str(out), "--quiet",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("trained AutoEncoder") == 1
+    model = AutoEncoder.load(out / "model")
+    assert model.n_epochs_ == 2
+    assert (out / "metrics.csv").read_text().count("\n") == 3

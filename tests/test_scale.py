@@ -1,0 +1,137 @@
+"""Data larger than memory (streamed .npy and Parquet files) and mixed precision."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from aekit import AutoEncoder, VariationalAutoEncoder
+from aekit.sources import NpySource, open_source
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(3000, 3)) @ rng.normal(size=(3, 10))).astype(np.float32)
+
+
+@pytest.fixture
+def npy(tmp_path, table):
+    path = tmp_path / "table.npy"
+    np.save(path, table)
+    return path
+
+
+def small(**kw):
+    return AutoEncoder(latent_dim=3, hidden_dims=(16,), max_epochs=4, random_state=0, **kw)
+
+
+def test_fit_streams_a_npy_file_and_transform_matches_in_memory(npy, table):
+    ae = small().fit(npy)
+    assert ae.n_features_in_ == 10 and len(ae.history_["loss"]) == 4
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+    for streamed in (npy, str(npy), np.load(npy, mmap_mode="r")):
+        np.testing.assert_allclose(ae.transform(streamed), ae.transform(table), atol=1e-5)
+        np.testing.assert_allclose(ae.score_samples(streamed), ae.score_samples(table), rtol=1e-5, atol=1e-7)
+    assert isinstance(open_source(np.load(npy, mmap_mode="r")), NpySource)
+    assert open_source(np.load(npy, mmap_mode="r")[10:]) is None  # a view is ordinary in-memory data
+
+
+def test_fit_streams_parquet_row_groups(tmp_path, table):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "table.parquet"
+    frame = pd.DataFrame(table, columns=[f"f{i}" for i in range(10)])
+    frame.to_parquet(path, row_group_size=700)
+    ae = small().fit(path)
+    assert list(ae.feature_names_in_) == [f"f{i}" for i in range(10)]
+    np.testing.assert_allclose(ae.transform(path), ae.transform(frame), atol=1e-5)
+    frame.rename(columns={"f3": "other"}).to_parquet(tmp_path / "renamed.parquet")
+    with pytest.raises(ValueError, match="column names"):
+        ae.transform(tmp_path / "renamed.parquet")
+    source = open_source(path)
+    np.testing.assert_array_equal(source.read(650, 1500), table[650:1500])
+
+
+def test_streamed_data_is_checked_chunk_by_chunk(tmp_path, table):
+    bad = table.copy()
+    bad[2500, 4] = np.nan
+    np.save(tmp_path / "bad.npy", bad)
+    with pytest.raises(ValueError, match=r"X: .*bad\.npy.* NaN or infinite value in row 2500"):
+        small().fit(tmp_path / "bad.npy")
+    np.save(tmp_path / "narrow.npy", table[:, :4])
+    ae = small().fit(table)
+    with pytest.raises(ValueError, match="X has 4 features, but AutoEncoder is expecting 10"):
+        ae.transform(tmp_path / "narrow.npy")
+    np.save(tmp_path / "words.npy", np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match="numbers are needed"):
+        small().fit(tmp_path / "words.npy")
+    with pytest.raises(FileNotFoundError, match="X: no file"):
+        small().fit(tmp_path / "absent.npy")
+    (tmp_path / "notes.txt").write_text("1,2")
+    with pytest.raises(ValueError, match="cannot stream"):
+        small().fit(tmp_path / "notes.txt")
+
+
+def test_vae_streams_too(tmp_path, table):
+    unit = (table - table.min()) / (table.max() - table.min())
+    np.save(tmp_path / "unit.npy", unit)
+    vae = VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=2, random_state=0).fit(tmp_path / "unit.npy")
+    assert vae.score_samples(tmp_path / "unit.npy").shape == (3000,)
+
+
+def test_fit_on_a_file_larger_than_the_process_may_hold(tmp_path):
+    """Under an address-space limit 150 MB above what the process uses, loading a 192 MB file
+    fails while fit/transform/score_samples stream it."""
+    resource = pytest.importorskip("resource")
+    if not hasattr(resource, "RLIMIT_AS") or not sys.platform.startswith("linux"):
+        pytest.skip("needs Linux's RLIMIT_AS")
+    path = tmp_path / "big.npy"
+    big = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(1_500_000, 32))
+    rng = np.random.default_rng(0)
+    for start in range(0, big.shape[0], 250_000):
+        big[start : start + 250_000] = rng.random((250_000, 32), dtype=np.float32)
+    big.flush()
+    del big
+    script = textwrap.dedent(
+        """
+        import resource, sys
+        import numpy as np, torch
+        torch.set_num_threads(1)
+        from aekit import AutoEncoder
+        AutoEncoder(latent_dim=2, max_epochs=1, random_state=0).fit(np.random.rand(300, 32))
+        size = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmSize"))
+        limit = size + 150 * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            np.load(sys.argv[1])
+            print("loaded")
+        except MemoryError:
+            print("refused")
+        ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), batch_size=1024, max_epochs=1, random_state=0).fit(sys.argv[1])
+        print(ae.transform(sys.argv[1]).shape, ae.score_samples(sys.argv[1]).shape)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[:2] == ["refused", "(1500000, 2) (1500000,)"]
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
+def test_mixed_precision_reaches_the_float32_loss(digits, precision):
+    X = digits[0]
+    fp32 = AutoEncoder(latent_dim=8, max_epochs=15, random_state=0).fit(X)
+    mixed = AutoEncoder(latent_dim=8, max_epochs=15, random_state=0, precision=precision).fit(X)
+    assert mixed.transform(X).dtype == X.dtype
+    assert mixed.history_["loss"][-1] == pytest.approx(fp32.history_["loss"][-1], rel=0.05)
+
+
+def test_precision_is_validated(digits):
+    with pytest.raises(ValueError, match="precision"):
+        AutoEncoder(precision="fp8").fit(digits[0])
