@@ -75,16 +75,17 @@ def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
     assert "exitcode" in result.stderr and "3" in result.stderr
 
 
-def test_torchrun_aekit_train_writes_one_run(tmp_path):
+def test_torchrun_aekit_train_writes_one_run_and_resumes(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-        "-m", "aekit", "train", "--data", "digits", "--epochs", "2", "--out", str(out), "--quiet",
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "aekit", "train"]
+    first = launch + ["--data", "digits", "--epochs", "2", "--out", str(out), "--quiet"]
+    result = subprocess.run(first, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("trained AutoEncoder") == 1
-    model = AutoEncoder.load(out / "model")
-    assert model.n_epochs_ == 2
+    assert AutoEncoder.load(out / "model").n_epochs_ == 2
     assert (out / "metrics.csv").read_text().count("\n") == 3
+    result = subprocess.run(launch + ["--resume", str(out), "--epochs", "3", "--quiet"], capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resumed after epoch 2" in result.stdout
+    assert AutoEncoder.load(out / "model").n_epochs_ == 3

@@ -1,0 +1,255 @@
+"""Issue 8's figures, each beside its baseline in the same run:
+
+  batch     AutoEncoder.fit samples/s at batch 64, 256, 1024 as a fraction of the fp32 roofline
+            measured in the same window (the best of a square matmul and the model's own GEMMs
+            at that batch; FLOP per sample counted by `torch.utils.flop_counter`). Target >= 0.75
+            at 256 and 1024. The convolutional AE on 28x28 images likewise (its roofline from
+            its own FLOP count; convolutions reach a lower matmul rate than GEMMs, so this is a
+            demanding yardstick).
+  precision fp32 vs precision='bf16-mixed' on MNIST (60,000 x 784): samples/s and the final
+            training loss after the same epochs. Target: >= 1.5x faster, final loss within 2 %.
+  ddp       1 process (2 torch threads) vs `torchrun --nproc-per-node 2` (1 thread each), same
+            global batch and data, samples/s.
+  inference `transform` samples/s at batch 4096 vs `PCA(32).transform`. Target >= 100,000/s.
+
+Timing is only meaningful on a quiet machine (see speed.py); each window reports its ratios.
+Usage:  .venv/bin/python benchmarks/scale.py [--quick] [--windows 3] [--parts batch,precision,ddp,inference]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import aekit
+from common import SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, wait_for_quiet
+
+HEADING = "## Scale: batch sizes, bf16, DDP, inference (benchmarks/scale.py)"
+HIDDEN, LATENT = (512, 256), 32
+
+
+def mnist_or_random(n: int) -> tuple[np.ndarray, str]:
+    """MNIST training images in [0, 1] (first n rows) from ../shared/data, else random data."""
+    try:
+        from aekit.datasets import load_mnist
+
+        data = load_mnist("train", data_home=SHARED_DATA if SHARED_DATA.exists() else None)
+        return np.ascontiguousarray(data.X[:n], dtype=np.float32), "MNIST train"
+    except Exception as err:  # noqa: BLE001 - fall back to random data, and say so
+        print(f"  (MNIST not available: {err}; using random data)")
+        return np.random.default_rng(0).random((n, 784), dtype=np.float32), "random [0,1)"
+
+
+def standard(batch: int, epochs: int, **kw) -> aekit.AutoEncoder:
+    return aekit.AutoEncoder(
+        latent_dim=LATENT, hidden_dims=HIDDEN, output_activation="sigmoid", batch_size=batch,
+        validation_fraction=0.0, max_epochs=epochs, random_state=0, **kw,
+    )  # fmt: skip
+
+
+def train_flop_per_sample(est, X: np.ndarray, batch: int) -> float:
+    """FLOP of one training step (forward + backward) per sample, counted by torch."""
+    probe = est.set_params(max_epochs=1).fit(X[:batch])
+    module = probe.module_.train()
+    x = torch.from_numpy(np.ascontiguousarray(X[:batch])).reshape(batch, -1)
+    with FlopCounterMode(display=False) as counter:
+        module(x).loss.backward()
+    return counter.get_total_flops() / batch
+
+
+def rate(est, X: np.ndarray) -> float:
+    est.fit(X)
+    seconds = est.history_["epoch_seconds"]
+    return X.shape[0] * len(seconds) / sum(seconds)
+
+
+def roofline_gflops(est, batch: int) -> float:
+    dims = [(m.in_features, m.out_features) for m in est.module_.modules() if isinstance(m, torch.nn.Linear)]
+    gemm = model_gemm_gflops(dims, batch) if dims else 0.0
+    return max(square_matmul_gflops(1024), gemm)
+
+
+def part_batch(X: np.ndarray, windows: int, max_wait: float) -> list[dict]:
+    rows = []
+    for batch in (64, 256, 1024):
+        flop = train_flop_per_sample(standard(batch, 1), X, batch)
+        for w in range(windows):
+            wait_for_quiet(max_wait)
+            load = ForeignLoad()
+            load.start()
+            est = standard(batch, 1)
+            samples = rate(est, X)
+            peak = roofline_gflops(est, batch)
+            rows.append({"model": "MLP 784-512-256-32", "batch": batch, "window": w, "samples_per_s": samples,
+                         "roofline_samples_per_s": peak * 1e9 / flop, "fraction": samples * flop / (peak * 1e9),
+                         "flop_per_sample": flop, "foreign_cores": load.cores()})  # fmt: skip
+            print(f"  MLP batch {batch} window {w}: {samples:,.0f}/s = {rows[-1]['fraction']:.2f} of roofline", flush=True)
+    try:
+        from aekit.estimators.conv import ConvAutoEncoder
+    except ImportError:
+        return rows
+    images = X.reshape(-1, 1, 28, 28)
+    conv = lambda: ConvAutoEncoder(latent_dim=16, batch_size=256, max_epochs=1, validation_fraction=0.0, random_state=0)  # noqa: E731
+    flop = train_flop_per_sample(conv(), images, 256)
+    for w in range(windows):
+        wait_for_quiet(max_wait)
+        est = conv()
+        samples = rate(est, images)
+        peak = square_matmul_gflops(1024)
+        rows.append({"model": "ConvAutoEncoder 28x28", "batch": 256, "window": w, "samples_per_s": samples,
+                     "roofline_samples_per_s": peak * 1e9 / flop, "fraction": samples * flop / (peak * 1e9),
+                     "flop_per_sample": flop})  # fmt: skip
+        print(f"  conv window {w}: {samples:,.0f}/s = {rows[-1]['fraction']:.2f} of roofline", flush=True)
+    return rows
+
+
+def part_precision(X: np.ndarray, epochs: int, windows: int, max_wait: float) -> list[dict]:
+    rows = []
+    for w in range(windows):
+        result = {"window": w}
+        for precision in ("32", "bf16-mixed") if w % 2 == 0 else ("bf16-mixed", "32"):
+            wait_for_quiet(max_wait)
+            est = standard(256, epochs, precision=precision)
+            result[precision] = {"samples_per_s": rate(est, X), "final_loss": est.history_["loss"][-1]}
+        result["speedup"] = result["bf16-mixed"]["samples_per_s"] / result["32"]["samples_per_s"]
+        result["loss_ratio"] = result["bf16-mixed"]["final_loss"] / result["32"]["final_loss"]
+        print(f"  precision window {w}: bf16 {result['speedup']:.2f}x, loss ratio {result['loss_ratio']:.4f}", flush=True)
+        rows.append(result)
+    return rows
+
+
+DDP_SCRIPT = """
+import json, sys, numpy as np
+from aekit import AutoEncoder, distributed
+distributed.init_from_env("cpu")
+X = np.load(sys.argv[1])
+ae = AutoEncoder(latent_dim=32, hidden_dims=(512, 256), output_activation="sigmoid", batch_size=256,
+                 validation_fraction=0.0, max_epochs=int(sys.argv[2]), random_state=0).fit(X)
+if distributed.is_main():
+    print(json.dumps({"epoch_seconds": ae.history_["epoch_seconds"], "loss": ae.history_["loss"]}))
+"""
+
+
+def part_ddp(X: np.ndarray, epochs: int, windows: int, max_wait: float) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(Path(tmp) / "X.npy", X)
+        script = Path(tmp) / "fit.py"
+        script.write_text(textwrap.dedent(DDP_SCRIPT))
+        base = [str(script), str(Path(tmp) / "X.npy"), str(epochs)]
+        commands = {
+            "1 process x 2 threads": ({"OMP_NUM_THREADS": "2"}, [sys.executable, *base]),
+            "2 processes x 1 thread": ({"OMP_NUM_THREADS": "1"}, [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *base]),
+        }  # fmt: skip
+        for w in range(windows):
+            result = {"window": w}
+            for name, (env, command) in commands.items():
+                wait_for_quiet(max_wait)
+                out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, check=True)
+                history = json.loads(out.stdout.strip().splitlines()[-1])
+                result[name] = {"samples_per_s": X.shape[0] * epochs / sum(history["epoch_seconds"]), "final_loss": history["loss"][-1]}
+            result["ratio"] = result["2 processes x 1 thread"]["samples_per_s"] / result["1 process x 2 threads"]["samples_per_s"]
+            print(f"  ddp window {w}: 2 processes / 1 process = {result['ratio']:.2f}", flush=True)
+            rows.append(result)
+    return rows
+
+
+def part_inference(X: np.ndarray, windows: int, max_wait: float) -> list[dict]:
+    from sklearn.decomposition import PCA
+
+    est = standard(256, 1).fit(X)
+    pca = PCA(LATENT, random_state=0).fit(X)
+    rows = []
+    for w in range(windows):
+        wait_for_quiet(max_wait)
+        timings = {}
+        for name, fn in (("aekit transform", est.transform), ("PCA.transform", pca.transform)):
+            fn(X[:4096])
+            start = time.perf_counter()
+            fn(X)
+            timings[name] = X.shape[0] / (time.perf_counter() - start)
+        rows.append({"window": w, **timings, "ratio": timings["aekit transform"] / timings["PCA.transform"]})
+        print(f"  inference window {w}: {timings['aekit transform']:,.0f}/s vs PCA {timings['PCA.transform']:,.0f}/s", flush=True)
+    return rows
+
+
+def med(values) -> float:
+    return float(statistics.median(values))
+
+
+def summarize(report: dict) -> tuple[str, list[list[str]]]:
+    rows = [["figure", "measured (median of windows)", "baseline / target", "met?"]]
+    batch = report.get("batch", [])
+    for model in dict.fromkeys(r["model"] for r in batch):
+        for b in sorted({r["batch"] for r in batch if r["model"] == model}):
+            sel = [r for r in batch if r["model"] == model and r["batch"] == b]
+            frac = med(r["fraction"] for r in sel)
+            target = 0.75 if model.startswith("MLP") and b >= 256 else None
+            rows.append([f"{model} fit, batch {b}", f"{med(r['samples_per_s'] for r in sel):,.0f} samples/s = {frac:.2f} of roofline",
+                         f"roofline {med(r['roofline_samples_per_s'] for r in sel):,.0f}/s" + (f"; target >= {target}" if target else ""),
+                         ("yes" if frac >= target else "**no**") if target else "-"])  # fmt: skip
+    if report.get("precision"):
+        p = report["precision"]
+        speed, loss = med(r["speedup"] for r in p), med(r["loss_ratio"] for r in p)
+        rows.append(["bf16-mixed vs fp32 fit speed (batch 256)", f"{speed:.2f}x", "target >= 1.5x", "yes" if speed >= 1.5 else "**no**"])
+        rows.append(["bf16-mixed / fp32 final loss", f"{loss:.4f}", "target within 2 %", "yes" if abs(loss - 1) <= 0.02 else "**no**"])
+    if report.get("ddp"):
+        ratio = med(r["ratio"] for r in report["ddp"])
+        rows.append(["2 DDP processes x 1 thread vs 1 process x 2 threads", f"{ratio:.2f}x samples/s", "1.0 = no change", "-"])
+    if report.get("inference"):
+        inf = report["inference"]
+        ours = med(r["aekit transform"] for r in inf)
+        rows.append(["transform at batch 4096", f"{ours:,.0f} samples/s", f"PCA.transform {med(r['PCA.transform'] for r in inf):,.0f}/s; target >= 100,000/s",
+                     "yes" if ours >= 100_000 else "**no**"])  # fmt: skip
+    return markdown_table(rows), rows
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one window, no BENCHMARKS.md update")
+    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs for the precision and DDP parts")
+    parser.add_argument("--parts", default="batch,precision,ddp,inference")
+    parser.add_argument("--max-wait", type=float, default=60.0, help="seconds to wait for a quiet machine")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    n = 4096 if args.quick else 60_000
+    windows, epochs = (1, 1) if args.quick else (args.windows, args.epochs)
+    X, data_name = mnist_or_random(n)
+    parts = args.parts.split(",")
+    report: dict = {"machine": machine_info(), "data": data_name, "n_rows": n, "epochs": epochs}
+    if "batch" in parts:
+        report["batch"] = part_batch(X, windows, args.max_wait)
+    if "precision" in parts:
+        report["precision"] = part_precision(X, epochs, windows, args.max_wait)
+    if "ddp" in parts:
+        report["ddp"] = part_ddp(X, epochs, windows, args.max_wait)
+    if "inference" in parts:
+        report["inference"] = part_inference(X, windows, args.max_wait)
+    table, _ = summarize(report)
+    print(table)
+    if not args.quick:
+        write_json("scale.json", report)
+        section = (
+            f"{HEADING}\n\n{machine_line(report['machine'])}. Data: {data_name}, {n:,} rows; {windows} windows; "
+            f"precision and DDP parts train {epochs} epochs. Reproduce: `.venv/bin/python benchmarks/scale.py`.\n\n{table}\n"
+        )
+        update_markdown_section(HEADING, section)
+    return report
+
+
+if __name__ == "__main__":
+    main()
