@@ -52,6 +52,7 @@ __all__ = [
 DEFAULT_MODEL = "autoencoder"
 MODEL_ALIASES = {"vae": "VariationalAutoEncoder"}
 RUN_ONLY_PARAMS = ("verbose", "max_epochs", "max_time")  # progress and budgets: not what an epoch learns
+MAX_CONFIG_VALUES = 100_000  # values in a config file, counting each use of a YAML alias
 
 
 class ConfigError(ValueError):
@@ -318,13 +319,48 @@ def read_config(path: str | Path) -> dict:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{str(path)!r}: no such config file"]) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError([f"{str(path)!r} is not UTF-8 text: {err.reason} at byte {err.start}"]) from None
+    except yaml.constructor.ConstructorError as err:
+        raise ConfigError(
+            [
+                f"{str(path)!r} is refused: {err.problem}{_line(err.problem_mark)}. Configs are read with safe "
+                "loading only: plain values, lists and mappings, no tags that build Python objects (!!python/...)"
+            ]
+        ) from None
     except yaml.YAMLError as err:
         raise ConfigError([f"{str(path)!r} is not valid YAML: {err}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{str(path)!r} is nested too deeply to be a config"]) from None
     if raw is None:
         return {}
+    if _too_many_values(raw):
+        raise ConfigError(
+            [f"{str(path)!r} expands to more than {MAX_CONFIG_VALUES} values (YAML aliases?); refused as a config"]
+        )
     if not isinstance(raw, dict):
         raise ConfigError([f"{str(path)!r} must hold a mapping (model:, data:, ...), got {type(raw).__name__}"])
     return raw
+
+
+def _too_many_values(raw: object) -> bool:
+    """Whether `raw` holds more than MAX_CONFIG_VALUES values, each alias use counted again;
+    stops counting there, so an alias bomb is caught without expanding it."""
+    stack, count = [raw], 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_CONFIG_VALUES:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def _line(mark: yaml.Mark | None) -> str:
+    return "" if mark is None else f" (line {mark.line + 1})"
 
 
 def apply_overrides(raw: dict, assignments: Iterable[str]) -> dict:

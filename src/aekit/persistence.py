@@ -26,6 +26,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 ESTIMATORS: dict[str, type] = {}
+CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
+FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "feature_names_in_"})
 
 
 def register_estimator(cls: type) -> type:
@@ -101,7 +103,7 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
         raise FileNotFoundError(f"{str(config_path)!r} is missing: not a saved aekit model folder")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ValueError(f"{str(config_path)!r} is not valid JSON ({err}); the file is corrupt") from err
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
@@ -110,15 +112,18 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
         raise ValueError(
             f"{str(config_path)!r} has format_version {version!r}; this aekit reads versions 1..{FORMAT_VERSION}"
         )
-    cls = ESTIMATORS.get(config.get("class"))
+    cls = ESTIMATORS.get(config["class"]) if isinstance(config.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
     for key in ("params", "fitted", "weights"):
         if not isinstance(config.get(key), dict):
             raise ValueError(f"{str(config_path)!r}: field {key!r} is missing or not an object")
     weights_info = config["weights"]
-    if weights_info.get("file") != WEIGHTS_FILE or not isinstance(weights_info.get("sha256"), str):
-        raise ValueError(f"{str(config_path)!r}: 'weights' must name {WEIGHTS_FILE!r} and give its sha256")
+    if set(weights_info) != {"file", "sha256"} or weights_info["file"] != WEIGHTS_FILE:
+        raise ValueError(f"{str(config_path)!r}: 'weights' must name {WEIGHTS_FILE!r} and give its sha256, no more")
+    if not isinstance(weights_info["sha256"], str):
+        raise ValueError(f"{str(config_path)!r}: 'weights.sha256' must be a string")
+    _check_fields(config_path, config, cls)
     weights_path = path / WEIGHTS_FILE
     if not weights_path.is_file():
         raise FileNotFoundError(f"{str(weights_path)!r} is missing")
@@ -132,3 +137,38 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
     except (SafetensorError, ValueError) as err:
         raise ValueError(f"{str(weights_path)!r} is not a valid safetensors file: {err}") from err
     return cls, config["params"], config["fitted"], state
+
+
+def _check_fields(config_path: Path, config: dict, cls: type) -> None:
+    """Refuse unknown keys, and wrongly typed fitted attributes that the loader keeps as they are."""
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{str(config_path)!r} has unknown fields {unknown}; allowed: {sorted(CONFIG_KEYS)}")
+    if not isinstance(config.get("aekit_version", ""), str):
+        raise ValueError(f"{str(config_path)!r}: field 'aekit_version' must be a string")
+    fitted = config["fitted"]
+    allowed = FITTED_KEYS | set(getattr(cls, "_saved_attributes", {}))
+    unknown = sorted(set(fitted) - allowed)
+    if unknown:
+        raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}")
+    problems = []
+    history = fitted.get("history_", {})
+    if not isinstance(history, dict) or not all(_is_numbers(v) or _is_count(v) or v is None for v in history.values()):
+        problems.append("history_ must map names to lists of numbers (or an epoch number)")
+    if "n_epochs_" in fitted and not _is_count(fitted["n_epochs_"]):
+        problems.append("n_epochs_ must be a non-negative integer")
+    names, n_features = fitted.get("feature_names_in_"), fitted.get("n_features_in_")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        problems.append("feature_names_in_ must be a list of strings")
+    elif names is not None and _is_count(n_features) and len(names) != n_features:
+        problems.append(f"feature_names_in_ has {len(names)} names for n_features_in_={n_features}")
+    if problems:
+        raise ValueError(f"{str(config_path)!r}: wrongly typed fitted fields: " + "; ".join(problems))
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_numbers(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)

@@ -196,6 +196,14 @@ class Run:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Delete the `.NAME.*.tmp` files that atomic writes cut short by a crash leave behind
+        (call under `training_lock`, so no live write is touched); returns what was removed."""
+        stale = sorted(self.path.glob(".*.tmp")) if self.path.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
+
     def has_started(self) -> bool:
         """Whether training has saved anything here (a config alone, from a run that failed
         before its first epoch, does not count)."""

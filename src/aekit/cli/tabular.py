@@ -104,7 +104,9 @@ def _read_table(path: str):
     if source.suffix == ".parquet":
         return pd.read_parquet(source)
     if source.suffix == ".csv" or source.name.endswith(".csv.gz"):
-        return pd.read_csv(source)
+        from aekit.datasets import read_csv_frame
+
+        return read_csv_frame(source)
     raise CLIError(f"{path!r}: expected a .csv or .parquet table")
 
 

@@ -199,6 +199,7 @@ def _start_or_resume(run, config, args: argparse.Namespace) -> int:
     from aekit.config import dump_config
     from aekit.runs import Run
 
+    run.remove_stale_temporaries()
     if config is None:
         config = run.read_config()
         if args.epochs is not None:

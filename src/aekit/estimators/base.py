@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import inspect
 import re
+from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from aekit.blockwise import apply_in_batches
 from aekit.devices import resolve_device
 from aekit.precision import PRECISIONS
 from aekit.persistence import read_model, register_estimator, save_model
@@ -268,15 +270,12 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = getattr(module, method)
-        n = A.shape[0]
-        out = []
+        blocks = ((start, A.read(start, stop)) for start, stop in A.chunks(16 * INFERENCE_BATCH)) if streamed else [(0, A)]
         with torch.inference_mode():
-            for c_start, c_stop in A.chunks(16 * INFERENCE_BATCH) if streamed else [(0, n)]:
-                block = A.read(c_start, c_stop) if streamed else A[c_start:c_stop]
-                for start in range(0, block.shape[0], INFERENCE_BATCH):
-                    batch = torch.tensor(np.ascontiguousarray(block[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
-                    out.append(fn(batch, **kwargs).cpu().numpy())
-        return np.concatenate(out).astype(np.float32 if streamed else A.dtype, copy=False)
+            return apply_in_batches(
+                partial(fn, **kwargs), blocks, A.shape[0], INFERENCE_BATCH,
+                dtype=dtype, device=device, out_dtype=np.float32 if streamed else A.dtype,
+            )  # fmt: skip
 
     def transform(self, X):
         """Codes of X: (n_samples, latent_dim)."""
