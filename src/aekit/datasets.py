@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -31,6 +32,7 @@ __all__ = [
     "IdxSet",
     "data_home",
     "load",
+    "load_colorization_patches",
     "load_csv",
     "load_digits",
     "load_fashion_mnist",
@@ -38,6 +40,7 @@ __all__ = [
     "load_mnist",
     "load_npy",
     "load_parquet",
+    "read_csv_frame",
     "read_idx",
 ]
 
@@ -263,6 +266,44 @@ def load_digits() -> Dataset:
     )
 
 
+SAMPLE_IMAGES = ("china.jpg", "flower.jpg")
+
+
+def load_colorization_patches(
+    patch_size: int = 32, n_patches: int = 1000, *, image: str | None = None, random_state: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grey and colour versions of square patches cut at random places from scikit-learn's
+    bundled photographs (`sklearn.datasets.load_sample_images`, no download): gray
+    (n_patches, 1, patch_size, patch_size) and colour (n_patches, 3, patch_size, patch_size),
+    float32 in [0, 1], for colorization (`fit(gray, colour)`). Grey is scikit-image's luminance
+    (`rgb2gray`). `image` ('china.jpg' or 'flower.jpg') takes every patch from one photograph
+    (e.g. train on one, test on the other); None takes half from each."""
+    from skimage.color import rgb2gray
+    from sklearn.datasets import load_sample_images
+    from sklearn.feature_extraction.image import extract_patches_2d
+
+    if image is not None and image not in SAMPLE_IMAGES:
+        raise ValueError(f"image must be one of {SAMPLE_IMAGES} or None, got {image!r}")
+    if not isinstance(patch_size, int) or not 1 <= patch_size <= 427:
+        raise ValueError(f"patch_size must be an integer in [1, 427] (the photographs are 427x640), got {patch_size!r}")
+    if not isinstance(n_patches, int) or n_patches < 1:
+        raise ValueError(f"n_patches must be a positive integer, got {n_patches!r}")
+    photos = dict(zip(SAMPLE_IMAGES, load_sample_images().images))
+    names = [image] if image is not None else list(SAMPLE_IMAGES)
+    counts = [n_patches // len(names) + (i < n_patches % len(names)) for i in range(len(names))]
+    rng = np.random.RandomState(random_state)
+    colour = np.concatenate(
+        [
+            extract_patches_2d(photos[name], (patch_size, patch_size), max_patches=count, random_state=rng)
+            for name, count in zip(names, counts)
+            if count
+        ]
+    )
+    colour = colour.astype(np.float32) / 255.0  # (n, p, p, 3)
+    gray = rgb2gray(colour).astype(np.float32)[:, None]  # (n, 1, p, p)
+    return gray, np.ascontiguousarray(colour.transpose(0, 3, 1, 2))
+
+
 # ---- tables ---------------------------------------------------------------------------------
 
 
@@ -325,6 +366,36 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
     return Dataset(X, y, None, names, found, name=source)
 
 
+_FORMULA = re.compile(r"[\t\r ]*(=.|[+\-@].*[(|!])", re.DOTALL)
+
+
+def read_csv_frame(path: str | os.PathLike, **read_csv_options):
+    """`pandas.read_csv`, refusing what a spreadsheet would run or what does not decode: a
+    ValueError names the file and the encoding problem, or the column, row and cell of a formula
+    (a text cell starting with '=', or with '+', '-' or '@' and calling something: '(', '|', '!')."""
+    encoding = read_csv_options.get("encoding") or "utf-8"
+    try:
+        frame = _pandas().read_csv(path, **read_csv_options)
+    except UnicodeDecodeError as err:
+        bad = err.object[err.start : err.end].hex(" ")
+        raise ValueError(
+            f"{str(path)!r} is not valid {encoding} text ({err.reason}: byte {bad}). Save it as UTF-8, "
+            "or pass its encoding (e.g. encoding='latin-1')"
+        ) from None
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):
+            continue
+        hits = values.map(lambda v: isinstance(v, str) and _FORMULA.match(v) is not None).to_numpy(dtype=bool)
+        if hits.any():
+            row = int(hits.argmax())
+            raise ValueError(
+                f"{str(path)!r}: column {str(column)!r} holds {int(hits.sum())} spreadsheet formula(s), first in data "
+                f"row {row + 1}: {values.iloc[row]!r}. Formulas are refused (CSV injection); export the values only"
+            )
+    return frame
+
+
 def load_csv(
     path: str | os.PathLike,
     *,
@@ -334,8 +405,9 @@ def load_csv(
 ) -> Dataset:
     """A CSV table through pandas: numeric columns as floats, text/category/bool columns one-hot
     encoded (names 'column=value'), missing entries as NaN; `target` names a label column to
-    return as y. Extra options go to `pandas.read_csv`."""
-    return _from_frame(_pandas().read_csv(path, **read_csv_options), str(path), target, categories)
+    return as y. Extra options go to `pandas.read_csv`. Formula cells and undecodable bytes are
+    refused (see `read_csv_frame`)."""
+    return _from_frame(read_csv_frame(path, **read_csv_options), str(path), target, categories)
 
 
 def load_parquet(
