@@ -244,8 +244,10 @@ DEMO_PNGS = [
     "loss.png",
     "reconstructions.png",
     "reconstructions_pca.png",
-    "latent_ae.png",
-    "latent_pca.png",
+    "latent.png",
+    "samples.png",
+    "interpolation.png",
+    "latent_grid.png",
     "errors.png",
 ]
 

@@ -4,9 +4,12 @@ __version__ = "0.1.0"
 
 from aekit.estimators import (  # noqa: E402
     AutoEncoder,
+    AutoEncoderClassifier,
     AutoEncoderImputer,
     AutoEncoderOutlierDetector,
+    ContextEncoder,
     ContractiveAutoEncoder,
+    ConvAutoEncoder,
     DenoisingAutoEncoder,
     LinearAutoEncoder,
     SparseAutoEncoder,
@@ -17,11 +20,14 @@ from aekit.training import TrainConfig, TrainingDivergedError, train  # noqa: E4
 
 __all__ = [
     "AutoEncoder",
+    "AutoEncoderClassifier",
     "AutoEncoderImputer",
     "AutoEncoderModule",
     "AutoEncoderOutlierDetector",
     "AutoEncoderOutput",
+    "ContextEncoder",
     "ContractiveAutoEncoder",
+    "ConvAutoEncoder",
     "DenoisingAutoEncoder",
     "LinearAutoEncoder",
     "SparseAutoEncoder",

@@ -12,6 +12,9 @@ import math
 import torch
 
 
+BLOCK_POSITIONS = ("center", "random")
+
+
 def _uniform(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     return torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
@@ -41,6 +44,18 @@ class GaussianNoise(Corruption):
         return x + self.level * noise, torch.ones_like(x, dtype=torch.bool)
 
 
+class ClippedGaussianNoise(GaussianNoise):
+    """Add N(0, level^2) noise, then clip to [`low`, `high`]: noisy pixels of images in [0, 1]."""
+
+    def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
+        super().__init__(level)
+        self.low, self.high = low, high
+
+    def __call__(self, x, generator=None):
+        noisy, mask = super().__call__(x, generator)
+        return noisy.clamp(self.low, self.high), mask
+
+
 class Masking(Corruption):
     """Set each entry to zero with probability `level` (dropout noise, no rescaling)."""
 
@@ -64,32 +79,66 @@ class SaltPepper(Corruption):
 
 
 class BlockMasking(Corruption):
-    """Zero one random block per sample: a square patch of about `level` of the area when
-    `shape=(height, width)` is given, else a contiguous run of about `level` of the features."""
+    """Zero one block per sample: a patch of about `level` of the area (or `size` = (height,
+    width) pixels) when `shape` = (height, width) or (channels, height, width) is given, the
+    same pixels in every channel; else a contiguous run of about `level` of the features.
 
-    def __init__(self, level: float, shape: tuple[int, int] | None = None) -> None:
+    `position` 'random' draws each block's place uniformly; 'center' centres it (no randomness).
+    """
+
+    def __init__(
+        self,
+        level: float,
+        shape: tuple[int, ...] | None = None,
+        position: str = "random",
+        size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__(level)
         if level > 1:
             raise ValueError(f"corruption_level for block masking is a fraction in [0, 1], got {level}")
-        self.shape = shape
+        if position not in BLOCK_POSITIONS:
+            raise ValueError(f"block position must be one of {BLOCK_POSITIONS}, got {position!r}")
+        if shape is not None and len(shape) not in (2, 3):
+            raise ValueError(f"block corruption shape must be (height, width) or (channels, height, width), got {shape}")
+        if size is not None and (shape is None or not all(1 <= s <= m for s, m in zip(size, shape[-2:]))):
+            raise ValueError(f"block size {size} needs an image shape that holds it, got shape {shape}")
+        self.shape, self.position, self.size = shape, position, size
+
+    def _block(self, height: int, width: int, n_features: int) -> tuple[int, int]:
+        if self.size is not None:
+            return self.size
+        if self.shape is None:
+            return 1, round(n_features * self.level)
+        return round(height * math.sqrt(self.level)), round(width * math.sqrt(self.level))
 
     def __call__(self, x, generator=None):
         n, d = x.shape
-        height, width = self.shape if self.shape is not None else (1, d)
-        if height * width != d:
+        if self.shape is None:
+            channels, height, width = 1, 1, d
+        else:
+            channels, height, width = (1, *self.shape) if len(self.shape) == 2 else self.shape
+        if channels * height * width != d:
             raise ValueError(f"block corruption shape {self.shape} does not match {d} features")
-        side_h = round(height * math.sqrt(self.level)) if self.shape is not None else 1
-        side_w = round(width * math.sqrt(self.level)) if self.shape is not None else round(d * self.level)
-        top = torch.randint(0, height - side_h + 1, (n, 1, 1), generator=generator, device=x.device)
-        left = torch.randint(0, width - side_w + 1, (n, 1, 1), generator=generator, device=x.device)
+        side_h, side_w = self._block(height, width, d)
+        if self.position == "center":
+            top = torch.full((n, 1, 1), (height - side_h) // 2, device=x.device)
+            left = torch.full((n, 1, 1), (width - side_w) // 2, device=x.device)
+        else:
+            top = torch.randint(0, height - side_h + 1, (n, 1, 1), generator=generator, device=x.device)
+            left = torch.randint(0, width - side_w + 1, (n, 1, 1), generator=generator, device=x.device)
         rows = torch.arange(height, device=x.device).view(1, height, 1)
         cols = torch.arange(width, device=x.device).view(1, 1, width)
-        mask = ((rows >= top) & (rows < top + side_h) & (cols >= left) & (cols < left + side_w)).reshape(n, d)
+        block = (rows >= top) & (rows < top + side_h) & (cols >= left) & (cols < left + side_w)  # (n, height, width)
+        mask = block.unsqueeze(1).expand(n, channels, height, width).reshape(n, d)
         return x.masked_fill(mask, 0.0), mask
+
+    def __repr__(self) -> str:
+        return f"BlockMasking(level={self.level}, shape={self.shape}, position={self.position!r}, size={self.size})"
 
 
 CORRUPTIONS: dict[str, type[Corruption]] = {
     "block": BlockMasking,
+    "clipped_gaussian": ClippedGaussianNoise,
     "gaussian": GaussianNoise,
     "mask": Masking,
     "salt_pepper": SaltPepper,

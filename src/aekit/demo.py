@@ -18,6 +18,8 @@ DIGIT_SHAPE = (8, 8)
 N_DIGIT_FEATURES = 64
 KNN_NEIGHBORS = 5
 DEMO_TORCH_THREADS = 1
+DEMO_MIXTURE_COMPONENTS = 10
+DEMO_INTERPOLATION_DIGITS = (0, 7)
 
 
 @dataclass
@@ -122,19 +124,12 @@ def _write_figures(out: Path, ae, pca, X_test: np.ndarray, y_test: np.ndarray, r
         title=f"Held-out digits (top) and PCA reconstructions from {latent_dim} components (bottom)",
         path=out / "reconstructions_pca.png",
     )
-    plot.plot_latent(
-        ae.transform(X_test),
+    plot.plot_latent_comparison(
+        {f"AutoEncoder, {latent_dim}-d code": ae.transform(X_test), f"PCA, {latent_dim} components": pca.transform(X_test)},
         y_test,
-        title="AutoEncoder codes of held-out digits",
+        title="Held-out digits placed by their codes",
         label_name="digit",
-        path=out / "latent_ae.png",
-    )
-    plot.plot_latent(
-        pca.transform(X_test),
-        y_test,
-        title="PCA projections of held-out digits",
-        label_name="digit",
-        path=out / "latent_pca.png",
+        path=out / "latent.png",
     )
     palette = {"AutoEncoder": "C0", "PCA": "C7"}
     plot.plot_error_comparison(
@@ -144,6 +139,32 @@ def _write_figures(out: Path, ae, pca, X_test: np.ndarray, y_test: np.ndarray, r
         colors=[palette[r.name] for r in results],
         path=out / "errors.png",
     )
+
+
+def _write_latent_figures(out: Path, ae, X_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> None:
+    """Save the latent-space PNGs into `out`: decoded samples, interpolations and, for 2-D
+    codes, the decoded code grid."""
+    from aekit import plot
+    from aekit.latent import LatentSampler, interpolate, latent_grid
+
+    sampler = LatentSampler(ae, density="gmm", n_components=DEMO_MIXTURE_COMPONENTS, random_state=seed).fit(X_train)
+    plot.plot_samples(
+        sampler.sample(32, random_state=seed),
+        DIGIT_SHAPE,
+        title=f"Decoded draws from a {DEMO_MIXTURE_COMPONENTS}-component Gaussian mixture fitted to the training codes",
+        path=out / "samples.png",
+    )
+    x_a, x_b = (X_test[np.flatnonzero(y_test == digit)[0]] for digit in DEMO_INTERPOLATION_DIGITS)
+    center = ae.transform(X_train).mean(axis=0)
+    paths = {
+        "codes, linear": interpolate(ae, x_a, x_b, steps=10, method="linear"),
+        "codes, slerp": interpolate(ae, x_a, x_b, steps=10, method="slerp", center=center),
+        "pixels": interpolate(ae, x_a, x_b, steps=10, method="pixel"),
+    }
+    plot.plot_interpolations(paths, DIGIT_SHAPE, title="From one held-out digit to another", path=out / "interpolation.png")
+    if ae.latent_dim == 2:
+        grid, codes = latent_grid(ae, n=15, X=X_train, return_codes=True)
+        plot.plot_latent_grid(grid, DIGIT_SHAPE, codes, title="Decoded grid over the 2-D codes", path=out / "latent_grid.png")
 
 
 def _report_sections(ae, results: list[ModelResult], options: dict, n_train: int, n_test: int, model_dir: Path):
@@ -198,7 +219,24 @@ def _report_sections(ae, results: list[ModelResult], options: dict, n_train: int
                 "Held-out digits placed by their codes and coloured by the true digit, which training never "
                 "sees; each digit is written at the median of its codes."
             ),
-            images=[("latent_ae.png", "AutoEncoder codes"), ("latent_pca.png", "PCA projections")],
+            images=[("latent.png", "AutoEncoder codes beside PCA projections")],
+        ),
+        Section(
+            "Latent space",
+            text=(
+                f"Generation: a {DEMO_MIXTURE_COMPONENTS}-component Gaussian mixture fitted to the training "
+                "codes, and its draws decoded. Interpolation: the path between two held-out digits, "
+                "straight through code space, along the arc about the mean code (slerp), and by blending "
+                "the pixels, the baseline; the code paths start and end at the two reconstructions."
+                + (
+                    " The grid decodes evenly spaced codes between the 5% and 95% quantiles of the "
+                    "training codes; its axes are labelled with the code values."
+                    if latent_dim == 2
+                    else ""
+                )
+            ),
+            images=[("samples.png", "Decoded samples"), ("interpolation.png", "Interpolations")]
+            + ([("latent_grid.png", "Decoded code grid")] if latent_dim == 2 else []),
         ),
         Section(
             "Configuration",
@@ -240,6 +278,7 @@ def run_demo(
             results += _fit_pair(compare_dim, *split, epochs, seed, verbose)[2:]
         model_dir = Path(ae.save(out / "model"))
         _write_figures(out, ae, pca, X_test, y_test, results)
+        _write_latent_figures(out, ae, X_train, X_test, y_test, seed)
     options = {"epochs": epochs, "latent_dim": latent_dim, "compare_dim": compare_dim, "seed": seed}
     sections = _report_sections(ae, results, options, len(X_train), len(X_test), model_dir)
     report = write_report(out, f"aekit demo: AutoEncoder vs PCA on digits ({latent_dim}-d codes)", sections)

@@ -38,7 +38,9 @@ class AutoEncoderModule(nn.Module):
 
     `forward(x, target)` returns an `AutoEncoderOutput` whose `loss` is the per-feature mean of
     the likelihood's terms, averaged over the batch, plus the weighted regularizer penalties.
-    Corruption is applied only in training mode.
+    Corruption is applied only in training mode. With `uncorrupted_weight` != 1 the terms are
+    a weighted mean: weight 1 on the entries the input corruption changed, `uncorrupted_weight`
+    on the rest (0 gives a context encoder's loss on the masked region only).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class AutoEncoderModule(nn.Module):
         corruption: Corruption | None = None,
         corrupt_on: str = "input",
         regularizers: Sequence[Regularizer] = (),
+        uncorrupted_weight: float = 1.0,
     ) -> None:
         super().__init__()
         if corrupt_on not in CORRUPT_ON:
@@ -59,6 +62,7 @@ class AutoEncoderModule(nn.Module):
         self.corruption = corruption
         self.corrupt_on = corrupt_on
         self.regularizers = list(regularizers)
+        self.uncorrupted_weight = uncorrupted_weight
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (batch, latent_dim)
@@ -82,12 +86,17 @@ class AutoEncoderModule(nn.Module):
     ) -> AutoEncoderOutput:
         target = x if target is None else target
         noisy = self.training and self.corruption is not None
-        x_in = self.corruption(x, generator)[0] if noisy and self.corrupt_on == "input" else x
+        x_in, changed = self.corruption(x, generator) if noisy and self.corrupt_on == "input" else (x, None)
         z = self.encoder(x_in)
         z_dec = self.corruption(z, generator)[0] if noisy and self.corrupt_on == "code" else z
         pre = self.decoder(z_dec)
         reconstruction = self.likelihood.mean(pre)
-        reconstruction_loss = self.likelihood.loss(pre, target, reconstruction)
+        if changed is not None and self.uncorrupted_weight != 1.0:
+            weights = torch.where(changed, 1.0, self.uncorrupted_weight).to(pre.dtype)  # (batch, features)
+            weighted = (self.likelihood.elementwise(pre, target) * weights).sum()
+            reconstruction_loss = weighted / weights.sum().clamp_min(torch.finfo(pre.dtype).tiny)
+        else:
+            reconstruction_loss = self.likelihood.loss(pre, target, reconstruction)
         terms = {r.name: r.weight * r.penalty(self, x_in, z) for r in self.regularizers}
         loss = reconstruction_loss + sum(terms.values()) if terms else reconstruction_loss
         return AutoEncoderOutput(loss, reconstruction_loss, terms, z, reconstruction)

@@ -17,7 +17,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["plot_error_comparison", "plot_history", "plot_image_grid", "plot_latent", "plot_reconstructions"]
+__all__ = [
+    "plot_error_comparison",
+    "plot_history",
+    "plot_image_grid",
+    "plot_image_rows",
+    "plot_interpolations",
+    "plot_latent",
+    "plot_latent_comparison",
+    "plot_latent_grid",
+    "plot_reconstructions",
+    "plot_samples",
+]
 
 DPI = 120
 MAX_CATEGORIES = 20
@@ -210,31 +221,15 @@ def plot_latent(
     fig = _new_figure((6.4, 5.2))
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
-    if labels is None:
-        ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
-    else:
+    if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim != 1 or labels.shape[0] != n:
             raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
-        categories = np.unique(labels)
-        numeric = labels.dtype.kind in "iufb"
-        if not numeric or categories.size <= MAX_CATEGORIES:
-            named = categories.size <= MAX_CATEGORIES
-            for category, color in zip(categories, _category_colors(categories.size)):
-                mask = labels == category
-                ax.scatter(*xy[mask].T, s=point_size, color=color, alpha=0.7, linewidths=0, label=str(category))
-                points = xy[mask][np.isfinite(xy[mask]).all(axis=1)]
-                if named and points.size:
-                    box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": color}
-                    cx, cy = np.median(points, axis=0)
-                    ax.text(cx, cy, str(category), ha="center", va="center", fontsize=12, fontweight="bold",
-                            color=color, bbox=box)
-            if named:
-                ax.legend(title=label_name, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2,
-                          frameon=False)
-        else:
-            scatter = ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
-            fig.colorbar(scatter, ax=ax, label=label_name)
+    scatter = _scatter_codes(ax, xy, labels, point_size)
+    if scatter is not None:
+        fig.colorbar(scatter, ax=ax, label=label_name)
+    elif labels is not None and np.unique(labels).size <= MAX_CATEGORIES:
+        ax.legend(title=label_name, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, frameon=False)
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])
     ax.set_title(title)
@@ -273,6 +268,55 @@ def plot_error_comparison(
     ax.grid(True, axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return _finish(fig, path)
+
+
+def plot_image_rows(
+    rows: Mapping[str, np.ndarray],
+    n: int = 8,
+    *,
+    image_shape: tuple[int, ...] | None = None,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Labelled rows showing the first `n` images of each array: {'noisy': ..., 'denoised':
+    ..., 'clean': ...}, masked / inpainted / original, gray / colorized / original.
+
+    Each array holds images (n_samples, height, width) or (n_samples, channels, height, width)
+    with 1 or 3 channels (the convolutional estimators' channels-first layout), or rows
+    (n_samples, n_features) with `image_shape` (channels, height, width) or (height, width).
+    Grey rows are drawn in colour when another row is colour. `value_range` fixes the
+    intensity scale (default: the shown images' finite range).
+    """
+    if not rows:
+        raise ValueError("rows must name at least one array of images")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    images = {}
+    for label, array in rows.items():
+        array = np.asarray(array, dtype=float)
+        if array.ndim == 2:
+            if image_shape is None:
+                raise ValueError(f"rows[{label!r}] is flat {array.shape}: pass image_shape (channels, height, width)")
+            array = array.reshape(array.shape[0], *image_shape)
+        if array.ndim == 3:
+            array = array[:, None]
+        if array.ndim != 4 or array.shape[1] not in (1, 3) or array.shape[0] == 0:
+            raise ValueError(
+                f"rows[{label!r}] must be non-empty images (n, height, width) or (n, 1 or 3, height, width), "
+                f"got shape {array.shape}"
+            )
+        images[label] = array
+    sizes = {a.shape[2:] for a in images.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"all rows must show images of one height x width, got {sorted(sizes)}")
+    n = min(n, *(a.shape[0] for a in images.values()))
+    colour = any(a.shape[1] == 3 for a in images.values())
+    height, width = sizes.pop()
+    channels_last = [np.repeat(a[:n], 3 if colour else 1, axis=1) if a.shape[1] == 1 else a[:n] for a in images.values()]
+    grid = np.stack([a.transpose(0, 2, 3, 1).reshape(n, -1) for a in channels_last])  # (n_rows, n, features)
+    shape = (height, width, 3) if colour else (height, width)
+    return plot_image_grid(grid, shape, row_labels=list(images), title=title, value_range=value_range, path=path)
 
 
 def plot_image_grid(
@@ -347,3 +391,145 @@ def plot_image_grid(
     if title:
         fig.suptitle(title)
     return _finish(fig, path)
+
+
+# ---- the latent space (see aekit.latent) -------------------------------------------------------
+
+
+def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
+    """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
+    continuous colour scale; returns the scatter of the continuous case, else None."""
+    if labels is None:
+        ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
+        return None
+    categories = np.unique(labels)
+    if labels.dtype.kind in "iufb" and categories.size > MAX_CATEGORIES:
+        return ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
+    named = categories.size <= MAX_CATEGORIES
+    for category, color in zip(categories, _category_colors(categories.size)):
+        points = xy[labels == category]
+        ax.scatter(*points.T, s=point_size, color=color, alpha=0.7, linewidths=0, label=str(category))
+        points = points[np.isfinite(points).all(axis=1)]
+        if named and points.size:
+            box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": color}
+            ax.text(*np.median(points, axis=0), str(category), ha="center", va="center", fontsize=11,
+                    fontweight="bold", color=color, bbox=box)
+    return None
+
+
+def plot_latent_comparison(
+    codes: Mapping[str, np.ndarray],
+    labels: Sequence | np.ndarray | None = None,
+    *,
+    title: str | None = "Codes coloured by label",
+    label_name: str = "label",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Side-by-side scatters of several embeddings of the same samples, e.g.
+    {"AutoEncoder": Z_ae, "PCA": Z_pca}, each (n_samples, d) drawn by its first two columns (a
+    single column against a fixed vertical jitter), coloured by `labels` (n_samples,) as in
+    `plot_latent`, with one shared legend or colorbar."""
+    if not codes:
+        raise ValueError("codes must name at least one embedding")
+    arrays = {str(name): np.asarray(Z, dtype=float) for name, Z in codes.items()}
+    n = next(iter(arrays.values())).shape[0]
+    for name, Z in arrays.items():
+        if Z.ndim != 2 or Z.shape[1] < 1 or Z.shape[0] != n or n == 0:
+            raise ValueError(f"codes[{name!r}] must be (n_samples, d) with the same n_samples, got {Z.shape}")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}")
+    fig = _new_figure((4.6 * len(arrays) + 1.2, 4.6 + (0.4 if title else 0.0)))
+    axes = fig.subplots(1, len(arrays), squeeze=False)[0]
+    point_size = float(np.clip(3000 / n, 4, 30))
+    scatter = None
+    for ax, (name, Z) in zip(axes, arrays.items()):
+        d = Z.shape[1]
+        xy = Z[:, :2] if d > 1 else np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
+        scatter = _scatter_codes(ax, xy, labels, point_size)
+        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)"))
+        ax.set_xlabel("dimension 0")
+        ax.set_ylabel("dimension 1" if d > 1 else "jitter")
+        ax.grid(True, alpha=0.3)
+    if scatter is not None:
+        fig.colorbar(scatter, ax=list(axes), label=label_name)
+    elif labels is not None and np.unique(labels).size <= MAX_CATEGORIES:
+        axes[-1].legend(title=label_name, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def plot_latent_grid(
+    grid: np.ndarray,
+    image_shape: tuple[int, ...],
+    codes: np.ndarray | None = None,
+    *,
+    title: str | None = "Decoded 2-D code grid",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """The decoded grid of `aekit.latent.latent_grid`, (n, n, n_features), as images; with its
+    codes (n, n, 2), columns are labelled by code 0 and rows by code 1."""
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 3:
+        raise ValueError(f"grid must be (n_rows, n_cols, n_features), got shape {grid.shape}")
+    row_labels = col_labels = None
+    if codes is not None:
+        codes = np.asarray(codes, dtype=float)
+        if codes.shape != (*grid.shape[:2], 2):
+            raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
+        col_labels = [f"{v:.2g}" for v in codes[0, :, 0]]
+        row_labels = [f"{v:.2g}" for v in codes[:, 0, 1]]
+    return plot_image_grid(grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, path=path)
+
+
+def plot_interpolations(
+    paths: Mapping[str, np.ndarray],
+    image_shape: tuple[int, ...] | None = None,
+    *,
+    title: str | None = "Interpolations",
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Interpolation strips, one row per method, e.g. {"linear": ..., "slerp": ..., "pixel": ...},
+    each (steps, n_features) from `aekit.latent.interpolate`; columns are labelled by t in [0, 1]."""
+    if not paths:
+        raise ValueError("paths must name at least one interpolation")
+    strips = [np.asarray(p, dtype=float) for p in paths.values()]
+    if any(s.shape != strips[0].shape or s.ndim != 2 for s in strips):
+        raise ValueError(f"every path must be (steps, n_features) of one shape, got {[s.shape for s in strips]}")
+    steps = strips[0].shape[0]
+    col_labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, steps)]
+    return plot_image_grid(
+        np.stack(strips), image_shape, row_labels=[str(k) for k in paths], col_labels=col_labels,
+        title=title, value_range=value_range, path=path,
+    )
+
+
+def plot_samples(
+    X: np.ndarray,
+    image_shape: tuple[int, ...] | None = None,
+    *,
+    n_cols: int = 8,
+    title: str | None = "Samples",
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Rows of X (n_samples, n_features), e.g. decoded samples, as a grid `n_cols` wide (the
+    last row left blank where it runs out)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
+    if n_cols < 1:
+        raise ValueError(f"n_cols must be at least 1, got {n_cols}")
+    n_cols = min(n_cols, X.shape[0])
+    n_rows = -(-X.shape[0] // n_cols)
+    padded = np.full((n_rows * n_cols, X.shape[1]), np.nan)
+    padded[: X.shape[0]] = X
+    if value_range is None:
+        finite = X[np.isfinite(X)]
+        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return plot_image_grid(
+        padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range, path=path
+    )

@@ -26,8 +26,10 @@ output files in --out:
   loss.png                 training and validation loss per epoch
   reconstructions.png      held-out digits above their AutoEncoder reconstructions
   reconstructions_pca.png  the same digits through PCA
-  latent_ae.png            AutoEncoder codes of the held-out digits, coloured by digit
-  latent_pca.png           PCA projections of the same digits
+  latent.png               codes of the held-out digits coloured by digit, AutoEncoder beside PCA
+  samples.png              decoded draws from a Gaussian mixture fitted to the codes
+  interpolation.png        paths between two digits: through the codes (linear, slerp) vs pixels
+  latent_grid.png          decoded grid over the codes (2-d codes only)
   errors.png               held-out reconstruction MSE, AutoEncoder vs PCA
   model/                   the fitted AutoEncoder (load with aekit.AutoEncoder.load)
 

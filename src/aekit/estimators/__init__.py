@@ -8,16 +8,21 @@ from aekit.estimators.autoencoder import (
     LinearAutoEncoder,
     SparseAutoEncoder,
 )
+from aekit.estimators.classifier import AutoEncoderClassifier
+from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
 from aekit.estimators.imputer import AutoEncoderImputer
 from aekit.estimators.outlier import AutoEncoderOutlierDetector
 from aekit.estimators.vae import VariationalAutoEncoder
 
 __all__ = [
     "AutoEncoder",
+    "AutoEncoderClassifier",
     "AutoEncoderImputer",
     "AutoEncoderOutlierDetector",
     "BaseAutoEncoder",
+    "ContextEncoder",
     "ContractiveAutoEncoder",
+    "ConvAutoEncoder",
     "DenoisingAutoEncoder",
     "LinearAutoEncoder",
     "SparseAutoEncoder",

@@ -11,9 +11,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
+from aekit.estimators.conv import image_shape, inferred_shape
 from aekit.likelihoods import GAUSSIAN_VARIANCES, make_likelihood
 from aekit.models import VariationalAutoEncoderModule
-from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
+from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from aekit.priors import PRIORS, make_prior
 
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -30,7 +31,15 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     ----------
     latent_dim : int, default=2
     hidden_dims : sequence of int, default=(128, 64)
-        Encoder hidden widths; the decoder mirrors them.
+        Encoder hidden widths; the decoder mirrors them (backbone='mlp').
+    backbone : {'mlp', 'conv'}, default='mlp'
+        'conv': a `ConvEncoder` / `ConvDecoder` pair (strided convolutions down, nearest
+        interpolation + convolution up) on rows that are images of `input_shape`.
+    input_shape : (channels, height, width), (height, width) or None, default=None
+        Image shape of each row for backbone='conv'; None is a square one-channel image when
+        n_features is a perfect square, else a 1 x n_features row.
+    channels : sequence of int, default=(32, 64)
+        Convolution widths for backbone='conv'; each stage halves height and width.
     activation : str, default='relu'
     likelihood : {'auto', 'bernoulli', 'gaussian', 'student_t'}, default='auto'
         p(x|z). 'auto' is Bernoulli when the training data lie in [0, 1], else Gaussian.
@@ -79,6 +88,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "hidden_dims": ["array-like"],
+        "backbone": [StrOptions({"mlp", "conv"})],
+        "input_shape": ["array-like", None],
+        "channels": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"auto", "bernoulli", "gaussian", "student_t"})],
         "gaussian_variance": [StrOptions(set(GAUSSIAN_VARIANCES))],
@@ -98,6 +110,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         latent_dim=2,
         *,
         hidden_dims=(128, 64),
+        backbone="mlp",
+        input_shape=None,
+        channels=(32, 64),
         activation="relu",
         likelihood="auto",
         gaussian_variance="feature",
@@ -126,6 +141,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     ):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
+        self.backbone = backbone
+        self.input_shape = input_shape
+        self.channels = channels
         self.activation = activation
         self.likelihood = likelihood
         self.gaussian_variance = gaussian_variance
@@ -171,15 +189,30 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             return "sigmoid"
         return "linear"
 
+    def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""
+        if self.backbone == "mlp":
+            hidden = positive_ints(self.hidden_dims, "hidden_dims")
+            return (
+                MLPEncoder(n_features, 2 * self.latent_dim, hidden, self.activation),
+                MLPDecoder(self.latent_dim, outputs_per_feature * n_features, hidden[::-1], self.activation),
+            )
+        channels = positive_ints(self.channels, "channels")
+        c, h, w = inferred_shape(n_features) if self.input_shape is None else image_shape(self.input_shape)
+        if c * h * w != n_features:
+            raise ValueError(f"X has {n_features} features, but input_shape={(c, h, w)} needs {c * h * w}")
+        return (
+            ConvEncoder((c, h, w), 2 * self.latent_dim, channels, activation=self.activation),
+            ConvDecoder(self.latent_dim, (outputs_per_feature * c, h, w), channels, activation=self.activation),
+        )
+
     def _build_module(self, n_features: int, output_activation: str) -> VariationalAutoEncoderModule:
-        hidden = positive_ints(self.hidden_dims, "hidden_dims")
         name = self._likelihood_name(output_activation)
         options = {"variance": self.gaussian_variance} if name == "gaussian" else {}
         likelihood = make_likelihood(name, n_features, output_activation, **options)
         prior_options = {"df": self.prior_df, "learn_df": self.learn_prior_df} if self.prior == "student_t" else {}
         return VariationalAutoEncoderModule(
-            MLPEncoder(n_features, 2 * self.latent_dim, hidden, self.activation),
-            MLPDecoder(self.latent_dim, likelihood.outputs_per_feature * n_features, hidden[::-1], self.activation),
+            *self._backbone(n_features, likelihood.outputs_per_feature),
             likelihood,
             make_prior(self.prior, **prior_options),
             self.latent_dim,

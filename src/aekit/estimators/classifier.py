@@ -1,0 +1,318 @@
+"""`AutoEncoderClassifier`: learn features from every input, labelled or not, with an
+autoencoder, then fine-tune its encoder with a softmax head on the labelled ones."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+from torch.nn import functional as F
+
+from aekit.corruptions import CORRUPTIONS
+from aekit.devices import resolve_device
+from aekit.estimators.autoencoder import AutoEncoder
+from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, check_numeric_frame, positive_ints, train_config_of
+from aekit.likelihoods import LIKELIHOODS
+from aekit.models import AutoEncoderModule
+from aekit.nn import ACTIVATIONS, MLPEncoder
+from aekit.training import train
+
+
+class CodeOf(nn.Module):
+    """The `encode` method of a fitted module (e.g. a VAE's posterior mean) as a module's forward."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module.encode(x)  # (batch, latent_dim)
+
+
+class ClassifierOutput(NamedTuple):
+    """What a training forward pass of `EncoderClassifierModule` returns."""
+
+    loss: torch.Tensor  # scalar: mean cross-entropy
+    logits: torch.Tensor  # (batch, n_classes)
+
+
+class EncoderClassifierModule(nn.Module):
+    """x -> encoder -> code -> linear head -> class logits, trained with cross-entropy.
+
+    `forward(x, y)` takes class indices y (batch,) and returns a `ClassifierOutput`;
+    `sample_losses(x, y)` gives the per-sample cross-entropy, so `aekit.training.train` fits
+    it as it fits an autoencoder.
+    """
+
+    def __init__(self, encoder: nn.Module, latent_dim: int, n_classes: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(latent_dim, n_classes)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)  # (batch, latent_dim)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))  # (batch, n_classes)
+
+    def log_proba(self, x: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(self.logits(x), dim=1)  # (batch, n_classes)
+
+    def sample_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of each sample: (batch,)."""
+        return F.cross_entropy(self.logits(x), y, reduction="none")
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> ClassifierOutput:
+        logits = self.logits(x)
+        return ClassifierOutput(F.cross_entropy(logits, y), logits)
+
+
+@torch.no_grad()
+def fit_head_by_logistic_regression(module: EncoderClassifierModule, X: torch.Tensor, y: torch.Tensor) -> None:
+    """Set the head of `module` to scikit-learn's multinomial logistic regression (L2, C=1) of
+    class indices y (n,) on the codes of X (n, n_features): the start for fine-tuning."""
+    codes = torch.cat([module.encode(X[i : i + INFERENCE_BATCH]) for i in range(0, X.shape[0], INFERENCE_BATCH)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        logistic = LogisticRegression(max_iter=1000).fit(codes.double().cpu().numpy(), y.cpu().numpy())
+    weight, bias = logistic.coef_, logistic.intercept_
+    if weight.shape[0] == 1:  # two classes: one logit difference, split evenly between the two outputs
+        weight, bias = np.concatenate([-weight, weight]) / 2, np.concatenate([-bias, bias]) / 2
+    head = module.head
+    head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
+    head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
+
+
+class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
+    """Semi-supervised classifier: autoencoder pretraining on all inputs, then fine-tuning of
+    the encoder and a softmax head on the labelled ones.
+
+    `fit(X, y, X_unlabeled=X_big)` trains an `AutoEncoder` on X and X_unlabeled together for
+    `pretrain_epochs` and copies its encoder; a linear softmax layer on the code starts as the
+    logistic regression of y on the codes (fine-tuning starts from the linear probe), then
+    encoder and head are trained on (X, y) with cross-entropy for `max_epochs`.
+    `pretrain_epochs=0` trains the same network from random weights on the labels alone (the
+    baseline pretraining should beat).
+    `fit(X, y, pretrained=ae)` starts from the encoder of an already fitted autoencoder
+    instead (transfer learning; `latent_dim`, `hidden_dims` and `activation` then come from it).
+
+    Parameters
+    ----------
+    latent_dim : int, default=32
+        Size of the code the head reads.
+    hidden_dims : sequence of int, default=(256, 128)
+        Widths of the encoder's hidden layers (the pretraining decoder mirrors them).
+    activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, default='relu'
+    loss : {'mse', 'bce', 'l1', 'gaussian', ...}, default='mse'
+        Reconstruction loss of the pretraining ('bce' suits inputs in [0, 1]).
+    corruption : {None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default=None
+        Input noise during pretraining (a denoising autoencoder).
+    corruption_level : float, default=0.2
+    pretrain_epochs : int, default=100
+        Epochs of autoencoder pretraining; 0 skips it.
+    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip
+        Optimisation settings, shared by both phases (see `AutoEncoder`).
+    max_epochs : int, default=100
+        Epochs of fine-tuning on the labelled rows.
+    max_time : float or None, default=None
+        Budget in seconds for each phase.
+    validation_fraction : float, default=0.0
+        Share of the rows held out in each phase to report a validation loss (and for early
+        stopping); with few labels every one is usually better spent on training.
+    early_stopping : int or None, default=None
+        Patience in epochs on the validation loss, in each phase.
+    device : str, default='auto'
+    random_state : int, RandomState or None, default=None
+        Seeds both phases.
+    verbose : bool, default=False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    module_ : EncoderClassifierModule
+        The fine-tuned encoder and head (eval mode, float32).
+    autoencoder_ : AutoEncoder or None
+        The pretrained autoencoder (its encoder as before fine-tuning), None without pretraining.
+    history_ : dict
+        Fine-tuning loss per epoch, as `AutoEncoder.history_`.
+    n_epochs_ : int
+        Fine-tuning epochs run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when X has string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from aekit.estimators.classifier import AutoEncoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> clf = AutoEncoderClassifier(latent_dim=16, pretrain_epochs=5, max_epochs=20, random_state=0)
+    >>> clf.fit(X[:100], y[:100], X_unlabeled=X[100:]).predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
+        "hidden_dims": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "loss": [StrOptions(set(LIKELIHOODS))],
+        "corruption": [StrOptions(set(CORRUPTIONS)), None],
+        "corruption_level": [Interval(Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        latent_dim=32,
+        *,
+        hidden_dims=(256, 128),
+        activation="relu",
+        loss="mse",
+        corruption=None,
+        corruption_level=0.2,
+        pretrain_epochs=100,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        momentum=0.9,
+        batch_size=256,
+        max_epochs=100,
+        max_time=None,
+        validation_fraction=0.0,
+        early_stopping=None,
+        grad_clip=None,
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.activation = activation
+        self.loss = loss
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.pretrain_epochs = pretrain_epochs
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.max_time = max_time
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.grad_clip = grad_clip
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        check_numeric_frame(X)
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+
+    def _pretrain(self, X: np.ndarray, X_unlabeled, seed: int) -> AutoEncoder:
+        X_all = X if X_unlabeled is None else np.concatenate([X, self._validate_X(X_unlabeled, reset=False)])
+        shared = {k: v for k, v in self.get_params(deep=False).items() if k not in ("pretrain_epochs", "max_epochs")}
+        return AutoEncoder(**{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed}).fit(X_all)
+
+    def _initial_encoder(self, X: np.ndarray, X_unlabeled, pretrained, seed: int) -> tuple[nn.Module, int]:
+        """A copy of the encoder to fine-tune and its code size; sets `autoencoder_`."""
+        if pretrained is not None:
+            if X_unlabeled is not None:
+                raise ValueError("pass X_unlabeled (to pretrain here) or pretrained (already pretrained), not both")
+            check_is_fitted(pretrained, "module_")
+            if pretrained.n_features_in_ != X.shape[1]:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the pretrained autoencoder was fitted on {pretrained.n_features_in_}"
+                )
+            self.autoencoder_ = pretrained
+            source = copy.deepcopy(pretrained.module_).float()
+            encoder = source.encoder if isinstance(source, AutoEncoderModule) else CodeOf(source)
+            return encoder, int(pretrained.latent_dim)
+        if self.pretrain_epochs > 0:
+            self.autoencoder_ = self._pretrain(X, X_unlabeled, seed)
+            return copy.deepcopy(self.autoencoder_.module_.encoder), self.latent_dim
+        self.autoencoder_ = None
+        hidden = positive_ints(self.hidden_dims, "hidden_dims")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return MLPEncoder(X.shape[1], self.latent_dim, hidden, self.activation), self.latent_dim
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, *, X_unlabeled=None, pretrained=None):
+        """Pretrain on X (n_samples, n_features) and X_unlabeled (n_unlabeled, n_features)
+        (ignored when pretrain_epochs=0), or start from `pretrained` (a fitted aekit
+        autoencoder), then fine-tune on the labels y (n_samples,). Returns self."""
+        check_numeric_frame(X)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got one class: {self.classes_[0]!r}")
+        pretrain_seed, seed = (int(s) for s in check_random_state(self.random_state).randint(0, 2**31 - 1, size=2))
+        encoder, latent_dim = self._initial_encoder(X, X_unlabeled, pretrained, pretrain_seed)
+        device = resolve_device(self.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = EncoderClassifierModule(encoder, latent_dim, len(self.classes_)).to(device)
+        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
+        y_all = torch.as_tensor(y_index, dtype=torch.long, device=device)
+        n_val = int(round(self.validation_fraction * X.shape[0]))
+        X_train, y_train, X_val, y_val = X_all, y_all, None, None
+        if 0 < n_val < X.shape[0]:
+            order = torch.as_tensor(np.random.RandomState(seed).permutation(X.shape[0]), device=device)
+            X_train, y_train, X_val, y_val = X_all[order[n_val:]], y_all[order[n_val:]], X_all[order[:n_val]], y_all[order[:n_val]]
+        fit_head_by_logistic_regression(module, X_train, y_train)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        history = train(module, X_train, train_config_of(self), generator, X_val=X_val, Y=y_train, Y_val=y_val)
+        self.module_ = module
+        self.history_ = history.as_dict()
+        self.n_epochs_ = len(history.loss)
+        return self
+
+    def _apply(self, method: str, X) -> np.ndarray:
+        """`module_.<method>` on X in batches under inference mode, in X's float dtype (float64
+        input runs a float64 copy of the module, not kept)."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        module = self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
+        device = next(self.module_.parameters()).device
+        fn = getattr(module, method)
+        out = []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], INFERENCE_BATCH):
+                batch = torch.tensor(np.ascontiguousarray(X[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
+                out.append(fn(batch).cpu().numpy())
+        return np.concatenate(out).astype(X.dtype, copy=False)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log-probabilities of the classes (in `classes_` order): (n_samples, n_classes)."""
+        return self._apply("log_proba", X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities of the classes (in `classes_` order): (n_samples, n_classes)."""
+        return np.exp(self.predict_log_proba(X))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Class logits (n_samples, n_classes); for two classes, the logit difference (n_samples,)."""
+        logits = self._apply("logits", X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row: (n_samples,)."""
+        logits = self._apply("logits", X)
+        return self.classes_[np.argmax(logits, axis=1)]

@@ -1,0 +1,541 @@
+"""`ConvAutoEncoder` and `ContextEncoder`: `AutoEncoderModule` with convolutional parts, for
+images. Denoising is a corruption, colorization is `fit(X, Y)` with targets of other channels,
+and the context encoder is a centre/random block corruption with the loss on the block."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from aekit.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
+from aekit.likelihoods import LIKELIHOODS, make_likelihood
+from aekit.models import AutoEncoderModule
+from aekit.nn import ACTIVATIONS
+from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, PoolingIndices
+
+IMAGE_LAYOUTS = (
+    "images (n_samples, channels, height, width) or (n_samples, height, width), or rows (n_samples, n_features)"
+)
+
+
+def image_shape(shape, name: str = "input_shape") -> tuple[int, int, int]:
+    """(height, width) or (channels, height, width) as (channels, height, width)."""
+    dims = positive_ints(shape, name)
+    if len(dims) not in (2, 3):
+        raise ValueError(f"{name} must be (height, width) or (channels, height, width), got {shape!r}")
+    return (1, *dims) if len(dims) == 2 else dims
+
+
+def inferred_shape(n_features: int) -> tuple[int, int, int]:
+    """The shape assumed for rows without `input_shape`: a square single-channel image when
+    n_features is a perfect square, else one row of n_features pixels."""
+    side = math.isqrt(n_features)
+    return (1, side, side) if side * side == n_features else (1, 1, n_features)
+
+
+def _ndim(X) -> int | None:
+    """Number of dimensions of array-like X, None when it has none (a path, a ragged list)."""
+    ndim = getattr(X, "ndim", None)
+    if ndim is None and not isinstance(X, (str, bytes)) and hasattr(X, "__len__"):
+        try:
+            ndim = np.asarray(X).ndim
+        except (ValueError, TypeError):
+            return None
+    return ndim
+
+
+def _images(X, name: str = "X") -> np.ndarray | None:
+    """X as an array when it holds images (3-D or 4-D), None for rows (left to validate_data)."""
+    ndim = _ndim(X)
+    if ndim in (3, 4):
+        return np.asarray(X)
+    if ndim is not None and ndim > 4:
+        raise ValueError(f"{name} must be {IMAGE_LAYOUTS}; got an array of shape {np.shape(X)}")
+    return None
+
+
+class ConvAutoEncoder(BaseAutoEncoder):
+    """Convolutional autoencoder for images, with scikit-learn's transformer interface.
+
+    The encoder halves height and width at each of `channels`' stages (strided convolutions;
+    convolution + max-pooling when `upsampling='unpool'`), then maps to a `latent_dim` code;
+    the decoder mirrors it and returns images of exactly the input's size, odd sizes included.
+    X is images (n, C, H, W) or (n, H, W), or flat rows (n, C*H*W) in channels-first order
+    with `input_shape`. `transform` gives codes, `reconstruct` images in X's layout.
+
+    Denoising: set `corruption` (training only). Image-to-image (colorization): `fit(X, Y)`
+    with targets Y of the same height and width and any number of channels.
+
+    Parameters
+    ----------
+    latent_dim : int, default=16
+        Size of the code for bottleneck='dense'; code channels for bottleneck='conv'.
+    input_shape : (channels, height, width), (height, width) or None, default=None
+        Shape of each row of a flat X. None: taken from 3-D/4-D X; for flat X, a square
+        one-channel image when n_features is a perfect square, else a 1 x n_features row.
+    channels : sequence of int, default=(32, 64)
+        Widths of the encoder stages; each halves height and width (rounding up).
+    kernel_size : int, default=3
+        Odd side of every convolution kernel.
+    upsampling : {'interpolate', 'transposed', 'unpool'}, default='interpolate'
+        Decoder upsampling: resize then convolve, stride-2 transposed convolution, or
+        max-unpooling with the encoder's pooling indices then a convolution.
+    interpolation : {'nearest', 'bilinear'}, default='nearest'
+        Resize mode for upsampling='interpolate'.
+    bottleneck : {'dense', 'conv'}, default='dense'
+        'dense': a linear map to a `latent_dim` vector; 'conv': a fully convolutional code of
+        `latent_dim` channels at the smallest size (transform gives it flattened).
+    activation : str, default='relu'
+    batch_norm : bool, default=False
+        Batch normalisation after every hidden convolution.
+    dropout : float, default=0.0
+        Dropout rate after every hidden convolution.
+    output_activation : {'auto', 'sigmoid', 'linear'}, default='auto'
+        'auto': sigmoid when loss='bce' or the targets lie in [0, 1].
+    loss : {'mse', 'bce', 'l1', 'gaussian', 'student_t'}, default='mse'
+    corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
+        Training noise (denoising autoencoder); 'block' zeroes one random square per image.
+    corruption_level : float, default=0.2
+        Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
+    optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
+    validation_fraction, early_stopping, grad_clip, precision, device, random_state, verbose
+        As for `AutoEncoder`.
+
+    Attributes
+    ----------
+    module_ : AutoEncoderModule
+        With a `ConvEncoder` and a `ConvDecoder`.
+    input_shape_ : tuple
+        (channels, height, width) of the inputs.
+    output_shape_ : tuple
+        (channels, height, width) of the reconstructions (the targets' shape).
+    history_, n_epochs_, output_activation_, n_features_in_
+        As for `AutoEncoder`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from aekit.estimators.conv import ConvAutoEncoder
+    >>> X = load_digits().data.reshape(-1, 1, 8, 8) / 16
+    >>> cae = ConvAutoEncoder(latent_dim=8, channels=(8, 16), max_epochs=2, random_state=0).fit(X)
+    >>> cae.transform(X[:3]).shape, cae.reconstruct(X[:3]).shape
+    ((3, 8), (3, 1, 8, 8))
+    """
+
+    _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
+        "input_shape": ["array-like", None],
+        "channels": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "upsampling": [StrOptions(set(UPSAMPLINGS))],
+        "interpolation": [StrOptions(set(INTERPOLATIONS))],
+        "bottleneck": [StrOptions(set(BOTTLENECKS))],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "output_activation": [StrOptions({"auto", "linear", "sigmoid"})],
+        "loss": [StrOptions(set(LIKELIHOODS))],
+        "corruption": [StrOptions(set(CORRUPTIONS)), None],
+        "corruption_level": [Interval(Real, 0, None, closed="left")],
+    }
+    _saved_attributes = {"input_shape_": image_shape, "output_shape_": image_shape}
+
+    def __init__(
+        self,
+        latent_dim=16,
+        *,
+        input_shape=None,
+        channels=(32, 64),
+        kernel_size=3,
+        upsampling="interpolate",
+        interpolation="nearest",
+        bottleneck="dense",
+        activation="relu",
+        batch_norm=False,
+        dropout=0.0,
+        output_activation="auto",
+        loss="mse",
+        corruption=None,
+        corruption_level=0.2,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        momentum=0.9,
+        batch_size=128,
+        max_epochs=50,
+        max_time=None,
+        validation_fraction=0.1,
+        early_stopping=None,
+        grad_clip=None,
+        precision="32",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        self.latent_dim = latent_dim
+        self.input_shape = input_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.upsampling = upsampling
+        self.interpolation = interpolation
+        self.bottleneck = bottleneck
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.output_activation = output_activation
+        self.loss = loss
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.max_time = max_time
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.grad_clip = grad_clip
+        self.precision = precision
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ---- data ----------------------------------------------------------------------------
+
+    def _validate_X(self, X, reset: bool):
+        """Images (n, C, H, W) or (n, H, W), or rows, as finite rows (n, C*H*W); sets
+        `input_shape_` when `reset`, else checks images against it."""
+        images = _images(X)
+        shape = None
+        if images is not None:
+            shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
+            X = images.reshape(images.shape[0], math.prod(shape))
+        if not reset and shape is not None and shape != self.input_shape_:
+            raise ValueError(
+                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
+                f"{self.input_shape_} (channels, height, width)"
+            )
+        rows = super()._validate_X(X, reset)
+        if reset:
+            self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
+        return rows
+
+    def _resolve_input_shape(self, shape: tuple[int, ...] | None, n_features: int) -> tuple[int, int, int]:
+        if self.input_shape is None:
+            return shape if shape is not None else inferred_shape(n_features)
+        declared = image_shape(self.input_shape)
+        if shape is not None and shape != declared:
+            raise ValueError(f"X has images of shape {shape}, but input_shape={declared} (channels, height, width)")
+        if math.prod(declared) != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but input_shape={declared} needs {math.prod(declared)} "
+                "(channels * height * width)"
+            )
+        return declared
+
+    def _validate_targets(self, y, X):
+        """Target images Y (n, C_out, H, W), (n, H, W) or rows (n, C_out*H*W) with X's height
+        and width, as rows; None (reconstruct X) when y is None or labels (1-D)."""
+        self.output_shape_ = self.input_shape_
+        if y is None or (_ndim(y) or 0) <= 1:
+            return None
+        if not isinstance(X, np.ndarray):
+            raise ValueError("image targets Y need X in memory (an array), not streamed from a file")
+        Y = np.asarray(y)
+        _, height, width = self.input_shape_
+        if Y.ndim == 2:
+            if Y.shape[1] % (height * width):
+                raise ValueError(
+                    f"Y has {Y.shape[1]} columns, but target images of X's size {height}x{width} need a multiple "
+                    f"of {height * width} (channels * height * width)"
+                )
+            shape = (Y.shape[1] // (height * width), height, width)
+        elif Y.ndim in (3, 4):
+            shape = (1, *Y.shape[1:]) if Y.ndim == 3 else tuple(int(s) for s in Y.shape[1:])
+        else:
+            raise ValueError(f"Y must be target images like X ({IMAGE_LAYOUTS}), got shape {Y.shape}")
+        if shape[1:] != (height, width):
+            raise ValueError(f"Y has images of {shape[1]}x{shape[2]}, but X has {height}x{width}; they must match")
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples, but Y has {Y.shape[0]}")
+        Y = check_array(Y.reshape(Y.shape[0], -1), dtype=[np.float64, np.float32], input_name="Y")
+        self.output_shape_ = shape
+        return Y
+
+    def _check_data_against_params(self, X) -> str:
+        """Checks that need the data (the targets when there are any); returns the output activation."""
+        positive_ints(self.channels, "channels")
+        if len(self.channels) == 0:
+            raise ValueError("channels must name at least one stage, got ()")
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd so that convolutions keep the size, got {self.kernel_size}")
+        low, high = float(X.min()), float(X.max())
+        in_unit_range = low >= 0 and high <= 1
+        if self.loss == "bce" and not in_unit_range:
+            raise ValueError(
+                f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
+            )
+        if self.output_activation != "auto":
+            return self.output_activation
+        return "sigmoid" if self.loss == "bce" or in_unit_range else "linear"
+
+    # ---- building the module -------------------------------------------------------------
+
+    def _corruption(self, input_shape: tuple[int, int, int]) -> Corruption | None:
+        if self.corruption == "block":
+            return make_corruption("block", self.corruption_level, shape=input_shape)
+        return make_corruption(self.corruption, self.corruption_level)
+
+    def _uncorrupted_weight(self) -> float:
+        return 1.0
+
+    def _build_module(self, n_features: int, output_activation: str) -> AutoEncoderModule:
+        input_shape, output_shape = self.input_shape_, self.output_shape_
+        if math.prod(input_shape) != n_features:
+            raise ValueError(f"input_shape_ {input_shape} does not hold n_features_in_={n_features}; the config does not match")
+        if tuple(input_shape[1:]) != tuple(output_shape[1:]):
+            raise ValueError(f"input_shape_ {input_shape} and output_shape_ {output_shape} differ in height or width")
+        channels = positive_ints(self.channels, "channels")
+        unpool = self.upsampling == "unpool"
+        indices = PoolingIndices() if unpool else None
+        parts = dict(
+            channels=channels,
+            kernel_size=self.kernel_size,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+            bottleneck=self.bottleneck,
+        )
+        encoder = ConvEncoder(input_shape, self.latent_dim, pool=unpool, indices=indices, **parts)
+        decoder = ConvDecoder(
+            self.latent_dim, output_shape, upsampling=self.upsampling, interpolation=self.interpolation, indices=indices, **parts
+        )
+        return AutoEncoderModule(
+            encoder,
+            decoder,
+            make_likelihood(self.loss, math.prod(output_shape), output_activation),
+            self._corruption(input_shape),
+            uncorrupted_weight=self._uncorrupted_weight(),
+        )
+
+    def _forget_pooling_indices(self) -> None:
+        indices = getattr(self.module_.encoder, "indices", None)
+        if indices is not None:
+            indices.clear()
+
+    def _after_fit(self, module, X_train) -> None:
+        self._forget_pooling_indices()
+
+    # ---- inference -----------------------------------------------------------------------
+
+    def _in_layout(self, rows: np.ndarray, ndim: int | None, shape: tuple[int, int, int]) -> np.ndarray:
+        """Rows (n, C*H*W) as images when X came as images: (n, C, H, W), or (n, H, W) for 3-D
+        X and one channel."""
+        if ndim == 4 or (ndim == 3 and shape[0] > 1):
+            return rows.reshape(rows.shape[0], *shape)
+        if ndim == 3:
+            return rows.reshape(rows.shape[0], *shape[1:])
+        return rows
+
+    @property
+    def _n_features_out(self) -> int:
+        return int(self.module_.encoder.out_features)
+
+    def transform(self, X):
+        """Codes of X: (n_samples, latent_dim), or (n_samples, latent_dim * h * w) flattened
+        for bottleneck='conv'."""
+        codes = super().transform(X)
+        self._forget_pooling_indices()
+        return codes
+
+    def inverse_transform(self, X):
+        """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W); reshape with
+        `output_shape_`. With upsampling='unpool' each value goes to the top-left of its
+        pooling window (the encoder's indices belong to a forward pass, not to a code)."""
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        if Z.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects codes with "
+                f"{self._n_features_out} columns"
+            )
+        self._forget_pooling_indices()
+        return self._batched("decode", Z)
+
+    def reconstruct(self, X):
+        """Reconstructions (or predicted targets) of X in X's layout: (n, C_out, H, W) for
+        images, (n, H, W) for 3-D X with one output channel, rows (n, C_out*H*W) for rows."""
+        rows = super().reconstruct(X)
+        return self._in_layout(rows, _ndim(X), self.output_shape_)
+
+    def score_samples(self, X):
+        """Negative per-image reconstruction loss: (n_samples,). Not defined for image-to-image
+        models (targets of another shape): compare `reconstruct(X)` with the targets."""
+        check_is_fitted(self)
+        if tuple(self.output_shape_) != tuple(self.input_shape_):
+            raise ValueError(
+                f"score_samples compares reconstructions with their inputs, but this model maps images of shape "
+                f"{self.input_shape_} to {self.output_shape_}; compare reconstruct(X) with the targets instead"
+            )
+        return super().score_samples(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the code columns: ae0, ae1, ..."""
+        super().get_feature_names_out(input_features)
+        return np.asarray([f"ae{i}" for i in range(self._n_features_out)], dtype=object)
+
+
+class ContextEncoder(ConvAutoEncoder):
+    """Context encoder (Pathak et al. 2016) for inpainting: a `ConvAutoEncoder` trained on
+    images with a block zeroed, its loss on the block (`context_weight` on the rest).
+
+    `inpaint(X, mask)` fills the pixels where mask is True and keeps every other pixel.
+
+    Parameters
+    ----------
+    mask : {'center', 'random'}, default='center'
+        Where the training block goes: the centre of every image, or anywhere (uniformly).
+    mask_size : int or None, default=None
+        Side of the square block in pixels; None is half the smaller image side.
+    context_weight : float, default=0.0
+        Loss weight of the pixels outside the block (the block's weight is 1).
+    latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck,
+    activation, batch_norm, dropout, output_activation, loss, optimizer, learning_rate,
+    weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction,
+    early_stopping, grad_clip, precision, device, random_state, verbose
+        As for `ConvAutoEncoder`. The validation loss (`history_['val_loss']`) is the error on
+        whole unmasked images, so it does not track inpainting: leave early_stopping off.
+
+    Attributes
+    ----------
+    module_, input_shape_, output_shape_, history_, n_epochs_, output_activation_, n_features_in_
+        As for `ConvAutoEncoder`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from aekit.estimators.conv import ContextEncoder
+    >>> X = load_digits().data.reshape(-1, 8, 8) / 16
+    >>> ce = ContextEncoder(mask_size=4, channels=(8, 16), max_epochs=2, random_state=0).fit(X)
+    >>> mask = np.zeros((8, 8), dtype=bool); mask[2:6, 2:6] = True
+    >>> filled = ce.inpaint(X[:3], mask)
+    >>> bool((filled[:, ~mask] == X[:3][:, ~mask]).all())
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **{k: v for k, v in ConvAutoEncoder._parameter_constraints.items() if not k.startswith("corruption")},
+        "mask": [StrOptions(set(BLOCK_POSITIONS))],
+        "mask_size": [Interval(Integral, 1, None, closed="left"), None],
+        "context_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        latent_dim=16,
+        *,
+        mask="center",
+        mask_size=None,
+        context_weight=0.0,
+        input_shape=None,
+        channels=(32, 64),
+        kernel_size=3,
+        upsampling="interpolate",
+        interpolation="nearest",
+        bottleneck="dense",
+        activation="relu",
+        batch_norm=False,
+        dropout=0.0,
+        output_activation="auto",
+        loss="mse",
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        momentum=0.9,
+        batch_size=128,
+        max_epochs=50,
+        max_time=None,
+        validation_fraction=0.1,
+        early_stopping=None,
+        grad_clip=None,
+        precision="32",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        self.latent_dim = latent_dim
+        self.mask = mask
+        self.mask_size = mask_size
+        self.context_weight = context_weight
+        self.input_shape = input_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.upsampling = upsampling
+        self.interpolation = interpolation
+        self.bottleneck = bottleneck
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.max_time = max_time
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.grad_clip = grad_clip
+        self.precision = precision
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate_targets(self, y, X):
+        self.output_shape_ = self.input_shape_
+        if y is not None and (_ndim(y) or 0) > 1:
+            raise ValueError(f"ContextEncoder reconstructs its input: y must be None or labels, got shape {np.shape(y)}")
+        return None
+
+    def _block_side(self, input_shape: tuple[int, int, int]) -> int:
+        return self.mask_size if self.mask_size is not None else max(1, min(input_shape[1:]) // 2)
+
+    def _check_data_against_params(self, X) -> str:
+        _, height, width = self.input_shape_
+        if self._block_side(self.input_shape_) > min(height, width):
+            raise ValueError(f"mask_size={self.mask_size} does not fit in images of {height}x{width}")
+        return super()._check_data_against_params(X)
+
+    def _corruption(self, input_shape: tuple[int, int, int]) -> Corruption:
+        side = self._block_side(input_shape)
+        return BlockMasking(0.0, shape=input_shape, position=self.mask, size=(side, side))
+
+    def _uncorrupted_weight(self) -> float:
+        return float(self.context_weight)
+
+    def inpaint(self, X, mask):
+        """X with the pixels where `mask` is True replaced by the model's fill; every other
+        pixel is returned unchanged. X in any layout `fit` accepts; `mask` (bool) of X's shape or
+        broadcastable to it (e.g. (H, W) for all images of a 3-D X, (n, 1, H, W) for all
+        channels). Masked pixels are zeroed before encoding, as in training."""
+        check_is_fitted(self)
+        ndim = _ndim(X)
+        rows = self._validate_X(X, reset=False)
+        if not isinstance(rows, np.ndarray):
+            raise ValueError("inpaint needs X in memory (an array), not streamed from a file")
+        layout = np.shape(X) if ndim in (3, 4) else rows.shape
+        try:
+            holes = np.broadcast_to(np.asarray(mask, dtype=bool), layout).reshape(rows.shape)
+        except ValueError:
+            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}") from None
+        filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
+        return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)

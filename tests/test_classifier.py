@@ -1,0 +1,93 @@
+"""`AutoEncoderClassifier`: pretraining on unlabelled inputs, fine-tuning on few labels (digits)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from aekit import AutoEncoder, VariationalAutoEncoder
+from aekit.estimators.classifier import AutoEncoderClassifier, EncoderClassifierModule, fit_head_by_logistic_regression
+from aekit.nn import MLPEncoder
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SMALL = {"latent_dim": 8, "hidden_dims": (32,), "pretrain_epochs": 10, "max_epochs": 10, "batch_size": 64}
+
+
+def few_labels(y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of n random labelled rows and of the rest."""
+    labelled = np.random.default_rng(seed).choice(len(y), n, replace=False)
+    return labelled, np.setdiff1d(np.arange(len(y)), labelled)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pretraining_beats_training_from_scratch_with_50_labels(digits, seed):
+    X_train, X_test, y_train, y_test = digits
+    lab, unl = few_labels(y_train, 50, seed)
+    settings = {"pretrain_epochs": 100, "batch_size": 64, "random_state": seed}
+    pretrained = AutoEncoderClassifier(**settings).fit(X_train[lab], y_train[lab], X_unlabeled=X_train[unl])
+    scratch = AutoEncoderClassifier(**{**settings, "pretrain_epochs": 0}).fit(X_train[lab], y_train[lab])
+    assert scratch.autoencoder_ is None and pretrained.autoencoder_.n_features_in_ == X_train.shape[1]
+    assert pretrained.score(X_test, y_test) > scratch.score(X_test, y_test) + 0.03
+
+
+def test_predictions_probabilities_and_string_classes(digits):
+    X_train, X_test, y_train, _ = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    clf = AutoEncoderClassifier(**SMALL, random_state=0).fit(X_train[:200], names[y_train[:200]], X_unlabeled=X_train[200:])
+    assert list(clf.classes_) == sorted(names)
+    proba = clf.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X_test)), proba)
+    assert clf.history_["loss"] and clf.n_epochs_ == SMALL["max_epochs"]
+    again = AutoEncoderClassifier(**SMALL, random_state=0).fit(X_train[:200], names[y_train[:200]], X_unlabeled=X_train[200:])
+    np.testing.assert_array_equal(again.predict_proba(X_test), proba)
+
+
+def test_transfer_from_a_fitted_autoencoder_leaves_it_unchanged(digits):
+    X_train, X_test, y_train, y_test = digits
+    ae = AutoEncoder(latent_dim=12, hidden_dims=(64,), max_epochs=20, random_state=0).fit(X_train)
+    codes = ae.transform(X_test)
+    clf = AutoEncoderClassifier(max_epochs=30, random_state=0).fit(X_train[:300], y_train[:300], pretrained=ae)
+    assert clf.autoencoder_ is ae and clf.module_.head.in_features == 12
+    np.testing.assert_array_equal(ae.transform(X_test), codes)
+    assert clf.score(X_test, y_test) > 0.8
+    vae = VariationalAutoEncoder(latent_dim=6, hidden_dims=(64,), max_epochs=10, random_state=0).fit(X_train)
+    from_vae = AutoEncoderClassifier(max_epochs=30, random_state=0).fit(X_train[:300], y_train[:300], pretrained=vae)
+    assert from_vae.module_.head.in_features == 6 and from_vae.score(X_test, y_test) > 0.5
+    with pytest.raises(ValueError, match="not both"):
+        AutoEncoderClassifier().fit(X_train[:50], y_train[:50], X_unlabeled=X_train[50:], pretrained=ae)
+    with pytest.raises(ValueError, match="features"):
+        AutoEncoderClassifier().fit(X_train[:50, :10], y_train[:50], pretrained=ae)
+
+
+def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match="one class"):
+        AutoEncoderClassifier(**SMALL).fit(X_train[:20], np.zeros(20, dtype=int))
+    with pytest.raises(ValueError, match="features"):
+        AutoEncoderClassifier(**SMALL).fit(X_train[:50], y_train[:50], X_unlabeled=X_train[50:, :10])
+
+
+def test_head_starts_as_the_logistic_regression_on_the_codes(digits):
+    X_train, _, y_train, _ = digits
+    torch.manual_seed(0)
+    module = EncoderClassifierModule(MLPEncoder(64, 6, (32,)), 6, 10)
+    X = torch.tensor(X_train[:300], dtype=torch.float32)
+    fit_head_by_logistic_regression(module, X, torch.as_tensor(y_train[:300]))
+    with torch.no_grad():
+        codes = module.encode(X).double().numpy()
+        ours = module.logits(X).argmax(dim=1).numpy()
+    reference = LogisticRegression(max_iter=1000).fit(codes, y_train[:300]).predict(codes)
+    assert np.mean(ours == reference) > 0.99
+    binary, y_binary = EncoderClassifierModule(MLPEncoder(64, 6, (32,)), 6, 2), (y_train[:300] > 4).astype(int)
+    fit_head_by_logistic_regression(binary, X, torch.as_tensor(y_binary))
+    with torch.no_grad():
+        codes = binary.encode(X).double().numpy()
+        logits = binary.logits(X).double().numpy()
+    reference = LogisticRegression(max_iter=1000).fit(codes, y_binary)
+    np.testing.assert_allclose(logits[:, 1] - logits[:, 0], reference.decision_function(codes), rtol=1e-4, atol=1e-4)

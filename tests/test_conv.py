@@ -1,0 +1,338 @@
+"""Convolutional autoencoders: exact output sizes for every upsampling mode, denoising,
+inpainting (context encoder), colorization (image targets), persistence and input errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from aekit.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
+from aekit.datasets import load_colorization_patches
+from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
+from aekit.estimators.vae import VariationalAutoEncoder
+from aekit.likelihoods import MSE
+from aekit.metrics import psnr, ssim
+from aekit.models import AutoEncoderModule
+from aekit.nn import ConvDecoder, ConvEncoder, PoolingIndices
+from aekit.plot import plot_image_rows
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY = {"channels": (4, 8), "max_epochs": 3, "random_state": 0}
+UPSAMPLINGS = ("interpolate", "transposed", "unpool")
+
+
+def shapes(n: int, size: int = 16, seed: int = 0) -> np.ndarray:
+    """Synthetic grey images (n, 1, size, size): one square, disc or cross of random place,
+    size and brightness on black."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[:size, :size]
+    out = np.zeros((n, 1, size, size))
+    for i in range(n):
+        r, c = rng.integers(3, size - 3, 2)
+        s = rng.integers(2, 5)
+        kind = (
+            (abs(rows - r) <= s) & (abs(cols - c) <= s),
+            (rows - r) ** 2 + (cols - c) ** 2 <= s * s,
+            (rows == r) | (cols == c),
+        )[i % 3]
+        out[i, 0][kind] = rng.uniform(0.4, 1.0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def digit_images(digits):
+    X_train, X_test, _, _ = digits
+    return X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)
+
+
+# ---- modules: sizes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size, upsampling, bottleneck",
+    list(itertools.product([(28, 28), (7, 5), (1, 1), (9, 16)], UPSAMPLINGS, ["dense", "conv"])),
+)
+def test_decoder_returns_exactly_the_input_size(size, upsampling, bottleneck):
+    indices = PoolingIndices()
+    parts = dict(channels=(3, 5, 6), kernel_size=3, bottleneck=bottleneck)
+    encoder = ConvEncoder((2, *size), 4, pool=upsampling == "unpool", indices=indices, **parts)
+    decoder = ConvDecoder(4, (3, *size), upsampling=upsampling, indices=indices, **parts)
+    x = torch.rand(5, 2 * size[0] * size[1])
+    z = encoder(x)
+    assert z.shape == (5, encoder.out_features) and decoder.in_features == encoder.out_features
+    assert decoder(z).shape == (5, 3 * size[0] * size[1])
+    assert decoder(z[:2]).shape == (2, 3 * size[0] * size[1])  # unpool without indices: top-left fallback
+
+
+def test_28_goes_down_to_7_and_back():
+    encoder = ConvEncoder((1, 28, 28), 16, channels=(8, 16), bottleneck="conv")
+    assert encoder.sizes == [(28, 28), (14, 14), (7, 7)] and encoder.out_features == 16 * 7 * 7
+
+
+def test_unpool_uses_the_encoders_indices_once():
+    indices = PoolingIndices()
+    encoder = ConvEncoder((1, 6, 6), 3, channels=(2,), pool=True, indices=indices)
+    decoder = ConvDecoder(3, (1, 6, 6), channels=(2,), upsampling="unpool", indices=indices)
+    torch.nn.init.constant_(encoder.stages[0][0].weight, 0.1)  # positive maps: maxima not all top-left
+    torch.nn.init.constant_(decoder.bottleneck[0].bias, 1.0)  # positive values to unpool
+    x = torch.rand(4, 36, generator=torch.Generator().manual_seed(0))
+    z = encoder(x)
+    with_indices = decoder(z)
+    assert indices.take(4) is None  # consumed
+    assert not torch.equal(with_indices, decoder(z))  # the second decode falls back to top-left
+
+
+def test_vae_sized_encoder_output():
+    encoder = ConvEncoder((1, 8, 8), 2 * 5, channels=(4,))
+    mu, log_var = encoder(torch.rand(3, 64)).chunk(2, dim=1)
+    assert mu.shape == log_var.shape == (3, 5)
+
+
+# ---- corruptions and the masked loss -------------------------------------------------------
+
+
+def test_centre_block_of_given_size_covers_every_channel():
+    x = torch.ones(3, 2 * 7 * 9)
+    x_tilde, mask = BlockMasking(0.0, shape=(2, 7, 9), position="center", size=(3, 5))(x)
+    images = mask.reshape(3, 2, 7, 9)
+    assert torch.equal(images[:, 0], images[:, 1])
+    expected = torch.zeros(7, 9, dtype=torch.bool)
+    expected[2:5, 2:7] = True
+    assert all(torch.equal(m, expected) for m in images[:, 0])
+    assert torch.equal(x_tilde == 0, mask)
+    with pytest.raises(ValueError, match="position"):
+        BlockMasking(0.1, shape=(7, 9), position="corner")
+    with pytest.raises(ValueError, match="holds it"):
+        BlockMasking(0.1, shape=(7, 9), size=(8, 3))
+
+
+def test_clipped_gaussian_stays_in_the_unit_interval():
+    x_tilde, mask = make_corruption("clipped_gaussian", 0.5)(torch.full((50, 40), 0.5), torch.Generator().manual_seed(0))
+    assert isinstance(make_corruption("clipped_gaussian", 0.5), ClippedGaussianNoise)
+    assert x_tilde.min() >= 0 and x_tilde.max() <= 1 and x_tilde.std() > 0.3 and mask.all()
+
+
+def test_uncorrupted_weight_zero_puts_the_loss_on_the_block_only():
+    torch.manual_seed(0)
+    shape = (1, 6, 6)
+    block = BlockMasking(0.0, shape=shape, position="center", size=(2, 2))
+    module = AutoEncoderModule(ConvEncoder(shape, 3, (2,)), ConvDecoder(3, shape, (2,)), MSE(), block, uncorrupted_weight=0.0)
+    x = torch.rand(4, 36)
+    target = x.clone()
+    outside = ~block(x)[1]
+    target[outside] = 5.0  # only the pixels outside the block change
+    assert torch.allclose(module(x, x).loss, module(x, target).loss)
+    module.uncorrupted_weight = 1.0
+    assert not torch.allclose(module(x, x).loss, module(x, target).loss)
+
+
+# ---- estimators ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("upsampling, bottleneck", list(itertools.product(UPSAMPLINGS, ["dense", "conv"])))
+def test_estimator_shapes_for_every_mode(digit_images, upsampling, bottleneck):
+    X_train, X_test = digit_images
+    model = ConvAutoEncoder(latent_dim=3, upsampling=upsampling, bottleneck=bottleneck, **TINY).fit(X_train[:200])
+    Z = model.transform(X_test[:7])
+    n_codes = 3 if bottleneck == "dense" else 3 * 2 * 2
+    assert Z.shape == (7, n_codes) and len(model.get_feature_names_out()) == n_codes
+    assert model.reconstruct(X_test[:7]).shape == (7, 1, 8, 8)
+    assert model.reconstruct(X_test[:7, 0]).shape == (7, 8, 8)
+    assert model.reconstruct(X_test[:7].reshape(7, -1)).shape == (7, 64)
+    assert model.inverse_transform(Z).shape == (7, 64)
+    assert model.score_samples(X_test[:7]).shape == (7,)
+
+
+@pytest.mark.parametrize("size", [(7, 7), (5, 9), (15, 6)])
+def test_odd_sizes_come_back_at_their_size(size):
+    X = np.random.default_rng(0).random((20, 1, *size))
+    for upsampling in UPSAMPLINGS:
+        model = ConvAutoEncoder(latent_dim=2, upsampling=upsampling, batch_norm=True, dropout=0.1, **TINY).fit(X)
+        assert model.input_shape_ == (1, *size) and model.reconstruct(X).shape == X.shape
+
+
+def test_flat_rows_with_input_shape_and_inferred_shape(digit_images):
+    X_train, _ = digit_images
+    flat = X_train[:100].reshape(100, -1)
+    assert ConvAutoEncoder(input_shape=(8, 8), **TINY).fit(flat).input_shape_ == (1, 8, 8)
+    assert ConvAutoEncoder(**TINY).fit(flat).input_shape_ == (1, 8, 8)  # 64 is a square
+    assert ConvAutoEncoder(**TINY).fit(flat[:, :10]).input_shape_ == (1, 1, 10)
+
+
+def test_denoising_beats_the_noisy_input(digit_images):
+    X_train, X_test = digit_images
+    noisy = np.clip(X_test + 0.4 * np.random.default_rng(1).normal(size=X_test.shape), 0, 1)
+    dae = ConvAutoEncoder(
+        latent_dim=16, channels=(8, 16), corruption="clipped_gaussian", corruption_level=0.4,
+        max_epochs=15, batch_size=64, learning_rate=3e-3, random_state=0,
+    ).fit(X_train)
+    denoised = dae.reconstruct(noisy)
+    assert np.mean((denoised - X_test) ** 2) < 0.6 * np.mean((noisy - X_test) ** 2)
+    assert psnr(X_test[:, 0], denoised[:, 0]).mean() > psnr(X_test[:, 0], noisy[:, 0]).mean() + 2  # dB
+
+
+def test_inpainting_changes_only_the_masked_pixels(digit_images):
+    X_train, X_test = digit_images
+    ce = ContextEncoder(mask="random", mask_size=3, context_weight=0.1, **TINY).fit(X_train[:300])
+    rng = np.random.default_rng(0)
+    mask = rng.random(X_test[:20].shape) < 0.2
+    filled = ce.inpaint(X_test[:20], mask)
+    assert filled.shape == X_test[:20].shape and filled.dtype == X_test.dtype
+    np.testing.assert_array_equal(filled[~mask], X_test[:20][~mask])
+    assert not np.allclose(filled[mask], X_test[:20][mask])
+    centre = np.zeros((8, 8), dtype=bool)
+    centre[2:5, 2:5] = True
+    flat = ce.inpaint(X_test[:5].reshape(5, -1), centre.ravel())  # one mask broadcast over the rows
+    np.testing.assert_array_equal(flat[:, ~centre.ravel()], X_test[:5].reshape(5, -1)[:, ~centre.ravel()])
+    with pytest.raises(ValueError, match="does not broadcast"):
+        ce.inpaint(X_test[:5], np.ones((3, 3), dtype=bool))
+
+
+def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
+    X_train, X_test = digit_images
+    ce = ContextEncoder(mask_size=4, channels=(8, 16), max_epochs=15, batch_size=64, learning_rate=3e-3, random_state=0)
+    ce.fit(X_train)
+    centre = np.zeros((1, 8, 8), dtype=bool)
+    centre[0, 2:6, 2:6] = True
+    filled = ce.inpaint(X_test, centre)
+    mean_fill = np.where(centre, X_train[:, centre].mean(), X_test)
+    assert np.mean((filled - X_test)[:, centre] ** 2) < 0.7 * np.mean((mean_fill - X_test)[:, centre] ** 2)
+
+
+def test_colorization_learns_a_known_gray_to_colour_map():
+    gray, gray_test = shapes(400), shapes(100, seed=1)
+    colour_of = lambda g: np.concatenate([g, g**2, 1 - g], axis=1)  # noqa: E731
+    model = ConvAutoEncoder(
+        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=25, batch_size=32, learning_rate=3e-3, random_state=0
+    ).fit(gray, colour_of(gray))
+    assert model.input_shape_ == (1, 16, 16) and model.output_shape_ == (3, 16, 16)
+    predicted = model.reconstruct(gray_test)
+    assert predicted.shape == (100, 3, 16, 16)
+    target = colour_of(gray_test)
+    baseline = np.mean((target - colour_of(gray).mean(axis=0)) ** 2)
+    assert np.mean((predicted - target) ** 2) < 0.25 * baseline
+    with pytest.raises(ValueError, match="compare reconstruct"):
+        model.score_samples(gray_test)
+
+
+def test_colorization_patches_from_the_sample_photographs():
+    gray, colour = load_colorization_patches(patch_size=12, n_patches=9, random_state=0)
+    assert gray.shape == (9, 1, 12, 12) and colour.shape == (9, 3, 12, 12)
+    assert gray.dtype == colour.dtype == np.float32 and 0 <= colour.min() and colour.max() <= 1
+    model = ConvAutoEncoder(latent_dim=2, **TINY).fit(gray, colour.reshape(9, -1))
+    assert model.reconstruct(gray).shape == (9, 3, 12, 12)
+
+
+@pytest.mark.parametrize(
+    "model, targets",
+    [
+        (ConvAutoEncoder(latent_dim=3, loss="bce", **TINY), False),
+        (ConvAutoEncoder(latent_dim=2, upsampling="unpool", bottleneck="conv", batch_norm=True, **TINY), False),
+        (ContextEncoder(latent_dim=3, mask_size=3, upsampling="transposed", **TINY), False),
+        (ConvAutoEncoder(latent_dim=2, corruption="block", **TINY), True),
+    ],
+    ids=["bce", "unpool-conv-bn", "context", "colour"],
+)
+def test_save_load_round_trip(tmp_path, digit_images, model, targets):
+    X_train, X_test = digit_images
+    X = X_train[:100]
+    model.fit(X, np.concatenate([X, 1 - X, X], axis=1) if targets else None)
+    loaded = type(model).load(model.save(tmp_path / "m"))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.input_shape_ == model.input_shape_ and loaded.output_shape_ == model.output_shape_
+    np.testing.assert_array_equal(loaded.transform(X_test), model.transform(X_test))
+    np.testing.assert_array_equal(loaded.reconstruct(X_test), model.reconstruct(X_test))
+    if isinstance(model, ContextEncoder):
+        mask = np.zeros((8, 8), dtype=bool)
+        mask[3:6, 3:6] = True
+        np.testing.assert_array_equal(loaded.inpaint(X_test, mask), model.inpaint(X_test, mask))
+
+
+@pytest.mark.parametrize("variance", ["feature", "sample"])
+def test_vae_with_a_convolutional_backbone(tmp_path, digit_images, variance):
+    X_train, X_test = (X.reshape(len(X), -1) for X in digit_images)
+    vae = VariationalAutoEncoder(
+        latent_dim=4, backbone="conv", channels=(4, 8), likelihood="gaussian", gaussian_variance=variance,
+        max_epochs=3, random_state=0,
+    ).fit(X_train[:200])
+    assert isinstance(vae.module_.encoder, ConvEncoder) and isinstance(vae.module_.decoder, ConvDecoder)
+    assert vae.sample(3, random_state=0).shape == (3, 64) and vae.transform(X_test[:5]).shape == (5, 4)
+    assert np.isfinite(vae.score_samples(X_test[:5])).all()
+    loaded = VariationalAutoEncoder.load(vae.save(tmp_path / "vae"))
+    np.testing.assert_array_equal(loaded.transform(X_test), vae.transform(X_test))
+    with pytest.raises(ValueError, match=r"X has 64 features, but input_shape=\(1, 7, 7\) needs 49"):
+        VariationalAutoEncoder(backbone="conv", input_shape=(7, 7), max_epochs=1).fit(X_train[:20])
+
+
+# ---- errors --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted(digit_images):
+    return ConvAutoEncoder(latent_dim=2, **TINY).fit(digit_images[0][:100])
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((3, 1, 9, 8)), r"X has images of shape \(1, 9, 8\), but ConvAutoEncoder was fitted on images of shape \(1, 8, 8\)"),
+        (np.zeros((3, 3, 8, 8)), r"X has images of shape \(3, 8, 8\)"),
+        (np.zeros((3, 63)), "X has 63 features, but ConvAutoEncoder is expecting 64"),
+        (np.zeros((3, 1, 1, 8, 8)), r"X must be images .* got an array of shape \(3, 1, 1, 8, 8\)"),
+    ],
+    ids=["height", "channels", "flat", "5-d"],
+)
+def test_wrong_input_shape_is_a_clear_error(fitted, X, message):
+    with pytest.raises(ValueError, match=message):
+        fitted.transform(X)
+
+
+def test_inconsistent_shapes_at_fit_are_clear_errors(digit_images):
+    X = digit_images[0][:30]
+    with pytest.raises(ValueError, match=r"X has images of shape \(1, 8, 8\), but input_shape=\(1, 4, 16\)"):
+        ConvAutoEncoder(input_shape=(4, 16), **TINY).fit(X)
+    with pytest.raises(ValueError, match=r"X has 64 features, but input_shape=\(1, 7, 7\) needs 49"):
+        ConvAutoEncoder(input_shape=(7, 7), **TINY).fit(X.reshape(30, -1))
+    with pytest.raises(ValueError, match="input_shape must be"):
+        ConvAutoEncoder(input_shape=(1, 1, 8, 8), **TINY).fit(X.reshape(30, -1))
+    with pytest.raises(ValueError, match="Y has images of 9x8, but X has 8x8"):
+        ConvAutoEncoder(**TINY).fit(X, np.zeros((30, 3, 9, 8)))
+    with pytest.raises(ValueError, match="Y has 100 columns"):
+        ConvAutoEncoder(**TINY).fit(X, np.zeros((30, 100)))
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        ConvAutoEncoder(kernel_size=4, **TINY).fit(X)
+    with pytest.raises(ValueError, match="mask_size=9 does not fit"):
+        ContextEncoder(mask_size=9, **TINY).fit(X)
+    with pytest.raises(ValueError, match="y must be None or labels"):
+        ContextEncoder(**TINY).fit(X, X)
+
+
+# ---- metrics and plots ---------------------------------------------------------------------
+
+
+def test_image_metrics_come_from_scikit_image():
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 16, 16)), rng.random((2, 16, 16))
+    expected = structural_similarity(a[0], b[0], data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+    assert ssim(a, b)[0] == pytest.approx(expected)
+    assert psnr(a, b)[1] == pytest.approx(peak_signal_noise_ratio(a[1], b[1], data_range=1.0))
+    assert np.isinf(psnr(a, a)).all() and np.allclose(ssim(a, a), 1.0)
+    assert ssim(rng.random((2, 3, 8, 8)), rng.random((2, 3, 8, 8))).shape == (2,)
+
+
+def test_image_rows_figure(digit_images):
+    from matplotlib.figure import Figure
+
+    _, X_test = digit_images
+    gray, colour = load_colorization_patches(patch_size=12, n_patches=4)
+    fig = plot_image_rows({"noisy": X_test[:4], "denoised": X_test[:4, 0], "clean": X_test[:4].reshape(4, -1)}, image_shape=(8, 8))
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    assert isinstance(plot_image_rows({"gray": gray, "colorized": colour, "original": colour}, n=3), Figure)
+    with pytest.raises(ValueError, match="one height x width"):
+        plot_image_rows({"a": X_test[:2], "b": gray})

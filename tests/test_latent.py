@@ -1,0 +1,224 @@
+"""The latent space as a tool (`aekit.latent`), the retrieval and clustering scores
+(`aekit.metrics`) and the latent plots (`aekit.plot`), on the digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+from aekit import AutoEncoder, VariationalAutoEncoder
+from aekit.latent import DENSITIES, LatentSampler, interpolate, latent_grid, slerp
+from aekit.metrics import cluster_codes, clustering_scores, retrieval_precision
+from aekit.plot import plot_interpolations, plot_latent_comparison, plot_latent_grid, plot_samples
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+DIGIT_SHAPE = (8, 8)
+
+
+@pytest.fixture(scope="module")
+def ae(digits):
+    X_train = digits[0]
+    return AutoEncoder(latent_dim=4, hidden_dims=(64,), loss="bce", max_epochs=40, batch_size=64, random_state=0).fit(X_train)
+
+
+@pytest.fixture(scope="module")
+def ae2d(digits):
+    X_train = digits[0]
+    return AutoEncoder(latent_dim=2, hidden_dims=(64,), loss="bce", max_epochs=20, batch_size=64, random_state=0).fit(X_train)
+
+
+# ---- sampling ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("density", DENSITIES)
+def test_sampler_shapes_finite_and_reproducible(ae, digits, density):
+    X_train = digits[0]
+    sampler = LatentSampler(ae, density=density, n_components=5, random_state=0).fit(X_train)
+    X_new, Z = sampler.sample(16, random_state=1, return_codes=True)
+    assert X_new.shape == (16, X_train.shape[1]) and Z.shape == (16, 4)
+    assert np.isfinite(X_new).all() and np.isfinite(Z).all()
+    assert ((X_new >= 0) & (X_new <= 1)).all()  # sigmoid output
+    np.testing.assert_array_equal(sampler.sample(16, random_state=1), X_new)
+    assert not np.allclose(sampler.sample(16, random_state=2), X_new)
+    assert sampler.score_samples(X_train[:5]).shape == (5,)
+
+
+def test_gmm_samples_are_likelier_than_random_codes(ae, digits):
+    X_train = digits[0]
+    sampler = LatentSampler(ae, density="gmm", n_components=10, random_state=0).fit(X_train)
+    Z_sampled = sampler.sample_codes(500, random_state=0)
+    codes = ae.transform(X_train)
+    Z_random = np.random.default_rng(0).uniform(codes.min(axis=0), codes.max(axis=0), size=(500, 4))
+    sampled, random = sampler.score_codes(Z_sampled), sampler.score_codes(Z_random)
+    assert np.median(sampled) > np.median(random) + 1.0
+    assert np.mean(sampled > np.median(random)) > 0.8
+
+
+def test_gmm_draws_come_from_every_component_in_random_order(ae, digits):
+    sampler = LatentSampler(ae, density="gmm", n_components=3, random_state=0).fit(digits[0])
+    Z = sampler.sample_codes(300, random_state=0)
+    components = sampler.density_.predict((Z - sampler.code_mean_) / sampler.code_scale_)
+    assert set(components) == {0, 1, 2}
+    assert np.any(np.diff(components) < 0)  # not grouped by component
+
+
+def test_sampler_works_with_pca_and_a_vae_and_refuses_bad_input(digits):
+    X_train = digits[0]
+    vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(32,), max_epochs=3, random_state=0).fit(X_train)
+    for model in (PCA(5).fit(X_train), vae):
+        sampler = LatentSampler(model, density="gaussian").fit(X_train)
+        assert sampler.sample(3, random_state=0).shape == (3, X_train.shape[1])
+    with pytest.raises(ValueError, match="positive integer"):
+        sampler.sample(0)
+    with pytest.raises(ValueError, match="density"):
+        LatentSampler(vae, density="flow").fit(X_train)
+
+
+# ---- interpolation ------------------------------------------------------------------------------
+
+
+def test_slerp_keeps_norms():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 6)), rng.normal(size=(5, 6))
+    b_same = b / np.linalg.norm(b, axis=1, keepdims=True) * np.linalg.norm(a, axis=1, keepdims=True)
+    t = np.linspace(0, 1, 9)
+    path = slerp(a, b_same, t)  # (5, 9, 6)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=2), np.repeat(np.linalg.norm(a, axis=1)[:, None], 9, axis=1))
+    general = slerp(a, b, t)
+    expected = (1 - t) * np.linalg.norm(a, axis=1)[:, None] + t * np.linalg.norm(b, axis=1)[:, None]
+    np.testing.assert_allclose(np.linalg.norm(general, axis=2), expected)
+    center = rng.normal(size=6)
+    around = slerp(center + a, center + b_same, t, center=center)
+    np.testing.assert_allclose(np.linalg.norm(around - center, axis=2), np.linalg.norm(path, axis=2))
+    np.testing.assert_allclose(slerp(a, 3 * a, t)[:, 4], 2 * a)  # parallel ends: linear
+
+
+@pytest.mark.parametrize("method", ["linear", "slerp"])
+def test_latent_interpolation_ends_are_the_reconstructions(ae, digits, method):
+    X_test = digits[1]
+    path, Z = interpolate(ae, X_test[0], X_test[1], steps=7, method=method, return_codes=True)
+    assert path.shape == (7, X_test.shape[1]) and Z.shape == (7, 4)
+    np.testing.assert_allclose(path[0], ae.reconstruct(X_test[:1])[0], atol=1e-12)
+    np.testing.assert_allclose(path[-1], ae.reconstruct(X_test[1:2])[0], atol=1e-12)
+    np.testing.assert_allclose(Z[[0, -1]], ae.transform(X_test[:2]), atol=1e-12)
+    if method == "slerp":
+        norms = np.linalg.norm(Z, axis=1)
+        np.testing.assert_allclose(norms, np.linspace(norms[0], norms[-1], 7))
+
+
+def test_pixel_interpolation_blends_inputs_and_batches(ae, digits):
+    X_test = digits[1]
+    path = interpolate(ae, X_test[0], X_test[1], steps=5, method="pixel")
+    np.testing.assert_array_equal(path[0], X_test[0])
+    np.testing.assert_allclose(path[-1], X_test[1])
+    np.testing.assert_allclose(path[2], (X_test[0] + X_test[1]) / 2)
+    batch = interpolate(ae, X_test[:3], X_test[3:6], steps=4, method="linear")
+    assert batch.shape == (3, 4, X_test.shape[1])
+    with pytest.raises(ValueError, match="method"):
+        interpolate(ae, X_test[0], X_test[1], method="cubic")
+
+
+def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
+    X_train = digits[0]
+    grid, codes = latent_grid(ae2d, n=5, X=X_train, return_codes=True)
+    assert grid.shape == (5, 5, X_train.shape[1]) and codes.shape == (5, 5, 2)
+    lo, hi = np.quantile(ae2d.transform(X_train), [0.05, 0.95], axis=0)
+    np.testing.assert_allclose(codes[0, 0], [lo[0], hi[1]])  # top left: low code 0, high code 1
+    np.testing.assert_allclose(codes[-1, -1], [hi[0], lo[1]])
+    np.testing.assert_allclose(grid[1, 3], ae2d.inverse_transform(codes[1, 3][None])[0])
+    fixed = latent_grid(ae2d, n=3, bounds=[[-1, 1], [0, 2]], return_codes=True)[1]
+    np.testing.assert_allclose(fixed[1, 1], [0, 1])
+    with pytest.raises(ValueError, match="X .* or explicit bounds"):
+        latent_grid(ae2d, n=3)
+
+
+# ---- retrieval and clustering -------------------------------------------------------------------
+
+
+def test_retrieval_precision_hand_made_example():
+    db = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    db_labels = np.array(["a", "a", "b", "b", "b"])
+    queries, query_labels = np.array([[0.4], [10.6]]), np.array(["a", "a"])
+    # query 0 ranks a a b b b, query 1 ranks b b b a a
+    result = retrieval_precision(queries, query_labels, db, db_labels, k=[1, 2, 3, 5], metric="euclidean")
+    assert result == {1: 0.5, 2: 0.5, 3: pytest.approx(1 / 3), 5: pytest.approx(0.4)}
+    assert retrieval_precision(queries, query_labels, db, db_labels, k=1, metric="euclidean") == 0.5
+
+
+def test_retrieval_precision_leaves_out_only_the_query_itself_when_query_is_db():
+    codes = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    labels = np.array([0, 0, 1, 1])
+    assert retrieval_precision(codes, labels, k=[1, 3]) == {1: 1.0, 3: pytest.approx(1 / 3)}
+    assert retrieval_precision(codes, labels, codes, labels, k=[1, 3]) == {1: 1.0, 3: pytest.approx(1 / 3)}
+    assert retrieval_precision(codes, labels, codes.copy(), labels, k=[1, 2, 4]) == {1: 1.0, 2: 1.0, 4: 0.5}
+    # cosine ignores length; ties go to the first database item
+    assert retrieval_precision(np.array([[2.0, 0.0]]), [1], np.array([[1.0, 0.0], [5.0, 0.0]]), [0, 1], k=1) == 0.0
+    with pytest.raises(ValueError, match="k must be"):
+        retrieval_precision(codes, labels, k=4)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_retrieval_precision_matches_a_plain_loop(metric):
+    rng = np.random.default_rng(1)
+    Q, D = rng.normal(size=(40, 3)), rng.normal(size=(300, 3))
+    yq, yd = rng.integers(0, 3, 40), rng.integers(0, 3, 300)
+    if metric == "cosine":
+        dist = -(Q / np.linalg.norm(Q, axis=1, keepdims=True)) @ (D / np.linalg.norm(D, axis=1, keepdims=True)).T
+    else:
+        dist = ((Q[:, None] - D[None]) ** 2).sum(axis=2)
+    order = np.argsort(dist, axis=1, kind="stable")
+    expected = {k: float(np.mean([(yd[order[i, :k]] == yq[i]).mean() for i in range(40)])) for k in (1, 7, 50)}
+    got = retrieval_precision(Q, yq, D, yd, k=(1, 7, 50), metric=metric)
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_clustering_scores_and_kmeans_on_codes(ae, digits):
+    assert clustering_scores([0, 0, 1, 1], [5, 5, 3, 3]) == {"nmi": 1.0, "ari": 1.0}
+    X_test, y_test = digits[1], digits[3]
+    scores = cluster_codes(ae.transform(X_test), y_test)
+    assert set(scores) == {"nmi", "ari"} and scores["nmi"] > 0.4
+
+
+def test_codes_as_features_in_a_pipeline(digits):
+    X_train, X_test, y_train, y_test = digits
+    for head in (SVC(), KNeighborsClassifier(5)):
+        pipe = make_pipeline(AutoEncoder(latent_dim=16, hidden_dims=(64,), max_epochs=30, batch_size=64, random_state=0), head)
+        assert pipe.fit(X_train, y_train).score(X_test, y_test) > 0.85
+
+
+# ---- plots -------------------------------------------------------------------------------------
+
+
+def test_latent_plots_return_figures_and_save_pngs(ae, ae2d, digits, tmp_path):
+    X_train, X_test, _, y_test = digits
+    grid, codes = latent_grid(ae2d, n=6, X=X_train, return_codes=True)
+    figures = {
+        "compare.png": plot_latent_comparison(
+            {"AutoEncoder": ae2d.transform(X_test), "PCA": PCA(2).fit(X_train).transform(X_test)}, y_test,
+            path=tmp_path / "compare.png",
+        ),
+        "grid.png": plot_latent_grid(grid, DIGIT_SHAPE, codes, path=tmp_path / "grid.png"),
+        "paths.png": plot_interpolations(
+            {m: interpolate(ae, X_test[0], X_test[1], steps=6, method=m) for m in ("linear", "slerp", "pixel")},
+            DIGIT_SHAPE, path=tmp_path / "paths.png",
+        ),
+        "samples.png": plot_samples(
+            LatentSampler(ae, density="gmm", n_components=5, random_state=0).fit(X_train).sample(13, random_state=0),
+            DIGIT_SHAPE, n_cols=5, path=tmp_path / "samples.png",
+        ),
+    }
+    for name, fig in figures.items():
+        assert isinstance(fig, Figure)
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    assert len(figures["compare.png"].axes) == 2
+    assert [t.get_text() for t in figures["paths.png"].axes[0].get_yticklabels()] == ["linear", "slerp", "pixel"]
+    one_d = plot_latent_comparison({"1-D": np.arange(6.0)[:, None], "3-D": np.ones((6, 3))}, [0, 1] * 3)
+    assert "jitter" in one_d.axes[0].get_title() and "first 2 of 3" in one_d.axes[1].get_title()
+    with pytest.raises(ValueError, match="same n_samples"):
+        plot_latent_comparison({"a": np.zeros((3, 2)), "b": np.zeros((4, 2))})
