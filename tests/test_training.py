@@ -132,3 +132,31 @@ def test_transform_inverse_transform_and_reconstruct_agree(X):
 def test_max_time_stops_after_the_epoch_that_crosses_it(X):
     ae = AutoEncoder(max_epochs=10_000, max_time=1e-9, random_state=0).fit(X)
     assert ae.n_epochs_ == 1
+
+
+def test_cosine_schedule_anneals_the_learning_rate(X):
+    from aekit.training import FINAL_LR_FRACTION, scheduled_lr
+
+    config = TrainConfig(learning_rate=0.01, max_epochs=10, lr_schedule="cosine")
+    assert scheduled_lr(config, 0, 0.0) == pytest.approx(0.01)
+    assert scheduled_lr(config, 5, 0.0) == pytest.approx(0.01 * (1 + FINAL_LR_FRACTION) / 2)
+    timed = TrainConfig(learning_rate=0.01, max_epochs=1000, max_time=10.0, lr_schedule="cosine")
+    assert scheduled_lr(timed, 1, 10.0) == pytest.approx(0.01 * FINAL_LR_FRACTION)
+    assert scheduled_lr(TrainConfig(learning_rate=0.01), 5, 99.0) == 0.01
+
+    class RecordRates:
+        rates: list = []
+
+        def restore(self, state):
+            pass
+
+        def save(self, state):
+            self.rates.append(state.optimizer.param_groups[0]["lr"])
+
+    recorder = RecordRates()
+    ae = AutoEncoder(latent_dim=3, max_epochs=6, learning_rate=0.01, lr_schedule="cosine", random_state=0)
+    ae.fit(X, checkpoint=recorder)
+    assert recorder.rates[0] == pytest.approx(0.01)
+    assert all(a > b for a, b in zip(recorder.rates, recorder.rates[1:]))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        AutoEncoder(lr_schedule="step").fit(X)

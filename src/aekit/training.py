@@ -28,6 +28,8 @@ from aekit.precision import autocast, check_precision, grad_scaler
 from aekit.sources import DataSource
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+LR_SCHEDULES = ("cosine",)
+FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
 
 
 DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
@@ -52,6 +54,7 @@ class TrainConfig:
     early_stopping: int | None = None  # patience in epochs on the validation loss; best weights restored
     grad_clip: float | None = None  # max global gradient norm
     precision: str = "32"  # 32 | bf16-mixed | 16-mixed (autocast for the forward pass)
+    lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first)
     verbose: bool = False
 
 
@@ -125,6 +128,20 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
         total += module.sample_losses(X[start : start + batch_size], y).sum().double()
     module.train(was_training)
     return total.item() / X.shape[0]
+
+
+def scheduled_lr(config: TrainConfig, epoch: int, elapsed: float) -> float:
+    """The learning rate for `epoch` (0-based) after `elapsed` seconds of training: constant,
+    or a half cosine from `learning_rate` down to FINAL_LR_FRACTION of it over the run."""
+    if config.lr_schedule is None:
+        return config.learning_rate
+    if config.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
+    progress = epoch / config.max_epochs
+    if config.max_time is not None:
+        progress = max(progress, elapsed / config.max_time)
+    final = FINAL_LR_FRACTION * config.learning_rate
+    return final + (config.learning_rate - final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def _first_rows(X: torch.Tensor | DataSource, device: torch.device, n: int = 4096) -> torch.Tensor:
@@ -201,6 +218,11 @@ def train(
             break
         if on_epoch_start is not None:
             on_epoch_start(epoch)
+        if config.lr_schedule is not None:
+            elapsed = torch.tensor([time.perf_counter() - started], dtype=torch.float64)
+            lr = scheduled_lr(config, epoch, distributed.sum_across_ranks(elapsed).item() / world)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
         start_time = time.perf_counter()
         total = torch.zeros((), device=device)
         for x, y in batches.epoch(generator):

@@ -83,6 +83,9 @@ class AutoEncoder(BaseAutoEncoder):
     precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'
         Forward pass in float32, or under autocast to bfloat16/float16 (float16 adds a
         GradScaler); mixed precision is faster where the hardware has fast low-precision matmuls.
+    lr_schedule : {None, 'cosine'}, default=None
+        'cosine' anneals the learning rate from `learning_rate` to 1 % of it along a half
+        cosine over `max_epochs`, or over `max_time` when that budget is reached first.
     device : str, default='auto'
         'auto' (cuda if available), 'cpu', 'cuda' or 'cuda:N'.
     random_state : int, RandomState or None, default=None
@@ -165,6 +168,7 @@ class AutoEncoder(BaseAutoEncoder):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=False,
@@ -198,6 +202,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -24,7 +24,7 @@ from aekit.devices import resolve_device
 from aekit.precision import PRECISIONS
 from aekit.persistence import read_model, register_estimator, save_model
 from aekit.sources import DataSource, open_source
-from aekit.training import OPTIMIZERS, Checkpoint, History, TrainConfig, train
+from aekit.training import LR_SCHEDULES, OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
 INFERENCE_BATCH = 4096
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
@@ -43,6 +43,7 @@ TRAINING_CONSTRAINTS: dict = {
     "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "precision": [StrOptions(set(PRECISIONS))],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
     "device": [str, torch.device],
     "random_state": ["random_state"],
     "verbose": ["verbose"],

@@ -122,7 +122,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
     corruption_level : float, default=0.2
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
-    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip
+    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip, precision, lr_schedule
         Optimisation settings, shared by both phases (see `AutoEncoder`).
     max_epochs : int, default=100
         Epochs of fine-tuning on the labelled rows.
@@ -194,6 +194,8 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.0,
         early_stopping=None,
         grad_clip=None,
+        precision="32",
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=False,
@@ -215,6 +217,8 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
+        self.precision = precision
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

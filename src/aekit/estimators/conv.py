@@ -103,7 +103,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, device, random_state, verbose
         As for `AutoEncoder`.
 
     Attributes
@@ -173,6 +173,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=False,
@@ -202,6 +203,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -408,7 +410,7 @@ class ContextEncoder(ConvAutoEncoder):
     latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck,
     activation, batch_norm, dropout, output_activation, loss, optimizer, learning_rate,
     weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction,
-    early_stopping, grad_clip, precision, device, random_state, verbose
+    early_stopping, grad_clip, precision, lr_schedule, device, random_state, verbose
         As for `ConvAutoEncoder`. The validation loss (`history_['val_loss']`) is the error on
         whole unmasked images, so it does not track inpainting: leave early_stopping off.
 
@@ -466,6 +468,7 @@ class ContextEncoder(ConvAutoEncoder):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=False,
@@ -496,6 +499,7 @@ class ContextEncoder(ConvAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

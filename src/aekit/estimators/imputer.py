@@ -84,7 +84,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         (`refine_steps_`).
     batch_size : int, default=64
     max_epochs : int, default=300
-    optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, device, random_state, verbose
+    optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, device, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
@@ -158,6 +158,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=False,
@@ -180,6 +181,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

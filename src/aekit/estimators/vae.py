@@ -62,7 +62,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     n_score_draws : int, default=10
         Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, device, random_state, verbose
         As for `AutoEncoder`; the validation loss is the negative ELBO.
 
     Attributes
@@ -135,6 +135,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=False,
@@ -166,6 +167,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
