@@ -64,6 +64,22 @@ def _frame_with_text(n: int):
     return pd.DataFrame({"a": np.arange(n, dtype=float), "city": ["x"] * n})
 
 
+def tiny_estimators() -> dict:
+    """Every public estimator that learns from X alone, as name -> a tiny configured instance
+    factory: the hostile-input harness (tests/test_properties.py, benchmarks/reliability.py)
+    runs each; a new estimator plugs in here."""
+    import aekit
+
+    mlp = {"hidden_dims": (4,), "max_epochs": 2, "random_state": 0}
+    conv = {"channels": (4,), "max_epochs": 2, "random_state": 0}
+    factories = {name: (lambda cls=getattr(aekit, name): cls(**mlp)) for name in (
+        "AutoEncoder", "ContractiveAutoEncoder", "DenoisingAutoEncoder", "LinearAutoEncoder",
+        "SparseAutoEncoder", "VariationalAutoEncoder",
+    )}  # fmt: skip
+    factories.update({name: (lambda cls=getattr(aekit, name): cls(**conv)) for name in ("ConvAutoEncoder", "ContextEncoder")})
+    return factories
+
+
 def outcome(estimator, X) -> str:
     """'worked' or 'refused'; AssertionError when the estimator misbehaves on X."""
     try:
