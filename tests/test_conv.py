@@ -4,6 +4,7 @@ inpainting (context encoder), colorization (image targets), persistence and inpu
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,7 +208,7 @@ def test_colorization_learns_a_known_gray_to_colour_map():
     gray, gray_test = shapes(400), shapes(100, seed=1)
     colour_of = lambda g: np.concatenate([g, g**2, 1 - g], axis=1)  # noqa: E731
     model = ConvAutoEncoder(
-        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=25, batch_size=32, learning_rate=3e-3, random_state=0
+        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=40, batch_size=32, learning_rate=3e-3, random_state=0
     ).fit(gray, colour_of(gray))
     assert model.input_shape_ == (1, 16, 16) and model.output_shape_ == (3, 16, 16)
     predicted = model.reconstruct(gray_test)
@@ -336,3 +337,19 @@ def test_image_rows_figure(digit_images):
     assert isinstance(plot_image_rows({"gray": gray, "colorized": colour, "original": colour}, n=3), Figure)
     with pytest.raises(ValueError, match="one height x width"):
         plot_image_rows({"a": X_test[:2], "b": gray})
+
+
+MNIST_HOME = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (MNIST_HOME / "mnist").is_dir(), reason="../shared/data/mnist is absent")
+def test_default_model_does_not_decode_mnist_to_black():
+    """With activation='relu' (the old default) this model lost its units on MNIST and decoded
+    every image to black (loss stuck at the all-zero output's error); the default ELU learns."""
+    from aekit.datasets import load_mnist
+
+    X = load_mnist("train", data_home=MNIST_HOME, max_rows=6000).X.astype(np.float32)
+    model = ConvAutoEncoder(latent_dim=16, channels=(16, 32), learning_rate=2e-3, batch_size=128, max_epochs=2,
+                            random_state=0).fit(X)  # fmt: skip
+    black = float(np.mean(X**2))
+    assert float(np.mean((model.reconstruct(X[:1000]) - X[:1000]) ** 2)) < 0.6 * black

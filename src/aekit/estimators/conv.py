@@ -90,7 +90,10 @@ class ConvAutoEncoder(BaseAutoEncoder):
     bottleneck : {'dense', 'conv'}, default='dense'
         'dense': a linear map to a `latent_dim` vector; 'conv': a fully convolutional code of
         `latent_dim` channels at the smallest size (transform gives it flattened).
-    activation : str, default='relu'
+    activation : str, default='elu'
+        Hidden non-linearity. ELU rather than ReLU: on MNIST a ReLU model (no batch norm) lost
+        its units within the first epoch and decoded every image to black (training loss stuck
+        at 0.1125 over 4 epochs, two seeds), which ELU and batch norm both avoid.
     batch_norm : bool, default=False
         Batch normalisation after every hidden convolution.
     dropout : float, default=0.0
@@ -155,7 +158,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         upsampling="interpolate",
         interpolation="nearest",
         bottleneck="dense",
-        activation="relu",
+        activation="elu",
         batch_norm=False,
         dropout=0.0,
         output_activation="auto",
@@ -452,7 +455,7 @@ class ContextEncoder(ConvAutoEncoder):
         upsampling="interpolate",
         interpolation="nearest",
         bottleneck="dense",
-        activation="relu",
+        activation="elu",
         batch_norm=False,
         dropout=0.0,
         output_activation="auto",
