@@ -285,7 +285,9 @@ def markdown(report: dict, command: str) -> str:
     lines += [markdown_table(table), ""]
     lines += [
         "Upsampling ablation on Fashion-MNIST, code size 16. Checkerboard = share of the residual's energy at the "
-        "Nyquist frequencies (white residual: 0.0038; higher = more period-2 artefacts):",
+        "Nyquist frequencies (white residual: 0.0038; higher = more period-2 artefacts). Unpool's decoder also "
+        "receives the encoder's max-pooling indices (where each maximum was, per channel and stage), information "
+        "that is not in the 16-number code, so its MSE is not a like-for-like comparison with the other two:",
         "",
     ]
     table = [["upsampling", "test MSE", "SSIM", "checkerboard", "epochs"]]
