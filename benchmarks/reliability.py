@@ -374,8 +374,6 @@ def part_memory(rows: int, features: int, in_memory: bool) -> dict:
     cases = [
         ("transform", "estimator"),
         ("score_samples", "estimator"),
-        ("transform", "apply_in_batches"),
-        ("score_samples", "apply_in_batches"),
         ("score_samples", "slice"),
     ]
     if in_memory:
@@ -434,8 +432,8 @@ def section_memory(part: dict) -> list[str]:
         "hidden_dims=(32,)). *RSS before* is the process after importing aekit and loading the model; *peak RSS* is "
         "the kernel's high-water mark (VmHWM, what `resource.getrusage` reports as ru_maxrss); *anonymous memory "
         "growth* is the largest RssAnon sampled every 2 ms during the call minus RssAnon before it (heap and "
-        "buffers, not file pages). The `apply_in_batches` rows are the estimator's computation writing each batch into "
-        "one preallocated output array instead of keeping a list of per-batch results and concatenating it; the "
+        "buffers, not file pages). The estimator reads the file in chunks of 65,536 rows and writes each batch's "
+        "result into one output array allocated once (`aekit.blockwise.apply_in_batches`); the "
         "slice row is not streamed (only a whole-file memmap or a path is), so the mapped file's pages count in its RSS.",
         "",
         markdown_table(rows),
