@@ -95,7 +95,7 @@ def outcome(estimator, X) -> str:
     if hasattr(estimator, "score_samples"):
         scores = estimator.score_samples(X)
         assert scores.shape == (n,) and np.isfinite(scores).all(), "score_samples gave a non-finite result"
-    wrong = np.zeros((1, A.shape[1] + 1))
+    wrong = np.zeros((1, int(np.prod(A.shape[1:])) + 1))  # one value more per sample (images: than C*H*W)
     try:
         estimator.transform(wrong)
     except ValueError as err:
