@@ -254,8 +254,8 @@ def section_faults(part: dict) -> list[str]:
         "--resume` finishes it in a new process and its final model.safetensors is compared with an uninterrupted "
         "run's. On CPU with the same thread count the result is bit-identical (no tolerance needed): the checkpoint "
         "holds the weights, the optimizer state, the early-stopping state and the shuffling generator's state. "
-        f"Temporary files left in the run folders by writes cut short: {left_text} (never read, and not cleaned "
-        "up either).",
+        f"Temporary files left in the run folders by writes cut short: {left_text} (never read; `aekit train --resume` "
+        "deletes them under the run's lock, which tests/test_faults.py checks).",
         "",
         markdown_table(rows),
         "",
