@@ -71,6 +71,14 @@ def test_divergence_stops_with_a_message(X):
         AutoEncoder(optimizer="sgd", learning_rate=1e6, output_activation="linear", max_epochs=20, random_state=0).fit(X * 1e3)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_learning_rate_10_stops_at_the_explosion_not_at_nan(X, optimizer):
+    """At lr=10 the loss explodes to ~1e13-1e24 while staying finite; training stops there."""
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    with pytest.raises(TrainingDivergedError, match=r"epoch \d+: the loss became .* untrained model's was .* smaller learning_rate"):
+        AutoEncoder(optimizer=optimizer, learning_rate=10.0, max_epochs=20, random_state=0).fit(Xs)
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop"])
 def test_every_optimizer_reduces_the_loss(X, optimizer):
     lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(optimizer, 1e-2)
