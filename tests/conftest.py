@@ -27,3 +27,17 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def write_random_npy(path, rows: int, cols: int):
+    """Write a (rows, cols) float32 .npy of uniform noise in 250,000-row pieces (for files too
+    big to build in memory first); returns path."""
+    import numpy as np
+
+    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, cols))
+    rng = np.random.default_rng(0)
+    for start in range(0, rows, 250_000):
+        X[start : start + 250_000] = rng.random((min(250_000, rows - start), cols), dtype=np.float32)
+    X.flush()
+    del X
+    return path

@@ -15,6 +15,7 @@ import torch
 from aekit import AutoEncoder
 from aekit.blockwise import apply_in_batches
 from aekit.sources import open_source
+from conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -66,14 +67,7 @@ CHILD = textwrap.dedent(
 @pytest.fixture(scope="module")
 def million_rows(tmp_path_factory):
     """A 256 MB .npy: 1,000,000 rows x 64 float32."""
-    path = tmp_path_factory.mktemp("memory") / "X.npy"
-    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(1_000_000, 64))
-    rng = np.random.default_rng(0)
-    for start in range(0, X.shape[0], 250_000):
-        X[start : start + 250_000] = rng.random((250_000, 64), dtype=np.float32)
-    X.flush()
-    del X
-    return path
+    return write_random_npy(tmp_path_factory.mktemp("memory") / "X.npy", 1_000_000, 64)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's RLIMIT_AS and /proc")

@@ -11,6 +11,7 @@ import pytest
 
 from aekit import AutoEncoder, VariationalAutoEncoder
 from aekit.sources import NpySource, open_source
+from conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -92,13 +93,7 @@ def test_fit_on_a_file_larger_than_the_process_may_hold(tmp_path):
     resource = pytest.importorskip("resource")
     if not hasattr(resource, "RLIMIT_AS") or not sys.platform.startswith("linux"):
         pytest.skip("needs Linux's RLIMIT_AS")
-    path = tmp_path / "big.npy"
-    big = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(1_500_000, 32))
-    rng = np.random.default_rng(0)
-    for start in range(0, big.shape[0], 250_000):
-        big[start : start + 250_000] = rng.random((250_000, 32), dtype=np.float32)
-    big.flush()
-    del big
+    path = write_random_npy(tmp_path / "big.npy", 1_500_000, 32)
     script = textwrap.dedent(
         """
         import resource, sys
