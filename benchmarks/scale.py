@@ -244,8 +244,11 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.quick:
         write_json("scale.json", report)
         section = (
-            f"{HEADING}\n\n{machine_line(report['machine'])}. Data: {data_name}, {n:,} rows; {windows} windows; "
-            f"precision and DDP parts train {epochs} epochs. Reproduce: `.venv/bin/python benchmarks/scale.py`.\n\n{table}\n"
+            f"{HEADING}\n\n{machine_line(report['machine'])} Data: {data_name}, {n:,} rows; {windows} windows; "
+            f"precision and DDP parts train {epochs} epochs. Roofline = the window's best fp32 matmul rate (square "
+            "1024 matmul or the model's own GEMMs at that batch) / the training FLOP per sample counted by "
+            "`torch.utils.flop_counter` (the first layer computes no input gradient, so this is about 5x, not 6x, "
+            "the weights). Reproduce: `.venv/bin/python benchmarks/scale.py`.\n\n{table}\n"
         )
         update_markdown_section(HEADING, section)
     return report
