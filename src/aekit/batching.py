@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import torch
 
 from aekit.sources import DEFAULT_CHUNK_ROWS, DataSource
@@ -37,21 +36,20 @@ class TensorBatches:
 
 
 class StreamBatches:
-    """Batches streamed from `source` rows [0, stop): each epoch visits the chunks in a random
-    order and the rows of each chunk in a random order; memory holds one chunk at a time."""
+    """Batches streamed from `source`: each epoch visits the chunks in a random order and the
+    rows of each chunk in a random order; memory holds one chunk at a time."""
 
     def __init__(
         self,
         source: DataSource,
         batch_size: int,
         device: torch.device,
-        stop: int | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         rank: int = 0,
         world: int = 1,
     ):
         self.source, self.device = source, device
-        self.ranges = source.chunks(max(chunk_rows, batch_size), stop)
+        self.ranges = source.chunks(max(chunk_rows, batch_size))
         self.n_rows = sum(b - a for a, b in self.ranges)
         self.batch_size = min(batch_size, self.n_rows)
         self.rank, self.world = rank, world
@@ -60,8 +58,9 @@ class StreamBatches:
         chunk_order = torch.randperm(len(self.ranges), generator=generator, device=generator.device).tolist()
         for c in chunk_order:
             start, stop = self.ranges[c]
-            block = torch.from_numpy(np.ascontiguousarray(self.source.read(start, stop)))
-            block = block.to(self.device, non_blocking=True) if self.device.type == "cpu" else block.pin_memory().to(self.device, non_blocking=True)
+            block = torch.from_numpy(self.source.read(start, stop))
+            if self.device.type != "cpu":
+                block = block.pin_memory().to(self.device, non_blocking=True)
             order = torch.randperm(stop - start, generator=generator, device=generator.device).to(self.device)
             for s in range(0, stop - start, self.batch_size):
                 yield block[_shard(order[s : s + self.batch_size], self.rank, self.world)], None
