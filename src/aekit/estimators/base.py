@@ -287,10 +287,10 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """Decode codes X of shape (n_samples, latent_dim) back to (n_samples, n_features)."""
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self.latent_dim:
+        if Z.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects "
-                f"codes with latent_dim={self.latent_dim} columns"
+                f"codes with {self._n_features_out} columns, as transform returns them (latent_dim={self.latent_dim})"
             )
         return self._batched("decode", Z)
 
@@ -319,7 +319,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
                 expected is not None and not np.array_equal(input_features, expected)
             ):
                 raise ValueError("input_features is not equal to feature_names_in_")
-        return np.asarray([f"ae{i}" for i in range(self.latent_dim)], dtype=object)
+        return np.asarray([f"ae{i}" for i in range(self._n_features_out)], dtype=object)
 
     @property
     def _n_features_out(self):

@@ -364,14 +364,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
         `output_shape_`. With upsampling='unpool' each value goes to the top-left of its
         pooling window (the encoder's indices belong to a forward pass, not to a code)."""
         check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self._n_features_out:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects codes with "
-                f"{self._n_features_out} columns"
-            )
         self._forget_pooling_indices()
-        return self._batched("decode", Z)
+        return super().inverse_transform(X)
 
     def reconstruct(self, X):
         """Reconstructions (or predicted targets) of X in X's layout: (n, C_out, H, W) for
@@ -389,11 +383,6 @@ class ConvAutoEncoder(BaseAutoEncoder):
                 f"{self.input_shape_} to {self.output_shape_}; compare reconstruct(X) with the targets instead"
             )
         return super().score_samples(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the code columns: ae0, ae1, ..."""
-        super().get_feature_names_out(input_features)
-        return np.asarray([f"ae{i}" for i in range(self._n_features_out)], dtype=object)
 
 
 class ContextEncoder(ConvAutoEncoder):
