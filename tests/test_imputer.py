@@ -222,3 +222,43 @@ def test_scale_false_only_centres():
     np.testing.assert_allclose(imp.layout_.scale, 1.0)
     np.testing.assert_allclose(imp.layout_.mean, np.nanmean(X_missing * 100, axis=0))
     assert np.array_equal(imp.transform(X_missing * 100)[~mask], (X * 100)[~mask])
+
+
+def test_save_load_round_trip_numeric(tmp_path, fitted):
+    imp, _, X_missing, _ = fitted
+    loaded = AutoEncoderImputer.load(imp.save(tmp_path / "imputer"))
+    assert loaded.refine_steps_ == imp.refine_steps_ and np.isnan(loaded.missing_values)
+    assert {k: v for k, v in loaded.get_params().items() if k != "missing_values"} == {
+        k: v for k, v in imp.get_params().items() if k != "missing_values"
+    }
+    assert np.array_equal(loaded.transform(X_missing), imp.transform(X_missing))
+
+
+def test_save_load_round_trip_mixed_keeps_categories_and_names(tmp_path):
+    frame, _, _ = mixed_frame(n=200)
+    imp = AutoEncoderImputer(random_state=0, **FAST).fit(frame)
+    loaded = AutoEncoderImputer.load(imp.save(tmp_path / "imputer"))
+    assert list(loaded.feature_names_in_) == list(frame.columns)
+    assert [list(c) for c in loaded.layout_.categories] == [list(c) for c in imp.layout_.categories]
+    assert np.array_equal(loaded.transform(frame), imp.transform(frame))
+
+
+def test_tampered_layout_is_refused(tmp_path, fitted):
+    import json
+
+    path = fitted[0].save(tmp_path / "imputer")
+    config = json.loads((path / "config.json").read_text())
+    config["fitted"]["layout_"]["scale"][0] = -1.0
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="layout_.scale must be positive"):
+        AutoEncoderImputer.load(path)
+
+
+def test_unsaveable_category_is_refused_by_name(tmp_path):
+    from decimal import Decimal
+
+    X = np.array([[1.0, Decimal("1.5")], [2.0, Decimal("2.5")], [np.nan, Decimal("1.5")], [3.0, None]] * 10, dtype=object)
+    imp = AutoEncoderImputer(categorical_features=[1], random_state=0, **FAST).fit(X)
+    with pytest.raises(TypeError, match="category Decimal.*cannot be saved"):
+        imp.save(tmp_path / "imputer")
+    assert not (tmp_path / "imputer").exists()

@@ -142,3 +142,46 @@ def test_real_anomaly_set_breastw():
     X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
     pipe = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(random_state=0)).fit(X_tr)
     assert roc_auc_score(y_te, -pipe.score_samples(X_te)) > 0.9
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_save_load_round_trip(tmp_path, standardize):
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=standardize, contamination=0.05, random_state=0).fit(X)
+    loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
+    assert loaded.threshold_ == det.threshold_ and loaded.get_params()["contamination"] == 0.05
+    assert np.allclose(loaded.score_samples(X), det.score_samples(X))
+    assert np.array_equal(loaded.predict(X), det.predict(X))
+    assert not hasattr(loaded.autoencoder, "module_")  # the parameter stays an unfitted estimator
+
+
+def test_save_over_an_old_detector_replaces_it_whole(tmp_path, detector):
+    det, X, _ = detector
+    other = AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "latent_dim": 3}), contamination=0.2, random_state=1).fit(X)
+    path = other.save(tmp_path / "detector")
+    det.save(path)
+    loaded = AutoEncoderOutlierDetector.load(path)
+    assert loaded.threshold_ == det.threshold_ and loaded.autoencoder_.latent_dim == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["detector"]
+
+
+def test_broken_detector_folders_are_refused(tmp_path, detector):
+    import json
+    import shutil
+
+    det = detector[0]
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(FileExistsError, match="is not a folder"):
+        det.save(tmp_path / "file")
+    path = det.save(tmp_path / "detector")
+    config = json.loads((path / "detector.json").read_text())
+    config["fitted"]["offset_"] = "nan"
+    (path / "detector.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="offset_ must be a finite number"):
+        AutoEncoderOutlierDetector.load(path)
+    path = det.save(tmp_path / "detector")
+    shutil.rmtree(path / "autoencoder")
+    with pytest.raises(FileNotFoundError, match="no saved model folder"):
+        AutoEncoderOutlierDetector.load(path)
+    with pytest.raises(FileNotFoundError, match="detector.json"):
+        AutoEncoderOutlierDetector.load(tmp_path)

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
@@ -34,6 +35,80 @@ def register_estimator(cls: type) -> type:
     """Make `cls` loadable by name from a saved config."""
     ESTIMATORS[cls.__name__] = cls
     return cls
+
+
+def params_to_json(params: dict) -> dict:
+    """An estimator's `get_params(deep=False)` as JSON values: tuples and arrays to lists, a
+    RandomState to None (only an int seed can be saved), a torch device to its string."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, (tuple, np.ndarray)):
+            value = np.asarray(value, dtype=object).tolist() if isinstance(value, np.ndarray) else list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    if "random_state" in out and not isinstance(out["random_state"], (int, type(None))):
+        out["random_state"] = None
+    if "device" in out:
+        out["device"] = str(out["device"])
+    return out
+
+
+def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, device: str | None = None):
+    """A new, validated `est_cls` with the saved `params` (lists back to tuples where the default
+    is a tuple); `device` overrides the saved device. Unknown parameters are refused."""
+    defaults = est_cls().get_params(deep=False)
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
+    params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else v for k, v in params.items()}
+    if device is not None and "device" in defaults:
+        params["device"] = device
+    est = est_cls(**params)
+    est._validate_params()
+    return est
+
+
+def fitted_to_json(est, fitted: dict) -> dict:
+    """`fitted` plus the common fitted attributes (history_, n_epochs_, feature_names_in_) and
+    the estimator's `_saved_attributes`, as JSON values (arrays to lists, objects through their
+    `to_json`)."""
+    out = {**fitted, "history_": est.history_, "n_epochs_": est.n_epochs_}
+    for name in getattr(est, "_saved_attributes", {}):
+        value = getattr(est, name)
+        if hasattr(value, "to_json"):
+            value = value.to_json()
+        elif isinstance(value, (np.ndarray, np.generic)):
+            value = value.tolist()
+        out[name] = value
+    if hasattr(est, "feature_names_in_"):
+        out["feature_names_in_"] = [str(c) for c in est.feature_names_in_]
+    return out
+
+
+def restore_fitted(est, fitted: dict, path: str | os.PathLike) -> None:
+    """Set the estimator's `_saved_attributes` from the saved `fitted` values, each through its
+    converter, and the common ones (history_, n_epochs_, feature_names_in_)."""
+    for name, convert in getattr(est, "_saved_attributes", {}).items():
+        if name not in fitted:
+            raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
+        try:
+            setattr(est, name, convert(fitted[name]))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type: {err}") from err
+    est.history_ = fitted.get("history_", {})
+    est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
+    if "feature_names_in_" in fitted:
+        est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+
+
+def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, device) -> torch.nn.Module:
+    """`module` with the saved `state` loaded strictly, on `device`, in eval mode."""
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"{str(path)!r}: the weights do not match the config: {err}") from err
+    return module.to(device).eval()
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -61,13 +136,8 @@ def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: d
     """
     path = Path(path)
     weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in state.items()})
-    from aekit import __version__
-
     config = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "aekit_version": __version__,
-        "class": class_name,
+        **config_header(class_name),
         "params": params,
         "fitted": fitted,
         "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
@@ -77,16 +147,12 @@ def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: d
         atomic_write_bytes(path / WEIGHTS_FILE, weights)
         atomic_write_bytes(path / CONFIG_FILE, config_bytes)
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    try:
-        atomic_write_bytes(staging / WEIGHTS_FILE, weights)
-        atomic_write_bytes(staging / CONFIG_FILE, config_bytes)
-        os.rename(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return path
+
+    def write(folder: Path) -> None:
+        atomic_write_bytes(folder / WEIGHTS_FILE, weights)
+        atomic_write_bytes(folder / CONFIG_FILE, config_bytes)
+
+    return replace_folder(path, write)
 
 
 def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, torch.Tensor]]:
@@ -97,24 +163,7 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
     """
     path = Path(path)
     config_path = path / CONFIG_FILE
-    if not path.is_dir():
-        raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{str(config_path)!r} is missing: not a saved aekit model folder")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise ValueError(f"{str(config_path)!r} is not valid JSON ({err}); the file is corrupt") from err
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
-    version = config.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        raise ValueError(
-            f"{str(config_path)!r} has format_version {version!r}; this aekit reads versions 1..{FORMAT_VERSION}"
-        )
-    cls = ESTIMATORS.get(config["class"]) if isinstance(config.get("class"), str) else None
-    if cls is None:
-        raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
+    cls, config = read_config(path, CONFIG_FILE)
     for key in ("params", "fitted", "weights"):
         if not isinstance(config.get(key), dict):
             raise ValueError(f"{str(config_path)!r}: field {key!r} is missing or not an object")
@@ -137,6 +186,65 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
     except (SafetensorError, ValueError) as err:
         raise ValueError(f"{str(weights_path)!r} is not a valid safetensors file: {err}") from err
     return cls, config["params"], config["fitted"], state
+
+
+def read_config(path: str | os.PathLike, file_name: str) -> tuple[type, dict]:
+    """Parse and check the JSON config `file_name` in folder `path`: (registered class, config).
+
+    Raises FileNotFoundError for a missing folder or file and ValueError for invalid JSON, a
+    foreign format, an unknown format version or an unregistered class.
+    """
+    path = Path(path)
+    config_path = path / file_name
+    if not path.is_dir():
+        raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{str(config_path)!r} is missing: not a saved aekit model folder")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"{str(config_path)!r} is not valid JSON ({err}); the file is corrupt") from err
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
+    version = config.get("format_version")
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise ValueError(
+            f"{str(config_path)!r} has format_version {version!r}; this aekit reads versions 1..{FORMAT_VERSION}"
+        )
+    cls = ESTIMATORS.get(config["class"]) if isinstance(config.get("class"), str) else None
+    if cls is None:
+        raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
+    return cls, config
+
+
+def config_header(class_name: str) -> dict:
+    """The fields every saved config starts with."""
+    from aekit import __version__
+
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "aekit_version": __version__, "class": class_name}
+
+
+def replace_folder(path: str | os.PathLike, write) -> Path:
+    """Create folder `path` by calling `write(staging_folder)` on a temporary sibling and
+    renaming it into place; an existing folder is swapped out only once the new one is whole."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{str(path)!r} exists and is not a folder; a saved model is a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        write(staging)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.rename(path, old / path.name)
+            os.rename(staging, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
 
 
 def _check_fields(config_path: Path, config: dict, cls: type) -> None:

@@ -183,6 +183,48 @@ class TableLayout:
                 categories.append(np.array(sorted(set(seen.tolist()), key=repr), dtype=object))
         return cls(table.categorical_mask, mean, scale, categories)
 
+    def to_json(self) -> dict:
+        """The layout as JSON values, for saving; categories must be strings, numbers or booleans."""
+        categories = []
+        for k, cats in enumerate(self.categories):
+            values = [v.item() if isinstance(v, np.generic) else v for v in cats.tolist()]
+            bad = [v for v in values if not isinstance(v, (str, int, float, bool))]
+            if bad:
+                raise TypeError(f"categorical column {k} has category {bad[0]!r} of type {type(bad[0]).__name__}, "
+                                "which cannot be saved; only strings, numbers and booleans can")
+            categories.append(values)
+        return {
+            "categorical_mask": self.categorical_mask.tolist(),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "categories": categories,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> TableLayout:
+        """The layout `to_json` wrote, checked for types and consistent sizes (ValueError otherwise)."""
+        if not isinstance(data, dict) or set(data) != {"categorical_mask", "mean", "scale", "categories"}:
+            raise ValueError("layout_ must be an object with categorical_mask, mean, scale and categories")
+        mask, mean, scale, categories = (data[k] for k in ("categorical_mask", "mean", "scale", "categories"))
+        if not isinstance(mask, list) or not mask or not all(isinstance(v, bool) for v in mask):
+            raise ValueError("layout_.categorical_mask must be a non-empty list of booleans")
+        n_cat = sum(mask)
+        for name, values in (("mean", mean), ("scale", scale)):
+            if (not isinstance(values, list) or len(values) != len(mask) - n_cat
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in values)):
+                raise ValueError(f"layout_.{name} must list {len(mask) - n_cat} finite numbers, one per numeric column")
+        if any(v <= 0 for v in scale):
+            raise ValueError("layout_.scale must be positive")
+        if (not isinstance(categories, list) or len(categories) != n_cat
+                or not all(isinstance(c, list) and c and all(isinstance(v, (str, int, float, bool)) for v in c) for c in categories)):
+            raise ValueError(f"layout_.categories must hold {n_cat} non-empty lists of strings, numbers or booleans")
+        return cls(
+            np.array(mask, dtype=bool),
+            np.array(mean, dtype=np.float64),
+            np.array(scale, dtype=np.float64),
+            [np.array(c, dtype=object) for c in categories],
+        )
+
     @property
     def n_numeric(self) -> int:
         return int(self.mean.shape[0])

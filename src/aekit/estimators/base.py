@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from aekit.blockwise import apply_in_batches
 from aekit.devices import resolve_device
 from aekit.precision import PRECISIONS
-from aekit.persistence import read_model, register_estimator, save_model
+from aekit.persistence import estimator_from_params, fitted_to_json, load_weights, params_to_json, read_model, register_estimator, restore_fitted, save_model
 from aekit.sources import DataSource, open_source
 from aekit.training import LR_SCHEDULES, OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
@@ -335,21 +335,8 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to folder `path` (config.json + model.safetensors)."""
         check_is_fitted(self)
-        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params(deep=False).items()}
-        if not isinstance(params["random_state"], (int, type(None))):
-            params["random_state"] = None
-        params["device"] = str(params["device"])
-        fitted = {
-            "n_features_in_": int(self.n_features_in_),
-            "output_activation_": self.output_activation_,
-            "history_": self.history_,
-            "n_epochs_": self.n_epochs_,
-        }
-        for name in self._saved_attributes:
-            value = getattr(self, name)
-            fitted[name] = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
-        if hasattr(self, "feature_names_in_"):
-            fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        params = params_to_json(self.get_params(deep=False))
+        fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_), "output_activation_": self.output_activation_})
         return save_model(path, type(self).__name__, params, fitted, self.module_.state_dict())
 
     def to_onnx(self, path: str | Path) -> dict[str, Path]:
@@ -368,38 +355,16 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         est_cls, params, fitted, state = read_model(path)
         if not issubclass(est_cls, cls):
             raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-        defaults = est_cls().get_params(deep=False)
-        unknown = set(params) - set(defaults)
-        if unknown:
-            raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
-        params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else v for k, v in params.items()}
-        if device is not None:
-            params["device"] = device
-        est = est_cls(**params)
-        est._validate_params()
+        est = estimator_from_params(est_cls, params, path, device)
         n_features = fitted.get("n_features_in_")
         if not isinstance(n_features, int) or n_features < 1:
             raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
         output_activation = fitted.get("output_activation_")
         if output_activation not in ("linear", "sigmoid"):
             raise ValueError(f"{str(path)!r}: fitted.output_activation_ must be 'linear' or 'sigmoid'")
-        for name, convert in est._saved_attributes.items():
-            if name not in fitted:
-                raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
-            try:
-                setattr(est, name, convert(fitted[name]))
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type: {err}") from err
+        restore_fitted(est, fitted, path)
         module = est._build_module(n_features, output_activation)
-        try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            raise ValueError(f"{str(path)!r}: the weights do not match the config: {err}") from err
-        est.module_ = module.to(resolve_device(est.device)).eval()
+        est.module_ = load_weights(module, state, path, resolve_device(est.device))
         est.n_features_in_ = n_features
         est.output_activation_ = output_activation
-        est.history_ = fitted.get("history_", {})
-        est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
-        if "feature_names_in_" in fitted:
-            est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
         return est

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +20,16 @@ from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positiv
 from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, refine, refinement_errors
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
+from aekit.persistence import (
+    estimator_from_params,
+    fitted_to_json,
+    load_weights,
+    params_to_json,
+    read_model,
+    register_estimator,
+    restore_fitted,
+    save_model,
+)
 from aekit.tabular import Table, TableLayout, check_no_empty_columns, frame_columns, is_nan_marker, numeric_table, read_columns
 from aekit.training import train
 
@@ -44,6 +55,7 @@ def _is_plain_numeric(X) -> bool:
     return dtype.kind in "fiubc"
 
 
+@register_estimator
 class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Impute missing values with a denoising autoencoder (Abiri et al. 2019; MIDAS, Lall &
     Robinson 2022), following scikit-learn's imputer contract.
@@ -125,6 +137,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> np.isnan(imp.transform(X)).any()
     np.False_
     """
+
+    _saved_attributes = {"layout_": TableLayout.from_json, "refine_steps_": int, "refinement_errors_": lambda v: [float(e) for e in v]}
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -335,6 +349,31 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return np.stack(
             [self.layout_.decode(table, self._impute_encoded(inputs, observed, generator), rng) for _ in range(n)]
         )
+
+    # ---- persistence ---------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted imputer to folder `path` (config.json + model.safetensors, no pickle)."""
+        check_is_fitted(self)
+        fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_)})
+        return save_model(path, type(self).__name__, params_to_json(self.get_params(deep=False)), fitted, self.module_.state_dict())
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderImputer:
+        """Load an imputer saved by `save`; reads JSON and safetensors only, never pickle."""
+        est_cls, params, fitted, state = read_model(path)
+        if not issubclass(est_cls, cls):
+            raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+        est = estimator_from_params(est_cls, params, path, device)
+        n_features = fitted.get("n_features_in_")
+        restore_fitted(est, fitted, path)
+        if n_features != est.layout_.categorical_mask.shape[0]:
+            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ does not match the layout's {len(est.layout_.categorical_mask)} columns")
+        if not 1 <= est.refine_steps_ <= est.refine_steps:
+            raise ValueError(f"{str(path)!r}: fitted.refine_steps_ must be in 1..{est.refine_steps}")
+        est.module_ = load_weights(est._build_module(est.layout_), state, path, resolve_device(est.device))
+        est.n_features_in_ = n_features
+        return est
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

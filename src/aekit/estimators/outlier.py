@@ -3,7 +3,9 @@ normal) data reconstructs worst, in scikit-learn's `OutlierMixin` convention."""
 
 from __future__ import annotations
 
+import json
 from numbers import Real
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
@@ -11,10 +13,23 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators.autoencoder import AutoEncoder
+from aekit.persistence import (
+    CONFIG_FILE,
+    atomic_write_bytes,
+    config_header,
+    estimator_from_params,
+    params_to_json,
+    read_config,
+    register_estimator,
+    replace_folder,
+)
 
 MIN_FEATURE_ERROR = 1e-12
+DETECTOR_FILE = "detector.json"
+AUTOENCODER_FOLDER = "autoencoder"
 
 
+@register_estimator
 class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     """Outlier detection by reconstruction error (or negative ELBO for a variational
     autoencoder), wrapping any aekit autoencoder.
@@ -124,3 +139,63 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     def predict(self, X):
         """+1 for inliers, -1 for outliers: (n_samples,) of int."""
         return np.where(self.decision_function(X) < 0, -1, 1)
+
+    # ---- persistence ---------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted detector to folder `path`: detector.json (parameters, threshold) and
+        the fitted autoencoder's own saved folder in `path`/autoencoder. No pickle."""
+        check_is_fitted(self)
+        if not hasattr(self.autoencoder_, "save"):
+            raise TypeError(f"cannot save: the fitted {type(self.autoencoder_).__name__} has no `save`")
+        fitted = {"n_features_in_": int(self.n_features_in_), "offset_": self.offset_}
+        if self.standardize:
+            fitted["feature_error_"] = self.feature_error_.tolist()
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        params = {k: v for k, v in params_to_json(self.get_params(deep=False)).items() if k != "autoencoder"}
+        config = json.dumps({**config_header(type(self).__name__), "params": params, "fitted": fitted}, indent=2).encode()
+
+        def write(folder: Path) -> None:
+            self.autoencoder_.save(folder / AUTOENCODER_FOLDER)
+            atomic_write_bytes(folder / DETECTOR_FILE, config)
+
+        return replace_folder(path, write)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderOutlierDetector:
+        """Load a detector saved by `save`; reads JSON and safetensors only, never pickle."""
+        est_cls, config = read_config(path, DETECTOR_FILE)
+        where = str(Path(path) / DETECTOR_FILE)
+        if not issubclass(est_cls, cls):
+            raise ValueError(f"{where!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+        unknown = sorted(set(config) - {"format", "format_version", "aekit_version", "class", "params", "fitted"})
+        if unknown or not isinstance(config.get("params"), dict) or not isinstance(config.get("fitted"), dict):
+            raise ValueError(f"{where!r} needs 'params' and 'fitted' objects and nothing unknown (found {unknown})")
+        est = estimator_from_params(est_cls, config["params"], where)
+        fitted = config["fitted"]
+        n_features, offset = fitted.get("n_features_in_"), fitted.get("offset_")
+        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+            raise ValueError(f"{where!r}: fitted.n_features_in_ must be a positive integer")
+        if not isinstance(offset, (int, float)) or isinstance(offset, bool) or not np.isfinite(offset):
+            raise ValueError(f"{where!r}: fitted.offset_ must be a finite number")
+        inner_cls, _ = read_config(Path(path) / AUTOENCODER_FOLDER, CONFIG_FILE)
+        est.autoencoder_ = inner_cls.load(Path(path) / AUTOENCODER_FOLDER, device=device)
+        if getattr(est.autoencoder_, "n_features_in_", n_features) != n_features:
+            raise ValueError(f"{where!r}: the saved autoencoder takes {est.autoencoder_.n_features_in_} features, "
+                             f"the detector {n_features}")
+        est.autoencoder = clone(est.autoencoder_)
+        if est.standardize:
+            error = np.asarray(fitted.get("feature_error_", []), dtype=np.float64)
+            if error.shape != (n_features,) or not (np.isfinite(error).all() and (error > 0).all()):
+                raise ValueError(f"{where!r}: fitted.feature_error_ must list {n_features} positive numbers")
+            est.feature_error_ = error
+        names = fitted.get("feature_names_in_")
+        if names is not None:
+            if not isinstance(names, list) or len(names) != n_features or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"{where!r}: fitted.feature_names_in_ must list {n_features} strings")
+            est.feature_names_in_ = np.asarray(names, dtype=object)
+        est.n_features_in_ = n_features
+        est.offset_ = float(offset)
+        est.threshold_ = -est.offset_
+        return est
