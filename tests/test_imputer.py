@@ -40,7 +40,7 @@ def fitted():
     return imp, X, X_missing, mask
 
 
-@parametrize_with_checks([AutoEncoderImputer(**FAST)])
+@parametrize_with_checks([AutoEncoderImputer(**FAST), AutoEncoderImputer(model="vae", **FAST)])
 def test_sklearn_check(estimator, check):
     check(estimator)
 
@@ -78,6 +78,33 @@ def test_sample_imputations_differ_only_where_missing(fitted):
     assert np.array_equal(draws, imp.sample_imputations(X_missing[:100], n=4, random_state=0))
     with pytest.raises(ValueError, match="n must be a positive integer"):
         imp.sample_imputations(X_missing, n=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_vae():
+    X, X_missing, mask = correlated()
+    imp = AutoEncoderImputer(model="vae", max_epochs=30, random_state=0).fit(X_missing)
+    return imp, X, X_missing, mask
+
+
+def test_vae_imputer_beats_mean_and_draws_from_the_posterior(fitted, fitted_vae):
+    imp, X, X_missing, mask = fitted_vae
+    out = imp.transform(X_missing)
+    assert np.array_equal(out[~mask], X[~mask])
+    assert masked_rmse(X, out, mask) < 0.7 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
+    draws = imp.sample_imputations(X_missing[:100], n=4, random_state=0)
+    assert all(np.array_equal(d[~mask[:100]], X[:100][~mask[:100]]) for d in draws)
+    dae_draws = fitted[0].sample_imputations(X_missing[:100], n=4, random_state=0)
+    vae_spread, dae_spread = draws.std(axis=0)[mask[:100]].mean(), dae_draws.std(axis=0)[mask[:100]].mean()
+    assert vae_spread > 2 * dae_spread  # posterior draws, not only input masking, move the imputations
+
+
+def test_vae_imputer_save_load_round_trip(tmp_path, fitted_vae):
+    imp, _, X_missing, _ = fitted_vae
+    loaded = AutoEncoderImputer.load(imp.save(tmp_path / "imputer"))
+    assert loaded.model == "vae"
+    assert np.array_equal(loaded.transform(X_missing), imp.transform(X_missing))
+    assert np.array_equal(loaded.sample_imputations(X_missing, n=2, random_state=3), imp.sample_imputations(X_missing, n=2, random_state=3))
 
 
 def test_missing_values_placeholder_like_sklearn():

@@ -10,7 +10,7 @@ and the same value the masking corruption writes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -69,22 +69,28 @@ class ColumnMasking(Corruption):
 
 @torch.no_grad()
 def refine(
-    module: nn.Module,
-    x: torch.Tensor,
-    observed: torch.Tensor,
-    steps: int,
-    corruption: Corruption | None = None,
-    generator: torch.Generator | None = None,
+    reconstruct: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, observed: torch.Tensor, steps: int
 ) -> torch.Tensor:
     """Iterative refinement: `steps` times, reconstruct x and overwrite its missing entries
     (observed False) with the reconstruction. x (batch, n_encoded) starts with 0 there.
 
-    With a `corruption`, each step reconstructs a freshly corrupted copy, so repeated calls
-    give different draws (multiple imputation with a denoising autoencoder)."""
+    With a stochastic `reconstruct` (a denoising autoencoder on freshly corrupted inputs, or a
+    VAE decoding a posterior draw, i.e. pseudo-Gibbs sampling) repeated calls give different
+    draws: multiple imputation."""
     for _ in range(steps):
-        x_in = corruption(x, generator)[0] if corruption is not None else x
-        x = torch.where(observed, x, module.reconstruct(x_in))
+        x = torch.where(observed, x, reconstruct(x))
     return x  # (batch, n_encoded)
+
+
+def reconstructor(module: nn.Module, generator: torch.Generator | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The reconstruction `refine` iterates: the module's deterministic one without a
+    generator; with one, a VAE's decoded posterior draw, or an autoencoder's reconstruction of
+    a freshly corrupted input."""
+    if generator is None:
+        return module.reconstruct
+    if hasattr(module, "reconstruct_sample"):
+        return lambda x: module.reconstruct_sample(x, generator)
+    return lambda x: module.reconstruct(module.corruption(x, generator)[0])
 
 
 @torch.no_grad()

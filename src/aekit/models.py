@@ -125,7 +125,9 @@ class VariationalAutoEncoderModule(nn.Module):
     The training loss is the negative ELBO, -log p(x|z) + beta * kl_weight * KL, averaged over
     the batch; `kl_weight` is set by a warm-up schedule, `free_bits` (nats per code unit)
     stops the optimiser from pushing a unit's batch-mean KL below that floor, and
-    `binarize=True` draws x ~ Bernoulli(x) afresh for each batch (dynamic binarisation).
+    `binarize=True` draws x ~ Bernoulli(x) afresh for each batch (dynamic binarisation), and a
+    `corruption` (training only) makes the encoder see corrupted inputs while the likelihood
+    scores the clean targets, as for a denoising autoencoder.
     """
 
     def __init__(
@@ -140,12 +142,14 @@ class VariationalAutoEncoderModule(nn.Module):
         binarize: bool = False,
         min_log_var: float = -12.0,
         max_log_var: float = 8.0,
+        corruption: Corruption | None = None,
     ) -> None:
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
         self.prior = prior
+        self.corruption = corruption
         self.latent_dim = latent_dim
         self.beta = beta
         self.free_bits = free_bits
@@ -167,6 +171,12 @@ class VariationalAutoEncoderModule(nn.Module):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def reconstruct_sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decoded mean of one draw z ~ q(z|x) per row: (batch, features)."""
+        mu, log_var = self.posterior(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return self.decode(mu + torch.exp(0.5 * log_var) * eps)
+
     def log_px_given_z(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) summed over features, in nats: (batch,)."""
         return -self.likelihood.elementwise(self.decoder(z), x).sum(dim=1)
@@ -178,6 +188,8 @@ class VariationalAutoEncoderModule(nn.Module):
             x = torch.bernoulli(x, generator=generator)
             target = x
         target = x if target is None else target
+        if self.training and self.corruption is not None:
+            x = self.corruption(x, generator)[0]
         mu, log_var = self.posterior(x)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + torch.exp(0.5 * log_var) * eps

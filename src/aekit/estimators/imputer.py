@@ -17,9 +17,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.devices import resolve_device
 from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of
-from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, refine, refinement_errors
-from aekit.models import AutoEncoderModule
+from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
+from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
+from aekit.priors import NormalPrior
 from aekit.persistence import (
     estimator_from_params,
     fitted_to_json,
@@ -81,6 +82,11 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         on their observed mean; False only centres them, for features on one common scale
         (pixels), where dividing by the tiny spread of near-constant features would let
         those dominate the loss.
+    model : {'dae', 'vae'}, default='dae'
+        'dae' trains a denoising autoencoder; 'vae' a variational one (Gaussian posterior,
+        normal prior) with the same masked likelihood and column masking, whose imputations
+        for `sample_imputations` come from posterior draws (pseudo-Gibbs sampling, Rezende et
+        al. 2014), so they spread with the model's uncertainty about the code.
     latent_dim : int, default=64
         Width of the code layer.
     hidden_dims : sequence of int, default=(256,)
@@ -122,9 +128,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    `sample_imputations` gives multiple imputations from a stochastic denoising autoencoder
-    (fresh masking at every refinement step, categories drawn from the softmax); imputations
-    from a variational autoencoder are not offered yet.
+    `sample_imputations` gives multiple imputations: with model='dae' from fresh masking of the
+    inputs at every refinement step, with model='vae' from a posterior draw of the code at every
+    step; categories are drawn from the softmax in both.
 
     Examples
     --------
@@ -147,6 +153,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "hidden_dims": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "scale": ["boolean"],
+        "model": [StrOptions({"dae", "vae"})],
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
         "refine_steps": [Interval(Integral, 1, None, closed="left")],
     }
@@ -157,6 +164,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         missing_values=np.nan,
         categorical_features="from_dtype",
         scale=True,
+        model="dae",
         latent_dim=64,
         hidden_dims=(256,),
         activation="relu",
@@ -180,6 +188,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.missing_values = missing_values
         self.categorical_features = categorical_features
         self.scale = scale
+        self.model = model
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.activation = activation
@@ -256,15 +265,16 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     # ---- fitting -------------------------------------------------------------------------
 
-    def _build_module(self, layout: TableLayout) -> AutoEncoderModule:
+    def _build_module(self, layout: TableLayout) -> AutoEncoderModule | VariationalAutoEncoderModule:
         hidden = positive_ints(self.hidden_dims, "hidden_dims")
         n = layout.n_encoded
-        return AutoEncoderModule(
-            MLPEncoder(n, self.latent_dim, hidden, self.activation),
-            MLPDecoder(self.latent_dim, n, hidden[::-1], self.activation),
-            MaskedMixedLikelihood(layout.n_numeric, layout.groups),
-            ColumnMasking(self.corruption_level, layout.column_of_feature()),
-        )
+        likelihood = MaskedMixedLikelihood(layout.n_numeric, layout.groups)
+        masking = ColumnMasking(self.corruption_level, layout.column_of_feature())
+        decoder = MLPDecoder(self.latent_dim, n, hidden[::-1], self.activation)
+        if self.model == "vae":
+            encoder = MLPEncoder(n, 2 * self.latent_dim, hidden, self.activation)
+            return VariationalAutoEncoderModule(encoder, decoder, likelihood, NormalPrior(), self.latent_dim, corruption=masking)
+        return AutoEncoderModule(MLPEncoder(n, self.latent_dim, hidden, self.activation), decoder, likelihood, masking)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -313,13 +323,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         dtype = torch.float64 if inputs.dtype == np.float64 else torch.float32
         module = self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
         device = next(self.module_.parameters()).device
-        corruption = module.corruption if generator is not None else None
+        reconstruct = reconstructor(module, generator)
         out = []
         with torch.inference_mode():
             for start in range(0, inputs.shape[0], INFERENCE_BATCH):
                 x = torch.tensor(inputs[start : start + INFERENCE_BATCH], dtype=dtype, device=device)
                 seen = torch.tensor(observed[start : start + INFERENCE_BATCH], device=device)
-                out.append(refine(module, x, seen, self.refine_steps_, corruption, generator).cpu().numpy())
+                out.append(refine(reconstruct, x, seen, self.refine_steps_).cpu().numpy())
         return np.concatenate(out).astype(inputs.dtype, copy=False)
 
     def transform(self, X):
@@ -333,7 +343,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def sample_imputations(self, X, n: int = 5, random_state=None) -> np.ndarray:
         """`n` different imputations of X for multiple imputation: (n, n_samples, n_features).
 
-        Each draw runs the refinement with fresh training-style masking of the inputs and
+        Each draw runs the refinement with fresh training-style masking of the inputs
+        (model='dae') or a fresh posterior draw of the code (model='vae') at every step, and
         draws categorical values from the predicted probabilities, so the draws spread where
         the observed entries leave a value uncertain. Observed entries are the same in all.
         """
