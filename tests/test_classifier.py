@@ -73,6 +73,17 @@ def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):
         AutoEncoderClassifier(**SMALL).fit(X_train[:50], y_train[:50], X_unlabeled=X_train[50:, :10])
 
 
+def test_refuses_values_whose_squares_overflow_float32(digits):
+    X_train, _, y_train, _ = digits
+    X_train, y_train = X_train[:60], y_train[:60]
+    huge = X_train.copy()
+    huge[3, 5] = 1e20
+    with pytest.raises(ValueError, match="X has values as large as 1e"):
+        AutoEncoderClassifier(**SMALL).fit(huge, y_train)
+    with pytest.raises(ValueError, match="X has values as large as 1e"):
+        AutoEncoderClassifier(**SMALL).fit(X_train, y_train, X_unlabeled=huge)
+
+
 def test_head_starts_as_the_logistic_regression_on_the_codes(digits):
     X_train, _, y_train, _ = digits
     torch.manual_seed(0)

@@ -50,6 +50,16 @@ TRAINING_CONSTRAINTS: dict = {
 }
 
 
+def check_magnitude(X: np.ndarray, name: str = "X") -> None:
+    """Refuse values beyond MAX_ABS_INPUT, whose float32 squared errors overflow."""
+    largest = max(abs(float(X.min())), abs(float(X.max()))) if X.size else 0.0
+    if largest > MAX_ABS_INPUT:
+        raise ValueError(
+            f"{name} has values as large as {largest:.3g}; models compute in float32, where squared errors "
+            f"of such values overflow. Scale {name} first (e.g. StandardScaler); the limit is {MAX_ABS_INPUT:g}"
+        )
+
+
 def check_numeric_frame(X, name: str = "X") -> None:
     """Refuse a DataFrame with non-numeric columns, naming them (numpy input passes through)."""
     dtypes = getattr(X, "dtypes", None)
@@ -171,12 +181,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
             if re.search(r"\bX\b", str(err)):
                 raise
             raise type(err)(f"X: {err}") from err
-        largest = max(abs(float(X.min())), abs(float(X.max()))) if X.size else 0.0
-        if largest > MAX_ABS_INPUT:
-            raise ValueError(
-                f"X has values as large as {largest:.3g}; models compute in float32, where squared errors "
-                f"of such values overflow. Scale X first (e.g. StandardScaler); the limit is {MAX_ABS_INPUT:g}"
-            )
+        check_magnitude(X)
         return X
 
     def _validate_source(self, source: DataSource, reset: bool) -> DataSource:
