@@ -88,6 +88,39 @@ def test_standardized_errors_and_default_autoencoder():
     assert roc_auc_score(is_outlier, -default.score_samples(X)) > 0.9
 
 
+def unusual_codes(n_inliers: int = 600, n_outliers: int = 30, d: int = 8, seed: int = 0):
+    """Inliers and outliers on the same 2-D subspace: inlier codes strongly correlated, the
+    outliers' anti-correlated, so reconstruction alone has little to go on: (X, is_outlier)."""
+    basis = np.linalg.qr(np.random.default_rng(0).normal(size=(d, 2)))[0].T
+    rng = np.random.default_rng(seed)
+    t = rng.normal(size=n_inliers)
+    inlier_codes = np.c_[t, t + 0.1 * rng.normal(size=n_inliers)]
+    s = rng.normal(scale=0.3, size=n_outliers) + rng.choice([-1.0, 1.0], n_outliers)
+    outlier_codes = np.c_[s, -s]
+    X = np.vstack([inlier_codes, outlier_codes]) @ basis + 0.02 * rng.normal(size=(n_inliers + n_outliers, d))
+    return X, np.r_[np.zeros(n_inliers, bool), np.ones(n_outliers, bool)]
+
+
+def test_latent_distance_flags_unusual_codes_on_the_data_subspace():
+    X, is_outlier = unusual_codes()
+    auc = {}
+    for criterion in ("reconstruction", "latent", "combined"):
+        det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), criterion=criterion, random_state=0).fit(X)
+        auc[criterion] = roc_auc_score(is_outlier, -det.score_samples(X))
+    assert auc["latent"] > 0.9 and auc["combined"] > 0.9, auc
+    assert set(det.part_center_) == {"reconstruction", "latent"} and det.latent_precision_.shape == (2, 2)
+
+
+def test_latent_criteria_need_transform():
+    from sklearn.neighbors import KernelDensity
+
+    X = planted(n_inliers=20, n_outliers=2)[0]
+    with pytest.raises(ValueError, match="criterion='latent' needs an autoencoder with `transform`"):
+        AutoEncoderOutlierDetector(KernelDensity(), criterion="latent").fit(X)
+    det = AutoEncoderOutlierDetector(KernelDensity(), criterion="reconstruction").fit(X)
+    assert det.score_samples(X).shape == (X.shape[0],)
+
+
 def test_negative_elbo_with_a_vae():
     X, is_outlier = planted()
     X[is_outlier] *= 2
@@ -144,10 +177,12 @@ def test_real_anomaly_set_breastw():
     assert roc_auc_score(y_te, -pipe.score_samples(X_te)) > 0.9
 
 
-@pytest.mark.parametrize("standardize", [False, True])
-def test_save_load_round_trip(tmp_path, standardize):
+@pytest.mark.parametrize("standardize, criterion", [(False, "combined"), (True, "combined"), (False, "reconstruction"), (True, "latent")])
+def test_save_load_round_trip(tmp_path, standardize, criterion):
     X, _ = planted(n_inliers=200, n_outliers=10)
-    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=standardize, contamination=0.05, random_state=0).fit(X)
+    det = AutoEncoderOutlierDetector(
+        AutoEncoder(**SMALL), standardize=standardize, criterion=criterion, contamination=0.05, random_state=0
+    ).fit(X)
     loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
     assert loaded.threshold_ == det.threshold_ and loaded.get_params()["contamination"] == 0.05
     assert np.allclose(loaded.score_samples(X), det.score_samples(X))
@@ -178,6 +213,12 @@ def test_broken_detector_folders_are_refused(tmp_path, detector):
     config["fitted"]["offset_"] = "nan"
     (path / "detector.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="offset_ must be a finite number"):
+        AutoEncoderOutlierDetector.load(path)
+    path = det.save(tmp_path / "detector")
+    config = json.loads((path / "detector.json").read_text())
+    config["fitted"]["latent_precision_"] = [[1.0]]
+    (path / "detector.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="latent_precision_ a finite k x k matrix"):
         AutoEncoderOutlierDetector.load(path)
     path = det.save(tmp_path / "detector")
     shutil.rmtree(path / "autoencoder")
