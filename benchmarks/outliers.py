@@ -139,7 +139,7 @@ def run_tabular(names: list[str], seeds: int, max_train: int, methods: list[str]
 
 def mnist_detectors(seed: int) -> dict:
     ae = AutoEncoder(latent_dim=32, hidden_dims=(256, 128), max_epochs=50, random_state=seed)
-    return {"pca": PCAError(0.9), "aekit": AutoEncoderOutlierDetector(ae)}
+    return {"pca": PCAError(0.9), "aekit": AutoEncoderOutlierDetector(ae, criterion="reconstruction")}
 
 
 def run_mnist(seeds: int) -> None:
@@ -235,7 +235,8 @@ def report() -> None:
         lines += [
             f"MNIST one-class ({mn['machine']['date']}): trained on all training images of one digit (pixels in [0, 1]), "
             "scored on the 10,000 test images, ROC AUC of that digit against the rest. aekit = "
-            "`AutoEncoderOutlierDetector(AutoEncoder(latent_dim=32, hidden_dims=(256, 128), max_epochs=50))` (MSE loss) "
+            "`AutoEncoderOutlierDetector(AutoEncoder(latent_dim=32, hidden_dims=(256, 128), max_epochs=50), "
+            "criterion='reconstruction')` (MSE loss; the combined criterion has not been run on MNIST yet) "
             f"(mean ± std over {seeds} seeds); PCA = reconstruction error keeping 90% of the variance.",
             "",
         ]
