@@ -207,6 +207,10 @@ def markdown(report: dict, command: str) -> str:
         f"Target <= {TARGET:.2f} for the 30-d autoencoder within the budget: **{verdict}**. Test error during "
         "training: " + "; ".join(curves) + ".",
         "",
+        "Earlier run without input noise (2026-11-30 03:29, 60 min on one shared thread; `hinton2006.json` at commit "
+        "76f3c8b): 3.18 at the end, lowest 3.03 at 20-30 min, training error 1.13 at the end. Masking noise 0.1 (the "
+        "45-minute run above) did not help: its test error stayed above the noise-free run's at every probe.",
+        "",
         f"2-D codes of {SCATTER_PER_CLASS} test digits per class (the paper's Fig. 3): "
         "`benchmarks/results/hinton2006-2d.png`.",
         "",
