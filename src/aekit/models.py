@@ -171,11 +171,15 @@ class VariationalAutoEncoderModule(nn.Module):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    @staticmethod
+    def draw(mu: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One reparameterised draw z = mu + sigma * eps per row: (batch, latent_dim)."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * log_var) * eps
+
     def reconstruct_sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decoded mean of one draw z ~ q(z|x) per row: (batch, features)."""
-        mu, log_var = self.posterior(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return self.decode(mu + torch.exp(0.5 * log_var) * eps)
+        return self.decode(self.draw(*self.posterior(x), generator))
 
     def log_px_given_z(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) summed over features, in nats: (batch,)."""
@@ -191,8 +195,7 @@ class VariationalAutoEncoderModule(nn.Module):
         if self.training and self.corruption is not None:
             x = self.corruption(x, generator)[0]
         mu, log_var = self.posterior(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        z = mu + torch.exp(0.5 * log_var) * eps
+        z = self.draw(mu, log_var, generator)
         pre = self.decoder(z)
         nll = self.likelihood.elementwise(pre, target).sum(dim=1)  # (batch,)
         kl_units = self.prior.kl(mu, log_var, z)  # (batch, latent_dim)

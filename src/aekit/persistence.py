@@ -69,6 +69,15 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
     return est
 
 
+def read_estimator(cls: type, path: str | os.PathLike, device: str | None = None) -> tuple[object, dict, dict]:
+    """Read a saved folder that must hold a `cls` (or subclass): (new validated estimator with
+    the saved parameters, fitted attributes as saved, state dict)."""
+    est_cls, params, fitted, state = read_model(path)
+    if not issubclass(est_cls, cls):
+        raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+    return estimator_from_params(est_cls, params, path, device), fitted, state
+
+
 def fitted_to_json(est, fitted: dict) -> dict:
     """`fitted` plus the common fitted attributes (history_, n_epochs_, feature_names_in_) and
     the estimator's `_saved_attributes`, as JSON values (arrays to lists, objects through their

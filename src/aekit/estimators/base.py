@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from aekit.blockwise import apply_in_batches
 from aekit.devices import resolve_device
 from aekit.precision import PRECISIONS
-from aekit.persistence import estimator_from_params, fitted_to_json, load_weights, params_to_json, read_model, register_estimator, restore_fitted, save_model
+from aekit.persistence import fitted_to_json, load_weights, params_to_json, read_estimator, register_estimator, restore_fitted, save_model
 from aekit.sources import DataSource, open_source
 from aekit.training import LR_SCHEDULES, OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
@@ -357,10 +357,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
 
         `device` overrides the saved device (default: the saved one, 'auto' resolved here).
         """
-        est_cls, params, fitted, state = read_model(path)
-        if not issubclass(est_cls, cls):
-            raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-        est = estimator_from_params(est_cls, params, path, device)
+        est, fitted, state = read_estimator(cls, path, device)
         n_features = fitted.get("n_features_in_")
         if not isinstance(n_features, int) or n_features < 1:
             raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")

@@ -22,11 +22,10 @@ from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
 from aekit.priors import NormalPrior
 from aekit.persistence import (
-    estimator_from_params,
     fitted_to_json,
     load_weights,
     params_to_json,
-    read_model,
+    read_estimator,
     register_estimator,
     restore_fitted,
     save_model,
@@ -372,10 +371,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderImputer:
         """Load an imputer saved by `save`; reads JSON and safetensors only, never pickle."""
-        est_cls, params, fitted, state = read_model(path)
-        if not issubclass(est_cls, cls):
-            raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-        est = estimator_from_params(est_cls, params, path, device)
+        est, fitted, state = read_estimator(cls, path, device)
         n_features = fitted.get("n_features_in_")
         restore_fitted(est, fitted, path)
         if n_features != est.layout_.categorical_mask.shape[0]:

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.persistence import (
     CONFIG_FILE,
+    CONFIG_KEYS,
     atomic_write_bytes,
     config_header,
     estimator_from_params,
@@ -148,11 +149,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             return (self._squared_errors(X) / self.feature_error_).mean(axis=1)
         return -np.asarray(self.autoencoder_.score_samples(X), dtype=np.float64)
 
-    def _scores(self, X: np.ndarray) -> np.ndarray:
-        parts = self._parts_used()
+    def _combine(self, parts: dict[str, np.ndarray]) -> np.ndarray:
+        """Normality scores from the anomaly parts: one part negated, or the negated sum of the
+        robustly standardised parts."""
         if len(parts) == 1:
-            return -self._part(parts[0], X)
-        return -sum((self._part(p, X) - self.part_center_[p]) / self.part_scale_[p] for p in parts)
+            return -next(iter(parts.values()))
+        return -sum((values - self.part_center_[p]) / self.part_scale_[p] for p, values in parts.items())
+
+    def _scores(self, X: np.ndarray) -> np.ndarray:
+        return self._combine({p: self._part(p, X) for p in self._parts_used()})
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -166,13 +171,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
             covariance = MinCovDet(random_state=check_random_state(self.random_state).randint(2**31 - 1)).fit(codes)
             self.latent_location_, self.latent_precision_ = covariance.location_, covariance.get_precision()
+        parts = {p: self._part(p, X) for p in self._parts_used()}
         self.part_center_, self.part_scale_ = {}, {}
-        for name in self._parts_used():
-            values = self._part(name, X)
+        for name, values in parts.items():
             low, center, high = np.percentile(values, [25, 50, 75])
             self.part_center_[name] = float(center)
             self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), 1.0)))
-        self.offset_ = float(np.percentile(self._scores(X), 100.0 * self.contamination))
+        self.offset_ = float(np.percentile(self._combine(parts), 100.0 * self.contamination))
         self.threshold_ = -self.offset_
         return self
 
@@ -222,7 +227,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         where = str(Path(path) / DETECTOR_FILE)
         if not issubclass(est_cls, cls):
             raise ValueError(f"{where!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-        unknown = sorted(set(config) - {"format", "format_version", "aekit_version", "class", "params", "fitted"})
+        unknown = sorted(set(config) - (CONFIG_KEYS - {"weights"}))
         if unknown or not isinstance(config.get("params"), dict) or not isinstance(config.get("fitted"), dict):
             raise ValueError(f"{where!r} needs 'params' and 'fitted' objects and nothing unknown (found {unknown})")
         est = estimator_from_params(est_cls, config["params"], where)
