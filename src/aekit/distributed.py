@@ -9,6 +9,7 @@ logs, checkpoints and writes files. Collectives time out (`AEKIT_DIST_TIMEOUT` s
 
 from __future__ import annotations
 
+import atexit
 import os
 from datetime import timedelta
 
@@ -37,9 +38,21 @@ def init_from_env(device: str | torch.device = "cpu") -> bool:
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout))
+    atexit.register(leave)
     local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size()))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_ranks))
     return True
+
+
+def leave() -> None:
+    """Destroy the process group, so its communication threads stop before the interpreter exits.
+
+    Registered at exit by `init_from_env`: a rank that ends with the group still alive can abort
+    in the C++ runtime ("terminate called without an active exception") while another rank is
+    still writing its files.
+    """
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def rank() -> int:
