@@ -7,8 +7,8 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from aekit import AutoEncoder, VariationalAutoEncoder
-from aekit.estimators.classifier import AutoEncoderClassifier, EncoderClassifierModule, fit_head_by_logistic_regression
+from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
+from aekit.estimators.classifier import AutoEncoderClassifier, EncoderClassifierModule, classes_from_json, fit_head_by_logistic_regression
 from aekit.nn import MLPEncoder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -102,3 +102,47 @@ def test_head_starts_as_the_logistic_regression_on_the_codes(digits):
         logits = binary.logits(X).double().numpy()
     reference = LogisticRegression(max_iter=1000).fit(codes, y_binary)
     np.testing.assert_allclose(logits[:, 1] - logits[:, 0], reference.decision_function(codes), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("how", ["pretrained here", "from scratch", "from a VAE", "from a conv AE"])
+def test_save_and_load_give_the_same_predictions(digits, tmp_path, how):
+    X_train, X_test, y_train, _ = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    y = names[y_train[:150]]
+    clf = AutoEncoderClassifier(**SMALL, random_state=0)
+    if how == "pretrained here":
+        clf.fit(X_train[:150], y, X_unlabeled=X_train[150:400])
+    elif how == "from scratch":
+        clf.set_params(pretrain_epochs=0).fit(X_train[:150], y)
+    elif how == "from a VAE":
+        clf.fit(X_train[:150], y, pretrained=VariationalAutoEncoder(latent_dim=4, max_epochs=3, random_state=0).fit(X_train))
+    else:
+        conv = ConvAutoEncoder(input_shape=(8, 8), latent_dim=6, max_epochs=2, random_state=0).fit(X_train)
+        clf.fit(X_train[:150], y, pretrained=conv)
+    clf.save(tmp_path / "clf")
+    assert (tmp_path / "clf" / "autoencoder").is_dir() == (how != "from scratch")
+    back = AutoEncoderClassifier.load(tmp_path / "clf")
+    np.testing.assert_allclose(back.predict_proba(X_test), clf.predict_proba(X_test), rtol=1e-5, atol=1e-7)
+    assert list(back.predict(X_test)) == list(clf.predict(X_test))
+    assert back.get_params() == clf.get_params() and back.n_epochs_ == clf.n_epochs_
+    assert (back.autoencoder_ is None) == (how == "from scratch")
+
+
+def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt(digits, tmp_path):
+    X_train, _, y_train, _ = digits
+    clf = AutoEncoderClassifier(**SMALL, random_state=0).fit(X_train[:100], y_train[:100], X_unlabeled=X_train[100:300])
+    clf.save(tmp_path / "clf")
+    with pytest.raises(ValueError, match="holds a AutoEncoder, not a AutoEncoderClassifier"):
+        AutoEncoderClassifier.load(tmp_path / "clf" / "autoencoder")
+    weights = tmp_path / "clf" / "autoencoder" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(ValueError, match="checksum"):
+        AutoEncoderClassifier.load(tmp_path / "clf")
+
+
+def test_classes_from_json_refuses_mixed_or_odd_labels():
+    assert classes_from_json(["a", "b"]).tolist() == ["a", "b"]
+    assert classes_from_json([0, 1.5]).tolist() == [0.0, 1.5]
+    for bad in (["a", 1], [True, 2], [None, "a"], ["only"], "ab"):
+        with pytest.raises(ValueError, match="classes_"):
+            classes_from_json(bad)

@@ -135,6 +135,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def model_files(class_name: str, params: dict, fitted: dict, state: dict) -> tuple[bytes, bytes]:
+    """The bytes of config.json and model.safetensors for a model; the config carries the
+    weights' SHA-256."""
+    weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in state.items()})
+    config = {
+        **config_header(class_name),
+        "params": params,
+        "fitted": fitted,
+        "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
+    }
+    return json.dumps(config, indent=2).encode(), weights
+
+
 def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: dict, state: dict) -> Path:
     """Write config.json and model.safetensors into folder `path`.
 
@@ -144,14 +157,7 @@ def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: d
     checksum rather than one that silently mixes two models.
     """
     path = Path(path)
-    weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in state.items()})
-    config = {
-        **config_header(class_name),
-        "params": params,
-        "fitted": fitted,
-        "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
-    }
-    config_bytes = json.dumps(config, indent=2).encode()
+    config_bytes, weights = model_files(class_name, params, fitted, state)
     if path.is_dir():
         atomic_write_bytes(path / WEIGHTS_FILE, weights)
         atomic_write_bytes(path / CONFIG_FILE, config_bytes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import warnings
 from numbers import Integral, Real
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +28,23 @@ from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, check_m
 from aekit.likelihoods import LIKELIHOODS
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
+from aekit.persistence import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    atomic_write_bytes,
+    fitted_to_json,
+    load_weights,
+    model_files,
+    params_to_json,
+    read_config,
+    read_estimator,
+    register_estimator,
+    replace_folder,
+    restore_fitted,
+)
 from aekit.training import train
+
+AUTOENCODER_FOLDER = "autoencoder"
 
 
 class CodeOf(nn.Module):
@@ -79,6 +96,22 @@ class EncoderClassifierModule(nn.Module):
         return ClassifierOutput(F.cross_entropy(logits, y), logits)
 
 
+def encoder_of(autoencoder) -> nn.Module:
+    """A float32 copy of a fitted autoencoder's encoder, as a module mapping x to the code."""
+    source = copy.deepcopy(autoencoder.module_).float()
+    return source.encoder if isinstance(source, AutoEncoderModule) else CodeOf(source)
+
+
+def classes_from_json(values: object) -> np.ndarray:
+    """Saved class labels (a list of strings, numbers or booleans) back to `classes_`."""
+    if not isinstance(values, list) or len(values) < 2:
+        raise ValueError("classes_ must list at least two labels")
+    kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else Real if isinstance(v, Real) else None for v in values}
+    if None in kinds or len(kinds) != 1:
+        raise ValueError("classes_ must be all strings, all numbers or all booleans")
+    return np.asarray(values)
+
+
 @torch.no_grad()
 def fit_head_by_logistic_regression(module: EncoderClassifierModule, X: torch.Tensor, y: torch.Tensor) -> None:
     """Set the head of `module` to scikit-learn's multinomial logistic regression (L2, C=1) of
@@ -95,6 +128,7 @@ def fit_head_by_logistic_regression(module: EncoderClassifierModule, X: torch.Te
     head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
 
 
+@register_estimator
 class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
     """Semi-supervised classifier: autoencoder pretraining on all inputs, then fine-tuning of
     the encoder and a softmax head on the labelled ones.
@@ -153,6 +187,9 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
 
+    `save(path)` writes the fine-tuned network (and the pretrained autoencoder's own folder)
+    without pickle; `AutoEncoderClassifier.load(path)` reads it back.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -173,6 +210,8 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         "corruption_level": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
     }
+
+    _saved_attributes = {"classes_": classes_from_json, "code_dim_": int}
 
     def __init__(
         self,
@@ -245,17 +284,17 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
                     f"X has {X.shape[1]} features, but the pretrained autoencoder was fitted on {pretrained.n_features_in_}"
                 )
             self.autoencoder_ = pretrained
-            source = copy.deepcopy(pretrained.module_).float()
-            encoder = source.encoder if isinstance(source, AutoEncoderModule) else CodeOf(source)
-            return encoder, int(pretrained.latent_dim)
+            return encoder_of(pretrained), int(pretrained.latent_dim)
         if self.pretrain_epochs > 0:
             self.autoencoder_ = self._pretrain(X, X_unlabeled, seed)
-            return copy.deepcopy(self.autoencoder_.module_.encoder), self.latent_dim
+            return encoder_of(self.autoencoder_), self.latent_dim
         self.autoencoder_ = None
-        hidden = positive_ints(self.hidden_dims, "hidden_dims")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return MLPEncoder(X.shape[1], self.latent_dim, hidden, self.activation), self.latent_dim
+            return self._scratch_encoder(X.shape[1]), self.latent_dim
+
+    def _scratch_encoder(self, n_features: int) -> MLPEncoder:
+        return MLPEncoder(n_features, self.latent_dim, positive_ints(self.hidden_dims, "hidden_dims"), self.activation)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, X_unlabeled=None, pretrained=None):
@@ -285,9 +324,55 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         generator = torch.Generator(device=device).manual_seed(seed)
         history = train(module, X_train, train_config_of(self), generator, X_val=X_val, Y=y_train, Y_val=y_val)
         self.module_ = module
+        self.code_dim_ = int(latent_dim)
         self.history_ = history.as_dict()
         self.n_epochs_ = len(history.loss)
         return self
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted classifier to folder `path`: config.json and model.safetensors of the
+        fine-tuned network, and the pretrained autoencoder's own saved folder in
+        `path`/autoencoder (its encoder fixes the architecture). No pickle."""
+        check_is_fitted(self)
+        if self.autoencoder_ is not None and not hasattr(self.autoencoder_, "save"):
+            raise TypeError(f"cannot save: the pretrained {type(self.autoencoder_).__name__} has no `save`")
+        if not all(isinstance(c, (str, bool, Integral, Real)) for c in self.classes_.tolist()):
+            raise TypeError("cannot save: classes_ must be strings, numbers or booleans")
+        fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_)})
+        config, weights = model_files(type(self).__name__, params_to_json(self.get_params(deep=False)), fitted,
+                                      self.module_.state_dict())
+
+        def write(folder: Path) -> None:
+            if self.autoencoder_ is not None:
+                self.autoencoder_.save(folder / AUTOENCODER_FOLDER)
+            atomic_write_bytes(folder / WEIGHTS_FILE, weights)
+            atomic_write_bytes(folder / CONFIG_FILE, config)
+
+        return replace_folder(path, write)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderClassifier:
+        """Load a classifier saved by `save`; reads JSON and safetensors only, never pickle."""
+        est, fitted, state = read_estimator(cls, path, device)
+        n_features = fitted.get("n_features_in_")
+        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
+        restore_fitted(est, fitted, path)
+        folder = Path(path) / AUTOENCODER_FOLDER
+        if folder.exists():
+            inner_cls, _ = read_config(folder, CONFIG_FILE)
+            est.autoencoder_ = inner_cls.load(folder, device=device)
+            if est.autoencoder_.n_features_in_ != n_features:
+                raise ValueError(f"{str(path)!r}: the saved autoencoder takes {est.autoencoder_.n_features_in_} "
+                                 f"features, the classifier {n_features}")
+            encoder = encoder_of(est.autoencoder_)
+        else:
+            est.autoencoder_ = None
+            encoder = est._scratch_encoder(n_features)
+        module = EncoderClassifierModule(encoder, est.code_dim_, len(est.classes_))
+        est.module_ = load_weights(module, state, path, resolve_device(est.device))
+        est.n_features_in_ = n_features
+        return est
 
     def _apply(self, method: str, X) -> np.ndarray:
         """`module_.<method>` on X in batches under inference mode, in X's float dtype (float64
