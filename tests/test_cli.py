@@ -375,7 +375,8 @@ def test_impute_fills_only_the_gaps(tmp_path, capsys):
     assert "refine_steps" in capsys.readouterr().err
 
 
-def test_detect_flags_the_planted_outliers(tmp_path, capsys):
+@pytest.mark.parametrize("criterion", ["combined", "reconstruction"])
+def test_detect_flags_the_planted_outliers(tmp_path, capsys, criterion):
     from aekit.cli.tabular import find_estimator
 
     if find_estimator("AutoEncoderOutlierDetector") is None:
@@ -396,9 +397,11 @@ def test_detect_flags_the_planted_outliers(tmp_path, capsys):
         str(tmp_path / "o.csv"),
         "--epochs",
         "60",
+        "--criterion",
+        criterion,
     ]
     assert main([*args, "--quiet", "--set", "latent_dim=1", "--set", "hidden_dims=[16]", "--set", "batch_size=32"]) == 0
-    assert "flagged 10 of 200 rows" in capsys.readouterr().out
+    assert f"flagged 10 of 200 rows as outliers (criterion {criterion}," in capsys.readouterr().out
     flagged = pd.read_csv(tmp_path / "o.csv")
     assert list(flagged.columns[-2:]) == ["outlier_score", "outlier"] and flagged["outlier"].sum() == 10
     assert flagged["outlier"][:5].sum() >= 4

@@ -39,8 +39,9 @@ def add_parsers(commands) -> None:
         "detect",
         "flag the outliers of a table",
         "Fit an AutoEncoderOutlierDetector to IN (categorical columns one-hot encoded, all columns\n"
-        "standardised) and flag the rows that the autoencoder reconstructs worst: a share\n"
-        "--contamination of the rows. Prints a summary; --out writes IN with two more columns,\n"
+        "standardised) and flag the most abnormal share --contamination of the rows: by\n"
+        "reconstruction error plus the distance of the row's code from the others (--criterion\n"
+        "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
         "outlier_score (higher is more abnormal) and outlier (true/false). The autoencoder is\n"
         "--model (any 'aekit train' model name) with --set NAME=VALUE parameters.",
         "  aekit detect transactions.csv --contamination 0.05\n"
@@ -51,6 +52,10 @@ def add_parsers(commands) -> None:
     detect.add_argument("--contamination", type=float, default=0.05, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE", help="write the table with outlier_score and outlier columns (.csv or .parquet)"
+    )
+    detect.add_argument(
+        "--criterion", default="combined", choices=("combined", "reconstruction", "latent"),
+        help="what makes a row abnormal (default: %(default)s)",
     )
     detect.add_argument(
         "--model", default="autoencoder", metavar="NAME", help="the autoencoder to use (default: %(default)s)"
@@ -166,12 +171,12 @@ def run_detect(args: argparse.Namespace) -> int:
         )
     X = Scaling.fit("standard", data.X).transform(data.X)
     autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
-    detector = cls(autoencoder, contamination=args.contamination, random_state=args.seed).fit(X)
+    detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed).fit(X)
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)
     flagged = np.asarray(detector.predict(X)) == -1
     print(
         f"flagged {int(flagged.sum())} of {len(X)} rows as outliers "
-        f"(contamination {args.contamination}; threshold {detector.threshold_:.4g})"
+        f"(criterion {args.criterion}, contamination {args.contamination}; threshold {detector.threshold_:.4g})"
     )
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
         print(f"  row {i}: outlier_score {score[i]:.4g}")
