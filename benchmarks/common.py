@@ -46,7 +46,7 @@ def machine_info() -> dict:
 def machine_line(info: dict) -> str:
     return (
         f"Measured {info['date']} on {info['cpu_model']}, {info['nproc']} cores, torch {info['torch']}, "
-        f"{info['torch_threads']} threads."
+        f"{info['torch_threads']} thread{'s' if info['torch_threads'] != 1 else ''}."
     )
 
 
