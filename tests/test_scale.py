@@ -130,3 +130,41 @@ def test_mixed_precision_reaches_the_float32_loss(digits, precision):
 def test_precision_is_validated(digits):
     with pytest.raises(ValueError, match="precision"):
         AutoEncoder(precision="fp8").fit(digits[0])
+
+
+def test_persistent_bfloat16_weights_give_the_gradients_autocast_gives(digits):
+    import torch
+
+    from aekit.precision import BFloat16Weights, autocast
+
+    X = torch.tensor(digits[0][:64], dtype=torch.float32)
+    module = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1, random_state=0).fit(digits[0][:64]).module_.train()
+    with autocast("bf16-mixed", torch.device("cpu")):
+        module(X, X).loss.backward()
+    expected = {name: p.grad.clone() for name, p in module.named_parameters()}
+    module.zero_grad(set_to_none=True)
+    low = BFloat16Weights(module)
+    assert len(low.master) == 2 * sum(isinstance(m, torch.nn.Linear) for m in module.modules())
+    with autocast("bf16-mixed", torch.device("cpu")):
+        low(module, X, X).loss.backward()
+    low.gradients_to_master()
+    for name, p in module.named_parameters():
+        assert p.dtype == torch.float32 and p.grad.dtype == torch.float32
+        torch.testing.assert_close(p.grad, expected[name], rtol=1e-2, atol=1e-5, msg=name)
+    with torch.no_grad():
+        low.master[0].add_(1.0)
+    low.refresh()
+    assert torch.equal(low.low[0], low.master[0].detach().to(torch.bfloat16))
+
+
+def test_bf16_training_keeps_float32_weights_and_learns_the_other_parameters(digits):
+    import torch
+
+    X = digits[0]
+    settings = dict(latent_dim=4, prior="student_t", learn_prior_df=True, max_epochs=8, random_state=0)
+    vae = VariationalAutoEncoder(**settings, precision="bf16-mixed").fit(X)
+    assert {p.dtype for p in vae.module_.parameters()} == {torch.float32}
+    assert float(vae.module_.prior.df().detach()) != pytest.approx(3.0, abs=1e-3)
+    fp32 = VariationalAutoEncoder(**settings).fit(X)
+    assert vae.history_["loss"][-1] == pytest.approx(fp32.history_["loss"][-1], rel=0.05)
+    assert float(vae.module_.prior.df().detach()) == pytest.approx(float(fp32.module_.prior.df().detach()), rel=0.05)

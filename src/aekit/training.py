@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from aekit import distributed
 from aekit.batching import StreamBatches, TensorBatches
-from aekit.precision import autocast, check_precision, grad_scaler
+from aekit.precision import autocast, bfloat16_weights, check_precision, grad_scaler
 from aekit.sources import DataSource
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
@@ -199,6 +199,7 @@ def train(
     if state.initial_loss is None:
         first = _first_rows(X, device)
         state.initial_loss = evaluate_loss(module, first, None if Y is None else Y[: first.shape[0]])
+    low_weights = bfloat16_weights(config.precision, module, device, world > 1)
     has_constraints = any(r.constrains for r in getattr(module, "regularizers", ()))
     history = state.history
     epochs = tqdm(
@@ -225,12 +226,14 @@ def train(
         total = torch.zeros((), device=device)
         for x, y in batches.epoch(generator):
             with autocast(config.precision, device):
-                out = model(x, y, generator=generator)
+                out = model(x, y, generator=generator) if low_weights is None else low_weights(model, x, y, generator=generator)
             if scaler is not None:
                 scaler.scale(out.loss).backward()
                 scaler.unscale_(optimizer)
             else:
                 out.loss.backward()
+            if low_weights is not None:
+                low_weights.gradients_to_master()
             if config.grad_clip is not None:
                 nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
             if scaler is not None:
@@ -241,6 +244,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             if has_constraints:
                 module.apply_constraints()
+            if low_weights is not None:
+                low_weights.refresh()
             total += out.loss.detach().float() * x.shape[0]
         train_loss = distributed.sum_across_ranks(total).item() / n
         if _diverged(train_loss, state.initial_loss):
