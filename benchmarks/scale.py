@@ -17,7 +17,7 @@
   inference `transform` samples/s at batch 4096 vs `PCA(32).transform`. Target >= 100,000/s.
 
 Timing is only meaningful on a quiet machine (see speed.py); each window reports its ratios.
-Usage:  .venv/bin/python benchmarks/scale.py [--quick] [--windows 3] [--parts batch,precision,ddp,inference]
+Usage:  .venv/bin/python benchmarks/scale.py [--quick] [--windows 5] [--report-only] [--parts batch,precision,ddp,inference]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import aekit
-from common import SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
 from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, wait_for_quiet
 
 HEADING = "## Scale: batch sizes, bf16, DDP, inference (benchmarks/scale.py)"
@@ -236,14 +236,34 @@ def summarize(report: dict) -> tuple[str, list[list[str]]]:
     return markdown_table(rows), rows
 
 
+def markdown(report: dict) -> str:
+    """The BENCHMARKS.md section of a report."""
+    table, _ = summarize(report)
+    windows = max((r["window"] + 1 for part in ("batch", "precision", "ddp", "inference") for r in report.get(part, [])), default=0)
+    return (
+        f"{HEADING}\n\n{machine_line(report['machine'])} Data: {report['data']}, {report['n_rows']:,} rows; {windows} "
+        f"windows; precision and DDP parts train {report['epochs']} epochs. Roofline = the window's best fp32 matmul "
+        "rate (square 1024 matmul or the model's own GEMMs at that batch) / the training FLOP per sample, 6 x the "
+        "weight-matrix entries as in the issue and ../shared/PERFORMANCE.md (the verdict); in brackets the "
+        "fraction on the FLOP that `torch.utils.flop_counter` counts (the first layer computes no input "
+        "gradient, so about 5.3x the weights: a stricter yardstick). The conv AE's roofline uses its counted "
+        f"FLOP. Reproduce: `.venv/bin/python benchmarks/scale.py --windows {windows}`.\n\n{table}\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one window, no BENCHMARKS.md update")
-    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3, help="epochs for the precision and DDP parts")
     parser.add_argument("--parts", default="batch,precision,ddp,inference")
     parser.add_argument("--max-wait", type=float, default=60.0, help="seconds to wait for a quiet machine")
+    parser.add_argument("--report-only", action="store_true", help="rewrite BENCHMARKS.md from results/scale.json")
     args = parser.parse_args(argv)
+    if args.report_only:
+        report = json.loads((RESULTS_DIR / "scale.json").read_text())
+        update_markdown_section(HEADING, markdown(report))
+        return report
     torch.set_num_threads(2)
     n = 4096 if args.quick else 60_000
     windows, epochs = (1, 1) if args.quick else (args.windows, args.epochs)
@@ -258,20 +278,10 @@ def main(argv: list[str] | None = None) -> dict:
         report["ddp"] = part_ddp(X, epochs, windows, args.max_wait)
     if "inference" in parts:
         report["inference"] = part_inference(X, windows, args.max_wait)
-    table, _ = summarize(report)
-    print(table)
+    print(summarize(report)[0])
     if not args.quick:
         write_json("scale.json", report)
-        section = (
-            f"{HEADING}\n\n{machine_line(report['machine'])} Data: {data_name}, {n:,} rows; {windows} windows; "
-            f"precision and DDP parts train {epochs} epochs. Roofline = the window's best fp32 matmul rate (square "
-            "1024 matmul or the model's own GEMMs at that batch) / the training FLOP per sample, 6 x the "
-            "weight-matrix entries as in the issue and ../shared/PERFORMANCE.md (the verdict); in brackets the "
-            "fraction on the FLOP that `torch.utils.flop_counter` counts (the first layer computes no input "
-            "gradient, so about 5.3x the weights: a stricter yardstick). The conv AE's roofline uses its counted "
-            "FLOP. Reproduce: `.venv/bin/python benchmarks/scale.py`.\n\n{table}\n"
-        )
-        update_markdown_section(HEADING, section)
+        update_markdown_section(HEADING, markdown(report))
     return report
 
 
