@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from aekit import distributed
 from aekit.batching import StreamBatches, TensorBatches
+from aekit.denormals import flushed_denormals
 from aekit.precision import autocast, bfloat16_weights, check_precision, grad_scaler
 from aekit.sources import DataSource
 
@@ -212,70 +213,71 @@ def train(
     )
     module.train()
     started = time.perf_counter()
-    for epoch in epochs:
-        if config.early_stopping is not None and state.since_best >= config.early_stopping:
-            break
-        if on_epoch_start is not None:
-            on_epoch_start(epoch)
-        if config.lr_schedule is not None:
-            elapsed = torch.tensor([time.perf_counter() - started], dtype=torch.float64)
-            lr = scheduled_lr(config, epoch, distributed.sum_across_ranks(elapsed).item() / world)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-        start_time = time.perf_counter()
-        total = torch.zeros((), device=device)
-        for x, y in batches.epoch(generator):
-            with autocast(config.precision, device):
-                out = model(x, y, generator=generator) if low_weights is None else low_weights(model, x, y, generator=generator)
-            if scaler is not None:
-                scaler.scale(out.loss).backward()
-                scaler.unscale_(optimizer)
+    with flushed_denormals(device):
+        for epoch in epochs:
+            if config.early_stopping is not None and state.since_best >= config.early_stopping:
+                break
+            if on_epoch_start is not None:
+                on_epoch_start(epoch)
+            if config.lr_schedule is not None:
+                elapsed = torch.tensor([time.perf_counter() - started], dtype=torch.float64)
+                lr = scheduled_lr(config, epoch, distributed.sum_across_ranks(elapsed).item() / world)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+            start_time = time.perf_counter()
+            total = torch.zeros((), device=device)
+            for x, y in batches.epoch(generator):
+                with autocast(config.precision, device):
+                    out = model(x, y, generator=generator) if low_weights is None else low_weights(model, x, y, generator=generator)
+                if scaler is not None:
+                    scaler.scale(out.loss).backward()
+                    scaler.unscale_(optimizer)
+                else:
+                    out.loss.backward()
+                if low_weights is not None:
+                    low_weights.gradients_to_master()
+                if config.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+                if scaler is not None:
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                if has_constraints:
+                    module.apply_constraints()
+                if low_weights is not None:
+                    low_weights.refresh()
+                total += out.loss.detach().float() * x.shape[0]
+            train_loss = distributed.sum_across_ranks(total).item() / n
+            if _diverged(train_loss, state.initial_loss):
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch + 1}: the loss became {train_loss:.4g} "
+                    f"(the untrained model's was {state.initial_loss:.4g}). Try a smaller learning_rate "
+                    f"(now {config.learning_rate}), set grad_clip, or scale X."
+                )
+            history.loss.append(train_loss)
+            history.epoch_seconds.append(time.perf_counter() - start_time)
+            monitored = train_loss
+            if X_val is not None:
+                monitored = evaluate_loss(module, X_val, Y_val)
+                history.val_loss.append(monitored)
+            if monitored < state.best_loss:
+                state.best_loss, state.since_best, history.best_epoch = monitored, 0, epoch
+                if config.early_stopping is not None:
+                    state.best_weights = copy.deepcopy(module.state_dict())
             else:
-                out.loss.backward()
-            if low_weights is not None:
-                low_weights.gradients_to_master()
-            if config.grad_clip is not None:
-                nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            if has_constraints:
-                module.apply_constraints()
-            if low_weights is not None:
-                low_weights.refresh()
-            total += out.loss.detach().float() * x.shape[0]
-        train_loss = distributed.sum_across_ranks(total).item() / n
-        if _diverged(train_loss, state.initial_loss):
-            raise TrainingDivergedError(
-                f"training diverged in epoch {epoch + 1}: the loss became {train_loss:.4g} "
-                f"(the untrained model's was {state.initial_loss:.4g}). Try a smaller learning_rate "
-                f"(now {config.learning_rate}), set grad_clip, or scale X."
-            )
-        history.loss.append(train_loss)
-        history.epoch_seconds.append(time.perf_counter() - start_time)
-        monitored = train_loss
-        if X_val is not None:
-            monitored = evaluate_loss(module, X_val, Y_val)
-            history.val_loss.append(monitored)
-        if monitored < state.best_loss:
-            state.best_loss, state.since_best, history.best_epoch = monitored, 0, epoch
-            if config.early_stopping is not None:
-                state.best_weights = copy.deepcopy(module.state_dict())
-        else:
-            state.since_best += 1
-        state.epoch = epoch + 1
-        if config.verbose and rank == 0:
-            epochs.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{history.val_loss[-1]:.4g}" if history.val_loss else "-")
-        if checkpoint is not None and rank == 0:
-            checkpoint.save(state)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history)
-        out_of_time = config.max_time is not None and time.perf_counter() - started >= config.max_time
-        if distributed.any_rank(out_of_time):
-            break
+                state.since_best += 1
+            state.epoch = epoch + 1
+            if config.verbose and rank == 0:
+                epochs.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{history.val_loss[-1]:.4g}" if history.val_loss else "-")
+            if checkpoint is not None and rank == 0:
+                checkpoint.save(state)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history)
+            out_of_time = config.max_time is not None and time.perf_counter() - started >= config.max_time
+            if distributed.any_rank(out_of_time):
+                break
     if state.best_weights is not None:
         module.load_state_dict(state.best_weights)
     module.eval()
