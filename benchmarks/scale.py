@@ -47,6 +47,7 @@ from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, wait_for
 
 HEADING = "## Scale: batch sizes, bf16, DDP, inference (benchmarks/scale.py)"
 HIDDEN, LATENT = (512, 256), 32
+PARTS = ("batch", "precision", "ddp", "inference")
 
 
 def mnist_or_random(n: int) -> tuple[np.ndarray, str]:
@@ -253,16 +254,21 @@ def summarize(report: dict) -> tuple[str, list[list[str]]]:
 def markdown(report: dict) -> str:
     """The BENCHMARKS.md section of a report."""
     table, _ = summarize(report)
-    windows = max((r["window"] + 1 for part in ("batch", "precision", "ddp", "inference") for r in report.get(part, [])), default=0)
+    counts = {part: max((r["window"] + 1 for r in report[part]), default=0) for part in PARTS if report.get(part)}
+    windows = max(counts.values(), default=0)
+    window_text = f"{windows} windows" if len(set(counts.values())) <= 1 else "windows " + ", ".join(f"{k} {v}" for k, v in counts.items())
     return (
-        f"{HEADING}\n\n{machine_line(report['machine'])} Data: {report['data']}, {report['n_rows']:,} rows; {windows} "
-        f"windows; precision and DDP parts train {report['epochs']} epochs. Training samples/s are steady-state: the "
+        f"{HEADING}\n\n{machine_line(report['machine'])} Data: {report['data']}, {report['n_rows']:,} rows; {window_text}; "
+        f"precision and DDP parts train {report['epochs']} epochs. Training samples/s are steady-state: the "
         "epochs after the first (the DDP part: all epochs, both sides alike). Roofline = the window's best fp32 matmul "
         "rate (square 1024 matmul or the model's own GEMMs at that batch) / the training FLOP per sample, 6 x the "
         "weight-matrix entries as in the issue and ../shared/PERFORMANCE.md (the verdict); in brackets the "
         "fraction on the FLOP that `torch.utils.flop_counter` counts (the first layer computes no input "
         "gradient, so about 5.3x the weights: a stricter yardstick). The conv AE's roofline uses its counted "
-        f"FLOP. Reproduce: `.venv/bin/python benchmarks/scale.py --windows {windows}`.\n\n{table}\n\n"
+        f"FLOP. Reproduce: `.venv/bin/python benchmarks/scale.py --windows {windows}`.\n\n"
+        + ("Parts measured at different times: " + "; ".join(f"{k} {v[:16]}" for k, v in report["measured"].items()) + ".\n\n"
+           if "measured" in report else "")
+        + f"{table}\n\n"
         "The verdicts at these margins change from run to run on this host (its speed drifts by up to 2x; within "
         "a run the roofline is re-measured in each window, but not every disturbance cancels). Three runs on "
         "2026-11-30, 5 windows each, medians: 09:20, every epoch timed (the first included): batch 256 0.62, batch "
@@ -282,7 +288,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one window, no BENCHMARKS.md update")
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3, help="epochs for the precision and DDP parts")
-    parser.add_argument("--parts", default="batch,precision,ddp,inference")
+    parser.add_argument("--parts", default=",".join(PARTS), help="a subset keeps the other parts of results/scale.json")
     parser.add_argument("--max-wait", type=float, default=60.0, help="seconds to wait for a quiet machine")
     parser.add_argument("--report-only", action="store_true", help="rewrite BENCHMARKS.md from results/scale.json")
     args = parser.parse_args(argv)
@@ -304,6 +310,12 @@ def main(argv: list[str] | None = None) -> dict:
         report["ddp"] = part_ddp(X, epochs, windows, args.max_wait)
     if "inference" in parts:
         report["inference"] = part_inference(X, windows, args.max_wait)
+    previous = RESULTS_DIR / "scale.json"
+    if not args.quick and set(parts) != set(PARTS) and previous.exists():
+        old = json.loads(previous.read_text())
+        kept = {k: v for k, v in old.items() if k in PARTS and k not in parts}
+        dates = {k: old.get("measured", {}).get(k, old["machine"]["date"]) for k in kept}
+        report = {**report, **kept, "measured": {**dates, **{k: report["machine"]["date"] for k in parts}}}
     print(summarize(report)[0])
     if not args.quick:
         write_json("scale.json", report)
