@@ -25,6 +25,7 @@ FORMAT = "aekit"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+AUTOENCODER_FOLDER = "autoencoder"  # where an estimator that wraps an autoencoder saves it
 
 ESTIMATORS: dict[str, type] = {}
 CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
@@ -230,6 +231,18 @@ def read_config(path: str | os.PathLike, file_name: str) -> tuple[type, dict]:
     if cls is None:
         raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
     return cls, config
+
+
+def load_inner_autoencoder(path: str | os.PathLike, n_features: int, owner: str, device: str | None = None):
+    """The autoencoder that a wrapping estimator saved in `path`/autoencoder, loaded by its own
+    registered class; it must take `n_features` features (`owner` names the wrapper in errors)."""
+    folder = Path(path) / AUTOENCODER_FOLDER
+    inner_cls, _ = read_config(folder, CONFIG_FILE)
+    autoencoder = inner_cls.load(folder, device=device)
+    if getattr(autoencoder, "n_features_in_", n_features) != n_features:
+        raise ValueError(f"{str(path)!r}: the saved autoencoder takes {autoencoder.n_features_in_} features, "
+                         f"the {owner} {n_features}")
+    return autoencoder
 
 
 def config_header(class_name: str) -> dict:

@@ -29,22 +29,21 @@ from aekit.likelihoods import LIKELIHOODS
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
 from aekit.persistence import (
+    AUTOENCODER_FOLDER,
     CONFIG_FILE,
     WEIGHTS_FILE,
     atomic_write_bytes,
     fitted_to_json,
+    load_inner_autoencoder,
     load_weights,
     model_files,
     params_to_json,
-    read_config,
     read_estimator,
     register_estimator,
     replace_folder,
     restore_fitted,
 )
 from aekit.training import train
-
-AUTOENCODER_FOLDER = "autoencoder"
 
 
 class CodeOf(nn.Module):
@@ -98,8 +97,10 @@ class EncoderClassifierModule(nn.Module):
 
 def encoder_of(autoencoder) -> nn.Module:
     """A float32 copy of a fitted autoencoder's encoder, as a module mapping x to the code."""
-    source = copy.deepcopy(autoencoder.module_).float()
-    return source.encoder if isinstance(source, AutoEncoderModule) else CodeOf(source)
+    module = autoencoder.module_
+    if isinstance(module, AutoEncoderModule):
+        return copy.deepcopy(module.encoder).float()
+    return CodeOf(copy.deepcopy(module).float())
 
 
 def classes_from_json(values: object) -> np.ndarray:
@@ -336,7 +337,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if self.autoencoder_ is not None and not hasattr(self.autoencoder_, "save"):
             raise TypeError(f"cannot save: the pretrained {type(self.autoencoder_).__name__} has no `save`")
-        if not all(isinstance(c, (str, bool, Integral, Real)) for c in self.classes_.tolist()):
+        if not all(isinstance(c, (str, Real)) for c in self.classes_.tolist()):
             raise TypeError("cannot save: classes_ must be strings, numbers or booleans")
         fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_)})
         config, weights = model_files(type(self).__name__, params_to_json(self.get_params(deep=False)), fitted,
@@ -358,13 +359,8 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
             raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
         restore_fitted(est, fitted, path)
-        folder = Path(path) / AUTOENCODER_FOLDER
-        if folder.exists():
-            inner_cls, _ = read_config(folder, CONFIG_FILE)
-            est.autoencoder_ = inner_cls.load(folder, device=device)
-            if est.autoencoder_.n_features_in_ != n_features:
-                raise ValueError(f"{str(path)!r}: the saved autoencoder takes {est.autoencoder_.n_features_in_} "
-                                 f"features, the classifier {n_features}")
+        if (Path(path) / AUTOENCODER_FOLDER).exists():
+            est.autoencoder_ = load_inner_autoencoder(path, n_features, "classifier", device)
             encoder = encoder_of(est.autoencoder_)
         else:
             est.autoencoder_ = None

@@ -16,11 +16,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.persistence import (
-    CONFIG_FILE,
+    AUTOENCODER_FOLDER,
     CONFIG_KEYS,
     atomic_write_bytes,
     config_header,
     estimator_from_params,
+    load_inner_autoencoder,
     params_to_json,
     read_config,
     register_estimator,
@@ -31,7 +32,6 @@ MIN_FEATURE_ERROR = 1e-12
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
 DETECTOR_FILE = "detector.json"
-AUTOENCODER_FOLDER = "autoencoder"
 
 
 @register_estimator
@@ -238,11 +238,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"{where!r}: fitted.n_features_in_ must be a positive integer")
         if not isinstance(offset, (int, float)) or isinstance(offset, bool) or not np.isfinite(offset):
             raise ValueError(f"{where!r}: fitted.offset_ must be a finite number")
-        inner_cls, _ = read_config(Path(path) / AUTOENCODER_FOLDER, CONFIG_FILE)
-        est.autoencoder_ = inner_cls.load(Path(path) / AUTOENCODER_FOLDER, device=device)
-        if getattr(est.autoencoder_, "n_features_in_", n_features) != n_features:
-            raise ValueError(f"{where!r}: the saved autoencoder takes {est.autoencoder_.n_features_in_} features, "
-                             f"the detector {n_features}")
+        est.autoencoder_ = load_inner_autoencoder(path, n_features, "detector", device)
         est.autoencoder = clone(est.autoencoder_)
         if est.standardize:
             error = np.asarray(fitted.get("feature_error_", []), dtype=np.float64)
