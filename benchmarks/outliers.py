@@ -99,6 +99,14 @@ def pyod_available() -> bool:
     return True
 
 
+def measured_by(old: dict, all_methods, methods) -> dict:
+    """The machine that measured each method: an earlier results file's record (its `machines`,
+    else its one `machine` for every method its rows hold), with this machine for `methods`."""
+    rows = old.get("rows", [])
+    held = {m: old["machine"] for m in all_methods if rows and f"{m}_auc" in rows[0]}
+    return {**held, **old.get("machines", {}), **{m: machine_info() for m in methods}}
+
+
 def run_tabular(names: list[str], seeds: int, max_train: int, methods: list[str] | None = None) -> None:
     """Score `methods` (default: all that import here) on each set; with a subset, rows of the
     same seeds from an earlier run keep their other methods' numbers (the splits are the same)."""
@@ -107,7 +115,8 @@ def run_tabular(names: list[str], seeds: int, max_train: int, methods: list[str]
         data = np.load(ANOMALY / f"{name}.npz", allow_pickle=False)
         X, y = data["X"].astype(np.float64), data["y"].astype(int)
         path = RESULTS_DIR / f"outliers-tabular-{name}.json"
-        earlier = {r["seed"]: r for r in json.loads(path.read_text())["rows"]} if path.exists() else {}
+        old = json.loads(path.read_text()) if path.exists() else {}
+        earlier = {r["seed"]: r for r in old.get("rows", [])}
         rows = []
         for seed in range(seeds):
             X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
@@ -125,14 +134,9 @@ def run_tabular(names: list[str], seeds: int, max_train: int, methods: list[str]
                 row[f"{method}_ap"] = float(average_precision_score(y_te, scores))
             rows.append(row)
             print(name, seed, {m: round(row[f"{m}_auc"], 3) for m in methods}, flush=True)
-        machines = {m: machine_info() for m in methods}
-        if earlier:
-            old = json.loads(path.read_text())
-            machines = {**{m: old.get("machine") for m in METHODS if f"{m}_auc" in next(iter(earlier.values()))},
-                        **old.get("machines", {}), **machines}
         write_json(
             f"outliers-tabular-{name}.json",
-            {"machine": machine_info(), "machines": machines, "dataset": name, "n": len(X), "anomalies": int(y.sum()),
+            {"machine": machine_info(), "machines": measured_by(old, METHODS, methods), "dataset": name, "n": len(X), "anomalies": int(y.sum()),
              "max_train": max_train, "rows": rows},
         )
 
@@ -156,7 +160,8 @@ def run_mnist(seeds: int, methods: list[str] | None = None) -> None:
     y_te = read_idx(folder / "t10k-labels-idx1-ubyte.gz")
     methods = methods or list(MNIST_METHODS)
     path = RESULTS_DIR / "outliers-mnist.json"
-    earlier = {(r["digit"], r["seed"]): r for r in json.loads(path.read_text())["rows"]} if path.exists() else {}
+    old = json.loads(path.read_text()) if path.exists() else {}
+    earlier = {(r["digit"], r["seed"]): r for r in old.get("rows", [])}
     rows = []
     for digit in range(10):
         for seed in range(seeds):
@@ -170,11 +175,7 @@ def run_mnist(seeds: int, methods: list[str] | None = None) -> None:
                 row[f"{method}_auc"] = float(roc_auc_score(y_te == digit, scores))
             rows.append(row)
             print(digit, seed, {k: round(v, 4) for k, v in row.items() if k.endswith("auc")}, flush=True)
-    machines = json.loads(path.read_text()).get("machines", {}) if path.exists() and earlier else {}
-    if earlier and not machines:
-        machines = {m: json.loads(path.read_text())["machine"] for m in MNIST_METHODS if m not in methods}
-    write_json("outliers-mnist.json", {"machine": machine_info(), "machines": {**machines, **{m: machine_info() for m in methods}},
-                                       "rows": rows})
+    write_json("outliers-mnist.json", {"machine": machine_info(), "machines": measured_by(old, MNIST_METHODS, methods), "rows": rows})
 
 
 def _fmt(values: list[float]) -> str:
