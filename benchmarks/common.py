@@ -50,7 +50,7 @@ def machine_line(info: dict) -> str:
     )
 
 
-def write_json(name: str, payload: dict) -> Path:
+def write_json(name: str, payload: dict | list) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / name
     path.write_text(json.dumps(payload, indent=2) + "\n")
