@@ -45,6 +45,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import aekit
+from aekit.denormals import flushed_denormals
 from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
 from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, wait_for_quiet
 
@@ -102,6 +103,32 @@ def first_epoch_rate(est, X: np.ndarray) -> float:
     return X.shape[0] / est.history_["epoch_seconds"][0]
 
 
+def plain_loop_rate(X: np.ndarray, batch: int, epochs: int = 2) -> float:
+    """Steady-state samples/s of the shortest PyTorch loop for the same network (nn.Sequential,
+    fused Adam, MSE, one tensor indexed by a permutation, denormals flushed like aekit's loop):
+    the yardstick for what aekit's loop adds on top of PyTorch."""
+    dims = [X.shape[1], *HIDDEN, LATENT, *HIDDEN[::-1], X.shape[1]]
+    layers: list[torch.nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU() if i < len(dims) - 2 else torch.nn.Sigmoid()]
+    net = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True)
+    data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    generator = torch.Generator().manual_seed(0)
+    seconds = []
+    with flushed_denormals(torch.device("cpu")):
+        for _ in range(epochs):
+            order = torch.randperm(len(data), generator=generator)
+            start = time.perf_counter()
+            for i in range(0, len(data), batch):
+                x = data[order[i : i + batch]]
+                torch.nn.functional.mse_loss(net(x), x).backward()
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            seconds.append(time.perf_counter() - start)
+    return len(data) * (epochs - 1) / sum(seconds[1:])
+
+
 def roofline_gflops(est, batch: int) -> tuple[float, float]:
     """(roofline, the model's GEMMs alone) in GFLOP/s: the roofline is the better of a square
     1024 matmul and the model's own training GEMMs at `batch`; the second is the ceiling a
@@ -123,14 +150,17 @@ def part_batch(X: np.ndarray, windows: int, max_wait: float) -> list[dict]:
             load.start()
             est = standard(batch, 2)
             samples = rate(est, X)
+            plain = plain_loop_rate(X, batch)
             peak, gemm = roofline_gflops(est, batch)
             rows.append({"model": "MLP 784-512-256-32", "batch": batch, "window": w, "samples_per_s": samples,
                          "first_epoch_samples_per_s": first_epoch_rate(est, X),
                          "roofline_samples_per_s": peak * 1e9 / flop, "fraction": samples * flop / (peak * 1e9),
                          "fraction_counted_flop": samples * counted / (peak * 1e9), "gemm_ceiling": gemm / peak,
+                         "plain_loop_samples_per_s": plain, "plain_loop_fraction": plain * flop / (peak * 1e9),
                          "flop_per_sample": flop, "counted_flop_per_sample": counted, "foreign_cores": load.cores()})  # fmt: skip
             print(f"  MLP batch {batch} window {w}: {samples:,.0f}/s = {rows[-1]['fraction']:.2f} of roofline "
-                  f"({rows[-1]['fraction_counted_flop']:.2f} on counted FLOP; its GEMMs alone: {gemm / peak:.2f})", flush=True)
+                  f"({rows[-1]['fraction_counted_flop']:.2f} on counted FLOP; its GEMMs alone: {gemm / peak:.2f}; "
+                  f"plain PyTorch loop: {rows[-1]['plain_loop_fraction']:.2f})", flush=True)
     try:
         from aekit.estimators.conv import ConvAutoEncoder
     except ImportError:
@@ -255,6 +285,9 @@ def summarize(report: dict) -> tuple[str, list[list[str]]]:
             frac = med(r["fraction"] for r in sel)
             target = TARGETS.get(f"batch {b}") if model.startswith("MLP") else None
             ceiling = f"; the model's GEMMs alone {med(r['gemm_ceiling'] for r in sel):.2f}" if all("gemm_ceiling" in r for r in sel) else ""
+            if all("plain_loop_fraction" in r for r in sel):
+                ceiling += (f"; a plain PyTorch loop {med(r['plain_loop_fraction'] for r in sel):.3f} "
+                            f"(aekit / plain {med(r['samples_per_s'] / r['plain_loop_samples_per_s'] for r in sel):.2f}x)")
             counted = (f" ({med(r['fraction_counted_flop'] for r in sel):.2f} on counted FLOP)"
                        if all("fraction_counted_flop" in r for r in sel) else "")
             rows.append([f"{model} fit, batch {b}", f"{med(r['samples_per_s'] for r in sel):,.0f} samples/s = {frac:.3f} of roofline{counted}",
