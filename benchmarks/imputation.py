@@ -3,6 +3,9 @@
     python benchmarks/imputation.py tabular [--datasets spam,letter] [--seeds 5]
     python benchmarks/imputation.py mnist
     python benchmarks/imputation.py report      # merge results, write the BENCHMARKS.md section
+    <env>/bin/python benchmarks/imputation.py tabular --methods hyperimpute --seeds 2
+                    # HyperImpute joins the rows of the earlier run (same seeds, same masks); it needs
+                    # pandas < 3 and scikit-learn < 1.8, so it runs in an environment of its own
 
 Tabular: every set in ../shared/data/tabular, standardised with the complete data's mean and
 std, then masked: MCAR 20% and 50%, MAR 30% (logistic in 30% always-observed columns) and MNAR
@@ -43,6 +46,9 @@ TABULAR = SHARED_DATA / "tabular"
 MASKS = {"mcar20": ("mcar", 0.2), "mcar50": ("mcar", 0.5), "mar30": ("mar", 0.3), "mnar30": ("mnar", 0.3)}
 CLASSIFICATION = {"breast_cancer", "credit_default", "wine_quality_red"}
 METHODS = ("mean", "knn", "iterative", "aekit")
+# Run only when named in --methods, in an environment where they work; their rows join the
+# existing ones (same seeds, so the same masks) and the report compares them on those rows.
+EXTRA_METHODS = ("hyperimpute",)
 
 
 # ---- masks ---------------------------------------------------------------------------------
@@ -83,7 +89,22 @@ def make_mask(X: np.ndarray, kind: str, rate: float, rng: np.random.Generator) -
 # ---- imputers ------------------------------------------------------------------------------
 
 
+class HyperImputeTables:
+    """HyperImpute's default imputer (`Imputers().get('hyperimpute')`) with fit_transform on arrays."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        import pandas as pd
+        from hyperimpute.plugins.imputers import Imputers
+
+        return np.asarray(Imputers().get("hyperimpute", random_state=self.seed).fit_transform(pd.DataFrame(X)), dtype=np.float64)
+
+
 def make_imputer(method: str, seed: int, image: bool = False):
+    if method == "hyperimpute":
+        return HyperImputeTables(seed)
     if method == "mean":
         return SimpleImputer()
     if method == "knn":
@@ -107,10 +128,17 @@ def downstream(X: np.ndarray, y: np.ndarray, name: str, seed: int) -> float:
     return float(model.fit(X_tr, y_tr).score(X_te, y_te))
 
 
-def run_tabular(names: list[str], seeds: int, max_rows: int) -> None:
+def run_tabular(names: list[str], seeds: int, max_rows: int, methods: tuple[str, ...] = METHODS) -> None:
+    """Impute every set with `methods`; with other methods than the default four, the rows of an
+    earlier run are kept and the new methods' numbers join them (its max_rows is reused, so
+    the subsamples and masks are the same)."""
     for name in names:
         data = np.load(TABULAR / f"{name}.npz", allow_pickle=False)
         X_full, y_full = data["X"], data["y"] if "y" in data else None
+        path = RESULTS_DIR / f"imputation-tabular-{name}.json"
+        old = json.loads(path.read_text()) if methods != METHODS and path.exists() else {}
+        earlier = {(r["seed"], r["mask"]): r for r in old.get("rows", [])}
+        max_rows = old.get("max_rows", max_rows)
         rows = []
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
@@ -122,10 +150,10 @@ def run_tabular(names: list[str], seeds: int, max_rows: int) -> None:
                 mask = make_mask(X, kind, rate, rng)
                 mask[mask.all(axis=1), 0] = False
                 X_missing = np.where(mask, np.nan, X)
-                row = {"seed": seed, "mask": mask_name, "n": len(X), "missing_share": float(mask.mean())}
+                row = {**earlier.pop((seed, mask_name), {}), "seed": seed, "mask": mask_name, "n": len(X), "missing_share": float(mask.mean())}
                 if y is not None and mask_name == "mcar20":
                     row["downstream_complete"] = downstream(X, y, name, seed)
-                for method in METHODS:
+                for method in methods:
                     start = time.perf_counter()
                     X_hat = make_imputer(method, seed).fit_transform(X_missing)
                     row[f"{method}_seconds"] = time.perf_counter() - start
@@ -133,10 +161,14 @@ def run_tabular(names: list[str], seeds: int, max_rows: int) -> None:
                     if y is not None:
                         row[f"{method}_downstream"] = downstream(X_hat, y, name, seed)
                 rows.append(row)
-                print(name, seed, mask_name, {m: round(row[f"{m}_rmse"], 3) for m in METHODS}, flush=True)
+                print(name, seed, mask_name, {m: round(row[f"{m}_rmse"], 3) for m in methods}, flush=True)
+        rows += list(earlier.values())
+        rows.sort(key=lambda r: (r["seed"], list(MASKS).index(r["mask"])))
+        machines = {**old.get("machines", {}), **{m: machine_info() for m in methods if m not in METHODS}}
         write_json(
             f"imputation-tabular-{name}.json",
-            {"machine": machine_info(), "dataset": name, "n_total": len(X_full), "max_rows": max_rows, "rows": rows},
+            {"machine": old.get("machine", machine_info()), **({"machines": machines} if machines else {}), "dataset": name,
+             "n_total": len(X_full), "max_rows": max_rows, "rows": rows},
         )
 
 
@@ -210,6 +242,70 @@ def _fmt(values: list[float], digits: int = 3) -> str:
     return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
 
 
+EXTRA_NOTES = {
+    "hyperimpute": (
+        "HyperImpute 0.1.17 (`Imputers().get('hyperimpute', random_state=seed)`, its default iterative imputer with "
+        "model search) ran in a separate environment (pandas 2.3.3, scikit-learn 1.6.1, the same torch and aekit), "
+        "installed with `pip --no-deps` plus the dependencies it imports. It does not run in this project's own "
+        "environment: under pandas 3.1 its chained assignments are silent no-ops (in a toy check its hyperimpute, ice "
+        "and missforest imputers all returned plain mean imputation, the same RMSE as SimpleImputer), and under "
+        "scikit-learn 1.9 it fails (LogisticRegression no longer takes `multi_class`). Command, in that environment: "
+        "`python benchmarks/imputation.py tabular --methods hyperimpute --seeds N [--datasets ...]`."
+    ),
+}
+
+
+def extra_methods_report(results: list[dict]) -> list[str]:
+    """A table per extra method (EXTRA_METHODS) on the rows it ran on, beside the four methods
+    on the same rows, with the mean rank among all five."""
+    lines: list[str] = []
+    for extra in EXTRA_METHODS:
+        done = [res for res in results if any(f"{extra}_rmse" in r for r in res["rows"])]
+        if not done:
+            continue
+        methods = (*METHODS, extra)
+        table = [["dataset", "mask", "seeds", *methods]]
+        ranks, wins, cells = {m: [] for m in methods}, {m: 0 for m in methods}, 0
+        dataset_wins = {m: 0 for m in methods}
+        for res in done:
+            dataset_means = {m: [] for m in methods}
+            for mask_name in MASKS:
+                cell = [r for r in res["rows"] if r["mask"] == mask_name and f"{extra}_rmse" in r]
+                if not cell:
+                    continue
+                means = {m: np.mean([r[f"{m}_rmse"] for r in cell]) for m in methods}
+                best = min(means, key=means.get)
+                order = sorted(methods, key=means.get)
+                for m in methods:
+                    ranks[m].append(order.index(m) + 1)
+                    dataset_means[m].append(means[m])
+                wins[best] += 1
+                cells += 1
+                seeds = ",".join(str(r["seed"]) for r in cell)
+                table.append([res["dataset"], mask_name, seeds, *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in methods]])
+            dataset_wins[min(methods, key=lambda m: np.mean(dataset_means[m]))] += 1
+        summary = [["method", f"mean rank among {len(methods)}", "cells won", "datasets won (mean RMSE over the masks)"]]
+        summary += [[m, f"{np.mean(ranks[m]):.2f}", f"{wins[m]} / {cells}", f"{dataset_wins[m]} / {len(done)}"] for m in methods]
+        lines += [
+            f"Beside {extra}: mean RMSE on the seeds it ran on (the other columns are the rows above, restricted to those seeds). "
+            + EXTRA_NOTES.get(extra, ""),
+            "",
+            markdown_table(table),
+            "",
+            markdown_table(summary),
+            "",
+        ]
+        best = min(methods, key=lambda m: np.mean(ranks[m]))
+        lines += [
+            f"Target with {extra} in the field, on these rows: best mean rank **{'met' if best == 'aekit' else 'missed'}** "
+            f"(aekit {np.mean(ranks['aekit']):.2f}; best {best} {np.mean(ranks[best]):.2f}); most datasets won: "
+            f"**{'met' if dataset_wins['aekit'] > len(done) / 2 else 'missed'}** (aekit {dataset_wins['aekit']} of {len(done)}, "
+            f"{extra} {dataset_wins[extra]}). Mean RMSE ties go to the method listed first.",
+            "",
+        ]
+    return lines
+
+
 def report() -> None:
     files = sorted(RESULTS_DIR.glob("imputation-tabular-*.json"))
     results = [json.loads(p.read_text()) for p in files]
@@ -268,6 +364,7 @@ def report() -> None:
             f"(aekit wins {per_dataset_wins['aekit']} of {len(results)}).",
             "",
         ]
+        lines += extra_methods_report(results)
         down = [["dataset", "metric", "mask", "complete data", *METHODS]]
         for res in results:
             rows = res["rows"]
@@ -318,8 +415,7 @@ def report() -> None:
         lines += ["Per mask: " + "; ".join(verdicts) + ". Outputs are not clipped to [0, 1] for any method.", ""]
     lines += [
         "Not compared: MIDASpy 1.2.3 needs TensorFlow and tensorflow-addons, whose metadata limits it to TensorFlow "
-        "2.13-2.15; installing such a TensorFlow next to the project's numpy 2.4 and torch was not attempted. HyperImpute "
-        "0.1.17 needs catboost, xgboost, lightgbm, optuna, geomloss, miracle-imputation and jupyter; not installed. "
+        "2.13-2.15; installing such a TensorFlow next to the project's numpy 2.4 and torch was not attempted. "
         "Multiple imputation here is by stochastic denoising-autoencoder draws (`sample_imputations`); its calibration is "
         "not benchmarked. The downstream test rows were imputed in the same transductive fit (their labels were never seen).",
         "",
@@ -335,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default=None, help="comma-separated tabular sets (default: all)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--max-rows", type=int, default=2000, help="subsample larger tabular sets to this many rows")
+    parser.add_argument("--methods", default=None, help=f"tabular only: comma-separated subset of {','.join(METHODS + EXTRA_METHODS)}")
     parser.add_argument("--n-train", type=int, default=10000)
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--budget-seconds", type=float, default=600.0, help="time budget per baseline on MNIST")
@@ -347,7 +444,11 @@ def main(argv: list[str] | None = None) -> int:
     with threadpool_limits(1):
         if args.part == "tabular":
             names = args.datasets.split(",") if args.datasets else sorted(p.stem for p in TABULAR.glob("*.npz"))
-            run_tabular(names, args.seeds, args.max_rows)
+            methods = tuple(args.methods.split(",")) if args.methods else METHODS
+            unknown = set(methods) - set(METHODS + EXTRA_METHODS)
+            if unknown:
+                parser.error(f"--methods: unknown {sorted(unknown)}; choose from {METHODS + EXTRA_METHODS}")
+            run_tabular(names, args.seeds, args.max_rows, methods)
         elif args.part == "mnist":
             run_mnist(args.n_train, args.n_test, args.budget_seconds)
         else:
