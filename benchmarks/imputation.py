@@ -3,7 +3,7 @@
     python benchmarks/imputation.py tabular [--datasets spam,letter] [--seeds 5]
     python benchmarks/imputation.py mnist
     python benchmarks/imputation.py report      # merge results, write the BENCHMARKS.md section
-    <env>/bin/python benchmarks/imputation.py tabular --methods hyperimpute --seeds 2
+    <env>/bin/python benchmarks/imputation.py tabular --methods hyperimpute [--first-seed 2] --seeds 5
                     # HyperImpute joins the rows of the earlier run (same seeds, same masks); it needs
                     # pandas < 3 and scikit-learn < 1.8, so it runs in an environment of its own
 
@@ -128,7 +128,7 @@ def downstream(X: np.ndarray, y: np.ndarray, name: str, seed: int) -> float:
     return float(model.fit(X_tr, y_tr).score(X_te, y_te))
 
 
-def run_tabular(names: list[str], seeds: int, max_rows: int, methods: tuple[str, ...] = METHODS) -> None:
+def run_tabular(names: list[str], seeds: int, max_rows: int, methods: tuple[str, ...] = METHODS, first_seed: int = 0) -> None:
     """Impute every set with `methods`; with other methods than the default four, the rows of an
     earlier run are kept and the new methods' numbers join them (its max_rows is reused, so
     the subsamples and masks are the same)."""
@@ -140,7 +140,7 @@ def run_tabular(names: list[str], seeds: int, max_rows: int, methods: tuple[str,
         earlier = {(r["seed"], r["mask"]): r for r in old.get("rows", [])}
         max_rows = old.get("max_rows", max_rows)
         rows = []
-        for seed in range(seeds):
+        for seed in range(first_seed, seeds):
             rng = np.random.default_rng(seed)
             idx = np.sort(rng.choice(len(X_full), max_rows, replace=False)) if len(X_full) > max_rows else np.arange(len(X_full))
             X, y = X_full[idx], None if y_full is None else y_full[idx]
@@ -250,7 +250,7 @@ EXTRA_NOTES = {
         "environment: under pandas 3.1 its chained assignments are silent no-ops (in a toy check its hyperimpute, ice "
         "and missforest imputers all returned plain mean imputation, the same RMSE as SimpleImputer), and under "
         "scikit-learn 1.9 it fails (LogisticRegression no longer takes `multi_class`). Command, in that environment: "
-        "`python benchmarks/imputation.py tabular --methods hyperimpute --seeds N [--datasets ...]`."
+        "`python benchmarks/imputation.py tabular --methods hyperimpute [--first-seed K] --seeds N [--datasets ...]`."
     ),
 }
 
@@ -430,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("part", choices=["tabular", "mnist", "report"])
     parser.add_argument("--datasets", default=None, help="comma-separated tabular sets (default: all)")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="tabular: run seeds first-seed .. seeds-1 (with --methods, to extend an earlier run)")
     parser.add_argument("--max-rows", type=int, default=2000, help="subsample larger tabular sets to this many rows")
     parser.add_argument("--methods", default=None, help=f"tabular only: comma-separated subset of {','.join(METHODS + EXTRA_METHODS)}")
     parser.add_argument("--n-train", type=int, default=10000)
@@ -448,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
             unknown = set(methods) - set(METHODS + EXTRA_METHODS)
             if unknown:
                 parser.error(f"--methods: unknown {sorted(unknown)}; choose from {METHODS + EXTRA_METHODS}")
-            run_tabular(names, args.seeds, args.max_rows, methods)
+            run_tabular(names, args.seeds, args.max_rows, methods, args.first_seed)
         elif args.part == "mnist":
             run_mnist(args.n_train, args.n_test, args.budget_seconds)
         else:
