@@ -50,6 +50,15 @@ def machine_line(info: dict) -> str:
     )
 
 
+def measured_by(old: dict, all_methods, methods, metric: str = "auc") -> dict:
+    """The machine that measured each method: an earlier results file's record (its `machines`,
+    else its one `machine` for every method whose `{method}_{metric}` its rows hold), with this
+    machine for `methods`."""
+    rows = old.get("rows", [])
+    held = {m: old["machine"] for m in all_methods if rows and f"{m}_{metric}" in rows[0]}
+    return {**held, **old.get("machines", {}), **{m: machine_info() for m in methods}}
+
+
 def write_json(name: str, payload: dict | list) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / name

@@ -26,10 +26,11 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
-from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, measured_by, update_markdown_section, write_json
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
@@ -164,10 +165,9 @@ def run_tabular(names: list[str], seeds: int, max_rows: int, methods: tuple[str,
                 print(name, seed, mask_name, {m: round(row[f"{m}_rmse"], 3) for m in methods}, flush=True)
         rows += list(earlier.values())
         rows.sort(key=lambda r: (r["seed"], list(MASKS).index(r["mask"])))
-        machines = {**old.get("machines", {}), **{m: machine_info() for m in methods if m not in METHODS}}
         write_json(
             f"imputation-tabular-{name}.json",
-            {"machine": old.get("machine", machine_info()), **({"machines": machines} if machines else {}), "dataset": name,
+            {"machine": old.get("machine", machine_info()), "machines": measured_by(old, METHODS + EXTRA_METHODS, methods, "rmse"), "dataset": name,
              "n_total": len(X_full), "max_rows": max_rows, "rows": rows},
         )
 
@@ -242,6 +242,38 @@ def _fmt(values: list[float], digits: int = 3) -> str:
     return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
 
 
+class Ranking(NamedTuple):
+    """Methods ranked by mean RMSE in each (dataset, mask) cell."""
+
+    cells: list[tuple[dict, str, list[dict], dict[str, float], str]]  # (result, mask, rows, mean RMSE per method, best)
+    ranks: dict[str, list[int]]  # per method, its rank in each cell (1 = lowest RMSE)
+    wins: dict[str, int]  # cells won
+    dataset_wins: dict[str, int]  # datasets won on the mean RMSE over their cells
+
+
+def rank_cells(results: list[dict], methods: tuple[str, ...], keep=lambda row: True) -> Ranking:
+    """Rank `methods` in every (dataset, mask) cell on the rows that `keep` accepts; cells with
+    no such row are left out."""
+    ranking = Ranking([], {m: [] for m in methods}, dict.fromkeys(methods, 0), dict.fromkeys(methods, 0))
+    for res in results:
+        dataset_means: dict[str, list[float]] = {m: [] for m in methods}
+        for mask_name in MASKS:
+            cell = [r for r in res["rows"] if r["mask"] == mask_name and keep(r)]
+            if not cell:
+                continue
+            means = {m: float(np.mean([r[f"{m}_rmse"] for r in cell])) for m in methods}
+            best = min(means, key=means.get)
+            order = sorted(methods, key=means.get)
+            for m in methods:
+                ranking.ranks[m].append(order.index(m) + 1)
+                dataset_means[m].append(means[m])
+            ranking.wins[best] += 1
+            ranking.cells.append((res, mask_name, cell, means, best))
+        if dataset_means[methods[0]]:
+            ranking.dataset_wins[min(methods, key=lambda m: np.mean(dataset_means[m]))] += 1
+    return ranking
+
+
 EXTRA_NOTES = {
     "hyperimpute": (
         "HyperImpute 0.1.17 (`Imputers().get('hyperimpute', random_state=seed)`, its default iterative imputer with "
@@ -264,26 +296,12 @@ def extra_methods_report(results: list[dict]) -> list[str]:
         if not done:
             continue
         methods = (*METHODS, extra)
+        ranking = rank_cells(done, methods, keep=lambda r, extra=extra: f"{extra}_rmse" in r)
+        ranks, wins, dataset_wins, cells = ranking.ranks, ranking.wins, ranking.dataset_wins, len(ranking.cells)
         table = [["dataset", "mask", "seeds", *methods]]
-        ranks, wins, cells = {m: [] for m in methods}, {m: 0 for m in methods}, 0
-        dataset_wins = {m: 0 for m in methods}
-        for res in done:
-            dataset_means = {m: [] for m in methods}
-            for mask_name in MASKS:
-                cell = [r for r in res["rows"] if r["mask"] == mask_name and f"{extra}_rmse" in r]
-                if not cell:
-                    continue
-                means = {m: np.mean([r[f"{m}_rmse"] for r in cell]) for m in methods}
-                best = min(means, key=means.get)
-                order = sorted(methods, key=means.get)
-                for m in methods:
-                    ranks[m].append(order.index(m) + 1)
-                    dataset_means[m].append(means[m])
-                wins[best] += 1
-                cells += 1
-                seeds = ",".join(str(r["seed"]) for r in cell)
-                table.append([res["dataset"], mask_name, seeds, *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in methods]])
-            dataset_wins[min(methods, key=lambda m: np.mean(dataset_means[m]))] += 1
+        for res, mask_name, cell, means, best in ranking.cells:
+            seeds = ",".join(str(r["seed"]) for r in cell)
+            table.append([res["dataset"], mask_name, seeds, *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in methods]])
         summary = [["method", f"mean rank among {len(methods)}", "cells won", "datasets won (mean RMSE over the masks)"]]
         summary += [[m, f"{np.mean(ranks[m]):.2f}", f"{wins[m]} / {cells}", f"{dataset_wins[m]} / {len(done)}"] for m in methods]
         lines += [
@@ -325,32 +343,17 @@ def report() -> None:
             "so they were tuned on these same tables; the baselines ran with scikit-learn's defaults.",
             "",
         ]
-        header = ["dataset", "rows used", "mask", *METHODS]
-        table, ranks, wins, cell_count = [header], {m: [] for m in METHODS}, {m: 0 for m in METHODS}, 0
-        per_dataset_wins = {m: 0 for m in METHODS}
-        for res in results:
-            rows = res["rows"]
-            dataset_means = {m: [] for m in METHODS}
-            n_used = rows[0]["n"]
-            for mask_name in MASKS:
-                cell = [r for r in rows if r["mask"] == mask_name]
-                means = {m: np.mean([r[f"{m}_rmse"] for r in cell]) for m in METHODS}
-                for m in METHODS:
-                    dataset_means[m].append(means[m])
-                best = min(means, key=means.get)
-                wins[best] += 1
-                cell_count += 1
-                order = sorted(METHODS, key=means.get)
-                for m in METHODS:
-                    ranks[m].append(order.index(m) + 1)
-                cells = [
-                    (f"**{_fmt([r[f'{m}_rmse'] for r in cell])}**" if m == best else _fmt([r[f"{m}_rmse"] for r in cell]))
-                    for m in METHODS
-                ]
-                seeds = len(cell)
-                rows_note = f"{n_used} of {res['n_total']}" if n_used < res["n_total"] else str(n_used)
-                table.append([res["dataset"], rows_note, f"{mask_name} ({seeds} seeds)", *cells])
-            per_dataset_wins[min(METHODS, key=lambda m: np.mean(dataset_means[m]))] += 1
+        ranking = rank_cells(results, METHODS)
+        ranks, wins, per_dataset_wins, cell_count = ranking.ranks, ranking.wins, ranking.dataset_wins, len(ranking.cells)
+        table = [["dataset", "rows used", "mask", *METHODS]]
+        for res, mask_name, cell, _, best in ranking.cells:
+            cells = [
+                (f"**{_fmt([r[f'{m}_rmse'] for r in cell])}**" if m == best else _fmt([r[f"{m}_rmse"] for r in cell]))
+                for m in METHODS
+            ]
+            n_used = res["rows"][0]["n"]
+            rows_note = f"{n_used} of {res['n_total']}" if n_used < res["n_total"] else str(n_used)
+            table.append([res["dataset"], rows_note, f"{mask_name} ({len(cell)} seeds)", *cells])
         lines += [markdown_table(table), ""]
         summary = [["method", "mean rank (1 = best)", "cells won", "datasets won (mean RMSE over the 4 masks)"]]
         summary += [[m, f"{np.mean(ranks[m]):.2f}", f"{wins[m]} / {cell_count}", f"{per_dataset_wins[m]} / {len(results)}"] for m in METHODS]

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 import torch
-from common import RESULTS_DIR, SHARED_DATA, machine_info, markdown_table, update_markdown_section, write_json
+from common import RESULTS_DIR, SHARED_DATA, machine_info, markdown_table, measured_by, update_markdown_section, write_json
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
@@ -97,14 +97,6 @@ def pyod_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def measured_by(old: dict, all_methods, methods) -> dict:
-    """The machine that measured each method: an earlier results file's record (its `machines`,
-    else its one `machine` for every method its rows hold), with this machine for `methods`."""
-    rows = old.get("rows", [])
-    held = {m: old["machine"] for m in all_methods if rows and f"{m}_auc" in rows[0]}
-    return {**held, **old.get("machines", {}), **{m: machine_info() for m in methods}}
 
 
 def run_tabular(names: list[str], seeds: int, max_train: int, methods: list[str] | None = None) -> None:

@@ -49,7 +49,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import aekit
 from aekit.denormals import flushed_denormals
 from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
-from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, wait_for_quiet
+from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, tutorial_model, wait_for_quiet
 
 HEADING = "## Scale: batch sizes, bf16, DDP, inference (benchmarks/scale.py)"
 HIDDEN, LATENT = (512, 256), 32
@@ -106,14 +106,10 @@ def first_epoch_rate(est, X: np.ndarray) -> float:
 
 
 def plain_loop_rate(X: np.ndarray, batch: int, epochs: int = 2) -> float:
-    """Steady-state samples/s of the shortest PyTorch loop for the same network (nn.Sequential,
-    fused Adam, MSE, one tensor indexed by a permutation, denormals flushed like aekit's loop):
-    the yardstick for what aekit's loop adds on top of PyTorch."""
-    dims = [X.shape[1], *HIDDEN, LATENT, *HIDDEN[::-1], X.shape[1]]
-    layers: list[torch.nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
-        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU() if i < len(dims) - 2 else torch.nn.Sigmoid()]
-    net = torch.nn.Sequential(*layers)
+    """Steady-state samples/s of the shortest PyTorch loop for the same network (speed.py's
+    nn.Sequential, fused Adam, MSE, one tensor indexed by a permutation, denormals flushed like
+    aekit's loop): the yardstick for what aekit's loop adds on top of PyTorch."""
+    net = tutorial_model()
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True)
     data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     generator = torch.Generator().manual_seed(0)
