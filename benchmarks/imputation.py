@@ -50,6 +50,7 @@ METHODS = ("mean", "knn", "iterative", "aekit")
 # Run only when named in --methods, in an environment where they work; their rows join the
 # existing ones (same seeds, so the same masks) and the report compares them on those rows.
 EXTRA_METHODS = ("hyperimpute",)
+OPTION_METHODS = ("aekit_missingness",)  # aekit with a non-default option: shown beside aekit, never ranked
 
 
 # ---- masks ---------------------------------------------------------------------------------
@@ -106,6 +107,8 @@ class HyperImputeTables:
 def make_imputer(method: str, seed: int, image: bool = False):
     if method == "hyperimpute":
         return HyperImputeTables(seed)
+    if method == "aekit_missingness":
+        return AutoEncoderImputer(model_missingness=True, random_state=seed)
     if method == "mean":
         return SimpleImputer()
     if method == "knn":
@@ -167,7 +170,7 @@ def run_tabular(names: list[str], seeds: int, max_rows: int, methods: tuple[str,
         rows.sort(key=lambda r: (r["seed"], list(MASKS).index(r["mask"])))
         write_json(
             f"imputation-tabular-{name}.json",
-            {"machine": old.get("machine", machine_info()), "machines": measured_by(old, METHODS + EXTRA_METHODS, methods, "rmse"), "dataset": name,
+            {"machine": old.get("machine", machine_info()), "machines": measured_by(old, METHODS + EXTRA_METHODS + OPTION_METHODS, methods, "rmse"), "dataset": name,
              "n_total": len(X_full), "max_rows": max_rows, "rows": rows},
         )
 
@@ -287,6 +290,16 @@ EXTRA_NOTES = {
 }
 
 
+OPTION_NOTES = {
+    "aekit_missingness": (
+        "aekit with `model_missingness=True` (an option, not the default; shown, not ranked: the mask kind is unknown "
+        "to a user): each column with missing entries gets a binary indicator column that the autoencoder encodes and "
+        "reconstructs with the data. Same seeds and masks as above; **bold** = lowest of the columns shown. Command: "
+        "`python benchmarks/imputation.py tabular --methods aekit_missingness`."
+    ),
+}
+
+
 def extra_methods_report(results: list[dict]) -> list[str]:
     """A table per extra method (EXTRA_METHODS) on the rows it ran on, beside the four methods
     on the same rows, with the mean rank among all five."""
@@ -321,6 +334,34 @@ def extra_methods_report(results: list[dict]) -> list[str]:
             f"{extra} {dataset_wins[extra]}). Mean RMSE ties go to the method listed first.",
             "",
         ]
+    return lines
+
+
+def option_report(results: list[dict]) -> list[str]:
+    """aekit with each OPTION_METHODS option beside its default, per cell (and HyperImpute where
+    it ran on the same rows): shown, not ranked, since a user cannot know the mask kind."""
+    lines: list[str] = []
+    for option in OPTION_METHODS:
+        done = [res for res in results if any(f"{option}_rmse" in r for r in res["rows"])]
+        if not done:
+            continue
+        others = ["aekit", option] + [m for m in EXTRA_METHODS if all(f"{m}_rmse" in r for res in done for r in res["rows"] if f"{option}_rmse" in r)]
+        ranking = rank_cells(done, tuple(others), keep=lambda r, option=option: f"{option}_rmse" in r)
+        table = [["dataset", "mask", "seeds", *others]]
+        lower = {mask_name: [] for mask_name in MASKS}
+        below = {m: {mask_name: 0 for mask_name in MASKS} for m in others[2:]}
+        for res, mask_name, cell, means, best in ranking.cells:
+            table.append([res["dataset"], mask_name, ",".join(str(r["seed"]) for r in cell),
+                          *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in others]])
+            lower[mask_name].append(means[option] / means["aekit"] - 1)
+            for m in others[2:]:
+                below[m][mask_name] += means[option] < means[m]
+        summary = [["mask", "cells", f"{option} below aekit", "mean change of RMSE", *[f"{option} below {m}" for m in others[2:]]]]
+        for mask_name, changes in lower.items():
+            if changes:
+                summary.append([mask_name, str(len(changes)), str(sum(c < 0 for c in changes)), f"{100 * np.mean(changes):+.1f}%",
+                                *[str(below[m][mask_name]) for m in others[2:]]])
+        lines += [OPTION_NOTES[option], "", markdown_table(table), "", markdown_table(summary), ""]
     return lines
 
 
@@ -368,6 +409,7 @@ def report() -> None:
             "",
         ]
         lines += extra_methods_report(results)
+        lines += option_report(results)
         down = [["dataset", "metric", "mask", "complete data", *METHODS]]
         for res in results:
             rows = res["rows"]
@@ -435,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0, help="tabular: run seeds first-seed .. seeds-1 (with --methods, to extend an earlier run)")
     parser.add_argument("--max-rows", type=int, default=2000, help="subsample larger tabular sets to this many rows")
-    parser.add_argument("--methods", default=None, help=f"tabular only: comma-separated subset of {','.join(METHODS + EXTRA_METHODS)}")
+    parser.add_argument("--methods", default=None, help=f"tabular only: comma-separated subset of {','.join(METHODS + EXTRA_METHODS + OPTION_METHODS)}")
     parser.add_argument("--n-train", type=int, default=10000)
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--budget-seconds", type=float, default=600.0, help="time budget per baseline on MNIST")
@@ -449,9 +491,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.part == "tabular":
             names = args.datasets.split(",") if args.datasets else sorted(p.stem for p in TABULAR.glob("*.npz"))
             methods = tuple(args.methods.split(",")) if args.methods else METHODS
-            unknown = set(methods) - set(METHODS + EXTRA_METHODS)
+            unknown = set(methods) - set(METHODS + EXTRA_METHODS + OPTION_METHODS)
             if unknown:
-                parser.error(f"--methods: unknown {sorted(unknown)}; choose from {METHODS + EXTRA_METHODS}")
+                parser.error(f"--methods: unknown {sorted(unknown)}; choose from {METHODS + EXTRA_METHODS + OPTION_METHODS}")
             run_tabular(names, args.seeds, args.max_rows, methods, args.first_seed)
         elif args.part == "mnist":
             run_mnist(args.n_train, args.n_test, args.budget_seconds)

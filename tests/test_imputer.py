@@ -40,7 +40,7 @@ def fitted():
     return imp, X, X_missing, mask
 
 
-@parametrize_with_checks([AutoEncoderImputer(**FAST), AutoEncoderImputer(model="vae", **FAST)])
+@parametrize_with_checks([AutoEncoderImputer(**FAST), AutoEncoderImputer(model="vae", **FAST), AutoEncoderImputer(model_missingness=True, **FAST)])
 def test_sklearn_check(estimator, check):
     check(estimator)
 
@@ -289,3 +289,75 @@ def test_unsaveable_category_is_refused_by_name(tmp_path):
     with pytest.raises(TypeError, match="category Decimal.*cannot be saved"):
         imp.save(tmp_path / "imputer")
     assert not (tmp_path / "imputer").exists()
+
+
+def self_masked(n: int = 600, d: int = 6, seed: int = 0):
+    """The 2-factor columns of `correlated`, standardised, with large values more often missing
+    (each entry missing with probability sigmoid(3x - 2), about 28%): (X, X_missing, mask)."""
+    loadings = np.random.default_rng(0).normal(size=(2, d))
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)) @ loadings + 0.1 * rng.normal(size=(n, d))
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    mask = rng.random(X.shape) < 1 / (1 + np.exp(-(3 * X - 2)))
+    mask[mask.all(axis=1), 0] = False
+    return X, np.where(mask, np.nan, X), mask
+
+
+def test_model_missingness_helps_when_large_values_go_missing():
+    X, X_missing, mask = self_masked()
+    errors = {}
+    for flag in (False, True):
+        imp = AutoEncoderImputer(model_missingness=flag, max_epochs=30, random_state=0)
+        errors[flag] = masked_rmse(X, imp.fit_transform(X_missing), mask)
+    assert errors[True] < 0.95 * errors[False]
+
+
+def test_model_missingness_adds_indicators_only_for_columns_with_missing_entries():
+    X, X_missing, mask = correlated(n=200)
+    X_missing[:, 2] = X[:, 2]
+    imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(X_missing)
+    assert imp.indicator_columns_.tolist() == [0, 1, 3, 4, 5]
+    assert imp.layout_.categorical_mask.tolist() == [False] * 6 + [True] * 5
+    assert AutoEncoderImputer(random_state=0, **FAST).fit(X_missing).indicator_columns_.size == 0
+    for dtype in (np.float64, np.float32):
+        out = imp.transform(X_missing.astype(dtype))
+        assert out.shape == X.shape and out.dtype == dtype and np.isfinite(out).all()
+        assert np.array_equal(out[~mask], X.astype(dtype)[~mask])
+    assert imp.sample_imputations(X_missing, n=2, random_state=0).shape == (2, *X.shape)
+
+
+def test_model_missingness_with_categorical_columns():
+    frame, truth, mask = mixed_frame(n=200)
+    imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(frame)
+    out = imp.transform(frame)
+    assert out.shape == frame.shape and out.dtype == object
+    assert set(out[:, 2]) <= {"pos", "neg"}
+    assert np.array_equal(out[~mask[:, 0], 0].astype(float), truth["a"].to_numpy()[~mask[:, 0]])
+
+
+def test_model_missingness_save_load_round_trip_and_checks(tmp_path):
+    import json
+
+    _, X_missing, _ = correlated(n=200)
+    imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(X_missing)
+    path = imp.save(tmp_path / "imputer")
+    loaded = AutoEncoderImputer.load(path)
+    assert loaded.indicator_columns_.tolist() == imp.indicator_columns_.tolist()
+    assert np.array_equal(loaded.transform(X_missing), imp.transform(X_missing))
+    config = json.loads((path / "config.json").read_text())
+    config["fitted"]["indicator_columns_"] = [0, 0, 1, 2, 3, 4]
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="indicator_columns_ must list distinct column indices below 6"):
+        AutoEncoderImputer.load(path)
+
+
+def test_imputer_saved_before_model_missingness_still_loads(tmp_path, fitted):
+    import json
+
+    imp, _, X_missing, _ = fitted
+    path = imp.save(tmp_path / "imputer")
+    config = json.loads((path / "config.json").read_text())
+    del config["fitted"]["indicator_columns_"]
+    del config["params"]["model_missingness"]
+    (path / "config.json").write_text(json.dumps(config))
+    assert np.array_equal(AutoEncoderImputer.load(path).transform(X_missing), imp.transform(X_missing))

@@ -147,6 +147,18 @@ def numeric_table(X: np.ndarray, missing_values) -> Table:
     return Table(numeric, [], miss, np.zeros(X.shape[1], dtype=bool))
 
 
+def with_missing_indicators(table: Table, columns: np.ndarray) -> Table:
+    """`table` with one fully observed categorical column (False/True: whether the entry is
+    missing) appended for each column index in `columns`, so a model of the table also
+    models which entries are missing."""
+    if not len(columns):
+        return table
+    flags = [table.missing[:, j].astype(object) for j in columns]
+    missing = np.hstack([table.missing, np.zeros((table.missing.shape[0], len(columns)), dtype=bool)])
+    mask = np.concatenate([table.categorical_mask, np.ones(len(columns), dtype=bool)])
+    return Table(table.numeric, table.categorical + flags, missing, mask)
+
+
 def check_no_empty_columns(table: Table, names: list[str]) -> None:
     """Refuse columns with no observed value (nothing to learn them from)."""
     empty = np.flatnonzero(table.missing.all(axis=0)) if table.missing.shape[0] else []

@@ -30,7 +30,16 @@ from aekit.persistence import (
     restore_fitted,
     save_model,
 )
-from aekit.tabular import Table, TableLayout, check_no_empty_columns, frame_columns, is_nan_marker, numeric_table, read_columns
+from aekit.tabular import (
+    Table,
+    TableLayout,
+    check_no_empty_columns,
+    frame_columns,
+    is_nan_marker,
+    numeric_table,
+    read_columns,
+    with_missing_indicators,
+)
 from aekit.training import train
 
 REFINE_CHECK_ROWS = 2000
@@ -81,6 +90,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         on their observed mean; False only centres them, for features on one common scale
         (pixels), where dividing by the tiny spread of near-constant features would let
         those dominate the loss.
+    model_missingness : bool, default=False
+        Also model which entries are missing: each column with missing entries in fit gets a
+        binary indicator column, encoded and reconstructed with the data, so the code carries
+        the missingness pattern. Use it when values go missing because of what they are
+        (missing not at random, e.g. large values left out): in benchmarks/imputation.py it
+        lowered the error under self-masking and raised it under MCAR and MAR masks.
     model : {'dae', 'vae'}, default='dae'
         'dae' trains a denoising autoencoder; 'vae' a variational one (Gaussian posterior,
         normal prior) with the same masked likelihood and column masking, whose imputations
@@ -112,7 +127,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     layout_ : aekit.tabular.TableLayout
         Which columns are categorical, the observed means and scales of the numeric columns
-        and the categories of the categorical ones.
+        and the categories of the categorical ones (indicator columns last).
+    indicator_columns_ : ndarray of int
+        The columns that got a missingness indicator (empty unless model_missingness=True).
     module_ : AutoEncoderModule
         The trained torch module (eval mode, float32) on the encoded features.
     refine_steps_ : int
@@ -143,7 +160,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     np.False_
     """
 
-    _saved_attributes = {"layout_": TableLayout.from_json, "refine_steps_": int, "refinement_errors_": lambda v: [float(e) for e in v]}
+    _saved_attributes = {
+        "layout_": TableLayout.from_json,
+        "indicator_columns_": lambda v: np.asarray([int(j) for j in v], dtype=np.int64),
+        "refine_steps_": int,
+        "refinement_errors_": lambda v: [float(e) for e in v],
+    }
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -152,6 +174,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "hidden_dims": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "scale": ["boolean"],
+        "model_missingness": ["boolean"],
         "model": [StrOptions({"dae", "vae"})],
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
         "refine_steps": [Interval(Integral, 1, None, closed="left")],
@@ -163,6 +186,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         missing_values=np.nan,
         categorical_features="from_dtype",
         scale=True,
+        model_missingness=False,
         model="dae",
         latent_dim=64,
         hidden_dims=(256,),
@@ -187,6 +211,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.missing_values = missing_values
         self.categorical_features = categorical_features
         self.scale = scale
+        self.model_missingness = model_missingness
         self.model = model
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
@@ -239,7 +264,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if reset:
             all_numeric = isinstance(self.categorical_features, str) or self.categorical_features is None
         else:
-            all_numeric = not self.layout_.categorical_mask.any()
+            all_numeric = not self.layout_.categorical_mask[: self.n_features_in_].any()
         if all_numeric and _is_plain_numeric(X):
             ensure = "allow-nan" if is_nan_marker(self.missing_values) else True
             A = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=ensure)
@@ -259,7 +284,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     f"X has {len(columns)} features, but {type(self).__name__} is expecting "
                     f"{self.n_features_in_} features as input."
                 )
-            mask = self.layout_.categorical_mask
+            mask = self.layout_.categorical_mask[: self.n_features_in_]
         return read_columns(columns, names, self.missing_values, mask, typed), names
 
     # ---- fitting -------------------------------------------------------------------------
@@ -281,6 +306,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         entries; y is ignored. Returns self."""
         table, names = self._read(X, reset=True)
         check_no_empty_columns(table, names)
+        self.indicator_columns_ = np.flatnonzero(table.missing.any(axis=0)) if self.model_missingness else np.empty(0, dtype=np.int64)
+        table = with_missing_indicators(table, self.indicator_columns_)
         layout = TableLayout.fit(table, scale=self.scale)
         inputs, targets, _ = layout.encode(table)
         device = resolve_device(self.device)
@@ -331,13 +358,30 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 out.append(refine(reconstruct, x, seen, self.refine_steps_).cpu().numpy())
         return np.concatenate(out).astype(inputs.dtype, copy=False)
 
+    def _decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The imputed table (n, n_features_in_) from refined encoded rows of `table` with its
+        indicator columns, which are dropped."""
+        out = self.layout_.decode(table, means, rng)
+        if not len(self.indicator_columns_):
+            return out
+        out = out[:, : self.n_features_in_]
+        n_categorical = int(self.layout_.categorical_mask[: self.n_features_in_].sum())
+        return out if n_categorical else out.astype(table.numeric.dtype)
+
+    def _encoded(self, X) -> tuple[Table, np.ndarray, np.ndarray]:
+        """Validated X as a table with its indicator columns, and its encoded inputs and
+        observed mask (n, n_encoded)."""
+        table, _ = self._read(X, reset=False)
+        table = with_missing_indicators(table, self.indicator_columns_)
+        inputs, _, observed = self.layout_.encode(table)
+        return table, inputs, observed
+
     def transform(self, X):
         """X with its missing entries imputed, same shape; observed entries unchanged. Float
         (X's dtype) for numeric data, object when there are categorical columns."""
         check_is_fitted(self)
-        table, _ = self._read(X, reset=False)
-        inputs, _, observed = self.layout_.encode(table)
-        return self.layout_.decode(table, self._impute_encoded(inputs, observed, None))
+        table, inputs, observed = self._encoded(X)
+        return self._decode(table, self._impute_encoded(inputs, observed, None))
 
     def sample_imputations(self, X, n: int = 5, random_state=None) -> np.ndarray:
         """`n` different imputations of X for multiple imputation: (n, n_samples, n_features).
@@ -350,14 +394,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        table, _ = self._read(X, reset=False)
-        inputs, _, observed = self.layout_.encode(table)
+        table, inputs, observed = self._encoded(X)
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         device = next(self.module_.parameters()).device
         generator = torch.Generator(device=device).manual_seed(seed)
         rng = np.random.default_rng(seed)
         return np.stack(
-            [self.layout_.decode(table, self._impute_encoded(inputs, observed, generator), rng) for _ in range(n)]
+            [self._decode(table, self._impute_encoded(inputs, observed, generator), rng) for _ in range(n)]
         )
 
     # ---- persistence ---------------------------------------------------------------------
@@ -373,9 +416,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Load an imputer saved by `save`; reads JSON and safetensors only, never pickle."""
         est, fitted, state = read_estimator(cls, path, device)
         n_features = fitted.get("n_features_in_")
-        restore_fitted(est, fitted, path)
-        if n_features != est.layout_.categorical_mask.shape[0]:
-            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ does not match the layout's {len(est.layout_.categorical_mask)} columns")
+        restore_fitted(est, {"indicator_columns_": [], **fitted}, path)
+        indicators = est.indicator_columns_
+        if not isinstance(n_features, int) or n_features + len(indicators) != est.layout_.categorical_mask.shape[0]:
+            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ plus the {len(indicators)} indicator columns does not "
+                             f"match the layout's {len(est.layout_.categorical_mask)} columns")
+        if len(set(indicators.tolist())) != len(indicators) or not all(0 <= j < n_features for j in indicators.tolist()):
+            raise ValueError(f"{str(path)!r}: fitted.indicator_columns_ must list distinct column indices below {n_features}")
         if not 1 <= est.refine_steps_ <= est.refine_steps:
             raise ValueError(f"{str(path)!r}: fitted.refine_steps_ must be in 1..{est.refine_steps}")
         est.module_ = load_weights(est._build_module(est.layout_), state, path, resolve_device(est.device))
