@@ -361,7 +361,9 @@ def option_report(results: list[dict]) -> list[str]:
             if changes:
                 summary.append([mask_name, str(len(changes)), str(sum(c < 0 for c in changes)), f"{100 * np.mean(changes):+.1f}%",
                                 *[str(below[m][mask_name]) for m in others[2:]]])
-        lines += [OPTION_NOTES[option], "", markdown_table(table), "", markdown_table(summary), ""]
+        info = done[0].get("machines", {}).get(option)
+        measured = f" Measured {info['date'][:10]} on {info['cpu_model']}, 1 thread." if info else ""
+        lines += [OPTION_NOTES[option] + measured, "", markdown_table(table), "", markdown_table(summary), ""]
     return lines
 
 
