@@ -141,3 +141,13 @@ def test_every_bit_flip_of_a_weights_file_is_refused(tmp_path, X):
         (path / WEIGHTS_FILE).write_bytes(data[:i] + bytes([data[i] ^ 0x80]) + data[i + 1 :])
         with pytest.raises(ValueError, match="does not match the checksum"):
             AutoEncoder.load(path)
+
+
+def test_a_checkpoint_whose_checksum_key_is_damaged_is_refused_as_damaged(tmp_path, X):
+    path = tmp_path / "ckpt.safetensors"
+    make().set_params(max_epochs=1).fit(X, checkpoint=Checkpointer(path))
+    data = path.read_bytes()
+    at = data.index(b'"sha256"') + 1
+    path.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
+    with pytest.raises(ValueError, match="has no checksum: it is damaged"):
+        make().fit(X, checkpoint=Checkpointer(path, resume=True))

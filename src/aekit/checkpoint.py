@@ -83,7 +83,10 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tens
     except (SafetensorError, ValueError, KeyError, struct.error, RecursionError) as err:
         raise ValueError(f"{str(path)!r} is not a readable aekit checkpoint: {err}") from err
     if "sha256" not in meta:
-        raise ValueError(f"{str(path)!r} has no checksum (an older aekit wrote it); delete it and train from the start")
+        raise ValueError(
+            f"{str(path)!r} has no checksum: it is damaged (a flipped byte can rename the checksum's key) or an "
+            "older aekit wrote it; delete it and train from the start"
+        )
     if meta["sha256"] != _digest(meta["state"], tensors):
         raise ValueError(
             f"{str(path)!r} is damaged: its contents do not match the SHA-256 stored in it (a bit flip or a "
