@@ -277,6 +277,16 @@ def rank_cells(results: list[dict], methods: tuple[str, ...], keep=lambda row: T
     return ranking
 
 
+def mean_rows(ranking: Ranking, methods) -> list[list[str]]:
+    """One table row per ranked cell: dataset, mask, the seeds it holds, and each method's mean
+    RMSE (the lowest in bold)."""
+    return [
+        [res["dataset"], mask_name, ",".join(str(r["seed"]) for r in cell),
+         *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in methods]]
+        for res, mask_name, cell, means, best in ranking.cells
+    ]
+
+
 EXTRA_NOTES = {
     "hyperimpute": (
         "HyperImpute 0.1.17 (`Imputers().get('hyperimpute', random_state=seed)`, its default iterative imputer with "
@@ -311,10 +321,7 @@ def extra_methods_report(results: list[dict]) -> list[str]:
         methods = (*METHODS, extra)
         ranking = rank_cells(done, methods, keep=lambda r, extra=extra: f"{extra}_rmse" in r)
         ranks, wins, dataset_wins, cells = ranking.ranks, ranking.wins, ranking.dataset_wins, len(ranking.cells)
-        table = [["dataset", "mask", "seeds", *methods]]
-        for res, mask_name, cell, means, best in ranking.cells:
-            seeds = ",".join(str(r["seed"]) for r in cell)
-            table.append([res["dataset"], mask_name, seeds, *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in methods]])
+        table = [["dataset", "mask", "seeds", *methods], *mean_rows(ranking, methods)]
         summary = [["method", f"mean rank among {len(methods)}", "cells won", "datasets won (mean RMSE over the masks)"]]
         summary += [[m, f"{np.mean(ranks[m]):.2f}", f"{wins[m]} / {cells}", f"{dataset_wins[m]} / {len(done)}"] for m in methods]
         lines += [
@@ -347,12 +354,10 @@ def option_report(results: list[dict]) -> list[str]:
             continue
         others = ["aekit", option] + [m for m in EXTRA_METHODS if all(f"{m}_rmse" in r for res in done for r in res["rows"] if f"{option}_rmse" in r)]
         ranking = rank_cells(done, tuple(others), keep=lambda r, option=option: f"{option}_rmse" in r)
-        table = [["dataset", "mask", "seeds", *others]]
+        table = [["dataset", "mask", "seeds", *others], *mean_rows(ranking, others)]
         lower = {mask_name: [] for mask_name in MASKS}
         below = {m: {mask_name: 0 for mask_name in MASKS} for m in others[2:]}
-        for res, mask_name, cell, means, best in ranking.cells:
-            table.append([res["dataset"], mask_name, ",".join(str(r["seed"]) for r in cell),
-                          *[f"**{means[m]:.3f}**" if m == best else f"{means[m]:.3f}" for m in others]])
+        for _, mask_name, _, means, _ in ranking.cells:
             lower[mask_name].append(means[option] / means["aekit"] - 1)
             for m in others[2:]:
                 below[m][mask_name] += means[option] < means[m]
