@@ -50,7 +50,8 @@ METHODS = ("mean", "knn", "iterative", "aekit")
 # Run only when named in --methods, in an environment where they work; their rows join the
 # existing ones (same seeds, so the same masks) and the report compares them on those rows.
 EXTRA_METHODS = ("hyperimpute",)
-OPTION_METHODS = ("aekit_missingness",)  # aekit with a non-default option: shown beside aekit, never ranked
+OPTION_METHODS = ("aekit_one_member", "aekit_missingness")  # aekit with non-default options: shown, never ranked
+OPTION_BASELINE = {"aekit_one_member": "aekit", "aekit_missingness": "aekit_one_member"}  # what each option is set beside
 
 
 # ---- masks ---------------------------------------------------------------------------------
@@ -107,8 +108,10 @@ class HyperImputeTables:
 def make_imputer(method: str, seed: int, image: bool = False):
     if method == "hyperimpute":
         return HyperImputeTables(seed)
+    if method == "aekit_one_member":
+        return AutoEncoderImputer(n_members=1, random_state=seed)
     if method == "aekit_missingness":
-        return AutoEncoderImputer(model_missingness=True, random_state=seed)
+        return AutoEncoderImputer(model_missingness=True, n_members=1, random_state=seed)
     if method == "mean":
         return SimpleImputer()
     if method == "knn":
@@ -301,11 +304,17 @@ EXTRA_NOTES = {
 
 
 OPTION_NOTES = {
+    "aekit_one_member": (
+        "aekit with `n_members=1` (one autoencoder, the default before 2026-11-30) beside the default, which averages "
+        "the reconstructions of 5 autoencoders trained side by side. Same seeds and masks as above; **bold** = lowest "
+        "of the columns shown. Command: `python benchmarks/imputation.py tabular --methods aekit,aekit_one_member` "
+        "(both in the same run, so their seconds compare)."
+    ),
     "aekit_missingness": (
-        "aekit with `model_missingness=True` (an option, not the default; shown, not ranked: the mask kind is unknown "
-        "to a user): each column with missing entries gets a binary indicator column that the autoencoder encodes and "
-        "reconstructs with the data. Same seeds and masks as above; **bold** = lowest of the columns shown. Command: "
-        "`python benchmarks/imputation.py tabular --methods aekit_missingness`."
+        "aekit with `model_missingness=True` and `n_members=1` (an option, not the default; shown, not ranked: the mask "
+        "kind is unknown to a user), beside aekit with `n_members=1`: each column with missing entries gets a binary "
+        "indicator column that the autoencoder encodes and reconstructs with the data. Same seeds and masks as above; "
+        "**bold** = lowest of the columns shown. Command: `python benchmarks/imputation.py tabular --methods aekit_missingness`."
     ),
 }
 
@@ -345,30 +354,38 @@ def extra_methods_report(results: list[dict]) -> list[str]:
 
 
 def option_report(results: list[dict]) -> list[str]:
-    """aekit with each OPTION_METHODS option beside its default, per cell (and HyperImpute where
-    it ran on the same rows): shown, not ranked, since a user cannot know the mask kind."""
+    """aekit with each OPTION_METHODS option beside its OPTION_BASELINE, per cell (and HyperImpute
+    where it ran on the same rows): shown, not ranked, since a user cannot know the mask kind."""
     lines: list[str] = []
     for option in OPTION_METHODS:
-        done = [res for res in results if any(f"{option}_rmse" in r for r in res["rows"])]
+        base = OPTION_BASELINE[option]
+        done = [res for res in results if any(f"{option}_rmse" in r and f"{base}_rmse" in r for r in res["rows"])]
         if not done:
             continue
-        others = ["aekit", option] + [m for m in EXTRA_METHODS if all(f"{m}_rmse" in r for res in done for r in res["rows"] if f"{option}_rmse" in r)]
-        ranking = rank_cells(done, tuple(others), keep=lambda r, option=option: f"{option}_rmse" in r)
+        keep = lambda r, option=option, base=base: f"{option}_rmse" in r and f"{base}_rmse" in r  # noqa: E731
+        others = [base, option] + [m for m in EXTRA_METHODS if all(f"{m}_rmse" in r for res in done for r in res["rows"] if keep(r))]
+        ranking = rank_cells(done, tuple(others), keep=keep)
         table = [["dataset", "mask", "seeds", *others], *mean_rows(ranking, others)]
         lower = {mask_name: [] for mask_name in MASKS}
         below = {m: {mask_name: 0 for mask_name in MASKS} for m in others[2:]}
         for _, mask_name, _, means, _ in ranking.cells:
-            lower[mask_name].append(means[option] / means["aekit"] - 1)
+            lower[mask_name].append(means[option] / means[base] - 1)
             for m in others[2:]:
                 below[m][mask_name] += means[option] < means[m]
-        summary = [["mask", "cells", f"{option} below aekit", "mean change of RMSE", *[f"{option} below {m}" for m in others[2:]]]]
+        summary = [["mask", "cells", f"{option} below {base}", "mean change of RMSE", *[f"{option} below {m}" for m in others[2:]]]]
         for mask_name, changes in lower.items():
             if changes:
                 summary.append([mask_name, str(len(changes)), str(sum(c < 0 for c in changes)), f"{100 * np.mean(changes):+.1f}%",
                                 *[str(below[m][mask_name]) for m in others[2:]]])
-        info = done[0].get("machines", {}).get(option)
+        machines = done[0].get("machines", {})
+        info = machines.get(option)
         measured = f" Measured {info['date'][:10]} on {info['cpu_model']}, 1 thread." if info else ""
         lines += [OPTION_NOTES[option] + measured, "", markdown_table(table), "", markdown_table(summary), ""]
+        same_run = all(res.get("machines", {}).get(option, {}).get("date") == res.get("machines", {}).get(base, {}).get("date") for res in done)
+        if same_run:
+            seconds = {m: sum(r[f"{m}_seconds"] for res in done for r in res["rows"] if keep(r)) for m in (base, option)}
+            lines += [f"Seconds to fit and fill, summed over these cells (same run): {base} {seconds[base]:,.0f}, {option} "
+                      f"{seconds[option]:,.0f} ({seconds[base] / seconds[option]:.2f}x).", ""]
     return lines
 
 
@@ -379,10 +396,14 @@ def report() -> None:
     lines = [HEADING, ""]
     if results:
         info = results[0]["machine"]
-        lines += [machine_line(info) + " Every method ran with 1 BLAS/torch thread.", "", "Command: `python benchmarks/imputation.py tabular && python benchmarks/imputation.py mnist && python benchmarks/imputation.py report`", ""]
+        by_run: dict[str, list[str]] = {}
+        for method, m_info in results[0].get("machines", {}).items():
+            by_run.setdefault(f"{m_info['date'][:10]} on {m_info['cpu_model']}", []).append(method)
+        runs = "; ".join(f"{', '.join(methods)}: {run}" for run, methods in by_run.items())
+        lines += [machine_line(info) + " Every method ran with 1 BLAS/torch thread." + (f" Measured per method: {runs}." if len(by_run) > 1 else ""), "", "Command: `python benchmarks/imputation.py tabular && python benchmarks/imputation.py mnist && python benchmarks/imputation.py report`", ""]
         lines += [
             "RMSE over the masked entries of the standardised data (mean ± std over seeds; lower is better; **bold** = lowest mean). "
-            "aekit = `AutoEncoderImputer(random_state=seed)` with its defaults; baselines: `SimpleImputer()` (mean), "
+            "aekit = `AutoEncoderImputer(random_state=seed)` with its defaults (5 autoencoders averaged, `n_members=5`, since 2026-11-30); baselines: `SimpleImputer()` (mean), "
             "`KNNImputer(n_neighbors=5)`, `IterativeImputer(max_iter=10)` (BayesianRidge). Masks: MCAR 20%/50%; MAR 30% "
             "(30% of the columns always observed, the others missing through a logistic model of them); MNAR 30% "
             "(each entry missing with probability sigmoid(2x + b_j): self-masking of large values). Transductive: each imputer "

@@ -307,7 +307,7 @@ def test_model_missingness_helps_when_large_values_go_missing():
     X, X_missing, mask = self_masked()
     errors = {}
     for flag in (False, True):
-        imp = AutoEncoderImputer(model_missingness=flag, max_epochs=30, random_state=0)
+        imp = AutoEncoderImputer(model_missingness=flag, n_members=1, max_epochs=30, random_state=0)
         errors[flag] = masked_rmse(X, imp.fit_transform(X_missing), mask)
     assert errors[True] < 0.95 * errors[False]
 
@@ -361,3 +361,37 @@ def test_imputer_saved_before_model_missingness_still_loads(tmp_path, fitted):
     del config["params"]["model_missingness"]
     (path / "config.json").write_text(json.dumps(config))
     assert np.array_equal(AutoEncoderImputer.load(path).transform(X_missing), imp.transform(X_missing))
+
+
+def test_averaging_several_autoencoders_lowers_the_error():
+    X, X_missing, mask = correlated(n=400, d=8, seed=3)
+    single = AutoEncoderImputer(n_members=1, max_epochs=40, random_state=0).fit(X_missing)
+    ensemble = AutoEncoderImputer(n_members=5, max_epochs=40, random_state=0).fit(X_missing)
+    assert type(ensemble.module_).__name__ == "AutoEncoderEnsemble" and len(ensemble.module_.members) == 5
+    assert masked_rmse(X, ensemble.transform(X_missing), mask) < 0.97 * masked_rmse(X, single.transform(X_missing), mask)
+
+
+def test_imputer_saved_before_n_members_loads_as_one_autoencoder(tmp_path):
+    import json
+
+    _, X_missing, _ = correlated(n=200)
+    imp = AutoEncoderImputer(n_members=1, random_state=0, **FAST).fit(X_missing)
+    path = imp.save(tmp_path / "imputer")
+    config = json.loads((path / "config.json").read_text())
+    del config["params"]["n_members"]
+    (path / "config.json").write_text(json.dumps(config))
+    loaded = AutoEncoderImputer.load(path)
+    assert loaded.n_members == 1
+    assert np.array_equal(loaded.transform(X_missing), imp.transform(X_missing))
+
+
+def test_a_file_whose_member_count_does_not_match_its_weights_is_refused(tmp_path):
+    import json
+
+    _, X_missing, _ = correlated(n=200)
+    path = AutoEncoderImputer(n_members=2, random_state=0, **FAST).fit(X_missing).save(tmp_path / "imputer")
+    config = json.loads((path / "config.json").read_text())
+    config["params"]["n_members"] = 3
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="weights"):
+        AutoEncoderImputer.load(path)

@@ -57,8 +57,11 @@ def params_to_json(params: dict) -> dict:
 
 def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, device: str | None = None):
     """A new, validated `est_cls` with the saved `params` (lists back to tuples where the default
-    is a tuple); `device` overrides the saved device. Unknown parameters are refused."""
+    is a tuple); `device` overrides the saved device. Unknown parameters are refused. A
+    parameter missing from an older file takes the value it had before it existed, from the
+    class's `_values_before_param` (e.g. one autoencoder where the default became several)."""
     defaults = est_cls().get_params(deep=False)
+    params = {**getattr(est_cls, "_values_before_param", {}), **params}
     unknown = set(params) - set(defaults)
     if unknown:
         raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.devices import resolve_device
+from aekit.ensembles import AutoEncoderEnsemble
 from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of
 from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
@@ -109,6 +110,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Hidden-layer non-linearity.
     corruption_level : float, default=0.15
         Share of the columns of each training row hidden (set to 0) in every batch.
+    n_members : int, default=5
+        Autoencoders trained side by side on the same batches, each from its own initial
+        weights and drawing its own masking; imputations use the mean of their
+        reconstructions, which has a lower error than one autoencoder's (about 4 % lower
+        RMSE under MCAR and MAR masks in benchmarks/imputation.py) for about 3 times the
+        fitting time. 1 trains a single autoencoder.
     refine_steps : int, default=5
         Most rounds of iterative refinement at transform time. Refinement can drift when many
         entries are missing, so `fit` keeps the number of rounds (1..refine_steps) with the
@@ -130,8 +137,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         and the categories of the categorical ones (indicator columns last).
     indicator_columns_ : ndarray of int
         The columns that got a missingness indicator (empty unless model_missingness=True).
-    module_ : AutoEncoderModule
-        The trained torch module (eval mode, float32) on the encoded features.
+    module_ : AutoEncoderModule, VariationalAutoEncoderModule or AutoEncoderEnsemble
+        The trained torch module (eval mode, float32) on the encoded features: with
+        n_members > 1 an `AutoEncoderEnsemble` of them.
     refine_steps_ : int
         Refinement rounds used at transform time.
     refinement_errors_ : list of float
@@ -178,7 +186,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "model": [StrOptions({"dae", "vae"})],
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
         "refine_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
     }
+    _values_before_param = {"n_members": 1}
 
     def __init__(
         self,
@@ -192,6 +202,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         hidden_dims=(256,),
         activation="relu",
         corruption_level=0.15,
+        n_members=5,
         refine_steps=5,
         optimizer="adam",
         learning_rate=1e-3,
@@ -217,6 +228,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.hidden_dims = hidden_dims
         self.activation = activation
         self.corruption_level = corruption_level
+        self.n_members = n_members
         self.refine_steps = refine_steps
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -289,7 +301,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     # ---- fitting -------------------------------------------------------------------------
 
-    def _build_module(self, layout: TableLayout) -> AutoEncoderModule | VariationalAutoEncoderModule:
+    def _build_module(self, layout: TableLayout) -> AutoEncoderModule | VariationalAutoEncoderModule | AutoEncoderEnsemble:
+        if self.n_members > 1:
+            return AutoEncoderEnsemble([self._build_member(layout) for _ in range(self.n_members)])
+        return self._build_member(layout)
+
+    def _build_member(self, layout: TableLayout) -> AutoEncoderModule | VariationalAutoEncoderModule:
         hidden = positive_ints(self.hidden_dims, "hidden_dims")
         n = layout.n_encoded
         likelihood = MaskedMixedLikelihood(layout.n_numeric, layout.groups)
