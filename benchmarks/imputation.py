@@ -121,7 +121,7 @@ def make_imputer(method: str, seed: int, image: bool = False):
             return IterativeImputer(max_iter=5, n_nearest_features=30, skip_complete=True, random_state=seed)
         return IterativeImputer(max_iter=10, random_state=seed)
     if image:
-        return AutoEncoderImputer(scale=False, hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40, random_state=seed)
+        return AutoEncoderImputer(scale=False, hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40, n_members=1, random_state=seed)
     return AutoEncoderImputer(random_state=seed)
 
 
@@ -409,7 +409,9 @@ def report() -> None:
             "(each entry missing with probability sigmoid(2x + b_j): self-masking of large values). Transductive: each imputer "
             "is fitted on the masked table and fills it. The imputer's defaults (corruption_level, refinement, epochs, width) "
             "were chosen in short trials on breast_cancer, energy, letter, wine_quality_red and spam at 20% MCAR (seed 0), "
-            "so they were tuned on these same tables; the baselines ran with scikit-learn's defaults.",
+            "so they were tuned on these same tables; `n_members=5` was chosen from a trial on the seed-5 and seed-6 splits "
+            "(not among the seeds below) of all seven tables and four masks, where averaging 3 and 5 separately fitted "
+            "imputers lowered the RMSE by 2.4% and 2.9% on average (56 cells); the baselines ran with scikit-learn's defaults.",
             "",
         ]
         ranking = rank_cells(results, METHODS)
@@ -467,7 +469,7 @@ def report() -> None:
             f"MNIST missing pixels ({mn['machine']['date']}): imputers fitted on {mn['n_train']} masked training images "
             f"(IterativeImputer on 2,000 of them, `max_iter=5, n_nearest_features=30`; KNNImputer and IterativeImputer are "
             f"stopped after {mn['budget_seconds']:.0f} s and skipped on later masks once stopped), applied to {mn['n_test']} masked test "
-            "images; one seed. aekit = `AutoEncoderImputer(scale=False, hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40)`. "
+            "images; one seed. aekit = `AutoEncoderImputer(scale=False, hidden_dims=(512,), latent_dim=128, batch_size=128, max_epochs=40, n_members=1)` (one autoencoder: this run predates the 5-member default). "
             "RMSE over the missing pixels (pixels in [0, 1]) and mean SSIM of the whole 28x28 images (Gaussian window, sigma 1.5); "
             "'half' = one of the four halves of each image missing.",
             "",
