@@ -226,3 +226,17 @@ def test_broken_detector_folders_are_refused(tmp_path, detector):
         AutoEncoderOutlierDetector.load(path)
     with pytest.raises(FileNotFoundError, match="detector.json"):
         AutoEncoderOutlierDetector.load(tmp_path)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_trimmed_loss_keeps_outliers_in_the_training_data_from_being_learned(seed):
+    rng = np.random.default_rng(seed)
+    inliers = rng.normal(size=(600, 2)) @ rng.normal(size=(2, 10)) + 0.05 * rng.normal(size=(600, 10))
+    outliers = 0.3 * rng.normal(size=(90, 10)) + 2.0 * rng.normal(size=(1, 10))
+    X, y = np.vstack([inliers, outliers]), np.r_[np.zeros(600), np.ones(90)]
+    auc = {}
+    for trim in (0.0, 0.2):
+        model = AutoEncoder(latent_dim=2, hidden_dims=(32,), max_epochs=60, loss_trim=trim)
+        det = AutoEncoderOutlierDetector(model, criterion="reconstruction", random_state=0).fit(X)
+        auc[trim] = roc_auc_score(y, -det.score_samples(X))
+    assert auc[0.2] > 0.98 and auc[0.2] > auc[0.0] + 0.05

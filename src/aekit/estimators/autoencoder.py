@@ -62,6 +62,10 @@ class AutoEncoder(BaseAutoEncoder):
         Weight of the squared off-diagonal covariance of the code.
     unit_norm : bool, default=False
         Rescale encoder weight rows to unit norm after every step.
+    loss_trim : float, default=0.0
+        Share of each training batch left out of the loss: the samples with the largest
+        reconstruction losses (a trimmed mean). Makes training robust to outliers in the
+        training data; `AutoEncoderOutlierDetector`'s default autoencoder uses 0.2.
     regularizers : dict or None, default=None
         Extra regularizers from `aekit.regularizers.REGULARIZERS`, as {name: weight}.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
@@ -133,6 +137,7 @@ class AutoEncoder(BaseAutoEncoder):
         "orthogonality": [Interval(Real, 0, None, closed="left")],
         "decorrelation": [Interval(Real, 0, None, closed="left")],
         "unit_norm": ["boolean"],
+        "loss_trim": [Interval(Real, 0, 1, closed="left")],
         "regularizers": [dict, None],
     }
 
@@ -156,6 +161,7 @@ class AutoEncoder(BaseAutoEncoder):
         orthogonality=0.0,
         decorrelation=0.0,
         unit_norm=False,
+        loss_trim=0.0,
         regularizers=None,
         optimizer="adam",
         learning_rate=1e-3,
@@ -190,6 +196,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.orthogonality = orthogonality
         self.decorrelation = decorrelation
         self.unit_norm = unit_norm
+        self.loss_trim = loss_trim
         self.regularizers = regularizers
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -234,6 +241,7 @@ class AutoEncoder(BaseAutoEncoder):
             make_corruption(self.corruption, self.corruption_level),
             self.corrupt_on,
             make_regularizers(self._regularizer_spec()),
+            trim=self.loss_trim,
         )
 
     def _check_data_against_params(self, X: np.ndarray) -> str:

@@ -59,7 +59,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         The model to fit (any estimator with `fit` and `score_samples`, plus `reconstruct`
         for standardize=True), e.g. `AutoEncoder(latent_dim=4)`,
         `DenoisingAutoEncoder()` or `VariationalAutoEncoder()`. None uses
-        `AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50)`. Scale tabular data
+        `AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2)`. Scale tabular data
         first (a `StandardScaler` in a Pipeline).
     contamination : float in (0, 0.5], default=0.1
         Expected share of outliers in the training data; sets `offset_` and `threshold_`.
@@ -124,7 +124,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _make_autoencoder(self):
         if self.autoencoder is None:
-            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50)
+            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2)
         else:
             model = clone(self.autoencoder)
         if self.random_state is not None and "random_state" in model.get_params():
