@@ -163,7 +163,7 @@ def test_fused_loss_equals_mean_of_elementwise(likelihood):
 
 def test_a_trimmed_loss_averages_the_lowest_per_sample_losses_in_training_only():
     torch.manual_seed(0)
-    module = AutoEncoderModule(MLPEncoder(6, 2, (8,)), MLPDecoder(2, 6, (8,)), MSE(), trim=0.25)
+    module = AutoEncoderModule(MLPEncoder(6, 2, (8,)), MLPDecoder(2, 6, (8,)), MSE(), loss_trim=0.25)
     x = torch.randn(8, 6)
     per_sample = module.sample_losses(x)
     module.train()
@@ -172,7 +172,7 @@ def test_a_trimmed_loss_averages_the_lowest_per_sample_losses_in_training_only()
     assert torch.allclose(module(x).loss, per_sample.mean())
 
 
-@pytest.mark.parametrize("kwargs, message", [({"trim": 1.0}, "loss_trim must be in"), ({"trim": 0.1, "uncorrupted_weight": 0.0}, "cannot be combined")])
+@pytest.mark.parametrize("kwargs, message", [({"loss_trim": 1.0}, "loss_trim must be in"), ({"loss_trim": 0.1, "uncorrupted_weight": 0.0}, "cannot be combined")])
 def test_bad_trim_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AutoEncoderModule(MLPEncoder(6, 2), MLPDecoder(2, 6), MSE(), **kwargs)

@@ -11,6 +11,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from aekit.models import draw_reconstruction
+
 
 def _mean_of(values: list):
     """The elementwise mean of equal-shaped tensors, or of dicts of them key by key."""
@@ -49,7 +51,7 @@ class AutoEncoderEnsemble(nn.Module):
     def reconstruct_sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """One stochastic reconstruction per row from a member drawn at random: a VAE member's
         decoded posterior draw, an autoencoder's reconstruction of a freshly corrupted row."""
-        draws = torch.stack([_draw(member, x, generator) for member in self.members])  # (members, batch, features)
+        draws = torch.stack([draw_reconstruction(member, x, generator) for member in self.members])  # (members, batch, features)
         pick = torch.randint(len(self.members), (x.shape[0],), generator=generator, device=x.device)
         return draws[pick, torch.arange(x.shape[0], device=x.device)]
 
@@ -63,10 +65,3 @@ class AutoEncoderEnsemble(nn.Module):
             if hasattr(member, "apply_constraints"):
                 member.apply_constraints()
 
-
-def _draw(member: nn.Module, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    if hasattr(member, "reconstruct_sample"):
-        return member.reconstruct_sample(x, generator)
-    if member.corruption is None:
-        return member.reconstruct(x)
-    return member.reconstruct(member.corruption(x, generator)[0])

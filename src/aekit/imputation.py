@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from aekit.corruptions import Corruption
 from aekit.likelihoods import Likelihood
+from aekit.models import draw_reconstruction
 
 
 class MaskedMixedLikelihood(Likelihood):
@@ -88,9 +89,7 @@ def reconstructor(module: nn.Module, generator: torch.Generator | None) -> Calla
     a freshly corrupted input."""
     if generator is None:
         return module.reconstruct
-    if hasattr(module, "reconstruct_sample"):
-        return lambda x: module.reconstruct_sample(x, generator)
-    return lambda x: module.reconstruct(module.corruption(x, generator)[0])
+    return lambda x: draw_reconstruction(module, x, generator)
 
 
 @torch.no_grad()

@@ -40,8 +40,8 @@ class AutoEncoderModule(nn.Module):
     the likelihood's terms, averaged over the batch, plus the weighted regularizer penalties.
     Corruption is applied only in training mode. With `uncorrupted_weight` != 1 the terms are
     a weighted mean: weight 1 on the entries the input corruption changed, `uncorrupted_weight`
-    on the rest (0 gives a context encoder's loss on the masked region only). With `trim` > 0
-    the training loss averages only the per-sample losses below the batch's (1 - trim)
+    on the rest (0 gives a context encoder's loss on the masked region only). With `loss_trim` > 0
+    the training loss averages only the per-sample losses below the batch's (1 - loss_trim)
     quantile, so samples the model cannot reconstruct (outliers in the training data) stop
     pulling it towards them: a trimmed-mean, robust loss.
     """
@@ -55,14 +55,14 @@ class AutoEncoderModule(nn.Module):
         corrupt_on: str = "input",
         regularizers: Sequence[Regularizer] = (),
         uncorrupted_weight: float = 1.0,
-        trim: float = 0.0,
+        loss_trim: float = 0.0,
     ) -> None:
         super().__init__()
         if corrupt_on not in CORRUPT_ON:
             raise ValueError(f"corrupt_on must be one of {CORRUPT_ON}, got {corrupt_on!r}")
-        if not 0.0 <= trim < 1.0:
-            raise ValueError(f"loss_trim must be in [0, 1), got {trim!r}")
-        if trim > 0 and uncorrupted_weight != 1.0:
+        if not 0.0 <= loss_trim < 1.0:
+            raise ValueError(f"loss_trim must be in [0, 1), got {loss_trim!r}")
+        if loss_trim > 0 and uncorrupted_weight != 1.0:
             raise ValueError("loss_trim cannot be combined with a weighted loss on the corrupted entries (uncorrupted_weight != 1)")
         self.encoder = encoder
         self.decoder = decoder
@@ -71,7 +71,7 @@ class AutoEncoderModule(nn.Module):
         self.corrupt_on = corrupt_on
         self.regularizers = list(regularizers)
         self.uncorrupted_weight = uncorrupted_weight
-        self.trim = trim
+        self.loss_trim = loss_trim
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (batch, latent_dim)
@@ -104,9 +104,9 @@ class AutoEncoderModule(nn.Module):
             weights = torch.where(changed, 1.0, self.uncorrupted_weight).to(pre.dtype)  # (batch, features)
             weighted = (self.likelihood.elementwise(pre, target) * weights).sum()
             reconstruction_loss = weighted / weights.sum().clamp_min(torch.finfo(pre.dtype).tiny)
-        elif self.trim > 0 and self.training:
+        elif self.loss_trim > 0 and self.training:
             per_sample = self.likelihood.elementwise(pre, target).mean(dim=1)  # (batch,)
-            kept = max(1, math.ceil((1.0 - self.trim) * per_sample.shape[0]))
+            kept = max(1, math.ceil((1.0 - self.loss_trim) * per_sample.shape[0]))
             reconstruction_loss = per_sample.topk(kept, largest=False, sorted=False).values.mean()
         else:
             reconstruction_loss = self.likelihood.loss(pre, target, reconstruction)
@@ -258,3 +258,14 @@ class VariationalAutoEncoderModule(nn.Module):
         p = next(self.parameters())
         z = self.prior.sample(n, self.latent_dim, generator, device=p.device, dtype=p.dtype)
         return self.decode(z)
+
+
+def draw_reconstruction(module: nn.Module, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One stochastic reconstruction of x (batch, features): a VAE's (or ensemble's)
+    `reconstruct_sample`, else an autoencoder's reconstruction of a freshly corrupted x, else
+    (no corruption) its plain reconstruction."""
+    if hasattr(module, "reconstruct_sample"):
+        return module.reconstruct_sample(x, generator)
+    if module.corruption is None:
+        return module.reconstruct(x)
+    return module.reconstruct(module.corruption(x, generator)[0])

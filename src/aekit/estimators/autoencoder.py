@@ -241,7 +241,7 @@ class AutoEncoder(BaseAutoEncoder):
             make_corruption(self.corruption, self.corruption_level),
             self.corrupt_on,
             make_regularizers(self._regularizer_spec()),
-            trim=self.loss_trim,
+            loss_trim=self.loss_trim,
         )
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
