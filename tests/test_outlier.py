@@ -88,6 +88,31 @@ def test_standardized_errors_and_default_autoencoder():
     assert roc_auc_score(is_outlier, -default.score_samples(X)) > 0.9
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_autoencoder_trains_longer_on_small_data(seed):
+    X, is_outlier = planted(150, 8, seed=seed)
+    det = AutoEncoderOutlierDetector(random_state=seed).fit(X)
+    assert len(det.autoencoder_.history_["loss"]) == 1000  # 158 rows make one batch: 1000 steps
+    assert roc_auc_score(is_outlier, -det.score_samples(X)) > 0.97
+    fifty = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2), random_state=seed)
+    assert roc_auc_score(is_outlier, -fifty.fit(X).score_samples(X)) < 0.95
+
+
+def test_default_autoencoder_keeps_50_epochs_on_larger_data():
+    X, _ = planted(5000, 120)
+    det = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    assert len(det.autoencoder_.history_["loss"]) == 50
+
+
+def test_mostly_repeated_rows_fall_back_to_the_plain_code_covariance():
+    rng = np.random.default_rng(0)
+    X = np.vstack([np.tile(rng.normal(size=(1, 6)), (300, 1)), rng.normal(size=(100, 6))])
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), random_state=0).fit(X)  # MCD alone raises here
+    scores = det.score_samples(X)
+    assert np.isfinite(scores).all() and np.isfinite(det.latent_precision_).all()
+    assert scores[:300].min() > np.median(scores[300:])
+
+
 def unusual_codes(n_inliers: int = 600, n_outliers: int = 30, d: int = 8, seed: int = 0):
     """Inliers and outliers on the same 2-D subspace: inlier codes strongly correlated, the
     outliers' anti-correlated, so reconstruction alone has little to go on: (X, is_outlier)."""

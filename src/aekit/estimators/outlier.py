@@ -4,12 +4,13 @@ normal) data reconstructs worst, in scikit-learn's `OutlierMixin` convention."""
 from __future__ import annotations
 
 import json
+import math
 from numbers import Real
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
-from sklearn.covariance import MinCovDet
+from sklearn.covariance import EmpiricalCovariance, MinCovDet
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -28,10 +29,22 @@ from aekit.persistence import (
     replace_folder,
 )
 
+DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
 DETECTOR_FILE = "detector.json"
+
+
+def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
+    """Robust location (k,) and precision (k, k) of the training codes (n, k): the minimum
+    covariance determinant fit, or the plain covariance when more than half the codes coincide
+    (repeated rows), where the MCD's support has no spread at all."""
+    try:
+        covariance = MinCovDet(random_state=check_random_state(random_state).randint(2**31 - 1)).fit(codes)
+    except ValueError:
+        covariance = EmpiricalCovariance().fit(codes)
+    return covariance.location_, covariance.get_precision()
 
 
 @register_estimator
@@ -59,8 +72,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         The model to fit (any estimator with `fit` and `score_samples`, plus `reconstruct`
         for standardize=True), e.g. `AutoEncoder(latent_dim=4)`,
         `DenoisingAutoEncoder()` or `VariationalAutoEncoder()`. None uses
-        `AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2)`. Scale tabular data
-        first (a `StandardScaler` in a Pipeline).
+        `AutoEncoder(latent_dim=4, hidden_dims=(64,), loss_trim=0.2)` trained for 50 epochs, or
+        longer on small data so that it takes about 1000 optimizer steps
+        (`max_epochs = max(50, ceil(1000 / ceil(n_samples / 256)))`): 50 epochs of a few hundred
+        rows are only 50 steps, too few to learn the data. Scale tabular data first (a
+        `StandardScaler` in a Pipeline).
     contamination : float in (0, 0.5], default=0.1
         Expected share of outliers in the training data; sets `offset_` and `threshold_`.
     criterion : {'combined', 'reconstruction', 'latent'}, default='combined'
@@ -122,9 +138,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.standardize = standardize
         self.random_state = random_state
 
-    def _make_autoencoder(self):
+    def _make_autoencoder(self, n_samples: int):
         if self.autoencoder is None:
-            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2)
+            epochs = max(DEFAULT_EPOCHS, math.ceil(DEFAULT_MIN_STEPS / math.ceil(n_samples / DEFAULT_BATCH)))
+            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), batch_size=DEFAULT_BATCH, max_epochs=epochs, loss_trim=0.2)
         else:
             model = clone(self.autoencoder)
         if self.random_state is not None and "random_state" in model.get_params():
@@ -165,13 +182,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
         set the threshold from the training scores; y is ignored. Returns self."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self.autoencoder_ = self._make_autoencoder().fit(X)
+        self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
         if self.standardize:
             self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
         if "latent" in self._parts_used():
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
-            covariance = MinCovDet(random_state=check_random_state(self.random_state).randint(2**31 - 1)).fit(codes)
-            self.latent_location_, self.latent_precision_ = covariance.location_, covariance.get_precision()
+            self.latent_location_, self.latent_precision_ = _code_distribution(codes, self.random_state)
         parts = {p: self._part(p, X) for p in self._parts_used()}
         self.part_center_, self.part_scale_ = {}, {}
         for name, values in parts.items():
