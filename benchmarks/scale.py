@@ -248,6 +248,19 @@ def part_inference(X: np.ndarray, windows: int, max_wait: float) -> list[dict]:
     return rows
 
 
+def batch_budget(report: dict, batch: int = 256, target: float = 0.75) -> str:
+    """What the target leaves for everything but the matrix products at `batch`, from this
+    run's medians: with the GEMMs alone at g of the roofline and the whole step at f, the rest
+    takes g / f - 1 of the GEMM time, and the target allows g / target - 1."""
+    sel = [r for r in report.get("batch", []) if r["model"].startswith("MLP") and r["batch"] == batch and "gemm_ceiling" in r]
+    if not sel:
+        return ""
+    g, f, plain = med(r["gemm_ceiling"] for r in sel), med(r["fraction"] for r in sel), med(r["plain_loop_fraction"] for r in sel)
+    return (f" In this run's medians at batch {batch} the GEMMs alone reach {g:.2f} of the roofline, so {target} leaves "
+            f"the rest of a step {max(g / target - 1, 0):.0%} of the GEMM time; it took {g / f - 1:.0%} in aekit's loop "
+            f"and {g / plain - 1:.0%} in the plain loop.")
+
+
 def med(values) -> float:
     return float(statistics.median(values))
 
@@ -362,7 +375,7 @@ def markdown(report: dict, runs: list[dict]) -> str:
         "streams the 1.1 M weights, their gradients and both moment buffers through memory every step); the rest "
         "went to the small element-wise, copy and reduction operations between them (ReLU and its gradient, bias "
         "broadcasts and bias-gradient sums, the loss, the batch gather), each with a fixed cost. At batch 1024 the "
-        "products take a larger share.\n\n"
+        "products take a larger share." + batch_budget(report) + "\n\n"
         "Denormal floats: before 09:59 the steady-state epochs at batch 64 ran slower than the first (about 7,500 "
         "against 11,400 samples/s at 09:33), because Adam's first moments of weights whose gradient is mostly zero "
         "decay through the denormal range (4 % of them were denormal after 1,500 steps) and x86 cores compute on "
