@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aekit import AutoEncoder
-from aekit.denormals import _loaded_openmp_runtimes, flushed_denormals, set_flush_denormal_everywhere
+from aekit.denormals import _loaded_openmp_runtimes, denormals_flushed, flushed_denormals, set_flush_denormal_everywhere
 
 DENORMAL = 1e-39  # below float32's smallest normal number, 1.18e-38
 
@@ -70,3 +70,13 @@ def test_training_flushes_and_leaves_the_default_behind_even_when_it_fails(two_t
     with pytest.raises(RuntimeError, match="disk full"):
         AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(X, checkpoint=Failing())
     assert denormal_products() == 1 << 20
+
+
+def test_a_caller_who_flushes_still_flushes_after_training(two_threads):
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush denormals")
+    assert denormals_flushed()
+    AutoEncoder(latent_dim=2, max_epochs=1, random_state=0).fit(np.random.default_rng(0).random((64, 6)))
+    assert denormals_flushed() and denormal_products() == 0
+    set_flush_denormal_everywhere(False)
+    assert not denormals_flushed()

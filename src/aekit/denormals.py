@@ -75,15 +75,23 @@ def set_flush_denormal_everywhere(mode: bool) -> int:
     return count[0]
 
 
+def denormals_flushed() -> bool:
+    """Whether the calling thread flushes denormals to zero (torch has no getter): a denormal
+    times one is zero only then."""
+    return float(torch.tensor([1e-39], dtype=torch.float32) * 1.0) == 0.0
+
+
 @contextlib.contextmanager
 def flushed_denormals(device: torch.device) -> Iterator[None]:
-    """Flush denormals to zero on PyTorch's CPU threads inside the block and stop after it
-    (PyTorch's default). Does nothing for other devices."""
+    """Flush denormals to zero on PyTorch's CPU threads inside the block, and afterwards put
+    back what the calling thread did before (PyTorch's default is not to flush; a caller who
+    had turned flushing on keeps it, now on every thread). Does nothing for other devices."""
     if device.type != "cpu":
         yield
         return
+    before = denormals_flushed()
     set_flush_denormal_everywhere(True)
     try:
         yield
     finally:
-        set_flush_denormal_everywhere(False)
+        set_flush_denormal_everywhere(before)
