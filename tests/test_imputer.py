@@ -326,6 +326,21 @@ def test_model_missingness_adds_indicators_only_for_columns_with_missing_entries
     assert imp.sample_imputations(X_missing, n=2, random_state=0).shape == (2, *X.shape)
 
 
+def test_missingness_indicators_encode_and_decode_like_object_columns():
+    from aekit.tabular import Table, TableLayout, numeric_table, with_missing_indicators
+
+    _, X_missing, _ = correlated(n=50)
+    table = with_missing_indicators(numeric_table(X_missing, np.nan), np.array([0, 3]))
+    as_objects = Table(table.numeric, [c.astype(object) for c in table.categorical], table.missing, table.categorical_mask)
+    layout = TableLayout.fit(table)
+    for fast, slow in zip(layout.encode(table), layout.encode(as_objects)):
+        np.testing.assert_array_equal(fast, slow)
+    means = layout.encode(table)[0]
+    decoded = layout.decode(table, means, n_columns=X_missing.shape[1])
+    assert decoded.dtype == X_missing.dtype and decoded.shape == X_missing.shape
+    np.testing.assert_array_equal(decoded, layout.decode(as_objects, means)[:, : X_missing.shape[1]].astype(float))
+
+
 def test_model_missingness_with_categorical_columns():
     frame, truth, mask = mixed_frame(n=200)
     imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(frame)

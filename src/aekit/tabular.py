@@ -153,7 +153,7 @@ def with_missing_indicators(table: Table, columns: np.ndarray) -> Table:
     models which entries are missing."""
     if not len(columns):
         return table
-    flags = [table.missing[:, j].astype(object) for j in columns]
+    flags = [table.missing[:, j].copy() for j in columns]  # bool arrays: `encode` maps them without a Python loop
     missing = np.hstack([table.missing, np.zeros((table.missing.shape[0], len(columns)), dtype=bool)])
     mask = np.concatenate([table.categorical_mask, np.ones(len(columns), dtype=bool)])
     return Table(table.numeric, table.categorical + flags, missing, mask)
@@ -272,7 +272,10 @@ class TableLayout:
         observed = [~num_missing]
         for values, miss, cats in zip(table.categorical, table.missing[:, self.categorical_mask].T, self.categories):
             lookup = {v: i for i, v in enumerate(cats.tolist())}
-            codes = np.fromiter((lookup.get(v, -1) if not m else -1 for v, m in zip(values.tolist(), miss)), np.int64, n)
+            if values.dtype == bool:
+                codes = np.where(miss, -1, np.array([lookup.get(False, -1), lookup.get(True, -1)])[values.astype(np.int64)])
+            else:
+                codes = np.fromiter((lookup.get(v, -1) if not m else -1 for v, m in zip(values.tolist(), miss)), np.int64, n)
             onehot = np.zeros((n, len(cats)), dtype=dtype)
             known = codes >= 0
             onehot[np.flatnonzero(known), codes[known]] = 1.0
@@ -282,21 +285,28 @@ class TableLayout:
         target = np.concatenate(targets, axis=1)
         return np.nan_to_num(target, nan=0.0), target, np.concatenate(observed, axis=1)
 
-    def decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def decode(
+        self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None, n_columns: int | None = None
+    ) -> np.ndarray:
         """Fill the missing entries of `table` from decoded means (n, n_encoded): numeric
         columns un-standardised, categorical ones the most probable category (or one drawn
         from the probabilities when `rng` is given). Observed entries are kept exactly.
+        `n_columns` keeps only the first columns (the others, such as appended missingness
+        indicators, are not decoded).
 
-        Returns (n, n_columns): float (table dtype) without categorical columns, else object.
+        Returns (n, n_columns): float (table dtype) without categorical columns among those
+        kept, else object.
         """
+        n_columns = table.missing.shape[1] if n_columns is None else n_columns
         num_missing = table.missing[:, ~self.categorical_mask]
         values = means[:, : self.n_numeric] * self.scale + self.mean
         numeric = np.where(num_missing, values, table.numeric).astype(table.numeric.dtype, copy=False)
-        if not self.categories:
-            return numeric
-        out = np.empty(table.missing.shape, dtype=object)
-        out[:, ~self.categorical_mask] = numeric
-        for k, (j, (a, b)) in enumerate(zip(np.flatnonzero(self.categorical_mask), self.groups)):
+        kept = self.categorical_mask[:n_columns]
+        if not kept.any():
+            return numeric[:, : n_columns]
+        out = np.empty((table.missing.shape[0], n_columns), dtype=object)
+        out[:, ~kept] = numeric[:, : int((~kept).sum())]
+        for k, (j, (a, b)) in enumerate(zip(np.flatnonzero(kept), self.groups)):
             probs = means[:, a:b]
             if rng is None:
                 chosen = probs.argmax(axis=1)

@@ -378,12 +378,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The imputed table (n, n_features_in_) from refined encoded rows of `table` with its
         indicator columns, which are dropped."""
-        out = self.layout_.decode(table, means, rng)
-        if not len(self.indicator_columns_):
-            return out
-        out = out[:, : self.n_features_in_]
-        n_categorical = int(self.layout_.categorical_mask[: self.n_features_in_].sum())
-        return out if n_categorical else out.astype(table.numeric.dtype)
+        return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_)
 
     def _encoded(self, X) -> tuple[Table, np.ndarray, np.ndarray]:
         """Validated X as a table with its indicator columns, and its encoded inputs and
