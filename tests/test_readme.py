@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -18,6 +19,18 @@ def readme_block(containing: str) -> str:
     blocks = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if containing in b]
     assert len(blocks) == 1, f"expected one README python block with {containing!r}, found {len(blocks)}"
     return blocks[0]
+
+
+def run_expressions(code: str, namespace: dict) -> list:
+    """Run `code` in `namespace` and return the value of each of its top-level expression
+    statements, in order (the README's one-liners that are not assigned to a name)."""
+    values = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Expr):
+            values.append(eval(compile(ast.Expression(node.value), "README.md", "eval"), namespace))  # noqa: S307
+        else:
+            exec(compile(ast.Module([node], type_ignores=[]), "README.md", "exec"), namespace)  # noqa: S102
+    return values
 
 
 def test_missing_values_and_outliers_example_runs():
@@ -46,3 +59,75 @@ def test_quickstart_runs(tmp_path, monkeypatch):
     assert Z.shape == (len(X) - 1500, 2) and X_hat.shape == (len(X) - 1500, X.shape[1])
     assert np.array_equal(namespace["ae2"].transform(X[1500:]), Z)
     assert (tmp_path / "runs" / "ae").is_dir()
+
+
+def test_vae_example_runs():
+    from sklearn.datasets import load_digits
+
+    X = (load_digits().data[:300] / 16).astype(np.float32)
+    namespace = {"X": X}
+    exec(readme_block("VariationalAutoEncoder("), namespace)  # noqa: S102 - the project's own README
+    vae = namespace["vae"]
+    assert vae.sample(4).shape == (4, X.shape[1]) and vae.reconstruct(X[:3], n_samples=5).shape == (5, 3, X.shape[1])
+    assert (vae.log_likelihood(X[:20], n_importance=50) < 0).all()
+
+
+def test_scale_example_runs(tmp_path, monkeypatch):
+    from sklearn.datasets import load_digits
+
+    X = (load_digits().data / 16).astype(np.float32)
+    monkeypatch.chdir(tmp_path)
+    np.save("big.npy", X)
+    namespace = {"X": X, "np": np}
+    exec(readme_block('fit("big.npy")'), namespace)  # noqa: S102 - the project's own README
+    assert namespace["codes"].shape == (len(X), 32)
+    assert np.allclose(namespace["codes"], namespace["ae"].transform(X), atol=1e-5)
+
+
+def test_module_composition_example_runs():
+    import torch
+
+    namespace = {"x": torch.rand(8, 784)}
+    exec(readme_block("AutoEncoderModule("), namespace)  # noqa: S102 - the project's own README
+    assert namespace["out"].code.shape == (8, 32)
+    assert all(p.grad is not None for p in namespace["module"].encoder.parameters())
+
+
+def test_convolutional_example_runs():
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:16, :16]
+    centres = rng.integers(4, 12, size=(48, 2))
+    X = np.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / 8.0).astype(np.float32)  # (48, 16, 16)
+    mask = np.zeros((16, 16), dtype=bool)
+    mask[4:12, 4:12] = True
+    X_masked = np.where(mask, 0.0, X).astype(np.float32)
+    Y_color = np.stack([X, 1 - X, X**2], axis=1)
+    namespace = {"X": X, "X_masked": X_masked, "mask": mask, "X_gray": X[:, None], "Y_color": Y_color}
+    exec(readme_block("ContextEncoder("), namespace)  # noqa: S102 - the project's own README
+    filled = namespace["filled"]
+    assert filled.shape[-2:] == (16, 16)
+    assert np.array_equal(filled.reshape(X.shape)[:, ~mask], X_masked[:, ~mask])
+    assert namespace["col"].reconstruct(X[:2, None]).shape == (2, 3, 16, 16)
+
+
+def test_latent_space_example_runs():
+    from sklearn.datasets import load_digits
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVC
+
+    from aekit import AutoEncoder
+
+    digits = load_digits()
+    X, y = (digits.data[:400] / 16).astype(np.float32), digits.target[:400]
+    ae = AutoEncoder(latent_dim=8, random_state=0).fit(X)
+    ae2d = AutoEncoder(latent_dim=2, max_epochs=5, random_state=0).fit(X)
+    Z = ae.transform(X)
+    namespace = {"ae": ae, "ae2d": ae2d, "X": X, "y": y, "x_a": X[0], "x_b": X[1], "Z_query": Z[:50], "y_query": y[:50],
+                 "Z_db": Z[50:], "y_db": y[50:], "X_big": (digits.data[400:] / 16).astype(np.float32),
+                 "make_pipeline": make_pipeline, "SVC": SVC}  # fmt: skip
+    samples, path, grid, precision, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
+    assert samples.shape == (64, X.shape[1]) and grid.shape == (15, 15, X.shape[1])
+    assert path.shape[0] == 10 and path.shape[-1] == X.shape[1]
+    assert sorted(precision) == [1, 10, 100] and all(0 <= v <= 1 for v in precision.values())
+    assert precision[1] > 0.5 and clusters["nmi"] > 0.3  # digits codes carry their class
+    assert pipe.predict(X[:5]).shape == (5,) and clf.predict(X[:5]).shape == (5,)
