@@ -95,9 +95,12 @@ def section_inputs(part: dict) -> list[str]:
         "",
         "Random hostile X from `aekit.input_checks.hostile_inputs` (random shapes and dtypes, NaN/inf, empty, one row, "
         "constant and duplicate columns, magnitudes from 1e-300 to 1e300, 1-D/3-D arrays, scalars, lists, text, "
-        "DataFrames with a text column). A case *worked* when fit, transform and score_samples gave finite results of "
-        "the right shape and a wrong feature count was then refused; *refused cleanly* when fit raised ValueError or "
-        "TypeError naming the argument. Anything else is counted as misbehaved or a raw error.",
+        "DataFrames with a text column). A case *worked* when fit, transform (score_samples for the outlier detector) "
+        "and score_samples gave finite results of the right shape (the imputer's text columns come back as text) and a "
+        "wrong feature count was then refused; *refused cleanly* when fit raised ValueError or TypeError naming the "
+        "argument. Anything else is counted as misbehaved or a raw error. The imputer and the outlier detector joined "
+        "on 2026-11-30 (session 8): their first runs found an empty X refused without naming X, and the detector "
+        "failing on codes that more than half the rows share (the robust covariance fit raised); both fixed.",
         "",
         markdown_table(rows),
     ]

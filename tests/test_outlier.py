@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder
+from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector, VariationalAutoEncoder
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SMALL = {"latent_dim": 2, "hidden_dims": (32,), "batch_size": 32, "max_epochs": 20}
@@ -265,3 +265,17 @@ def test_a_trimmed_loss_keeps_outliers_in_the_training_data_from_being_learned(s
         det = AutoEncoderOutlierDetector(model, criterion="reconstruction", random_state=0).fit(X)
         auc[trim] = roc_auc_score(y, -det.score_samples(X))
     assert auc[0.2] > 0.98 and auc[0.2] > auc[0.0] + 0.05
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
+def test_empty_X_is_refused_naming_X(shape):
+    with pytest.raises(ValueError, match=r"^X: "):
+        AutoEncoderOutlierDetector(AutoEncoder(**SMALL)).fit(np.zeros(shape))
+    with pytest.raises(ValueError, match=r"^X: "):
+        AutoEncoderImputer(max_epochs=1).fit(np.zeros(shape))
+
+
+@pytest.mark.parametrize("X", [np.zeros((1, 2)), np.zeros((2, 1)), np.ones((5, 3))])
+def test_tiny_or_constant_data_fits_without_warnings(X):
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), random_state=0).fit(X)  # warnings are errors in the tests
+    assert np.isfinite(det.score_samples(X)).all() and np.isfinite(det.threshold_)

@@ -77,7 +77,15 @@ def tiny_estimators() -> dict:
         "SparseAutoEncoder", "VariationalAutoEncoder",
     )}  # fmt: skip
     factories.update({name: (lambda cls=getattr(aekit, name): cls(**conv)) for name in ("ConvAutoEncoder", "ContextEncoder")})
+    factories["AutoEncoderOutlierDetector"] = lambda: aekit.AutoEncoderOutlierDetector(aekit.AutoEncoder(**mlp), random_state=0)
+    factories["AutoEncoderImputer"] = lambda: aekit.AutoEncoderImputer(latent_dim=2, n_members=2, **mlp)
     return factories
+
+
+def _rows_and_width(X) -> tuple[int, int]:
+    """Samples and values per sample of X (a DataFrame, an array or nested lists)."""
+    shape = np.shape(X) if not hasattr(X, "shape") else X.shape
+    return int(shape[0]), int(np.prod(shape[1:]))
 
 
 def outcome(estimator, X) -> str:
@@ -88,16 +96,21 @@ def outcome(estimator, X) -> str:
         message = str(err)
         assert NAMES_AN_ARGUMENT.search(message), f"{type(err).__name__} does not name the argument: {message!r}"
         return "refused"
-    A = np.asarray(X, dtype=np.float64)
-    n = A.shape[0]
-    codes = estimator.transform(X)
-    assert codes.shape[0] == n and np.isfinite(codes).all(), "transform gave a misshapen or non-finite result"
+    n, width = _rows_and_width(X)
+    use = estimator.transform if hasattr(estimator, "transform") else estimator.score_samples
+    out = np.asarray(use(X))
+    numeric = out.dtype.kind in "fiub"
+    assert out.shape[0] == n and (not numeric or np.isfinite(out).all()), "transform gave a misshapen or non-finite result"
     if hasattr(estimator, "score_samples"):
         scores = estimator.score_samples(X)
         assert scores.shape == (n,) and np.isfinite(scores).all(), "score_samples gave a non-finite result"
-    wrong = np.zeros((1, int(np.prod(A.shape[1:])) + 1))  # one value more per sample (images: than C*H*W)
+    wrong = np.zeros((1, width + 1))  # one value more per sample (images: than C*H*W)
+    if hasattr(X, "columns"):
+        import pandas as pd
+
+        wrong = pd.DataFrame(wrong, columns=[*map(str, X.columns), "extra"])
     try:
-        estimator.transform(wrong)
+        use(wrong)
     except ValueError as err:
         assert NAMES_AN_ARGUMENT.search(str(err)), str(err)
     else:

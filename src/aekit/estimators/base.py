@@ -116,6 +116,17 @@ def _preset_init(parent_init, defaults: dict, cls_name: str):
     return __init__
 
 
+
+def validate_X(estimator, X, **kwargs):
+    """scikit-learn's `validate_data(estimator, X, **kwargs)` whose refusals name X: a
+    ValueError or TypeError that does not already say X gets an 'X: ' prefix."""
+    try:
+        return validate_data(estimator, X, **kwargs)
+    except (ValueError, TypeError) as err:
+        if re.search(r"\bX\b", str(err)):
+            raise
+        raise type(err)(f"X: {err}") from err
+
 class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     """Shared machinery. Subclasses store their parameters in `__init__` (which must include
     those of `TRAINING_CONSTRAINTS`) and implement `_build_module(n_features, output_activation)`;
@@ -175,12 +186,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if source is not None:
             return self._validate_source(source, reset)
         check_numeric_frame(X)
-        try:
-            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        except (ValueError, TypeError) as err:
-            if re.search(r"\bX\b", str(err)):
-                raise
-            raise type(err)(f"X: {err}") from err
+        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32])
         check_magnitude(X)
         return X
 

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from aekit.corruptions import CORRUPTIONS
 from aekit.devices import resolve_device
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, check_magnitude, check_numeric_frame, positive_ints, train_config_of
+from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, check_magnitude, check_numeric_frame, positive_ints, train_config_of, validate_X
 from aekit.likelihoods import LIKELIHOODS
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
@@ -265,7 +265,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
         check_numeric_frame(X)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32])
         check_magnitude(X)
         return X
 

@@ -13,11 +13,11 @@ import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from aekit.devices import resolve_device
 from aekit.ensembles import AutoEncoderEnsemble
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of
+from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of, validate_X
 from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
@@ -279,13 +279,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             all_numeric = not self.layout_.categorical_mask[: self.n_features_in_].any()
         if all_numeric and _is_plain_numeric(X):
             ensure = "allow-nan" if is_nan_marker(self.missing_values) else True
-            A = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=ensure)
+            A = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=ensure)
             names = [str(c) for c in getattr(self, "feature_names_in_", range(A.shape[1]))]
             return numeric_table(A, self.missing_values), names
-        validate_data(self, X, reset=reset, skip_check_array=True)
+        validate_X(self, X, reset=reset, skip_check_array=True)
         columns, names, typed = frame_columns(X)
         if not columns or len(columns[0]) == 0:
-            raise ValueError(f"Found array with shape ({len(columns[0]) if columns else 0}, {len(columns)}); "
+            raise ValueError(f"X: found an array with shape ({len(columns[0]) if columns else 0}, {len(columns)}); "
                              f"{type(self).__name__} needs at least 1 sample and 1 feature")
         if reset:
             self.n_features_in_ = len(columns)

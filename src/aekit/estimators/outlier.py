@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from numbers import Real
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
 from sklearn.covariance import EmpiricalCovariance, MinCovDet
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
+from aekit.estimators.base import validate_X
 from aekit.persistence import (
     AUTOENCODER_FOLDER,
     CONFIG_KEYS,
@@ -38,12 +40,15 @@ DETECTOR_FILE = "detector.json"
 
 def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
     """Robust location (k,) and precision (k, k) of the training codes (n, k): the minimum
-    covariance determinant fit, or the plain covariance when more than half the codes coincide
-    (repeated rows), where the MCD's support has no spread at all."""
-    try:
-        covariance = MinCovDet(random_state=check_random_state(random_state).randint(2**31 - 1)).fit(codes)
-    except ValueError:
-        covariance = EmpiricalCovariance().fit(codes)
+    covariance determinant fit, or the plain covariance where the MCD cannot be fitted (more
+    than half the codes coincide, so its support has no spread; a single sample)."""
+    with warnings.catch_warnings():
+        for category in (UserWarning, RuntimeWarning):  # degenerate codes (rank-deficient, repeated, one sample)
+            warnings.filterwarnings("ignore", category=category, module=r"sklearn\.covariance")
+        try:
+            covariance = MinCovDet(random_state=check_random_state(random_state).randint(2**31 - 1)).fit(codes)
+        except ValueError:
+            covariance = EmpiricalCovariance().fit(codes)
     return covariance.location_, covariance.get_precision()
 
 
@@ -181,7 +186,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
         set the threshold from the training scores; y is ignored. Returns self."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_X(self, X, dtype=[np.float64, np.float32])
         self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
         if self.standardize:
             self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
@@ -201,7 +206,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal."""
         check_is_fitted(self)
-        return self._scores(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
+        return self._scores(validate_X(self, X, reset=False, dtype=[np.float64, np.float32]))
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for outliers, (n_samples,)."""
