@@ -252,7 +252,7 @@ def batch_budget(report: dict, batch: int = 256, target: float = 0.75) -> str:
     """What the target leaves for everything but the matrix products at `batch`, from this
     run's medians: with the GEMMs alone at g of the roofline and the whole step at f, the rest
     takes g / f - 1 of the GEMM time, and the target allows g / target - 1."""
-    sel = [r for r in report.get("batch", []) if r["model"].startswith("MLP") and r["batch"] == batch and "gemm_ceiling" in r]
+    sel = [r for r in report.get("batch", []) if r["model"].startswith("MLP") and r["batch"] == batch and "gemm_ceiling" in r and "plain_loop_fraction" in r]
     if not sel:
         return ""
     g, f, plain = med(r["gemm_ceiling"] for r in sel), med(r["fraction"] for r in sel), med(r["plain_loop_fraction"] for r in sel)

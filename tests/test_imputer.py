@@ -341,6 +341,12 @@ def test_missingness_indicators_encode_and_decode_like_object_columns():
     np.testing.assert_array_equal(decoded, layout.decode(as_objects, means)[:, : X_missing.shape[1]].astype(float))
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
+def test_empty_X_is_refused_naming_X(shape):
+    with pytest.raises(ValueError, match=r"^X: "):
+        AutoEncoderImputer(max_epochs=1).fit(np.zeros(shape))
+
+
 def test_model_missingness_with_categorical_columns():
     frame, truth, mask = mixed_frame(n=200)
     imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(frame)

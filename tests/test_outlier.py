@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector, VariationalAutoEncoder
+from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SMALL = {"latent_dim": 2, "hidden_dims": (32,), "batch_size": 32, "max_epochs": 20}
@@ -271,8 +271,6 @@ def test_a_trimmed_loss_keeps_outliers_in_the_training_data_from_being_learned(s
 def test_empty_X_is_refused_naming_X(shape):
     with pytest.raises(ValueError, match=r"^X: "):
         AutoEncoderOutlierDetector(AutoEncoder(**SMALL)).fit(np.zeros(shape))
-    with pytest.raises(ValueError, match=r"^X: "):
-        AutoEncoderImputer(max_epochs=1).fit(np.zeros(shape))
 
 
 @pytest.mark.parametrize("X", [np.zeros((1, 2)), np.zeros((2, 1)), np.ones((5, 3))])

@@ -84,7 +84,7 @@ def tiny_estimators() -> dict:
 
 def _rows_and_width(X) -> tuple[int, int]:
     """Samples and values per sample of X (a DataFrame, an array or nested lists)."""
-    shape = np.shape(X) if not hasattr(X, "shape") else X.shape
+    shape = np.shape(X)
     return int(shape[0]), int(np.prod(shape[1:]))
 
 

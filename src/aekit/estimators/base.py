@@ -116,7 +116,6 @@ def _preset_init(parent_init, defaults: dict, cls_name: str):
     return __init__
 
 
-
 def validate_X(estimator, X, **kwargs):
     """scikit-learn's `validate_data(estimator, X, **kwargs)` whose refusals name X: a
     ValueError or TypeError that does not already say X gets an 'X: ' prefix."""
@@ -126,6 +125,7 @@ def validate_X(estimator, X, **kwargs):
         if re.search(r"\bX\b", str(err)):
             raise
         raise type(err)(f"X: {err}") from err
+
 
 class BaseAutoEncoder(TransformerMixin, BaseEstimator):
     """Shared machinery. Subclasses store their parameters in `__init__` (which must include
