@@ -104,3 +104,30 @@ def test_tied_weights_halve_the_weights():
     untied = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1).fit(X)
     tied = AutoEncoder(latent_dim=8, hidden_dims=(32,), tied_weights=True, max_epochs=1).fit(X)
     assert 0.45 < n_weights(tied) / n_weights(untied) < 0.55
+
+
+def test_the_regularizers_dict_trains_the_same_model_as_the_named_parameter(digits):
+    X_train, X_test, _, _ = digits
+    shape = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}
+    named = ContractiveAutoEncoder(contractive=0.1, **shape).fit(X_train)
+    as_dict = AutoEncoder(regularizers={"contractive": 0.1}, **shape).fit(X_train)
+    plain = AutoEncoder(**shape).fit(X_train)
+    assert [r.name for r in as_dict.module_.regularizers] == ["contractive"]
+    np.testing.assert_allclose(as_dict.transform(X_test), named.transform(X_test), rtol=1e-5, atol=1e-6)
+    X = torch.tensor(X_test, dtype=torch.float32)
+    norm = {name: jacobian_frobenius_sq(m.module_.encode, X).sqrt().mean().item() for name, m in [("d", as_dict), ("p", plain)]}
+    assert norm["d"] < 0.5 * norm["p"]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"contractive": 0.1, "regularizers": {"contractive": 1.0}}, r"contractive=0.1 and regularizers\['contractive'\]"),
+        ({"sparsity": 0.1, "regularizers": {"l1_sparsity": 1.0}}, r"sparsity=0.1 and regularizers\['l1_sparsity'\]"),
+        ({"unit_norm": True, "regularizers": {"unit_norm": 1.0}}, r"unit_norm=True and regularizers\['unit_norm'\]"),
+    ],
+)
+def test_a_regularizer_given_by_name_and_in_the_dict_is_refused_naming_both(params, message):
+    X = np.random.default_rng(0).random((20, 4))
+    with pytest.raises(ValueError, match=message):
+        AutoEncoder(max_epochs=1, **params).fit(X)

@@ -88,7 +88,7 @@ def to_onnx(estimator, path: str | os.PathLike) -> dict[str, Path]:
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     module = copy.deepcopy(estimator.module_).to("cpu", torch.float32).eval()
-    n_features, latent_dim = int(estimator.n_features_in_), int(estimator.latent_dim)
+    n_features, latent_dim = int(estimator.n_features_in_), int(estimator.code_dim_)
     x = torch.zeros(2, n_features)
     with torch.no_grad():
         code = module.encode(x)

@@ -65,7 +65,7 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
     arrays in the model's input space (after the run's scaling)."""
     from sklearn.decomposition import PCA
 
-    dims = int(est.latent_dim)
+    dims = int(est.code_dim_)
     Z_train, Z_test = est.transform(X_train), est.transform(X_test)
     model = _scores(
         type(est).__name__, dims, X_test, est.inverse_transform(Z_test), _knn(Z_train, y_train, Z_test, y_test)
@@ -150,7 +150,7 @@ def write_run_report(run_dir: str | Path) -> Path:
     figures.mkdir(exist_ok=True)
     image_shape = split.image_shape
     name = type(est).__name__
-    dims = int(est.latent_dim)
+    dims = int(est.code_dim_)
     scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
 
     def fig(file: str) -> str:

@@ -217,15 +217,26 @@ class AutoEncoder(BaseAutoEncoder):
     # ---- building the module -------------------------------------------------------------
 
     def _regularizer_spec(self) -> dict:
-        spec = dict(self.regularizers or {})
+        """The `regularizers` dict merged with the named parameters that are switched on; a
+        regularizer given both ways is refused (which weight was meant is unclear)."""
+        named: dict = {}
         if self.sparsity > 0:
-            if self.sparsity_kind == "kl":
-                spec["kl_sparsity"] = {"weight": self.sparsity, "target": self.sparsity_target}
-            else:
-                spec["l1_sparsity"] = self.sparsity
-        spec.update(contractive=self.contractive, orthogonality=self.orthogonality, decorrelation=self.decorrelation)
-        spec["unit_norm"] = 1.0 if self.unit_norm else 0.0
-        return spec
+            kind = "kl_sparsity" if self.sparsity_kind == "kl" else "l1_sparsity"
+            named[kind] = (
+                {"weight": self.sparsity, "target": self.sparsity_target} if kind == "kl_sparsity" else self.sparsity
+            )
+        for name in ("contractive", "orthogonality", "decorrelation"):
+            if getattr(self, name) > 0:
+                named[name] = getattr(self, name)
+        if self.unit_norm:
+            named["unit_norm"] = 1.0
+        extra = dict(self.regularizers or {})
+        both = sorted(set(named) & set(extra))
+        if both:
+            param = {"l1_sparsity": "sparsity", "kl_sparsity": "sparsity"}
+            pairs = ", ".join(f"{param.get(n, n)}={getattr(self, param.get(n, n))!r} and regularizers[{n!r}]" for n in both)
+            raise ValueError(f"{pairs} set the same regularizer twice; give each regularizer once")
+        return {**extra, **named}
 
     def _build_module(self, n_features: int, output_activation: str) -> AutoEncoderModule:
         hidden = positive_ints(self.hidden_dims, "hidden_dims")

@@ -301,7 +301,7 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         if Z.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects "
-                f"codes with {self._n_features_out} columns, as transform returns them (latent_dim={self.latent_dim})"
+                f"codes with {self._n_features_out} columns, as transform returns them"
             )
         return self._batched("decode", Z)
 
@@ -333,8 +333,15 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         return np.asarray([f"ae{i}" for i in range(self._n_features_out)], dtype=object)
 
     @property
-    def _n_features_out(self):
-        return self.latent_dim
+    def code_dim_(self) -> int:
+        """Width of the codes `transform` returns (latent_dim, or latent_dim * h * w for a
+        convolutional bottleneck): the one place every caller reads the code size from."""
+        check_is_fitted(self, "module_")
+        return int(self.latent_dim)
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.code_dim_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

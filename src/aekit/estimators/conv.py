@@ -349,7 +349,9 @@ class ConvAutoEncoder(BaseAutoEncoder):
         return rows
 
     @property
-    def _n_features_out(self) -> int:
+    def code_dim_(self) -> int:
+        """Width of the flattened codes: latent_dim, or latent_dim * h * w for bottleneck='conv'."""
+        check_is_fitted(self, "module_")
         return int(self.module_.encoder.out_features)
 
     def transform(self, X):
