@@ -53,22 +53,19 @@ def test_training_flushes_and_leaves_the_default_behind_even_when_it_fails(two_t
     seen = []
 
     class Probe:
-        def restore(self, state):
-            pass
-
-        def save(self, state):
+        def on_epoch_end(self, est, epoch, logs):
             seen.append(denormal_products())
 
     X = np.random.default_rng(0).random((128, 6))
-    AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(X, checkpoint=Probe())
+    AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(X, callbacks=[Probe()])
     assert seen == [0, 0] and denormal_products() == 1 << 20
 
-    class Failing(Probe):
-        def save(self, state):
+    class Failing:
+        def on_epoch_end(self, est, epoch, logs):
             raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(X, checkpoint=Failing())
+        AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(X, callbacks=[Failing()])
     assert denormal_products() == 1 << 20
 
 

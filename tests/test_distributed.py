@@ -33,7 +33,7 @@ def torchrun(tmp_path: Path, script: str, *args: str, timeout: float = 240) -> s
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp_path)
 
 
-def test_two_ranks_train_the_weights_of_one_process(tmp_path):
+def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
     result = torchrun(
         tmp_path,
         f"""
@@ -43,11 +43,14 @@ def test_two_ranks_train_the_weights_of_one_process(tmp_path):
         assert distributed.init_from_env("cpu") and distributed.world_size() == 2
         rng = np.random.default_rng(0)
         X = rng.random((512, 3)) @ rng.random((3, 12))
-        ae = AutoEncoder(**{FIT!r}).fit(X)
+        ae = AutoEncoder(**{FIT!r}, distributed=True).fit(X)
+        local = AutoEncoder(**{FIT!r}).fit(X * (1 + distributed.rank()))
         if distributed.is_main():
             ae.save(sys.argv[1])
+            local.save(sys.argv[2])
         """,
         str(tmp_path / "ddp"),
+        str(tmp_path / "local"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = AutoEncoder.load(tmp_path / "ddp")
@@ -55,6 +58,8 @@ def test_two_ranks_train_the_weights_of_one_process(tmp_path):
     for (name, a), b in zip(single.module_.state_dict().items(), ddp.module_.state_dict().values()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4, err_msg=name)
     np.testing.assert_allclose(single.history_["loss"], ddp.history_["loss"], rtol=1e-4)
+    local = AutoEncoder.load(tmp_path / "local")  # a process group exists, but distributed=False: rank 0 alone
+    np.testing.assert_array_equal(local.history_["loss"], single.history_["loss"])
 
 
 def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
@@ -68,7 +73,7 @@ def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
         if distributed.rank() == 1:
             threading.Timer(2.0, os._exit, (3,)).start()
         X = np.random.default_rng(0).random((4096, 20))
-        AutoEncoder(latent_dim=2, batch_size=32, max_epochs=100000, random_state=0).fit(X)
+        AutoEncoder(latent_dim=2, batch_size=32, max_epochs=100000, random_state=0, distributed=True).fit(X)
         """,
     )
     assert result.returncode != 0

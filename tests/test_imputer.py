@@ -11,7 +11,6 @@ from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import AutoEncoderImputer
 from aekit.metrics import masked_rmse, ssim
@@ -38,11 +37,6 @@ def fitted():
     X, X_missing, mask = correlated()
     imp = AutoEncoderImputer(max_epochs=30, random_state=0).fit(X_missing)
     return imp, X, X_missing, mask
-
-
-@parametrize_with_checks([AutoEncoderImputer(**FAST), AutoEncoderImputer(model="vae", **FAST), AutoEncoderImputer(model_missingness=True, **FAST)])
-def test_sklearn_check(estimator, check):
-    check(estimator)
 
 
 def test_beats_mean_imputation_on_correlated_columns(fitted):

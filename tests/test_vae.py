@@ -120,14 +120,19 @@ def test_variants_train(digits, params):
 
 
 def test_kl_warmup_schedule():
-    vae = VariationalAutoEncoder(kl_warmup_epochs=4)
-    module = vae._build_module(3, "linear")
-    hook = vae._epoch_start_hook(module)
-    weights = []
-    for epoch in range(6):
-        hook(epoch)
-        weights.append(module.kl_weight)
-    assert weights == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    from aekit.callbacks import Callback
+
+    class KLWeights(Callback):
+        seen: list = []
+
+        def on_epoch_end(self, est, epoch, logs):
+            self.seen.append(self.state.module.kl_weight)
+
+    X = np.random.default_rng(0).random((40, 3))
+    recorder = KLWeights()
+    vae = VariationalAutoEncoder(latent_dim=2, kl_warmup_epochs=4, max_epochs=6, random_state=0).fit(X, callbacks=[recorder])
+    assert recorder.seen == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    assert vae.module_.kl_weight == 1.0
 
 
 def test_posterior_collapse_is_visible_in_active_units(binary_digits, vae):

@@ -65,7 +65,7 @@ def test_wrong_feature_count_at_transform_time(fitted, X):
 
 
 def test_inverse_transform_checks_code_width(fitted):
-    with pytest.raises(ValueError, match="latent_dim=2"):
+    with pytest.raises(ValueError, match="codes with 2 columns"):
         fitted.inverse_transform(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="NaN"):
         fitted.inverse_transform(np.full((3, 2), np.nan))

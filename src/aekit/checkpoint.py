@@ -24,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from aekit.callbacks import Callback
 from aekit.persistence import atomic_write_bytes
 from aekit.training import History, TrainState
 
@@ -99,9 +100,10 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tens
     return info, tensors
 
 
-class Checkpointer:
+class Checkpointer(Callback):
     """Save a `TrainState` to `path` after every `every`-th epoch and, with `resume=True`,
-    restore it before training; pass it as `est.fit(X, checkpoint=...)` or `train(checkpoint=)`.
+    restore it before training; pass it as `est.fit(X, checkpoint=...)` or `train(checkpoint=)`
+    (the loop then runs it after early stopping has kept the best weights).
 
     `fingerprint` (any JSON) identifies what is trained (class, parameters, data); a checkpoint
     with another fingerprint is refused. `after_save(state)` runs after each save (to write
@@ -126,6 +128,13 @@ class Checkpointer:
         self.after_save = after_save
         self.restored_epoch = 0
 
+    def on_fit_start(self, est) -> None:
+        self.restore(self.state)
+
+    def on_epoch_end(self, est, epoch: int, logs: dict) -> None:
+        if self.state.rank == 0:
+            self.save(self.state)
+
     def save(self, state: TrainState) -> None:
         """Write the state (atomically: a reader sees the previous checkpoint or this one)."""
         if state.epoch % self.every == 0:
@@ -144,6 +153,7 @@ class Checkpointer:
             "version": FORMAT_VERSION,
             "fingerprint": self.fingerprint,
             "epoch": state.epoch,
+            "elapsed": state.elapsed,
             "history": state.history.as_dict(),
             "best_loss": state.best_loss,
             "since_best": state.since_best,
@@ -181,6 +191,7 @@ class Checkpointer:
         history = info["history"]
         state.history = History(history["loss"], history["val_loss"], history["epoch_seconds"], history["best_epoch"])
         state.epoch = int(info["epoch"])
+        state.elapsed = float(info.get("elapsed", 0.0))
         state.best_loss = float(info["best_loss"])
         state.since_best = int(info["since_best"])
         state.initial_loss = info.get("initial_loss")

@@ -70,17 +70,18 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def sum_across_ranks(value: torch.Tensor) -> torch.Tensor:
-    """`value` summed over every rank (unchanged when not distributed)."""
-    if world_size() > 1:
+def sum_across_ranks(value: torch.Tensor, world: int | None = None) -> torch.Tensor:
+    """`value` summed over every rank (unchanged when not distributed, or when `world` is 1:
+    a fit that was not asked to train data-parallel)."""
+    if (world_size() if world is None else world) > 1:
         value = value.clone()
         dist.all_reduce(value, op=dist.ReduceOp.SUM)
     return value
 
 
-def any_rank(flag: bool) -> bool:
+def any_rank(flag: bool, world: int | None = None) -> bool:
     """True when `flag` is True on any rank, so every rank takes the same decision (stop or not)."""
-    if world_size() == 1:
+    if (world_size() if world is None else world) == 1:
         return flag
     return bool(sum_across_ranks(torch.tensor([int(flag)])).item())
 

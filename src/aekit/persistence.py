@@ -1,9 +1,13 @@
 """Saving fitted estimators as a folder of `config.json` + `model.safetensors`, never pickle.
 
 The config records the estimator class (looked up in a registry, never imported by name),
-its parameters, its fitted attributes and the SHA-256 of the weights file, so a truncated or
-altered weights file is detected before anything is loaded. Every file is written to a
-temporary name and renamed into place, so a reader never sees a half-written file.
+its parameters, its fitted state (the attributes the class declares in `_fitted_state`) and
+the SHA-256 of the weights file, so a truncated or altered weights file is detected before
+anything is loaded. Estimators nested in a fitted one (an outlier detector's autoencoder, a
+classifier's pretrained model) are saved as sub-folders in the same format. Every file is
+written to a temporary name and renamed into place, so a reader never sees a half-written
+file. Format version 2 (this one) made the weights optional and moved the outlier detector
+from detector.json to config.json; version-1 folders still load.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "save_estimator"]
+
 FORMAT = "aekit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
+LEGACY_CONFIG_FILES = ("detector.json",)  # version 1 saved the outlier detector's config under this name
 WEIGHTS_FILE = "model.safetensors"
-AUTOENCODER_FOLDER = "autoencoder"  # where an estimator that wraps an autoencoder saves it
 
 ESTIMATORS: dict[str, type] = {}
 CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
@@ -73,48 +79,6 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
     return est
 
 
-def read_estimator(cls: type, path: str | os.PathLike, device: str | None = None) -> tuple[object, dict, dict]:
-    """Read a saved folder that must hold a `cls` (or subclass): (new validated estimator with
-    the saved parameters, fitted attributes as saved, state dict)."""
-    est_cls, params, fitted, state = read_model(path)
-    if not issubclass(est_cls, cls):
-        raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-    return estimator_from_params(est_cls, params, path, device), fitted, state
-
-
-def fitted_to_json(est, fitted: dict) -> dict:
-    """`fitted` plus the common fitted attributes (history_, n_epochs_, feature_names_in_) and
-    the estimator's `_saved_attributes`, as JSON values (arrays to lists, objects through their
-    `to_json`)."""
-    out = {**fitted, "history_": est.history_, "n_epochs_": est.n_epochs_}
-    for name in getattr(est, "_saved_attributes", {}):
-        value = getattr(est, name)
-        if hasattr(value, "to_json"):
-            value = value.to_json()
-        elif isinstance(value, (np.ndarray, np.generic)):
-            value = value.tolist()
-        out[name] = value
-    if hasattr(est, "feature_names_in_"):
-        out["feature_names_in_"] = [str(c) for c in est.feature_names_in_]
-    return out
-
-
-def restore_fitted(est, fitted: dict, path: str | os.PathLike) -> None:
-    """Set the estimator's `_saved_attributes` from the saved `fitted` values, each through its
-    converter, and the common ones (history_, n_epochs_, feature_names_in_)."""
-    for name, convert in getattr(est, "_saved_attributes", {}).items():
-        if name not in fitted:
-            raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
-        try:
-            setattr(est, name, convert(fitted[name]))
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type: {err}") from err
-    est.history_ = fitted.get("history_", {})
-    est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
-    if "feature_names_in_" in fitted:
-        est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
-
-
 def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, device) -> torch.nn.Module:
     """`module` with the saved `state` loaded strictly, on `device`, in eval mode."""
     try:
@@ -139,59 +103,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def model_files(class_name: str, params: dict, fitted: dict, state: dict) -> tuple[bytes, bytes]:
-    """The bytes of config.json and model.safetensors for a model; the config carries the
-    weights' SHA-256."""
-    weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in state.items()})
-    config = {
-        **config_header(class_name),
-        "params": params,
-        "fitted": fitted,
-        "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
-    }
-    return json.dumps(config, indent=2).encode(), weights
-
-
-def save_model(path: str | os.PathLike, class_name: str, params: dict, fitted: dict, state: dict) -> Path:
-    """Write config.json and model.safetensors into folder `path`.
-
-    A new folder is assembled under a temporary name and renamed into place, so it appears
-    whole or not at all. Over an existing folder each file is replaced atomically, weights
-    first; a crash between the two renames leaves a folder that `read_model` refuses on the
-    checksum rather than one that silently mixes two models.
-    """
-    path = Path(path)
-    config_bytes, weights = model_files(class_name, params, fitted, state)
-    if path.is_dir():
-        atomic_write_bytes(path / WEIGHTS_FILE, weights)
-        atomic_write_bytes(path / CONFIG_FILE, config_bytes)
-        return path
-
-    def write(folder: Path) -> None:
-        atomic_write_bytes(folder / WEIGHTS_FILE, weights)
-        atomic_write_bytes(folder / CONFIG_FILE, config_bytes)
-
-    return replace_folder(path, write)
-
-
-def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, torch.Tensor]]:
-    """Read a saved folder: (estimator class, params, fitted attributes, state dict).
+def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, torch.Tensor] | None]:
+    """Read a saved folder: (estimator class, params, fitted attributes, state dict or None
+    when the estimator has no weights of its own).
 
     Raises FileNotFoundError for a missing folder or file and ValueError for anything corrupt,
     tampered with or from an unknown format version.
     """
     path = Path(path)
-    config_path = path / CONFIG_FILE
-    cls, config = read_config(path, CONFIG_FILE)
-    for key in ("params", "fitted", "weights"):
+    cls, config, config_path = read_config(path)
+    for key in ("params", "fitted"):
         if not isinstance(config.get(key), dict):
             raise ValueError(f"{str(config_path)!r}: field {key!r} is missing or not an object")
-    weights_info = config["weights"]
-    if set(weights_info) != {"file", "sha256"} or weights_info["file"] != WEIGHTS_FILE:
+    _check_fields(config_path, config, cls)
+    weights_info = config.get("weights")
+    if weights_info is None:
+        if config_path.name == CONFIG_FILE and config["format_version"] == 1:
+            raise ValueError(f"{str(config_path)!r}: field 'weights' is missing or not an object")
+        return cls, config["params"], config["fitted"], None
+    if not isinstance(weights_info, dict) or set(weights_info) != {"file", "sha256"} or weights_info["file"] != WEIGHTS_FILE:
         raise ValueError(f"{str(config_path)!r}: 'weights' must name {WEIGHTS_FILE!r} and give its sha256, no more")
     if not isinstance(weights_info["sha256"], str):
         raise ValueError(f"{str(config_path)!r}: 'weights.sha256' must be a string")
-    _check_fields(config_path, config, cls)
     weights_path = path / WEIGHTS_FILE
     if not weights_path.is_file():
         raise FileNotFoundError(f"{str(weights_path)!r} is missing")
@@ -207,18 +140,116 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
     return cls, config["params"], config["fitted"], state
 
 
-def read_config(path: str | os.PathLike, file_name: str) -> tuple[type, dict]:
-    """Parse and check the JSON config `file_name` in folder `path`: (registered class, config).
+def _fitted_to_json(est) -> dict:
+    """The fitted state of `est` as JSON values: the common attributes it has and those its
+    class declares (arrays to lists, objects through their `to_json`)."""
+    out = {}
+    for name in [*FITTED_KEYS, *type(est)._fitted_state]:
+        if not hasattr(est, name):
+            continue
+        value = getattr(est, name)
+        if hasattr(value, "to_json"):
+            value = value.to_json()
+        elif isinstance(value, (np.ndarray, np.generic)):
+            value = np.asarray(value, dtype=object).tolist() if name == "feature_names_in_" else value.tolist()
+        out[name] = [str(c) for c in value] if name == "feature_names_in_" else value
+    return out
+
+
+def _nested_folder(attribute: str) -> str:
+    return attribute.rstrip("_")
+
+
+def save_estimator(est, path: str | os.PathLike) -> Path:
+    """Write fitted `est` to folder `path`: config.json, model.safetensors when it has a
+    `module_`, and a sub-folder per nested estimator (`_nested`).
+
+    A new folder is assembled under a temporary name and renamed into place, so it appears
+    whole or not at all; an existing folder is swapped out only once the new one is whole.
+    """
+    nested = {name: getattr(est, name) for name in type(est)._nested if getattr(est, name, None) is not None}
+    for name, inner in nested.items():
+        if not hasattr(inner, "save"):
+            raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
+    params = params_to_json({k: v for k, v in est.get_params(deep=False).items() if not hasattr(v, "get_params")})
+    config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est)}
+    weights = None
+    if hasattr(est, "module_"):
+        weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
+        config["weights"] = {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()}
+    config_bytes = json.dumps(config, indent=2).encode()
+
+    def write(folder: Path) -> None:
+        for name, inner in nested.items():
+            inner.save(folder / _nested_folder(name))
+        if weights is not None:
+            atomic_write_bytes(folder / WEIGHTS_FILE, weights)
+        atomic_write_bytes(folder / CONFIG_FILE, config_bytes)
+
+    return replace_folder(path, write)
+
+
+def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None = None):
+    """The estimator saved in folder `path`, which must hold a `cls` (or subclass): built from
+    its saved parameters, its fitted state set through the class's converters, its nested
+    estimators loaded from their sub-folders, and its module rebuilt and given the weights."""
+    est_cls, params, fitted, state = read_model(path)
+    if not issubclass(est_cls, cls):
+        raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+    est = estimator_from_params(est_cls, params, path, device)
+    n_features = fitted.get("n_features_in_")
+    if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
+    est.n_features_in_ = n_features
+    for name, convert in est_cls._fitted_state.items():
+        if name not in fitted:
+            if name in est_cls._optional_fitted:
+                continue
+            raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
+        try:
+            setattr(est, name, convert(fitted[name]))
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type or value: {err}") from err
+    if "history_" in fitted:
+        est.history_ = fitted["history_"]
+        est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
+    if "feature_names_in_" in fitted:
+        est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+    for name in est_cls._nested:
+        folder = Path(path) / _nested_folder(name)
+        inner = None
+        if folder.is_dir():
+            inner_cls = read_config(folder)[0]
+            inner = inner_cls.load(folder, device=device)
+            if getattr(inner, "n_features_in_", n_features) != n_features:
+                raise ValueError(f"{str(path)!r}: the saved {_nested_folder(name)} takes {inner.n_features_in_} "
+                                 f"features, the {est_cls.__name__} {n_features}")
+        setattr(est, name, inner)
+    est._check_loaded(Path(path))
+    if state is not None:
+        from aekit.devices import resolve_device
+
+        est.module_ = load_weights(est._new_module(), state, path, resolve_device(est.device))
+    elif est_cls._has_module:
+        raise ValueError(f"{str(path)!r}: field 'weights' is missing: a {est_cls.__name__} needs its weights")
+    return est
+
+
+def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
+    """Parse and check the JSON config of saved folder `path` (config.json, or a version-1
+    detector.json): (registered class, config, the config file's path).
 
     Raises FileNotFoundError for a missing folder or file and ValueError for invalid JSON, a
     foreign format, an unknown format version or an unregistered class.
     """
     path = Path(path)
-    config_path = path / file_name
     if not path.is_dir():
         raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
+    config_path = path / CONFIG_FILE
     if not config_path.is_file():
-        raise FileNotFoundError(f"{str(config_path)!r} is missing: not a saved aekit model folder")
+        config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
@@ -226,26 +257,14 @@ def read_config(path: str | os.PathLike, file_name: str) -> tuple[type, dict]:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
     version = config.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
         raise ValueError(
             f"{str(config_path)!r} has format_version {version!r}; this aekit reads versions 1..{FORMAT_VERSION}"
         )
     cls = ESTIMATORS.get(config["class"]) if isinstance(config.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
-    return cls, config
-
-
-def load_inner_autoencoder(path: str | os.PathLike, n_features: int, owner: str, device: str | None = None):
-    """The autoencoder that a wrapping estimator saved in `path`/autoencoder, loaded by its own
-    registered class; it must take `n_features` features (`owner` names the wrapper in errors)."""
-    folder = Path(path) / AUTOENCODER_FOLDER
-    inner_cls, _ = read_config(folder, CONFIG_FILE)
-    autoencoder = inner_cls.load(folder, device=device)
-    if getattr(autoencoder, "n_features_in_", n_features) != n_features:
-        raise ValueError(f"{str(path)!r}: the saved autoencoder takes {autoencoder.n_features_in_} features, "
-                         f"the {owner} {n_features}")
-    return autoencoder
+    return cls, config, config_path
 
 
 def config_header(class_name: str) -> dict:
@@ -263,18 +282,21 @@ def replace_folder(path: str | os.PathLike, write) -> Path:
         raise FileExistsError(f"{str(path)!r} exists and is not a folder; a saved model is a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    old = None
     try:
         write(staging)
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
             os.rename(path, old / path.name)
-            os.rename(staging, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, path)
+        os.rename(staging, path)
     except BaseException:
+        if old is not None and (old / path.name).exists() and not path.exists():
+            os.rename(old / path.name, path)
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -286,7 +308,7 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
     if not isinstance(config.get("aekit_version", ""), str):
         raise ValueError(f"{str(config_path)!r}: field 'aekit_version' must be a string")
     fitted = config["fitted"]
-    allowed = FITTED_KEYS | set(getattr(cls, "_saved_attributes", {}))
+    allowed = FITTED_KEYS | set(getattr(cls, "_fitted_state", {}))
     unknown = sorted(set(fitted) - allowed)
     if unknown:
         raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}")

@@ -4,39 +4,45 @@ In-memory data lives in one tensor on the device; each epoch draws a permutation
 seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls
 (data on disk streams in shuffled chunks instead, see `aekit.batching`). Under torchrun the
 module is wrapped in DistributedDataParallel and each rank takes its slice of every batch.
-Everything the loop carries from one epoch to the next is in a `TrainState`, which a
-`Checkpoint` may save after each epoch and restore before the first, so an interrupted fit
-continues exactly where it stopped.
+Everything the loop carries from one epoch to the next is in a `TrainState`; everything it
+does besides stepping (early stopping, checkpoints, metrics, progress, time budget, schedules,
+the divergence guard) is a callback (`aekit.callbacks`), and the step itself, with its mixed
+precision and clipping, is an `OptimizerStep`. Data-parallel training under torchrun is
+switched on by `TrainConfig.distributed`, never by a process group that merely exists.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from aekit import distributed
 from aekit.batching import StreamBatches, TensorBatches
+from aekit.callbacks import (
+    Callback,
+    FINAL_LR_FRACTION,
+    CosineSchedule,
+    DivergenceGuard,
+    EarlyStopping,
+    ProgressBar,
+    TimeBudget,
+    TrainingDivergedError,
+    cosine_lr,
+)
 from aekit.denormals import flushed_denormals
-from aekit.precision import autocast, bfloat16_weights, check_precision, grad_scaler
+from aekit.optimizer_step import OptimizerStep
+from aekit.precision import check_precision
 from aekit.sources import DataSource
+
+__all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "train"]
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
-FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
-DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN, infinite, or exploded far above the untrained model's;
-    the model is not usable as it stands."""
 
 
 @dataclass
@@ -54,6 +60,7 @@ class TrainConfig:
     grad_clip: float | None = None  # max global gradient norm
     precision: str = "32"  # 32 | bf16-mixed | 16-mixed (autocast for the forward pass)
     lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first)
+    distributed: bool = False  # data-parallel over torchrun's ranks (joins the process group it describes)
     verbose: bool = False
 
 
@@ -77,25 +84,36 @@ class History:
 
 @dataclass
 class TrainState:
-    """What `train` carries between epochs; a checkpoint of it resumes a fit exactly."""
+    """What `train` carries between epochs (and, for warm starts, between fits); a checkpoint
+    of it resumes a fit exactly."""
 
     module: nn.Module
     optimizer: torch.optim.Optimizer
     generator: torch.Generator  # shuffling and noise
     history: History = field(default_factory=History)
-    epoch: int = 0  # epochs completed
+    epoch: int = 0  # epochs completed, over every fit of this state
+    elapsed: float = 0.0  # seconds of training in the current fit (checkpointed: a resumed fit keeps its clock)
     best_loss: float = math.inf  # best monitored (validation, else training) loss so far
     since_best: int = 0  # epochs since it last improved
     best_weights: dict[str, torch.Tensor] | None = None  # module weights at the best epoch (early stopping only)
     initial_loss: float | None = None  # the untrained model's loss on the first rows (divergence reference)
+    first_epoch: int = 0  # the current fit's first epoch
+    last_epoch: int = 0  # the current fit stops before this epoch
+    rank: int = 0
+    world: int = 1
 
-
-class Checkpoint(Protocol):
-    """Saves a `TrainState` after each epoch and restores one before the first (when resuming)."""
-
-    def restore(self, state: TrainState) -> None: ...
-
-    def save(self, state: TrainState) -> None: ...
+    def record(self, epoch: int, logs: dict) -> None:
+        """Add an epoch's logs to the history and track the best monitored loss."""
+        self.history.loss.append(logs["loss"])
+        self.history.epoch_seconds.append(logs["epoch_seconds"])
+        if "val_loss" in logs:
+            self.history.val_loss.append(logs["val_loss"])
+        monitored = logs.get("val_loss", logs["loss"])
+        if monitored < self.best_loss:
+            self.best_loss, self.since_best, self.history.best_epoch = monitored, 0, epoch
+        else:
+            self.since_best += 1
+        self.epoch = epoch + 1
 
 
 def make_optimizer(
@@ -130,8 +148,8 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
 
 
 def scheduled_lr(config: TrainConfig, epoch: int, elapsed: float) -> float:
-    """The learning rate for `epoch` (0-based) after `elapsed` seconds of training: constant,
-    or a half cosine from `learning_rate` down to FINAL_LR_FRACTION of it over the run."""
+    """The learning rate for `epoch` (0-based) after `elapsed` seconds: constant, or the cosine
+    schedule's (see `aekit.callbacks.CosineSchedule`)."""
     if config.lr_schedule is None:
         return config.learning_rate
     if config.lr_schedule not in LR_SCHEDULES:
@@ -139,8 +157,7 @@ def scheduled_lr(config: TrainConfig, epoch: int, elapsed: float) -> float:
     progress = epoch / config.max_epochs
     if config.max_time is not None:
         progress = max(progress, elapsed / config.max_time)
-    final = FINAL_LR_FRACTION * config.learning_rate
-    return final + (config.learning_rate - final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return cosine_lr(config.learning_rate, progress)
 
 
 def _first_rows(X: torch.Tensor | DataSource, device: torch.device, n: int = 4096) -> torch.Tensor:
@@ -149,10 +166,42 @@ def _first_rows(X: torch.Tensor | DataSource, device: torch.device, n: int = 409
     return X[:n]
 
 
-def _diverged(loss: float, initial: float | None) -> bool:
-    if not math.isfinite(loss):
-        return True
-    return initial is not None and loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0)
+def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
+    """A fresh `TrainState` for `module`, with the optimizer `config` names."""
+    optimizer = make_optimizer(module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum)
+    return TrainState(module, optimizer, generator)
+
+
+def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, has_validation: bool, checkpoint=None) -> list:
+    """The callbacks `config` asks for, in the order they must run: the divergence guard
+    first (it raises before a diverged state is saved), early stopping (which keeps the best
+    weights the checkpoint saves), the checkpoint, time budget, schedule, progress bar."""
+    if config.early_stopping is not None and not has_validation:
+        raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
+    if config.lr_schedule is not None and config.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
+    device = next(state.module.parameters()).device
+
+    def untrained_loss() -> float:
+        first = _first_rows(X, device)
+        return evaluate_loss(state.module, first, None if Y is None else Y[: first.shape[0]])
+
+    callbacks = [DivergenceGuard(untrained_loss, config.learning_rate)]
+    if config.early_stopping is not None:
+        callbacks.append(EarlyStopping(config.early_stopping))
+    if checkpoint is not None:
+        callbacks.append(checkpoint)
+    if config.max_time is not None:
+        callbacks.append(TimeBudget(config.max_time))
+    if config.lr_schedule == "cosine":
+        callbacks.append(CosineSchedule(config.learning_rate, config.max_epochs, config.max_time))
+    if config.verbose:
+        callbacks.append(ProgressBar())
+    return callbacks
+
+
+def _hooks(callbacks: Sequence, name: str) -> list:
+    return [getattr(cb, name) for cb in callbacks if hasattr(cb, name)]
 
 
 def train(
@@ -163,122 +212,66 @@ def train(
     X_val: torch.Tensor | None = None,
     Y: torch.Tensor | None = None,
     Y_val: torch.Tensor | None = None,
-    on_epoch_start: Callable[[int], None] | None = None,
-    on_epoch_end: Callable[[int, History], None] | None = None,
-    checkpoint: Checkpoint | None = None,
+    callbacks: Sequence = (),
+    checkpoint=None,
+    state: TrainState | None = None,
+    owner=None,
 ) -> History:
-    """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X). X may
-    also be a `DataSource` on disk (no Y then), streamed in shuffled chunks.
+    """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X), for
+    `config.max_epochs` epochs. X may also be a `DataSource` on disk (no Y then), streamed in
+    shuffled chunks.
 
-    `on_epoch_start(epoch)` runs before each epoch (schedules such as KL warm-up) and
-    `on_epoch_end(epoch, history)` after it. `checkpoint.restore(state)` runs once before
-    training and `checkpoint.save(state)` after every epoch (on rank 0 only). Raises
-    `TrainingDivergedError` when the loss stops being finite or explodes to more than
-    `DIVERGENCE_FACTOR` times the untrained model's. With `config.early_stopping` set, stops
-    after that many epochs without a better validation loss and restores the best weights.
+    `callbacks` (see `aekit.callbacks`) run after the built-in ones that `config` asks for;
+    `checkpoint` (an `aekit.checkpoint.Checkpointer`) restores a saved state before the first
+    epoch and saves one after each. `state` continues an earlier fit (warm start: same module, optimizer state
+    and history). `owner` is what callbacks receive as `est` (default: the module). Raises
+    `TrainingDivergedError` when the loss stops being finite or explodes.
     """
-    if config.early_stopping is not None and X_val is None:
-        raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
     device = next(module.parameters()).device
     check_precision(config.precision)
-    rank, world = distributed.rank(), distributed.world_size()
+    if state is None:
+        state = new_state(module, config, generator)
+    else:
+        state.best_loss, state.since_best, state.best_weights = math.inf, 0, None
+    state.rank, state.world = (distributed.rank(), distributed.world_size()) if config.distributed else (0, 1)
+    state.first_epoch, state.elapsed = state.epoch, 0.0
+    state.last_epoch = state.epoch + config.max_epochs
     if isinstance(X, DataSource):
         if Y is not None:
             raise ValueError("Y: targets are not supported for data streamed from disk")
-        batches = StreamBatches(X, config.batch_size, device, rank=rank, world=world)
+        batches = StreamBatches(X, config.batch_size, device, rank=state.rank, world=state.world)
     else:
-        batches = TensorBatches(X, Y, config.batch_size, rank=rank, world=world)
-    n = batches.n_rows
-    model = distributed.wrap(module)
-    optimizer = make_optimizer(
-        module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum
-    )
-    scaler = grad_scaler(config.precision, device)
-    state = TrainState(module, optimizer, generator)
-    if checkpoint is not None:
-        checkpoint.restore(state)
-    if state.initial_loss is None:
-        first = _first_rows(X, device)
-        state.initial_loss = evaluate_loss(module, first, None if Y is None else Y[: first.shape[0]])
-    low_weights = bfloat16_weights(config.precision, module, device, world > 1)
-    has_constraints = any(r.constrains for r in getattr(module, "regularizers", ()))
-    history = state.history
-    epochs = tqdm(
-        range(state.epoch, config.max_epochs),
-        desc="fit",
-        unit="epoch",
-        initial=state.epoch,
-        total=config.max_epochs,
-        disable=not config.verbose or rank != 0,
-    )
+        batches = TensorBatches(X, Y, config.batch_size, rank=state.rank, world=state.world)
+    model = distributed.wrap(module) if state.world > 1 else module
+    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1)
+    callbacks = builtin_callbacks(config, state, X, Y, X_val is not None, checkpoint) + list(callbacks)
+    for cb in callbacks:
+        if isinstance(cb, Callback):
+            cb.state = state
+    owner = module if owner is None else owner
+    for hook in _hooks(callbacks, "on_fit_start"):
+        hook(owner)
     module.train()
-    started = time.perf_counter()
     with flushed_denormals(device):
-        for epoch in epochs:
-            if config.early_stopping is not None and state.since_best >= config.early_stopping:
+        for epoch in range(state.epoch, state.last_epoch):
+            if any([bool(hook(owner, epoch)) for hook in _hooks(callbacks, "on_epoch_start")]):
                 break
-            if on_epoch_start is not None:
-                on_epoch_start(epoch)
-            if config.lr_schedule is not None:
-                elapsed = torch.tensor([time.perf_counter() - started], dtype=torch.float64)
-                lr = scheduled_lr(config, epoch, distributed.sum_across_ranks(elapsed).item() / world)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-            start_time = time.perf_counter()
+            started = time.perf_counter()
             total = torch.zeros((), device=device)
             for x, y in batches.epoch(generator):
-                with autocast(config.precision, device):
-                    out = model(x, y, generator=generator) if low_weights is None else low_weights(model, x, y, generator=generator)
-                if scaler is not None:
-                    scaler.scale(out.loss).backward()
-                    scaler.unscale_(optimizer)
-                else:
-                    out.loss.backward()
-                if low_weights is not None:
-                    low_weights.gradients_to_master()
-                if config.grad_clip is not None:
-                    nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
-                if scaler is not None:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                if has_constraints:
-                    module.apply_constraints()
-                if low_weights is not None:
-                    low_weights.refresh()
-                total += out.loss.detach().float() * x.shape[0]
-            train_loss = distributed.sum_across_ranks(total).item() / n
-            if _diverged(train_loss, state.initial_loss):
-                raise TrainingDivergedError(
-                    f"training diverged in epoch {epoch + 1}: the loss became {train_loss:.4g} "
-                    f"(the untrained model's was {state.initial_loss:.4g}). Try a smaller learning_rate "
-                    f"(now {config.learning_rate}), set grad_clip, or scale X."
-                )
-            history.loss.append(train_loss)
-            history.epoch_seconds.append(time.perf_counter() - start_time)
-            monitored = train_loss
+                total += step(x, y, generator) * x.shape[0]
+            logs = {"loss": distributed.sum_across_ranks(total, state.world).item() / batches.n_rows}
             if X_val is not None:
-                monitored = evaluate_loss(module, X_val, Y_val)
-                history.val_loss.append(monitored)
-            if monitored < state.best_loss:
-                state.best_loss, state.since_best, history.best_epoch = monitored, 0, epoch
-                if config.early_stopping is not None:
-                    state.best_weights = copy.deepcopy(module.state_dict())
-            else:
-                state.since_best += 1
-            state.epoch = epoch + 1
-            if config.verbose and rank == 0:
-                epochs.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{history.val_loss[-1]:.4g}" if history.val_loss else "-")
-            if checkpoint is not None and rank == 0:
-                checkpoint.save(state)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, history)
-            out_of_time = config.max_time is not None and time.perf_counter() - started >= config.max_time
-            if distributed.any_rank(out_of_time):
+                logs["val_loss"] = evaluate_loss(module, X_val, Y_val)
+            logs["lr"] = state.optimizer.param_groups[0]["lr"]
+            logs["epoch_seconds"] = time.perf_counter() - started
+            state.elapsed += logs["epoch_seconds"]
+            logs["elapsed"] = state.elapsed
+            state.record(epoch, logs)
+            stop = [bool(hook(owner, epoch, logs)) for hook in _hooks(callbacks, "on_epoch_end")]
+            if distributed.any_rank(any(stop), state.world):
                 break
-    if state.best_weights is not None:
-        module.load_state_dict(state.best_weights)
+    for hook in _hooks(callbacks, "on_fit_end"):
+        hook(owner)
     module.eval()
-    return history
+    return state.history

@@ -235,7 +235,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         raise CLIError(
             f"{config.data.source!r} has missing values; fill them first, e.g. 'aekit impute IN.csv OUT.csv'"
         )
-    est = build_estimator(config).set_params(verbose=not quiet)
+    est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
     identity = {
         **fingerprint(config),
         "estimator": type(est).__name__,

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from aekit.corruptions import CORRUPTIONS, make_corruption
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.likelihoods import LIKELIHOODS, make_likelihood
 from aekit.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder
@@ -90,6 +90,12 @@ class AutoEncoder(BaseAutoEncoder):
     lr_schedule : {None, 'cosine'}, default=None
         'cosine' anneals the learning rate from `learning_rate` to 1 % of it along a half
         cosine over `max_epochs`, or over `max_time` when that budget is reached first.
+    warm_start : bool, default=False
+        When True, a second `fit` continues from the fitted weights and optimizer state for
+        another `max_epochs` (as scikit-learn's MLPRegressor does), its history appended.
+    distributed : bool, default=False
+        Train data-parallel over the ranks torchrun started (joining the process group it
+        describes); False trains in this process alone even when a process group exists.
     device : str, default='auto'
         'auto' (cuda if available), 'cpu', 'cuda' or 'cuda:N'.
     random_state : int, RandomState or None, default=None
@@ -175,6 +181,8 @@ class AutoEncoder(BaseAutoEncoder):
         grad_clip=None,
         precision="32",
         lr_schedule=None,
+        warm_start=False,
+        distributed=False,
         device="auto",
         random_state=None,
         verbose=False,
@@ -210,6 +218,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.precision = precision
         self.lr_schedule = lr_schedule
+        self.warm_start = warm_start
+        self.distributed = distributed
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -265,9 +275,7 @@ class AutoEncoder(BaseAutoEncoder):
             )
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
             raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
-        if self.output_activation != "auto":
-            return self.output_activation
-        return "sigmoid" if self.loss == "bce" or in_unit_range else "linear"
+        return auto_output_activation(self.output_activation, X, sigmoid_loss=self.loss == "bce")
 
 
 class DenoisingAutoEncoder(AutoEncoder):

@@ -1,6 +1,13 @@
-"""`BaseAutoEncoder`: what every aekit estimator shares (fit template, batched inference,
-feature names, persistence, presets), so a new estimator defines only its parameters and how
-to build its torch module."""
+"""The one house every aekit estimator lives in.
+
+`AekitEstimator` holds what they all share: the registry that makes saved folders loadable,
+presets, input checks, and persistence (each class declares its fitted state and nested
+estimators; the base writes and reads them, JSON and safetensors only). For the estimators that
+train a torch module it also holds the one fit path (seed, build, split, train, bookkeeping),
+warm start, `partial_fit`, and batched inference into a preallocated output. `BaseAutoEncoder`
+adds the transformer face of an autoencoder. A new estimator is its data preparation
+(`_training_data`) and its module (`_new_module`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import copy
 import dataclasses
 import inspect
 import re
+from collections.abc import Callable, Sequence
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
@@ -16,15 +24,18 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from aekit.blockwise import apply_in_batches
 from aekit.devices import resolve_device
 from aekit.precision import PRECISIONS
-from aekit.persistence import fitted_to_json, load_weights, params_to_json, read_estimator, register_estimator, restore_fitted, save_model
+from aekit.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.sources import DataSource, open_source
-from aekit.training import LR_SCHEDULES, OPTIMIZERS, Checkpoint, History, TrainConfig, train
+from aekit.training import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
+
+__all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
 INFERENCE_BATCH = 4096
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
@@ -44,6 +55,8 @@ TRAINING_CONSTRAINTS: dict = {
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "precision": [StrOptions(set(PRECISIONS))],
     "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
+    "warm_start": ["boolean"],
+    "distributed": ["boolean"],
     "device": [str, torch.device],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -82,6 +95,43 @@ def train_config_of(estimator) -> TrainConfig:
     config = TrainConfig(**{k: v for k, v in estimator.get_params(deep=False).items() if k in names})
     config.verbose = bool(config.verbose)
     return config
+
+
+def auto_output_activation(requested: str, targets: np.ndarray, sigmoid_loss: bool = False) -> str:
+    """The output activation for `requested` ('auto', 'sigmoid' or 'linear'): 'auto' is a sigmoid
+    when the loss needs one or every target lies in [0, 1], else linear."""
+    if requested != "auto":
+        return requested
+    return "sigmoid" if sigmoid_loss or bool(targets.min() >= 0 and targets.max() <= 1) else "linear"
+
+
+def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Floats as float32, integers (class indices) as int64, on `device`."""
+    dtype = torch.int64 if np.asarray(A).dtype.kind in "iub" else torch.float32
+    return torch.tensor(np.ascontiguousarray(A), dtype=dtype, device=device)
+
+
+def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
+    """(X_train, X_val, Y_train, Y_val) as tensors on `device`, a random `fraction` of the rows
+    held out (none when that leaves no row on either side). A streamed `DataSource` X keeps its
+    first rows for training (still a `DataSource`) and holds out its last ones, at most
+    `MAX_STREAM_VALIDATION_ROWS`."""
+    n = X.shape[0]
+    n_val = int(round(fraction * n))
+    if isinstance(X, DataSource):
+        n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
+        if not 0 < n_val < n:
+            return X, None, None, None
+        return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
+    X_all = _as_tensor(X, device)
+    Y_all = None if Y is None else _as_tensor(Y, device)
+    if not 0 < n_val < n:
+        return X_all, None, Y_all, None
+    order = torch.as_tensor(np.random.RandomState(seed).permutation(n), device=device)
+    train_rows, val_rows = order[n_val:], order[:n_val]
+    if Y_all is None:
+        return X_all[train_rows], X_all[val_rows], None, None
+    return X_all[train_rows], X_all[val_rows], Y_all[train_rows], Y_all[val_rows]
 
 
 def positive_ints(value, name: str) -> tuple[int, ...]:
@@ -127,56 +177,44 @@ def validate_X(estimator, X, **kwargs):
         raise type(err)(f"X: {err}") from err
 
 
-class BaseAutoEncoder(TransformerMixin, BaseEstimator):
-    """Shared machinery. Subclasses store their parameters in `__init__` (which must include
-    those of `TRAINING_CONSTRAINTS`) and implement `_build_module(n_features, output_activation)`;
-    they may override `_check_data_against_params`, `_epoch_start_hook` and `_after_fit`.
+class AekitEstimator(BaseEstimator):
+    """What every aekit estimator shares. Subclasses store their parameters in `__init__`.
+
+    Persistence: `_fitted_state` maps each fitted attribute saved in config.json to the
+    converter that checks and rebuilds it from JSON (`_optional_fitted` may be absent);
+    `_nested` names fitted attributes holding other aekit estimators, saved as sub-folders;
+    `module_`, when present, is saved as model.safetensors and rebuilt by `_new_module()`.
+
+    Training a module: implement `_training_data(X, y, reset, **fit_params) -> (X, Y)` (the
+    validated inputs and targets, None to reconstruct X; with `reset` it also sets the fitted
+    state `_new_module` reads) and `_new_module()`; optionally `_before_training`,
+    `_training_callbacks` and `_after_fit`. Then `fit` is `self._fit_module(X, y, ...)`.
 
     A subclass that only sets `_preset_defaults = {name: value}` is a preset: it gets its
     parent's full signature with those defaults, so `get_params`, `clone` and `help()` see
     every parameter.
     """
 
-    _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
-    _saved_attributes: dict = {}  # extra fitted attribute -> converter of its JSON value, set on load before _build_module
+    _parameter_constraints: dict = {}
+    _fitted_state: dict[str, Callable] = {}
+    _optional_fitted: frozenset = frozenset()
+    _nested: tuple[str, ...] = ()
+    _has_module = True  # False for an estimator whose own state is all in config.json
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        register_estimator(cls)
+        if "__init__" in cls.__dict__ or "_preset_defaults" in cls.__dict__:
+            register_estimator(cls)
         defaults = cls.__dict__.get("_preset_defaults")
         if defaults is not None:
             cls.__init__ = _preset_init(cls.__mro__[1].__init__, defaults, cls.__name__)
 
-    # ---- hooks for subclasses ------------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_train_state", None)  # optimizer and generator: needed for warm starts only, not picklable
+        return state
 
-    def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
-        raise NotImplementedError
-
-    def _check_data_against_params(self, X: np.ndarray) -> str:
-        """Checks that need the data; returns the output activation ('sigmoid' or 'linear')."""
-        return "sigmoid" if X.min() >= 0 and X.max() <= 1 else "linear"
-
-    def _epoch_start_hook(self, module: torch.nn.Module):
-        """An optional `f(epoch)` run before each epoch (e.g. a KL warm-up schedule)."""
-        return None
-
-    def _after_fit(self, module: torch.nn.Module, X_train: torch.Tensor) -> None:
-        """Set extra fitted attributes from the trained module and its training rows."""
-
-    def _validate_targets(self, y, X: np.ndarray) -> np.ndarray | None:
-        """Reconstruction targets from fit's `y`, (n_samples, n_outputs), or None to reconstruct X.
-
-        The default ignores y (labels in a Pipeline); image-to-image estimators (e.g. gray to
-        colour) return their validated targets, and `_build_module` then gets `n_outputs`."""
-        return None
-
-    # ---- fitting -------------------------------------------------------------------------
-
-    def _seed(self) -> int:
-        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-
-    def _train_config(self) -> TrainConfig:
-        return train_config_of(self)
+    # ---- input ---------------------------------------------------------------------------
 
     def _validate_X(self, X, reset: bool) -> np.ndarray | DataSource:
         """X as a finite 2-D float array, or a `DataSource` when X is a `.npy`/Parquet path or
@@ -210,63 +248,82 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
                 )
         return source
 
-    def _split(self, X: np.ndarray | DataSource, Y: np.ndarray | None, seed: int, device: torch.device):
-        """(X_train, X_val, Y_train, Y_val): tensors on `device` (X_train stays a `DataSource`
-        when streamed, with its last rows, at most `MAX_STREAM_VALIDATION_ROWS`, held out)."""
-        n = X.shape[0]
-        n_val = int(round(self.validation_fraction * n))
-        if isinstance(X, DataSource):
-            n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
-            if not 0 < n_val < n:
-                return X, None, None, None
-            return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
-        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
-        Y_all = None if Y is None else torch.tensor(np.ascontiguousarray(Y), dtype=torch.float32, device=device)
-        if not 0 < n_val < n:
-            return X_all, None, Y_all, None
-        order = torch.as_tensor(np.random.RandomState(seed).permutation(n), device=device)
-        train, val = order[n_val:], order[:n_val]
-        if Y_all is None:
-            return X_all[train], X_all[val], None, None
-        return X_all[train], X_all[val], Y_all[train], Y_all[val]
+    # ---- training a module ---------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None):
-        """Train on X of shape (n_samples, n_features); y is ignored unless the estimator maps
-        inputs to different targets (see `_validate_targets`). Returns self.
+    def _training_data(self, X, y, reset: bool, **fit_params):
+        raise NotImplementedError
 
-        `checkpoint` (see `aekit.checkpoint.Checkpointer`) saves the training state after every
-        epoch and, when resuming, restores it first, so an interrupted fit continues exactly.
-        """
-        X = self._validate_X(X, reset=True)
-        Y = self._validate_targets(y, X)
-        device = resolve_device(self.device)
-        output_activation = self._check_data_against_params(X if Y is None else Y)
+    def _new_module(self) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _before_training(self, module: torch.nn.Module, X_train, Y_train) -> None:
+        """Runs once a new module and its training split exist (e.g. to initialise a head)."""
+
+    def _training_callbacks(self) -> list:
+        """Callbacks the estimator itself needs (e.g. a KL warm-up), run before the user's."""
+        return []
+
+    def _after_fit(self, module: torch.nn.Module, X_train: torch.Tensor, Y_train: torch.Tensor | None, seed: int) -> None:
+        """Set extra fitted attributes from the trained module and its training rows."""
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    def _train_config(self) -> TrainConfig:
+        return train_config_of(self)
+
+    def _fit_module(self, X, y, *, callbacks: Sequence = (), checkpoint=None, partial: bool = False, **fit_params):
+        """The fit path: validate and prepare the data, then (unless warm-starting from the
+        fitted module) seed and build the module, split, train with the callbacks, and keep the
+        fitted state. `partial` runs one epoch over all of X, building the module only once."""
+        warm = hasattr(self, "module_") and (partial or self.warm_start)
+        data, targets = self._training_data(X, y, reset=not warm, **fit_params)
         seed = self._seed()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._build_module(X.shape[1], output_activation).to(device)
-        X_train, X_val, Y_train, Y_val = self._split(X, Y, seed, device)
-        generator = torch.Generator(device=device).manual_seed(seed)
-        history: History = train(
-            module,
-            X_train,
-            self._train_config(),
-            generator,
-            X_val=X_val,
-            Y=Y_train,
-            Y_val=Y_val,
-            on_epoch_start=self._epoch_start_hook(module),
-            checkpoint=checkpoint,
-        )
+        config = self._train_config()
+        if partial:
+            config = dataclasses.replace(config, max_epochs=1, early_stopping=None, max_time=None, lr_schedule=None)
+        device = resolve_device(self.device) if not warm else next(self.module_.parameters()).device
+        if config.distributed:
+            from aekit import distributed
+
+            distributed.init_from_env(device)
+        if warm:
+            module, state = self.module_, getattr(self, "_train_state", None)
+            if state is None:
+                state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                module = self._new_module().to(device)
+            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
+        fraction = 0.0 if partial else self.validation_fraction
+        X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
+        if not warm:
+            self._before_training(module, X_train, Y_train)
+        history = train(
+            module, X_train, config, state.generator, X_val=X_val, Y=Y_train, Y_val=Y_val,
+            callbacks=[*self._training_callbacks(), *callbacks], checkpoint=checkpoint, state=state, owner=self,
+        )  # fmt: skip
         self.module_ = module
+        self._train_state = state
         self.history_ = history.as_dict()
         self.n_epochs_ = len(history.loss)
-        self.output_activation_ = output_activation
         if isinstance(X_train, DataSource):
             X_train = torch.from_numpy(X_train.read(0, min(X_train.n_rows, MAX_STREAM_VALIDATION_ROWS))).to(device)
-        self._after_fit(module, X_train)
+        self._after_fit(module, X_train, Y_train, seed)
         return self
+
+    @available_if(lambda est: est._has_module)
+    def partial_fit(self, X, y=None, *, classes=None, callbacks: Sequence = ()):
+        """One epoch over X (n_samples, n_features), targets or labels y as `fit` takes them,
+        building the model on the first call, so data that arrives in pieces is learned piece
+        by piece. What `fit` learns from the data (output activation, table layout, classes)
+        comes from the first piece (a classifier's first call may list all `classes`); no
+        validation split or early stopping. Returns self."""
+        if not hasattr(self, "module_"):
+            self._validate_params()
+        extra = {} if classes is None else {"classes": classes}
+        return self._fit_module(X, y, callbacks=callbacks, partial=True, **extra)
 
     # ---- inference -----------------------------------------------------------------------
 
@@ -274,34 +331,111 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         """The fitted module, or a float64 copy of it for float64 input (not cached on self)."""
         return self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
 
-    def _batched(self, method: str, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
-        """Apply `module_.<method>` to A in batches under inference mode, keeping A's float dtype
-        (float32 for a streamed `DataSource`, read one chunk at a time)."""
+    def _batched(self, method: str | Callable, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
+        """`module_.<method>(batch, **kwargs)` (or `method(module)(batch)`) over A in batches
+        under inference mode, written into one preallocated output in A's float dtype (float32
+        for a streamed `DataSource`, read one chunk at a time)."""
         streamed = isinstance(A, DataSource)
         dtype = torch.float64 if not streamed and A.dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
-        fn = getattr(module, method)
+        fn = partial(getattr(module, method), **kwargs) if isinstance(method, str) else method(module)
         blocks = ((start, A.read(start, stop)) for start, stop in A.chunks(16 * INFERENCE_BATCH)) if streamed else [(0, A)]
         with torch.inference_mode():
             return apply_in_batches(
-                partial(fn, **kwargs), blocks, A.shape[0], INFERENCE_BATCH,
+                fn, blocks, A.shape[0], INFERENCE_BATCH,
                 dtype=dtype, device=device, out_dtype=np.float32 if streamed else A.dtype,
             )  # fmt: skip
 
+    # ---- persistence ---------------------------------------------------------------------
+
+    def _check_loaded(self, path: Path) -> None:
+        """Cross-field checks of a loaded estimator's fitted state (before its module is built)."""
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted estimator to folder `path`: config.json (parameters and fitted
+        state), model.safetensors (the module's weights) and one sub-folder per nested
+        estimator; atomic, no pickle."""
+        check_is_fitted(self)
+        return save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None):
+        """Load an estimator saved by `save`; reads JSON and safetensors only, never pickle.
+
+        `device` overrides the saved device (default: the saved one, 'auto' resolved here).
+        """
+        return load_estimator_folder(cls, path, device)
+
+
+def _check_activation(value) -> str:
+    if value not in ("linear", "sigmoid"):
+        raise ValueError("must be 'linear' or 'sigmoid'")
+    return value
+
+
+class BaseAutoEncoder(TransformerMixin, AekitEstimator):
+    """An autoencoder as a scikit-learn transformer. Subclasses store their parameters in
+    `__init__` (which must include those of `TRAINING_CONSTRAINTS`) and implement
+    `_build_module(n_features, output_activation)`; they may override
+    `_check_data_against_params`, `_validate_targets`, `_training_callbacks` and `_after_fit`.
+    """
+
+    _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
+    _fitted_state: dict = {"output_activation_": _check_activation}
+
+    def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _new_module(self) -> torch.nn.Module:
+        return self._build_module(self.n_features_in_, self.output_activation_)
+
+    def _check_data_against_params(self, X: np.ndarray) -> str:
+        """Checks that need the data; returns the output activation ('sigmoid' or 'linear')."""
+        return auto_output_activation("auto", X)
+
+    def _validate_targets(self, y, X: np.ndarray) -> np.ndarray | None:
+        """Reconstruction targets from fit's `y`, (n_samples, n_outputs), or None to reconstruct X.
+
+        The default ignores y (labels in a Pipeline); image-to-image estimators (e.g. gray to
+        colour) return their validated targets, and `_build_module` then gets `n_outputs`."""
+        return None
+
+    def _training_data(self, X, y, reset: bool):
+        X = self._validate_X(X, reset=reset)
+        Y = self._validate_targets(y, X)
+        if reset:
+            self.output_activation_ = self._check_data_against_params(X if Y is None else Y)
+        return X, Y
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, callbacks: Sequence = (), checkpoint=None):
+        """Train on X of shape (n_samples, n_features); y is ignored unless the estimator maps
+        inputs to different targets (see `_validate_targets`). Returns self.
+
+        `callbacks`: objects with any of `on_fit_start(est)`, `on_epoch_end(est, epoch, logs)`
+        (return True to stop) and `on_fit_end(est)` (see `aekit.callbacks`). `checkpoint` (an
+        `aekit.checkpoint.Checkpointer`) saves the training state after every epoch and, when
+        resuming, restores it first, so an interrupted fit continues exactly. With
+        `warm_start=True` a second fit continues from the fitted weights and optimizer state.
+        """
+        return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint)
+
+    # ---- inference -----------------------------------------------------------------------
+
     def transform(self, X):
-        """Codes of X: (n_samples, latent_dim)."""
+        """Codes of X: (n_samples, code_dim_)."""
         check_is_fitted(self)
         return self._batched("encode", self._validate_X(X, reset=False))
 
     def inverse_transform(self, X):
-        """Decode codes X of shape (n_samples, latent_dim) back to (n_samples, n_features)."""
+        """Decode codes X of shape (n_samples, code_dim_) back to (n_samples, n_features)."""
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self._n_features_out:
+        if Z.shape[1] != self.code_dim_:
             raise ValueError(
                 f"X has {Z.shape[1]} columns, but {type(self).__name__}.inverse_transform expects "
-                f"codes with {self._n_features_out} columns, as transform returns them"
+                f"codes with {self.code_dim_} columns, as transform returns them"
             )
         return self._batched("decode", Z)
 
@@ -348,38 +482,9 @@ class BaseAutoEncoder(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-    # ---- persistence ---------------------------------------------------------------------
-
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model to folder `path` (config.json + model.safetensors)."""
-        check_is_fitted(self)
-        params = params_to_json(self.get_params(deep=False))
-        fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_), "output_activation_": self.output_activation_})
-        return save_model(path, type(self).__name__, params, fitted, self.module_.state_dict())
-
     def to_onnx(self, path: str | Path) -> dict[str, Path]:
         """Export the encoder and decoder to `path`/encoder.onnx and decoder.onnx (see
         `aekit.export.to_onnx`); returns {'encoder': path, 'decoder': path}."""
         from aekit.export import to_onnx
 
         return to_onnx(self, path)
-
-    @classmethod
-    def load(cls, path: str | Path, device: str | None = None):
-        """Load a model saved by `save`; reads JSON and safetensors only, never pickle.
-
-        `device` overrides the saved device (default: the saved one, 'auto' resolved here).
-        """
-        est, fitted, state = read_estimator(cls, path, device)
-        n_features = fitted.get("n_features_in_")
-        if not isinstance(n_features, int) or n_features < 1:
-            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
-        output_activation = fitted.get("output_activation_")
-        if output_activation not in ("linear", "sigmoid"):
-            raise ValueError(f"{str(path)!r}: fitted.output_activation_ must be 'linear' or 'sigmoid'")
-        restore_fitted(est, fitted, path)
-        module = est._build_module(n_features, output_activation)
-        est.module_ = load_weights(module, state, path, resolve_device(est.device))
-        est.n_features_in_ = n_features
-        est.output_activation_ = output_activation
-        return est

@@ -11,39 +11,22 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
 from aekit.corruptions import CORRUPTIONS
-from aekit.devices import resolve_device
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, check_magnitude, check_numeric_frame, positive_ints, train_config_of, validate_X
+from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, AekitEstimator, check_magnitude, check_numeric_frame, positive_ints, validate_X
 from aekit.likelihoods import LIKELIHOODS
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
-from aekit.persistence import (
-    AUTOENCODER_FOLDER,
-    CONFIG_FILE,
-    WEIGHTS_FILE,
-    atomic_write_bytes,
-    fitted_to_json,
-    load_inner_autoencoder,
-    load_weights,
-    model_files,
-    params_to_json,
-    read_estimator,
-    register_estimator,
-    replace_folder,
-    restore_fitted,
-)
-from aekit.training import train
 
 
 class CodeOf(nn.Module):
@@ -129,8 +112,7 @@ def fit_head_by_logistic_regression(module: EncoderClassifierModule, X: torch.Te
     head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
 
 
-@register_estimator
-class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
+class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
     """Semi-supervised classifier: autoencoder pretraining on all inputs, then fine-tuning of
     the encoder and a softmax head on the labelled ones.
 
@@ -157,7 +139,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
     corruption_level : float, default=0.2
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
-    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip, precision, lr_schedule
+    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip, precision, lr_schedule, warm_start, distributed
         Optimisation settings, shared by both phases (see `AutoEncoder`).
     max_epochs : int, default=100
         Epochs of fine-tuning on the labelled rows.
@@ -212,7 +194,8 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
-    _saved_attributes = {"classes_": classes_from_json, "code_dim_": int}
+    _fitted_state = {"classes_": classes_from_json, "code_dim_": int}
+    _nested = ("autoencoder_",)
 
     def __init__(
         self,
@@ -236,6 +219,8 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         grad_clip=None,
         precision="32",
         lr_schedule=None,
+        warm_start=False,
+        distributed=False,
         device="auto",
         random_state=None,
         verbose=False,
@@ -259,23 +244,23 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
         self.grad_clip = grad_clip
         self.precision = precision
         self.lr_schedule = lr_schedule
+        self.warm_start = warm_start
+        self.distributed = distributed
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
-        check_numeric_frame(X)
-        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32])
-        check_magnitude(X)
-        return X
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[1])
 
-    def _pretrain(self, X: np.ndarray, X_unlabeled, seed: int) -> AutoEncoder:
+    def _pretrain(self, X: np.ndarray, X_unlabeled) -> AutoEncoder:
         X_all = X if X_unlabeled is None else np.concatenate([X, self._validate_X(X_unlabeled, reset=False)])
-        shared = {k: v for k, v in self.get_params(deep=False).items() if k not in ("pretrain_epochs", "max_epochs")}
-        return AutoEncoder(**{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed}).fit(X_all)
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[0])
+        shared = {k: v for k, v in self.get_params(deep=False).items() if k in AutoEncoder().get_params()}
+        return AutoEncoder(**{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed, "warm_start": False}).fit(X_all)
 
-    def _initial_encoder(self, X: np.ndarray, X_unlabeled, pretrained, seed: int) -> tuple[nn.Module, int]:
-        """A copy of the encoder to fine-tune and its code size; sets `autoencoder_`."""
+    def _pretrained(self, X: np.ndarray, X_unlabeled, pretrained):
+        """The autoencoder whose encoder fine-tuning starts from (None: random weights)."""
         if pretrained is not None:
             if X_unlabeled is not None:
                 raise ValueError("pass X_unlabeled (to pretrain here) or pretrained (already pretrained), not both")
@@ -284,111 +269,56 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"X has {X.shape[1]} features, but the pretrained autoencoder was fitted on {pretrained.n_features_in_}"
                 )
-            self.autoencoder_ = pretrained
-            return encoder_of(pretrained), int(pretrained.latent_dim)
-        if self.pretrain_epochs > 0:
-            self.autoencoder_ = self._pretrain(X, X_unlabeled, seed)
-            return encoder_of(self.autoencoder_), self.latent_dim
-        self.autoencoder_ = None
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return self._scratch_encoder(X.shape[1]), self.latent_dim
+            return pretrained
+        return self._pretrain(X, X_unlabeled) if self.pretrain_epochs > 0 else None
 
-    def _scratch_encoder(self, n_features: int) -> MLPEncoder:
-        return MLPEncoder(n_features, self.latent_dim, positive_ints(self.hidden_dims, "hidden_dims"), self.activation)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_unlabeled=None, pretrained=None):
-        """Pretrain on X (n_samples, n_features) and X_unlabeled (n_unlabeled, n_features)
-        (ignored when pretrain_epochs=0), or start from `pretrained` (a fitted aekit
-        autoencoder), then fine-tune on the labels y (n_samples,). Returns self."""
+    def _training_data(self, X, y, reset: bool, X_unlabeled=None, pretrained=None, classes=None):
+        """(X, class indices of y); in a new fit, also `classes_` (all of `classes` when given,
+        as partial_fit's first call may), the pretrained `autoencoder_` and `code_dim_`."""
         check_numeric_frame(X)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_X(self, X, y=y, reset=reset, dtype=[np.float64, np.float32])
+        check_magnitude(X)
         check_classification_targets(y)
+        if not reset:
+            unknown = np.setdiff1d(y, self.classes_)
+            if unknown.size:
+                raise ValueError(f"y has labels {unknown.tolist()} that the fitted classes_ {self.classes_.tolist()} lack")
+            return X, np.searchsorted(self.classes_, y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
+        if classes is not None:
+            self.classes_ = np.unique(classes)
+            unknown = np.setdiff1d(y, self.classes_)
+            if unknown.size:
+                raise ValueError(f"y has labels {unknown.tolist()} that are not in classes {self.classes_.tolist()}")
+            y_index = np.searchsorted(self.classes_, y)
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got one class: {self.classes_[0]!r}")
-        pretrain_seed, seed = (int(s) for s in check_random_state(self.random_state).randint(0, 2**31 - 1, size=2))
-        encoder, latent_dim = self._initial_encoder(X, X_unlabeled, pretrained, pretrain_seed)
-        device = resolve_device(self.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = EncoderClassifierModule(encoder, latent_dim, len(self.classes_)).to(device)
-        X_all = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
-        y_all = torch.as_tensor(y_index, dtype=torch.long, device=device)
-        n_val = int(round(self.validation_fraction * X.shape[0]))
-        X_train, y_train, X_val, y_val = X_all, y_all, None, None
-        if 0 < n_val < X.shape[0]:
-            order = torch.as_tensor(np.random.RandomState(seed).permutation(X.shape[0]), device=device)
-            X_train, y_train, X_val, y_val = X_all[order[n_val:]], y_all[order[n_val:]], X_all[order[:n_val]], y_all[order[:n_val]]
-        fit_head_by_logistic_regression(module, X_train, y_train)
-        generator = torch.Generator(device=device).manual_seed(seed)
-        history = train(module, X_train, train_config_of(self), generator, X_val=X_val, Y=y_train, Y_val=y_val)
-        self.module_ = module
-        self.code_dim_ = int(latent_dim)
-        self.history_ = history.as_dict()
-        self.n_epochs_ = len(history.loss)
-        return self
+        self.autoencoder_ = self._pretrained(X, X_unlabeled, pretrained)
+        self.code_dim_ = int(self.autoencoder_.code_dim_) if self.autoencoder_ is not None else int(self.latent_dim)
+        return X, y_index
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted classifier to folder `path`: config.json and model.safetensors of the
-        fine-tuned network, and the pretrained autoencoder's own saved folder in
-        `path`/autoencoder (its encoder fixes the architecture). No pickle."""
-        check_is_fitted(self)
-        if self.autoencoder_ is not None and not hasattr(self.autoencoder_, "save"):
-            raise TypeError(f"cannot save: the pretrained {type(self.autoencoder_).__name__} has no `save`")
-        if not all(isinstance(c, (str, Real)) for c in self.classes_.tolist()):
-            raise TypeError("cannot save: classes_ must be strings, numbers or booleans")
-        fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_)})
-        config, weights = model_files(type(self).__name__, params_to_json(self.get_params(deep=False)), fitted,
-                                      self.module_.state_dict())
-
-        def write(folder: Path) -> None:
-            if self.autoencoder_ is not None:
-                self.autoencoder_.save(folder / AUTOENCODER_FOLDER)
-            atomic_write_bytes(folder / WEIGHTS_FILE, weights)
-            atomic_write_bytes(folder / CONFIG_FILE, config)
-
-        return replace_folder(path, write)
-
-    @classmethod
-    def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderClassifier:
-        """Load a classifier saved by `save`; reads JSON and safetensors only, never pickle."""
-        est, fitted, state = read_estimator(cls, path, device)
-        n_features = fitted.get("n_features_in_")
-        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
-            raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
-        restore_fitted(est, fitted, path)
-        if (Path(path) / AUTOENCODER_FOLDER).exists():
-            est.autoencoder_ = load_inner_autoencoder(path, n_features, "classifier", device)
-            encoder = encoder_of(est.autoencoder_)
+    def _new_module(self) -> EncoderClassifierModule:
+        if self.autoencoder_ is not None:
+            encoder = encoder_of(self.autoencoder_)
         else:
-            est.autoencoder_ = None
-            encoder = est._scratch_encoder(n_features)
-        module = EncoderClassifierModule(encoder, est.code_dim_, len(est.classes_))
-        est.module_ = load_weights(module, state, path, resolve_device(est.device))
-        est.n_features_in_ = n_features
-        return est
+            encoder = MLPEncoder(self.n_features_in_, self.latent_dim, positive_ints(self.hidden_dims, "hidden_dims"), self.activation)
+        return EncoderClassifierModule(encoder, self.code_dim_, len(self.classes_))
 
-    def _apply(self, method: str, X) -> np.ndarray:
-        """`module_.<method>` on X in batches under inference mode, in X's float dtype (float64
-        input runs a float64 copy of the module, not kept)."""
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        module = self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
-        device = next(self.module_.parameters()).device
-        fn = getattr(module, method)
-        out = []
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], INFERENCE_BATCH):
-                batch = torch.tensor(np.ascontiguousarray(X[start : start + INFERENCE_BATCH]), dtype=dtype, device=device)
-                out.append(fn(batch).cpu().numpy())
-        return np.concatenate(out).astype(X.dtype, copy=False)
+    def _before_training(self, module, X_train, Y_train) -> None:
+        fit_head_by_logistic_regression(module, X_train, Y_train)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, *, X_unlabeled=None, pretrained=None, callbacks=(), checkpoint=None):
+        """Pretrain on X (n_samples, n_features) and X_unlabeled (n_unlabeled, n_features)
+        (ignored when pretrain_epochs=0), or start from `pretrained` (a fitted aekit
+        autoencoder), then fine-tune on the labels y (n_samples,). With `warm_start=True` a
+        second fit continues fine-tuning the fitted network. Returns self."""
+        return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint, X_unlabeled=X_unlabeled, pretrained=pretrained)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log-probabilities of the classes (in `classes_` order): (n_samples, n_classes)."""
-        return self._apply("log_proba", X)
+        check_is_fitted(self)
+        return self._batched("log_proba", self._validate_X(X, reset=False))
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities of the classes (in `classes_` order): (n_samples, n_classes)."""
@@ -396,10 +326,12 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """Class logits (n_samples, n_classes); for two classes, the logit difference (n_samples,)."""
-        logits = self._apply("logits", X)
+        check_is_fitted(self)
+        logits = self._batched("logits", self._validate_X(X, reset=False))
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row: (n_samples,)."""
-        logits = self._apply("logits", X)
+        check_is_fitted(self)
+        logits = self._batched("logits", self._validate_X(X, reset=False))
         return self.classes_[np.argmax(logits, axis=1)]

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.likelihoods import LIKELIHOODS, make_likelihood
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS
@@ -106,7 +106,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
         As for `AutoEncoder`.
 
     Attributes
@@ -146,7 +146,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         "corruption": [StrOptions(set(CORRUPTIONS)), None],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
     }
-    _saved_attributes = {"input_shape_": image_shape, "output_shape_": image_shape}
+    _fitted_state = {**BaseAutoEncoder._fitted_state, "input_shape_": image_shape, "output_shape_": image_shape}
 
     def __init__(
         self,
@@ -177,6 +177,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
         grad_clip=None,
         precision="32",
         lr_schedule=None,
+        warm_start=False,
+        distributed=False,
         device="auto",
         random_state=None,
         verbose=False,
@@ -207,6 +209,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.precision = precision
         self.lr_schedule = lr_schedule
+        self.warm_start = warm_start
+        self.distributed = distributed
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -286,9 +290,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
-        if self.output_activation != "auto":
-            return self.output_activation
-        return "sigmoid" if self.loss == "bce" or in_unit_range else "linear"
+        return auto_output_activation(self.output_activation, X, sigmoid_loss=self.loss == "bce")
 
     # ---- building the module -------------------------------------------------------------
 
@@ -334,7 +336,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         if indices is not None:
             indices.clear()
 
-    def _after_fit(self, module, X_train) -> None:
+    def _after_fit(self, module, X_train, Y_train, seed) -> None:
         self._forget_pooling_indices()
 
     # ---- inference -----------------------------------------------------------------------
@@ -404,7 +406,7 @@ class ContextEncoder(ConvAutoEncoder):
     latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck,
     activation, batch_norm, dropout, output_activation, loss, optimizer, learning_rate,
     weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction,
-    early_stopping, grad_clip, precision, lr_schedule, device, random_state, verbose
+    early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
         As for `ConvAutoEncoder`. The validation loss (`history_['val_loss']`) is the error on
         whole unmasked images, so it does not track inpainting: leave early_stopping off.
 
@@ -463,6 +465,8 @@ class ContextEncoder(ConvAutoEncoder):
         grad_clip=None,
         precision="32",
         lr_schedule=None,
+        warm_start=False,
+        distributed=False,
         device="auto",
         random_state=None,
         verbose=False,
@@ -494,6 +498,8 @@ class ContextEncoder(ConvAutoEncoder):
         self.grad_clip = grad_clip
         self.precision = precision
         self.lr_schedule = lr_schedule
+        self.warm_start = warm_start
+        self.distributed = distributed
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -10,27 +10,17 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.devices import resolve_device
 from aekit.ensembles import AutoEncoderEnsemble
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of, validate_X
+from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
 from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
 from aekit.priors import NormalPrior
-from aekit.persistence import (
-    fitted_to_json,
-    load_weights,
-    params_to_json,
-    read_estimator,
-    register_estimator,
-    restore_fitted,
-    save_model,
-)
 from aekit.tabular import (
     Table,
     TableLayout,
@@ -41,7 +31,6 @@ from aekit.tabular import (
     read_columns,
     with_missing_indicators,
 )
-from aekit.training import train
 
 REFINE_CHECK_ROWS = 2000
 REFINE_CHECK_LEVEL = 0.2
@@ -65,8 +54,7 @@ def _is_plain_numeric(X) -> bool:
     return dtype.kind in "fiubc"
 
 
-@register_estimator
-class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator):
     """Impute missing values with a denoising autoencoder (Abiri et al. 2019; MIDAS, Lall &
     Robinson 2022), following scikit-learn's imputer contract.
 
@@ -123,7 +111,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         (`refine_steps_`).
     batch_size : int, default=64
     max_epochs : int, default=300
-    optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, device, random_state, verbose
+    optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
@@ -168,12 +156,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     np.False_
     """
 
-    _saved_attributes = {
+    _fitted_state = {
         "layout_": TableLayout.from_json,
         "indicator_columns_": lambda v: np.asarray([int(j) for j in v], dtype=np.int64),
         "refine_steps_": int,
         "refinement_errors_": lambda v: [float(e) for e in v],
     }
+    _optional_fitted = frozenset({"indicator_columns_"})  # files saved before model_missingness have none
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -215,6 +204,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         grad_clip=None,
         precision="32",
         lr_schedule=None,
+        warm_start=False,
+        distributed=False,
         device="auto",
         random_state=None,
         verbose=False,
@@ -241,6 +232,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.grad_clip = grad_clip
         self.precision = precision
         self.lr_schedule = lr_schedule
+        self.warm_start = warm_start
+        self.distributed = distributed
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -317,37 +310,32 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return VariationalAutoEncoderModule(encoder, decoder, likelihood, NormalPrior(), self.latent_dim, corruption=masking)
         return AutoEncoderModule(MLPEncoder(n, self.latent_dim, hidden, self.activation), decoder, likelihood, masking)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the layout and train the autoencoder on X (n_samples, n_features) with missing
-        entries; y is ignored. Returns self."""
+    def _new_module(self):
+        return self._build_module(self.layout_)
+
+    def _training_data(self, X, y, reset: bool):
+        """Encoded inputs (missing entries 0) and targets (NaN where missing), (n, n_encoded);
+        in a new fit, also the layout and the indicator columns."""
+        if not reset:
+            _, inputs, targets = self._encoded(X, with_targets=True)
+            return inputs, targets
         table, names = self._read(X, reset=True)
         check_no_empty_columns(table, names)
         self.indicator_columns_ = np.flatnonzero(table.missing.any(axis=0)) if self.model_missingness else np.empty(0, dtype=np.int64)
         table = with_missing_indicators(table, self.indicator_columns_)
-        layout = TableLayout.fit(table, scale=self.scale)
-        inputs, targets, _ = layout.encode(table)
-        device = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._build_module(layout).to(device)
-        X_all = torch.tensor(inputs, dtype=torch.float32, device=device)
-        Y_all = torch.tensor(targets, dtype=torch.float32, device=device)
-        n_val = int(round(self.validation_fraction * X_all.shape[0]))
-        X_train, Y_train, X_val, Y_val = X_all, Y_all, None, None
-        if 0 < n_val < X_all.shape[0]:
-            order = torch.as_tensor(np.random.RandomState(seed).permutation(X_all.shape[0]), device=device)
-            X_train, Y_train = X_all[order[n_val:]], Y_all[order[n_val:]]
-            X_val, Y_val = X_all[order[:n_val]], Y_all[order[:n_val]]
-        generator = torch.Generator(device=device).manual_seed(seed)
-        history = train(module, X_train, train_config_of(self), generator, X_val=X_val, Y=Y_train, Y_val=Y_val)
-        self.layout_ = layout
-        self.module_ = module
-        self.history_ = history.as_dict()
-        self.n_epochs_ = len(history.loss)
-        self._choose_refine_steps(X_all, Y_all, seed)
-        return self
+        self.layout_ = TableLayout.fit(table, scale=self.scale)
+        inputs, targets, _ = self.layout_.encode(table)
+        return inputs, targets
+
+    def _after_fit(self, module, X_train, Y_train, seed) -> None:
+        self._choose_refine_steps(X_train, Y_train, seed)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, callbacks=(), checkpoint=None):
+        """Learn the layout and train the autoencoder on X (n_samples, n_features) with missing
+        entries; y is ignored. `callbacks`, `checkpoint` and `warm_start` as for `AutoEncoder`.
+        Returns self."""
+        return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint)
 
     def _choose_refine_steps(self, X_all: torch.Tensor, Y_all: torch.Tensor, seed: int) -> None:
         """Set `refine_steps_` from the error on observed entries hidden (a share
@@ -363,30 +351,26 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _impute_encoded(self, inputs: np.ndarray, observed: np.ndarray, generator: torch.Generator | None) -> np.ndarray:
         """Refined encoded rows (n, n_encoded), computed in the dtype of `inputs`, batch by batch."""
-        dtype = torch.float64 if inputs.dtype == np.float64 else torch.float32
-        module = self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
-        device = next(self.module_.parameters()).device
-        reconstruct = reconstructor(module, generator)
-        out = []
-        with torch.inference_mode():
-            for start in range(0, inputs.shape[0], INFERENCE_BATCH):
-                x = torch.tensor(inputs[start : start + INFERENCE_BATCH], dtype=dtype, device=device)
-                seen = torch.tensor(observed[start : start + INFERENCE_BATCH], device=device)
-                out.append(refine(reconstruct, x, seen, self.refine_steps_).cpu().numpy())
-        return np.concatenate(out).astype(inputs.dtype, copy=False)
+        k = inputs.shape[1]
+
+        def refined(module):
+            reconstruct = reconstructor(module, generator)
+            return lambda batch: refine(reconstruct, batch[:, :k], batch[:, k:] > 0.5, self.refine_steps_)
+
+        return self._batched(refined, np.concatenate([inputs, observed.astype(inputs.dtype)], axis=1))
 
     def _decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The imputed table (n, n_features_in_) from refined encoded rows of `table` with its
         indicator columns, which are dropped."""
         return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_)
 
-    def _encoded(self, X) -> tuple[Table, np.ndarray, np.ndarray]:
+    def _encoded(self, X, with_targets: bool = False) -> tuple[Table, np.ndarray, np.ndarray]:
         """Validated X as a table with its indicator columns, and its encoded inputs and
-        observed mask (n, n_encoded)."""
+        observed mask (or, `with_targets`, the targets) (n, n_encoded)."""
         table, _ = self._read(X, reset=False)
         table = with_missing_indicators(table, self.indicator_columns_)
-        inputs, _, observed = self.layout_.encode(table)
-        return table, inputs, observed
+        inputs, targets, observed = self.layout_.encode(table)
+        return table, inputs, targets if with_targets else observed
 
     def transform(self, X):
         """X with its missing entries imputed, same shape; observed entries unchanged. Float
@@ -415,31 +399,17 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             [self._decode(table, self._impute_encoded(inputs, observed, generator), rng) for _ in range(n)]
         )
 
-    # ---- persistence ---------------------------------------------------------------------
-
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted imputer to folder `path` (config.json + model.safetensors, no pickle)."""
-        check_is_fitted(self)
-        fitted = fitted_to_json(self, {"n_features_in_": int(self.n_features_in_)})
-        return save_model(path, type(self).__name__, params_to_json(self.get_params(deep=False)), fitted, self.module_.state_dict())
-
-    @classmethod
-    def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderImputer:
-        """Load an imputer saved by `save`; reads JSON and safetensors only, never pickle."""
-        est, fitted, state = read_estimator(cls, path, device)
-        n_features = fitted.get("n_features_in_")
-        restore_fitted(est, {"indicator_columns_": [], **fitted}, path)
-        indicators = est.indicator_columns_
-        if not isinstance(n_features, int) or n_features + len(indicators) != est.layout_.categorical_mask.shape[0]:
+    def _check_loaded(self, path) -> None:
+        if not hasattr(self, "indicator_columns_"):
+            self.indicator_columns_ = np.empty(0, dtype=np.int64)
+        indicators, n_features = self.indicator_columns_, self.n_features_in_
+        if n_features + len(indicators) != self.layout_.categorical_mask.shape[0]:
             raise ValueError(f"{str(path)!r}: fitted.n_features_in_ plus the {len(indicators)} indicator columns does not "
-                             f"match the layout's {len(est.layout_.categorical_mask)} columns")
+                             f"match the layout's {len(self.layout_.categorical_mask)} columns")
         if len(set(indicators.tolist())) != len(indicators) or not all(0 <= j < n_features for j in indicators.tolist()):
             raise ValueError(f"{str(path)!r}: fitted.indicator_columns_ must list distinct column indices below {n_features}")
-        if not 1 <= est.refine_steps_ <= est.refine_steps:
-            raise ValueError(f"{str(path)!r}: fitted.refine_steps_ must be in 1..{est.refine_steps}")
-        est.module_ = load_weights(est._build_module(est.layout_), state, path, resolve_device(est.device))
-        est.n_features_in_ = n_features
-        return est
+        if not 1 <= self.refine_steps_ <= self.refine_steps:
+            raise ValueError(f"{str(path)!r}: fitted.refine_steps_ must be in 1..{self.refine_steps}")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

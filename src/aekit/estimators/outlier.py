@@ -3,39 +3,43 @@ normal) data reconstructs worst, in scikit-learn's `OutlierMixin` convention."""
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from numbers import Real
-from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.base import OutlierMixin, _fit_context, clone
 from sklearn.covariance import EmpiricalCovariance, MinCovDet
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.estimators.base import validate_X
-from aekit.persistence import (
-    AUTOENCODER_FOLDER,
-    CONFIG_KEYS,
-    atomic_write_bytes,
-    config_header,
-    estimator_from_params,
-    load_inner_autoencoder,
-    params_to_json,
-    read_config,
-    register_estimator,
-    replace_folder,
-)
+from aekit.estimators.base import AekitEstimator, validate_X
 
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
-DETECTOR_FILE = "detector.json"
+
+
+def _finite(value) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return float(value)
+
+
+def _finite_numbers(value) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ValueError("must map part names to numbers")
+    return {str(k): _finite(v) for k, v in value.items()}
+
+
+def _finite_array(value) -> np.ndarray:
+    array = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError("must hold finite numbers")
+    return array
 
 
 def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +56,7 @@ def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.
     return covariance.location_, covariance.get_precision()
 
 
-@register_estimator
-class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
+class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     """Outlier detection with an autoencoder: by reconstruction error (or negative ELBO for a
     variational autoencoder), by how far a sample's code lies from the training codes, or by
     both, wrapping any aekit autoencoder.
@@ -135,6 +138,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         "standardize": ["boolean"],
         "random_state": ["random_state"],
     }
+
+    _has_module = False
+    _nested = ("autoencoder_",)
+    _fitted_state = {
+        "offset_": _finite,
+        "part_center_": _finite_numbers,
+        "part_scale_": _finite_numbers,
+        "feature_error_": _finite_array,
+        "latent_location_": _finite_array,
+        "latent_precision_": _finite_array,
+    }
+    _optional_fitted = frozenset({"feature_error_", "latent_location_", "latent_precision_"})
 
     def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None):
         self.autoencoder = autoencoder
@@ -218,80 +233,24 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     # ---- persistence ---------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted detector to folder `path`: detector.json (parameters, threshold) and
-        the fitted autoencoder's own saved folder in `path`/autoencoder. No pickle."""
-        check_is_fitted(self)
-        if not hasattr(self.autoencoder_, "save"):
-            raise TypeError(f"cannot save: the fitted {type(self.autoencoder_).__name__} has no `save`")
-        fitted = {"n_features_in_": int(self.n_features_in_), "offset_": self.offset_,
-                  "part_center_": self.part_center_, "part_scale_": self.part_scale_}
+    def _check_loaded(self, path) -> None:
+        if self.autoencoder_ is None:
+            raise FileNotFoundError(f"{str(path)!r} has no autoencoder folder: the detector's model is missing")
+        self.autoencoder = clone(self.autoencoder_)
+        n_features, parts = self.n_features_in_, self._parts_used()
+        if sorted(self.part_center_) != sorted(parts) or sorted(self.part_scale_) != sorted(parts):
+            raise ValueError(f"{str(path)!r}: fitted.part_center_ and part_scale_ must map {list(parts)} to finite numbers")
+        if any(v <= 0 for v in self.part_scale_.values()):
+            raise ValueError(f"{str(path)!r}: fitted.part_scale_ must be positive")
         if self.standardize:
-            fitted["feature_error_"] = self.feature_error_.tolist()
-        if "latent" in self._parts_used():
-            fitted["latent_location_"] = self.latent_location_.tolist()
-            fitted["latent_precision_"] = self.latent_precision_.tolist()
-        if hasattr(self, "feature_names_in_"):
-            fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
-        params = {k: v for k, v in params_to_json(self.get_params(deep=False)).items() if k != "autoencoder"}
-        config = json.dumps({**config_header(type(self).__name__), "params": params, "fitted": fitted}, indent=2).encode()
-
-        def write(folder: Path) -> None:
-            self.autoencoder_.save(folder / AUTOENCODER_FOLDER)
-            atomic_write_bytes(folder / DETECTOR_FILE, config)
-
-        return replace_folder(path, write)
-
-    @classmethod
-    def load(cls, path: str | Path, device: str | None = None) -> AutoEncoderOutlierDetector:
-        """Load a detector saved by `save`; reads JSON and safetensors only, never pickle."""
-        est_cls, config = read_config(path, DETECTOR_FILE)
-        where = str(Path(path) / DETECTOR_FILE)
-        if not issubclass(est_cls, cls):
-            raise ValueError(f"{where!r} holds a {est_cls.__name__}, not a {cls.__name__}")
-        unknown = sorted(set(config) - (CONFIG_KEYS - {"weights"}))
-        if unknown or not isinstance(config.get("params"), dict) or not isinstance(config.get("fitted"), dict):
-            raise ValueError(f"{where!r} needs 'params' and 'fitted' objects and nothing unknown (found {unknown})")
-        est = estimator_from_params(est_cls, config["params"], where)
-        fitted = config["fitted"]
-        n_features, offset = fitted.get("n_features_in_"), fitted.get("offset_")
-        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
-            raise ValueError(f"{where!r}: fitted.n_features_in_ must be a positive integer")
-        if not isinstance(offset, (int, float)) or isinstance(offset, bool) or not np.isfinite(offset):
-            raise ValueError(f"{where!r}: fitted.offset_ must be a finite number")
-        est.autoencoder_ = load_inner_autoencoder(path, n_features, "detector", device)
-        est.autoencoder = clone(est.autoencoder_)
-        if est.standardize:
-            error = np.asarray(fitted.get("feature_error_", []), dtype=np.float64)
-            if error.shape != (n_features,) or not (np.isfinite(error).all() and (error > 0).all()):
-                raise ValueError(f"{where!r}: fitted.feature_error_ must list {n_features} positive numbers")
-            est.feature_error_ = error
-        parts = est._parts_used()
-        for name in ("part_center_", "part_scale_"):
-            value = fitted.get(name)
-            if (not isinstance(value, dict) or sorted(value) != sorted(parts)
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in value.values())):
-                raise ValueError(f"{where!r}: fitted.{name} must map {list(parts)} to finite numbers")
-        if any(v <= 0 for v in fitted["part_scale_"].values()):
-            raise ValueError(f"{where!r}: fitted.part_scale_ must be positive")
-        est.part_center_, est.part_scale_ = dict(fitted["part_center_"]), dict(fitted["part_scale_"])
+            error = getattr(self, "feature_error_", np.empty(0))
+            if error.shape != (n_features,) or not (error > 0).all():
+                raise ValueError(f"{str(path)!r}: fitted.feature_error_ must list {n_features} positive numbers")
         if "latent" in parts:
-            try:
-                location = np.asarray(fitted.get("latent_location_"), dtype=np.float64)
-                precision = np.asarray(fitted.get("latent_precision_"), dtype=np.float64)
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"{where!r}: fitted.latent_location_ / latent_precision_ must be numbers: {err}") from err
+            location = getattr(self, "latent_location_", np.empty(0))
+            precision = getattr(self, "latent_precision_", np.empty(0))
             k = location.shape[0] if location.ndim == 1 else -1
-            if k < 1 or precision.shape != (k, k) or not (np.isfinite(location).all() and np.isfinite(precision).all()):
-                raise ValueError(f"{where!r}: fitted.latent_location_ must be a vector of k finite numbers and "
+            if k < 1 or precision.shape != (k, k):
+                raise ValueError(f"{str(path)!r}: fitted.latent_location_ must be a vector of k finite numbers and "
                                  "latent_precision_ a finite k x k matrix")
-            est.latent_location_, est.latent_precision_ = location, precision
-        names = fitted.get("feature_names_in_")
-        if names is not None:
-            if not isinstance(names, list) or len(names) != n_features or not all(isinstance(n, str) for n in names):
-                raise ValueError(f"{where!r}: fitted.feature_names_in_ must list {n_features} strings")
-            est.feature_names_in_ = np.asarray(names, dtype=object)
-        est.n_features_in_ = n_features
-        est.offset_ = float(offset)
-        est.threshold_ = -est.offset_
-        return est
+        self.threshold_ = -self.offset_

@@ -10,7 +10,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
+from aekit.callbacks import KLWarmup
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.estimators.conv import image_shape, inferred_shape
 from aekit.likelihoods import GAUSSIAN_VARIANCES, make_likelihood
 from aekit.models import VariationalAutoEncoderModule
@@ -62,7 +63,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     n_score_draws : int, default=10
         Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
         As for `AutoEncoder`; the validation loss is the negative ELBO.
 
     Attributes
@@ -103,7 +104,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         "binarize": [StrOptions({"dynamic"}), None],
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
-    _saved_attributes = {"active_units_": int}
+    _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int}
 
     def __init__(
         self,
@@ -136,6 +137,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         grad_clip=None,
         precision="32",
         lr_schedule=None,
+        warm_start=False,
+        distributed=False,
         device="auto",
         random_state=None,
         verbose=False,
@@ -168,6 +171,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.grad_clip = grad_clip
         self.precision = precision
         self.lr_schedule = lr_schedule
+        self.warm_start = warm_start
+        self.distributed = distributed
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -187,9 +192,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             )
         if self.binarize == "dynamic" and self.likelihood not in ("auto", "bernoulli"):
             raise ValueError(f"binarize='dynamic' needs likelihood='bernoulli', got {self.likelihood!r}")
-        if self.likelihood == "bernoulli" or (self.likelihood == "auto" and in_unit_range):
-            return "sigmoid"
-        return "linear"
+        return auto_output_activation({"auto": "auto", "bernoulli": "sigmoid"}.get(self.likelihood, "linear"), X)
 
     def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""
@@ -223,16 +226,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             binarize=self.binarize == "dynamic",
         )
 
-    def _epoch_start_hook(self, module):
-        if self.kl_warmup_epochs == 0:
-            return None
+    def _training_callbacks(self) -> list:
+        return [KLWarmup(self.kl_warmup_epochs)] if self.kl_warmup_epochs > 0 else []
 
-        def warm_up(epoch: int) -> None:
-            module.kl_weight = min(1.0, epoch / self.kl_warmup_epochs)
-
-        return warm_up
-
-    def _after_fit(self, module, X_train):
+    def _after_fit(self, module, X_train, Y_train, seed):
         module.kl_weight = 1.0
         with torch.inference_mode():
             means = torch.cat([module.encode(X_train[i : i + 4096]) for i in range(0, X_train.shape[0], 4096)])

@@ -1,0 +1,147 @@
+"""The training loop's extension points as a user meets them: their own callbacks, the built-in
+loggers, warm starts, partial_fit, and a resumed fit that keeps its time budget's clock."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, VariationalAutoEncoder
+from aekit.callbacks import CSVLogger, TensorBoardLogger
+from aekit.checkpoint import Checkpointer, read_checkpoint
+
+SMALL = dict(latent_dim=2, hidden_dims=(16,), batch_size=32, random_state=0)
+
+
+def low_rank(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 2)) @ rng.normal(size=(2, 8)) + 0.05 * rng.normal(size=(n, 8))
+
+
+class Recorder:
+    """A plain object (no base class) with the three hooks the README documents."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.stop_after = stop_after
+        self.calls: list = []
+        self.logs: list[dict] = []
+
+    def on_fit_start(self, est):
+        self.calls.append(("start", est))
+
+    def on_epoch_end(self, est, epoch, logs):
+        self.calls.append(("epoch", epoch))
+        self.logs.append(dict(logs))
+        return self.stop_after is not None and epoch + 1 >= self.stop_after
+
+    def on_fit_end(self, est):
+        self.calls.append(("end", est))
+
+
+def test_a_users_callback_sees_every_epoch_with_its_losses_and_can_stop_training():
+    X = low_rank()
+    recorder = Recorder(stop_after=3)
+    ae = AutoEncoder(max_epochs=20, validation_fraction=0.2, **SMALL).fit(X, callbacks=[recorder])
+    assert recorder.calls[0] == ("start", ae) and recorder.calls[-1] == ("end", ae)
+    assert [c for c in recorder.calls if c[0] == "epoch"] == [("epoch", 0), ("epoch", 1), ("epoch", 2)]
+    assert ae.n_epochs_ == 3
+    assert [log["loss"] for log in recorder.logs] == ae.history_["loss"]
+    assert [log["val_loss"] for log in recorder.logs] == ae.history_["val_loss"]
+    assert all(log["lr"] == 1e-3 and log["epoch_seconds"] > 0 for log in recorder.logs)
+
+
+def test_callbacks_reach_every_estimator_that_trains_a_module():
+    X = low_rank(120)
+    y = (X[:, 0] > 0).astype(int)
+    Xm = X.copy()
+    Xm[np.random.default_rng(1).random(X.shape) < 0.1] = np.nan
+    fits = [
+        lambda cb: VariationalAutoEncoder(max_epochs=4, **SMALL).fit(X, callbacks=[cb]),
+        lambda cb: AutoEncoderImputer(max_epochs=4, n_members=1, random_state=0).fit(Xm, callbacks=[cb]),
+        lambda cb: AutoEncoderClassifier(latent_dim=2, hidden_dims=(8,), pretrain_epochs=2, max_epochs=4, random_state=0).fit(X, y, callbacks=[cb]),
+    ]
+    for fit in fits:
+        recorder = Recorder(stop_after=2)
+        est = fit(recorder)
+        assert est.n_epochs_ == 2 and len(recorder.logs) == 2, type(est).__name__
+
+
+def test_csv_and_tensorboard_loggers_write_what_the_history_holds(tmp_path):
+    X = low_rank()
+    ae = AutoEncoder(max_epochs=4, validation_fraction=0.2, **SMALL)
+    ae.fit(X, callbacks=[CSVLogger(tmp_path / "metrics.csv"), TensorBoardLogger(tmp_path / "tb")])
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    np.testing.assert_allclose([float(r["loss"]) for r in rows], ae.history_["loss"])
+    np.testing.assert_allclose([float(r["val_loss"]) for r in rows], ae.history_["val_loss"])
+    events = list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert len(events) == 1 and b"loss/train" in events[0].read_bytes()
+
+
+def test_warm_start_continues_from_the_fitted_weights_and_optimizer():
+    X = low_rank()
+    ae = AutoEncoder(max_epochs=8, learning_rate=0.01, warm_start=True, validation_fraction=0.0, **SMALL).fit(X)
+    first = list(ae.history_["loss"])
+    module = ae.module_
+    ae.fit(X)
+    assert ae.module_ is module and ae.n_epochs_ == 16
+    second = ae.history_["loss"][8:]
+    assert second[0] < 0.05 * first[0]  # an untrained model's first epoch is far higher
+    assert second[0] < 1.5 * first[-1]  # the first fit's last loss, or a step further
+    cold = AutoEncoder(max_epochs=8, learning_rate=0.01, validation_fraction=0.0, **SMALL).fit(X)
+    cold.fit(X)
+    assert cold.n_epochs_ == 8 and cold.history_["loss"][0] == pytest.approx(first[0])
+
+
+def test_warm_start_refuses_data_of_another_width():
+    ae = AutoEncoder(max_epochs=2, warm_start=True, **SMALL).fit(low_rank())
+    with pytest.raises(ValueError, match="8 features"):
+        ae.fit(np.zeros((10, 5)))
+
+
+def test_partial_fit_learns_data_that_arrives_in_pieces():
+    X = low_rank(600)
+    ae = AutoEncoder(**SMALL)
+    ae.partial_fit(X[:100])
+    assert ae.n_epochs_ == 1 and ae.transform(X[:3]).shape == (3, 2)
+    untrained_error = np.mean((ae.reconstruct(X) - X) ** 2)
+    for _ in range(8):
+        for piece in np.array_split(X, 3):
+            ae.partial_fit(piece)
+    assert ae.n_epochs_ == 25
+    assert np.mean((ae.reconstruct(X) - X) ** 2) < 0.3 * untrained_error
+    with pytest.raises(ValueError, match="8 features"):
+        ae.partial_fit(np.zeros((4, 3)))
+
+
+def test_partial_fit_on_the_imputer_and_the_classifier():
+    X = low_rank(200)
+    Xm = X.copy()
+    Xm[np.random.default_rng(2).random(X.shape) < 0.2] = np.nan
+    imp = AutoEncoderImputer(n_members=1, random_state=0)
+    for piece in np.array_split(Xm, 4):
+        imp.partial_fit(piece)
+    assert imp.n_epochs_ == 4 and not np.isnan(imp.transform(Xm)).any()
+    y = np.where(X[:, 0] > 0, "a", "b")
+    clf = AutoEncoderClassifier(latent_dim=2, hidden_dims=(8,), pretrain_epochs=0, random_state=0)
+    clf.partial_fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
+    assert list(clf.classes_) == ["a", "b"] and clf.n_epochs_ == 2
+    with pytest.raises(ValueError, match=r"labels \['c'\]"):
+        clf.partial_fit(X[:3], np.array(["a", "b", "c"]))
+
+
+def test_a_resumed_fit_keeps_the_clock_of_its_time_budget(tmp_path):
+    X = low_rank(2000)
+    path = tmp_path / "checkpoint.safetensors"
+
+    def make(max_time=None):
+        return AutoEncoder(max_epochs=500, max_time=max_time, **SMALL)
+
+    make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}), callbacks=[Recorder(stop_after=3)])
+    info, _ = read_checkpoint(path)
+    assert info["epoch"] == 3 and info["elapsed"] > 0
+    resumed = make(max_time=info["elapsed"]).fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, resume=True))
+    assert resumed.n_epochs_ == 4  # the budget was spent before the interruption: one more epoch crosses it

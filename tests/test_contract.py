@@ -1,0 +1,138 @@
+"""One contract for every registered estimator: scikit-learn's `check_estimator`, a save/load
+round trip, clone, a Pipeline, and refusals of empty, NaN and wrong-width input.
+
+Registering an estimator (subclassing `AekitEstimator`) enrols it: `small(cls)` builds a fast
+instance of any registered class from its parameter names, and
+`test_every_registered_estimator_is_enrolled` fails when one cannot be built. `VARIANTS` adds
+configurations worth checking beyond each class's defaults.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier, is_outlier_detector
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import aekit
+from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
+from aekit.persistence import ESTIMATORS
+
+FAST = {"hidden_dims": (16,), "max_epochs": 5, "n_members": 1, "pretrain_epochs": 3, "latent_dim": 3, "batch_size": 32}
+CONV_FAST = {"latent_dim": 3, "channels": (4,), "max_epochs": 3}
+IMPUTER_FAST = {"hidden_dims": (32,), "latent_dim": 16, "max_epochs": 5, "n_members": 1}
+CLASSIFIER_FAST = {"latent_dim": 4, "max_epochs": 20}  # check_classifiers_train asks for 83 % training accuracy
+
+
+def small(cls: type):
+    """A fast instance of a registered estimator class, from the parameters it has."""
+    if cls is AutoEncoderOutlierDetector:
+        return cls(AutoEncoder(hidden_dims=(16,), max_epochs=5))
+    names = cls().get_params(deep=False)
+    fast = {**FAST, **(CONV_FAST if "channels" in names else {}), **(IMPUTER_FAST if cls is AutoEncoderImputer else {})}
+    fast.update(CLASSIFIER_FAST if is_classifier(cls()) else {})
+    return cls(**{k: v for k, v in fast.items() if k in names})
+
+
+REGISTERED = sorted(ESTIMATORS.values(), key=lambda cls: cls.__name__)
+VARIANTS = [
+    AutoEncoder(tied_weights=True, corruption="mask", corrupt_on="code", **{k: FAST[k] for k in ("hidden_dims", "max_epochs")}),
+    ConvAutoEncoder(upsampling="unpool", bottleneck="conv", batch_norm=True, corruption="block", **CONV_FAST),
+    VariationalAutoEncoder(backbone="conv", **CONV_FAST),
+    AutoEncoderImputer(model="vae", **IMPUTER_FAST),
+    AutoEncoderImputer(model_missingness=True, **IMPUTER_FAST),
+]
+
+
+def test_every_registered_estimator_is_enrolled():
+    public = {name for name in aekit.__all__ if isinstance(getattr(aekit, name), type) and hasattr(getattr(aekit, name), "_fitted_state")}
+    assert public <= set(ESTIMATORS), f"public estimators missing from the registry: {public - set(ESTIMATORS)}"
+    for cls in REGISTERED:
+        est = small(cls)
+        assert type(est) is cls and est.get_params(deep=False)
+
+
+@pytest.mark.slow
+@parametrize_with_checks([small(cls) for cls in REGISTERED] + VARIANTS)
+def test_sklearn_check(estimator, check):
+    check(estimator)
+
+
+def data_for(est, n: int = 60):
+    """(X, y) the estimator can fit: images for convolutional models, labels for classifiers."""
+    rng = np.random.default_rng(0)
+    if isinstance(est, ConvAutoEncoder):
+        X = rng.random((n, 1, 8, 8))
+    else:
+        X = rng.normal(size=(n, 2)) @ rng.normal(size=(2, 6)) + 0.1 * rng.normal(size=(n, 6))
+        if "loss" in est.get_params() and est.get_params()["loss"] == "bce":
+            X = 1 / (1 + np.exp(-X))
+    y = (X.reshape(n, -1)[:, 0] > np.median(X.reshape(n, -1)[:, 0])).astype(int)
+    return X, y
+
+
+def outputs(est, X) -> dict[str, np.ndarray]:
+    """Everything a fitted estimator answers for X, by method name."""
+    methods = ["transform", "reconstruct", "score_samples", "predict", "predict_proba", "decision_function"]
+    if isinstance(est, AutoEncoderImputer):
+        X = X.copy()
+        X[::3, 1] = np.nan
+    return {m: np.asarray(getattr(est, m)(X)) for m in methods if hasattr(est, m)}
+
+
+@pytest.mark.parametrize("cls", REGISTERED, ids=lambda cls: cls.__name__)
+def test_save_load_round_trip_answers_the_same(cls, tmp_path):
+    est = small(cls).set_params(random_state=0)
+    X, y = data_for(est)
+    est.fit(X, y) if is_classifier(est) else est.fit(X)
+    loaded = cls.load(est.save(tmp_path / "model"))
+    assert type(loaded) is cls and loaded.get_params(deep=False).keys() == est.get_params(deep=False).keys()
+    before, after = outputs(est, X), outputs(loaded, X)
+    assert before.keys() == after.keys() and before
+    for name in before:
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("cls", REGISTERED, ids=lambda cls: cls.__name__)
+def test_clone_gives_an_unfitted_copy_with_the_same_parameters(cls):
+    est = small(cls)
+    X, y = data_for(est)
+    est.fit(X, y) if is_classifier(est) else est.fit(X)
+    copy = clone(est)
+    assert not hasattr(copy, "module_") and not hasattr(copy, "n_features_in_")
+    assert set(copy.get_params(deep=False)) == set(est.get_params(deep=False))
+
+
+@pytest.mark.parametrize("cls", [c for c in REGISTERED if not issubclass(c, ConvAutoEncoder)], ids=lambda cls: cls.__name__)
+def test_runs_behind_a_scaler_in_a_pipeline(cls):
+    est = small(cls).set_params(random_state=0)
+    X, y = data_for(est)
+    pipe = make_pipeline(StandardScaler(), est)
+    pipe.fit(X, y) if is_classifier(est) else pipe.fit(X)
+    if is_classifier(est):
+        assert pipe.predict(X).shape == (len(X),)
+    elif is_outlier_detector(est):
+        assert set(np.unique(pipe.predict(X))) <= {-1, 1}
+    else:
+        assert np.isfinite(pipe.transform(X)).all()
+
+
+@pytest.mark.parametrize("cls", REGISTERED, ids=lambda cls: cls.__name__)
+def test_empty_nan_and_wrong_width_input_are_refused_naming_X(cls):
+    est = small(cls)
+    X, y = data_for(est)
+    flat = X.reshape(len(X), -1)
+    fit = (lambda A: est.fit(A, y[: len(A)])) if is_classifier(est) else est.fit
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        fit(flat[:0])
+    if not isinstance(est, AutoEncoderImputer):
+        with_nan = flat.copy()
+        with_nan[0, 0] = np.nan
+        with pytest.raises(ValueError, match=r"\bX\b.*(NaN|nan)|(NaN|nan).*\bX\b"):
+            fit(with_nan)
+    fit(X)
+    ask = next(getattr(est, m) for m in ("transform", "predict", "score_samples") if hasattr(est, m))
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        ask(flat[:, :-1])
