@@ -163,3 +163,14 @@ def test_npy_images_are_channels_first_and_channels_last_needs_saying_so(tmp_pat
     assert load_npy(tmp_path / "grey.npy").image_shape == (5, 6)
     with pytest.raises(ValueError, match="channels_last=True reads"):
         load_npy(tmp_path / "grey.npy", channels_last=True)
+
+
+def test_image_metrics_refuse_channels_last_batches():
+    from aekit.metrics import psnr, ssim
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 3, 12, 12)), rng.random((2, 3, 12, 12))
+    for metric in (ssim, psnr):
+        assert metric(a, b).shape == (2,)
+        with pytest.raises(ValueError, match=r"images_true has shape \(2, 12, 12, 3\), which looks channels-last"):
+            metric(np.moveaxis(a, 1, -1), np.moveaxis(b, 1, -1))
