@@ -3,6 +3,7 @@ channels-last arrays refused with the fix, or moved through the documented route
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +149,7 @@ def test_declared_input_shape_keeps_unusual_channel_counts():
 def test_npy_images_are_channels_first_and_channels_last_needs_saying_so(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (4, 5, 6, 3), dtype=np.uint8)  # (n, H, W, C)
     np.save(tmp_path / "last.npy", images)
-    with pytest.raises(ValueError, match=r"last\.npy.*looks channels-last.*channels_last=True"):
+    with pytest.raises(ValueError, match=r"last\.npy.*look channels-last.*channels_last=True.*\(4, 3, 5, 6\)"):
         load_npy(tmp_path / "last.npy")
     data = load_npy(tmp_path / "last.npy", channels_last=True)
     assert data.image_shape == (3, 5, 6)
@@ -174,3 +175,33 @@ def test_image_metrics_refuse_channels_last_batches():
         assert metric(a, b).shape == (2,)
         with pytest.raises(ValueError, match=r"images_true has shape \(2, 12, 12, 3\), which looks channels-last"):
             metric(np.moveaxis(a, 1, -1), np.moveaxis(b, 1, -1))
+
+
+def _near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 40) -> int:
+    return int((np.abs(pixels[..., :3].astype(int) - colour) <= tolerance).all(axis=-1).sum())
+
+
+def test_the_command_line_trains_and_reports_an_rgb_folder_channels_first(tmp_path, capsys):
+    from aekit.cli import main
+
+    write_rgb_folder(tmp_path / "pics", 40)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "pics"), "--model", "conv", "--epochs", "2", "--out", str(run), "--quiet"]
+    options = ["--set", "data.image_mode=RGB", "--set", "model.input_shape=[3,16,16]", "--set", "model.channels=[4]"]
+    assert main([*args, *options]) == 0
+    assert json.loads((run / "data.json").read_text())["image_shape"] == [3, SIZE, SIZE]
+    assert main(["report", str(run)]) == 0
+    figure = np.asarray(Image.open(run / "figures" / "reconstructions.png").convert("RGB"))
+    assert _near(figure, (255, 0, 51)) > 20 and _near(figure, (0, 255, 51)) > 20  # red top right, green bottom left
+
+
+def test_the_command_line_reads_channels_last_npy_only_when_told(tmp_path, capsys):
+    from aekit.cli import main
+
+    images = np.random.default_rng(0).random((30, 6, 6, 3)).astype(np.float32)
+    np.save(tmp_path / "last.npy", images)
+    args = ["train", "--data", str(tmp_path / "last.npy"), "--epochs", "1", "--quiet", "--set", "model.hidden_dims=[8]"]
+    assert main([*args, "--out", str(tmp_path / "refused")]) != 0
+    assert "channels_last=True" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "run"), "--set", "data.channels_last=true"]) == 0
+    assert json.loads((tmp_path / "run" / "data.json").read_text())["image_shape"] == [3, 6, 6]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.images import channels_first, channels_last_message, looks_channels_last
+from aekit.images import channels_first, looks_channels_last
 
 __all__ = [
     "Dataset",
@@ -466,9 +466,12 @@ def load_npy(
     if channels_last:
         array = channels_first(array)
     elif channels_last is None and array.ndim == 4 and looks_channels_last(array.shape[1:]):
+        n, height, width, channels = array.shape
         raise ValueError(
-            f"{str(path)!r}: {channels_last_message('the array', array.shape)}. Pass channels_last=True to move "
-            "them on loading, or channels_last=False if the array really is channels-first"
+            f"{str(path)!r} holds images of shape {array.shape}, which look channels-last (n, height, width, "
+            "channels); aekit reads images channels-first (n, channels, height, width). Pass channels_last=True "
+            f"(data.channels_last in a run config) to move them to {(n, channels, height, width)} on loading, or "
+            "channels_last=False if the array really is channels-first"
         )
     image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim in (3, 4) else None
     X = array.reshape(array.shape[0], -1)
@@ -541,14 +544,17 @@ def load(
     labels: str | os.PathLike | None = None,
     categories: Mapping[str, Sequence] | None = None,
     image_size: tuple[int, int] | None = None,
+    image_mode: str = "L",
+    channels_last: bool | None = None,
     data_home: str | os.PathLike | None = None,
     download: bool = False,
     max_rows: int | None = None,
 ) -> Dataset:
     """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
     ':test'); a .csv, .parquet or .npy file; or a folder of images. Options apply where they
-    make sense (`target` and `categories` to tables, `labels` to .npy, `image_size` to image
-    folders, `data_home` and `download` to the IDX sets); `max_rows` keeps the first rows."""
+    make sense (`target` and `categories` to tables, `labels` and `channels_last` to .npy,
+    `image_size` and `image_mode` ('L' or 'RGB') to image folders, `data_home` and `download`
+    to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
     text = str(source)
     name, _, split = text.partition(":")
     if name in IDX_SETS and not Path(text).exists():
@@ -559,7 +565,7 @@ def load(
         path = Path(text).expanduser()
         suffix = path.suffix.lower()
         if path.is_dir():
-            data = load_image_folder(path, size=image_size)
+            data = load_image_folder(path, size=image_size, mode=image_mode)
         elif not path.exists():
             raise FileNotFoundError(
                 f"no data at {text!r}: give 'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), "
@@ -570,7 +576,7 @@ def load(
         elif suffix == ".parquet":
             data = load_parquet(path, target=target, categories=categories)
         elif suffix == ".npy":
-            data = load_npy(path, labels=labels)
+            data = load_npy(path, labels=labels, channels_last=channels_last)
         else:
             raise ValueError(
                 f"{text!r}: unknown file type {suffix!r}; expected .csv, .parquet, .npy or a folder of images"
