@@ -240,8 +240,10 @@ class ConvAutoEncoder(BaseAutoEncoder):
         images = _images(X)
         shape = None
         if images is not None:
-            declared = None if self.input_shape is None else image_shape(self.input_shape)
-            _refuse_channels_last(images, declared if reset else self.input_shape_)
+            if not reset:
+                _refuse_channels_last(images, self.input_shape_)
+            else:
+                _refuse_channels_last(images, None if self.input_shape is None else image_shape(self.input_shape))
             shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
             X = images.reshape(images.shape[0], math.prod(shape))
         if not reset and shape is not None and shape != self.input_shape_:
