@@ -138,7 +138,7 @@ def test_event_files_are_valid_tfrecords_that_tensorboard_reads(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("image_shape, n_features", [((4, 5), 20), ((2, 3, 3), 18), (None, 7)])
+@pytest.mark.parametrize("image_shape, n_features", [((4, 5), 20), ((3, 2, 3), 18), (None, 7)])
 def test_image_grid_draws_images_colour_images_and_tables(tmp_path, image_shape, n_features):
     grid = np.random.default_rng(0).random((3, 4, n_features))
     grid[0, 0] = np.nan

@@ -232,7 +232,7 @@ def test_image_folder_labels_by_subfolder_and_scales_to_unit_range(tmp_path):
     colour = load(tmp_path / "pics")
     assert colour.X.shape == (3, 24)
     rgb = load_image_folder(tmp_path / "pics", mode="RGB", size=(2, 3))
-    assert rgb.image_shape == (2, 3, 3) and rgb.X.shape == (3, 18)
+    assert rgb.image_shape == (3, 2, 3) and rgb.X.shape == (3, 18)
 
 
 def test_image_folder_refuses_mixed_sizes_unless_resized(tmp_path):

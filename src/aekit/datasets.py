@@ -3,6 +3,9 @@ IDX files, scikit-learn's digits, CSV and Parquet tables, `.npy` arrays and fold
 
 Every loader returns a `Dataset`: `X` (n_samples, n_features) of float32 (pixels scaled to
 [0, 1]), `y` (labels or None), `image_shape` when rows are images, and the feature names.
+Images are channels-first like everywhere in aekit (`aekit.images`): a colour row is its
+C*H*W pixels channel by channel, `image_shape` (channels, height, width), and
+`X.reshape(-1, *image_shape)` is ready for `ConvAutoEncoder`.
 `X, y = load_digits()` unpacks it. MNIST-style files are looked for in `data_home`, else
 `$AEKIT_DATA`, else `~/.cache/aekit`, each with the set's own subfolder (`mnist/`,
 `fashion-mnist/`); they are checked against their published SHA-256 before use and downloaded
@@ -25,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from aekit.images import channels_first, looks_channels_last
 
 __all__ = [
     "Dataset",
@@ -98,7 +103,8 @@ class Dataset:
     X : (n_samples, n_features) float array: float32 from the decoding loaders, the stored
         floats as a read-only memory map from `load_npy`
     y : (n_samples,) labels, or None
-    image_shape : (height, width) or (height, width, channels) of each row, or None
+    image_shape : (channels, height, width) of each row, (height, width) for one grey
+        channel, or None when rows are not images; rows are channel-major (channels-first)
     feature_names : one name per column of X
     categories : for tables, each categorical column's categories in one-hot order
     """
@@ -431,17 +437,43 @@ def load_parquet(
 # ---- arrays and images -------------------------------------------------------------------------
 
 
-def load_npy(path: str | os.PathLike, *, labels: str | os.PathLike | None = None, mmap: bool = True) -> Dataset:
+def load_npy(
+    path: str | os.PathLike,
+    *,
+    labels: str | os.PathLike | None = None,
+    mmap: bool = True,
+    channels_last: bool | None = None,
+) -> Dataset:
     """A `.npy` array, memory-mapped read-only by default so it need not fit in memory.
 
-    (n, features) is used as it is; (n, height, width) or (n, height, width, channels) rows are
-    flattened and their shape kept as `image_shape`. Integer arrays (e.g. uint8 pixels) are
-    scaled to [0, 1] (which loads them). `labels` is an optional `.npy` of n labels.
+    (n, features) is used as it is; images (n, height, width) (grey) or (n, channels,
+    height, width) are flattened and their shape kept as `image_shape`; more axes are
+    flattened with no `image_shape`. Integer arrays (e.g. uint8 pixels) are scaled to [0, 1]
+    (which loads them). `labels` is an optional `.npy` of n labels.
+
+    `channels_last` says how to read a 4-D array: True, (n, height, width, channels) as
+    stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
+    (n, channels, height, width); None, channels-first, refusing an array whose last axis
+    looks like channels (1, 3 or 4, fewer than axis 1) rather than misreading it.
     """
     array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     if array.ndim < 2 or array.shape[0] == 0:
         raise ValueError(f"{str(path)!r} holds an array of shape {array.shape}; expected (n_samples, ...) with n >= 1")
-    image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim > 2 else None
+    if channels_last and array.ndim != 4:
+        raise ValueError(
+            f"channels_last=True reads (n, height, width, channels) images, but {str(path)!r} holds shape {array.shape}"
+        )
+    if channels_last:
+        array = channels_first(array)
+    elif channels_last is None and array.ndim == 4 and looks_channels_last(array.shape[1:]):
+        n, height, width, channels = array.shape
+        raise ValueError(
+            f"{str(path)!r} holds images of shape {array.shape}, which look channels-last (n, height, width, "
+            "channels); aekit reads images channels-first (n, channels, height, width). Pass channels_last=True "
+            f"(data.channels_last in a run config) to move them to {(n, channels, height, width)} on loading, or "
+            "channels_last=False if the array really is channels-first"
+        )
+    image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim in (3, 4) else None
     X = array.reshape(array.shape[0], -1)
     if X.dtype.kind in "iu":
         X = X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1)))
@@ -461,9 +493,12 @@ def load_npy(path: str | os.PathLike, *, labels: str | os.PathLike | None = None
 def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None = None, mode: str = "L") -> Dataset:
     """Every image in a folder, as rows of pixels in [0, 1].
 
-    Images directly in `path` have no label; images in subfolders are labelled by the
-    subfolder's name (class_names, sorted; y indexes them). `mode` is 'L' (grey) or 'RGB';
-    `size` (height, width) resizes every image, otherwise all must share one size.
+    `mode` 'L' (grey) gives rows of H*W pixels and `image_shape` (height, width); 'RGB' gives
+    channels-first rows of 3*H*W (all red, then green, then blue) and `image_shape`
+    (3, height, width), so `X.reshape(-1, *image_shape)` is (n, 3, height, width) for
+    `ConvAutoEncoder`. Images directly in `path` have no label; images in subfolders are
+    labelled by the subfolder's name (class_names, sorted; y indexes them). `size`
+    (height, width) resizes every image, otherwise all must share one size.
     """
     from PIL import Image
 
@@ -481,10 +516,12 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
             image = image.convert(mode)
             if size is not None:
                 image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            pixels = np.asarray(image, dtype=np.float32) / 255.0
+            pixels = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
+        if pixels.ndim == 3:
+            pixels = pixels.transpose(2, 0, 1)
         if rows and pixels.shape != rows[0].shape:
             raise ValueError(
-                f"{str(file)!r} is {pixels.shape[:2]} but {str(files[0])!r} is {rows[0].shape[:2]}; pass size=(h, w)"
+                f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]}; pass size=(h, w)"
             )
         rows.append(pixels)
         relative = file.relative_to(root)
@@ -507,14 +544,17 @@ def load(
     labels: str | os.PathLike | None = None,
     categories: Mapping[str, Sequence] | None = None,
     image_size: tuple[int, int] | None = None,
+    image_mode: str = "L",
+    channels_last: bool | None = None,
     data_home: str | os.PathLike | None = None,
     download: bool = False,
     max_rows: int | None = None,
 ) -> Dataset:
     """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
     ':test'); a .csv, .parquet or .npy file; or a folder of images. Options apply where they
-    make sense (`target` and `categories` to tables, `labels` to .npy, `image_size` to image
-    folders, `data_home` and `download` to the IDX sets); `max_rows` keeps the first rows."""
+    make sense (`target` and `categories` to tables, `labels` and `channels_last` to .npy,
+    `image_size` and `image_mode` ('L' or 'RGB') to image folders, `data_home` and `download`
+    to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
     text = str(source)
     name, _, split = text.partition(":")
     if name in IDX_SETS and not Path(text).exists():
@@ -525,7 +565,7 @@ def load(
         path = Path(text).expanduser()
         suffix = path.suffix.lower()
         if path.is_dir():
-            data = load_image_folder(path, size=image_size)
+            data = load_image_folder(path, size=image_size, mode=image_mode)
         elif not path.exists():
             raise FileNotFoundError(
                 f"no data at {text!r}: give 'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), "
@@ -536,7 +576,7 @@ def load(
         elif suffix == ".parquet":
             data = load_parquet(path, target=target, categories=categories)
         elif suffix == ".npy":
-            data = load_npy(path, labels=labels)
+            data = load_npy(path, labels=labels, channels_last=channels_last)
         else:
             raise ValueError(
                 f"{text!r}: unknown file type {suffix!r}; expected .csv, .parquet, .npy or a folder of images"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aekit.images import channels_last_message, looks_channels_last
+
 
 def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale: np.ndarray | None = None) -> float:
     """Root mean squared error over the entries where `mask` (n, d) is True, each column
@@ -19,6 +21,7 @@ def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale:
 
 
 def _image_pairs(images_true: np.ndarray, images_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both image batches as float64, refusing different shapes and channels-last batches."""
     x = np.asarray(images_true, dtype=np.float64)
     y = np.asarray(images_pred, dtype=np.float64)
     if x.shape != y.shape or x.ndim not in (3, 4) or x.shape[0] == 0:
@@ -26,6 +29,8 @@ def _image_pairs(images_true: np.ndarray, images_pred: np.ndarray) -> tuple[np.n
             "images must be two non-empty arrays of the same shape (n, height, width) or (n, channels, height, "
             f"width), got {x.shape} and {y.shape}"
         )
+    if x.ndim == 4 and looks_channels_last(x.shape[1:]):
+        raise ValueError(channels_last_message("images_true", x.shape))
     return x, y
 
 

@@ -3,6 +3,10 @@
 Every function builds a `matplotlib.figure.Figure` on an Agg canvas directly, never through
 `pyplot`, so it works headless, leaves the user's backend and pyplot's figure registry alone,
 and the figure is freed once the caller drops it. Pass `path` to also save a PNG.
+
+Images are channels-first as everywhere in aekit (`aekit.images`): `image_shape` is
+(channels, height, width) with 1 or 3 channels, or (height, width) for grey, and a flat row
+holds its channels one after the other.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from aekit.images import channels_last_message, looks_channels_last
 
 __all__ = [
     "plot_error_comparison",
@@ -50,21 +56,36 @@ def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
 
 
 def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
-    """(height, width) for grey or (height, width, 3) for colour, holding n_features values."""
+    """`image_shape` as (height, width) for grey or (3, height, width) for colour; a (1, height,
+    width) is grey. Refuses shapes that do not hold n_features values, and channels-last ones."""
     shape = tuple(int(s) for s in image_shape)
-    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3) or int(np.prod(shape)) != n_features:
+    if len(shape) == 3 and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) == 3 and shape[0] != 3 and looks_channels_last(shape):
         raise ValueError(
-            f"image_shape {shape} does not hold {n_features} features as (height, width) or (height, width, 3)"
+            f"image_shape {shape} looks channels-last (height, width, channels); aekit images are channels-first: "
+            f"pass image_shape={(shape[2], shape[0], shape[1])} with rows in that order, e.g. "
+            f"images.transpose(0, 3, 1, 2).reshape(n, -1) for images (n, {shape[0]}, {shape[1]}, {shape[2]})"
+        )
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] != 3) or int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"image_shape {shape} does not hold {n_features} features as (height, width) or (3, height, width)"
         )
     return shape
+
+
+def _pixels(row: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """A channels-first row as what imshow draws: (height, width), or (height, width, 3)."""
+    image = row.reshape(image_shape)
+    return image if image.ndim == 2 else np.moveaxis(image, 0, -1)
 
 
 def _show_image(ax, row: np.ndarray, image_shape: tuple[int, ...], lo: float, hi: float) -> None:
     """One row as a grey image on [lo, hi] (dark is high), or as a colour image clipped to it."""
     if len(image_shape) == 2:
-        ax.imshow(row.reshape(image_shape), cmap="gray_r", vmin=lo, vmax=hi)
+        ax.imshow(_pixels(row, image_shape), cmap="gray_r", vmin=lo, vmax=hi)
     else:
-        ax.imshow(np.clip((row.reshape(image_shape) - lo) / (hi - lo), 0, 1))
+        ax.imshow(np.clip((_pixels(row, image_shape) - lo) / (hi - lo), 0, 1))
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -122,19 +143,21 @@ def plot_reconstructions(
 ) -> Figure:
     """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
 
-    With `image_shape` (height, width) or (height, width, 3), whose product must be n_features,
-    each row is drawn as a grey (or colour) image on the inputs' intensity scale (reconstructions
-    beyond it are clipped, so a background at the inputs' minimum stays white); otherwise each
-    row is a bar profile (a line past 40 features) on a shared scale, with the input outlined
-    behind its reconstruction.
-    Inputs of shape (n_samples, height, width) imply `image_shape`.
+    With `image_shape` (height, width) or (3, height, width) (channels-first rows), whose
+    product must be n_features, each row is drawn as a grey (or colour) image on the inputs'
+    intensity scale (reconstructions beyond it are clipped, so a background at the inputs'
+    minimum stays white); otherwise each row is a bar profile (a line past 40 features) on a
+    shared scale, with the input outlined behind its reconstruction.
+    Images (n_samples, height, width) or (n_samples, 1 or 3, height, width) imply `image_shape`.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
     if X.shape != X_hat.shape:
         raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
-    if X.ndim == 3 and image_shape is None:
+    if X.ndim == 4 and looks_channels_last(X.shape[1:]):
+        raise ValueError(channels_last_message("X", X.shape))
+    if X.ndim in (3, 4) and image_shape is None:
         image_shape = X.shape[1:]
-    if X.ndim not in (2, 3) or X.shape[0] == 0:
+    if X.ndim not in (2, 3, 4) or X.shape[0] == 0:
         raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
     X, X_hat = X.reshape(X.shape[0], -1), X_hat.reshape(X.shape[0], -1)
     n_features = X.shape[1]
@@ -301,6 +324,8 @@ def plot_image_rows(
             array = array.reshape(array.shape[0], *image_shape)
         if array.ndim == 3:
             array = array[:, None]
+        if array.ndim == 4 and array.shape[1] not in (1, 3) and looks_channels_last(array.shape[1:]):
+            raise ValueError(channels_last_message(f"rows[{label!r}]", array.shape))
         if array.ndim != 4 or array.shape[1] not in (1, 3) or array.shape[0] == 0:
             raise ValueError(
                 f"rows[{label!r}] must be non-empty images (n, height, width) or (n, 1 or 3, height, width), "
@@ -313,9 +338,9 @@ def plot_image_rows(
     n = min(n, *(a.shape[0] for a in images.values()))
     colour = any(a.shape[1] == 3 for a in images.values())
     height, width = sizes.pop()
-    channels_last = [np.repeat(a[:n], 3 if colour else 1, axis=1) if a.shape[1] == 1 else a[:n] for a in images.values()]
-    grid = np.stack([a.transpose(0, 2, 3, 1).reshape(n, -1) for a in channels_last])  # (n_rows, n, features)
-    shape = (height, width, 3) if colour else (height, width)
+    shown = [np.repeat(a[:n], 3 if colour else 1, axis=1) if a.shape[1] == 1 else a[:n] for a in images.values()]
+    grid = np.stack([a.reshape(n, -1) for a in shown])  # (n_rows, n, channels * height * width)
+    shape = (3, height, width) if colour else (height, width)
     return plot_image_grid(grid, shape, row_labels=list(images), title=title, value_range=value_range, path=path)
 
 
@@ -332,7 +357,8 @@ def plot_image_grid(
     """Rows of examples, e.g. decoded samples or interpolation paths: grid (n_rows, n_cols,
     n_features).
 
-    With `image_shape` each cell is an image; without, each grid row is a heatmap of its
+    With `image_shape` ((height, width), or (3, height, width) for channels-first colour
+    rows) each cell is an image; without, each grid row is a heatmap of its
     n_cols examples (one line each) over the features, all on one colour scale with a
     colorbar. `value_range` fixes the scale (default: the grid's finite range).
     """
@@ -353,13 +379,14 @@ def plot_image_grid(
         lo, hi = lo - 0.5, hi + 0.5
     if image_shape is not None:
         image_shape = _check_image_shape(image_shape, n_features)
-        height, width = image_shape[:2]
+        height, width = image_shape[-2:]
         pad = max(1, round(0.08 * max(height, width)))
-        mosaic = np.full((n_rows * (height + pad) - pad, n_cols * (width + pad) - pad, *image_shape[2:]), np.nan)
+        colour = (3,) if len(image_shape) == 3 else ()
+        mosaic = np.full((n_rows * (height + pad) - pad, n_cols * (width + pad) - pad, *colour), np.nan)
         for i in range(n_rows):
             for j in range(n_cols):
                 top, left = i * (height + pad), j * (width + pad)
-                mosaic[top : top + height, left : left + width] = grid[i, j].reshape(image_shape)
+                mosaic[top : top + height, left : left + width] = _pixels(grid[i, j], image_shape)
         fig = _new_figure((max(3.0, 0.9 * n_cols + 1.4), 0.9 * n_rows + (0.6 if title else 0.3)))
         ax = fig.add_subplot()
         if len(image_shape) == 2:

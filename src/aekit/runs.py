@@ -110,6 +110,8 @@ def prepare_data(config: RunConfig) -> Split:
         "target": data.target,
         "labels": data.labels,
         "image_size": None if data.image_size is None else tuple(data.image_size),
+        "image_mode": data.image_mode,
+        "channels_last": data.channels_last,
         "data_home": data.data_home,
         "download": data.download,
     }

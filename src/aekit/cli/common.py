@@ -80,6 +80,7 @@ def read_rows(run, source: str) -> tuple[np.ndarray, np.ndarray | None, list[str
         target = config.data.target
         if config.data.image_size is not None:
             options["image_size"] = tuple(config.data.image_size)
+        options.update(image_mode=config.data.image_mode, channels_last=config.data.channels_last)
         options["data_home"] = config.data.data_home
     try:
         data = load(source, target=target, **options)

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
+from aekit.images import channels_last_message, looks_channels_last
 from aekit.likelihoods import LIKELIHOODS, make_likelihood
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS
@@ -59,6 +60,23 @@ def _images(X, name: str = "X") -> np.ndarray | None:
     return None
 
 
+def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | None) -> None:
+    """Refuse a 4-D X that looks channels-last: its (H, W, C) moved to (C, H, W) is the
+    `expected` shape, or, with nothing expected, its last axis looks like channels."""
+    if images.ndim != 4:
+        return
+    shape = tuple(int(s) for s in images.shape[1:])
+    if shape == expected:
+        return
+    if expected is None and looks_channels_last(shape):
+        raise ValueError(
+            f"{channels_last_message('X', images.shape)}. If they really are {shape[0]}-channel images of "
+            f"{shape[1]}x{shape[2]} pixels, pass input_shape={shape}"
+        )
+    if (shape[2], shape[0], shape[1]) == expected:
+        raise ValueError(channels_last_message("X", images.shape))
+
+
 class ConvAutoEncoder(BaseAutoEncoder):
     """Convolutional autoencoder for images, with scikit-learn's transformer interface.
 
@@ -66,7 +84,10 @@ class ConvAutoEncoder(BaseAutoEncoder):
     convolution + max-pooling when `upsampling='unpool'`), then maps to a `latent_dim` code;
     the decoder mirrors it and returns images of exactly the input's size, odd sizes included.
     X is images (n, C, H, W) or (n, H, W), or flat rows (n, C*H*W) in channels-first order
-    with `input_shape`. `transform` gives codes, `reconstruct` images in X's layout.
+    with `input_shape` (`aekit.images`). `transform` gives codes, `reconstruct` images in X's
+    layout. Channels-last images (n, H, W, C), as PIL or matplotlib give them, are refused
+    with the fix (`aekit.images.channels_first(X)`) when their last axis looks like channels
+    (1, 3 or 4, fewer than axis 1) and `input_shape` does not say otherwise.
 
     Denoising: set `corruption` (training only). Image-to-image (colorization): `fit(X, Y)`
     with targets Y of the same height and width and any number of channels.
@@ -223,6 +244,10 @@ class ConvAutoEncoder(BaseAutoEncoder):
         images = _images(X)
         shape = None
         if images is not None:
+            if not reset:
+                _refuse_channels_last(images, self.input_shape_)
+            else:
+                _refuse_channels_last(images, None if self.input_shape is None else image_shape(self.input_shape))
             shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
             X = images.reshape(images.shape[0], math.prod(shape))
         if not reset and shape is not None and shape != self.input_shape_:
@@ -267,6 +292,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
             shape = (Y.shape[1] // (height * width), height, width)
         elif Y.ndim in (3, 4):
             shape = (1, *Y.shape[1:]) if Y.ndim == 3 else tuple(int(s) for s in Y.shape[1:])
+            if Y.ndim == 4 and shape[1:] != (height, width) and shape[:2] == (height, width):
+                raise ValueError(channels_last_message("Y", Y.shape))
         else:
             raise ValueError(f"Y must be target images like X ({IMAGE_LAYOUTS}), got shape {Y.shape}")
         if shape[1:] != (height, width):
