@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,11 +17,14 @@ import pytest
 import torch
 import yaml
 
+import aekit
 from aekit.cli import build_parser, main
 from aekit.config import model_registry
 from aekit.runs import MetricsRecorder, Run, load_estimator
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+COMMANDS = ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "demo"]
 
 SMALL = ["--set", "model.hidden_dims=[32]", "--set", "model.loss=bce", "--quiet", "--seed", "1"]
 
@@ -182,10 +188,7 @@ def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsy
     assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "command",
-    ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "demo"],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_examples(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -213,23 +216,47 @@ def test_workbench_modules_have_a_sorted_all_of_real_names(name):
     assert all(hasattr(module, attr) for attr in module.__all__)
 
 
+HELP_WITHOUT_TORCH = """
+import sys
+sys.modules["torch"] = None  # `import torch` now raises ImportError
+from aekit.cli import main
+for argv in [["--help"]] + [[command, "--help"] for command in sys.argv[1:]]:
+    try:
+        main(argv)
+    except SystemExit as exit:
+        assert exit.code == 0, (argv, exit.code)
+    else:
+        raise AssertionError(f"{argv}: --help did not exit")
+"""
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess:
+    src = str(Path(aekit.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_every_help_prints_without_torch():
+    assert sorted(build_parser()._subparsers._group_actions[0].choices) == sorted(COMMANDS)
+    done = _python(HELP_WITHOUT_TORCH, *COMMANDS)
+    assert done.returncode == 0, done.stderr
+    usages = [line for line in done.stdout.splitlines() if line.startswith("usage: aekit")]
+    assert [u.split()[2] for u in usages[1:]] == COMMANDS and usages[0].startswith("usage: aekit [-h]")
+    assert "--precision {32,bf16-mixed,16-mixed}" in done.stdout
+    assert "--criterion {combined,reconstruction,latent}" in done.stdout
+
+
+def test_building_the_parser_imports_no_torch():
+    done = _python("import sys; from aekit.cli import build_parser; build_parser(); print('torch' in sys.modules)")
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+
+
 def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
     assert main(["train", "--list-models"]) == 0
     listed = capsys.readouterr().out
     assert all(f"  {name} " in listed for name in model_registry())
     text = build_parser().format_help()
-    for command in (
-        "train",
-        "evaluate",
-        "encode",
-        "reconstruct",
-        "generate",
-        "impute",
-        "detect",
-        "report",
-        "export",
-        "demo",
-    ):
+    for command in COMMANDS:
         assert f"    {command}" in text
 
 

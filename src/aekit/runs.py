@@ -142,6 +142,8 @@ def prepare_data(config: RunConfig) -> Split:
 
 def load_estimator(path: str | os.PathLike, device: str | None = None):
     """Load the model saved in a folder (a run's `model/` or any `save` folder), whatever its class."""
+    import aekit.estimators  # noqa: F401  (registers the classes read_model looks up)
+
     cls = read_model(path)[0]
     return cls.load(path, device=device)
 

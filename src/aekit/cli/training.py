@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
-from aekit.precision import PRECISIONS
+from aekit.choices import PRECISIONS
 
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
@@ -85,9 +85,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--batch-size", type=int_in_range(1), metavar="N", help="mini-batch size (model.batch_size)")
     parser.add_argument("--learning-rate", "--lr", type=positive_float, metavar="X", help="model.learning_rate")
     parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (model.device)")
-    parser.add_argument(
-        "--precision", choices=PRECISIONS, help="forward-pass precision (model.precision)"
-    )
+    parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass precision (model.precision)")
     parser.add_argument("--seed", type=int, metavar="N", help="seeds the split and the model (default: 0)")
     parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/MODEL-DATA-TIME)")
     parser.add_argument(
