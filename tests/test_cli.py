@@ -9,13 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import ReportPage
 
 import aekit
 from aekit.cli import build_parser, main
@@ -40,24 +40,6 @@ def metrics(run: Path) -> list[dict[str, str]]:
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
     return load_estimator(path).module_.state_dict()
-
-
-class _Images(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sources: list[str] = []
-        self.headings: list[str] = []
-        self._in_h2 = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.sources.append(dict(attrs)["src"])
-        self._in_h2 = tag == "h2"
-
-    def handle_data(self, data):
-        if self._in_h2:
-            self.headings.append(data)
-            self._in_h2 = False
 
 
 def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, capsys):
@@ -99,21 +81,32 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     model, pca = evaluation["scores"]
     assert model["model"] == "AutoEncoder" and pca["model"] == "PCA" and model["code_size"] == pca["code_size"] == 2
     assert 0 < model["knn_accuracy"] <= 1 and evaluation["n_test"] == 360
+    assert model["fit_seconds"] == pytest.approx(sum(float(row["seconds"]) for row in metrics(run)), abs=1e-3)
 
     assert main(["report", str(run)]) == 0
-    page = _Images()
-    page.feed((run / "report.html").read_text())
-    assert page.sources and all(src.startswith("data:image/png;base64,") for src in page.sources)
-    for heading in (
-        "Summary",
-        "Training",
-        "Reconstructions",
-        "Latent space",
-        "Samples",
-        "Interpolations",
-        "Configuration",
-    ):
-        assert heading in page.headings
+    assert f"wrote {run / 'report.html'}" in capsys.readouterr().out
+    page = ReportPage(run / "report.html")
+    assert page.headings == [
+        "Summary", "Training", "Reconstructions", "Latent space", "Samples", "Interpolations", "Configuration"
+    ]  # fmt: skip
+    assert len(page.images) == 8 and all(src.startswith("data:image/png;base64,") for src, _ in page.images)
+    header, *rows = page.tables[0]
+    assert header[:5] == ["model", "code size", "MSE per entry", "squared error per sample", "5-NN accuracy"]
+    for row, scores in zip(rows, (model, pca), strict=True):
+        expected = [scores[k] for k in ("model", "code_size", "mse", "sse_per_sample", "knn_accuracy")]
+        assert row[:5] == [f"{v:.4g}" if isinstance(v, float) else str(v) for v in expected]
+    relation = "below" if model["mse"] < pca["mse"] else "not below"
+    assert f"mean squared error per entry, {model['mse']:.4g}, is {relation} PCA's {pca['mse']:.4g}" in page.text
+    assert "hidden_dims:\n  - 32" in (run / "report.html").read_text()
+
+    assert main(["report", str(run), "--compare", str(tmp_path / "full")]) == 0
+    rows = ReportPage(run / "report.html").tables[0][1:]
+    assert [row[:5] for row in rows[2:]] == [row[:5] for row in rows[:2]]  # the uninterrupted twin scores the same
+    assert train(tmp_path / "other", 1, "--set", "data.max_rows=100") == 0
+    assert main(["report", str(run), "--compare", str(tmp_path / "other")]) == 1
+    assert "was trained on other rows" in capsys.readouterr().err
+    assert main(["report", str(run), "--compare", str(run / "model")]) == 1
+    assert "is not a run folder" in capsys.readouterr().err
 
     ort = pytest.importorskip("onnxruntime")
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
