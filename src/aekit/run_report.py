@@ -12,6 +12,7 @@ same data passed as `compare` join its table and error chart (the demo's 8-d mod
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -147,7 +148,7 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     return evaluate(other.load_model(), X_train, X_test, split.y_train, split.y_test).scores
 
 
-def write_run_report(run_dir: str | Path, compare: list[str | Path] = ()) -> RunReport:
+def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded); the
     runs in `compare`, trained on the same data and seed, add their rows to the table and the
     error chart."""

@@ -10,11 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 from aekit.choices import PRECISIONS
+from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
+
+if TYPE_CHECKING:
+    from aekit.config import RunConfig
 
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
@@ -207,7 +211,7 @@ def _follow(run, config, args: argparse.Namespace) -> int:
     return _fit(run, config, resume=bool(args.resume), quiet=True)
 
 
-def train_new_run(config, *, quiet: bool, replace: bool = False) -> int:
+def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
     `aekit train` does. A run already there is refused or, with `replace`, discarded first
     (`aekit demo` replaces its own). Returns the exit status."""
