@@ -1,6 +1,8 @@
-"""Shared fixtures: sklearn's digits scaled to [0, 1] with a fixed held-out split."""
+"""Shared fixtures (sklearn's digits scaled to [0, 1] with a fixed held-out split) and helpers."""
 
 from __future__ import annotations
+
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -41,3 +43,41 @@ def write_random_npy(path, rows: int, cols: int):
     X.flush()
     del X
     return path
+
+
+class ReportPage(HTMLParser):
+    """What a report page shows: its h2 headings, <img> (src, alt) pairs, tables as rows of cell
+    text (header first) and all visible text, whitespace collapsed."""
+
+    def __init__(self, path) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.images: list[tuple[str, str]] = []
+        self.tables: list[list[list[str]]] = []
+        self._open: str | None = None
+        self._words: list[str] = []
+        self.feed(path.read_text(encoding="utf-8"))
+        self.text = " ".join(" ".join(self._words).split())
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append((dict(attrs)["src"], dict(attrs)["alt"]))
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th", "h2"):
+            self._open = tag
+            if tag != "h2":
+                self.tables[-1][-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == self._open:
+            self._open = None
+
+    def handle_data(self, data):
+        self._words.append(data)
+        if self._open == "h2":
+            self.headings.append(data)
+        elif self._open in ("td", "th"):
+            self.tables[-1][-1][-1] += data

@@ -6,19 +6,25 @@ from __future__ import annotations
 import csv
 import importlib
 import json
-from html.parser import HTMLParser
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import ReportPage
 
+import aekit
 from aekit.cli import build_parser, main
 from aekit.config import model_registry
 from aekit.runs import MetricsRecorder, Run, load_estimator
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+COMMANDS = ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "demo"]
 
 SMALL = ["--set", "model.hidden_dims=[32]", "--set", "model.loss=bce", "--quiet", "--seed", "1"]
 
@@ -34,24 +40,6 @@ def metrics(run: Path) -> list[dict[str, str]]:
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
     return load_estimator(path).module_.state_dict()
-
-
-class _Images(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sources: list[str] = []
-        self.headings: list[str] = []
-        self._in_h2 = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.sources.append(dict(attrs)["src"])
-        self._in_h2 = tag == "h2"
-
-    def handle_data(self, data):
-        if self._in_h2:
-            self.headings.append(data)
-            self._in_h2 = False
 
 
 def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, capsys):
@@ -93,21 +81,32 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     model, pca = evaluation["scores"]
     assert model["model"] == "AutoEncoder" and pca["model"] == "PCA" and model["code_size"] == pca["code_size"] == 2
     assert 0 < model["knn_accuracy"] <= 1 and evaluation["n_test"] == 360
+    assert model["fit_seconds"] == pytest.approx(sum(float(row["seconds"]) for row in metrics(run)), abs=1e-3)
 
     assert main(["report", str(run)]) == 0
-    page = _Images()
-    page.feed((run / "report.html").read_text())
-    assert page.sources and all(src.startswith("data:image/png;base64,") for src in page.sources)
-    for heading in (
-        "Summary",
-        "Training",
-        "Reconstructions",
-        "Latent space",
-        "Samples",
-        "Interpolations",
-        "Configuration",
-    ):
-        assert heading in page.headings
+    assert f"wrote {run / 'report.html'}" in capsys.readouterr().out
+    page = ReportPage(run / "report.html")
+    assert page.headings == [
+        "Summary", "Training", "Reconstructions", "Latent space", "Samples", "Interpolations", "Configuration"
+    ]  # fmt: skip
+    assert len(page.images) == 8 and all(src.startswith("data:image/png;base64,") for src, _ in page.images)
+    header, *rows = page.tables[0]
+    assert header[:5] == ["model", "code size", "MSE per entry", "squared error per sample", "5-NN accuracy"]
+    for row, scores in zip(rows, (model, pca), strict=True):
+        expected = [scores[k] for k in ("model", "code_size", "mse", "sse_per_sample", "knn_accuracy")]
+        assert row[:5] == [f"{v:.4g}" if isinstance(v, float) else str(v) for v in expected]
+    relation = "below" if model["mse"] < pca["mse"] else "not below"
+    assert f"mean squared error per entry, {model['mse']:.4g}, is {relation} PCA's {pca['mse']:.4g}" in page.text
+    assert "hidden_dims:\n  - 32" in (run / "report.html").read_text()
+
+    assert main(["report", str(run), "--compare", str(tmp_path / "full")]) == 0
+    rows = ReportPage(run / "report.html").tables[0][1:]
+    assert [row[:5] for row in rows[2:]] == [row[:5] for row in rows[:2]]  # the uninterrupted twin scores the same
+    assert train(tmp_path / "other", 1, "--set", "data.max_rows=100") == 0
+    assert main(["report", str(run), "--compare", str(tmp_path / "other")]) == 1
+    assert "was trained on other rows" in capsys.readouterr().err
+    assert main(["report", str(run), "--compare", str(run / "model")]) == 1
+    assert "is not a run folder" in capsys.readouterr().err
 
     ort = pytest.importorskip("onnxruntime")
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
@@ -182,10 +181,7 @@ def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsy
     assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "command",
-    ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "demo"],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_examples(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -213,23 +209,47 @@ def test_workbench_modules_have_a_sorted_all_of_real_names(name):
     assert all(hasattr(module, attr) for attr in module.__all__)
 
 
+HELP_WITHOUT_TORCH = """
+import sys
+sys.modules["torch"] = None  # `import torch` now raises ImportError
+from aekit.cli import main
+for argv in [["--help"]] + [[command, "--help"] for command in sys.argv[1:]]:
+    try:
+        main(argv)
+    except SystemExit as exit:
+        assert exit.code == 0, (argv, exit.code)
+    else:
+        raise AssertionError(f"{argv}: --help did not exit")
+"""
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess:
+    src = str(Path(aekit.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_every_help_prints_without_torch():
+    assert sorted(build_parser()._subparsers._group_actions[0].choices) == sorted(COMMANDS)
+    done = _python(HELP_WITHOUT_TORCH, *COMMANDS)
+    assert done.returncode == 0, done.stderr
+    usages = [line for line in done.stdout.splitlines() if line.startswith("usage: aekit")]
+    assert [u.split()[2] for u in usages[1:]] == COMMANDS and usages[0].startswith("usage: aekit [-h]")
+    assert "--precision {32,bf16-mixed,16-mixed}" in done.stdout
+    assert "--criterion {combined,reconstruction,latent}" in done.stdout
+
+
+def test_building_the_parser_imports_no_torch():
+    done = _python("import sys; from aekit.cli import build_parser; build_parser(); print('torch' in sys.modules)")
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+
+
 def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
     assert main(["train", "--list-models"]) == 0
     listed = capsys.readouterr().out
     assert all(f"  {name} " in listed for name in model_registry())
     text = build_parser().format_help()
-    for command in (
-        "train",
-        "evaluate",
-        "encode",
-        "reconstruct",
-        "generate",
-        "impute",
-        "detect",
-        "report",
-        "export",
-        "demo",
-    ):
+    for command in COMMANDS:
         assert f"    {command}" in text
 
 

@@ -1,8 +1,8 @@
-"""Figures (`aekit.plot`), the HTML report (`aekit.report`) and the `aekit demo` command."""
+"""Figures (`aekit.plot`), the HTML report (`aekit.report`) and the `aekit demo` command (its built-in
+config trained and reported like any run)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -11,6 +11,8 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
+import yaml
+from conftest import ReportPage
 from matplotlib.figure import Figure
 
 from aekit import AutoEncoder
@@ -240,41 +242,17 @@ def test_write_report_refuses_missing_or_outside_images(tmp_path):
 
 # ---- command line ----------------------------------------------------------------------------
 
-DEMO_PNGS = [
+DEMO_FIGURES = [
+    "errors.png",
     "loss.png",
     "reconstructions.png",
     "reconstructions_pca.png",
     "latent.png",
+    "latent_grid.png",
     "samples.png",
     "interpolation.png",
-    "latent_grid.png",
-    "errors.png",
 ]
-
-
-def test_demo_writes_report_figures_and_model(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--epochs", "3", "--seed", "1"]) == 0
-    stdout = capsys.readouterr().out
-
-    for name in DEMO_PNGS:
-        assert_png(out / name)
-    report = out / "report.html"
-    assert set(assert_images_resolve(report)) == set(DEMO_PNGS)
-
-    config = json.loads((out / "model" / "config.json").read_text())
-    assert config["params"]["max_epochs"] == 3 and config["params"]["loss"] == "bce"
-    model = AutoEncoder.load(out / "model")
-    assert model.latent_dim == 2 and model.n_epochs_ == 3
-
-    assert str(report) in stdout
-    printed = {}
-    for label in ("AutoEncoder (2-d)", "PCA (2-d)", "AutoEncoder (8-d)", "PCA (8-d)"):
-        line = next(line for line in stdout.splitlines() if line.strip().startswith(label))
-        printed[label] = float(line.split("MSE")[1].split()[0])
-    assert all(0 < mse < 0.2 for mse in printed.values())
-    assert printed["PCA (2-d)"] == pytest.approx(held_out_pca_mse(seed=1, n_components=2), abs=1e-4)
-    assert printed["PCA (8-d)"] < printed["PCA (2-d)"]
+TABLE_HEADER = ["model", "code size", "MSE per entry", "squared error per sample", "5-NN accuracy", "fit seconds"]
 
 
 def held_out_pca_mse(seed: int, n_components: int) -> float:
@@ -284,20 +262,73 @@ def held_out_pca_mse(seed: int, n_components: int) -> float:
     from sklearn.model_selection import train_test_split
 
     data = load_digits()
-    X_train, X_test = train_test_split(
-        data.data / 16.0, test_size=0.25, stratify=data.target, random_state=seed
-    )
+    X_train, X_test = train_test_split(data.data / 16.0, test_size=0.25, stratify=data.target, random_state=seed)
     pca = PCA(n_components).fit(X_train)
     return float(np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2))
 
 
-def test_demo_respects_latent_dim_and_skipped_comparison(tmp_path, capsys):
-    out = tmp_path / "demo3"
-    assert main(["demo", "--out", str(out), "--epochs", "2", "--latent-dim", "3", "--compare-dim", "0"]) == 0
+def summary_rows(report: Path) -> list[list[str]]:
+    """The report's numbers table, checked for its header and self-consistent cells."""
+    header, *rows = ReportPage(report).tables[0]
+    assert header == TABLE_HEADER
+    for model, _, mse, sse, knn, seconds in rows:
+        assert model in ("AutoEncoder", "PCA") and 0 < float(mse) < 0.2 and 0 <= float(knn) <= 1
+        assert float(sse) == pytest.approx(64 * float(mse), rel=2e-3) and float(seconds) > 0
+    return rows
+
+
+def test_demo_reports_the_autoencoder_beside_pca(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "3", "--seed", "1"]) == 0
     stdout = capsys.readouterr().out
-    assert "AutoEncoder (3-d)" in stdout and "PCA (3-d)" in stdout
-    assert "8-d" not in stdout
-    assert AutoEncoder.load(out / "model").latent_dim == 3
+
+    rows = summary_rows(out / "report.html")
+    assert [row[:2] for row in rows] == [["AutoEncoder", "2"], ["PCA", "2"], ["AutoEncoder", "8"], ["PCA", "8"]]
+    assert float(rows[1][2]) == pytest.approx(held_out_pca_mse(seed=1, n_components=2), rel=1e-3)
+    assert float(rows[3][2]) == pytest.approx(held_out_pca_mse(seed=1, n_components=8), rel=1e-3)
+    assert [line.split() for line in stdout.splitlines() if line.startswith(("  AutoEncoder", "  PCA"))] == rows
+    page = ReportPage(out / "report.html")
+    relation = "below" if float(rows[0][2]) < float(rows[1][2]) else "not below"
+    assert f"mean squared error per entry, {rows[0][2]}, is {relation} PCA's {rows[1][2]}" in page.text
+    assert "trained for 3 epochs on 1347 rows of 'digits', then measured on 450 held-out rows" in page.text
+    assert f"report written to {out / 'report.html'}" in stdout
+
+    for name in DEMO_FIGURES:
+        assert_png(out / "figures" / name)
+    assert [alt for _, alt in page.images] == [
+        "Held-out reconstruction error per entry",
+        "Training and validation loss",
+        "AutoEncoder, 2-d code",
+        "PCA, 2 components",
+        "AutoEncoder codes beside PCA projections",
+        "Decoded code grid",
+        "Decoded samples",
+        "Interpolations",
+    ]
+    assert all(src.startswith("data:image/png;base64,") for src, _ in page.images)
+
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["model"]["hidden_dims"] == [256, 64] and config["model"]["loss"] == "bce"
+    assert (config["data"]["source"], config["data"]["test_fraction"], config["seed"]) == ("digits", 0.25, 1)
+    model = AutoEncoder.load(out / "model")
+    assert model.code_dim_ == 2 and model.n_epochs_ == 3 and model.batch_size == 64
+    assert AutoEncoder.load(out / "compare-8d" / "model").code_dim_ == 8
+
+
+def test_demo_replaces_its_run_and_beats_pca_when_trained_longer(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "2", "--latent-dim", "3", "--compare-dim", "0"]) == 0
+    assert [row[:2] for row in summary_rows(out / "report.html")] == [["AutoEncoder", "3"], ["PCA", "3"]]
+    assert not (out / "compare-8d").exists()
+
+    assert main(["demo", "--out", str(out), "--epochs", "30", "--compare-dim", "0"]) == 0
+    capsys.readouterr()
+    (ae, _, ae_mse, _, ae_knn, _), (pca, _, pca_mse, _, pca_knn, _) = summary_rows(out / "report.html")
+    assert float(ae_mse) < float(pca_mse) and float(ae_knn) > float(pca_knn)
+    assert f"{ae_mse}, is below PCA's {pca_mse}" in ReportPage(out / "report.html").text
+    assert AutoEncoder.load(out / "model").n_epochs_ == 30
+    assert len((out / "metrics.csv").read_text().splitlines()) == 31
+    assert len(list(out.glob("events.out.tfevents.*"))) == 1
 
 
 def test_demo_help_shows_examples(capsys):
@@ -306,8 +337,9 @@ def test_demo_help_shows_examples(capsys):
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
     assert "examples:" in help_text and "aekit demo --out" in help_text
-    for option in ("--out", "--epochs", "--latent-dim", "--seed"):
+    for option in ("--out", "--epochs", "--latent-dim", "--compare-dim", "--seed"):
         assert option in help_text
+    assert "aekit report runs/demo --compare runs/demo/compare-8d" in help_text and "max_epochs: 150" in help_text
 
 
 def test_demo_rejects_bad_options(capsys):

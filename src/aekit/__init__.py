@@ -1,40 +1,43 @@
-"""aekit: autoencoders as practical tools, with scikit-learn's conventions over plain PyTorch modules."""
+"""aekit: autoencoders as practical tools, with scikit-learn's conventions over plain PyTorch modules.
+
+The public names load on first use (PEP 562), so `import aekit.cli` and `aekit --help` do not
+import torch.
+"""
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-from aekit.estimators import (  # noqa: E402
-    AutoEncoder,
-    AutoEncoderClassifier,
-    AutoEncoderImputer,
-    AutoEncoderOutlierDetector,
-    ContextEncoder,
-    ContractiveAutoEncoder,
-    ConvAutoEncoder,
-    DenoisingAutoEncoder,
-    LinearAutoEncoder,
-    SparseAutoEncoder,
-    VariationalAutoEncoder,
-)
-from aekit.models import AutoEncoderModule, AutoEncoderOutput, VariationalAutoEncoderModule  # noqa: E402
-from aekit.training import TrainConfig, TrainingDivergedError, train  # noqa: E402
-
-__all__ = [
+_ESTIMATORS = (
     "AutoEncoder",
     "AutoEncoderClassifier",
     "AutoEncoderImputer",
-    "AutoEncoderModule",
     "AutoEncoderOutlierDetector",
-    "AutoEncoderOutput",
     "ContextEncoder",
     "ContractiveAutoEncoder",
     "ConvAutoEncoder",
     "DenoisingAutoEncoder",
     "LinearAutoEncoder",
     "SparseAutoEncoder",
-    "TrainConfig",
-    "TrainingDivergedError",
     "VariationalAutoEncoder",
-    "VariationalAutoEncoderModule",
-    "__version__",
-    "train",
-]
+)
+_HOME = {
+    **dict.fromkeys(_ESTIMATORS, "aekit.estimators"),
+    **dict.fromkeys(("AutoEncoderModule", "AutoEncoderOutput", "VariationalAutoEncoderModule"), "aekit.models"),
+    **dict.fromkeys(("TrainConfig", "TrainingDivergedError", "train"), "aekit.training"),
+}
+
+__all__ = sorted([*_HOME, "__version__"])
+
+
+def __getattr__(name: str):
+    """Import a public name's module when the name is first read, and keep the name here."""
+    if name not in _HOME:
+        raise AttributeError(f"module 'aekit' has no attribute {name!r}")
+    value = getattr(import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})

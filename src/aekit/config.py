@@ -72,7 +72,7 @@ def short_name(class_name: str) -> str:
 def model_registry() -> dict[str, type]:
     """Model name -> estimator class, for every registered `BaseAutoEncoder` subclass (plus
     the aliases in MODEL_ALIASES, e.g. 'vae')."""
-    import aekit  # noqa: F401  (defines, and so registers, the estimators)
+    import aekit.estimators  # noqa: F401  (defines, and so registers, the estimators)
     from aekit.estimators.base import BaseAutoEncoder
     from aekit.persistence import ESTIMATORS
 

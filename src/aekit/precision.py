@@ -9,7 +9,7 @@ import contextlib
 import torch
 from torch import nn
 
-PRECISIONS = ("32", "bf16-mixed", "16-mixed")
+from aekit.choices import PRECISIONS
 
 
 def check_precision(precision: str) -> str:

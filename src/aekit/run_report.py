@@ -1,28 +1,35 @@
-"""Evaluating a trained run against PCA, and its one-page HTML report.
+"""Evaluating a trained run against PCA, and its one-page HTML report: the one application path
+behind `aekit evaluate`, `aekit report` and `aekit demo`.
 
 `evaluate` measures a fitted estimator on held-out rows beside PCA with the same number of
 components: reconstruction error (mean per entry, and summed per sample as in Hinton &
-Salakhutdinov 2006), and, when there are labels, the accuracy of a k-nearest-neighbour
-classifier on the codes. `write_run_report` draws the figures of a run folder and writes
-`report.html` with every figure embedded, so the page is one self-contained file.
+Salakhutdinov 2006), the accuracy of a k-nearest-neighbour classifier on the codes when there
+are labels, and fit time. `write_run_report` draws the figures of a run folder and writes
+`report.html` with every figure embedded, so the page is one self-contained file; runs of the
+same data passed as `compare` join its table and error chart (the demo's 8-d model).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from aekit.runs import Run, Split, prepare_data
 
-__all__ = ["Evaluation", "ModelScores", "evaluate", "metrics_table", "write_run_report"]
+__all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_report"]
 
 KNN_NEIGHBORS = 5
 N_SHOWN = 10
-N_SAMPLES = 16
-N_PAIRS = 3
-N_STEPS = 8
+N_SAMPLES = 32
+MIXTURE_COMPONENTS = 10
+INTERPOLATION_PAIRS = ((0, 7), (1, 4))  # positions among the shown rows; on digits, 0 -> 7 and 1 -> 4
+N_STEPS = 10
+GRID_SIZE = 15
 
 
 @dataclass
@@ -34,17 +41,27 @@ class ModelScores:
     mse: float  # mean squared error per entry
     sse_per_sample: float  # squared error summed over features, averaged over samples
     knn_accuracy: float | None  # None without labels
+    fit_seconds: float  # training time (the sum of the epochs' times) or PCA's fit
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} ({self.code_size}-d)"
 
 
 @dataclass
 class Evaluation:
     n_train: int
     n_test: int
-    scores: list[ModelScores]
+    scores: list[ModelScores]  # the model, then PCA
     mean_score: float  # the estimator's mean score_samples (negative loss; ELBO in nats for a VAE)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+class RunReport(NamedTuple):
+    path: Path
+    scores: list[ModelScores]  # the run's model and PCA, then each compared run's pair
 
 
 def _knn(Z_train, y_train, Z_test, y_test) -> float | None:
@@ -55,38 +72,45 @@ def _knn(Z_train, y_train, Z_test, y_test) -> float | None:
     return float(KNeighborsClassifier(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test))
 
 
-def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: float | None) -> ModelScores:
+def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: float | None, seconds: float) -> ModelScores:
     squared = (np.asarray(X_hat, dtype=np.float64) - X) ** 2
-    return ModelScores(name, dims, float(squared.mean()), float(squared.sum(axis=1).mean()), knn)
+    return ModelScores(name, dims, float(squared.mean()), float(squared.sum(axis=1).mean()), knn, seconds)
+
+
+def _pca(X_train: np.ndarray, dims: int):
+    """PCA with `dims` components (fewer when X_train has fewer rows or columns), fitted on X_train."""
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=min(dims, *X_train.shape), random_state=0).fit(X_train)
 
 
 def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=None) -> Evaluation:
-    """Score a fitted estimator and PCA (fitted on X_train, same code size) on X_test; all
-    arrays in the model's input space (after the run's scaling)."""
-    from sklearn.decomposition import PCA
-
+    """Score a fitted estimator and PCA (fitted on X_train, same code size) on X_test; X_train
+    (n_train, n_features) and X_test (n_test, n_features) in the model's input space (after
+    the run's scaling), labels (n,) or None."""
     dims = int(est.code_dim_)
     Z_train, Z_test = est.transform(X_train), est.transform(X_test)
-    model = _scores(
-        type(est).__name__, dims, X_test, est.inverse_transform(Z_test), _knn(Z_train, y_train, Z_test, y_test)
-    )
-    pca = PCA(n_components=min(dims, X_train.shape[1], X_train.shape[0]), random_state=0).fit(X_train)
+    knn = _knn(Z_train, y_train, Z_test, y_test)
+    trained = float(sum(est.history_.get("epoch_seconds", ())))
+    model = _scores(type(est).__name__, dims, X_test, est.inverse_transform(Z_test), knn, trained)
+    start = time.perf_counter()
+    pca = _pca(X_train, dims)
+    seconds = time.perf_counter() - start
     P_train, P_test = pca.transform(X_train), pca.transform(X_test)
-    baseline = _scores(
-        "PCA", pca.n_components_, X_test, pca.inverse_transform(P_test), _knn(P_train, y_train, P_test, y_test)
-    )
+    knn = _knn(P_train, y_train, P_test, y_test)
+    baseline = _scores("PCA", pca.n_components_, X_test, pca.inverse_transform(P_test), knn, seconds)
     mean_score = float(np.mean(est.score_samples(X_test)))
     return Evaluation(len(X_train), len(X_test), [model, baseline], mean_score)
 
 
-def metrics_table(evaluation: Evaluation) -> list[list]:
-    """The evaluation as table rows, header first."""
-    header = ["model", "code size", "MSE per entry", "squared error per sample", f"{KNN_NEIGHBORS}-NN accuracy"]
-    rows = [
-        [s.model, s.code_size, s.mse, s.sse_per_sample, "-" if s.knn_accuracy is None else s.knn_accuracy]
-        for s in evaluation.scores
-    ]
-    return [header, *rows]
+def metrics_table(scores: list[ModelScores]) -> list[list]:
+    """Scores as table rows, header first."""
+    knn = f"{KNN_NEIGHBORS}-NN accuracy"
+    rows = [["model", "code size", "MSE per entry", "squared error per sample", knn, "fit seconds"]]
+    for s in scores:
+        accuracy = "-" if s.knn_accuracy is None else s.knn_accuracy
+        rows.append([s.model, s.code_size, s.mse, s.sse_per_sample, accuracy, s.fit_seconds])
+    return rows
 
 
 # ---- the report -------------------------------------------------------------------------------
@@ -111,32 +135,25 @@ def _label_names(split: Split, y: np.ndarray | None):
     )
 
 
-def _gaussian_draws(Z: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """n draws from a Gaussian fitted to the codes Z (n_codes, latent_dim)."""
-    rng = np.random.default_rng(seed)
-    mean = Z.mean(axis=0)
-    cov = np.atleast_2d(np.cov(Z, rowvar=False)) if len(Z) > 1 else np.eye(Z.shape[1])
-    return rng.multivariate_normal(mean, cov + 1e-9 * np.eye(Z.shape[1]), size=n, method="eigh")
+def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> list[ModelScores]:
+    """The model and PCA scores on `split` of another run of the same data and seed."""
+    from aekit.config import fingerprint
+
+    other = Run(other_dir)
+    mine, theirs = fingerprint(config), fingerprint(other.read_config())
+    if (mine["data"], mine["seed"]) != (theirs["data"], theirs["seed"]):
+        raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r}: compare one split")
+    scaling = other.scaling()
+    X_train, X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
+    return evaluate(other.load_model(), X_train, X_test, split.y_train, split.y_test).scores
 
 
-def _interpolations(est, X_a: np.ndarray, X_b: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """For each pair, a path decoded from linearly interpolated codes and the straight
-    path in input space: (2 * n_pairs, N_STEPS, n_features)."""
-    t = np.linspace(0, 1, N_STEPS)[:, None]
-    Z_a, Z_b = est.transform(X_a), est.transform(X_b)
-    rows, labels = [], []
-    for i in range(len(X_a)):
-        rows.append(est.inverse_transform((1 - t) * Z_a[i] + t * Z_b[i]))
-        rows.append((1 - t) * X_a[i] + t * X_b[i])
-        labels += [f"pair {i + 1}: codes", f"pair {i + 1}: inputs"]
-    return np.stack(rows), labels
-
-
-def write_run_report(run_dir: str | Path) -> Path:
-    """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded)."""
-    from sklearn.decomposition import PCA
-
+def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
+    """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded); the
+    runs in `compare`, trained on the same data and seed, add their rows to the table and the
+    error chart."""
     from aekit import plot
+    from aekit.latent import LatentSampler, interpolate, latent_grid
     from aekit.report import Section, write_report
 
     run = Run(run_dir)
@@ -146,69 +163,71 @@ def write_run_report(run_dir: str | Path) -> Path:
     scaling = run.scaling()
     X_train, X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
     evaluation = evaluate(est, X_train, X_test, split.y_train, split.y_test)
+    bars: dict[str, ModelScores] = {}  # chart label: the model's and PCA's scores, then each compared run's
+    compared = [(Path(c), _compared_scores(run, config, split, c)) for c in compare]
+    for where, pair in [(run.path, evaluation.scores), *compared]:
+        for s in pair:
+            bars[s.label if s.label not in bars else f"{s.label}\n{where.name}"] = s
+    scores = list(bars.values())
+    model_scores, pca_scores = evaluation.scores
     figures = run.path / Run.FIGURES
     figures.mkdir(exist_ok=True)
     image_shape = split.image_shape
-    name = type(est).__name__
-    dims = int(est.code_dim_)
-    scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
+    name, dims, seed = type(est).__name__, int(est.code_dim_), config.seed
+    value_range = (float(np.nanmin(X_train)), float(np.nanmax(X_train)))
 
     def fig(file: str) -> str:
         return f"{Run.FIGURES}/{file}"
 
     plot.plot_history(est.history_, title=f"{name} training loss", path=run.path / fig("loss.png"))
-    shown = X_test[_shown_rows(split)]
-    pca = PCA(n_components=evaluation.scores[1].code_size, random_state=0).fit(X_train)
-    plot.plot_reconstructions(
-        shown,
-        est.reconstruct(shown),
-        image_shape,
-        title=f"Held-out rows (top) and {name} reconstructions (bottom)",
-        path=run.path / fig("reconstructions.png"),
+    plot.plot_error_comparison(
+        {label: s.mse for label, s in bars.items()},
+        ylabel="mean squared error per entry",
+        title=f"Held-out reconstruction error on {len(X_test)} rows (lower is better)",
+        colors=["C7" if s.model == "PCA" else "C0" for s in scores],
+        path=run.path / fig("errors.png"),
     )
-    plot.plot_reconstructions(
-        shown,
-        pca.inverse_transform(pca.transform(shown)),
-        image_shape,
-        title="The same rows through PCA",
-        path=run.path / fig("reconstructions_pca.png"),
-    )
-    label_name = config.data.target or "label"
-    plot.plot_latent(
-        est.transform(X_test),
+    shown_ids = _shown_rows(split)
+    shown = X_test[shown_ids]
+    pca = _pca(X_train, dims)
+    pca_name = f"PCA, {pca.n_components_} components"
+    for file, X_hat, what in (
+        ("reconstructions.png", est.reconstruct(shown), f"{name} reconstructions from {dims}-d codes"),
+        ("reconstructions_pca.png", pca.inverse_transform(pca.transform(shown)), f"{pca_name} reconstructions"),
+    ):
+        title = f"Held-out rows (top) and {what} (bottom)"
+        plot.plot_reconstructions(shown, X_hat, image_shape, title=title, path=run.path / fig(file))
+    plot.plot_latent_comparison(
+        {f"{name}, {dims}-d code": est.transform(X_test), pca_name: pca.transform(X_test)},
         _label_names(split, split.y_test),
-        title=f"{name} codes of held-out rows",
-        label_name=label_name,
+        title="Held-out rows placed by their codes",
+        label_name=config.data.target or "label",
         path=run.path / fig("latent.png"),
     )
-    value_range = (float(np.nanmin(X_train)), float(np.nanmax(X_train)))
-    draws = est.inverse_transform(_gaussian_draws(est.transform(X_train), N_SAMPLES, config.seed).astype(X_train.dtype))
-    plot.plot_image_grid(
-        draws.reshape(2, N_SAMPLES // 2, -1),
+    latent_images = [(fig("latent.png"), f"{name} codes beside PCA projections")]
+    if dims == 2 and image_shape is not None:
+        grid, codes = latent_grid(est, n=GRID_SIZE, X=X_train, return_codes=True)
+        title = "Decoded grid over the 2-D codes"
+        plot.plot_latent_grid(grid, image_shape, codes, title=title, path=run.path / fig("latent_grid.png"))
+        latent_images.append((fig("latent_grid.png"), "Decoded code grid"))
+
+    k = min(MIXTURE_COMPONENTS, len(X_train))
+    sampler = LatentSampler(est, density="gmm", n_components=k, random_state=seed).fit(X_train)
+    plot.plot_samples(
+        sampler.sample(N_SAMPLES, random_state=seed),
         image_shape,
-        title="Decoded draws from a Gaussian fitted to the training codes",
+        title=f"Decoded draws from a {k}-component Gaussian mixture fitted to the training codes",
         value_range=value_range,
         path=run.path / fig("samples.png"),
     )
-    pairs = np.arange(2 * N_PAIRS) % len(X_test)
-    paths, labels = _interpolations(est, X_test[pairs[0::2]], X_test[pairs[1::2]])
-    plot.plot_image_grid(
-        paths,
-        image_shape,
-        row_labels=labels,
-        title="Interpolations: through the codes, and straight between the inputs",
-        value_range=value_range,
-        path=run.path / fig("interpolations.png"),
-    )
     sample_images = [(fig("samples.png"), "Decoded samples")]
     sample_text = (
-        "A Gaussian is fitted to the codes of the training rows and 16 draws from it are decoded: "
-        "what the decoder makes of codes like the ones it was trained on."
+        f"A {k}-component Gaussian mixture is fitted to the codes of the training rows and {N_SAMPLES} draws from "
+        "it are decoded: what the decoder makes of codes like the ones it was trained on."
     )
     if callable(getattr(est, "sample", None)):
-        prior = est.sample(N_SAMPLES, random_state=config.seed)
-        plot.plot_image_grid(
-            np.asarray(prior).reshape(2, N_SAMPLES // 2, -1),
+        plot.plot_samples(
+            est.sample(N_SAMPLES, random_state=seed),
             image_shape,
             title=f"{name}: decoded draws from the prior",
             value_range=value_range,
@@ -216,24 +235,51 @@ def write_run_report(run_dir: str | Path) -> Path:
         )
         sample_images.append((fig("prior_samples.png"), "Samples from the prior"))
         sample_text += " The second figure decodes draws from the model's own prior (est.sample)."
-    model_scores, pca_scores = evaluation.scores
+
+    center = est.transform(X_train).mean(axis=0)
+    paths = {}
+    for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
+        x_a, x_b = X_test[shown_ids[a % len(shown_ids)]], X_test[shown_ids[b % len(shown_ids)]]
+        paths[f"{i}: codes, linear"] = interpolate(est, x_a, x_b, N_STEPS, "linear")
+        paths[f"{i}: codes, slerp"] = interpolate(est, x_a, x_b, N_STEPS, "slerp", center=center)
+        paths[f"{i}: inputs"] = interpolate(est, x_a, x_b, N_STEPS, "pixel")
+    plot.plot_interpolations(
+        paths,
+        image_shape,
+        title="From one held-out row to another",
+        value_range=value_range,
+        path=run.path / fig("interpolation.png"),
+    )
+
     history = est.history_
     best = history.get("best_epoch")
     best_text = f" The monitored loss was lowest in epoch {best + 1}." if isinstance(best, int) else ""
+    scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
+    relation = "below" if model_scores.mse < pca_scores.mse else "not below"
     summary = (
-        f"A {name} with a {dims}-d code, trained for {est.n_epochs_} epochs on {evaluation.n_train} rows of "
-        f"{config.data.source!r} and measured on {evaluation.n_test} held-out rows{scaled}. PCA with "
+        f"This run's {name} has a {dims}-d code and was trained for {est.n_epochs_} epochs on {evaluation.n_train} "
+        f"rows of {config.data.source!r}, then measured on {evaluation.n_test} held-out rows{scaled}. PCA with "
         f"{pca_scores.code_size} components, fitted on the same training rows, is the linear baseline: the model's "
-        f"mean squared error per entry is {model_scores.mse:.4g} against PCA's {pca_scores.mse:.4g}. "
+        f"mean squared error per entry, {model_scores.mse:.4g}, is {relation} PCA's {pca_scores.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {evaluation.mean_score:.4g}."
     )
+    if compare:
+        summary += "\n\nThe table and chart add, each beside its own PCA, the runs of the same data and split in " + (
+            ", ".join(repr(str(c)) for c in compare) + "."
+        )
     if model_scores.knn_accuracy is not None:
         summary += (
             f"\n\n{KNN_NEIGHBORS}-NN accuracy: the share of held-out rows a {KNN_NEIGHBORS}-nearest-neighbour "
-            "classifier, fitted on the training codes, labels correctly from their codes."
+            "classifier, fitted on the training codes, labels correctly from their codes: how well the codes keep "
+            "the classes apart. Fit seconds: the model's training time, summed over its epochs, and PCA's fit."
         )
     sections = [
-        Section("Summary", text=summary, table=metrics_table(evaluation)),
+        Section(
+            "Summary",
+            text=summary,
+            table=metrics_table(scores),
+            images=[(fig("errors.png"), "Held-out reconstruction error per entry")],
+        ),
         Section(
             "Training",
             text=f"Loss per epoch (from metrics.csv).{best_text}",
@@ -243,28 +289,38 @@ def write_run_report(run_dir: str | Path) -> Path:
             "Reconstructions",
             text="Held-out rows (one per class when there are labels) above their reconstructions.",
             images=[
-                (fig("reconstructions.png"), name),
-                (fig("reconstructions_pca.png"), f"PCA, {pca_scores.code_size} components"),
+                (fig("reconstructions.png"), f"{name}, {dims}-d code"),
+                (fig("reconstructions_pca.png"), pca_name),
             ],
         ),
         Section(
             "Latent space",
-            text="Codes of the held-out rows, coloured by label when the data have labels (training never sees them).",
-            images=[(fig("latent.png"), "Codes")],
+            text=(
+                "Codes of the held-out rows beside their PCA projections, coloured by label when the data have labels "
+                "(training never sees them)."
+                + (
+                    " The grid decodes evenly spaced codes between the 5% and 95% quantiles of the training codes."
+                    if len(latent_images) > 1
+                    else ""
+                )
+            ),
+            images=latent_images,
         ),
         Section("Samples", text=sample_text, images=sample_images),
         Section(
             "Interpolations",
             text=(
-                f"For {N_PAIRS} pairs of held-out rows: the decoded path between their codes, then the straight "
-                "line between the inputs themselves, which only cross-fades."
+                f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
+                "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
+                "baseline; the code paths start and end at the two reconstructions."
             ),
-            images=[(fig("interpolations.png"), "Interpolations")],
+            images=[(fig("interpolation.png"), "Interpolations")],
         ),
         Section(
             "Configuration",
-            text=f"The resolved config of this run ({Run.CONFIG}):",
+            text=f"The resolved config of this run ({Run.CONFIG}); the fitted model is in {Run.MODEL}/:",
             code=run.file(Run.CONFIG).read_text(encoding="utf-8"),
         ),
     ]
-    return write_report(run.path, f"aekit run: {name} on {config.data.source}", sections, embed_images=True)
+    path = write_report(run.path, f"aekit run: {name} on {config.data.source}", sections, embed_images=True)
+    return RunReport(path, scores)

@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -144,6 +145,8 @@ def prepare_data(config: RunConfig) -> Split:
 
 def load_estimator(path: str | os.PathLike, device: str | None = None):
     """Load the model saved in a folder (a run's `model/` or any `save` folder), whatever its class."""
+    import aekit.estimators  # noqa: F401  (registers the classes read_model looks up)
+
     cls = read_model(path)[0]
     return cls.load(path, device=device)
 
@@ -210,6 +213,13 @@ class Run:
         """Whether training has saved anything here (a config alone, from a run that failed
         before its first epoch, does not count)."""
         return any((self.path / name).exists() for name in (self.CHECKPOINT, self.MODEL))
+
+    def discard_training(self) -> None:
+        """Delete what training wrote here (checkpoint, model, metrics, event files), so a new
+        run can start in this folder (call under `training_lock`)."""
+        for name in (self.CHECKPOINT, self.METRICS, *(p.name for p in self.path.glob("events.out.tfevents.*"))):
+            self.file(name).unlink(missing_ok=True)
+        shutil.rmtree(self.model_dir, ignore_errors=True)
 
     def has_model(self) -> bool:
         return (self.model_dir / CONFIG_FILE).is_file()

@@ -1,8 +1,8 @@
 """The `aekit` command line; `main(argv) -> int` so tests call it directly.
 
 Each subcommand lives in the module named for what it does (training, inference, outputs,
-tabular, demo). Heavy imports (torch, scikit-learn, matplotlib) happen inside the commands,
-so `aekit --help` answers at once.
+tabular, demo). Heavy imports (torch, scikit-learn, matplotlib) happen inside the commands'
+handlers, never while the parser is built, so `aekit --help` answers at once and without torch.
 """
 
 from __future__ import annotations
@@ -46,10 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run `aekit` with `argv` (default: sys.argv[1:]) and return the exit status; with no
     command, print the help and return 0. Bad options exit with status 2, as argparse does;
-    a refused input or config prints one 'aekit COMMAND: error: ...' message and returns 1."""
-    from aekit.config import ConfigError
-    from aekit.training import TrainingDivergedError
-
+    a refused input or config (ConfigError is a ValueError) or a diverged training
+    (TrainingDivergedError, a FloatingPointError) prints one 'aekit COMMAND: error: ...'
+    message and returns 1. Building the parser imports no torch, so every --help is quick."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as err:
         print(f"aekit {args.command}: error: {err}", file=sys.stderr)
         return err.status
-    except (ConfigError, FileNotFoundError, ValueError, ImportError, TrainingDivergedError) as err:
+    except (FileNotFoundError, ValueError, ImportError, FloatingPointError) as err:
         print(f"aekit {args.command}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

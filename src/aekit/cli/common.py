@@ -14,6 +14,7 @@ __all__ = [
     "add_command",
     "int_in_range",
     "positive_float",
+    "print_table",
     "read_rows",
     "write_array",
 ]
@@ -65,6 +66,14 @@ def add_command(commands, name: str, summary: str, description: str, examples: s
     )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def print_table(rows: list[list]) -> None:
+    """Print rows (header first) as aligned columns, numbers to 4 significant digits."""
+    cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
+        print(("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths))).rstrip())
 
 
 def read_rows(run, source: str) -> tuple[np.ndarray, np.ndarray | None, list[str]]:

@@ -7,9 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from aekit.cli.common import CLIError, add_command, int_in_range, read_rows, write_array
+from aekit.cli.common import CLIError, add_command, int_in_range, print_table, read_rows, write_array
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
 SOURCE_HELP = "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file or an image folder"
@@ -118,20 +116,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         where, note = "the run's held-out rows", "PCA is fitted on the run's training rows"
     evaluation = evaluate(est, X_train, X_test, y_train, y_test)
     print(f"{type(est).__name__} on {len(X_test)} of {where} ({note}):")
-    table = metrics_table(evaluation)
-    widths = [max(len(_cell(row[i])) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        print("  " + "  ".join(_cell(v).ljust(w) for v, w in zip(row, widths)))
+    print_table(metrics_table(evaluation.scores))
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(evaluation.as_dict(), indent=2), encoding="utf-8")
         print(f"wrote {args.json}")
     return 0
-
-
-def _cell(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def run_encode(args: argparse.Namespace) -> int:
@@ -166,19 +157,10 @@ def run_generate(args: argparse.Namespace) -> int:
     info = run.read_data_info()
     output = Path(args.output)
     if output.suffix == ".png":
-        from aekit.plot import plot_image_grid
+        from aekit.plot import plot_samples
 
-        image_shape = info.get("image_shape")
-        columns = min(8, args.n_samples)
-        rows = -(-args.n_samples // columns)
-        grid = np.full((rows * columns, samples.shape[1]), np.nan)
-        grid[: len(samples)] = samples
-        plot_image_grid(
-            grid.reshape(rows, columns, -1),
-            image_shape,
-            title=f"{args.n_samples} samples from {type(est).__name__}",
-            path=output,
-        )
+        title = f"{args.n_samples} samples from {type(est).__name__}"
+        plot_samples(samples, info.get("image_shape"), title=title, path=output)
     else:
         write_array(output, samples, info.get("feature_names"))
     print(f"wrote {args.n_samples} samples to {output}")

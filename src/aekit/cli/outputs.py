@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 
-from aekit.cli.common import CLIError, add_command
+from aekit.cli.common import CLIError, add_command, print_table
 
 
 def add_parsers(commands) -> None:
@@ -16,11 +16,16 @@ def add_parsers(commands) -> None:
         "Write RUN/report.html: the config, loss curves, metrics beside the PCA baseline,\n"
         "reconstructions, the latent scatter, decoded samples, interpolations and, for a model that\n"
         "can sample (a VAE), draws from its prior. Every figure is embedded in the page (the PNGs are\n"
-        "also kept in RUN/figures), so the one file can be mailed or opened anywhere.",
-        "  aekit report runs/vae\n  xdg-open runs/vae/report.html",
+        "also kept in RUN/figures), so the one file can be mailed or opened anywhere. Each --compare\n"
+        "run, trained on the same data and seed, adds its model and PCA to the table and error chart.",
+        "  aekit report runs/vae\n  xdg-open runs/vae/report.html\n"
+        "  aekit report runs/ae2 --compare runs/ae8   # both trained on one data split",
         run_report,
     )
     report.add_argument("run", metavar="RUN", help="a run folder from 'aekit train'")
+    report.add_argument(
+        "--compare", action="append", default=[], metavar="RUN", help="another run of the same data (repeatable)"
+    )
 
     export = add_command(
         commands,
@@ -39,16 +44,18 @@ def add_parsers(commands) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from aekit.run_report import write_run_report
+    from aekit.run_report import metrics_table, write_run_report
     from aekit.runs import Run
 
-    run = Run(args.run)
-    if run.is_model_folder or not run.file(Run.CONFIG).is_file():
-        raise CLIError(
-            f"{run.path} is not a run folder (no {Run.CONFIG}); 'aekit report' needs a run made by 'aekit train'"
-        )
-    path = write_run_report(run.path)
-    print(f"wrote {path}")
+    for path in (args.run, *args.compare):
+        run = Run(path)
+        if run.is_model_folder or not run.file(Run.CONFIG).is_file():
+            raise CLIError(
+                f"{run.path} is not a run folder (no {Run.CONFIG}); 'aekit report' needs a run made by 'aekit train'"
+            )
+    report = write_run_report(args.run, args.compare)
+    print_table(metrics_table(report.scores))
+    print(f"wrote {report.path}")
     return 0
 
 

@@ -6,13 +6,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aekit.choices import PRECISIONS
 from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
-from aekit.precision import PRECISIONS
+
+if TYPE_CHECKING:
+    from aekit.config import RunConfig
 
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
@@ -85,9 +91,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--batch-size", type=int_in_range(1), metavar="N", help="mini-batch size (model.batch_size)")
     parser.add_argument("--learning-rate", "--lr", type=positive_float, metavar="X", help="model.learning_rate")
     parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (model.device)")
-    parser.add_argument(
-        "--precision", choices=PRECISIONS, help="forward-pass precision (model.precision)"
-    )
+    parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass precision (model.precision)")
     parser.add_argument("--seed", type=int, metavar="N", help="seeds the split and the model (default: 0)")
     parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/MODEL-DATA-TIME)")
     parser.add_argument(
@@ -153,7 +157,7 @@ def _join_process_group(config) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from aekit import distributed
     from aekit.config import validate_config
-    from aekit.runs import Run, RunInUseError
+    from aekit.runs import Run
 
     if args.list_models:
         return _list_models()
@@ -177,9 +181,21 @@ def run_train(args: argparse.Namespace) -> int:
     _join_process_group(config or run.read_config())
     if not distributed.is_main():
         return _follow(run, config, args)
+    if config is not None:
+        return train_new_run(config, quiet=args.quiet)
+    with _locked(run):
+        return _resume(run, args)
+
+
+@contextmanager
+def _locked(run) -> Iterator[None]:
+    """Hold the run's training lock, its stale temporaries removed; another process's lock is a CLIError."""
+    from aekit.runs import RunInUseError
+
     try:
         with run.training_lock():
-            return _start_or_resume(run, config, args)
+            run.remove_stale_temporaries()
+            yield
     except RunInUseError as err:
         raise CLIError(str(err)) from None
 
@@ -195,28 +211,40 @@ def _follow(run, config, args: argparse.Namespace) -> int:
     return _fit(run, config, resume=bool(args.resume), quiet=True)
 
 
-def _start_or_resume(run, config, args: argparse.Namespace) -> int:
-    """Check the run folder's state (under the run's lock), write the config, and train."""
+def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> int:
+    """Train a validated RunConfig into the run folder `config.out`, under its lock, as
+    `aekit train` does. A run already there is refused or, with `replace`, discarded first
+    (`aekit demo` replaces its own). Returns the exit status."""
     from aekit.config import dump_config
     from aekit.runs import Run
 
-    run.remove_stale_temporaries()
-    if config is None:
-        config = run.read_config()
-        if args.epochs is not None:
-            config.model.max_epochs = args.epochs
-        elif run.has_model():
-            print(f"{run.path} has finished ({config.model.max_epochs} epochs); pass --epochs N to train further")
-            return 0
-        if not run.file(Run.CHECKPOINT).is_file():
-            raise CLIError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
-    elif run.has_started():
-        raise CLIError(
-            f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
-            "or choose another --out"
-        )
+    run = Run(config.out)
+    with _locked(run):
+        if run.has_started() and not replace:
+            raise CLIError(
+                f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
+                "or choose another --out"
+            )
+        run.discard_training()
+        run.write_config(dump_config(config))
+        return _fit(run, config, resume=False, quiet=quiet)
+
+
+def _resume(run, args: argparse.Namespace) -> int:
+    """Continue the run from its checkpoint (or train a finished one further with --epochs)."""
+    from aekit.config import dump_config
+    from aekit.runs import Run
+
+    config = run.read_config()
+    if args.epochs is not None:
+        config.model.max_epochs = args.epochs
+    elif run.has_model():
+        print(f"{run.path} has finished ({config.model.max_epochs} epochs); pass --epochs N to train further")
+        return 0
+    if not run.file(Run.CHECKPOINT).is_file():
+        raise CLIError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
     run.write_config(dump_config(config))
-    return _fit(run, config, resume=bool(args.resume), quiet=args.quiet)
+    return _fit(run, config, resume=True, quiet=args.quiet)
 
 
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
