@@ -15,7 +15,7 @@ import torch
 from aekit import AutoEncoder
 from aekit.blockwise import apply_in_batches
 from aekit.sources import open_source
-from conftest import write_random_npy
+from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

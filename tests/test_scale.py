@@ -11,7 +11,7 @@ import pytest
 
 from aekit import AutoEncoder, VariationalAutoEncoder
 from aekit.sources import NpySource, open_source
-from conftest import write_random_npy
+from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
