@@ -204,7 +204,7 @@ def test_every_command_has_help_with_examples(command, capsys):
         "aekit.export",
         "aekit.run_report",
         "aekit.runs",
-        "aekit.tfevents",
+        "aekit._tfevents",
     ],
 )
 def test_workbench_modules_have_a_sorted_all_of_real_names(name):

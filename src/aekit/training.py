@@ -23,10 +23,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from aekit import distributed
-from aekit.batching import StreamBatches, TensorBatches
-from aekit.denormals import flushed_denormals
-from aekit.precision import autocast, bfloat16_weights, check_precision, grad_scaler
-from aekit.sources import DataSource
+from aekit._batching import StreamBatches, TensorBatches
+from aekit._denormals import flushed_denormals
+from aekit._precision import autocast, bfloat16_weights, check_precision, grad_scaler
+from aekit._sources import DataSource
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
