@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 from aekit._precision import PRECISIONS
+from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's

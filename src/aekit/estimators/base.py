@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from aekit._blockwise import apply_in_batches
 from aekit._devices import resolve_device
 from aekit._precision import PRECISIONS
-from aekit.persistence import fitted_to_json, load_weights, params_to_json, read_estimator, register_estimator, restore_fitted, save_model
 from aekit._sources import DataSource, open_source
+from aekit.persistence import fitted_to_json, load_weights, params_to_json, read_estimator, register_estimator, restore_fitted, save_model
 from aekit.training import LR_SCHEDULES, OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
 INFERENCE_BATCH = 4096

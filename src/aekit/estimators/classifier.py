@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.nn import functional as F
 
-from aekit.corruptions import CORRUPTIONS
 from aekit._devices import resolve_device
+from aekit.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, check_magnitude, check_numeric_frame, positive_ints, train_config_of, validate_X
 from aekit.likelihoods import LIKELIHOODS

@@ -17,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit._devices import resolve_device
 from aekit._ensembles import AutoEncoderEnsemble
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of, validate_X
 from aekit._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
+from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, positive_ints, train_config_of, validate_X
 from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
 from aekit.priors import NormalPrior
