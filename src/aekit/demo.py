@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["DemoResult", "ModelResult", "run_demo"]
+
 DEMO_EPOCHS = 150
 DEMO_BATCH_SIZE = 64
 DEMO_HIDDEN_DIMS = (256, 64)

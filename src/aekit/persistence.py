@@ -21,6 +21,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "read_model", "register_estimator", "save_model"]
+
 FORMAT = "aekit"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"

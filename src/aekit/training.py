@@ -28,6 +28,8 @@ from aekit._denormals import flushed_denormals
 from aekit._precision import autocast, bfloat16_weights, check_precision, grad_scaler
 from aekit._sources import DataSource
 
+__all__ = ["Checkpoint", "History", "TrainConfig", "TrainState", "TrainingDivergedError", "train"]
+
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
 FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate

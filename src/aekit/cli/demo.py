@@ -9,6 +9,8 @@ from pathlib import Path
 from aekit.cli.common import int_in_range
 from aekit.demo import DEMO_BATCH_SIZE, DEMO_EPOCHS, DEMO_HIDDEN_DIMS, KNN_NEIGHBORS, N_DIGIT_FEATURES, run_demo
 
+__all__ = ["add_parser", "run_demo_command"]
+
 DEMO_DESCRIPTION = """\
 Train an AutoEncoder on scikit-learn's 8x8 handwritten digits (pixels scaled to [0, 1],
 BCE loss), compare it with PCA using the same number of components on a held-out,

@@ -14,6 +14,8 @@ import numpy as np
 from aekit._precision import PRECISIONS
 from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 
+__all__ = ["add_parser", "run_train"]
+
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
 layout and scaling (data.json), a checkpoint after every epoch (checkpoint.safetensors,

@@ -26,6 +26,8 @@ from aekit._sources import DataSource, open_source
 from aekit.persistence import fitted_to_json, load_weights, params_to_json, read_estimator, register_estimator, restore_fitted, save_model
 from aekit.training import LR_SCHEDULES, OPTIMIZERS, Checkpoint, History, TrainConfig, train
 
+__all__ = ["BaseAutoEncoder"]
+
 INFERENCE_BATCH = 4096
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow

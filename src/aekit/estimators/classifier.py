@@ -45,6 +45,8 @@ from aekit.persistence import (
 )
 from aekit.training import train
 
+__all__ = ["AutoEncoderClassifier"]
+
 
 class CodeOf(nn.Module):
     """The `encode` method of a fitted module (e.g. a VAE's posterior mean) as a module's forward."""

@@ -43,6 +43,8 @@ from aekit.tabular import (
 )
 from aekit.training import train
 
+__all__ = ["AutoEncoderImputer"]
+
 REFINE_CHECK_ROWS = 2000
 REFINE_CHECK_LEVEL = 0.2
 

@@ -31,6 +31,8 @@ from aekit.persistence import (
     replace_folder,
 )
 
+__all__ = ["AutoEncoderOutlierDetector"]
+
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
