@@ -5,7 +5,7 @@
   --faults N   N `aekit train` runs SIGKILLed at random points and resumed, compared with an
                uninterrupted run; checkpoint writes killed half-way; every single-bit flip and
                every truncation of a checkpoint and of a weights file
-  --files      the hostile model folders, YAML configs and CSV tables of `aekit.hostile_files`
+  --files      the hostile model folders, YAML configs and CSV tables of tests/harness/hostile_files.py
   --memory     peak memory of transform and score_samples over a memory-mapped .npy of
                --rows x --features float32, each call in a fresh process
 
@@ -33,7 +33,9 @@ import torch
 
 from aekit import AutoEncoder
 from aekit.checkpoint import Checkpointer, read_checkpoint
-from common import RESULTS_DIR, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+from common import RESULTS_DIR, ROOT, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+
+sys.path.insert(0, str(ROOT))  # the test harness (tests/harness) imports as `tests.harness`
 
 HEADING = "## Reliability (benchmarks/reliability.py)"
 RESULTS = "reliability.json"
@@ -44,7 +46,7 @@ RESULTS = "reliability.json"
 def probe_inputs(make, examples: int) -> dict:
     from hypothesis import HealthCheck, given, settings
 
-    from aekit.input_checks import hostile_inputs, outcome
+    from tests.harness.input_checks import hostile_inputs, outcome
 
     counts: collections.Counter = collections.Counter()
     failures: list[str] = []
@@ -67,7 +69,7 @@ def probe_inputs(make, examples: int) -> dict:
 
 
 def part_inputs(examples: int) -> dict:
-    from aekit.input_checks import tiny_estimators
+    from tests.harness.input_checks import tiny_estimators
 
     results = {}
     for name, make in tiny_estimators().items():
@@ -93,7 +95,7 @@ def section_inputs(part: dict) -> list[str]:
         "",
         f"```\n.venv/bin/python benchmarks/reliability.py --inputs --examples {part['examples_per_estimator']}\n```",
         "",
-        "Random hostile X from `aekit.input_checks.hostile_inputs` (random shapes and dtypes, NaN/inf, empty, one row, "
+        "Random hostile X from `hostile_inputs` of tests/harness/input_checks.py (random shapes and dtypes, NaN/inf, empty, one row, "
         "constant and duplicate columns, magnitudes from 1e-300 to 1e300, 1-D/3-D arrays, scalars, lists, text, "
         "DataFrames with a text column). A case *worked* when fit, transform (score_samples for the outlier detector) "
         "and score_samples gave finite results of the right shape (the imputer's text columns come back as text) and a "
@@ -153,7 +155,7 @@ def damage_sweeps(folder: Path) -> dict:
 
 
 def part_faults(trials: int, half_trials: int, epochs: int, threads: int, seed: int) -> dict:
-    from aekit.fault_injection import (
+    from tests.harness.fault_injection import (
         final_weights,
         kill_at_random_point,
         kill_during_checkpoint_write,
@@ -251,7 +253,7 @@ def section_faults(part: dict) -> list[str]:
         "",
         f"```\n.venv/bin/python benchmarks/reliability.py --faults {part['trials']}\n```",
         "",
-        "`aekit.fault_injection`: `aekit train` on digits (one hidden layer of 32, seed 1) runs in a child process "
+        "tests/harness/fault_injection.py: `aekit train` on digits (one hidden layer of 32, seed 1) runs in a child process "
         "that is SIGKILLed at a random time after a random epoch has been checkpointed (so kills land in the "
         "forward/backward passes and in the checkpoint, metrics and event-file writes alike), then `aekit train "
         "--resume` finishes it in a new process and its final model.safetensors is compared with an uninterrupted "
@@ -270,7 +272,7 @@ def section_faults(part: dict) -> list[str]:
 
 
 def part_files() -> dict:
-    from aekit.hostile_files import HOSTILE_FILES
+    from tests.harness.hostile_files import HOSTILE_FILES
 
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -298,7 +300,7 @@ def section_files(part: dict) -> list[str]:
         "",
         "```\n.venv/bin/python benchmarks/reliability.py --files\n```",
         "",
-        "`aekit.hostile_files`: each file is written into a fresh folder and loaded the way aekit loads it "
+        "tests/harness/hostile_files.py: each file is written into a fresh folder and loaded the way aekit loads it "
         "(`AutoEncoder.load`, `validate_config(read_config(...))` as `aekit train CONFIG` does, `load_csv`). *Refused* "
         "means a ValueError whose message says what is wrong (matched against an expected pattern) and that the "
         "payload's marker file was not created; the payloads do create it under `pickle.loads` / `yaml.unsafe_load` "
@@ -316,8 +318,8 @@ import json, sys, threading, time
 import numpy as np
 import torch
 from aekit import AutoEncoder
-from aekit.blockwise import apply_in_batches
-from aekit.sources import DEFAULT_CHUNK_ROWS, open_source
+from aekit._blockwise import apply_in_batches
+from aekit._sources import DEFAULT_CHUNK_ROWS, open_source
 
 def status():
     fields = {}
@@ -404,7 +406,7 @@ def section_memory(part: dict) -> list[str]:
     mb = 2**20
     labels = {
         "estimator": "`est.{m}(memmap)`",
-        "apply_in_batches": "{m} through `aekit.blockwise.apply_in_batches` (same chunks, one preallocated output)",
+        "apply_in_batches": "{m} through `aekit._blockwise.apply_in_batches` (same chunks, one preallocated output)",
         "slice": "`est.{m}(memmap[:n])` (a slice: not streamed, read through the map)",
         "in-memory": "`est.{m}(np.load(path))` (array in memory, for comparison)",
     }
@@ -436,7 +438,7 @@ def section_memory(part: dict) -> list[str]:
         "the kernel's high-water mark (VmHWM, what `resource.getrusage` reports as ru_maxrss); *anonymous memory "
         "growth* is the largest RssAnon sampled every 2 ms during the call minus RssAnon before it (heap and "
         "buffers, not file pages). The estimator reads the file in chunks of 65,536 rows and writes each batch's "
-        "result into one output array allocated once (`aekit.blockwise.apply_in_batches`); the "
+        "result into one output array allocated once (`aekit._blockwise.apply_in_batches`); the "
         "slice row is not streamed (only a whole-file memmap or a path is), so the mapped file's pages count in its RSS.",
         "",
         markdown_table(rows),

@@ -47,7 +47,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import aekit
-from aekit.denormals import flushed_denormals
+from aekit._denormals import flushed_denormals
 from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
 from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, tutorial_model, wait_for_quiet
 
@@ -379,7 +379,7 @@ def markdown(report: dict, runs: list[dict]) -> str:
         "Denormal floats: before 09:59 the steady-state epochs at batch 64 ran slower than the first (about 7,500 "
         "against 11,400 samples/s at 09:33), because Adam's first moments of weights whose gradient is mostly zero "
         "decay through the denormal range (4 % of them were denormal after 1,500 steps) and x86 cores compute on "
-        "denormals slowly. Training now flushes them to zero on each of torch's threads (`aekit/denormals.py`).\n"
+        "denormals slowly. Training now flushes them to zero on each of torch's threads (`aekit/_denormals.py`).\n"
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import ReportPage
+from tests.conftest import ReportPage
 
 import aekit
 from aekit.cli import build_parser, main
@@ -200,7 +200,7 @@ def test_every_command_has_help_with_examples(command, capsys):
         "aekit.export",
         "aekit.run_report",
         "aekit.runs",
-        "aekit.tfevents",
+        "aekit._tfevents",
     ],
 )
 def test_workbench_modules_have_a_sorted_all_of_real_names(name):

@@ -17,7 +17,7 @@ from aekit.models import AutoEncoderModule
 from aekit.nn import MLPDecoder, MLPEncoder
 from aekit.plot import plot_image_grid
 from aekit.report import Section, write_report
-from aekit.tfevents import EventWriter, crc32c
+from aekit._tfevents import EventWriter, crc32c
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

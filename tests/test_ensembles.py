@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from aekit.corruptions import Masking
-from aekit.ensembles import AutoEncoderEnsemble
+from aekit._ensembles import AutoEncoderEnsemble
 from aekit.likelihoods import MSE
 from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import MLPDecoder, MLPEncoder

@@ -1,7 +1,8 @@
 """Fault injection: `aekit train` killed with SIGKILL at random points, or half-way through a
 checkpoint write, resumes and ends bit-identical to an uninterrupted run (one torch thread on
 CPU); a failed checkpoint write keeps the previous checkpoint; damaged checkpoints and weight
-files are refused, never resumed or loaded. The 10-trial version is `benchmarks/reliability.py --faults`."""
+files are refused, never resumed or loaded. The child processes and kills come from
+tests/harness/fault_injection.py; the 10-trial version is `benchmarks/reliability.py --faults`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from aekit import AutoEncoder
 from aekit.checkpoint import Checkpointer, read_checkpoint
 from aekit.cli import main
-from aekit.fault_injection import (
+from tests.harness.fault_injection import (
     final_weights,
     kill_at_random_point,
     kill_during_checkpoint_write,

@@ -1,5 +1,5 @@
-"""Hostile files (`aekit.hostile_files`): model folders, YAML configs and CSV tables built to
-attack the loaders are refused with a ValueError saying why, and no payload ever runs."""
+"""Hostile files (tests/harness/hostile_files.py): model folders, YAML configs and CSV tables
+built to attack the loaders are refused with a ValueError saying why, and no payload ever runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 
 from aekit.cli import main
 from aekit.datasets import load_csv
-from aekit.hostile_files import HOSTILE_FILES, MARKER
+from tests.harness.hostile_files import HOSTILE_FILES, MARKER
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 import yaml
-from conftest import ReportPage
+from tests.conftest import ReportPage
 from matplotlib.figure import Figure
 
 from aekit import AutoEncoder

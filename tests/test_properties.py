@@ -1,5 +1,6 @@
 """Property-based: every public estimator either works on hostile input or refuses it with a
-ValueError/TypeError naming the argument; never a raw traceback or a NaN result."""
+ValueError/TypeError naming the argument; never a raw traceback or a NaN result. The inputs
+and the verdict come from tests/harness/input_checks.py, shared with `benchmarks/reliability.py`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from aekit.input_checks import hostile_inputs, outcome, tiny_estimators  # noqa: E402
+from tests.harness.input_checks import hostile_inputs, outcome, tiny_estimators  # noqa: E402
 
 ESTIMATORS = tiny_estimators()
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder, VariationalAutoEncoder
-from aekit.sources import NpySource, open_source
-from conftest import write_random_npy
+from aekit._sources import NpySource, open_source
+from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -135,7 +135,7 @@ def test_precision_is_validated(digits):
 def test_persistent_bfloat16_weights_give_the_gradients_autocast_gives(digits):
     import torch
 
-    from aekit.precision import BFloat16Weights, autocast
+    from aekit._precision import BFloat16Weights, autocast
 
     X = torch.tensor(digits[0][:64], dtype=torch.float32)
     module = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1, random_state=0).fit(digits[0][:64]).module_.train()

@@ -209,7 +209,7 @@ class TensorBoardLogger(Callback):
     def on_epoch_end(self, est, epoch, logs):
         if self.state.rank != 0:
             return
-        from aekit.tfevents import EventWriter
+        from aekit._tfevents import EventWriter
 
         if self.writer is None:
             self.writer = EventWriter(self.folder)

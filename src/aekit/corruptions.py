@@ -11,6 +11,17 @@ import math
 
 import torch
 
+__all__ = [
+    "BlockMasking",
+    "CORRUPTIONS",
+    "ClippedGaussianNoise",
+    "Corruption",
+    "GaussianNoise",
+    "Masking",
+    "SaltPepper",
+    "make_corruption",
+]
+
 
 BLOCK_POSITIONS = ("center", "random")
 

@@ -16,6 +16,8 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
+__all__ = ["init_from_env", "is_launched", "is_main", "leave", "rank", "world_size", "wrap"]
+
 DEFAULT_TIMEOUT = 300.0
 
 

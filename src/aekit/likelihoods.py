@@ -15,6 +15,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+__all__ = [
+    "BCE",
+    "Gaussian",
+    "L1",
+    "LIKELIHOODS",
+    "Likelihood",
+    "MSE",
+    "StudentT",
+    "make_likelihood",
+]
+
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid")
 
 

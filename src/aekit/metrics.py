@@ -7,6 +7,15 @@ import numpy as np
 
 from aekit.images import channels_last_message, looks_channels_last
 
+__all__ = [
+    "cluster_codes",
+    "clustering_scores",
+    "masked_rmse",
+    "psnr",
+    "retrieval_precision",
+    "ssim",
+]
+
 
 def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale: np.ndarray | None = None) -> float:
     """Root mean squared error over the entries where `mask` (n, d) is True, each column

@@ -20,6 +20,8 @@ from aekit.likelihoods import Likelihood
 from aekit.priors import gaussian_log_prob
 from aekit.regularizers import Regularizer
 
+__all__ = ["AutoEncoderModule", "AutoEncoderOutput", "VAEOutput", "VariationalAutoEncoderModule"]
+
 CORRUPT_ON = ("input", "code")
 
 

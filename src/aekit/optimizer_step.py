@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from aekit.precision import autocast, bfloat16_weights, check_precision, grad_scaler
+from aekit._precision import autocast, bfloat16_weights, check_precision, grad_scaler
 
 __all__ = ["OptimizerStep"]
 

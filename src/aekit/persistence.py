@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "save_estimator"]
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
 
 FORMAT = "aekit"
 FORMAT_VERSION = 2
@@ -227,7 +227,7 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         setattr(est, name, inner)
     est._check_loaded(Path(path))
     if state is not None:
-        from aekit.devices import resolve_device
+        from aekit._devices import resolve_device
 
         est.module_ = load_weights(est._new_module(), state, path, resolve_device(est.device))
     elif est_cls._has_module:

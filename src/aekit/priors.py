@@ -15,6 +15,8 @@ from torch.nn import functional as F
 
 from aekit.likelihoods import student_t_log_norm
 
+__all__ = ["NormalPrior", "PRIORS", "Prior", "StudentTPrior", "make_prior"]
+
 LOG_2PI = math.log(2 * math.pi)
 
 

@@ -14,6 +14,18 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+__all__ = [
+    "Contractive",
+    "Decorrelation",
+    "KLSparsity",
+    "L1Sparsity",
+    "Orthogonality",
+    "REGULARIZERS",
+    "Regularizer",
+    "UnitNorm",
+    "make_regularizers",
+]
+
 
 def _encoder_weights(module: nn.Module) -> list[torch.Tensor]:
     linears = getattr(module.encoder, "linears", None)

@@ -298,7 +298,7 @@ class MetricsRecorder:
             writer.writerow([i + 1, repr(loss), repr(val) if val != "" else "", f"{history.epoch_seconds[i]:.4f}"])
         atomic_write_bytes(self.run.file(Run.METRICS), out.getvalue().encode())
         if self.tensorboard:
-            from aekit.tfevents import EventWriter
+            from aekit._tfevents import EventWriter
 
             if self._writer is None:
                 self._writer = EventWriter(self.run.path)

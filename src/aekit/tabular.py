@@ -15,6 +15,8 @@ from numbers import Number
 
 import numpy as np
 
+__all__ = ["Table", "TableLayout"]
+
 MAX_ABS_INPUT = 1e150  # squares of larger values overflow float64 means and variances
 
 

@@ -2,7 +2,7 @@
 
 In-memory data lives in one tensor on the device; each epoch draws a permutation from a
 seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls
-(data on disk streams in shuffled chunks instead, see `aekit.batching`). Under torchrun the
+(data on disk streams in shuffled chunks instead, see `aekit._batching`). Under torchrun the
 module is wrapped in DistributedDataParallel and each rank takes its slice of every batch.
 Everything the loop carries from one epoch to the next is in a `TrainState`; everything it
 does besides stepping (early stopping, checkpoints, metrics, progress, time budget, schedules,
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from aekit import distributed
-from aekit.batching import StreamBatches, TensorBatches
+from aekit._batching import StreamBatches, TensorBatches
 from aekit.callbacks import (
     Callback,
     FINAL_LR_FRACTION,
@@ -34,10 +34,10 @@ from aekit.callbacks import (
     TrainingDivergedError,
     cosine_lr,
 )
-from aekit.denormals import flushed_denormals
+from aekit._denormals import flushed_denormals
 from aekit.optimizer_step import OptimizerStep
-from aekit.precision import check_precision
-from aekit.sources import DataSource
+from aekit._precision import check_precision
+from aekit._sources import DataSource
 
 __all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "train"]
 

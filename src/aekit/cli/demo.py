@@ -11,6 +11,8 @@ import yaml
 
 from aekit.cli.common import add_command, int_in_range, print_table
 
+__all__ = ["add_parser", "run_demo"]
+
 DEMO_CONFIG = """\
 model:
   name: autoencoder

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from aekit.cli.common import CLIError, add_command, int_in_range, print_table, read_rows, write_array
 
+__all__ = ["add_parsers", "run_encode", "run_evaluate", "run_generate", "run_reconstruct"]
+
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
 SOURCE_HELP = "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file or an image folder"
 

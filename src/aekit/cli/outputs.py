@@ -7,6 +7,8 @@ import shutil
 
 from aekit.cli.common import CLIError, add_command, print_table
 
+__all__ = ["add_parsers", "run_export", "run_report"]
+
 
 def add_parsers(commands) -> None:
     report = add_command(

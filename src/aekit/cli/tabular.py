@@ -14,6 +14,8 @@ import numpy as np
 
 from aekit.cli.common import CLIError, add_command, int_in_range
 
+__all__ = ["add_parsers", "run_detect", "run_impute"]
+
 _CONTAMINATION = "share of outliers expected in the table, in (0, 0.5] (default: %(default)s)"
 
 

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aekit.choices import PRECISIONS
+from aekit._choices import PRECISIONS
 from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 
 if TYPE_CHECKING:
     from aekit.config import RunConfig
+
+__all__ = ["add_parser", "run_train"]
 
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
@@ -148,7 +150,7 @@ def _list_models() -> int:
 def _join_process_group(config) -> None:
     """Under torchrun, join the process group on the config's device type."""
     from aekit import distributed
-    from aekit.devices import resolve_device
+    from aekit._devices import resolve_device
 
     if distributed.is_launched():
         distributed.init_from_env(resolve_device(getattr(config.model, "device", "auto")))

@@ -14,6 +14,14 @@ from aekit.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder
 from aekit.regularizers import make_regularizers
 
+__all__ = [
+    "AutoEncoder",
+    "ContractiveAutoEncoder",
+    "DenoisingAutoEncoder",
+    "LinearAutoEncoder",
+    "SparseAutoEncoder",
+]
+
 
 class AutoEncoder(BaseAutoEncoder):
     """Fully connected autoencoder with scikit-learn's transformer interface.

@@ -28,14 +28,16 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from aekit.blockwise import apply_in_batches
-from aekit.devices import resolve_device
-from aekit.precision import PRECISIONS
+from aekit._blockwise import apply_in_batches
+from aekit._devices import resolve_device
+from aekit._precision import PRECISIONS
 from aekit.persistence import load_estimator_folder, register_estimator, save_estimator
-from aekit.sources import DataSource, open_source
+from aekit._sources import DataSource, open_source
 from aekit.training import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
+
+__all__ = ["BaseAutoEncoder"]
 
 INFERENCE_BATCH = 4096
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk

@@ -21,12 +21,15 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from aekit._devices import resolve_device
 from aekit.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, AekitEstimator, check_magnitude, check_numeric_frame, positive_ints, validate_X
 from aekit.likelihoods import LIKELIHOODS
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
+
+__all__ = ["AutoEncoderClassifier"]
 
 
 class CodeOf(nn.Module):

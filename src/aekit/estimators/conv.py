@@ -19,6 +19,8 @@ from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS
 from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, PoolingIndices
 
+__all__ = ["ContextEncoder", "ConvAutoEncoder"]
+
 IMAGE_LAYOUTS = (
     "images (n_samples, channels, height, width) or (n_samples, height, width), or rows (n_samples, n_features)"
 )

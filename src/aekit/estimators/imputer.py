@@ -15,9 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.ensembles import AutoEncoderEnsemble
+from aekit._ensembles import AutoEncoderEnsemble
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
-from aekit.imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
+from aekit._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
 from aekit.priors import NormalPrior
@@ -31,6 +31,8 @@ from aekit.tabular import (
     read_columns,
     with_missing_indicators,
 )
+
+__all__ = ["AutoEncoderImputer"]
 
 REFINE_CHECK_ROWS = 2000
 REFINE_CHECK_LEVEL = 0.2

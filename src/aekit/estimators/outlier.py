@@ -17,6 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.base import AekitEstimator, validate_X
 
+__all__ = ["AutoEncoderOutlierDetector"]
+
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)

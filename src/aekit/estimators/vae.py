@@ -18,6 +18,8 @@ from aekit.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from aekit.priors import PRIORS, make_prior
 
+__all__ = ["VariationalAutoEncoder"]
+
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 

@@ -22,6 +22,8 @@ from torch.nn import functional as F
 
 from aekit.nn.activations import make_activation
 
+__all__ = ["ConvDecoder", "ConvEncoder", "PoolingIndices"]
+
 BOTTLENECKS = ("conv", "dense")
 UPSAMPLINGS = ("interpolate", "transposed", "unpool")
 INTERPOLATIONS = ("bilinear", "nearest")

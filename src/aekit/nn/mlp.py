@@ -10,6 +10,8 @@ from torch.nn import functional as F
 
 from aekit.nn.activations import make_activation
 
+__all__ = ["MLPDecoder", "MLPEncoder", "TiedMLPDecoder"]
+
 
 class MLPEncoder(nn.Module):
     """Map (batch, in_features) to codes (batch, latent_dim) through `hidden_dims`.

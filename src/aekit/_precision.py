@@ -9,7 +9,7 @@ import contextlib
 import torch
 from torch import nn
 
-from aekit.choices import PRECISIONS
+from aekit._choices import PRECISIONS
 
 
 def check_precision(precision: str) -> str:

@@ -1,10 +1,14 @@
-"""Hostile files for the reliability tests and benchmark: saved-model folders, YAML run configs
-and CSV tables built to attack aekit's loaders (pickle payloads, paths out of the folder,
-unknown or wrongly typed fields, Python tags, alias bombs, spreadsheet formulas, broken
-encodings). Each must be refused with a ValueError saying why, with nothing executed.
+"""Hostile files for tests/test_hostile_files.py and `benchmarks/reliability.py --files`:
+saved-model folders, YAML run configs and CSV tables built to attack aekit's loaders (pickle
+payloads, paths out of the folder, unknown or wrongly typed fields, Python tags, alias bombs,
+spreadsheet formulas, broken encodings). Each must be refused with a ValueError saying why,
+with nothing executed.
 
 `HOSTILE_FILES` lists the cases; `case.check(folder)` writes one under `folder`, loads it the
 way aekit does, and returns (outcome, message).
+
+Test harness, not part of the installed package: the payloads are live (unpickling one creates
+a file), so they live beside the tests that fire them.
 """
 
 from __future__ import annotations

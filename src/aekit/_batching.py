@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import torch
 
-from aekit.sources import DEFAULT_CHUNK_ROWS, DataSource
+from aekit._sources import DEFAULT_CHUNK_ROWS, DataSource
 
 
 def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Hostile-input checks shared by the property tests and `benchmarks/reliability.py`.
+"""Hostile-input checks shared by the property tests (tests/test_properties.py) and
+`benchmarks/reliability.py --inputs`; they need hypothesis, a development dependency.
 
 `hostile_inputs()` is a hypothesis strategy of things users pass as X (random shapes and
 dtypes, NaN/inf, empty arrays, single rows, constant and duplicate columns, huge and tiny

@@ -1,6 +1,7 @@
-"""Fault injection for the reliability tests and benchmark: `aekit train` runs in a child
-process that is killed with SIGKILL at a random point, or half-way through writing a checkpoint,
-and is then resumed; its final weights are compared with those of an uninterrupted run.
+"""Fault injection for tests/test_faults.py and `benchmarks/reliability.py --faults`:
+`aekit train` runs in a child process that is killed with SIGKILL at a random point, or
+half-way through writing a checkpoint, and is then resumed; its final weights are compared
+with those of an uninterrupted run.
 
 POSIX only (signals, and /proc for the half-written checkpoint).
 """
