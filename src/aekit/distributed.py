@@ -16,7 +16,7 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
-__all__ = ["init_from_env", "is_launched", "is_main", "leave", "rank", "world_size", "wrap"]
+__all__ = ["init_from_env", "is_launched", "is_main", "leave", "rank", "wait_for_all", "world_size", "wrap"]
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -55,6 +55,13 @@ def leave() -> None:
     """
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def wait_for_all() -> None:
+    """Block until every rank gets here (no-op when not distributed), so no rank exits, and
+    tears down its communication threads, while another still writes its files."""
+    if dist.is_initialized():
+        dist.barrier()
 
 
 def rank() -> int:

@@ -182,11 +182,14 @@ def run_train(args: argparse.Namespace) -> int:
         run = Run(config.out)
     _join_process_group(config or run.read_config())
     if not distributed.is_main():
-        return _follow(run, config, args)
-    if config is not None:
-        return train_new_run(config, quiet=args.quiet)
-    with _locked(run):
-        return _resume(run, args)
+        status = _follow(run, config, args)
+    elif config is not None:
+        status = train_new_run(config, quiet=args.quiet)
+    else:
+        with _locked(run):
+            status = _resume(run, args)
+    distributed.wait_for_all()
+    return status
 
 
 @contextmanager
