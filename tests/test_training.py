@@ -143,7 +143,7 @@ def test_max_time_stops_after_the_epoch_that_crosses_it(X):
 
 
 def test_cosine_schedule_anneals_the_learning_rate(X):
-    from aekit.training import FINAL_LR_FRACTION, scheduled_lr
+    from aekit.callbacks import FINAL_LR_FRACTION, scheduled_lr
 
     config = TrainConfig(learning_rate=0.01, max_epochs=10, lr_schedule="cosine")
     assert scheduled_lr(config, 0, 0.0) == pytest.approx(0.01)

@@ -39,7 +39,7 @@ __all__ = [
     "TensorBoardLogger",
     "TimeBudget",
     "TrainingDivergedError",
-    "cosine_lr",
+    "scheduled_lr",
 ]
 
 FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
@@ -122,27 +122,36 @@ class TimeBudget(Callback):
         return self.state.elapsed >= self.seconds
 
 
-def cosine_lr(learning_rate: float, progress: float) -> float:
-    """A half cosine from `learning_rate` (progress 0) to FINAL_LR_FRACTION of it (progress >= 1)."""
-    final = FINAL_LR_FRACTION * learning_rate
-    return final + (learning_rate - final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+def scheduled_lr(config, epoch: int, elapsed: float) -> float:
+    """The learning rate of a fit with `TrainConfig` `config` for its `epoch` (0-based) after
+    `elapsed` seconds: constant, or a half cosine from `learning_rate` down to
+    FINAL_LR_FRACTION of it over `max_epochs`, or over `max_time` when that comes first."""
+    if config.lr_schedule is None:
+        return config.learning_rate
+    if config.lr_schedule != "cosine":
+        raise ValueError(f"lr_schedule must be 'cosine' or None, got {config.lr_schedule!r}")
+    progress = epoch / config.max_epochs
+    if config.max_time is not None:
+        progress = max(progress, elapsed / config.max_time)
+    final = FINAL_LR_FRACTION * config.learning_rate
+    return final + (config.learning_rate - final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 class CosineSchedule(Callback):
-    """Anneal the learning rate along a half cosine over `max_epochs`, or over `max_time`
-    seconds when that budget comes first; set before each epoch."""
+    """Set the learning rate before each epoch to `scheduled_lr(config, ...)`, counting this
+    fit's epochs and its training time (averaged over the ranks, so every rank agrees)."""
 
-    def __init__(self, learning_rate: float, max_epochs: int, max_time: float | None = None) -> None:
-        self.learning_rate, self.max_epochs, self.max_time = learning_rate, max_epochs, max_time
+    def __init__(self, config) -> None:
+        self.config = config
 
     def on_epoch_start(self, est, epoch):
         state = self.state
-        progress = (epoch - state.first_epoch) / self.max_epochs
-        if self.max_time is not None:
-            elapsed = distributed.sum_across_ranks(torch.tensor([state.elapsed], dtype=torch.float64), state.world)
-            progress = max(progress, elapsed.item() / state.world / self.max_time)
+        elapsed = state.elapsed
+        if self.config.max_time is not None:
+            total = distributed.sum_across_ranks(torch.tensor([elapsed], dtype=torch.float64), state.world)
+            elapsed = total.item() / state.world
         for group in state.optimizer.param_groups:
-            group["lr"] = cosine_lr(self.learning_rate, progress)
+            group["lr"] = scheduled_lr(self.config, epoch - state.first_epoch, elapsed)
 
 
 class KLWarmup(Callback):

@@ -142,17 +142,19 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
 
 def _fitted_to_json(est) -> dict:
     """The fitted state of `est` as JSON values: the common attributes it has and those its
-    class declares (arrays to lists, objects through their `to_json`)."""
+    class declares (arrays to lists, objects through their `to_json`), in a fixed order."""
     out = {}
-    for name in [*FITTED_KEYS, *type(est)._fitted_state]:
+    for name in dict.fromkeys([*sorted(FITTED_KEYS), *type(est)._fitted_state]):
         if not hasattr(est, name):
             continue
         value = getattr(est, name)
-        if hasattr(value, "to_json"):
+        if name == "feature_names_in_":
+            value = [str(c) for c in value]
+        elif hasattr(value, "to_json"):
             value = value.to_json()
         elif isinstance(value, (np.ndarray, np.generic)):
-            value = np.asarray(value, dtype=object).tolist() if name == "feature_names_in_" else value.tolist()
-        out[name] = [str(c) for c in value] if name == "feature_names_in_" else value
+            value = value.tolist()
+        out[name] = value
     return out
 
 

@@ -14,7 +14,6 @@ command re-creates exactly the rows the model was trained and held out on.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -281,33 +280,22 @@ class Run:
 
 class MetricsRecorder:
     """After each checkpoint: rewrite metrics.csv from the history and add the epoch's numbers
-    to a TensorBoard event file."""
+    to a TensorBoard event file, through the `CSVLogger` and `TensorBoardLogger` callbacks."""
 
     def __init__(self, run: Run, tensorboard: bool = True) -> None:
-        self.run = run
-        self.tensorboard = tensorboard
-        self._writer = None
+        from aekit.callbacks import CSVLogger, TensorBoardLogger
+
+        self.loggers = [CSVLogger(run.file(Run.METRICS))] + ([TensorBoardLogger(run.path)] if tensorboard else [])
 
     def __call__(self, state: TrainState) -> None:
         history = state.history
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["epoch", "loss", "val_loss", "seconds"])
-        for i, loss in enumerate(history.loss):
-            val = history.val_loss[i] if i < len(history.val_loss) else ""
-            writer.writerow([i + 1, repr(loss), repr(val) if val != "" else "", f"{history.epoch_seconds[i]:.4f}"])
-        atomic_write_bytes(self.run.file(Run.METRICS), out.getvalue().encode())
-        if self.tensorboard:
-            from aekit._tfevents import EventWriter
-
-            if self._writer is None:
-                self._writer = EventWriter(self.run.path)
-            scalars = {"loss/train": history.loss[-1], "time/epoch_seconds": history.epoch_seconds[-1]}
-            if history.val_loss:
-                scalars["loss/validation"] = history.val_loss[-1]
-            self._writer.add_scalars(state.epoch, scalars)
+        logs = {"loss": history.loss[-1], "epoch_seconds": history.epoch_seconds[-1]}
+        if history.val_loss:
+            logs["val_loss"] = history.val_loss[-1]
+        for logger in self.loggers:
+            logger.state = state
+            logger.on_epoch_end(None, state.epoch - 1, logs)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        for logger in self.loggers:
+            logger.on_fit_end(None)

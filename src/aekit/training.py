@@ -25,14 +25,12 @@ from aekit import distributed
 from aekit._batching import StreamBatches, TensorBatches
 from aekit.callbacks import (
     Callback,
-    FINAL_LR_FRACTION,
     CosineSchedule,
     DivergenceGuard,
     EarlyStopping,
     ProgressBar,
     TimeBudget,
     TrainingDivergedError,
-    cosine_lr,
 )
 from aekit._denormals import flushed_denormals
 from aekit.optimizer_step import OptimizerStep
@@ -147,19 +145,6 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
     return total.item() / X.shape[0]
 
 
-def scheduled_lr(config: TrainConfig, epoch: int, elapsed: float) -> float:
-    """The learning rate for `epoch` (0-based) after `elapsed` seconds: constant, or the cosine
-    schedule's (see `aekit.callbacks.CosineSchedule`)."""
-    if config.lr_schedule is None:
-        return config.learning_rate
-    if config.lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
-    progress = epoch / config.max_epochs
-    if config.max_time is not None:
-        progress = max(progress, elapsed / config.max_time)
-    return cosine_lr(config.learning_rate, progress)
-
-
 def _first_rows(X: torch.Tensor | DataSource, device: torch.device, n: int = 4096) -> torch.Tensor:
     if isinstance(X, DataSource):
         return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
@@ -194,7 +179,7 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, has_validati
     if config.max_time is not None:
         callbacks.append(TimeBudget(config.max_time))
     if config.lr_schedule == "cosine":
-        callbacks.append(CosineSchedule(config.learning_rate, config.max_epochs, config.max_time))
+        callbacks.append(CosineSchedule(config))
     if config.verbose:
         callbacks.append(ProgressBar())
     return callbacks
