@@ -1,5 +1,8 @@
 """One contract for every registered estimator: scikit-learn's `check_estimator`, a save/load
-round trip, clone, a Pipeline, and refusals of empty, NaN and wrong-width input.
+round trip, clone, a Pipeline, refusals of empty, NaN and wrong-width input, and hostile input
+(property-based: every estimator either works or refuses with a ValueError/TypeError naming the
+argument, never a raw traceback or a NaN result; the inputs and the verdict come from
+tests/harness/input_checks.py, shared with `benchmarks/reliability.py`).
 
 Registering an estimator (subclassing `AekitEstimator`) enrols it: `small(cls)` builds a fast
 instance of any registered class from its parameter names, and
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 from sklearn.base import clone, is_classifier, is_outlier_detector
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -19,6 +23,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import aekit
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
 from aekit.persistence import ESTIMATORS
+from tests.harness.input_checks import hostile_inputs, outcome, tiny_estimators
 
 FAST = {"hidden_dims": (16,), "max_epochs": 5, "n_members": 1, "pretrain_epochs": 3, "latent_dim": 3, "batch_size": 32}
 CONV_FAST = {"latent_dim": 3, "channels": (4,), "max_epochs": 3}
@@ -136,3 +141,15 @@ def test_empty_nan_and_wrong_width_input_are_refused_naming_X(cls):
     ask = next(getattr(est, m) for m in ("transform", "predict", "score_samples") if hasattr(est, m))
     with pytest.raises(ValueError, match=r"\bX\b"):
         ask(flat[:, :-1])
+
+
+@pytest.mark.parametrize("name", sorted(tiny_estimators()))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=hostile_inputs())
+def test_hostile_input_works_or_is_refused_naming_the_argument(name, case):
+    _, X = case
+    assert outcome(tiny_estimators()[name](), X) in ("worked", "refused")
+
+
+def test_hostile_input_suite_covers_every_registered_estimator():
+    assert sorted(tiny_estimators()) == sorted(cls.__name__ for cls in REGISTERED)
