@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/aekit demo --out runs/demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py

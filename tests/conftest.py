@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs one worker per core) each worker, and every process
+    it starts, computes on one thread: two workers with two threads each would oversubscribe
+    the cores, and the tests' small models train fastest on one thread anyway."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
