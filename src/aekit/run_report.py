@@ -153,6 +153,7 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
     runs in `compare`, trained on the same data and seed, add their rows to the table and the
     error chart."""
     from aekit import plot
+    from aekit.explore import EXPLORER_FILE, write_explorer
     from aekit.latent import LatentSampler, interpolate, latent_grid
     from aekit.report import Section, write_report
 
@@ -205,6 +206,10 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
         path=run.path / fig("latent.png"),
     )
     latent_images = [(fig("latent.png"), f"{name} codes beside PCA projections")]
+    write_explorer(
+        est, X_test, split.y_test, path=run.path / EXPLORER_FILE, image_shape=image_shape,
+        feature_names=split.feature_names, class_names=split.class_names, title=f"{name} on held-out rows: latent space",
+    )  # fmt: skip
     if dims == 2 and image_shape is not None:
         grid, codes = latent_grid(est, n=GRID_SIZE, X=X_train, return_codes=True)
         title = "Decoded grid over the 2-D codes"
@@ -305,6 +310,8 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
                 )
             ),
             images=latent_images,
+            links=[(EXPLORER_FILE, f"Explore the latent space ({EXPLORER_FILE}): hover a point to see its input, "
+                    "click anywhere to decode that place, drag to decode a path")],
         ),
         Section("Samples", text=sample_text, images=sample_images),
         Section(
