@@ -19,7 +19,7 @@ from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
 from aekit.cli import main
 from aekit.explore import explorer_payload, plane_codes, write_explorer
 from tests.conftest import ReportPage
-from tests.test_browser import Chromium, find_browser
+from tests.harness.chromium import Chromium, find_browser
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -69,28 +69,14 @@ def _fit(kind: str, digits_data, wine):
     return est.fit(X), X, y
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    executable = find_browser()
-    if executable is None:
-        pytest.skip("no Chromium found (install the Debian packages chromium and chromium-driver; .ci/run does)")
-    chromium = Chromium(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield chromium
-    chromium.close()
-
-
 def open_page(browser: Chromium, path) -> str:
     session = browser.open(path.resolve().as_uri())
     browser.send("Emulation.setDeviceMetricsOverride", VIEWPORT, session)
     return session
 
 
-def js(browser: Chromium, session: str, expression: str):
-    return json.loads(browser.evaluate(f"JSON.stringify({expression})", session))
-
-
 def random_plane_points(browser: Chromium, session: str, n: int = N_CHECKS) -> np.ndarray:
-    u0, u1, v0, v1 = js(browser, session, "aekitExplorer.view")
+    u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
     rng = np.random.default_rng(1)
     return np.column_stack([rng.uniform(u0, u1, n), rng.uniform(v0, v1, n)])
 
@@ -101,10 +87,10 @@ def test_the_browser_decodes_as_inverse_transform(browser, tmp_path, kind, digit
     shape = (8, 8) if kind != "tied-table" else None
     page = write_explorer(est, X, y, path=tmp_path / "explorer.html", image_shape=shape)
     session = open_page(browser, page)
-    assert js(browser, session, "aekitExplorer.decoderKind") == "mlp"
-    plane = js(browser, session, "aekitExplorer.plane")
+    assert browser.value("aekitExplorer.decoderKind", session) == "mlp"
+    plane = browser.value("aekitExplorer.plane", session)
     UV = random_plane_points(browser, session)
-    got = np.asarray(js(browser, session, f"{UV.tolist()}.map(p => aekitExplorer.decode(p[0], p[1]))"))
+    got = np.asarray(browser.value(f"{UV.tolist()}.map(p => aekitExplorer.decode(p[0], p[1]))", session))
     expected = est.inverse_transform(plane_codes(plane, UV))
     assert got.shape == expected.shape == (N_CHECKS, X.shape[1])
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
@@ -125,22 +111,13 @@ def test_dump_dom_of_the_decode_fragment_holds_the_decoded_values(browser, tmp_p
     np.testing.assert_allclose(decoded, est.inverse_transform(plane_codes(plane, [[u, v]]))[0], atol=1e-4, rtol=0)
 
 
-def mouse(browser: Chromium, session: str, kind: str, point, pressed: bool = False) -> None:
-    params = {"type": kind, "x": float(point[0]), "y": float(point[1]), "button": "left" if kind != "mouseMoved" or pressed else "none"}
-    if kind != "mouseMoved":
-        params["clickCount"] = 1
-    if pressed or kind == "mousePressed":
-        params["buttons"] = 1
-    browser.send("Input.dispatchMouseEvent", params, session)
-
-
 def canvas_values(browser: Chromium, session: str, selector: str, value_range) -> np.ndarray:
     """The grey pixels of a drawn decoded picture, mapped back to the data's values."""
-    pixels = js(
-        browser, session,
+    pixels = browser.value(
         f"(c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 == 0))"
         f"(document.querySelector('{selector}'))",
-    )  # fmt: skip
+        session,
+    )
     lo, hi = value_range
     return np.asarray(pixels) / 255 * (hi - lo) + lo
 
@@ -151,52 +128,52 @@ def test_clicks_drags_and_hovers_show_decoded_outputs(browser, tmp_path, digits_
     session = open_page(browser, page)
     value_range = (float(X.min()), float(X.max()))
     pixel = (value_range[1] - value_range[0]) / 255
-    u0, u1, v0, v1 = js(browser, session, "aekitExplorer.view")
+    u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
     a = [u0 + 0.3 * (u1 - u0), v0 + 0.3 * (v1 - v0)]
     b = [u0 + 0.75 * (u1 - u0), v0 + 0.6 * (v1 - v0)]
 
     shown = []
     for target in (a, b):
-        where = js(browser, session, f"aekitExplorer.clientPoint({target[0]}, {target[1]})")
-        mouse(browser, session, "mousePressed", where)
-        mouse(browser, session, "mouseReleased", where)
-        mark = js(browser, session, "aekitExplorer.mark()")
+        where = browser.value(f"aekitExplorer.clientPoint({target[0]}, {target[1]})", session)
+        browser.mouse(session, "mousePressed", where)
+        browser.mouse(session, "mouseReleased", where)
+        mark = browser.value("aekitExplorer.mark()", session)
         assert np.allclose(mark, target, atol=2 * (u1 - u0) / 540)  # within two pixels of the clicked place
         picture = canvas_values(browser, session, "#aekit-picture", value_range)
         expected = np.clip(est.inverse_transform(np.asarray([mark])), *value_range)[0]
         np.testing.assert_allclose(picture, expected, atol=pixel)
         shown.append(picture)
     assert np.abs(shown[0] - shown[1]).max() > 0.1  # the picture changed between the clicks
-    assert js(browser, session, "aekitExplorer.timings.map(t => t.what)") == ["click", "click"]
+    assert browser.value("aekitExplorer.timings.map(t => t.what)", session) == ["click", "click"]
 
-    start, end = (js(browser, session, f"aekitExplorer.clientPoint({p[0]}, {p[1]})") for p in (a, b))
-    mouse(browser, session, "mousePressed", start)
+    start, end = (browser.value(f"aekitExplorer.clientPoint({p[0]}, {p[1]})", session) for p in (a, b))
+    browser.mouse(session, "mousePressed", start)
     for t in np.linspace(0, 1, 6)[1:]:
-        mouse(browser, session, "mouseMoved", np.add(start, t * np.subtract(end, start)), pressed=True)
-    mouse(browser, session, "mouseReleased", end)
-    path = np.asarray(js(browser, session, "aekitExplorer.strip()"))
+        browser.mouse(session, "mouseMoved", np.add(start, t * np.subtract(end, start)), pressed=True)
+    browser.mouse(session, "mouseReleased", end)
+    path = np.asarray(browser.value("aekitExplorer.strip()", session))
     assert path.shape == (10, 2)
     np.testing.assert_allclose(path[0], a, atol=2 * (u1 - u0) / 540)
     np.testing.assert_allclose(path[-1], b, atol=2 * (u1 - u0) / 540)
     np.testing.assert_allclose(path, np.linspace(path[0], path[-1], 10), atol=1e-9)  # linear by default
-    assert js(browser, session, "document.querySelectorAll('#aekit-strip canvas').length") == 10
+    assert browser.value("document.querySelectorAll('#aekit-strip canvas').length", session) == 10
     for i in (0, 5, 9):
         strip = canvas_values(browser, session, f"#aekit-strip canvas:nth-child({i + 1})", value_range)
         np.testing.assert_allclose(strip, np.clip(est.inverse_transform(path[i : i + 1]), *value_range)[0], atol=pixel)
 
     chosen = "(s => { s.value = 'slerp'; s.dispatchEvent(new Event('change')); return s.value; })(document.getElementById('aekit-method'))"
-    assert js(browser, session, chosen) == "slerp"
-    arc = np.asarray(js(browser, session, "aekitExplorer.strip()"))
-    center = np.asarray(js(browser, session, "aekitExplorer.center"))
+    assert browser.value(chosen, session) == "slerp"
+    arc = np.asarray(browser.value("aekitExplorer.strip()", session))
+    center = np.asarray(browser.value("aekitExplorer.center", session))
     radii = np.linalg.norm(arc - center, axis=1)
     np.testing.assert_allclose(arc[[0, -1]], path[[0, -1]], atol=1e-9)
     np.testing.assert_allclose(radii, np.linspace(radii[0], radii[-1], 10), atol=1e-9)  # slerp: radius moves linearly
     assert np.abs(arc - path).max() > 1e-3
 
     coords = np.frombuffer(base64.b64decode(explorer_payload(est, X, y, image_shape=(8, 8))["coords"]), "<f4").reshape(-1, 2)
-    point = js(browser, session, f"aekitExplorer.clientPoint({coords[7, 0]}, {coords[7, 1]})")
-    mouse(browser, session, "mouseMoved", point)
-    tip = js(browser, session, "(t => [t.style.display, t.querySelectorAll('canvas').length, t.textContent])(document.getElementById('aekit-tip'))")
+    point = browser.value(f"aekitExplorer.clientPoint({coords[7, 0]}, {coords[7, 1]})", session)
+    browser.mouse(session, "mouseMoved", point)
+    tip = browser.value("(t => [t.style.display, t.querySelectorAll('canvas').length, t.textContent])(document.getElementById('aekit-tip'))", session)
     assert tip[0] == "block" and tip[1] == 1 and tip[2].startswith("point ")
     assert browser.errors(session) == []
 
@@ -206,14 +183,14 @@ def test_a_convolutional_decoder_is_a_stated_grid_of_decoded_outputs(browser, tm
     est = ConvAutoEncoder(latent_dim=3, channels=(4,), max_epochs=1, random_state=0).fit(X.reshape(-1, 8, 8))
     page = write_explorer(est, X.reshape(-1, 8, 8), y, path=tmp_path / "explorer.html", grid_size=12)
     session = open_page(browser, page)
-    assert js(browser, session, "[aekitExplorer.decoderKind, aekitExplorer.gridSize]") == ["grid", 12]
-    assert "decoded beforehand on a 12 \u00d7 12 grid" in js(browser, session, "document.getElementById('aekit-about').textContent")
-    plane = js(browser, session, "aekitExplorer.plane")
-    u0, u1, v0, v1 = js(browser, session, "aekitExplorer.view")
+    assert browser.value("[aekitExplorer.decoderKind, aekitExplorer.gridSize]", session) == ["grid", 12]
+    assert "decoded beforehand on a 12 \u00d7 12 grid" in browser.value("document.getElementById('aekit-about').textContent", session)
+    plane = browser.value("aekitExplorer.plane", session)
+    u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
     UV = random_plane_points(browser, session)
     cell = np.floor((UV - [u0, v0]) / [(u1 - u0) / 12, (v1 - v0) / 12])
     centres = [u0, v0] + (cell + 0.5) * [(u1 - u0) / 12, (v1 - v0) / 12]
-    got = np.asarray(js(browser, session, f"{UV.tolist()}.map(p => aekitExplorer.decode(p[0], p[1]))"))
+    got = np.asarray(browser.value(f"{UV.tolist()}.map(p => aekitExplorer.decode(p[0], p[1]))", session))
     np.testing.assert_allclose(got, est.inverse_transform(plane_codes(plane, centres)), atol=1e-4, rtol=0)
     assert browser.errors(session) == []
 
@@ -223,17 +200,17 @@ def test_a_table_shows_labelled_bars_and_hovered_values(browser, tmp_path, digit
     names = wine[2]
     page = write_explorer(est, X, y, path=tmp_path / "explorer.html", feature_names=names, class_names=["a", "b", "c"])
     session = open_page(browser, page)
-    assert js(browser, session, "Array.from(document.querySelectorAll('#aekit-legend span:not(.swatch)')).map(s => s.textContent)") == ["a", "b", "c"]
-    u0, u1, v0, v1 = js(browser, session, "aekitExplorer.view")
-    where = js(browser, session, f"aekitExplorer.clientPoint({(u0 + u1) / 2}, {(v0 + v1) / 2})")
-    mouse(browser, session, "mousePressed", where)
-    mouse(browser, session, "mouseReleased", where)
-    assert js(browser, session, "document.getElementById('aekit-picture').height") >= 14 * len(names)
+    assert browser.value("Array.from(document.querySelectorAll('#aekit-legend span:not(.swatch)')).map(s => s.textContent)", session) == ["a", "b", "c"]
+    u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
+    where = browser.value(f"aekitExplorer.clientPoint({(u0 + u1) / 2}, {(v0 + v1) / 2})", session)
+    browser.mouse(session, "mousePressed", where)
+    browser.mouse(session, "mouseReleased", where)
+    assert browser.value("document.getElementById('aekit-picture').height", session) >= 14 * len(names)
     coords = np.frombuffer(base64.b64decode(explorer_payload(est, X, y)["coords"]), "<f4").reshape(-1, 2)
-    mouse(browser, session, "mouseMoved", js(browser, session, f"aekitExplorer.clientPoint({coords[3, 0]}, {coords[3, 1]})"))
-    rows = js(browser, session, "Array.from(document.querySelectorAll('#aekit-tip tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])")
+    browser.mouse(session, "mouseMoved", browser.value(f"aekitExplorer.clientPoint({coords[3, 0]}, {coords[3, 1]})", session))
+    rows = browser.value("Array.from(document.querySelectorAll('#aekit-tip tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])", session)
     assert [r[0] for r in rows] == names
-    hovered = int(js(browser, session, "document.querySelector('#aekit-tip div').textContent").split()[1].rstrip(":"))
+    hovered = int(browser.value("document.querySelector('#aekit-tip div').textContent", session).split()[1].rstrip(":"))
     np.testing.assert_allclose([float(r[1]) for r in rows], X[hovered], rtol=1e-3, atol=1e-3)
     assert browser.errors(session) == []
 

@@ -433,17 +433,22 @@
   api.nPoints = n;
   window.aekitExplorer = api;
 
+  function fragmentNumbers(name, count) {
+    var m = new RegExp("(?:^#|&)" + name + "=([^&]+)").exec(location.hash);
+    if (!m) return null;
+    var xs = decodeURIComponent(m[1]).split(",").map(Number);
+    return xs.length === count && xs.every(isFinite) ? xs : undefined;
+  }
+
   function fromFragment() {
-    var m = /(?:^#|&)decode=([^&]+)/.exec(location.hash);
-    if (!m) return;
-    var uv = decodeURIComponent(m[1]).split(",").map(Number);
-    var out = document.getElementById("aekit-decode");
-    if (uv.length !== 2 || !isFinite(uv[0]) || !isFinite(uv[1])) {
-      out.textContent = JSON.stringify({ error: "#decode needs two numbers U,V" });
-      return;
+    // #decode=U,V writes the decoded values into #aekit-decode; #path=U0,V0,U1,V1 draws a strip
+    var line = fragmentNumbers("path", 4), uv = fragmentNumbers("decode", 2), out = document.getElementById("aekit-decode");
+    if (line) showStrip([line[0], line[1]], [line[2], line[3]]);
+    if (uv === undefined) out.textContent = JSON.stringify({ error: "#decode needs two numbers U,V" });
+    if (uv) {
+      state.mark = uv;
+      out.textContent = JSON.stringify(Array.from(showDecoded(uv[0], uv[1])));
     }
-    state.mark = uv;
-    out.textContent = JSON.stringify(Array.from(showDecoded(uv[0], uv[1])));
     redraw();
   }
 
