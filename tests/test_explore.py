@@ -293,3 +293,15 @@ def test_the_run_report_writes_and_links_the_explorer(digits_run):
     assert (run / "explorer.html").is_file()
     assert 'href="explorer.html"' in (run / "report.html").read_text()
     assert "Explore the latent space" in ReportPage(run / "report.html").text
+
+
+def test_the_readme_example_writes_a_page(tmp_path, monkeypatch):
+    from tests.test_readme import readme_block
+
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 784)).astype(np.float32)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
+    monkeypatch.chdir(tmp_path)
+    exec(readme_block("write_explorer("), {"ae": ae, "X": X, "y": rng.integers(0, 3, 120)})  # noqa: S102 - the project's own README
+    data = json.loads(re.search(r'id="aekit-data">(.*?)</script>', (tmp_path / "explorer.html").read_text(), re.S).group(1))
+    assert data["points"]["shape"] == [1, 28, 28] and data["labels"]["names"] == ["0", "1", "2"]

@@ -109,7 +109,7 @@ def _atlas(rows: np.ndarray, shape: tuple[int, int, int], value_range: tuple[flo
         sheet[r * h : (r + 1) * h, q * w : (q + 1) * w] = tiles[i].transpose(1, 2, 0)
     image = Image.fromarray(sheet[:, :, 0] if channels == 1 else sheet, "L" if channels == 1 else "RGB")
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")  # optimize=True saves 3 % for 10 times the time
     return {"atlas": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), "cols": cols}
 
 

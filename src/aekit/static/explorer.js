@@ -453,6 +453,10 @@
   }
 
   window.addEventListener("hashchange", fromFragment);
+  // decode the mean code once while the page loads: the picture is not empty, and the first click
+  // runs the decoder's already compiled loop
+  showDecoded(data.center[0], data.center[1]);
+  where.textContent += " (the mean code). Click anywhere on the map to decode that point; drag to walk from one place to another.";
   redraw();
   fromFragment();
 })();
