@@ -124,10 +124,11 @@ def _as_chw(shape) -> tuple[int, int, int] | None:
     raise ValueError(f"image_shape must be (height, width) or (channels, height, width), got {shape}")
 
 
-def _decoder(estimator, layers: DecoderLayers | None, view: list[float], plane: dict, grid_size) -> dict:
-    """The page's decoder: the MLP's layers, or a grid of decoded outputs over the view."""
+def _decoder(estimator, layers: DecoderLayers | None, view: list[float], plane: dict, grid_size) -> tuple[dict, int]:
+    """The page's decoder (the MLP's layers, or a grid of decoded outputs over the view) and
+    the width of its outputs."""
     if layers is not None:
-        return {
+        spec = {
             "kind": "mlp",
             "activation": layers.activation,
             "slope": layers.slope,
@@ -138,6 +139,7 @@ def _decoder(estimator, layers: DecoderLayers | None, view: list[float], plane: 
                 for W, b in zip(layers.weights, layers.biases)
             ],
         }
+        return spec, int(layers.weights[-1].shape[0])
     probe = np.asarray(estimator.inverse_transform(plane_codes(plane, np.zeros((1, 2)))))
     d = int(np.prod(probe.shape[1:]))
     if grid_size is None:
@@ -146,7 +148,7 @@ def _decoder(estimator, layers: DecoderLayers | None, view: list[float], plane: 
     v = view[2] + (np.arange(grid_size) + 0.5) * (view[3] - view[2]) / grid_size
     UV = np.stack(np.meshgrid(u, v), axis=-1).reshape(-1, 2)  # row-major over v, then u
     decoded = np.asarray(estimator.inverse_transform(plane_codes(plane, UV))).reshape(len(UV), -1)
-    return {"kind": "grid", "size": grid_size, "bounds": view, "values": _b64(decoded, "f4")}
+    return {"kind": "grid", "size": grid_size, "bounds": view, "values": _b64(decoded, "f4")}, d
 
 
 def _checked_layers(estimator, plane: dict, view: list[float]) -> DecoderLayers | None:
@@ -163,6 +165,27 @@ def _checked_layers(estimator, plane: dict, view: list[float]) -> DecoderLayers 
     return layers if got.shape == expected.shape and np.allclose(got, expected, atol=LAYER_TOLERANCE, rtol=0) else None
 
 
+def _rows(X, image_shape, feature_names):
+    """(X as given for `transform`, its rows (n, d) in float64, the image shape as (C, H, W) or
+    None, the column names): images (n, [C,] H, W) are flattened channel by channel."""
+    X_in = X if hasattr(X, "columns") else np.asarray(X)
+    if X_in.ndim > 2:
+        image_shape = image_shape if image_shape is not None else X_in.shape[1:]
+        rows = np.asarray(X_in, dtype=np.float64).reshape(len(X_in), -1)
+    else:
+        rows = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", input_name="X")
+        if feature_names is None and hasattr(X, "columns"):
+            feature_names = [str(c) for c in X.columns]
+    d = rows.shape[1]
+    shape = _as_chw(image_shape)
+    if shape is not None and int(np.prod(shape)) != d:
+        raise ValueError(f"image_shape {tuple(image_shape)} holds {int(np.prod(shape))} values, but X rows have {d}")
+    names = [str(n) for n in feature_names] if feature_names is not None else [f"x{i}" for i in range(d)]
+    if len(names) != d:
+        raise ValueError(f"feature_names has {len(names)} names but X has {d} columns")
+    return X_in, rows, shape, names
+
+
 def explorer_payload(
     estimator,
     X,
@@ -176,9 +199,11 @@ def explorer_payload(
     title: str | None = None,
     random_state=0,
 ) -> dict:
-    """What the explorer page embeds, as a JSON-ready dict (see `write_explorer` for the
-    arguments): the points' plane coordinates and labels, the plane, thumbnails or values of the
-    points, and the decoder (MLP layers or a decoded grid)."""
+    """What the explorer page (`write_explorer`) embeds, as a JSON-ready dict: the points' plane
+    coordinates and labels, the plane, thumbnails (images of `image_shape`) or values (table
+    columns named `feature_names`) of up to `max_points` points (a random subset seeded by
+    `random_state`), and the decoder: MLP layers, or a `grid_size` x `grid_size` grid of decoded
+    outputs (default: the largest up to 64 that fits 4 MB)."""
     if not (callable(getattr(estimator, "transform", None)) and callable(getattr(estimator, "inverse_transform", None))):
         raise TypeError(f"estimator must have transform and inverse_transform, got {type(estimator).__name__}")
     check_is_fitted(estimator)
@@ -186,20 +211,10 @@ def explorer_payload(
         raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
     if grid_size is not None and (not isinstance(grid_size, Integral) or isinstance(grid_size, bool) or grid_size < 2):
         raise ValueError(f"grid_size must be an integer >= 2 or None, got {grid_size!r}")
-    X_in = np.asarray(X) if not hasattr(X, "columns") else X
-    if getattr(X_in, "ndim", 2) > 2:
-        image_shape = image_shape if image_shape is not None else X_in.shape[1:]
-        rows = np.asarray(X_in, dtype=np.float64).reshape(len(X_in), -1)
-    else:
-        rows = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", input_name="X")
-        if feature_names is None and hasattr(X, "columns"):
-            feature_names = [str(c) for c in X.columns]
+    X_in, rows, shape, names = _rows(X, image_shape, feature_names)
     n_total, d = rows.shape
     if y is not None and len(y) != n_total:
         raise ValueError(f"y has {len(y)} labels but X has {n_total} rows; give one label per row")
-    shape = _as_chw(image_shape)
-    if shape is not None and int(np.prod(shape)) != d:
-        raise ValueError(f"image_shape {tuple(image_shape)} holds {int(np.prod(shape))} values, but X rows have {d}")
     keep = np.arange(n_total)
     table_cap = max(1, TABLE_BYTES // (4 * d)) if shape is None else max_points
     n_keep = min(max_points, table_cap, n_total)
@@ -211,11 +226,7 @@ def explorer_payload(
     plane = _plane(Z)
     coords = (Z - np.asarray(plane["mean"])) @ np.asarray(plane["axes"]).T  # (n, 2)
     view = _view(coords)
-    layers = _checked_layers(estimator, plane, view)
-    decoder = _decoder(estimator, layers, view, plane, grid_size)
-    n_out = layers.weights[-1].shape[0] if layers is not None else None
-    if n_out is None:
-        n_out = int(np.asarray(estimator.inverse_transform(plane_codes(plane, np.zeros((1, 2))))).reshape(1, -1).shape[1])
+    decoder, n_out = _decoder(estimator, _checked_layers(estimator, plane, view), view, plane, grid_size)
     out_shape = _as_chw(getattr(estimator, "output_shape_", None)) or shape
     if out_shape is not None and int(np.prod(out_shape)) != n_out:
         out_shape = None
@@ -223,11 +234,8 @@ def explorer_payload(
     if shape is not None:
         points = {"kind": "images", "shape": list(shape), **_atlas(rows, shape, value_range)}
     else:
-        names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(d)]
-        if len(names) != d:
-            raise ValueError(f"feature_names has {len(names)} names but X has {d} columns")
-        points = {"kind": "values", "names": [str(n) for n in names], "values": _b64(rows, "f4")}
-    output_names = points.get("names") if out_shape is None and n_out == d else None
+        points = {"kind": "values", "names": names, "values": _b64(rows, "f4")}
+    output_names = names if out_shape is None and n_out == d else None
     return {
         "title": title or f"{type(estimator).__name__}: latent space",
         "model": type(estimator).__name__,
@@ -256,33 +264,18 @@ def _json_for_html(payload: dict) -> str:
     return json.dumps(payload, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def write_explorer(
-    estimator,
-    X,
-    y=None,
-    *,
-    path: str | os.PathLike = EXPLORER_FILE,
-    image_shape=None,
-    feature_names=None,
-    class_names=None,
-    max_points: int = MAX_POINTS,
-    grid_size: int | None = None,
-    title: str | None = None,
-    random_state=0,
-) -> Path:
+def write_explorer(estimator, X, y=None, *, path: str | os.PathLike = EXPLORER_FILE, **options) -> Path:
     """Write the explorer page for a fitted `estimator` (any with `transform` and
     `inverse_transform`) to `path` and return it: the codes of up to `max_points` rows of X
     (n_samples, n_features) or images (n, [C,] H, W) as a map coloured by the labels y, and the
     decoder, to decode any point clicked or a path dragged.
 
-    `image_shape` ((H, W) or (C, H, W), channels-first) shows rows as pictures, else as tables
-    with `feature_names`; `class_names` names integer labels; `grid_size` sets the resolution of
-    the decoded grid used when the decoder cannot run in the page (default: the largest up to 64
-    that fits 4 MB). Rows beyond `max_points` are dropped at random (`random_state`)."""
-    payload = explorer_payload(
-        estimator, X, y, image_shape=image_shape, feature_names=feature_names, class_names=class_names,
-        max_points=max_points, grid_size=grid_size, title=title, random_state=random_state,
-    )  # fmt: skip
+    `options` are `explorer_payload`'s: `image_shape` ((H, W) or (C, H, W), channels-first)
+    shows rows as pictures, else they are tables with `feature_names`; `class_names` names
+    integer labels; `max_points` (5000; more rows are dropped at random, seeded by
+    `random_state`); `grid_size`, the resolution of the decoded grid used when the decoder
+    cannot run in the page (default: the largest up to 64 that fits 4 MB); `title`."""
+    payload = explorer_payload(estimator, X, y, **options)
     static = resources.files("aekit") / "static"
     parts = {
         "title": html.escape(payload["title"]),

@@ -165,7 +165,7 @@
   }
 
   function drawOutput(canvas, values, large) {
-    if (data.output.shape) drawImage(canvas, values, data.output.shape, large ? 224 : 64);
+    if (data.output.shape) drawImage(canvas, values, data.output.shape, large ? 224 : 44);
     else drawBars(canvas, values, data.output.names, large);
   }
 
@@ -455,7 +455,9 @@
   window.addEventListener("hashchange", fromFragment);
   // decode the mean code once while the page loads: the picture is not empty, and the first click
   // runs the decoder's already compiled loop
+  var loadStart = performance.now();
   showDecoded(data.center[0], data.center[1]);
+  api.loadDecodeMs = performance.now() - loadStart;
   where.textContent += " (the mean code). Click anywhere on the map to decode that point; drag to walk from one place to another.";
   redraw();
   fromFragment();
