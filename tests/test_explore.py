@@ -37,6 +37,7 @@ def digits_data():
 
 @pytest.fixture(scope="module")
 def wine():
+    """Standardised wine measurements, their classes and column names."""
     data = load_wine()
     return StandardScaler().fit_transform(data.data), data.target, list(data.feature_names)
 
@@ -198,7 +199,11 @@ def test_a_convolutional_decoder_is_a_stated_grid_of_decoded_outputs(browser, tm
 def test_a_table_shows_labelled_bars_and_hovered_values(browser, tmp_path, digits_data, wine):
     est, X, y = fitted("tied-table", digits_data, wine)
     names = wine[2]
-    page = write_explorer(est, X, y, path=tmp_path / "explorer.html", feature_names=names, class_names=["a", "b", "c"])
+    raw = load_wine().data
+    units = (raw.mean(axis=0), raw.std(axis=0))
+    page = write_explorer(
+        est, X, y, path=tmp_path / "explorer.html", feature_names=names, class_names=["a", "b", "c"], display_scaling=units
+    )
     session = open_page(browser, page)
     assert browser.value("Array.from(document.querySelectorAll('#aekit-legend span:not(.swatch)')).map(s => s.textContent)", session) == ["a", "b", "c"]
     u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
@@ -211,7 +216,7 @@ def test_a_table_shows_labelled_bars_and_hovered_values(browser, tmp_path, digit
     rows = browser.value("Array.from(document.querySelectorAll('#aekit-tip tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])", session)
     assert [r[0] for r in rows] == names
     hovered = int(browser.value("document.querySelector('#aekit-tip div').textContent", session).split()[1].rstrip(":"))
-    np.testing.assert_allclose([float(r[1]) for r in rows], X[hovered], rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose([float(r[1]) for r in rows], raw[hovered], rtol=1e-3)  # in the table's own units
     assert browser.errors(session) == []
 
 
@@ -283,6 +288,22 @@ def test_aekit_explore_writes_the_page_of_a_run(digits_run, tmp_path, capsys):
     assert "is a model folder, not a run" in capsys.readouterr().err
     assert main(["explore", str(tmp_path / "nowhere")]) == 1
     assert "no run folder" in capsys.readouterr().err
+
+
+def test_aekit_explore_of_a_table_run_shows_its_units(tmp_path, capsys):
+    data = load_wine(as_frame=True).frame
+    data.to_csv(tmp_path / "wine.csv", index=False)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "wine.csv"), "--set", "data.target=target", "--epochs", "2", "--out", str(run), "--quiet"]
+    assert main(args) == 0
+    assert main(["explore", str(run), "--data", str(tmp_path / "wine.csv")]) == 0
+    page = (run / "explorer.html").read_text()
+    data_json = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1))
+    assert data_json["points"]["kind"] == "values" and data_json["points"]["names"][:2] == ["alcohol", "malic_acid"]
+    assert data_json["labels"]["names"] == ["0", "1", "2"] and data_json["n_points"] == len(data)
+    offset, scale = np.asarray(data_json["display"]["offset"]), np.asarray(data_json["display"]["scale"])
+    shown = np.frombuffer(base64.b64decode(data_json["points"]["values"]), "<f4").reshape(len(data), -1) * scale + offset
+    np.testing.assert_allclose(shown, data.drop(columns="target").to_numpy(), rtol=1e-4)
 
 
 @pytest.mark.slow

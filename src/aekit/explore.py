@@ -165,6 +165,16 @@ def _checked_layers(estimator, plane: dict, view: list[float]) -> DecoderLayers 
     return layers if got.shape == expected.shape and np.allclose(got, expected, atol=LAYER_TOLERANCE, rtol=0) else None
 
 
+def _display(display_scaling, d: int, shape) -> dict | None:
+    """A table's display units: {'offset': [...], 'scale': [...]} with one value per column."""
+    if display_scaling is None or shape is not None:
+        return None
+    offset, scale = (np.broadcast_to(np.asarray(a, dtype=np.float64), (d,)) for a in display_scaling)
+    if not (np.isfinite(offset).all() and np.isfinite(scale).all()):
+        raise ValueError("display_scaling must be finite (offset, scale) with one value (or one for all) per column")
+    return {"offset": offset.tolist(), "scale": scale.tolist()}
+
+
 def _rows(X, image_shape, feature_names):
     """(X as given for `transform`, its rows (n, d) in float64, the image shape as (C, H, W) or
     None, the column names): images (n, [C,] H, W) are flattened channel by channel."""
@@ -197,13 +207,16 @@ def explorer_payload(
     max_points: int = MAX_POINTS,
     grid_size: int | None = None,
     title: str | None = None,
+    display_scaling=None,
     random_state=0,
 ) -> dict:
     """What the explorer page (`write_explorer`) embeds, as a JSON-ready dict: the points' plane
     coordinates and labels, the plane, thumbnails (images of `image_shape`) or values (table
     columns named `feature_names`) of up to `max_points` points (a random subset seeded by
     `random_state`), and the decoder: MLP layers, or a `grid_size` x `grid_size` grid of decoded
-    outputs (default: the largest up to 64 that fits 4 MB)."""
+    outputs (default: the largest up to 64 that fits 4 MB). `display_scaling` (offset, scale),
+    one value per column (e.g. a run's scaling), shows a table's values as x * scale + offset
+    (bars keep the model's units; `decode` returns them)."""
     if not (callable(getattr(estimator, "transform", None)) and callable(getattr(estimator, "inverse_transform", None))):
         raise TypeError(f"estimator must have transform and inverse_transform, got {type(estimator).__name__}")
     check_is_fitted(estimator)
@@ -226,6 +239,7 @@ def explorer_payload(
     plane = _plane(Z)
     coords = (Z - np.asarray(plane["mean"])) @ np.asarray(plane["axes"]).T  # (n, 2)
     view = _view(coords)
+    display = _display(display_scaling, d, shape)
     decoder, n_out = _decoder(estimator, _checked_layers(estimator, plane, view), view, plane, grid_size)
     out_shape = _as_chw(getattr(estimator, "output_shape_", None)) or shape
     if out_shape is not None and int(np.prod(out_shape)) != n_out:
@@ -255,6 +269,7 @@ def explorer_payload(
             "range": list(value_range),
         },
         "decoder": decoder,
+        "display": display,
         "steps": STEPS,
     }
 
@@ -274,7 +289,8 @@ def write_explorer(estimator, X, y=None, *, path: str | os.PathLike = EXPLORER_F
     shows rows as pictures, else they are tables with `feature_names`; `class_names` names
     integer labels; `max_points` (5000; more rows are dropped at random, seeded by
     `random_state`); `grid_size`, the resolution of the decoded grid used when the decoder
-    cannot run in the page (default: the largest up to 64 that fits 4 MB); `title`."""
+    cannot run in the page (default: the largest up to 64 that fits 4 MB); `display_scaling`
+    (offset, scale) to show a table's values in its own units; `title`."""
     payload = explorer_payload(estimator, X, y, **options)
     static = resources.files("aekit") / "static"
     parts = {

@@ -46,14 +46,13 @@ def add_parser(commands) -> None:
 
 def run_explore(args: argparse.Namespace) -> int:
     from aekit.cli.common import read_rows
-    from aekit.explore import EXPLORER_FILE, write_explorer
+    from aekit.run_report import write_run_explorer
     from aekit.runs import Run, prepare_data
 
     run = Run(args.run)
     if not run.path.is_dir():
         raise CLIError(f"no run folder at {str(run.path)!r}")
     est = run.load_model()
-    info = run.read_data_info()
     if args.data is not None:
         X, y, names = read_rows(run, args.data)
         where = args.data
@@ -63,11 +62,8 @@ def run_explore(args: argparse.Namespace) -> int:
         split = prepare_data(run.read_config())
         X, y, names = run.scaling().transform(split.X_test), split.y_test, split.feature_names
         where = "the run's held-out rows"
-    out = args.out if args.out is not None else run.path / EXPLORER_FILE
-    path = write_explorer(
-        est, X, y, path=out, image_shape=info.get("image_shape"), feature_names=names,
-        class_names=info.get("class_names"), max_points=args.max_points, grid_size=args.grid_size,
-        title=f"{type(est).__name__} on {where}: latent space",
-    )  # fmt: skip
+    path = write_run_explorer(
+        run, est, X, y, names, where, args.out, max_points=args.max_points, grid_size=args.grid_size
+    )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {min(len(X), args.max_points)} of {len(X)} rows)")
     return 0

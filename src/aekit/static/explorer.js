@@ -114,6 +114,11 @@
 
   var range = data.output.range, lo = range[0], span = range[1] > range[0] ? range[1] - range[0] : 1;
 
+  function inUnits(x, j) {
+    // a table's value in its own units (the display scaling), else as the model has it
+    return data.display ? x * data.display.scale[j] + data.display.offset[j] : x;
+  }
+
   function drawImage(canvas, values, shape, size) {
     var c = shape[0], h = shape[1], w = shape[2], plane2 = h * w;
     canvas.width = w;
@@ -152,7 +157,7 @@
         ctx.textAlign = "right";
         ctx.fillText(String(names[i]).slice(0, 20), left - 4, 3 + i * rowH + rowH - 4);
         ctx.textAlign = "left";
-        ctx.fillText(x.toPrecision(3), width - 48, 3 + i * rowH + rowH - 4);
+        ctx.fillText(inUnits(x, i).toPrecision(3), width - 48, 3 + i * rowH + rowH - 4);
       } else {
         var bw = (width - 4) / shown, mid = height / 2, bl = len / half * (height / 2 - 2);
         ctx.fillRect(2 + i * bw, Math.min(mid, mid - bl), Math.max(1, bw - 0.5), Math.abs(bl));
@@ -324,7 +329,7 @@
       for (var j = 0; j < shown; j++) {
         var row = table.insertRow();
         row.insertCell().textContent = thumbs.names[j];
-        row.insertCell().textContent = fmt(pointValues[i * d + j]);
+        row.insertCell().textContent = fmt(inUnits(pointValues[i * d + j], j));
       }
       tip.appendChild(table);
       if (d > shown) tip.appendChild(document.createTextNode("\u2026 and " + (d - shown) + " more"));
