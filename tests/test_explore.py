@@ -66,7 +66,9 @@ def _fit(kind: str, digits_data, wine):
         )  # fmt: skip
     else:  # tied weights, leaky ReLU, linear output, on a standardised table
         X, y, _ = wine
-        est = AutoEncoder(latent_dim=3, hidden_dims=(8,), activation="leaky_relu", tied_weights=True, max_epochs=20, random_state=0)
+        est = AutoEncoder(
+            latent_dim=3, hidden_dims=(8,), activation="leaky_relu", tied_weights=True, max_epochs=20, random_state=0
+        )
     return est.fit(X), X, y
 
 
@@ -162,7 +164,10 @@ def test_clicks_drags_and_hovers_show_decoded_outputs(browser, tmp_path, digits_
         strip = canvas_values(browser, session, f"#aekit-strip canvas:nth-child({i + 1})", value_range)
         np.testing.assert_allclose(strip, np.clip(est.inverse_transform(path[i : i + 1]), *value_range)[0], atol=pixel)
 
-    chosen = "(s => { s.value = 'slerp'; s.dispatchEvent(new Event('change')); return s.value; })(document.getElementById('aekit-method'))"
+    chosen = (
+        "(s => { s.value = 'slerp'; s.dispatchEvent(new Event('change')); return s.value; })"
+        "(document.getElementById('aekit-method'))"
+    )
     assert browser.value(chosen, session) == "slerp"
     arc = np.asarray(browser.value("aekitExplorer.strip()", session))
     center = np.asarray(browser.value("aekitExplorer.center", session))
@@ -174,7 +179,10 @@ def test_clicks_drags_and_hovers_show_decoded_outputs(browser, tmp_path, digits_
     coords = np.frombuffer(base64.b64decode(explorer_payload(est, X, y, image_shape=(8, 8))["coords"]), "<f4").reshape(-1, 2)
     point = browser.value(f"aekitExplorer.clientPoint({coords[7, 0]}, {coords[7, 1]})", session)
     browser.mouse(session, "mouseMoved", point)
-    tip = browser.value("(t => [t.style.display, t.querySelectorAll('canvas').length, t.textContent])(document.getElementById('aekit-tip'))", session)
+    tip = browser.value(
+        "(t => [t.style.display, t.querySelectorAll('canvas').length, t.textContent])(document.getElementById('aekit-tip'))",
+        session,
+    )
     assert tip[0] == "block" and tip[1] == 1 and tip[2].startswith("point ")
     assert browser.errors(session) == []
 
@@ -185,7 +193,8 @@ def test_a_convolutional_decoder_is_a_stated_grid_of_decoded_outputs(browser, tm
     page = write_explorer(est, X.reshape(-1, 8, 8), y, path=tmp_path / "explorer.html", grid_size=12)
     session = open_page(browser, page)
     assert browser.value("[aekitExplorer.decoderKind, aekitExplorer.gridSize]", session) == ["grid", 12]
-    assert "decoded beforehand on a 12 \u00d7 12 grid" in browser.value("document.getElementById('aekit-about').textContent", session)
+    about = browser.value("document.getElementById('aekit-about').textContent", session)
+    assert "decoded beforehand on a 12 \u00d7 12 grid" in about
     plane = browser.value("aekitExplorer.plane", session)
     u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
     UV = random_plane_points(browser, session)
@@ -205,7 +214,8 @@ def test_a_table_shows_labelled_bars_and_hovered_values(browser, tmp_path, digit
         est, X, y, path=tmp_path / "explorer.html", feature_names=names, class_names=["a", "b", "c"], display_scaling=units
     )
     session = open_page(browser, page)
-    assert browser.value("Array.from(document.querySelectorAll('#aekit-legend span:not(.swatch)')).map(s => s.textContent)", session) == ["a", "b", "c"]
+    legend = "Array.from(document.querySelectorAll('#aekit-legend span:not(.swatch)')).map(s => s.textContent)"
+    assert browser.value(legend, session) == ["a", "b", "c"]
     u0, u1, v0, v1 = browser.value("aekitExplorer.view", session)
     where = browser.value(f"aekitExplorer.clientPoint({(u0 + u1) / 2}, {(v0 + v1) / 2})", session)
     browser.mouse(session, "mousePressed", where)
@@ -213,7 +223,8 @@ def test_a_table_shows_labelled_bars_and_hovered_values(browser, tmp_path, digit
     assert browser.value("document.getElementById('aekit-picture').height", session) >= 14 * len(names)
     coords = np.frombuffer(base64.b64decode(explorer_payload(est, X, y)["coords"]), "<f4").reshape(-1, 2)
     browser.mouse(session, "mouseMoved", browser.value(f"aekitExplorer.clientPoint({coords[3, 0]}, {coords[3, 1]})", session))
-    rows = browser.value("Array.from(document.querySelectorAll('#aekit-tip tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])", session)
+    cells = "Array.from(document.querySelectorAll('#aekit-tip tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])"
+    rows = browser.value(cells, session)
     assert [r[0] for r in rows] == names
     hovered = int(browser.value("document.querySelector('#aekit-tip div').textContent", session).split()[1].rstrip(":"))
     np.testing.assert_allclose([float(r[1]) for r in rows], raw[hovered], rtol=1e-3)  # in the table's own units
@@ -294,7 +305,8 @@ def test_aekit_explore_of_a_table_run_shows_its_units(tmp_path, capsys):
     data = load_wine(as_frame=True).frame
     data.to_csv(tmp_path / "wine.csv", index=False)
     run = tmp_path / "run"
-    args = ["train", "--data", str(tmp_path / "wine.csv"), "--set", "data.target=target", "--epochs", "2", "--out", str(run), "--quiet"]
+    args = ["train", "--data", str(tmp_path / "wine.csv"), "--set", "data.target=target", "--epochs", "2", "--out", str(run)]
+    args.append("--quiet")
     assert main(args) == 0
     assert main(["explore", str(run), "--data", str(tmp_path / "wine.csv")]) == 0
     page = (run / "explorer.html").read_text()
@@ -323,6 +335,7 @@ def test_the_readme_example_writes_a_page(tmp_path, monkeypatch):
     X = rng.random((120, 784)).astype(np.float32)
     ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
     monkeypatch.chdir(tmp_path)
-    exec(readme_block("write_explorer("), {"ae": ae, "X": X, "y": rng.integers(0, 3, 120)})  # noqa: S102 - the project's own README
+    namespace = {"ae": ae, "X": X, "y": rng.integers(0, 3, 120)}
+    exec(readme_block("write_explorer("), namespace)  # noqa: S102 - the project's own README
     data = json.loads(re.search(r'id="aekit-data">(.*?)</script>', (tmp_path / "explorer.html").read_text(), re.S).group(1))
     assert data["points"]["shape"] == [1, 28, 28] and data["labels"]["names"] == ["0", "1", "2"]

@@ -112,7 +112,8 @@ class Chromium:
         button at `point` (CSS pixels from the viewport's corner); `pressed` moves with the
         button held (a drag)."""
         held = kind == "mousePressed" or pressed
-        params = {"type": kind, "x": float(point[0]), "y": float(point[1]), "button": "left" if kind != "mouseMoved" or held else "none"}
+        button = "left" if kind != "mouseMoved" or held else "none"
+        params = {"type": kind, "x": float(point[0]), "y": float(point[1]), "button": button}
         if kind != "mouseMoved":
             params["clickCount"] = 1
         if held:
