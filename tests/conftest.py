@@ -31,6 +31,19 @@ def digits():
 
 
 @pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium for a test module (tests.harness.chromium); skips where none is installed."""
+    from tests.harness.chromium import Chromium, find_browser
+
+    executable = find_browser()
+    if executable is None:
+        pytest.skip("no Chromium found (install the Debian packages chromium and chromium-driver; .ci/run does)")
+    chromium = Chromium(executable, tmp_path_factory.mktemp("chromium-profile"))
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
 def one_torch_thread():
     """Run torch on one intra-op thread for a test module (module scope, so module-scoped fitted
     fixtures train under it too): the tiny test models train fastest so, and stay fast when

@@ -24,7 +24,7 @@ from aekit.runs import MetricsRecorder, Run, load_estimator
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-COMMANDS = ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "demo"]
+COMMANDS = ["train", "evaluate", "encode", "reconstruct", "generate", "impute", "detect", "report", "export", "explore", "demo"]
 
 SMALL = ["--set", "model.hidden_dims=[32]", "--set", "model.loss=bce", "--quiet", "--seed", "1"]
 

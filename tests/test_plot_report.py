@@ -292,6 +292,7 @@ def test_demo_reports_the_autoencoder_beside_pca(tmp_path, capsys):
     assert f"mean squared error per entry, {rows[0][2]}, is {relation} PCA's {rows[1][2]}" in page.text
     assert "trained for 3 epochs on 1347 rows of 'digits', then measured on 450 held-out rows" in page.text
     assert f"report written to {out / 'report.html'}" in stdout
+    assert f"latent-space explorer written to {out / 'explorer.html'}" in stdout and (out / "explorer.html").is_file()
 
     for name in DEMO_FIGURES:
         assert_png(out / "figures" / name)

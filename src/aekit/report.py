@@ -52,7 +52,8 @@ class Section:
     `text` is prose, split into paragraphs at blank lines. `table` is either a mapping,
     drawn as name/value rows, or a sequence of rows whose first row is the header. `images`
     are PNG file names relative to the report folder, each optionally paired with a caption
-    as (file_name, caption). `code` is shown verbatim (e.g. a YAML config).
+    as (file_name, caption). `code` is shown verbatim (e.g. a YAML config). `links` are
+    (relative address, text) pairs shown after the text, e.g. to a page beside the report.
     """
 
     heading: str
@@ -60,6 +61,7 @@ class Section:
     table: Table | None = None
     images: Sequence[str | tuple[str, str]] = ()
     code: str | None = None
+    links: Sequence[tuple[str, str]] = ()
 
 
 def _esc(value: object) -> str:
@@ -121,6 +123,8 @@ def _render_section(out_dir: Path, section: Section, embed_images: bool = False)
         for paragraph in section.text.split("\n\n"):
             if paragraph.strip():
                 parts.append(f"<p>{_esc(paragraph.strip())}</p>")
+    for href, text in section.links:
+        parts.append(f'<p><a href="{_esc(quote(href))}">{_esc(text)}</a></p>')
     if section.table is not None:
         parts.append(_render_table(section.table))
     if section.code:

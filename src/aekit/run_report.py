@@ -21,7 +21,7 @@ import numpy as np
 
 from aekit.runs import Run, Split, prepare_data
 
-__all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_report"]
+__all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
 
 KNN_NEIGHBORS = 5
 N_SHOWN = 10
@@ -148,11 +148,27 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     return evaluate(other.load_model(), X_train, X_test, split.y_train, split.y_test).scores
 
 
+def write_run_explorer(run: Run, est, X, y, feature_names, where: str, path: Path | None = None, **options) -> Path:
+    """Write the latent-space explorer page (`aekit.explore.write_explorer`) of a run's model for
+    rows X in the model's units with labels y: images and class names as the run's data has them,
+    a table's values shown in its own units. Default path: RUN/explorer.html."""
+    from aekit.explore import EXPLORER_FILE, write_explorer
+
+    info, scaling = run.read_data_info(), run.scaling()
+    return write_explorer(
+        est, X, y, path=path or run.path / EXPLORER_FILE, image_shape=info.get("image_shape"),
+        feature_names=feature_names, class_names=info.get("class_names"),
+        display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
+        title=f"{type(est).__name__} on {where}: latent space", **options,
+    )  # fmt: skip
+
+
 def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded); the
     runs in `compare`, trained on the same data and seed, add their rows to the table and the
     error chart."""
     from aekit import plot
+    from aekit.explore import EXPLORER_FILE
     from aekit.latent import LatentSampler, interpolate, latent_grid
     from aekit.report import Section, write_report
 
@@ -205,6 +221,7 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
         path=run.path / fig("latent.png"),
     )
     latent_images = [(fig("latent.png"), f"{name} codes beside PCA projections")]
+    write_run_explorer(run, est, X_test, split.y_test, split.feature_names, "held-out rows")
     if dims == 2 and image_shape is not None:
         grid, codes = latent_grid(est, n=GRID_SIZE, X=X_train, return_codes=True)
         title = "Decoded grid over the 2-D codes"
@@ -305,6 +322,8 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
                 )
             ),
             images=latent_images,
+            links=[(EXPLORER_FILE, f"Explore the latent space ({EXPLORER_FILE}): hover a point to see its input, "
+                    "click anywhere to decode that place, drag to decode a path")],
         ),
         Section("Samples", text=sample_text, images=sample_images),
         Section(

@@ -1,7 +1,7 @@
 """The `aekit` command line; `main(argv) -> int` so tests call it directly.
 
 Each subcommand lives in the module named for what it does (training, inference, outputs,
-tabular, demo). Heavy imports (torch, scikit-learn, matplotlib) happen inside the commands'
+explore, tabular, demo). Heavy imports (torch, scikit-learn, matplotlib) happen inside the commands'
 handlers, never while the parser is built, so `aekit --help` answers at once and without torch.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aekit.cli import demo, inference, outputs, tabular, training
+from aekit.cli import demo, explore, inference, outputs, tabular, training
 from aekit.cli.common import CLIError
 
 __all__ = ["build_parser", "main"]
@@ -20,6 +20,7 @@ a first session:
   aekit demo                                           # digits, AutoEncoder vs PCA, runs/demo/report.html
   aekit train --model vae --data mnist --latent-dim 2 --epochs 20 --out runs/vae
   aekit evaluate runs/vae && aekit report runs/vae     # numbers, then runs/vae/report.html
+  aekit explore runs/vae                               # runs/vae/explorer.html: click to decode, drag to interpolate
   aekit export runs/vae --onnx exported/vae
 
 Run 'aekit COMMAND --help' for a command's options and examples."""
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     inference.add_parsers(commands)
     tabular.add_parsers(commands)
     outputs.add_parsers(commands)
+    explore.add_parser(commands)
     demo.add_parser(commands)
     return parser
 

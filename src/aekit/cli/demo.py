@@ -49,7 +49,8 @@ the same by hand, with the config above in demo.yaml:
   aekit train demo.yaml --latent-dim 8 --out runs/demo/compare-8d
   aekit report runs/demo --compare runs/demo/compare-8d
 
-output in --out: report.html (open it in a browser), figures/ (its PNGs), model/ (load with
+output in --out: report.html (open it in a browser), explorer.html (the latent map: click to
+decode, drag to interpolate), figures/ (its PNGs), model/ (load with
 aekit.AutoEncoder.load), config.yaml, metrics.csv, TensorBoard events, compare-8d/ (the 8-d
 run). About 10-40 s on two CPU cores."""
 
@@ -93,6 +94,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from aekit.cli.training import train_new_run
     from aekit.config import validate_config
+    from aekit.explore import EXPLORER_FILE
     from aekit.run_report import metrics_table, write_run_report
 
     start = time.perf_counter()
@@ -115,4 +117,5 @@ def run_demo(args: argparse.Namespace) -> int:
     print_table(metrics_table(report.scores))
     print(f"model saved to {args.out / 'model'}")
     print(f"report written to {report.path}  ({time.perf_counter() - start:.1f} s)")
+    print(f"latent-space explorer written to {args.out / EXPLORER_FILE}")
     return 0

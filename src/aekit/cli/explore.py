@@ -1,0 +1,69 @@
+"""`aekit explore`: a run's latent space as one interactive HTML page."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from aekit.cli.common import CLIError, add_command, int_in_range
+
+__all__ = ["add_parser", "run_explore"]
+
+DESCRIPTION = """\
+Write one self-contained HTML page (no server, nothing fetched; open it from disk) that maps the
+codes of up to --max-points rows, coloured by their labels. Hover a point to see its input;
+click anywhere to see what the decoder makes of that place; drag to see the decoded outputs
+along the path. A 2-d code is the map itself; longer codes are shown on the plane of their two
+leading principal components. An MLP decoder runs in the page from its embedded weights; any
+other decoder (convolutional) is replaced by a grid of outputs decoded beforehand.
+Without --data the run's held-out rows are shown."""
+
+EXAMPLES = """\
+  aekit explore runs/vae                                  # runs/vae/explorer.html, held-out rows
+  aekit explore runs/vae --data mnist:test --out runs/vae/explorer.html
+  aekit explore runs/table --data new_rows.csv --max-points 2000"""
+
+
+def add_parser(commands) -> None:
+    explore = add_command(
+        commands, "explore", "write an interactive page of the latent space", DESCRIPTION, EXAMPLES, run_explore
+    )
+    explore.add_argument("run", metavar="RUN", help="a run folder from 'aekit train' (or a folder saved with est.save)")
+    explore.add_argument(
+        "--data", metavar="SOURCE", help="rows to map (default: the run's held-out rows); any source 'aekit train' reads"
+    )
+    explore.add_argument("--out", type=Path, metavar="FILE", help="the page to write (default: RUN/explorer.html)")
+    explore.add_argument(
+        "--max-points", type=int_in_range(1), default=5000, metavar="N", help="points on the map (default: %(default)s)"
+    )
+    explore.add_argument(
+        "--grid-size",
+        type=int_in_range(2, 256),
+        metavar="N",
+        help="resolution of the decoded grid for decoders the page cannot run (default: the largest up to 64 in 4 MB)",
+    )
+
+
+def run_explore(args: argparse.Namespace) -> int:
+    from aekit.cli.common import read_rows
+    from aekit.run_report import write_run_explorer
+    from aekit.runs import Run, prepare_data
+
+    run = Run(args.run)
+    if not run.path.is_dir():
+        raise CLIError(f"no run folder at {str(run.path)!r}")
+    est = run.load_model()
+    if args.data is not None:
+        X, y, names = read_rows(run, args.data)
+        where = args.data
+    elif run.is_model_folder:
+        raise CLIError(f"{run.path} is a model folder, not a run: say which rows to map with --data")
+    else:
+        split = prepare_data(run.read_config())
+        X, y, names = run.scaling().transform(split.X_test), split.y_test, split.feature_names
+        where = "the run's held-out rows"
+    path = write_run_explorer(
+        run, est, X, y, names, where, args.out, max_points=args.max_points, grid_size=args.grid_size
+    )
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {min(len(X), args.max_points)} of {len(X)} rows)")
+    return 0
