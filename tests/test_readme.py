@@ -146,3 +146,22 @@ def test_callbacks_warm_start_and_partial_fit_example_runs(tmp_path, monkeypatch
     assert [r[1] for r in tracker.rows] == ae.history_["loss"][:first]
     assert (tmp_path / "metrics.csv").read_text().count("\n") == first + 1
     assert stream.n_epochs_ == 4 and stream.transform(X[:2]).shape == (2, 8)
+
+
+@pytest.mark.slow
+def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=120)
+    frame = pd.DataFrame({"age": np.round(45 + 10 * z), "income": 30 + 5 * z + rng.normal(size=120),
+                          "region": np.where(z > 0, "north", "south")})
+    frame.iloc[:4, :2] = [[20, 80], [90, 5], [25, 90], [88, 2]]
+    text = frame.astype(object)
+    text.iloc[10:40:3, 0], text.iloc[11:40:4, 1], text.iloc[12:30:5, 2] = "?", "n/a", ""
+    text.to_csv(tmp_path / "survey.csv", sep=";", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    dtypes, flags = run_expressions(readme_block("read_csv_frame("), namespace)
+    assert dtypes.astype(str).tolist() == ["float64", "float64", "str"] and not namespace["filled"].isna().any().any()
+    assert (namespace["filled"]["age"] == namespace["filled"]["age"].round()).all()
+    assert (flags[:4] == -1).sum() >= 3 and (flags == -1).mean() < 0.1

@@ -134,6 +134,8 @@ def test_cli_na_values_and_the_hint_when_nothing_is_missing(tmp_path, capsys):
     assert "holds numbers and the text 'missing'" in err and "can be given with --na-values" in err
     assert main(["impute", str(path), str(tmp_path / "o.csv"), "--na-values", "missing", *CLI_FAST]) == 0
     assert not pd.read_csv(tmp_path / "o.csv").isna().any().any()
+    assert main(["impute", str(path), str(tmp_path / "p.csv"), "--set", "missing_values=missing", *CLI_FAST]) == 0
+    assert pd.read_csv(tmp_path / "p.csv").equals(pd.read_csv(tmp_path / "o.csv"))
 
 
 @pytest.mark.parametrize("command", ["impute", "detect"])

@@ -15,7 +15,7 @@ from numbers import Number
 
 import numpy as np
 
-__all__ = ["Table", "TableLayout", "encode_for_detection", "frame_like"]
+__all__ = ["Table", "TableLayout", "encode_for_detection"]
 
 MAX_ABS_INPUT = 1e150  # squares of larger values overflow float64 means and variances
 

@@ -27,13 +27,18 @@ def add_parsers(commands) -> None:
         "fill the missing values of a table",
         "Fit an AutoEncoderImputer (a denoising autoencoder trained on the observed entries) to IN\n"
         "and write IN with every missing entry filled to OUT; observed entries are kept exactly.\n"
-        "Numeric and categorical (text) columns are both handled. Any imputer parameter can be set\n"
-        "with --set NAME=VALUE.",
+        "Numeric and categorical (text) columns are both handled; imputed numbers stay within\n"
+        "their column's range and whole where the column is (--set plausible_values=false: as\n"
+        "the network gives them). A column with no value is dropped. Any imputer parameter can\n"
+        "be set with --set NAME=VALUE.",
         "  aekit impute survey.csv survey_filled.csv\n"
-        "  aekit impute survey.parquet filled.csv --epochs 200 --set latent_dim=16",
+        "  aekit impute survey.parquet filled.csv --epochs 200 --set latent_dim=16\n"
+        "  aekit impute export.csv filled.csv --sep ';' --encoding latin-1 --na-values unknown",
         run_impute,
     )
-    impute.add_argument("input", metavar="IN", help="a .csv or .parquet table with missing values (empty cells, NA)")
+    impute.add_argument(
+        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a)"
+    )
     impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet)")
     _common_options(impute)
 
@@ -41,8 +46,9 @@ def add_parsers(commands) -> None:
         commands,
         "detect",
         "flag the outliers of a table",
-        "Fit an AutoEncoderOutlierDetector to IN (categorical columns one-hot encoded, all columns\n"
-        "standardised) and flag the most abnormal share --contamination of the rows: by\n"
+        "Fit an AutoEncoderOutlierDetector to IN (numeric columns standardised, each text column\n"
+        "one-hot encoded and scaled to weigh as one numeric column; a column with no value is\n"
+        "dropped) and flag the most abnormal share --contamination of the rows: by\n"
         "reconstruction error plus the distance of the row's code from the others (--criterion\n"
         "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
         "outlier_score (higher is more abnormal) and outlier (true/false). The autoencoder is\n"
@@ -51,7 +57,7 @@ def add_parsers(commands) -> None:
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4",
         run_detect,
     )
-    detect.add_argument("input", metavar="IN", help="a .csv or .parquet table")
+    detect.add_argument("input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table")
     detect.add_argument("--contamination", type=float, default=0.05, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE", help="write the table with outlier_score and outlier columns (.csv or .parquet)"
@@ -118,8 +124,6 @@ def _read_table(args: argparse.Namespace):
     columns with no value at all are dropped with a warning naming them."""
     import warnings
 
-    import pandas as pd
-
     source = Path(args.input)
     if not source.is_file():
         raise CLIError(f"no table at {args.input!r}")
@@ -127,23 +131,24 @@ def _read_table(args: argparse.Namespace):
         warnings.simplefilter("always", UserWarning)
         if source.suffix == ".parquet":
             frame = _read_parquet(source)
-        elif source.suffix == ".csv" or source.name.endswith(".csv.gz"):
+        elif source.suffix in (".csv", ".tsv", ".txt") or source.name.endswith(".csv.gz"):
             from aekit.datasets import read_csv_frame
 
             sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
             frame = read_csv_frame(source, sep=sep, encoding=args.encoding, na_values=args.na_values)
         else:
-            raise CLIError(f"{args.input!r}: expected a .csv or .parquet table")
+            raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")
     for warning in caught:
         _warn(args, str(warning.message))
     empty = [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
-        _warn(args, f"column{'s' if len(empty) > 1 else ''} {', '.join(map(repr, empty))} of {args.input!r} "
-                    "have no values; dropped")
+        many = len(empty) > 1
+        _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
+                    "no values; dropped")
         frame = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
-    return pd.DataFrame(frame)
+    return frame
 
 
 def _read_parquet(source: Path):
@@ -174,6 +179,9 @@ def _write_table(frame, path: str) -> None:
 
 def run_impute(args: argparse.Namespace) -> int:
     cls = _require("AutoEncoderImputer", "impute")
+    placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
+    args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
+    args.set = [a for a in args.set if a not in placeholders]
     if Path(args.output).suffix not in (".csv", ".parquet"):
         raise CLIError(f"{args.output!r}: the output must end in .csv or .parquet")
     frame = _read_table(args)
