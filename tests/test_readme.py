@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -148,7 +149,6 @@ def test_callbacks_warm_start_and_partial_fit_example_runs(tmp_path, monkeypatch
     assert stream.n_epochs_ == 4 and stream.transform(X[:2]).shape == (2, 8)
 
 
-@pytest.mark.slow
 def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeypatch):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
@@ -160,6 +160,12 @@ def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeyp
     text.iloc[10:40:3, 0], text.iloc[11:40:4, 1], text.iloc[12:30:5, 2] = "?", "n/a", ""
     text.to_csv(tmp_path / "survey.csv", sep=";", index=False)
     monkeypatch.chdir(tmp_path)
+    import aekit
+
+    short = {"max_epochs": 40, "n_members": 1}
+    monkeypatch.setattr(aekit, "AutoEncoderImputer", functools.partial(aekit.AutoEncoderImputer, **short))
+    small = aekit.AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=150)
+    monkeypatch.setattr(aekit, "AutoEncoderOutlierDetector", functools.partial(aekit.AutoEncoderOutlierDetector, small))
     namespace: dict = {}
     dtypes, flags = run_expressions(readme_block("read_csv_frame("), namespace)
     assert dtypes.astype(str).tolist() == ["float64", "float64", "str"] and not namespace["filled"].isna().any().any()

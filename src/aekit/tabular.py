@@ -193,8 +193,8 @@ class TableLayout:
         mean = np.nanmean(observed, axis=0) if observed.shape[1] else np.empty(0)
         std = np.nanstd(observed, axis=0) if observed.shape[1] and scale else np.ones_like(mean)
         scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
-        seen = np.where(np.isnan(observed), mean, observed) if observed.shape[0] else observed
-        low, high = (seen.min(axis=0), seen.max(axis=0)) if seen.shape[0] else (mean, mean)
+        gaps_at_mean = np.where(np.isnan(observed), mean, observed)
+        low, high = (gaps_at_mean.min(axis=0), gaps_at_mean.max(axis=0)) if observed.shape[0] else (mean, mean)
         integer = (np.isnan(observed) | (observed == np.round(observed))).all(axis=0)
         categories = []
         for values, miss in zip(table.categorical, table.missing[:, table.categorical_mask].T):
@@ -249,7 +249,8 @@ class TableLayout:
         if "integer" in data and (not isinstance(integer, list) or len(integer) != len(mean)
                                   or not all(isinstance(v, bool) for v in integer)):
             raise ValueError(f"layout_.integer must list {len(mean)} booleans, one per numeric column")
-        ranges = [np.array(data[k], dtype=v) if k in data else None for k, v in (("low", np.float64), ("high", np.float64), ("integer", bool))]
+        ranges = [np.array(data[k], dtype=t) if k in data else None
+                  for k, t in (("low", np.float64), ("high", np.float64), ("integer", bool))]
         return cls(
             np.array(mask, dtype=bool),
             np.array(mean, dtype=np.float64),
