@@ -195,8 +195,8 @@ over the flags, and the AUC returns to that of the numeric columns alone.
 Plausible imputations (`plausible_values=True`, the default): one imputer per table
 (`n_members=1`, 100 epochs, seed 0), 20 % MCAR, its transform taken with the option off and on.
 RMSE on standardised columns (same fitted model, so the difference is the clipping and
-rounding alone): mean RMSE ratio to raw {clip_ratio:.4f} clipped only, {ratio:.4f} clipped and
-rounded. With the option on no cell is out of range or fractional in a whole-number column
+rounding alone): mean RMSE ratio to raw {clip_ratio:.4f} clipped only (`plausible_values="range"`),
+{ratio:.4f} clipped and rounded (the default). With the option on no cell is out of range or fractional in a whole-number column
 (asserted by tests/test_tables.py).
 
 {markdown_table(imp)}

@@ -167,6 +167,9 @@ def test_imputations_keep_the_type_and_range_seen_in_fit_unless_told_not_to():
     assert out["share"].between(gaps["share"].min(), gaps["share"].max()).all()
     raw = imp.set_params(plausible_values=False).transform(gaps)
     assert (raw["age"] != raw["age"].round()).any()
+    clipped = imp.set_params(plausible_values="range").transform(gaps)
+    assert (clipped["age"] != clipped["age"].round()).any() and clipped["visits"].min() >= 0
+    assert np.allclose(clipped["age"], raw["age"].clip(gaps["age"].min(), gaps["age"].max()))
     observed = ~mask
     assert np.array_equal(out.to_numpy()[observed], raw.to_numpy()[observed])
     draws = imp.set_params(plausible_values=True).sample_imputations(gaps, n=2, random_state=0)

@@ -307,13 +307,14 @@ class TableLayout:
         target = np.concatenate(targets, axis=1)
         return np.nan_to_num(target, nan=0.0), target, np.concatenate(observed, axis=1)
 
-    def plausible(self, values: np.ndarray) -> np.ndarray:
-        """Numeric values (n, n_numeric) clipped to each column's observed range and rounded
-        where the column holds whole numbers only (unchanged for layouts without ranges)."""
+    def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
+        """Numeric values (n, n_numeric) clipped to each column's observed range and, with
+        `whole`, rounded where the column holds whole numbers only (unchanged for layouts
+        without ranges)."""
         if self.low is None:
             return values
         values = np.clip(values, self.low, self.high)
-        return np.where(self.integer, np.round(values), values)
+        return np.where(self.integer, np.round(values), values) if whole else values
 
     def decode(
         self,
@@ -321,11 +322,11 @@ class TableLayout:
         means: np.ndarray,
         rng: np.random.Generator | None = None,
         n_columns: int | None = None,
-        plausible: bool = False,
+        plausible: bool | str = False,
     ) -> np.ndarray:
         """Fill the missing entries of `table` from decoded means (n, n_encoded): numeric
         columns un-standardised (and, with `plausible`, kept to their observed range and
-        whole numbers, see `plausible`), categorical ones the most probable category (or one
+        whole numbers, or with 'range' to the range alone; see `plausible`), categorical ones the most probable category (or one
         drawn from the probabilities when `rng` is given). Observed entries are kept exactly.
         `n_columns` keeps only the first columns (the others, such as appended missingness
         indicators, are not decoded).
@@ -337,7 +338,7 @@ class TableLayout:
         num_missing = table.missing[:, ~self.categorical_mask]
         values = means[:, : self.n_numeric] * self.scale + self.mean
         if plausible:
-            values = self.plausible(values)
+            values = self.plausible(values, whole=plausible != "range")
         numeric = np.where(num_missing, values, table.numeric).astype(table.numeric.dtype, copy=False)
         kept = self.categorical_mask[:n_columns]
         if not kept.any():

@@ -28,8 +28,8 @@ def add_parsers(commands) -> None:
         "Fit an AutoEncoderImputer (a denoising autoencoder trained on the observed entries) to IN\n"
         "and write IN with every missing entry filled to OUT; observed entries are kept exactly.\n"
         "Numeric and categorical (text) columns are both handled; imputed numbers stay within\n"
-        "their column's range and whole where the column is (--set plausible_values=false: as\n"
-        "the network gives them). A column with no value is dropped. Any imputer parameter can\n"
+        "their column's range and whole where the column is (--set plausible_values=range: not\n"
+        "rounded; false: as the network gives them). A column with no value is dropped. Any imputer parameter can\n"
         "be set with --set NAME=VALUE.",
         "  aekit impute survey.csv survey_filled.csv\n"
         "  aekit impute survey.parquet filled.csv --epochs 200 --set latent_dim=16\n"
@@ -207,7 +207,7 @@ def _whole_numbers_as_integers(filled, imputer):
     values were all whole numbers as int64, so a count or an age is written without '.0'."""
     layout = imputer.layout_
     numeric = filled.columns[~layout.categorical_mask[: filled.shape[1]]]
-    if layout.integer is None or not imputer.plausible_values:
+    if layout.integer is None or imputer.plausible_values is not True:
         return filled
     whole = [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
     return filled.astype(dict.fromkeys(whole, "int64"))

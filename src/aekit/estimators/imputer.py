@@ -83,11 +83,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         on their observed mean; False only centres them, for features on one common scale
         (pixels), where dividing by the tiny spread of near-constant features would let
         those dominate the loss.
-    plausible_values : bool, default=True
+    plausible_values : bool or 'range', default=True
         Keep imputed numbers to what the column held in fit: within its observed minimum and
         maximum (a column never negative stays non-negative, shares stay in their bounds) and
         rounded to whole numbers in a column whose observed values are all whole (counts,
-        ages, codes). False returns the network's values as they come.
+        ages, codes). 'range' clips without rounding (rounding a code or a binary column
+        raises the RMSE, see BENCHMARKS.md); False returns the network's values as they come.
     model_missingness : bool, default=False
         Also model which entries are missing: each column with missing entries in fit gets a
         binary indicator column, encoded and reconstructed with the data, so the code carries
@@ -180,7 +181,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "hidden_dims": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "scale": ["boolean"],
-        "plausible_values": ["boolean"],
+        "plausible_values": ["boolean", StrOptions({"range"})],
         "model_missingness": ["boolean"],
         "model": [StrOptions({"dae", "vae"})],
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
@@ -374,7 +375,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     def _decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The imputed table (n, n_features_in_) from refined encoded rows of `table` with its
         indicator columns, which are dropped."""
-        return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_, plausible=self.plausible_values)
+        return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_,
+                                  plausible=self.plausible_values)
 
     def _encoded(self, X, with_targets: bool = False) -> tuple[Table, np.ndarray, np.ndarray]:
         """Validated X as a table with its indicator columns, and its encoded inputs and
