@@ -40,7 +40,7 @@ def test_missing_values_and_outliers_example_runs():
     X_with_nans = np.where(rng.random(X.shape) < 0.15, np.nan, X)
     X_new = np.vstack([X[:5], 5 * rng.normal(size=(5, 6))])
     namespace = {"X": X, "X_with_nans": X_with_nans, "X_new": X_new}
-    exec(readme_block("AutoEncoderImputer("), namespace)  # noqa: S102 - the project's own README
+    exec(readme_block("sample_imputations("), namespace)  # noqa: S102 - the project's own README
     filled, draws, det = namespace["X_filled"], namespace["draws"], namespace["det"]
     observed = ~np.isnan(X_with_nans)
     assert np.array_equal(filled[observed], X_with_nans[observed]) and np.isfinite(filled).all()

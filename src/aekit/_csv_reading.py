@@ -92,21 +92,35 @@ def _decimal_comma(path: Path, encoding: str, sep: str) -> bool:
     return any(_COMMA_NUMBER.match(c) for c in cells) and not any(_POINT_NUMBER.match(c) for c in cells)
 
 
+def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
+    """(line number where the record ends, number of fields) of each non-blank record; counts
+    delimiters per line when the file has no quote character, else parses with `csv`."""
+    with _text(path, encoding) as f:
+        quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
+    with _text(path, encoding) as f:
+        if quoted:
+            yield from ((line, len(fields)) for line, fields in _records(f, sep))
+            return
+        for line, text in enumerate(f, start=1):
+            text = text.rstrip("\r\n")
+            if text:
+                yield line, text.count(sep) + 1
+
+
 def _check_rectangular(path: Path, encoding: str, sep: str) -> None:
     """Refuse a record whose field count differs from the header's, naming its line."""
-    with _text(path, encoding) as f:
-        records = _records(f, sep)
-        first = next(records, None)
-        if first is None:
-            raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
-        width = len(first[1])
-        for line, fields in records:
-            if len(fields) != width:
-                fix = "add the missing fields (empty for a missing value)" if len(fields) < width else "quote the fields that hold the delimiter"
-                raise ValueError(
-                    f"{str(path)!r}: line {line} has {len(fields)} fields but the header has {width} (delimiter "
-                    f"{sep!r}); {fix}, or give the delimiter (sep= in Python, --sep on the command line)"
-                )
+    counts = _field_counts(path, encoding, sep)
+    first = next(counts, None)
+    if first is None:
+        raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
+    width = first[1]
+    for line, n in counts:
+        if n != width:
+            fix = "add the missing fields (empty for a missing value)" if n < width else "quote the fields that hold the delimiter"
+            raise ValueError(
+                f"{str(path)!r}: line {line} has {n} fields but the header has {width} (delimiter "
+                f"{sep!r}); {fix}, or give the delimiter (sep= in Python, --sep on the command line)"
+            )
 
 
 def csv_read_options(
