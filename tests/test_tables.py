@@ -82,6 +82,8 @@ def test_delimiters_are_sniffed_or_given(tmp_path, sep, flag):
     path.write_text(sep.join(["a", "b", "c"]) + "\n" + "\n".join(sep.join([str(i), "2.5", "x"]) for i in range(5)) + "\n")
     frame = read_csv_frame(path, sep={"tab": "\t"}.get(flag, flag))
     assert list(frame.columns) == ["a", "b", "c"] and frame["b"].tolist() == [2.5] * 5
+    with pytest.raises(ValueError, match=r"sep must be one character .*got '::'"):
+        read_csv_frame(path, sep="::")
 
 
 def test_a_utf16_file_with_a_byte_order_mark_is_read_and_other_encodings_are_named(tmp_path, capsys):

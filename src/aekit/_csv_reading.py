@@ -136,6 +136,8 @@ def csv_read_options(
         codecs.lookup(encoding)
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r} for {str(path)!r}; e.g. 'utf-8', 'latin-1', 'utf-16'") from None
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
+        raise ValueError(f"sep must be one character (e.g. ',', ';' or a tab), got {sep!r}")
     try:
         sep = sep or _sniff(path, encoding)
         if not set(options) & _LAYOUT_OPTIONS:
