@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_missing_values_and_outliers_example_runs():
     X_with_nans = np.where(rng.random(X.shape) < 0.15, np.nan, X)
     X_new = np.vstack([X[:5], 5 * rng.normal(size=(5, 6))])
     namespace = {"X": X, "X_with_nans": X_with_nans, "X_new": X_new}
-    exec(readme_block("AutoEncoderImputer("), namespace)  # noqa: S102 - the project's own README
+    exec(readme_block("sample_imputations("), namespace)  # noqa: S102 - the project's own README
     filled, draws, det = namespace["X_filled"], namespace["draws"], namespace["det"]
     observed = ~np.isnan(X_with_nans)
     assert np.array_equal(filled[observed], X_with_nans[observed]) and np.isfinite(filled).all()
@@ -146,3 +147,27 @@ def test_callbacks_warm_start_and_partial_fit_example_runs(tmp_path, monkeypatch
     assert [r[1] for r in tracker.rows] == ae.history_["loss"][:first]
     assert (tmp_path / "metrics.csv").read_text().count("\n") == first + 1
     assert stream.n_epochs_ == 4 and stream.transform(X[:2]).shape == (2, 8)
+
+
+def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=120)
+    frame = pd.DataFrame({"age": np.round(45 + 10 * z), "income": 30 + 5 * z + rng.normal(size=120),
+                          "region": np.where(z > 0, "north", "south")})
+    frame.iloc[:4, :2] = [[20, 80], [90, 5], [25, 90], [88, 2]]
+    text = frame.astype(object)
+    text.iloc[10:40:3, 0], text.iloc[11:40:4, 1], text.iloc[12:30:5, 2] = "?", "n/a", ""
+    text.to_csv(tmp_path / "survey.csv", sep=";", index=False)
+    monkeypatch.chdir(tmp_path)
+    import aekit
+
+    short = {"max_epochs": 40, "n_members": 1}
+    monkeypatch.setattr(aekit, "AutoEncoderImputer", functools.partial(aekit.AutoEncoderImputer, **short))
+    small = aekit.AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=150)
+    monkeypatch.setattr(aekit, "AutoEncoderOutlierDetector", functools.partial(aekit.AutoEncoderOutlierDetector, small))
+    namespace: dict = {}
+    dtypes, flags = run_expressions(readme_block("read_csv_frame("), namespace)
+    assert dtypes.astype(str).tolist() == ["float64", "float64", "str"] and not namespace["filled"].isna().any().any()
+    assert (namespace["filled"]["age"] == namespace["filled"]["age"].round()).all()
+    assert (flags[:4] == -1).sum() >= 3 and (flags == -1).mean() < 0.1

@@ -2,6 +2,9 @@
 
 import sys
 
-from aekit.cli import main
+try:
+    from aekit.cli import main
+except KeyboardInterrupt:  # Ctrl-C while Python imports the command line
+    sys.exit(130)
 
 sys.exit(main())

@@ -23,6 +23,7 @@ import struct
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -375,19 +376,31 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
 _FORMULA = re.compile(r"[\t\r ]*(=.|[+\-@].*[(|!])", re.DOTALL)
 
 
-def read_csv_frame(path: str | os.PathLike, **read_csv_options):
-    """`pandas.read_csv`, refusing what a spreadsheet would run or what does not decode: a
-    ValueError names the file and the encoding problem, or the column, row and cell of a formula
-    (a text cell starting with '=', or with '+', '-' or '@' and calling something: '(', '|', '!')."""
-    encoding = read_csv_options.get("encoding") or "utf-8"
+def read_csv_frame(
+    path: str | os.PathLike,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    na_values: Sequence[str] = (),
+    **read_csv_options,
+):
+    """`pandas.read_csv` as a user's file needs it: the encoding from a byte-order mark unless
+    given, the delimiter sniffed (',', ';', tab or '|') unless `sep` is given, '?', '-', 'NA',
+    'n/a', empty and pandas' other markers (plus `na_values`) read as missing. Refuses, with a
+    ValueError naming the file: a row with more or fewer fields than the header (and its line),
+    bytes that do not decode, a malformed file, and what a spreadsheet would run (the column,
+    row and cell of a text cell starting with '=', or with '+', '-' or '@' and calling
+    something: '(', '|', '!')."""
+    from aekit._csv_reading import csv_read_options, decode_error, stray_placeholders
+
+    pd = _pandas()
+    options = csv_read_options(path, sep, encoding, na_values, **read_csv_options)
     try:
-        frame = _pandas().read_csv(path, **read_csv_options)
+        frame = pd.read_csv(path, **options)
     except UnicodeDecodeError as err:
-        bad = err.object[err.start : err.end].hex(" ")
-        raise ValueError(
-            f"{str(path)!r} is not valid {encoding} text ({err.reason}: byte {bad}). Save it as UTF-8, "
-            "or pass its encoding (e.g. encoding='latin-1')"
-        ) from None
+        raise decode_error(Path(path), options["encoding"], err) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"{str(path)!r} is not a readable CSV table: {err}") from None
     for column in frame.columns:
         values = frame[column]
         if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):
@@ -399,6 +412,14 @@ def read_csv_frame(path: str | os.PathLike, **read_csv_options):
                 f"{str(path)!r}: column {str(column)!r} holds {int(hits.sum())} spreadsheet formula(s), first in data "
                 f"row {row + 1}: {values.iloc[row]!r}. Formulas are refused (CSV injection); export the values only"
             )
+    for column, words in stray_placeholders(frame).items():
+        warnings.warn(
+            f"{str(path)!r}: column {column!r} holds numbers and the text {', '.join(map(repr, words))}, so it is read "
+            f"as text; if {words[0]!r} marks a missing value pass na_values=[{words[0]!r}] (--na-values {words[0]} on "
+            "the command line)",
+            UserWarning,
+            stacklevel=2,
+        )
     return frame
 
 

@@ -15,7 +15,7 @@ from numbers import Number
 
 import numpy as np
 
-__all__ = ["Table", "TableLayout"]
+__all__ = ["Table", "TableLayout", "encode_for_detection"]
 
 MAX_ABS_INPUT = 1e150  # squares of larger values overflow float64 means and variances
 
@@ -173,12 +173,17 @@ def check_no_empty_columns(table: Table, names: list[str]) -> None:
 @dataclass
 class TableLayout:
     """How a table maps to encoded features: standardisation of the numeric columns (observed
-    mean and std, std 1 for constant columns) and the categories of each categorical column."""
+    mean and std, std 1 for constant columns) and the categories of each categorical column;
+    also each numeric column's observed range and whether it holds whole numbers only, which
+    plausible imputations keep (None in layouts saved before they were recorded)."""
 
     categorical_mask: np.ndarray  # (n_columns,) bool
     mean: np.ndarray  # (n_numeric,)
     scale: np.ndarray  # (n_numeric,)
     categories: list[np.ndarray]  # per categorical column, sorted observed values
+    low: np.ndarray | None = None  # (n_numeric,) observed minimum
+    high: np.ndarray | None = None  # (n_numeric,) observed maximum
+    integer: np.ndarray | None = None  # (n_numeric,) bool: every observed value is a whole number
 
     @classmethod
     def fit(cls, table: Table, scale: bool = True) -> TableLayout:
@@ -188,6 +193,9 @@ class TableLayout:
         mean = np.nanmean(observed, axis=0) if observed.shape[1] else np.empty(0)
         std = np.nanstd(observed, axis=0) if observed.shape[1] and scale else np.ones_like(mean)
         scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        gaps_at_mean = np.where(np.isnan(observed), mean, observed)
+        low, high = (gaps_at_mean.min(axis=0), gaps_at_mean.max(axis=0)) if observed.shape[0] else (mean, mean)
+        integer = (np.isnan(observed) | (observed == np.round(observed))).all(axis=0)
         categories = []
         for values, miss in zip(table.categorical, table.missing[:, table.categorical_mask].T):
             seen = values[~miss]
@@ -195,7 +203,7 @@ class TableLayout:
                 categories.append(np.array(sorted(set(seen.tolist())), dtype=object))
             except TypeError:
                 categories.append(np.array(sorted(set(seen.tolist()), key=repr), dtype=object))
-        return cls(table.categorical_mask, mean, scale, categories)
+        return cls(table.categorical_mask, mean, scale, categories, low, high, integer)
 
     def to_json(self) -> dict:
         """The layout as JSON values, for saving; categories must be strings, numbers or booleans."""
@@ -207,23 +215,28 @@ class TableLayout:
                 raise TypeError(f"categorical column {k} has category {bad[0]!r} of type {type(bad[0]).__name__}, "
                                 "which cannot be saved; only strings, numbers and booleans can")
             categories.append(values)
+        ranges = {} if self.low is None else {"low": self.low.tolist(), "high": self.high.tolist(),
+                                              "integer": self.integer.tolist()}
         return {
             "categorical_mask": self.categorical_mask.tolist(),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
             "categories": categories,
+            **ranges,
         }
 
     @classmethod
     def from_json(cls, data: object) -> TableLayout:
         """The layout `to_json` wrote, checked for types and consistent sizes (ValueError otherwise)."""
-        if not isinstance(data, dict) or set(data) != {"categorical_mask", "mean", "scale", "categories"}:
-            raise ValueError("layout_ must be an object with categorical_mask, mean, scale and categories")
+        required, ranges = {"categorical_mask", "mean", "scale", "categories"}, {"low", "high", "integer"}
+        if not isinstance(data, dict) or set(data) not in (required, required | ranges):
+            raise ValueError("layout_ must be an object with categorical_mask, mean, scale and categories "
+                             "(and low, high and integer, or none of them)")
         mask, mean, scale, categories = (data[k] for k in ("categorical_mask", "mean", "scale", "categories"))
         if not isinstance(mask, list) or not mask or not all(isinstance(v, bool) for v in mask):
             raise ValueError("layout_.categorical_mask must be a non-empty list of booleans")
         n_cat = sum(mask)
-        for name, values in (("mean", mean), ("scale", scale)):
+        for name, values in (("mean", mean), ("scale", scale), *((k, data[k]) for k in ("low", "high") if k in data)):
             if (not isinstance(values, list) or len(values) != len(mask) - n_cat
                     or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in values)):
                 raise ValueError(f"layout_.{name} must list {len(mask) - n_cat} finite numbers, one per numeric column")
@@ -232,11 +245,18 @@ class TableLayout:
         if (not isinstance(categories, list) or len(categories) != n_cat
                 or not all(isinstance(c, list) and c and all(isinstance(v, (str, int, float, bool)) for v in c) for c in categories)):
             raise ValueError(f"layout_.categories must hold {n_cat} non-empty lists of strings, numbers or booleans")
+        integer = data.get("integer", [])
+        if "integer" in data and (not isinstance(integer, list) or len(integer) != len(mean)
+                                  or not all(isinstance(v, bool) for v in integer)):
+            raise ValueError(f"layout_.integer must list {len(mean)} booleans, one per numeric column")
+        ranges = [np.array(data[k], dtype=t) if k in data else None
+                  for k, t in (("low", np.float64), ("high", np.float64), ("integer", bool))]
         return cls(
             np.array(mask, dtype=bool),
             np.array(mean, dtype=np.float64),
             np.array(scale, dtype=np.float64),
             [np.array(c, dtype=object) for c in categories],
+            *ranges,
         )
 
     @property
@@ -287,12 +307,27 @@ class TableLayout:
         target = np.concatenate(targets, axis=1)
         return np.nan_to_num(target, nan=0.0), target, np.concatenate(observed, axis=1)
 
+    def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
+        """Numeric values (n, n_numeric) clipped to each column's observed range and, with
+        `whole`, rounded where the column holds whole numbers only (unchanged for layouts
+        without ranges)."""
+        if self.low is None:
+            return values
+        values = np.clip(values, self.low, self.high)
+        return np.where(self.integer, np.round(values), values) if whole else values
+
     def decode(
-        self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None, n_columns: int | None = None
+        self,
+        table: Table,
+        means: np.ndarray,
+        rng: np.random.Generator | None = None,
+        n_columns: int | None = None,
+        plausible: bool | str = False,
     ) -> np.ndarray:
         """Fill the missing entries of `table` from decoded means (n, n_encoded): numeric
-        columns un-standardised, categorical ones the most probable category (or one drawn
-        from the probabilities when `rng` is given). Observed entries are kept exactly.
+        columns un-standardised (and, with `plausible`, kept to their observed range and
+        whole numbers, or with 'range' to the range alone; see `plausible`), categorical ones the most probable category (or one
+        drawn from the probabilities when `rng` is given). Observed entries are kept exactly.
         `n_columns` keeps only the first columns (the others, such as appended missingness
         indicators, are not decoded).
 
@@ -302,6 +337,8 @@ class TableLayout:
         n_columns = table.missing.shape[1] if n_columns is None else n_columns
         num_missing = table.missing[:, ~self.categorical_mask]
         values = means[:, : self.n_numeric] * self.scale + self.mean
+        if plausible:
+            values = self.plausible(values, whole=plausible != "range")
         numeric = np.where(num_missing, values, table.numeric).astype(table.numeric.dtype, copy=False)
         kept = self.categorical_mask[:n_columns]
         if not kept.any():
@@ -343,3 +380,45 @@ def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
     if A.ndim != 2:
         raise ValueError(f"Expected a 2D array, got an array of shape {A.shape}; reshape your data")
     return [A[:, j] for j in range(A.shape[1])], [str(j) for j in range(A.shape[1])], [False] * A.shape[1]
+
+
+def frame_like(values: np.ndarray, frame):
+    """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
+    column names and dtypes; a column whose dtype cannot hold its values (an integer dtype
+    with fractions, categories not among a categorical dtype's) keeps the closest one
+    (float64, or categories added)."""
+    import pandas as pd
+
+    out = {}
+    for j, column in enumerate(frame.columns):
+        dtype, col = frame.dtypes.iloc[j], values[:, j]
+        if isinstance(dtype, pd.CategoricalDtype):
+            present = pd.Index(pd.unique(col[pd.notna(col)]))
+            out[column] = pd.Categorical(col, categories=dtype.categories.union(present, sort=False), ordered=dtype.ordered)
+            continue
+        series = pd.Series(col, index=frame.index)
+        try:
+            out[column] = series.astype(dtype)
+        except (TypeError, ValueError):
+            out[column] = pd.to_numeric(series, errors="coerce") if pd.api.types.is_numeric_dtype(dtype) else series
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def encode_for_detection(frame) -> np.ndarray:
+    """A fully observed DataFrame (n rows) as the (n, n_encoded) float32 array `aekit detect`
+    scores: numeric columns standardised, each categorical (text, category, bool) column
+    one-hot encoded and divided by the square root of its group's total variance
+    (1 - sum of squared category shares), so that every column, whatever its number of
+    categories, carries the variance of one standardised numeric column."""
+    columns, names, typed = frame_columns(frame)
+    table = read_columns(columns, names, np.nan, None, typed)
+    if table.missing.any():
+        raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
+    layout = TableLayout.fit(table)
+    X, _, _ = layout.encode(table)
+    X = X.astype(np.float64, copy=False)
+    for a, b in layout.groups:
+        shares = X[:, a:b].mean(axis=0)
+        spread = 1.0 - float(np.square(shares).sum())
+        X[:, a:b] /= np.sqrt(spread) if spread > 1e-12 else 1.0
+    return X.astype(np.float32)

@@ -230,7 +230,7 @@ YAML_CONFIGS = [
 
 def _csv_case(name: str, cell: str | None = None, raw: bytes | None = None) -> HostileFile:
     """A table whose numeric column `amount` gets `cell` in its third row, or the bytes `raw`."""
-    refusal = r"column 'amount' holds 1 spreadsheet formula" if raw is None else "is not valid utf-8 text"
+    refusal = r"column 'amount' holds 1 spreadsheet formula" if raw is None else "is not (valid )?(utf-8|UTF-8) text"
 
     def write(folder: Path) -> Callable[[], object]:
         from aekit.datasets import load_csv
@@ -255,7 +255,7 @@ CSV_TABLES = [
     _csv_case("@SUM(", cell="@SUM(1+1)*cmd|' /C calc'!A0"),
     _csv_case("tab then =", cell="\t=1+1"),
     _csv_case("Latin-1 bytes", raw="amount,city\n1.5,Malmö\n2,Lund\n".encode("latin-1")),
-    _csv_case("UTF-16", raw="amount,city\n1.5,Oslo\n2,Lund\n".encode("utf-16")),
+    _csv_case("UTF-16 without byte-order mark", raw="amount,city\n1.5,Oslo\n2,Lund\n".encode("utf-16-le")),
     _csv_case("invalid UTF-8 continuation", raw=b"amount,city\n1.5,Os\xc3\x28lo\n2,Lund\n"),
 ]
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aekit.cli import demo, explore, inference, outputs, tabular, training
-from aekit.cli.common import CLIError
+try:
+    from aekit.cli import demo, explore, inference, outputs, tabular, training
+    from aekit.cli.common import CLIError
+except KeyboardInterrupt:  # Ctrl-C while `aekit` starts: exit as main would, without a traceback
+    print("\naekit: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 __all__ = ["build_parser", "main"]
 
@@ -50,9 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     command, print the help and return 0. Bad options exit with status 2, as argparse does;
     a refused input or config (ConfigError is a ValueError) or a diverged training
     (TrainingDivergedError, a FloatingPointError) prints one 'aekit COMMAND: error: ...'
-    message and returns 1. Building the parser imports no torch, so every --help is quick."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    message and returns 1; Ctrl-C prints one line and returns 130. Building the parser
+    imports no torch, so every --help is quick."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("\naekit: interrupted", file=sys.stderr)
+        return 130
     if args.version:
         from aekit import __version__
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +27,18 @@ def add_parsers(commands) -> None:
         "fill the missing values of a table",
         "Fit an AutoEncoderImputer (a denoising autoencoder trained on the observed entries) to IN\n"
         "and write IN with every missing entry filled to OUT; observed entries are kept exactly.\n"
-        "Numeric and categorical (text) columns are both handled. Any imputer parameter can be set\n"
-        "with --set NAME=VALUE.",
+        "Numeric and categorical (text) columns are both handled; imputed numbers stay within\n"
+        "their column's range and whole where the column is (--set plausible_values=range: not\n"
+        "rounded; false: as the network gives them). A column with no value is dropped. Any imputer parameter can\n"
+        "be set with --set NAME=VALUE.",
         "  aekit impute survey.csv survey_filled.csv\n"
-        "  aekit impute survey.parquet filled.csv --epochs 200 --set latent_dim=16",
+        "  aekit impute survey.parquet filled.csv --epochs 200 --set latent_dim=16\n"
+        "  aekit impute export.csv filled.csv --sep ';' --encoding latin-1 --na-values unknown",
         run_impute,
     )
-    impute.add_argument("input", metavar="IN", help="a .csv or .parquet table with missing values (empty cells, NA)")
+    impute.add_argument(
+        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a)"
+    )
     impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet)")
     _common_options(impute)
 
@@ -40,8 +46,9 @@ def add_parsers(commands) -> None:
         commands,
         "detect",
         "flag the outliers of a table",
-        "Fit an AutoEncoderOutlierDetector to IN (categorical columns one-hot encoded, all columns\n"
-        "standardised) and flag the most abnormal share --contamination of the rows: by\n"
+        "Fit an AutoEncoderOutlierDetector to IN (numeric columns standardised, each text column\n"
+        "one-hot encoded and scaled to weigh as one numeric column; a column with no value is\n"
+        "dropped) and flag the most abnormal share --contamination of the rows: by\n"
         "reconstruction error plus the distance of the row's code from the others (--criterion\n"
         "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
         "outlier_score (higher is more abnormal) and outlier (true/false). The autoencoder is\n"
@@ -50,7 +57,7 @@ def add_parsers(commands) -> None:
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4",
         run_detect,
     )
-    detect.add_argument("input", metavar="IN", help="a .csv or .parquet table")
+    detect.add_argument("input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table")
     detect.add_argument("--contamination", type=float, default=0.05, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE", help="write the table with outlier_score and outlier columns (.csv or .parquet)"
@@ -66,6 +73,16 @@ def add_parsers(commands) -> None:
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sep", metavar="CHAR", help="the CSV delimiter (default: sniffed from the first rows among , ; tab |)"
+    )
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="the CSV text encoding (default: from a byte-order mark, else utf-8)"
+    )
+    parser.add_argument(
+        "--na-values", action="append", default=[], metavar="TEXT",
+        help="another text marking a missing value (repeatable); ? - NA n/a null and empty cells already do",
+    )
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (max_epochs)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random_state (default: %(default)s)")
     parser.add_argument(
@@ -102,19 +119,51 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     return validate_params(cls, raw, prefix)
 
 
-def _read_table(path: str):
+def _read_table(args: argparse.Namespace):
+    """The table IN as a DataFrame, read with the --sep, --encoding and --na-values options;
+    columns with no value at all are dropped with a warning naming them."""
+    import warnings
+
+    source = Path(args.input)
+    if not source.is_file():
+        raise CLIError(f"no table at {args.input!r}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        if source.suffix == ".parquet":
+            frame = _read_parquet(source)
+        elif source.suffix in (".csv", ".tsv", ".txt") or source.name.endswith(".csv.gz"):
+            from aekit.datasets import read_csv_frame
+
+            sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
+            frame = read_csv_frame(source, sep=sep, encoding=args.encoding, na_values=args.na_values)
+        else:
+            raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")
+    for warning in caught:
+        _warn(args, str(warning.message))
+    empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+    if empty:
+        many = len(empty) > 1
+        _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
+                    "no values; dropped")
+        frame = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise CLIError(f"{args.input!r} has no rows or no column with values")
+    return frame
+
+
+def _read_parquet(source: Path):
     import pandas as pd
 
-    source = Path(path)
-    if not source.is_file():
-        raise CLIError(f"no table at {path!r}")
-    if source.suffix == ".parquet":
+    try:
         return pd.read_parquet(source)
-    if source.suffix == ".csv" or source.name.endswith(".csv.gz"):
-        from aekit.datasets import read_csv_frame
+    except ImportError as err:
+        raise ImportError(f"reading Parquet needs pyarrow: pip install 'aekit[data]' ({err})") from err
+    except Exception as err:  # pyarrow's errors have no common base class outside pyarrow
+        raise CLIError(f"{str(source)!r} is not a readable Parquet file ({type(err).__name__}: {err})") from None
 
-        return read_csv_frame(source)
-    raise CLIError(f"{path!r}: expected a .csv or .parquet table")
+
+def _warn(args: argparse.Namespace, message: str) -> None:
+    print(f"aekit {args.command}: warning: {message}", file=sys.stderr)
 
 
 def _write_table(frame, path: str) -> None:
@@ -129,22 +178,21 @@ def _write_table(frame, path: str) -> None:
 
 
 def run_impute(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     cls = _require("AutoEncoderImputer", "impute")
+    placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
+    args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
+    args.set = [a for a in args.set if a not in placeholders]
     if Path(args.output).suffix not in (".csv", ".parquet"):
         raise CLIError(f"{args.output!r}: the output must end in .csv or .parquet")
-    frame = _read_table(args.input)
+    frame = _read_table(args)
     missing = frame.isna()
     if not missing.to_numpy().any():
-        raise CLIError(f"{args.input!r} has no missing values; nothing to impute")
-    imputer = cls(**_params(cls, args))
-    filled = imputer.fit_transform(frame)
-    if not isinstance(filled, pd.DataFrame):
-        filled = pd.DataFrame(np.asarray(filled), columns=frame.columns, index=frame.index)
-        for column in frame.columns:
-            if pd.api.types.is_numeric_dtype(frame[column].dtype):
-                filled[column] = pd.to_numeric(filled[column])
+        raise CLIError(
+            f"{args.input!r} has no missing values; nothing to impute (other placeholders for a missing value "
+            "can be given with --na-values)"
+        )
+    imputer = cls(**_params(cls, args)).set_output(transform="pandas")
+    filled = _whole_numbers_as_integers(imputer.fit_transform(frame), imputer)
     _write_table(filled, args.output)
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     print(
@@ -154,10 +202,20 @@ def run_impute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whole_numbers_as_integers(filled, imputer):
+    """`filled` with the float columns (read as floats because of their gaps) whose observed
+    values were all whole numbers as int64, so a count or an age is written without '.0'."""
+    layout = imputer.layout_
+    numeric = filled.columns[~layout.categorical_mask[: filled.shape[1]]]
+    if layout.integer is None or imputer.plausible_values is not True:
+        return filled
+    whole = [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
+    return filled.astype(dict.fromkeys(whole, "int64"))
+
+
 def run_detect(args: argparse.Namespace) -> int:
     from aekit.config import model_registry
-    from aekit.datasets import load
-    from aekit.runs import Scaling
+    from aekit.tabular import encode_for_detection
 
     cls = _require("AutoEncoderOutlierDetector", "detect")
     if not 0 < args.contamination <= 0.5:
@@ -165,13 +223,12 @@ def run_detect(args: argparse.Namespace) -> int:
     registry = model_registry()
     if args.model not in registry:
         raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(registry)}")
-    frame = _read_table(args.input)
-    data = load(args.input)
-    if np.isnan(data.X).any():
+    frame = _read_table(args)
+    if frame.isna().to_numpy().any():
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
-    X = Scaling.fit("standard", data.X).transform(data.X)
+    X = encode_for_detection(frame)
     autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
     detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed).fit(X)
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)

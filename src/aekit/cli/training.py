@@ -287,10 +287,13 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     try:
         est.fit(X_train, checkpoint=checkpoint)
     except KeyboardInterrupt:
-        print(
-            f"\ninterrupted; the last finished epoch is saved. Continue with: aekit train --resume {run.path}",
-            file=sys.stderr,
-        )
+        if checkpoint.path.is_file():
+            print(
+                f"\ninterrupted; the last finished epoch is saved. Continue with: aekit train --resume {run.path}",
+                file=sys.stderr,
+            )
+        else:
+            print("\ninterrupted before the first epoch finished; nothing was saved to resume from", file=sys.stderr)
         return 130
     finally:
         if recorder is not None:

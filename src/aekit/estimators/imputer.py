@@ -13,6 +13,7 @@ import torch
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from aekit._ensembles import AutoEncoderEnsemble
@@ -26,6 +27,7 @@ from aekit.tabular import (
     TableLayout,
     check_no_empty_columns,
     frame_columns,
+    frame_like,
     is_nan_marker,
     numeric_table,
     read_columns,
@@ -81,6 +83,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         on their observed mean; False only centres them, for features on one common scale
         (pixels), where dividing by the tiny spread of near-constant features would let
         those dominate the loss.
+    plausible_values : bool or 'range', default=True
+        Keep imputed numbers to what the column held in fit: within its observed minimum and
+        maximum (a column never negative stays non-negative, shares stay in their bounds) and
+        rounded to whole numbers in a column whose observed values are all whole (counts,
+        ages, codes). 'range' clips without rounding (rounding a code or a binary column
+        raises the RMSE, see BENCHMARKS.md); False returns the network's values as they come.
     model_missingness : bool, default=False
         Also model which entries are missing: each column with missing entries in fit gets a
         binary indicator column, encoded and reconstructed with the data, so the code carries
@@ -173,13 +181,14 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "hidden_dims": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "scale": ["boolean"],
+        "plausible_values": ["boolean", StrOptions({"range"})],
         "model_missingness": ["boolean"],
         "model": [StrOptions({"dae", "vae"})],
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
         "refine_steps": [Interval(Integral, 1, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
     }
-    _values_before_param = {"n_members": 1}
+    _values_before_param = {"n_members": 1, "plausible_values": False}
 
     def __init__(
         self,
@@ -187,6 +196,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         missing_values=np.nan,
         categorical_features="from_dtype",
         scale=True,
+        plausible_values=True,
         model_missingness=False,
         model="dae",
         latent_dim=64,
@@ -215,6 +225,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         self.missing_values = missing_values
         self.categorical_features = categorical_features
         self.scale = scale
+        self.plausible_values = plausible_values
         self.model_missingness = model_missingness
         self.model = model
         self.latent_dim = latent_dim
@@ -364,7 +375,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     def _decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The imputed table (n, n_features_in_) from refined encoded rows of `table` with its
         indicator columns, which are dropped."""
-        return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_)
+        return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_,
+                                  plausible=self.plausible_values)
 
     def _encoded(self, X, with_targets: bool = False) -> tuple[Table, np.ndarray, np.ndarray]:
         """Validated X as a table with its indicator columns, and its encoded inputs and
@@ -376,10 +388,15 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     def transform(self, X):
         """X with its missing entries imputed, same shape; observed entries unchanged. Float
-        (X's dtype) for numeric data, object when there are categorical columns."""
+        (X's dtype) for numeric data, object when there are categorical columns (numeric
+        columns as floats); with `set_output(transform="pandas")` a DataFrame X gives a
+        DataFrame with X's column names and dtypes."""
         check_is_fitted(self)
         table, inputs, observed = self._encoded(X)
-        return self._decode(table, self._impute_encoded(inputs, observed, None))
+        filled = self._decode(table, self._impute_encoded(inputs, observed, None))
+        if _get_output_config("transform", self)["dense"] == "pandas" and hasattr(X, "dtypes"):
+            return frame_like(filled, X)
+        return filled
 
     def sample_imputations(self, X, n: int = 5, random_state=None) -> np.ndarray:
         """`n` different imputations of X for multiple imputation: (n, n_samples, n_features).

@@ -1,0 +1,171 @@
+"""CSV files as users bring them: the encoding from a byte-order mark, the delimiter sniffed
+from the first records, common placeholders for missing values, and a ragged row refused with
+its line number before pandas pads it with NaN. Every refusal names the file and the fix."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "stray_placeholders"]
+
+DELIMITERS = (",", ";", "\t", "|")
+MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
+SNIFF_RECORDS = 50
+_COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
+_POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_LAYOUT_OPTIONS = {"header", "names", "skiprows", "skipfooter", "comment", "quotechar", "quoting", "escapechar",
+                   "lineterminator", "delim_whitespace", "nrows"}
+
+
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _encoding_of(path: Path) -> str:
+    """The encoding a byte-order mark at the start of the file declares, else UTF-8; refuses
+    NUL bytes without a mark (UTF-16 or UTF-32 text that does not say which)."""
+    with _open_bytes(path) as f:
+        head = f.read(4096)
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    if encoding is None and b"\x00" in head:
+        raise ValueError(
+            f"{str(path)!r} holds NUL bytes, so it is not UTF-8 text; if it is UTF-16 pass its encoding "
+            "(encoding='utf-16-le' in Python, --encoding utf-16-le on the command line)"
+        )
+    return encoding or "utf-8"
+
+
+def _text(path: Path, encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(_open_bytes(path), encoding=encoding, newline="")
+
+
+def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueError:
+    """The refusal for bytes that are not `encoding` text, naming the file, the byte and the fix."""
+    bad = err.object[err.start : err.end].hex(" ")
+    return ValueError(
+        f"{str(path)!r} is not valid {encoding} text ({err.reason}: byte {bad}). Save it as UTF-8, or pass its "
+        "encoding (encoding='latin-1' in Python, --encoding latin-1 on the command line)"
+    )
+
+
+def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number where the record ends, fields) of each non-blank record."""
+    reader = csv.reader(lines, delimiter=sep)
+    for fields in reader:
+        if fields and fields != [""]:
+            yield reader.line_num, fields
+
+
+def _sniff(path: Path, encoding: str) -> str:
+    """The delimiter among DELIMITERS that splits the first records into the same number (> 1)
+    of fields, the one giving most fields on a tie; ',' when none does."""
+    best, best_fields = ",", 1
+    for sep in DELIMITERS:
+        with _text(path, encoding) as f:
+            counts = {len(fields) for _, (_, fields) in zip(range(SNIFF_RECORDS), _records(f, sep))}
+        if len(counts) == 1 and (n := counts.pop()) > best_fields:
+            best, best_fields = sep, n
+    return best
+
+
+def _decimal_comma(path: Path, encoding: str, sep: str) -> bool:
+    """Whether numbers in the first records of a file not split by commas are written with a
+    decimal comma (1,5) and none with a decimal point."""
+    if sep == ",":
+        return False
+    with _text(path, encoding) as f:
+        cells = [cell.strip() for _, (_, fields) in zip(range(SNIFF_RECORDS), _records(f, sep)) for cell in fields]
+    return any(_COMMA_NUMBER.match(c) for c in cells) and not any(_POINT_NUMBER.match(c) for c in cells)
+
+
+def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
+    """(line number where the record ends, number of fields) of each non-blank record; counts
+    delimiters per line when the file has no quote character, else parses with `csv`."""
+    with _text(path, encoding) as f:
+        quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
+    with _text(path, encoding) as f:
+        if quoted:
+            yield from ((line, len(fields)) for line, fields in _records(f, sep))
+            return
+        for line, text in enumerate(f, start=1):
+            text = text.rstrip("\r\n")
+            if text:
+                yield line, text.count(sep) + 1
+
+
+def _check_rectangular(path: Path, encoding: str, sep: str) -> None:
+    """Refuse a record whose field count differs from the header's, naming its line."""
+    counts = _field_counts(path, encoding, sep)
+    first = next(counts, None)
+    if first is None:
+        raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
+    width = first[1]
+    for line, n in counts:
+        if n != width:
+            fix = "add the missing fields (empty for a missing value)" if n < width else "quote the fields that hold the delimiter"
+            raise ValueError(
+                f"{str(path)!r}: line {line} has {n} fields but the header has {width} (delimiter "
+                f"{sep!r}); {fix}, or give the delimiter (sep= in Python, --sep on the command line)"
+            )
+
+
+def csv_read_options(
+    path: str | os.PathLike, sep: str | None = None, encoding: str | None = None, na_values: Iterable[str] = (), **options
+) -> dict:
+    """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark when not
+    given), the delimiter (sniffed when not given), a decimal comma where a file not split by
+    commas writes its numbers so, and MISSING_PLACEHOLDERS plus `na_values` as missing. Checks that every record has the header's number of fields (unless `options`
+    change how records are laid out); raises ValueError naming the file otherwise."""
+    path = Path(path)
+    encoding = encoding or _encoding_of(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} for {str(path)!r}; e.g. 'utf-8', 'latin-1', 'utf-16'") from None
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
+        raise ValueError(f"sep must be one character (e.g. ',', ';' or a tab), got {sep!r}")
+    try:
+        sep = sep or _sniff(path, encoding)
+        if not set(options) & _LAYOUT_OPTIONS:
+            _check_rectangular(path, encoding, sep)
+        if "decimal" not in options and _decimal_comma(path, encoding, sep):
+            options["decimal"] = ","
+    except UnicodeDecodeError as err:
+        raise decode_error(path, encoding, err) from None
+    except csv.Error as err:
+        hint = "; a NUL byte suggests UTF-16 text: pass its encoding" if "NUL" in str(err) else ""
+        raise ValueError(f"{str(path)!r} is not a readable CSV table ({err}){hint}") from None
+    return {"sep": sep, "encoding": encoding, "na_values": [*MISSING_PLACEHOLDERS, *na_values], "keep_default_na": True, **options}
+
+
+def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
+    """Text columns of `frame` whose observed cells are mostly numbers but for at most `most`
+    distinct words (likely placeholders for missing values the reader did not know): column
+    name to those words."""
+    import pandas as pd
+
+    found = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue
+        observed = values.dropna().astype(str)
+        numeric = pd.to_numeric(observed, errors="coerce").notna()
+        words = sorted(set(observed[~numeric]))
+        if numeric.mean() >= 0.5 and 0 < len(words) <= most:
+            found[str(column)] = words
+    return found

@@ -1,0 +1,279 @@
+"""Tables as users bring them, through the command line and the Python API: delimiters,
+encodings, placeholders for missing values, ragged rows, all-empty columns, imputations that
+stay plausible, pandas outputs that compose, and a text column that cannot dominate the
+outlier score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
+from aekit.cli import main
+from aekit.datasets import load_csv, read_csv_frame
+from aekit.tabular import TableLayout, encode_for_detection
+
+pd = pytest.importorskip("pandas")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+FAST = {"hidden_dims": (32,), "latent_dim": 8, "max_epochs": 20, "n_members": 1, "random_state": 0}
+CLI_FAST = ["--quiet", "--epochs", "20", "--set", "hidden_dims=[32]", "--set", "n_members=1"]
+
+
+def survey(n: int = 240, seed: int = 0):
+    """A table driven by one factor: a non-negative integer count, an age in whole years, a
+    share in [0, 1], a measurement and a text column."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    return pd.DataFrame(
+        {
+            "visits": np.maximum(0, np.round(2 + 2 * z + rng.normal(size=n))).astype(int),
+            "age": np.clip(np.round(45 + 12 * z), 18, 90).astype(int),
+            "share": 1 / (1 + np.exp(-2 * z + 0.1 * rng.normal(size=n))),
+            "weight": 70 + 8 * z + rng.normal(size=n),
+            "group": np.where(z > 0.3, "high", np.where(z < -0.3, "low", "mid")),
+        }
+    )
+
+
+def with_gaps(frame, rate: float = 0.2, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    gaps = frame.astype(object).copy()
+    mask = rng.random(frame.shape) < rate
+    mask[:, -1] = False
+    gaps[mask] = None
+    return gaps, mask
+
+
+def write_european(path: Path, frame, placeholder: str = "?") -> np.ndarray:
+    """`frame` with gaps as a semicolon-separated file with decimal commas and `placeholder`
+    for missing cells; returns the gap mask."""
+    gaps, mask = with_gaps(frame)
+    text = gaps.map(lambda v: placeholder if v is None else (f"{v:.6f}".replace(".", ",") if isinstance(v, float) else str(v)))
+    path.write_text(";".join(frame.columns) + "\n" + "\n".join(";".join(row) for row in text.to_numpy()) + "\n")
+    return mask
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def test_impute_reads_a_semicolon_file_with_question_marks_and_keeps_values_plausible(tmp_path, capsys):
+    frame = survey()
+    mask = write_european(tmp_path / "survey.csv", frame)
+    assert main(["impute", str(tmp_path / "survey.csv"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    assert f"filled {int(mask.sum())} missing entries in 4 columns" in capsys.readouterr().out
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert list(filled.columns) == list(frame.columns) and not filled.isna().any().any()
+    assert filled["visits"].dtype.kind == "i" and filled["age"].dtype.kind == "i"  # whole numbers stay whole
+    assert filled["visits"].min() >= 0 and filled["age"].between(18, 90).all()
+    written = frame["share"].round(6)
+    assert filled["share"].between(written.min(), written.max()).all()
+    observed = ~mask[:, 3]
+    np.testing.assert_allclose(filled["weight"][observed], frame["weight"][observed], atol=1e-6)
+    gaps = mask[:, 3]
+    assert np.abs(filled["weight"][gaps] - frame["weight"][gaps]).mean() < 0.8 * np.abs(frame["weight"] - frame["weight"].mean()).mean()
+
+
+@pytest.mark.parametrize("sep, flag", [("\t", None), ("\t", "tab"), ("|", None), (";", ";")])
+def test_delimiters_are_sniffed_or_given(tmp_path, sep, flag):
+    path = tmp_path / "t.csv"
+    path.write_text(sep.join(["a", "b", "c"]) + "\n" + "\n".join(sep.join([str(i), "2.5", "x"]) for i in range(5)) + "\n")
+    frame = read_csv_frame(path, sep={"tab": "\t"}.get(flag, flag))
+    assert list(frame.columns) == ["a", "b", "c"] and frame["b"].tolist() == [2.5] * 5
+    with pytest.raises(ValueError, match=r"sep must be one character .*got '::'"):
+        read_csv_frame(path, sep="::")
+
+
+def test_a_utf16_file_with_a_byte_order_mark_is_read_and_other_encodings_are_named(tmp_path, capsys):
+    (tmp_path / "u16.csv").write_text("amount;city\n1,5;Malmö\n2;Lund\n", encoding="utf-16")
+    frame = read_csv_frame(tmp_path / "u16.csv")
+    assert frame["amount"].tolist() == [1.5, 2.0] and frame["city"].tolist() == ["Malmö", "Lund"]
+    (tmp_path / "latin.csv").write_bytes("amount,city\n1.5,Malmö\n,Lund\n3,Oslo\n".encode("latin-1"))
+    out = str(tmp_path / "o.csv")
+    assert main(["impute", str(tmp_path / "latin.csv"), out, *CLI_FAST]) == 1
+    assert "is not valid utf-8 text" in (err := capsys.readouterr().err) and "--encoding latin-1" in err
+    assert main(["impute", str(tmp_path / "latin.csv"), out, "--encoding", "latin-1", *CLI_FAST]) == 0
+    assert pd.read_csv(out)["city"].tolist() == ["Malmö", "Lund", "Oslo"]
+    (tmp_path / "le.csv").write_bytes("a,b\n1,2\n".encode("utf-16-le"))
+    assert main(["detect", str(tmp_path / "le.csv")]) == 1
+    assert "holds NUL bytes" in (err := capsys.readouterr().err) and "--encoding utf-16-le" in err
+    assert main(["detect", str(tmp_path / "le.csv"), "--encoding", "klingon"]) == 1
+    assert "unknown encoding 'klingon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["impute", "detect"])
+def test_a_ragged_row_is_refused_with_its_line_and_field_counts(tmp_path, capsys, command):
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n\n4,5\n6,7,8\n")
+    argv = {"impute": ["impute", str(path), str(tmp_path / "o.csv")], "detect": ["detect", str(path)]}[command]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{str(path)!r}: line 4 has 2 fields but the header has 3" in err and "Traceback" not in err
+    path.write_text('a,b\n1,"x,y"\n2,z,w\n')
+    with pytest.raises(ValueError, match="line 3 has 3 fields but the header has 2 .*quote the fields"):
+        load_csv(path)
+
+
+def test_placeholders_default_and_added(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n1,?,x\n2,n/a,y\nNA,-,z\n4,unknown,\n5,6,w\n")
+    with pytest.warns(UserWarning, match=r"column 'b' holds numbers and the text 'unknown'.*--na-values unknown"):
+        frame = read_csv_frame(path)
+    assert frame["a"].isna().tolist() == [False, False, True, False, False] and frame["c"].isna().sum() == 1
+    frame = read_csv_frame(path, na_values=["unknown"])
+    assert frame["b"].dtype.kind == "f" and frame["b"].isna().sum() == 4
+
+
+def test_cli_na_values_and_the_hint_when_nothing_is_missing(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    frame = survey(n=120)
+    gaps, mask = with_gaps(frame[["age", "weight"]])
+    gaps.map(lambda v: "missing" if v is None else v).to_csv(path, index=False)
+    assert main(["impute", str(path), str(tmp_path / "o.csv"), *CLI_FAST]) == 1
+    err = capsys.readouterr().err
+    assert "holds numbers and the text 'missing'" in err and "can be given with --na-values" in err
+    assert main(["impute", str(path), str(tmp_path / "o.csv"), "--na-values", "missing", *CLI_FAST]) == 0
+    assert not pd.read_csv(tmp_path / "o.csv").isna().any().any()
+    assert main(["impute", str(path), str(tmp_path / "p.csv"), "--set", "missing_values=missing", *CLI_FAST]) == 0
+    assert pd.read_csv(tmp_path / "p.csv").equals(pd.read_csv(tmp_path / "o.csv"))
+
+
+@pytest.mark.parametrize("command", ["impute", "detect"])
+def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command):
+    frame = survey(n=120)[["age", "weight", "share"]].assign(notes=np.nan)
+    if command == "impute":
+        frame.loc[::5, "weight"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "o.csv"
+    argv = {"impute": ["impute", str(tmp_path / "t.csv"), str(out)], "detect": ["detect", str(tmp_path / "t.csv"), "--out", str(out)]}
+    assert main([*argv[command], *CLI_FAST[:3]]) == 0
+    assert f"aekit {command}: warning: column 'notes' of" in capsys.readouterr().err
+    assert "notes" not in pd.read_csv(out).columns
+
+
+# ---- plausible values and outputs that compose ------------------------------------------------
+
+
+def test_imputations_keep_the_type_and_range_seen_in_fit_unless_told_not_to():
+    frame = survey()
+    gaps, mask = with_gaps(frame)
+    gaps = gaps.astype({c: float for c in ("visits", "age", "share", "weight")})
+    imp = AutoEncoderImputer(**FAST).fit(gaps)
+    assert imp.layout_.integer.tolist() == [True, True, False, False]
+    out = imp.set_output(transform="pandas").transform(gaps)
+    assert list(out.columns) == list(frame.columns) and list(out.select_dtypes("number").columns) == list(frame.columns[:4])
+    for column in ("visits", "age"):
+        assert (out[column] == out[column].round()).all() and out[column].min() >= frame[column][~mask[:, 0]].min() - 1e-9
+    assert out["share"].between(gaps["share"].min(), gaps["share"].max()).all()
+    raw = imp.set_params(plausible_values=False).transform(gaps)
+    assert (raw["age"] != raw["age"].round()).any()
+    clipped = imp.set_params(plausible_values="range").transform(gaps)
+    assert (clipped["age"] != clipped["age"].round()).any() and clipped["visits"].min() >= 0
+    assert np.allclose(clipped["age"], raw["age"].clip(gaps["age"].min(), gaps["age"].max()))
+    observed = ~mask
+    assert np.array_equal(out.to_numpy()[observed], raw.to_numpy()[observed])
+    draws = imp.set_params(plausible_values=True).sample_imputations(gaps, n=2, random_state=0)
+    assert (draws[:, :, 0].astype(float) >= 0).all()
+
+
+def test_pandas_output_keeps_nullable_and_categorical_dtypes_and_numpy_output_holds_floats():
+    frame = survey(n=160)
+    gaps = frame.assign(visits=pd.array(frame["visits"], dtype="Int64"), group=pd.Categorical(frame["group"]))
+    gaps.loc[::4, "visits"] = pd.NA
+    gaps.loc[1::5, "group"] = np.nan
+    imp = AutoEncoderImputer(**FAST).fit(gaps)
+    out = imp.set_output(transform="pandas").transform(gaps)
+    assert out.dtypes.astype(str).tolist() == ["Int64", "int64", "float64", "float64", "category"]
+    assert set(out["group"].cat.categories) == {"high", "low", "mid"} and out["group"].notna().all()
+    array = imp.set_output(transform="default").transform(gaps)
+    assert array.dtype == object and all(isinstance(v, float) for v in array[:, :4].ravel())
+
+
+def test_imputer_and_detector_compose_with_a_column_transformer_by_name():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = survey()
+    gaps, _ = with_gaps(frame)
+    gaps = gaps.astype({c: float for c in ("visits", "age", "share", "weight")})
+    gaps["group"] = gaps["group"].astype(str)
+    by_name = ColumnTransformer(
+        [("num", StandardScaler(), ["visits", "age", "share", "weight"]), ("cat", OneHotEncoder(sparse_output=False), ["group"])]
+    )
+    detector = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=60), contamination=0.05, random_state=0)
+    pipe = make_pipeline(AutoEncoderImputer(**FAST), by_name, detector).set_output(transform="pandas")
+    pipe.fit(gaps)
+    odd = gaps.iloc[:3].assign(age=[30.0, 88.0, 20.0], weight=[110.0, 40.0, 120.0])
+    assert (pipe.predict(odd) == -1).all()
+    selected = ColumnTransformer([("imp", AutoEncoderImputer(**FAST), ["age", "weight", "group"])]).set_output(transform="pandas")
+    out = selected.fit_transform(gaps)
+    assert list(out.columns) == ["imp__age", "imp__weight", "imp__group"] and out["imp__age"].dtype == np.float64
+
+
+def test_layout_ranges_survive_save_and_older_layouts_still_load(tmp_path):
+    frame = survey(n=120)
+    gaps, _ = with_gaps(frame)
+    gaps = gaps.astype({c: float for c in ("visits", "age", "share", "weight")})
+    imp = AutoEncoderImputer(**{**FAST, "max_epochs": 2}).fit(gaps)
+    imp.save(tmp_path / "imp")
+    loaded = AutoEncoderImputer.load(tmp_path / "imp")
+    assert loaded.layout_.integer.tolist() == imp.layout_.integer.tolist()
+    assert np.array_equal(loaded.transform(gaps), imp.transform(gaps))
+    old = {k: v for k, v in imp.layout_.to_json().items() if k not in ("low", "high", "integer")}
+    assert TableLayout.from_json(old).low is None
+    with pytest.raises(ValueError, match="and low, high and integer, or none of them"):
+        TableLayout.from_json({**old, "low": imp.layout_.low.tolist()})
+
+
+# ---- a text column in the outlier score ---------------------------------------------------------
+
+
+def test_each_categorical_column_carries_the_variance_of_one_numeric_column():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(5, 3, 500), "kind": rng.choice(list("abcdefghij"), 500, p=[0.3] + [0.7 / 9] * 9)})
+    X = encode_for_detection(frame)
+    assert X.shape == (500, 11) and X.dtype == np.float32
+    assert np.var(X[:, 0]) == pytest.approx(1.0, rel=1e-5) and np.var(X[:, 1:], axis=0).sum() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_a_rare_category_does_not_take_over_the_flags(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 400
+    z = rng.normal(size=(n, 1))
+    X = np.hstack([z, 2 * z, -z, z + 0.5]) + 0.05 * rng.normal(size=(n, 4))
+    planted = rng.choice(n, 8, replace=False)
+    X[planted] = rng.normal(size=(8, 4)) * 3
+    kind = rng.choice(["common", "usual", "rare"], n, p=[0.6, 0.36, 0.04])
+    pd.DataFrame(X, columns=list("abcd")).assign(kind=kind).to_csv(tmp_path / "t.csv", sep=";", index=False)
+    argv = ["detect", str(tmp_path / "t.csv"), "--contamination", "0.04", "--out", str(tmp_path / "o.csv"), "--quiet"]
+    assert main([*argv, "--set", "latent_dim=2", "--set", "hidden_dims=[16]"]) == 0
+    flagged = pd.read_csv(tmp_path / "o.csv")["outlier"].to_numpy()
+    assert flagged[planted].sum() >= 6
+    assert flagged[kind == "rare"].mean() < 0.5
+
+
+# ---- the command line itself ------------------------------------------------------------------
+
+
+def test_ctrl_c_while_the_parser_starts_prints_one_line(monkeypatch, capsys):
+    import aekit.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["--help"]) == 130
+    assert capsys.readouterr().err.strip() == "aekit: interrupted"
+
+
+def test_an_interrupt_before_the_first_epoch_does_not_claim_a_saved_epoch(tmp_path, monkeypatch, capsys):
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AutoEncoder, "fit", interrupted)
+    assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "nothing was saved to resume from" in err and "last finished epoch is saved" not in err
