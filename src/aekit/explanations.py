@@ -25,20 +25,23 @@ IG_NODES = 32
 IG_ELEMENTS = 2**18  # path points x features per gradient batch
 
 
-def reconstruction_terms(detector, X: np.ndarray) -> np.ndarray:
-    """Per-feature terms (n, d) of the detector's reconstruction part; each row sums to it."""
+def _check_split(detector) -> None:
     from aekit.models import AutoEncoderModule
 
+    module = getattr(detector.autoencoder_, "module_", None)
+    if not detector.standardize and getattr(type(module), "sample_losses", None) is not AutoEncoderModule.sample_losses:
+        raise ValueError(
+            f"explain splits the reconstruction loss over features for autoencoders whose score is a mean of "
+            f"per-feature losses; {type(detector.autoencoder_).__name__}'s is not (use standardize=True, which scores "
+            "squared errors, or criterion='latent')"
+        )
+
+
+def reconstruction_terms(detector, X: np.ndarray) -> np.ndarray:
+    """Per-feature terms (n, d) of the detector's reconstruction part; each row sums to it."""
     autoencoder, n_features = detector.autoencoder_, X.shape[1]
     if detector.standardize:
         return np.square(X - autoencoder.reconstruct(X)) / detector.feature_error_ / n_features
-    module = getattr(autoencoder, "module_", None)
-    if getattr(type(module), "sample_losses", None) is not AutoEncoderModule.sample_losses:
-        raise ValueError(
-            f"explain splits the reconstruction loss over features for autoencoders whose score is a mean of "
-            f"per-feature losses; {type(autoencoder).__name__}'s is not (use standardize=True, which scores "
-            "squared errors, or criterion='latent')"
-        )
 
     def per_feature(m):
         return lambda b: m.likelihood.elementwise(m.decoder(m.encoder(b)), b) / n_features
@@ -51,13 +54,27 @@ def latent_baseline(detector) -> np.ndarray:
     return np.asarray(detector.autoencoder_.inverse_transform(detector.latent_location_[None]), dtype=np.float64)
 
 
-def latent_attributions(detector, X: np.ndarray) -> tuple[np.ndarray, float]:
-    """Integrated-gradient attributions (n, d) of the latent part, whose rows sum to each row's
-    latent part minus the baseline's, and the baseline's latent part."""
-    baseline = latent_baseline(detector)
-    module = detector.autoencoder_._inference_module(torch.float64)
-    location = torch.as_tensor(detector.latent_location_, dtype=torch.float64)
-    precision = torch.as_tensor(detector.latent_precision_, dtype=torch.float64)
+def _part_function(detector, module, part: str):
+    """The detector's anomaly part as a differentiable function of rows (b, d) -> (b,)."""
+    if part == "latent":
+        location = torch.as_tensor(detector.latent_location_, dtype=torch.float64)
+        precision = torch.as_tensor(detector.latent_precision_, dtype=torch.float64)
+
+        def distance(x):
+            centred = module.encode(x) - location
+            return torch.einsum("ij,jk,ik->i", centred, precision, centred)
+
+        return distance
+    if detector.standardize:
+        error = torch.as_tensor(detector.feature_error_, dtype=torch.float64)
+        return lambda x: ((x - module.reconstruct(x)).square() / error).mean(dim=1)
+    return module.sample_losses
+
+
+def integrated_gradients(fn, X: np.ndarray, baseline: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Integrated gradients (n, d) of `fn` (rows -> values) from `baseline` (1, d) to each row of
+    X, by IG_NODES-point Gauss-Legendre quadrature; the quadrature error is spread over each
+    row's features in proportion to their absolute attribution so that rows sum to `target` (n,)."""
     nodes, weights = np.polynomial.legendre.leggauss(IG_NODES)
     alphas = torch.as_tensor((nodes + 1) / 2, dtype=torch.float64)[:, None, None]  # (m, 1, 1)
     weights = torch.as_tensor(weights / 2, dtype=torch.float64)[:, None, None]
@@ -69,26 +86,44 @@ def latent_attributions(detector, X: np.ndarray) -> tuple[np.ndarray, float]:
         for first in range(0, n, rows):
             step = torch.as_tensor(X[first : first + rows], dtype=torch.float64) - start  # (b, d)
             path = (start + alphas * step).requires_grad_(True)  # (m, b, d)
-            centred = module.encode(path.reshape(-1, d)) - location  # (m * b, k)
-            distance = torch.einsum("ij,jk,ik->", centred, precision, centred)
-            (gradient,) = torch.autograd.grad(distance, path)
+            (gradient,) = torch.autograd.grad(fn(path.reshape(-1, d)).sum(), path)
             attributions[first : first + rows] = (step * (weights * gradient).sum(dim=0)).numpy()
-    base = float(detector._part("latent", baseline.astype(X.dtype))[0])
-    residual = detector._part("latent", X) - base - attributions.sum(axis=1)
+    residual = target - attributions.sum(axis=1)
     size = np.abs(attributions)
     total = size.sum(axis=1, keepdims=True)
     share = np.divide(size, total, out=np.full_like(size, 1.0 / d), where=total > 0)
-    return attributions + residual[:, None] * share, base
+    return attributions + residual[:, None] * share
 
 
-def feature_contributions(detector, X: np.ndarray) -> tuple[np.ndarray, float]:
+def feature_contributions(detector, X: np.ndarray, method: str = "error") -> tuple[np.ndarray, float]:
     """Contributions (n, d) of each feature to the anomaly score and the offset shared by all
-    rows: contributions.sum(axis=1) + offset == -detector.score_samples(X)."""
+    rows: contributions.sum(axis=1) + offset == -detector.score_samples(X).
+
+    'error': the reconstruction part split exactly into per-feature terms, the latent part by
+    integrated gradients from the baseline; 'gradient': the whole anomaly score by integrated
+    gradients from the baseline."""
+    _check_split(detector)
     parts = detector._parts_used()
+    baseline = latent_baseline(detector) if "latent" in parts else np.zeros((1, X.shape[1]))
+    if method == "gradient" or "latent" in parts:
+        module = detector.autoencoder_._inference_module(torch.float64)
+    if method == "gradient":
+        functions = {p: _part_function(detector, module, p) for p in parts}
+        base = float(-detector._scores(baseline.astype(X.dtype))[0])
+
+        def anomaly(x):
+            return -detector._combine({p: f(x) for p, f in functions.items()})
+
+        return integrated_gradients(anomaly, X, baseline, -detector._scores(X) - base), base
     contributions, offset = np.zeros(X.shape, dtype=np.float64), 0.0
     for part in parts:
         center, scale = (detector.part_center_[part], detector.part_scale_[part]) if len(parts) > 1 else (0.0, 1.0)
-        terms, base = (reconstruction_terms(detector, X), 0.0) if part == "reconstruction" else latent_attributions(detector, X)
+        if part == "reconstruction":
+            terms, base = reconstruction_terms(detector, X), 0.0
+        else:
+            base = float(detector._part("latent", baseline.astype(X.dtype))[0])
+            target = detector._part("latent", X) - base
+            terms = integrated_gradients(_part_function(detector, module, "latent"), X, baseline, target)
         contributions += terms / scale
         offset += (base - center) / scale
     return contributions, offset
@@ -103,10 +138,12 @@ def _pandas():
 
 
 def _level(encoded: str, source: str) -> str:
-    """A one-hot column's category: its name without the source column's name and separator."""
+    """A one-hot column's category: what follows the source column's name and a separator
+    ('region=north', 'region_north', 'cat__region_north'), else the whole name."""
     for separator in ("=", "_"):
-        if encoded.startswith(source + separator):
-            return encoded[len(source) + 1 :]
+        at = encoded.find(source + separator)
+        if at >= 0:
+            return encoded[at + len(source) + 1 :]
     return encoded
 
 
@@ -149,6 +186,15 @@ def top_reasons(contributions, observed, expected, top: int):
         out[f"expected_{rank + 1}"] = expected.to_numpy(dtype=object)[rows, pick]
         out[f"share_{rank + 1}"] = np.divide(values[rows, pick], positive, out=np.zeros(len(values)), where=positive > 0)
     return _pandas().DataFrame(out, index=contributions.index)
+
+
+METHODS = ("error", "gradient")
+
+
+def check_method(method) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return method
 
 
 def check_top(top) -> int | None:
@@ -240,7 +286,7 @@ def _inverse(step, Xt: np.ndarray, width: int) -> np.ndarray | None:
     return np.asarray(step.inverse_transform(Xt), dtype=object)
 
 
-def _explain_pipeline(pipeline, X, top: int | None):
+def _explain_pipeline(pipeline, X, top: int | None, method: str):
     pd = _pandas()
     preprocess, detector = pipeline[:-1], pipeline[-1]
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])])
@@ -250,8 +296,8 @@ def _explain_pipeline(pipeline, X, top: int | None):
     encoded = [str(n) for n in preprocess.get_feature_names_out()] if hasattr(preprocess, "get_feature_names_out") else None
     sources = _encoded_sources(preprocess, inputs)
     if sources is None:
-        return detector.explain(Xt, top=top, feature_names=encoded)
-    contributions, offset = feature_contributions(detector, detector._validated(Xt))
+        return detector.explain(Xt, top=top, feature_names=encoded, method=method)
+    contributions, offset = feature_contributions(detector, detector._validated(Xt), method)
     table = summed(contributions, sources)
     table.index = frame.index
     table.attrs["offset"] = offset
@@ -267,22 +313,22 @@ def _explain_pipeline(pipeline, X, top: int | None):
     return top_reasons(table, observed[list(table.columns)], expected.set_axis(frame.index), top)
 
 
-def explain(model, X, *, top: int | None = None):
+def explain(model, X, *, top: int | None = None, method: str = "error"):
     """Per-feature contributions to the anomaly score of each row of X, from a fitted
     `AutoEncoderOutlierDetector` or a Pipeline ending in one (then in X's own columns, one-hot
     encoded columns summed into their source, observed and expected values in X's units).
 
     Returns (n_samples, n_features) contributions whose rows plus `attrs['offset']` equal
     `-score_samples(X)`; with `top=k`, the k largest per row as feature_i, observed_i,
-    expected_i and share_i columns.
+    expected_i and share_i columns. `method` as in `AutoEncoderOutlierDetector.explain`.
     """
     from sklearn.pipeline import Pipeline
 
-    top = check_top(top)
+    top, method = check_top(top), check_method(method)
     if isinstance(model, Pipeline):
         if not hasattr(model[-1], "explain"):
             raise ValueError(f"explain needs a Pipeline ending in an outlier detector with explain; it ends in {type(model[-1]).__name__}")
-        return _explain_pipeline(model, X, top)
+        return _explain_pipeline(model, X, top, method)
     if not hasattr(model, "explain"):
         raise ValueError(f"explain needs an AutoEncoderOutlierDetector or a Pipeline ending in one, got {type(model).__name__}")
-    return model.explain(X, top=top)
+    return model.explain(X, top=top, method=method)

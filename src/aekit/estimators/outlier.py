@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.base import AekitEstimator, validate_X
-from aekit.explanations import check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.explanations import check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
 from aekit.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
 __all__ = ["AutoEncoderOutlierDetector"]
@@ -257,7 +257,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         outlier = outlier_probability(-self.score_samples(X), self.score_quantiles_, self.threshold_)
         return np.column_stack([1.0 - outlier, outlier])
 
-    def explain(self, X, top=None, *, feature_names=None, groups=None):
+    def explain(self, X, top=None, *, feature_names=None, groups=None, method="error"):
         """Each feature's contribution to each sample's anomaly score (-score_samples), as a
         DataFrame (n_samples, n_features) whose rows plus `attrs['offset']` (one constant for
         all rows) equal the anomaly score; see `aekit.explanations` for the method.
@@ -266,9 +266,14 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         `groups` maps a source column to its one-hot columns (names or indices), whose
         contributions are summed. With `top=k`, the k largest per row instead, as columns
         feature_i, observed_i, expected_i (the reconstruction; the category with the largest
-        reconstruction for a group) and share_i (over the row's positive contributions)."""
+        reconstruction for a group) and share_i (over the row's positive contributions).
+
+        `method='error'` splits the reconstruction part exactly into per-feature errors and
+        attributes the latent part by integrated gradients; 'gradient' attributes the whole
+        score by integrated gradients from the decoded centre of the training codes (the zero
+        row for criterion='reconstruction')."""
         check_is_fitted(self)
-        top = check_top(top)
+        top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
         X = self._validated(X)
         default = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
@@ -276,7 +281,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         if len(names) != X.shape[1]:
             raise ValueError(f"feature_names has {len(names)} names for {X.shape[1]} columns of X")
         sources = source_names(names, groups)
-        contributions, offset = feature_contributions(self, X)
+        contributions, offset = feature_contributions(self, X, method)
         table = summed(contributions, sources)
         table.attrs["offset"] = offset
         if index is not None:

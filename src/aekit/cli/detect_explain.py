@@ -1,0 +1,29 @@
+"""The reasons `aekit detect --explain K` writes: for each row, its K features that add most to
+its anomaly score, in the table's own columns and units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aekit.detection_report import reason_text
+from aekit.explanations import grouped_values, source_names, top_reasons
+
+__all__ = ["row_reasons"]
+
+
+def row_reasons(detector, X: np.ndarray, data, frame, scaling, top: int) -> list[list[str]]:
+    """Per row of `frame`, the texts of its `top` reasons: the detector fitted on X (the table's
+    columns after one-hot encoding `data.categories` and `scaling`), categorical columns as one,
+    observed values from `frame`, expected ones mapped back to the table's units."""
+    names = list(data.feature_names)
+    groups = {column: [f"{column}={level}" for level in levels] for column, levels in data.categories.items()}
+    table = detector.explain(X, feature_names=names, groups=groups)
+    sources = source_names(names, groups)
+    expected = grouped_values(scaling.inverse_transform(detector.autoencoder_.reconstruct(X)), names, sources)
+    observed = frame.rename(columns=str)[list(table.columns)].reset_index(drop=True)
+    top = min(top, table.shape[1])
+    reasons = top_reasons(table, observed, expected, top)
+    return [
+        [reason_text(*(reasons.iloc[i][f"{what}_{k}"] for what in ("feature", "observed", "expected", "share"))) for k in range(1, top + 1)]
+        for i in range(len(reasons))
+    ]
