@@ -191,3 +191,16 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     with pytest.raises(SystemExit):
         main([*args[:2], "--contamination", "0.7"])
     assert "--contamination: must be in (0, 0.5] or 'auto'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_readme_explanation_example_runs():
+    from tests.test_readme import readme_block, run_expressions
+
+    X = pd.DataFrame(correlated(300, seed=18) * 10 + 50, columns=NAMES)
+    X_new = pd.DataFrame(correlated(10, seed=19) * 10 + 50, columns=NAMES)
+    X_new.loc[5:, "debt"] += 80.0
+    namespace = {"X_table": X, "X_table_new": X_new, "make_pipeline": make_pipeline, "StandardScaler": StandardScaler}
+    top, table, proba = run_expressions(readme_block("explain(det, X_table_new, top=3)"), namespace)
+    assert (top["feature_1"][5:] == "debt").all() and list(table.columns) == NAMES
+    assert (proba[5:] > 0.5).all() and (proba[:5] < 0.5).mean() >= 0.8
