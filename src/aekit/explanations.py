@@ -7,7 +7,9 @@ from a baseline row, the decoded centre of the training codes, to the row: 32 Ga
 nodes, with the small quadrature error spread over the features in proportion to their
 absolute attribution so that each row's attributions add up exactly to its distance minus the
 baseline's. A row's contributions therefore sum to its anomaly score (`-score_samples`) minus
-one constant shared by all rows (`attrs['offset']` of the returned frame).
+one constant shared by all rows (`attrs['offset']` of the returned frame). That is
+method='error'; method='gradient' attributes the whole score by integrated gradients from the
+same baseline (the zero row when the detector has no latent part).
 
 `explain(model, X)` takes the detector or a Pipeline ending in one: the Pipeline's steps give
 the feature names, one-hot encoded columns are summed into their source column, and the
@@ -303,14 +305,14 @@ def _explain_pipeline(pipeline, X, top: int | None, method: str):
     table.attrs["offset"] = offset
     if top is None:
         return table
-    back = _inverse(preprocess, detector.autoencoder_.reconstruct(Xt), len(inputs))
+    reconstruction = detector.autoencoder_.reconstruct(Xt)
+    back = _inverse(preprocess, reconstruction, len(inputs))
     if back is None:
-        expected = grouped_values(detector.autoencoder_.reconstruct(Xt), encoded or sources, sources)
+        expected = grouped_values(reconstruction, encoded or sources, sources)
     else:
         expected = pd.DataFrame(back, columns=inputs)[list(table.columns)]
-    observed = frame[[c for c in frame.columns if str(c) in table.columns]]
-    observed.columns = [str(c) for c in observed.columns]
-    return top_reasons(table, observed[list(table.columns)], expected.set_axis(frame.index), top)
+    observed = frame.rename(columns=str)[list(table.columns)]
+    return top_reasons(table, observed, expected.set_axis(frame.index), top)
 
 
 def explain(model, X, *, top: int | None = None, method: str = "error"):
