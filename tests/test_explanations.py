@@ -3,6 +3,8 @@ contamination='auto' of AutoEncoderOutlierDetector, through the detector and thr
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
@@ -153,6 +155,15 @@ def test_save_and_load_keep_explanations_and_probabilities(fitted, tmp_path):
     auto = small_detector(contamination="auto").fit(correlated(200, seed=16))
     again = AutoEncoderOutlierDetector.load(auto.save(tmp_path / "auto"))
     assert again.contamination == "auto" and again.threshold_ == pytest.approx(auto.threshold_)
+
+    config = tmp_path / "det" / "config.json"
+    saved = json.loads(config.read_text())
+    del saved["fitted"]["score_quantiles_"]  # as a detector saved before predict_proba existed
+    config.write_text(json.dumps(saved))
+    older = AutoEncoderOutlierDetector.load(tmp_path / "det")
+    np.testing.assert_allclose(older.score_samples(X_new), det.score_samples(X_new))
+    with pytest.raises(ValueError, match="fit again"):
+        older.predict_proba(X_new)
 
 
 def test_refusals_name_the_argument(fitted):
