@@ -44,7 +44,10 @@ def write_detection_report(
     flagged = scores > threshold
     order = np.argsort(-scores, kind="stable")[:N_SHOWN]
     table = [["row", "anomaly score", "outlier probability", "flagged", "why"]]
-    table += [[int(i), float(scores[i]), float(probabilities[i]), "yes" if flagged[i] else "no", "; ".join(reasons[i])] for i in order]
+    table += [
+        [int(i), float(scores[i]), float(probabilities[i]), "yes" if flagged[i] else "no", "; ".join(reasons[i])]
+        for i in order
+    ]
     summary = (
         f"{int(flagged.sum())} of {len(scores)} rows of {source!r} are flagged as outliers: their anomaly score "
         f"(higher = more abnormal) exceeds the threshold {threshold:.4g}, set by {rule}. The outlier probability "

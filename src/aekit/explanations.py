@@ -329,7 +329,9 @@ def explain(model, X, *, top: int | None = None, method: str = "error"):
     top, method = check_top(top), check_method(method)
     if isinstance(model, Pipeline):
         if not hasattr(model[-1], "explain"):
-            raise ValueError(f"explain needs a Pipeline ending in an outlier detector with explain; it ends in {type(model[-1]).__name__}")
+            raise ValueError(
+                f"explain needs a Pipeline ending in an outlier detector with explain; it ends in {type(model[-1]).__name__}"
+            )
         return _explain_pipeline(model, X, top, method)
     if not hasattr(model, "explain"):
         raise ValueError(f"explain needs an AutoEncoderOutlierDetector or a Pipeline ending in one, got {type(model).__name__}")

@@ -23,7 +23,8 @@ def row_reasons(detector, X: np.ndarray, data, frame, scaling, top: int) -> list
     observed = frame.rename(columns=str)[list(table.columns)].reset_index(drop=True)
     top = min(top, table.shape[1])
     reasons = top_reasons(table, observed, expected, top)
+    fields = ("feature", "observed", "expected", "share")
     return [
-        [reason_text(*(reasons.iloc[i][f"{what}_{k}"] for what in ("feature", "observed", "expected", "share"))) for k in range(1, top + 1)]
+        [reason_text(*(reasons.iloc[i][f"{what}_{k}"] for what in fields)) for k in range(1, top + 1)]
         for i in range(len(reasons))
     ]

@@ -217,6 +217,7 @@ def run_detect(args: argparse.Namespace) -> int:
         from aekit.detection_report import write_detection_report
 
         rule = "contamination='auto'" if args.contamination == "auto" else f"contamination {args.contamination}"
-        page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, extra["outlier_probability"], reasons)
+        probability = extra["outlier_probability"]
+        page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons)
         print(f"wrote {page}")
     return 0
