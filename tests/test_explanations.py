@@ -95,7 +95,7 @@ def test_feature_names_and_units_survive_a_pipeline_on_a_dataframe():
 def mixed_table(n: int, seed: int) -> pd.DataFrame:
     """Numeric columns and a categorical 'region' that follows the first of them."""
     X = correlated(n, seed)[:, :4]
-    frame = pd.DataFrame(X, columns=NAMES[:4])
+    frame = pd.DataFrame(X * 100 + 1000, columns=NAMES[:4])
     frame["region"] = np.where(X[:, 0] > 0.5, "north", np.where(X[:, 0] < -0.5, "south", "middle"))
     return frame
 
@@ -114,6 +114,14 @@ def test_a_one_hot_encoded_column_is_explained_as_its_source_column():
     hits = top[top["feature_1"] == "region"]
     assert set(hits["observed_1"]) <= {"north", "south"}
     assert (hits["observed_1"] != hits["expected_1"]).mean() >= 0.8
+    every = explain(pipe, X_new, top=5)
+    for k in range(1, 6):
+        numeric = every[f"feature_{k}"] != "region"
+        assert (every[f"expected_{k}"][~numeric].isin(["north", "middle", "south"])).all()
+        np.testing.assert_allclose(  # back in the table's units through the ColumnTransformer's scaler
+            every[f"observed_{k}"][numeric].astype(float), np.diag(X_new[every[f"feature_{k}"][numeric]].to_numpy())
+        )
+        assert every[f"expected_{k}"][numeric].astype(float).between(500, 1500).all()
 
     det = pipe[-1]
     encoded = [str(n) for n in pipe[:-1].get_feature_names_out()]
@@ -185,20 +193,20 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     from aekit.cli import main
 
     frame = mixed_table(300, seed=17)
-    frame.loc[:4, "rent"] = 8.0  # five rows with a rent far beyond the others'
+    frame.loc[:4, "rent"] = 1800.0  # five rows with a rent eight standard deviations beyond the others'
     frame.to_csv(tmp_path / "table.csv", index=False)
     args = ["detect", str(tmp_path / "table.csv"), "--contamination", "auto", "--explain", "2", "--out", str(tmp_path / "flagged.csv"),
             "--report", str(tmp_path / "report"), "--epochs", "40", "--quiet", "--set", "latent_dim=2", "--set", "hidden_dims=[16]"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "wrote" in out and "rent = 8" in out
+    assert "wrote" in out and "rent = 1800" in out
     flagged = pd.read_csv(tmp_path / "flagged.csv")
     assert list(flagged.columns[-5:]) == ["outlier_score", "outlier", "outlier_probability", "why_1", "why_2"]
-    assert flagged["outlier"][:5].all() and flagged["why_1"][:5].str.startswith("rent = 8 (expected ").all()
+    assert flagged["outlier"][:5].all() and flagged["why_1"][:5].str.startswith("rent = 1800 (expected ").all()
     assert ((flagged["outlier_probability"] > 0.5) == flagged["outlier"]).all()
     assert flagged["why_2"].str.match(r"^(age|income|rent|debt|region) = ").all()
     page = (tmp_path / "report" / "report.html").read_text()
-    assert "data:image/png;base64," in page and "rent = 8" in page and "contamination=&#x27;auto&#x27;" in page
+    assert "data:image/png;base64," in page and "rent = 1800" in page and "contamination=&#x27;auto&#x27;" in page
     with pytest.raises(SystemExit):
         main([*args[:2], "--contamination", "0.7"])
     assert "--contamination: must be in (0, 0.5] or 'auto'" in capsys.readouterr().err

@@ -150,12 +150,12 @@ def _level(encoded: str, source: str) -> str:
 
 
 def grouped_values(values: np.ndarray, names: list[str], sources: list[str]):
-    """Per-source values (n, n_sources): a lone column as it is, a one-hot block as the
-    category of its largest entry."""
+    """Per-source values (n, n_sources): a lone column as it is, a one-hot block (or a lone
+    column named like one, 'region_north') as the category of its largest entry."""
     columns = {}
     for source in dict.fromkeys(sources):
         members = [i for i, s in enumerate(sources) if s == source]
-        if len(members) == 1 and names[members[0]] == source:
+        if len(members) == 1 and _level(names[members[0]], source) == names[members[0]]:
             columns[source] = values[:, members[0]]
         else:
             levels = np.array([_level(names[i], source) for i in members], dtype=object)
@@ -268,9 +268,9 @@ def _inverse(step, Xt: np.ndarray, width: int) -> np.ndarray | None:
 
     if isinstance(step, Pipeline):
         for _, inner in reversed(step.steps):
-            if not hasattr(inner, "inverse_transform"):
+            Xt = _inverse(inner, Xt, getattr(inner, "n_features_in_", width))
+            if Xt is None:
                 return None
-            Xt = inner.inverse_transform(Xt)
         return np.asarray(Xt, dtype=object)
     if isinstance(step, ColumnTransformer):
         out = np.empty((Xt.shape[0], width), dtype=object)
