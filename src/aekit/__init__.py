@@ -25,6 +25,7 @@ _HOME = {
     **dict.fromkeys(_ESTIMATORS, "aekit.estimators"),
     **dict.fromkeys(("AutoEncoderModule", "AutoEncoderOutput", "VariationalAutoEncoderModule"), "aekit.models"),
     **dict.fromkeys(("TrainConfig", "TrainingDivergedError", "train"), "aekit.training"),
+    "explain": "aekit.explanations",
 }
 
 __all__ = sorted([*_HOME, "__version__"])

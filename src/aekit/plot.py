@@ -34,6 +34,7 @@ __all__ = [
     "plot_latent_grid",
     "plot_reconstructions",
     "plot_samples",
+    "plot_score_histogram",
 ]
 
 DPI = 120
@@ -560,3 +561,29 @@ def plot_samples(
     return plot_image_grid(
         padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range, path=path
     )
+
+
+def plot_score_histogram(
+    scores: np.ndarray,
+    threshold: float,
+    *,
+    title: str = "Anomaly scores and the threshold",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
+    vertical line at `threshold` and the share of scores beyond it."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if scores.size == 0 or not np.isfinite(scores).all():
+        raise ValueError("scores must be a non-empty array of finite numbers")
+    fig = _new_figure((7.0, 3.6))
+    ax = fig.add_subplot()
+    ax.hist(scores, bins=min(80, max(10, scores.size // 10)), color="C0", alpha=0.8)
+    ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
+    ax.set_yscale("log")
+    ax.set_xlabel("anomaly score (higher = more abnormal)")
+    ax.set_ylabel("rows")
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    ax.grid(True, alpha=0.3)
+    return _finish(fig, path)
+

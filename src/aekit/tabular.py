@@ -15,7 +15,7 @@ from numbers import Number
 
 import numpy as np
 
-__all__ = ["Table", "TableLayout", "encode_for_detection"]
+__all__ = ["DetectionEncoding", "Table", "TableLayout", "encode_for_detection"]
 
 MAX_ABS_INPUT = 1e150  # squares of larger values overflow float64 means and variances
 
@@ -404,21 +404,68 @@ def frame_like(values: np.ndarray, frame):
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
-def encode_for_detection(frame) -> np.ndarray:
-    """A fully observed DataFrame (n rows) as the (n, n_encoded) float32 array `aekit detect`
-    scores: numeric columns standardised, each categorical (text, category, bool) column
-    one-hot encoded and divided by the square root of its group's total variance
-    (1 - sum of squared category shares), so that every column, whatever its number of
-    categories, carries the variance of one standardised numeric column."""
+@dataclass
+class DetectionEncoding:
+    """How `aekit detect` encodes a fully observed table: numeric columns standardised, each
+    categorical (text, category, bool) column one-hot encoded and divided by the square root of
+    its group's total variance (1 - sum of squared category shares), so that every column,
+    whatever its number of categories, carries the variance of one standardised numeric column."""
+
+    layout: TableLayout
+    names: list[str]  # the table's columns, numeric ones first as in the encoding
+    group_scale: np.ndarray  # (n_categorical,) divisor of each one-hot group
+
+    @classmethod
+    def fit(cls, frame) -> DetectionEncoding:
+        table, names = _observed_table(frame)
+        layout = TableLayout.fit(table)
+        X, _, _ = layout.encode(table)
+        spreads = [1.0 - float(np.square(X[:, a:b].mean(axis=0)).sum()) for a, b in layout.groups]
+        group_scale = np.array([np.sqrt(v) if v > 1e-12 else 1.0 for v in spreads], dtype=np.float64)
+        ordered = [n for n, c in zip(names, layout.categorical_mask) if not c] + [n for n, c in zip(names, layout.categorical_mask) if c]
+        return cls(layout, ordered, group_scale)
+
+    def transform(self, frame) -> np.ndarray:
+        """The (n, n_encoded) float32 array the detector scores."""
+        table, _ = _observed_table(frame)
+        X, _, _ = self.layout.encode(table)
+        X = X.astype(np.float64, copy=False)
+        for (a, b), scale in zip(self.layout.groups, self.group_scale):
+            X[:, a:b] /= scale
+        return X.astype(np.float32)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the encoded columns: a numeric column's own, 'column=category' in a group."""
+        n = self.layout.n_numeric
+        return self.names[:n] + [f"{name}={c}" for name, cats in zip(self.names[n:], self.layout.categories) for c in cats]
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Each categorical column's one-hot columns, as `explain(groups=...)` takes them."""
+        n = self.layout.n_numeric
+        return {name: [f"{name}={c}" for c in cats] for name, cats in zip(self.names[n:], self.layout.categories)}
+
+    def to_units(self, encoded: np.ndarray) -> np.ndarray:
+        """Encoded values (n, n_encoded), e.g. a reconstruction, with the numeric columns back in
+        the table's units and the one-hot groups unscaled."""
+        out = np.array(encoded, dtype=np.float64)
+        n = self.layout.n_numeric
+        out[:, :n] = out[:, :n] * self.layout.scale + self.layout.mean
+        for (a, b), scale in zip(self.layout.groups, self.group_scale):
+            out[:, a:b] *= scale
+        return out
+
+
+def _observed_table(frame) -> tuple[Table, list[str]]:
     columns, names, typed = frame_columns(frame)
     table = read_columns(columns, names, np.nan, None, typed)
     if table.missing.any():
         raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
-    layout = TableLayout.fit(table)
-    X, _, _ = layout.encode(table)
-    X = X.astype(np.float64, copy=False)
-    for a, b in layout.groups:
-        shares = X[:, a:b].mean(axis=0)
-        spread = 1.0 - float(np.square(shares).sum())
-        X[:, a:b] /= np.sqrt(spread) if spread > 1e-12 else 1.0
-    return X.astype(np.float32)
+    return table, [str(n) for n in names]
+
+
+def encode_for_detection(frame) -> np.ndarray:
+    """A fully observed DataFrame (n rows) as the (n, n_encoded) float32 array `aekit detect`
+    scores; see `DetectionEncoding`."""
+    return DetectionEncoding.fit(frame).transform(frame)

@@ -17,7 +17,10 @@ from aekit.cli.common import CLIError, add_command, int_in_range
 
 __all__ = ["add_parsers", "run_detect", "run_impute"]
 
-_CONTAMINATION = "share of outliers expected in the table, in (0, 0.5] (default: %(default)s)"
+_CONTAMINATION = (
+    "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
+    "(default: %(default)s)"
+)
 
 
 def add_parsers(commands) -> None:
@@ -51,14 +54,18 @@ def add_parsers(commands) -> None:
         "dropped) and flag the most abnormal share --contamination of the rows: by\n"
         "reconstruction error plus the distance of the row's code from the others (--criterion\n"
         "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
-        "outlier_score (higher is more abnormal) and outlier (true/false). The autoencoder is\n"
+        "outlier_score (higher is more abnormal) and outlier (true/false), and with --explain K\n"
+        "also outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
+        "their value, the value expected and their share). --report DIR writes DIR/report.html with\n"
+        "the score histogram and the most abnormal rows. The autoencoder is\n"
         "--model (any 'aekit train' model name) with --set NAME=VALUE parameters.",
         "  aekit detect transactions.csv --contamination 0.05\n"
+        "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4",
         run_detect,
     )
     detect.add_argument("input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table")
-    detect.add_argument("--contamination", type=float, default=0.05, metavar="X", help=_CONTAMINATION)
+    detect.add_argument("--contamination", type=_contamination, default=0.05, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE", help="write the table with outlier_score and outlier columns (.csv or .parquet)"
     )
@@ -66,10 +73,24 @@ def add_parsers(commands) -> None:
         "--criterion", default="combined", choices=("combined", "reconstruction", "latent"),
         help="what makes a row abnormal (default: %(default)s)",
     )
+    detect.add_argument("--explain", type=int_in_range(1), metavar="K", help="write the K main reasons of each row")
+    detect.add_argument("--report", metavar="DIR", help="write DIR/report.html: score histogram, most abnormal rows")
     detect.add_argument(
         "--model", default="autoencoder", metavar="NAME", help="the autoencoder to use (default: %(default)s)"
     )
     _common_options(detect)
+
+
+def _contamination(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 0.5] or 'auto', got {text!r}") from None
+    if not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(f"must be in (0, 0.5] or 'auto', got {text}")
+    return value
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
@@ -215,11 +236,9 @@ def _whole_numbers_as_integers(filled, imputer):
 
 def run_detect(args: argparse.Namespace) -> int:
     from aekit.config import model_registry
-    from aekit.tabular import encode_for_detection
+    from aekit.tabular import DetectionEncoding
 
     cls = _require("AutoEncoderOutlierDetector", "detect")
-    if not 0 < args.contamination <= 0.5:
-        raise CLIError(f"--contamination must be in (0, 0.5], got {args.contamination}")
     registry = model_registry()
     if args.model not in registry:
         raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(registry)}")
@@ -228,7 +247,8 @@ def run_detect(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
-    X = encode_for_detection(frame)
+    encoding = DetectionEncoding.fit(frame)
+    X = encoding.transform(frame)
     autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
     detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed).fit(X)
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)
@@ -237,9 +257,24 @@ def run_detect(args: argparse.Namespace) -> int:
         f"flagged {int(flagged.sum())} of {len(X)} rows as outliers "
         f"(criterion {args.criterion}, contamination {args.contamination}; threshold {detector.threshold_:.4g})"
     )
+    extra, reasons = {}, None
+    if args.explain or args.report:
+        from aekit.cli.detect_explain import row_reasons
+
+        reasons = row_reasons(detector, X, frame, encoding, args.explain or 3)
+        extra["outlier_probability"] = detector.predict_proba(X)[:, 1]
+    if args.explain:
+        extra.update({f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(args.explain)})
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        print(f"  row {i}: outlier_score {score[i]:.4g}")
+        print(f"  row {i}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
-        _write_table(frame.assign(outlier_score=score, outlier=flagged), args.out)
+        _write_table(frame.assign(outlier_score=score, outlier=flagged, **extra), args.out)
         print(f"wrote {args.out}")
+    if args.report:
+        from aekit.detection_report import write_detection_report
+
+        rule = "contamination='auto'" if args.contamination == "auto" else f"contamination {args.contamination}"
+        probability = extra["outlier_probability"]
+        page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons)
+        print(f"wrote {page}")
     return 0

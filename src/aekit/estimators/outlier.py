@@ -16,6 +16,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.base import AekitEstimator, validate_X
+from aekit.explanations import check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
 __all__ = ["AutoEncoderOutlierDetector"]
 
@@ -64,9 +66,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     both, wrapping any aekit autoencoder.
 
     `fit` trains a clone of `autoencoder` on X and sets `offset_` so that a share
-    `contamination` of the training samples score below it. `score_samples` is higher for
+    `contamination` of the training samples score below it (or, with contamination='auto',
+    by Tukey's far-out fence on the training anomaly scores). `score_samples` is higher for
     normal samples, `decision_function = score_samples - offset_`, and `predict` gives -1
-    for outliers (decision < 0) and +1 for inliers.
+    for outliers (decision < 0) and +1 for inliers. `predict_proba` turns the anomaly score
+    into a probability of being an outlier from the training scores' distribution, 0.5 at
+    the threshold, and `explain` splits each sample's anomaly score over its features.
 
     The reconstruction part is the autoencoder's own per-sample loss (the negative ELBO for a
     VAE), or the mean of standardised squared errors with `standardize=True`. The latent part
@@ -87,8 +92,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         (`max_epochs = max(50, ceil(1000 / ceil(n_samples / 256)))`): 50 epochs of a few hundred
         rows are only 50 steps, too few to learn the data. Scale tabular data first (a
         `StandardScaler` in a Pipeline).
-    contamination : float in (0, 0.5], default=0.1
+    contamination : float in (0, 0.5] or 'auto', default=0.1
         Expected share of outliers in the training data; sets `offset_` and `threshold_`.
+        'auto' needs no guess: the threshold is the upper quartile of the training anomaly
+        scores plus 3 interquartile ranges (Tukey's far-out fence).
     criterion : {'combined', 'reconstruction', 'latent'}, default='combined'
         What makes a sample abnormal: its reconstruction part, its latent part, or their
         robustly standardised sum (see above). 'latent' and 'combined' need an autoencoder
@@ -111,6 +118,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     threshold_ : float
         The same cut as an anomaly score (higher = more abnormal): -offset_, i.e. samples
         whose anomaly score exceeds it are outliers.
+    score_quantiles_ : ndarray of shape (1001,)
+        Quantiles of the training anomaly scores at levels 0, 0.001, ..., 1; `predict_proba`
+        reads them.
     feature_error_ : ndarray of shape (n_features,)
         Mean squared training error per feature (standardize=True only).
     latent_location_, latent_precision_ : ndarray of shape (latent_dim,), (latent_dim, latent_dim)
@@ -135,7 +145,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     _parameter_constraints: dict = {
         "autoencoder": [HasMethods(["fit", "score_samples"]), None],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right"), StrOptions({"auto"})],
         "criterion": [StrOptions(set(CRITERIA))],
         "standardize": ["boolean"],
         "random_state": ["random_state"],
@@ -150,8 +160,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "feature_error_": _finite_array,
         "latent_location_": _finite_array,
         "latent_precision_": _finite_array,
+        "score_quantiles_": _finite_array,
     }
-    _optional_fitted = frozenset({"feature_error_", "latent_location_", "latent_precision_"})
+    _optional_fitted = frozenset({"feature_error_", "latent_location_", "latent_precision_", "score_quantiles_"})
 
     def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None):
         self.autoencoder = autoencoder
@@ -216,14 +227,70 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             low, center, high = np.percentile(values, [25, 50, 75])
             self.part_center_[name] = float(center)
             self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), 1.0)))
-        self.offset_ = float(np.percentile(self._combine(parts), 100.0 * self.contamination))
+        scores = self._combine(parts)
+        self.score_quantiles_ = score_quantiles(-scores)
+        if self.contamination == "auto":
+            self.offset_ = -auto_threshold(-scores)
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         self.threshold_ = -self.offset_
         return self
+
+    def _validated(self, X) -> np.ndarray:
+        return validate_X(self, X, reset=False, dtype=[np.float64, np.float32])
 
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal."""
         check_is_fitted(self)
-        return self._scores(validate_X(self, X, reset=False, dtype=[np.float64, np.float32]))
+        return self._scores(self._validated(X))
+
+    def predict_proba(self, X):
+        """Probabilities (n_samples, 2) of being an inlier (column 0) and an outlier (column 1).
+
+        With t the share of training anomaly scores above a sample's (empirical below the 95th
+        percentile, an exponential tail beyond), the outlier probability is (1 - t)^m, m set so
+        that the threshold gets 0.5: it rises with the anomaly score and exceeds 0.5 exactly
+        where `predict` gives -1 (`decision_function` < 0)."""
+        check_is_fitted(self)
+        if getattr(self, "score_quantiles_", None) is None:
+            raise ValueError("predict_proba needs score_quantiles_, which detectors saved by an older aekit lack: fit again")
+        outlier = outlier_probability(-self.score_samples(X), self.score_quantiles_, self.threshold_)
+        return np.column_stack([1.0 - outlier, outlier])
+
+    def explain(self, X, top=None, *, feature_names=None, groups=None, method="error"):
+        """Each feature's contribution to each sample's anomaly score (-score_samples), as a
+        DataFrame (n_samples, n_features) whose rows plus `attrs['offset']` (one constant for
+        all rows) equal the anomaly score; see `aekit.explanations` for the method.
+
+        `feature_names` (default: feature_names_in_, else x0, x1, ...) names X's columns;
+        `groups` maps a source column to its one-hot columns (names or indices), whose
+        contributions are summed. With `top=k`, the k largest per row instead, as columns
+        feature_i, observed_i, expected_i (the reconstruction; the category with the largest
+        reconstruction for a group) and share_i (over the row's positive contributions).
+
+        `method='error'` splits the reconstruction part exactly into per-feature errors and
+        attributes the latent part by integrated gradients; 'gradient' attributes the whole
+        score by integrated gradients from the decoded centre of the training codes (the zero
+        row for criterion='reconstruction')."""
+        check_is_fitted(self)
+        top, method = check_top(top), check_method(method)
+        index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
+        X = self._validated(X)
+        default = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
+        names = [str(n) for n in (default if feature_names is None else feature_names)]
+        if len(names) != X.shape[1]:
+            raise ValueError(f"feature_names has {len(names)} names for {X.shape[1]} columns of X")
+        sources = source_names(names, groups)
+        contributions, offset = feature_contributions(self, X, method)
+        table = summed(contributions, sources)
+        table.attrs["offset"] = offset
+        if index is not None:
+            table.index = index
+        if top is None:
+            return table
+        observed = grouped_values(X, names, sources)
+        expected = grouped_values(self.autoencoder_.reconstruct(X), names, sources)
+        return top_reasons(table, observed.set_axis(table.index), expected.set_axis(table.index), top)
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for outliers, (n_samples,)."""
@@ -256,3 +323,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
                 raise ValueError(f"{str(path)!r}: fitted.latent_location_ must be a vector of k finite numbers and "
                                  "latent_precision_ a finite k x k matrix")
         self.threshold_ = -self.offset_
+        quantiles = getattr(self, "score_quantiles_", None)
+        if quantiles is not None and (quantiles.shape != (N_QUANTILES,) or (np.diff(quantiles) < 0).any()):
+            raise ValueError(f"{str(path)!r}: fitted.score_quantiles_ must list {N_QUANTILES} non-decreasing numbers")
