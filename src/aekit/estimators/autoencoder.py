@@ -354,12 +354,13 @@ class DenoisingAutoEncoder(AutoEncoder):
 
 
 class SparseAutoEncoder(AutoEncoder):
-    """Autoencoder with a k-sparse code: each sample keeps its `k` largest code entries and the
-    rest are exactly 0 (TopK), with the auxiliary loss that revives dead units. The L1 and KL
+    """Autoencoder with a k-sparse code: each sample keeps `k` code entries (by default a quarter
+    of latent_dim: 8 of 32) and the rest are exactly 0 (TopK), with the choice of units balanced
+    and an auxiliary loss for dead units, so the code stays alive. The L1 and KL
     penalties are `sparsity_kind='l1'` (with latent_activation='relu') and `'kl'` (with
     latent_activation='sigmoid') and a `sparsity` weight."""
 
-    _preset_defaults = {"latent_dim": 32, "sparsity_kind": "topk", "k": 8}
+    _preset_defaults = {"latent_dim": 32, "sparsity_kind": "topk"}
 
 
 class ContractiveAutoEncoder(AutoEncoder):
