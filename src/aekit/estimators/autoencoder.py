@@ -355,12 +355,12 @@ class DenoisingAutoEncoder(AutoEncoder):
 
 class SparseAutoEncoder(AutoEncoder):
     """Autoencoder with a k-sparse code: each sample keeps `k` code entries (by default a quarter
-    of latent_dim: 8 of 32) and the rest are exactly 0 (TopK), with the choice of units balanced
+    of latent_dim: 32 of 128) and the rest are exactly 0 (TopK), with the choice of units balanced
     and an auxiliary loss for dead units, so the code stays alive. The L1 and KL
     penalties are `sparsity_kind='l1'` (with latent_activation='relu') and `'kl'` (with
     latent_activation='sigmoid') and a `sparsity` weight."""
 
-    _preset_defaults = {"latent_dim": 32, "sparsity_kind": "topk"}
+    _preset_defaults = {"latent_dim": 128, "sparsity_kind": "topk"}
 
 
 class ContractiveAutoEncoder(AutoEncoder):
