@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from aekit.nn.mlp import TiedMLPDecoder
 from aekit.nn.sparse import CodeActivity, TopK, find_submodule
 
 __all__ = [
@@ -58,13 +59,22 @@ class Regularizer:
         return f"{type(self).__name__}(weight={self.weight})"
 
 
-def decoder_column_norms(module: nn.Module) -> torch.Tensor:
-    """L2 norm of the decoder's first weight column for each code unit: (latent_dim,).
-    Works for `MLPDecoder` and `TiedMLPDecoder` (whose first weight is the encoder's last, transposed)."""
+def _decoder_columns(module: nn.Module) -> tuple[torch.Tensor, int]:
+    """The decoder's first weight and the axis along which a code unit's column runs: an
+    `MLPDecoder`'s (out, latent_dim) weight with axis 0, or for tied weights the encoder's last
+    (latent_dim, in) weight with axis 1."""
     linears = getattr(module.decoder, "linears", None)
     if linears is not None:
-        return linears[0].weight.norm(dim=0)
-    return _encoder_weights(module)[-1].norm(dim=1)
+        return linears[0].weight, 0
+    if isinstance(module.decoder, TiedMLPDecoder):
+        return _encoder_weights(module)[-1], 1
+    raise TypeError(f"{type(module.decoder).__name__} exposes no `linears`; decoder column norms need them")
+
+
+def decoder_column_norms(module: nn.Module) -> torch.Tensor:
+    """L2 norm of the decoder's first weight column for each code unit: (latent_dim,)."""
+    weight, axis = _decoder_columns(module)
+    return weight.norm(dim=axis)
 
 
 class L1Sparsity(Regularizer):
@@ -198,13 +208,8 @@ class UnitDecoderColumns(Regularizer):
 
     @torch.no_grad()
     def constrain(self, module):
-        linears = getattr(module.decoder, "linears", None)
-        if linears is not None:
-            w = linears[0].weight  # (out, latent_dim)
-            w.div_(w.norm(dim=0, keepdim=True).clamp_min(1e-12))
-        else:
-            w = _encoder_weights(module)[-1]  # tied: (latent_dim, in)
-            w.div_(w.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        weight, axis = _decoder_columns(module)
+        weight.div_(weight.norm(dim=axis, keepdim=True).clamp_min(1e-12))
 
 
 REGULARIZERS: dict[str, type[Regularizer]] = {
