@@ -147,3 +147,39 @@ def test_default_sparse_autoencoder_keeps_units_alive_on_digits(digits, seed):
     assert active(Z).sum(axis=1).mean() <= sae.latent_dim / 4
     mse = np.mean((sae.inverse_transform(Z) - X_test) ** 2)
     assert mse <= 1.3 * np.mean((plain.reconstruct(X_test) - X_test) ** 2)  # 1.11-1.25 seen on these seeds
+
+
+def test_a_resumed_sparse_fit_keeps_its_l0_and_dead_fraction_history(digits, tmp_path):
+    from aekit.checkpoint import Checkpointer
+
+    class StopAfter:
+        def __call__(self, state):
+            if state.epoch == 2:
+                raise KeyboardInterrupt
+
+    def make():
+        return AutoEncoder(latent_dim=16, sparsity_kind="topk", k=4, hidden_dims=(32,), max_epochs=4, random_state=0)
+
+    X = digits[0][:400]
+    full = make().fit(X)
+    path = tmp_path / "ckpt.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, after_save=StopAfter()))
+    resumed = make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, resume=True))
+    assert resumed.history_["l0"] == full.history_["l0"] and len(full.history_["l0"]) == 4
+    assert resumed.history_["dead_fraction"] == full.history_["dead_fraction"]
+    np.testing.assert_array_equal(resumed.dead_units_, full.dead_units_)
+
+
+@pytest.mark.slow
+def test_run_report_shows_the_sparse_code(tmp_path):
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "sparse", "--data", "digits", "--epochs", "3", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "Sparse code" in page.headings
+    assert "of its 128 units active on average" in page.text and "dead_units_" in page.text
+    assert any("Top-activating" in alt for _, alt in page.images)
