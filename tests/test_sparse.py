@@ -128,6 +128,7 @@ def test_plain_autoencoder_has_no_dead_unit_record(digits):
         ({"sparsity_kind": "topk", "latent_activation": "sigmoid"}, r"latent_activation None .* or 'relu'"),
         ({"sparsity_kind": "topk", "k": 0}, r"'k' parameter .* must be .* None"),
         ({"sparsity_kind": "top_k"}, r"'sparsity_kind' parameter"),
+        ({"sparsity_kind": "topk", "regularizers": {"unit_decoder_columns": 1.0}}, r"sparsity_kind='topk' and regularizers\['unit_decoder_columns'\]"),
     ],
 )
 def test_bad_sparse_parameters_are_refused_by_name(digits, params, message):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from torch import nn
 from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
 
 from aekit.corruptions import CORRUPTIONS, make_corruption
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
@@ -290,7 +290,10 @@ class AutoEncoder(BaseAutoEncoder):
         extra = dict(self.regularizers or {})
         both = sorted(set(named) & set(extra))
         if both:
-            param = {"l1_sparsity": "sparsity", "kl_sparsity": "sparsity", "dead_unit_aux": "aux_weight"}
+            param = {
+                "l1_sparsity": "sparsity", "kl_sparsity": "sparsity", "dead_unit_aux": "aux_weight",
+                "unit_decoder_columns": "sparsity_kind",
+            }  # fmt: skip
             pairs = ", ".join(f"{param.get(n, n)}={getattr(self, param.get(n, n))!r} and regularizers[{n!r}]" for n in both)
             raise ValueError(f"{pairs} set the same regularizer twice; give each regularizer once")
         return {**extra, **named}
