@@ -184,3 +184,10 @@ def test_run_report_shows_the_sparse_code(tmp_path):
     assert "Sparse code" in page.headings
     assert "of its 128 units active on average" in page.text and "dead_units_" in page.text
     assert any("Top-activating" in alt for _, alt in page.images)
+
+
+def test_weights_saved_before_the_activity_record_still_load(digits):
+    ae = AutoEncoder(latent_dim=4, latent_activation="relu", sparsity=1e-3, **FAST).fit(digits[0][:200])
+    older = {k: v for k, v in ae.module_.state_dict().items() if "steps_since_active" not in k}
+    ae.module_.load_state_dict(older)  # strict: an L1 SparseAutoEncoder saved before this record existed
+    assert (ae.module_.encoder.latent_activation[1].steps_since_active == 0).all()

@@ -115,6 +115,11 @@ class CodeActivity(nn.Module):
                 self._rows += z.shape[0]
         return z
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved before codes kept this record (an L1 SparseAutoEncoder) load with it at zero
+        state_dict.setdefault(prefix + "steps_since_active", torch.zeros_like(self.steps_since_active))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def dead_mask(self) -> torch.Tensor:
         """Units inactive on every training batch of the last `dead_after` steps: (latent_dim,) bool."""
         return self.steps_since_active >= self.dead_after
