@@ -44,6 +44,7 @@ def small(cls: type):
 REGISTERED = sorted(ESTIMATORS.values(), key=lambda cls: cls.__name__)
 VARIANTS = [
     AutoEncoder(tied_weights=True, corruption="mask", corrupt_on="code", **{k: FAST[k] for k in ("hidden_dims", "max_epochs")}),
+    AutoEncoder(sparsity_kind="batch_topk", k=2, latent_dim=4, **{k: FAST[k] for k in ("hidden_dims", "max_epochs")}),
     ConvAutoEncoder(upsampling="unpool", bottleneck="conv", batch_norm=True, corruption="block", **CONV_FAST),
     VariationalAutoEncoder(backbone="conv", **CONV_FAST),
     AutoEncoderImputer(model="vae", **IMPUTER_FAST),

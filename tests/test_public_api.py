@@ -112,6 +112,9 @@ def test_public_module_has_a_sorted_all_of_real_names(name):
     assert module.__all__ == sorted(set(module.__all__)), f"{name}.__all__ is not sorted or repeats a name"
     assert [attr for attr in module.__all__ if not hasattr(module, attr)] == []
     assert [attr for attr in module.__all__ if attr.startswith("_") and attr != "__version__"] == []
+    tree = ast.parse(Path(module.__file__).read_text())
+    assigned = [n for n in tree.body if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in n.targets)]
+    assert len(assigned) == 1, f"{name} assigns __all__ {len(assigned)} times; the last one silently wins"
 
 
 def test_readme_examples_import_aekit():

@@ -171,3 +171,17 @@ def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeyp
     assert dtypes.astype(str).tolist() == ["float64", "float64", "str"] and not namespace["filled"].isna().any().any()
     assert (namespace["filled"]["age"] == namespace["filled"]["age"].round()).all()
     assert (flags[:4] == -1).sum() >= 3 and (flags == -1).mean() < 0.1
+
+
+def test_sparse_features_example_runs(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    acts = (rng.normal(size=(600, 6)) @ rng.normal(size=(6, 24))).astype(np.float32)
+    monkeypatch.chdir(tmp_path)
+    np.save("activations.npy", acts)
+    namespace: dict = {}
+    run_expressions(readme_block("top_activating("), namespace)
+    Z, rows, sae = namespace["Z"], namespace["rows"], namespace["sae"]
+    assert Z.shape == (600, 256) and ((np.abs(Z) > 1e-6).sum(axis=1) == 16).all()
+    assert rows.shape == (3, 9)
+    assert (np.diff(Z[rows[0], 3]) <= 0).all() and Z[rows[0][0], 3] == Z[:, 3].max()
+    assert len(sae.history_["l0"]) == 20 and sae.dead_units_.dtype == np.int64

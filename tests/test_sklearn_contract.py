@@ -24,7 +24,7 @@ def test_preset_signature_lists_every_parameter(cls):
 
 def test_presets_change_only_their_defaults():
     assert DenoisingAutoEncoder().corruption == "gaussian"
-    assert SparseAutoEncoder().sparsity > 0
+    assert SparseAutoEncoder().sparsity_kind == "topk"
     assert ContractiveAutoEncoder().contractive > 0
     lin = LinearAutoEncoder()
     assert (lin.hidden_dims, lin.tied_weights, lin.output_activation) == ((), True, "linear")

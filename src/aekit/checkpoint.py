@@ -188,8 +188,7 @@ class Checkpointer(Callback):
             raise ValueError(f"{str(self.path)!r} does not fit this model: {err}") from err
         state.generator.set_state(tensors["rng"])
         state.best_weights = {k: v.to(device) for k, v in groups["best"].items()} or None
-        history = info["history"]
-        state.history = History(history["loss"], history["val_loss"], history["epoch_seconds"], history["best_epoch"])
+        state.history = History.from_dict(info["history"])
         state.epoch = int(info["epoch"])
         state.elapsed = float(info.get("elapsed", 0.0))
         state.best_loss = float(info["best_loss"])

@@ -122,6 +122,15 @@ class AutoEncoderModule(nn.Module):
         for r in self.regularizers:
             r.constrain(self)
 
+    def epoch_logs(self) -> dict[str, float]:
+        """Per-epoch numbers its parts recorded during training (a sparse code's `l0` and
+        `dead_fraction`), each part's record reset; the training loop adds them to the history."""
+        logs: dict[str, float] = {}
+        for part in self.modules():
+            if part is not self and hasattr(part, "epoch_logs"):
+                logs.update(part.epoch_logs())
+        return logs
+
 
 class VAEOutput(NamedTuple):
     """What a VAE training forward pass returns; per-sample terms are in nats."""

@@ -14,14 +14,19 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from aekit.nn.mlp import TiedMLPDecoder
+from aekit.nn.sparse import CodeActivity, TopK, find_submodule
+
 __all__ = [
     "Contractive",
+    "DeadUnitAux",
     "Decorrelation",
     "KLSparsity",
     "L1Sparsity",
     "Orthogonality",
     "REGULARIZERS",
     "Regularizer",
+    "UnitDecoderColumns",
     "UnitNorm",
     "make_regularizers",
 ]
@@ -54,13 +59,33 @@ class Regularizer:
         return f"{type(self).__name__}(weight={self.weight})"
 
 
+def _decoder_columns(module: nn.Module) -> tuple[torch.Tensor, int]:
+    """The decoder's first weight and the axis along which a code unit's column runs: an
+    `MLPDecoder`'s (out, latent_dim) weight with axis 0, or for tied weights the encoder's last
+    (latent_dim, in) weight with axis 1."""
+    linears = getattr(module.decoder, "linears", None)
+    if linears is not None:
+        return linears[0].weight, 0
+    if isinstance(module.decoder, TiedMLPDecoder):
+        return _encoder_weights(module)[-1], 1
+    raise TypeError(f"{type(module.decoder).__name__} exposes no `linears`; decoder column norms need them")
+
+
+def decoder_column_norms(module: nn.Module) -> torch.Tensor:
+    """L2 norm of the decoder's first weight column for each code unit: (latent_dim,)."""
+    weight, axis = _decoder_columns(module)
+    return weight.norm(dim=axis)
+
+
 class L1Sparsity(Regularizer):
-    """Mean over the batch of the L1 norm of the code: pushes most code entries to zero."""
+    """Mean over the batch of sum_i |z_i| * ||decoder column i||: the L1 norm of the code, each
+    unit weighted by the norm of the decoder weights it writes through, so shrinking a code
+    while the decoder's weights grow leaves the penalty unchanged (scale-proof)."""
 
     name = "l1_sparsity"
 
     def penalty(self, module, x, z):
-        return z.abs().sum(dim=1).mean()
+        return (z.abs() * decoder_column_norms(module)).sum(dim=1).mean()
 
 
 class KLSparsity(Regularizer):
@@ -78,6 +103,34 @@ class KLSparsity(Regularizer):
         rho = self.target
         rho_hat = z.mean(dim=0).clamp(1e-6, 1 - 1e-6)
         return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+
+
+class DeadUnitAux(Regularizer):
+    """Auxiliary loss that revives dead units of a TopK code (AuxK, Gao et al. 2024, "Scaling and
+    evaluating sparse autoencoders", section A.2): the `aux_k` largest pre-activations among the
+    units dead for `CodeActivity.dead_after` steps are added to the detached code, and the
+    reconstruction loss of that code trains them to explain what the live code misses."""
+
+    name = "dead_unit_aux"
+
+    def __init__(self, weight: float = 1 / 32, aux_k: int | None = None) -> None:
+        super().__init__(weight)
+        if aux_k is not None and not (isinstance(aux_k, int) and aux_k >= 1):
+            raise ValueError(f"aux_k must be a positive integer or None, got {aux_k!r}")
+        self.aux_k = aux_k
+
+    def penalty(self, module, x, z):
+        topk, activity = find_submodule(module.encoder, TopK), find_submodule(module.encoder, CodeActivity)
+        if topk is None or activity is None:
+            raise TypeError("dead_unit_aux needs an encoder whose code is SparseCode(TopK(k), latent_dim)")
+        dead = activity.dead_mask()
+        n_dead = int(dead.sum())
+        if n_dead == 0 or topk.last_input is None:
+            return z.new_zeros(())
+        k = min(self.aux_k or 2 * topk.k, n_dead)
+        values, indices = topk.last_input.masked_fill(~dead, float("-inf")).topk(k, dim=1, sorted=False)
+        revived = z.detach() + torch.zeros_like(z).scatter(1, indices, values)
+        return module.likelihood.loss(module.decoder(revived), x)
 
 
 class Contractive(Regularizer):
@@ -145,8 +198,25 @@ class UnitNorm(Regularizer):
             w.div_(w.norm(dim=1, keepdim=True).clamp_min(1e-12))
 
 
+class UnitDecoderColumns(Regularizer):
+    """Constraint: after every step the decoder's first weight column of each code unit is
+    rescaled to unit L2 norm, so a code value's size is what that unit writes into the decoder
+    (as in Gao et al. 2024): a code cannot shrink or grow against its decoder weights."""
+
+    name = "unit_decoder_columns"
+    constrains = True
+
+    @torch.no_grad()
+    def constrain(self, module):
+        weight, axis = _decoder_columns(module)
+        weight.div_(weight.norm(dim=axis, keepdim=True).clamp_min(1e-12))
+
+
 REGULARIZERS: dict[str, type[Regularizer]] = {
-    cls.name: cls for cls in (Contractive, Decorrelation, KLSparsity, L1Sparsity, Orthogonality, UnitNorm)
+    cls.name: cls
+    for cls in (
+        Contractive, DeadUnitAux, Decorrelation, KLSparsity, L1Sparsity, Orthogonality, UnitDecoderColumns, UnitNorm
+    )
 }
 
 

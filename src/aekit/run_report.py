@@ -30,6 +30,7 @@ MIXTURE_COMPONENTS = 10
 INTERPOLATION_PAIRS = ((0, 7), (1, 4))  # positions among the shown rows; on digits, 0 -> 7 and 1 -> 4
 N_STEPS = 10
 GRID_SIZE = 15
+N_UNITS_SHOWN, N_TOP = 16, 9  # sparse codes: units shown and their top-activating held-out images
 
 
 @dataclass
@@ -163,6 +164,31 @@ def write_run_explorer(run: Run, est, X, y, feature_names, where: str, path: Pat
     )  # fmt: skip
 
 
+def _sparse_code_sections(est, X_test: np.ndarray, image_shape, value_range, folder: Path, fig) -> list:
+    """A 'Sparse code' section for an estimator with a sparse code (it has `dead_units_`): its
+    activity, and for images the held-out images that activate N_UNITS_SHOWN of its units most."""
+    if not hasattr(est, "dead_units_"):
+        return []
+    from aekit import plot
+    from aekit.features import sparse_code_summary, top_activating, unit_frequencies
+    from aekit.report import Section
+
+    Z = est.transform(X_test)
+    text = sparse_code_summary(est, Z)
+    images = []
+    live = np.flatnonzero(unit_frequencies(Z) > 0)[:N_UNITS_SHOWN]
+    n = min(N_TOP, len(X_test))
+    if image_shape is not None and len(live):
+        rows = top_activating(Z, n, live)
+        plot.plot_image_grid(
+            X_test[rows], image_shape, row_labels=[f"unit {u}" for u in live], value_range=value_range,
+            title=f"The {n} held-out images that activate each unit most", path=folder / fig("top_activating.png"),
+        )  # fmt: skip
+        images.append((fig("top_activating.png"), "Top-activating held-out images per code unit"))
+        text += f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} images with its largest values."
+    return [Section("Sparse code", text=text, images=images)]
+
+
 def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded); the
     runs in `compare`, trained on the same data and seed, add their rows to the table and the
@@ -290,6 +316,7 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
             "classifier, fitted on the training codes, labels correctly from their codes: how well the codes keep "
             "the classes apart. Fit seconds: the model's training time, summed over its epochs, and PCA's fit."
         )
+    sparse_sections = _sparse_code_sections(est, X_test, image_shape, value_range, run.path, fig)
     sections = [
         Section(
             "Summary",
@@ -335,6 +362,7 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
             ),
             images=[(fig("interpolation.png"), "Interpolations")],
         ),
+        *sparse_sections,
         Section(
             "Configuration",
             text=f"The resolved config of this run ({Run.CONFIG}); the fitted model is in {Run.MODEL}/:",

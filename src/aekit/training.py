@@ -41,6 +41,7 @@ __all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "eva
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
+LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  # other logs keys come from the module
 
 
 @dataclass
@@ -70,6 +71,7 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
     best_epoch: int | None = None
+    extra: dict[str, list[float]] = field(default_factory=dict)  # per-epoch numbers the module reports (e.g. l0)
 
     def as_dict(self) -> dict:
         return {
@@ -77,7 +79,15 @@ class History:
             "val_loss": self.val_loss,
             "epoch_seconds": self.epoch_seconds,
             "best_epoch": self.best_epoch,
+            **self.extra,
         }
+
+    @classmethod
+    def from_dict(cls, history: dict) -> History:
+        """The inverse of `as_dict`."""
+        known = ("loss", "val_loss", "epoch_seconds", "best_epoch")
+        extra = {k: list(v) for k, v in history.items() if k not in known}
+        return cls(*(history[k] for k in known), extra=extra)
 
 
 @dataclass
@@ -106,6 +116,8 @@ class TrainState:
         self.history.epoch_seconds.append(logs["epoch_seconds"])
         if "val_loss" in logs:
             self.history.val_loss.append(logs["val_loss"])
+        for key in logs.keys() - LOOP_LOGS:
+            self.history.extra.setdefault(key, []).append(logs[key])
         monitored = logs.get("val_loss", logs["loss"])
         if monitored < self.best_loss:
             self.best_loss, self.since_best, self.history.best_epoch = monitored, 0, epoch
@@ -248,6 +260,8 @@ def train(
             logs = {"loss": distributed.sum_across_ranks(total, state.world).item() / batches.n_rows}
             if X_val is not None:
                 logs["val_loss"] = evaluate_loss(module, X_val, Y_val)
+            if hasattr(module, "epoch_logs"):
+                logs.update(module.epoch_logs())
             logs["lr"] = state.optimizer.param_groups[0]["lr"]
             logs["epoch_seconds"] = time.perf_counter() - started
             state.elapsed += logs["epoch_seconds"]

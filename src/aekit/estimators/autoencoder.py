@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
 
 from aekit.corruptions import CORRUPTIONS, make_corruption
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
+from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
 from aekit.likelihoods import LIKELIHOODS, make_likelihood
 from aekit.models import CORRUPT_ON, AutoEncoderModule
-from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder
+from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
+from aekit.nn.sparse import BatchTopK, SparseCode, TopK
 from aekit.regularizers import make_regularizers
 
 __all__ = [
@@ -57,11 +60,26 @@ class AutoEncoder(BaseAutoEncoder):
     corrupt_on : {'input', 'code'}, default='input'
         Where the corruption is applied.
     sparsity : float, default=0.0
-        Weight of the sparsity penalty on the code.
-    sparsity_kind : {'l1', 'kl'}, default='l1'
-        L1 norm of the code, or KL(sparsity_target || mean activation) (needs a sigmoid code).
+        Weight of the sparsity penalty on the code (sparsity_kind 'l1' or 'kl').
+    sparsity_kind : {'l1', 'kl', 'topk', 'batch_topk'}, default='l1'
+        'l1': the L1 norm of the code, each unit weighted by the norm of its decoder column
+        (scale-proof); 'kl': KL(sparsity_target || mean activation) (needs a sigmoid code);
+        'topk': each sample keeps `k` of its code entries (the largest), the rest are 0, and
+        the decoder's first-layer columns are kept at unit norm (no penalty; `sparsity` is not
+        used); 'batch_topk': the batch keeps its k * batch largest entries in training, and
+        inference keeps the entries above a threshold learned in training.
     sparsity_target : float, default=0.05
         Target mean activation for sparsity_kind='kl'.
+    k : int or None, default=None
+        Active code units per sample for the TopK kinds; None is latent_dim // 4 (at least 1).
+        Which k units a sample keeps is balanced across units during training (see
+        `aekit.nn.TopK`), so no unit stays unused.
+    dead_after : int, default=100
+        A code unit active on no training batch for this many optimizer steps counts as dead:
+        the dead-unit auxiliary loss of the TopK kinds then trains it.
+    aux_weight : float, default=1/32
+        Weight of the TopK kinds' dead-unit auxiliary loss (AuxK, Gao et al. 2024): the dead
+        units' largest pre-activations, added to the code, reconstruct the input; 0 turns it off.
     contractive : float, default=0.0
         Weight of the squared Frobenius norm of the encoder Jacobian (computed exactly).
     orthogonality : float, default=0.0
@@ -119,6 +137,11 @@ class AutoEncoder(BaseAutoEncoder):
         'loss', 'val_loss' and 'epoch_seconds' per epoch, and 'best_epoch'.
     n_epochs_ : int
     output_activation_ : str
+    dead_units_ : ndarray of int
+        With a sparse code (sparsity > 0 or a TopK kind): the code units active on no training
+        row (the first 65,536 of a streamed file); `history_` then also holds per-epoch `l0`
+        (mean active units per training sample) and `dead_fraction` (share of units active on
+        no training sample of the epoch).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
@@ -133,6 +156,9 @@ class AutoEncoder(BaseAutoEncoder):
     (3, 2)
     """
 
+    _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices}
+    _optional_fitted = frozenset({"dead_units_"})  # only a sparse code has them
+
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "hidden_dims": ["array-like"],
@@ -145,8 +171,11 @@ class AutoEncoder(BaseAutoEncoder):
         "corruption_level": [Interval(Real, 0, None, closed="left")],
         "corrupt_on": [StrOptions(set(CORRUPT_ON))],
         "sparsity": [Interval(Real, 0, None, closed="left")],
-        "sparsity_kind": [StrOptions({"l1", "kl"})],
+        "sparsity_kind": [StrOptions(set(SPARSITY_KINDS))],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "k": [Interval(Integral, 1, None, closed="left"), None],
+        "dead_after": [Interval(Integral, 1, None, closed="left")],
+        "aux_weight": [Interval(Real, 0, None, closed="left")],
         "contractive": [Interval(Real, 0, None, closed="left")],
         "orthogonality": [Interval(Real, 0, None, closed="left")],
         "decorrelation": [Interval(Real, 0, None, closed="left")],
@@ -171,6 +200,9 @@ class AutoEncoder(BaseAutoEncoder):
         sparsity=0.0,
         sparsity_kind="l1",
         sparsity_target=0.05,
+        k=None,
+        dead_after=100,
+        aux_weight=1 / 32,
         contractive=0.0,
         orthogonality=0.0,
         decorrelation=0.0,
@@ -208,6 +240,9 @@ class AutoEncoder(BaseAutoEncoder):
         self.sparsity = sparsity
         self.sparsity_kind = sparsity_kind
         self.sparsity_target = sparsity_target
+        self.k = k
+        self.dead_after = dead_after
+        self.aux_weight = aux_weight
         self.contractive = contractive
         self.orthogonality = orthogonality
         self.decorrelation = decorrelation
@@ -238,7 +273,11 @@ class AutoEncoder(BaseAutoEncoder):
         """The `regularizers` dict merged with the named parameters that are switched on; a
         regularizer given both ways is refused (which weight was meant is unclear)."""
         named: dict = {}
-        if self.sparsity > 0:
+        if self.sparsity_kind in TOPK_KINDS:
+            named["unit_decoder_columns"] = 1.0
+            if self.aux_weight > 0:
+                named["dead_unit_aux"] = self.aux_weight
+        elif self.sparsity > 0:
             kind = "kl_sparsity" if self.sparsity_kind == "kl" else "l1_sparsity"
             named[kind] = (
                 {"weight": self.sparsity, "target": self.sparsity_target} if kind == "kl_sparsity" else self.sparsity
@@ -251,14 +290,17 @@ class AutoEncoder(BaseAutoEncoder):
         extra = dict(self.regularizers or {})
         both = sorted(set(named) & set(extra))
         if both:
-            param = {"l1_sparsity": "sparsity", "kl_sparsity": "sparsity"}
+            param = {
+                "l1_sparsity": "sparsity", "kl_sparsity": "sparsity", "dead_unit_aux": "aux_weight",
+                "unit_decoder_columns": "sparsity_kind",
+            }  # fmt: skip
             pairs = ", ".join(f"{param.get(n, n)}={getattr(self, param.get(n, n))!r} and regularizers[{n!r}]" for n in both)
             raise ValueError(f"{pairs} set the same regularizer twice; give each regularizer once")
         return {**extra, **named}
 
     def _build_module(self, n_features: int, output_activation: str) -> AutoEncoderModule:
         hidden = positive_ints(self.hidden_dims, "hidden_dims")
-        encoder = MLPEncoder(n_features, self.latent_dim, hidden, self.activation, self.latent_activation)
+        encoder = MLPEncoder(n_features, self.latent_dim, hidden, self.activation, self._code_activation())
         if self.tied_weights:
             decoder = TiedMLPDecoder(encoder, self.activation)
         else:
@@ -273,6 +315,26 @@ class AutoEncoder(BaseAutoEncoder):
             loss_trim=self.loss_trim,
         )
 
+    @property
+    def _sparse_code(self) -> bool:
+        return self.sparsity_kind in TOPK_KINDS or self.sparsity > 0
+
+    def _code_activation(self):
+        """The code's activation: `latent_activation`, after a TopK selection for the TopK kinds,
+        with the record of unit activity when the code is sparse."""
+        if not self._sparse_code:
+            return self.latent_activation
+        activation = make_activation(self.latent_activation)
+        if self.sparsity_kind in TOPK_KINDS:
+            k = self.k if self.k is not None else max(1, self.latent_dim // 4)
+            topk = (BatchTopK if self.sparsity_kind == "batch_topk" else TopK)(int(k), self.latent_dim)
+            activation = topk if self.latent_activation in (None, "linear") else nn.Sequential(topk, activation)
+        return SparseCode(activation, self.latent_dim, int(self.dead_after))
+
+    def _after_fit(self, module, X_train, Y_train, seed: int) -> None:
+        if self._sparse_code:
+            self.dead_units_ = dead_units(self._batched("encode", X_train.cpu().numpy()))
+
     def _check_data_against_params(self, X: np.ndarray) -> str:
         """Checks that need the data; returns the output activation to use."""
         in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
@@ -283,6 +345,7 @@ class AutoEncoder(BaseAutoEncoder):
             )
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
             raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
+        check_sparse_params(self)
         return auto_output_activation(self.output_activation, X, sigmoid_loss=self.loss == "bce")
 
 
@@ -294,10 +357,13 @@ class DenoisingAutoEncoder(AutoEncoder):
 
 
 class SparseAutoEncoder(AutoEncoder):
-    """Autoencoder with an L1 penalty on a ReLU code, so most code entries are exactly zero
-    (sparsity_kind='kl' with latent_activation='sigmoid' gives the KL form)."""
+    """Autoencoder with a k-sparse code: each sample keeps `k` code entries (by default a quarter
+    of latent_dim: 32 of 128) and the rest are exactly 0 (TopK), with the choice of units balanced
+    and an auxiliary loss for dead units, so the code stays alive. The L1 and KL
+    penalties are `sparsity_kind='l1'` (with latent_activation='relu') and `'kl'` (with
+    latent_activation='sigmoid') and a `sparsity` weight."""
 
-    _preset_defaults = {"latent_dim": 32, "latent_activation": "relu", "sparsity": 1e-3}
+    _preset_defaults = {"latent_dim": 128, "sparsity_kind": "topk"}
 
 
 class ContractiveAutoEncoder(AutoEncoder):

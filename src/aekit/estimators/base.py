@@ -37,8 +37,6 @@ from aekit.training import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, ne
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
-__all__ = ["BaseAutoEncoder"]
-
 INFERENCE_BATCH = 4096
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow

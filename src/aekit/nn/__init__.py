@@ -3,14 +3,19 @@
 from aekit.nn.activations import ACTIVATIONS, make_activation
 from aekit.nn.conv import ConvDecoder, ConvEncoder, PoolingIndices
 from aekit.nn.mlp import MLPDecoder, MLPEncoder, TiedMLPDecoder
+from aekit.nn.sparse import BatchTopK, CodeActivity, SparseCode, TopK
 
 __all__ = [
     "ACTIVATIONS",
+    "BatchTopK",
+    "CodeActivity",
     "ConvDecoder",
     "ConvEncoder",
     "MLPDecoder",
     "MLPEncoder",
     "PoolingIndices",
+    "SparseCode",
     "TiedMLPDecoder",
+    "TopK",
     "make_activation",
 ]

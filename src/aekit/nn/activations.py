@@ -17,8 +17,11 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
-def make_activation(name: str | None) -> nn.Module:
-    """Return a fresh activation module for `name`; None means linear (identity)."""
+def make_activation(name: str | nn.Module | None) -> nn.Module:
+    """Return a fresh activation module for `name`; None means linear (identity), and a module
+    (such as `aekit.nn.TopK(k)`) is used as it is."""
+    if isinstance(name, nn.Module):
+        return name
     key = "linear" if name is None else name
     if key not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None")

@@ -17,7 +17,8 @@ class MLPEncoder(nn.Module):
     """Map (batch, in_features) to codes (batch, latent_dim) through `hidden_dims`.
 
     Every hidden layer is followed by `activation`; the code layer by `latent_activation`
-    (None = linear), which decides the code's range (sigmoid: (0, 1), relu: >= 0, ...).
+    (None = linear, or a module such as `SparseCode(TopK(k), latent_dim)`), which decides the
+    code's range (sigmoid: (0, 1), relu: >= 0, ...) or its sparsity.
     """
 
     def __init__(
@@ -26,7 +27,7 @@ class MLPEncoder(nn.Module):
         latent_dim: int,
         hidden_dims: Sequence[int] = (),
         activation: str = "relu",
-        latent_activation: str | None = None,
+        latent_activation: str | nn.Module | None = None,
     ) -> None:
         super().__init__()
         dims = [in_features, *hidden_dims, latent_dim]

@@ -1,0 +1,193 @@
+"""Sparse codes: TopK and BatchTopK, dead-unit accounting, the scale-proof L1 penalty, the
+dead-unit auxiliary loss, and the SparseAutoEncoder defaults."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from aekit import AutoEncoder, SparseAutoEncoder
+from aekit.nn import CodeActivity, MLPDecoder, MLPEncoder, SparseCode, TopK
+from aekit.likelihoods import MSE
+from aekit.models import AutoEncoderModule
+from aekit.regularizers import DeadUnitAux, L1Sparsity
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+FAST = {"hidden_dims": (32,), "max_epochs": 15, "random_state": 0}
+
+
+def active(Z: np.ndarray) -> np.ndarray:
+    return np.abs(Z) > 1e-6
+
+
+def test_topk_codes_have_exactly_k_nonzeros_per_row(digits):
+    X_train, X_test, _, _ = digits
+    ae = AutoEncoder(latent_dim=16, sparsity_kind="topk", k=5, **FAST).fit(X_train)
+    Z = ae.transform(X_test)
+    assert Z.shape == (len(X_test), 16)
+    assert (active(Z).sum(axis=1) == 5).all()
+    assert ae.history_["l0"] == [5.0] * ae.n_epochs_
+    np.testing.assert_allclose(ae.transform(X_test[:7]), Z[:7], rtol=1e-6)  # rows do not depend on their batch
+
+
+def test_batch_topk_keeps_k_per_sample_on_average_and_codes_rows_alone(digits):
+    X_train, X_test, _, _ = digits
+    ae = AutoEncoder(latent_dim=16, sparsity_kind="batch_topk", k=4, **FAST).fit(X_train)
+    Z = ae.transform(X_test)
+    per_row = active(Z).sum(axis=1)
+    assert per_row.min() != per_row.max()  # the batch shares its budget unevenly between samples
+    assert 2 <= per_row.mean() <= 8
+    np.testing.assert_allclose(ae.transform(X_test[:3]), Z[:3], rtol=1e-6)
+
+
+def test_units_a_strong_l1_penalty_kills_are_counted_dead(digits):
+    X_train, _, _, _ = digits
+    ae = AutoEncoder(latent_dim=8, latent_activation="relu", sparsity=30.0, **FAST).fit(X_train)
+    never = np.flatnonzero(~active(ae.transform(X_train)).any(axis=0))
+    assert len(never) >= 6  # the penalty is cheapest to pay by switching units off
+    np.testing.assert_array_equal(ae.dead_units_, never)
+    assert ae.history_["dead_fraction"][-1] >= 6 / 8
+    assert ae.history_["l0"][-1] < 2
+
+
+def test_code_activity_records_steps_and_epoch_numbers():
+    activity = CodeActivity(4, dead_after=3).train()
+    z = torch.tensor([[1.0, 0.0, 2.0, 0.0], [0.5, 0.0, 0.0, 0.0]])
+    for _ in range(3):
+        activity(z)
+    assert activity.dead_mask().tolist() == [False, True, False, True]
+    assert activity.epoch_logs() == {"l0": 1.5, "dead_fraction": 0.5}
+    assert activity.epoch_logs() == {}  # reset after each epoch
+    activity.eval()(torch.ones(2, 4))
+    assert activity.dead_mask().tolist() == [False, True, False, True]  # inference does not count
+
+
+@pytest.mark.slow
+def test_topk_balancing_keeps_every_unit_in_use(digits):
+    X_train, _, _, _ = digits
+    ae = AutoEncoder(latent_dim=32, sparsity_kind="topk", k=8, hidden_dims=(64,), max_epochs=60, random_state=0).fit(X_train)
+    assert len(ae.dead_units_) <= 3
+    assert ae.history_["dead_fraction"][-1] <= 0.1
+    assert ae.history_["dead_fraction"][0] > ae.history_["dead_fraction"][-1]
+
+
+def _module(latent: int = 6, k: int = 2) -> AutoEncoderModule:
+    encoder = MLPEncoder(10, latent, (8,), latent_activation=SparseCode(TopK(k, latent), latent, dead_after=10))
+    return AutoEncoderModule(encoder, MLPDecoder(latent, 10, (8,)), MSE(), regularizers=[DeadUnitAux(1.0)])
+
+
+def test_dead_unit_aux_loss_trains_only_dead_units_encoder_rows():
+    torch.manual_seed(0)
+    module = _module().train()
+    x = torch.randn(32, 10)
+    activity = module.encoder.latent_activation[1]
+    activity.steps_since_active[:] = torch.tensor([0, 0, 50, 50, 0, 0])  # units 2 and 3 dead
+    module.encoder.latent_activation[0].selection_bias[:] = torch.tensor([9.0, 9.0, -9.0, -9.0, 0.0, 0.0])
+    out = module(x)
+    assert out.terms["dead_unit_aux"] > 0
+    module.zero_grad()
+    out.terms["dead_unit_aux"].backward()
+    rows = module.encoder.linears[-1].weight.grad.abs().sum(dim=1)
+    assert (rows[[2, 3]] > 0).all()
+    assert (rows[[0, 1, 4, 5]] == 0).all()
+
+
+def test_l1_penalty_is_unchanged_when_codes_shrink_and_decoder_columns_grow():
+    torch.manual_seed(0)
+    module = AutoEncoderModule(MLPEncoder(10, 4), MLPDecoder(4, 10, (8,)), MSE())
+    z = torch.rand(16, 4)
+    before = L1Sparsity().penalty(module, None, z)
+    with torch.no_grad():
+        module.decoder.linears[0].weight.mul_(10.0)
+    after = L1Sparsity().penalty(module, None, z / 10.0)
+    torch.testing.assert_close(before, after)
+
+
+def test_save_and_load_keep_k_and_the_dead_unit_record(digits, tmp_path):
+    X_train, X_test, _, _ = digits
+    ae = SparseAutoEncoder(latent_dim=16, k=3, **FAST).fit(X_train)
+    ae.dead_units_ = np.array([4, 9])  # a record to carry over, whatever the fit found
+    ae.save(tmp_path / "sae")
+    back = SparseAutoEncoder.load(tmp_path / "sae")
+    assert (back.k, back.sparsity_kind) == (3, "topk")
+    np.testing.assert_array_equal(back.dead_units_, [4, 9])
+    assert back.history_["l0"] == ae.history_["l0"]
+    np.testing.assert_array_equal(back.transform(X_test), ae.transform(X_test))
+
+
+def test_plain_autoencoder_has_no_dead_unit_record(digits):
+    ae = AutoEncoder(latent_dim=4, **FAST).fit(digits[0])
+    assert not hasattr(ae, "dead_units_") and "l0" not in ae.history_
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sparsity_kind": "topk", "k": 40}, r"k=40 is larger than latent_dim=32"),
+        ({"sparsity_kind": "topk", "latent_activation": "sigmoid"}, r"latent_activation None .* or 'relu'"),
+        ({"sparsity_kind": "topk", "k": 0}, r"'k' parameter .* must be .* None"),
+        ({"sparsity_kind": "top_k"}, r"'sparsity_kind' parameter"),
+        ({"sparsity_kind": "topk", "regularizers": {"unit_decoder_columns": 1.0}}, r"sparsity_kind='topk' and regularizers\['unit_decoder_columns'\]"),
+    ],
+)
+def test_bad_sparse_parameters_are_refused_by_name(digits, params, message):
+    with pytest.raises(ValueError, match=message):
+        AutoEncoder(latent_dim=32, **{**FAST, **params}).fit(digits[0][:50])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_sparse_autoencoder_keeps_units_alive_on_digits(digits, seed):
+    X_train, X_test, _, _ = digits
+    sae = SparseAutoEncoder(random_state=seed).fit(X_train)
+    plain = AutoEncoder(latent_dim=sae.latent_dim, hidden_dims=sae.hidden_dims, random_state=seed).fit(X_train)
+    Z = sae.transform(X_test)
+    assert len(sae.dead_units_) / sae.latent_dim < 0.10
+    assert 1 - active(Z).any(axis=0).mean() < 0.10  # held-out rows too
+    assert active(Z).sum(axis=1).mean() <= sae.latent_dim / 4
+    mse = np.mean((sae.inverse_transform(Z) - X_test) ** 2)
+    assert mse <= 1.3 * np.mean((plain.reconstruct(X_test) - X_test) ** 2)  # 1.11-1.25 seen on these seeds
+
+
+def test_a_resumed_sparse_fit_keeps_its_l0_and_dead_fraction_history(digits, tmp_path):
+    from aekit.checkpoint import Checkpointer
+
+    class StopAfter:
+        def __call__(self, state):
+            if state.epoch == 2:
+                raise KeyboardInterrupt
+
+    def make():
+        return AutoEncoder(latent_dim=16, sparsity_kind="topk", k=4, hidden_dims=(32,), max_epochs=4, random_state=0)
+
+    X = digits[0][:400]
+    full = make().fit(X)
+    path = tmp_path / "ckpt.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, after_save=StopAfter()))
+    resumed = make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, resume=True))
+    assert resumed.history_["l0"] == full.history_["l0"] and len(full.history_["l0"]) == 4
+    assert resumed.history_["dead_fraction"] == full.history_["dead_fraction"]
+    np.testing.assert_array_equal(resumed.dead_units_, full.dead_units_)
+
+
+@pytest.mark.slow
+def test_run_report_shows_the_sparse_code(tmp_path):
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "sparse", "--data", "digits", "--epochs", "3", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "Sparse code" in page.headings
+    assert "of its 128 units active on average" in page.text and "dead_units_" in page.text
+    assert any("Top-activating" in alt for _, alt in page.images)
+
+
+def test_weights_saved_before_the_activity_record_still_load(digits):
+    ae = AutoEncoder(latent_dim=4, latent_activation="relu", sparsity=1e-3, **FAST).fit(digits[0][:200])
+    older = {k: v for k, v in ae.module_.state_dict().items() if "steps_since_active" not in k}
+    ae.module_.load_state_dict(older)  # strict: an L1 SparseAutoEncoder saved before this record existed
+    assert (ae.module_.encoder.latent_activation[1].steps_since_active == 0).all()
