@@ -15,7 +15,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.estimators.base import AekitEstimator, validate_X
+from aekit._sparse import is_sparse
+from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
 
 __all__ = ["AutoEncoderOutlierDetector"]
 
@@ -142,6 +143,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     }
 
     _has_module = False
+    _sparse_input = True
     _nested = ("autoencoder_",)
     _fitted_state = {
         "offset_": _finite,
@@ -199,11 +201,19 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         return self._combine({p: self._part(p, X) for p in self._parts_used()})
 
+    def _checked_X(self, X, reset: bool):
+        """X as a float array, or a CSR matrix (refused with standardize=True, whose per-feature
+        errors are dense)."""
+        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
+        if self.standardize and is_sparse(X):
+            raise ValueError("X is sparse, but standardize=True needs dense X; pass X.toarray() or standardize=False")
+        return X
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
         set the threshold from the training scores; y is ignored. Returns self."""
-        X = validate_X(self, X, dtype=[np.float64, np.float32])
+        X = self._checked_X(X, reset=True)
         self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
         if self.standardize:
             self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
@@ -223,7 +233,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal."""
         check_is_fitted(self)
-        return self._scores(validate_X(self, X, reset=False, dtype=[np.float64, np.float32]))
+        return self._scores(self._checked_X(X, reset=False))
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for outliers, (n_samples,)."""

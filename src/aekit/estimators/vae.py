@@ -88,6 +88,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     (3, 64)
     """
 
+    _sparse_input = True
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "hidden_dims": ["array-like"],
