@@ -47,6 +47,14 @@ def test_a_sparse_fit_equals_the_dense_fit(name, fmt):
     assert sparse.transform(X_sparse.astype(np.float32)).dtype == np.float32
 
 
+def test_the_vae_estimates_log_likelihoods_and_draws_reconstructions_from_sparse_rows():
+    X = random_counts(200, 40)
+    sparse = ESTIMATORS["vae"]().fit(X)
+    dense = ESTIMATORS["vae"]().fit(X.toarray())
+    np.testing.assert_allclose(sparse.log_likelihood(X[:20], n_importance=20), dense.log_likelihood(X[:20].toarray(), n_importance=20), rtol=1e-5)
+    assert sparse.reconstruct(X[:10], n_samples=3).shape == (3, 10, 40)
+
+
 def test_the_outlier_detector_takes_sparse_counts_and_refuses_standardizing_them():
     X = random_counts(300, 60)
     sparse = AutoEncoderOutlierDetector(random_state=0).fit(X)
