@@ -17,6 +17,10 @@ Models, each trained on the training counts only:
     or `--minutes` of wall clock, whichever comes first. Smaller than the paper's 2000-500-250-125
     and no RBM pretraining, with far fewer epochs: the run had about a tenth of one core (two cores
     shared by several engineers' jobs), so this is what fitted in the time there was;
+    The default log(1 + count) input was checked against the paper's word proportions on the
+    10-d model (same recipe, 30 epochs): P@1 0.938 against 0.847 on R8, 0.362 against 0.191 on
+    20 Newsgroups. A longer schedule (cosine over 80 epochs) stopped early at 16 epochs on
+    20 Newsgroups with P@1 0.328, below the 30-epoch recipe's 0.362;
   * semantic hashing: `AutoEncoder(binary_code=True)` 2000-250-250-bits, 16 and 32 bits;
   * LSA: TruncatedSVD on log(1 + count) and on tf-idf, at 2, 10, 32, 50 dims; tf-idf cosine
     without reduction; for bits, LSA (log counts) thresholded at each dimension's training
