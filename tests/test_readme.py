@@ -185,3 +185,27 @@ def test_sparse_features_example_runs(tmp_path, monkeypatch):
     assert rows.shape == (3, 9)
     assert (np.diff(Z[rows[0], 3]) <= 0).all() and Z[rows[0][0], 3] == Z[:, 3].max()
     assert len(sae.history_["l0"]) == 20 and sae.dead_units_.dtype == np.int64
+
+
+def test_documents_example_runs(monkeypatch):
+    """The 20 Newsgroups example on a stand-in corpus (four topics of generated words) with
+    two-epoch fits: sparse counts in, codes and 0/1 bits out, precisions in [0, 1]."""
+    import functools
+
+    import aekit
+    import aekit.datasets
+    from aekit.text_datasets import TextDataset
+
+    def stand_in(subset):
+        rng = np.random.default_rng(0 if subset == "train" else 1)
+        labels = rng.integers(0, 4, 300)
+        texts = [" ".join(f"w{t}x{rng.integers(0, 30)}" for _ in range(40)) for t in labels]
+        return TextDataset(texts, labels, ("a", "b", "c", "d"))
+
+    monkeypatch.setattr(aekit.datasets, "load_20newsgroups", stand_in)
+    monkeypatch.setattr(aekit, "AutoEncoder", functools.partial(aekit.AutoEncoder, max_epochs=2, random_state=0))
+    namespace: dict = {}
+    precisions, hashed = run_expressions(readme_block('binary_code=True'), namespace)
+    assert set(precisions) == {1, 15, 127} and all(0 <= p <= 1 for p in precisions.values())
+    assert set(np.unique(namespace["B_te"])) <= {0.0, 1.0} and namespace["B_te"].shape == (300, 32)
+    assert set(hashed) == {1, 15}

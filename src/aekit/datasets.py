@@ -37,7 +37,9 @@ __all__ = [
     "IDX_SETS",
     "IdxSet",
     "data_home",
+    "file_sha256",
     "load",
+    "load_20newsgroups",
     "load_colorization_patches",
     "load_csv",
     "load_digits",
@@ -46,6 +48,8 @@ __all__ = [
     "load_mnist",
     "load_npy",
     "load_parquet",
+    "load_r8",
+    "load_text_folder",
     "read_csv_frame",
     "read_idx",
 ]
@@ -160,7 +164,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -177,7 +182,7 @@ def _download(spec: IdxSet, file_name: str, folder: Path) -> Path:
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(mirror + file_name, timeout=DOWNLOAD_TIMEOUT) as r:
                 shutil.copyfileobj(r, out)
-            if _sha256(Path(tmp)) != spec.sha256[file_name]:
+            if file_sha256(Path(tmp)) != spec.sha256[file_name]:
                 errors.append(f"{mirror}: checksum mismatch")
                 continue
             os.replace(tmp, folder / file_name)
@@ -203,7 +208,7 @@ def _idx_file(spec: IdxSet, file_name: str, home: Path, download: bool, verify: 
                 f"(needs internet), or put the IDX .gz files there (data_home, else $AEKIT_DATA, else ~/.cache/aekit)."
             )
         return _download(spec, file_name, home / spec.folder)
-    if verify and _sha256(path) != spec.sha256[file_name]:
+    if verify and file_sha256(path) != spec.sha256[file_name]:
         raise ValueError(
             f"{str(path)!r} does not match the published SHA-256 of {spec.name}'s {file_name}: the file is "
             "corrupt, truncated or a different file. Delete it (and download again), or pass verify=False."
@@ -608,3 +613,6 @@ def load(
             data.X[:max_rows], y, data.image_shape, data.feature_names, data.categories, data.name, data.class_names
         )
     return data
+
+
+from aekit.text_datasets import load_20newsgroups, load_r8, load_text_folder  # noqa: E402  (they use the helpers above)

@@ -17,11 +17,14 @@ from torch.nn import functional as F
 
 __all__ = [
     "BCE",
+    "COUNT_LIKELIHOODS",
     "Gaussian",
     "L1",
     "LIKELIHOODS",
     "Likelihood",
     "MSE",
+    "Multinomial",
+    "Poisson",
     "StudentT",
     "make_likelihood",
 ]
@@ -170,12 +173,52 @@ class StudentT(Likelihood):
         return -(log_norm - log_scale - (df + 1) / 2 * torch.log1p(u.square() / df))
 
 
+class Multinomial(Likelihood):
+    """Word counts x (batch, vocabulary) as draws from a multinomial over the vocabulary: the
+    softmax of the decoder's outputs gives the word probabilities, drawn as many times as the
+    document has words (Hinton & Salakhutdinov 2006; the replicated softmax of Salakhutdinov &
+    Hinton 2009). Terms are -x_j log p_j in nats (the multinomial coefficient, which does not
+    depend on the model, left out); `mean` gives the word proportions p, which times a
+    document's length are its expected counts. The output activation is always the softmax."""
+
+    def __init__(self, output_activation: str = "linear") -> None:
+        super().__init__("linear")
+
+    def mean(self, pre: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(pre, dim=1)
+
+    def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return -x * torch.log_softmax(pre, dim=1)
+
+
+class Poisson(Likelihood):
+    """Counts as independent Poisson draws whose log-rates are the decoder's outputs: terms
+    rate - x log(rate) + log(x!) in nats; `mean` gives the rates. The output activation is
+    always the exponential."""
+
+    max_log_rate = 20.0
+
+    def __init__(self, output_activation: str = "linear") -> None:
+        super().__init__("linear")
+
+    def mean(self, pre: torch.Tensor) -> torch.Tensor:
+        return torch.exp(pre.clamp(max=self.max_log_rate))
+
+    def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        log_rate = pre.clamp(max=self.max_log_rate)
+        return torch.exp(log_rate) - x * log_rate + torch.lgamma(x + 1)
+
+
+COUNT_LIKELIHOODS = ("multinomial", "poisson")
+
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "bce": BCE,
     "bernoulli": BCE,
     "gaussian": Gaussian,
     "l1": L1,
     "mse": MSE,
+    "multinomial": Multinomial,
+    "poisson": Poisson,
     "student_t": StudentT,
 }
 

@@ -75,7 +75,7 @@ def psnr(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
         return np.array([peak_signal_noise_ratio(a, b, data_range=data_range) for a, b in zip(x, y)])
 
 
-RETRIEVAL_METRICS = ("cosine", "euclidean")
+RETRIEVAL_METRICS = ("cosine", "euclidean", "hamming")
 RETRIEVAL_CHUNK = 2**22  # distance-matrix entries computed at once
 
 
@@ -106,7 +106,8 @@ def retrieval_precision(
 
     codes_query (m, d) with labels_query (m,); codes_db (N, d) with labels_db (N,). The search
     is exact (brute force in float64, in chunks). `metric` 'cosine' ranks by the angle between
-    codes (as in the paper), 'euclidean' by distance. When codes_db is None or is the very same
+    codes (as in the paper), 'euclidean' by distance, 'hamming' by the number of differing bits
+    of 0/1 codes (semantic hashing; on 0/1 codes it is the squared euclidean distance). When codes_db is None or is the very same
     array object as codes_query, the database is the query set and each query's own entry is
     left out; otherwise nothing is left out, so a query that is also in the database finds
     itself first. Ties at equal distance go to the database item that comes first.
@@ -126,6 +127,8 @@ def retrieval_precision(
             f"labels must have one entry per code row: {y_q.shape} for {Q.shape[0]} queries, "
             f"{y_d.shape} for {D.shape[0]} database items"
         )
+    if metric == "hamming" and not (np.isin(Q, (0.0, 1.0)).all() and np.isin(D, (0.0, 1.0)).all()):
+        raise ValueError("metric='hamming' needs codes of 0s and 1s (e.g. AutoEncoder(binary_code=True).transform(X))")
     ks = [k] if isinstance(k, (int, np.integer)) else list(k)
     available = D.shape[0] - int(exclude_self)
     if not ks or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 1 <= i <= available for i in ks):

@@ -18,11 +18,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
 from aekit import distributed
-from aekit._batching import StreamBatches, TensorBatches
+from aekit._batching import SparseBatches, StreamBatches, TensorBatches
 from aekit.callbacks import (
     Callback,
     CosineSchedule,
@@ -36,6 +37,7 @@ from aekit._denormals import flushed_denormals
 from aekit.optimizer_step import OptimizerStep
 from aekit._precision import check_precision
 from aekit._sources import DataSource
+from aekit._sparse import block_rows, dense_rows, is_sparse
 
 __all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "train"]
 
@@ -146,20 +148,31 @@ def make_optimizer(
 
 @torch.inference_mode()
 def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
-    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode."""
+    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode;
+    a scipy.sparse X is densified one batch at a time."""
     was_training = module.training
     module.eval()
-    total = X.new_zeros((), dtype=torch.float64)
+    device = next(module.parameters()).device
+    sparse = is_sparse(X)
+    if sparse:
+        batch_size = block_rows(X.shape[1], batch_size)
+    total = torch.zeros((), dtype=torch.float64, device=device)
     for start in range(0, X.shape[0], batch_size):
         y = None if Y is None else Y[start : start + batch_size]
-        total += module.sample_losses(X[start : start + batch_size], y).sum().double()
+        x = _first_rows(X[start : start + batch_size], device, batch_size) if sparse else X[start : start + batch_size]
+        total += module.sample_losses(x, y).sum().double()
     module.train(was_training)
     return total.item() / X.shape[0]
 
 
-def _first_rows(X: torch.Tensor | DataSource, device: torch.device, n: int = 4096) -> torch.Tensor:
+def _first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
+    """Up to n first rows of X (a tensor, `DataSource` or scipy.sparse matrix) as a tensor;
+    fewer for a wide sparse X, so the densified rows stay one bounded block."""
     if isinstance(X, DataSource):
         return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
+    if is_sparse(X):
+        stop = min(block_rows(X.shape[1], n), X.shape[0])
+        return torch.from_numpy(dense_rows(X, 0, stop, np.float32)).to(device)
     return X[:n]
 
 
@@ -215,8 +228,8 @@ def train(
     owner=None,
 ) -> History:
     """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X), for
-    `config.max_epochs` epochs. X may also be a `DataSource` on disk (no Y then), streamed in
-    shuffled chunks.
+    `config.max_epochs` epochs. X may also be a scipy.sparse CSR matrix (densified one batch at a
+    time) or a `DataSource` on disk (no Y then), streamed in shuffled chunks.
 
     `callbacks` (see `aekit.callbacks`) run after the built-in ones that `config` asks for;
     `checkpoint` (an `aekit.checkpoint.Checkpointer`) restores a saved state before the first
@@ -237,6 +250,8 @@ def train(
         if Y is not None:
             raise ValueError("Y: targets are not supported for data streamed from disk")
         batches = StreamBatches(X, config.batch_size, device, rank=state.rank, world=state.world)
+    elif is_sparse(X):
+        batches = SparseBatches(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
     else:
         batches = TensorBatches(X, Y, config.batch_size, rank=state.rank, world=state.world)
     model = distributed.wrap(module) if state.world > 1 else module

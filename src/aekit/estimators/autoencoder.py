@@ -5,13 +5,16 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from aekit.binary_codes import NoisyBinaryCode
 from aekit.corruptions import CORRUPTIONS, make_corruption
+from aekit.count_inputs import INPUT_TRANSFORMS, with_input_transform
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
-from aekit.likelihoods import LIKELIHOODS, make_likelihood
+from aekit.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood
 from aekit.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse import BatchTopK, SparseCode, TopK
@@ -50,9 +53,18 @@ class AutoEncoder(BaseAutoEncoder):
         'auto' uses a sigmoid when loss='bce' or the training data lie in [0, 1], else linear.
     tied_weights : bool, default=False
         Decoder uses the transposes of the encoder's weights (about half the weights).
-    loss : {'mse', 'bce', 'l1', 'gaussian'}, default='mse'
+    loss : {'mse', 'bce', 'l1', 'gaussian', 'multinomial', 'poisson'}, default='mse'
         Reconstruction term, averaged over features; 'bce' needs X in [0, 1]; 'gaussian' learns
-        a per-feature variance.
+        a per-feature variance; 'multinomial' (a softmax over the words, drawn as many times as
+        the document has words) and 'poisson' score non-negative counts such as bag-of-words.
+    input_transform : {'auto', 'log1p', 'proportions'} or None, default='auto'
+        What the encoder sees of X (the loss still scores X itself): log(1 + X), each row
+        divided by its sum (word proportions), or X as it is (None). 'auto' is 'log1p' for the
+        count losses, else None.
+    binary_code : bool, default=False
+        Semantic hashing: the code is a sigmoid with Gaussian noise (std 4) added to its input
+        during training, which drives every unit to 0 or 1; `transform` returns the code
+        thresholded at 0.5 (0/1 values), to compare by Hamming distance.
     corruption : {None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default=None
         Noise applied during training only (denoising autoencoder).
     corruption_level : float, default=0.2
@@ -158,6 +170,7 @@ class AutoEncoder(BaseAutoEncoder):
 
     _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices}
     _optional_fitted = frozenset({"dead_units_"})  # only a sparse code has them
+    _sparse_input = True
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -167,6 +180,8 @@ class AutoEncoder(BaseAutoEncoder):
         "output_activation": [StrOptions({"auto", "linear", "sigmoid"})],
         "tied_weights": ["boolean"],
         "loss": [StrOptions(set(LIKELIHOODS))],
+        "input_transform": [StrOptions({"auto", *INPUT_TRANSFORMS}), None],
+        "binary_code": ["boolean"],
         "corruption": [StrOptions(set(CORRUPTIONS)), None],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
         "corrupt_on": [StrOptions(set(CORRUPT_ON))],
@@ -194,6 +209,8 @@ class AutoEncoder(BaseAutoEncoder):
         output_activation="auto",
         tied_weights=False,
         loss="mse",
+        input_transform="auto",
+        binary_code=False,
         corruption=None,
         corruption_level=0.2,
         corrupt_on="input",
@@ -234,6 +251,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.output_activation = output_activation
         self.tied_weights = tied_weights
         self.loss = loss
+        self.input_transform = input_transform
+        self.binary_code = binary_code
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.corrupt_on = corrupt_on
@@ -306,7 +325,7 @@ class AutoEncoder(BaseAutoEncoder):
         else:
             decoder = MLPDecoder(self.latent_dim, n_features, hidden[::-1], self.activation)
         return AutoEncoderModule(
-            encoder,
+            with_input_transform(encoder, self._input_transform()),
             decoder,
             make_likelihood(self.loss, n_features, output_activation),
             make_corruption(self.corruption, self.corruption_level),
@@ -321,7 +340,10 @@ class AutoEncoder(BaseAutoEncoder):
 
     def _code_activation(self):
         """The code's activation: `latent_activation`, after a TopK selection for the TopK kinds,
-        with the record of unit activity when the code is sparse."""
+        with the record of unit activity when the code is sparse; a noisy sigmoid for
+        `binary_code`."""
+        if self.binary_code:
+            return NoisyBinaryCode(seed=int(torch.randint(2**31 - 1, (1,))))
         if not self._sparse_code:
             return self.latent_activation
         activation = make_activation(self.latent_activation)
@@ -335,8 +357,24 @@ class AutoEncoder(BaseAutoEncoder):
         if self._sparse_code:
             self.dead_units_ = dead_units(self._batched("encode", X_train.cpu().numpy()))
 
+    def _input_transform(self) -> str | None:
+        if self.input_transform == "auto":
+            return "log1p" if self.loss in COUNT_LIKELIHOODS else None
+        return self.input_transform
+
     def _check_data_against_params(self, X: np.ndarray) -> str:
         """Checks that need the data; returns the output activation to use."""
+        if (self.loss in COUNT_LIKELIHOODS or self._input_transform() is not None) and X.min() < 0:
+            what = f"loss={self.loss!r}" if self.loss in COUNT_LIKELIHOODS else f"input_transform={self.input_transform!r}"
+            raise ValueError(f"{what} needs non-negative counts in X, got a value of {X.min():.4g}")
+        if self.binary_code and self.latent_activation is not None:
+            raise ValueError(
+                f"binary_code=True makes the code a noisy sigmoid thresholded at 0.5; leave latent_activation=None "
+                f"(got {self.latent_activation!r})"
+            )
+        if self.binary_code and self._sparse_code:
+            raise ValueError(f"binary_code=True replaces the code's activation; it cannot be combined with "
+                             f"sparsity_kind={self.sparsity_kind!r} (sparsity={self.sparsity})")
         in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
         if self.loss == "bce" and not in_unit_range:
             raise ValueError(

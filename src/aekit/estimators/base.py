@@ -33,12 +33,14 @@ from aekit._devices import resolve_device
 from aekit._precision import PRECISIONS
 from aekit.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit._sources import DataSource, open_source
+from aekit._sparse import block_rows, dense_blocks, dense_rows, is_sparse
 from aekit.training import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
 INFERENCE_BATCH = 4096
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
+SPARSE_FORMAT = ["csr"]  # scipy.sparse input in any format is converted to CSR (row slices are cheap)
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow
 
 TRAINING_CONSTRAINTS: dict = {
@@ -113,7 +115,8 @@ def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
     """(X_train, X_val, Y_train, Y_val) as tensors on `device`, a random `fraction` of the rows
-    held out (none when that leaves no row on either side). A streamed `DataSource` X keeps its
+    held out (none when that leaves no row on either side). A scipy.sparse X stays sparse (the
+    same rows held out as for its dense form). A streamed `DataSource` X keeps its
     first rows for training (still a `DataSource`) and holds out its last ones, at most
     `MAX_STREAM_VALIDATION_ROWS`."""
     n = X.shape[0]
@@ -123,6 +126,8 @@ def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
         if not 0 < n_val < n:
             return X, None, None, None
         return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
+    if is_sparse(X):
+        return _split_sparse(X, Y, n_val, seed, device)
     X_all = _as_tensor(X, device)
     Y_all = None if Y is None else _as_tensor(Y, device)
     if not 0 < n_val < n:
@@ -132,6 +137,22 @@ def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
     if Y_all is None:
         return X_all[train_rows], X_all[val_rows], None, None
     return X_all[train_rows], X_all[val_rows], Y_all[train_rows], Y_all[val_rows]
+
+
+def _split_sparse(X, Y, n_val: int, seed: int, device: torch.device):
+    """`split_rows` for a scipy.sparse CSR X: the same rows as for its dense form, X's parts
+    kept sparse (float32) and densified batch by batch later."""
+    X = X.astype(np.float32)
+    Y_all = None if Y is None else _as_tensor(Y, device)
+    n = X.shape[0]
+    if not 0 < n_val < n:
+        return X, None, Y_all, None
+    order = np.random.RandomState(seed).permutation(n)
+    train_rows, val_rows = order[n_val:], order[:n_val]
+    if Y_all is None:
+        return X[train_rows], X[val_rows], None, None
+    rows = torch.as_tensor(order, device=device)
+    return X[train_rows], X[val_rows], Y_all[rows[n_val:]], Y_all[rows[:n_val]]
 
 
 def positive_ints(value, name: str) -> tuple[int, ...]:
@@ -200,6 +221,7 @@ class AekitEstimator(BaseEstimator):
     _optional_fitted: frozenset = frozenset()
     _nested: tuple[str, ...] = ()
     _has_module = True  # False for an estimator whose own state is all in config.json
+    _sparse_input = False  # True where X may be scipy.sparse (densified one batch at a time)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -208,6 +230,11 @@ class AekitEstimator(BaseEstimator):
         defaults = cls.__dict__.get("_preset_defaults")
         if defaults is not None:
             cls.__init__ = _preset_init(cls.__mro__[1].__init__, defaults, cls.__name__)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._sparse_input
+        return tags
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -218,13 +245,15 @@ class AekitEstimator(BaseEstimator):
 
     def _validate_X(self, X, reset: bool) -> np.ndarray | DataSource:
         """X as a finite 2-D float array, or a `DataSource` when X is a `.npy`/Parquet path or
-        a memory-mapped `.npy` (streamed; each chunk is checked as it is read). Every refusal is
-        a ValueError or TypeError naming X."""
+        a memory-mapped `.npy` (streamed; each chunk is checked as it is read), or a scipy.sparse
+        CSR matrix when the estimator takes sparse input (CSC and COO are converted). Every
+        refusal is a ValueError or TypeError naming X."""
         source = open_source(X)
         if source is not None:
             return self._validate_source(source, reset)
         check_numeric_frame(X)
-        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32])
+        accept = SPARSE_FORMAT if self._sparse_input else False
+        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=accept)
         check_magnitude(X)
         return X
 
@@ -310,6 +339,9 @@ class AekitEstimator(BaseEstimator):
         self.n_epochs_ = len(history.loss)
         if isinstance(X_train, DataSource):
             X_train = torch.from_numpy(X_train.read(0, min(X_train.n_rows, MAX_STREAM_VALIDATION_ROWS))).to(device)
+        elif is_sparse(X_train):
+            stop = min(X_train.shape[0], block_rows(X_train.shape[1], MAX_STREAM_VALIDATION_ROWS))
+            X_train = torch.from_numpy(dense_rows(X_train, 0, stop)).to(device)
         self._after_fit(module, X_train, Y_train, seed)
         return self
 
@@ -334,13 +366,17 @@ class AekitEstimator(BaseEstimator):
     def _batched(self, method: str | Callable, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
         """`module_.<method>(batch, **kwargs)` (or `method(module)(batch)`) over A in batches
         under inference mode, written into one preallocated output in A's float dtype (float32
-        for a streamed `DataSource`, read one chunk at a time)."""
+        for a streamed `DataSource`, read one chunk at a time; a scipy.sparse A is densified one
+        bounded block at a time)."""
         streamed = isinstance(A, DataSource)
         dtype = torch.float64 if not streamed and A.dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = partial(getattr(module, method), **kwargs) if isinstance(method, str) else method(module)
-        blocks = ((start, A.read(start, stop)) for start, stop in A.chunks(16 * INFERENCE_BATCH)) if streamed else [(0, A)]
+        if streamed:
+            blocks = ((start, A.read(start, stop)) for start, stop in A.chunks(16 * INFERENCE_BATCH))
+        else:
+            blocks = dense_blocks(A, INFERENCE_BATCH) if is_sparse(A) else [(0, A)]
         with torch.inference_mode():
             return apply_in_batches(
                 fn, blocks, A.shape[0], INFERENCE_BATCH,

@@ -15,7 +15,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.estimators.base import AekitEstimator, validate_X
+from aekit._sparse import is_sparse
+from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
 from aekit.explanations import check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
 from aekit.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
@@ -152,6 +153,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     }
 
     _has_module = False
+    _sparse_input = True
     _nested = ("autoencoder_",)
     _fitted_state = {
         "offset_": _finite,
@@ -210,11 +212,19 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         return self._combine({p: self._part(p, X) for p in self._parts_used()})
 
+    def _checked_X(self, X, reset: bool):
+        """X as a float array, or a CSR matrix (refused with standardize=True, whose per-feature
+        errors are dense)."""
+        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
+        if self.standardize and is_sparse(X):
+            raise ValueError("X is sparse, but standardize=True needs dense X; pass X.toarray() or standardize=False")
+        return X
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
         set the threshold from the training scores; y is ignored. Returns self."""
-        X = validate_X(self, X, dtype=[np.float64, np.float32])
+        X = self._checked_X(X, reset=True)
         self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
         if self.standardize:
             self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
@@ -237,7 +247,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         return self
 
     def _validated(self, X) -> np.ndarray:
-        return validate_X(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._checked_X(X, reset=False)
 
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal."""
@@ -276,6 +286,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
         X = self._validated(X)
+        X = X.toarray() if is_sparse(X) else X
         default = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
         names = [str(n) for n in (default if feature_names is None else feature_names)]
         if len(names) != X.shape[1]:

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.callbacks import KLWarmup
+from aekit._sparse import dense_rows, is_sparse
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.estimators.conv import image_shape, inferred_shape
 from aekit.likelihoods import GAUSSIAN_VARIANCES, make_likelihood
@@ -88,6 +89,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     (3, 64)
     """
 
+    _sparse_input = True
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "hidden_dims": ["array-like"],
@@ -265,6 +267,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}")
         X = self._validate_X(X, reset=False)
+        X = X.toarray() if is_sparse(X) else X  # the (n_samples, n, n_features) output is dense anyway
         generator = self._generator(random_state)
         module, device = self.module_, next(self.module_.parameters()).device
         with torch.inference_mode():
@@ -287,6 +290,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         out = []
         with torch.inference_mode():
             for start in range(0, X.shape[0], batch_size):
-                x = torch.tensor(np.ascontiguousarray(X[start : start + batch_size]), dtype=torch.float32, device=device)
+                rows = dense_rows(X, start, start + batch_size) if is_sparse(X) else X[start : start + batch_size]
+                x = torch.tensor(np.ascontiguousarray(rows), dtype=torch.float32, device=device)
                 out.append(self.module_.log_likelihood(x, int(n_importance), generator).cpu().numpy())
         return np.concatenate(out).astype(np.float64)

@@ -1,0 +1,103 @@
+"""Text loaders: 20 Newsgroups from its bydate tarball and R8 (the real files when
+../shared/data/text is present), found like MNIST's and refused when their checksum is wrong, the
+message-stripping options, and folders of text files labelled by subfolder."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aekit.datasets import load_20newsgroups, load_r8, load_text_folder
+from aekit.text_datasets import strip_message
+
+TEXT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "text"
+
+MESSAGE = (
+    "From: someone@example.org\nSubject: rockets\nLines: 6\n\n"
+    "In article <1@x> someone else writes:\n> quoted line\nMy own caf\xe9 words.\n\n--\nSignature here\n"
+)
+
+
+def write_tarball(folder: Path) -> Path:
+    """A tiny 20news-bydate.tar.gz: two groups in train, one in test, one latin-1 byte."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "20news-bydate.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in [
+            ("20news-bydate-train/sci.space/10", MESSAGE),
+            ("20news-bydate-train/sci.space/9", "Subject: a\n\nsecond"),
+            ("20news-bydate-train/alt.atheism/5", "Subject: b\n\nthird"),
+            ("20news-bydate-test/sci.space/11", "Subject: c\n\nfourth"),
+        ]:
+            data = text.encode("latin-1")
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_the_tarball_is_read_by_split_in_group_and_number_order_and_decoded_as_latin1(tmp_path):
+    write_tarball(tmp_path / "20news-bydate")
+    train = load_20newsgroups("train", data_home=tmp_path, verify=False)
+    assert train.target_names == ("alt.atheism", "sci.space")
+    assert train.target.tolist() == [0, 1, 1]
+    assert train.data[1] == "Subject: a\n\nsecond" and "caf\xe9" in train.data[2]
+    assert len(load_20newsgroups("test", data_home=tmp_path, verify=False)) == 1
+    texts, labels = load_20newsgroups("all", data_home=tmp_path, verify=False)
+    assert len(texts) == 4 and labels.tolist() == [0, 1, 1, 1]
+
+
+def test_stripping_headers_footers_and_quotes():
+    assert strip_message(MESSAGE) == "My own caf\xe9 words.\n"
+    assert strip_message(MESSAGE, ("headers",)).startswith("In article")
+    assert "Signature" not in strip_message(MESSAGE, ("footers",)) and "From:" in strip_message(MESSAGE, ("footers",))
+    with pytest.raises(ValueError, match="remove may only name"):
+        strip_message(MESSAGE, ("signature",))
+
+
+def test_a_tarball_with_the_wrong_checksum_or_none_at_all_is_refused(tmp_path, monkeypatch):
+    write_tarball(tmp_path / "20news-bydate")
+    with pytest.raises(ValueError, match="does not match the published SHA-256 of 20news-bydate.tar.gz"):
+        load_20newsgroups(data_home=tmp_path)
+    with pytest.raises(FileNotFoundError, match="not found in .*data_home="):
+        load_20newsgroups(data_home=tmp_path / "empty")
+    with pytest.raises(ValueError, match="subset must be one of"):
+        load_20newsgroups("validation", data_home=tmp_path)
+    monkeypatch.setenv("AEKIT_DATA", str(tmp_path))
+    assert len(load_20newsgroups(verify=False)) == 3
+
+
+def test_a_folder_of_text_files_is_labelled_by_subfolder(tmp_path):
+    for label, name, text in [("ham", "a.txt", "hello there"), ("spam", "b.txt", "buy now"), ("spam", "c.txt", "cheap")]:
+        (tmp_path / label).mkdir(exist_ok=True)
+        (tmp_path / label / name).write_text(text)
+    data = load_text_folder(tmp_path)
+    assert data.data == ["hello there", "buy now", "cheap"] and data.target.tolist() == [0, 1, 1]
+    assert data.target_names == ("ham", "spam")
+    (tmp_path / "loose.txt").write_text("no label")
+    with pytest.raises(ValueError, match="files at the top level"):
+        load_text_folder(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (TEXT_DATA / "20news-bydate").is_dir(), reason="../shared/data/text/20news-bydate is absent")
+def test_the_real_20_newsgroups_has_the_bydate_split_counts():
+    train = load_20newsgroups("train", data_home=TEXT_DATA)
+    test = load_20newsgroups("test", data_home=TEXT_DATA.parent, remove=("headers", "footers", "quotes"))
+    assert (len(train), len(test)) == (11314, 7532) and len(train.target_names) == 20
+    counts = dict(zip(train.target_names, np.bincount(train.target)))
+    assert counts["alt.atheism"] == 480 and counts["talk.religion.misc"] == 377
+    assert np.bincount(test.target)[train.target_names.index("sci.space")] == 394
+    assert train.data[0].startswith("From:") and sum(text.startswith("From:") for text in test.data) <= 10  # a few forward one
+
+
+@pytest.mark.skipif(not (TEXT_DATA / "r8").is_dir(), reason="../shared/data/text/r8 is absent")
+def test_the_real_r8_has_its_split_counts():
+    train, test = load_r8("train", data_home=TEXT_DATA), load_r8("test", data_home=TEXT_DATA, stemmed=True)
+    assert (len(train), len(test)) == (5485, 2189)
+    assert train.target_names == ("acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade")
+    assert np.bincount(train.target)[train.target_names.index("earn")] == 2840
