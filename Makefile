@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/aekit demo --out runs/demo
 
+# Compiled test and package modules are cached (__pycache__, git-ignored) even where the
+# environment sets PYTHONDONTWRITEBYTECODE: each pytest-xdist worker imports them again.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py

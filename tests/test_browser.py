@@ -25,6 +25,7 @@ def check_page(browser: Chromium, page: Path) -> tuple[list[dict], list[str]]:
     return browser.evaluate(IMAGES, session), browser.errors(session)
 
 
+@pytest.mark.slow
 def test_run_report_renders_every_image_without_console_errors(browser, tmp_path):
     run = tmp_path / "run"
     args = [

@@ -22,6 +22,7 @@ def few_labels(y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return labelled, np.setdiff1d(np.arange(len(y)), labelled)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_pretraining_beats_training_from_scratch_with_50_labels(digits, seed):
     X_train, X_test, y_train, y_test = digits

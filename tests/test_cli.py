@@ -42,6 +42,7 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
     return load_estimator(path).module_.state_dict()
 
 
+@pytest.mark.slow
 def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, capsys):
     assert train(tmp_path / "full", 4) == 0
     run = tmp_path / "run"

@@ -153,6 +153,7 @@ def test_empty_nan_and_wrong_width_input_are_refused_naming_X(cls):
         ask(flat[:, :-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(tiny_estimators()))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=hostile_inputs())

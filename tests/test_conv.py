@@ -204,6 +204,7 @@ def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     assert np.mean((filled - X_test)[:, centre] ** 2) < 0.7 * np.mean((mean_fill - X_test)[:, centre] ** 2)
 
 
+@pytest.mark.slow
 def test_colorization_learns_a_known_gray_to_colour_map():
     gray, gray_test = shapes(400), shapes(100, seed=1)
     colour_of = lambda g: np.concatenate([g, g**2, 1 - g], axis=1)  # noqa: E731
@@ -342,6 +343,7 @@ def test_image_rows_figure(digit_images):
 MNIST_HOME = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (MNIST_HOME / "mnist").is_dir(), reason="../shared/data/mnist is absent")
 def test_default_model_does_not_decode_mnist_to_black():
     """With activation='relu' (the old default) this model lost its units on MNIST and decoded

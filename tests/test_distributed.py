@@ -33,6 +33,7 @@ def torchrun(tmp_path: Path, script: str, *args: str, timeout: float = 240) -> s
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp_path)
 
 
+@pytest.mark.slow
 def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
     result = torchrun(
         tmp_path,
@@ -62,6 +63,7 @@ def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
     np.testing.assert_array_equal(local.history_["loss"], single.history_["loss"])
 
 
+@pytest.mark.slow
 def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
     result = torchrun(
         tmp_path,
@@ -80,6 +82,7 @@ def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
     assert "exitcode" in result.stderr and "3" in result.stderr
 
 
+@pytest.mark.slow
 def test_torchrun_aekit_train_writes_one_run_and_resumes(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -52,6 +52,7 @@ def test_contributions_sum_to_the_anomaly_score_for_every_criterion(params):
     np.testing.assert_allclose(table.to_numpy().sum(axis=1) + table.attrs["offset"], -det.score_samples(X_new), rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.slow
 def test_combined_contributions_sum_to_the_score_and_reconstruction_terms_are_nonnegative(fitted):
     det, _ = fitted
     X_new = correlated(50, seed=4)

@@ -84,6 +84,7 @@ def random_plane_points(browser: Chromium, session: str, n: int = N_CHECKS) -> n
     return np.column_stack([rng.uniform(u0, u1, n), rng.uniform(v0, v1, n)])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ae", "vae", "vae-sample-variance", "tied-table"])
 def test_the_browser_decodes_as_inverse_transform(browser, tmp_path, kind, digits_data, wine):
     est, X, y = fitted(kind, digits_data, wine)

@@ -31,6 +31,7 @@ def models():
         yield model_registry()["vae"](latent_dim=2, hidden_dims=(16,), max_epochs=2, random_state=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("est", list(models()), ids=lambda e: type(e).__name__)
 def test_onnx_encoder_and_decoder_match_pytorch(est, digits, tmp_path):
     X_train, X_test = digits[0].astype(np.float32), digits[1][:37].astype(np.float32)

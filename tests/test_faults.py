@@ -43,6 +43,7 @@ def resume(run) -> None:
     assert main(["train", "--resume", str(run), "--quiet"]) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trial", range(3))
 def test_a_run_killed_at_a_random_point_resumes_to_identical_weights(tmp_path, reference, trial):
     run = tmp_path / "run"
@@ -52,6 +53,7 @@ def test_a_run_killed_at_a_random_point_resumes_to_identical_weights(tmp_path, r
     assert weight_difference(reference, final_weights(run)) == 0.0
 
 
+@pytest.mark.slow
 def test_a_checkpoint_write_killed_half_way_leaves_the_previous_one(tmp_path, reference):
     run = tmp_path / "run"
     found = kill_during_checkpoint_write(run, EPOCHS, at_epoch=3)

@@ -181,6 +181,7 @@ def _near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 40)
     return int((np.abs(pixels[..., :3].astype(int) - colour) <= tolerance).all(axis=-1).sum())
 
 
+@pytest.mark.slow
 def test_the_command_line_trains_and_reports_an_rgb_folder_channels_first(tmp_path, capsys):
     from aekit.cli import main
 

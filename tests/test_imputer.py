@@ -39,6 +39,7 @@ def fitted():
     return imp, X, X_missing, mask
 
 
+@pytest.mark.slow
 def test_beats_mean_imputation_on_correlated_columns(fitted):
     imp, X, X_missing, mask = fitted
     ours = masked_rmse(X, imp.transform(X_missing), mask)
@@ -81,6 +82,7 @@ def fitted_vae():
     return imp, X, X_missing, mask
 
 
+@pytest.mark.slow
 def test_vae_imputer_beats_mean_and_draws_from_the_posterior(fitted, fitted_vae):
     imp, X, X_missing, mask = fitted_vae
     out = imp.transform(X_missing)
@@ -129,6 +131,7 @@ def mixed_frame(n: int = 600, seed: int = 0):
     return frame, truth, mask
 
 
+@pytest.mark.slow
 def test_categorical_columns_get_valid_categories():
     frame, truth, mask = mixed_frame()
     imp = AutoEncoderImputer(hidden_dims=(64,), latent_dim=16, max_epochs=30, random_state=0).fit(frame)
@@ -218,6 +221,7 @@ def test_ssim_of_identical_images_is_one_and_drops_with_noise():
     assert (ssim(images, np.clip(images + 0.3 * rng.normal(size=images.shape), 0, 1)) < 0.9).all()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED_DATA / "tabular").is_dir(), reason=f"benchmark data not found at {SHARED_DATA}")
 def test_real_table_wine_beats_mean_imputation():
     X = np.load(SHARED_DATA / "tabular" / "wine_quality_red.npz")["X"][:800]
@@ -378,6 +382,7 @@ def test_imputer_saved_before_model_missingness_still_loads(tmp_path, fitted):
     assert np.array_equal(AutoEncoderImputer.load(path).transform(X_missing), imp.transform(X_missing))
 
 
+@pytest.mark.slow
 def test_averaging_several_autoencoders_lowers_the_error():
     X, X_missing, mask = correlated(n=400, d=8, seed=3)
     single = AutoEncoderImputer(n_members=1, max_epochs=40, random_state=0).fit(X_missing)

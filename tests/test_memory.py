@@ -70,6 +70,7 @@ def million_rows(tmp_path_factory):
     return write_random_npy(tmp_path_factory.mktemp("memory") / "X.npy", 1_000_000, 64)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's RLIMIT_AS and /proc")
 @pytest.mark.parametrize("how", ["apply_in_batches", "estimator"])
 def test_inference_on_a_memmap_runs_under_an_address_space_limit(million_rows, how):

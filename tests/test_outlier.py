@@ -72,6 +72,7 @@ def test_contamination_sets_the_share_flagged(contamination):
     assert (det.fit_predict(X) == -1).mean() == pytest.approx(contamination, abs=0.01)
 
 
+@pytest.mark.slow
 def test_standardized_errors_and_default_autoencoder():
     X, is_outlier = planted()
     det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=True, random_state=0).fit(X)
@@ -82,6 +83,7 @@ def test_standardized_errors_and_default_autoencoder():
     assert roc_auc_score(is_outlier, -default.score_samples(X)) > 0.9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_default_autoencoder_trains_longer_on_small_data(seed):
     X, is_outlier = planted(150, 8, seed=seed)
@@ -92,6 +94,7 @@ def test_default_autoencoder_trains_longer_on_small_data(seed):
     assert roc_auc_score(is_outlier, -fifty.fit(X).score_samples(X)) < 0.95
 
 
+@pytest.mark.slow
 def test_default_autoencoder_keeps_50_epochs_on_larger_data():
     X, _ = planted(5000, 120)
     det = AutoEncoderOutlierDetector(random_state=0).fit(X)
@@ -120,6 +123,7 @@ def unusual_codes(n_inliers: int = 600, n_outliers: int = 30, d: int = 8, seed: 
     return X, np.r_[np.zeros(n_inliers, bool), np.ones(n_outliers, bool)]
 
 
+@pytest.mark.slow
 def test_latent_distance_flags_unusual_codes_on_the_data_subspace():
     X, is_outlier = unusual_codes()
     auc = {}

@@ -277,6 +277,7 @@ def summary_rows(report: Path) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_demo_reports_the_autoencoder_beside_pca(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--epochs", "3", "--seed", "1"]) == 0
@@ -316,6 +317,7 @@ def test_demo_reports_the_autoencoder_beside_pca(tmp_path, capsys):
     assert AutoEncoder.load(out / "compare-8d" / "model").code_dim_ == 8
 
 
+@pytest.mark.slow
 def test_demo_replaces_its_run_and_beats_pca_when_trained_longer(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--epochs", "2", "--latent-dim", "3", "--compare-dim", "0"]) == 0

@@ -23,6 +23,7 @@ def pca8(digits):
     return pca, mse(pca.inverse_transform(pca.transform(X_test)), X_test)
 
 
+@pytest.mark.slow
 def test_linear_autoencoder_recovers_pca(digits, pca8):
     X_train, X_test, _, _ = digits
     pca, pca_mse = pca8
@@ -40,6 +41,7 @@ def test_nonlinear_autoencoder_beats_pca(digits, pca8):
     assert mse(ae.reconstruct(X_test), X_test) < 0.9 * pca8[1]
 
 
+@pytest.mark.slow
 def test_denoising_beats_plain_on_corrupted_inputs(digits):
     X_train, X_test, _, _ = digits
     noisy = X_test + np.random.default_rng(0).normal(scale=0.3, size=X_test.shape)
@@ -49,6 +51,7 @@ def test_denoising_beats_plain_on_corrupted_inputs(digits):
     assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain.reconstruct(noisy), X_test)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("corruption", ["mask", "salt_pepper", "block"])
 def test_other_corruptions_train_and_help_on_their_noise(digits, corruption):
     X_train, X_test, _, _ = digits
@@ -62,6 +65,7 @@ def test_other_corruptions_train_and_help_on_their_noise(digits, corruption):
     assert mse(dae.reconstruct(corrupted), X_test) < mse(plain.reconstruct(corrupted), X_test)
 
 
+@pytest.mark.slow
 def test_sparse_codes_have_more_zeros(digits):
     X_train, X_test, _, _ = digits
     shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "relu", "max_epochs": 100, "random_state": 0}
@@ -83,6 +87,7 @@ def test_kl_sparsity_lowers_mean_activation(digits):
     assert sparse.transform(X_test).mean() < 0.5 * plain.transform(X_test).mean()
 
 
+@pytest.mark.slow
 def test_contractive_has_smaller_jacobian(digits):
     X_train, X_test, _, _ = digits
     shape = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}
@@ -106,6 +111,7 @@ def test_tied_weights_halve_the_weights():
     assert 0.45 < n_weights(tied) / n_weights(untied) < 0.55
 
 
+@pytest.mark.slow
 def test_the_regularizers_dict_trains_the_same_model_as_the_named_parameter(digits):
     X_train, X_test, _, _ = digits
     shape = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}

@@ -34,6 +34,7 @@ def run_expressions(code: str, namespace: dict) -> list:
     return values
 
 
+@pytest.mark.slow
 def test_missing_values_and_outliers_example_runs():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(240, 2)) @ rng.normal(size=(2, 6)) + 0.1 * rng.normal(size=(240, 6))
@@ -62,6 +63,7 @@ def test_quickstart_runs(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "ae").is_dir()
 
 
+@pytest.mark.slow
 def test_vae_example_runs():
     from sklearn.datasets import load_digits
 
@@ -73,6 +75,7 @@ def test_vae_example_runs():
     assert (vae.log_likelihood(X[:20], n_importance=50) < 0).all()
 
 
+@pytest.mark.slow
 def test_scale_example_runs(tmp_path, monkeypatch):
     from sklearn.datasets import load_digits
 
@@ -94,6 +97,7 @@ def test_module_composition_example_runs():
     assert all(p.grad is not None for p in namespace["module"].encoder.parameters())
 
 
+@pytest.mark.slow
 def test_convolutional_example_runs():
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:16, :16]
@@ -111,6 +115,7 @@ def test_convolutional_example_runs():
     assert namespace["col"].reconstruct(X[:2, None]).shape == (2, 3, 16, 16)
 
 
+@pytest.mark.slow
 def test_latent_space_example_runs():
     from sklearn.datasets import load_digits
     from sklearn.pipeline import make_pipeline

@@ -87,6 +87,7 @@ def test_vae_streams_too(tmp_path, table):
     assert vae.score_samples(tmp_path / "unit.npy").shape == (3000,)
 
 
+@pytest.mark.slow
 def test_fit_on_a_file_larger_than_the_process_may_hold(tmp_path):
     """Under an address-space limit 150 MB above what the process uses, loading a 192 MB file
     fails while fit/transform/score_samples stream it."""
@@ -118,6 +119,7 @@ def test_fit_on_a_file_larger_than_the_process_may_hold(tmp_path):
     assert result.stdout.split("\n")[:2] == ["refused", "(1500000, 2) (1500000,)"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
 def test_mixed_precision_reaches_the_float32_loss(digits, precision):
     X = digits[0]

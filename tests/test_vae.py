@@ -16,6 +16,7 @@ from aekit.priors import NormalPrior, StudentTPrior, gaussian_log_prob
 FAST = {"hidden_dims": (16,), "max_epochs": 3}
 
 
+@pytest.mark.slow
 @parametrize_with_checks(
     [VariationalAutoEncoder(**FAST), VariationalAutoEncoder(prior="student_t", learn_prior_df=True, free_bits=0.1, **FAST)]
 )

@@ -99,13 +99,15 @@ def _labels(X) -> np.ndarray:
 
 def outcome(estimator, X) -> str:
     """'worked' or 'refused'; AssertionError when the estimator misbehaves on X. A classifier is
-    fitted with alternating labels and may also refuse naming y."""
+    fitted with alternating labels and may also refuse naming y. Training stopped by the
+    divergence guard (e.g. on unscaled values near 1e6) counts as refused when its message
+    names X, as its advice to scale X does."""
     from sklearn.base import is_classifier
 
     classifier = is_classifier(estimator)
     try:
         estimator.fit(X, _labels(X)) if classifier else estimator.fit(X)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, FloatingPointError) as err:
         message = str(err)
         names = NAMES_AN_ARGUMENT.search(message) or (classifier and re.search(r"\by\b", message))
         assert names, f"{type(err).__name__} does not name the argument: {message!r}"
