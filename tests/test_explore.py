@@ -298,6 +298,10 @@ def test_aekit_explore_writes_the_page_of_a_run(digits_run, tmp_path, capsys):
     assert "300 of 1797 rows" in capsys.readouterr().out and out.is_file()
     assert main(["explore", str(run / "model")]) == 1
     assert "is a model folder, not a run" in capsys.readouterr().err
+    folder = tmp_path / "folder.html"  # a saved model folder: the rows' source gives their image shape
+    assert main(["explore", str(run / "model"), "--data", "digits", "--out", str(folder), "--max-points", "50"]) == 0
+    data = json.loads(re.search(r'id="aekit-data">(.*?)</script>', folder.read_text(), re.S).group(1))
+    assert data["points"]["shape"] == [1, 8, 8]
     assert main(["explore", str(tmp_path / "nowhere")]) == 1
     assert "no run folder" in capsys.readouterr().err
 

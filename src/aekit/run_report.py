@@ -149,15 +149,18 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     return evaluate(other.load_model(), X_train, X_test, split.y_train, split.y_test).scores
 
 
-def write_run_explorer(run: Run, est, X, y, feature_names, where: str, path: Path | None = None, **options) -> Path:
+def write_run_explorer(
+    run: Run, est, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, **options
+) -> Path:
     """Write the latent-space explorer page (`aekit.explore.write_explorer`) of a run's model for
-    rows X in the model's units with labels y: images and class names as the run's data has them,
-    a table's values shown in its own units. Default path: RUN/explorer.html."""
+    rows X in the model's units with labels y: images (of `image_shape`, default the run's) and
+    class names as the run's data has them, a table's values shown in its own units. Default
+    path: RUN/explorer.html."""
     from aekit.explore import EXPLORER_FILE, write_explorer
 
     info, scaling = run.read_data_info(), run.scaling()
     return write_explorer(
-        est, X, y, path=path or run.path / EXPLORER_FILE, image_shape=info.get("image_shape"),
+        est, X, y, path=path or run.path / EXPLORER_FILE, image_shape=image_shape or info.get("image_shape"),
         feature_names=feature_names, class_names=info.get("class_names"),
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
         title=f"{type(est).__name__} on {where}: latent space", **options,

@@ -6,6 +6,7 @@ import argparse
 import csv
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -76,9 +77,18 @@ def print_table(rows: list[list]) -> None:
         print(("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths))).rstrip())
 
 
-def read_rows(run, source: str) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """Rows of `source` laid out and scaled as the run's training data: (X in the model's
-    space, labels or None, feature names)."""
+class Rows(NamedTuple):
+    """Rows read for a run's model: X in the model's space, labels or None, feature names, and
+    the (channels, height, width) or (height, width) of an image row (None for tables)."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    names: list[str]
+    image_shape: tuple[int, ...] | None
+
+
+def read_rows(run, source: str) -> Rows:
+    """Rows of `source` laid out and scaled as the run's training data."""
     from aekit.datasets import load
 
     info = run.read_data_info()
@@ -109,7 +119,8 @@ def read_rows(run, source: str) -> tuple[np.ndarray, np.ndarray | None, list[str
                 f"{source!r} has {len(names)} features but the model was trained on {len(expected)}; "
                 f"missing {missing}, unexpected {extra}"
             )
-    return run.scaling().transform(X), data.y, expected or names
+    shape = tuple(data.image_shape) if data.image_shape is not None else None
+    return Rows(run.scaling().transform(X), data.y, expected or names, shape)
 
 
 def _positional(names: list[str]) -> bool:

@@ -53,8 +53,9 @@ def run_explore(args: argparse.Namespace) -> int:
     if not run.path.is_dir():
         raise CLIError(f"no run folder at {str(run.path)!r}")
     est = run.load_model()
+    image_shape = None
     if args.data is not None:
-        X, y, names = read_rows(run, args.data)
+        X, y, names, image_shape = read_rows(run, args.data)
         where = args.data
     elif run.is_model_folder:
         raise CLIError(f"{run.path} is a model folder, not a run: say which rows to map with --data")
@@ -63,7 +64,7 @@ def run_explore(args: argparse.Namespace) -> int:
         X, y, names = run.scaling().transform(split.X_test), split.y_test, split.feature_names
         where = "the run's held-out rows"
     path = write_run_explorer(
-        run, est, X, y, names, where, args.out, max_points=args.max_points, grid_size=args.grid_size
+        run, est, X, y, names, where, args.out, image_shape=image_shape, max_points=args.max_points, grid_size=args.grid_size
     )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {min(len(X), args.max_points)} of {len(X)} rows)")
     return 0

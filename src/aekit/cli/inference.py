@@ -89,7 +89,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     run = _run(args.run)
     est = run.load_model()
     if args.data is not None:
-        X_test, y_test, _ = read_rows(run, args.data)
+        X_test, y_test, *_ = read_rows(run, args.data)
         if run.is_model_folder:
             X_train, y_train, note = (
                 X_test,
@@ -130,7 +130,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_encode(args: argparse.Namespace) -> int:
     run = _run(args.run)
     est = run.load_model()
-    X, _, _ = read_rows(run, args.input)
+    X = read_rows(run, args.input).X
     codes = est.transform(X)
     write_array(args.output, codes, [str(c) for c in est.get_feature_names_out()])
     print(f"wrote {codes.shape[0]} codes of size {codes.shape[1]} to {args.output}")
@@ -140,7 +140,7 @@ def run_encode(args: argparse.Namespace) -> int:
 def run_reconstruct(args: argparse.Namespace) -> int:
     run = _run(args.run)
     est = run.load_model()
-    X, _, names = read_rows(run, args.input)
+    X, _, names, _ = read_rows(run, args.input)
     X_hat = run.scaling().inverse_transform(est.reconstruct(X))
     write_array(args.output, X_hat, names)
     print(f"wrote {X_hat.shape[0]} reconstructions of {X_hat.shape[1]} features to {args.output}")
