@@ -1,5 +1,6 @@
 """Scores for what the autoencoders produce: imputation error on the entries that were
-missing, and image quality (SSIM and PSNR, from scikit-image)."""
+missing, retrieval precision and clustering of codes, and image quality (SSIM and PSNR, from
+scikit-image)."""
 
 from __future__ import annotations
 
