@@ -184,6 +184,11 @@ def test_run_report_shows_the_sparse_code(tmp_path):
     assert "Sparse code" in page.headings
     assert "of its 128 units active on average" in page.text and "dead_units_" in page.text
     assert any("Top-activating" in alt for _, alt in page.images)
+    import csv
+
+    rows = list(csv.DictReader((run / "metrics.csv").read_text().splitlines()))
+    assert len(rows) == 3 and list(rows[0])[4:] == ["dead_fraction", "l0"]
+    assert all(float(r["l0"]) == 32.0 and 0 <= float(r["dead_fraction"]) <= 1 for r in rows)
 
 
 def test_weights_saved_before_the_activity_record_still_load(digits):

@@ -42,6 +42,8 @@ __all__ = [
     "scheduled_lr",
 ]
 
+LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  # other logs keys come from the module
+
 FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
 DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
 
@@ -186,7 +188,8 @@ class ProgressBar(Callback):
 
 class CSVLogger(Callback):
     """Rewrite the CSV file `path` after every epoch with one row per epoch so far (epoch, loss,
-    val_loss, seconds), atomically and from the history, so a resumed fit's file is whole."""
+    val_loss, seconds, then the module's own per-epoch numbers such as a sparse code's `l0` and
+    `dead_fraction`), atomically and from the history, so a resumed fit's file is whole."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -199,17 +202,20 @@ class CSVLogger(Callback):
         history = self.state.history
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["epoch", "loss", "val_loss", "seconds"])
+        extra = sorted(history.extra)
+        writer.writerow(["epoch", "loss", "val_loss", "seconds", *extra])
         for i, loss in enumerate(history.loss):
             val = repr(history.val_loss[i]) if i < len(history.val_loss) else ""
-            writer.writerow([i + 1, repr(loss), val, f"{history.epoch_seconds[i]:.4f}"])
+            own = [repr(history.extra[k][i]) if i < len(history.extra[k]) else "" for k in extra]
+            writer.writerow([i + 1, repr(loss), val, f"{history.epoch_seconds[i]:.4f}", *own])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path, out.getvalue().encode())
 
 
 class TensorBoardLogger(Callback):
-    """Add each epoch's `loss/train`, `loss/validation` and `time/epoch_seconds` to a TensorBoard
-    event file in `folder` (written without TensorBoard installed)."""
+    """Add each epoch's `loss/train`, `loss/validation`, `time/epoch_seconds` and the module's own
+    numbers (`model/l0`, ...) to a TensorBoard event file in `folder` (written without
+    TensorBoard installed)."""
 
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
@@ -225,6 +231,7 @@ class TensorBoardLogger(Callback):
         scalars = {"loss/train": logs["loss"], "time/epoch_seconds": logs["epoch_seconds"]}
         if "val_loss" in logs:
             scalars["loss/validation"] = logs["val_loss"]
+        scalars.update({f"model/{k}": v for k, v in logs.items() if k not in LOOP_LOGS})
         self.writer.add_scalars(epoch + 1, scalars)
 
     def on_fit_end(self, est) -> None:

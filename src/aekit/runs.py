@@ -292,6 +292,7 @@ class MetricsRecorder:
         logs = {"loss": history.loss[-1], "epoch_seconds": history.epoch_seconds[-1]}
         if history.val_loss:
             logs["val_loss"] = history.val_loss[-1]
+        logs.update({k: v[-1] for k, v in history.extra.items() if v})
         for logger in self.loggers:
             logger.state = state
             logger.on_epoch_end(None, state.epoch - 1, logs)

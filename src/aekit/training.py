@@ -25,6 +25,7 @@ from torch import nn
 from aekit import distributed
 from aekit._batching import SparseBatches, StreamBatches, TensorBatches
 from aekit.callbacks import (
+    LOOP_LOGS,
     Callback,
     CosineSchedule,
     DivergenceGuard,
@@ -43,7 +44,6 @@ __all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "eva
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
-LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  # other logs keys come from the module
 
 
 @dataclass
