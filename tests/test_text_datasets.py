@@ -101,3 +101,56 @@ def test_the_real_r8_has_its_split_counts():
     assert (len(train), len(test)) == (5485, 2189)
     assert train.target_names == ("acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade")
     assert np.bincount(train.target)[train.target_names.index("earn")] == 2840
+
+
+def write_corpus(root: Path, n_per_topic: int = 60, seed: int = 0) -> None:
+    """Three topics, each a subfolder of .txt documents drawing most words from its own
+    vocabulary and some from a shared one."""
+    rng = np.random.default_rng(seed)
+    shared = [f"common{i}" for i in range(30)]
+    for t, topic in enumerate(("space", "sport", "cooking")):
+        words = [f"{topic}word{i}" for i in range(20)]
+        (root / topic).mkdir(parents=True)
+        for d in range(n_per_topic):
+            picked = [words[rng.integers(20)] if rng.random() < 0.7 else shared[rng.integers(30)] for _ in range(40)]
+            (root / topic / f"{d}.txt").write_text(" ".join(picked))
+
+
+def test_a_text_folder_trains_reports_and_encodes_on_the_command_line(tmp_path, capsys):
+    """`aekit train --data corpus/ --loss multinomial`: the folder is read as word counts (left
+    unscaled), the codes keep the topics apart, and new documents are counted with the run's
+    vocabulary when encoded."""
+    import json
+
+    from aekit.cli import main
+
+    write_corpus(tmp_path / "corpus")
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "corpus"), "--loss", "multinomial", "--latent-dim", "2", "--epochs", "30",
+            "--out", str(run), "--quiet", "--set", "model.hidden_dims=[32]", "--set", "data.max_words=50"]
+    assert main(args) == 0
+    info = json.loads((run / "data.json").read_text())
+    assert info["scaling"]["kind"] == "none" and len(info["feature_names"]) == 50 and info["class_names"] == ["cooking", "space", "sport"]
+    assert main(["evaluate", str(run)]) == 0
+    out = capsys.readouterr().out
+    row = next(line.split() for line in out.splitlines() if line.split()[:2] == ["AutoEncoder", "2"])
+    assert float(row[4]) > 0.9, out  # 5-NN accuracy of the held-out codes
+    assert main(["report", str(run)]) == 0
+
+    write_corpus(tmp_path / "new", n_per_topic=3, seed=1)
+    assert main(["encode", str(run), str(tmp_path / "new"), str(tmp_path / "codes.csv")]) == 0
+    assert (tmp_path / "codes.csv").read_text().count("\n") == 10  # header + 9 documents
+
+
+def test_a_folder_of_text_is_counted_and_a_folder_of_only_stop_words_is_refused(tmp_path):
+    from aekit.datasets import load
+
+    write_corpus(tmp_path / "corpus", n_per_topic=5)
+    data = load(tmp_path / "corpus", max_words=12)
+    assert data.X.shape == (15, 12) and data.counts and data.X.sum() > 0 and data.image_shape is None
+    again = load(tmp_path / "corpus", vocabulary=data.feature_names[::-1])
+    np.testing.assert_array_equal(again.X, data.X[:, ::-1])
+    (tmp_path / "empty" / "a").mkdir(parents=True)
+    (tmp_path / "empty" / "a" / "1.txt").write_text("the and of")
+    with pytest.raises(ValueError, match="no words to count"):
+        load(tmp_path / "empty")

@@ -202,7 +202,7 @@ class DataConfig(BaseModel):
 
     model_config = _STRICT
 
-    source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | an image folder
+    source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
     target: str | None = None  # tables: the label column (kept out of the features)
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
@@ -213,6 +213,7 @@ class DataConfig(BaseModel):
     channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
     download: bool = False  # fetch MNIST-style files from the official mirrors when absent
+    max_words: Annotated[int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
 
 
 class RunConfig(BaseModel):

@@ -36,6 +36,7 @@ __all__ = [
     "Dataset",
     "IDX_SETS",
     "IdxSet",
+    "count_text_folder",
     "data_home",
     "file_sha256",
     "load",
@@ -112,6 +113,7 @@ class Dataset:
         channel, or None when rows are not images; rows are channel-major (channels-first)
     feature_names : one name per column of X
     categories : for tables, each categorical column's categories in one-hot order
+    counts : the rows are word counts (a folder of text files), which runs leave unscaled
     """
 
     X: np.ndarray
@@ -121,6 +123,7 @@ class Dataset:
     categories: dict[str, list] = field(default_factory=dict)
     name: str = ""
     class_names: tuple[str, ...] | None = None
+    counts: bool = False
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.y))
@@ -575,12 +578,16 @@ def load(
     data_home: str | os.PathLike | None = None,
     download: bool = False,
     max_rows: int | None = None,
+    vocabulary: Sequence[str] | None = None,
+    max_words: int = 2000,
 ) -> Dataset:
     """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
-    ':test'); a .csv, .parquet or .npy file; or a folder of images. Options apply where they
-    make sense (`target` and `categories` to tables, `labels` and `channels_last` to .npy,
-    `image_size` and `image_mode` ('L' or 'RGB') to image folders, `data_home` and `download`
-    to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
+    ':test'); a .csv, .parquet or .npy file; a folder of images; or a folder of .txt files
+    (one document each, in subfolders named for their labels) as word counts. Options apply
+    where they make sense (`target` and `categories` to tables, `labels` and `channels_last` to
+    .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders, `vocabulary` and
+    `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
+    the first rows. Images come channels-first."""
     text = str(source)
     name, _, split = text.partition(":")
     if name in IDX_SETS and not Path(text).exists():
@@ -590,12 +597,14 @@ def load(
     else:
         path = Path(text).expanduser()
         suffix = path.suffix.lower()
-        if path.is_dir():
+        if path.is_dir() and _holds_text(path):
+            data = count_text_folder(path, vocabulary=vocabulary, max_words=max_words)
+        elif path.is_dir():
             data = load_image_folder(path, size=image_size, mode=image_mode)
         elif not path.exists():
             raise FileNotFoundError(
                 f"no data at {text!r}: give 'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), "
-                "a .csv, .parquet or .npy file, or a folder of images"
+                "a .csv, .parquet or .npy file, or a folder of images or of .txt files"
             )
         elif suffix == ".csv" or path.name.lower().endswith(".csv.gz"):
             data = load_csv(path, target=target, categories=categories)
@@ -610,9 +619,16 @@ def load(
     if max_rows is not None and max_rows < len(data):
         y = None if data.y is None else data.y[:max_rows]
         data = Dataset(
-            data.X[:max_rows], y, data.image_shape, data.feature_names, data.categories, data.name, data.class_names
-        )
+            data.X[:max_rows], y, data.image_shape, data.feature_names, data.categories, data.name, data.class_names,
+            data.counts,
+        )  # fmt: skip
     return data
 
 
-from aekit.text_datasets import load_20newsgroups, load_r8, load_text_folder  # noqa: E402  (they use the helpers above)
+def _holds_text(folder: Path) -> bool:
+    """Whether a folder holds .txt files and no images (a corpus rather than an image folder)."""
+    suffixes = {p.suffix.lower() for p in folder.rglob("*") if p.is_file()}
+    return ".txt" in suffixes and not suffixes & set(IMAGE_SUFFIXES)
+
+
+from aekit.text_datasets import count_text_folder, load_20newsgroups, load_r8, load_text_folder  # noqa: E402  (they use the helpers above)

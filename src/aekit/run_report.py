@@ -93,7 +93,7 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
     Z_train, Z_test = est.transform(X_train), est.transform(X_test)
     knn = _knn(Z_train, y_train, Z_test, y_test)
     trained = float(sum(est.history_.get("epoch_seconds", ())))
-    model = _scores(type(est).__name__, dims, X_test, est.inverse_transform(Z_test), knn, trained)
+    model = _scores(type(est).__name__, dims, X_test, _in_input_units(est, X_test, est.inverse_transform(Z_test)), knn, trained)
     start = time.perf_counter()
     pca = _pca(X_train, dims)
     seconds = time.perf_counter() - start
@@ -102,6 +102,14 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
     baseline = _scores("PCA", pca.n_components_, X_test, pca.inverse_transform(P_test), knn, seconds)
     mean_score = float(np.mean(est.score_samples(X_test)))
     return Evaluation(len(X_train), len(X_test), [model, baseline], mean_score)
+
+
+def _in_input_units(est, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
+    """Reconstructions (n, d) of rows X in X's units: a multinomial model gives word proportions,
+    which times each document's length are its expected counts (what PCA's reconstruction is)."""
+    if getattr(est, "loss", None) == "multinomial":
+        return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
+    return X_hat
 
 
 def metrics_table(scores: list[ModelScores]) -> list[list]:
@@ -237,7 +245,7 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
     pca = _pca(X_train, dims)
     pca_name = f"PCA, {pca.n_components_} components"
     for file, X_hat, what in (
-        ("reconstructions.png", est.reconstruct(shown), f"{name} reconstructions from {dims}-d codes"),
+        ("reconstructions.png", _in_input_units(est, shown, est.reconstruct(shown)), f"{name} reconstructions from {dims}-d codes"),
         ("reconstructions_pca.png", pca.inverse_transform(pca.transform(shown)), f"{pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"

@@ -44,7 +44,11 @@ class Scaling:
     scale: list[float] | None = None
 
     @classmethod
-    def fit(cls, kind: str, X: np.ndarray) -> Scaling:
+    def fit(cls, kind: str, X: np.ndarray, counts: bool = False) -> Scaling:
+        """The scaling `kind` fitted to X; 'auto' is none for data in [0, 1] or word `counts`
+        (which count likelihoods score as they are), else standard."""
+        if kind == "auto" and counts:
+            return cls("none")
         X = np.asarray(X, dtype=np.float64)
         if kind == "auto":
             finite = X[np.isfinite(X)]
@@ -92,6 +96,7 @@ class Split:
     feature_names: list[str]
     categories: dict[str, list] = field(default_factory=dict)
     class_names: tuple[str, ...] | None = None
+    counts: bool = False  # word counts of a text folder: left unscaled by scale='auto'
 
 
 def _cap(X: np.ndarray, y: np.ndarray | None, max_rows: int | None):
@@ -114,6 +119,7 @@ def prepare_data(config: RunConfig) -> Split:
         "channels_last": data.channels_last,
         "data_home": data.data_home,
         "download": data.download,
+        "max_words": data.max_words,
     }
     name = data.source.partition(":")[0]
     if name in IDX_SETS and not Path(data.source).exists():
@@ -138,8 +144,9 @@ def prepare_data(config: RunConfig) -> Split:
     X_train, y_train = _cap(X_train, y_train, data.max_rows)
     X_test, y_test = _cap(X_test, y_test, data.max_rows)
     return Split(
-        X_train, X_test, y_train, y_test, full.image_shape, full.feature_names, full.categories, full.class_names
-    )
+        X_train, X_test, y_train, y_test, full.image_shape, full.feature_names, full.categories, full.class_names,
+        full.counts,
+    )  # fmt: skip
 
 
 def load_estimator(path: str | os.PathLike, device: str | None = None):

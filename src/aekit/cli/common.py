@@ -92,7 +92,7 @@ def read_rows(run, source: str) -> Rows:
     from aekit.datasets import load
 
     info = run.read_data_info()
-    options = {"categories": info.get("categories") or None}
+    options = {"categories": info.get("categories") or None, "vocabulary": info.get("feature_names")}
     target = None
     if not run.is_model_folder:
         config = run.read_config()

@@ -62,6 +62,7 @@ FLAG_KEYS = {
     "model": ("model", "name"),
     "data": ("data", "source"),
     "latent_dim": ("model", "latent_dim"),
+    "loss": ("model", "loss"),
     "epochs": ("model", "max_epochs"),
     "batch_size": ("model", "batch_size"),
     "learning_rate": ("model", "learning_rate"),
@@ -86,9 +87,10 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--data",
         metavar="SOURCE",
-        help="digits (default), mnist, fashion-mnist, or a .csv/.parquet/.npy file or image folder",
+        help="digits (default), mnist, fashion-mnist, a .csv/.parquet/.npy file, or a folder of images or .txt files",
     )
     parser.add_argument("--latent-dim", type=int_in_range(1), metavar="N", help="code size (model.latent_dim)")
+    parser.add_argument("--loss", metavar="NAME", help="reconstruction loss (model.loss), e.g. bce, mse, multinomial")
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (model.max_epochs)")
     parser.add_argument("--batch-size", type=int_in_range(1), metavar="N", help="mini-batch size (model.batch_size)")
     parser.add_argument("--learning-rate", "--lr", type=positive_float, metavar="X", help="model.learning_rate")
@@ -260,7 +262,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
 
     main_rank = distributed.is_main()
     split = prepare_data(config)
-    scaling = run.scaling() if resume else Scaling.fit(config.data.scale, split.X_train)
+    scaling = run.scaling() if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
     X_train = scaling.transform(split.X_train)
