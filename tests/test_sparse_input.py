@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from aekit import AutoEncoder, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
+from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -69,6 +69,17 @@ def test_the_outlier_detector_takes_sparse_counts_and_refuses_standardizing_them
     assert list(why.columns[:2]) == ["feature_1", "observed_1"] and len(why) == 5
     with pytest.raises(ValueError, match="X is sparse, but standardize=True"):
         AutoEncoderOutlierDetector(standardize=True).fit(X)
+
+
+def test_the_classifier_fits_sparse_counts_as_it_fits_them_dense():
+    y = np.arange(240) % 3
+    marks = sp.csr_matrix((np.full(240, 4.0), (np.arange(240), y * 7)), shape=(240, 120))
+    X = (random_counts(240, 120) + marks).tocsr()  # one word marks each class
+    params = {"latent_dim": 4, "hidden_dims": (16,), "max_epochs": 30, "pretrain_epochs": 4, "random_state": 0}
+    sparse = AutoEncoderClassifier(**params).fit(X, y, X_unlabeled=X[:60].tocoo())
+    dense = AutoEncoderClassifier(**params).fit(X.toarray(), y, X_unlabeled=X[:60].toarray())
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X.toarray()), rtol=1e-5, atol=1e-6)
+    assert (sparse.predict(X) == y).mean() > 0.9
 
 
 def test_sparse_input_is_refused_where_rows_are_images_and_checked_for_non_finite_values():

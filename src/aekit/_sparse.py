@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DENSE_BLOCK_VALUES", "block_rows", "dense_blocks", "dense_rows", "is_sparse"]
+__all__ = ["DENSE_BLOCK_VALUES", "block_rows", "dense_blocks", "dense_rows", "is_sparse", "vstack_rows"]
 
 DENSE_BLOCK_VALUES = 1 << 23  # values in one densified block (32 MB of float32)
 
@@ -36,3 +36,10 @@ def dense_blocks(X, cap: int) -> Iterator[tuple[int, np.ndarray]]:
     rows = block_rows(X.shape[1], cap)
     for start in range(0, X.shape[0], rows):
         yield start, dense_rows(X, start, min(start + rows, X.shape[0]))
+
+
+def vstack_rows(A, B):
+    """The rows of A then B: a CSR matrix when either is sparse, else a dense array."""
+    if not (is_sparse(A) or is_sparse(B)):
+        return np.concatenate([A, B])
+    return sp.vstack([sp.csr_matrix(A), sp.csr_matrix(B)], format="csr")

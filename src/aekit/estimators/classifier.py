@@ -24,7 +24,17 @@ from torch.nn import functional as F
 from aekit._devices import resolve_device
 from aekit.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.estimators.base import INFERENCE_BATCH, TRAINING_CONSTRAINTS, AekitEstimator, check_magnitude, check_numeric_frame, positive_ints, validate_X
+from aekit._sparse import dense_blocks, is_sparse, vstack_rows
+from aekit.estimators.base import (
+    INFERENCE_BATCH,
+    SPARSE_FORMAT,
+    TRAINING_CONSTRAINTS,
+    AekitEstimator,
+    check_magnitude,
+    check_numeric_frame,
+    positive_ints,
+    validate_X,
+)
 from aekit.likelihoods import LIKELIHOODS
 from aekit.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
@@ -100,10 +110,16 @@ def classes_from_json(values: object) -> np.ndarray:
 
 
 @torch.no_grad()
-def fit_head_by_logistic_regression(module: EncoderClassifierModule, X: torch.Tensor, y: torch.Tensor) -> None:
+def fit_head_by_logistic_regression(module: EncoderClassifierModule, X, y: torch.Tensor) -> None:
     """Set the head of `module` to scikit-learn's multinomial logistic regression (L2, C=1) of
-    class indices y (n,) on the codes of X (n, n_features): the start for fine-tuning."""
-    codes = torch.cat([module.encode(X[i : i + INFERENCE_BATCH]) for i in range(0, X.shape[0], INFERENCE_BATCH)])
+    class indices y (n,) on the codes of X (n, n_features; a tensor, or a scipy.sparse matrix
+    densified block by block): the start for fine-tuning."""
+    device = next(module.parameters()).device
+    blocks = (
+        (torch.from_numpy(block).to(device, module.head.weight.dtype) for _, block in dense_blocks(X, INFERENCE_BATCH))
+        if is_sparse(X) else (X[i : i + INFERENCE_BATCH] for i in range(0, X.shape[0], INFERENCE_BATCH))
+    )  # fmt: skip
+    codes = torch.cat([module.encode(block) for block in blocks])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         logistic = LogisticRegression(max_iter=1000).fit(codes.double().cpu().numpy(), y.cpu().numpy())
@@ -199,6 +215,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
 
     _fitted_state = {"classes_": classes_from_json, "code_dim_": int}
     _nested = ("autoencoder_",)
+    _sparse_input = True
 
     def __init__(
         self,
@@ -257,7 +274,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[1])
 
     def _pretrain(self, X: np.ndarray, X_unlabeled) -> AutoEncoder:
-        X_all = X if X_unlabeled is None else np.concatenate([X, self._validate_X(X_unlabeled, reset=False)])
+        if X_unlabeled is None:
+            X_all = X
+        else:
+            extra = self._validate_X(X_unlabeled, reset=False)
+            X_all = vstack_rows(X, extra)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[0])
         shared = {k: v for k, v in self.get_params(deep=False).items() if k in AutoEncoder().get_params()}
         return AutoEncoder(**{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed, "warm_start": False}).fit(X_all)
@@ -279,7 +300,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         """(X, class indices of y); in a new fit, also `classes_` (all of `classes` when given,
         as partial_fit's first call may), the pretrained `autoencoder_` and `code_dim_`."""
         check_numeric_frame(X)
-        X, y = validate_X(self, X, y=y, reset=reset, dtype=[np.float64, np.float32])
+        X, y = validate_X(self, X, y=y, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
         check_magnitude(X)
         check_classification_targets(y)
         if not reset:
