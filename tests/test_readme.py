@@ -201,7 +201,7 @@ def test_documents_example_runs(monkeypatch):
     import aekit.datasets
     from aekit.text_datasets import TextDataset
 
-    def stand_in(subset):
+    def stand_in(subset, **options):
         rng = np.random.default_rng(0 if subset == "train" else 1)
         labels = rng.integers(0, 4, 300)
         texts = [" ".join(f"w{t}x{rng.integers(0, 30)}" for _ in range(40)) for t in labels]
