@@ -416,29 +416,26 @@ class DetectionEncoding:
     group_scale: np.ndarray  # (n_categorical,) divisor of each one-hot group
 
     @classmethod
-    def fit(cls, frame) -> DetectionEncoding:
+    def fit_transform(cls, frame) -> tuple[DetectionEncoding, np.ndarray]:
+        """The encoding fitted to a DataFrame and the (n, n_encoded) float32 array it gives,
+        the table read and one-hot encoded once."""
         table, names = _observed_table(frame)
         layout = TableLayout.fit(table)
         X, _, _ = layout.encode(table)
         spreads = [1.0 - float(np.square(X[:, a:b].mean(axis=0)).sum()) for a, b in layout.groups]
         group_scale = np.array([np.sqrt(v) if v > 1e-12 else 1.0 for v in spreads], dtype=np.float64)
-        ordered = [n for n, c in zip(names, layout.categorical_mask) if not c] + [n for n, c in zip(names, layout.categorical_mask) if c]
-        return cls(layout, ordered, group_scale)
-
-    def transform(self, frame) -> np.ndarray:
-        """The (n, n_encoded) float32 array the detector scores."""
-        table, _ = _observed_table(frame)
-        X, _, _ = self.layout.encode(table)
+        numeric_first = [n for n, c in zip(names, layout.categorical_mask) if not c] + [
+            n for n, c in zip(names, layout.categorical_mask) if c
+        ]
         X = X.astype(np.float64, copy=False)
-        for (a, b), scale in zip(self.layout.groups, self.group_scale):
+        for (a, b), scale in zip(layout.groups, group_scale):
             X[:, a:b] /= scale
-        return X.astype(np.float32)
+        return cls(layout, numeric_first, group_scale), X.astype(np.float32)
 
     @property
     def feature_names(self) -> list[str]:
         """Names of the encoded columns: a numeric column's own, 'column=category' in a group."""
-        n = self.layout.n_numeric
-        return self.names[:n] + [f"{name}={c}" for name, cats in zip(self.names[n:], self.layout.categories) for c in cats]
+        return self.names[: self.layout.n_numeric] + [member for members in self.groups.values() for member in members]
 
     @property
     def groups(self) -> dict[str, list[str]]:
@@ -468,4 +465,4 @@ def _observed_table(frame) -> tuple[Table, list[str]]:
 def encode_for_detection(frame) -> np.ndarray:
     """A fully observed DataFrame (n rows) as the (n, n_encoded) float32 array `aekit detect`
     scores; see `DetectionEncoding`."""
-    return DetectionEncoding.fit(frame).transform(frame)
+    return DetectionEncoding.fit_transform(frame)[1]

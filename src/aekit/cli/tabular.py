@@ -247,8 +247,7 @@ def run_detect(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
-    encoding = DetectionEncoding.fit(frame)
-    X = encoding.transform(frame)
+    encoding, X = DetectionEncoding.fit_transform(frame)
     autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
     detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed).fit(X)
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)
