@@ -299,7 +299,7 @@ def _explain_pipeline(pipeline, X, top: int | None, method: str):
     sources = _encoded_sources(preprocess, inputs)
     if sources is None:
         return detector.explain(Xt, top=top, feature_names=encoded, method=method)
-    contributions, offset = feature_contributions(detector, detector._validated(Xt), method)
+    contributions, offset = feature_contributions(detector, detector._checked_X(Xt, reset=False), method)
     table = summed(contributions, sources)
     table.index = frame.index
     table.attrs["offset"] = offset

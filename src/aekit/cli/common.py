@@ -119,8 +119,7 @@ def read_rows(run, source: str) -> Rows:
                 f"{source!r} has {len(names)} features but the model was trained on {len(expected)}; "
                 f"missing {missing}, unexpected {extra}"
             )
-    shape = tuple(data.image_shape) if data.image_shape is not None else None
-    return Rows(run.scaling().transform(X), data.y, expected or names, shape)
+    return Rows(run.scaling().transform(X), data.y, expected or names, data.image_shape)
 
 
 def _positional(names: list[str]) -> bool:

@@ -274,11 +274,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[1])
 
     def _pretrain(self, X: np.ndarray, X_unlabeled) -> AutoEncoder:
-        if X_unlabeled is None:
-            X_all = X
-        else:
-            extra = self._validate_X(X_unlabeled, reset=False)
-            X_all = vstack_rows(X, extra)
+        X_all = X if X_unlabeled is None else vstack_rows(X, self._validate_X(X_unlabeled, reset=False))
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[0])
         shared = {k: v for k, v in self.get_params(deep=False).items() if k in AutoEncoder().get_params()}
         return AutoEncoder(**{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed, "warm_start": False}).fit(X_all)

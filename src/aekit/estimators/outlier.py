@@ -246,13 +246,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         self.threshold_ = -self.offset_
         return self
 
-    def _validated(self, X) -> np.ndarray:
-        return self._checked_X(X, reset=False)
-
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal."""
         check_is_fitted(self)
-        return self._scores(self._validated(X))
+        return self._scores(self._checked_X(X, reset=False))
 
     def predict_proba(self, X):
         """Probabilities (n_samples, 2) of being an inlier (column 0) and an outlier (column 1).
@@ -285,7 +282,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
-        X = self._validated(X)
+        X = self._checked_X(X, reset=False)
         X = X.toarray() if is_sparse(X) else X
         default = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
         names = [str(n) for n in (default if feature_names is None else feature_names)]
