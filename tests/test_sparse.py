@@ -37,7 +37,7 @@ def test_batch_topk_keeps_k_per_sample_on_average_and_codes_rows_alone(digits):
     Z = ae.transform(X_test)
     per_row = active(Z).sum(axis=1)
     assert per_row.min() != per_row.max()  # the batch shares its budget unevenly between samples
-    assert 2 <= per_row.mean() <= 8
+    assert 3 <= per_row.mean() <= 6  # k=4 on average: the inference threshold tracks training
     np.testing.assert_allclose(ae.transform(X_test[:3]), Z[:3], rtol=1e-6)
 
 
@@ -147,7 +147,15 @@ def test_default_sparse_autoencoder_keeps_units_alive_on_digits(digits, seed):
     assert 1 - active(Z).any(axis=0).mean() < 0.10  # held-out rows too
     assert active(Z).sum(axis=1).mean() <= sae.latent_dim / 4
     mse = np.mean((sae.inverse_transform(Z) - X_test) ** 2)
-    assert mse <= 1.3 * np.mean((plain.reconstruct(X_test) - X_test) ** 2)  # 1.11-1.25 seen on these seeds
+    assert mse <= 1.2 * np.mean((plain.reconstruct(X_test) - X_test) ** 2)  # 0.66-0.74 seen on these seeds
+
+
+def test_a_short_default_sparse_fit_keeps_its_units_alive(digits):
+    """20 epochs of digits are about 100 optimizer steps: enough for the balancing to bring every unit into use
+    (at 10 epochs, a third of the units are still silent)."""
+    sae = SparseAutoEncoder(max_epochs=20, random_state=0).fit(digits[0])
+    assert len(sae.dead_units_) / sae.latent_dim < 0.10
+    assert sae.history_["dead_fraction"][-1] < sae.history_["dead_fraction"][0]
 
 
 def test_a_resumed_sparse_fit_keeps_its_l0_and_dead_fraction_history(digits, tmp_path):

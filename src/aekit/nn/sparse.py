@@ -13,8 +13,8 @@ from torch import nn
 __all__ = ["ACTIVE_THRESHOLD", "BatchTopK", "CodeActivity", "SparseCode", "TopK", "find_submodule"]
 
 ACTIVE_THRESHOLD = 1e-6  # a code unit is active on a sample when its |value| exceeds this
-THRESHOLD_MOMENTUM = 0.01  # BatchTopK: weight of each training batch in the running inference threshold
-BALANCE_RATE = 0.01  # TopK: per-step change of a selection offset, in units of the batch's mean |pre-activation|
+THRESHOLD_MOMENTUM = 0.2  # BatchTopK: weight of each training batch in the running inference threshold
+BALANCE_RATE = 0.03  # TopK: per-step change of a selection offset, in units of the batch's mean |pre-activation|
 
 
 class TopK(nn.Module):
@@ -25,7 +25,7 @@ class TopK(nn.Module):
     step a unit chosen by fewer than its share (k / latent_dim) of the batch's rows has its
     offset raised, and one chosen by more has it lowered, by `BALANCE_RATE` times the batch's
     mean |pre-activation| (loss-free load balancing, as Wang et al. 2024 balance the experts of
-    a mixture). The last training input is kept as `last_input` for the dead-unit auxiliary loss."""
+    a mixture); the offsets are kept at mean 0, so they do not drift together. The last training input is kept as `last_input` for the dead-unit auxiliary loss."""
 
     def __init__(self, k: int, latent_dim: int) -> None:
         super().__init__()
@@ -49,6 +49,7 @@ class TopK(nn.Module):
         load = torch.zeros_like(bias).index_add_(0, chosen.reshape(-1), bias.new_ones(chosen.numel())) / a.shape[0]
         step = BALANCE_RATE * a.detach().abs().mean().to(bias.dtype)
         bias.add_(step * torch.sign(self.k / bias.numel() - load))
+        bias.sub_(bias.mean())
 
     def train(self, mode: bool = True) -> TopK:
         self.last_input = None
