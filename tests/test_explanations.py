@@ -110,7 +110,9 @@ def test_a_one_hot_encoded_column_is_explained_as_its_source_column():
     X_new["region"] = X_new["region"].map({"north": "south", "south": "north"})  # each row's other extreme
     table = explain(pipe, X_new)
     assert list(table.columns) == [*NAMES[:4], "region"]
-    top = explain(pipe, X_new, top=1)
+    conditional = explain(pipe, X_new, top=3)  # region flipped is also age, which region follows, at odds with region
+    assert (conditional[["feature_1", "feature_2", "feature_3"]] == "region").any(axis=1).mean() >= 0.9
+    top = explain(pipe, X_new, top=1, method="error")
     assert (top["feature_1"] == "region").mean() >= 0.8
     hits = top[top["feature_1"] == "region"]
     assert set(hits["observed_1"]) <= {"north", "south"}
@@ -119,17 +121,32 @@ def test_a_one_hot_encoded_column_is_explained_as_its_source_column():
     for k in range(1, 6):
         numeric = every[f"feature_{k}"] != "region"
         assert (every[f"expected_{k}"][~numeric].isin(["north", "middle", "south"])).all()
+        at = [X_new.loc[row, feature] for row, feature in every[f"feature_{k}"][numeric].items()]
         np.testing.assert_allclose(  # back in the table's units through the ColumnTransformer's scaler
-            every[f"observed_{k}"][numeric].astype(float), np.diag(X_new[every[f"feature_{k}"][numeric]].to_numpy())
+            every[f"observed_{k}"][numeric].astype(float), np.asarray(at, dtype=float)
         )
         assert every[f"expected_{k}"][numeric].astype(float).between(500, 1500).all()
 
     det = pipe[-1]
     encoded = [str(n) for n in pipe[:-1].get_feature_names_out()]
     grouped = det.explain(pipe[:-1].transform(X_new), feature_names=encoded,
-                          groups={"region": [n for n in encoded if n.startswith("cat__")]}, top=1)
+                          groups={"region": [n for n in encoded if n.startswith("cat__")]}, top=1, method="error")
     assert (grouped["feature_1"] == "region").mean() >= 0.8
     assert set(grouped["observed_1"][grouped["feature_1"] == "region"]) <= {"north", "south"}
+
+
+def test_the_conditional_expectation_does_not_see_the_value_it_judges(fitted):
+    det, X = fitted
+    row = X[:20].copy()
+    shifted = row.copy()
+    shifted[:, 2] += 6.0
+    top_plain = det.explain(row, top=8)
+    top_shifted = det.explain(shifted, top=8)
+    def expected_of(top, feature):
+        return np.array([next(r[f"expected_{k}"] for k in range(1, 9) if r[f"feature_{k}"] == feature) for _, r in top.iterrows()], dtype=float)
+    np.testing.assert_allclose(expected_of(top_shifted, "x2"), expected_of(top_plain, "x2"), rtol=1e-5, atol=1e-6)
+    reconstruction = det.autoencoder_.reconstruct(shifted)[:, 2] - det.autoencoder_.reconstruct(row)[:, 2]
+    assert np.abs(reconstruction).mean() > 0.1  # the plain reconstruction does follow the shifted value
 
 
 def test_predict_proba_is_a_probability_monotone_in_the_score_and_agrees_with_predict(fitted):
@@ -187,7 +204,11 @@ def test_refusals_name_the_argument(fitted):
         explain(make_pipeline(StandardScaler()), X[:5])
     vae = AutoEncoderOutlierDetector(VariationalAutoEncoder(latent_dim=2, max_epochs=2), criterion="reconstruction").fit(X)
     with pytest.raises(ValueError, match="standardize=True"):
-        vae.explain(X[:5])
+        vae.explain(X[:5], method="error")
+    with pytest.raises(ValueError, match="method must be one of"):
+        vae.explain(X[:5], method="shap")
+    table = vae.explain(X[:5])  # the conditional method needs only a reconstruction
+    np.testing.assert_allclose(table.to_numpy().sum(axis=1) + table.attrs["offset"], -vae.score_samples(X[:5]), rtol=1e-6)
 
 
 def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys):
@@ -204,6 +225,8 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     flagged = pd.read_csv(tmp_path / "flagged.csv")
     assert list(flagged.columns[-5:]) == ["outlier_score", "outlier", "outlier_probability", "why_1", "why_2"]
     assert flagged["outlier"][:5].all() and flagged["why_1"][:5].str.startswith("rent = 1800 (expected ").all()
+    expected = flagged["why_1"][:5].str.extract(r"expected ([-0-9.e+]+);")[0].astype(float)
+    assert expected.between(700, 1300).all()  # what the rest of the row implies, in the table's units, not 1800 copied
     assert ((flagged["outlier_probability"] > 0.5) == flagged["outlier"]).all()
     assert flagged["why_2"].str.match(r"^(age|income|rent|debt|region) = ").all()
     page = (tmp_path / "report" / "report.html").read_text()

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit._sparse import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
-from aekit.explanations import check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.explanations import DEFAULT_METHOD, check_method, check_top, expected_values, feature_contributions, grouped_values, source_names, summed, top_reasons
 from aekit.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
 __all__ = ["AutoEncoderOutlierDetector"]
@@ -160,11 +160,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "part_center_": _finite_numbers,
         "part_scale_": _finite_numbers,
         "feature_error_": _finite_array,
+        "feature_mean_": _finite_array,
         "latent_location_": _finite_array,
         "latent_precision_": _finite_array,
         "score_quantiles_": _finite_array,
     }
-    _optional_fitted = frozenset({"feature_error_", "latent_location_", "latent_precision_", "score_quantiles_"})
+    _optional_fitted = frozenset({"feature_error_", "feature_mean_", "latent_location_", "latent_precision_", "score_quantiles_"})
 
     def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None):
         self.autoencoder = autoencoder
@@ -226,6 +227,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         set the threshold from the training scores; y is ignored. Returns self."""
         X = self._checked_X(X, reset=True)
         self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
+        self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
         if self.standardize:
             self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
         if "latent" in self._parts_used():
@@ -264,7 +266,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         outlier = outlier_probability(-self.score_samples(X), self.score_quantiles_, self.threshold_)
         return np.column_stack([1.0 - outlier, outlier])
 
-    def explain(self, X, top=None, *, feature_names=None, groups=None, method="error"):
+    def explain(self, X, top=None, *, feature_names=None, groups=None, method=DEFAULT_METHOD):
         """Each feature's contribution to each sample's anomaly score (-score_samples), as a
         DataFrame (n_samples, n_features) whose rows plus `attrs['offset']` (one constant for
         all rows) equal the anomaly score; see `aekit.explanations` for the method.
@@ -272,13 +274,17 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         `feature_names` (default: feature_names_in_, else x0, x1, ...) names X's columns;
         `groups` maps a source column to its one-hot columns (names or indices), whose
         contributions are summed. With `top=k`, the k largest per row instead, as columns
-        feature_i, observed_i, expected_i (the reconstruction; the category with the largest
-        reconstruction for a group) and share_i (over the row's positive contributions).
+        feature_i, observed_i, expected_i (what the autoencoder expects; the category with the
+        largest expectation for a group) and share_i (over the row's positive contributions).
 
-        `method='error'` splits the reconstruction part exactly into per-feature errors and
-        attributes the latent part by integrated gradients; 'gradient' attributes the whole
-        score by integrated gradients from the decoded centre of the training codes (the zero
-        row for criterion='reconstruction')."""
+        `method='conditional'` shares the row's score among features in proportion to their
+        squared distance from what the autoencoder expects of each given the rest of the row
+        (the row reconstructed with that feature, or group, set to its training mean);
+        'error' splits the reconstruction part exactly into per-feature errors and attributes
+        the latent part by integrated gradients; 'gradient' attributes the whole score by
+        integrated gradients from the decoded centre of the training codes (the zero row for
+        criterion='reconstruction'). 'error' and 'gradient' report the reconstruction as the
+        expected value."""
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
@@ -289,7 +295,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         if len(names) != X.shape[1]:
             raise ValueError(f"feature_names has {len(names)} names for {X.shape[1]} columns of X")
         sources = source_names(names, groups)
-        contributions, offset = feature_contributions(self, X, method)
+        contributions, offset = feature_contributions(self, X, method, sources)
         table = summed(contributions, sources)
         table.attrs["offset"] = offset
         if index is not None:
@@ -297,7 +303,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         if top is None:
             return table
         observed = grouped_values(X, names, sources)
-        expected = grouped_values(self.autoencoder_.reconstruct(X), names, sources)
+        expected = grouped_values(expected_values(self, X, method, sources), names, sources)
         return top_reasons(table, observed.set_axis(table.index), expected.set_axis(table.index), top)
 
     def decision_function(self, X):
