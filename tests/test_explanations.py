@@ -185,11 +185,15 @@ def test_save_and_load_keep_explanations_and_probabilities(fitted, tmp_path):
     config = tmp_path / "det" / "config.json"
     saved = json.loads(config.read_text())
     del saved["fitted"]["score_quantiles_"]  # as a detector saved before predict_proba existed
+    del saved["fitted"]["feature_mean_"]  # and before the conditional explanation
     config.write_text(json.dumps(saved))
     older = AutoEncoderOutlierDetector.load(tmp_path / "det")
     np.testing.assert_allclose(older.score_samples(X_new), det.score_samples(X_new))
     with pytest.raises(ValueError, match="fit again"):
         older.predict_proba(X_new)
+    with pytest.raises(ValueError, match="fit again, or pass method='error'"):
+        older.explain(X_new)
+    pd.testing.assert_frame_equal(older.explain(X_new, method="error"), det.explain(X_new, method="error"))
 
 
 def test_refusals_name_the_argument(fitted):

@@ -110,7 +110,10 @@ def conditional_reconstruction(detector, X: np.ndarray, sources: list[str] | Non
     groups) set to its training mean, so the value itself cannot leak into its expectation."""
     center = getattr(detector, "feature_mean_", None)
     if center is None:
-        raise ValueError("method='conditional' needs feature_mean_, which detectors saved by an older aekit lack: fit again")
+        raise ValueError(
+            "method='conditional' needs feature_mean_, which detectors saved by an older aekit lack: fit again, "
+            "or pass method='error'"
+        )
     sources = sources if sources is not None else list(range(X.shape[1]))
     out = np.empty(X.shape, dtype=np.float64)
     for source in dict.fromkeys(sources):
