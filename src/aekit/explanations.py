@@ -124,22 +124,33 @@ def conditional_reconstruction(detector, X: np.ndarray, sources: list[str] | Non
     return out
 
 
-def feature_contributions(detector, X: np.ndarray, method: str, sources: list[str] | None = None) -> tuple[np.ndarray, float]:
-    """Contributions (n, d) of each feature to the anomaly score and the offset shared by all
-    rows: contributions.sum(axis=1) + offset == -detector.score_samples(X).
+def feature_contributions(
+    detector, X: np.ndarray, method: str, sources: list[str] | None = None
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Contributions (n, d) of each feature to the anomaly score, the offset shared by all rows
+    (contributions.sum(axis=1) + offset == -detector.score_samples(X)) and the values (n, d)
+    the explanation reports as expected.
 
     'conditional': each row's total under 'error' shared in proportion to each feature's squared
     distance from `conditional_reconstruction` (features of one source in `sources` masked
-    together); 'error': the reconstruction part split exactly into per-feature terms, the latent
-    part by integrated gradients from the baseline; 'gradient': the whole anomaly score by
-    integrated gradients from the baseline."""
+    together), which is also the expected value; 'error': the reconstruction part split exactly
+    into per-feature terms, the latent part by integrated gradients from the baseline;
+    'gradient': the whole anomaly score by integrated gradients from the baseline. Both report
+    the reconstruction as expected."""
     if method == "conditional":
+        expected = conditional_reconstruction(detector, X, sources)
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
-        surprise = np.square(X - conditional_reconstruction(detector, X, sources))
+        surprise = np.square(X - expected)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
-        return total[:, None] * share, offset
+        return total[:, None] * share, offset, expected
+    contributions, offset = _integrated(detector, X, method)
+    return contributions, offset, np.asarray(detector.autoencoder_.reconstruct(X), dtype=np.float64)
+
+
+def _integrated(detector, X: np.ndarray, method: str) -> tuple[np.ndarray, float]:
+    """Contributions (n, d) and offset of methods 'error' and 'gradient'."""
     _check_split(detector)
     parts = detector._parts_used()
     baseline = latent_baseline(detector) if "latent" in parts else np.zeros((1, X.shape[1]))
@@ -174,14 +185,6 @@ def _error_offset(detector, dtype) -> float:
         base = float(detector._part("latent", latent_baseline(detector).astype(dtype))[0]) if part == "latent" else 0.0
         offset += (base - center) / scale
     return offset
-
-
-def expected_values(detector, X: np.ndarray, method: str, sources: list[str] | None = None) -> np.ndarray:
-    """The values (n, d) an explanation reports as expected: the conditional reconstruction for
-    method 'conditional', else the reconstruction."""
-    if method == "conditional":
-        return conditional_reconstruction(detector, X, sources)
-    return np.asarray(detector.autoencoder_.reconstruct(X), dtype=np.float64)
 
 
 def _pandas():
@@ -353,13 +356,12 @@ def _explain_pipeline(pipeline, X, top: int | None, method: str):
     sources = _encoded_sources(preprocess, inputs)
     if sources is None:
         return detector.explain(Xt, top=top, feature_names=encoded, method=method)
-    contributions, offset = feature_contributions(detector, detector._checked_X(Xt, reset=False), method, sources)
+    contributions, offset, reconstruction = feature_contributions(detector, detector._checked_X(Xt, reset=False), method, sources)
     table = summed(contributions, sources)
     table.index = frame.index
     table.attrs["offset"] = offset
     if top is None:
         return table
-    reconstruction = expected_values(detector, Xt, method, sources)
     back = _inverse(preprocess, reconstruction, len(inputs))
     if back is None:
         expected = grouped_values(reconstruction, encoded or sources, sources)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from aekit.detection_report import reason_text
-from aekit.explanations import DEFAULT_METHOD, expected_values, grouped_values, source_names, top_reasons
+from aekit.explanations import DEFAULT_METHOD, feature_contributions, grouped_values, source_names, summed, top_reasons
 
 __all__ = ["row_reasons"]
 
@@ -16,9 +16,10 @@ def row_reasons(detector, X: np.ndarray, frame, encoding, top: int) -> list[list
     through the `aekit.tabular.DetectionEncoding` `encoding`), categorical columns as one,
     observed values from `frame`, expected ones mapped back to the table's units."""
     names, groups = encoding.feature_names, encoding.groups
-    table = detector.explain(X, feature_names=names, groups=groups, method=DEFAULT_METHOD)
     sources = source_names(names, groups)
-    expected = grouped_values(encoding.to_units(expected_values(detector, X, DEFAULT_METHOD, sources)), names, sources)
+    contributions, _, expected = feature_contributions(detector, X, DEFAULT_METHOD, sources)
+    table = summed(contributions, sources)
+    expected = grouped_values(encoding.to_units(expected), names, sources)
     observed = frame.rename(columns=str)[list(table.columns)].reset_index(drop=True)
     top = min(top, table.shape[1])
     reasons = top_reasons(table, observed, expected, top)

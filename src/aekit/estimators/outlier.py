@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit._sparse import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
-from aekit.explanations import DEFAULT_METHOD, check_method, check_top, expected_values, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.explanations import DEFAULT_METHOD, check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
 from aekit.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
 __all__ = ["AutoEncoderOutlierDetector"]
@@ -295,7 +295,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         if len(names) != X.shape[1]:
             raise ValueError(f"feature_names has {len(names)} names for {X.shape[1]} columns of X")
         sources = source_names(names, groups)
-        contributions, offset = feature_contributions(self, X, method, sources)
+        contributions, offset, expected = feature_contributions(self, X, method, sources)
         table = summed(contributions, sources)
         table.attrs["offset"] = offset
         if index is not None:
@@ -303,7 +303,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         if top is None:
             return table
         observed = grouped_values(X, names, sources)
-        expected = grouped_values(expected_values(self, X, method, sources), names, sources)
+        expected = grouped_values(expected, names, sources)
         return top_reasons(table, observed.set_axis(table.index), expected.set_axis(table.index), top)
 
     def decision_function(self, X):
