@@ -25,7 +25,8 @@ class TopK(nn.Module):
     step a unit chosen by fewer than its share (k / latent_dim) of the batch's rows has its
     offset raised, and one chosen by more has it lowered, by `BALANCE_RATE` times the batch's
     mean |pre-activation| (loss-free load balancing, as Wang et al. 2024 balance the experts of
-    a mixture); the offsets are kept at mean 0, so they do not drift together. The last training input is kept as `last_input` for the dead-unit auxiliary loss."""
+    a mixture); the offsets are kept at mean 0, so they do not drift together. The last
+    training input is kept as `last_input` for the dead-unit auxiliary loss."""
 
     def __init__(self, k: int, latent_dim: int) -> None:
         super().__init__()
