@@ -48,11 +48,11 @@ from skimage.filters import gaussian
 from skimage.restoration import inpaint_biharmonic
 from sklearn.decomposition import PCA
 
-from aekit.datasets import load_colorization_patches, load_fashion_mnist, load_mnist
+from aekit.data.datasets import load_colorization_patches, load_fashion_mnist, load_mnist
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
-from aekit.metrics import psnr, ssim
-from aekit.plot import plot_image_rows
+from aekit.analysis.metrics import psnr, ssim
+from aekit.app.plot import plot_image_rows
 
 HEADING = "## Convolutional autoencoders (benchmarks/conv_images.py)"
 CHANNELS = (16, 32)

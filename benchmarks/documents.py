@@ -53,9 +53,9 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.neighbors import KNeighborsClassifier
 
 from aekit import AutoEncoder
-from aekit.datasets import load_20newsgroups, load_r8
-from aekit.metrics import retrieval_precision
-from aekit.plot import plot_latent_comparison
+from aekit.data.datasets import load_20newsgroups, load_r8
+from aekit.analysis.metrics import retrieval_precision
+from aekit.app.plot import plot_latent_comparison
 
 HEADING = "## Documents: retrieval and semantic hashing against LSA (benchmarks/documents.py)"
 KS = [1, 3, 7, 15, 31, 63, 127, 255]

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests/harness/chromium.py drives the browser
 
 from aekit import AutoEncoder, ConvAutoEncoder  # noqa: E402
-from aekit.datasets import load_mnist  # noqa: E402
-from aekit.explore import write_explorer  # noqa: E402
+from aekit.data.datasets import load_mnist  # noqa: E402
+from aekit.app.explore import write_explorer  # noqa: E402
 
 SIZE_TARGET_MB = 8.0
 CLICK_TARGET_MS = 50.0

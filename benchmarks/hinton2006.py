@@ -46,8 +46,8 @@ from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdow
 from sklearn.decomposition import PCA
 
 from aekit import AutoEncoder
-from aekit.datasets import load_mnist
-from aekit.plot import plot_latent_comparison
+from aekit.data.datasets import load_mnist
+from aekit.app.plot import plot_latent_comparison
 
 HEADING = "## Hinton & Salakhutdinov 2006 on MNIST (benchmarks/hinton2006.py)"
 HIDDEN = (1000, 500, 250)

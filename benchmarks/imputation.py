@@ -39,8 +39,8 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from aekit import AutoEncoderImputer
-from aekit.datasets import read_idx
-from aekit.metrics import masked_rmse, ssim
+from aekit.data.datasets import read_idx
+from aekit.analysis.metrics import masked_rmse, ssim
 
 HEADING = "## Imputation (benchmarks/imputation.py)"
 TABULAR = SHARED_DATA / "tabular"

@@ -39,9 +39,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from aekit import AutoEncoder
-from aekit.datasets import load_mnist
+from aekit.data.datasets import load_mnist
 from aekit.estimators.classifier import AutoEncoderClassifier
-from aekit.metrics import clustering_scores, retrieval_precision
+from aekit.analysis.metrics import clustering_scores, retrieval_precision
 
 HEADING = "## Latent space on MNIST (benchmarks/latent_mnist.py)"
 HIDDEN, ACTIVATION, LOSS, BATCH, LR, FINAL_LR = (512, 256), "elu", "bce", 256, 1e-3, 1e-5

@@ -35,7 +35,7 @@ from sklearn.svm import OneClassSVM
 from threadpoolctl import threadpool_limits
 
 from aekit import AutoEncoder, AutoEncoderOutlierDetector
-from aekit.datasets import read_idx
+from aekit.data.datasets import read_idx
 
 HEADING = "## Outlier detection (benchmarks/outliers.py)"
 ANOMALY = SHARED_DATA / "anomaly"

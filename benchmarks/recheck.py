@@ -60,7 +60,7 @@ def worker(seeds: int) -> dict:
 
     import aekit
     from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
-    from aekit.metrics import masked_rmse
+    from aekit.analysis.metrics import masked_rmse
     from imputation import MASKS, TABULAR, make_mask
     from outliers import ANOMALY
 

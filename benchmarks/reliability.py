@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from aekit import AutoEncoder
-from aekit.checkpoint import Checkpointer, read_checkpoint
+from aekit.training.checkpoint import Checkpointer, read_checkpoint
 from common import RESULTS_DIR, ROOT, machine_info, machine_line, markdown_table, update_markdown_section, write_json
 
 sys.path.insert(0, str(ROOT))  # the test harness (tests/harness) imports as `tests.harness`
@@ -318,8 +318,8 @@ import json, sys, threading, time
 import numpy as np
 import torch
 from aekit import AutoEncoder
-from aekit._blockwise import apply_in_batches
-from aekit._sources import DEFAULT_CHUNK_ROWS, open_source
+from aekit.estimators._blockwise import apply_in_batches
+from aekit.data._sources import DEFAULT_CHUNK_ROWS, open_source
 
 def status():
     fields = {}
@@ -406,7 +406,7 @@ def section_memory(part: dict) -> list[str]:
     mb = 2**20
     labels = {
         "estimator": "`est.{m}(memmap)`",
-        "apply_in_batches": "{m} through `aekit._blockwise.apply_in_batches` (same chunks, one preallocated output)",
+        "apply_in_batches": "{m} through `aekit.estimators._blockwise.apply_in_batches` (same chunks, one preallocated output)",
         "slice": "`est.{m}(memmap[:n])` (a slice: not streamed, read through the map)",
         "in-memory": "`est.{m}(np.load(path))` (array in memory, for comparison)",
     }
@@ -438,7 +438,7 @@ def section_memory(part: dict) -> list[str]:
         "the kernel's high-water mark (VmHWM, what `resource.getrusage` reports as ru_maxrss); *anonymous memory "
         "growth* is the largest RssAnon sampled every 2 ms during the call minus RssAnon before it (heap and "
         "buffers, not file pages). The estimator reads the file in chunks of 65,536 rows and writes each batch's "
-        "result into one output array allocated once (`aekit._blockwise.apply_in_batches`); the "
+        "result into one output array allocated once (`aekit.estimators._blockwise.apply_in_batches`); the "
         "slice row is not streamed (only a whole-file memmap or a path is), so the mapped file's pages count in its RSS.",
         "",
         markdown_table(rows),

@@ -47,7 +47,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import aekit
-from aekit._denormals import flushed_denormals
+from aekit.training._denormals import flushed_denormals
 from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
 from speed import ForeignLoad, model_gemm_gflops, square_matmul_gflops, tutorial_model, wait_for_quiet
 
@@ -59,7 +59,7 @@ PARTS = ("batch", "precision", "ddp", "inference")
 def mnist_or_random(n: int) -> tuple[np.ndarray, str]:
     """MNIST training images in [0, 1] (first n rows) from ../shared/data, else random data."""
     try:
-        from aekit.datasets import load_mnist
+        from aekit.data.datasets import load_mnist
 
         data = load_mnist("train", data_home=SHARED_DATA if SHARED_DATA.exists() else None)
         return np.ascontiguousarray(data.X[:n], dtype=np.float32), "MNIST train"
@@ -195,7 +195,8 @@ def part_precision(X: np.ndarray, epochs: int, windows: int, max_wait: float) ->
 
 DDP_SCRIPT = """
 import json, sys, numpy as np
-from aekit import AutoEncoder, distributed
+from aekit import AutoEncoder
+from aekit.training import distributed
 distributed.init_from_env("cpu")
 X = np.load(sys.argv[1])
 ae = AutoEncoder(latent_dim=32, hidden_dims=(512, 256), output_activation="sigmoid", batch_size=256,

@@ -11,7 +11,7 @@
              lasso (several alphas): held-out MSE, l0, dead fraction and transform speed
              (held-out samples per second, same run).
 
-A unit is active on a sample when |code| > 1e-6 (aekit.nn.sparse.ACTIVE_THRESHOLD).
+A unit is active on a sample when |code| > 1e-6 (aekit.nn.sparse_codes.ACTIVE_THRESHOLD).
 
 Usage: .venv/bin/python benchmarks/sparse.py [--part defaults|frontier|both] [--epochs 10] [--frontier-epochs 40] [--threads 1]
 (BENCHMARKS.md: `--part defaults --epochs 10` and `--part frontier --frontier-epochs 40`; inputs float32.)
@@ -29,8 +29,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from aekit import AutoEncoder, SparseAutoEncoder
-from aekit.datasets import load_digits, load_fashion_mnist, load_mnist
-from aekit.nn.sparse import ACTIVE_THRESHOLD
+from aekit.data.datasets import load_digits, load_fashion_mnist, load_mnist
+from aekit.nn.sparse_codes import ACTIVE_THRESHOLD
 
 HEADING_DEFAULTS = "## Sparse autoencoder defaults (benchmarks/sparse.py --part defaults)"
 HEADING_FRONTIER = "## Sparsity-error frontier on MNIST (benchmarks/sparse.py --part frontier)"

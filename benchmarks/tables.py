@@ -36,9 +36,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from aekit import AutoEncoderImputer, AutoEncoderOutlierDetector
-from aekit.metrics import masked_rmse
-from aekit.runs import Scaling
-from aekit.tabular import encode_for_detection
+from aekit.analysis.metrics import masked_rmse
+from aekit.app.runs import Scaling
+from aekit.data.tabular import encode_for_detection
 
 HEADING = "## Tables: a text column in the outlier score, plausible imputations (benchmarks/tables.py)"
 YEAST_CLASSES = np.array([463, 429, 244, 163, 51, 44, 35, 30, 20, 5]) / 1484

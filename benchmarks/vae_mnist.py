@@ -39,9 +39,9 @@ import torch
 from torch import nn
 
 from aekit import VariationalAutoEncoder
-from aekit.likelihoods import BCE
-from aekit.models import VariationalAutoEncoderModule
-from aekit.priors import NormalPrior
+from aekit.nn.likelihoods import BCE
+from aekit.nn.models import VariationalAutoEncoderModule
+from aekit.nn.priors import NormalPrior
 from common import RESULTS_DIR, SHARED_DATA, machine_info, markdown_table, update_markdown_section, write_json
 
 HEADING = "## VAE log-likelihood on MNIST (benchmarks/vae_mnist.py)"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, VariationalAutoEncoder
-from aekit.callbacks import CSVLogger, TensorBoardLogger
-from aekit.checkpoint import Checkpointer, read_checkpoint
+from aekit.training.callbacks import CSVLogger, TensorBoardLogger
+from aekit.training.checkpoint import Checkpointer, read_checkpoint
 
 SMALL = dict(latent_dim=2, hidden_dims=(16,), batch_size=32, random_state=0)
 

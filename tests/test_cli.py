@@ -19,8 +19,8 @@ from tests.conftest import ReportPage
 
 import aekit
 from aekit.cli import build_parser, main
-from aekit.config import model_registry
-from aekit.runs import MetricsRecorder, Run, load_estimator
+from aekit.app.config import model_registry
+from aekit.app.runs import MetricsRecorder, Run, load_estimator
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -118,7 +118,7 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
 
 
 def _digits_npy(tmp_path: Path) -> Path:
-    from aekit.datasets import load_digits
+    from aekit.data.datasets import load_digits
 
     np.save(tmp_path / "digits.npy", load_digits().X[:50])
     return tmp_path / "digits.npy"
@@ -193,15 +193,15 @@ def test_every_command_has_help_with_examples(command, capsys):
 @pytest.mark.parametrize(
     "name",
     [
-        "aekit.checkpoint",
+        "aekit.training.checkpoint",
         "aekit.cli",
         "aekit.cli.common",
-        "aekit.config",
-        "aekit.datasets",
-        "aekit.export",
-        "aekit.run_report",
-        "aekit.runs",
-        "aekit._tfevents",
+        "aekit.app.config",
+        "aekit.data.datasets",
+        "aekit.saving.export",
+        "aekit.app.run_report",
+        "aekit.app.runs",
+        "aekit.training._tfevents",
     ],
 )
 def test_workbench_modules_have_a_sorted_all_of_real_names(name):

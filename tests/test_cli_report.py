@@ -11,13 +11,13 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit import AutoEncoder, TrainConfig, train
-from aekit.checkpoint import Checkpointer, read_checkpoint
-from aekit.likelihoods import MSE
-from aekit.models import AutoEncoderModule
+from aekit.training.checkpoint import Checkpointer, read_checkpoint
+from aekit.nn.likelihoods import MSE
+from aekit.nn.models import AutoEncoderModule
 from aekit.nn import MLPDecoder, MLPEncoder
-from aekit.plot import plot_image_grid
-from aekit.report import Section, write_report
-from aekit._tfevents import EventWriter, crc32c
+from aekit.app.plot import plot_image_grid
+from aekit.app.report import Section, write_report
+from aekit.training._tfevents import EventWriter, crc32c
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -1,4 +1,4 @@
-"""`aekit.config`: YAML configs validated against schemas built from the estimator registry;
+"""`aekit.app.config`: YAML configs validated against schemas built from the estimator registry;
 refusals name the key path and the allowed values."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import inspect
 import pytest
 import yaml
 
-from aekit.config import (
+from aekit.app.config import (
     ConfigError,
     apply_overrides,
     build_estimator,

@@ -22,7 +22,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aekit
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
-from aekit.persistence import ESTIMATORS
+from aekit.saving.persistence import ESTIMATORS
 from tests.harness.input_checks import hostile_inputs, outcome, tiny_estimators
 
 FAST = {"hidden_dims": (16,), "max_epochs": 5, "n_members": 1, "pretrain_epochs": 3, "latent_dim": 3, "batch_size": 32}

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
-from aekit.datasets import load_colorization_patches
+from aekit.nn.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
+from aekit.data.datasets import load_colorization_patches
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
 from aekit.estimators.vae import VariationalAutoEncoder
-from aekit.likelihoods import MSE
-from aekit.metrics import psnr, ssim
-from aekit.models import AutoEncoderModule
+from aekit.nn.likelihoods import MSE
+from aekit.analysis.metrics import psnr, ssim
+from aekit.nn.models import AutoEncoderModule
 from aekit.nn import ConvDecoder, ConvEncoder, PoolingIndices
-from aekit.plot import plot_image_rows
+from aekit.app.plot import plot_image_rows
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -348,7 +348,7 @@ MNIST_HOME = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def test_default_model_does_not_decode_mnist_to_black():
     """With activation='relu' (the old default) this model lost its units on MNIST and decoded
     every image to black (loss stuck at the all-zero output's error); the default ELU learns."""
-    from aekit.datasets import load_mnist
+    from aekit.data.datasets import load_mnist
 
     X = load_mnist("train", data_home=MNIST_HOME, max_rows=6000).X.astype(np.float32)
     model = ConvAutoEncoder(latent_dim=16, channels=(16, 32), learning_rate=2e-3, batch_size=128, max_epochs=2,

@@ -13,9 +13,9 @@ import torch
 from sklearn.decomposition import TruncatedSVD
 
 from aekit import AutoEncoder
-from aekit.count_inputs import InputTransform
-from aekit.likelihoods import Multinomial, Poisson
-from aekit.metrics import retrieval_precision
+from aekit.nn.count_inputs import InputTransform
+from aekit.nn.likelihoods import Multinomial, Poisson
+from aekit.analysis.metrics import retrieval_precision
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

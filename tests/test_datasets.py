@@ -1,4 +1,4 @@
-"""`aekit.datasets`: every loader on small files written here, checksums, the data folder
+"""`aekit.data.datasets`: every loader on small files written here, checksums, the data folder
 lookup, download from a mirror, and (when ../shared/data is present) the real IDX files."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aekit import datasets
-from aekit.datasets import (
+from aekit.data import datasets
+from aekit.data.datasets import (
     IDX_SETS,
     IdxSet,
     load,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aekit import AutoEncoder
-from aekit._denormals import _loaded_openmp_runtimes, denormals_flushed, flushed_denormals, set_flush_denormal_everywhere
+from aekit.training._denormals import _loaded_openmp_runtimes, denormals_flushed, flushed_denormals, set_flush_denormal_everywhere
 
 DENORMAL = 1e-39  # below float32's smallest normal number, 1.18e-38
 

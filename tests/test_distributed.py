@@ -40,7 +40,8 @@ def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
         f"""
         import sys
         import numpy as np
-        from aekit import AutoEncoder, distributed
+        from aekit import AutoEncoder
+        from aekit.training import distributed
         assert distributed.init_from_env("cpu") and distributed.world_size() == 2
         rng = np.random.default_rng(0)
         X = rng.random((512, 3)) @ rng.random((3, 12))
@@ -70,7 +71,8 @@ def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
         """
         import os, threading
         import numpy as np
-        from aekit import AutoEncoder, distributed
+        from aekit import AutoEncoder
+        from aekit.training import distributed
         distributed.init_from_env("cpu")
         if distributed.rank() == 1:
             threading.Timer(2.0, os._exit, (3,)).start()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aekit.corruptions import Masking
-from aekit._ensembles import AutoEncoderEnsemble
-from aekit.likelihoods import MSE
-from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
+from aekit.nn.corruptions import Masking
+from aekit.nn._ensembles import AutoEncoderEnsemble
+from aekit.nn.likelihoods import MSE
+from aekit.nn.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import MLPDecoder, MLPEncoder
-from aekit.priors import NormalPrior
+from aekit.nn.priors import NormalPrior
 
 
 def member(corruption=None) -> AutoEncoderModule:

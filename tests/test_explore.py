@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
 from aekit.cli import main
-from aekit.explore import explorer_payload, plane_codes, write_explorer
+from aekit.app.explore import explorer_payload, plane_codes, write_explorer
 from tests.conftest import ReportPage
 from tests.harness.chromium import Chromium, find_browser
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder
-from aekit.config import model_registry
+from aekit.app.config import model_registry
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

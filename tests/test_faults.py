@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder
-from aekit.checkpoint import Checkpointer, read_checkpoint
+from aekit.training.checkpoint import Checkpointer, read_checkpoint
 from aekit.cli import main
 from tests.harness.fault_injection import (
     final_weights,
@@ -21,7 +21,7 @@ from tests.harness.fault_injection import (
     training_args,
     weight_difference,
 )
-from aekit.persistence import WEIGHTS_FILE
+from aekit.saving.persistence import WEIGHTS_FILE
 
 pytestmark = [
     pytest.mark.usefixtures("one_torch_thread"),

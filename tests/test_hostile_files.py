@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from aekit.cli import main
-from aekit.datasets import load_csv
+from aekit.data.datasets import load_csv
 from tests.harness.hostile_files import HOSTILE_FILES, MARKER
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

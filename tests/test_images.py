@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from aekit import ConvAutoEncoder
-from aekit.datasets import load_image_folder, load_npy
-from aekit.images import channels_first, looks_channels_last
-from aekit.plot import plot_image_grid, plot_image_rows, plot_reconstructions
+from aekit.data.datasets import load_image_folder, load_npy
+from aekit.data.images import channels_first, looks_channels_last
+from aekit.app.plot import plot_image_grid, plot_image_rows, plot_reconstructions
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -167,7 +167,7 @@ def test_npy_images_are_channels_first_and_channels_last_needs_saying_so(tmp_pat
 
 
 def test_image_metrics_refuse_channels_last_batches():
-    from aekit.metrics import psnr, ssim
+    from aekit.analysis.metrics import psnr, ssim
 
     rng = np.random.default_rng(0)
     a, b = rng.random((2, 3, 12, 12)), rng.random((2, 3, 12, 12))

@@ -13,7 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 
 from aekit import AutoEncoderImputer
-from aekit.metrics import masked_rmse, ssim
+from aekit.analysis.metrics import masked_rmse, ssim
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FAST = {"hidden_dims": (32,), "latent_dim": 16, "max_epochs": 5}
@@ -325,7 +325,7 @@ def test_model_missingness_adds_indicators_only_for_columns_with_missing_entries
 
 
 def test_missingness_indicators_encode_and_decode_like_object_columns():
-    from aekit.tabular import Table, TableLayout, numeric_table, with_missing_indicators
+    from aekit.data.tabular import Table, TableLayout, numeric_table, with_missing_indicators
 
     _, X_missing, _ = correlated(n=50)
     table = with_missing_indicators(numeric_table(X_missing, np.nan), np.array([0, 3]))

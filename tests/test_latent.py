@@ -1,5 +1,5 @@
-"""The latent space as a tool (`aekit.latent`), the retrieval and clustering scores
-(`aekit.metrics`) and the latent plots (`aekit.plot`), on the digits."""
+"""The latent space as a tool (`aekit.analysis.latent`), the retrieval and clustering scores
+(`aekit.analysis.metrics`) and the latent plots (`aekit.app.plot`), on the digits."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
 from aekit import AutoEncoder, VariationalAutoEncoder
-from aekit.latent import DENSITIES, LatentSampler, interpolate, latent_grid, slerp
-from aekit.metrics import cluster_codes, clustering_scores, retrieval_precision
-from aekit.plot import plot_interpolations, plot_latent_comparison, plot_latent_grid, plot_samples
+from aekit.analysis.latent import DENSITIES, LatentSampler, interpolate, latent_grid, slerp
+from aekit.analysis.metrics import cluster_codes, clustering_scores, retrieval_precision
+from aekit.app.plot import plot_interpolations, plot_latent_comparison, plot_latent_grid, plot_samples
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

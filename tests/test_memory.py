@@ -1,4 +1,4 @@
-"""Inference in bounded memory: `aekit._blockwise.apply_in_batches` gives the estimator's results
+"""Inference in bounded memory: `aekit.estimators._blockwise.apply_in_batches` gives the estimator's results
 and, over a memory-mapped file, stays within an address-space limit far below the file's size
 (peak-RSS figures for 2 million rows: `benchmarks/reliability.py --memory`)."""
 
@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from aekit import AutoEncoder
-from aekit._blockwise import apply_in_batches
-from aekit._sources import open_source
+from aekit.estimators._blockwise import apply_in_batches
+from aekit.data._sources import open_source
 from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -42,8 +42,8 @@ CHILD = textwrap.dedent(
     import numpy as np, torch
     torch.set_num_threads(1)
     from aekit import AutoEncoder
-    from aekit._blockwise import apply_in_batches
-    from aekit._sources import open_source
+    from aekit.estimators._blockwise import apply_in_batches
+    from aekit.data._sources import open_source
 
     X = np.load(sys.argv[1], mmap_mode="r")
     est = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1, random_state=0).fit(np.array(X[:300]))

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from aekit.corruptions import BlockMasking, GaussianNoise, Masking, SaltPepper, make_corruption
-from aekit.likelihoods import BCE, MSE, Gaussian, make_likelihood
-from aekit.models import AutoEncoderModule
+from aekit.nn.corruptions import BlockMasking, GaussianNoise, Masking, SaltPepper, make_corruption
+from aekit.nn.likelihoods import BCE, MSE, Gaussian, make_likelihood
+from aekit.nn.models import AutoEncoderModule
 from aekit.nn import MLPDecoder, MLPEncoder, TiedMLPDecoder
-from aekit.regularizers import REGULARIZERS, KLSparsity, Orthogonality, jacobian_frobenius_sq, make_regularizers
+from aekit.nn.regularizers import REGULARIZERS, KLSparsity, Orthogonality, jacobian_frobenius_sq, make_regularizers
 
 
 def gen(seed=0):

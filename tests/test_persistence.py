@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder
-from aekit.persistence import CONFIG_FILE, WEIGHTS_FILE
+from aekit.saving.persistence import CONFIG_FILE, WEIGHTS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_corrupt_json_is_reported(saved):
 
 
 def _crash_when_config_lands(monkeypatch):
-    import aekit.persistence as persistence
+    import aekit.saving.persistence as persistence
 
     real_replace = persistence.os.replace
 

@@ -1,4 +1,4 @@
-"""Figures (`aekit.plot`), the HTML report (`aekit.report`) and the `aekit demo` command (its built-in
+"""Figures (`aekit.app.plot`), the HTML report (`aekit.app.report`) and the `aekit demo` command (its built-in
 config trained and reported like any run)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 
 from aekit import AutoEncoder
 from aekit.cli import main
-from aekit.plot import plot_error_comparison, plot_history, plot_latent, plot_reconstructions
-from aekit.report import Section, write_report
+from aekit.app.plot import plot_error_comparison, plot_history, plot_latent, plot_reconstructions
+from aekit.app.report import Section, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -185,12 +185,12 @@ def test_plot_module_leaves_pyplot_and_backend_alone(tmp_path):
     """Drawing and saving every figure never imports pyplot, so no global figures or backend switch."""
     code = f"""
 import sys, numpy as np
-import aekit.plot as p
+import aekit.app.plot as p
 p.plot_history({{"loss": [1.0, 0.5], "val_loss": [1.0, 0.6], "best_epoch": 1}}, path={str(tmp_path / "a.png")!r})
 p.plot_reconstructions(np.zeros((2, 4)), np.ones((2, 4)), image_shape=(2, 2))
 p.plot_latent(np.zeros((3, 2)), [0, 1, 1])
 p.plot_error_comparison({{"a": 1.0}})
-assert "matplotlib.pyplot" not in sys.modules, "aekit.plot imported pyplot"
+assert "matplotlib.pyplot" not in sys.modules, "aekit.app.plot imported pyplot"
 """
     result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from aekit import AutoEncoder, ContractiveAutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder, SparseAutoEncoder
-from aekit.regularizers import jacobian_frobenius_sq
+from aekit.nn.regularizers import jacobian_frobenius_sq
 
 
 def mse(a, b):

@@ -198,8 +198,8 @@ def test_documents_example_runs(monkeypatch):
     import functools
 
     import aekit
-    import aekit.datasets
-    from aekit.text_datasets import TextDataset
+    import aekit.data.datasets
+    from aekit.data.text import TextDataset
 
     def stand_in(subset, **options):
         rng = np.random.default_rng(0 if subset == "train" else 1)
@@ -207,7 +207,7 @@ def test_documents_example_runs(monkeypatch):
         texts = [" ".join(f"w{t}x{rng.integers(0, 30)}" for _ in range(40)) for t in labels]
         return TextDataset(texts, labels, ("a", "b", "c", "d"))
 
-    monkeypatch.setattr(aekit.datasets, "load_20newsgroups", stand_in)
+    monkeypatch.setattr(aekit.data.datasets, "load_20newsgroups", stand_in)
     monkeypatch.setattr(aekit, "AutoEncoder", functools.partial(aekit.AutoEncoder, max_epochs=2, random_state=0))
     namespace: dict = {}
     precisions, hashed = run_expressions(readme_block('binary_code=True'), namespace)

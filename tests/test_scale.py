@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder, VariationalAutoEncoder
-from aekit._sources import NpySource, open_source
+from aekit.data._sources import NpySource, open_source
 from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -137,7 +137,7 @@ def test_precision_is_validated(digits):
 def test_persistent_bfloat16_weights_give_the_gradients_autocast_gives(digits):
     import torch
 
-    from aekit._precision import BFloat16Weights, autocast
+    from aekit.training._precision import BFloat16Weights, autocast
 
     X = torch.tensor(digits[0][:64], dtype=torch.float32)
     module = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1, random_state=0).fit(digits[0][:64]).module_.train()

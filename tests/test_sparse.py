@@ -9,9 +9,9 @@ import torch
 
 from aekit import AutoEncoder, SparseAutoEncoder
 from aekit.nn import CodeActivity, MLPDecoder, MLPEncoder, SparseCode, TopK
-from aekit.likelihoods import MSE
-from aekit.models import AutoEncoderModule
-from aekit.regularizers import DeadUnitAux, L1Sparsity
+from aekit.nn.likelihoods import MSE
+from aekit.nn.models import AutoEncoderModule
+from aekit.nn.regularizers import DeadUnitAux, L1Sparsity
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 FAST = {"hidden_dims": (32,), "max_epochs": 15, "random_state": 0}
@@ -159,7 +159,7 @@ def test_a_short_default_sparse_fit_keeps_its_units_alive(digits):
 
 
 def test_a_resumed_sparse_fit_keeps_its_l0_and_dead_fraction_history(digits, tmp_path):
-    from aekit.checkpoint import Checkpointer
+    from aekit.training.checkpoint import Checkpointer
 
     class StopAfter:
         def __call__(self, state):

@@ -12,8 +12,8 @@ import pytest
 
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
-from aekit.datasets import load_csv, read_csv_frame
-from aekit.tabular import TableLayout, encode_for_detection
+from aekit.data.datasets import load_csv, read_csv_frame
+from aekit.data.tabular import TableLayout, encode_for_detection
 
 pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from aekit import AutoEncoder, TrainConfig, TrainingDivergedError, train
-from aekit.likelihoods import MSE
-from aekit.models import AutoEncoderModule
+from aekit.nn.likelihoods import MSE
+from aekit.nn.models import AutoEncoderModule
 from aekit.nn import MLPDecoder, MLPEncoder
-from aekit.training import evaluate_loss
+from aekit.training.loop import evaluate_loss
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_max_time_stops_after_the_epoch_that_crosses_it(X):
 
 
 def test_cosine_schedule_anneals_the_learning_rate(X):
-    from aekit.callbacks import FINAL_LR_FRACTION, scheduled_lr
+    from aekit.training.callbacks import FINAL_LR_FRACTION, scheduled_lr
 
     config = TrainConfig(learning_rate=0.01, max_epochs=10, lr_schedule="cosine")
     assert scheduled_lr(config, 0, 0.0) == pytest.approx(0.01)

@@ -10,8 +10,8 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import VariationalAutoEncoder
-from aekit.likelihoods import Gaussian, StudentT
-from aekit.priors import NormalPrior, StudentTPrior, gaussian_log_prob
+from aekit.nn.likelihoods import Gaussian, StudentT
+from aekit.nn.priors import NormalPrior, StudentTPrior, gaussian_log_prob
 
 FAST = {"hidden_dims": (16,), "max_epochs": 3}
 
@@ -121,7 +121,7 @@ def test_variants_train(digits, params):
 
 
 def test_kl_warmup_schedule():
-    from aekit.callbacks import Callback
+    from aekit.training.callbacks import Callback
 
     class KLWeights(Callback):
         seen: list = []

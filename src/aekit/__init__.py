@@ -23,9 +23,9 @@ _ESTIMATORS = (
 )
 _HOME = {
     **dict.fromkeys(_ESTIMATORS, "aekit.estimators"),
-    **dict.fromkeys(("AutoEncoderModule", "AutoEncoderOutput", "VariationalAutoEncoderModule"), "aekit.models"),
-    **dict.fromkeys(("TrainConfig", "TrainingDivergedError", "train"), "aekit.training"),
-    "explain": "aekit.explanations",
+    **dict.fromkeys(("AutoEncoderModule", "AutoEncoderOutput", "VariationalAutoEncoderModule"), "aekit.nn.models"),
+    **dict.fromkeys(("TrainConfig", "TrainingDivergedError", "train"), "aekit.training.loop"),
+    "explain": "aekit.analysis.explanations",
 }
 
 __all__ = sorted([*_HOME, "__version__"])

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from aekit.checkpoint import read_checkpoint
-from aekit.persistence import WEIGHTS_FILE
+from aekit.training.checkpoint import read_checkpoint
+from aekit.saving.persistence import WEIGHTS_FILE
 
 __all__ = [
     "final_weights",

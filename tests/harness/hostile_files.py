@@ -184,7 +184,7 @@ def _yaml_case(name: str, text: str | bytes, refusal: str) -> HostileFile:
     """A config file; `{marker}` in `text` becomes the marker's path."""
 
     def write(folder: Path) -> Callable[[], object]:
-        from aekit.config import read_config, validate_config
+        from aekit.app.config import read_config, validate_config
 
         path = folder / "config.yaml"
         if isinstance(text, str):
@@ -233,7 +233,7 @@ def _csv_case(name: str, cell: str | None = None, raw: bytes | None = None) -> H
     refusal = r"column 'amount' holds 1 spreadsheet formula" if raw is None else "is not (valid )?(utf-8|UTF-8) text"
 
     def write(folder: Path) -> Callable[[], object]:
-        from aekit.datasets import load_csv
+        from aekit.data.datasets import load_csv
 
         path = folder / "table.csv"
         if raw is not None:

@@ -74,7 +74,7 @@ def tiny_estimators() -> dict:
     benchmarks/reliability.py) runs each. Wrapper estimators get a tiny `AutoEncoder`."""
     import aekit.estimators  # noqa: F401  (importing the estimators fills the registry)
     from aekit import AutoEncoder
-    from aekit.persistence import ESTIMATORS
+    from aekit.saving.persistence import ESTIMATORS
 
     def tiny(cls: type):
         names = cls().get_params(deep=False)

@@ -89,7 +89,7 @@ class Rows(NamedTuple):
 
 def read_rows(run, source: str) -> Rows:
     """Rows of `source` laid out and scaled as the run's training data."""
-    from aekit.datasets import load
+    from aekit.data.datasets import load
 
     info = run.read_data_info()
     options = {"categories": info.get("categories") or None, "vocabulary": info.get("feature_names")}

@@ -93,9 +93,9 @@ def run_demo(args: argparse.Namespace) -> int:
     import torch
 
     from aekit.cli.training import train_new_run
-    from aekit.config import validate_config
-    from aekit.explore import EXPLORER_FILE
-    from aekit.run_report import metrics_table, write_run_report
+    from aekit.app.config import validate_config
+    from aekit.app.explore import EXPLORER_FILE
+    from aekit.app.run_report import metrics_table, write_run_report
 
     start = time.perf_counter()
     runs = {args.out: args.latent_dim}

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.detection_report import reason_text
-from aekit.explanations import DEFAULT_METHOD, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.app.detection_report import reason_text
+from aekit.analysis.explanations import DEFAULT_METHOD, feature_contributions, grouped_values, source_names, summed, top_reasons
 
 __all__ = ["row_reasons"]
 
 
 def row_reasons(detector, X: np.ndarray, frame, encoding, top: int) -> list[list[str]]:
     """Per row of `frame`, the texts of its `top` reasons: the detector fitted on X (`frame`
-    through the `aekit.tabular.DetectionEncoding` `encoding`), categorical columns as one,
+    through the `aekit.data.tabular.DetectionEncoding` `encoding`), categorical columns as one,
     observed values from `frame`, expected ones mapped back to the table's units."""
     names, groups = encoding.feature_names, encoding.groups
     sources = source_names(names, groups)

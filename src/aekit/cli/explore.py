@@ -46,8 +46,8 @@ def add_parser(commands) -> None:
 
 def run_explore(args: argparse.Namespace) -> int:
     from aekit.cli.common import read_rows
-    from aekit.run_report import write_run_explorer
-    from aekit.runs import Run, prepare_data
+    from aekit.app.run_report import write_run_explorer
+    from aekit.app.runs import Run, prepare_data
 
     run = Run(args.run)
     if not run.path.is_dir():

@@ -74,7 +74,7 @@ def add_parsers(commands) -> None:
 
 
 def _run(path: str):
-    from aekit.runs import Run
+    from aekit.app.runs import Run
 
     run = Run(path)
     if not run.path.is_dir():
@@ -83,8 +83,8 @@ def _run(path: str):
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from aekit.run_report import evaluate, metrics_table
-    from aekit.runs import prepare_data
+    from aekit.app.run_report import evaluate, metrics_table
+    from aekit.app.runs import prepare_data
 
     run = _run(args.run)
     est = run.load_model()
@@ -159,7 +159,7 @@ def run_generate(args: argparse.Namespace) -> int:
     info = run.read_data_info()
     output = Path(args.output)
     if output.suffix == ".png":
-        from aekit.plot import plot_samples
+        from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"
         plot_samples(samples, info.get("image_shape"), title=title, path=output)

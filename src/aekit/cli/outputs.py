@@ -46,8 +46,8 @@ def add_parsers(commands) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from aekit.run_report import metrics_table, write_run_report
-    from aekit.runs import Run
+    from aekit.app.run_report import metrics_table, write_run_report
+    from aekit.app.runs import Run
 
     for path in (args.run, *args.compare):
         run = Run(path)
@@ -62,8 +62,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from aekit.export import to_onnx
-    from aekit.runs import Run
+    from aekit.saving.export import to_onnx
+    from aekit.app.runs import Run
 
     run = Run(args.run)
     est = run.load_model()

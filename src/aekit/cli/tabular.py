@@ -115,7 +115,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 def find_estimator(name: str) -> type | None:
     """The aekit estimator class called `name`, or None when this aekit has none."""
     import aekit
-    from aekit.persistence import ESTIMATORS
+    from aekit.saving.persistence import ESTIMATORS
 
     return getattr(aekit, name, None) or ESTIMATORS.get(name)
 
@@ -128,7 +128,7 @@ def _require(name: str, command: str) -> type:
 
 
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
-    from aekit.config import apply_overrides, validate_params
+    from aekit.app.config import apply_overrides, validate_params
 
     raw = apply_overrides({}, args.set)
     accepted = inspect.signature(cls).parameters
@@ -153,7 +153,7 @@ def _read_table(args: argparse.Namespace):
         if source.suffix == ".parquet":
             frame = _read_parquet(source)
         elif source.suffix in (".csv", ".tsv", ".txt") or source.name.endswith(".csv.gz"):
-            from aekit.datasets import read_csv_frame
+            from aekit.data.datasets import read_csv_frame
 
             sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
             frame = read_csv_frame(source, sep=sep, encoding=args.encoding, na_values=args.na_values)
@@ -235,8 +235,8 @@ def _whole_numbers_as_integers(filled, imputer):
 
 
 def run_detect(args: argparse.Namespace) -> int:
-    from aekit.config import model_registry
-    from aekit.tabular import DetectionEncoding
+    from aekit.app.config import model_registry
+    from aekit.data.tabular import DetectionEncoding
 
     cls = _require("AutoEncoderOutlierDetector", "detect")
     registry = model_registry()
@@ -270,7 +270,7 @@ def run_detect(args: argparse.Namespace) -> int:
         _write_table(frame.assign(outlier_score=score, outlier=flagged, **extra), args.out)
         print(f"wrote {args.out}")
     if args.report:
-        from aekit.detection_report import write_detection_report
+        from aekit.app.detection_report import write_detection_report
 
         rule = "contamination='auto'" if args.contamination == "auto" else f"contamination {args.contamination}"
         probability = extra["outlier_probability"]

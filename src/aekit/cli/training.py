@@ -18,7 +18,7 @@ from aekit._choices import PRECISIONS
 from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 
 if TYPE_CHECKING:
-    from aekit.config import RunConfig
+    from aekit.app.config import RunConfig
 
 __all__ = ["add_parser", "run_train"]
 
@@ -114,7 +114,7 @@ def add_parser(commands) -> None:
 
 def _config_from_args(args: argparse.Namespace) -> dict:
     """The raw config: CONFIG, then the flags (already typed), then each --set."""
-    from aekit.config import apply_overrides, read_config
+    from aekit.app.config import apply_overrides, read_config
 
     raw = read_config(args.config) if args.config else {}
     for flag, keys in FLAG_KEYS.items():
@@ -141,7 +141,7 @@ def _default_out(config) -> Path:
 
 
 def _list_models() -> int:
-    from aekit.config import model_registry
+    from aekit.app.config import model_registry
 
     for name, cls in model_registry().items():
         paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
@@ -151,17 +151,17 @@ def _list_models() -> int:
 
 def _join_process_group(config) -> None:
     """Under torchrun, join the process group on the config's device type."""
-    from aekit import distributed
-    from aekit._devices import resolve_device
+    from aekit.training import distributed
+    from aekit.training._devices import resolve_device
 
     if distributed.is_launched():
         distributed.init_from_env(resolve_device(getattr(config.model, "device", "auto")))
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from aekit import distributed
-    from aekit.config import validate_config
-    from aekit.runs import Run
+    from aekit.training import distributed
+    from aekit.app.config import validate_config
+    from aekit.app.runs import Run
 
     if args.list_models:
         return _list_models()
@@ -197,7 +197,7 @@ def run_train(args: argparse.Namespace) -> int:
 @contextmanager
 def _locked(run) -> Iterator[None]:
     """Hold the run's training lock, its stale temporaries removed; another process's lock is a CLIError."""
-    from aekit.runs import RunInUseError
+    from aekit.app.runs import RunInUseError
 
     try:
         with run.training_lock():
@@ -222,8 +222,8 @@ def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> i
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
     `aekit train` does. A run already there is refused or, with `replace`, discarded first
     (`aekit demo` replaces its own). Returns the exit status."""
-    from aekit.config import dump_config
-    from aekit.runs import Run
+    from aekit.app.config import dump_config
+    from aekit.app.runs import Run
 
     run = Run(config.out)
     with _locked(run):
@@ -239,8 +239,8 @@ def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> i
 
 def _resume(run, args: argparse.Namespace) -> int:
     """Continue the run from its checkpoint (or train a finished one further with --epochs)."""
-    from aekit.config import dump_config
-    from aekit.runs import Run
+    from aekit.app.config import dump_config
+    from aekit.app.runs import Run
 
     config = run.read_config()
     if args.epochs is not None:
@@ -255,10 +255,10 @@ def _resume(run, args: argparse.Namespace) -> int:
 
 
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
-    from aekit import distributed
-    from aekit.checkpoint import Checkpointer
-    from aekit.config import build_estimator, fingerprint
-    from aekit.runs import MetricsRecorder, Run, Scaling, prepare_data
+    from aekit.training import distributed
+    from aekit.training.checkpoint import Checkpointer
+    from aekit.app.config import build_estimator, fingerprint
+    from aekit.app.runs import MetricsRecorder, Run, Scaling, prepare_data
 
     main_rank = distributed.is_main()
     split = prepare_data(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.nn.sparse import ACTIVE_THRESHOLD
+from aekit.nn.sparse_codes import ACTIVE_THRESHOLD
 
 __all__ = ["SPARSITY_KINDS", "TOPK_KINDS", "check_sparse_params", "dead_units", "unit_indices"]
 

@@ -9,16 +9,16 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from aekit.binary_codes import NoisyBinaryCode
-from aekit.corruptions import CORRUPTIONS, make_corruption
-from aekit.count_inputs import INPUT_TRANSFORMS, with_input_transform
+from aekit.nn.binary_codes import NoisyBinaryCode
+from aekit.nn.corruptions import CORRUPTIONS, make_corruption
+from aekit.nn.count_inputs import INPUT_TRANSFORMS, with_input_transform
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
-from aekit.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood
-from aekit.models import CORRUPT_ON, AutoEncoderModule
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood
+from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
-from aekit.nn.sparse import BatchTopK, SparseCode, TopK
-from aekit.regularizers import make_regularizers
+from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
+from aekit.nn.regularizers import make_regularizers
 
 __all__ = [
     "AutoEncoder",
@@ -105,7 +105,7 @@ class AutoEncoder(BaseAutoEncoder):
         reconstruction losses (a trimmed mean). Makes training robust to outliers in the
         training data; `AutoEncoderOutlierDetector`'s default autoencoder uses 0.2.
     regularizers : dict or None, default=None
-        Extra regularizers from `aekit.regularizers.REGULARIZERS`, as {name: weight}.
+        Extra regularizers from `aekit.nn.regularizers.REGULARIZERS`, as {name: weight}.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
     learning_rate : float, default=1e-3
     weight_decay : float, default=0.0

@@ -28,13 +28,13 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from aekit._blockwise import apply_in_batches
-from aekit._devices import resolve_device
-from aekit._precision import PRECISIONS
-from aekit.persistence import load_estimator_folder, register_estimator, save_estimator
-from aekit._sources import DataSource, open_source
-from aekit._sparse import block_rows, dense_blocks, dense_rows, is_sparse
-from aekit.training import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
+from aekit.estimators._blockwise import apply_in_batches
+from aekit.training._devices import resolve_device
+from aekit.training._precision import PRECISIONS
+from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
+from aekit.data._sources import DataSource, open_source
+from aekit.data._sparse_input import block_rows, dense_blocks, dense_rows, is_sparse
+from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
@@ -313,7 +313,7 @@ class AekitEstimator(BaseEstimator):
             config = dataclasses.replace(config, max_epochs=1, early_stopping=None, max_time=None, lr_schedule=None)
         device = resolve_device(self.device) if not warm else next(self.module_.parameters()).device
         if config.distributed:
-            from aekit import distributed
+            from aekit.training import distributed
 
             distributed.init_from_env(device)
         if warm:
@@ -450,8 +450,8 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         inputs to different targets (see `_validate_targets`). Returns self.
 
         `callbacks`: objects with any of `on_fit_start(est)`, `on_epoch_end(est, epoch, logs)`
-        (return True to stop) and `on_fit_end(est)` (see `aekit.callbacks`). `checkpoint` (an
-        `aekit.checkpoint.Checkpointer`) saves the training state after every epoch and, when
+        (return True to stop) and `on_fit_end(est)` (see `aekit.training.callbacks`). `checkpoint` (an
+        `aekit.training.checkpoint.Checkpointer`) saves the training state after every epoch and, when
         resuming, restores it first, so an interrupted fit continues exactly. With
         `warm_start=True` a second fit continues from the fitted weights and optimizer state.
         """
@@ -520,7 +520,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
 
     def to_onnx(self, path: str | Path) -> dict[str, Path]:
         """Export the encoder and decoder to `path`/encoder.onnx and decoder.onnx (see
-        `aekit.export.to_onnx`); returns {'encoder': path, 'decoder': path}."""
-        from aekit.export import to_onnx
+        `aekit.saving.export.to_onnx`); returns {'encoder': path, 'decoder': path}."""
+        from aekit.saving.export import to_onnx
 
         return to_onnx(self, path)

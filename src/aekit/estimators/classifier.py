@@ -21,10 +21,10 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from aekit._devices import resolve_device
-from aekit.corruptions import CORRUPTIONS
+from aekit.training._devices import resolve_device
+from aekit.nn.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit._sparse import dense_blocks, is_sparse, vstack_rows
+from aekit.data._sparse_input import dense_blocks, is_sparse, vstack_rows
 from aekit.estimators.base import (
     INFERENCE_BATCH,
     SPARSE_FORMAT,
@@ -35,8 +35,8 @@ from aekit.estimators.base import (
     positive_ints,
     validate_X,
 )
-from aekit.likelihoods import LIKELIHOODS
-from aekit.models import AutoEncoderModule
+from aekit.nn.likelihoods import LIKELIHOODS
+from aekit.nn.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPEncoder
 
 __all__ = ["AutoEncoderClassifier"]

@@ -11,11 +11,11 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from aekit.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
+from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
-from aekit.images import channels_last_message, looks_channels_last
-from aekit.likelihoods import LIKELIHOODS, make_likelihood
-from aekit.models import AutoEncoderModule
+from aekit.data.images import channels_last_message, looks_channels_last
+from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood
+from aekit.nn.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS
 from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, PoolingIndices
 
@@ -86,9 +86,9 @@ class ConvAutoEncoder(BaseAutoEncoder):
     convolution + max-pooling when `upsampling='unpool'`), then maps to a `latent_dim` code;
     the decoder mirrors it and returns images of exactly the input's size, odd sizes included.
     X is images (n, C, H, W) or (n, H, W), or flat rows (n, C*H*W) in channels-first order
-    with `input_shape` (`aekit.images`). `transform` gives codes, `reconstruct` images in X's
+    with `input_shape` (`aekit.data.images`). `transform` gives codes, `reconstruct` images in X's
     layout. Channels-last images (n, H, W, C), as PIL or matplotlib give them, are refused
-    with the fix (`aekit.images.channels_first(X)`) when their last axis looks like channels
+    with the fix (`aekit.data.images.channels_first(X)`) when their last axis looks like channels
     (1, 3 or 4, fewer than axis 1) and `input_shape` does not say otherwise.
 
     Denoising: set `corruption` (training only). Image-to-image (colorization): `fit(X, Y)`

@@ -16,13 +16,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from aekit._ensembles import AutoEncoderEnsemble
+from aekit.nn._ensembles import AutoEncoderEnsemble
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
-from aekit._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
-from aekit.models import AutoEncoderModule, VariationalAutoEncoderModule
+from aekit.nn._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
+from aekit.nn.models import AutoEncoderModule, VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder
-from aekit.priors import NormalPrior
-from aekit.tabular import (
+from aekit.nn.priors import NormalPrior
+from aekit.data.tabular import (
     Table,
     TableLayout,
     check_no_empty_columns,
@@ -130,7 +130,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     Attributes
     ----------
-    layout_ : aekit.tabular.TableLayout
+    layout_ : aekit.data.tabular.TableLayout
         Which columns are categorical, the observed means and scales of the numeric columns
         and the categories of the categorical ones (indicator columns last).
     indicator_columns_ : ndarray of int

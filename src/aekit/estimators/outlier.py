@@ -15,10 +15,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit._sparse import is_sparse
+from aekit.data._sparse_input import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
-from aekit.explanations import DEFAULT_METHOD, check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
-from aekit.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
+from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
 __all__ = ["AutoEncoderOutlierDetector"]
 
@@ -269,7 +269,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     def explain(self, X, top=None, *, feature_names=None, groups=None, method=DEFAULT_METHOD):
         """Each feature's contribution to each sample's anomaly score (-score_samples), as a
         DataFrame (n_samples, n_features) whose rows plus `attrs['offset']` (one constant for
-        all rows) equal the anomaly score; see `aekit.explanations` for the method.
+        all rows) equal the anomaly score; see `aekit.analysis.explanations` for the method.
 
         `feature_names` (default: feature_names_in_, else x0, x1, ...) names X's columns;
         `groups` maps a source column to its one-hot columns (names or indices), whose

@@ -10,14 +10,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.callbacks import KLWarmup
-from aekit._sparse import dense_rows, is_sparse
+from aekit.training.callbacks import KLWarmup
+from aekit.data._sparse_input import dense_rows, is_sparse
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
 from aekit.estimators.conv import image_shape, inferred_shape
-from aekit.likelihoods import GAUSSIAN_VARIANCES, make_likelihood
-from aekit.models import VariationalAutoEncoderModule
+from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood
+from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
-from aekit.priors import PRIORS, make_prior
+from aekit.nn.priors import PRIORS, make_prior
 
 __all__ = ["VariationalAutoEncoder"]
 

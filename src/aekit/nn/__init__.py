@@ -3,7 +3,7 @@
 from aekit.nn.activations import ACTIVATIONS, make_activation
 from aekit.nn.conv import ConvDecoder, ConvEncoder, PoolingIndices
 from aekit.nn.mlp import MLPDecoder, MLPEncoder, TiedMLPDecoder
-from aekit.nn.sparse import BatchTopK, CodeActivity, SparseCode, TopK
+from aekit.nn.sparse_codes import BatchTopK, CodeActivity, SparseCode, TopK
 
 __all__ = [
     "ACTIVATIONS",

@@ -1,0 +1,394 @@
+"""Why a row is an outlier: its anomaly score split over its features.
+
+The reconstruction part of `AutoEncoderOutlierDetector`'s score is a mean over features, so it
+splits exactly. The latent part (squared Mahalanobis distance of the code from the training
+codes' centre) is attributed to input features by integrated gradients along the straight path
+from a baseline row, the decoded centre of the training codes, to the row: 32 Gauss-Legendre
+nodes, with the small quadrature error spread over the features in proportion to their
+absolute attribution so that each row's attributions add up exactly to its distance minus the
+baseline's. A row's contributions therefore sum to its anomaly score (`-score_samples`) minus
+one constant shared by all rows (`attrs['offset']` of the returned frame). That is
+method='error'; method='gradient' attributes the whole score by integrated gradients from the
+same baseline (the zero row when the detector has no latent part).
+
+The default, method='conditional', shares the same per-row total as 'error' among features in
+proportion to how far each is from what the autoencoder expects of it given the rest of the
+row (the row reconstructed with that feature set to its training mean). A plain
+reconstruction partly copies an abnormal value through, and spreads its error over the
+features it is correlated with; the conditional expectation does neither, and in
+benchmarks/explanations.py it named a shifted feature first more often than 'error' did.
+
+`explain(model, X)` takes the detector or a Pipeline ending in one: the Pipeline's steps give
+the feature names, one-hot encoded columns are summed into their source column, and the
+expected values are mapped back through the steps' `inverse_transform` where they have one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["explain"]
+
+IG_NODES = 32
+IG_ELEMENTS = 2**18  # path points x features per gradient batch
+
+
+def _check_split(detector) -> None:
+    from aekit.nn.models import AutoEncoderModule
+
+    module = getattr(detector.autoencoder_, "module_", None)
+    if not detector.standardize and getattr(type(module), "sample_losses", None) is not AutoEncoderModule.sample_losses:
+        raise ValueError(
+            f"explain splits the reconstruction loss over features for autoencoders whose score is a mean of "
+            f"per-feature losses; {type(detector.autoencoder_).__name__}'s is not (use standardize=True, which scores "
+            "squared errors, or criterion='latent')"
+        )
+
+
+def reconstruction_terms(detector, X: np.ndarray) -> np.ndarray:
+    """Per-feature terms (n, d) of the detector's reconstruction part; each row sums to it."""
+    autoencoder, n_features = detector.autoencoder_, X.shape[1]
+    if detector.standardize:
+        return np.square(X - autoencoder.reconstruct(X)) / detector.feature_error_ / n_features
+
+    def per_feature(m):
+        return lambda b: m.likelihood.elementwise(m.decoder(m.encoder(b)), b) / n_features
+
+    return autoencoder._batched(per_feature, X)
+
+
+def latent_baseline(detector) -> np.ndarray:
+    """The baseline row (1, d): the decoded robust centre of the training codes."""
+    return np.asarray(detector.autoencoder_.inverse_transform(detector.latent_location_[None]), dtype=np.float64)
+
+
+def _part_function(detector, module, part: str):
+    """The detector's anomaly part as a differentiable function of rows (b, d) -> (b,)."""
+    if part == "latent":
+        location = torch.as_tensor(detector.latent_location_, dtype=torch.float64)
+        precision = torch.as_tensor(detector.latent_precision_, dtype=torch.float64)
+
+        def distance(x):
+            centred = module.encode(x) - location
+            return torch.einsum("ij,jk,ik->i", centred, precision, centred)
+
+        return distance
+    if detector.standardize:
+        error = torch.as_tensor(detector.feature_error_, dtype=torch.float64)
+        return lambda x: ((x - module.reconstruct(x)).square() / error).mean(dim=1)
+    return module.sample_losses
+
+
+def integrated_gradients(fn, X: np.ndarray, baseline: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Integrated gradients (n, d) of `fn` (rows -> values) from `baseline` (1, d) to each row of
+    X, by IG_NODES-point Gauss-Legendre quadrature; the quadrature error is spread over each
+    row's features in proportion to their absolute attribution so that rows sum to `target` (n,)."""
+    nodes, weights = np.polynomial.legendre.leggauss(IG_NODES)
+    alphas = torch.as_tensor((nodes + 1) / 2, dtype=torch.float64)[:, None, None]  # (m, 1, 1)
+    weights = torch.as_tensor(weights / 2, dtype=torch.float64)[:, None, None]
+    start = torch.as_tensor(baseline, dtype=torch.float64)  # (1, d)
+    n, d = X.shape
+    rows = max(1, IG_ELEMENTS // (IG_NODES * d))
+    attributions = np.empty((n, d))
+    with torch.enable_grad():
+        for first in range(0, n, rows):
+            step = torch.as_tensor(X[first : first + rows], dtype=torch.float64) - start  # (b, d)
+            path = (start + alphas * step).requires_grad_(True)  # (m, b, d)
+            (gradient,) = torch.autograd.grad(fn(path.reshape(-1, d)).sum(), path)
+            attributions[first : first + rows] = (step * (weights * gradient).sum(dim=0)).numpy()
+    residual = target - attributions.sum(axis=1)
+    size = np.abs(attributions)
+    total = size.sum(axis=1, keepdims=True)
+    share = np.divide(size, total, out=np.full_like(size, 1.0 / d), where=total > 0)
+    return attributions + residual[:, None] * share
+
+
+def conditional_reconstruction(detector, X: np.ndarray, sources: list[str] | None = None) -> np.ndarray:
+    """What the autoencoder expects each feature to be given the others (n, d): column j is the
+    reconstruction of the row with feature j (with every column of its source, for one-hot
+    groups) set to its training mean, so the value itself cannot leak into its expectation."""
+    center = getattr(detector, "feature_mean_", None)
+    if center is None:
+        raise ValueError(
+            "method='conditional' needs feature_mean_, which detectors saved by an older aekit lack: fit again, "
+            "or pass method='error'"
+        )
+    sources = sources if sources is not None else list(range(X.shape[1]))
+    out = np.empty(X.shape, dtype=np.float64)
+    for source in dict.fromkeys(sources):
+        columns = [i for i, s in enumerate(sources) if s == source]
+        masked = X.copy()
+        masked[:, columns] = center[columns]
+        out[:, columns] = detector.autoencoder_.reconstruct(masked)[:, columns]
+    return out
+
+
+def feature_contributions(
+    detector, X: np.ndarray, method: str, sources: list[str] | None = None
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Contributions (n, d) of each feature to the anomaly score, the offset shared by all rows
+    (contributions.sum(axis=1) + offset == -detector.score_samples(X)) and the values (n, d)
+    the explanation reports as expected.
+
+    'conditional': each row's total under 'error' shared in proportion to each feature's squared
+    distance from `conditional_reconstruction` (features of one source in `sources` masked
+    together), which is also the expected value; 'error': the reconstruction part split exactly
+    into per-feature terms, the latent part by integrated gradients from the baseline;
+    'gradient': the whole anomaly score by integrated gradients from the baseline. Both report
+    the reconstruction as expected."""
+    if method == "conditional":
+        expected = conditional_reconstruction(detector, X, sources)
+        offset = _error_offset(detector, X.dtype)
+        total = -detector._scores(X) - offset
+        surprise = np.square(X - expected)
+        size = surprise.sum(axis=1, keepdims=True)
+        share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
+        return total[:, None] * share, offset, expected
+    contributions, offset = _integrated(detector, X, method)
+    return contributions, offset, np.asarray(detector.autoencoder_.reconstruct(X), dtype=np.float64)
+
+
+def _integrated(detector, X: np.ndarray, method: str) -> tuple[np.ndarray, float]:
+    """Contributions (n, d) and offset of methods 'error' and 'gradient'."""
+    _check_split(detector)
+    parts = detector._parts_used()
+    baseline = latent_baseline(detector) if "latent" in parts else np.zeros((1, X.shape[1]))
+    if method == "gradient" or "latent" in parts:
+        module = detector.autoencoder_._inference_module(torch.float64)
+    if method == "gradient":
+        functions = {p: _part_function(detector, module, p) for p in parts}
+        base = float(-detector._scores(baseline.astype(X.dtype))[0])
+
+        def anomaly(x):
+            return -detector._combine({p: f(x) for p, f in functions.items()})
+
+        return integrated_gradients(anomaly, X, baseline, -detector._scores(X) - base), base
+    contributions = np.zeros(X.shape, dtype=np.float64)
+    for part in parts:
+        scale = detector.part_scale_[part] if len(parts) > 1 else 1.0
+        if part == "reconstruction":
+            terms = reconstruction_terms(detector, X)
+        else:
+            target = detector._part("latent", X) - float(detector._part("latent", baseline.astype(X.dtype))[0])
+            terms = integrated_gradients(_part_function(detector, module, "latent"), X, baseline, target)
+        contributions += terms / scale
+    return contributions, _error_offset(detector, X.dtype)
+
+
+def _error_offset(detector, dtype) -> float:
+    """The constant that method 'error' leaves out of every row: each part's value at the
+    baseline (0 for the reconstruction part) less its centre, over its scale."""
+    parts, offset = detector._parts_used(), 0.0
+    for part in parts:
+        center, scale = (detector.part_center_[part], detector.part_scale_[part]) if len(parts) > 1 else (0.0, 1.0)
+        base = float(detector._part("latent", latent_baseline(detector).astype(dtype))[0]) if part == "latent" else 0.0
+        offset += (base - center) / scale
+    return offset
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError as err:
+        raise ImportError("explanations are DataFrames and need pandas: pip install 'aekit[data]'") from err
+    return pandas
+
+
+def _level(encoded: str, source: str) -> str:
+    """A one-hot column's category: what follows the source column's name and a separator
+    ('region=north', 'region_north', 'cat__region_north'), else the whole name."""
+    for separator in ("=", "_"):
+        at = encoded.find(source + separator)
+        if at >= 0:
+            return encoded[at + len(source) + 1 :]
+    return encoded
+
+
+def grouped_values(values: np.ndarray, names: list[str], sources: list[str]):
+    """Per-source values (n, n_sources): a lone column as it is, a one-hot block (or a lone
+    column named like one, 'region_north') as the category of its largest entry."""
+    columns = {}
+    for source in dict.fromkeys(sources):
+        members = [i for i, s in enumerate(sources) if s == source]
+        if len(members) == 1 and _level(names[members[0]], source) == names[members[0]]:
+            columns[source] = values[:, members[0]]
+        else:
+            levels = np.array([_level(names[i], source) for i in members], dtype=object)
+            columns[source] = levels[np.argmax(values[:, members], axis=1)]
+    return _pandas().DataFrame(columns)
+
+
+def summed(contributions: np.ndarray, sources: list[str]):
+    """Contributions (n, d) with the columns of one source added up: (n, n_sources)."""
+    unique = list(dict.fromkeys(sources))
+    index = np.array([unique.index(s) for s in sources])
+    out = np.zeros((contributions.shape[0], len(unique)))
+    np.add.at(out.T, index, contributions.T)
+    return _pandas().DataFrame(out, columns=unique)
+
+
+def top_reasons(contributions, observed, expected, top: int):
+    """The `top` largest contributions of each row, as columns feature_i, observed_i,
+    expected_i and share_i (the contribution over the row's positive contributions)."""
+    values = contributions.to_numpy()
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    positive = np.clip(values, 0.0, None).sum(axis=1)
+    rows = np.arange(len(values))
+    names = np.asarray(contributions.columns, dtype=object)
+    out = {}
+    for rank in range(order.shape[1]):
+        pick = order[:, rank]
+        out[f"feature_{rank + 1}"] = names[pick]
+        out[f"observed_{rank + 1}"] = observed.to_numpy(dtype=object)[rows, pick]
+        out[f"expected_{rank + 1}"] = expected.to_numpy(dtype=object)[rows, pick]
+        out[f"share_{rank + 1}"] = np.divide(values[rows, pick], positive, out=np.zeros(len(values)), where=positive > 0)
+    return _pandas().DataFrame(out, index=contributions.index)
+
+
+METHODS = ("conditional", "error", "gradient")
+DEFAULT_METHOD = "conditional"
+
+
+def check_method(method) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return method
+
+
+def check_top(top) -> int | None:
+    if top is None:
+        return None
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise ValueError(f"top must be a positive integer or None, got {top!r}")
+    return int(top)
+
+
+def source_names(names: list[str], groups) -> list[str]:
+    """The source column of each encoded column: `groups` maps a source name to its encoded
+    columns (names or indices); columns in no group are their own source."""
+    sources = list(names)
+    if groups is None:
+        return sources
+    if not isinstance(groups, dict):
+        raise ValueError(f"groups must map a source column name to a list of its encoded columns, got {type(groups).__name__}")
+    for source, members in groups.items():
+        for member in members:
+            index = member if isinstance(member, (int, np.integer)) else (names.index(member) if member in names else None)
+            if index is None or not 0 <= index < len(names):
+                raise ValueError(f"groups[{source!r}] names {member!r}, which is not one of the detector's input columns")
+            sources[index] = str(source)
+    return sources
+
+
+# ---- through a Pipeline --------------------------------------------------------------------
+
+
+def _encoded_sources(step, inputs: list[str]) -> list[str] | None:
+    """The source column of each output column of a fitted transformer, from its input columns'
+    sources: one-hot encoders expand, column transformers route, same-width steps keep them;
+    None when unknown."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    if isinstance(step, Pipeline):
+        for _, inner in step.steps:
+            inputs = _encoded_sources(inner, inputs) if inputs is not None else None
+        return inputs
+    if isinstance(step, ColumnTransformer):
+        out: list[str | None] = [None] * sum(s.stop - s.start for s in step.output_indices_.values())
+        for name, inner, _ in step.transformers_:
+            piece = step.output_indices_[name]
+            if inner == "drop" or piece.stop == piece.start:
+                continue
+            chosen = [inputs[i] for i in step._transformer_to_input_indices[name]]
+            mapped = chosen if inner == "passthrough" else _encoded_sources(inner, chosen)
+            if mapped is None or len(mapped) != piece.stop - piece.start:
+                return None
+            out[piece] = mapped
+        return out
+    if isinstance(step, OneHotEncoder):
+        if getattr(step, "_infrequent_enabled", False):
+            return None
+        drops = step.drop_idx_ if step.drop_idx_ is not None else [None] * len(step.categories_)
+        return [s for s, cats, drop in zip(inputs, step.categories_, drops) for _ in range(len(cats) - (drop is not None))]
+    width = len(step.get_feature_names_out()) if hasattr(step, "get_feature_names_out") else None
+    return inputs if width == len(inputs) else None
+
+
+def _inverse(step, Xt: np.ndarray, width: int) -> np.ndarray | None:
+    """Xt mapped back through a fitted transformer to its `width` input columns (object array),
+    or None when some part has no inverse."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(step, Pipeline):
+        for _, inner in reversed(step.steps):
+            Xt = _inverse(inner, Xt, getattr(inner, "n_features_in_", width))
+            if Xt is None:
+                return None
+        return np.asarray(Xt, dtype=object)
+    if isinstance(step, ColumnTransformer):
+        out = np.empty((Xt.shape[0], width), dtype=object)
+        for name, inner, _ in step.transformers_:
+            columns, piece = step._transformer_to_input_indices[name], step.output_indices_[name]
+            if inner == "drop" or len(columns) == 0:
+                continue
+            back = Xt[:, piece] if inner == "passthrough" else _inverse(inner, Xt[:, piece], len(columns))
+            if back is None:
+                return None
+            out[:, columns] = back
+        return out
+    if not hasattr(step, "inverse_transform"):
+        return None
+    return np.asarray(step.inverse_transform(Xt), dtype=object)
+
+
+def _explain_pipeline(pipeline, X, top: int | None, method: str):
+    pd = _pandas()
+    preprocess, detector = pipeline[:-1], pipeline[-1]
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])])
+    inputs = [str(c) for c in frame.columns]
+    Xt = preprocess.transform(X)
+    Xt = np.asarray(Xt.to_numpy() if hasattr(Xt, "to_numpy") else Xt, dtype=np.float64)
+    encoded = [str(n) for n in preprocess.get_feature_names_out()] if hasattr(preprocess, "get_feature_names_out") else None
+    sources = _encoded_sources(preprocess, inputs)
+    if sources is None:
+        return detector.explain(Xt, top=top, feature_names=encoded, method=method)
+    contributions, offset, reconstruction = feature_contributions(detector, detector._checked_X(Xt, reset=False), method, sources)
+    table = summed(contributions, sources)
+    table.index = frame.index
+    table.attrs["offset"] = offset
+    if top is None:
+        return table
+    back = _inverse(preprocess, reconstruction, len(inputs))
+    if back is None:
+        expected = grouped_values(reconstruction, encoded or sources, sources)
+    else:
+        expected = pd.DataFrame(back, columns=inputs)[list(table.columns)]
+    observed = frame.rename(columns=str)[list(table.columns)]
+    return top_reasons(table, observed, expected.set_axis(frame.index), top)
+
+
+def explain(model, X, *, top: int | None = None, method: str = DEFAULT_METHOD):
+    """Per-feature contributions to the anomaly score of each row of X, from a fitted
+    `AutoEncoderOutlierDetector` or a Pipeline ending in one (then in X's own columns, one-hot
+    encoded columns summed into their source, observed and expected values in X's units).
+
+    Returns (n_samples, n_features) contributions whose rows plus `attrs['offset']` equal
+    `-score_samples(X)`; with `top=k`, the k largest per row as feature_i, observed_i,
+    expected_i and share_i columns. `method` as in `AutoEncoderOutlierDetector.explain`.
+    """
+    from sklearn.pipeline import Pipeline
+
+    top, method = check_top(top), check_method(method)
+    if isinstance(model, Pipeline):
+        if not hasattr(model[-1], "explain"):
+            raise ValueError(
+                f"explain needs a Pipeline ending in an outlier detector with explain; it ends in {type(model[-1]).__name__}"
+            )
+        return _explain_pipeline(model, X, top, method)
+    if not hasattr(model, "explain"):
+        raise ValueError(f"explain needs an AutoEncoderOutlierDetector or a Pipeline ending in one, got {type(model).__name__}")
+    return model.explain(X, top=top, method=method)

@@ -1,0 +1,253 @@
+"""The latent space as a tool: densities fitted to codes to generate from, paths between two
+inputs, and decoded walks over a 2-D code grid.
+
+Everything here takes any fitted estimator with `transform` (inputs to codes) and
+`inverse_transform` (codes to inputs): every aekit autoencoder, and scikit-learn's PCA as the
+linear baseline.
+
+The other uses of codes need no code of their own: scikit-learn works on them directly.
+
+    from sklearn.cluster import KMeans
+    from aekit.analysis.metrics import clustering_scores, retrieval_precision
+    Z = ae.transform(X)                                       # (n_samples, latent_dim)
+    clustering_scores(y, KMeans(10, n_init=10).fit_predict(Z))  # {'nmi': ..., 'ari': ...}
+    retrieval_precision(ae.transform(X_query), y_query, Z, y, k=[1, 10, 100])
+    make_pipeline(AutoEncoder(latent_dim=32), SVC()).fit(X, y)  # codes as features
+
+(`sklearn.mixture.GaussianMixture` clusters the same way; `aekit.analysis.metrics.cluster_codes` does
+either in one call.)
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import KernelDensity
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["DENSITIES", "INTERPOLATIONS", "LatentSampler", "interpolate", "latent_grid", "slerp"]
+
+DENSITIES = ("gaussian", "gmm", "kde")
+INTERPOLATIONS = ("linear", "slerp", "pixel")
+MIN_CODE_SCALE = 1e-12
+
+
+class LatentSampler(BaseEstimator):
+    """Generate new inputs by fitting a density to an autoencoder's codes and decoding draws.
+
+    `fit(X)` encodes X, standardises each code dimension and fits the density there;
+    `sample(n)` draws n codes from it and decodes them with the autoencoder's
+    `inverse_transform`. The autoencoder must already be fitted; it is used, not refitted
+    (`sklearn.base.clone` of a sampler holds an unfitted clone of it).
+
+    Parameters
+    ----------
+    autoencoder : fitted estimator with `transform` and `inverse_transform`
+        E.g. a fitted `aekit.AutoEncoder`, or `sklearn.decomposition.PCA`.
+    density : {'gaussian', 'gmm', 'kde'}, default='gaussian'
+        One full-covariance Gaussian, a Gaussian mixture (`sklearn.mixture.GaussianMixture`),
+        or a Gaussian kernel density (`sklearn.neighbors.KernelDensity`).
+    n_components : int, default=10
+        Mixture components for density='gmm'.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        Covariance form of the mixture components for density='gmm'.
+    bandwidth : float or {'scott', 'silverman'}, default='scott'
+        Kernel width for density='kde', in units of each code dimension's standard deviation.
+    random_state : int, RandomState or None, default=None
+        Seeds the mixture's initialisation.
+
+    Attributes
+    ----------
+    density_ : GaussianMixture or KernelDensity
+        The density fitted to the standardised codes.
+    code_mean_, code_scale_ : ndarray of shape (latent_dim,)
+        Mean and standard deviation of the training codes (the standardisation).
+    latent_dim_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from aekit import AutoEncoder
+    >>> from aekit.analysis.latent import LatentSampler
+    >>> X = load_digits().data / 16
+    >>> ae = AutoEncoder(latent_dim=4, max_epochs=5, random_state=0).fit(X)
+    >>> LatentSampler(ae, density="gmm", n_components=10, random_state=0).fit(X).sample(3, random_state=0).shape
+    (3, 64)
+    """
+
+    _parameter_constraints: dict = {
+        "autoencoder": [HasMethods(["transform", "inverse_transform"])],
+        "density": [StrOptions(set(DENSITIES))],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"scott", "silverman"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, autoencoder, *, density="gaussian", n_components=10, covariance_type="full", bandwidth="scott", random_state=None
+    ):
+        self.autoencoder = autoencoder
+        self.density = density
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.bandwidth = bandwidth
+        self.random_state = random_state
+
+    def _standardize(self, Z) -> np.ndarray:
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim_:
+            raise ValueError(f"codes must have shape (n, {self.latent_dim_}), got {Z.shape}")
+        return (Z - self.code_mean_) / self.code_scale_
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Encode X (n_samples, n_features) and fit the density to its codes. Returns self."""
+        Z = np.asarray(self.autoencoder.transform(X), dtype=np.float64)  # (n_samples, latent_dim)
+        if Z.ndim != 2 or Z.shape[0] < 2:
+            raise ValueError(f"fitting a density needs at least 2 codes, got codes of shape {Z.shape}")
+        self.latent_dim_ = Z.shape[1]
+        self.code_mean_ = Z.mean(axis=0)
+        scale = Z.std(axis=0)
+        self.code_scale_ = np.where(scale > MIN_CODE_SCALE, scale, 1.0)
+        S = (Z - self.code_mean_) / self.code_scale_
+        if self.density == "kde":
+            self.density_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth).fit(S)
+        else:
+            k = 1 if self.density == "gaussian" else self.n_components
+            covariance = "full" if self.density == "gaussian" else self.covariance_type
+            self.density_ = GaussianMixture(k, covariance_type=covariance, random_state=self.random_state).fit(S)
+        return self
+
+    def sample_codes(self, n: int, random_state=None) -> np.ndarray:
+        """n codes drawn from the fitted density, in random order: (n, latent_dim), float64."""
+        check_is_fitted(self)
+        if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        rng = check_random_state(random_state)
+        if self.density == "kde":
+            S = self.density_.sample(int(n), random_state=rng)
+        else:
+            mixture = copy.copy(self.density_)
+            mixture.random_state = rng
+            S = mixture.sample(int(n))[0][rng.permutation(int(n))]  # sample() groups draws by component
+        return S * self.code_scale_ + self.code_mean_
+
+    def sample(self, n: int, random_state=None, *, return_codes: bool = False):
+        """n decoded draws: (n, n_features); with `return_codes`, also their codes (n, latent_dim)."""
+        Z = self.sample_codes(n, random_state)
+        X = self.autoencoder.inverse_transform(Z)
+        return (X, Z) if return_codes else X
+
+    def score_codes(self, Z) -> np.ndarray:
+        """Log-density of codes Z (n, latent_dim) under the fitted density: (n,)."""
+        check_is_fitted(self)
+        return self.density_.score_samples(self._standardize(Z)) - np.log(self.code_scale_).sum()
+
+    def score_samples(self, X) -> np.ndarray:
+        """Log-density of the codes of X (n_samples, n_features): (n_samples,)."""
+        check_is_fitted(self)
+        return self.score_codes(self.autoencoder.transform(X))
+
+
+def slerp(z_a, z_b, t, center=None) -> np.ndarray:
+    """Spherical interpolation of codes about `center` (default the origin).
+
+    z_a, z_b (n, latent_dim) and t (steps,) in [0, 1] give (n, steps, latent_dim). The direction
+    moves along the great circle from z_a's to z_b's at constant angular speed and the length
+    (distance from `center`) changes linearly, so when both ends have the same length every
+    point on the path has it too. Rows whose ends are parallel, opposite or at the center have
+    no unique great circle and are interpolated linearly.
+    """
+    z_a, z_b = np.atleast_2d(np.asarray(z_a, dtype=np.float64)), np.atleast_2d(np.asarray(z_b, dtype=np.float64))
+    t = np.asarray(t, dtype=np.float64).reshape(1, -1, 1)  # (1, steps, 1)
+    c = np.zeros(z_a.shape[1]) if center is None else np.asarray(center, dtype=np.float64)
+    a, b = z_a - c, z_b - c
+    r_a, r_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)  # (n,)
+    tiny = np.finfo(np.float64).eps
+    u_a, u_b = a / np.maximum(r_a, tiny)[:, None], b / np.maximum(r_b, tiny)[:, None]
+    omega = np.arccos(np.clip((u_a * u_b).sum(axis=1), -1.0, 1.0))[:, None, None]  # (n, 1, 1)
+    sin_omega = np.sin(omega)
+    ok = (sin_omega > 1e-7) & (np.minimum(r_a, r_b) > tiny)[:, None, None]
+    safe = np.where(ok, sin_omega, 1.0)
+    direction = (np.sin((1 - t) * omega) * u_a[:, None] + np.sin(t * omega) * u_b[:, None]) / safe
+    radius = (1 - t) * r_a[:, None, None] + t * r_b[:, None, None]
+    spherical = c + radius * direction
+    linear = (1 - t) * z_a[:, None] + t * z_b[:, None]
+    return np.where(ok, spherical, linear)
+
+
+def interpolate(
+    autoencoder, x_a, x_b, steps: int = 10, method: str = "linear", *, center=None, return_codes: bool = False
+):
+    """Decoded path from x_a to x_b in `steps` evenly spaced points.
+
+    'linear' and 'slerp' (see `slerp`, about `center`) move in code space and decode each
+    point, so the ends are the reconstructions of x_a and x_b; 'pixel' blends the inputs
+    themselves, the baseline a latent path should beat. x_a and x_b are one input
+    (n_features,), giving (steps, n_features), or n inputs (n, n_features), giving
+    (n, steps, n_features). With `return_codes`, also the path's codes, (..., steps, latent_dim)
+    (for 'pixel', the codes of the blended inputs).
+    """
+    if method not in INTERPOLATIONS:
+        raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}")
+    if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    single = np.ndim(x_a) == 1
+    A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
+    if A.shape != B.shape or A.ndim != 2:
+        raise ValueError(f"x_a and x_b must have the same shape, (n_features,) or (n, n_features); got {A.shape} and {B.shape}")
+    t = np.linspace(0.0, 1.0, steps)
+    n, d = A.shape
+    if method == "pixel":
+        path = (1 - t)[None, :, None] * A[:, None] + t[None, :, None] * B[:, None]  # (n, steps, d)
+        Z = np.asarray(autoencoder.transform(path.reshape(n * steps, d))).reshape(n, steps, -1) if return_codes else None
+    else:
+        z_a, z_b = np.asarray(autoencoder.transform(A), np.float64), np.asarray(autoencoder.transform(B), np.float64)
+        if method == "slerp":
+            Z = slerp(z_a, z_b, t, center)
+        else:
+            Z = (1 - t)[None, :, None] * z_a[:, None] + t[None, :, None] * z_b[:, None]
+        Z[:, 0], Z[:, -1] = z_a, z_b
+        path = np.asarray(autoencoder.inverse_transform(Z.reshape(n * steps, -1))).reshape(n, steps, -1)
+    if single:
+        path = path[0]
+        Z = None if Z is None else Z[0]
+    return (path, Z) if return_codes else path
+
+
+def latent_grid(
+    autoencoder, n: int = 15, *, X=None, bounds=None, quantiles: tuple[float, float] = (0.05, 0.95), return_codes: bool = False
+):
+    """Decode an n x n grid of 2-D codes: (n, n, n_features), laid out like a scatter plot
+    (columns: code 0 increasing to the right; rows: code 1 increasing upwards).
+
+    The grid spans `bounds` [[lo0, hi0], [lo1, hi1]] when given, else the `quantiles` of the
+    codes of X in each dimension. With `return_codes`, also the codes (n, n, 2).
+    """
+    if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if bounds is None:
+        if X is None:
+            raise ValueError("latent_grid needs X (the grid spans quantiles of its codes) or explicit bounds")
+        Z = np.asarray(autoencoder.transform(X), dtype=np.float64)
+        if Z.ndim != 2 or Z.shape[1] != 2:
+            raise ValueError(f"latent_grid needs 2-D codes, but the codes of X have shape {Z.shape}")
+        lo_q, hi_q = quantiles
+        if not 0 <= lo_q < hi_q <= 1:
+            raise ValueError(f"quantiles must satisfy 0 <= low < high <= 1, got {quantiles!r}")
+        bounds = np.quantile(Z, [lo_q, hi_q], axis=0).T  # (2, 2): one (lo, hi) row per dimension
+    bounds = np.asarray(bounds, dtype=np.float64)
+    if bounds.shape != (2, 2) or not np.isfinite(bounds).all():
+        raise ValueError(f"bounds must be finite [[lo0, hi0], [lo1, hi1]], got {bounds.tolist()}")
+    x = np.linspace(bounds[0, 0], bounds[0, 1], n)
+    y = np.linspace(bounds[1, 1], bounds[1, 0], n)
+    codes = np.stack(np.meshgrid(x, y), axis=-1)  # (n, n, 2); codes[i, j] = (x[j], y[i])
+    grid = np.asarray(autoencoder.inverse_transform(codes.reshape(-1, 2))).reshape(n, n, -1)
+    return (grid, codes) if return_codes else grid

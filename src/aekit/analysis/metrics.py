@@ -1,0 +1,182 @@
+"""Scores for what the autoencoders produce: imputation error on the entries that were
+missing, retrieval precision and clustering of codes, and image quality (SSIM and PSNR, from
+scikit-image)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aekit.data.images import channels_last_message, looks_channels_last
+
+__all__ = [
+    "cluster_codes",
+    "clustering_scores",
+    "masked_rmse",
+    "psnr",
+    "retrieval_precision",
+    "ssim",
+]
+
+
+def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale: np.ndarray | None = None) -> float:
+    """Root mean squared error over the entries where `mask` (n, d) is True, each column
+    divided by `scale` (d,) first (e.g. the column std, for RMSE on standardised data)."""
+    err = np.asarray(X_pred, dtype=np.float64) - np.asarray(X_true, dtype=np.float64)
+    if scale is not None:
+        err = err / np.asarray(scale, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        raise ValueError("mask selects no entry")
+    return float(np.sqrt(np.mean(np.square(err[mask]))))
+
+
+def _image_pairs(images_true: np.ndarray, images_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both image batches as float64, refusing different shapes and channels-last batches."""
+    x = np.asarray(images_true, dtype=np.float64)
+    y = np.asarray(images_pred, dtype=np.float64)
+    if x.shape != y.shape or x.ndim not in (3, 4) or x.shape[0] == 0:
+        raise ValueError(
+            "images must be two non-empty arrays of the same shape (n, height, width) or (n, channels, height, "
+            f"width), got {x.shape} and {y.shape}"
+        )
+    if x.ndim == 4 and looks_channels_last(x.shape[1:]):
+        raise ValueError(channels_last_message("images_true", x.shape))
+    return x, y
+
+
+def ssim(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1.0, sigma: float = 1.5) -> np.ndarray:
+    """Mean structural similarity of each image pair (Wang et al. 2004), by scikit-image's
+    `structural_similarity` with a Gaussian window of std `sigma` and the paper's constants.
+
+    Images are (n, height, width) or (n, channels, height, width) (channels averaged); the
+    window is cropped to the image on images smaller than it. Returns (n,) in [-1, 1].
+    """
+    from skimage.metrics import structural_similarity
+
+    x, y = _image_pairs(images_true, images_pred)
+    channel_axis = 0 if x.ndim == 4 else None
+    side = min(x.shape[-2:])
+    win_size = min(2 * int(3.5 * sigma + 0.5) + 1, side if side % 2 else side - 1)
+    if win_size < 3:
+        raise ValueError(f"SSIM needs images of at least 3x3 pixels, got {x.shape[-2:]}")
+    options = dict(
+        data_range=data_range, gaussian_weights=True, sigma=sigma, use_sample_covariance=False, win_size=win_size
+    )
+    return np.array([structural_similarity(a, b, channel_axis=channel_axis, **options) for a, b in zip(x, y)])
+
+
+def psnr(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1.0) -> np.ndarray:
+    """Peak signal-to-noise ratio of each image pair in dB, by scikit-image's
+    `peak_signal_noise_ratio`: images (n, height, width) or (n, channels, height, width);
+    returns (n,), inf for identical images."""
+    from skimage.metrics import peak_signal_noise_ratio
+
+    x, y = _image_pairs(images_true, images_pred)
+    with np.errstate(divide="ignore"):
+        return np.array([peak_signal_noise_ratio(a, b, data_range=data_range) for a, b in zip(x, y)])
+
+
+RETRIEVAL_METRICS = ("cosine", "euclidean", "hamming")
+RETRIEVAL_CHUNK = 2**22  # distance-matrix entries computed at once
+
+
+def _ranking_distances(Q: np.ndarray, D: np.ndarray, metric: str) -> np.ndarray:
+    """(m, N) numbers whose order along each row is the order of the distances from Q's rows to D's."""
+    if metric == "cosine":
+        return -(Q @ D.T)  # rows of Q and D are unit vectors here
+    return np.einsum("ij,ij->i", D, D)[None, :] - 2.0 * (Q @ D.T)  # |q - d|^2 - |q|^2
+
+
+def _nearest(dist: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k smallest entries of each row, nearest first, ties by index: (m, k)."""
+    cand = np.argpartition(dist, k - 1, axis=1)[:, :k]
+    near = np.take_along_axis(dist, cand, axis=1)
+    cand = np.take_along_axis(cand, np.lexsort((cand, near), axis=1), axis=1)
+    kth = near.max(axis=1, keepdims=True)
+    partial_ties = (dist == kth).sum(axis=1) > (near == kth).sum(axis=1)
+    for row in np.flatnonzero(partial_ties):
+        cand[row] = np.argsort(dist[row], kind="stable")[:k]
+    return cand
+
+
+def retrieval_precision(
+    codes_query, labels_query, codes_db=None, labels_db=None, k=(1, 10, 100), *, metric: str = "cosine"
+) -> float | dict[int, float]:
+    """Retrieval precision as in Hinton & Salakhutdinov (2006, Fig. 4): for each query, the share
+    of its k nearest database items that carry the query's label, averaged over the queries.
+
+    codes_query (m, d) with labels_query (m,); codes_db (N, d) with labels_db (N,). The search
+    is exact (brute force in float64, in chunks). `metric` 'cosine' ranks by the angle between
+    codes (as in the paper), 'euclidean' by distance, 'hamming' by the number of differing bits
+    of 0/1 codes (semantic hashing; on 0/1 codes it is the squared euclidean distance). When codes_db is None or is the very same
+    array object as codes_query, the database is the query set and each query's own entry is
+    left out; otherwise nothing is left out, so a query that is also in the database finds
+    itself first. Ties at equal distance go to the database item that comes first.
+    Returns a float for an int `k`, else {k: precision} for each k.
+    """
+    if metric not in RETRIEVAL_METRICS:
+        raise ValueError(f"metric must be one of {RETRIEVAL_METRICS}, got {metric!r}")
+    exclude_self = codes_db is None or codes_db is codes_query
+    Q = np.asarray(codes_query, dtype=np.float64)
+    y_q = np.asarray(labels_query)
+    D = Q if exclude_self else np.asarray(codes_db, dtype=np.float64)
+    y_d = y_q if labels_db is None and exclude_self else np.asarray(labels_db)
+    if Q.ndim != 2 or D.ndim != 2 or Q.shape[1] != D.shape[1]:
+        raise ValueError(f"codes must be 2-D with the same number of columns, got {Q.shape} and {D.shape}")
+    if y_q.shape != (Q.shape[0],) or y_d.shape != (D.shape[0],):
+        raise ValueError(
+            f"labels must have one entry per code row: {y_q.shape} for {Q.shape[0]} queries, "
+            f"{y_d.shape} for {D.shape[0]} database items"
+        )
+    if metric == "hamming" and not (np.isin(Q, (0.0, 1.0)).all() and np.isin(D, (0.0, 1.0)).all()):
+        raise ValueError("metric='hamming' needs codes of 0s and 1s (e.g. AutoEncoder(binary_code=True).transform(X))")
+    ks = [k] if isinstance(k, (int, np.integer)) else list(k)
+    available = D.shape[0] - int(exclude_self)
+    if not ks or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 1 <= i <= available for i in ks):
+        raise ValueError(f"every k must be an integer in [1, {available}] (the database size), got {k!r}")
+    if metric == "cosine":
+        tiny = np.finfo(np.float64).tiny
+        Q = Q / np.maximum(np.linalg.norm(Q, axis=1, keepdims=True), tiny)
+        D = Q if exclude_self else D / np.maximum(np.linalg.norm(D, axis=1, keepdims=True), tiny)
+    k_max = max(ks)
+    hits = np.zeros(k_max)  # hits[j]: queries whose (j+1)-th neighbour carries their label
+    rows = max(1, RETRIEVAL_CHUNK // D.shape[0])
+    for start in range(0, Q.shape[0], rows):
+        dist = _ranking_distances(Q[start : start + rows], D, metric)  # (chunk, N)
+        if exclude_self:
+            own = np.arange(start, start + dist.shape[0])
+            dist[own - start, own] = np.inf
+        nearest = _nearest(dist, k_max)  # (chunk, k_max)
+        hits += (y_d[nearest] == y_q[start : start + rows, None]).sum(axis=0)
+    precision = np.cumsum(hits) / (np.arange(1, k_max + 1) * Q.shape[0])
+    result = {int(i): float(precision[i - 1]) for i in ks}
+    return result[int(k)] if isinstance(k, (int, np.integer)) else result
+
+
+def clustering_scores(labels_true, labels_pred) -> dict[str, float]:
+    """Agreement of a clustering with the true classes: normalised mutual information ('nmi')
+    and adjusted Rand index ('ari'), both from scikit-learn; 1 is perfect, about 0 is chance."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    return {
+        "nmi": float(normalized_mutual_info_score(labels_true, labels_pred)),
+        "ari": float(adjusted_rand_score(labels_true, labels_pred)),
+    }
+
+
+def cluster_codes(codes, labels, n_clusters: int | None = None, *, method: str = "kmeans", random_state=0) -> dict[str, float]:
+    """Cluster codes (n, d) with scikit-learn's KMeans (n_init=10) or GaussianMixture (full
+    covariance) and score the clusters against `labels` (n,) with `clustering_scores`.
+    `n_clusters` defaults to the number of distinct labels."""
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    labels = np.asarray(labels)
+    n_clusters = len(np.unique(labels)) if n_clusters is None else n_clusters
+    if method == "kmeans":
+        model = KMeans(n_clusters, n_init=10, random_state=random_state)
+    elif method == "gmm":
+        model = GaussianMixture(n_clusters, covariance_type="full", random_state=random_state)
+    else:
+        raise ValueError(f"method must be 'kmeans' or 'gmm', got {method!r}")
+    return clustering_scores(labels, model.fit_predict(np.asarray(codes, dtype=np.float64)))

@@ -1,0 +1,415 @@
+"""Run configurations: YAML (or flags) validated against a pydantic schema.
+
+A config has a `model` section (`name` picks a registered estimator; every other key is one
+of its parameters), a `data` section, and run settings:
+
+```yaml
+model:
+  name: vae            # autoencoder, denoising, sparse, contractive, linear, vae, ...
+  latent_dim: 2
+  hidden_dims: [256, 64]
+  max_epochs: 20
+data:
+  source: mnist        # digits | mnist | fashion-mnist | a .csv/.parquet/.npy file | an image folder
+  max_rows: 5000
+seed: 0
+```
+
+The model schema is built from each registered estimator's signature and its
+`_parameter_constraints`, so every parameter of every estimator can be set, and an estimator
+defined later is configurable as soon as it is registered. Errors name the key path and the
+allowed values (`model.loss: Input should be 'bce', 'gaussian', 'l1' or 'mse', got 'l3'`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache, lru_cache
+from numbers import Integral
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "RunConfig",
+    "apply_overrides",
+    "build_estimator",
+    "dump_config",
+    "estimator_schema",
+    "model_registry",
+    "read_config",
+    "validate_config",
+    "validate_params",
+]
+
+DEFAULT_MODEL = "autoencoder"
+MODEL_ALIASES = {"vae": "VariationalAutoEncoder"}
+RUN_ONLY_PARAMS = ("verbose", "max_epochs", "max_time")  # progress and budgets: not what an epoch learns
+MAX_CONFIG_VALUES = 100_000  # values in a config file, counting each use of a YAML alias
+
+
+class ConfigError(ValueError):
+    """A config was refused; `errors` holds one 'key.path: problem' line per problem."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("invalid config:\n  " + "\n  ".join(self.errors))
+
+
+def short_name(class_name: str) -> str:
+    """The command-line name of an estimator class: DenoisingAutoEncoder -> 'denoising'."""
+    stem = class_name.removesuffix("AutoEncoder")
+    return stem.lower() if stem else "autoencoder"
+
+
+def model_registry() -> dict[str, type]:
+    """Model name -> estimator class, for every registered `BaseAutoEncoder` subclass (plus
+    the aliases in MODEL_ALIASES, e.g. 'vae')."""
+    import aekit.estimators  # noqa: F401  (defines, and so registers, the estimators)
+    from aekit.estimators.base import BaseAutoEncoder
+    from aekit.saving.persistence import ESTIMATORS
+
+    names = {short_name(n): cls for n, cls in ESTIMATORS.items() if issubclass(cls, BaseAutoEncoder)}
+    names.update({alias: ESTIMATORS[n] for alias, n in MODEL_ALIASES.items() if n in ESTIMATORS})
+    return dict(sorted(names.items()))
+
+
+# ---- estimator parameters as pydantic fields ------------------------------------------------
+
+
+def _bounds(interval) -> dict:
+    bounds = {}
+    if interval.left is not None and math.isfinite(interval.left):
+        bounds["ge" if interval.closed in ("left", "both") else "gt"] = interval.left
+    if interval.right is not None and math.isfinite(interval.right):
+        bounds["le" if interval.closed in ("right", "both") else "lt"] = interval.right
+    return bounds
+
+
+def _constraint_type(constraint, default) -> Any:
+    """The pydantic type that accepts what one scikit-learn parameter constraint accepts (from
+    YAML: numbers, strings, booleans, lists, mappings, null)."""
+    from sklearn.utils._param_validation import Interval, StrOptions
+
+    if constraint is None:
+        return type(None)
+    if isinstance(constraint, StrOptions):
+        return Literal[tuple(sorted(constraint.options))]
+    if isinstance(constraint, Interval):
+        kind = int if constraint.type is Integral else float
+        return Annotated[kind, Field(**_bounds(constraint))]
+    simple = {"boolean": bool, "random_state": int | None, "verbose": bool | int}
+    if isinstance(constraint, str) and constraint in simple:
+        return simple[constraint]
+    if constraint == "array-like":
+        is_ints = isinstance(default, (tuple, list)) and all(isinstance(v, int) for v in default)
+        return list[Annotated[int, Field(gt=0)]] if is_ints else list[Any]
+    if constraint is dict:
+        return dict[str, Any]
+    if constraint in (str, bool):
+        return constraint
+    if isinstance(constraint, type) and issubclass(constraint, Integral):
+        return int
+    if isinstance(constraint, type) and constraint.__module__ == "numbers":
+        return float
+    return None
+
+
+def _field_type(constraints: Iterable, default) -> Any:
+    types = []
+    for constraint in constraints:
+        t = _constraint_type(constraint, default)
+        if t is None:
+            continue
+        if t not in types:
+            types.append(t)
+    if not types:
+        return Any
+    return types[0] if len(types) == 1 else Union[tuple(types)]
+
+
+@cache
+def estimator_schema(cls: type, names: tuple[str, ...] = ()) -> type[BaseModel]:
+    """A pydantic model of `cls`'s parameters (types from its `_parameter_constraints`,
+    defaults from its signature). With `names`, it also has a `name` field taking those values."""
+    constraints = getattr(cls, "_parameter_constraints", {})
+    fields: dict[str, Any] = {}
+    if names:
+        fields["name"] = (Literal[names], names[0])
+    for param in inspect.signature(cls.__init__).parameters.values():
+        if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = list(param.default) if isinstance(param.default, tuple) else param.default
+        fields[param.name] = (_field_type(constraints.get(param.name, ()), param.default), default)
+    return create_model(
+        f"{cls.__name__}Config",
+        __config__=ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True),
+        **fields,
+    )
+
+
+def _sklearn_check(cls: type, params: dict, prefix: str) -> None:
+    """Run the estimator's own parameter validation, naming the key on failure."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    try:
+        cls(**params)._validate_params()
+    except InvalidParameterError as err:
+        match = re.search(r"The '(\w+)' parameter", str(err))
+        key = f"{prefix}{match.group(1)}" if match else prefix.rstrip(".")
+        raise ConfigError([f"{key}: {err}"]) from None
+
+
+def _as_estimator_params(values: dict, cls: type) -> dict:
+    """Validated config values as constructor arguments (lists back to tuples where the
+    default is a tuple)."""
+    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
+    return {
+        k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v
+        for k, v in values.items()
+        if k != "name"
+    }
+
+
+def validate_params(cls: type, params: dict, prefix: str = "") -> dict:
+    """Check `params` (e.g. from `--set`) against `cls`'s parameters; returns constructor kwargs.
+    Raises ConfigError naming `prefix` + key."""
+    schema = estimator_schema(cls)
+    try:
+        values = schema(**params)
+    except ValidationError as err:
+        raise ConfigError(_explain(err, prefix, allowed=lambda loc: schema.model_fields)) from None
+    kwargs = _as_estimator_params({k: getattr(values, k) for k in params}, cls)
+    _sklearn_check(cls, kwargs, prefix)
+    return kwargs
+
+
+# ---- the run config ---------------------------------------------------------------------------
+
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class DataConfig(BaseModel):
+    """Where the rows come from and how they are split and scaled."""
+
+    model_config = _STRICT
+
+    source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
+    target: str | None = None  # tables: the label column (kept out of the features)
+    labels: str | None = None  # .npy: a file of labels, one per row
+    test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
+    max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split
+    scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
+    image_size: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=2, max_length=2)] | None = None
+    image_mode: Literal["L", "RGB"] = "L"  # image folders: grey, or colour rows (3, height, width) channels-first
+    channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
+    data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
+    download: bool = False  # fetch MNIST-style files from the official mirrors when absent
+    max_words: Annotated[int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
+
+
+class RunConfig(BaseModel):
+    """The whole run; `model` is the section of the chosen estimator."""
+
+    model_config = _STRICT
+
+    model: Any = None
+    data: DataConfig = Field(default_factory=DataConfig)
+    seed: int = 0  # seeds the split, and the model unless model.random_state is set
+    out: str | None = None  # the run folder
+    tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
+
+    def estimator_class(self) -> type:
+        return model_registry()[self.model.name]
+
+
+@lru_cache(maxsize=8)
+def _run_schema(registry_key: tuple[tuple[str, str], ...]) -> type[BaseModel]:
+    registry = model_registry()
+    by_class: dict[type, list[str]] = {}
+    for name, cls in registry.items():
+        by_class.setdefault(cls, []).append(name)
+    members = [
+        estimator_schema(cls, tuple(sorted(names, key=lambda n: n != short_name(cls.__name__))))
+        for cls, names in by_class.items()
+    ]
+    section = members[0] if len(members) == 1 else Annotated[Union[tuple(members)], Field(discriminator="name")]
+    return create_model("RunConfigSchema", __base__=RunConfig, model=(section, Field(default_factory=dict)))
+
+
+def _schema() -> type[BaseModel]:
+    return _run_schema(tuple((n, c.__name__) for n, c in model_registry().items()))
+
+
+_TYPE_TAGS = {"bool", "int", "float", "str", "none", "any", "dict", "list", "literal"}
+
+
+def _is_type_tag(part: object) -> bool:
+    """Whether a location part names a union member (pydantic adds them) rather than a key."""
+    return isinstance(part, str) and ("[" in part or part.split("-")[0] in _TYPE_TAGS or part.startswith("function-"))
+
+
+def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: ()) -> list[str]:
+    """One 'key.path: problem' line per problem key; `allowed(loc)` lists the keys allowed
+    beside an unknown one."""
+    tags = set(tags)
+    problems: dict[str, list[str]] = {}
+    for e in err.errors():
+        loc = list(e["loc"])
+        if len(loc) > 1 and loc[0] == "model" and loc[1] in tags:
+            del loc[1]
+        while len(loc) > 1 and _is_type_tag(loc[-1]):
+            loc.pop()
+        key = prefix + ".".join(str(part) for part in loc)
+        if e["type"] == "extra_forbidden":
+            problem = f"unknown key; allowed keys: {', '.join(sorted(allowed(loc)))}"
+        elif "input" in e and not isinstance(e["input"], (dict, list)):
+            problem = f"{e['msg']}; got {e['input']!r}"
+        else:
+            problem = e["msg"]
+        if problem not in problems.setdefault(key, []):
+            problems[key].append(problem)
+    return [f"{key}: {' | '.join(found)}" for key, found in problems.items()]
+
+
+def validate_config(raw: dict) -> RunConfig:
+    """Validate a config mapping; fills every default (so the result is the resolved config)
+    and sets model.random_state from `seed` when it is unset. Raises ConfigError."""
+    if not isinstance(raw, dict):
+        raise ConfigError([f"the config must be a mapping of sections, got {type(raw).__name__}"])
+    raw = dict(raw)
+    model = raw.get("model") or {}
+    if not isinstance(model, dict):
+        raise ConfigError([f"model: must be a mapping (name: ..., parameters), got {model!r}"])
+    raw["model"] = {"name": DEFAULT_MODEL, **model}
+    registry = model_registry()
+    name = raw["model"]["name"]
+    errors: list[str] = []
+    if name not in registry:
+        errors.append(f"model.name: unknown model {name!r}; allowed: {', '.join(registry)}")
+        raw["model"] = {"name": DEFAULT_MODEL}
+
+    def allowed(loc: list) -> Iterable[str]:
+        if loc[0] == "model":
+            return estimator_schema(registry.get(name, registry[DEFAULT_MODEL])).model_fields
+        return DataConfig.model_fields if loc[0] == "data" else RunConfig.model_fields
+
+    try:
+        config = _schema()(**raw)
+    except ValidationError as err:
+        errors += _explain(err, tags=registry, allowed=allowed)
+    if errors:
+        raise ConfigError(errors)
+    cls = registry[config.model.name]
+    if config.model.random_state is None:
+        config.model.random_state = config.seed
+    _sklearn_check(cls, _as_estimator_params(dict(config.model), cls), "model.")
+    return config
+
+
+def read_config(path: str | Path) -> dict:
+    """The mapping in a YAML file; ConfigError for unreadable YAML or a non-mapping."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{str(path)!r}: no such config file"]) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError([f"{str(path)!r} is not UTF-8 text: {err.reason} at byte {err.start}"]) from None
+    except yaml.constructor.ConstructorError as err:
+        raise ConfigError(
+            [
+                f"{str(path)!r} is refused: {err.problem}{_line(err.problem_mark)}. Configs are read with safe "
+                "loading only: plain values, lists and mappings, no tags that build Python objects (!!python/...)"
+            ]
+        ) from None
+    except yaml.YAMLError as err:
+        raise ConfigError([f"{str(path)!r} is not valid YAML: {err}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{str(path)!r} is nested too deeply to be a config"]) from None
+    if raw is None:
+        return {}
+    if _too_many_values(raw):
+        raise ConfigError(
+            [f"{str(path)!r} expands to more than {MAX_CONFIG_VALUES} values (YAML aliases?); refused as a config"]
+        )
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{str(path)!r} must hold a mapping (model:, data:, ...), got {type(raw).__name__}"])
+    return raw
+
+
+def _too_many_values(raw: object) -> bool:
+    """Whether `raw` holds more than MAX_CONFIG_VALUES values, each alias use counted again;
+    stops counting there, so an alias bomb is caught without expanding it."""
+    stack, count = [raw], 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_CONFIG_VALUES:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def _line(mark: yaml.Mark | None) -> str:
+    return "" if mark is None else f" (line {mark.line + 1})"
+
+
+def apply_overrides(raw: dict, assignments: Iterable[str]) -> dict:
+    """Apply 'key.path=value' assignments (values parsed as YAML) to a copy of `raw`."""
+    result = _deep_copy(raw)
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError([f"--set {assignment!r}: expected key.path=value, e.g. model.latent_dim=8"])
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError([f"--set {assignment!r}: the value is not valid YAML ({err})"]) from None
+        node = result
+        parts = key.strip().split(".")
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError([f"--set {assignment!r}: {'.'.join(parts[: i + 1])} is not a section"])
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def _deep_copy(raw: dict) -> dict:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in raw.items()}
+
+
+def build_estimator(config: RunConfig):
+    """A fresh, unfitted estimator with the config's model parameters."""
+    cls = config.estimator_class()
+    return cls(**_as_estimator_params(dict(config.model), cls))
+
+
+def dump_config(config: RunConfig) -> str:
+    """The resolved config as YAML (every key, defaults included), in the sections' order."""
+    data = config.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def fingerprint(config: RunConfig) -> dict:
+    """What a checkpoint must match to be resumed: the model and data settings, leaving out
+    the run-only ones (verbosity, the epoch budget, where files are found or written)."""
+    data = config.model_dump(mode="json")
+    for key in RUN_ONLY_PARAMS:
+        data["model"].pop(key, None)
+    for key in ("data_home", "download"):
+        data["data"].pop(key)
+    return {"model": data["model"], "data": data["data"], "seed": data["seed"]}

@@ -1,0 +1,65 @@
+"""The one-page HTML report of an outlier-detection run (`aekit detect --report DIR`): the
+threshold and how it was set, the histogram of anomaly scores with the threshold, and the most
+abnormal rows with the features that made them so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["reason_text", "write_detection_report"]
+
+N_SHOWN = 20
+HISTOGRAM = "scores.png"
+
+
+def reason_text(feature: str, observed, expected, share: float) -> str:
+    """One reason as a line of text: 'income = 9.1e+04 (expected 4.2e+04; 63% of the score)'."""
+
+    def show(value) -> str:
+        return f"{value:.4g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
+
+    return f"{feature} = {show(observed)} (expected {show(expected)}; {share:.0%} of the score)"
+
+
+def write_detection_report(
+    out_dir: str | Path,
+    source: str,
+    scores: np.ndarray,
+    threshold: float,
+    rule: str,
+    probabilities: np.ndarray,
+    reasons: list[list[str]],
+) -> Path:
+    """Write out_dir/report.html: anomaly `scores` (n,) with their `threshold` (set by `rule`,
+    e.g. 'contamination 0.05'), and the N_SHOWN highest-scoring rows with their outlier
+    `probabilities` (n,) and `reasons` (per row, the texts of its top features)."""
+    from aekit.app import plot
+    from aekit.app.report import Section, write_report
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plot.plot_score_histogram(scores, threshold, title=f"Anomaly scores of {len(scores)} rows", path=out_dir / HISTOGRAM)
+    flagged = scores > threshold
+    order = np.argsort(-scores, kind="stable")[:N_SHOWN]
+    table = [["row", "anomaly score", "outlier probability", "flagged", "why"]]
+    table += [
+        [int(i), float(scores[i]), float(probabilities[i]), "yes" if flagged[i] else "no", "; ".join(reasons[i])]
+        for i in order
+    ]
+    summary = (
+        f"{int(flagged.sum())} of {len(scores)} rows of {source!r} are flagged as outliers: their anomaly score "
+        f"(higher = more abnormal) exceeds the threshold {threshold:.4g}, set by {rule}. The outlier probability "
+        "comes from where the score falls among the training scores and is 0.5 at the threshold."
+    )
+    why = (
+        "Each reason names a feature, its value, the value the autoencoder expected there (its reconstruction; the "
+        "most likely category for a categorical column) and the feature's share of the row's anomaly score "
+        "(AutoEncoderOutlierDetector.explain). Rows are row numbers of the table, counted from 0."
+    )
+    sections = [
+        Section("Summary", text=summary, images=[(HISTOGRAM, "Anomaly scores; the red line is the threshold")]),
+        Section(f"The {len(order)} most abnormal rows", text=why, table=table),
+    ]
+    return write_report(out_dir, f"aekit detect: {source}", sections, embed_images=True)

@@ -1,0 +1,589 @@
+"""Figures for inspecting a fitted autoencoder: loss curves, reconstructions, codes, errors.
+
+Every function builds a `matplotlib.figure.Figure` on an Agg canvas directly, never through
+`pyplot`, so it works headless, leaves the user's backend and pyplot's figure registry alone,
+and the figure is freed once the caller drops it. Pass `path` to also save a PNG.
+
+Images are channels-first as everywhere in aekit (`aekit.data.images`): `image_shape` is
+(channels, height, width) with 1 or 3 channels, or (height, width) for grey, and a flat row
+holds its channels one after the other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from aekit.data.images import channels_last_message, looks_channels_last
+
+__all__ = [
+    "plot_error_comparison",
+    "plot_history",
+    "plot_image_grid",
+    "plot_image_rows",
+    "plot_interpolations",
+    "plot_latent",
+    "plot_latent_comparison",
+    "plot_latent_grid",
+    "plot_reconstructions",
+    "plot_samples",
+    "plot_score_histogram",
+]
+
+DPI = 120
+MAX_CATEGORIES = 20
+BAR_PROFILE_MAX_FEATURES = 40
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=DPI)
+    return fig
+
+
+def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
+    """`image_shape` as (height, width) for grey or (3, height, width) for colour; a (1, height,
+    width) is grey. Refuses shapes that do not hold n_features values, and channels-last ones."""
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) == 3 and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) == 3 and shape[0] != 3 and looks_channels_last(shape):
+        raise ValueError(
+            f"image_shape {shape} looks channels-last (height, width, channels); aekit images are channels-first: "
+            f"pass image_shape={(shape[2], shape[0], shape[1])} with rows in that order, e.g. "
+            f"images.transpose(0, 3, 1, 2).reshape(n, -1) for images (n, {shape[0]}, {shape[1]}, {shape[2]})"
+        )
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] != 3) or int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"image_shape {shape} does not hold {n_features} features as (height, width) or (3, height, width)"
+        )
+    return shape
+
+
+def _pixels(row: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """A channels-first row as what imshow draws: (height, width), or (height, width, 3)."""
+    image = row.reshape(image_shape)
+    return image if image.ndim == 2 else np.moveaxis(image, 0, -1)
+
+
+def _show_image(ax, row: np.ndarray, image_shape: tuple[int, ...], lo: float, hi: float) -> None:
+    """One row as a grey image on [lo, hi] (dark is high), or as a colour image clipped to it."""
+    if len(image_shape) == 2:
+        ax.imshow(_pixels(row, image_shape), cmap="gray_r", vmin=lo, vmax=hi)
+    else:
+        ax.imshow(np.clip((_pixels(row, image_shape) - lo) / (hi - lo), 0, 1))
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_history(
+    history: Mapping[str, object],
+    *,
+    log_y: bool | None = None,
+    title: str = "Training history",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Training and validation loss per epoch, from an estimator's `history_`.
+
+    `history` needs 'loss' (one value per epoch) and may have 'val_loss' (empty when no
+    validation split was made) and 'best_epoch' (0-based, marked by a dashed line). `log_y`
+    None picks a log axis when the losses are positive and span more than a factor of 10.
+    """
+    loss = np.asarray(history.get("loss", ()), dtype=float)
+    val_loss = history.get("val_loss")
+    val_loss = np.asarray(() if val_loss is None else val_loss, dtype=float)
+    if loss.ndim != 1 or loss.size == 0:
+        raise ValueError("history['loss'] must be a non-empty sequence of per-epoch losses")
+    fig = _new_figure((6.4, 4.0))
+    ax = fig.add_subplot()
+    marker = "o" if loss.size <= 20 else None
+    epochs = np.arange(1, loss.size + 1)
+    ax.plot(epochs, loss, marker=marker, label="train")
+    if val_loss.size:
+        ax.plot(np.arange(1, val_loss.size + 1), val_loss, marker=marker, label="validation")
+    best = history.get("best_epoch")
+    if isinstance(best, (int, np.integer)) and 0 <= best < loss.size:
+        ax.axvline(best + 1, color="0.5", linestyle="--", linewidth=1, label=f"best epoch ({best + 1})")
+    values = np.concatenate([loss, val_loss])
+    finite = values[np.isfinite(values)]
+    if log_y is None:
+        log_y = bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > 10)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss" + (" (log scale)" if log_y else ""))
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _finish(fig, path)
+
+
+def plot_reconstructions(
+    X: np.ndarray,
+    X_hat: np.ndarray,
+    image_shape: tuple[int, ...] | None = None,
+    n: int = 10,
+    *,
+    title: str | None = "Inputs (top) and reconstructions (bottom)",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
+
+    With `image_shape` (height, width) or (3, height, width) (channels-first rows), whose
+    product must be n_features, each row is drawn as a grey (or colour) image on the inputs'
+    intensity scale (reconstructions beyond it are clipped, so a background at the inputs'
+    minimum stays white); otherwise each row is a bar profile (a line past 40 features) on a
+    shared scale, with the input outlined behind its reconstruction.
+    Images (n_samples, height, width) or (n_samples, 1 or 3, height, width) imply `image_shape`.
+    """
+    X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
+    if X.shape != X_hat.shape:
+        raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
+    if X.ndim == 4 and looks_channels_last(X.shape[1:]):
+        raise ValueError(channels_last_message("X", X.shape))
+    if X.ndim in (3, 4) and image_shape is None:
+        image_shape = X.shape[1:]
+    if X.ndim not in (2, 3, 4) or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
+    X, X_hat = X.reshape(X.shape[0], -1), X_hat.reshape(X.shape[0], -1)
+    n_features = X.shape[1]
+    if image_shape is not None:
+        image_shape = _check_image_shape(image_shape, n_features)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    n = min(n, X.shape[0])
+    shown = X[:n] if image_shape is not None else np.concatenate([X[:n], X_hat[:n]])
+    finite = shown[np.isfinite(shown)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+
+    panel = 1.0 if image_shape is not None else 1.6
+    fig = _new_figure((max(3.0, panel * n + 0.8), 2 * panel + (0.5 if title else 0.2)))
+    axes = fig.subplots(2, n, squeeze=False, sharex=True, sharey=True)
+    positions = np.arange(n_features)
+    for j in range(n):
+        top, bottom = axes[0, j], axes[1, j]
+        if image_shape is not None:
+            _show_image(top, X[j], image_shape, lo, hi)
+            _show_image(bottom, X_hat[j], image_shape, lo, hi)
+        else:
+            if n_features <= BAR_PROFILE_MAX_FEATURES:
+                top.bar(positions, X[j], width=0.8, color="C0")
+                bottom.bar(positions, X_hat[j], width=0.8, color="C1")
+                bottom.step(positions, X[j], where="mid", color="C0", linewidth=0.8, alpha=0.7)
+            else:
+                top.plot(positions, X[j], color="C0", linewidth=1)
+                bottom.plot(positions, X[j], color="C0", linewidth=0.8, alpha=0.5)
+                bottom.plot(positions, X_hat[j], color="C1", linewidth=1)
+            top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+            top.tick_params(labelsize=7)
+            bottom.tick_params(labelsize=7)
+            bottom.set_xlabel("feature", fontsize=8)
+    axes[0, 0].set_ylabel("input")
+    axes[1, 0].set_ylabel("reconstruction")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def _category_colors(k: int) -> list:
+    if k <= 10:
+        return [colormaps["tab10"](i) for i in range(k)]
+    if k <= 20:
+        return [colormaps["tab20"](i) for i in range(k)]
+    return [colormaps["turbo"](t) for t in np.linspace(0, 1, k)]
+
+
+def plot_latent(
+    Z: np.ndarray,
+    labels: Sequence | np.ndarray | None = None,
+    title: str = "Latent codes",
+    *,
+    label_name: str = "label",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Scatter of codes Z (n_samples, latent_dim) in the plane, coloured by `labels`.
+
+    Labels that are not numbers, or have at most 20 distinct values, are categories: one
+    colour each, a legend, and the category written at its median code. Other numeric labels
+    get a continuous colour scale with a colorbar. With more than two columns only the first
+    two are drawn, and the title says so; a single column is spread vertically by a fixed
+    jitter so overlapping codes stay visible.
+    """
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim == 1:
+        Z = Z[:, None]
+    if Z.ndim != 2 or Z.shape[0] == 0 or Z.shape[1] == 0:
+        raise ValueError(f"Z must be a non-empty (n_samples, latent_dim) array, got shape {Z.shape}")
+    n, d = Z.shape
+    if d == 1:
+        xy = np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
+        title = f"{title} (1-D code, vertical jitter)"
+        axis_labels = ("code 0", "jitter")
+    else:
+        xy = Z[:, :2]
+        if d > 2:
+            title = f"{title} (first 2 of {d} dimensions)"
+        axis_labels = ("code 0", "code 1")
+
+    fig = _new_figure((6.4, 5.2))
+    ax = fig.add_subplot()
+    point_size = float(np.clip(3000 / n, 4, 30))
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or labels.shape[0] != n:
+            raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
+    scatter = _scatter_codes(ax, xy, labels, point_size)
+    if scatter is not None:
+        fig.colorbar(scatter, ax=ax, label=label_name)
+    elif labels is not None and np.unique(labels).size <= MAX_CATEGORIES:
+        ax.legend(title=label_name, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, frameon=False)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_error_comparison(
+    errors: Mapping[str, float],
+    ylabel: str = "reconstruction error",
+    *,
+    title: str = "Held-out reconstruction error (lower is better)",
+    colors: Sequence | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Bar chart of one error per model, e.g. {"AutoEncoder": 0.03, "PCA": 0.05}, each bar
+    labelled with its value; `colors` gives one colour per bar (default: one per model)."""
+    if not errors:
+        raise ValueError("errors must name at least one model")
+    names = [str(k) for k in errors]
+    values = np.asarray([float(v) for v in errors.values()])
+    if colors is None:
+        colors = [f"C{i % 10}" for i in range(len(names))]
+    elif len(colors) != len(names):
+        raise ValueError(f"colors has {len(colors)} entries for {len(names)} bars")
+    fig = _new_figure((max(4.0, 1.3 * len(names) + 1.5), 4.0))
+    ax = fig.add_subplot()
+    bars = ax.bar(np.arange(len(names)), values, color=list(colors), width=0.6)
+    ax.bar_label(bars, labels=[f"{v:.4g}" for v in values], padding=3)
+    ax.set_xticks(np.arange(len(names)), names)
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.max() > 0:
+        ax.set_ylim(min(0.0, float(finite.min()) * 1.15), float(finite.max()) * 1.15)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return _finish(fig, path)
+
+
+def plot_image_rows(
+    rows: Mapping[str, np.ndarray],
+    n: int = 8,
+    *,
+    image_shape: tuple[int, ...] | None = None,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Labelled rows showing the first `n` images of each array: {'noisy': ..., 'denoised':
+    ..., 'clean': ...}, masked / inpainted / original, gray / colorized / original.
+
+    Each array holds images (n_samples, height, width) or (n_samples, channels, height, width)
+    with 1 or 3 channels (the convolutional estimators' channels-first layout), or rows
+    (n_samples, n_features) with `image_shape` (channels, height, width) or (height, width).
+    Grey rows are drawn in colour when another row is colour. `value_range` fixes the
+    intensity scale (default: the shown images' finite range).
+    """
+    if not rows:
+        raise ValueError("rows must name at least one array of images")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    images = {}
+    for label, array in rows.items():
+        array = np.asarray(array, dtype=float)
+        if array.ndim == 2:
+            if image_shape is None:
+                raise ValueError(f"rows[{label!r}] is flat {array.shape}: pass image_shape (channels, height, width)")
+            array = array.reshape(array.shape[0], *image_shape)
+        if array.ndim == 3:
+            array = array[:, None]
+        if array.ndim == 4 and array.shape[1] not in (1, 3) and looks_channels_last(array.shape[1:]):
+            raise ValueError(channels_last_message(f"rows[{label!r}]", array.shape))
+        if array.ndim != 4 or array.shape[1] not in (1, 3) or array.shape[0] == 0:
+            raise ValueError(
+                f"rows[{label!r}] must be non-empty images (n, height, width) or (n, 1 or 3, height, width), "
+                f"got shape {array.shape}"
+            )
+        images[label] = array
+    sizes = {a.shape[2:] for a in images.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"all rows must show images of one height x width, got {sorted(sizes)}")
+    n = min(n, *(a.shape[0] for a in images.values()))
+    colour = any(a.shape[1] == 3 for a in images.values())
+    height, width = sizes.pop()
+    shown = [np.repeat(a[:n], 3 if colour else 1, axis=1) if a.shape[1] == 1 else a[:n] for a in images.values()]
+    grid = np.stack([a.reshape(n, -1) for a in shown])  # (n_rows, n, channels * height * width)
+    shape = (3, height, width) if colour else (height, width)
+    return plot_image_grid(grid, shape, row_labels=list(images), title=title, value_range=value_range, path=path)
+
+
+def plot_image_grid(
+    grid: np.ndarray,
+    image_shape: tuple[int, ...] | None = None,
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Rows of examples, e.g. decoded samples or interpolation paths: grid (n_rows, n_cols,
+    n_features).
+
+    With `image_shape` ((height, width), or (3, height, width) for channels-first colour
+    rows) each cell is an image; without, each grid row is a heatmap of its
+    n_cols examples (one line each) over the features, all on one colour scale with a
+    colorbar. `value_range` fixes the scale (default: the grid's finite range).
+    """
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim == 2:
+        grid = grid[None]
+    if grid.ndim != 3 or 0 in grid.shape:
+        raise ValueError(f"grid must be a non-empty (n_rows, n_cols, n_features) array, got shape {grid.shape}")
+    n_rows, n_cols, n_features = grid.shape
+    for labels, count, what in ((row_labels, n_rows, "row_labels"), (col_labels, n_cols, "col_labels")):
+        if labels is not None and len(labels) != count:
+            raise ValueError(f"{what} has {len(labels)} entries for {count} {what.split('_')[0]}s")
+    if value_range is None:
+        finite = grid[np.isfinite(grid)]
+        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    lo, hi = value_range
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    if image_shape is not None:
+        image_shape = _check_image_shape(image_shape, n_features)
+        height, width = image_shape[-2:]
+        pad = max(1, round(0.08 * max(height, width)))
+        colour = (3,) if len(image_shape) == 3 else ()
+        mosaic = np.full((n_rows * (height + pad) - pad, n_cols * (width + pad) - pad, *colour), np.nan)
+        for i in range(n_rows):
+            for j in range(n_cols):
+                top, left = i * (height + pad), j * (width + pad)
+                mosaic[top : top + height, left : left + width] = _pixels(grid[i, j], image_shape)
+        fig = _new_figure((max(3.0, 0.9 * n_cols + 1.4), 0.9 * n_rows + (0.6 if title else 0.3)))
+        ax = fig.add_subplot()
+        if len(image_shape) == 2:
+            grey = colormaps["gray_r"].with_extremes(bad="white")
+            ax.imshow(mosaic, cmap=grey, vmin=lo, vmax=hi, interpolation="nearest")
+        else:
+            ax.imshow(np.nan_to_num(np.clip((mosaic - lo) / (hi - lo), 0, 1), nan=1.0), interpolation="nearest")
+        x_centers = [j * (width + pad) + (width - 1) / 2 for j in range(n_cols)]
+        y_centers = [i * (height + pad) + (height - 1) / 2 for i in range(n_rows)]
+        ax.set_xticks(x_centers, [str(c) for c in col_labels] if col_labels is not None else [])
+        ax.set_yticks(y_centers, [str(r) for r in row_labels] if row_labels is not None else [])
+        ax.tick_params(length=0, labelsize=8)
+        ax.xaxis.tick_top()
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    else:
+        fig = _new_figure((7.0, 0.8 + n_rows * (0.3 + 0.12 * n_cols) + (0.4 if title else 0.0)))
+        axes = fig.subplots(n_rows, 1, squeeze=False, sharex=True)
+        for i in range(n_rows):
+            ax = axes[i, 0]
+            image = ax.imshow(grid[i], aspect="auto", cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest")
+            ax.set_yticks(np.arange(n_cols), [str(c) for c in col_labels] if col_labels is not None else [])
+            ax.tick_params(labelsize=7)
+            if row_labels is not None:
+                ax.set_ylabel(str(row_labels[i]), fontsize=8)
+        axes[-1, 0].set_xlabel("feature")
+        axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.colorbar(image, ax=axes[:, 0].tolist(), label="value")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+# ---- the latent space (see aekit.analysis.latent) -------------------------------------------------------
+
+
+def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
+    """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
+    continuous colour scale; returns the scatter of the continuous case, else None."""
+    if labels is None:
+        ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
+        return None
+    categories = np.unique(labels)
+    if labels.dtype.kind in "iufb" and categories.size > MAX_CATEGORIES:
+        return ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
+    named = categories.size <= MAX_CATEGORIES
+    for category, color in zip(categories, _category_colors(categories.size)):
+        points = xy[labels == category]
+        ax.scatter(*points.T, s=point_size, color=color, alpha=0.7, linewidths=0, label=str(category))
+        points = points[np.isfinite(points).all(axis=1)]
+        if named and points.size:
+            box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": color}
+            ax.text(*np.median(points, axis=0), str(category), ha="center", va="center", fontsize=11,
+                    fontweight="bold", color=color, bbox=box)
+    return None
+
+
+def plot_latent_comparison(
+    codes: Mapping[str, np.ndarray],
+    labels: Sequence | np.ndarray | None = None,
+    *,
+    title: str | None = "Codes coloured by label",
+    label_name: str = "label",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Side-by-side scatters of several embeddings of the same samples, e.g.
+    {"AutoEncoder": Z_ae, "PCA": Z_pca}, each (n_samples, d) drawn by its first two columns (a
+    single column against a fixed vertical jitter), coloured by `labels` (n_samples,) as in
+    `plot_latent`, with one shared legend or colorbar."""
+    if not codes:
+        raise ValueError("codes must name at least one embedding")
+    arrays = {str(name): np.asarray(Z, dtype=float) for name, Z in codes.items()}
+    n = next(iter(arrays.values())).shape[0]
+    for name, Z in arrays.items():
+        if Z.ndim != 2 or Z.shape[1] < 1 or Z.shape[0] != n or n == 0:
+            raise ValueError(f"codes[{name!r}] must be (n_samples, d) with the same n_samples, got {Z.shape}")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}")
+    fig = _new_figure((4.6 * len(arrays) + 1.2, 4.6 + (0.4 if title else 0.0)))
+    axes = fig.subplots(1, len(arrays), squeeze=False)[0]
+    point_size = float(np.clip(3000 / n, 4, 30))
+    scatter = None
+    for ax, (name, Z) in zip(axes, arrays.items()):
+        d = Z.shape[1]
+        xy = Z[:, :2] if d > 1 else np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
+        scatter = _scatter_codes(ax, xy, labels, point_size)
+        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)"))
+        ax.set_xlabel("dimension 0")
+        ax.set_ylabel("dimension 1" if d > 1 else "jitter")
+        ax.grid(True, alpha=0.3)
+    if scatter is not None:
+        fig.colorbar(scatter, ax=list(axes), label=label_name)
+    elif labels is not None and np.unique(labels).size <= MAX_CATEGORIES:
+        axes[-1].legend(title=label_name, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def plot_latent_grid(
+    grid: np.ndarray,
+    image_shape: tuple[int, ...],
+    codes: np.ndarray | None = None,
+    *,
+    title: str | None = "Decoded 2-D code grid",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """The decoded grid of `aekit.analysis.latent.latent_grid`, (n, n, n_features), as images; with its
+    codes (n, n, 2), columns are labelled by code 0 and rows by code 1."""
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 3:
+        raise ValueError(f"grid must be (n_rows, n_cols, n_features), got shape {grid.shape}")
+    row_labels = col_labels = None
+    if codes is not None:
+        codes = np.asarray(codes, dtype=float)
+        if codes.shape != (*grid.shape[:2], 2):
+            raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
+        col_labels = [f"{v:.2g}" for v in codes[0, :, 0]]
+        row_labels = [f"{v:.2g}" for v in codes[:, 0, 1]]
+    return plot_image_grid(grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, path=path)
+
+
+def plot_interpolations(
+    paths: Mapping[str, np.ndarray],
+    image_shape: tuple[int, ...] | None = None,
+    *,
+    title: str | None = "Interpolations",
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Interpolation strips, one row per method, e.g. {"linear": ..., "slerp": ..., "pixel": ...},
+    each (steps, n_features) from `aekit.analysis.latent.interpolate`; columns are labelled by t in [0, 1]."""
+    if not paths:
+        raise ValueError("paths must name at least one interpolation")
+    strips = [np.asarray(p, dtype=float) for p in paths.values()]
+    if any(s.shape != strips[0].shape or s.ndim != 2 for s in strips):
+        raise ValueError(f"every path must be (steps, n_features) of one shape, got {[s.shape for s in strips]}")
+    steps = strips[0].shape[0]
+    col_labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, steps)]
+    return plot_image_grid(
+        np.stack(strips), image_shape, row_labels=[str(k) for k in paths], col_labels=col_labels,
+        title=title, value_range=value_range, path=path,
+    )
+
+
+def plot_samples(
+    X: np.ndarray,
+    image_shape: tuple[int, ...] | None = None,
+    *,
+    n_cols: int = 8,
+    title: str | None = "Samples",
+    value_range: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Rows of X (n_samples, n_features), e.g. decoded samples, as a grid `n_cols` wide (the
+    last row left blank where it runs out)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
+    if n_cols < 1:
+        raise ValueError(f"n_cols must be at least 1, got {n_cols}")
+    n_cols = min(n_cols, X.shape[0])
+    n_rows = -(-X.shape[0] // n_cols)
+    padded = np.full((n_rows * n_cols, X.shape[1]), np.nan)
+    padded[: X.shape[0]] = X
+    if value_range is None:
+        finite = X[np.isfinite(X)]
+        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return plot_image_grid(
+        padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range, path=path
+    )
+
+
+def plot_score_histogram(
+    scores: np.ndarray,
+    threshold: float,
+    *,
+    title: str = "Anomaly scores and the threshold",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
+    vertical line at `threshold` and the share of scores beyond it."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if scores.size == 0 or not np.isfinite(scores).all():
+        raise ValueError("scores must be a non-empty array of finite numbers")
+    fig = _new_figure((7.0, 3.6))
+    ax = fig.add_subplot()
+    ax.hist(scores, bins=min(80, max(10, scores.size // 10)), color="C0", alpha=0.8)
+    ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
+    ax.set_yscale("log")
+    ax.set_xlabel("anomaly score (higher = more abnormal)")
+    ax.set_ylabel("rows")
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    ax.grid(True, alpha=0.3)
+    return _finish(fig, path)
+

@@ -1,0 +1,5 @@
+"""Data in: named data sets, files and folders as arrays (`aekit.data.datasets`), document
+collections (`aekit.data.text`), mixed tables encoded and decoded (`aekit.data.tabular`), the
+image layout (`aekit.data.images`), and the readers behind them."""
+
+__all__ = []  # a package of modules; its names live in them

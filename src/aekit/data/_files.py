@@ -1,0 +1,24 @@
+"""Where downloaded data sets live and how a file is checked against its published digest."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def data_home(data_home: str | os.PathLike | None = None) -> Path:
+    """The data folder: `data_home`, else `$AEKIT_DATA`, else `~/.cache/aekit`."""
+    if data_home is not None:
+        return Path(data_home).expanduser()
+    env = os.environ.get("AEKIT_DATA")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "aekit"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,616 @@
+"""Data sets as arrays ready for the estimators: MNIST and Fashion-MNIST from their canonical
+IDX files, scikit-learn's digits, CSV and Parquet tables, `.npy` arrays and folders of images.
+
+Every loader returns a `Dataset`: `X` (n_samples, n_features) of float32 (pixels scaled to
+[0, 1]), `y` (labels or None), `image_shape` when rows are images, and the feature names.
+Images are channels-first like everywhere in aekit (`aekit.data.images`): a colour row is its
+C*H*W pixels channel by channel, `image_shape` (channels, height, width), and
+`X.reshape(-1, *image_shape)` is ready for `ConvAutoEncoder`.
+`X, y = load_digits()` unpacks it. MNIST-style files are looked for in `data_home`, else
+`$AEKIT_DATA`, else `~/.cache/aekit`, each with the set's own subfolder (`mnist/`,
+`fashion-mnist/`); they are checked against their published SHA-256 before use and downloaded
+from the official mirrors only with `download=True`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import struct
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aekit.data._files import data_home, file_sha256
+from aekit.data.images import channels_first, looks_channels_last
+from aekit.data.text import count_text_folder, load_20newsgroups, load_r8, load_text_folder
+
+__all__ = [
+    "Dataset",
+    "IDX_SETS",
+    "IdxSet",
+    "count_text_folder",
+    "data_home",
+    "file_sha256",
+    "load",
+    "load_20newsgroups",
+    "load_colorization_patches",
+    "load_csv",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_image_folder",
+    "load_mnist",
+    "load_npy",
+    "load_parquet",
+    "load_r8",
+    "load_text_folder",
+    "read_csv_frame",
+    "read_idx",
+]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+DOWNLOAD_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class IdxSet:
+    """Where an IDX data set lives and what its files must hash to."""
+
+    name: str
+    folder: str
+    mirrors: tuple[str, ...]
+    sha256: Mapping[str, str]
+    classes: tuple[str, ...]
+
+    def files(self, split: str) -> tuple[str, str]:
+        prefix = "train" if split == "train" else "t10k"
+        return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
+
+
+IDX_SETS: dict[str, IdxSet] = {
+    "mnist": IdxSet(
+        "MNIST",
+        "mnist",
+        ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://yann.lecun.com/exdb/mnist/"),
+        {
+            "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        },
+        tuple(str(d) for d in range(10)),
+    ),
+    "fashion-mnist": IdxSet(
+        "Fashion-MNIST",
+        "fashion-mnist",
+        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        {
+            "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        },
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
+}
+
+
+@dataclass
+class Dataset:
+    """Rows ready for an estimator.
+
+    X : (n_samples, n_features) float array: float32 from the decoding loaders, the stored
+        floats as a read-only memory map from `load_npy`
+    y : (n_samples,) labels, or None
+    image_shape : (channels, height, width) of each row, (height, width) for one grey
+        channel, or None when rows are not images; rows are channel-major (channels-first)
+    feature_names : one name per column of X
+    categories : for tables, each categorical column's categories in one-hot order
+    counts : the rows are word counts (a folder of text files), which runs leave unscaled
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None = None
+    image_shape: tuple[int, ...] | None = None
+    feature_names: list[str] = field(default_factory=list)
+    categories: dict[str, list] = field(default_factory=dict)
+    name: str = ""
+    class_names: tuple[str, ...] | None = None
+    counts: bool = False
+
+    def __iter__(self) -> Iterator:
+        return iter((self.X, self.y))
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+# ---- IDX (MNIST, Fashion-MNIST) ------------------------------------------------------------
+
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (gzipped when its name ends in .gz) into an array of its stored shape."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"{str(path)!r} is not an IDX file (bad magic number)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{str(path)!r} is truncated: its header promises {ndim} dimensions")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise ValueError(
+            f"{str(path)!r} holds {len(data) - header} bytes of data, but its header {shape} needs {expected}"
+        )
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _download(spec: IdxSet, file_name: str, folder: Path) -> Path:
+    """Fetch `file_name` from the first mirror that answers, check it, and move it into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for mirror in spec.mirrors:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{file_name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(mirror + file_name, timeout=DOWNLOAD_TIMEOUT) as r:
+                shutil.copyfileobj(r, out)
+            if file_sha256(Path(tmp)) != spec.sha256[file_name]:
+                errors.append(f"{mirror}: checksum mismatch")
+                continue
+            os.replace(tmp, folder / file_name)
+            return folder / file_name
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            errors.append(f"{mirror}: {err}")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    raise OSError(
+        f"could not download {spec.name} file {file_name!r} (are you offline?): "
+        + "; ".join(errors)
+        + f". Copy the file into {str(folder)!r} by hand, or set AEKIT_DATA to a folder that has it."
+    )
+
+
+def _idx_file(spec: IdxSet, file_name: str, home: Path, download: bool, verify: bool) -> Path:
+    candidates = [home / spec.folder / file_name, home / file_name]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        if not download:
+            raise FileNotFoundError(
+                f"{spec.name} file {file_name!r} not found in {str(home / spec.folder)!r}. Pass download=True "
+                f"(needs internet), or put the IDX .gz files there (data_home, else $AEKIT_DATA, else ~/.cache/aekit)."
+            )
+        return _download(spec, file_name, home / spec.folder)
+    if verify and file_sha256(path) != spec.sha256[file_name]:
+        raise ValueError(
+            f"{str(path)!r} does not match the published SHA-256 of {spec.name}'s {file_name}: the file is "
+            "corrupt, truncated or a different file. Delete it (and download again), or pass verify=False."
+        )
+    return path
+
+
+def _load_idx_set(
+    key: str, split: str, data_home_: str | os.PathLike | None, download: bool, verify: bool, max_rows: int | None
+) -> Dataset:
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    spec, home = IDX_SETS[key], data_home(data_home_)
+    images_name, labels_name = spec.files(split)
+    images = read_idx(_idx_file(spec, images_name, home, download, verify))
+    labels = read_idx(_idx_file(spec, labels_name, home, download, verify))
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"{spec.name} {split}: images of shape {images.shape} and labels of shape {labels.shape} do not pair up"
+        )
+    if max_rows is not None:
+        images, labels = images[:max_rows], labels[:max_rows]
+    height, width = images.shape[1:]
+    X = images.reshape(images.shape[0], -1).astype(np.float32) / 255.0
+    names = [f"pixel{i}" for i in range(X.shape[1])]
+    return Dataset(X, labels.astype(np.int64), (height, width), names, name=f"{key}:{split}", class_names=spec.classes)
+
+
+def load_mnist(
+    split: str = "train",
+    *,
+    data_home: str | os.PathLike | None = None,
+    download: bool = False,
+    verify: bool = True,
+    max_rows: int | None = None,
+) -> Dataset:
+    """MNIST handwritten digits: X (60000 or 10000, 784) in [0, 1], y digits 0-9, image_shape (28, 28).
+
+    `split` is 'train' or 'test'; `max_rows` keeps the first rows only; `verify` checks the
+    files' SHA-256 against the published values.
+    """
+    return _load_idx_set("mnist", split, data_home, download, verify, max_rows)
+
+
+def load_fashion_mnist(
+    split: str = "train",
+    *,
+    data_home: str | os.PathLike | None = None,
+    download: bool = False,
+    verify: bool = True,
+    max_rows: int | None = None,
+) -> Dataset:
+    """Fashion-MNIST clothing images: X (60000 or 10000, 784) in [0, 1], y classes 0-9 (names in
+    `class_names`), image_shape (28, 28). Options as for `load_mnist`."""
+    return _load_idx_set("fashion-mnist", split, data_home, download, verify, max_rows)
+
+
+def load_digits() -> Dataset:
+    """scikit-learn's 1797 handwritten 8x8 digits: X (1797, 64) in [0, 1], y digits 0-9. No files needed."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    digits = sklearn_digits()
+    X = (digits.data / 16.0).astype(np.float32)
+    names = [f"pixel{i}" for i in range(X.shape[1])]
+    return Dataset(
+        X, digits.target.astype(np.int64), (8, 8), names, name="digits", class_names=tuple(map(str, range(10)))
+    )
+
+
+SAMPLE_IMAGES = ("china.jpg", "flower.jpg")
+
+
+def load_colorization_patches(
+    patch_size: int = 32, n_patches: int = 1000, *, image: str | None = None, random_state: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grey and colour versions of square patches cut at random places from scikit-learn's
+    bundled photographs (`sklearn.datasets.load_sample_images`, no download): gray
+    (n_patches, 1, patch_size, patch_size) and colour (n_patches, 3, patch_size, patch_size),
+    float32 in [0, 1], for colorization (`fit(gray, colour)`). Grey is scikit-image's luminance
+    (`rgb2gray`). `image` ('china.jpg' or 'flower.jpg') takes every patch from one photograph
+    (e.g. train on one, test on the other); None takes half from each."""
+    from skimage.color import rgb2gray
+    from sklearn.datasets import load_sample_images
+    from sklearn.feature_extraction.image import extract_patches_2d
+
+    if image is not None and image not in SAMPLE_IMAGES:
+        raise ValueError(f"image must be one of {SAMPLE_IMAGES} or None, got {image!r}")
+    if not isinstance(patch_size, int) or not 1 <= patch_size <= 427:
+        raise ValueError(f"patch_size must be an integer in [1, 427] (the photographs are 427x640), got {patch_size!r}")
+    if not isinstance(n_patches, int) or n_patches < 1:
+        raise ValueError(f"n_patches must be a positive integer, got {n_patches!r}")
+    photos = dict(zip(SAMPLE_IMAGES, load_sample_images().images))
+    names = [image] if image is not None else list(SAMPLE_IMAGES)
+    counts = [n_patches // len(names) + (i < n_patches % len(names)) for i in range(len(names))]
+    rng = np.random.RandomState(random_state)
+    colour = np.concatenate(
+        [
+            extract_patches_2d(photos[name], (patch_size, patch_size), max_patches=count, random_state=rng)
+            for name, count in zip(names, counts)
+            if count
+        ]
+    )
+    colour = colour.astype(np.float32) / 255.0  # (n, p, p, 3)
+    gray = rgb2gray(colour).astype(np.float32)[:, None]  # (n, 1, p, p)
+    return gray, np.ascontiguousarray(colour.transpose(0, 3, 1, 2))
+
+
+# ---- tables ---------------------------------------------------------------------------------
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError as err:
+        raise ImportError("reading CSV and Parquet tables needs pandas: pip install 'aekit[data]'") from err
+    return pandas
+
+
+def _from_frame(frame, source: str, target: str | None, categories: Mapping[str, Sequence] | None) -> Dataset:
+    """Numeric columns as they are, categorical ones (strings, category, bool) one-hot encoded.
+
+    Missing entries stay NaN (a missing category gives NaN in all its one-hot columns), so
+    the result can go to an imputer. `categories` fixes the one-hot columns (e.g. those seen
+    in training); a value outside them is refused.
+    """
+    pd = _pandas()
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    y = None
+    if target is not None:
+        if target not in frame.columns:
+            raise ValueError(
+                f"{source}: target column {target!r} not found; columns are {list(map(str, frame.columns))}"
+            )
+        y = frame[target].to_numpy()
+        frame = frame.drop(columns=[target])
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise ValueError(f"{source} has no feature columns or no rows")
+    blocks, names, found = [], [], {}
+    for column in frame.columns:
+        values, key = frame[column], str(column)
+        if (
+            is_numeric_dtype(values.dtype)
+            and not is_bool_dtype(values.dtype)
+            and (categories is None or key not in categories)
+        ):
+            blocks.append(values.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+            names.append(key)
+            continue
+        observed = values.dropna()
+        if categories is not None and key in categories:
+            levels = list(categories[key])
+            unknown = sorted(set(map(str, observed.unique())) - set(map(str, levels)))
+            if unknown:
+                raise ValueError(f"{source}: column {key!r} has categories {unknown} not seen in training {levels}")
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            levels = [c.item() if hasattr(c, "item") else c for c in values.cat.categories]
+        else:
+            levels = sorted(observed.unique().tolist(), key=str)
+        found[key] = levels
+        as_text = values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v))
+        one_hot = np.stack([(as_text == str(level)).to_numpy(dtype=np.float64) for level in levels], axis=1)
+        one_hot[values.isna().to_numpy()] = np.nan
+        blocks.append(one_hot)
+        names.extend(f"{key}={level}" for level in levels)
+    X = np.concatenate(blocks, axis=1).astype(np.float32)
+    return Dataset(X, y, None, names, found, name=source)
+
+
+_FORMULA = re.compile(r"[\t\r ]*(=.|[+\-@].*[(|!])", re.DOTALL)
+
+
+def read_csv_frame(
+    path: str | os.PathLike,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    na_values: Sequence[str] = (),
+    **read_csv_options,
+):
+    """`pandas.read_csv` as a user's file needs it: the encoding from a byte-order mark unless
+    given, the delimiter sniffed (',', ';', tab or '|') unless `sep` is given, '?', '-', 'NA',
+    'n/a', empty and pandas' other markers (plus `na_values`) read as missing. Refuses, with a
+    ValueError naming the file: a row with more or fewer fields than the header (and its line),
+    bytes that do not decode, a malformed file, and what a spreadsheet would run (the column,
+    row and cell of a text cell starting with '=', or with '+', '-' or '@' and calling
+    something: '(', '|', '!')."""
+    from aekit.data._csv_reading import csv_read_options, decode_error, stray_placeholders
+
+    pd = _pandas()
+    options = csv_read_options(path, sep, encoding, na_values, **read_csv_options)
+    try:
+        frame = pd.read_csv(path, **options)
+    except UnicodeDecodeError as err:
+        raise decode_error(Path(path), options["encoding"], err) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"{str(path)!r} is not a readable CSV table: {err}") from None
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):
+            continue
+        hits = values.map(lambda v: isinstance(v, str) and _FORMULA.match(v) is not None).to_numpy(dtype=bool)
+        if hits.any():
+            row = int(hits.argmax())
+            raise ValueError(
+                f"{str(path)!r}: column {str(column)!r} holds {int(hits.sum())} spreadsheet formula(s), first in data "
+                f"row {row + 1}: {values.iloc[row]!r}. Formulas are refused (CSV injection); export the values only"
+            )
+    for column, words in stray_placeholders(frame).items():
+        warnings.warn(
+            f"{str(path)!r}: column {column!r} holds numbers and the text {', '.join(map(repr, words))}, so it is read "
+            f"as text; if {words[0]!r} marks a missing value pass na_values=[{words[0]!r}] (--na-values {words[0]} on "
+            "the command line)",
+            UserWarning,
+            stacklevel=2,
+        )
+    return frame
+
+
+def load_csv(
+    path: str | os.PathLike,
+    *,
+    target: str | None = None,
+    categories: Mapping[str, Sequence] | None = None,
+    **read_csv_options,
+) -> Dataset:
+    """A CSV table through pandas: numeric columns as floats, text/category/bool columns one-hot
+    encoded (names 'column=value'), missing entries as NaN; `target` names a label column to
+    return as y. Extra options go to `pandas.read_csv`. Formula cells and undecodable bytes are
+    refused (see `read_csv_frame`)."""
+    return _from_frame(read_csv_frame(path, **read_csv_options), str(path), target, categories)
+
+
+def load_parquet(
+    path: str | os.PathLike,
+    *,
+    target: str | None = None,
+    categories: Mapping[str, Sequence] | None = None,
+    columns: Sequence[str] | None = None,
+) -> Dataset:
+    """A Parquet table through pandas and pyarrow, encoded as `load_csv` does; `columns`
+    reads only those columns (plus `target`)."""
+    if columns is not None and target is not None and target not in columns:
+        columns = [*columns, target]
+    try:
+        frame = _pandas().read_parquet(path, columns=None if columns is None else list(columns))
+    except ImportError as err:
+        raise ImportError(f"reading Parquet needs pyarrow: pip install 'aekit[data]' ({err})") from err
+    return _from_frame(frame, str(path), target, categories)
+
+
+# ---- arrays and images -------------------------------------------------------------------------
+
+
+def load_npy(
+    path: str | os.PathLike,
+    *,
+    labels: str | os.PathLike | None = None,
+    mmap: bool = True,
+    channels_last: bool | None = None,
+) -> Dataset:
+    """A `.npy` array, memory-mapped read-only by default so it need not fit in memory.
+
+    (n, features) is used as it is; images (n, height, width) (grey) or (n, channels,
+    height, width) are flattened and their shape kept as `image_shape`; more axes are
+    flattened with no `image_shape`. Integer arrays (e.g. uint8 pixels) are scaled to [0, 1]
+    (which loads them). `labels` is an optional `.npy` of n labels.
+
+    `channels_last` says how to read a 4-D array: True, (n, height, width, channels) as
+    stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
+    (n, channels, height, width); None, channels-first, refusing an array whose last axis
+    looks like channels (1, 3 or 4, fewer than axis 1) rather than misreading it.
+    """
+    array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    if array.ndim < 2 or array.shape[0] == 0:
+        raise ValueError(f"{str(path)!r} holds an array of shape {array.shape}; expected (n_samples, ...) with n >= 1")
+    if channels_last and array.ndim != 4:
+        raise ValueError(
+            f"channels_last=True reads (n, height, width, channels) images, but {str(path)!r} holds shape {array.shape}"
+        )
+    if channels_last:
+        array = channels_first(array)
+    elif channels_last is None and array.ndim == 4 and looks_channels_last(array.shape[1:]):
+        n, height, width, channels = array.shape
+        raise ValueError(
+            f"{str(path)!r} holds images of shape {array.shape}, which look channels-last (n, height, width, "
+            "channels); aekit reads images channels-first (n, channels, height, width). Pass channels_last=True "
+            f"(data.channels_last in a run config) to move them to {(n, channels, height, width)} on loading, or "
+            "channels_last=False if the array really is channels-first"
+        )
+    image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim in (3, 4) else None
+    X = array.reshape(array.shape[0], -1)
+    if X.dtype.kind in "iu":
+        X = X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1)))
+    elif X.dtype.kind == "b":
+        X = X.astype(np.float32)
+    elif X.dtype.kind != "f":
+        raise ValueError(f"{str(path)!r} holds {X.dtype} values; expected numbers")
+    y = None
+    if labels is not None:
+        y = np.load(labels, allow_pickle=False)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"labels {str(labels)!r} have shape {y.shape}; expected ({X.shape[0]},)")
+    names = [f"x{i}" for i in range(X.shape[1])]
+    return Dataset(X, y, image_shape, names, name=str(path))
+
+
+def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None = None, mode: str = "L") -> Dataset:
+    """Every image in a folder, as rows of pixels in [0, 1].
+
+    `mode` 'L' (grey) gives rows of H*W pixels and `image_shape` (height, width); 'RGB' gives
+    channels-first rows of 3*H*W (all red, then green, then blue) and `image_shape`
+    (3, height, width), so `X.reshape(-1, *image_shape)` is (n, 3, height, width) for
+    `ConvAutoEncoder`. Images directly in `path` have no label; images in subfolders are
+    labelled by the subfolder's name (class_names, sorted; y indexes them). `size`
+    (height, width) resizes every image, otherwise all must share one size.
+    """
+    from PIL import Image
+
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no image folder at {str(root)!r}")
+    if mode not in ("L", "RGB"):
+        raise ValueError(f"mode must be 'L' or 'RGB', got {mode!r}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
+    rows, label_names = [], []
+    for file in files:
+        with Image.open(file) as image:
+            image = image.convert(mode)
+            if size is not None:
+                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
+        if pixels.ndim == 3:
+            pixels = pixels.transpose(2, 0, 1)
+        if rows and pixels.shape != rows[0].shape:
+            raise ValueError(
+                f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]}; pass size=(h, w)"
+            )
+        rows.append(pixels)
+        relative = file.relative_to(root)
+        label_names.append(relative.parts[0] if len(relative.parts) > 1 else None)
+    X = np.stack(rows).reshape(len(rows), -1)
+    y, class_names = None, None
+    if any(name is not None for name in label_names):
+        class_names = tuple(sorted({name for name in label_names if name is not None}))
+        if None in label_names:
+            raise ValueError(f"{str(root)!r} mixes images at the top level with images in class subfolders")
+        y = np.asarray([class_names.index(name) for name in label_names], dtype=np.int64)
+    names = [f"pixel{i}" for i in range(X.shape[1])]
+    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names)
+
+
+def load(
+    source: str | os.PathLike,
+    *,
+    target: str | None = None,
+    labels: str | os.PathLike | None = None,
+    categories: Mapping[str, Sequence] | None = None,
+    image_size: tuple[int, int] | None = None,
+    image_mode: str = "L",
+    channels_last: bool | None = None,
+    data_home: str | os.PathLike | None = None,
+    download: bool = False,
+    max_rows: int | None = None,
+    vocabulary: Sequence[str] | None = None,
+    max_words: int = 2000,
+) -> Dataset:
+    """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
+    ':test'); a .csv, .parquet or .npy file; a folder of images; or a folder of .txt files
+    (one document each, in subfolders named for their labels) as word counts. Options apply
+    where they make sense (`target` and `categories` to tables, `labels` and `channels_last` to
+    .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders, `vocabulary` and
+    `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
+    the first rows. Images come channels-first."""
+    text = str(source)
+    name, _, split = text.partition(":")
+    if name in IDX_SETS and not Path(text).exists():
+        return _load_idx_set(name, split or "train", data_home, download, True, max_rows)
+    if text == "digits":
+        data = load_digits()
+    else:
+        path = Path(text).expanduser()
+        suffix = path.suffix.lower()
+        if path.is_dir() and _holds_text(path):
+            data = count_text_folder(path, vocabulary=vocabulary, max_words=max_words)
+        elif path.is_dir():
+            data = load_image_folder(path, size=image_size, mode=image_mode)
+        elif not path.exists():
+            raise FileNotFoundError(
+                f"no data at {text!r}: give 'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), "
+                "a .csv, .parquet or .npy file, or a folder of images or of .txt files"
+            )
+        elif suffix == ".csv" or path.name.lower().endswith(".csv.gz"):
+            data = load_csv(path, target=target, categories=categories)
+        elif suffix == ".parquet":
+            data = load_parquet(path, target=target, categories=categories)
+        elif suffix == ".npy":
+            data = load_npy(path, labels=labels, channels_last=channels_last)
+        else:
+            raise ValueError(
+                f"{text!r}: unknown file type {suffix!r}; expected .csv, .parquet, .npy or a folder of images"
+            )
+    if max_rows is not None and max_rows < len(data):
+        y = None if data.y is None else data.y[:max_rows]
+        data = Dataset(
+            data.X[:max_rows], y, data.image_shape, data.feature_names, data.categories, data.name, data.class_names,
+            data.counts,
+        )  # fmt: skip
+    return data
+
+
+def _holds_text(folder: Path) -> bool:
+    """Whether a folder holds .txt files and no images (a corpus rather than an image folder)."""
+    suffixes = {p.suffix.lower() for p in folder.rglob("*") if p.is_file()}
+    return ".txt" in suffixes and not suffixes & set(IMAGE_SUFFIXES)
+

@@ -1,0 +1,49 @@
+"""The library's one image layout: channels-first, as in PyTorch.
+
+An image is (channels, height, width) and a batch (n, channels, height, width); a flat row
+holds an image's channels * height * width values in channel-major order (all of channel 0,
+then channel 1, ...). (height, width) and (n, height, width) are one grey channel. Datasets,
+estimators, plots and metrics all read images this way.
+
+PIL, matplotlib and image files give channels-last arrays (height, width, channels): move
+them with `channels_first`. Functions that take images refuse a batch that looks
+channels-last rather than misread its width as channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last"]
+
+CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA
+
+
+def looks_channels_last(shape: Sequence[int]) -> bool:
+    """Whether one image's shape (a, b, c) reads as (height, width, channels) rather than
+    (channels, height, width): c is a channel count (1, 3 or 4) and smaller than a."""
+    return len(shape) == 3 and int(shape[2]) in CHANNEL_COUNTS and int(shape[2]) < int(shape[0])
+
+
+def channels_first(images) -> np.ndarray:
+    """Channels-last images (n, height, width, channels), as PIL or matplotlib give them
+    stacked, as channels-first (n, channels, height, width), contiguous."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"images must be channels-last (n, height, width, channels), got shape {images.shape}; "
+            "a single image (height, width, channels) is images[None]"
+        )
+    return np.ascontiguousarray(np.moveaxis(images, -1, 1))
+
+
+def channels_last_message(name: str, shape: Sequence[int]) -> str:
+    """Why a batch `name` of `shape` (n, height, width, channels) is refused, and the fix."""
+    n, height, width, channels = (int(s) for s in shape)
+    return (
+        f"{name} has shape {tuple(int(s) for s in shape)}, which looks channels-last (n, height, width, channels); "
+        "aekit reads images channels-first (n, channels, height, width). Move the channels first with "
+        f"aekit.data.images.channels_first({name}) or np.moveaxis({name}, -1, 1), giving {(n, channels, height, width)}"
+    )

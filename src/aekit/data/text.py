@@ -1,0 +1,212 @@
+"""Labelled document collections as raw texts, to vectorise with scikit-learn (e.g.
+`CountVectorizer`) and give to an autoencoder as sparse counts: 20 Newsgroups (the "bydate"
+split, from the canonical `20news-bydate.tar.gz`), Reuters R8, and any folder of text files
+with one subfolder per label.
+
+Files are looked for like MNIST's (`data_home`, else `$AEKIT_DATA`, else `~/.cache/aekit`),
+in the set's own subfolder or directly there, and checked against their SHA-256 before use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tarfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aekit.data._files import data_home as resolve_home
+from aekit.data._files import file_sha256
+
+__all__ = [
+    "NEWSGROUPS_SHA256",
+    "R8_SHA256",
+    "REMOVABLE_PARTS",
+    "TextDataset",
+    "count_text_folder",
+    "load_20newsgroups",
+    "load_r8",
+    "load_text_folder",
+    "strip_message",
+]
+
+NEWSGROUPS_FILE = "20news-bydate.tar.gz"
+NEWSGROUPS_SHA256 = "12f57cf94624be85eee78a6f63dba9119d87f15771c4b3447771ea6200f017dd"
+R8_SHA256 = {
+    "r8-train-all-terms.txt": "f2cebcc0203f9092db55fc11b98377a5c30407121b1d633583580e36d0668ed9",
+    "r8-test-all-terms.txt": "2cda485b855244b8995a67b81edc691470059225776627d3c45545206f61a1b2",
+    "r8-train-stemmed.txt": "52d8f626d6b3d71c4ac859d84e9b5fd5469a3f4948ca25e46a4d0ddeedab52b6",
+    "r8-test-stemmed.txt": "bac15782889426df2fb8414a154330c7fafd9cc7e7bc3d3669f6fc78d069313e",
+}
+REMOVABLE_PARTS = ("headers", "footers", "quotes")
+SUBSETS = ("train", "test", "all")
+
+
+@dataclass
+class TextDataset:
+    """Documents and their labels: `data` (list of n str), `target` (n,) int indices into
+    `target_names`; `data, target = dataset` unpacks it."""
+
+    data: list[str]
+    target: np.ndarray
+    target_names: tuple[str, ...]
+    name: str = ""
+
+    def __iter__(self) -> Iterator:
+        return iter((self.data, self.target))
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def _labelled(texts: list[str], labels: list[str], name: str) -> TextDataset:
+    names = tuple(sorted(set(labels)))
+    target = np.searchsorted(np.asarray(names, dtype=object), np.asarray(labels, dtype=object)).astype(np.int64)
+    return TextDataset(texts, target, names, name)
+
+
+def _subsets(subset: str) -> tuple[str, ...]:
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+    return ("train", "test") if subset == "all" else (subset,)
+
+
+def _find(file_name: str, folders: Sequence[str], home: str | os.PathLike | None, expected: str, verify: bool) -> Path:
+    """The first `folder/file_name` (or `file_name`) under the data home, checked against `expected`."""
+    root = resolve_home(home)
+    candidates = [root / folder / file_name for folder in folders] + [root / file_name]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(
+            f"{file_name!r} not found in {str(root)!r} (looked in {[str(p.parent) for p in candidates]}). Put it "
+            "there, or pass data_home= (else set AEKIT_DATA) to a folder that has it."
+        )
+    if verify and file_sha256(path) != expected:
+        raise ValueError(
+            f"{str(path)!r} does not match the published SHA-256 of {file_name}: the file is corrupt, truncated "
+            "or a different file. Replace it, or pass verify=False."
+        )
+    return path
+
+
+_QUOTE = re.compile(r"^\s*(>|\|)|(\bwrites:|\bwrote:|\bsays:|\bsaid:)\s*$")
+
+
+def strip_message(text: str, remove: Sequence[str] = REMOVABLE_PARTS) -> str:
+    """A Usenet message without the parts named in `remove`: 'headers' (everything before the
+    first blank line), 'footers' (the signature after the last line made only of dashes, when
+    it is short) and 'quotes' (quoted lines starting with '>' or '|', and 'X writes:' lines)."""
+    unknown = sorted(set(remove) - set(REMOVABLE_PARTS))
+    if unknown:
+        raise ValueError(f"remove may only name {REMOVABLE_PARTS}, got {unknown}")
+    if "headers" in remove:
+        _, blank, body = text.partition("\n\n")
+        text = body if blank else text
+    lines = text.split("\n")
+    if "footers" in remove:
+        dashes = [i for i, line in enumerate(lines) if line.strip() and set(line.strip()) == {"-"}]
+        if dashes and len(lines) - dashes[-1] <= 12:
+            lines = lines[: dashes[-1]]
+    if "quotes" in remove:
+        lines = [line for line in lines if not _QUOTE.search(line)]
+    return "\n".join(lines)
+
+
+def load_20newsgroups(
+    subset: str = "train",
+    *,
+    data_home: str | os.PathLike | None = None,
+    remove: Sequence[str] = (),
+    verify: bool = True,
+) -> TextDataset:
+    """20 Newsgroups, bydate split (train 11,314 / test 7,532 messages, 20 groups; 'all' is
+    both), as raw latin-1 texts in group order, from `20news-bydate.tar.gz` (looked for in
+    `20news-bydate/`, `text/20news-bydate/` or directly in the data home). `remove` takes any of
+    'headers', 'footers', 'quotes' (see `strip_message`), as scikit-learn's loader does."""
+    parts = _subsets(subset)
+    remove = tuple(remove)
+    if set(remove) - set(REMOVABLE_PARTS):
+        raise ValueError(f"remove may only name {REMOVABLE_PARTS}, got {list(remove)}")
+    path = _find(NEWSGROUPS_FILE, ("20news-bydate", "text/20news-bydate"), data_home, NEWSGROUPS_SHA256, verify)
+    found: list[tuple[int, str, int, str]] = []
+    prefixes = {f"20news-bydate-{part}": i for i, part in enumerate(parts)}
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            pieces = member.name.split("/")
+            if not member.isfile() or len(pieces) != 3 or pieces[0] not in prefixes:
+                continue
+            raw = archive.extractfile(member).read().decode("latin-1")
+            key = int(pieces[2]) if pieces[2].isdigit() else 0
+            found.append((prefixes[pieces[0]], pieces[1], key, strip_message(raw, remove) if remove else raw))
+    if not found:
+        raise ValueError(f"{str(path)!r} has no 20news-bydate-{subset} messages")
+    found.sort(key=lambda item: item[:3])
+    return _labelled([text for *_, text in found], [group for _, group, *_ in found], f"20newsgroups:{subset}")
+
+
+def load_r8(
+    subset: str = "train", *, data_home: str | os.PathLike | None = None, stemmed: bool = False, verify: bool = True
+) -> TextDataset:
+    """Reuters-21578 R8 (Cardoso-Cachopo split: train 5,485 / test 2,189 news stories, 8
+    topics), lower-cased words from `r8-<subset>-all-terms.txt` (or the Porter-stemmed
+    `-stemmed.txt` with `stemmed=True`), looked for in `r8/`, `text/r8/` or the data home."""
+    texts, labels = [], []
+    for part in _subsets(subset):
+        file_name = f"r8-{part}-{'stemmed' if stemmed else 'all-terms'}.txt"
+        path = _find(file_name, ("r8", "text/r8"), data_home, R8_SHA256[file_name], verify)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            label, tab, text = line.partition("\t")
+            if not tab:
+                raise ValueError(f"{str(path)!r} line {number} is not 'label<TAB>text'")
+            labels.append(label)
+            texts.append(text.strip())
+    return _labelled(texts, labels, f"r8:{subset}")
+
+
+def count_text_folder(
+    path: str | os.PathLike, *, vocabulary: Sequence[str] | None = None, max_words: int = 2000, encoding: str = "utf-8"
+):
+    """A folder of text files (as `load_text_folder` reads it) as a `Dataset` of word counts:
+    X (n_documents, n_words) float32 over the `max_words` most frequent words (English stop
+    words left out; scikit-learn's CountVectorizer), or over `vocabulary` (a trained run's
+    words, in its order); y the subfolder labels. Rows are dense: n_documents x n_words floats."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from aekit.data.datasets import Dataset
+
+    if max_words < 1:
+        raise ValueError(f"max_words must be at least 1, got {max_words}")
+    docs = load_text_folder(path, encoding=encoding)
+    if vocabulary is not None:
+        vectorizer = CountVectorizer(vocabulary=list(vocabulary))
+    else:
+        vectorizer = CountVectorizer(max_features=max_words, stop_words="english")
+    try:
+        counts = vectorizer.fit_transform(docs.data)
+    except ValueError as err:  # e.g. every word a stop word
+        raise ValueError(f"{str(path)!r}: no words to count ({err})") from None
+    words = [str(w) for w in vectorizer.get_feature_names_out()]
+    return Dataset(counts.toarray().astype(np.float32), docs.target, None, words, name=str(path),
+                   class_names=docs.target_names, counts=True)  # fmt: skip
+
+
+def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
+    """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
+    subfolders, one document per file, labelled by its subfolder's name; undecodable bytes
+    are replaced."""
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no folder at {str(root)!r}")
+    files = sorted(
+        p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".") and (not suffixes or "" in suffixes or p.suffix in suffixes)
+    )
+    if not files:
+        raise ValueError(f"{str(root)!r} has no text files ({', '.join(suffixes)})")
+    loose = [p for p in files if p.parent == root]
+    if loose:
+        raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}); put each in a subfolder named for its label")
+    texts = [p.read_text(encoding=encoding, errors="replace") for p in files]
+    return _labelled(texts, [p.relative_to(root).parts[0] for p in files], str(root))

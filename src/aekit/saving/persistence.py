@@ -1,0 +1,337 @@
+"""Saving fitted estimators as a folder of `config.json` + `model.safetensors`, never pickle.
+
+The config records the estimator class (looked up in a registry, never imported by name),
+its parameters, its fitted state (the attributes the class declares in `_fitted_state`) and
+the SHA-256 of the weights file, so a truncated or altered weights file is detected before
+anything is loaded. Estimators nested in a fitted one (an outlier detector's autoencoder, a
+classifier's pretrained model) are saved as sub-folders in the same format. Every file is
+written to a temporary name and renamed into place, so a reader never sees a half-written
+file. Format version 2 (this one) made the weights optional and moved the outlier detector
+from detector.json to config.json; version-1 folders still load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
+
+FORMAT = "aekit"
+FORMAT_VERSION = 2
+CONFIG_FILE = "config.json"
+LEGACY_CONFIG_FILES = ("detector.json",)  # version 1 saved the outlier detector's config under this name
+WEIGHTS_FILE = "model.safetensors"
+
+ESTIMATORS: dict[str, type] = {}
+CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
+FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "feature_names_in_"})
+
+
+def register_estimator(cls: type) -> type:
+    """Make `cls` loadable by name from a saved config."""
+    ESTIMATORS[cls.__name__] = cls
+    return cls
+
+
+def params_to_json(params: dict) -> dict:
+    """An estimator's `get_params(deep=False)` as JSON values: tuples and arrays to lists, a
+    RandomState to None (only an int seed can be saved), a torch device to its string."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, (tuple, np.ndarray)):
+            value = np.asarray(value, dtype=object).tolist() if isinstance(value, np.ndarray) else list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    if "random_state" in out and not isinstance(out["random_state"], (int, type(None))):
+        out["random_state"] = None
+    if "device" in out:
+        out["device"] = str(out["device"])
+    return out
+
+
+def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, device: str | None = None):
+    """A new, validated `est_cls` with the saved `params` (lists back to tuples where the default
+    is a tuple); `device` overrides the saved device. Unknown parameters are refused. A
+    parameter missing from an older file takes the value it had before it existed, from the
+    class's `_values_before_param` (e.g. one autoencoder where the default became several)."""
+    defaults = est_cls().get_params(deep=False)
+    params = {**getattr(est_cls, "_values_before_param", {}), **params}
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
+    params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else v for k, v in params.items()}
+    if device is not None and "device" in defaults:
+        params["device"] = device
+    est = est_cls(**params)
+    est._validate_params()
+    return est
+
+
+def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, device) -> torch.nn.Module:
+    """`module` with the saved `state` loaded strictly, on `device`, in eval mode."""
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"{str(path)!r}: the weights do not match the config: {err}") from err
+    return module.to(device).eval()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` so that readers see either the old file or the whole new one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, torch.Tensor] | None]:
+    """Read a saved folder: (estimator class, params, fitted attributes, state dict or None
+    when the estimator has no weights of its own).
+
+    Raises FileNotFoundError for a missing folder or file and ValueError for anything corrupt,
+    tampered with or from an unknown format version.
+    """
+    path = Path(path)
+    cls, config, config_path = read_config(path)
+    for key in ("params", "fitted"):
+        if not isinstance(config.get(key), dict):
+            raise ValueError(f"{str(config_path)!r}: field {key!r} is missing or not an object")
+    _check_fields(config_path, config, cls)
+    weights_info = config.get("weights")
+    if weights_info is None:
+        if config_path.name == CONFIG_FILE and config["format_version"] == 1:
+            raise ValueError(f"{str(config_path)!r}: field 'weights' is missing or not an object")
+        return cls, config["params"], config["fitted"], None
+    if not isinstance(weights_info, dict) or set(weights_info) != {"file", "sha256"} or weights_info["file"] != WEIGHTS_FILE:
+        raise ValueError(f"{str(config_path)!r}: 'weights' must name {WEIGHTS_FILE!r} and give its sha256, no more")
+    if not isinstance(weights_info["sha256"], str):
+        raise ValueError(f"{str(config_path)!r}: 'weights.sha256' must be a string")
+    weights_path = path / WEIGHTS_FILE
+    if not weights_path.is_file():
+        raise FileNotFoundError(f"{str(weights_path)!r} is missing")
+    data = weights_path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != weights_info["sha256"]:
+        raise ValueError(
+            f"{str(weights_path)!r} does not match the checksum in {CONFIG_FILE}: the file is truncated or altered"
+        )
+    try:
+        state = load_safetensors(data)
+    except (SafetensorError, ValueError) as err:
+        raise ValueError(f"{str(weights_path)!r} is not a valid safetensors file: {err}") from err
+    return cls, config["params"], config["fitted"], state
+
+
+def _fitted_to_json(est) -> dict:
+    """The fitted state of `est` as JSON values: the common attributes it has and those its
+    class declares (arrays to lists, objects through their `to_json`), in a fixed order."""
+    out = {}
+    for name in dict.fromkeys([*sorted(FITTED_KEYS), *type(est)._fitted_state]):
+        if not hasattr(est, name):
+            continue
+        value = getattr(est, name)
+        if name == "feature_names_in_":
+            value = [str(c) for c in value]
+        elif hasattr(value, "to_json"):
+            value = value.to_json()
+        elif isinstance(value, (np.ndarray, np.generic)):
+            value = value.tolist()
+        out[name] = value
+    return out
+
+
+def _nested_folder(attribute: str) -> str:
+    return attribute.rstrip("_")
+
+
+def save_estimator(est, path: str | os.PathLike) -> Path:
+    """Write fitted `est` to folder `path`: config.json, model.safetensors when it has a
+    `module_`, and a sub-folder per nested estimator (`_nested`).
+
+    A new folder is assembled under a temporary name and renamed into place, so it appears
+    whole or not at all; an existing folder is swapped out only once the new one is whole.
+    """
+    nested = {name: getattr(est, name) for name in type(est)._nested if getattr(est, name, None) is not None}
+    for name, inner in nested.items():
+        if not hasattr(inner, "save"):
+            raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
+    params = params_to_json({k: v for k, v in est.get_params(deep=False).items() if not hasattr(v, "get_params")})
+    config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est)}
+    weights = None
+    if hasattr(est, "module_"):
+        weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
+        config["weights"] = {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()}
+    config_bytes = json.dumps(config, indent=2).encode()
+
+    def write(folder: Path) -> None:
+        for name, inner in nested.items():
+            inner.save(folder / _nested_folder(name))
+        if weights is not None:
+            atomic_write_bytes(folder / WEIGHTS_FILE, weights)
+        atomic_write_bytes(folder / CONFIG_FILE, config_bytes)
+
+    return replace_folder(path, write)
+
+
+def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None = None):
+    """The estimator saved in folder `path`, which must hold a `cls` (or subclass): built from
+    its saved parameters, its fitted state set through the class's converters, its nested
+    estimators loaded from their sub-folders, and its module rebuilt and given the weights."""
+    est_cls, params, fitted, state = read_model(path)
+    if not issubclass(est_cls, cls):
+        raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+    est = estimator_from_params(est_cls, params, path, device)
+    n_features = fitted.get("n_features_in_")
+    if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        raise ValueError(f"{str(path)!r}: fitted.n_features_in_ must be a positive integer")
+    est.n_features_in_ = n_features
+    for name, convert in est_cls._fitted_state.items():
+        if name not in fitted:
+            if name in est_cls._optional_fitted:
+                continue
+            raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
+        try:
+            setattr(est, name, convert(fitted[name]))
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type or value: {err}") from err
+    if "history_" in fitted:
+        est.history_ = fitted["history_"]
+        est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
+    if "feature_names_in_" in fitted:
+        est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+    for name in est_cls._nested:
+        folder = Path(path) / _nested_folder(name)
+        inner = None
+        if folder.is_dir():
+            inner_cls = read_config(folder)[0]
+            inner = inner_cls.load(folder, device=device)
+            if getattr(inner, "n_features_in_", n_features) != n_features:
+                raise ValueError(f"{str(path)!r}: the saved {_nested_folder(name)} takes {inner.n_features_in_} "
+                                 f"features, the {est_cls.__name__} {n_features}")
+        setattr(est, name, inner)
+    est._check_loaded(Path(path))
+    if state is not None:
+        from aekit.training._devices import resolve_device
+
+        est.module_ = load_weights(est._new_module(), state, path, resolve_device(est.device))
+    elif est_cls._has_module:
+        raise ValueError(f"{str(path)!r}: field 'weights' is missing: a {est_cls.__name__} needs its weights")
+    return est
+
+
+def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
+    """Parse and check the JSON config of saved folder `path` (config.json, or a version-1
+    detector.json): (registered class, config, the config file's path).
+
+    Raises FileNotFoundError for a missing folder or file and ValueError for invalid JSON, a
+    foreign format, an unknown format version or an unregistered class.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
+    config_path = path / CONFIG_FILE
+    if not config_path.is_file():
+        config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"{str(config_path)!r} is not valid JSON ({err}); the file is corrupt") from err
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
+    version = config.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise ValueError(
+            f"{str(config_path)!r} has format_version {version!r}; this aekit reads versions 1..{FORMAT_VERSION}"
+        )
+    cls = ESTIMATORS.get(config["class"]) if isinstance(config.get("class"), str) else None
+    if cls is None:
+        raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
+    return cls, config, config_path
+
+
+def config_header(class_name: str) -> dict:
+    """The fields every saved config starts with."""
+    from aekit import __version__
+
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "aekit_version": __version__, "class": class_name}
+
+
+def replace_folder(path: str | os.PathLike, write) -> Path:
+    """Create folder `path` by calling `write(staging_folder)` on a temporary sibling and
+    renaming it into place; an existing folder is swapped out only once the new one is whole."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{str(path)!r} exists and is not a folder; a saved model is a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    old = None
+    try:
+        write(staging)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.rename(path, old / path.name)
+        os.rename(staging, path)
+    except BaseException:
+        if old is not None and (old / path.name).exists() and not path.exists():
+            os.rename(old / path.name, path)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def _check_fields(config_path: Path, config: dict, cls: type) -> None:
+    """Refuse unknown keys, and wrongly typed fitted attributes that the loader keeps as they are."""
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{str(config_path)!r} has unknown fields {unknown}; allowed: {sorted(CONFIG_KEYS)}")
+    if not isinstance(config.get("aekit_version", ""), str):
+        raise ValueError(f"{str(config_path)!r}: field 'aekit_version' must be a string")
+    fitted = config["fitted"]
+    allowed = FITTED_KEYS | set(getattr(cls, "_fitted_state", {}))
+    unknown = sorted(set(fitted) - allowed)
+    if unknown:
+        raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}")
+    problems = []
+    history = fitted.get("history_", {})
+    if not isinstance(history, dict) or not all(_is_numbers(v) or _is_count(v) or v is None for v in history.values()):
+        problems.append("history_ must map names to lists of numbers (or an epoch number)")
+    if "n_epochs_" in fitted and not _is_count(fitted["n_epochs_"]):
+        problems.append("n_epochs_ must be a non-negative integer")
+    names, n_features = fitted.get("feature_names_in_"), fitted.get("n_features_in_")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        problems.append("feature_names_in_ must be a list of strings")
+    elif names is not None and _is_count(n_features) and len(names) != n_features:
+        problems.append(f"feature_names_in_ has {len(names)} names for n_features_in_={n_features}")
+    if problems:
+        raise ValueError(f"{str(config_path)!r}: wrongly typed fitted fields: " + "; ".join(problems))
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_numbers(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)

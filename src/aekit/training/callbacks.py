@@ -1,0 +1,240 @@
+"""Callbacks: everything the training loop does besides stepping the optimizer.
+
+A callback is any object with some of these methods (none is required):
+
+- `on_fit_start(est)`: before the first epoch;
+- `on_epoch_start(est, epoch)`: before each epoch; returning True stops before it runs;
+- `on_epoch_end(est, epoch, logs)`: after each epoch; `logs` holds `loss`, `val_loss` (with a
+  validation split), `lr`, `epoch_seconds` and `elapsed`; returning True stops after it;
+- `on_fit_end(est)`: after the last epoch, also when a callback stopped training.
+
+`est` is the estimator being fitted (or the module, when `aekit.train` is called directly).
+Built-in callbacks subclass `Callback`, whose `state` the loop sets to the `TrainState` (module,
+optimizer, history, epoch, elapsed seconds) before `on_fit_start`. Pass your own as
+`est.fit(X, callbacks=[...])`.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import math
+import os
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from aekit.training import distributed
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CosineSchedule",
+    "DivergenceGuard",
+    "EarlyStopping",
+    "KLWarmup",
+    "ProgressBar",
+    "TensorBoardLogger",
+    "TimeBudget",
+    "TrainingDivergedError",
+    "scheduled_lr",
+]
+
+LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  # other logs keys come from the module
+
+FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
+DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN, infinite, or exploded far above the untrained model's;
+    the model is not usable as it stands."""
+
+
+class Callback:
+    """Base of the built-in callbacks: every hook does nothing; `state` is the loop's
+    `TrainState`, set by the loop before `on_fit_start`."""
+
+    state = None
+
+    def on_fit_start(self, est) -> None:
+        pass
+
+    def on_epoch_start(self, est, epoch: int) -> bool | None:
+        pass
+
+    def on_epoch_end(self, est, epoch: int, logs: dict) -> bool | None:
+        pass
+
+    def on_fit_end(self, est) -> None:
+        pass
+
+
+class DivergenceGuard(Callback):
+    """Raise `TrainingDivergedError` when an epoch's loss is not finite or exceeds
+    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`)."""
+
+    def __init__(self, reference, learning_rate: float) -> None:
+        self.reference = reference
+        self.learning_rate = learning_rate
+
+    def on_fit_start(self, est) -> None:
+        if self.state.initial_loss is None:
+            self.state.initial_loss = self.reference()
+
+    def on_epoch_end(self, est, epoch, logs):
+        loss, initial = logs["loss"], self.state.initial_loss
+        if not math.isfinite(loss) or (initial is not None and loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0)):
+            raise TrainingDivergedError(
+                f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (the untrained model's was "
+                f"{initial:.4g}). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+            )
+
+
+class EarlyStopping(Callback):
+    """Stop after `patience` epochs without a better validation loss and restore the weights of
+    the best epoch at the end."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+
+    def on_epoch_start(self, est, epoch):
+        return self.state.since_best >= self.patience  # a resumed run that had already run out of patience
+
+    def on_epoch_end(self, est, epoch, logs):
+        if self.state.since_best == 0:
+            self.state.best_weights = copy.deepcopy(self.state.module.state_dict())
+        return self.state.since_best >= self.patience
+
+    def on_fit_end(self, est) -> None:
+        if self.state.best_weights is not None:
+            self.state.module.load_state_dict(self.state.best_weights)
+
+
+class TimeBudget(Callback):
+    """Stop after the epoch during which this fit's training time (kept in the state, so a
+    resumed fit continues its clock) reaches `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_epoch_end(self, est, epoch, logs):
+        return self.state.elapsed >= self.seconds
+
+
+def scheduled_lr(config, epoch: int, elapsed: float) -> float:
+    """The learning rate of a fit with `TrainConfig` `config` for its `epoch` (0-based) after
+    `elapsed` seconds: constant, or a half cosine from `learning_rate` down to
+    FINAL_LR_FRACTION of it over `max_epochs`, or over `max_time` when that comes first."""
+    if config.lr_schedule is None:
+        return config.learning_rate
+    if config.lr_schedule != "cosine":
+        raise ValueError(f"lr_schedule must be 'cosine' or None, got {config.lr_schedule!r}")
+    progress = epoch / config.max_epochs
+    if config.max_time is not None:
+        progress = max(progress, elapsed / config.max_time)
+    final = FINAL_LR_FRACTION * config.learning_rate
+    return final + (config.learning_rate - final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+class CosineSchedule(Callback):
+    """Set the learning rate before each epoch to `scheduled_lr(config, ...)`, counting this
+    fit's epochs and its training time (averaged over the ranks, so every rank agrees)."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+    def on_epoch_start(self, est, epoch):
+        state = self.state
+        elapsed = state.elapsed
+        if self.config.max_time is not None:
+            total = distributed.sum_across_ranks(torch.tensor([elapsed], dtype=torch.float64), state.world)
+            elapsed = total.item() / state.world
+        for group in state.optimizer.param_groups:
+            group["lr"] = scheduled_lr(self.config, epoch - state.first_epoch, elapsed)
+
+
+class KLWarmup(Callback):
+    """Raise a VAE's KL weight linearly from 0 to 1 over the first `epochs` epochs (Bowman et
+    al. 2016), and leave it at 1 after training."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+
+    def on_epoch_start(self, est, epoch):
+        self.state.module.kl_weight = min(1.0, epoch / self.epochs)
+
+    def on_fit_end(self, est) -> None:
+        self.state.module.kl_weight = 1.0
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over the epochs, showing the last loss and validation loss (rank 0 only)."""
+
+    def on_fit_start(self, est) -> None:
+        self.bar = tqdm(total=self.state.last_epoch, initial=self.state.epoch, desc="fit", unit="epoch",
+                        disable=self.state.rank != 0)  # fmt: skip
+
+    def on_epoch_end(self, est, epoch, logs):
+        val = f"{logs['val_loss']:.4g}" if "val_loss" in logs else "-"
+        self.bar.set_postfix(loss=f"{logs['loss']:.4g}", val_loss=val, refresh=False)
+        self.bar.update()
+
+    def on_fit_end(self, est) -> None:
+        self.bar.close()
+
+
+class CSVLogger(Callback):
+    """Rewrite the CSV file `path` after every epoch with one row per epoch so far (epoch, loss,
+    val_loss, seconds, then the module's own per-epoch numbers such as a sparse code's `l0` and
+    `dead_fraction`), atomically and from the history, so a resumed fit's file is whole."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def on_epoch_end(self, est, epoch, logs):
+        if self.state.rank != 0:
+            return
+        from aekit.saving.persistence import atomic_write_bytes
+
+        history = self.state.history
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        extra = sorted(history.extra)
+        writer.writerow(["epoch", "loss", "val_loss", "seconds", *extra])
+        for i, loss in enumerate(history.loss):
+            val = repr(history.val_loss[i]) if i < len(history.val_loss) else ""
+            own = [repr(history.extra[k][i]) if i < len(history.extra[k]) else "" for k in extra]
+            writer.writerow([i + 1, repr(loss), val, f"{history.epoch_seconds[i]:.4f}", *own])
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.path, out.getvalue().encode())
+
+
+class TensorBoardLogger(Callback):
+    """Add each epoch's `loss/train`, `loss/validation`, `time/epoch_seconds` and the module's own
+    numbers (`model/l0`, ...) to a TensorBoard event file in `folder` (written without
+    TensorBoard installed)."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        self.writer = None
+
+    def on_epoch_end(self, est, epoch, logs):
+        if self.state.rank != 0:
+            return
+        from aekit.training._tfevents import EventWriter
+
+        if self.writer is None:
+            self.writer = EventWriter(self.folder)
+        scalars = {"loss/train": logs["loss"], "time/epoch_seconds": logs["epoch_seconds"]}
+        if "val_loss" in logs:
+            scalars["loss/validation"] = logs["val_loss"]
+        scalars.update({f"model/{k}": v for k, v in logs.items() if k not in LOOP_LOGS})
+        self.writer.add_scalars(epoch + 1, scalars)
+
+    def on_fit_end(self, est) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None

@@ -1,0 +1,206 @@
+"""Training checkpoints: one safetensors file holding everything `train` needs to continue a
+fit exactly where it stopped, written atomically, no pickle.
+
+The file's tensors are the module's weights (`module.*`), the best weights kept for early
+stopping (`best.*`), the optimizer's per-parameter state (`optimizer.<index>.<name>`) and the
+shuffling/noise generator's state (`rng`). Its metadata holds, as JSON, the history, the epoch
+counter, the early-stopping bookkeeping, the optimizer's settings, and a fingerprint of what is
+being trained, which `restore` checks so a checkpoint is never resumed into a different model.
+It also holds the SHA-256 of the state and every tensor, so a bit flip anywhere in the file is
+refused rather than resumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from aekit.training.callbacks import Callback
+from aekit.saving.persistence import atomic_write_bytes
+from aekit.training.loop import History, TrainState
+
+__all__ = ["CHECKPOINT_FILE", "Checkpointer", "read_checkpoint"]
+
+CHECKPOINT_FILE = "checkpoint.safetensors"
+FORMAT = "aekit-checkpoint"
+FORMAT_VERSION = 1
+
+
+def _optimizer_parts(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """The optimizer's state dict as flat tensors plus JSON-ready settings."""
+    saved = optimizer.state_dict()
+    tensors, other = {}, {}
+    for index, param_state in saved["state"].items():
+        for name, value in param_state.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{index}.{name}"] = value
+            else:
+                other.setdefault(str(index), {})[name] = value
+    return tensors, {"param_groups": saved["param_groups"], "other": other}
+
+
+def _optimizer_state(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    state: dict[int, dict] = {int(i): dict(values) for i, values in meta["other"].items()}
+    for key, value in tensors.items():
+        _, index, name = key.split(".", 2)
+        state.setdefault(int(index), {})[name] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def _digest(state_json: str, tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the state JSON and of each tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(state_json.encode())
+    for key in sorted(tensors):
+        tensor = tensors[key].detach().cpu().contiguous()
+        digest.update(f"\0{key}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
+    return digest.hexdigest()
+
+
+def _metadata(data: bytes) -> dict[str, str]:
+    (size,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8 : 8 + size]).get("__metadata__") or {}
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(metadata, tensors) of a checkpoint file; ValueError when it is not a readable one."""
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        tensors = load_safetensors(data)
+        meta = _metadata(data)
+        if meta.get("format") != FORMAT:
+            raise ValueError("not an aekit checkpoint")
+        info = json.loads(meta["state"])
+    except (SafetensorError, ValueError, KeyError, struct.error, RecursionError) as err:
+        raise ValueError(f"{str(path)!r} is not a readable aekit checkpoint: {err}") from err
+    if "sha256" not in meta:
+        raise ValueError(
+            f"{str(path)!r} has no checksum: it is damaged (a flipped byte can rename the checksum's key) or an "
+            "older aekit wrote it; delete it and train from the start"
+        )
+    if meta["sha256"] != _digest(meta["state"], tensors):
+        raise ValueError(
+            f"{str(path)!r} is damaged: its contents do not match the SHA-256 stored in it (a bit flip or a "
+            "partial copy). Resume from another copy, or delete it and train from the start"
+        )
+    if info.get("version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{str(path)!r} has checkpoint version {info.get('version')!r}; this aekit reads {FORMAT_VERSION}"
+        )
+    return info, tensors
+
+
+class Checkpointer(Callback):
+    """Save a `TrainState` to `path` after every `every`-th epoch and, with `resume=True`,
+    restore it before training; pass it as `est.fit(X, checkpoint=...)` or `train(checkpoint=)`
+    (the loop then runs it after early stopping has kept the best weights).
+
+    `fingerprint` (any JSON) identifies what is trained (class, parameters, data); a checkpoint
+    with another fingerprint is refused. `after_save(state)` runs after each save (to write
+    metrics beside it).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        fingerprint: object = None,
+        resume: bool = False,
+        every: int = 1,
+        after_save: Callable[[TrainState], None] | None = None,
+    ) -> None:
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        self.path = Path(path)
+        self.fingerprint = json.loads(json.dumps(fingerprint))
+        self.resume = resume
+        self.every = every
+        self.after_save = after_save
+        self.restored_epoch = 0
+
+    def on_fit_start(self, est) -> None:
+        self.restore(self.state)
+
+    def on_epoch_end(self, est, epoch: int, logs: dict) -> None:
+        if self.state.rank == 0:
+            self.save(self.state)
+
+    def save(self, state: TrainState) -> None:
+        """Write the state (atomically: a reader sees the previous checkpoint or this one)."""
+        if state.epoch % self.every == 0:
+            atomic_write_bytes(self.path, self.to_bytes(state))
+        if self.after_save is not None:
+            self.after_save(state)
+
+    def to_bytes(self, state: TrainState) -> bytes:
+        tensors = {f"module.{k}": v.detach() for k, v in state.module.state_dict().items()}
+        if state.best_weights is not None:
+            tensors.update({f"best.{k}": v.detach() for k, v in state.best_weights.items()})
+        optimizer_tensors, optimizer_meta = _optimizer_parts(state.optimizer)
+        tensors.update(optimizer_tensors)
+        tensors["rng"] = state.generator.get_state()
+        info = {
+            "version": FORMAT_VERSION,
+            "fingerprint": self.fingerprint,
+            "epoch": state.epoch,
+            "elapsed": state.elapsed,
+            "history": state.history.as_dict(),
+            "best_loss": state.best_loss,
+            "since_best": state.since_best,
+            "initial_loss": state.initial_loss,
+            "optimizer": optimizer_meta,
+        }
+        tensors = {k: v.cpu().contiguous() for k, v in tensors.items()}
+        state_json = json.dumps(info)
+        metadata = {"format": FORMAT, "state": state_json, "sha256": _digest(state_json, tensors)}
+        return save_safetensors(tensors, metadata=metadata)
+
+    def restore(self, state: TrainState) -> None:
+        """Load the saved state into `state` when resuming and a checkpoint exists."""
+        if not self.resume or not self.path.is_file():
+            return
+        info, tensors = read_checkpoint(self.path)
+        if info["fingerprint"] != self.fingerprint:
+            raise ValueError(
+                f"{str(self.path)!r} was written for another model or data: "
+                + _difference(info["fingerprint"], self.fingerprint)
+            )
+        device = next(state.module.parameters()).device
+        groups: dict[str, dict[str, torch.Tensor]] = {"module": {}, "best": {}, "optimizer": {}}
+        for key, value in tensors.items():
+            head, _, rest = key.partition(".")
+            if head in groups:
+                groups[head][rest if head != "optimizer" else key] = value
+        try:
+            state.module.load_state_dict({k: v.to(device) for k, v in groups["module"].items()}, strict=True)
+            state.optimizer.load_state_dict(_optimizer_state(groups["optimizer"], info["optimizer"]))
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise ValueError(f"{str(self.path)!r} does not fit this model: {err}") from err
+        state.generator.set_state(tensors["rng"])
+        state.best_weights = {k: v.to(device) for k, v in groups["best"].items()} or None
+        state.history = History.from_dict(info["history"])
+        state.epoch = int(info["epoch"])
+        state.elapsed = float(info.get("elapsed", 0.0))
+        state.best_loss = float(info["best_loss"])
+        state.since_best = int(info["since_best"])
+        state.initial_loss = info.get("initial_loss")
+        self.restored_epoch = state.epoch
+
+
+def _difference(saved: object, wanted: object, path: str = "") -> str:
+    """The first key path where two JSON values differ, for the refusal message."""
+    if isinstance(saved, dict) and isinstance(wanted, dict):
+        for key in sorted(set(saved) | set(wanted)):
+            if saved.get(key) != wanted.get(key):
+                return _difference(saved.get(key), wanted.get(key), f"{path}.{key}" if path else str(key))
+    return f"{path or 'fingerprint'} is {saved!r} there, {wanted!r} here"

@@ -1,0 +1,291 @@
+"""The training loop: short enough to read on one screen (after nanoGPT's `train.py`).
+
+In-memory data lives in one tensor on the device; each epoch draws a permutation from a
+seeded `torch.Generator` and a batch is one indexing operation, with no per-sample Dataset calls
+(data on disk streams in shuffled chunks instead, see `aekit.training._batching`). Under torchrun the
+module is wrapped in DistributedDataParallel and each rank takes its slice of every batch.
+Everything the loop carries from one epoch to the next is in a `TrainState`; everything it
+does besides stepping (early stopping, checkpoints, metrics, progress, time budget, schedules,
+the divergence guard) is a callback (`aekit.training.callbacks`), and the step itself, with its mixed
+precision and clipping, is an `OptimizerStep`. Data-parallel training under torchrun is
+switched on by `TrainConfig.distributed`, never by a process group that merely exists.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from aekit.training import distributed
+from aekit.training._batching import SparseBatches, StreamBatches, TensorBatches
+from aekit.training.callbacks import (
+    LOOP_LOGS,
+    Callback,
+    CosineSchedule,
+    DivergenceGuard,
+    EarlyStopping,
+    ProgressBar,
+    TimeBudget,
+    TrainingDivergedError,
+)
+from aekit.training._denormals import flushed_denormals
+from aekit.training.optimizer_step import OptimizerStep
+from aekit.training._precision import check_precision
+from aekit.data._sources import DataSource
+from aekit.data._sparse_input import block_rows, dense_rows, is_sparse
+
+__all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "train"]
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+LR_SCHEDULES = ("cosine",)
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings shared by every estimator."""
+
+    optimizer: str = "adam"  # adam | adamw | rmsprop | sgd
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9  # sgd and rmsprop only
+    batch_size: int = 256
+    max_epochs: int = 100
+    max_time: float | None = None  # seconds; training stops after the epoch that crosses it
+    early_stopping: int | None = None  # patience in epochs on the validation loss; best weights restored
+    grad_clip: float | None = None  # max global gradient norm
+    precision: str = "32"  # 32 | bf16-mixed | 16-mixed (autocast for the forward pass)
+    lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first)
+    distributed: bool = False  # data-parallel over torchrun's ranks (joins the process group it describes)
+    verbose: bool = False
+
+
+@dataclass
+class History:
+    """Per-epoch record of a fit; `val_loss` is the reconstruction loss on the held-out split."""
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    extra: dict[str, list[float]] = field(default_factory=dict)  # per-epoch numbers the module reports (e.g. l0)
+
+    def as_dict(self) -> dict:
+        return {
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "epoch_seconds": self.epoch_seconds,
+            "best_epoch": self.best_epoch,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, history: dict) -> History:
+        """The inverse of `as_dict`."""
+        known = ("loss", "val_loss", "epoch_seconds", "best_epoch")
+        extra = {k: list(v) for k, v in history.items() if k not in known}
+        return cls(*(history[k] for k in known), extra=extra)
+
+
+@dataclass
+class TrainState:
+    """What `train` carries between epochs (and, for warm starts, between fits); a checkpoint
+    of it resumes a fit exactly."""
+
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator  # shuffling and noise
+    history: History = field(default_factory=History)
+    epoch: int = 0  # epochs completed, over every fit of this state
+    elapsed: float = 0.0  # seconds of training in the current fit (checkpointed: a resumed fit keeps its clock)
+    best_loss: float = math.inf  # best monitored (validation, else training) loss so far
+    since_best: int = 0  # epochs since it last improved
+    best_weights: dict[str, torch.Tensor] | None = None  # module weights at the best epoch (early stopping only)
+    initial_loss: float | None = None  # the untrained model's loss on the first rows (divergence reference)
+    first_epoch: int = 0  # the current fit's first epoch
+    last_epoch: int = 0  # the current fit stops before this epoch
+    rank: int = 0
+    world: int = 1
+
+    def record(self, epoch: int, logs: dict) -> None:
+        """Add an epoch's logs to the history and track the best monitored loss."""
+        self.history.loss.append(logs["loss"])
+        self.history.epoch_seconds.append(logs["epoch_seconds"])
+        if "val_loss" in logs:
+            self.history.val_loss.append(logs["val_loss"])
+        for key in logs.keys() - LOOP_LOGS:
+            self.history.extra.setdefault(key, []).append(logs[key])
+        monitored = logs.get("val_loss", logs["loss"])
+        if monitored < self.best_loss:
+            self.best_loss, self.since_best, self.history.best_epoch = monitored, 0, epoch
+        else:
+            self.since_best += 1
+        self.epoch = epoch + 1
+
+
+def make_optimizer(
+    params, name: str, learning_rate: float, weight_decay: float = 0.0, momentum: float = 0.9
+) -> torch.optim.Optimizer:
+    """Build a torch optimizer by name, fused where this torch build supports it."""
+    params = list(params)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+    if name not in ("adam", "adamw"):
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
+    cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    try:
+        return cls(params, lr=learning_rate, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return cls(params, lr=learning_rate, weight_decay=weight_decay)
+
+
+@torch.inference_mode()
+def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
+    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode;
+    a scipy.sparse X is densified one batch at a time."""
+    was_training = module.training
+    module.eval()
+    device = next(module.parameters()).device
+    sparse = is_sparse(X)
+    if sparse:
+        batch_size = block_rows(X.shape[1], batch_size)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for start in range(0, X.shape[0], batch_size):
+        y = None if Y is None else Y[start : start + batch_size]
+        x = _first_rows(X[start : start + batch_size], device, batch_size) if sparse else X[start : start + batch_size]
+        total += module.sample_losses(x, y).sum().double()
+    module.train(was_training)
+    return total.item() / X.shape[0]
+
+
+def _first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
+    """Up to n first rows of X (a tensor, `DataSource` or scipy.sparse matrix) as a tensor;
+    fewer for a wide sparse X, so the densified rows stay one bounded block."""
+    if isinstance(X, DataSource):
+        return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
+    if is_sparse(X):
+        stop = min(block_rows(X.shape[1], n), X.shape[0])
+        return torch.from_numpy(dense_rows(X, 0, stop, np.float32)).to(device)
+    return X[:n]
+
+
+def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
+    """A fresh `TrainState` for `module`, with the optimizer `config` names."""
+    optimizer = make_optimizer(module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum)
+    return TrainState(module, optimizer, generator)
+
+
+def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, has_validation: bool, checkpoint=None) -> list:
+    """The callbacks `config` asks for, in the order they must run: the divergence guard
+    first (it raises before a diverged state is saved), early stopping (which keeps the best
+    weights the checkpoint saves), the checkpoint, time budget, schedule, progress bar."""
+    if config.early_stopping is not None and not has_validation:
+        raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
+    if config.lr_schedule is not None and config.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
+    device = next(state.module.parameters()).device
+
+    def untrained_loss() -> float:
+        first = _first_rows(X, device)
+        return evaluate_loss(state.module, first, None if Y is None else Y[: first.shape[0]])
+
+    callbacks = [DivergenceGuard(untrained_loss, config.learning_rate)]
+    if config.early_stopping is not None:
+        callbacks.append(EarlyStopping(config.early_stopping))
+    if checkpoint is not None:
+        callbacks.append(checkpoint)
+    if config.max_time is not None:
+        callbacks.append(TimeBudget(config.max_time))
+    if config.lr_schedule == "cosine":
+        callbacks.append(CosineSchedule(config))
+    if config.verbose:
+        callbacks.append(ProgressBar())
+    return callbacks
+
+
+def _hooks(callbacks: Sequence, name: str) -> list:
+    return [getattr(cb, name) for cb in callbacks if hasattr(cb, name)]
+
+
+def train(
+    module: nn.Module,
+    X: torch.Tensor | DataSource,
+    config: TrainConfig,
+    generator: torch.Generator,
+    X_val: torch.Tensor | None = None,
+    Y: torch.Tensor | None = None,
+    Y_val: torch.Tensor | None = None,
+    callbacks: Sequence = (),
+    checkpoint=None,
+    state: TrainState | None = None,
+    owner=None,
+) -> History:
+    """Fit `module` (an `AutoEncoderModule`) to X (n, features), targets Y (default X), for
+    `config.max_epochs` epochs. X may also be a scipy.sparse CSR matrix (densified one batch at a
+    time) or a `DataSource` on disk (no Y then), streamed in shuffled chunks.
+
+    `callbacks` (see `aekit.training.callbacks`) run after the built-in ones that `config` asks for;
+    `checkpoint` (an `aekit.training.checkpoint.Checkpointer`) restores a saved state before the first
+    epoch and saves one after each. `state` continues an earlier fit (warm start: same module, optimizer state
+    and history). `owner` is what callbacks receive as `est` (default: the module). Raises
+    `TrainingDivergedError` when the loss stops being finite or explodes.
+    """
+    device = next(module.parameters()).device
+    check_precision(config.precision)
+    if state is None:
+        state = new_state(module, config, generator)
+    else:
+        state.best_loss, state.since_best, state.best_weights = math.inf, 0, None
+    state.rank, state.world = (distributed.rank(), distributed.world_size()) if config.distributed else (0, 1)
+    state.first_epoch, state.elapsed = state.epoch, 0.0
+    state.last_epoch = state.epoch + config.max_epochs
+    if isinstance(X, DataSource):
+        if Y is not None:
+            raise ValueError("Y: targets are not supported for data streamed from disk")
+        batches = StreamBatches(X, config.batch_size, device, rank=state.rank, world=state.world)
+    elif is_sparse(X):
+        batches = SparseBatches(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
+    else:
+        batches = TensorBatches(X, Y, config.batch_size, rank=state.rank, world=state.world)
+    model = distributed.wrap(module) if state.world > 1 else module
+    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1)
+    callbacks = builtin_callbacks(config, state, X, Y, X_val is not None, checkpoint) + list(callbacks)
+    for cb in callbacks:
+        if isinstance(cb, Callback):
+            cb.state = state
+    owner = module if owner is None else owner
+    for hook in _hooks(callbacks, "on_fit_start"):
+        hook(owner)
+    module.train()
+    with flushed_denormals(device):
+        for epoch in range(state.epoch, state.last_epoch):
+            if any([bool(hook(owner, epoch)) for hook in _hooks(callbacks, "on_epoch_start")]):
+                break
+            started = time.perf_counter()
+            total = torch.zeros((), device=device)
+            for x, y in batches.epoch(generator):
+                total += step(x, y, generator) * x.shape[0]
+            logs = {"loss": distributed.sum_across_ranks(total, state.world).item() / batches.n_rows}
+            if X_val is not None:
+                logs["val_loss"] = evaluate_loss(module, X_val, Y_val)
+            if hasattr(module, "epoch_logs"):
+                logs.update(module.epoch_logs())
+            logs["lr"] = state.optimizer.param_groups[0]["lr"]
+            logs["epoch_seconds"] = time.perf_counter() - started
+            state.elapsed += logs["epoch_seconds"]
+            logs["elapsed"] = state.elapsed
+            state.record(epoch, logs)
+            stop = [bool(hook(owner, epoch, logs)) for hook in _hooks(callbacks, "on_epoch_end")]
+            if distributed.any_rank(any(stop), state.world):
+                break
+    for hook in _hooks(callbacks, "on_fit_end"):
+        hook(owner)
+    module.eval()
+    return state.history

@@ -1,0 +1,60 @@
+"""`OptimizerStep`: one training step, with what precision and stability need around it
+(autocast, GradScaler, persistent bfloat16 weights, gradient clipping, weight constraints),
+so the training loop only calls `step(x, y, generator)`."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from aekit.training._precision import autocast, bfloat16_weights, check_precision, grad_scaler
+
+__all__ = ["OptimizerStep"]
+
+
+class OptimizerStep:
+    """Forward, backward and update of `module` (run through `model`, its DDP wrapper or
+    itself) on one batch; returns the batch's loss, detached (0-d float32 tensor)."""
+
+    def __init__(
+        self,
+        module: nn.Module,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        precision: str = "32",
+        grad_clip: float | None = None,
+        distributed: bool = False,
+    ) -> None:
+        device = next(module.parameters()).device
+        self.module, self.model, self.optimizer = module, model, optimizer
+        self.precision, self.device, self.grad_clip = check_precision(precision), device, grad_clip
+        self.scaler = grad_scaler(precision, device)
+        self.low_weights = bfloat16_weights(precision, module, device, distributed)
+        self.constrained = any(r.constrains for r in getattr(module, "regularizers", ()))
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        with autocast(self.precision, self.device):
+            if self.low_weights is None:
+                out = self.model(x, y, generator=generator)
+            else:
+                out = self.low_weights(self.model, x, y, generator=generator)
+        if self.scaler is not None:
+            self.scaler.scale(out.loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            out.loss.backward()
+        if self.low_weights is not None:
+            self.low_weights.gradients_to_master()
+        if self.grad_clip is not None:
+            nn.utils.clip_grad_norm_(self.module.parameters(), self.grad_clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.constrained:
+            self.module.apply_constraints()
+        if self.low_weights is not None:
+            self.low_weights.refresh()
+        return out.loss.detach().float()
