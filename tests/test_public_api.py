@@ -10,6 +10,8 @@ import ast
 import importlib
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,69 @@ def test_the_harness_checks_catch_the_harness():
 def test_harness_lives_in_tests_not_in_the_package(name):
     assert importlib.util.find_spec(f"aekit.{name}") is None
     assert (HARNESS / f"{name}.py").is_file()
+
+
+ALL_MODULES = sorted(name for name in map(module_name, PACKAGE_FILES) if name != "aekit.__main__")  # __main__ runs the command line
+
+
+def module_imports(name: str) -> set[str]:
+    """The aekit modules `name` imports when it is loaded (module-level imports only): for
+    `from aekit.x import y`, aekit.x.y where that is a module, else aekit.x."""
+    tree = parsed(PACKAGE.parent / (name.replace(".", "/") + ("/__init__.py" if name in PACKAGES else ".py")))
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "aekit":
+            found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in ALL_MODULES else node.module for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "aekit"}
+    return found - {name}
+
+
+PACKAGES = {module_name(p) for p in PACKAGE_FILES if p.name == "__init__.py"}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each cycle of the directed graph found by a depth-first walk, as its modules in order."""
+    cycles, state, path = [], {}, []
+
+    def visit(node: str) -> None:
+        state[node] = "open"
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def test_import_cycles_are_found():
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_imports_itself_back_through_others():
+    assert import_cycles({name: module_imports(name) for name in ALL_MODULES}) == []
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    """Each module imported as the first aekit module of a process (torch stays loaded between
+    them), so none depends on another having been imported before it."""
+    script = (
+        "import importlib, sys, torch\n"
+        f"for name in {ALL_MODULES!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'aekit' or m.startswith('aekit.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as err:\n"
+        "        print(name, type(err).__name__, err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout == "", done.stdout + done.stderr

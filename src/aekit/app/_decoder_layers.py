@@ -10,11 +10,14 @@ from scipy.special import erf
 
 __all__ = ["DecoderLayers", "decoder_layers", "run_layers"]
 
+MAX_LOG_RATE = 20.0  # the Poisson likelihood's clamp of its log-rates
+
 
 @dataclass
 class DecoderLayers:
     """weights[i] (out_i, in_i) and biases[i] (out_i,) in float32; `activation` follows every
-    layer but the last, `output` ('linear' or 'sigmoid') follows the last; `slope` is
+    layer but the last, `output` (the likelihood's: 'linear', 'sigmoid', 'softmax' or 'exp')
+    follows the last; `slope` is
     LeakyReLU's negative slope or ELU's alpha; `approximate` is GELU's ('none' or 'tanh')."""
 
     weights: list[np.ndarray]
@@ -47,15 +50,10 @@ def decoder_layers(estimator) -> DecoderLayers | None:
     if type(module) not in (AutoEncoderModule, VariationalAutoEncoderModule):
         return None
     decoder = module.decoder
-    if type(decoder) is MLPDecoder:
-        pairs = [(lin.weight, lin.bias) for lin in decoder.linears]
-    elif type(decoder) is TiedMLPDecoder:
-        pairs = [(lin.weight.t(), b) for lin, b in zip(reversed(decoder._encoder[0].linears), decoder.biases)]
-    else:
+    activation = _activation_name(getattr(decoder, "activation", None))
+    if type(decoder) not in (MLPDecoder, TiedMLPDecoder) or activation is None:
         return None
-    activation = _activation_name(decoder.activation)
-    if activation is None:
-        return None
+    pairs = decoder.affine_layers()
     weights = [w.detach().cpu().float().numpy().copy() for w, _ in pairs]
     biases = [b.detach().cpu().float().numpy().copy() for _, b in pairs]
     per_feature = module.likelihood.outputs_per_feature
@@ -80,6 +78,11 @@ def _activate(x: np.ndarray, name: str, slope: float, approximate: str) -> np.nd
         return np.tanh(x)
     if name == "sigmoid":
         return 1.0 / (1.0 + np.exp(-x))
+    if name == "softmax":
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if name == "exp":
+        return np.exp(np.minimum(x, MAX_LOG_RATE))
     return x
 
 

@@ -11,10 +11,10 @@ from torch import nn
 
 from aekit.nn.binary_codes import NoisyBinaryCode
 from aekit.nn.corruptions import CORRUPTIONS, make_corruption
-from aekit.nn.count_inputs import INPUT_TRANSFORMS, with_input_transform
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
+from aekit.nn.count_inputs import INPUT_TRANSFORMS
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
-from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
@@ -319,13 +319,15 @@ class AutoEncoder(BaseAutoEncoder):
 
     def _build_module(self, n_features: int, output_activation: str) -> AutoEncoderModule:
         hidden = positive_ints(self.hidden_dims, "hidden_dims")
-        encoder = MLPEncoder(n_features, self.latent_dim, hidden, self.activation, self._code_activation())
+        encoder = MLPEncoder(
+            n_features, self.latent_dim, hidden, self.activation, self._code_activation(), self._input_transform()
+        )
         if self.tied_weights:
             decoder = TiedMLPDecoder(encoder, self.activation)
         else:
             decoder = MLPDecoder(self.latent_dim, n_features, hidden[::-1], self.activation)
         return AutoEncoderModule(
-            with_input_transform(encoder, self._input_transform()),
+            encoder,
             decoder,
             make_likelihood(self.loss, n_features, output_activation),
             make_corruption(self.corruption, self.corruption_level),
@@ -374,7 +376,8 @@ class AutoEncoder(BaseAutoEncoder):
             )
         if self.binary_code and self._sparse_code:
             raise ValueError(f"binary_code=True replaces the code's activation; it cannot be combined with "
-                             f"sparsity_kind={self.sparsity_kind!r} (sparsity={self.sparsity})")
+                             f"sparsity_kind={self.sparsity_kind!r} (sparsity={self.sparsity}): use AutoEncoder("
+                             f"binary_code=True) for a binary code, or a sparse code without binary_code")
         in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
         if self.loss == "bce" and not in_unit_range:
             raise ValueError(
@@ -384,7 +387,7 @@ class AutoEncoder(BaseAutoEncoder):
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
             raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
         check_sparse_params(self)
-        return auto_output_activation(self.output_activation, X, sigmoid_loss=self.loss == "bce")
+        return output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
 
 
 class DenoisingAutoEncoder(AutoEncoder):

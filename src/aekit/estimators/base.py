@@ -35,6 +35,7 @@ from aekit.saving.persistence import load_estimator_folder, register_estimator, 
 from aekit.data._sources import DataSource, open_source
 from aekit.data._sparse_input import block_rows, dense_blocks, dense_rows, is_sparse
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
+from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
@@ -97,14 +98,6 @@ def train_config_of(estimator) -> TrainConfig:
     config = TrainConfig(**{k: v for k, v in estimator.get_params(deep=False).items() if k in names})
     config.verbose = bool(config.verbose)
     return config
-
-
-def auto_output_activation(requested: str, targets: np.ndarray, sigmoid_loss: bool = False) -> str:
-    """The output activation for `requested` ('auto', 'sigmoid' or 'linear'): 'auto' is a sigmoid
-    when the loss needs one or every target lies in [0, 1], else linear."""
-    if requested != "auto":
-        return requested
-    return "sigmoid" if sigmoid_loss or bool(targets.min() >= 0 and targets.max() <= 1) else "linear"
 
 
 def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -230,6 +223,11 @@ class AekitEstimator(BaseEstimator):
         defaults = cls.__dict__.get("_preset_defaults")
         if defaults is not None:
             cls.__init__ = _preset_init(cls.__mro__[1].__init__, defaults, cls.__name__)
+
+    @classmethod
+    def _default(cls, name: str):
+        """The default of parameter `name` (a preset's where it sets one)."""
+        return inspect.signature(cls.__init__).parameters[name].default
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -405,8 +403,8 @@ class AekitEstimator(BaseEstimator):
 
 
 def _check_activation(value) -> str:
-    if value not in ("linear", "sigmoid"):
-        raise ValueError("must be 'linear' or 'sigmoid'")
+    if value not in OUTPUT_ACTIVATIONS:
+        raise ValueError(f"must be one of {OUTPUT_ACTIVATIONS}")
     return value
 
 
@@ -427,8 +425,8 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         return self._build_module(self.n_features_in_, self.output_activation_)
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
-        """Checks that need the data; returns the output activation ('sigmoid' or 'linear')."""
-        return auto_output_activation("auto", X)
+        """Checks that need the data; returns the output activation (see `output_activation_for`)."""
+        return output_activation_for("mse", "auto", X)
 
     def _validate_targets(self, y, X: np.ndarray) -> np.ndarray | None:
         """Reconstruction targets from fit's `y`, (n_samples, n_outputs), or None to reconstruct X.

@@ -12,9 +12,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.data.images import channels_last_message, looks_channels_last
-from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood
+from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn import ACTIVATIONS
 from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, PoolingIndices
@@ -319,7 +319,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
-        return auto_output_activation(self.output_activation, X, sigmoid_loss=self.loss == "bce")
+        return output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
 
     # ---- building the module -------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.nn._ensembles import AutoEncoderEnsemble
+from aekit.data._sources import open_source
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
 from aekit.nn._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.nn.models import AutoEncoderModule, VariationalAutoEncoderModule
@@ -121,7 +122,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         (`refine_steps_`).
     batch_size : int, default=64
     max_epochs : int, default=300
-    optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
+    max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
@@ -211,6 +212,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         momentum=0.9,
         batch_size=64,
         max_epochs=300,
+        max_time=None,
         validation_fraction=0.0,
         early_stopping=None,
         grad_clip=None,
@@ -240,6 +242,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         self.momentum = momentum
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.max_time = max_time
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
@@ -279,6 +282,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     def _read(self, X, reset: bool) -> tuple[Table, list[str]]:
         """Validate X into a `Table` (and column names for messages); reset=True in fit."""
+        if open_source(X) is not None:
+            raise ValueError(f"X: {type(self).__name__} reads its rows in memory, missing entries included, and a "
+                             f"file is streamed without them; read it first (numpy.load, pandas.read_parquet)")
         if reset:
             all_numeric = isinstance(self.categorical_features, str) or self.categorical_features is None
         else:

@@ -12,9 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.training.callbacks import KLWarmup
 from aekit.data._sparse_input import dense_rows, is_sparse
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, auto_output_activation, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.estimators.conv import image_shape, inferred_shape
-from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood
+from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from aekit.nn.priors import PRIORS, make_prior
@@ -196,7 +196,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             )
         if self.binarize == "dynamic" and self.likelihood not in ("auto", "bernoulli"):
             raise ValueError(f"binarize='dynamic' needs likelihood='bernoulli', got {self.likelihood!r}")
-        return auto_output_activation({"auto": "auto", "bernoulli": "sigmoid"}.get(self.likelihood, "linear"), X)
+        return output_activation_for(self.likelihood, "auto" if self.likelihood in ("auto", "bernoulli") else "linear", X)
 
     def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""

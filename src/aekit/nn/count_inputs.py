@@ -1,14 +1,15 @@
 """What an encoder sees of word counts: the counts as they are, log(1 + count), or each
 document's word proportions (count / document length, as Hinton & Salakhutdinov 2006 fed their
-autoencoder). The transform is the encoder's first, parameter-free layer, so `transform`,
-saving and ONNX export see raw counts while the likelihood still scores the counts."""
+autoencoder). The transform is the encoder's first, parameter-free step (`MLPEncoder`'s
+`input_transform`), so `transform`, saving and ONNX export see raw counts while the likelihood
+still scores the counts."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-__all__ = ["INPUT_TRANSFORMS", "InputTransform", "with_input_transform"]
+__all__ = ["INPUT_TRANSFORMS", "InputTransform"]
 
 INPUT_TRANSFORMS = ("log1p", "proportions")
 
@@ -28,7 +29,3 @@ class InputTransform(nn.Module):
             return torch.log1p(x)
         return x / x.sum(dim=1, keepdim=True).clamp_min(1.0)
 
-
-def with_input_transform(encoder: nn.Module, kind: str | None) -> nn.Module:
-    """`encoder` behind the `kind` transform, or `encoder` itself for None."""
-    return encoder if kind is None else nn.Sequential(InputTransform(kind), encoder)

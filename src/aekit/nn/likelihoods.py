@@ -24,31 +24,34 @@ __all__ = [
     "Likelihood",
     "MSE",
     "Multinomial",
+    "OUTPUT_ACTIVATIONS",
     "Poisson",
     "StudentT",
     "make_likelihood",
+    "output_activation_for",
 ]
 
-OUTPUT_ACTIVATIONS = ("linear", "sigmoid")
+OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax", "exp")
 
 
 class Likelihood(nn.Module):
     """Base class: `mean(pre)` gives reconstructions, `elementwise(pre, x)` the loss terms.
 
-    `outputs_per_feature` is how many decoder outputs each feature needs (2 when the decoder
-    also predicts a variance); `pre` then has shape (batch, outputs_per_feature * features)
-    with the mean's pre-activations first.
+    `output_activation` says what `mean` applies to the decoder's outputs ('linear', 'sigmoid',
+    'softmax' over each row, or 'exp'); a likelihood that always decodes through one sets it in
+    `fixed_output` and ignores the argument. `outputs_per_feature` is how many decoder outputs
+    each feature needs (2 when the decoder also predicts a variance); `pre` then has shape
+    (batch, outputs_per_feature * features) with the mean's pre-activations first.
     """
 
     outputs_per_feature = 1
+    fixed_output: str | None = None
 
     def __init__(self, output_activation: str = "linear") -> None:
         super().__init__()
-        if output_activation not in OUTPUT_ACTIVATIONS:
-            raise ValueError(
-                f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {output_activation!r}"
-            )
-        self.output_activation = output_activation
+        if self.fixed_output is None and output_activation not in ("linear", "sigmoid"):
+            raise ValueError(f"output_activation must be 'linear' or 'sigmoid', got {output_activation!r}")
+        self.output_activation = self.fixed_output or output_activation
 
     def mean(self, pre: torch.Tensor) -> torch.Tensor:
         if self.outputs_per_feature > 1:
@@ -84,12 +87,7 @@ class L1(Likelihood):
 class BCE(Likelihood):
     """Binary cross-entropy for targets in [0, 1], computed from logits (needs a sigmoid output)."""
 
-    def __init__(self, output_activation: str = "sigmoid") -> None:
-        if output_activation != "sigmoid":
-            raise ValueError(
-                f"loss='bce' needs output_activation='sigmoid' (or 'auto'), got {output_activation!r}"
-            )
-        super().__init__(output_activation)
+    fixed_output = "sigmoid"
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(pre, x, reduction="none")
@@ -181,8 +179,7 @@ class Multinomial(Likelihood):
     depend on the model, left out); `mean` gives the word proportions p, which times a
     document's length are its expected counts. The output activation is always the softmax."""
 
-    def __init__(self, output_activation: str = "linear") -> None:
-        super().__init__("linear")
+    fixed_output = "softmax"
 
     def mean(self, pre: torch.Tensor) -> torch.Tensor:
         return torch.softmax(pre, dim=1)
@@ -196,10 +193,8 @@ class Poisson(Likelihood):
     rate - x log(rate) + log(x!) in nats; `mean` gives the rates. The output activation is
     always the exponential."""
 
+    fixed_output = "exp"
     max_log_rate = 20.0
-
-    def __init__(self, output_activation: str = "linear") -> None:
-        super().__init__("linear")
 
     def mean(self, pre: torch.Tensor) -> torch.Tensor:
         return torch.exp(pre.clamp(max=self.max_log_rate))
@@ -221,6 +216,20 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
     "poisson": Poisson,
     "student_t": StudentT,
 }
+
+
+def output_activation_for(loss: str, requested: str, targets, default: str = "auto") -> str:
+    """The output activation `loss` decodes through when `requested` ('auto', 'linear' or
+    'sigmoid'): the likelihood's own where it fixes one (a different request is refused naming
+    both parameters; the estimator's `default`, e.g. a preset's, is not a request), else a
+    sigmoid for 'auto' when every target lies in [0, 1]."""
+    fixed = LIKELIHOODS[loss].fixed_output if loss in LIKELIHOODS else None
+    if fixed is not None and requested not in ("auto", fixed, default):
+        raise ValueError(f"loss={loss!r} decodes through its own output activation ({fixed!r}); "
+                         f"output_activation={requested!r} cannot be combined with it: leave output_activation='auto'")
+    if fixed is not None or requested != "auto":
+        return fixed or requested
+    return "sigmoid" if bool(targets.min() >= 0 and targets.max() <= 1) else "linear"
 
 
 def make_likelihood(name: str, n_features: int, output_activation: str, **options) -> Likelihood:

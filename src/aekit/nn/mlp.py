@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from aekit.nn.activations import make_activation
+from aekit.nn.count_inputs import InputTransform
 
 __all__ = ["MLPDecoder", "MLPEncoder", "TiedMLPDecoder"]
 
@@ -18,7 +19,8 @@ class MLPEncoder(nn.Module):
 
     Every hidden layer is followed by `activation`; the code layer by `latent_activation`
     (None = linear, or a module such as `SparseCode(TopK(k), latent_dim)`), which decides the
-    code's range (sigmoid: (0, 1), relu: >= 0, ...) or its sparsity.
+    code's range (sigmoid: (0, 1), relu: >= 0, ...) or its sparsity. `input_transform`
+    ('log1p' or 'proportions', for word counts) is applied to x first.
     """
 
     def __init__(
@@ -28,14 +30,21 @@ class MLPEncoder(nn.Module):
         hidden_dims: Sequence[int] = (),
         activation: str = "relu",
         latent_activation: str | nn.Module | None = None,
+        input_transform: str | None = None,
     ) -> None:
         super().__init__()
         dims = [in_features, *hidden_dims, latent_dim]
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.activation = make_activation(activation)
         self.latent_activation = make_activation(latent_activation)
+        self.input_transform = nn.Identity() if input_transform is None else InputTransform(input_transform)
+
+    def weight_layers(self) -> list[nn.Linear]:
+        """The affine layers, input side first: what weight penalties and constraints act on."""
+        return list(self.linears)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.input_transform(x)
         for linear in self.linears[:-1]:
             x = self.activation(linear(x))
         return self.latent_activation(self.linears[-1](x))  # (batch, latent_dim)
@@ -60,6 +69,12 @@ class MLPDecoder(nn.Module):
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.activation = make_activation(activation)
 
+    def affine_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(weight (out, in), bias (out,)) of each layer, code side first: the first weight's
+        columns are what each code unit writes (for decoder-column constraints), and the list
+        is the whole forward pass for runtimes without torch (the explorer page)."""
+        return [(linear.weight, linear.bias) for linear in self.linears]
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         for linear in self.linears[:-1]:
             z = self.activation(linear(z))
@@ -78,14 +93,20 @@ class TiedMLPDecoder(nn.Module):
         super().__init__()
         self._encoder = [encoder]
         self.biases = nn.ParameterList(
-            nn.Parameter(torch.zeros(linear.in_features)) for linear in reversed(encoder.linears)
+            nn.Parameter(torch.zeros(linear.in_features)) for linear in reversed(encoder.weight_layers())
         )
         self.activation = make_activation(activation)
 
+    def affine_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(weight (out, in), bias (out,)) of each layer, code side first, as `MLPDecoder`'s: the
+        weights are transposed views of the encoder's, so editing them edits the encoder."""
+        encoder_layers = reversed(self._encoder[0].weight_layers())
+        return [(linear.weight.t(), bias) for linear, bias in zip(encoder_layers, self.biases)]
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        linears = list(reversed(self._encoder[0].linears))
-        for i, (linear, bias) in enumerate(zip(linears, self.biases)):
-            z = F.linear(z, linear.weight.t(), bias)
-            if i < len(linears) - 1:
+        layers = self.affine_layers()
+        for i, (weight, bias) in enumerate(layers):
+            z = F.linear(z, weight, bias)
+            if i < len(layers) - 1:
                 z = self.activation(z)
         return z  # (batch, out_features), pre-activation

@@ -72,6 +72,8 @@ class AutoEncoderModule(nn.Module):
         self.corruption = corruption
         self.corrupt_on = corrupt_on
         self.regularizers = list(regularizers)
+        for regularizer in self.regularizers:
+            regularizer.check(self)
         self.uncorrupted_weight = uncorrupted_weight
         self.loss_trim = loss_trim
 

@@ -3,8 +3,10 @@
 A regularizer sees the autoencoder module, the encoder's input x (batch, features) and the
 code z (batch, latent_dim), and returns an unweighted scalar penalty; the module multiplies it
 by `weight` and reports it under `name`. A constraint (such as unit-norm weights) is applied
-by `constrain` after each optimizer step instead. A new regularizer is one class here plus
-one line in `REGULARIZERS`; estimators then accept it as `regularizers={"name": weight}`.
+by `constrain` after each optimizer step instead. What a regularizer reads of the module it
+declares in `needs` (the accessors the building blocks offer: an encoder's `weight_layers()`, a
+decoder's `affine_layers()`), checked when the module is built. A new regularizer is one class
+here plus one line in `REGULARIZERS`; estimators then accept it as `regularizers={"name": weight}`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from aekit.nn.mlp import TiedMLPDecoder
 from aekit.nn.sparse_codes import CodeActivity, TopK, find_submodule
 
 __all__ = [
@@ -33,10 +34,7 @@ __all__ = [
 
 
 def _encoder_weights(module: nn.Module) -> list[torch.Tensor]:
-    linears = getattr(module.encoder, "linears", None)
-    if linears is None:
-        raise TypeError(f"{type(module.encoder).__name__} exposes no `linears`; weight penalties need them")
-    return [linear.weight for linear in linears]
+    return [layer.weight for layer in module.encoder.weight_layers()]
 
 
 class Regularizer:
@@ -44,9 +42,17 @@ class Regularizer:
 
     name = "regularizer"
     constrains = False  # True when `constrain` must run after every optimizer step
+    needs: tuple[tuple[str, str], ...] = ()  # (part, accessor) pairs, e.g. ("encoder", "weight_layers")
 
     def __init__(self, weight: float = 1.0) -> None:
         self.weight = float(weight)
+
+    def check(self, module: nn.Module) -> None:
+        """Refuse, before training, a module whose parts lack what this regularizer reads."""
+        for part, accessor in self.needs:
+            if not callable(getattr(getattr(module, part), accessor, None)):
+                raise ValueError(f"the {self.name!r} regularizer needs a {part} that offers {accessor}(); "
+                                 f"{type(getattr(module, part)).__name__} does not")
 
     def penalty(self, module: nn.Module, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return z.new_zeros(())
@@ -59,22 +65,9 @@ class Regularizer:
         return f"{type(self).__name__}(weight={self.weight})"
 
 
-def _decoder_columns(module: nn.Module) -> tuple[torch.Tensor, int]:
-    """The decoder's first weight and the axis along which a code unit's column runs: an
-    `MLPDecoder`'s (out, latent_dim) weight with axis 0, or for tied weights the encoder's last
-    (latent_dim, in) weight with axis 1."""
-    linears = getattr(module.decoder, "linears", None)
-    if linears is not None:
-        return linears[0].weight, 0
-    if isinstance(module.decoder, TiedMLPDecoder):
-        return _encoder_weights(module)[-1], 1
-    raise TypeError(f"{type(module.decoder).__name__} exposes no `linears`; decoder column norms need them")
-
-
 def decoder_column_norms(module: nn.Module) -> torch.Tensor:
     """L2 norm of the decoder's first weight column for each code unit: (latent_dim,)."""
-    weight, axis = _decoder_columns(module)
-    return weight.norm(dim=axis)
+    return module.decoder.affine_layers()[0][0].norm(dim=0)
 
 
 class L1Sparsity(Regularizer):
@@ -83,6 +76,7 @@ class L1Sparsity(Regularizer):
     while the decoder's weights grow leaves the penalty unchanged (scale-proof)."""
 
     name = "l1_sparsity"
+    needs = (("decoder", "affine_layers"),)
 
     def penalty(self, module, x, z):
         return (z.abs() * decoder_column_norms(module)).sum(dim=1).mean()
@@ -119,10 +113,12 @@ class DeadUnitAux(Regularizer):
             raise ValueError(f"aux_k must be a positive integer or None, got {aux_k!r}")
         self.aux_k = aux_k
 
+    def check(self, module):
+        if find_submodule(module.encoder, TopK) is None or find_submodule(module.encoder, CodeActivity) is None:
+            raise ValueError("the 'dead_unit_aux' regularizer needs an encoder whose code is SparseCode(TopK(k), latent_dim)")
+
     def penalty(self, module, x, z):
         topk, activity = find_submodule(module.encoder, TopK), find_submodule(module.encoder, CodeActivity)
-        if topk is None or activity is None:
-            raise TypeError("dead_unit_aux needs an encoder whose code is SparseCode(TopK(k), latent_dim)")
         dead = activity.dead_mask()
         n_dead = int(dead.sum())
         if n_dead == 0 or topk.last_input is None:
@@ -164,6 +160,7 @@ class Orthogonality(Regularizer):
     (W W^T = I for wide W): with linear layers the code axes become orthonormal directions."""
 
     name = "orthogonality"
+    needs = (("encoder", "weight_layers"),)
 
     def penalty(self, module, x, z):
         total = z.new_zeros(())
@@ -191,6 +188,7 @@ class UnitNorm(Regularizer):
 
     name = "unit_norm"
     constrains = True
+    needs = (("encoder", "weight_layers"),)
 
     @torch.no_grad()
     def constrain(self, module):
@@ -205,11 +203,12 @@ class UnitDecoderColumns(Regularizer):
 
     name = "unit_decoder_columns"
     constrains = True
+    needs = (("decoder", "affine_layers"),)
 
     @torch.no_grad()
     def constrain(self, module):
-        weight, axis = _decoder_columns(module)
-        weight.div_(weight.norm(dim=axis, keepdim=True).clamp_min(1e-12))
+        weight = module.decoder.affine_layers()[0][0]
+        weight.div_(weight.norm(dim=0, keepdim=True).clamp_min(1e-12))
 
 
 REGULARIZERS: dict[str, type[Regularizer]] = {

@@ -49,6 +49,21 @@
     throw new Error("aekit explorer: unknown activation " + name);
   }
 
+  // The likelihood's output: elementwise, or a softmax over the row (word proportions).
+  function outputActivation(name) {
+    if (name === "softmax") {
+      return function (y) {
+        var m = -Infinity, s = 0, j;
+        for (j = 0; j < y.length; j++) m = Math.max(m, y[j]);
+        for (j = 0; j < y.length; j++) { y[j] = Math.exp(y[j] - m); s += y[j]; }
+        for (j = 0; j < y.length; j++) y[j] /= s;
+        return y;
+      };
+    }
+    var f = name === "exp" ? function (x) { return Math.exp(Math.min(x, 20)); } : activation(name, 0, "none");
+    return function (y) { for (var j = 0; j < y.length; j++) y[j] = f(y[j]); return y; };
+  }
+
   // ---- the plane and the decoder ------------------------------------------------------------
 
   var plane = data.plane, k = plane.mean.length;
@@ -61,12 +76,12 @@
 
   function mlpDecoder(spec) {
     var layers = spec.layers.map(function (l) { return { nIn: l.in, nOut: l.out, w: floats(l.w), b: floats(l.b) }; });
-    var hidden = activation(spec.activation, spec.slope, spec.approximate), output = activation(spec.output, 0, "none");
-    var last = layers.length - 1;
+    var hidden = activation(spec.activation, spec.slope, spec.approximate), output = outputActivation(spec.output);
+    var last = layers.length - 1, identity = activation("linear");
     return function (u, v) {
       var x = planeCode(u, v);
       for (var li = 0; li <= last; li++) {
-        var L = layers[li], w = L.w, n = L.nIn, y = new Float64Array(L.nOut), f = li < last ? hidden : output;
+        var L = layers[li], w = L.w, n = L.nIn, y = new Float64Array(L.nOut), f = li < last ? hidden : identity;
         for (var o = 0; o < L.nOut; o++) {
           var s = 0, base = o * n;
           for (var i = 0; i < n; i++) s += w[base + i] * x[i];
@@ -74,7 +89,7 @@
         }
         x = y;
       }
-      return x;
+      return output(x);
     };
   }
 

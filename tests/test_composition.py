@@ -1,0 +1,285 @@
+"""Every registered estimator crossed with every loss, option and input kind it accepts.
+
+The combinations come from the registry (`aekit.saving.persistence.ESTIMATORS`) and each class's
+declared `_parameter_constraints`, so a new estimator, loss or option enrols itself. For each
+combination: fit two epochs on tiny data; every answer (transform, scores, reconstructions,
+predictions) finite and of the right shape on the same kind of input; save and load to equal
+answers; `explain` where the estimator explains; ONNX where it exports; the explorer page's
+payload where it explores. A combination aekit does not support must be refused when `fit`
+starts (before the training loop runs) with a ValueError or TypeError naming every parameter
+crossed, never an error from inside torch nor a silently wrong result.
+
+The crossings: estimator x input kind and estimator x loss (quick); estimator x option, loss x
+the options that shape the autoencoder, and ONNX for every exporter and every loss (slow).
+"""
+
+from __future__ import annotations
+
+import traceback
+from numbers import Real
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import is_classifier
+from sklearn.utils._param_validation import Interval, StrOptions
+
+import aekit.estimators  # noqa: F401  (defines, and so registers, the estimators)
+from aekit import (
+    AutoEncoder,
+    AutoEncoderClassifier,
+    AutoEncoderImputer,
+    AutoEncoderOutlierDetector,
+    ConvAutoEncoder,
+    VariationalAutoEncoder,
+)
+from aekit.app.explore import explorer_payload
+from aekit.nn.count_inputs import INPUT_TRANSFORMS
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS
+from aekit.saving.persistence import ESTIMATORS
+
+REGISTERED = dict(sorted(ESTIMATORS.items()))
+LOSS_PARAMETERS = ("loss", "likelihood")
+NOT_CROSSED = {
+    "device": "'cuda' needs a GPU; every combination runs on the CPU",
+    "distributed": "needs a torchrun process group (tests/test_distributed.py)",
+    "warm_start": "changes a second fit, not the first (tests/test_training.py)",
+    "verbose": "draws a progress bar",
+    "contamination": "a threshold on the scores, not the model (tests/test_outlier.py)",
+}
+TINY = {"hidden_dims": (8,), "latent_dim": 2, "max_epochs": 2, "pretrain_epochs": 2, "n_members": 2,
+        "channels": (4,), "batch_size": 16, "random_state": 0}  # fmt: skip
+IMAGE = (1, 6, 6)
+N = 40
+INPUT_KINDS = ("float64", "float32", "frame", "csr", "npy")
+ANSWERS = ("transform", "reconstruct", "score_samples", "predict", "predict_proba", "decision_function")
+
+
+def tiny(cls: type, **params):
+    """A two-epoch instance of `cls` with `params`; the detector's autoencoder gets them."""
+    if cls is AutoEncoderOutlierDetector:
+        inner = {k: v for k, v in params.items() if k not in cls().get_params(deep=False)}
+        outer = {k: v for k, v in params.items() if k in cls().get_params(deep=False)}
+        return cls(tiny(AutoEncoder, **inner), **outer)
+    names = cls().get_params(deep=False)
+    images = {"input_shape": IMAGE} if "channels" in names else {}
+    return cls(**{**{k: v for k, v in TINY.items() if k in names}, **images, **params})
+
+
+def loss_parameter(cls: type) -> str | None:
+    names = (AutoEncoder if cls is AutoEncoderOutlierDetector else cls)._parameter_constraints
+    return next((p for p in LOSS_PARAMETERS if p in names), None)
+
+
+def choices(constraints: list, default) -> list:
+    """The values a constraint list allows that differ from the default: each string option,
+    the other boolean, None, and a positive weight for a number that is off (0) by default."""
+    values: list = []
+    for c in constraints:
+        if isinstance(c, StrOptions):
+            values += sorted(c.options)
+        elif c == "boolean" and isinstance(default, bool):
+            values.append(not default)
+        elif c is None:
+            values.append(None)
+        elif isinstance(c, Interval) and c.type in (Real, "real_not_int") and default == 0:
+            values.append(0.1)
+    return [v for v in dict.fromkeys(values) if not (v == default and type(v) is type(default))]
+
+
+def options(cls: type) -> list[tuple[str, object]]:
+    """(parameter, value) for every option of `cls` that the suite crosses (the detector's own:
+    its autoencoder's are the autoencoder's)."""
+    found = []
+    for name, constraints in cls._parameter_constraints.items():
+        if name not in NOT_CROSSED and name not in LOSS_PARAMETERS:
+            found += [(name, value) for value in choices(constraints, cls._default(name))]
+    return sorted(found, key=repr)
+
+
+def losses(cls: type) -> list[str]:
+    name = loss_parameter(cls)
+    if name is None:
+        return []
+    owner = AutoEncoder if cls is AutoEncoderOutlierDetector else cls
+    return sorted(next(c.options for c in owner._parameter_constraints[name] if isinstance(c, StrOptions)))
+
+
+def data_for(est) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) the estimator's loss can score: counts for the count losses and input transforms,
+    values in [0, 1] for Bernoulli losses and images, low-rank real values otherwise; missing
+    entries for the imputer."""
+    rng = np.random.default_rng(0)
+    params = (est.autoencoder if isinstance(est, AutoEncoderOutlierDetector) else est).get_params(deep=False)
+    loss = next((params[p] for p in LOSS_PARAMETERS if p in params), "mse")
+    d = int(np.prod(IMAGE)) if "input_shape" in params else 6
+    latent = rng.normal(size=(N, 2))
+    bernoulli = loss in ("bce", "bernoulli") or "input_shape" in params or params.get("binarize") is not None
+    if loss in COUNT_LIKELIHOODS or params.get("input_transform") in INPUT_TRANSFORMS:
+        X = rng.poisson(np.exp(latent @ rng.normal(size=(2, d)) * 0.5)).astype(float)
+        X = np.minimum(X, 1) if bernoulli else X
+    else:
+        X = latent @ rng.normal(size=(2, d)) + 0.1 * rng.normal(size=(N, d))
+        X = 1 / (1 + np.exp(-X)) if bernoulli else X
+    y = (latent[:, 0] > 0).astype(int)
+    if isinstance(est, AutoEncoderImputer):
+        X[::4, 1] = np.nan
+    return X, y
+
+
+def as_kind(X: np.ndarray, kind: str, folder: Path):
+    if kind == "float32":
+        return X.astype(np.float32)
+    if kind == "frame":
+        return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    if kind == "csr":
+        return sp.csr_matrix(np.nan_to_num(X))
+    if kind == "npy":
+        path = folder / f"X{len(list(folder.glob('X*.npy')))}.npy"
+        np.save(path, X)
+        return str(path)
+    return X
+
+
+def answers(est, X) -> dict[str, np.ndarray]:
+    return {m: np.asarray(getattr(est, m)(X), dtype=float) for m in ANSWERS if hasattr(est, m)}
+
+
+def refused_up_front(err: BaseException, names: list[str]) -> str | None:
+    """Why a refusal does not meet the rule (None when it does): a ValueError or TypeError,
+    raised before the training loop ran and outside torch, whose message names `names`."""
+    if not isinstance(err, (ValueError, TypeError)):
+        return f"{type(err).__name__} is not a refusal"
+    files = [frame.filename for frame in traceback.extract_tb(err.__traceback__)]
+    deep = [f for f in files if "training/loop.py" in f or "/torch/" in f]
+    if deep:
+        return f"raised from inside {deep[-1]}"
+    missing = [n for n in names if n not in str(err)]
+    return f"message does not name {missing}" if missing else None
+
+
+def fit(est, X, y):
+    return est.fit(X, y) if is_classifier(est) else est.fit(X)
+
+
+def check_combination(est, X, y, tmp_path: Path, crossed: list[str], *, export: bool = False, explore: bool = False):
+    """Fit, answer, save/load, explain, export and explore `est` on X, or see it refused as the
+    suite's rule asks; `crossed` names the parameters (or 'X') the combination set."""
+    try:
+        fit(est, X, y)
+    except Exception as err:  # noqa: BLE001  (the rule says which exceptions are allowed)
+        problem = refused_up_front(err, crossed)
+        assert problem is None, f"{est!r} failed badly ({problem}): {type(err).__name__}: {err}"
+        return "refused"
+    before = answers(est, X)
+    assert before, f"{type(est).__name__} answers nothing"
+    for name, values in before.items():
+        assert len(values) == N and np.isfinite(values).all(), f"{name} of {est!r}: shape {values.shape} or not finite"
+    loaded = type(est).load(est.save(tmp_path / "model"))
+    for name, values in answers(loaded, X).items():
+        np.testing.assert_allclose(values, before[name], rtol=1e-5, atol=1e-6, err_msg=f"{name} after save/load")
+    if hasattr(est, "explain"):
+        table = est.explain(X)
+        assert table.shape[0] == N and np.isfinite(np.asarray(table, dtype=float)).all()
+    if export and hasattr(est, "to_onnx") and not isinstance(X, str | sp.spmatrix):
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(est.to_onnx(tmp_path / "onnx")["encoder"]))
+        given = session.get_inputs()[0]
+        rows = np.asarray(X, dtype=np.float32).reshape(N, *[int(s) for s in given.shape[1:]])
+        np.testing.assert_allclose(session.run(None, {given.name: rows})[0], before["transform"], rtol=1e-4, atol=1e-4)
+    if explore and hasattr(est, "inverse_transform") and not isinstance(est, AutoEncoderImputer):
+        payload = explorer_payload(est, X, y)
+        assert payload["decoder"]["kind"] in ("mlp", "grid") and payload["n_points"] == N
+    return "worked"
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS)
+@pytest.mark.parametrize("name", REGISTERED)
+def test_every_estimator_takes_every_input_kind_or_refuses_it_naming_X(name, kind, tmp_path):
+    est = tiny(REGISTERED[name])
+    X, y = data_for(est)
+    if kind == "csr" and not getattr(est, "_sparse_input", False) and not isinstance(est, AutoEncoderOutlierDetector):
+        with pytest.raises((ValueError, TypeError), match=r"\bX\b"):
+            fit(est, as_kind(X, kind, tmp_path), y)
+        return
+    check_combination(est, as_kind(X, kind, tmp_path), y, tmp_path, ["X"], explore=kind == "frame")
+
+
+LOSS_CASES = [(name, loss) for name, cls in REGISTERED.items() for loss in losses(cls)]
+
+
+@pytest.mark.parametrize(("name", "loss"), LOSS_CASES, ids=[f"{n}-{loss}" for n, loss in LOSS_CASES])
+def test_every_estimator_fits_every_loss_it_lists(name, loss, tmp_path):
+    cls = REGISTERED[name]
+    est = tiny(cls, **{loss_parameter(cls): loss})
+    X, y = data_for(est)
+    assert check_combination(est, X, y, tmp_path, [loss_parameter(cls)], explore=True) == "worked"
+
+
+EXPORT_CASES = [(n, cls._default(loss_parameter(cls))) for n, cls in REGISTERED.items() if hasattr(cls, "to_onnx")]
+EXPORT_CASES += [("AutoEncoder", loss) for loss in losses(AutoEncoder) if loss != AutoEncoder._default("loss")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "loss"), EXPORT_CASES, ids=[f"{n}-{loss}" for n, loss in EXPORT_CASES])
+def test_every_exporter_and_loss_exports_to_onnx_giving_its_codes(name, loss, tmp_path):
+    cls = REGISTERED[name]
+    est = tiny(cls, **{loss_parameter(cls): loss})
+    X, y = data_for(est)
+    assert check_combination(est, X, y, tmp_path, [loss_parameter(cls)], export=True) == "worked"
+
+
+OPTION_CASES = [(name, param, value) for name, cls in REGISTERED.items() for param, value in options(cls)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "param", "value"), OPTION_CASES, ids=[f"{n}-{p}={v!r}" for n, p, v in OPTION_CASES])
+def test_every_estimator_option_works_or_is_refused_naming_it(name, param, value, tmp_path):
+    est = tiny(REGISTERED[name], **{param: value})
+    X, y = data_for(est)
+    check_combination(est, X, y, tmp_path, [param])
+
+
+STRUCTURE = ("tied_weights", "input_transform", "output_activation", "binary_code", "sparsity_kind", "sparsity",
+             "unit_norm", "orthogonality", "contractive", "decorrelation", "loss_trim", "corrupt_on")  # fmt: skip
+FAMILY_OPTIONS = [(p, v) for p, v in options(AutoEncoder) if p in STRUCTURE] + [("corruption", "mask"), ("latent_activation", "sigmoid")]
+PAIR_CASES = [(loss, p, v) for loss in losses(AutoEncoder) for p, v in FAMILY_OPTIONS]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("loss", "param", "value"), PAIR_CASES, ids=[f"{loss}-{p}={v!r}" for loss, p, v in PAIR_CASES])
+def test_every_loss_meets_every_autoencoder_option(loss, param, value, tmp_path):
+    est = tiny(AutoEncoder, loss=loss, **{param: value})
+    X, y = data_for(est)
+    check_combination(est, X, y, tmp_path, ["loss", param])
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_every_declared_constraint_is_a_parameter(name):
+    cls = REGISTERED[name]
+    assert set(cls._parameter_constraints) == set(cls().get_params(deep=False))
+
+
+def test_the_suite_derives_its_cases_from_the_registry():
+    assert set(REGISTERED) >= {"AutoEncoder", "SparseAutoEncoder", "VariationalAutoEncoder", "AutoEncoderImputer"}
+    assert ("SparseAutoEncoder", "multinomial") in LOSS_CASES and ("LinearAutoEncoder", "poisson") in LOSS_CASES
+    assert ("AutoEncoder", "tied_weights", True) in OPTION_CASES and ("SparseAutoEncoder", "unit_norm", False) in OPTION_CASES
+    assert ("multinomial", "unit_norm", True) in PAIR_CASES and ("VariationalAutoEncoder", "auto") in EXPORT_CASES
+
+
+def test_a_count_loss_with_a_conflicting_output_activation_is_refused_naming_both():
+    X = np.random.default_rng(0).poisson(1.0, (N, 6)).astype(float)
+    with pytest.raises(ValueError, match=r"loss='multinomial'.*'softmax'.*output_activation='sigmoid'.*'auto'"):
+        tiny(AutoEncoder, loss="multinomial", output_activation="sigmoid").fit(X)
+
+
+def test_count_models_decode_in_the_explorer_page_through_their_likelihood():
+    X = np.random.default_rng(0).poisson(2.0, (N, 6)).astype(float)
+    for loss, output in (("multinomial", "softmax"), ("poisson", "exp")):
+        est = tiny(AutoEncoder, loss=loss).fit(X)
+        assert est.output_activation_ == output
+        decoder = explorer_payload(est, X)["decoder"]
+        assert decoder["kind"] == "mlp" and decoder["output"] == output
