@@ -13,7 +13,7 @@ import pytest
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
 from aekit.data.datasets import load_csv, read_csv_frame
-from aekit.data.tabular import TableLayout, encode_for_detection
+from aekit.data.tabular import DetectionEncoding, TableLayout
 
 pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -234,7 +234,7 @@ def test_layout_ranges_survive_save_and_older_layouts_still_load(tmp_path):
 def test_each_categorical_column_carries_the_variance_of_one_numeric_column():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"x": rng.normal(5, 3, 500), "kind": rng.choice(list("abcdefghij"), 500, p=[0.3] + [0.7 / 9] * 9)})
-    X = encode_for_detection(frame)
+    X = DetectionEncoding().fit_transform(frame)
     assert X.shape == (500, 11) and X.dtype == np.float32
     assert np.var(X[:, 0]) == pytest.approx(1.0, rel=1e-5) and np.var(X[:, 1:], axis=0).sum() == pytest.approx(1.0, rel=1e-5)
 
