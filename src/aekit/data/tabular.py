@@ -307,14 +307,9 @@ class TableLayout:
         dtype = table.numeric.dtype if table.numeric.dtype.kind == "f" else np.float64
         num_missing = table.missing[:, ~self.categorical_mask]
         scaled = ((table.numeric - self.mean) / self.scale).astype(dtype, copy=False)
-        targets = [np.where(num_missing, np.nan, scaled)]
-        observed = [~num_missing]
-        for values, miss, cats in zip(table.categorical, table.missing[:, self.categorical_mask].T, self.categories):
-            onehot = one_hot(values, miss, cats.tolist(), dtype)
-            targets.append(onehot)
-            observed.append(~np.isnan(onehot))
-        target = np.concatenate(targets, axis=1)
-        return np.nan_to_num(target, nan=0.0), target, np.concatenate(observed, axis=1)
+        groups = zip(table.categorical, table.missing[:, self.categorical_mask].T, self.categories)
+        target = np.concatenate([np.where(num_missing, np.nan, scaled), *(one_hot(v, m, c.tolist(), dtype) for v, m, c in groups)], axis=1)
+        return np.nan_to_num(target, nan=0.0), target, ~np.isnan(target)
 
     def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
         """Numeric values (n, n_numeric) clipped to each column's observed range and, with
