@@ -3,8 +3,9 @@ autoencoder trains on, and back.
 
 A table is read once into a `Table` (numeric block with NaN where missing, categorical
 columns as object arrays, one missing mask); a `TableLayout` fitted on the observed entries
-standardises the numeric columns and one-hot encodes the categorical ones. Encoded features
-are ordered numeric first, then one group per categorical column.
+standardises the numeric columns and one-hot encodes (`one_hot`) the categorical ones, for the
+imputer and, as the transformer `DetectionEncoding`, for `aekit detect`; `load_csv` one-hot
+encodes through `one_hot_frame`. Encoded features: numeric first, then a group per categorical column.
 """
 
 from __future__ import annotations
