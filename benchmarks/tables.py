@@ -9,7 +9,7 @@ a text column unrelated to the anomalies, with yeast's ten class shares (463, 42
 51, 44, 35, 30, 20, 5 of 1,484), as `aekit detect` sees a table with a class column. The
 default AutoEncoderOutlierDetector is fitted and scored on the whole table, as the command
 does, on three encodings: the numeric columns alone; the text column one-hot encoded and every
-column standardised (what `aekit detect` did before); and `encode_for_detection` (a text
+column standardised (what `aekit detect` did before); and `DetectionEncoding` (a text
 column weighs as one standardised column). Reported: ROC AUC against the ADBench labels and
 the share of the 3.4 % class's rows flagged at contamination 0.05, and the share of the flags
 that land on the six classes under 5 % (12.5 % of the rows). A second case is the red
@@ -38,7 +38,7 @@ from sklearn.model_selection import train_test_split
 from aekit import AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.analysis.metrics import masked_rmse
 from aekit.app.runs import Scaling
-from aekit.data.tabular import encode_for_detection
+from aekit.data.tabular import DetectionEncoding
 
 HEADING = "## Tables: a text column in the outlier score, plausible imputations (benchmarks/tables.py)"
 YEAST_CLASSES = np.array([463, 429, 244, 163, 51, 44, 35, 30, 20, 5]) / 1484
@@ -83,10 +83,10 @@ def run_detect(seeds: range, max_rows: int) -> None:
             kind = rng.choice(len(YEAST_CLASSES), size=len(X), p=YEAST_CLASSES)
             numeric = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
             table = numeric.assign(kind=[f"class{k}" for k in kind])
-            assert np.allclose(encode_for_detection(numeric), standardised_one_hot(numeric), atol=1e-5)
+            assert np.allclose(DetectionEncoding().fit_transform(numeric), standardised_one_hot(numeric), atol=1e-5)
             row = {"set": name, "seed": seed, "n": len(X), "rare_rows": int((kind == RARE_CLASS).sum())}
-            for variant, encoded in (("numeric", encode_for_detection(numeric)), ("before", standardised_one_hot(table)),
-                                     ("after", encode_for_detection(table))):
+            for variant, encoded in (("numeric", DetectionEncoding().fit_transform(numeric)), ("before", standardised_one_hot(table)),
+                                     ("after", DetectionEncoding().fit_transform(table))):
                 start = time.perf_counter()
                 score, flagged = flags(encoded, seed)
                 row[f"{variant}_auc"] = float(roc_auc_score(y, score))
@@ -101,7 +101,7 @@ def run_detect(seeds: range, max_rows: int) -> None:
     rare = np.isin(quality, [3, 4, 8])
     for seed in seeds:
         row = {"seed": seed, "rare_rows": int(rare.sum()), "rows": len(table)}
-        for variant, encoded in (("before", standardised_one_hot(table)), ("after", encode_for_detection(table))):
+        for variant, encoded in (("before", standardised_one_hot(table)), ("after", DetectionEncoding().fit_transform(table))):
             _, flagged = flags(encoded, seed)
             row[f"{variant}_flags_on_rare"] = float(flagged[rare].sum() / flagged.sum())
             row[f"{variant}_rare_flagged"] = float(flagged[rare].mean())
@@ -182,7 +182,7 @@ def report() -> None:
 stratified) with an added text column unrelated to the anomalies, in yeast's ten class shares.
 The default detector is fitted and scored on the whole table (contamination {CONTAMINATION}), as
 the command does; seeds: {len(rows) // len(by_set)}. *Before*: the text column one-hot encoded
-and every column standardised (the earlier encoding); *after*: `encode_for_detection`, each
+and every column standardised (the earlier encoding); *after*: `DetectionEncoding`, each
 one-hot group divided by the square root of its total variance. On the numeric columns alone
 both encodings are the same array (checked in the script). The last columns give the share of
 the flags that land on rows of the six classes under 5 % (12.5 % of the rows; a detector blind

@@ -240,6 +240,37 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     assert "--contamination: must be in (0, 0.5] or 'auto'" in capsys.readouterr().err
 
 
+def test_detect_explains_a_pipeline_of_the_table_encoding_and_the_detector(tmp_path, capsys):
+    from aekit.analysis.explanations import reasons
+    from aekit.app.detection_report import reason_texts
+    from aekit.cli import main
+    from aekit.data.datasets import read_csv_frame
+    from aekit.data.tabular import DetectionEncoding
+
+    frame = mixed_table(200, seed=20)
+    frame.loc[:2, "income"] = 2000.0
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    args = ["detect", str(tmp_path / "table.csv"), "--contamination", "0.05", "--explain", "4", "--out", str(tmp_path / "flagged.csv"),
+            "--epochs", "15", "--quiet", "--set", "latent_dim=2", "--set", "hidden_dims=[16]"]
+    assert main(args) == 0
+    flagged = pd.read_csv(tmp_path / "flagged.csv")
+    autoencoder = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=15, random_state=0, verbose=False)
+    table = read_csv_frame(tmp_path / "table.csv")
+    pipe = make_pipeline(DetectionEncoding(), AutoEncoderOutlierDetector(autoencoder, contamination=0.05, random_state=0)).fit(table)
+    np.testing.assert_array_equal(flagged["outlier_score"].to_numpy(), -pipe.score_samples(table))
+    top = explain(pipe, table, top=4)
+    why = [list(row) for row in flagged[[f"why_{k}" for k in range(1, 5)]].to_numpy()]
+    assert reason_texts(top) == why and {"region", "income"} <= set(top["feature_1"])
+    assert set(top["expected_1"][top["feature_1"] == "region"]) <= {"north", "middle", "south"}
+    contributions = explain(pipe, table)
+    assert list(contributions.columns) == [*NAMES[:4], "region"]
+    np.testing.assert_allclose(contributions.sum(axis=1) + contributions.attrs["offset"], -pipe.score_samples(table), rtol=1e-5)
+    encoding, detector = pipe[0], pipe[-1]
+    names, sources = list(encoding.get_feature_names_out()), list(encoding.get_feature_sources_out())
+    by_hand = reasons(detector, encoding.transform(table), names, sources, "conditional", 4, table.index, table, encoding.inverse_transform)
+    pd.testing.assert_frame_equal(by_hand, top)
+
+
 @pytest.mark.slow
 def test_readme_explanation_example_runs():
     from tests.test_readme import readme_block, run_expressions
@@ -251,3 +282,20 @@ def test_readme_explanation_example_runs():
     top, table, proba = run_expressions(readme_block("explain(det, X_table_new, top=3)"), namespace)
     assert (top["feature_1"][5:] == "debt").all() and list(table.columns) == NAMES
     assert (proba[5:] > 0.5).all() and (proba[:5] < 0.5).mean() >= 0.8
+
+
+@pytest.mark.slow
+def test_readme_detect_pipeline_example_gives_the_commands_reasons(tmp_path, monkeypatch):
+    from aekit.app.detection_report import reason_texts
+    from aekit.cli import main
+    from tests.test_readme import readme_block, run_expressions
+
+    frame = mixed_table(300, seed=21)
+    frame.loc[:4, "debt"] = 1700.0
+    monkeypatch.chdir(tmp_path)
+    frame.to_csv("table.csv", index=False)
+    assert main(["detect", "table.csv", "--contamination", "auto", "--explain", "3", "--out", "flagged.csv", "--quiet"]) == 0
+    (top,) = run_expressions(readme_block("DetectionEncoding(), detector"), {})
+    flagged = pd.read_csv("flagged.csv")
+    assert reason_texts(top) == [list(row) for row in flagged[["why_1", "why_2", "why_3"]].to_numpy()]
+    assert (top["feature_1"][:5] == "debt").all()

@@ -172,7 +172,7 @@ def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeyp
     small = aekit.AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=150)
     monkeypatch.setattr(aekit, "AutoEncoderOutlierDetector", functools.partial(aekit.AutoEncoderOutlierDetector, small))
     namespace: dict = {}
-    dtypes, flags = run_expressions(readme_block("read_csv_frame("), namespace)
+    dtypes, flags = run_expressions(readme_block('read_csv_frame("survey.csv")'), namespace)
     assert dtypes.astype(str).tolist() == ["float64", "float64", "str"] and not namespace["filled"].isna().any().any()
     assert (namespace["filled"]["age"] == namespace["filled"]["age"].round()).all()
     assert (flags[:4] == -1).sum() >= 3 and (flags == -1).mean() < 0.1

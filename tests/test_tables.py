@@ -13,7 +13,7 @@ import pytest
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
 from aekit.data.datasets import load_csv, read_csv_frame
-from aekit.data.tabular import TableLayout, encode_for_detection
+from aekit.data.tabular import DetectionEncoding, TableLayout
 
 pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -234,9 +234,37 @@ def test_layout_ranges_survive_save_and_older_layouts_still_load(tmp_path):
 def test_each_categorical_column_carries_the_variance_of_one_numeric_column():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"x": rng.normal(5, 3, 500), "kind": rng.choice(list("abcdefghij"), 500, p=[0.3] + [0.7 / 9] * 9)})
-    X = encode_for_detection(frame)
+    X = DetectionEncoding().fit_transform(frame)
     assert X.shape == (500, 11) and X.dtype == np.float32
     assert np.var(X[:, 0]) == pytest.approx(1.0, rel=1e-5) and np.var(X[:, 1:], axis=0).sum() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_the_detection_encoding_is_a_transformer_that_maps_back_to_the_table():
+    from sklearn.base import clone
+
+    frame = pd.DataFrame({"x": [1.5, -2.0, 3.25, 40.0, 5.0], "count": [1, 2, 3, 4, 7], "kind": ["a", "b", "a", "c", "b"],
+                          "size": pd.Categorical(["s", "l", "l", "s", "l"])}, index=[10, 11, 12, 13, 14])
+    encoding = DetectionEncoding()
+    assert encoding.get_params() == {} and not hasattr(clone(encoding), "layout_")
+    X = encoding.fit_transform(frame)
+    assert X.dtype == np.float32 and np.array_equal(X, clone(encoding).fit(frame).transform(frame))
+    assert encoding.get_feature_names_out().tolist() == ["x", "count", "kind=a", "kind=b", "kind=c", "size=l", "size=s"]
+    assert encoding.get_feature_sources_out().tolist() == ["x", "count", "kind", "kind", "kind", "size", "size"]
+    back = encoding.inverse_transform(X)
+    assert back.shape == (5, 4) and back.dtype == object
+    np.testing.assert_allclose(back[:, :2].astype(float), frame[["x", "count"]].to_numpy(dtype=float), rtol=1e-6)
+    assert back[:, 2].tolist() == frame["kind"].tolist() and back[:, 3].tolist() == frame["size"].tolist()
+    numeric = DetectionEncoding().fit(frame[["x", "count"]])
+    np.testing.assert_allclose(numeric.inverse_transform(numeric.transform(frame[["x", "count"]])), frame[["x", "count"]], rtol=1e-6)
+    assert not hasattr(clone(encoding), "layout_") and clone(encoding).get_params() == {}
+    unseen = encoding.transform(frame.assign(kind=["z", "a", "a", "a", "a"]))
+    assert (unseen[0, 2:5] == 0).all() and np.array_equal(unseen[1:], encoding.transform(frame.assign(kind="a"))[1:])
+    with pytest.raises(ValueError, match=r"columns \['x'\] have missing values"):
+        encoding.transform(frame.assign(x=[1.0, np.nan, 2.0, 3.0, 4.0]))
+    with pytest.raises(ValueError, match="feature names should match"):
+        encoding.transform(frame[["count", "x", "kind", "size"]])
+    with pytest.raises(ValueError, match="encodes 7 features"):
+        encoding.inverse_transform(X[:, :3])
 
 
 def test_a_rare_category_does_not_take_over_the_flags(tmp_path, capsys):

@@ -129,14 +129,8 @@ def feature_contributions(
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Contributions (n, d) of each feature to the anomaly score, the offset shared by all rows
     (contributions.sum(axis=1) + offset == -detector.score_samples(X)) and the values (n, d)
-    the explanation reports as expected.
-
-    'conditional': each row's total under 'error' shared in proportion to each feature's squared
-    distance from `conditional_reconstruction` (features of one source in `sources` masked
-    together), which is also the expected value; 'error': the reconstruction part split exactly
-    into per-feature terms, the latent part by integrated gradients from the baseline;
-    'gradient': the whole anomaly score by integrated gradients from the baseline. Both report
-    the reconstruction as expected."""
+    reported as expected: `conditional_reconstruction` for 'conditional' (features of one
+    source in `sources` masked together), the reconstruction for 'error' and 'gradient'."""
     if method == "conditional":
         expected = conditional_reconstruction(detector, X, sources)
         offset = _error_offset(detector, X.dtype)
@@ -246,6 +240,26 @@ def top_reasons(contributions, observed, expected, top: int):
     return _pandas().DataFrame(out, index=contributions.index)
 
 
+def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], method: str, top: int | None,
+            index=None, observed=None, inverse=None):
+    """The one assembly of an explanation (detector, Pipeline and `aekit detect`): contributions
+    of X's (n, d) columns summed per source (n, n_sources), or with `top=k` the k largest per row.
+    Observed and expected values are grouped per source through `names` unless `observed` (the
+    input frame) and `inverse` (expectation (n, d) -> rows in its columns, or None) give them."""
+    contributions, offset, expected = feature_contributions(detector, X, method, sources)
+    table = summed(contributions, sources)
+    table.attrs["offset"] = offset
+    if index is not None:
+        table.index = index
+    if top is None:
+        return table
+    back = None if inverse is None else inverse(expected)
+    expected = grouped_values(expected, names, sources) if back is None else _pandas().DataFrame(back, columns=observed.columns)
+    observed = grouped_values(X, names, sources) if observed is None else observed
+    columns = list(table.columns)
+    return top_reasons(table, observed[columns].set_axis(table.index), expected[columns].set_axis(table.index), top)
+
+
 METHODS = ("conditional", "error", "gradient")
 DEFAULT_METHOD = "conditional"
 
@@ -308,6 +322,8 @@ def _encoded_sources(step, inputs: list[str]) -> list[str] | None:
                 return None
             out[piece] = mapped
         return out
+    if hasattr(step, "get_feature_sources_out"):
+        return [str(source) for source in step.get_feature_sources_out(inputs)]
     if isinstance(step, OneHotEncoder):
         if getattr(step, "_infrequent_enabled", False):
             return None
@@ -351,24 +367,14 @@ def _explain_pipeline(pipeline, X, top: int | None, method: str):
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])])
     inputs = [str(c) for c in frame.columns]
     Xt = preprocess.transform(X)
-    Xt = np.asarray(Xt.to_numpy() if hasattr(Xt, "to_numpy") else Xt, dtype=np.float64)
+    Xt = np.asarray(Xt.to_numpy() if hasattr(Xt, "to_numpy") else Xt)
     encoded = [str(n) for n in preprocess.get_feature_names_out()] if hasattr(preprocess, "get_feature_names_out") else None
     sources = _encoded_sources(preprocess, inputs)
     if sources is None:
         return detector.explain(Xt, top=top, feature_names=encoded, method=method)
-    contributions, offset, reconstruction = feature_contributions(detector, detector._checked_X(Xt, reset=False), method, sources)
-    table = summed(contributions, sources)
-    table.index = frame.index
-    table.attrs["offset"] = offset
-    if top is None:
-        return table
-    back = _inverse(preprocess, reconstruction, len(inputs))
-    if back is None:
-        expected = grouped_values(reconstruction, encoded or sources, sources)
-    else:
-        expected = pd.DataFrame(back, columns=inputs)[list(table.columns)]
-    observed = frame.rename(columns=str)[list(table.columns)]
-    return top_reasons(table, observed, expected.set_axis(frame.index), top)
+    Xt, observed = detector._checked_X(Xt, reset=False), frame.rename(columns=str)
+    return reasons(detector, Xt, encoded or sources, sources, method, top, frame.index, observed,
+                   lambda expected: _inverse(preprocess, expected, len(inputs)))
 
 
 def explain(model, X, *, top: int | None = None, method: str = DEFAULT_METHOD):
@@ -378,7 +384,7 @@ def explain(model, X, *, top: int | None = None, method: str = DEFAULT_METHOD):
 
     Returns (n_samples, n_features) contributions whose rows plus `attrs['offset']` equal
     `-score_samples(X)`; with `top=k`, the k largest per row as feature_i, observed_i,
-    expected_i and share_i columns. `method` as in `AutoEncoderOutlierDetector.explain`.
+    expected_i and share_i columns. `method` as the module describes.
     """
     from sklearn.pipeline import Pipeline
 

@@ -8,19 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["reason_text", "write_detection_report"]
+__all__ = ["reason_texts", "write_detection_report"]
 
 N_SHOWN = 20
 HISTOGRAM = "scores.png"
 
 
-def reason_text(feature: str, observed, expected, share: float) -> str:
-    """One reason as a line of text: 'income = 9.1e+04 (expected 4.2e+04; 63% of the score)'."""
+def reason_texts(reasons) -> list[list[str]]:
+    """Each row's reasons, from `explain(..., top=k)`'s frame, as lines of text:
+    'income = 9.1e+04 (expected 4.2e+04; 63% of the score)'."""
 
     def show(value) -> str:
         return f"{value:.4g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
 
-    return f"{feature} = {show(observed)} (expected {show(expected)}; {share:.0%} of the score)"
+    ranks = range(1, sum(str(c).startswith("feature_") for c in reasons.columns) + 1)
+    return [[f"{r[f'feature_{k}']} = {show(r[f'observed_{k}'])} (expected {show(r[f'expected_{k}'])}; "
+             f"{r[f'share_{k}']:.0%} of the score)" for k in ranks] for _, r in reasons.iterrows()]
 
 
 def write_detection_report(

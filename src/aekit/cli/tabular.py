@@ -235,6 +235,8 @@ def _whole_numbers_as_integers(filled, imputer):
 
 
 def run_detect(args: argparse.Namespace) -> int:
+    from sklearn.pipeline import make_pipeline
+
     from aekit.app.config import model_registry
     from aekit.data.tabular import DetectionEncoding
 
@@ -247,9 +249,10 @@ def run_detect(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
-    encoding, X = DetectionEncoding.fit_transform(frame)
     autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
-    detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed).fit(X)
+    detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed)
+    pipeline = make_pipeline(DetectionEncoding(), detector).fit(frame)
+    X = pipeline[0].transform(frame)
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)
     flagged = np.asarray(detector.predict(X)) == -1
     print(
@@ -258,9 +261,10 @@ def run_detect(args: argparse.Namespace) -> int:
     )
     extra, reasons = {}, None
     if args.explain or args.report:
-        from aekit.cli.detect_explain import row_reasons
+        from aekit.analysis.explanations import explain
+        from aekit.app.detection_report import reason_texts
 
-        reasons = row_reasons(detector, X, frame, encoding, args.explain or 3)
+        reasons = reason_texts(explain(pipeline, frame, top=args.explain or 3))
         extra["outlier_probability"] = detector.predict_proba(X)[:, 1]
     if args.explain:
         extra.update({f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(args.explain)})

@@ -321,8 +321,7 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
     the result can go to an imputer. `categories` fixes the one-hot columns (e.g. those seen
     in training); a value outside them is refused.
     """
-    pd = _pandas()
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    from aekit.data.tabular import one_hot_frame
 
     y = None
     if target is not None:
@@ -334,34 +333,7 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
         frame = frame.drop(columns=[target])
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise ValueError(f"{source} has no feature columns or no rows")
-    blocks, names, found = [], [], {}
-    for column in frame.columns:
-        values, key = frame[column], str(column)
-        if (
-            is_numeric_dtype(values.dtype)
-            and not is_bool_dtype(values.dtype)
-            and (categories is None or key not in categories)
-        ):
-            blocks.append(values.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
-            names.append(key)
-            continue
-        observed = values.dropna()
-        if categories is not None and key in categories:
-            levels = list(categories[key])
-            unknown = sorted(set(map(str, observed.unique())) - set(map(str, levels)))
-            if unknown:
-                raise ValueError(f"{source}: column {key!r} has categories {unknown} not seen in training {levels}")
-        elif isinstance(values.dtype, pd.CategoricalDtype):
-            levels = [c.item() if hasattr(c, "item") else c for c in values.cat.categories]
-        else:
-            levels = sorted(observed.unique().tolist(), key=str)
-        found[key] = levels
-        as_text = values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v))
-        one_hot = np.stack([(as_text == str(level)).to_numpy(dtype=np.float64) for level in levels], axis=1)
-        one_hot[values.isna().to_numpy()] = np.nan
-        blocks.append(one_hot)
-        names.extend(f"{key}={level}" for level in levels)
-    X = np.concatenate(blocks, axis=1).astype(np.float32)
+    X, names, found = one_hot_frame(frame, categories, source)
     return Dataset(X, y, None, names, found, name=source)
 
 

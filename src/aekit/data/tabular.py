@@ -3,19 +3,23 @@ autoencoder trains on, and back.
 
 A table is read once into a `Table` (numeric block with NaN where missing, categorical
 columns as object arrays, one missing mask); a `TableLayout` fitted on the observed entries
-standardises the numeric columns and one-hot encodes the categorical ones. Encoded features
-are ordered numeric first, then one group per categorical column.
+standardises the numeric columns and one-hot encodes (`one_hot`) the categorical ones, for the
+imputer and, as the transformer `DetectionEncoding`, for `aekit detect`; `load_csv` one-hot
+encodes through `one_hot_frame`. Encoded features: numeric first, then a group per categorical column.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Number
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-__all__ = ["DetectionEncoding", "Table", "TableLayout", "encode_for_detection"]
+__all__ = ["DetectionEncoding", "Table", "TableLayout", "one_hot", "one_hot_frame"]
 
 MAX_ABS_INPUT = 1e150  # squares of larger values overflow float64 means and variances
 
@@ -170,6 +174,21 @@ def check_no_empty_columns(table: Table, names: list[str]) -> None:
         )
 
 
+def one_hot(values: np.ndarray, missing: np.ndarray, levels: list, dtype=np.float64) -> np.ndarray:
+    """Indicators (n, len(levels)) of each value of `values` (n,) among `levels`, a NaN row where
+    `missing` (n,) is set or the value is none of them."""
+    lookup = {v: i for i, v in enumerate(levels)}
+    if values.dtype == bool:
+        codes = np.where(missing, -1, np.array([lookup.get(False, -1), lookup.get(True, -1)])[values.astype(np.int64)])
+    else:
+        codes = np.fromiter((lookup.get(v, -1) if not m else -1 for v, m in zip(values.tolist(), missing)), np.int64, len(values))
+    out = np.zeros((len(values), len(levels)), dtype=dtype)
+    known = codes >= 0
+    out[np.flatnonzero(known), codes[known]] = 1.0
+    out[~known] = np.nan
+    return out
+
+
 @dataclass
 class TableLayout:
     """How a table maps to encoded features: standardisation of the numeric columns (observed
@@ -287,25 +306,11 @@ class TableLayout:
         targets NaN there, observed marks the entries the imputer must keep. Categories not
         seen in fit count as observed in the output but give no signal (all-zero group)."""
         dtype = table.numeric.dtype if table.numeric.dtype.kind == "f" else np.float64
-        n = table.missing.shape[0]
         num_missing = table.missing[:, ~self.categorical_mask]
         scaled = ((table.numeric - self.mean) / self.scale).astype(dtype, copy=False)
-        targets = [np.where(num_missing, np.nan, scaled)]
-        observed = [~num_missing]
-        for values, miss, cats in zip(table.categorical, table.missing[:, self.categorical_mask].T, self.categories):
-            lookup = {v: i for i, v in enumerate(cats.tolist())}
-            if values.dtype == bool:
-                codes = np.where(miss, -1, np.array([lookup.get(False, -1), lookup.get(True, -1)])[values.astype(np.int64)])
-            else:
-                codes = np.fromiter((lookup.get(v, -1) if not m else -1 for v, m in zip(values.tolist(), miss)), np.int64, n)
-            onehot = np.zeros((n, len(cats)), dtype=dtype)
-            known = codes >= 0
-            onehot[np.flatnonzero(known), codes[known]] = 1.0
-            onehot[~known] = np.nan
-            targets.append(onehot)
-            observed.append(np.repeat(known[:, None], len(cats), axis=1))
-        target = np.concatenate(targets, axis=1)
-        return np.nan_to_num(target, nan=0.0), target, np.concatenate(observed, axis=1)
+        groups = zip(table.categorical, table.missing[:, self.categorical_mask].T, self.categories)
+        target = np.concatenate([np.where(num_missing, np.nan, scaled), *(one_hot(v, m, c.tolist(), dtype) for v, m, c in groups)], axis=1)
+        return np.nan_to_num(target, nan=0.0), target, ~np.isnan(target)
 
     def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
         """Numeric values (n, n_numeric) clipped to each column's observed range and, with
@@ -382,6 +387,37 @@ def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
     return [A[:, j] for j in range(A.shape[1])], [str(j) for j in range(A.shape[1])], [False] * A.shape[1]
 
 
+def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str) -> tuple[np.ndarray, list[str], dict]:
+    """A DataFrame (n rows) as (n, n_encoded) float32 with its feature names and the categories
+    found per column: numeric columns as they are, the others (strings, category, bool, and
+    columns named in `categories`) one-hot encoded by their text, 'column=category', a missing
+    entry NaN across its group. A category outside those given in `categories` is refused."""
+    from pandas import CategoricalDtype
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    blocks, names, found = [], [], {}
+    for column in frame.columns:
+        values, key = frame[column], str(column)
+        if is_numeric_dtype(values.dtype) and not is_bool_dtype(values.dtype) and (categories is None or key not in categories):
+            blocks.append(values.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+            names.append(key)
+            continue
+        observed = values.dropna()
+        if categories is not None and key in categories:
+            levels = list(categories[key])
+            unknown = sorted(set(map(str, observed.unique())) - set(map(str, levels)))
+            if unknown:
+                raise ValueError(f"{source}: column {key!r} has categories {unknown} not seen in training {levels}")
+        elif isinstance(values.dtype, CategoricalDtype):
+            levels = [c.item() if hasattr(c, "item") else c for c in values.cat.categories]
+        else:
+            levels = sorted(observed.unique().tolist(), key=str)
+        found[key] = levels
+        blocks.append(one_hot(values.astype(object).map(str).to_numpy(), values.isna().to_numpy(), [str(v) for v in levels]))
+        names.extend(f"{key}={level}" for level in levels)
+    return np.concatenate(blocks, axis=1).astype(np.float32), names, found
+
+
 def frame_like(values: np.ndarray, frame):
     """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
     column names and dtypes; a column whose dtype cannot hold its values (an integer dtype
@@ -404,65 +440,85 @@ def frame_like(values: np.ndarray, frame):
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
-@dataclass
-class DetectionEncoding:
-    """How `aekit detect` encodes a fully observed table: numeric columns standardised, each
-    categorical (text, category, bool) column one-hot encoded and divided by the square root of
-    its group's total variance (1 - sum of squared category shares), so that every column,
-    whatever its number of categories, carries the variance of one standardised numeric column."""
+class DetectionEncoding(TransformerMixin, BaseEstimator):
+    """How `aekit detect` encodes a fully observed table, as a scikit-learn transformer: numeric
+    columns standardised, each categorical (text, category) column one-hot encoded and divided
+    by the square root of its group's total variance (1 - sum of squared category shares), so
+    that every column, whatever its number of categories, weighs as one standardised numeric
+    column. Encoded features: the numeric columns, then one group per categorical column.
 
-    layout: TableLayout
-    names: list[str]  # the table's columns, numeric ones first as in the encoding
-    group_scale: np.ndarray  # (n_categorical,) divisor of each one-hot group
+    Attributes
+    ----------
+    layout_ : TableLayout
+        The column kinds, the numeric columns' means and scales, the categories.
+    group_scale_ : ndarray of shape (n_categorical,)
+        Divisor of each one-hot group.
+    n_features_in_, feature_names_in_ : as scikit-learn sets them.
 
-    @classmethod
-    def fit_transform(cls, frame) -> tuple[DetectionEncoding, np.ndarray]:
-        """The encoding fitted to a DataFrame and the (n, n_encoded) float32 array it gives,
-        the table read and one-hot encoded once."""
-        table, names = _observed_table(frame)
-        layout = TableLayout.fit(table)
-        X, _, _ = layout.encode(table)
-        spreads = [1.0 - float(np.square(X[:, a:b].mean(axis=0)).sum()) for a, b in layout.groups]
-        group_scale = np.array([np.sqrt(v) if v > 1e-12 else 1.0 for v in spreads], dtype=np.float64)
-        numeric_first = [n for n, c in zip(names, layout.categorical_mask) if not c] + [
-            n for n, c in zip(names, layout.categorical_mask) if c
-        ]
-        X = X.astype(np.float64, copy=False)
-        for (a, b), scale in zip(layout.groups, group_scale):
-            X[:, a:b] /= scale
-        return cls(layout, numeric_first, group_scale), X.astype(np.float32)
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"size": [1.0, 2.0, 3.0], "kind": ["a", "b", "a"]})
+    >>> DetectionEncoding().fit(table).get_feature_names_out().tolist()
+    ['size', 'kind=a', 'kind=b']
+    """
 
-    @property
-    def feature_names(self) -> list[str]:
-        """Names of the encoded columns: a numeric column's own, 'column=category' in a group."""
-        return self.names[: self.layout.n_numeric] + [member for members in self.groups.values() for member in members]
+    def fit(self, X, y=None) -> DetectionEncoding:
+        """Fit to a table X (n_samples, n_columns) without missing values, a DataFrame or 2-D
+        array-like; y is ignored. Returns self."""
+        table = self._read(X, reset=True)
+        self.layout_ = TableLayout.fit(table)
+        encoded = self.layout_.encode(table)[0]
+        spreads = [1.0 - float(np.square(encoded[:, a:b].mean(axis=0)).sum()) for a, b in self.layout_.groups]
+        self.group_scale_ = np.array([np.sqrt(v) if v > 1e-12 else 1.0 for v in spreads], dtype=np.float64)
+        return self
 
-    @property
-    def groups(self) -> dict[str, list[str]]:
-        """Each categorical column's one-hot columns, as `explain(groups=...)` takes them."""
-        n = self.layout.n_numeric
-        return {name: [f"{name}={c}" for c in cats] for name, cats in zip(self.names[n:], self.layout.categories)}
+    def transform(self, X) -> np.ndarray:
+        """The encoding (n_samples, n_encoded) float32 of a table with the fitted columns; a
+        category not seen in fit gives an all-zero group."""
+        check_is_fitted(self)
+        return (self.layout_.encode(self._read(X, reset=False))[0] / self._divisors()).astype(np.float32)
 
-    def to_units(self, encoded: np.ndarray) -> np.ndarray:
-        """Encoded values (n, n_encoded), e.g. a reconstruction, with the numeric columns back in
-        the table's units and the one-hot groups unscaled."""
-        out = np.array(encoded, dtype=np.float64)
-        n = self.layout.n_numeric
-        out[:, :n] = out[:, :n] * self.layout.scale + self.layout.mean
-        for (a, b), scale in zip(self.layout.groups, self.group_scale):
-            out[:, a:b] *= scale
-        return out
+    def inverse_transform(self, X) -> np.ndarray:
+        """Encoded rows (n_samples, n_encoded), e.g. a reconstruction, as the table (n_samples,
+        n_columns) in its units: numeric columns unstandardised, a categorical column the
+        category of its group's largest entry (then an object array)."""
+        check_is_fitted(self)
+        X, layout = np.asarray(X, dtype=np.float64), self.layout_
+        if X.ndim != 2 or X.shape[1] != layout.n_encoded:
+            raise ValueError(f"X has shape {X.shape}, but {type(self).__name__} encodes {layout.n_encoded} features")
+        unknown = Table(np.full((len(X), layout.n_numeric), np.nan), [np.full(len(X), None) for _ in layout.categories],
+                        np.ones((len(X), self.n_features_in_), dtype=bool), layout.categorical_mask)
+        return layout.decode(unknown, X * self._divisors())
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names (n_encoded,): a numeric column's own, 'column=category' in a one-hot group."""
+        features, names = self._features(), _check_feature_names_in(self, input_features)
+        return np.asarray([names[j] if c is None else f"{names[j]}={c}" for j, c in features], dtype=object)
 
-def _observed_table(frame) -> tuple[Table, list[str]]:
-    columns, names, typed = frame_columns(frame)
-    table = read_columns(columns, names, np.nan, None, typed)
-    if table.missing.any():
-        raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
-    return table, [str(n) for n in names]
+    def get_feature_sources_out(self, input_features=None) -> np.ndarray:
+        """The input column (n_encoded,) each encoded feature comes from, so that `aekit.explain`
+        adds a one-hot group up into its column; `input_features` names the input columns."""
+        features = self._features()
+        names = _check_feature_names_in(self, None) if input_features is None else list(input_features)
+        return np.asarray([names[j] for j, _ in features], dtype=object)
 
+    def _read(self, X, reset: bool) -> Table:
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        columns, names, typed = frame_columns(X)
+        table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed)
+        if table.missing.any():
+            raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
+        return table
 
-def encode_for_detection(frame) -> np.ndarray:
-    """A fully observed DataFrame (n rows) as the (n, n_encoded) float32 array `aekit detect`
-    scores; see `DetectionEncoding`."""
-    return DetectionEncoding.fit_transform(frame)[1]
+    def _features(self) -> list[tuple[int, object]]:
+        """(input column, category or None) of each encoded feature."""
+        check_is_fitted(self)
+        mask = self.layout_.categorical_mask
+        groups = [(j, c) for j, cats in zip(np.flatnonzero(mask), self.layout_.categories) for c in cats.tolist()]
+        return [(j, None) for j in np.flatnonzero(~mask)] + groups
+
+    def _divisors(self) -> np.ndarray:
+        """(n_encoded,): 1 for a numeric feature, its group's scale for a one-hot one."""
+        sizes = [b - a for a, b in self.layout_.groups]
+        return np.concatenate([np.ones(self.layout_.n_numeric), np.repeat(self.group_scale_, sizes)])

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.data._sparse_input import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
-from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, feature_contributions, grouped_values, source_names, summed, top_reasons
+from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, reasons, source_names
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 
 __all__ = ["AutoEncoderOutlierDetector"]
@@ -276,15 +276,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         contributions are summed. With `top=k`, the k largest per row instead, as columns
         feature_i, observed_i, expected_i (what the autoencoder expects; the category with the
         largest expectation for a group) and share_i (over the row's positive contributions).
-
-        `method='conditional'` shares the row's score among features in proportion to their
-        squared distance from what the autoencoder expects of each given the rest of the row
-        (the row reconstructed with that feature, or group, set to its training mean);
-        'error' splits the reconstruction part exactly into per-feature errors and attributes
-        the latent part by integrated gradients; 'gradient' attributes the whole score by
-        integrated gradients from the decoded centre of the training codes (the zero row for
-        criterion='reconstruction'). 'error' and 'gradient' report the reconstruction as the
-        expected value."""
+        `method` is 'conditional' (the default), 'error' or 'gradient', as the module describes."""
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
@@ -294,17 +286,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         names = [str(n) for n in (default if feature_names is None else feature_names)]
         if len(names) != X.shape[1]:
             raise ValueError(f"feature_names has {len(names)} names for {X.shape[1]} columns of X")
-        sources = source_names(names, groups)
-        contributions, offset, expected = feature_contributions(self, X, method, sources)
-        table = summed(contributions, sources)
-        table.attrs["offset"] = offset
-        if index is not None:
-            table.index = index
-        if top is None:
-            return table
-        observed = grouped_values(X, names, sources)
-        expected = grouped_values(expected, names, sources)
-        return top_reasons(table, observed.set_axis(table.index), expected.set_axis(table.index), top)
+        return reasons(self, X, names, source_names(names, groups), method, top, index)
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for outliers, (n_samples,)."""
