@@ -20,7 +20,8 @@ from tests.conftest import ReportPage
 import aekit
 from aekit.cli import build_parser, main
 from aekit.app.config import model_registry
-from aekit.app.runs import MetricsRecorder, Run, load_estimator
+from aekit.app.runs import Run, load_estimator
+from aekit.training.callbacks import TensorBoardLogger
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -46,14 +47,14 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
 def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, capsys):
     assert train(tmp_path / "full", 4) == 0
     run = tmp_path / "run"
-    original = MetricsRecorder.__call__
+    original = TensorBoardLogger.on_epoch_end  # the last logger of a run
 
-    def interrupt_after_epoch_2(self, state):
-        original(self, state)
-        if state.epoch == 2:
+    def interrupt_after_epoch_2(self, est, epoch, logs):
+        original(self, est, epoch, logs)
+        if epoch == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(MetricsRecorder, "__call__", interrupt_after_epoch_2)
+    monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", interrupt_after_epoch_2)
     assert train(run, 4) == 130
     assert f"aekit train --resume {run}" in capsys.readouterr().err
     assert len(metrics(run)) == 2 and not (run / "model").exists()
