@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -70,7 +71,7 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["model"]["hidden_dims"] == [32] and config["model"]["corrupt_on"] == "input"
 
-    tensorboard = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    from tensorboard.backend.event_processing import event_accumulator as tensorboard
     events = tensorboard.EventAccumulator(str(run))
     events.Reload()
     logged = events.Scalars("loss/train")
@@ -110,7 +111,7 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     assert main(["report", str(run), "--compare", str(run / "model")]) == 1
     assert "is not a run folder" in capsys.readouterr().err
 
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
     assert (tmp_path / "onnx" / "data.json").is_file()
     X = np.load(_digits_npy(tmp_path))
@@ -269,7 +270,6 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nothing")]) == 1
 
 
-@pytest.mark.skipif("vae" not in model_registry(), reason="no variational autoencoder registered")
 def test_vae_run_generates_samples(tmp_path):
     run = tmp_path / "vae"
     assert (
@@ -299,7 +299,6 @@ def test_vae_run_generates_samples(tmp_path):
 
 
 def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
-    pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     n = 120
     frame = pd.DataFrame(
@@ -343,7 +342,6 @@ def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
 
 
 def _table_with_gaps(path: Path, rng) -> np.ndarray:
-    pd = pytest.importorskip("pandas")
     base = rng.normal(size=(150, 1))
     X = np.hstack([base, 2 * base, -base]) + 0.05 * rng.normal(size=(150, 3))
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
@@ -352,23 +350,7 @@ def _table_with_gaps(path: Path, rng) -> np.ndarray:
     return X
 
 
-def test_impute_and_detect_say_so_when_the_estimators_are_missing(tmp_path, monkeypatch, capsys):
-    import aekit.cli.tabular as tabular
-
-    _table_with_gaps(tmp_path / "t.csv", np.random.default_rng(0))
-    monkeypatch.setattr(tabular, "find_estimator", lambda name: None)
-    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "out.csv")]) == 1
-    assert "needs aekit.AutoEncoderImputer, which this version of aekit does not have" in capsys.readouterr().err
-    assert main(["detect", str(tmp_path / "t.csv")]) == 1
-    assert "needs aekit.AutoEncoderOutlierDetector" in capsys.readouterr().err
-
-
 def test_impute_fills_only_the_gaps(tmp_path, capsys):
-    from aekit.cli.tabular import find_estimator
-
-    if find_estimator("AutoEncoderImputer") is None:
-        pytest.skip("this aekit has no AutoEncoderImputer")
-    pd = pytest.importorskip("pandas")
     _table_with_gaps(tmp_path / "t.csv", np.random.default_rng(0))
     assert (
         main(
@@ -399,11 +381,6 @@ def test_impute_fills_only_the_gaps(tmp_path, capsys):
 
 @pytest.mark.parametrize("criterion", ["combined", "reconstruction"])
 def test_detect_flags_the_planted_outliers(tmp_path, capsys, criterion):
-    from aekit.cli.tabular import find_estimator
-
-    if find_estimator("AutoEncoderOutlierDetector") is None:
-        pytest.skip("this aekit has no AutoEncoderOutlierDetector")
-    pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     base = rng.normal(size=(200, 1))
     X = np.hstack([base, base, -base, 2 * base]) + 0.05 * rng.normal(size=(200, 4))

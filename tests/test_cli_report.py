@@ -127,7 +127,7 @@ def test_event_files_are_valid_tfrecords_that_tensorboard_reads(tmp_path):
             writer.add_scalars(step, {"loss/train": 1 / step, "loss/validation": 2 / step})
     records = _records(writer.path)
     assert len(records) == 4 and b"brain.Event:2" in records[0] and b"loss/validation" in records[3]
-    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    from tensorboard.backend.event_processing import event_accumulator as accumulator
     events = accumulator.EventAccumulator(str(tmp_path))
     events.Reload()
     assert sorted(events.Tags()["scalars"]) == ["loss/train", "loss/validation"]
