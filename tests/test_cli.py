@@ -341,6 +341,54 @@ def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
     assert "categories ['z'] not seen in training" in capsys.readouterr().err
 
 
+def _continuous_target_run(tmp_path: Path) -> tuple[Path, dict, dict]:
+    """A run on a CSV whose target is a numeric column, and its evaluation's model and PCA scores."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 150))
+    frame = pd.DataFrame({"a": a, "b": b, "sum": a + b, "diff": a - b, "strength": 3 * a + b + 0.05 * rng.normal(size=150)})
+    frame.to_csv(tmp_path / "concrete.csv", index=False)
+    run = tmp_path / "run"
+    args = ["--set", "data.target=strength", "--set", "model.hidden_dims=[16]", "--epochs", "3", "--quiet"]
+    assert main(["train", "--data", str(tmp_path / "concrete.csv"), "--out", str(run), *args]) == 0
+    assert main(["evaluate", str(run), "--json", str(tmp_path / "eval.json")]) == 0
+    model, pca = json.loads((tmp_path / "eval.json").read_text())["scores"]
+    return run, model, pca
+
+
+def test_evaluate_scores_a_continuous_target_by_knn_regression(tmp_path, capsys):
+    """`--set data.target=<numeric column>`: the codes are measured by how well a 5-NN regressor
+    predicts the target from them (R^2), where classes get a classifier's accuracy."""
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from aekit.app.runs import prepare_data
+
+    run, model, pca = _continuous_target_run(tmp_path)
+    assert "5-NN R^2" in capsys.readouterr().out
+    split = prepare_data(Run(run).read_config())
+    X_train, X_test = (Run(run).scaling().transform(X) for X in (split.X_train, split.X_test))
+    assert split.y_test.dtype.kind == "f" and len(np.unique(split.y_test)) == len(split.y_test)
+    projection = PCA(n_components=2, random_state=0).fit(X_train)
+    for scores, encode in ((model, load_estimator(run / "model").transform), (pca, projection.transform)):
+        expected = KNeighborsRegressor(5).fit(encode(X_train), split.y_train).score(encode(X_test), split.y_test)
+        assert scores["knn_accuracy"] is None and scores["knn_r2"] == pytest.approx(expected, rel=1e-6)
+    assert pca["knn_r2"] > 0.9  # the four columns are two factors, and the target is a sum of the two
+
+
+@pytest.mark.slow
+def test_report_shows_the_knn_regression_of_a_continuous_target(tmp_path):
+    run, model, pca = _continuous_target_run(tmp_path)
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    header, *rows = page.tables[0]
+    assert header[4] == "5-NN R^2" and [row[4] for row in rows] == [f"{model['knn_r2']:.4g}", f"{pca['knn_r2']:.4g}"]
+    assert "5-NN R^2: the coefficient of determination of a 5-nearest-neighbour regressor" in page.text
+    assert "predicting the held-out rows' 'strength' from their codes" in page.text
+    assert page.headings == [
+        "Summary", "Training", "Reconstructions", "Latent space", "Samples", "Interpolations", "Configuration"
+    ]  # fmt: skip
+
+
 def _table_with_gaps(path: Path, rng) -> np.ndarray:
     base = rng.normal(size=(150, 1))
     X = np.hstack([base, 2 * base, -base]) + 0.05 * rng.normal(size=(150, 3))
