@@ -182,6 +182,7 @@ def _write_table(frame, path: str) -> None:
 
 def run_impute(args: argparse.Namespace) -> int:
     from aekit import AutoEncoderImputer
+
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
     args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
     args.set = [a for a in args.set if a not in placeholders]
