@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -20,7 +21,8 @@ from tests.conftest import ReportPage
 import aekit
 from aekit.cli import build_parser, main
 from aekit.app.config import model_registry
-from aekit.app.runs import MetricsRecorder, Run, load_estimator
+from aekit.app.runs import Run, load_estimator
+from aekit.training.callbacks import TensorBoardLogger
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -46,14 +48,14 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
 def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, capsys):
     assert train(tmp_path / "full", 4) == 0
     run = tmp_path / "run"
-    original = MetricsRecorder.__call__
+    original = TensorBoardLogger.on_epoch_end  # the last logger of a run
 
-    def interrupt_after_epoch_2(self, state):
-        original(self, state)
-        if state.epoch == 2:
+    def interrupt_after_epoch_2(self, est, epoch, logs):
+        original(self, est, epoch, logs)
+        if epoch == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(MetricsRecorder, "__call__", interrupt_after_epoch_2)
+    monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", interrupt_after_epoch_2)
     assert train(run, 4) == 130
     assert f"aekit train --resume {run}" in capsys.readouterr().err
     assert len(metrics(run)) == 2 and not (run / "model").exists()
@@ -69,7 +71,7 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["model"]["hidden_dims"] == [32] and config["model"]["corrupt_on"] == "input"
 
-    tensorboard = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    from tensorboard.backend.event_processing import event_accumulator as tensorboard
     events = tensorboard.EventAccumulator(str(run))
     events.Reload()
     logged = events.Scalars("loss/train")
@@ -109,7 +111,7 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     assert main(["report", str(run), "--compare", str(run / "model")]) == 1
     assert "is not a run folder" in capsys.readouterr().err
 
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
     assert (tmp_path / "onnx" / "data.json").is_file()
     X = np.load(_digits_npy(tmp_path))
@@ -268,7 +270,6 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nothing")]) == 1
 
 
-@pytest.mark.skipif("vae" not in model_registry(), reason="no variational autoencoder registered")
 def test_vae_run_generates_samples(tmp_path):
     run = tmp_path / "vae"
     assert (
@@ -298,7 +299,6 @@ def test_vae_run_generates_samples(tmp_path):
 
 
 def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
-    pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     n = 120
     frame = pd.DataFrame(
@@ -341,8 +341,55 @@ def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
     assert "categories ['z'] not seen in training" in capsys.readouterr().err
 
 
+def _continuous_target_run(tmp_path: Path) -> tuple[Path, dict, dict]:
+    """A run on a CSV whose target is a numeric column, and its evaluation's model and PCA scores."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 150))
+    frame = pd.DataFrame({"a": a, "b": b, "sum": a + b, "diff": a - b, "strength": 3 * a + b + 0.05 * rng.normal(size=150)})
+    frame.to_csv(tmp_path / "concrete.csv", index=False)
+    run = tmp_path / "run"
+    args = ["--set", "data.target=strength", "--set", "model.hidden_dims=[16]", "--epochs", "3", "--quiet"]
+    assert main(["train", "--data", str(tmp_path / "concrete.csv"), "--out", str(run), *args]) == 0
+    assert main(["evaluate", str(run), "--json", str(tmp_path / "eval.json")]) == 0
+    model, pca = json.loads((tmp_path / "eval.json").read_text())["scores"]
+    return run, model, pca
+
+
+def test_evaluate_scores_a_continuous_target_by_knn_regression(tmp_path, capsys):
+    """`--set data.target=<numeric column>`: the codes are measured by how well a 5-NN regressor
+    predicts the target from them (R^2), where classes get a classifier's accuracy."""
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from aekit.app.runs import prepare_data
+
+    run, model, pca = _continuous_target_run(tmp_path)
+    assert "5-NN R^2" in capsys.readouterr().out
+    split = prepare_data(Run(run).read_config())
+    X_train, X_test = (Run(run).scaling().transform(X) for X in (split.X_train, split.X_test))
+    assert split.y_test.dtype.kind == "f" and len(np.unique(split.y_test)) == len(split.y_test)
+    projection = PCA(n_components=2, random_state=0).fit(X_train)
+    for scores, encode in ((model, load_estimator(run / "model").transform), (pca, projection.transform)):
+        expected = KNeighborsRegressor(5).fit(encode(X_train), split.y_train).score(encode(X_test), split.y_test)
+        assert scores["knn_accuracy"] is None and scores["knn_r2"] == pytest.approx(expected, rel=1e-6)
+    assert pca["knn_r2"] > 0.9  # the four columns are two factors, and the target is a sum of the two
+
+
+@pytest.mark.slow
+def test_report_shows_the_knn_regression_of_a_continuous_target(tmp_path):
+    run, model, pca = _continuous_target_run(tmp_path)
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    header, *rows = page.tables[0]
+    assert header[4] == "5-NN R^2" and [row[4] for row in rows] == [f"{model['knn_r2']:.4g}", f"{pca['knn_r2']:.4g}"]
+    assert "5-NN R^2: the coefficient of determination of a 5-nearest-neighbour regressor" in page.text
+    assert "predicting the held-out rows' 'strength' from their codes" in page.text
+    assert page.headings == [
+        "Summary", "Training", "Reconstructions", "Latent space", "Samples", "Interpolations", "Configuration"
+    ]  # fmt: skip
+
+
 def _table_with_gaps(path: Path, rng) -> np.ndarray:
-    pd = pytest.importorskip("pandas")
     base = rng.normal(size=(150, 1))
     X = np.hstack([base, 2 * base, -base]) + 0.05 * rng.normal(size=(150, 3))
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
@@ -351,23 +398,7 @@ def _table_with_gaps(path: Path, rng) -> np.ndarray:
     return X
 
 
-def test_impute_and_detect_say_so_when_the_estimators_are_missing(tmp_path, monkeypatch, capsys):
-    import aekit.cli.tabular as tabular
-
-    _table_with_gaps(tmp_path / "t.csv", np.random.default_rng(0))
-    monkeypatch.setattr(tabular, "find_estimator", lambda name: None)
-    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "out.csv")]) == 1
-    assert "needs aekit.AutoEncoderImputer, which this version of aekit does not have" in capsys.readouterr().err
-    assert main(["detect", str(tmp_path / "t.csv")]) == 1
-    assert "needs aekit.AutoEncoderOutlierDetector" in capsys.readouterr().err
-
-
 def test_impute_fills_only_the_gaps(tmp_path, capsys):
-    from aekit.cli.tabular import find_estimator
-
-    if find_estimator("AutoEncoderImputer") is None:
-        pytest.skip("this aekit has no AutoEncoderImputer")
-    pd = pytest.importorskip("pandas")
     _table_with_gaps(tmp_path / "t.csv", np.random.default_rng(0))
     assert (
         main(
@@ -398,11 +429,6 @@ def test_impute_fills_only_the_gaps(tmp_path, capsys):
 
 @pytest.mark.parametrize("criterion", ["combined", "reconstruction"])
 def test_detect_flags_the_planted_outliers(tmp_path, capsys, criterion):
-    from aekit.cli.tabular import find_estimator
-
-    if find_estimator("AutoEncoderOutlierDetector") is None:
-        pytest.skip("this aekit has no AutoEncoderOutlierDetector")
-    pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     base = rng.normal(size=(200, 1))
     X = np.hstack([base, base, -base, 2 * base]) + 0.05 * rng.normal(size=(200, 4))

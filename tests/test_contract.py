@@ -47,6 +47,7 @@ VARIANTS = [
     AutoEncoder(sparsity_kind="batch_topk", k=2, latent_dim=4, **{k: FAST[k] for k in ("hidden_dims", "max_epochs")}),
     ConvAutoEncoder(upsampling="unpool", bottleneck="conv", batch_norm=True, corruption="block", **CONV_FAST),
     VariationalAutoEncoder(backbone="conv", **CONV_FAST),
+    VariationalAutoEncoder(prior="student_t", learn_prior_df=True, free_bits=0.1, hidden_dims=(16,), max_epochs=3),
     AutoEncoderImputer(model="vae", **IMPUTER_FAST),
     AutoEncoderImputer(model_missingness=True, **IMPUTER_FAST),
 ]

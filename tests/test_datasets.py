@@ -154,7 +154,7 @@ def test_load_digits_is_in_unit_range_with_labels():
 
 @pytest.fixture
 def table():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     return pd.DataFrame(
         {
             "age": [31.0, 45.0, None, 22.0],
@@ -188,7 +188,6 @@ def test_fixed_categories_keep_the_columns_and_refuse_new_values(tmp_path, table
 
 
 def test_parquet_reads_category_columns(tmp_path, table):
-    pytest.importorskip("pyarrow")
     table["city"] = table["city"].astype("category")
     table.to_parquet(tmp_path / "t.parquet")
     data = load_parquet(tmp_path / "t.parquet", target="label")

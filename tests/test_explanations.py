@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
@@ -13,7 +14,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder, explain
 
-pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SMALL = {"latent_dim": 3, "hidden_dims": (32,), "batch_size": 32, "max_epochs": 40}

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 
-from aekit import AutoEncoder
-from aekit.app.config import model_registry
+from aekit import AutoEncoder, VariationalAutoEncoder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-ort = pytest.importorskip("onnxruntime")
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnxscript")
 
 
 def models():
@@ -27,8 +24,7 @@ def models():
         max_epochs=2,
         random_state=0,
     )
-    if "vae" in model_registry():
-        yield model_registry()["vae"](latent_dim=2, hidden_dims=(16,), max_epochs=2, random_state=0)
+    yield VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=2, random_state=0)
 
 
 @pytest.mark.slow

@@ -113,7 +113,7 @@ def test_missing_values_placeholder_like_sklearn():
 def mixed_frame(n: int = 600, seed: int = 0):
     """Numeric columns and two categorical ones (string and category dtypes), all driven by one
     factor z; 25% of every column missing."""
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     rng = np.random.default_rng(seed)
     z = rng.normal(size=n)
     frame = pd.DataFrame(
@@ -197,7 +197,7 @@ def test_bad_input_is_refused_with_a_clear_message(make_X, error, message):
 
 
 def test_bad_input_in_a_dataframe_names_the_column():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     frame = pd.DataFrame({"age": [31, 42, "unknown", 27], "city": ["a", "b", None, "a"]})
     with pytest.raises(ValueError, match="column 'age' mixes numbers.*set missing_values='unknown'"):
         AutoEncoderImputer(**FAST).fit(frame)

@@ -46,7 +46,7 @@ def test_round_trip_gives_identical_outputs(tmp_path, X, model):
 
 
 def test_base_class_loads_any_preset_and_keeps_feature_names(tmp_path, X):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
     model = DenoisingAutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(frame)
     loaded = AutoEncoder.load(model.save(tmp_path / "m"))

@@ -155,7 +155,7 @@ def test_callbacks_warm_start_and_partial_fit_example_runs(tmp_path, monkeypatch
 
 
 def test_tables_with_names_types_and_text_columns_example_runs(tmp_path, monkeypatch):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     rng = np.random.default_rng(0)
     z = rng.normal(size=120)
     frame = pd.DataFrame({"age": np.round(45 + 10 * z), "income": 30 + 5 * z + rng.normal(size=120),

@@ -45,8 +45,7 @@ def test_fit_streams_a_npy_file_and_transform_matches_in_memory(npy, table):
 
 
 def test_fit_streams_parquet_row_groups(tmp_path, table):
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+    import pandas as pd
     path = tmp_path / "table.parquet"
     frame = pd.DataFrame(table, columns=[f"f{i}" for i in range(10)])
     frame.to_parquet(path, row_group_size=700)

@@ -45,7 +45,7 @@ def test_pipeline_and_grid_search(digits):
 
 
 def test_dataframe_input_feature_names(digits):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     X_train, X_test, _, _ = digits
     columns = [f"px{i}" for i in range(X_train.shape[1])]
     ae = AutoEncoder(latent_dim=3, max_epochs=2, random_state=0).fit(pd.DataFrame(X_train, columns=columns))

@@ -162,8 +162,8 @@ def test_a_resumed_sparse_fit_keeps_its_l0_and_dead_fraction_history(digits, tmp
     from aekit.training.checkpoint import Checkpointer
 
     class StopAfter:
-        def __call__(self, state):
-            if state.epoch == 2:
+        def on_epoch_end(self, est, epoch, logs):
+            if epoch == 1:
                 raise KeyboardInterrupt
 
     def make():
@@ -173,7 +173,7 @@ def test_a_resumed_sparse_fit_keeps_its_l0_and_dead_fraction_history(digits, tmp
     full = make().fit(X)
     path = tmp_path / "ckpt.safetensors"
     with pytest.raises(KeyboardInterrupt):
-        make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, after_save=StopAfter()))
+        make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}), callbacks=[StopAfter()])
     resumed = make().fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, resume=True))
     assert resumed.history_["l0"] == full.history_["l0"] and len(full.history_["l0"]) == 4
     assert resumed.history_["dead_fraction"] == full.history_["dead_fraction"]

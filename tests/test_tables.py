@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
@@ -15,7 +16,6 @@ from aekit.cli import main
 from aekit.data.datasets import load_csv, read_csv_frame
 from aekit.data.tabular import DetectionEncoding, TableLayout
 
-pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FAST = {"hidden_dims": (32,), "latent_dim": 8, "max_epochs": 20, "n_members": 1, "random_state": 0}

@@ -7,21 +7,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import VariationalAutoEncoder
 from aekit.nn.likelihoods import Gaussian, StudentT
 from aekit.nn.priors import NormalPrior, StudentTPrior, gaussian_log_prob
 
 FAST = {"hidden_dims": (16,), "max_epochs": 3}
-
-
-@pytest.mark.slow
-@parametrize_with_checks(
-    [VariationalAutoEncoder(**FAST), VariationalAutoEncoder(prior="student_t", learn_prior_df=True, free_bits=0.1, **FAST)]
-)
-def test_sklearn_check(estimator, check):
-    check(estimator)
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def test_values_too_large_for_float32_are_refused(X):
 
 
 def test_non_numeric_dataframe_names_columns(X):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     frame = pd.DataFrame(X, columns=list("abcdef")).assign(city=["x"] * len(X))
     with pytest.raises(ValueError, match=r"non-numeric columns \['city'\]"):
         AutoEncoder(**FAST).fit(frame)

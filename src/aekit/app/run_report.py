@@ -4,9 +4,10 @@ behind `aekit evaluate`, `aekit report` and `aekit demo`.
 `evaluate` measures a fitted estimator on held-out rows beside PCA with the same number of
 components: reconstruction error (mean per entry, and summed per sample as in Hinton &
 Salakhutdinov 2006), the accuracy of a k-nearest-neighbour classifier on the codes when there
-are labels, and fit time. `write_run_report` draws the figures of a run folder and writes
-`report.html` with every figure embedded, so the page is one self-contained file; runs of the
-same data passed as `compare` join its table and error chart (the demo's 8-d model).
+are class labels (the R^2 of a k-nearest-neighbour regressor for a continuous target), and fit
+time. `write_run_report` writes `report.html` from the SECTIONS that apply to the run, every
+figure embedded, so the page is one self-contained file; runs of the same data passed as
+`compare` join its table and error chart (the demo's 8-d model).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from aekit.app.report import Section, write_report
 from aekit.app.runs import Run, Split, prepare_data
 
 __all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
@@ -41,7 +43,8 @@ class ModelScores:
     code_size: int
     mse: float  # mean squared error per entry
     sse_per_sample: float  # squared error summed over features, averaged over samples
-    knn_accuracy: float | None  # None without labels
+    knn_accuracy: float | None  # None without class labels
+    knn_r2: float | None  # None without a continuous target
     fit_seconds: float  # training time (the sum of the epochs' times) or PCA's fit
 
     @property
@@ -65,17 +68,28 @@ class RunReport(NamedTuple):
     scores: list[ModelScores]  # the run's model and PCA, then each compared run's pair
 
 
-def _knn(Z_train, y_train, Z_test, y_test) -> float | None:
-    from sklearn.neighbors import KNeighborsClassifier
+def _is_continuous(y: np.ndarray | None) -> bool:
+    """Whether labels y are a continuous target (numbers that are not all whole), not classes."""
+    from sklearn.utils.multiclass import type_of_target
+
+    return y is not None and type_of_target(y) == "continuous"
+
+
+def _knn(Z_train, y_train, Z_test, y_test) -> tuple[float | None, float | None]:
+    """(accuracy, R^2) of k nearest neighbours predicting held-out labels from codes: a classifier's
+    accuracy for classes, a regressor's R^2 for a continuous target, None for what does not apply."""
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
     if y_train is None or y_test is None or len(np.unique(y_train)) < 2 or len(y_train) < KNN_NEIGHBORS:
-        return None
-    return float(KNeighborsClassifier(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test))
+        return None, None
+    if _is_continuous(y_train):
+        return None, float(KNeighborsRegressor(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test))
+    return float(KNeighborsClassifier(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test)), None
 
 
-def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: float | None, seconds: float) -> ModelScores:
+def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: tuple, seconds: float) -> ModelScores:
     squared = (np.asarray(X_hat, dtype=np.float64) - X) ** 2
-    return ModelScores(name, dims, float(squared.mean()), float(squared.sum(axis=1).mean()), knn, seconds)
+    return ModelScores(name, dims, float(squared.mean()), float(squared.sum(axis=1).mean()), *knn, seconds)
 
 
 def _pca(X_train: np.ndarray, dims: int):
@@ -113,12 +127,13 @@ def _in_input_units(est, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
 
 
 def metrics_table(scores: list[ModelScores]) -> list[list]:
-    """Scores as table rows, header first."""
-    knn = f"{KNN_NEIGHBORS}-NN accuracy"
+    """Scores as table rows, header first; the k-NN column is R^2 when the target is continuous."""
+    r2 = any(s.knn_r2 is not None for s in scores)
+    knn = f"{KNN_NEIGHBORS}-NN {'R^2' if r2 else 'accuracy'}"
     rows = [["model", "code size", "MSE per entry", "squared error per sample", knn, "fit seconds"]]
     for s in scores:
-        accuracy = "-" if s.knn_accuracy is None else s.knn_accuracy
-        rows.append([s.model, s.code_size, s.mse, s.sse_per_sample, accuracy, s.fit_seconds])
+        value = s.knn_r2 if r2 else s.knn_accuracy
+        rows.append([s.model, s.code_size, s.mse, s.sse_per_sample, "-" if value is None else value, s.fit_seconds])
     return rows
 
 
@@ -126,9 +141,9 @@ def metrics_table(scores: list[ModelScores]) -> list[list]:
 
 
 def _shown_rows(split: Split) -> np.ndarray:
-    """Indices of up to N_SHOWN held-out rows: one per class first when there are labels."""
+    """Indices of up to N_SHOWN held-out rows: one per class first when there are class labels."""
     n = len(split.X_test)
-    if split.y_test is None:
+    if split.y_test is None or _is_continuous(split.y_test):
         return np.arange(min(N_SHOWN, n))
     first = [int(np.flatnonzero(split.y_test == c)[0]) for c in np.unique(split.y_test)][:N_SHOWN]
     taken = set(first)
@@ -175,210 +190,226 @@ def write_run_explorer(
     )  # fmt: skip
 
 
-def _sparse_code_sections(est, X_test: np.ndarray, image_shape, value_range, folder: Path, fig) -> list:
-    """A 'Sparse code' section for an estimator with a sparse code (it has `dead_units_`): its
-    activity, and for images the held-out images that activate N_UNITS_SHOWN of its units most."""
-    if not hasattr(est, "dead_units_"):
-        return []
-    from aekit.app import plot
-    from aekit.analysis.features import sparse_code_summary, top_activating, unit_frequencies
-    from aekit.app.report import Section
+class _Report:
+    """What the section builders share: a run, its model, its rows in the model's units (after the
+    run's scaling), their evaluation, and the chart's bars (with each compared run's)."""
 
-    Z = est.transform(X_test)
-    text = sparse_code_summary(est, Z)
-    images = []
-    live = np.flatnonzero(unit_frequencies(Z) > 0)[:N_UNITS_SHOWN]
-    n = min(N_TOP, len(X_test))
-    if image_shape is not None and len(live):
-        rows = top_activating(Z, n, live)
-        plot.plot_image_grid(
-            X_test[rows], image_shape, row_labels=[f"unit {u}" for u in live], value_range=value_range,
-            title=f"The {n} held-out images that activate each unit most", path=folder / fig("top_activating.png"),
-        )  # fmt: skip
-        images.append((fig("top_activating.png"), "Top-activating held-out images per code unit"))
-        text += f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} images with its largest values."
-    return [Section("Sparse code", text=text, images=images)]
+    def __init__(self, run: Run, compare: Sequence[str | Path]) -> None:
+        self.run, self.compare, self.config, self.est = run, compare, run.read_config(), run.load_model()
+        self.split = split = prepare_data(self.config)
+        scaling = run.scaling()
+        self.X_train, self.X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
+        self.evaluation = evaluate(self.est, self.X_train, self.X_test, split.y_train, split.y_test)
+        compared = [(Path(c), _compared_scores(run, self.config, split, c)) for c in compare]
+        self.bars: dict[str, ModelScores] = {}
+        for where, pair in [(run.path, self.evaluation.scores), *compared]:
+            for s in pair:
+                self.bars[s.label if s.label not in self.bars else f"{s.label}\n{where.name}"] = s
+        self.name, self.dims, self.image_shape = type(self.est).__name__, int(self.est.code_dim_), split.image_shape
+        self.value_range = (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
+        self.pca = _pca(self.X_train, self.dims)
+        self.pca_name = f"PCA, {self.pca.n_components_} components"
+        self.shown_ids = _shown_rows(split)
 
-
-def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
-    """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded); the
-    runs in `compare`, trained on the same data and seed, add their rows to the table and the
-    error chart."""
-    from aekit.app import plot
-    from aekit.app.explore import EXPLORER_FILE
-    from aekit.analysis.latent import LatentSampler, interpolate, latent_grid
-    from aekit.app.report import Section, write_report
-
-    run = Run(run_dir)
-    config = run.read_config()
-    est = run.load_model()
-    split = prepare_data(config)
-    scaling = run.scaling()
-    X_train, X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
-    evaluation = evaluate(est, X_train, X_test, split.y_train, split.y_test)
-    bars: dict[str, ModelScores] = {}  # chart label: the model's and PCA's scores, then each compared run's
-    compared = [(Path(c), _compared_scores(run, config, split, c)) for c in compare]
-    for where, pair in [(run.path, evaluation.scores), *compared]:
-        for s in pair:
-            bars[s.label if s.label not in bars else f"{s.label}\n{where.name}"] = s
-    scores = list(bars.values())
-    model_scores, pca_scores = evaluation.scores
-    figures = run.path / Run.FIGURES
-    figures.mkdir(exist_ok=True)
-    image_shape = split.image_shape
-    name, dims, seed = type(est).__name__, int(est.code_dim_), config.seed
-    value_range = (float(np.nanmin(X_train)), float(np.nanmax(X_train)))
-
-    def fig(file: str) -> str:
+    def fig(self, file: str) -> str:
+        """A figure's address in the page (relative to the run folder)."""
         return f"{Run.FIGURES}/{file}"
 
-    plot.plot_history(est.history_, title=f"{name} training loss", path=run.path / fig("loss.png"))
+    def path(self, file: str) -> Path:
+        return self.run.path / self.fig(file)
+
+
+def _summary(r: _Report) -> Section:
+    from aekit.app import plot
+
+    scores = list(r.bars.values())
     plot.plot_error_comparison(
-        {label: s.mse for label, s in bars.items()},
+        {label: s.mse for label, s in r.bars.items()},
         ylabel="mean squared error per entry",
-        title=f"Held-out reconstruction error on {len(X_test)} rows (lower is better)",
+        title=f"Held-out reconstruction error on {len(r.X_test)} rows (lower is better)",
         colors=["C7" if s.model == "PCA" else "C0" for s in scores],
-        path=run.path / fig("errors.png"),
+        path=r.path("errors.png"),
     )
-    shown_ids = _shown_rows(split)
-    shown = X_test[shown_ids]
-    pca = _pca(X_train, dims)
-    pca_name = f"PCA, {pca.n_components_} components"
+    model, pca = r.evaluation.scores
+    scaling = r.run.scaling()
+    scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
+    relation = "below" if model.mse < pca.mse else "not below"
+    text = (
+        f"This run's {r.name} has a {r.dims}-d code and was trained for {r.est.n_epochs_} epochs on "
+        f"{r.evaluation.n_train} rows of {r.config.data.source!r}, then measured on {r.evaluation.n_test} held-out "
+        f"rows{scaled}. PCA with {pca.code_size} components, fitted on the same training rows, is the linear "
+        f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
+        f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
+    )
+    if r.compare:
+        text += "\n\nThe table and chart add, each beside its own PCA, the runs of the same data and split in " + (
+            ", ".join(repr(str(c)) for c in r.compare) + "."
+        )
+    fit_seconds = "Fit seconds: the model's training time, summed over its epochs, and PCA's fit."
+    if model.knn_accuracy is not None:
+        text += (
+            f"\n\n{KNN_NEIGHBORS}-NN accuracy: the share of held-out rows a {KNN_NEIGHBORS}-nearest-neighbour "
+            "classifier, fitted on the training codes, labels correctly from their codes: how well the codes keep "
+            f"the classes apart. {fit_seconds}"
+        )
+    elif model.knn_r2 is not None:
+        text += (
+            f"\n\n{KNN_NEIGHBORS}-NN R^2: the coefficient of determination of a {KNN_NEIGHBORS}-nearest-neighbour "
+            f"regressor, fitted on the training codes, predicting the held-out rows' {r.config.data.target!r} from "
+            f"their codes (1 is exact, 0 no better than the mean): how much of the target the codes keep. {fit_seconds}"
+        )
+    return Section(
+        "Summary", text=text, table=metrics_table(scores), images=[(r.fig("errors.png"), "Held-out reconstruction error per entry")]
+    )
+
+
+def _training(r: _Report) -> Section:
+    from aekit.app import plot
+
+    plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
+    best = r.est.history_.get("best_epoch")
+    best_text = f" The monitored loss was lowest in epoch {best + 1}." if isinstance(best, int) else ""
+    return Section(
+        "Training", text=f"Loss per epoch (from metrics.csv).{best_text}", images=[(r.fig("loss.png"), "Training and validation loss")]
+    )
+
+
+def _reconstructions(r: _Report) -> Section:
+    from aekit.app import plot
+
+    shown, est = r.X_test[r.shown_ids], r.est
     for file, X_hat, what in (
-        ("reconstructions.png", _in_input_units(est, shown, est.reconstruct(shown)), f"{name} reconstructions from {dims}-d codes"),
-        ("reconstructions_pca.png", pca.inverse_transform(pca.transform(shown)), f"{pca_name} reconstructions"),
+        ("reconstructions.png", _in_input_units(est, shown, est.reconstruct(shown)), f"{r.name} reconstructions from {r.dims}-d codes"),
+        ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"
-        plot.plot_reconstructions(shown, X_hat, image_shape, title=title, path=run.path / fig(file))
-    plot.plot_latent_comparison(
-        {f"{name}, {dims}-d code": est.transform(X_test), pca_name: pca.transform(X_test)},
-        _label_names(split, split.y_test),
-        title="Held-out rows placed by their codes",
-        label_name=config.data.target or "label",
-        path=run.path / fig("latent.png"),
+        plot.plot_reconstructions(shown, X_hat, r.image_shape, title=title, path=r.path(file))
+    return Section(
+        "Reconstructions",
+        text="Held-out rows (one per class when there are labels) above their reconstructions.",
+        images=[(r.fig("reconstructions.png"), f"{r.name}, {r.dims}-d code"), (r.fig("reconstructions_pca.png"), r.pca_name)],
     )
-    latent_images = [(fig("latent.png"), f"{name} codes beside PCA projections")]
-    write_run_explorer(run, est, X_test, split.y_test, split.feature_names, "held-out rows")
-    if dims == 2 and image_shape is not None:
-        grid, codes = latent_grid(est, n=GRID_SIZE, X=X_train, return_codes=True)
-        title = "Decoded grid over the 2-D codes"
-        plot.plot_latent_grid(grid, image_shape, codes, title=title, path=run.path / fig("latent_grid.png"))
-        latent_images.append((fig("latent_grid.png"), "Decoded code grid"))
 
-    k = min(MIXTURE_COMPONENTS, len(X_train))
-    sampler = LatentSampler(est, density="gmm", n_components=k, random_state=seed).fit(X_train)
-    plot.plot_samples(
-        sampler.sample(N_SAMPLES, random_state=seed),
-        image_shape,
-        title=f"Decoded draws from a {k}-component Gaussian mixture fitted to the training codes",
-        value_range=value_range,
-        path=run.path / fig("samples.png"),
+
+def _latent_space(r: _Report) -> Section:
+    """The codes beside PCA's projections, a decoded grid when the code is 2-D and the rows are
+    images, and a link to the explorer page written beside the report."""
+    from aekit.app import plot
+    from aekit.app.explore import EXPLORER_FILE
+    from aekit.analysis.latent import latent_grid
+
+    plot.plot_latent_comparison(
+        {f"{r.name}, {r.dims}-d code": r.est.transform(r.X_test), r.pca_name: r.pca.transform(r.X_test)},
+        _label_names(r.split, r.split.y_test),
+        title="Held-out rows placed by their codes",
+        label_name=r.config.data.target or "label",
+        path=r.path("latent.png"),
     )
-    sample_images = [(fig("samples.png"), "Decoded samples")]
-    sample_text = (
+    images = [(r.fig("latent.png"), f"{r.name} codes beside PCA projections")]
+    write_run_explorer(r.run, r.est, r.X_test, r.split.y_test, r.split.feature_names, "held-out rows")
+    text = (
+        "Codes of the held-out rows beside their PCA projections, coloured by label when the data have labels "
+        "(training never sees them)."
+    )
+    if r.dims == 2 and r.image_shape is not None:
+        grid, codes = latent_grid(r.est, n=GRID_SIZE, X=r.X_train, return_codes=True)
+        title = "Decoded grid over the 2-D codes"
+        plot.plot_latent_grid(grid, r.image_shape, codes, title=title, path=r.path("latent_grid.png"))
+        images.append((r.fig("latent_grid.png"), "Decoded code grid"))
+        text += " The grid decodes evenly spaced codes between the 5% and 95% quantiles of the training codes."
+    link = (f"Explore the latent space ({EXPLORER_FILE}): hover a point to see its input, click anywhere to decode "
+            "that place, drag to decode a path")  # fmt: skip
+    return Section("Latent space", text=text, images=images, links=[(EXPLORER_FILE, link)])
+
+
+def _samples(r: _Report) -> Section:
+    """Decoded draws from a mixture fitted to the training codes and, for a generative model,
+    from its own prior."""
+    from aekit.app import plot
+    from aekit.analysis.latent import LatentSampler
+
+    def draw(file: str, X: np.ndarray, title: str, caption: str) -> tuple[str, str]:
+        plot.plot_samples(X, r.image_shape, title=title, value_range=r.value_range, path=r.path(file))
+        return r.fig(file), caption
+
+    seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
+    sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
+    title = f"Decoded draws from a {k}-component Gaussian mixture fitted to the training codes"
+    images = [draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples")]
+    text = (
         f"A {k}-component Gaussian mixture is fitted to the codes of the training rows and {N_SAMPLES} draws from "
         "it are decoded: what the decoder makes of codes like the ones it was trained on."
     )
-    if callable(getattr(est, "sample", None)):
-        plot.plot_samples(
-            est.sample(N_SAMPLES, random_state=seed),
-            image_shape,
-            title=f"{name}: decoded draws from the prior",
-            value_range=value_range,
-            path=run.path / fig("prior_samples.png"),
-        )
-        sample_images.append((fig("prior_samples.png"), "Samples from the prior"))
-        sample_text += " The second figure decodes draws from the model's own prior (est.sample)."
+    if callable(getattr(r.est, "sample", None)):
+        title = f"{r.name}: decoded draws from the prior"
+        images.append(draw("prior_samples.png", r.est.sample(N_SAMPLES, random_state=seed), title, "Samples from the prior"))
+        text += " The second figure decodes draws from the model's own prior (est.sample)."
+    return Section("Samples", text=text, images=images)
 
-    center = est.transform(X_train).mean(axis=0)
-    paths = {}
+
+def _interpolations(r: _Report) -> Section:
+    from aekit.app import plot
+    from aekit.analysis.latent import interpolate
+
+    center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
     for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
-        x_a, x_b = X_test[shown_ids[a % len(shown_ids)]], X_test[shown_ids[b % len(shown_ids)]]
-        paths[f"{i}: codes, linear"] = interpolate(est, x_a, x_b, N_STEPS, "linear")
-        paths[f"{i}: codes, slerp"] = interpolate(est, x_a, x_b, N_STEPS, "slerp", center=center)
-        paths[f"{i}: inputs"] = interpolate(est, x_a, x_b, N_STEPS, "pixel")
-    plot.plot_interpolations(
-        paths,
-        image_shape,
-        title="From one held-out row to another",
-        value_range=value_range,
-        path=run.path / fig("interpolation.png"),
+        x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]
+        paths[f"{i}: codes, linear"] = interpolate(r.est, x_a, x_b, N_STEPS, "linear")
+        paths[f"{i}: codes, slerp"] = interpolate(r.est, x_a, x_b, N_STEPS, "slerp", center=center)
+        paths[f"{i}: inputs"] = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
+    title = "From one held-out row to another"
+    plot.plot_interpolations(paths, r.image_shape, title=title, value_range=r.value_range, path=r.path("interpolation.png"))
+    return Section(
+        "Interpolations",
+        text=(
+            f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
+            "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
+            "baseline; the code paths start and end at the two reconstructions."
+        ),
+        images=[(r.fig("interpolation.png"), "Interpolations")],
     )
 
-    history = est.history_
-    best = history.get("best_epoch")
-    best_text = f" The monitored loss was lowest in epoch {best + 1}." if isinstance(best, int) else ""
-    scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
-    relation = "below" if model_scores.mse < pca_scores.mse else "not below"
-    summary = (
-        f"This run's {name} has a {dims}-d code and was trained for {est.n_epochs_} epochs on {evaluation.n_train} "
-        f"rows of {config.data.source!r}, then measured on {evaluation.n_test} held-out rows{scaled}. PCA with "
-        f"{pca_scores.code_size} components, fitted on the same training rows, is the linear baseline: the model's "
-        f"mean squared error per entry, {model_scores.mse:.4g}, is {relation} PCA's {pca_scores.mse:.4g}. "
-        f"The estimator's mean held-out score (score_samples, higher is better) is {evaluation.mean_score:.4g}."
+
+def _sparse_code(r: _Report) -> Section | None:
+    """For an estimator with a sparse code (it has `dead_units_`): its activity, and for images
+    the held-out images that activate N_UNITS_SHOWN of its units most."""
+    if not hasattr(r.est, "dead_units_"):
+        return None
+    from aekit.app import plot
+    from aekit.analysis.features import sparse_code_summary, top_activating, unit_frequencies
+
+    Z = r.est.transform(r.X_test)
+    text, images = sparse_code_summary(r.est, Z), []
+    live = np.flatnonzero(unit_frequencies(Z) > 0)[:N_UNITS_SHOWN]
+    n = min(N_TOP, len(r.X_test))
+    if r.image_shape is not None and len(live):
+        plot.plot_image_grid(
+            r.X_test[top_activating(Z, n, live)], r.image_shape, row_labels=[f"unit {u}" for u in live],
+            value_range=r.value_range, title=f"The {n} held-out images that activate each unit most",
+            path=r.path("top_activating.png"),
+        )  # fmt: skip
+        images.append((r.fig("top_activating.png"), "Top-activating held-out images per code unit"))
+        text += f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} images with its largest values."
+    return Section("Sparse code", text=text, images=images)
+
+
+def _configuration(r: _Report) -> Section:
+    return Section(
+        "Configuration",
+        text=f"The resolved config of this run ({Run.CONFIG}); the fitted model is in {Run.MODEL}/:",
+        code=r.run.file(Run.CONFIG).read_text(encoding="utf-8"),
     )
-    if compare:
-        summary += "\n\nThe table and chart add, each beside its own PCA, the runs of the same data and split in " + (
-            ", ".join(repr(str(c)) for c in compare) + "."
-        )
-    if model_scores.knn_accuracy is not None:
-        summary += (
-            f"\n\n{KNN_NEIGHBORS}-NN accuracy: the share of held-out rows a {KNN_NEIGHBORS}-nearest-neighbour "
-            "classifier, fitted on the training codes, labels correctly from their codes: how well the codes keep "
-            "the classes apart. Fit seconds: the model's training time, summed over its epochs, and PCA's fit."
-        )
-    sparse_sections = _sparse_code_sections(est, X_test, image_shape, value_range, run.path, fig)
-    sections = [
-        Section(
-            "Summary",
-            text=summary,
-            table=metrics_table(scores),
-            images=[(fig("errors.png"), "Held-out reconstruction error per entry")],
-        ),
-        Section(
-            "Training",
-            text=f"Loss per epoch (from metrics.csv).{best_text}",
-            images=[(fig("loss.png"), "Training and validation loss")],
-        ),
-        Section(
-            "Reconstructions",
-            text="Held-out rows (one per class when there are labels) above their reconstructions.",
-            images=[
-                (fig("reconstructions.png"), f"{name}, {dims}-d code"),
-                (fig("reconstructions_pca.png"), pca_name),
-            ],
-        ),
-        Section(
-            "Latent space",
-            text=(
-                "Codes of the held-out rows beside their PCA projections, coloured by label when the data have labels "
-                "(training never sees them)."
-                + (
-                    " The grid decodes evenly spaced codes between the 5% and 95% quantiles of the training codes."
-                    if len(latent_images) > 1
-                    else ""
-                )
-            ),
-            images=latent_images,
-            links=[(EXPLORER_FILE, f"Explore the latent space ({EXPLORER_FILE}): hover a point to see its input, "
-                    "click anywhere to decode that place, drag to decode a path")],
-        ),
-        Section("Samples", text=sample_text, images=sample_images),
-        Section(
-            "Interpolations",
-            text=(
-                f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
-                "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
-                "baseline; the code paths start and end at the two reconstructions."
-            ),
-            images=[(fig("interpolation.png"), "Interpolations")],
-        ),
-        *sparse_sections,
-        Section(
-            "Configuration",
-            text=f"The resolved config of this run ({Run.CONFIG}); the fitted model is in {Run.MODEL}/:",
-            code=run.file(Run.CONFIG).read_text(encoding="utf-8"),
-        ),
-    ]
-    path = write_report(run.path, f"aekit run: {name} on {config.data.source}", sections, embed_images=True)
-    return RunReport(path, scores)
+
+
+SECTIONS = (_summary, _training, _reconstructions, _latent_space, _samples, _interpolations, _sparse_code, _configuration)
+
+
+def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
+    """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded) from the
+    SECTIONS that apply to it; the runs in `compare`, trained on the same data and seed, add their
+    rows to the table and the error chart."""
+    report = _Report(Run(run_dir), compare)
+    (report.run.path / Run.FIGURES).mkdir(exist_ok=True)
+    sections = [section for build in SECTIONS if (section := build(report)) is not None]
+    title = f"aekit run: {report.name} on {report.config.data.source}"
+    return RunReport(write_report(report.run.path, title, sections, embed_images=True), list(report.bars.values()))

@@ -27,9 +27,8 @@ import numpy as np
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset, load
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
-from aekit.training.loop import TrainState
 
-__all__ = ["MetricsRecorder", "Run", "RunInUseError", "Scaling", "Split", "load_estimator", "prepare_data"]
+__all__ = ["Run", "RunInUseError", "Scaling", "Split", "load_estimator", "prepare_data"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -284,26 +283,3 @@ class Run:
         with open(self.file(self.METRICS), newline="", encoding="utf-8") as f:
             return list(csv.DictReader(f))
 
-
-class MetricsRecorder:
-    """After each checkpoint: rewrite metrics.csv from the history and add the epoch's numbers
-    to a TensorBoard event file, through the `CSVLogger` and `TensorBoardLogger` callbacks."""
-
-    def __init__(self, run: Run, tensorboard: bool = True) -> None:
-        from aekit.training.callbacks import CSVLogger, TensorBoardLogger
-
-        self.loggers = [CSVLogger(run.file(Run.METRICS))] + ([TensorBoardLogger(run.path)] if tensorboard else [])
-
-    def __call__(self, state: TrainState) -> None:
-        history = state.history
-        logs = {"loss": history.loss[-1], "epoch_seconds": history.epoch_seconds[-1]}
-        if history.val_loss:
-            logs["val_loss"] = history.val_loss[-1]
-        logs.update({k: v[-1] for k, v in history.extra.items() if v})
-        for logger in self.loggers:
-            logger.state = state
-            logger.on_epoch_end(None, state.epoch - 1, logs)
-
-    def close(self) -> None:
-        for logger in self.loggers:
-            logger.on_fit_end(None)

@@ -1,8 +1,5 @@
-"""`aekit impute` and `aekit detect`: fill missing values, flag outliers, in a CSV or Parquet table.
-
-Both use the estimators `AutoEncoderImputer` and `AutoEncoderOutlierDetector` when this aekit
-has them, and say so plainly when it does not.
-"""
+"""`aekit impute` and `aekit detect`: fill missing values, flag outliers, in a CSV or Parquet table,
+with the estimators `AutoEncoderImputer` and `AutoEncoderOutlierDetector`."""
 
 from __future__ import annotations
 
@@ -112,21 +109,6 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def find_estimator(name: str) -> type | None:
-    """The aekit estimator class called `name`, or None when this aekit has none."""
-    import aekit
-    from aekit.saving.persistence import ESTIMATORS
-
-    return getattr(aekit, name, None) or ESTIMATORS.get(name)
-
-
-def _require(name: str, command: str) -> type:
-    cls = find_estimator(name)
-    if cls is None:
-        raise CLIError(f"'aekit {command}' needs aekit.{name}, which this version of aekit does not have yet")
-    return cls
-
-
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     from aekit.app.config import apply_overrides, validate_params
 
@@ -199,7 +181,8 @@ def _write_table(frame, path: str) -> None:
 
 
 def run_impute(args: argparse.Namespace) -> int:
-    cls = _require("AutoEncoderImputer", "impute")
+    from aekit import AutoEncoderImputer
+
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
     args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
     args.set = [a for a in args.set if a not in placeholders]
@@ -212,7 +195,7 @@ def run_impute(args: argparse.Namespace) -> int:
             f"{args.input!r} has no missing values; nothing to impute (other placeholders for a missing value "
             "can be given with --na-values)"
         )
-    imputer = cls(**_params(cls, args)).set_output(transform="pandas")
+    imputer = AutoEncoderImputer(**_params(AutoEncoderImputer, args)).set_output(transform="pandas")
     filled = _whole_numbers_as_integers(imputer.fit_transform(frame), imputer)
     _write_table(filled, args.output)
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -237,10 +220,10 @@ def _whole_numbers_as_integers(filled, imputer):
 def run_detect(args: argparse.Namespace) -> int:
     from sklearn.pipeline import make_pipeline
 
+    from aekit import AutoEncoderOutlierDetector
     from aekit.app.config import model_registry
     from aekit.data.tabular import DetectionEncoding
 
-    cls = _require("AutoEncoderOutlierDetector", "detect")
     registry = model_registry()
     if args.model not in registry:
         raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(registry)}")
@@ -250,7 +233,9 @@ def run_detect(args: argparse.Namespace) -> int:
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
     autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
-    detector = cls(autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed)
+    detector = AutoEncoderOutlierDetector(
+        autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed
+    )
     pipeline = make_pipeline(DetectionEncoding(), detector).fit(frame)
     X = pipeline[0].transform(frame)
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)

@@ -256,9 +256,10 @@ def _resume(run, args: argparse.Namespace) -> int:
 
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training import distributed
+    from aekit.training.callbacks import CSVLogger, TensorBoardLogger
     from aekit.training.checkpoint import Checkpointer
     from aekit.app.config import build_estimator, fingerprint
-    from aekit.app.runs import MetricsRecorder, Run, Scaling, prepare_data
+    from aekit.app.runs import Run, Scaling, prepare_data
 
     main_rank = distributed.is_main()
     split = prepare_data(config)
@@ -277,8 +278,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         "n_train": len(X_train),
         "n_features": X_train.shape[1],
     }
-    recorder = MetricsRecorder(run, tensorboard=config.tensorboard) if main_rank else None
-    checkpoint = Checkpointer(run.file(Run.CHECKPOINT), fingerprint=identity, resume=resume, after_save=recorder)
+    loggers = [CSVLogger(run.file(Run.METRICS)), *([TensorBoardLogger(run.path)] if config.tensorboard else [])]
+    checkpoint = Checkpointer(run.file(Run.CHECKPOINT), fingerprint=identity, resume=resume)
     if not quiet and main_rank:
         what = f"resuming {run.path}" if resume else f"training {type(est).__name__} ({config.model.name})"
         print(
@@ -287,7 +288,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         )
     start = time.perf_counter()
     try:
-        est.fit(X_train, checkpoint=checkpoint)
+        est.fit(X_train, checkpoint=checkpoint, callbacks=loggers)
     except KeyboardInterrupt:
         if checkpoint.path.is_file():
             print(
@@ -298,8 +299,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
             print("\ninterrupted before the first epoch finished; nothing was saved to resume from", file=sys.stderr)
         return 130
     finally:
-        if recorder is not None:
-            recorder.close()
+        for logger in loggers:  # an interrupted fit skips on_fit_end, which closes the event file
+            logger.on_fit_end(est)
     if not main_rank:
         return 0
     est.set_params(verbose=False).save(run.model_dir)

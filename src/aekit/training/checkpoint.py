@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import struct
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -106,8 +105,7 @@ class Checkpointer(Callback):
     (the loop then runs it after early stopping has kept the best weights).
 
     `fingerprint` (any JSON) identifies what is trained (class, parameters, data); a checkpoint
-    with another fingerprint is refused. `after_save(state)` runs after each save (to write
-    metrics beside it).
+    with another fingerprint is refused.
     """
 
     def __init__(
@@ -117,7 +115,6 @@ class Checkpointer(Callback):
         fingerprint: object = None,
         resume: bool = False,
         every: int = 1,
-        after_save: Callable[[TrainState], None] | None = None,
     ) -> None:
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
@@ -125,7 +122,6 @@ class Checkpointer(Callback):
         self.fingerprint = json.loads(json.dumps(fingerprint))
         self.resume = resume
         self.every = every
-        self.after_save = after_save
         self.restored_epoch = 0
 
     def on_fit_start(self, est) -> None:
@@ -139,8 +135,6 @@ class Checkpointer(Callback):
         """Write the state (atomically: a reader sees the previous checkpoint or this one)."""
         if state.epoch % self.every == 0:
             atomic_write_bytes(self.path, self.to_bytes(state))
-        if self.after_save is not None:
-            self.after_save(state)
 
     def to_bytes(self, state: TrainState) -> bytes:
         tensors = {f"module.{k}": v.detach() for k, v in state.module.state_dict().items()}
