@@ -60,7 +60,10 @@ def worker(seeds: int) -> dict:
 
     import aekit
     from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
-    from aekit.analysis.metrics import masked_rmse
+    try:
+        from aekit.analysis.metrics import masked_rmse
+    except ImportError:  # a version from before the packages (commit bab5e4b)
+        from aekit.metrics import masked_rmse
     from imputation import MASKS, TABULAR, make_mask
     from outliers import ANOMALY
 
