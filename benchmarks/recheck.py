@@ -118,8 +118,9 @@ def worker(seeds: int) -> dict:
 
 
 def run_version(src: Path, seeds: int, log: Path) -> dict:
-    """Run `worker` in a child process that imports aekit from `src`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)]), "OMP_NUM_THREADS": "1"}
+    """Run `worker` in a child process that imports aekit from `src` and the benchmark modules it
+    borrows (masks, data paths) from the `benchmarks/` beside it, so each matches its version."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(src.parent / "benchmarks")]), "OMP_NUM_THREADS": "1"}
     with tempfile.NamedTemporaryFile(suffix=".json") as result, log.open("a") as log_file:
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", result.name, "--seeds", str(seeds)],
                        env=env, check=True, stdout=log_file, stderr=subprocess.STDOUT)
@@ -127,10 +128,10 @@ def run_version(src: Path, seeds: int, log: Path) -> dict:
 
 
 def export_src(ref: str, into: Path) -> Path:
-    """The `src/` folder of commit `ref`, written under `into`."""
+    """The `src/` folder of commit `ref` (and its `benchmarks/` beside it), written under `into`."""
     into.mkdir(parents=True, exist_ok=True)
     archive = into / "src.tar"
-    subprocess.run(["git", "-C", str(HERE.parent), "archive", "--format=tar", "-o", str(archive), ref, "src"], check=True)
+    subprocess.run(["git", "-C", str(HERE.parent), "archive", "--format=tar", "-o", str(archive), ref, "src", "benchmarks"], check=True)
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
     return into / "src"
