@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
+        sys.path.remove(str(HERE))  # the script's folder: the version's own benchmarks/ come from PYTHONPATH
         Path(args.worker).write_text(json.dumps(worker(args.seeds)))
         return 0
 
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     log = RESULTS_DIR / "recheck.log"
     log.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "shared").symlink_to(HERE.parents[1] / "shared")  # an exported version's ../shared
         old = run_version(export_src(args.baseline, Path(tmp) / "before"), args.seeds, log)
         new = run_version(export_src(args.after, Path(tmp) / "after") if args.after else HERE.parent / "src", args.seeds, log)
     payload = {"machine": machine_info(), "baseline": git("rev-parse", "--short", args.baseline),
