@@ -1,19 +1,7 @@
 """Run configurations: YAML (or flags) validated against a pydantic schema.
 
 A config has a `model` section (`name` picks a registered estimator; every other key is one
-of its parameters), a `data` section, and run settings:
-
-```yaml
-model:
-  name: vae            # autoencoder, denoising, sparse, contractive, linear, vae, ...
-  latent_dim: 2
-  hidden_dims: [256, 64]
-  max_epochs: 20
-data:
-  source: mnist        # digits | mnist | fashion-mnist | a .csv/.parquet/.npy file | an image folder
-  max_rows: 5000
-seed: 0
-```
+of its parameters), a `data` section, and run settings (an example: `aekit train --help`).
 
 The model schema is built from each registered estimator's signature and its
 `_parameter_constraints`, so every parameter of every estimator can be set, and an estimator

@@ -1,5 +1,6 @@
 """scikit-learn estimators over the torch modules."""
 
+from aekit import _ESTIMATORS as ESTIMATOR_NAMES
 from aekit.estimators.base import BaseAutoEncoder
 from aekit.estimators.autoencoder import (
     AutoEncoder,
@@ -14,17 +15,4 @@ from aekit.estimators.imputer import AutoEncoderImputer
 from aekit.estimators.outlier import AutoEncoderOutlierDetector
 from aekit.estimators.vae import VariationalAutoEncoder
 
-__all__ = [
-    "AutoEncoder",
-    "AutoEncoderClassifier",
-    "AutoEncoderImputer",
-    "AutoEncoderOutlierDetector",
-    "BaseAutoEncoder",
-    "ContextEncoder",
-    "ContractiveAutoEncoder",
-    "ConvAutoEncoder",
-    "DenoisingAutoEncoder",
-    "LinearAutoEncoder",
-    "SparseAutoEncoder",
-    "VariationalAutoEncoder",
-]
+__all__ = sorted(["BaseAutoEncoder", *ESTIMATOR_NAMES])
