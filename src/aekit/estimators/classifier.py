@@ -36,21 +36,10 @@ from aekit.estimators.base import (
     validate_X,
 )
 from aekit.nn.likelihoods import LIKELIHOODS
-from aekit.nn.models import AutoEncoderModule
+from aekit.nn.models import AutoEncoderModule, EncodeOf
 from aekit.nn import ACTIVATIONS, MLPEncoder
 
 __all__ = ["AutoEncoderClassifier"]
-
-
-class CodeOf(nn.Module):
-    """The `encode` method of a fitted module (e.g. a VAE's posterior mean) as a module's forward."""
-
-    def __init__(self, module: nn.Module) -> None:
-        super().__init__()
-        self.module = module
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.module.encode(x)  # (batch, latent_dim)
 
 
 class ClassifierOutput(NamedTuple):
@@ -96,7 +85,7 @@ def encoder_of(autoencoder) -> nn.Module:
     module = autoencoder.module_
     if isinstance(module, AutoEncoderModule):
         return copy.deepcopy(module.encoder).float()
-    return CodeOf(copy.deepcopy(module).float())
+    return EncodeOf(copy.deepcopy(module).float())
 
 
 def classes_from_json(values: object) -> np.ndarray:

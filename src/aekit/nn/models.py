@@ -20,7 +20,7 @@ from aekit.nn.likelihoods import Likelihood
 from aekit.nn.priors import gaussian_log_prob
 from aekit.nn.regularizers import Regularizer
 
-__all__ = ["AutoEncoderModule", "AutoEncoderOutput", "VAEOutput", "VariationalAutoEncoderModule"]
+__all__ = ["AutoEncoderModule", "AutoEncoderOutput", "DecodeOf", "EncodeOf", "VAEOutput", "VariationalAutoEncoderModule"]
 
 CORRUPT_ON = ("input", "code")
 
@@ -282,3 +282,22 @@ def draw_reconstruction(module: nn.Module, x: torch.Tensor, generator: torch.Gen
     if module.corruption is None:
         return module.reconstruct(x)
     return module.reconstruct(module.corruption(x, generator)[0])
+
+
+class EncodeOf(nn.Module):
+    """A fitted module's `encode` (a VAE's posterior mean) as a forward: (batch, features) ->
+    (batch, latent_dim), for what takes a module (a classifier head's encoder, ONNX export)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module.encode(x)
+
+
+class DecodeOf(EncodeOf):
+    """A fitted module's `decode` as a forward: (batch, latent_dim) -> (batch, features)."""
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        return self.module.decode(code)

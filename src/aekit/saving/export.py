@@ -21,25 +21,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from aekit.nn.models import DecodeOf, EncodeOf
 from aekit.saving.persistence import atomic_write_bytes
 
 __all__ = ["ONNX_OPSET", "to_onnx"]
 
 ONNX_OPSET = 18
-
-
-class _Encoder(nn.Module):
-    def __init__(self, module: nn.Module) -> None:
-        super().__init__()
-        self.module = module
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.module.encode(x)  # (batch, latent_dim)
-
-
-class _Decoder(_Encoder):
-    def forward(self, code: torch.Tensor) -> torch.Tensor:
-        return self.module.decode(code)  # (batch, n_features)
 
 
 @contextmanager
@@ -93,8 +80,8 @@ def to_onnx(estimator, path: str | os.PathLike) -> dict[str, Path]:
     with torch.no_grad():
         code = module.encode(x)
     files = {
-        "encoder": (_Encoder(module).eval(), x, "x", "code"),
-        "decoder": (_Decoder(module).eval(), torch.zeros_like(code), "code", "reconstruction"),
+        "encoder": (EncodeOf(module).eval(), x, "x", "code"),
+        "decoder": (DecodeOf(module).eval(), torch.zeros_like(code), "code", "reconstruction"),
     }
     written = {}
     for name, (wrapper, example, input_name, output_name) in files.items():
