@@ -220,8 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     log.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "shared").symlink_to(HERE.parents[1] / "shared")  # an exported version's ../shared
-        old = run_version(export_src(args.baseline, Path(tmp) / "before"), args.seeds, log)
-        new = run_version(export_src(args.after, Path(tmp) / "after") if args.after else HERE.parent / "src", args.seeds, log)
+
+        def figures(ref: str | None, name: str) -> dict:
+            """A commit's figures (kept under results/recheck-cache/, so a later check reuses them),
+            or this checkout's."""
+            if ref is None:
+                return run_version(HERE.parent / "src", args.seeds, log)
+            cached = RESULTS_DIR / "recheck-cache" / f"{git('rev-parse', ref)}-seeds{args.seeds}.json"
+            if not cached.exists():
+                cached.parent.mkdir(exist_ok=True)
+                cached.write_text(json.dumps(run_version(export_src(ref, Path(tmp) / name), args.seeds, log)))
+            return json.loads(cached.read_text())
+
+        old = figures(args.baseline, "before")
+        new = figures(args.after, "after")
     payload = {"machine": machine_info(), "baseline": git("rev-parse", "--short", args.baseline),
                "head": git("rev-parse", "--short", args.after or "HEAD"),
                "seeds": args.seeds, "before": old, "after": new, **compare(old, new)}
