@@ -37,7 +37,7 @@ from aekit import (
 )
 from aekit.app.explore import explorer_payload
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
-from aekit.nn.likelihoods import COUNT_LIKELIHOODS
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS
 from aekit.saving.persistence import ESTIMATORS
 
 REGISTERED = dict(sorted(ESTIMATORS.items()))
@@ -89,12 +89,23 @@ def choices(constraints: list, default) -> list:
     return [v for v in dict.fromkeys(values) if not (v == default and type(v) is type(default))]
 
 
+STRUCTURE = ("tied_weights", "input_transform", "output_activation", "binary_code", "sparsity_kind", "sparsity",
+             "unit_norm", "orthogonality", "contractive", "decorrelation", "loss_trim", "corrupt_on", "corruption",
+             "latent_activation")  # fmt: skip  (the options that change what the model computes)
+
+
 def options(cls: type) -> list[tuple[str, object]]:
-    """(parameter, value) for every option of `cls` that the suite crosses (the detector's own:
-    its autoencoder's are the autoencoder's)."""
+    """(parameter, value) for every option of `cls` that the suite crosses: all of a base
+    estimator's; of a preset or subclass, those it adds or gives another default and the
+    structural ones (its other options are its parent's, crossed there). The detector's own:
+    its autoencoder's are the autoencoder's."""
+    parent = next((base for base in cls.__mro__[1:] if base in REGISTERED.values()), None)
     found = []
     for name, constraints in cls._parameter_constraints.items():
-        if name not in NOT_CROSSED and name not in LOSS_PARAMETERS:
+        if name in NOT_CROSSED or name in LOSS_PARAMETERS:
+            continue
+        inherited = parent is not None and name in parent._parameter_constraints and parent._default(name) == cls._default(name)
+        if not inherited or name in STRUCTURE:
             found += [(name, value) for value in choices(constraints, cls._default(name))]
     return sorted(found, key=repr)
 
@@ -243,10 +254,9 @@ def test_every_estimator_option_works_or_is_refused_naming_it(name, param, value
     check_combination(est, X, y, tmp_path, [param])
 
 
-STRUCTURE = ("tied_weights", "input_transform", "output_activation", "binary_code", "sparsity_kind", "sparsity",
-             "unit_norm", "orthogonality", "contractive", "decorrelation", "loss_trim", "corrupt_on")  # fmt: skip
-FAMILY_OPTIONS = [(p, v) for p, v in options(AutoEncoder) if p in STRUCTURE] + [("corruption", "mask"), ("latent_activation", "sigmoid")]
-PAIR_CASES = [(loss, p, v) for loss in losses(AutoEncoder) for p, v in FAMILY_OPTIONS]
+FAMILY_OPTIONS = [(p, v) for p, v in options(AutoEncoder) if p in STRUCTURE[:-2]] + [("corruption", "mask"), ("latent_activation", "sigmoid")]
+PAIR_LOSSES = {LIKELIHOODS[loss]: loss for loss in reversed(losses(AutoEncoder)) if loss != AutoEncoder._default("loss")}
+PAIR_CASES = [(loss, p, v) for loss in sorted(PAIR_LOSSES.values()) for p, v in FAMILY_OPTIONS]  # one name per likelihood; mse is crossed above
 
 
 @pytest.mark.slow
