@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from aekit.data import datasets
+from aekit.data.readers import load
 from aekit.data.datasets import (
     IDX_SETS,
     IdxSet,
-    load,
     load_csv,
     load_digits,
     load_fashion_mnist,
@@ -247,7 +247,9 @@ def test_image_folder_refuses_mixed_sizes_unless_resized(tmp_path):
 def test_load_names_what_it_accepts_for_an_unknown_source(tmp_path):
     with pytest.raises(FileNotFoundError, match="give 'digits', 'mnist'"):
         load(tmp_path / "missing.csv")
-    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "notes.doc").write_text("x")
     with pytest.raises(ValueError, match="unknown file type"):
-        load(tmp_path / "notes.txt")
+        load(tmp_path / "notes.doc")
+    (tmp_path / "table.txt").write_text("a;b\n1;2\n3;4\n")  # a .txt file is a table, a folder of them a corpus
+    assert load(tmp_path / "table.txt").feature_names == ["a", "b"]
     assert len(load("digits", max_rows=10)) == 10

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from aekit.app.runs import Run, Split, prepare_data
+from aekit.app.runs import Model, Run, Split, open_model
 
 __all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
 
@@ -152,24 +152,24 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     mine, theirs = fingerprint(config), fingerprint(other.read_config())
     if (mine["data"], mine["seed"]) != (theirs["data"], theirs["seed"]):
         raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r}: compare one split")
-    scaling = other.scaling()
-    X_train, X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
-    return evaluate(other.load_model(), X_train, X_test, split.y_train, split.y_test).scores
+    model = open_model(other.path)
+    X_train, X_test = model.scaling.transform(split.X_train), model.scaling.transform(split.X_test)
+    return evaluate(model.estimator, X_train, X_test, split.y_train, split.y_test).scores
 
 
 def write_run_explorer(
-    run: Run, est, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, **options
+    model: Model, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, **options
 ) -> Path:
-    """Write the latent-space explorer page (`aekit.app.explore.write_explorer`) of a run's model for
-    rows X in the model's units with labels y: images (of `image_shape`, default the run's) and
-    class names as the run's data has them, a table's values shown in its own units. Default
-    path: RUN/explorer.html."""
+    """Write the latent-space explorer page (`aekit.app.explore.write_explorer`) of an opened
+    model for rows X (n, n_features) in the model's units with labels y: images (of
+    `image_shape`, default the training rows') and class names as its reader read them, a
+    table's values shown in its own units. Default path: explorer.html in the model's folder."""
     from aekit.app.explore import EXPLORER_FILE, write_explorer
 
-    info, scaling = run.read_data_info(), run.scaling()
+    est, reader, scaling = model.estimator, model.reader, model.scaling
     return write_explorer(
-        est, X, y, path=path or run.path / EXPLORER_FILE, image_shape=image_shape or info.get("image_shape"),
-        feature_names=feature_names, class_names=info.get("class_names"),
+        est, X, y, path=path or model.path / EXPLORER_FILE, image_shape=image_shape or reader.image_shape,
+        feature_names=feature_names, class_names=reader.class_names,
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
         title=f"{type(est).__name__} on {where}: latent space", **options,
     )  # fmt: skip
@@ -211,9 +211,8 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
 
     run = Run(run_dir)
     config = run.read_config()
-    est = run.load_model()
-    split = prepare_data(config)
-    scaling = run.scaling()
+    model = open_model(run.path)
+    est, split, scaling = model.estimator, model.split, model.scaling
     X_train, X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
     evaluation = evaluate(est, X_train, X_test, split.y_train, split.y_test)
     bars: dict[str, ModelScores] = {}  # chart label: the model's and PCA's scores, then each compared run's
@@ -258,7 +257,7 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
         path=run.path / fig("latent.png"),
     )
     latent_images = [(fig("latent.png"), f"{name} codes beside PCA projections")]
-    write_run_explorer(run, est, X_test, split.y_test, split.feature_names, "held-out rows")
+    write_run_explorer(model, X_test, split.y_test, split.feature_names, "held-out rows")
     if dims == 2 and image_shape is not None:
         grid, codes = latent_grid(est, n=GRID_SIZE, X=X_train, return_codes=True)
         title = "Decoded grid over the 2-D codes"

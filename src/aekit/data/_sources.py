@@ -197,18 +197,3 @@ class RowRange(DataSource):
     def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
         return self.source.chunks(chunk_rows, self.n_rows if stop is None else min(stop, self.n_rows))
 
-
-def open_source(X) -> DataSource | None:
-    """A `DataSource` for a path to a `.npy`/Parquet file (or Parquet folder), or for a
-    `np.memmap` of a whole `.npy` file; None for anything else (in-memory data)."""
-    if isinstance(X, (str, os.PathLike)):
-        path = Path(X)
-        if path.suffix == ".npy":
-            return NpySource(path)
-        if path.suffix in PARQUET_SUFFIXES or path.is_dir():
-            return ParquetSource(path)
-        raise ValueError(f"X: cannot stream {str(path)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array")
-    whole_file = isinstance(X, np.memmap) and not isinstance(X.base, np.memmap)
-    if whole_file and X.ndim == 2 and X.flags.c_contiguous and X.filename:
-        return NpySource(X.filename, offset=X.offset, shape=X.shape, dtype=X.dtype)
-    return None

@@ -48,12 +48,14 @@ SUBSETS = ("train", "test", "all")
 @dataclass
 class TextDataset:
     """Documents and their labels: `data` (list of n str), `target` (n,) int indices into
-    `target_names`; `data, target = dataset` unpacks it."""
+    `target_names`, `ids` the files' relative paths for a folder; `data, target = dataset`
+    unpacks it."""
 
     data: list[str]
     target: np.ndarray
     target_names: tuple[str, ...]
     name: str = ""
+    ids: list[str] | None = None
 
     def __iter__(self) -> Iterator:
         return iter((self.data, self.target))
@@ -62,10 +64,10 @@ class TextDataset:
         return len(self.data)
 
 
-def _labelled(texts: list[str], labels: list[str], name: str) -> TextDataset:
+def _labelled(texts: list[str], labels: list[str], name: str, ids: list[str] | None = None) -> TextDataset:
     names = tuple(sorted(set(labels)))
     target = np.searchsorted(np.asarray(names, dtype=object), np.asarray(labels, dtype=object)).astype(np.int64)
-    return TextDataset(texts, target, names, name)
+    return TextDataset(texts, target, names, name, ids)
 
 
 def _subsets(subset: str) -> tuple[str, ...]:
@@ -172,7 +174,8 @@ def count_text_folder(
     """A folder of text files (as `load_text_folder` reads it) as a `Dataset` of word counts:
     X (n_documents, n_words) float32 over the `max_words` most frequent words (English stop
     words left out; scikit-learn's CountVectorizer), or over `vocabulary` (a trained run's
-    words, in its order); y the subfolder labels. Rows are dense: n_documents x n_words floats."""
+    words, in its order); y the subfolder labels; ids the files' relative paths. Rows are
+    dense: n_documents x n_words floats."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     from aekit.data.datasets import Dataset
@@ -190,7 +193,7 @@ def count_text_folder(
         raise ValueError(f"{str(path)!r}: no words to count ({err})") from None
     words = [str(w) for w in vectorizer.get_feature_names_out()]
     return Dataset(counts.toarray().astype(np.float32), docs.target, None, words, name=str(path),
-                   class_names=docs.target_names, counts=True)  # fmt: skip
+                   class_names=docs.target_names, counts=True, ids=docs.ids)  # fmt: skip
 
 
 def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
@@ -209,4 +212,5 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     if loose:
         raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}); put each in a subfolder named for its label")
     texts = [p.read_text(encoding=encoding, errors="replace") for p in files]
-    return _labelled(texts, [p.relative_to(root).parts[0] for p in files], str(root))
+    relative = [p.relative_to(root) for p in files]
+    return _labelled(texts, [p.parts[0] for p in relative], str(root), [p.as_posix() for p in relative])

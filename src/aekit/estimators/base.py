@@ -32,7 +32,8 @@ from aekit.estimators._blockwise import apply_in_batches
 from aekit.training._devices import resolve_device
 from aekit.training._precision import PRECISIONS
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
-from aekit.data._sources import DataSource, open_source
+from aekit.data._sources import DataSource
+from aekit.data.readers import open_source
 from aekit.data._sparse_input import block_rows, dense_blocks, dense_rows, is_sparse
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 
