@@ -19,8 +19,10 @@ DEFAULT_CHUNK_ROWS = 65536
 
 
 class DataSource:
-    """Rows of a 2-D numeric table that lives on disk: `n_rows`, `n_features`, `read(start, stop)`."""
+    """Rows of a 2-D numeric table that lives on disk: `n_rows`, `n_features`, `read(start, stop)`
+    giving `dtype` (float32) rows."""
 
+    dtype = np.dtype(np.float32)
     n_rows: int
     n_features: int
     feature_names: np.ndarray | None = None
@@ -105,7 +107,7 @@ class NpySource(DataSource):
             raise TypeError(f"X: {str(self.path)!r} holds {dtype} values; numbers are needed")
         if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
             raise ValueError(f"X: {str(self.path)!r} holds an array of shape {tuple(shape)}; a non-empty 2-D array is needed")
-        self.offset, self.dtype = int(offset), dtype
+        self.offset, self.stored_dtype = int(offset), dtype
         self.n_rows, self.n_features = int(shape[0]), int(shape[1])
 
     def describe(self) -> str:
@@ -114,8 +116,8 @@ class NpySource(DataSource):
     def read(self, start: int, stop: int) -> np.ndarray:
         count = (stop - start) * self.n_features
         with open(self.path, "rb") as f:
-            f.seek(self.offset + start * self.n_features * self.dtype.itemsize)
-            block = np.fromfile(f, dtype=self.dtype, count=count)
+            f.seek(self.offset + start * self.n_features * self.stored_dtype.itemsize)
+            block = np.fromfile(f, dtype=self.stored_dtype, count=count)
         if block.size != count:
             raise ValueError(f"X: {self.describe()} is truncated: rows {start}-{stop} are missing")
         return self._checked(block.reshape(stop - start, self.n_features), start)

@@ -1,4 +1,9 @@
-"""Mini-batches for one epoch: from tensors in memory (one permutation, one `index_select` of
+"""The one adapter over the input kinds (a tensor or array in memory, a scipy.sparse matrix, a
+`DataSource` streamed from disk): `batches_for` gives an epoch's mini-batches, `row_blocks`
+bounded blocks of rows for inference and `first_rows` a first block as a tensor, so the loop and
+the estimators never ask which kind they hold.
+
+Mini-batches for one epoch: from tensors in memory (one permutation, one `index_select` of
 whole rows per batch, about 3x faster than advanced indexing `X[idx]` at 256 x 784), from a
 scipy.sparse matrix (the same permutation, each batch's rows densified on their own), or
 streamed from a `DataSource` (shuffled chunks, shuffled rows within a chunk).
@@ -16,6 +21,7 @@ import numpy as np
 import torch
 
 from aekit.data._sources import DEFAULT_CHUNK_ROWS, DataSource
+from aekit.data._sparse_input import dense_blocks, is_sparse
 
 
 def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
@@ -87,3 +93,32 @@ class StreamBatches:
             order = torch.randperm(stop - start, generator=generator, device=generator.device).to(self.device)
             for s in range(0, stop - start, self.batch_size):
                 yield block.index_select(0, _shard(order[s : s + self.batch_size], self.rank, self.world)), None
+
+
+def batches_for(X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1):
+    """The epoch batches of X (n, d) with targets Y (n, d_out) or None, whatever X's kind."""
+    if isinstance(X, DataSource):
+        if Y is not None:
+            raise ValueError("Y: targets are not supported for data streamed from disk")
+        return StreamBatches(X, batch_size, device, rank=rank, world=world)
+    if is_sparse(X):
+        return SparseBatches(X, Y, batch_size, device, rank=rank, world=world)
+    return TensorBatches(X, Y, batch_size, rank=rank, world=world)
+
+
+def row_blocks(X, rows: int) -> Iterator:
+    """(first row, block) over X (n, d) in blocks of at most `rows` rows: slices of a tensor or
+    array, densified rows of a scipy.sparse matrix (fewer when X is wide, so a block stays
+    bounded), chunks read from a `DataSource`."""
+    if isinstance(X, DataSource):
+        return ((start, X.read(start, stop)) for start, stop in X.chunks(rows))
+    if is_sparse(X):
+        return dense_blocks(X, rows)
+    return ((start, X[start : start + rows]) for start in range(0, X.shape[0], rows))
+
+
+def first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
+    """Up to n first rows of X (any kind) as a tensor on `device`; fewer for a wide sparse X."""
+    if isinstance(X, DataSource):
+        return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
+    return torch.as_tensor(next(iter(row_blocks(X, n)))[1], device=device)
