@@ -257,6 +257,10 @@ def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
 def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.npy")]) == 0
     assert np.load(tmp_path / "codes.npy").shape == (1797, 2)
+    assert main(["encode", str(digits_run / "model"), "digits", str(tmp_path / "model_codes.csv")]) == 0
+    model_codes = read_codes(tmp_path / "model_codes.csv")  # a model folder opens like its run (digits need no scaling)
+    assert list(model_codes) == [str(i) for i in range(1797)]
+    np.testing.assert_allclose(np.stack(list(model_codes.values())), np.load(tmp_path / "codes.npy"), atol=1e-5)
     assert main(["reconstruct", str(digits_run), str(_digits_npy(tmp_path)), str(tmp_path / "rec.csv")]) == 0
     with open(tmp_path / "rec.csv") as f:
         rows = list(csv.reader(f))

@@ -15,7 +15,6 @@ a run folder or a model folder saved with `est.save` as one kind of object, a `M
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -33,9 +32,7 @@ from aekit.data.readers import Reader, reader_for
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 from aekit.training.loop import TrainState
 
-__all__ = [
-    "MetricsRecorder", "Model", "Run", "RunInUseError", "Scaling", "Split", "load_estimator", "open_model", "prepare_data"
-]
+__all__ = ["MetricsRecorder", "Model", "Run", "RunInUseError", "Scaling", "Split", "load_estimator", "open_model", "prepare_data"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -74,20 +71,12 @@ class Scaling:
     def transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) to the model's input space, float32."""
         X = np.asarray(X, dtype=np.float32)
-        if self.kind == "none":
-            return X
-        return ((X - np.asarray(self.offset, dtype=np.float32)) / np.asarray(self.scale, dtype=np.float32)).astype(
-            np.float32
-        )
+        return X if self.kind == "none" else (X - np.float32(self.offset)) / np.float32(self.scale)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) from the model's space back to the data's units."""
         X = np.asarray(X, dtype=np.float32)
-        if self.kind == "none":
-            return X
-        return (X * np.asarray(self.scale, dtype=np.float32) + np.asarray(self.offset, dtype=np.float32)).astype(
-            np.float32
-        )
+        return X if self.kind == "none" else X * np.float32(self.scale) + np.float32(self.offset)
 
 
 @dataclass
@@ -209,12 +198,6 @@ class Run:
         """RUN/data.json: the reader's fields, n_train, n_test and the scaling."""
         return json.loads(self.file(self.DATA).read_text(encoding="utf-8"))
 
-    def scaling(self) -> Scaling:
-        return Scaling(**self.read_data_info()["scaling"])
-
-    def read_metrics(self) -> list[dict[str, str]]:
-        with open(self.file(self.METRICS), newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aekit.cli.common import CLIError, add_command, int_in_range, print_table, write_array
 
-__all__ = ["add_parsers", "run_encode", "run_evaluate", "run_generate", "run_reconstruct"]
+__all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
 SOURCE_HELP = (
@@ -35,14 +35,9 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
 
-    for name, summary, what, method in (
-        ("encode", "write the codes of some rows", "codes (n, latent_dim)", "transform"),
-        (
-            "reconstruct",
-            "write the reconstructions of some rows",
-            "reconstructions (n, n_features), in the data's units",
-            "reconstruct",
-        ),
+    for name, summary, what in (
+        ("encode", "write the codes of some rows", "codes (n, latent_dim)"),
+        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units"),
     ):
         parser = add_command(
             commands,
@@ -52,7 +47,7 @@ def add_parsers(commands) -> None:
             "first column 'id': each row's file name for a folder, its ID column or row number for a table).\n"
             "INPUT is laid out and scaled the way the run's training data were.",
             f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv",
-            run_encode if method == "transform" else run_reconstruct,
+            run_rows,
         )
         parser.add_argument("run", metavar="RUN", help=RUN_HELP)
         parser.add_argument("input", metavar="INPUT", help=SOURCE_HELP)
@@ -98,25 +93,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_encode(args: argparse.Namespace) -> int:
+def run_rows(args: argparse.Namespace) -> int:
+    """`aekit encode` (codes (n, latent_dim)) and `aekit reconstruct` (reconstructions (n,
+    n_features) in the data's units), each row written after its id."""
     from aekit.app.runs import open_model
 
     model = open_model(args.run)
-    rows = model.rows(args.input)
-    codes = model.estimator.transform(rows.X)
-    write_array(args.output, codes, [str(c) for c in model.estimator.get_feature_names_out()], rows.row_ids())
-    print(f"wrote {codes.shape[0]} codes of size {codes.shape[1]} to {args.output}")
-    return 0
-
-
-def run_reconstruct(args: argparse.Namespace) -> int:
-    from aekit.app.runs import open_model
-
-    model = open_model(args.run)
-    rows = model.rows(args.input)
-    X_hat = model.scaling.inverse_transform(model.estimator.reconstruct(rows.X))
-    write_array(args.output, X_hat, rows.feature_names, rows.row_ids())
-    print(f"wrote {X_hat.shape[0]} reconstructions of {X_hat.shape[1]} features to {args.output}")
+    rows, est = model.rows(args.input), model.estimator
+    if args.command == "encode":
+        out, columns, what = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()], "codes"
+    else:
+        out, columns = model.scaling.inverse_transform(est.reconstruct(rows.X)), rows.feature_names
+        what = "reconstructions"
+    write_array(args.output, out, columns, rows.row_ids())
+    print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0
 
 

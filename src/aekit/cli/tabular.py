@@ -147,8 +147,6 @@ def _read_table(args: argparse.Namespace):
 
     from aekit.data.readers import TableReader, reader_for
 
-    if not Path(args.input).exists():
-        raise CLIError(f"no table at {args.input!r}")
     reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values)
     if not isinstance(reader, TableReader):
         raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")

@@ -9,6 +9,7 @@ read one row group at a time. Every chunk is checked (numeric, finite) as it is 
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class DataSource:
     dtype = np.dtype(np.float32)
     n_rows: int
     n_features: int
+    path: Path
     feature_names: np.ndarray | None = None
     name: str = "X"
 
@@ -49,7 +51,7 @@ class DataSource:
         return block
 
     def describe(self) -> str:
-        return "the data"
+        return repr(str(self.path))
 
     def _range(self) -> tuple[float, float]:
         if getattr(self, "_value_range", None) is None:
@@ -69,9 +71,11 @@ class DataSource:
         """Largest value (one pass over the data, then cached)."""
         return self._range()[1]
 
-    def head(self, stop: int) -> "DataSource":
-        """A view of rows [0, stop)."""
-        return RowRange(self, stop)
+    def head(self, stop: int) -> DataSource:
+        """A view of rows [0, stop) (the same file, fewer rows)."""
+        view = copy.copy(self)
+        view.n_rows, view._value_range = int(stop), None
+        return view
 
 
 def _npy_header(path: Path) -> tuple[int, tuple[int, ...], np.dtype]:
@@ -109,9 +113,6 @@ class NpySource(DataSource):
             raise ValueError(f"X: {str(self.path)!r} holds an array of shape {tuple(shape)}; a non-empty 2-D array is needed")
         self.offset, self.stored_dtype = int(offset), dtype
         self.n_rows, self.n_features = int(shape[0]), int(shape[1])
-
-    def describe(self) -> str:
-        return repr(str(self.path))
 
     def read(self, start: int, stop: int) -> np.ndarray:
         count = (stop - start) * self.n_features
@@ -153,9 +154,6 @@ class ParquetSource(DataSource):
             raise ValueError(f"X: {str(self.path)!r} has no rows")
         self._cache: tuple[int, np.ndarray] | None = None
 
-    def describe(self) -> str:
-        return repr(str(self.path))
-
     def _group(self, index: int) -> np.ndarray:
         if self._cache is None or self._cache[0] != index:
             fi, g, _ = self._groups[index]
@@ -181,21 +179,3 @@ class ParquetSource(DataSource):
             for s in range(int(lo), int(min(hi, stop)), chunk_rows):
                 out.append((s, int(min(s + chunk_rows, hi, stop))))
         return out
-
-
-class RowRange(DataSource):
-    """The first `stop` rows of another source."""
-
-    def __init__(self, source: DataSource, stop: int) -> None:
-        self.source, self.n_rows, self.n_features = source, int(stop), source.n_features
-        self.feature_names, self.name = source.feature_names, source.name
-
-    def describe(self) -> str:
-        return self.source.describe()
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        return self.source.read(start, min(stop, self.n_rows))
-
-    def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
-        return self.source.chunks(chunk_rows, self.n_rows if stop is None else min(stop, self.n_rows))
-

@@ -30,14 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from aekit.data._files import data_home, file_sha256
+from aekit.data._files import data_home as resolve_home
 from aekit.data.images import channels_first, looks_channels_last
-from aekit.data.text import count_text_folder, load_20newsgroups, load_r8, load_text_folder
+from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 
 __all__ = [
     "Dataset",
     "IDX_SETS",
     "IdxSet",
-    "count_text_folder",
     "data_home",
     "file_sha256",
     "load_20newsgroups",
@@ -217,11 +217,17 @@ def _idx_file(spec: IdxSet, file_name: str, home: Path, download: bool, verify: 
 
 
 def _load_idx_set(
-    key: str, split: str, data_home_: str | os.PathLike | None, download: bool, verify: bool, max_rows: int | None
+    key: str,
+    split: str,
+    *,
+    data_home: str | os.PathLike | None = None,
+    download: bool = False,
+    verify: bool = True,
+    max_rows: int | None = None,
 ) -> Dataset:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    spec, home = IDX_SETS[key], data_home(data_home_)
+    spec, home = IDX_SETS[key], resolve_home(data_home)
     images_name, labels_name = spec.files(split)
     images = read_idx(_idx_file(spec, images_name, home, download, verify))
     labels = read_idx(_idx_file(spec, labels_name, home, download, verify))
@@ -237,33 +243,17 @@ def _load_idx_set(
     return Dataset(X, labels.astype(np.int64), (height, width), names, name=f"{key}:{split}", class_names=spec.classes)
 
 
-def load_mnist(
-    split: str = "train",
-    *,
-    data_home: str | os.PathLike | None = None,
-    download: bool = False,
-    verify: bool = True,
-    max_rows: int | None = None,
-) -> Dataset:
-    """MNIST handwritten digits: X (60000 or 10000, 784) in [0, 1], y digits 0-9, image_shape (28, 28).
-
-    `split` is 'train' or 'test'; `max_rows` keeps the first rows only; `verify` checks the
-    files' SHA-256 against the published values.
-    """
-    return _load_idx_set("mnist", split, data_home, download, verify, max_rows)
+def load_mnist(split: str = "train", **options) -> Dataset:
+    """MNIST handwritten digits: X (60000 or 10000, 784) in [0, 1], y digits 0-9, image_shape
+    (28, 28). `split` is 'train' or 'test'; options `data_home`, `download`, `verify` (check the
+    files' SHA-256 against the published values, default True) and `max_rows` (the first rows)."""
+    return _load_idx_set("mnist", split, **options)
 
 
-def load_fashion_mnist(
-    split: str = "train",
-    *,
-    data_home: str | os.PathLike | None = None,
-    download: bool = False,
-    verify: bool = True,
-    max_rows: int | None = None,
-) -> Dataset:
+def load_fashion_mnist(split: str = "train", **options) -> Dataset:
     """Fashion-MNIST clothing images: X (60000 or 10000, 784) in [0, 1], y classes 0-9 (names in
     `class_names`), image_shape (28, 28). Options as for `load_mnist`."""
-    return _load_idx_set("fashion-mnist", split, data_home, download, verify, max_rows)
+    return _load_idx_set("fashion-mnist", split, **options)
 
 
 def load_digits() -> Dataset:

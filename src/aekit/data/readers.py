@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar
@@ -22,7 +23,7 @@ import numpy as np
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, load_digits
 from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
-from aekit.data.text import count_text_folder
+from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader", "load",
@@ -42,24 +43,20 @@ class Reader:
 
     kind: ClassVar[str] = "any"
     suffixes: ClassVar[tuple[str, ...]] = ()
+    learned: ClassVar[dict[str, str]] = {name: name for name in ("feature_names", "image_shape", "class_names")}
     feature_names: list[str] | None = None
-    image_shape: list[int] | None = None
-    class_names: list[str] | None = None
+    image_shape: Sequence[int] | None = None
+    class_names: Sequence[str] | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         """The rows of `source`; a `fitted` reader reads later sources (a label column may be absent)."""
         return reader_for(source, **self.to_dict())._load(source, fitted)
 
-    def _learn(self, data: Dataset) -> None:
-        """Remember what the kind of source needs to read later sources alike."""
-
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The rows of the training `source`; the reader learns their layout."""
         data = self._load(str(source), fitted=False)
-        self.feature_names = list(data.feature_names)
-        self.image_shape = None if data.image_shape is None else list(data.image_shape)
-        self.class_names = None if data.class_names is None else list(data.class_names)
-        self._learn(data)
+        for name, attribute in self.learned.items():  # field: the Dataset attribute it is learned from
+            setattr(self, name, getattr(data, attribute))
         return data
 
     def read(self, source: str | os.PathLike) -> Dataset:
@@ -68,9 +65,7 @@ class Reader:
         reader = reader_for(source, **self.to_dict())
         return _aligned(reader._load(str(source), self.feature_names is not None), self.feature_names, source)
 
-    def split(
-        self, source: str, test_fraction: float, seed: int, max_rows: int | None = None
-    ) -> tuple[Dataset, Dataset]:
+    def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None) -> tuple[Dataset, Dataset]:
         """Training and held-out rows of `source` (fitted on it), each at most `max_rows`: a
         seeded split, stratified by the labels when every class can give rows to both parts."""
         from sklearn.model_selection import train_test_split
@@ -84,16 +79,12 @@ class Reader:
             n_test = int(np.ceil(test_fraction * len(full)))
             if counts.min() >= 2 and n_test >= counts.size and len(full) - n_test >= counts.size:
                 stratify = full.y
-        train, test = train_test_split(
-            np.arange(len(full)), test_size=test_fraction, random_state=seed, stratify=stratify
-        )
+        train, test = train_test_split(np.arange(len(full)), test_size=test_fraction, random_state=seed, stratify=stratify)
         return full.rows(train[:max_rows]), full.rows(test[:max_rows])
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """`source` as a `DataSource` read in bounded chunks; only .npy and Parquet stream."""
-        raise ValueError(
-            f"X: cannot stream {str(source)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array"
-        )
+        raise ValueError(f"X: cannot stream {str(source)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array")
 
     def to_dict(self) -> dict:
         """The reader as JSON-ready values: its kind, options and what it learned."""
@@ -123,7 +114,7 @@ class IdxReader(Reader):
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         name, _, split = source.partition(":")
-        return _load_idx_set(name, split or "train", self.data_home, self.download, True, None)
+        return _load_idx_set(name, split or "train", data_home=self.data_home, download=self.download)
 
     def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None):
         name = source.partition(":")[0]
@@ -147,6 +138,7 @@ class TableReader(Reader):
     labels (optional in later tables) and `id_column` as the row identifiers."""
 
     kind: ClassVar[str] = "table"
+    learned: ClassVar[dict[str, str]] = {**Reader.learned, "categories": "categories"}
     suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".tsv", ".txt", *PARQUET_SUFFIXES)
     target: str | None = None
     id_column: str | None = None
@@ -171,9 +163,6 @@ class TableReader(Reader):
             ids = frame.pop(self.id_column).astype(str).tolist()
         target = None if fitted and self.target not in frame.columns else self.target
         return replace(_from_frame(frame, source, target, self.categories), ids=ids)
-
-    def _learn(self, data: Dataset) -> None:
-        self.categories = data.categories
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
@@ -215,18 +204,33 @@ class ImageFolderReader(Reader):
 
 @dataclass
 class TextFolderReader(Reader):
-    """A folder of .txt documents (one subfolder per label) as word counts over the
-    `vocabulary` learned in fit: the `max_words` most frequent words."""
+    """A folder of .txt documents (one subfolder per label, ids their relative paths) as dense
+    word counts X (n_documents, n_words) float32 over the `vocabulary` learned in fit: the
+    `max_words` most frequent words, English stop words left out (scikit-learn's CountVectorizer)."""
 
     kind: ClassVar[str] = "text"
+    learned: ClassVar[dict[str, str]] = {**Reader.learned, "vocabulary": "feature_names"}
     max_words: int = 2000
     vocabulary: list[str] | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
-        return count_text_folder(source, vocabulary=self.vocabulary, max_words=self.max_words)
+        from sklearn.feature_extraction.text import CountVectorizer
 
-    def _learn(self, data: Dataset) -> None:
-        self.vocabulary = list(data.feature_names)
+        if self.max_words < 1:
+            raise ValueError(f"max_words must be at least 1, got {self.max_words}")
+        docs = load_text_folder(source)
+        if self.vocabulary is not None:
+            vectorizer = CountVectorizer(vocabulary=list(self.vocabulary))
+        else:
+            vectorizer = CountVectorizer(max_features=self.max_words, stop_words="english")
+        try:
+            counts = vectorizer.fit_transform(docs.data)
+        except ValueError as err:  # e.g. every word a stop word
+            raise ValueError(f"{source!r}: no words to count ({err})") from None
+        words = [str(w) for w in vectorizer.get_feature_names_out()]
+        X = counts.toarray().astype(np.float32)
+        return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names, counts=True, ids=docs.ids)
+
 
 
 READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)
@@ -271,8 +275,7 @@ def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -
     tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB')
     to image folders, `vocabulary` and `max_words` to text folders, `data_home` and `download`
     to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
-    data = reader_for(source, **options).fit(source)
-    return data if max_rows is None else data.rows(slice(max_rows))
+    return reader_for(source, **options).fit(source).rows(slice(max_rows))
 
 
 def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:

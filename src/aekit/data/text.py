@@ -26,7 +26,6 @@ __all__ = [
     "R8_SHA256",
     "REMOVABLE_PARTS",
     "TextDataset",
-    "count_text_folder",
     "load_20newsgroups",
     "load_r8",
     "load_text_folder",
@@ -166,34 +165,6 @@ def load_r8(
             labels.append(label)
             texts.append(text.strip())
     return _labelled(texts, labels, f"r8:{subset}")
-
-
-def count_text_folder(
-    path: str | os.PathLike, *, vocabulary: Sequence[str] | None = None, max_words: int = 2000, encoding: str = "utf-8"
-):
-    """A folder of text files (as `load_text_folder` reads it) as a `Dataset` of word counts:
-    X (n_documents, n_words) float32 over the `max_words` most frequent words (English stop
-    words left out; scikit-learn's CountVectorizer), or over `vocabulary` (a trained run's
-    words, in its order); y the subfolder labels; ids the files' relative paths. Rows are
-    dense: n_documents x n_words floats."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from aekit.data.datasets import Dataset
-
-    if max_words < 1:
-        raise ValueError(f"max_words must be at least 1, got {max_words}")
-    docs = load_text_folder(path, encoding=encoding)
-    if vocabulary is not None:
-        vectorizer = CountVectorizer(vocabulary=list(vocabulary))
-    else:
-        vectorizer = CountVectorizer(max_features=max_words, stop_words="english")
-    try:
-        counts = vectorizer.fit_transform(docs.data)
-    except ValueError as err:  # e.g. every word a stop word
-        raise ValueError(f"{str(path)!r}: no words to count ({err})") from None
-    words = [str(w) for w in vectorizer.get_feature_names_out()]
-    return Dataset(counts.toarray().astype(np.float32), docs.target, None, words, name=str(path),
-                   class_names=docs.target_names, counts=True, ids=docs.ids)  # fmt: skip
 
 
 def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:

@@ -28,26 +28,10 @@ def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
     return idx if world == 1 else idx.tensor_split(world)[rank]
 
 
-class TensorBatches:
-    """Batches of in-memory tensors X (n, d) and optional targets Y (n, d_out)."""
-
-    def __init__(self, X: torch.Tensor, Y: torch.Tensor | None, batch_size: int, rank: int = 0, world: int = 1):
-        self.X, self.Y = X, Y
-        self.n_rows = X.shape[0]
-        self.batch_size = min(batch_size, self.n_rows)
-        self.rank, self.world = rank, world
-
-    def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        order = torch.randperm(self.n_rows, generator=generator, device=self.X.device)
-        for start in range(0, self.n_rows, self.batch_size):
-            idx = _shard(order[start : start + self.batch_size], self.rank, self.world)
-            yield self.X.index_select(0, idx), None if self.Y is None else self.Y.index_select(0, idx)
-
-
-class SparseBatches:
-    """Batches of a scipy.sparse CSR matrix X (n, d) and optional target tensor Y (n, d_out):
-    the row order `TensorBatches` would draw, each batch densified to float32 alone, so memory
-    holds one dense batch and the fit equals the dense one."""
+class MemoryBatches:
+    """Batches of rows in memory, X (n, d) a tensor or a scipy.sparse CSR matrix, with optional
+    target tensor Y (n, d_out); a sparse batch is densified to float32 alone, in the row order
+    a tensor would give, so memory holds one dense batch and the fit equals the dense one."""
 
     def __init__(self, X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1):
         self.X, self.Y, self.device = X, Y, device
@@ -55,13 +39,16 @@ class SparseBatches:
         self.batch_size = min(batch_size, self.n_rows)
         self.rank, self.world = rank, world
 
+    def _rows(self, idx: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.X, torch.Tensor):
+            return self.X.index_select(0, idx)
+        return torch.from_numpy(self.X[idx.cpu().numpy()].toarray().astype(np.float32, copy=False)).to(self.device)
+
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         order = torch.randperm(self.n_rows, generator=generator, device=generator.device)
         for start in range(0, self.n_rows, self.batch_size):
             idx = _shard(order[start : start + self.batch_size], self.rank, self.world)
-            rows = self.X[idx.cpu().numpy()].toarray().astype(np.float32, copy=False)
-            x = torch.from_numpy(rows).to(self.device)
-            yield x, None if self.Y is None else self.Y.index_select(0, idx.to(self.Y.device))
+            yield self._rows(idx), None if self.Y is None else self.Y.index_select(0, idx.to(self.Y.device))
 
 
 class StreamBatches:
@@ -101,9 +88,7 @@ def batches_for(X, Y: torch.Tensor | None, batch_size: int, device: torch.device
         if Y is not None:
             raise ValueError("Y: targets are not supported for data streamed from disk")
         return StreamBatches(X, batch_size, device, rank=rank, world=world)
-    if is_sparse(X):
-        return SparseBatches(X, Y, batch_size, device, rank=rank, world=world)
-    return TensorBatches(X, Y, batch_size, rank=rank, world=world)
+    return MemoryBatches(X, Y, batch_size, device, rank=rank, world=world)
 
 
 def row_blocks(X, rows: int) -> Iterator:
