@@ -34,14 +34,12 @@ from aekit.training._precision import PRECISIONS
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.data._sources import DataSource
 from aekit.data.readers import open_source
-from aekit.data._sparse_input import is_sparse
-from aekit.training._batching import first_rows, row_blocks
+from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
 INFERENCE_BATCH = 4096
-MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 SPARSE_FORMAT = ["csr"]  # scipy.sparse input in any format is converted to CSR (row slices are cheap)
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow
 
@@ -107,37 +105,6 @@ def auto_output_activation(requested: str, targets: np.ndarray, sigmoid_loss: bo
     if requested != "auto":
         return requested
     return "sigmoid" if sigmoid_loss or bool(targets.min() >= 0 and targets.max() <= 1) else "linear"
-
-
-def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Floats as float32, integers (class indices) as int64, on `device`."""
-    dtype = torch.int64 if np.asarray(A).dtype.kind in "iub" else torch.float32
-    return torch.tensor(np.ascontiguousarray(A), dtype=dtype, device=device)
-
-
-def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
-    """(X_train, X_val, Y_train, Y_val) as tensors on `device`, a random `fraction` of the rows
-    held out (none when that leaves no row on either side). A scipy.sparse X stays sparse (the
-    same rows held out as for its dense form). A streamed `DataSource` X keeps its
-    first rows for training (still a `DataSource`) and holds out its last ones, at most
-    `MAX_STREAM_VALIDATION_ROWS`."""
-    n = X.shape[0]
-    n_val = int(round(fraction * n))
-    if isinstance(X, DataSource):
-        n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
-        if not 0 < n_val < n:
-            return X, None, None, None
-        return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
-    X_all = X.astype(np.float32) if is_sparse(X) else _as_tensor(X, device)
-    Y_all = None if Y is None else _as_tensor(Y, device)
-    if not 0 < n_val < n:
-        return X_all, None, Y_all, None
-    order = np.random.RandomState(seed).permutation(n)
-
-    def take(A, rows: np.ndarray):
-        return None if A is None else A[rows if is_sparse(A) else torch.as_tensor(rows, device=device)]
-
-    return take(X_all, order[n_val:]), take(X_all, order[:n_val]), take(Y_all, order[n_val:]), take(Y_all, order[:n_val])
 
 
 def positive_ints(value, name: str) -> tuple[int, ...]:

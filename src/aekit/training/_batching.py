@@ -1,7 +1,7 @@
 """The one adapter over the input kinds (a tensor or array in memory, a scipy.sparse matrix, a
 `DataSource` streamed from disk): `batches_for` gives an epoch's mini-batches, `row_blocks`
 bounded blocks of rows for inference and `first_rows` a first block as a tensor, so the loop and
-the estimators never ask which kind they hold.
+the estimators never ask which kind they hold; `split_rows` holds out validation rows of any kind.
 
 Mini-batches for one epoch: from tensors in memory (one permutation, one `index_select` of
 whole rows per batch, about 3x faster than advanced indexing `X[idx]` at 256 x 784), from a
@@ -22,6 +22,8 @@ import torch
 
 from aekit.data._sources import DEFAULT_CHUNK_ROWS, DataSource
 from aekit.data._sparse_input import dense_blocks, is_sparse
+
+MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 
 
 def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
@@ -107,3 +109,34 @@ def first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
     if isinstance(X, DataSource):
         return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
     return torch.as_tensor(next(iter(row_blocks(X, n)))[1], device=device)
+
+
+def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Floats as float32, integers (class indices) as int64, on `device`."""
+    dtype = torch.int64 if np.asarray(A).dtype.kind in "iub" else torch.float32
+    return torch.tensor(np.ascontiguousarray(A), dtype=dtype, device=device)
+
+
+def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
+    """(X_train, X_val, Y_train, Y_val) as tensors on `device`, a random `fraction` of the rows
+    held out (none when that leaves no row on either side). A scipy.sparse X stays sparse (the
+    same rows held out as for its dense form). A streamed `DataSource` X keeps its
+    first rows for training (still a `DataSource`) and holds out its last ones, at most
+    `MAX_STREAM_VALIDATION_ROWS`."""
+    n = X.shape[0]
+    n_val = int(round(fraction * n))
+    if isinstance(X, DataSource):
+        n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
+        if not 0 < n_val < n:
+            return X, None, None, None
+        return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
+    X_all = X.astype(np.float32) if is_sparse(X) else _as_tensor(X, device)
+    Y_all = None if Y is None else _as_tensor(Y, device)
+    if not 0 < n_val < n:
+        return X_all, None, Y_all, None
+    order = np.random.RandomState(seed).permutation(n)
+
+    def take(A, rows: np.ndarray):
+        return None if A is None else A[rows if is_sparse(A) else torch.as_tensor(rows, device=device)]
+
+    return take(X_all, order[n_val:]), take(X_all, order[:n_val]), take(Y_all, order[n_val:]), take(Y_all, order[:n_val])
