@@ -199,7 +199,6 @@ class Run:
         return json.loads(self.file(self.DATA).read_text(encoding="utf-8"))
 
 
-
 @dataclass
 class Model:
     """A fitted estimator with the reader and scaling that prepare its rows, and the run's config
