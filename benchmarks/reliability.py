@@ -319,7 +319,8 @@ import numpy as np
 import torch
 from aekit import AutoEncoder
 from aekit.estimators._blockwise import apply_in_batches
-from aekit.data._sources import DEFAULT_CHUNK_ROWS, open_source
+from aekit.data._sources import DEFAULT_CHUNK_ROWS
+from aekit.data.readers import open_source
 
 def status():
     fields = {}

@@ -259,10 +259,15 @@ def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
 def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.npy")]) == 0
     assert np.load(tmp_path / "codes.npy").shape == (1797, 2)
+    assert main(["encode", str(digits_run / "model"), "digits", str(tmp_path / "model_codes.csv")]) == 0
+    model_codes = read_codes(tmp_path / "model_codes.csv")  # a model folder opens like its run (digits need no scaling)
+    assert list(model_codes) == [str(i) for i in range(1797)]
+    np.testing.assert_allclose(np.stack(list(model_codes.values())), np.load(tmp_path / "codes.npy"), atol=1e-5)
     assert main(["reconstruct", str(digits_run), str(_digits_npy(tmp_path)), str(tmp_path / "rec.csv")]) == 0
     with open(tmp_path / "rec.csv") as f:
         rows = list(csv.reader(f))
-    assert rows[0][:2] == ["pixel0", "pixel1"] and len(rows) == 51 and len(rows[1]) == 64
+    assert rows[0][:3] == ["id", "pixel0", "pixel1"] and len(rows) == 51 and len(rows[1]) == 65
+    assert [row[0] for row in rows[1:]] == [str(i) for i in range(50)]  # a .npy's rows are numbered
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.txt")]) == 1
     assert "must end in .npy or .csv" in capsys.readouterr().err
     assert main(["generate", str(digits_run), str(tmp_path / "s.npy")]) == 1
@@ -332,7 +337,8 @@ def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
     assert info["feature_names"] == ["x", "y", "kind=a", "kind=b", "kind=c"] and info["scaling"]["kind"] == "standard"
     frame.drop(columns="label")[frame.kind != "c"].head(7).to_csv(tmp_path / "new.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "new.csv"), str(tmp_path / "codes.csv")]) == 0
-    assert np.loadtxt(tmp_path / "codes.csv", delimiter=",", skiprows=1).shape == (7, 2)
+    codes = np.loadtxt(tmp_path / "codes.csv", delimiter=",", skiprows=1)
+    assert codes.shape == (7, 3) and codes[:, 0].tolist() == list(range(7))  # row numbers, then the codes
     assert main(["reconstruct", str(run), str(tmp_path / "new.csv"), str(tmp_path / "rec.npy")]) == 0
     reconstruction = np.load(tmp_path / "rec.npy")
     assert reconstruction.shape == (7, 5) and 70 < reconstruction[:, 1].mean() < 130
@@ -499,3 +505,74 @@ def test_a_run_being_trained_elsewhere_is_refused(tmp_path, capsys):
         assert train(run, 1) == 1
         assert "is being trained by another process" in capsys.readouterr().err
     assert train(run, 1) == 0
+
+
+def read_codes(path: Path) -> dict[str, np.ndarray]:
+    """codes.csv as {row id: codes}, to join rows back to their source whatever their order."""
+    with open(path, newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert header[0] == "id" and len({row[0] for row in rows}) == len(rows)
+    return {row[0]: np.asarray(row[1:], dtype=np.float32) for row in rows}
+
+
+def test_encode_names_each_image_by_its_file(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    files = [f"{label}/{name}.png" for label in ("a", "b") for name in ("z1", "m2", "c3", "x4")]
+    for file in files:
+        (tmp_path / "pics" / file).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (6, 5), dtype=np.uint8)).save(tmp_path / "pics" / file)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "pics"), "--epochs", "1", "--out", str(run), *SMALL]) == 0
+    assert json.loads((run / "data.json").read_text())["kind"] == "images"
+    assert main(["encode", str(run), str(tmp_path / "pics"), str(tmp_path / "codes.csv")]) == 0
+    codes = read_codes(tmp_path / "codes.csv")
+    assert sorted(codes) == sorted(files)
+    est = load_estimator(run / "model")
+    for file in files:  # each file encoded alone gives the codes written beside its name
+        pixels = np.asarray(Image.open(tmp_path / "pics" / file), dtype=np.float32).reshape(1, -1) / 255
+        np.testing.assert_allclose(codes[file], est.transform(pixels)[0], atol=1e-5)
+
+
+def test_encode_names_each_document_by_its_file(tmp_path):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    words = ["apple", "banana", "cherry", "grape", "lemon", "mango", "peach", "plum"]
+    rng = np.random.default_rng(1)
+    files = [f"{label}/doc{i}.txt" for label in ("fruit", "more") for i in (3, 1, 2)]
+    for file in files:
+        (tmp_path / "docs" / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "docs" / file).write_text(" ".join(rng.choice(words, 30)))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "docs"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    info = Run(run).read_data_info()
+    assert info["kind"] == "text" and info["vocabulary"] == info["feature_names"] == words
+    assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.csv")]) == 0
+    codes = read_codes(tmp_path / "codes.csv")
+    assert sorted(codes) == sorted(files)
+    est = load_estimator(run / "model")
+    for file in files:
+        counts = CountVectorizer(vocabulary=words).transform([(tmp_path / "docs" / file).read_text()])
+        np.testing.assert_allclose(codes[file], est.transform(counts.toarray().astype(np.float32))[0], atol=1e-5)
+
+
+def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"name": [f"row-{i:03d}" for i in range(60)], "x": rng.normal(size=60)})
+    frame = frame.assign(y=2 * frame.x + 0.1 * rng.normal(size=60), kind=rng.choice(["u", "v"], 60))
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    args = ["--data", str(tmp_path / "t.csv"), "--set", "data.id_column=name", "--epochs", "1", "--out", str(run)]
+    assert main(["train", *args, "--quiet"]) == 0
+    assert Run(run).read_data_info()["feature_names"] == ["x", "y", "kind=u", "kind=v"]
+    frame.sample(frac=1, random_state=0)[["kind", "y", "name", "x"]].to_csv(tmp_path / "shuffled.csv", index=False)
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    assert main(["encode", str(run), str(tmp_path / "shuffled.csv"), str(tmp_path / "again.csv")]) == 0
+    codes, again = read_codes(tmp_path / "codes.csv"), read_codes(tmp_path / "again.csv")
+    assert list(codes) == frame.name.tolist() and list(again) != list(codes)
+    assert all(np.allclose(codes[name], again[name], atol=1e-5) for name in codes)
+    frame.drop(columns="name").to_csv(tmp_path / "anonymous.csv", index=False)
+    assert main(["encode", str(run), str(tmp_path / "anonymous.csv"), str(tmp_path / "c.csv")]) == 1
+    assert "ID column 'name' not found" in capsys.readouterr().err

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from aekit.data import datasets
+from aekit.data.readers import load
 from aekit.data.datasets import (
     IDX_SETS,
     IdxSet,
-    load,
     load_csv,
     load_digits,
     load_fashion_mnist,
@@ -196,6 +196,27 @@ def test_parquet_reads_category_columns(tmp_path, table):
     assert load_parquet(tmp_path / "t.parquet", columns=["age"]).feature_names == ["age"]
 
 
+def test_a_fitted_reader_saved_as_json_reads_later_tables_in_its_layout(tmp_path, table):
+    import json
+
+    from aekit.data.readers import Reader, TableReader, reader_for
+
+    table.to_csv(tmp_path / "t.csv", index=False)
+    reader = reader_for(tmp_path / "t.csv", target="label", labels="ignored.npy")
+    assert isinstance(reader, TableReader) and reader.fit(tmp_path / "t.csv").y.tolist() == ["a", "b", "a", "b"]
+    again = Reader.from_dict(json.loads(json.dumps(reader.to_dict())))
+    assert again == reader and again.categories == {"city": ["Lund", "Oslo"], "member": [False, True]}
+    table[::-1][["member", "city", "age"]].to_csv(tmp_path / "later.csv", index=False)  # no label, other order
+    later = again.read(tmp_path / "later.csv")
+    assert later.y is None and later.feature_names == reader.feature_names and later.row_ids() == ["0", "1", "2", "3"]
+    np.testing.assert_array_equal(later.X, reader.read(tmp_path / "t.csv").X[::-1])
+    table.drop(columns="city").to_csv(tmp_path / "narrow.csv", index=False)
+    with pytest.raises(ValueError, match=r"missing \['city=Lund', 'city=Oslo'\]"):
+        again.read(tmp_path / "narrow.csv")
+    with pytest.raises(TypeError, match="unknown reader options"):
+        reader_for(tmp_path / "t.csv", colour="red")
+
+
 # ---- arrays and images --------------------------------------------------------------------------
 
 
@@ -246,7 +267,9 @@ def test_image_folder_refuses_mixed_sizes_unless_resized(tmp_path):
 def test_load_names_what_it_accepts_for_an_unknown_source(tmp_path):
     with pytest.raises(FileNotFoundError, match="give 'digits', 'mnist'"):
         load(tmp_path / "missing.csv")
-    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "notes.doc").write_text("x")
     with pytest.raises(ValueError, match="unknown file type"):
-        load(tmp_path / "notes.txt")
+        load(tmp_path / "notes.doc")
+    (tmp_path / "table.txt").write_text("a;b\n1;2\n3;4\n")  # a .txt file is a table, a folder of them a corpus
+    assert load(tmp_path / "table.txt").feature_names == ["a", "b"]
     assert len(load("digits", max_rows=10)) == 10

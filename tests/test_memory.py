@@ -14,7 +14,7 @@ import torch
 
 from aekit import AutoEncoder
 from aekit.estimators._blockwise import apply_in_batches
-from aekit.data._sources import open_source
+from aekit.data.readers import open_source
 from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -43,7 +43,7 @@ CHILD = textwrap.dedent(
     torch.set_num_threads(1)
     from aekit import AutoEncoder
     from aekit.estimators._blockwise import apply_in_batches
-    from aekit.data._sources import open_source
+    from aekit.data.readers import open_source
 
     X = np.load(sys.argv[1], mmap_mode="r")
     est = AutoEncoder(latent_dim=8, hidden_dims=(32,), max_epochs=1, random_state=0).fit(np.array(X[:300]))

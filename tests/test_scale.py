@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder, VariationalAutoEncoder
-from aekit.data._sources import NpySource, open_source
+from aekit.data._sources import NpySource
+from aekit.data.readers import open_source
 from tests.conftest import write_random_npy
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

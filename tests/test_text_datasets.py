@@ -143,7 +143,7 @@ def test_a_text_folder_trains_reports_and_encodes_on_the_command_line(tmp_path, 
 
 
 def test_a_folder_of_text_is_counted_and_a_folder_of_only_stop_words_is_refused(tmp_path):
-    from aekit.data.datasets import load
+    from aekit.data.readers import load
 
     write_corpus(tmp_path / "corpus", n_per_topic=5)
     data = load(tmp_path / "corpus", max_words=12)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from aekit.app.report import Section, write_report
-from aekit.app.runs import Run, Split, prepare_data
+from aekit.app.runs import Model, Run, Split, open_model
 
 __all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
 
@@ -167,24 +167,24 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     mine, theirs = fingerprint(config), fingerprint(other.read_config())
     if (mine["data"], mine["seed"]) != (theirs["data"], theirs["seed"]):
         raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r}: compare one split")
-    scaling = other.scaling()
-    X_train, X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
-    return evaluate(other.load_model(), X_train, X_test, split.y_train, split.y_test).scores
+    model = open_model(other.path)
+    X_train, X_test = model.scaling.transform(split.X_train), model.scaling.transform(split.X_test)
+    return evaluate(model.estimator, X_train, X_test, split.y_train, split.y_test).scores
 
 
 def write_run_explorer(
-    run: Run, est, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, **options
+    model: Model, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, **options
 ) -> Path:
-    """Write the latent-space explorer page (`aekit.app.explore.write_explorer`) of a run's model for
-    rows X in the model's units with labels y: images (of `image_shape`, default the run's) and
-    class names as the run's data has them, a table's values shown in its own units. Default
-    path: RUN/explorer.html."""
+    """Write the latent-space explorer page (`aekit.app.explore.write_explorer`) of an opened
+    model for rows X (n, n_features) in the model's units with labels y: images (of
+    `image_shape`, default the training rows') and class names as its reader read them, a
+    table's values shown in its own units. Default path: explorer.html in the model's folder."""
     from aekit.app.explore import EXPLORER_FILE, write_explorer
 
-    info, scaling = run.read_data_info(), run.scaling()
+    est, reader, scaling = model.estimator, model.reader, model.scaling
     return write_explorer(
-        est, X, y, path=path or run.path / EXPLORER_FILE, image_shape=image_shape or info.get("image_shape"),
-        feature_names=feature_names, class_names=info.get("class_names"),
+        est, X, y, path=path or model.path / EXPLORER_FILE, image_shape=image_shape or reader.image_shape,
+        feature_names=feature_names, class_names=reader.class_names,
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
         title=f"{type(est).__name__} on {where}: latent space", **options,
     )  # fmt: skip
@@ -195,9 +195,10 @@ class _Report:
     run's scaling), their evaluation, and the chart's bars (with each compared run's)."""
 
     def __init__(self, run: Run, compare: Sequence[str | Path]) -> None:
-        self.run, self.compare, self.config, self.est = run, compare, run.read_config(), run.load_model()
-        self.split = split = prepare_data(self.config)
-        scaling = run.scaling()
+        self.model = open_model(run.path)
+        self.run, self.compare, self.config, self.est = run, compare, run.read_config(), self.model.estimator
+        self.split = split = self.model.split
+        scaling = self.model.scaling
         self.X_train, self.X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
         self.evaluation = evaluate(self.est, self.X_train, self.X_test, split.y_train, split.y_test)
         compared = [(Path(c), _compared_scores(run, self.config, split, c)) for c in compare]
@@ -231,7 +232,7 @@ def _summary(r: _Report) -> Section:
         path=r.path("errors.png"),
     )
     model, pca = r.evaluation.scores
-    scaling = r.run.scaling()
+    scaling = r.model.scaling
     scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
     relation = "below" if model.mse < pca.mse else "not below"
     text = (
@@ -306,7 +307,7 @@ def _latent_space(r: _Report) -> Section:
         path=r.path("latent.png"),
     )
     images = [(r.fig("latent.png"), f"{r.name} codes beside PCA projections")]
-    write_run_explorer(r.run, r.est, r.X_test, r.split.y_test, r.split.feature_names, "held-out rows")
+    write_run_explorer(r.model, r.X_test, r.split.y_test, r.split.feature_names, "held-out rows")
     text = (
         "Codes of the held-out rows beside their PCA projections, coloured by label when the data have labels "
         "(training never sees them)."

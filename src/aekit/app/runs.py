@@ -1,34 +1,37 @@
 """Run folders: what `aekit train` writes and the other commands read.
 
     RUN/config.yaml              the resolved config (every default filled in)
-    RUN/data.json                the data's layout and scaling, to prepare new rows the same way
+    RUN/data.json                the fitted reader (layout, categories, vocabulary) and the scaling,
+                                 to prepare new rows the same way
     RUN/checkpoint.safetensors   the training state after the last finished epoch (for --resume)
     RUN/metrics.csv              one row per epoch: loss, validation loss, seconds
     RUN/events.out.tfevents.*    the same numbers for TensorBoard (`tensorboard --logdir RUN`)
     RUN/model/                   the fitted estimator (config.json + model.safetensors)
 
 A run's data split is a function of its config (source, test fraction, seed), so every
-command re-creates exactly the rows the model was trained and held out on.
+command re-creates exactly the rows the model was trained and held out on. `open_model` opens
+a run folder or a model folder saved with `est.save` as one kind of object, a `Model`.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
-from aekit.data.datasets import IDX_SETS, Dataset, load
+from aekit.data.datasets import Dataset
+from aekit.data.readers import Reader, reader_for
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
-__all__ = ["Run", "RunInUseError", "Scaling", "Split", "load_estimator", "prepare_data"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "load_estimator", "open_model", "prepare_data"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -67,85 +70,37 @@ class Scaling:
     def transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) to the model's input space, float32."""
         X = np.asarray(X, dtype=np.float32)
-        if self.kind == "none":
-            return X
-        return ((X - np.asarray(self.offset, dtype=np.float32)) / np.asarray(self.scale, dtype=np.float32)).astype(
-            np.float32
-        )
+        return X if self.kind == "none" else (X - np.float32(self.offset)) / np.float32(self.scale)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) from the model's space back to the data's units."""
         X = np.asarray(X, dtype=np.float32)
-        if self.kind == "none":
-            return X
-        return (X * np.asarray(self.scale, dtype=np.float32) + np.asarray(self.offset, dtype=np.float32)).astype(
-            np.float32
-        )
+        return X if self.kind == "none" else X * np.float32(self.scale) + np.float32(self.offset)
 
 
 @dataclass
 class Split:
-    """A run's rows: training and held-out, as loaded (before scaling)."""
+    """A run's rows as read (before scaling): training and held-out, and the reader fitted on them."""
 
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray | None
-    y_test: np.ndarray | None
-    image_shape: tuple[int, ...] | None
-    feature_names: list[str]
-    categories: dict[str, list] = field(default_factory=dict)
-    class_names: tuple[str, ...] | None = None
-    counts: bool = False  # word counts of a text folder: left unscaled by scale='auto'
+    train: Dataset
+    test: Dataset
+    reader: Reader
 
-
-def _cap(X: np.ndarray, y: np.ndarray | None, max_rows: int | None):
-    if max_rows is None or max_rows >= X.shape[0]:
-        return X, y
-    return X[:max_rows], None if y is None else y[:max_rows]
+    X_train = property(lambda self: self.train.X)  # (n_train, n_features)
+    X_test = property(lambda self: self.test.X)  # (n_test, n_features)
+    y_train = property(lambda self: self.train.y)
+    y_test = property(lambda self: self.test.y)
+    image_shape = property(lambda self: self.train.image_shape)
+    feature_names = property(lambda self: self.train.feature_names)
+    class_names = property(lambda self: self.train.class_names)
 
 
 def prepare_data(config: RunConfig) -> Split:
-    """Load the config's data and split it: MNIST-style sets use their own train/test files,
-    everything else a seeded split (stratified when there are labels) of `test_fraction`."""
-    from sklearn.model_selection import train_test_split
-
+    """Read the config's data with its source's reader and split it: MNIST-style sets into their
+    own train/test files, everything else by a seeded split of `test_fraction`."""
     data = config.data
-    options = {
-        "target": data.target,
-        "labels": data.labels,
-        "image_size": None if data.image_size is None else tuple(data.image_size),
-        "image_mode": data.image_mode,
-        "channels_last": data.channels_last,
-        "data_home": data.data_home,
-        "download": data.download,
-        "max_words": data.max_words,
-    }
-    name = data.source.partition(":")[0]
-    if name in IDX_SETS and not Path(data.source).exists():
-        train = load(f"{name}:train", max_rows=data.max_rows, **options)
-        test = load(f"{name}:test", max_rows=data.max_rows, **options)
-        return Split(
-            train.X, test.X, train.y, test.y, train.image_shape, train.feature_names, class_names=train.class_names
-        )
-    full: Dataset = load(data.source, **options)
-    if len(full) < 2:
-        raise ValueError(f"{data.source!r} has {len(full)} row; a run needs at least 2 (one to hold out)")
-    stratify = None
-    if full.y is not None:
-        _, counts = np.unique(full.y, return_counts=True)
-        n_test = int(np.ceil(data.test_fraction * len(full)))
-        if counts.min() >= 2 and n_test >= counts.size and len(full) - n_test >= counts.size:
-            stratify = full.y
-    arrays = [full.X] if full.y is None else [full.X, full.y]
-    parts = train_test_split(*arrays, test_size=data.test_fraction, random_state=config.seed, stratify=stratify)
-    X_train, X_test = parts[0], parts[1]
-    y_train, y_test = (parts[2], parts[3]) if full.y is not None else (None, None)
-    X_train, y_train = _cap(X_train, y_train, data.max_rows)
-    X_test, y_test = _cap(X_test, y_test, data.max_rows)
-    return Split(
-        X_train, X_test, y_train, y_test, full.image_shape, full.feature_names, full.categories, full.class_names,
-        full.counts,
-    )  # fmt: skip
+    reader = reader_for(data.source, **data.model_dump(exclude={"source", "test_fraction", "max_rows", "scale"}))
+    return Split(*reader.split(data.source, data.test_fraction, config.seed, data.max_rows), reader)
 
 
 def load_estimator(path: str | os.PathLike, device: str | None = None):
@@ -179,11 +134,6 @@ class Run:
     @property
     def model_dir(self) -> Path:
         return self.path / self.MODEL
-
-    @property
-    def is_model_folder(self) -> bool:
-        """True when the path is a saved model itself (config.json), not a run folder."""
-        return (self.path / CONFIG_FILE).is_file() and not (self.path / self.CONFIG).is_file()
 
     @contextmanager
     def training_lock(self) -> Iterator[None]:
@@ -239,47 +189,55 @@ class Run:
         return validate_config(read_config(self.file(self.CONFIG)))
 
     def write_data_info(self, split: Split, scaling: Scaling) -> None:
-        info = {
-            "feature_names": split.feature_names,
-            "categories": split.categories,
-            "image_shape": None if split.image_shape is None else list(split.image_shape),
-            "class_names": None if split.class_names is None else list(split.class_names),
-            "n_train": int(split.X_train.shape[0]),
-            "n_test": int(split.X_test.shape[0]),
-            "scaling": asdict(scaling),
-        }
-        atomic_write_bytes(self.file(self.DATA), json.dumps(info, indent=2).encode())
+        """Save the fitted reader, the split's sizes and the scaling as RUN/data.json."""
+        info = {**split.reader.to_dict(), "n_train": len(split.train), "n_test": len(split.test)}
+        atomic_write_bytes(self.file(self.DATA), json.dumps({**info, "scaling": asdict(scaling)}, indent=2).encode())
 
     def read_data_info(self) -> dict:
-        """The run's data layout; a bare model folder gets an identity layout."""
-        path = self.file(self.DATA)
-        if not path.is_file():
-            return {
-                "feature_names": None,
-                "categories": {},
-                "image_shape": None,
-                "class_names": None,
-                "scaling": {"kind": "none"},
-            }
-        return json.loads(path.read_text(encoding="utf-8"))
+        """RUN/data.json: the reader's fields, n_train, n_test and the scaling."""
+        return json.loads(self.file(self.DATA).read_text(encoding="utf-8"))
 
-    def scaling(self) -> Scaling:
-        return Scaling(**self.read_data_info()["scaling"])
 
-    def load_model(self, device: str | None = None):
-        """The fitted estimator of this run (or of this model folder)."""
-        if self.is_model_folder:
-            return load_estimator(self.path, device)
-        if not self.has_model():
-            hint = (
-                " It has a checkpoint: finish it with 'aekit train --resume RUN'."
-                if self.file(self.CHECKPOINT).is_file()
-                else ""
-            )
-            raise FileNotFoundError(f"{str(self.path)!r} has no fitted model (no {self.MODEL}/{CONFIG_FILE}).{hint}")
-        return load_estimator(self.model_dir, device)
+@dataclass
+class Model:
+    """A fitted estimator with the reader and scaling that prepare its rows, and the run's config
+    (None for a model folder saved with `est.save`, which reads any source as it is)."""
 
-    def read_metrics(self) -> list[dict[str, str]]:
-        with open(self.file(self.METRICS), newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
+    estimator: object
+    reader: Reader
+    scaling: Scaling
+    path: Path
+    config: RunConfig | None = None
+
+    @cached_property
+    def split(self) -> Split | None:
+        """The run's training and held-out rows as read, before scaling (None for a model folder)."""
+        return None if self.config is None else prepare_data(self.config)
+
+    def rows(self, source: str | None, what: str = "use") -> Dataset:
+        """The rows of `source`, or without one the run's held-out rows, read like the training
+        rows and scaled into the model's space: X (n, n_features)."""
+        if source is None and self.split is None:
+            raise ValueError(f"{self.path} is a model folder, not a run: say which rows to {what} with --data")
+        data = self.reader.read(source) if source is not None else self.split.test
+        return replace(data, X=self.scaling.transform(data.X))
+
+    def training_rows(self) -> Dataset | None:
+        """The run's training rows scaled into the model's space (None for a model folder)."""
+        return None if self.split is None else replace(self.split.train, X=self.scaling.transform(self.split.X_train))
+
+
+def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
+    """The `Model` in a run folder (its model/, reader and scaling) or in a model folder."""
+    run = Run(path)
+    if not run.path.is_dir():
+        raise FileNotFoundError(f"no run folder at {str(run.path)!r}")
+    if (run.path / CONFIG_FILE).is_file():
+        return Model(load_estimator(run.path, device), Reader(), Scaling(), run.path)
+    config = run.read_config()
+    if not run.has_model():
+        hint = " It has a checkpoint: finish it with 'aekit train --resume RUN'." if run.file(run.CHECKPOINT).is_file() else ""
+        raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}).{hint}")
+    info = run.read_data_info()
+    return Model(load_estimator(run.model_dir, device), Reader.from_dict(info), Scaling(**info["scaling"]), run.path, config)
 

@@ -1,12 +1,10 @@
-"""What the `aekit` subcommands share: argument types, errors, reading rows for a run, writing arrays."""
+"""What the `aekit` subcommands share: argument types, errors, tables of numbers, writing arrays."""
 
 from __future__ import annotations
 
 import argparse
 import csv
-import re
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -16,7 +14,6 @@ __all__ = [
     "int_in_range",
     "positive_float",
     "print_table",
-    "read_rows",
     "write_array",
 ]
 
@@ -77,58 +74,9 @@ def print_table(rows: list[list]) -> None:
         print(("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths))).rstrip())
 
 
-class Rows(NamedTuple):
-    """Rows read for a run's model: X in the model's space, labels or None, feature names, and
-    the (channels, height, width) or (height, width) of an image row (None for tables)."""
-
-    X: np.ndarray
-    y: np.ndarray | None
-    names: list[str]
-    image_shape: tuple[int, ...] | None
-
-
-def read_rows(run, source: str) -> Rows:
-    """Rows of `source` laid out and scaled as the run's training data."""
-    from aekit.data.datasets import load
-
-    info = run.read_data_info()
-    options = {"categories": info.get("categories") or None, "vocabulary": info.get("feature_names")}
-    target = None
-    if not run.is_model_folder:
-        config = run.read_config()
-        target = config.data.target
-        if config.data.image_size is not None:
-            options["image_size"] = tuple(config.data.image_size)
-        options.update(image_mode=config.data.image_mode, channels_last=config.data.channels_last)
-        options["data_home"] = config.data.data_home
-    try:
-        data = load(source, target=target, **options)
-    except ValueError as err:
-        if target is None or f"target column {target!r} not found" not in str(err):
-            raise
-        data = load(source, **options)
-    X, names = np.asarray(data.X), data.feature_names
-    expected = info.get("feature_names")
-    if expected is not None and names != expected:
-        if sorted(names) == sorted(expected):
-            X, names = X[:, [names.index(n) for n in expected]], list(expected)
-        elif not (_positional(expected) and _positional(names) and len(names) == len(expected)):
-            missing = [n for n in expected if n not in names][:5]
-            extra = [n for n in names if n not in expected][:5]
-            raise CLIError(
-                f"{source!r} has {len(names)} features but the model was trained on {len(expected)}; "
-                f"missing {missing}, unexpected {extra}"
-            )
-    return Rows(run.scaling().transform(X), data.y, expected or names, data.image_shape)
-
-
-def _positional(names: list[str]) -> bool:
-    """Whether names are only positions (pixel0, x1, ...), as for images and plain arrays."""
-    return all(re.fullmatch(r"(pixel|x)\d+", n) for n in names)
-
-
-def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = None) -> Path:
-    """Save X (n, k) as .npy, or as .csv with a header of `columns` (default c0, c1, ...)."""
+def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = None, ids: list[str] | None = None) -> Path:
+    """Save X (n, k) as .npy, or as .csv with a header of `columns` (default c0, c1, ...),
+    after a first column `id` holding `ids` (n,) when given, to join rows back to their source."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     X = np.asarray(X)
@@ -138,8 +86,8 @@ def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = Non
         columns = columns or [f"c{i}" for i in range(X.shape[1])]
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(columns)
-            writer.writerows(X.tolist())
+            writer.writerow(columns if ids is None else ["id", *columns])
+            writer.writerows(X.tolist() if ids is None else ([i, *row] for i, row in zip(ids, X.tolist())))
     else:
         raise CLIError(f"{str(path)!r}: the output must end in .npy or .csv")
     return path

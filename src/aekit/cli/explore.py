@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aekit.cli.common import CLIError, add_command, int_in_range
+from aekit.cli.common import add_command, int_in_range
 
 __all__ = ["add_parser", "run_explore"]
 
@@ -45,26 +45,15 @@ def add_parser(commands) -> None:
 
 
 def run_explore(args: argparse.Namespace) -> int:
-    from aekit.cli.common import read_rows
     from aekit.app.run_report import write_run_explorer
-    from aekit.app.runs import Run, prepare_data
+    from aekit.app.runs import open_model
 
-    run = Run(args.run)
-    if not run.path.is_dir():
-        raise CLIError(f"no run folder at {str(run.path)!r}")
-    est = run.load_model()
-    image_shape = None
-    if args.data is not None:
-        X, y, names, image_shape = read_rows(run, args.data)
-        where = args.data
-    elif run.is_model_folder:
-        raise CLIError(f"{run.path} is a model folder, not a run: say which rows to map with --data")
-    else:
-        split = prepare_data(run.read_config())
-        X, y, names = run.scaling().transform(split.X_test), split.y_test, split.feature_names
-        where = "the run's held-out rows"
+    model = open_model(args.run)
+    rows = model.rows(args.data, "map")
+    where = "the run's held-out rows" if args.data is None else args.data
     path = write_run_explorer(
-        run, est, X, y, names, where, args.out, image_shape=image_shape, max_points=args.max_points, grid_size=args.grid_size
-    )
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {min(len(X), args.max_points)} of {len(X)} rows)")
+        model, rows.X, rows.y, rows.feature_names, where, args.out, image_shape=rows.image_shape,
+        max_points=args.max_points, grid_size=args.grid_size,
+    )  # fmt: skip
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {min(len(rows), args.max_points)} of {len(rows)} rows)")
     return 0

@@ -7,12 +7,14 @@ import argparse
 import json
 from pathlib import Path
 
-from aekit.cli.common import CLIError, add_command, int_in_range, print_table, read_rows, write_array
+from aekit.cli.common import CLIError, add_command, int_in_range, print_table, write_array
 
-__all__ = ["add_parsers", "run_encode", "run_evaluate", "run_generate", "run_reconstruct"]
+__all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
-SOURCE_HELP = "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file or an image folder"
+SOURCE_HELP = (
+    "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file, or a folder of images or .txt files"
+)
 
 
 def add_parsers(commands) -> None:
@@ -33,23 +35,19 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
 
-    for name, summary, what, method in (
-        ("encode", "write the codes of some rows", "codes (n, latent_dim)", "transform"),
-        (
-            "reconstruct",
-            "write the reconstructions of some rows",
-            "reconstructions (n, n_features), in the data's units",
-            "reconstruct",
-        ),
+    for name, summary, what in (
+        ("encode", "write the codes of some rows", "codes (n, latent_dim)"),
+        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units"),
     ):
         parser = add_command(
             commands,
             name,
             summary,
-            f"Write the {what} of the rows of INPUT to OUTPUT (.npy, or .csv with a header).\n"
+            f"Write the {what} of the rows of INPUT to OUTPUT (.npy, or .csv with a header and a\n"
+            "first column 'id': each row's file name for a folder, its ID column or row number for a table).\n"
             "INPUT is laid out and scaled the way the run's training data were.",
             f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv",
-            run_encode if method == "transform" else run_reconstruct,
+            run_rows,
         )
         parser.add_argument("run", metavar="RUN", help=RUN_HELP)
         parser.add_argument("input", metavar="INPUT", help=SOURCE_HELP)
@@ -73,51 +71,19 @@ def add_parsers(commands) -> None:
     generate.add_argument("--seed", type=int, default=0, metavar="N", help="seeds the draws (default: %(default)s)")
 
 
-def _run(path: str):
-    from aekit.app.runs import Run
-
-    run = Run(path)
-    if not run.path.is_dir():
-        raise CLIError(f"no run folder at {str(run.path)!r}")
-    return run
-
-
 def run_evaluate(args: argparse.Namespace) -> int:
     from aekit.app.run_report import evaluate, metrics_table
-    from aekit.app.runs import prepare_data
+    from aekit.app.runs import open_model
 
-    run = _run(args.run)
-    est = run.load_model()
-    if args.data is not None:
-        X_test, y_test, *_ = read_rows(run, args.data)
-        if run.is_model_folder:
-            X_train, y_train, note = (
-                X_test,
-                y_test,
-                "PCA and the kNN classifier are fitted on the evaluated rows themselves",
-            )
-        else:
-            split = prepare_data(run.read_config())
-            X_train, y_train, note = (
-                run.scaling().transform(split.X_train),
-                split.y_train,
-                "PCA is fitted on the run's training rows",
-            )
-        where = f"{args.data!r}"
-    else:
-        if run.is_model_folder:
-            raise CLIError(f"{run.path} is a model folder, not a run: say which rows to evaluate on with --data")
-        split = prepare_data(run.read_config())
-        scaling = run.scaling()
-        X_train, X_test, y_train, y_test = (
-            scaling.transform(split.X_train),
-            scaling.transform(split.X_test),
-            split.y_train,
-            split.y_test,
-        )
-        where, note = "the run's held-out rows", "PCA is fitted on the run's training rows"
-    evaluation = evaluate(est, X_train, X_test, y_train, y_test)
-    print(f"{type(est).__name__} on {len(X_test)} of {where} ({note}):")
+    model = open_model(args.run)
+    test, train = model.rows(args.data, "evaluate on"), model.training_rows()
+    where = "the run's held-out rows" if args.data is None else repr(args.data)
+    note = "PCA is fitted on the run's training rows"
+    if train is None:
+        train, note = test, "PCA and the kNN classifier are fitted on the evaluated rows themselves"
+    est = model.estimator
+    evaluation = evaluate(est, train.X, test.X, train.y, test.y)
+    print(f"{type(est).__name__} on {len(test)} of {where} ({note}):")
     print_table(metrics_table(evaluation.scores))
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
     if args.json:
@@ -127,43 +93,41 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_encode(args: argparse.Namespace) -> int:
-    run = _run(args.run)
-    est = run.load_model()
-    X = read_rows(run, args.input).X
-    codes = est.transform(X)
-    write_array(args.output, codes, [str(c) for c in est.get_feature_names_out()])
-    print(f"wrote {codes.shape[0]} codes of size {codes.shape[1]} to {args.output}")
-    return 0
+def run_rows(args: argparse.Namespace) -> int:
+    """`aekit encode` (codes (n, latent_dim)) and `aekit reconstruct` (reconstructions (n,
+    n_features) in the data's units), each row written after its id."""
+    from aekit.app.runs import open_model
 
-
-def run_reconstruct(args: argparse.Namespace) -> int:
-    run = _run(args.run)
-    est = run.load_model()
-    X, _, names, _ = read_rows(run, args.input)
-    X_hat = run.scaling().inverse_transform(est.reconstruct(X))
-    write_array(args.output, X_hat, names)
-    print(f"wrote {X_hat.shape[0]} reconstructions of {X_hat.shape[1]} features to {args.output}")
+    model = open_model(args.run)
+    rows, est = model.rows(args.input), model.estimator
+    if args.command == "encode":
+        out, columns, what = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()], "codes"
+    else:
+        out, columns = model.scaling.inverse_transform(est.reconstruct(rows.X)), rows.feature_names
+        what = "reconstructions"
+    write_array(args.output, out, columns, rows.row_ids())
+    print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    run = _run(args.run)
-    est = run.load_model()
+    from aekit.app.runs import open_model
+
+    model = open_model(args.run)
+    est = model.estimator
     if not callable(getattr(est, "sample", None)):
         raise CLIError(
             f"{type(est).__name__} cannot generate: it has no sample method (no prior to draw codes from). "
             "Train a generative model, e.g. 'aekit train --model vae ...'"
         )
-    samples = run.scaling().inverse_transform(est.sample(args.n_samples, random_state=args.seed))
-    info = run.read_data_info()
+    samples = model.scaling.inverse_transform(est.sample(args.n_samples, random_state=args.seed))
     output = Path(args.output)
     if output.suffix == ".png":
         from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"
-        plot_samples(samples, info.get("image_shape"), title=title, path=output)
+        plot_samples(samples, model.reader.image_shape, title=title, path=output)
     else:
-        write_array(output, samples, info.get("feature_names"))
+        write_array(output, samples, model.reader.feature_names)
     print(f"wrote {args.n_samples} samples to {output}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 
-from aekit.cli.common import CLIError, add_command, print_table
+from aekit.cli.common import add_command, print_table
 
 __all__ = ["add_parsers", "run_export", "run_report"]
 
@@ -47,14 +47,7 @@ def add_parsers(commands) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from aekit.app.run_report import metrics_table, write_run_report
-    from aekit.app.runs import Run
 
-    for path in (args.run, *args.compare):
-        run = Run(path)
-        if run.is_model_folder or not run.file(Run.CONFIG).is_file():
-            raise CLIError(
-                f"{run.path} is not a run folder (no {Run.CONFIG}); 'aekit report' needs a run made by 'aekit train'"
-            )
     report = write_run_report(args.run, args.compare)
     print_table(metrics_table(report.scores))
     print(f"wrote {report.path}")
@@ -62,14 +55,13 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from aekit.app.runs import Run, open_model
     from aekit.saving.export import to_onnx
-    from aekit.app.runs import Run
 
-    run = Run(args.run)
-    est = run.load_model()
-    files = to_onnx(est, args.onnx)
-    if run.file(Run.DATA).is_file():
-        shutil.copyfile(run.file(Run.DATA), files["encoder"].parent / Run.DATA)
+    model = open_model(args.run)
+    files = to_onnx(model.estimator, args.onnx)
+    if (model.path / Run.DATA).is_file():
+        shutil.copyfile(model.path / Run.DATA, files["encoder"].parent / Run.DATA)
     for path in files.values():
         print(f"wrote {path}")
     return 0

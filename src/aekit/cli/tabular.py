@@ -127,20 +127,14 @@ def _read_table(args: argparse.Namespace):
     columns with no value at all are dropped with a warning naming them."""
     import warnings
 
-    source = Path(args.input)
-    if not source.is_file():
-        raise CLIError(f"no table at {args.input!r}")
+    from aekit.data.readers import TableReader, reader_for
+
+    reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values)
+    if not isinstance(reader, TableReader):
+        raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        if source.suffix == ".parquet":
-            frame = _read_parquet(source)
-        elif source.suffix in (".csv", ".tsv", ".txt") or source.name.endswith(".csv.gz"):
-            from aekit.data.datasets import read_csv_frame
-
-            sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
-            frame = read_csv_frame(source, sep=sep, encoding=args.encoding, na_values=args.na_values)
-        else:
-            raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")
+        frame = reader.frame(args.input)
     for warning in caught:
         _warn(args, str(warning.message))
     empty = [str(c) for c in frame.columns if frame[c].isna().all()]
@@ -152,17 +146,6 @@ def _read_table(args: argparse.Namespace):
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     return frame
-
-
-def _read_parquet(source: Path):
-    import pandas as pd
-
-    try:
-        return pd.read_parquet(source)
-    except ImportError as err:
-        raise ImportError(f"reading Parquet needs pyarrow: pip install 'aekit[data]' ({err})") from err
-    except Exception as err:  # pyarrow's errors have no common base class outside pyarrow
-        raise CLIError(f"{str(source)!r} is not a readable Parquet file ({type(err).__name__}: {err})") from None
 
 
 def _warn(args: argparse.Namespace, message: str) -> None:

@@ -263,7 +263,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
 
     main_rank = distributed.is_main()
     split = prepare_data(config)
-    scaling = run.scaling() if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.counts)
+    scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.train.counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
     X_train = scaling.transform(split.X_train)

@@ -9,6 +9,7 @@ read one row group at a time. Every chunk is checked (numeric, finite) as it is 
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -19,10 +20,13 @@ DEFAULT_CHUNK_ROWS = 65536
 
 
 class DataSource:
-    """Rows of a 2-D numeric table that lives on disk: `n_rows`, `n_features`, `read(start, stop)`."""
+    """Rows of a 2-D numeric table that lives on disk: `n_rows`, `n_features`, `read(start, stop)`
+    giving `dtype` (float32) rows."""
 
+    dtype = np.dtype(np.float32)
     n_rows: int
     n_features: int
+    path: Path
     feature_names: np.ndarray | None = None
     name: str = "X"
 
@@ -47,7 +51,7 @@ class DataSource:
         return block
 
     def describe(self) -> str:
-        return "the data"
+        return repr(str(self.path))
 
     def _range(self) -> tuple[float, float]:
         if getattr(self, "_value_range", None) is None:
@@ -67,9 +71,11 @@ class DataSource:
         """Largest value (one pass over the data, then cached)."""
         return self._range()[1]
 
-    def head(self, stop: int) -> "DataSource":
-        """A view of rows [0, stop)."""
-        return RowRange(self, stop)
+    def head(self, stop: int) -> DataSource:
+        """A view of rows [0, stop) (the same file, fewer rows)."""
+        view = copy.copy(self)
+        view.n_rows, view._value_range = int(stop), None
+        return view
 
 
 def _npy_header(path: Path) -> tuple[int, tuple[int, ...], np.dtype]:
@@ -105,17 +111,14 @@ class NpySource(DataSource):
             raise TypeError(f"X: {str(self.path)!r} holds {dtype} values; numbers are needed")
         if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
             raise ValueError(f"X: {str(self.path)!r} holds an array of shape {tuple(shape)}; a non-empty 2-D array is needed")
-        self.offset, self.dtype = int(offset), dtype
+        self.offset, self.stored_dtype = int(offset), dtype
         self.n_rows, self.n_features = int(shape[0]), int(shape[1])
-
-    def describe(self) -> str:
-        return repr(str(self.path))
 
     def read(self, start: int, stop: int) -> np.ndarray:
         count = (stop - start) * self.n_features
         with open(self.path, "rb") as f:
-            f.seek(self.offset + start * self.n_features * self.dtype.itemsize)
-            block = np.fromfile(f, dtype=self.dtype, count=count)
+            f.seek(self.offset + start * self.n_features * self.stored_dtype.itemsize)
+            block = np.fromfile(f, dtype=self.stored_dtype, count=count)
         if block.size != count:
             raise ValueError(f"X: {self.describe()} is truncated: rows {start}-{stop} are missing")
         return self._checked(block.reshape(stop - start, self.n_features), start)
@@ -151,9 +154,6 @@ class ParquetSource(DataSource):
             raise ValueError(f"X: {str(self.path)!r} has no rows")
         self._cache: tuple[int, np.ndarray] | None = None
 
-    def describe(self) -> str:
-        return repr(str(self.path))
-
     def _group(self, index: int) -> np.ndarray:
         if self._cache is None or self._cache[0] != index:
             fi, g, _ = self._groups[index]
@@ -179,36 +179,3 @@ class ParquetSource(DataSource):
             for s in range(int(lo), int(min(hi, stop)), chunk_rows):
                 out.append((s, int(min(s + chunk_rows, hi, stop))))
         return out
-
-
-class RowRange(DataSource):
-    """The first `stop` rows of another source."""
-
-    def __init__(self, source: DataSource, stop: int) -> None:
-        self.source, self.n_rows, self.n_features = source, int(stop), source.n_features
-        self.feature_names, self.name = source.feature_names, source.name
-
-    def describe(self) -> str:
-        return self.source.describe()
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        return self.source.read(start, min(stop, self.n_rows))
-
-    def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
-        return self.source.chunks(chunk_rows, self.n_rows if stop is None else min(stop, self.n_rows))
-
-
-def open_source(X) -> DataSource | None:
-    """A `DataSource` for a path to a `.npy`/Parquet file (or Parquet folder), or for a
-    `np.memmap` of a whole `.npy` file; None for anything else (in-memory data)."""
-    if isinstance(X, (str, os.PathLike)):
-        path = Path(X)
-        if path.suffix == ".npy":
-            return NpySource(path)
-        if path.suffix in PARQUET_SUFFIXES or path.is_dir():
-            return ParquetSource(path)
-        raise ValueError(f"X: cannot stream {str(path)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array")
-    whole_file = isinstance(X, np.memmap) and not isinstance(X.base, np.memmap)
-    if whole_file and X.ndim == 2 and X.flags.c_contiguous and X.filename:
-        return NpySource(X.filename, offset=X.offset, shape=X.shape, dtype=X.dtype)
-    return None

@@ -24,23 +24,22 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from aekit.data._files import data_home, file_sha256
+from aekit.data._files import data_home as resolve_home
 from aekit.data.images import channels_first, looks_channels_last
-from aekit.data.text import count_text_folder, load_20newsgroups, load_r8, load_text_folder
+from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 
 __all__ = [
     "Dataset",
     "IDX_SETS",
     "IdxSet",
-    "count_text_folder",
     "data_home",
     "file_sha256",
-    "load",
     "load_20newsgroups",
     "load_colorization_patches",
     "load_csv",
@@ -54,6 +53,7 @@ __all__ = [
     "load_text_folder",
     "read_csv_frame",
     "read_idx",
+    "read_parquet_frame",
 ]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -115,6 +115,8 @@ class Dataset:
     feature_names : one name per column of X
     categories : for tables, each categorical column's categories in one-hot order
     counts : the rows are word counts (a folder of text files), which runs leave unscaled
+    ids : (n_samples,) row identifiers (file names for folders, an ID column's values), or
+        None for row numbers
     """
 
     X: np.ndarray
@@ -125,12 +127,23 @@ class Dataset:
     name: str = ""
     class_names: tuple[str, ...] | None = None
     counts: bool = False
+    ids: list[str] | None = None
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.y))
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
+
+    def row_ids(self) -> list[str]:
+        """One identifier per row: `ids`, else the row numbers."""
+        return list(map(str, range(len(self)))) if self.ids is None else list(self.ids)
+
+    def rows(self, index) -> Dataset:
+        """The rows at `index` (a slice or an integer array), with their labels and identifiers."""
+        ids = None if self.ids is None else np.asarray(self.ids, dtype=object)[index].tolist()
+        y = None if self.y is None else self.y[index]
+        return replace(self, X=self.X[index], y=y, ids=ids)
 
 
 # ---- IDX (MNIST, Fashion-MNIST) ------------------------------------------------------------
@@ -204,11 +217,17 @@ def _idx_file(spec: IdxSet, file_name: str, home: Path, download: bool, verify: 
 
 
 def _load_idx_set(
-    key: str, split: str, data_home_: str | os.PathLike | None, download: bool, verify: bool, max_rows: int | None
+    key: str,
+    split: str,
+    *,
+    data_home: str | os.PathLike | None = None,
+    download: bool = False,
+    verify: bool = True,
+    max_rows: int | None = None,
 ) -> Dataset:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    spec, home = IDX_SETS[key], data_home(data_home_)
+    spec, home = IDX_SETS[key], resolve_home(data_home)
     images_name, labels_name = spec.files(split)
     images = read_idx(_idx_file(spec, images_name, home, download, verify))
     labels = read_idx(_idx_file(spec, labels_name, home, download, verify))
@@ -224,33 +243,17 @@ def _load_idx_set(
     return Dataset(X, labels.astype(np.int64), (height, width), names, name=f"{key}:{split}", class_names=spec.classes)
 
 
-def load_mnist(
-    split: str = "train",
-    *,
-    data_home: str | os.PathLike | None = None,
-    download: bool = False,
-    verify: bool = True,
-    max_rows: int | None = None,
-) -> Dataset:
-    """MNIST handwritten digits: X (60000 or 10000, 784) in [0, 1], y digits 0-9, image_shape (28, 28).
-
-    `split` is 'train' or 'test'; `max_rows` keeps the first rows only; `verify` checks the
-    files' SHA-256 against the published values.
-    """
-    return _load_idx_set("mnist", split, data_home, download, verify, max_rows)
+def load_mnist(split: str = "train", **options) -> Dataset:
+    """MNIST handwritten digits: X (60000 or 10000, 784) in [0, 1], y digits 0-9, image_shape
+    (28, 28). `split` is 'train' or 'test'; options `data_home`, `download`, `verify` (check the
+    files' SHA-256 against the published values, default True) and `max_rows` (the first rows)."""
+    return _load_idx_set("mnist", split, **options)
 
 
-def load_fashion_mnist(
-    split: str = "train",
-    *,
-    data_home: str | os.PathLike | None = None,
-    download: bool = False,
-    verify: bool = True,
-    max_rows: int | None = None,
-) -> Dataset:
+def load_fashion_mnist(split: str = "train", **options) -> Dataset:
     """Fashion-MNIST clothing images: X (60000 or 10000, 784) in [0, 1], y classes 0-9 (names in
     `class_names`), image_shape (28, 28). Options as for `load_mnist`."""
-    return _load_idx_set("fashion-mnist", split, data_home, download, verify, max_rows)
+    return _load_idx_set("fashion-mnist", split, **options)
 
 
 def load_digits() -> Dataset:
@@ -401,6 +404,17 @@ def load_csv(
     return _from_frame(read_csv_frame(path, **read_csv_options), str(path), target, categories)
 
 
+def read_parquet_frame(path: str | os.PathLike, columns: Sequence[str] | None = None):
+    """A Parquet file (or folder of them) as a DataFrame through pandas and pyarrow; a file
+    pyarrow cannot read is refused with a ValueError naming it."""
+    try:
+        return _pandas().read_parquet(path, columns=None if columns is None else list(columns))
+    except ImportError as err:
+        raise ImportError(f"reading Parquet needs pyarrow: pip install 'aekit[data]' ({err})") from err
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid and ArrowIOError derive from these
+        raise ValueError(f"{str(path)!r} is not a readable Parquet file ({type(err).__name__}: {err})") from None
+
+
 def load_parquet(
     path: str | os.PathLike,
     *,
@@ -412,11 +426,7 @@ def load_parquet(
     reads only those columns (plus `target`)."""
     if columns is not None and target is not None and target not in columns:
         columns = [*columns, target]
-    try:
-        frame = _pandas().read_parquet(path, columns=None if columns is None else list(columns))
-    except ImportError as err:
-        raise ImportError(f"reading Parquet needs pyarrow: pip install 'aekit[data]' ({err})") from err
-    return _from_frame(frame, str(path), target, categories)
+    return _from_frame(read_parquet_frame(path, columns), str(path), target, categories)
 
 
 # ---- arrays and images -------------------------------------------------------------------------
@@ -483,7 +493,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     (3, height, width), so `X.reshape(-1, *image_shape)` is (n, 3, height, width) for
     `ConvAutoEncoder`. Images directly in `path` have no label; images in subfolders are
     labelled by the subfolder's name (class_names, sorted; y indexes them). `size`
-    (height, width) resizes every image, otherwise all must share one size.
+    (height, width) resizes every image, otherwise all must share one size. `ids` are the
+    files' paths relative to `path`.
     """
     from PIL import Image
 
@@ -519,70 +530,5 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
             raise ValueError(f"{str(root)!r} mixes images at the top level with images in class subfolders")
         y = np.asarray([class_names.index(name) for name in label_names], dtype=np.int64)
     names = [f"pixel{i}" for i in range(X.shape[1])]
-    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names)
-
-
-def load(
-    source: str | os.PathLike,
-    *,
-    target: str | None = None,
-    labels: str | os.PathLike | None = None,
-    categories: Mapping[str, Sequence] | None = None,
-    image_size: tuple[int, int] | None = None,
-    image_mode: str = "L",
-    channels_last: bool | None = None,
-    data_home: str | os.PathLike | None = None,
-    download: bool = False,
-    max_rows: int | None = None,
-    vocabulary: Sequence[str] | None = None,
-    max_words: int = 2000,
-) -> Dataset:
-    """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
-    ':test'); a .csv, .parquet or .npy file; a folder of images; or a folder of .txt files
-    (one document each, in subfolders named for their labels) as word counts. Options apply
-    where they make sense (`target` and `categories` to tables, `labels` and `channels_last` to
-    .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders, `vocabulary` and
-    `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
-    the first rows. Images come channels-first."""
-    text = str(source)
-    name, _, split = text.partition(":")
-    if name in IDX_SETS and not Path(text).exists():
-        return _load_idx_set(name, split or "train", data_home, download, True, max_rows)
-    if text == "digits":
-        data = load_digits()
-    else:
-        path = Path(text).expanduser()
-        suffix = path.suffix.lower()
-        if path.is_dir() and _holds_text(path):
-            data = count_text_folder(path, vocabulary=vocabulary, max_words=max_words)
-        elif path.is_dir():
-            data = load_image_folder(path, size=image_size, mode=image_mode)
-        elif not path.exists():
-            raise FileNotFoundError(
-                f"no data at {text!r}: give 'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), "
-                "a .csv, .parquet or .npy file, or a folder of images or of .txt files"
-            )
-        elif suffix == ".csv" or path.name.lower().endswith(".csv.gz"):
-            data = load_csv(path, target=target, categories=categories)
-        elif suffix == ".parquet":
-            data = load_parquet(path, target=target, categories=categories)
-        elif suffix == ".npy":
-            data = load_npy(path, labels=labels, channels_last=channels_last)
-        else:
-            raise ValueError(
-                f"{text!r}: unknown file type {suffix!r}; expected .csv, .parquet, .npy or a folder of images"
-            )
-    if max_rows is not None and max_rows < len(data):
-        y = None if data.y is None else data.y[:max_rows]
-        data = Dataset(
-            data.X[:max_rows], y, data.image_shape, data.feature_names, data.categories, data.name, data.class_names,
-            data.counts,
-        )  # fmt: skip
-    return data
-
-
-def _holds_text(folder: Path) -> bool:
-    """Whether a folder holds .txt files and no images (a corpus rather than an image folder)."""
-    suffixes = {p.suffix.lower() for p in folder.rglob("*") if p.is_file()}
-    return ".txt" in suffixes and not suffixes & set(IMAGE_SUFFIXES)
-
+    ids = [file.relative_to(root).as_posix() for file in files]
+    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names, ids=ids)

@@ -26,7 +26,6 @@ __all__ = [
     "R8_SHA256",
     "REMOVABLE_PARTS",
     "TextDataset",
-    "count_text_folder",
     "load_20newsgroups",
     "load_r8",
     "load_text_folder",
@@ -48,12 +47,14 @@ SUBSETS = ("train", "test", "all")
 @dataclass
 class TextDataset:
     """Documents and their labels: `data` (list of n str), `target` (n,) int indices into
-    `target_names`; `data, target = dataset` unpacks it."""
+    `target_names`, `ids` the files' relative paths for a folder; `data, target = dataset`
+    unpacks it."""
 
     data: list[str]
     target: np.ndarray
     target_names: tuple[str, ...]
     name: str = ""
+    ids: list[str] | None = None
 
     def __iter__(self) -> Iterator:
         return iter((self.data, self.target))
@@ -62,10 +63,10 @@ class TextDataset:
         return len(self.data)
 
 
-def _labelled(texts: list[str], labels: list[str], name: str) -> TextDataset:
+def _labelled(texts: list[str], labels: list[str], name: str, ids: list[str] | None = None) -> TextDataset:
     names = tuple(sorted(set(labels)))
     target = np.searchsorted(np.asarray(names, dtype=object), np.asarray(labels, dtype=object)).astype(np.int64)
-    return TextDataset(texts, target, names, name)
+    return TextDataset(texts, target, names, name, ids)
 
 
 def _subsets(subset: str) -> tuple[str, ...]:
@@ -166,33 +167,6 @@ def load_r8(
     return _labelled(texts, labels, f"r8:{subset}")
 
 
-def count_text_folder(
-    path: str | os.PathLike, *, vocabulary: Sequence[str] | None = None, max_words: int = 2000, encoding: str = "utf-8"
-):
-    """A folder of text files (as `load_text_folder` reads it) as a `Dataset` of word counts:
-    X (n_documents, n_words) float32 over the `max_words` most frequent words (English stop
-    words left out; scikit-learn's CountVectorizer), or over `vocabulary` (a trained run's
-    words, in its order); y the subfolder labels. Rows are dense: n_documents x n_words floats."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from aekit.data.datasets import Dataset
-
-    if max_words < 1:
-        raise ValueError(f"max_words must be at least 1, got {max_words}")
-    docs = load_text_folder(path, encoding=encoding)
-    if vocabulary is not None:
-        vectorizer = CountVectorizer(vocabulary=list(vocabulary))
-    else:
-        vectorizer = CountVectorizer(max_features=max_words, stop_words="english")
-    try:
-        counts = vectorizer.fit_transform(docs.data)
-    except ValueError as err:  # e.g. every word a stop word
-        raise ValueError(f"{str(path)!r}: no words to count ({err})") from None
-    words = [str(w) for w in vectorizer.get_feature_names_out()]
-    return Dataset(counts.toarray().astype(np.float32), docs.target, None, words, name=str(path),
-                   class_names=docs.target_names, counts=True)  # fmt: skip
-
-
 def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
     """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
     subfolders, one document per file, labelled by its subfolder's name; undecodable bytes
@@ -209,4 +183,5 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     if loose:
         raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}); put each in a subfolder named for its label")
     texts = [p.read_text(encoding=encoding, errors="replace") for p in files]
-    return _labelled(texts, [p.relative_to(root).parts[0] for p in files], str(root))
+    relative = [p.relative_to(root) for p in files]
+    return _labelled(texts, [p.parts[0] for p in relative], str(root), [p.as_posix() for p in relative])

@@ -32,15 +32,15 @@ from aekit.estimators._blockwise import apply_in_batches
 from aekit.training._devices import resolve_device
 from aekit.training._precision import PRECISIONS
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
-from aekit.data._sources import DataSource, open_source
-from aekit.data._sparse_input import block_rows, dense_blocks, dense_rows, is_sparse
+from aekit.data._sources import DataSource
+from aekit.data.readers import open_source
+from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
 INFERENCE_BATCH = 4096
-MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 SPARSE_FORMAT = ["csr"]  # scipy.sparse input in any format is converted to CSR (row slices are cheap)
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow
 
@@ -98,54 +98,6 @@ def train_config_of(estimator) -> TrainConfig:
     config = TrainConfig(**{k: v for k, v in estimator.get_params(deep=False).items() if k in names})
     config.verbose = bool(config.verbose)
     return config
-
-
-def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Floats as float32, integers (class indices) as int64, on `device`."""
-    dtype = torch.int64 if np.asarray(A).dtype.kind in "iub" else torch.float32
-    return torch.tensor(np.ascontiguousarray(A), dtype=dtype, device=device)
-
-
-def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
-    """(X_train, X_val, Y_train, Y_val) as tensors on `device`, a random `fraction` of the rows
-    held out (none when that leaves no row on either side). A scipy.sparse X stays sparse (the
-    same rows held out as for its dense form). A streamed `DataSource` X keeps its
-    first rows for training (still a `DataSource`) and holds out its last ones, at most
-    `MAX_STREAM_VALIDATION_ROWS`."""
-    n = X.shape[0]
-    n_val = int(round(fraction * n))
-    if isinstance(X, DataSource):
-        n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
-        if not 0 < n_val < n:
-            return X, None, None, None
-        return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
-    if is_sparse(X):
-        return _split_sparse(X, Y, n_val, seed, device)
-    X_all = _as_tensor(X, device)
-    Y_all = None if Y is None else _as_tensor(Y, device)
-    if not 0 < n_val < n:
-        return X_all, None, Y_all, None
-    order = torch.as_tensor(np.random.RandomState(seed).permutation(n), device=device)
-    train_rows, val_rows = order[n_val:], order[:n_val]
-    if Y_all is None:
-        return X_all[train_rows], X_all[val_rows], None, None
-    return X_all[train_rows], X_all[val_rows], Y_all[train_rows], Y_all[val_rows]
-
-
-def _split_sparse(X, Y, n_val: int, seed: int, device: torch.device):
-    """`split_rows` for a scipy.sparse CSR X: the same rows as for its dense form, X's parts
-    kept sparse (float32) and densified batch by batch later."""
-    X = X.astype(np.float32)
-    Y_all = None if Y is None else _as_tensor(Y, device)
-    n = X.shape[0]
-    if not 0 < n_val < n:
-        return X, None, Y_all, None
-    order = np.random.RandomState(seed).permutation(n)
-    train_rows, val_rows = order[n_val:], order[:n_val]
-    if Y_all is None:
-        return X[train_rows], X[val_rows], None, None
-    rows = torch.as_tensor(order, device=device)
-    return X[train_rows], X[val_rows], Y_all[rows[n_val:]], Y_all[rows[:n_val]]
 
 
 def positive_ints(value, name: str) -> tuple[int, ...]:
@@ -335,11 +287,8 @@ class AekitEstimator(BaseEstimator):
         self._train_state = state
         self.history_ = history.as_dict()
         self.n_epochs_ = len(history.loss)
-        if isinstance(X_train, DataSource):
-            X_train = torch.from_numpy(X_train.read(0, min(X_train.n_rows, MAX_STREAM_VALIDATION_ROWS))).to(device)
-        elif is_sparse(X_train):
-            stop = min(X_train.shape[0], block_rows(X_train.shape[1], MAX_STREAM_VALIDATION_ROWS))
-            X_train = torch.from_numpy(dense_rows(X_train, 0, stop)).to(device)
+        if not isinstance(X_train, torch.Tensor):
+            X_train = first_rows(X_train, device, MAX_STREAM_VALIDATION_ROWS)
         self._after_fit(module, X_train, Y_train, seed)
         return self
 
@@ -363,22 +312,17 @@ class AekitEstimator(BaseEstimator):
 
     def _batched(self, method: str | Callable, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
         """`module_.<method>(batch, **kwargs)` (or `method(module)(batch)`) over A in batches
-        under inference mode, written into one preallocated output in A's float dtype (float32
-        for a streamed `DataSource`, read one chunk at a time; a scipy.sparse A is densified one
-        bounded block at a time)."""
-        streamed = isinstance(A, DataSource)
-        dtype = torch.float64 if not streamed and A.dtype == np.float64 else torch.float32
+        under inference mode, written into one preallocated output in A's float dtype (float64
+        or float32), A read in bounded blocks whatever its kind (`row_blocks`)."""
+        out_dtype = np.float64 if A.dtype == np.float64 else np.float32
+        dtype = torch.float64 if out_dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = partial(getattr(module, method), **kwargs) if isinstance(method, str) else method(module)
-        if streamed:
-            blocks = ((start, A.read(start, stop)) for start, stop in A.chunks(16 * INFERENCE_BATCH))
-        else:
-            blocks = dense_blocks(A, INFERENCE_BATCH) if is_sparse(A) else [(0, A)]
         with torch.inference_mode():
             return apply_in_batches(
-                fn, blocks, A.shape[0], INFERENCE_BATCH,
-                dtype=dtype, device=device, out_dtype=np.float32 if streamed else A.dtype,
+                fn, row_blocks(A, 16 * INFERENCE_BATCH), A.shape[0], INFERENCE_BATCH,
+                dtype=dtype, device=device, out_dtype=out_dtype,
             )  # fmt: skip
 
     # ---- persistence ---------------------------------------------------------------------

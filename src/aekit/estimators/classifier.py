@@ -24,7 +24,8 @@ from torch.nn import functional as F
 from aekit.training._devices import resolve_device
 from aekit.nn.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
-from aekit.data._sparse_input import dense_blocks, is_sparse, vstack_rows
+from aekit.data._sparse_input import vstack_rows
+from aekit.training._batching import row_blocks
 from aekit.estimators.base import (
     INFERENCE_BATCH,
     SPARSE_FORMAT,
@@ -104,11 +105,8 @@ def fit_head_by_logistic_regression(module: EncoderClassifierModule, X, y: torch
     class indices y (n,) on the codes of X (n, n_features; a tensor, or a scipy.sparse matrix
     densified block by block): the start for fine-tuning."""
     device = next(module.parameters()).device
-    blocks = (
-        (torch.from_numpy(block).to(device, module.head.weight.dtype) for _, block in dense_blocks(X, INFERENCE_BATCH))
-        if is_sparse(X) else (X[i : i + INFERENCE_BATCH] for i in range(0, X.shape[0], INFERENCE_BATCH))
-    )  # fmt: skip
-    codes = torch.cat([module.encode(block) for block in blocks])
+    dtype = module.head.weight.dtype
+    codes = torch.cat([module.encode(torch.as_tensor(b, device=device, dtype=dtype)) for _, b in row_blocks(X, INFERENCE_BATCH)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         logistic = LogisticRegression(max_iter=1000).fit(codes.double().cpu().numpy(), y.cpu().numpy())

@@ -17,7 +17,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.nn._ensembles import AutoEncoderEnsemble
-from aekit.data._sources import open_source
+from aekit.data.readers import open_source
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
 from aekit.nn._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.nn.models import AutoEncoderModule, VariationalAutoEncoderModule

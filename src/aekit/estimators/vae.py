@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.training.callbacks import KLWarmup
-from aekit.data._sparse_input import dense_rows, is_sparse
+from aekit.data._sparse_input import is_sparse
+from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.estimators.conv import image_shape, inferred_shape
 from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
@@ -289,8 +290,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         device = next(self.module_.parameters()).device
         out = []
         with torch.inference_mode():
-            for start in range(0, X.shape[0], batch_size):
-                rows = dense_rows(X, start, start + batch_size) if is_sparse(X) else X[start : start + batch_size]
+            for _, rows in row_blocks(X, batch_size):
                 x = torch.tensor(np.ascontiguousarray(rows), dtype=torch.float32, device=device)
                 out.append(self.module_.log_likelihood(x, int(n_importance), generator).cpu().numpy())
         return np.concatenate(out).astype(np.float64)

@@ -1,4 +1,9 @@
-"""Mini-batches for one epoch: from tensors in memory (one permutation, one `index_select` of
+"""The one adapter over the input kinds (a tensor or array in memory, a scipy.sparse matrix, a
+`DataSource` streamed from disk): `batches_for` gives an epoch's mini-batches, `row_blocks`
+bounded blocks of rows for inference and `first_rows` a first block as a tensor, so the loop and
+the estimators never ask which kind they hold; `split_rows` holds out validation rows of any kind.
+
+Mini-batches for one epoch: from tensors in memory (one permutation, one `index_select` of
 whole rows per batch, about 3x faster than advanced indexing `X[idx]` at 256 x 784), from a
 scipy.sparse matrix (the same permutation, each batch's rows densified on their own), or
 streamed from a `DataSource` (shuffled chunks, shuffled rows within a chunk).
@@ -16,32 +21,19 @@ import numpy as np
 import torch
 
 from aekit.data._sources import DEFAULT_CHUNK_ROWS, DataSource
+from aekit.data._sparse_input import dense_blocks, is_sparse
+
+MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 
 
 def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
     return idx if world == 1 else idx.tensor_split(world)[rank]
 
 
-class TensorBatches:
-    """Batches of in-memory tensors X (n, d) and optional targets Y (n, d_out)."""
-
-    def __init__(self, X: torch.Tensor, Y: torch.Tensor | None, batch_size: int, rank: int = 0, world: int = 1):
-        self.X, self.Y = X, Y
-        self.n_rows = X.shape[0]
-        self.batch_size = min(batch_size, self.n_rows)
-        self.rank, self.world = rank, world
-
-    def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        order = torch.randperm(self.n_rows, generator=generator, device=self.X.device)
-        for start in range(0, self.n_rows, self.batch_size):
-            idx = _shard(order[start : start + self.batch_size], self.rank, self.world)
-            yield self.X.index_select(0, idx), None if self.Y is None else self.Y.index_select(0, idx)
-
-
-class SparseBatches:
-    """Batches of a scipy.sparse CSR matrix X (n, d) and optional target tensor Y (n, d_out):
-    the row order `TensorBatches` would draw, each batch densified to float32 alone, so memory
-    holds one dense batch and the fit equals the dense one."""
+class MemoryBatches:
+    """Batches of rows in memory, X (n, d) a tensor or a scipy.sparse CSR matrix, with optional
+    target tensor Y (n, d_out); a sparse batch is densified to float32 alone, in the row order
+    a tensor would give, so memory holds one dense batch and the fit equals the dense one."""
 
     def __init__(self, X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1):
         self.X, self.Y, self.device = X, Y, device
@@ -49,13 +41,16 @@ class SparseBatches:
         self.batch_size = min(batch_size, self.n_rows)
         self.rank, self.world = rank, world
 
+    def _rows(self, idx: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.X, torch.Tensor):
+            return self.X.index_select(0, idx)
+        return torch.from_numpy(self.X[idx.cpu().numpy()].toarray().astype(np.float32, copy=False)).to(self.device)
+
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         order = torch.randperm(self.n_rows, generator=generator, device=generator.device)
         for start in range(0, self.n_rows, self.batch_size):
             idx = _shard(order[start : start + self.batch_size], self.rank, self.world)
-            rows = self.X[idx.cpu().numpy()].toarray().astype(np.float32, copy=False)
-            x = torch.from_numpy(rows).to(self.device)
-            yield x, None if self.Y is None else self.Y.index_select(0, idx.to(self.Y.device))
+            yield self._rows(idx), None if self.Y is None else self.Y.index_select(0, idx.to(self.Y.device))
 
 
 class StreamBatches:
@@ -87,3 +82,61 @@ class StreamBatches:
             order = torch.randperm(stop - start, generator=generator, device=generator.device).to(self.device)
             for s in range(0, stop - start, self.batch_size):
                 yield block.index_select(0, _shard(order[s : s + self.batch_size], self.rank, self.world)), None
+
+
+def batches_for(X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1):
+    """The epoch batches of X (n, d) with targets Y (n, d_out) or None, whatever X's kind."""
+    if isinstance(X, DataSource):
+        if Y is not None:
+            raise ValueError("Y: targets are not supported for data streamed from disk")
+        return StreamBatches(X, batch_size, device, rank=rank, world=world)
+    return MemoryBatches(X, Y, batch_size, device, rank=rank, world=world)
+
+
+def row_blocks(X, rows: int) -> Iterator:
+    """(first row, block) over X (n, d) in blocks of at most `rows` rows: slices of a tensor or
+    array, densified rows of a scipy.sparse matrix (fewer when X is wide, so a block stays
+    bounded), chunks read from a `DataSource`."""
+    if isinstance(X, DataSource):
+        return ((start, X.read(start, stop)) for start, stop in X.chunks(rows))
+    if is_sparse(X):
+        return dense_blocks(X, rows)
+    return ((start, X[start : start + rows]) for start in range(0, X.shape[0], rows))
+
+
+def first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
+    """Up to n first rows of X (any kind) as a tensor on `device`; fewer for a wide sparse X."""
+    if isinstance(X, DataSource):
+        return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
+    return torch.as_tensor(next(iter(row_blocks(X, n)))[1], device=device)
+
+
+def _as_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Floats as float32, integers (class indices) as int64, on `device`."""
+    dtype = torch.int64 if np.asarray(A).dtype.kind in "iub" else torch.float32
+    return torch.tensor(np.ascontiguousarray(A), dtype=dtype, device=device)
+
+
+def split_rows(X, Y, fraction: float, seed: int, device: torch.device):
+    """(X_train, X_val, Y_train, Y_val) as tensors on `device`, a random `fraction` of the rows
+    held out (none when that leaves no row on either side). A scipy.sparse X stays sparse (the
+    same rows held out as for its dense form). A streamed `DataSource` X keeps its
+    first rows for training (still a `DataSource`) and holds out its last ones, at most
+    `MAX_STREAM_VALIDATION_ROWS`."""
+    n = X.shape[0]
+    n_val = int(round(fraction * n))
+    if isinstance(X, DataSource):
+        n_val = min(n_val, MAX_STREAM_VALIDATION_ROWS)
+        if not 0 < n_val < n:
+            return X, None, None, None
+        return X.head(n - n_val), torch.from_numpy(X.read(n - n_val, n)).to(device), None, None
+    X_all = X.astype(np.float32) if is_sparse(X) else _as_tensor(X, device)
+    Y_all = None if Y is None else _as_tensor(Y, device)
+    if not 0 < n_val < n:
+        return X_all, None, Y_all, None
+    order = np.random.RandomState(seed).permutation(n)
+
+    def take(A, rows: np.ndarray):
+        return None if A is None else A[rows if is_sparse(A) else torch.as_tensor(rows, device=device)]
+
+    return take(X_all, order[n_val:]), take(X_all, order[:n_val]), take(Y_all, order[n_val:]), take(Y_all, order[:n_val])

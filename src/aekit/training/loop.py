@@ -18,12 +18,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
 
 from aekit.training import distributed
-from aekit.training._batching import SparseBatches, StreamBatches, TensorBatches
+from aekit.training._batching import batches_for, first_rows, row_blocks
 from aekit.training.callbacks import (
     LOOP_LOGS,
     Callback,
@@ -38,7 +37,6 @@ from aekit.training._denormals import flushed_denormals
 from aekit.training.optimizer_step import OptimizerStep
 from aekit.training._precision import check_precision
 from aekit.data._sources import DataSource
-from aekit.data._sparse_input import block_rows, dense_rows, is_sparse
 
 __all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "train"]
 
@@ -153,27 +151,12 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
     was_training = module.training
     module.eval()
     device = next(module.parameters()).device
-    sparse = is_sparse(X)
-    if sparse:
-        batch_size = block_rows(X.shape[1], batch_size)
     total = torch.zeros((), dtype=torch.float64, device=device)
-    for start in range(0, X.shape[0], batch_size):
-        y = None if Y is None else Y[start : start + batch_size]
-        x = _first_rows(X[start : start + batch_size], device, batch_size) if sparse else X[start : start + batch_size]
-        total += module.sample_losses(x, y).sum().double()
+    for start, x in row_blocks(X, batch_size):
+        y = None if Y is None else Y[start : start + x.shape[0]]
+        total += module.sample_losses(torch.as_tensor(x, device=device), y).sum().double()
     module.train(was_training)
     return total.item() / X.shape[0]
-
-
-def _first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
-    """Up to n first rows of X (a tensor, `DataSource` or scipy.sparse matrix) as a tensor;
-    fewer for a wide sparse X, so the densified rows stay one bounded block."""
-    if isinstance(X, DataSource):
-        return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
-    if is_sparse(X):
-        stop = min(block_rows(X.shape[1], n), X.shape[0])
-        return torch.from_numpy(dense_rows(X, 0, stop, np.float32)).to(device)
-    return X[:n]
 
 
 def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
@@ -193,7 +176,7 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, has_validati
     device = next(state.module.parameters()).device
 
     def untrained_loss() -> float:
-        first = _first_rows(X, device)
+        first = first_rows(X, device)
         return evaluate_loss(state.module, first, None if Y is None else Y[: first.shape[0]])
 
     callbacks = [DivergenceGuard(untrained_loss, config.learning_rate)]
@@ -246,14 +229,7 @@ def train(
     state.rank, state.world = (distributed.rank(), distributed.world_size()) if config.distributed else (0, 1)
     state.first_epoch, state.elapsed = state.epoch, 0.0
     state.last_epoch = state.epoch + config.max_epochs
-    if isinstance(X, DataSource):
-        if Y is not None:
-            raise ValueError("Y: targets are not supported for data streamed from disk")
-        batches = StreamBatches(X, config.batch_size, device, rank=state.rank, world=state.world)
-    elif is_sparse(X):
-        batches = SparseBatches(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
-    else:
-        batches = TensorBatches(X, Y, config.batch_size, rank=state.rank, world=state.world)
+    batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
     model = distributed.wrap(module) if state.world > 1 else module
     step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1)
     callbacks = builtin_callbacks(config, state, X, Y, X_val is not None, checkpoint) + list(callbacks)

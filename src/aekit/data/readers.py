@@ -1,0 +1,312 @@
+"""One reader per data source, so every command reads rows one way: the MNIST-style IDX sets,
+scikit-learn's digits, CSV and Parquet tables, `.npy` arrays, folders of images and of text.
+
+`reader_for(source, **options)` picks the reader from the source's name and keeps the options
+that apply to it. `fit` reads the training source and learns its layout (feature names, image
+shape, class names, a table's categories, a corpus's vocabulary); `read` reads any later source
+laid out the same way. A reader is plain JSON (`to_dict`, `Reader.from_dict`), saved in the run
+folder. Rows carry identifiers (`Dataset.ids`): file names for folders, an ID column for tables,
+else row numbers. `.npy` and Parquet files also `stream` as a `DataSource` of bounded chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
+from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, load_digits
+from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
+from aekit.data.text import load_text_folder
+
+__all__ = [
+    "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader", "load",
+    "open_source", "reader_for",
+]  # fmt: skip
+
+SOURCES = (
+    "'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), a .csv, .parquet or .npy file, "
+    "or a folder of images or of .txt files"
+)
+
+
+@dataclass
+class Reader:
+    """Reads one kind of source into a `Dataset` (X (n, n_features)); the fields are learned by
+    `fit` (None before), and a reader of this base class reads any source as it is."""
+
+    kind: ClassVar[str] = "any"
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    learned: ClassVar[dict[str, str]] = {name: name for name in ("feature_names", "image_shape", "class_names")}
+    feature_names: list[str] | None = None
+    image_shape: Sequence[int] | None = None
+    class_names: Sequence[str] | None = None
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        """The rows of `source`; a `fitted` reader reads later sources (a label column may be absent)."""
+        return reader_for(source, **self.to_dict())._load(source, fitted)
+
+    def fit(self, source: str | os.PathLike) -> Dataset:
+        """The rows of the training `source`; the reader learns their layout."""
+        data = self._load(str(source), fitted=False)
+        for name, attribute in self.learned.items():  # field: the Dataset attribute it is learned from
+            setattr(self, name, getattr(data, attribute))
+        return data
+
+    def read(self, source: str | os.PathLike) -> Dataset:
+        """The rows of `source` (of any kind) with this reader's options, their columns in the
+        fitted order; a source with other columns is refused naming them."""
+        reader = reader_for(source, **self.to_dict())
+        return _aligned(reader._load(str(source), self.feature_names is not None), self.feature_names, source)
+
+    def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None) -> tuple[Dataset, Dataset]:
+        """Training and held-out rows of `source` (fitted on it), each at most `max_rows`: a
+        seeded split, stratified by the labels when every class can give rows to both parts."""
+        from sklearn.model_selection import train_test_split
+
+        full = self.fit(source)
+        if len(full) < 2:
+            raise ValueError(f"{source!r} has {len(full)} row; a run needs at least 2 (one to hold out)")
+        stratify = None
+        if full.y is not None:
+            _, counts = np.unique(full.y, return_counts=True)
+            n_test = int(np.ceil(test_fraction * len(full)))
+            if counts.min() >= 2 and n_test >= counts.size and len(full) - n_test >= counts.size:
+                stratify = full.y
+        train, test = train_test_split(np.arange(len(full)), test_size=test_fraction, random_state=seed, stratify=stratify)
+        return full.rows(train[:max_rows]), full.rows(test[:max_rows])
+
+    def stream(self, source: str | os.PathLike) -> DataSource:
+        """`source` as a `DataSource` read in bounded chunks; only .npy and Parquet stream."""
+        raise ValueError(f"X: cannot stream {str(source)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array")
+
+    def to_dict(self) -> dict:
+        """The reader as JSON-ready values: its kind, options and what it learned."""
+        return {"kind": self.kind, **asdict(self)}
+
+    @staticmethod
+    def from_dict(info: dict) -> Reader:
+        """The reader `to_dict` gave (other keys in `info` are ignored)."""
+        cls = next((c for c in READERS if c.kind == info.get("kind")), Reader)
+        return cls(**{f.name: info[f.name] for f in fields(cls) if f.name in info})
+
+
+def _existing(source: str) -> Path:
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no data at {source!r}: give {SOURCES}")
+    return path
+
+
+@dataclass
+class IdxReader(Reader):
+    """MNIST or Fashion-MNIST ('mnist', 'fashion-mnist:test'); a run uses their own test files."""
+
+    kind: ClassVar[str] = "idx"
+    data_home: str | None = None
+    download: bool = False
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        name, _, split = source.partition(":")
+        return _load_idx_set(name, split or "train", data_home=self.data_home, download=self.download)
+
+    def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None):
+        name = source.partition(":")[0]
+        return self.fit(f"{name}:train").rows(slice(max_rows)), self.read(f"{name}:test").rows(slice(max_rows))
+
+
+@dataclass
+class DigitsReader(Reader):
+    """scikit-learn's 8x8 digits ('digits')."""
+
+    kind: ClassVar[str] = "digits"
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        return load_digits()
+
+
+@dataclass
+class TableReader(Reader):
+    """A CSV (.csv, .csv.gz, .tsv, .txt) or Parquet table (a file or a folder of them): numbers
+    as they are, text columns one-hot over the `categories` learned in fit, `target` as the
+    labels (optional in later tables) and `id_column` as the row identifiers."""
+
+    kind: ClassVar[str] = "table"
+    learned: ClassVar[dict[str, str]] = {**Reader.learned, "categories": "categories"}
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".tsv", ".txt", *PARQUET_SUFFIXES)
+    target: str | None = None
+    id_column: str | None = None
+    categories: dict[str, list] | None = None
+    sep: str | None = None
+    encoding: str | None = None
+    na_values: list[str] = field(default_factory=list)
+
+    def frame(self, source: str | os.PathLike):
+        """The table as read, a DataFrame (n_rows, n_columns) before any encoding."""
+        path = _existing(str(source))
+        if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
+            return read_parquet_frame(path)
+        sep = {"\\t": "\t", "tab": "\t"}.get(self.sep, self.sep)
+        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values)
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        frame, ids = self.frame(source), None
+        if self.id_column is not None:
+            if self.id_column not in frame.columns:
+                raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
+            ids = frame.pop(self.id_column).astype(str).tolist()
+        target = None if fitted and self.target not in frame.columns else self.target
+        return replace(_from_frame(frame, source, target, self.categories), ids=ids)
+
+    def stream(self, source: str | os.PathLike) -> DataSource:
+        if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
+            return ParquetSource(source)
+        return super().stream(source)
+
+
+@dataclass
+class NpyReader(Reader):
+    """A `.npy` array, memory-mapped: image stacks flattened with their shape kept; `labels` a
+    `.npy` of the training rows' labels."""
+
+    kind: ClassVar[str] = "npy"
+    suffixes: ClassVar[tuple[str, ...]] = (".npy",)
+    labels: str | None = None
+    channels_last: bool | None = None
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        labels = None if fitted else self.labels
+        return load_npy(_existing(source), labels=labels, channels_last=self.channels_last)
+
+    def stream(self, source: str | os.PathLike) -> DataSource:
+        return NpySource(source)
+
+
+@dataclass
+class ImageFolderReader(Reader):
+    """A folder of images, labelled by subfolder, each resized to `image_size` (height, width)
+    when given, grey ('L') or colour ('RGB') by `image_mode`."""
+
+    kind: ClassVar[str] = "images"
+    image_size: list[int] | None = None
+    image_mode: str = "L"
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        size = None if self.image_size is None else tuple(self.image_size)
+        return load_image_folder(source, size=size, mode=self.image_mode)
+
+
+@dataclass
+class TextFolderReader(Reader):
+    """A folder of .txt documents (one subfolder per label, ids their relative paths) as dense
+    word counts X (n_documents, n_words) float32 over the `vocabulary` learned in fit: the
+    `max_words` most frequent words, English stop words left out (scikit-learn's CountVectorizer)."""
+
+    kind: ClassVar[str] = "text"
+    learned: ClassVar[dict[str, str]] = {**Reader.learned, "vocabulary": "feature_names"}
+    max_words: int = 2000
+    vocabulary: list[str] | None = None
+
+    def _load(self, source: str, fitted: bool) -> Dataset:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        if self.max_words < 1:
+            raise ValueError(f"max_words must be at least 1, got {self.max_words}")
+        docs = load_text_folder(source)
+        if self.vocabulary is not None:
+            vectorizer = CountVectorizer(vocabulary=list(self.vocabulary))
+        else:
+            vectorizer = CountVectorizer(max_features=self.max_words, stop_words="english")
+        try:
+            counts = vectorizer.fit_transform(docs.data)
+        except ValueError as err:  # e.g. every word a stop word
+            raise ValueError(f"{source!r}: no words to count ({err})") from None
+        words = [str(w) for w in vectorizer.get_feature_names_out()]
+        X = counts.toarray().astype(np.float32)
+        return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names, counts=True, ids=docs.ids)
+
+
+
+READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)
+OPTIONS = {f.name for cls in READERS for f in fields(cls)}
+
+
+def _reader_class(source: str) -> type[Reader]:
+    name = source.partition(":")[0]
+    if name in IDX_SETS and not Path(source).exists():
+        return IdxReader
+    if source == "digits":
+        return DigitsReader
+    path = Path(source).expanduser()
+    if path.is_dir():
+        suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file()}
+        if suffixes & set(PARQUET_SUFFIXES):
+            return TableReader
+        return TextFolderReader if ".txt" in suffixes and not suffixes & set(IMAGE_SUFFIXES) else ImageFolderReader
+    cls = next((c for c in READERS if path.name.lower().endswith(c.suffixes) and c.suffixes), None)
+    if cls is None:
+        _existing(source)
+        raise ValueError(f"{source!r}: unknown file type {path.suffix!r}; expected .csv, .parquet, .npy or a folder")
+    return cls
+
+
+def reader_for(source: str | os.PathLike, **options) -> Reader:
+    """The reader of `source` (see `load`), given those `options` that apply to its kind (any
+    reader field: target, id_column, categories, sep, encoding, na_values, labels,
+    channels_last, image_size, image_mode, max_words, vocabulary, data_home, download)."""
+    unknown = sorted(set(options) - OPTIONS - {"kind"})
+    if unknown:
+        raise TypeError(f"unknown reader options {unknown}; readers take {sorted(OPTIONS)}")
+    cls = _reader_class(str(source))
+    return cls(**{f.name: options[f.name] for f in fields(cls) if f.name in options})
+
+
+def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -> Dataset:
+    """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
+    ':test'); a .csv (.tsv, .txt, .csv.gz) or .parquet table; a .npy file; a folder of images;
+    or a folder of .txt files (one document each, in subfolders named for their labels) as word
+    counts. `options` apply where they make sense (`target`, `id_column` and `categories` to
+    tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB')
+    to image folders, `vocabulary` and `max_words` to text folders, `data_home` and `download`
+    to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
+    return reader_for(source, **options).fit(source).rows(slice(max_rows))
+
+
+def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
+    """`data` with its columns in the `expected` order; positional names (pixel0, x1, ...) of
+    the same count match."""
+    names = data.feature_names
+    if expected is None or names == expected:
+        return data
+    if sorted(names) == sorted(expected):
+        return replace(data, X=np.asarray(data.X)[:, [names.index(n) for n in expected]], feature_names=list(expected))
+    if _positional(expected) and _positional(names) and len(names) == len(expected):
+        return replace(data, feature_names=list(expected))
+    missing = [n for n in expected if n not in names][:5]
+    extra = [n for n in names if n not in expected][:5]
+    raise ValueError(
+        f"{str(source)!r} has {len(names)} features but the model was trained on {len(expected)}; "
+        f"missing {missing}, unexpected {extra}"
+    )
+
+
+def _positional(names: list[str]) -> bool:
+    """Whether names are only positions (pixel0, x1, ...), as for images and plain arrays."""
+    return all(re.fullmatch(r"(pixel|x)\d+", n) for n in names)
+
+
+def open_source(X) -> DataSource | None:
+    """A `DataSource` streaming X when it is a path (a `.npy` or Parquet file, or a folder of
+    Parquet files) or a `np.memmap` of a whole `.npy` file; None for data in memory."""
+    if isinstance(X, (str, os.PathLike)):
+        return reader_for(X).stream(X)
+    whole_file = isinstance(X, np.memmap) and not isinstance(X.base, np.memmap)
+    if whole_file and X.ndim == 2 and X.flags.c_contiguous and X.filename:
+        return NpySource(X.filename, offset=X.offset, shape=X.shape, dtype=X.dtype)
+    return None
