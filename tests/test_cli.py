@@ -367,12 +367,13 @@ def test_evaluate_scores_a_continuous_target_by_knn_regression(tmp_path, capsys)
     from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsRegressor
 
-    from aekit.app.runs import prepare_data
+    from aekit.app.runs import open_model
 
     run, model, pca = _continuous_target_run(tmp_path)
     assert "5-NN R^2" in capsys.readouterr().out
-    split = prepare_data(Run(run).read_config())
-    X_train, X_test = (Run(run).scaling().transform(X) for X in (split.X_train, split.X_test))
+    opened = open_model(run)
+    split = opened.split
+    X_train, X_test = (opened.scaling.transform(X) for X in (split.X_train, split.X_test))
     assert split.y_test.dtype.kind == "f" and len(np.unique(split.y_test)) == len(split.y_test)
     projection = PCA(n_components=2, random_state=0).fit(X_train)
     for scores, encode in ((model, load_estimator(run / "model").transform), (pca, projection.transform)):
