@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from numbers import Integral
 from pathlib import Path
@@ -355,24 +355,27 @@ def _line(mark: yaml.Mark | None) -> str:
     return "" if mark is None else f" (line {mark.line + 1})"
 
 
-def apply_overrides(raw: dict, assignments: Iterable[str]) -> dict:
-    """Apply 'key.path=value' assignments (values parsed as YAML) to a copy of `raw`."""
-    result = _deep_copy(raw)
+def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, object] | None = None) -> dict:
+    """A copy of `raw` with `values` ({'key.path': value}, already typed) set, then each
+    'key.path=value' assignment (its value parsed as YAML)."""
+    items = [(key, value, f"{key}={value!r}") for key, value in (values or {}).items()]
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         if not sep or not key.strip():
             raise ConfigError([f"--set {assignment!r}: expected key.path=value, e.g. model.latent_dim=8"])
         try:
-            value = yaml.safe_load(text)
+            items.append((key.strip(), yaml.safe_load(text), assignment))
         except yaml.YAMLError as err:
             raise ConfigError([f"--set {assignment!r}: the value is not valid YAML ({err})"]) from None
-        node = result
-        parts = key.strip().split(".")
+    result = _deep_copy(raw)
+    for key, value, given in items:
+        node, parts = result, key.split(".")
         for i, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError([f"--set {assignment!r}: {'.'.join(parts[: i + 1])} is not a section"])
-            node = child
+            if node.get(part) is None:
+                node[part] = {}
+            if not isinstance(node[part], dict):
+                raise ConfigError([f"--set {given!r}: {'.'.join(parts[: i + 1])} is not a section"])
+            node = node[part]
         node[parts[-1]] = value
     return result
 

@@ -62,28 +62,14 @@ def add_parser(commands) -> None:
     demo.add_argument(
         "--out", type=Path, default=Path("runs/demo"), metavar="DIR", help="the run folder (default: %(default)s)"
     )
-    demo.add_argument(
-        "--epochs",
-        type=int_in_range(1),
-        default=DEMO["model"]["max_epochs"],
-        metavar="N",
-        help="training epochs, model.max_epochs (default: %(default)s)",
-    )
-    demo.add_argument(
-        "--latent-dim",
-        type=int_in_range(1, N_DIGIT_FEATURES),
-        default=DEMO["model"]["latent_dim"],
-        metavar="N",
-        help="code size, model.latent_dim, also PCA's number of components (default: %(default)s)",
-    )
-    demo.add_argument(
-        "--compare-dim",
-        type=int_in_range(0, N_DIGIT_FEATURES),
-        default=8,
-        metavar="N",
-        help="also train a run with this code size into DIR/compare-Nd and add it to the table; 0 skips "
-        "(default: %(default)s)",
-    )
+    for flag, low, high, default, what in (
+        ("--epochs", 1, None, DEMO["model"]["max_epochs"], "training epochs, model.max_epochs"),
+        ("--latent-dim", 1, N_DIGIT_FEATURES, DEMO["model"]["latent_dim"],
+         "code size, model.latent_dim, also PCA's number of components"),
+        ("--compare-dim", 0, N_DIGIT_FEATURES, 8,
+         "also train a run with this code size into DIR/compare-Nd and add it to the table; 0 skips"),
+    ):  # fmt: skip
+        demo.add_argument(flag, type=int_in_range(low, high), default=default, metavar="N", help=f"{what} (default: %(default)s)")
     demo.add_argument(
         "--seed", type=int, default=DEMO["seed"], metavar="N", help="seeds the split and model (default: %(default)s)"
     )

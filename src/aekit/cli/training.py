@@ -116,23 +116,8 @@ def _config_from_args(args: argparse.Namespace) -> dict:
     """The raw config: CONFIG, then the flags (already typed), then each --set."""
     from aekit.app.config import apply_overrides, read_config
 
-    raw = read_config(args.config) if args.config else {}
-    for flag, keys in FLAG_KEYS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            raw = _set(raw, keys, value)
-    return apply_overrides(raw, args.set)
-
-
-def _set(raw: dict, keys: tuple[str, ...], value) -> dict:
-    """A copy of `raw` with the nested key set."""
-    raw = {**raw}
-    node = raw
-    for key in keys[:-1]:
-        node[key] = dict(node.get(key) or {})
-        node = node[key]
-    node[keys[-1]] = value
-    return raw
+    flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
+    return apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
 
 
 def _default_out(config) -> Path:
