@@ -302,6 +302,8 @@ def test_aekit_explore_writes_the_page_of_a_run(digits_run, tmp_path, capsys):
     assert main(["explore", str(run / "model"), "--data", "digits", "--out", str(folder), "--max-points", "50"]) == 0
     data = json.loads(re.search(r'id="aekit-data">(.*?)</script>', folder.read_text(), re.S).group(1))
     assert data["points"]["shape"] == [1, 8, 8]
+    kept = [int(i) for i in data["ids"]]  # the rows' ids name the points: here their row numbers in digits
+    assert len(set(kept)) == 50 and kept == sorted(kept) and 0 <= kept[0] and kept[-1] < 1797
     assert main(["explore", str(tmp_path / "nowhere")]) == 1
     assert "no run folder" in capsys.readouterr().err
 

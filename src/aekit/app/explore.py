@@ -208,6 +208,7 @@ def explorer_payload(
     grid_size: int | None = None,
     title: str | None = None,
     display_scaling=None,
+    ids=None,
     random_state=0,
 ) -> dict:
     """What the explorer page (`write_explorer`) embeds, as a JSON-ready dict: the points' plane
@@ -216,7 +217,8 @@ def explorer_payload(
     `random_state`), and the decoder: MLP layers, or a `grid_size` x `grid_size` grid of decoded
     outputs (default: the largest up to 64 that fits 4 MB). `display_scaling` (offset, scale),
     one value per column (e.g. a run's scaling), shows a table's values as x * scale + offset
-    (bars keep the model's units; `decode` returns them)."""
+    (bars keep the model's units; `decode` returns them). `ids` (one per row, e.g. file names)
+    name the points on hover instead of their positions."""
     if not (callable(getattr(estimator, "transform", None)) and callable(getattr(estimator, "inverse_transform", None))):
         raise TypeError(f"estimator must have transform and inverse_transform, got {type(estimator).__name__}")
     check_is_fitted(estimator)
@@ -226,8 +228,9 @@ def explorer_payload(
         raise ValueError(f"grid_size must be an integer >= 2 or None, got {grid_size!r}")
     X_in, rows, shape, names = _rows(X, image_shape, feature_names)
     n_total, d = rows.shape
-    if y is not None and len(y) != n_total:
-        raise ValueError(f"y has {len(y)} labels but X has {n_total} rows; give one label per row")
+    for name, given in (("y", y), ("ids", ids)):
+        if given is not None and len(given) != n_total:
+            raise ValueError(f"{name} has {len(given)} labels but X has {n_total} rows; give one label per row")
     keep = np.arange(n_total)
     table_cap = max(1, TABLE_BYTES // (4 * d)) if shape is None else max_points
     n_keep = min(max_points, table_cap, n_total)
@@ -258,6 +261,7 @@ def explorer_payload(
         "n_total": int(n_total),
         "coords": _b64(coords, "f4"),
         "labels": _labels(None if y is None else np.asarray(y)[keep], class_names),
+        "ids": None if ids is None else [str(ids[i]) for i in keep],
         "plane": plane,
         "center": [float(c) for c in coords.mean(axis=0)],
         "view": view,

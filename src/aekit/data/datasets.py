@@ -29,8 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.data._files import data_home, file_sha256
-from aekit.data._files import data_home as resolve_home
+from aekit.data._files import data_home, file_sha256, data_home as resolve_home
 from aekit.data.images import channels_first, looks_channels_last
 from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 

@@ -329,7 +329,7 @@
   function showTip(i, clientX, clientY) {
     tip.textContent = "";
     var head = document.createElement("div");
-    head.textContent = "point " + i + (labels ? ": " + labelText(i) : "");
+    head.textContent = (data.ids ? data.ids[i] : "point " + i) + (labels ? ": " + labelText(i) : "");
     tip.appendChild(head);
     if (atlas) {
       var shape = thumbs.shape, h = shape[1], w = shape[2], c = document.createElement("canvas");
