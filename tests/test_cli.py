@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import re
 import os
 import subprocess
 import sys
@@ -534,6 +535,10 @@ def test_encode_names_each_image_by_its_file(tmp_path):
     for file in files:  # each file encoded alone gives the codes written beside its name
         pixels = np.asarray(Image.open(tmp_path / "pics" / file), dtype=np.float32).reshape(1, -1) / 255
         np.testing.assert_allclose(codes[file], est.transform(pixels)[0], atol=1e-5)
+    assert main(["report", str(run)]) == 0  # the report's explorer page names its held-out points by file
+    page = (run / "explorer.html").read_text()
+    shown = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1))["ids"]
+    assert shown and set(shown) <= set(files)
 
 
 def test_encode_names_each_document_by_its_file(tmp_path):

@@ -307,7 +307,7 @@ def _latent_space(r: _Report) -> Section:
         path=r.path("latent.png"),
     )
     images = [(r.fig("latent.png"), f"{r.name} codes beside PCA projections")]
-    write_run_explorer(r.model, r.X_test, r.split.y_test, r.split.feature_names, "held-out rows")
+    write_run_explorer(r.model, r.X_test, r.split.y_test, r.split.feature_names, "held-out rows", ids=r.split.test.ids)
     text = (
         "Codes of the held-out rows beside their PCA projections, coloured by label when the data have labels "
         "(training never sees them)."
