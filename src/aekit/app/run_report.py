@@ -119,9 +119,10 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
 
 
 def _in_input_units(est, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
-    """Reconstructions (n, d) of rows X in X's units: a multinomial model gives word proportions,
-    which times each document's length are its expected counts (what PCA's reconstruction is)."""
-    if getattr(est, "loss", None) == "multinomial":
+    """Reconstructions (n, d) of rows X in X's units: a model decoding through a softmax (the
+    multinomial) gives word proportions, which times each document's length are its expected
+    counts (what PCA's reconstruction is)."""
+    if getattr(est, "output_activation_", None) == "softmax":
         return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
     return X_hat
 
