@@ -186,6 +186,19 @@ def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "n.csv").shape == (4, 2)
 
 
+def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_path):
+    path = tmp_path / "plain.csv"
+    headerless(path, ",")
+    path.write_text(path.read_text().replace("?", "0.5"))
+    train = ["train", "--data", str(path), "--quiet", "--epochs", "1", "--set", "model.hidden_dims=[8]", "--out"]
+    with pytest.warns(UserWarning, match="first row looks like data"):
+        assert main([*train, str(tmp_path / "guessed")]) == 0
+        assert main(["encode", str(tmp_path / "guessed"), str(path), str(tmp_path / "guessed.npy")]) == 0
+    assert (tmp_path / "guessed" / "data.json").read_text().count('"x3"') == 1
+    assert main([*train, str(tmp_path / "named"), "--header"]) == 0
+    assert main(["encode", str(tmp_path / "named"), str(path), str(tmp_path / "named.npy")]) == 0
+    assert len(np.load(tmp_path / "guessed.npy")) == 30 and len(np.load(tmp_path / "named.npy")) == 29
+
 @pytest.mark.parametrize("sep", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
 def test_a_short_row_is_named_by_its_line_whatever_the_delimiter(tmp_path, capsys, sep):
     path = tmp_path / "survey.csv"

@@ -112,6 +112,7 @@ def prepare_data(config: RunConfig) -> Split:
     data = config.data
     options = {
         "target": data.target,
+        "header": data.header,
         "labels": data.labels,
         "image_size": None if data.image_size is None else tuple(data.image_size),
         "image_mode": data.image_mode,

@@ -96,7 +96,7 @@ def read_rows(run, source: str) -> Rows:
     target = None
     if not run.is_model_folder:
         config = run.read_config()
-        target = config.data.target
+        target, options["header"] = config.data.target, config.data.header
         if config.data.image_size is not None:
             options["image_size"] = tuple(config.data.image_size)
         options.update(image_mode=config.data.image_mode, channels_last=config.data.channels_last)

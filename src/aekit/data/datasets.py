@@ -529,6 +529,7 @@ def load(
     source: str | os.PathLike,
     *,
     target: str | None = None,
+    header: bool | str = "infer",
     labels: str | os.PathLike | None = None,
     categories: Mapping[str, Sequence] | None = None,
     image_size: tuple[int, int] | None = None,
@@ -543,9 +544,9 @@ def load(
     """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
     ':test'); a .csv, .parquet or .npy file; a folder of images; or a folder of .txt files
     (one document each, in subfolders named for their labels) as word counts. Options apply
-    where they make sense (`target` and `categories` to tables, `labels` and `channels_last` to
-    .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders, `vocabulary` and
-    `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
+    where they make sense (`target` and `categories` to tables, `header` to CSV files, `labels`
+    and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders,
+    `vocabulary` and `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
     the first rows. Images come channels-first."""
     text = str(source)
     name, _, split = text.partition(":")
@@ -566,7 +567,7 @@ def load(
                 "a .csv, .parquet or .npy file, or a folder of images or of .txt files"
             )
         elif suffix == ".csv" or path.name.lower().endswith(".csv.gz"):
-            data = load_csv(path, target=target, categories=categories)
+            data = load_csv(path, target=target, categories=categories, header=header)
         elif suffix == ".parquet":
             data = load_parquet(path, target=target, categories=categories)
         elif suffix == ".npy":
