@@ -21,6 +21,7 @@ __all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_err
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
 SNIFF_RECORDS = 50
+SNIFF_CHARS = 16384
 WHITESPACE = r"\s+"
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
@@ -80,10 +81,11 @@ def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
 
 def _sniff(sample: str) -> str:
     """The delimiter among DELIMITERS and a space that clevercsv finds most consistent over the
-    first records (rows that agree in length and cell types outvote a ragged one); WHITESPACE
-    for a space, ',' when none splits them."""
+    first records, up to the line that passes SNIFF_CHARS (rows that agree in length and cell
+    types outvote a ragged one); WHITESPACE for a space, ',' when none splits them."""
     import clevercsv
 
+    sample = sample[: sample.find("\n", SNIFF_CHARS) + 1 or None]
     dialect = clevercsv.Detector().detect(sample, delimiters=[*DELIMITERS, " "])
     sep = dialect.delimiter if dialect is not None else ""
     return WHITESPACE if sep == " " else sep or ","
