@@ -150,12 +150,12 @@ def csv_read_options(
     header: bool | int | str | None = "infer",
     **options,
 ) -> dict:
-    """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless given), the
-    delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma where a file not split
-    by commas writes its numbers so, MISSING_PLACEHOLDERS plus `na_values` as missing, and the header
-    ("infer" reads a first row of numbers as data, columns x0, x1, ..., with a warning). Refuses a record
-    whose field count differs from the first's (unless `options` lay records out) with a ValueError
-    naming the file and line."""
+    """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
+    given), the delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma
+    where a file not split by commas writes its numbers so, MISSING_PLACEHOLDERS plus `na_values`
+    as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
+    with a warning). Refuses a record whose field count differs from the first's (unless
+    `options` lay records out) with a ValueError naming the file and line."""
     path = Path(path)
     encoding = encoding or _encoding_of(path)
     try:

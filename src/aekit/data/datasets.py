@@ -353,11 +353,10 @@ def read_csv_frame(
     given, the delimiter sniffed (',', ';', tab, '|' or runs of spaces) unless `sep` is given,
     '?', '-', 'NA', 'n/a', empty and pandas' other markers (plus `na_values`) read as missing, a
     first row of numbers read as data (columns x0, x1, ...) with a warning unless `header` is
-    True or False. Refuses, with a
-    ValueError naming the file: a row with more or fewer fields than the header (and its line),
-    bytes that do not decode, a malformed file, and what a spreadsheet would run (the column,
-    row and cell of a text cell starting with '=', or with '+', '-' or '@' and calling
-    something: '(', '|', '!')."""
+    True or False. Refuses, with a ValueError naming the file: a row with more or fewer fields
+    than the first (and its line), bytes that do not decode, a malformed file, and what a
+    spreadsheet would run (the column, row and cell of a text cell starting with '=', or with
+    '+', '-' or '@' and calling something: '(', '|', '!')."""
     from aekit.data._csv_reading import csv_read_options, decode_error, stray_placeholders
 
     pd = _pandas()
@@ -544,9 +543,9 @@ def load(
     """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
     ':test'); a .csv, .parquet or .npy file; a folder of images; or a folder of .txt files
     (one document each, in subfolders named for their labels) as word counts. Options apply
-    where they make sense (`target` and `categories` to tables, `header` to CSV files, `labels`
-    and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders,
-    `vocabulary` and `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
+    where they make sense (`target`, `header` and `categories` to tables, `labels` and `channels_last` to
+    .npy, `image_size` and `image_mode` ('L' or 'RGB') to image folders, `vocabulary` and
+    `max_words` to text folders, `data_home` and `download` to the IDX sets); `max_rows` keeps
     the first rows. Images come channels-first."""
     text = str(source)
     name, _, split = text.partition(":")
