@@ -83,8 +83,10 @@ def _sniff(sample: str) -> str:
     """The delimiter among DELIMITERS and a space that clevercsv finds most consistent over the
     first records, up to the line that passes SNIFF_CHARS (rows that agree in length and cell
     types outvote a ragged one); WHITESPACE for a space, ',' when none splits them."""
-    import clevercsv
-
+    try:
+        import clevercsv
+    except ImportError as err:
+        raise ImportError(f"sniffing the delimiter needs clevercsv: pip install 'aekit[data]' ({err})") from err
     sample = sample[: sample.find("\n", SNIFF_CHARS) + 1 or None]
     dialect = clevercsv.Detector().detect(sample, delimiters=[*DELIMITERS, " "])
     sep = dialect.delimiter if dialect is not None else ""
