@@ -140,6 +140,96 @@ def test_cli_na_values_and_the_hint_when_nothing_is_missing(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "p.csv").equals(pd.read_csv(tmp_path / "o.csv"))
 
 
+def headerless(path: Path, sep: str, n: int = 30) -> np.ndarray:
+    """`n` rows of numbers (the first column whole) written with `sep` and no header row, one cell
+    '?'; returns the values written."""
+    rng = np.random.default_rng(0)
+    values = np.column_stack([rng.integers(100, 1000, n), rng.normal(size=(n, 3)).round(3)])
+    rows = [sep.join(f"{v:g}" for v in row) for row in values]
+    rows[5] = sep.join(rows[5].split(sep)[:-1] + ["?"])
+    path.write_text("\n".join(rows) + "\n")
+    return values
+
+
+@pytest.mark.parametrize("sep", ["   ", ",", "\t"], ids=["spaces", "comma", "tab"])
+def test_a_headerless_numeric_file_keeps_its_first_row_with_a_note(tmp_path, capsys, sep):
+    path = tmp_path / "plain.txt"
+    values = headerless(path, sep)
+    with pytest.warns(UserWarning, match=r"first row looks like data, so it is read as a row; columns named x0 to x3; .*header=True"):
+        frame = read_csv_frame(path)
+    assert list(frame.columns) == ["x0", "x1", "x2", "x3"] and len(frame) == 30
+    np.testing.assert_allclose(frame.iloc[0], values[0])
+    assert frame.isna().to_numpy().sum() == 1
+    assert main(["impute", str(path), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    captured = capsys.readouterr()
+    assert "warning: " in captured.err and "first row looks like data" in captured.err and "--header" in captured.err
+    assert "filled 1 missing entries in 1 column" in captured.out
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert filled.shape == (30, 4) and filled["x0"].tolist() == values[:, 0].tolist()
+
+
+def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
+    path = tmp_path / "plain.csv"
+    values = headerless(path, ",")
+    frame = read_csv_frame(path, header=True)
+    assert len(frame) == 29 and list(frame.columns) == [f"{v:g}" for v in values[0]]
+    assert main(["impute", str(path), str(tmp_path / "o.csv"), "--header", *CLI_FAST]) == 0
+    assert "first row looks like data" not in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "o.csv").shape == (29, 4)
+    named = tmp_path / "named.csv"
+    named.write_text("a,b\n1,2\n3,?\n5,6\n")
+    with pytest.warns(UserWarning, match=r"column 'x[01]' holds numbers and the text '[ab]'"):
+        rows = read_csv_frame(named, header=False)
+    assert rows.fillna("").to_numpy().tolist() == [["a", "b"], ["1", "2"], ["3", ""], ["5", "6"]]
+    assert main(["impute", str(named), str(tmp_path / "n.csv"), "--no-header", *CLI_FAST]) == 0
+    assert "'x1' holds numbers and the text 'b'" in capsys.readouterr().err  # the names read as a row of data
+    assert pd.read_csv(tmp_path / "n.csv").shape == (4, 2)
+
+
+def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_path):
+    path = tmp_path / "plain.csv"
+    headerless(path, ",")
+    path.write_text(path.read_text().replace("?", "0.5"))
+    train = ["train", "--data", str(path), "--quiet", "--epochs", "1", "--set", "model.hidden_dims=[8]", "--out"]
+    with pytest.warns(UserWarning, match="first row looks like data"):
+        assert main([*train, str(tmp_path / "guessed")]) == 0
+        assert main(["encode", str(tmp_path / "guessed"), str(path), str(tmp_path / "guessed.npy")]) == 0
+    assert (tmp_path / "guessed" / "data.json").read_text().count('"x3"') == 1
+    assert main([*train, str(tmp_path / "named"), "--header"]) == 0
+    assert main(["encode", str(tmp_path / "named"), str(path), str(tmp_path / "named.npy")]) == 0
+    assert len(np.load(tmp_path / "guessed.npy")) == 30 and len(np.load(tmp_path / "named.npy")) == 29
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
+def test_a_short_row_is_named_by_its_line_whatever_the_delimiter(tmp_path, capsys, sep):
+    path = tmp_path / "survey.csv"
+    write_european(path, survey())
+    lines = path.read_text().replace(";", sep).splitlines()
+    lines[3] = sep.join(lines[3].split(sep)[:3])
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["impute", str(path), str(tmp_path / "o.csv"), *CLI_FAST]) == 1
+    assert f"line 4 has 3 fields but the header has 5 (delimiter {sep!r})" in capsys.readouterr().err
+
+
+def test_a_whitespace_separated_file_with_a_header_reads_right(tmp_path, capsys):
+    path = tmp_path / "table.txt"
+    frame = survey(n=60)[["visits", "age", "weight"]]
+    path.write_text(frame.to_string(index=False).replace("\n", " \n", 5) + "\n")
+    read = read_csv_frame(path)
+    assert list(read.columns) == ["visits", "age", "weight"] and read.shape == (60, 3)
+    np.testing.assert_allclose(read.to_numpy(), frame.to_numpy(), atol=1e-6)
+    assert main(["detect", str(path), "--quiet", "--epochs", "2"]) == 0
+    assert "60 rows" in capsys.readouterr().out
+
+
+def test_a_csv_with_a_header_reads_as_before_and_as_told(tmp_path):
+    path = tmp_path / "survey.csv"
+    survey(n=50).to_csv(path, index=False)
+    expected = pd.read_csv(path)
+    pd.testing.assert_frame_equal(read_csv_frame(path), expected)  # and no warning: warnings are errors here
+    pd.testing.assert_frame_equal(read_csv_frame(path, header=True), expected)
+    assert load_csv(path, header=True).X.shape == (50, 7)
+
+
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command):
     frame = survey(n=120)[["age", "weight", "share"]].assign(notes=np.nan)

@@ -193,6 +193,7 @@ class DataConfig(BaseModel):
     source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
     target: str | None = None  # tables: the label column (kept out of the features)
     id_column: str | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
+    header: bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
     max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split

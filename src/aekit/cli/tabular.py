@@ -92,10 +92,14 @@ def _contamination(text: str) -> float | str:
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--sep", metavar="CHAR", help="the CSV delimiter (default: sniffed from the first rows among , ; tab |)"
+        "--sep", metavar="CHAR", help="the CSV delimiter (default: sniffed from the first rows among , ; tab | and spaces)"
     )
     parser.add_argument(
         "--encoding", metavar="NAME", help="the CSV text encoding (default: from a byte-order mark, else utf-8)"
+    )
+    parser.add_argument(
+        "--header", action=argparse.BooleanOptionalAction, default="infer",
+        help="whether the CSV's first row names the columns (default: guessed; a first row of numbers is read as data)",
     )
     parser.add_argument(
         "--na-values", action="append", default=[], metavar="TEXT",
@@ -123,13 +127,13 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 
 
 def _read_table(args: argparse.Namespace):
-    """The table IN as a DataFrame, read with the --sep, --encoding and --na-values options;
-    columns with no value at all are dropped with a warning naming them."""
+    """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
+    options; columns with no value at all are dropped with a warning naming them."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
 
-    reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values)
+    reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values, header=args.header)
     if not isinstance(reader, TableReader):
         raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")
     with warnings.catch_warnings(record=True) as caught:

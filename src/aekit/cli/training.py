@@ -61,6 +61,7 @@ then: aekit evaluate RUN, aekit report RUN, tensorboard --logdir RUN"""
 FLAG_KEYS = {
     "model": ("model", "name"),
     "data": ("data", "source"),
+    "header": ("data", "header"),
     "latent_dim": ("model", "latent_dim"),
     "loss": ("model", "loss"),
     "epochs": ("model", "max_epochs"),
@@ -88,6 +89,9 @@ def add_parser(commands) -> None:
         "--data",
         metavar="SOURCE",
         help="digits (default), mnist, fashion-mnist, a .csv/.parquet/.npy file, or a folder of images or .txt files",
+    )
+    parser.add_argument(
+        "--header", action=argparse.BooleanOptionalAction, help="whether a CSV's first row names columns (data.header)"
     )
     parser.add_argument("--latent-dim", type=int_in_range(1), metavar="N", help="code size (model.latent_dim)")
     parser.add_argument("--loss", metavar="NAME", help="reconstruction loss (model.loss), e.g. bce, mse, multinomial")

@@ -1,6 +1,7 @@
-"""CSV files as users bring them: the encoding from a byte-order mark, the delimiter sniffed
-from the first records, common placeholders for missing values, and a ragged row refused with
-its line number before pandas pads it with NaN. Every refusal names the file and the fix."""
+"""CSV files as users bring them: the encoding from a byte-order mark, the delimiter (or runs of
+whitespace) sniffed by clevercsv from the first records, a first row of numbers read as data,
+common placeholders for missing values, and a ragged row refused with its line number before
+pandas pads it with NaN. Every refusal names the file and the fix."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import os
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,6 +21,9 @@ __all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_err
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
 SNIFF_RECORDS = 50
+SNIFF_CHARS = 16384
+WHITESPACE = r"\s+"
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -64,32 +70,47 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
 
 def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
     """(line number where the record ends, fields) of each non-blank record."""
+    if sep == WHITESPACE:
+        yield from ((line, text.split()) for line, text in enumerate(lines, start=1) if text.strip())
+        return
     reader = csv.reader(lines, delimiter=sep)
     for fields in reader:
         if fields and fields != [""]:
             yield reader.line_num, fields
 
 
-def _sniff(path: Path, encoding: str) -> str:
-    """The delimiter among DELIMITERS that splits the first records into the same number (> 1)
-    of fields, the one giving most fields on a tie; ',' when none does."""
-    best, best_fields = ",", 1
-    for sep in DELIMITERS:
-        with _text(path, encoding) as f:
-            counts = {len(fields) for _, (_, fields) in zip(range(SNIFF_RECORDS), _records(f, sep))}
-        if len(counts) == 1 and (n := counts.pop()) > best_fields:
-            best, best_fields = sep, n
-    return best
+def _sniff(sample: str) -> str:
+    """The delimiter among DELIMITERS and a space that clevercsv finds most consistent over the
+    first records, up to the line that passes SNIFF_CHARS (rows that agree in length and cell
+    types outvote a ragged one); WHITESPACE for a space, ',' when none splits them."""
+    try:
+        import clevercsv
+    except ImportError as err:
+        raise ImportError(f"sniffing the delimiter needs clevercsv: pip install 'aekit[data]' ({err})") from err
+    sample = sample[: sample.find("\n", SNIFF_CHARS) + 1 or None]
+    dialect = clevercsv.Detector().detect(sample, delimiters=[*DELIMITERS, " "])
+    sep = dialect.delimiter if dialect is not None else ""
+    return WHITESPACE if sep == " " else sep or ","
 
 
-def _decimal_comma(path: Path, encoding: str, sep: str) -> bool:
+def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     """Whether numbers in the first records of a file not split by commas are written with a
     decimal comma (1,5) and none with a decimal point."""
-    if sep == ",":
-        return False
-    with _text(path, encoding) as f:
-        cells = [cell.strip() for _, (_, fields) in zip(range(SNIFF_RECORDS), _records(f, sep)) for cell in fields]
-    return any(_COMMA_NUMBER.match(c) for c in cells) and not any(_POINT_NUMBER.match(c) for c in cells)
+    cells = [cell.strip() for fields in head for cell in fields]
+    return sep != "," and any(map(_COMMA_NUMBER.match, cells)) and not any(map(_POINT_NUMBER.match, cells))
+
+
+def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
+    """Whether the first record looks like data rather than a header: it holds a number, and
+    none of its cells is text above a column of numbers."""
+
+    def kind(cell: str) -> str:
+        cell = cell.strip()
+        return "missing" if cell in missing else "number" if _NUMBER.match(cell) else "text"
+
+    first = [kind(cell) for cell in head[0]]
+    below = [{kind(row[j]) for row in head[1:] if j < len(row)} - {"missing"} for j in range(len(first))]
+    return "number" in first and not any(k == "text" and b == {"number"} for k, b in zip(first, below))
 
 
 def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
@@ -98,7 +119,7 @@ def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, in
     with _text(path, encoding) as f:
         quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
     with _text(path, encoding) as f:
-        if quoted:
+        if quoted or sep == WHITESPACE:
             yield from ((line, len(fields)) for line, fields in _records(f, sep))
             return
         for line, text in enumerate(f, start=1):
@@ -107,8 +128,8 @@ def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, in
                 yield line, text.count(sep) + 1
 
 
-def _check_rectangular(path: Path, encoding: str, sep: str) -> None:
-    """Refuse a record whose field count differs from the header's, naming its line."""
+def _check_rectangular(path: Path, encoding: str, sep: str, header: bool) -> None:
+    """Refuse a record whose field count differs from the first record's, naming its line."""
     counts = _field_counts(path, encoding, sep)
     first = next(counts, None)
     if first is None:
@@ -118,18 +139,25 @@ def _check_rectangular(path: Path, encoding: str, sep: str) -> None:
         if n != width:
             fix = "add the missing fields (empty for a missing value)" if n < width else "quote the fields that hold the delimiter"
             raise ValueError(
-                f"{str(path)!r}: line {line} has {n} fields but the header has {width} (delimiter "
-                f"{sep!r}); {fix}, or give the delimiter (sep= in Python, --sep on the command line)"
+                f"{str(path)!r}: line {line} has {n} fields but the {'header' if header else 'first row'} has "
+                f"{width} (delimiter {sep!r}); {fix}, or give the delimiter (sep= in Python, --sep on the command line)"
             )
 
 
 def csv_read_options(
-    path: str | os.PathLike, sep: str | None = None, encoding: str | None = None, na_values: Iterable[str] = (), **options
+    path: str | os.PathLike,
+    sep: str | None = None,
+    encoding: str | None = None,
+    na_values: Iterable[str] = (),
+    header: bool | int | str | None = "infer",
+    **options,
 ) -> dict:
-    """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark when not
-    given), the delimiter (sniffed when not given), a decimal comma where a file not split by
-    commas writes its numbers so, and MISSING_PLACEHOLDERS plus `na_values` as missing. Checks that every record has the header's number of fields (unless `options`
-    change how records are laid out); raises ValueError naming the file otherwise."""
+    """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
+    given), the delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma
+    where a file not split by commas writes its numbers so, MISSING_PLACEHOLDERS plus `na_values`
+    as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
+    with a warning). Refuses a record whose field count differs from the first's (unless
+    `options` lay records out) with a ValueError naming the file and line."""
     path = Path(path)
     encoding = encoding or _encoding_of(path)
     try:
@@ -138,18 +166,32 @@ def csv_read_options(
         raise ValueError(f"unknown encoding {encoding!r} for {str(path)!r}; e.g. 'utf-8', 'latin-1', 'utf-16'") from None
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
         raise ValueError(f"sep must be one character (e.g. ',', ';' or a tab), got {sep!r}")
+    missing = [*MISSING_PLACEHOLDERS, *na_values]
     try:
-        sep = sep or _sniff(path, encoding)
-        if not set(options) & _LAYOUT_OPTIONS:
-            _check_rectangular(path, encoding, sep)
-        if "decimal" not in options and _decimal_comma(path, encoding, sep):
+        with _text(path, encoding) as f:
+            sample = "".join(itertools.islice(f, SNIFF_RECORDS))
+        sep = WHITESPACE if sep == " " else sep or _sniff(sample)
+        head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep)] or [[]]
+        if header == "infer":
+            header = not _first_row_is_data(head, set(missing))
+            if not header:
+                note = f"the first row looks like data, so it is read as a row; columns named x0 to x{len(head[0]) - 1}"
+                warnings.warn(f"{str(path)!r}: {note}; if it is a header pass header=True (--header)", stacklevel=3)
+        if isinstance(header, bool) or header is None:
+            if not set(options) & _LAYOUT_OPTIONS:
+                _check_rectangular(path, encoding, sep, bool(header))
+            if not header:
+                options.setdefault("names", [f"x{j}" for j in range(len(head[0]))])
+            header = 0 if header else None
+        options["header"] = header
+        if "decimal" not in options and _decimal_comma(head, sep):
             options["decimal"] = ","
     except UnicodeDecodeError as err:
         raise decode_error(path, encoding, err) from None
     except csv.Error as err:
         hint = "; a NUL byte suggests UTF-16 text: pass its encoding" if "NUL" in str(err) else ""
         raise ValueError(f"{str(path)!r} is not a readable CSV table ({err}){hint}") from None
-    return {"sep": sep, "encoding": encoding, "na_values": [*MISSING_PLACEHOLDERS, *na_values], "keep_default_na": True, **options}
+    return {"sep": sep, "encoding": encoding, "na_values": missing, "keep_default_na": True, **options}
 
 
 def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:

@@ -348,19 +348,21 @@ def read_csv_frame(
     sep: str | None = None,
     encoding: str | None = None,
     na_values: Sequence[str] = (),
+    header: bool | str | None = "infer",
     **read_csv_options,
 ):
     """`pandas.read_csv` as a user's file needs it: the encoding from a byte-order mark unless
-    given, the delimiter sniffed (',', ';', tab or '|') unless `sep` is given, '?', '-', 'NA',
-    'n/a', empty and pandas' other markers (plus `na_values`) read as missing. Refuses, with a
-    ValueError naming the file: a row with more or fewer fields than the header (and its line),
-    bytes that do not decode, a malformed file, and what a spreadsheet would run (the column,
-    row and cell of a text cell starting with '=', or with '+', '-' or '@' and calling
-    something: '(', '|', '!')."""
+    given, the delimiter sniffed (',', ';', tab, '|' or runs of spaces) unless `sep` is given,
+    '?', '-', 'NA', 'n/a', empty and pandas' other markers (plus `na_values`) read as missing, a
+    first row of numbers read as data (columns x0, x1, ...) with a warning unless `header` is
+    True or False. Refuses, with a ValueError naming the file: a row with more or fewer fields
+    than the first (and its line), bytes that do not decode, a malformed file, and what a
+    spreadsheet would run (the column, row and cell of a text cell starting with '=', or with
+    '+', '-' or '@' and calling something: '(', '|', '!')."""
     from aekit.data._csv_reading import csv_read_options, decode_error, stray_placeholders
 
     pd = _pandas()
-    options = csv_read_options(path, sep, encoding, na_values, **read_csv_options)
+    options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
     try:
         frame = pd.read_csv(path, **options)
     except UnicodeDecodeError as err:

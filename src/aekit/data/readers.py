@@ -146,6 +146,7 @@ class TableReader(Reader):
     sep: str | None = None
     encoding: str | None = None
     na_values: list[str] = field(default_factory=list)
+    header: bool | str = "infer"
 
     def frame(self, source: str | os.PathLike):
         """The table as read, a DataFrame (n_rows, n_columns) before any encoding."""
@@ -153,7 +154,7 @@ class TableReader(Reader):
         if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
             return read_parquet_frame(path)
         sep = {"\\t": "\t", "tab": "\t"}.get(self.sep, self.sep)
-        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values)
+        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header)
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         frame, ids = self.frame(source), None
@@ -258,7 +259,7 @@ def _reader_class(source: str) -> type[Reader]:
 
 def reader_for(source: str | os.PathLike, **options) -> Reader:
     """The reader of `source` (see `load`), given those `options` that apply to its kind (any
-    reader field: target, id_column, categories, sep, encoding, na_values, labels,
+    reader field: target, id_column, categories, sep, encoding, na_values, header, labels,
     channels_last, image_size, image_mode, max_words, vocabulary, data_home, download)."""
     unknown = sorted(set(options) - OPTIONS - {"kind"})
     if unknown:
@@ -271,8 +272,8 @@ def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -
     """Load by name or path: 'digits'; 'mnist' or 'fashion-mnist' (optionally ':train' or
     ':test'); a .csv (.tsv, .txt, .csv.gz) or .parquet table; a .npy file; a folder of images;
     or a folder of .txt files (one document each, in subfolders named for their labels) as word
-    counts. `options` apply where they make sense (`target`, `id_column` and `categories` to
-    tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB')
+    counts. `options` apply where they make sense (`target`, `id_column`, `header` and
+    `categories` to tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB')
     to image folders, `vocabulary` and `max_words` to text folders, `data_home` and `download`
     to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
     return reader_for(source, **options).fit(source).rows(slice(max_rows))
