@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -105,7 +106,10 @@ def test_gaussian_variance_modes():
 )
 def test_variants_train(digits, params):
     X_train, X_test, _, _ = digits
-    vae = VariationalAutoEncoder(latent_dim=4, hidden_dims=(32,), max_epochs=15, random_state=0, **params).fit(X_train)
+    vae = VariationalAutoEncoder(latent_dim=4, hidden_dims=(32,), max_epochs=15, random_state=0, **params)
+    bernoulli_on_grey = "likelihood" not in params and "binarize" not in params
+    with pytest.warns(UserWarning, match="not binary") if bernoulli_on_grey else contextlib.nullcontext():
+        vae.fit(X_train)
     assert vae.history_["loss"][-1] < vae.history_["loss"][0]
     assert np.isfinite(vae.score_samples(X_test)).all()
     assert vae.sample(5, random_state=0).shape == (5, 64)
@@ -122,7 +126,8 @@ def test_kl_warmup_schedule():
 
     X = np.random.default_rng(0).random((40, 3))
     recorder = KLWeights()
-    vae = VariationalAutoEncoder(latent_dim=2, kl_warmup_epochs=4, max_epochs=6, random_state=0).fit(X, callbacks=[recorder])
+    vae = VariationalAutoEncoder(latent_dim=2, likelihood="gaussian", kl_warmup_epochs=4, max_epochs=6, random_state=0)
+    vae.fit(X, callbacks=[recorder])
     assert recorder.seen == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     assert vae.module_.kl_weight == 1.0
 
@@ -158,6 +163,25 @@ def test_save_load_round_trip(tmp_path, binary_digits):
     np.testing.assert_array_equal(loaded.score_samples(X_test), vae.score_samples(X_test))
     assert loaded.active_units_ == vae.active_units_
     assert math.isclose(loaded.module_.prior.df().item(), vae.module_.prior.df().item())
+
+
+def test_a_learned_student_t_prior_exposes_its_degrees_of_freedom(tmp_path, binary_digits):
+    X_train, _, _ = binary_digits
+    vae = VariationalAutoEncoder(latent_dim=3, prior="student_t", learn_prior_df=True, **FAST, random_state=0).fit(X_train)
+    assert vae.prior_df_ == pytest.approx(vae.module_.prior.df().item()) and vae.prior_df_ != 3.0
+    assert VariationalAutoEncoder.load(vae.save(tmp_path / "vae")).prior_df_ == vae.prior_df_
+    assert VariationalAutoEncoder(prior="student_t", prior_df=5.0, **FAST).fit(X_train).prior_df_ == pytest.approx(5.0)
+    assert not hasattr(vae.set_params(prior="normal").fit(X_train), "prior_df_")
+
+
+def test_a_bernoulli_likelihood_on_data_that_are_not_binary_warns(digits, binary_digits):
+    X_train = digits[0]
+    for likelihood in ("bernoulli", "auto"):
+        with pytest.warns(UserWarning, match=r"likelihood='bernoulli'.* not binary \(values in \[0, 1\].*binarize='dynamic'"):
+            VariationalAutoEncoder(likelihood=likelihood, **FAST).fit(X_train)
+    VariationalAutoEncoder(likelihood="bernoulli", binarize="dynamic", **FAST).fit(X_train)
+    VariationalAutoEncoder(likelihood="bernoulli", **FAST).fit(binary_digits[0])
+    VariationalAutoEncoder(likelihood="gaussian", **FAST).fit(X_train)
 
 
 def test_bad_input(digits):
