@@ -72,7 +72,7 @@ def test_gmm_draws_come_from_every_component_in_random_order(ae, digits):
 
 def test_sampler_works_with_pca_and_a_vae_and_refuses_bad_input(digits):
     X_train = digits[0]
-    vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(32,), likelihood="gaussian", max_epochs=3, random_state=0).fit(X_train)
+    vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(32,), max_epochs=3, random_state=0).fit(X_train)
     for model in (PCA(5).fit(X_train), vae):
         sampler = LatentSampler(model, density="gaussian").fit(X_train)
         assert sampler.sample(3, random_state=0).shape == (3, X_train.shape[1])

@@ -212,10 +212,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         if self.binarize == "dynamic" and self.likelihood not in ("auto", "bernoulli"):
             raise ValueError(f"binarize='dynamic' needs likelihood='bernoulli', got {self.likelihood!r}")
         activation = output_activation_for(self.likelihood, "auto" if self.likelihood in ("auto", "bernoulli") else "linear", X)
-        if self._likelihood_name(activation) == "bernoulli" and self.binarize is None and not _is_binary(X):
-            chosen = "" if self.likelihood == "bernoulli" else " (chosen by likelihood='auto' for data in [0, 1])"
+        if self.likelihood == "bernoulli" and self.binarize is None and not _is_binary(X):
             warnings.warn(
-                f"likelihood='bernoulli'{chosen} on data that are not binary (values in [{low:.4g}, {high:.4g}], not "
+                f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not "
                 "only 0 and 1): the loss and scores in nats are not log-likelihoods of these data. Set "
                 "binarize='dynamic' to train on binary draws of them, or use likelihood='gaussian'",
                 UserWarning,
