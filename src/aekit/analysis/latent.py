@@ -250,7 +250,9 @@ def latent_grid(
         bounds = Z.T  # (2, 2): one (lo, hi) row per dimension
     bounds = np.asarray(bounds, dtype=np.float64)
     if bounds.shape != (2, 2):
-        raise ValueError(f"bounds must be [[lo0, hi0], [lo1, hi1]] (shape (2, 2), one row per code dimension), got shape {bounds.shape}")
+        raise ValueError(
+            f"bounds must be [[lo0, hi0], [lo1, hi1]] (shape (2, 2), one row per code dimension), got shape {bounds.shape}"
+        )
     if not np.isfinite(bounds).all():
         raise ValueError(f"bounds must be finite, got {bounds.tolist()}")
     x = np.linspace(bounds[0, 0], bounds[0, 1], n)

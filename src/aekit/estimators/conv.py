@@ -136,9 +136,10 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     the decoder mirrors it and returns images of exactly the input's size, odd sizes included.
     X is images (n, C, H, W) or (n, H, W), or flat rows (n, C*H*W) in channels-first order
     with `input_shape` (`aekit.data.images`). `transform` gives codes, `reconstruct` images in X's
-    layout. Channels-last images (n, H, W, C), as PIL or matplotlib give them, are refused
-    with the fix (`aekit.data.images.channels_first(X)`) when their last axis looks like channels
-    (1, 3 or 4, fewer than axis 1) and `input_shape` does not say otherwise.
+    layout, `inverse_transform` rows (see there). Channels-last images (n, H, W, C), as PIL or
+    matplotlib give them, are refused with the fix (`aekit.data.images.channels_first(X)`) when
+    their last axis looks like channels (1, 3 or 4, fewer than axis 1) and `input_shape` does not
+    say otherwise.
 
     Denoising: set `corruption` (training only). Image-to-image (colorization): `fit(X, Y)`
     with targets Y of the same height and width and any number of channels.
@@ -396,9 +397,10 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         return codes
 
     def inverse_transform(self, X):
-        """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W); reshape with
-        `output_shape_`. With upsampling='unpool' each value goes to the top-left of its
-        pooling window (the encoder's indices belong to a forward pass, not to a code)."""
+        """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W), not images: a Pipeline
+        hands them to the step before and the latent tools (which take PCA too) read rows; images
+        are `.reshape(-1, *output_shape_)`. With upsampling='unpool' each value goes to the top-left
+        of its pooling window (the encoder's indices belong to a forward pass, not to a code)."""
         check_is_fitted(self)
         self._forget_pooling_indices()
         return super().inverse_transform(X)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,7 +29,8 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 
 
 def _is_binary(X) -> bool:
-    """Whether every value of X (an array, scipy.sparse, or the first rows of a streamed source) is 0 or 1."""
+    """Whether every value of X is 0 or 1 (of a scipy.sparse X, its stored values; of a streamed
+    source, those of its first rows)."""
     values = X.data if is_sparse(X) else X.read(0, min(X.n_rows, 4096)) if isinstance(X, DataSource) else X
     return bool(np.all((values == 0) | (values == 1)))
 
@@ -49,7 +50,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     backbone : {'mlp', 'conv'}, default='mlp'
         'conv': a `ConvEncoder` / `ConvDecoder` pair (strided convolutions down, nearest
         interpolation + convolution up) on images (n, C, H, W) or (n, H, W), or rows with
-        `input_shape`, as `ConvAutoEncoder` takes them.
+        `input_shape`, as `ConvAutoEncoder` takes them; `reconstruct` follows X's layout,
+        `sample` and `inverse_transform` give rows.
     input_shape : (channels, height, width), (height, width) or None, default=None
         Shape of each row of a flat X for backbone='conv', as for `ConvAutoEncoder`.
     channels : sequence of int, default=(32, 64)
@@ -123,7 +125,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
     _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "prior_df_": float, "input_shape_": image_shape}
-    _optional_fitted = frozenset({"prior_df_", "input_shape_"})
+    _optional_fitted = frozenset({"prior_df_", "input_shape_"})  # a Student-t prior's; a conv backbone's
 
     def __init__(
         self,
@@ -213,13 +215,10 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             raise ValueError(f"binarize='dynamic' needs likelihood='bernoulli', got {self.likelihood!r}")
         activation = output_activation_for(self.likelihood, "auto" if self.likelihood in ("auto", "bernoulli") else "linear", X)
         if self.likelihood == "bernoulli" and self.binarize is None and not _is_binary(X):
-            warnings.warn(
-                f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not "
-                "only 0 and 1): the loss and scores in nats are not log-likelihoods of these data. Set "
-                "binarize='dynamic' to train on binary draws of them, or use likelihood='gaussian'",
-                UserWarning,
-                stacklevel=2,
-            )
+            message = (f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not only 0 "
+                       "and 1): the loss and scores in nats are not log-likelihoods of these data. Set binarize='dynamic' "
+                       "to train on binary draws of them, or use likelihood='gaussian'")  # fmt: skip
+            warnings.warn(message, UserWarning, stacklevel=2)
         return activation
 
     def _validate_X(self, X, reset: bool):
