@@ -302,6 +302,8 @@ def test_vae_run_generates_samples(tmp_path):
     assert samples.shape == (5, 64) and np.all((samples >= 0) & (samples <= 1))
     assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "10"]) == 0
     assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+    assert main(["report", str(run)]) == 0
+    assert "between the 5% and 95% quantiles of the model's prior" in ReportPage(run / "report.html").text
 
 
 def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):

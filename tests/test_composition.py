@@ -134,6 +134,8 @@ def data_for(est) -> tuple[np.ndarray, np.ndarray]:
     else:
         X = latent @ rng.normal(size=(2, d)) + 0.1 * rng.normal(size=(N, d))
         X = 1 / (1 + np.exp(-X)) if bernoulli else X
+    if isinstance(est, VariationalAutoEncoder) and loss == "bernoulli" and params["binarize"] is None:
+        X = (X > 0.5).astype(float)  # a Bernoulli likelihood warns on grey values
     y = (latent[:, 0] > 0).astype(int)
     if isinstance(est, AutoEncoderImputer):
         X[::4, 1] = np.nan

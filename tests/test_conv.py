@@ -270,6 +270,23 @@ def test_vae_with_a_convolutional_backbone(tmp_path, digit_images, variance):
         VariationalAutoEncoder(backbone="conv", input_shape=(7, 7), max_epochs=1).fit(X_train[:20])
 
 
+def test_vae_with_a_convolutional_backbone_takes_images(tmp_path, digit_images):
+    X_train, X_test = digit_images
+    vae = VariationalAutoEncoder(latent_dim=4, backbone="conv", channels=(4, 8), likelihood="gaussian", max_epochs=2, random_state=0)
+    assert vae.fit(X_train[:100]).input_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(vae.transform(X_test[:5]), vae.transform(X_test[:5].reshape(5, -1)))
+    assert vae.reconstruct(X_test[:5]).shape == (5, 1, 8, 8) and vae.reconstruct(X_test[:5, 0]).shape == (5, 8, 8)
+    assert vae.reconstruct(X_test[:5], n_samples=2).shape == (2, 5, 1, 8, 8)
+    assert vae.fit(X_train[:100, 0]).input_shape_ == (1, 8, 8) and vae.score_samples(X_test[:5, 0]).shape == (5,)
+    loaded = VariationalAutoEncoder.load(vae.save(tmp_path / "vae"))
+    assert loaded.input_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(loaded.reconstruct(X_test[:5]), vae.reconstruct(X_test[:5]))
+    with pytest.raises(ValueError, match=r"images of shape \(1, 4, 4\), but VariationalAutoEncoder was fitted on images of shape"):
+        vae.transform(X_test[:5, :, :4, :4])
+    with pytest.raises(ValueError, match="dim 4, while dim <= 2 is required"):
+        VariationalAutoEncoder(likelihood="gaussian", max_epochs=1).fit(X_train[:20])
+
+
 # ---- errors --------------------------------------------------------------------------------
 
 

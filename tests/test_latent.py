@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -136,6 +138,25 @@ def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
     np.testing.assert_allclose(fixed[1, 1], [0, 1])
     with pytest.raises(ValueError, match="X .* or explicit bounds"):
         latent_grid(ae2d, n=3)
+    with pytest.raises(ValueError, match=r"bounds must be \[\[lo0, hi0\], \[lo1, hi1\]\] \(shape \(2, 2\).*got shape \(2,\)"):
+        latent_grid(ae2d, n=3, bounds=(-2, 2))
+
+
+@pytest.mark.parametrize("prior", ["normal", "student_t"])
+def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, prior):
+    from scipy import stats
+
+    X_train = digits[0]
+    vae = VariationalAutoEncoder(latent_dim=2, likelihood="gaussian", prior=prior, learn_prior_df=True, hidden_dims=(16,),
+                                 max_epochs=2, random_state=0).fit(X_train)
+    ppf = partial(stats.t.ppf, df=vae.prior_df_) if prior == "student_t" else stats.norm.ppf
+    grid, codes = latent_grid(vae, n=3, return_codes=True)
+    assert grid.shape == (3, 3, X_train.shape[1])
+    np.testing.assert_allclose(codes[0, 0], [ppf(0.05), ppf(0.95)])  # top left: low code 0, high code 1
+    np.testing.assert_allclose(codes[-1, -1], [ppf(0.95), ppf(0.05)])
+    np.testing.assert_allclose(latent_grid(vae, n=3, quantiles=(0.25, 0.75), return_codes=True)[1][0, 0], [ppf(0.25), ppf(0.75)])
+    with pytest.raises(ValueError, match=r"2-D codes, but the model's prior has \(3,\)"):
+        latent_grid(vae.set_params(latent_dim=3).fit(X_train))
 
 
 # ---- retrieval and clustering -------------------------------------------------------------------

@@ -113,6 +113,15 @@ def test_plot_reconstructions_images_put_inputs_above_reconstructions(tmp_path, 
     assert top[0].get_ylabel() == "input" and bottom[0].get_ylabel() == "reconstruction"
 
 
+def test_grey_images_are_drawn_as_stored_zero_black():
+    from aekit.app.plot import plot_image_grid
+
+    X = np.linspace(0, 1, 16).reshape(1, 16)
+    for fig in (plot_reconstructions(X, X, (4, 4)), plot_image_grid(X[None], (4, 4))):
+        image = fig.axes[0].images[0]
+        np.testing.assert_allclose(image.cmap(image.norm([0.0, 1.0]))[:, :3], [[0, 0, 0], [1, 1, 1]])
+
+
 def test_plot_reconstructions_profiles_for_tabular_data_and_caps_n(tmp_path, rng):
     X = rng.normal(size=(3, 6))
     fig = plot_reconstructions(X, X * 0.9, n=10, path=tmp_path / "profiles.png")

@@ -121,18 +121,19 @@ def test_latent_space_example_runs():
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
 
-    from aekit import AutoEncoder
+    from aekit import AutoEncoder, VariationalAutoEncoder
 
     digits = load_digits()
     X, y = (digits.data[:400] / 16).astype(np.float32), digits.target[:400]
     ae = AutoEncoder(latent_dim=8, random_state=0).fit(X)
     ae2d = AutoEncoder(latent_dim=2, max_epochs=5, random_state=0).fit(X)
+    vae2d = VariationalAutoEncoder(latent_dim=2, likelihood="gaussian", max_epochs=5, random_state=0).fit(X)
     Z = ae.transform(X)
-    namespace = {"ae": ae, "ae2d": ae2d, "X": X, "y": y, "x_a": X[0], "x_b": X[1], "Z_query": Z[:50], "y_query": y[:50],
+    namespace = {"ae": ae, "ae2d": ae2d, "vae2d": vae2d, "X": X, "y": y, "x_a": X[0], "x_b": X[1], "Z_query": Z[:50], "y_query": y[:50],
                  "Z_db": Z[50:], "y_db": y[50:], "X_big": (digits.data[400:] / 16).astype(np.float32),
                  "make_pipeline": make_pipeline, "SVC": SVC}  # fmt: skip
-    samples, path, grid, precision, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
-    assert samples.shape == (64, X.shape[1]) and grid.shape == (15, 15, X.shape[1])
+    samples, path, grid, vae_grid, precision, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
+    assert samples.shape == (64, X.shape[1]) and grid.shape == vae_grid.shape == (15, 15, X.shape[1])
     assert path.shape[0] == 10 and path.shape[-1] == X.shape[1]
     assert sorted(precision) == [1, 10, 100] and all(0 <= v <= 1 for v in precision.values())
     assert precision[1] > 0.5 and clusters["nmi"] > 0.3  # digits codes carry their class

@@ -160,6 +160,24 @@ def test_save_load_round_trip(tmp_path, binary_digits):
     assert math.isclose(loaded.module_.prior.df().item(), vae.module_.prior.df().item())
 
 
+def test_a_learned_student_t_prior_exposes_its_degrees_of_freedom(tmp_path, binary_digits):
+    X_train, _, _ = binary_digits
+    vae = VariationalAutoEncoder(latent_dim=3, prior="student_t", learn_prior_df=True, **FAST, random_state=0).fit(X_train)
+    assert vae.prior_df_ == pytest.approx(vae.module_.prior.df().item()) and vae.prior_df_ != 3.0
+    assert VariationalAutoEncoder.load(vae.save(tmp_path / "vae")).prior_df_ == vae.prior_df_
+    assert VariationalAutoEncoder(prior="student_t", prior_df=5.0, **FAST).fit(X_train).prior_df_ == pytest.approx(5.0)
+    assert not hasattr(vae.set_params(prior="normal").fit(X_train), "prior_df_")
+
+
+def test_a_bernoulli_likelihood_on_data_that_are_not_binary_warns(digits, binary_digits):
+    X_train = digits[0]
+    with pytest.warns(UserWarning, match=r"likelihood='bernoulli' on data that are not binary \(values in \[0, 1\].*binarize='dynamic'"):
+        VariationalAutoEncoder(likelihood="bernoulli", **FAST).fit(X_train)
+    VariationalAutoEncoder(likelihood="bernoulli", binarize="dynamic", **FAST).fit(X_train)
+    VariationalAutoEncoder(likelihood="bernoulli", **FAST).fit(binary_digits[0])
+    VariationalAutoEncoder(likelihood="gaussian", **FAST).fit(X_train)
+
+
 def test_bad_input(digits):
     X_train = digits[0]
     with pytest.raises(ValueError, match=r"need X in \[0, 1\]"):

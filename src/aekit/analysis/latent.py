@@ -229,23 +229,32 @@ def latent_grid(
     (columns: code 0 increasing to the right; rows: code 1 increasing upwards).
 
     The grid spans `bounds` [[lo0, hi0], [lo1, hi1]] when given, else the `quantiles` of the
-    codes of X in each dimension. With `return_codes`, also the codes (n, n, 2).
+    codes of X in each dimension, or without X those of a model's prior (`prior_quantile`, a
+    VAE's). With `return_codes`, also the codes (n, n, 2).
     """
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     if bounds is None:
-        if X is None:
-            raise ValueError("latent_grid needs X (the grid spans quantiles of its codes) or explicit bounds")
-        Z = np.asarray(autoencoder.transform(X), dtype=np.float64)
-        if Z.ndim != 2 or Z.shape[1] != 2:
-            raise ValueError(f"latent_grid needs 2-D codes, but the codes of X have shape {Z.shape}")
         lo_q, hi_q = quantiles
         if not 0 <= lo_q < hi_q <= 1:
             raise ValueError(f"quantiles must satisfy 0 <= low < high <= 1, got {quantiles!r}")
-        bounds = np.quantile(Z, [lo_q, hi_q], axis=0).T  # (2, 2): one (lo, hi) row per dimension
+        if X is not None:
+            Z, source = np.quantile(autoencoder.transform(X), [lo_q, hi_q], axis=0), "the codes of X have"
+        elif hasattr(autoencoder, "prior_quantile"):
+            Z, source = np.asarray(autoencoder.prior_quantile([lo_q, hi_q])), "the model's prior has"
+        else:
+            raise ValueError("latent_grid needs X (the grid spans quantiles of its codes) or explicit bounds, unless the "
+                             "model has a prior (prior_quantile) whose quantiles it spans")
+        if Z.ndim != 2 or Z.shape[1] != 2:
+            raise ValueError(f"latent_grid needs 2-D codes, but {source} {Z.shape[1:]} dimensions")
+        bounds = Z.T  # (2, 2): one (lo, hi) row per dimension
     bounds = np.asarray(bounds, dtype=np.float64)
-    if bounds.shape != (2, 2) or not np.isfinite(bounds).all():
-        raise ValueError(f"bounds must be finite [[lo0, hi0], [lo1, hi1]], got {bounds.tolist()}")
+    if bounds.shape != (2, 2):
+        raise ValueError(
+            f"bounds must be [[lo0, hi0], [lo1, hi1]] (shape (2, 2), one row per code dimension), got shape {bounds.shape}"
+        )
+    if not np.isfinite(bounds).all():
+        raise ValueError(f"bounds must be finite, got {bounds.tolist()}")
     x = np.linspace(bounds[0, 0], bounds[0, 1], n)
     y = np.linspace(bounds[1, 1], bounds[1, 0], n)
     codes = np.stack(np.meshgrid(x, y), axis=-1)  # (n, n, 2); codes[i, j] = (x[j], y[i])

@@ -82,9 +82,9 @@ def _pixels(row: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _show_image(ax, row: np.ndarray, image_shape: tuple[int, ...], lo: float, hi: float) -> None:
-    """One row as a grey image on [lo, hi] (dark is high), or as a colour image clipped to it."""
+    """One row as a grey image on [lo, hi] (lo black, as stored), or as a colour image clipped to it."""
     if len(image_shape) == 2:
-        ax.imshow(_pixels(row, image_shape), cmap="gray_r", vmin=lo, vmax=hi)
+        ax.imshow(_pixels(row, image_shape), cmap="gray", vmin=lo, vmax=hi)
     else:
         ax.imshow(np.clip((_pixels(row, image_shape) - lo) / (hi - lo), 0, 1))
     ax.set_xticks([])
@@ -147,7 +147,7 @@ def plot_reconstructions(
     With `image_shape` (height, width) or (3, height, width) (channels-first rows), whose
     product must be n_features, each row is drawn as a grey (or colour) image on the inputs'
     intensity scale (reconstructions beyond it are clipped, so a background at the inputs'
-    minimum stays white); otherwise each row is a bar profile (a line past 40 features) on a
+    minimum stays black); otherwise each row is a bar profile (a line past 40 features) on a
     shared scale, with the input outlined behind its reconstruction.
     Images (n_samples, height, width) or (n_samples, 1 or 3, height, width) imply `image_shape`.
     """
@@ -391,7 +391,7 @@ def plot_image_grid(
         fig = _new_figure((max(3.0, 0.9 * n_cols + 1.4), 0.9 * n_rows + (0.6 if title else 0.3)))
         ax = fig.add_subplot()
         if len(image_shape) == 2:
-            grey = colormaps["gray_r"].with_extremes(bad="white")
+            grey = colormaps["gray"].with_extremes(bad="white")
             ax.imshow(mosaic, cmap=grey, vmin=lo, vmax=hi, interpolation="nearest")
         else:
             ax.imshow(np.nan_to_num(np.clip((mosaic - lo) / (hi - lo), 0, 1), nan=1.0), interpolation="nearest")

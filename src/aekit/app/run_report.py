@@ -314,11 +314,13 @@ def _latent_space(r: _Report) -> Section:
         "(training never sees them)."
     )
     if r.dims == 2 and r.image_shape is not None:
-        grid, codes = latent_grid(r.est, n=GRID_SIZE, X=r.X_train, return_codes=True)
+        prior = hasattr(r.est, "prior_quantile")
+        grid, codes = latent_grid(r.est, n=GRID_SIZE, X=None if prior else r.X_train, return_codes=True)
         title = "Decoded grid over the 2-D codes"
         plot.plot_latent_grid(grid, r.image_shape, codes, title=title, path=r.path("latent_grid.png"))
         images.append((r.fig("latent_grid.png"), "Decoded code grid"))
-        text += " The grid decodes evenly spaced codes between the 5% and 95% quantiles of the training codes."
+        spanned = "the model's prior" if prior else "the training codes"
+        text += f" The grid decodes evenly spaced codes between the 5% and 95% quantiles of {spanned}."
     link = (f"Explore the latent space ({EXPLORER_FILE}): hover a point to see its input, click anywhere to decode "
             "that place, drag to decode a path")  # fmt: skip
     return Section("Latent space", text=text, images=images, links=[(EXPLORER_FILE, link)])

@@ -79,7 +79,56 @@ def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | N
         raise ValueError(channels_last_message("X", images.shape))
 
 
-class ConvAutoEncoder(BaseAutoEncoder):
+class ImageInput:
+    """Input of the convolutional estimators: images (n, C, H, W) or (n, H, W), or rows with
+    `input_shape`, the shape kept as `input_shape_` (channels, height, width)."""
+
+    def _validate_X(self, X, reset: bool):
+        """Images (n, C, H, W) or (n, H, W), or rows, as finite rows (n, C*H*W); sets
+        `input_shape_` when `reset`, else checks images against it."""
+        images = _images(X)
+        shape = None
+        if images is not None:
+            if not reset:
+                _refuse_channels_last(images, self.input_shape_)
+            else:
+                _refuse_channels_last(images, None if self.input_shape is None else image_shape(self.input_shape))
+            shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
+            X = images.reshape(images.shape[0], math.prod(shape))
+        if not reset and shape is not None and shape != self.input_shape_:
+            raise ValueError(
+                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
+                f"{self.input_shape_} (channels, height, width)"
+            )
+        rows = super()._validate_X(X, reset)
+        if reset:
+            self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
+        return rows
+
+    def _resolve_input_shape(self, shape: tuple[int, ...] | None, n_features: int) -> tuple[int, int, int]:
+        if self.input_shape is None:
+            return shape if shape is not None else inferred_shape(n_features)
+        declared = image_shape(self.input_shape)
+        if shape is not None and shape != declared:
+            raise ValueError(f"X has images of shape {shape}, but input_shape={declared} (channels, height, width)")
+        if math.prod(declared) != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but input_shape={declared} needs {math.prod(declared)} "
+                "(channels * height * width)"
+            )
+        return declared
+
+    def _in_layout(self, rows: np.ndarray, ndim: int | None, shape: tuple[int, int, int]) -> np.ndarray:
+        """Rows (..., n, C*H*W) as images when X came as images: (..., n, C, H, W), or
+        (..., n, H, W) for 3-D X and one channel."""
+        if ndim == 4 or (ndim == 3 and shape[0] > 1):
+            return rows.reshape(*rows.shape[:-1], *shape)
+        if ndim == 3:
+            return rows.reshape(*rows.shape[:-1], *shape[1:])
+        return rows
+
+
+class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     """Convolutional autoencoder for images, with scikit-learn's transformer interface.
 
     The encoder halves height and width at each of `channels`' stages (strided convolutions;
@@ -87,9 +136,10 @@ class ConvAutoEncoder(BaseAutoEncoder):
     the decoder mirrors it and returns images of exactly the input's size, odd sizes included.
     X is images (n, C, H, W) or (n, H, W), or flat rows (n, C*H*W) in channels-first order
     with `input_shape` (`aekit.data.images`). `transform` gives codes, `reconstruct` images in X's
-    layout. Channels-last images (n, H, W, C), as PIL or matplotlib give them, are refused
-    with the fix (`aekit.data.images.channels_first(X)`) when their last axis looks like channels
-    (1, 3 or 4, fewer than axis 1) and `input_shape` does not say otherwise.
+    layout, `inverse_transform` rows (see there). Channels-last images (n, H, W, C), as PIL or
+    matplotlib give them, are refused with the fix (`aekit.data.images.channels_first(X)`) when
+    their last axis looks like channels (1, 3 or 4, fewer than axis 1) and `input_shape` does not
+    say otherwise.
 
     Denoising: set `corruption` (training only). Image-to-image (colorization): `fit(X, Y)`
     with targets Y of the same height and width and any number of channels.
@@ -238,43 +288,6 @@ class ConvAutoEncoder(BaseAutoEncoder):
         self.random_state = random_state
         self.verbose = verbose
 
-    # ---- data ----------------------------------------------------------------------------
-
-    def _validate_X(self, X, reset: bool):
-        """Images (n, C, H, W) or (n, H, W), or rows, as finite rows (n, C*H*W); sets
-        `input_shape_` when `reset`, else checks images against it."""
-        images = _images(X)
-        shape = None
-        if images is not None:
-            if not reset:
-                _refuse_channels_last(images, self.input_shape_)
-            else:
-                _refuse_channels_last(images, None if self.input_shape is None else image_shape(self.input_shape))
-            shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
-            X = images.reshape(images.shape[0], math.prod(shape))
-        if not reset and shape is not None and shape != self.input_shape_:
-            raise ValueError(
-                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
-                f"{self.input_shape_} (channels, height, width)"
-            )
-        rows = super()._validate_X(X, reset)
-        if reset:
-            self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
-        return rows
-
-    def _resolve_input_shape(self, shape: tuple[int, ...] | None, n_features: int) -> tuple[int, int, int]:
-        if self.input_shape is None:
-            return shape if shape is not None else inferred_shape(n_features)
-        declared = image_shape(self.input_shape)
-        if shape is not None and shape != declared:
-            raise ValueError(f"X has images of shape {shape}, but input_shape={declared} (channels, height, width)")
-        if math.prod(declared) != n_features:
-            raise ValueError(
-                f"X has {n_features} features, but input_shape={declared} needs {math.prod(declared)} "
-                "(channels * height * width)"
-            )
-        return declared
-
     def _validate_targets(self, y, X):
         """Target images Y (n, C_out, H, W), (n, H, W) or rows (n, C_out*H*W) with X's height
         and width, as rows; None (reconstruct X) when y is None or labels (1-D)."""
@@ -370,15 +383,6 @@ class ConvAutoEncoder(BaseAutoEncoder):
 
     # ---- inference -----------------------------------------------------------------------
 
-    def _in_layout(self, rows: np.ndarray, ndim: int | None, shape: tuple[int, int, int]) -> np.ndarray:
-        """Rows (n, C*H*W) as images when X came as images: (n, C, H, W), or (n, H, W) for 3-D
-        X and one channel."""
-        if ndim == 4 or (ndim == 3 and shape[0] > 1):
-            return rows.reshape(rows.shape[0], *shape)
-        if ndim == 3:
-            return rows.reshape(rows.shape[0], *shape[1:])
-        return rows
-
     @property
     def code_dim_(self) -> int:
         """Width of the flattened codes: latent_dim, or latent_dim * h * w for bottleneck='conv'."""
@@ -393,9 +397,10 @@ class ConvAutoEncoder(BaseAutoEncoder):
         return codes
 
     def inverse_transform(self, X):
-        """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W); reshape with
-        `output_shape_`. With upsampling='unpool' each value goes to the top-left of its
-        pooling window (the encoder's indices belong to a forward pass, not to a code)."""
+        """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W), not images: a Pipeline
+        hands them to the step before and the latent tools (which take PCA too) read rows; images
+        are `.reshape(-1, *output_shape_)`. With upsampling='unpool' each value goes to the top-left
+        of its pooling window (the encoder's indices belong to a forward pass, not to a code)."""
         check_is_fitted(self)
         self._forget_pooling_indices()
         return super().inverse_transform(X)

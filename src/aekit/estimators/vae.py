@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import special
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.training.callbacks import KLWarmup
+from aekit.data._sources import DataSource
 from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
-from aekit.estimators.conv import image_shape, inferred_shape
+from aekit.estimators.conv import ImageInput, _ndim, image_shape
 from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -25,7 +29,14 @@ __all__ = ["VariationalAutoEncoder"]
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
-class VariationalAutoEncoder(BaseAutoEncoder):
+def _is_binary(X) -> bool:
+    """Whether every value of X is 0 or 1 (of a scipy.sparse X, its stored values; of a streamed
+    source, those of its first rows)."""
+    values = X.data if is_sparse(X) else X.read(0, min(X.n_rows, 4096)) if isinstance(X, DataSource) else X
+    return bool(np.all((values == 0) | (values == 1)))
+
+
+class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     """Variational autoencoder (Kingma & Welling 2014) with a Gaussian posterior q(z|x).
 
     Trained on the negative ELBO in nats; `transform` gives posterior means, `sample` decodes
@@ -39,10 +50,11 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Encoder hidden widths; the decoder mirrors them (backbone='mlp').
     backbone : {'mlp', 'conv'}, default='mlp'
         'conv': a `ConvEncoder` / `ConvDecoder` pair (strided convolutions down, nearest
-        interpolation + convolution up) on rows that are images of `input_shape`.
+        interpolation + convolution up) on images (n, C, H, W) or (n, H, W), or rows with
+        `input_shape`, as `ConvAutoEncoder` takes them; `reconstruct` follows X's layout,
+        `sample` and `inverse_transform` give rows.
     input_shape : (channels, height, width), (height, width) or None, default=None
-        Image shape of each row for backbone='conv'; None is a square one-channel image when
-        n_features is a perfect square, else a 1 x n_features row.
+        Shape of each row of a flat X for backbone='conv', as for `ConvAutoEncoder`.
     channels : sequence of int, default=(32, 64)
         Convolution widths for backbone='conv'; each stage halves height and width.
     activation : str, default='relu'
@@ -55,7 +67,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     prior_df : float, default=3.0
         Degrees of freedom of the Student-t prior.
     learn_prior_df : bool, default=False
-        Learn the Student-t prior's degrees of freedom.
+        Learn the Student-t prior's degrees of freedom (then read as `prior_df_`).
     beta : float, default=1.0
         Weight of the KL term (beta-VAE).
     kl_warmup_epochs : int, default=0
@@ -78,6 +90,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     active_units_ : int
         Code units whose posterior mean varies across the training data (variance > 0.01);
         fewer than `latent_dim` shows posterior collapse.
+    prior_df_ : float
+        Degrees of freedom of the fitted Student-t prior (prior='student_t' only).
+    input_shape_ : tuple
+        (channels, height, width) of the inputs (backbone='conv' only).
     n_features_in_ : int
 
     Examples
@@ -109,7 +125,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         "binarize": [StrOptions({"dynamic"}), None],
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
-    _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int}
+    _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "prior_df_": float, "input_shape_": image_shape}
+    _optional_fitted = frozenset({"prior_df_", "input_shape_"})  # a Student-t prior's; a conv backbone's
 
     def __init__(
         self,
@@ -188,16 +205,27 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         return "bernoulli" if output_activation == "sigmoid" else "gaussian"
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
-        in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
+        low, high = float(X.min()), float(X.max())
         needs_unit = self.likelihood == "bernoulli" or self.binarize == "dynamic"
-        if needs_unit and not in_unit_range:
+        if needs_unit and not (low >= 0 and high <= 1):
             raise ValueError(
                 f"likelihood='bernoulli' and binarize='dynamic' need X in [0, 1], got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]; scale X or use likelihood='gaussian'"
+                f"[{low:.4g}, {high:.4g}]; scale X or use likelihood='gaussian'"
             )
         if self.binarize == "dynamic" and self.likelihood not in ("auto", "bernoulli"):
             raise ValueError(f"binarize='dynamic' needs likelihood='bernoulli', got {self.likelihood!r}")
-        return output_activation_for(self.likelihood, "auto" if self.likelihood in ("auto", "bernoulli") else "linear", X)
+        activation = output_activation_for(self.likelihood, "auto" if self.likelihood in ("auto", "bernoulli") else "linear", X)
+        if self.likelihood == "bernoulli" and self.binarize is None and not _is_binary(X):
+            message = (f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not only 0 "
+                       "and 1): the loss and scores in nats are not log-likelihoods of these data. Set binarize='dynamic' "
+                       "to train on binary draws of them, or use likelihood='gaussian'")  # fmt: skip
+            warnings.warn(message, UserWarning, stacklevel=2)
+        return activation
+
+    def _validate_X(self, X, reset: bool):
+        if self.backbone == "conv":
+            return super()._validate_X(X, reset)
+        return BaseAutoEncoder._validate_X(self, X, reset)
 
     def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""
@@ -208,9 +236,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
                 MLPDecoder(self.latent_dim, outputs_per_feature * n_features, hidden[::-1], self.activation),
             )
         channels = positive_ints(self.channels, "channels")
-        c, h, w = inferred_shape(n_features) if self.input_shape is None else image_shape(self.input_shape)
-        if c * h * w != n_features:
-            raise ValueError(f"X has {n_features} features, but input_shape={(c, h, w)} needs {c * h * w}")
+        c, h, w = getattr(self, "input_shape_", None) or self._resolve_input_shape(None, n_features)  # older folders lack it
         return (
             ConvEncoder((c, h, w), 2 * self.latent_dim, channels, activation=self.activation),
             ConvDecoder(self.latent_dim, (outputs_per_feature * c, h, w), channels, activation=self.activation),
@@ -240,6 +266,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             means = torch.cat([module.encode(X_train[i : i + 4096]) for i in range(0, X_train.shape[0], 4096)])
         variance = means.var(dim=0) if means.shape[0] > 1 else torch.zeros(self.latent_dim)
         self.active_units_ = int((variance > ACTIVE_UNIT_THRESHOLD).sum())
+        vars(self).pop("prior_df_", None)
+        if self.prior == "student_t":
+            self.prior_df_ = module.prior.df().item()
 
     def score_samples(self, X):
         """ELBO of each sample in nats (higher is better): (n_samples,)."""
@@ -259,11 +288,20 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         with torch.inference_mode():
             return self.module_.sample(int(n_samples), self._generator(random_state)).cpu().double().numpy()
 
+    def prior_quantile(self, q) -> np.ndarray:
+        """The prior's quantiles q (k,) in every code unit: (k, latent_dim); `latent_grid` of a VAE
+        spans its 5 % to 95 % quantiles."""
+        check_is_fitted(self)
+        values = np.asarray(special.stdtrit(self.prior_df_, q) if hasattr(self, "prior_df_") else special.ndtri(q))
+        return np.repeat(values[..., None], self.latent_dim, axis=-1)
+
     def reconstruct(self, X, n_samples: int | None = None, random_state=None):
         """Decoded posterior means (n, n_features); with `n_samples`, that many decoded
-        posterior draws per input, shape (n_samples, n, n_features), for uncertainty."""
+        posterior draws per input, shape (n_samples, n, n_features), for uncertainty. Images
+        X (backbone='conv') give images: (n, C, H, W) or (n_samples, n, C, H, W)."""
+        layout = partial(self._in_layout, ndim=_ndim(X), shape=getattr(self, "input_shape_", None))
         if n_samples is None:
-            return super().reconstruct(X)
+            return layout(super().reconstruct(X))
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}")
@@ -277,7 +315,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             eps = torch.randn(n_samples, *mu.shape, generator=generator, device=device)
             z = (mu + torch.exp(0.5 * log_var) * eps).reshape(-1, self.latent_dim)
             draws = module.decode(z).reshape(n_samples, X.shape[0], -1)
-        return draws.cpu().numpy().astype(X.dtype)
+        return layout(draws.cpu().numpy().astype(X.dtype))
 
     def log_likelihood(self, X, n_importance: int = 1000, random_state=0, batch_size: int = 256) -> np.ndarray:
         """Importance-weighted estimate of log p(x) per sample in nats (Burda et al. 2015), with
