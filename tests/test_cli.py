@@ -276,6 +276,7 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nothing")]) == 1
 
 
+@pytest.mark.slow
 def test_vae_run_generates_samples(tmp_path):
     run = tmp_path / "vae"
     assert (
@@ -519,6 +520,7 @@ def read_codes(path: Path) -> dict[str, np.ndarray]:
     return {row[0]: np.asarray(row[1:], dtype=np.float32) for row in rows}
 
 
+@pytest.mark.slow
 def test_encode_names_each_image_by_its_file(tmp_path):
     from PIL import Image
 

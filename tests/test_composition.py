@@ -9,7 +9,7 @@ payload where it explores. A combination aekit does not support must be refused 
 starts (before the training loop runs) with a ValueError or TypeError naming every parameter
 crossed, never an error from inside torch nor a silently wrong result.
 
-The crossings: estimator x input kind and estimator x loss (quick); estimator x option, loss x
+The crossings: estimator x loss (quick); estimator x input kind, estimator x option, loss x
 the options that shape the autoencoder, and ONNX for every exporter and every loss (slow).
 """
 
@@ -209,6 +209,7 @@ def check_combination(est, X, y, tmp_path: Path, crossed: list[str], *, export: 
     return "worked"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", INPUT_KINDS)
 @pytest.mark.parametrize("name", REGISTERED)
 def test_every_estimator_takes_every_input_kind_or_refuses_it_naming_X(name, kind, tmp_path):

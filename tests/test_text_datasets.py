@@ -116,6 +116,7 @@ def write_corpus(root: Path, n_per_topic: int = 60, seed: int = 0) -> None:
             (root / topic / f"{d}.txt").write_text(" ".join(picked))
 
 
+@pytest.mark.slow
 def test_a_text_folder_trains_reports_and_encodes_on_the_command_line(tmp_path, capsys):
     """`aekit train --data corpus/ --loss multinomial`: the folder is read as word counts (left
     unscaled), the codes keep the topics apart, and new documents are counted with the run's
