@@ -4,6 +4,7 @@ the observed entries only, for numeric and categorical columns."""
 from __future__ import annotations
 
 import copy
+import os
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.nn._ensembles import AutoEncoderEnsemble
-from aekit.data.readers import open_source
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
 from aekit.nn._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
 from aekit.nn.models import AutoEncoderModule, VariationalAutoEncoderModule
@@ -282,9 +282,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     def _read(self, X, reset: bool) -> tuple[Table, list[str]]:
         """Validate X into a `Table` (and column names for messages); reset=True in fit."""
-        if open_source(X) is not None:
+        if isinstance(X, (str, os.PathLike)):
             raise ValueError(f"X: {type(self).__name__} reads its rows in memory, missing entries included, and a "
-                             f"file is streamed without them; read it first (numpy.load, pandas.read_parquet)")
+                             f"file path is streamed without them; read it first (numpy.load, pandas.read_parquet)")
         if reset:
             all_numeric = isinstance(self.categorical_features, str) or self.categorical_features is None
         else:
