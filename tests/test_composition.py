@@ -10,7 +10,8 @@ starts (before the training loop runs) with a ValueError or TypeError naming eve
 crossed, never an error from inside torch nor a silently wrong result.
 
 The crossings: estimator x loss (quick); estimator x input kind, estimator x option, loss x
-the options that shape the autoencoder, and ONNX for every exporter and every loss (slow).
+the options that shape the autoencoder, ONNX for every exporter and every loss, and the commands
+(train, evaluate, encode) over every kind of source a reader reads, ids kept (slow).
 """
 
 from __future__ import annotations
@@ -296,3 +297,54 @@ def test_count_models_decode_in_the_explorer_page_through_their_likelihood():
         assert est.output_activation_ == output
         decoder = explorer_payload(est, X)["decoder"]
         assert decoder["kind"] == "mlp" and decoder["output"] == output
+
+
+def write_source(kind: str, folder: Path) -> tuple[str, list[str], list[str]]:
+    """A small data source of `kind` on disk: (its path, the `aekit train` options it needs,
+    the row ids `aekit encode` must write for it)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    if kind in ("images", "documents"):
+        files = [f"{label}/{name}{i}.{'png' if kind == 'images' else 'txt'}" for label in ("a", "b") for i, name in
+                 enumerate(("z", "m", "c", "x", "k", "q"))]  # fmt: skip
+        words = ["apple", "banana", "cherry", "grape", "lemon", "mango"]
+        for file in files:
+            (folder / kind / file).parent.mkdir(parents=True, exist_ok=True)
+            if kind == "images":
+                Image.fromarray(rng.integers(0, 256, (6, 5), dtype=np.uint8)).save(folder / kind / file)
+            else:
+                (folder / kind / file).write_text(" ".join(rng.choice(words, 12)))
+        return str(folder / kind), [], files
+    if kind == "npy":
+        np.save(folder / "rows.npy", rng.random((24, 5)).astype(np.float32))
+        return str(folder / "rows.npy"), [], [str(i) for i in range(24)]
+    latent = rng.normal(size=(24, 2))
+    frame = pd.DataFrame(latent @ rng.normal(size=(2, 4)), columns=["a", "b", "c", "d"])
+    frame.insert(0, "patient", [f"p{i:03d}" for i in rng.permutation(24)])
+    frame["strength"] = latent.sum(axis=1)  # a continuous target
+    frame.to_csv(folder / "table.csv", index=False)
+    return str(folder / "table.csv"), ["--set", "data.id_column=patient", "--set", "data.target=strength"], list(frame["patient"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["table", "images", "documents", "npy"])
+def test_every_source_trains_evaluates_and_encodes_with_its_row_ids_on_the_command_line(kind, tmp_path, capsys):
+    """The commands over each reader: `aekit train`, `evaluate` (k-NN R^2 for a continuous
+    target, accuracy for labels) and `encode`, whose rows carry the source's ids."""
+    import json
+
+    from aekit.cli import main
+
+    source, options, ids = write_source(kind, tmp_path)
+    run = tmp_path / "run"
+    args = ["train", "--data", source, "--out", str(run), "--epochs", "2", "--quiet", "--set", "model.hidden_dims=[8]", *options]
+    assert main(args) == 0, capsys.readouterr().err
+    assert main(["evaluate", str(run), "--json", str(tmp_path / "eval.json")]) == 0, capsys.readouterr().err
+    scores = json.loads((tmp_path / "eval.json").read_text())["scores"]
+    assert all(np.isfinite(s["mse"]) for s in scores)
+    if kind == "table":
+        assert all(s["knn_accuracy"] is None and np.isfinite(s["knn_r2"]) for s in scores)
+    assert main(["encode", str(run), source, str(tmp_path / "codes.csv")]) == 0, capsys.readouterr().err
+    codes = pd.read_csv(tmp_path / "codes.csv", dtype={"id": str})
+    assert sorted(codes["id"]) == sorted(ids) and np.isfinite(codes.drop(columns="id").to_numpy()).all()
