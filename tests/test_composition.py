@@ -228,10 +228,15 @@ LOSS_CASES = [(name, loss) for name, cls in REGISTERED.items() for loss in losse
 
 @pytest.mark.parametrize(("name", "loss"), LOSS_CASES, ids=[f"{n}-{loss}" for n, loss in LOSS_CASES])
 def test_every_estimator_fits_every_loss_it_lists(name, loss, tmp_path):
+    assert check_loss(name, loss, tmp_path, explore=True) == "worked"
+
+
+def check_loss(name: str, loss: str, tmp_path: Path, **checks) -> str:
+    """`check_combination` of estimator `name` with its loss (or likelihood) set to `loss`."""
     cls = REGISTERED[name]
     est = tiny(cls, **{loss_parameter(cls): loss})
     X, y = data_for(est)
-    assert check_combination(est, X, y, tmp_path, [loss_parameter(cls)], explore=True) == "worked"
+    return check_combination(est, X, y, tmp_path, [loss_parameter(cls)], **checks)
 
 
 PAIR_LOSSES = {LIKELIHOODS[loss]: loss for loss in reversed(losses(AutoEncoder)) if loss != AutoEncoder._default("loss")}
@@ -251,10 +256,7 @@ EXPORT_CASES += [("AutoEncoder", loss) for loss in sorted(PAIR_LOSSES.values())]
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "loss"), EXPORT_CASES, ids=[f"{n}-{loss}" for n, loss in EXPORT_CASES])
 def test_every_exporter_and_loss_exports_to_onnx_giving_its_codes(name, loss, tmp_path):
-    cls = REGISTERED[name]
-    est = tiny(cls, **{loss_parameter(cls): loss})
-    X, y = data_for(est)
-    assert check_combination(est, X, y, tmp_path, [loss_parameter(cls)], export=True) == "worked"
+    assert check_loss(name, loss, tmp_path, export=True) == "worked"
 
 
 OPTION_CASES = [(name, param, value) for name, cls in REGISTERED.items() for param, value in options(cls)]
