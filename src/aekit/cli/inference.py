@@ -80,7 +80,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     where = "the run's held-out rows" if args.data is None else repr(args.data)
     note = "PCA is fitted on the run's training rows"
     if train is None:
-        train, note = test, "PCA and the kNN classifier are fitted on the evaluated rows themselves"
+        train, note = test, "PCA and the k-NN model of the labels are fitted on the evaluated rows themselves"
     est = model.estimator
     evaluation = evaluate(est, train.X, test.X, train.y, test.y)
     print(f"{type(est).__name__} on {len(test)} of {where} ({note}):")
