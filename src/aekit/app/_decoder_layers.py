@@ -10,8 +10,6 @@ from scipy.special import erf
 
 __all__ = ["DecoderLayers", "decoder_layers", "run_layers"]
 
-MAX_LOG_RATE = 20.0  # the Poisson likelihood's clamp of its log-rates
-
 
 @dataclass
 class DecoderLayers:
@@ -82,7 +80,9 @@ def _activate(x: np.ndarray, name: str, slope: float, approximate: str) -> np.nd
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
     if name == "exp":
-        return np.exp(np.minimum(x, MAX_LOG_RATE))
+        from aekit.nn.likelihoods import Poisson
+
+        return np.exp(np.minimum(x, Poisson.max_log_rate))
     return x
 
 

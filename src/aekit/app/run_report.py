@@ -197,7 +197,7 @@ class _Report:
 
     def __init__(self, run: Run, compare: Sequence[str | Path]) -> None:
         self.model = open_model(run.path)
-        self.run, self.compare, self.config, self.est = run, compare, run.read_config(), self.model.estimator
+        self.run, self.compare, self.config, self.est = run, compare, self.model.config, self.model.estimator
         self.split = split = self.model.split
         scaling = self.model.scaling
         self.X_train, self.X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)

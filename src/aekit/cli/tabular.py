@@ -223,8 +223,9 @@ def run_detect(args: argparse.Namespace) -> int:
     detector = AutoEncoderOutlierDetector(
         autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed
     )
-    pipeline = make_pipeline(DetectionEncoding(), detector).fit(frame)
-    X = pipeline[0].transform(frame)
+    encoding = DetectionEncoding()
+    X = encoding.fit_transform(frame)
+    pipeline = make_pipeline(encoding, detector.fit(X))  # fitted: what `explain` reads the table through
     score = -np.asarray(detector.score_samples(X), dtype=np.float64)
     flagged = np.asarray(detector.predict(X)) == -1
     print(

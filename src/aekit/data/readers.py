@@ -233,7 +233,6 @@ class TextFolderReader(Reader):
         return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names, counts=True, ids=docs.ids)
 
 
-
 READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)
 OPTIONS = {f.name for cls in READERS for f in fields(cls)}
 

@@ -106,8 +106,6 @@ def row_blocks(X, rows: int) -> Iterator:
 
 def first_rows(X, device: torch.device, n: int = 4096) -> torch.Tensor:
     """Up to n first rows of X (any kind) as a tensor on `device`; fewer for a wide sparse X."""
-    if isinstance(X, DataSource):
-        return torch.from_numpy(X.read(0, min(n, X.n_rows))).to(device)
     return torch.as_tensor(next(iter(row_blocks(X, n)))[1], device=device)
 
 
