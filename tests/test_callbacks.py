@@ -83,7 +83,7 @@ def test_csv_and_tensorboard_loggers_write_what_the_history_holds(tmp_path):
 
 def test_warm_start_continues_from_the_fitted_weights_and_optimizer():
     X = low_rank()
-    ae = AutoEncoder(max_epochs=8, learning_rate=0.01, warm_start=True, validation_fraction=0.0, **SMALL).fit(X)
+    ae = AutoEncoder(max_epochs=8, learning_rate=0.01, warm_start=True, validation_fraction=0.0, init="random", **SMALL).fit(X)
     first = list(ae.history_["loss"])
     module = ae.module_
     ae.fit(X)
@@ -91,7 +91,7 @@ def test_warm_start_continues_from_the_fitted_weights_and_optimizer():
     second = ae.history_["loss"][8:]
     assert second[0] < 0.05 * first[0]  # an untrained model's first epoch is far higher
     assert second[0] < 1.5 * first[-1]  # the first fit's last loss, or a step further
-    cold = AutoEncoder(max_epochs=8, learning_rate=0.01, validation_fraction=0.0, **SMALL).fit(X)
+    cold = AutoEncoder(max_epochs=8, learning_rate=0.01, validation_fraction=0.0, init="random", **SMALL).fit(X)
     cold.fit(X)
     assert cold.n_epochs_ == 8 and cold.history_["loss"][0] == pytest.approx(first[0])
 
@@ -104,7 +104,7 @@ def test_warm_start_refuses_data_of_another_width():
 
 def test_partial_fit_learns_data_that_arrives_in_pieces():
     X = low_rank(600)
-    ae = AutoEncoder(**SMALL)
+    ae = AutoEncoder(init="random", **SMALL)  # from an untrained start, to see the pieces learned
     ae.partial_fit(X[:100])
     assert ae.n_epochs_ == 1 and ae.transform(X[:3]).shape == (3, 2)
     untrained_error = np.mean((ae.reconstruct(X) - X) ** 2)

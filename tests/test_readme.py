@@ -187,7 +187,8 @@ def test_sparse_features_example_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     run_expressions(readme_block("top_activating("), namespace)
     Z, rows, sae = namespace["Z"], namespace["rows"], namespace["sae"]
-    assert Z.shape == (600, 256) and ((np.abs(Z) > 1e-6).sum(axis=1) == 16).all()
+    active = (np.abs(Z) > 1e-6).sum(axis=1)  # TopK keeps 16 entries per row; one may be 0 by chance
+    assert Z.shape == (600, 256) and (active <= 16).all() and (active == 16).mean() > 0.95
     assert rows.shape == (3, 9)
     assert (np.diff(Z[rows[0], 3]) <= 0).all() and Z[rows[0][0], 3] == Z[:, 3].max()
     assert len(sae.history_["l0"]) == 20 and sae.dead_units_.dtype == np.int64

@@ -235,7 +235,7 @@ def _resume(run, args: argparse.Namespace) -> int:
     if args.epochs is not None:
         config.model.max_epochs = args.epochs
     elif run.has_model():
-        print(f"{run.path} has finished ({config.model.max_epochs} epochs); pass --epochs N to train further")
+        print(f"{run.path} has finished training; pass --epochs N to train further")
         return 0
     if not run.file(Run.CHECKPOINT).is_file():
         raise CLIError(f"{run.path} has no checkpoint to resume from; start it again without --resume")

@@ -18,7 +18,19 @@ from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood
 from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
+from aekit.nn.pca_start import pca_start_problem, start_as_pca
 from aekit.nn.regularizers import make_regularizers
+from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows
+
+INITS = ("auto", "pca", "random")
+REAL_VALUED_LOSSES = ("mse", "l1", "gaussian", "student_t")
+
+
+def _check_init(value) -> str:
+    if value not in ("pca", "random"):
+        raise ValueError("must be 'pca' or 'random'")
+    return value
+
 
 __all__ = [
     "AutoEncoder",
@@ -168,8 +180,8 @@ class AutoEncoder(BaseAutoEncoder):
     (3, 2)
     """
 
-    _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices}
-    _optional_fitted = frozenset({"dead_units_"})  # only a sparse code has them
+    _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices, "init_": _check_init}
+    _optional_fitted = frozenset({"dead_units_", "init_"})  # only a sparse code has dead units; init_ is newer
     _sparse_input = True
 
     _parameter_constraints: dict = {
@@ -197,6 +209,7 @@ class AutoEncoder(BaseAutoEncoder):
         "unit_norm": ["boolean"],
         "loss_trim": [Interval(Real, 0, 1, closed="left")],
         "regularizers": [dict, None],
+        "init": [StrOptions(set(INITS))],
     }
 
     def __init__(
@@ -226,15 +239,16 @@ class AutoEncoder(BaseAutoEncoder):
         unit_norm=False,
         loss_trim=0.0,
         regularizers=None,
+        init="auto",
         optimizer="adam",
         learning_rate=1e-3,
         weight_decay=0.0,
         momentum=0.9,
-        batch_size=256,
-        max_epochs=100,
+        batch_size="auto",
+        max_epochs="auto",
         max_time=None,
         validation_fraction=0.1,
-        early_stopping=None,
+        early_stopping="auto",
         grad_clip=None,
         precision="32",
         lr_schedule=None,
@@ -268,6 +282,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.unit_norm = unit_norm
         self.loss_trim = loss_trim
         self.regularizers = regularizers
+        self.init = init
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -355,6 +370,34 @@ class AutoEncoder(BaseAutoEncoder):
             activation = topk if self.latent_activation in (None, "linear") else nn.Sequential(topk, activation)
         return SparseCode(activation, self.latent_dim, int(self.dead_after))
 
+    def _resolve_init(self, output_activation: str) -> str:
+        """'pca' or 'random': what `init` means for this model and data (see `init`)."""
+        problem = self._pca_start_problem(output_activation)
+        if self.init == "pca" and problem is not None:
+            raise ValueError(f"init='pca' needs a network that can start as PCA, but {problem}; use init='random' or 'auto'")
+        return "pca" if self.init in ("pca", "auto") and problem is None else "random"
+
+    def _pca_start_problem(self, output_activation: str) -> str | None:
+        """Why this model cannot start as PCA of its data, or None."""
+        if self.loss not in REAL_VALUED_LOSSES:
+            return f"loss={self.loss!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}"
+        if output_activation != "linear":
+            return f"the output activation is {output_activation!r} (PCA reconstructs through a linear output)"
+        if self.tied_weights or self.unit_norm:
+            return "tied_weights=True" if self.tied_weights else "unit_norm=True rescales the encoder's rows"
+        if self.binary_code or self._sparse_code or self.latent_activation not in (None, "linear"):
+            return "the code is not linear (latent_activation, a sparse or binary code)"
+        if self._input_transform() is not None:
+            return f"input_transform={self._input_transform()!r} changes what the encoder sees"
+        return pca_start_problem(self.activation, positive_ints(self.hidden_dims, "hidden_dims"), self.latent_dim, self.n_features_in_)
+
+    def _before_training(self, module, X_train, Y_train) -> None:
+        if self.init_ == "pca":
+            start_as_pca(module.encoder, module.decoder, first_rows(X_train, next(module.parameters()).device, MAX_STREAM_VALIDATION_ROWS), self.activation)
+
+    def _fit_settings(self) -> dict:
+        return {"init": self.init_}
+
     def _after_fit(self, module, X_train, Y_train, seed: int) -> None:
         if self._sparse_code:
             self.dead_units_ = dead_units(self._batched("encode", X_train.cpu().numpy()))
@@ -387,7 +430,9 @@ class AutoEncoder(BaseAutoEncoder):
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
             raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
         check_sparse_params(self)
-        return output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
+        output_activation = output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
+        self.init_ = self._resolve_init(output_activation)
+        return output_activation
 
 
 class DenoisingAutoEncoder(AutoEncoder):

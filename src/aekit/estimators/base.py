@@ -35,6 +35,7 @@ from aekit.saving.persistence import load_estimator_folder, register_estimator, 
 from aekit.data._sources import DataSource
 from aekit.data.readers import open_source
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
+from aekit.training.budget import AUTO, resolve_budget
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
 from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 
@@ -50,11 +51,11 @@ TRAINING_CONSTRAINTS: dict = {
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "momentum": [Interval(Real, 0, 1, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
+    "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
     "max_time": [Interval(Real, 0, None, closed="neither"), None],
     "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-    "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
+    "early_stopping": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO}), None],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "precision": [StrOptions(set(PRECISIONS))],
     "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
@@ -238,6 +239,10 @@ class AekitEstimator(BaseEstimator):
     def _before_training(self, module: torch.nn.Module, X_train, Y_train) -> None:
         """Runs once a new module and its training split exist (e.g. to initialise a head)."""
 
+    def _fit_settings(self) -> dict:
+        """What this estimator chose for the fit beyond the budget (recorded in history_['settings'])."""
+        return {}
+
     def _training_callbacks(self) -> list:
         """Callbacks the estimator itself needs (e.g. a KL warm-up), run before the user's."""
         return []
@@ -277,8 +282,13 @@ class AekitEstimator(BaseEstimator):
             state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
         fraction = 0.0 if partial else self.validation_fraction
         X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
+        config = resolve_budget(config, X_train.shape[0], X_val is not None)
         if not warm:
             self._before_training(module, X_train, Y_train)
+        state.history.settings = {
+            "batch_size": config.batch_size, "max_epochs": config.max_epochs, "early_stopping": config.early_stopping,
+            "n_train": int(X_train.shape[0]), **self._fit_settings(),
+        }  # fmt: skip
         history = train(
             module, X_train, config, state.generator, X_val=X_val, Y=Y_train, Y_val=Y_val,
             callbacks=[*self._training_callbacks(), *callbacks], checkpoint=checkpoint, state=state, owner=self,

@@ -316,8 +316,13 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
         raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}")
     problems = []
     history = fitted.get("history_", {})
-    if not isinstance(history, dict) or not all(_is_numbers(v) or _is_count(v) or v is None for v in history.values()):
+    settings = history.get("settings", {}) if isinstance(history, dict) else None
+    if not isinstance(history, dict) or not all(
+        _is_numbers(v) or _is_count(v) or v is None for k, v in history.items() if k != "settings"
+    ):
         problems.append("history_ must map names to lists of numbers (or an epoch number)")
+    elif not isinstance(settings, dict) or not all(isinstance(v, (str, int, float, bool)) or v is None for v in settings.values()):
+        problems.append("history_['settings'] must map names to numbers, strings or null")
     if "n_epochs_" in fitted and not _is_count(fitted["n_epochs_"]):
         problems.append("n_epochs_ must be a non-negative integer")
     names, n_features = fitted.get("feature_names_in_"), fitted.get("n_features_in_")

@@ -13,6 +13,7 @@ switched on by `TrainConfig.distributed`, never by a process group that merely e
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from torch import nn
 
 from aekit.training import distributed
 from aekit.training._batching import batches_for, first_rows, row_blocks
+from aekit.training.budget import resolve_budget
 from aekit.training.callbacks import (
     LOOP_LOGS,
     Callback,
@@ -52,10 +54,10 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     momentum: float = 0.9  # sgd and rmsprop only
-    batch_size: int = 256
-    max_epochs: int = 100
+    batch_size: int | str = 256  # "auto": follows the number of rows (aekit.training.budget)
+    max_epochs: int | str = 100  # "auto": enough epochs for a minimum number of steps
     max_time: float | None = None  # seconds; training stops after the epoch that crosses it
-    early_stopping: int | None = None  # patience in epochs on the validation loss; best weights restored
+    early_stopping: int | str | None = None  # patience in epochs on the validation loss; best weights restored
     grad_clip: float | None = None  # max global gradient norm
     precision: str = "32"  # 32 | bf16-mixed | 16-mixed (autocast for the forward pass)
     lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first)
@@ -70,8 +72,9 @@ class History:
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
+    best_epoch: int | None = None  # None with early stopping: the weights before training were the best
     extra: dict[str, list[float]] = field(default_factory=dict)  # per-epoch numbers the module reports (e.g. l0)
+    settings: dict = field(default_factory=dict)  # what the fit chose: batch size, epochs, patience, start, ...
 
     def as_dict(self) -> dict:
         return {
@@ -79,15 +82,16 @@ class History:
             "val_loss": self.val_loss,
             "epoch_seconds": self.epoch_seconds,
             "best_epoch": self.best_epoch,
+            "settings": self.settings,
             **self.extra,
         }
 
     @classmethod
     def from_dict(cls, history: dict) -> History:
-        """The inverse of `as_dict`."""
+        """The inverse of `as_dict` (a history saved before `settings` existed reads as empty settings)."""
         known = ("loss", "val_loss", "epoch_seconds", "best_epoch")
-        extra = {k: list(v) for k, v in history.items() if k not in known}
-        return cls(*(history[k] for k in known), extra=extra)
+        extra = {k: list(v) for k, v in history.items() if k not in (*known, "settings")}
+        return cls(*(history[k] for k in known), extra=extra, settings=dict(history.get("settings", {})))
 
 
 @dataclass
@@ -227,8 +231,15 @@ def train(
     else:
         state.best_loss, state.since_best, state.best_weights = math.inf, 0, None
     state.rank, state.world = (distributed.rank(), distributed.world_size()) if config.distributed else (0, 1)
+    config = resolve_budget(config, X.shape[0], X_val is not None)
     state.first_epoch, state.elapsed = state.epoch, 0.0
     state.last_epoch = state.epoch + config.max_epochs
+    if any(r.constrains for r in getattr(module, "regularizers", ())):
+        module.apply_constraints()  # start inside the constraint set, so the start is a weight set training could end on
+    if config.early_stopping is not None and X_val is not None:
+        state.best_loss = evaluate_loss(module, X_val, Y_val)  # the start competes too (a PCA start is a good one)
+        state.best_weights = copy.deepcopy(module.state_dict())
+        state.history.settings["start_val_loss"] = state.best_loss
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
     model = distributed.wrap(module) if state.world > 1 else module
     step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1)

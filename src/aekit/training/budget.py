@@ -1,0 +1,50 @@
+"""The training budget that follows the data: what `batch_size="auto"`, `max_epochs="auto"` and
+`early_stopping="auto"` become for a fit on `n_rows` training rows.
+
+Small tables get small batches and as many epochs as it takes to make at least `MIN_STEPS`
+optimizer steps (a 400-row table with batches of 256 would otherwise get 200 steps from 100
+epochs); large data keep batches of 256 and 100 epochs. Early stopping waits a tenth of the
+epochs (at least 10) without a better validation loss and restores the best weights, the
+untrained model's included, so a fit never ends on weights worse than where it started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+__all__ = ["AUTO", "MIN_STEPS", "resolve_budget"]
+
+AUTO = "auto"
+ROWS_PER_BATCH_STEP = 16  # batch = the power of two nearest n_rows / 16, within [MIN_BATCH, MAX_BATCH]
+MIN_BATCH, MAX_BATCH = 16, 256
+MIN_STEPS = 4000
+MIN_EPOCHS, MAX_EPOCHS = 100, 1000
+MIN_PATIENCE = 10
+
+
+def auto_batch_size(n_rows: int) -> int:
+    """Rows per batch for `n_rows` training rows: n_rows / 16 rounded to a power of two, in [16, 256]."""
+    target = max(n_rows, 1) / ROWS_PER_BATCH_STEP
+    return int(min(MAX_BATCH, max(MIN_BATCH, 2 ** round(math.log2(max(target, 1))))))
+
+
+def auto_epochs(n_rows: int, batch_size: int) -> int:
+    """Epochs that make at least MIN_STEPS optimizer steps, in [100, 1000]."""
+    steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
+    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch))))
+
+
+def auto_patience(max_epochs: int) -> int:
+    return max(MIN_PATIENCE, max_epochs // 10)
+
+
+def resolve_budget(config, n_rows: int, has_validation: bool):
+    """`config` (a `TrainConfig`) with each "auto" field replaced by what it means for a fit
+    on `n_rows` training rows; early stopping is off without a validation split."""
+    batch_size = auto_batch_size(n_rows) if config.batch_size == AUTO else config.batch_size
+    max_epochs = auto_epochs(n_rows, batch_size) if config.max_epochs == AUTO else config.max_epochs
+    early_stopping = config.early_stopping
+    if early_stopping == AUTO:
+        early_stopping = auto_patience(max_epochs) if has_validation else None
+    return dataclasses.replace(config, batch_size=batch_size, max_epochs=max_epochs, early_stopping=early_stopping)
