@@ -23,10 +23,12 @@ a time budget).
 
 Every model also gets random_state (the seed) for reproducibility. Results go to
 benchmarks/results/defaults-<label>.json (merged: parts and panel cells not run keep their earlier
-numbers). The BENCHMARKS.md section shows this run's label (`current` by default; after a `baseline` run, `current`
-if it exists) with `baseline` figures beside it ("baseline -> current") when defaults-baseline.json exists; a
-baseline is an older commit's run: PYTHONPATH=<older checkout>/src python benchmarks/defaults.py --label baseline. --quick (1 seed, three
-small tables, 1,000 MNIST images, short budgets) writes defaults-<label>-quick.json and prints the section.
+numbers). The BENCHMARKS.md section shows this run's label (`current` by default; after a `baseline`
+run, `current` if it exists) with `baseline` figures beside it ("baseline -> current") when
+defaults-baseline.json exists; a baseline is an older commit's run:
+PYTHONPATH=<older checkout>/src python benchmarks/defaults.py --label baseline.
+--quick (1 seed, three small tables, 1,000 MNIST / 500 test images, 5,000 Hinton training images,
+2,000 newsgroups documents, 20 s budgets) writes defaults-<label>-quick.json and only prints the section.
 
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/defaults.py [--part panel|speed|hinton|newsgroups|all]
        [--seeds 3] [--only NAME] [--models ae,dae,sae] [--jobs N] [--label current] [--repeats 3]
