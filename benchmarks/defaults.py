@@ -1,0 +1,366 @@
+"""The library's defaults against PCA (issue 30, "Done when"): whatever defaults the imported aekit has,
+with nothing set but the code size (and, for the Hinton and newsgroups networks, the architecture and
+a time budget).
+
+  panel       every table in shared/data/tabular (X), the inlier rows (y == 0) of shared/data/anomaly,
+              scikit-learn's wine and diabetes (all standardised on the training rows; a column constant
+              there is left to StandardScaler, which maps it to 0), aekit's digits (pixels / 16), MNIST
+              and Fashion-MNIST (the first 20,000 training images, scored on the 10,000 test images;
+              pixels in [0, 1], not standardised). A fixed 75/25 split per data set (split seed 0; the
+              images use their own test set), code sizes k = 2 and 8 where k < columns, seeds 0..--seeds-1
+              for the models: held-out MSE over PCA(k)'s and fit seconds of `AutoEncoder(latent_dim=k)`,
+              `DenoisingAutoEncoder(latent_dim=k)` and `SparseAutoEncoder(k=k)` (its default latent_dim,
+              so k active code units per row: matched with PCA(k) by active code size), plus `n_epochs_`,
+              the scalar entries of `history_` and the scalar fitted attributes (what fit chose).
+  speed       `AutoEncoder(latent_dim=8)` on a 5,000 x 50 table (rank 10 plus noise, standardised, seed 0),
+              fit seconds quiet and beside one busy process (`while True: pass`).
+  hinton      `AutoEncoder(hidden_dims=(1000, 500, 250), latent_dim=30, max_time=--hinton-time)` on the
+              60,000 MNIST training images: squared error summed over pixels per test image (as in
+              benchmarks/hinton2006.py) against PCA(30); target <= 3.00.
+  newsgroups  `AutoEncoder(latent_dim=10, hidden_dims=(250, 125), loss="multinomial", max_time=--news-time)`
+              (benchmarks/documents.py's architecture, nothing else of its recipe) on 20 Newsgroups as
+              documents.py loads it, against tf-idf LSA-50: precision at 1, 15 and 255.
+
+Every model also gets random_state (the seed) for reproducibility. Results go to
+benchmarks/results/defaults-<label>.json (merged: parts and panel cells not run keep their earlier
+numbers). The BENCHMARKS.md section shows this run's label (`current` by default; after a `baseline`
+run, `current` if it exists) with `baseline` figures beside it ("baseline -> current") when
+defaults-baseline.json exists; a baseline is an older commit's run:
+PYTHONPATH=<older checkout>/src python benchmarks/defaults.py --label baseline.
+--quick (1 seed, three small tables, 1,000 MNIST / 500 test images, 5,000 Hinton training images,
+2,000 newsgroups documents, 20 s budgets) writes defaults-<label>-quick.json and only prints the section.
+
+Usage: PYTHONPATH=src .venv/bin/python benchmarks/defaults.py [--part panel|speed|hinton|newsgroups|all]
+       [--seeds 3] [--only NAME] [--models ae,dae,sae] [--jobs N] [--label current] [--repeats 3]
+       [--hinton-time 1800] [--news-time 600] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from common import RESULTS_DIR, SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+import aekit
+
+HEADING = "## Defaults against PCA (benchmarks/defaults.py)"
+CODE_SIZES = (2, 8)
+MODELS = {"ae": aekit.AutoEncoder, "dae": aekit.DenoisingAutoEncoder, "sae": aekit.SparseAutoEncoder}
+QUICK_DATA = ("wine (sklearn)", "42_WBC (inliers)", "diabetes", "MNIST")
+IMAGE_ROWS, QUICK_IMAGE_ROWS = (20_000, 10_000), (1_000, 500)
+NEWS_KS = (1, 15, 255)
+
+
+def model(name: str, k: int, seed: int):
+    """The estimator with its defaults at code size k: latent_dim=k, or for the sparse one k active units."""
+    return MODELS[name](**{"k" if name == "sae" else "latent_dim": k}, random_state=seed)
+
+
+def data_names() -> list[str]:
+    tables = [p.stem for p in sorted((SHARED_DATA / "tabular").glob("*.npz"))]
+    anomaly = [f"{p.stem} (inliers)" for p in sorted((SHARED_DATA / "anomaly").glob("*.npz"))]
+    return tables + anomaly + ["wine (sklearn)", "diabetes (sklearn)", "digits", "MNIST", "Fashion-MNIST"]
+
+
+def standardised(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    train, test = train_test_split(np.asarray(X, dtype=np.float64), test_size=0.25, random_state=0)
+    scaler = StandardScaler().fit(train)
+    return scaler.transform(train), scaler.transform(test)
+
+
+@functools.lru_cache(maxsize=2)
+def load_data(name: str, quick: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(X_train, X_test) of a panel data set; cached per process."""
+    from aekit.data.datasets import load_digits, load_fashion_mnist, load_mnist
+
+    if name in ("MNIST", "Fashion-MNIST"):
+        loader, home = (load_mnist, "mnist") if name == "MNIST" else (load_fashion_mnist, "fashion-mnist")
+        n_train, n_test = QUICK_IMAGE_ROWS if quick else IMAGE_ROWS
+        return tuple(loader(split, data_home=SHARED_DATA / home, max_rows=n).X for split, n in (("train", n_train), ("test", n_test)))
+    if name == "digits":
+        return tuple(train_test_split(load_digits().X, test_size=0.25, random_state=0))
+    if name.endswith("(sklearn)"):
+        import sklearn.datasets
+
+        return standardised(getattr(sklearn.datasets, f"load_{name.split()[0]}")().data)
+    if name.endswith("(inliers)"):
+        data = np.load(SHARED_DATA / "anomaly" / f"{name.split()[0]}.npz", allow_pickle=False)
+        return standardised(data["X"][data["y"] == 0])
+    return standardised(np.load(SHARED_DATA / "tabular" / f"{name}.npz", allow_pickle=False)["X"])
+
+
+def mse(X_hat, X) -> float:
+    return float(np.mean((np.asarray(X_hat, np.float64) - X) ** 2))
+
+
+@functools.lru_cache(maxsize=4)
+def pca_mse(name: str, k: int, quick: bool) -> float:
+    X_train, X_test = load_data(name, quick)
+    pca = PCA(k, svd_solver="full").fit(X_train)
+    return mse(pca.inverse_transform(pca.transform(X_test)), X_test)
+
+
+def chosen(est) -> dict:
+    """What fit recorded about its budget: n_epochs_, scalar history_ entries, scalar fitted attributes."""
+    scalar = (int, float, str, bool, dict)
+    history = {k: v for k, v in getattr(est, "history_", {}).items() if isinstance(v, scalar)}
+    fitted = {k: v for k, v in vars(est).items()
+              if k.endswith("_") and not k.startswith("_") and k not in ("history_", "n_epochs_") and isinstance(v, scalar)}
+    return json.loads(json.dumps({"n_epochs": getattr(est, "n_epochs_", None), "history": history, "fitted": fitted}, default=str))
+
+
+def timed_fit(est, X) -> float:
+    start = time.perf_counter()
+    est.fit(X)
+    return time.perf_counter() - start
+
+
+def run_cell(name: str, k: int, kind: str, seed: int, quick: bool) -> dict:
+    X_train, X_test = load_data(name, quick)
+    est = model(kind, k, seed)
+    seconds = timed_fit(est, X_train)
+    error, reference = mse(est.reconstruct(X_test), X_test), pca_mse(name, k, quick)
+    return {"data": name, "k": k, "model": kind, "seed": seed, "n_train": len(X_train), "n_test": len(X_test),
+            "n_columns": X_train.shape[1], "mse": error, "pca_mse": reference, "ratio": error / reference,
+            "fit_seconds": round(seconds, 2), **chosen(est)}  # fmt: skip
+
+
+def run_panel(args, store: dict) -> None:
+    names = [n for n in (QUICK_DATA if args.quick else data_names()) if not args.only or args.only.lower() in n.lower()]
+    cells = []
+    for name in names:
+        columns = load_data(name, args.quick)[0].shape[1]
+        cells += [(name, k, m, s, args.quick) for k in CODE_SIZES if k < columns for m in args.models for s in range(args.seeds)]
+    panel = store.setdefault("panel", {"rows": []})
+    panel.update(machine=machine_info(), seeds=args.seeds, jobs=args.jobs)
+    key = lambda r: (r["data"], r["k"], r["model"], r["seed"])  # noqa: E731
+    done = {key(r): r for r in panel["rows"]}
+
+    def record(row: dict) -> None:
+        done[key(row)] = row
+        panel["rows"] = list(done.values())
+        save(args, store)
+        print(f"{row['data']} k={row['k']} {row['model']} seed {row['seed']}: ratio {row['ratio']:.3f}, "
+              f"{row['fit_seconds']:.1f} s, {row['n_epochs']} epochs {row['history']} {row['fitted']}", flush=True)  # fmt: skip
+
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for future in [pool.submit(run_cell, *cell) for cell in cells]:
+                record(future.result())
+    else:
+        for cell in cells:
+            record(run_cell(*cell))
+
+
+def speed_table() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 10)) @ rng.standard_normal((10, 50)) + 0.5 * rng.standard_normal((5000, 50))
+    return StandardScaler().fit_transform(X)
+
+
+def run_speed(args, store: dict) -> None:
+    X, seconds = speed_table(), {}
+    for condition in ("quiet", "busy"):
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if condition == "busy" else None
+        try:
+            seconds[condition] = []
+            for repeat in range(args.repeats):
+                est = aekit.AutoEncoder(latent_dim=8, random_state=repeat)
+                seconds[condition].append(round(timed_fit(est, X), 2))
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+        print(f"5000 x 50, {condition}: {seconds[condition]} s", flush=True)
+    store["speed"] = {"machine": machine_info(), "shape": list(X.shape), "seconds": seconds, **chosen(est)}
+
+
+def run_hinton(args, store: dict) -> None:
+    from hinton2006 import HIDDEN, fit_pca, mnist, summed_squared_error
+
+    X, X_test, _ = mnist(args.quick)
+    est = aekit.AutoEncoder(hidden_dims=HIDDEN, latent_dim=30, max_time=args.hinton_time, random_state=0)
+    seconds = timed_fit(est, X)
+    pca = fit_pca(30, X, X_test, 0)
+    store["hinton"] = {"machine": machine_info(), "max_time": args.hinton_time, "n_train": len(X), "n_test": len(X_test),
+                       "test_error": summed_squared_error(est.reconstruct(X_test), X_test), "pca_test_error": pca["test_error"],
+                       "fit_seconds": round(seconds, 1), **chosen(est)}  # fmt: skip
+    print({k: v for k, v in store["hinton"].items() if k != "machine"}, flush=True)
+
+
+def run_newsgroups(args, store: dict) -> None:
+    from documents import KS, curve, load
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    C_tr, C_te, y_tr, y_te, _ = load("20newsgroups", args.quick)
+    at = lambda values: [values[KS.index(k)] for k in NEWS_KS]  # noqa: E731
+    tfidf = TfidfTransformer().fit(C_tr)
+    svd = TruncatedSVD(50, random_state=0).fit(tfidf.transform(C_tr))
+    lsa = at(curve(svd.transform(tfidf.transform(C_te)), y_te, svd.transform(tfidf.transform(C_tr)), y_tr))
+    est = aekit.AutoEncoder(latent_dim=10, hidden_dims=(250, 125), loss="multinomial", max_time=args.news_time, random_state=0)
+    seconds = timed_fit(est, C_tr)
+    ae = at(curve(est.transform(C_te), y_te, est.transform(C_tr), y_tr))
+    store["newsgroups"] = {"machine": machine_info(), "max_time": args.news_time, "n_train": C_tr.shape[0], "n_test": C_te.shape[0],
+                           "ks": list(NEWS_KS), "autoencoder": ae, "lsa50_tfidf": lsa, "fit_seconds": round(seconds, 1), **chosen(est)}  # fmt: skip
+    print({k: v for k, v in store["newsgroups"].items() if k != "machine"}, flush=True)
+
+
+def results_path(label: str, quick: bool) -> Path:
+    return RESULTS_DIR / f"defaults-{label}{'-quick' if quick else ''}.json"
+
+
+def load_results(label: str, quick: bool) -> dict:
+    path = results_path(label, quick)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def aekit_source() -> str:
+    """Where the imported aekit comes from, with its git commit if it is a checkout."""
+    where = Path(aekit.__file__).resolve().parent
+    git = lambda *cmd: subprocess.run(["git", "-C", str(where), *cmd], capture_output=True, text=True, timeout=10).stdout.strip()  # noqa: E731
+    try:
+        commit, changed = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", ".")
+    except (OSError, subprocess.SubprocessError):
+        return str(where)
+    return f"{where} at {commit or 'no commit'}{' with uncommitted changes' if changed else ''}"
+
+
+def save(args, store: dict) -> None:
+    store.update(label=args.label, aekit=aekit.__version__, aekit_source=aekit_source())
+    write_json(results_path(args.label, args.quick).name, store)
+
+
+def cell_means(store: dict) -> dict:
+    """{(data, k): {"columns": ..., model: (mean ratio, mean fit seconds)}} over seeds."""
+    groups: dict = {}
+    for r in store.get("panel", {}).get("rows", []):
+        groups.setdefault((r["data"], r["k"]), {"columns": r["n_columns"]}).setdefault(r["model"], []).append(r)
+    return {cell: {m: v if m == "columns" else (np.mean([r["ratio"] for r in v]), np.mean([r["fit_seconds"] for r in v]))
+                   for m, v in models.items()} for cell, models in groups.items()}  # fmt: skip
+
+
+def verdicts(store: dict) -> list[str]:
+    verdict = lambda ok, figure: "met" if ok else f"missed ({figure})"  # noqa: E731
+    out, ae = [], {cell: m["ae"][0] for cell, m in cell_means(store).items() if "ae" in m}
+    if ae:
+        worst = max(ae, key=ae.get)
+        above = sum(v > 1 for v in ae.values())
+        out.append(f"every AE cell mean ratio <= 1: {verdict(not above, f'{above} of {len(ae)} cells above 1, worst {ae[worst]:.3f} on {worst[0]} k={worst[1]}')}")
+        median = float(np.median(list(ae.values())))
+        out.append(f"median AE ratio <= 0.80 (over {len(ae)} cells): {verdict(median <= 0.80, f'{median:.3f}')}")
+    else:
+        out.append("AE ratios: not measured")
+    if "speed" in store:
+        busy = store["speed"]["seconds"]["busy"]
+        out.append(f"5000x50 fit <= 5 s beside a busy process (median of {len(busy)}): {verdict(np.median(busy) <= 5, f'{np.median(busy):.1f} s')}")
+    if "hinton" in store:
+        h = store["hinton"]
+        error = f"{h['test_error']:.2f} against PCA's {h['pca_test_error']:.2f}"
+        out.append(f"Hinton network <= 3.00 (max_time {h['max_time']:g} s): {verdict(h['test_error'] <= 3.0, error)}")
+    if "newsgroups" in store:
+        n = store["newsgroups"]
+        pairs = ", ".join(f"P@{k} {a:.3f} vs {b:.3f}" for k, a, b in zip(n["ks"], n["autoencoder"], n["lsa50_tfidf"]))
+        ok = all(a > b for a, b in zip(n["autoencoder"], n["lsa50_tfidf"]))
+        out.append(f"newsgroups 10-d above tf-idf LSA-50 at 1, 15, 255 (max_time {n['max_time']:g} s): {verdict(ok, pairs)}")
+    return out
+
+
+def details(store: dict) -> list[str]:
+    """The figures behind the speed, Hinton and newsgroups verdicts, for the parts measured."""
+    out = []
+    if "speed" in store:
+        out.append(f"5000 x 50 fit seconds: quiet {store['speed']['seconds']['quiet']}, busy {store['speed']['seconds']['busy']}")
+    if "hinton" in store:
+        h = store["hinton"]
+        out.append(f"Hinton network: {h['test_error']:.2f} per test image (PCA(30) {h['pca_test_error']:.2f}), "
+                   f"{h['n_epochs']} epochs in {h['fit_seconds']:.0f} s on {h['n_train']:,} images")  # fmt: skip
+    if "newsgroups" in store:
+        n = store["newsgroups"]
+        out.append(f"newsgroups ({n['n_train']:,} train / {n['n_test']:,} test documents): P@{n['ks']} autoencoder "
+                   f"{n['autoencoder']}, tf-idf LSA-50 {n['lsa50_tfidf']}; {n['n_epochs']} epochs in {n['fit_seconds']:.0f} s")  # fmt: skip
+    return out or ["speed, Hinton and newsgroups: not measured"]
+
+
+def both(now, before, fmt: str) -> str:
+    """'before -> now' when a baseline figure exists."""
+    if now is None:
+        return "-"
+    return f"{before:{fmt}} -> {now:{fmt}}" if before is not None else f"{now:{fmt}}"
+
+
+def section(current: dict, baseline: dict) -> str:
+    now, before = cell_means(current), cell_means(baseline)
+    models = ("ae", "dae", "sae")
+    header = ["data", "columns", "k", *[f"{m.upper()} / PCA" for m in models], *[f"{m.upper()} fit s" for m in models]]
+    rows = [header]
+    for cell, m in sorted(now.items()):
+        b = before.get(cell, {})
+        get = lambda d, model, i: d[model][i] if model in d else None  # noqa: E731
+        rows.append([cell[0], m["columns"], cell[1], *[both(get(m, x, 0), get(b, x, 0), ".3f") for x in models],
+                     *[both(get(m, x, 1), get(b, x, 1), ".1f") for x in models]])  # fmt: skip
+    parts = [HEADING, "", (
+        "Held-out MSE of each estimator with its defaults over PCA(k)'s (mean over seeds) and mean fit seconds: "
+        "`AutoEncoder(latent_dim=k)`, `DenoisingAutoEncoder(latent_dim=k)`, `SparseAutoEncoder(k=k)` (default latent_dim, "
+        "k active units), `random_state` = seed. Tables and anomaly inliers standardised on a fixed 75/25 split, digits, "
+        "MNIST and Fashion-MNIST as pixels in [0, 1] (20,000 training images, the 10,000 test images); see the script's "
+        "docstring." + (" Cells read 'baseline -> current' (`defaults-baseline.json`, "
+        f"aekit from {baseline.get('aekit_source', '?')})." if baseline else "") +
+        f" Current: aekit from {current.get('aekit_source', '?')}, cells fitted in "
+        f"{current.get('panel', {}).get('jobs', 1)} process(es) at once. The machine was shared with other jobs.")]  # fmt: skip
+    parts += ["", markdown_table(rows) if now else "Panel: not measured.", "", "Targets (issue 30):", ""] + [f"- {v}" for v in verdicts(current)]
+    if baseline:
+        parts += ["", "Baseline:", ""] + [f"- {v}" for v in verdicts(baseline)]
+    parts += ["", "Details:", ""] + [f"- {line}" for line in details(current)] + [""]
+    for part in ("panel", "speed", "hinton", "newsgroups"):
+        if part in current:
+            parts.append(f"{part}: {machine_line(current[part]['machine'])}")
+    return "\n".join(parts) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("panel", "speed", "hinton", "newsgroups", "all"), default="panel")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--only", default=None, help="panel data sets whose name contains this (case-insensitive)")
+    parser.add_argument("--models", default="ae,dae,sae", help="panel models, a subset of ae,dae,sae")
+    parser.add_argument("--jobs", type=int, default=1, help="panel cells fitted in this many worker processes")
+    parser.add_argument("--label", default="current", help="results file defaults-<label>.json; 'baseline' for an older commit")
+    parser.add_argument("--repeats", type=int, default=3, help="speed: fits per condition")
+    parser.add_argument("--hinton-time", type=float, default=1800.0)
+    parser.add_argument("--news-time", type=float, default=600.0)
+    parser.add_argument("--quick", action="store_true", help="smoke test; defaults-<label>-quick.json, section printed only")
+    args = parser.parse_args()
+    args.models = args.models.split(",")
+    if not set(args.models) <= set(MODELS):
+        parser.error(f"--models takes a subset of {','.join(MODELS)}")
+    if args.quick:
+        args.seeds, args.hinton_time, args.news_time = 1, min(args.hinton_time, 20.0), min(args.news_time, 20.0)
+    store = load_results(args.label, args.quick)
+    parts = ("panel", "speed", "hinton", "newsgroups") if args.part == "all" else (args.part,)
+    for part in parts:
+        globals()[f"run_{part}"](args, store)
+        save(args, store)
+    shown = "current" if args.label == "baseline" and results_path("current", args.quick).exists() else args.label
+    text = section(load_results(shown, args.quick), load_results("baseline", args.quick) if shown != "baseline" else {})
+    if args.quick:
+        print(text)
+    else:
+        update_markdown_section(HEADING, text)
+    print(f"wrote {results_path(args.label, args.quick)}")
+
+
+if __name__ == "__main__":
+    main()
