@@ -118,28 +118,44 @@ class AutoEncoder(BaseAutoEncoder):
         training data; `AutoEncoderOutlierDetector`'s default autoencoder uses 0.2.
     regularizers : dict or None, default=None
         Extra regularizers from `aekit.nn.regularizers.REGULARIZERS`, as {name: weight}.
+    init : {'auto', 'pca', 'random'}, default='auto'
+        'pca' starts the network as the PCA of its training rows (code = projection on the
+        first `latent_dim` components, reconstruction = PCA's; see `aekit.nn.pca_start`), so
+        training begins at PCA's error and, with early stopping restoring the best weights,
+        does not end above it on the validation rows. It needs a real-valued loss ('mse',
+        'l1', 'gaussian', 'student_t') with a linear output, a linear dense code, untied
+        weights without unit_norm, activation 'relu', 'leaky_relu' or 'gelu' and hidden layers
+        at least 2 * latent_dim wide. 'auto' is 'pca' where it applies, else 'random'
+        (PyTorch's default initialisation); `init_` says which was used.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
     learning_rate : float, default=1e-3
     weight_decay : float, default=0.0
     momentum : float, default=0.9
         Momentum for 'sgd' and 'rmsprop'.
-    batch_size : int, default=256
-    max_epochs : int, default=100
+    batch_size : int or 'auto', default='auto'
+        'auto': the number of training rows / 16 rounded to a power of two, within [16, 256]
+        (see `aekit.training.budget`), so small tables get enough optimizer steps.
+    max_epochs : int or 'auto', default='auto'
+        'auto': enough epochs for at least 4,000 optimizer steps, within [100, 1000]; with
+        `max_time` set, no limit (the time budget decides).
     max_time : float or None, default=None
         Training budget in seconds: stop after the epoch that crosses it.
     validation_fraction : float, default=0.1
         Share of the training rows held out to report `history_['val_loss']` (and for early
         stopping); skipped when it would leave no row on either side.
-    early_stopping : int or None, default=None
-        Patience in epochs on the validation loss; the best weights are restored.
+    early_stopping : int, 'auto' or None, default='auto'
+        Patience in epochs on the validation loss; the best weights are restored, the weights
+        training started from included. 'auto': a tenth of the epochs, at least 10 (20 under
+        `max_time`), and off without a validation split.
     grad_clip : float or None, default=None
         Max global gradient norm.
     precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'
         Forward pass in float32, or under autocast to bfloat16/float16 (float16 adds a
         GradScaler); mixed precision is faster where the hardware has fast low-precision matmuls.
-    lr_schedule : {None, 'cosine'}, default=None
+    lr_schedule : {None, 'cosine', 'auto'}, default='auto'
         'cosine' anneals the learning rate from `learning_rate` to 1 % of it along a half
         cosine over `max_epochs`, or over `max_time` when that budget is reached first.
+        'auto': cosine when `max_time` is set, else constant.
     warm_start : bool, default=False
         When True, a second `fit` continues from the fitted weights and optimizer state for
         another `max_epochs` (as scikit-learn's MLPRegressor does), its history appended.
@@ -158,7 +174,11 @@ class AutoEncoder(BaseAutoEncoder):
     module_ : AutoEncoderModule
         The trained torch module (in eval mode, float32).
     history_ : dict
-        'loss', 'val_loss' and 'epoch_seconds' per epoch, and 'best_epoch'.
+        'loss', 'val_loss' and 'epoch_seconds' per epoch, 'best_epoch' (None when the start
+        was best) and 'settings': what the fit chose (batch_size, max_epochs, early_stopping,
+        lr_schedule, n_train, init, start_val_loss).
+    init_ : {'pca', 'random'}
+        How the network started (see `init`).
     n_epochs_ : int
     output_activation_ : str
     dead_units_ : ndarray of int
@@ -251,7 +271,7 @@ class AutoEncoder(BaseAutoEncoder):
         early_stopping="auto",
         grad_clip=None,
         precision="32",
-        lr_schedule=None,
+        lr_schedule="auto",
         warm_start=False,
         distributed=False,
         device="auto",
@@ -381,15 +401,23 @@ class AutoEncoder(BaseAutoEncoder):
         """Why this model cannot start as PCA of its data, or None."""
         if self.loss not in REAL_VALUED_LOSSES:
             return f"loss={self.loss!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}"
-        if output_activation != "linear":
-            return f"the output activation is {output_activation!r} (PCA reconstructs through a linear output)"
         if self.tied_weights or self.unit_norm:
             return "tied_weights=True" if self.tied_weights else "unit_norm=True rescales the encoder's rows"
-        if self.binary_code or self._sparse_code or self.latent_activation not in (None, "linear"):
-            return "the code is not linear (latent_activation, a sparse or binary code)"
+        if self.binary_code:
+            return "binary_code=True makes the code a noisy sigmoid"
+        if self._sparse_code:
+            return f"the code is sparse (sparsity_kind={self.sparsity_kind!r}, sparsity={self.sparsity})"
+        if self.latent_activation not in (None, "linear"):
+            return f"latent_activation={self.latent_activation!r} makes the code nonlinear"
         if self._input_transform() is not None:
             return f"input_transform={self._input_transform()!r} changes what the encoder sees"
-        return pca_start_problem(self.activation, positive_ints(self.hidden_dims, "hidden_dims"), self.latent_dim, self.n_features_in_)
+        problem = pca_start_problem(self.activation, positive_ints(self.hidden_dims, "hidden_dims"), self.latent_dim, self.n_features_in_)
+        if problem is None and output_activation != "linear":
+            problem = (
+                f"the output is {output_activation!r} (output_activation={self.output_activation!r}); PCA reconstructs "
+                "through a linear output: set output_activation='linear'"
+            )
+        return problem
 
     def _before_training(self, module, X_train, Y_train) -> None:
         if self.init_ == "pca":

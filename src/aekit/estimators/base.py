@@ -58,7 +58,7 @@ TRAINING_CONSTRAINTS: dict = {
     "early_stopping": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO}), None],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "precision": [StrOptions(set(PRECISIONS))],
-    "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
+    "lr_schedule": [StrOptions({*LR_SCHEDULES, AUTO}), None],
     "warm_start": ["boolean"],
     "distributed": ["boolean"],
     "device": [str, torch.device],
@@ -287,7 +287,7 @@ class AekitEstimator(BaseEstimator):
             self._before_training(module, X_train, Y_train)
         state.history.settings = {
             "batch_size": config.batch_size, "max_epochs": config.max_epochs, "early_stopping": config.early_stopping,
-            "n_train": int(X_train.shape[0]), **self._fit_settings(),
+            "lr_schedule": config.lr_schedule, "n_train": int(X_train.shape[0]), **self._fit_settings(),
         }  # fmt: skip
         history = train(
             module, X_train, config, state.generator, X_val=X_val, Y=Y_train, Y_val=Y_val,

@@ -1,10 +1,12 @@
-"""The training budget that follows the data: what `batch_size="auto"`, `max_epochs="auto"` and
-`early_stopping="auto"` become for a fit on `n_rows` training rows.
+"""The training budget that follows the data: what `batch_size="auto"`, `max_epochs="auto"`,
+`early_stopping="auto"` and `lr_schedule="auto"` become for a fit on `n_rows` training rows.
 
 Small tables get small batches and as many epochs as it takes to make at least `MIN_STEPS`
 optimizer steps (a 400-row table with batches of 256 would otherwise get 200 steps from 100
-epochs); large data keep batches of 256 and 100 epochs. Early stopping waits a tenth of the
-epochs (at least 10) without a better validation loss and restores the best weights, the
+epochs); large data keep batches of 256 and 100 epochs. Given a time budget (`max_time`), the
+time decides instead: no epoch limit, and the learning rate follows a cosine over the budget
+(the recipe of the Hinton 2006 figure). Early stopping waits a tenth of the epochs (at least 10;
+20 under a time budget) without a better validation loss and restores the best weights, the
 untrained model's included, so a fit never ends on weights worse than where it started.
 """
 
@@ -21,6 +23,8 @@ MIN_BATCH, MAX_BATCH = 16, 256
 MIN_STEPS = 4000
 MIN_EPOCHS, MAX_EPOCHS = 100, 1000
 MIN_PATIENCE = 10
+TIMED_EPOCHS = 1_000_000  # "no limit" when max_time decides
+TIMED_PATIENCE = 20
 
 
 def auto_batch_size(n_rows: int) -> int:
@@ -42,9 +46,18 @@ def auto_patience(max_epochs: int) -> int:
 def resolve_budget(config, n_rows: int, has_validation: bool):
     """`config` (a `TrainConfig`) with each "auto" field replaced by what it means for a fit
     on `n_rows` training rows; early stopping is off without a validation split."""
+    timed = config.max_time is not None
     batch_size = auto_batch_size(n_rows) if config.batch_size == AUTO else config.batch_size
-    max_epochs = auto_epochs(n_rows, batch_size) if config.max_epochs == AUTO else config.max_epochs
+    max_epochs = config.max_epochs
+    if max_epochs == AUTO:
+        max_epochs = TIMED_EPOCHS if timed else auto_epochs(n_rows, batch_size)
     early_stopping = config.early_stopping
     if early_stopping == AUTO:
-        early_stopping = auto_patience(max_epochs) if has_validation else None
-    return dataclasses.replace(config, batch_size=batch_size, max_epochs=max_epochs, early_stopping=early_stopping)
+        patience = TIMED_PATIENCE if timed and config.max_epochs == AUTO else auto_patience(max_epochs)
+        early_stopping = patience if has_validation else None
+    lr_schedule = config.lr_schedule
+    if lr_schedule == AUTO:
+        lr_schedule = "cosine" if timed else None
+    return dataclasses.replace(
+        config, batch_size=batch_size, max_epochs=max_epochs, early_stopping=early_stopping, lr_schedule=lr_schedule
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "DivergenceGuard",
     "EarlyStopping",
     "KLWarmup",
+    "KeepTheStart",
     "ProgressBar",
     "TensorBoardLogger",
     "TimeBudget",
@@ -111,6 +112,21 @@ class EarlyStopping(Callback):
     def on_fit_end(self, est) -> None:
         if self.state.best_weights is not None:
             self.state.module.load_state_dict(self.state.best_weights)
+
+
+class KeepTheStart(Callback):
+    """Let the weights training starts from compete on the validation rows: they count as the
+    best until an epoch beats them, so early stopping can restore them (with a PCA start, a fit
+    then never ends worse than its start on the validation rows). `val_loss()` returns the
+    module's mean validation loss."""
+
+    def __init__(self, val_loss) -> None:
+        self.val_loss = val_loss
+
+    def on_fit_start(self, est) -> None:
+        self.state.best_loss = self.val_loss()
+        self.state.best_weights = copy.deepcopy(self.state.module.state_dict())
+        self.state.history.settings["start_val_loss"] = self.state.best_loss
 
 
 class TimeBudget(Callback):

@@ -13,7 +13,6 @@ switched on by `TrainConfig.distributed`, never by a process group that merely e
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from aekit.training.callbacks import (
     CosineSchedule,
     DivergenceGuard,
     EarlyStopping,
+    KeepTheStart,
     ProgressBar,
     TimeBudget,
     TrainingDivergedError,
@@ -60,7 +60,7 @@ class TrainConfig:
     early_stopping: int | str | None = None  # patience in epochs on the validation loss; best weights restored
     grad_clip: float | None = None  # max global gradient norm
     precision: str = "32"  # 32 | bf16-mixed | 16-mixed (autocast for the forward pass)
-    lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first)
+    lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first) | auto
     distributed: bool = False  # data-parallel over torchrun's ranks (joins the process group it describes)
     verbose: bool = False
 
@@ -148,19 +148,24 @@ def make_optimizer(
         return cls(params, lr=learning_rate, weight_decay=weight_decay)
 
 
-@torch.inference_mode()
-def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
-    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode;
-    a scipy.sparse X is densified one batch at a time."""
+def _block_losses(module: nn.Module, X, Y: torch.Tensor | None, batch_size: int):
+    """Per-sample reconstruction losses of `module` on X (targets Y, default X), one block of
+    rows at a time, in eval mode; a scipy.sparse X is densified one block at a time."""
     was_training = module.training
     module.eval()
     device = next(module.parameters()).device
-    total = torch.zeros((), dtype=torch.float64, device=device)
-    for start, x in row_blocks(X, batch_size):
-        y = None if Y is None else Y[start : start + x.shape[0]]
-        total += module.sample_losses(torch.as_tensor(x, device=device), y).sum().double()
-    module.train(was_training)
-    return total.item() / X.shape[0]
+    try:
+        for start, x in row_blocks(X, batch_size):
+            y = None if Y is None else Y[start : start + x.shape[0]]
+            yield module.sample_losses(torch.as_tensor(x, device=device), y).double()
+    finally:
+        module.train(was_training)
+
+
+@torch.inference_mode()
+def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
+    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X)."""
+    return sum(block.sum().item() for block in _block_losses(module, X, Y, batch_size)) / X.shape[0]
 
 
 def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
@@ -169,11 +174,12 @@ def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator
     return TrainState(module, optimizer, generator)
 
 
-def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, has_validation: bool, checkpoint=None) -> list:
+def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, X_val=None, Y_val=None, checkpoint=None) -> list:
     """The callbacks `config` asks for, in the order they must run: the divergence guard
     first (it raises before a diverged state is saved), early stopping (which keeps the best
-    weights the checkpoint saves), the checkpoint, time budget, schedule, progress bar."""
-    if config.early_stopping is not None and not has_validation:
+    weights the checkpoint saves) and the start's claim to be best (whose start the
+    checkpoint may then replace), the checkpoint, time budget, schedule, progress bar."""
+    if config.early_stopping is not None and X_val is None:
         raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
     if config.lr_schedule is not None and config.lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
@@ -186,6 +192,7 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, has_validati
     callbacks = [DivergenceGuard(untrained_loss, config.learning_rate)]
     if config.early_stopping is not None:
         callbacks.append(EarlyStopping(config.early_stopping))
+        callbacks.append(KeepTheStart(lambda: evaluate_loss(state.module, X_val, Y_val)))
     if checkpoint is not None:
         callbacks.append(checkpoint)
     if config.max_time is not None:
@@ -235,15 +242,11 @@ def train(
     state.first_epoch, state.elapsed = state.epoch, 0.0
     state.last_epoch = state.epoch + config.max_epochs
     if any(r.constrains for r in getattr(module, "regularizers", ())):
-        module.apply_constraints()  # start inside the constraint set, so the start is a weight set training could end on
-    if config.early_stopping is not None and X_val is not None:
-        state.best_loss = evaluate_loss(module, X_val, Y_val)  # the start competes too (a PCA start is a good one)
-        state.best_weights = copy.deepcopy(module.state_dict())
-        state.history.settings["start_val_loss"] = state.best_loss
+        module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
     model = distributed.wrap(module) if state.world > 1 else module
     step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1)
-    callbacks = builtin_callbacks(config, state, X, Y, X_val is not None, checkpoint) + list(callbacks)
+    callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
     for cb in callbacks:
         if isinstance(cb, Callback):
             cb.state = state

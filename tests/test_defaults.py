@@ -1,0 +1,130 @@
+"""The defaults that follow the data: the budget a fit chooses, the PCA start, and the promise
+they make together: a default fit never ends worse than PCA on its validation rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+
+from aekit import AutoEncoder, DenoisingAutoEncoder
+from aekit.nn import MLPDecoder, MLPEncoder
+from aekit.nn.pca_start import ODD_LINEAR_ACTIVATIONS, start_as_pca
+from aekit.training import TrainConfig
+from aekit.training._batching import split_rows
+from aekit.training.budget import auto_batch_size, resolve_budget
+
+
+def curved_table(n: int, d: int, seed: int) -> np.ndarray:
+    """Rows near a curved 2-d surface in d columns, plus noise, standardised: (n, d)."""
+    rng = np.random.default_rng(seed)
+    t = rng.normal(size=(n, 2))
+    features = np.c_[t, t**2, np.sin(2 * t)]
+    X = features @ rng.normal(size=(features.shape[1], d)) + 0.3 * rng.normal(size=(n, d))
+    return (X - X.mean(0)) / X.std(0)
+
+
+def validation_rows(est, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation rows `est.fit(X)` uses (the split is seeded by random_state)."""
+    X_train, X_val, _, _ = split_rows(torch.as_tensor(X, dtype=torch.float32), None, est.validation_fraction,
+                                      est._seed(), torch.device("cpu"))  # fmt: skip
+    return X_train.double().numpy(), X_val.double().numpy()
+
+
+@pytest.mark.parametrize("n, d, k, seed", [(60, 5, 2, 0), (150, 9, 2, 1), (300, 12, 3, 2), (120, 30, 8, 3)])
+def test_a_default_fit_on_a_tiny_table_never_ends_worse_than_pca_on_its_validation_rows(n, d, k, seed):
+    X = curved_table(n, d, seed)
+    est = AutoEncoder(latent_dim=k, random_state=seed)
+    X_train, X_val = validation_rows(est, X)
+    est.fit(X)
+    pca = PCA(k).fit(X_train)
+    pca_val = np.mean((pca.inverse_transform(pca.transform(X_val)) - X_val) ** 2)
+    ae_val = np.mean((est.reconstruct(X_val) - X_val) ** 2)
+    assert est.init_ == "pca" and est.history_["settings"]["start_val_loss"] == pytest.approx(pca_val, rel=1e-4)
+    assert ae_val <= pca_val * (1 + 1e-4)
+
+
+def test_on_a_curved_table_the_default_beats_pca_on_new_rows():
+    X = curved_table(1200, 10, 0)
+    train, test = X[:900], X[900:]
+    pca = PCA(2).fit(train)
+    pca_mse = np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2)
+    ae_mse = np.mean((AutoEncoder(latent_dim=2, random_state=0).fit(train).reconstruct(test) - test) ** 2)
+    assert ae_mse < 0.9 * pca_mse
+
+
+@pytest.mark.parametrize("activation", sorted(ODD_LINEAR_ACTIVATIONS))
+@pytest.mark.parametrize("hidden", [(), (16,), (32, 12), (20, 20, 10)])
+def test_the_pca_start_reconstructs_exactly_as_pca(activation, hidden):
+    X = curved_table(200, 10, 1)
+    torch.manual_seed(0)
+    encoder, decoder = MLPEncoder(10, 4, hidden, activation), MLPDecoder(4, 10, hidden[::-1], activation)
+    start_as_pca(encoder, decoder, torch.as_tensor(X, dtype=torch.float32), activation)
+    with torch.no_grad():
+        codes = encoder(torch.as_tensor(X, dtype=torch.float32))
+        reconstruction = decoder(codes).double().numpy()
+    pca = PCA(4).fit(X)
+    np.testing.assert_allclose(reconstruction, pca.inverse_transform(pca.transform(X)), atol=1e-4)
+    np.testing.assert_allclose(np.abs(codes.double().numpy()), np.abs(pca.transform(X)), atol=1e-4)  # up to sign
+
+
+def test_the_budget_follows_the_rows_and_is_recorded(tmp_path):
+    assert [auto_batch_size(n) for n in (50, 300, 1000, 3000, 60000)] == [16, 16, 64, 256, 256]
+    small = resolve_budget(TrainConfig(batch_size="auto", max_epochs="auto", early_stopping="auto"), 300, True)
+    assert small.batch_size == 16 and small.max_epochs * 19 >= 4000 and small.early_stopping == small.max_epochs // 10
+    large = resolve_budget(TrainConfig(batch_size="auto", max_epochs="auto", early_stopping="auto"), 60000, True)
+    assert (large.batch_size, large.max_epochs, large.early_stopping) == (256, 100, 10)
+    timed = resolve_budget(TrainConfig(max_epochs="auto", early_stopping="auto", lr_schedule="auto", max_time=60), 500, True)
+    assert timed.max_epochs >= 10**6 and timed.lr_schedule == "cosine" and timed.early_stopping == 20
+    assert resolve_budget(TrainConfig(early_stopping="auto"), 500, has_validation=False).early_stopping is None
+    assert resolve_budget(TrainConfig(batch_size=48, max_epochs=7), 300, True).batch_size == 48
+
+    X = curved_table(300, 6, 0)
+    est = AutoEncoder(random_state=0, max_epochs=3).fit(X)
+    settings = est.history_["settings"]
+    assert settings["batch_size"] == 16 and settings["max_epochs"] == 3 and settings["n_train"] == 270
+    assert settings["early_stopping"] == 10 and settings["init"] == "pca" and settings["lr_schedule"] is None
+    loaded = AutoEncoder.load(est.save(tmp_path / "m"))
+    assert loaded.history_["settings"] == settings and loaded.init_ == "pca"
+
+
+def test_a_model_saved_before_the_budget_was_recorded_still_loads(tmp_path):
+    est = AutoEncoder(random_state=0, max_epochs=2).fit(curved_table(100, 6, 0))
+    path = est.save(tmp_path / "m")
+    config = json.loads((path / "config.json").read_text())
+    del config["fitted"]["init_"], config["fitted"]["history_"]["settings"]
+    (path / "config.json").write_text(json.dumps(config))
+    loaded = AutoEncoder.load(path)
+    np.testing.assert_allclose(loaded.transform(curved_table(5, 6, 1)), est.transform(curved_table(5, 6, 1)), rtol=1e-6)
+
+
+CANNOT_START_AS_PCA = [
+    {"loss": "bce"}, {"loss": "multinomial"}, {"loss": "poisson"}, {"tied_weights": True}, {"unit_norm": True},
+    {"activation": "tanh"}, {"activation": "elu"}, {"hidden_dims": (3,)}, {"sparsity_kind": "topk"},
+    {"binary_code": True}, {"latent_activation": "sigmoid"}, {"input_transform": "log1p"}, {"output_activation": "sigmoid"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("params", CANNOT_START_AS_PCA, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_init_pca_names_what_stops_a_pca_start_and_auto_falls_back_to_random(params):
+    X = np.random.default_rng(0).random((40, 6))  # non-negative and in [0, 1], so every loss takes it
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=rf"init='pca'.*{name}|{name}.*init='pca'"):
+        AutoEncoder(init="pca", latent_dim=2, max_epochs=1, **params).fit(X)
+    est = AutoEncoder(latent_dim=2, max_epochs=1, random_state=0, **params).fit(X)
+    assert est.init_ == "random" and est.history_["settings"]["init"] == "random"
+
+
+def test_data_in_the_unit_interval_start_as_pca_with_a_linear_output():
+    X = np.random.default_rng(0).random((80, 6))
+    assert AutoEncoder(max_epochs=1).fit(X).init_ == "random"  # 'auto' picks a sigmoid output for [0, 1] data
+    assert AutoEncoder(max_epochs=1, output_activation="linear").fit(X).init_ == "pca"
+
+
+def test_presets_inherit_the_pca_start_where_it_applies():
+    X = curved_table(100, 8, 0)
+    assert DenoisingAutoEncoder(max_epochs=1).fit(X).init_ == "pca"
+    assert AutoEncoder(max_epochs=1, contractive=0.1, loss="l1").fit(X).init_ == "pca"
