@@ -115,7 +115,7 @@ def pca_mse(name: str, k: int, quick: bool) -> float:
 def chosen(est) -> dict:
     """What fit recorded about its budget: n_epochs_, scalar history_ entries, scalar fitted attributes."""
     scalar = (int, float, str, bool, dict)
-    history = {k: v for k, v in getattr(est, "history_", {}).items() if isinstance(v, scalar)}
+    history = {k: v for k, v in getattr(est, "history_", {}).items() if isinstance(v, scalar) or k == "settings"}
     fitted = {k: v for k, v in vars(est).items()
               if k.endswith("_") and not k.startswith("_") and k not in ("history_", "n_epochs_") and isinstance(v, scalar)}
     return json.loads(json.dumps({"n_epochs": getattr(est, "n_epochs_", None), "history": history, "fitted": fitted}, default=str))
@@ -151,7 +151,7 @@ def run_panel(args, store: dict) -> None:
     def record(row: dict) -> None:
         done[key(row)] = row
         panel["rows"] = list(done.values())
-        save(args, store)
+        save(args, store, "panel")
         print(f"{row['data']} k={row['k']} {row['model']} seed {row['seed']}: ratio {row['ratio']:.3f}, "
               f"{row['fit_seconds']:.1f} s, {row['n_epochs']} epochs {row['history']} {row['fitted']}", flush=True)  # fmt: skip
 
@@ -238,9 +238,13 @@ def aekit_source() -> str:
     return f"{where} at {commit or 'no commit'}{' with uncommitted changes' if changed else ''}"
 
 
-def save(args, store: dict) -> None:
-    store.update(label=args.label, aekit=aekit.__version__, aekit_source=aekit_source())
-    write_json(results_path(args.label, args.quick).name, store)
+def save(args, store: dict, part: str) -> None:
+    """Write `part` of `store` into the results file as it is on disk now, so parts run by
+    separate processes at the same time (say hinton beside the panel) do not overwrite each other."""
+    on_disk = load_results(args.label, args.quick)
+    on_disk.update({part: store[part]} if part in store else {})
+    on_disk.update(label=args.label, aekit=aekit.__version__, aekit_source=aekit_source())
+    write_json(results_path(args.label, args.quick).name, on_disk)
 
 
 def cell_means(store: dict) -> dict:
@@ -352,7 +356,7 @@ def main() -> None:
     parts = ("panel", "speed", "hinton", "newsgroups") if args.part == "all" else (args.part,)
     for part in parts:
         globals()[f"run_{part}"](args, store)
-        save(args, store)
+        save(args, store, part)
     shown = "current" if args.label == "baseline" and results_path("current", args.quick).exists() else args.label
     text = section(load_results(shown, args.quick), load_results("baseline", args.quick) if shown != "baseline" else {})
     if args.quick:
