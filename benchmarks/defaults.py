@@ -218,6 +218,49 @@ def run_newsgroups(args, store: dict) -> None:
     print({k: v for k, v in store["newsgroups"].items() if k != "machine"}, flush=True)
 
 
+CORPUS_SIZES = (200, 500, 1000, 2000, 5000)
+CORPUS_KS = (1, 15)
+
+
+def run_corpus(args, store: dict) -> None:
+    """From what corpus size does the default 10-d multinomial autoencoder beat LSA? Random
+    subsets of the 20 Newsgroups training documents (the vocabulary of the whole training set),
+    every test document a query against the subset; tf-idf LSA-10 and LSA-50 fitted on the same
+    subset. The autoencoder gets nothing but its shape: no time budget, its own epochs and early
+    stopping, whose kept epoch is recorded."""
+    from documents import load
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from aekit.analysis.metrics import retrieval_precision
+
+    C_tr, C_te, y_tr, y_te, _ = load("20newsgroups", args.quick)
+
+    def precision(Z_te, Z_tr, labels) -> list[float]:
+        found = retrieval_precision(Z_te, y_te, Z_tr, labels, k=list(CORPUS_KS), metric="cosine")
+        return [round(float(found[k]), 4) for k in CORPUS_KS]
+
+    rows = []
+    sizes = [n for n in CORPUS_SIZES if n < C_tr.shape[0]] + [C_tr.shape[0]]
+    for n in sizes:
+        keep = np.sort(np.random.default_rng(0).permutation(C_tr.shape[0])[:n])
+        docs, labels = C_tr[keep], y_tr[keep]
+        tfidf = TfidfTransformer().fit(docs)
+        row = {"n_train": n}
+        for dims in (10, 50):
+            svd = TruncatedSVD(min(dims, n - 1), random_state=0).fit(tfidf.transform(docs))
+            row[f"lsa{dims}_tfidf"] = precision(svd.transform(tfidf.transform(C_te)), svd.transform(tfidf.transform(docs)), labels)
+        est = aekit.AutoEncoder(latent_dim=10, hidden_dims=(250, 125), loss="multinomial", random_state=0)
+        row["fit_seconds"] = round(timed_fit(est, docs), 1)
+        row["autoencoder"] = precision(est.transform(C_te), est.transform(docs), labels)
+        row.update(chosen(est), val_loss_last=est.history_["val_loss"][-1] if est.history_["val_loss"] else None)
+        best = est.history_["best_epoch"]
+        row["val_loss_kept"] = est.history_["val_loss"][best] if best is not None else est.history_["settings"].get("start_val_loss")
+        rows.append(row)
+        print(row, flush=True)
+    store["corpus"] = {"machine": machine_info(), "ks": list(CORPUS_KS), "n_test": C_te.shape[0], "rows": rows}
+
+
 def results_path(label: str, quick: bool) -> Path:
     return RESULTS_DIR / f"defaults-{label}{'-quick' if quick else ''}.json"
 
@@ -295,7 +338,16 @@ def details(store: dict) -> list[str]:
         n = store["newsgroups"]
         out.append(f"newsgroups ({n['n_train']:,} train / {n['n_test']:,} test documents): P@{n['ks']} autoencoder "
                    f"{n['autoencoder']}, tf-idf LSA-50 {n['lsa50_tfidf']}; {n['n_epochs']} epochs in {n['fit_seconds']:.0f} s")  # fmt: skip
-    return out or ["speed, Hinton and newsgroups: not measured"]
+    if "corpus" in store:
+        c = store["corpus"]
+        for r in c["rows"]:
+            figures = lambda key: "/".join(f"{v:.3f}" for v in r[key])  # noqa: E731
+            kept = f"kept epoch {r['history']['best_epoch'] + 1}" if r["history"].get("best_epoch") is not None else "kept its start"
+            out.append(f"corpus of {r['n_train']:,} training documents: P@{'/'.join(map(str, c['ks']))} autoencoder "
+                       f"{figures('autoencoder')}, tf-idf LSA-10 {figures('lsa10_tfidf')}, LSA-50 {figures('lsa50_tfidf')}; "
+                       f"{r['n_epochs']} epochs, {kept} (validation {r['val_loss_kept']:.3f}, last {r['val_loss_last']:.3f}), "
+                       f"{r['fit_seconds']:.0f} s")  # fmt: skip
+    return out or ["speed, Hinton, newsgroups and corpus sizes: not measured"]
 
 
 def both(now, before, fmt: str) -> str:
@@ -328,7 +380,7 @@ def section(current: dict, baseline: dict) -> str:
     if baseline:
         parts += ["", "Baseline:", ""] + [f"- {v}" for v in verdicts(baseline)]
     parts += ["", "Details:", ""] + [f"- {line}" for line in details(current)] + [""]
-    for part in ("panel", "speed", "hinton", "newsgroups"):
+    for part in ("panel", "speed", "hinton", "newsgroups", "corpus"):
         if part in current:
             parts.append(f"{part}: {machine_line(current[part]['machine'])}")
     return "\n".join(parts) + "\n"
@@ -336,7 +388,7 @@ def section(current: dict, baseline: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("panel", "speed", "hinton", "newsgroups", "all"), default="panel")
+    parser.add_argument("--part", choices=("panel", "speed", "hinton", "newsgroups", "corpus", "all"), default="panel")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--only", default=None, help="panel data sets whose name contains this (case-insensitive)")
     parser.add_argument("--models", default="ae,dae,sae", help="panel models, a subset of ae,dae,sae")
@@ -353,7 +405,7 @@ def main() -> None:
     if args.quick:
         args.seeds, args.hinton_time, args.news_time = 1, min(args.hinton_time, 20.0), min(args.news_time, 20.0)
     store = load_results(args.label, args.quick)
-    parts = ("panel", "speed", "hinton", "newsgroups") if args.part == "all" else (args.part,)
+    parts = ("panel", "speed", "hinton", "newsgroups", "corpus") if args.part == "all" else (args.part,)
     for part in parts:
         globals()[f"run_{part}"](args, store)
         save(args, store, part)

@@ -207,6 +207,29 @@ def _follow(run, config, args: argparse.Namespace) -> int:
     return _fit(run, config, resume=bool(args.resume), quiet=True)
 
 
+def _budget_note(history: dict) -> str:
+    """' (batches of 16, PCA start, ...)': what the fit chose, from history_['settings']."""
+    settings = history.get("settings", {})
+    parts = [f"batches of {settings['batch_size']}"] if "batch_size" in settings else []
+    if settings.get("init") == "pca":
+        parts.append("PCA start")
+    if settings.get("early_stopping"):
+        parts.append(f"patience {settings['early_stopping']} epochs")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _kept_note(history: dict) -> str:
+    """'; kept epoch 12 (validation 0.1)' when early stopping restored earlier weights."""
+    settings, best = history.get("settings", {}), history.get("best_epoch")
+    if not settings.get("early_stopping") or not history["val_loss"]:
+        return ""
+    if best is None:
+        return f"; kept the weights it started from (validation {settings.get('start_val_loss', float('nan')):.4g})"
+    if best == len(history["val_loss"]) - 1:
+        return ""
+    return f"; kept epoch {best + 1} (validation {history['val_loss'][best]:.4g})"
+
+
 def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
     `aekit train` does. A run already there is refused or, with `replace`, discarded first
@@ -297,8 +320,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
     print(
-        f"trained {type(est).__name__} for {est.n_epochs_} epochs{continued}: loss {history['loss'][-1]:.4g}{val} "
-        f"({time.perf_counter() - start:.1f} s)"
+        f"trained {type(est).__name__} for {est.n_epochs_} epochs{continued}{_budget_note(history)}: "
+        f"loss {history['loss'][-1]:.4g}{val}{_kept_note(history)} ({time.perf_counter() - start:.1f} s)"
     )
     print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")
     print(f"next: aekit evaluate {run.path}   aekit report {run.path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from numbers import Integral, Real
 
 import numpy as np
@@ -425,6 +426,10 @@ class AutoEncoder(BaseAutoEncoder):
 
     def _fit_settings(self) -> dict:
         return {"init": self.init_}
+
+    def _train_config(self):
+        """A PCA start competes for the best weights (a random one is not a model to keep)."""
+        return dataclasses.replace(super()._train_config(), start_competes=self.init_ == "pca")
 
     def _after_fit(self, module, X_train, Y_train, seed: int) -> None:
         if self._sparse_code:

@@ -116,9 +116,9 @@ class EarlyStopping(Callback):
 
 class KeepTheStart(Callback):
     """Let the weights training starts from compete on the validation rows: they count as the
-    best until an epoch beats them, so early stopping can restore them (with a PCA start, a fit
-    then never ends worse than its start on the validation rows). `val_loss()` returns the
-    module's mean validation loss."""
+    best until an epoch beats them, so early stopping can restore them. With a PCA start
+    (`TrainConfig.start_competes`) a fit then never ends worse than PCA on its validation rows.
+    `val_loss()` returns the module's mean validation loss."""
 
     def __init__(self, val_loss) -> None:
         self.val_loss = val_loss

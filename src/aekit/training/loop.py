@@ -63,6 +63,7 @@ class TrainConfig:
     lr_schedule: str | None = None  # None | cosine (over max_epochs, or max_time if that comes first) | auto
     distributed: bool = False  # data-parallel over torchrun's ranks (joins the process group it describes)
     verbose: bool = False
+    start_competes: bool = False  # early stopping may restore the weights training started from (a PCA start)
 
 
 @dataclass
@@ -192,7 +193,8 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, X_val=None, 
     callbacks = [DivergenceGuard(untrained_loss, config.learning_rate)]
     if config.early_stopping is not None:
         callbacks.append(EarlyStopping(config.early_stopping))
-        callbacks.append(KeepTheStart(lambda: evaluate_loss(state.module, X_val, Y_val)))
+        if config.start_competes:
+            callbacks.append(KeepTheStart(lambda: evaluate_loss(state.module, X_val, Y_val)))
     if checkpoint is not None:
         callbacks.append(checkpoint)
     if config.max_time is not None:
