@@ -63,9 +63,10 @@ IMAGE_ROWS, QUICK_IMAGE_ROWS = (20_000, 10_000), (1_000, 500)
 NEWS_KS = (1, 15, 255)
 
 
-def model(name: str, k: int, seed: int):
-    """The estimator with its defaults at code size k: latent_dim=k, or for the sparse one k active units."""
-    return MODELS[name](**{"k" if name == "sae" else "latent_dim": k}, random_state=seed)
+def model(name: str, k: int, seed: int, overrides: tuple = ()):
+    """The estimator with its defaults at code size k: latent_dim=k, or for the sparse one k active
+    units; `overrides` ((parameter, value) pairs from --set) make an ablation of one default."""
+    return MODELS[name](**{"k" if name == "sae" else "latent_dim": k}, random_state=seed, **dict(overrides))
 
 
 def data_names() -> list[str]:
@@ -127,9 +128,9 @@ def timed_fit(est, X) -> float:
     return time.perf_counter() - start
 
 
-def run_cell(name: str, k: int, kind: str, seed: int, quick: bool) -> dict:
+def run_cell(name: str, k: int, kind: str, seed: int, quick: bool, overrides: tuple = ()) -> dict:
     X_train, X_test = load_data(name, quick)
-    est = model(kind, k, seed)
+    est = model(kind, k, seed, overrides)
     seconds = timed_fit(est, X_train)
     error, reference = mse(est.reconstruct(X_test), X_test), pca_mse(name, k, quick)
     return {"data": name, "k": k, "model": kind, "seed": seed, "n_train": len(X_train), "n_test": len(X_test),
@@ -142,9 +143,9 @@ def run_panel(args, store: dict) -> None:
     cells = []
     for name in names:
         columns = load_data(name, args.quick)[0].shape[1]
-        cells += [(name, k, m, s, args.quick) for k in CODE_SIZES if k < columns for m in args.models for s in range(args.seeds)]
+        cells += [(name, k, m, s, args.quick, args.overrides) for k in CODE_SIZES if k < columns for m in args.models for s in range(args.seeds)]
     panel = store.setdefault("panel", {"rows": []})
-    panel.update(machine=machine_info(), seeds=args.seeds, jobs=args.jobs)
+    panel.update(machine=machine_info(), seeds=args.seeds, jobs=args.jobs, overrides=dict(args.overrides))
     key = lambda r: (r["data"], r["k"], r["model"], r["seed"])  # noqa: E731
     done = {key(r): r for r in panel["rows"]}
 
@@ -397,9 +398,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="speed: fits per condition")
     parser.add_argument("--hinton-time", type=float, default=1800.0)
     parser.add_argument("--news-time", type=float, default=600.0)
+    parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                        help="panel ablation: give every model this parameter (value read as YAML), e.g. init=random; use with --label")
     parser.add_argument("--quick", action="store_true", help="smoke test; defaults-<label>-quick.json, section printed only")
     args = parser.parse_args()
     args.models = args.models.split(",")
+    import yaml
+
+    args.overrides = tuple((key, yaml.safe_load(value)) for key, value in (item.split("=", 1) for item in args.set))
+    if args.overrides and args.label in ("current", "baseline"):
+        parser.error("--set makes an ablation: give it its own --label")
     if not set(args.models) <= set(MODELS):
         parser.error(f"--models takes a subset of {','.join(MODELS)}")
     if args.quick:
