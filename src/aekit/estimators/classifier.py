@@ -264,7 +264,9 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         X_all = X if X_unlabeled is None else vstack_rows(X, self._validate_X(X_unlabeled, reset=False))
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[0])
         shared = {k: v for k, v in self.get_params(deep=False).items() if k in AutoEncoder().get_params()}
-        return AutoEncoder(**{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed, "warm_start": False}).fit(X_all)
+        return AutoEncoder(
+            **{**shared, "max_epochs": self.pretrain_epochs, "random_state": seed, "warm_start": False, "init": "random"}
+        ).fit(X_all)  # the PCA start is not measured for pretraining yet: the random start the figures were made with
 
     def _pretrained(self, X: np.ndarray, X_unlabeled, pretrained):
         """The autoencoder whose encoder fine-tuning starts from (None: random weights)."""

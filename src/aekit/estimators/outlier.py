@@ -88,7 +88,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         The model to fit (any estimator with `fit` and `score_samples`, plus `reconstruct`
         for standardize=True), e.g. `AutoEncoder(latent_dim=4)`,
         `DenoisingAutoEncoder()` or `VariationalAutoEncoder()`. None uses
-        `AutoEncoder(latent_dim=4, hidden_dims=(64,), loss_trim=0.2)` trained for 50 epochs, or
+        `AutoEncoder(latent_dim=4, hidden_dims=(64,), loss_trim=0.2, init='random',
+        early_stopping=None, lr_schedule=None)` (the autoencoder's PCA start and early stopping
+        lowered the outlier benchmark's mean ROC AUC rank from 1.82 to 2.64 and mean AP rank from
+        1.91 to 2.73, so the detector keeps a random start and its whole budget) trained for 50 epochs, or
         longer on small data so that it takes about 1000 optimizer steps
         (`max_epochs = max(50, ceil(1000 / ceil(n_samples / 256)))`): 50 epochs of a few hundred
         rows are only 50 steps, too few to learn the data. Scale tabular data first (a
@@ -177,7 +180,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     def _make_autoencoder(self, n_samples: int):
         if self.autoencoder is None:
             epochs = max(DEFAULT_EPOCHS, math.ceil(DEFAULT_MIN_STEPS / math.ceil(n_samples / DEFAULT_BATCH)))
-            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), batch_size=DEFAULT_BATCH, max_epochs=epochs, loss_trim=0.2)
+            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), batch_size=DEFAULT_BATCH, max_epochs=epochs, loss_trim=0.2,
+                                init="random", early_stopping=None, lr_schedule=None)
         else:
             model = clone(self.autoencoder)
         if self.random_state is not None and "random_state" in model.get_params():
