@@ -19,7 +19,7 @@ from torch import nn
 
 __all__ = ["WORK_CUTOFF", "pick_threads", "threads_for", "work_per_row"]
 
-WORK_CUTOFF = 30_000_000  # multiply-adds per forward step; see benchmarks/threads.py and BENCHMARKS.md
+WORK_CUTOFF = 40_000_000  # multiply-adds per forward step; measured by benchmarks/threads.py (BENCHMARKS.md)
 
 
 def _conv_positions(module: nn.Module) -> dict[nn.Module, int]:
