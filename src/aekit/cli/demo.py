@@ -76,8 +76,6 @@ def add_parser(commands) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    import torch
-
     from aekit.cli.training import train_new_run
     from aekit.app.config import validate_config
     from aekit.app.explore import EXPLORER_FILE
@@ -87,18 +85,14 @@ def run_demo(args: argparse.Namespace) -> int:
     runs = {args.out: args.latent_dim}
     if args.compare_dim and args.compare_dim != args.latent_dim:
         runs[args.out / f"compare-{args.compare_dim}d"] = args.compare_dim
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the demo's network trains as fast on one thread, and stays fast on a busy machine
-    try:
-        for out, latent_dim in runs.items():
-            model = {**DEMO["model"], "latent_dim": latent_dim, "max_epochs": args.epochs}
-            config = validate_config({**DEMO, "model": model, "seed": args.seed, "out": str(out)})
-            status = train_new_run(config, quiet=False, replace=True)
-            if status:
-                return status
-        report = write_run_report(args.out, list(runs)[1:])
-    finally:
-        torch.set_num_threads(threads)
+    # threads follow the model (n_threads='auto'): the demo's small network trains on one
+    for out, latent_dim in runs.items():
+        model = {**DEMO["model"], "latent_dim": latent_dim, "max_epochs": args.epochs}
+        config = validate_config({**DEMO, "model": model, "seed": args.seed, "out": str(out)})
+        status = train_new_run(config, quiet=False, replace=True)
+        if status:
+            return status
+    report = write_run_report(args.out, list(runs)[1:])
     print("held-out numbers (pixels in [0, 1]; PCA with the same number of components):")
     print_table(metrics_table(report.scores))
     print(f"model saved to {args.out / 'model'}")

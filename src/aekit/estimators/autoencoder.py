@@ -165,6 +165,12 @@ class AutoEncoder(BaseAutoEncoder):
         describes); False trains in this process alone even when a process group exists.
     device : str, default='auto'
         'auto' (cuda if available), 'cpu', 'cuda' or 'cuda:N'.
+    n_threads : int, 'auto' or None, default='auto'
+        Torch threads for training and inference, the caller's count restored afterwards.
+        'auto' gives steps of little work (narrow layers, small batches; see
+        `aekit.training.threads`) one thread and wide ones torch's current count (never more,
+        so `OMP_NUM_THREADS` and `torch.set_num_threads` stay ceilings); an int forces that
+        count; None leaves torch's setting alone (to keep a count set with `torch.set_num_threads`).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling, the validation split and the noise.
     verbose : bool, default=False
@@ -181,6 +187,8 @@ class AutoEncoder(BaseAutoEncoder):
     init_ : {'pca', 'random'}
         How the network started (see `init`).
     n_epochs_ : int
+    n_threads_ : int
+        Torch threads the fit trained with.
     output_activation_ : str
     dead_units_ : ndarray of int
         With a sparse code (sparsity > 0 or a TopK kind): the code units active on no training
@@ -276,6 +284,7 @@ class AutoEncoder(BaseAutoEncoder):
         warm_start=False,
         distributed=False,
         device="auto",
+        n_threads="auto",
         random_state=None,
         verbose=False,
     ):
@@ -319,6 +328,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.warm_start = warm_start
         self.distributed = distributed
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 

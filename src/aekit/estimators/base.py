@@ -37,6 +37,7 @@ from aekit.data.readers import open_source
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.budget import AUTO, resolve_budget
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
+from aekit.training.threads import threads_for
 from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
@@ -62,6 +63,7 @@ TRAINING_CONSTRAINTS: dict = {
     "warm_start": ["boolean"],
     "distributed": ["boolean"],
     "device": [str, torch.device],
+    "n_threads": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
@@ -283,16 +285,19 @@ class AekitEstimator(BaseEstimator):
         fraction = 0.0 if partial else self.validation_fraction
         X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
-        if not warm:
-            self._before_training(module, X_train, Y_train)
-        state.history.settings = {
-            "batch_size": config.batch_size, "max_epochs": config.max_epochs, "early_stopping": config.early_stopping,
-            "lr_schedule": config.lr_schedule, "n_train": int(X_train.shape[0]), **self._fit_settings(),
-        }  # fmt: skip
-        history = train(
-            module, X_train, config, state.generator, X_val=X_val, Y=Y_train, Y_val=Y_val,
-            callbacks=[*self._training_callbacks(), *callbacks], checkpoint=checkpoint, state=state, owner=self,
-        )  # fmt: skip
+        with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:
+            if not warm:
+                self._before_training(module, X_train, Y_train)
+            state.history.settings = {
+                "batch_size": config.batch_size, "max_epochs": config.max_epochs, "early_stopping": config.early_stopping,
+                "lr_schedule": config.lr_schedule, "n_train": int(X_train.shape[0]), "n_threads": n_threads,
+                **self._fit_settings(),
+            }  # fmt: skip
+            history = train(
+                module, X_train, config, state.generator, X_val=X_val, Y=Y_train, Y_val=Y_val,
+                callbacks=[*self._training_callbacks(), *callbacks], checkpoint=checkpoint, state=state, owner=self,
+            )  # fmt: skip
+        self.n_threads_ = n_threads
         self.module_ = module
         self._train_state = state
         self.history_ = history.as_dict()
@@ -316,6 +321,10 @@ class AekitEstimator(BaseEstimator):
 
     # ---- inference -----------------------------------------------------------------------
 
+    def _threads(self, rows: int):
+        """`threads_for` the fitted module at `rows` rows per step, by the `n_threads` rule."""
+        return threads_for(self.module_, rows, getattr(self, "n_threads", "auto"))
+
     def _inference_module(self, dtype: torch.dtype) -> torch.nn.Module:
         """The fitted module, or a float64 copy of it for float64 input (not cached on self)."""
         return self.module_ if dtype == torch.float32 else copy.deepcopy(self.module_).to(dtype)
@@ -329,7 +338,7 @@ class AekitEstimator(BaseEstimator):
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = partial(getattr(module, method), **kwargs) if isinstance(method, str) else method(module)
-        with torch.inference_mode():
+        with self._threads(min(A.shape[0], INFERENCE_BATCH)), torch.inference_mode():
             return apply_in_batches(
                 fn, row_blocks(A, 16 * INFERENCE_BATCH), A.shape[0], INFERENCE_BATCH,
                 dtype=dtype, device=device, out_dtype=out_dtype,

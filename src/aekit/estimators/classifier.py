@@ -157,6 +157,8 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
     early_stopping : int or None, default=None
         Patience in epochs on the validation loss, in each phase.
     device : str, default='auto'
+    n_threads : int, 'auto' or None, default='auto'
+        Torch threads for pretraining, fine-tuning and prediction, as for `AutoEncoder`.
     random_state : int, RandomState or None, default=None
         Seeds both phases.
     verbose : bool, default=False
@@ -172,6 +174,8 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         Fine-tuning loss per epoch, as `AutoEncoder.history_`.
     n_epochs_ : int
         Fine-tuning epochs run.
+    n_threads_ : int
+        Torch threads fine-tuning used.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
@@ -229,6 +233,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         warm_start=False,
         distributed=False,
         device="auto",
+        n_threads="auto",
         random_state=None,
         verbose=False,
     ):
@@ -254,6 +259,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         self.warm_start = warm_start
         self.distributed = distributed
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 

@@ -179,7 +179,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
 
     Attributes
@@ -190,7 +190,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         (channels, height, width) of the inputs.
     output_shape_ : tuple
         (channels, height, width) of the reconstructions (the targets' shape).
-    history_, n_epochs_, output_activation_, n_features_in_
+    history_, n_epochs_, n_threads_, output_activation_, n_features_in_
         As for `AutoEncoder`.
 
     Examples
@@ -253,6 +253,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         warm_start=False,
         distributed=False,
         device="auto",
+        n_threads="auto",
         random_state=None,
         verbose=False,
     ):
@@ -285,6 +286,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         self.warm_start = warm_start
         self.distributed = distributed
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -440,13 +442,13 @@ class ContextEncoder(ConvAutoEncoder):
     latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck,
     activation, batch_norm, dropout, output_activation, loss, optimizer, learning_rate,
     weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction,
-    early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
+    early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `ConvAutoEncoder`. The validation loss (`history_['val_loss']`) is the error on
         whole unmasked images, so it does not track inpainting: leave early_stopping off.
 
     Attributes
     ----------
-    module_, input_shape_, output_shape_, history_, n_epochs_, output_activation_, n_features_in_
+    module_, input_shape_, output_shape_, history_, n_epochs_, n_threads_, output_activation_, n_features_in_
         As for `ConvAutoEncoder`.
 
     Examples
@@ -502,6 +504,7 @@ class ContextEncoder(ConvAutoEncoder):
         warm_start=False,
         distributed=False,
         device="auto",
+        n_threads="auto",
         random_state=None,
         verbose=False,
     ):
@@ -535,6 +538,7 @@ class ContextEncoder(ConvAutoEncoder):
         self.warm_start = warm_start
         self.distributed = distributed
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 

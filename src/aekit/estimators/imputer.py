@@ -122,7 +122,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         (`refine_steps_`).
     batch_size : int, default=64
     max_epochs : int, default=300
-    max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
+    max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
@@ -145,6 +145,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         Mean squared error (encoded scale) on the hidden observed entries after each round.
     history_ : dict
     n_epochs_ : int
+    n_threads_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
@@ -221,6 +222,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         warm_start=False,
         distributed=False,
         device="auto",
+        n_threads="auto",
         random_state=None,
         verbose=False,
     ):
@@ -251,6 +253,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         self.warm_start = warm_start
         self.distributed = distributed
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -363,7 +366,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         hide = ColumnMasking(REFINE_CHECK_LEVEL, self.layout_.column_of_feature())
         generator = torch.Generator(device=X_all.device).manual_seed(seed)
         x, target = X_all[rows], Y_all[rows]
-        self.refinement_errors_ = refinement_errors(self.module_, x, target, ~torch.isnan(target), self.refine_steps, hide, generator)
+        with self._threads(x.shape[0]):
+            self.refinement_errors_ = refinement_errors(self.module_, x, target, ~torch.isnan(target), self.refine_steps, hide, generator)
         self.refine_steps_ = int(np.argmin(self.refinement_errors_)) + 1
 
     # ---- imputing ------------------------------------------------------------------------

@@ -79,7 +79,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     n_score_draws : int, default=10
         Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, random_state, verbose
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`; the validation loss is the negative ELBO.
 
     Attributes
@@ -87,6 +87,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     module_ : VariationalAutoEncoderModule
     history_ : dict
     n_epochs_ : int
+    n_threads_ : int
     active_units_ : int
         Code units whose posterior mean varies across the training data (variance > 0.01);
         fewer than `latent_dim` shows posterior collapse.
@@ -162,6 +163,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         warm_start=False,
         distributed=False,
         device="auto",
+        n_threads="auto",
         random_state=None,
         verbose=False,
     ):
@@ -196,6 +198,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         self.warm_start = warm_start
         self.distributed = distributed
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -262,7 +265,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
     def _after_fit(self, module, X_train, Y_train, seed):
         module.kl_weight = 1.0
-        with torch.inference_mode():
+        with self._threads(min(X_train.shape[0], 4096)), torch.inference_mode():
             means = torch.cat([module.encode(X_train[i : i + 4096]) for i in range(0, X_train.shape[0], 4096)])
         variance = means.var(dim=0) if means.shape[0] > 1 else torch.zeros(self.latent_dim)
         self.active_units_ = int((variance > ACTIVE_UNIT_THRESHOLD).sum())
@@ -285,7 +288,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-        with torch.inference_mode():
+        with self._threads(int(n_samples)), torch.inference_mode():
             return self.module_.sample(int(n_samples), self._generator(random_state)).cpu().double().numpy()
 
     def prior_quantile(self, q) -> np.ndarray:
@@ -309,7 +312,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         X = X.toarray() if is_sparse(X) else X  # the (n_samples, n, n_features) output is dense anyway
         generator = self._generator(random_state)
         module, device = self.module_, next(self.module_.parameters()).device
-        with torch.inference_mode():
+        with self._threads(n_samples * X.shape[0]), torch.inference_mode():
             x = torch.tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
             mu, log_var = module.posterior(x)
             eps = torch.randn(n_samples, *mu.shape, generator=generator, device=device)
@@ -327,7 +330,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         generator = self._generator(random_state)
         device = next(self.module_.parameters()).device
         out = []
-        with torch.inference_mode():
+        with self._threads(batch_size * int(n_importance)), torch.inference_mode():
             for _, rows in row_blocks(X, batch_size):
                 x = torch.tensor(np.ascontiguousarray(rows), dtype=torch.float32, device=device)
                 out.append(self.module_.log_likelihood(x, int(n_importance), generator).cpu().numpy())

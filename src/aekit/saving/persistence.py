@@ -35,7 +35,7 @@ WEIGHTS_FILE = "model.safetensors"
 
 ESTIMATORS: dict[str, type] = {}
 CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
-FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "feature_names_in_"})
+FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "n_threads_", "feature_names_in_"})
 
 
 def register_estimator(cls: type) -> type:
@@ -215,6 +215,8 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
     if "history_" in fitted:
         est.history_ = fitted["history_"]
         est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
+    if "n_threads_" in fitted:  # absent from folders saved before fit recorded it
+        est.n_threads_ = fitted["n_threads_"]
     if "feature_names_in_" in fitted:
         est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
     for name in est_cls._nested:
@@ -325,6 +327,8 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
         problems.append("history_['settings'] must map names to numbers, strings or null")
     if "n_epochs_" in fitted and not _is_count(fitted["n_epochs_"]):
         problems.append("n_epochs_ must be a non-negative integer")
+    if "n_threads_" in fitted and not (_is_count(fitted["n_threads_"]) and fitted["n_threads_"] >= 1):
+        problems.append("n_threads_ must be a positive integer")
     names, n_features = fitted.get("feature_names_in_"), fitted.get("n_features_in_")
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
         problems.append("feature_names_in_ must be a list of strings")
