@@ -16,7 +16,7 @@ __all__ = ["add_parsers", "run_detect", "run_impute"]
 
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
-    "(default: %(default)s)"
+    "(default: AutoEncoderOutlierDetector's, 0.1)"
 )
 
 
@@ -54,15 +54,18 @@ def add_parsers(commands) -> None:
         "outlier_score (higher is more abnormal) and outlier (true/false), and with --explain K\n"
         "also outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
         "their value, the value expected and their share). --report DIR writes DIR/report.html with\n"
-        "the score histogram and the most abnormal rows. The autoencoder is\n"
-        "--model (any 'aekit train' model name) with --set NAME=VALUE parameters.",
+        "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
+        "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
+        "autoencoder, and --set NAME=VALUE sets the autoencoder's parameters. Identifier columns (all\n"
+        "values distinct whole numbers or texts, such as a counter 1..n) and constant columns are left out\n"
+        "of the model with a warning; --ignore and --id-column name more.",
         "  aekit detect transactions.csv --contamination 0.05\n"
         "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4",
         run_detect,
     )
     detect.add_argument("input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table")
-    detect.add_argument("--contamination", type=_contamination, default=0.05, metavar="X", help=_CONTAMINATION)
+    detect.add_argument("--contamination", type=_contamination, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE", help="write the table with outlier_score and outlier columns (.csv or .parquet)"
     )
@@ -73,7 +76,9 @@ def add_parsers(commands) -> None:
     detect.add_argument("--explain", type=int_in_range(1), metavar="K", help="write the K main reasons of each row")
     detect.add_argument("--report", metavar="DIR", help="write DIR/report.html: score histogram, most abnormal rows")
     detect.add_argument(
-        "--model", default="autoencoder", metavar="NAME", help="the autoencoder to use (default: %(default)s)"
+        "--model", metavar="NAME",
+        help="the autoencoder to use, any 'aekit train' model name (default: AutoEncoderOutlierDetector's own model, "
+             "the one Python's AutoEncoderOutlierDetector() trains)",
     )
     _common_options(detect)
 
@@ -111,6 +116,43 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         "--set", action="append", default=[], metavar="NAME=VALUE", help="an estimator parameter (repeatable)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--ignore", action="append", default=[], metavar="COL,...",
+        help="columns to leave out of the model (repeatable); they are written to the output unchanged",
+    )
+    parser.add_argument(
+        "--id-column", metavar="COL",
+        help="the column of row identifiers: left out of the model, written to the output unchanged and naming the rows "
+             "in the summary (identifier-like columns are found without it, with a warning)",
+    )
+
+
+def _ignored(args: argparse.Namespace, frame) -> list[str]:
+    """The columns --ignore and --id-column name, checked against the table's."""
+    names = [c.strip() for item in args.ignore for c in item.split(",") if c.strip()]
+    names += [args.id_column] if args.id_column else []
+    columns = [str(c) for c in frame.columns]
+    unknown = [c for c in names if c not in columns]
+    if unknown:
+        option = "--id-column" if unknown == [args.id_column] else "--ignore"
+        raise CLIError(f"{option} names {', '.join(map(repr, unknown))}, not a column of {args.input!r}; columns are "
+                       f"{', '.join(columns)}")
+    return list(dict.fromkeys(names))
+
+
+def _fit_warning_to_stderr(args: argparse.Namespace, fit) -> object:
+    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        fitted = fit()
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            _warn(args, str(warning.message).replace(" (ignore_columns=None keeps them)", ""))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return fitted
 
 
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
@@ -204,52 +246,66 @@ def _whole_numbers_as_integers(filled, imputer):
     return filled.astype(dict.fromkeys(whole, "int64"))
 
 
-def run_detect(args: argparse.Namespace) -> int:
-    from sklearn.pipeline import make_pipeline
-
-    from aekit import AutoEncoderOutlierDetector
+def _autoencoder(args: argparse.Namespace, n_rows: int):
+    """The autoencoder --model names, or the detector's own default model for `n_rows` rows,
+    with the --set, --epochs, --seed and --quiet parameters."""
     from aekit.app.config import model_registry
-    from aekit.data.tabular import DetectionEncoding
+    from aekit.estimators.outlier import default_autoencoder
 
-    registry = model_registry()
-    if args.model not in registry:
-        raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(registry)}")
+    if args.model is None:
+        model = default_autoencoder(n_rows)
+        return model.set_params(**_params(type(model), args, "model."))
+    model_class = model_registry()[args.model]  # checked by run_detect
+    return model_class(**_params(model_class, args, "model."))
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from aekit import AutoEncoderOutlierDetector
+
+    if args.model is not None:
+        from aekit.app.config import model_registry
+
+        if args.model not in model_registry():
+            raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(model_registry())}")
     frame = _read_table(args)
     if frame.isna().to_numpy().any():
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
-    autoencoder = registry[args.model](**_params(registry[args.model], args, "model."))
+    ignored = _ignored(args, frame)
+    threshold = {} if args.contamination is None else {"contamination": args.contamination}
     detector = AutoEncoderOutlierDetector(
-        autoencoder, contamination=args.contamination, criterion=args.criterion, random_state=args.seed
+        _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
+        ignore_columns=ignored or "auto", **threshold,
     )
-    encoding = DetectionEncoding()
-    X = encoding.fit_transform(frame)
-    pipeline = make_pipeline(encoding, detector.fit(X))  # fitted: what `explain` reads the table through
-    score = -np.asarray(detector.score_samples(X), dtype=np.float64)
-    flagged = np.asarray(detector.predict(X)) == -1
+    _fit_warning_to_stderr(args, lambda: detector.fit(frame))
+    contamination = detector.contamination
+    score = -np.asarray(detector.score_samples(frame), dtype=np.float64)
+    flagged = np.asarray(detector.predict(frame)) == -1
     print(
-        f"flagged {int(flagged.sum())} of {len(X)} rows as outliers "
-        f"(criterion {args.criterion}, contamination {args.contamination}; threshold {detector.threshold_:.4g})"
+        f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers "
+        f"(criterion {args.criterion}, contamination {contamination}; threshold {detector.threshold_:.4g})"
     )
     extra, reasons = {}, None
     if args.explain or args.report:
         from aekit.analysis.explanations import explain
         from aekit.app.detection_report import reason_texts
 
-        reasons = reason_texts(explain(pipeline, frame, top=args.explain or 3))
-        extra["outlier_probability"] = detector.predict_proba(X)[:, 1]
+        reasons = reason_texts(explain(detector, frame, top=args.explain or 3))
+        extra["outlier_probability"] = detector.predict_proba(frame)[:, 1]
     if args.explain:
         extra.update({f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(args.explain)})
+    ids = frame[args.id_column].astype(str).tolist() if args.id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        print(f"  row {i}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
+        row = f"row {i}" if ids is None else f"{args.id_column} {ids[i]}"
+        print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
         _write_table(frame.assign(outlier_score=score, outlier=flagged, **extra), args.out)
         print(f"wrote {args.out}")
     if args.report:
         from aekit.app.detection_report import write_detection_report
 
-        rule = "contamination='auto'" if args.contamination == "auto" else f"contamination {args.contamination}"
+        rule = "contamination='auto'" if contamination == "auto" else f"contamination {contamination}"
         probability = extra["outlier_probability"]
         page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons)
         print(f"wrote {page}")

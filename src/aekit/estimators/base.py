@@ -346,6 +346,11 @@ class AekitEstimator(BaseEstimator):
 
     # ---- persistence ---------------------------------------------------------------------
 
+    def _inner_n_features(self) -> int:
+        """How many features a nested estimator takes: n_features_in_, unless the estimator
+        encodes its input first."""
+        return self.n_features_in_
+
     def _check_loaded(self, path: Path) -> None:
         """Cross-field checks of a loaded estimator's fitted state (before its module is built)."""
 

@@ -19,8 +19,9 @@ from aekit.data._sparse_input import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
 from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, reasons, source_names
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
+from aekit.data.table_input import TableInput, is_frame
 
-__all__ = ["AutoEncoderOutlierDetector"]
+__all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
@@ -45,6 +46,16 @@ def _finite_array(value) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError("must hold finite numbers")
     return array
+
+
+def default_autoencoder(n_samples: int) -> AutoEncoder:
+    """The autoencoder `AutoEncoderOutlierDetector(autoencoder=None)` trains on `n_samples` rows
+    (see the class docstring); `aekit detect` starts from it too."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    epochs = max(DEFAULT_EPOCHS, math.ceil(DEFAULT_MIN_STEPS / math.ceil(n_samples / DEFAULT_BATCH)))
+    return AutoEncoder(latent_dim=4, hidden_dims=(64,), batch_size=DEFAULT_BATCH, max_epochs=epochs, loss_trim=0.2,
+                       init="random", early_stopping=None, lr_schedule=None)
 
 
 def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +105,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         1.91 to 2.73, so the detector keeps a random start and its whole budget) trained for 50 epochs, or
         longer on small data so that it takes about 1000 optimizer steps
         (`max_epochs = max(50, ceil(1000 / ceil(n_samples / 256)))`): 50 epochs of a few hundred
-        rows are only 50 steps, too few to learn the data. Scale tabular data first (a
-        `StandardScaler` in a Pipeline).
+        rows are only 50 steps, too few to learn the data. A DataFrame is encoded as `aekit
+        detect` encodes a table (see below); scale a numeric array first (a `StandardScaler`
+        in a Pipeline).
     contamination : float in (0, 0.5] or 'auto', default=0.1
         Expected share of outliers in the training data; sets `offset_` and `threshold_`.
         'auto' needs no guess: the threshold is the upper quartile of the training anomaly
@@ -112,6 +124,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         training data, so features the model reconstructs poorly everywhere do not dominate.
     random_state : int, RandomState or None, default=None
         When set, overrides the autoencoder's `random_state`.
+    ignore_columns : 'auto', list of str or None, default='auto'
+        For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
+        columns (at least 20 rows whose values are all distinct whole numbers, such as a
+        counter 1..n, or all distinct texts) and constant columns, with a warning naming them;
+        a list of column names leaves those out as well; None keeps every column. The other
+        columns are encoded as `aekit detect` encodes a table (`aekit.data.tabular.DetectionEncoding`:
+        numeric columns standardised, each text or category column one-hot encoded and scaled
+        to weigh as one numeric column), so the detector and the command give the same scores.
+        Array input is used as it is (a list needs a DataFrame).
 
     Attributes
     ----------
@@ -132,6 +153,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     part_center_, part_scale_ : dict
         Training median and interquartile range of each anomaly part ('reconstruction',
         'latent') the criterion uses.
+    table_ : aekit.data.table_input.TableInput
+        For a DataFrame X only: the columns left out (`table_.dropped`, name to reason) and the
+        encoding of the others.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
@@ -153,6 +177,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "criterion": [StrOptions(set(CRITERIA))],
         "standardize": ["boolean"],
         "random_state": ["random_state"],
+        "ignore_columns": [StrOptions({"auto"}), "array-like", None],
     }
 
     _has_module = False
@@ -167,21 +192,22 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "latent_location_": _finite_array,
         "latent_precision_": _finite_array,
         "score_quantiles_": _finite_array,
+        "table_": TableInput.from_json,
     }
-    _optional_fitted = frozenset({"feature_error_", "feature_mean_", "latent_location_", "latent_precision_", "score_quantiles_"})
+    _optional_fitted = frozenset({"table_", "feature_error_", "feature_mean_", "latent_location_", "latent_precision_", "score_quantiles_"})
 
-    def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None):
+    def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None,
+                 ignore_columns="auto"):
         self.autoencoder = autoencoder
         self.contamination = contamination
         self.criterion = criterion
         self.standardize = standardize
         self.random_state = random_state
+        self.ignore_columns = ignore_columns
 
     def _make_autoencoder(self, n_samples: int):
         if self.autoencoder is None:
-            epochs = max(DEFAULT_EPOCHS, math.ceil(DEFAULT_MIN_STEPS / math.ceil(n_samples / DEFAULT_BATCH)))
-            model = AutoEncoder(latent_dim=4, hidden_dims=(64,), batch_size=DEFAULT_BATCH, max_epochs=epochs, loss_trim=0.2,
-                                init="random", early_stopping=None, lr_schedule=None)
+            model = default_autoencoder(n_samples)
         else:
             model = clone(self.autoencoder)
         if self.random_state is not None and "random_state" in model.get_params():
@@ -219,7 +245,22 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     def _checked_X(self, X, reset: bool):
         """X as a float array, or a CSR matrix (refused with standardize=True, whose per-feature
-        errors are dense)."""
+        errors are dense); a DataFrame encoded through `table_` (fitted here when `reset`)."""
+        if reset:
+            self.__dict__.pop("table_", None)
+            if is_frame(X):
+                validate_X(self, X, reset=True, skip_check_array=True)
+                self.table_ = TableInput.fit(X, self.ignore_columns, type(self).__name__)
+            elif self.ignore_columns is not None and not isinstance(self.ignore_columns, str):
+                raise ValueError("ignore_columns names columns, so X must be a DataFrame; select the columns of an array "
+                                 "yourself or pass ignore_columns='auto'")
+        if getattr(self, "table_", None) is not None:
+            if not is_frame(X):
+                raise ValueError(f"X: this {type(self).__name__} was fitted on a DataFrame; pass a DataFrame with the "
+                                 f"columns {list(self.feature_names_in_) if hasattr(self, 'feature_names_in_') else ''}")
+            if not reset:
+                validate_X(self, X, reset=False, skip_check_array=True)
+            return self.table_.transform(X)
         X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
         if self.standardize and is_sparse(X):
             raise ValueError("X is sparse, but standardize=True needs dense X; pass X.toarray() or standardize=False")
@@ -284,6 +325,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
+        if getattr(self, "table_", None) is not None:
+            if feature_names is not None or groups is not None:
+                raise ValueError("feature_names and groups are for a detector fitted on an array; one fitted on a "
+                                 "DataFrame names and groups its columns itself")
+            encoded, table = self._checked_X(X, reset=False), self.table_
+            return reasons(self, encoded, table.feature_names(), table.feature_sources(), method, top, index,
+                           table.kept(X), table.inverse)
         X = self._checked_X(X, reset=False)
         X = X.toarray() if is_sparse(X) else X
         default = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
@@ -302,11 +350,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     # ---- persistence ---------------------------------------------------------------------
 
+    def _inner_n_features(self) -> int:
+        table = getattr(self, "table_", None)
+        return self.n_features_in_ if table is None else table.n_encoded
+
     def _check_loaded(self, path) -> None:
         if self.autoencoder_ is None:
             raise FileNotFoundError(f"{str(path)!r} has no autoencoder folder: the detector's model is missing")
         self.autoencoder = clone(self.autoencoder_)
-        n_features, parts = self.n_features_in_, self._parts_used()
+        n_features, parts = self._inner_n_features(), self._parts_used()
         if sorted(self.part_center_) != sorted(parts) or sorted(self.part_scale_) != sorted(parts):
             raise ValueError(f"{str(path)!r}: fitted.part_center_ and part_scale_ must map {list(parts)} to finite numbers")
         if any(v <= 0 for v in self.part_scale_.values()):

@@ -225,9 +225,10 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         if folder.is_dir():
             inner_cls = read_config(folder)[0]
             inner = inner_cls.load(folder, device=device)
-            if getattr(inner, "n_features_in_", n_features) != n_features:
+            expected = est._inner_n_features()
+            if getattr(inner, "n_features_in_", expected) != expected:
                 raise ValueError(f"{str(path)!r}: the saved {_nested_folder(name)} takes {inner.n_features_in_} "
-                                 f"features, the {est_cls.__name__} {n_features}")
+                                 f"features, the {est_cls.__name__} {expected}")
         setattr(est, name, inner)
     est._check_loaded(Path(path))
     if state is not None:

@@ -1,0 +1,82 @@
+"""Columns of a table that are not features: identifiers (every value a distinct whole number
+or a distinct text, such as a `patient_id` counting 1..n) and constant columns, found in a
+DataFrame, or named by the user. The estimators that take DataFrames leave them out of the
+model with a warning naming them, and the commands carry an identifier through to the output."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_ignore_columns", "is_constant", "is_identifier", "non_features",
+           "warn_non_features"]  # fmt: skip
+
+MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
+IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+
+
+def is_identifier(values) -> bool:
+    """True for a pandas Series of at least MIN_ROWS_FOR_IDENTIFIERS observed values, all
+    distinct and all whole numbers (a counter, a record number) or all texts. A column of
+    distinct real numbers with fractions is a measurement, not an identifier."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    observed = values.dropna()
+    if len(observed) < MIN_ROWS_FOR_IDENTIFIERS or is_bool_dtype(observed.dtype):
+        return False
+    if observed.nunique() != len(observed):
+        return False
+    if is_numeric_dtype(observed.dtype) and str(observed.dtype) != "category":
+        numbers = observed.to_numpy(dtype=np.float64)
+        return bool(np.isfinite(numbers).all() and (numbers == np.round(numbers)).all())
+    return all(isinstance(v, str) for v in observed.astype(object))
+
+
+def is_constant(values) -> bool:
+    """True for a pandas Series of at least two rows with at most one distinct observed value."""
+    return len(values) >= 2 and values.nunique(dropna=True) <= 1
+
+
+def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:
+    """The column names `ignore_columns` lists ([] for 'auto' or None), checked against the
+    table's `columns`; ValueError naming ignore_columns for anything else."""
+    if ignore_columns is None or (isinstance(ignore_columns, str) and ignore_columns == "auto"):
+        return []
+    if isinstance(ignore_columns, str) or not all(isinstance(c, str) for c in ignore_columns):
+        raise ValueError(f"ignore_columns must be 'auto', None or a list of column names, got {ignore_columns!r}")
+    names = list(ignore_columns)
+    unknown = [c for c in names if c not in columns]
+    if unknown:
+        raise ValueError(f"ignore_columns names {unknown}, which {'are' if len(unknown) > 1 else 'is'} not a column of X; "
+                         f"columns are {list(columns)}")
+    return names
+
+
+def non_features(frame, ignore_columns="auto") -> dict[str, str]:
+    """{column: why} for the columns of DataFrame `frame` to leave out of a model: those named
+    in `ignore_columns` (a list), and unless it is None, identifier-like and constant ones."""
+    columns = [str(c) for c in frame.columns]
+    named = check_ignore_columns(ignore_columns, columns)
+    out = dict.fromkeys(named, IGNORED)
+    if ignore_columns is None:
+        return out
+    for j, name in enumerate(columns):
+        if name in out:
+            continue
+        values = frame.iloc[:, j]
+        if is_constant(values):
+            out[name] = CONSTANT
+        elif is_identifier(values):
+            out[name] = IDENTIFIER
+    return out
+
+
+def warn_non_features(dropped: dict[str, str], owner: str) -> None:
+    """A UserWarning naming the columns found (not those the user named) and why they are left out."""
+    found = {c: why for c, why in dropped.items() if why != IGNORED}
+    if found:
+        listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
+        warnings.warn(f"{owner}: columns left out of the model: {listed} (ignore_columns=None keeps them)", UserWarning,
+                      stacklevel=3)
