@@ -254,7 +254,9 @@ def test_detect_explains_a_pipeline_of_the_table_encoding_and_the_detector(tmp_p
             "--epochs", "15", "--quiet", "--set", "latent_dim=2", "--set", "hidden_dims=[16]"]
     assert main(args) == 0
     flagged = pd.read_csv(tmp_path / "flagged.csv")
-    autoencoder = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=15, random_state=0, verbose=False)
+    from aekit.estimators.outlier import default_autoencoder  # what the command trains, with --set and --epochs
+
+    autoencoder = default_autoencoder(200).set_params(latent_dim=2, hidden_dims=(16,), max_epochs=15, verbose=False)
     table = read_csv_frame(tmp_path / "table.csv")
     pipe = make_pipeline(DetectionEncoding(), AutoEncoderOutlierDetector(autoencoder, contamination=0.05, random_state=0)).fit(table)
     np.testing.assert_array_equal(flagged["outlier_score"].to_numpy(), -pipe.score_samples(table))

@@ -224,9 +224,14 @@ def run_impute(args: argparse.Namespace) -> int:
             f"{args.input!r} has no missing values; nothing to impute (other placeholders for a missing value "
             "can be given with --na-values)"
         )
-    imputer = AutoEncoderImputer(**_params(AutoEncoderImputer, args)).set_output(transform="pandas")
-    filled = _whole_numbers_as_integers(imputer.fit_transform(frame), imputer)
+    params = _params(AutoEncoderImputer, args)
+    ignored = _ignored(args, frame)
+    if ignored:
+        params["ignore_columns"] = ignored
+    imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
+    filled = _whole_numbers_as_integers(_fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame)), imputer)
     _write_table(filled, args.output)
+    missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     print(
         f"filled {int(missing.to_numpy().sum())} missing entries in {len(columns)} columns "
@@ -239,7 +244,8 @@ def _whole_numbers_as_integers(filled, imputer):
     """`filled` with the float columns (read as floats because of their gaps) whose observed
     values were all whole numbers as int64, so a count or an age is written without '.0'."""
     layout = imputer.layout_
-    numeric = filled.columns[~layout.categorical_mask[: filled.shape[1]]]
+    modelled = [c for c in filled.columns if str(c) not in imputer.ignored_columns_]
+    numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
     if layout.integer is None or imputer.plausible_values is not True:
         return filled
     whole = [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]

@@ -35,8 +35,8 @@ def is_identifier(values) -> bool:
 
 
 def is_constant(values) -> bool:
-    """True for a pandas Series of at least two rows with at most one distinct observed value."""
-    return len(values) >= 2 and values.nunique(dropna=True) <= 1
+    """True for a pandas Series of at least two rows with exactly one distinct observed value."""
+    return len(values) >= 2 and values.nunique(dropna=True) == 1
 
 
 def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:

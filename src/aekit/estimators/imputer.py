@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
+from aekit.estimators._ignored import check_fill, check_reasons, find_ignored, with_ignored
 from aekit.nn._ensembles import AutoEncoderEnsemble
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
 from aekit.nn._imputation import ColumnMasking, MaskedMixedLikelihood, reconstructor, refine, refinement_errors
@@ -128,12 +129,20 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
         nothing hidden) and for `early_stopping`.
     early_stopping : int or None, default=None
+    ignore_columns : 'auto', list of str or None, default='auto'
+        For a DataFrame X, the columns left out of the model and returned as they are: 'auto'
+        leaves out identifier-like columns (at least 20 rows whose observed values are all
+        distinct whole numbers, such as a counter 1..n, or all distinct texts), which are never
+        imputed, and constant columns, whose gaps get their one value, with a warning naming
+        them; a list of column names leaves those out as well; None keeps every column.
 
     Attributes
     ----------
     layout_ : aekit.data.tabular.TableLayout
         Which columns are categorical, the observed means and scales of the numeric columns
         and the categories of the categorical ones (indicator columns last).
+    ignored_columns_ : dict
+        The columns left out of the model (name to reason); empty for array input.
     indicator_columns_ : ndarray of int
         The columns that got a missingness indicator (empty unless model_missingness=True).
     module_ : AutoEncoderModule, VariationalAutoEncoderModule or AutoEncoderEnsemble
@@ -173,8 +182,10 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "indicator_columns_": lambda v: np.asarray([int(j) for j in v], dtype=np.int64),
         "refine_steps_": int,
         "refinement_errors_": lambda v: [float(e) for e in v],
+        "ignored_columns_": check_reasons,
+        "ignored_fill_": check_fill,
     }
-    _optional_fitted = frozenset({"indicator_columns_"})  # files saved before model_missingness have none
+    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_"})  # files saved before model_missingness have none
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -189,6 +200,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
         "refine_steps": [Interval(Integral, 1, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
+        "ignore_columns": [StrOptions({"auto"}), "array-like", None],
     }
     _values_before_param = {"n_members": 1, "plausible_values": False}
 
@@ -225,6 +237,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         n_threads="auto",
         random_state=None,
         verbose=False,
+        ignore_columns="auto",
     ):
         self.missing_values = missing_values
         self.categorical_features = categorical_features
@@ -256,6 +269,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.ignore_columns = ignore_columns
 
     # ---- reading tables ------------------------------------------------------------------
 
@@ -291,12 +305,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         if reset:
             all_numeric = isinstance(self.categorical_features, str) or self.categorical_features is None
         else:
-            all_numeric = not self.layout_.categorical_mask[: self.n_features_in_].any()
+            all_numeric = not self.layout_.categorical_mask[: self._n_model_columns()].any()
         if all_numeric and _is_plain_numeric(X):
             ensure = "allow-nan" if is_nan_marker(self.missing_values) else True
             A = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=ensure)
-            names = [str(c) for c in getattr(self, "feature_names_in_", range(A.shape[1]))]
-            return numeric_table(A, self.missing_values), names
+            names = self._column_names()
+            kept = self._find_ignored(X, names) if reset else self._kept()
+            return numeric_table(A[:, kept], self.missing_values), [n for n, k in zip(names, kept) if k]
         validate_X(self, X, reset=reset, skip_check_array=True)
         columns, names, typed = frame_columns(X)
         if not columns or len(columns[0]) == 0:
@@ -305,14 +320,37 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         if reset:
             self.n_features_in_ = len(columns)
             mask = self._declared_categorical(names)
+            kept = self._find_ignored(X, self._column_names())
+            columns, names, typed = ([v for v, k in zip(seq, kept) if k] for seq in (columns, names, typed))
+            return read_columns(columns, names, self.missing_values, mask[kept] if mask is not None else None, typed), names
         else:
             if len(columns) != self.n_features_in_:
                 raise ValueError(
                     f"X has {len(columns)} features, but {type(self).__name__} is expecting "
                     f"{self.n_features_in_} features as input."
                 )
-            mask = self.layout_.categorical_mask[: self.n_features_in_]
+            kept = self._kept()
+            columns, names, typed = ([v for v, k in zip(seq, kept) if k] for seq in (columns, names, typed))
+            mask = self.layout_.categorical_mask[: self._n_model_columns()]
         return read_columns(columns, names, self.missing_values, mask, typed), names
+
+    # ---- columns left out ----------------------------------------------------------------
+
+    def _column_names(self) -> list[str]:
+        return [str(c) for c in getattr(self, "feature_names_in_", range(self.n_features_in_))]
+
+    def _find_ignored(self, X, names: list[str]) -> np.ndarray:
+        """Find the columns to leave out of the model (`ignored_columns_`); the kept-column mask."""
+        self.ignored_columns_, self.ignored_fill_ = find_ignored(X, names, self.ignore_columns, type(self).__name__)
+        return self._kept()
+
+    def _kept(self) -> np.ndarray:
+        """(n_features_in_,) bool: the columns the model imputes."""
+        ignored = getattr(self, "ignored_columns_", {})
+        return np.array([name not in ignored for name in self._column_names()], dtype=bool)
+
+    def _n_model_columns(self) -> int:
+        return int(self._kept().sum())
 
     # ---- fitting -------------------------------------------------------------------------
 
@@ -385,7 +423,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     def _decode(self, table: Table, means: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The imputed table (n, n_features_in_) from refined encoded rows of `table` with its
         indicator columns, which are dropped."""
-        return self.layout_.decode(table, means, rng, n_columns=self.n_features_in_,
+        return self.layout_.decode(table, means, rng, n_columns=self._n_model_columns(),
                                   plausible=self.plausible_values)
 
     def _encoded(self, X, with_targets: bool = False) -> tuple[Table, np.ndarray, np.ndarray]:
@@ -403,7 +441,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         DataFrame with X's column names and dtypes."""
         check_is_fitted(self)
         table, inputs, observed = self._encoded(X)
-        filled = self._decode(table, self._impute_encoded(inputs, observed, None))
+        filled = self._with_ignored(self._decode(table, self._impute_encoded(inputs, observed, None)), X)
         if _get_output_config("transform", self)["dense"] == "pandas" and hasattr(X, "dtypes"):
             return frame_like(filled, X)
         return filled
@@ -425,13 +463,21 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         generator = torch.Generator(device=device).manual_seed(seed)
         rng = np.random.default_rng(seed)
         return np.stack(
-            [self._decode(table, self._impute_encoded(inputs, observed, generator), rng) for _ in range(n)]
+            [self._with_ignored(self._decode(table, self._impute_encoded(inputs, observed, generator), rng), X)
+             for _ in range(n)]
         )
+
+    def _with_ignored(self, filled: np.ndarray, X) -> np.ndarray:
+        """The imputed model columns with the columns left out put back as X holds them."""
+        return with_ignored(filled, X, self._kept(), self._column_names(), getattr(self, "ignored_fill_", {}))
 
     def _check_loaded(self, path) -> None:
         if not hasattr(self, "indicator_columns_"):
             self.indicator_columns_ = np.empty(0, dtype=np.int64)
-        indicators, n_features = self.indicator_columns_, self.n_features_in_
+        unknown = sorted(set(getattr(self, "ignored_columns_", {})) - set(self._column_names()))
+        if unknown:
+            raise ValueError(f"{str(path)!r}: fitted.ignored_columns_ names {unknown}, not columns of the imputer")
+        indicators, n_features = self.indicator_columns_, self._n_model_columns()
         if n_features + len(indicators) != self.layout_.categorical_mask.shape[0]:
             raise ValueError(f"{str(path)!r}: fitted.n_features_in_ plus the {len(indicators)} indicator columns does not "
                              f"match the layout's {len(self.layout_.categorical_mask)} columns")
