@@ -1,0 +1,221 @@
+"""One detector and one table encoding for Python and the command line (issue 33, items 1, 2
+and 5): `aekit detect` trains `AutoEncoderOutlierDetector()` with its defaults; identifier and
+constant columns are left out of the model with a warning, or named with --ignore / --id-column
+/ `ignore_columns`, and carried through to the output; DataFrames with text columns are
+encoded the way the command encodes them, and the fitted detector saves and loads."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from aekit import AutoEncoderImputer, AutoEncoderOutlierDetector
+from aekit.cli import main
+from aekit.estimators.outlier import default_autoencoder
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+FAST_CLI = ["--quiet", "--epochs", "8", "--set", "hidden_dims=[16]"]
+
+
+def fast_detector(n_rows: int, **params) -> AutoEncoderOutlierDetector:
+    """What `aekit detect` trains with FAST_CLI on n_rows rows."""
+    return AutoEncoderOutlierDetector(default_autoencoder(n_rows).set_params(max_epochs=8, hidden_dims=(16,)),
+                                      random_state=0, **params)
+
+
+def patients(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A one-factor table with planted outliers in its first rows, a text column, and no
+    identifier."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    frame = pd.DataFrame({"pressure": 120 + 10 * z + rng.normal(size=n), "weight": 70 + 8 * z + rng.normal(size=n),
+                          "dose": 2 * z + 0.3 * rng.normal(size=n)})
+    frame.loc[:7, "weight"] = 70 - 24 * z[:8]
+    frame["region"] = np.where(z > 0, "north", "south")
+    return frame
+
+
+def with_id(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(patient_id=np.arange(1, len(frame) + 1))[["patient_id", *frame.columns]]
+
+
+def fit_quietly(est, X):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X)
+    return est, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+# ---- item 1: one detector -----------------------------------------------------------------
+
+
+def test_detect_trains_the_python_detector_with_its_defaults(tmp_path, capsys):
+    frame = patients(260, seed=1)[["pressure", "weight", "dose"]]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), "--quiet"]) == 0
+    assert "contamination 0.1;" in capsys.readouterr().out
+    flagged = pd.read_csv(tmp_path / "o.csv")
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(pd.read_csv(tmp_path / "t.csv"))
+    np.testing.assert_allclose(flagged["outlier_score"], -detector.score_samples(frame), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(flagged["outlier"], detector.predict(frame) == -1)
+    assert flagged["outlier"].sum() == 26  # the Python default contamination, 0.1
+
+
+# ---- item 5: one table encoding -----------------------------------------------------------
+
+
+def test_the_detector_takes_a_text_column_like_detect_and_saves_it(tmp_path):
+    frame = patients()
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    detector = fast_detector(len(frame)).fit(frame)
+    scores = detector.score_samples(frame)
+    assert np.isfinite(scores).all() and set(detector.predict(frame)) == {-1, 1}
+    assert (-scores[:8]).mean() > np.quantile(-scores, 0.9)
+    loaded = AutoEncoderOutlierDetector.load(detector.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.score_samples(frame), scores, rtol=1e-6)
+    pd.testing.assert_frame_equal(loaded.explain(frame, top=2), detector.explain(frame, top=2))
+    assert not any((tmp_path / "model").rglob("*.pkl")) and not any((tmp_path / "model").rglob("*.pickle"))
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *FAST_CLI]) == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "o.csv")["outlier_score"], -scores, rtol=1e-5, atol=1e-6)
+
+
+def test_a_detector_fitted_on_a_frame_refuses_an_array_and_missing_columns():
+    frame = patients(120)
+    detector = fast_detector(len(frame)).fit(frame)
+    with pytest.raises(ValueError, match="fitted on a DataFrame"):
+        detector.score_samples(frame.drop(columns="region").to_numpy())
+    with pytest.raises(ValueError, match="region"):
+        detector.score_samples(frame.drop(columns="region"))
+
+
+# ---- item 2: columns that are not features ------------------------------------------------
+
+
+def test_an_identifier_column_is_left_out_of_the_detector_with_a_warning():
+    frame = patients()
+    plain = fast_detector(len(frame)).fit(frame)
+    detector, messages = fit_quietly(fast_detector(len(frame)), with_id(frame))
+    assert any("'patient_id' is an identifier" in m for m in messages)
+    np.testing.assert_allclose(detector.score_samples(with_id(frame)), plain.score_samples(frame), rtol=1e-6)
+    assert detector.table_.dropped == {"patient_id": "an identifier (every value distinct)"}
+    reasons = detector.explain(with_id(frame), top=3)
+    assert "patient_id" not in set(reasons[["feature_1", "feature_2", "feature_3"]].to_numpy().ravel())
+    assert "patient_id" not in detector.explain(with_id(frame)).columns
+
+
+def test_distinct_real_numbers_are_a_feature_not_an_identifier():
+    frame = patients()
+    _, messages = fit_quietly(fast_detector(len(frame)), frame)
+    assert messages == [] and frame["pressure"].is_unique
+
+
+def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, capsys):
+    frame = patients()
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    with_id(frame).to_csv(tmp_path / "ids.csv", index=False)
+    assert main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "plain_out.csv"), *FAST_CLI]) == 0
+    capsys.readouterr()
+    argv = ["detect", str(tmp_path / "ids.csv"), "--out", str(tmp_path / "ids_out.csv"), "--explain", "3", *FAST_CLI]
+    assert main(argv) == 0
+    assert "'patient_id' is an identifier" in capsys.readouterr().err
+    plain, ids = pd.read_csv(tmp_path / "plain_out.csv"), pd.read_csv(tmp_path / "ids_out.csv")
+    np.testing.assert_allclose(ids["outlier_score"], plain["outlier_score"], rtol=1e-6)
+    assert ids["patient_id"].tolist() == list(range(1, len(frame) + 1))
+    assert not ids[["why_1", "why_2", "why_3"]].apply(lambda c: c.str.contains("patient_id")).any().any()
+
+
+def test_id_column_names_the_rows_in_the_summary(tmp_path, capsys):
+    frame = patients().assign(record=[f"R{i:04d}" for i in range(300)])
+    frame.loc[:1, "record"] = "dup"  # not all distinct, so not found on its own
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["detect", str(tmp_path / "t.csv"), "--id-column", "record", *FAST_CLI]) == 0
+    out = capsys.readouterr()
+    assert "record R00" in out.out and "record" not in out.err
+    assert main(["detect", str(tmp_path / "t.csv"), "--id-column", "nope", *FAST_CLI]) == 1
+    assert "--id-column names 'nope'" in capsys.readouterr().err
+
+
+def test_a_constant_column_is_warned_about_and_dropped(tmp_path, capsys):
+    frame = patients()
+    plain = fast_detector(len(frame)).fit(frame)
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame.assign(site="A", version=3.0))
+    assert any("'site' is constant" in m and "'version' is constant" in m for m in messages)
+    np.testing.assert_allclose(detector.score_samples(frame.assign(site="A", version=3.0)), plain.score_samples(frame),
+                               rtol=1e-6)
+    frame.assign(site="A").to_csv(tmp_path / "t.csv", index=False)
+    assert main(["detect", str(tmp_path / "t.csv"), *FAST_CLI]) == 0
+    assert "'site' is constant" in capsys.readouterr().err
+
+
+def test_ignore_leaves_columns_out_on_the_command_line_and_in_python(tmp_path, capsys):
+    frame = patients()
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    without = fast_detector(len(frame)).fit(frame.drop(columns=["dose", "region"]))
+    ignoring = fast_detector(len(frame), ignore_columns=["dose", "region"]).fit(frame)
+    np.testing.assert_allclose(ignoring.score_samples(frame), without.score_samples(frame.drop(columns=["dose", "region"])),
+                               rtol=1e-6)
+    assert main(["detect", str(tmp_path / "t.csv"), "--ignore", "dose,region", "--out", str(tmp_path / "o.csv"), *FAST_CLI]) == 0
+    written = pd.read_csv(tmp_path / "o.csv")
+    np.testing.assert_allclose(written["outlier_score"], -ignoring.score_samples(frame), rtol=1e-5, atol=1e-6)
+    pd.testing.assert_series_equal(written["dose"], frame["dose"])
+    assert main(["detect", str(tmp_path / "t.csv"), "--ignore", "dose,nope", *FAST_CLI]) == 1
+    assert "--ignore names 'nope'" in capsys.readouterr().err
+
+
+def test_ignore_columns_is_validated_naming_it():
+    frame = patients(60)
+    with pytest.raises(InvalidParameterError, match="ignore_columns"):
+        AutoEncoderOutlierDetector(ignore_columns=3).fit(frame)
+    with pytest.raises(ValueError, match="ignore_columns names \\['nope'\\]"):
+        fast_detector(60, ignore_columns=["nope"]).fit(frame)
+    with pytest.raises(ValueError, match="ignore_columns names columns, so X must be a DataFrame"):
+        fast_detector(60, ignore_columns=["dose"]).fit(frame[["pressure", "dose"]].to_numpy())
+    with pytest.raises(ValueError, match="ignore_columns names columns"):
+        AutoEncoderImputer(ignore_columns=["dose"], max_epochs=1).fit(frame[["pressure", "dose"]].to_numpy())
+    with pytest.raises(ValueError, match="every column is left out"):
+        fast_detector(60, ignore_columns=["pressure", "weight", "dose", "region"]).fit(frame)
+
+
+def test_ignore_columns_none_keeps_an_identifier_as_a_feature():
+    frame = with_id(patients())
+    detector, messages = fit_quietly(fast_detector(len(frame), ignore_columns=None), frame)
+    assert messages == [] and detector.table_.dropped == {} and "patient_id" in detector.table_.columns
+
+
+def test_the_imputer_carries_an_identifier_through_verbatim(tmp_path, capsys):
+    frame = with_id(patients()).assign(patient_id=lambda f: f["patient_id"] * 7 + 1000.0, site="A")
+    frame.loc[5, "patient_id"] = np.nan  # an unknown identifier stays unknown
+    frame.loc[::9, "weight"] = np.nan
+    frame.loc[3, "site"] = None
+    imputer = AutoEncoderImputer(hidden_dims=(16,), n_members=1, max_epochs=5, random_state=0).set_output(transform="pandas")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filled = imputer.fit_transform(frame)
+    assert any("'patient_id' is an identifier" in str(w.message) for w in caught)
+    pd.testing.assert_series_equal(filled["patient_id"], frame["patient_id"])
+    assert filled["site"].tolist() == ["A"] * len(frame) and not filled["weight"].isna().any()
+    assert set(imputer.ignored_columns_) == {"patient_id", "site"}
+    loaded = AutoEncoderImputer.load(imputer.save(tmp_path / "imputer"))
+    np.testing.assert_array_equal(loaded.transform(frame)[:, 0].astype(float), frame["patient_id"].to_numpy())
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "5", "--set", "n_members=1"]
+    assert main(argv) == 0
+    assert "'patient_id' is an identifier" in capsys.readouterr().err
+    written = pd.read_csv(tmp_path / "o.csv")
+    pd.testing.assert_series_equal(written["patient_id"], frame["patient_id"])
+
+
+def test_impute_with_id_column_keeps_a_text_identifier(tmp_path, capsys):
+    frame = patients(120).assign(code=[f"P{i % 100:03d}" for i in range(120)])  # repeats, so only named by the user
+    frame.loc[::7, "dose"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--id-column", "code", "--quiet", "--epochs", "3",
+            "--set", "n_members=1"]
+    assert main(argv) == 0
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert written["code"].tolist() == frame["code"].tolist() and not written["dose"].isna().any()
