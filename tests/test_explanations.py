@@ -287,7 +287,7 @@ def test_readme_explanation_example_runs():
 
 
 @pytest.mark.slow
-def test_readme_detect_pipeline_example_gives_the_commands_reasons(tmp_path, monkeypatch):
+def test_readme_detect_example_gives_the_commands_reasons(tmp_path, monkeypatch):
     from aekit.app.detection_report import reason_texts
     from aekit.cli import main
     from tests.test_readme import readme_block, run_expressions
@@ -297,7 +297,7 @@ def test_readme_detect_pipeline_example_gives_the_commands_reasons(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     frame.to_csv("table.csv", index=False)
     assert main(["detect", "table.csv", "--contamination", "auto", "--explain", "3", "--out", "flagged.csv", "--quiet"]) == 0
-    (top,) = run_expressions(readme_block("DetectionEncoding(), detector"), {})
+    (top,) = run_expressions(readme_block("explain(detector, table, top=3)"), {})
     flagged = pd.read_csv("flagged.csv")
     assert reason_texts(top) == [list(row) for row in flagged[["why_1", "why_2", "why_3"]].to_numpy()]
     assert (top["feature_1"][:5] == "debt").all()

@@ -219,3 +219,13 @@ def test_impute_with_id_column_keeps_a_text_identifier(tmp_path, capsys):
     assert main(argv) == 0
     written = pd.read_csv(tmp_path / "o.csv")
     assert written["code"].tolist() == frame["code"].tolist() and not written["dose"].isna().any()
+
+
+def test_impute_trains_the_python_imputer_with_its_defaults(tmp_path):
+    frame = patients(120).drop(columns="region")
+    frame.loc[::6, "dose"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "3"]
+    assert main(argv) == 0
+    python = AutoEncoderImputer(max_epochs=3, random_state=0).fit_transform(pd.read_csv(tmp_path / "t.csv"))
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "o.csv").to_numpy(), python, rtol=1e-5, atol=1e-8)

@@ -104,9 +104,13 @@ def outcome(estimator, X) -> str:
     names X, as its advice to scale X does."""
     from sklearn.base import is_classifier
 
+    import warnings
+
     classifier = is_classifier(estimator)
     try:
-        estimator.fit(X, _labels(X)) if classifier else estimator.fit(X)
+        with warnings.catch_warnings():  # a constant or identifier column of a frame is left out with this warning
+            warnings.filterwarnings("ignore", message=".*columns left out of the model", category=UserWarning)
+            estimator.fit(X, _labels(X)) if classifier else estimator.fit(X)
     except (ValueError, TypeError, FloatingPointError) as err:
         message = str(err)
         names = NAMES_AN_ARGUMENT.search(message) or (classifier and re.search(r"\by\b", message))
