@@ -229,3 +229,18 @@ def test_impute_trains_the_python_imputer_with_its_defaults(tmp_path):
     assert main(argv) == 0
     python = AutoEncoderImputer(max_epochs=3, random_state=0).fit_transform(pd.read_csv(tmp_path / "t.csv"))
     np.testing.assert_allclose(pd.read_csv(tmp_path / "o.csv").to_numpy(), python, rtol=1e-5, atol=1e-8)
+
+
+def test_explain_reads_a_pandas_pipeline_whose_detector_saw_a_frame():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from aekit import explain
+
+    frame = patients(200).drop(columns="region")
+    pipe = make_pipeline(StandardScaler(), fast_detector(len(frame))).set_output(transform="pandas").fit(frame)
+    top = explain(pipe, frame, top=2)
+    assert set(top["feature_1"]) <= {"pressure", "weight", "dose"} and len(top) == len(frame)
+    contributions = explain(pipe, frame)
+    np.testing.assert_allclose(contributions.sum(axis=1) + contributions.attrs["offset"], -pipe.score_samples(frame),
+                               rtol=1e-4, atol=1e-6)

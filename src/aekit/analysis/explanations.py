@@ -367,6 +367,9 @@ def _explain_pipeline(pipeline, X, top: int | None, method: str):
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])])
     inputs = [str(c) for c in frame.columns]
     Xt = preprocess.transform(X)
+    if getattr(detector, "table_", None) is not None:  # fitted on the steps' DataFrame: explained in its columns
+        Xt = Xt if hasattr(Xt, "columns") else pd.DataFrame(np.asarray(Xt), columns=detector.feature_names_in_)
+        return detector.explain(Xt.set_axis(frame.index, axis=0), top=top, method=method)
     Xt = np.asarray(Xt.to_numpy() if hasattr(Xt, "to_numpy") else Xt)
     encoded = [str(n) for n in preprocess.get_feature_names_out()] if hasattr(preprocess, "get_feature_names_out") else None
     sources = _encoded_sources(preprocess, inputs)
@@ -380,7 +383,9 @@ def _explain_pipeline(pipeline, X, top: int | None, method: str):
 def explain(model, X, *, top: int | None = None, method: str = DEFAULT_METHOD):
     """Per-feature contributions to the anomaly score of each row of X, from a fitted
     `AutoEncoderOutlierDetector` or a Pipeline ending in one (then in X's own columns, one-hot
-    encoded columns summed into their source, observed and expected values in X's units).
+    encoded columns summed into their source, observed and expected values in X's units; for a
+    Pipeline with pandas output, whose detector was fitted on a DataFrame, in the columns of
+    the DataFrame the detector reads).
 
     Returns (n_samples, n_features) contributions whose rows plus `attrs['offset']` equal
     `-score_samples(X)`; with `top=k`, the k largest per row as feature_i, observed_i,
