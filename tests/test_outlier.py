@@ -90,7 +90,9 @@ def test_default_autoencoder_trains_longer_on_small_data(seed):
     det = AutoEncoderOutlierDetector(random_state=seed).fit(X)
     assert len(det.autoencoder_.history_["loss"]) == 1000  # 158 rows make one batch: 1000 steps
     assert roc_auc_score(is_outlier, -det.score_samples(X)) > 0.97
-    fifty = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2), random_state=seed)
+    fifty = AutoEncoder(latent_dim=4, hidden_dims=(64,), max_epochs=50, loss_trim=0.2, batch_size=256, init="random",
+                        early_stopping=None)  # the detector's former default: 50 epochs of one batch
+    fifty = AutoEncoderOutlierDetector(fifty, random_state=seed)
     assert roc_auc_score(is_outlier, -fifty.fit(X).score_samples(X)) < 0.95
 
 

