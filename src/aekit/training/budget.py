@@ -24,7 +24,6 @@ MIN_STEPS = 4000
 MIN_EPOCHS, MAX_EPOCHS = 100, 1000
 MIN_PATIENCE = 10
 TIMED_EPOCHS = 1_000_000  # "no limit" when max_time decides
-TIMED_PATIENCE = 20
 
 
 def auto_batch_size(n_rows: int) -> int:
@@ -53,8 +52,7 @@ def resolve_budget(config, n_rows: int, has_validation: bool):
         max_epochs = TIMED_EPOCHS if timed else auto_epochs(n_rows, batch_size)
     early_stopping = config.early_stopping
     if early_stopping == AUTO:
-        patience = TIMED_PATIENCE if timed and config.max_epochs == AUTO else auto_patience(max_epochs)
-        early_stopping = patience if has_validation else None
+        early_stopping = None if (timed and config.max_epochs == AUTO) or not has_validation else auto_patience(max_epochs)
     lr_schedule = config.lr_schedule
     if lr_schedule == AUTO:
         lr_schedule = "cosine" if timed else None
