@@ -358,15 +358,29 @@ def both(now, before, fmt: str) -> str:
     return f"{before:{fmt}} -> {now:{fmt}}" if before is not None else f"{now:{fmt}}"
 
 
-def section(current: dict, baseline: dict) -> str:
+def ablations(quick: bool) -> dict[str, dict]:
+    """{label: results} of the ablation runs (--set ... --label NAME) beside current and baseline."""
+    found = {}
+    for path in sorted(RESULTS_DIR.glob(f"defaults-*{'-quick' if quick else ''}.json")):
+        label = path.stem[len("defaults-") :].removesuffix("-quick")
+        if label not in ("current", "baseline") and (quick or not path.stem.endswith("-quick")):
+            found[label] = json.loads(path.read_text())
+    return found
+
+
+def section(current: dict, baseline: dict, extra: dict | None = None) -> str:
     now, before = cell_means(current), cell_means(baseline)
+    extra = {label: (store, cell_means(store)) for label, store in (extra or {}).items()}
     models = ("ae", "dae", "sae")
-    header = ["data", "columns", "k", *[f"{m.upper()} / PCA" for m in models], *[f"{m.upper()} fit s" for m in models]]
+    header = ["data", "columns", "k", *[f"{m.upper()} / PCA" for m in models]]
+    header += [f"AE {', '.join(f'{k}={v}' for k, v in store['panel'].get('overrides', {}).items()) or label} / PCA" for label, (store, _) in extra.items()]
+    header += [f"{m.upper()} fit s" for m in models]
     rows = [header]
     for cell, m in sorted(now.items()):
         b = before.get(cell, {})
         get = lambda d, model, i: d[model][i] if model in d else None  # noqa: E731
         rows.append([cell[0], m["columns"], cell[1], *[both(get(m, x, 0), get(b, x, 0), ".3f") for x in models],
+                     *[both(get(means.get(cell, {}), "ae", 0), None, ".3f") for _, means in extra.values()],
                      *[both(get(m, x, 1), get(b, x, 1), ".1f") for x in models]])  # fmt: skip
     parts = [HEADING, "", (
         "Held-out MSE of each estimator with its defaults over PCA(k)'s (mean over seeds) and mean fit seconds: "
@@ -378,6 +392,8 @@ def section(current: dict, baseline: dict) -> str:
         f" Current: aekit from {current.get('aekit_source', '?')}, cells fitted in "
         f"{current.get('panel', {}).get('jobs', 1)} process(es) at once. The machine was shared with other jobs.")]  # fmt: skip
     parts += ["", markdown_table(rows) if now else "Panel: not measured.", "", "Targets (issue 30):", ""] + [f"- {v}" for v in verdicts(current)]
+    for label, (store, _) in extra.items():
+        parts += ["", f"Ablation `{label}` ({store['panel'].get('overrides', {})}):", ""] + [f"- {v}" for v in verdicts(store)[:2]]
     if baseline:
         parts += ["", "Baseline:", ""] + [f"- {v}" for v in verdicts(baseline)]
     parts += ["", "Details:", ""] + [f"- {line}" for line in details(current)] + [""]
@@ -389,7 +405,8 @@ def section(current: dict, baseline: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("panel", "speed", "hinton", "newsgroups", "corpus", "all"), default="panel")
+    parser.add_argument("--part", choices=("panel", "speed", "hinton", "newsgroups", "corpus", "all", "report"), default="panel",
+                        help="report: only rewrite the BENCHMARKS.md section from the results files")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--only", default=None, help="panel data sets whose name contains this (case-insensitive)")
     parser.add_argument("--models", default="ae,dae,sae", help="panel models, a subset of ae,dae,sae")
@@ -413,12 +430,13 @@ def main() -> None:
     if args.quick:
         args.seeds, args.hinton_time, args.news_time = 1, min(args.hinton_time, 20.0), min(args.news_time, 20.0)
     store = load_results(args.label, args.quick)
-    parts = ("panel", "speed", "hinton", "newsgroups", "corpus") if args.part == "all" else (args.part,)
+    parts = {"all": ("panel", "speed", "hinton", "newsgroups", "corpus"), "report": ()}.get(args.part, (args.part,))
     for part in parts:
         globals()[f"run_{part}"](args, store)
         save(args, store, part)
-    shown = "current" if args.label == "baseline" and results_path("current", args.quick).exists() else args.label
-    text = section(load_results(shown, args.quick), load_results("baseline", args.quick) if shown != "baseline" else {})
+    shown = "current" if results_path("current", args.quick).exists() else args.label
+    text = section(load_results(shown, args.quick), load_results("baseline", args.quick) if shown != "baseline" else {},
+                   ablations(args.quick))
     if args.quick:
         print(text)
     else:
