@@ -210,7 +210,7 @@ class AutoEncoder(BaseAutoEncoder):
     """
 
     _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices, "init_": _check_init}
-    _optional_fitted = frozenset({"dead_units_", "init_"})  # only a sparse code has dead units; init_ is newer
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"dead_units_", "init_"}  # only a sparse code has dead units; init_ is newer
     _sparse_input = True
 
     _parameter_constraints: dict = {

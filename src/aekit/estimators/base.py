@@ -371,15 +371,29 @@ def _check_activation(value) -> str:
     return value
 
 
+def fitted_image_shape(value) -> tuple[int, int, int]:
+    """A saved `image_shape_`, (height, width) or (channels, height, width) of positive
+    integers, as (channels, height, width)."""
+    dims = tuple(int(v) for v in value)
+    if len(dims) not in (2, 3) or min(dims) < 1 or any(d != v for d, v in zip(dims, value)):
+        raise ValueError(f"image_shape_ must be (height, width) or (channels, height, width), got {value!r}")
+    return (1, *dims) if len(dims) == 2 else dims
+
+
 class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     """An autoencoder as a scikit-learn transformer. Subclasses store their parameters in
     `__init__` (which must include those of `TRAINING_CONSTRAINTS`) and implement
     `_build_module(n_features, output_activation)`; they may override
     `_check_data_against_params`, `_validate_targets`, `_training_callbacks` and `_after_fit`.
+
+    `image_shape_` (channels, height, width), optional, is the image shape of the rows when
+    the model knows it (fitted on images, or through an image reader by `aekit train`); it is
+    saved with the model, and folders without it still load.
     """
 
     _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
-    _fitted_state: dict = {"output_activation_": _check_activation}
+    _fitted_state: dict = {"output_activation_": _check_activation, "image_shape_": fitted_image_shape}
+    _optional_fitted: frozenset = frozenset({"image_shape_"})
 
     def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
         raise NotImplementedError

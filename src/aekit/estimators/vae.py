@@ -127,7 +127,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
     _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "prior_df_": float, "input_shape_": image_shape}
-    _optional_fitted = frozenset({"prior_df_", "input_shape_"})  # a Student-t prior's; a conv backbone's
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"prior_df_", "input_shape_"}  # a Student-t prior's; a conv backbone's
 
     def __init__(
         self,

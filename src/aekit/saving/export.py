@@ -207,6 +207,8 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     n_features, latent_dim = int(estimator.n_features_in_), int(estimator.code_dim_)
     if raw is not None and len(raw.feature_names) != n_features:
         raise ValueError(f"raw: {len(raw.feature_names)} feature names for a model of {n_features} features")
+    if raw is not None and not raw.scaled and not raw.categories:
+        raw = None  # raw rows are the model's input: one pair of graphs says it all
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     module = copy.deepcopy(estimator.module_).to("cpu", torch.float32).eval()
