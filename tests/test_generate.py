@@ -102,3 +102,10 @@ def test_a_run_model_folder_keeps_its_readers_image_shape(tmp_path, capsys):
     assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
     assert main(["generate", str(run), str(tmp_path / "r.png"), "--density", "gaussian"]) == 0  # the run's training rows
     assert "decoded from a gaussian density fitted to its codes as 1x8x8 images" in capsys.readouterr().out
+
+
+def test_a_new_fit_forgets_the_image_shape(digits_images):
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(digits_images)
+    ae.image_shape_ = (1, 8, 8)
+    ae.fit(digits_images[:, :60])
+    assert not hasattr(ae, "image_shape_")

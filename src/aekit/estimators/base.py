@@ -401,6 +401,12 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     def _new_module(self) -> torch.nn.Module:
         return self._build_module(self.n_features_in_, self.output_activation_)
 
+    def _validate_X(self, X, reset: bool) -> np.ndarray | DataSource:
+        rows = super()._validate_X(X, reset)
+        if reset and hasattr(self, "image_shape_"):
+            del self.image_shape_  # a new fit: the shape of earlier images no longer applies
+        return rows
+
     def _check_data_against_params(self, X: np.ndarray) -> str:
         """Checks that need the data; returns the output activation (see `output_activation_for`)."""
         return output_activation_for("mse", "auto", X)
