@@ -109,3 +109,17 @@ def test_a_new_fit_forgets_the_image_shape(digits_images):
     ae.image_shape_ = (1, 8, 8)
     ae.fit(digits_images[:, :60])
     assert not hasattr(ae, "image_shape_")
+
+
+def test_an_mlp_vae_fitted_on_4d_images_keeps_their_shape_and_generates_images(digits_images, tmp_path, capsys):
+    images = digits_images.reshape(-1, 1, 8, 8)
+    vae = VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(images)
+    assert vae.image_shape_ == (1, 8, 8) and vae.transform(images).shape == (len(images), 2)
+    np.testing.assert_allclose(vae.transform(images), vae.transform(digits_images), atol=1e-6)
+    assert vae.reconstruct(images[:3]).shape == (3, 1, 8, 8) and vae.reconstruct(digits_images[:3]).shape == (3, 64)
+    with pytest.raises(ValueError, match=r"fitted on images of shape \(1, 8, 8\)"):
+        vae.transform(digits_images.reshape(-1, 1, 4, 16))
+    vae.save(tmp_path / "vae")
+    assert main(["generate", str(tmp_path / "vae"), str(tmp_path / "s.png")]) == 0
+    assert "as 1x8x8 images" in capsys.readouterr().out
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -18,7 +19,7 @@ from aekit.data._sources import DataSource
 from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
-from aekit.estimators.conv import ImageInput, _ndim, image_shape
+from aekit.estimators.conv import ImageInput, _images, _ndim, _refuse_channels_last, image_shape
 from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -52,7 +53,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         'conv': a `ConvEncoder` / `ConvDecoder` pair (strided convolutions down, nearest
         interpolation + convolution up) on images (n, C, H, W) or (n, H, W), or rows with
         `input_shape`, as `ConvAutoEncoder` takes them; `reconstruct` follows X's layout,
-        `sample` and `inverse_transform` give rows.
+        `sample` and `inverse_transform` give rows. The MLP takes images too, as flat rows
+        (their shape kept as `image_shape_`).
     input_shape : (channels, height, width), (height, width) or None, default=None
         Shape of each row of a flat X for backbone='conv', as for `ConvAutoEncoder`.
     channels : sequence of int, default=(32, 64)
@@ -95,6 +97,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Degrees of freedom of the fitted Student-t prior (prior='student_t' only).
     input_shape_ : tuple
         (channels, height, width) of the inputs (backbone='conv' only).
+    image_shape_ : tuple
+        (channels, height, width) of the images an MLP was fitted on (absent for rows).
     n_features_in_ : int
 
     Examples
@@ -226,9 +230,34 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return activation
 
     def _validate_X(self, X, reset: bool):
+        """Rows (n, n_features); images (n, C, H, W) or (n, H, W) are taken by either backbone,
+        the MLP's flattened with their shape kept as `image_shape_` (so a saved model can draw
+        its samples as images)."""
         if self.backbone == "conv":
             return super()._validate_X(X, reset)
-        return BaseAutoEncoder._validate_X(self, X, reset)
+        images = _images(X)
+        if images is None:
+            return BaseAutoEncoder._validate_X(self, X, reset)
+        known = None if reset else getattr(self, "image_shape_", None)
+        _refuse_channels_last(images, known)
+        shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
+        if known is not None and shape != tuple(known):
+            raise ValueError(
+                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
+                f"{tuple(known)} (channels, height, width)"
+            )
+        rows = BaseAutoEncoder._validate_X(self, images.reshape(images.shape[0], math.prod(shape)), reset)
+        if reset:
+            self.image_shape_ = shape
+        return rows
+
+    def _layout_shape(self, X) -> tuple[int, int, int] | None:
+        """The (channels, height, width) that outputs for images X are laid out in."""
+        shape = getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
+        if shape is None and _ndim(X) in (3, 4):
+            dims = np.shape(X)[1:]
+            shape = (1, *dims) if len(dims) == 2 else tuple(dims)
+        return shape
 
     def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""
@@ -302,7 +331,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         """Decoded posterior means (n, n_features); with `n_samples`, that many decoded
         posterior draws per input, shape (n_samples, n, n_features), for uncertainty. Images
         X (backbone='conv') give images: (n, C, H, W) or (n_samples, n, C, H, W)."""
-        layout = partial(self._in_layout, ndim=_ndim(X), shape=getattr(self, "input_shape_", None))
+        layout = partial(self._in_layout, ndim=_ndim(X), shape=self._layout_shape(X))
         if n_samples is None:
             return layout(super().reconstruct(X))
         check_is_fitted(self)
