@@ -123,3 +123,13 @@ def test_an_mlp_vae_fitted_on_4d_images_keeps_their_shape_and_generates_images(d
     assert main(["generate", str(tmp_path / "vae"), str(tmp_path / "s.png")]) == 0
     assert "as 1x8x8 images" in capsys.readouterr().out
     assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
+
+
+def test_a_plain_autoencoder_fitted_on_images_keeps_their_shape(digits_images, tmp_path, capsys):
+    images = digits_images.reshape(-1, 8, 8)  # (n, H, W): one grey channel
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(images)
+    assert ae.image_shape_ == (1, 8, 8)
+    np.testing.assert_allclose(ae.transform(images), ae.transform(digits_images), atol=1e-6)
+    ae.save(tmp_path / "ae")
+    assert main(["generate", str(tmp_path / "ae"), str(tmp_path / "s.png"), "--data", "digits"]) == 0
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))

@@ -402,9 +402,28 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         return self._build_module(self.n_features_in_, self.output_activation_)
 
     def _validate_X(self, X, reset: bool) -> np.ndarray | DataSource:
-        rows = super()._validate_X(X, reset)
-        if reset and hasattr(self, "image_shape_"):
-            del self.image_shape_  # a new fit: the shape of earlier images no longer applies
+        """Rows as `AekitEstimator._validate_X` takes them; images (n, C, H, W) or (n, H, W)
+        are taken as flat rows (channel by channel), their shape kept as `image_shape_` by fit
+        and checked afterwards. A fit on rows forgets an earlier `image_shape_`."""
+        from aekit.estimators.conv import _images, _refuse_channels_last
+
+        images = _images(X)
+        if images is None:
+            rows = super()._validate_X(X, reset)
+            if reset and hasattr(self, "image_shape_"):
+                del self.image_shape_  # a new fit: the shape of earlier images no longer applies
+            return rows
+        known = None if reset else getattr(self, "image_shape_", None)
+        _refuse_channels_last(images, known)
+        shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
+        if known is not None and shape != tuple(known):
+            raise ValueError(
+                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
+                f"{tuple(known)} (channels, height, width)"
+            )
+        rows = super()._validate_X(images.reshape(images.shape[0], int(np.prod(shape))), reset)
+        if reset:
+            self.image_shape_ = shape
         return rows
 
     def _check_data_against_params(self, X: np.ndarray) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -19,7 +18,7 @@ from aekit.data._sources import DataSource
 from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
-from aekit.estimators.conv import ImageInput, _images, _ndim, _refuse_channels_last, image_shape
+from aekit.estimators.conv import ImageInput, _ndim, image_shape
 from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -230,26 +229,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return activation
 
     def _validate_X(self, X, reset: bool):
-        """Rows (n, n_features); images (n, C, H, W) or (n, H, W) are taken by either backbone,
-        the MLP's flattened with their shape kept as `image_shape_` (so a saved model can draw
-        its samples as images)."""
         if self.backbone == "conv":
             return super()._validate_X(X, reset)
-        images = _images(X)
-        if images is None:
-            return BaseAutoEncoder._validate_X(self, X, reset)
-        known = None if reset else getattr(self, "image_shape_", None)
-        _refuse_channels_last(images, known)
-        shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
-        if known is not None and shape != tuple(known):
-            raise ValueError(
-                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
-                f"{tuple(known)} (channels, height, width)"
-            )
-        rows = BaseAutoEncoder._validate_X(self, images.reshape(images.shape[0], math.prod(shape)), reset)
-        if reset:
-            self.image_shape_ = shape
-        return rows
+        return BaseAutoEncoder._validate_X(self, X, reset)  # images as flat rows, their shape kept
 
     def _layout_shape(self, X) -> tuple[int, int, int] | None:
         """The (channels, height, width) that outputs for images X are laid out in."""
