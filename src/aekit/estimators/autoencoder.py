@@ -198,6 +198,9 @@ class AutoEncoder(BaseAutoEncoder):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
+    image_shape_ : tuple
+        (channels, height, width) when X came as images (n, C, H, W) or (n, H, W), taken as
+        flat rows; saved with the model, so `aekit generate` draws its samples as images.
 
     Examples
     --------
