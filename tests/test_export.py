@@ -65,6 +65,7 @@ def _raw_table(path, categorical: bool) -> None:
     frame = {"big": a, "small": 0.01 + 0.002 * rng.normal(size=n), "both": a / 1e5 + rng.normal(0, 0.001, n)}
     if categorical:
         frame["site"] = rng.choice(["north", "south", "east"], n)
+        frame["code"] = rng.choice(["x", "y"], n)  # a column named like the output
         frame["n_visits"] = rng.integers(0, 5, n)
     pd.DataFrame(frame).to_csv(path, index=False)
 
@@ -125,23 +126,26 @@ def test_export_of_a_table_with_categories_takes_a_string_input_per_column(tmp_p
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--out", str(run), "--quiet"]) == 0
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
-    assert "encoder.onnx: takes numeric (batch, 4), site (batch,) string -> code" in capsys.readouterr().out
+    assert "encoder.onnx: takes numeric (batch, 4), site (batch,) string, column:code (batch,) string -> code" in capsys.readouterr().out
     frame = pd.read_csv(tmp_path / "t.csv")
     codes, reconstruction = _run_codes(run, tmp_path / "t.csv", tmp_path)
     feeds = {
         "numeric": frame[["big", "small", "both", "n_visits"]].to_numpy(np.float32),
         "site": frame["site"].to_numpy(dtype=object),
+        "column:code": frame["code"].to_numpy(dtype=object),
     }
     path = str(tmp_path / "onnx" / "encoder.onnx")
     encoder = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    assert [(i.name, i.type) for i in encoder.get_inputs()] == [("numeric", "tensor(float)"), ("site", "tensor(string)")]
+    assert [(i.name, i.type) for i in encoder.get_inputs()] == [
+        ("numeric", "tensor(float)"), ("site", "tensor(string)"), ("column:code", "tensor(string)")
+    ]  # fmt: skip
     np.testing.assert_allclose(encoder.run(["code"], feeds)[0], codes, atol=1e-5, rtol=1e-5)
     np.testing.assert_allclose(ReferenceEvaluator(path).run(["code"], feeds)[0], codes, atol=1e-5, rtol=1e-5)
-    unseen = encoder.run(["code"], {"numeric": feeds["numeric"][:2], "site": np.array(["west", "north"], dtype=object)})[0]
+    unseen = encoder.run(["code"], {**{k: v[:2] for k, v in feeds.items()}, "site": np.array(["west", "north"], dtype=object)})[0]
     assert np.isnan(unseen[0]).all() and np.isfinite(unseen[1]).all()
     decoder = ort.InferenceSession(str(tmp_path / "onnx" / "decoder.onnx"), providers=["CPUExecutionProvider"])
     decoded = decoder.run(["reconstruction"], {"code": codes.astype(np.float32)})[0]
-    np.testing.assert_allclose(decoded, reconstruction, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(decoded, reconstruction, rtol=1e-5, atol=1e-6)
     info = json.loads((tmp_path / "onnx" / "onnx.json").read_text())["encoder"]
     assert info["numeric_columns"] == ["big", "small", "both", "n_visits"]
-    assert info["categories"] == {"site": ["east", "north", "south"]}
+    assert info["categories"] == {"site": ["east", "north", "south"], "code": ["x", "y"]}

@@ -138,6 +138,7 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
     inputs, nodes, initializers, pieces, described = [], [], [], [], []
     if numeric:
         inputs.append(helper.make_tensor_value_info("numeric", TensorProto.FLOAT, ["batch", len(numeric)]))
+        inputs[-1].doc_string = f"the numeric columns {numeric} in the data's units"
         pieces.append("numeric")
         described.append(("numeric", ["batch", len(numeric)], "float32"))
     initializers.append(helper.make_tensor("aekit_raw/values", TensorProto.FLOAT, [2], [0.0, 1.0]))
@@ -152,7 +153,9 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
             order.append(where[name])
             continue
         m, t = len(levels), f"aekit_raw/c{k}"
+        name = _input_name(name)
         inputs.append(helper.make_tensor_value_info(name, TensorProto.STRING, ["batch"]))
+        inputs[-1].doc_string = f"text column {name!r}, one-hot encoded over {levels}; any other value gives NaN codes"
         described.append((name, ["batch"], "string"))
         initializers.append(helper.make_tensor(f"{t}/depth", TensorProto.INT64, [], [m]))
         nodes += [
@@ -179,13 +182,27 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
     return model, described
 
 
-def _with_front(front, body_bytes: bytes, body_input: str) -> bytes:
-    """`front` feeding the exported model in `body_bytes` (through its input `body_input`)."""
+def _input_name(column: str) -> str:
+    """The graph input of a categorical column: its name, unless that is taken ('numeric',
+    'code' or a name of aekit's own), then 'column:NAME'."""
+    return f"column:{column}" if column in ("numeric", "code") or column.startswith("aekit_") else column
+
+
+def _with_front(front, body_bytes: bytes, body_input: str, body_output: str) -> bytes:
+    """`front` feeding the exported model in `body_bytes` (through its input `body_input`),
+    the body's names prefixed so that no column name can clash with them, its output kept."""
     import onnx
     from onnx import compose
 
-    body = onnx.load_from_string(body_bytes)
-    merged = compose.merge_models(front, body, io_map=[("aekit_raw_features", body_input)])
+    body = compose.add_prefix(onnx.load_from_string(body_bytes), "aekit_body/")
+    merged = compose.merge_models(front, body, io_map=[("aekit_raw_features", f"aekit_body/{body_input}")])
+    prefixed = f"aekit_body/{body_output}"
+    for node in merged.graph.node:
+        node.output[:] = [body_output if name == prefixed else name for name in node.output]
+        node.input[:] = [body_output if name == prefixed else name for name in node.input]
+    for output in merged.graph.output:
+        if output.name == prefixed:
+            output.name = body_output
     onnx.checker.check_model(merged)
     return merged.SerializeToString()
 
@@ -233,7 +250,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             import onnx
 
             front, described = _categorical_front(raw, onnx.load_from_string(graph))
-            graph = _with_front(front, graph, input_name)
+            graph = _with_front(front, graph, input_name, output_name)
             encoder_inputs = [list(d) for d in described]
         target = out / f"{name}.onnx"
         atomic_write_bytes(target, graph)
