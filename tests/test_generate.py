@@ -133,3 +133,11 @@ def test_a_plain_autoencoder_fitted_on_images_keeps_their_shape(digits_images, t
     ae.save(tmp_path / "ae")
     assert main(["generate", str(tmp_path / "ae"), str(tmp_path / "s.png"), "--data", "digits"]) == 0
     assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
+
+
+def test_channels_last_images_are_refused_naming_x():
+    images = np.random.default_rng(0).random((20, 8, 8, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"X has shape \(20, 8, 8, 3\), which looks channels-last"):
+        AutoEncoder(max_epochs=1).fit(images)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(np.moveaxis(images, -1, 1))
+    assert ae.image_shape_ == (3, 8, 8)

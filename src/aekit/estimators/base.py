@@ -405,7 +405,8 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         """Rows as `AekitEstimator._validate_X` takes them; images (n, C, H, W) or (n, H, W)
         are taken as flat rows (channel by channel), their shape kept as `image_shape_` by fit
         and checked afterwards. A fit on rows forgets an earlier `image_shape_`."""
-        from aekit.estimators.conv import _images, _refuse_channels_last
+        from aekit.data.images import channels_last_message, looks_channels_last
+        from aekit.estimators.conv import _images
 
         images = _images(X)
         if images is None:
@@ -414,7 +415,8 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
                 del self.image_shape_  # a new fit: the shape of earlier images no longer applies
             return rows
         known = None if reset else getattr(self, "image_shape_", None)
-        _refuse_channels_last(images, known)
+        if images.ndim == 4 and tuple(images.shape[1:]) != known and looks_channels_last(tuple(images.shape[1:])):
+            raise ValueError(f"{channels_last_message('X', images.shape)}; or pass them as flat rows, X.reshape(len(X), -1)")
         shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
         if known is not None and shape != tuple(known):
             raise ValueError(
