@@ -271,8 +271,11 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert [row[0] for row in rows[1:]] == [str(i) for i in range(50)]  # a .npy's rows are numbered
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.txt")]) == 1
     assert "must end in .npy or .csv" in capsys.readouterr().err
-    assert main(["generate", str(digits_run), str(tmp_path / "s.npy")]) == 1
-    assert "AutoEncoder cannot generate: it has no sample method" in capsys.readouterr().err
+    assert main(["generate", str(digits_run), str(tmp_path / "s.npy")]) == 0  # no prior: a density fitted to its codes
+    assert "decoded from a gmm density fitted to its codes" in capsys.readouterr().out
+    assert np.load(tmp_path / "s.npy").shape == (16, 64)
+    assert main(["generate", str(digits_run), str(tmp_path / "s.txt")]) == 1
+    assert "must end in .png, .npy or .csv" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "nothing")]) == 1
 
 

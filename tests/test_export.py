@@ -53,3 +53,99 @@ def test_export_needs_a_fitted_model(tmp_path):
 
     with pytest.raises(NotFittedError):
         AutoEncoder().to_onnx(tmp_path)
+
+
+def _raw_table(path, categorical: bool) -> None:
+    """A table in raw units: columns with means ~1000 and ~0.01 (and a text column)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 90
+    a = rng.normal(1000, 50, n)
+    frame = {"big": a, "small": 0.01 + 0.002 * rng.normal(size=n), "both": a / 1e5 + rng.normal(0, 0.001, n)}
+    if categorical:
+        frame["site"] = rng.choice(["north", "south", "east"], n)
+        frame["code"] = rng.choice(["x", "y"], n)  # a column named like the output
+        frame["n_visits"] = rng.integers(0, 5, n)
+    pd.DataFrame(frame).to_csv(path, index=False)
+
+
+def _run_codes(run, csv, tmp_path):
+    from aekit.cli import main
+
+    assert main(["encode", str(run), str(csv), str(tmp_path / "codes.npy")]) == 0
+    assert main(["reconstruct", str(run), str(csv), str(tmp_path / "rec.npy")]) == 0
+    return np.load(tmp_path / "codes.npy"), np.load(tmp_path / "rec.npy")
+
+
+@pytest.mark.parametrize("model", ["autoencoder", "vae"])
+def test_export_of_a_table_run_takes_raw_rows(model, tmp_path, capsys):
+    """`aekit export` of a run on a raw-unit table: encoder.onnx takes the raw rows and gives
+    `aekit encode`'s codes, decoder.onnx gives `aekit reconstruct`'s rows in the data's units;
+    the graphs on scaled input stay as encoder_scaled.onnx and decoder_scaled.onnx."""
+    import pandas as pd
+
+    from aekit.cli import main
+
+    _raw_table(tmp_path / "t.csv", categorical=False)
+    run = tmp_path / "run"
+    train = ["train", "--data", str(tmp_path / "t.csv"), "--model", model, "--epochs", "2", "--out", str(run), "--quiet"]
+    assert main([*train, "--set", "model.hidden_dims=[8]"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "encoder.onnx: takes x (batch, 3) -> code" in out and "raw rows in the data's units" in out
+    codes, reconstruction = _run_codes(run, tmp_path / "t.csv", tmp_path)
+    X = pd.read_csv(tmp_path / "t.csv").to_numpy(np.float32)
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in encoder.get_inputs()] == ["x"]
+    onnx_codes = encoder.run(["code"], {"x": X})[0]
+    np.testing.assert_allclose(onnx_codes, codes, atol=1e-5, rtol=1e-5)
+    decoder = ort.InferenceSession(str(tmp_path / "onnx" / "decoder.onnx"), providers=["CPUExecutionProvider"])
+    decoded = decoder.run(["reconstruction"], {"code": onnx_codes})[0]
+    np.testing.assert_allclose(decoded, reconstruction, rtol=1e-5, atol=1e-7)
+    assert 900 < decoded[:, 0].mean() < 1100  # the data's units, not standardised
+    scaled = ort.InferenceSession(str(tmp_path / "onnx" / "encoder_scaled.onnx"), providers=["CPUExecutionProvider"])
+    info = json.loads((tmp_path / "onnx" / "data.json").read_text())["scaling"]
+    standardised = (X - np.float32(info["offset"])) / np.float32(info["scale"])
+    np.testing.assert_allclose(scaled.run(None, {"x": standardised})[0], codes, atol=1e-5, rtol=1e-5)
+    assert not np.allclose(scaled.run(None, {"x": X})[0], codes, atol=1e-2)  # the scaled graph on raw rows is wrong
+    described = json.loads((tmp_path / "onnx" / "onnx.json").read_text())
+    assert described["encoder_scaled"]["file"] == "encoder_scaled.onnx" and described["feature_names"] == ["big", "small", "both"]
+
+
+def test_export_of_a_table_with_categories_takes_a_string_input_per_column(tmp_path, capsys):
+    """A table with a text column: encoder.onnx takes 'numeric' (the numeric columns, raw) and
+    the text column as strings, one-hot encoded inside the graph; the codes match `aekit encode`
+    (evaluated with onnxruntime and with onnx's reference evaluator)."""
+    import pandas as pd
+    from onnx.reference import ReferenceEvaluator
+
+    from aekit.cli import main
+
+    _raw_table(tmp_path / "t.csv", categorical=True)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--out", str(run), "--quiet"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "encoder.onnx: takes numeric (batch, 4), site (batch,) string, column:code (batch,) string -> code" in capsys.readouterr().out
+    frame = pd.read_csv(tmp_path / "t.csv")
+    codes, reconstruction = _run_codes(run, tmp_path / "t.csv", tmp_path)
+    feeds = {
+        "numeric": frame[["big", "small", "both", "n_visits"]].to_numpy(np.float32),
+        "site": frame["site"].to_numpy(dtype=object),
+        "column:code": frame["code"].to_numpy(dtype=object),
+    }
+    path = str(tmp_path / "onnx" / "encoder.onnx")
+    encoder = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type) for i in encoder.get_inputs()] == [
+        ("numeric", "tensor(float)"), ("site", "tensor(string)"), ("column:code", "tensor(string)")
+    ]  # fmt: skip
+    np.testing.assert_allclose(encoder.run(["code"], feeds)[0], codes, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(ReferenceEvaluator(path).run(["code"], feeds)[0], codes, atol=1e-5, rtol=1e-5)
+    unseen = encoder.run(["code"], {**{k: v[:2] for k, v in feeds.items()}, "site": np.array(["west", "north"], dtype=object)})[0]
+    assert np.isnan(unseen[0]).all() and np.isfinite(unseen[1]).all()
+    decoder = ort.InferenceSession(str(tmp_path / "onnx" / "decoder.onnx"), providers=["CPUExecutionProvider"])
+    decoded = decoder.run(["reconstruction"], {"code": codes.astype(np.float32)})[0]
+    np.testing.assert_allclose(decoded, reconstruction, rtol=1e-5, atol=1e-6)
+    info = json.loads((tmp_path / "onnx" / "onnx.json").read_text())["encoder"]
+    assert info["numeric_columns"] == ["big", "small", "both", "n_visits"]
+    assert info["categories"] == {"site": ["east", "north", "south"], "code": ["x", "y"]}

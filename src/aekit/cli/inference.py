@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from aekit.cli.common import CLIError, add_command, int_in_range, print_table, write_array
@@ -56,11 +57,17 @@ def add_parsers(commands) -> None:
     generate = add_command(
         commands,
         "generate",
-        "decode new samples from a generative model",
-        "Draw N samples from a model that can generate (one with a `sample` method, such as the\n"
-        "variational autoencoder) and write them to OUTPUT: .npy, .csv, or .png (a grid of images,\n"
-        "for image data).",
-        "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1",
+        "decode new samples from a model (its prior, or a density fitted to its codes)",
+        "Draw N samples from a model and write them to OUTPUT: .npy, .csv, or .png (a grid of images\n"
+        "for image data, else a heat map of the rows). A model with a prior (the variational\n"
+        "autoencoder) draws from it; any other autoencoder (plain, convolutional, ...) decodes draws\n"
+        "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
+        "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
+        "saved with the model or its run, or --image-shape for a model that does not know it (one\n"
+        "fitted on flat rows).",
+        "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
+        "  aekit generate saved_model samples.png --image-shape 28,28\n"
+        "  aekit generate saved_conv_model samples.png --data mnist:test",
         run_generate,
     )
     generate.add_argument("run", metavar="RUN", help=RUN_HELP)
@@ -69,6 +76,38 @@ def add_parsers(commands) -> None:
         "-n", "--n-samples", type=int_in_range(1), default=16, metavar="N", help="how many (default: %(default)s)"
     )
     generate.add_argument("--seed", type=int, default=0, metavar="N", help="seeds the draws (default: %(default)s)")
+    generate.add_argument(
+        "--image-shape",
+        type=image_shape_argument,
+        metavar="C,H,W",
+        help="the shape of each sample as an image, C,H,W (channels 1 or 3) or H,W, for a .png of a model "
+        "that does not know it (default: the shape saved with the model or its run)",
+    )
+    generate.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help=f"for a model without a prior: rows whose codes the sampling density is fitted to "
+        f"(default: the run's training rows; needed for a model folder): {SOURCE_HELP}",
+    )
+    generate.add_argument(
+        "--density",
+        choices=("gmm", "gaussian", "kde"),
+        default="gmm",
+        help="for a model without a prior: the density fitted to the codes, a Gaussian mixture of up to "
+        "10 components, one Gaussian, or a kernel density (default: %(default)s)",
+    )
+
+
+def image_shape_argument(text: str) -> tuple[int, ...]:
+    """'C,H,W' or 'H,W' (also 'HxW') as a tuple of positive integers, for --image-shape."""
+    parts = [p.strip() for p in text.replace("x", ",").split(",")]
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if len(dims) not in (2, 3) or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected C,H,W or H,W of positive integers, e.g. 1,28,28 or 28,28; got {text!r}")
+    return dims
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -111,23 +150,85 @@ def run_rows(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    """`aekit generate`: draws from a model's prior, or for an autoencoder without one from a
+    `LatentSampler` fitted to the codes of the run's training rows (or --data), decoded and
+    written as rows or, to a .png, as a grid of images of the model's (or --image-shape's) shape."""
     from aekit.app.runs import open_model
 
     model = open_model(args.run)
     est = model.estimator
-    if not callable(getattr(est, "sample", None)):
-        raise CLIError(
-            f"{type(est).__name__} cannot generate: it has no sample method (no prior to draw codes from). "
-            "Train a generative model, e.g. 'aekit train --model vae ...'"
-        )
-    samples = model.scaling.inverse_transform(est.sample(args.n_samples, random_state=args.seed))
     output = Path(args.output)
+    if output.suffix not in (".png", ".npy", ".csv"):
+        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy or .csv")
+    n_features = int(est.n_features_in_)
+    shape = _image_shape(model, args.image_shape, n_features) if output.suffix == ".png" else None
+    if callable(getattr(est, "sample", None)):
+        drawn, how = est.sample(args.n_samples, random_state=args.seed), "from its prior"
+    elif callable(getattr(est, "transform", None)) and callable(getattr(est, "inverse_transform", None)):
+        drawn, how = _latent_samples(model, args), f"decoded from a {args.density} density fitted to its codes"
+    else:
+        raise CLIError(
+            f"{type(est).__name__} cannot generate: it has no sample method (no prior to draw codes from) and no "
+            "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
+        )
+    samples = model.scaling.inverse_transform(drawn)
     if output.suffix == ".png":
         from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"
-        plot_samples(samples, model.reader.image_shape, title=title, path=output)
+        plot_samples(samples, shape, title=title, path=output)
     else:
-        write_array(output, samples, model.reader.feature_names)
-    print(f"wrote {args.n_samples} samples to {output}")
+        names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
+        write_array(output, samples, names if names and len(names) == samples.shape[1] else None)
+    shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
+    print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
+
+
+def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple[int, ...] | None:
+    """The shape to draw each sample as: --image-shape, else the one saved with the model (a
+    convolutional model's output shape, `image_shape_`) or its run's reader, else None (rows
+    drawn as a heat map). (1, H, W) is grey; colour needs 3 channels."""
+    est = model.estimator
+    if given is not None:
+        if math.prod(given) != n_features:
+            raise CLIError(
+                f"--image-shape {','.join(map(str, given))} holds {math.prod(given)} values, but "
+                f"{type(est).__name__} gives samples of {n_features} features"
+            )
+        if len(given) == 3 and given[0] not in (1, 3):
+            raise CLIError(f"--image-shape {','.join(map(str, given))}: a .png needs 1 (grey) or 3 (colour) channels")
+        return given
+    for candidate in (
+        getattr(est, "output_shape_", None),
+        getattr(est, "image_shape_", None),
+        getattr(est, "input_shape_", None),
+        model.reader.image_shape,
+    ):
+        if candidate is not None and math.prod(candidate) == n_features:
+            shape = tuple(int(s) for s in candidate)
+            if len(shape) == 2 or shape[0] in (1, 3):
+                return shape
+    return None
+
+
+def _latent_samples(model, args: argparse.Namespace):
+    """Decoded draws from a `LatentSampler` fitted to the codes of the run's training rows
+    (or of --data, already scaled like them)."""
+    from aekit.analysis.latent import LatentSampler
+
+    est = model.estimator
+    if args.data is not None:
+        rows = model.rows(args.data).X
+    elif model.config is not None:
+        rows = model.training_rows().X
+    else:
+        raise CLIError(
+            f"{type(est).__name__} has no prior to draw from; it generates by decoding draws from a density "
+            f"fitted to the codes of some rows. {str(model.path)!r} is a model folder, not a run: give those "
+            "rows with --data SOURCE (e.g. the training data)"
+        )
+    if len(rows) < 2:
+        raise CLIError(f"--data: fitting the density to the codes needs at least 2 rows, got {len(rows)}")
+    sampler = LatentSampler(est, density=args.density, n_components=min(10, len(rows)), random_state=args.seed)
+    return sampler.fit(rows).sample(args.n_samples, random_state=args.seed)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+from typing import TYPE_CHECKING
 
 from aekit.cli.common import add_command, print_table
 
-__all__ = ["add_parsers", "run_export", "run_report"]
+if TYPE_CHECKING:
+    from aekit.saving.export import RawInput
+
+__all__ = ["add_parsers", "raw_input_of", "run_export", "run_report"]
 
 
 def add_parsers(commands) -> None:
@@ -33,10 +38,14 @@ def add_parsers(commands) -> None:
         commands,
         "export",
         "export the encoder and decoder to ONNX",
-        "Write DIR/encoder.onnx (input x: (batch, n_features) -> code: (batch, latent_dim)) and\n"
-        "DIR/decoder.onnx (code -> reconstruction), with DIR/onnx.json describing them and, for a run,\n"
-        "DIR/data.json with the feature names and the scaling to apply first. They run in onnxruntime\n"
-        "and give what the model's transform and inverse_transform give.",
+        "Write DIR/encoder.onnx (rows -> code: (batch, latent_dim)) and DIR/decoder.onnx (code ->\n"
+        "reconstruction), with DIR/onnx.json describing them. For a run the graphs hold its data\n"
+        "preparation: the encoder takes raw rows in the data's own units (input x: (batch, n_features)\n"
+        "float32; for a table with text columns, 'numeric': (batch, n_numeric) float32 plus one string\n"
+        "input (batch,) per text column, named as the column) and gives the codes 'aekit encode' gives;\n"
+        "the decoder gives rows in the data's units, as 'aekit reconstruct' does. The graphs on the\n"
+        "scaled features stay beside them (encoder_scaled.onnx, decoder_scaled.onnx), with\n"
+        "DIR/data.json holding the scaling they expect. The command prints what each graph takes.",
         "  aekit export runs/vae --onnx exported/vae\n"
         "  python -c \"import onnxruntime as ort; print(ort.InferenceSession('exported/vae/encoder.onnx').get_inputs())\"",
         run_export,
@@ -59,9 +68,36 @@ def run_export(args: argparse.Namespace) -> int:
     from aekit.saving.export import to_onnx
 
     model = open_model(args.run)
-    files = to_onnx(model.estimator, args.onnx)
+    raw = raw_input_of(model)
+    files = to_onnx(model.estimator, args.onnx, raw)
     if (model.path / Run.DATA).is_file():
         shutil.copyfile(model.path / Run.DATA, files["encoder"].parent / Run.DATA)
-    for path in files.values():
-        print(f"wrote {path}")
+    info = json.loads((files["encoder"].parent / "onnx.json").read_text(encoding="utf-8"))
+    for name, path in files.items():
+        part = info[name]
+        inputs = part.get("inputs") or [part["input"]]
+        takes = ", ".join(f"{i[0]} {_shape(i[1])}" + (f" {i[2]}" if len(i) > 2 and i[2] != "float32" else "") for i in inputs)
+        units = {"encoder": "raw rows in the data's units", "decoder": "gives rows in the data's units"}
+        note = f" ({units[name]})" if raw is not None and name in units else ""
+        if name.endswith("_scaled"):
+            note = " (on scaled features: apply data.json's scaling first)"
+        print(f"wrote {path}: takes {takes} -> {part['output'][0]} {_shape(part['output'][1])}{note}")
     return 0
+
+
+def _shape(dims: list) -> str:
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+
+
+def raw_input_of(model) -> RawInput | None:
+    """The run's preparation of its rows (feature names, scaling, a table's categories) for
+    `to_onnx`, None for a model folder (which reads rows as they are)."""
+    from aekit.saving.export import RawInput
+
+    if model.config is None:
+        return None
+    names = model.reader.feature_names or [f"x{i}" for i in range(int(model.estimator.n_features_in_))]
+    scaling = model.scaling
+    scaled = scaling.kind != "none"
+    categories = getattr(model.reader, "categories", None) or {}
+    return RawInput(list(names), scaling.offset if scaled else None, scaling.scale if scaled else None, categories)

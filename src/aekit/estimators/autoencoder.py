@@ -199,6 +199,9 @@ class AutoEncoder(BaseAutoEncoder):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
+    image_shape_ : tuple
+        (channels, height, width) when X came as images (n, C, H, W) or (n, H, W), taken as
+        flat rows; saved with the model, so `aekit generate` draws its samples as images.
 
     Examples
     --------
@@ -211,7 +214,7 @@ class AutoEncoder(BaseAutoEncoder):
     """
 
     _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices, "init_": _check_init}
-    _optional_fitted = frozenset({"dead_units_", "init_"})  # only a sparse code has dead units; init_ is newer
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"dead_units_", "init_"}  # only a sparse code has dead units; init_ is newer
     _sparse_input = True
 
     _parameter_constraints: dict = {

@@ -376,21 +376,62 @@ def _check_activation(value) -> str:
     return value
 
 
+def fitted_image_shape(value) -> tuple[int, int, int]:
+    """A saved `image_shape_`, (height, width) or (channels, height, width) of positive
+    integers, as (channels, height, width)."""
+    dims = tuple(int(v) for v in value)
+    if len(dims) not in (2, 3) or min(dims) < 1 or any(d != v for d, v in zip(dims, value)):
+        raise ValueError(f"image_shape_ must be (height, width) or (channels, height, width), got {value!r}")
+    return (1, *dims) if len(dims) == 2 else dims
+
+
 class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     """An autoencoder as a scikit-learn transformer. Subclasses store their parameters in
     `__init__` (which must include those of `TRAINING_CONSTRAINTS`) and implement
     `_build_module(n_features, output_activation)`; they may override
     `_check_data_against_params`, `_validate_targets`, `_training_callbacks` and `_after_fit`.
+
+    `image_shape_` (channels, height, width), optional, is the image shape of the rows when
+    the model knows it (fitted on images, or through an image reader by `aekit train`); it is
+    saved with the model, and folders without it still load.
     """
 
     _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
-    _fitted_state: dict = {"output_activation_": _check_activation}
+    _fitted_state: dict = {"output_activation_": _check_activation, "image_shape_": fitted_image_shape}
+    _optional_fitted: frozenset = frozenset({"image_shape_"})
 
     def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
         raise NotImplementedError
 
     def _new_module(self) -> torch.nn.Module:
         return self._build_module(self.n_features_in_, self.output_activation_)
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray | DataSource:
+        """Rows as `AekitEstimator._validate_X` takes them; images (n, C, H, W) or (n, H, W)
+        are taken as flat rows (channel by channel), their shape kept as `image_shape_` by fit
+        and checked afterwards. A fit on rows forgets an earlier `image_shape_`."""
+        from aekit.data.images import channels_last_message, looks_channels_last
+        from aekit.estimators.conv import _images
+
+        images = _images(X)
+        if images is None:
+            rows = super()._validate_X(X, reset)
+            if reset and hasattr(self, "image_shape_"):
+                del self.image_shape_  # a new fit: the shape of earlier images no longer applies
+            return rows
+        known = None if reset else getattr(self, "image_shape_", None)
+        if images.ndim == 4 and tuple(images.shape[1:]) != known and looks_channels_last(tuple(images.shape[1:])):
+            raise ValueError(f"{channels_last_message('X', images.shape)}; or pass them as flat rows, X.reshape(len(X), -1)")
+        shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
+        if known is not None and shape != tuple(known):
+            raise ValueError(
+                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
+                f"{tuple(known)} (channels, height, width)"
+            )
+        rows = super()._validate_X(images.reshape(images.shape[0], int(np.prod(shape))), reset)
+        if reset:
+            self.image_shape_ = shape
+        return rows
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
         """Checks that need the data; returns the output activation (see `output_activation_for`)."""

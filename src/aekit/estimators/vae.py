@@ -52,7 +52,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         'conv': a `ConvEncoder` / `ConvDecoder` pair (strided convolutions down, nearest
         interpolation + convolution up) on images (n, C, H, W) or (n, H, W), or rows with
         `input_shape`, as `ConvAutoEncoder` takes them; `reconstruct` follows X's layout,
-        `sample` and `inverse_transform` give rows.
+        `sample` and `inverse_transform` give rows. The MLP takes images too, as flat rows
+        (their shape kept as `image_shape_`).
     input_shape : (channels, height, width), (height, width) or None, default=None
         Shape of each row of a flat X for backbone='conv', as for `ConvAutoEncoder`.
     channels : sequence of int, default=(32, 64)
@@ -95,6 +96,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Degrees of freedom of the fitted Student-t prior (prior='student_t' only).
     input_shape_ : tuple
         (channels, height, width) of the inputs (backbone='conv' only).
+    image_shape_ : tuple
+        (channels, height, width) of the images an MLP was fitted on (absent for rows).
     n_features_in_ : int
 
     Examples
@@ -127,7 +130,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
     _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "prior_df_": float, "input_shape_": image_shape}
-    _optional_fitted = frozenset({"prior_df_", "input_shape_"})  # a Student-t prior's; a conv backbone's
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"prior_df_", "input_shape_"}  # a Student-t prior's; a conv backbone's
 
     def __init__(
         self,
@@ -228,7 +231,15 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     def _validate_X(self, X, reset: bool):
         if self.backbone == "conv":
             return super()._validate_X(X, reset)
-        return BaseAutoEncoder._validate_X(self, X, reset)
+        return BaseAutoEncoder._validate_X(self, X, reset)  # images as flat rows, their shape kept
+
+    def _layout_shape(self, X) -> tuple[int, int, int] | None:
+        """The (channels, height, width) that outputs for images X are laid out in."""
+        shape = getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
+        if shape is None and _ndim(X) in (3, 4):
+            dims = np.shape(X)[1:]
+            shape = (1, *dims) if len(dims) == 2 else tuple(dims)
+        return shape
 
     def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""
@@ -302,7 +313,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         """Decoded posterior means (n, n_features); with `n_samples`, that many decoded
         posterior draws per input, shape (n_samples, n, n_features), for uncertainty. Images
         X (backbone='conv') give images: (n, C, H, W) or (n_samples, n, C, H, W)."""
-        layout = partial(self._in_layout, ndim=_ndim(X), shape=getattr(self, "input_shape_", None))
+        layout = partial(self._in_layout, ndim=_ndim(X), shape=self._layout_shape(X))
         if n_samples is None:
             return layout(super().reconstruct(X))
         check_is_fitted(self)

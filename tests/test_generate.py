@@ -1,0 +1,143 @@
+"""`aekit generate` from any saved image model: the image shape saved with the model or given
+with --image-shape, and models without a prior (plain, convolutional) sampled through a
+LatentSampler fitted to codes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
+from aekit.app.plot import plot_samples
+from aekit.app.runs import load_estimator
+from aekit.cli import main
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def png_size(path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+def grid_size(tmp_path, image_shape, n: int = 16) -> tuple[int, int]:
+    """The pixel size of plot_samples' figure of n samples of 64 features, as images of
+    `image_shape` or (None) as a heat map."""
+    plot_samples(np.random.default_rng(0).random((n, 64)), image_shape, title="t", path=tmp_path / "reference.png")
+    return png_size(tmp_path / "reference.png")
+
+
+@pytest.fixture(scope="module")
+def digits_images(digits):
+    return digits[0][:300].astype(np.float32)
+
+
+def test_generate_from_a_python_saved_mlp_model_with_image_shape(digits_images, tmp_path, capsys):
+    folder = tmp_path / "vae"
+    VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(digits_images).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "heat.png")]) == 0  # flat rows: the model cannot know
+    assert png_size(tmp_path / "heat.png") == grid_size(tmp_path, None)
+    assert main(["generate", str(folder), str(tmp_path / "s.png"), "--image-shape", "8,8"]) == 0
+    assert "as 8x8 images" in capsys.readouterr().out
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8)) != grid_size(tmp_path, None)
+    assert main(["generate", str(folder), str(tmp_path / "c.png"), "--image-shape", "1,8,8", "-n", "4"]) == 0
+    assert png_size(tmp_path / "c.png") == grid_size(tmp_path, (8, 8), n=4)
+
+
+def test_image_shape_that_does_not_fit_is_refused_naming_the_option(digits_images, tmp_path, capsys):
+    folder = tmp_path / "vae"
+    VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(digits_images).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "s.png"), "--image-shape", "7,8"]) == 1
+    assert "--image-shape 7,8 holds 56 values, but VariationalAutoEncoder gives samples of 64 features" in capsys.readouterr().err
+    assert main(["generate", str(folder), str(tmp_path / "s.png"), "--image-shape", "2,4,8"]) == 1
+    assert "1 (grey) or 3 (colour) channels" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["generate", str(folder), str(tmp_path / "s.png"), "--image-shape", "eight"])
+    assert "--image-shape: expected C,H,W or H,W" in capsys.readouterr().err
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_a_conv_autoencoder_folder_generates_through_a_latent_sampler(digits_images, tmp_path, capsys):
+    folder = tmp_path / "conv"
+    conv = ConvAutoEncoder(latent_dim=4, channels=(4, 8), max_epochs=1, random_state=0)
+    conv.fit(digits_images.reshape(-1, 1, 8, 8)).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "s.png")]) == 1
+    assert "give those rows with --data SOURCE" in capsys.readouterr().err
+    assert main(["generate", str(folder), str(tmp_path / "s.png"), "--data", "digits", "-n", "10"]) == 0
+    assert "decoded from a gmm density fitted to its codes as 1x8x8 images" in capsys.readouterr().out
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8), n=10)
+    np.save(tmp_path / "rows.npy", digits_images[:50])
+    assert main(["generate", str(folder), str(tmp_path / "s.npy"), "--data", str(tmp_path / "rows.npy"), "-n", "5"]) == 0
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (5, 64) and np.isfinite(samples).all()
+
+
+def test_a_vae_fitted_on_4d_images_generates_images_without_the_option(digits_images, tmp_path, capsys):
+    folder = tmp_path / "vae"
+    vae = VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4, 8), max_epochs=1, random_state=0)
+    vae.fit(digits_images.reshape(-1, 1, 8, 8)).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "s.png")]) == 0
+    assert "as 1x8x8 images" in capsys.readouterr().out
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
+
+
+def test_the_image_shape_is_saved_as_an_optional_fitted_attribute(digits_images, tmp_path):
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(digits_images)
+    ae.save(tmp_path / "plain")  # fitted on flat rows: no image shape, and the folder loads as before
+    assert not hasattr(load_estimator(tmp_path / "plain"), "image_shape_")
+    ae.image_shape_ = (1, 8, 8)
+    ae.save(tmp_path / "shaped")
+    assert load_estimator(tmp_path / "shaped").image_shape_ == (1, 8, 8)
+
+
+def test_a_run_model_folder_keeps_its_readers_image_shape(tmp_path, capsys):
+    """`aekit train` on images saves their shape with the model, so RUN/model alone (a plain
+    autoencoder, no prior) generates digits, not a heat map."""
+    run = tmp_path / "run"
+    args = ["--set", "model.hidden_dims=[16]", "--quiet", "--epochs", "1", "--out", str(run)]
+    assert main(["train", "--data", "digits", *args]) == 0
+    assert load_estimator(run / "model").image_shape_ == (1, 8, 8)
+    assert main(["generate", str(run / "model"), str(tmp_path / "s.png"), "--data", "digits"]) == 0
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
+    assert main(["generate", str(run), str(tmp_path / "r.png"), "--density", "gaussian"]) == 0  # the run's training rows
+    assert "decoded from a gaussian density fitted to its codes as 1x8x8 images" in capsys.readouterr().out
+
+
+def test_a_new_fit_forgets_the_image_shape(digits_images):
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(digits_images)
+    ae.image_shape_ = (1, 8, 8)
+    ae.fit(digits_images[:, :60])
+    assert not hasattr(ae, "image_shape_")
+
+
+def test_an_mlp_vae_fitted_on_4d_images_keeps_their_shape_and_generates_images(digits_images, tmp_path, capsys):
+    images = digits_images.reshape(-1, 1, 8, 8)
+    vae = VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(images)
+    assert vae.image_shape_ == (1, 8, 8) and vae.transform(images).shape == (len(images), 2)
+    np.testing.assert_allclose(vae.transform(images), vae.transform(digits_images), atol=1e-6)
+    assert vae.reconstruct(images[:3]).shape == (3, 1, 8, 8) and vae.reconstruct(digits_images[:3]).shape == (3, 64)
+    with pytest.raises(ValueError, match=r"fitted on images of shape \(1, 8, 8\)"):
+        vae.transform(digits_images.reshape(-1, 1, 4, 16))
+    vae.save(tmp_path / "vae")
+    assert main(["generate", str(tmp_path / "vae"), str(tmp_path / "s.png")]) == 0
+    assert "as 1x8x8 images" in capsys.readouterr().out
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
+
+
+def test_a_plain_autoencoder_fitted_on_images_keeps_their_shape(digits_images, tmp_path, capsys):
+    images = digits_images.reshape(-1, 8, 8)  # (n, H, W): one grey channel
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(images)
+    assert ae.image_shape_ == (1, 8, 8)
+    np.testing.assert_allclose(ae.transform(images), ae.transform(digits_images), atol=1e-6)
+    ae.save(tmp_path / "ae")
+    assert main(["generate", str(tmp_path / "ae"), str(tmp_path / "s.png"), "--data", "digits"]) == 0
+    assert png_size(tmp_path / "s.png") == grid_size(tmp_path, (8, 8))
+
+
+def test_channels_last_images_are_refused_naming_x():
+    images = np.random.default_rng(0).random((20, 8, 8, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"X has shape \(20, 8, 8, 3\), which looks channels-last"):
+        AutoEncoder(max_epochs=1).fit(images)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(np.moveaxis(images, -1, 1))
+    assert ae.image_shape_ == (3, 8, 8)
