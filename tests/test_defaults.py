@@ -78,7 +78,7 @@ def test_the_budget_follows_the_rows_and_is_recorded(tmp_path):
     large = resolve_budget(TrainConfig(batch_size="auto", max_epochs="auto", early_stopping="auto"), 60000, True)
     assert (large.batch_size, large.max_epochs, large.early_stopping) == (256, 100, 10)
     timed = resolve_budget(TrainConfig(max_epochs="auto", early_stopping="auto", lr_schedule="auto", max_time=60), 500, True)
-    assert timed.max_epochs >= 10**6 and timed.lr_schedule == "cosine" and timed.early_stopping is None
+    assert timed.max_epochs >= 10**6 and timed.lr_schedule == "cosine" and timed.early_stopping == 20
     assert resolve_budget(TrainConfig(early_stopping="auto"), 500, has_validation=False).early_stopping is None
     assert resolve_budget(TrainConfig(batch_size=48, max_epochs=7), 300, True).batch_size == 48
 

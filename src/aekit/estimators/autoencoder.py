@@ -146,9 +146,8 @@ class AutoEncoder(BaseAutoEncoder):
         stopping); skipped when it would leave no row on either side.
     early_stopping : int, 'auto' or None, default='auto'
         Patience in epochs on the validation loss; the best weights are restored, the weights
-        training started from included (a PCA start). 'auto': a tenth of the epochs, at least
-        10; off under `max_time` with max_epochs='auto' (the time budget decides) and without a
-        validation split.
+        training started from included. 'auto': a tenth of the epochs, at least 10 (20 under
+        `max_time`), and off without a validation split.
     grad_clip : float or None, default=None
         Max global gradient norm.
     precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'

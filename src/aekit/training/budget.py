@@ -6,8 +6,10 @@ optimizer steps (a 400-row table with batches of 256 would otherwise get 200 ste
 epochs); large data keep batches of 256 and 100 epochs. Given a time budget (`max_time`), the
 time decides instead: no epoch limit, and the learning rate follows a cosine over the budget
 (the recipe of the Hinton 2006 figure). Early stopping waits a tenth of the epochs (at least 10;
-20 under a time budget) without a better validation loss and restores the best weights, the
-untrained model's included, so a fit never ends on weights worse than where it started.
+20 under a time budget: on 20 Newsgroups with 600 s it kept the epoch-40 weights, P@1 0.394,
+where running the whole budget overfitted to 0.369) without a better validation loss and
+restores the best weights, a PCA start's included, so such a fit never ends on weights worse
+than where it started.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ MIN_STEPS = 4000
 MIN_EPOCHS, MAX_EPOCHS = 100, 1000
 MIN_PATIENCE = 10
 TIMED_EPOCHS = 1_000_000  # "no limit" when max_time decides
+TIMED_PATIENCE = 20
 
 
 def auto_batch_size(n_rows: int) -> int:
@@ -52,7 +55,8 @@ def resolve_budget(config, n_rows: int, has_validation: bool):
         max_epochs = TIMED_EPOCHS if timed else auto_epochs(n_rows, batch_size)
     early_stopping = config.early_stopping
     if early_stopping == AUTO:
-        early_stopping = None if (timed and config.max_epochs == AUTO) or not has_validation else auto_patience(max_epochs)
+        patience = TIMED_PATIENCE if timed and config.max_epochs == AUTO else auto_patience(max_epochs)
+        early_stopping = patience if has_validation else None
     lr_schedule = config.lr_schedule
     if lr_schedule == AUTO:
         lr_schedule = "cosine" if timed else None
