@@ -363,8 +363,9 @@ def ablations(quick: bool) -> dict[str, dict]:
     found = {}
     for path in sorted(RESULTS_DIR.glob(f"defaults-*{'-quick' if quick else ''}.json")):
         label = path.stem[len("defaults-") :].removesuffix("-quick")
-        if label not in ("current", "baseline") and (quick or not path.stem.endswith("-quick")):
-            found[label] = json.loads(path.read_text())
+        store = json.loads(path.read_text())
+        if label not in ("current", "baseline") and "panel" in store and (quick or not path.stem.endswith("-quick")):
+            found[label] = store
     return found
 
 
