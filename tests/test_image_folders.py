@@ -158,6 +158,15 @@ def test_flat_rows_that_are_no_square_image_are_refused_asking_for_input_shape(c
     assert est.input_shape_ == (3, 12, 12)
 
 
+def test_the_command_line_refuses_rows_without_an_image_shape_naming_model_input_shape(tmp_path, capsys):
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).random((30, 10)).astype(np.float32))
+    args = ["train", "--data", str(tmp_path / "rows.npy"), "--model", "conv", "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "refused")]) != 0
+    assert "--set model.input_shape=[channels,height,width] (product 10)" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "run"), "--set", "model.input_shape=[2,5]", *TINY]) == 0
+    assert load_estimator(tmp_path / "run" / "model").input_shape_ == (1, 2, 5)
+
+
 # ---- one model whichever way it is trained ---------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ with a checkpoint every epoch, `--resume`, metrics.csv and TensorBoard event fil
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Iterator
@@ -292,6 +293,19 @@ def _as_images(est, X: np.ndarray, image_shape) -> np.ndarray:
     return X.reshape(X.shape[0], *(int(s) for s in image_shape))
 
 
+def _check_image_shape_known(est, config, n_features: int, image_shape) -> None:
+    """Refuse, before training, rows that a conv model cannot read as images: no image shape
+    from the reader, no model.input_shape, and a width that is no square grey image."""
+    if image_shape is not None or not takes_images(est) or est.get_params(deep=False)["input_shape"] is not None:
+        return
+    if math.isqrt(n_features) ** 2 != n_features:
+        raise CLIError(
+            f"{config.data.source!r} has rows of {n_features} values and no image shape, which a {config.model.name!r} "
+            f"model needs: give --set model.input_shape=[channels,height,width] (product {n_features}), or train on "
+            "an image folder or a 4-D .npy of images"
+        )
+
+
 def _layout(est, X: np.ndarray, image_shape) -> str:
     """'1,000 rows x 64 features', or '1,000 images of 3x32x32' for a model that reads images."""
     if image_shape is not None and takes_images(est):
@@ -318,6 +332,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
             f"{config.data.source!r} has missing values; fill them first, e.g. 'aekit impute IN.csv OUT.csv'"
         )
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
+    _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)
     identity = {
         **fingerprint(config),
         "estimator": type(est).__name__,

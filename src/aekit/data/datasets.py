@@ -543,7 +543,10 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     if mode == "auto":
         mode = "L" if all_grey else "RGB"
         # 'auto' read grey files as (H, W) and colour ones as (3, H, W): one layout for all
-        rows = [(p[0] if p.ndim == 3 else p) if mode == "L" else (p if p.ndim == 3 else np.repeat(p[None], 3, 0)) for p in rows]
+        if mode == "L":
+            rows = [p[0] if p.ndim == 3 else p for p in rows]
+        else:
+            rows = [p if p.ndim == 3 else np.repeat(p[None], 3, axis=0) for p in rows]
     X = np.stack(rows).reshape(len(rows), -1)
     y, class_names = None, None
     if any(name is not None for name in label_names):
