@@ -205,6 +205,7 @@ class ImageFolderReader(Reader):
         return load_image_folder(source, size=size, mode=self.image_mode)
 
     def fit(self, source: str | os.PathLike) -> Dataset:
+        """The training folder's images; `image_mode` becomes the mode they were read in."""
         data = super().fit(source)
         self.image_mode = "L" if len(data.image_shape) == 2 else "RGB"
         return data
