@@ -161,7 +161,9 @@ def test_flat_rows_with_input_shape_and_inferred_shape(digit_images):
     flat = X_train[:100].reshape(100, -1)
     assert ConvAutoEncoder(input_shape=(8, 8), **TINY).fit(flat).input_shape_ == (1, 8, 8)
     assert ConvAutoEncoder(**TINY).fit(flat).input_shape_ == (1, 8, 8)  # 64 is a square
-    assert ConvAutoEncoder(**TINY).fit(flat[:, :10]).input_shape_ == (1, 1, 10)
+    with pytest.raises(ValueError, match=r"flat rows of 10 features, which are not a square .* pass input_shape="):
+        ConvAutoEncoder(**TINY).fit(flat[:, :10])  # no 1 x 10 strip: the shape is not guessed
+    assert ConvAutoEncoder(input_shape=(2, 5), **TINY).fit(flat[:, :10]).input_shape_ == (1, 2, 5)
 
 
 def test_denoising_beats_the_noisy_input(digit_images):

@@ -199,7 +199,7 @@ class DataConfig(BaseModel):
     max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split
     scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
     image_size: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=2, max_length=2)] | None = None
-    image_mode: Literal["L", "RGB"] = "L"  # image folders: grey, or colour rows (3, height, width) channels-first
+    image_mode: Literal["auto", "L", "RGB"] = "auto"  # image folders: L grey, RGB colour; auto: L only when every file is grey
     channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
     download: bool = False  # fetch MNIST-style files from the official mirrors when absent

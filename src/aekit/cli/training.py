@@ -4,6 +4,7 @@ with a checkpoint every epoch, `--resume`, metrics.csv and TensorBoard event fil
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Iterator
@@ -39,6 +40,8 @@ EXAMPLES = """\
   aekit train --data digits --epochs 50 --set model.loss=bce --set model.hidden_dims=[256,64]
   aekit train config.yaml --set data.max_rows=5000
   aekit train --data table.csv --set data.target=label --model denoising --out runs/table
+  aekit train --data photos/ --model conv      # an image folder: colour if any file is, as images (3, H, W)
+  aekit train --data photos/ --model conv --image-mode L   # read as grey
   aekit train --resume runs/vae                # continue after an interruption
   aekit train --resume runs/vae --epochs 40    # or train further
   aekit train config.yaml --device cuda --precision bf16-mixed
@@ -52,6 +55,7 @@ a config file:
     max_epochs: 20
   data:
     source: mnist          # digits | mnist | fashion-mnist | .csv | .parquet | .npy | image folder
+    image_mode: auto       # image folders: auto (grey only when every file is grey), L or RGB
     max_rows: 10000        # per split
   seed: 0
   out: runs/vae
@@ -62,6 +66,7 @@ FLAG_KEYS = {
     "model": ("model", "name"),
     "data": ("data", "source"),
     "header": ("data", "header"),
+    "image_mode": ("data", "image_mode"),
     "latent_dim": ("model", "latent_dim"),
     "loss": ("model", "loss"),
     "epochs": ("model", "max_epochs"),
@@ -88,7 +93,14 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--data",
         metavar="SOURCE",
-        help="digits (default), mnist, fashion-mnist, a .csv/.parquet/.npy file, or a folder of images or .txt files",
+        help="digits (default), mnist, fashion-mnist, a .csv/.parquet/.npy file, or a folder of images (subfolders "
+        "are labels; colour when any file has colour, see --image-mode) or of .txt files",
+    )
+    parser.add_argument(
+        "--image-mode",
+        choices=("auto", "L", "RGB"),
+        help="image folders: auto (default) reads grey only when every file is grey, else colour (3, height, width); "
+        "L forces grey, RGB colour (data.image_mode). Conv models train on the images at their shape, any aspect ratio",
     )
     parser.add_argument(
         "--header", action=argparse.BooleanOptionalAction, help="whether a CSV's first row names columns (data.header)"
@@ -266,6 +278,42 @@ def _resume(run, args: argparse.Namespace) -> int:
     return _fit(run, config, resume=True, quiet=args.quiet)
 
 
+def takes_images(est) -> bool:
+    """Whether `est` reads X as images: a conv estimator (autoencoder, context encoder) or a
+    VAE with the conv backbone, which all have `input_shape`."""
+    params = est.get_params(deep=False)
+    return "input_shape" in params and params.get("backbone", "conv") == "conv"
+
+
+def _as_images(est, X: np.ndarray, image_shape) -> np.ndarray:
+    """The rows X (n, C*H*W) as images (n, C, H, W), or (n, H, W) for grey, when `est` reads
+    images and the reader knows their `image_shape`, as a Python user hands them over; else X."""
+    if image_shape is None or not takes_images(est):
+        return X
+    return X.reshape(X.shape[0], *(int(s) for s in image_shape))
+
+
+def _check_image_shape_known(est, config, n_features: int, image_shape) -> None:
+    """Refuse, before training, rows that a conv model cannot read as images: no image shape
+    from the reader, no model.input_shape, and a width that is no square grey image."""
+    if image_shape is not None or not takes_images(est) or est.get_params(deep=False)["input_shape"] is not None:
+        return
+    if math.isqrt(n_features) ** 2 != n_features:
+        raise CLIError(
+            f"{config.data.source!r} has rows of {n_features} values and no image shape, which a {config.model.name!r} "
+            f"model needs: give --set model.input_shape=[channels,height,width] (product {n_features}), or train on "
+            "an image folder or a 4-D .npy of images"
+        )
+
+
+def _layout(est, X: np.ndarray, image_shape) -> str:
+    """'1,000 rows x 64 features', or '1,000 images of 3x32x32' for a model that reads images."""
+    if image_shape is not None and takes_images(est):
+        shape = (1, *image_shape) if len(image_shape) == 2 else tuple(image_shape)
+        return f"{len(X)} images of {'x'.join(map(str, shape))} (channels x height x width)"
+    return f"{len(X)} rows x {X.shape[1]} features"
+
+
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training import distributed
     from aekit.training.callbacks import CSVLogger, TensorBoardLogger
@@ -284,6 +332,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
             f"{config.data.source!r} has missing values; fill them first, e.g. 'aekit impute IN.csv OUT.csv'"
         )
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
+    _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)
     identity = {
         **fingerprint(config),
         "estimator": type(est).__name__,
@@ -295,12 +344,12 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     if not quiet and main_rank:
         what = f"resuming {run.path}" if resume else f"training {type(est).__name__} ({config.model.name})"
         print(
-            f"{what} on {len(X_train)} rows x {X_train.shape[1]} features of {config.data.source!r} -> {run.path}",
+            f"{what} on {_layout(est, X_train, split.image_shape)} of {config.data.source!r} -> {run.path}",
             flush=True,
         )
     start = time.perf_counter()
     try:
-        est.fit(X_train, checkpoint=checkpoint, callbacks=loggers)
+        est.fit(_as_images(est, X_train, split.image_shape), checkpoint=checkpoint, callbacks=loggers)
     except KeyboardInterrupt:
         if checkpoint.path.is_file():
             print(

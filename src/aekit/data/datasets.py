@@ -486,43 +486,67 @@ def load_npy(
     return Dataset(X, y, image_shape, names, name=str(path))
 
 
-def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None = None, mode: str = "L") -> Dataset:
+IMAGE_MODES = ("auto", "L", "RGB")
+GREY_PIL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # one channel (+ alpha)
+
+
+def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool]:
+    """One image file as float32 pixels in [0, 1], channels-first (3, H, W) for colour or (H, W)
+    for grey, and whether its pixels are grey. `mode` 'auto' reads single-channel files grey and
+    others (RGB, palette, CMYK, ...) as RGB, grey when their three channels are equal."""
+    from PIL import Image
+
+    with Image.open(file) as image:
+        native_grey = image.mode in GREY_PIL_MODES
+        image = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB")
+        if size is not None:
+            image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        pixels = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
+    if pixels.ndim == 3:
+        pixels = pixels.transpose(2, 0, 1)
+        return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all())
+    return pixels, True
+
+
+def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None = None, mode: str = "auto") -> Dataset:
     """Every image in a folder, as rows of pixels in [0, 1].
 
     `mode` 'L' (grey) gives rows of H*W pixels and `image_shape` (height, width); 'RGB' gives
     channels-first rows of 3*H*W (all red, then green, then blue) and `image_shape`
     (3, height, width), so `X.reshape(-1, *image_shape)` is (n, 3, height, width) for
-    `ConvAutoEncoder`. Images directly in `path` have no label; images in subfolders are
-    labelled by the subfolder's name (class_names, sorted; y indexes them). `size`
-    (height, width) resizes every image, otherwise all must share one size. `ids` are the
-    files' paths relative to `path`.
+    `ConvAutoEncoder`. 'auto' (the default) is 'L' when every file is grey (a one-channel PIL
+    mode such as 'L', 'LA', '1', 'I;16', or colour files whose red, green and blue are equal
+    everywhere) and 'RGB' when any file has colour; `image_shape` says which. Images
+    directly in `path` have no label; images in subfolders are labelled by the subfolder's
+    name (class_names, sorted; y indexes them). `size` (height, width) resizes every image,
+    otherwise all must share one size. `ids` are the files' paths relative to `path`.
     """
-    from PIL import Image
-
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no image folder at {str(root)!r}")
-    if mode not in ("L", "RGB"):
-        raise ValueError(f"mode must be 'L' or 'RGB', got {mode!r}")
+    if mode not in IMAGE_MODES:
+        raise ValueError(f"mode must be 'auto', 'L' or 'RGB', got {mode!r}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
-    rows, label_names = [], []
+    rows, label_names, all_grey = [], [], True
     for file in files:
-        with Image.open(file) as image:
-            image = image.convert(mode)
-            if size is not None:
-                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            pixels = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
-        if pixels.ndim == 3:
-            pixels = pixels.transpose(2, 0, 1)
-        if rows and pixels.shape != rows[0].shape:
+        pixels, grey = _read_image(file, mode, size)
+        all_grey &= grey
+        if rows and pixels.shape[-2:] != rows[0].shape[-2:]:
             raise ValueError(
                 f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]}; pass size=(h, w)"
             )
         rows.append(pixels)
         relative = file.relative_to(root)
         label_names.append(relative.parts[0] if len(relative.parts) > 1 else None)
+    if mode == "auto":
+        mode = "L" if all_grey else "RGB"
+        # 'auto' read grey files as (H, W) and colour ones as (3, H, W): one layout for all
+        if mode == "L":
+            rows = [p[0] if p.ndim == 3 else p for p in rows]
+        else:
+            rows = [p if p.ndim == 3 else np.repeat(p[None], 3, axis=0) for p in rows]
     X = np.stack(rows).reshape(len(rows), -1)
     y, class_names = None, None
     if any(name is not None for name in label_names):

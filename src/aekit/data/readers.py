@@ -192,15 +192,23 @@ class NpyReader(Reader):
 @dataclass
 class ImageFolderReader(Reader):
     """A folder of images, labelled by subfolder, each resized to `image_size` (height, width)
-    when given, grey ('L') or colour ('RGB') by `image_mode`."""
+    when given, grey ('L') or colour ('RGB') by `image_mode`: 'auto' (the default) is grey when
+    every training file is grey and colour when any has colour (see `load_image_folder`), and
+    `fit` replaces it by the mode it chose, so later folders are read the same way."""
 
     kind: ClassVar[str] = "images"
     image_size: list[int] | None = None
-    image_mode: str = "L"
+    image_mode: str = "auto"
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         size = None if self.image_size is None else tuple(self.image_size)
         return load_image_folder(source, size=size, mode=self.image_mode)
+
+    def fit(self, source: str | os.PathLike) -> Dataset:
+        """The training folder's images; `image_mode` becomes the mode they were read in."""
+        data = super().fit(source)
+        self.image_mode = "L" if len(data.image_shape) == 2 else "RGB"
+        return data
 
 
 @dataclass
@@ -272,9 +280,10 @@ def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -
     ':test'); a .csv (.tsv, .txt, .csv.gz) or .parquet table; a .npy file; a folder of images;
     or a folder of .txt files (one document each, in subfolders named for their labels) as word
     counts. `options` apply where they make sense (`target`, `id_column`, `header` and
-    `categories` to tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode` ('L' or 'RGB')
-    to image folders, `vocabulary` and `max_words` to text folders, `data_home` and `download`
-    to the IDX sets); `max_rows` keeps the first rows. Images come channels-first."""
+    `categories` to tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode`
+    ('auto', 'L' or 'RGB'; 'auto' is grey only when every file is) to image folders,
+    `vocabulary` and `max_words` to text folders, `data_home` and `download` to the IDX sets);
+    `max_rows` keeps the first rows. Images come channels-first."""
     return reader_for(source, **options).fit(source).rows(slice(max_rows))
 
 

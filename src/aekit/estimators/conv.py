@@ -35,10 +35,17 @@ def image_shape(shape, name: str = "input_shape") -> tuple[int, int, int]:
 
 
 def inferred_shape(n_features: int) -> tuple[int, int, int]:
-    """The shape assumed for rows without `input_shape`: a square single-channel image when
-    n_features is a perfect square, else one row of n_features pixels."""
+    """The shape assumed for flat rows without `input_shape`: a square single-channel image
+    when n_features is a perfect square. Any other width is refused: it may be colour, or an
+    image of another aspect ratio, and a 1 x n_features strip trains as neither."""
     side = math.isqrt(n_features)
-    return (1, side, side) if side * side == n_features else (1, 1, n_features)
+    if side * side != n_features:
+        raise ValueError(
+            f"X has flat rows of {n_features} features, which are not a square one-channel image, and input_shape "
+            "is None: pass input_shape=(channels, height, width) whose product is the row length (e.g. (3, 32, 32) "
+            "for colour rows of 3,072), or give X as images (n_samples, channels, height, width)"
+        )
+    return (1, side, side)
 
 
 def _ndim(X) -> int | None:
@@ -150,7 +157,8 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         Size of the code for bottleneck='dense'; code channels for bottleneck='conv'.
     input_shape : (channels, height, width), (height, width) or None, default=None
         Shape of each row of a flat X. None: taken from 3-D/4-D X; for flat X, a square
-        one-channel image when n_features is a perfect square, else a 1 x n_features row.
+        one-channel image when n_features is a perfect square, else X is refused (pass
+        input_shape, or X as images).
     channels : sequence of int, default=(32, 64)
         Widths of the encoder stages; each halves height and width (rounding up).
     kernel_size : int, default=3

@@ -1,0 +1,205 @@
+"""Image folders end to end on the command line (issue 34, item 1): colour kept when the files
+are colour (grey only when every file is grey, or when asked with --image-mode), the reader's
+image shape handed to every conv estimator at any aspect ratio, no 1 x n strip for flat rows,
+and the same model from `aekit train` as from Python on the reader's arrays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aekit import ContextEncoder, ConvAutoEncoder, VariationalAutoEncoder
+from aekit.app.runs import load_estimator
+from aekit.cli import main
+from aekit.data.datasets import load_image_folder
+from aekit.data.readers import reader_for
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+COLOURS = [(200, 30, 30), (30, 180, 40), (40, 60, 220), (230, 200, 20)]
+TINY = ["--epochs", "2", "--latent-dim", "3", "--batch-size", "16", "--set", "model.channels=[4]", "--quiet"]
+
+
+def write_folder(folder: Path, n: int = 40, size: tuple[int, int] = (12, 12), grey: bool = False, seed: int = 0) -> None:
+    """`n` PNGs of `size` (height, width) in labelled subfolders 'a' and 'b': a square of one of a
+    few colours (grey levels when `grey`, saved in mode 'L') on a dark background."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    for i in range(n):
+        image = np.full((height, width, 3), 20, dtype=np.uint8)
+        r, c = rng.integers(0, height - 3), rng.integers(0, width - 3)
+        image[r : r + 4, c : c + 4] = COLOURS[i % len(COLOURS)]
+        path = folder / "ab"[i % 2] / f"{i:03d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).convert("L" if grey else "RGB").save(path)
+
+
+def train(tmp_path: Path, folder: Path, *extra: str, model: str = "conv", name: str = "run") -> Path:
+    run = tmp_path / name
+    assert main(["train", "--data", str(folder), "--model", model, "--out", str(run), *TINY, *extra]) == 0
+    return run
+
+
+# ---- reading: colour kept, grey only when every file is grey ------------------------------------
+
+
+def test_a_folder_is_read_in_colour_when_any_file_has_colour_and_grey_when_all_are_grey(tmp_path):
+    write_folder(tmp_path / "colour", n=4)
+    write_folder(tmp_path / "grey", n=4, grey=True)
+    colour, grey = load_image_folder(tmp_path / "colour"), load_image_folder(tmp_path / "grey")
+    assert colour.image_shape == (3, 12, 12) and colour.X.shape == (4, 3 * 12 * 12)
+    assert grey.image_shape == (12, 12) and grey.X.shape == (4, 12 * 12)
+    np.testing.assert_array_equal(colour.X, load_image_folder(tmp_path / "colour", mode="RGB").X)
+    np.testing.assert_array_equal(grey.X, load_image_folder(tmp_path / "grey", mode="L").X)
+    Image.new("RGB", (12, 12), (90, 90, 90)).save(tmp_path / "grey" / "a" / "stored_rgb.png")  # grey pixels, RGB file
+    assert load_image_folder(tmp_path / "grey").image_shape == (12, 12)
+    Image.new("RGB", (12, 12), (250, 0, 0)).save(tmp_path / "grey" / "a" / "red.png")  # one colour file
+    mixed = load_image_folder(tmp_path / "grey")
+    assert mixed.image_shape == (3, 12, 12)
+    np.testing.assert_array_equal(mixed.X, load_image_folder(tmp_path / "grey", mode="RGB").X)
+
+
+def test_a_palette_file_with_colour_makes_the_folder_colour(tmp_path):
+    Image.new("L", (5, 4), 30).save(tmp_path / "grey.png")
+    Image.new("RGB", (5, 4), (0, 0, 200)).convert("P").save(tmp_path / "blue.png")
+    data = load_image_folder(tmp_path)
+    assert data.image_shape == (3, 4, 5)
+    blue = data.X.reshape(-1, 3, 4, 5)[data.ids.index("blue.png")]
+    assert blue[2].min() > 0.7 and blue[0].max() == 0  # the palette's blue (web palette: 204)
+
+
+def test_the_reader_keeps_the_mode_it_chose_for_later_folders(tmp_path):
+    write_folder(tmp_path / "colour", n=4)
+    write_folder(tmp_path / "grey", n=4, grey=True)
+    reader = reader_for(tmp_path / "colour")
+    assert reader.image_mode == "auto"
+    reader.fit(tmp_path / "colour")
+    assert reader.image_mode == "RGB"
+    assert reader.read(tmp_path / "grey").image_shape == (3, 12, 12)  # read as the training folder was
+
+
+# ---- the command line: images at their shape, colour or grey, any aspect ratio -------------------
+
+
+def test_the_command_line_trains_a_conv_model_on_a_colour_folder_in_colour(tmp_path):
+    write_folder(tmp_path / "pics")
+    run = train(tmp_path, tmp_path / "pics")
+    info = json.loads((run / "data.json").read_text())
+    assert info["image_shape"] == [3, 12, 12] and info["image_mode"] == "RGB"
+    assert load_estimator(run / "model").input_shape_ == (3, 12, 12)
+
+
+def test_the_command_line_trains_a_grey_folder_as_one_channel(tmp_path):
+    write_folder(tmp_path / "pics", grey=True)
+    run = train(tmp_path, tmp_path / "pics")
+    assert json.loads((run / "data.json").read_text())["image_mode"] == "L"
+    assert load_estimator(run / "model").input_shape_ == (1, 12, 12)
+
+
+@pytest.mark.parametrize("grey", [False, True], ids=["colour", "grey"])
+def test_non_square_images_train_as_images(tmp_path, grey):
+    write_folder(tmp_path / "pics", size=(8, 14), grey=grey)
+    run = train(tmp_path, tmp_path / "pics")
+    est = load_estimator(run / "model")
+    assert est.input_shape_ == ((1, 8, 14) if grey else (3, 8, 14))
+    assert main(["evaluate", str(run), "--json", str(tmp_path / "eval.json")]) == 0
+    assert all(np.isfinite(s["mse"]) for s in json.loads((tmp_path / "eval.json").read_text())["scores"])
+
+
+@pytest.mark.parametrize(
+    "model, extra",
+    [("contextencoder", ["--set", "model.mask_size=3"]), ("vae", ["--set", "model.backbone=conv"])],
+)
+def test_every_conv_estimator_gets_the_image_shape(tmp_path, model, extra):
+    write_folder(tmp_path / "pics", size=(8, 14))
+    est = load_estimator(train(tmp_path, tmp_path / "pics", *extra, model=model) / "model")
+    assert est.input_shape_ == (3, 8, 14)
+
+
+def test_image_mode_forces_grey_or_colour(tmp_path):
+    write_folder(tmp_path / "colour")
+    write_folder(tmp_path / "grey", grey=True)
+    as_grey = train(tmp_path, tmp_path / "colour", "--image-mode", "L", name="as_grey")
+    assert load_estimator(as_grey / "model").input_shape_ == (1, 12, 12)
+    assert json.loads((as_grey / "data.json").read_text())["image_shape"] == [12, 12]
+    as_colour = train(tmp_path, tmp_path / "grey", "--set", "data.image_mode=RGB", name="as_colour")
+    assert load_estimator(as_colour / "model").input_shape_ == (3, 12, 12)
+
+
+def test_image_mode_is_refused_unless_auto_grey_or_colour(tmp_path, capsys):
+    write_folder(tmp_path / "pics", n=4)
+    with pytest.raises(SystemExit):
+        main(["train", "--data", str(tmp_path / "pics"), "--image-mode", "CMYK", "--out", str(tmp_path / "run")])
+    assert "--image-mode" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="mode must be 'auto', 'L' or 'RGB'"):
+        load_image_folder(tmp_path / "pics", mode="CMYK")
+
+
+def test_help_says_how_image_folders_are_read(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--image-mode {auto,L,RGB}" in text and "grey only when every file is grey" in text
+
+
+# ---- no 1 x n strip -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [ConvAutoEncoder, ContextEncoder, lambda **kw: VariationalAutoEncoder(backbone="conv", **kw)])
+def test_flat_rows_that_are_no_square_image_are_refused_asking_for_input_shape(cls):
+    rows = np.random.default_rng(0).random((20, 3 * 12 * 12))  # colour 12 x 12, flattened
+    with pytest.raises(ValueError, match=r"flat rows of 432 features.*pass input_shape=\(channels, height, width\)"):
+        cls(channels=(4,), max_epochs=1).fit(rows)
+    est = cls(channels=(4,), max_epochs=1, input_shape=(3, 12, 12)).fit(rows)
+    assert est.input_shape_ == (3, 12, 12)
+
+
+def test_the_command_line_refuses_rows_without_an_image_shape_naming_model_input_shape(tmp_path, capsys):
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).random((30, 10)).astype(np.float32))
+    args = ["train", "--data", str(tmp_path / "rows.npy"), "--model", "conv", "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "refused")]) != 0
+    assert "--set model.input_shape=[channels,height,width] (product 10)" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "run"), "--set", "model.input_shape=[2,5]", *TINY]) == 0
+    assert load_estimator(tmp_path / "run" / "model").input_shape_ == (1, 2, 5)
+
+
+# ---- one model whichever way it is trained ---------------------------------------------------------
+
+
+def test_the_command_line_and_python_give_the_same_model(tmp_path):
+    """`aekit train --model conv` on a folder and ConvAutoEncoder.fit on the reader's images,
+    same split, seed and parameters: the same weights and held-out error."""
+    write_folder(tmp_path / "pics", size=(8, 14))
+    run = train(tmp_path, tmp_path / "pics", "--seed", "3")
+    from_cli = load_estimator(run / "model")
+
+    reader = reader_for(tmp_path / "pics")
+    train_rows, test_rows = reader.split(str(tmp_path / "pics"), test_fraction=0.2, seed=3)
+    images = train_rows.X.reshape(-1, *reader.image_shape)
+    from_python = ConvAutoEncoder(latent_dim=3, channels=(4,), batch_size=16, max_epochs=2, random_state=3).fit(images)
+
+    assert from_python.input_shape_ == from_cli.input_shape_ == (3, 8, 14)
+    cli_weights, python_weights = from_cli.module_.state_dict(), from_python.module_.state_dict()
+    assert cli_weights.keys() == python_weights.keys()
+    for name in cli_weights:
+        np.testing.assert_allclose(cli_weights[name].numpy(), python_weights[name].numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    held_out = test_rows.X.reshape(-1, *reader.image_shape)
+    errors = [np.mean((est.reconstruct(held_out) - held_out) ** 2) for est in (from_cli, from_python)]
+    assert errors[0] == pytest.approx(errors[1], rel=1e-5)
+
+
+# ---- the report draws colour ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_report_of_a_colour_folder_draws_colour_reconstructions(tmp_path):
+    write_folder(tmp_path / "pics", size=(8, 14))
+    run = train(tmp_path, tmp_path / "pics")
+    assert main(["report", str(run)]) == 0
+    figure = np.asarray(Image.open(run / "figures" / "reconstructions.png").convert("RGB")).astype(int)
+    spread = figure.max(axis=-1) - figure.min(axis=-1)  # 0 for grey pixels
+    assert (spread > 100).sum() > 50  # the inputs' coloured squares, drawn in colour
