@@ -271,6 +271,7 @@ def load_results(label: str, quick: bool) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+@functools.cache
 def aekit_source() -> str:
     """Where the imported aekit comes from, with its git commit if it is a checkout."""
     where = Path(aekit.__file__).resolve().parent
@@ -286,8 +287,9 @@ def save(args, store: dict, part: str) -> None:
     """Write `part` of `store` into the results file as it is on disk now, so parts run by
     separate processes at the same time (say hinton beside the panel) do not overwrite each other."""
     on_disk = load_results(args.label, args.quick)
-    on_disk.update({part: store[part]} if part in store else {})
-    on_disk.update(label=args.label, aekit=aekit.__version__, aekit_source=aekit_source())
+    if part in store:
+        on_disk[part] = {**store[part], "aekit_source": aekit_source()}
+    on_disk.update(label=args.label, aekit=aekit.__version__)
     write_json(results_path(args.label, args.quick).name, on_disk)
 
 
@@ -351,6 +353,11 @@ def details(store: dict) -> list[str]:
     return out or ["speed, Hinton, newsgroups and corpus sizes: not measured"]
 
 
+def source(store: dict, part: str) -> str:
+    """Where the aekit that measured `part` came from (recorded when that process started)."""
+    return store.get(part, {}).get("aekit_source", store.get("aekit_source", "?"))
+
+
 def both(now, before, fmt: str) -> str:
     """'before -> now' when a baseline figure exists."""
     if now is None:
@@ -389,8 +396,8 @@ def section(current: dict, baseline: dict, extra: dict | None = None) -> str:
         "k active units), `random_state` = seed. Tables and anomaly inliers standardised on a fixed 75/25 split, digits, "
         "MNIST and Fashion-MNIST as pixels in [0, 1] (20,000 training images, the 10,000 test images); see the script's "
         "docstring." + (" Cells read 'baseline -> current' (`defaults-baseline.json`, "
-        f"aekit from {baseline.get('aekit_source', '?')})." if baseline else "") +
-        f" Current: aekit from {current.get('aekit_source', '?')}, cells fitted in "
+        f"aekit from {source(baseline, 'panel')})." if baseline else "") +
+        f" Current: aekit from {source(current, 'panel')}, cells fitted in "
         f"{current.get('panel', {}).get('jobs', 1)} process(es) at once. The machine was shared with other jobs.")]  # fmt: skip
     parts += ["", markdown_table(rows) if now else "Panel: not measured.", "", "Targets (issue 30):", ""] + [f"- {v}" for v in verdicts(current)]
     for label, (store, _) in extra.items():
@@ -400,7 +407,7 @@ def section(current: dict, baseline: dict, extra: dict | None = None) -> str:
     parts += ["", "Details:", ""] + [f"- {line}" for line in details(current)] + [""]
     for part in ("panel", "speed", "hinton", "newsgroups", "corpus"):
         if part in current:
-            parts.append(f"{part}: {machine_line(current[part]['machine'])}")
+            parts.append(f"{part}: {machine_line(current[part]['machine'])} aekit from {source(current, part)}.")
     return "\n".join(parts) + "\n"
 
 
@@ -420,6 +427,7 @@ def main() -> None:
                         help="panel ablation: give every model this parameter (value read as YAML), e.g. init=random; use with --label")
     parser.add_argument("--quick", action="store_true", help="smoke test; defaults-<label>-quick.json, section printed only")
     args = parser.parse_args()
+    aekit_source()  # the code this process imported, recorded before anything can change the checkout
     args.models = args.models.split(",")
     import yaml
 
