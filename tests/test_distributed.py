@@ -99,3 +99,35 @@ def test_torchrun_aekit_train_writes_one_run_and_resumes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resumed after epoch 2" in result.stdout
     assert AutoEncoder.load(out / "model").n_epochs_ == 3
+
+
+
+def test_aekit_train_leaves_the_process_group_also_on_error(monkeypatch, tmp_path):
+    """`aekit train` destroys the process group itself, before interpreter teardown (where a gloo
+    worker thread releasing its last work aborts the rank), on the error path too."""
+    from aekit.cli import main, training
+    from aekit.cli.training import CLIError
+    from aekit.training import distributed
+
+    left = []
+    monkeypatch.setattr(distributed, "leave", lambda: left.append(True))
+    monkeypatch.setattr(training, "_join_process_group", lambda config: None)
+
+    def fail(config, quiet):
+        raise CLIError("boom")
+
+    monkeypatch.setattr(training, "train_new_run", fail)
+    assert main(["train", "--data", "digits", "--out", str(tmp_path / "run"), "--quiet"]) != 0
+    assert left == [True]
+
+
+def test_exit_launched_ends_only_a_process_that_joined_a_group(monkeypatch):
+    from aekit.training import distributed
+
+    exits = []
+    monkeypatch.setattr(distributed.os, "_exit", exits.append)
+    distributed.exit_launched(0)  # no group joined here (a test, or a command that trains nothing)
+    assert exits == []
+    monkeypatch.setattr(distributed, "_joined", True)
+    distributed.exit_launched(3)
+    assert exits == [3]

@@ -7,4 +7,9 @@ try:
 except KeyboardInterrupt:  # Ctrl-C while Python imports the command line
     sys.exit(130)
 
-sys.exit(main())
+status = main()
+if "torch.distributed" in sys.modules:
+    from aekit.training import distributed
+
+    distributed.exit_launched(status)
+sys.exit(status)

@@ -184,14 +184,17 @@ def run_train(args: argparse.Namespace) -> int:
             config.out = str(_default_out(config))
         run = Run(config.out)
     _join_process_group(config or run.read_config())
-    if not distributed.is_main():
-        status = _follow(run, config, args)
-    elif config is not None:
-        status = train_new_run(config, quiet=args.quiet)
-    else:
-        with _locked(run):
-            status = _resume(run, args)
-    distributed.wait_for_all()
+    try:
+        if not distributed.is_main():
+            status = _follow(run, config, args)
+        elif config is not None:
+            status = train_new_run(config, quiet=args.quiet)
+        else:
+            with _locked(run):
+                status = _resume(run, args)
+        distributed.wait_for_all()
+    finally:
+        distributed.leave()  # on every rank, errors included: not left to atexit during interpreter teardown
     return status
 
 

@@ -10,15 +10,19 @@ logs, checkpoints and writes files. Collectives time out (`AEKIT_DIST_TIMEOUT` s
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
-__all__ = ["init_from_env", "is_launched", "is_main", "leave", "rank", "wait_for_all", "world_size", "wrap"]
+__all__ = [
+    "exit_launched", "init_from_env", "is_launched", "is_main", "leave", "rank", "wait_for_all", "world_size", "wrap",
+]
 
 DEFAULT_TIMEOUT = 300.0
+_joined = False  # whether init_from_env joined a process group in this process
 
 
 def is_launched() -> bool:
@@ -40,6 +44,8 @@ def init_from_env(device: str | torch.device = "cpu") -> bool:
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout))
+    global _joined
+    _joined = True
     atexit.register(leave)
     local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size()))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_ranks))
@@ -49,12 +55,36 @@ def init_from_env(device: str | torch.device = "cpu") -> bool:
 def leave() -> None:
     """Destroy the process group, so its communication threads stop before the interpreter exits.
 
-    Registered at exit by `init_from_env`: a rank that ends with the group still alive can abort
-    in the C++ runtime ("terminate called without an active exception") while another rank is
-    still writing its files.
+    `aekit train` calls it on every rank, errors included; `init_from_env` also registers it at
+    exit. The threads stop only when nothing else holds the group, which DDP does: see
+    `exit_launched`.
     """
     if dist.is_initialized():
         dist.destroy_process_group()
+        gc.collect()  # the group's threads stop when its last reference goes (not while a DDP module holds it)
+
+
+def exit_launched(status: int) -> None:
+    """Leave the process group and end this process now, with `status`, without the interpreter's
+    teardown (no-op unless `init_from_env` joined a group here). Call it once every file is written.
+
+    A gloo worker thread releases a finished collective's tensors after the caller has its result,
+    and that needs the GIL. When the group outlives `leave` (DistributedDataParallel keeps it) and
+    the rank is slow (a loaded machine), the interpreter can start finalizing first: it kills the
+    thread that asks for the GIL, and the C++ runtime aborts the rank ("terminate called without an
+    active exception", SIGABRT), failing the whole run although every file was written.
+    """
+    if not _joined:
+        return
+    import sys
+
+    leave()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status if isinstance(status, int) else 1)
 
 
 def wait_for_all() -> None:
