@@ -192,10 +192,10 @@ def run_hinton(args, store: dict) -> None:
     from hinton2006 import HIDDEN, fit_pca, mnist, summed_squared_error
 
     X, X_test, _ = mnist(args.quick)
-    est = aekit.AutoEncoder(hidden_dims=HIDDEN, latent_dim=30, max_time=args.hinton_time, random_state=0)
+    est = aekit.AutoEncoder(hidden_dims=HIDDEN, latent_dim=30, max_time=args.hinton_time, random_state=0, **dict(args.overrides))
     seconds = timed_fit(est, X)
     pca = fit_pca(30, X, X_test, 0)
-    store["hinton"] = {"machine": machine_info(), "max_time": args.hinton_time, "n_train": len(X), "n_test": len(X_test),
+    store["hinton"] = {"machine": machine_info(), "max_time": args.hinton_time, "overrides": dict(args.overrides), "n_train": len(X), "n_test": len(X_test),
                        "test_error": summed_squared_error(est.reconstruct(X_test), X_test), "pca_test_error": pca["test_error"],
                        "fit_seconds": round(seconds, 1), **chosen(est)}  # fmt: skip
     print({k: v for k, v in store["hinton"].items() if k != "machine"}, flush=True)
@@ -424,7 +424,7 @@ def main() -> None:
     parser.add_argument("--hinton-time", type=float, default=1800.0)
     parser.add_argument("--news-time", type=float, default=600.0)
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
-                        help="panel ablation: give every model this parameter (value read as YAML), e.g. init=random; use with --label")
+                        help="ablation (panel and hinton parts): give every model this parameter (value read as YAML), e.g. init=random; use with --label")
     parser.add_argument("--quick", action="store_true", help="smoke test; defaults-<label>-quick.json, section printed only")
     args = parser.parse_args()
     aekit_source()  # the code this process imported, recorded before anything can change the checkout
