@@ -376,6 +376,21 @@ def ablations(quick: bool) -> dict[str, dict]:
     return found
 
 
+def hinton_probes(quick: bool) -> list[str]:
+    """One line per ablation of the Hinton part (--part hinton --set ... --label NAME)."""
+    lines = []
+    for path in sorted(RESULTS_DIR.glob(f"defaults-*{'-quick' if quick else ''}.json")):
+        h = json.loads(path.read_text()).get("hinton")
+        if h is not None and path.stem not in ("defaults-current", "defaults-baseline"):
+            changed = ", ".join(f"{k}={v}" for k, v in h.get("overrides", {}).items()) or "defaults"
+            lines.append(f"Hinton network, {changed}, max_time {h['max_time']:g} s (`{path.name}`): {h['test_error']:.2f} "
+                         f"per test image, {h['n_epochs']} epochs")  # fmt: skip
+    if lines:
+        lines.insert(0, "Probes of the Hinton network's defaults, one at a time changed (run three at once on the 2 cores, "
+                        "one torch thread each, so their budgets bought less than the 1800 s run's):")
+    return lines
+
+
 def section(current: dict, baseline: dict, extra: dict | None = None) -> str:
     now, before = cell_means(current), cell_means(baseline)
     extra = {label: (store, cell_means(store)) for label, store in (extra or {}).items()}
@@ -404,7 +419,7 @@ def section(current: dict, baseline: dict, extra: dict | None = None) -> str:
         parts += ["", f"Ablation `{label}` ({store['panel'].get('overrides', {})}):", ""] + [f"- {v}" for v in verdicts(store)[:2]]
     if baseline:
         parts += ["", "Baseline:", ""] + [f"- {v}" for v in verdicts(baseline)]
-    parts += ["", "Details:", ""] + [f"- {line}" for line in details(current)] + [""]
+    parts += ["", "Details:", ""] + [f"- {line}" for line in details(current) + hinton_probes(False)] + [""]
     for part in ("panel", "speed", "hinton", "newsgroups", "corpus"):
         if part in current:
             parts.append(f"{part}: {machine_line(current[part]['machine'])} aekit from {source(current, part)}.")
