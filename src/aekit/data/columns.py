@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_ignore_columns", "is_constant", "is_identifier", "non_features",
-           "warn_non_features"]  # fmt: skip
+__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_ignore_columns", "is_constant", "is_identifier", "leave_out",
+           "non_features"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
@@ -73,10 +73,16 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     return out
 
 
-def warn_non_features(dropped: dict[str, str], owner: str) -> None:
-    """A UserWarning naming the columns found (not those the user named) and why they are left out."""
+def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
+    """`non_features(frame, ignore_columns)`, with a UserWarning from `owner` naming the columns
+    found (not those the user named) and why; ValueError when no column would be left."""
+    dropped = non_features(frame, ignore_columns)
     found = {c: why for c, why in dropped.items() if why != IGNORED}
     if found:
         listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
         warnings.warn(f"{owner}: columns left out of the model: {listed} (ignore_columns=None keeps them)", UserWarning,
-                      stacklevel=3)
+                      stacklevel=4)
+    if len(dropped) == frame.shape[1]:
+        raise ValueError(f"X: every column is left out of the model ({', '.join(map(repr, dropped))}); "
+                         "pass ignore_columns=None to keep them")
+    return dropped

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.data.columns import non_features, warn_non_features
+from aekit.data.columns import leave_out
 from aekit.data.tabular import DetectionEncoding, TableLayout
 
-__all__ = ["TableInput", "is_frame"]
-
-
-def is_frame(X) -> bool:
-    """True for a pandas DataFrame (or anything with its `columns` and `iloc`)."""
-    return hasattr(X, "columns") and hasattr(X, "iloc")
+__all__ = ["TableInput"]
 
 
 def _string_columns(frame):
@@ -34,11 +29,7 @@ class TableInput:
         """Find the columns of DataFrame `frame` to leave out (see `aekit.data.columns`), warn
         about those found, and fit the encoding of the others; ValueError if none is left."""
         frame = _string_columns(frame)
-        dropped = non_features(frame, ignore_columns)
-        warn_non_features(dropped, owner)
-        if len(dropped) == frame.shape[1]:
-            raise ValueError(f"X: every column is left out of the model ({', '.join(map(repr, dropped))}); "
-                             "pass ignore_columns=None to keep them")
+        dropped = leave_out(frame, ignore_columns, owner)
         return cls(dropped, DetectionEncoding().fit(frame.drop(columns=list(dropped))))
 
     @property

@@ -364,11 +364,16 @@ class TableLayout:
         return out
 
 
+def is_frame(X) -> bool:
+    """True for a pandas DataFrame (or anything with its `columns` and `iloc`)."""
+    return hasattr(X, "columns") and hasattr(X, "iloc")
+
+
 def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
     """Columns (each (n,)), names, and which columns a DataFrame types as categorical
     (category or string dtype), of a DataFrame or a 2-D array-like of mixed values. Pandas'
     missing markers (NaN, None, pd.NA, NaT) in non-numeric columns become None."""
-    if hasattr(X, "columns") and hasattr(X, "iloc"):
+    if is_frame(X):
         from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_string_dtype
 
         columns, typed = [], []

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.data.columns import CONSTANT, non_features, warn_non_features
-from aekit.data.tabular import frame_columns
+from aekit.data.columns import CONSTANT, leave_out
+from aekit.data.tabular import frame_columns, is_frame
 
 __all__ = ["check_fill", "check_reasons", "find_ignored", "with_ignored"]
 
@@ -15,16 +15,12 @@ __all__ = ["check_fill", "check_reasons", "find_ignored", "with_ignored"]
 def find_ignored(X, names: list[str], ignore_columns, owner: str) -> tuple[dict[str, str], dict[str, object]]:
     """({column: why}, {constant column: its value}) for X, a DataFrame whose columns are
     `names`; nothing for arrays (where a list of names is refused, naming ignore_columns)."""
-    if not (hasattr(X, "columns") and hasattr(X, "iloc")):
+    if not is_frame(X):
         if ignore_columns is not None and not isinstance(ignore_columns, str):
             raise ValueError("ignore_columns names columns, so X must be a DataFrame; pass ignore_columns='auto'")
         return {}, {}
     frame = X.set_axis(names, axis=1)
-    reasons = non_features(frame, ignore_columns)
-    warn_non_features(reasons, owner)
-    if len(reasons) == len(names):
-        raise ValueError(f"X: every column is left out of the model ({', '.join(map(repr, reasons))}); "
-                         "pass ignore_columns=None to keep them")
+    reasons = leave_out(frame, ignore_columns, owner)
     fills = {}
     for name, why in reasons.items():
         observed = frame[name].dropna()

@@ -19,7 +19,8 @@ from aekit.data._sparse_input import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
 from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, reasons, source_names
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
-from aekit.data.table_input import TableInput, is_frame
+from aekit.data.table_input import TableInput
+from aekit.data.tabular import is_frame
 
 __all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 
