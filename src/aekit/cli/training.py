@@ -368,9 +368,9 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     if not main_rank:
         return 0
     if split.image_shape is not None and hasattr(est, "_fitted_state") and "image_shape_" in est._fitted_state:
-        from aekit.estimators.base import fitted_image_shape
+        from aekit.estimators.base import image_shape
 
-        est.image_shape_ = fitted_image_shape(split.image_shape)  # the reader's: the model folder alone knows it
+        est.image_shape_ = image_shape(split.image_shape, "image_shape_")  # the reader's: the model folder alone knows it
     est.set_params(verbose=False).save(run.model_dir)
     history = est.history_
     val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""

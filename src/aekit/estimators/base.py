@@ -114,6 +114,14 @@ def positive_ints(value, name: str) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
+def image_shape(shape, name: str = "input_shape") -> tuple[int, int, int]:
+    """(height, width) or (channels, height, width) as (channels, height, width)."""
+    dims = positive_ints(shape, name)
+    if len(dims) not in (2, 3):
+        raise ValueError(f"{name} must be (height, width) or (channels, height, width), got {shape!r}")
+    return (1, *dims) if len(dims) == 2 else dims
+
+
 def _preset_init(parent_init, defaults: dict, cls_name: str):
     """An `__init__` with `parent_init`'s parameters and `defaults` as new defaults."""
     parent = inspect.signature(parent_init)
@@ -376,15 +384,6 @@ def _check_activation(value) -> str:
     return value
 
 
-def fitted_image_shape(value) -> tuple[int, int, int]:
-    """A saved `image_shape_`, (height, width) or (channels, height, width) of positive
-    integers, as (channels, height, width)."""
-    dims = tuple(int(v) for v in value)
-    if len(dims) not in (2, 3) or min(dims) < 1 or any(d != v for d, v in zip(dims, value)):
-        raise ValueError(f"image_shape_ must be (height, width) or (channels, height, width), got {value!r}")
-    return (1, *dims) if len(dims) == 2 else dims
-
-
 class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     """An autoencoder as a scikit-learn transformer. Subclasses store their parameters in
     `__init__` (which must include those of `TRAINING_CONSTRAINTS`) and implement
@@ -397,7 +396,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     """
 
     _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
-    _fitted_state: dict = {"output_activation_": _check_activation, "image_shape_": fitted_image_shape}
+    _fitted_state: dict = {"output_activation_": _check_activation, "image_shape_": partial(image_shape, name="image_shape_")}
     _optional_fitted: frozenset = frozenset({"image_shape_"})
 
     def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
@@ -422,7 +421,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         known = None if reset else getattr(self, "image_shape_", None)
         if images.ndim == 4 and tuple(images.shape[1:]) != known and looks_channels_last(tuple(images.shape[1:])):
             raise ValueError(f"{channels_last_message('X', images.shape)}; or pass them as flat rows, X.reshape(len(X), -1)")
-        shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
+        shape = image_shape(images.shape[1:], "X's images")
         if known is not None and shape != tuple(known):
             raise ValueError(
                 f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "

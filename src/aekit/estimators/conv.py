@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, positive_ints
 from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
@@ -24,14 +24,6 @@ __all__ = ["ContextEncoder", "ConvAutoEncoder"]
 IMAGE_LAYOUTS = (
     "images (n_samples, channels, height, width) or (n_samples, height, width), or rows (n_samples, n_features)"
 )
-
-
-def image_shape(shape, name: str = "input_shape") -> tuple[int, int, int]:
-    """(height, width) or (channels, height, width) as (channels, height, width)."""
-    dims = positive_ints(shape, name)
-    if len(dims) not in (2, 3):
-        raise ValueError(f"{name} must be (height, width) or (channels, height, width), got {shape!r}")
-    return (1, *dims) if len(dims) == 2 else dims
 
 
 def inferred_shape(n_features: int) -> tuple[int, int, int]:

@@ -237,8 +237,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         """The (channels, height, width) that outputs for images X are laid out in."""
         shape = getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
         if shape is None and _ndim(X) in (3, 4):
-            dims = np.shape(X)[1:]
-            shape = (1, *dims) if len(dims) == 2 else tuple(dims)
+            shape = image_shape(np.shape(X)[1:], "X's images")
         return shape
 
     def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
