@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_ignore_columns", "is_constant", "is_identifier", "leave_out",
+__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_identifier", "leave_out",
            "non_features"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
@@ -52,6 +52,13 @@ def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:
         raise ValueError(f"ignore_columns names {unknown}, which {'are' if len(unknown) > 1 else 'is'} not a column of X; "
                          f"columns are {list(columns)}")
     return names
+
+
+def check_array_ignore(ignore_columns) -> None:
+    """Refuse a list of column names for X without columns (an array), naming ignore_columns."""
+    if ignore_columns is not None and not isinstance(ignore_columns, str):
+        raise ValueError("ignore_columns names columns, so X must be a DataFrame; select the columns of an array "
+                         "yourself or pass ignore_columns='auto'")
 
 
 def non_features(frame, ignore_columns="auto") -> dict[str, str]:

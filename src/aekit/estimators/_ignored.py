@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.data.columns import CONSTANT, leave_out
+from aekit.data.columns import CONSTANT, check_array_ignore, leave_out
 from aekit.data.tabular import frame_columns, is_frame
 
 __all__ = ["check_fill", "check_reasons", "find_ignored", "with_ignored"]
@@ -16,8 +16,7 @@ def find_ignored(X, names: list[str], ignore_columns, owner: str) -> tuple[dict[
     """({column: why}, {constant column: its value}) for X, a DataFrame whose columns are
     `names`; nothing for arrays (where a list of names is refused, naming ignore_columns)."""
     if not is_frame(X):
-        if ignore_columns is not None and not isinstance(ignore_columns, str):
-            raise ValueError("ignore_columns names columns, so X must be a DataFrame; pass ignore_columns='auto'")
+        check_array_ignore(ignore_columns)
         return {}, {}
     frame = X.set_axis(names, axis=1)
     reasons = leave_out(frame, ignore_columns, owner)

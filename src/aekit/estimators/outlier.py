@@ -19,6 +19,7 @@ from aekit.data._sparse_input import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, validate_X
 from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, reasons, source_names
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
+from aekit.data.columns import check_array_ignore
 from aekit.data.table_input import TableInput
 from aekit.data.tabular import is_frame
 
@@ -252,9 +253,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             if is_frame(X):
                 validate_X(self, X, reset=True, skip_check_array=True)
                 self.table_ = TableInput.fit(X, self.ignore_columns, type(self).__name__)
-            elif self.ignore_columns is not None and not isinstance(self.ignore_columns, str):
-                raise ValueError("ignore_columns names columns, so X must be a DataFrame; select the columns of an array "
-                                 "yourself or pass ignore_columns='auto'")
+            else:
+                check_array_ignore(self.ignore_columns)
         if getattr(self, "table_", None) is not None:
             if not is_frame(X):
                 raise ValueError(f"X: this {type(self).__name__} was fitted on a DataFrame; pass a DataFrame with the "
