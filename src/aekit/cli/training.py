@@ -312,7 +312,9 @@ def _check_image_shape_known(est, config, n_features: int, image_shape) -> None:
 def _layout(est, X: np.ndarray, image_shape) -> str:
     """'1,000 rows x 64 features', or '1,000 images of 3x32x32' for a model that reads images."""
     if image_shape is not None and takes_images(est):
-        shape = (1, *image_shape) if len(image_shape) == 2 else tuple(image_shape)
+        from aekit.estimators.base import image_shape as channels_first
+
+        shape = channels_first(image_shape, "image_shape")
         return f"{len(X)} images of {'x'.join(map(str, shape))} (channels x height x width)"
     return f"{len(X)} rows x {X.shape[1]} features"
 
