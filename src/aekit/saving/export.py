@@ -144,9 +144,7 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
     initializers.append(helper.make_tensor("aekit_raw/values", TensorProto.FLOAT, [2], [0.0, 1.0]))
     initializers.append(helper.make_tensor("aekit_raw/nan", TensorProto.FLOAT, [], [float("nan")]))
     initializers.append(helper.make_tensor("aekit_raw/axis1", TensorProto.INT64, [1], [1]))
-    where = {}  # numeric feature -> its column in `numeric`
-    for name in numeric:
-        where[name] = len(where)
+    where = {name: j for j, name in enumerate(numeric)}  # numeric feature -> its column in `numeric`
     order = []
     for k, (name, levels) in enumerate(layout):
         if levels is None:

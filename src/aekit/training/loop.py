@@ -149,24 +149,19 @@ def make_optimizer(
         return cls(params, lr=learning_rate, weight_decay=weight_decay)
 
 
-def _block_losses(module: nn.Module, X, Y: torch.Tensor | None, batch_size: int):
-    """Per-sample reconstruction losses of `module` on X (targets Y, default X), one block of
-    rows at a time, in eval mode; a scipy.sparse X is densified one block at a time."""
+@torch.inference_mode()
+def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
+    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode;
+    a scipy.sparse X is densified one batch at a time."""
     was_training = module.training
     module.eval()
     device = next(module.parameters()).device
-    try:
-        for start, x in row_blocks(X, batch_size):
-            y = None if Y is None else Y[start : start + x.shape[0]]
-            yield module.sample_losses(torch.as_tensor(x, device=device), y).double()
-    finally:
-        module.train(was_training)
-
-
-@torch.inference_mode()
-def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
-    """Mean per-sample reconstruction loss of `module` on X (targets Y, default X)."""
-    return sum(block.sum().item() for block in _block_losses(module, X, Y, batch_size)) / X.shape[0]
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for start, x in row_blocks(X, batch_size):
+        y = None if Y is None else Y[start : start + x.shape[0]]
+        total += module.sample_losses(torch.as_tensor(x, device=device), y).sum().double()
+    module.train(was_training)
+    return total.item() / X.shape[0]
 
 
 def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
