@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 __all__ = ["DENSE_BLOCK_VALUES", "dense_blocks", "is_sparse", "vstack_rows"]
 
-DENSE_BLOCK_VALUES = 1 << 23  # values in one densified block (32 MB of float32)
+DENSE_BLOCK_VALUES = 1 << 21  # values in one densified block (8 MB of float32)
 
 
 def is_sparse(X) -> bool:

@@ -43,6 +43,7 @@ from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
 
 INFERENCE_BATCH = 4096
+INFERENCE_VALUES = 1 << 21  # input values in one inference batch (8 MB of float32): wide rows get fewer rows
 SPARSE_FORMAT = ["csr"]  # scipy.sparse input in any format is converted to CSR (row slices are cheap)
 MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch overflow
 
@@ -346,9 +347,10 @@ class AekitEstimator(BaseEstimator):
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = partial(getattr(module, method), **kwargs) if isinstance(method, str) else method(module)
-        with self._threads(min(A.shape[0], INFERENCE_BATCH)), torch.inference_mode():
+        rows = max(1, min(INFERENCE_BATCH, INFERENCE_VALUES // max(int(np.prod(A.shape[1:])), 1)))
+        with self._threads(min(A.shape[0], rows)), torch.inference_mode():
             return apply_in_batches(
-                fn, row_blocks(A, 16 * INFERENCE_BATCH), A.shape[0], INFERENCE_BATCH,
+                fn, row_blocks(A, 16 * rows), A.shape[0], rows,
                 dtype=dtype, device=device, out_dtype=out_dtype,
             )  # fmt: skip
 
