@@ -1,0 +1,142 @@
+"""Writes the API reference's pages (docs/api/) from the package itself: one page per public
+module (no leading underscore in its dotted name) with an autosummary of its `__all__`, so a
+name added to a module's `__all__` gets its entry without editing the docs."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import aekit
+
+SECTIONS = {
+    "aekit.estimators": "Estimators",
+    "aekit.nn": "Building blocks (torch modules)",
+    "aekit.training": "Training",
+    "aekit.analysis": "Analysis of fitted models",
+    "aekit.data": "Data",
+    "aekit.saving": "Saving and export",
+    "aekit.app": "Runs, reports and figures",
+    "aekit.cli": "The command line's modules",
+}
+
+
+def public_modules() -> list[str]:
+    """Dotted names of the modules whose `__all__` is public API, in walking order."""
+    names = []
+    for info in pkgutil.walk_packages(aekit.__path__, "aekit."):
+        if any(part.startswith("_") for part in info.name.split(".")):
+            continue
+        if getattr(importlib.import_module(info.name), "__all__", None):
+            names.append(info.name)
+    return names
+
+
+def documented_objects() -> list[str]:
+    """Dotted names of everything the API reference documents: each public object at its home
+    module, and the public methods of its classes defined in aekit (not inherited from torch or
+    scikit-learn, nor scikit-learn's generated `set_*_request` setters)."""
+    modules = public_modules()
+    homes = canonical_homes(modules)
+    names = []
+    for name in modules:
+        module = importlib.import_module(name)
+        for item in module.__all__:
+            obj = getattr(module, item)
+            if homes[id(obj)] != name or not (isinstance(obj, type) or (callable(obj) and not item.isupper())):
+                continue
+            names.append(f"{name}.{item}")
+            if isinstance(obj, type):
+                names += [f"{name}.{item}.{method}" for method in aekit_methods(obj)]
+    return names
+
+
+def aekit_methods(cls: type) -> list[str]:
+    """Public methods of `cls` whose defining class (first in the MRO) is aekit's own."""
+    methods = []
+    for attr in sorted(dir(cls)):
+        if attr.startswith("_") or (attr.startswith("set_") and attr.endswith("_request")):
+            continue
+        owner = next((c for c in cls.__mro__ if attr in vars(c)), None)
+        if owner is None or not owner.__module__.startswith("aekit"):
+            continue
+        if inspect.isfunction(vars(owner)[attr]) or isinstance(vars(owner)[attr], (classmethod, staticmethod)):
+            methods.append(attr)
+    return methods
+
+
+def is_foreign(name: str, member) -> bool:
+    """Whether a class member is left out of the reference: scikit-learn's generated
+    `set_*_request` setters, and functions or properties defined outside aekit."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    function = getattr(member, "fget", None) or getattr(member, "__func__", None) or member
+    module = getattr(function, "__module__", None)
+    return module is not None and not module.startswith("aekit")
+
+
+def canonical_homes(modules: list[str]) -> dict[int, str]:
+    """For each public object (by id), the one module whose page documents it: the module that
+    defines it when that module lists it, else the deepest public module listing it."""
+    homes: dict[int, str] = {}
+    for name in sorted(modules, key=lambda m: m.count(".")):
+        module = importlib.import_module(name)
+        for item in module.__all__:
+            obj = getattr(module, item)
+            defined_in = getattr(obj, "__module__", None)
+            if defined_in in modules and item in importlib.import_module(defined_in).__all__:
+                homes[id(obj)] = defined_in
+            else:
+                homes[id(obj)] = name
+    return homes
+
+
+def module_page(name: str, homes: dict[int, str]) -> str:
+    """An automodule summary, the module's own names with generated pages, links to the names
+    it re-exports, and its constants."""
+    module = importlib.import_module(name)
+    own, elsewhere, constants = [], [], []
+    for item in module.__all__:
+        obj = getattr(module, item)
+        home = homes[id(obj)]
+        if home != name:
+            shown = home[len(name) + 1 :] if home.startswith(name + ".") else home
+            elsewhere.append(f"   ~{shown}.{item}")
+        elif isinstance(obj, type) or (callable(obj) and not item.isupper()):
+            own.append(f"   {item}")
+        else:
+            constants.append(item)
+    title = f"``{name}``"
+    lines = [title, "=" * len(title), "", f".. automodule:: {name}", "", f".. currentmodule:: {name}", ""]
+    if own:
+        lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", "", *own, ""]
+    if elsewhere:
+        lines += ["Also importable from here:", "", ".. autosummary::", "   :nosignatures:", "", *elsewhere, ""]
+    if constants:
+        lines += ["Constants", "---------", ""]
+        lines += [f".. autodata:: {item}\n   :no-value:\n" for item in constants]
+    return "\n".join(lines) + "\n"
+
+
+def write_pages(folder: Path) -> None:
+    """docs/api/index.rst and one page per public module, rewritten only where changed."""
+    folder.mkdir(exist_ok=True)
+    modules = public_modules()
+    index = ["API reference", "=============", "",
+             "Every public module of aekit (a module whose dotted name has no leading underscore) and "
+             "every name in its ``__all__``. The estimators are also importable from ``aekit`` itself.", ""]
+    for package, heading in SECTIONS.items():
+        members = [m for m in modules if m == package or m.startswith(package + ".")]
+        if not members:
+            continue
+        index += [heading, "-" * len(heading), "", ".. toctree::", "   :maxdepth: 1", ""]
+        index += [f"   {m}" for m in members] + [""]
+    pages = {"index.rst": "\n".join(index)}
+    homes = canonical_homes(modules)
+    pages.update({f"{m}.rst": module_page(m, homes) for m in modules})
+    for file, text in pages.items():
+        path = folder / file
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)

@@ -1,0 +1,80 @@
+"""Sphinx configuration: API reference from the numpydoc docstrings, the user guide in MyST
+Markdown, and the gallery executed from examples/ by sphinx-gallery. Nothing is fetched at
+build time: no intersphinx, and math is left as text instead of loading MathJax from a CDN."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "docs"))
+
+import aekit  # noqa: E402
+from api_pages import is_foreign, write_pages  # noqa: E402
+
+project = "aekit"
+author = "the aekit developers"
+release = version = aekit.__version__
+copyright = "2026, the aekit developers"  # noqa: A001
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "screenshots", "gallery/*.ipynb", "gallery/*.zip"]
+templates_path = ["_templates"]
+
+autosummary_generate = True
+# Members inherited from aekit's own base classes are documented on each class; those defined by
+# torch, scikit-learn or pydantic are not (skip_member below).
+autodoc_default_options: dict = {}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = {"PR01", "PR02", "PR10"}
+
+myst_heading_anchors = 3
+myst_enable_extensions = ["colon_fence"]
+suppress_warnings = ["myst.header"]
+
+html_theme = "furo"
+html_title = f"aekit {version}"
+html_static_path: list[str] = []
+html_math_renderer = None
+
+QUICK = os.environ.get("AEKIT_QUICK", "") not in ("", "0")
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "gallery",
+    "filename_pattern": r"/plot_",
+    "download_all_examples": False,
+    "abort_on_example_error": True,
+    "only_warn_on_example_error": False,
+    "remove_config_comments": True,
+    "min_reported_time": 1,
+    "matplotlib_animations": False,
+    "reset_modules": ("matplotlib",),
+    "show_memory": False,
+    "plot_gallery": "True",
+    "first_notebook_cell": None,
+    "within_subsection_order": "FileNameSortKey",
+}
+
+write_pages(Path(__file__).parent / "api")
+
+
+def skip_member(app, what, name, obj, skip, options):
+    """Leave out members that torch, scikit-learn or pydantic define (aekit_methods' rule)."""
+    return True if what == "class" and is_foreign(name, obj) else None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_member)
