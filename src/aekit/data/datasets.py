@@ -84,6 +84,18 @@ class IdxSet:
     classes: tuple[str, ...]
 
     def files(self, split: str) -> tuple[str, str]:
+        """The images file and labels file of a split.
+
+        Parameters
+        ----------
+        split : {'train', 'test'}
+            The split; anything but 'train' names the test files.
+
+        Returns
+        -------
+        images, labels : str
+            The two file names.
+        """
         prefix = "train" if split == "train" else "t10k"
         return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
 
