@@ -93,8 +93,10 @@ class IdxSet:
 
         Returns
         -------
-        images, labels : str
-            The two file names.
+        images : str
+            The images file's name.
+        labels : str
+            The labels file's name.
         """
         prefix = "train" if split == "train" else "t10k"
         return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"

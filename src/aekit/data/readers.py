@@ -114,8 +114,10 @@ class Reader:
 
         Returns
         -------
-        train, test : Dataset
-            The training and held-out rows.
+        train : Dataset
+            The training rows.
+        test : Dataset
+            The held-out rows.
         """
         from sklearn.model_selection import train_test_split
 
@@ -182,16 +184,16 @@ class IdxReader(Reader):
 
     Parameters
     ----------
-    data_home : str, default=None
-        Folder holding the IDX files; None uses `$AEKIT_DATA`, else ``~/.cache/aekit``.
-    download : bool, default=False
-        Download missing files from the official mirrors.
     feature_names : list of str, default=None
         Names of X's columns, learned by `fit`.
     image_shape : sequence of int, default=None
         Shape of one row as an image, learned by `fit`; None when rows are not images.
     class_names : sequence of str, default=None
         Names of the classes the labels index, learned by `fit`.
+    data_home : str, default=None
+        Folder holding the IDX files; None uses `$AEKIT_DATA`, else ``~/.cache/aekit``.
+    download : bool, default=False
+        Download missing files from the official mirrors.
     """
 
     kind: ClassVar[str] = "idx"
@@ -219,8 +221,10 @@ class IdxReader(Reader):
 
         Returns
         -------
-        train, test : Dataset
-            The training and test rows.
+        train : Dataset
+            The published training rows.
+        test : Dataset
+            The published test rows.
         """
         name = source.partition(":")[0]
         return self.fit(f"{name}:train").rows(slice(max_rows)), self.read(f"{name}:test").rows(slice(max_rows))
@@ -254,6 +258,12 @@ class TableReader(Reader):
 
     Parameters
     ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
     target : str, default=None
         Label column, returned as y; later tables may lack it.
     id_column : str, default=None
@@ -270,12 +280,6 @@ class TableReader(Reader):
     header : {'infer', True, False}, default='infer'
         Whether a CSV's first row holds column names; 'infer' decides from whether it is all
         numbers (see `read_csv_frame`).
-    feature_names : list of str, default=None
-        Names of X's columns, learned by `fit`.
-    image_shape : sequence of int, default=None
-        Shape of one row as an image, learned by `fit`; None when rows are not images.
-    class_names : sequence of str, default=None
-        Names of the classes the labels index, learned by `fit`.
     """
 
     kind: ClassVar[str] = "table"
@@ -343,18 +347,18 @@ class NpyReader(Reader):
 
     Parameters
     ----------
-    labels : str, default=None
-        Path of a `.npy` of the training rows' labels; later sources are read without labels.
-    channels_last : bool or None, default=None
-        How to read a 4-D array (see `load_npy`): True moves (n, height, width, channels) to
-        channels-first, False takes it as channels-first, None refuses one that looks
-        channels-last.
     feature_names : list of str, default=None
         Names of X's columns, learned by `fit`.
     image_shape : sequence of int, default=None
         Shape of one row as an image, learned by `fit`; None when rows are not images.
     class_names : sequence of str, default=None
         Names of the classes the labels index, learned by `fit`.
+    labels : str, default=None
+        Path of a `.npy` of the training rows' labels; later sources are read without labels.
+    channels_last : bool or None, default=None
+        How to read a 4-D array (see `load_npy`): True moves (n, height, width, channels) to
+        channels-first, False takes it as channels-first, None refuses one that looks
+        channels-last.
     """
 
     kind: ClassVar[str] = "npy"
@@ -391,16 +395,16 @@ class ImageFolderReader(Reader):
 
     Parameters
     ----------
-    image_size : list of int, default=None
-        (height, width) every image is resized to; None needs all images the same size.
-    image_mode : {'auto', 'L', 'RGB'}, default='auto'
-        Grey, colour, or chosen from the training files.
     feature_names : list of str, default=None
         Names of X's columns, learned by `fit`.
     image_shape : sequence of int, default=None
         Shape of one row as an image, learned by `fit`; None when rows are not images.
     class_names : sequence of str, default=None
         Names of the classes the labels index, learned by `fit`.
+    image_size : list of int, default=None
+        (height, width) every image is resized to; None needs all images the same size.
+    image_mode : {'auto', 'L', 'RGB'}, default='auto'
+        Grey, colour, or chosen from the training files.
     """
 
     kind: ClassVar[str] = "images"
@@ -437,17 +441,17 @@ class TextFolderReader(Reader):
 
     Parameters
     ----------
-    max_words : int, default=2000
-        Size of the vocabulary `fit` learns, at least 1.
-    vocabulary : list of str, default=None
-        The words counted, learned by `fit` (also kept as `feature_names`); when given, `fit`
-        counts these words instead of learning them.
     feature_names : list of str, default=None
         Names of X's columns, learned by `fit`.
     image_shape : sequence of int, default=None
         Shape of one row as an image, learned by `fit`; None when rows are not images.
     class_names : sequence of str, default=None
         Names of the classes the labels index, learned by `fit`.
+    max_words : int, default=2000
+        Size of the vocabulary `fit` learns, at least 1.
+    vocabulary : list of str, default=None
+        The words counted, learned by `fit` (also kept as `feature_names`); when given, `fit`
+        counts these words instead of learning them.
     """
 
     kind: ClassVar[str] = "text"

@@ -386,8 +386,12 @@ class TableLayout:
 
         Returns
         -------
-        inputs, targets, observed : ndarray of shape (n, n_encoded)
-            The model's inputs, the reconstruction targets and the bool mask of observed entries.
+        inputs : ndarray of shape (n, n_encoded)
+            The model's inputs: the encoding with 0 where missing.
+        targets : ndarray of shape (n, n_encoded)
+            The reconstruction targets: the encoding with NaN where missing.
+        observed : ndarray of shape (n, n_encoded)
+            Bool mask of the entries the imputer must keep.
         """
         dtype = table.numeric.dtype if table.numeric.dtype.kind == "f" else np.float64
         num_missing = table.missing[:, ~self.categorical_mask]
