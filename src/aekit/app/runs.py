@@ -1,5 +1,7 @@
 """Run folders: what `aekit train` writes and the other commands read.
 
+The files of a run folder::
+
     RUN/config.yaml              the resolved config (every default filled in)
     RUN/data.json                the fitted reader (layout, categories, vocabulary) and the scaling,
                                  to prepare new rows the same way
