@@ -44,7 +44,13 @@ MAX_CONFIG_VALUES = 100_000  # values in a config file, counting each use of a Y
 
 
 class ConfigError(ValueError):
-    """A config was refused; `errors` holds one 'key.path: problem' line per problem."""
+    """A config was refused; `errors` holds one 'key.path: problem' line per problem.
+
+    Parameters
+    ----------
+    errors : sequence of str
+        The problems, one 'key.path: problem' line each; the message lists them all.
+    """
 
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors = list(errors)
@@ -126,7 +132,18 @@ def _field_type(constraints: Iterable, default) -> Any:
 @cache
 def estimator_schema(cls: type, names: tuple[str, ...] = ()) -> type[BaseModel]:
     """A pydantic model of `cls`'s parameters (types from its `_parameter_constraints`,
-    defaults from its signature). With `names`, it also has a `name` field taking those values."""
+    defaults from its signature). With `names`, it also has a `name` field taking those values.
+
+    Parameters
+    ----------
+    names : tuple of str, default=()
+        Model names that select `cls` in a config; the first is the `name` field's default.
+
+    Returns
+    -------
+    type of pydantic.BaseModel
+        The schema; it refuses unknown keys and values of the wrong type (strict mode).
+    """
     constraints = getattr(cls, "_parameter_constraints", {})
     fields: dict[str, Any] = {}
     if names:
@@ -168,7 +185,21 @@ def _as_estimator_params(values: dict, cls: type) -> dict:
 
 def validate_params(cls: type, params: dict, prefix: str = "") -> dict:
     """Check `params` (e.g. from `--set`) against `cls`'s parameters; returns constructor kwargs.
-    Raises ConfigError naming `prefix` + key."""
+    Raises ConfigError naming `prefix` + key.
+
+    Parameters
+    ----------
+    params : dict
+        Parameter values by name, as read from YAML.
+    prefix : str, default=''
+        Prepended to each key in error messages, e.g. 'model.'.
+
+    Returns
+    -------
+    dict
+        The parameters as `cls(**kwargs)` takes them (lists become tuples where the default is
+        a tuple), after the estimator's own parameter validation.
+    """
     schema = estimator_schema(cls)
     try:
         values = schema(**params)
@@ -186,7 +217,41 @@ _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 class DataConfig(BaseModel):
-    """Where the rows come from and how they are split and scaled."""
+    """Where the rows come from and how they are split and scaled.
+
+    Parameters
+    ----------
+    source : str, default='digits'
+        'digits', 'mnist', 'fashion-mnist', a .csv, .parquet or .npy file, or a folder of
+        images or of .txt files.
+    target : str, default=None
+        Tables: the label column, kept out of the features.
+    id_column : str, default=None
+        Tables: a column of row identifiers, kept out of the features and written beside codes.
+    header : {'infer', True, False}, default='infer'
+        CSV: whether the first row names the columns; 'infer' does unless it is all numbers.
+    labels : str, default=None
+        .npy: a file of labels, one per row.
+    test_fraction : float, default=0.2
+        Held-out share of the rows, in (0, 1); MNIST-style sets use their own test files.
+    max_rows : int, default=None
+        Use at most this many rows of each split (at least 1); None uses all.
+    scale : {'auto', 'none', 'minmax', 'standard'}, default='auto'
+        Per-feature scaling fitted on the training rows; 'auto' is 'none' for data in [0, 1]
+        and for word counts, else 'standard'.
+    image_size : list of int, default=None
+        Image folders: (height, width) every image is resized to.
+    image_mode : {'auto', 'L', 'RGB'}, default='auto'
+        Image folders: 'L' grey, 'RGB' colour; 'auto' is 'L' only when every file is grey.
+    channels_last : bool or None, default=None
+        4-D .npy: True moves (n, height, width, channels) to channels-first (see `load_npy`).
+    data_home : str, default=None
+        Folder of the MNIST-style files; None uses `$AEKIT_DATA`, else ``~/.cache/aekit``.
+    download : bool, default=False
+        Fetch missing MNIST-style files from the official mirrors.
+    max_words : int, default=2000
+        Text folders: count the most frequent words (at least 1), stop words left out.
+    """
 
     model_config = _STRICT
 
@@ -207,7 +272,22 @@ class DataConfig(BaseModel):
 
 
 class RunConfig(BaseModel):
-    """The whole run; `model` is the section of the chosen estimator."""
+    """The whole run; `model` is the section of the chosen estimator.
+
+    Parameters
+    ----------
+    model : pydantic.BaseModel, default=None
+        The estimator's section: `name` (the registered model) and its parameters (see
+        `estimator_schema`); `validate_config` builds it from a mapping.
+    data : DataConfig, default=DataConfig()
+        Where the rows come from and how they are split and scaled.
+    seed : int, default=0
+        Seeds the split, and the model unless `model.random_state` is set.
+    out : str, default=None
+        The run folder.
+    tensorboard : bool, default=True
+        Write TensorBoard event files beside metrics.csv.
+    """
 
     model_config = _STRICT
 
@@ -218,6 +298,7 @@ class RunConfig(BaseModel):
     tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
 
     def estimator_class(self) -> type:
+        """The estimator class that `model.name` selects."""
         return model_registry()[self.model.name]
 
 
@@ -272,7 +353,19 @@ def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), a
 
 def validate_config(raw: dict) -> RunConfig:
     """Validate a config mapping; fills every default (so the result is the resolved config)
-    and sets model.random_state from `seed` when it is unset. Raises ConfigError."""
+    and sets model.random_state from `seed` when it is unset. Raises ConfigError.
+
+    Parameters
+    ----------
+    raw : dict
+        The config as read (`read_config`), with any overrides applied; a missing
+        `model.name` is 'autoencoder'.
+
+    Returns
+    -------
+    RunConfig
+        The validated, resolved config.
+    """
     if not isinstance(raw, dict):
         raise ConfigError([f"the config must be a mapping of sections, got {type(raw).__name__}"])
     raw = dict(raw)
@@ -306,7 +399,18 @@ def validate_config(raw: dict) -> RunConfig:
 
 
 def read_config(path: str | Path) -> dict:
-    """The mapping in a YAML file; ConfigError for unreadable YAML or a non-mapping."""
+    """The mapping in a YAML file; ConfigError for unreadable YAML or a non-mapping.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The UTF-8 YAML file, read with safe loading (no Python object tags).
+
+    Returns
+    -------
+    dict
+        Its mapping; {} for an empty file.
+    """
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -358,7 +462,22 @@ def _line(mark: yaml.Mark | None) -> str:
 
 def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, object] | None = None) -> dict:
     """A copy of `raw` with `values` ({'key.path': value}, already typed) set, then each
-    'key.path=value' assignment (its value parsed as YAML)."""
+    'key.path=value' assignment (its value parsed as YAML).
+
+    Parameters
+    ----------
+    raw : dict
+        The config mapping; it is not modified.
+    assignments : iterable of str
+        'key.path=value' strings (from `--set`), applied in order after `values`.
+    values : mapping of str to object, default=None
+        Typed values by 'key.path' (from dedicated flags).
+
+    Returns
+    -------
+    dict
+        The updated copy; missing sections on a key's path are created.
+    """
     items = [(key, value, f"{key}={value!r}") for key, value in (values or {}).items()]
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
@@ -386,13 +505,35 @@ def _deep_copy(raw: dict) -> dict:
 
 
 def build_estimator(config: RunConfig):
-    """A fresh, unfitted estimator with the config's model parameters."""
+    """A fresh, unfitted estimator with the config's model parameters.
+
+    Parameters
+    ----------
+    config : RunConfig
+        A validated config (`validate_config`).
+
+    Returns
+    -------
+    estimator
+        An instance of the class `config.model.name` selects.
+    """
     cls = config.estimator_class()
     return cls(**_as_estimator_params(dict(config.model), cls))
 
 
 def dump_config(config: RunConfig) -> str:
-    """The resolved config as YAML (every key, defaults included), in the sections' order."""
+    """The resolved config as YAML (every key, defaults included), in the sections' order.
+
+    Parameters
+    ----------
+    config : RunConfig
+        A validated config.
+
+    Returns
+    -------
+    str
+        The YAML text.
+    """
     data = config.model_dump(mode="json")
     return yaml.safe_dump(data, sort_keys=False)
 

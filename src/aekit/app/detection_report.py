@@ -16,7 +16,19 @@ HISTOGRAM = "scores.png"
 
 def reason_texts(reasons) -> list[list[str]]:
     """Each row's reasons, from `explain(..., top=k)`'s frame, as lines of text:
-    'income = 9.1e+04 (expected 4.2e+04; 63% of the score)'."""
+    'income = 9.1e+04 (expected 4.2e+04; 63% of the score)'.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        What `aekit.analysis.explanations.explain` returned: per row, columns feature_k,
+        observed_k, expected_k and share_k for k = 1, 2, ...
+
+    Returns
+    -------
+    list of list of str
+        Per row, one line per reason, most important first.
+    """
 
     def show(value) -> str:
         return f"{value:.4g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
@@ -37,7 +49,30 @@ def write_detection_report(
 ) -> Path:
     """Write out_dir/report.html: anomaly `scores` (n,) with their `threshold` (set by `rule`,
     e.g. 'contamination 0.05'), and the N_SHOWN highest-scoring rows with their outlier
-    `probabilities` (n,) and `reasons` (per row, the texts of its top features)."""
+    `probabilities` (n,) and `reasons` (per row, the texts of its top features).
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The report folder; it is created if needed, and gets the histogram scores.png.
+    source : str
+        The table's name or path, for the title and summary.
+    scores : ndarray of shape (n,)
+        Anomaly scores, higher is more abnormal.
+    threshold : float
+        The score above which a row is flagged.
+    rule : str
+        How the threshold was set, as a phrase, e.g. 'contamination 0.05'.
+    probabilities : ndarray of shape (n,)
+        Each row's outlier probability.
+    reasons : list of list of str
+        Per row, the texts of its top features (`reason_texts`).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of report.html.
+    """
     from aekit.app import plot
     from aekit.app.report import Section, write_report
 

@@ -63,7 +63,20 @@ def _plane(Z: np.ndarray) -> dict:
 
 
 def plane_codes(plane: dict, UV: np.ndarray) -> np.ndarray:
-    """Codes (n, k) of plane points UV (n, 2): mean + u * axes[0] + v * axes[1]."""
+    """Codes (n, k) of plane points UV (n, 2): mean + u * axes[0] + v * axes[1].
+
+    Parameters
+    ----------
+    plane : dict
+        The map's plane, as in the payload of `explorer_payload`: 'mean' (k,) and 'axes' (2, k).
+    UV : array-like of shape (n, 2)
+        Points of the plane.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        Their codes, float64.
+    """
     return np.asarray(plane["mean"]) + np.asarray(UV, dtype=np.float64) @ np.asarray(plane["axes"])
 
 
@@ -218,7 +231,44 @@ def explorer_payload(
     outputs (default: the largest up to 64 that fits 4 MB). `display_scaling` (offset, scale),
     one value per column (e.g. a run's scaling), shows a table's values as x * scale + offset
     (bars keep the model's units; `decode` returns them). `ids` (one per row, e.g. file names)
-    name the points on hover instead of their positions."""
+    name the points on hover instead of their positions.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted model with `transform` and `inverse_transform`.
+    X : array-like or DataFrame of shape (n_samples, n_features), or images (n, [C,] H, W)
+        The rows to map.
+    y : array-like of shape (n_samples,), default=None
+        Labels colouring the points; numbers with more than 30 distinct values are coloured on
+        a continuous scale.
+    image_shape : tuple of int, default=None
+        (H, W) or (C, H, W), channels-first: show rows as pictures. Taken from X when X has
+        more than two axes.
+    feature_names : sequence of str, default=None
+        Names of a table's columns; None uses a DataFrame's columns, else x0, x1, ...
+    class_names : sequence of str, default=None
+        Names of integer labels, indexed by label.
+    max_points : int, default=5000
+        Most points on the map (a table's rows are also capped at 4 MB of values); more rows
+        are subsampled at random.
+    grid_size : int, default=None
+        Side of the decoded grid (at least 2) used when the decoder cannot run in the page.
+    title : str, default=None
+        The page's title; None is '<class name>: latent space'.
+    display_scaling : tuple of (array-like, array-like), default=None
+        (offset, scale) per column, or one value for all, showing a table's values in its
+        own units; ignored for images.
+    ids : sequence, default=None
+        One identifier per row, shown on hover.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the subsample of points.
+
+    Returns
+    -------
+    dict
+        The page's data, JSON-ready (arrays base64-encoded little-endian float32).
+    """
     if not (callable(getattr(estimator, "transform", None)) and callable(getattr(estimator, "inverse_transform", None))):
         raise TypeError(f"estimator must have transform and inverse_transform, got {type(estimator).__name__}")
     check_is_fitted(estimator)
@@ -294,7 +344,26 @@ def write_explorer(estimator, X, y=None, *, path: str | os.PathLike = EXPLORER_F
     integer labels; `max_points` (5000; more rows are dropped at random, seeded by
     `random_state`); `grid_size`, the resolution of the decoded grid used when the decoder
     cannot run in the page (default: the largest up to 64 that fits 4 MB); `display_scaling`
-    (offset, scale) to show a table's values in its own units; `title`."""
+    (offset, scale) to show a table's values in its own units; `title`.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted model with `transform` and `inverse_transform`.
+    X : array-like or DataFrame of shape (n_samples, n_features), or images (n, [C,] H, W)
+        The rows to map.
+    y : array-like of shape (n_samples,), default=None
+        Labels colouring the points.
+    path : str or os.PathLike, default='explorer.html'
+        Where to write the page; its folder is created.
+    **options
+        Keyword arguments of `explorer_payload`, as above.
+
+    Returns
+    -------
+    pathlib.Path
+        The page's path.
+    """
     payload = explorer_payload(estimator, X, y, **options)
     static = resources.files("aekit.app") / "static"
     parts = {

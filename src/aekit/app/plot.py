@@ -103,6 +103,22 @@ def plot_history(
     `history` needs 'loss' (one value per epoch) and may have 'val_loss' (empty when no
     validation split was made) and 'best_epoch' (0-based, marked by a dashed line). `log_y`
     None picks a log axis when the losses are positive and span more than a factor of 10.
+
+    Parameters
+    ----------
+    history : mapping
+        The estimator's `history_`: 'loss', optionally 'val_loss' and 'best_epoch'.
+    log_y : bool or None, default=None
+        Log scale for the loss axis; None decides as above.
+    title : str, default='Training history'
+        The axes' title.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     loss = np.asarray(history.get("loss", ()), dtype=float)
     val_loss = history.get("val_loss")
@@ -150,6 +166,27 @@ def plot_reconstructions(
     minimum stays black); otherwise each row is a bar profile (a line past 40 features) on a
     shared scale, with the input outlined behind its reconstruction.
     Images (n_samples, height, width) or (n_samples, 1 or 3, height, width) imply `image_shape`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), or images
+        The inputs.
+    X_hat : array-like of the shape of X
+        Their reconstructions.
+    image_shape : tuple of int, default=None
+        (height, width), or (3, height, width) for channels-first colour rows; (1, height,
+        width) is grey. Its product must be n_features.
+    n : int, default=10
+        Number of rows shown (at most n_samples), at least 1.
+    title : str or None, default='Inputs (top) and reconstructions (bottom)'
+        The figure's title; None or '' for none.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
     if X.shape != X_hat.shape:
@@ -225,6 +262,24 @@ def plot_latent(
     get a continuous colour scale with a colorbar. With more than two columns only the first
     two are drawn, and the title says so; a single column is spread vertically by a fixed
     jitter so overlapping codes stay visible.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, latent_dim)
+        The codes; a 1-D array is one column.
+    labels : array-like of shape (n_samples,), default=None
+        Colours the points; None draws them in one colour.
+    title : str, default='Latent codes'
+        The axes' title.
+    label_name : str, default='label'
+        Title of the legend or colorbar.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     Z = np.asarray(Z, dtype=float)
     if Z.ndim == 1:
@@ -270,7 +325,26 @@ def plot_error_comparison(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Bar chart of one error per model, e.g. {"AutoEncoder": 0.03, "PCA": 0.05}, each bar
-    labelled with its value; `colors` gives one colour per bar (default: one per model)."""
+    labelled with its value; `colors` gives one colour per bar (default: one per model).
+
+    Parameters
+    ----------
+    errors : mapping of str to float
+        One error per model, drawn in this order.
+    ylabel : str, default='reconstruction error'
+        Label of the error axis.
+    title : str, default='Held-out reconstruction error (lower is better)'
+        The axes' title.
+    colors : sequence of matplotlib colours, default=None
+        One colour per bar; None cycles the default colours.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     if not errors:
         raise ValueError("errors must name at least one model")
     names = [str(k) for k in errors]
@@ -311,6 +385,26 @@ def plot_image_rows(
     (n_samples, n_features) with `image_shape` (channels, height, width) or (height, width).
     Grey rows are drawn in colour when another row is colour. `value_range` fixes the
     intensity scale (default: the shown images' finite range).
+
+    Parameters
+    ----------
+    rows : mapping of str to array-like
+        Row label to images or flat rows, as above; all of one height and width.
+    n : int, default=8
+        Number of images per row (at most the shortest array's), at least 1.
+    image_shape : tuple of int, default=None
+        (channels, height, width) or (height, width) of flat rows; needed only for them.
+    title : str, default=None
+        The figure's title.
+    value_range : tuple of float, default=None
+        (low, high) of the intensity scale.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     if not rows:
         raise ValueError("rows must name at least one array of images")
@@ -362,6 +456,29 @@ def plot_image_grid(
     rows) each cell is an image; without, each grid row is a heatmap of its
     n_cols examples (one line each) over the features, all on one colour scale with a
     colorbar. `value_range` fixes the scale (default: the grid's finite range).
+
+    Parameters
+    ----------
+    grid : array-like of shape (n_rows, n_cols, n_features)
+        The examples; a 2-D array is one row.
+    image_shape : tuple of int, default=None
+        (height, width), or (3, height, width) for channels-first colour rows; (1, height,
+        width) is grey. Its product must be n_features.
+    row_labels : sequence of str, default=None
+        One label per grid row.
+    col_labels : sequence of str, default=None
+        One label per grid column.
+    title : str, default=None
+        The figure's title.
+    value_range : tuple of float, default=None
+        (low, high) of the colour or intensity scale.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     grid = np.asarray(grid, dtype=float)
     if grid.ndim == 2:
@@ -456,7 +573,26 @@ def plot_latent_comparison(
     """Side-by-side scatters of several embeddings of the same samples, e.g.
     {"AutoEncoder": Z_ae, "PCA": Z_pca}, each (n_samples, d) drawn by its first two columns (a
     single column against a fixed vertical jitter), coloured by `labels` (n_samples,) as in
-    `plot_latent`, with one shared legend or colorbar."""
+    `plot_latent`, with one shared legend or colorbar.
+
+    Parameters
+    ----------
+    codes : mapping of str to array-like
+        Embedding name to codes (n_samples, d), d >= 1, all of the same n_samples.
+    labels : array-like of shape (n_samples,), default=None
+        Colours the points; None draws them in one colour.
+    title : str or None, default='Codes coloured by label'
+        The figure's title; None for none.
+    label_name : str, default='label'
+        Title of the legend or colorbar.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     if not codes:
         raise ValueError("codes must name at least one embedding")
     arrays = {str(name): np.asarray(Z, dtype=float) for name, Z in codes.items()}
@@ -498,7 +634,26 @@ def plot_latent_grid(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The decoded grid of `aekit.analysis.latent.latent_grid`, (n, n, n_features), as images; with its
-    codes (n, n, 2), columns are labelled by code 0 and rows by code 1."""
+    codes (n, n, 2), columns are labelled by code 0 and rows by code 1.
+
+    Parameters
+    ----------
+    grid : array-like of shape (n_rows, n_cols, n_features)
+        The decoded outputs.
+    image_shape : tuple of int
+        (height, width), or (3, height, width) for channels-first colour rows.
+    codes : array-like of shape (n_rows, n_cols, 2), default=None
+        The grid's codes, labelling its columns and rows.
+    title : str or None, default='Decoded 2-D code grid'
+        The figure's title; None for none.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     grid = np.asarray(grid, dtype=float)
     if grid.ndim != 3:
         raise ValueError(f"grid must be (n_rows, n_cols, n_features), got shape {grid.shape}")
@@ -521,7 +676,27 @@ def plot_interpolations(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Interpolation strips, one row per method, e.g. {"linear": ..., "slerp": ..., "pixel": ...},
-    each (steps, n_features) from `aekit.analysis.latent.interpolate`; columns are labelled by t in [0, 1]."""
+    each (steps, n_features) from `aekit.analysis.latent.interpolate`; columns are labelled by t in [0, 1].
+
+    Parameters
+    ----------
+    paths : mapping of str to array-like
+        Row label to a path (steps, n_features), all of one shape.
+    image_shape : tuple of int, default=None
+        (height, width), or (3, height, width) for channels-first colour rows; (1, height,
+        width) is grey. Its product must be n_features.
+    title : str or None, default='Interpolations'
+        The figure's title; None for none.
+    value_range : tuple of float, default=None
+        (low, high) of the colour or intensity scale; None is the paths' finite range.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     if not paths:
         raise ValueError("paths must name at least one interpolation")
     strips = [np.asarray(p, dtype=float) for p in paths.values()]
@@ -545,7 +720,29 @@ def plot_samples(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Rows of X (n_samples, n_features), e.g. decoded samples, as a grid `n_cols` wide (the
-    last row left blank where it runs out)."""
+    last row left blank where it runs out).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The rows to draw.
+    image_shape : tuple of int, default=None
+        (height, width), or (3, height, width) for channels-first colour rows; (1, height,
+        width) is grey. Its product must be n_features.
+    n_cols : int, default=8
+        Width of the grid (at most n_samples), at least 1.
+    title : str or None, default='Samples'
+        The figure's title; None for none.
+    value_range : tuple of float, default=None
+        (low, high) of the colour or intensity scale; None is X's finite range.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
@@ -571,7 +768,24 @@ def plot_score_histogram(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
-    vertical line at `threshold` and the share of scores beyond it."""
+    vertical line at `threshold` and the share of scores beyond it.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Finite anomaly scores.
+    threshold : float
+        The score above which a row is flagged.
+    title : str, default='Anomaly scores and the threshold'
+        The axes' title.
+    path : str or os.PathLike, default=None
+        Also save the figure there as a PNG (its folder is created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if scores.size == 0 or not np.isfinite(scores).all():
         raise ValueError("scores must be a non-empty array of finite numbers")

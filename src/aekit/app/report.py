@@ -49,11 +49,22 @@ footer { margin-top: 3rem; color: #777; font-size: .85rem; }
 class Section:
     """One headed part of the report.
 
-    `text` is prose, split into paragraphs at blank lines. `table` is either a mapping,
-    drawn as name/value rows, or a sequence of rows whose first row is the header. `images`
-    are PNG file names relative to the report folder, each optionally paired with a caption
-    as (file_name, caption). `code` is shown verbatim (e.g. a YAML config). `links` are
-    (relative address, text) pairs shown after the text, e.g. to a page beside the report.
+    Parameters
+    ----------
+    heading : str
+        The section's heading.
+    text : str, default=None
+        Prose, split into paragraphs at blank lines.
+    table : mapping or sequence of sequences, default=None
+        A mapping, drawn as name/value rows, or a sequence of rows whose first row is the
+        header. Numbers are right-aligned, floats shown with 4 significant digits.
+    images : sequence of str or (str, str), default=()
+        PNG file names relative to the report folder, each optionally paired with a caption
+        as (file_name, caption).
+    code : str, default=None
+        Text shown verbatim (e.g. a YAML config).
+    links : sequence of (str, str), default=()
+        (relative address, text) pairs shown after the text, e.g. to a page beside the report.
     """
 
     heading: str
@@ -151,9 +162,25 @@ def write_report(
     """Write `out_dir/report.html` and return its path.
 
     `sections` are `Section`s or mappings with the same keys ('heading', and optionally
-    'text', 'table', 'images', 'code'). Every image must already exist in `out_dir`, so the
+    'text', 'table', 'images', 'code', 'links'). Every image must already exist in `out_dir`, so the
     page never shows a broken picture; a missing one raises FileNotFoundError. With
     `embed_images` the PNGs are copied into the page, which then stands alone.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        The report folder; it is created if needed.
+    title : str
+        The page's title and top heading.
+    sections : iterable of Section or mapping
+        The parts of the page, in order.
+    embed_images : bool, default=False
+        Write the PNGs into the page as data URIs instead of linking them.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of report.html.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,27 @@ N_UNITS_SHOWN, N_TOP = 16, 9  # sparse codes: units shown and their top-activati
 
 @dataclass
 class ModelScores:
-    """Held-out numbers for one model."""
+    """Held-out numbers for one model.
+
+    Parameters
+    ----------
+    model : str
+        The model's name: the estimator's class name, or 'PCA'.
+    code_size : int
+        Length of the code (PCA's number of components).
+    mse : float
+        Mean squared reconstruction error per entry.
+    sse_per_sample : float
+        Squared error summed over features, averaged over samples.
+    knn_accuracy : float or None
+        Held-out accuracy of a 5-nearest-neighbour classifier on the codes; None without
+        class labels.
+    knn_r2 : float or None
+        Held-out R^2 of a 5-nearest-neighbour regressor on the codes; None without a
+        continuous target.
+    fit_seconds : float
+        Training time (the sum of the epochs' times), or PCA's fit time.
+    """
 
     model: str
     code_size: int
@@ -49,21 +69,48 @@ class ModelScores:
 
     @property
     def label(self) -> str:
+        """The model's name with its code size, e.g. 'AutoEncoder (8-d)'."""
         return f"{self.model} ({self.code_size}-d)"
 
 
 @dataclass
 class Evaluation:
+    """What `evaluate` measured: the row counts, the model's and PCA's scores, and the mean score.
+
+    Parameters
+    ----------
+    n_train : int
+        Number of training rows.
+    n_test : int
+        Number of held-out rows scored.
+    scores : list of ModelScores
+        The model's scores, then PCA's.
+    mean_score : float
+        The estimator's mean `score_samples` on the held-out rows (negative loss; the ELBO in
+        nats for a VAE).
+    """
+
     n_train: int
     n_test: int
     scores: list[ModelScores]  # the model, then PCA
     mean_score: float  # the estimator's mean score_samples (negative loss; ELBO in nats for a VAE)
 
     def as_dict(self) -> dict:
+        """The evaluation as JSON-ready nested dicts."""
         return asdict(self)
 
 
 class RunReport(NamedTuple):
+    """What `write_run_report` wrote.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The report page, RUN/report.html.
+    scores : list of ModelScores
+        The run's model and PCA, then each compared run's pair.
+    """
+
     path: Path
     scores: list[ModelScores]  # the run's model and PCA, then each compared run's pair
 
@@ -102,7 +149,27 @@ def _pca(X_train: np.ndarray, dims: int):
 def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=None) -> Evaluation:
     """Score a fitted estimator and PCA (fitted on X_train, same code size) on X_test; X_train
     (n_train, n_features) and X_test (n_test, n_features) in the model's input space (after
-    the run's scaling), labels (n,) or None."""
+    the run's scaling), labels (n,) or None.
+
+    Parameters
+    ----------
+    est : estimator
+        A fitted aekit estimator (with `code_dim_`, `history_`, `transform`,
+        `inverse_transform` and `score_samples`).
+    X_train : ndarray of shape (n_train, n_features)
+        Training rows, which PCA and the k-nearest-neighbour models are fitted on.
+    X_test : ndarray of shape (n_test, n_features)
+        Held-out rows, which are scored.
+    y_train : array-like of shape (n_train,), default=None
+        Training labels (classes or a continuous target), for the k-NN score.
+    y_test : array-like of shape (n_test,), default=None
+        Held-out labels.
+
+    Returns
+    -------
+    Evaluation
+        The row counts, the model's and PCA's scores, and the model's mean score.
+    """
     dims = int(est.code_dim_)
     Z_train, Z_test = est.transform(X_train), est.transform(X_test)
     knn = _knn(Z_train, y_train, Z_test, y_test)
@@ -128,7 +195,18 @@ def _in_input_units(est, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
 
 
 def metrics_table(scores: list[ModelScores]) -> list[list]:
-    """Scores as table rows, header first; the k-NN column is R^2 when the target is continuous."""
+    """Scores as table rows, header first; the k-NN column is R^2 when the target is continuous.
+
+    Parameters
+    ----------
+    scores : list of ModelScores
+        One row each, in order.
+
+    Returns
+    -------
+    list of list
+        The header row, then one row per model ('-' where the k-NN score does not apply).
+    """
     r2 = any(s.knn_r2 is not None for s in scores)
     knn = f"{KNN_NEIGHBORS}-NN {'R^2' if r2 else 'accuracy'}"
     rows = [["model", "code size", "MSE per entry", "squared error per sample", knn, "fit seconds"]]
@@ -179,7 +257,33 @@ def write_run_explorer(
     """Write the latent-space explorer page (`aekit.app.explore.write_explorer`) of an opened
     model for rows X (n, n_features) in the model's units with labels y: images (of
     `image_shape`, default the training rows') and class names as its reader read them, a
-    table's values shown in its own units. Default path: explorer.html in the model's folder."""
+    table's values shown in its own units. Default path: explorer.html in the model's folder.
+
+    Parameters
+    ----------
+    model : Model
+        The opened run or model folder (`open_model`).
+    X : ndarray of shape (n, n_features)
+        The rows, in the model's units (after the run's scaling).
+    y : array-like of shape (n,) or None
+        Labels colouring the points.
+    feature_names : sequence of str or None
+        Names of a table's columns.
+    where : str
+        What the rows are, for the title, e.g. 'held-out rows'.
+    path : pathlib.Path, default=None
+        Where to write the page; None is explorer.html in the model's folder.
+    image_shape : tuple of int, default=None
+        Shape of each row as an image; None uses the reader's (the training rows').
+    **options
+        Further keyword arguments of `aekit.app.explore.explorer_payload` (e.g. `ids`,
+        `max_points`).
+
+    Returns
+    -------
+    pathlib.Path
+        The page's path.
+    """
     from aekit.app.explore import EXPLORER_FILE, write_explorer
 
     est, reader, scaling = model.estimator, model.reader, model.scaling
@@ -411,7 +515,20 @@ SECTIONS = (_summary, _training, _reconstructions, _latent_space, _samples, _int
 def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded) from the
     SECTIONS that apply to it; the runs in `compare`, trained on the same data and seed, add their
-    rows to the table and the error chart."""
+    rows to the table and the error chart.
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        A run folder with a fitted model.
+    compare : sequence of str or pathlib.Path, default=()
+        Other run folders of the same data and seed; a run of other rows is refused.
+
+    Returns
+    -------
+    RunReport
+        The page's path and every model's scores.
+    """
     report = _Report(Run(run_dir), compare)
     (report.run.path / Run.FIGURES).mkdir(exist_ok=True)
     sections = [section for build in SECTIONS if (section := build(report)) is not None]

@@ -1,5 +1,7 @@
 """Run folders: what `aekit train` writes and the other commands read.
 
+The files of a run folder::
+
     RUN/config.yaml              the resolved config (every default filled in)
     RUN/data.json                the fitted reader (layout, categories, vocabulary) and the scaling,
                                  to prepare new rows the same way
@@ -39,7 +41,18 @@ SCALINGS = ("none", "minmax", "standard")
 @dataclass
 class Scaling:
     """Per-feature affine scaling, x' = (x - offset) / scale, fitted on the training rows and
-    stored as JSON. 'auto' picks 'none' for data already in [0, 1], else 'standard'."""
+    stored as JSON. 'auto' picks 'none' for data already in [0, 1], else 'standard'.
+
+    Parameters
+    ----------
+    kind : {'none', 'minmax', 'standard'}, default='none'
+        'none' leaves rows as they are; 'minmax' maps each feature's training range to
+        [0, 1]; 'standard' gives each feature zero mean and unit variance.
+    offset : list of float, default=None
+        Per-feature offset; None for 'none'.
+    scale : list of float, default=None
+        Per-feature divisor (1 for a constant feature); None for 'none'.
+    """
 
     kind: str = "none"
     offset: list[float] | None = None
@@ -48,7 +61,22 @@ class Scaling:
     @classmethod
     def fit(cls, kind: str, X: np.ndarray, counts: bool = False) -> Scaling:
         """The scaling `kind` fitted to X; 'auto' is none for data in [0, 1] or word `counts`
-        (which count likelihoods score as they are), else standard."""
+        (which count likelihoods score as they are), else standard.
+
+        Parameters
+        ----------
+        kind : {'auto', 'none', 'minmax', 'standard'}
+            The scaling to fit.
+        X : ndarray of shape (n_samples, n_features)
+            The training rows; NaNs are ignored.
+        counts : bool, default=False
+            The rows are word counts, which 'auto' leaves unscaled.
+
+        Returns
+        -------
+        Scaling
+            The fitted scaling, with 'auto' resolved.
+        """
         if kind == "auto" and counts:
             return cls("none")
         X = np.asarray(X, dtype=np.float64)
@@ -68,19 +96,54 @@ class Scaling:
         return cls(kind, np.nan_to_num(offset).tolist(), scale.tolist())
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """(n, features) to the model's input space, float32."""
+        """(n, features) to the model's input space, float32.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Rows in the data's units.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            The scaled rows, float32.
+        """
         X = np.asarray(X, dtype=np.float32)
         return X if self.kind == "none" else (X - np.float32(self.offset)) / np.float32(self.scale)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        """(n, features) from the model's space back to the data's units."""
+        """(n, features) from the model's space back to the data's units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Rows in the model's space, e.g. reconstructions.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            The rows in the data's units, float32.
+        """
         X = np.asarray(X, dtype=np.float32)
         return X if self.kind == "none" else X * np.float32(self.scale) + np.float32(self.offset)
 
 
 @dataclass
 class Split:
-    """A run's rows as read (before scaling): training and held-out, and the reader fitted on them."""
+    """A run's rows as read (before scaling): training and held-out, and the reader fitted on them.
+
+    `X_train`, `X_test`, `y_train`, `y_test`, `image_shape`, `feature_names` and `class_names`
+    read through to the two datasets.
+
+    Parameters
+    ----------
+    train : Dataset
+        The training rows.
+    test : Dataset
+        The held-out rows.
+    reader : Reader
+        The reader fitted on the training source.
+    """
 
     train: Dataset
     test: Dataset
@@ -97,14 +160,38 @@ class Split:
 
 def prepare_data(config: RunConfig) -> Split:
     """Read the config's data with its source's reader and split it: MNIST-style sets into their
-    own train/test files, everything else by a seeded split of `test_fraction`."""
+    own train/test files, everything else by a seeded split of `test_fraction`.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run's validated config; its `data` section and `seed` fix the rows.
+
+    Returns
+    -------
+    Split
+        The training and held-out rows, unscaled, and the fitted reader.
+    """
     data = config.data
     reader = reader_for(data.source, **data.model_dump(exclude={"source", "test_fraction", "max_rows", "scale"}))
     return Split(*reader.split(data.source, data.test_fraction, config.seed, data.max_rows), reader)
 
 
 def load_estimator(path: str | os.PathLike, device: str | None = None):
-    """Load the model saved in a folder (a run's `model/` or any `save` folder), whatever its class."""
+    """Load the model saved in a folder (a run's `model/` or any `save` folder), whatever its class.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model folder.
+    device : str, default=None
+        Device to load onto; None keeps the saved one.
+
+    Returns
+    -------
+    estimator
+        The fitted estimator, of the class recorded in the folder.
+    """
     import aekit.estimators  # noqa: F401  (registers the classes read_model looks up)
 
     cls = read_model(path)[0]
@@ -116,7 +203,13 @@ class RunInUseError(RuntimeError):
 
 
 class Run:
-    """The files of one run folder (see the module docstring)."""
+    """The files of one run folder (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The run folder; it need not exist yet.
+    """
 
     CONFIG = "config.yaml"
     DATA = "data.json"
@@ -129,6 +222,18 @@ class Run:
         self.path = Path(path)
 
     def file(self, name: str) -> Path:
+        """The path of the run's file `name` (e.g. `Run.METRICS`).
+
+        Parameters
+        ----------
+        name : str
+            File name inside the run folder.
+
+        Returns
+        -------
+        pathlib.Path
+            The path, whether or not the file exists.
+        """
         return self.path / name
 
     @property
@@ -177,19 +282,36 @@ class Run:
         shutil.rmtree(self.model_dir, ignore_errors=True)
 
     def has_model(self) -> bool:
+        """Whether the run holds a fitted model (RUN/model/config.json)."""
         return (self.model_dir / CONFIG_FILE).is_file()
 
     def write_config(self, text: str) -> None:
+        """Write RUN/config.yaml atomically, creating the folder.
+
+        Parameters
+        ----------
+        text : str
+            The resolved config as YAML (`dump_config`).
+        """
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.file(self.CONFIG), text.encode())
 
     def read_config(self) -> RunConfig:
+        """RUN/config.yaml, validated; FileNotFoundError when the folder is not a run."""
         if not self.file(self.CONFIG).is_file():
             raise FileNotFoundError(f"{str(self.path)!r} is not a run folder: it has no {self.CONFIG}")
         return validate_config(read_config(self.file(self.CONFIG)))
 
     def write_data_info(self, split: Split, scaling: Scaling) -> None:
-        """Save the fitted reader, the split's sizes and the scaling as RUN/data.json."""
+        """Save the fitted reader, the split's sizes and the scaling as RUN/data.json.
+
+        Parameters
+        ----------
+        split : Split
+            The run's rows and fitted reader.
+        scaling : Scaling
+            The scaling fitted on the training rows.
+        """
         info = {**split.reader.to_dict(), "n_train": len(split.train), "n_test": len(split.test)}
         atomic_write_bytes(self.file(self.DATA), json.dumps({**info, "scaling": asdict(scaling)}, indent=2).encode())
 
@@ -201,7 +323,21 @@ class Run:
 @dataclass
 class Model:
     """A fitted estimator with the reader and scaling that prepare its rows, and the run's config
-    (None for a model folder saved with `est.save`, which reads any source as it is)."""
+    (None for a model folder saved with `est.save`, which reads any source as it is).
+
+    Parameters
+    ----------
+    estimator : object
+        The fitted estimator.
+    reader : Reader
+        The fitted reader that reads new sources like the training rows.
+    scaling : Scaling
+        The scaling from the data's units to the model's space.
+    path : pathlib.Path
+        The run or model folder it was opened from.
+    config : RunConfig, default=None
+        The run's config, or None for a model folder.
+    """
 
     estimator: object
     reader: Reader
@@ -216,7 +352,22 @@ class Model:
 
     def rows(self, source: str | None, what: str = "use") -> Dataset:
         """The rows of `source`, or without one the run's held-out rows, read like the training
-        rows and scaled into the model's space: X (n, n_features)."""
+        rows and scaled into the model's space: X (n, n_features).
+
+        Parameters
+        ----------
+        source : str or None
+            A data set's name or a path, or None for the run's held-out rows (refused for a
+            model folder).
+        what : str, default='use'
+            What the rows are for, as a verb completing the error message of a model folder
+            given no source (e.g. 'evaluate on').
+
+        Returns
+        -------
+        Dataset
+            The rows, X scaled into the model's space.
+        """
         if source is None and self.split is None:
             raise ValueError(f"{self.path} is a model folder, not a run: say which rows to {what} with --data")
         data = self.reader.read(source) if source is not None else self.split.test
@@ -228,7 +379,20 @@ class Model:
 
 
 def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
-    """The `Model` in a run folder (its model/, reader and scaling) or in a model folder."""
+    """The `Model` in a run folder (its model/, reader and scaling) or in a model folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A run folder with a fitted model, or a folder saved with `est.save`.
+    device : str, default=None
+        Device to load the estimator onto; None keeps the saved one.
+
+    Returns
+    -------
+    Model
+        The estimator with what prepares its rows.
+    """
     run = Run(path)
     if not run.path.is_dir():
         raise FileNotFoundError(f"no run folder at {str(run.path)!r}")

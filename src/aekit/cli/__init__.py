@@ -31,7 +31,13 @@ Run 'aekit COMMAND --help' for a command's options and examples."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The `aekit` parser with its subcommands."""
+    """The `aekit` parser with its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each subcommand sets `handler` in the parsed namespace.
+    """
     parser = argparse.ArgumentParser(
         prog="aekit",
         description="Autoencoders as practical tools.",
@@ -55,7 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     a refused input or config (ConfigError is a ValueError) or a diverged training
     (TrainingDivergedError, a FloatingPointError) prints one 'aekit COMMAND: error: ...'
     message and returns 1; Ctrl-C prints one line and returns 130. Building the parser
-    imports no torch, so every --help is quick."""
+    imports no torch, so every --help is quick.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The command line after the program name; None reads `sys.argv[1:]`.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

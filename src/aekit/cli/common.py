@@ -19,7 +19,15 @@ __all__ = [
 
 
 class CLIError(Exception):
-    """A refusal to show the user as one line (no traceback); `status` is the exit status."""
+    """A refusal to show the user as one line (no traceback); `status` is the exit status.
+
+    Parameters
+    ----------
+    message : str
+        What was refused and why, shown after 'aekit COMMAND: error: '.
+    status : int, default=1
+        The exit status `main` returns.
+    """
 
     def __init__(self, message: str, status: int = 1) -> None:
         super().__init__(message)
@@ -27,7 +35,20 @@ class CLIError(Exception):
 
 
 def int_in_range(low: int, high: int | None = None):
-    """An argparse `type` accepting integers in [low, high]."""
+    """An argparse `type` accepting integers in [low, high].
+
+    Parameters
+    ----------
+    low : int
+        Smallest accepted value.
+    high : int, default=None
+        Largest accepted value; None for no upper bound.
+
+    Returns
+    -------
+    callable
+        The parser of one argument, raising `argparse.ArgumentTypeError` for other text.
+    """
 
     def parse(text: str) -> int:
         try:
@@ -43,7 +64,18 @@ def int_in_range(low: int, high: int | None = None):
 
 
 def positive_float(text: str) -> float:
-    """An argparse `type` accepting a finite number > 0."""
+    """An argparse `type` accepting a finite number > 0.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    float
+        The number; other text raises `argparse.ArgumentTypeError`.
+    """
     try:
         value = float(text)
     except ValueError:
@@ -54,7 +86,28 @@ def positive_float(text: str) -> float:
 
 
 def add_command(commands, name: str, summary: str, description: str, examples: str, handler) -> argparse.ArgumentParser:
-    """A subcommand with a one-line summary (for `aekit --help`), a description and examples."""
+    """A subcommand with a one-line summary (for `aekit --help`), a description and examples.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    name : str
+        The subcommand, e.g. 'encode'.
+    summary : str
+        One line shown in `aekit --help`.
+    description : str
+        The subcommand's help text, shown as written.
+    examples : str
+        Example command lines, shown after 'examples:'.
+    handler : callable
+        Runs the subcommand: takes the parsed `argparse.Namespace`, returns the exit status.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser, to add its arguments to.
+    """
     parser = commands.add_parser(
         name,
         help=summary,
@@ -67,7 +120,14 @@ def add_command(commands, name: str, summary: str, description: str, examples: s
 
 
 def print_table(rows: list[list]) -> None:
-    """Print rows (header first) as aligned columns, numbers to 4 significant digits."""
+    """Print rows (header first) as aligned columns, numbers to 4 significant digits.
+
+    Parameters
+    ----------
+    rows : list of list
+        The table, header row first; floats are shown to 4 significant digits, other values
+        as text.
+    """
     cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     for row in cells:
@@ -76,7 +136,24 @@ def print_table(rows: list[list]) -> None:
 
 def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = None, ids: list[str] | None = None) -> Path:
     """Save X (n, k) as .npy, or as .csv with a header of `columns` (default c0, c1, ...),
-    after a first column `id` holding `ids` (n,) when given, to join rows back to their source."""
+    after a first column `id` holding `ids` (n,) when given, to join rows back to their source.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The output file, ending in .npy or .csv (else a CLIError); its folder is created.
+    X : array-like of shape (n, k)
+        The rows.
+    columns : list of str, default=None
+        The .csv header; None is c0, c1, ... Ignored for .npy.
+    ids : list of str, default=None
+        One identifier per row, written as the .csv's first column 'id'. Ignored for .npy.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     X = np.asarray(X)

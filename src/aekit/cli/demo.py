@@ -56,6 +56,13 @@ run). About 10-40 s on two CPU cores."""
 
 
 def add_parser(commands) -> None:
+    """Add `aekit demo` to the subcommands.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    """
     demo = add_command(
         commands, "demo", "train on the digits data set and write an HTML report", DESCRIPTION, EXAMPLES, run_demo
     )
@@ -76,6 +83,20 @@ def add_parser(commands) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """`aekit demo`: train on the digits into `--out` (and, unless `--compare-dim` is 0 or the
+    same size, a second run of that code size into DIR/compare-Nd), then write the report and
+    explorer page and print the held-out numbers.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `out`, `epochs`, `latent_dim`, `compare_dim` and `seed`.
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit.cli.training import train_new_run
     from aekit.app.config import validate_config
     from aekit.app.explore import EXPLORER_FILE

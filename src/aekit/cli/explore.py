@@ -25,6 +25,13 @@ EXAMPLES = """\
 
 
 def add_parser(commands) -> None:
+    """Add `aekit explore` to the subcommands.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    """
     explore = add_command(
         commands, "explore", "write an interactive page of the latent space", DESCRIPTION, EXAMPLES, run_explore
     )
@@ -45,6 +52,19 @@ def add_parser(commands) -> None:
 
 
 def run_explore(args: argparse.Namespace) -> int:
+    """`aekit explore`: write the latent-space explorer page of a run or model folder for its
+    held-out rows or the rows of `--data`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `run`, `data`, `out`, `max_points` and `grid_size`.
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit.app.run_report import write_run_explorer
     from aekit.app.runs import open_model
 

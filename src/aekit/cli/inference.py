@@ -19,6 +19,13 @@ SOURCE_HELP = (
 
 
 def add_parsers(commands) -> None:
+    """Add `aekit evaluate`, `encode`, `reconstruct` and `generate` to the subcommands.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    """
     evaluate = add_command(
         commands,
         "evaluate",
@@ -111,6 +118,19 @@ def image_shape_argument(text: str) -> tuple[int, ...]:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """`aekit evaluate`: print the model's held-out numbers beside PCA's (`evaluate`), and
+    write them as JSON with `--json`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `run`, `data` and `json`.
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit.app.run_report import evaluate, metrics_table
     from aekit.app.runs import open_model
 
@@ -134,7 +154,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_rows(args: argparse.Namespace) -> int:
     """`aekit encode` (codes (n, latent_dim)) and `aekit reconstruct` (reconstructions (n,
-    n_features) in the data's units), each row written after its id."""
+    n_features) in the data's units), each row written after its id.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `command` ('encode' or 'reconstruct'), `run`, `input` and
+        `output`.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     from aekit.app.runs import open_model
 
     model = open_model(args.run)
@@ -152,7 +184,19 @@ def run_rows(args: argparse.Namespace) -> int:
 def run_generate(args: argparse.Namespace) -> int:
     """`aekit generate`: draws from a model's prior, or for an autoencoder without one from a
     `LatentSampler` fitted to the codes of the run's training rows (or --data), decoded and
-    written as rows or, to a .png, as a grid of images of the model's (or --image-shape's) shape."""
+    written as rows or, to a .png, as a grid of images of the model's (or --image-shape's) shape.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `run`, `output`, `n_samples`, `seed`, `image_shape`, `data`
+        and `density`.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     from aekit.app.runs import open_model
 
     model = open_model(args.run)

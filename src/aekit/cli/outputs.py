@@ -16,6 +16,13 @@ __all__ = ["add_parsers", "raw_input_of", "run_export", "run_report"]
 
 
 def add_parsers(commands) -> None:
+    """Add `aekit report` and `aekit export` to the subcommands.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    """
     report = add_command(
         commands,
         "report",
@@ -55,6 +62,18 @@ def add_parsers(commands) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    """`aekit report`: write RUN/report.html and print its table of held-out numbers.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `run` and `compare` (a list of run folders).
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit.app.run_report import metrics_table, write_run_report
 
     report = write_run_report(args.run, args.compare)
@@ -64,6 +83,19 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """`aekit export`: write the model's encoder and decoder as ONNX graphs into `--onnx` (for
+    a run, graphs on raw rows as well as on scaled ones), and print what each graph takes.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `run` and `onnx` (the output folder).
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit.app.runs import Run, open_model
     from aekit.saving.export import to_onnx
 
@@ -91,7 +123,19 @@ def _shape(dims: list) -> str:
 
 def raw_input_of(model) -> RawInput | None:
     """The run's preparation of its rows (feature names, scaling, a table's categories) for
-    `to_onnx`, None for a model folder (which reads rows as they are)."""
+    `to_onnx`, None for a model folder (which reads rows as they are).
+
+    Parameters
+    ----------
+    model : Model
+        The opened run or model folder (`aekit.app.runs.open_model`).
+
+    Returns
+    -------
+    RawInput or None
+        The feature names, the scaling's offset and scale (None when unscaled) and a table's
+        categories.
+    """
     from aekit.saving.export import RawInput
 
     if model.config is None:

@@ -21,6 +21,13 @@ _CONTAMINATION = (
 
 
 def add_parsers(commands) -> None:
+    """Add `aekit impute` and `aekit detect` to the subcommands.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    """
     impute = add_command(
         commands,
         "impute",
@@ -210,6 +217,19 @@ def _write_table(frame, path: str) -> None:
 
 
 def run_impute(args: argparse.Namespace) -> int:
+    """`aekit impute`: fit an `AutoEncoderImputer` to the table IN and write it to OUT (.csv or
+    .parquet) with its missing entries filled.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see `aekit impute --help`).
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit import AutoEncoderImputer
 
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
@@ -266,6 +286,20 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
 
 
 def run_detect(args: argparse.Namespace) -> int:
+    """`aekit detect`: fit an `AutoEncoderOutlierDetector` to the table IN, print the rows it
+    flags, and with --out, --explain and --report write the scored table, the reasons and the
+    HTML report.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see `aekit detect --help`).
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit import AutoEncoderOutlierDetector
 
     if args.model is not None:

@@ -80,6 +80,13 @@ FLAG_KEYS = {
 
 
 def add_parser(commands) -> None:
+    """Add `aekit train` to the subcommands.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        What `ArgumentParser.add_subparsers` returned.
+    """
     parser = add_command(
         commands,
         "train",
@@ -160,6 +167,19 @@ def _join_process_group(config) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """`aekit train`: build the config from CONFIG, the flags and each `--set`, and train it
+    into its run folder, or continue the run of `--resume` (under torchrun, on every rank).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see `aekit train --help`).
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success.
+    """
     from aekit.training import distributed
     from aekit.app.config import validate_config
     from aekit.app.runs import Run

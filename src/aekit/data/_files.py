@@ -8,7 +8,18 @@ from pathlib import Path
 
 
 def data_home(data_home: str | os.PathLike | None = None) -> Path:
-    """The data folder: `data_home`, else `$AEKIT_DATA`, else `~/.cache/aekit`."""
+    """The data folder: `data_home`, else `$AEKIT_DATA`, else ``~/.cache/aekit``.
+
+    Parameters
+    ----------
+    data_home : str or os.PathLike, default=None
+        Folder to use; a leading ``~`` is expanded. None falls back as above.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created).
+    """
     if data_home is not None:
         return Path(data_home).expanduser()
     env = os.environ.get("AEKIT_DATA")
@@ -16,7 +27,18 @@ def data_home(data_home: str | os.PathLike | None = None) -> Path:
 
 
 def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MB blocks."""
+    """Hex SHA-256 of a file, read in 1 MB blocks.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        The digest as 64 hexadecimal characters.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -20,7 +20,18 @@ IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constan
 def is_identifier(values) -> bool:
     """True for a pandas Series of at least MIN_ROWS_FOR_IDENTIFIERS observed values, all
     distinct and all whole numbers (a counter, a record number) or all texts. A column of
-    distinct real numbers with fractions is a measurement, not an identifier."""
+    distinct real numbers with fractions is a measurement, not an identifier.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted.
+
+    Returns
+    -------
+    bool
+        Whether the column looks like an identifier.
+    """
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     observed = values.dropna()
@@ -35,13 +46,37 @@ def is_identifier(values) -> bool:
 
 
 def is_constant(values) -> bool:
-    """True for a pandas Series of at least two rows with exactly one distinct observed value."""
+    """True for a pandas Series of at least two rows with exactly one distinct observed value.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted as a value.
+
+    Returns
+    -------
+    bool
+        Whether the column is constant.
+    """
     return len(values) >= 2 and values.nunique(dropna=True) == 1
 
 
 def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:
     """The column names `ignore_columns` lists ([] for 'auto' or None), checked against the
-    table's `columns`; ValueError naming ignore_columns for anything else."""
+    table's `columns`; ValueError naming ignore_columns for anything else.
+
+    Parameters
+    ----------
+    ignore_columns : 'auto', None or list of str
+        The estimator's `ignore_columns` parameter.
+    columns : sequence of str
+        The table's column names; every listed name must be one of them.
+
+    Returns
+    -------
+    list of str
+        The listed names.
+    """
     if ignore_columns is None or (isinstance(ignore_columns, str) and ignore_columns == "auto"):
         return []
     if isinstance(ignore_columns, str) or not all(isinstance(c, str) for c in ignore_columns):
@@ -55,7 +90,14 @@ def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:
 
 
 def check_array_ignore(ignore_columns) -> None:
-    """Refuse a list of column names for X without columns (an array), naming ignore_columns."""
+    """Refuse a list of column names for X without columns (an array), naming ignore_columns.
+
+    Parameters
+    ----------
+    ignore_columns : 'auto', None or list of str
+        The estimator's `ignore_columns` parameter; anything but None or a string raises a
+        ValueError.
+    """
     if ignore_columns is not None and not isinstance(ignore_columns, str):
         raise ValueError("ignore_columns names columns, so X must be a DataFrame; select the columns of an array "
                          "yourself or pass ignore_columns='auto'")
@@ -63,7 +105,21 @@ def check_array_ignore(ignore_columns) -> None:
 
 def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     """{column: why} for the columns of DataFrame `frame` to leave out of a model: those named
-    in `ignore_columns` (a list), and unless it is None, identifier-like and constant ones."""
+    in `ignore_columns` (a list), and unless it is None, identifier-like and constant ones.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    ignore_columns : 'auto', None or list of str, default='auto'
+        'auto' finds identifier and constant columns; a list names columns to leave out as
+        well; None leaves nothing out.
+
+    Returns
+    -------
+    dict of str to str
+        Each column to leave out, with why.
+    """
     columns = [str(c) for c in frame.columns]
     named = check_ignore_columns(ignore_columns, columns)
     out = dict.fromkeys(named, IGNORED)
@@ -82,7 +138,22 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
 
 def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
     """`non_features(frame, ignore_columns)`, with a UserWarning from `owner` naming the columns
-    found (not those the user named) and why; ValueError when no column would be left."""
+    found (not those the user named) and why; ValueError when no column would be left.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    ignore_columns : 'auto', None or list of str
+        As for `non_features`.
+    owner : str
+        Who leaves the columns out (e.g. the estimator's class name), to start the warning.
+
+    Returns
+    -------
+    dict of str to str
+        Each column left out, with why.
+    """
     dropped = non_features(frame, ignore_columns)
     found = {c: why for c, why in dropped.items() if why != IGNORED}
     if found:

@@ -61,7 +61,21 @@ DOWNLOAD_TIMEOUT = 60
 
 @dataclass(frozen=True)
 class IdxSet:
-    """Where an IDX data set lives and what its files must hash to."""
+    """Where an IDX data set lives and what its files must hash to.
+
+    Parameters
+    ----------
+    name : str
+        Display name used in messages, e.g. 'MNIST'.
+    folder : str
+        Subfolder of the data home that holds the set's files, e.g. 'mnist'.
+    mirrors : tuple of str
+        Base URLs tried in order when downloading; a file's URL is the mirror plus its name.
+    sha256 : mapping of str to str
+        Published hex SHA-256 of each file, by file name.
+    classes : tuple of str
+        Class names, indexed by label.
+    """
 
     name: str
     folder: str
@@ -70,6 +84,20 @@ class IdxSet:
     classes: tuple[str, ...]
 
     def files(self, split: str) -> tuple[str, str]:
+        """The images file and labels file of a split.
+
+        Parameters
+        ----------
+        split : {'train', 'test'}
+            The split; anything but 'train' names the test files.
+
+        Returns
+        -------
+        images : str
+            The images file's name.
+        labels : str
+            The labels file's name.
+        """
         prefix = "train" if split == "train" else "t10k"
         return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
 
@@ -106,16 +134,32 @@ IDX_SETS: dict[str, IdxSet] = {
 class Dataset:
     """Rows ready for an estimator.
 
-    X : (n_samples, n_features) float array: float32 from the decoding loaders, the stored
-        floats as a read-only memory map from `load_npy`
-    y : (n_samples,) labels, or None
-    image_shape : (channels, height, width) of each row, (height, width) for one grey
-        channel, or None when rows are not images; rows are channel-major (channels-first)
-    feature_names : one name per column of X
-    categories : for tables, each categorical column's categories in one-hot order
-    counts : the rows are word counts (a folder of text files), which runs leave unscaled
-    ids : (n_samples,) row identifiers (file names for folders, an ID column's values), or
-        None for row numbers
+    Every parameter is kept as the attribute of the same name; `X, y = dataset` unpacks it and
+    `len(dataset)` is n_samples.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows as floats: float32 from the decoding loaders, the stored floats as a read-only
+        memory map from `load_npy`.
+    y : ndarray of shape (n_samples,), default=None
+        Labels, or None.
+    image_shape : tuple of int, default=None
+        (channels, height, width) of each row, (height, width) for one grey channel, or None
+        when rows are not images; rows are channel-major (channels-first).
+    feature_names : list of str, default=[]
+        One name per column of X.
+    categories : dict of str to list, default={}
+        For tables, each categorical column's categories in one-hot order.
+    name : str, default=''
+        Where the rows come from (a path, or e.g. 'mnist:train'), for messages and reports.
+    class_names : tuple of str, default=None
+        Name of each class, indexed by the labels in y, or None.
+    counts : bool, default=False
+        The rows are word counts (a folder of text files), which runs leave unscaled.
+    ids : list of str, default=None
+        Row identifiers (file names for folders, an ID column's values), one per row, or None
+        for row numbers.
     """
 
     X: np.ndarray
@@ -139,7 +183,18 @@ class Dataset:
         return list(map(str, range(len(self)))) if self.ids is None else list(self.ids)
 
     def rows(self, index) -> Dataset:
-        """The rows at `index` (a slice or an integer array), with their labels and identifiers."""
+        """The rows at `index` (a slice or an integer array), with their labels and identifiers.
+
+        Parameters
+        ----------
+        index : slice or array-like of int
+            Which rows to keep, as NumPy indexing of the first axis.
+
+        Returns
+        -------
+        Dataset
+            A copy with X, y and ids restricted to those rows; the other fields are shared.
+        """
         ids = None if self.ids is None else np.asarray(self.ids, dtype=object)[index].tolist()
         y = None if self.y is None else self.y[index]
         return replace(self, X=self.X[index], y=y, ids=ids)
@@ -151,7 +206,18 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file (gzipped when its name ends in .gz) into an array of its stored shape."""
+    """Read an IDX file (gzipped when its name ends in .gz) into an array of its stored shape.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The IDX file; a ValueError is raised when its header or size is wrong.
+
+    Returns
+    -------
+    ndarray
+        The stored values, in their stored dtype (native byte order) and shape.
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
@@ -244,14 +310,42 @@ def _load_idx_set(
 
 def load_mnist(split: str = "train", **options) -> Dataset:
     """MNIST handwritten digits: X (60000 or 10000, 784) in [0, 1], y digits 0-9, image_shape
-    (28, 28). `split` is 'train' or 'test'; options `data_home`, `download`, `verify` (check the
-    files' SHA-256 against the published values, default True) and `max_rows` (the first rows)."""
+    (28, 28).
+
+    Parameters
+    ----------
+    split : {'train', 'test'}, default='train'
+        Which of the two published sets to read.
+    **options
+        Keyword-only: `data_home` (str or path, default None: `$AEKIT_DATA`, else
+        ``~/.cache/aekit``), `download` (bool, default False: fetch missing files from the
+        official mirrors), `verify` (bool, default True: check the files' SHA-256 against the
+        published values) and `max_rows` (int, default None: keep only the first rows).
+
+    Returns
+    -------
+    Dataset
+        The images as rows, their labels and `class_names`.
+    """
     return _load_idx_set("mnist", split, **options)
 
 
 def load_fashion_mnist(split: str = "train", **options) -> Dataset:
     """Fashion-MNIST clothing images: X (60000 or 10000, 784) in [0, 1], y classes 0-9 (names in
-    `class_names`), image_shape (28, 28). Options as for `load_mnist`."""
+    `class_names`), image_shape (28, 28).
+
+    Parameters
+    ----------
+    split : {'train', 'test'}, default='train'
+        Which of the two published sets to read.
+    **options
+        `data_home`, `download`, `verify` and `max_rows`, as for `load_mnist`.
+
+    Returns
+    -------
+    Dataset
+        The images as rows, their labels and `class_names`.
+    """
     return _load_idx_set("fashion-mnist", split, **options)
 
 
@@ -278,7 +372,26 @@ def load_colorization_patches(
     (n_patches, 1, patch_size, patch_size) and colour (n_patches, 3, patch_size, patch_size),
     float32 in [0, 1], for colorization (`fit(gray, colour)`). Grey is scikit-image's luminance
     (`rgb2gray`). `image` ('china.jpg' or 'flower.jpg') takes every patch from one photograph
-    (e.g. train on one, test on the other); None takes half from each."""
+    (e.g. train on one, test on the other); None takes half from each.
+
+    Parameters
+    ----------
+    patch_size : int, default=32
+        Side of the square patches in pixels, from 1 to 427 (the photographs are 427x640).
+    n_patches : int, default=1000
+        Number of patches, at least 1.
+    image : {None, 'china.jpg', 'flower.jpg'}, default=None
+        Photograph to cut every patch from; None splits the patches between both.
+    random_state : int or None, default=0
+        Seed of the patch positions; None draws fresh ones each call.
+
+    Returns
+    -------
+    gray : ndarray of shape (n_patches, 1, patch_size, patch_size)
+        Luminance of each patch, float32 in [0, 1].
+    colour : ndarray of shape (n_patches, 3, patch_size, patch_size)
+        The RGB patches, channels-first, float32 in [0, 1].
+    """
     from skimage.color import rgb2gray
     from sklearn.datasets import load_sample_images
     from sklearn.feature_extraction.image import extract_patches_2d
@@ -358,7 +471,30 @@ def read_csv_frame(
     True or False. Refuses, with a ValueError naming the file: a row with more or fewer fields
     than the first (and its line), bytes that do not decode, a malformed file, and what a
     spreadsheet would run (the column, row and cell of a text cell starting with '=', or with
-    '+', '-' or '@' and calling something: '(', '|', '!')."""
+    '+', '-' or '@' and calling something: '(', '|', '!').
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    sep : str, default=None
+        One-character delimiter (' ' means runs of spaces); None sniffs it.
+    encoding : str, default=None
+        Text encoding; None takes it from a byte-order mark, else reads UTF-8.
+    na_values : sequence of str, default=()
+        Extra cell texts read as missing, on top of the usual markers.
+    header : {'infer', True, False, None} or int, default='infer'
+        True reads the first row as column names; False or None reads it as data (columns
+        x0, x1, ...); 'infer' decides from whether the first row is all numbers; an int is
+        passed on to pandas as the header row.
+    **read_csv_options
+        Further keyword arguments of `pandas.read_csv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as pandas read it.
+    """
     from aekit.data._csv_reading import csv_read_options, decode_error, stray_placeholders
 
     pd = _pandas()
@@ -401,13 +537,45 @@ def load_csv(
     """A CSV table through pandas: numeric columns as floats, text/category/bool columns one-hot
     encoded (names 'column=value'), missing entries as NaN; `target` names a label column to
     return as y. Extra options go to `pandas.read_csv`. Formula cells and undecodable bytes are
-    refused (see `read_csv_frame`)."""
+    refused (see `read_csv_frame`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    target : str, default=None
+        Column to take out of the features and return as y.
+    categories : mapping of str to sequence, default=None
+        Categories of categorical columns, fixing their one-hot columns (e.g. those seen in
+        training); a value outside them is refused. None takes the categories found.
+    **read_csv_options
+        Keyword arguments of `read_csv_frame` (`sep`, `encoding`, `na_values`, `header`) and
+        `pandas.read_csv`.
+
+    Returns
+    -------
+    Dataset
+        The encoded rows, their feature names and each categorical column's `categories`.
+    """
     return _from_frame(read_csv_frame(path, **read_csv_options), str(path), target, categories)
 
 
 def read_parquet_frame(path: str | os.PathLike, columns: Sequence[str] | None = None):
     """A Parquet file (or folder of them) as a DataFrame through pandas and pyarrow; a file
-    pyarrow cannot read is refused with a ValueError naming it."""
+    pyarrow cannot read is refused with a ValueError naming it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file or folder.
+    columns : sequence of str, default=None
+        Read only these columns; None reads all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+    """
     try:
         return _pandas().read_parquet(path, columns=None if columns is None else list(columns))
     except ImportError as err:
@@ -424,7 +592,25 @@ def load_parquet(
     columns: Sequence[str] | None = None,
 ) -> Dataset:
     """A Parquet table through pandas and pyarrow, encoded as `load_csv` does; `columns`
-    reads only those columns (plus `target`)."""
+    reads only those columns (plus `target`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file or folder.
+    target : str, default=None
+        Column to take out of the features and return as y.
+    categories : mapping of str to sequence, default=None
+        Categories of categorical columns, fixing their one-hot columns; a value outside them
+        is refused. None takes the categories found.
+    columns : sequence of str, default=None
+        Read only these columns (and `target`); None reads all.
+
+    Returns
+    -------
+    Dataset
+        The encoded rows, their feature names and each categorical column's `categories`.
+    """
     if columns is not None and target is not None and target not in columns:
         columns = [*columns, target]
     return _from_frame(read_parquet_frame(path, columns), str(path), target, categories)
@@ -451,6 +637,22 @@ def load_npy(
     stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
     (n, channels, height, width); None, channels-first, refusing an array whose last axis
     looks like channels (1, 3 or 4, fewer than axis 1) rather than misreading it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The `.npy` file, of shape (n_samples, ...) with n_samples >= 1.
+    labels : str or os.PathLike, default=None
+        A `.npy` file of shape (n_samples,) read as y.
+    mmap : bool, default=True
+        Memory-map the array read-only instead of loading it.
+    channels_last : bool or None, default=None
+        How to read a 4-D array, as above.
+
+    Returns
+    -------
+    Dataset
+        The rows, with `image_shape` for images and feature names x0, x1, ...
     """
     array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     if array.ndim < 2 or array.shape[0] == 0:
@@ -520,6 +722,22 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     directly in `path` have no label; images in subfolders are labelled by the subfolder's
     name (class_names, sorted; y indexes them). `size` (height, width) resizes every image,
     otherwise all must share one size. `ids` are the files' paths relative to `path`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder, searched recursively for .png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff and
+        .webp files.
+    size : tuple of int, default=None
+        (height, width) to resize every image to; None keeps their common size.
+    mode : {'auto', 'L', 'RGB'}, default='auto'
+        Grey, colour, or chosen from the files, as above.
+
+    Returns
+    -------
+    Dataset
+        The images as rows, with `image_shape`, labels and `class_names` from subfolders, and
+        `ids`.
     """
     root = Path(path)
     if not root.is_dir():

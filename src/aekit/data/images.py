@@ -23,13 +23,35 @@ CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA
 
 def looks_channels_last(shape: Sequence[int]) -> bool:
     """Whether one image's shape (a, b, c) reads as (height, width, channels) rather than
-    (channels, height, width): c is a channel count (1, 3 or 4) and smaller than a."""
+    (channels, height, width): c is a channel count (1, 3 or 4) and smaller than a.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Shape of one image; only 3-axis shapes can look channels-last.
+
+    Returns
+    -------
+    bool
+        True when the last axis looks like channels.
+    """
     return len(shape) == 3 and int(shape[2]) in CHANNEL_COUNTS and int(shape[2]) < int(shape[0])
 
 
 def channels_first(images) -> np.ndarray:
     """Channels-last images (n, height, width, channels), as PIL or matplotlib give them
-    stacked, as channels-first (n, channels, height, width), contiguous."""
+    stacked, as channels-first (n, channels, height, width), contiguous.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, height, width, channels)
+        The batch; a single image is ``images[None]``.
+
+    Returns
+    -------
+    ndarray of shape (n, channels, height, width)
+        The same values, channels-first and C-contiguous.
+    """
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(
@@ -40,7 +62,20 @@ def channels_first(images) -> np.ndarray:
 
 
 def channels_last_message(name: str, shape: Sequence[int]) -> str:
-    """Why a batch `name` of `shape` (n, height, width, channels) is refused, and the fix."""
+    """Why a batch `name` of `shape` (n, height, width, channels) is refused, and the fix.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, as the user passed it.
+    shape : sequence of int
+        The batch's shape (n, height, width, channels).
+
+    Returns
+    -------
+    str
+        The error message, naming `channels_first` and the shape it would give.
+    """
     n, height, width, channels = (int(s) for s in shape)
     return (
         f"{name} has shape {tuple(int(s) for s in shape)}, which looks channels-last (n, height, width, channels); "

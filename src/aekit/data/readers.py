@@ -39,7 +39,17 @@ SOURCES = (
 @dataclass
 class Reader:
     """Reads one kind of source into a `Dataset` (X (n, n_features)); the fields are learned by
-    `fit` (None before), and a reader of this base class reads any source as it is."""
+    `fit` (None before), and a reader of this base class reads any source as it is.
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    """
 
     kind: ClassVar[str] = "any"
     suffixes: ClassVar[tuple[str, ...]] = ()
@@ -53,7 +63,18 @@ class Reader:
         return reader_for(source, **self.to_dict())._load(source, fitted)
 
     def fit(self, source: str | os.PathLike) -> Dataset:
-        """The rows of the training `source`; the reader learns their layout."""
+        """The rows of the training `source`; the reader learns their layout.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            A data set's name or a path (see `load`).
+
+        Returns
+        -------
+        Dataset
+            The rows; the reader's learned fields are set from it.
+        """
         data = self._load(str(source), fitted=False)
         for name, attribute in self.learned.items():  # field: the Dataset attribute it is learned from
             setattr(self, name, getattr(data, attribute))
@@ -61,13 +82,43 @@ class Reader:
 
     def read(self, source: str | os.PathLike) -> Dataset:
         """The rows of `source` (of any kind) with this reader's options, their columns in the
-        fitted order; a source with other columns is refused naming them."""
+        fitted order; a source with other columns is refused naming them.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            A data set's name or a path (see `load`); a table's label column may be absent.
+
+        Returns
+        -------
+        Dataset
+            The rows, their columns in the order `fit` learned.
+        """
         reader = reader_for(source, **self.to_dict())
         return _aligned(reader._load(str(source), self.feature_names is not None), self.feature_names, source)
 
     def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None) -> tuple[Dataset, Dataset]:
         """Training and held-out rows of `source` (fitted on it), each at most `max_rows`: a
-        seeded split, stratified by the labels when every class can give rows to both parts."""
+        seeded split, stratified by the labels when every class can give rows to both parts.
+
+        Parameters
+        ----------
+        source : str
+            A data set's name or a path (see `load`), with at least 2 rows.
+        test_fraction : float
+            Share of the rows held out, in (0, 1).
+        seed : int
+            Seed of the split.
+        max_rows : int, default=None
+            Keep at most this many rows of each part; None keeps all.
+
+        Returns
+        -------
+        train : Dataset
+            The training rows.
+        test : Dataset
+            The held-out rows.
+        """
         from sklearn.model_selection import train_test_split
 
         full = self.fit(source)
@@ -83,7 +134,18 @@ class Reader:
         return full.rows(train[:max_rows]), full.rows(test[:max_rows])
 
     def stream(self, source: str | os.PathLike) -> DataSource:
-        """`source` as a `DataSource` read in bounded chunks; only .npy and Parquet stream."""
+        """`source` as a `DataSource` read in bounded chunks; only .npy and Parquet stream.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            The file (or folder of Parquet files) to stream; other sources raise a ValueError.
+
+        Returns
+        -------
+        DataSource
+            The rows, read on demand.
+        """
         raise ValueError(f"X: cannot stream {str(source)!r}; give a .npy or .parquet file, a folder of Parquet files, or an array")
 
     def to_dict(self) -> dict:
@@ -92,7 +154,19 @@ class Reader:
 
     @staticmethod
     def from_dict(info: dict) -> Reader:
-        """The reader `to_dict` gave (other keys in `info` are ignored)."""
+        """The reader `to_dict` gave (other keys in `info` are ignored).
+
+        Parameters
+        ----------
+        info : dict
+            Output of `to_dict`; its 'kind' picks the reader class (an unknown kind gives a
+            plain `Reader`).
+
+        Returns
+        -------
+        Reader
+            The reader, with its options and learned fields.
+        """
         cls = next((c for c in READERS if c.kind == info.get("kind")), Reader)
         return cls(**{f.name: info[f.name] for f in fields(cls) if f.name in info})
 
@@ -106,7 +180,21 @@ def _existing(source: str) -> Path:
 
 @dataclass
 class IdxReader(Reader):
-    """MNIST or Fashion-MNIST ('mnist', 'fashion-mnist:test'); a run uses their own test files."""
+    """MNIST or Fashion-MNIST ('mnist', 'fashion-mnist:test'); a run uses their own test files.
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    data_home : str, default=None
+        Folder holding the IDX files; None uses `$AEKIT_DATA`, else ``~/.cache/aekit``.
+    download : bool, default=False
+        Download missing files from the official mirrors.
+    """
 
     kind: ClassVar[str] = "idx"
     data_home: str | None = None
@@ -117,13 +205,44 @@ class IdxReader(Reader):
         return _load_idx_set(name, split or "train", data_home=self.data_home, download=self.download)
 
     def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None):
+        """The set's published training and test rows (fitted on the training ones), each at
+        most `max_rows`, whatever split `source` names.
+
+        Parameters
+        ----------
+        source : str
+            'mnist' or 'fashion-mnist', optionally with ':train' or ':test'.
+        test_fraction : float
+            Ignored: the published test set is the held-out part.
+        seed : int
+            Ignored: the parts are the published ones.
+        max_rows : int, default=None
+            Keep the first rows of each part; None keeps all.
+
+        Returns
+        -------
+        train : Dataset
+            The published training rows.
+        test : Dataset
+            The published test rows.
+        """
         name = source.partition(":")[0]
         return self.fit(f"{name}:train").rows(slice(max_rows)), self.read(f"{name}:test").rows(slice(max_rows))
 
 
 @dataclass
 class DigitsReader(Reader):
-    """scikit-learn's 8x8 digits ('digits')."""
+    """scikit-learn's 8x8 digits ('digits').
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    """
 
     kind: ClassVar[str] = "digits"
 
@@ -135,7 +254,33 @@ class DigitsReader(Reader):
 class TableReader(Reader):
     """A CSV (.csv, .csv.gz, .tsv, .txt) or Parquet table (a file or a folder of them): numbers
     as they are, text columns one-hot over the `categories` learned in fit, `target` as the
-    labels (optional in later tables) and `id_column` as the row identifiers."""
+    labels (optional in later tables) and `id_column` as the row identifiers.
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    target : str, default=None
+        Label column, returned as y; later tables may lack it.
+    id_column : str, default=None
+        Column of row identifiers, taken out of the features and kept as `Dataset.ids`.
+    categories : dict of str to list, default=None
+        Each text column's categories in one-hot order, learned by `fit`; a later value
+        outside them is refused.
+    sep : str, default=None
+        CSV delimiter (one character; 'tab' or '\\t' for a tab); None sniffs it.
+    encoding : str, default=None
+        CSV text encoding; None takes it from a byte-order mark, else reads UTF-8.
+    na_values : list of str, default=[]
+        Extra CSV cell texts read as missing.
+    header : {'infer', True, False}, default='infer'
+        Whether a CSV's first row holds column names; 'infer' decides from whether it is all
+        numbers (see `read_csv_frame`).
+    """
 
     kind: ClassVar[str] = "table"
     learned: ClassVar[dict[str, str]] = {**Reader.learned, "categories": "categories"}
@@ -149,7 +294,18 @@ class TableReader(Reader):
     header: bool | str = "infer"
 
     def frame(self, source: str | os.PathLike):
-        """The table as read, a DataFrame (n_rows, n_columns) before any encoding."""
+        """The table as read, a DataFrame (n_rows, n_columns) before any encoding.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            A CSV file, or a Parquet file or folder of them.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Every column of the table, the target and ID columns included.
+        """
         path = _existing(str(source))
         if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
             return read_parquet_frame(path)
@@ -166,6 +322,19 @@ class TableReader(Reader):
         return replace(_from_frame(frame, source, target, self.categories), ids=ids)
 
     def stream(self, source: str | os.PathLike) -> DataSource:
+        """A Parquet file or folder as a `DataSource` read one row group at a time; CSV files
+        do not stream.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            The Parquet file or folder; other sources raise a ValueError.
+
+        Returns
+        -------
+        DataSource
+            The rows, read on demand.
+        """
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
             return ParquetSource(source)
         return super().stream(source)
@@ -174,7 +343,23 @@ class TableReader(Reader):
 @dataclass
 class NpyReader(Reader):
     """A `.npy` array, memory-mapped: image stacks flattened with their shape kept; `labels` a
-    `.npy` of the training rows' labels."""
+    `.npy` of the training rows' labels.
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    labels : str, default=None
+        Path of a `.npy` of the training rows' labels; later sources are read without labels.
+    channels_last : bool or None, default=None
+        How to read a 4-D array (see `load_npy`): True moves (n, height, width, channels) to
+        channels-first, False takes it as channels-first, None refuses one that looks
+        channels-last.
+    """
 
     kind: ClassVar[str] = "npy"
     suffixes: ClassVar[tuple[str, ...]] = (".npy",)
@@ -186,6 +371,18 @@ class NpyReader(Reader):
         return load_npy(_existing(source), labels=labels, channels_last=self.channels_last)
 
     def stream(self, source: str | os.PathLike) -> DataSource:
+        """The `.npy` file as a `DataSource` read in bounded row ranges.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            The `.npy` file, a 2-D numeric array.
+
+        Returns
+        -------
+        DataSource
+            The rows, read on demand.
+        """
         return NpySource(source)
 
 
@@ -194,7 +391,21 @@ class ImageFolderReader(Reader):
     """A folder of images, labelled by subfolder, each resized to `image_size` (height, width)
     when given, grey ('L') or colour ('RGB') by `image_mode`: 'auto' (the default) is grey when
     every training file is grey and colour when any has colour (see `load_image_folder`), and
-    `fit` replaces it by the mode it chose, so later folders are read the same way."""
+    `fit` replaces it by the mode it chose, so later folders are read the same way.
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    image_size : list of int, default=None
+        (height, width) every image is resized to; None needs all images the same size.
+    image_mode : {'auto', 'L', 'RGB'}, default='auto'
+        Grey, colour, or chosen from the training files.
+    """
 
     kind: ClassVar[str] = "images"
     image_size: list[int] | None = None
@@ -205,7 +416,18 @@ class ImageFolderReader(Reader):
         return load_image_folder(source, size=size, mode=self.image_mode)
 
     def fit(self, source: str | os.PathLike) -> Dataset:
-        """The training folder's images; `image_mode` becomes the mode they were read in."""
+        """The training folder's images; `image_mode` becomes the mode they were read in.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            The folder of images.
+
+        Returns
+        -------
+        Dataset
+            The images as rows; the reader's learned fields are set from it.
+        """
         data = super().fit(source)
         self.image_mode = "L" if len(data.image_shape) == 2 else "RGB"
         return data
@@ -215,7 +437,22 @@ class ImageFolderReader(Reader):
 class TextFolderReader(Reader):
     """A folder of .txt documents (one subfolder per label, ids their relative paths) as dense
     word counts X (n_documents, n_words) float32 over the `vocabulary` learned in fit: the
-    `max_words` most frequent words, English stop words left out (scikit-learn's CountVectorizer)."""
+    `max_words` most frequent words, English stop words left out (scikit-learn's CountVectorizer).
+
+    Parameters
+    ----------
+    feature_names : list of str, default=None
+        Names of X's columns, learned by `fit`.
+    image_shape : sequence of int, default=None
+        Shape of one row as an image, learned by `fit`; None when rows are not images.
+    class_names : sequence of str, default=None
+        Names of the classes the labels index, learned by `fit`.
+    max_words : int, default=2000
+        Size of the vocabulary `fit` learns, at least 1.
+    vocabulary : list of str, default=None
+        The words counted, learned by `fit` (also kept as `feature_names`); when given, `fit`
+        counts these words instead of learning them.
+    """
 
     kind: ClassVar[str] = "text"
     learned: ClassVar[dict[str, str]] = {**Reader.learned, "vocabulary": "feature_names"}
@@ -267,7 +504,20 @@ def _reader_class(source: str) -> type[Reader]:
 def reader_for(source: str | os.PathLike, **options) -> Reader:
     """The reader of `source` (see `load`), given those `options` that apply to its kind (any
     reader field: target, id_column, categories, sep, encoding, na_values, header, labels,
-    channels_last, image_size, image_mode, max_words, vocabulary, data_home, download)."""
+    channels_last, image_size, image_mode, max_words, vocabulary, data_home, download).
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A data set's name or a path; its kind picks the reader class.
+    **options
+        Reader fields; those of other kinds are dropped, an unknown name raises a TypeError.
+
+    Returns
+    -------
+    Reader
+        An unfitted reader of the source's kind.
+    """
     unknown = sorted(set(options) - OPTIONS - {"kind"})
     if unknown:
         raise TypeError(f"unknown reader options {unknown}; readers take {sorted(OPTIONS)}")
@@ -283,7 +533,22 @@ def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -
     `categories` to tables, `labels` and `channels_last` to .npy, `image_size` and `image_mode`
     ('auto', 'L' or 'RGB'; 'auto' is grey only when every file is) to image folders,
     `vocabulary` and `max_words` to text folders, `data_home` and `download` to the IDX sets);
-    `max_rows` keeps the first rows. Images come channels-first."""
+    `max_rows` keeps the first rows. Images come channels-first.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        The data set's name or path.
+    max_rows : int, default=None
+        Keep only the first rows; None keeps all.
+    **options
+        Reader options, as for `reader_for`.
+
+    Returns
+    -------
+    Dataset
+        The rows, their labels and layout.
+    """
     return reader_for(source, **options).fit(source).rows(slice(max_rows))
 
 
@@ -312,7 +577,19 @@ def _positional(names: list[str]) -> bool:
 
 def open_source(X) -> DataSource | None:
     """A `DataSource` streaming X when it is a path (a `.npy` or Parquet file, or a folder of
-    Parquet files) or a `np.memmap` of a whole `.npy` file; None for data in memory."""
+    Parquet files) or a `np.memmap` of a whole `.npy` file; None for data in memory.
+
+    Parameters
+    ----------
+    X : str, os.PathLike, np.memmap or array-like
+        The data as given to an estimator. Only a C-contiguous 2-D memmap streams, and a path
+        that cannot stream (e.g. a CSV file) raises a ValueError.
+
+    Returns
+    -------
+    DataSource or None
+        The streaming source, or None when X is to be used as it is.
+    """
     if isinstance(X, (str, os.PathLike)):
         return reader_for(X).stream(X)
     whole_file = isinstance(X, np.memmap) and not isinstance(X.base, np.memmap)

@@ -18,7 +18,15 @@ def _string_columns(frame):
 
 
 class TableInput:
-    """The columns left out (`dropped`, {name: why}) and the fitted `encoding` of the others."""
+    """The columns left out (`dropped`, {name: why}) and the fitted `encoding` of the others.
+
+    Parameters
+    ----------
+    dropped : dict of str to str
+        Each column left out of the model, with why.
+    encoding : DetectionEncoding
+        The fitted encoding of the columns the model uses.
+    """
 
     def __init__(self, dropped: dict[str, str], encoding: DetectionEncoding):
         self.dropped = dict(dropped)
@@ -27,7 +35,22 @@ class TableInput:
     @classmethod
     def fit(cls, frame, ignore_columns, owner: str) -> TableInput:
         """Find the columns of DataFrame `frame` to leave out (see `aekit.data.columns`), warn
-        about those found, and fit the encoding of the others; ValueError if none is left."""
+        about those found, and fit the encoding of the others; ValueError if none is left.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The training table; its column names are read as strings.
+        ignore_columns : 'auto', None or list of str
+            Which columns to leave out (see `aekit.data.columns.non_features`).
+        owner : str
+            Who reads the table (e.g. the estimator's class name), to start the warning.
+
+        Returns
+        -------
+        TableInput
+            The fitted table input.
+        """
         frame = _string_columns(frame)
         dropped = leave_out(frame, ignore_columns, owner)
         return cls(dropped, DetectionEncoding().fit(frame.drop(columns=list(dropped))))
@@ -39,10 +62,22 @@ class TableInput:
 
     @property
     def n_encoded(self) -> int:
+        """Width of the encoded rows."""
         return self.encoding.layout_.n_encoded
 
     def kept(self, frame):
-        """The used columns of DataFrame `frame`, named by strings."""
+        """The used columns of DataFrame `frame`, named by strings.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            A table with (at least) the columns seen in fit; a missing one raises a ValueError.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Those columns, in the fitted order.
+        """
         frame = _string_columns(frame)
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
@@ -50,26 +85,62 @@ class TableInput:
         return frame[self.columns]
 
     def transform(self, frame) -> np.ndarray:
-        """The encoded rows (n, n_encoded) float32 of DataFrame `frame`."""
+        """The encoded rows (n, n_encoded) float32 of DataFrame `frame`.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame of shape (n, n_columns)
+            A table with the columns seen in fit (others are ignored).
+
+        Returns
+        -------
+        ndarray of shape (n, n_encoded)
+            The encoded rows, float32.
+        """
         return self.encoding.transform(self.kept(frame))
 
     def feature_names(self) -> list[str]:
+        """Names of the encoded columns (`DetectionEncoding.get_feature_names_out`)."""
         return [str(n) for n in self.encoding.get_feature_names_out()]
 
     def feature_sources(self) -> list[str]:
+        """The table column each encoded column comes from."""
         return [str(n) for n in self.encoding.get_feature_sources_out()]
 
     def inverse(self, encoded: np.ndarray) -> np.ndarray:
-        """Encoded rows (n, n_encoded) back in the used columns' units (n, n_columns)."""
+        """Encoded rows (n, n_encoded) back in the used columns' units (n, n_columns).
+
+        Parameters
+        ----------
+        encoded : ndarray of shape (n, n_encoded)
+            Encoded rows, e.g. reconstructions.
+
+        Returns
+        -------
+        ndarray of shape (n, n_columns)
+            The rows in the used columns' units (see `DetectionEncoding.inverse_transform`).
+        """
         return self.encoding.inverse_transform(encoded)
 
     def to_json(self) -> dict:
+        """The table input as JSON-ready values (read back by `from_json`)."""
         return {"dropped": self.dropped, "columns": self.columns, "layout": self.encoding.layout_.to_json(),
                 "group_scale": self.encoding.group_scale_.tolist()}
 
     @classmethod
     def from_json(cls, data: object) -> TableInput:
-        """The table input `to_json` wrote, checked (ValueError otherwise)."""
+        """The table input `to_json` wrote, checked (ValueError otherwise).
+
+        Parameters
+        ----------
+        data : object
+            What `to_json` returned, as read back from JSON.
+
+        Returns
+        -------
+        TableInput
+            The table input, its encoding fitted.
+        """
         if not isinstance(data, dict) or set(data) != {"dropped", "columns", "layout", "group_scale"}:
             raise ValueError("table_ must be an object with dropped, columns, layout and group_scale")
         dropped, columns, scale = data["dropped"], data["columns"], data["group_scale"]

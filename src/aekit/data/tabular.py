@@ -54,7 +54,19 @@ def _is_number(value) -> bool:
 @dataclass
 class Table:
     """One validated table: `numeric` (n, n_numeric) float with NaN where missing,
-    `categorical` one (n,) object array per categorical column, `missing` (n, n_columns)."""
+    `categorical` one (n,) object array per categorical column, `missing` (n, n_columns).
+
+    Parameters
+    ----------
+    numeric : ndarray of shape (n, n_numeric)
+        The numeric columns in table order, float with NaN where missing.
+    categorical : list of ndarray of shape (n,)
+        One object array per categorical column, in table order, None where missing.
+    missing : ndarray of shape (n, n_columns)
+        Bool mask of the missing entries, over all columns in table order.
+    categorical_mask : ndarray of shape (n_columns,)
+        Bool: which columns are categorical.
+    """
 
     numeric: np.ndarray
     categorical: list[np.ndarray]
@@ -176,7 +188,24 @@ def check_no_empty_columns(table: Table, names: list[str]) -> None:
 
 def one_hot(values: np.ndarray, missing: np.ndarray, levels: list, dtype=np.float64) -> np.ndarray:
     """Indicators (n, len(levels)) of each value of `values` (n,) among `levels`, a NaN row where
-    `missing` (n,) is set or the value is none of them."""
+    `missing` (n,) is set or the value is none of them.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        The column's values (a bool array is looked up as False/True).
+    missing : ndarray of shape (n,)
+        Bool: which entries are missing.
+    levels : list
+        The categories, in the order of the output's columns.
+    dtype : dtype, default=np.float64
+        The output's float dtype.
+
+    Returns
+    -------
+    ndarray of shape (n, len(levels))
+        One-hot rows, all NaN for a missing or unknown value.
+    """
     lookup = {v: i for i, v in enumerate(levels)}
     if values.dtype == bool:
         codes = np.where(missing, -1, np.array([lookup.get(False, -1), lookup.get(True, -1)])[values.astype(np.int64)])
@@ -194,7 +223,25 @@ class TableLayout:
     """How a table maps to encoded features: standardisation of the numeric columns (observed
     mean and std, std 1 for constant columns) and the categories of each categorical column;
     also each numeric column's observed range and whether it holds whole numbers only, which
-    plausible imputations keep (None in layouts saved before they were recorded)."""
+    plausible imputations keep (None in layouts saved before they were recorded).
+
+    Parameters
+    ----------
+    categorical_mask : ndarray of shape (n_columns,)
+        Bool: which columns are categorical.
+    mean : ndarray of shape (n_numeric,)
+        Observed mean of each numeric column.
+    scale : ndarray of shape (n_numeric,)
+        Divisor of each numeric column: its observed std, 1 when constant or unscaled.
+    categories : list of ndarray
+        Per categorical column, its sorted observed values (object arrays).
+    low : ndarray of shape (n_numeric,), default=None
+        Observed minimum of each numeric column.
+    high : ndarray of shape (n_numeric,), default=None
+        Observed maximum of each numeric column.
+    integer : ndarray of shape (n_numeric,), default=None
+        Bool: every observed value of the column is a whole number.
+    """
 
     categorical_mask: np.ndarray  # (n_columns,) bool
     mean: np.ndarray  # (n_numeric,)
@@ -207,7 +254,20 @@ class TableLayout:
     @classmethod
     def fit(cls, table: Table, scale: bool = True) -> TableLayout:
         """Observed means (and stds when `scale`, else 1) of the numeric columns, and the
-        categories of the categorical ones."""
+        categories of the categorical ones.
+
+        Parameters
+        ----------
+        table : Table
+            The training table; missing entries are left out of every statistic.
+        scale : bool, default=True
+            Standardise the numeric columns by their std; False only centres them.
+
+        Returns
+        -------
+        TableLayout
+            The fitted layout, with each numeric column's observed range and wholeness.
+        """
         observed = np.where(table.missing[:, ~table.categorical_mask], np.nan, table.numeric).astype(np.float64)
         mean = np.nanmean(observed, axis=0) if observed.shape[1] else np.empty(0)
         std = np.nanstd(observed, axis=0) if observed.shape[1] and scale else np.ones_like(mean)
@@ -246,7 +306,18 @@ class TableLayout:
 
     @classmethod
     def from_json(cls, data: object) -> TableLayout:
-        """The layout `to_json` wrote, checked for types and consistent sizes (ValueError otherwise)."""
+        """The layout `to_json` wrote, checked for types and consistent sizes (ValueError otherwise).
+
+        Parameters
+        ----------
+        data : object
+            What `to_json` returned, as read back from JSON.
+
+        Returns
+        -------
+        TableLayout
+            The layout.
+        """
         required, ranges = {"categorical_mask", "mean", "scale", "categories"}, {"low", "high", "integer"}
         if not isinstance(data, dict) or set(data) not in (required, required | ranges):
             raise ValueError("layout_ must be an object with categorical_mask, mean, scale and categories "
@@ -280,6 +351,7 @@ class TableLayout:
 
     @property
     def n_numeric(self) -> int:
+        """Number of numeric columns."""
         return int(self.mean.shape[0])
 
     @property
@@ -293,6 +365,7 @@ class TableLayout:
 
     @property
     def n_encoded(self) -> int:
+        """Number of encoded features: the numeric columns plus every category."""
         return self.n_numeric + sum(len(c) for c in self.categories)
 
     def column_of_feature(self) -> np.ndarray:
@@ -304,7 +377,22 @@ class TableLayout:
     def encode(self, table: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(inputs, targets, observed), each (n, n_encoded): inputs are 0 where missing,
         targets NaN there, observed marks the entries the imputer must keep. Categories not
-        seen in fit count as observed in the output but give no signal (all-zero group)."""
+        seen in fit count as observed in the output but give no signal (all-zero group).
+
+        Parameters
+        ----------
+        table : Table
+            A table with the fitted columns.
+
+        Returns
+        -------
+        inputs : ndarray of shape (n, n_encoded)
+            The model's inputs: the encoding with 0 where missing.
+        targets : ndarray of shape (n, n_encoded)
+            The reconstruction targets: the encoding with NaN where missing.
+        observed : ndarray of shape (n, n_encoded)
+            Bool mask of the entries the imputer must keep.
+        """
         dtype = table.numeric.dtype if table.numeric.dtype.kind == "f" else np.float64
         num_missing = table.missing[:, ~self.categorical_mask]
         scaled = ((table.numeric - self.mean) / self.scale).astype(dtype, copy=False)
@@ -315,7 +403,20 @@ class TableLayout:
     def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
         """Numeric values (n, n_numeric) clipped to each column's observed range and, with
         `whole`, rounded where the column holds whole numbers only (unchanged for layouts
-        without ranges)."""
+        without ranges).
+
+        Parameters
+        ----------
+        values : ndarray of shape (n, n_numeric)
+            Numeric values in the columns' units.
+        whole : bool, default=True
+            Also round the columns that hold whole numbers only.
+
+        Returns
+        -------
+        ndarray of shape (n, n_numeric)
+            The values kept to each column's observed range.
+        """
         if self.low is None:
             return values
         values = np.clip(values, self.low, self.high)
@@ -336,8 +437,24 @@ class TableLayout:
         `n_columns` keeps only the first columns (the others, such as appended missingness
         indicators, are not decoded).
 
-        Returns (n, n_columns): float (table dtype) without categorical columns among those
-        kept, else object.
+        Parameters
+        ----------
+        table : Table
+            The table with missing entries.
+        means : ndarray of shape (n, n_encoded)
+            Decoded means in the encoded space (standardised numbers, category probabilities).
+        rng : numpy.random.Generator, default=None
+            Draw each categorical entry from the probabilities; None takes the most probable.
+        n_columns : int, default=None
+            Decode only the first columns; None decodes all.
+        plausible : bool or 'range', default=False
+            True keeps numeric fills to the observed range and whole numbers, 'range' to the
+            range alone, False leaves them as decoded.
+
+        Returns
+        -------
+        ndarray of shape (n, n_columns)
+            Float (table dtype) without categorical columns among those kept, else object.
         """
         n_columns = table.missing.shape[1] if n_columns is None else n_columns
         num_missing = table.missing[:, ~self.categorical_mask]
@@ -396,7 +513,27 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
     """A DataFrame (n rows) as (n, n_encoded) float32 with its feature names and the categories
     found per column: numeric columns as they are, the others (strings, category, bool, and
     columns named in `categories`) one-hot encoded by their text, 'column=category', a missing
-    entry NaN across its group. A category outside those given in `categories` is refused."""
+    entry NaN across its group. A category outside those given in `categories` is refused.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    categories : mapping of str to sequence, or None
+        Categories of columns to one-hot encode (numeric ones included), fixing their groups;
+        None finds them (a categorical dtype's own categories, else the sorted observed values).
+    source : str
+        Where the table comes from, to start error messages.
+
+    Returns
+    -------
+    X : ndarray of shape (n, n_encoded)
+        The encoded rows, float32.
+    names : list of str
+        The feature names: a numeric column's own, 'column=category' in a one-hot group.
+    categories : dict of str to list
+        The categories of each one-hot encoded column, in group order.
+    """
     from pandas import CategoricalDtype
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
@@ -470,7 +607,20 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None) -> DetectionEncoding:
         """Fit to a table X (n_samples, n_columns) without missing values, a DataFrame or 2-D
-        array-like; y is ignored. Returns self."""
+        array-like; y is ignored. Returns self.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_columns)
+            The table; text, category and string columns are categorical, the others numeric.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        DetectionEncoding
+            The fitted encoding.
+        """
         table = self._read(X, reset=True)
         self.layout_ = TableLayout.fit(table)
         encoded = self.layout_.encode(table)[0]
@@ -480,14 +630,36 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """The encoding (n_samples, n_encoded) float32 of a table with the fitted columns; a
-        category not seen in fit gives an all-zero group."""
+        category not seen in fit gives an all-zero group.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_columns)
+            A table with the fitted columns and no missing values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_encoded)
+            The encoded rows, float32.
+        """
         check_is_fitted(self)
         return (self.layout_.encode(self._read(X, reset=False))[0] / self._divisors()).astype(np.float32)
 
     def inverse_transform(self, X) -> np.ndarray:
         """Encoded rows (n_samples, n_encoded), e.g. a reconstruction, as the table (n_samples,
         n_columns) in its units: numeric columns unstandardised, a categorical column the
-        category of its group's largest entry (then an object array)."""
+        category of its group's largest entry (then an object array).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_encoded)
+            Encoded rows.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_columns)
+            The rows in the table's units.
+        """
         check_is_fitted(self)
         X, layout = np.asarray(X, dtype=np.float64), self.layout_
         if X.ndim != 2 or X.shape[1] != layout.n_encoded:
@@ -497,13 +669,35 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
         return layout.decode(unknown, X * self._divisors())
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Names (n_encoded,): a numeric column's own, 'column=category' in a one-hot group."""
+        """Names (n_encoded,): a numeric column's own, 'column=category' in a one-hot group.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns; None uses `feature_names_in_` (else x0, x1, ...).
+
+        Returns
+        -------
+        ndarray of shape (n_encoded,)
+            The feature names, object dtype.
+        """
         features, names = self._features(), _check_feature_names_in(self, input_features)
         return np.asarray([names[j] if c is None else f"{names[j]}={c}" for j, c in features], dtype=object)
 
     def get_feature_sources_out(self, input_features=None) -> np.ndarray:
         """The input column (n_encoded,) each encoded feature comes from, so that `aekit.explain`
-        adds a one-hot group up into its column; `input_features` names the input columns."""
+        adds a one-hot group up into its column; `input_features` names the input columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns; None uses `feature_names_in_` (else x0, x1, ...).
+
+        Returns
+        -------
+        ndarray of shape (n_encoded,)
+            Each encoded feature's input column name, object dtype.
+        """
         features = self._features()
         names = _check_feature_names_in(self, None) if input_features is None else list(input_features)
         return np.asarray([names[j] for j, _ in features], dtype=object)

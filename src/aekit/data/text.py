@@ -48,7 +48,23 @@ SUBSETS = ("train", "test", "all")
 class TextDataset:
     """Documents and their labels: `data` (list of n str), `target` (n,) int indices into
     `target_names`, `ids` the files' relative paths for a folder; `data, target = dataset`
-    unpacks it."""
+    unpacks it.
+
+    Every parameter is kept as the attribute of the same name; `len(dataset)` is n.
+
+    Parameters
+    ----------
+    data : list of str
+        The n documents.
+    target : ndarray of shape (n,)
+        Each document's label, an int index into `target_names`.
+    target_names : tuple of str
+        The label names, sorted.
+    name : str, default=''
+        Where the documents come from (e.g. 'r8:train', or a folder's path).
+    ids : list of str, default=None
+        Each document's file path relative to its folder, or None.
+    """
 
     data: list[str]
     target: np.ndarray
@@ -99,7 +115,20 @@ _QUOTE = re.compile(r"^\s*(>|\|)|(\bwrites:|\bwrote:|\bsays:|\bsaid:)\s*$")
 def strip_message(text: str, remove: Sequence[str] = REMOVABLE_PARTS) -> str:
     """A Usenet message without the parts named in `remove`: 'headers' (everything before the
     first blank line), 'footers' (the signature after the last line made only of dashes, when
-    it is short) and 'quotes' (quoted lines starting with '>' or '|', and 'X writes:' lines)."""
+    it is short) and 'quotes' (quoted lines starting with '>' or '|', and 'X writes:' lines).
+
+    Parameters
+    ----------
+    text : str
+        The message.
+    remove : sequence of {'headers', 'footers', 'quotes'}, default=('headers', 'footers', 'quotes')
+        The parts to take out.
+
+    Returns
+    -------
+    str
+        The message without them.
+    """
     unknown = sorted(set(remove) - set(REMOVABLE_PARTS))
     if unknown:
         raise ValueError(f"remove may only name {REMOVABLE_PARTS}, got {unknown}")
@@ -126,7 +155,24 @@ def load_20newsgroups(
     """20 Newsgroups, bydate split (train 11,314 / test 7,532 messages, 20 groups; 'all' is
     both), as raw latin-1 texts in group order, from `20news-bydate.tar.gz` (looked for in
     `20news-bydate/`, `text/20news-bydate/` or directly in the data home). `remove` takes any of
-    'headers', 'footers', 'quotes' (see `strip_message`), as scikit-learn's loader does."""
+    'headers', 'footers', 'quotes' (see `strip_message`), as scikit-learn's loader does.
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        Which split to read.
+    data_home : str or os.PathLike, default=None
+        Data folder; None uses `$AEKIT_DATA`, else ``~/.cache/aekit``.
+    remove : sequence of {'headers', 'footers', 'quotes'}, default=()
+        Parts stripped from each message.
+    verify : bool, default=True
+        Check the archive's SHA-256 against the published value.
+
+    Returns
+    -------
+    TextDataset
+        The messages, their groups as labels and the group names.
+    """
     parts = _subsets(subset)
     remove = tuple(remove)
     if set(remove) - set(REMOVABLE_PARTS):
@@ -153,7 +199,24 @@ def load_r8(
 ) -> TextDataset:
     """Reuters-21578 R8 (Cardoso-Cachopo split: train 5,485 / test 2,189 news stories, 8
     topics), lower-cased words from `r8-<subset>-all-terms.txt` (or the Porter-stemmed
-    `-stemmed.txt` with `stemmed=True`), looked for in `r8/`, `text/r8/` or the data home."""
+    `-stemmed.txt` with `stemmed=True`), looked for in `r8/`, `text/r8/` or the data home.
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        Which split to read.
+    data_home : str or os.PathLike, default=None
+        Data folder; None uses `$AEKIT_DATA`, else ``~/.cache/aekit``.
+    stemmed : bool, default=False
+        Read the Porter-stemmed files instead of the full words.
+    verify : bool, default=True
+        Check each file's SHA-256 against the published value.
+
+    Returns
+    -------
+    TextDataset
+        The stories, their topics as labels and the topic names.
+    """
     texts, labels = [], []
     for part in _subsets(subset):
         file_name = f"r8-{part}-{'stemmed' if stemmed else 'all-terms'}.txt"
@@ -170,7 +233,23 @@ def load_r8(
 def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
     """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
     subfolders, one document per file, labelled by its subfolder's name; undecodable bytes
-    are replaced."""
+    are replaced.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder; files at its top level are refused, and files in deeper subfolders take the
+        label of their top-level subfolder. Hidden files are skipped.
+    encoding : str, default='utf-8'
+        Text encoding of the files.
+    suffixes : sequence of str, default=('.txt',)
+        File endings to read; an empty sequence, or one holding '', reads every file.
+
+    Returns
+    -------
+    TextDataset
+        The documents, their labels and `ids` (paths relative to `path`).
+    """
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no folder at {str(root)!r}")
