@@ -72,6 +72,8 @@ def is_foreign(name: str, member) -> bool:
     `set_*_request` setters, and functions or properties defined outside aekit."""
     if name.startswith("set_") and name.endswith("_request"):
         return True
+    if inspect.ismethoddescriptor(member) or inspect.isbuiltin(member):
+        return True  # a method of a builtin base such as tuple's count and index
     function = getattr(member, "fget", None) or getattr(member, "__func__", None) or member
     module = getattr(function, "__module__", None)
     return module is not None and not module.startswith("aekit")
