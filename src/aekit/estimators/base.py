@@ -339,7 +339,25 @@ class AekitEstimator(BaseEstimator):
         building the model on the first call, so data that arrives in pieces is learned piece
         by piece. What `fit` learns from the data (output activation, table layout, classes)
         comes from the first piece (a classifier's first call may list all `classes`); no
-        validation split or early stopping. Returns self."""
+        validation split or early stopping. Returns self.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            A piece of the training rows, (n_samples, n_features), in any form `fit` takes.
+        y : array-like or None, default=None
+            Targets or labels of these rows, as `fit` takes them (None where `fit` ignores y).
+        classes : array-like or None, default=None
+            Only for a classifier (other estimators refuse it with a TypeError): all its
+            labels, read on the first call, so later pieces may hold labels the first lacks.
+        callbacks : sequence of objects, default=()
+            Callbacks for this epoch, as `fit` takes them.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
         if not hasattr(self, "module_"):
             self._validate_params()
         extra = {} if classes is None else {"classes": classes}

@@ -59,7 +59,7 @@ def _block(conv: nn.Module, out_channels: int, activation: str, batch_norm: bool
 class PoolingIndices:
     """Hands the max-pooling indices of a `ConvEncoder` forward to its `ConvDecoder` (unpooling).
 
-    The encoder `put`s one index tensor per stage; the decoder `take`s them once. When there are
+    The encoder hands over one index tensor per stage (`put`); the decoder takes them once (`take`). When there are
     none for its batch (a code decoded on its own: `inverse_transform`, prior samples, a VAE's
     extra posterior draws), the decoder unpools every value to the top-left of its window
     instead. The hand-off is per module, so one module must not run forwards concurrently.

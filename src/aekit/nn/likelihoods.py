@@ -89,7 +89,13 @@ class Likelihood(nn.Module):
 
 
 class MSE(Likelihood):
-    """Squared error: the Gaussian negative log-likelihood with unit variance, up to scale."""
+    """Squared error: the Gaussian negative log-likelihood with unit variance, up to scale.
+
+    Parameters
+    ----------
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's outputs.
+    """
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return (self.mean(pre) - x).square()
@@ -99,14 +105,26 @@ class MSE(Likelihood):
 
 
 class L1(Likelihood):
-    """Absolute error: the Laplace negative log-likelihood, robust to outlying pixels."""
+    """Absolute error: the Laplace negative log-likelihood, robust to outlying pixels.
+
+    Parameters
+    ----------
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's outputs.
+    """
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return (self.mean(pre) - x).abs()
 
 
 class BCE(Likelihood):
-    """Binary cross-entropy for targets in [0, 1], computed from logits (needs a sigmoid output)."""
+    """Binary cross-entropy for targets in [0, 1], computed from logits (needs a sigmoid output).
+
+    Parameters
+    ----------
+    output_activation : str, default='linear'
+        Ignored: the output activation is the sigmoid.
+    """
 
     fixed_output = "sigmoid"
 

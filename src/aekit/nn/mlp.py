@@ -1,4 +1,4 @@
-"""Fully connected encoders and decoders: plain `nn.Module`s usable in any training loop."""
+"""Fully connected encoders and decoders: plain `nn.Module` objects usable in any training loop."""
 
 from __future__ import annotations
 

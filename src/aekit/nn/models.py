@@ -1,4 +1,4 @@
-"""The autoencoders as `nn.Module`s: the deterministic one (encoder + decoder + likelihood +
+"""The autoencoders as `nn.Module` objects: the deterministic one (encoder + decoder + likelihood +
 corruption + regularizers) and the variational one (encoder + decoder + likelihood + prior).
 
 Every deterministic variant (denoising, sparse, contractive, tied, constrained linear) is
