@@ -287,7 +287,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
-            Training rows; a DataFrame's text columns are encoded (see `ignore_columns`), and
+            Training rows; a DataFrame is encoded as a table (see `ignore_columns`), and
             sparse X needs standardize=False.
         y : None
             Ignored.

@@ -292,8 +292,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
         Parameters
         ----------
-        X : array-like, sparse matrix, str or Path
-            Rows (n_samples, n_features) in any form `fit` takes; images for backbone='conv'.
+        X : array-like or sparse matrix
+            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
 
         Returns
         -------
@@ -354,8 +354,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
         Parameters
         ----------
-        X : array-like, sparse matrix, str or Path
-            Rows (n_samples, n_features) in any form `fit` takes; images for backbone='conv'.
+        X : array-like or sparse matrix
+            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
         n_samples : int or None, default=None
             Number of posterior draws per input; None decodes the posterior means.
         random_state : int, RandomState or None, default=None
@@ -390,8 +390,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
         Parameters
         ----------
-        X : array-like, sparse matrix, str or Path
-            Rows (n_samples, n_features) in any form `fit` takes; images for backbone='conv'.
+        X : array-like or sparse matrix
+            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
         n_importance : int, default=1000
             Posterior draws per sample.
         random_state : int, RandomState or None, default=0
