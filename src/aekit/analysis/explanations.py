@@ -390,6 +390,22 @@ def explain(model, X, *, top: int | None = None, method: str = DEFAULT_METHOD):
     Returns (n_samples, n_features) contributions whose rows plus `attrs['offset']` equal
     `-score_samples(X)`; with `top=k`, the k largest per row as feature_i, observed_i,
     expected_i and share_i columns. `method` as the module describes.
+
+    Parameters
+    ----------
+    model : AutoEncoderOutlierDetector or Pipeline
+        A fitted detector, or a fitted Pipeline whose last step is one.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Rows as the model takes them.
+    top : int or None, default=None
+        With `top=k`, the k largest contributions per row instead of all of them.
+    method : {'conditional', 'error', 'gradient'}, default='conditional'
+        How contributions are computed (see the module's docstring).
+
+    Returns
+    -------
+    contributions : DataFrame
+        (n_samples, n_features), or the `top` columns described above.
     """
     from sklearn.pipeline import Pipeline
 

@@ -13,7 +13,17 @@ __all__ = ["sparse_code_summary", "top_activating", "unit_frequencies"]
 
 
 def unit_frequencies(Z: np.ndarray) -> np.ndarray:
-    """Share of the rows of the codes Z (n_samples, n_units) on which each unit is active: (n_units,)."""
+    """Share of the rows of the codes Z (n_samples, n_units) on which each unit is active: (n_units,).
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_units)
+        Codes, as a sparse autoencoder's `transform` returns them.
+
+    Returns
+    -------
+    frequencies : ndarray of shape (n_units,)
+    """
     Z = _codes(Z)
     return (np.abs(Z) > ACTIVE_THRESHOLD).mean(axis=0)
 
@@ -21,7 +31,22 @@ def unit_frequencies(Z: np.ndarray) -> np.ndarray:
 def top_activating(Z: np.ndarray, n: int = 9, units: Sequence[int] | None = None) -> np.ndarray:
     """Row indices of the `n` rows with the largest value of each unit in the codes Z
     (n_samples, n_units), largest first: (len(units), n). `units` defaults to every unit; a
-    unit active on fewer than n rows lists its most active rows and then the next largest."""
+    unit active on fewer than n rows lists its most active rows and then the next largest.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_units)
+        Codes, as a sparse autoencoder's `transform` returns them.
+    n : int, default=9
+        Rows per unit, in [1, n_samples].
+    units : sequence of int or None, default=None
+        Indices of the units; None is every unit.
+
+    Returns
+    -------
+    rows : ndarray of shape (len(units), n)
+        Row indices into Z.
+    """
     Z = _codes(Z)
     units = np.arange(Z.shape[1]) if units is None else np.asarray(units)
     if units.ndim != 1 or not np.issubdtype(units.dtype, np.integer) or ((units < 0) | (units >= Z.shape[1])).any():
@@ -36,7 +61,19 @@ def top_activating(Z: np.ndarray, n: int = 9, units: Sequence[int] | None = None
 
 def sparse_code_summary(est, Z: np.ndarray) -> str:
     """One paragraph on a fitted sparse autoencoder's code: active units per row of Z and dead
-    units on these rows, its training record (`dead_units_`, last epoch's `l0` and `dead_fraction`)."""
+    units on these rows, its training record (`dead_units_`, last epoch's `l0` and `dead_fraction`).
+
+    Parameters
+    ----------
+    est : fitted estimator
+        The sparse autoencoder (its `history_` and `dead_units_` are read when present).
+    Z : array-like of shape (n_samples, n_units)
+        Codes, as a sparse autoencoder's `transform` returns them.
+
+    Returns
+    -------
+    summary : str
+    """
     Z = _codes(Z)
     active = np.abs(Z) > ACTIVE_THRESHOLD
     n_units = Z.shape[1]

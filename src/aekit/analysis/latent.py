@@ -108,7 +108,20 @@ class LatentSampler(BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Encode X (n_samples, n_features) and fit the density to its codes. Returns self."""
+        """Encode X (n_samples, n_features) and fit the density to its codes. Returns self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows the autoencoder's `transform` takes (at least 2).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted sampler.
+        """
         Z = np.asarray(self.autoencoder.transform(X), dtype=np.float64)  # (n_samples, latent_dim)
         if Z.ndim != 2 or Z.shape[0] < 2:
             raise ValueError(f"fitting a density needs at least 2 codes, got codes of shape {Z.shape}")
@@ -126,7 +139,19 @@ class LatentSampler(BaseEstimator):
         return self
 
     def sample_codes(self, n: int, random_state=None) -> np.ndarray:
-        """n codes drawn from the fitted density, in random order: (n, latent_dim), float64."""
+        """n codes drawn from the fitted density, in random order: (n, latent_dim), float64.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        random_state : int, RandomState or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        Z : ndarray of shape (n, latent_dim)
+        """
         check_is_fitted(self)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
@@ -140,18 +165,56 @@ class LatentSampler(BaseEstimator):
         return S * self.code_scale_ + self.code_mean_
 
     def sample(self, n: int, random_state=None, *, return_codes: bool = False):
-        """n decoded draws: (n, n_features); with `return_codes`, also their codes (n, latent_dim)."""
+        """n decoded draws: (n, n_features); with `return_codes`, also their codes (n, latent_dim).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        random_state : int, RandomState or None, default=None
+            Seeds the draws.
+        return_codes : bool, default=False
+            Also return the drawn codes.
+
+        Returns
+        -------
+        X : ndarray of shape (n, n_features)
+            The decoded draws.
+        Z : ndarray of shape (n, latent_dim)
+            Their codes, only with `return_codes`.
+        """
         Z = self.sample_codes(n, random_state)
         X = self.autoencoder.inverse_transform(Z)
         return (X, Z) if return_codes else X
 
     def score_codes(self, Z) -> np.ndarray:
-        """Log-density of codes Z (n, latent_dim) under the fitted density: (n,)."""
+        """Log-density of codes Z (n, latent_dim) under the fitted density: (n,).
+
+        Parameters
+        ----------
+        Z : array-like of shape (n, latent_dim)
+            Codes.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n,)
+            In the codes' own units (the standardisation accounted for).
+        """
         check_is_fitted(self)
         return self.density_.score_samples(self._standardize(Z)) - np.log(self.code_scale_).sum()
 
     def score_samples(self, X) -> np.ndarray:
-        """Log-density of the codes of X (n_samples, n_features): (n_samples,)."""
+        """Log-density of the codes of X (n_samples, n_features): (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows the autoencoder's `transform` takes.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+        """
         check_is_fitted(self)
         return self.score_codes(self.autoencoder.transform(X))
 
@@ -164,6 +227,22 @@ def slerp(z_a, z_b, t, center=None) -> np.ndarray:
     (distance from `center`) changes linearly, so when both ends have the same length every
     point on the path has it too. Rows whose ends are parallel, opposite or at the center have
     no unique great circle and are interpolated linearly.
+
+    Parameters
+    ----------
+    z_a : array-like of shape (n, latent_dim) or (latent_dim,)
+        Start codes.
+    z_b : array-like of the same shape
+        End codes.
+    t : array-like of shape (steps,)
+        Positions along the path, in [0, 1].
+    center : array-like of shape (latent_dim,) or None, default=None
+        The point the path turns about; None is the origin.
+
+    Returns
+    -------
+    path : ndarray of shape (n, steps, latent_dim)
+        n is 1 for 1-D ends.
     """
     z_a, z_b = np.atleast_2d(np.asarray(z_a, dtype=np.float64)), np.atleast_2d(np.asarray(z_b, dtype=np.float64))
     t = np.asarray(t, dtype=np.float64).reshape(1, -1, 1)  # (1, steps, 1)
@@ -194,6 +273,30 @@ def interpolate(
     (n_features,), giving (steps, n_features), or n inputs (n, n_features), giving
     (n, steps, n_features). With `return_codes`, also the path's codes, (..., steps, latent_dim)
     (for 'pixel', the codes of the blended inputs).
+
+    Parameters
+    ----------
+    autoencoder : fitted estimator with `transform` and `inverse_transform`
+        The model whose code space the path runs through.
+    x_a : array-like of shape (n_features,) or (n, n_features)
+        Start inputs.
+    x_b : array-like of the same shape
+        End inputs.
+    steps : int, default=10
+        Points on the path, ends included (at least 2).
+    method : {'linear', 'slerp', 'pixel'}, default='linear'
+        How the path is drawn.
+    center : array-like of shape (latent_dim,) or None, default=None
+        The point a 'slerp' path turns about; None is the origin.
+    return_codes : bool, default=False
+        Also return the path's codes.
+
+    Returns
+    -------
+    path : ndarray
+        (steps, n_features) or (n, steps, n_features).
+    codes : ndarray
+        (..., steps, latent_dim), only with `return_codes`.
     """
     if method not in INTERPOLATIONS:
         raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}")
@@ -231,6 +334,28 @@ def latent_grid(
     The grid spans `bounds` [[lo0, hi0], [lo1, hi1]] when given, else the `quantiles` of the
     codes of X in each dimension, or without X those of a model's prior (`prior_quantile`, a
     VAE's). With `return_codes`, also the codes (n, n, 2).
+
+    Parameters
+    ----------
+    autoencoder : fitted estimator with a 2-D code
+        Has `inverse_transform`, and `transform` (with X) or `prior_quantile` (without).
+    n : int, default=15
+        Grid points per side (at least 2).
+    X : array-like of shape (n_samples, n_features) or None, default=None
+        Rows whose codes' quantiles the grid spans.
+    bounds : array-like of shape (2, 2) or None, default=None
+        [[lo0, hi0], [lo1, hi1]], finite; overrides X and `quantiles`.
+    quantiles : (float, float), default=(0.05, 0.95)
+        Low and high quantile spanned, 0 <= low < high <= 1.
+    return_codes : bool, default=False
+        Also return the grid's codes.
+
+    Returns
+    -------
+    grid : ndarray of shape (n, n, n_features)
+        The decoded grid.
+    codes : ndarray of shape (n, n, 2)
+        Its codes, only with `return_codes`.
     """
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")

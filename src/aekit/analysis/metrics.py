@@ -20,7 +20,23 @@ __all__ = [
 
 def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale: np.ndarray | None = None) -> float:
     """Root mean squared error over the entries where `mask` (n, d) is True, each column
-    divided by `scale` (d,) first (e.g. the column std, for RMSE on standardised data)."""
+    divided by `scale` (d,) first (e.g. the column std, for RMSE on standardised data).
+
+    Parameters
+    ----------
+    X_true : array-like of shape (n, d)
+        True values.
+    X_pred : array-like of shape (n, d)
+        Predicted values.
+    mask : array-like of bool, shape (n, d)
+        The entries scored; at least one must be True.
+    scale : array-like of shape (d,) or None, default=None
+        Per-column divisors of the errors; None leaves them as they are.
+
+    Returns
+    -------
+    rmse : float
+    """
     err = np.asarray(X_pred, dtype=np.float64) - np.asarray(X_true, dtype=np.float64)
     if scale is not None:
         err = err / np.asarray(scale, dtype=np.float64)
@@ -50,6 +66,21 @@ def ssim(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
 
     Images are (n, height, width) or (n, channels, height, width) (channels averaged); the
     window is cropped to the image on images smaller than it. Returns (n,) in [-1, 1].
+
+    Parameters
+    ----------
+    images_true : ndarray
+        Reference images, (n, height, width) or (n, channels, height, width).
+    images_pred : ndarray
+        Images to compare, of the same shape.
+    data_range : float, default=1.0
+        The images' value range (maximum minus minimum possible value).
+    sigma : float, default=1.5
+        Standard deviation of the Gaussian window.
+
+    Returns
+    -------
+    ssim : ndarray of shape (n,)
     """
     from skimage.metrics import structural_similarity
 
@@ -68,7 +99,21 @@ def ssim(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
 def psnr(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1.0) -> np.ndarray:
     """Peak signal-to-noise ratio of each image pair in dB, by scikit-image's
     `peak_signal_noise_ratio`: images (n, height, width) or (n, channels, height, width);
-    returns (n,), inf for identical images."""
+    returns (n,), inf for identical images.
+
+    Parameters
+    ----------
+    images_true : ndarray
+        Reference images, (n, height, width) or (n, channels, height, width).
+    images_pred : ndarray
+        Images to compare, of the same shape.
+    data_range : float, default=1.0
+        The images' value range (maximum minus minimum possible value).
+
+    Returns
+    -------
+    psnr : ndarray of shape (n,)
+    """
     from skimage.metrics import peak_signal_noise_ratio
 
     x, y = _image_pairs(images_true, images_pred)
@@ -113,6 +158,25 @@ def retrieval_precision(
     left out; otherwise nothing is left out, so a query that is also in the database finds
     itself first. Ties at equal distance go to the database item that comes first.
     Returns a float for an int `k`, else {k: precision} for each k.
+
+    Parameters
+    ----------
+    codes_query : array-like of shape (m, d)
+        Codes of the queries.
+    labels_query : array-like of shape (m,)
+        Their labels.
+    codes_db : array-like of shape (N, d) or None, default=None
+        Codes of the database; None is the query set (each query's own entry left out).
+    labels_db : array-like of shape (N,) or None, default=None
+        Labels of the database (with codes_db).
+    k : int or sequence of int, default=(1, 10, 100)
+        Numbers of nearest items scored.
+    metric : {'cosine', 'euclidean', 'hamming'}, default='cosine'
+        How the items are ranked.
+
+    Returns
+    -------
+    precision : float or dict of int to float
     """
     if metric not in RETRIEVAL_METRICS:
         raise ValueError(f"metric must be one of {RETRIEVAL_METRICS}, got {metric!r}")
@@ -155,7 +219,20 @@ def retrieval_precision(
 
 def clustering_scores(labels_true, labels_pred) -> dict[str, float]:
     """Agreement of a clustering with the true classes: normalised mutual information ('nmi')
-    and adjusted Rand index ('ari'), both from scikit-learn; 1 is perfect, about 0 is chance."""
+    and adjusted Rand index ('ari'), both from scikit-learn; 1 is perfect, about 0 is chance.
+
+    Parameters
+    ----------
+    labels_true : array-like of shape (n,)
+        The true classes.
+    labels_pred : array-like of shape (n,)
+        The cluster of each sample.
+
+    Returns
+    -------
+    scores : dict
+        {'nmi': float, 'ari': float}.
+    """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     return {
@@ -167,7 +244,26 @@ def clustering_scores(labels_true, labels_pred) -> dict[str, float]:
 def cluster_codes(codes, labels, n_clusters: int | None = None, *, method: str = "kmeans", random_state=0) -> dict[str, float]:
     """Cluster codes (n, d) with scikit-learn's KMeans (n_init=10) or GaussianMixture (full
     covariance) and score the clusters against `labels` (n,) with `clustering_scores`.
-    `n_clusters` defaults to the number of distinct labels."""
+    `n_clusters` defaults to the number of distinct labels.
+
+    Parameters
+    ----------
+    codes : array-like of shape (n, d)
+        The codes.
+    labels : array-like of shape (n,)
+        The true classes.
+    n_clusters : int or None, default=None
+        Number of clusters; None is the number of distinct labels.
+    method : {'kmeans', 'gmm'}, default='kmeans'
+        KMeans or a Gaussian mixture.
+    random_state : int, RandomState or None, default=0
+        Seeds the clustering.
+
+    Returns
+    -------
+    scores : dict
+        {'nmi': float, 'ari': float}, as `clustering_scores` gives them.
+    """
     from sklearn.cluster import KMeans
     from sklearn.mixture import GaussianMixture
 

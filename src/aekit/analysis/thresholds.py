@@ -23,7 +23,17 @@ MIN_SPREAD = 1e-12
 
 
 def score_quantiles(scores: np.ndarray) -> np.ndarray:
-    """Quantiles of the training anomaly scores (n_samples,) at N_QUANTILES even levels in [0, 1]."""
+    """Quantiles of the training anomaly scores (n_samples,) at N_QUANTILES even levels in [0, 1].
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        The training anomaly scores (higher = more abnormal).
+
+    Returns
+    -------
+    quantiles : ndarray of shape (N_QUANTILES,)
+    """
     return np.quantile(np.asarray(scores, dtype=np.float64), np.linspace(0.0, 1.0, N_QUANTILES))
 
 
@@ -38,7 +48,19 @@ def _tail(quantiles: np.ndarray) -> tuple[float, float]:
 
 def tail_probability(scores: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
     """Share of training scores above each anomaly score (n,): empirical below the 95th
-    training percentile, an exponential tail beyond it; 1 below every training score."""
+    training percentile, an exponential tail beyond it; 1 below every training score.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Anomaly scores.
+    quantiles : ndarray of shape (N_QUANTILES,)
+        The training scores' quantiles, as `score_quantiles` returns them.
+
+    Returns
+    -------
+    tail : ndarray of shape (n,)
+    """
     scores = np.asarray(scores, dtype=np.float64)
     levels = np.linspace(0.0, 1.0, len(quantiles))
     start, scale = _tail(quantiles)
@@ -52,7 +74,21 @@ def outlier_probability(scores: np.ndarray, quantiles: np.ndarray, threshold: fl
     """Probability of being an outlier (n,): (1 - t)^m, with t the tail probability of the score
     and m set so that a score equal to `threshold` gets 0.5. (1 - t)^m is the chance that the
     score exceeds m training scores drawn at random; it rises with the score, from 0 below every
-    training score to 1 far beyond them."""
+    training score to 1 far beyond them.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Anomaly scores.
+    quantiles : ndarray of shape (N_QUANTILES,)
+        The training scores' quantiles, as `score_quantiles` returns them.
+    threshold : float
+        The anomaly score that gets probability 0.5.
+
+    Returns
+    -------
+    proba : ndarray of shape (n,)
+    """
     t_threshold = float(np.clip(tail_probability(np.array([threshold]), quantiles)[0], 1e-12, 1 - 1e-12))
     power = math.log(0.5) / math.log1p(-t_threshold)
     return np.power(1.0 - tail_probability(scores, quantiles), power)
@@ -60,6 +96,16 @@ def outlier_probability(scores: np.ndarray, quantiles: np.ndarray, threshold: fl
 
 def auto_threshold(scores: np.ndarray) -> float:
     """A threshold from the training anomaly scores alone: Tukey's far-out fence, the upper
-    quartile plus AUTO_FENCE interquartile ranges."""
+    quartile plus AUTO_FENCE interquartile ranges.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        The training anomaly scores (higher = more abnormal).
+
+    Returns
+    -------
+    threshold : float
+    """
     low, high = np.percentile(np.asarray(scores, dtype=np.float64), [25, 75])
     return float(high + AUTO_FENCE * max(high - low, MIN_SPREAD * max(abs(high), 1.0)))

@@ -483,7 +483,27 @@ class AutoEncoder(BaseAutoEncoder):
 
 class DenoisingAutoEncoder(AutoEncoder):
     """Autoencoder trained to reconstruct clean inputs from corrupted ones (Gaussian noise by
-    default; also 'mask', 'salt_pepper', 'block', on the input or the code)."""
+    default; also 'mask', 'salt_pepper', 'block', on the input or the code).
+
+    Parameters
+    ----------
+    corruption : {None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
+        Noise applied during training only; Gaussian noise in this preset.
+    corruption_level : float, default=0.3
+        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted.
+    latent_dim, hidden_dims, activation, latent_activation, output_activation, tied_weights
+        As for `AutoEncoder`, with the same defaults.
+    loss, input_transform, binary_code, corrupt_on, sparsity, sparsity_kind, sparsity_target, k
+        As for `AutoEncoder`, with the same defaults.
+    dead_after, aux_weight, contractive, orthogonality, decorrelation, unit_norm, loss_trim
+        As for `AutoEncoder`, with the same defaults.
+    regularizers, init, optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs
+        As for `AutoEncoder`, with the same defaults.
+    max_time, validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start
+        As for `AutoEncoder`, with the same defaults.
+    distributed, device, n_threads, random_state, verbose
+        As for `AutoEncoder`, with the same defaults.
+    """
 
     _preset_defaults = {"corruption": "gaussian", "corruption_level": 0.3}
 
@@ -495,21 +515,92 @@ class SparseAutoEncoder(AutoEncoder):
     norm (`unit_norm=True`; with it the preset's held-out error fell by 24-27 % on digits and
     18-24 % on spam). The L1 and KL penalties are `sparsity_kind='l1'` (with
     latent_activation='relu') and `'kl'` (with latent_activation='sigmoid') and a `sparsity`
-    weight."""
+    weight.
+
+    Parameters
+    ----------
+    latent_dim : int, default=128
+        Size of the code; `k` of its units are active per sample.
+    sparsity_kind : {'l1', 'kl', 'topk', 'batch_topk'}, default='topk'
+        How the code is made sparse, as for `AutoEncoder`; 'topk' keeps each sample's
+        `k` largest code entries and sets the rest to 0.
+    unit_norm : bool, default=True
+        Rescale encoder weight rows to unit norm after every step.
+    hidden_dims, activation, latent_activation, output_activation, tied_weights, loss
+        As for `AutoEncoder`, with the same defaults.
+    input_transform, binary_code, corruption, corruption_level, corrupt_on, sparsity
+        As for `AutoEncoder`, with the same defaults.
+    sparsity_target, k, dead_after, aux_weight, contractive, orthogonality, decorrelation
+        As for `AutoEncoder`, with the same defaults.
+    loss_trim, regularizers, init, optimizer, learning_rate, weight_decay, momentum, batch_size
+        As for `AutoEncoder`, with the same defaults.
+    max_epochs, max_time, validation_fraction, early_stopping, grad_clip, precision, lr_schedule
+        As for `AutoEncoder`, with the same defaults.
+    warm_start, distributed, device, n_threads, random_state, verbose
+        As for `AutoEncoder`, with the same defaults.
+    """
 
     _preset_defaults = {"latent_dim": 128, "sparsity_kind": "topk", "unit_norm": True}
 
 
 class ContractiveAutoEncoder(AutoEncoder):
     """Autoencoder penalised by the squared Frobenius norm of its encoder Jacobian, making
-    codes insensitive to small input changes."""
+    codes insensitive to small input changes.
+
+    Parameters
+    ----------
+    contractive : float, default=0.1
+        Weight of the squared Frobenius norm of the encoder Jacobian (computed exactly).
+    latent_dim, hidden_dims, activation, latent_activation, output_activation, tied_weights
+        As for `AutoEncoder`, with the same defaults.
+    loss, input_transform, binary_code, corruption, corruption_level, corrupt_on, sparsity
+        As for `AutoEncoder`, with the same defaults.
+    sparsity_kind, sparsity_target, k, dead_after, aux_weight, orthogonality, decorrelation
+        As for `AutoEncoder`, with the same defaults.
+    unit_norm, loss_trim, regularizers, init, optimizer, learning_rate, weight_decay, momentum
+        As for `AutoEncoder`, with the same defaults.
+    batch_size, max_epochs, max_time, validation_fraction, early_stopping, grad_clip, precision
+        As for `AutoEncoder`, with the same defaults.
+    lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+        As for `AutoEncoder`, with the same defaults.
+    """
 
     _preset_defaults = {"contractive": 0.1}
 
 
 class LinearAutoEncoder(AutoEncoder):
     """Constrained linear autoencoder: one tied linear layer with an orthogonality penalty,
-    so the encoder rows converge to an orthonormal basis of the PCA subspace."""
+    so the encoder rows converge to an orthonormal basis of the PCA subspace.
+
+    Parameters
+    ----------
+    hidden_dims : sequence of int, default=()
+        Widths of the encoder's hidden layers; () maps the input to the code with one
+        linear layer.
+    output_activation : {'auto', 'sigmoid', 'linear'}, default='linear'
+        Non-linearity of the reconstruction, as for `AutoEncoder`.
+    tied_weights : bool, default=True
+        The decoder uses the transpose of the encoder's weights.
+    orthogonality : float, default=1.0
+        Weight of ||W W^T - I||^2 over encoder weights, which drives the rows to an
+        orthonormal basis.
+    learning_rate : float, default=0.01
+        Optimizer step size.
+    batch_size : int or 'auto', default=64
+        Rows per optimizer step; 'auto' as for `AutoEncoder`.
+    max_epochs : int or 'auto', default=200
+        Training epochs; 'auto' as for `AutoEncoder`.
+    latent_dim, activation, latent_activation, loss, input_transform, binary_code, corruption
+        As for `AutoEncoder`, with the same defaults.
+    corruption_level, corrupt_on, sparsity, sparsity_kind, sparsity_target, k, dead_after
+        As for `AutoEncoder`, with the same defaults.
+    aux_weight, contractive, decorrelation, unit_norm, loss_trim, regularizers, init, optimizer
+        As for `AutoEncoder`, with the same defaults.
+    weight_decay, momentum, max_time, validation_fraction, early_stopping, grad_clip, precision
+        As for `AutoEncoder`, with the same defaults.
+    lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+        As for `AutoEncoder`, with the same defaults.
+    """
 
     _preset_defaults = {
         "hidden_dims": (),

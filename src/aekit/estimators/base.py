@@ -146,7 +146,24 @@ def _preset_init(parent_init, defaults: dict, cls_name: str):
 
 def validate_X(estimator, X, **kwargs):
     """scikit-learn's `validate_data(estimator, X, **kwargs)` whose refusals name X: a
-    ValueError or TypeError that does not already say X gets an 'X: ' prefix."""
+    ValueError or TypeError that does not already say X gets an 'X: ' prefix.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator validating its input (sets or checks `n_features_in_` and
+        `feature_names_in_`).
+    X : array-like of shape (n_samples, n_features)
+        The input to check.
+    **kwargs : dict
+        Passed on to `sklearn.utils.validation.validate_data` (e.g. `reset`, `dtype`,
+        `accept_sparse`).
+
+    Returns
+    -------
+    X : ndarray or sparse matrix
+        The validated input.
+    """
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
@@ -322,7 +339,25 @@ class AekitEstimator(BaseEstimator):
         building the model on the first call, so data that arrives in pieces is learned piece
         by piece. What `fit` learns from the data (output activation, table layout, classes)
         comes from the first piece (a classifier's first call may list all `classes`); no
-        validation split or early stopping. Returns self."""
+        validation split or early stopping. Returns self.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            A piece of the training rows, (n_samples, n_features), in any form `fit` takes.
+        y : array-like or None, default=None
+            Targets or labels of these rows, as `fit` takes them (None where `fit` ignores y).
+        classes : array-like or None, default=None
+            Only for a classifier (other estimators refuse it with a TypeError): all its
+            labels, read on the first call, so later pieces may hold labels the first lacks.
+        callbacks : sequence of objects, default=()
+            Callbacks for this epoch, as `fit` takes them.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
         if not hasattr(self, "module_"):
             self._validate_params()
         extra = {} if classes is None else {"classes": classes}
@@ -367,7 +402,18 @@ class AekitEstimator(BaseEstimator):
     def save(self, path: str | Path) -> Path:
         """Write the fitted estimator to folder `path`: config.json (parameters and fitted
         state), model.safetensors (the module's weights) and one sub-folder per nested
-        estimator; atomic, no pickle."""
+        estimator; atomic, no pickle.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder to write.
+
+        Returns
+        -------
+        path : Path
+            The folder written.
+        """
         check_is_fitted(self)
         return save_estimator(self, path)
 
@@ -375,7 +421,18 @@ class AekitEstimator(BaseEstimator):
     def load(cls, path: str | Path, device: str | None = None):
         """Load an estimator saved by `save`; reads JSON and safetensors only, never pickle.
 
-        `device` overrides the saved device (default: the saved one, 'auto' resolved here).
+        Parameters
+        ----------
+        path : str or Path
+            The folder `save` wrote.
+        device : str or None, default=None
+            Device to load the module onto, overriding the saved `device` parameter; None keeps
+            the saved one ('auto' resolved here).
+
+        Returns
+        -------
+        estimator : AekitEstimator
+            The fitted estimator, of the class that was saved.
         """
         return load_estimator_folder(cls, path, device)
 
@@ -457,23 +514,65 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         """Train on X of shape (n_samples, n_features); y is ignored unless the estimator maps
         inputs to different targets (see `_validate_targets`). Returns self.
 
-        `callbacks`: objects with any of `on_fit_start(est)`, `on_epoch_end(est, epoch, logs)`
-        (return True to stop) and `on_fit_end(est)` (see `aekit.training.callbacks`). `checkpoint` (an
-        `aekit.training.checkpoint.Checkpointer`) saves the training state after every epoch and, when
-        resuming, restores it first, so an interrupted fit continues exactly. With
-        `warm_start=True` a second fit continues from the fitted weights and optimizer state.
+        With `warm_start=True` a second fit continues from the fitted weights and optimizer
+        state.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Training rows (n_samples, n_features), or images (n_samples, channels, height,
+            width) or (n_samples, height, width) taken as flat rows; also a `.npy` or Parquet
+            path or a memory-mapped `.npy` (read in chunks), and a scipy.sparse matrix where
+            the estimator takes sparse input.
+        y : array-like or None, default=None
+            Ignored (labels in a Pipeline), except by estimators that reconstruct targets
+            other than X: then the targets, (n_samples, n_outputs).
+        callbacks : sequence of objects, default=()
+            Objects with any of `on_fit_start(est)`, `on_epoch_end(est, epoch, logs)` (return
+            True to stop) and `on_fit_end(est)`; see `aekit.training.callbacks`.
+        checkpoint : Checkpointer or None, default=None
+            An `aekit.training.checkpoint.Checkpointer`: saves the training state after every
+            epoch and, when resuming, restores it first, so an interrupted fit continues
+            exactly.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
         return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint)
 
     # ---- inference -----------------------------------------------------------------------
 
     def transform(self, X):
-        """Codes of X: (n_samples, code_dim_)."""
+        """Codes of X: (n_samples, ``code_dim_``).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features), in any form `fit` takes.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, ``code_dim_``)
+            Float64 for float64 input, else float32.
+        """
         check_is_fitted(self)
         return self._batched("encode", self._validate_X(X, reset=False))
 
     def inverse_transform(self, X):
-        """Decode codes X of shape (n_samples, code_dim_) back to (n_samples, n_features)."""
+        """Decode codes X of shape (n_samples, ``code_dim_``) back to (n_samples, n_features).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ``code_dim_``)
+            Codes, as `transform` returns them.
+
+        Returns
+        -------
+        X_decoded : ndarray of shape (n_samples, n_features)
+            The decoder's outputs.
+        """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         if Z.shape[1] != self.code_dim_:
@@ -484,22 +583,69 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         return self._batched("decode", Z)
 
     def reconstruct(self, X):
-        """Decoded codes of X, i.e. inverse_transform(transform(X)): (n_samples, n_features)."""
+        """Decoded codes of X, i.e. inverse_transform(transform(X)): (n_samples, n_features).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features), in any form `fit` takes.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features)
+            The reconstructions.
+        """
         check_is_fitted(self)
         return self._batched("reconstruct", self._validate_X(X, reset=False))
 
     def score_samples(self, X):
         """Per-sample score, higher is better (the negative of the module's `sample_losses`):
-        (n_samples,). Outliers score low."""
+        (n_samples,). Outliers score low.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features), in any form `fit` takes.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Negative per-sample reconstruction loss.
+        """
         check_is_fitted(self)
         return -self._batched("sample_losses", self._validate_X(X, reset=False))
 
     def score(self, X, y=None):
-        """Mean of `score_samples(X)`, so model selection (GridSearchCV) prefers lower error."""
+        """Mean of `score_samples(X)`, so model selection (GridSearchCV) prefers lower error.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features), in any form `fit` takes.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        score : float
+            The mean per-sample score.
+        """
         return float(np.mean(self.score_samples(X)))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the code columns: ae0, ae1, ..."""
+        """Names of the code columns: ae0, ae1, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked only: when given, it must equal `feature_names_in_` (or have
+            `n_features_in_` entries when the estimator saw no names).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per code column.
+        """
         check_is_fitted(self, "n_features_in_")
         if input_features is not None:
             input_features = np.asarray(input_features, dtype=object)
@@ -528,7 +674,19 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
 
     def to_onnx(self, path: str | Path) -> dict[str, Path]:
         """Export the encoder and decoder to `path`/encoder.onnx and decoder.onnx (see
-        `aekit.saving.export.to_onnx`); returns {'encoder': path, 'decoder': path}."""
+        `aekit.saving.export.to_onnx`); returns {'encoder': path, 'decoder': path}.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder to write the two ONNX files into.
+
+        Returns
+        -------
+        paths : dict of str to Path
+            The two ONNX files, under 'encoder' and 'decoder' (onnx.json, describing them, is
+            written beside them).
+        """
         from aekit.saving.export import to_onnx
 
         return to_onnx(self, path)

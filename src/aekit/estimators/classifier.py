@@ -327,26 +327,98 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         """Pretrain on X (n_samples, n_features) and X_unlabeled (n_unlabeled, n_features)
         (ignored when pretrain_epochs=0), or start from `pretrained` (a fitted aekit
         autoencoder), then fine-tune on the labels y (n_samples,). With `warm_start=True` a
-        second fit continues fine-tuning the fitted network. Returns self."""
+        second fit continues fine-tuning the fitted network. Returns self.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The labelled rows.
+        y : array-like of shape (n_samples,)
+            Their class labels (at least 2 classes).
+        X_unlabeled : array-like, sparse matrix, str, Path or None, default=None
+            More rows (n_unlabeled, n_features), without labels, that pretraining learns from
+            along with X; not allowed with `pretrained`.
+        pretrained : fitted aekit autoencoder or None, default=None
+            An autoencoder fitted on rows of X's features whose encoder fine-tuning starts from,
+            in place of pretraining here.
+        callbacks : sequence of objects, default=()
+            Fine-tuning callbacks, as `AutoEncoder.fit` takes them.
+        checkpoint : Checkpointer or None, default=None
+            Saves the fine-tuning state after every epoch and restores it when resuming, as for
+            `AutoEncoder.fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
         return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint, X_unlabeled=X_unlabeled, pretrained=pretrained)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log-probabilities of the classes (in `classes_` order): (n_samples, n_classes)."""
+        """Log-probabilities of the classes (in `classes_` order): (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features); also a `.npy` or Parquet path or a memory-mapped
+            `.npy` (read in chunks).
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Natural logarithms of the class probabilities.
+        """
         check_is_fitted(self)
         return self._batched("log_proba", self._validate_X(X, reset=False))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probabilities of the classes (in `classes_` order): (n_samples, n_classes)."""
+        """Probabilities of the classes (in `classes_` order): (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features); also a `.npy` or Parquet path or a memory-mapped
+            `.npy` (read in chunks).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Each row sums to 1.
+        """
         return np.exp(self.predict_log_proba(X))
 
     def decision_function(self, X) -> np.ndarray:
-        """Class logits (n_samples, n_classes); for two classes, the logit difference (n_samples,)."""
+        """Class logits (n_samples, n_classes); for two classes, the logit difference (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features); also a `.npy` or Parquet path or a memory-mapped
+            `.npy` (read in chunks).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The logits; with two classes, the second class's logit minus the first's.
+        """
         check_is_fitted(self)
         logits = self._batched("logits", self._validate_X(X, reset=False))
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each row: (n_samples,)."""
+        """The most probable class of each row: (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features); also a `.npy` or Parquet path or a memory-mapped
+            `.npy` (read in chunks).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from `classes_`.
+        """
         check_is_fitted(self)
         logits = self._batched("logits", self._validate_X(X, reset=False))
         return self.classes_[np.argmax(logits, axis=1)]

@@ -178,8 +178,12 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         Training noise (denoising autoencoder); 'block' zeroes one random square per image.
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
-    optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+    optimizer, learning_rate, weight_decay, momentum, max_time, validation_fraction, grad_clip
+        As for `AutoEncoder`, with the same defaults.
+    batch_size, max_epochs, early_stopping, lr_schedule
+        As for `AutoEncoder`, with other defaults: batch_size=128, max_epochs=50,
+        early_stopping=None, lr_schedule=None.
+    precision, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
 
     Attributes
@@ -393,7 +397,19 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
 
     def transform(self, X):
         """Codes of X: (n_samples, latent_dim), or (n_samples, latent_dim * h * w) flattened
-        for bottleneck='conv'."""
+        for bottleneck='conv'.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
+            rows (n_samples, channels * height * width), as `fit` takes them.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, ``code_dim_``)
+            Float64 for float64 input, else float32.
+        """
         codes = super().transform(X)
         self._forget_pooling_indices()
         return codes
@@ -402,20 +418,55 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W), not images: a Pipeline
         hands them to the step before and the latent tools (which take PCA too) read rows; images
         are `.reshape(-1, *output_shape_)`. With upsampling='unpool' each value goes to the top-left
-        of its pooling window (the encoder's indices belong to a forward pass, not to a code)."""
+        of its pooling window (the encoder's indices belong to a forward pass, not to a code).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ``code_dim_``)
+            Codes, as `transform` returns them.
+
+        Returns
+        -------
+        rows : ndarray of shape (n_samples, C_out * H * W)
+            Decoded images as flat rows, channel by channel.
+        """
         check_is_fitted(self)
         self._forget_pooling_indices()
         return super().inverse_transform(X)
 
     def reconstruct(self, X):
         """Reconstructions (or predicted targets) of X in X's layout: (n, C_out, H, W) for
-        images, (n, H, W) for 3-D X with one output channel, rows (n, C_out*H*W) for rows."""
+        images, (n, H, W) for 3-D X with one output channel, rows (n, C_out*H*W) for rows.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
+            rows (n_samples, channels * height * width), as `fit` takes them.
+
+        Returns
+        -------
+        X_reconstructed : ndarray
+            In X's layout, with the output's channels.
+        """
         rows = super().reconstruct(X)
         return self._in_layout(rows, _ndim(X), self.output_shape_)
 
     def score_samples(self, X):
         """Negative per-image reconstruction loss: (n_samples,). Not defined for image-to-image
-        models (targets of another shape): compare `reconstruct(X)` with the targets."""
+        models (targets of another shape): compare `reconstruct(X)` with the targets.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
+            rows (n_samples, channels * height * width), as `fit` takes them.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Higher is better; outliers score low.
+        """
         check_is_fitted(self)
         if tuple(self.output_shape_) != tuple(self.input_shape_):
             raise ValueError(
@@ -439,10 +490,15 @@ class ContextEncoder(ConvAutoEncoder):
         Side of the square block in pixels; None is half the smaller image side.
     context_weight : float, default=0.0
         Loss weight of the pixels outside the block (the block's weight is 1).
-    latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck,
-    activation, batch_norm, dropout, output_activation, loss, optimizer, learning_rate,
-    weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction,
-    early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+    latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck
+        As for `ConvAutoEncoder`.
+    activation, batch_norm, dropout, output_activation, loss
+        As for `ConvAutoEncoder`.
+    optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time
+        As for `ConvAutoEncoder`.
+    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start
+        As for `ConvAutoEncoder`.
+    distributed, device, n_threads, random_state, verbose
         As for `ConvAutoEncoder`. The validation loss (`history_['val_loss']`) is the error on
         whole unmasked images, so it does not track inpainting: leave early_stopping off.
 
@@ -568,7 +624,21 @@ class ContextEncoder(ConvAutoEncoder):
         """X with the pixels where `mask` is True replaced by the model's fill; every other
         pixel is returned unchanged. X in any layout `fit` accepts; `mask` (bool) of X's shape or
         broadcastable to it (e.g. (H, W) for all images of a 3-D X, (n, 1, H, W) for all
-        channels). Masked pixels are zeroed before encoding, as in training."""
+        channels). Masked pixels are zeroed before encoding, as in training.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
+            rows, in memory (not a file path).
+        mask : array-like of bool
+            True where a pixel is to be filled; X's shape or broadcastable to it.
+
+        Returns
+        -------
+        X_filled : ndarray
+            X in its own layout with the masked pixels filled.
+        """
         check_is_fitted(self)
         ndim = _ndim(X)
         rows = self._validate_X(X, reset=False)

@@ -394,7 +394,26 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     def fit(self, X, y=None, *, callbacks=(), checkpoint=None):
         """Learn the layout and train the autoencoder on X (n_samples, n_features) with missing
         entries; y is ignored. `callbacks`, `checkpoint` and `warm_start` as for `AutoEncoder`.
-        Returns self."""
+        Returns self.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with missing entries (`missing_values`), numeric or, in a DataFrame or object
+            array, categorical columns too.
+        y : None
+            Ignored.
+        callbacks : sequence of objects, default=()
+            Training callbacks, as `AutoEncoder.fit` takes them.
+        checkpoint : Checkpointer or None, default=None
+            Saves the training state after every epoch and restores it when resuming, as for
+            `AutoEncoder.fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
         return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint)
 
     def _choose_refine_steps(self, X_all: torch.Tensor, Y_all: torch.Tensor, seed: int) -> None:
@@ -438,7 +457,19 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         """X with its missing entries imputed, same shape; observed entries unchanged. Float
         (X's dtype) for numeric data, object when there are categorical columns (numeric
         columns as floats); with `set_output(transform="pandas")` a DataFrame X gives a
-        DataFrame with X's column names and dtypes."""
+        DataFrame with X's column names and dtypes.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with missing entries (`missing_values`), numeric or, in a DataFrame or object
+            array, categorical columns too.
+
+        Returns
+        -------
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
+            X with its missing entries filled.
+        """
         check_is_fitted(self)
         table, inputs, observed = self._encoded(X)
         filled = self._with_ignored(self._decode(table, self._impute_encoded(inputs, observed, None)), X)
@@ -453,6 +484,21 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         (model='dae') or a fresh posterior draw of the code (model='vae') at every step, and
         draws categorical values from the predicted probabilities, so the draws spread where
         the observed entries leave a value uncertain. Observed entries are the same in all.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with missing entries (`missing_values`), numeric or, in a DataFrame or object
+            array, categorical columns too.
+        n : int, default=5
+            Number of imputations.
+        random_state : int, RandomState or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        imputations : ndarray of shape (n, n_samples, n_features)
+            The imputed copies of X, one per draw.
         """
         check_is_fitted(self)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:

@@ -52,7 +52,19 @@ def _finite_array(value) -> np.ndarray:
 
 def default_autoencoder(n_samples: int) -> AutoEncoder:
     """The autoencoder `AutoEncoderOutlierDetector(autoencoder=None)` trains on `n_samples` rows
-    (see the class docstring); `aekit detect` starts from it too."""
+    (see the class docstring); `aekit detect` starts from it too.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of training rows; sets the epochs (enough for a minimum number of optimizer
+        steps).
+
+    Returns
+    -------
+    autoencoder : AutoEncoder
+        Unfitted.
+    """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     epochs = max(DEFAULT_EPOCHS, math.ceil(DEFAULT_MIN_STEPS / math.ceil(n_samples / DEFAULT_BATCH)))
@@ -143,7 +155,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     offset_ : float
         The `contamination` quantile of the training scores.
     threshold_ : float
-        The same cut as an anomaly score (higher = more abnormal): -offset_, i.e. samples
+        The same cut as an anomaly score (higher = more abnormal): ``-offset_``, i.e. samples
         whose anomaly score exceeds it are outliers.
     score_quantiles_ : ndarray of shape (1001,)
         Quantiles of the training anomaly scores at levels 0, 0.001, ..., 1; `predict_proba`
@@ -270,7 +282,21 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
-        set the threshold from the training scores; y is ignored. Returns self."""
+        set the threshold from the training scores; y is ignored. Returns self.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training rows; a DataFrame is encoded as a table (see `ignore_columns`), and
+            sparse X needs standardize=False.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
         X = self._checked_X(X, reset=True)
         self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
         self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
@@ -295,7 +321,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         return self
 
     def score_samples(self, X):
-        """Normality of each sample (n_samples,); lower is more abnormal."""
+        """Normality of each sample (n_samples,); lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Rows as `fit` took them (a DataFrame when the detector was fitted on one).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Negative anomaly scores.
+        """
         check_is_fitted(self)
         return self._scores(self._checked_X(X, reset=False))
 
@@ -305,7 +342,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         With t the share of training anomaly scores above a sample's (empirical below the 95th
         percentile, an exponential tail beyond), the outlier probability is (1 - t)^m, m set so
         that the threshold gets 0.5: it rises with the anomaly score and exceeds 0.5 exactly
-        where `predict` gives -1 (`decision_function` < 0)."""
+        where `predict` gives -1 (`decision_function` < 0).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Rows as `fit` took them (a DataFrame when the detector was fitted on one).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Inlier and outlier probabilities; each row sums to 1.
+        """
         check_is_fitted(self)
         if getattr(self, "score_quantiles_", None) is None:
             raise ValueError("predict_proba needs score_quantiles_, which detectors saved by an older aekit lack: fit again")
@@ -317,12 +365,29 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         DataFrame (n_samples, n_features) whose rows plus `attrs['offset']` (one constant for
         all rows) equal the anomaly score; see `aekit.analysis.explanations` for the method.
 
-        `feature_names` (default: feature_names_in_, else x0, x1, ...) names X's columns;
-        `groups` maps a source column to its one-hot columns (names or indices), whose
-        contributions are summed. With `top=k`, the k largest per row instead, as columns
-        feature_i, observed_i, expected_i (what the autoencoder expects; the category with the
-        largest expectation for a group) and share_i (over the row's positive contributions).
-        `method` is 'conditional' (the default), 'error' or 'gradient', as the module describes."""
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Rows as `fit` took them (a DataFrame when the detector was fitted on one).
+        top : int or None, default=None
+            With `top=k`, the k largest contributions per row instead, as columns feature_i,
+            observed_i, expected_i (what the autoencoder expects; the category with the
+            largest expectation for a group) and share_i (over the row's positive
+            contributions).
+        feature_names : sequence of str or None, default=None
+            Names of X's columns; None is ``feature_names_in_``, else x0, x1, ... Only for a
+            detector fitted on an array.
+        groups : dict or None, default=None
+            Maps a source column to its one-hot columns (names or indices), whose contributions
+            are summed. Only for a detector fitted on an array.
+        method : {'conditional', 'error', 'gradient'}, default='conditional'
+            How contributions are computed, as `aekit.analysis.explanations` describes.
+
+        Returns
+        -------
+        contributions : DataFrame
+            (n_samples, n_features) contributions, or the `top` columns described above.
+        """
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
@@ -342,11 +407,33 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         return reasons(self, X, names, source_names(names, groups), method, top, index)
 
     def decision_function(self, X):
-        """score_samples(X) - offset_: negative for outliers, (n_samples,)."""
+        """``score_samples(X) - offset_``: negative for outliers, (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Rows as `fit` took them (a DataFrame when the detector was fitted on one).
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            Negative for outliers, positive for inliers.
+        """
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """+1 for inliers, -1 for outliers: (n_samples,) of int."""
+        """+1 for inliers, -1 for outliers: (n_samples,) of int.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Rows as `fit` took them (a DataFrame when the detector was fitted on one).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            +1 or -1 per row.
+        """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     # ---- persistence ---------------------------------------------------------------------

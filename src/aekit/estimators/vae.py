@@ -79,9 +79,13 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         'dynamic' trains on x ~ Bernoulli(x), redrawn for every batch (data in [0, 1]).
     n_score_draws : int, default=10
         Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
-    optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
-        As for `AutoEncoder`; the validation loss is the negative ELBO.
+    optimizer, learning_rate, weight_decay, momentum, max_time, validation_fraction, grad_clip
+        As for `AutoEncoder`, with the same defaults; the validation loss is the negative ELBO.
+    batch_size, max_epochs, early_stopping, lr_schedule
+        As for `AutoEncoder`, with other defaults: batch_size=256, max_epochs=100,
+        early_stopping=None, lr_schedule=None.
+    precision, warm_start, distributed, device, n_threads, random_state, verbose
+        As for `AutoEncoder`.
 
     Attributes
     ----------
@@ -284,7 +288,18 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             self.prior_df_ = module.prior.df().item()
 
     def score_samples(self, X):
-        """ELBO of each sample in nats (higher is better): (n_samples,)."""
+        """ELBO of each sample in nats (higher is better): (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+            Averaged over `n_score_draws` posterior draws.
+        """
         check_is_fitted(self)
         return -self._batched("sample_losses", self._validate_X(X, reset=False), n_draws=self.n_score_draws)
 
@@ -294,7 +309,20 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return torch.Generator(device=device).manual_seed(seed)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decoded means of `n_samples` draws from the prior: (n_samples, n_features), float64."""
+        """Decoded means of `n_samples` draws from the prior: (n_samples, n_features), float64.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws.
+        random_state : int, RandomState or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_samples, n_features)
+            The decoded draws.
+        """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
@@ -303,7 +331,18 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
     def prior_quantile(self, q) -> np.ndarray:
         """The prior's quantiles q (k,) in every code unit: (k, latent_dim); `latent_grid` of a VAE
-        spans its 5 % to 95 % quantiles."""
+        spans its 5 % to 95 % quantiles.
+
+        Parameters
+        ----------
+        q : float or array-like of shape (k,)
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        quantiles : ndarray of shape (k, latent_dim)
+            The same quantiles repeated for every code unit ((latent_dim,) for a scalar q).
+        """
         check_is_fitted(self)
         values = np.asarray(special.stdtrit(self.prior_df_, q) if hasattr(self, "prior_df_") else special.ndtri(q))
         return np.repeat(values[..., None], self.latent_dim, axis=-1)
@@ -311,7 +350,22 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     def reconstruct(self, X, n_samples: int | None = None, random_state=None):
         """Decoded posterior means (n, n_features); with `n_samples`, that many decoded
         posterior draws per input, shape (n_samples, n, n_features), for uncertainty. Images
-        X (backbone='conv') give images: (n, C, H, W) or (n_samples, n, C, H, W)."""
+        X (backbone='conv') give images: (n, C, H, W) or (n_samples, n, C, H, W).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
+        n_samples : int or None, default=None
+            Number of posterior draws per input; None decodes the posterior means.
+        random_state : int, RandomState or None, default=None
+            Seeds the posterior draws.
+
+        Returns
+        -------
+        X_reconstructed : ndarray
+            (n, n_features), or (n_samples, n, n_features) with `n_samples`, in X's layout.
+        """
         layout = partial(self._in_layout, ndim=_ndim(X), shape=self._layout_shape(X))
         if n_samples is None:
             return layout(super().reconstruct(X))
@@ -332,7 +386,24 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
     def log_likelihood(self, X, n_importance: int = 1000, random_state=0, batch_size: int = 256) -> np.ndarray:
         """Importance-weighted estimate of log p(x) per sample in nats (Burda et al. 2015), with
-        `n_importance` posterior draws; a lower bound that tightens as it grows: (n_samples,)."""
+        `n_importance` posterior draws; a lower bound that tightens as it grows: (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
+        n_importance : int, default=1000
+            Posterior draws per sample.
+        random_state : int, RandomState or None, default=0
+            Seeds the draws.
+        batch_size : int, default=256
+            Rows per block (memory grows with batch_size * n_importance).
+
+        Returns
+        -------
+        log_px : ndarray of shape (n_samples,)
+            Float64 estimates of log p(x).
+        """
         check_is_fitted(self)
         if not isinstance(n_importance, Integral) or n_importance < 1:
             raise ValueError(f"n_importance must be a positive integer, got {n_importance!r}")

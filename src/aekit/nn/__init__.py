@@ -1,4 +1,4 @@
-"""Building blocks: encoders, decoders and activations as ordinary `torch.nn.Module`s."""
+"""Building blocks: encoders, decoders and activations as ordinary `torch.nn.Module` objects."""
 
 from aekit.nn.activations import ACTIVATIONS, make_activation
 from aekit.nn.conv import ConvDecoder, ConvEncoder, PoolingIndices

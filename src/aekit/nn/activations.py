@@ -19,7 +19,17 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 def make_activation(name: str | nn.Module | None) -> nn.Module:
     """Return a fresh activation module for `name`; None means linear (identity), and a module
-    (such as `aekit.nn.TopK(k)`) is used as it is."""
+    (such as `aekit.nn.TopK(k)`) is used as it is.
+
+    Parameters
+    ----------
+    name : str, nn.Module or None
+        A key of `ACTIVATIONS`, a module, or None.
+
+    Returns
+    -------
+    activation : nn.Module
+    """
     if isinstance(name, nn.Module):
         return name
     key = "linear" if name is None else name

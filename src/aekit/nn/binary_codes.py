@@ -16,7 +16,15 @@ DEFAULT_CODE_NOISE = 4.0  # std of the noise added before the sigmoid (Salakhutd
 class NoisyBinaryCode(nn.Module):
     """Code activation: in training sigmoid(a + noise_std * eps) (eps ~ N(0, 1) from the module's
     own seeded generator, so a seeded fit repeats), in eval mode 1 where a > 0 else 0:
-    (batch, bits) pre-activations to (batch, bits) codes."""
+    (batch, bits) pre-activations to (batch, bits) codes.
+
+    Parameters
+    ----------
+    noise_std : float, default=4.0
+        Standard deviation of the training noise added before the sigmoid.
+    seed : int, default=0
+        Seed of the module's own noise generator.
+    """
 
     def __init__(self, noise_std: float = DEFAULT_CODE_NOISE, seed: int = 0) -> None:
         super().__init__()

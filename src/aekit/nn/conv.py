@@ -59,7 +59,7 @@ def _block(conv: nn.Module, out_channels: int, activation: str, batch_norm: bool
 class PoolingIndices:
     """Hands the max-pooling indices of a `ConvEncoder` forward to its `ConvDecoder` (unpooling).
 
-    The encoder `put`s one index tensor per stage; the decoder `take`s them once. When there are
+    The encoder hands over one index tensor per stage (`put`); the decoder takes them once (`take`). When there are
     none for its batch (a code decoded on its own: `inverse_transform`, prior samples, a VAE's
     extra posterior draws), the decoder unpools every value to the top-left of its window
     instead. The hand-off is per module, so one module must not run forwards concurrently.
@@ -104,6 +104,29 @@ class ConvEncoder(nn.Module):
     `indices`). Bottleneck 'dense' flattens and maps linearly to `code_size` features (use
     2 * latent_dim for a VAE's mean and log-variance); 'conv' is a 1x1 convolution to
     `code_size` channels, flattened: out_features = code_size * h * w at the smallest size.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        (channels, height, width) of the images.
+    code_size : int
+        Code features for bottleneck='dense', code channels for bottleneck='conv'.
+    channels : sequence of int, default=(32, 64)
+        Widths of the stages; each halves height and width (rounding up).
+    kernel_size : int, default=3
+        Side of every convolution kernel.
+    activation : str, default='relu'
+        Activation after every stage's convolution, a key of `aekit.nn.ACTIVATIONS`.
+    batch_norm : bool, default=False
+        Batch normalisation after every stage's convolution.
+    dropout : float, default=0.0
+        Dropout rate at the end of every stage.
+    bottleneck : {'dense', 'conv'}, default='dense'
+        A linear map of the flattened maps, or a 1x1 convolution.
+    pool : bool, default=False
+        Halve by 2x2 max-pooling after a same-size convolution instead of by stride 2.
+    indices : PoolingIndices or None, default=None
+        Receives the pooling indices; required with pool=True.
     """
 
     def __init__(
@@ -165,6 +188,32 @@ class ConvDecoder(nn.Module):
     `indices`) then convolves. The last stage's convolution gives the C_out output channels at
     full size, without normalisation or activation (the output non-linearity belongs to the
     likelihood).
+
+    Parameters
+    ----------
+    code_size : int
+        Code features for bottleneck='dense', code channels for bottleneck='conv'.
+    output_shape : sequence of int
+        (C_out, height, width) of the outputs.
+    channels : sequence of int, default=(32, 64)
+        The encoder's stage widths (the decoder runs them in reverse).
+    kernel_size : int, default=3
+        Side of every convolution kernel.
+    activation : str, default='relu'
+        Activation after the bottleneck and every stage but the last, a key of
+        `aekit.nn.ACTIVATIONS`.
+    batch_norm : bool, default=False
+        Batch normalisation in every stage but the last.
+    dropout : float, default=0.0
+        Dropout rate at the end of every stage but the last.
+    bottleneck : {'dense', 'conv'}, default='dense'
+        As the encoder's.
+    upsampling : {'interpolate', 'transposed', 'unpool'}, default='interpolate'
+        How each stage doubles the spatial size.
+    interpolation : {'nearest', 'bilinear'}, default='nearest'
+        Resize mode for upsampling='interpolate'.
+    indices : PoolingIndices or None, default=None
+        Source of the encoder's pooling indices; required with upsampling='unpool'.
     """
 
     def __init__(

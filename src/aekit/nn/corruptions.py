@@ -31,7 +31,13 @@ def _uniform(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor
 
 
 class Corruption:
-    """Base class; `level` is the noise strength in [0, 1] (or the std for Gaussian noise)."""
+    """Base class; `level` is the noise strength in [0, 1] (or the std for Gaussian noise).
+
+    Parameters
+    ----------
+    level : float
+        Noise strength, finite and >= 0.
+    """
 
     def __init__(self, level: float) -> None:
         if not (level >= 0 and math.isfinite(level)):
@@ -48,7 +54,13 @@ class Corruption:
 
 
 class GaussianNoise(Corruption):
-    """Add N(0, level^2) noise to every entry."""
+    """Add N(0, level^2) noise to every entry.
+
+    Parameters
+    ----------
+    level : float
+        Standard deviation of the noise.
+    """
 
     def __call__(self, x, generator=None):
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
@@ -56,7 +68,17 @@ class GaussianNoise(Corruption):
 
 
 class ClippedGaussianNoise(GaussianNoise):
-    """Add N(0, level^2) noise, then clip to [`low`, `high`]: noisy pixels of images in [0, 1]."""
+    """Add N(0, level^2) noise, then clip to [`low`, `high`]: noisy pixels of images in [0, 1].
+
+    Parameters
+    ----------
+    level : float
+        Standard deviation of the noise.
+    low : float, default=0.0
+        Lower clip bound.
+    high : float, default=1.0
+        Upper clip bound.
+    """
 
     def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__(level)
@@ -68,7 +90,13 @@ class ClippedGaussianNoise(GaussianNoise):
 
 
 class Masking(Corruption):
-    """Set each entry to zero with probability `level` (dropout noise, no rescaling)."""
+    """Set each entry to zero with probability `level` (dropout noise, no rescaling).
+
+    Parameters
+    ----------
+    level : float
+        Probability that an entry is zeroed.
+    """
 
     def __call__(self, x, generator=None):
         mask = _uniform(x, generator) < self.level
@@ -76,7 +104,17 @@ class Masking(Corruption):
 
 
 class SaltPepper(Corruption):
-    """Set a fraction `level` of entries to `low` or `high` (half each on average)."""
+    """Set a fraction `level` of entries to `low` or `high` (half each on average).
+
+    Parameters
+    ----------
+    level : float
+        Probability that an entry is replaced.
+    low : float, default=0.0
+        The "pepper" value.
+    high : float, default=1.0
+        The "salt" value.
+    """
 
     def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__(level)
@@ -95,6 +133,19 @@ class BlockMasking(Corruption):
     same pixels in every channel; else a contiguous run of about `level` of the features.
 
     `position` 'random' draws each block's place uniformly; 'center' centres it (no randomness).
+
+    Parameters
+    ----------
+    level : float
+        Fraction in [0, 1] of the area (or of the features) the block covers; not used when
+        `size` is given.
+    shape : tuple of int or None, default=None
+        The image shape of a row, (height, width) or (channels, height, width); None treats a
+        row as a run of features.
+    position : {'random', 'center'}, default='random'
+        Where the block goes.
+    size : (int, int) or None, default=None
+        The block's (height, width) in pixels; needs `shape`.
     """
 
     def __init__(
@@ -157,7 +208,21 @@ CORRUPTIONS: dict[str, type[Corruption]] = {
 
 
 def make_corruption(name: str | None, level: float, **options) -> Corruption | None:
-    """Build the corruption registered as `name` (None gives no corruption)."""
+    """Build the corruption registered as `name` (None gives no corruption).
+
+    Parameters
+    ----------
+    name : str or None
+        A key of `CORRUPTIONS`, or None.
+    level : float
+        The corruption's `level`.
+    **options : dict
+        Further constructor arguments (e.g. `shape` for 'block').
+
+    Returns
+    -------
+    corruption : Corruption or None
+    """
     if name is None:
         return None
     if name not in CORRUPTIONS:

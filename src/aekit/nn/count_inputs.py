@@ -16,7 +16,13 @@ INPUT_TRANSFORMS = ("log1p", "proportions")
 
 class InputTransform(nn.Module):
     """(batch, vocabulary) counts to log(1 + counts) or to proportions (rows summing to one; an
-    empty document stays all zeros)."""
+    empty document stays all zeros).
+
+    Parameters
+    ----------
+    kind : {'log1p', 'proportions'}
+        Which transform.
+    """
 
     def __init__(self, kind: str) -> None:
         super().__init__()

@@ -42,6 +42,12 @@ class Likelihood(nn.Module):
     `fixed_output` and ignores the argument. `outputs_per_feature` is how many decoder outputs
     each feature needs (2 when the decoder also predicts a variance); `pre` then has shape
     (batch, outputs_per_feature * features) with the mean's pre-activations first.
+
+    Parameters
+    ----------
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's outputs; ignored by a likelihood with a
+        `fixed_output`.
     """
 
     outputs_per_feature = 1
@@ -63,12 +69,33 @@ class Likelihood(nn.Module):
 
     def loss(self, pre: torch.Tensor, x: torch.Tensor, mean: torch.Tensor | None = None) -> torch.Tensor:
         """Mean of `elementwise` over batch and features (a scalar); `mean` is `self.mean(pre)`
-        when the caller has it already. Subclasses override it with a fused form."""
+        when the caller has it already. Subclasses override it with a fused form.
+
+        Parameters
+        ----------
+        pre : torch.Tensor
+            The decoder's outputs, (batch, outputs_per_feature * features).
+        x : torch.Tensor
+            The targets, (batch, features).
+        mean : torch.Tensor or None, default=None
+            `self.mean(pre)`, when the caller has it (a fused override may use it).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar.
+        """
         return self.elementwise(pre, x).mean()
 
 
 class MSE(Likelihood):
-    """Squared error: the Gaussian negative log-likelihood with unit variance, up to scale."""
+    """Squared error: the Gaussian negative log-likelihood with unit variance, up to scale.
+
+    Parameters
+    ----------
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's outputs.
+    """
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return (self.mean(pre) - x).square()
@@ -78,14 +105,26 @@ class MSE(Likelihood):
 
 
 class L1(Likelihood):
-    """Absolute error: the Laplace negative log-likelihood, robust to outlying pixels."""
+    """Absolute error: the Laplace negative log-likelihood, robust to outlying pixels.
+
+    Parameters
+    ----------
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's outputs.
+    """
 
     def elementwise(self, pre: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return (self.mean(pre) - x).abs()
 
 
 class BCE(Likelihood):
-    """Binary cross-entropy for targets in [0, 1], computed from logits (needs a sigmoid output)."""
+    """Binary cross-entropy for targets in [0, 1], computed from logits (needs a sigmoid output).
+
+    Parameters
+    ----------
+    output_activation : str, default='linear'
+        Ignored: the output activation is the sigmoid.
+    """
 
     fixed_output = "sigmoid"
 
@@ -113,6 +152,22 @@ class Gaussian(Likelihood):
     'sample' lets the decoder predict a variance for every element of every sample. The
     log-variance is clamped to [`min_log_var`, `max_log_var`] so a feature the decoder fits
     exactly cannot drive the loss to minus infinity.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features (the size of the learned per-feature log-variance).
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's mean outputs.
+    variance : {'feature', 'fixed', 'sample'}, default='feature'
+        One learned variance per feature, a fixed one, or one predicted by the decoder for
+        every element (then the decoder has 2 * n_features outputs).
+    fixed_log_var : float, default=0.0
+        The log-variance for variance='fixed'.
+    min_log_var : float, default=-9.0
+        Lower clamp of the log-variance.
+    max_log_var : float, default=9.0
+        Upper clamp of the log-variance.
     """
 
     def __init__(
@@ -152,7 +207,17 @@ class Gaussian(Likelihood):
 class StudentT(Likelihood):
     """Student-t negative log-likelihood in nats per element, with a learned per-feature scale
     and a learned degrees-of-freedom (kept above `min_df`): heavy tails make the fit robust
-    to outlying pixels or values."""
+    to outlying pixels or values.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features (the size of the learned per-feature scale).
+    output_activation : {'linear', 'sigmoid'}, default='linear'
+        What `mean` applies to the decoder's outputs.
+    min_df : float, default=0.5
+        Lower bound of the learned degrees of freedom.
+    """
 
     def __init__(self, n_features: int, output_activation: str = "linear", min_df: float = 0.5) -> None:
         super().__init__(output_activation)
@@ -177,7 +242,13 @@ class Multinomial(Likelihood):
     document has words (Hinton & Salakhutdinov 2006; the replicated softmax of Salakhutdinov &
     Hinton 2009). Terms are -x_j log p_j in nats (the multinomial coefficient, which does not
     depend on the model, left out); `mean` gives the word proportions p, which times a
-    document's length are its expected counts. The output activation is always the softmax."""
+    document's length are its expected counts. The output activation is always the softmax.
+
+    Parameters
+    ----------
+    output_activation : str, default='linear'
+        Ignored: the output activation is the softmax.
+    """
 
     fixed_output = "softmax"
 
@@ -191,7 +262,13 @@ class Multinomial(Likelihood):
 class Poisson(Likelihood):
     """Counts as independent Poisson draws whose log-rates are the decoder's outputs: terms
     rate - x log(rate) + log(x!) in nats; `mean` gives the rates. The output activation is
-    always the exponential."""
+    always the exponential.
+
+    Parameters
+    ----------
+    output_activation : str, default='linear'
+        Ignored: the output activation is the exponential.
+    """
 
     fixed_output = "exp"
     max_log_rate = 20.0
@@ -222,7 +299,24 @@ def output_activation_for(loss: str, requested: str, targets, default: str = "au
     """The output activation `loss` decodes through when `requested` ('auto', 'linear' or
     'sigmoid'): the likelihood's own where it fixes one (a different request is refused naming
     both parameters; the estimator's `default`, e.g. a preset's, is not a request), else a
-    sigmoid for 'auto' when every target lies in [0, 1]."""
+    sigmoid for 'auto' when every target lies in [0, 1].
+
+    Parameters
+    ----------
+    loss : str
+        Name of the likelihood (a key of `LIKELIHOODS`).
+    requested : {'auto', 'linear', 'sigmoid'}
+        The estimator's `output_activation` parameter.
+    targets : array-like
+        The reconstruction targets (anything with `min()` and `max()`), read for 'auto'.
+    default : str, default='auto'
+        The estimator's default `output_activation`, which is not taken as a request.
+
+    Returns
+    -------
+    output_activation : str
+        One of `OUTPUT_ACTIVATIONS`.
+    """
     fixed = LIKELIHOODS[loss].fixed_output if loss in LIKELIHOODS else None
     if fixed is not None and requested not in ("auto", fixed, default):
         raise ValueError(f"loss={loss!r} decodes through its own output activation ({fixed!r}); "
@@ -234,7 +328,23 @@ def output_activation_for(loss: str, requested: str, targets, default: str = "au
 
 def make_likelihood(name: str, n_features: int, output_activation: str, **options) -> Likelihood:
     """Build the likelihood registered as `name` for data with `n_features` columns;
-    `options` go to its constructor (e.g. `variance` for 'gaussian')."""
+    `options` go to its constructor (e.g. `variance` for 'gaussian').
+
+    Parameters
+    ----------
+    name : str
+        A key of `LIKELIHOODS`.
+    n_features : int
+        Number of features (used by 'gaussian' and 'student_t').
+    output_activation : str
+        Passed to the constructor.
+    **options : dict
+        Further constructor arguments.
+
+    Returns
+    -------
+    likelihood : Likelihood
+    """
     if name not in LIKELIHOODS:
         raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LIKELIHOODS)}")
     cls = LIKELIHOODS[name]

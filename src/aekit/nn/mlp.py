@@ -1,4 +1,4 @@
-"""Fully connected encoders and decoders: plain `nn.Module`s usable in any training loop."""
+"""Fully connected encoders and decoders: plain `nn.Module` objects usable in any training loop."""
 
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ class MLPEncoder(nn.Module):
     (None = linear, or a module such as `SparseCode(TopK(k), latent_dim)`), which decides the
     code's range (sigmoid: (0, 1), relu: >= 0, ...) or its sparsity. `input_transform`
     ('log1p' or 'proportions', for word counts) is applied to x first.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input features.
+    latent_dim : int
+        Size of the code.
+    hidden_dims : sequence of int, default=()
+        Widths of the hidden layers, input side first.
+    activation : str, default='relu'
+        Hidden-layer activation, a key of `aekit.nn.ACTIVATIONS`.
+    latent_activation : str, nn.Module or None, default=None
+        Activation of the code layer; None is linear.
+    input_transform : {'log1p', 'proportions'} or None, default=None
+        Transform of x before the first layer; None leaves x as it is.
     """
 
     def __init__(
@@ -55,6 +70,17 @@ class MLPDecoder(nn.Module):
 
     The output non-linearity belongs to the likelihood (a sigmoid output with BCE is computed
     from logits for stability), so this module stops at the last affine map.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the code.
+    out_features : int
+        Number of outputs (pre-activations).
+    hidden_dims : sequence of int, default=()
+        Widths of the hidden layers, code side first.
+    activation : str, default='relu'
+        Hidden-layer activation, a key of `aekit.nn.ACTIVATIONS`.
     """
 
     def __init__(
@@ -87,6 +113,13 @@ class TiedMLPDecoder(nn.Module):
     Only the biases are its own parameters, so an autoencoder with tied weights has about half
     the weights of the untied one. The encoder is referenced, not registered, so its weights
     appear once in `state_dict`.
+
+    Parameters
+    ----------
+    encoder : MLPEncoder
+        The encoder whose weights are used, transposed, in reverse order.
+    activation : str, default='relu'
+        Hidden-layer activation, a key of `aekit.nn.ACTIVATIONS`.
     """
 
     def __init__(self, encoder: MLPEncoder, activation: str = "relu") -> None:

@@ -1,4 +1,4 @@
-"""The autoencoders as `nn.Module`s: the deterministic one (encoder + decoder + likelihood +
+"""The autoencoders as `nn.Module` objects: the deterministic one (encoder + decoder + likelihood +
 corruption + regularizers) and the variational one (encoder + decoder + likelihood + prior).
 
 Every deterministic variant (denoising, sparse, contractive, tied, constrained linear) is
@@ -26,7 +26,21 @@ CORRUPT_ON = ("input", "code")
 
 
 class AutoEncoderOutput(NamedTuple):
-    """What a training forward pass returns: the total loss and its named parts."""
+    """What a training forward pass returns: the total loss and its named parts.
+
+    Parameters
+    ----------
+    loss : torch.Tensor
+        Scalar: the reconstruction loss plus the weighted penalties.
+    reconstruction_loss : torch.Tensor
+        Scalar.
+    terms : dict of str to torch.Tensor
+        Each regularizer's weighted scalar penalty, by its name.
+    code : torch.Tensor
+        The codes, (batch, latent_dim).
+    reconstruction : torch.Tensor
+        The reconstructions, (batch, features).
+    """
 
     loss: torch.Tensor  # scalar: reconstruction + weighted penalties
     reconstruction_loss: torch.Tensor  # scalar
@@ -46,6 +60,28 @@ class AutoEncoderModule(nn.Module):
     the training loss averages only the per-sample losses below the batch's (1 - loss_trim)
     quantile, so samples the model cannot reconstruct (outliers in the training data) stop
     pulling it towards them: a trimmed-mean, robust loss.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps x (batch, features) to the code z (batch, latent_dim).
+    decoder : nn.Module
+        Maps z to the likelihood's parameters (batch, features).
+    likelihood : Likelihood
+        Scores the reconstruction (the loss) and gives its mean (x_hat).
+    corruption : Corruption or None, default=None
+        Noise applied in training mode only; None trains without noise.
+    corrupt_on : {'input', 'code'}, default='input'
+        Where the corruption is applied.
+    regularizers : sequence of Regularizer, default=()
+        Penalties added to the loss (each weighted by its `weight`) and constraints applied by
+        `apply_constraints`; each checks the module when it is built.
+    uncorrupted_weight : float, default=1.0
+        Loss weight of the entries the input corruption left unchanged (those it changed
+        weigh 1).
+    loss_trim : float, default=0.0
+        Share in [0, 1) of each training batch's largest per-sample losses left out of the
+        loss; not combinable with `uncorrupted_weight` != 1.
     """
 
     def __init__(
@@ -87,7 +123,20 @@ class AutoEncoderModule(nn.Module):
         return self.decode(self.encode(x))  # (batch, features)
 
     def sample_losses(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-sample reconstruction loss without corruption: (batch,)."""
+        """Per-sample reconstruction loss without corruption: (batch,).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, features).
+        target : torch.Tensor or None, default=None
+            What the reconstruction is scored against, (batch, features); None is x.
+
+        Returns
+        -------
+        losses : torch.Tensor
+            The likelihood's terms averaged over the features, (batch,).
+        """
         target = x if target is None else target
         return self.likelihood.elementwise(self.decoder(self.encoder(x)), target).mean(dim=1)
 
@@ -135,7 +184,21 @@ class AutoEncoderModule(nn.Module):
 
 
 class VAEOutput(NamedTuple):
-    """What a VAE training forward pass returns; per-sample terms are in nats."""
+    """What a VAE training forward pass returns; per-sample terms are in nats.
+
+    Parameters
+    ----------
+    loss : torch.Tensor
+        Scalar: the batch mean of the reconstruction term plus the weighted KL.
+    reconstruction_loss : torch.Tensor
+        Scalar: the batch mean of -log p(x|z).
+    kl : torch.Tensor
+        Scalar: the batch mean of KL(q(z|x) || p(z)).
+    code : torch.Tensor
+        Posterior means, (batch, latent_dim).
+    reconstruction : torch.Tensor
+        Decoded mean of the sampled z, (batch, features).
+    """
 
     loss: torch.Tensor  # scalar: mean over the batch of reconstruction + weighted KL
     reconstruction_loss: torch.Tensor  # scalar: mean -log p(x|z)
@@ -154,6 +217,32 @@ class VariationalAutoEncoderModule(nn.Module):
     `binarize=True` draws x ~ Bernoulli(x) afresh for each batch (dynamic binarisation), and a
     `corruption` (training only) makes the encoder see corrupted inputs while the likelihood
     scores the clean targets, as for a denoising autoencoder.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps x (batch, features) to (batch, 2 * latent_dim): the posterior's means, then its
+        log-variances.
+    decoder : nn.Module
+        Maps z (batch, latent_dim) to the likelihood's parameters.
+    likelihood : Likelihood
+        Gives -log p(x|z) and the decoded mean.
+    prior : nn.Module
+        The prior p(z), with `kl`, `log_prob` and `sample` (see `aekit.nn.priors`).
+    latent_dim : int
+        Size of the code.
+    beta : float, default=1.0
+        Weight of the KL term.
+    free_bits : float, default=0.0
+        Floor, in nats per code unit, under which a unit's batch-mean KL is not penalised.
+    binarize : bool, default=False
+        Train on x ~ Bernoulli(x), drawn afresh for each batch (data in [0, 1]).
+    min_log_var : float, default=-12.0
+        Lower clamp of the posterior log-variances.
+    max_log_var : float, default=8.0
+        Upper clamp of the posterior log-variances.
+    corruption : Corruption or None, default=None
+        Noise on the encoder's input in training mode only.
     """
 
     def __init__(
@@ -184,7 +273,18 @@ class VariationalAutoEncoderModule(nn.Module):
         self.min_log_var, self.max_log_var = min_log_var, max_log_var
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of q(z|x), each (batch, latent_dim)."""
+        """Mean and log-variance of q(z|x), each (batch, latent_dim).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, features).
+
+        Returns
+        -------
+        mu, log_var : torch.Tensor
+            The log-variances clamped to [min_log_var, max_log_var].
+        """
         mu, log_var = self.encoder(x).chunk(2, dim=1)
         return mu, log_var.clamp(self.min_log_var, self.max_log_var)
 
@@ -199,16 +299,57 @@ class VariationalAutoEncoderModule(nn.Module):
 
     @staticmethod
     def draw(mu: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """One reparameterised draw z = mu + sigma * eps per row: (batch, latent_dim)."""
+        """One reparameterised draw z = mu + sigma * eps per row: (batch, latent_dim).
+
+        Parameters
+        ----------
+        mu : torch.Tensor
+            Posterior means, (batch, latent_dim).
+        log_var : torch.Tensor
+            Posterior log-variances, (batch, latent_dim).
+        generator : torch.Generator or None, default=None
+            Source of eps; None uses torch's global one.
+
+        Returns
+        -------
+        z : torch.Tensor
+            The draws, (batch, latent_dim).
+        """
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * log_var) * eps
 
     def reconstruct_sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decoded mean of one draw z ~ q(z|x) per row: (batch, features)."""
+        """Decoded mean of one draw z ~ q(z|x) per row: (batch, features).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, features).
+        generator : torch.Generator or None, default=None
+            Source of the draws; None uses torch's global one.
+
+        Returns
+        -------
+        reconstruction : torch.Tensor
+            (batch, features).
+        """
         return self.decode(self.draw(*self.posterior(x), generator))
 
     def log_px_given_z(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """log p(x|z) summed over features, in nats: (batch,)."""
+        """log p(x|z) summed over features, in nats: (batch,).
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            Codes, (batch, latent_dim).
+        x : torch.Tensor
+            The data scored, (batch, features).
+
+        Returns
+        -------
+        log_px : torch.Tensor
+            (batch,).
+        """
         return -self.likelihood.elementwise(self.decoder(z), x).sum(dim=1)
 
     def forward(
@@ -234,7 +375,20 @@ class VariationalAutoEncoderModule(nn.Module):
 
     def elbo(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """ELBO per sample in nats, averaged over the given standard-normal draws
-        eps (n_draws, latent_dim), the same draws for every sample: (batch,)."""
+        eps (n_draws, latent_dim), the same draws for every sample: (batch,).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, features).
+        eps : torch.Tensor
+            Standard-normal draws, (n_draws, latent_dim).
+
+        Returns
+        -------
+        elbo : torch.Tensor
+            (batch,).
+        """
         mu, log_var = self.posterior(x)
         z = mu.unsqueeze(0) + torch.exp(0.5 * log_var).unsqueeze(0) * eps.unsqueeze(1)  # (draws, batch, k)
         flat = z.reshape(-1, self.latent_dim)
@@ -245,14 +399,46 @@ class VariationalAutoEncoderModule(nn.Module):
 
     def sample_losses(self, x: torch.Tensor, target: torch.Tensor | None = None, n_draws: int = 10) -> torch.Tensor:
         """Negative ELBO per sample in nats (batch,), from `n_draws` fixed draws shared by all
-        samples, so the value depends only on the sample (not on the batch or a global seed)."""
+        samples, so the value depends only on the sample (not on the batch or a global seed).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, features).
+        target : torch.Tensor or None, default=None
+            Scored in place of x when given (its ELBO is computed; x itself is then unused).
+        n_draws : int, default=10
+            Number of posterior draws, from a generator seeded with 0.
+
+        Returns
+        -------
+        losses : torch.Tensor
+            (batch,).
+        """
         gen = torch.Generator(device=x.device).manual_seed(0)
         eps = torch.randn(n_draws, self.latent_dim, generator=gen, device=x.device, dtype=x.dtype)
         return -self.elbo(x if target is None else target, eps)
 
     def log_likelihood(self, x: torch.Tensor, n_importance: int, generator: torch.Generator, chunk: int = 100) -> torch.Tensor:
         """Importance-weighted estimate of log p(x) in nats with q(z|x) as the proposal (the IWAE
-        bound; it tightens towards log p(x) as `n_importance` grows): (batch,)."""
+        bound; it tightens towards log p(x) as `n_importance` grows): (batch,).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, features).
+        n_importance : int
+            Number of importance samples per row.
+        generator : torch.Generator
+            Source of the draws.
+        chunk : int, default=100
+            Draws computed at a time (memory grows with chunk * batch).
+
+        Returns
+        -------
+        log_px : torch.Tensor
+            (batch,).
+        """
         mu, log_var = self.posterior(x)
         log_w = []
         for start in range(0, n_importance, chunk):
@@ -267,7 +453,20 @@ class VariationalAutoEncoderModule(nn.Module):
         return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(n_importance)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decoded means of n draws from the prior: (n, features)."""
+        """Decoded means of n draws from the prior: (n, features).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        generator : torch.Generator or None, default=None
+            Source of the draws; None uses torch's global one.
+
+        Returns
+        -------
+        samples : torch.Tensor
+            (n, features).
+        """
         p = next(self.parameters())
         z = self.prior.sample(n, self.latent_dim, generator, device=p.device, dtype=p.dtype)
         return self.decode(z)
@@ -286,7 +485,13 @@ def draw_reconstruction(module: nn.Module, x: torch.Tensor, generator: torch.Gen
 
 class EncodeOf(nn.Module):
     """A fitted module's `encode` (a VAE's posterior mean) as a forward: (batch, features) ->
-    (batch, latent_dim), for what takes a module (a classifier head's encoder, ONNX export)."""
+    (batch, latent_dim), for what takes a module (a classifier head's encoder, ONNX export).
+
+    Parameters
+    ----------
+    module : nn.Module
+        A fitted autoencoder module (with `encode` and `decode`).
+    """
 
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
@@ -297,7 +502,13 @@ class EncodeOf(nn.Module):
 
 
 class DecodeOf(EncodeOf):
-    """A fitted module's `decode` as a forward: (batch, latent_dim) -> (batch, features)."""
+    """A fitted module's `decode` as a forward: (batch, latent_dim) -> (batch, features).
+
+    Parameters
+    ----------
+    module : nn.Module
+        A fitted autoencoder module (with `encode` and `decode`).
+    """
 
     def forward(self, code: torch.Tensor) -> torch.Tensor:
         return self.module.decode(code)

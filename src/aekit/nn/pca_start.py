@@ -21,7 +21,24 @@ ODD_LINEAR_ACTIVATIONS = {"relu": 1.0, "gelu": 1.0, "leaky_relu": 1.0 + nn.Leaky
 
 
 def pca_start_problem(activation: str, hidden_dims, latent_dim: int, n_features: int) -> str | None:
-    """Why a network of this shape cannot start as PCA, or None when it can."""
+    """Why a network of this shape cannot start as PCA, or None when it can.
+
+    Parameters
+    ----------
+    activation : str
+        The hidden layers' activation; one of `ODD_LINEAR_ACTIVATIONS` can carry the path.
+    hidden_dims : sequence of int
+        Widths of the encoder's hidden layers; each needs at least 2 * latent_dim units.
+    latent_dim : int
+        Size of the code; at most n_features.
+    n_features : int
+        Number of input features.
+
+    Returns
+    -------
+    problem : str or None
+        The reason, as a sentence naming the parameter; None when the start applies.
+    """
     if activation not in ODD_LINEAR_ACTIVATIONS:
         return f"activation={activation!r} cannot carry a linear path (use one of {sorted(ODD_LINEAR_ACTIVATIONS)})"
     narrow = [h for h in hidden_dims if h < 2 * latent_dim]
@@ -34,7 +51,22 @@ def pca_start_problem(activation: str, hidden_dims, latent_dim: int, n_features:
 
 @torch.no_grad()
 def principal_components(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (d,) and the first k principal directions (k, d) of the rows of X, in float64."""
+    """Mean (d,) and the first k principal directions (k, d) of the rows of X, in float64.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Rows, (n, d).
+    k : int
+        Number of directions.
+
+    Returns
+    -------
+    mean : torch.Tensor
+        (d,), float64.
+    components : torch.Tensor
+        (k, d), float64, orthonormal rows by decreasing variance.
+    """
     X = X.double()
     mean = X.mean(dim=0)
     centered = X - mean
@@ -83,7 +115,19 @@ def _set_path(linears, first: tuple, last: tuple, direct: tuple, k: int, scale: 
 
 def start_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, activation: str) -> None:
     """Set `encoder` (an `MLPEncoder` with a linear code) and `decoder` (an `MLPDecoder`) to PCA
-    of X (n, d): code = components (x - mean), decoder output = components^T code + mean."""
+    of X (n, d): code = components (x - mean), decoder output = components^T code + mean.
+
+    Parameters
+    ----------
+    encoder : MLPEncoder
+        Set in place; its last linear layer's width is the number of components.
+    decoder : MLPDecoder
+        Set in place.
+    X : torch.Tensor
+        The training rows, (n, d).
+    activation : str
+        The hidden layers' activation, a key of `ODD_LINEAR_ACTIVATIONS`.
+    """
     k = encoder.linears[-1].out_features
     mean, P = principal_components(X, k)
     scale = ODD_LINEAR_ACTIVATIONS[activation]

@@ -26,7 +26,13 @@ def gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) 
 
 
 class Prior(nn.Module):
-    """Base class: `log_prob(z)` elementwise, `sample(n, latent_dim)`, `kl(mu, log_var, z)`."""
+    """Base class: `log_prob(z)` elementwise, `sample(n, latent_dim)`, `kl(mu, log_var, z)`.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to `torch.nn.Module` (the prior itself takes no arguments).
+    """
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -39,7 +45,13 @@ class Prior(nn.Module):
 
 
 class NormalPrior(Prior):
-    """N(0, I), with the closed-form KL to a diagonal Gaussian posterior."""
+    """N(0, I), with the closed-form KL to a diagonal Gaussian posterior.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to `torch.nn.Module` (the prior itself takes no arguments).
+    """
 
     def log_prob(self, z):
         return -0.5 * (LOG_2PI + z.square())
@@ -54,7 +66,17 @@ class NormalPrior(Prior):
 class StudentTPrior(Prior):
     """Independent standard Student-t coordinates with `df` degrees of freedom, fixed or learned
     (Abiri & Ohlsson 2020): heavier tails than N(0, I) let outlying data sit far from the
-    origin without a large KL cost. KL by Monte Carlo (no closed form)."""
+    origin without a large KL cost. KL by Monte Carlo (no closed form).
+
+    Parameters
+    ----------
+    df : float, default=3.0
+        Degrees of freedom (at the start, when learned); must exceed `min_df`.
+    learn_df : bool, default=False
+        Learn the degrees of freedom with the rest of the model.
+    min_df : float, default=0.5
+        Lower bound of the degrees of freedom.
+    """
 
     def __init__(self, df: float = 3.0, learn_df: bool = False, min_df: float = 0.5) -> None:
         super().__init__()
@@ -78,7 +100,24 @@ class StudentTPrior(Prior):
 
     def sample(self, n, latent_dim, generator=None, **like):
         """t = normal / sqrt(chi2_df / df); torch's chi-square sampler takes no generator, so it
-        runs under a global seed drawn from `generator` and the global RNG state is restored."""
+        runs under a global seed drawn from `generator` and the global RNG state is restored.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        latent_dim : int
+            Size of each draw.
+        generator : torch.Generator or None, default=None
+            Source of the draws; None uses torch's global one.
+        **like : dict
+            `device` and `dtype` of the draws.
+
+        Returns
+        -------
+        z : torch.Tensor
+            (n, latent_dim).
+        """
         df = self.df().detach().to(**like) if like else self.df().detach()
         normal = torch.randn(n, latent_dim, generator=generator, **like)
         seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=normal.device).item())
@@ -92,7 +131,20 @@ PRIORS: dict[str, type[Prior]] = {"normal": NormalPrior, "student_t": StudentTPr
 
 
 def make_prior(name: str, **options) -> Prior:
-    """Build the prior registered as `name`."""
+    """Build the prior registered as `name`.
+
+    Parameters
+    ----------
+    name : {'normal', 'student_t'}
+        A key of `PRIORS`.
+    **options : dict
+        Constructor arguments of 'student_t' (`df`, `learn_df`, `min_df`); ignored for
+        'normal'.
+
+    Returns
+    -------
+    prior : Prior
+    """
     if name not in PRIORS:
         raise ValueError(f"unknown prior {name!r}; choose one of {sorted(PRIORS)}")
     return PRIORS[name](**options) if name != "normal" else NormalPrior()

@@ -38,7 +38,13 @@ def _encoder_weights(module: nn.Module) -> list[torch.Tensor]:
 
 
 class Regularizer:
-    """Base class. `penalty` returns a scalar tensor; `constrain` edits weights in place."""
+    """Base class. `penalty` returns a scalar tensor; `constrain` edits weights in place.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplies the penalty in the module's loss.
+    """
 
     name = "regularizer"
     constrains = False  # True when `constrain` must run after every optimizer step
@@ -48,7 +54,18 @@ class Regularizer:
         self.weight = float(weight)
 
     def check(self, module: nn.Module) -> None:
-        """Refuse, before training, a module whose parts lack what this regularizer reads."""
+        """Refuse, before training, a module whose parts lack what this regularizer reads.
+
+        Parameters
+        ----------
+        module : nn.Module
+            The autoencoder module, with `encoder` and `decoder` parts.
+
+        Raises
+        ------
+        ValueError
+            When a part lacks an accessor named in `needs`.
+        """
         for part, accessor in self.needs:
             if not callable(getattr(getattr(module, part), accessor, None)):
                 raise ValueError(f"the {self.name!r} regularizer needs a {part} that offers {accessor}(); "
@@ -71,9 +88,15 @@ def decoder_column_norms(module: nn.Module) -> torch.Tensor:
 
 
 class L1Sparsity(Regularizer):
-    """Mean over the batch of sum_i |z_i| * ||decoder column i||: the L1 norm of the code, each
+    """Mean over the batch of ``sum_i |z_i| * ||decoder column i||``: the L1 norm of the code, each
     unit weighted by the norm of the decoder weights it writes through, so shrinking a code
-    while the decoder's weights grow leaves the penalty unchanged (scale-proof)."""
+    while the decoder's weights grow leaves the penalty unchanged (scale-proof).
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplies the penalty in the module's loss.
+    """
 
     name = "l1_sparsity"
     needs = (("decoder", "affine_layers"),)
@@ -83,7 +106,15 @@ class L1Sparsity(Regularizer):
 
 
 class KLSparsity(Regularizer):
-    """Sum over code units of KL(target || mean activation), for codes in (0, 1) (sigmoid)."""
+    """Sum over code units of KL(target || mean activation), for codes in (0, 1) (sigmoid).
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplies the penalty in the module's loss.
+    target : float, default=0.05
+        Target mean activation of each code unit, in (0, 1).
+    """
 
     name = "kl_sparsity"
 
@@ -103,7 +134,16 @@ class DeadUnitAux(Regularizer):
     """Auxiliary loss that revives dead units of a TopK code (AuxK, Gao et al. 2024, "Scaling and
     evaluating sparse autoencoders", section A.2): the `aux_k` largest pre-activations among the
     units dead for `CodeActivity.dead_after` steps are added to the detached code, and the
-    reconstruction loss of that code trains them to explain what the live code misses."""
+    reconstruction loss of that code trains them to explain what the live code misses.
+
+    Parameters
+    ----------
+    weight : float, default=1/32
+        Multiplies the auxiliary loss in the module's loss.
+    aux_k : int or None, default=None
+        How many dead units' pre-activations are added per sample (at most the number of dead
+        units); None is twice the TopK's `k`.
+    """
 
     name = "dead_unit_aux"
 
@@ -134,6 +174,11 @@ class Contractive(Regularizer):
 
     The batch is replicated once per code unit and one backward pass yields every Jacobian
     row, so this is exact for any encoder whose samples do not interact (no batch norm).
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplies the penalty in the module's loss.
     """
 
     name = "contractive"
@@ -157,7 +202,13 @@ def jacobian_frobenius_sq(encode, x: torch.Tensor, create_graph: bool = False) -
 
 class Orthogonality(Regularizer):
     """Squared Frobenius distance of each encoder weight's Gram matrix from the identity
-    (W W^T = I for wide W): with linear layers the code axes become orthonormal directions."""
+    (W W^T = I for wide W): with linear layers the code axes become orthonormal directions.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplies the penalty in the module's loss.
+    """
 
     name = "orthogonality"
     needs = (("encoder", "weight_layers"),)
@@ -171,7 +222,13 @@ class Orthogonality(Regularizer):
 
 
 class Decorrelation(Regularizer):
-    """Sum of squared off-diagonal entries of the batch covariance of the code: uncorrelated codes."""
+    """Sum of squared off-diagonal entries of the batch covariance of the code: uncorrelated codes.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplies the penalty in the module's loss.
+    """
 
     name = "decorrelation"
 
@@ -184,7 +241,14 @@ class Decorrelation(Regularizer):
 
 
 class UnitNorm(Regularizer):
-    """Constraint: after every step each encoder weight row is rescaled to unit L2 norm."""
+    """Constraint: after every step each encoder weight row is rescaled to unit L2 norm.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Not used in the loss (a constraint adds no penalty); `make_regularizers` drops the
+        constraint when it is 0.
+    """
 
     name = "unit_norm"
     constrains = True
@@ -199,7 +263,14 @@ class UnitNorm(Regularizer):
 class UnitDecoderColumns(Regularizer):
     """Constraint: after every step the decoder's first weight column of each code unit is
     rescaled to unit L2 norm, so a code value's size is what that unit writes into the decoder
-    (as in Gao et al. 2024): a code cannot shrink or grow against its decoder weights."""
+    (as in Gao et al. 2024): a code cannot shrink or grow against its decoder weights.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Not used in the loss (a constraint adds no penalty); `make_regularizers` drops the
+        constraint when it is 0.
+    """
 
     name = "unit_decoder_columns"
     constrains = True
@@ -221,7 +292,20 @@ REGULARIZERS: dict[str, type[Regularizer]] = {
 
 def make_regularizers(spec: Mapping[str, float | Mapping] | None) -> list[Regularizer]:
     """Build regularizers from `{name: weight}` or `{name: {"weight": w, **options}}`;
-    entries with weight 0 are dropped."""
+    entries with weight 0 are dropped.
+
+    Parameters
+    ----------
+    spec : mapping or None
+        `{name: weight}` or `{name: {"weight": w, **options}}`, names from `REGULARIZERS`,
+        options those of the regularizer's class (weight 1.0 when the dict omits it); None
+        gives no regularizer.
+
+    Returns
+    -------
+    regularizers : list of Regularizer
+        One per entry of positive weight.
+    """
     regularizers = []
     for name, value in (spec or {}).items():
         if name not in REGULARIZERS:

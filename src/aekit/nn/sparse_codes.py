@@ -24,9 +24,17 @@ class TopK(nn.Module):
     per-unit offset used only to choose, which keeps every unit in use: after each training
     step a unit chosen by fewer than its share (k / latent_dim) of the batch's rows has its
     offset raised, and one chosen by more has it lowered, by `BALANCE_RATE` times the batch's
-    mean |pre-activation| (loss-free load balancing, as Wang et al. 2024 balance the experts of
+    mean absolute pre-activation (loss-free load balancing, as Wang et al. 2024 balance the experts of
     a mixture); the offsets are kept at mean 0, so they do not drift together. The last
-    training input is kept as `last_input` for the dead-unit auxiliary loss."""
+    training input is kept as `last_input` for the dead-unit auxiliary loss.
+
+    Parameters
+    ----------
+    k : int
+        Entries kept per sample, in [1, latent_dim].
+    latent_dim : int
+        Size of the code.
+    """
 
     def __init__(self, k: int, latent_dim: int) -> None:
         super().__init__()
@@ -64,7 +72,15 @@ class BatchTopK(TopK):
     """Batch-level k-sparsity (BatchTopK, Bussmann et al. 2024): in training the batch keeps its
     k * batch largest entries, so a sample may use more or fewer than k units; at inference
     every entry at or above `threshold` is kept, the running mean of the smallest entry kept in
-    each training batch, so a sample's code does not depend on the rest of its batch."""
+    each training batch, so a sample's code does not depend on the rest of its batch.
+
+    Parameters
+    ----------
+    k : int
+        Mean entries kept per sample in training, in [1, latent_dim].
+    latent_dim : int
+        Size of the code.
+    """
 
     def __init__(self, k: int, latent_dim: int) -> None:
         super().__init__(k, latent_dim)
@@ -91,7 +107,15 @@ class CodeActivity(nn.Module):
     """Identity on codes (batch, latent_dim) that, in training mode, records which units fire:
     the training steps since each unit was last active on any sample of a batch (a buffer, saved
     with the weights), and per epoch the mean number of active units per sample (`l0`) and the
-    share of units active on no sample of the epoch (`dead_fraction`)."""
+    share of units active on no sample of the epoch (`dead_fraction`).
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the code.
+    dead_after : int, default=100
+        Training steps without activity after which a unit counts as dead (`dead_mask`).
+    """
 
     def __init__(self, latent_dim: int, dead_after: int = 100) -> None:
         super().__init__()
@@ -140,12 +164,34 @@ class CodeActivity(nn.Module):
 
 class SparseCode(nn.Sequential):
     """A code activation (`nn.ReLU()`, `TopK(k)`, ...) followed by the `CodeActivity` record of
-    its `latent_dim` units."""
+    its `latent_dim` units.
+
+    Parameters
+    ----------
+    activation : nn.Module
+        The code activation.
+    latent_dim : int
+        Size of the code.
+    dead_after : int, default=100
+        Passed to `CodeActivity`.
+    """
 
     def __init__(self, activation: nn.Module, latent_dim: int, dead_after: int = 100) -> None:
         super().__init__(activation, CodeActivity(latent_dim, dead_after))
 
 
 def find_submodule(module: nn.Module, kind: type) -> nn.Module | None:
-    """The first submodule of `module` that is a `kind`, or None."""
+    """The first submodule of `module` that is a `kind`, or None.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module searched (itself included, in `modules()` order).
+    kind : type
+        The class looked for.
+
+    Returns
+    -------
+    submodule : nn.Module or None
+    """
     return next((m for m in module.modules() if isinstance(m, kind)), None)

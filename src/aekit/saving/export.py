@@ -38,7 +38,20 @@ ONNX_ML_OPSET = 3  # ai.onnx.ml: LabelEncoder (string -> index) for categorical 
 class RawInput:
     """How raw rows become the model's input: features (in `feature_names` order) scaled as
     (x - offset) / scale (None: no scaling), and the text columns of a table one-hot encoded
-    over `categories` ({column: levels}, the features 'column=level' in place of the column)."""
+    over `categories` ({column: levels}, the features 'column=level' in place of the column).
+
+    Parameters
+    ----------
+    feature_names : list of str
+        The model's features, in order.
+    offset : sequence of float or None, default=None
+        Subtracted from each feature; None (or no `scale`) means no scaling.
+    scale : sequence of float or None, default=None
+        Positive divisors of each feature after the offset; None (or no `offset`) means no
+        scaling.
+    categories : mapping of str to sequence, default={}
+        Each text column's levels, in the order of its one-hot features.
+    """
 
     feature_names: list[str]
     offset: Sequence[float] | None = None
@@ -211,7 +224,23 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
 
     With `raw` (a run's preparation of its rows, see `RawInput`) the encoder takes raw rows and
     the decoder gives rows in the data's units, and the graphs on the model's own (scaled,
-    encoded) features are written too, as encoder_scaled.onnx and decoder_scaled.onnx."""
+    encoded) features are written too, as encoder_scaled.onnx and decoder_scaled.onnx.
+
+    Parameters
+    ----------
+    estimator : fitted aekit estimator
+        Has `module_` with `encode` and `decode`, `n_features_in_` and `code_dim_`.
+    path : str or PathLike
+        The folder to write into (created when missing).
+    raw : RawInput or None, default=None
+        How raw rows become the model's input; None exports the model's own features only.
+
+    Returns
+    -------
+    paths : dict of str to Path
+        The ONNX files written, by graph name: 'encoder' and 'decoder', plus
+        'encoder_scaled' and 'decoder_scaled' when `raw` scales or encodes the rows.
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)

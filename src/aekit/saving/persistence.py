@@ -89,7 +89,15 @@ def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, 
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` so that readers see either the old file or the whole new one."""
+    """Write `data` to `path` so that readers see either the old file or the whole new one.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file to write.
+    data : bytes
+        Its new content.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -109,6 +117,22 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
 
     Raises FileNotFoundError for a missing folder or file and ValueError for anything corrupt,
     tampered with or from an unknown format version.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The folder an estimator's `save` wrote.
+
+    Returns
+    -------
+    cls : type
+        The saved estimator's class.
+    params : dict
+        Its constructor parameters.
+    fitted : dict
+        Its fitted attributes as saved in config.json.
+    state_dict : dict of str to torch.Tensor or None
+        The module's weights.
     """
     path = Path(path)
     cls, config, config_path = read_config(path)
@@ -168,6 +192,18 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
 
     A new folder is assembled under a temporary name and renamed into place, so it appears
     whole or not at all; an existing folder is swapped out only once the new one is whole.
+
+    Parameters
+    ----------
+    est : AekitEstimator
+        A fitted estimator.
+    path : str or PathLike
+        The folder to write.
+
+    Returns
+    -------
+    path : Path
+        The folder written.
     """
     nested = {name: getattr(est, name) for name in type(est)._nested if getattr(est, name, None) is not None}
     for name, inner in nested.items():
@@ -194,7 +230,21 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
 def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None = None):
     """The estimator saved in folder `path`, which must hold a `cls` (or subclass): built from
     its saved parameters, its fitted state set through the class's converters, its nested
-    estimators loaded from their sub-folders, and its module rebuilt and given the weights."""
+    estimators loaded from their sub-folders, and its module rebuilt and given the weights.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The folder `save_estimator` wrote.
+    device : str or None, default=None
+        Device for the module, overriding the saved `device` parameter; None keeps the saved
+        one.
+
+    Returns
+    -------
+    estimator : AekitEstimator
+        The fitted estimator.
+    """
     est_cls, params, fitted, state = read_model(path)
     if not issubclass(est_cls, cls):
         raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")

@@ -47,7 +47,22 @@ def auto_patience(max_epochs: int) -> int:
 
 def resolve_budget(config, n_rows: int, has_validation: bool):
     """`config` (a `TrainConfig`) with each "auto" field replaced by what it means for a fit
-    on `n_rows` training rows; early stopping is off without a validation split."""
+    on `n_rows` training rows; early stopping is off without a validation split.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The settings; left unchanged.
+    n_rows : int
+        Number of training rows.
+    has_validation : bool
+        Whether the fit has a validation split.
+
+    Returns
+    -------
+    config : TrainConfig
+        A copy with batch_size, max_epochs, early_stopping and lr_schedule resolved.
+    """
     timed = config.max_time is not None
     batch_size = auto_batch_size(n_rows) if config.batch_size == AUTO else config.batch_size
     max_epochs = config.max_epochs

@@ -75,7 +75,16 @@ class Callback:
 
 class DivergenceGuard(Callback):
     """Raise `TrainingDivergedError` when an epoch's loss is not finite or exceeds
-    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`)."""
+    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`).
+
+    Parameters
+    ----------
+    reference : callable
+        Called with no argument at the start of a fit (unless the state already has it),
+        returns the untrained model's loss as a float.
+    learning_rate : float
+        The fit's learning rate, quoted in the error's advice.
+    """
 
     def __init__(self, reference, learning_rate: float) -> None:
         self.reference = reference
@@ -96,7 +105,13 @@ class DivergenceGuard(Callback):
 
 class EarlyStopping(Callback):
     """Stop after `patience` epochs without a better validation loss and restore the weights of
-    the best epoch at the end."""
+    the best epoch at the end.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without a better validation loss before stopping.
+    """
 
     def __init__(self, patience: int) -> None:
         self.patience = patience
@@ -118,7 +133,14 @@ class KeepTheStart(Callback):
     """Let the weights training starts from compete on the validation rows: they count as the
     best until an epoch beats them, so early stopping can restore them. With a PCA start
     (`TrainConfig.start_competes`) a fit then never ends worse than PCA on its validation rows.
-    `val_loss()` returns the module's mean validation loss."""
+    `val_loss()` returns the module's mean validation loss.
+
+    Parameters
+    ----------
+    val_loss : callable
+        Called with no argument at the start of a fit, returns the starting weights' mean
+        validation loss as a float.
+    """
 
     def __init__(self, val_loss) -> None:
         self.val_loss = val_loss
@@ -131,7 +153,13 @@ class KeepTheStart(Callback):
 
 class TimeBudget(Callback):
     """Stop after the epoch during which this fit's training time (kept in the state, so a
-    resumed fit continues its clock) reaches `seconds`."""
+    resumed fit continues its clock) reaches `seconds`.
+
+    Parameters
+    ----------
+    seconds : float
+        The training-time budget.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -143,7 +171,22 @@ class TimeBudget(Callback):
 def scheduled_lr(config, epoch: int, elapsed: float) -> float:
     """The learning rate of a fit with `TrainConfig` `config` for its `epoch` (0-based) after
     `elapsed` seconds: constant, or a half cosine from `learning_rate` down to
-    FINAL_LR_FRACTION of it over `max_epochs`, or over `max_time` when that comes first."""
+    FINAL_LR_FRACTION of it over `max_epochs`, or over `max_time` when that comes first.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Its `learning_rate`, `lr_schedule` (None or 'cosine'), `max_epochs` (an int) and
+        `max_time` are read.
+    epoch : int
+        The fit's epoch, 0-based.
+    elapsed : float
+        The fit's training time so far, in seconds.
+
+    Returns
+    -------
+    lr : float
+    """
     if config.lr_schedule is None:
         return config.learning_rate
     if config.lr_schedule != "cosine":
@@ -157,7 +200,13 @@ def scheduled_lr(config, epoch: int, elapsed: float) -> float:
 
 class CosineSchedule(Callback):
     """Set the learning rate before each epoch to `scheduled_lr(config, ...)`, counting this
-    fit's epochs and its training time (averaged over the ranks, so every rank agrees)."""
+    fit's epochs and its training time (averaged over the ranks, so every rank agrees).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The fit's settings, as `scheduled_lr` reads them.
+    """
 
     def __init__(self, config) -> None:
         self.config = config
@@ -174,7 +223,13 @@ class CosineSchedule(Callback):
 
 class KLWarmup(Callback):
     """Raise a VAE's KL weight linearly from 0 to 1 over the first `epochs` epochs (Bowman et
-    al. 2016), and leave it at 1 after training."""
+    al. 2016), and leave it at 1 after training.
+
+    Parameters
+    ----------
+    epochs : int
+        Length of the warm-up in epochs.
+    """
 
     def __init__(self, epochs: int) -> None:
         self.epochs = epochs
@@ -205,7 +260,13 @@ class ProgressBar(Callback):
 class CSVLogger(Callback):
     """Rewrite the CSV file `path` after every epoch with one row per epoch so far (epoch, loss,
     val_loss, seconds, then the module's own per-epoch numbers such as a sparse code's `l0` and
-    `dead_fraction`), atomically and from the history, so a resumed fit's file is whole."""
+    `dead_fraction`), atomically and from the history, so a resumed fit's file is whole.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The CSV file (its folder is created when missing).
+    """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -231,7 +292,13 @@ class CSVLogger(Callback):
 class TensorBoardLogger(Callback):
     """Add each epoch's `loss/train`, `loss/validation`, `time/epoch_seconds` and the module's own
     numbers (`model/l0`, ...) to a TensorBoard event file in `folder` (written without
-    TensorBoard installed)."""
+    TensorBoard installed).
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The folder of the event file.
+    """
 
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)

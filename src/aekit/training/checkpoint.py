@@ -71,7 +71,20 @@ def _metadata(data: bytes) -> dict[str, str]:
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
-    """(metadata, tensors) of a checkpoint file; ValueError when it is not a readable one."""
+    """(metadata, tensors) of a checkpoint file; ValueError when it is not a readable one.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The checkpoint file.
+
+    Returns
+    -------
+    info : dict
+        The saved state's JSON part (fingerprint, epoch, history, ...).
+    tensors : dict of str to torch.Tensor
+        The saved tensors.
+    """
     path = Path(path)
     data = path.read_bytes()
     try:
@@ -106,6 +119,18 @@ class Checkpointer(Callback):
 
     `fingerprint` (any JSON) identifies what is trained (class, parameters, data); a checkpoint
     with another fingerprint is refused.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The checkpoint file.
+    fingerprint : object, default=None
+        JSON-serialisable description of what is trained, saved with the state and compared
+        when resuming.
+    resume : bool, default=False
+        Restore the state from `path` before training, when the file exists.
+    every : int, default=1
+        Save after every `every`-th epoch (counting all epochs of the state).
     """
 
     def __init__(
@@ -132,7 +157,13 @@ class Checkpointer(Callback):
             self.save(self.state)
 
     def save(self, state: TrainState) -> None:
-        """Write the state (atomically: a reader sees the previous checkpoint or this one)."""
+        """Write the state (atomically: a reader sees the previous checkpoint or this one).
+
+        Parameters
+        ----------
+        state : TrainState
+            The state to save; written only when its epoch count is a multiple of `every`.
+        """
         if state.epoch % self.every == 0:
             atomic_write_bytes(self.path, self.to_bytes(state))
 
@@ -160,7 +191,18 @@ class Checkpointer(Callback):
         return save_safetensors(tensors, metadata=metadata)
 
     def restore(self, state: TrainState) -> None:
-        """Load the saved state into `state` when resuming and a checkpoint exists."""
+        """Load the saved state into `state` when resuming and a checkpoint exists.
+
+        Parameters
+        ----------
+        state : TrainState
+            Updated in place: module and optimizer weights, generator, history and counters.
+
+        Raises
+        ------
+        ValueError
+            When the checkpoint has another fingerprint or does not fit the module.
+        """
         if not self.resume or not self.path.is_file():
             return
         info, tensors = read_checkpoint(self.path)

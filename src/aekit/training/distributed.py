@@ -35,6 +35,11 @@ def init_from_env(device: str | torch.device = "cpu") -> bool:
 
     Returns True when this process is now one rank of several. The backend is NCCL for a CUDA
     device and gloo otherwise; each rank uses `cores // local ranks` torch threads.
+
+    Parameters
+    ----------
+    device : str or torch.device, default='cpu'
+        The device this rank trains on (picks the backend).
     """
     if not is_launched() or dist.is_initialized():
         return dist.is_initialized()
@@ -73,6 +78,11 @@ def exit_launched(status: int) -> None:
     the rank is slow (a loaded machine), the interpreter can start finalizing first: it kills the
     thread that asks for the GIL, and the C++ runtime aborts the rank ("terminate called without an
     active exception", SIGABRT), failing the whole run although every file was written.
+
+    Parameters
+    ----------
+    status : int
+        The process's exit status.
     """
     if not _joined:
         return
@@ -126,7 +136,17 @@ def any_rank(flag: bool, world: int | None = None) -> bool:
 
 
 def wrap(module: torch.nn.Module) -> torch.nn.Module:
-    """`module` in DistributedDataParallel when distributed, else `module` itself."""
+    """`module` in DistributedDataParallel when distributed, else `module` itself.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module, on its device.
+
+    Returns
+    -------
+    model : torch.nn.Module
+    """
     if world_size() == 1:
         return module
     device = next(module.parameters()).device

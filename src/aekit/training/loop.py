@@ -48,7 +48,40 @@ LR_SCHEDULES = ("cosine",)
 
 @dataclass
 class TrainConfig:
-    """Optimisation settings shared by every estimator."""
+    """Optimisation settings shared by every estimator.
+
+    Parameters
+    ----------
+    optimizer : {'adam', 'adamw', 'rmsprop', 'sgd'}, default='adam'
+        The torch optimizer (see `make_optimizer`).
+    learning_rate : float, default=1e-3
+        The optimizer's step size (the start of a cosine schedule).
+    weight_decay : float, default=0.0
+        The optimizer's weight decay.
+    momentum : float, default=0.9
+        Momentum for 'sgd' and 'rmsprop'.
+    batch_size : int or 'auto', default=256
+        Rows per optimizer step; 'auto' follows the number of rows (`aekit.training.budget`).
+    max_epochs : int or 'auto', default=100
+        Epochs of this fit; 'auto' gives enough epochs for a minimum number of steps.
+    max_time : float or None, default=None
+        Seconds of training after which the fit stops (after the epoch that crosses it).
+    early_stopping : int, 'auto' or None, default=None
+        Patience in epochs on the validation loss, the best weights restored; None is off.
+    grad_clip : float or None, default=None
+        Max global gradient norm.
+    precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'
+        Forward pass in float32 or under autocast.
+    lr_schedule : {None, 'cosine', 'auto'}, default=None
+        Constant learning rate, or a half cosine over `max_epochs` (or `max_time` when that
+        comes first); 'auto' is resolved by `aekit.training.budget`.
+    distributed : bool, default=False
+        Train data-parallel over torchrun's ranks (joining the process group it describes).
+    verbose : bool, default=False
+        Show a progress bar.
+    start_competes : bool, default=False
+        Early stopping may restore the weights training started from (a PCA start).
+    """
 
     optimizer: str = "adam"  # adam | adamw | rmsprop | sgd
     learning_rate: float = 1e-3
@@ -68,7 +101,24 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """Per-epoch record of a fit; `val_loss` is the reconstruction loss on the held-out split."""
+    """Per-epoch record of a fit; `val_loss` is the reconstruction loss on the held-out split.
+
+    Parameters
+    ----------
+    loss : list of float, default=[]
+        Mean training loss of each epoch.
+    val_loss : list of float, default=[]
+        Validation loss of each epoch (empty without a validation split).
+    epoch_seconds : list of float, default=[]
+        Duration of each epoch.
+    best_epoch : int or None, default=None
+        Epoch (0-based) of the best monitored loss; None with early stopping when the weights
+        before training were the best.
+    extra : dict of str to list of float, default={}
+        Per-epoch numbers the module reports (e.g. a sparse code's `l0`).
+    settings : dict, default={}
+        What the fit chose: batch size, epochs, patience, start, ...
+    """
 
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -89,7 +139,17 @@ class History:
 
     @classmethod
     def from_dict(cls, history: dict) -> History:
-        """The inverse of `as_dict` (a history saved before `settings` existed reads as empty settings)."""
+        """The inverse of `as_dict` (a history saved before `settings` existed reads as empty settings).
+
+        Parameters
+        ----------
+        history : dict
+            As `as_dict` returns it (e.g. an estimator's `history_`).
+
+        Returns
+        -------
+        history : History
+        """
         known = ("loss", "val_loss", "epoch_seconds", "best_epoch")
         extra = {k: list(v) for k, v in history.items() if k not in (*known, "settings")}
         return cls(*(history[k] for k in known), extra=extra, settings=dict(history.get("settings", {})))
@@ -98,7 +158,39 @@ class History:
 @dataclass
 class TrainState:
     """What `train` carries between epochs (and, for warm starts, between fits); a checkpoint
-    of it resumes a fit exactly."""
+    of it resumes a fit exactly.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module trained.
+    optimizer : torch.optim.Optimizer
+        Its optimizer.
+    generator : torch.Generator
+        Source of the shuffling and the noise.
+    history : History, default=History()
+        The record of the epochs so far.
+    epoch : int, default=0
+        Epochs completed, over every fit of this state.
+    elapsed : float, default=0.0
+        Seconds of training in the current fit (checkpointed: a resumed fit keeps its clock).
+    best_loss : float, default=inf
+        Best monitored (validation, else training) loss so far.
+    since_best : int, default=0
+        Epochs since it last improved.
+    best_weights : dict of str to torch.Tensor or None, default=None
+        Module weights at the best epoch (early stopping only).
+    initial_loss : float or None, default=None
+        The untrained model's loss on the first rows (the divergence reference).
+    first_epoch : int, default=0
+        The current fit's first epoch.
+    last_epoch : int, default=0
+        The current fit stops before this epoch.
+    rank : int, default=0
+        This process's rank in distributed training.
+    world : int, default=1
+        Number of ranks.
+    """
 
     module: nn.Module
     optimizer: torch.optim.Optimizer
@@ -116,7 +208,16 @@ class TrainState:
     world: int = 1
 
     def record(self, epoch: int, logs: dict) -> None:
-        """Add an epoch's logs to the history and track the best monitored loss."""
+        """Add an epoch's logs to the history and track the best monitored loss.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch (0-based) the logs are from.
+        logs : dict
+            `loss` and `epoch_seconds`, optionally `val_loss`, and the module's own numbers
+            (keys other than the loop's, kept in `history.extra`).
+        """
         self.history.loss.append(logs["loss"])
         self.history.epoch_seconds.append(logs["epoch_seconds"])
         if "val_loss" in logs:
@@ -134,7 +235,25 @@ class TrainState:
 def make_optimizer(
     params, name: str, learning_rate: float, weight_decay: float = 0.0, momentum: float = 0.9
 ) -> torch.optim.Optimizer:
-    """Build a torch optimizer by name, fused where this torch build supports it."""
+    """Build a torch optimizer by name, fused where this torch build supports it.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor
+        The parameters to optimise.
+    name : {'adam', 'adamw', 'sgd', 'rmsprop'}
+        The optimizer.
+    learning_rate : float
+        Step size.
+    weight_decay : float, default=0.0
+        Weight decay.
+    momentum : float, default=0.9
+        Momentum for 'sgd' and 'rmsprop'.
+
+    Returns
+    -------
+    optimizer : torch.optim.Optimizer
+    """
     params = list(params)
     if name == "sgd":
         return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
@@ -152,7 +271,23 @@ def make_optimizer(
 @torch.inference_mode()
 def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = None, batch_size: int = 4096) -> float:
     """Mean per-sample reconstruction loss of `module` on X (targets Y, default X), in eval mode;
-    a scipy.sparse X is densified one batch at a time."""
+    a scipy.sparse X is densified one batch at a time.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Has `sample_losses(x, y)`; restored to its training mode afterwards.
+    X : torch.Tensor or scipy.sparse matrix
+        Inputs, (n, features).
+    Y : torch.Tensor or None, default=None
+        Targets, (n, outputs); None reconstructs X.
+    batch_size : int, default=4096
+        Rows per forward pass.
+
+    Returns
+    -------
+    loss : float
+    """
     was_training = module.training
     module.eval()
     device = next(module.parameters()).device
@@ -227,6 +362,36 @@ def train(
     epoch and saves one after each. `state` continues an earlier fit (warm start: same module, optimizer state
     and history). `owner` is what callbacks receive as `est` (default: the module). Raises
     `TrainingDivergedError` when the loss stops being finite or explodes.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module to train, on its device; left in eval mode.
+    X : torch.Tensor, scipy.sparse matrix or DataSource
+        Training inputs, (n, features).
+    config : TrainConfig
+        The optimisation settings ('auto' entries resolved here).
+    generator : torch.Generator
+        Source of the shuffling and the noise for a new state.
+    X_val : torch.Tensor or None, default=None
+        Validation inputs, for `val_loss` and early stopping.
+    Y : torch.Tensor or None, default=None
+        Training targets; None reconstructs X.
+    Y_val : torch.Tensor or None, default=None
+        Validation targets; None reconstructs X_val.
+    callbacks : sequence of objects, default=()
+        Callbacks run after the built-in ones.
+    checkpoint : Checkpointer or None, default=None
+        Restores a saved state before the first epoch and saves one after each.
+    state : TrainState or None, default=None
+        An earlier fit's state to continue; None starts a new one.
+    owner : object, default=None
+        What callbacks receive as `est`; None is the module.
+
+    Returns
+    -------
+    history : History
+        The state's history, this fit's epochs appended.
     """
     device = next(module.parameters()).device
     check_precision(config.precision)

@@ -14,7 +14,24 @@ __all__ = ["OptimizerStep"]
 
 class OptimizerStep:
     """Forward, backward and update of `module` (run through `model`, its DDP wrapper or
-    itself) on one batch; returns the batch's loss, detached (0-d float32 tensor)."""
+    itself) on one batch; returns the batch's loss, detached (0-d float32 tensor).
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module whose parameters are updated (and constraints applied).
+    model : nn.Module
+        What the forward pass runs through: the module's DDP wrapper, or the module.
+    optimizer : torch.optim.Optimizer
+        The module's optimizer.
+    precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'
+        Forward pass in float32 or under autocast (with a GradScaler for float16).
+    grad_clip : float or None, default=None
+        Max global gradient norm.
+    distributed : bool, default=False
+        Whether the module trains under DistributedDataParallel (then 'bf16-mixed' on the CPU
+        uses autocast alone).
+    """
 
     def __init__(
         self,

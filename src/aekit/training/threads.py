@@ -45,7 +45,17 @@ def _conv_positions(module: nn.Module) -> dict[nn.Module, int]:
 
 def work_per_row(module: nn.Module) -> int:
     """Multiply-adds of one forward pass per row: Linear in x out plus, for convolutions, weights
-    times output positions (1 for a convolution outside aekit's conv encoders and decoders)."""
+    times output positions (1 for a convolution outside aekit's conv encoders and decoders).
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module whose layers are counted.
+
+    Returns
+    -------
+    work : int
+    """
     positions = _conv_positions(module)
     work = 0
     for layer in module.modules():
@@ -69,7 +79,21 @@ def _ceiling() -> int:
 def pick_threads(module: nn.Module, rows: int, n_threads: int | str | None = "auto") -> int | None:
     """The thread count for steps of `rows` rows through `module`: an int `n_threads` as given,
     None for None (leave torch alone), and for 'auto' 1 below `WORK_CUTOFF` multiply-adds per
-    step and torch's current count (capped by OMP_NUM_THREADS) from there on."""
+    step and torch's current count (capped by OMP_NUM_THREADS) from there on.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module the steps run through.
+    rows : int
+        Rows per step.
+    n_threads : int, 'auto' or None, default='auto'
+        The estimator's `n_threads` parameter.
+
+    Returns
+    -------
+    n : int or None
+    """
     if n_threads is None:
         return None
     if n_threads != "auto":
@@ -83,7 +107,22 @@ def pick_threads(module: nn.Module, rows: int, n_threads: int | str | None = "au
 def threads_for(module: nn.Module, rows: int, n_threads: int | str | None = "auto"):
     """Run the block with `pick_threads(module, rows, n_threads)` torch threads, restoring the
     caller's count on exit (also on an exception). Yields the count used (torch's current one
-    for n_threads=None)."""
+    for n_threads=None).
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module the steps run through.
+    rows : int
+        Rows per step.
+    n_threads : int, 'auto' or None, default='auto'
+        As for `pick_threads`.
+
+    Yields
+    ------
+    n : int
+        The torch thread count in the block.
+    """
     n = pick_threads(module, rows, n_threads)
     previous = torch.get_num_threads()
     if n is not None and n != previous:
