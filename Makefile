@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench docs docs-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
 
+# The documentation site (docs/_build/html), built offline; the gallery runs every example in
+# full (docs-quick: on few rows and epochs, as the tests do). Data come from $AEKIT_DATA, else
+# ../shared/data where it exists.
+DATA := $(firstword $(AEKIT_DATA) $(wildcard $(abspath ../shared/data)))
+SPHINX = AEKIT_DATA=$(DATA) MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+docs: $(STAMP)
+	$(SPHINX)
+
+docs-quick: $(STAMP)
+	AEKIT_QUICK=1 $(SPHINX)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py
 
 clean:
-	rm -rf $(VENV) runs build src/*.egg-info
+	rm -rf $(VENV) runs build src/*.egg-info docs/_build docs/api docs/gallery

@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Path(aekit.__file__).parent  # the package these tests import, wherever it is installed
 HARNESS = ROOT / "tests" / "harness"
 README = ROOT / "README.md"
+PAGES = [README, *sorted(p for p in (ROOT / "docs").rglob("*.md") if "_build" not in p.parts)]  # README and user guide
+
+
+def documentation_text() -> str:
+    return "\n".join(page.read_text() for page in PAGES)
 
 HARNESS_IMPORTS = {"hypothesis", "pytest", "pickle"}
 PICKLE_HOOKS = {"__reduce__", "__reduce_ex__"}
@@ -42,7 +47,7 @@ PUBLIC_MODULES = sorted(name for name in map(module_name, PACKAGE_FILES) if is_p
 
 
 def readme_python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    return re.findall(r"```python\n(.*?)```", documentation_text(), re.S)
 
 
 def readme_imports() -> list[tuple[str, str | None]]:
@@ -60,7 +65,7 @@ def readme_imports() -> list[tuple[str, str | None]]:
 
 def readme_references() -> list[str]:
     """Dotted names such as `aekit.analysis.metrics.ssim` or `aekit.train(...)` cited in the README's text."""
-    return sorted(set(re.findall(r"`(aekit(?:\.\w+)+)", README.read_text())))
+    return sorted(set(re.findall(r"`(aekit(?:\.\w+)+)", documentation_text())))
 
 
 def split_reference(reference: str) -> tuple[str, list[str]]:

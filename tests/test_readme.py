@@ -10,15 +10,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+
+def documentation_pages() -> list[Path]:
+    """The README and the user guide's Markdown pages (docs/**/*.md): the prose a user reads."""
+    return [README, *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def documentation_text() -> str:
+    return "\n".join(page.read_text() for page in documentation_pages() if "_build" not in page.parts)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def readme_block(containing: str) -> str:
-    """The README's one python code block that contains `containing`."""
-    blocks = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if containing in b]
-    assert len(blocks) == 1, f"expected one README python block with {containing!r}, found {len(blocks)}"
+    """The one python code block of the README or the user guide that contains `containing`."""
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", documentation_text(), re.S) if containing in b]
+    assert len(blocks) == 1, f"expected one python block with {containing!r} in the README and docs, found {len(blocks)}"
     return blocks[0]
 
 
