@@ -122,6 +122,25 @@ def module_page(name: str, homes: dict[int, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def command_line_page() -> str:
+    """The `aekit` command's help and every subcommand's, as `aekit COMMAND --help` prints them."""
+    import argparse
+    import os
+
+    from aekit.cli import build_parser
+
+    os.environ["COLUMNS"] = "100"
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    lines = ["The command line", "================", "",
+             "What ``aekit --help`` and ``aekit COMMAND --help`` print, command by command.", "",
+             "::", "", *("    " + line for line in parser.format_help().splitlines()), ""]
+    for name, command in commands.items():
+        title = f"aekit {name}"
+        lines += [title, "-" * len(title), "", "::", "", *("    " + line for line in command.format_help().splitlines()), ""]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
 def write_pages(folder: Path) -> None:
     """docs/api/index.rst and one page per public module, rewritten only where changed."""
     folder.mkdir(exist_ok=True)
@@ -135,7 +154,8 @@ def write_pages(folder: Path) -> None:
             continue
         index += [heading, "-" * len(heading), "", ".. toctree::", "   :maxdepth: 1", ""]
         index += [f"   {m}" for m in members] + [""]
-    pages = {"index.rst": "\n".join(index)}
+    index += ["The command line", "----------------", "", ".. toctree::", "   :maxdepth: 1", "", "   cli", ""]
+    pages = {"index.rst": "\n".join(index), "cli.rst": command_line_page()}
     homes = canonical_homes(modules)
     pages.update({f"{m}.rst": module_page(m, homes) for m in modules})
     for file, text in pages.items():
