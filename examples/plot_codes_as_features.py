@@ -43,7 +43,8 @@ n_test = min(1000, len(X) // 4)
 X_test, y_test = X[:n_test], y[:n_test]
 X_labelled, y_labelled = X[n_test : n_test + N_LABELS], y[n_test : n_test + N_LABELS]
 X_unlabelled = X[n_test + N_LABELS :]
-print(f"{len(X_labelled)} labelled, {len(X_unlabelled)} unlabelled and {len(X_test)} test images of {side} x {side} pixels")
+print(f"{len(X_labelled)} labelled, {len(X_unlabelled)} unlabelled and {len(X_test)} test images "
+      f"of {side} x {side} pixels")
 
 # %%
 # Three kinds of features
@@ -77,10 +78,11 @@ for clf_name, make in classifiers.items():
 # its encoder, starts a softmax layer on the code as the logistic regression of the labels on
 # the codes, and fine-tunes both on the labelled images. With ``pretrain_epochs=0`` the same
 # network starts from random weights and learns from the 200 labels only.
-settings = dict(latent_dim=32, hidden_dims=(256, 128), max_epochs=60 if QUICK else 100, random_state=0)
-pretrained = AutoEncoderClassifier(pretrain_epochs=10 if QUICK else 30, batch_size=64, learning_rate=2e-3, **settings)
+settings = dict(latent_dim=32, hidden_dims=(256, 128), batch_size=64, learning_rate=2e-3,
+                max_epochs=60 if QUICK else 100, random_state=0)
+pretrained = AutoEncoderClassifier(pretrain_epochs=10 if QUICK else 30, **settings)
 pretrained.fit(X_labelled, y_labelled, X_unlabeled=X_unlabelled)
-labels_only = AutoEncoderClassifier(pretrain_epochs=0, batch_size=64, learning_rate=2e-3, **settings).fit(X_labelled, y_labelled)
+labels_only = AutoEncoderClassifier(pretrain_epochs=0, **settings).fit(X_labelled, y_labelled)
 logistic = LogisticRegression(max_iter=1000).fit(X_labelled, y_labelled)
 semi = {
     "pretrained + fine-tuned": pretrained.score(X_test, y_test),

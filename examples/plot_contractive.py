@@ -69,8 +69,8 @@ for name, model in models.items():
         np.linalg.norm(model.transform(X_test + s * rng.standard_normal(X_test.shape)) - Z, axis=1).mean() / spread
         for s in levels
     ])
-    print(f"{name:>14}: code moves {movement[name][1]:.3f} (noise std 0.02) and {movement[name][3]:.3f} (noise std 0.1) "
-          "of the distance between two images' codes")
+    print(f"{name:>14}: code moves {movement[name][1]:.3f} (noise std 0.02) and {movement[name][3]:.3f} "
+          "(noise std 0.1) of the distance between two images' codes")
 
 # %%
 # The same numbers as curves

@@ -51,7 +51,13 @@ corruptions = {
 # -----------------------------------------------------------------------------
 # Mean squared error, PSNR and SSIM are measured against the clean test images.
 pca = PCA(n_components=LATENT_DIM).fit(X_train)
-images = lambda rows: np.asarray(rows, dtype=np.float64).reshape(-1, side, side)  # noqa: E731
+
+
+def images(flat_rows):
+    """Rows (n, side * side) as images (n, side, side), as the image metrics take them."""
+    return np.asarray(flat_rows, dtype=np.float64).reshape(-1, side, side)
+
+
 shown = {}
 for corruption, (level, noisy) in corruptions.items():
     dae = DenoisingAutoEncoder(

@@ -65,9 +65,10 @@ for name, X_hat in reconstructions.items():
 # ---------------------------------
 # A sigmoid bounds every code number to (0, 1); the share of values within 0.05 of either bound
 # says how many units saturate. A saturated unit passes almost no gradient back to the encoder,
-# so a code that saturates early in training stays there: when nearly all values sit at a bound,
-# the code no longer tells the images apart and the decoder falls back to an average digit,
-# which the reconstructions below show. The linear code has no such bound.
+# so a code that saturates early in training tends to stay there. If nearly all values sit at a
+# bound, the code no longer tells the images apart and the decoder falls back to an average
+# digit (short runs on few images come close to that); the share printed below says how far this
+# run went. The linear code has no such bound.
 for name, Z in codes.items():
     if "sigmoid" in name:
         saturated = np.mean((Z < 0.05) | (Z > 0.95))

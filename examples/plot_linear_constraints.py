@@ -90,8 +90,11 @@ for table, (X, k, epochs) in tables.items():
 # %%
 # The same as bars
 # ----------------
-# Left: the subspace (0 degrees is PCA's subspace). Right: the code axes themselves; only
-# uncorrelated codes make them PCA's axes rather than a rotation of them within the subspace.
+# Left: the subspace (0 degrees is PCA's subspace). Right: the code axes themselves. Without
+# the decorrelation penalty any rotation of PCA's axes within the subspace reconstructs as well,
+# so the axes land anywhere in it; the penalty turns them towards PCA's own axes, slowly where
+# components have close variances (as on the digits, whose 5-number code reaches the subspace
+# but not the axes in 200 epochs).
 names = list(linear_models(2, 1))
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
 for ax, what in zip(axes, ("decoder angle", "axis angle")):

@@ -77,7 +77,8 @@ accuracy = {}
 for name, (Z_train, Z_test) in codes.items():
     classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(Z_train, y_train)
     accuracy[name] = classifier.score(Z_test, y_test)
-    print(f"logistic regression on {name:>8} features ({Z_train.shape[1]:3d} columns): test accuracy {accuracy[name]:.3f}")
+    print(f"logistic regression on {name:>8} features ({Z_train.shape[1]:3d} columns): "
+          f"test accuracy {accuracy[name]:.3f}")
 
 # %%
 # How often each unit fires, and what it fires on
