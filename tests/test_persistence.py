@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -166,3 +167,15 @@ def test_interrupted_overwrite_keeps_the_old_model_whole(saved, monkeypatch, X):
     monkeypatch.undo()
     np.testing.assert_array_equal(AutoEncoder.load(path).transform(X), before)
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="file modes are POSIX")
+def test_saved_files_and_pages_get_the_permissions_the_umask_allows_not_private_ones(tmp_path):
+    from aekit.saving.persistence import atomic_write_bytes
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "page.html", b"<html></html>")
+        assert (tmp_path / "page.html").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)

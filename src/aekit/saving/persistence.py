@@ -88,6 +88,13 @@ def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, 
     return module.to(device).eval()
 
 
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `path` so that readers see either the old file or the whole new one.
 
@@ -101,6 +108,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would make every saved file private
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
