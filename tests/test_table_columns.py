@@ -199,6 +199,22 @@ def test_id_column_names_the_rows_in_the_summary(tmp_path, capsys):
     assert "--id-column names 'nope'" in capsys.readouterr().err
 
 
+def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
+    frame = with_id(patients()).assign(patient_id=lambda f: 100_000 + 7 * f["patient_id"])
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--id-column", "patient_id", "--out", str(tmp_path / "o.csv"),
+            "--report", str(tmp_path / "report"), *FAST_CLI]
+    assert main(args) == 0
+    capsys.readouterr()
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert written["patient_id"].tolist() == frame["patient_id"].tolist()
+    top = written.sort_values("outlier_score", ascending=False, kind="stable").head(20)
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "<th>patient_id</th>" in page and "each shown with its patient_id" in page
+    for row, pid in zip(top.index, top["patient_id"]):
+        assert f'<td class="num">{row}</td><td class="num">{pid}</td>' in page or f"<td>{pid}</td>" in page
+
+
 def test_a_constant_column_is_warned_about_and_dropped(tmp_path, capsys):
     frame = patients()
     plain = fast_detector(len(frame)).fit(frame)
