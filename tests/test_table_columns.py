@@ -134,6 +134,16 @@ def test_an_identifier_used_as_a_feature_is_warned_about(name):
     assert any(m.startswith(f"{name}: X's columns ['id'] look like identifiers") for m in messages), messages
 
 
+@pytest.mark.parametrize("name", ["AutoEncoder", "AutoEncoderOutlierDetector"])
+def test_the_identifier_warning_points_at_the_callers_line(name):
+    est = make_pipeline(tiny_estimators()[name]())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(regions().drop(columns="region"))
+    found = [w for w in caught if "'id'" in str(w.message)]
+    assert found and all(w.filename == __file__ for w in found)
+
+
 def test_the_refusals_advice_encodes_text_columns_like_the_detector():
     frame = regions().drop(columns="id")
     model = make_pipeline(DetectionEncoding(), AutoEncoder(hidden_dims=(8,), latent_dim=2, max_epochs=3, random_state=0))

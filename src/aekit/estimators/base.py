@@ -99,14 +99,14 @@ def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
             "AutoEncoderImputer take such columns directly"
         )
     if reset:
-        from aekit.data.columns import is_identifier
+        from aekit.data.columns import is_identifier, user_stacklevel
 
         ids = [str(c) for j, c in enumerate(X.columns) if is_identifier(X.iloc[:, j])]
         if ids:
             warnings.warn(
                 f"{owner}: X's columns {ids} look like identifiers (every value distinct) and are used as features; "
                 "drop them from X (AutoEncoderOutlierDetector and AutoEncoderImputer leave them out themselves)",
-                UserWarning, stacklevel=4)
+                UserWarning, stacklevel=user_stacklevel())
 
 
 def train_config_of(estimator) -> TrainConfig:
