@@ -1,16 +1,17 @@
 """Label-free thresholds: AutoEncoderOutlierDetector(contamination="auto") on the ADBench sets.
 
-    python benchmarks/thresholds.py run [--seeds 0,1,2,3,4] [--datasets 42_WBC,4_breastw]
-    python benchmarks/thresholds.py report     # write the BENCHMARKS.md section
+    python benchmarks/thresholds.py collect [--seeds 0,...,9] [--datasets 42_WBC,4_breastw]
+    python benchmarks/thresholds.py pythresh   # pythresh's thresholders on the cached scores
+    python benchmarks/thresholds.py report [--seeds 0,1,2,3,4] [--check-seeds 5,6,7,8,9]
 
-Per seed the stratified 70/30 split of benchmarks/outliers.py (training part subsampled to
---max-train rows); each detector is fitted on the unlabelled training part and predicts the
-test part. Measured: the share of test rows flagged against the true share of anomalies, and
-F1 of the flagged rows, for aekit with contamination="auto", aekit told the true contamination
-(the training part's anomaly share, capped at 0.5), and IsolationForest(contamination="auto").
-Alternative fences (upper quartile + k interquartile ranges of the training anomaly scores)
-are read off the same fitted auto detector, so the rule's constant can be compared side by side.
-"""
+`collect` fits one default detector per set and seed on the stratified 70/30 split of
+benchmarks/outliers.py (training part subsampled to --max-train rows) and caches its training
+and test anomaly scores (results/threshold-scores.json, not committed), with the test labels
+and IsolationForest(contamination="auto")'s test flags. Every rule then sets its threshold
+from the same training scores without labels: aekit's "auto" rule, upper quartile + k
+interquartile ranges (the rule before), the training part's true share (which a user does not
+know), and the thresholders of pythresh. Measured on the test part: flagged / true anomalies
+and F1; the target band is 0.5-2x on at least 8 of the 11 sets for every seed."""
 
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from aekit import AutoEncoderOutlierDetector
+from aekit.analysis.thresholds import auto_threshold
 
 HEADING = "## Label-free thresholds (benchmarks/thresholds.py)"
 ANOMALY = SHARED_DATA / "anomaly"
-FENCES = (1.5, 2.0, 3.0, 4.0)
 RESULT = "thresholds.json"
+SCORES = "threshold-scores.json"  # cached training and test anomaly scores (not committed: several MB)
 
 
 def split(X, y, seed: int, max_train: int):
@@ -43,118 +45,231 @@ def split(X, y, seed: int, max_train: int):
     return X_tr, X_te, y_tr, y_te
 
 
-def flagged_measures(flagged: np.ndarray, y: np.ndarray) -> dict:
-    return {"flagged": float(flagged.mean()), "f1": float(f1_score(y, flagged, zero_division=0.0))}
-
-
-def run(names: list[str], seeds: list[int], max_train: int) -> None:
-    path = RESULTS_DIR / RESULT
+def collect(names: list[str], seeds: list[int], max_train: int) -> None:
+    """Fit one default detector per set and seed; cache its training and test anomaly scores,
+    the test labels, and IsolationForest(contamination='auto')'s test flags, so that label-free
+    rules can be compared on the same scores without refitting."""
+    path = RESULTS_DIR / SCORES
     old = json.loads(path.read_text()) if path.exists() else {"rows": []}
     rows = [r for r in old["rows"] if not (r["dataset"] in names and r["seed"] in seeds)]
-    for name in names:
-        data = np.load(ANOMALY / f"{name}.npz", allow_pickle=False)
-        X, y = data["X"].astype(np.float64), data["y"].astype(int)
-        for seed in seeds:
+    for seed in seeds:
+        for name in names:
+            data = np.load(ANOMALY / f"{name}.npz", allow_pickle=False)
+            X, y = data["X"].astype(np.float64), data["y"].astype(int)
             X_tr, X_te, y_tr, y_te = split(X, y, seed, max_train)
-            row = {"dataset": name, "seed": seed, "n_train": len(X_tr), "true_share": float(y_te.mean())}
-            auto = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(contamination="auto", random_state=seed)).fit(X_tr)
-            row["aekit_auto"] = flagged_measures(auto.predict(X_te) == -1, y_te)
-            train_anomaly = -auto.score_samples(X_tr)
-            test_anomaly = -auto.score_samples(X_te)
-            q1, q3 = np.percentile(train_anomaly, [25, 75])
-            for k in FENCES:
-                row[f"fence_{k}"] = flagged_measures(test_anomaly > q3 + k * (q3 - q1), y_te)
-            truth = min(float(y_tr.mean()), 0.5)
-            told = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(contamination=truth, random_state=seed)).fit(X_tr)
-            row["aekit_true"] = flagged_measures(told.predict(X_te) == -1, y_te)
+            detector = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(random_state=seed)).fit(X_tr)
             forest = IsolationForest(contamination="auto", random_state=seed).fit(X_tr)
-            row["iforest_auto"] = flagged_measures(forest.predict(X_te) == -1, y_te)
-            rows.append(row)
-            print(name, seed, {k: v for k, v in row.items() if isinstance(v, dict)}, flush=True)
-            write_json(RESULT, {"machine": machine_info(), "max_train": max_train, "rows": rows})
+            rows.append({
+                "dataset": name, "seed": seed, "train_share": float(y_tr.mean()),
+                "train": [float(f"{v:.6g}") for v in -detector.score_samples(X_tr)],
+                "test": [float(f"{v:.6g}") for v in -detector.score_samples(X_te)],
+                "y_test": y_te.tolist(), "iforest_auto": (forest.predict(X_te) == -1).astype(int).tolist(),
+            })
+            print(name, seed, flush=True)
+            write_json(SCORES, {"machine": machine_info(), "max_train": max_train, "rows": rows})
 
 
-METHODS = {"aekit_auto": "aekit auto", "aekit_true": "aekit, true contamination", "iforest_auto": "IsolationForest auto"}
+PYTHRESH = ("AUCP", "BOOT", "CHAU", "CLF", "DECOMP", "DSN", "EB", "FGD", "FILTER", "FWFM", "GESD", "HIST", "IQR", "KARCH",
+            "MAD", "MCST", "MIXMOD", "MOLL", "MTT", "OCSVM", "QMCD", "REGR", "WIND", "YJ", "ZSCORE")
+# left out: GAMGMM (83 s) and VAE (25 s) on one set's 5,000 training scores; CLUST, CPD, META need packages pythresh
+# does not install (pyclustering, ruptures, sklego)
+PYTHRESH_RESULT = "thresholds-pythresh.json"
 
 
-KEYS = [*METHODS, *(f"fence_{k}" for k in FENCES)]
-LABELS = {**METHODS, **{f"fence_{k}": f"Q3 + {k:g} IQR" for k in FENCES}}
+def pythresh_thresholds(train: np.ndarray, seed: int) -> dict:
+    """{method: (threshold, seconds)} for each pythresh thresholder fitted on the training
+    anomaly scores: the lowest training score it flags (inf when it flags none), applied to the
+    test scores as any fitted threshold is."""
+    import importlib
+    import time
+    import warnings
+
+    out = {}
+    for method in PYTHRESH:
+        cls = getattr(importlib.import_module(f"pythresh.thresholds.{method.lower()}"), method)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kwargs = {"random_state": seed} if "random_state" in cls.__init__.__code__.co_varnames else {}
+            labels = np.asarray(cls(**kwargs).fit(train).labels_, dtype=bool)
+        seconds = time.perf_counter() - start
+        out[method] = (float(train[labels].min()) if labels.any() else float("inf"), seconds)
+    return out
 
 
-def rule_table(rows: list[dict]) -> str:
-    """Mean over sets of the flagged share, its distance from the true share, and F1, per rule."""
-    names = sorted({r["dataset"] for r in rows})
+def run_pythresh() -> None:
+    """pythresh's thresholds for every cached set and seed (`collect` first)."""
+    rows = json.loads((RESULTS_DIR / SCORES).read_text())["rows"]
+    found = []
+    for row in rows:
+        thresholds = pythresh_thresholds(np.asarray(row["train"]), row["seed"])
+        found.append({"dataset": row["dataset"], "seed": row["seed"],
+                      "thresholds": {m: t for m, (t, _) in thresholds.items()},
+                      "seconds": {m: round(s, 3) for m, (_, s) in thresholds.items()}})
+        print(row["dataset"], row["seed"], flush=True)
+        write_json(PYTHRESH_RESULT, {"machine": machine_info(), "rows": found})
 
-    def per_set(name, key, measure):
-        return np.mean([r[key][measure] - (r["true_share"] if measure == "error" else 0) for r in rows if r["dataset"] == name])
 
-    table = [["rule", "mean flagged share", "mean abs(flagged - true)", "mean F1"]]
-    for key in KEYS:
-        flagged = np.mean([per_set(n, key, "flagged") for n in names])
-        error = np.mean([abs(np.mean([r[key]["flagged"] - r["true_share"] for r in rows if r["dataset"] == n])) for n in names])
-        table.append([LABELS[key], f"{flagged:.3f}", f"{error:.3f}", f"{np.mean([per_set(n, key, 'f1') for n in names]):.3f}"])
+FENCES = (1.5, 3.0, 6.0)
+LOW, HIGH = 0.5, 2.0  # the target band of flagged / true anomalies
+
+
+def rule_thresholds(row: dict, pythresh: dict | None) -> dict:
+    """{rule: threshold on the test anomaly scores} for one cached set and seed, every rule
+    read off the same training scores (IsolationForest's flags are cached instead)."""
+    train = np.asarray(row["train"])
+    q1, q3 = np.percentile(train, [25, 75])
+    truth = min(row["train_share"], 0.5)
+    out = {"aekit_auto": auto_threshold(train), "aekit_true": float(np.percentile(train, 100 * (1 - truth)))}
+    out.update({f"fence_{k:g}": q3 + k * (q3 - q1) for k in FENCES})
+    out.update({f"pythresh_{m}": t for m, t in (pythresh or {}).items()})
+    return out
+
+
+def measures(rows: list[dict], pythresh: dict) -> list[dict]:
+    """Per set and seed, per rule: flagged / true anomalies on the test part, and F1."""
+    out = []
+    for row in rows:
+        y, test = np.asarray(row["y_test"]), np.asarray(row["test"])
+        flags = {k: test > t for k, t in rule_thresholds(row, pythresh.get((row["dataset"], row["seed"]))).items()}
+        flags["iforest_auto"] = np.asarray(row["iforest_auto"], dtype=bool)
+        out.append({"dataset": row["dataset"], "seed": row["seed"], "true_share": float(y.mean()),
+                    **{k: {"ratio": float(f.mean() / y.mean()), "f1": float(f1_score(y, f, zero_division=0.0))}
+                       for k, f in flags.items()}})
+    return out
+
+
+LABELS = {"aekit_auto": "aekit 'auto' (generalized ESD, 0.05)", "fence_3": "Q3 + 3 IQR (the 'auto' rule before)",
+          "aekit_true": "aekit told the true share", "iforest_auto": "IsolationForest 'auto'",
+          **{f"fence_{k:g}": f"Q3 + {k:g} IQR" for k in FENCES if k != 3}}
+
+
+def label(key: str) -> str:
+    return LABELS.get(key, f"pythresh {key.removeprefix('pythresh_')}")
+
+
+def within(rows: list[dict], key: str, seed: int) -> int:
+    return sum(LOW <= r[key]["ratio"] <= HIGH for r in rows if r["seed"] == seed)
+
+
+def count_table(rows: list[dict], keys: list[str], seeds: list[int]) -> str:
+    """Per rule: the sets within the band per seed, and the mean F1 over sets and seeds."""
+    table = [["rule", *(f"seed {s}" for s in seeds), "fewest", "mean F1"]]
+    ranked = sorted(keys, key=lambda k: (-min(within(rows, k, s) for s in seeds), -np.mean([r[k]["f1"] for r in rows])))
+    for key in ranked:
+        counts = [within(rows, key, s) for s in seeds]
+        table.append([label(key), *map(str, counts), str(min(counts)), f"{np.mean([r[key]['f1'] for r in rows]):.3f}"])
     return markdown_table(table)
 
 
-def report(seeds: list[int]) -> None:
-    result = json.loads((RESULTS_DIR / RESULT).read_text())
-    rows = [r for r in result["rows"] if r["seed"] in seeds]
-    chosen_on = [r for r in result["rows"] if r["seed"] not in seeds]
+def set_table(rows: list[dict], keys: list[str]) -> str:
+    """Per set: the flagged / true ratio (mean and range over seeds) and F1 (mean), per rule."""
     names = sorted({r["dataset"] for r in rows}, key=lambda n: int(n.split("_")[0]))
-
-    def mean(name, key, measure):
-        return float(np.mean([r[key][measure] for r in rows if r["dataset"] == name]))
-
-    table = [["dataset", "true share", *(f"{METHODS[k]} flagged / F1" for k in METHODS)]]
+    table = [["dataset", "true share", *(f"{label(k)}: flagged/true (min-max), F1" for k in keys)]]
     for name in names:
-        truth = float(np.mean([r["true_share"] for r in rows if r["dataset"] == name]))
-        table.append([name, f"{truth:.3f}", *(f"{mean(name, k, 'flagged'):.3f} / {mean(name, k, 'f1'):.3f}" for k in METHODS)])
-    means = {k: (np.mean([mean(n, k, "flagged") for n in names]), np.mean([mean(n, k, "f1") for n in names])) for k in METHODS}
-    truth_mean = np.mean([np.mean([r["true_share"] for r in rows if r["dataset"] == n]) for n in names])
-    table.append(["mean", f"{truth_mean:.3f}", *(f"{means[k][0]:.3f} / {means[k][1]:.3f}" for k in METHODS)])
-    wins = {other: sum(mean(n, "aekit_auto", "f1") > mean(n, other, "f1") for n in names) for other in ("aekit_true", "iforest_auto")}
-    chosen_seeds = sorted({r["seed"] for r in chosen_on})
+        mine = [r for r in rows if r["dataset"] == name]
+        cells = []
+        for key in keys:
+            ratios = [r[key]["ratio"] for r in mine]
+            cells.append(f"{np.mean(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}), {np.mean([r[key]['f1'] for r in mine]):.3f}")
+        table.append([name, f"{np.mean([r['true_share'] for r in mine]):.3f}", *cells])
+    return markdown_table(table)
+
+
+def report(seeds: list[int], check: list[int]) -> None:
+    cache = json.loads((RESULTS_DIR / SCORES).read_text())
+    found = json.loads((RESULTS_DIR / PYTHRESH_RESULT).read_text())
+    pythresh = {(r["dataset"], r["seed"]): r["thresholds"] for r in found["rows"]}
+    seconds = {m: float(np.mean([r["seconds"][m] for r in found["rows"]])) for m in PYTHRESH}
+    rows = [r for r in measures(cache["rows"], pythresh) if (r["dataset"], r["seed"]) in pythresh]
+    write_json(RESULT, {"machine": cache["machine"], "pythresh_machine": found["machine"], "max_train": cache["max_train"],
+                        "pythresh_seconds": seconds, "rows": rows})
+    main_rows, check_rows = [r for r in rows if r["seed"] in seeds], [r for r in rows if r["seed"] in check]
+    keys = ["aekit_auto", "fence_3", "aekit_true", "iforest_auto", *(f"fence_{k:g}" for k in FENCES if k != 3),
+            *(f"pythresh_{m}" for m in PYTHRESH)]
+    best = [k for k in keys if k.startswith("pythresh_")]
+    best = sorted(best, key=lambda k: -min(within(main_rows, k, s) for s in seeds))[:2]
+    auto = [within(r_, "aekit_auto", s) for r_, group in ((main_rows, seeds), (check_rows, check)) for s in group]
+    old = [within(r_, "fence_3", s) for r_, group in ((main_rows, seeds), (check_rows, check)) for s in group]
+    met = min(auto) >= 8
     section = "\n".join([
         HEADING, "",
-        f"Measured {result['machine']['date']} on {result['machine']['cpu_model']} (shared machine). Command: "
-        "`python benchmarks/thresholds.py run && python benchmarks/thresholds.py report`.", "",
+        f"Measured {cache['machine']['date']} (detectors) and {found['machine']['date']} (pythresh) on "
+        f"{cache['machine']['cpu_model']}, one thread, shared machine. Commands: `python benchmarks/thresholds.py collect "
+        "--seeds 0,1,2,3,4,5,6,7,8,9 && python benchmarks/thresholds.py pythresh && python benchmarks/thresholds.py report` "
+        "(pythresh from the `bench` extra: `pip install -e .[bench]`).", "",
         "The 11 ADBench sets of benchmarks/outliers.py, same stratified 70/30 splits (training part at most "
-        f"{result['max_train']} rows), seeds {', '.join(map(str, seeds))}; each detector fitted on the unlabelled "
-        "training part, then `predict` on the test part. aekit = `make_pipeline(StandardScaler(), "
-        "AutoEncoderOutlierDetector(contamination=...))`, defaults otherwise. 'true contamination' is told the training "
-        "part's anomaly share (at most 0.5), which a user does not know. Flagged = share of test rows flagged; F1 of the "
-        "flagged rows against the anomaly labels. Mean over seeds.", "",
-        markdown_table(table), "",
-        f"contamination='auto' had a higher F1 than aekit told the true contamination on {wins['aekit_true']} of "
-        f"{len(names)} sets and than IsolationForest(contamination='auto') on {wins['iforest_auto']} of {len(names)}.", "",
-        "The fence constant k (threshold = upper quartile + k interquartile ranges of the training anomaly scores), "
-        "all fences read off the same fitted detectors. k = 3 (Tukey's 'far out' fence) was picked before measuring and "
-        f"kept after a first run on seeds {', '.join(map(str, chosen_seeds))} (second table): there a smaller k gave a "
-        "slightly higher F1 and a larger k a flagged share slightly closer to the truth, no constant was better on both. "
-        f"Seeds {', '.join(map(str, seeds))} were run after that.", "",
-        f"Seeds {', '.join(map(str, seeds))}:", "", rule_table(rows), "",
-        f"Seeds {', '.join(map(str, chosen_seeds))} (used to check the choice):", "", rule_table(chosen_on), "",
+        f"{cache['max_train']} rows). Per set and seed one `make_pipeline(StandardScaler(), AutoEncoderOutlierDetector())` is "
+        "fitted on the unlabelled training part; its training and test anomaly scores are cached, and every rule below sets "
+        "a threshold from the *same training scores* (no labels) and flags the test rows above it. 'told the true share' "
+        "thresholds at the training part's anomaly share (at most 0.5), which a user does not know. IsolationForest "
+        "(contamination='auto') is fitted on the same training part. pythresh (PyOD's thresholding library, "
+        f"{_pythresh_version()}) thresholders are fitted on the training scores; their threshold is the lowest training "
+        "score they flag. Target (issue 33): flagged / true anomalies on the test part within "
+        f"{LOW:g}-{HIGH:g}x on at least 8 of 11 sets for every seed.", "",
+        f"**Result: target {'met' if met else 'missed'}.** contamination='auto' is now Rosner's generalized extreme "
+        "studentized deviate test (one-sided, level 0.05, at most half the scores; `aekit.analysis.thresholds."
+        f"auto_threshold`): {min(auto)}-{max(auto)} of 11 sets within the band per seed (seeds {seeds[0]}-{seeds[-1]}: "
+        f"{', '.join(map(str, auto[:len(seeds)]))}; check seeds {check[0]}-{check[-1]}: {', '.join(map(str, auto[len(seeds):]))}), "
+        f"against {min(old)}-{max(old)} for the rule it replaces (Q3 + 3 IQR: {', '.join(map(str, old))}). "
+        "The level 0.05 is the test's conventional one, not tuned here (levels 0.001-0.2 were looked at: 0.01-0.1 gave "
+        "6-7 sets per seed as well, 0.001 and 0.2 fewer).", "",
+        f"Where it misses (seeds {seeds[0]}-{seeds[-1]}, mean flagged / true): " + "; ".join(
+            f"{n} {np.mean([r['aekit_auto']['ratio'] for r in main_rows if r['dataset'] == n]):.2f}x"
+            for n in sorted({r["dataset"] for r in main_rows}, key=lambda n: int(n.split("_")[0]))
+            if sum(LOW <= r["aekit_auto"]["ratio"] <= HIGH for r in main_rows if r["dataset"] == n) < len(seeds) / 2)
+        + ". Two of them (Pima, satellite) hide most anomalies among the normal rows (the detector's AUROC there is about "
+        "0.7), so no threshold on these scores flags half of them without flagging many normal rows; on WBC (156 training "
+        "rows) the heavy upper tail makes the test set aside far more than the old fence did. Mean F1 over sets and seeds "
+        f"{seeds[0]}-{seeds[-1]}: {_mean_f1(main_rows, 'aekit_auto'):.3f} for 'auto' against {_mean_f1(main_rows, 'fence_3'):.3f} "
+        f"before, {_mean_f1(main_rows, 'iforest_auto'):.3f} for IsolationForest 'auto' and {_mean_f1(main_rows, 'aekit_true'):.3f} "
+        "told the true share. No pythresh thresholder reaches 8 sets on every seed either; its GESD (two-sided, on "
+        "min-max-scaled scores) behaves like aekit's rule, and MIXMOD, the next, needs pyod and numba, so aekit keeps "
+        "its own few lines on scipy.", "",
+        f"Sets within the band per seed, seeds {', '.join(map(str, seeds))} (rules ranked by their worst seed):", "",
+        count_table(main_rows, keys, seeds), "",
+        f"Check seeds {', '.join(map(str, check))}:", "", count_table(check_rows, keys, check), "",
+        f"Per set, seeds {', '.join(map(str, seeds))}: flagged / true (mean, min-max over seeds) and F1 (mean):", "",
+        set_table(main_rows, ["aekit_auto", "fence_3", "aekit_true", "iforest_auto", *best]), "",
+        "Mean seconds per fit of each pythresh thresholder on one set's training scores (at most 5,000): "
+        + ", ".join(f"{m} {seconds[m]:.2f}" for m in PYTHRESH) + ". Left out: GAMGMM (83 s) and VAE (25 s) on one "
+        "set's 5,000 scores; CLUST, CPD and META need packages pythresh does not install.", "",
     ])
     update_markdown_section(HEADING, section)
 
 
+def _mean_f1(rows: list[dict], key: str) -> float:
+    return float(np.mean([r[key]["f1"] for r in rows]))
+
+
+def _pythresh_version() -> str:
+    from importlib.metadata import version
+
+    return f"version {version('pythresh')}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("run", "report"))
+    parser.add_argument("what", choices=("collect", "pythresh", "report"))
     parser.add_argument("--datasets", default=None)
     parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--check-seeds", default="5,6,7,8,9", help="report: seeds kept to check the choice")
     parser.add_argument("--max-train", type=int, default=5000)
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.what == "report":
-        report(seeds)
+        report(seeds, [int(s) for s in args.check_seeds.split(",")])
+        return 0
+    if args.what == "pythresh":
+        with threadpool_limits(1):
+            run_pythresh()
         return 0
     names = args.datasets.split(",") if args.datasets else sorted(p.stem for p in ANOMALY.glob("*.npz"))
     with threadpool_limits(1):
         import torch
 
         torch.set_num_threads(1)
-        run(names, seeds, args.max_train)
+        collect(names, seeds, args.max_train)
     return 0
 
 

@@ -4,6 +4,7 @@ contamination='auto' of AutoEncoderOutlierDetector, through the detector and thr
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder, explain
+from aekit.analysis.thresholds import auto_threshold
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -170,6 +172,34 @@ def test_contamination_auto_flags_planted_outliers_without_a_guess():
     assert det.predict_proba(X[570:])[:, 1].mean() > 0.7
     with pytest.raises(ValueError, match="contamination"):
         AutoEncoderOutlierDetector(contamination="guess").fit(X)
+
+
+def two_groups(n_low: int, n_high: int, gap: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.permutation(np.r_[rng.normal(size=n_low), rng.normal(gap, 1.0, size=n_high)])
+
+
+@pytest.mark.parametrize(("n_high", "gap"), [(50, 8.0), (350, 6.0)])
+def test_the_auto_threshold_finds_the_gap_of_two_groups_large_or_small(n_high, gap):
+    scores = two_groups(1000 - n_high, n_high, gap, seed=n_high)
+    flagged = scores > auto_threshold(scores)
+    high = scores > gap / 2
+    assert high.sum() == pytest.approx(n_high, abs=3)
+    assert flagged[~high].sum() == 0 and flagged[high].mean() >= 0.97
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_auto_threshold_flags_almost_nothing_in_one_bell_curve(seed):
+    scores = np.random.default_rng(seed).normal(size=2000)
+    assert (scores > auto_threshold(scores)).sum() <= 2
+
+
+@pytest.mark.parametrize("scores", [np.ones(40), np.array([1.0, 2.0]), np.array([3.0])])
+def test_the_auto_threshold_of_constant_or_few_scores_flags_none(scores):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        threshold = auto_threshold(scores)
+    assert np.isfinite(threshold) and not (scores > threshold).any()
 
 
 def test_save_and_load_keep_explanations_and_probabilities(fitted, tmp_path):

@@ -11,11 +11,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import is_classifier
+from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from aekit import AutoEncoderImputer, AutoEncoderOutlierDetector
+from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
+from aekit.data.tabular import DetectionEncoding
 from aekit.estimators.outlier import default_autoencoder
+from tests.harness.input_checks import tiny_estimators
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -84,6 +88,71 @@ def test_the_detector_takes_a_text_column_like_detect_and_saves_it(tmp_path):
     np.testing.assert_allclose(pd.read_csv(tmp_path / "o.csv")["outlier_score"], -scores, rtol=1e-5, atol=1e-6)
 
 
+TAKE_TEXT = {"AutoEncoderOutlierDetector", "AutoEncoderImputer"}  # the rest refuse text columns, naming them
+
+
+def regions(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Two correlated measurements, a text column 'region' and an identifier 'id'."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    return pd.DataFrame({"id": np.arange(1, n + 1), "a": z + 0.1 * rng.normal(size=n), "b": 2 * z + 0.1 * rng.normal(size=n),
+                         "region": np.where(z > 0, "north", "south")})
+
+
+def fit_any(est, X):
+    """Fit `est` on X (with alternating labels for a classifier); the UserWarnings it gave."""
+    labels = np.arange(len(X)) % 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, labels) if is_classifier(est) else est.fit(X)
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("name", sorted(tiny_estimators()))
+def test_every_estimator_takes_text_columns_like_detect_or_refuses_naming_them(name):
+    est, frame = tiny_estimators()[name](), regions()
+    if name not in TAKE_TEXT:
+        with pytest.raises(ValueError, match=r"text or category columns \['region'\].*DetectionEncoding"):
+            est.fit(frame, np.arange(len(frame)) % 2) if is_classifier(est) else est.fit(frame)
+        return
+    messages = fit_any(est, frame)
+    assert any("'id' is an identifier" in m for m in messages)
+    assert est.n_features_in_ == 4
+    out = est.transform(frame) if hasattr(est, "transform") else est.score_samples(frame)
+    assert len(out) == len(frame)
+    if name == "AutoEncoderOutlierDetector":
+        assert np.isfinite(out).all() and est.table_.feature_names() == ["a", "b", "region=north", "region=south"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in tiny_estimators() if n not in TAKE_TEXT))
+def test_an_identifier_used_as_a_feature_is_warned_about(name):
+    est = tiny_estimators()[name]()
+    params = est.get_params(deep=False)
+    if "channels" in params and params.get("backbone", "conv") == "conv":
+        pytest.skip("an image model: a three-column table is not an image")
+    messages = fit_any(est, regions().drop(columns="region"))
+    assert any(m.startswith(f"{name}: X's columns ['id'] look like identifiers") for m in messages), messages
+
+
+@pytest.mark.parametrize("name", ["AutoEncoder", "AutoEncoderOutlierDetector"])
+def test_the_identifier_warning_points_at_the_callers_line(name):
+    est = make_pipeline(tiny_estimators()[name]())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(regions().drop(columns="region"))
+    found = [w for w in caught if "'id'" in str(w.message)]
+    assert found and all(w.filename == __file__ for w in found)
+
+
+def test_the_refusals_advice_encodes_text_columns_like_the_detector():
+    frame = regions().drop(columns="id")
+    model = make_pipeline(DetectionEncoding(), AutoEncoder(hidden_dims=(8,), latent_dim=2, max_epochs=3, random_state=0))
+    codes = model.fit(frame).transform(frame)
+    assert codes.shape == (len(frame), 2) and np.isfinite(codes).all()
+    detector = fast_detector(len(frame)).fit(frame)
+    np.testing.assert_allclose(model[0].transform(frame), detector.table_.transform(frame), rtol=1e-6)
+
+
 def test_a_detector_fitted_on_a_frame_refuses_an_array_and_missing_columns():
     frame = patients(120)
     detector = fast_detector(len(frame)).fit(frame)
@@ -138,6 +207,22 @@ def test_id_column_names_the_rows_in_the_summary(tmp_path, capsys):
     assert "record R00" in out.out and "record" not in out.err
     assert main(["detect", str(tmp_path / "t.csv"), "--id-column", "nope", *FAST_CLI]) == 1
     assert "--id-column names 'nope'" in capsys.readouterr().err
+
+
+def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
+    frame = with_id(patients()).assign(patient_id=lambda f: 100_000 + 7 * f["patient_id"])
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--id-column", "patient_id", "--out", str(tmp_path / "o.csv"),
+            "--report", str(tmp_path / "report"), *FAST_CLI]
+    assert main(args) == 0
+    capsys.readouterr()
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert written["patient_id"].tolist() == frame["patient_id"].tolist()
+    top = written.sort_values("outlier_score", ascending=False, kind="stable").head(20)
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "<th>patient_id</th>" in page and "each shown with its patient_id" in page
+    for row, pid in zip(top.index, top["patient_id"]):
+        assert f'<td class="num">{row}</td><td class="num">{pid}</td>' in page or f"<td>{pid}</td>" in page
 
 
 def test_a_constant_column_is_warned_about_and_dropped(tmp_path, capsys):

@@ -50,7 +50,7 @@ def test_values_too_large_for_float32_are_refused(X):
 def test_non_numeric_dataframe_names_columns(X):
     import pandas as pd
     frame = pd.DataFrame(X, columns=list("abcdef")).assign(city=["x"] * len(X))
-    with pytest.raises(ValueError, match=r"non-numeric columns \['city'\]"):
+    with pytest.raises(ValueError, match=r"text or category columns \['city'\]"):
         AutoEncoder(**FAST).fit(frame)
 
 

@@ -1,5 +1,5 @@
 """From a detector's training anomaly scores to outlier probabilities and a threshold chosen
-without labels.
+without labels (`auto_threshold`: Rosner's generalized extreme studentized deviate test).
 
 The training scores are kept as `N_QUANTILES` evenly spaced quantiles. The share of training
 scores above a score s (its tail probability) is read off their empirical CDF below the 95th
@@ -18,7 +18,8 @@ __all__ = ["auto_threshold", "outlier_probability", "score_quantiles", "tail_pro
 
 N_QUANTILES = 1001
 TAIL_SHARE = 0.05  # the top share of training scores the exponential tail is fitted to
-AUTO_FENCE = 3.0  # interquartile ranges above the upper quartile: Tukey's "far out" fence
+AUTO_ALPHA = 0.05  # significance level of the generalized ESD test behind contamination='auto'
+AUTO_MAX_SHARE = 0.5  # the test looks at most at this share of the training scores as outliers
 MIN_SPREAD = 1e-12
 
 
@@ -95,8 +96,12 @@ def outlier_probability(scores: np.ndarray, quantiles: np.ndarray, threshold: fl
 
 
 def auto_threshold(scores: np.ndarray) -> float:
-    """A threshold from the training anomaly scores alone: Tukey's far-out fence, the upper
-    quartile plus AUTO_FENCE interquartile ranges.
+    """A threshold from the training anomaly scores (n,) alone, by the one-sided generalized
+    extreme studentized deviate test (Rosner 1983) at level AUTO_ALPHA: the i-th highest score
+    is set aside while its distance from the mean of the scores not yet set aside, in their
+    standard deviations, exceeds the test's critical value; the k scores up to the last i
+    where it does are the outliers (k <= AUTO_MAX_SHARE * n). Returns a value just below the
+    lowest of them, or the highest score when there is none (nothing in training is flagged).
 
     Parameters
     ----------
@@ -107,5 +112,25 @@ def auto_threshold(scores: np.ndarray) -> float:
     -------
     threshold : float
     """
-    low, high = np.percentile(np.asarray(scores, dtype=np.float64), [25, 75])
-    return float(high + AUTO_FENCE * max(high - low, MIN_SPREAD * max(abs(high), 1.0)))
+    from scipy.stats import t as student
+
+    top = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    n = len(top)
+    tested = min(int(AUTO_MAX_SHARE * n), n - 3)
+    if tested < 1:
+        return float(top[0])
+    removed = np.arange(tested)
+    left = n - removed
+    total, total_sq = np.cumsum(top[::-1])[::-1], np.cumsum(np.square(top[::-1]))[::-1]
+    mean = total[:tested] / left
+    spread = np.sqrt(np.maximum(total_sq[:tested] / left - np.square(mean), 0.0))
+    floor = MIN_SPREAD * max(float(top[0] - top[-1]), abs(float(top[0])), 1.0)
+    deviate = (top[:tested] - mean) / np.maximum(spread, floor)
+    quantile = student.ppf(1.0 - AUTO_ALPHA / left, left - 2)
+    critical = (left - 1) * quantile / np.sqrt((left - 2 + np.square(quantile)) * left)
+    beyond = np.flatnonzero(deviate > critical)
+    if len(beyond) == 0:
+        return float(top[0])
+    lowest = float(top[beyond[-1]])
+    below = top[top < lowest]
+    return float((lowest + below[0]) / 2) if len(below) else float(np.nextafter(lowest, -np.inf))

@@ -46,10 +46,12 @@ def write_detection_report(
     rule: str,
     probabilities: np.ndarray,
     reasons: list[list[str]],
+    ids: tuple[str, list[str]] | None = None,
 ) -> Path:
     """Write out_dir/report.html: anomaly `scores` (n,) with their `threshold` (set by `rule`,
     e.g. 'contamination 0.05'), and the N_SHOWN highest-scoring rows with their outlier
-    `probabilities` (n,) and `reasons` (per row, the texts of its top features).
+    `probabilities` (n,), `reasons` (per row, the texts of its top features) and, given
+    `ids` = (the identifier column's name, its n values), their identifiers.
 
     Parameters
     ----------
@@ -67,6 +69,8 @@ def write_detection_report(
         Each row's outlier probability.
     reasons : list of list of str
         Per row, the texts of its top features (`reason_texts`).
+    ids : tuple of (str, sequence), optional
+        The identifier column's name and its n values, shown beside the row numbers.
 
     Returns
     -------
@@ -81,9 +85,11 @@ def write_detection_report(
     plot.plot_score_histogram(scores, threshold, title=f"Anomaly scores of {len(scores)} rows", path=out_dir / HISTOGRAM)
     flagged = scores > threshold
     order = np.argsort(-scores, kind="stable")[:N_SHOWN]
-    table = [["row", "anomaly score", "outlier probability", "flagged", "why"]]
+    id_name, id_values = ids if ids is not None else (None, None)
+    table = [["row", *([id_name] if ids else []), "anomaly score", "outlier probability", "flagged", "why"]]
     table += [
-        [int(i), float(scores[i]), float(probabilities[i]), "yes" if flagged[i] else "no", "; ".join(reasons[i])]
+        [int(i), *([id_values[i]] if ids else []), float(scores[i]), float(probabilities[i]), "yes" if flagged[i] else "no",
+         "; ".join(reasons[i])]
         for i in order
     ]
     summary = (
@@ -94,7 +100,8 @@ def write_detection_report(
     why = (
         "Each reason names a feature, its value, the value the autoencoder expected there (its reconstruction; the "
         "most likely category for a categorical column) and the feature's share of the row's anomaly score "
-        "(AutoEncoderOutlierDetector.explain). Rows are row numbers of the table, counted from 0."
+        "(AutoEncoderOutlierDetector.explain). Rows are row numbers of the table, counted from 0"
+        + (f", each shown with its {id_name}." if ids else ".")
     )
     sections = [
         Section("Summary", text=summary, images=[(HISTOGRAM, "Anomaly scores; the red line is the threshold")]),

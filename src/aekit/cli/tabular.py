@@ -347,6 +347,8 @@ def run_detect(args: argparse.Namespace) -> int:
 
         rule = "contamination='auto'" if contamination == "auto" else f"contamination {contamination}"
         probability = extra["outlier_probability"]
-        page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons)
+        named = (args.id_column, ids) if ids is not None else None
+        page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
+                                      ids=named)
         print(f"wrote {page}")
     return 0

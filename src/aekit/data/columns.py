@@ -5,16 +5,33 @@ model with a warning naming them, and the commands carry an identifier through t
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 __all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_identifier", "leave_out",
-           "non_features"]  # fmt: skip
+           "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+
+
+_AEKIT = str(Path(__file__).parents[1])
+
+
+def user_stacklevel() -> int:
+    """The `stacklevel` for a `warnings.warn` in the caller of this function that names the
+    first frame outside aekit and scikit-learn (the user's call), however deep the call
+    within them."""
+    sklearn = sys.modules.get("sklearn")
+    roots = (_AEKIT, str(Path(sklearn.__file__).parent)) if sklearn is not None else (_AEKIT,)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(roots):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def is_identifier(values) -> bool:
@@ -159,7 +176,7 @@ def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
     if found:
         listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
         warnings.warn(f"{owner}: columns left out of the model: {listed} (ignore_columns=None keeps them)", UserWarning,
-                      stacklevel=4)
+                      stacklevel=user_stacklevel())
     if len(dropped) == frame.shape[1]:
         raise ValueError(f"X: every column is left out of the model ({', '.join(map(repr, dropped))}); "
                          "pass ignore_columns=None to keep them")

@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import inspect
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from numbers import Integral, Real
@@ -80,8 +81,10 @@ def check_magnitude(X: np.ndarray, name: str = "X") -> None:
         )
 
 
-def check_numeric_frame(X, name: str = "X") -> None:
-    """Refuse a DataFrame with non-numeric columns, naming them (numpy input passes through)."""
+def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
+    """Refuse a DataFrame with text or category columns, naming them and the encoding `aekit
+    detect` uses; when fitting (`reset`), warn about identifier-like columns (every value a
+    distinct whole number or text), which become features here. Arrays pass through."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
@@ -90,9 +93,20 @@ def check_numeric_frame(X, name: str = "X") -> None:
     bad = [str(c) for c, dt in zip(X.columns, dtypes) if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
     if bad:
         raise ValueError(
-            f"{name} has non-numeric columns {bad}; encode them as numbers first "
-            "(for example with sklearn's OneHotEncoder in a ColumnTransformer)"
+            f"X has text or category columns {bad}, which {owner} cannot use as they are; encode them the way "
+            f"`aekit detect` does with make_pipeline(aekit.data.tabular.DetectionEncoding(), {owner}(...)) (numeric "
+            "columns standardised, text columns one-hot), or drop them. AutoEncoderOutlierDetector and "
+            "AutoEncoderImputer take such columns directly"
         )
+    if reset:
+        from aekit.data.columns import is_identifier, user_stacklevel
+
+        ids = [str(c) for j, c in enumerate(X.columns) if is_identifier(X.iloc[:, j])]
+        if ids:
+            warnings.warn(
+                f"{owner}: X's columns {ids} look like identifiers (every value distinct) and are used as features; "
+                "drop them from X (AutoEncoderOutlierDetector and AutoEncoderImputer leave them out themselves)",
+                UserWarning, stacklevel=user_stacklevel())
 
 
 def train_config_of(estimator) -> TrainConfig:
@@ -230,7 +244,7 @@ class AekitEstimator(BaseEstimator):
         source = open_source(X)
         if source is not None:
             return self._validate_source(source, reset)
-        check_numeric_frame(X)
+        check_numeric_frame(X, type(self).__name__, reset)
         accept = SPARSE_FORMAT if self._sparse_input else False
         X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=accept)
         check_magnitude(X)

@@ -290,7 +290,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
     def _training_data(self, X, y, reset: bool, X_unlabeled=None, pretrained=None, classes=None):
         """(X, class indices of y); in a new fit, also `classes_` (all of `classes` when given,
         as partial_fit's first call may), the pretrained `autoencoder_` and `code_dim_`."""
-        check_numeric_frame(X)
+        check_numeric_frame(X, type(self).__name__, reset)
         X, y = validate_X(self, X, y=y, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
         check_magnitude(X)
         check_classification_targets(y)
