@@ -17,7 +17,7 @@ from aekit.estimators.vae import VariationalAutoEncoder
 from aekit.nn.likelihoods import MSE
 from aekit.analysis.metrics import psnr, ssim
 from aekit.nn.models import AutoEncoderModule
-from aekit.nn import ConvDecoder, ConvEncoder, PoolingIndices
+from aekit.nn import ConvDecoder, ConvEncoder, Handoff
 from aekit.app.plot import plot_image_rows
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -58,7 +58,7 @@ def digit_images(digits):
     list(itertools.product([(28, 28), (7, 5), (1, 1), (9, 16)], UPSAMPLINGS, ["dense", "conv"])),
 )
 def test_decoder_returns_exactly_the_input_size(size, upsampling, bottleneck):
-    indices = PoolingIndices()
+    indices = Handoff()
     parts = dict(channels=(3, 5, 6), kernel_size=3, bottleneck=bottleneck)
     encoder = ConvEncoder((2, *size), 4, pool=upsampling == "unpool", indices=indices, **parts)
     decoder = ConvDecoder(4, (3, *size), upsampling=upsampling, indices=indices, **parts)
@@ -75,7 +75,7 @@ def test_28_goes_down_to_7_and_back():
 
 
 def test_unpool_uses_the_encoders_indices_once():
-    indices = PoolingIndices()
+    indices = Handoff()
     encoder = ConvEncoder((1, 6, 6), 3, channels=(2,), pool=True, indices=indices)
     decoder = ConvDecoder(3, (1, 6, 6), channels=(2,), upsampling="unpool", indices=indices)
     torch.nn.init.constant_(encoder.stages[0][0].weight, 0.1)  # positive maps: maxima not all top-left

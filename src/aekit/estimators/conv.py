@@ -4,6 +4,7 @@ and the context encoder is a centre/random block corruption with the loss on the
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from numbers import Integral, Real
 
@@ -12,15 +13,20 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
+from aekit.estimators.autoencoder import INITS, REAL_VALUED_LOSSES, _check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, positive_ints
+from aekit.data.chroma import colour_from_chroma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
+from aekit.nn.pca_start import start_conv_as_pca
+from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows
 from aekit.nn import ACTIVATIONS
-from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, PoolingIndices
+from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, Handoff
 
 __all__ = ["ContextEncoder", "ConvAutoEncoder"]
 
+COLORIZATIONS = ("auto", "chroma", "direct")
 IMAGE_LAYOUTS = (
     "images (n_samples, channels, height, width) or (n_samples, height, width), or rows (n_samples, n_features)"
 )
@@ -76,6 +82,12 @@ def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | N
         )
     if (shape[2], shape[0], shape[1]) == expected:
         raise ValueError(channels_last_message("X", images.shape))
+
+
+def _check_colorization(value) -> str:
+    if value not in ("chroma", "direct"):
+        raise ValueError("must be 'chroma' or 'direct'")
+    return value
 
 
 class ImageInput:
@@ -140,8 +152,12 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     their last axis looks like channels (1, 3 or 4, fewer than axis 1) and `input_shape` does not
     say otherwise.
 
-    Denoising: set `corruption` (training only). Image-to-image (colorization): `fit(X, Y)`
-    with targets Y of the same height and width and any number of channels.
+    Denoising: set `corruption` (training only). Image-to-image: `fit(X, Y)` with targets Y of
+    the same height and width and any number of channels; `skips=True` hands the encoder's
+    feature maps to the decoder (U-Net style) so detail need not pass the code. Colorization
+    (gray X of one channel, colour Y of three): by default the model predicts colour only, the
+    two chroma channels, and `reconstruct` adds them to the input's lightness, which it keeps
+    exactly (`aekit.data.chroma`).
 
     Parameters
     ----------
@@ -163,6 +179,26 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     bottleneck : {'dense', 'conv'}, default='dense'
         'dense': a linear map to a `latent_dim` vector; 'conv': a fully convolutional code of
         `latent_dim` channels at the smallest size (transform gives it flattened).
+    skips : bool, default=False
+        U-Net style skip connections: every decoder stage also convolves the encoder's feature
+        maps of its size (the input image at full size). For image-to-image models (denoising,
+        inpainting, colorization); a plain autoencoder with skips can copy its input past the
+        code. Codes decoded on their own (`inverse_transform`) get no skips.
+    colorization : {'auto', 'chroma', 'direct'}, default='auto'
+        For `fit(X, Y)` with gray X and colour Y: 'chroma' predicts the colour only (B - Y and
+        R - Y of the target, scikit-image's `rgb2gray` luma) and `reconstruct` rebuilds colour
+        around the input's lightness, kept exactly (chroma shortened towards gray where a
+        channel would leave [0, 1]); 'direct' predicts the target channels as they are. 'auto'
+        is 'chroma' for one input channel and three target channels, else 'direct';
+        `colorization_` says which was used.
+    init : {'auto', 'pca', 'random'}, default='auto'
+        'pca' adds a linear path beside the convolutions (a linear map of the image added to
+        the code, and one of the code added to the output) and starts it as the PCA of the
+        training images, the convolutional path's last layers at zero: training starts at
+        PCA's reconstruction and the convolutions learn what PCA leaves (see
+        `aekit.nn.pca_start`). Needs a real-valued loss ('mse', 'l1', 'gaussian', 'student_t')
+        with a linear output, bottleneck='dense', no skips, and targets that are the input.
+        'auto' is 'pca' where it applies, else 'random' (no linear path); `init_` says which.
     activation : str, default='elu'
         Hidden non-linearity. ELU rather than ReLU: on MNIST a ReLU model (no batch norm) lost
         its units within the first epoch and decoded every image to black (training loss stuck
@@ -190,6 +226,10 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         (channels, height, width) of the inputs.
     output_shape_ : tuple
         (channels, height, width) of the reconstructions (the targets' shape).
+    colorization_ : {'chroma', 'direct'}
+        What the decoder predicts: the chroma of colour targets, or the targets as they are.
+    init_ : {'pca', 'random'}
+        Whether the model has a linear path started as PCA.
     history_, n_epochs_, n_threads_, output_activation_, n_features_in_
         As for `AutoEncoder`.
 
@@ -211,6 +251,9 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         "upsampling": [StrOptions(set(UPSAMPLINGS))],
         "interpolation": [StrOptions(set(INTERPOLATIONS))],
         "bottleneck": [StrOptions(set(BOTTLENECKS))],
+        "skips": ["boolean"],
+        "colorization": [StrOptions(set(COLORIZATIONS))],
+        "init": [StrOptions(set(INITS))],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "batch_norm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -219,7 +262,14 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         "corruption": [StrOptions(set(CORRUPTIONS)), None],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
     }
-    _fitted_state = {**BaseAutoEncoder._fitted_state, "input_shape_": image_shape, "output_shape_": image_shape}
+    _fitted_state = {
+        **BaseAutoEncoder._fitted_state,
+        "input_shape_": image_shape,
+        "output_shape_": image_shape,
+        "colorization_": _check_colorization,
+        "init_": _check_init,
+    }
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"colorization_", "init_"}  # newer: 'direct', 'random'
 
     def __init__(
         self,
@@ -231,6 +281,9 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         upsampling="interpolate",
         interpolation="nearest",
         bottleneck="dense",
+        skips=False,
+        colorization="auto",
+        init="auto",
         activation="elu",
         batch_norm=False,
         dropout=0.0,
@@ -264,6 +317,9 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         self.upsampling = upsampling
         self.interpolation = interpolation
         self.bottleneck = bottleneck
+        self.skips = skips
+        self.colorization = colorization
+        self.init = init
         self.activation = activation
         self.batch_norm = batch_norm
         self.dropout = dropout
@@ -292,9 +348,13 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
 
     def _validate_targets(self, y, X):
         """Target images Y (n, C_out, H, W), (n, H, W) or rows (n, C_out*H*W) with X's height
-        and width, as rows; None (reconstruct X) when y is None or labels (1-D)."""
+        and width, as rows (their chroma for colorization_='chroma'); None (reconstruct X) when
+        y is None or labels (1-D)."""
         self.output_shape_ = self.input_shape_
+        self.colorization_ = "direct"
         if y is None or (_ndim(y) or 0) <= 1:
+            if self.colorization == "chroma":
+                raise ValueError("colorization='chroma' needs colour targets: fit(X_gray, Y_colour) with Y of 3 channels")
             return None
         if not isinstance(X, np.ndarray):
             raise ValueError("image targets Y need X in memory (an array), not streamed from a file")
@@ -319,7 +379,26 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             raise ValueError(f"X has {X.shape[0]} samples, but Y has {Y.shape[0]}")
         Y = check_array(Y.reshape(Y.shape[0], -1), dtype=[np.float64, np.float32], input_name="Y")
         self.output_shape_ = shape
+        self.colorization_ = self._resolve_colorization()
+        if self.colorization_ == "chroma":
+            Y = to_chroma(Y.reshape(-1, *shape)).reshape(Y.shape[0], -1)
         return Y
+
+    def _resolve_colorization(self) -> str:
+        """'chroma' or 'direct' for this model's input and output channels (see `colorization`)."""
+        channels = (self.input_shape_[0], self.output_shape_[0])
+        if self.colorization == "chroma" and channels != (1, 3):
+            raise ValueError(
+                f"colorization='chroma' needs gray X (1 channel) and colour Y (3 channels), got {channels[0]} and "
+                f"{channels[1]} channels; use colorization='direct'"
+            )
+        return "chroma" if self.colorization != "direct" and channels == (1, 3) else "direct"
+
+    @property
+    def _decoded_shape(self) -> tuple[int, int, int]:
+        """(channels, height, width) the decoder outputs: the targets', or their 2 chroma channels."""
+        _, height, width = self.output_shape_
+        return (2, height, width) if getattr(self, "colorization_", "direct") == "chroma" else tuple(self.output_shape_)
 
     def _check_data_against_params(self, X) -> str:
         """Checks that need the data (the targets when there are any); returns the output activation."""
@@ -334,7 +413,43 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
-        return output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
+        output_activation = output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
+        self.init_ = self._resolve_init(output_activation)
+        return output_activation
+
+    def _resolve_init(self, output_activation: str) -> str:
+        """'pca' or 'random': what `init` means for this model and data (see `init`)."""
+        problem = self._pca_start_problem(output_activation)
+        if self.init == "pca" and problem is not None:
+            raise ValueError(f"init='pca' needs a model that can start as PCA, but {problem}; use init='random' or 'auto'")
+        return "pca" if self.init in ("pca", "auto") and problem is None else "random"
+
+    def _pca_start_problem(self, output_activation: str) -> str | None:
+        """Why this model cannot start as PCA of its data, or None."""
+        if self.loss not in REAL_VALUED_LOSSES:
+            return f"loss={self.loss!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}"
+        if output_activation != "linear":
+            return f"the output is {output_activation!r} (output_activation={self.output_activation!r}), not linear"
+        if self.bottleneck != "dense":
+            return f"bottleneck={self.bottleneck!r} is not a dense code"
+        if self.skips:
+            return "skips=True hands the decoder more than the code"
+        if tuple(self.output_shape_) != tuple(self.input_shape_):
+            return "the targets are not the input"
+        if self.latent_dim > math.prod(self.input_shape_):
+            return f"latent_dim={self.latent_dim} exceeds the {math.prod(self.input_shape_)} features"
+        return None
+
+    def _before_training(self, module, X_train, Y_train) -> None:
+        if self.init_ == "pca":
+            start_conv_as_pca(module.encoder, module.decoder, first_rows(X_train, next(module.parameters()).device, MAX_STREAM_VALIDATION_ROWS))
+
+    def _fit_settings(self) -> dict:
+        return {"init": self.init_}
+
+    def _train_config(self):
+        """A PCA start competes for the best weights (a random one is not a model to keep)."""
+        return dataclasses.replace(super()._train_config(), start_competes=self.init_ == "pca")
 
     # ---- building the module -------------------------------------------------------------
 
@@ -347,14 +462,16 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         return 1.0
 
     def _build_module(self, n_features: int, output_activation: str) -> AutoEncoderModule:
-        input_shape, output_shape = self.input_shape_, self.output_shape_
+        input_shape, output_shape = self.input_shape_, self._decoded_shape
         if math.prod(input_shape) != n_features:
             raise ValueError(f"input_shape_ {input_shape} does not hold n_features_in_={n_features}; the config does not match")
         if tuple(input_shape[1:]) != tuple(output_shape[1:]):
             raise ValueError(f"input_shape_ {input_shape} and output_shape_ {output_shape} differ in height or width")
         channels = positive_ints(self.channels, "channels")
         unpool = self.upsampling == "unpool"
-        indices = PoolingIndices() if unpool else None
+        indices = Handoff() if unpool else None
+        skips = Handoff() if self.skips else None
+        linear = getattr(self, "init_", "random") == "pca"
         parts = dict(
             channels=channels,
             kernel_size=self.kernel_size,
@@ -363,10 +480,11 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             dropout=self.dropout,
             bottleneck=self.bottleneck,
         )
-        encoder = ConvEncoder(input_shape, self.latent_dim, pool=unpool, indices=indices, **parts)
+        encoder = ConvEncoder(input_shape, self.latent_dim, pool=unpool, indices=indices, skips=skips, linear=linear, **parts)
         decoder = ConvDecoder(
-            self.latent_dim, output_shape, upsampling=self.upsampling, interpolation=self.interpolation, indices=indices, **parts
-        )
+            self.latent_dim, output_shape, upsampling=self.upsampling, interpolation=self.interpolation, indices=indices,
+            skips=skips, skip_channels=encoder.skip_channels, linear=linear, **parts,
+        )  # fmt: skip
         return AutoEncoderModule(
             encoder,
             decoder,
@@ -375,13 +493,14 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             uncorrupted_weight=self._uncorrupted_weight(),
         )
 
-    def _forget_pooling_indices(self) -> None:
-        indices = getattr(self.module_.encoder, "indices", None)
-        if indices is not None:
-            indices.clear()
+    def _forget_handoffs(self) -> None:
+        """Drop what the encoder's last forward left for the decoder (pooling indices, skips)."""
+        for handoff in (self.module_.encoder.indices, self.module_.encoder.skips):
+            if handoff is not None:
+                handoff.clear()
 
     def _after_fit(self, module, X_train, Y_train, seed) -> None:
-        self._forget_pooling_indices()
+        self._forget_handoffs()
 
     # ---- inference -----------------------------------------------------------------------
 
@@ -395,22 +514,37 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         """Codes of X: (n_samples, latent_dim), or (n_samples, latent_dim * h * w) flattened
         for bottleneck='conv'."""
         codes = super().transform(X)
-        self._forget_pooling_indices()
+        self._forget_handoffs()
         return codes
 
     def inverse_transform(self, X):
         """Decode codes (n_samples, n_codes) to rows (n_samples, C_out*H*W), not images: a Pipeline
         hands them to the step before and the latent tools (which take PCA too) read rows; images
         are `.reshape(-1, *output_shape_)`. With upsampling='unpool' each value goes to the top-left
-        of its pooling window (the encoder's indices belong to a forward pass, not to a code)."""
+        of its pooling window, and with skips the decoder gets none (the encoder's indices and
+        feature maps belong to a forward pass, not to a code). Not for colorization_='chroma': a
+        code holds the colour but not the lightness, which `reconstruct(X)` takes from X."""
         check_is_fitted(self)
-        self._forget_pooling_indices()
+        if self.colorization_ == "chroma":
+            raise ValueError(
+                "inverse_transform decodes codes alone, but this colorization model keeps the lightness of its "
+                "input: colorize with reconstruct(X_gray)"
+            )
+        self._forget_handoffs()
         return super().inverse_transform(X)
 
     def reconstruct(self, X):
         """Reconstructions (or predicted targets) of X in X's layout: (n, C_out, H, W) for
-        images, (n, H, W) for 3-D X with one output channel, rows (n, C_out*H*W) for rows."""
-        rows = super().reconstruct(X)
+        images, (n, H, W) for 3-D X with one output channel, rows (n, C_out*H*W) for rows. For
+        colorization_='chroma', colour around X's lightness (its `rgb2gray` luma is X)."""
+        check_is_fitted(self)
+        inputs = self._validate_X(X, reset=False)
+        rows = self._batched("reconstruct", inputs)
+        if self.colorization_ == "chroma":
+            if not isinstance(inputs, np.ndarray):
+                raise ValueError("colorization needs X in memory (an array), not streamed from a file")
+            images = colour_from_chroma(inputs.reshape(-1, *self.input_shape_), rows.reshape(-1, *self._decoded_shape))
+            rows = images.reshape(len(images), -1)
         return self._in_layout(rows, _ndim(X), self.output_shape_)
 
     def score_samples(self, X):
@@ -439,7 +573,7 @@ class ContextEncoder(ConvAutoEncoder):
         Side of the square block in pixels; None is half the smaller image side.
     context_weight : float, default=0.0
         Loss weight of the pixels outside the block (the block's weight is 1).
-    latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck,
+    latent_dim, input_shape, channels, kernel_size, upsampling, interpolation, bottleneck, skips,
     activation, batch_norm, dropout, output_activation, loss, optimizer, learning_rate,
     weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction,
     early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
@@ -465,7 +599,7 @@ class ContextEncoder(ConvAutoEncoder):
     """
 
     _parameter_constraints: dict = {
-        **{k: v for k, v in ConvAutoEncoder._parameter_constraints.items() if not k.startswith("corruption")},
+        **{k: v for k, v in ConvAutoEncoder._parameter_constraints.items() if not k.startswith("corruption") and k not in ("colorization", "init")},
         "mask": [StrOptions(set(BLOCK_POSITIONS))],
         "mask_size": [Interval(Integral, 1, None, closed="left"), None],
         "context_weight": [Interval(Real, 0, None, closed="left")],
@@ -484,6 +618,7 @@ class ContextEncoder(ConvAutoEncoder):
         upsampling="interpolate",
         interpolation="nearest",
         bottleneck="dense",
+        skips=False,
         activation="elu",
         batch_norm=False,
         dropout=0.0,
@@ -518,6 +653,7 @@ class ContextEncoder(ConvAutoEncoder):
         self.upsampling = upsampling
         self.interpolation = interpolation
         self.bottleneck = bottleneck
+        self.skips = skips
         self.activation = activation
         self.batch_norm = batch_norm
         self.dropout = dropout
@@ -543,10 +679,13 @@ class ContextEncoder(ConvAutoEncoder):
         self.verbose = verbose
 
     def _validate_targets(self, y, X):
-        self.output_shape_ = self.input_shape_
+        self.output_shape_, self.colorization_ = self.input_shape_, "direct"
         if y is not None and (_ndim(y) or 0) > 1:
             raise ValueError(f"ContextEncoder reconstructs its input: y must be None or labels, got shape {np.shape(y)}")
         return None
+
+    def _resolve_init(self, output_activation: str) -> str:
+        return "random"
 
     def _block_side(self, input_shape: tuple[int, int, int]) -> int:
         return self.mask_size if self.mask_size is not None else max(1, min(input_shape[1:]) // 2)
