@@ -174,8 +174,10 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     upsampling : {'interpolate', 'transposed', 'unpool'}, default='interpolate'
         Decoder upsampling: resize then convolve, stride-2 transposed convolution, or
         max-unpooling with the encoder's pooling indices then a convolution.
-    interpolation : {'nearest', 'bilinear'}, default='nearest'
-        Resize mode for upsampling='interpolate'.
+    interpolation : {'auto', 'nearest', 'bilinear'}, default='auto'
+        Resize mode for upsampling='interpolate'. 'auto': bilinear for colorization_='chroma'
+        (chroma is smooth: on photo patches nearest-neighbour upsampling left blocks in it that
+        cost SSIM against the gray copy), else nearest.
     bottleneck : {'dense', 'conv'}, default='dense'
         'dense': a linear map to a `latent_dim` vector; 'conv': a fully convolutional code of
         `latent_dim` channels at the smallest size (transform gives it flattened).
@@ -197,8 +199,9 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         training images, the convolutional path's last layers at zero: training starts at
         PCA's reconstruction and the convolutions learn what PCA leaves (see
         `aekit.nn.pca_start`). Needs a real-valued loss ('mse', 'l1', 'gaussian', 'student_t')
-        with a linear output, bottleneck='dense', no skips, and targets that are the input.
-        'auto' is 'pca' where it applies, else 'random' (no linear path); `init_` says which.
+        with a linear output (output_activation 'auto' or 'linear'), bottleneck='dense', no
+        skips, and targets that are the input. 'auto' is 'pca' where it applies, else 'random'
+        (no linear path); `init_` says which.
     activation : str, default='elu'
         Hidden non-linearity. ELU rather than ReLU: on MNIST a ReLU model (no batch norm) lost
         its units within the first epoch and decoded every image to black (training loss stuck
@@ -208,7 +211,8 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
     dropout : float, default=0.0
         Dropout rate after every hidden convolution.
     output_activation : {'auto', 'sigmoid', 'linear'}, default='auto'
-        'auto': sigmoid when loss='bce' or the targets lie in [0, 1].
+        'auto': linear when the model starts as PCA (see `init`), else sigmoid when loss='bce'
+        or the targets lie in [0, 1].
     loss : {'mse', 'bce', 'l1', 'gaussian', 'student_t'}, default='mse'
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
         Training noise (denoising autoencoder); 'block' zeroes one random square per image.
@@ -249,7 +253,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         "channels": ["array-like"],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "upsampling": [StrOptions(set(UPSAMPLINGS))],
-        "interpolation": [StrOptions(set(INTERPOLATIONS))],
+        "interpolation": [StrOptions({"auto", *INTERPOLATIONS})],
         "bottleneck": [StrOptions(set(BOTTLENECKS))],
         "skips": ["boolean"],
         "colorization": [StrOptions(set(COLORIZATIONS))],
@@ -279,7 +283,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         channels=(32, 64),
         kernel_size=3,
         upsampling="interpolate",
-        interpolation="nearest",
+        interpolation="auto",
         bottleneck="dense",
         skips=False,
         colorization="auto",
@@ -413,7 +417,10 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
-        output_activation = output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
+        if self.output_activation == "auto" and self._resolve_init("linear") == "pca":
+            output_activation = "linear"  # PCA reconstructs through a linear output
+        else:
+            output_activation = output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
         return output_activation
 
@@ -482,7 +489,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         )
         encoder = ConvEncoder(input_shape, self.latent_dim, pool=unpool, indices=indices, skips=skips, linear=linear, **parts)
         decoder = ConvDecoder(
-            self.latent_dim, output_shape, upsampling=self.upsampling, interpolation=self.interpolation, indices=indices,
+            self.latent_dim, output_shape, upsampling=self.upsampling, interpolation=self._interpolation(), indices=indices,
             skips=skips, skip_channels=encoder.skip_channels, linear=linear, **parts,
         )  # fmt: skip
         return AutoEncoderModule(
@@ -492,6 +499,11 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             self._corruption(input_shape),
             uncorrupted_weight=self._uncorrupted_weight(),
         )
+
+    def _interpolation(self) -> str:
+        if self.interpolation != "auto":
+            return self.interpolation
+        return "bilinear" if getattr(self, "colorization_", "direct") == "chroma" else "nearest"
 
     def _forget_handoffs(self) -> None:
         """Drop what the encoder's last forward left for the decoder (pooling indices, skips)."""
@@ -616,7 +628,7 @@ class ContextEncoder(ConvAutoEncoder):
         channels=(32, 64),
         kernel_size=3,
         upsampling="interpolate",
-        interpolation="nearest",
+        interpolation="auto",
         bottleneck="dense",
         skips=False,
         activation="elu",
