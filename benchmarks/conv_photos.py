@@ -6,7 +6,8 @@ Training patches come from TRAIN_PHOTOS; scores on held-out patches of those pho
 split) and on patches of the other photographs (TEST_PHOTOS), which no model saw.
 
 1. Reconstruction at 16/32/64: `ConvAutoEncoder(latent_dim=k)` with its defaults against PCA(k), and
-   at 32 the defaults before issue 34 (init='random', so no linear path and a sigmoid output).
+   at 32 the defaults before issue 34 (OLD_DEFAULTS: init='random', so no linear path and a sigmoid
+   output; no early stopping; nearest-neighbour upsampling).
 2. Colorization: the README's `ConvAutoEncoder().fit(gray, colour)` (chroma predicted, lightness
    kept), the same with skips=True, and colorization='direct' (the targets predicted as they are,
    as before issue 34) against the gray copy (gray in all three channels): PSNR and SSIM.
@@ -15,7 +16,7 @@ split) and on patches of the other photographs (TEST_PHOTOS), which no model saw
 4. Inpainting an 8x8 centre block: ContextEncoder with and without skips against mean fill (the
    per-pixel training mean) and `skimage.restoration.inpaint_biharmonic`: block MSE, whole-image SSIM.
 5. Fashion-MNIST check of the defaults: `ConvAutoEncoder(latent_dim=16)` against the pre-issue-34
-   defaults (init='random') and PCA(16).
+   defaults (OLD_DEFAULTS) and PCA(16).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ CODE_SIZES = (16, 32, 64)
 SIGMA = 0.1
 HOLE = 8
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.5)
-OLD_DEFAULTS = {"init": "random"}
+OLD_DEFAULTS = {"init": "random", "early_stopping": None, "interpolation": "nearest"}
 
 
 def log(*parts) -> None:

@@ -218,8 +218,12 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         Training noise (denoising autoencoder); 'block' zeroes one random square per image.
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
+    early_stopping : int, 'auto' or None, default='auto'
+        Patience in epochs without a better validation loss, then the best weights are restored
+        (a PCA start's included, so a model started as PCA does not end worse than it on the
+        validation images). 'auto': a tenth of max_epochs, at least 10; off without validation.
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs, max_time,
-    validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+    validation_fraction, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
 
     Attributes
@@ -303,7 +307,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         max_epochs=50,
         max_time=None,
         validation_fraction=0.1,
-        early_stopping=None,
+        early_stopping="auto",
         grad_clip=None,
         precision="32",
         lr_schedule=None,
