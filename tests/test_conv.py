@@ -208,11 +208,14 @@ def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
 
 @pytest.mark.slow
 def test_colorization_learns_a_known_gray_to_colour_map():
+    """A map whose colour's luma is not the gray input: colorization='direct' predicts the targets
+    as they are (the default keeps the input as the luma)."""
     gray, gray_test = shapes(400), shapes(100, seed=1)
     colour_of = lambda g: np.concatenate([g, g**2, 1 - g], axis=1)  # noqa: E731
     model = ConvAutoEncoder(
-        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=40, batch_size=32, learning_rate=3e-3, random_state=0
-    ).fit(gray, colour_of(gray))
+        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=40, batch_size=32, learning_rate=3e-3,
+        colorization="direct", random_state=0,
+    ).fit(gray, colour_of(gray))  # fmt: skip
     assert model.input_shape_ == (1, 16, 16) and model.output_shape_ == (3, 16, 16)
     predicted = model.reconstruct(gray_test)
     assert predicted.shape == (100, 3, 16, 16)
