@@ -4,7 +4,6 @@ and the context encoder is a centre/random block corruption with the loss on the
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from numbers import Integral, Real
 
@@ -13,14 +12,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
-from aekit.estimators.autoencoder import INITS, REAL_VALUED_LOSSES, _check_init
+from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, positive_ints
 from aekit.data.chroma import colour_from_chroma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import start_conv_as_pca
-from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows
 from aekit.nn import ACTIVATIONS
 from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, Handoff
 
@@ -139,7 +137,7 @@ class ImageInput:
         return rows
 
 
-class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
+class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
     """Convolutional autoencoder for images, with scikit-learn's transformer interface.
 
     The encoder halves height and width at each of `channels`' stages (strided convolutions;
@@ -275,7 +273,7 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         "input_shape_": image_shape,
         "output_shape_": image_shape,
         "colorization_": _check_colorization,
-        "init_": _check_init,
+        "init_": check_init,
     }
     _optional_fitted = BaseAutoEncoder._optional_fitted | {"colorization_", "init_"}  # newer: 'direct', 'random'
 
@@ -428,13 +426,6 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
         self.init_ = self._resolve_init(output_activation)
         return output_activation
 
-    def _resolve_init(self, output_activation: str) -> str:
-        """'pca' or 'random': what `init` means for this model and data (see `init`)."""
-        problem = self._pca_start_problem(output_activation)
-        if self.init == "pca" and problem is not None:
-            raise ValueError(f"init='pca' needs a model that can start as PCA, but {problem}; use init='random' or 'auto'")
-        return "pca" if self.init in ("pca", "auto") and problem is None else "random"
-
     def _pca_start_problem(self, output_activation: str) -> str | None:
         """Why this model cannot start as PCA of its data, or None."""
         if self.loss not in REAL_VALUED_LOSSES:
@@ -451,16 +442,8 @@ class ConvAutoEncoder(ImageInput, BaseAutoEncoder):
             return f"latent_dim={self.latent_dim} exceeds the {math.prod(self.input_shape_)} features"
         return None
 
-    def _before_training(self, module, X_train, Y_train) -> None:
-        if self.init_ == "pca":
-            start_conv_as_pca(module.encoder, module.decoder, first_rows(X_train, next(module.parameters()).device, MAX_STREAM_VALIDATION_ROWS))
-
-    def _fit_settings(self) -> dict:
-        return {"init": self.init_}
-
-    def _train_config(self):
-        """A PCA start competes for the best weights (a random one is not a model to keep)."""
-        return dataclasses.replace(super()._train_config(), start_competes=self.init_ == "pca")
+    def _start_as_pca(self, module, rows) -> None:
+        start_conv_as_pca(module.encoder, module.decoder, rows)
 
     # ---- building the module -------------------------------------------------------------
 
