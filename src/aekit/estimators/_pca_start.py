@@ -7,7 +7,7 @@ import dataclasses
 
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows
 
-__all__ = ["INITS", "REAL_VALUED_LOSSES", "PCAStart", "check_init"]
+__all__ = ["INITS", "PCAStart", "REAL_VALUED_LOSSES", "check_init"]
 
 INITS = ("auto", "pca", "random")
 REAL_VALUED_LOSSES = ("mse", "l1", "gaussian", "student_t")
