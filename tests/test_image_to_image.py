@@ -132,14 +132,16 @@ def test_denoising_with_skips_beats_the_noisy_input(digits):
 def test_a_pca_start_begins_at_pcas_error(patches):
     (_, colour), (_, colour_test) = patches
     X = colour[:300]
-    model = ConvAutoEncoder(latent_dim=8, output_activation="linear", early_stopping=1, validation_fraction=0.2,
-                            learning_rate=1e-9, **TINY).fit(X)  # fmt: skip
-    assert model.init_ == "pca"
+    model = ConvAutoEncoder(latent_dim=8, init="pca", early_stopping=1, validation_fraction=0.2, learning_rate=1e-9,
+                            **TINY).fit(X)  # fmt: skip
+    assert model.init_ == "pca" and model.output_activation_ == "linear"
+    assert ConvAutoEncoder(init="auto", **TINY).fit(X).init_ == "pca"
+    assert ConvAutoEncoder(**TINY).fit(X).init_ == "random"  # the default
     pca = PCA(8).fit(X.reshape(len(X), -1))  # of all rows; the model's is of its 80% training split
     pca_error = np.mean((pca.inverse_transform(pca.transform(colour_test.reshape(200, -1))) - colour_test.reshape(200, -1)) ** 2)
     error = lambda m: np.mean((m.reconstruct(colour_test) - colour_test) ** 2)  # noqa: E731
     assert error(model) == pytest.approx(pca_error, rel=0.1)
-    untrained = ConvAutoEncoder(latent_dim=8, output_activation="linear", init="random", learning_rate=1e-9, **TINY).fit(X)
+    untrained = ConvAutoEncoder(latent_dim=8, output_activation="linear", learning_rate=1e-9, **TINY).fit(X)
     assert error(untrained) > 3 * pca_error
     with pytest.raises(ValueError, match="init='pca' needs a model that can start as PCA, but the output is 'sigmoid'"):
         ConvAutoEncoder(init="pca", output_activation="sigmoid", **TINY).fit(X)
