@@ -1,8 +1,12 @@
 """Convolutional autoencoders on MNIST and Fashion-MNIST (issue 3): reconstruction, the
-upsampling ablation, denoising and inpainting, plus a colorization demo figure.
+upsampling ablation, denoising and inpainting; and on colour photo patches (issue 34,
+benchmarks/conv_photos.py): conv against PCA at 16/32/64, colorization against the gray copy,
+denoising and inpainting against their baselines.
 
-    .venv/bin/python benchmarks/conv_images.py            # full run, about 20-25 min on 2 cores
-    .venv/bin/python benchmarks/conv_images.py --quick    # smoke run on tiny subsets; leaves BENCHMARKS.md alone
+    .venv/bin/python benchmarks/conv_images.py                 # both parts
+    .venv/bin/python benchmarks/conv_images.py --part mnist    # about 20-25 min on 2 cores
+    .venv/bin/python benchmarks/conv_images.py --part photos   # the photo patches, its own section
+    .venv/bin/python benchmarks/conv_images.py --quick         # smoke run on tiny subsets; leaves BENCHMARKS.md alone
 
 Data: the IDX files in ../shared/data. Every model trains on the first `--n-train` training
 images (default all 60,000; 10% of them held out for the validation loss) under a wall-clock
@@ -26,13 +30,9 @@ and is scored on the first `--n-test` test images (default the whole 10,000-imag
    `skimage.restoration.inpaint_biharmonic`. MSE over the block's pixels and SSIM of the whole
    image (outside the block all methods return the original pixels). Target: the context
    encoder best.
-5. Colorization demo (a figure, not a claim): gray -> colour on 32x32 patches of scikit-learn's
-   two sample photographs (train and test patches are drawn from the same photographs), 60 s;
-   the model predicts colour - gray, added back to the gray input.
 
 Figures (rows of test images): benchmarks/results/conv-images-{reconstruction-mnist,
-reconstruction-fashion-mnist,upsampling,denoising-gaussian,denoising-masking,inpainting,
-colorization}.png.
+reconstruction-fashion-mnist,upsampling,denoising-gaussian,denoising-masking,inpainting}.png.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ from skimage.filters import gaussian
 from skimage.restoration import inpaint_biharmonic
 from sklearn.decomposition import PCA
 
-from aekit.data.datasets import load_colorization_patches, load_fashion_mnist, load_mnist
+import conv_photos
+from aekit.data.datasets import load_fashion_mnist, load_mnist
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
 from aekit.analysis.metrics import psnr, ssim
@@ -236,29 +237,6 @@ def inpainting(train: np.ndarray, test: np.ndarray, budget: Budget, suffix: str)
     return rows
 
 
-def colorization(budget: Budget, n_patches: int, suffix: str) -> dict:
-    """Targets are the colour offsets from gray (colour - gray, per channel), so the model adds
-    colour and the gray input keeps the detail: colorized = clip(gray + prediction, 0, 1)."""
-    gray, colour = load_colorization_patches(patch_size=32, n_patches=n_patches + 200, random_state=budget.seed)
-    model = budget.conv(latent_dim=16, channels=(32, 64), bottleneck="conv", batch_size=64)
-    model.set_params(max_time=min(COLORIZATION_SECONDS, budget.conv_seconds))
-    row = {"n_train": n_patches, "n_test": 200}
-    fit_timed(model, gray[:n_patches], row, colour[:n_patches] - gray[:n_patches])
-    test_gray, truth = gray[n_patches:], colour[n_patches:]
-    predicted = np.clip(test_gray + model.reconstruct(test_gray), 0, 1)
-    row.update(
-        mse=float(np.mean((predicted - truth) ** 2)),
-        gray_copy_mse=float(np.mean((np.repeat(test_gray, 3, axis=1) - truth) ** 2)),
-    )
-    log("colorization", row)
-    plot_image_rows(
-        {"gray": test_gray, "colorized": predicted, "original": truth}, n=8,
-        title="Colorization of 32x32 photo patches (gray in, colour out)", value_range=(0.0, 1.0),
-        path=RESULTS_DIR / f"conv-images-colorization{suffix}.png",
-    )
-    return row
-
-
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -317,13 +295,6 @@ def markdown(report: dict, command: str) -> str:
         f"Target, context encoder best: {'met' if met else 'missed'} (lowest block MSE {_best(rows, 'hole_mse', higher=False)}, "
         f"highest SSIM {_best(rows, 'ssim')}).", "",
     ]
-    c = report["colorization"]
-    lines += [
-        f"Colorization demo: 32x32 patches of the two scikit-learn sample photographs, {c['n_train']} for training and "
-        f"{c['n_test']} others for testing (same photographs), {c['epochs']} epochs in {c['seconds']} s; the model predicts "
-        f"the colour's offset from gray (target colour - gray): colour MSE {c['mse']:.4f} against {c['gray_copy_mse']:.4f} "
-        "for copying the gray image into every channel. Figures: `benchmarks/results/conv-images-*.png`.",
-    ]
     return "\n".join(lines) + "\n"
 
 
@@ -336,13 +307,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlp-budget", type=float, default=60.0, help="seconds per MLP")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--part", choices=("all", "mnist", "photos"), default="all")
+    parser.add_argument("--patches", type=int, default=2000, help="training photo patches (as many again held out: --held-out)")
+    parser.add_argument("--held-out", type=int, default=500, help="held-out patches of the training photos, and of the others")
+    parser.add_argument("--fashion", type=int, default=20000, help="Fashion-MNIST training images for the photos part's defaults check")
+    parser.add_argument("--fashion-budget", type=float, default=120.0, help="seconds per model of that check")
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    max_epochs, n_patches = MAX_EPOCHS, 1000
+    max_epochs = MAX_EPOCHS
     if args.quick:
-        args.n_train, args.n_test, args.budget, args.mlp_budget, max_epochs, n_patches = 2000, 300, 10.0, 5.0, 2, 100
+        args.n_train, args.n_test, args.budget, args.mlp_budget, max_epochs = 2000, 300, 10.0, 5.0, 2
+        args.patches, args.held_out, args.fashion, args.fashion_budget = 200, 50, 1000, 5.0
     suffix = "-quick" if args.quick else ""
+    command = "python benchmarks/conv_images.py" + (f" --part {args.part}" if args.part != "all" else "") + (" --quick" if args.quick else "")
+    if args.part in ("all", "photos"):
+        photos(args, suffix, command)
+    if args.part in ("all", "mnist"):
+        mnist(args, max_epochs, suffix, command)
+    return 0
+
+
+def photos(args, suffix: str, command: str) -> None:
+    started = time.perf_counter()
+    fashion = (args.fashion, min(args.n_test, 10000), args.fashion_budget)
+    report = {"machine": machine_info(), "quick": args.quick, "seed": args.seed,
+              **conv_photos.run(args.patches, args.held_out, args.seed, fashion)}  # fmt: skip
+    report["total_seconds"] = round(time.perf_counter() - started, 1)
+    path = write_json(f"conv-photos{suffix}.json", report)
+    section = conv_photos.markdown(report, command)
+    if args.quick:
+        print(section)
+    else:
+        update_markdown_section(conv_photos.HEADING, section)
+    log(f"wrote {path} in {report['total_seconds']:.0f} s")
+
+
+def mnist(args, max_epochs: int, suffix: str, command: str) -> None:
     budget = Budget(args.budget, args.mlp_budget, max_epochs, args.seed)
     started = time.perf_counter()
     data = {name: load(name, args.n_train, args.n_test) for name in LOADERS}
@@ -361,17 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     report["ablation"] = ablation(*data["fashion-mnist"], conv_models["fashion-mnist"], budget, suffix)
     report["denoising"] = denoising(*data["mnist"], budget, suffix)
     report["inpainting"] = inpainting(*data["fashion-mnist"], budget, suffix)
-    report["colorization"] = colorization(budget, n_patches, suffix)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     path = write_json(f"conv-images{suffix}.json", report)
-    command = "python benchmarks/conv_images.py" + (" --quick" if args.quick else "")
     section = markdown(report, command)
     if args.quick:
         print(section)
     else:
         update_markdown_section(HEADING, section)
     log(f"wrote {path} in {report['total_seconds']:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

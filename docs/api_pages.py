@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import shutil
 from pathlib import Path
 
 import aekit
@@ -144,6 +145,7 @@ def command_line_page() -> str:
 def write_pages(folder: Path) -> None:
     """docs/api/index.rst and one page per public module, rewritten only where changed."""
     folder.mkdir(exist_ok=True)
+    shutil.rmtree(folder / "generated", ignore_errors=True)  # autosummary rewrites it; no page outlives its object
     modules = public_modules()
     index = ["API reference", "=============", "",
              "Every public module of aekit (a module whose dotted name has no leading underscore) and "

@@ -17,7 +17,7 @@ from aekit.estimators.vae import VariationalAutoEncoder
 from aekit.nn.likelihoods import MSE
 from aekit.analysis.metrics import psnr, ssim
 from aekit.nn.models import AutoEncoderModule
-from aekit.nn import ConvDecoder, ConvEncoder, PoolingIndices
+from aekit.nn import ConvDecoder, ConvEncoder, Handoff
 from aekit.app.plot import plot_image_rows
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -58,7 +58,7 @@ def digit_images(digits):
     list(itertools.product([(28, 28), (7, 5), (1, 1), (9, 16)], UPSAMPLINGS, ["dense", "conv"])),
 )
 def test_decoder_returns_exactly_the_input_size(size, upsampling, bottleneck):
-    indices = PoolingIndices()
+    indices = Handoff()
     parts = dict(channels=(3, 5, 6), kernel_size=3, bottleneck=bottleneck)
     encoder = ConvEncoder((2, *size), 4, pool=upsampling == "unpool", indices=indices, **parts)
     decoder = ConvDecoder(4, (3, *size), upsampling=upsampling, indices=indices, **parts)
@@ -75,7 +75,7 @@ def test_28_goes_down_to_7_and_back():
 
 
 def test_unpool_uses_the_encoders_indices_once():
-    indices = PoolingIndices()
+    indices = Handoff()
     encoder = ConvEncoder((1, 6, 6), 3, channels=(2,), pool=True, indices=indices)
     decoder = ConvDecoder(3, (1, 6, 6), channels=(2,), upsampling="unpool", indices=indices)
     torch.nn.init.constant_(encoder.stages[0][0].weight, 0.1)  # positive maps: maxima not all top-left
@@ -208,11 +208,14 @@ def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
 
 @pytest.mark.slow
 def test_colorization_learns_a_known_gray_to_colour_map():
+    """A map whose colour's luma is not the gray input: colorization='direct' predicts the targets
+    as they are (the default keeps the input as the luma)."""
     gray, gray_test = shapes(400), shapes(100, seed=1)
     colour_of = lambda g: np.concatenate([g, g**2, 1 - g], axis=1)  # noqa: E731
     model = ConvAutoEncoder(
-        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=40, batch_size=32, learning_rate=3e-3, random_state=0
-    ).fit(gray, colour_of(gray))
+        latent_dim=4, channels=(8, 16), bottleneck="conv", max_epochs=40, batch_size=32, learning_rate=3e-3,
+        colorization="direct", random_state=0,
+    ).fit(gray, colour_of(gray))  # fmt: skip
     assert model.input_shape_ == (1, 16, 16) and model.output_shape_ == (3, 16, 16)
     predicted = model.reconstruct(gray_test)
     assert predicted.shape == (100, 3, 16, 16)

@@ -124,6 +124,8 @@ def test_convolutional_example_runs():
     assert filled.shape[-2:] == (16, 16)
     assert np.array_equal(filled.reshape(X.shape)[:, ~mask], X_masked[:, ~mask])
     assert namespace["col"].reconstruct(X[:2, None]).shape == (2, 3, 16, 16)
+    colour = namespace["colour"]  # the colorization keeps the gray input as the colour's luma
+    np.testing.assert_allclose(0.2125 * colour[:, 0] + 0.7154 * colour[:, 1] + 0.0721 * colour[:, 2], X, atol=1e-5)
 
 
 @pytest.mark.slow

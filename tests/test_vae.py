@@ -178,6 +178,18 @@ def test_a_bernoulli_likelihood_on_data_that_are_not_binary_warns(digits, binary
     VariationalAutoEncoder(likelihood="gaussian", **FAST).fit(X_train)
 
 
+def test_auto_likelihood_on_grey_data_is_bernoulli_without_the_warning(digits):
+    """Decided for issue 34: 'auto' is the estimator's choice, not a request, so on grey pixels in
+    [0, 1] it is Bernoulli (the cross-entropy of the tutorials) without the warning an explicit
+    likelihood='bernoulli' gets; the docstring says its nats are then no log-likelihood. Data
+    outside [0, 1] get a Gaussian."""
+    from aekit.nn.likelihoods import BCE
+
+    X_train = digits[0]
+    assert isinstance(VariationalAutoEncoder(**FAST).fit(X_train).module_.likelihood, BCE)  # warnings are errors here
+    assert isinstance(VariationalAutoEncoder(**FAST).fit(X_train * 2).module_.likelihood, Gaussian)
+
+
 def test_bad_input(digits):
     X_train = digits[0]
     with pytest.raises(ValueError, match=r"need X in \[0, 1\]"):

@@ -37,6 +37,7 @@ __all__ = [
     "Dataset",
     "IDX_SETS",
     "IdxSet",
+    "PHOTOS",
     "data_home",
     "file_sha256",
     "load_20newsgroups",
@@ -48,6 +49,7 @@ __all__ = [
     "load_mnist",
     "load_npy",
     "load_parquet",
+    "load_photo_patches",
     "load_r8",
     "load_text_folder",
     "read_csv_frame",
@@ -362,48 +364,57 @@ def load_digits() -> Dataset:
 
 
 SAMPLE_IMAGES = ("china.jpg", "flower.jpg")
+SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+PHOTOS = (*SKIMAGE_PHOTOS, *SAMPLE_IMAGES)
 
 
-def load_colorization_patches(
-    patch_size: int = 32, n_patches: int = 1000, *, image: str | None = None, random_state: int | None = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Grey and colour versions of square patches cut at random places from scikit-learn's
-    bundled photographs (`sklearn.datasets.load_sample_images`, no download): gray
-    (n_patches, 1, patch_size, patch_size) and colour (n_patches, 3, patch_size, patch_size),
-    float32 in [0, 1], for colorization (`fit(gray, colour)`). Grey is scikit-image's luminance
-    (`rgb2gray`). `image` ('china.jpg' or 'flower.jpg') takes every patch from one photograph
-    (e.g. train on one, test on the other); None takes half from each.
+def _photo(name: str) -> np.ndarray:
+    """One bundled colour photograph (height, width, 3) uint8: scikit-image's `skimage.data.<name>`
+    or scikit-learn's sample image `name` (no download either way)."""
+    if name in SKIMAGE_PHOTOS:
+        import skimage.data
+
+        return getattr(skimage.data, name)()
+    from sklearn.datasets import load_sample_image
+
+    return load_sample_image(name)
+
+
+def load_photo_patches(
+    patch_size: int = 32, n_patches: int = 1000, *, images: str | Sequence[str] | None = None, random_state: int | None = 0
+) -> np.ndarray:
+    """Colour patches cut at random places from the photographs bundled with scikit-image and
+    scikit-learn (`PHOTOS`: astronaut, coffee, chelsea, rocket, china.jpg, flower.jpg; no
+    download): (n_patches, 3, patch_size, patch_size) float32 in [0, 1], shared evenly between
+    `images` (one name, several, or None for all), e.g. train on some photographs, test on others.
 
     Parameters
     ----------
     patch_size : int, default=32
-        Side of the square patches in pixels, from 1 to 427 (the photographs are 427x640).
+        Side of the square patches in pixels (at most the smallest photograph's side).
     n_patches : int, default=1000
         Number of patches, at least 1.
-    image : {None, 'china.jpg', 'flower.jpg'}, default=None
-        Photograph to cut every patch from; None splits the patches between both.
+    images : str, sequence of str or None, default=None
+        Names from `PHOTOS` to cut the patches from; None takes all of them.
     random_state : int or None, default=0
         Seed of the patch positions; None draws fresh ones each call.
 
     Returns
     -------
-    gray : ndarray of shape (n_patches, 1, patch_size, patch_size)
-        Luminance of each patch, float32 in [0, 1].
-    colour : ndarray of shape (n_patches, 3, patch_size, patch_size)
-        The RGB patches, channels-first, float32 in [0, 1].
+    ndarray of shape (n_patches, 3, patch_size, patch_size)
     """
-    from skimage.color import rgb2gray
-    from sklearn.datasets import load_sample_images
     from sklearn.feature_extraction.image import extract_patches_2d
 
-    if image is not None and image not in SAMPLE_IMAGES:
-        raise ValueError(f"image must be one of {SAMPLE_IMAGES} or None, got {image!r}")
-    if not isinstance(patch_size, int) or not 1 <= patch_size <= 427:
-        raise ValueError(f"patch_size must be an integer in [1, 427] (the photographs are 427x640), got {patch_size!r}")
-    if not isinstance(n_patches, int) or n_patches < 1:
+    names = list(PHOTOS) if images is None else [images] if isinstance(images, str) else list(images)
+    unknown = [name for name in names if name not in PHOTOS]
+    if unknown or not names:
+        raise ValueError(f"images must name some of {PHOTOS} (or be None for all), got {images!r}")
+    if not isinstance(n_patches, (int, np.integer)) or n_patches < 1:
         raise ValueError(f"n_patches must be a positive integer, got {n_patches!r}")
-    photos = dict(zip(SAMPLE_IMAGES, load_sample_images().images))
-    names = [image] if image is not None else list(SAMPLE_IMAGES)
+    photos = {name: _photo(name) for name in names}
+    smallest = min(min(photo.shape[:2]) for photo in photos.values())
+    if not isinstance(patch_size, (int, np.integer)) or not 1 <= patch_size <= smallest:
+        raise ValueError(f"patch_size must be an integer in [1, {smallest}] (the smallest photograph's side), got {patch_size!r}")
     counts = [n_patches // len(names) + (i < n_patches % len(names)) for i in range(len(names))]
     rng = np.random.RandomState(random_state)
     colour = np.concatenate(
@@ -413,9 +424,39 @@ def load_colorization_patches(
             if count
         ]
     )
-    colour = colour.astype(np.float32) / 255.0  # (n, p, p, 3)
-    gray = rgb2gray(colour).astype(np.float32)[:, None]  # (n, 1, p, p)
-    return gray, np.ascontiguousarray(colour.transpose(0, 3, 1, 2))
+    return np.ascontiguousarray((colour.astype(np.float32) / 255.0).transpose(0, 3, 1, 2))
+
+
+def load_colorization_patches(
+    patch_size: int = 32, n_patches: int = 1000, *, image: str | Sequence[str] | None = None, random_state: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grey and colour versions of `load_photo_patches`: gray (n_patches, 1, patch_size,
+    patch_size) and colour (n_patches, 3, patch_size, patch_size), float32 in [0, 1], for
+    colorization (`fit(gray, colour)`). Grey is scikit-image's luminance (`rgb2gray`, the luma
+    `ConvAutoEncoder`'s colorization keeps). `image` names the photographs (see `PHOTOS`); None
+    takes half from each of scikit-learn's two sample photographs (china.jpg, flower.jpg).
+
+    Parameters
+    ----------
+    patch_size : int, default=32
+        Side of the square patches in pixels.
+    n_patches : int, default=1000
+        Number of patches, at least 1.
+    image : str, sequence of str or None, default=None
+        Names from `PHOTOS` to cut the patches from; None takes china.jpg and flower.jpg.
+    random_state : int or None, default=0
+        Seed of the patch positions.
+
+    Returns
+    -------
+    gray : ndarray of shape (n_patches, 1, patch_size, patch_size)
+    colour : ndarray of shape (n_patches, 3, patch_size, patch_size)
+    """
+    from skimage.color import rgb2gray
+
+    colour = load_photo_patches(patch_size, n_patches, images=SAMPLE_IMAGES if image is None else image, random_state=random_state)
+    gray = rgb2gray(colour.transpose(0, 2, 3, 1)).astype(np.float32)[:, None]  # (n, 1, p, p)
+    return gray, colour
 
 
 # ---- tables ---------------------------------------------------------------------------------

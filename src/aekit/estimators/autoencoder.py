@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +12,7 @@ from torch import nn
 from aekit.nn.binary_codes import NoisyBinaryCode
 from aekit.nn.corruptions import CORRUPTIONS, make_corruption
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
+from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood, output_activation_for
@@ -21,17 +21,6 @@ from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_a
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
 from aekit.nn.pca_start import pca_start_problem, start_as_pca
 from aekit.nn.regularizers import make_regularizers
-from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows
-
-INITS = ("auto", "pca", "random")
-REAL_VALUED_LOSSES = ("mse", "l1", "gaussian", "student_t")
-
-
-def _check_init(value) -> str:
-    if value not in ("pca", "random"):
-        raise ValueError("must be 'pca' or 'random'")
-    return value
-
 
 __all__ = [
     "AutoEncoder",
@@ -42,7 +31,7 @@ __all__ = [
 ]
 
 
-class AutoEncoder(BaseAutoEncoder):
+class AutoEncoder(PCAStart, BaseAutoEncoder):
     """Fully connected autoencoder with scikit-learn's transformer interface.
 
     `fit` learns an encoder (n_features -> hidden_dims -> latent_dim) and a mirrored decoder;
@@ -212,7 +201,7 @@ class AutoEncoder(BaseAutoEncoder):
     (3, 2)
     """
 
-    _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices, "init_": _check_init}
+    _fitted_state: dict = {**BaseAutoEncoder._fitted_state, "dead_units_": unit_indices, "init_": check_init}
     _optional_fitted = BaseAutoEncoder._optional_fitted | {"dead_units_", "init_"}  # only a sparse code has dead units; init_ is newer
     _sparse_input = True
 
@@ -404,13 +393,6 @@ class AutoEncoder(BaseAutoEncoder):
             activation = topk if self.latent_activation in (None, "linear") else nn.Sequential(topk, activation)
         return SparseCode(activation, self.latent_dim, int(self.dead_after))
 
-    def _resolve_init(self, output_activation: str) -> str:
-        """'pca' or 'random': what `init` means for this model and data (see `init`)."""
-        problem = self._pca_start_problem(output_activation)
-        if self.init == "pca" and problem is not None:
-            raise ValueError(f"init='pca' needs a network that can start as PCA, but {problem}; use init='random' or 'auto'")
-        return "pca" if self.init in ("pca", "auto") and problem is None else "random"
-
     def _pca_start_problem(self, output_activation: str) -> str | None:
         """Why this model cannot start as PCA of its data, or None."""
         if self.loss not in REAL_VALUED_LOSSES:
@@ -433,16 +415,8 @@ class AutoEncoder(BaseAutoEncoder):
             )
         return problem
 
-    def _before_training(self, module, X_train, Y_train) -> None:
-        if self.init_ == "pca":
-            start_as_pca(module.encoder, module.decoder, first_rows(X_train, next(module.parameters()).device, MAX_STREAM_VALIDATION_ROWS), self.activation)
-
-    def _fit_settings(self) -> dict:
-        return {"init": self.init_}
-
-    def _train_config(self):
-        """A PCA start competes for the best weights (a random one is not a model to keep)."""
-        return dataclasses.replace(super()._train_config(), start_competes=self.init_ == "pca")
+    def _start_as_pca(self, module, rows) -> None:
+        start_as_pca(module.encoder, module.decoder, rows, self.activation)
 
     def _after_fit(self, module, X_train, Y_train, seed: int) -> None:
         if self._sparse_code:

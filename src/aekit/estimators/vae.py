@@ -60,7 +60,10 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Convolution widths for backbone='conv'; each stage halves height and width.
     activation : str, default='relu'
     likelihood : {'auto', 'bernoulli', 'gaussian', 'student_t'}, default='auto'
-        p(x|z). 'auto' is Bernoulli when the training data lie in [0, 1], else Gaussian.
+        p(x|z). 'auto' is Bernoulli when the training data lie in [0, 1], else Gaussian. On
+        grey values (not only 0 and 1) 'auto' takes Bernoulli, the tutorials' cross-entropy,
+        without the warning an explicit 'bernoulli' gets, but its nats are then no
+        log-likelihood of the data: binarize='dynamic' or likelihood='gaussian' give one.
     gaussian_variance : {'feature', 'fixed', 'sample'}, default='feature'
         For the Gaussian likelihood: one learned variance per feature, unit variance, or a
         variance predicted by the decoder for every element.

@@ -1,7 +1,7 @@
 """Building blocks: encoders, decoders and activations as ordinary `torch.nn.Module` objects."""
 
 from aekit.nn.activations import ACTIVATIONS, make_activation
-from aekit.nn.conv import ConvDecoder, ConvEncoder, PoolingIndices
+from aekit.nn.conv import ConvDecoder, ConvEncoder, Handoff
 from aekit.nn.mlp import MLPDecoder, MLPEncoder, TiedMLPDecoder
 from aekit.nn.sparse_codes import BatchTopK, CodeActivity, SparseCode, TopK
 
@@ -11,9 +11,9 @@ __all__ = [
     "CodeActivity",
     "ConvDecoder",
     "ConvEncoder",
+    "Handoff",
     "MLPDecoder",
     "MLPEncoder",
-    "PoolingIndices",
     "SparseCode",
     "TiedMLPDecoder",
     "TopK",

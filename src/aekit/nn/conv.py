@@ -7,6 +7,11 @@ max-unpooling decoders, by a convolution then 2x2 max-pooling. The spatial sizes
 down are fixed by the input shape (`downsampled_sizes`), and the decoder upsamples to exactly
 those sizes on the way up, so any height x width (odd ones too) comes back at its own size.
 
+With skips (U-Net style) the encoder also hands its feature maps at every size (the input
+image at full size, then each stage's output but the last) to the decoder, whose stage at that
+size adds a convolution of them to its own convolution's output (a convolution of the two
+concatenated); codes decoded on their own get no skips.
+
 Inside, feature maps are kept in the channels-last memory format, in which CPU convolutions
 (oneDNN) and interpolation run about 1.5x faster here; the rows stay in channels-first order.
 """
@@ -22,7 +27,7 @@ from torch.nn import functional as F
 
 from aekit.nn.activations import make_activation
 
-__all__ = ["ConvDecoder", "ConvEncoder", "PoolingIndices"]
+__all__ = ["ConvDecoder", "ConvEncoder", "Handoff"]
 
 BOTTLENECKS = ("conv", "dense")
 UPSAMPLINGS = ("interpolate", "transposed", "unpool")
@@ -56,14 +61,23 @@ def _block(conv: nn.Module, out_channels: int, activation: str, batch_norm: bool
     return nn.Sequential(*layers)
 
 
-class PoolingIndices:
-    """Hands the max-pooling indices of a `ConvEncoder` forward to its `ConvDecoder` (unpooling).
+def _fixed_linear(in_features: int, out_features: int) -> nn.Linear:
+    """A linear map that training leaves alone (a linear path set once, e.g. to PCA): Adam's
+    first steps, of about the learning rate on every weight, would otherwise blur it."""
+    layer = nn.Linear(in_features, out_features)
+    layer.requires_grad_(False)
+    return layer
 
-    The encoder hands over one index tensor per stage (`put`); the decoder takes them once (`take`). When there are
-    none for its batch (a code decoded on its own: `inverse_transform`, prior samples, a VAE's
-    extra posterior draws), the decoder unpools every value to the top-left of its window
-    instead. The hand-off is per module, so one module must not run forwards concurrently.
-    A deep copy starts empty.
+
+class Handoff:
+    """Hands tensors of a `ConvEncoder`'s forward to its `ConvDecoder`: the max-pooling indices
+    (unpooling) or the skip features, one tensor per size.
+
+    The encoder `put`s them; the decoder `take`s them once. When there are none for its batch (a
+    code decoded on its own: `inverse_transform`, prior samples, a VAE's extra posterior draws),
+    the decoder unpools every value to the top-left of its window, and adds no skips. The
+    hand-off is per module, so one module must not run forwards concurrently. A deep copy
+    starts empty.
     """
 
     def __init__(self) -> None:
@@ -81,11 +95,12 @@ class PoolingIndices:
     def clear(self) -> None:
         self._indices = None
 
-    def __deepcopy__(self, memo) -> PoolingIndices:
-        return PoolingIndices()
+    def __deepcopy__(self, memo) -> Handoff:
+        return Handoff()
 
     def __getstate__(self) -> dict:
         return {"_indices": None}
+
 
 
 def _top_left_indices(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -104,29 +119,38 @@ class ConvEncoder(nn.Module):
     `indices`). Bottleneck 'dense' flattens and maps linearly to `code_size` features (use
     2 * latent_dim for a VAE's mean and log-variance); 'conv' is a 1x1 convolution to
     `code_size` channels, flattened: out_features = code_size * h * w at the smallest size.
+    With `skips` (a `Handoff`), every forward `put`s the feature maps the decoder's stages add:
+    the input (C, H, W), then each stage's output but the last (`skip_channels` channels).
+    With `linear` (dense bottleneck only), a fixed (untrained) linear map of the flat input is
+    added to the code: the encoder's half of a linear path, which
+    `aekit.nn.pca_start.start_conv_as_pca` sets to PCA.
 
     Parameters
     ----------
     input_shape : sequence of int
-        (channels, height, width) of the images.
+        (C, H, W) of the images.
     code_size : int
-        Code features for bottleneck='dense', code channels for bottleneck='conv'.
+        Width of the dense code, or channels of the convolutional one.
     channels : sequence of int, default=(32, 64)
-        Widths of the stages; each halves height and width (rounding up).
+        Output channels of each downsampling stage.
     kernel_size : int, default=3
-        Side of every convolution kernel.
+        Side of every convolution's kernel.
     activation : str, default='relu'
-        Activation after every stage's convolution, a key of `aekit.nn.ACTIVATIONS`.
+        Name in `aekit.nn.activations.ACTIVATIONS`, after every stage.
     batch_norm : bool, default=False
-        Batch normalisation after every stage's convolution.
+        Batch normalisation after each stage's convolution.
     dropout : float, default=0.0
-        Dropout rate at the end of every stage.
+        Dropout probability after each stage.
     bottleneck : {'dense', 'conv'}, default='dense'
         A linear map of the flattened maps, or a 1x1 convolution.
     pool : bool, default=False
-        Halve by 2x2 max-pooling after a same-size convolution instead of by stride 2.
-    indices : PoolingIndices or None, default=None
-        Receives the pooling indices; required with pool=True.
+        Same-size convolutions then 2x2 max-pooling instead of strided convolutions.
+    indices : Handoff or None, default=None
+        Where the pooling indices go (required with `pool`).
+    skips : Handoff or None, default=None
+        Where the feature maps for the decoder's skip connections go.
+    linear : bool, default=False
+        Add a fixed linear map of the flat input to the code.
     """
 
     def __init__(
@@ -140,17 +164,22 @@ class ConvEncoder(nn.Module):
         dropout: float = 0.0,
         bottleneck: str = "dense",
         pool: bool = False,
-        indices: PoolingIndices | None = None,
+        indices: Handoff | None = None,
+        skips: Handoff | None = None,
+        linear: bool = False,
     ) -> None:
         super().__init__()
         if bottleneck not in BOTTLENECKS:
             raise ValueError(f"bottleneck must be one of {BOTTLENECKS}, got {bottleneck!r}")
+        if linear and bottleneck != "dense":
+            raise ValueError("a linear path needs bottleneck='dense'")
         if pool and indices is None:
-            raise ValueError("pool=True needs a PoolingIndices to hand the indices to the decoder")
+            raise ValueError("pool=True needs a Handoff to hand the indices to the decoder")
         self.input_shape = _check_image_shape(input_shape, "input_shape")
         self.sizes = downsampled_sizes(*self.input_shape[1:], len(channels))
-        self.pool, self.indices = pool, indices
+        self.pool, self.indices, self.skips = pool, indices, skips
         widths = [self.input_shape[0], *channels]
+        self.skip_channels = tuple(widths[:-1])
         stages = []
         for c_in, c_out in zip(widths[:-1], widths[1:]):
             conv = nn.Conv2d(c_in, c_out, kernel_size, stride=1 if pool else 2, padding=kernel_size // 2)
@@ -163,19 +192,25 @@ class ConvEncoder(nn.Module):
         else:
             self.bottleneck = nn.Sequential(nn.Conv2d(widths[-1], code_size, 1), nn.Flatten())
             self.out_features = code_size * h * w
+        self.linear = _fixed_linear(math.prod(self.input_shape), code_size) if linear else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        direct = self.linear(x.reshape(x.shape[0], -1)) if self.linear is not None else None
         x = x.reshape(x.shape[0], *self.input_shape)  # (batch, C, H, W)
         x = x.contiguous(memory_format=torch.channels_last)
-        indices = []
+        indices, features = [], []
         for stage in self.stages:
+            features.append(x)
             x = stage(x)
             if self.pool:
                 x, idx = F.max_pool2d(x, 2, ceil_mode=True, return_indices=True)
                 indices.append(idx)
         if self.pool:
             self.indices.put(indices)
-        return self.bottleneck(x)  # (batch, out_features)
+        if self.skips is not None:
+            self.skips.put(features)
+        code = self.bottleneck(x)  # (batch, out_features)
+        return code if direct is None else code + direct  # (batch, out_features)
 
 
 class ConvDecoder(nn.Module):
@@ -187,33 +222,31 @@ class ConvDecoder(nn.Module):
     stride-2 transposed convolution, 'unpool' max-unpools with the encoder's indices (taken from
     `indices`) then convolves. The last stage's convolution gives the C_out output channels at
     full size, without normalisation or activation (the output non-linearity belongs to the
-    likelihood).
+    likelihood). With `skips` (the encoder's `Handoff`) and `skip_channels` (the encoder's
+    `skip_channels`), each stage adds a `kernel_size` convolution of the encoder's features at
+    its size to its convolution's output, before normalisation and activation. With `linear`
+    (dense bottleneck only), a fixed (untrained) linear map of the code is added to the output.
 
     Parameters
     ----------
     code_size : int
-        Code features for bottleneck='dense', code channels for bottleneck='conv'.
+        As for the matching `ConvEncoder`.
     output_shape : sequence of int
-        (C_out, height, width) of the outputs.
-    channels : sequence of int, default=(32, 64)
-        The encoder's stage widths (the decoder runs them in reverse).
-    kernel_size : int, default=3
-        Side of every convolution kernel.
-    activation : str, default='relu'
-        Activation after the bottleneck and every stage but the last, a key of
-        `aekit.nn.ACTIVATIONS`.
-    batch_norm : bool, default=False
-        Batch normalisation in every stage but the last.
-    dropout : float, default=0.0
-        Dropout rate at the end of every stage but the last.
-    bottleneck : {'dense', 'conv'}, default='dense'
-        As the encoder's.
+        (C_out, H, W) of the output.
+    channels, kernel_size, activation, batch_norm, dropout, bottleneck
+        As for the matching `ConvEncoder` (stages run in reverse order of `channels`).
     upsampling : {'interpolate', 'transposed', 'unpool'}, default='interpolate'
         How each stage doubles the spatial size.
     interpolation : {'nearest', 'bilinear'}, default='nearest'
-        Resize mode for upsampling='interpolate'.
-    indices : PoolingIndices or None, default=None
-        Source of the encoder's pooling indices; required with upsampling='unpool'.
+        The resize of upsampling='interpolate'.
+    indices : Handoff or None, default=None
+        The encoder's pooling indices (required with upsampling='unpool').
+    skips : Handoff or None, default=None
+        The encoder's feature maps for skip connections.
+    skip_channels : sequence of int or None, default=None
+        The encoder's `skip_channels` (required with `skips`).
+    linear : bool, default=False
+        Add a fixed linear map of the code to the output.
     """
 
     def __init__(
@@ -228,7 +261,10 @@ class ConvDecoder(nn.Module):
         bottleneck: str = "dense",
         upsampling: str = "interpolate",
         interpolation: str = "nearest",
-        indices: PoolingIndices | None = None,
+        indices: Handoff | None = None,
+        skips: Handoff | None = None,
+        skip_channels: Sequence[int] | None = None,
+        linear: bool = False,
     ) -> None:
         super().__init__()
         if bottleneck not in BOTTLENECKS:
@@ -238,10 +274,14 @@ class ConvDecoder(nn.Module):
         if interpolation not in INTERPOLATIONS:
             raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
         if upsampling == "unpool" and indices is None:
-            raise ValueError("upsampling='unpool' needs the encoder's PoolingIndices")
+            raise ValueError("upsampling='unpool' needs the encoder's Handoff")
+        if linear and bottleneck != "dense":
+            raise ValueError("a linear path needs bottleneck='dense'")
+        if skips is not None and (skip_channels is None or len(skip_channels) != len(channels)):
+            raise ValueError(f"skips need skip_channels, one width per stage ({len(channels)}), got {skip_channels}")
         self.output_shape = _check_image_shape(output_shape, "output_shape")
         self.sizes = downsampled_sizes(*self.output_shape[1:], len(channels))
-        self.upsampling, self.interpolation, self.indices = upsampling, interpolation, indices
+        self.upsampling, self.interpolation, self.indices, self.skips = upsampling, interpolation, indices, skips
         h, w = self.sizes[-1]
         self.dense = bottleneck == "dense"
         self.hidden_shape = (channels[-1], h, w)  # what the bottleneck hands to the first stage
@@ -262,6 +302,11 @@ class ConvDecoder(nn.Module):
             last = len(stages) == len(channels) - 1
             stages.append(nn.Sequential(conv) if last else _block(conv, c_out, activation, batch_norm, dropout))
         self.stages = nn.ModuleList(stages)
+        if skips is not None:
+            outs = [stage[0].out_channels for stage in stages]
+            merges = [nn.Conv2d(c, out, kernel_size, padding=kernel_size // 2, bias=False) for c, out in zip(reversed(skip_channels), outs)]
+            self.merges = nn.ModuleList(merges)
+        self.linear = _fixed_linear(code_size, math.prod(self.output_shape)) if linear else None
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.dense:
@@ -270,14 +315,19 @@ class ConvDecoder(nn.Module):
             x = self.bottleneck(z.reshape(z.shape[0], *self.code_shape))  # (batch, channels[-1], h, w)
         x = x.contiguous(memory_format=torch.channels_last)
         indices = self.indices.take(z.shape[0]) if self.upsampling == "unpool" else None
+        features = self.skips.take(z.shape[0]) if self.skips is not None else None
         n = len(self.stages)
         for k, stage in enumerate(self.stages):
             size = self.sizes[n - 1 - k]
             if self.upsampling == "interpolate":
-                x = stage(F.interpolate(x, size=size, mode=self.interpolation))
+                x = stage[0](F.interpolate(x, size=size, mode=self.interpolation))
             elif self.upsampling == "transposed":
-                x = stage[1:](stage[0](x, output_size=size))
+                x = stage[0](x, output_size=size)
             else:
                 idx = indices[n - 1 - k] if indices is not None else _top_left_indices(x, size)
-                x = stage(F.max_unpool2d(x, idx, 2, output_size=size))
-        return x.flatten(1)  # (batch, C_out * H * W), pre-activation
+                x = stage[0](F.max_unpool2d(x, idx, 2, output_size=size))
+            if features is not None:
+                x = x + self.merges[k](features[n - 1 - k])
+            x = stage[1:](x)
+        out = x.flatten(1)  # (batch, C_out * H * W), pre-activation
+        return out if self.linear is None else out + self.linear(z)  # (batch, C_out * H * W), pre-activation

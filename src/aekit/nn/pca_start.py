@@ -6,6 +6,10 @@ The linear path runs through the hidden layers as pairs of units computing +a an
 difference after the activation is a again (relu, leaky_relu and gelu all satisfy
 f(a) - f(-a) = c * a); every other hidden unit keeps its random input weights and starts with
 zero output weights, so it adds nothing at first and learns what is left once training begins.
+A convolutional pair (`ConvEncoder` / `ConvDecoder` with `linear=True`) starts as PCA through
+its linear path, the convolutional path's last layers set to zero so that it adds nothing at
+first (`start_conv_as_pca`).
+
 Training therefore starts at PCA's error, and with restore-best validation it cannot end
 worse on data like the training data.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["ODD_LINEAR_ACTIVATIONS", "pca_start_problem", "principal_components", "start_as_pca"]
+__all__ = ["ODD_LINEAR_ACTIVATIONS", "pca_start_problem", "principal_components", "start_as_pca", "start_conv_as_pca"]
 
 ODD_LINEAR_ACTIVATIONS = {"relu": 1.0, "gelu": 1.0, "leaky_relu": 1.0 + nn.LeakyReLU().negative_slope}  # c in f(a) - f(-a) = c a
 
@@ -137,3 +141,28 @@ def start_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, activa
         (eye, zeros), (P, -P @ mean), k, scale,
     )  # fmt: skip
     _set_path(list(decoder.linears), (torch.cat([eye, -eye]), torch.zeros(2 * k)), (P.T, mean), (P.T, mean), k, scale)
+
+
+@torch.no_grad()
+def start_conv_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor) -> None:
+    """Set a `ConvEncoder` / `ConvDecoder` pair with linear paths to PCA of X (n, d): the linear
+    paths are the projection on the first components and back, and the last layers of the
+    convolutional paths (the encoder's bottleneck, the decoder's last convolution) start at zero.
+
+    Parameters
+    ----------
+    encoder : ConvEncoder
+        Built with ``linear=True``.
+    decoder : ConvDecoder
+        Built with ``linear=True``.
+    X : torch.Tensor of shape (n, d)
+        The training rows PCA is fitted to.
+    """
+    k = encoder.linear.out_features
+    mean, P = principal_components(X, k)
+    for layer, weight, bias in ((encoder.linear, P, -P @ mean), (decoder.linear, P.T, mean)):
+        layer.weight.copy_(weight.to(layer.weight.dtype))
+        layer.bias.copy_(bias.to(layer.bias.dtype))
+    for layer in (encoder.bottleneck[-1], decoder.stages[-1][0]):
+        layer.weight.zero_()
+        layer.bias.zero_()

@@ -1,0 +1,161 @@
+"""Image-to-image conv models: skip connections (U-Net style) composed with every other conv
+option, colorization that predicts colour only and keeps the input's lightness, a PCA start
+through a linear path, and quality floors against the gray copy and PCA on bundled photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.color import rgb2gray
+from sklearn.decomposition import PCA
+
+from aekit import ContextEncoder, ConvAutoEncoder
+from aekit.analysis.metrics import psnr, ssim
+from aekit.data.chroma import colour_from_chroma, luma, to_chroma
+from aekit.estimators.base import TRAINING_CONSTRAINTS
+from aekit.data.datasets import PHOTOS, load_colorization_patches, load_photo_patches
+from tests.test_composition import options, refused_up_front
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY = {"channels": (4, 8), "max_epochs": 2, "random_state": 0}
+TRAIN_PHOTOS = ("astronaut", "coffee", "chelsea", "china.jpg")
+TEST_PHOTOS = ("rocket", "flower.jpg")
+
+
+@pytest.fixture(scope="module")
+def patches():
+    """Gray and colour 16x16 patches: (train, test) pairs, the test patches from other photographs."""
+    train = load_colorization_patches(16, 600, image=TRAIN_PHOTOS, random_state=0)
+    test = load_colorization_patches(16, 200, image=TEST_PHOTOS, random_state=1)
+    return train, test
+
+
+def test_photo_patches_come_from_the_named_photographs():
+    colour = load_photo_patches(8, 7, images=("astronaut", "flower.jpg"), random_state=0)
+    assert colour.shape == (7, 3, 8, 8) and colour.dtype == np.float32
+    assert 0 <= colour.min() and colour.max() <= 1
+    assert load_photo_patches(8, 12).shape == (12, 3, 8, 8) and len(PHOTOS) == 6
+    with pytest.raises(ValueError, match="images must name some of"):
+        load_photo_patches(8, 2, images="moon")
+    with pytest.raises(ValueError, match="patch_size must be an integer in"):
+        load_photo_patches(1000, 2, images="coffee")
+
+
+def test_chroma_round_trip_keeps_colours_and_luma():
+    rng = np.random.default_rng(0)
+    colour = rng.random((5, 3, 4, 4))
+    np.testing.assert_allclose(colour_from_chroma(luma(colour), to_chroma(colour)), colour, atol=1e-12)
+    wild = colour_from_chroma(luma(colour), 3 * rng.normal(size=(5, 2, 4, 4)))  # out of gamut: shortened
+    assert wild.min() >= 0 and wild.max() <= 1
+    np.testing.assert_allclose(luma(wild), luma(colour), atol=1e-12)
+
+
+@pytest.mark.parametrize("skips", [False, True])
+def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, skips):
+    (gray, colour), (gray_test, _) = patches
+    model = ConvAutoEncoder(latent_dim=4, skips=skips, **TINY).fit(gray[:100], colour[:100])
+    assert model.colorization_ == "chroma" and model.output_shape_ == (3, 16, 16)
+    out = model.reconstruct(gray_test)
+    assert out.shape == (200, 3, 16, 16) and out.min() >= 0 and out.max() <= 1
+    np.testing.assert_allclose(rgb2gray(out.transpose(0, 2, 3, 1)), gray_test[:, 0], atol=1e-6)
+    flat = model.reconstruct(gray_test[:3, 0])  # (n, H, W) grey in, colour images out
+    assert flat.shape == (3, 3, 16, 16)
+    with pytest.raises(ValueError, match="reconstruct\\(X_gray\\)"):
+        model.inverse_transform(model.transform(gray_test[:3]))
+
+
+def test_colorization_direct_and_refusals(patches):
+    (gray, colour), _ = patches
+    direct = ConvAutoEncoder(latent_dim=4, colorization="direct", **TINY).fit(gray[:50], colour[:50])
+    assert direct.colorization_ == "direct" and direct.inverse_transform(direct.transform(gray[:2])).shape == (2, 768)
+    with pytest.raises(ValueError, match="colorization='chroma' needs gray X \\(1 channel\\) and colour Y \\(3 channels\\), got 3"):
+        ConvAutoEncoder(colorization="chroma", **TINY).fit(colour[:20], colour[:20])
+    with pytest.raises(ValueError, match="colorization='chroma' needs colour targets"):
+        ConvAutoEncoder(colorization="chroma", **TINY).fit(gray[:20])
+    assert ConvAutoEncoder(latent_dim=2, **TINY).fit(colour[:20], 1 - colour[:20]).colorization_ == "direct"
+
+
+def test_colorization_round_trips_through_save_and_load(tmp_path, patches):
+    (gray, colour), (gray_test, _) = patches
+    model = ConvAutoEncoder(latent_dim=4, skips=True, **TINY).fit(gray[:60], colour[:60])
+    loaded = ConvAutoEncoder.load(model.save(tmp_path / "m"))
+    assert loaded.colorization_ == "chroma"
+    np.testing.assert_array_equal(loaded.reconstruct(gray_test), model.reconstruct(gray_test))
+
+
+SKIP_CROSS = [
+    (cls, name, value)
+    for cls in (ConvAutoEncoder, ContextEncoder)
+    for name, value in options(cls)
+    if name != "skips" and name not in TRAINING_CONSTRAINTS  # the conv options, not the training budget's
+]
+
+
+@pytest.mark.parametrize("cls, name, value", SKIP_CROSS, ids=[f"{c.__name__}-{n}={v!r}" for c, n, v in SKIP_CROSS])
+def test_skips_compose_with_every_conv_option(cls, name, value):
+    """skips=True crossed with each option the registry's constraints give the conv family:
+    trains to answers of the right shape, or is refused up front naming the option."""
+    rng = np.random.default_rng(0)
+    X = rng.random((24, 1, 8, 8))
+    model = cls(**{**TINY, "latent_dim": 2, "skips": True, "batch_size": 8, "channels": (4,), name: value})
+    try:
+        model.fit(X)
+    except Exception as err:  # noqa: BLE001  (the rule says which refusals are allowed)
+        assert refused_up_front(err, [name]) is None, f"{model!r}: {type(err).__name__}: {err}"
+        return
+    out = model.reconstruct(X)
+    assert out.shape == X.shape and np.isfinite(out).all()
+    assert model.inverse_transform(model.transform(X)).shape == (24, 64)  # codes alone decode without skips
+
+
+def test_skips_reach_the_decoder_and_codes_decode_without_them():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 1, 8, 8))
+    model = ConvAutoEncoder(latent_dim=2, skips=True, **TINY).fit(X)
+    with_skips = model.reconstruct(X).reshape(40, -1)
+    from_codes = model.inverse_transform(model.transform(X))
+    assert np.abs(with_skips - from_codes).max() > 1e-4  # the forward pass hands the feature maps over
+    np.testing.assert_array_equal(from_codes, model.inverse_transform(model.transform(X)))
+
+
+def test_denoising_with_skips_beats_the_noisy_input(digits):
+    X_train, X_test, _, _ = digits
+    X_train, X_test = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(X_test + 0.3 * rng.normal(size=X_test.shape), 0, 1)
+    model = ConvAutoEncoder(latent_dim=8, skips=True, corruption="clipped_gaussian", corruption_level=0.3,
+                            channels=(16, 32), max_epochs=30, random_state=0).fit(X_train)  # fmt: skip
+    assert np.mean(psnr(X_test, model.reconstruct(noisy))) > np.mean(psnr(X_test, noisy)) + 2
+
+
+def test_a_pca_start_begins_at_pcas_error(patches):
+    (_, colour), (_, colour_test) = patches
+    X = colour[:300]
+    model = ConvAutoEncoder(latent_dim=8, init="pca", early_stopping=1, validation_fraction=0.2, learning_rate=1e-9,
+                            **TINY).fit(X)  # fmt: skip
+    assert model.init_ == "pca" and model.output_activation_ == "linear"
+    assert ConvAutoEncoder(init="auto", **TINY).fit(X).init_ == "pca"
+    assert ConvAutoEncoder(**TINY).fit(X).init_ == "random"  # the default
+    pca = PCA(8).fit(X.reshape(len(X), -1))  # of all rows; the model's is of its 80% training split
+    pca_error = np.mean((pca.inverse_transform(pca.transform(colour_test.reshape(200, -1))) - colour_test.reshape(200, -1)) ** 2)
+    error = lambda m: np.mean((m.reconstruct(colour_test) - colour_test) ** 2)  # noqa: E731
+    assert error(model) == pytest.approx(pca_error, rel=0.1)
+    untrained = ConvAutoEncoder(latent_dim=8, output_activation="linear", learning_rate=1e-9, **TINY).fit(X)
+    assert error(untrained) > 3 * pca_error
+    with pytest.raises(ValueError, match="init='pca' needs a model that can start as PCA, but the output is 'sigmoid'"):
+        ConvAutoEncoder(init="pca", output_activation="sigmoid", **TINY).fit(X)
+
+
+@pytest.mark.slow
+def test_colorization_beats_the_gray_copy_on_held_out_patches():
+    """On patches of the training photographs that training did not see (on other photographs
+    it does not: benchmarks/conv_images.py --part photos)."""
+    gray, colour = load_colorization_patches(32, 1200, image=TRAIN_PHOTOS, random_state=0)
+    order = np.random.default_rng(0).permutation(len(gray))
+    train, test = order[:1000], order[1000:]
+    model = ConvAutoEncoder(random_state=0, max_epochs=20).fit(gray[train], colour[train])
+    out, copy = model.reconstruct(gray[test]), np.repeat(gray[test], 3, axis=1)
+    error = lambda estimate: np.mean((estimate - colour[test]) ** 2)  # noqa: E731  (PSNR of the pooled MSE)
+    assert error(out) < error(copy)
+    assert np.mean(ssim(colour[test], out)) > np.mean(ssim(colour[test], copy))
