@@ -81,6 +81,7 @@ class MachineLoad:
 
 def score_in_process(det, folder: Path, threads: int) -> tuple[np.ndarray, float, float]:
     """Scores of every row, file by file, with `threads` torch and Arrow threads: (scores, seconds, busy cores)."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # aekit's thread rule never goes above it
     torch.set_num_threads(threads)
     pa.set_cpu_count(threads)
     parts = []
