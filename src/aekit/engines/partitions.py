@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["METHODS", "ShippedModel", "apply_to_frame", "check_method", "checked_columns", "loads_in_this_process"]
+__all__ = ["KEPT_MODELS", "METHODS", "ShippedModel", "apply_to_frame", "check_method", "checked_columns", "loads_in_this_process"]
 
 METHODS = ("decision_function", "explain", "predict", "predict_proba", "reconstruct", "score_samples", "transform")
 
-_LOADED: dict[str, object] = {}
+KEPT_MODELS = 4  # models a worker process keeps unpacked, the least recently used dropped first
+_LOADED: OrderedDict[str, object] = OrderedDict()
 _LOADS: Counter = Counter()
 _LOCK = threading.Lock()
 
@@ -44,7 +45,8 @@ class ShippedModel:
 
 def loaded(digest: str, data: bytes):
     """The estimator packed in `data`, unpacked the first time this process sees `digest` and
-    kept for every later partition (threads of one worker share it)."""
+    kept for every later partition (threads of one worker share it; the KEPT_MODELS most
+    recently used models stay)."""
     with _LOCK:
         est = _LOADED.get(digest)
         if est is None:
@@ -54,6 +56,9 @@ def loaded(digest: str, data: bytes):
 
             est = _LOADED[digest] = unpack_model(data, device="cpu")
             _LOADS[digest] += 1
+            while len(_LOADED) > KEPT_MODELS:
+                _LOADED.popitem(last=False)
+        _LOADED.move_to_end(digest)
         return est
 
 
