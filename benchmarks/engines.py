@@ -14,12 +14,13 @@ each worker. Cluster and Spark start-up are not timed; shipping the model is. Ta
 whole machine's busy cores during each phase are recorded beside it.
 
 Usage: .venv/bin/python benchmarks/engines.py [--rows 10000000] [--spark-rows 1000000]
-                                               [--data /tmp/aekit-engines-rows] [--quick]
+                                               [--data /tmp/aekit-engines-rows] [--quick] [--report]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -37,7 +38,7 @@ import torch
 # file again with the parent's path).
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
-from common import machine_info, machine_line, markdown_table, update_markdown_section, write_json  # noqa: E402
+from common import RESULTS_DIR, machine_info, machine_line, markdown_table, update_markdown_section, write_json  # noqa: E402
 from speed import busy_cpu_seconds  # noqa: E402
 
 sys.path.remove(str(HERE))
@@ -154,7 +155,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/aekit-engines-rows"))
     parser.add_argument("--quick", action="store_true", help="500,000 rows, 250,000 on Spark; leaves BENCHMARKS.md alone")
     parser.add_argument("--note", default="", help="a sentence added to the BENCHMARKS.md section (e.g. the host was shared)")
+    parser.add_argument("--report", action="store_true", help="rewrite the BENCHMARKS.md section from results/engines.json")
     args = parser.parse_args()
+    if args.report:
+        report(json.loads((RESULTS_DIR / "engines.json").read_text()))
+        return
     if args.quick:
         args.rows, args.spark_rows, args.data = 500_000, 250_000, args.data.with_name(args.data.name + "-quick")
     info = machine_info()
@@ -186,7 +191,7 @@ def main() -> None:
                  "equal_to_single": bool(np.array_equal(dask["scores"], single)),
                  "max_abs_difference": float(np.max(np.abs(dask["scores"] - single)))},
         "spark": {"rows": n_spark, "seconds": spark["seconds"], "rows_per_s": n_spark / spark["seconds"], "busy_cores": spark["busy_cores"],
-                  "rows_in_order_once": bool(np.array_equal(spark["row_ids"], np.arange(n_spark))),
+                  "warm_up_seconds": spark["warm_up_seconds"], "rows_in_order_once": bool(np.array_equal(spark["row_ids"], np.arange(n_spark))),
                   "equal_to_single": bool(np.array_equal(spark["scores"], single[:n_spark]))},
     }  # fmt: skip
     result["dask_vs_single"] = result["dask"]["rows_per_s"] / result["single"]["rows_per_s"]
@@ -215,7 +220,7 @@ def report(r: dict) -> None:
          + f"; {d['partitions']} partitions of {r['rows_per_file']:,} rows; memory_limit 3 GiB", "-"],
         [f"Spark local[2], first {sp['rows']:,} rows", f"{sp['rows_per_s']:,.0f} rows/s ({sp['busy_cores']:.2f} busy cores)",
          f"every row once, in order: {yes(sp['rows_in_order_once'])}; a first 10,000-row job (Python workers "
-         f"starting) took {sp['warm_up_seconds']:.0f} s, not counted", "-"],
+         f"starting), not counted, took " + (f"{sp['warm_up_seconds']:.0f} s" if "warm_up_seconds" in sp else "(not recorded)"), "-"],
         ["Spark scores equal to one process's", yes(sp["equal_to_single"]), "required", yes(sp["equal_to_single"])],
     ]  # fmt: skip
     section = "\n".join([
@@ -229,6 +234,14 @@ def report(r: dict) -> None:
         "included), to show what else ran. Reproduce: `.venv/bin/python benchmarks/engines.py`." + (f" {r['note']}" if r["note"] else ""),
         "", markdown_table(rows), "",
     ])  # fmt: skip
+    if t["rows_per_s"] < s["rows_per_s"]:
+        section += ("\nThe two-thread process ran slower than the one-thread one: on an oversubscribed host its two "
+                    "OpenMP threads wait for each other at every operation (benchmarks/threads.py measures the same "
+                    "effect), so the verdict against it says little about a quiet host.\n")
+    if r["load_average_5min"][0] > 2 * r["machine"]["nproc"]:
+        section += ("\nWith the load average far above the core count, every process here got a fraction of a core "
+                    "and the Dask run also competed with its own scheduler, client and nannies; these figures are not "
+                    "a verdict on a quiet host. Run again there before concluding.\n")
     update_markdown_section(HEADING, section)
 
 

@@ -60,30 +60,32 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
     keep : DataFrame columns copied unchanged in front of the outputs (an id, say).
 
     Returns a dask DataFrame with `data`'s index and divisions, the `keep` columns, then the
-    outputs named as in `aekit.engines.partitions`; or for an Array a dask Array (n,) or (n, k) with the same
-    row chunks.
+    outputs named as in `aekit.engines.partitions`; for an Array, a dask Array (n,) or (n, k)
+    with the same row chunks.
     """
     import dask.array as da
 
     client = _client(client)
     method, keep = check_method(est, method), list(keep)
+    if isinstance(data, da.Array):
+        if method == "explain":
+            raise ValueError("method='explain' gives a table: pass a dask DataFrame (e.g. dask.dataframe.from_dask_array)")
+        if data.ndim != 2:
+            raise ValueError(f"data must be 2-D (rows, features), got {data.ndim} dimensions")
+    else:
+        features = checked_columns(list(data.columns), features, keep)
+        meta = apply_to_frame(est, method, data._meta_nonempty, features, keep, kwargs).iloc[:0]
     shipped = ShippedModel.of(est)
     future = client.scatter(shipped.data, broadcast=True)
     if isinstance(data, da.Array):
-        return _apply_array(est, method, data, future, shipped.digest, kwargs)
-    features = checked_columns(list(data.columns), features, keep)
-    meta = apply_to_frame(est, method, data._meta_nonempty, features, keep, kwargs).iloc[:0]
+        return _apply_array(est, method, data.rechunk({1: -1}), future, shipped.digest, kwargs)
     return data.map_partitions(
         _frame_partition, future, shipped.digest, method, features, keep, kwargs, meta=meta, align_dataframes=False
     )
 
 
 def _apply_array(est, method: str, data, future, digest: str, kwargs: dict):
-    if method == "explain":
-        raise ValueError("method='explain' gives a table: pass a dask DataFrame (e.g. dask.dataframe.from_dask_array)")
-    if data.ndim != 2:
-        raise ValueError(f"data must be 2-D (rows, features), got {data.ndim} dimensions")
-    data = data.rechunk({1: -1})
+    """map_blocks over whole-row chunks; the output's shape and dtype from the method run on one row of zeros."""
     probe = np.asarray(getattr(est, method)(np.zeros((1, data.shape[1]), dtype=data.dtype), **kwargs))
     fn = partial(_array_block, method=method, kwargs=kwargs)
     if probe.ndim == 1:
