@@ -244,6 +244,7 @@ def spark():
         os.environ["PYSPARK_PYTHON"] = previous
 
 
+@pytest.mark.slow  # the Spark tests share a session whose JVM and Python workers take 15-40 s to start
 @pytest.mark.parametrize("method, kwargs", [("score_samples", {}), ("predict", {}), ("explain", {"top": 2})])
 def test_spark_equals_single_process_in_order(spark, detector, rows, method, kwargs):
     from aekit.engines.spark import apply
@@ -257,6 +258,7 @@ def test_spark_equals_single_process_in_order(spark, detector, rows, method, kwa
     assert_same_rows(out.drop(columns="id"), single_process(detector, method, frame_of(rows), **kwargs))
 
 
+@pytest.mark.slow
 def test_spark_imputer_equals_single_process(spark, imputer):
     from aekit.engines.spark import apply
 
