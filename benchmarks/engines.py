@@ -200,7 +200,18 @@ def main() -> None:
     if args.quick:
         return
     write_json("engines.json", result)
+    runs_file = RESULTS_DIR / "engines-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+    write_json("engines-runs.json", [*runs, run_summary(result)])
     report(result)
+
+
+def run_summary(r: dict) -> dict:
+    """One line of results/engines-runs.json: every run's rates and ratios, with the host's load."""
+    return {"date": r["machine"]["date"], "load_average_5min": r["load_average_5min"], "rows": r["rows"],
+            **{f"{part}_rows_per_s": r[part]["rows_per_s"] for part in ("single", "threads2", "dask", "spark")},
+            "dask_vs_single": r["dask_vs_single"], "dask_vs_threads2": r["dask_vs_threads2"],
+            "equal": all(r[part]["equal_to_single"] for part in ("threads2", "dask", "spark"))}
 
 
 def report(r: dict) -> None:
@@ -234,6 +245,14 @@ def report(r: dict) -> None:
         "included), to show what else ran. Reproduce: `.venv/bin/python benchmarks/engines.py`." + (f" {r['note']}" if r["note"] else ""),
         "", markdown_table(rows), "",
     ])  # fmt: skip
+    runs_file = RESULTS_DIR / "engines-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else [run_summary(r)]
+    section += "\nEvery run of this script (results/engines-runs.json):\n\n" + markdown_table(
+        [["run", "load average", "1 thread", "2 threads", "Dask", "Spark", "Dask / 1 thread", "Dask / 2 threads", "equal"]]
+        + [[run["date"][:16].replace("T", " "), " -> ".join(f"{v:.1f}" for v in run["load_average_5min"]),
+            *(f"{run[f'{part}_rows_per_s']:,.0f}" for part in ("single", "threads2", "dask", "spark")),
+            f"{run['dask_vs_single']:.2f}x", f"{run['dask_vs_threads2']:.2f}x", "yes" if run["equal"] else "**no**"]
+           for run in runs]) + "\n"  # fmt: skip
     if t["rows_per_s"] < s["rows_per_s"]:
         section += ("\nThe two-thread process ran slower than the one-thread one: on an oversubscribed host its two "
                     "OpenMP threads wait for each other at every operation (benchmarks/threads.py measures the same "
