@@ -6,11 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench docs docs-quick clean
 
+# pyspark (about 460 MB to download) only where Java is there to run it; tests/test_engines.py
+# skips its Spark tests, saying so, elsewhere.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	if command -v java >/dev/null 2>&1; then $(BIN)/python -m pip install --quiet -e '.[spark]'; fi
 	touch $(STAMP)
 
 demo: $(STAMP)

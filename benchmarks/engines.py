@@ -1,0 +1,268 @@
+"""Issue 31's scale-out figures: an outlier detector's `score_samples` over a Parquet folder of
+10 million rows x 50 float32 columns,
+
+  single    one process, one torch thread and one Arrow thread, reading the folder file by file;
+  threads2  the same process with two torch threads and two Arrow threads;
+  dask      `aekit.engines.dask.apply` on a `distributed.LocalCluster` of two worker processes
+            with one thread each (`dd.read_parquet` of the same folder, one partition per file);
+  spark     `aekit.engines.spark.apply` on Spark `local[2]` over the first `--spark-rows` rows.
+
+Each figure is rows/s over the whole pass (reading included), the scores compared with the
+single-process ones row for row (they must be equal), and for Dask the peak resident memory of
+each worker. Cluster and Spark start-up are not timed; shipping the model is. Targets (issue
+31): dask >= 1.6x single and >= 0.9x threads2 on this 2-core host. The host may be shared: the
+whole machine's busy cores during each phase are recorded beside it.
+
+Usage: .venv/bin/python benchmarks/engines.py [--rows 10000000] [--spark-rows 1000000]
+                                               [--data /tmp/aekit-engines-rows] [--quick] [--report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+# benchmarks/sparse.py would shadow the `sparse` package dask looks for: the script's folder is on
+# the import path only while its two modules load (also in the worker processes, which run this
+# file again with the parent's path).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
+from common import RESULTS_DIR, machine_info, machine_line, markdown_table, update_markdown_section, write_json  # noqa: E402
+from speed import busy_cpu_seconds  # noqa: E402
+
+sys.path.remove(str(HERE))
+
+from aekit import AutoEncoder, AutoEncoderOutlierDetector
+
+HEADING = "## Scoring on Dask and Spark (benchmarks/engines.py)"
+N_FEATURES, ROWS_PER_FILE = 50, 250_000
+FEATURES = [f"f{i}" for i in range(N_FEATURES)]
+
+
+def write_rows(folder: Path, n_rows: int) -> None:
+    """`n_rows` rows of 50 float32 columns (5 factors plus noise) and an int64 `row` column, in
+    files of ROWS_PER_FILE rows; kept when already there."""
+    if folder.is_dir() and sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet")) == n_rows:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    loadings = np.random.default_rng(0).normal(size=(5, N_FEATURES)).astype(np.float32)
+    for i, start in enumerate(range(0, n_rows, ROWS_PER_FILE)):
+        rng = np.random.default_rng(i + 1)
+        n = min(ROWS_PER_FILE, n_rows - start)
+        X = rng.standard_normal((n, 5), dtype=np.float32) @ loadings + 0.3 * rng.standard_normal((n, N_FEATURES), dtype=np.float32)
+        frame = pd.DataFrame(X, columns=FEATURES)
+        frame.insert(0, "row", np.arange(start, start + n, dtype=np.int64))
+        frame.to_parquet(folder / f"part.{i:04d}.parquet", index=False)
+
+
+class MachineLoad:
+    """Busy cores of the whole machine (this job included) while the block runs."""
+
+    def __enter__(self):
+        self.busy, self.wall = busy_cpu_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.wall
+        self.cores = (busy_cpu_seconds() - self.busy) / self.seconds
+
+
+def score_in_process(det, folder: Path, threads: int) -> tuple[np.ndarray, float, float]:
+    """Scores of every row, file by file, with `threads` torch and Arrow threads: (scores, seconds, busy cores)."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # aekit's thread rule never goes above it
+    torch.set_num_threads(threads)
+    pa.set_cpu_count(threads)
+    parts = []
+    with MachineLoad() as load:
+        for path in sorted(folder.glob("*.parquet")):
+            parts.append(det.score_samples(pq.read_table(path, columns=FEATURES).to_pandas().to_numpy()))
+    return np.concatenate(parts), load.seconds, load.cores
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _worker_setup() -> tuple[int, float]:
+    """One Arrow thread, the modules a partition needs imported (as in a long-lived cluster's
+    workers): (torch threads, resident MB before the job)."""
+    import psutil
+
+    import aekit.estimators  # noqa: F401
+    import aekit.saving.packed  # noqa: F401
+
+    pa.set_cpu_count(1)
+    return torch.get_num_threads(), psutil.Process().memory_info().rss / 2**20
+
+
+def score_on_dask(det, folder: Path) -> dict:
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    from aekit.engines.dask import apply
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="3GiB", dashboard_address=":0") as cluster:
+        with Client(cluster) as client:
+            setup = client.run(_worker_setup)
+            rows = dd.read_parquet(folder, columns=FEATURES)
+            with MachineLoad() as load:
+                scores = apply(det, "score_samples", rows).compute()["score_samples"].to_numpy()
+            peaks = client.run(_peak_rss)
+    return {"scores": scores, "seconds": load.seconds, "busy_cores": load.cores, "partitions": rows.npartitions,
+            "worker_torch_threads": sorted(t for t, _ in setup.values()), "worker_rss_before_mb": sorted(m for _, m in setup.values()),
+            "worker_peak_rss_mb": sorted(v / 2**20 for v in peaks.values())}
+
+
+def score_on_spark(det, folder: Path, n_rows: int) -> dict:
+    from pyspark.sql import SparkSession
+
+    from aekit.engines.spark import apply
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    files = sorted(folder.glob("*.parquet"))[: -(-n_rows // ROWS_PER_FILE)]
+    spark = (SparkSession.builder.master("local[2]").appName("aekit-bench").config("spark.ui.enabled", "false")
+             .config("spark.driver.memory", "2g").getOrCreate())  # fmt: skip
+    try:
+        rows = spark.read.parquet(*[str(p) for p in files])
+        with MachineLoad() as warm_up:  # starts the Python workers (reused afterwards), which import torch and aekit
+            apply(det, "score_samples", rows.limit(10_000), keep=["row"], features=FEATURES).toPandas()
+        with MachineLoad() as load:
+            out = apply(det, "score_samples", rows, keep=["row"], features=FEATURES).toPandas()
+    finally:
+        spark.stop()
+    out = out.sort_values("row")
+    return {"rows": len(out), "row_ids": out["row"].to_numpy(), "scores": out["score_samples"].to_numpy(),
+            "seconds": load.seconds, "busy_cores": load.cores, "warm_up_seconds": warm_up.seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--spark-rows", type=int, default=1_000_000)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/aekit-engines-rows"))
+    parser.add_argument("--quick", action="store_true", help="500,000 rows, 250,000 on Spark; leaves BENCHMARKS.md alone")
+    parser.add_argument("--note", default="", help="a sentence added to the BENCHMARKS.md section (e.g. the host was shared)")
+    parser.add_argument("--report", action="store_true", help="rewrite the BENCHMARKS.md section from results/engines.json")
+    args = parser.parse_args()
+    if args.report:
+        report(json.loads((RESULTS_DIR / "engines.json").read_text()))
+        return
+    if args.quick:
+        args.rows, args.spark_rows, args.data = 500_000, 250_000, args.data.with_name(args.data.name + "-quick")
+    info = machine_info()
+    load_before = os.getloadavg()[1]
+    t0 = time.perf_counter()
+    write_rows(args.data, args.rows)
+    print(f"data ready in {time.perf_counter() - t0:.0f} s: {args.rows:,} rows in {args.data}", flush=True)
+    train = pq.read_table(sorted(args.data.glob("*.parquet"))[0], columns=FEATURES).to_pandas().iloc[:20_000]
+    det = AutoEncoderOutlierDetector(AutoEncoder(8, hidden_dims=(64, 32), max_epochs=5, random_state=0), random_state=0)
+    det.fit(train.to_numpy())  # on an array: partitions reach it as arrays (a DataFrame fit would read every column through the table encoder)
+
+    single, single_s, single_busy = score_in_process(det, args.data, 1)
+    print(f"single: {args.rows / single_s:,.0f} rows/s ({single_busy:.2f} busy cores)", flush=True)
+    two, two_s, two_busy = score_in_process(det, args.data, 2)
+    print(f"threads2: {args.rows / two_s:,.0f} rows/s ({two_busy:.2f} busy cores)", flush=True)
+    dask = score_on_dask(det, args.data)
+    print(f"dask: {args.rows / dask['seconds']:,.0f} rows/s ({dask['busy_cores']:.2f} busy cores)", flush=True)
+    spark = score_on_spark(det, args.data, args.spark_rows)
+    print(f"spark: {spark['rows'] / spark['seconds']:,.0f} rows/s", flush=True)
+
+    n_spark = spark["rows"]
+    result = {
+        "machine": info, "load_average_5min": [load_before, os.getloadavg()[1]], "rows": args.rows, "columns": N_FEATURES, "rows_per_file": ROWS_PER_FILE, "note": args.note,
+        "model": "AutoEncoderOutlierDetector(AutoEncoder(8, hidden_dims=(64, 32))), criterion 'combined', fitted on a float32 array",
+        "single": {"seconds": single_s, "rows_per_s": args.rows / single_s, "busy_cores": single_busy},
+        "threads2": {"seconds": two_s, "rows_per_s": args.rows / two_s, "busy_cores": two_busy,
+                     "equal_to_single": bool(np.array_equal(two, single))},
+        "dask": {**{k: v for k, v in dask.items() if k != "scores"}, "rows_per_s": args.rows / dask["seconds"],
+                 "equal_to_single": bool(np.array_equal(dask["scores"], single)),
+                 "max_abs_difference": float(np.max(np.abs(dask["scores"] - single)))},
+        "spark": {"rows": n_spark, "seconds": spark["seconds"], "rows_per_s": n_spark / spark["seconds"], "busy_cores": spark["busy_cores"],
+                  "warm_up_seconds": spark["warm_up_seconds"], "rows_in_order_once": bool(np.array_equal(spark["row_ids"], np.arange(n_spark))),
+                  "equal_to_single": bool(np.array_equal(spark["scores"], single[:n_spark]))},
+    }  # fmt: skip
+    result["dask_vs_single"] = result["dask"]["rows_per_s"] / result["single"]["rows_per_s"]
+    result["dask_vs_threads2"] = result["dask"]["rows_per_s"] / result["threads2"]["rows_per_s"]
+    print({k: v for k, v in result.items() if k != "machine"}, flush=True)
+    if args.quick:
+        return
+    write_json("engines.json", result)
+    runs_file = RESULTS_DIR / "engines-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+    write_json("engines-runs.json", [*runs, run_summary(result)])
+    report(result)
+
+
+def run_summary(r: dict) -> dict:
+    """One line of results/engines-runs.json: every run's rates and ratios, with the host's load."""
+    return {"date": r["machine"]["date"], "load_average_5min": r["load_average_5min"], "rows": r["rows"],
+            **{f"{part}_rows_per_s": r[part]["rows_per_s"] for part in ("single", "threads2", "dask", "spark")},
+            "dask_vs_single": r["dask_vs_single"], "dask_vs_threads2": r["dask_vs_threads2"],
+            "equal": all(r[part]["equal_to_single"] for part in ("threads2", "dask", "spark"))}
+
+
+def report(r: dict) -> None:
+    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
+    d, s, t, sp = r["dask"], r["single"], r["threads2"], r["spark"]
+    rows = [
+        ["figure", "measured", "baseline / target", "met?"],
+        ["one process, 1 thread", f"{s['rows_per_s']:,.0f} rows/s ({s['busy_cores']:.2f} busy cores on the host)", "the baseline", "-"],
+        ["one process, 2 threads", f"{t['rows_per_s']:,.0f} rows/s ({t['busy_cores']:.2f} busy cores)",
+         f"equal scores: {yes(t['equal_to_single'])}", "-"],
+        ["Dask, 2 workers x 1 thread", f"{d['rows_per_s']:,.0f} rows/s ({d['busy_cores']:.2f} busy cores)", "", "-"],
+        ["Dask / 1 thread", f"{r['dask_vs_single']:.2f}x", "target >= 1.6x", yes(r["dask_vs_single"] >= 1.6)],
+        ["Dask / 2 threads", f"{r['dask_vs_threads2']:.2f}x", "target >= 0.9x", yes(r["dask_vs_threads2"] >= 0.9)],
+        ["Dask scores equal to one process's, row for row", yes(d["equal_to_single"]), "required", yes(d["equal_to_single"])],
+        ["Dask peak resident memory per worker", " and ".join(f"{m:,.0f} MB" for m in d["worker_peak_rss_mb"]),
+         f"before the job " + " and ".join(f"{m:,.0f} MB" for m in d["worker_rss_before_mb"])
+         + f"; {d['partitions']} partitions of {r['rows_per_file']:,} rows; memory_limit 3 GiB", "-"],
+        [f"Spark local[2], first {sp['rows']:,} rows", f"{sp['rows_per_s']:,.0f} rows/s ({sp['busy_cores']:.2f} busy cores)",
+         f"every row once, in order: {yes(sp['rows_in_order_once'])}; a first 10,000-row job (Python workers "
+         f"starting), not counted, took " + (f"{sp['warm_up_seconds']:.0f} s" if "warm_up_seconds" in sp else "(not recorded)"), "-"],
+        ["Spark scores equal to one process's", yes(sp["equal_to_single"]), "required", yes(sp["equal_to_single"])],
+    ]  # fmt: skip
+    section = "\n".join([
+        HEADING, "",
+        f"{machine_line(r['machine'])} `score_samples` of {r['model']} over a Parquet folder of {r['rows']:,} rows x "
+        f"{r['columns']} float32 columns ({r['rows_per_file']:,} rows per file), reading included. Not timed: cluster and "
+        "Spark start-up, the Dask workers' first import of aekit and torch (done before, as in a long-lived cluster), "
+        "Spark's first small job (which starts its Python workers); timed: shipping and unpacking the model. "
+        f"The host's 5-minute load average was {r['load_average_5min'][0]:.1f} before the run and "
+        f"{r['load_average_5min'][1]:.1f} after it (2 cores). Busy cores = the whole machine's during the phase (the job's own "
+        "included), to show what else ran. Reproduce: `.venv/bin/python benchmarks/engines.py`." + (f" {r['note']}" if r["note"] else ""),
+        "", markdown_table(rows), "",
+    ])  # fmt: skip
+    runs_file = RESULTS_DIR / "engines-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else [run_summary(r)]
+    section += "\nEvery run of this script (results/engines-runs.json):\n\n" + markdown_table(
+        [["run", "load average", "1 thread", "2 threads", "Dask", "Spark", "Dask / 1 thread", "Dask / 2 threads", "equal"]]
+        + [[run["date"][:16].replace("T", " "), " -> ".join(f"{v:.1f}" for v in run["load_average_5min"]),
+            *(f"{run[f'{part}_rows_per_s']:,.0f}" for part in ("single", "threads2", "dask", "spark")),
+            f"{run['dask_vs_single']:.2f}x", f"{run['dask_vs_threads2']:.2f}x", "yes" if run["equal"] else "**no**"]
+           for run in runs]) + "\n"  # fmt: skip
+    if t["rows_per_s"] < s["rows_per_s"]:
+        section += ("\nThe two-thread process ran slower than the one-thread one: on an oversubscribed host its two "
+                    "OpenMP threads wait for each other at every operation (benchmarks/threads.py measures the same "
+                    "effect), so the verdict against it says little about a quiet host.\n")
+    if r["load_average_5min"][0] > 2 * r["machine"]["nproc"]:
+        section += ("\nWith the load average far above the core count, every process here got a fraction of a core "
+                    "and the Dask run also competed with its own scheduler, client and nannies; these figures are not "
+                    "a verdict on a quiet host. Run again there before concluding.\n")
+    update_markdown_section(HEADING, section)
+
+
+if __name__ == "__main__":
+    main()
