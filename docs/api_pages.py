@@ -19,6 +19,7 @@ SECTIONS = {
     "aekit.analysis": "Analysis of fitted models",
     "aekit.data": "Data",
     "aekit.saving": "Saving and export",
+    "aekit.engines": "Scoring on Dask and Spark",
     "aekit.app": "Runs, reports and figures",
     "aekit.cli": "The command line's modules",
 }

@@ -52,16 +52,28 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
 
     Parameters
     ----------
-    est : a fitted aekit estimator (`transform`, `score_samples`, `predict`, ...; `explain`
-        for a DataFrame only); METHODS in `aekit.engines.partitions` lists them.
-    method : the method's name.
-    data : dask.dataframe.DataFrame, or a 2-D dask.array.Array (rechunked to whole rows).
-    features : the DataFrame's columns the model reads (default: every column not in `keep`).
-    keep : DataFrame columns copied unchanged in front of the outputs (an id, say).
+    est : estimator
+        A fitted aekit estimator (`transform`, `score_samples`, `predict`, ...; `explain` for a
+        DataFrame only); METHODS in `aekit.engines.partitions` lists them.
+    method : str
+        The method's name.
+    data : dask.dataframe.DataFrame or dask.array.Array
+        The rows; a 2-D Array is rechunked to whole rows.
+    client : distributed.Client, default=None
+        The cluster to scatter the model to; None takes the current client.
+    features : list of str, default=None
+        The DataFrame's columns the model reads (default: every column not in `keep`).
+    keep : list of str, default=()
+        DataFrame columns copied unchanged in front of the outputs (an id, say).
+    **kwargs
+        Passed to the method (e.g. ``top`` for `explain`).
 
-    Returns a dask DataFrame with `data`'s index and divisions, the `keep` columns, then the
-    outputs named as in `aekit.engines.partitions`; for an Array, a dask Array (n,) or (n, k)
-    with the same row chunks.
+    Returns
+    -------
+    dask.dataframe.DataFrame or dask.array.Array
+        For a DataFrame: `data`'s index and divisions, the `keep` columns, then the outputs
+        named as in `aekit.engines.partitions`. For an Array: (n,) or (n, k) with the same row
+        chunks.
     """
     import dask.array as da
 

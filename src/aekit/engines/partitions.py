@@ -30,7 +30,15 @@ _LOCK = threading.Lock()
 @dataclass(frozen=True)
 class ShippedModel:
     """A fitted estimator as packed bytes (`aekit.saving.packed`) and their SHA-256, the key
-    under which each worker process keeps the one copy it loads."""
+    under which each worker process keeps the one copy it loads.
+
+    Parameters
+    ----------
+    data : bytes
+        The packed model.
+    digest : str
+        Its SHA-256 in hex.
+    """
 
     data: bytes = field(repr=False)
     digest: str
@@ -63,12 +71,26 @@ def loaded(digest: str, data: bytes):
 
 
 def loads_in_this_process(digest: str) -> int:
-    """How many times this process has unpacked the model with `digest` (1 once it has run a partition)."""
+    """How many times this process has unpacked the model with `digest` (1 once it has run a partition).
+
+    Parameters
+    ----------
+    digest : str
+        The model's SHA-256, as `ShippedModel.digest`.
+    """
     return _LOADS[digest]
 
 
 def check_method(est, method: str) -> str:
-    """`method` if it is one the engines run and `est` has, else a ValueError naming the choices."""
+    """`method` if it is one the engines run and `est` has, else a ValueError naming the choices.
+
+    Parameters
+    ----------
+    est : estimator
+        The fitted estimator.
+    method : str
+        The method's name.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     if not callable(getattr(est, method, None)):
@@ -78,7 +100,17 @@ def check_method(est, method: str) -> str:
 
 def checked_columns(columns: list[str], features: list[str] | None, keep: list[str]) -> list[str]:
     """The feature columns (default: every column not in `keep`), after checking that the
-    features and `keep` are columns of the data."""
+    features and `keep` are columns of the data.
+
+    Parameters
+    ----------
+    columns : list of str
+        The data's columns.
+    features : list of str or None
+        The columns the model reads; None for every column not in `keep`.
+    keep : list of str
+        Columns copied unchanged beside the outputs.
+    """
     features = [c for c in columns if c not in keep] if features is None else list(features)
     for name, wanted in (("features", features), ("keep", keep)):
         missing = [c for c in wanted if c not in columns]
@@ -101,7 +133,23 @@ def apply_to_frame(est, method: str, frame: pd.DataFrame, features: list[str], k
     """`est.<method>` of `frame[features]` as a frame with `frame`'s index, the `keep` columns first.
 
     The estimator gets a DataFrame when it was fitted on one (it checks the names), else the
-    values as an array."""
+    values as an array.
+
+    Parameters
+    ----------
+    est : estimator
+        The fitted estimator.
+    method : str
+        The method's name (checked with `check_method`).
+    frame : pandas.DataFrame
+        One partition.
+    features : list of str
+        The columns the model reads.
+    keep : list of str
+        Columns copied unchanged in front of the outputs.
+    kwargs : dict
+        Passed to the method.
+    """
     X = frame[features]
     result = getattr(est, method)(X if hasattr(est, "feature_names_in_") else X.to_numpy(), **kwargs)
     if isinstance(result, pd.DataFrame):

@@ -44,15 +44,25 @@ def apply(est, method: str, df, *, features: list[str] | None = None, keep: list
 
     Parameters
     ----------
-    est : a fitted aekit estimator; `aekit.engines.partitions.METHODS` lists the methods.
-    method : the method's name.
-    df : pyspark.sql.DataFrame.
-    features : the columns the model reads (default: every column not in `keep`).
-    keep : columns copied unchanged in front of the outputs.
-    schema : the output's schema (default: inferred by running the method on two rows on the driver).
+    est : estimator
+        A fitted aekit estimator; `aekit.engines.partitions.METHODS` lists the methods.
+    method : str
+        The method's name.
+    df : pyspark.sql.DataFrame
+        The rows.
+    features : list of str, default=None
+        The columns the model reads (default: every column not in `keep`).
+    keep : list of str, default=()
+        Columns copied unchanged in front of the outputs.
+    schema : pyspark.sql.types.StructType or str, default=None
+        The output's schema (default: inferred by running the method on two rows on the driver).
+    **kwargs
+        Passed to the method.
 
-    Returns a Spark DataFrame: the `keep` columns, then the outputs named as in
-    `aekit.engines.partitions`.
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The `keep` columns, then the outputs named as in `aekit.engines.partitions`.
     """
     try:
         import pyspark  # noqa: F401

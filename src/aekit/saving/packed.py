@@ -21,7 +21,13 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 def pack_model(est) -> bytes:
     """The fitted estimator `est` saved (as `est.save` does) into zip bytes; the same model
-    gives the same bytes (members sorted, fixed times), so its checksum names it."""
+    gives the same bytes (members sorted, fixed times), so its checksum names it.
+
+    Parameters
+    ----------
+    est : estimator
+        A fitted aekit estimator.
+    """
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="aekit-pack-") as tmp:
         folder = est.save(Path(tmp) / "model")
@@ -42,7 +48,15 @@ def _member_path(name: str) -> PurePosixPath:
 def unpack_model(data: bytes, device: str | None = None):
     """The estimator packed by `pack_model` into `data`, loaded by the safe loader (checksums,
     registered classes, no pickle); `device` overrides the saved one. ValueError for bytes that
-    are not such an archive."""
+    are not such an archive.
+
+    Parameters
+    ----------
+    data : bytes
+        What `pack_model` returned.
+    device : str, default=None
+        Where to load the weights; None keeps the saved device.
+    """
     from aekit.app.runs import load_estimator
 
     try:
