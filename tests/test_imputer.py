@@ -405,6 +405,44 @@ def test_imputer_saved_before_n_members_loads_as_one_autoencoder(tmp_path):
     assert np.array_equal(loaded.transform(X_missing), imp.transform(X_missing))
 
 
+def test_an_ensemble_saved_member_by_member_still_loads(tmp_path):
+    import hashlib
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    _, X_missing, _ = correlated(n=200)
+    imp = AutoEncoderImputer(n_members=2, random_state=0, **FAST).fit(X_missing)
+    path = imp.save(tmp_path / "imputer")
+    stacked = load_file(path / "model.safetensors")
+    old = {}
+    for key, value in stacked.items():
+        side, kind, j = key.removeprefix("stacked.").split(".")
+        for i in range(2):
+            old[f"members.{i}.{side}.linears.{j}.{kind}"] = (value[i].t() if kind == "weight" else value[i, 0]).contiguous()
+    save_file(old, path / "model.safetensors")
+    config = json.loads((path / "config.json").read_text())
+    config["weights"]["sha256"] = hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
+    (path / "config.json").write_text(json.dumps(config))
+    assert np.allclose(AutoEncoderImputer.load(path).transform(X_missing), imp.transform(X_missing), atol=1e-6)
+    config["params"]["n_members"] = 3
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="2 members, the config 3"):
+        AutoEncoderImputer.load(path)
+
+
+def test_ensemble_members_start_and_end_apart():
+    X, X_missing, mask = correlated(n=200)
+    imp = AutoEncoderImputer(n_members=3, random_state=0, **FAST).fit(X_missing)
+    import torch
+
+    x = torch.as_tensor(np.nan_to_num(X_missing), dtype=torch.float32)
+    each = imp.module_.member_reconstructions(x)
+    assert not torch.allclose(each[0], each[1]) and not torch.allclose(each[1], each[2])
+    one = AutoEncoderImputer(n_members=1, random_state=0, **FAST).fit(X_missing)
+    assert type(one.module_).__name__ == "AutoEncoderModule"
+
+
 def test_a_file_whose_member_count_does_not_match_its_weights_is_refused(tmp_path):
     import json
 
