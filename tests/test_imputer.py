@@ -453,3 +453,19 @@ def test_a_file_whose_member_count_does_not_match_its_weights_is_refused(tmp_pat
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="weights"):
         AutoEncoderImputer.load(path)
+
+
+def test_blend_mixes_an_iterative_imputer_in_with_weights_chosen_on_held_out_entries(tmp_path):
+    import pickle
+
+    X, X_missing, mask = correlated(n=300)
+    imp = AutoEncoderImputer(blend="linear", n_members=2, random_state=0, **FAST).fit(X_missing)
+    assert imp.blend_weights_.shape == (6,) and ((imp.blend_weights_ >= 0) & (imp.blend_weights_ <= 1)).all()
+    out = imp.transform(X_missing)
+    assert np.isfinite(out).all() and np.array_equal(out[~mask], X[~mask])
+    assert masked_rmse(X, out, mask) < 0.5 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
+    with pytest.raises(ValueError, match="blend='linear'.*pickle"):
+        imp.save(tmp_path / "imputer")
+    assert np.array_equal(pickle.loads(pickle.dumps(imp)).transform(X_missing), out)
+    plain = imp.set_params(blend=None).fit(X_missing)
+    assert not hasattr(plain, "blend_weights_") and plain.save(tmp_path / "imputer").is_dir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
@@ -424,7 +426,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         seen = ~np.isnan(targets) & ~held
         ours = self._impute_encoded(np.where(held, 0.0, inputs), seen, None)[:, :k]
         self.partner_ = make_partner(self.blend, seed)
-        theirs = self.partner_.fit_transform(np.where(seen[:, :k], targets[:, :k], np.nan))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # its last round's change is reported as a weight, not a warning
+            theirs = self.partner_.fit_transform(np.where(seen[:, :k], targets[:, :k], np.nan))
         self.blend_weights_ = choose_weights(ours, theirs, np.nan_to_num(targets[:, :k]), held[:, :k])
 
     def _blended(self, means: np.ndarray, inputs: np.ndarray, observed: np.ndarray) -> np.ndarray:
