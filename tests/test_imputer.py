@@ -469,3 +469,28 @@ def test_blend_mixes_an_iterative_imputer_in_with_weights_chosen_on_held_out_ent
     assert np.array_equal(pickle.loads(pickle.dumps(imp)).transform(X_missing), out)
     plain = imp.set_params(blend=None).fit(X_missing)
     assert not hasattr(plain, "blend_weights_") and plain.save(tmp_path / "imputer").is_dir()
+
+
+@pytest.mark.slow
+def test_digits_with_a_fifth_missing_beat_mean_fill_and_iterative_bayesian_ridge():
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    X = load_digits().data.astype(float)
+    mask = np.random.default_rng(0).random(X.shape) < 0.2
+    X_missing = np.where(mask, np.nan, X)
+    scale = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+
+    def error(filled):
+        return masked_rmse(X / scale, filled / scale, mask)
+
+    ours = error(AutoEncoderImputer(max_epochs=60, plausible_values="range", random_state=0).fit_transform(X_missing))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = error(IterativeImputer(max_iter=20, random_state=0).fit_transform(X_missing))
+    assert ours < 0.9 * linear  # measured 0.500 against 0.645 (and 0.667 against 0.777 with the mask of seed 1)
+    assert ours < 0.6 * error(SimpleImputer().fit_transform(X_missing))  # against 0.936
