@@ -119,8 +119,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         weights and drawing its own masking; imputations use the mean of their
         reconstructions, whose error is lower than one autoencoder's (in
         benchmarks/imputation.py: mean RMSE 1.2-3.3 % lower per mask kind, lower in 27 of 28
-        cells). They train as one batched model (stacked weights), for about 2.3-2.5 times one
-        autoencoder's CPU time. 1 trains a single autoencoder.
+        cells). They train as one batched model (stacked weights), for 2.15 times one
+        autoencoder's CPU time there. 1 trains a single autoencoder.
     blend : {'linear', 'trees'} or None, default=None
         Also impute the numeric columns with a scikit-learn `IterativeImputer` ('linear':
         BayesianRidge, 20 rounds; 'trees': extremely randomised trees, 30 per column, 10
