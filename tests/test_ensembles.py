@@ -78,3 +78,43 @@ def test_training_lowers_every_members_loss():
 def test_an_empty_ensemble_is_refused():
     with pytest.raises(ValueError, match="members"):
         AutoEncoderEnsemble([])
+
+
+def test_one_member_ensemble_trains_as_the_plain_module():
+    torch.manual_seed(0)
+    plain = member(Masking(0.3))
+    ensemble = AutoEncoderEnsemble([plain])
+    x = torch.randn(32, 6)
+    for module in (plain, ensemble):
+        module.train()
+        optimizer = torch.optim.Adam(module.parameters(), lr=1e-2)
+        generator = torch.Generator().manual_seed(3)
+        for _ in range(20):
+            optimizer.zero_grad()
+            module(x, generator=generator).loss.backward()
+            optimizer.step()
+    trained = ensemble.members[0]
+    assert torch.allclose(trained.reconstruct(x), plain.eval().reconstruct(x), atol=1e-5)
+
+
+def test_members_differ_in_their_weights_and_reconstructions():
+    torch.manual_seed(0)
+    ensemble = AutoEncoderEnsemble([member() for _ in range(3)]).eval()
+    x = torch.randn(10, 6)
+    each = ensemble.member_reconstructions(x)  # (3, 10, 6)
+    assert each.shape == (3, 10, 6)
+    assert not torch.allclose(each[0], each[1]) and not torch.allclose(each[1], each[2])
+    assert torch.allclose(each, torch.stack([m.reconstruct(x) for m in ensemble.members]), atol=1e-6)
+
+
+def test_weights_saved_member_by_member_load_into_the_stacked_ensemble():
+    torch.manual_seed(0)
+    members = [member() for _ in range(3)]
+    old_layout = {f"members.{k}": v for k, v in torch.nn.ModuleDict({str(i): m for i, m in enumerate(members)}).state_dict().items()}
+    torch.manual_seed(1)
+    ensemble = AutoEncoderEnsemble([member() for _ in range(3)]).eval()
+    ensemble.load_state_dict(old_layout)
+    x = torch.randn(10, 6)
+    assert torch.allclose(ensemble.reconstruct(x), torch.stack([m.eval().reconstruct(x) for m in members]).mean(0), atol=1e-6)
+    with pytest.raises(RuntimeError, match="3 members, the config 2"):
+        AutoEncoderEnsemble([member() for _ in range(2)]).load_state_dict(old_layout)

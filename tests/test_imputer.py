@@ -405,6 +405,44 @@ def test_imputer_saved_before_n_members_loads_as_one_autoencoder(tmp_path):
     assert np.array_equal(loaded.transform(X_missing), imp.transform(X_missing))
 
 
+def test_an_ensemble_saved_member_by_member_still_loads(tmp_path):
+    import hashlib
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    _, X_missing, _ = correlated(n=200)
+    imp = AutoEncoderImputer(n_members=2, random_state=0, **FAST).fit(X_missing)
+    path = imp.save(tmp_path / "imputer")
+    stacked = load_file(path / "model.safetensors")
+    old = {}
+    for key, value in stacked.items():
+        side, kind, j = key.removeprefix("stacked.").split(".")
+        for i in range(2):
+            old[f"members.{i}.{side}.linears.{j}.{kind}"] = (value[i].t() if kind == "weight" else value[i, 0]).contiguous()
+    save_file(old, path / "model.safetensors")
+    config = json.loads((path / "config.json").read_text())
+    config["weights"]["sha256"] = hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
+    (path / "config.json").write_text(json.dumps(config))
+    assert np.allclose(AutoEncoderImputer.load(path).transform(X_missing), imp.transform(X_missing), atol=1e-6)
+    config["params"]["n_members"] = 3
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="2 members, the config 3"):
+        AutoEncoderImputer.load(path)
+
+
+def test_ensemble_members_start_and_end_apart():
+    X, X_missing, mask = correlated(n=200)
+    imp = AutoEncoderImputer(n_members=3, random_state=0, **FAST).fit(X_missing)
+    import torch
+
+    x = torch.as_tensor(np.nan_to_num(X_missing), dtype=torch.float32)
+    each = imp.module_.member_reconstructions(x)
+    assert not torch.allclose(each[0], each[1]) and not torch.allclose(each[1], each[2])
+    one = AutoEncoderImputer(n_members=1, random_state=0, **FAST).fit(X_missing)
+    assert type(one.module_).__name__ == "AutoEncoderModule"
+
+
 def test_a_file_whose_member_count_does_not_match_its_weights_is_refused(tmp_path):
     import json
 
@@ -415,3 +453,44 @@ def test_a_file_whose_member_count_does_not_match_its_weights_is_refused(tmp_pat
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="weights"):
         AutoEncoderImputer.load(path)
+
+
+def test_blend_mixes_an_iterative_imputer_in_with_weights_chosen_on_held_out_entries(tmp_path):
+    import pickle
+
+    X, X_missing, mask = correlated(n=300)
+    imp = AutoEncoderImputer(blend="linear", n_members=2, random_state=0, **FAST).fit(X_missing)
+    assert imp.blend_weights_.shape == (6,) and ((imp.blend_weights_ >= 0) & (imp.blend_weights_ <= 1)).all()
+    out = imp.transform(X_missing)
+    assert np.isfinite(out).all() and np.array_equal(out[~mask], X[~mask])
+    assert masked_rmse(X, out, mask) < 0.5 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
+    with pytest.raises(ValueError, match="blend='linear'.*pickle"):
+        imp.save(tmp_path / "imputer")
+    assert np.array_equal(pickle.loads(pickle.dumps(imp)).transform(X_missing), out)
+    plain = imp.set_params(blend=None).fit(X_missing)
+    assert not hasattr(plain, "blend_weights_") and plain.save(tmp_path / "imputer").is_dir()
+
+
+@pytest.mark.slow
+def test_digits_with_a_fifth_missing_beat_mean_fill_and_iterative_bayesian_ridge():
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    X = load_digits().data.astype(float)
+    mask = np.random.default_rng(0).random(X.shape) < 0.2
+    X_missing = np.where(mask, np.nan, X)
+    scale = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+
+    def error(filled):
+        return masked_rmse(X / scale, filled / scale, mask)
+
+    ours = error(AutoEncoderImputer(max_epochs=60, plausible_values="range", random_state=0).fit_transform(X_missing))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = error(IterativeImputer(max_iter=20, random_state=0).fit_transform(X_missing))
+    assert ours < 0.9 * linear  # measured 0.500 against 0.645 (and 0.667 against 0.777 with the mask of seed 1)
+    assert ours < 0.6 * error(SimpleImputer().fit_transform(X_missing))  # against 0.936

@@ -268,6 +268,23 @@ def test_imputations_keep_the_type_and_range_seen_in_fit_unless_told_not_to():
     assert (draws[:, :, 0].astype(float) >= 0).all()
 
 
+def test_a_column_with_few_levels_is_imputed_with_one_of_them(tmp_path):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=300)
+    levels = np.array([-0.5, 1.25, 2.5])
+    frame = pd.DataFrame({"measure": z + 0.1 * rng.normal(size=300), "rating": levels[np.digitize(z, [-0.4, 0.4])],
+                          "score": 3 * z + rng.normal(size=300)})
+    gaps, mask = with_gaps(frame, rate=0.25)
+    gaps = gaps.astype(float)
+    imp = AutoEncoderImputer(**FAST).fit(gaps)
+    out = imp.transform(gaps)
+    assert set(out[mask[:, 1], 1].tolist()) <= set(levels.tolist()) and len(set(out[mask[:, 1], 1].tolist())) > 1
+    assert len(set(out[mask[:, 0], 0].tolist())) == mask[:, 0].sum()  # many levels: not snapped
+    assert not set(imp.set_params(plausible_values="range").transform(gaps)[mask[:, 1], 1].tolist()) <= set(levels.tolist())
+    path = imp.set_params(plausible_values=True).save(tmp_path / "imputer")
+    assert np.array_equal(AutoEncoderImputer.load(path).transform(gaps), out)
+
+
 def test_pandas_output_keeps_nullable_and_categorical_dtypes_and_numpy_output_holds_floats():
     frame = survey(n=160)
     gaps = frame.assign(visits=pd.array(frame["visits"], dtype="Int64"), group=pd.Categorical(frame["group"]))
@@ -312,8 +329,10 @@ def test_layout_ranges_survive_save_and_older_layouts_still_load(tmp_path):
     loaded = AutoEncoderImputer.load(tmp_path / "imp")
     assert loaded.layout_.integer.tolist() == imp.layout_.integer.tolist()
     assert np.array_equal(loaded.transform(gaps), imp.transform(gaps))
-    old = {k: v for k, v in imp.layout_.to_json().items() if k not in ("low", "high", "integer")}
+    old = {k: v for k, v in imp.layout_.to_json().items() if k not in ("low", "high", "integer", "levels")}
     assert TableLayout.from_json(old).low is None
+    before_levels = {k: v for k, v in imp.layout_.to_json().items() if k != "levels"}
+    assert TableLayout.from_json(before_levels).levels is None and TableLayout.from_json(before_levels).low is not None
     with pytest.raises(ValueError, match="and low, high and integer, or none of them"):
         TableLayout.from_json({**old, "low": imp.layout_.low.tolist()})
 

@@ -218,12 +218,29 @@ def one_hot(values: np.ndarray, missing: np.ndarray, levels: list, dtype=np.floa
     return out
 
 
+FEW_LEVELS = 10  # a numeric column with at most this many distinct observed values has levels plausible values snap to
+
+
+def _few_levels(column: np.ndarray) -> np.ndarray:
+    """The sorted distinct observed (non-NaN) values of `column` (n,) if at most FEW_LEVELS, else empty."""
+    seen = np.unique(column[~np.isnan(column)])
+    return seen if len(seen) <= FEW_LEVELS else np.empty(0)
+
+
+def _nearest(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each of `values` (n,) replaced by the nearest of the sorted `levels` (k,)."""
+    right = np.clip(np.searchsorted(levels, values), 1, len(levels) - 1) if len(levels) > 1 else np.zeros(len(values), dtype=int)
+    left = np.maximum(right - 1, 0)
+    return np.where(np.abs(values - levels[left]) <= np.abs(levels[right] - values), levels[left], levels[right])
+
+
 @dataclass
 class TableLayout:
     """How a table maps to encoded features: standardisation of the numeric columns (observed
     mean and std, std 1 for constant columns) and the categories of each categorical column;
-    also each numeric column's observed range and whether it holds whole numbers only, which
-    plausible imputations keep (None in layouts saved before they were recorded).
+    also each numeric column's observed range, whether it holds whole numbers only and, for a
+    column with at most `FEW_LEVELS` distinct observed values, those values, which plausible
+    imputations keep (None in layouts saved before they were recorded).
 
     Parameters
     ----------
@@ -241,6 +258,9 @@ class TableLayout:
         Observed maximum of each numeric column.
     integer : ndarray of shape (n_numeric,), default=None
         Bool: every observed value of the column is a whole number.
+    levels : list of ndarray, default=None
+        Per numeric column, its sorted observed values when there are at most `FEW_LEVELS`
+        of them, else an empty array.
     """
 
     categorical_mask: np.ndarray  # (n_columns,) bool
@@ -250,6 +270,7 @@ class TableLayout:
     low: np.ndarray | None = None  # (n_numeric,) observed minimum
     high: np.ndarray | None = None  # (n_numeric,) observed maximum
     integer: np.ndarray | None = None  # (n_numeric,) bool: every observed value is a whole number
+    levels: list[np.ndarray] | None = None  # per numeric column, its sorted observed values if few, else empty
 
     @classmethod
     def fit(cls, table: Table, scale: bool = True) -> TableLayout:
@@ -275,6 +296,7 @@ class TableLayout:
         gaps_at_mean = np.where(np.isnan(observed), mean, observed)
         low, high = (gaps_at_mean.min(axis=0), gaps_at_mean.max(axis=0)) if observed.shape[0] else (mean, mean)
         integer = (np.isnan(observed) | (observed == np.round(observed))).all(axis=0)
+        levels = [_few_levels(column) for column in observed.T]
         categories = []
         for values, miss in zip(table.categorical, table.missing[:, table.categorical_mask].T):
             seen = values[~miss]
@@ -282,7 +304,7 @@ class TableLayout:
                 categories.append(np.array(sorted(set(seen.tolist())), dtype=object))
             except TypeError:
                 categories.append(np.array(sorted(set(seen.tolist()), key=repr), dtype=object))
-        return cls(table.categorical_mask, mean, scale, categories, low, high, integer)
+        return cls(table.categorical_mask, mean, scale, categories, low, high, integer, levels)
 
     def to_json(self) -> dict:
         """The layout as JSON values, for saving; categories must be strings, numbers or booleans."""
@@ -296,6 +318,8 @@ class TableLayout:
             categories.append(values)
         ranges = {} if self.low is None else {"low": self.low.tolist(), "high": self.high.tolist(),
                                               "integer": self.integer.tolist()}
+        if self.levels is not None:
+            ranges["levels"] = [column.tolist() for column in self.levels]
         return {
             "categorical_mask": self.categorical_mask.tolist(),
             "mean": self.mean.tolist(),
@@ -319,9 +343,9 @@ class TableLayout:
             The layout.
         """
         required, ranges = {"categorical_mask", "mean", "scale", "categories"}, {"low", "high", "integer"}
-        if not isinstance(data, dict) or set(data) not in (required, required | ranges):
+        if not isinstance(data, dict) or set(data) not in (required, required | ranges, required | ranges | {"levels"}):
             raise ValueError("layout_ must be an object with categorical_mask, mean, scale and categories "
-                             "(and low, high and integer, or none of them)")
+                             "(and low, high and integer, or none of them; levels only with them)")
         mask, mean, scale, categories = (data[k] for k in ("categorical_mask", "mean", "scale", "categories"))
         if not isinstance(mask, list) or not mask or not all(isinstance(v, bool) for v in mask):
             raise ValueError("layout_.categorical_mask must be a non-empty list of booleans")
@@ -341,12 +365,18 @@ class TableLayout:
             raise ValueError(f"layout_.integer must list {len(mean)} booleans, one per numeric column")
         ranges = [np.array(data[k], dtype=t) if k in data else None
                   for k, t in (("low", np.float64), ("high", np.float64), ("integer", bool))]
+        levels = data.get("levels")
+        if levels is not None and (not isinstance(levels, list) or len(levels) != len(mean) or not all(
+                isinstance(c, list) and len(c) <= FEW_LEVELS and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                                     and np.isfinite(v) for v in c) for c in levels)):
+            raise ValueError(f"layout_.levels must hold {len(mean)} lists of at most {FEW_LEVELS} finite numbers, one per numeric column")
         return cls(
             np.array(mask, dtype=bool),
             np.array(mean, dtype=np.float64),
             np.array(scale, dtype=np.float64),
             [np.array(c, dtype=object) for c in categories],
             *ranges,
+            None if levels is None else [np.array(c, dtype=np.float64) for c in levels],
         )
 
     @property
@@ -402,8 +432,8 @@ class TableLayout:
 
     def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
         """Numeric values (n, n_numeric) clipped to each column's observed range and, with
-        `whole`, rounded where the column holds whole numbers only (unchanged for layouts
-        without ranges).
+        `whole`, rounded where the column holds whole numbers only and moved to the nearest
+        observed value in a column with few of them (unchanged for layouts without ranges).
 
         Parameters
         ----------
@@ -420,7 +450,13 @@ class TableLayout:
         if self.low is None:
             return values
         values = np.clip(values, self.low, self.high)
-        return np.where(self.integer, np.round(values), values) if whole else values
+        if not whole:
+            return values
+        values = np.where(self.integer, np.round(values), values)
+        for j, column in enumerate(self.levels or ()):
+            if len(column):
+                values[:, j] = _nearest(column, values[:, j])
+        return values
 
     def decode(
         self,

@@ -45,7 +45,8 @@ def _conv_positions(module: nn.Module) -> dict[nn.Module, int]:
 
 def work_per_row(module: nn.Module) -> int:
     """Multiply-adds of one forward pass per row: Linear in x out plus, for convolutions, weights
-    times output positions (1 for a convolution outside aekit's conv encoders and decoders).
+    times output positions (1 for a convolution outside aekit's conv encoders and decoders), and
+    what a module reports through `multiply_adds_per_row()` (an ensemble's stacked layers).
 
     Parameters
     ----------
@@ -63,6 +64,8 @@ def work_per_row(module: nn.Module) -> int:
             work += layer.in_features * layer.out_features
         elif isinstance(layer, nn.modules.conv._ConvNd):
             work += layer.weight.numel() * positions.get(layer, 1)
+        elif hasattr(layer, "multiply_adds_per_row"):
+            work += layer.multiply_adds_per_row()
     return work
 
 
