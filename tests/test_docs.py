@@ -3,6 +3,7 @@ reference documents (docs/api_pages.py) documents each of its parameters in nump
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -58,3 +59,16 @@ def test_docstring_examples_run(module, one_torch_thread):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+ROOT = DOCS.parent
+
+
+def test_the_readme_is_a_landing_page_whose_links_resolve():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150
+    assert readme.index("make demo") < readme.index("make test") < readme.index("## ")
+    targets = re.findall(r"\]\(([^)#\s]+)", readme)
+    assert targets and [t for t in targets if not t.startswith("http") and not (ROOT / t).exists()] == []
+    examples = {f"examples/{p.name}" for p in (ROOT / "examples").glob("plot_*.py")}
+    assert examples <= set(targets), f"gallery examples the README's table leaves out: {sorted(examples - set(targets))}"

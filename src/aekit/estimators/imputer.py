@@ -571,7 +571,18 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted imputer to folder `path` (see `AutoEncoder.save`); refused with a
-        blend partner, which aekit's format does not store."""
+        blend partner, which aekit's format does not store.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The folder to write.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
         if getattr(self, "partner_", None) is not None:
             raise ValueError(f"save: an imputer fitted with blend={self.blend!r} keeps a scikit-learn IterativeImputer, "
                              "which aekit's folder format does not store; pickle it (joblib.dump) or fit with blend=None")
