@@ -73,9 +73,11 @@ print(f"{corpus}: {C_train.shape[0]} training and {C_test.shape[0]} query docume
 # LSA projects tf-idf weights on their leading singular vectors. The test documents are the
 # queries and the training documents the database; precision at k is the share of a query's k
 # nearest documents (by the cosine of their codes) that come from its group. The autoencoder
-# needs data: on a few thousand documents and a few epochs (the quick mode) LSA retrieves better;
-# the full mode trains on all 11,314 training messages.
-budget = dict(max_epochs=5) if QUICK else dict(max_time=30)
+# needs data and epochs: with a few thousand documents or a few dozen epochs LSA retrieves
+# better. The full mode trains on all 11,314 training messages for 20 epochs, still short of
+# the 100 epochs (two minutes per model) after which BENCHMARKS.md measured the 10-D codes above
+# even 50-D LSA (precision at 1: 0.417 against 0.406).
+budget = dict(max_epochs=5 if QUICK else 20)
 
 
 def fit_both(k: int):
