@@ -45,7 +45,7 @@ print(f"breast cancer table {table.shape}, {mask.mean():.1%} of the entries remo
 # round the columns holding whole numbers).
 imputers = {
     "mean fill": SimpleImputer(strategy="mean"),
-    "IterativeImputer": IterativeImputer(estimator=BayesianRidge(), max_iter=10 if QUICK else 25, random_state=0),
+    "IterativeImputer": IterativeImputer(estimator=BayesianRidge(), max_iter=10 if QUICK else 15, random_state=0),
     "autoencoder imputer": AutoEncoderImputer(
         n_members=1 if QUICK else 5, max_epochs=100 if QUICK else 300, plausible_values="range", random_state=0
     ),
