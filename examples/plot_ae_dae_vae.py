@@ -32,7 +32,8 @@ except FileNotFoundError:
 rng = np.random.default_rng(0)
 rows = rng.permutation(len(data.X))[: 3000 if QUICK else 11000]
 X, y = data.X[rows], data.y[rows]
-X_train, X_test, y_test = X[:-1000], X[-1000:], y[-1000:]
+n_test = min(1000, len(X) // 3)
+X_train, X_test, y_test = X[:-n_test], X[-n_test:], y[-n_test:]
 print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}")
 
 # %%
