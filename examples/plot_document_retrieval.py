@@ -120,10 +120,10 @@ p2_ae = retrieval_precision(ae2_q, y_test, ae2_db, y_train, k=15)
 p2_lsa = retrieval_precision(lsa2_q, y_test, lsa2_db, y_train, k=15)
 print(f"precision@15 with 2-D codes: autoencoder {p2_ae:.3f}, LSA {p2_lsa:.3f}")
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
 for ax, Z, title in zip(axes, (lsa2_q, ae2_q), ("LSA", "autoencoder")):
     points = ax.scatter(Z[:, 0], Z[:, 1], c=y_test, cmap="tab20", s=4, vmin=-0.5, vmax=19.5)
-    ax.set_title(f"{title}: 2-D codes of the query documents")
+    ax.set_title(f"{title}: 2-D codes of the queries")
     ax.set_xticks([])
     ax.set_yticks([])
 fig.colorbar(points, ax=axes, ticks=range(0, len(names), 2), label="group")

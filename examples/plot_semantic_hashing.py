@@ -113,6 +113,7 @@ axes[1].bar(np.arange(n_bits) - 0.2, B_train.mean(axis=0), width=0.4, label="aut
 axes[1].bar(np.arange(n_bits) + 0.2, H_train.mean(axis=0), width=0.4, label="LSA > median")
 axes[1].set_xlabel("bit")
 axes[1].set_ylabel("share of training documents with bit = 1")
-axes[1].legend()
+axes[1].set_ylim(0, 1)
+axes[1].legend(ncol=2, loc="upper left")
 fig.tight_layout()
 plt.show()
