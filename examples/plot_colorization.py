@@ -83,6 +83,8 @@ for block, (where, (g, c, candidates)) in enumerate(results.items()):
         for i in range(8):
             ax_row[i].imshow(batch[i].transpose(1, 2, 0).clip(0, 1))
             ax_row[i].set_axis_off()
-        ax_row[0].text(-0.15, 0.5, f"{where}:\n{label}", transform=ax_row[0].transAxes, ha="right", va="center", fontsize=8)
+        ax_row[0].text(
+            -0.15, 0.5, f"{where}:\n{label}", transform=ax_row[0].transAxes, ha="right", va="center", fontsize=8
+        )
 fig.subplots_adjust(left=0.2, right=0.98, top=0.98, bottom=0.02, wspace=0.05, hspace=0.08)
 plt.show()

@@ -60,7 +60,8 @@ filled = {
 true_hole = test[:, block[0], block[1]]
 for name, result in filled.items():
     fill = np.clip(result[:, block[0], block[1]], 0, 1)
-    print(f"{name:>15s}: on the hole PSNR {psnr(true_hole, fill).mean():.2f} dB, SSIM {ssim(true_hole, fill).mean():.3f}")
+    quality = f"PSNR {psnr(true_hole, fill).mean():.2f} dB, SSIM {ssim(true_hole, fill).mean():.3f}"
+    print(f"{name:>15s}: on the hole {quality}")
 
 # %%
 # The filled images

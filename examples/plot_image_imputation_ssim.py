@@ -41,7 +41,8 @@ mask_train = rng.random(X_train.shape) < missing_share
 mask_test = rng.random(X_test.shape) < missing_share
 X_train_missing = np.where(mask_train, np.nan, X_train)
 X_test_missing = np.where(mask_test, np.nan, X_test)
-print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}, {missing_share:.0%} of pixels missing")
+print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}, "
+      f"{missing_share:.0%} of pixels missing")
 
 # %%
 # Three ways to fill the gaps
