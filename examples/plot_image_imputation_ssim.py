@@ -34,7 +34,7 @@ try:
 except FileNotFoundError:
     X, side = load_digits().X, 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 2300 if QUICK else 10500]
+rows = rng.permutation(len(X))[: 2300 if QUICK else 6300]
 X_train, X_test = X[rows[:-300]], X[rows[-300:]]
 missing_share = 0.3
 mask_train = rng.random(X_train.shape) < missing_share
@@ -50,8 +50,8 @@ print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}
 # All three are fitted on the incomplete training images and fill the test images' gaps. The
 # imputer trains a denoising autoencoder on the observed pixels while hiding some more of them,
 # then fills the missing ones by a few rounds of reconstruction; observed pixels stay as they are.
-# ``IterativeImputer`` regresses each pixel on its 10-30 most correlated ones and is fitted on a
-# subset of the images (500-3,000), as its cost grows with the 784 columns.
+# ``IterativeImputer`` regresses each pixel on its 10-20 most correlated ones and is fitted on a
+# subset of the images (500-1,500), as its cost grows with the 784 columns.
 filled = {}
 seconds = {}
 start = time.perf_counter()
@@ -61,19 +61,19 @@ seconds["mean fill"] = time.perf_counter() - start
 
 start = time.perf_counter()
 imputer = AutoEncoderImputer(
-    latent_dim=64, hidden_dims=(256,), n_members=1, max_epochs=10 if QUICK else 40, random_state=0
+    latent_dim=64, hidden_dims=(256,), n_members=1, max_epochs=10 if QUICK else 25, random_state=0
 ).fit(X_train_missing)
 filled["autoencoder imputer"] = imputer.transform(X_test_missing)
 seconds["autoencoder imputer"] = time.perf_counter() - start
 
 start = time.perf_counter()
 iterative = IterativeImputer(
-    n_nearest_features=10 if QUICK else 30, max_iter=2 if QUICK else 5, skip_complete=True,
+    n_nearest_features=10 if QUICK else 20, max_iter=2 if QUICK else 3, skip_complete=True,
     keep_empty_features=True, random_state=0,
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # a few rounds stop before its convergence criterion
-    iterative.fit(X_train_missing[: 500 if QUICK else 3000])
+    iterative.fit(X_train_missing[: 500 if QUICK else 1500])
     filled["IterativeImputer"] = np.clip(iterative.transform(X_test_missing), 0, 1)
 seconds["IterativeImputer"] = time.perf_counter() - start
 
