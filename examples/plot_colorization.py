@@ -28,7 +28,7 @@ from aekit.data.datasets import load_colorization_patches
 
 QUICK = os.environ.get("AEKIT_QUICK", "") not in ("", "0")
 
-gray, colour = load_colorization_patches(patch_size=32, n_patches=1000 if QUICK else 3000, random_state=0)
+gray, colour = load_colorization_patches(patch_size=32, n_patches=1000 if QUICK else 2500, random_state=0)
 gray_test, colour_test = load_colorization_patches(patch_size=32, n_patches=300, random_state=1)
 coffee = extract_patches_2d(skimage_data.coffee(), (32, 32), max_patches=300, random_state=0).astype(np.float32) / 255
 coffee_colour = np.ascontiguousarray(coffee.transpose(0, 3, 1, 2))
@@ -42,7 +42,7 @@ print(f"{len(gray)} training patches {gray.shape[1:]} -> {colour.shape[1:]}; 300
 # A fully convolutional code (``bottleneck="conv"``) keeps the patch's layout, so the decoder
 # needs to add colour rather than redraw the patch from a short vector.
 model = ConvAutoEncoder(
-    bottleneck="conv", batch_size=32, max_epochs=5 if QUICK else 15, random_state=0
+    bottleneck="conv", batch_size=32, max_epochs=5 if QUICK else 12, random_state=0
 ).fit(gray, colour)
 
 # %%

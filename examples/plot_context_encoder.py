@@ -31,7 +31,7 @@ try:
 except FileNotFoundError:
     X, side, hole = load_digits().X, 8, 4
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 2200 if QUICK else 8300]
+rows = rng.permutation(len(X))[: 2200 if QUICK else 5300]
 images = X[rows].reshape(-1, side, side)
 train, test = images[:-300], images[-300:]
 top = (side - hole) // 2
@@ -46,7 +46,7 @@ print(f"{len(train)} training and {len(test)} test images of {side} x {side}, a 
 # Its loss is counted on the hole only (``context_weight=0``): the rest of the image is given.
 encoder = ContextEncoder(
     mask="center", mask_size=hole, channels=(32, 64), latent_dim=64, batch_size=32,
-    max_epochs=4 if QUICK else 15, learning_rate=2e-3, random_state=0,
+    max_epochs=4 if QUICK else 10, learning_rate=2e-3, random_state=0,
 ).fit(train)
 
 # %%
