@@ -37,40 +37,29 @@ print(f"{len(gray)} training patches {gray.shape[1:]} -> {colour.shape[1:]}; 300
       " (new positions, which may overlap training ones) and 300 of an unseen photograph")
 
 # %%
-# Fit grey to colour
-# ------------------
-# A fully convolutional code (``bottleneck="conv"``) keeps the patch's layout, so the decoder
-# needs to add colour rather than redraw the patch from a short vector.
-model = ConvAutoEncoder(
-    bottleneck="conv", batch_size=32, max_epochs=5 if QUICK else 12, random_state=0
-).fit(gray, colour)
+# Fit grey to colour, two ways
+# ----------------------------
+# By default (``colorization="auto"``) a one-channel input with a three-channel target makes the
+# network predict the colour only (two colour-difference channels) and keep the input's
+# lightness exactly, as colorization practice does; ``colorization="direct"`` predicts the three
+# channels and has to redraw the brightness too. A fully convolutional code
+# (``bottleneck="conv"``) keeps the patch's layout.
+settings = dict(bottleneck="conv", batch_size=32, max_epochs=5 if QUICK else 12, random_state=0)
+models = {
+    "colour only (default)": ConvAutoEncoder(**settings).fit(gray, colour),
+    "three channels (direct)": ConvAutoEncoder(colorization="direct", **settings).fit(gray, colour),
+}
 
 # %%
 # Against the grey copy
 # ---------------------
-# Besides the network's output as it comes, the same output with its brightness replaced by
-# the known grey value (the difference added to all three channels, as the grey is a weighted
-# mean of the channels with weights summing to one): the network then only decides the colour.
-luminance = np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)[None, :, None, None]
-
-
-def keep_gray(prediction: np.ndarray, gray_in: np.ndarray) -> np.ndarray:
-    """Colour images (n, 3, H, W) shifted so that their luminance is gray_in (n, 1, H, W)."""
-    shift = gray_in - (prediction * luminance).sum(axis=1, keepdims=True)
-    return np.clip(prediction + shift, 0, 1)
-
-
 results = {}
 for where, g, c in (("same photographs", gray_test, colour_test), ("unseen photograph", coffee_gray, coffee_colour)):
-    prediction = np.clip(model.reconstruct(g), 0, 1)
-    candidates = {
-        "gray copy": np.repeat(g, 3, axis=1),
-        "network": prediction,
-        "network, gray kept": keep_gray(prediction, g),
-    }
+    candidates = {"gray copy": np.repeat(g, 3, axis=1)}
+    candidates.update({name: np.clip(m.reconstruct(g), 0, 1) for name, m in models.items()})
     results[where] = (g, c, candidates)
     for name, guess in candidates.items():
-        print(f"{where:>17s}, {name:>18s}: PSNR {psnr(c, guess).mean():.2f} dB, SSIM {ssim(c, guess).mean():.3f}")
+        print(f"{where:>17s}, {name:>23s}: PSNR {psnr(c, guess).mean():.2f} dB, SSIM {ssim(c, guess).mean():.3f}")
 
 # %%
 # Patches
