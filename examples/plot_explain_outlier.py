@@ -8,7 +8,7 @@ Here a few rows of a real table get one value changed, either pushed far out of 
 replaced by an ordinary value that does not fit the rest of its row, and
 :func:`aekit.explain` shares each row's anomaly score among its columns, naming the observed and
 the expected value. The baseline is the simplest pointer: the column whose value is furthest
-from its mean in standard deviations (the largest |z|).
+from its mean in standard deviations (the largest absolute z-score).
 
 Data: scikit-learn's wine table (``sklearn.datasets.load_wine``, 178 wines, 13 measurements) as
 a pandas DataFrame.
