@@ -63,6 +63,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
     "show_memory": False,
+    "write_computation_times": False,  # its tables load jQuery and DataTables from CDNs
     "plot_gallery": "True",
     "first_notebook_cell": None,
     "within_subsection_order": "FileNameSortKey",
