@@ -56,7 +56,7 @@ def site(tmp_path_factory) -> Path:
     pytest.importorskip("sphinx_gallery", reason="the docs extra (sphinx-gallery) is not installed")
     root = tmp_path_factory.mktemp("docs-build")
     for folder in ("docs", "examples"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("_build", "api", "gallery"))
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("_build", "api", "gallery", "sg_execution_times.rst"))
     env = {**os.environ, "AEKIT_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     if SHARED_DATA.is_dir():
         env.setdefault("AEKIT_DATA", str(SHARED_DATA))
