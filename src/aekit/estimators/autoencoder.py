@@ -461,10 +461,12 @@ class DenoisingAutoEncoder(AutoEncoder):
 
     Parameters
     ----------
-    corruption : {None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
-        Noise applied during training only; Gaussian noise in this preset.
+    corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
+        Noise applied during training only; Gaussian noise in this preset. 'clipped_gaussian'
+        clips the noisy values to [0, 1], the noise of the Keras denoising tutorial: use it for
+        pixels in [0, 1].
     corruption_level : float, default=0.3
-        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted.
+        Noise std for the Gaussian kinds, else the fraction of entries (or block area) corrupted.
     latent_dim, hidden_dims, activation, latent_activation, output_activation, tied_weights
         As for `AutoEncoder`, with the same defaults.
     loss, input_transform, binary_code, corrupt_on, sparsity, sparsity_kind, sparsity_target, k
