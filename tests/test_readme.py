@@ -74,6 +74,20 @@ def test_quickstart_runs(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "ae").is_dir()
 
 
+def test_the_docs_front_page_example_runs_and_beats_pca():
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    X = load_digits().data / 16
+    namespace = {"X_train": X[:1500], "X_test": X[1500:]}
+    exec(readme_block("# the budget follows the data"), namespace)  # noqa: S102 - the project's own docs
+    Z, X_hat = namespace["Z"], namespace["X_hat"]
+    assert Z.shape == (len(X) - 1500, 2)
+    pca = PCA(2).fit(X[:1500])
+    pca_mse = np.mean((pca.inverse_transform(pca.transform(X[1500:])) - X[1500:]) ** 2)
+    assert np.mean((X_hat - X[1500:]) ** 2) < pca_mse
+
+
 @pytest.mark.slow
 def test_vae_example_runs():
     from sklearn.datasets import load_digits
