@@ -47,7 +47,7 @@ def documented_objects() -> list[str]:
         module = importlib.import_module(name)
         for item in module.__all__:
             obj = getattr(module, item)
-            if homes[id(obj)] != name or not (isinstance(obj, type) or (callable(obj) and not item.isupper())):
+            if homes[id(obj)] != name or not has_page(item, obj):
                 continue
             names.append(f"{name}.{item}")
             if isinstance(obj, type):
@@ -55,17 +55,23 @@ def documented_objects() -> list[str]:
     return names
 
 
+def has_page(item: str, obj) -> bool:
+    """Whether a public name gets a generated page (a class or function), not a constants entry."""
+    return isinstance(obj, type) or (callable(obj) and not item.isupper())
+
+
 def aekit_methods(cls: type) -> list[str]:
-    """Public methods of `cls` whose defining class (first in the MRO) is aekit's own."""
+    """Public methods of `cls` that the reference shows (as the Sphinx hook `is_foreign` decides):
+    functions, class and static methods defined in aekit, its own or inherited."""
     methods = []
     for attr in sorted(dir(cls)):
-        if attr.startswith("_") or (attr.startswith("set_") and attr.endswith("_request")):
-            continue
         owner = next((c for c in cls.__mro__ if attr in vars(c)), None)
-        if owner is None or not owner.__module__.startswith("aekit"):
+        if attr.startswith("_") or owner is None:
             continue
-        if inspect.isfunction(vars(owner)[attr]) or isinstance(vars(owner)[attr], (classmethod, staticmethod)):
-            methods.append(attr)
+        member = vars(owner)[attr]
+        if isinstance(member, (classmethod, staticmethod)) or inspect.isfunction(member):
+            if not is_foreign(attr, getattr(cls, attr)):  # the bound member, as autodoc hands it over
+                methods.append(attr)
     return methods
 
 
@@ -108,7 +114,7 @@ def module_page(name: str, homes: dict[int, str]) -> str:
         if home != name:
             shown = home[len(name) + 1 :] if home.startswith(name + ".") else home
             elsewhere.append(f"   ~{shown}.{item}")
-        elif isinstance(obj, type) or (callable(obj) and not item.isupper()):
+        elif has_page(item, obj):
             own.append(f"   {item}")
         else:
             constants.append(item)
@@ -131,15 +137,21 @@ def command_line_page() -> str:
 
     from aekit.cli import build_parser
 
-    os.environ["COLUMNS"] = "100"
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    lines = ["The command line", "================", "",
-             "What ``aekit --help`` and ``aekit COMMAND --help`` print, command by command.", "",
-             "::", "", *("    " + line for line in parser.format_help().splitlines()), ""]
-    for name, command in commands.items():
-        title = f"aekit {name}"
-        lines += [title, "-" * len(title), "", "::", "", *("    " + line for line in command.format_help().splitlines()), ""]
+    columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal's width; the page has a fixed one
+    try:
+        helps = [("", parser.format_help())] + [(f"aekit {name}", command.format_help()) for name, command in commands.items()]
+    finally:
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
+    lines = ["The command line", "================", "", "What ``aekit --help`` and ``aekit COMMAND --help`` print, command by command.", ""]
+    for title, text in helps:
+        lines += [title, "-" * len(title), ""] if title else []
+        lines += ["::", "", *("    " + line for line in text.splitlines()), ""]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
