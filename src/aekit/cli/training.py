@@ -74,6 +74,7 @@ FLAG_KEYS = {
     "learning_rate": ("model", "learning_rate"),
     "device": ("model", "device"),
     "precision": ("model", "precision"),
+    "compile": ("model", "compile"),
     "seed": ("seed",),
     "out": ("out",),
 }
@@ -119,6 +120,12 @@ def add_parser(commands) -> None:
     parser.add_argument("--learning-rate", "--lr", type=positive_float, metavar="X", help="model.learning_rate")
     parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (model.device)")
     parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass precision (model.precision)")
+    parser.add_argument(
+        "--compile",
+        action="store_const",
+        const=True,
+        help="torch.compile the training step and inference: pays from tens of thousands of rows (model.compile)",
+    )
     parser.add_argument("--seed", type=int, metavar="N", help="seeds the split and the model (default: 0)")
     parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/MODEL-DATA-TIME)")
     parser.add_argument(

@@ -36,7 +36,10 @@ def apply_in_batches(
     for first, block in blocks:
         for offset in range(0, block.shape[0], batch_rows):
             batch = torch.tensor(np.ascontiguousarray(block[offset : offset + batch_rows]), dtype=dtype, device=device)
-            result = fn(batch).cpu().numpy()
+            result = fn(batch)
+            if result.is_floating_point() and result.dtype != dtype:
+                result = result.to(dtype)  # a low-precision (autocast) result, widened for numpy
+            result = result.cpu().numpy()
             if out is None:
                 out = np.empty((n_rows, *result.shape[1:]), dtype=out_dtype)
             out[first + offset : first + offset + result.shape[0]] = result

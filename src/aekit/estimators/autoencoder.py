@@ -142,6 +142,13 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     precision : {'32', 'bf16-mixed', '16-mixed'}, default='32'
         Forward pass in float32, or under autocast to bfloat16/float16 (float16 adds a
         GradScaler); mixed precision is faster where the hardware has fast low-precision matmuls.
+        Inference (`transform`, scores) on float32 input runs under the same autocast.
+    compile : bool, default=False
+        Compile the training step's forward and backward pass and inference with
+        `torch.compile`: batches of the batch size (in `transform` and scoring, the inference
+        batch size) run compiled, any other batch eagerly, so the last partial batch does not
+        recompile. Compiling takes seconds per graph and pays only on large data (see the
+        guide's speed page); where it is unavailable or fails, one warning and eager.
     lr_schedule : {None, 'cosine', 'auto'}, default='auto'
         'cosine' anneals the learning rate from `learning_rate` to 1 % of it along a half
         cosine over `max_epochs`, or over `max_time` when that budget is reached first.
@@ -272,6 +279,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         early_stopping="auto",
         grad_clip=None,
         precision="32",
+        compile=False,
         lr_schedule="auto",
         warm_start=False,
         distributed=False,
@@ -316,6 +324,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.compile = compile
         self.lr_schedule = lr_schedule
         self.warm_start = warm_start
         self.distributed = distributed
@@ -475,7 +484,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         As for `AutoEncoder`, with the same defaults.
     regularizers, init, optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs
         As for `AutoEncoder`, with the same defaults.
-    max_time, validation_fraction, early_stopping, grad_clip, precision, lr_schedule, warm_start
+    max_time, validation_fraction, early_stopping, grad_clip, precision, compile, lr_schedule, warm_start
         As for `AutoEncoder`, with the same defaults.
     distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`, with the same defaults.
@@ -510,7 +519,7 @@ class SparseAutoEncoder(AutoEncoder):
         As for `AutoEncoder`, with the same defaults.
     loss_trim, regularizers, init, optimizer, learning_rate, weight_decay, momentum, batch_size
         As for `AutoEncoder`, with the same defaults.
-    max_epochs, max_time, validation_fraction, early_stopping, grad_clip, precision, lr_schedule
+    max_epochs, max_time, validation_fraction, early_stopping, grad_clip, precision, compile, lr_schedule
         As for `AutoEncoder`, with the same defaults.
     warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`, with the same defaults.

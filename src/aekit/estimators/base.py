@@ -31,7 +31,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from aekit.estimators._blockwise import apply_in_batches
 from aekit.training._devices import resolve_device
-from aekit.training._precision import PRECISIONS
+from aekit.training._precision import PRECISIONS, autocast
+from aekit.training.compiled import compiled_inference
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.data._sources import DataSource
 from aekit.data.readers import open_source
@@ -61,6 +62,7 @@ TRAINING_CONSTRAINTS: dict = {
     "early_stopping": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO}), None],
     "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
     "precision": [StrOptions(set(PRECISIONS))],
+    "compile": ["boolean"],
     "lr_schedule": [StrOptions({*LR_SCHEDULES, AUTO}), None],
     "warm_start": ["boolean"],
     "distributed": ["boolean"],
@@ -390,14 +392,19 @@ class AekitEstimator(BaseEstimator):
     def _batched(self, method: str | Callable, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
         """`module_.<method>(batch, **kwargs)` (or `method(module)(batch)`) over A in batches
         under inference mode, written into one preallocated output in A's float dtype (float64
-        or float32), A read in bounded blocks whatever its kind (`row_blocks`)."""
+        or float32), A read in bounded blocks whatever its kind (`row_blocks`). Float32 input
+        runs under the estimator's `precision` autocast; with `compile`, a named method's
+        full batches run compiled."""
         out_dtype = np.float64 if A.dtype == np.float64 else np.float32
         dtype = torch.float64 if out_dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
         fn = partial(getattr(module, method), **kwargs) if isinstance(method, str) else method(module)
         rows = max(1, min(INFERENCE_BATCH, INFERENCE_VALUES // max(int(np.prod(A.shape[1:])), 1)))
-        with self._threads(min(A.shape[0], rows)), torch.inference_mode():
+        if getattr(self, "compile", False) and module is self.module_ and isinstance(method, str):
+            fn = compiled_inference(module, (method, *sorted(kwargs.items())), fn, rows)
+        precision = getattr(self, "precision", "32") if dtype == torch.float32 else "32"
+        with self._threads(min(A.shape[0], rows)), torch.inference_mode(), autocast(precision, device):
             return apply_in_batches(
                 fn, row_blocks(A, 16 * rows), A.shape[0], rows,
                 dtype=dtype, device=device, out_dtype=out_dtype,

@@ -145,7 +145,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
     corruption_level : float, default=0.2
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
-    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip, precision, lr_schedule, warm_start, distributed
+    optimizer, learning_rate, weight_decay, momentum, batch_size, grad_clip, precision, compile, lr_schedule, warm_start, distributed
         Optimisation settings, shared by both phases (see `AutoEncoder`).
     max_epochs : int, default=100
         Epochs of fine-tuning on the labelled rows.
@@ -229,6 +229,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        compile=False,
         lr_schedule=None,
         warm_start=False,
         distributed=False,
@@ -255,6 +256,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.compile = compile
         self.lr_schedule = lr_schedule
         self.warm_start = warm_start
         self.distributed = distributed

@@ -225,7 +225,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         validation images). 'auto': a tenth of max_epochs, at least 10; off without validation.
     optimizer, learning_rate, weight_decay, momentum, batch_size, max_epochs
         As for `AutoEncoder`.
-    max_time, validation_fraction, grad_clip, precision, lr_schedule, warm_start
+    max_time, validation_fraction, grad_clip, precision, compile, lr_schedule, warm_start
         As for `AutoEncoder`.
     distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
@@ -314,6 +314,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         early_stopping="auto",
         grad_clip=None,
         precision="32",
+        compile=False,
         lr_schedule=None,
         warm_start=False,
         distributed=False,
@@ -350,6 +351,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.compile = compile
         self.lr_schedule = lr_schedule
         self.warm_start = warm_start
         self.distributed = distributed
@@ -629,7 +631,7 @@ class ContextEncoder(ConvAutoEncoder):
         As for `ConvAutoEncoder`.
     weight_decay, momentum, batch_size, max_epochs, max_time, validation_fraction
         As for `ConvAutoEncoder`.
-    early_stopping, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+    early_stopping, grad_clip, precision, compile, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `ConvAutoEncoder`. The validation loss (`history_['val_loss']`) is the error on
         whole unmasked images, so it does not track inpainting: leave early_stopping off.
 
@@ -688,6 +690,7 @@ class ContextEncoder(ConvAutoEncoder):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        compile=False,
         lr_schedule=None,
         warm_start=False,
         distributed=False,
@@ -723,6 +726,7 @@ class ContextEncoder(ConvAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.compile = compile
         self.lr_schedule = lr_schedule
         self.warm_start = warm_start
         self.distributed = distributed

@@ -135,7 +135,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         (`refine_steps_`).
     batch_size : int, default=64
     max_epochs : int, default=300
-    max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
+    max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, compile, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
         Rows held out to report `history_['val_loss']` (the loss on their observed entries,
@@ -248,6 +248,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        compile=False,
         lr_schedule=None,
         warm_start=False,
         distributed=False,
@@ -281,6 +282,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.compile = compile
         self.lr_schedule = lr_schedule
         self.warm_start = warm_start
         self.distributed = distributed

@@ -87,7 +87,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     batch_size, max_epochs, early_stopping, lr_schedule
         As for `AutoEncoder`, with other defaults: batch_size=256, max_epochs=100,
         early_stopping=None, lr_schedule=None.
-    precision, warm_start, distributed, device, n_threads, random_state, verbose
+    precision, compile, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
 
     Attributes
@@ -169,6 +169,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         early_stopping=None,
         grad_clip=None,
         precision="32",
+        compile=False,
         lr_schedule=None,
         warm_start=False,
         distributed=False,
@@ -204,6 +205,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.precision = precision
+        self.compile = compile
         self.lr_schedule = lr_schedule
         self.warm_start = warm_start
         self.distributed = distributed

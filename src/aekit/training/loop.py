@@ -81,6 +81,9 @@ class TrainConfig:
         Show a progress bar.
     start_competes : bool, default=False
         Early stopping may restore the weights training started from (a PCA start).
+    compile : bool, default=False
+        Compile the training forward pass with `torch.compile` (full-size batches only; see
+        `aekit.training.compiled`).
     """
 
     optimizer: str = "adam"  # adam | adamw | rmsprop | sgd
@@ -97,6 +100,7 @@ class TrainConfig:
     distributed: bool = False  # data-parallel over torchrun's ranks (joins the process group it describes)
     verbose: bool = False
     start_competes: bool = False  # early stopping may restore the weights training started from (a PCA start)
+    compile: bool = False  # torch.compile the forward pass of full-size batches
 
 
 @dataclass
@@ -407,7 +411,7 @@ def train(
         module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
     model = distributed.wrap(module) if state.world > 1 else module
-    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1)
+    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1, config.compile)
     callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
     for cb in callbacks:
         if isinstance(cb, Callback):

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from aekit.training._precision import autocast, bfloat16_weights, check_precision, grad_scaler
+from aekit.training.compiled import CompiledBatches
 
 __all__ = ["OptimizerStep"]
 
@@ -31,6 +32,10 @@ class OptimizerStep:
     distributed : bool, default=False
         Whether the module trains under DistributedDataParallel (then 'bf16-mixed' on the CPU
         uses autocast alone).
+    compile : bool, default=False
+        Run the forward pass (and so its backward) through `torch.compile` for full-size
+        batches (`CompiledBatches`); 'bf16-mixed' then casts inside the compiled graph instead
+        of keeping bfloat16 weight copies.
     """
 
     def __init__(
@@ -41,20 +46,28 @@ class OptimizerStep:
         precision: str = "32",
         grad_clip: float | None = None,
         distributed: bool = False,
+        compile: bool = False,
     ) -> None:
         device = next(module.parameters()).device
         self.module, self.model, self.optimizer = module, model, optimizer
         self.precision, self.device, self.grad_clip = check_precision(precision), device, grad_clip
         self.scaler = grad_scaler(precision, device)
-        self.low_weights = bfloat16_weights(precision, module, device, distributed)
+        self.low_weights = None if compile else bfloat16_weights(precision, module, device, distributed)
+        self.compiled = CompiledBatches(model) if compile else None
         self.constrained = any(r.constrains for r in getattr(module, "regularizers", ()))
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        if self.compiled is not None and self.compiled.uses_compiled(x):
+            return self.compiled.run_first(lambda forward: self._step(forward, x, y, generator))
+        return self._step(self.model, x, y, generator)
+
+    def _step(self, forward, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)  # a failed compiled attempt may have left gradients
         with autocast(self.precision, self.device):
             if self.low_weights is None:
-                out = self.model(x, y, generator=generator)
+                out = forward(x, y, generator=generator)
             else:
-                out = self.low_weights(self.model, x, y, generator=generator)
+                out = self.low_weights(forward, x, y, generator=generator)
         if self.scaler is not None:
             self.scaler.scale(out.loss).backward()
             self.scaler.unscale_(self.optimizer)
