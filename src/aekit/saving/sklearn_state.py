@@ -132,6 +132,8 @@ def _init_names(obj) -> set[str]:
 
 
 class _Writer:
+    """Turns an object tree into tagged JSON, collecting its arrays under numbered keys."""
+
     def __init__(self, classes: dict[str, type]):
         self.classes = classes
         self.arrays: dict[str, np.ndarray] = {}
@@ -160,7 +162,7 @@ class _Writer:
         if isinstance(value, _ImputerTriplet):
             return {"triplet": [self.encode(v, f"{where}.{i}") for i, v in enumerate(value)]}
         if isinstance(value, (list, tuple)):
-            return {type(value).__name__: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
+            return {"list" if isinstance(value, list) else "tuple": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             return {"dict": {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}}
         if isinstance(value, np.random.RandomState):
@@ -189,6 +191,8 @@ class _Writer:
 
 
 class _Reader:
+    """Rebuilds the object tree from tagged JSON and the arrays, refusing unknown classes and tags."""
+
     def __init__(self, classes: dict[str, type], arrays: dict[str, np.ndarray]):
         self.classes = classes
         self.arrays = arrays
@@ -268,11 +272,12 @@ class _Reader:
         fields = value["nodes"]
         if not isinstance(fields, dict) or list(fields) != list(NODE_DTYPE.names):
             raise ValueError(f"a tree's nodes must have the fields {list(NODE_DTYPE.names)}, in order")
-        nodes = np.zeros(node_count, dtype=NODE_DTYPE)
-        for field, key in fields.items():
-            column = self.array(key)
+        columns = {field: self.array(key) for field, key in fields.items()}
+        for field, column in columns.items():
             if column.shape != (node_count,):
                 raise ValueError(f"tree node field {field!r} has shape {column.shape} for {node_count} nodes")
+        nodes = np.zeros(node_count, dtype=NODE_DTYPE)
+        for field, column in columns.items():
             nodes[field] = column
         left, right, feature = nodes["left_child"], nodes["right_child"], nodes["feature"]
         leaf = left == TREE_LEAF
