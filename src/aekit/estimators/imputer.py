@@ -204,7 +204,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "ignored_fill_": check_fill,
         "blend_weights_": lambda v: np.asarray([float(w) for w in v], dtype=np.float64),
     }
-    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_", "blend_weights_"})  # files saved before model_missingness have none
+    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_", "blend_weights_"})  # absent from files saved before each existed
     _sklearn_parts = ("partner_",)
 
     _parameter_constraints: dict = {
