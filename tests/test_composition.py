@@ -260,16 +260,7 @@ def test_every_exporter_and_loss_exports_to_onnx_giving_its_codes(name, loss, tm
 
 
 OPTION_CASES = [(name, param, value) for name, cls in REGISTERED.items() for param, value in options(cls)]
-UNSAVED = pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="the imputer's blend keeps a scikit-learn IterativeImputer, which aekit's folder format does not "
-    "store: save refuses it with a message naming blend (issue 33: open until the partner is saved too)",
-)
-OPTION_PARAMS = [
-    pytest.param(n, p, v, id=f"{n}-{p}={v!r}", marks=[UNSAVED] if (n, p) == ("AutoEncoderImputer", "blend") and v is not None else [])
-    for n, p, v in OPTION_CASES
-]
+OPTION_PARAMS = [pytest.param(n, p, v, id=f"{n}-{p}={v!r}") for n, p, v in OPTION_CASES]
 
 
 @pytest.mark.slow

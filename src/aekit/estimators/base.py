@@ -194,7 +194,9 @@ class AekitEstimator(BaseEstimator):
     Persistence: `_fitted_state` maps each fitted attribute saved in config.json to the
     converter that checks and rebuilds it from JSON (`_optional_fitted` may be absent);
     `_nested` names fitted attributes holding other aekit estimators, saved as sub-folders;
-    `module_`, when present, is saved as model.safetensors and rebuilt by `_new_module()`.
+    `_sklearn_parts` names fitted attributes holding scikit-learn estimators, saved as
+    sub-folders by `aekit.saving.sklearn_state`; `module_`, when present, is saved as
+    model.safetensors and rebuilt by `_new_module()`.
 
     Training a module: implement `_training_data(X, y, reset, **fit_params) -> (X, Y)` (the
     validated inputs and targets, None to reconstruct X; with `reset` it also sets the fitted
@@ -210,6 +212,7 @@ class AekitEstimator(BaseEstimator):
     _fitted_state: dict[str, Callable] = {}
     _optional_fitted: frozenset = frozenset()
     _nested: tuple[str, ...] = ()
+    _sklearn_parts: tuple[str, ...] = ()
     _has_module = True  # False for an estimator whose own state is all in config.json
     _sparse_input = False  # True where X may be scipy.sparse (densified one batch at a time)
 

@@ -20,6 +20,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators._blend import choose_weights, draw_holdout, make_partner
+from aekit.saving.sklearn_state import STATE_FILE
 from aekit.estimators._ignored import check_fill, check_reasons, find_ignored, with_ignored
 from aekit.nn._ensembles import AutoEncoderEnsemble
 from aekit.estimators.base import TRAINING_CONSTRAINTS, AekitEstimator, positive_ints, validate_X
@@ -126,8 +127,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         BayesianRidge, 20 rounds; 'trees': extremely randomised trees, 30 per column, 10
         rounds, as missForest) and return, per column, a weighted mean of its values and the
         autoencoder's, the weight (`blend_weights_`) chosen on 10 % of the observed numeric
-        entries that both fits leave out. An imputer with a blend partner cannot be `save`d
-        (pickle it instead); `sample_imputations` draws from the autoencoder alone.
+        entries that both fits leave out. `save` stores the partner beside the autoencoder
+        (JSON and safetensors, see `aekit.saving.sklearn_state`); `sample_imputations` draws
+        from the autoencoder alone.
     refine_steps : int, default=5
         Most rounds of iterative refinement at transform time. Refinement can drift when many
         entries are missing, so `fit` keeps the number of rounds (1..refine_steps) with the
@@ -200,8 +202,10 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "refinement_errors_": lambda v: [float(e) for e in v],
         "ignored_columns_": check_reasons,
         "ignored_fill_": check_fill,
+        "blend_weights_": lambda v: np.asarray([float(w) for w in v], dtype=np.float64),
     }
-    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_"})  # files saved before model_missingness have none
+    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_", "blend_weights_"})  # absent from files saved before each existed
+    _sklearn_parts = ("partner_",)
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -571,25 +575,6 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         """The imputed model columns with the columns left out put back as X holds them."""
         return with_ignored(filled, X, self._kept(), self._column_names(), getattr(self, "ignored_fill_", {}))
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted imputer to folder `path` (see `AutoEncoder.save`); refused with a
-        blend partner, which aekit's format does not store.
-
-        Parameters
-        ----------
-        path : str or pathlib.Path
-            The folder to write.
-
-        Returns
-        -------
-        pathlib.Path
-            The folder written.
-        """
-        if getattr(self, "partner_", None) is not None:
-            raise ValueError(f"save: an imputer fitted with blend={self.blend!r} keeps a scikit-learn IterativeImputer, "
-                             "which aekit's folder format does not store; pickle it (joblib.dump) or fit with blend=None")
-        return super().save(path)
-
     def _check_loaded(self, path) -> None:
         if not hasattr(self, "indicator_columns_"):
             self.indicator_columns_ = np.empty(0, dtype=np.int64)
@@ -604,6 +589,26 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
             raise ValueError(f"{str(path)!r}: fitted.indicator_columns_ must list distinct column indices below {n_features}")
         if not 1 <= self.refine_steps_ <= self.refine_steps:
             raise ValueError(f"{str(path)!r}: fitted.refine_steps_ must be in 1..{self.refine_steps}")
+        self._check_loaded_blend(Path(path))
+
+    def _check_loaded_blend(self, path: Path) -> None:
+        """A loaded imputer has a partner and its weights exactly when `blend` is set, for its numeric columns."""
+        from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+        from sklearn.impute import IterativeImputer
+
+        partner, weights = getattr(self, "partner_", None), getattr(self, "blend_weights_", None)
+        if self.blend is None:
+            if partner is not None or weights is not None:
+                raise ValueError(f"{str(path)!r}: holds a blend partner or weights, but params.blend is null")
+            return
+        if partner is None:
+            raise FileNotFoundError(f"{str(path / 'partner' / STATE_FILE)!r} is missing: an imputer fitted with "
+                                    f"blend={self.blend!r} needs its partner")
+        k = self.layout_.n_numeric
+        if not isinstance(partner, IterativeImputer) or partner.n_features_in_ != k:
+            raise ValueError(f"{str(path / 'partner')!r}: the partner must be an IterativeImputer of the {k} numeric columns")
+        if weights is None or weights.shape != (k,) or not ((weights >= 0) & (weights <= 1)).all():
+            raise ValueError(f"{str(path)!r}: fitted.blend_weights_ must give {k} weights in [0, 1]")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

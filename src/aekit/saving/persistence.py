@@ -4,7 +4,9 @@ The config records the estimator class (looked up in a registry, never imported 
 its parameters, its fitted state (the attributes the class declares in `_fitted_state`) and
 the SHA-256 of the weights file, so a truncated or altered weights file is detected before
 anything is loaded. Estimators nested in a fitted one (an outlier detector's autoencoder, a
-classifier's pretrained model) are saved as sub-folders in the same format. Every file is
+classifier's pretrained model) are saved as sub-folders in the same format, and fitted
+scikit-learn estimators it keeps (the imputer's blend partner) as sub-folders of JSON and
+safetensors by `aekit.saving.sklearn_state`. Every file is
 written to a temporary name and renamed into place, so a reader never sees a half-written
 file. Format version 2 (this one) made the weights optional and moved the outlier detector
 from detector.json to config.json; version-1 folders still load.
@@ -24,6 +26,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
+
+from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
 
@@ -197,7 +201,8 @@ def _nested_folder(attribute: str) -> str:
 
 def save_estimator(est, path: str | os.PathLike) -> Path:
     """Write fitted `est` to folder `path`: config.json, model.safetensors when it has a
-    `module_`, and a sub-folder per nested estimator (`_nested`).
+    `module_`, and a sub-folder per nested estimator (`_nested`) and per fitted scikit-learn
+    estimator (`_sklearn_parts`).
 
     A new folder is assembled under a temporary name and renamed into place, so it appears
     whole or not at all; an existing folder is swapped out only once the new one is whole.
@@ -218,6 +223,7 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
     for name, inner in nested.items():
         if not hasattr(inner, "save"):
             raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
+    parts = {name: dump_sklearn(getattr(est, name)) for name in type(est)._sklearn_parts if getattr(est, name, None) is not None}
     params = params_to_json({k: v for k, v in est.get_params(deep=False).items() if not hasattr(v, "get_params")})
     config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est)}
     weights = None
@@ -229,6 +235,10 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
     def write(folder: Path) -> None:
         for name, inner in nested.items():
             inner.save(folder / _nested_folder(name))
+        for name, files in parts.items():
+            (folder / _nested_folder(name)).mkdir()
+            for file_name, data in files.items():
+                atomic_write_bytes(folder / _nested_folder(name) / file_name, data)
         if weights is not None:
             atomic_write_bytes(folder / WEIGHTS_FILE, weights)
         atomic_write_bytes(folder / CONFIG_FILE, config_bytes)
@@ -239,7 +249,8 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
 def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None = None):
     """The estimator saved in folder `path`, which must hold a `cls` (or subclass): built from
     its saved parameters, its fitted state set through the class's converters, its nested
-    estimators loaded from their sub-folders, and its module rebuilt and given the weights.
+    estimators and scikit-learn parts loaded from their sub-folders, and its module rebuilt
+    and given the weights.
 
     Parameters
     ----------
@@ -289,6 +300,10 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
                 raise ValueError(f"{str(path)!r}: the saved {_nested_folder(name)} takes {inner.n_features_in_} "
                                  f"features, the {est_cls.__name__} {expected}")
         setattr(est, name, inner)
+    for name in est_cls._sklearn_parts:
+        folder = Path(path) / _nested_folder(name)
+        if folder.is_dir():
+            setattr(est, name, load_sklearn(folder))
     est._check_loaded(Path(path))
     if state is not None:
         from aekit.training._devices import resolve_device
