@@ -544,7 +544,7 @@ class ContractiveAutoEncoder(AutoEncoder):
         As for `AutoEncoder`, with the same defaults.
     unit_norm, loss_trim, regularizers, init, optimizer, learning_rate, weight_decay, momentum
         As for `AutoEncoder`, with the same defaults.
-    batch_size, max_epochs, max_time, validation_fraction, early_stopping, grad_clip, precision
+    batch_size, max_epochs, max_time, validation_fraction, early_stopping, grad_clip, precision, compile
         As for `AutoEncoder`, with the same defaults.
     lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`, with the same defaults.
@@ -581,7 +581,7 @@ class LinearAutoEncoder(AutoEncoder):
         As for `AutoEncoder`, with the same defaults.
     aux_weight, contractive, decorrelation, unit_norm, loss_trim, regularizers, init, optimizer
         As for `AutoEncoder`, with the same defaults.
-    weight_decay, momentum, max_time, validation_fraction, early_stopping, grad_clip, precision
+    weight_decay, momentum, max_time, validation_fraction, early_stopping, grad_clip, precision, compile
         As for `AutoEncoder`, with the same defaults.
     lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`, with the same defaults.

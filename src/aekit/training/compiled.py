@@ -73,7 +73,17 @@ class CompiledBatches:
         warnings.warn(f"compile=True: {reason}; {self.what} runs eagerly", RuntimeWarning, stacklevel=4)
 
     def uses_compiled(self, x: torch.Tensor) -> bool:
-        """Whether a batch like `x` (rows, ...) runs compiled."""
+        """Whether a batch like `x` runs compiled.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch, (rows, ...).
+
+        Returns
+        -------
+        compiled : bool
+        """
         if self.compiled is None:
             return False
         if self.rows is None:
@@ -90,7 +100,18 @@ class CompiledBatches:
 
     def run_first(self, work: Callable[[Callable], object]):
         """`work(compiled fn)` the first time; on an error, `work(eager fn)` and, when that
-        succeeds, one warning and eager from then on (when eager fails too, its error)."""
+        succeeds, one warning and eager from then on (when eager fails too, its error).
+
+        Parameters
+        ----------
+        work : callable
+            Takes the function to run (compiled or eager) and does the whole step with it.
+
+        Returns
+        -------
+        result : object
+            What `work` returned.
+        """
         if self.compiled is None:
             return work(self.eager)
         if self.tried:
@@ -107,12 +128,18 @@ class CompiledBatches:
             return result
 
 
-class _Cache(dict):
-    """Compiled inference functions kept on their module; pickled and deep-copied as empty (a
-    compiled function is neither, and a copy compiles its own)."""
+class _Cache:
+    """Compiled inference functions kept on their module (`entries`); pickled and deep-copied
+    as empty (a compiled function is neither, and a copy compiles its own)."""
 
-    def __reduce__(self):
-        return (_Cache, ())
+    def __init__(self) -> None:
+        self.entries: dict = {}
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.entries = {}
 
     def __deepcopy__(self, memo) -> _Cache:
         return _Cache()
@@ -137,7 +164,7 @@ def compiled_inference(module: torch.nn.Module, key: tuple, fn: Callable, rows: 
     -------
     compiled : CompiledBatches
     """
-    cache = module.__dict__.setdefault("_aekit_compiled", _Cache())
+    cache = module.__dict__.setdefault("_aekit_compiled", _Cache()).entries
     if (key, rows) not in cache:
         cache[key, rows] = CompiledBatches(fn, rows, what=f"inference ({key[0]})")
     return cache[key, rows]
