@@ -1,4 +1,4 @@
-"""Denormal floats are flushed to zero on every torch CPU thread while a model trains, and only then."""
+"""Denormal floats are flushed to zero on every torch CPU thread while a model trains or infers, and only then."""
 
 from __future__ import annotations
 
@@ -77,3 +77,19 @@ def test_a_caller_who_flushes_still_flushes_after_training(two_threads):
     assert denormals_flushed() and denormal_products() == 0
     set_flush_denormal_everywhere(False)
     assert not denormals_flushed()
+
+
+def test_inference_flushes_on_every_thread_and_restores_the_default(two_threads):
+    rng = np.random.default_rng(0)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.normal(size=(64, 5)))
+    seen = []
+    encode = ae.module_.encode
+
+    def spying(x):
+        seen.append(denormal_products())
+        return encode(x)
+
+    ae.module_.encode = spying
+    ae.transform(rng.normal(size=(10, 5)).astype(np.float32))
+    assert seen == [0]  # every thread flushed inside transform
+    assert not denormals_flushed() and denormal_products() > 0

@@ -33,6 +33,7 @@ from aekit.estimators._blockwise import apply_in_batches
 from aekit.training._devices import resolve_device
 from aekit.training._precision import PRECISIONS, autocast
 from aekit.training.compiled import compiled_inference
+from aekit.training._denormals import flushed_denormals
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.data._sources import DataSource
 from aekit.data.readers import open_source
@@ -397,7 +398,8 @@ class AekitEstimator(BaseEstimator):
         under inference mode, written into one preallocated output in A's float dtype (float64
         or float32), A read in bounded blocks whatever its kind (`row_blocks`). Float32 input
         runs under the estimator's `precision` autocast; with `compile`, a named method's
-        full batches run compiled."""
+        full batches run compiled. Denormals are flushed as in training (on x86 they made
+        `transform` of an MNIST model several times slower)."""
         out_dtype = np.float64 if A.dtype == np.float64 else np.float32
         dtype = torch.float64 if out_dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
@@ -407,7 +409,7 @@ class AekitEstimator(BaseEstimator):
         if getattr(self, "compile", False) and module is self.module_ and isinstance(method, str):
             fn = compiled_inference(module, (method, *sorted(kwargs.items())), fn, rows)
         precision = getattr(self, "precision", "32") if dtype == torch.float32 else "32"
-        with self._threads(min(A.shape[0], rows)), torch.inference_mode(), autocast(precision, device):
+        with self._threads(min(A.shape[0], rows)), torch.inference_mode(), autocast(precision, device), flushed_denormals(device):
             return apply_in_batches(
                 fn, row_blocks(A, 16 * rows), A.shape[0], rows,
                 dtype=dtype, device=device, out_dtype=out_dtype,
