@@ -137,3 +137,15 @@ def test_a_compiled_detector_flags_what_the_eager_one_flags(split):
     eager = AutoEncoderOutlierDetector(ae()).fit(train)
     agree = np.mean(fast.predict(test) == eager.predict(test))
     assert agree > 0.97
+
+
+def test_aekit_train_compile_records_the_setting_and_trains(tmp_path):
+    from aekit.app.runs import load_estimator
+    from aekit.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--data", "digits", "--epochs", "2", "--compile", "--out", str(out), "--quiet",
+                 "--set", "model.hidden_dims=[30]", "--seed", "1"]) == 0  # fmt: skip
+    assert "compile: true" in (out / "config.yaml").read_text()
+    fitted = load_estimator(out / "model")
+    assert fitted.compile is True and len(fitted.history_["loss"]) == 2
