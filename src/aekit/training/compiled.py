@@ -44,7 +44,8 @@ class CompiledBatches:
     """`fn(x, ...)` compiled for batches of `rows` rows (None: the first call's), eager for others.
 
     The first compiled call may fail (no C++ compiler, an operation the compiler cannot
-    trace): `fallback` then reports it once and every later call runs eagerly. Training calls
+    trace): it is then run eagerly, reported in one warning, and every later call runs eagerly
+    too. Training calls
     `run_first` around its whole first step (forward and backward), since the backward pass
     compiles too.
 
