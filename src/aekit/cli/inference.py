@@ -206,8 +206,8 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     folder = parquet_folder(args.output, "OUTPUT")
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
+    table = read_parquet_lazily(args.input)
     with dask_cluster(args) as client:
-        table = read_parquet_lazily(args.input)
         starts = None
         if getattr(model.reader, "id_column", None) is None:
             starts = np.concatenate([[0], np.cumsum(table.map_partitions(len).compute().to_numpy())])

@@ -44,6 +44,14 @@ def add_scheduler_options(parser: argparse.ArgumentParser, output: str) -> None:
     )
 
 
+def _check_installed() -> None:
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as err:
+        raise CLIError(f"--scheduler needs dask and distributed: pip install 'aekit[dask]' ({err})") from None
+
+
 @contextmanager
 def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
     """A `distributed.Client` connected to `args.scheduler` within `args.connect_timeout`
@@ -59,12 +67,10 @@ def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
     distributed.Client
         The connected client, also the default one while the block runs.
     """
-    try:
-        import dask
-        import dask.dataframe  # noqa: F401
-        from distributed import Client
-    except ImportError as err:
-        raise CLIError(f"--scheduler needs dask and distributed: pip install 'aekit[dask]' ({err})") from None
+    _check_installed()
+    import dask
+    from distributed import Client
+
     try:
         client = Client(args.scheduler, timeout=args.connect_timeout, set_as_default=True)
     except (OSError, TimeoutError, ValueError) as err:
@@ -81,7 +87,8 @@ def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
 
 def read_parquet_lazily(path: str):
     """The Parquet file or folder at `path` as a lazy Dask DataFrame, one partition per file or
-    row group; any other input is refused naming --scheduler.
+    row group; any other input is refused naming --scheduler. Reads only the files' metadata,
+    so it can run before connecting to the cluster.
 
     Parameters
     ----------
@@ -93,6 +100,8 @@ def read_parquet_lazily(path: str):
     dask.dataframe.DataFrame
         The table, not read yet.
     """
+    _check_installed()
+    import dask
     import dask.dataframe as dd
 
     source = Path(path).expanduser()
@@ -106,7 +115,8 @@ def read_parquet_lazily(path: str):
             f"--scheduler reads Parquet: {path!r} is not a .parquet file or a folder of them (convert it first, "
             "e.g. pandas.read_csv(...).to_parquet(...), or run without --scheduler)"
         )
-    return dd.read_parquet(str(source))
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.read_parquet(str(source))
 
 
 def parquet_folder(path: str | None, option: str) -> Path:
