@@ -204,9 +204,9 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUTPUT")
+    table = read_parquet_lazily(args.input)
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
-    table = read_parquet_lazily(args.input)
     with dask_cluster(args) as client:
         starts = None
         if getattr(model.reader, "id_column", None) is None:
