@@ -101,6 +101,11 @@ def score_in_process(det, folder: Path, threads: int) -> tuple[np.ndarray, float
 
 
 def _peak_rss() -> int:
+    """This process's peak resident bytes: VmHWM, which starts afresh in a new program, where
+    getrusage's ru_maxrss carries over the parent's peak into a spawned worker."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -156,10 +161,18 @@ def score_on_spark(det, folder: Path, n_rows: int) -> dict:
             "seconds": load.seconds, "busy_cores": load.cores, "warm_up_seconds": warm_up.seconds}
 
 
+WORKER_MALLOC = {
+    "dask": {},  # distributed's defaults: its nannies start workers with MALLOC_TRIM_THRESHOLD_=65536
+    "dask_untrimmed": {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None},  # glibc's own malloc tuning
+}
+
+
 def detect_commands(folder: Path, work: Path, n_rows: int) -> dict:
     """`aekit detect --fitted` over `folder` in this process (one torch thread) and with
-    --scheduler on a two-worker LocalCluster: rows/s of each, whole command timed (reading,
+    --scheduler on a two-worker LocalCluster, once with distributed's default worker environment
+    and once without its MALLOC_TRIM_THRESHOLD_: rows/s of each, whole command timed (reading,
     scoring, writing; the cluster's start-up and its workers' first imports not), outputs compared."""
+    import dask
     from distributed import Client, LocalCluster
 
     from aekit.cli import main as aekit
@@ -175,24 +188,33 @@ def detect_commands(folder: Path, work: Path, n_rows: int) -> dict:
     pa.set_cpu_count(1)
     with MachineLoad() as single:
         assert aekit(["detect", str(folder), "--fitted", str(detector), "--out", str(work / "single.parquet")]) == 0
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="3GiB", dashboard_address=":0") as cluster:
-        with Client(cluster) as client:
-            setup = client.run(_worker_setup)
-            with MachineLoad() as dask:
-                code = aekit(["detect", str(folder), "--fitted", str(detector), "--out", str(work / "dask"),
-                              "--scheduler", cluster.scheduler_address])
-            assert code == 0
-            peaks = client.run(_peak_rss)
-    one, many = pd.read_parquet(work / "single.parquet"), pd.read_parquet(work / "dask")
-    return {
-        "rows": n_rows, "fitted_on_rows": 20_000,
-        "single": {"seconds": single.seconds, "rows_per_s": n_rows / single.seconds, "busy_cores": single.cores},
-        "dask": {"seconds": dask.seconds, "rows_per_s": n_rows / dask.seconds, "busy_cores": dask.cores,
-                 "worker_rss_before_mb": sorted(m for _, m in setup.values()),
-                 "worker_peak_rss_mb": sorted(v / 2**20 for v in peaks.values())},
-        "equal_rows_in_order": bool(one["row"].equals(many["row"]) and one["outlier"].equals(many["outlier"])),
-        "max_abs_score_difference": float(np.max(np.abs(one["outlier_score"].to_numpy() - many["outlier_score"].to_numpy()))),
-    }  # fmt: skip
+    one = pd.read_parquet(work / "single.parquet")
+    result = {"rows": n_rows, "fitted_on_rows": 20_000,
+              "single": {"seconds": single.seconds, "rows_per_s": n_rows / single.seconds, "busy_cores": single.cores,
+                         "peak_rss_mb": _peak_rss() / 2**20}}  # fmt: skip
+    for name, config in WORKER_MALLOC.items():
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # a nanny leaves it in this process's environment
+        with dask.config.set(config), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="3GiB",
+                                                   dashboard_address=":0") as cluster:  # fmt: skip
+            with Client(cluster) as client:
+                setup = client.run(_worker_setup)
+                trim = set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values())
+                with MachineLoad() as dask_run:
+                    code = aekit(["detect", str(folder), "--fitted", str(detector), "--out", str(work / name),
+                                  "--scheduler", cluster.scheduler_address])
+                assert code == 0
+                peaks = client.run(_peak_rss)
+        many = pd.read_parquet(work / name)
+        result[name] = {
+            "seconds": dask_run.seconds, "rows_per_s": n_rows / dask_run.seconds, "busy_cores": dask_run.cores,
+            "worker_malloc_trim_threshold": sorted(map(str, trim)),
+            "worker_rss_before_mb": sorted(m for _, m in setup.values()),
+            "worker_peak_rss_mb": sorted(v / 2**20 for v in peaks.values()),
+            "equal_rows_in_order": bool(one["row"].equals(many["row"]) and one["outlier"].equals(many["outlier"])),
+            "max_abs_score_difference": float(np.max(np.abs(one["outlier_score"].to_numpy() - many["outlier_score"].to_numpy()))),
+            "vs_single": single.seconds / dask_run.seconds,
+        }  # fmt: skip
+    return result
 
 
 def main() -> None:
@@ -268,8 +290,7 @@ def cli_part(args: argparse.Namespace) -> None:
     print(f"data ready in {time.perf_counter() - t0:.0f} s: {rows:,} rows in {folder}", flush=True)
     load_before = os.getloadavg()[1]
     cli = detect_commands(folder, folder.with_name(folder.name + "-out"), rows)
-    cli.update(machine=machine_info(), load_average_5min=[load_before, os.getloadavg()[1]], note=args.note,
-               dask_vs_single=cli["dask"]["rows_per_s"] / cli["single"]["rows_per_s"])
+    cli.update(machine=machine_info(), load_average_5min=[load_before, os.getloadavg()[1]], note=args.note)
     print({k: v for k, v in cli.items() if k != "machine"}, flush=True)
     if args.quick:
         return
@@ -340,24 +361,31 @@ def report(r: dict) -> None:
 
 
 def cli_section(c: dict) -> str:
-    yes = "yes" if c["equal_rows_in_order"] else "**no**"
-    rows = [
-        ["command", "measured", "baseline", "ratio"],
-        ["aekit detect --fitted, one process, 1 thread", f"{c['single']['rows_per_s']:,.0f} rows/s "
-         f"({c['single']['busy_cores']:.2f} busy cores)", "the baseline", "-"],
-        ["aekit detect --fitted --scheduler, 2 workers x 1 thread", f"{c['dask']['rows_per_s']:,.0f} rows/s "
-         f"({c['dask']['busy_cores']:.2f} busy cores)", f"{c['single']['rows_per_s']:,.0f} rows/s", f"{c['dask_vs_single']:.2f}x"],
-        ["same rows, order and flags; largest outlier_score difference", f"{yes}; {c['max_abs_score_difference']:.3g}", "required", "-"],
-        ["peak resident memory per worker", " and ".join(f"{m:,.0f} MB" for m in c["dask"]["worker_peak_rss_mb"]),
-         "before the job " + " and ".join(f"{m:,.0f} MB" for m in c["dask"]["worker_rss_before_mb"]), "-"],
-    ]  # fmt: skip
+    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
+    s = c["single"]
+    rows = [["command", "measured", "baseline", "ratio"],
+            ["aekit detect --fitted, one process, 1 thread", f"{s['rows_per_s']:,.0f} rows/s ({s['busy_cores']:.2f} busy cores; "
+             f"peak resident {s['peak_rss_mb']:,.0f} MB)", "the baseline", "-"]]  # fmt: skip
+    for name, label in (("dask", "distributed's default worker environment"), ("dask_untrimmed", "workers without MALLOC_TRIM_THRESHOLD_")):
+        d = c[name]
+        rows += [
+            [f"aekit detect --fitted --scheduler, 2 workers x 1 thread, {label}",
+             f"{d['rows_per_s']:,.0f} rows/s ({d['busy_cores']:.2f} busy cores)", f"{s['rows_per_s']:,.0f} rows/s", f"{d['vs_single']:.2f}x"],
+            ["  same rows, order and flags; largest outlier_score difference",
+             f"{yes(d['equal_rows_in_order'])}; {d['max_abs_score_difference']:.3g}", "required", "-"],
+            ["  peak resident memory per worker", " and ".join(f"{m:,.0f} MB" for m in d["worker_peak_rss_mb"]),
+             "before the job " + " and ".join(f"{m:,.0f} MB" for m in d["worker_rss_before_mb"]), "-"],
+        ]  # fmt: skip
     return "\n".join([
         "", "### The command line: `aekit detect --scheduler` (`--part cli`)", "",
         f"{machine_line(c['machine'])} `aekit detect ROWS --fitted DETECTOR --out ...` over a Parquet folder of {c['rows']:,} "
         f"rows x 50 float32 columns and an int64 ID column, the detector (the command's default model with latent_dim 8, "
         f"hidden_dims [64, 32], 5 epochs) fitted and saved by `aekit detect --save` on {c['fitted_on_rows']:,} rows. Each "
         "command is timed whole, reading the folder and writing its Parquet output included (one file for the single "
-        "process, a folder for the cluster); not timed: the cluster's start-up and its workers' first imports. The host's "
+        "process, a folder for the cluster); not timed: the cluster's start-up and its workers' first imports. "
+        "distributed's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which also switches off glibc's adaptive "
+        "mmap threshold, so every large temporary of a partition is mapped and unmapped afresh; the second cluster starts "
+        "its workers without it (`distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`). The host's "
         f"5-minute load average was {c['load_average_5min'][0]:.1f} before and {c['load_average_5min'][1]:.1f} after (2 cores, "
         "shared with other jobs). Reproduce: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/engines.py --part cli`."
         + (f" {c['note']}" if c["note"] else ""),
