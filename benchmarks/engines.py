@@ -297,7 +297,17 @@ def cli_part(args: argparse.Namespace) -> None:
     result = json.loads((RESULTS_DIR / "engines.json").read_text())
     result["cli"] = cli
     write_json("engines.json", result)
+    runs_file = RESULTS_DIR / "engines-cli-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+    write_json("engines-cli-runs.json", [*runs, cli_run_summary(cli)])
     report(result)
+
+
+def cli_run_summary(c: dict) -> dict:
+    """One line of results/engines-cli-runs.json."""
+    return {"date": c["machine"]["date"], "load_average_5min": c["load_average_5min"], "rows": c["rows"],
+            **{f"{part}_rows_per_s": c[part]["rows_per_s"] for part in ("single", *WORKER_MALLOC)},
+            "equal": all(c[part]["equal_rows_in_order"] for part in WORKER_MALLOC)}  # fmt: skip
 
 
 def run_summary(r: dict) -> dict:
@@ -376,7 +386,7 @@ def cli_section(c: dict) -> str:
             ["  peak resident memory per worker", " and ".join(f"{m:,.0f} MB" for m in d["worker_peak_rss_mb"]),
              "before the job " + " and ".join(f"{m:,.0f} MB" for m in d["worker_rss_before_mb"]), "-"],
         ]  # fmt: skip
-    return "\n".join([
+    section = "\n".join([
         "", "### The command line: `aekit detect --scheduler` (`--part cli`)", "",
         f"{machine_line(c['machine'])} `aekit detect ROWS --fitted DETECTOR --out ...` over a Parquet folder of {c['rows']:,} "
         f"rows x 50 float32 columns and an int64 ID column, the detector (the command's default model with latent_dim 8, "
@@ -391,6 +401,14 @@ def cli_section(c: dict) -> str:
         + (f" {c['note']}" if c["note"] else ""),
         "", markdown_table(rows), "",
     ])  # fmt: skip
+    runs_file = RESULTS_DIR / "engines-cli-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else [cli_run_summary(c)]
+    return section + "\nEvery run of `--part cli` (results/engines-cli-runs.json):\n\n" + markdown_table(
+        [["run", "load average", "rows", "one process", "Dask, default workers", "Dask, untrimmed workers", "ratios", "equal"]]
+        + [[run["date"][:16].replace("T", " "), " -> ".join(f"{v:.1f}" for v in run["load_average_5min"]), f"{run['rows']:,}",
+            *(f"{run[f'{part}_rows_per_s']:,.0f}" for part in ("single", *WORKER_MALLOC)),
+            " and ".join(f"{run[f'{part}_rows_per_s'] / run['single_rows_per_s']:.2f}x" for part in WORKER_MALLOC),
+            "yes" if run["equal"] else "**no**"] for run in runs]) + "\n"  # fmt: skip
 
 
 if __name__ == "__main__":
