@@ -32,11 +32,14 @@ def cluster():
         yield local.scheduler_address
 
 
-def write_table(frame: pd.DataFrame, folder: Path) -> Path:
-    """`frame` as one Parquet file per part of PARTS in `folder`, and whole beside it as FOLDER.parquet."""
+def write_table(frame: pd.DataFrame, folder: Path, with_empty_file: bool = False) -> Path:
+    """`frame` as one Parquet file per part of PARTS in `folder` (and an empty one after the
+    first), and whole beside it as FOLDER.parquet."""
     folder.mkdir(parents=True)
     for i, (start, stop) in enumerate(zip(PARTS, PARTS[1:])):
         frame.iloc[start:stop].to_parquet(folder / f"part-{i}.parquet", index=False)
+    if with_empty_file:
+        frame.iloc[:0].to_parquet(folder / "part-0-empty.parquet", index=False)
     frame.to_parquet(folder.with_suffix(".parquet"), index=False)
     return folder
 
@@ -44,7 +47,7 @@ def write_table(frame: pd.DataFrame, folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory) -> dict[str, Path]:
     """A numeric table of rows near a plane with an ID column 'key' (rows/, rows.parquet), the
-    same without it (anonymous/), and one with a fifth of three columns missing, a count among
+    same without it and with an empty file among its parts (anonymous/), and one with a fifth of three columns missing, a count among
     them (gaps/, gaps.parquet)."""
     root = tmp_path_factory.mktemp("scheduler")
     rng = np.random.default_rng(0)
@@ -56,16 +59,17 @@ def tables(tmp_path_factory) -> dict[str, Path]:
         gaps.loc[rng.random(N_ROWS) < 0.2, column] = np.nan
     return {
         "rows": write_table(frame, root / "rows"),
-        "anonymous": write_table(frame.drop(columns="key"), root / "anonymous"),
+        "anonymous": write_table(frame.drop(columns="key"), root / "anonymous", with_empty_file=True),
         "gaps": write_table(gaps, root / "gaps"),
     }
 
 
-def assert_same_table(folder: Path, expected: Path) -> pd.DataFrame:
-    """The Parquet folder equals the single-process file: columns, dtypes, order, values to float tolerance."""
+def assert_same_table(folder: Path, expected: Path, source: Path) -> pd.DataFrame:
+    """The Parquet folder equals the single-process file: columns, dtypes, order, values to float
+    tolerance; one file per file of the `source` folder."""
     got, want = pd.read_parquet(folder), pd.read_parquet(expected)
     assert list(got.columns) == list(want.columns) and got.shape == want.shape
-    assert len(list(folder.glob("*.parquet"))) == len(PARTS) - 1, "one file per input partition"
+    assert len(list(folder.glob("*.parquet"))) == len(list(source.glob("*.parquet"))), "one file per input partition"
     for column in want:
         assert got[column].dtype.kind == want[column].dtype.kind, column
         if want[column].dtype.kind == "f":
@@ -83,13 +87,13 @@ def test_encode_and_reconstruct_on_the_cluster_equal_the_single_process_output(c
     for command in ("encode", "reconstruct"):
         assert main([command, str(run), str(tables["rows"]), str(tmp_path / f"{command}.parquet")]) == 0
         assert main([command, str(run), str(tables["rows"]), str(tmp_path / command), "--scheduler", cluster]) == 0
-        got = assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet")
+        got = assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", tables["rows"])
         assert got["id"].tolist() == [str(k) for k in np.arange(N_ROWS) * 7 + 1000], "the ID column names the rows"
     assert f"wrote {N_ROWS} reconstructions of 5 values to {tmp_path / 'reconstruct'}/ (4 Parquet files)" in capsys.readouterr().out
-    # a model folder reads the table as it is: its rows are numbered across the partitions
+    # a model folder reads the table as it is: its rows are numbered across the partitions, an empty one among them
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered.parquet")]) == 0
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered"), "--scheduler", cluster]) == 0
-    got = assert_same_table(tmp_path / "numbered", tmp_path / "numbered.parquet")
+    got = assert_same_table(tmp_path / "numbered", tmp_path / "numbered.parquet", tables["anonymous"])
     assert got["id"].tolist() == [str(i) for i in range(N_ROWS)]
 
 
@@ -103,7 +107,7 @@ def test_detect_on_the_cluster_equals_the_single_process_output(cluster, tables,
     assert main(["detect", str(tables["rows"]), "--fitted", str(detector), "--out", str(tmp_path / "flagged"),
                  "--scheduler", cluster]) == 0
     assert capsys.readouterr().out.startswith(f"{single} -> {tmp_path / 'flagged'}/ (4 Parquet files)")
-    got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet")
+    got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet", tables["rows"])
     assert list(got.columns) == ["key", *"abcde", "outlier_score", "outlier"]
     assert got["key"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist() and got["outlier"].sum() == 35
 
@@ -117,7 +121,7 @@ def test_impute_on_the_cluster_equals_the_single_process_output(cluster, tables,
     assert main(["impute", str(tables["gaps"]), str(tmp_path / "filled"), "--fitted", str(imputer), "--scheduler", cluster]) == 0
     n_missing = int(pd.read_parquet(tables["gaps"]).isna().sum().sum())
     assert f"filled {n_missing} missing entries in {N_ROWS} rows" in capsys.readouterr().out
-    got = assert_same_table(tmp_path / "filled", tmp_path / "filled.parquet")
+    got = assert_same_table(tmp_path / "filled", tmp_path / "filled.parquet", tables["gaps"])
     assert not got.isna().any().any() and got["key"].dtype == np.int64 and got["n"].dtype == np.int64
     observed = pd.read_parquet(tables["gaps"]).notna().to_numpy()
     np.testing.assert_array_equal(got.to_numpy(float)[observed], pd.read_parquet(tables["gaps"]).to_numpy(float)[observed])

@@ -209,11 +209,12 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
         starts = None
-        if getattr(model.reader, "id_column", None) is None:
-            starts = np.concatenate([[0], np.cumsum(table.map_partitions(len).compute().to_numpy())])
+        if getattr(model.reader, "id_column", None) is None:  # rows are numbered: each partition's first number
+            lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
+            starts = np.concatenate([[0], np.cumsum(lengths)])
         prepare = (model.reader, model.scaling, str(args.input), starts)
-        meta = _prepared_partition(table.head(1, npartitions=-1), *prepare, partition_info={"number": 0}).iloc[:0]
-        rows = table.map_partitions(_prepared_partition, *prepare, meta=meta)
+        meta = _prepared_partition(_first_rows(table, args.input), *prepare, None, partition_info={"number": 0}).iloc[:0]
+        rows = table.map_partitions(_prepared_partition, *prepare, meta, meta=meta)
         features = [c for c in meta.columns if c != "id"]
         out = apply(model.estimator, method, rows, client=client, features=features, keep=["id"])
         if args.command == "reconstruct":
@@ -223,11 +224,23 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepared_partition(frame, reader, scaling, source: str, starts, partition_info=None):
+def _first_rows(table, source: str):
+    """The first row of the first partition holding one, to lay out the prepared partitions."""
+    for i in range(table.npartitions):
+        rows = table.partitions[i].head(1, npartitions=1)
+        if len(rows):
+            return rows
+    raise CLIError(f"{source!r} has no rows")
+
+
+def _prepared_partition(frame, reader, scaling, source: str, starts, empty, partition_info=None):
     """One partition of the input as a frame: 'id' (its ID column, else the global row number
-    from the partitions' `starts`), then the features scaled into the model's space."""
+    from the partitions' `starts`), then the features scaled into the model's space; `empty`
+    for a partition without rows."""
     import pandas as pd
 
+    if empty is not None and len(frame) == 0:
+        return empty
     data = reader.read_frame(frame, source)
     ids = data.ids
     if ids is None:
