@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from aekit.cli.scheduled import add_scheduler_options
 __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
+ROW_OUTPUTS = {"encode": ("transform", "codes"), "reconstruct": ("reconstruct", "reconstructions")}
 SOURCE_HELP = (
     "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file, or a folder of images or .txt files"
 )
@@ -192,9 +194,6 @@ def run_rows(args: argparse.Namespace) -> int:
     return 0
 
 
-ROW_OUTPUTS = {"encode": ("transform", "codes"), "reconstruct": ("reconstruct", "reconstructions")}
-
-
 def _rows_on_cluster(args: argparse.Namespace) -> int:
     """`run_rows` partition by partition on the Dask cluster at --scheduler: each partition read
     and scaled as `Model.rows` reads a table, the model's method applied by
@@ -213,8 +212,8 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
             lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
             starts = np.concatenate([[0], np.cumsum(lengths)])
         prepare = (model.reader, model.scaling, str(args.input), starts)
-        meta = _prepared_partition(_first_rows(table, args.input), *prepare, None, partition_info={"number": 0}).iloc[:0]
-        rows = table.map_partitions(_prepared_partition, *prepare, meta, meta=meta)
+        meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
+        rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)
         features = [c for c in meta.columns if c != "id"]
         out = apply(model.estimator, method, rows, client=client, features=features, keep=["id"])
         if args.command == "reconstruct":
@@ -233,7 +232,7 @@ def _first_rows(table, source: str):
     raise CLIError(f"{source!r} has no rows")
 
 
-def _prepared_partition(frame, reader, scaling, source: str, starts, empty, partition_info=None):
+def _prepared_partition(frame, reader, scaling, source: str, starts, empty=None, partition_info=None):
     """One partition of the input as a frame: 'id' (its ID column, else the global row number
     from the partitions' `starts`), then the features scaled into the model's space; `empty`
     for a partition without rows."""

@@ -38,7 +38,7 @@ def _client(client):
         raise ValueError("no Dask client: pass client=, or create a distributed.Client first") from err
 
 
-def _frame_partition(frame, data: bytes, digest: str, method: str, features: list[str], keep: list[str], kwargs: dict, empty):
+def _frame_partition(frame, data: bytes, digest: str, method: str, features: list[str], keep: list[str], kwargs: dict, *, empty):
     if len(frame) == 0:  # an empty Parquet file, say: estimators refuse 0 rows
         return empty
     return apply_to_frame(loaded(digest, data), method, frame, features, keep, kwargs)
@@ -95,8 +95,9 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
     future = client.scatter(shipped.data, broadcast=True)
     if isinstance(data, da.Array):
         return _apply_array(est, method, data.rechunk({1: -1}), future, shipped.digest, kwargs)
-    return data.map_partitions(
-        _frame_partition, future, shipped.digest, method, features, keep, kwargs, meta, meta=meta, align_dataframes=False
+    return data.map_partitions(  # the empty frame inside the partial: an argument frame would be aligned with `data`
+        partial(_frame_partition, empty=meta), future, shipped.digest, method, features, keep, kwargs, meta=meta,
+        align_dataframes=False,
     )
 
 
