@@ -176,6 +176,19 @@ def test_an_unreachable_scheduler_fails_within_the_connect_timeout(tables, tmp_p
     assert not (tmp_path / "codes").exists()
 
 
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_refused_within_the_connect_timeout(tables, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed", reason="needs distributed (pip install 'aekit[dask]')")
+    model = tmp_path / "model"
+    from aekit import AutoEncoder
+
+    AutoEncoder(2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(pd.read_parquet(tables["anonymous"])).save(model)
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as idle:
+        code = main(["encode", str(model), str(tables["anonymous"]), str(tmp_path / "codes"),
+                     "--scheduler", idle.scheduler_address, "--connect-timeout", "1"])
+    assert code == 1 and "the scheduler has no worker (none joined within 1 s)" in capsys.readouterr().err
+
+
 def test_scheduler_without_dask_says_what_to_install(tables, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     assert main(["encode", str(tmp_path), str(tables["anonymous"]), str(tmp_path / "codes"), "--scheduler", "tcp://x:1"]) == 1

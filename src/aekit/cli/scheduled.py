@@ -40,7 +40,7 @@ def add_scheduler_options(parser: argparse.ArgumentParser, output: str) -> None:
     )
     parser.add_argument(
         "--connect-timeout", type=positive_float, default=10.0, metavar="SECONDS",
-        help="with --scheduler: how long to wait for the scheduler to answer (default: %(default)s)",
+        help="with --scheduler: how long to wait for the scheduler to answer, and again for a worker (default: %(default)s)",
     )
 
 
@@ -55,7 +55,8 @@ def _check_installed() -> None:
 @contextmanager
 def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
     """A `distributed.Client` connected to `args.scheduler` within `args.connect_timeout`
-    seconds, closed on exit; text columns are read as pandas reads them (no pyarrow strings).
+    seconds, with at least one worker within as long again, closed on exit; text columns are
+    read as pandas reads them (no pyarrow strings).
 
     Parameters
     ----------
@@ -79,6 +80,12 @@ def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
             f"({type(err).__name__}: {err})"
         ) from None
     try:
+        try:
+            client.wait_for_workers(1, timeout=args.connect_timeout)
+        except TimeoutError:
+            raise CLIError(
+                f"--scheduler {args.scheduler}: the scheduler has no worker (none joined within {args.connect_timeout:g} s)"
+            ) from None
         with dask.config.set({"dataframe.convert-string": False}):
             yield client
     finally:
