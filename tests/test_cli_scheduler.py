@@ -102,14 +102,18 @@ def test_detect_on_the_cluster_equals_the_single_process_output(cluster, tables,
     whole, detector = tables["rows"].with_suffix(".parquet"), tmp_path / "detector"
     assert main(["detect", str(whole), "--id-column", "key", "--contamination", "0.05", "--save", str(detector), *SMALL]) == 0
     assert f"reuse it with --fitted {detector}" in capsys.readouterr().out
-    assert main(["detect", str(tables["rows"]), "--fitted", str(detector), "--out", str(tmp_path / "flagged.parquet")]) == 0
+    scored = ["detect", str(tables["rows"]), "--fitted", str(detector)]
+    assert main([*scored, "--out", str(tmp_path / "flagged.parquet")]) == 0
     single = capsys.readouterr().out.splitlines()[0]
-    assert main(["detect", str(tables["rows"]), "--fitted", str(detector), "--out", str(tmp_path / "flagged"),
-                 "--scheduler", cluster]) == 0
+    assert main([*scored, "--out", str(tmp_path / "flagged"), "--scheduler", cluster]) == 0
     assert capsys.readouterr().out.startswith(f"{single} -> {tmp_path / 'flagged'}/ (4 Parquet files)")
     got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet", tables["rows"])
     assert list(got.columns) == ["key", *"abcde", "outlier_score", "outlier"]
     assert got["key"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist() and got["outlier"].sum() == 35
+    assert main([*scored, "--explain", "2", "--out", str(tmp_path / "explained.parquet")]) == 0
+    assert main([*scored, "--explain", "2", "--out", str(tmp_path / "explained"), "--scheduler", cluster]) == 0
+    got = assert_same_table(tmp_path / "explained", tmp_path / "explained.parquet", tables["rows"])
+    assert list(got.columns[-3:]) == ["outlier_probability", "why_1", "why_2"] and got["why_1"].str.contains("expected").all()
 
 
 @pytest.mark.slow
@@ -143,8 +147,8 @@ def test_the_cluster_refuses_a_csv_input_and_a_file_output(cluster, tables, tmp_
     (tmp_path / "full" / "old.parquet").write_bytes(b"")
     assert main([*scored, str(tables["rows"]), "--out", str(tmp_path / "full")]) == 1
     assert "already holds files" in capsys.readouterr().err
-    assert main([*scored, str(tables["rows"]), "--out", str(tmp_path / "o"), "--explain", "2"]) == 1
-    assert "not with --scheduler" in capsys.readouterr().err
+    assert main([*scored, str(tables["rows"]), "--out", str(tmp_path / "o"), "--report", str(tmp_path / "r")]) == 1
+    assert "--report needs every row in one process: not with --scheduler" in capsys.readouterr().err
 
 
 def test_scheduler_needs_a_fitted_model_and_refuses_fitting_options(tables, tmp_path, capsys):

@@ -76,7 +76,7 @@ def add_parsers(commands) -> None:
         "detector; --fitted DIR scores IN with one saved before instead of fitting. With --scheduler ADDRESS\n"
         "and --fitted DIR, a Parquet file or folder too large for one process is scored partition by\n"
         "partition on a Dask cluster, and --out is a new folder of Parquet files, the same rows in the\n"
-        "same order (no --explain or --report there).",
+        "same order (--explain scores each partition three times there; no --report).",
         "  aekit detect transactions.csv --contamination 0.05\n"
         "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4\n"
@@ -411,9 +411,7 @@ def run_detect(args: argparse.Namespace) -> int:
         from aekit.app.detection_report import reason_texts
 
         reasons = reason_texts(explain(detector, frame, top=args.explain or 3))
-        extra["outlier_probability"] = detector.predict_proba(frame)[:, 1]
-    if args.explain:
-        extra.update({f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(args.explain)})
+        extra = _explanation_columns(detector.predict_proba(frame)[:, 1], reasons, args.explain or 0)
     ids = frame[args.id_column].astype(str).tolist() if args.id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
         row = f"row {i}" if ids is None else f"{args.id_column} {ids[i]}"
@@ -454,12 +452,27 @@ def _outlier_columns(scores: np.ndarray, offset: float) -> dict[str, np.ndarray]
     return {"outlier_score": -scores.astype(np.float64), "outlier": scores - offset < 0}
 
 
+def _explanation_columns(probability: np.ndarray, reasons: list[list[str]], top: int) -> dict:
+    """'outlier_probability' (n,) and, for `top` > 0, 'why_1'..'why_<top>': each row's reasons
+    as text (`reason_texts`), '' past the last."""
+    whys = {f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(top)}
+    return {"outlier_probability": np.asarray(probability), **whys}
+
+
 def _rule(detector) -> str:
     return f"criterion {detector.criterion}, contamination {detector.contamination}; threshold {detector.threshold_:.4g}"
 
 
 def _scored_partition(part, offset: float):
     return part.drop(columns="score_samples").assign(**_outlier_columns(part["score_samples"].to_numpy(), offset))
+
+
+def _explained_partition(part, probability, reasons, top: int):
+    from aekit.app.detection_report import reason_texts
+
+    columns = _explanation_columns(probability["predict_proba_1"].to_numpy(), reason_texts(reasons), top)
+    texts = {name: "string" for name in columns if name.startswith("why_")}  # typed, so an empty partition writes them too
+    return part.assign(**columns).astype(texts)
 
 
 def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
@@ -469,14 +482,20 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
     from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
     from aekit.engines.dask import apply
 
-    if args.explain or args.report:
-        raise CLIError("--explain and --report need every row in one process: not with --scheduler (run them on a sample)")
+    if args.report:
+        raise CLIError("--report needs every row in one process: not with --scheduler (run it on a sample)")
     folder = parquet_folder(args.out, "--out")
     table = read_parquet_lazily(args.input)
     with dask_cluster(args) as client:
         columns = list(table.columns)
         scores = apply(detector, "score_samples", table, client=client, features=columns, keep=columns)
         scored = scores.map_partitions(_scored_partition, detector.offset_, meta=_scored_partition(scores._meta, detector.offset_))
+        if args.explain:  # each partition scored twice more: for the probability and for the reasons
+            probability = apply(detector, "predict_proba", table, client=client, features=columns)
+            reasons = apply(detector, "explain", table, client=client, features=columns, top=args.explain)
+            meta = _explained_partition(scored._meta, probability._meta, reasons._meta, args.explain)
+            scored = scored.map_partitions(_explained_partition, probability, reasons, args.explain, meta=meta,
+                                           align_dataframes=False)
         n_rows, n_flagged = write_parquet(scored, folder, scored.shape[0], scored["outlier"].sum())
     print(f"flagged {n_flagged} of {n_rows} rows as outliers ({_rule(detector)}) -> {folder}/ "
           f"({scored.npartitions} Parquet files)")
