@@ -301,8 +301,9 @@ def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     table = read_parquet_lazily(args.input)
     with dask_cluster(args) as client:
         filled = _as_written(apply(imputer, "transform", table, client=client), imputer, table.dtypes)
-        n_rows, n_missing = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum())
-    print(f"filled {n_missing} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
+        n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(),
+                                                  filled.isna().sum().sum())  # an identifier's gaps are kept
+    print(f"filled {n_missing - n_left} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
     return 0
 
 
