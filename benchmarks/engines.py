@@ -7,6 +7,12 @@
             with one thread each (`dd.read_parquet` of the same folder, one partition per file);
   spark     `aekit.engines.spark.apply` on Spark `local[2]` over the first `--spark-rows` rows.
 
+`--part cli` measures the command line instead, on 1,000,000 rows by default: `aekit detect
+--fitted DIR --out FILE` in one process (one torch thread) against `aekit detect --fitted DIR
+--out FOLDER --scheduler ADDRESS` on the same kind of two-worker, one-thread LocalCluster, both
+reading the Parquet folder and writing their Parquet output, the detector fitted and saved by
+`aekit detect --save` on 20,000 rows; the result goes into results/engines.json under "cli".
+
 Each figure is rows/s over the whole pass (reading included), the scores compared with the
 single-process ones row for row (they must be equal), and for Dask the peak resident memory of
 each worker. Cluster and Spark start-up are not timed; shipping the model is. Targets (issue
@@ -15,6 +21,7 @@ whole machine's busy cores during each phase are recorded beside it.
 
 Usage: .venv/bin/python benchmarks/engines.py [--rows 10000000] [--spark-rows 1000000]
                                                [--data /tmp/aekit-engines-rows] [--quick] [--report]
+                                               [--part cli]
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -93,6 +101,11 @@ def score_in_process(det, folder: Path, threads: int) -> tuple[np.ndarray, float
 
 
 def _peak_rss() -> int:
+    """This process's peak resident bytes: VmHWM, which starts afresh in a new program, where
+    getrusage's ru_maxrss carries over the parent's peak into a spawned worker."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -148,9 +161,67 @@ def score_on_spark(det, folder: Path, n_rows: int) -> dict:
             "seconds": load.seconds, "busy_cores": load.cores, "warm_up_seconds": warm_up.seconds}
 
 
+WORKER_MALLOC = {
+    "dask": {},  # distributed's defaults: its nannies start workers with MALLOC_TRIM_THRESHOLD_=65536
+    "dask_untrimmed": {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None},  # glibc's own malloc tuning
+}
+
+
+def detect_commands(folder: Path, work: Path, n_rows: int) -> dict:
+    """`aekit detect --fitted` over `folder` in this process (one torch thread) and with
+    --scheduler on a two-worker LocalCluster, once with distributed's default worker environment
+    and once without its MALLOC_TRIM_THRESHOLD_: rows/s of each, whole command timed (reading,
+    scoring, writing; the cluster's start-up and its workers' first imports not), outputs compared."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from aekit.cli import main as aekit
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    sample, detector = work / "sample.parquet", work / "detector"
+    pq.write_table(pq.read_table(sorted(folder.glob("*.parquet"))[0]).slice(0, 20_000), sample)
+    fit = ["--id-column", "row", "--epochs", "5", "--set", "latent_dim=8", "--set", "hidden_dims=[64, 32]", "--quiet"]
+    assert aekit(["detect", str(sample), "--save", str(detector), *fit]) == 0
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+    pa.set_cpu_count(1)
+    with MachineLoad() as single:
+        assert aekit(["detect", str(folder), "--fitted", str(detector), "--out", str(work / "single.parquet")]) == 0
+    one = pd.read_parquet(work / "single.parquet")
+    result = {"rows": n_rows, "fitted_on_rows": 20_000,
+              "single": {"seconds": single.seconds, "rows_per_s": n_rows / single.seconds, "busy_cores": single.cores,
+                         "peak_rss_mb": _peak_rss() / 2**20}}  # fmt: skip
+    for name, config in WORKER_MALLOC.items():
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # a nanny leaves it in this process's environment
+        with dask.config.set(config), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="3GiB",
+                                                   dashboard_address=":0") as cluster:  # fmt: skip
+            with Client(cluster) as client:
+                setup = client.run(_worker_setup)
+                trim = set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values())
+                with MachineLoad() as dask_run:
+                    code = aekit(["detect", str(folder), "--fitted", str(detector), "--out", str(work / name),
+                                  "--scheduler", cluster.scheduler_address])
+                assert code == 0
+                peaks = client.run(_peak_rss)
+        many = pd.read_parquet(work / name)
+        result[name] = {
+            "seconds": dask_run.seconds, "rows_per_s": n_rows / dask_run.seconds, "busy_cores": dask_run.cores,
+            "worker_malloc_trim_threshold": sorted(map(str, trim)),
+            "worker_rss_before_mb": sorted(m for _, m in setup.values()),
+            "worker_peak_rss_mb": sorted(v / 2**20 for v in peaks.values()),
+            "equal_rows_in_order": bool(one["row"].equals(many["row"]) and one["outlier"].equals(many["outlier"])),
+            "max_abs_score_difference": float(np.max(np.abs(one["outlier_score"].to_numpy() - many["outlier_score"].to_numpy()))),
+            "vs_single": single.seconds / dask_run.seconds,
+        }  # fmt: skip
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--rows", type=int, help="default: 10,000,000; 1,000,000 for --part cli")
+    parser.add_argument("--part", choices=("engines", "cli"), default="engines",
+                        help="the engines' Python API (default), or 'aekit detect' with and without --scheduler")
     parser.add_argument("--spark-rows", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, default=Path("/tmp/aekit-engines-rows"))
     parser.add_argument("--quick", action="store_true", help="500,000 rows, 250,000 on Spark; leaves BENCHMARKS.md alone")
@@ -162,6 +233,10 @@ def main() -> None:
         return
     if args.quick:
         args.rows, args.spark_rows, args.data = 500_000, 250_000, args.data.with_name(args.data.name + "-quick")
+    if args.part == "cli":
+        cli_part(args)
+        return
+    args.rows = args.rows or 10_000_000
     info = machine_info()
     load_before = os.getloadavg()[1]
     t0 = time.perf_counter()
@@ -206,6 +281,35 @@ def main() -> None:
     report(result)
 
 
+def cli_part(args: argparse.Namespace) -> None:
+    """`--part cli`: its own data folder (so the 10-million-row one stays), result under "cli"."""
+    rows = args.rows or 1_000_000
+    folder = args.data.with_name(f"{args.data.name}-cli-{rows}")
+    t0 = time.perf_counter()
+    write_rows(folder, rows)
+    print(f"data ready in {time.perf_counter() - t0:.0f} s: {rows:,} rows in {folder}", flush=True)
+    load_before = os.getloadavg()[1]
+    cli = detect_commands(folder, folder.with_name(folder.name + "-out"), rows)
+    cli.update(machine=machine_info(), load_average_5min=[load_before, os.getloadavg()[1]], note=args.note)
+    print({k: v for k, v in cli.items() if k != "machine"}, flush=True)
+    if args.quick:
+        return
+    result = json.loads((RESULTS_DIR / "engines.json").read_text())
+    result["cli"] = cli
+    write_json("engines.json", result)
+    runs_file = RESULTS_DIR / "engines-cli-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+    write_json("engines-cli-runs.json", [*runs, cli_run_summary(cli)])
+    report(result)
+
+
+def cli_run_summary(c: dict) -> dict:
+    """One line of results/engines-cli-runs.json."""
+    return {"date": c["machine"]["date"], "load_average_5min": c["load_average_5min"], "rows": c["rows"],
+            **{f"{part}_rows_per_s": c[part]["rows_per_s"] for part in ("single", *WORKER_MALLOC)},
+            "equal": all(c[part]["equal_rows_in_order"] for part in WORKER_MALLOC)}  # fmt: skip
+
+
 def run_summary(r: dict) -> dict:
     """One line of results/engines-runs.json: every run's rates and ratios, with the host's load."""
     return {"date": r["machine"]["date"], "load_average_5min": r["load_average_5min"], "rows": r["rows"],
@@ -245,6 +349,8 @@ def report(r: dict) -> None:
         "included), to show what else ran. Reproduce: `.venv/bin/python benchmarks/engines.py`." + (f" {r['note']}" if r["note"] else ""),
         "", markdown_table(rows), "",
     ])  # fmt: skip
+    if "cli" in r:
+        section += cli_section(r["cli"])
     runs_file = RESULTS_DIR / "engines-runs.json"
     runs = json.loads(runs_file.read_text()) if runs_file.exists() else [run_summary(r)]
     section += "\nEvery run of this script (results/engines-runs.json):\n\n" + markdown_table(
@@ -262,6 +368,47 @@ def report(r: dict) -> None:
                     "and the Dask run also competed with its own scheduler, client and nannies; these figures are not "
                     "a verdict on a quiet host. Run again there before concluding.\n")
     update_markdown_section(HEADING, section)
+
+
+def cli_section(c: dict) -> str:
+    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
+    s = c["single"]
+    rows = [["command", "measured", "baseline", "ratio"],
+            ["aekit detect --fitted, one process, 1 thread", f"{s['rows_per_s']:,.0f} rows/s ({s['busy_cores']:.2f} busy cores; "
+             f"peak resident {s['peak_rss_mb']:,.0f} MB)", "the baseline", "-"]]  # fmt: skip
+    for name, label in (("dask", "distributed's default worker environment"), ("dask_untrimmed", "workers without MALLOC_TRIM_THRESHOLD_")):
+        d = c[name]
+        rows += [
+            [f"aekit detect --fitted --scheduler, 2 workers x 1 thread, {label}",
+             f"{d['rows_per_s']:,.0f} rows/s ({d['busy_cores']:.2f} busy cores)", f"{s['rows_per_s']:,.0f} rows/s", f"{d['vs_single']:.2f}x"],
+            ["  same rows, order and flags; largest outlier_score difference",
+             f"{yes(d['equal_rows_in_order'])}; {d['max_abs_score_difference']:.3g}", "required", "-"],
+            ["  peak resident memory per worker", " and ".join(f"{m:,.0f} MB" for m in d["worker_peak_rss_mb"]),
+             "before the job " + " and ".join(f"{m:,.0f} MB" for m in d["worker_rss_before_mb"]), "-"],
+        ]  # fmt: skip
+    section = "\n".join([
+        "", "### The command line: `aekit detect --scheduler` (`--part cli`)", "",
+        f"{machine_line(c['machine'])} `aekit detect ROWS --fitted DETECTOR --out ...` over a Parquet folder of {c['rows']:,} "
+        f"rows x 50 float32 columns and an int64 ID column, the detector (the command's default model with latent_dim 8, "
+        f"hidden_dims [64, 32], 5 epochs) fitted and saved by `aekit detect --save` on {c['fitted_on_rows']:,} rows. Each "
+        "command is timed whole, reading the folder and writing its Parquet output included (one file for the single "
+        "process, a folder for the cluster); not timed: the cluster's start-up and its workers' first imports. "
+        "distributed's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which also switches off glibc's adaptive "
+        "mmap threshold, so every large temporary of a partition is mapped and unmapped afresh; the second cluster starts "
+        "its workers without it (`distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`). The host's "
+        f"5-minute load average was {c['load_average_5min'][0]:.1f} before and {c['load_average_5min'][1]:.1f} after (2 cores, "
+        "shared with other jobs). Reproduce: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/engines.py --part cli`."
+        + (f" {c['note']}" if c["note"] else ""),
+        "", markdown_table(rows), "",
+    ])  # fmt: skip
+    runs_file = RESULTS_DIR / "engines-cli-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else [cli_run_summary(c)]
+    return section + "\nEvery run of `--part cli` (results/engines-cli-runs.json):\n\n" + markdown_table(
+        [["run", "load average", "rows", "one process", "Dask, default workers", "Dask, untrimmed workers", "ratios", "equal"]]
+        + [[run["date"][:16].replace("T", " "), " -> ".join(f"{v:.1f}" for v in run["load_average_5min"]), f"{run['rows']:,}",
+            *(f"{run[f'{part}_rows_per_s']:,.0f}" for part in ("single", *WORKER_MALLOC)),
+            " and ".join(f"{run[f'{part}_rows_per_s'] / run['single_rows_per_s']:.2f}x" for part in WORKER_MALLOC),
+            "yes" if run["equal"] else "**no**"] for run in runs]) + "\n"  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -270,7 +270,7 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert rows[0][:3] == ["id", "pixel0", "pixel1"] and len(rows) == 51 and len(rows[1]) == 65
     assert [row[0] for row in rows[1:]] == [str(i) for i in range(50)]  # a .npy's rows are numbered
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.txt")]) == 1
-    assert "must end in .npy or .csv" in capsys.readouterr().err
+    assert "must end in .npy, .csv or .parquet" in capsys.readouterr().err
     assert main(["generate", str(digits_run), str(tmp_path / "s.npy")]) == 0  # no prior: a density fitted to its codes
     assert "decoded from a gmm density fitted to its codes" in capsys.readouterr().out
     assert np.load(tmp_path / "s.npy").shape == (16, 64)

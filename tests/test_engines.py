@@ -150,6 +150,22 @@ def test_dask_array_and_codes_equal_single_process(dask_client, detector, rows):
         apply(detector, "explain", X)
 
 
+def test_dask_empty_partitions_give_empty_outputs(dask_client, detector, rows):
+    import dask.array as da
+    import dask.dataframe as dd
+
+    from aekit.engines.dask import apply
+
+    frame = frame_of(rows)
+    parts = [dd.from_pandas(part, npartitions=1) for part in (frame.iloc[:300], frame.iloc[:0], frame.iloc[300:])]
+    out = apply(detector, "score_samples", dd.concat(parts), features=list(frame.columns), keep=["f0"]).compute()  # as from an empty Parquet file
+    assert_same_rows(out.reset_index(drop=True), frame[["f0"]].assign(s=detector.score_samples(frame)))
+    X = da.concatenate([da.from_array(rows[:300]), da.from_array(rows[:0]), da.from_array(rows[300:])])
+    ae = AutoEncoder(2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(rows)
+    np.testing.assert_array_equal(apply(ae, "transform", X).compute(), ae.transform(rows))
+    np.testing.assert_array_equal(apply(ae, "score_samples", X).compute(), ae.score_samples(rows))
+
+
 def test_dask_imputer_equals_single_process_and_loads_once_per_worker(dask_client, imputer):
     import dask.dataframe as dd
 

@@ -135,19 +135,20 @@ def print_table(rows: list[list]) -> None:
 
 
 def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = None, ids: list[str] | None = None) -> Path:
-    """Save X (n, k) as .npy, or as .csv with a header of `columns` (default c0, c1, ...),
-    after a first column `id` holding `ids` (n,) when given, to join rows back to their source.
+    """Save X (n, k) as .npy, or as .csv or .parquet with a header of `columns` (default c0,
+    c1, ...), after a first column `id` holding `ids` (n,) when given, to join rows back to
+    their source.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The output file, ending in .npy or .csv (else a CLIError); its folder is created.
+        The output file, ending in .npy, .csv or .parquet (else a CLIError); its folder is created.
     X : array-like of shape (n, k)
         The rows.
     columns : list of str, default=None
-        The .csv header; None is c0, c1, ... Ignored for .npy.
+        The table's column names; None is c0, c1, ... Ignored for .npy.
     ids : list of str, default=None
-        One identifier per row, written as the .csv's first column 'id'. Ignored for .npy.
+        One identifier per row, written as the table's first column 'id'. Ignored for .npy.
 
     Returns
     -------
@@ -165,6 +166,11 @@ def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = Non
             writer = csv.writer(f)
             writer.writerow(columns if ids is None else ["id", *columns])
             writer.writerows(X.tolist() if ids is None else ([i, *row] for i, row in zip(ids, X.tolist())))
+    elif path.suffix == ".parquet":
+        import pandas as pd
+
+        table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
+        (table if ids is None else pd.concat([pd.DataFrame({"id": list(ids)}), table], axis=1)).to_parquet(path, index=False)
     else:
-        raise CLIError(f"{str(path)!r}: the output must end in .npy or .csv")
+        raise CLIError(f"{str(path)!r}: the output must end in .npy, .csv or .parquet")
     return path

@@ -6,13 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from aekit.cli.common import CLIError, add_command, int_in_range, print_table, write_array
+from aekit.cli.scheduled import add_scheduler_options
 
 __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
+ROW_OUTPUTS = {"encode": ("transform", "codes"), "reconstruct": ("reconstruct", "reconstructions")}
 SOURCE_HELP = (
     "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file, or a folder of images or .txt files"
 )
@@ -51,15 +56,19 @@ def add_parsers(commands) -> None:
             commands,
             name,
             summary,
-            f"Write the {what} of the rows of INPUT to OUTPUT (.npy, or .csv with a header and a\n"
-            "first column 'id': each row's file name for a folder, its ID column or row number for a table).\n"
-            "INPUT is laid out and scaled the way the run's training data were.",
-            f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv",
+            f"Write the {what} of the rows of INPUT to OUTPUT (.npy, or .csv or .parquet with a header\n"
+            "and a first column 'id': each row's file name for a folder, its ID column or row number for a\n"
+            "table). INPUT is laid out and scaled the way the run's training data were. With --scheduler\n"
+            "ADDRESS the rows of a Parquet file or folder are processed partition by partition on a Dask\n"
+            "cluster and OUTPUT is a new folder of Parquet files, the same rows in the same order.",
+            f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv\n"
+            f"  aekit {name} runs/table rows/ out/ --scheduler tcp://scheduler:8786",
             run_rows,
         )
         parser.add_argument("run", metavar="RUN", help=RUN_HELP)
         parser.add_argument("input", metavar="INPUT", help=SOURCE_HELP)
-        parser.add_argument("output", metavar="OUTPUT", help="a .npy or .csv file")
+        parser.add_argument("output", metavar="OUTPUT", help="a .npy, .csv or .parquet file (with --scheduler: a folder)")
+        add_scheduler_options(parser, "OUTPUT")
 
     generate = add_command(
         commands,
@@ -154,13 +163,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_rows(args: argparse.Namespace) -> int:
     """`aekit encode` (codes (n, latent_dim)) and `aekit reconstruct` (reconstructions (n,
-    n_features) in the data's units), each row written after its id.
+    n_features) in the data's units), each row written after its id; with --scheduler, on a Dask
+    cluster from a Parquet file or folder to a folder of Parquet files.
 
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed command line: `command` ('encode' or 'reconstruct'), `run`, `input` and
-        `output`.
+        The parsed command line: `command` ('encode' or 'reconstruct'), `run`, `input`,
+        `output`, `scheduler` and `connect_timeout`.
 
     Returns
     -------
@@ -169,16 +179,78 @@ def run_rows(args: argparse.Namespace) -> int:
     """
     from aekit.app.runs import open_model
 
+    if args.scheduler:
+        return _rows_on_cluster(args)
     model = open_model(args.run)
     rows, est = model.rows(args.input), model.estimator
+    method, what = ROW_OUTPUTS[args.command]
+    out = getattr(est, method)(rows.X)
     if args.command == "encode":
-        out, columns, what = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()], "codes"
+        columns = [str(c) for c in est.get_feature_names_out()]
     else:
-        out, columns = model.scaling.inverse_transform(est.reconstruct(rows.X)), rows.feature_names
-        what = "reconstructions"
+        out, columns = model.scaling.inverse_transform(out), rows.feature_names
     write_array(args.output, out, columns, rows.row_ids())
     print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0
+
+
+def _rows_on_cluster(args: argparse.Namespace) -> int:
+    """`run_rows` partition by partition on the Dask cluster at --scheduler: each partition read
+    and scaled as `Model.rows` reads a table, the model's method applied by
+    `aekit.engines.dask.apply`, written with the same columns as the single-process .parquet."""
+    from aekit.app.runs import open_model
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.engines.dask import apply
+
+    folder = parquet_folder(args.output, "OUTPUT")
+    table = read_parquet_lazily(args.input)
+    model = open_model(args.run)
+    method, what = ROW_OUTPUTS[args.command]
+    with dask_cluster(args) as client:
+        starts = None
+        if getattr(model.reader, "id_column", None) is None:  # rows are numbered: each partition's first number
+            lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
+            starts = np.concatenate([[0], np.cumsum(lengths)])
+        prepare = (model.reader, model.scaling, str(args.input), starts)
+        meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
+        rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)
+        features = [c for c in meta.columns if c != "id"]
+        out = apply(model.estimator, method, rows, client=client, features=features, keep=["id"])
+        if args.command == "reconstruct":
+            out = out.map_partitions(_unscaled, model.scaling, features, meta=out._meta)
+        (n_rows,) = write_parquet(out, folder, out.shape[0])
+    print(f"wrote {n_rows} {what} of {out.shape[1] - 1} values to {folder}/ ({out.npartitions} Parquet files)")
+    return 0
+
+
+def _first_rows(table, source: str):
+    """The first row of the first partition holding one, to lay out the prepared partitions."""
+    for i in range(table.npartitions):
+        rows = table.partitions[i].head(1, npartitions=1)
+        if len(rows):
+            return rows
+    raise CLIError(f"{source!r} has no rows")
+
+
+def _prepared_partition(frame, reader, scaling, source: str, starts, empty=None, partition_info=None):
+    """One partition of the input as a frame: 'id' (its ID column, else the global row number
+    from the partitions' `starts`), then the features scaled into the model's space; `empty`
+    for a partition without rows."""
+    import pandas as pd
+
+    if empty is not None and len(frame) == 0:
+        return empty
+    data = reader.read_frame(frame, source)
+    ids = data.ids
+    if ids is None:
+        first = int(starts[partition_info["number"]])
+        ids = [str(i) for i in range(first, first + len(frame))]
+    X = pd.DataFrame(scaling.transform(data.X), columns=data.feature_names, index=frame.index)
+    return pd.concat([pd.DataFrame({"id": ids}, index=frame.index), X], axis=1)
+
+
+def _unscaled(part, scaling, features: list[str]):
+    return part.assign(**dict(zip(features, scaling.inverse_transform(part[features].to_numpy()).T)))
 
 
 def run_generate(args: argparse.Namespace) -> int:

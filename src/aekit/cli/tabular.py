@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.cli.common import CLIError, add_command, int_in_range
+from aekit.cli.scheduled import add_scheduler_options
 
 __all__ = ["add_parsers", "run_detect", "run_impute"]
 
@@ -37,17 +38,23 @@ def add_parsers(commands) -> None:
         "Numeric and categorical (text) columns are both handled; imputed numbers stay within\n"
         "their column's range and whole where the column is (--set plausible_values=range: not\n"
         "rounded; false: as the network gives them). A column with no value is dropped. Any imputer parameter can\n"
-        "be set with --set NAME=VALUE.",
+        "be set with --set NAME=VALUE. --save DIR keeps the fitted imputer; --fitted DIR fills IN with\n"
+        "one saved before instead of fitting. With --scheduler ADDRESS and --fitted DIR, a Parquet file or\n"
+        "folder too large for one process is filled partition by partition on a Dask cluster, and OUT is\n"
+        "a new folder of Parquet files, the same rows in the same order.",
         "  aekit impute survey.csv survey_filled.csv\n"
         "  aekit impute survey.parquet filled.csv --epochs 200 --set latent_dim=16\n"
-        "  aekit impute export.csv filled.csv --sep ';' --encoding latin-1 --na-values unknown",
+        "  aekit impute export.csv filled.csv --sep ';' --encoding latin-1 --na-values unknown\n"
+        "  aekit impute sample.parquet filled.parquet --save imputer\n"
+        "  aekit impute rows/ filled/ --fitted imputer --scheduler tcp://scheduler:8786",
         run_impute,
     )
     impute.add_argument(
         "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a)"
     )
-    impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet)")
-    _common_options(impute)
+    impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet; with --scheduler: a folder)")
+    _common_options(impute, "imputer")
+    add_scheduler_options(impute, "OUT")
 
     detect = add_command(
         commands,
@@ -65,16 +72,23 @@ def add_parsers(commands) -> None:
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
         "autoencoder, and --set NAME=VALUE sets the autoencoder's parameters. Identifier columns (all\n"
         "values distinct whole numbers or texts, such as a counter 1..n) and constant columns are left out\n"
-        "of the model with a warning; --ignore and --id-column name more.",
+        "of the model with a warning; --ignore and --id-column name more. --save DIR keeps the fitted\n"
+        "detector; --fitted DIR scores IN with one saved before instead of fitting. With --scheduler ADDRESS\n"
+        "and --fitted DIR, a Parquet file or folder too large for one process is scored partition by\n"
+        "partition on a Dask cluster, and --out is a new folder of Parquet files, the same rows in the\n"
+        "same order (--explain scores each partition three times there; no --report).",
         "  aekit detect transactions.csv --contamination 0.05\n"
         "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
-        "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4",
+        "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4\n"
+        "  aekit detect sample.parquet --contamination 0.01 --save detector\n"
+        "  aekit detect rows/ --fitted detector --out flagged/ --scheduler tcp://scheduler:8786",
         run_detect,
     )
     detect.add_argument("input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table")
     detect.add_argument("--contamination", type=_contamination, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
-        "--out", metavar="FILE", help="write the table with outlier_score and outlier columns (.csv or .parquet)"
+        "--out", metavar="FILE",
+        help="write the table with outlier_score and outlier columns (.csv or .parquet; with --scheduler: a folder)",
     )
     detect.add_argument(
         "--criterion", default="combined", choices=("combined", "reconstruction", "latent"),
@@ -87,7 +101,8 @@ def add_parsers(commands) -> None:
         help="the autoencoder to use, any 'aekit train' model name (default: AutoEncoderOutlierDetector's own model, "
              "the one Python's AutoEncoderOutlierDetector() trains)",
     )
-    _common_options(detect)
+    _common_options(detect, "detector")
+    add_scheduler_options(detect, "--out")
 
 
 def _contamination(text: str) -> float | str:
@@ -102,7 +117,7 @@ def _contamination(text: str) -> float | str:
     return value
 
 
-def _common_options(parser: argparse.ArgumentParser) -> None:
+def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--sep", metavar="CHAR", help="the CSV delimiter (default: sniffed from the first rows among , ; tab | and spaces)"
     )
@@ -131,6 +146,13 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         "--id-column", metavar="COL",
         help="the column of row identifiers: left out of the model, written to the output unchanged and naming the rows "
              "in the summary (identifier-like columns are found without it, with a warning)",
+    )
+    parser.add_argument(
+        "--save", metavar="DIR", help=f"save the fitted {what} to the folder DIR (for --fitted, or its class's load in Python)"
+    )
+    parser.add_argument(
+        "--fitted", metavar="DIR",
+        help=f"use the {what} saved in DIR (by --save or Python's save) instead of fitting one; needed by --scheduler",
     )
 
 
@@ -217,8 +239,9 @@ def _write_table(frame, path: str) -> None:
 
 
 def run_impute(args: argparse.Namespace) -> int:
-    """`aekit impute`: fit an `AutoEncoderImputer` to the table IN and write it to OUT (.csv or
-    .parquet) with its missing entries filled.
+    """`aekit impute`: fit an `AutoEncoderImputer` to the table IN (or load one with --fitted)
+    and write IN to OUT (.csv or .parquet) with its missing entries filled; with --scheduler,
+    partition by partition on a Dask cluster into a folder of Parquet files.
 
     Parameters
     ----------
@@ -235,8 +258,11 @@ def run_impute(args: argparse.Namespace) -> int:
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
     args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
     args.set = [a for a in args.set if a not in placeholders]
+    if args.scheduler:
+        return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
     if Path(args.output).suffix not in (".csv", ".parquet"):
         raise CLIError(f"{args.output!r}: the output must end in .csv or .parquet")
+    imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
     frame = _read_table(args)
     missing = frame.isna()
     if not missing.to_numpy().any():
@@ -244,12 +270,17 @@ def run_impute(args: argparse.Namespace) -> int:
             f"{args.input!r} has no missing values; nothing to impute (other placeholders for a missing value "
             "can be given with --na-values)"
         )
-    params = _params(AutoEncoderImputer, args)
-    ignored = _ignored(args, frame)
-    if ignored:
-        params["ignore_columns"] = ignored
-    imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-    filled = _whole_numbers_as_integers(_fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame)), imputer)
+    if imputer is None:
+        params = _params(AutoEncoderImputer, args)
+        ignored = _ignored(args, frame)
+        if ignored:
+            params["ignore_columns"] = ignored
+        imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
+        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame))
+        _save(args, imputer)
+    else:
+        filled = imputer.set_output(transform="pandas").transform(frame)
+    filled = _as_written(filled, imputer, frame.dtypes)
     _write_table(filled, args.output)
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -260,16 +291,62 @@ def run_impute(args: argparse.Namespace) -> int:
     return 0
 
 
-def _whole_numbers_as_integers(filled, imputer):
-    """`filled` with the float columns (read as floats because of their gaps) whose observed
-    values were all whole numbers as int64, so a count or an age is written without '.0'."""
+def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
+    """`run_impute` on the Dask cluster at --scheduler: the Parquet input filled partition by
+    partition with `aekit.engines.dask.apply`, written as a folder of Parquet files."""
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.engines.dask import apply
+
+    folder = parquet_folder(args.output, "OUT")
+    table = read_parquet_lazily(args.input)
+    with dask_cluster(args) as client:
+        filled = _as_written(apply(imputer, "transform", table, client=client), imputer, table.dtypes)
+        n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(),
+                                                  filled.isna().sum().sum())  # an identifier's gaps are kept
+    print(f"filled {n_missing - n_left} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
+    return 0
+
+
+def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
+    """The `cls` saved in --fitted, refusing the options that only apply when fitting; without
+    --fitted (needed by --scheduler) a CLIError saying how to fit and save one first."""
+    from aekit.app.runs import load_estimator
+
+    if args.fitted is None:
+        raise CLIError(
+            f"--scheduler applies a fitted {cls.__name__} to the rows: fit one first, on a sample that fits in memory, "
+            f"with '{fit_command} --save DIR', then give --fitted DIR"
+        )
+    fitting = {"--epochs": args.epochs, "--set": args.set, "--ignore": args.ignore, "--save": args.save,
+               "--model": getattr(args, "model", None), "--contamination": getattr(args, "contamination", None)}
+    given = [option for option, value in fitting.items() if value]
+    if given:
+        raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {', '.join(given)} only apply when fitting one")
+    est = load_estimator(args.fitted)
+    if not isinstance(est, cls):
+        raise CLIError(f"--fitted {args.fitted!r} holds a {type(est).__name__}, not an {cls.__name__}")
+    return est
+
+
+def _save(args: argparse.Namespace, est) -> None:
+    if args.save:
+        est.save(args.save)
+        print(f"saved the fitted {type(est).__name__} to {args.save} (reuse it with --fitted {args.save})")
+
+
+def _as_written(filled, imputer, dtypes):
+    """`filled` (a pandas or Dask frame) as written: the columns the imputer passes through in
+    their input `dtypes`, and the float columns (read as floats because of their gaps) whose
+    observed values were all whole numbers as int64, so a count or an age is written without '.0'."""
+    passed = {c: dtypes[c] for c in filled.columns if str(c) in imputer.ignored_columns_ and filled[c].dtype != dtypes[c]}
     layout = imputer.layout_
-    modelled = [c for c in filled.columns if str(c) not in imputer.ignored_columns_]
-    numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
-    if layout.integer is None or imputer.plausible_values is not True:
-        return filled
-    whole = [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
-    return filled.astype(dict.fromkeys(whole, "int64"))
+    whole = []
+    if layout.integer is not None and imputer.plausible_values is True:
+        modelled = [c for c in filled.columns if str(c) not in imputer.ignored_columns_]
+        numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
+        whole = [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
+    changed = {**passed, **dict.fromkeys(whole, "int64")}
+    return filled.astype(changed) if changed else filled
 
 
 def _autoencoder(args: argparse.Namespace, n_rows: int):
@@ -286,9 +363,10 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
 
 
 def run_detect(args: argparse.Namespace) -> int:
-    """`aekit detect`: fit an `AutoEncoderOutlierDetector` to the table IN, print the rows it
-    flags, and with --out, --explain and --report write the scored table, the reasons and the
-    HTML report.
+    """`aekit detect`: fit an `AutoEncoderOutlierDetector` to the table IN (or load one with
+    --fitted), print the rows it flags, and with --out, --explain and --report write the scored
+    table, the reasons and the HTML report; with --scheduler, score a Parquet input partition by
+    partition on a Dask cluster into a folder of Parquet files.
 
     Parameters
     ----------
@@ -307,40 +385,40 @@ def run_detect(args: argparse.Namespace) -> int:
 
         if args.model not in model_registry():
             raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(model_registry())}")
+    if args.scheduler:
+        return _detect_on_cluster(args, _fitted_model(args, AutoEncoderOutlierDetector, "aekit detect SAMPLE"))
+    detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
     frame = _read_table(args)
     if frame.isna().to_numpy().any():
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
         )
     ignored = _ignored(args, frame)
-    threshold = {} if args.contamination is None else {"contamination": args.contamination}
-    detector = AutoEncoderOutlierDetector(
-        _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
-        ignore_columns=ignored or "auto", **threshold,
-    )
-    _fit_warning_to_stderr(args, lambda: detector.fit(frame))
+    if detector is None:
+        threshold = {} if args.contamination is None else {"contamination": args.contamination}
+        detector = AutoEncoderOutlierDetector(
+            _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
+            ignore_columns=ignored or "auto", **threshold,
+        )
+        _fit_warning_to_stderr(args, lambda: detector.fit(frame))
+        _save(args, detector)
     contamination = detector.contamination
-    score = -np.asarray(detector.score_samples(frame), dtype=np.float64)
-    flagged = np.asarray(detector.predict(frame)) == -1
-    print(
-        f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers "
-        f"(criterion {args.criterion}, contamination {contamination}; threshold {detector.threshold_:.4g})"
-    )
+    columns = _outlier_columns(detector.score_samples(frame), detector.offset_)
+    score, flagged = columns["outlier_score"], columns["outlier"]
+    print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     extra, reasons = {}, None
     if args.explain or args.report:
         from aekit.analysis.explanations import explain
         from aekit.app.detection_report import reason_texts
 
         reasons = reason_texts(explain(detector, frame, top=args.explain or 3))
-        extra["outlier_probability"] = detector.predict_proba(frame)[:, 1]
-    if args.explain:
-        extra.update({f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(args.explain)})
+        extra = _explanation_columns(detector.predict_proba(frame)[:, 1], reasons, args.explain or 0)
     ids = frame[args.id_column].astype(str).tolist() if args.id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
         row = f"row {i}" if ids is None else f"{args.id_column} {ids[i]}"
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
-        _write_table(frame.assign(outlier_score=score, outlier=flagged, **extra), args.out)
+        _write_table(frame.assign(**columns, **extra), args.out)
         print(f"wrote {args.out}")
     if args.report:
         from aekit.app.detection_report import write_detection_report
@@ -351,4 +429,75 @@ def run_detect(args: argparse.Namespace) -> int:
         page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
                                       ids=named)
         print(f"wrote {page}")
+    return 0
+
+
+def _outlier_columns(scores: np.ndarray, offset: float) -> dict[str, np.ndarray]:
+    """The columns `aekit detect` adds to a table, from a fitted detector's `score_samples` of
+    its rows and its `offset_`.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,)
+        The detector's `score_samples` of the rows (higher is more normal).
+    offset : float
+        The detector's `offset_`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        'outlier_score' (n,) float64, higher is more abnormal, and 'outlier' (n,) bool, the rows
+        `predict` gives -1 (its `decision_function`, ``scores - offset_``, below 0).
+    """
+    scores = np.asarray(scores)
+    return {"outlier_score": -scores.astype(np.float64), "outlier": scores - offset < 0}
+
+
+def _explanation_columns(probability: np.ndarray, reasons: list[list[str]], top: int) -> dict:
+    """'outlier_probability' (n,) and, for `top` > 0, 'why_1'..'why_<top>': each row's reasons
+    as text (`reason_texts`), '' past the last."""
+    whys = {f"why_{k + 1}": [r[k] if k < len(r) else "" for r in reasons] for k in range(top)}
+    return {"outlier_probability": np.asarray(probability), **whys}
+
+
+def _rule(detector) -> str:
+    return f"criterion {detector.criterion}, contamination {detector.contamination}; threshold {detector.threshold_:.4g}"
+
+
+def _scored_partition(part, offset: float):
+    return part.drop(columns="score_samples").assign(**_outlier_columns(part["score_samples"].to_numpy(), offset))
+
+
+def _explained_partition(part, probability, reasons, top: int):
+    from aekit.app.detection_report import reason_texts
+
+    columns = _explanation_columns(probability["predict_proba_1"].to_numpy(), reason_texts(reasons), top)
+    texts = {name: "string" for name in columns if name.startswith("why_")}  # typed, so an empty partition writes them too
+    return part.assign(**columns).astype(texts)
+
+
+def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
+    """`run_detect` on the Dask cluster at --scheduler: the Parquet input scored partition by
+    partition with `aekit.engines.dask.apply` and written with the outlier_score and outlier
+    columns as a folder of Parquet files."""
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.engines.dask import apply
+
+    if args.report:
+        raise CLIError("--report needs every row in one process: not with --scheduler (run it on a sample)")
+    folder = parquet_folder(args.out, "--out")
+    table = read_parquet_lazily(args.input)
+    with dask_cluster(args) as client:
+        columns = list(table.columns)
+        scores = apply(detector, "score_samples", table, client=client, features=columns, keep=columns)
+        scored = scores.map_partitions(_scored_partition, detector.offset_, meta=_scored_partition(scores._meta, detector.offset_))
+        if args.explain:  # each partition scored twice more: for the probability and for the reasons
+            probability = apply(detector, "predict_proba", table, client=client, features=columns)
+            reasons = apply(detector, "explain", table, client=client, features=columns, top=args.explain)
+            meta = _explained_partition(scored._meta, probability._meta, reasons._meta, args.explain)
+            scored = scored.map_partitions(_explained_partition, probability, reasons, args.explain, meta=meta,
+                                           align_dataframes=False)
+        n_rows, n_flagged = write_parquet(scored, folder, scored.shape[0], scored["outlier"].sum())
+    print(f"flagged {n_flagged} of {n_rows} rows as outliers ({_rule(detector)}) -> {folder}/ "
+          f"({scored.npartitions} Parquet files)")
     return 0

@@ -97,6 +97,27 @@ class Reader:
         reader = reader_for(source, **self.to_dict())
         return _aligned(reader._load(str(source), self.feature_names is not None), self.feature_names, source)
 
+    def read_frame(self, frame, source: str) -> Dataset:
+        """The rows of a table already read as a DataFrame (one partition of a Parquet folder,
+        say), as `read` gives them for a table file: this reader's ID column, target and
+        categories, the columns in the fitted order.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The table as read, every column included; it is not modified.
+        source : str
+            Where the rows come from, for error messages.
+
+        Returns
+        -------
+        Dataset
+            The rows, their columns in the order `fit` learned.
+        """
+        info = self.to_dict()
+        reader = TableReader(**{f.name: info[f.name] for f in fields(TableReader) if f.name in info})
+        return _aligned(reader.rows_of(frame, source, self.feature_names is not None), self.feature_names, source)
+
     def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None) -> tuple[Dataset, Dataset]:
         """Training and held-out rows of `source` (fitted on it), each at most `max_rows`: a
         seeded split, stratified by the labels when every class can give rows to both parts.
@@ -313,11 +334,32 @@ class TableReader(Reader):
         return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header)
 
     def _load(self, source: str, fitted: bool) -> Dataset:
-        frame, ids = self.frame(source), None
+        return self.rows_of(self.frame(source), source, fitted)
+
+    def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
+        """The rows of a table already read as a DataFrame (the whole table, or one partition of
+        it): the ID column as `Dataset.ids`, the target as y, text columns one-hot.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The table as read, every column included; it is not modified.
+        source : str
+            Where the rows come from, for error messages.
+        fitted : bool, default=True
+            The reader has been fitted, so the target column may be absent.
+
+        Returns
+        -------
+        Dataset
+            The rows, X (n, n_features), with their identifiers and labels.
+        """
+        ids = None
         if self.id_column is not None:
             if self.id_column not in frame.columns:
                 raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
-            ids = frame.pop(self.id_column).astype(str).tolist()
+            ids = frame[self.id_column].astype(str).tolist()
+            frame = frame.drop(columns=[self.id_column])
         target = None if fitted and self.target not in frame.columns else self.target
         return replace(_from_frame(frame, source, target, self.categories), ids=ids)
 

@@ -38,11 +38,15 @@ def _client(client):
         raise ValueError("no Dask client: pass client=, or create a distributed.Client first") from err
 
 
-def _frame_partition(frame, data: bytes, digest: str, method: str, features: list[str], keep: list[str], kwargs: dict):
+def _frame_partition(frame, data: bytes, digest: str, method: str, features: list[str], keep: list[str], kwargs: dict, *, empty):
+    if len(frame) == 0:  # an empty Parquet file, say: estimators refuse 0 rows
+        return empty
     return apply_to_frame(loaded(digest, data), method, frame, features, keep, kwargs)
 
 
-def _array_block(block: np.ndarray, data: bytes, digest: str, method: str, kwargs: dict) -> np.ndarray:
+def _array_block(block: np.ndarray, data: bytes, digest: str, method: str, kwargs: dict, empty: np.ndarray) -> np.ndarray:
+    if block.shape[0] == 0:
+        return empty
     return np.asarray(getattr(loaded(digest, data), method)(block, **kwargs))
 
 
@@ -91,15 +95,16 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
     future = client.scatter(shipped.data, broadcast=True)
     if isinstance(data, da.Array):
         return _apply_array(est, method, data.rechunk({1: -1}), future, shipped.digest, kwargs)
-    return data.map_partitions(
-        _frame_partition, future, shipped.digest, method, features, keep, kwargs, meta=meta, align_dataframes=False
+    return data.map_partitions(  # the empty frame inside the partial: an argument frame would be aligned with `data`
+        partial(_frame_partition, empty=meta), future, shipped.digest, method, features, keep, kwargs, meta=meta,
+        align_dataframes=False,
     )
 
 
 def _apply_array(est, method: str, data, future, digest: str, kwargs: dict):
     """map_blocks over whole-row chunks; the output's shape and dtype from the method run on one row of zeros."""
     probe = np.asarray(getattr(est, method)(np.zeros((1, data.shape[1]), dtype=data.dtype), **kwargs))
-    fn = partial(_array_block, method=method, kwargs=kwargs)
+    fn = partial(_array_block, method=method, kwargs=kwargs, empty=probe[:0])
     if probe.ndim == 1:
         return data.map_blocks(fn, future, digest, drop_axis=1, dtype=probe.dtype, meta=np.empty((0,), probe.dtype))
     return data.map_blocks(fn, future, digest, chunks=(data.chunks[0], (probe.shape[1],)), dtype=probe.dtype,

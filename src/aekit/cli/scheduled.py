@@ -1,0 +1,196 @@
+"""`--scheduler ADDRESS`: what `aekit encode`, `reconstruct`, `detect` and `impute` share when
+they run on a Dask `distributed` cluster instead of in one process.
+
+The input, a Parquet file or folder, is read lazily (`dask.dataframe.read_parquet`); each command
+applies its fitted model partition by partition with `aekit.engines.dask.apply` (the model
+shipped once per worker); the output is a folder of Parquet files, one per input partition,
+named so that their sorted order is the rows' order (`part.000000.parquet`, ...), which pandas,
+pyarrow, Dask and Spark all read back in that order. Needs `pip install 'aekit[dask]'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from aekit.cli.common import CLIError, positive_float
+
+__all__ = ["add_scheduler_options", "dask_cluster", "parquet_folder", "part_name", "read_parquet_lazily", "write_parquet"]
+
+_PARQUET = (".parquet", ".pq")
+
+
+def add_scheduler_options(parser: argparse.ArgumentParser, output: str) -> None:
+    """Add --scheduler and --connect-timeout to a command's parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    output : str
+        How the command's help names its output (e.g. 'OUT'), for the help text.
+    """
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786), partition by partition: "
+             f"the input must be a Parquet file or folder, {output} is a new folder of Parquet files in the input's "
+             "row order (needs pip install 'aekit[dask]')",
+    )
+    parser.add_argument(
+        "--connect-timeout", type=positive_float, default=10.0, metavar="SECONDS",
+        help="with --scheduler: how long to wait for the scheduler to answer, and again for a worker (default: %(default)s)",
+    )
+
+
+def _check_installed() -> None:
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as err:
+        raise CLIError(f"--scheduler needs dask and distributed: pip install 'aekit[dask]' ({err})") from None
+
+
+@contextmanager
+def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
+    """A `distributed.Client` connected to `args.scheduler` within `args.connect_timeout`
+    seconds, with at least one worker within as long again, closed on exit; text columns are
+    read as pandas reads them (no pyarrow strings).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: `scheduler` and `connect_timeout`.
+
+    Yields
+    ------
+    distributed.Client
+        The connected client, also the default one while the block runs.
+    """
+    _check_installed()
+    import dask
+    from distributed import Client
+
+    try:
+        client = Client(args.scheduler, timeout=args.connect_timeout, set_as_default=True)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise CLIError(
+            f"--scheduler {args.scheduler}: no Dask scheduler answered within {args.connect_timeout:g} s "
+            f"({type(err).__name__}: {err})"
+        ) from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=args.connect_timeout)
+        except TimeoutError:
+            raise CLIError(
+                f"--scheduler {args.scheduler}: the scheduler has no worker (none joined within {args.connect_timeout:g} s)"
+            ) from None
+        with dask.config.set({"dataframe.convert-string": False}):
+            yield client
+    finally:
+        client.close()
+
+
+def read_parquet_lazily(path: str):
+    """The Parquet file or folder at `path` as a lazy Dask DataFrame, one partition per file or
+    row group; any other input is refused naming --scheduler. Reads only the files' metadata,
+    so it can run before connecting to the cluster.
+
+    Parameters
+    ----------
+    path : str
+        A .parquet (.pq) file or a folder holding them.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        The table, not read yet.
+    """
+    _check_installed()
+    import dask
+    import dask.dataframe as dd
+
+    source = Path(path).expanduser()
+    if not source.exists():
+        raise FileNotFoundError(f"no data at {path!r}")
+    is_parquet = source.suffix.lower() in _PARQUET if source.is_file() else any(
+        p.suffix.lower() in _PARQUET for p in source.rglob("*") if p.is_file()
+    )
+    if not is_parquet:
+        raise CLIError(
+            f"--scheduler reads Parquet: {path!r} is not a .parquet file or a folder of them (convert it first, "
+            "e.g. pandas.read_csv(...).to_parquet(...), or run without --scheduler)"
+        )
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.read_parquet(str(source))
+
+
+def parquet_folder(path: str | None, option: str) -> Path:
+    """The output folder `path`, checked before any work: a new or empty folder (no suffix, or
+    .parquet), not a file.
+
+    Parameters
+    ----------
+    path : str or None
+        The output the command was given.
+    option : str
+        The output's name in the command's help (e.g. 'OUT', '--out'), for the message.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder to write the Parquet files into.
+    """
+    if path is None:
+        raise CLIError(f"--scheduler writes its results to a folder of Parquet files: give {option} FOLDER")
+    target = Path(path).expanduser()
+    if target.suffix.lower() not in ("", *_PARQUET) or target.is_file():
+        raise CLIError(
+            f"with --scheduler, {option} is a folder to write Parquet files into (e.g. scores/ or scores.parquet), "
+            f"not the file {path!r}"
+        )
+    if target.is_dir() and any(target.iterdir()):
+        raise CLIError(f"{option} {path!r} already holds files; remove them or give a new folder")
+    return target
+
+
+def part_name(i: int) -> str:
+    """The file name of output partition `i`, zero-padded so that sorting by name keeps the order.
+
+    Parameters
+    ----------
+    i : int
+        The partition's number.
+
+    Returns
+    -------
+    str
+        E.g. 'part.000012.parquet'.
+    """
+    return f"part.{i:06d}.parquet"
+
+
+def write_parquet(frame, folder: Path, *also) -> tuple:
+    """Write the lazy `frame` to `folder`, one file per partition, computing the lazy values
+    `also` (counts, sums) in the same pass over the data.
+
+    Parameters
+    ----------
+    frame : dask.dataframe.DataFrame
+        The rows to write; the index is not written.
+    folder : pathlib.Path
+        The output folder (see `parquet_folder`).
+    *also : dask collections
+        Values computed alongside, e.g. ``frame.shape[0]``.
+
+    Returns
+    -------
+    tuple
+        The computed values of `also`.
+    """
+    import dask
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = frame.to_parquet(str(folder), write_index=False, name_function=part_name, compute=False)
+    return tuple(dask.compute(written, *also)[1:])
