@@ -140,6 +140,7 @@ def run_cell(name: str, k: int, kind: str, seed: int, quick: bool, overrides: tu
 
 def run_panel(args, store: dict) -> None:
     names = [n for n in (QUICK_DATA if args.quick else data_names()) if not args.only or args.only.lower() in n.lower()]
+    names = [n for n in names if n.lower() == (args.only or "").lower()] or names  # an exact name picks that one
     cells = []
     for name in names:
         columns = load_data(name, args.quick)[0].shape[1]
@@ -431,7 +432,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("panel", "speed", "hinton", "newsgroups", "corpus", "all", "report"), default="panel",
                         help="report: only rewrite the BENCHMARKS.md section from the results files")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", default=None, help="panel data sets whose name contains this (case-insensitive)")
+    parser.add_argument("--only", default=None, help="panel data sets whose name contains this (case-insensitive); an exact name picks only that one")
     parser.add_argument("--models", default="ae,dae,sae", help="panel models, a subset of ae,dae,sae")
     parser.add_argument("--jobs", type=int, default=1, help="panel cells fitted in this many worker processes")
     parser.add_argument("--label", default="current", help="results file defaults-<label>.json; 'baseline' for an older commit")
