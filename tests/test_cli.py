@@ -179,7 +179,7 @@ def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsy
     out = tmp_path / "run"
     assert main(["train", "--set", "model.loss=l3", "--set", "data.sourse=x", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "model.loss: Input should be 'bce'," in err and "data.sourse: unknown key; allowed keys:" in err
+    assert "model.loss: Input should be 'auto', 'bce'," in err and "data.sourse: unknown key; allowed keys:" in err
     assert not out.exists()
     assert main(["train", "--model", "nope", "--out", str(out)]) == 1
     assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err

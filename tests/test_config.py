@@ -79,7 +79,7 @@ def test_wrong_types_and_values_name_the_path_and_the_allowed_values():
             "data": {"test_fraction": 1.5},
         }
     )
-    assert "model.loss: Input should be 'bce', 'bernoulli', 'gaussian', 'l1', 'mse', 'multinomial', 'poisson' or 'student_t'; got 'l3'" in message
+    assert "model.loss: Input should be 'auto', 'bce', 'bernoulli', 'gaussian', 'l1', 'mse', 'multinomial', 'poisson' or 'student_t'; got 'l3'" in message
     assert "model.latent_dim: Input should be a valid integer; got 'two'" in message
     assert "model.hidden_dims.1: Input should be greater than 0; got -1" in message
     assert "model.tied_weights: Input should be a valid boolean; got 'yes'" in message

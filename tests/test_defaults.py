@@ -112,6 +112,7 @@ CANNOT_START_AS_PCA = [
 def test_init_pca_names_what_stops_a_pca_start_and_auto_falls_back_to_random(params):
     X = np.random.default_rng(0).random((40, 6))  # non-negative and in [0, 1], so every loss takes it
     name = next(iter(params))
+    params = {"loss": "mse", **params}  # else loss='auto' takes 'bce' for these [0, 1] rows and stops the start first
     with pytest.raises(ValueError, match=rf"init='pca'.*{name}|{name}.*init='pca'"):
         AutoEncoder(init="pca", latent_dim=2, max_epochs=1, **params).fit(X)
     est = AutoEncoder(latent_dim=2, max_epochs=1, random_state=0, **params).fit(X)
@@ -120,8 +121,28 @@ def test_init_pca_names_what_stops_a_pca_start_and_auto_falls_back_to_random(par
 
 def test_data_in_the_unit_interval_start_as_pca_with_a_linear_output():
     X = np.random.default_rng(0).random((80, 6))
-    assert AutoEncoder(max_epochs=1).fit(X).init_ == "random"  # 'auto' picks a sigmoid output for [0, 1] data
-    assert AutoEncoder(max_epochs=1, output_activation="linear").fit(X).init_ == "pca"
+    auto = AutoEncoder(max_epochs=1).fit(X)  # 'auto' picks bce, a sigmoid output and ELU for [0, 1] data
+    assert (auto.init_, auto.loss_, auto.activation_, auto.output_activation_) == ("random", "bce", "elu", "sigmoid")
+    linear = AutoEncoder(max_epochs=1, output_activation="linear").fit(X)
+    assert (linear.init_, linear.loss_, linear.activation_) == ("pca", "mse", "relu")
+    with pytest.raises(ValueError, match=r"loss='auto' chose it for data in \[0, 1\]: set loss='mse'"):
+        AutoEncoder(max_epochs=1, init="pca").fit(X)
+    table = AutoEncoder(max_epochs=1).fit(X * 4 - 2)
+    assert (table.init_, table.loss_, table.activation_, table.output_activation_) == ("pca", "mse", "relu", "linear")
+
+
+def test_loss_and_activation_chosen_by_auto_survive_a_save_and_an_old_folder_loads(tmp_path):
+    X = np.random.default_rng(0).random((80, 6))
+    est = AutoEncoder(max_epochs=2, random_state=0).fit(X)
+    loaded = AutoEncoder.load(est.save(tmp_path / "m"))
+    assert (loaded.loss_, loaded.activation_) == ("bce", "elu")
+    np.testing.assert_allclose(loaded.score_samples(X), est.score_samples(X), rtol=1e-6)
+    old = AutoEncoder(max_epochs=2, random_state=0, loss="mse", activation="relu").fit(X)
+    path = old.save(tmp_path / "old")
+    config = json.loads((path / "config.json").read_text())
+    del config["fitted"]["loss_"], config["fitted"]["activation_"]
+    (path / "config.json").write_text(json.dumps(config))
+    np.testing.assert_allclose(AutoEncoder.load(path).transform(X), old.transform(X), rtol=1e-6)
 
 
 def test_presets_inherit_the_pca_start_where_it_applies():

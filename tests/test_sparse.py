@@ -141,7 +141,7 @@ def test_bad_sparse_parameters_are_refused_by_name(digits, params, message):
 def test_default_sparse_autoencoder_keeps_units_alive_on_digits(digits, seed):
     X_train, X_test, _, _ = digits
     sae = SparseAutoEncoder(random_state=seed).fit(X_train)
-    plain = AutoEncoder(latent_dim=sae.latent_dim, hidden_dims=sae.hidden_dims, random_state=seed).fit(X_train)
+    plain = AutoEncoder(latent_dim=sae.latent_dim, hidden_dims=sae.hidden_dims, random_state=seed, loss=sae.loss, activation=sae.activation).fit(X_train)
     Z = sae.transform(X_test)
     assert len(sae.dead_units_) / sae.latent_dim < 0.10
     assert 1 - active(Z).any(axis=0).mean() < 0.10  # held-out rows too

@@ -6,7 +6,7 @@ of its parameters), a `data` section, and run settings (an example: `aekit train
 The model schema is built from each registered estimator's signature and its
 `_parameter_constraints`, so every parameter of every estimator can be set, and an estimator
 defined later is configurable as soon as it is registered. Errors name the key path and the
-allowed values (`model.loss: Input should be 'bce', 'gaussian', 'l1' or 'mse', got 'l3'`).
+allowed values (`model.loss: Input should be 'auto', 'bce', ... or 'student_t'; got 'l3'`).
 """
 
 from __future__ import annotations

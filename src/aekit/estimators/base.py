@@ -43,7 +43,7 @@ from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainStat
 from aekit.training.threads import threads_for
 from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 
-__all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "validate_X"]
+__all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "one_of", "validate_X"]
 
 INFERENCE_BATCH = 4096
 INFERENCE_VALUES = 1 << 21  # input values in one inference batch (8 MB of float32): wide rows get fewer rows
@@ -463,10 +463,27 @@ class AekitEstimator(BaseEstimator):
         return load_estimator_folder(cls, path, device)
 
 
-def _check_activation(value) -> str:
-    if value not in OUTPUT_ACTIVATIONS:
-        raise ValueError(f"must be one of {OUTPUT_ACTIVATIONS}")
-    return value
+def one_of(choices) -> Callable[[object], str]:
+    """A check of a saved fitted field: its value must be one of `choices`.
+
+    Parameters
+    ----------
+    choices : collection of str
+        The allowed values.
+
+    Returns
+    -------
+    check : callable
+        Returns the value, or raises ValueError naming the choices.
+    """
+    allowed = tuple(sorted(choices))
+
+    def check(value) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {allowed}")
+        return value
+
+    return check
 
 
 class BaseAutoEncoder(TransformerMixin, AekitEstimator):
@@ -481,7 +498,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     """
 
     _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
-    _fitted_state: dict = {"output_activation_": _check_activation, "image_shape_": partial(image_shape, name="image_shape_")}
+    _fitted_state: dict = {"output_activation_": one_of(OUTPUT_ACTIVATIONS), "image_shape_": partial(image_shape, name="image_shape_")}
     _optional_fitted: frozenset = frozenset({"image_shape_"})
 
     def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
