@@ -293,3 +293,36 @@ def test_empty_X_is_refused_naming_X(shape):
 def test_tiny_or_constant_data_fits_without_warnings(X):
     det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), random_state=0).fit(X)  # warnings are errors in the tests
     assert np.isfinite(det.score_samples(X)).all() and np.isfinite(det.threshold_)
+
+
+def test_a_bernoulli_autoencoder_is_scored_by_squared_error_and_the_choice_is_saved(digits, tmp_path):
+    import json
+
+    from aekit.analysis.explanations import explain
+
+    X_train, X_test, y_train, y_test = digits
+    zeros = X_train[y_train == 0]
+    det = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=8, max_epochs=30, random_state=0), criterion="reconstruction").fit(zeros)
+    assert det.autoencoder_.loss_ == "bce" and det.reconstruction_score_ == "squared_error"
+    squared = np.square(X_test - det.autoencoder_.reconstruct(X_test)).mean(axis=1)
+    np.testing.assert_allclose(det.score_samples(X_test), -squared, rtol=1e-6)
+    own_loss = det.autoencoder_.score_samples(X_test)
+    auc_squared, auc_loss = roc_auc_score(y_test == 0, -squared), roc_auc_score(y_test == 0, own_loss)
+    assert auc_squared > 0.95 and auc_squared >= auc_loss - 0.01
+    parts = explain(det, X_test[:5], method="error")
+    np.testing.assert_allclose(parts.sum(axis=1) + parts.attrs["offset"], -det.score_samples(X_test[:5]), rtol=1e-5, atol=1e-8)
+    loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "det"))
+    assert loaded.reconstruction_score_ == "squared_error"
+    np.testing.assert_allclose(loaded.score_samples(X_test), det.score_samples(X_test), rtol=1e-6)
+    config_path = tmp_path / "det" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["fitted"]["reconstruction_score_"]  # a detector saved before the field existed scored the loss
+    config_path.write_text(json.dumps(config))
+    np.testing.assert_allclose(AutoEncoderOutlierDetector.load(tmp_path / "det").score_samples(X_test), own_loss, rtol=1e-6)
+
+
+def test_a_squared_error_autoencoder_keeps_its_own_loss_as_the_score():
+    X = np.random.default_rng(0).normal(size=(200, 6))
+    det = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=5, random_state=0), criterion="reconstruction").fit(X)
+    assert det.reconstruction_score_ == "loss" and det.autoencoder_.loss_ == "mse"
+    np.testing.assert_allclose(det.score_samples(X), det.autoencoder_.score_samples(X), rtol=1e-6)

@@ -38,7 +38,7 @@ def _check_split(detector) -> None:
     from aekit.nn.models import AutoEncoderModule
 
     module = getattr(detector.autoencoder_, "module_", None)
-    if not detector.standardize and getattr(type(module), "sample_losses", None) is not AutoEncoderModule.sample_losses:
+    if not detector._scores_squared_error() and getattr(type(module), "sample_losses", None) is not AutoEncoderModule.sample_losses:
         raise ValueError(
             f"explain splits the reconstruction loss over features for autoencoders whose score is a mean of "
             f"per-feature losses; {type(detector.autoencoder_).__name__}'s is not (use standardize=True, which scores "
@@ -49,8 +49,8 @@ def _check_split(detector) -> None:
 def reconstruction_terms(detector, X: np.ndarray) -> np.ndarray:
     """Per-feature terms (n, d) of the detector's reconstruction part; each row sums to it."""
     autoencoder, n_features = detector.autoencoder_, X.shape[1]
-    if detector.standardize:
-        return np.square(X - autoencoder.reconstruct(X)) / detector.feature_error_ / n_features
+    if detector._scores_squared_error():
+        return np.square(X - autoencoder.reconstruct(X)) / detector.error_scale() / n_features
 
     def per_feature(m):
         return lambda b: m.likelihood.elementwise(m.decoder(m.encoder(b)), b) / n_features
@@ -74,8 +74,8 @@ def _part_function(detector, module, part: str):
             return torch.einsum("ij,jk,ik->i", centred, precision, centred)
 
         return distance
-    if detector.standardize:
-        error = torch.as_tensor(detector.feature_error_, dtype=torch.float64)
+    if detector._scores_squared_error():
+        error = torch.as_tensor(detector.error_scale(), dtype=torch.float64)
         return lambda x: ((x - module.reconstruct(x)).square() / error).mean(dim=1)
     return module.sample_losses
 
