@@ -264,7 +264,9 @@ def report() -> None:
             "MNIST one-class (" + "; ".join(f"{m} {info['date'][:10]}" for m, info in mn.get("machines", {"all": mn["machine"]}).items())
             + "): trained on all training images of one digit (pixels in [0, 1]), scored on the 10,000 test images, ROC "
             "AUC of that digit against the rest. aekit = `AutoEncoderOutlierDetector(AutoEncoder(latent_dim=32, "
-            "hidden_dims=(256, 128), max_epochs=50), criterion='reconstruction')` (MSE loss); aekit combined = the same "
+            "hidden_dims=(256, 128), max_epochs=50), criterion='reconstruction')` with the default loss and activation (since "
+            "2026-12-06 'auto': the Bernoulli cross-entropy and ELU for these pixels, the reconstruction part scored as the "
+            "squared error; before, squared error and ReLU); aekit combined = the same "
             "with `criterion='combined'`, the tabular default (reconstruction error plus the robust Mahalanobis distance "
             f"of the code); mean ± std over {seeds} seeds; PCA = reconstruction error keeping 90% of the variance.",
             "",
