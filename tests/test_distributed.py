@@ -65,6 +65,32 @@ def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_two_ranks_with_compile_train_what_two_eager_ranks_train(tmp_path):
+    result = torchrun(
+        tmp_path,
+        f"""
+        import sys, warnings
+        import numpy as np
+        from aekit import AutoEncoder
+        from aekit.training import distributed
+        assert distributed.init_from_env("cpu")
+        rng = np.random.default_rng(0)
+        X = rng.random((512, 3)) @ rng.random((3, 12))
+        warnings.simplefilter("error", RuntimeWarning)  # a fallback to eager would warn
+        ae = AutoEncoder(**{FIT!r}, distributed=True, compile=True).fit(X)
+        if distributed.is_main():
+            ae.save(sys.argv[1])
+        """,
+        str(tmp_path / "compiled"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    compiled = AutoEncoder.load(tmp_path / "compiled")
+    assert compiled.compile is True
+    single = AutoEncoder(**FIT).fit(data())  # equal to two eager ranks (the test above)
+    np.testing.assert_allclose(compiled.history_["loss"], single.history_["loss"], rtol=1e-4)
+
+
 def test_a_rank_that_dies_fails_the_run_instead_of_hanging(tmp_path):
     result = torchrun(
         tmp_path,
