@@ -454,8 +454,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         """The hidden activation: `activation_` once fitted ('auto' resolved), else `activation`."""
         return getattr(self, "activation_", self.activation)
 
-    def _resolve_loss_and_activation(self, X: np.ndarray, in_unit_range: bool) -> None:
-        """Set `loss_` and `activation_`: 'auto' resolved for the targets X."""
+    def _resolve_loss_and_activation(self, in_unit_range: bool) -> None:
+        """Set `loss_` and `activation_`: 'auto' resolved for targets that do (or do not) lie in [0, 1]."""
         loss = self.loss
         if loss == AUTO:
             loss = "bce" if in_unit_range and self.output_activation in (AUTO, "sigmoid") else "mse"
@@ -466,7 +466,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         """Checks that need the data; resolves `loss_` and `activation_`; returns the output
         activation to use."""
         in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
-        self._resolve_loss_and_activation(X, in_unit_range)
+        self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
         if (loss in COUNT_LIKELIHOODS or self._input_transform() is not None) and X.min() < 0:
             what = f"loss={loss!r}" if loss in COUNT_LIKELIHOODS else f"input_transform={self.input_transform!r}"

@@ -94,19 +94,19 @@ class CompiledBatches:
     def __call__(self, x: torch.Tensor, *args, **kwargs):
         if not self.uses_compiled(x):
             return self.eager(x, *args, **kwargs)
-        if self.tried:
-            with _torch_own_warnings_ignored():
-                return self.compiled(x, *args, **kwargs)
         return self.run_first(lambda fn: fn(x, *args, **kwargs))
 
-    def run_first(self, work: Callable[[Callable], object]):
-        """`work(compiled fn)` the first time; on an error, `work(eager fn)` and, when that
-        succeeds, one warning and eager from then on (when eager fails too, its error).
+    def run_first(self, work: Callable[[Callable], object], before_retry: Callable[[], object] | None = None):
+        """`work(compiled fn)`; when the first such call fails, `before_retry()` (to undo what the
+        attempt left, e.g. gradients), then `work(eager fn)` and, when that succeeds, one warning
+        and eager from then on (when eager fails too, its error).
 
         Parameters
         ----------
         work : callable
             Takes the function to run (compiled or eager) and does the whole step with it.
+        before_retry : callable or None, default=None
+            Called with no argument before the eager retry.
 
         Returns
         -------
@@ -115,15 +115,16 @@ class CompiledBatches:
         """
         if self.compiled is None:
             return work(self.eager)
-        if self.tried:
-            with _torch_own_warnings_ignored():
-                return work(self.compiled)
-        self.tried = True
+        first, self.tried = not self.tried, True
         try:
             with _torch_own_warnings_ignored():
                 return work(self.compiled)
         except Exception as err:  # noqa: BLE001 - any compiler failure; eager decides if the call itself is wrong
+            if not first:
+                raise
             self.compiled = None
+            if before_retry is not None:
+                before_retry()
             result = work(self.eager)
             self._warn(f"torch.compile failed ({type(err).__name__}: {str(err).strip().splitlines()[0][:200] if str(err).strip() else ''})")
             return result

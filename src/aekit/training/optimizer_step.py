@@ -58,11 +58,13 @@ class OptimizerStep:
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
         if self.compiled is not None and self.compiled.uses_compiled(x):
-            return self.compiled.run_first(lambda forward: self._step(forward, x, y, generator))
+            return self.compiled.run_first(
+                lambda forward: self._step(forward, x, y, generator),
+                before_retry=lambda: self.optimizer.zero_grad(set_to_none=True),  # what a failed attempt left
+            )
         return self._step(self.model, x, y, generator)
 
     def _step(self, forward, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
-        self.optimizer.zero_grad(set_to_none=True)  # a failed compiled attempt may have left gradients
         with autocast(self.precision, self.device):
             if self.low_weights is None:
                 out = forward(x, y, generator=generator)
