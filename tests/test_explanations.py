@@ -194,6 +194,15 @@ def test_the_auto_threshold_flags_almost_nothing_in_one_bell_curve(seed):
     assert (scores > auto_threshold(scores)).sum() <= 2
 
 
+def test_the_auto_threshold_flags_more_at_a_higher_level_and_refuses_a_level_outside_0_1():
+    scores = np.exp(np.random.default_rng(3).normal(size=1000))
+    counts = [(scores > auto_threshold(scores, level)).sum() for level in (0.001, 0.05, 0.5)]
+    assert counts[0] <= counts[1] <= counts[2] and counts[0] < counts[2]
+    assert (scores > auto_threshold(scores)).sum() == counts[1]
+    with pytest.raises(ValueError, match="level must be in"):
+        auto_threshold(scores, 1.0)
+
+
 @pytest.mark.parametrize("scores", [np.ones(40), np.array([1.0, 2.0]), np.array([3.0])])
 def test_the_auto_threshold_of_constant_or_few_scores_flags_none(scores):
     with warnings.catch_warnings():

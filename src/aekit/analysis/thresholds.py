@@ -95,9 +95,9 @@ def outlier_probability(scores: np.ndarray, quantiles: np.ndarray, threshold: fl
     return np.power(1.0 - tail_probability(scores, quantiles), power)
 
 
-def auto_threshold(scores: np.ndarray) -> float:
+def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
     """A threshold from the training anomaly scores (n,) alone, by the one-sided generalized
-    extreme studentized deviate test (Rosner 1983) at level AUTO_ALPHA: the i-th highest score
+    extreme studentized deviate test (Rosner 1983) at `level`: the i-th highest score
     is set aside while its distance from the mean of the scores not yet set aside, in their
     standard deviations, exceeds the test's critical value; the k scores up to the last i
     where it does are the outliers (k <= AUTO_MAX_SHARE * n). Returns a value just below the
@@ -107,6 +107,8 @@ def auto_threshold(scores: np.ndarray) -> float:
     ----------
     scores : array-like of shape (n_samples,)
         The training anomaly scores (higher = more abnormal).
+    level : float in (0, 1), default=AUTO_ALPHA
+        Significance level of the test (contamination='auto' uses the default).
 
     Returns
     -------
@@ -114,6 +116,8 @@ def auto_threshold(scores: np.ndarray) -> float:
     """
     from scipy.stats import t as student
 
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
     top = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
     n = len(top)
     tested = min(int(AUTO_MAX_SHARE * n), n - 3)
@@ -126,7 +130,7 @@ def auto_threshold(scores: np.ndarray) -> float:
     spread = np.sqrt(np.maximum(total_sq[:tested] / left - np.square(mean), 0.0))
     floor = MIN_SPREAD * max(float(top[0] - top[-1]), abs(float(top[0])), 1.0)
     deviate = (top[:tested] - mean) / np.maximum(spread, floor)
-    quantile = student.ppf(1.0 - AUTO_ALPHA / left, left - 2)
+    quantile = student.ppf(1.0 - level / left, left - 2)
     critical = (left - 1) * quantile / np.sqrt((left - 2 + np.square(quantile)) * left)
     beyond = np.flatnonzero(deviate > critical)
     if len(beyond) == 0:
