@@ -47,8 +47,8 @@ print(f"wine table {table.shape}; changed one value in rows {sorted(rows.tolist(
 # %%
 # Fit a detector on the table, corrupted rows included
 # ----------------------------------------------------
-# The detector learns from unlabelled rows; ``contamination="auto"`` sets its threshold at a
-# far-out fence of the training scores instead of a guessed share of outliers.
+# The detector learns from unlabelled rows; ``contamination="auto"`` sets its threshold by an
+# outlier test on the training scores instead of a guessed share of outliers.
 detector = make_pipeline(
     StandardScaler(),
     AutoEncoderOutlierDetector(contamination="auto", random_state=0),

@@ -179,7 +179,7 @@ def two_groups(n_low: int, n_high: int, gap: float, seed: int) -> np.ndarray:
     return rng.permutation(np.r_[rng.normal(size=n_low), rng.normal(gap, 1.0, size=n_high)])
 
 
-@pytest.mark.parametrize(("n_high", "gap"), [(50, 8.0), (350, 6.0)])
+@pytest.mark.parametrize(("n_high", "gap"), [(50, 8.0), (350, 8.0)])
 def test_the_auto_threshold_finds_the_gap_of_two_groups_large_or_small(n_high, gap):
     scores = two_groups(1000 - n_high, n_high, gap, seed=n_high)
     flagged = scores > auto_threshold(scores)
@@ -189,9 +189,27 @@ def test_the_auto_threshold_finds_the_gap_of_two_groups_large_or_small(n_high, g
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_the_auto_threshold_flags_almost_nothing_in_one_bell_curve(seed):
+def test_the_auto_threshold_flags_only_the_top_3_percent_of_one_bell_curve(seed):
     scores = np.random.default_rng(seed).normal(size=2000)
-    assert (scores > auto_threshold(scores)).sum() <= 2
+    flagged = scores > auto_threshold(scores)
+    assert flagged.sum() == 60 and scores[flagged].min() > scores[~flagged].max()
+
+
+@pytest.mark.parametrize("tail", ["lognormal", "pareto"])
+def test_the_auto_threshold_does_not_peel_a_heavy_tail_without_outliers(tail):
+    rng = np.random.default_rng(0)
+    scores = np.exp(rng.normal(0.0, 1.5, size=2000)) if tail == "lognormal" else rng.pareto(1.5, size=2000)
+    assert (scores > auto_threshold(scores)).sum() == 60  # the test on raw scores (level 0.05) flagged 129 and 161
+
+
+def test_the_auto_threshold_flags_more_at_a_higher_level_and_refuses_a_level_outside_0_1():
+    rng = np.random.default_rng(0)
+    scores = np.r_[rng.normal(size=900), rng.uniform(3.0, 30.0, size=100)]
+    counts = [(scores > auto_threshold(scores, level)).sum() for level in (0.001, 0.05, 0.5)]
+    assert counts[0] <= counts[1] <= counts[2] and counts[0] < counts[2]
+    assert (scores > auto_threshold(scores)).sum() == (scores > auto_threshold(scores, 0.2)).sum()
+    with pytest.raises(ValueError, match="level must be in"):
+        auto_threshold(scores, 1.0)
 
 
 @pytest.mark.parametrize("scores", [np.ones(40), np.array([1.0, 2.0]), np.array([3.0])])

@@ -1,5 +1,6 @@
 """From a detector's training anomaly scores to outlier probabilities and a threshold chosen
-without labels (`auto_threshold`: Rosner's generalized extreme studentized deviate test).
+without labels (`auto_threshold`: Rosner's generalized extreme studentized deviate test on the
+log scores, flagging at least the top 3 %).
 
 The training scores are kept as `N_QUANTILES` evenly spaced quantiles. The share of training
 scores above a score s (its tail probability) is read off their empirical CDF below the 95th
@@ -18,8 +19,9 @@ __all__ = ["auto_threshold", "outlier_probability", "score_quantiles", "tail_pro
 
 N_QUANTILES = 1001
 TAIL_SHARE = 0.05  # the top share of training scores the exponential tail is fitted to
-AUTO_ALPHA = 0.05  # significance level of the generalized ESD test behind contamination='auto'
-AUTO_MAX_SHARE = 0.5  # the test looks at most at this share of the training scores as outliers
+AUTO_ALPHA = 0.2  # significance level of the generalized ESD test behind contamination='auto'
+AUTO_MAX_SHARE = 0.4  # the test looks at most at this share of the training scores as outliers
+AUTO_MIN_SHARE = 0.03  # contamination='auto' flags at least this share of the training scores
 MIN_SPREAD = 1e-12
 
 
@@ -95,42 +97,74 @@ def outlier_probability(scores: np.ndarray, quantiles: np.ndarray, threshold: fl
     return np.power(1.0 - tail_probability(scores, quantiles), power)
 
 
-def auto_threshold(scores: np.ndarray) -> float:
-    """A threshold from the training anomaly scores (n,) alone, by the one-sided generalized
-    extreme studentized deviate test (Rosner 1983) at level AUTO_ALPHA: the i-th highest score
-    is set aside while its distance from the mean of the scores not yet set aside, in their
-    standard deviations, exceeds the test's critical value; the k scores up to the last i
-    where it does are the outliers (k <= AUTO_MAX_SHARE * n). Returns a value just below the
-    lowest of them, or the highest score when there is none (nothing in training is flagged).
-
-    Parameters
-    ----------
-    scores : array-like of shape (n_samples,)
-        The training anomaly scores (higher = more abnormal).
-
-    Returns
-    -------
-    threshold : float
-    """
+def _esd_outliers(values: np.ndarray, level: float, max_share: float) -> int:
+    """Number k of outliers in the upper tail of `values` (n,) by the one-sided generalized
+    extreme studentized deviate test (Rosner 1983): the i-th highest value is set aside while
+    its distance from the mean of the values not yet set aside, in their standard deviations,
+    exceeds the test's critical value at `level`; k is the last i where it does (at most
+    max_share * n)."""
     from scipy.stats import t as student
 
-    top = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    top = np.sort(values)[::-1]
     n = len(top)
-    tested = min(int(AUTO_MAX_SHARE * n), n - 3)
+    tested = min(int(max_share * n), n - 3)
     if tested < 1:
-        return float(top[0])
-    removed = np.arange(tested)
-    left = n - removed
+        return 0
+    left = n - np.arange(tested)
     total, total_sq = np.cumsum(top[::-1])[::-1], np.cumsum(np.square(top[::-1]))[::-1]
     mean = total[:tested] / left
     spread = np.sqrt(np.maximum(total_sq[:tested] / left - np.square(mean), 0.0))
     floor = MIN_SPREAD * max(float(top[0] - top[-1]), abs(float(top[0])), 1.0)
     deviate = (top[:tested] - mean) / np.maximum(spread, floor)
-    quantile = student.ppf(1.0 - AUTO_ALPHA / left, left - 2)
+    quantile = student.ppf(1.0 - level / left, left - 2)
     critical = (left - 1) * quantile / np.sqrt((left - 2 + np.square(quantile)) * left)
     beyond = np.flatnonzero(deviate > critical)
-    if len(beyond) == 0:
+    return int(beyond[-1]) + 1 if len(beyond) else 0
+
+
+def _below_top(scores: np.ndarray, k: int) -> float:
+    """A threshold that flags the k highest scores: halfway between the k-th highest and the next
+    lower score (ties with the k-th stay unflagged), or the highest score when k is 0."""
+    top = np.sort(scores)[::-1]
+    if k == 0:
         return float(top[0])
-    lowest = float(top[beyond[-1]])
-    below = top[top < lowest]
-    return float((lowest + below[0]) / 2) if len(below) else float(np.nextafter(lowest, -np.inf))
+    if k < len(top) and top[k] < top[k - 1]:
+        return float((top[k - 1] + top[k]) / 2)
+    return float(top[k - 1])
+
+
+def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
+    """A threshold from the training anomaly scores (n,) alone: the one-sided generalized extreme
+    studentized deviate test (Rosner 1983) at `level` on log(score - lowest score + IQR), setting
+    aside at most AUTO_MAX_SHARE of the scores, and at least the top AUTO_MIN_SHARE flagged.
+
+    Why: reconstruction errors are skewed, and on raw scores the test kept peeling a heavy upper
+    tail (3.8x the true number of anomalies on mammography); the log tames that tail. Where the
+    anomalies sit in a long gradual tail (pendigits) the test finds almost none, hence the floor.
+    On benchmarks/thresholds.py's 11 sets this flagged 0.5-2x the true number on 8 sets for 9
+    of 10 seeds (7 on the last), against 5-7 for the test on raw scores at level 0.05.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        The training anomaly scores (higher = more abnormal).
+    level : float in (0, 1), default=AUTO_ALPHA
+        Significance level of the test (contamination='auto' uses the default).
+
+    Returns
+    -------
+    threshold : float
+        Halfway between the k-th highest score (k the number flagged) and the next lower one,
+        or the k-th itself when the next ties with it (the tied scores stay unflagged); the
+        highest score when there are fewer than 4 scores (nothing flagged).
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(scores) < 4:
+        return float(scores.max())
+    q1, q3 = np.percentile(scores, [25, 75])
+    shift = max(float(q3 - q1), MIN_SPREAD * max(float(np.ptp(scores)), abs(float(scores.max())), 1.0))
+    logs = np.log(scores - scores.min() + shift)
+    k = max(_esd_outliers(logs, level, AUTO_MAX_SHARE), math.ceil(AUTO_MIN_SHARE * len(scores)))
+    return _below_top(scores, k)
