@@ -1,0 +1,115 @@
+"""Where an ensemble's time goes (issue 31, item 1): `AutoEncoderImputer`'s members are stacked
+into one batched module, so n members cost the operations of one on n times the rows. This
+script separates the two parts of the cost on the imputation benchmark's tables (first
+2,000 rows, standardised, 20 % of entries missing at random, the imputer's defaults):
+
+  one member        n_members=1, batch 64 (the defaults' batch)
+  m members         n_members=m, batch 64: each step runs m copies of 64 rows
+  one member, m x   n_members=1, batch 64 * m: the same rows per step as m members, no stacking
+
+CPU seconds per optimizer step (`time.process_time`, one torch thread), the median of --repeats
+alternating rounds. "m members / one member" is the issue's ratio (target <= 1.6 at m = 5);
+"m members / one member, m x" is what the stacking itself adds over the arithmetic of m times
+the rows, which no batching removes.
+
+Usage: PYTHONPATH=src .venv/bin/python benchmarks/ensembles.py [--members 5,10] [--epochs 20] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import warnings
+
+import numpy as np
+import torch
+from common import SHARED_DATA, machine_info, machine_line, markdown_table, update_markdown_section, write_json
+
+from aekit import AutoEncoderImputer
+
+HEADING = "## Batched ensembles: where the time goes (benchmarks/ensembles.py)"
+TABLES = ("energy", "diabetes", "wine_quality_red", "breast_cancer", "letter", "credit_default", "spam")
+MAX_ROWS = 2000
+BATCH = 64
+MISSING = 0.2
+
+
+def table(name: str) -> np.ndarray:
+    """The first MAX_ROWS rows of a shared tabular set, standardised, MISSING of entries set to NaN."""
+    X = np.load(SHARED_DATA / "tabular" / f"{name}.npz", allow_pickle=False)["X"][:MAX_ROWS].astype(np.float64)
+    std = X.std(axis=0)
+    X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    X[np.random.default_rng(0).random(X.shape) < MISSING] = np.nan
+    return X
+
+
+def ms_per_step(X: np.ndarray, members: int, batch: int, epochs: int) -> float:
+    est = AutoEncoderImputer(n_members=members, batch_size=batch, max_epochs=epochs, n_threads=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.process_time()
+        est.fit(X)
+        seconds = time.process_time() - started
+    return 1e3 * seconds / (epochs * math.ceil(len(X) / batch))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", default="5,10")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tables", default=",".join(TABLES))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    member_counts = [int(m) for m in args.members.split(",")]
+    rows = []
+    for name in args.tables.split(","):
+        X = table(name)
+        setups = {"one member": (1, BATCH)}
+        for m in member_counts:
+            setups[f"{m} members"] = (m, BATCH)
+            setups[f"one member, {m}x rows"] = (1, BATCH * m)
+        times: dict[str, list[float]] = {label: [] for label in setups}
+        for _ in range(args.repeats):
+            for label, (members, batch) in setups.items():
+                times[label].append(ms_per_step(X, members, batch, args.epochs))
+        row = {"table": name, "shape": list(X.shape), **{label: float(np.median(v)) for label, v in times.items()}}
+        rows.append(row)
+        print(row, flush=True)
+    result = {"machine": machine_info(), "epochs": args.epochs, "repeats": args.repeats, "batch": BATCH, "members": member_counts, "rows": rows}
+    write_json("ensembles.json", result)
+    header = ["table", "rows x columns", "one member ms/step"]
+    for m in member_counts:
+        header += [f"{m} members ms/step", f"{m} members / one member", f"{m} members / one member on {m}x rows"]
+    body = []
+    for row in rows:
+        line = [row["table"], f"{row['shape'][0]} x {row['shape'][1]}", f"{row['one member']:.3f}"]
+        for m in member_counts:
+            many, wide = row[f"{m} members"], row[f"one member, {m}x rows"]
+            line += [f"{many:.3f}", f"{many / row['one member']:.2f}", f"{many / wide:.2f}"]
+        body.append(line)
+    medians = []
+    for m in member_counts:
+        ratio = np.median([r[f"{m} members"] / r["one member"] for r in rows])
+        stacking = np.median([r[f"{m} members"] / r[f"one member, {m}x rows"] for r in rows])
+        floor = np.median([r[f"one member, {m}x rows"] / r["one member"] for r in rows])
+        medians.append(f"{m} members: {ratio:.2f}x one member (median over tables), of which {floor:.2f}x is one member "
+                       f"on {m}x the rows and {stacking:.2f}x what the stacking adds to that")
+    target = np.median([r["5 members"] / r["one member"] for r in rows]) if 5 in member_counts else None
+    verdict = "" if target is None else f" Target (issue 31): 5 members <= 1.6x one member: **{'met' if target <= 1.6 else 'missed'}** ({target:.2f}x)."
+    section = "\n".join([
+        HEADING, "",
+        machine_line(result["machine"]) + f" One torch thread, CPU time, median of {args.repeats} alternating rounds, "
+        f"{args.epochs} epochs per fit, `AutoEncoderImputer` defaults (d-256-64-256-d denoising autoencoder, batch {BATCH}).", "",
+        markdown_table([header, *body]), "",
+        "; ".join(medians) + "." + verdict, "",
+        "An ensemble of m members makes m times the arithmetic of one (each member sees every row with its own corruption), "
+        "so it cannot cost less than one member on m times the rows; the stacked module stays within the last column of that.", "",
+    ])  # fmt: skip
+    update_markdown_section(HEADING, section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
