@@ -18,7 +18,7 @@ from aekit.data.chroma import colour_from_chroma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
-from aekit.nn.pca_start import start_conv_as_pca
+from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
 from aekit.nn import ACTIVATIONS
 from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder, ConvEncoder, Handoff
 
@@ -450,8 +450,14 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             return f"latent_dim={self.latent_dim} exceeds the {math.prod(self.input_shape_)} features"
         return None
 
-    def _start_as_pca(self, module, rows) -> None:
-        start_conv_as_pca(module.encoder, module.decoder, rows)
+    def _start_as_pca(self, module, rows, val_rows=None, chosen=None) -> dict:
+        """Start as the PCA of `rows`, with the image symmetry that reconstructs `val_rows` best
+        (`choose_symmetry`), or the `chosen` one."""
+        symmetry, pca = None if chosen is None else chosen["pca_symmetry"], None
+        if chosen is None and val_rows is not None:
+            symmetry, pca = choose_symmetry(rows, val_rows, self.latent_dim, self.input_shape_)
+        start_conv_as_pca(module.encoder, module.decoder, rows, symmetry, pca)
+        return {"pca_symmetry": symmetry}
 
     # ---- building the module -------------------------------------------------------------
 
