@@ -8,7 +8,10 @@ f(a) - f(-a) = c * a); every other hidden unit keeps its random input weights an
 zero output weights, so it adds nothing at first and learns what is left once training begins.
 A convolutional pair (`ConvEncoder` / `ConvDecoder` with `linear=True`) starts as PCA through
 its linear path, the convolutional path's last layers set to zero so that it adds nothing at
-first (`start_conv_as_pca`).
+first (`start_conv_as_pca`). Its PCA may be that of the images together with their mirror images
+and quarter turns (`image_symmetries`, chosen on validation rows by `choose_symmetry`): the
+statistics of photographs barely change under them, and averaging the covariance over them
+estimates the principal directions of a few thousand patches with less noise.
 
 Training therefore starts at PCA's error, and with restore-best validation it cannot end
 worse on data like the training data.
