@@ -207,7 +207,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         (`history_['settings']['start_refitted_rows']`). On 2,000 photo patches, code size
         32, it ended 2.9 % below PCA(32) in held-out MSE (0.005369 against 0.005532), where
         the random start ends 7.5 % above; not the default, as on Fashion-MNIST (code size 16,
-        120 s, the plain PCA chosen) it ended at 0.0147 against the random start's 0.0123
+        120 s, the plain PCA chosen) it ended at 0.0136 against the random start's 0.0115
         (benchmarks/conv_images.py --part photos).
     activation : str, default='elu'
         Hidden non-linearity. ELU rather than ReLU: on MNIST a ReLU model (no batch norm) lost
