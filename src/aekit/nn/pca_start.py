@@ -25,7 +25,14 @@ import torch
 from torch import nn
 
 __all__ = [
-    "ODD_LINEAR_ACTIVATIONS", "SYMMETRIES", "choose_symmetry", "image_symmetries", "pca_error", "pca_start_problem", "principal_components", "start_as_pca",
+    "ODD_LINEAR_ACTIVATIONS",
+    "SYMMETRIES",
+    "choose_symmetry",
+    "image_symmetries",
+    "pca_error",
+    "pca_start_problem",
+    "principal_components",
+    "start_as_pca",
     "start_conv_as_pca",
 ]
 
@@ -116,21 +123,30 @@ def principal_components(X: torch.Tensor, k: int, permutations=None) -> tuple[to
     """
     X = X.double()
     if X.shape[1] <= MAX_EIGH_FEATURES:
-        return _components_of_moments(X.mean(dim=0), X.T @ X / X.shape[0], k, permutations)
-    permutations = [torch.arange(X.shape[1])] if permutations is None else permutations
-    rows = torch.cat([X[:, p.to(X.device)] for p in permutations])
+        return _components_of_moments(*_moments(X), k, permutations)
+    rows = X if permutations is None else torch.cat([X[:, p.to(X.device)] for p in permutations])
     mean = rows.mean(dim=0)
     _, _, V = torch.pca_lowrank(rows - mean, q=min(k + 10, *rows.shape), center=False, niter=4)
     return mean, V[:, :k].T.contiguous()
 
 
-def _components_of_moments(mean: torch.Tensor, second: torch.Tensor, k: int, permutations) -> tuple[torch.Tensor, torch.Tensor]:
-    """`principal_components` from the rows' mean (d,) and second moment (d, d), float64."""
+def _moments(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (d,) and covariance (d, d) of the rows of X (n, d), float64."""
+    mean = X.mean(dim=0)
+    centered = X - mean
+    return mean, centered.T @ centered / X.shape[0]
+
+
+def _components_of_moments(mean: torch.Tensor, covariance: torch.Tensor, k: int, permutations) -> tuple[torch.Tensor, torch.Tensor]:
+    """`principal_components` from the rows' mean (d,) and covariance (d, d): with
+    `permutations`, the mean of the copies and their covariance about it (each copy's own
+    covariance plus the spread of the copies' means)."""
     if permutations is not None:
         permutations = [p.to(mean.device) for p in permutations]
-        mean = sum(mean[p] for p in permutations) / len(permutations)
-        second = sum(second[p][:, p] for p in permutations) / len(permutations)
-    _, vectors = torch.linalg.eigh(second - torch.outer(mean, mean))
+        means = [mean[p] for p in permutations]
+        mean = sum(means) / len(means)
+        covariance = sum(covariance[p][:, p] + torch.outer(m - mean, m - mean) for p, m in zip(permutations, means)) / len(means)
+    _, vectors = torch.linalg.eigh(covariance)
     return mean, vectors[:, -k:].flip(1).T.contiguous()
 
 
@@ -233,8 +249,7 @@ def choose_symmetry(X: torch.Tensor, X_val: torch.Tensor, k: int, shape) -> tupl
         permutations = image_symmetries(shape, kind)
         if len(permutations) not in (len(p) for p in candidates.values() if p is not None):
             candidates[kind] = permutations
-    X = X.double()
-    moments = (X.mean(dim=0), X.T @ X / X.shape[0])
+    moments = _moments(X.double())
     fits = {kind: _components_of_moments(*moments, k, perms) for kind, perms in candidates.items()}
     errors = {kind: pca_error(X_val, *fit) for kind, fit in fits.items()}
     best = min(errors, key=errors.get)
