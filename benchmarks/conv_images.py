@@ -312,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--held-out", type=int, default=500, help="held-out patches of the training photos, and of the others")
     parser.add_argument("--fashion", type=int, default=20000, help="Fashion-MNIST training images for the photos part's defaults check")
     parser.add_argument("--fashion-budget", type=float, default=120.0, help="seconds per model of that check")
+    parser.add_argument("--before", default=None, help="an earlier run's conv-photos JSON whose reconstruction and Fashion-MNIST "
+                        "figures the section shows beside the new ones")  # fmt: skip
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -321,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         args.patches, args.held_out, args.fashion, args.fashion_budget = 200, 50, 1000, 5.0
     suffix = "-quick" if args.quick else ""
     command = "python benchmarks/conv_images.py" + (f" --part {args.part}" if args.part != "all" else "") + (" --quick" if args.quick else "")
+    command += f" --before {args.before}" if args.before else ""
     if args.part in ("all", "photos"):
         photos(args, suffix, command)
     if args.part in ("all", "mnist"):
@@ -331,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
 def photos(args, suffix: str, command: str) -> None:
     started = time.perf_counter()
     fashion = (args.fashion, min(args.n_test, 10000), args.fashion_budget)
+    before = conv_photos.earlier_figures(args.before) if args.before else None
     report = {"machine": machine_info(), "quick": args.quick, "seed": args.seed,
               **conv_photos.run(args.patches, args.held_out, args.seed, fashion)}  # fmt: skip
+    if before is not None:
+        report["before"] = before
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     path = write_json(f"conv-photos{suffix}.json", report)
     section = conv_photos.markdown(report, command)

@@ -64,6 +64,13 @@ def fitted(model, X, Y=None) -> tuple[object, dict]:
     return model, {"seconds": round(time.perf_counter() - start, 1), "epochs": model.n_epochs_}
 
 
+def start_of(model) -> dict:
+    """What a PCA start chose (history_['settings']): the image symmetry of its PCA, and the rows
+    it was refitted on when no epoch beat it."""
+    settings = model.history_["settings"]
+    return {key: settings[key] for key in ("pca_symmetry", "start_refitted_rows") if key in settings}
+
+
 def scores(truth: np.ndarray, estimate: np.ndarray) -> dict:
     """MSE, PSNR of that MSE (pooled over the patches: a mean of per-patch PSNRs is infinite when
     one patch is exactly gray and the gray copy is exact there) and mean SSIM."""
@@ -83,7 +90,7 @@ def reconstruction(data: dict, seed: int) -> list[dict]:
             row = {"k": k, "method": method}
             if params is not None:
                 model, timing = fitted(ConvAutoEncoder(latent_dim=k, random_state=seed, **params), data["train"])
-                row.update(timing, init=model.init_, output_activation=model.output_activation_)
+                row.update(timing, init=model.init_, output_activation=model.output_activation_, **start_of(model))
             for split in ("held-out", "other photos"):
                 X = data[split]
                 estimate = model.reconstruct(X) if params is not None else pca.inverse_transform(pca.transform(X.reshape(len(X), -1))).reshape(X.shape)
@@ -165,7 +172,8 @@ def fashion_check(n_train: int, n_test: int, seed: int, budget: float) -> list[d
     rows = [{"method": "PCA(16)", "mse": float(np.mean((pca.inverse_transform(pca.transform(test.reshape(len(test), -1))) - test.reshape(len(test), -1)) ** 2))}]
     for method, params in {"ConvAutoEncoder(latent_dim=16, init='pca')": PCA_START, "pre-34 defaults": OLD_DEFAULTS}.items():
         model, timing = fitted(ConvAutoEncoder(latent_dim=16, max_time=budget, random_state=seed, **params), train)
-        rows.append({"method": method, **timing, "mse": float(np.mean((model.reconstruct(test) - test) ** 2)), "init": model.init_})
+        rows.append({"method": method, **timing, "mse": float(np.mean((model.reconstruct(test) - test) ** 2)), "init": model.init_,
+                     **start_of(model)})  # fmt: skip
     for row in rows:
         log("fashion", row)
     return rows
@@ -179,6 +187,26 @@ def run(n_train: int, n_test: int, seed: int, fashion: tuple[int, int, float]) -
         "denoising": denoising(data, seed), "inpainting": inpainting(data, seed),
         "fashion": fashion_check(*fashion[:2], seed, fashion[2]), "fashion_sizes": list(fashion),
     }  # fmt: skip
+
+
+def earlier_figures(path: str) -> dict:
+    """The reconstruction and Fashion-MNIST rows of an earlier run's JSON, with its date, to show
+    beside a new run's (the code before a change)."""
+    import json
+
+    with open(path) as f:
+        earlier = json.load(f)
+    return {"date": earlier["machine"]["date"], "reconstruction": earlier["reconstruction"], "fashion": earlier["fashion"]}
+
+
+def _earlier(report: dict, part: str, row: dict, key: str, fmt) -> list:
+    """The earlier run's figure for `row` (same method, same code size), or '-'; [] without one."""
+    if "before" not in report:
+        return []
+    for old in report["before"][part]:
+        if old["method"] == row["method"] and old.get("k") == row.get("k"):
+            return [fmt(old[key])]
+    return ["-"]
 
 
 def _beats(rows: list[dict], method: str, baselines: list[str], key, higher: bool) -> bool:
@@ -197,10 +225,14 @@ def markdown(report: dict, command: str) -> str:
         "The machine was shared with other jobs: seconds are noisy.", "",
         "Reconstruction MSE per value (lower is better):", "",
     ]
-    table = [["code size", "method", "held-out MSE", "other photos MSE", "init / output", "epochs", "seconds"]]
+    f6 = lambda v: f"{v:.6f}"  # noqa: E731
+    earlier = [f"{s} MSE before ({report['before']['date'][:16]} run)" for s in splits] if "before" in report else []
+    table = [["code size", "method", "held-out MSE", "other photos MSE", *earlier, "init / output", "PCA start", "epochs", "seconds"]]
     for r in report["reconstruction"]:
         setting = f"{r['init']} / {r['output_activation']}" if "init" in r else "-"
-        table.append([r["k"], r["method"], f4(r["held-out"]), f4(r["other photos"]), setting, r.get("epochs", "-"), r.get("seconds", "-")])
+        start = r.get("pca_symmetry", "-") if r.get("init") == "pca" else "-"
+        before = [v for s in splits for v in _earlier(report, "reconstruction", r, s, f6)]
+        table.append([r["k"], r["method"], f6(r["held-out"]), f6(r["other photos"]), *before, setting, start, r.get("epochs", "-"), r.get("seconds", "-")])
     verdicts = []
     for k in CODE_SIZES:
         rows = {r["method"]: r for r in report["reconstruction"] if r["k"] == k}
@@ -227,12 +259,17 @@ def markdown(report: dict, command: str) -> str:
     n_train, n_test, budget = report["fashion_sizes"]
     lines += [f"Fashion-MNIST, code size 16: the first {n_train} training images, the first {n_test} test images, "
               f"{budget:.0f} s per model (test MSE per pixel):", ""]  # fmt: skip
-    table = [["method", "test MSE", "init", "epochs", "seconds"]]
+    earlier = [f"test MSE before ({report['before']['date'][:16]} run)"] if "before" in report else []
+    table = [["method", "test MSE", *earlier, "init", "PCA start", "epochs", "seconds"]]
     for r in report["fashion"]:
-        table.append([r["method"], f4(r["mse"]), r.get("init", "-"), r.get("epochs", "-"), r.get("seconds", "-")])
+        start = r.get("pca_symmetry", "-") if r.get("init") == "pca" else "-"
+        table.append([r["method"], f4(r["mse"]), *_earlier(report, "fashion", r, "mse", f4), r.get("init", "-"), start, r.get("epochs", "-"), r.get("seconds", "-")])
     lines += [markdown_table(table), "",
-              "A PCA start ties PCA on the photos but costs Fashion-MNIST at this budget, so `init` defaults to 'random' "
-              "(pre-34 defaults but for early_stopping='auto', which restores the best validation epoch)."]  # fmt: skip
+              "The PCA start (init='pca') is chosen on the validation rows among the PCA of the training images and of "
+              "the images with their flips (and quarter turns for square ones): the 'PCA start' column, None for the "
+              "plain PCA. When no epoch beats it on the validation rows it is refitted on all the training rows, the "
+              "validation split included. `init` defaults to 'random' (pre-34 defaults but for early_stopping='auto', "
+              "which restores the best validation epoch)."]  # fmt: skip
     if "note" in report:
         lines += ["", f"Note: {report['note']}"]
     return "\n".join(lines) + "\n"

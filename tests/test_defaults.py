@@ -47,6 +47,17 @@ def test_a_default_fit_on_a_tiny_table_never_ends_worse_than_pca_on_its_validati
     assert ae_val <= pca_val * (1 + 1e-4)
 
 
+def test_a_start_that_no_epoch_beats_is_refitted_as_the_pca_of_all_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 6)) + 0.3 * rng.normal(size=(200, 6))  # PCA is the best code
+    est = AutoEncoder(latent_dim=2, learning_rate=1e-2, max_epochs=3, random_state=0).fit(X)
+    assert est.history_["best_epoch"] is None and est.history_["settings"]["start_refitted_rows"] == 200
+    pca = PCA(2).fit(X)  # all 200 rows: the 20 validation rows too
+    np.testing.assert_allclose(est.reconstruct(X), pca.inverse_transform(pca.transform(X)), atol=1e-5)
+    trained = AutoEncoder(latent_dim=2, random_state=0).fit(curved_table(300, 12, 2))
+    assert trained.history_["best_epoch"] is not None and "start_refitted_rows" not in trained.history_["settings"]
+
+
 def test_on_a_curved_table_the_default_beats_pca_on_new_rows():
     X = curved_table(1200, 10, 0)
     train, test = X[:900], X[900:]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from skimage.color import rgb2gray
+from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
 from aekit import ContextEncoder, ConvAutoEncoder
@@ -14,6 +15,7 @@ from aekit.analysis.metrics import psnr, ssim
 from aekit.data.chroma import colour_from_chroma, luma, to_chroma
 from aekit.estimators.base import TRAINING_CONSTRAINTS
 from aekit.data.datasets import PHOTOS, load_colorization_patches, load_photo_patches
+from aekit.nn.pca_start import image_symmetries
 from tests.test_composition import options, refused_up_front
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -137,14 +139,52 @@ def test_a_pca_start_begins_at_pcas_error(patches):
     assert model.init_ == "pca" and model.output_activation_ == "linear"
     assert ConvAutoEncoder(init="auto", **TINY).fit(X).init_ == "pca"
     assert ConvAutoEncoder(**TINY).fit(X).init_ == "random"  # the default
-    pca = PCA(8).fit(X.reshape(len(X), -1))  # of all rows; the model's is of its 80% training split
+    pca = PCA(8).fit(X.reshape(len(X), -1))
     pca_error = np.mean((pca.inverse_transform(pca.transform(colour_test.reshape(200, -1))) - colour_test.reshape(200, -1)) ** 2)
     error = lambda m: np.mean((m.reconstruct(colour_test) - colour_test) ** 2)  # noqa: E731
-    assert error(model) == pytest.approx(pca_error, rel=0.1)
+    assert error(model) <= pca_error  # the PCA of the patches and their flips, refitted on all rows
     untrained = ConvAutoEncoder(latent_dim=8, output_activation="linear", learning_rate=1e-9, **TINY).fit(X)
     assert error(untrained) > 3 * pca_error
     with pytest.raises(ValueError, match="init='pca' needs a model that can start as PCA, but the output is 'sigmoid'"):
         ConvAutoEncoder(init="pca", output_activation="sigmoid", **TINY).fit(X)
+
+
+def test_a_pca_start_on_photos_ends_no_worse_than_pca_of_all_its_rows():
+    X = load_photo_patches(16, 900, images=TRAIN_PHOTOS, random_state=0)
+    train, test = X[:600], X[600:]
+    pca = PCA(8).fit(train.reshape(600, -1))
+    pca_error = np.mean((pca.inverse_transform(pca.transform(test.reshape(300, -1))) - test.reshape(300, -1)) ** 2)
+    model = ConvAutoEncoder(latent_dim=8, init="pca", channels=(4, 8), max_epochs=3, random_state=0).fit(train)
+    settings = model.history_["settings"]
+    assert settings["pca_symmetry"] in ("flips", "dihedral")  # photographs look alike mirrored
+    assert np.mean((model.reconstruct(test) - test) ** 2) <= pca_error
+    if model.history_["best_epoch"] is None:  # the start won: refitted on all 600 rows, validation split included
+        assert settings["start_refitted_rows"] == 600
+        flat = train.reshape(600, -1)
+        copies = np.concatenate([flat[:, p.numpy()] for p in image_symmetries((3, 16, 16), settings["pca_symmetry"])])
+        symmetric = PCA(8).fit(copies)
+        expected = symmetric.inverse_transform(symmetric.transform(test.reshape(300, -1)))
+        np.testing.assert_allclose(model.reconstruct(test).reshape(300, -1), expected, atol=1e-4)
+
+
+def test_a_pca_start_on_digits_keeps_the_plain_pca():
+    digits = load_digits().data.reshape(-1, 1, 8, 8) / 16  # a mirrored 2 is no digit
+    model = ConvAutoEncoder(latent_dim=8, init="pca", **TINY).fit(digits)
+    assert model.history_["settings"]["pca_symmetry"] is None
+    trained = ConvAutoEncoder(latent_dim=4, init="pca", channels=(4, 8), max_epochs=5, random_state=0).fit(digits)
+    assert trained.history_["best_epoch"] is not None  # an epoch beat the start: nothing refitted under it
+    assert "start_refitted_rows" not in trained.history_["settings"]
+
+
+def test_image_symmetries_are_the_flips_and_turns_of_the_image():
+    image = np.arange(2 * 3 * 3).reshape(2, 3, 3)
+    copies = [image.reshape(-1)[p.numpy()].reshape(2, 3, 3) for p in image_symmetries((2, 3, 3))]
+    assert len(copies) == 8 and len({c.tobytes() for c in copies}) == 8
+    np.testing.assert_array_equal(copies[1], image[:, :, ::-1])
+    assert any((c == np.rot90(image, axes=(1, 2))).all() for c in copies)
+    assert len(image_symmetries((1, 3, 4))) == 4 and len(image_symmetries((1, 3, 3), "mirror")) == 2
+    with pytest.raises(ValueError, match="kind must be one of"):
+        image_symmetries((1, 3, 3), "rotations")
 
 
 @pytest.mark.slow

@@ -266,7 +266,9 @@ def _kept_note(history: dict) -> str:
     if not settings.get("early_stopping") or not history["val_loss"]:
         return ""
     if best is None:
-        return f"; kept the weights it started from (validation {settings.get('start_val_loss', float('nan')):.4g})"
+        kept = f"; kept the weights it started from (validation {settings.get('start_val_loss', float('nan')):.4g})"
+        refitted = settings.get("start_refitted_rows")
+        return kept + (f", refitted on all {refitted} rows" if refitted else "")
     if best == len(history["val_loss"]) - 1:
         return ""
     return f"; kept epoch {best + 1} (validation {history['val_loss'][best]:.4g})"

@@ -437,7 +437,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             )
         return problem
 
-    def _start_as_pca(self, module, rows) -> None:
+    def _start_as_pca(self, module, rows, val_rows=None, chosen=None) -> None:
         start_as_pca(module.encoder, module.decoder, rows, self._activation())
 
     def _after_fit(self, module, X_train, Y_train, seed: int) -> None:

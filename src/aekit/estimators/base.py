@@ -202,7 +202,7 @@ class AekitEstimator(BaseEstimator):
     Training a module: implement `_training_data(X, y, reset, **fit_params) -> (X, Y)` (the
     validated inputs and targets, None to reconstruct X; with `reset` it also sets the fitted
     state `_new_module` reads) and `_new_module()`; optionally `_before_training`,
-    `_training_callbacks` and `_after_fit`. Then `fit` is `self._fit_module(X, y, ...)`.
+    `_training_callbacks`, `_after_training` and `_after_fit`. Then `fit` is `self._fit_module(X, y, ...)`.
 
     A subclass that only sets `_preset_defaults = {name: value}` is a preset: it gets its
     parent's full signature with those defaults, so `get_params`, `clone` and `help()` see
@@ -284,8 +284,13 @@ class AekitEstimator(BaseEstimator):
     def _new_module(self) -> torch.nn.Module:
         raise NotImplementedError
 
-    def _before_training(self, module: torch.nn.Module, X_train, Y_train) -> None:
-        """Runs once a new module and its training split exist (e.g. to initialise a head)."""
+    def _before_training(self, module: torch.nn.Module, X_train, Y_train, X_val=None) -> None:
+        """Runs once a new module and its training and validation splits exist (e.g. to
+        initialise a head); X_val is None without a validation split."""
+
+    def _after_training(self, module: torch.nn.Module, history, X_train, X_val) -> None:
+        """Runs after a new module's training, before `history_` is kept (e.g. to refit a start
+        that won on the validation rows on all rows)."""
 
     def _fit_settings(self) -> dict:
         """What this estimator chose for the fit beyond the budget (recorded in history_['settings'])."""
@@ -333,7 +338,7 @@ class AekitEstimator(BaseEstimator):
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
         with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:
             if not warm:
-                self._before_training(module, X_train, Y_train)
+                self._before_training(module, X_train, Y_train, X_val)
             state.history.settings = {
                 "batch_size": config.batch_size, "max_epochs": config.max_epochs, "early_stopping": config.early_stopping,
                 "lr_schedule": config.lr_schedule, "n_train": int(X_train.shape[0]), "n_threads": n_threads,
@@ -343,6 +348,8 @@ class AekitEstimator(BaseEstimator):
                 module, X_train, config, state.generator, X_val=X_val, Y=Y_train, Y_val=Y_val,
                 callbacks=[*self._training_callbacks(), *callbacks], checkpoint=checkpoint, state=state, owner=self,
             )  # fmt: skip
+            if not warm:
+                self._after_training(module, history, X_train, X_val)
         self.n_threads_ = n_threads
         self.module_ = module
         self._train_state = state

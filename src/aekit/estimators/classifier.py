@@ -321,7 +321,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
             encoder = MLPEncoder(self.n_features_in_, self.latent_dim, positive_ints(self.hidden_dims, "hidden_dims"), self.activation)
         return EncoderClassifierModule(encoder, self.code_dim_, len(self.classes_))
 
-    def _before_training(self, module, X_train, Y_train) -> None:
+    def _before_training(self, module, X_train, Y_train, X_val=None) -> None:
         fit_head_by_logistic_regression(module, X_train, Y_train)
 
     @_fit_context(prefer_skip_nested_validation=True)

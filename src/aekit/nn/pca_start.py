@@ -8,7 +8,10 @@ f(a) - f(-a) = c * a); every other hidden unit keeps its random input weights an
 zero output weights, so it adds nothing at first and learns what is left once training begins.
 A convolutional pair (`ConvEncoder` / `ConvDecoder` with `linear=True`) starts as PCA through
 its linear path, the convolutional path's last layers set to zero so that it adds nothing at
-first (`start_conv_as_pca`).
+first (`start_conv_as_pca`). Its PCA may be that of the images together with their mirror images
+and quarter turns (`image_symmetries`, chosen on validation rows by `choose_symmetry`): the
+statistics of photographs barely change under them, and averaging the covariance over them
+estimates the principal directions of a few thousand patches with less noise.
 
 Training therefore starts at PCA's error, and with restore-best validation it cannot end
 worse on data like the training data.
@@ -16,11 +19,25 @@ worse on data like the training data.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-__all__ = ["ODD_LINEAR_ACTIVATIONS", "pca_start_problem", "principal_components", "start_as_pca", "start_conv_as_pca"]
+__all__ = [
+    "ODD_LINEAR_ACTIVATIONS",
+    "SYMMETRIES",
+    "choose_symmetry",
+    "image_symmetries",
+    "pca_error",
+    "pca_start_problem",
+    "principal_components",
+    "start_as_pca",
+    "start_conv_as_pca",
+]
 
+SYMMETRIES = ("mirror", "flips", "dihedral")
+MAX_EIGH_FEATURES = 4096  # wider rows: randomized PCA instead of the covariance's eigenvectors
 ODD_LINEAR_ACTIVATIONS = {"relu": 1.0, "gelu": 1.0, "leaky_relu": 1.0 + nn.LeakyReLU().negative_slope}  # c in f(a) - f(-a) = c a
 
 
@@ -53,9 +70,40 @@ def pca_start_problem(activation: str, hidden_dims, latent_dim: int, n_features:
     return None
 
 
+def image_symmetries(shape, kind: str = "dihedral") -> list[torch.Tensor]:
+    """Index permutations of flat images of `shape` (C, H, W), one per symmetry: 'mirror' is the
+    identity and the left-right mirror image; 'flips' adds the upside-down ones (4); 'dihedral'
+    adds the transposes too when H == W (8 in all: the flips and quarter turns of a square).
+    Row x of a flat image becomes its transform as x[..., perm].
+
+    Parameters
+    ----------
+    shape : sequence of int
+        (channels, height, width).
+    kind : {'mirror', 'flips', 'dihedral'}, default='dihedral'
+
+    Returns
+    -------
+    permutations : list of torch.Tensor
+        Each (C*H*W,), int64, the identity first.
+    """
+    if kind not in SYMMETRIES:
+        raise ValueError(f"kind must be one of {SYMMETRIES}, got {kind!r}")
+    index = torch.arange(math.prod(shape)).reshape(*shape)
+    views = [index, index.flip(-1)]
+    if kind != "mirror":
+        views += [index.flip(-2), index.flip(-2, -1)]
+    if kind == "dihedral" and shape[1] == shape[2]:
+        views += [view.transpose(-2, -1) for view in views]
+    return [view.reshape(-1).contiguous() for view in views]
+
+
 @torch.no_grad()
-def principal_components(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (d,) and the first k principal directions (k, d) of the rows of X, in float64.
+def principal_components(X: torch.Tensor, k: int, permutations=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (d,) and the first k principal directions (k, d) of the rows of X, in float64; with
+    `permutations`, of the rows and all their permuted copies (e.g. images and their mirror
+    images, `image_symmetries`): the mean and second moments averaged over the copies, which
+    estimates the directions of data whose statistics have those symmetries with less noise.
 
     Parameters
     ----------
@@ -63,6 +111,8 @@ def principal_components(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.T
         Rows, (n, d).
     k : int
         Number of directions.
+    permutations : list of torch.Tensor or None, default=None
+        Index permutations of the d columns, the identity among them; None is the identity only.
 
     Returns
     -------
@@ -72,15 +122,32 @@ def principal_components(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.T
         (k, d), float64, orthonormal rows by decreasing variance.
     """
     X = X.double()
+    if X.shape[1] <= MAX_EIGH_FEATURES:
+        return _components_of_moments(*_moments(X), k, permutations)
+    rows = X if permutations is None else torch.cat([X[:, p.to(X.device)] for p in permutations])
+    mean = rows.mean(dim=0)
+    _, _, V = torch.pca_lowrank(rows - mean, q=min(k + 10, *rows.shape), center=False, niter=4)
+    return mean, V[:, :k].T.contiguous()
+
+
+def _moments(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (d,) and covariance (d, d) of the rows of X (n, d), float64."""
     mean = X.mean(dim=0)
     centered = X - mean
-    if X.shape[1] <= 4096:
-        _, vectors = torch.linalg.eigh(centered.T @ centered)
-        components = vectors[:, -k:].flip(1).T
-    else:
-        _, _, V = torch.pca_lowrank(centered, q=min(k + 10, *X.shape), center=False, niter=4)
-        components = V[:, :k].T
-    return mean, components.contiguous()
+    return mean, centered.T @ centered / X.shape[0]
+
+
+def _components_of_moments(mean: torch.Tensor, covariance: torch.Tensor, k: int, permutations) -> tuple[torch.Tensor, torch.Tensor]:
+    """`principal_components` from the rows' mean (d,) and covariance (d, d): with
+    `permutations`, the mean of the copies and their covariance about it (each copy's own
+    covariance plus the spread of the copies' means)."""
+    if permutations is not None:
+        permutations = [p.to(mean.device) for p in permutations]
+        means = [mean[p] for p in permutations]
+        mean = sum(means) / len(means)
+        covariance = sum(covariance[p][:, p] + torch.outer(m - mean, m - mean) for p, m in zip(permutations, means)) / len(means)
+    _, vectors = torch.linalg.eigh(covariance)
+    return mean, vectors[:, -k:].flip(1).T.contiguous()
 
 
 def _pair_rows(previous: int, k: int, scale: float) -> torch.Tensor:
@@ -144,7 +211,53 @@ def start_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, activa
 
 
 @torch.no_grad()
-def start_conv_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor) -> None:
+def pca_error(X: torch.Tensor, mean: torch.Tensor, components: torch.Tensor) -> float:
+    """Mean squared error per value of PCA (mean (d,), components (k, d)) reconstructing the
+    rows of X (n, d)."""
+    centered = X.double() - mean
+    return float(((centered - (centered @ components.T) @ components) ** 2).mean())
+
+
+@torch.no_grad()
+def choose_symmetry(X: torch.Tensor, X_val: torch.Tensor, k: int, shape) -> tuple[str | None, tuple]:
+    """The image symmetry (None, or a kind of `image_symmetries`) whose PCA of the training
+    rows X (n, d) reconstructs the validation rows X_val (m, d) best: photographs look alike
+    mirrored and upside down, so the PCA of the patches and their flips is a less noisy estimate,
+    while handwriting is not (a mirrored 2 is no digit) and keeps its plain PCA. Images of more
+    than MAX_EIGH_FEATURES values keep the plain PCA (their randomized PCA would hold every
+    transformed copy in memory).
+
+    Parameters
+    ----------
+    X, X_val : torch.Tensor
+        Training and validation rows of flat images.
+    k : int
+        Number of components.
+    shape : sequence of int
+        (C, H, W) of the images.
+
+    Returns
+    -------
+    kind : str or None
+    pca : (mean, components)
+        Its PCA, as `principal_components` returns it.
+    """
+    if X.shape[1] > MAX_EIGH_FEATURES:
+        return None, principal_components(X, k)
+    candidates = {None: None}
+    for kind in ("flips", "dihedral"):
+        permutations = image_symmetries(shape, kind)
+        if len(permutations) not in (len(p) for p in candidates.values() if p is not None):
+            candidates[kind] = permutations
+    moments = _moments(X.double())
+    fits = {kind: _components_of_moments(*moments, k, perms) for kind, perms in candidates.items()}
+    errors = {kind: pca_error(X_val, *fit) for kind, fit in fits.items()}
+    best = min(errors, key=errors.get)
+    return best, fits[best]
+
+
+@torch.no_grad()
+def start_conv_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, symmetry: str | None = None, pca=None) -> None:
     """Set a `ConvEncoder` / `ConvDecoder` pair with linear paths to PCA of X (n, d): the linear
     paths are the projection on the first components and back, and the last layers of the
     convolutional paths (the encoder's bottleneck, the decoder's last convolution) start at zero.
@@ -157,9 +270,17 @@ def start_conv_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor) -
         Built with ``linear=True``.
     X : torch.Tensor of shape (n, d)
         The training rows PCA is fitted to.
+    symmetry : str or None, default=None
+        A kind of `image_symmetries`: PCA of the images and their transforms (see
+        `choose_symmetry`); None is the images alone.
+    pca : (mean, components) or None, default=None
+        That PCA when it is already known (X is then not read).
     """
     k = encoder.linear.out_features
-    mean, P = principal_components(X, k)
+    if pca is None:
+        permutations = None if symmetry is None else image_symmetries(encoder.input_shape, symmetry)
+        pca = principal_components(X, k, permutations)
+    mean, P = pca
     for layer, weight, bias in ((encoder.linear, P, -P @ mean), (decoder.linear, P.T, mean)):
         layer.weight.copy_(weight.to(layer.weight.dtype))
         layer.bias.copy_(bias.to(layer.bias.dtype))
