@@ -138,12 +138,15 @@ def test_a_pca_start_begins_at_pcas_error(patches):
                             **TINY).fit(X)  # fmt: skip
     assert model.init_ == "pca" and model.output_activation_ == "linear"
     assert ConvAutoEncoder(init="auto", **TINY).fit(X).init_ == "pca"
-    assert ConvAutoEncoder(**TINY).fit(X).init_ == "random"  # the default
+    assert ConvAutoEncoder(**TINY).fit(X).init_ == "pca"  # the default for colour images
+    grey = X.mean(axis=1, keepdims=True)
+    assert ConvAutoEncoder(**TINY).fit(grey).init_ == "random"  # and grey ones start at random
+    assert ConvAutoEncoder(init="pca", **TINY).fit(grey).init_ == "pca"
     pca = PCA(8).fit(X.reshape(len(X), -1))
     pca_error = np.mean((pca.inverse_transform(pca.transform(colour_test.reshape(200, -1))) - colour_test.reshape(200, -1)) ** 2)
     error = lambda m: np.mean((m.reconstruct(colour_test) - colour_test) ** 2)  # noqa: E731
     assert error(model) <= pca_error  # the PCA of the patches and their flips, refitted on all rows
-    untrained = ConvAutoEncoder(latent_dim=8, output_activation="linear", learning_rate=1e-9, **TINY).fit(X)
+    untrained = ConvAutoEncoder(latent_dim=8, init="random", output_activation="linear", learning_rate=1e-9, **TINY).fit(X)
     assert error(untrained) > 3 * pca_error
     with pytest.raises(ValueError, match="init='pca' needs a model that can start as PCA, but the output is 'sigmoid'"):
         ConvAutoEncoder(init="pca", output_activation="sigmoid", **TINY).fit(X)

@@ -191,23 +191,24 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         channel would leave [0, 1]); 'direct' predicts the target channels as they are. 'auto'
         is 'chroma' for one input channel and three target channels, else 'direct';
         `colorization_` says which was used.
-    init : {'auto', 'pca', 'random'}, default='random'
+    init : {'auto', 'pca', 'random'}, default='auto'
         'pca' adds a linear path beside the convolutions (a linear map of the image added to
         the code, and one of the code added to the output) and starts it as the PCA of the
         training images, the convolutional path's last layers at zero: training starts at
         PCA's reconstruction and the convolutions learn what PCA leaves (see
         `aekit.nn.pca_start`). Needs a real-valued loss ('mse', 'l1', 'gaussian', 'student_t')
         with a linear output (output_activation 'auto' or 'linear'), bottleneck='dense', no
-        skips, and targets that are the input. 'auto' is 'pca' where it applies, else 'random'
-        (no linear path); `init_` says which. The start is the PCA of the training split's
+        skips, and targets that are the input. The start is the PCA of the training split's
         images, or of those images with their mirror images (and quarter turns when square),
         whichever reconstructs the validation images better (photographs look alike flipped,
         handwriting does not): `history_['settings']['pca_symmetry']`. When no epoch beats it
         on the validation images it is refitted on all the rows given to `fit`
-        (`history_['settings']['start_refitted_rows']`). On 2,000 photo patches, code size
-        32, it ended 2.9 % below PCA(32) in held-out MSE (0.005369 against 0.005532), where
-        the random start ends 7.5 % above; not the default, as on Fashion-MNIST (code size 16,
-        120 s, the plain PCA chosen) it ended at 0.0136 against the random start's 0.0115
+        (`history_['settings']['start_refitted_rows']`). 'auto' is 'pca' for colour images
+        where it applies and 'random' (no linear path) for grey ones and elsewhere; `init_`
+        says which. Why: on 2,000 colour photo patches, code size 32, the PCA start ended
+        2.9 % below PCA(32) in held-out MSE (0.005369 against 0.005532) where the random start
+        ended 7.5 % above, while on grey Fashion-MNIST (code size 16, 120 s, the plain PCA
+        chosen) it ended at 0.0136 against the random start's 0.0115
         (benchmarks/conv_images.py --part photos).
     activation : str, default='elu'
         Hidden non-linearity. ELU rather than ReLU: on MNIST a ReLU model (no batch norm) lost
@@ -288,6 +289,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         "init_": check_init,
     }
     _optional_fitted = BaseAutoEncoder._optional_fitted | {"colorization_", "init_"}  # newer: 'direct', 'random'
+    _values_before_param = {"init": "random"}  # a folder saved before `init` existed trained from a random start
 
     def __init__(
         self,
@@ -301,7 +303,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         bottleneck="dense",
         skips=False,
         colorization="auto",
-        init="random",
+        init="auto",
         activation="elu",
         batch_norm=False,
         dropout=0.0,
@@ -439,6 +441,11 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             output_activation = output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
         return output_activation
+
+    def _resolve_init(self, output_activation: str) -> str:
+        if self.init == "auto" and self.input_shape_[0] == 1:
+            return "random"  # grey images: the random start trained to lower error (see `init`)
+        return super()._resolve_init(output_activation)
 
     def _pca_start_problem(self, output_activation: str) -> str | None:
         """Why this model cannot start as PCA of its data, or None."""
@@ -671,6 +678,7 @@ class ContextEncoder(ConvAutoEncoder):
         "mask_size": [Interval(Integral, 1, None, closed="left"), None],
         "context_weight": [Interval(Real, 0, None, closed="left")],
     }
+    _values_before_param: dict = {}  # no `init`: a context encoder always starts at random
 
     def __init__(
         self,
