@@ -213,7 +213,21 @@ def start_as_pca(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, activa
 @torch.no_grad()
 def pca_error(X: torch.Tensor, mean: torch.Tensor, components: torch.Tensor) -> float:
     """Mean squared error per value of PCA (mean (d,), components (k, d)) reconstructing the
-    rows of X (n, d)."""
+    rows of X (n, d).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Rows to reconstruct, (n, d).
+    mean : torch.Tensor
+        The PCA's mean, (d,).
+    components : torch.Tensor
+        Orthonormal principal directions, (k, d).
+
+    Returns
+    -------
+    error : float
+    """
     centered = X.double() - mean
     return float(((centered - (centered @ components.T) @ components) ** 2).mean())
 
