@@ -9,13 +9,14 @@ input's columns, `predict_proba` `predict_proba_0`, `predict_proba_1`, and `expl
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from aekit.saving.checksums import sha256_of
 
 __all__ = ["KEPT_MODELS", "METHODS", "ShippedModel", "apply_to_frame", "check_method", "checked_columns", "loads_in_this_process"]
 
@@ -48,7 +49,7 @@ class ShippedModel:
         from aekit.saving.packed import pack_model
 
         data = pack_model(est)
-        return cls(data, hashlib.sha256(data).hexdigest())
+        return cls(data, sha256_of(data))
 
 
 def loaded(digest: str, data: bytes):
@@ -58,7 +59,7 @@ def loaded(digest: str, data: bytes):
     with _LOCK:
         est = _LOADED.get(digest)
         if est is None:
-            if hashlib.sha256(data).hexdigest() != digest:
+            if sha256_of(data) != digest:
                 raise ValueError("the shipped model's bytes do not match their checksum")
             from aekit.saving.packed import unpack_model
 

@@ -14,7 +14,6 @@ from detector.json to config.json; version-1 folders still load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from aekit.saving.checksums import file_entry, read_checked_safetensors
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
@@ -162,18 +161,7 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
         raise ValueError(f"{str(config_path)!r}: 'weights' must name {WEIGHTS_FILE!r} and give its sha256, no more")
     if not isinstance(weights_info["sha256"], str):
         raise ValueError(f"{str(config_path)!r}: 'weights.sha256' must be a string")
-    weights_path = path / WEIGHTS_FILE
-    if not weights_path.is_file():
-        raise FileNotFoundError(f"{str(weights_path)!r} is missing")
-    data = weights_path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != weights_info["sha256"]:
-        raise ValueError(
-            f"{str(weights_path)!r} does not match the checksum in {CONFIG_FILE}: the file is truncated or altered"
-        )
-    try:
-        state = load_safetensors(data)
-    except (SafetensorError, ValueError) as err:
-        raise ValueError(f"{str(weights_path)!r} is not a valid safetensors file: {err}") from err
+    state = read_checked_safetensors(path / WEIGHTS_FILE, weights_info["sha256"], CONFIG_FILE, load_safetensors)
     return cls, config["params"], config["fitted"], state
 
 
@@ -229,7 +217,7 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
     weights = None
     if hasattr(est, "module_"):
         weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
-        config["weights"] = {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()}
+        config["weights"] = file_entry(WEIGHTS_FILE, weights)
     config_bytes = json.dumps(config, indent=2).encode()
 
     def write(folder: Path) -> None:

@@ -12,16 +12,16 @@ Only the classes in `known_classes()` are written or read; anything else is refu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import warnings
 from pathlib import Path
 
 import numpy as np
-from safetensors import SafetensorError
 from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
+
+from aekit.saving.checksums import file_entry, read_checked_safetensors
 
 __all__ = ["ARRAYS_FILE", "STATE_FILE", "dump_sklearn", "known_classes", "load_sklearn"]
 
@@ -73,7 +73,7 @@ def dump_sklearn(estimator) -> dict[str, bytes]:
     from sklearn import __version__ as sklearn_version
 
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn_version,
-           "arrays": {"file": ARRAYS_FILE, "sha256": hashlib.sha256(arrays).hexdigest()}, "root": root}
+           "arrays": file_entry(ARRAYS_FILE, arrays), "root": root}
     return {STATE_FILE: json.dumps(doc).encode(), ARRAYS_FILE: arrays}
 
 
@@ -104,13 +104,9 @@ def load_sklearn(folder: str | os.PathLike):
         raise ValueError(f"{str(state_path)!r} is not valid JSON ({err}); the file is corrupt") from err
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{str(state_path)!r} is not a version-{FORMAT_VERSION} {FORMAT!r} file")
-    data = arrays_path.read_bytes()
-    if doc.get("arrays") != {"file": ARRAYS_FILE, "sha256": hashlib.sha256(data).hexdigest()}:
-        raise ValueError(f"{str(arrays_path)!r} does not match the checksum in {STATE_FILE}: the file is truncated or altered")
-    try:
-        arrays = load_arrays(data)
-    except (SafetensorError, ValueError) as err:
-        raise ValueError(f"{str(arrays_path)!r} is not a valid safetensors file: {err}") from err
+    entry = doc.get("arrays")
+    named = isinstance(entry, dict) and set(entry) == {"file", "sha256"} and entry["file"] == ARRAYS_FILE
+    arrays = read_checked_safetensors(arrays_path, entry["sha256"] if named else None, STATE_FILE, load_arrays)
     from sklearn import __version__ as sklearn_version
 
     if doc.get("sklearn_version") != sklearn_version:
