@@ -166,3 +166,14 @@ def test_presets_inherit_the_pca_start_where_it_applies():
     X = curved_table(100, 8, 0)
     assert DenoisingAutoEncoder(max_epochs=1).fit(X).init_ == "pca"
     assert AutoEncoder(max_epochs=1, contractive=0.1, loss="l1").fit(X).init_ == "pca"
+
+
+def test_a_pca_start_of_wide_rows_reads_a_bounded_number_of_values():
+    import torch
+
+    from aekit.estimators._pca_start import START_MIN_ROWS, START_VALUES, _start_rows
+
+    wide = torch.zeros((1, 12288)).expand(20000, 12288)  # 20,000 colour images of 64 x 64 (a view: no memory)
+    assert _start_rows(wide, torch.device("cpu")).shape == (START_VALUES // 12288, 12288)
+    assert _start_rows(torch.zeros((3000, 10)), torch.device("cpu")).shape == (3000, 10)  # tables: every row
+    assert _start_rows(torch.zeros((1, 10**6)).expand(5000, 10**6), torch.device("cpu")).shape[0] == START_MIN_ROWS

@@ -29,6 +29,19 @@ def check_init(value) -> str:
     return value
 
 
+START_VALUES = 2**25  # a PCA start reads at most this many values of a split (wide images: fewer rows)
+START_MIN_ROWS = 1024
+
+
+def _start_rows(X, device) -> torch.Tensor:
+    """The first rows of X (n, d) a PCA start is fitted to: at most MAX_STREAM_VALIDATION_ROWS,
+    and for wide rows (large images) about START_VALUES values, so the start's float64 copy
+    stays within a few hundred MB; a PCA of a few thousand rows estimates the leading
+    directions well."""
+    n = min(MAX_STREAM_VALIDATION_ROWS, max(START_MIN_ROWS, START_VALUES // max(1, X.shape[1])))
+    return first_rows(X, device, n)
+
+
 class PCAStart:
     """Mixin for estimators with an `init` parameter: they give `_pca_start_problem(output_activation)`
     (why the model cannot start as PCA, or None) and `_start_as_pca(module, rows, val_rows=None,
@@ -47,7 +60,7 @@ class PCAStart:
     def _before_training(self, module, X_train, Y_train, X_val=None) -> None:
         self._start_settings = {}
         if self.init_ == "pca":
-            rows = first_rows(X_train, next(module.parameters()).device, MAX_STREAM_VALIDATION_ROWS)
+            rows = _start_rows(X_train, next(module.parameters()).device)
             self._start_settings = self._start_as_pca(module, rows, X_val) or {}
 
     def _after_training(self, module, history, X_train, X_val) -> None:
@@ -56,7 +69,7 @@ class PCAStart:
         if self.init_ != "pca" or X_val is None or history.best_epoch is not None or not history.loss:
             return
         device = next(module.parameters()).device
-        rows = torch.cat([first_rows(X, device, MAX_STREAM_VALIDATION_ROWS) for X in (X_train, X_val)])
+        rows = torch.cat([_start_rows(X, device) for X in (X_train, X_val)])
         self._start_as_pca(module, rows, chosen=self._start_settings)
         history.settings["start_refitted_rows"] = int(rows.shape[0])
 
