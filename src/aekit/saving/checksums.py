@@ -10,7 +10,7 @@ from pathlib import Path
 
 from safetensors import SafetensorError
 
-__all__ = ["file_entry", "read_checked", "read_checked_safetensors", "sha256_of"]
+__all__ = ["file_entry", "read_checked_safetensors", "sha256_of"]
 
 
 def sha256_of(data: bytes) -> str:
@@ -44,34 +44,11 @@ def file_entry(name: str, data: bytes) -> dict:
     return {"file": name, "sha256": sha256_of(data)}
 
 
-def read_checked(path: Path, expected: str, named_in: str) -> bytes:
-    """The bytes of `path` when their SHA-256 is `expected` (as `named_in`, the JSON file that
-    records it, says); FileNotFoundError when it is missing, ValueError when it does not match.
-
-    Parameters
-    ----------
-    path : Path
-        The binary file.
-    expected : str
-        Its recorded SHA-256 in hex.
-    named_in : str
-        Name of the file that records the checksum, for the message.
-
-    Returns
-    -------
-    data : bytes
-    """
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} is missing")
-    data = path.read_bytes()
-    if sha256_of(data) != expected:
-        raise ValueError(f"{str(path)!r} does not match the checksum in {named_in}: the file is truncated or altered")
-    return data
-
-
 def read_checked_safetensors(path: Path, expected: str, named_in: str, load: Callable[[bytes], dict]) -> dict:
-    """`read_checked`, then the tensors or arrays `load` (safetensors' torch or numpy `load`)
-    parses from the bytes; ValueError naming the file when they are not valid safetensors.
+    """The tensors or arrays `load` (safetensors' torch or numpy `load`) parses from the file
+    `path`, once its SHA-256 is `expected` (as `named_in`, the JSON file that records it, says):
+    FileNotFoundError when it is missing, ValueError naming it when it does not match or is not
+    valid safetensors.
 
     Parameters
     ----------
@@ -88,7 +65,11 @@ def read_checked_safetensors(path: Path, expected: str, named_in: str, load: Cal
     -------
     state : dict
     """
-    data = read_checked(path, expected, named_in)
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} is missing")
+    data = path.read_bytes()
+    if sha256_of(data) != expected:
+        raise ValueError(f"{str(path)!r} does not match the checksum in {named_in}: the file is truncated or altered")
     try:
         return load(data)
     except (SafetensorError, ValueError) as err:
