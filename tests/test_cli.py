@@ -134,6 +134,19 @@ def digits_run(tmp_path_factory):
     return run
 
 
+def test_a_run_with_a_corrupt_data_json_is_refused_naming_the_file(digits_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(digits_run, run)
+    data = run / "data.json"
+    data.write_text(data.read_text()[:40])
+    assert main(["encode", str(run), "digits", str(tmp_path / "codes.npy")]) == 1
+    err = capsys.readouterr().err
+    assert "data.json' is not valid JSON" in err and "the file is corrupt" in err
+    assert not (tmp_path / "codes.npy").exists()
+
+
 def test_existing_runs_and_resume_rules(digits_run, capsys):
     assert train(digits_run, 2) == 1
     assert "already holds a run; continue it with 'aekit train --resume" in capsys.readouterr().err

@@ -31,6 +31,7 @@ import numpy as np
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import Dataset
 from aekit.data.readers import Reader, reader_for
+from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
 __all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "load_estimator", "open_model", "prepare_data"]
@@ -317,7 +318,7 @@ class Run:
 
     def read_data_info(self) -> dict:
         """RUN/data.json: the reader's fields, n_train, n_test and the scaling."""
-        return json.loads(self.file(self.DATA).read_text(encoding="utf-8"))
+        return read_json(self.file(self.DATA))
 
 
 @dataclass

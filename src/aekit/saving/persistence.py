@@ -26,6 +26,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from aekit.saving.checksums import file_entry, read_checked_safetensors
+from aekit.saving.json_files import read_json
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
@@ -317,10 +318,7 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
         config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
     if not config_path.is_file():
         raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise ValueError(f"{str(config_path)!r} is not valid JSON ({err}); the file is corrupt") from err
+    config = read_json(config_path)
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
     version = config.get("format_version")

@@ -22,6 +22,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from aekit.saving.checksums import file_entry, read_checked_safetensors
+from aekit.saving.json_files import read_json
 
 __all__ = ["ARRAYS_FILE", "STATE_FILE", "dump_sklearn", "known_classes", "load_sklearn"]
 
@@ -98,10 +99,7 @@ def load_sklearn(folder: str | os.PathLike):
     for path in (state_path, arrays_path):
         if not path.is_file():
             raise FileNotFoundError(f"{str(path)!r} is missing")
-    try:
-        doc = json.loads(state_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise ValueError(f"{str(state_path)!r} is not valid JSON ({err}); the file is corrupt") from err
+    doc = read_json(state_path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{str(state_path)!r} is not a version-{FORMAT_VERSION} {FORMAT!r} file")
     entry = doc.get("arrays")
