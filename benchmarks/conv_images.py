@@ -38,6 +38,7 @@ reconstruction-fashion-mnist,upsampling,denoising-gaussian,denoising-masking,inp
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -312,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--held-out", type=int, default=500, help="held-out patches of the training photos, and of the others")
     parser.add_argument("--fashion", type=int, default=20000, help="Fashion-MNIST training images for the photos part's defaults check")
     parser.add_argument("--fashion-budget", type=float, default=120.0, help="seconds per model of that check")
+    parser.add_argument("--photo-parts", default=",".join(conv_photos.PARTS),
+                        help="the photos part's figures to (re)measure, comma-separated; the others are kept from the "
+                        "last conv-photos JSON (default: all of them)")  # fmt: skip
     parser.add_argument("--before", default=None, help="an earlier run's conv-photos JSON whose reconstruction and Fashion-MNIST "
                         "figures the section shows beside the new ones")  # fmt: skip
     args = parser.parse_args(argv)
@@ -324,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     suffix = "-quick" if args.quick else ""
     command = "python benchmarks/conv_images.py" + (f" --part {args.part}" if args.part != "all" else "") + (" --quick" if args.quick else "")
     command += f" --before {args.before}" if args.before else ""
+    command += f" --photo-parts {args.photo_parts}" if args.photo_parts != ",".join(conv_photos.PARTS) else ""
     if args.part in ("all", "photos"):
         photos(args, suffix, command)
     if args.part in ("all", "mnist"):
@@ -335,8 +340,17 @@ def photos(args, suffix: str, command: str) -> None:
     started = time.perf_counter()
     fashion = (args.fashion, min(args.n_test, 10000), args.fashion_budget)
     before = conv_photos.earlier_figures(args.before) if args.before else None
-    report = {"machine": machine_info(), "quick": args.quick, "seed": args.seed,
-              **conv_photos.run(args.patches, args.held_out, args.seed, fashion)}  # fmt: skip
+    parts = tuple(part for part in args.photo_parts.split(",") if part)
+    unknown = sorted(set(parts) - set(conv_photos.PARTS))
+    if unknown:
+        raise SystemExit(f"--photo-parts: unknown {unknown}; known: {list(conv_photos.PARTS)}")
+    report = {}
+    if set(parts) != set(conv_photos.PARTS):
+        with open(RESULTS_DIR / f"conv-photos{suffix}.json") as f:
+            report = json.load(f)
+        report["remeasured"] = {"parts": list(parts), "other_parts_measured": report["machine"]["date"]}
+    report.update({"machine": machine_info(), "quick": args.quick, "seed": args.seed,
+                   **conv_photos.run(args.patches, args.held_out, args.seed, fashion, parts)})  # fmt: skip
     if before is not None:
         report["before"] = before
     report["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from skimage.color import rgb2gray
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -65,6 +66,24 @@ def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, s
     assert flat.shape == (3, 3, 16, 16)
     with pytest.raises(ValueError, match="reconstruct\\(X_gray\\)"):
         model.inverse_transform(model.transform(gray_test[:3]))
+
+
+def test_colorization_trains_the_median_colour_with_dropout_unless_told(tmp_path, patches):
+    """loss='auto' and dropout='auto' resolve to l1 and 0.2 for chroma colorization, to mse and
+    no dropout elsewhere; explicit values win; the resolved ones are saved and rebuild the same
+    network (dropout layers included)."""
+    (gray, colour), (gray_test, _) = patches
+    model = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray[:60], colour[:60])
+    assert (model.loss_, model.dropout_) == ("l1", 0.2) and model.history_["settings"]["dropout"] == 0.2
+    assert sum(isinstance(m, torch.nn.Dropout) and m.p == 0.2 for m in model.module_.modules()) > 0
+    loaded = ConvAutoEncoder.load(model.save(tmp_path / "m"))
+    assert (loaded.loss, loaded.dropout, loaded.loss_, loaded.dropout_) == ("auto", "auto", "l1", 0.2)
+    np.testing.assert_array_equal(loaded.reconstruct(gray_test), model.reconstruct(gray_test))
+    plain = ConvAutoEncoder(latent_dim=4, **TINY).fit(colour[:60])
+    assert (plain.loss_, plain.dropout_) == ("mse", 0.0) and not any(isinstance(m, torch.nn.Dropout) for m in plain.module_.modules())
+    told = ConvAutoEncoder(latent_dim=4, loss="mse", dropout=0.0, **TINY).fit(gray[:60], colour[:60])
+    assert (told.loss_, told.dropout_) == ("mse", 0.0)
+    assert (ContextEncoder(latent_dim=4, **TINY).fit(colour[:60]).loss_, "mse")[0] == "mse"
 
 
 def test_colorization_direct_and_refusals(patches):

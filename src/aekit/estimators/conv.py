@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
 from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
 from aekit.data.chroma import colour_from_chroma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
@@ -25,6 +25,8 @@ from aekit.nn.conv import BOTTLENECKS, INTERPOLATIONS, UPSAMPLINGS, ConvDecoder,
 __all__ = ["ContextEncoder", "ConvAutoEncoder"]
 
 COLORIZATIONS = ("auto", "chroma", "direct")
+CHROMA_LOSS = "l1"  # loss='auto' for colorization_='chroma'; 'mse' otherwise
+CHROMA_DROPOUT = 0.2  # dropout='auto' for colorization_='chroma'; 0 otherwise
 IMAGE_LAYOUTS = (
     "images (n_samples, channels, height, width) or (n_samples, height, width), or rows (n_samples, n_features)"
 )
@@ -80,6 +82,12 @@ def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | N
         )
     if (shape[2], shape[0], shape[1]) == expected:
         raise ValueError(channels_last_message("X", images.shape))
+
+
+def _check_dropout(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError("must be a number in [0, 1)")
+    return float(value)
 
 
 def _check_colorization(value) -> str:
@@ -216,12 +224,18 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         at 0.1125 over 4 epochs, two seeds), which ELU and batch norm both avoid.
     batch_norm : bool, default=False
         Batch normalisation after every hidden convolution.
-    dropout : float, default=0.0
-        Dropout rate after every hidden convolution.
+    dropout : float or 'auto', default='auto'
+        Dropout rate after every hidden convolution. 'auto': 0.2 for colorization_='chroma'
+        (see `loss`), else 0; `dropout_` records it.
     output_activation : {'auto', 'sigmoid', 'linear'}, default='auto'
         'auto': linear when the model starts as PCA (see `init`), else sigmoid when loss='bce'
         or the targets lie in [0, 1].
-    loss : {'mse', 'bce', 'l1', 'gaussian', 'student_t'}, default='mse'
+    loss : {'auto', 'mse', 'bce', 'l1', 'gaussian', 'student_t'}, default='auto'
+        'auto': 'l1' for colorization_='chroma', else 'mse'; `loss_` records it. Why: colour
+        is ambiguous from gray, and the median colour (l1) with dropout stays nearer gray where
+        the training photos disagree; leaving each of six photos out in turn, it coloured the
+        unseen one at 18.81 dB pooled PSNR and SSIM 0.859 against 18.08 / 0.837 with 'mse' and
+        no dropout (gray copy 17.77 / 0.865; benchmarks/conv_images.py --part photos).
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
         Training noise (denoising autoencoder); 'block' zeroes one random square per image.
     corruption_level : float, default=0.2
@@ -249,6 +263,10 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         What the decoder predicts: the chroma of colour targets, or the targets as they are.
     init_ : {'pca', 'random'}
         Whether the model has a linear path started as PCA.
+    loss_ : str
+        The loss it trained with ('auto' resolved).
+    dropout_ : float
+        The dropout rate it trained with ('auto' resolved).
     history_, n_epochs_, n_threads_, output_activation_, n_features_in_
         As for `AutoEncoder`.
 
@@ -275,9 +293,9 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         "init": [StrOptions(set(INITS))],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "batch_norm": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "output_activation": [StrOptions({"auto", "linear", "sigmoid"})],
-        "loss": [StrOptions(set(LIKELIHOODS))],
+        "loss": [StrOptions({"auto", *LIKELIHOODS})],
         "corruption": [StrOptions(set(CORRUPTIONS)), None],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
     }
@@ -287,8 +305,10 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         "output_shape_": image_shape,
         "colorization_": _check_colorization,
         "init_": check_init,
+        "loss_": one_of(LIKELIHOODS),
+        "dropout_": _check_dropout,
     }
-    _optional_fitted = BaseAutoEncoder._optional_fitted | {"colorization_", "init_"}  # newer: 'direct', 'random'
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"colorization_", "init_", "loss_", "dropout_"}  # newer: 'direct', 'random', loss, dropout
     _values_before_param = {"init": "random"}  # a folder saved before `init` existed trained from a random start
 
     def __init__(
@@ -306,9 +326,9 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         init="auto",
         activation="elu",
         batch_norm=False,
-        dropout=0.0,
+        dropout="auto",
         output_activation="auto",
-        loss="mse",
+        loss="auto",
         corruption=None,
         corruption_level=0.2,
         optimizer="adam",
@@ -429,16 +449,19 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             raise ValueError("channels must name at least one stage, got ()")
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd so that convolutions keep the size, got {self.kernel_size}")
+        chroma = getattr(self, "colorization_", "direct") == "chroma"
+        self.loss_ = (CHROMA_LOSS if chroma else "mse") if self.loss == "auto" else self.loss
+        self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
-        if self.loss == "bce" and not in_unit_range:
+        if self.loss_ == "bce" and not in_unit_range:
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
         if self.output_activation == "auto" and self._resolve_init("linear") == "pca":
             output_activation = "linear"  # PCA reconstructs through a linear output
         else:
-            output_activation = output_activation_for(self.loss, self.output_activation, X, self._default("output_activation"))
+            output_activation = output_activation_for(self.loss_, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
         return output_activation
 
@@ -449,8 +472,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
 
     def _pca_start_problem(self, output_activation: str) -> str | None:
         """Why this model cannot start as PCA of its data, or None."""
-        if self.loss not in REAL_VALUED_LOSSES:
-            return f"loss={self.loss!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}"
+        if self._loss() not in REAL_VALUED_LOSSES:
+            return f"loss={self._loss()!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}"
         if output_activation != "linear":
             return f"the output is {output_activation!r} (output_activation={self.output_activation!r}), not linear"
         if self.bottleneck != "dense":
@@ -498,7 +521,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             kernel_size=self.kernel_size,
             activation=self.activation,
             batch_norm=self.batch_norm,
-            dropout=self.dropout,
+            dropout=getattr(self, "dropout_", self.dropout),
             bottleneck=self.bottleneck,
         )
         encoder = ConvEncoder(input_shape, self.latent_dim, pool=unpool, indices=indices, skips=skips, linear=linear, **parts)
@@ -509,10 +532,17 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         return AutoEncoderModule(
             encoder,
             decoder,
-            make_likelihood(self.loss, math.prod(output_shape), output_activation),
+            make_likelihood(self._loss(), math.prod(output_shape), output_activation),
             self._corruption(input_shape),
             uncorrupted_weight=self._uncorrupted_weight(),
         )
+
+    def _fit_settings(self) -> dict:
+        return {**super()._fit_settings(), "loss": self.loss_, "dropout": self.dropout_}
+
+    def _loss(self) -> str:
+        """The loss this model trains with: `loss_` once fitted ('auto' resolved), else `loss`."""
+        return getattr(self, "loss_", self.loss)
 
     def _interpolation(self) -> str:
         if self.interpolation != "auto":
@@ -696,9 +726,9 @@ class ContextEncoder(ConvAutoEncoder):
         skips=False,
         activation="elu",
         batch_norm=False,
-        dropout=0.0,
+        dropout="auto",
         output_activation="auto",
-        loss="mse",
+        loss="auto",
         optimizer="adam",
         learning_rate=1e-3,
         weight_decay=0.0,
