@@ -126,7 +126,9 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         at least 2 * latent_dim wide. 'auto' is 'pca' where it applies, else 'random'
         (PyTorch's default initialisation); `init_` says which was used.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
-    learning_rate : float, default=1e-3
+    learning_rate : float or 'auto', default='auto'
+        'auto': 1e-3 at 256 rows per batch, 1e-3 * sqrt(batch_size / 256) for smaller batches
+        (the square-root rule: as noisy steps as at 256 rows; see `aekit.training.budget`).
     weight_decay : float, default=0.0
     momentum : float, default=0.9
         Momentum for 'sgd' and 'rmsprop'.
@@ -282,7 +284,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         regularizers=None,
         init="auto",
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate="auto",
         weight_decay=0.0,
         momentum=0.9,
         batch_size="auto",
