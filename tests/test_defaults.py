@@ -182,7 +182,7 @@ def test_a_pca_start_of_wide_rows_reads_a_bounded_number_of_values():
     assert _start_rows(torch.zeros((1, 10**6)).expand(5000, 10**6), torch.device("cpu")).shape[0] == START_MIN_ROWS
 
 
-def test_the_learning_rate_follows_the_batch_and_is_recorded():
+def test_the_learning_rate_of_a_pca_start_follows_the_batch_and_is_recorded():
     auto = lambda batch: resolve_budget(TrainConfig(learning_rate="auto", batch_size=batch), 5000, True).learning_rate  # noqa: E731
     assert [auto(b) for b in (16, 64, 256, 1024)] == pytest.approx([2.5e-4, 5e-4, 1e-3, 1e-3])
     assert resolve_budget(TrainConfig(learning_rate=0.01, batch_size=16), 300, True).learning_rate == 0.01
@@ -194,6 +194,7 @@ def test_the_learning_rate_follows_the_batch_and_is_recorded():
     old = AutoEncoder(random_state=0, max_epochs=3, learning_rate=1e-3).fit(X)
     np.testing.assert_allclose(default.reconstruct(X), same.reconstruct(X), atol=1e-6)
     assert np.abs(default.reconstruct(X) - old.reconstruct(X)).max() > 1e-3
+    assert AutoEncoder(init="random", random_state=0, max_epochs=2).fit(X).history_["settings"]["learning_rate"] == 1e-3
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "anomaly").is_dir(), reason=f"benchmark data not found at {SHARED_DATA}")
