@@ -212,3 +212,17 @@ def test_on_a_tiny_heavy_tailed_table_the_default_is_not_worse_than_pca_on_new_r
     pca_mse = np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2)
     ratios = [np.mean((AutoEncoder(latent_dim=2, random_state=s).fit(train).reconstruct(test) - test) ** 2) / pca_mse for s in range(3)]
     assert np.mean(ratios) < 1.0
+
+
+def test_word_counts_train_through_masked_words_by_default():
+    rng = np.random.default_rng(0)
+    topics = rng.dirichlet(np.full(40, 0.1), size=3)
+    counts = np.stack([rng.multinomial(30, topics[i % 3]) for i in range(120)]).astype(np.float64)
+    est = AutoEncoder(latent_dim=2, hidden_dims=(16,), loss="multinomial", max_epochs=2, random_state=0).fit(counts)
+    assert est.history_["settings"]["corruption"] == "mask" and est.module_.corruption is not None
+    explicit = AutoEncoder(latent_dim=2, hidden_dims=(16,), loss="multinomial", corruption="mask", max_epochs=2, random_state=0).fit(counts)
+    np.testing.assert_allclose(est.transform(counts), explicit.transform(counts), atol=1e-6)
+    plain = AutoEncoder(latent_dim=2, hidden_dims=(16,), loss="multinomial", corruption=None, max_epochs=2, random_state=0).fit(counts)
+    assert plain.history_["settings"]["corruption"] is None and np.abs(plain.transform(counts) - est.transform(counts)).max() > 1e-4
+    table = AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(curved_table(100, 6, 0))
+    assert table.history_["settings"]["corruption"] is None and table.module_.corruption is None

@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 ELU_LOSSES = ("bce", "multinomial")  # losses whose 'auto' activation is ELU (measured in BENCHMARKS.md's defaults section)
+MASKED_LOSSES = ("multinomial",)  # losses whose 'auto' corruption masks input words (measured there too)
 
 
 class AutoEncoder(PCAStart, BaseAutoEncoder):
@@ -75,8 +76,13 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         Semantic hashing: the code is a sigmoid with Gaussian noise (std 4) added to its input
         during training, which drives every unit to 0 or 1; `transform` returns the code
         thresholded at 0.5 (0/1 values), to compare by Hamming distance.
-    corruption : {None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default=None
-        Noise applied during training only (denoising autoencoder).
+    corruption : {'auto', None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default='auto'
+        Noise applied during training only (denoising autoencoder). 'auto' is 'mask' with the
+        multinomial loss (each word count of the input zeroed with probability
+        `corruption_level`, the clean counts the target: the code learns a document's topic
+        from part of its words; on 20 Newsgroups, 10-d code, precision at 1 rose from 0.406 to
+        0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
+        times) and None otherwise.
     corruption_level : float, default=0.2
         Noise std for 'gaussian', else the fraction of entries (or block area) corrupted.
     corrupt_on : {'input', 'code'}, default='input'
@@ -239,7 +245,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         "loss": [StrOptions({*LIKELIHOODS, AUTO})],
         "input_transform": [StrOptions({"auto", *INPUT_TRANSFORMS}), None],
         "binary_code": ["boolean"],
-        "corruption": [StrOptions(set(CORRUPTIONS)), None],
+        "corruption": [StrOptions({AUTO, *CORRUPTIONS}), None],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
         "corrupt_on": [StrOptions(set(CORRUPT_ON))],
         "sparsity": [Interval(Real, 0, None, closed="left")],
@@ -269,7 +275,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         loss="auto",
         input_transform="auto",
         binary_code=False,
-        corruption=None,
+        corruption="auto",
         corruption_level=0.2,
         corrupt_on="input",
         sparsity=0.0,
@@ -393,7 +399,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             encoder,
             decoder,
             make_likelihood(self._loss(), n_features, output_activation),
-            make_corruption(self.corruption, self.corruption_level),
+            make_corruption(self._corruption(), self.corruption_level),
             self.corrupt_on,
             make_regularizers(self._regularizer_spec()),
             loss_trim=self.loss_trim,
@@ -447,6 +453,15 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     def _after_fit(self, module, X_train, Y_train, seed: int) -> None:
         if self._sparse_code:
             self.dead_units_ = dead_units(self._batched("encode", X_train.cpu().numpy()))
+
+    def _corruption(self) -> str | None:
+        """The corruption this model trains with: `corruption`, 'auto' resolved for its loss."""
+        if self.corruption == AUTO:
+            return "mask" if self._loss() in MASKED_LOSSES else None
+        return self.corruption
+
+    def _fit_settings(self) -> dict:
+        return {**super()._fit_settings(), "corruption": self._corruption()}
 
     def _input_transform(self) -> str | None:
         if self.input_transform == "auto":
