@@ -82,7 +82,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         `corruption_level`, the clean counts the target: the code learns a document's topic
         from part of its words; on 20 Newsgroups, 10-d code, precision at 1 rose from 0.406 to
         0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
-        times) and None otherwise.
+        times; on corpora of 500 and 2,000 documents it fell by up to 0.022) and None otherwise.
     corruption_level : float, default=0.2
         Noise std for 'gaussian', else the fraction of entries (or block area) corrupted.
     corrupt_on : {'input', 'code'}, default='input'

@@ -59,7 +59,17 @@ def auto_epochs(n_rows: int, batch_size: int) -> int:
 
 
 def auto_learning_rate(batch_size: int) -> float:
-    """Adam's learning rate for batches of `batch_size` rows: 1e-3 * sqrt(batch_size / 256), at most 1e-3."""
+    """Adam's learning rate for batches of `batch_size` rows: 1e-3 * sqrt(batch_size / 256), at most 1e-3.
+
+    Parameters
+    ----------
+    batch_size : int
+        Rows per optimizer step.
+
+    Returns
+    -------
+    learning_rate : float
+    """
     return BASE_LEARNING_RATE * math.sqrt(min(batch_size, BASE_BATCH) / BASE_BATCH)
 
 
