@@ -16,6 +16,7 @@ import dataclasses
 import torch
 
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows
+from aekit.training.budget import AUTO, BASE_LEARNING_RATE
 
 __all__ = ["INITS", "PCAStart", "REAL_VALUED_LOSSES", "check_init"]
 
@@ -77,5 +78,10 @@ class PCAStart:
         return {"init": self.init_, **getattr(self, "_start_settings", {})}
 
     def _train_config(self):
-        """A PCA start competes for the best weights (a random one is not a model to keep)."""
-        return dataclasses.replace(super()._train_config(), start_competes=self.init_ == "pca")
+        """A PCA start competes for the best weights (a random one is not a model to keep); only
+        a PCA start's learning_rate='auto' follows the batch (`aekit.training.budget`), a random
+        start's is 1e-3."""
+        config = dataclasses.replace(super()._train_config(), start_competes=self.init_ == "pca")
+        if config.learning_rate == AUTO and self.init_ != "pca":
+            config = dataclasses.replace(config, learning_rate=BASE_LEARNING_RATE)
+        return config

@@ -53,7 +53,7 @@ MAX_ABS_INPUT = 1e15  # beyond this, float32 squared errors summed over a batch 
 TRAINING_CONSTRAINTS: dict = {
     "latent_dim": [Interval(Integral, 1, None, closed="left")],
     "optimizer": [StrOptions(set(OPTIMIZERS))],
-    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({AUTO})],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "momentum": [Interval(Real, 0, 1, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
@@ -326,22 +326,22 @@ class AekitEstimator(BaseEstimator):
             distributed.init_from_env(device)
         if warm:
             module, state = self.module_, getattr(self, "_train_state", None)
-            if state is None:
-                state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
         else:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 module = self._new_module().to(device)
-            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
+            state = None
         fraction = 0.0 if partial else self.validation_fraction
         X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
+        if state is None:
+            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
         with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:
             if not warm:
                 self._before_training(module, X_train, Y_train, X_val)
             state.history.settings = {
                 "batch_size": config.batch_size, "max_epochs": config.max_epochs, "early_stopping": config.early_stopping,
-                "lr_schedule": config.lr_schedule, "n_train": int(X_train.shape[0]), "n_threads": n_threads,
+                "lr_schedule": config.lr_schedule, "learning_rate": config.learning_rate, "n_train": int(X_train.shape[0]), "n_threads": n_threads,
                 **self._fit_settings(),
             }  # fmt: skip
             history = train(

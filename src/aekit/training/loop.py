@@ -54,7 +54,8 @@ class TrainConfig:
     ----------
     optimizer : {'adam', 'adamw', 'rmsprop', 'sgd'}, default='adam'
         The torch optimizer (see `make_optimizer`).
-    learning_rate : float, default=1e-3
+    learning_rate : float or 'auto', default=1e-3
+        Step size; 'auto' follows the batch size (`aekit.training.budget`).
         The optimizer's step size (the start of a cosine schedule).
     weight_decay : float, default=0.0
         The optimizer's weight decay.
@@ -87,7 +88,7 @@ class TrainConfig:
     """
 
     optimizer: str = "adam"  # adam | adamw | rmsprop | sgd
-    learning_rate: float = 1e-3
+    learning_rate: float | str = 1e-3  # "auto": follows the batch size (aekit.training.budget)
     weight_decay: float = 0.0
     momentum: float = 0.9  # sgd and rmsprop only
     batch_size: int | str = 256  # "auto": follows the number of rows (aekit.training.budget)
@@ -399,12 +400,12 @@ def train(
     """
     device = next(module.parameters()).device
     check_precision(config.precision)
+    config = resolve_budget(config, X.shape[0], X_val is not None)
     if state is None:
         state = new_state(module, config, generator)
     else:
         state.best_loss, state.since_best, state.best_weights = math.inf, 0, None
     state.rank, state.world = (distributed.rank(), distributed.world_size()) if config.distributed else (0, 1)
-    config = resolve_budget(config, X.shape[0], X_val is not None)
     state.first_epoch, state.elapsed = state.epoch, 0.0
     state.last_epoch = state.epoch + config.max_epochs
     if any(r.constrains for r in getattr(module, "regularizers", ())):
