@@ -505,7 +505,7 @@ def field_report(results: list[dict], main: list[dict]) -> list[str]:
         "### Beside missForest (`python benchmarks/imputation.py field`)",
         "",
         f"Measured {', '.join(dates)} on {done[0]['machines'][base[0]]['cpu_model']}, 1 thread per method, on a host shared "
-        "with other jobs (load average 6 to 14 on 2 cores during the runs), so wall seconds are not comparable; seconds below are each "
+        "with other jobs (load average 2 to 14 on 2 cores during the runs), so wall seconds are not comparable; seconds below are each "
         "fit_transform's CPU time (`time.process_time`). Same subsamples and masks as the table above (same seeds), "
         f"sets {', '.join(res['dataset'] for res in done)}, masks {', '.join(sorted({r['mask'] for r in rows}, key=list(MASKS).index))}, "
         f"seeds {', '.join(sorted({str(r['seed']) for r in rows}))} (a subset: on this shared host the forests took minutes of wall "
