@@ -385,8 +385,8 @@ def test_imputer_saved_before_model_missingness_still_loads(tmp_path, fitted):
 @pytest.mark.slow
 def test_averaging_several_autoencoders_lowers_the_error():
     X, X_missing, mask = correlated(n=400, d=8, seed=3)
-    single = AutoEncoderImputer(n_members=1, max_epochs=40, random_state=0).fit(X_missing)
-    ensemble = AutoEncoderImputer(n_members=5, max_epochs=40, random_state=0).fit(X_missing)
+    single = AutoEncoderImputer(n_members=1, blend=None, max_epochs=40, random_state=0).fit(X_missing)
+    ensemble = AutoEncoderImputer(n_members=5, blend=None, max_epochs=40, random_state=0).fit(X_missing)
     assert type(ensemble.module_).__name__ == "AutoEncoderEnsemble" and len(ensemble.module_.members) == 5
     assert masked_rmse(X, ensemble.transform(X_missing), mask) < 0.97 * masked_rmse(X, single.transform(X_missing), mask)
 
