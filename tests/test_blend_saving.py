@@ -20,7 +20,7 @@ from aekit.saving.packed import pack_model, unpack_model
 from aekit.saving.sklearn_state import ARRAYS_FILE, STATE_FILE
 
 FAST = {"hidden_dims": (16,), "latent_dim": 8, "max_epochs": 3, "n_members": 1, "random_state": 0}
-STEP_CLASS = {"linear": "BayesianRidge", "trees": "ExtraTreesRegressor"}
+STEP_CLASS = {"linear": "BayesianRidge", "trees": "ExtraTreesRegressor", "auto": "ExtraTreesRegressor"}
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -40,7 +40,7 @@ def table(kind: str, n: int = 160, seed: int = 0):
     return frame
 
 
-CASES = [(blend, data) for blend in ("linear", "trees") for data in ("numeric", "mixed")]
+CASES = [(blend, data) for blend in ("linear", "trees") for data in ("numeric", "mixed")] + [("auto", "mixed")]
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{b}-{d}" for b, d in CASES])
@@ -82,12 +82,12 @@ def test_save_and_load_give_the_same_imputations_and_partner(fitted, folder):
 
 def test_an_imputer_without_blend_saves_no_partner_and_loads_as_before(tmp_path):
     X = table("numeric")
-    imp = AutoEncoderImputer(**FAST).fit(X)
+    imp = AutoEncoderImputer(blend=None, **FAST).fit(X)
     path = imp.save(tmp_path / "plain")
     assert not (path / "partner").exists()
     config = json.loads((path / "config.json").read_text())
-    assert "blend_weights_" not in config["fitted"]
-    del config["params"]["blend"]  # a folder written before blend existed
+    assert "blend_weights_" not in config["fitted"] and config["fitted"]["blend_"] is None
+    del config["params"]["blend"], config["fitted"]["blend_"]  # a folder written before blend existed
     (path / "config.json").write_text(json.dumps(config))
     loaded = AutoEncoderImputer.load(path)
     assert loaded.blend is None and getattr(loaded, "partner_", None) is None
@@ -139,6 +139,9 @@ TAMPERING = {
     "pickle as arrays": (lambda f: rewrite_bytes(f, pickle.dumps({"w": Boom()})), ValueError, rf"{ARRAYS_FILE}.*not a valid safetensors"),
     "blend removed": (lambda f: edit_config(f, "blend", None), ValueError, "partner.*params.blend is null"),
     "wrong weights": (lambda f: edit_config(f, "blend_weights_", [0.5]), ValueError, "blend_weights_ must give"),
+    "unknown kind": (lambda f: edit_config(f, "blend_", "forest"), ValueError, "fitted.blend_ has the wrong type or value"),
+    "kind against params": (lambda f: (edit_config(f, "blend_", "linear"), edit_config(f, "blend", "trees")), ValueError,
+                            "fitted.blend_ is 'linear', but params.blend is 'trees'"),
 }
 
 
@@ -175,4 +178,16 @@ def test_a_tree_whose_links_leave_the_tree_is_refused_even_with_a_valid_checksum
 
     rewrite_arrays(folder, point_outside)
     with pytest.raises(ValueError, match=rf"{STATE_FILE}.*child links"):
+        AutoEncoderImputer.load(folder)
+
+
+@pytest.mark.parametrize("fitted", [("auto", "mixed")], indirect=True, ids=["auto-mixed"])
+def test_auto_records_its_choice_and_a_file_without_it_is_refused(fitted, folder):
+    imp = fitted[0]
+    assert imp.blend == "auto" and imp.blend_ == "trees"
+    assert AutoEncoderImputer.load(folder).blend_ == "trees"
+    config = json.loads((folder / "config.json").read_text())
+    del config["fitted"]["blend_"]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="fitted.blend_ is missing.*blend='auto'"):
         AutoEncoderImputer.load(folder)

@@ -305,7 +305,7 @@ def test_model_missingness_helps_when_large_values_go_missing():
     X, X_missing, mask = self_masked()
     errors = {}
     for flag in (False, True):
-        imp = AutoEncoderImputer(model_missingness=flag, n_members=1, max_epochs=30, random_state=0)
+        imp = AutoEncoderImputer(model_missingness=flag, blend=None, n_members=1, max_epochs=30, random_state=0)
         errors[flag] = masked_rmse(X, imp.fit_transform(X_missing), mask)
     assert errors[True] < 0.95 * errors[False]
 
@@ -385,8 +385,8 @@ def test_imputer_saved_before_model_missingness_still_loads(tmp_path, fitted):
 @pytest.mark.slow
 def test_averaging_several_autoencoders_lowers_the_error():
     X, X_missing, mask = correlated(n=400, d=8, seed=3)
-    single = AutoEncoderImputer(n_members=1, max_epochs=40, random_state=0).fit(X_missing)
-    ensemble = AutoEncoderImputer(n_members=5, max_epochs=40, random_state=0).fit(X_missing)
+    single = AutoEncoderImputer(n_members=1, blend=None, max_epochs=40, random_state=0).fit(X_missing)
+    ensemble = AutoEncoderImputer(n_members=5, blend=None, max_epochs=40, random_state=0).fit(X_missing)
     assert type(ensemble.module_).__name__ == "AutoEncoderEnsemble" and len(ensemble.module_.members) == 5
     assert masked_rmse(X, ensemble.transform(X_missing), mask) < 0.97 * masked_rmse(X, single.transform(X_missing), mask)
 
@@ -468,6 +468,45 @@ def test_blend_mixes_an_iterative_imputer_in_with_weights_chosen_on_held_out_ent
     assert np.array_equal(pickle.loads(pickle.dumps(imp)).transform(X_missing), out)
     plain = imp.set_params(blend=None).fit(X_missing)
     assert not hasattr(plain, "blend_weights_") and plain.save(tmp_path / "imputer").is_dir()
+
+
+def zero_inflated(n: int = 400, seed: int = 0):
+    """Two factors, a column that is 0 wherever the first is negative (the second otherwise),
+    the first's absolute value and noisy copies of both; 20 % MCAR: (X, X_missing, mask)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 2))
+    X = np.column_stack([z, np.where(z[:, 0] > 0, z[:, 1], 0.0), np.abs(z[:, 0]), z + 0.1 * rng.normal(size=(n, 2))])
+    mask = rng.random(X.shape) < 0.2
+    return X, np.where(mask, np.nan, X), mask
+
+
+def test_default_blends_with_trees_and_beats_the_autoencoder_alone():
+    X, X_missing, mask = zero_inflated()
+    settings = {"hidden_dims": (32,), "latent_dim": 8, "max_epochs": 20, "n_members": 2, "random_state": 0}
+    default = AutoEncoderImputer(**settings).fit(X_missing)
+    assert default.blend == "auto" and default.blend_ == "trees"
+    assert type(default.partner_.estimator).__name__ == "ExtraTreesRegressor" and default.blend_weights_.shape == (6,)
+    out = default.transform(X_missing)
+    assert np.array_equal(out[~mask], X[~mask]) and np.isfinite(out).all()
+    alone = AutoEncoderImputer(blend=None, **settings).fit(X_missing)
+    assert alone.blend_ is None and not hasattr(alone, "partner_")
+    assert masked_rmse(X, out, mask) < 0.9 * masked_rmse(X, alone.transform(X_missing), mask)
+    assert masked_rmse(X, out, mask) < 0.6 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
+
+
+def test_auto_blend_leaves_out_the_partner_on_wide_data_and_on_one_numeric_column():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    wide = rng.normal(size=(60, 101))
+    wide[rng.random(wide.shape) < 0.1] = np.nan
+    imp = AutoEncoderImputer(random_state=0, **FAST).fit(wide)
+    assert imp.blend_ is None and not hasattr(imp, "partner_") and not hasattr(imp, "blend_weights_")
+    assert imp.set_params(blend="trees", max_epochs=1).fit(wide[:, :12]).blend_ == "trees"
+    frame = pd.DataFrame({"x": rng.normal(size=60), "colour": rng.choice(["red", "blue"], 60).astype(object)})
+    frame.loc[::5, "x"] = np.nan
+    one = AutoEncoderImputer(random_state=0, **FAST).fit(frame)
+    assert one.blend_ is None and not np.isnan(one.transform(frame)[:, 0].astype(float)).any()
 
 
 @pytest.mark.slow

@@ -11,6 +11,24 @@ HOLDOUT_SHARE = 0.1  # of the observed numeric entries, hidden from both fits to
 MIN_HOLDOUT = 10  # a column with fewer held-out entries takes the weight chosen over all columns
 WEIGHTS = np.linspace(0.0, 1.0, 11)  # the autoencoder's candidate shares
 PARTNER_TREES = 30
+KINDS = ("linear", "trees")
+AUTO_MAX_NUMERIC = 100  # 'auto' blends with trees up to this many numeric columns; wider data (pixels) go without
+
+
+def resolve_blend(blend: str | None, n_numeric: int) -> str | None:
+    """The partner kind `blend` means for a table with `n_numeric` numeric columns: 'auto' is
+    'trees' for 2..AUTO_MAX_NUMERIC numeric columns (the partner fits 30 trees per column per
+    round, so its cost grows with the width), None otherwise; other values are returned as given."""
+    if blend != "auto":
+        return blend
+    return "trees" if 2 <= n_numeric <= AUTO_MAX_NUMERIC else None
+
+
+def check_kind(value) -> str | None:
+    """A saved `blend_`: None or one of KINDS."""
+    if value is not None and value not in KINDS:
+        raise ValueError(f"must be null or one of {list(KINDS)}, got {value!r}")
+    return value
 
 
 def make_partner(kind: str, seed: int):

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.estimators._blend import choose_weights, draw_holdout, make_partner
+from aekit.estimators._blend import KINDS, check_kind, choose_weights, draw_holdout, make_partner, resolve_blend
 from aekit.saving.sklearn_state import STATE_FILE
 from aekit.estimators._ignored import check_fill, check_reasons, find_ignored, with_ignored
 from aekit.nn._ensembles import AutoEncoderEnsemble
@@ -122,21 +122,29 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         benchmarks/imputation.py: mean RMSE 1.2-3.3 % lower per mask kind, lower in 27 of 28
         cells). They train as one batched model (stacked weights), for 2.15 times one
         autoencoder's CPU time there. 1 trains a single autoencoder.
-    blend : {'linear', 'trees'} or None, default=None
+    blend : {'auto', 'linear', 'trees'} or None, default='auto'
         Also impute the numeric columns with a scikit-learn `IterativeImputer` ('linear':
         BayesianRidge, 20 rounds; 'trees': extremely randomised trees, 30 per column, 10
         rounds, as missForest) and return, per column, a weighted mean of its values and the
         autoencoder's, the weight (`blend_weights_`) chosen on 10 % of the observed numeric
-        entries that both fits leave out. `save` stores the partner beside the autoencoder
-        (JSON and safetensors, see `aekit.saving.sklearn_state`); `sample_imputations` draws
-        from the autoencoder alone.
+        entries that both fits leave out. 'auto' is 'trees' for tables with 2 to 100 numeric
+        columns and None otherwise (wider data such as pixels, where 30 trees per column cost
+        far more than the autoencoder); the choice is `blend_`. With missForest in the field
+        of benchmarks/imputation.py the trees blend (with 100 epochs) ranked first on mean
+        rank, where the autoencoder alone ranked behind missForest (BENCHMARKS.md). The trees
+        partner keeps every tree of its ten rounds: hundreds of MB in memory and on disk for a
+        few thousand rows (0.69 GB for 1,000 rows of 57 columns); None avoids that. `save`
+        stores the partner beside the autoencoder (JSON and safetensors, see
+        `aekit.saving.sklearn_state`); `sample_imputations` draws from the autoencoder alone.
     refine_steps : int, default=5
         Most rounds of iterative refinement at transform time. Refinement can drift when many
         entries are missing, so `fit` keeps the number of rounds (1..refine_steps) with the
         lowest error on observed entries it hides from up to 2,000 training rows
         (`refine_steps_`).
     batch_size : int, default=64
-    max_epochs : int, default=300
+    max_epochs : int, default=100
+        Training epochs (300 before the trees blend became the default: with it, 100 epochs
+        gave lower errors for a third of the time in benchmarks/imputation.py).
     max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, compile, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
@@ -166,6 +174,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         Refinement rounds used at transform time.
     refinement_errors_ : list of float
         Mean squared error (encoded scale) on the hidden observed entries after each round.
+    blend_ : {'linear', 'trees'} or None
+        The partner kind used (`blend` with 'auto' resolved).
     blend_weights_ : ndarray of shape (n_numeric,)
         With `blend`, the autoencoder's share of each numeric column's imputations.
     partner_ : sklearn.impute.IterativeImputer
@@ -203,8 +213,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "ignored_columns_": check_reasons,
         "ignored_fill_": check_fill,
         "blend_weights_": lambda v: np.asarray([float(w) for w in v], dtype=np.float64),
+        "blend_": check_kind,
     }
-    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_", "blend_weights_"})  # absent from files saved before each existed
+    _optional_fitted = frozenset({"indicator_columns_", "ignored_columns_", "ignored_fill_", "blend_weights_", "blend_"})  # absent from files saved before each existed
     _sklearn_parts = ("partner_",)
 
     _parameter_constraints: dict = {
@@ -217,13 +228,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         "plausible_values": ["boolean", StrOptions({"range"})],
         "model_missingness": ["boolean"],
         "model": [StrOptions({"dae", "vae"})],
-        "blend": [StrOptions({"linear", "trees"}), None],
+        "blend": [StrOptions({"auto", *KINDS}), None],
         "corruption_level": [Interval(Real, 0, 1, closed="left")],
         "refine_steps": [Interval(Integral, 1, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "ignore_columns": [StrOptions({"auto"}), "array-like", None],
     }
-    _values_before_param = {"n_members": 1, "plausible_values": False}
+    _values_before_param = {"n_members": 1, "plausible_values": False, "blend": None}
 
     def __init__(
         self,
@@ -239,14 +250,14 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         activation="relu",
         corruption_level=0.15,
         n_members=5,
-        blend=None,
+        blend="auto",
         refine_steps=5,
         optimizer="adam",
         learning_rate=1e-3,
         weight_decay=0.0,
         momentum=0.9,
         batch_size=64,
-        max_epochs=300,
+        max_epochs=100,
         max_time=None,
         validation_fraction=0.0,
         early_stopping=None,
@@ -412,7 +423,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         inputs, targets, _ = self.layout_.encode(table)
         for name in ("partner_", "blend_weights_"):
             self.__dict__.pop(name, None)
-        if self.blend is None:
+        self.blend_ = resolve_blend(self.blend, self.layout_.n_numeric)
+        if self.blend_ is None:
             return inputs, targets
         held = np.zeros(targets.shape, dtype=bool)
         n_numeric = self.layout_.n_numeric
@@ -432,7 +444,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         k = self.layout_.n_numeric
         seen = ~np.isnan(targets) & ~held
         ours = self._impute_encoded(np.where(held, 0.0, inputs), seen, None)[:, :k]
-        self.partner_ = make_partner(self.blend, seed)
+        self.partner_ = make_partner(self.blend_, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # its last round's change is reported as a weight, not a warning
             theirs = self.partner_.fit_transform(np.where(seen[:, :k], targets[:, :k], np.nan))
@@ -592,18 +604,27 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         self._check_loaded_blend(Path(path))
 
     def _check_loaded_blend(self, path: Path) -> None:
-        """A loaded imputer has a partner and its weights exactly when `blend` is set, for its numeric columns."""
+        """A loaded imputer has a partner and its weights exactly when it blends (`blend_`, or
+        `blend` in files saved before `blend_` existed), for its numeric columns."""
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401
         from sklearn.impute import IterativeImputer
 
         partner, weights = getattr(self, "partner_", None), getattr(self, "blend_weights_", None)
-        if self.blend is None:
+        if self.blend is None and (partner is not None or weights is not None):
+            raise ValueError(f"{str(path)!r}: holds a blend partner or weights, but params.blend is null")
+        if not hasattr(self, "blend_"):
+            if self.blend == "auto":
+                raise ValueError(f"{str(path)!r}: fitted.blend_ is missing: an imputer with blend='auto' records its choice")
+            self.blend_ = self.blend
+        if self.blend != "auto" and self.blend_ != self.blend:
+            raise ValueError(f"{str(path)!r}: fitted.blend_ is {self.blend_!r}, but params.blend is {self.blend!r}")
+        if self.blend_ is None:
             if partner is not None or weights is not None:
-                raise ValueError(f"{str(path)!r}: holds a blend partner or weights, but params.blend is null")
+                raise ValueError(f"{str(path)!r}: holds a blend partner or weights, but fitted.blend_ is null")
             return
         if partner is None:
             raise FileNotFoundError(f"{str(path / 'partner' / STATE_FILE)!r} is missing: an imputer fitted with "
-                                    f"blend={self.blend!r} needs its partner")
+                                    f"blend={self.blend_!r} needs its partner")
         k = self.layout_.n_numeric
         if not isinstance(partner, IterativeImputer) or partner.n_features_in_ != k:
             raise ValueError(f"{str(path / 'partner')!r}: the partner must be an IterativeImputer of the {k} numeric columns")
