@@ -509,6 +509,25 @@ def test_auto_blend_leaves_out_the_partner_on_wide_data_and_on_one_numeric_colum
     assert one.blend_ is None and not np.isnan(one.transform(frame)[:, 0].astype(float)).any()
 
 
+def test_auto_blend_leaves_out_the_partner_past_its_memory_cap_and_epochs_follow_the_partner():
+    """The trees partner keeps ~35 KB per row and numeric column, so 'auto' stops at
+    AUTO_MAX_CELLS of them (a table one row past it imputes with the autoencoder alone); and
+    max_epochs='auto' trains 100 epochs beside trees, 300 alone."""
+    from aekit.estimators._blend import AUTO_MAX_CELLS
+
+    rng = np.random.default_rng(0)
+    n_columns = 20
+    big = rng.normal(size=(AUTO_MAX_CELLS // n_columns + 1, n_columns)).astype(np.float32)
+    big[rng.random(big.shape) < 0.05] = np.nan
+    imp = AutoEncoderImputer(hidden_dims=(8,), latent_dim=4, n_members=1, max_epochs=1, random_state=0).fit(big)
+    assert imp.blend_ is None and not hasattr(imp, "partner_")
+    small = big[:40, :4]
+    alone = AutoEncoderImputer(hidden_dims=(8,), latent_dim=2, n_members=1, blend=None, random_state=0).fit(small)
+    assert alone.max_epochs == "auto" and alone.history_["settings"]["max_epochs"] == 300 and alone.n_epochs_ == 300
+    trees = AutoEncoderImputer(hidden_dims=(8,), latent_dim=2, n_members=1, random_state=0).fit(small)
+    assert trees.blend_ == "trees" and trees.history_["settings"]["max_epochs"] == 100 and trees.n_epochs_ == 100
+
+
 @pytest.mark.slow
 def test_digits_with_a_fifth_missing_beat_mean_fill_and_iterative_bayesian_ridge():
     import warnings

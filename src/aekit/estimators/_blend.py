@@ -13,15 +13,20 @@ WEIGHTS = np.linspace(0.0, 1.0, 11)  # the autoencoder's candidate shares
 PARTNER_TREES = 30
 KINDS = ("linear", "trees")
 AUTO_MAX_NUMERIC = 100  # 'auto' blends with trees up to this many numeric columns; wider data (pixels) go without
+AUTO_MAX_CELLS = 60_000  # ... and up to this many rows x numeric columns: the trees partner keeps ~35 KB per cell
 
 
-def resolve_blend(blend: str | None, n_numeric: int) -> str | None:
-    """The partner kind `blend` means for a table with `n_numeric` numeric columns: 'auto' is
-    'trees' for 2..AUTO_MAX_NUMERIC numeric columns (the partner fits 30 trees per column per
-    round, so its cost grows with the width), None otherwise; other values are returned as given."""
+def resolve_blend(blend: str | None, n_numeric: int, n_rows: int) -> str | None:
+    """The partner kind `blend` means for a table of `n_rows` rows with `n_numeric` numeric
+    columns: 'auto' is 'trees' for 2..AUTO_MAX_NUMERIC numeric columns and at most
+    AUTO_MAX_CELLS rows x numeric columns, None otherwise. Why the bounds: the partner fits 30
+    trees per column per round and keeps all of them, about 35 KB per row and numeric column
+    (345 MB for 1,000 x 10 random rows, 692 MB for 2,000 x 10), so its time grows with the width
+    and its memory with the table; past the cap (about 2 GB) the autoencoder imputes alone.
+    Other values are returned as given."""
     if blend != "auto":
         return blend
-    return "trees" if 2 <= n_numeric <= AUTO_MAX_NUMERIC else None
+    return "trees" if 2 <= n_numeric <= AUTO_MAX_NUMERIC and n_rows * n_numeric <= AUTO_MAX_CELLS else None
 
 
 def check_kind(value) -> str | None:

@@ -4,6 +4,7 @@ the observed entries only, for numeric and categorical columns."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import warnings
 from numbers import Integral, Real
@@ -43,6 +44,8 @@ from aekit.data.tabular import (
 __all__ = ["AutoEncoderImputer"]
 
 REFINE_CHECK_ROWS = 2000
+EPOCHS_WITH_TREES = 100  # max_epochs='auto' with the trees partner
+EPOCHS_ALONE = 300  # ... and without it
 REFINE_CHECK_LEVEL = 0.2
 
 
@@ -128,8 +131,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         rounds, as missForest) and return, per column, a weighted mean of its values and the
         autoencoder's, the weight (`blend_weights_`) chosen on 10 % of the observed numeric
         entries that both fits leave out. 'auto' is 'trees' for tables with 2 to 100 numeric
-        columns and None otherwise (wider data such as pixels, where 30 trees per column cost
-        far more than the autoencoder); the choice is `blend_`. With missForest in the field
+        columns and at most 60,000 rows x numeric columns, None otherwise (wider data such as
+        pixels, where 30 trees per column cost far more than the autoencoder, and larger
+        tables, where the partner's memory would pass about 2 GB); the choice is `blend_`. With missForest in the field
         of benchmarks/imputation.py the trees blend (with 100 epochs) ranked first on mean
         rank, where the autoencoder alone ranked behind missForest (BENCHMARKS.md). The trees
         partner keeps every tree of its ten rounds: hundreds of MB in memory and on disk for a
@@ -142,9 +146,10 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         lowest error on observed entries it hides from up to 2,000 training rows
         (`refine_steps_`).
     batch_size : int, default=64
-    max_epochs : int, default=100
-        Training epochs (300 before the trees blend became the default: with it, 100 epochs
-        gave lower errors for a third of the time in benchmarks/imputation.py).
+    max_epochs : int or 'auto', default='auto'
+        Training epochs. 'auto': 100 with the trees partner (`blend_ == 'trees'`: there 100
+        epochs gave lower errors than 300 for a third of the time in benchmarks/imputation.py),
+        else 300, the number the autoencoder alone was tuned with.
     max_time, optimizer, learning_rate, weight_decay, momentum, grad_clip, precision, compile, lr_schedule, warm_start, distributed, device, n_threads, random_state, verbose
         As for `AutoEncoder`.
     validation_fraction : float, default=0.0
@@ -257,7 +262,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         weight_decay=0.0,
         momentum=0.9,
         batch_size=64,
-        max_epochs=100,
+        max_epochs="auto",
         max_time=None,
         validation_fraction=0.0,
         early_stopping=None,
@@ -423,7 +428,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         inputs, targets, _ = self.layout_.encode(table)
         for name in ("partner_", "blend_weights_"):
             self.__dict__.pop(name, None)
-        self.blend_ = resolve_blend(self.blend, self.layout_.n_numeric)
+        self.blend_ = resolve_blend(self.blend, self.layout_.n_numeric, len(inputs))
         if self.blend_ is None:
             return inputs, targets
         held = np.zeros(targets.shape, dtype=bool)
@@ -484,6 +489,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
             The fitted imputer.
         """
         return self._fit_module(X, y, callbacks=callbacks, checkpoint=checkpoint)
+
+    def _train_config(self):
+        """max_epochs='auto' resolved by the partner (see `max_epochs`)."""
+        config = super()._train_config()
+        if self.max_epochs == "auto":
+            config = dataclasses.replace(config, max_epochs=EPOCHS_WITH_TREES if self.blend_ == "trees" else EPOCHS_ALONE)
+        return config
 
     def _choose_refine_steps(self, X_all: torch.Tensor, Y_all: torch.Tensor, seed: int) -> None:
         """Set `refine_steps_` from the error on observed entries hidden (a share
