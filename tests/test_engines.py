@@ -75,6 +75,36 @@ def assert_same_rows(engine_out: pd.DataFrame, expected: pd.DataFrame) -> None:
 # ---- the packed model -----------------------------------------------------------------------
 
 
+MALLOC_PROBE = """
+import resource, numpy as np
+from aekit.engines.worker_malloc import roomy_malloc
+def faults(n=50):
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(n):
+        block = np.ones(1 << 19)  # 4 MiB, above the 128 KiB mmap threshold a nanny's worker has
+        del block
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start
+plain = faults()
+with roomy_malloc():
+    faults(1)
+    roomy = faults()
+print(plain, roomy, faults())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc thresholds")
+def test_partitions_run_with_roomy_malloc_in_a_nannys_worker_and_put_its_values_back():
+    """A worker started with MALLOC_TRIM_THRESHOLD_ (distributed's nannies do so) maps every
+    large temporary afresh; inside `roomy_malloc` the heap reuses them (no new page faults) and
+    afterwards the worker's own thresholds are back."""
+    import subprocess
+
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    out = subprocess.run([sys.executable, "-c", MALLOC_PROBE], env=env, capture_output=True, text=True, check=True).stdout
+    plain, roomy, after = map(int, out.split())
+    assert plain > 10_000 and roomy < plain / 20 and after > 10_000
+
+
 def test_packed_model_round_trips_and_is_deterministic(detector, rows):
     data = pack_model(detector)
     assert data == pack_model(detector), "the same model must pack to the same bytes (its checksum names it)"

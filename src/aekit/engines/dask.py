@@ -21,6 +21,7 @@ from functools import partial
 import numpy as np
 
 from aekit.engines.partitions import ShippedModel, apply_to_frame, check_method, checked_columns, loaded
+from aekit.engines.worker_malloc import roomy_malloc
 
 __all__ = ["apply"]
 
@@ -41,13 +42,15 @@ def _client(client):
 def _frame_partition(frame, data: bytes, digest: str, method: str, features: list[str], keep: list[str], kwargs: dict, *, empty):
     if len(frame) == 0:  # an empty Parquet file, say: estimators refuse 0 rows
         return empty
-    return apply_to_frame(loaded(digest, data), method, frame, features, keep, kwargs)
+    with roomy_malloc():
+        return apply_to_frame(loaded(digest, data), method, frame, features, keep, kwargs)
 
 
 def _array_block(block: np.ndarray, data: bytes, digest: str, method: str, kwargs: dict, empty: np.ndarray) -> np.ndarray:
     if block.shape[0] == 0:
         return empty
-    return np.asarray(getattr(loaded(digest, data), method)(block, **kwargs))
+    with roomy_malloc():
+        return np.asarray(getattr(loaded(digest, data), method)(block, **kwargs))
 
 
 def apply(est, method: str, data, *, client=None, features: list[str] | None = None, keep: list[str] = (), **kwargs):

@@ -1,0 +1,83 @@
+"""glibc's malloc thresholds while a Dask worker scores a partition.
+
+distributed's nannies start workers with `MALLOC_TRIM_THRESHOLD_=65536` so that freed memory
+goes back to the system; setting it also turns off glibc's adaptive mmap threshold, so every
+temporary above 128 KiB of a partition's forward passes is mapped and unmapped afresh (scoring
+250,000 x 50 rows took 0.30 s in such a process against 0.16 s with glibc's own tuning on the
+development host). `roomy_malloc` raises both thresholds while partitions run and puts the
+worker's values back, returning the freed memory, when the last running partition ends. It does
+nothing where the environment leaves glibc's tuning on, or where malloc is not glibc's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["roomy_malloc"]
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
+GLIBC_MMAP_THRESHOLD = 128 * 1024  # glibc's fixed mmap threshold once its tuning is off
+ROOMY_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's own adaptive ceiling on 64-bit
+ROOMY_TRIM_THRESHOLD = 256 * 1024 * 1024
+TUNING_VARIABLES = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
+
+_LOCK = threading.Lock()
+_running = 0
+
+
+def _glibc():
+    """glibc as a ctypes library when this process uses it (Linux), else None."""
+    name = ctypes.util.find_library("c")
+    if name is None or not hasattr(os, "confstr"):
+        return None
+    try:
+        if "glibc" not in os.confstr("CS_GNU_LIBC_VERSION").lower():
+            return None
+        return ctypes.CDLL(name)
+    except (OSError, ValueError):
+        return None
+
+
+def _worker_values() -> tuple[int, int] | None:
+    """(trim, mmap) thresholds the environment fixed for this process, or None when it left
+    glibc's adaptive tuning on (nothing to undo then)."""
+    if not any(name in os.environ for name in TUNING_VARIABLES):
+        return None
+    try:
+        trim = int(os.environ.get("MALLOC_TRIM_THRESHOLD_", 128 * 1024))
+        mmap = int(os.environ.get("MALLOC_MMAP_THRESHOLD_", GLIBC_MMAP_THRESHOLD))
+    except ValueError:
+        return None
+    return trim, mmap
+
+
+@contextmanager
+def roomy_malloc() -> Iterator[None]:
+    """Run the block with glibc's mmap and trim thresholds raised, when the environment fixed
+    them low (a Dask nanny's worker); the first of concurrent blocks raises them, the last puts
+    the worker's values back and trims the heap."""
+    global _running
+    values = _worker_values()
+    libc = _glibc() if values is not None else None
+    if libc is None:
+        yield
+        return
+    with _LOCK:
+        if _running == 0:
+            libc.mallopt(M_MMAP_THRESHOLD, ROOMY_MMAP_THRESHOLD)
+            libc.mallopt(M_TRIM_THRESHOLD, ROOMY_TRIM_THRESHOLD)
+        _running += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _running -= 1
+            if _running == 0:
+                libc.mallopt(M_MMAP_THRESHOLD, values[1])
+                libc.mallopt(M_TRIM_THRESHOLD, values[0])
+                libc.malloc_trim(0)
