@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -30,8 +31,10 @@ _LOCK = threading.Lock()
 _running = 0
 
 
+@functools.cache
 def _glibc():
-    """glibc as a ctypes library when this process uses it (Linux), else None."""
+    """glibc as a ctypes library when this process uses it (Linux), else None; looked up once
+    per process, not per partition."""
     name = ctypes.util.find_library("c")
     if name is None or not hasattr(os, "confstr"):
         return None

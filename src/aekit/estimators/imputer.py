@@ -133,9 +133,10 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         entries that both fits leave out. 'auto' is 'trees' for tables with 2 to 100 numeric
         columns and at most 60,000 rows x numeric columns, None otherwise (wider data such as
         pixels, where 30 trees per column cost far more than the autoencoder, and larger
-        tables, where the partner's memory would pass about 2 GB); the choice is `blend_`. With missForest in the field
-        of benchmarks/imputation.py the trees blend (with 100 epochs) ranked first on mean
-        rank, where the autoencoder alone ranked behind missForest (BENCHMARKS.md). The trees
+        tables, where the partner's memory would pass about 2 GB); the choice is `blend_`.
+        With missForest in the field of benchmarks/imputation.py the trees blend (with 100
+        epochs) ranked first on mean rank, where the autoencoder alone ranked behind
+        missForest (BENCHMARKS.md). The trees
         partner keeps every tree of its ten rounds: hundreds of MB in memory and on disk for a
         few thousand rows (0.69 GB for 1,000 rows of 57 columns); None avoids that. `save`
         stores the partner beside the autoencoder (JSON and safetensors, see

@@ -55,8 +55,8 @@ class TrainConfig:
     optimizer : {'adam', 'adamw', 'rmsprop', 'sgd'}, default='adam'
         The torch optimizer (see `make_optimizer`).
     learning_rate : float or 'auto', default=1e-3
-        Step size; 'auto' follows the batch size (`aekit.training.budget`).
-        The optimizer's step size (the start of a cosine schedule).
+        The optimizer's step size (the start of a cosine schedule); 'auto' follows the batch
+        size (`aekit.training.budget`).
     weight_decay : float, default=0.0
         The optimizer's weight decay.
     momentum : float, default=0.9
