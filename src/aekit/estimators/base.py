@@ -193,7 +193,8 @@ class AekitEstimator(BaseEstimator):
     """What every aekit estimator shares. Subclasses store their parameters in `__init__`.
 
     Persistence: `_fitted_state` maps each fitted attribute saved in config.json to the
-    converter that checks and rebuilds it from JSON (`_optional_fitted` may be absent);
+    converter that checks and rebuilds it from JSON (`_optional_fitted` may be absent;
+    `_fitted_before` gives the value of one that folders saved before it existed imply);
     `_nested` names fitted attributes holding other aekit estimators, saved as sub-folders;
     `_sklearn_parts` names fitted attributes holding scikit-learn estimators, saved as
     sub-folders by `aekit.saving.sklearn_state`; `module_`, when present, is saved as
@@ -212,6 +213,7 @@ class AekitEstimator(BaseEstimator):
     _parameter_constraints: dict = {}
     _fitted_state: dict[str, Callable] = {}
     _optional_fitted: frozenset = frozenset()
+    _fitted_before: dict = {}
     _nested: tuple[str, ...] = ()
     _sklearn_parts: tuple[str, ...] = ()
     _has_module = True  # False for an estimator whose own state is all in config.json

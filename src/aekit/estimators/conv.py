@@ -308,7 +308,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         "loss_": one_of(LIKELIHOODS),
         "dropout_": _check_dropout,
     }
-    _optional_fitted = BaseAutoEncoder._optional_fitted | {"colorization_", "init_", "loss_", "dropout_"}  # newer: 'direct', 'random', loss, dropout
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"init_", "loss_", "dropout_"}  # newer: 'random', loss, dropout
+    _fitted_before = {"colorization_": "direct"}  # every model predicted its target's pixels before chroma existed
     _values_before_param = {"init": "random"}  # a folder saved before `init` existed trained from a random start
 
     def __init__(

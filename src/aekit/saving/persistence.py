@@ -264,6 +264,9 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
     est.n_features_in_ = n_features
     for name, convert in est_cls._fitted_state.items():
         if name not in fitted:
+            if name in est_cls._fitted_before:
+                setattr(est, name, est_cls._fitted_before[name])
+                continue
             if name in est_cls._optional_fitted:
                 continue
             raise ValueError(f"{str(path)!r}: fitted.{name} is missing")
