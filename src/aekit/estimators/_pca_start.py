@@ -51,6 +51,17 @@ class PCAStart:
     `init_`, starts the module, records the choice, makes a PCA start compete, and refits a
     winning start on all rows."""
 
+    def _loss(self) -> str:
+        """The loss this model trains with: `loss_` once fitted ('auto' resolved), else `loss`."""
+        return getattr(self, "loss_", self.loss)
+
+    def _loss_problem(self) -> str | None:
+        """Why this model's loss rules out a PCA start (only a real-valued loss has PCA's optimum), or None."""
+        if self._loss() in REAL_VALUED_LOSSES:
+            return None
+        chose = " (loss='auto' chose it for data in [0, 1]: set loss='mse')" if self.loss == AUTO else ""
+        return f"loss={self._loss()!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}{chose}"
+
     def _resolve_init(self, output_activation: str) -> str:
         """'pca' or 'random': what `init` means for this model and data (see `init`)."""
         problem = self._pca_start_problem(output_activation)

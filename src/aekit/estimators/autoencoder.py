@@ -12,7 +12,7 @@ from torch import nn
 from aekit.nn.binary_codes import NoisyBinaryCode
 from aekit.nn.corruptions import CORRUPTIONS, make_corruption
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
-from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
+from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, one_of, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood, output_activation_for
@@ -426,9 +426,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
 
     def _pca_start_problem(self, output_activation: str) -> str | None:
         """Why this model cannot start as PCA of its data, or None."""
-        if self._loss() not in REAL_VALUED_LOSSES:
-            chose = f" (loss='auto' chose it for data in [0, 1]: set loss='mse')" if self.loss == AUTO else ""
-            return f"loss={self._loss()!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}{chose}"
+        if self._loss_problem() is not None:
+            return self._loss_problem()
         if self.tied_weights or self.unit_norm:
             return "tied_weights=True" if self.tied_weights else "unit_norm=True rescales the encoder's rows"
         if self.binary_code:
@@ -467,10 +466,6 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         if self.input_transform == "auto":
             return "log1p" if self._loss() in COUNT_LIKELIHOODS else None
         return self.input_transform
-
-    def _loss(self) -> str:
-        """The loss this model trains with: `loss_` once fitted ('auto' resolved), else `loss`."""
-        return getattr(self, "loss_", self.loss)
 
     def _activation(self) -> str:
         """The hidden activation: `activation_` once fitted ('auto' resolved), else `activation`."""

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
-from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
+from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
 from aekit.data.chroma import colour_from_chroma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last
@@ -473,8 +473,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
 
     def _pca_start_problem(self, output_activation: str) -> str | None:
         """Why this model cannot start as PCA of its data, or None."""
-        if self._loss() not in REAL_VALUED_LOSSES:
-            return f"loss={self._loss()!r} is not a real-valued reconstruction loss {REAL_VALUED_LOSSES}"
+        if self._loss_problem() is not None:
+            return self._loss_problem()
         if output_activation != "linear":
             return f"the output is {output_activation!r} (output_activation={self.output_activation!r}), not linear"
         if self.bottleneck != "dense":
@@ -540,10 +540,6 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
 
     def _fit_settings(self) -> dict:
         return {**super()._fit_settings(), "loss": self.loss_, "dropout": self.dropout_}
-
-    def _loss(self) -> str:
-        """The loss this model trains with: `loss_` once fitted ('auto' resolved), else `loss`."""
-        return getattr(self, "loss_", self.loss)
 
     def _interpolation(self) -> str:
         if self.interpolation != "auto":
