@@ -72,6 +72,32 @@ def test_a_palette_file_with_colour_makes_the_folder_colour(tmp_path):
     assert blue[2].min() > 0.7 and blue[0].max() == 0  # the palette's blue (web palette: 204)
 
 
+@pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
+def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
+    """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read
+    on [0, 1] like an 8-bit file of the same picture, not clipped to white or black."""
+    levels = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    Image.fromarray(np.round(levels * 65535).astype(np.uint16)).save(tmp_path / "deep.png")
+    Image.fromarray(levels).save(tmp_path / "float.tif")
+    Image.fromarray(np.round(levels * 255).astype(np.uint8)).save(tmp_path / "eight.png")
+    data = load_image_folder(tmp_path, mode=mode)
+    assert data.image_shape == ((3, 3, 4) if mode == "RGB" else (3, 4))
+    images = data.X.reshape(-1, *data.image_shape)
+    for name in ("deep.png", "float.tif", "eight.png"):
+        image = images[data.ids.index(name)]
+        for channel in image.reshape(-1, 3, 4):
+            np.testing.assert_allclose(channel, levels, atol=0.5 / 255, err_msg=name)
+    resized = load_image_folder(tmp_path, mode=mode, size=(6, 8))
+    deep = resized.X[resized.ids.index("deep.png")]
+    np.testing.assert_allclose(deep, resized.X[resized.ids.index("eight.png")], atol=2 / 255)
+
+
+def test_a_float_file_beyond_0_1_is_refused_naming_it(tmp_path):
+    Image.fromarray(np.full((3, 4), 200.0, dtype=np.float32)).save(tmp_path / "hot.tif")
+    with pytest.raises(ValueError, match=r"hot\.tif.*\[0, 1\]"):
+        load_image_folder(tmp_path)
+
+
 def test_the_reader_keeps_the_mode_it_chose_for_later_folders(tmp_path):
     write_folder(tmp_path / "colour", n=4)
     write_folder(tmp_path / "grey", n=4, grey=True)

@@ -731,6 +731,7 @@ def load_npy(
 
 IMAGE_MODES = ("auto", "L", "RGB")
 GREY_PIL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # one channel (+ alpha)
+WIDE_GREY_PIL_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # more than 8 bits
 
 
 def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool]:
@@ -741,14 +742,36 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
 
     with Image.open(file) as image:
         native_grey = image.mode in GREY_PIL_MODES
-        image = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB")
+        if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
+            image, full_scale = _unit_grey(image, file), 1.0
+        else:
+            image, full_scale = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB"), 255.0
         if size is not None:
             image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        pixels = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
+        pixels = np.asarray(image, dtype=np.float32) / full_scale  # (H, W) or (H, W, 3)
+    if pixels.ndim == 2 and mode == "RGB":
+        pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
         pixels = pixels.transpose(2, 0, 1)
         return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all())
     return pixels, True
+
+
+def _unit_grey(image, file: Path):
+    """A 16- or 32-bit grey image as a PIL 'F' image on [0, 1]: integers over 65535 (16-bit
+    full scale), floats as they are; refused when that leaves [0, 1]."""
+    from PIL import Image
+
+    pixels = np.asarray(image, dtype=np.float32)
+    if image.mode != "F":
+        pixels = pixels / 65535.0
+    if pixels.size and not (np.isfinite(pixels).all() and pixels.min() >= 0 and pixels.max() <= 1):
+        what = "floating-point pixels" if image.mode == "F" else "integer pixels over 16 bits: values / 65535"
+        raise ValueError(
+            f"{str(file)!r} holds {what} in [{np.nanmin(pixels):.4g}, {np.nanmax(pixels):.4g}]; aekit reads "
+            "deep grey images as 16-bit (0..65535) or floats in [0, 1]: save it rescaled to one of these, or as 8-bit"
+        )
+    return Image.fromarray(pixels)
 
 
 def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None = None, mode: str = "auto") -> Dataset:
@@ -759,7 +782,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     (3, height, width), so `X.reshape(-1, *image_shape)` is (n, 3, height, width) for
     `ConvAutoEncoder`. 'auto' (the default) is 'L' when every file is grey (a one-channel PIL
     mode such as 'L', 'LA', '1', 'I;16', or colour files whose red, green and blue are equal
-    everywhere) and 'RGB' when any file has colour; `image_shape` says which. Images
+    everywhere) and 'RGB' when any file has colour; `image_shape` says which. 16-bit grey
+    files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]. Images
     directly in `path` have no label; images in subfolders are labelled by the subfolder's
     name (class_names, sorted; y indexes them). `size` (height, width) resizes every image,
     otherwise all must share one size. `ids` are the files' paths relative to `path`.
