@@ -98,6 +98,19 @@ def test_a_float_file_beyond_0_1_is_refused_naming_it(tmp_path):
         load_image_folder(tmp_path)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "not_an_image"])
+def test_an_unreadable_image_file_is_refused_naming_it(tmp_path, capsys, damage):
+    write_folder(tmp_path / "pics", n=4)
+    good = (tmp_path / "pics" / "a" / "000.png").read_bytes()
+    broken = tmp_path / "pics" / "b" / "broken.png"
+    broken.write_bytes(good[: len(good) // 2] if damage == "truncated" else b"not a picture\n")
+    with pytest.raises(ValueError, match=r"broken\.png.*not a readable image"):
+        load_image_folder(tmp_path / "pics")
+    assert main(["train", "--data", str(tmp_path / "pics"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "aekit train: error:" in err and "broken.png" in err and "Traceback" not in err
+
+
 def test_the_reader_keeps_the_mode_it_chose_for_later_folders(tmp_path):
     write_folder(tmp_path / "colour", n=4)
     write_folder(tmp_path / "grey", n=4, grey=True)

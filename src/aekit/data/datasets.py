@@ -740,15 +740,18 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     others (RGB, palette, CMYK, ...) as RGB, grey when their three channels are equal."""
     from PIL import Image
 
-    with Image.open(file) as image:
-        native_grey = image.mode in GREY_PIL_MODES
-        if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
-            image, full_scale = _unit_grey(image, file), 1.0
-        else:
-            image, full_scale = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB"), 255.0
-        if size is not None:
-            image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        pixels = np.asarray(image, dtype=np.float32) / full_scale  # (H, W) or (H, W, 3)
+    try:
+        with Image.open(file) as image:
+            native_grey = image.mode in GREY_PIL_MODES
+            if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
+                image, full_scale = _unit_grey(image, file), 1.0
+            else:
+                image, full_scale = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB"), 255.0
+            if size is not None:
+                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.float32) / full_scale  # (H, W) or (H, W, 3)
+    except (OSError, SyntaxError, EOFError) as err:  # PIL's refusals of damaged or foreign files
+        raise ValueError(f"{str(file)!r} is not a readable image ({err}); remove or replace it") from None
     if pixels.ndim == 2 and mode == "RGB":
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
