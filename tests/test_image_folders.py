@@ -185,6 +185,29 @@ def test_help_says_how_image_folders_are_read(capsys):
     assert "--image-mode {auto,L,RGB}" in text and "grey only when every file is grey" in text
 
 
+@pytest.mark.parametrize("saved", ["run", "model_folder"])
+def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys, saved):
+    """A folder of 14 x 8 images given to a model of 8 x 14 ones holds as many values per image:
+    it was encoded as scrambled 8 x 14 images. It and one of 6 x 6 images are refused, naming
+    the shapes, from a run and from a model folder saved in Python."""
+    write_folder(tmp_path / "pics", size=(8, 14))
+    write_folder(tmp_path / "tall", n=4, size=(14, 8))
+    write_folder(tmp_path / "small", n=4, size=(6, 6))
+    if saved == "run":
+        model = train(tmp_path, tmp_path / "pics")
+    else:
+        data = load_image_folder(tmp_path / "pics")
+        est = ConvAutoEncoder(latent_dim=3, channels=(4,), max_epochs=1, random_state=0)
+        model = tmp_path / "saved"
+        est.fit(data.X.reshape(-1, *data.image_shape)).save(model)
+    assert main(["encode", str(model), str(tmp_path / "pics"), str(tmp_path / "codes.npy")]) == 0
+    for folder, shape in (("tall", "(3, 14, 8)"), ("small", "(3, 6, 6)")):
+        capsys.readouterr()
+        assert main(["encode", str(model), str(tmp_path / folder), str(tmp_path / "codes.npy")]) == 1
+        err = capsys.readouterr().err
+        assert folder in err and shape in err and "(3, 8, 14)" in err, err
+
+
 # ---- no 1 x n strip -------------------------------------------------------------------------------
 
 

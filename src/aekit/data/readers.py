@@ -27,7 +27,7 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader", "load",
-    "open_source", "reader_for",
+    "check_image_shape", "open_source", "reader_for",
 ]  # fmt: skip
 
 SOURCES = (
@@ -95,7 +95,9 @@ class Reader:
             The rows, their columns in the order `fit` learned.
         """
         reader = reader_for(source, **self.to_dict())
-        return _aligned(reader._load(str(source), self.feature_names is not None), self.feature_names, source)
+        data = reader._load(str(source), self.feature_names is not None)
+        check_image_shape(data, self.image_shape, source)
+        return _aligned(data, self.feature_names, source)
 
     def read_frame(self, frame, source: str) -> Dataset:
         """The rows of a table already read as a DataFrame (one partition of a Parquet folder,
@@ -592,6 +594,31 @@ def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -
         The rows, their labels and layout.
     """
     return reader_for(source, **options).fit(source).rows(slice(max_rows))
+
+
+def check_image_shape(data: Dataset, expected: Sequence[int] | None, source) -> None:
+    """Refuse images of another shape than `expected`, even when they hold as many values
+    (14 x 8 images for a model of 8 x 14 ones would pass as scrambled images).
+
+    Parameters
+    ----------
+    data : Dataset
+        The rows as read; nothing is checked when its `image_shape` is None.
+    expected : sequence of int or None
+        The model's image shape, (height, width) or (channels, height, width); None checks nothing.
+    source : str or os.PathLike
+        Where the rows come from, for the message.
+    """
+    if expected is None or data.image_shape is None:
+        return
+    got, want = (tuple(int(s) for s in ((1, *shape) if len(shape) == 2 else shape)) for shape in (data.image_shape, expected))
+    if got == want:
+        return
+    fix = f"resize them to {want[1]} x {want[2]} pixels (height x width)" if got[1:] != want[1:] else f"give {want[0]}-channel images"
+    raise ValueError(
+        f"{str(source)!r} holds images of shape {got} (channels, height, width), but the model was trained on "
+        f"images of shape {want}: {fix}"
+    )
 
 
 def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
