@@ -98,6 +98,21 @@ def test_a_float_file_beyond_0_1_is_refused_naming_it(tmp_path):
         load_image_folder(tmp_path)
 
 
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
+    """Cameras store a portrait photo as a landscape one plus an EXIF orientation; viewers turn it
+    upright, and so does the reader."""
+    stored = np.zeros((8, 16, 3), dtype=np.uint8)
+    stored[:, :8] = 255  # left half white as stored; orientation 6: turn 90 degrees clockwise to view
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(tmp_path / "portrait.jpg", exif=exif, quality=95)
+    data = load_image_folder(tmp_path)
+    assert data.image_shape == (16, 8)
+    upright = data.X.reshape(16, 8)
+    assert upright[:7].min() > 0.8 and upright[9:].max() < 0.2  # the white half is on top
+
+
 @pytest.mark.parametrize("damage", ["truncated", "not_an_image"])
 def test_an_unreadable_image_file_is_refused_naming_it(tmp_path, capsys, damage):
     write_folder(tmp_path / "pics", n=4)

@@ -738,10 +738,11 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     """One image file as float32 pixels in [0, 1], channels-first (3, H, W) for colour or (H, W)
     for grey, and whether its pixels are grey. `mode` 'auto' reads single-channel files grey and
     others (RGB, palette, CMYK, ...) as RGB, grey when their three channels are equal."""
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     try:
-        with Image.open(file) as image:
+        with Image.open(file) as opened:
+            image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
             native_grey = image.mode in GREY_PIL_MODES
             if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
                 image, full_scale = _unit_grey(image, file), 1.0
@@ -786,7 +787,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     `ConvAutoEncoder`. 'auto' (the default) is 'L' when every file is grey (a one-channel PIL
     mode such as 'L', 'LA', '1', 'I;16', or colour files whose red, green and blue are equal
     everywhere) and 'RGB' when any file has colour; `image_shape` says which. 16-bit grey
-    files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]. Images
+    files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]. Photos are
+    turned upright as their EXIF orientation says, as image viewers show them. Images
     directly in `path` have no label; images in subfolders are labelled by the subfolder's
     name (class_names, sorted; y indexes them). `size` (height, width) resizes every image,
     otherwise all must share one size. `ids` are the files' paths relative to `path`.
