@@ -280,3 +280,42 @@ def test_the_report_of_a_colour_folder_draws_colour_reconstructions(tmp_path):
     figure = np.asarray(Image.open(run / "figures" / "reconstructions.png").convert("RGB")).astype(int)
     spread = figure.max(axis=-1) - figure.min(axis=-1)  # 0 for grey pixels
     assert (spread > 100).sum() > 50  # the inputs' coloured squares, drawn in colour
+
+
+# ---- colours drawn as stored ----------------------------------------------------------------------
+
+
+BROWN = (128, 102, 77)
+
+
+def drawn_colours(png: Path) -> np.ndarray:
+    """The figure's pixels (m, 3) that are neither near white nor near grey (title, frames)."""
+    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
+    return pixels[pixels.max(axis=1) - pixels.min(axis=1) > 20]
+
+
+def write_brown_folder(folder: Path, n: int = 16) -> None:
+    """`n` 8 x 8 PNGs of one brown, each a few percent lighter or darker."""
+    folder.mkdir(parents=True)
+    for i, factor in enumerate(np.linspace(0.95, 1.05, n)):
+        Image.new("RGB", (8, 8), tuple(int(round(c * factor)) for c in BROWN)).save(folder / f"{i:02d}.png")
+
+
+def test_generated_images_are_drawn_in_their_own_colours(tmp_path):
+    """Samples of a model of brown images were drawn on the samples' own range, which stretched
+    (0.5, 0.4, 0.3) to bright orange; pixels in [0, 1] are now drawn as stored."""
+    write_brown_folder(tmp_path / "brown")
+    run = train(tmp_path, tmp_path / "brown")
+    assert main(["generate", str(run), str(tmp_path / "samples.png"), "-n", "4"]) == 0
+    median = np.median(drawn_colours(tmp_path / "samples.png"), axis=0)
+    np.testing.assert_allclose(median, BROWN, atol=20)
+
+
+@pytest.mark.slow
+def test_the_report_draws_images_in_their_own_colours(tmp_path):
+    write_brown_folder(tmp_path / "brown")
+    run = train(tmp_path, tmp_path / "brown")
+    assert main(["report", str(run)]) == 0
+    for figure in ("reconstructions.png", "samples.png"):
+        median = np.median(drawn_colours(run / "figures" / figure), axis=0)
+        np.testing.assert_allclose(median, BROWN, atol=20, err_msg=figure)

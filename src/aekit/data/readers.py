@@ -52,6 +52,7 @@ class Reader:
     """
 
     kind: ClassVar[str] = "any"
+    unit_pixels: ClassVar[bool] = False  # rows are pixel intensities in [0, 1], drawn as stored
     suffixes: ClassVar[tuple[str, ...]] = ()
     learned: ClassVar[dict[str, str]] = {name: name for name in ("feature_names", "image_shape", "class_names")}
     feature_names: list[str] | None = None
@@ -220,6 +221,7 @@ class IdxReader(Reader):
     """
 
     kind: ClassVar[str] = "idx"
+    unit_pixels: ClassVar[bool] = True
     data_home: str | None = None
     download: bool = False
 
@@ -268,6 +270,7 @@ class DigitsReader(Reader):
     """
 
     kind: ClassVar[str] = "digits"
+    unit_pixels: ClassVar[bool] = True
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         return load_digits()
@@ -452,6 +455,7 @@ class ImageFolderReader(Reader):
     """
 
     kind: ClassVar[str] = "images"
+    unit_pixels: ClassVar[bool] = True
     image_size: list[int] | None = None
     image_mode: str = "auto"
 
