@@ -5,7 +5,9 @@ and the same model from `aekit train` as from Python on the reader's arrays."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -319,3 +321,15 @@ def test_the_report_draws_images_in_their_own_colours(tmp_path):
     for figure in ("reconstructions.png", "samples.png"):
         median = np.median(drawn_colours(run / "figures" / figure), axis=0)
         np.testing.assert_allclose(median, BROWN, atol=20, err_msg=figure)
+
+
+def test_the_explorer_shows_images_in_their_own_colours(tmp_path):
+    write_brown_folder(tmp_path / "brown")
+    run = train(tmp_path, tmp_path / "brown")
+    assert main(["explore", str(run)]) == 0
+    page = (run / "explorer.html").read_text()
+    data = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1))
+    assert data["output"]["range"] == [0.0, 1.0]  # decoded pictures drawn on it too
+    atlas = base64.b64decode(data["points"]["atlas"].split(",", 1)[1])
+    (tmp_path / "atlas.png").write_bytes(atlas)
+    np.testing.assert_allclose(np.median(drawn_colours(tmp_path / "atlas.png"), axis=0), BROWN, atol=20)

@@ -291,6 +291,7 @@ def write_run_explorer(
         est, X, y, path=path or model.path / EXPLORER_FILE, image_shape=image_shape or reader.image_shape,
         feature_names=feature_names, class_names=reader.class_names,
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
+        value_range=(0.0, 1.0) if reader.unit_pixels and scaling.kind == "none" else None,  # pixels as stored
         title=f"{type(est).__name__} on {where}: latent space", **options,
     )  # fmt: skip
 
