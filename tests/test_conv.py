@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from aekit import AutoEncoder
 from aekit.nn.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
 from aekit.data.datasets import load_colorization_patches
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
@@ -313,6 +314,21 @@ def fitted(digit_images):
 def test_wrong_input_shape_is_a_clear_error(fitted, X, message):
     with pytest.raises(ValueError, match=message):
         fitted.transform(X)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ConvAutoEncoder(latent_dim=2, **TINY), lambda: AutoEncoder(latent_dim=2, max_epochs=1, random_state=0),
+     lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1, random_state=0)],
+    ids=["conv", "mlp", "conv_vae"],
+)
+def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
+    """A single (3, H, W) image is a 3-D X, read as 3 grey images: the refusal said 'X has images
+    of shape (1, 8, 8)', a shape the user never gave; it now names X's shape and X[None]."""
+    images = np.random.default_rng(0).random((20, 3, 8, 8)).astype(np.float32)
+    est = make().fit(images)
+    with pytest.raises(ValueError, match=r"X has shape \(3, 8, 8\).*one image.*X\[None\]"):
+        est.transform(images[0])
 
 
 def test_inconsistent_shapes_at_fit_are_clear_errors(digit_images):

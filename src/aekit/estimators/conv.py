@@ -15,7 +15,7 @@ from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Cor
 from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
 from aekit.data.chroma import colour_from_chroma, to_chroma
-from aekit.data.images import channels_last_message, looks_channels_last
+from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
@@ -113,10 +113,7 @@ class ImageInput:
             shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
             X = images.reshape(images.shape[0], math.prod(shape))
         if not reset and shape is not None and shape != self.input_shape_:
-            raise ValueError(
-                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
-                f"{self.input_shape_} (channels, height, width)"
-            )
+            raise ValueError(other_shape_message(type(self).__name__, images.shape, shape, self.input_shape_))
         rows = super()._validate_X(X, reset)
         if reset:
             self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
