@@ -128,6 +128,16 @@ def test_an_unreadable_image_file_is_refused_naming_it(tmp_path, capsys, damage)
     assert "aekit train: error:" in err and "broken.png" in err and "Traceback" not in err
 
 
+def test_images_of_several_sizes_are_refused_saying_how_to_resize_them(tmp_path, capsys):
+    write_folder(tmp_path / "pics", n=4)
+    Image.new("RGB", (10, 8), (200, 0, 0)).save(tmp_path / "pics" / "a" / "wide.png")
+    with pytest.raises(ValueError, match=r"wide\.png' is \(8, 10\) but .* is \(12, 12\) \(height, width\); pass size=\(height, width\)"):
+        load_image_folder(tmp_path / "pics")
+    assert main(["train", "--data", str(tmp_path / "pics"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 1
+    assert "--set data.image_size=[height,width]" in capsys.readouterr().err
+    train(tmp_path, tmp_path / "pics", "--set", "data.image_size=[12,12]")
+
+
 def test_the_reader_keeps_the_mode_it_chose_for_later_folders(tmp_path):
     write_folder(tmp_path / "colour", n=4)
     write_folder(tmp_path / "grey", n=4, grey=True)

@@ -823,7 +823,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         all_grey &= grey
         if rows and pixels.shape[-2:] != rows[0].shape[-2:]:
             raise ValueError(
-                f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]}; pass size=(h, w)"
+                f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]} (height, width); "
+                "pass size=(height, width) to resize every image (aekit train: --set data.image_size=[height,width])"
             )
         rows.append(pixels)
         relative = file.relative_to(root)
