@@ -138,6 +138,13 @@ def test_images_of_several_sizes_are_refused_saying_how_to_resize_them(tmp_path,
     train(tmp_path, tmp_path / "pics", "--set", "data.image_size=[12,12]")
 
 
+@pytest.mark.parametrize("size", [32, (0, 8), (8.5, 8), (8, 8, 3), "8x8", (True, 8)])
+def test_a_size_that_is_not_two_positive_integers_is_refused_naming_size(tmp_path, size):
+    write_folder(tmp_path / "pics", n=2)
+    with pytest.raises(ValueError, match=r"size must be \(height, width\), two positive integers, got"):
+        load_image_folder(tmp_path / "pics", size=size)
+
+
 def test_the_reader_keeps_the_mode_it_chose_for_later_folders(tmp_path):
     write_folder(tmp_path / "colour", n=4)
     write_folder(tmp_path / "grey", n=4, grey=True)

@@ -25,6 +25,7 @@ import urllib.request
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -761,6 +762,14 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     return pixels, True
 
 
+def _image_size(size) -> tuple[int, int]:
+    """`size` as (height, width), refused unless two positive integers."""
+    pair = isinstance(size, (tuple, list, np.ndarray)) and len(size) == 2
+    if not pair or not all(isinstance(s, Integral) and not isinstance(s, (bool, np.bool_)) and s > 0 for s in size):
+        raise ValueError(f"size must be (height, width), two positive integers, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
 def _unit_grey(image, file: Path):
     """A 16- or 32-bit grey image as a PIL 'F' image on [0, 1]: integers over 65535 (16-bit
     full scale), floats as they are; refused when that leaves [0, 1]."""
@@ -814,6 +823,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         raise FileNotFoundError(f"no image folder at {str(root)!r}")
     if mode not in IMAGE_MODES:
         raise ValueError(f"mode must be 'auto', 'L' or 'RGB', got {mode!r}")
+    if size is not None:
+        size = _image_size(size)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
