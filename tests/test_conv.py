@@ -366,6 +366,18 @@ def test_image_metrics_come_from_scikit_image():
     assert ssim(rng.random((2, 3, 8, 8)), rng.random((2, 3, 8, 8))).shape == (2,)
 
 
+@pytest.mark.parametrize("metric", [ssim, psnr], ids=["ssim", "psnr"])
+def test_8_bit_images_with_the_unit_data_range_are_refused_naming_data_range(metric):
+    """uint8 images (0..255) scored with data_range=1.0 gave a PSNR of -15 dB; images whose
+    values span more than data_range are now refused, and data_range=255 scores them."""
+    rng = np.random.default_rng(0)
+    a = (rng.random((2, 3, 8, 8)) * 255).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-10, 10, a.shape), 0, 255).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"images_true span 0\.\.25[0-9].*data_range=1\.0.*data_range=255"):
+        metric(a, b)
+    np.testing.assert_allclose(metric(a, b, data_range=255), metric(a / 255, b / 255), rtol=1e-6)
+
+
 def test_image_rows_figure(digit_images):
     from matplotlib.figure import Figure
 
