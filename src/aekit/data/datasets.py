@@ -661,19 +661,33 @@ def load_parquet(
 # ---- arrays and images -------------------------------------------------------------------------
 
 
+def _integer_scale(X: np.ndarray) -> float:
+    """What `load_npy` divides an integer array by: 255 for uint8, else its largest absolute value (at least 1)."""
+    return 255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1))
+
+
+def _npy_integer_scale(path: str | os.PathLike) -> float | None:
+    """What `load_npy` divides the `.npy` file's integers by without `int_scale`; None for floats or booleans."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    return _integer_scale(array) if array.dtype.kind in "iu" else None
+
+
 def load_npy(
     path: str | os.PathLike,
     *,
     labels: str | os.PathLike | None = None,
     mmap: bool = True,
     channels_last: bool | None = None,
+    int_scale: float | None = None,
 ) -> Dataset:
     """A `.npy` array, memory-mapped read-only by default so it need not fit in memory.
 
     (n, features) is used as it is; images (n, height, width) (grey) or (n, channels,
     height, width) are flattened and their shape kept as `image_shape`; more axes are
     flattened with no `image_shape`. Integer arrays (e.g. uint8 pixels) are scaled to [0, 1]
-    (which loads them). `labels` is an optional `.npy` of n labels.
+    (which loads them): divided by `int_scale`, by default 255 for uint8 and else the array's
+    largest absolute value (a fitted reader passes its training file's, so later files are
+    scaled alike). `labels` is an optional `.npy` of n labels.
 
     `channels_last` says how to read a 4-D array: True, (n, height, width, channels) as
     stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
@@ -690,6 +704,8 @@ def load_npy(
         Memory-map the array read-only instead of loading it.
     channels_last : bool or None, default=None
         How to read a 4-D array, as above.
+    int_scale : float, default=None
+        What an integer array is divided by; None chooses as above.
 
     Returns
     -------
@@ -716,7 +732,7 @@ def load_npy(
     image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim in (3, 4) else None
     X = array.reshape(array.shape[0], -1)
     if X.dtype.kind in "iu":
-        X = X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1)))
+        X = X.astype(np.float32) / (float(int_scale) if int_scale is not None else _integer_scale(X))
     elif X.dtype.kind == "b":
         X = X.astype(np.float32)
     elif X.dtype.kind != "f":

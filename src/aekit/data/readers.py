@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
-from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, load_digits
+from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, _npy_integer_scale, load_digits
 from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
 from aekit.data.text import load_text_folder
 
@@ -406,16 +406,22 @@ class NpyReader(Reader):
         How to read a 4-D array (see `load_npy`): True moves (n, height, width, channels) to
         channels-first, False takes it as channels-first, None refuses one that looks
         channels-last.
+    int_scale : float, default=None
+        What the training file's integers were divided by (see `load_npy`), learned by `fit`
+        and used for later files; None for a file of floats.
     """
 
     kind: ClassVar[str] = "npy"
     suffixes: ClassVar[tuple[str, ...]] = (".npy",)
     labels: str | None = None
     channels_last: bool | None = None
+    int_scale: float | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         labels = None if fitted else self.labels
-        return load_npy(_existing(source), labels=labels, channels_last=self.channels_last)
+        if not fitted:
+            self.int_scale = _npy_integer_scale(_existing(source))
+        return load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """The `.npy` file as a `DataSource` read in bounded row ranges.
