@@ -350,3 +350,11 @@ def test_the_explorer_shows_images_in_their_own_colours(tmp_path):
     atlas = base64.b64decode(data["points"]["atlas"].split(",", 1)[1])
     (tmp_path / "atlas.png").write_bytes(atlas)
     np.testing.assert_allclose(np.median(drawn_colours(tmp_path / "atlas.png"), axis=0), BROWN, atol=20)
+
+
+def test_the_export_of_an_image_folder_run_says_its_rows_are_channels_first_pixels_in_0_1(tmp_path, capsys):
+    write_folder(tmp_path / "pics", n=8, size=(6, 8))
+    run = train(tmp_path, tmp_path / "pics")
+    capsys.readouterr()
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "pixels in [0, 1] (8-bit values / 255) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out
