@@ -196,6 +196,19 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
         ce.inpaint(X_test[:5], np.ones((3, 3), dtype=bool))
 
 
+def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axis():
+    """A mask (n, H, W) for colour images (n, 3, H, W) does not broadcast; the refusal now says
+    to give it the channel axis, mask[:, None], which inpaints every channel of those pixels."""
+    images = np.random.default_rng(0).random((6, 3, 8, 8)).astype(np.float32)
+    ce = ContextEncoder(mask_size=2, **TINY).fit(images)
+    mask = np.zeros((6, 8, 8), dtype=bool)
+    mask[:, 3:5, 3:5] = True
+    with pytest.raises(ValueError, match=r"mask of shape \(6, 8, 8\) does not broadcast.*mask\[:, None\]"):
+        ce.inpaint(images, mask)
+    changed = ce.inpaint(images, mask[:, None]) != images
+    assert changed[:, :, 3:5, 3:5].all() and changed.sum() == 6 * 3 * 4
+
+
 def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     X_train, X_test = digit_images
     ce = ContextEncoder(mask_size=4, channels=(8, 16), max_epochs=15, batch_size=64, learning_rate=3e-3, random_state=0)

@@ -835,6 +835,8 @@ class ContextEncoder(ConvAutoEncoder):
         try:
             holes = np.broadcast_to(np.asarray(mask, dtype=bool), layout).reshape(rows.shape)
         except ValueError:
-            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}") from None
+            per_pixel = len(layout) == 4 and tuple(np.shape(mask)) == (layout[0], *layout[2:])
+            hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_pixel else ""
+            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}{hint}") from None
         filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
         return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)
