@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit import AutoEncoder
+from aekit import AutoEncoder, DenoisingAutoEncoder
 from aekit.nn.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
 from aekit.data.datasets import load_colorization_patches
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
@@ -194,6 +194,21 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
     np.testing.assert_array_equal(flat[:, ~centre.ravel()], X_test[:5].reshape(5, -1)[:, ~centre.ravel()])
     with pytest.raises(ValueError, match="does not broadcast"):
         ce.inpaint(X_test[:5], np.ones((3, 3), dtype=bool))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ConvAutoEncoder(corruption="clipped_gaussian", latent_dim=2, **TINY),
+     lambda: DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0)],
+    ids=["conv", "mlp"],
+)
+def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
+    """corruption='clipped_gaussian' clips the noisy inputs to [0, 1]: 8-bit pixels (0..255)
+    were trained on as near-binary images without a word; they are refused, and X / 255 fits."""
+    images = np.random.default_rng(0).integers(0, 256, size=(20, 1, 8, 8)).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[0, 255\]"):
+        make().fit(images)
+    make().fit(images / 255)
 
 
 def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axis():

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
+from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, check_clipped_range, make_corruption
 from aekit.estimators._pca_start import INITS, REAL_VALUED_LOSSES, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
 from aekit.data.chroma import colour_from_chroma, to_chroma
@@ -234,7 +234,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         unseen one at 18.72 dB pooled PSNR and SSIM 0.858 against 18.08 / 0.837 with 'mse' and
         no dropout (gray copy 17.77 / 0.865; benchmarks/conv_images.py --part photos).
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
-        Training noise (denoising autoencoder); 'block' zeroes one random square per image.
+        Training noise (denoising autoencoder); 'block' zeroes one random square per image;
+        'clipped_gaussian' clips to [0, 1] and refuses X beyond.
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
     early_stopping : int, 'auto' or None, default='auto'
@@ -451,6 +452,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
+        check_clipped_range(getattr(self, "corruption", None), low, high)  # the context encoder has none
         if self.loss_ == "bce" and not in_unit_range:
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
