@@ -423,6 +423,11 @@ class NpyReader(Reader):
             self.int_scale = _npy_integer_scale(_existing(source))
         return load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
 
+    @property
+    def unit_pixels(self) -> bool:
+        """Whether the rows are images of integer pixels, read on [0, 1] (drawn as stored)."""
+        return self.image_shape is not None and self.int_scale is not None
+
     def stream(self, source: str | os.PathLike) -> DataSource:
         """The `.npy` file as a `DataSource` read in bounded row ranges.
 
