@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from aekit import AutoEncoder, DenoisingAutoEncoder
 from aekit.nn.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
 from aekit.data.datasets import load_colorization_patches
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
@@ -195,6 +196,34 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
         ce.inpaint(X_test[:5], np.ones((3, 3), dtype=bool))
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ConvAutoEncoder(corruption="clipped_gaussian", latent_dim=2, **TINY),
+     lambda: DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0)],
+    ids=["conv", "mlp"],
+)
+def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
+    """corruption='clipped_gaussian' clips the noisy inputs to [0, 1]: 8-bit pixels (0..255)
+    were trained on as near-binary images without a word; they are refused, and X / 255 fits."""
+    images = np.random.default_rng(0).integers(0, 256, size=(20, 1, 8, 8)).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[0, 255\]"):
+        make().fit(images)
+    make().fit(images / 255)
+
+
+def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axis():
+    """A mask (n, H, W) for colour images (n, 3, H, W) does not broadcast; the refusal now says
+    to give it the channel axis, mask[:, None], which inpaints every channel of those pixels."""
+    images = np.random.default_rng(0).random((6, 3, 8, 8)).astype(np.float32)
+    ce = ContextEncoder(mask_size=2, **TINY).fit(images)
+    mask = np.zeros((6, 8, 8), dtype=bool)
+    mask[:, 3:5, 3:5] = True
+    with pytest.raises(ValueError, match=r"mask of shape \(6, 8, 8\) does not broadcast.*mask\[:, None\]"):
+        ce.inpaint(images, mask)
+    changed = ce.inpaint(images, mask[:, None]) != images
+    assert changed[:, :, 3:5, 3:5].all() and changed.sum() == 6 * 3 * 4
+
+
 def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     X_train, X_test = digit_images
     ce = ContextEncoder(mask_size=4, channels=(8, 16), max_epochs=15, batch_size=64, learning_rate=3e-3, random_state=0)
@@ -315,6 +344,21 @@ def test_wrong_input_shape_is_a_clear_error(fitted, X, message):
         fitted.transform(X)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ConvAutoEncoder(latent_dim=2, **TINY), lambda: AutoEncoder(latent_dim=2, max_epochs=1, random_state=0),
+     lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1, random_state=0)],
+    ids=["conv", "mlp", "conv_vae"],
+)
+def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
+    """A single (3, H, W) image is a 3-D X, read as 3 grey images: the refusal said 'X has images
+    of shape (1, 8, 8)', a shape the user never gave; it now names X's shape and X[None]."""
+    images = np.random.default_rng(0).random((20, 3, 8, 8)).astype(np.float32)
+    est = make().fit(images)
+    with pytest.raises(ValueError, match=r"X has shape \(3, 8, 8\).*one image.*X\[None\]"):
+        est.transform(images[0])
+
+
 def test_inconsistent_shapes_at_fit_are_clear_errors(digit_images):
     X = digit_images[0][:30]
     with pytest.raises(ValueError, match=r"X has images of shape \(1, 8, 8\), but input_shape=\(1, 4, 16\)"):
@@ -348,6 +392,18 @@ def test_image_metrics_come_from_scikit_image():
     assert psnr(a, b)[1] == pytest.approx(peak_signal_noise_ratio(a[1], b[1], data_range=1.0))
     assert np.isinf(psnr(a, a)).all() and np.allclose(ssim(a, a), 1.0)
     assert ssim(rng.random((2, 3, 8, 8)), rng.random((2, 3, 8, 8))).shape == (2,)
+
+
+@pytest.mark.parametrize("metric", [ssim, psnr], ids=["ssim", "psnr"])
+def test_8_bit_images_with_the_unit_data_range_are_refused_naming_data_range(metric):
+    """uint8 images (0..255) scored with data_range=1.0 gave a PSNR of -15 dB; images whose
+    values span more than data_range are now refused, and data_range=255 scores them."""
+    rng = np.random.default_rng(0)
+    a = (rng.random((2, 3, 8, 8)) * 255).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-10, 10, a.shape), 0, 255).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"images_true span 0\.\.25[0-9].*data_range=1\.0.*data_range=255"):
+        metric(a, b)
+    np.testing.assert_allclose(metric(a, b, data_range=255), metric(a / 255, b / 255), rtol=1e-6)
 
 
 def test_image_rows_figure(digit_images):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import struct
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 from aekit.data import datasets
-from aekit.data.readers import load
+from aekit.data.readers import Reader, load, reader_for
 from aekit.data.datasets import (
     IDX_SETS,
     IdxSet,
@@ -235,6 +236,22 @@ def test_npy_is_memory_mapped_and_image_stacks_keep_their_shape(tmp_path):
     assert stacked.y.tolist() == [3, 7]
     with pytest.raises(ValueError, match="labels"):
         load_npy(tmp_path / "img.npy", labels=tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32])
+def test_later_integer_npy_files_are_scaled_as_the_training_file_was(tmp_path, dtype):
+    """An integer stack other than uint8 was divided by its own largest value, so a later file
+    with a smaller maximum was scaled differently from the training file and the same rows read
+    differently; the fitted reader now keeps the training file's divisor, saved with the run."""
+    stack = np.random.default_rng(0).integers(0, 30000, size=(6, 4, 5)).astype(dtype)
+    stack[0, 0, 0] = 60000
+    np.save(tmp_path / "train.npy", stack)
+    np.save(tmp_path / "later.npy", stack[1:3])
+    reader = reader_for(tmp_path / "train.npy")
+    train = reader.fit(tmp_path / "train.npy")
+    assert train.X.max() == 1
+    for fitted in (reader, Reader.from_dict(json.loads(json.dumps(reader.to_dict())))):
+        np.testing.assert_array_equal(fitted.read(tmp_path / "later.npy").X, train.X[1:3])
 
 
 def _png(path: Path, value: int, size=(6, 4), mode="L") -> None:

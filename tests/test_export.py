@@ -149,3 +149,22 @@ def test_export_of_a_table_with_categories_takes_a_string_input_per_column(tmp_p
     info = json.loads((tmp_path / "onnx" / "onnx.json").read_text())["encoder"]
     assert info["numeric_columns"] == ["big", "small", "both", "n_visits"]
     assert info["categories"] == {"site": ["east", "north", "south"], "code": ["x", "y"]}
+
+
+def test_the_export_of_an_integer_npy_run_says_how_its_rows_were_divided(tmp_path, capsys):
+    """A run on a uint8 .npy encodes the file's pixels divided by 255; its encoder.onnx takes
+    those rows, which 'raw rows in the data's units' left the user to guess (the raw pixels gave
+    other codes). The export now says what the rows are, and that gives aekit encode's codes."""
+    from aekit.cli import main
+
+    images = np.random.default_rng(0).integers(0, 256, size=(30, 1, 6, 6)).astype(np.uint8)
+    np.save(tmp_path / "pixels.npy", images)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "pixels.npy"), "--epochs", "1", "--out", str(run), "--quiet"]
+    assert main([*args, "--set", "model.hidden_dims=[8]"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "the .npy's integers divided by 255" in capsys.readouterr().out
+    assert main(["encode", str(run), str(tmp_path / "pixels.npy"), str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    codes = encoder.run(None, {"x": images.reshape(30, -1).astype(np.float32) / 255})[0]
+    np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)

@@ -141,3 +141,19 @@ def test_channels_last_images_are_refused_naming_x():
         AutoEncoder(max_epochs=1).fit(images)
     ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(np.moveaxis(images, -1, 1))
     assert ae.image_shape_ == (3, 8, 8)
+
+
+def test_samples_of_an_8_bit_npy_run_are_drawn_in_their_own_colours(tmp_path):
+    """A run on a uint8 .npy stack (read as pixels / 255) drew its samples stretched to their
+    own range, brown (128, 102, 77) as bright orange; they are drawn as stored, as an image
+    folder's are."""
+    brown = np.array([128, 102, 77], dtype=float)
+    stack = np.stack([np.broadcast_to((brown * f).round()[:, None, None], (3, 6, 6)) for f in np.linspace(0.95, 1.05, 16)])
+    np.save(tmp_path / "brown.npy", stack.astype(np.uint8))
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "brown.npy"), "--model", "conv", "--epochs", "1", "--out", str(run)]
+    assert main([*args, "--quiet", "--set", "model.channels=[4]"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "samples.png"), "-n", "4"]) == 0
+    pixels = np.asarray(Image.open(tmp_path / "samples.png").convert("RGB")).reshape(-1, 3).astype(int)
+    drawn = pixels[pixels.max(axis=1) - pixels.min(axis=1) > 20]
+    np.testing.assert_allclose(np.median(drawn, axis=0), brown, atol=20)

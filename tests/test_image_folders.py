@@ -5,7 +5,9 @@ and the same model from `aekit train` as from Python on the reader's arrays."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,77 @@ def test_a_palette_file_with_colour_makes_the_folder_colour(tmp_path):
     assert data.image_shape == (3, 4, 5)
     blue = data.X.reshape(-1, 3, 4, 5)[data.ids.index("blue.png")]
     assert blue[2].min() > 0.7 and blue[0].max() == 0  # the palette's blue (web palette: 204)
+
+
+@pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
+def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
+    """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read
+    on [0, 1] like an 8-bit file of the same picture, not clipped to white or black."""
+    levels = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    Image.fromarray(np.round(levels * 65535).astype(np.uint16)).save(tmp_path / "deep.png")
+    Image.fromarray(levels).save(tmp_path / "float.tif")
+    Image.fromarray(np.round(levels * 255).astype(np.uint8)).save(tmp_path / "eight.png")
+    data = load_image_folder(tmp_path, mode=mode)
+    assert data.image_shape == ((3, 3, 4) if mode == "RGB" else (3, 4))
+    images = data.X.reshape(-1, *data.image_shape)
+    for name in ("deep.png", "float.tif", "eight.png"):
+        image = images[data.ids.index(name)]
+        for channel in image.reshape(-1, 3, 4):
+            np.testing.assert_allclose(channel, levels, atol=0.5 / 255, err_msg=name)
+    resized = load_image_folder(tmp_path, mode=mode, size=(6, 8))
+    deep = resized.X[resized.ids.index("deep.png")]
+    np.testing.assert_allclose(deep, resized.X[resized.ids.index("eight.png")], atol=2 / 255)
+
+
+def test_a_float_file_beyond_0_1_is_refused_naming_it(tmp_path):
+    Image.fromarray(np.full((3, 4), 200.0, dtype=np.float32)).save(tmp_path / "hot.tif")
+    with pytest.raises(ValueError, match=r"hot\.tif.*\[0, 1\]"):
+        load_image_folder(tmp_path)
+
+
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
+    """Cameras store a portrait photo as a landscape one plus an EXIF orientation; viewers turn it
+    upright, and so does the reader."""
+    stored = np.zeros((8, 16, 3), dtype=np.uint8)
+    stored[:, :8] = 255  # left half white as stored; orientation 6: turn 90 degrees clockwise to view
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(tmp_path / "portrait.jpg", exif=exif, quality=95)
+    data = load_image_folder(tmp_path)
+    assert data.image_shape == (16, 8)
+    upright = data.X.reshape(16, 8)
+    assert upright[:7].min() > 0.8 and upright[9:].max() < 0.2  # the white half is on top
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_an_image"])
+def test_an_unreadable_image_file_is_refused_naming_it(tmp_path, capsys, damage):
+    write_folder(tmp_path / "pics", n=4)
+    good = (tmp_path / "pics" / "a" / "000.png").read_bytes()
+    broken = tmp_path / "pics" / "b" / "broken.png"
+    broken.write_bytes(good[: len(good) // 2] if damage == "truncated" else b"not a picture\n")
+    with pytest.raises(ValueError, match=r"broken\.png.*not a readable image"):
+        load_image_folder(tmp_path / "pics")
+    assert main(["train", "--data", str(tmp_path / "pics"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "aekit train: error:" in err and "broken.png" in err and "Traceback" not in err
+
+
+def test_images_of_several_sizes_are_refused_saying_how_to_resize_them(tmp_path, capsys):
+    write_folder(tmp_path / "pics", n=4)
+    Image.new("RGB", (10, 8), (200, 0, 0)).save(tmp_path / "pics" / "a" / "wide.png")
+    with pytest.raises(ValueError, match=r"wide\.png' is \(8, 10\) but .* is \(12, 12\) \(height, width\); pass size=\(height, width\)"):
+        load_image_folder(tmp_path / "pics")
+    assert main(["train", "--data", str(tmp_path / "pics"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 1
+    assert "--set data.image_size=[height,width]" in capsys.readouterr().err
+    train(tmp_path, tmp_path / "pics", "--set", "data.image_size=[12,12]")
+
+
+@pytest.mark.parametrize("size", [32, (0, 8), (8.5, 8), (8, 8, 3), "8x8", (True, 8)])
+def test_a_size_that_is_not_two_positive_integers_is_refused_naming_size(tmp_path, size):
+    write_folder(tmp_path / "pics", n=2)
+    with pytest.raises(ValueError, match=r"size must be \(height, width\), two positive integers, got"):
+        load_image_folder(tmp_path / "pics", size=size)
 
 
 def test_the_reader_keeps_the_mode_it_chose_for_later_folders(tmp_path):
@@ -146,6 +219,29 @@ def test_help_says_how_image_folders_are_read(capsys):
     assert "--image-mode {auto,L,RGB}" in text and "grey only when every file is grey" in text
 
 
+@pytest.mark.parametrize("saved", ["run", "model_folder"])
+def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys, saved):
+    """A folder of 14 x 8 images given to a model of 8 x 14 ones holds as many values per image:
+    it was encoded as scrambled 8 x 14 images. It and one of 6 x 6 images are refused, naming
+    the shapes, from a run and from a model folder saved in Python."""
+    write_folder(tmp_path / "pics", size=(8, 14))
+    write_folder(tmp_path / "tall", n=4, size=(14, 8))
+    write_folder(tmp_path / "small", n=4, size=(6, 6))
+    if saved == "run":
+        model = train(tmp_path, tmp_path / "pics")
+    else:
+        data = load_image_folder(tmp_path / "pics")
+        est = ConvAutoEncoder(latent_dim=3, channels=(4,), max_epochs=1, random_state=0)
+        model = tmp_path / "saved"
+        est.fit(data.X.reshape(-1, *data.image_shape)).save(model)
+    assert main(["encode", str(model), str(tmp_path / "pics"), str(tmp_path / "codes.npy")]) == 0
+    for folder, shape in (("tall", "(3, 14, 8)"), ("small", "(3, 6, 6)")):
+        capsys.readouterr()
+        assert main(["encode", str(model), str(tmp_path / folder), str(tmp_path / "codes.npy")]) == 1
+        err = capsys.readouterr().err
+        assert folder in err and shape in err and "(3, 8, 14)" in err, err
+
+
 # ---- no 1 x n strip -------------------------------------------------------------------------------
 
 
@@ -203,3 +299,62 @@ def test_the_report_of_a_colour_folder_draws_colour_reconstructions(tmp_path):
     figure = np.asarray(Image.open(run / "figures" / "reconstructions.png").convert("RGB")).astype(int)
     spread = figure.max(axis=-1) - figure.min(axis=-1)  # 0 for grey pixels
     assert (spread > 100).sum() > 50  # the inputs' coloured squares, drawn in colour
+
+
+# ---- colours drawn as stored ----------------------------------------------------------------------
+
+
+BROWN = (128, 102, 77)
+
+
+def drawn_colours(png: Path) -> np.ndarray:
+    """The figure's pixels (m, 3) that are neither near white nor near grey (title, frames)."""
+    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
+    return pixels[pixels.max(axis=1) - pixels.min(axis=1) > 20]
+
+
+def write_brown_folder(folder: Path, n: int = 16) -> None:
+    """`n` 8 x 8 PNGs of one brown, each a few percent lighter or darker."""
+    folder.mkdir(parents=True)
+    for i, factor in enumerate(np.linspace(0.95, 1.05, n)):
+        Image.new("RGB", (8, 8), tuple(int(round(c * factor)) for c in BROWN)).save(folder / f"{i:02d}.png")
+
+
+def test_generated_images_are_drawn_in_their_own_colours(tmp_path):
+    """Samples of a model of brown images were drawn on the samples' own range, which stretched
+    (0.5, 0.4, 0.3) to bright orange; pixels in [0, 1] are now drawn as stored."""
+    write_brown_folder(tmp_path / "brown")
+    run = train(tmp_path, tmp_path / "brown")
+    assert main(["generate", str(run), str(tmp_path / "samples.png"), "-n", "4"]) == 0
+    median = np.median(drawn_colours(tmp_path / "samples.png"), axis=0)
+    np.testing.assert_allclose(median, BROWN, atol=20)
+
+
+@pytest.mark.slow
+def test_the_report_draws_images_in_their_own_colours(tmp_path):
+    write_brown_folder(tmp_path / "brown")
+    run = train(tmp_path, tmp_path / "brown")
+    assert main(["report", str(run)]) == 0
+    for figure in ("reconstructions.png", "samples.png"):
+        median = np.median(drawn_colours(run / "figures" / figure), axis=0)
+        np.testing.assert_allclose(median, BROWN, atol=20, err_msg=figure)
+
+
+def test_the_explorer_shows_images_in_their_own_colours(tmp_path):
+    write_brown_folder(tmp_path / "brown")
+    run = train(tmp_path, tmp_path / "brown")
+    assert main(["explore", str(run)]) == 0
+    page = (run / "explorer.html").read_text()
+    data = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1))
+    assert data["output"]["range"] == [0.0, 1.0]  # decoded pictures drawn on it too
+    atlas = base64.b64decode(data["points"]["atlas"].split(",", 1)[1])
+    (tmp_path / "atlas.png").write_bytes(atlas)
+    np.testing.assert_allclose(np.median(drawn_colours(tmp_path / "atlas.png"), axis=0), BROWN, atol=20)
+
+
+def test_the_export_of_an_image_folder_run_says_its_rows_are_channels_first_pixels_in_0_1(tmp_path, capsys):
+    write_folder(tmp_path / "pics", n=8, size=(6, 8))
+    run = train(tmp_path, tmp_path / "pics")
+    capsys.readouterr()
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "pixels in [0, 1] (8-bit values / 255) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out

@@ -126,6 +126,15 @@ def test_pixel_interpolation_blends_inputs_and_batches(ae, digits):
         interpolate(ae, X_test[0], X_test[1], method="cubic")
 
 
+@pytest.mark.parametrize("shape", [(1, 8, 8), (2, 1, 8, 8)], ids=["image", "images"])
+def test_interpolating_images_asks_for_flat_rows(ae, digits, shape):
+    """Images (channels, height, width) or (n, channels, height, width) of the same shape were
+    refused as 'must have the same shape'; the message now says to flatten them."""
+    images = digits[1][: 2 * int(np.prod(shape)) // 64].reshape(2, *shape)
+    with pytest.raises(ValueError, match=rf"x_a has shape \({shape[0]}, .*flat.*reshape"):
+        interpolate(ae, images[0], images[1])
+
+
 def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
     X_train = digits[0]
     grid, codes = latent_grid(ae2d, n=5, X=X_train, return_codes=True)

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from aekit import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder
+from aekit import AutoEncoder, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SMALL = {"latent_dim": 2, "hidden_dims": (32,), "batch_size": 32, "max_epochs": 20}
@@ -326,3 +326,14 @@ def test_a_squared_error_autoencoder_keeps_its_own_loss_as_the_score():
     det = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=5, random_state=0), criterion="reconstruction").fit(X)
     assert det.reconstruction_score_ == "loss" and det.autoencoder_.loss_ == "mse"
     np.testing.assert_allclose(det.score_samples(X), det.autoencoder_.score_samples(X), rtol=1e-6)
+
+
+def test_images_are_refused_asking_for_rows_and_the_conv_input_shape():
+    """Images (n, C, H, W) were refused by scikit-learn's 'Found array with dim 4' with no way
+    forward; the message now says to pass rows and how a conv autoencoder gets the shape."""
+    images = np.random.default_rng(0).random((30, 3, 8, 8)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"X has shape \(30, 3, 8, 8\).*X\.reshape\(len\(X\), -1\).*input_shape=\(3, 8, 8\)"):
+        AutoEncoderOutlierDetector(random_state=0).fit(images)
+    conv = ConvAutoEncoder(input_shape=(3, 8, 8), channels=(4,), latent_dim=2, max_epochs=1, random_state=0)
+    detector = AutoEncoderOutlierDetector(autoencoder=conv, random_state=0).fit(images.reshape(30, -1))
+    assert detector.score_samples(images.reshape(30, -1)).shape == (30,)

@@ -304,6 +304,11 @@ def interpolate(
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
     single = np.ndim(x_a) == 1
     A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
+    if A.ndim > 2:
+        raise ValueError(
+            f"x_a has shape {A.shape}: interpolate takes flat inputs, one (n_features,) or rows (n, n_features); "
+            "flatten an image with x.reshape(-1) and a batch of images with X.reshape(len(X), -1)"
+        )
     if A.shape != B.shape or A.ndim != 2:
         raise ValueError(f"x_a and x_b must have the same shape, (n_features,) or (n, n_features); got {A.shape} and {B.shape}")
     t = np.linspace(0.0, 1.0, steps)

@@ -46,8 +46,9 @@ def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale:
     return float(np.sqrt(np.mean(np.square(err[mask]))))
 
 
-def _image_pairs(images_true: np.ndarray, images_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both image batches as float64, refusing different shapes and channels-last batches."""
+def _image_pairs(images_true: np.ndarray, images_pred: np.ndarray, data_range: float) -> tuple[np.ndarray, np.ndarray]:
+    """Both image batches as float64, refusing different shapes, channels-last batches and
+    reference images whose values span more than `data_range`."""
     x = np.asarray(images_true, dtype=np.float64)
     y = np.asarray(images_pred, dtype=np.float64)
     if x.shape != y.shape or x.ndim not in (3, 4) or x.shape[0] == 0:
@@ -57,6 +58,13 @@ def _image_pairs(images_true: np.ndarray, images_pred: np.ndarray) -> tuple[np.n
         )
     if x.ndim == 4 and looks_channels_last(x.shape[1:]):
         raise ValueError(channels_last_message("images_true", x.shape))
+    low, high = float(np.nanmin(x)), float(np.nanmax(x))
+    if high - low > data_range * (1 + 1e-9):
+        eight_bit = " (8-bit images: data_range=255, or divide them by 255)" if 1 < high <= 255 else ""
+        raise ValueError(
+            f"images_true span {low:.4g}..{high:.4g}, more than data_range={data_range!r}: pass as data_range the span "
+            f"their pixels can take{eight_bit}"
+        )
     return x, y
 
 
@@ -74,7 +82,8 @@ def ssim(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
     images_pred : ndarray
         Images to compare, of the same shape.
     data_range : float, default=1.0
-        The images' value range (maximum minus minimum possible value).
+        The images' value range (maximum minus minimum possible value); reference images
+        spanning more are refused.
     sigma : float, default=1.5
         Standard deviation of the Gaussian window.
 
@@ -84,7 +93,7 @@ def ssim(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
     """
     from skimage.metrics import structural_similarity
 
-    x, y = _image_pairs(images_true, images_pred)
+    x, y = _image_pairs(images_true, images_pred, data_range)
     channel_axis = 0 if x.ndim == 4 else None
     side = min(x.shape[-2:])
     win_size = min(2 * int(3.5 * sigma + 0.5) + 1, side if side % 2 else side - 1)
@@ -108,7 +117,8 @@ def psnr(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
     images_pred : ndarray
         Images to compare, of the same shape.
     data_range : float, default=1.0
-        The images' value range (maximum minus minimum possible value).
+        The images' value range (maximum minus minimum possible value); reference images
+        spanning more are refused.
 
     Returns
     -------
@@ -116,7 +126,7 @@ def psnr(images_true: np.ndarray, images_pred: np.ndarray, data_range: float = 1
     """
     from skimage.metrics import peak_signal_noise_ratio
 
-    x, y = _image_pairs(images_true, images_pred)
+    x, y = _image_pairs(images_true, images_pred, data_range)
     with np.errstate(divide="ignore"):
         return np.array([peak_signal_noise_ratio(a, b, data_range=data_range) for a, b in zip(x, y)])
 

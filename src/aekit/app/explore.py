@@ -222,6 +222,7 @@ def explorer_payload(
     title: str | None = None,
     display_scaling=None,
     ids=None,
+    value_range=None,
     random_state=0,
 ) -> dict:
     """What the explorer page (`write_explorer`) embeds, as a JSON-ready dict: the points' plane
@@ -261,6 +262,9 @@ def explorer_payload(
         own units; ignored for images.
     ids : sequence, default=None
         One identifier per row, shown on hover.
+    value_range : tuple of float, default=None
+        (low, high) of the pictures' intensity scale, e.g. (0, 1) to draw pixels as stored;
+        None is the shown rows' range.
     random_state : int, RandomState instance or None, default=0
         Seeds the subsample of points.
 
@@ -297,7 +301,9 @@ def explorer_payload(
     out_shape = _as_chw(getattr(estimator, "output_shape_", None)) or shape
     if out_shape is not None and int(np.prod(out_shape)) != n_out:
         out_shape = None
-    value_range = (float(np.nanmin(rows)), float(np.nanmax(rows)))
+    if value_range is None:
+        value_range = (float(np.nanmin(rows)), float(np.nanmax(rows)))
+    value_range = tuple(float(v) for v in value_range)
     if shape is not None:
         points = {"kind": "images", "shape": list(shape), **_atlas(rows, shape, value_range)}
     else:
@@ -344,7 +350,8 @@ def write_explorer(estimator, X, y=None, *, path: str | os.PathLike = EXPLORER_F
     integer labels; `max_points` (5000; more rows are dropped at random, seeded by
     `random_state`); `grid_size`, the resolution of the decoded grid used when the decoder
     cannot run in the page (default: the largest up to 64 that fits 4 MB); `display_scaling`
-    (offset, scale) to show a table's values in its own units; `title`.
+    (offset, scale) to show a table's values in its own units; `value_range` (low, high) of
+    the pictures' intensity scale (default: the rows' range); `title`.
 
     Parameters
     ----------

@@ -156,6 +156,7 @@ def plot_reconstructions(
     n: int = 10,
     *,
     title: str | None = "Inputs (top) and reconstructions (bottom)",
+    value_range: tuple[float, float] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
@@ -180,6 +181,9 @@ def plot_reconstructions(
         Number of rows shown (at most n_samples), at least 1.
     title : str or None, default='Inputs (top) and reconstructions (bottom)'
         The figure's title; None or '' for none.
+    value_range : tuple of float, default=None
+        (low, high) of the images' intensity scale, e.g. (0, 1) to draw pixels as stored;
+        None is the shown inputs' finite range.
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -207,6 +211,8 @@ def plot_reconstructions(
     shown = X[:n] if image_shape is not None else np.concatenate([X[:n], X_hat[:n]])
     finite = shown[np.isfinite(shown)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if value_range is not None and image_shape is not None:
+        lo, hi = (float(v) for v in value_range)
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
 
@@ -631,6 +637,7 @@ def plot_latent_grid(
     codes: np.ndarray | None = None,
     *,
     title: str | None = "Decoded 2-D code grid",
+    value_range: tuple[float, float] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The decoded grid of `aekit.analysis.latent.latent_grid`, (n, n, n_features), as images; with its
@@ -646,6 +653,8 @@ def plot_latent_grid(
         The grid's codes, labelling its columns and rows.
     title : str or None, default='Decoded 2-D code grid'
         The figure's title; None for none.
+    value_range : tuple of float, default=None
+        (low, high) of the colour or intensity scale; None is the grid's finite range.
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -664,7 +673,9 @@ def plot_latent_grid(
             raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
         col_labels = [f"{v:.2g}" for v in codes[0, :, 0]]
         row_labels = [f"{v:.2g}" for v in codes[:, 0, 1]]
-    return plot_image_grid(grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, path=path)
+    return plot_image_grid(
+        grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range, path=path
+    )
 
 
 def plot_interpolations(

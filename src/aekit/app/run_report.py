@@ -291,6 +291,7 @@ def write_run_explorer(
         est, X, y, path=path or model.path / EXPLORER_FILE, image_shape=image_shape or reader.image_shape,
         feature_names=feature_names, class_names=reader.class_names,
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
+        value_range=(0.0, 1.0) if reader.unit_pixels and scaling.kind == "none" else None,  # pixels as stored
         title=f"{type(est).__name__} on {where}: latent space", **options,
     )  # fmt: skip
 
@@ -313,6 +314,8 @@ class _Report:
                 self.bars[s.label if s.label not in self.bars else f"{s.label}\n{where.name}"] = s
         self.name, self.dims, self.image_shape = type(self.est).__name__, int(self.est.code_dim_), split.image_shape
         self.value_range = (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
+        if split.reader.unit_pixels and scaling.kind == "none":  # pixels drawn as stored: 0 black, 1 white
+            self.value_range = (0.0, 1.0)
         self.pca = _pca(self.X_train, self.dims)
         self.pca_name = f"PCA, {self.pca.n_components_} components"
         self.shown_ids = _shown_rows(split)
@@ -389,7 +392,7 @@ def _reconstructions(r: _Report) -> Section:
         ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"
-        plot.plot_reconstructions(shown, X_hat, r.image_shape, title=title, path=r.path(file))
+        plot.plot_reconstructions(shown, X_hat, r.image_shape, title=title, value_range=r.value_range, path=r.path(file))
     return Section(
         "Reconstructions",
         text="Held-out rows (one per class when there are labels) above their reconstructions.",
@@ -421,7 +424,7 @@ def _latent_space(r: _Report) -> Section:
         prior = hasattr(r.est, "prior_quantile")
         grid, codes = latent_grid(r.est, n=GRID_SIZE, X=None if prior else r.X_train, return_codes=True)
         title = "Decoded grid over the 2-D codes"
-        plot.plot_latent_grid(grid, r.image_shape, codes, title=title, path=r.path("latent_grid.png"))
+        plot.plot_latent_grid(grid, r.image_shape, codes, title=title, value_range=r.value_range, path=r.path("latent_grid.png"))
         images.append((r.fig("latent_grid.png"), "Decoded code grid"))
         spanned = "the model's prior" if prior else "the training codes"
         text += f" The grid decodes evenly spaced codes between the 5% and 95% quantiles of {spanned}."

@@ -30,7 +30,7 @@ import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import Dataset
-from aekit.data.readers import Reader, reader_for
+from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
@@ -372,6 +372,9 @@ class Model:
         if source is None and self.split is None:
             raise ValueError(f"{self.path} is a model folder, not a run: say which rows to {what} with --data")
         data = self.reader.read(source) if source is not None else self.split.test
+        est = self.estimator
+        if source is not None and self.reader.image_shape is None:  # a model folder: the estimator knows its images
+            check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
         return replace(data, X=self.scaling.transform(data.X))
 
     def training_rows(self) -> Dataset | None:

@@ -80,7 +80,8 @@ def add_parsers(commands) -> None:
         "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
         "saved with the model or its run, or --image-shape for a model that does not know it (one\n"
-        "fitted on flat rows).",
+        "fitted on flat rows). A run's image folder, MNIST-style set or digits is drawn as stored\n"
+        "(0 black, 1 white); other rows on the samples' own range.",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
@@ -292,7 +293,8 @@ def run_generate(args: argparse.Namespace) -> int:
         from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"
-        plot_samples(samples, shape, title=title, path=output)
+        drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
+        plot_samples(samples, shape, title=title, value_range=drawn_as_stored, path=output)
     else:
         names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
         write_array(output, samples, names if names and len(names) == samples.shape[1] else None)

@@ -109,12 +109,25 @@ def run_export(args: argparse.Namespace) -> int:
         part = info[name]
         inputs = part.get("inputs") or [part["input"]]
         takes = ", ".join(f"{i[0]} {_shape(i[1])}" + (f" {i[2]}" if len(i) > 2 and i[2] != "float32" else "") for i in inputs)
-        units = {"encoder": "raw rows in the data's units", "decoder": "gives rows in the data's units"}
+        rows = _rows_as_read(model.reader)
+        units = {"encoder": f"raw rows in the data's units{rows}", "decoder": "gives rows in the data's units"}
         note = f" ({units[name]})" if raw is not None and name in units else ""
         if name.endswith("_scaled"):
             note = " (on scaled features: apply data.json's scaling first)"
         print(f"wrote {path}: takes {takes} -> {part['output'][0]} {_shape(part['output'][1])}{note}")
     return 0
+
+
+def _rows_as_read(reader) -> str:
+    """What a run's rows are where its reader turned files into numbers (images, integer
+    arrays), for the export's message; '' for rows read as stored."""
+    if reader.kind == "images":
+        shape = tuple(int(s) for s in reader.image_shape)
+        layout = f"images {shape}, channels-first" if len(shape) == 3 else f"grey images {shape}"
+        return f": pixels in [0, 1] (8-bit values / 255) of {layout}, flattened"
+    if getattr(reader, "int_scale", None):
+        return f": the .npy's integers divided by {reader.int_scale:g}, as aekit reads the file"
+    return ""
 
 
 def _shape(dims: list) -> str:

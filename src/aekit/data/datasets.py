@@ -25,6 +25,7 @@ import urllib.request
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -660,19 +661,33 @@ def load_parquet(
 # ---- arrays and images -------------------------------------------------------------------------
 
 
+def _integer_scale(X: np.ndarray) -> float:
+    """What `load_npy` divides an integer array by: 255 for uint8, else its largest absolute value (at least 1)."""
+    return 255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1))
+
+
+def _npy_integer_scale(path: str | os.PathLike) -> float | None:
+    """What `load_npy` divides the `.npy` file's integers by without `int_scale`; None for floats or booleans."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    return _integer_scale(array) if array.dtype.kind in "iu" else None
+
+
 def load_npy(
     path: str | os.PathLike,
     *,
     labels: str | os.PathLike | None = None,
     mmap: bool = True,
     channels_last: bool | None = None,
+    int_scale: float | None = None,
 ) -> Dataset:
     """A `.npy` array, memory-mapped read-only by default so it need not fit in memory.
 
     (n, features) is used as it is; images (n, height, width) (grey) or (n, channels,
     height, width) are flattened and their shape kept as `image_shape`; more axes are
     flattened with no `image_shape`. Integer arrays (e.g. uint8 pixels) are scaled to [0, 1]
-    (which loads them). `labels` is an optional `.npy` of n labels.
+    (which loads them): divided by `int_scale`, by default 255 for uint8 and else the array's
+    largest absolute value (a fitted reader passes its training file's, so later files are
+    scaled alike). `labels` is an optional `.npy` of n labels.
 
     `channels_last` says how to read a 4-D array: True, (n, height, width, channels) as
     stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
@@ -689,6 +704,8 @@ def load_npy(
         Memory-map the array read-only instead of loading it.
     channels_last : bool or None, default=None
         How to read a 4-D array, as above.
+    int_scale : float, default=None
+        What an integer array is divided by; None chooses as above.
 
     Returns
     -------
@@ -715,7 +732,7 @@ def load_npy(
     image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim in (3, 4) else None
     X = array.reshape(array.shape[0], -1)
     if X.dtype.kind in "iu":
-        X = X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1)))
+        X = X.astype(np.float32) / (float(int_scale) if int_scale is not None else _integer_scale(X))
     elif X.dtype.kind == "b":
         X = X.astype(np.float32)
     elif X.dtype.kind != "f":
@@ -731,24 +748,59 @@ def load_npy(
 
 IMAGE_MODES = ("auto", "L", "RGB")
 GREY_PIL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # one channel (+ alpha)
+WIDE_GREY_PIL_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # more than 8 bits
 
 
 def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool]:
     """One image file as float32 pixels in [0, 1], channels-first (3, H, W) for colour or (H, W)
     for grey, and whether its pixels are grey. `mode` 'auto' reads single-channel files grey and
     others (RGB, palette, CMYK, ...) as RGB, grey when their three channels are equal."""
-    from PIL import Image
+    from PIL import Image, ImageOps
 
-    with Image.open(file) as image:
-        native_grey = image.mode in GREY_PIL_MODES
-        image = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB")
-        if size is not None:
-            image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        pixels = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
+    try:
+        with Image.open(file) as opened:
+            image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
+            native_grey = image.mode in GREY_PIL_MODES
+            if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
+                image, full_scale = _unit_grey(image, file), 1.0
+            else:
+                image, full_scale = image.convert(mode if mode != "auto" else "L" if native_grey else "RGB"), 255.0
+            if size is not None:
+                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.float32) / full_scale  # (H, W) or (H, W, 3)
+    except (OSError, SyntaxError, EOFError) as err:  # PIL's refusals of damaged or foreign files
+        raise ValueError(f"{str(file)!r} is not a readable image ({err}); remove or replace it") from None
+    if pixels.ndim == 2 and mode == "RGB":
+        pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
         pixels = pixels.transpose(2, 0, 1)
         return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all())
     return pixels, True
+
+
+def _image_size(size) -> tuple[int, int]:
+    """`size` as (height, width), refused unless two positive integers."""
+    pair = isinstance(size, (tuple, list, np.ndarray)) and len(size) == 2
+    if not pair or not all(isinstance(s, Integral) and not isinstance(s, (bool, np.bool_)) and s > 0 for s in size):
+        raise ValueError(f"size must be (height, width), two positive integers, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
+def _unit_grey(image, file: Path):
+    """A 16- or 32-bit grey image as a PIL 'F' image on [0, 1]: integers over 65535 (16-bit
+    full scale), floats as they are; refused when that leaves [0, 1]."""
+    from PIL import Image
+
+    pixels = np.asarray(image, dtype=np.float32)
+    if image.mode != "F":
+        pixels = pixels / 65535.0
+    if pixels.size and not (np.isfinite(pixels).all() and pixels.min() >= 0 and pixels.max() <= 1):
+        what = "floating-point pixels" if image.mode == "F" else "integer pixels over 16 bits: values / 65535"
+        raise ValueError(
+            f"{str(file)!r} holds {what} in [{np.nanmin(pixels):.4g}, {np.nanmax(pixels):.4g}]; aekit reads "
+            "deep grey images as 16-bit (0..65535) or floats in [0, 1]: save it rescaled to one of these, or as 8-bit"
+        )
+    return Image.fromarray(pixels)
 
 
 def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None = None, mode: str = "auto") -> Dataset:
@@ -759,7 +811,9 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     (3, height, width), so `X.reshape(-1, *image_shape)` is (n, 3, height, width) for
     `ConvAutoEncoder`. 'auto' (the default) is 'L' when every file is grey (a one-channel PIL
     mode such as 'L', 'LA', '1', 'I;16', or colour files whose red, green and blue are equal
-    everywhere) and 'RGB' when any file has colour; `image_shape` says which. Images
+    everywhere) and 'RGB' when any file has colour; `image_shape` says which. 16-bit grey
+    files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]. Photos are
+    turned upright as their EXIF orientation says, as image viewers show them. Images
     directly in `path` have no label; images in subfolders are labelled by the subfolder's
     name (class_names, sorted; y indexes them). `size` (height, width) resizes every image,
     otherwise all must share one size. `ids` are the files' paths relative to `path`.
@@ -785,6 +839,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         raise FileNotFoundError(f"no image folder at {str(root)!r}")
     if mode not in IMAGE_MODES:
         raise ValueError(f"mode must be 'auto', 'L' or 'RGB', got {mode!r}")
+    if size is not None:
+        size = _image_size(size)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
@@ -794,7 +850,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         all_grey &= grey
         if rows and pixels.shape[-2:] != rows[0].shape[-2:]:
             raise ValueError(
-                f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]}; pass size=(h, w)"
+                f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]} (height, width); "
+                "pass size=(height, width) to resize every image (aekit train: --set data.image_size=[height,width])"
             )
         rows.append(pixels)
         relative = file.relative_to(root)

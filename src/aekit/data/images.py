@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last"]
+__all__ = ["CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last", "other_shape_message"]
 
 CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA
 
@@ -82,3 +82,33 @@ def channels_last_message(name: str, shape: Sequence[int]) -> str:
         "aekit reads images channels-first (n, channels, height, width). Move the channels first with "
         f"aekit.data.images.channels_first({name}) or np.moveaxis({name}, -1, 1), giving {(n, channels, height, width)}"
     )
+
+
+def other_shape_message(estimator: str, X_shape: Sequence[int], shape: Sequence[int], fitted: Sequence[int]) -> str:
+    """Why images X of `shape` (channels, height, width) are refused by `estimator`, fitted on
+    images of shape `fitted`; a 3-D X that is one fitted image is told to add its batch axis.
+
+    Parameters
+    ----------
+    estimator : str
+        The estimator's class name.
+    X_shape : sequence of int
+        The shape of X as given.
+    shape : sequence of int
+        X's images as read, (channels, height, width).
+    fitted : sequence of int
+        The images the estimator was fitted on, (channels, height, width).
+
+    Returns
+    -------
+    str
+        The error message.
+    """
+    X_shape, shape, fitted = (tuple(int(d) for d in dims) for dims in (X_shape, shape, fitted))
+    if len(X_shape) == 3 and X_shape == fitted:
+        return (
+            f"X has shape {X_shape}, which reads as a batch of {X_shape[0]} grey images (n, height, width), but "
+            f"{estimator} was fitted on images of shape {fitted} (channels, height, width): to give it one image, "
+            "pass X[None], a batch of one"
+        )
+    return f"X has images of shape {shape}, but {estimator} was fitted on images of shape {fitted} (channels, height, width)"

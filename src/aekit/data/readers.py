@@ -21,13 +21,13 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
-from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, load_digits
+from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, _npy_integer_scale, load_digits
 from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
 from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader", "load",
-    "open_source", "reader_for",
+    "check_image_shape", "open_source", "reader_for",
 ]  # fmt: skip
 
 SOURCES = (
@@ -52,6 +52,7 @@ class Reader:
     """
 
     kind: ClassVar[str] = "any"
+    unit_pixels: ClassVar[bool] = False  # rows are pixel intensities in [0, 1], drawn as stored
     suffixes: ClassVar[tuple[str, ...]] = ()
     learned: ClassVar[dict[str, str]] = {name: name for name in ("feature_names", "image_shape", "class_names")}
     feature_names: list[str] | None = None
@@ -95,7 +96,9 @@ class Reader:
             The rows, their columns in the order `fit` learned.
         """
         reader = reader_for(source, **self.to_dict())
-        return _aligned(reader._load(str(source), self.feature_names is not None), self.feature_names, source)
+        data = reader._load(str(source), self.feature_names is not None)
+        check_image_shape(data, self.image_shape, source)
+        return _aligned(data, self.feature_names, source)
 
     def read_frame(self, frame, source: str) -> Dataset:
         """The rows of a table already read as a DataFrame (one partition of a Parquet folder,
@@ -218,6 +221,7 @@ class IdxReader(Reader):
     """
 
     kind: ClassVar[str] = "idx"
+    unit_pixels: ClassVar[bool] = True
     data_home: str | None = None
     download: bool = False
 
@@ -266,6 +270,7 @@ class DigitsReader(Reader):
     """
 
     kind: ClassVar[str] = "digits"
+    unit_pixels: ClassVar[bool] = True
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         return load_digits()
@@ -401,16 +406,27 @@ class NpyReader(Reader):
         How to read a 4-D array (see `load_npy`): True moves (n, height, width, channels) to
         channels-first, False takes it as channels-first, None refuses one that looks
         channels-last.
+    int_scale : float, default=None
+        What the training file's integers were divided by (see `load_npy`), learned by `fit`
+        and used for later files; None for a file of floats.
     """
 
     kind: ClassVar[str] = "npy"
     suffixes: ClassVar[tuple[str, ...]] = (".npy",)
     labels: str | None = None
     channels_last: bool | None = None
+    int_scale: float | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         labels = None if fitted else self.labels
-        return load_npy(_existing(source), labels=labels, channels_last=self.channels_last)
+        if not fitted:
+            self.int_scale = _npy_integer_scale(_existing(source))
+        return load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
+
+    @property
+    def unit_pixels(self) -> bool:
+        """Whether the rows are images of integer pixels, read on [0, 1] (drawn as stored)."""
+        return self.image_shape is not None and self.int_scale is not None
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """The `.npy` file as a `DataSource` read in bounded row ranges.
@@ -450,6 +466,7 @@ class ImageFolderReader(Reader):
     """
 
     kind: ClassVar[str] = "images"
+    unit_pixels: ClassVar[bool] = True
     image_size: list[int] | None = None
     image_mode: str = "auto"
 
@@ -592,6 +609,31 @@ def load(source: str | os.PathLike, *, max_rows: int | None = None, **options) -
         The rows, their labels and layout.
     """
     return reader_for(source, **options).fit(source).rows(slice(max_rows))
+
+
+def check_image_shape(data: Dataset, expected: Sequence[int] | None, source) -> None:
+    """Refuse images of another shape than `expected`, even when they hold as many values
+    (14 x 8 images for a model of 8 x 14 ones would pass as scrambled images).
+
+    Parameters
+    ----------
+    data : Dataset
+        The rows as read; nothing is checked when its `image_shape` is None.
+    expected : sequence of int or None
+        The model's image shape, (height, width) or (channels, height, width); None checks nothing.
+    source : str or os.PathLike
+        Where the rows come from, for the message.
+    """
+    if expected is None or data.image_shape is None:
+        return
+    got, want = (tuple(int(s) for s in ((1, *shape) if len(shape) == 2 else shape)) for shape in (data.image_shape, expected))
+    if got == want:
+        return
+    fix = f"resize them to {want[1]} x {want[2]} pixels (height x width)" if got[1:] != want[1:] else f"give {want[0]}-channel images"
+    raise ValueError(
+        f"{str(source)!r} holds images of shape {got} (channels, height, width), but the model was trained on "
+        f"images of shape {want}: {fix}"
+    )
 
 
 def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from aekit.nn.binary_codes import NoisyBinaryCode
-from aekit.nn.corruptions import CORRUPTIONS, make_corruption
+from aekit.nn.corruptions import CORRUPTIONS, check_clipped_range, make_corruption
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, one_of, positive_ints
@@ -483,6 +483,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         """Checks that need the data; resolves `loss_` and `activation_`; returns the output
         activation to use."""
         in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
+        if self.corrupt_on == "input" and self._input_transform() is None:
+            check_clipped_range(self.corruption, float(X.min()), float(X.max()))
         self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
         if (loss in COUNT_LIKELIHOODS or self._input_transform() is not None) and X.min() < 0:
@@ -519,7 +521,7 @@ class DenoisingAutoEncoder(AutoEncoder):
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
         Noise applied during training only; Gaussian noise in this preset. 'clipped_gaussian'
         clips the noisy values to [0, 1], the noise of the Keras denoising tutorial: use it for
-        pixels in [0, 1].
+        pixels in [0, 1] (X beyond is refused).
     corruption_level : float, default=0.3
         Noise std for the Gaussian kinds, else the fraction of entries (or block area) corrupted.
     learning_rate : float or 'auto', default=1e-3

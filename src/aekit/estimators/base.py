@@ -520,7 +520,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         """Rows as `AekitEstimator._validate_X` takes them; images (n, C, H, W) or (n, H, W)
         are taken as flat rows (channel by channel), their shape kept as `image_shape_` by fit
         and checked afterwards. A fit on rows forgets an earlier `image_shape_`."""
-        from aekit.data.images import channels_last_message, looks_channels_last
+        from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
         from aekit.estimators.conv import _images
 
         images = _images(X)
@@ -534,10 +534,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
             raise ValueError(f"{channels_last_message('X', images.shape)}; or pass them as flat rows, X.reshape(len(X), -1)")
         shape = image_shape(images.shape[1:], "X's images")
         if known is not None and shape != tuple(known):
-            raise ValueError(
-                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
-                f"{tuple(known)} (channels, height, width)"
-            )
+            raise ValueError(other_shape_message(type(self).__name__, images.shape, shape, known))
         rows = super()._validate_X(images.reshape(images.shape[0], int(np.prod(shape))), reset)
         if reset:
             self.image_shape_ = shape

@@ -11,11 +11,11 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, make_corruption
+from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, check_clipped_range, make_corruption
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
 from aekit.data.chroma import colour_from_chroma, to_chroma
-from aekit.data.images import channels_last_message, looks_channels_last
+from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
@@ -113,10 +113,7 @@ class ImageInput:
             shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(int(s) for s in images.shape[1:])
             X = images.reshape(images.shape[0], math.prod(shape))
         if not reset and shape is not None and shape != self.input_shape_:
-            raise ValueError(
-                f"X has images of shape {shape}, but {type(self).__name__} was fitted on images of shape "
-                f"{self.input_shape_} (channels, height, width)"
-            )
+            raise ValueError(other_shape_message(type(self).__name__, images.shape, shape, self.input_shape_))
         rows = super()._validate_X(X, reset)
         if reset:
             self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
@@ -237,7 +234,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         unseen one at 18.72 dB pooled PSNR and SSIM 0.858 against 18.08 / 0.837 with 'mse' and
         no dropout (gray copy 17.77 / 0.865; benchmarks/conv_images.py --part photos).
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
-        Training noise (denoising autoencoder); 'block' zeroes one random square per image.
+        Training noise (denoising autoencoder); 'block' zeroes one random square per image;
+        'clipped_gaussian' clips to [0, 1] and refuses X beyond.
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
     early_stopping : int, 'auto' or None, default='auto'
@@ -455,6 +453,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
+        check_clipped_range(getattr(self, "corruption", None), low, high)  # the context encoder has none
         if self.loss_ == "bce" and not in_unit_range:
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
@@ -835,6 +834,8 @@ class ContextEncoder(ConvAutoEncoder):
         try:
             holes = np.broadcast_to(np.asarray(mask, dtype=bool), layout).reshape(rows.shape)
         except ValueError:
-            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}") from None
+            per_pixel = len(layout) == 4 and tuple(np.shape(mask)) == (layout[0], *layout[2:])
+            hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_pixel else ""
+            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}{hint}") from None
         filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
         return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)

@@ -304,6 +304,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             if not reset:
                 validate_X(self, X, reset=False, skip_check_array=True)
             return self.table_.transform(X)
+        if not is_sparse(X) and np.ndim(X) in (3, 4):
+            shape = tuple(int(s) for s in np.shape(X))
+            raise ValueError(
+                f"X has shape {shape}: {type(self).__name__} scores rows (n_samples, n_features); pass images as rows, "
+                f"X.reshape(len(X), -1), and give a convolutional autoencoder their shape, "
+                f"ConvAutoEncoder(input_shape={shape[1:]})"
+            )
         X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
         if self.standardize and is_sparse(X):
             raise ValueError("X is sparse, but standardize=True needs dense X; pass X.toarray() or standardize=False")

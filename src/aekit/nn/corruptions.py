@@ -19,6 +19,7 @@ __all__ = [
     "GaussianNoise",
     "Masking",
     "SaltPepper",
+    "check_clipped_range",
     "make_corruption",
 ]
 
@@ -205,6 +206,24 @@ CORRUPTIONS: dict[str, type[Corruption]] = {
     "mask": Masking,
     "salt_pepper": SaltPepper,
 }
+
+
+def check_clipped_range(name: str | None, low: float, high: float) -> None:
+    """Refuse corruption `name` 'clipped_gaussian' for inputs beyond [0, 1], the range it clips
+    the noisy inputs to (8-bit pixels, 0..255, would train as near-binary images).
+
+    Parameters
+    ----------
+    name : str or None
+        The estimator's `corruption`.
+    low, high : float
+        The smallest and largest input value.
+    """
+    if name == "clipped_gaussian" and not (low >= 0 and high <= 1):
+        raise ValueError(
+            f"corruption='clipped_gaussian' clips the noisy inputs to [0, 1], but X holds values in [{low:.4g}, "
+            f"{high:.4g}]: scale X to [0, 1] (8-bit pixels / 255) or use corruption='gaussian'"
+        )
 
 
 def make_corruption(name: str | None, level: float, **options) -> Corruption | None:
