@@ -126,6 +126,17 @@ def test_placeholders_default_and_added(tmp_path):
     assert frame["b"].dtype.kind == "f" and frame["b"].isna().sum() == 4
 
 
+def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_text(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("price;units;score;day\n1.234,56;7.041;53,46;12.03.2020\n999,5;12.500;48,1;13.03.2020\n"
+                    "-2.000,75;3;?;14.03.2020\n")
+    frame = read_csv_frame(path)
+    assert frame["price"].tolist() == [1234.56, 999.5, -2000.75]
+    assert frame["units"].tolist() == [7041, 12500, 3] and frame["units"].dtype.kind == "i"
+    assert frame["score"].iloc[:2].tolist() == [53.46, 48.1] and frame["score"].isna().iloc[2]
+    assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
+
+
 def test_cli_na_values_and_the_hint_when_nothing_is_missing(tmp_path, capsys):
     path = tmp_path / "t.csv"
     frame = survey(n=120)

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "stray_placeholders"]
+__all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -26,6 +26,8 @@ WHITESPACE = r"\s+"
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
+_COMMA_OR_GROUPED = re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$")
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -95,9 +97,12 @@ def _sniff(sample: str) -> str:
 
 def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     """Whether numbers in the first records of a file not split by commas are written with a
-    decimal comma (1,5) and none with a decimal point."""
+    decimal comma (1,5 or 1.234,5) and none with a decimal point (points grouping thousands,
+    7.041, are not decimal points there)."""
     cells = [cell.strip() for fields in head for cell in fields]
-    return sep != "," and any(map(_COMMA_NUMBER.match, cells)) and not any(map(_POINT_NUMBER.match, cells))
+    commas = any(_COMMA_NUMBER.match(cell) or ("," in cell and _GROUPED.match(cell)) for cell in cells)
+    points = any(_POINT_NUMBER.match(cell) and not _GROUPED.match(cell) for cell in cells)
+    return sep != "," and commas and not points
 
 
 def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
@@ -192,6 +197,26 @@ def csv_read_options(
         hint = "; a NUL byte suggests UTF-16 text: pass its encoding" if "NUL" in str(err) else ""
         raise ValueError(f"{str(path)!r} is not a readable CSV table ({err}){hint}") from None
     return {"sep": sep, "encoding": encoding, "na_values": missing, "keep_default_na": True, **options}
+
+
+def grouped_numbers(frame):
+    """`frame`, read with a decimal comma, with its text columns of numbers whose thousands are
+    grouped by points (1.234,56 or 7.041, which pandas leaves as text) as numbers; other text
+    columns (dotted dates such as 12.03.2020) are kept."""
+    import pandas as pd
+
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue
+        observed = values.dropna()
+        cells = observed.map(lambda v: v.strip() if isinstance(v, str) else None)
+        if not len(cells) or not cells.map(lambda v: v is not None and _COMMA_OR_GROUPED.match(v) is not None).all():
+            continue
+        if cells.map(lambda v: _GROUPED.match(v) is not None).any():
+            numbers = pd.to_numeric(cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+            frame[column] = numbers  # aligned on the index: the missing cells stay missing
+    return frame
 
 
 def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
