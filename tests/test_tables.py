@@ -254,6 +254,27 @@ def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command
     assert "notes" not in pd.read_csv(out).columns
 
 
+@pytest.mark.parametrize("command", ["impute", "detect"])
+def test_a_date_column_is_refused_naming_it_and_the_way_out(tmp_path, capsys, command):
+    frame = survey(n=60)[["age", "weight"]].assign(visited=pd.date_range("2024-01-01", periods=60, freq="D"))
+    frame.loc[::7, "weight"] = np.nan
+    frame.to_parquet(tmp_path / "t.parquet")
+    out = tmp_path / "o.csv"
+    argv = {"impute": ["impute", str(tmp_path / "t.parquet"), str(out)],
+            "detect": ["detect", str(tmp_path / "t.parquet"), "--out", str(out)]}
+    if command == "detect":
+        frame = frame.dropna()
+        frame.to_parquet(tmp_path / "t.parquet")
+    assert main([*argv[command], *CLI_FAST[:3]]) == 1
+    err = capsys.readouterr().err
+    assert f"aekit {command}: error: column 'visited' holds dates or times" in err and "--ignore visited" in err
+    assert main([*argv[command], *CLI_FAST[:3], "--ignore", "visited"]) == 0
+    assert pd.read_csv(out)["visited"].tolist() == frame["visited"].astype(str).tolist()
+    estimator = AutoEncoderImputer(**FAST) if command == "impute" else AutoEncoderOutlierDetector(AutoEncoder(max_epochs=2))
+    with pytest.raises(ValueError, match=r"column 'visited' holds dates or times .*ignore_columns=\['visited'\]"):
+        estimator.fit(frame)
+
+
 # ---- plausible values and outputs that compose ------------------------------------------------
 
 

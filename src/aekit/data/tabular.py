@@ -10,6 +10,7 @@ encodes through `one_hot_frame`. Encoded features: numeric first, then a group p
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,8 +108,15 @@ def check_magnitude(values: np.ndarray, name: str = "X") -> None:
 
 
 def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
-    """Refuse entries that are neither numbers nor strings (nor booleans) in an object column."""
+    """Refuse entries that are neither numbers nor strings (nor booleans) in an object column:
+    a ValueError naming the way out for dates and times, a TypeError for other objects."""
     for v in col[~miss].tolist():
+        if isinstance(v, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
+            raise ValueError(
+                f"column {name!r} holds dates or times ({v!r}), which are not features as they are: turn them into "
+                f"numbers (days since a date, an hour, a weekday) or leave the column out (ignore_columns=[{name!r}] in "
+                f"Python, --ignore {name} on the command line)"
+            )
         if not isinstance(v, (Number, str, bool, np.bool_)):
             raise TypeError(
                 f"column {name!r} holds {v!r} of type {type(v).__name__}: each argument must be a string or a number"
