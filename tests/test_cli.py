@@ -365,6 +365,14 @@ def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
     frame.assign(kind="z").to_csv(tmp_path / "odd.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "odd.csv"), str(tmp_path / "c.npy")]) == 1
     assert "categories ['z'] not seen in training" in capsys.readouterr().err
+    gaps = frame.drop(columns="label").head(5).astype(object)
+    gaps.loc[3, "y"], gaps.loc[4, "kind"] = None, None
+    gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "gaps.csv"), str(tmp_path / "c.npy")]) == 1
+        err = capsys.readouterr().err
+        assert "gaps.csv' has missing values in the columns y, kind (first in data row 4)" in err, err
+        assert "aekit impute" in err and "HistGradientBoosting" not in err
 
 
 def _continuous_target_run(tmp_path: Path) -> tuple[Path, dict, dict]:
