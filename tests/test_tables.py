@@ -330,6 +330,18 @@ def test_pandas_output_keeps_nullable_and_categorical_dtypes_and_numpy_output_ho
     assert array.dtype == object and all(isinstance(v, float) for v in array[:, :4].ravel())
 
 
+def test_pandas_output_returns_observed_integers_beyond_float_precision_exactly():
+    frame = survey(n=60)[["age", "weight"]]
+    codes = 2**53 + 1 + 2 * (frame["age"].to_numpy() % 4)  # odd numbers past 2**53: float64 rounds them
+    gaps = frame.assign(code=pd.array(codes, dtype="Int64"), stamp=codes * 100 + 1)
+    gaps.loc[::6, "code"] = pd.NA
+    gaps.loc[1::7, "weight"] = np.nan
+    out = AutoEncoderImputer(**{**FAST, "max_epochs": 2}, blend=None).set_output(transform="pandas").fit_transform(gaps)
+    observed = gaps["code"].notna()
+    assert out["code"][observed].tolist() == gaps["code"][observed].tolist() and out["code"].notna().all()
+    assert out["stamp"].tolist() == gaps["stamp"].tolist() and out["stamp"].dtype == np.int64
+
+
 def test_imputer_and_detector_compose_with_a_column_transformer_by_name():
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline

@@ -606,9 +606,10 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
 
 def frame_like(values: np.ndarray, frame):
     """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
-    column names and dtypes; a column whose dtype cannot hold its values (an integer dtype
-    with fractions, categories not among a categorical dtype's) keeps the closest one
-    (float64, or categories added)."""
+    column names and dtypes, the observed entries of integer columns taken from `frame` as they
+    are; a column whose dtype cannot hold its values (an integer dtype with fractions,
+    categories not among a categorical dtype's) keeps the closest one (float64, or categories
+    added)."""
     import pandas as pd
 
     out = {}
@@ -620,9 +621,14 @@ def frame_like(values: np.ndarray, frame):
             continue
         series = pd.Series(col, index=frame.index)
         try:
-            out[column] = series.astype(dtype)
+            series = series.astype(dtype)
         except (TypeError, ValueError):
             out[column] = pd.to_numeric(series, errors="coerce") if pd.api.types.is_numeric_dtype(dtype) else series
+            continue
+        if series.dtype.kind in "iu":  # observed integers as given, not through float64 (exact only to 2**53)
+            given = frame.iloc[:, j]
+            series = series.where(given.isna().to_numpy(), given.array)
+        out[column] = series
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
