@@ -209,6 +209,18 @@ def test_id_column_names_the_rows_in_the_summary(tmp_path, capsys):
     assert "--id-column names 'nope'" in capsys.readouterr().err
 
 
+def test_detect_out_refuses_to_overwrite_a_column_of_the_table(tmp_path, capsys):
+    frame = patients(n=60).assign(outlier=lambda f: np.where(f.index % 2, "yes", "no"), why_2="note")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *FAST_CLI]
+    assert main(args) == 1
+    assert "already has a column 'outlier', which --out would overwrite" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+    assert main([*args, "--explain", "2", "--ignore", "outlier"]) == 1
+    assert "already has the columns 'outlier', 'why_2'" in capsys.readouterr().err
+    assert main(["detect", str(tmp_path / "t.csv"), *FAST_CLI]) == 0  # nothing written, nothing overwritten
+
+
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
     frame = with_id(patients()).assign(patient_id=lambda f: 100_000 + 7 * f["patient_id"])
     frame.to_csv(tmp_path / "t.csv", index=False)

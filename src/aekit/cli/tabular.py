@@ -389,6 +389,7 @@ def run_detect(args: argparse.Namespace) -> int:
         return _detect_on_cluster(args, _fitted_model(args, AutoEncoderOutlierDetector, "aekit detect SAMPLE"))
     detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
     frame = _read_table(args)
+    _check_added_columns(args, frame.columns)
     if frame.isna().to_numpy().any():
         raise CLIError(
             f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
@@ -430,6 +431,20 @@ def run_detect(args: argparse.Namespace) -> int:
                                       ids=named)
         print(f"wrote {page}")
     return 0
+
+
+def _check_added_columns(args: argparse.Namespace, columns) -> None:
+    """Refuse, before any training, a table with a column of a name --out would write over
+    (outlier_score, outlier and, with --explain K, outlier_probability and why_1..why_K)."""
+    if not args.out:
+        return
+    added = ["outlier_score", "outlier", *(["outlier_probability"] + [f"why_{k + 1}" for k in range(args.explain)]
+                                          if args.explain else [])]
+    taken = [name for name in added if name in {str(c) for c in columns}]
+    if taken:
+        which = f"a column {taken[0]!r}" if len(taken) == 1 else f"the columns {', '.join(map(repr, taken))}"
+        raise CLIError(f"{args.input!r} already has {which}, which --out would overwrite with the detector's own; "
+                       "rename it in the table first")
 
 
 def _outlier_columns(scores: np.ndarray, offset: float) -> dict[str, np.ndarray]:
@@ -487,6 +502,7 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
         raise CLIError("--report needs every row in one process: not with --scheduler (run it on a sample)")
     folder = parquet_folder(args.out, "--out")
     table = read_parquet_lazily(args.input)
+    _check_added_columns(args, table.columns)
     with dask_cluster(args) as client:
         columns = list(table.columns)
         scores = apply(detector, "score_samples", table, client=client, features=columns, keep=columns)
