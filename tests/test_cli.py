@@ -601,6 +601,13 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     args = ["--data", str(tmp_path / "t.csv"), "--set", "data.id_column=name", "--epochs", "1", "--out", str(run)]
     assert main(["train", *args, "--quiet"]) == 0
     assert Run(run).read_data_info()["feature_names"] == ["x", "y", "kind=u", "kind=v"]
+    assert "warning" not in capsys.readouterr().err
+    counted = frame.assign(number=range(1, 61))
+    counted.to_csv(tmp_path / "counted.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "counted.csv"), "--epochs", "1", "--out", str(tmp_path / "r2"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "aekit train: warning: columns 'name', 'number' of" in err and "look like identifiers" in err, err
+    assert "--set data.id_column=name" in err
     frame.sample(frac=1, random_state=0)[["kind", "y", "name", "x"]].to_csv(tmp_path / "shuffled.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
     assert main(["encode", str(run), str(tmp_path / "shuffled.csv"), str(tmp_path / "again.csv")]) == 0
