@@ -137,6 +137,16 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+def test_quoted_numbers_with_thousands_commas_are_numbers(tmp_path):
+    path = tmp_path / "us.csv"
+    path.write_text('income,price,code,label\n"7,041","1,234.5",1,a\n"12,500",999.25,"2,5",b\n?,"-2,000.75",3,c\n')
+    with pytest.warns(UserWarning, match="column 'code' holds numbers and the text '2,5'"):
+        frame = read_csv_frame(path)
+    assert frame["income"].iloc[:2].tolist() == [7041, 12500] and frame["income"].isna().iloc[2]
+    assert frame["price"].tolist() == [1234.5, 999.25, -2000.75]
+    assert frame["code"].tolist() == ["1", "2,5", "3"]  # '2,5' is no thousands grouping: the column stays text
+
+
 def test_cli_na_values_and_the_hint_when_nothing_is_missing(tmp_path, capsys):
     path = tmp_path / "t.csv"
     frame = survey(n=120)

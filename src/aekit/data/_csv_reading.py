@@ -27,7 +27,10 @@ _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
-_COMMA_OR_GROUPED = re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$")
+_GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousands, one with them)
+    ",": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$"), _GROUPED),
+    ".": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?$"), re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")),
+}
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -199,23 +202,38 @@ def csv_read_options(
     return {"sep": sep, "encoding": encoding, "na_values": missing, "keep_default_na": True, **options}
 
 
-def grouped_numbers(frame):
-    """`frame`, read with a decimal comma, with its text columns of numbers whose thousands are
-    grouped by points (1.234,56 or 7.041, which pandas leaves as text) as numbers; other text
-    columns (dotted dates such as 12.03.2020) are kept."""
+def grouped_numbers(frame, decimal: str = "."):
+    """`frame` with its text columns of numbers whose thousands are grouped (7,041 or 1,234.5
+    with a decimal point; 7.041 or 1.234,56 with a decimal comma), which pandas leaves as text,
+    as numbers; a text column with any other cell (a dotted date such as 12.03.2020, a
+    '2,5' beside a decimal point) is kept.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it; changed in place.
+    decimal : {'.', ','}, default='.'
+        The decimal mark the file was read with; thousands are grouped by the other.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame`, those columns as numbers (int64 when all whole and none missing).
+    """
     import pandas as pd
 
+    number, grouped = _GROUPED_NUMBERS[decimal]
+    separator = "," if decimal == "." else "."
     for column in frame.columns:
         values = frame[column]
         if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
             continue
-        observed = values.dropna()
-        cells = observed.map(lambda v: v.strip() if isinstance(v, str) else None)
-        if not len(cells) or not cells.map(lambda v: v is not None and _COMMA_OR_GROUPED.match(v) is not None).all():
+        cells = values.dropna().map(lambda v: v.strip() if isinstance(v, str) else None)
+        if not len(cells) or not cells.map(lambda v: v is not None and number.match(v) is not None).all():
             continue
-        if cells.map(lambda v: _GROUPED.match(v) is not None).any():
-            numbers = pd.to_numeric(cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-            frame[column] = numbers  # aligned on the index: the missing cells stay missing
+        if cells.map(lambda v: grouped.match(v) is not None).any():
+            plain = cells.str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
+            frame[column] = pd.to_numeric(plain)  # aligned on the index: the missing cells stay missing
     return frame
 
 

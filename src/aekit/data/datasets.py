@@ -546,8 +546,8 @@ def read_csv_frame(
         raise decode_error(Path(path), options["encoding"], err) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValueError(f"{str(path)!r} is not a readable CSV table: {err}") from None
-    if options.get("decimal") == ",":
-        frame = grouped_numbers(frame)
+    if "thousands" not in read_csv_options and options.get("decimal", ".") in (".", ","):
+        frame = grouped_numbers(frame, options.get("decimal", "."))
     for column in frame.columns:
         values = frame[column]
         if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):
