@@ -221,6 +221,21 @@ def test_detect_out_refuses_to_overwrite_a_column_of_the_table(tmp_path, capsys)
     assert main(["detect", str(tmp_path / "t.csv"), *FAST_CLI]) == 0  # nothing written, nothing overwritten
 
 
+def test_a_parquet_files_named_index_is_kept_as_a_column_of_the_outputs(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = patients(n=60).assign(patient=[f"P{i:03d}" for i in range(60)]).set_index("patient")
+    frame.to_parquet(tmp_path / "t.parquet")
+    assert main(["detect", str(tmp_path / "t.parquet"), "--out", str(tmp_path / "o.csv"), "--id-column", "patient",
+                 *FAST_CLI]) == 0
+    assert "patient P0" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "o.csv")["patient"].tolist() == frame.index.tolist()
+    frame.iloc[::5, 0] = np.nan
+    frame.to_parquet(tmp_path / "gaps.parquet")
+    assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "filled.parquet"), *FAST_CLI]) == 0
+    filled = pd.read_parquet(tmp_path / "filled.parquet")
+    assert filled["patient"].tolist() == frame.index.tolist() and filled.notna().all().all()
+
+
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
     frame = with_id(patients()).assign(patient_id=lambda f: 100_000 + 7 * f["patient_id"])
     frame.to_csv(tmp_path / "t.csv", index=False)

@@ -199,7 +199,8 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 
 def _read_table(args: argparse.Namespace):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
-    options; columns with no value at all are dropped with a warning naming them."""
+    options, a named index (which a Parquet file keeps apart) as its first columns; columns
+    with no value at all are dropped with a warning naming them."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -212,6 +213,8 @@ def _read_table(args: argparse.Namespace):
         frame = reader.frame(args.input)
     for warning in caught:
         _warn(args, str(warning.message))
+    if any(name is not None for name in frame.index.names):  # a Parquet file's named index (patient ids, say)
+        frame = frame.reset_index()
     empty = [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
         many = len(empty) > 1
