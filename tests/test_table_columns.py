@@ -162,6 +162,17 @@ def test_a_detector_fitted_on_a_frame_refuses_an_array_and_missing_columns():
         detector.score_samples(frame.drop(columns="region"))
 
 
+def test_the_detector_refuses_a_column_mixing_numbers_and_text_with_advice_it_can_follow():
+    frame = patients(60).astype({"weight": object})
+    frame.loc[3, "weight"] = "heavy"
+    detector = fast_detector(len(frame))
+    with pytest.raises(ValueError, match=r"column 'weight' mixes numbers and non-numbers \(for example 'heavy'\)") as err:
+        detector.fit(frame)
+    assert "missing_values" not in str(err.value) and "astype(str)" in str(err.value)
+    with pytest.raises(ValueError, match="missing_values='heavy'"):  # the imputer has that parameter
+        AutoEncoderImputer(max_epochs=1).fit(frame)
+
+
 # ---- item 2: columns that are not features ------------------------------------------------
 
 

@@ -75,8 +75,10 @@ class Table:
     categorical_mask: np.ndarray  # (n_columns,) bool
 
 
-def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool) -> np.ndarray:
-    """A column as float64 with NaN where missing; refuses strings, infinity and stray NaN."""
+def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool,
+                    mixed_advice: str | None = None) -> np.ndarray:
+    """A column as float64 with NaN where missing; refuses strings (with `mixed_advice`, or the
+    imputer's, for numbers mixed with text), infinity and stray NaN."""
     if col.dtype.kind not in "fiub":
         observed = col[~miss]
         numbers = np.fromiter((_is_number(v) for v in observed.tolist()), dtype=bool, count=observed.size)
@@ -84,10 +86,9 @@ def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values
             bad = observed[~numbers][0]
             if fitted and not numbers.any():
                 raise ValueError(f"column {name!r} is numeric (from fit or categorical_features) but holds {bad!r}")
-            raise ValueError(
-                f"column {name!r} mixes numbers and non-numbers (for example {bad!r}); if {bad!r} marks a "
-                f"missing value set missing_values={bad!r}, else clean the column or declare it categorical"
-            )
+            advice = mixed_advice or (f"if {bad!r} marks a missing value set missing_values={bad!r}, else clean the "
+                                      "column or declare it categorical")
+            raise ValueError(f"column {name!r} mixes numbers and non-numbers (for example {bad!r}); {advice}")
         col = np.where(miss, np.nan, col)
     values = col.astype(np.float64)
     if np.isinf(values).any():
@@ -137,12 +138,14 @@ def read_columns(
     missing_values,
     categorical_mask: np.ndarray | None,
     categorical_dtype: list[bool] | None = None,
+    mixed_advice: str | None = None,
 ) -> Table:
     """Validate raw columns (each (n,)) into a `Table`. `categorical_mask=None` infers the kinds:
     columns flagged in `categorical_dtype` (pandas category/string) and columns of strings are
     categorical, columns of numbers numeric; a given mask (from fit or from the user) is
     enforced. Raises ValueError naming the column for infinity, stray NaN, and numbers mixed
-    with strings, TypeError for entries that are neither numbers nor strings."""
+    with strings (`mixed_advice` says what to do, else the imputer's advice), TypeError for
+    entries that are neither numbers nor strings."""
     n = len(columns[0]) if columns else 0
     kinds, numeric, categorical, missing = [], [], [], []
     for j, (col, name) in enumerate(zip(columns, names)):
@@ -157,7 +160,7 @@ def read_columns(
         if is_cat:
             categorical.append(np.where(miss, None, col.astype(object)))
         else:
-            numeric.append(_numeric_column(col, miss, name, missing_values, categorical_mask is not None))
+            numeric.append(_numeric_column(col, miss, name, missing_values, categorical_mask is not None, mixed_advice))
         kinds.append(is_cat)
         missing.append(miss)
     num = np.stack(numeric, axis=1) if numeric else np.empty((n, 0))
@@ -755,7 +758,8 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
     def _read(self, X, reset: bool) -> Table:
         validate_data(self, X, reset=reset, skip_check_array=True)
         columns, names, typed = frame_columns(X)
-        table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed)
+        advice = "make its entries all numbers, or all text to one-hot encode it (X[column].astype(str))"
+        table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed, advice)
         if table.missing.any():
             raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
         return table
