@@ -304,6 +304,16 @@ def test_ignore_columns_is_validated_naming_it():
         fast_detector(60, ignore_columns=["pressure", "weight", "dose", "region"]).fit(frame)
 
 
+def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
+    frame = patients(60).set_axis(range(4), axis=1)  # as pandas.read_csv(header=None) names them
+    detector, _ = fit_quietly(fast_detector(60, ignore_columns=[2]), frame)
+    assert detector.table_.dropped == {"2": "named in ignore_columns"} and detector.table_.columns == ["0", "1", "3"]
+    gaps = frame.copy()
+    gaps.iloc[::5, 0] = np.nan
+    imputer = AutoEncoderImputer(ignore_columns=[2], max_epochs=1, n_members=1, blend=None).fit(gaps)
+    assert imputer.ignored_columns_ == {"2": "named in ignore_columns"}
+
+
 def test_ignore_columns_none_keeps_an_identifier_as_a_feature():
     frame = with_id(patients())
     detector, messages = fit_quietly(fast_detector(len(frame), ignore_columns=None), frame)
