@@ -264,6 +264,20 @@ def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command
     assert "notes" not in pd.read_csv(out).columns
 
 
+def test_a_fitted_imputer_fills_a_column_left_empty_in_a_new_batch(tmp_path, capsys):
+    frame = survey(n=120)[["age", "weight", "share"]]
+    gaps, _ = with_gaps(frame)
+    gaps.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--save", str(tmp_path / "imp"), *CLI_FAST]) == 0
+    frame.head(6).assign(weight=np.nan).to_csv(tmp_path / "batch.csv", index=False)
+    capsys.readouterr()
+    assert main(["impute", str(tmp_path / "batch.csv"), str(tmp_path / "filled.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    out = capsys.readouterr()
+    assert "filled 6 missing entries in 1 columns (weight)" in out.out and "dropped" not in out.err
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert list(filled.columns) == ["age", "weight", "share"] and filled["weight"].notna().all()
+
+
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_a_date_column_is_refused_naming_it_and_the_way_out(tmp_path, capsys, command):
     frame = survey(n=60)[["age", "weight"]].assign(visited=pd.date_range("2024-01-01", periods=60, freq="D"))

@@ -197,10 +197,11 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     return validate_params(cls, raw, prefix)
 
 
-def _read_table(args: argparse.Namespace):
+def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns; columns
-    with no value at all are dropped with a warning naming them."""
+    with no value at all are dropped with a warning naming them, except those `needed` (the
+    columns a fitted imputer fills)."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -215,7 +216,7 @@ def _read_table(args: argparse.Namespace):
         _warn(args, str(warning.message))
     if any(name is not None for name in frame.index.names):  # a Parquet file's named index (patient ids, say)
         frame = frame.reset_index()
-    empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+    empty = [str(c) for c in frame.columns if frame[c].isna().all() and str(c) not in needed]
     if empty:
         many = len(empty) > 1
         _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
@@ -266,7 +267,7 @@ def run_impute(args: argparse.Namespace) -> int:
     if Path(args.output).suffix not in (".csv", ".parquet"):
         raise CLIError(f"{args.output!r}: the output must end in .csv or .parquet")
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
-    frame = _read_table(args)
+    frame = _read_table(args, needed={str(c) for c in getattr(imputer, "feature_names_in_", ())})
     missing = frame.isna()
     if not missing.to_numpy().any():
         raise CLIError(
