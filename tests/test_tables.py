@@ -354,6 +354,16 @@ def test_pandas_output_keeps_nullable_and_categorical_dtypes_and_numpy_output_ho
     assert array.dtype == object and all(isinstance(v, float) for v in array[:, :4].ravel())
 
 
+def test_pandas_output_fills_a_text_column_that_arrives_all_missing_as_floats():
+    frame = survey(n=80)[["age", "weight", "group"]]
+    gaps, _ = with_gaps(frame)
+    imp = AutoEncoderImputer(**{**FAST, "max_epochs": 2}, blend=None).set_output(transform="pandas").fit(gaps)
+    batch = frame.head(5).assign(group=np.nan)  # pandas reads an empty text column as float64
+    filled = imp.transform(batch)
+    assert filled["group"].notna().all() and set(filled["group"]) <= {"high", "low", "mid"}
+    assert filled["age"].tolist() == batch["age"].tolist()
+
+
 def test_pandas_output_returns_observed_integers_beyond_float_precision_exactly():
     frame = survey(n=60)[["age", "weight"]]
     codes = 2**53 + 1 + 2 * (frame["age"].to_numpy() % 4)  # odd numbers past 2**53: float64 rounds them

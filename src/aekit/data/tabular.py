@@ -611,8 +611,8 @@ def frame_like(values: np.ndarray, frame):
     """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
     column names and dtypes, the observed entries of integer columns taken from `frame` as they
     are; a column whose dtype cannot hold its values (an integer dtype with fractions,
-    categories not among a categorical dtype's) keeps the closest one (float64, or categories
-    added)."""
+    categories not among a categorical dtype's, categories filled into a column that came all
+    missing as floats) keeps the closest one (float64, categories added, or object)."""
     import pandas as pd
 
     out = {}
@@ -626,7 +626,9 @@ def frame_like(values: np.ndarray, frame):
         try:
             series = series.astype(dtype)
         except (TypeError, ValueError):
-            out[column] = pd.to_numeric(series, errors="coerce") if pd.api.types.is_numeric_dtype(dtype) else series
+            numbers = pd.to_numeric(series, errors="coerce")
+            fits = pd.api.types.is_numeric_dtype(dtype) and numbers.notna().sum() == series.notna().sum()
+            out[column] = numbers if fits else series  # categories filled into a column read as floats stay
             continue
         if series.dtype.kind in "iu":  # observed integers as given, not through float64 (exact only to 2**53)
             given = frame.iloc[:, j]
