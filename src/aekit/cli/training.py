@@ -372,7 +372,7 @@ def _warn_identifiers(split, source: str) -> None:
         many = len(names) > 1
         print(f"aekit train: warning: column{'s' * many} {', '.join(map(repr, names))} of {str(source)!r} "
               f"{'look like identifiers' if many else 'looks like an identifier'} (every value distinct) and "
-              f"{'are' if many else 'is'} learned as feature{'s' * many}; name the ID column with "
+              f"{'are learned as features' if many else 'is learned as a feature'}; name the ID column with "
               f"--set data.id_column={names[0]} (kept out of the features, written beside the codes) or drop "
               f"{'them' if many else 'it'} from the table", file=sys.stderr)
 
@@ -389,7 +389,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.train.counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
-        _warn_identifiers(split, config.data.source)
+        if config.data.id_column is None:  # one is named: the user has said which column identifies the rows
+            _warn_identifiers(split, config.data.source)
     X_train = scaling.transform(split.X_train)
     if np.isnan(X_train).any():
         raise CLIError(
