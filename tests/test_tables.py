@@ -137,6 +137,17 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+def test_a_file_with_a_space_after_each_comma_reads_clean_names_and_values(tmp_path):
+    path = tmp_path / "spaced.csv"
+    path.write_text('age, income, region, note\n30, 2500, east, "a, b"\n40, ?, west, c\n50, 3100, east, d\n')
+    frame = read_csv_frame(path)
+    assert frame.columns.tolist() == ["age", "income", "region", "note"]
+    assert frame["region"].tolist() == ["east", "west", "east"] and frame["note"].tolist() == ["a, b", "c", "d"]
+    assert frame["income"].isna().tolist() == [False, True, False]
+    path.write_text("a,b\n1, x\n2,y\n3,z\n")  # not written that way throughout: read as it is
+    assert read_csv_frame(path)["b"].tolist() == [" x", "y", "z"]
+
+
 def test_quoted_numbers_with_thousands_commas_are_numbers(tmp_path):
     path = tmp_path / "us.csv"
     path.write_text('income,price,code,label\n"7,041","1,234.5",1,a\n"12,500",999.25,"2,5",b\n?,"-2,000.75",3,c\n')

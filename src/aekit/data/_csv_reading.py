@@ -73,12 +73,13 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
     )
 
 
-def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number where the record ends, fields) of each non-blank record."""
+def _records(lines: Iterable[str], sep: str, spaced: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """(line number where the record ends, fields) of each non-blank record; `spaced` skips the
+    spaces after each delimiter (so a quoted field after ', ' is read as quoted)."""
     if sep == WHITESPACE:
         yield from ((line, text.split()) for line, text in enumerate(lines, start=1) if text.strip())
         return
-    reader = csv.reader(lines, delimiter=sep)
+    reader = csv.reader(lines, delimiter=sep, skipinitialspace=spaced)
     for fields in reader:
         if fields and fields != [""]:
             yield reader.line_num, fields
@@ -108,6 +109,13 @@ def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     return sep != "," and commas and not points
 
 
+def _spaced(head: list[list[str]]) -> bool:
+    """Whether the first records put a space after every delimiter ('a, b, c'): every field
+    after the first that is not empty starts with one, and some do."""
+    fields = [cell for fields in head for cell in fields[1:] if cell]
+    return bool(fields) and all(cell.startswith(" ") for cell in fields)
+
+
 def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
     """Whether the first record looks like data rather than a header: it holds a number, and
     none of its cells is text above a column of numbers."""
@@ -121,14 +129,14 @@ def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
     return "number" in first and not any(k == "text" and b == {"number"} for k, b in zip(first, below))
 
 
-def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
+def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> Iterator[tuple[int, int]]:
     """(line number where the record ends, number of fields) of each non-blank record; counts
     delimiters per line when the file has no quote character, else parses with `csv`."""
     with _text(path, encoding) as f:
         quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
     with _text(path, encoding) as f:
         if quoted or sep == WHITESPACE:
-            yield from ((line, len(fields)) for line, fields in _records(f, sep))
+            yield from ((line, len(fields)) for line, fields in _records(f, sep, spaced))
             return
         for line, text in enumerate(f, start=1):
             text = text.rstrip("\r\n")
@@ -136,9 +144,9 @@ def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, in
                 yield line, text.count(sep) + 1
 
 
-def _check_rectangular(path: Path, encoding: str, sep: str, header: bool) -> None:
+def _check_rectangular(path: Path, encoding: str, sep: str, header: bool, spaced: bool = False) -> None:
     """Refuse a record whose field count differs from the first record's, naming its line."""
-    counts = _field_counts(path, encoding, sep)
+    counts = _field_counts(path, encoding, sep, spaced)
     first = next(counts, None)
     if first is None:
         raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
@@ -162,7 +170,8 @@ def csv_read_options(
 ) -> dict:
     """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
     given), the delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma
-    where a file not split by commas writes its numbers so, MISSING_PLACEHOLDERS plus `na_values`
+    where a file not split by commas writes its numbers so, the spaces after each delimiter
+    skipped where every field is written so ('a, b'), MISSING_PLACEHOLDERS plus `na_values`
     as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
     with a warning). Refuses a record whose field count differs from the first's (unless
     `options` lay records out) with a ValueError naming the file and line."""
@@ -180,6 +189,10 @@ def csv_read_options(
             sample = "".join(itertools.islice(f, SNIFF_RECORDS))
         sep = WHITESPACE if sep == " " else sep or _sniff(sample)
         head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep)] or [[]]
+        spaced = sep != WHITESPACE and "skipinitialspace" not in options and _spaced(head)
+        if spaced:  # 'a, b, c': names and values without the space, a quoted field after it read as quoted
+            head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep, spaced)]
+            options["skipinitialspace"] = True
         if header == "infer":
             header = not _first_row_is_data(head, set(missing))
             if not header:
@@ -187,7 +200,7 @@ def csv_read_options(
                 warnings.warn(f"{str(path)!r}: {note}; if it is a header pass header=True (--header)", stacklevel=3)
         if isinstance(header, bool) or header is None:
             if not set(options) & _LAYOUT_OPTIONS:
-                _check_rectangular(path, encoding, sep, bool(header))
+                _check_rectangular(path, encoding, sep, bool(header), spaced)
             if not header:
                 options.setdefault("names", [f"x{j}" for j in range(len(head[0]))])
             header = 0 if header else None
