@@ -290,6 +290,22 @@ def test_ignore_leaves_columns_out_on_the_command_line_and_in_python(tmp_path, c
     assert "--ignore names 'nope'" in capsys.readouterr().err
 
 
+def test_detect_lets_gaps_stay_in_the_columns_it_leaves_out(tmp_path, capsys):
+    frame = with_id(patients(80)).astype({"patient_id": float}).assign(note=lambda f: np.where(f.index % 3, np.where(f.index % 2, "ok", "check"), None))
+    frame.loc[4, "patient_id"] = np.nan  # an unknown identifier, left out on its own
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *FAST_CLI]
+    assert main(args) == 1
+    assert "'t.csv' has missing values in the column note; fill them first" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    assert main([*args, "--ignore", "note"]) == 0
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert written["note"].isna().sum() == frame["note"].isna().sum() and written["patient_id"].isna().sum() == 1
+    frame.loc[7, "weight"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main([*args, "--ignore", "note"]) == 1
+    assert "missing values in the column weight;" in capsys.readouterr().err
+
+
 def test_ignore_columns_is_validated_naming_it():
     frame = patients(60)
     with pytest.raises(InvalidParameterError, match="ignore_columns"):

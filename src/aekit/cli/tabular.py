@@ -394,11 +394,8 @@ def run_detect(args: argparse.Namespace) -> int:
     detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
     frame = _read_table(args)
     _check_added_columns(args, frame.columns)
-    if frame.isna().to_numpy().any():
-        raise CLIError(
-            f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
-        )
     ignored = _ignored(args, frame)
+    _check_no_gaps(args, frame, detector, ignored)
     if detector is None:
         threshold = {} if args.contamination is None else {"contamination": args.contamination}
         detector = AutoEncoderOutlierDetector(
@@ -435,6 +432,23 @@ def run_detect(args: argparse.Namespace) -> int:
                                       ids=named)
         print(f"wrote {page}")
     return 0
+
+
+def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]) -> None:
+    """Refuse missing values in the columns the detector uses (the --ignore and --id-column
+    ones, identifiers and constants may have gaps), naming those columns."""
+    from aekit.data.columns import non_features
+
+    if not frame.isna().to_numpy().any():
+        return
+    table = getattr(detector, "table_", None)
+    left_out = table.dropped if table is not None else non_features(frame, ignored or "auto") if detector is None else {}
+    gaps = [str(c) for c in frame.columns if str(c) not in left_out and frame[c].isna().any()]
+    if gaps:
+        many = len(gaps) > 1
+        raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])}; fill them "
+                       f"first, e.g. 'aekit impute {args.input} filled.csv', or leave {'them' if many else 'it'} out "
+                       "with --ignore")
 
 
 def _check_added_columns(args: argparse.Namespace, columns) -> None:
