@@ -275,6 +275,20 @@ def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command
     assert "notes" not in pd.read_csv(out).columns
 
 
+def test_output_suffixes_are_read_whatever_their_case_and_a_wrong_one_is_refused_first(tmp_path, capsys):
+    frame = survey(n=60)[["age", "weight"]]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with_gaps(frame)[0].to_csv(tmp_path / "gaps.csv", index=False)
+    assert main(["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "FILLED.CSV"), *CLI_FAST[:3]]) == 0
+    assert pd.read_csv(tmp_path / "FILLED.CSV").notna().all().all()
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "FLAGGED.CSV"), *CLI_FAST[:3]]) == 0
+    assert "outlier_score" in pd.read_csv(tmp_path / "FLAGGED.CSV").columns
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "flagged.txt"), *CLI_FAST[:3]]) == 1
+    out = capsys.readouterr()
+    assert "the output must end in .csv or .parquet" in out.err and "flagged" not in out.out  # refused before fitting
+
+
 def test_a_fitted_imputer_fills_a_column_left_empty_in_a_new_batch(tmp_path, capsys):
     frame = survey(n=120)[["age", "weight", "share"]]
     gaps, _ = with_gaps(frame)

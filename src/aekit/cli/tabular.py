@@ -231,12 +231,17 @@ def _warn(args: argparse.Namespace, message: str) -> None:
     print(f"aekit {args.command}: warning: {message}", file=sys.stderr)
 
 
+def _check_table_output(path: str) -> None:
+    if Path(path).suffix.lower() not in (".csv", ".parquet"):
+        raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
+
+
 def _write_table(frame, path: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix == ".parquet":
+    if target.suffix.lower() == ".parquet":
         frame.to_parquet(target, index=False)
-    elif target.suffix == ".csv":
+    elif target.suffix.lower() == ".csv":
         frame.to_csv(target, index=False)
     else:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
@@ -264,8 +269,7 @@ def run_impute(args: argparse.Namespace) -> int:
     args.set = [a for a in args.set if a not in placeholders]
     if args.scheduler:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
-    if Path(args.output).suffix not in (".csv", ".parquet"):
-        raise CLIError(f"{args.output!r}: the output must end in .csv or .parquet")
+    _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
     frame = _read_table(args, needed={str(c) for c in getattr(imputer, "feature_names_in_", ())})
     missing = frame.isna()
@@ -391,6 +395,8 @@ def run_detect(args: argparse.Namespace) -> int:
             raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(model_registry())}")
     if args.scheduler:
         return _detect_on_cluster(args, _fitted_model(args, AutoEncoderOutlierDetector, "aekit detect SAMPLE"))
+    if args.out:
+        _check_table_output(args.out)
     detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
     frame = _read_table(args)
     _check_added_columns(args, frame.columns)
