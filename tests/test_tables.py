@@ -275,6 +275,21 @@ def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command
     assert "notes" not in pd.read_csv(out).columns
 
 
+@pytest.mark.parametrize("command", ["impute", "detect"])
+def test_an_infinite_cell_is_refused_naming_file_column_row_and_na_values(tmp_path, capsys, command):
+    frame = survey(n=60)[["age", "weight"]].astype({"weight": object})
+    frame.loc[4, "weight"] = "-inf"
+    frame.loc[7, "age"] = None
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = {"impute": ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv")],
+            "detect": ["detect", str(tmp_path / "t.csv"), "--ignore", "age"]}
+    assert main([*argv[command], *CLI_FAST[:3]]) == 1
+    err = capsys.readouterr().err
+    assert "t.csv': column 'weight' holds an infinite value (first in data row 5)" in err and "--na-values" in err, err
+    assert "missing_values" not in err
+    assert main([*argv[command], *CLI_FAST[:3], "--na-values=-inf"]) == (0 if command == "impute" else 1)
+
+
 def test_output_suffixes_are_read_whatever_their_case_and_a_wrong_one_is_refused_first(tmp_path, capsys):
     frame = survey(n=60)[["age", "weight"]]
     frame.to_csv(tmp_path / "t.csv", index=False)

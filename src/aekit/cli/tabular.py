@@ -224,7 +224,20 @@ def _read_table(args: argparse.Namespace, needed=()):
         frame = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
+    _refuse_infinity(args, frame)
     return frame
+
+
+def _refuse_infinity(args: argparse.Namespace, frame) -> None:
+    """Refuse an infinite number (a cell 'inf' or '-inf', which pandas reads as one), naming
+    the column, its first data row and --na-values."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
+            row = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
+            raise CLIError(f"{args.input!r}: column {str(column)!r} holds an infinite value (first in data row "
+                           f"{row + 1}); replace it, or read it as a missing value with --na-values=TEXT (the cell's "
+                           "text, e.g. --na-values=-inf)")
 
 
 def _warn(args: argparse.Namespace, message: str) -> None:
