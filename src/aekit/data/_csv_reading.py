@@ -241,10 +241,10 @@ def grouped_numbers(frame, decimal: str = "."):
         values = frame[column]
         if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
             continue
-        cells = values.dropna().map(lambda v: v.strip() if isinstance(v, str) else None)
-        if not len(cells) or not cells.map(lambda v: v is not None and number.match(v) is not None).all():
+        cells = values.dropna().astype(str).str.strip()
+        if not len(cells) or not cells.str.fullmatch(number.pattern).all():
             continue
-        if cells.map(lambda v: grouped.match(v) is not None).any():
+        if cells.str.fullmatch(grouped.pattern).any():
             plain = cells.str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
             frame[column] = pd.to_numeric(plain)  # aligned on the index: the missing cells stay missing
     return frame
