@@ -393,3 +393,13 @@ def test_explain_reads_a_pandas_pipeline_whose_detector_saw_a_frame():
     contributions = explain(pipe, frame)
     np.testing.assert_allclose(contributions.sum(axis=1) + contributions.attrs["offset"], -pipe.score_samples(frame),
                                rtol=1e-4, atol=1e-6)
+
+
+def test_impute_fitted_in_python_without_the_index_fills_a_parquet_file_with_one(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = patients(60).assign(patient=[f"P{i:03d}" for i in range(60)]).set_index("patient")
+    frame.iloc[::5, 0] = np.nan
+    AutoEncoderImputer(max_epochs=1, n_members=1, blend=None).fit(frame).save(tmp_path / "imp")
+    frame.to_parquet(tmp_path / "gaps.parquet")
+    assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "o.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == frame.columns.tolist()

@@ -214,7 +214,8 @@ def _read_table(args: argparse.Namespace, needed=()):
         frame = reader.frame(args.input)
     for warning in caught:
         _warn(args, str(warning.message))
-    if any(name is not None for name in frame.index.names):  # a Parquet file's named index (patient ids, say)
+    named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
+    if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
     empty = [str(c) for c in frame.columns if frame[c].isna().all() and str(c) not in needed]
     if empty:
