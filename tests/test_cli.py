@@ -365,6 +365,14 @@ def test_a_csv_run_with_categorical_columns_encodes_new_rows(tmp_path, capsys):
     frame.assign(kind="z").to_csv(tmp_path / "odd.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "odd.csv"), str(tmp_path / "c.npy")]) == 1
     assert "categories ['z'] not seen in training" in capsys.readouterr().err
+    gaps = frame.drop(columns="label").head(5).astype(object)
+    gaps.loc[3, "y"], gaps.loc[4, "kind"] = None, None
+    gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "gaps.csv"), str(tmp_path / "c.npy")]) == 1
+        err = capsys.readouterr().err
+        assert "gaps.csv' has missing values in the columns y, kind (first in data row 4)" in err, err
+        assert "aekit impute" in err and "HistGradientBoosting" not in err
 
 
 def _continuous_target_run(tmp_path: Path) -> tuple[Path, dict, dict]:
@@ -593,6 +601,13 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     args = ["--data", str(tmp_path / "t.csv"), "--set", "data.id_column=name", "--epochs", "1", "--out", str(run)]
     assert main(["train", *args, "--quiet"]) == 0
     assert Run(run).read_data_info()["feature_names"] == ["x", "y", "kind=u", "kind=v"]
+    assert "warning" not in capsys.readouterr().err
+    counted = frame.assign(number=range(1, 61))
+    counted.to_csv(tmp_path / "counted.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "counted.csv"), "--epochs", "1", "--out", str(tmp_path / "r2"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "aekit train: warning: columns 'name', 'number' of" in err and "look like identifiers" in err, err
+    assert "--set data.id_column=name" in err
     frame.sample(frac=1, random_state=0)[["kind", "y", "name", "x"]].to_csv(tmp_path / "shuffled.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
     assert main(["encode", str(run), str(tmp_path / "shuffled.csv"), str(tmp_path / "again.csv")]) == 0

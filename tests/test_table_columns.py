@@ -162,6 +162,17 @@ def test_a_detector_fitted_on_a_frame_refuses_an_array_and_missing_columns():
         detector.score_samples(frame.drop(columns="region"))
 
 
+def test_the_detector_refuses_a_column_mixing_numbers_and_text_with_advice_it_can_follow():
+    frame = patients(60).astype({"weight": object})
+    frame.loc[3, "weight"] = "heavy"
+    detector = fast_detector(len(frame))
+    with pytest.raises(ValueError, match=r"column 'weight' mixes numbers and non-numbers \(for example 'heavy'\)") as err:
+        detector.fit(frame)
+    assert "missing_values" not in str(err.value) and "astype(str)" in str(err.value)
+    with pytest.raises(ValueError, match="missing_values='heavy'"):  # the imputer has that parameter
+        AutoEncoderImputer(max_epochs=1).fit(frame)
+
+
 # ---- item 2: columns that are not features ------------------------------------------------
 
 
@@ -209,6 +220,33 @@ def test_id_column_names_the_rows_in_the_summary(tmp_path, capsys):
     assert "--id-column names 'nope'" in capsys.readouterr().err
 
 
+def test_detect_out_refuses_to_overwrite_a_column_of_the_table(tmp_path, capsys):
+    frame = patients(n=60).assign(outlier=lambda f: np.where(f.index % 2, "yes", "no"), why_2="note")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *FAST_CLI]
+    assert main(args) == 1
+    assert "already has a column 'outlier', which --out would overwrite" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+    assert main([*args, "--explain", "2", "--ignore", "outlier"]) == 1
+    assert "already has the columns 'outlier', 'why_2'" in capsys.readouterr().err
+    assert main(["detect", str(tmp_path / "t.csv"), *FAST_CLI]) == 0  # nothing written, nothing overwritten
+
+
+def test_a_parquet_files_named_index_is_kept_as_a_column_of_the_outputs(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = patients(n=60).assign(patient=[f"P{i:03d}" for i in range(60)]).set_index("patient")
+    frame.to_parquet(tmp_path / "t.parquet")
+    assert main(["detect", str(tmp_path / "t.parquet"), "--out", str(tmp_path / "o.csv"), "--id-column", "patient",
+                 *FAST_CLI]) == 0
+    assert "patient P0" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "o.csv")["patient"].tolist() == frame.index.tolist()
+    frame.iloc[::5, 0] = np.nan
+    frame.to_parquet(tmp_path / "gaps.parquet")
+    assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "filled.parquet"), *FAST_CLI]) == 0
+    filled = pd.read_parquet(tmp_path / "filled.parquet")
+    assert filled["patient"].tolist() == frame.index.tolist() and filled.notna().all().all()
+
+
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
     frame = with_id(patients()).assign(patient_id=lambda f: 100_000 + 7 * f["patient_id"])
     frame.to_csv(tmp_path / "t.csv", index=False)
@@ -252,6 +290,22 @@ def test_ignore_leaves_columns_out_on_the_command_line_and_in_python(tmp_path, c
     assert "--ignore names 'nope'" in capsys.readouterr().err
 
 
+def test_detect_lets_gaps_stay_in_the_columns_it_leaves_out(tmp_path, capsys):
+    frame = with_id(patients(80)).astype({"patient_id": float}).assign(note=lambda f: np.where(f.index % 3, np.where(f.index % 2, "ok", "check"), None))
+    frame.loc[4, "patient_id"] = np.nan  # an unknown identifier, left out on its own
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *FAST_CLI]
+    assert main(args) == 1
+    assert "'t.csv' has missing values in the column note; fill them first" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    assert main([*args, "--ignore", "note"]) == 0
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert written["note"].isna().sum() == frame["note"].isna().sum() and written["patient_id"].isna().sum() == 1
+    frame.loc[7, "weight"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main([*args, "--ignore", "note"]) == 1
+    assert "missing values in the column weight;" in capsys.readouterr().err
+
+
 def test_ignore_columns_is_validated_naming_it():
     frame = patients(60)
     with pytest.raises(InvalidParameterError, match="ignore_columns"):
@@ -264,6 +318,16 @@ def test_ignore_columns_is_validated_naming_it():
         AutoEncoderImputer(ignore_columns=["dose"], max_epochs=1).fit(frame[["pressure", "dose"]].to_numpy())
     with pytest.raises(ValueError, match="every column is left out"):
         fast_detector(60, ignore_columns=["pressure", "weight", "dose", "region"]).fit(frame)
+
+
+def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
+    frame = patients(60).set_axis(range(4), axis=1)  # as pandas.read_csv(header=None) names them
+    detector, _ = fit_quietly(fast_detector(60, ignore_columns=[2]), frame)
+    assert detector.table_.dropped == {"2": "named in ignore_columns"} and detector.table_.columns == ["0", "1", "3"]
+    gaps = frame.copy()
+    gaps.iloc[::5, 0] = np.nan
+    imputer = AutoEncoderImputer(ignore_columns=[2], max_epochs=1, n_members=1, blend=None).fit(gaps)
+    assert imputer.ignored_columns_ == {"2": "named in ignore_columns"}
 
 
 def test_ignore_columns_none_keeps_an_identifier_as_a_feature():
@@ -329,3 +393,13 @@ def test_explain_reads_a_pandas_pipeline_whose_detector_saw_a_frame():
     contributions = explain(pipe, frame)
     np.testing.assert_allclose(contributions.sum(axis=1) + contributions.attrs["offset"], -pipe.score_samples(frame),
                                rtol=1e-4, atol=1e-6)
+
+
+def test_impute_fitted_in_python_without_the_index_fills_a_parquet_file_with_one(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = patients(60).assign(patient=[f"P{i:03d}" for i in range(60)]).set_index("patient")
+    frame.iloc[::5, 0] = np.nan
+    AutoEncoderImputer(max_epochs=1, n_members=1, blend=None).fit(frame).save(tmp_path / "imp")
+    frame.to_parquet(tmp_path / "gaps.parquet")
+    assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "o.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == frame.columns.tolist()

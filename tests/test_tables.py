@@ -126,6 +126,38 @@ def test_placeholders_default_and_added(tmp_path):
     assert frame["b"].dtype.kind == "f" and frame["b"].isna().sum() == 4
 
 
+def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_text(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("price;units;score;day\n1.234,56;7.041;53,46;12.03.2020\n999,5;12.500;48,1;13.03.2020\n"
+                    "-2.000,75;3;?;14.03.2020\n")
+    frame = read_csv_frame(path)
+    assert frame["price"].tolist() == [1234.56, 999.5, -2000.75]
+    assert frame["units"].tolist() == [7041, 12500, 3] and frame["units"].dtype.kind == "i"
+    assert frame["score"].iloc[:2].tolist() == [53.46, 48.1] and frame["score"].isna().iloc[2]
+    assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
+
+
+def test_a_file_with_a_space_after_each_comma_reads_clean_names_and_values(tmp_path):
+    path = tmp_path / "spaced.csv"
+    path.write_text('age, income, region, note\n30, 2500, east, "a, b"\n40, ?, west, c\n50, 3100, east, d\n')
+    frame = read_csv_frame(path)
+    assert frame.columns.tolist() == ["age", "income", "region", "note"]
+    assert frame["region"].tolist() == ["east", "west", "east"] and frame["note"].tolist() == ["a, b", "c", "d"]
+    assert frame["income"].isna().tolist() == [False, True, False]
+    path.write_text("a,b\n1, x\n2,y\n3,z\n")  # not written that way throughout: read as it is
+    assert read_csv_frame(path)["b"].tolist() == [" x", "y", "z"]
+
+
+def test_quoted_numbers_with_thousands_commas_are_numbers(tmp_path):
+    path = tmp_path / "us.csv"
+    path.write_text('income,price,code,label\n"7,041","1,234.5",1,a\n"12,500",999.25,"2,5",b\n?,"-2,000.75",3,c\n')
+    with pytest.warns(UserWarning, match="column 'code' holds numbers and the text '2,5'"):
+        frame = read_csv_frame(path)
+    assert frame["income"].iloc[:2].tolist() == [7041, 12500] and frame["income"].isna().iloc[2]
+    assert frame["price"].tolist() == [1234.5, 999.25, -2000.75]
+    assert frame["code"].tolist() == ["1", "2,5", "3"]  # '2,5' is no thousands grouping: the column stays text
+
+
 def test_cli_na_values_and_the_hint_when_nothing_is_missing(tmp_path, capsys):
     path = tmp_path / "t.csv"
     frame = survey(n=120)
@@ -243,6 +275,70 @@ def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command
     assert "notes" not in pd.read_csv(out).columns
 
 
+@pytest.mark.parametrize("command", ["impute", "detect"])
+def test_an_infinite_cell_is_refused_naming_file_column_row_and_na_values(tmp_path, capsys, command):
+    frame = survey(n=60)[["age", "weight"]].astype({"weight": object})
+    frame.loc[4, "weight"] = "-inf"
+    frame.loc[7, "age"] = None
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = {"impute": ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv")],
+            "detect": ["detect", str(tmp_path / "t.csv"), "--ignore", "age"]}
+    assert main([*argv[command], *CLI_FAST[:3]]) == 1
+    err = capsys.readouterr().err
+    assert "t.csv': column 'weight' holds an infinite value (first in data row 5)" in err and "--na-values" in err, err
+    assert "missing_values" not in err
+    assert main([*argv[command], *CLI_FAST[:3], "--na-values=-inf"]) == (0 if command == "impute" else 1)
+
+
+def test_output_suffixes_are_read_whatever_their_case_and_a_wrong_one_is_refused_first(tmp_path, capsys):
+    frame = survey(n=60)[["age", "weight"]]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with_gaps(frame)[0].to_csv(tmp_path / "gaps.csv", index=False)
+    assert main(["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "FILLED.CSV"), *CLI_FAST[:3]]) == 0
+    assert pd.read_csv(tmp_path / "FILLED.CSV").notna().all().all()
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "FLAGGED.CSV"), *CLI_FAST[:3]]) == 0
+    assert "outlier_score" in pd.read_csv(tmp_path / "FLAGGED.CSV").columns
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "flagged.txt"), *CLI_FAST[:3]]) == 1
+    out = capsys.readouterr()
+    assert "the output must end in .csv or .parquet" in out.err and "flagged" not in out.out  # refused before fitting
+
+
+def test_a_fitted_imputer_fills_a_column_left_empty_in_a_new_batch(tmp_path, capsys):
+    frame = survey(n=120)[["age", "weight", "share"]]
+    gaps, _ = with_gaps(frame)
+    gaps.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--save", str(tmp_path / "imp"), *CLI_FAST]) == 0
+    frame.head(6).assign(weight=np.nan).to_csv(tmp_path / "batch.csv", index=False)
+    capsys.readouterr()
+    assert main(["impute", str(tmp_path / "batch.csv"), str(tmp_path / "filled.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    out = capsys.readouterr()
+    assert "filled 6 missing entries in 1 columns (weight)" in out.out and "dropped" not in out.err
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert list(filled.columns) == ["age", "weight", "share"] and filled["weight"].notna().all()
+
+
+@pytest.mark.parametrize("command", ["impute", "detect"])
+def test_a_date_column_is_refused_naming_it_and_the_way_out(tmp_path, capsys, command):
+    frame = survey(n=60)[["age", "weight"]].assign(visited=pd.date_range("2024-01-01", periods=60, freq="D"))
+    frame.loc[::7, "weight"] = np.nan
+    frame.to_parquet(tmp_path / "t.parquet")
+    out = tmp_path / "o.csv"
+    argv = {"impute": ["impute", str(tmp_path / "t.parquet"), str(out)],
+            "detect": ["detect", str(tmp_path / "t.parquet"), "--out", str(out)]}
+    if command == "detect":
+        frame = frame.dropna()
+        frame.to_parquet(tmp_path / "t.parquet")
+    assert main([*argv[command], *CLI_FAST[:3]]) == 1
+    err = capsys.readouterr().err
+    assert f"aekit {command}: error: column 'visited' holds dates or times" in err and "--ignore visited" in err
+    assert main([*argv[command], *CLI_FAST[:3], "--ignore", "visited"]) == 0
+    assert pd.read_csv(out)["visited"].tolist() == frame["visited"].astype(str).tolist()
+    estimator = AutoEncoderImputer(**FAST) if command == "impute" else AutoEncoderOutlierDetector(AutoEncoder(max_epochs=2))
+    with pytest.raises(ValueError, match=r"column 'visited' holds dates or times .*ignore_columns=\['visited'\]"):
+        estimator.fit(frame)
+
+
 # ---- plausible values and outputs that compose ------------------------------------------------
 
 
@@ -296,6 +392,28 @@ def test_pandas_output_keeps_nullable_and_categorical_dtypes_and_numpy_output_ho
     assert set(out["group"].cat.categories) == {"high", "low", "mid"} and out["group"].notna().all()
     array = imp.set_output(transform="default").transform(gaps)
     assert array.dtype == object and all(isinstance(v, float) for v in array[:, :4].ravel())
+
+
+def test_pandas_output_fills_a_text_column_that_arrives_all_missing_as_floats():
+    frame = survey(n=80)[["age", "weight", "group"]]
+    gaps, _ = with_gaps(frame)
+    imp = AutoEncoderImputer(**{**FAST, "max_epochs": 2}, blend=None).set_output(transform="pandas").fit(gaps)
+    batch = frame.head(5).assign(group=np.nan)  # pandas reads an empty text column as float64
+    filled = imp.transform(batch)
+    assert filled["group"].notna().all() and set(filled["group"]) <= {"high", "low", "mid"}
+    assert filled["age"].tolist() == batch["age"].tolist()
+
+
+def test_pandas_output_returns_observed_integers_beyond_float_precision_exactly():
+    frame = survey(n=60)[["age", "weight"]]
+    codes = 2**53 + 1 + 2 * (frame["age"].to_numpy() % 4)  # odd numbers past 2**53: float64 rounds them
+    gaps = frame.assign(code=pd.array(codes, dtype="Int64"), stamp=codes * 100 + 1)
+    gaps.loc[::6, "code"] = pd.NA
+    gaps.loc[1::7, "weight"] = np.nan
+    out = AutoEncoderImputer(**{**FAST, "max_epochs": 2}, blend=None).set_output(transform="pandas").fit_transform(gaps)
+    observed = gaps["code"].notna()
+    assert out["code"][observed].tolist() == gaps["code"][observed].tolist() and out["code"].notna().all()
+    assert out["stamp"].tolist() == gaps["stamp"].tolist() and out["stamp"].dtype == np.int64
 
 
 def test_imputer_and_detector_compose_with_a_column_transformer_by_name():

@@ -375,11 +375,42 @@ class Model:
         est = self.estimator
         if source is not None and self.reader.image_shape is None:  # a model folder: the estimator knows its images
             check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
-        return replace(data, X=self.scaling.transform(data.X))
+        data = replace(data, X=self.scaling.transform(data.X))
+        if not _allows_nan(est):
+            _refuse_gaps(data, source or self.config.data.source)
+        return data
 
     def training_rows(self) -> Dataset | None:
         """The run's training rows scaled into the model's space (None for a model folder)."""
         return None if self.split is None else replace(self.split.train, X=self.scaling.transform(self.split.X_train))
+
+
+def _allows_nan(estimator) -> bool:
+    try:
+        return bool(estimator.__sklearn_tags__().input_tags.allow_nan)
+    except AttributeError:
+        return False
+
+
+def _refuse_gaps(data: Dataset, source: str) -> None:
+    """A ValueError naming the columns of `data` with missing values (a one-hot group as its
+    column) and the first row holding one, when its X (n, n_features) has any."""
+    if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or not np.isnan(data.X).any():
+        return
+    gaps = np.isnan(data.X)
+    names = data.feature_names or [f"x{j}" for j in range(data.X.shape[1])]
+    columns = dict.fromkeys(_source_column(names[j], data.categories) for j in np.flatnonzero(gaps.any(axis=0)))
+    row = int(np.flatnonzero(gaps.any(axis=1))[0])
+    where = f"row {data.ids[row]}" if data.ids is not None else f"data row {row + 1}"
+    raise ValueError(f"{str(source)!r} has missing values in the column{'s' * (len(columns) > 1)} "
+                     f"{', '.join(list(columns)[:8])} (first in {where}); fill them first, e.g. "
+                     f"'aekit impute {source} filled.csv'")
+
+
+def _source_column(feature: str, categories: dict) -> str:
+    """The table column a feature comes from: 'kind' for the one-hot feature 'kind=a'."""
+    column = feature.split("=", 1)[0]
+    return column if "=" in feature and column in categories else feature
 
 
 def open_model(path: str | os.PathLike, device: str | None = None) -> Model:

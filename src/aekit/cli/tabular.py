@@ -197,9 +197,11 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     return validate_params(cls, raw, prefix)
 
 
-def _read_table(args: argparse.Namespace):
+def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
-    options; columns with no value at all are dropped with a warning naming them."""
+    options, a named index (which a Parquet file keeps apart) as its first columns; columns
+    with no value at all are dropped with a warning naming them, except those `needed` (the
+    columns a fitted imputer fills)."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -212,7 +214,10 @@ def _read_table(args: argparse.Namespace):
         frame = reader.frame(args.input)
     for warning in caught:
         _warn(args, str(warning.message))
-    empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+    named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
+    if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
+        frame = frame.reset_index()
+    empty = [str(c) for c in frame.columns if frame[c].isna().all() and str(c) not in needed]
     if empty:
         many = len(empty) > 1
         _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
@@ -220,19 +225,37 @@ def _read_table(args: argparse.Namespace):
         frame = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
+    _refuse_infinity(args, frame)
     return frame
+
+
+def _refuse_infinity(args: argparse.Namespace, frame) -> None:
+    """Refuse an infinite number (a cell 'inf' or '-inf', which pandas reads as one), naming
+    the column, its first data row and --na-values."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
+            row = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
+            raise CLIError(f"{args.input!r}: column {str(column)!r} holds an infinite value (first in data row "
+                           f"{row + 1}); replace it, or read it as a missing value with --na-values=TEXT (the cell's "
+                           "text, e.g. --na-values=-inf)")
 
 
 def _warn(args: argparse.Namespace, message: str) -> None:
     print(f"aekit {args.command}: warning: {message}", file=sys.stderr)
 
 
+def _check_table_output(path: str) -> None:
+    if Path(path).suffix.lower() not in (".csv", ".parquet"):
+        raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
+
+
 def _write_table(frame, path: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix == ".parquet":
+    if target.suffix.lower() == ".parquet":
         frame.to_parquet(target, index=False)
-    elif target.suffix == ".csv":
+    elif target.suffix.lower() == ".csv":
         frame.to_csv(target, index=False)
     else:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
@@ -260,10 +283,9 @@ def run_impute(args: argparse.Namespace) -> int:
     args.set = [a for a in args.set if a not in placeholders]
     if args.scheduler:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
-    if Path(args.output).suffix not in (".csv", ".parquet"):
-        raise CLIError(f"{args.output!r}: the output must end in .csv or .parquet")
+    _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
-    frame = _read_table(args)
+    frame = _read_table(args, needed={str(c) for c in getattr(imputer, "feature_names_in_", ())})
     missing = frame.isna()
     if not missing.to_numpy().any():
         raise CLIError(
@@ -387,13 +409,13 @@ def run_detect(args: argparse.Namespace) -> int:
             raise CLIError(f"unknown --model {args.model!r}; choose one of {', '.join(model_registry())}")
     if args.scheduler:
         return _detect_on_cluster(args, _fitted_model(args, AutoEncoderOutlierDetector, "aekit detect SAMPLE"))
+    if args.out:
+        _check_table_output(args.out)
     detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
     frame = _read_table(args)
-    if frame.isna().to_numpy().any():
-        raise CLIError(
-            f"{args.input!r} has missing values; fill them first, e.g. 'aekit impute {args.input} filled.csv'"
-        )
+    _check_added_columns(args, frame.columns)
     ignored = _ignored(args, frame)
+    _check_no_gaps(args, frame, detector, ignored)
     if detector is None:
         threshold = {} if args.contamination is None else {"contamination": args.contamination}
         detector = AutoEncoderOutlierDetector(
@@ -430,6 +452,37 @@ def run_detect(args: argparse.Namespace) -> int:
                                       ids=named)
         print(f"wrote {page}")
     return 0
+
+
+def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]) -> None:
+    """Refuse missing values in the columns the detector uses (the --ignore and --id-column
+    ones, identifiers and constants may have gaps), naming those columns."""
+    from aekit.data.columns import non_features
+
+    if not frame.isna().to_numpy().any():
+        return
+    table = getattr(detector, "table_", None)
+    left_out = table.dropped if table is not None else non_features(frame, ignored or "auto") if detector is None else {}
+    gaps = [str(c) for c in frame.columns if str(c) not in left_out and frame[c].isna().any()]
+    if gaps:
+        many = len(gaps) > 1
+        raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])}; fill them "
+                       f"first, e.g. 'aekit impute {args.input} filled.csv', or leave {'them' if many else 'it'} out "
+                       "with --ignore")
+
+
+def _check_added_columns(args: argparse.Namespace, columns) -> None:
+    """Refuse, before any training, a table with a column of a name --out would write over
+    (outlier_score, outlier and, with --explain K, outlier_probability and why_1..why_K)."""
+    if not args.out:
+        return
+    added = ["outlier_score", "outlier", *(["outlier_probability"] + [f"why_{k + 1}" for k in range(args.explain)]
+                                          if args.explain else [])]
+    taken = [name for name in added if name in {str(c) for c in columns}]
+    if taken:
+        which = f"a column {taken[0]!r}" if len(taken) == 1 else f"the columns {', '.join(map(repr, taken))}"
+        raise CLIError(f"{args.input!r} already has {which}, which --out would overwrite with the detector's own; "
+                       "rename it in the table first")
 
 
 def _outlier_columns(scores: np.ndarray, offset: float) -> dict[str, np.ndarray]:
@@ -487,6 +540,7 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
         raise CLIError("--report needs every row in one process: not with --scheduler (run it on a sample)")
     folder = parquet_folder(args.out, "--out")
     table = read_parquet_lazily(args.input)
+    _check_added_columns(args, table.columns)
     with dask_cluster(args) as client:
         columns = list(table.columns)
         scores = apply(detector, "score_samples", table, client=client, features=columns, keep=columns)

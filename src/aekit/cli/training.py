@@ -348,6 +348,35 @@ def _layout(est, X: np.ndarray, image_shape) -> str:
     return f"{len(X)} rows x {X.shape[1]} features"
 
 
+def _warn_identifiers(split, source: str) -> None:
+    """Warn on stderr about the table columns of `split` that look like row identifiers (see
+    `aekit.data.columns.is_identifier`: all values distinct whole numbers, or a category per
+    row), which the model would learn as features."""
+    import pandas as pd
+
+    from aekit.data.columns import MIN_ROWS_FOR_IDENTIFIERS, is_identifier
+
+    n = len(split.train) + len(split.test)
+    if getattr(split.reader, "kind", None) != "table" or n < MIN_ROWS_FOR_IDENTIFIERS:
+        return
+    categories = split.reader.categories or {}
+    column_of = {f"{c}={level}": c for c, levels in categories.items() for level in levels}
+    found = {}
+    for j, name in enumerate(split.feature_names):
+        if name in column_of:
+            found.setdefault(column_of[name], len(categories[column_of[name]]) == n)
+        else:
+            found[name] = is_identifier(pd.Series(np.concatenate([split.X_train[:, j], split.X_test[:, j]])))
+    names = [name for name, flagged in found.items() if flagged]
+    if names:
+        many = len(names) > 1
+        print(f"aekit train: warning: column{'s' * many} {', '.join(map(repr, names))} of {str(source)!r} "
+              f"{'look like identifiers' if many else 'looks like an identifier'} (every value distinct) and "
+              f"{'are learned as features' if many else 'is learned as a feature'}; name the ID column with "
+              f"--set data.id_column={names[0]} (kept out of the features, written beside the codes) or drop "
+              f"{'them' if many else 'it'} from the table", file=sys.stderr)
+
+
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training import distributed
     from aekit.training.callbacks import CSVLogger, TensorBoardLogger
@@ -360,6 +389,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.train.counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
+        if config.data.id_column is None:  # one is named: the user has said which column identifies the rows
+            _warn_identifiers(split, config.data.source)
     X_train = scaling.transform(split.X_train)
     if np.isnan(X_train).any():
         raise CLIError(

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "stray_placeholders"]
+__all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -26,6 +26,11 @@ WHITESPACE = r"\s+"
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
+_GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousands, one with them)
+    ",": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$"), _GROUPED),
+    ".": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?$"), re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")),
+}
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -68,12 +73,13 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
     )
 
 
-def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number where the record ends, fields) of each non-blank record."""
+def _records(lines: Iterable[str], sep: str, spaced: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """(line number where the record ends, fields) of each non-blank record; `spaced` skips the
+    spaces after each delimiter (so a quoted field after ', ' is read as quoted)."""
     if sep == WHITESPACE:
         yield from ((line, text.split()) for line, text in enumerate(lines, start=1) if text.strip())
         return
-    reader = csv.reader(lines, delimiter=sep)
+    reader = csv.reader(lines, delimiter=sep, skipinitialspace=spaced)
     for fields in reader:
         if fields and fields != [""]:
             yield reader.line_num, fields
@@ -95,9 +101,19 @@ def _sniff(sample: str) -> str:
 
 def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     """Whether numbers in the first records of a file not split by commas are written with a
-    decimal comma (1,5) and none with a decimal point."""
+    decimal comma (1,5 or 1.234,5) and none with a decimal point (points grouping thousands,
+    7.041, are not decimal points there)."""
     cells = [cell.strip() for fields in head for cell in fields]
-    return sep != "," and any(map(_COMMA_NUMBER.match, cells)) and not any(map(_POINT_NUMBER.match, cells))
+    commas = any(_COMMA_NUMBER.match(cell) or ("," in cell and _GROUPED.match(cell)) for cell in cells)
+    points = any(_POINT_NUMBER.match(cell) and not _GROUPED.match(cell) for cell in cells)
+    return sep != "," and commas and not points
+
+
+def _spaced(head: list[list[str]]) -> bool:
+    """Whether the first records put a space after every delimiter ('a, b, c'): every field
+    after the first that is not empty starts with one, and some do."""
+    fields = [cell for fields in head for cell in fields[1:] if cell]
+    return bool(fields) and all(cell.startswith(" ") for cell in fields)
 
 
 def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
@@ -113,14 +129,14 @@ def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
     return "number" in first and not any(k == "text" and b == {"number"} for k, b in zip(first, below))
 
 
-def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
+def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> Iterator[tuple[int, int]]:
     """(line number where the record ends, number of fields) of each non-blank record; counts
     delimiters per line when the file has no quote character, else parses with `csv`."""
     with _text(path, encoding) as f:
         quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
     with _text(path, encoding) as f:
         if quoted or sep == WHITESPACE:
-            yield from ((line, len(fields)) for line, fields in _records(f, sep))
+            yield from ((line, len(fields)) for line, fields in _records(f, sep, spaced))
             return
         for line, text in enumerate(f, start=1):
             text = text.rstrip("\r\n")
@@ -128,9 +144,9 @@ def _field_counts(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, in
                 yield line, text.count(sep) + 1
 
 
-def _check_rectangular(path: Path, encoding: str, sep: str, header: bool) -> None:
+def _check_rectangular(path: Path, encoding: str, sep: str, header: bool, spaced: bool = False) -> None:
     """Refuse a record whose field count differs from the first record's, naming its line."""
-    counts = _field_counts(path, encoding, sep)
+    counts = _field_counts(path, encoding, sep, spaced)
     first = next(counts, None)
     if first is None:
         raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
@@ -154,7 +170,8 @@ def csv_read_options(
 ) -> dict:
     """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
     given), the delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma
-    where a file not split by commas writes its numbers so, MISSING_PLACEHOLDERS plus `na_values`
+    where a file not split by commas writes its numbers so, the spaces after each delimiter
+    skipped where every field is written so ('a, b'), MISSING_PLACEHOLDERS plus `na_values`
     as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
     with a warning). Refuses a record whose field count differs from the first's (unless
     `options` lay records out) with a ValueError naming the file and line."""
@@ -172,6 +189,10 @@ def csv_read_options(
             sample = "".join(itertools.islice(f, SNIFF_RECORDS))
         sep = WHITESPACE if sep == " " else sep or _sniff(sample)
         head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep)] or [[]]
+        spaced = sep != WHITESPACE and "skipinitialspace" not in options and _spaced(head)
+        if spaced:  # 'a, b, c': names and values without the space, a quoted field after it read as quoted
+            head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep, spaced)]
+            options["skipinitialspace"] = True
         if header == "infer":
             header = not _first_row_is_data(head, set(missing))
             if not header:
@@ -179,7 +200,7 @@ def csv_read_options(
                 warnings.warn(f"{str(path)!r}: {note}; if it is a header pass header=True (--header)", stacklevel=3)
         if isinstance(header, bool) or header is None:
             if not set(options) & _LAYOUT_OPTIONS:
-                _check_rectangular(path, encoding, sep, bool(header))
+                _check_rectangular(path, encoding, sep, bool(header), spaced)
             if not header:
                 options.setdefault("names", [f"x{j}" for j in range(len(head[0]))])
             header = 0 if header else None
@@ -192,6 +213,41 @@ def csv_read_options(
         hint = "; a NUL byte suggests UTF-16 text: pass its encoding" if "NUL" in str(err) else ""
         raise ValueError(f"{str(path)!r} is not a readable CSV table ({err}){hint}") from None
     return {"sep": sep, "encoding": encoding, "na_values": missing, "keep_default_na": True, **options}
+
+
+def grouped_numbers(frame, decimal: str = "."):
+    """`frame` with its text columns of numbers whose thousands are grouped (7,041 or 1,234.5
+    with a decimal point; 7.041 or 1.234,56 with a decimal comma), which pandas leaves as text,
+    as numbers; a text column with any other cell (a dotted date such as 12.03.2020, a
+    '2,5' beside a decimal point) is kept.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it; changed in place.
+    decimal : {'.', ','}, default='.'
+        The decimal mark the file was read with; thousands are grouped by the other.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame`, those columns as numbers (int64 when all whole and none missing).
+    """
+    import pandas as pd
+
+    number, grouped = _GROUPED_NUMBERS[decimal]
+    separator = "," if decimal == "." else "."
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue
+        cells = values.dropna().astype(str).str.strip()
+        if not len(cells) or not cells.str.fullmatch(number.pattern).all():
+            continue
+        if cells.str.fullmatch(grouped.pattern).any():
+            plain = cells.str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
+            frame[column] = pd.to_numeric(plain)  # aligned on the index: the missing cells stay missing
+    return frame
 
 
 def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:

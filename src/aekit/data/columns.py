@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -78,14 +79,20 @@ def is_constant(values) -> bool:
     return len(values) >= 2 and values.nunique(dropna=True) == 1
 
 
+def _is_name(column) -> bool:
+    """A column name as `ignore_columns` lists it: a string, or an int (a headerless frame's)."""
+    return isinstance(column, (str, Integral)) and not isinstance(column, bool)
+
+
 def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:
     """The column names `ignore_columns` lists ([] for 'auto' or None), checked against the
     table's `columns`; ValueError naming ignore_columns for anything else.
 
     Parameters
     ----------
-    ignore_columns : 'auto', None or list of str
-        The estimator's `ignore_columns` parameter.
+    ignore_columns : 'auto', None or list of str or int
+        The estimator's `ignore_columns` parameter; an int names the column whose name it is
+        (pandas numbers the columns of a headerless file), compared as text.
     columns : sequence of str
         The table's column names; every listed name must be one of them.
 
@@ -96,9 +103,9 @@ def check_ignore_columns(ignore_columns, columns: Sequence[str]) -> list[str]:
     """
     if ignore_columns is None or (isinstance(ignore_columns, str) and ignore_columns == "auto"):
         return []
-    if isinstance(ignore_columns, str) or not all(isinstance(c, str) for c in ignore_columns):
+    if isinstance(ignore_columns, str) or not all(_is_name(c) for c in ignore_columns):
         raise ValueError(f"ignore_columns must be 'auto', None or a list of column names, got {ignore_columns!r}")
-    names = list(ignore_columns)
+    names = [str(c) for c in ignore_columns]
     unknown = [c for c in names if c not in columns]
     if unknown:
         raise ValueError(f"ignore_columns names {unknown}, which {'are' if len(unknown) > 1 else 'is'} not a column of X; "

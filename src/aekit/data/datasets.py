@@ -537,7 +537,7 @@ def read_csv_frame(
     pandas.DataFrame
         The table as pandas read it.
     """
-    from aekit.data._csv_reading import csv_read_options, decode_error, stray_placeholders
+    from aekit.data._csv_reading import csv_read_options, decode_error, grouped_numbers, stray_placeholders
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
@@ -547,6 +547,8 @@ def read_csv_frame(
         raise decode_error(Path(path), options["encoding"], err) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValueError(f"{str(path)!r} is not a readable CSV table: {err}") from None
+    if "thousands" not in read_csv_options and options.get("decimal", ".") in (".", ","):
+        frame = grouped_numbers(frame, options.get("decimal", "."))
     for column in frame.columns:
         values = frame[column]
         if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):

@@ -10,6 +10,7 @@ encodes through `one_hot_frame`. Encoded features: numeric first, then a group p
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,8 +75,10 @@ class Table:
     categorical_mask: np.ndarray  # (n_columns,) bool
 
 
-def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool) -> np.ndarray:
-    """A column as float64 with NaN where missing; refuses strings, infinity and stray NaN."""
+def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool,
+                    mixed_advice: str | None = None) -> np.ndarray:
+    """A column as float64 with NaN where missing; refuses strings (with `mixed_advice`, or the
+    imputer's, for numbers mixed with text), infinity and stray NaN."""
     if col.dtype.kind not in "fiub":
         observed = col[~miss]
         numbers = np.fromiter((_is_number(v) for v in observed.tolist()), dtype=bool, count=observed.size)
@@ -83,10 +86,9 @@ def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values
             bad = observed[~numbers][0]
             if fitted and not numbers.any():
                 raise ValueError(f"column {name!r} is numeric (from fit or categorical_features) but holds {bad!r}")
-            raise ValueError(
-                f"column {name!r} mixes numbers and non-numbers (for example {bad!r}); if {bad!r} marks a "
-                f"missing value set missing_values={bad!r}, else clean the column or declare it categorical"
-            )
+            advice = mixed_advice or (f"if {bad!r} marks a missing value set missing_values={bad!r}, else clean the "
+                                      "column or declare it categorical")
+            raise ValueError(f"column {name!r} mixes numbers and non-numbers (for example {bad!r}); {advice}")
         col = np.where(miss, np.nan, col)
     values = col.astype(np.float64)
     if np.isinf(values).any():
@@ -107,8 +109,15 @@ def check_magnitude(values: np.ndarray, name: str = "X") -> None:
 
 
 def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
-    """Refuse entries that are neither numbers nor strings (nor booleans) in an object column."""
+    """Refuse entries that are neither numbers nor strings (nor booleans) in an object column:
+    a ValueError naming the way out for dates and times, a TypeError for other objects."""
     for v in col[~miss].tolist():
+        if isinstance(v, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
+            raise ValueError(
+                f"column {name!r} holds dates or times ({v!r}), which are not features as they are: turn them into "
+                f"numbers (days since a date, an hour, a weekday) or leave the column out (ignore_columns=[{name!r}] in "
+                f"Python, --ignore {name} on the command line)"
+            )
         if not isinstance(v, (Number, str, bool, np.bool_)):
             raise TypeError(
                 f"column {name!r} holds {v!r} of type {type(v).__name__}: each argument must be a string or a number"
@@ -129,12 +138,14 @@ def read_columns(
     missing_values,
     categorical_mask: np.ndarray | None,
     categorical_dtype: list[bool] | None = None,
+    mixed_advice: str | None = None,
 ) -> Table:
     """Validate raw columns (each (n,)) into a `Table`. `categorical_mask=None` infers the kinds:
     columns flagged in `categorical_dtype` (pandas category/string) and columns of strings are
     categorical, columns of numbers numeric; a given mask (from fit or from the user) is
     enforced. Raises ValueError naming the column for infinity, stray NaN, and numbers mixed
-    with strings, TypeError for entries that are neither numbers nor strings."""
+    with strings (`mixed_advice` says what to do, else the imputer's advice), TypeError for
+    entries that are neither numbers nor strings."""
     n = len(columns[0]) if columns else 0
     kinds, numeric, categorical, missing = [], [], [], []
     for j, (col, name) in enumerate(zip(columns, names)):
@@ -149,7 +160,7 @@ def read_columns(
         if is_cat:
             categorical.append(np.where(miss, None, col.astype(object)))
         else:
-            numeric.append(_numeric_column(col, miss, name, missing_values, categorical_mask is not None))
+            numeric.append(_numeric_column(col, miss, name, missing_values, categorical_mask is not None, mixed_advice))
         kinds.append(is_cat)
         missing.append(miss)
     num = np.stack(numeric, axis=1) if numeric else np.empty((n, 0))
@@ -598,9 +609,10 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
 
 def frame_like(values: np.ndarray, frame):
     """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
-    column names and dtypes; a column whose dtype cannot hold its values (an integer dtype
-    with fractions, categories not among a categorical dtype's) keeps the closest one
-    (float64, or categories added)."""
+    column names and dtypes, the observed entries of integer columns taken from `frame` as they
+    are; a column whose dtype cannot hold its values (an integer dtype with fractions,
+    categories not among a categorical dtype's, categories filled into a column that came all
+    missing as floats) keeps the closest one (float64, categories added, or object)."""
     import pandas as pd
 
     out = {}
@@ -612,9 +624,16 @@ def frame_like(values: np.ndarray, frame):
             continue
         series = pd.Series(col, index=frame.index)
         try:
-            out[column] = series.astype(dtype)
+            series = series.astype(dtype)
         except (TypeError, ValueError):
-            out[column] = pd.to_numeric(series, errors="coerce") if pd.api.types.is_numeric_dtype(dtype) else series
+            numbers = pd.to_numeric(series, errors="coerce")
+            fits = pd.api.types.is_numeric_dtype(dtype) and numbers.notna().sum() == series.notna().sum()
+            out[column] = numbers if fits else series  # categories filled into a column read as floats stay
+            continue
+        if series.dtype.kind in "iu":  # observed integers as given, not through float64 (exact only to 2**53)
+            given = frame.iloc[:, j]
+            series = series.where(given.isna().to_numpy(), given.array)
+        out[column] = series
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
@@ -741,7 +760,8 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
     def _read(self, X, reset: bool) -> Table:
         validate_data(self, X, reset=reset, skip_check_array=True)
         columns, names, typed = frame_columns(X)
-        table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed)
+        advice = "make its entries all numbers, or all text to one-hot encode it (X[column].astype(str))"
+        table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed, advice)
         if table.missing.any():
             raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
         return table

@@ -162,7 +162,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         leaves out identifier-like columns (at least 20 rows whose observed values are all
         distinct whole numbers, such as a counter 1..n, or all distinct texts), which are never
         imputed, and constant columns, whose gaps get their one value, with a warning naming
-        them; a list of column names leaves those out as well; None keeps every column.
+        them; a list of column names (ints for a headerless frame's) leaves those out as well; None keeps
+        every column.
 
     Attributes
     ----------

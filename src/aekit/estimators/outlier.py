@@ -151,10 +151,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
         columns (at least 20 rows whose values are all distinct whole numbers, such as a
         counter 1..n, or all distinct texts) and constant columns, with a warning naming them;
-        a list of column names leaves those out as well; None keeps every column. The other
-        columns are encoded as `aekit detect` encodes a table (`aekit.data.tabular.DetectionEncoding`:
-        numeric columns standardised, each text or category column one-hot encoded and scaled
-        to weigh as one numeric column), so the detector and the command give the same scores.
+        a list of column names (ints for a headerless frame's) leaves those out as well; None
+        keeps every column. The other columns are encoded as `aekit detect` encodes a table
+        (`aekit.data.tabular.DetectionEncoding`: numeric columns standardised, each text or
+        category column one-hot encoded and scaled to weigh as one numeric column), so the
+        detector and the command give the same scores.
         Array input is used as it is (a list needs a DataFrame).
 
     Attributes
