@@ -26,8 +26,8 @@ from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, rea
 from aekit.data.text import load_text_folder
 
 __all__ = [
-    "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader", "load",
-    "check_image_shape", "open_source", "reader_for",
+    "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
+    "check_image_shape", "load", "open_source", "reader_for",
 ]  # fmt: skip
 
 SOURCES = (
