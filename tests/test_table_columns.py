@@ -403,3 +403,28 @@ def test_impute_fitted_in_python_without_the_index_fills_a_parquet_file_with_one
     frame.to_parquet(tmp_path / "gaps.parquet")
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "o.csv"), "--fitted", str(tmp_path / "imp")]) == 0
     assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == frame.columns.tolist()
+
+
+def test_categories_not_seen_in_fit_are_named_in_a_warning_by_the_detector_and_the_imputer():
+    """A typo or a new level in a category column used to pass without a word: the detector
+    encoded it as no category, the imputer kept it and read it as missing."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80), "city": rng.choice(["north", "south"], 80)})
+    small = AutoEncoder(2, hidden_dims=(8,), max_epochs=2, random_state=0)
+    detector = AutoEncoderOutlierDetector(small, random_state=0).fit(frame)
+    batch = frame.head(5).copy()
+    batch.loc[0, "city"] = "Nort"
+    with pytest.warns(UserWarning, match=r"not seen in fit: 'city' \['Nort'\] in 1 row; they are encoded as an all-zero group"):
+        assert detector.score_samples(batch).shape == (5,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        detector.score_samples(frame.head(5))  # known categories: no warning
+
+    gappy = frame.copy()
+    gappy.loc[::5, "a"] = np.nan
+    imputer = AutoEncoderImputer(hidden_dims=(8,), latent_dim=2, max_epochs=2, n_members=1, random_state=0).fit(gappy)
+    batch = gappy.head(6).copy()
+    batch.loc[[1, 2], "city"] = "west"
+    with pytest.warns(UserWarning, match=r"'city' \['west'\] in 2 rows; they are kept as given"):
+        filled = imputer.transform(batch)
+    assert list(np.asarray(filled)[[1, 2], 2]) == ["west", "west"]

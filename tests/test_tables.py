@@ -484,7 +484,8 @@ def test_the_detection_encoding_is_a_transformer_that_maps_back_to_the_table():
     numeric = DetectionEncoding().fit(frame[["x", "count"]])
     np.testing.assert_allclose(numeric.inverse_transform(numeric.transform(frame[["x", "count"]])), frame[["x", "count"]], rtol=1e-6)
     assert not hasattr(clone(encoding), "layout_") and clone(encoding).get_params() == {}
-    unseen = encoding.transform(frame.assign(kind=["z", "a", "a", "a", "a"]))
+    with pytest.warns(UserWarning, match=r"'kind' \['z'\] in 1 row"):
+        unseen = encoding.transform(frame.assign(kind=["z", "a", "a", "a", "a"]))
     assert (unseen[0, 2:5] == 0).all() and np.array_equal(unseen[1:], encoding.transform(frame.assign(kind="a"))[1:])
     with pytest.raises(ValueError, match=r"columns \['x'\] have missing values"):
         encoding.transform(frame.assign(x=[1.0, np.nan, 2.0, 3.0, 4.0]))

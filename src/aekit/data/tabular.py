@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Number
@@ -19,6 +20,8 @@ from numbers import Number
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+from aekit.data.columns import user_stacklevel
 
 __all__ = ["DetectionEncoding", "Table", "TableLayout", "one_hot", "one_hot_frame"]
 
@@ -441,6 +444,31 @@ class TableLayout:
         target = np.concatenate([np.where(num_missing, np.nan, scaled), *(one_hot(v, m, c.tolist(), dtype) for v, m, c in groups)], axis=1)
         return np.nan_to_num(target, nan=0.0), target, ~np.isnan(target)
 
+    def warn_unseen(self, table: Table, names: Sequence[str], consequence: str) -> None:
+        """Warn, naming each categorical column of `table` that holds categories not seen in fit
+        (a typo, a new level), what they are and `consequence` (what the estimator does with them).
+
+        Parameters
+        ----------
+        table : Table
+            A table with the fitted columns.
+        names : sequence of str
+            The table's column names, in table order.
+        consequence : str
+            How the estimator reads those values, ending the message.
+        """
+        columns = [names[j] for j in np.flatnonzero(table.categorical_mask)]
+        found = []
+        for name, values, missing, levels in zip(columns, table.categorical, table.missing[:, table.categorical_mask].T, self.categories):
+            known = set(levels.tolist())
+            new = [v for v, m in zip(values.tolist(), missing) if not m and v not in known]
+            if new:
+                shown = sorted(set(map(str, new)))
+                found.append(f"{name!r} {shown[:5]}{' ...' if len(shown) > 5 else ''} in {len(new)} row{'s' * (len(new) > 1)}")
+        if found:
+            warnings.warn(f"X has categories not seen in fit: {'; '.join(found)}; {consequence}", UserWarning,
+                          stacklevel=user_stacklevel())
+
     def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
         """Numeric values (n, n_numeric) clipped to each column's observed range and, with
         `whole`, rounded where the column holds whole numbers only and moved to the nearest
@@ -764,6 +792,8 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
         table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed, advice)
         if table.missing.any():
             raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
+        if not reset:
+            self.layout_.warn_unseen(table, names, "they are encoded as an all-zero group (no category of the column)")
         return table
 
     def _features(self) -> list[tuple[int, object]]:

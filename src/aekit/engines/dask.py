@@ -16,6 +16,7 @@ can be computed, joined back or written with `to_parquet` (`pip install aekit[da
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 
 import numpy as np
@@ -93,7 +94,9 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
             raise ValueError(f"data must be 2-D (rows, features), got {data.ndim} dimensions")
     else:
         features = checked_columns(list(data.columns), features, keep)
-        meta = apply_to_frame(est, method, data._meta_nonempty, features, keep, kwargs).iloc[:0]
+        with warnings.catch_warnings():  # the made-up row Dask gives (text 'foo', say) is not the user's data
+            warnings.simplefilter("ignore", UserWarning)
+            meta = apply_to_frame(est, method, data._meta_nonempty, features, keep, kwargs).iloc[:0]
     shipped = ShippedModel.of(est)
     future = client.scatter(shipped.data, broadcast=True)
     if isinstance(data, da.Array):
