@@ -428,3 +428,24 @@ def test_categories_not_seen_in_fit_are_named_in_a_warning_by_the_detector_and_t
     with pytest.warns(UserWarning, match=r"'city' \['west'\] in 2 rows; they are kept as given"):
         filled = imputer.transform(batch)
     assert list(np.asarray(filled)[[1, 2], 2]) == ["west", "west"]
+
+
+def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path):
+    """A fitted detector meeting a new category warns on the command line as one
+    'aekit detect: warning: ...' line, not as Python's file:line: UserWarning form."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80), "city": rng.choice(["north", "south"], 80)})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    batch = frame.head(5).copy()
+    batch.loc[0, "city"] = "Nort"
+    batch.to_csv(tmp_path / "new.csv", index=False)
+    assert main(["detect", str(tmp_path / "train.csv"), "--save", str(tmp_path / "det"), "--epochs", "2", "--quiet"]) == 0
+    done = subprocess.run([sys.executable, "-m", "aekit", "detect", str(tmp_path / "new.csv"), "--fitted", str(tmp_path / "det"),
+                           "--out", str(tmp_path / "flags.csv")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "aekit detect: warning: X has categories not seen in fit: 'city' ['Nort'] in 1 row" in lines[0]
+    assert "UserWarning" not in done.stderr

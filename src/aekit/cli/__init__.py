@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 try:
     from aekit.cli import demo, explore, inference, outputs, tabular, training
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     command, print the help and return 0. Bad options exit with status 2, as argparse does;
     a refused input or config (ConfigError is a ValueError) or a diverged training
     (TrainingDivergedError, a FloatingPointError) prints one 'aekit COMMAND: error: ...'
-    message and returns 1; Ctrl-C prints one line and returns 130. Building the parser
+    message and returns 1; Ctrl-C prints one line and returns 130. A warning prints as one
+    'aekit COMMAND: warning: ...' line. Building the parser
     imports no torch, so every --help is quick.
 
     Parameters
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    shown = warnings.formatwarning
+    warnings.formatwarning = lambda message, *_, **__: f"aekit {args.command}: warning: {message}\n"
     try:
         return args.handler(args)
     except CLIError as err:
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\naekit {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = shown
 
 
 if __name__ == "__main__":
