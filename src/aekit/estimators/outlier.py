@@ -305,8 +305,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             if not reset:
                 validate_X(self, X, reset=False, skip_check_array=True)
             return self.table_.transform(X)
-        if not is_sparse(X) and np.ndim(X) in (3, 4):
-            shape = tuple(int(s) for s in np.shape(X))
+        if not is_sparse(X) and getattr(X, "ndim", None) in (3, 4):  # an array's own ndim: array-likes may refuse np.ndim
+            shape = tuple(int(s) for s in X.shape)
             raise ValueError(
                 f"X has shape {shape}: {type(self).__name__} scores rows (n_samples, n_features); pass images as rows, "
                 f"X.reshape(len(X), -1), and give a convolutional autoencoder their shape, "
