@@ -358,3 +358,20 @@ def test_the_export_of_an_image_folder_run_says_its_rows_are_channels_first_pixe
     capsys.readouterr()
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
     assert "pixels in [0, 1] (8-bit values / 255) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out
+
+
+def test_hidden_files_and_folders_a_mac_zip_or_jupyter_leaves_are_not_images_or_classes(tmp_path):
+    """An unzipped Mac archive holds __MACOSX/._name.png (not images) and Jupyter leaves
+    .ipynb_checkpoints/ copies: they were refused as unreadable or read as one more class."""
+    rng = np.random.default_rng(0)
+    for label in ("cats", "dogs"):
+        (tmp_path / label).mkdir()
+        Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(tmp_path / label / "1.png")
+    (tmp_path / "__MACOSX" / "cats").mkdir(parents=True)
+    (tmp_path / "__MACOSX" / "cats" / "._1.png").write_bytes(b"\x00\x05\x16\x07 not an image")
+    (tmp_path / "cats" / "._2.png").write_bytes(b"\x00\x05\x16\x07 not an image")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(tmp_path / ".ipynb_checkpoints" / "1-checkpoint.png")
+    data = load_image_folder(tmp_path)
+    assert data.X.shape == (2, 36) and list(data.class_names) == ["cats", "dogs"]
+    assert type(reader_for(str(tmp_path))).__name__ == "ImageFolderReader"

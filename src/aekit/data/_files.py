@@ -1,4 +1,5 @@
-"""Where downloaded data sets live and how a file is checked against its published digest."""
+"""Where downloaded data sets live, how a file is checked against its published digest, and
+which files of a user's folder are data."""
 
 from __future__ import annotations
 
@@ -44,3 +45,24 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def visible_files(root: Path) -> list[Path]:
+    """The files under `root` (recursively, sorted) but hidden ones: a path with a part that
+    starts with '.' (.DS_Store, the ._photo.png a Mac zip leaves, .ipynb_checkpoints/) or
+    macOS's __MACOSX folder, which are no one's data.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The visible files.
+    """
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(root).parts)
+    )

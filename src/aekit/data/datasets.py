@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.data._files import data_home, file_sha256, data_home as resolve_home
+from aekit.data._files import data_home, file_sha256, data_home as resolve_home, visible_files
 from aekit.data.images import channels_first, looks_channels_last
 from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 
@@ -843,7 +843,7 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         raise ValueError(f"mode must be 'auto', 'L' or 'RGB', got {mode!r}")
     if size is not None:
         size = _image_size(size)
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = [p for p in visible_files(root) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
     rows, label_names, all_grey = [], [], True

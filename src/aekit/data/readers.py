@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from aekit.data._files import visible_files
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, _npy_integer_scale, load_digits
 from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
@@ -549,7 +550,7 @@ def _reader_class(source: str) -> type[Reader]:
         return DigitsReader
     path = Path(source).expanduser()
     if path.is_dir():
-        suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file()}
+        suffixes = {p.suffix.lower() for p in visible_files(path)}
         if suffixes & set(PARQUET_SUFFIXES):
             return TableReader
         return TextFolderReader if ".txt" in suffixes and not suffixes & set(IMAGE_SUFFIXES) else ImageFolderReader

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.data._files import data_home as resolve_home
-from aekit.data._files import file_sha256
+from aekit.data._files import file_sha256, visible_files
 
 __all__ = [
     "NEWSGROUPS_SHA256",
@@ -253,9 +253,7 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no folder at {str(root)!r}")
-    files = sorted(
-        p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".") and (not suffixes or "" in suffixes or p.suffix in suffixes)
-    )
+    files = [p for p in visible_files(root) if not suffixes or "" in suffixes or p.suffix in suffixes]
     if not files:
         raise ValueError(f"{str(root)!r} has no text files ({', '.join(suffixes)})")
     loose = [p for p in files if p.parent == root]
