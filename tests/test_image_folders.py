@@ -375,3 +375,11 @@ def test_hidden_files_and_folders_a_mac_zip_or_jupyter_leaves_are_not_images_or_
     data = load_image_folder(tmp_path)
     assert data.X.shape == (2, 36) and list(data.class_names) == ["cats", "dogs"]
     assert type(reader_for(str(tmp_path))).__name__ == "ImageFolderReader"
+
+
+def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):
+    Image.fromarray(np.zeros((6, 6), dtype=np.uint8)).save(tmp_path / "photo.png")
+    with pytest.raises(ValueError, match=r"is one image: aekit reads images from a folder"):
+        reader_for(str(tmp_path / "photo.png"))
+    assert main(["train", "--data", str(tmp_path / "photo.png"), "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    assert "is one image: aekit reads images from a folder" in capsys.readouterr().err

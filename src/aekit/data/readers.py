@@ -557,6 +557,9 @@ def _reader_class(source: str) -> type[Reader]:
     cls = next((c for c in READERS if path.name.lower().endswith(c.suffixes) and c.suffixes), None)
     if cls is None:
         _existing(source)
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            raise ValueError(f"{source!r} is one image: aekit reads images from a folder; put it (and any others) in one "
+                             f"and give the folder, e.g. {str(path.parent / 'images')!r}")
         raise ValueError(f"{source!r}: unknown file type {path.suffix!r}; expected .csv, .parquet, .npy or a folder")
     return cls
 
