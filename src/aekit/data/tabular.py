@@ -444,14 +444,17 @@ class TableLayout:
         target = np.concatenate([np.where(num_missing, np.nan, scaled), *(one_hot(v, m, c.tolist(), dtype) for v, m, c in groups)], axis=1)
         return np.nan_to_num(target, nan=0.0), target, ~np.isnan(target)
 
-    def warn_unseen(self, table: Table, names: Sequence[str], consequence: str) -> None:
+    def warn_unseen(self, table: Table, targets: np.ndarray, names: Sequence[str], consequence: str) -> None:
         """Warn, naming each categorical column of `table` that holds categories not seen in fit
         (a typo, a new level), what they are and `consequence` (what the estimator does with them).
+        The rows are read off `encode`'s targets, whose one-hot group is NaN for such a value.
 
         Parameters
         ----------
         table : Table
             A table with the fitted columns.
+        targets : ndarray of shape (n, n_encoded)
+            `encode(table)`'s targets (of `table`, or of it with columns appended).
         names : sequence of str
             The table's column names, in table order.
         consequence : str
@@ -459,12 +462,12 @@ class TableLayout:
         """
         columns = [names[j] for j in np.flatnonzero(table.categorical_mask)]
         found = []
-        for name, values, missing, levels in zip(columns, table.categorical, table.missing[:, table.categorical_mask].T, self.categories):
-            known = set(levels.tolist())
-            new = [v for v, m in zip(values.tolist(), missing) if not m and v not in known]
-            if new:
-                shown = sorted(set(map(str, new)))
-                found.append(f"{name!r} {shown[:5]}{' ...' if len(shown) > 5 else ''} in {len(new)} row{'s' * (len(new) > 1)}")
+        for name, values, missing, (start, _) in zip(columns, table.categorical, table.missing[:, table.categorical_mask].T, self.groups):
+            new = np.isnan(targets[:, start]) & ~missing  # fit saw at least one category of every column it kept
+            if new.any():
+                shown = sorted(set(map(str, values[new].tolist())))
+                count = int(new.sum())
+                found.append(f"{name!r} {shown[:5]}{' ...' if len(shown) > 5 else ''} in {count} row{'s' * (count > 1)}")
         if found:
             warnings.warn(f"X has categories not seen in fit: {'; '.join(found)}; {consequence}", UserWarning,
                           stacklevel=user_stacklevel())
@@ -704,7 +707,7 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
         DetectionEncoding
             The fitted encoding.
         """
-        table = self._read(X, reset=True)
+        table, _ = self._read(X, reset=True)
         self.layout_ = TableLayout.fit(table)
         encoded = self.layout_.encode(table)[0]
         spreads = [1.0 - float(np.square(encoded[:, a:b].mean(axis=0)).sum()) for a, b in self.layout_.groups]
@@ -726,7 +729,10 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
             The encoded rows, float32.
         """
         check_is_fitted(self)
-        return (self.layout_.encode(self._read(X, reset=False))[0] / self._divisors()).astype(np.float32)
+        table, names = self._read(X, reset=False)
+        inputs, targets, _ = self.layout_.encode(table)
+        self.layout_.warn_unseen(table, targets, names, "they are encoded as an all-zero group (no category of the column)")
+        return (inputs / self._divisors()).astype(np.float32)
 
     def inverse_transform(self, X) -> np.ndarray:
         """Encoded rows (n_samples, n_encoded), e.g. a reconstruction, as the table (n_samples,
@@ -785,16 +791,14 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
         names = _check_feature_names_in(self, None) if input_features is None else list(input_features)
         return np.asarray([names[j] for j, _ in features], dtype=object)
 
-    def _read(self, X, reset: bool) -> Table:
+    def _read(self, X, reset: bool) -> tuple[Table, list[str]]:
         validate_data(self, X, reset=reset, skip_check_array=True)
         columns, names, typed = frame_columns(X)
         advice = "make its entries all numbers, or all text to one-hot encode it (X[column].astype(str))"
         table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed, advice)
         if table.missing.any():
             raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
-        if not reset:
-            self.layout_.warn_unseen(table, names, "they are encoded as an all-zero group (no category of the column)")
-        return table
+        return table, names
 
     def _features(self) -> list[tuple[int, object]]:
         """(input column, category or None) of each encoded feature."""

@@ -531,10 +531,10 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     def _encoded(self, X, with_targets: bool = False) -> tuple[Table, np.ndarray, np.ndarray]:
         """Validated X as a table with its indicator columns, and its encoded inputs and
         observed mask (or, `with_targets`, the targets) (n, n_encoded)."""
-        table, names = self._read(X, reset=False)
-        self.layout_.warn_unseen(table, names, "they are kept as given, and the model reads them as missing")
-        table = with_missing_indicators(table, self.indicator_columns_)
+        given, names = self._read(X, reset=False)
+        table = with_missing_indicators(given, self.indicator_columns_)
         inputs, targets, observed = self.layout_.encode(table)
+        self.layout_.warn_unseen(given, targets, names, "they are kept as given, and the model reads them as missing")
         return table, inputs, targets if with_targets else observed
 
     def transform(self, X):
