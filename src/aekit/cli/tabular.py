@@ -251,14 +251,13 @@ def _check_table_output(path: str) -> None:
 
 
 def _write_table(frame, path: str) -> None:
+    _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.suffix.lower() == ".parquet":
         frame.to_parquet(target, index=False)
-    elif target.suffix.lower() == ".csv":
-        frame.to_csv(target, index=False)
     else:
-        raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
+        frame.to_csv(target, index=False)
 
 
 def run_impute(args: argparse.Namespace) -> int:
