@@ -398,19 +398,13 @@ def _refuse_gaps(data: Dataset, source: str) -> None:
     if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or not np.isnan(data.X).any():
         return
     gaps = np.isnan(data.X)
-    names = data.feature_names or [f"x{j}" for j in range(data.X.shape[1])]
-    columns = dict.fromkeys(_source_column(names[j], data.categories) for j in np.flatnonzero(gaps.any(axis=0)))
+    names = data.feature_columns() or [f"x{j}" for j in range(data.X.shape[1])]
+    columns = dict.fromkeys(names[j] for j in np.flatnonzero(gaps.any(axis=0)))
     row = int(np.flatnonzero(gaps.any(axis=1))[0])
     where = f"row {data.ids[row]}" if data.ids is not None else f"data row {row + 1}"
     raise ValueError(f"{str(source)!r} has missing values in the column{'s' * (len(columns) > 1)} "
                      f"{', '.join(list(columns)[:8])} (first in {where}); fill them first, e.g. "
                      f"'aekit impute {source} filled.csv'")
-
-
-def _source_column(feature: str, categories: dict) -> str:
-    """The table column a feature comes from: 'kind' for the one-hot feature 'kind=a'."""
-    column = feature.split("=", 1)[0]
-    return column if "=" in feature and column in categories else feature
 
 
 def open_model(path: str | os.PathLike, device: str | None = None) -> Model:

@@ -359,12 +359,11 @@ def _warn_identifiers(split, source: str) -> None:
     n = len(split.train) + len(split.test)
     if getattr(split.reader, "kind", None) != "table" or n < MIN_ROWS_FOR_IDENTIFIERS:
         return
-    categories = split.reader.categories or {}
-    column_of = {f"{c}={level}": c for c, levels in categories.items() for level in levels}
+    categories = split.train.categories
     found = {}
-    for j, name in enumerate(split.feature_names):
-        if name in column_of:
-            found.setdefault(column_of[name], len(categories[column_of[name]]) == n)
+    for j, (name, column) in enumerate(zip(split.feature_names, split.train.feature_columns())):
+        if column != name:  # a one-hot feature: a category per row makes its column an identifier
+            found.setdefault(column, len(categories[column]) == n)
         else:
             found[name] = is_identifier(pd.Series(np.concatenate([split.X_train[:, j], split.X_test[:, j]])))
     names = [name for name, flagged in found.items() if flagged]

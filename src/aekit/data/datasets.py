@@ -181,6 +181,12 @@ class Dataset:
     def __len__(self) -> int:
         return int(self.X.shape[0])
 
+    def feature_columns(self) -> list[str]:
+        """The table column each feature comes from (n_features,): 'kind' for the one-hot
+        feature 'kind=a' of a categorical column, the feature's own name otherwise."""
+        column_of = {f"{column}={level}": column for column, levels in self.categories.items() for level in levels}
+        return [column_of.get(name, name) for name in self.feature_names]
+
     def row_ids(self) -> list[str]:
         """One identifier per row: `ids`, else the row numbers."""
         return list(map(str, range(len(self)))) if self.ids is None else list(self.ids)
