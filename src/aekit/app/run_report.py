@@ -291,7 +291,7 @@ def write_run_explorer(
         est, X, y, path=path or model.path / EXPLORER_FILE, image_shape=image_shape or reader.image_shape,
         feature_names=feature_names, class_names=reader.class_names,
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
-        value_range=(0.0, 1.0) if reader.unit_pixels and scaling.kind == "none" else None,  # pixels as stored
+        value_range=model.pixel_range(),
         title=f"{type(est).__name__} on {where}: latent space", **options,
     )  # fmt: skip
 
@@ -313,9 +313,7 @@ class _Report:
             for s in pair:
                 self.bars[s.label if s.label not in self.bars else f"{s.label}\n{where.name}"] = s
         self.name, self.dims, self.image_shape = type(self.est).__name__, int(self.est.code_dim_), split.image_shape
-        self.value_range = (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
-        if split.reader.unit_pixels and scaling.kind == "none":  # pixels drawn as stored: 0 black, 1 white
-            self.value_range = (0.0, 1.0)
+        self.value_range = self.model.pixel_range() or (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
         self.pca = _pca(self.X_train, self.dims)
         self.pca_name = f"PCA, {self.pca.n_components_} components"
         self.shown_ids = _shown_rows(split)

@@ -384,6 +384,12 @@ class Model:
         """The run's training rows scaled into the model's space (None for a model folder)."""
         return None if self.split is None else replace(self.split.train, X=self.scaling.transform(self.split.X_train))
 
+    def pixel_range(self) -> tuple[float, float] | None:
+        """(0, 1) when the rows in the model's space are pixels read on [0, 1] (an image folder,
+        an MNIST-style set, digits, integer .npy images) and left unscaled, so pictures of them
+        are drawn as stored (0 black, 1 white); None otherwise (draw them on their own range)."""
+        return (0.0, 1.0) if self.reader.unit_pixels and self.scaling.kind == "none" else None
+
 
 def _allows_nan(estimator) -> bool:
     try:
