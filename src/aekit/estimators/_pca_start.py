@@ -45,8 +45,9 @@ def _start_rows(X, device) -> torch.Tensor:
 
 class PCAStart:
     """Mixin for estimators with an `init` parameter: they give `_pca_start_problem(output_activation)`
-    (why the model cannot start as PCA, or None) and `_start_as_pca(module, rows, val_rows=None,
-    chosen=None)`, which may use the validation rows (or None) to choose among starts and returns
+    (why the model cannot start as PCA, or None; the mixin checks the loss itself) and
+    `_start_as_pca(module, rows, val_rows=None, chosen=None)`, which may use the validation rows
+    (or None) to choose among starts and returns
     its choice as a dict for `history_['settings']`, or refits the `chosen` one; this resolves
     `init_`, starts the module, records the choice, makes a PCA start compete, and refits a
     winning start on all rows."""
@@ -64,7 +65,7 @@ class PCAStart:
 
     def _resolve_init(self, output_activation: str) -> str:
         """'pca' or 'random': what `init` means for this model and data (see `init`)."""
-        problem = self._pca_start_problem(output_activation)
+        problem = self._loss_problem() or self._pca_start_problem(output_activation)
         if self.init == "pca" and problem is not None:
             raise ValueError(f"init='pca' needs a model that can start as PCA, but {problem}; use init='random' or 'auto'")
         return "pca" if self.init in ("pca", "auto") and problem is None else "random"

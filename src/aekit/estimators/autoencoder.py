@@ -425,9 +425,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         return SparseCode(activation, self.latent_dim, int(self.dead_after))
 
     def _pca_start_problem(self, output_activation: str) -> str | None:
-        """Why this model cannot start as PCA of its data, or None."""
-        if self._loss_problem() is not None:
-            return self._loss_problem()
+        """Why this model cannot start as PCA of its data, its loss aside (`_loss_problem`), or None."""
         if self.tied_weights or self.unit_norm:
             return "tied_weights=True" if self.tied_weights else "unit_norm=True rescales the encoder's rows"
         if self.binary_code:

@@ -471,9 +471,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         return super()._resolve_init(output_activation)
 
     def _pca_start_problem(self, output_activation: str) -> str | None:
-        """Why this model cannot start as PCA of its data, or None."""
-        if self._loss_problem() is not None:
-            return self._loss_problem()
+        """Why this model cannot start as PCA of its data, its loss aside (`_loss_problem`), or None."""
         if output_activation != "linear":
             return f"the output is {output_activation!r} (output_activation={self.output_activation!r}), not linear"
         if self.bottleneck != "dense":
