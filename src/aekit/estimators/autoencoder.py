@@ -480,14 +480,15 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     def _check_data_against_params(self, X: np.ndarray) -> str:
         """Checks that need the data; resolves `loss_` and `activation_`; returns the output
         activation to use."""
-        in_unit_range = bool(X.min() >= 0 and X.max() <= 1)
+        low, high = float(X.min()), float(X.max())
+        in_unit_range = low >= 0 and high <= 1
         if self.corrupt_on == "input" and self._input_transform() is None:
-            check_clipped_range(self.corruption, float(X.min()), float(X.max()))
+            check_clipped_range(self.corruption, low, high)
         self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
-        if (loss in COUNT_LIKELIHOODS or self._input_transform() is not None) and X.min() < 0:
+        if (loss in COUNT_LIKELIHOODS or self._input_transform() is not None) and low < 0:
             what = f"loss={loss!r}" if loss in COUNT_LIKELIHOODS else f"input_transform={self.input_transform!r}"
-            raise ValueError(f"{what} needs non-negative counts in X, got a value of {X.min():.4g}")
+            raise ValueError(f"{what} needs non-negative counts in X, got a value of {low:.4g}")
         if self.binary_code and self.latent_activation is not None:
             raise ValueError(
                 f"binary_code=True makes the code a noisy sigmoid thresholded at 0.5; leave latent_activation=None "
@@ -499,7 +500,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
                              f"binary_code=True) for a binary code, or a sparse code without binary_code")
         if loss == "bce" and not in_unit_range:
             raise ValueError(
-                f"loss='bce' needs X in [0, 1], got values in [{X.min():.4g}, {X.max():.4g}]; "
+                f"loss='bce' needs X in [0, 1], got values in [{low:.4g}, {high:.4g}]; "
                 "scale X (e.g. MinMaxScaler) or use loss='mse'"
             )
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
