@@ -270,6 +270,37 @@ def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
         assert f"    {command}" in text
 
 
+def test_outputs_take_upper_case_suffixes_and_an_interrupted_write_keeps_the_old_file(digits_run, tmp_path, monkeypatch, capsys):
+    """CODES.CSV and SAMPLES.PNG were refused ('must end in .csv'); a write that failed halfway
+    left a truncated file where the previous output had been."""
+    import pandas as pd
+
+    assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.CSV")]) == 0
+    assert pd.read_csv(tmp_path / "CODES.CSV").shape == (1797, 3)
+    assert main(["generate", str(digits_run), str(tmp_path / "SAMPLES.PNG"), "--image-shape", "8,8"]) == 0
+    assert (tmp_path / "SAMPLES.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = (tmp_path / "CODES.CSV").read_bytes()
+
+    real_writer = csv.writer
+
+    class FailsHalfway:
+        def __init__(self, f):
+            self._writer = real_writer(f)
+
+        def writerow(self, row):
+            self._writer.writerow(row)
+
+        def writerows(self, rows):
+            self._writer.writerow(next(iter(rows)))
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr("aekit.cli.common.csv.writer", FailsHalfway)
+    assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.CSV")]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert (tmp_path / "CODES.CSV").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["CODES.CSV", "SAMPLES.PNG"]  # no temporary left behind
+
+
 def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.npy")]) == 0
     assert np.load(tmp_path / "codes.npy").shape == (1797, 2)

@@ -60,6 +60,21 @@ def test_fit_streams_parquet_row_groups(tmp_path, table):
     np.testing.assert_array_equal(source.read(650, 1500), table[650:1500])
 
 
+def test_a_parquet_folder_reads_upper_case_files_and_skips_hidden_ones(tmp_path, table):
+    """A folder as other tools leave it: PART-0.PARQUET (upper-case suffix) was skipped, and a
+    Mac's AppleDouble `._part-1.parquet` (not Parquet at all) stopped the read as corrupt."""
+    import pandas as pd
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    frame = pd.DataFrame(table, columns=[f"f{i}" for i in range(10)])
+    frame.iloc[:1500].to_parquet(folder / "PART-0.PARQUET")
+    frame.iloc[1500:].to_parquet(folder / "part-1.parquet")
+    (folder / "._part-1.parquet").write_bytes(b"\x00\x05\x16\x07 not parquet")
+    source = open_source(folder)
+    assert source.n_rows == len(table)
+    np.testing.assert_array_equal(source.read(1400, 1600), table[1400:1600])
+
+
 def test_streamed_data_is_checked_chunk_by_chunk(tmp_path, table):
     bad = table.copy()
     bad[2500, 4] = np.nan

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from aekit.data.images import channels_last_message, looks_channels_last
+from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
     "plot_error_comparison",
@@ -52,7 +53,8 @@ def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format="png", dpi=DPI)
+        with replaced_atomically(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=DPI)
     return fig
 
 

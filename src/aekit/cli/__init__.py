@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as err:
         print(f"aekit {args.command}: error: {err}", file=sys.stderr)
         return err.status
-    except (FileNotFoundError, ValueError, ImportError, FloatingPointError) as err:
+    except (OSError, ValueError, ImportError, FloatingPointError) as err:  # OSError: a missing input, a full disk, no permission
         print(f"aekit {args.command}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.saving.atomic import replaced_atomically
+
 __all__ = [
     "CLIError",
     "add_command",
@@ -156,21 +158,23 @@ def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = Non
         The file written.
     """
     path = Path(path)
+    kind = path.suffix.lower()
+    if kind not in (".npy", ".csv", ".parquet"):
+        raise CLIError(f"{str(path)!r}: the output must end in .npy, .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     X = np.asarray(X)
-    if path.suffix == ".npy":
-        np.save(path, X, allow_pickle=False)
-    elif path.suffix == ".csv":
-        columns = columns or [f"c{i}" for i in range(X.shape[1])]
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns if ids is None else ["id", *columns])
-            writer.writerows(X.tolist() if ids is None else ([i, *row] for i, row in zip(ids, X.tolist())))
-    elif path.suffix == ".parquet":
-        import pandas as pd
+    with replaced_atomically(path) as tmp:
+        if kind == ".npy":
+            np.save(tmp, X, allow_pickle=False)
+        elif kind == ".csv":
+            columns = columns or [f"c{i}" for i in range(X.shape[1])]
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(columns if ids is None else ["id", *columns])
+                writer.writerows(X.tolist() if ids is None else ([i, *row] for i, row in zip(ids, X.tolist())))
+        else:
+            import pandas as pd
 
-        table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
-        (table if ids is None else pd.concat([pd.DataFrame({"id": list(ids)}), table], axis=1)).to_parquet(path, index=False)
-    else:
-        raise CLIError(f"{str(path)!r}: the output must end in .npy, .csv or .parquet")
+            table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
+            (table if ids is None else pd.concat([pd.DataFrame({"id": list(ids)}), table], axis=1)).to_parquet(tmp, index=False)
     return path

@@ -13,6 +13,7 @@ import numpy as np
 
 from aekit.cli.common import CLIError, add_command, int_in_range, print_table, write_array
 from aekit.cli.scheduled import add_scheduler_options
+from aekit.saving.atomic import atomic_write_bytes
 
 __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
@@ -157,7 +158,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(evaluation.as_dict(), indent=2), encoding="utf-8")
+        atomic_write_bytes(Path(args.json), json.dumps(evaluation.as_dict(), indent=2).encode("utf-8"))
         print(f"wrote {args.json}")
     return 0
 
@@ -275,10 +276,10 @@ def run_generate(args: argparse.Namespace) -> int:
     model = open_model(args.run)
     est = model.estimator
     output = Path(args.output)
-    if output.suffix not in (".png", ".npy", ".csv"):
+    if output.suffix.lower() not in (".png", ".npy", ".csv"):
         raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy or .csv")
     n_features = int(est.n_features_in_)
-    shape = _image_shape(model, args.image_shape, n_features) if output.suffix == ".png" else None
+    shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() == ".png" else None
     if callable(getattr(est, "sample", None)):
         drawn, how = est.sample(args.n_samples, random_state=args.seed), "from its prior"
     elif callable(getattr(est, "transform", None)) and callable(getattr(est, "inverse_transform", None)):
@@ -289,7 +290,7 @@ def run_generate(args: argparse.Namespace) -> int:
             "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
         )
     samples = model.scaling.inverse_transform(drawn)
-    if output.suffix == ".png":
+    if output.suffix.lower() == ".png":
         from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"

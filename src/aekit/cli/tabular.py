@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.cli.common import CLIError, add_command, int_in_range
+from aekit.saving.atomic import replaced_atomically
 from aekit.cli.scheduled import add_scheduler_options
 
 __all__ = ["add_parsers", "run_detect", "run_impute"]
@@ -254,10 +255,11 @@ def _write_table(frame, path: str) -> None:
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() == ".parquet":
-        frame.to_parquet(target, index=False)
-    else:
-        frame.to_csv(target, index=False)
+    with replaced_atomically(target) as tmp:
+        if target.suffix.lower() == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)
 
 
 def run_impute(args: argparse.Namespace) -> int:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.data._files import visible_files
+
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DEFAULT_CHUNK_ROWS = 65536
 
@@ -132,7 +134,7 @@ class ParquetSource(DataSource):
         import pyarrow.types as pat
 
         self.path = Path(path)
-        files = sorted(p for p in self.path.rglob("*") if p.suffix in PARQUET_SUFFIXES) if self.path.is_dir() else [self.path]
+        files = [p for p in visible_files(self.path) if p.suffix.lower() in PARQUET_SUFFIXES] if self.path.is_dir() else [self.path]
         if not files or not files[0].exists():
             raise FileNotFoundError(f"X: no Parquet file at {str(self.path)!r}")
         try:

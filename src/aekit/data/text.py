@@ -253,7 +253,8 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no folder at {str(root)!r}")
-    files = [p for p in visible_files(root) if not suffixes or "" in suffixes or p.suffix in suffixes]
+    wanted = {s.lower() for s in suffixes}
+    files = [p for p in visible_files(root) if not wanted or "" in wanted or p.suffix.lower() in wanted]
     if not files:
         raise ValueError(f"{str(root)!r} has no text files ({', '.join(suffixes)})")
     loose = [p for p in files if p.parent == root]

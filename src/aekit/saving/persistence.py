@@ -25,6 +25,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from aekit.saving.atomic import atomic_write_bytes
 from aekit.saving.checksums import file_entry, read_checked_safetensors
 from aekit.saving.json_files import read_json
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
@@ -90,38 +91,6 @@ def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, 
     except RuntimeError as err:
         raise ValueError(f"{str(path)!r}: the weights do not match the config: {err}") from err
     return module.to(device).eval()
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` so that readers see either the old file or the whole new one.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        The file to write.
-    data : bytes
-        Its new content.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would make every saved file private
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, torch.Tensor] | None]:
