@@ -65,7 +65,6 @@ def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_two_ranks_with_compile_train_what_two_eager_ranks_train(tmp_path):
     result = torchrun(
         tmp_path,
