@@ -197,3 +197,22 @@ def test_scheduler_without_dask_says_what_to_install(tables, tmp_path, capsys, m
     monkeypatch.setitem(sys.modules, "distributed", None)
     assert main(["encode", str(tmp_path), str(tables["anonymous"]), str(tmp_path / "codes"), "--scheduler", "tcp://x:1"]) == 1
     assert "--scheduler needs dask and distributed: pip install 'aekit[dask]'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluster, tables, tmp_path, capsys):
+    """A folder written by pandas with its ID as the index (`to_parquet(index=True)`, 'key' named in
+    the files' metadata): the single-process command reads 'key' back as a column; on the
+    cluster it was left in the Dask index, so the ID column the detector needs was missing."""
+    whole, detector = tables["rows"].with_suffix(".parquet"), tmp_path / "detector"
+    assert main(["detect", str(whole), "--id-column", "key", "--contamination", "0.05", "--save", str(detector), *SMALL]) == 0
+    indexed = tmp_path / "indexed"
+    indexed.mkdir()
+    frame = pd.read_parquet(whole).set_index("key")
+    for i, (start, stop) in enumerate(zip(PARTS, PARTS[1:])):
+        frame.iloc[start:stop].to_parquet(indexed / f"part-{i}.parquet", index=True)
+    scored = ["detect", str(indexed), "--fitted", str(detector)]
+    assert main([*scored, "--out", str(tmp_path / "flagged.parquet")]) == 0
+    assert main([*scored, "--out", str(tmp_path / "flagged"), "--scheduler", cluster]) == 0, capsys.readouterr().err
+    got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet", indexed)
+    assert got["key"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist()

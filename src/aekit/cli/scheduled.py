@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+import re
+import warnings
 from pathlib import Path
 
 from aekit.cli.common import CLIError, positive_float
@@ -122,8 +124,12 @@ def read_parquet_lazily(path: str):
             f"--scheduler reads Parquet: {path!r} is not a .parquet file or a folder of them (convert it first, "
             "e.g. pandas.read_csv(...).to_parquet(...), or run without --scheduler)"
         )
-    with dask.config.set({"dataframe.convert-string": False}):
-        return dd.read_parquet(str(source))
+    with dask.config.set({"dataframe.convert-string": False}), warnings.catch_warnings():
+        # dask's reader resets a named index in place, which pandas 3.1 deprecates: its code, not the user's data
+        warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.reset_index")
+        table = dd.read_parquet(str(source), index=False)  # a named index (pandas' to_parquet) is a column, as in one process
+    unnamed = [c for c in table.columns if re.fullmatch(r"__index_level_\d+__", str(c))]
+    return table.drop(columns=unnamed) if unnamed else table
 
 
 def parquet_folder(path: str | None, option: str) -> Path:
