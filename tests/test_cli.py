@@ -277,6 +277,8 @@ def test_outputs_take_upper_case_suffixes_and_an_interrupted_write_keeps_the_old
 
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.CSV")]) == 0
     assert pd.read_csv(tmp_path / "CODES.CSV").shape == (1797, 3)
+    assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.NPY")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "CODES.NPY"), pd.read_csv(tmp_path / "CODES.CSV").to_numpy()[:, 1:], atol=1e-6)
     assert main(["generate", str(digits_run), str(tmp_path / "SAMPLES.PNG"), "--image-shape", "8,8"]) == 0
     assert (tmp_path / "SAMPLES.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     before = (tmp_path / "CODES.CSV").read_bytes()
@@ -298,7 +300,7 @@ def test_outputs_take_upper_case_suffixes_and_an_interrupted_write_keeps_the_old
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.CSV")]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert (tmp_path / "CODES.CSV").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["CODES.CSV", "SAMPLES.PNG"]  # no temporary left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["CODES.CSV", "CODES.NPY", "SAMPLES.PNG"]  # no temporary left behind
 
 
 def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):

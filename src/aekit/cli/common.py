@@ -165,7 +165,8 @@ def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = Non
     X = np.asarray(X)
     with replaced_atomically(path) as tmp:
         if kind == ".npy":
-            np.save(tmp, X, allow_pickle=False)
+            with open(tmp, "wb") as f:  # np.save given a name not ending in '.npy' (CODES.NPY) would append one
+                np.save(f, X, allow_pickle=False)
         elif kind == ".csv":
             columns = columns or [f"c{i}" for i in range(X.shape[1])]
             with open(tmp, "w", newline="", encoding="utf-8") as f:
