@@ -168,3 +168,28 @@ def test_the_export_of_an_integer_npy_run_says_how_its_rows_were_divided(tmp_pat
     encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
     codes = encoder.run(None, {"x": images.reshape(30, -1).astype(np.float32) / 255})[0]
     np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["detector", "imputer", "classifier"])
+def test_export_refuses_an_estimator_that_is_not_an_autoencoder(kind, tmp_path, capsys):
+    # these crashed with AttributeError: ... no attribute 'code_dim_' (a TorchExportError for the classifier)
+    from aekit import AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector
+    from aekit.cli import main
+    from aekit.saving.export import to_onnx
+
+    X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
+    est = {
+        "detector": lambda: AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=1, random_state=0)).fit(X),
+        "imputer": lambda: AutoEncoderImputer(latent_dim=2, n_members=1, max_epochs=1, random_state=0).fit(X),
+        "classifier": lambda: AutoEncoderClassifier(max_epochs=1, random_state=0).fit(X, X[:, 0] > 0),
+    }[kind]()
+    name = type(est).__name__
+    with pytest.raises(ValueError, match=f"{name} cannot be exported to ONNX: .* is not one"):
+        to_onnx(est, tmp_path / "onnx")
+    est.save(tmp_path / "model")
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "model"), "--onnx", str(tmp_path / "onnx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"aekit export: error: {name} cannot be exported") and err.count("\n") == 1
+    assert ("to_onnx(est.autoencoder_, path)" in err) == (kind == "detector")
+    assert not (tmp_path / "onnx").exists()
