@@ -155,3 +155,29 @@ def test_a_folder_of_text_is_counted_and_a_folder_of_only_stop_words_is_refused(
     (tmp_path / "empty" / "a" / "1.txt").write_text("the and of")
     with pytest.raises(ValueError, match="no words to count"):
         load(tmp_path / "empty")
+
+
+def test_latin1_documents_are_read_with_their_encoding_and_a_wrong_one_warns(tmp_path, capsys):
+    # read as UTF-8, Latin-1 'café' became 'caf\ufffd' and was counted as the word 'caf', silently
+    import json
+
+    from aekit.cli import main
+    from aekit.data.readers import load
+
+    for label, name, text in [("food", "a.txt", "café crème café"), ("food", "b.txt", "café soup"), ("misc", "c.txt", "hello world soup")]:
+        (tmp_path / "docs" / label).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "docs" / label / name).write_bytes(text.encode("latin-1"))
+    with pytest.warns(UserWarning, match=r"2 of 3 files in .* are not valid utf-8 text \(first: 'food/a.txt'\).*encoding='latin-1'"):
+        assert "caf" in load(tmp_path / "docs").feature_names
+    assert load(tmp_path / "docs", encoding="latin-1").feature_names == ["café", "crème", "hello", "soup", "world"]
+    assert load_text_folder(tmp_path / "docs", encoding="latin-1").data[0] == "café crème café"
+    with pytest.raises(ValueError, match="encoding: 'latin-9000' is not a text encoding"):
+        load_text_folder(tmp_path / "docs", encoding="latin-9000")
+
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "docs"), "--epochs", "1", "--latent-dim", "2", "--quiet", "--out", str(run)]
+    assert main([*args, "--set", "data.encoding=latin-1"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert json.loads((run / "data.json").read_text())["feature_names"] == ["café", "crème", "hello", "soup", "world"]
+    assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.csv")]) == 0
+    assert "warning" not in capsys.readouterr().err

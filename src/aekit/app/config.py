@@ -251,6 +251,9 @@ class DataConfig(BaseModel):
         Fetch missing MNIST-style files from the official mirrors.
     max_words : int, default=2000
         Text folders: count the most frequent words (at least 1), stop words left out.
+    encoding : str, default=None
+        Text folders and CSV files: the text encoding, e.g. 'latin-1'; None reads UTF-8 (a
+        CSV's byte-order mark is followed).
     """
 
     model_config = _STRICT
@@ -269,6 +272,7 @@ class DataConfig(BaseModel):
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
     download: bool = False  # fetch MNIST-style files from the official mirrors when absent
     max_words: Annotated[int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
+    encoding: str | None = None  # text folders and CSV files, e.g. latin-1; default UTF-8 (a CSV's byte-order mark is followed)
 
 
 class RunConfig(BaseModel):

@@ -512,19 +512,22 @@ class TextFolderReader(Reader):
     vocabulary : list of str, default=None
         The words counted, learned by `fit` (also kept as `feature_names`); when given, `fit`
         counts these words instead of learning them.
+    encoding : str, default=None
+        Text encoding of the files (e.g. 'latin-1'); None reads UTF-8.
     """
 
     kind: ClassVar[str] = "text"
     learned: ClassVar[dict[str, str]] = {**Reader.learned, "vocabulary": "feature_names"}
     max_words: int = 2000
     vocabulary: list[str] | None = None
+    encoding: str | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         from sklearn.feature_extraction.text import CountVectorizer
 
         if self.max_words < 1:
             raise ValueError(f"max_words must be at least 1, got {self.max_words}")
-        docs = load_text_folder(source)
+        docs = load_text_folder(source, encoding=self.encoding or "utf-8")
         if self.vocabulary is not None:
             vectorizer = CountVectorizer(vocabulary=list(self.vocabulary))
         else:

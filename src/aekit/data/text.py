@@ -9,9 +9,11 @@ in the set's own subfolder or directly there, and checked against their SHA-256 
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tarfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,10 +232,19 @@ def load_r8(
     return _labelled(texts, labels, f"r8:{subset}")
 
 
+def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
+    """The file's text, None when it is not valid `encoding` text (with errors='strict')."""
+    try:
+        return path.read_text(encoding=encoding, errors=errors)
+    except UnicodeDecodeError:
+        return None
+
+
 def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
     """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
     subfolders, one document per file, labelled by its subfolder's name; undecodable bytes
-    are replaced.
+    are replaced, with a warning naming the files (a Latin-1 'café' read as UTF-8 would be
+    counted as the word 'caf').
 
     Parameters
     ----------
@@ -241,7 +252,7 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
         The folder; files at its top level are refused, and files in deeper subfolders take the
         label of their top-level subfolder. Hidden files are skipped.
     encoding : str, default='utf-8'
-        Text encoding of the files.
+        Text encoding of the files, e.g. 'latin-1'; an unknown name is refused.
     suffixes : sequence of str, default=('.txt',)
         File endings to read; an empty sequence, or one holding '', reads every file.
 
@@ -253,6 +264,10 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no folder at {str(root)!r}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"encoding: {encoding!r} is not a text encoding Python knows (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
     wanted = {s.lower() for s in suffixes}
     files = [p for p in visible_files(root) if not wanted or "" in wanted or p.suffix.lower() in wanted]
     if not files:
@@ -260,6 +275,15 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     loose = [p for p in files if p.parent == root]
     if loose:
         raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}); put each in a subfolder named for its label")
-    texts = [p.read_text(encoding=encoding, errors="replace") for p in files]
+    texts = [_read_text(p, encoding) for p in files]
     relative = [p.relative_to(root) for p in files]
+    undecodable = [r.as_posix() for r, text in zip(relative, texts) if text is None]
+    if undecodable:
+        warnings.warn(
+            f"{len(undecodable)} of {len(files)} files in {str(root)!r} are not valid {encoding} text (first: "
+            f"{undecodable[0]!r}): their undecodable bytes were replaced, which splits words (a Latin-1 'café' counts "
+            f"as 'caf'); give the files' encoding (encoding='latin-1' in Python, aekit train --set data.encoding=latin-1)",
+            stacklevel=2,
+        )
+        texts = [_read_text(p, encoding, "replace") if text is None else text for p, text in zip(files, texts)]
     return _labelled(texts, [p.parts[0] for p in relative], str(root), [p.as_posix() for p in relative])
