@@ -345,7 +345,9 @@ def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), a
             loc.pop()
         key = prefix + ".".join(str(part) for part in loc)
         if e["type"] == "extra_forbidden":
-            problem = f"unknown key; allowed keys: {', '.join(sorted(allowed(loc)))}"
+            keys = sorted(allowed(loc))
+            instead = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
+            problem = f"unknown key{instead if loc[-1] == 'loss' and 'likelihood' in keys else ''}; allowed keys: {', '.join(keys)}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
         else:
