@@ -170,6 +170,23 @@ def test_the_export_of_an_integer_npy_run_says_how_its_rows_were_divided(tmp_pat
     np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)
 
 
+def test_the_export_of_a_digits_run_says_its_values_were_divided_by_16(tmp_path, capsys):
+    # the digits run's encoder.onnx said 'raw rows in the data's units', but scikit-learn's digits
+    # (0 to 16) gave codes far from aekit encode's: aekit reads them divided by 16
+    from sklearn.datasets import load_digits
+
+    from aekit.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "(values 0 to 16) divided by 16" in capsys.readouterr().out
+    assert main(["encode", str(run), "digits", str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    codes = encoder.run(None, {"x": load_digits().data.astype(np.float32) / 16})[0]
+    np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)
+
+
 @pytest.mark.parametrize("kind", ["detector", "imputer", "classifier"])
 def test_export_refuses_an_estimator_that_is_not_an_autoencoder(kind, tmp_path, capsys):
     # these crashed with AttributeError: ... no attribute 'code_dim_' (a TorchExportError for the classifier)

@@ -125,6 +125,10 @@ def _rows_as_read(reader) -> str:
         shape = tuple(int(s) for s in reader.image_shape)
         layout = f"images {shape}, channels-first" if len(shape) == 3 else f"grey images {shape}"
         return f": pixels in [0, 1] (8-bit values / 255) of {layout}, flattened"
+    if reader.kind == "digits":
+        return ": scikit-learn's digits (values 0 to 16) divided by 16, as aekit reads them"
+    if reader.kind == "idx":
+        return ": the 8-bit pixels divided by 255 of 28 x 28 images, flattened, as aekit reads them"
     if getattr(reader, "int_scale", None):
         return f": the .npy's integers divided by {reader.int_scale:g}, as aekit reads the file"
     return ""
