@@ -304,7 +304,8 @@ def interpolate(
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
     single = np.ndim(x_a) == 1
     A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
-    if A.ndim > 2:
+    n_in = getattr(autoencoder, "n_features_in_", None)
+    if A.ndim > 2 or (A.ndim == 2 and n_in is not None and A.shape[1] != n_in and A.size == n_in):  # one (H, W) image
         raise ValueError(
             f"x_a has shape {A.shape}: interpolate takes flat inputs, one (n_features,) or rows (n, n_features); "
             "flatten an image with x.reshape(-1) and a batch of images with X.reshape(len(X), -1)"
