@@ -265,6 +265,8 @@ def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
     assert main(["train", "--list-models"]) == 0
     listed = capsys.readouterr().out
     assert all(f"  {name} " in listed for name in model_registry())
+    assert "ContextEncoder: Context encoder (Pathak et al. 2016) for inpainting" in listed  # was cut at 'et al'
+    assert len({line.index(":") - len(line.split()[1]) for line in listed.splitlines()}) == 1  # one column for the names
     text = build_parser().format_help()
     for command in COMMANDS:
         assert f"    {command}" in text

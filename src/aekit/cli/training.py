@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -158,9 +159,12 @@ def _default_out(config) -> Path:
 def _list_models() -> int:
     from aekit.app.config import model_registry
 
-    for name, cls in model_registry().items():
+    registry = model_registry()
+    width = max(map(len, registry))
+    for name, cls in registry.items():
         paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
-        print(f"  {name:<13} {cls.__name__}: {paragraph.split('. ')[0].rstrip('.')}")
+        sentence = re.split(r"\. (?=[A-Z])", paragraph)[0].rstrip(".")  # 'Pathak et al. 2016' is not a sentence's end
+        print(f"  {name:<{width}} {cls.__name__}: {sentence}")
     return 0
 
 
