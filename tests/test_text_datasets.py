@@ -79,7 +79,7 @@ def test_a_folder_of_text_files_is_labelled_by_subfolder(tmp_path):
     assert data.data == ["hello there", "buy now", "cheap"] and data.target.tolist() == [0, 1, 1]
     assert data.target_names == ("ham", "spam")
     (tmp_path / "loose.txt").write_text("no label")
-    with pytest.raises(ValueError, match="files at the top level"):
+    with pytest.raises(ValueError, match="files at the top level .* beside files in label subfolders"):
         load_text_folder(tmp_path)
 
 
@@ -181,3 +181,23 @@ def test_latin1_documents_are_read_with_their_encoding_and_a_wrong_one_warns(tmp
     assert json.loads((run / "data.json").read_text())["feature_names"] == ["café", "crème", "hello", "soup", "world"]
     assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.csv")]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_folder_of_unlabelled_documents_trains_and_encodes_and_one_file_is_refused(tmp_path, capsys):
+    # a flat folder of .txt files was refused ('put each in a subfolder named for its label'), even
+    # to encode new documents; one .txt file given to a text run was read as a CSV table
+    from aekit.cli import main
+
+    write_corpus(tmp_path / "labelled", n_per_topic=4)
+    (tmp_path / "flat").mkdir()
+    for path in sorted((tmp_path / "labelled").rglob("*.txt")):
+        (tmp_path / "flat" / f"{path.parent.name}-{path.name}").write_text(path.read_text())
+    docs = load_text_folder(tmp_path / "flat")
+    assert len(docs) == 12 and docs.target is None and docs.ids[0] == "cooking-0.txt"
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "flat"), "--epochs", "1", "--latent-dim", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["encode", str(run), str(tmp_path / "flat"), str(tmp_path / "codes.csv")]) == 0
+    assert (tmp_path / "codes.csv").read_text().splitlines()[1].startswith("cooking-0.txt,")
+    capsys.readouterr()
+    assert main(["encode", str(run), str(tmp_path / "flat" / "cooking-0.txt"), str(tmp_path / "one.csv")]) == 1
+    assert "is not a folder of .txt files" in capsys.readouterr().err

@@ -97,6 +97,9 @@ class Reader:
             The rows, their columns in the order `fit` learned.
         """
         reader = reader_for(source, **self.to_dict())
+        if self.kind == "text" and reader.kind != "text":
+            raise ValueError(f"{str(source)!r} is not a folder of .txt files: the model counts the words of documents, one "
+                             "per .txt file, read from a folder (in label subfolders, or all at its top level)")
         data = reader._load(str(source), self.feature_names is not None)
         check_image_shape(data, self.image_shape, source)
         return _aligned(data, self.feature_names, source)
@@ -538,7 +541,7 @@ class TextFolderReader(Reader):
             raise ValueError(f"{source!r}: no words to count ({err})") from None
         words = [str(w) for w in vectorizer.get_feature_names_out()]
         X = counts.toarray().astype(np.float32)
-        return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names, counts=True, ids=docs.ids)
+        return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names or None, counts=True, ids=docs.ids)
 
 
 READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)

@@ -58,8 +58,8 @@ class TextDataset:
     ----------
     data : list of str
         The n documents.
-    target : ndarray of shape (n,)
-        Each document's label, an int index into `target_names`.
+    target : ndarray of shape (n,) or None
+        Each document's label, an int index into `target_names`; None for unlabelled documents.
     target_names : tuple of str
         The label names, sorted.
     name : str, default=''
@@ -69,7 +69,7 @@ class TextDataset:
     """
 
     data: list[str]
-    target: np.ndarray
+    target: np.ndarray | None
     target_names: tuple[str, ...]
     name: str = ""
     ids: list[str] | None = None
@@ -242,15 +242,16 @@ def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
 
 def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
     """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
-    subfolders, one document per file, labelled by its subfolder's name; undecodable bytes
+    subfolders, one document per file, labelled by its subfolder's name (or, when every file
+    is at the folder's top level, unlabelled: `target` None); undecodable bytes
     are replaced, with a warning naming the files (a Latin-1 'café' read as UTF-8 would be
     counted as the word 'caf').
 
     Parameters
     ----------
     path : str or os.PathLike
-        The folder; files at its top level are refused, and files in deeper subfolders take the
-        label of their top-level subfolder. Hidden files are skipped.
+        The folder; files in deeper subfolders take the label of their top-level subfolder, and
+        files at its top level beside labelled ones are refused. Hidden files are skipped.
     encoding : str, default='utf-8'
         Text encoding of the files, e.g. 'latin-1'; an unknown name is refused.
     suffixes : sequence of str, default=('.txt',)
@@ -259,7 +260,8 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     Returns
     -------
     TextDataset
-        The documents, their labels and `ids` (paths relative to `path`).
+        The documents, their labels (None for an unlabelled folder) and `ids` (paths relative
+        to `path`).
     """
     root = Path(path)
     if not root.is_dir():
@@ -273,8 +275,9 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
     if not files:
         raise ValueError(f"{str(root)!r} has no text files ({', '.join(suffixes)})")
     loose = [p for p in files if p.parent == root]
-    if loose:
-        raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}); put each in a subfolder named for its label")
+    if loose and len(loose) < len(files):
+        raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}) beside files in label subfolders; put "
+                         "each in a subfolder named for its label, or every file at the top level for unlabelled documents")
     texts = [_read_text(p, encoding) for p in files]
     relative = [p.relative_to(root) for p in files]
     undecodable = [r.as_posix() for r, text in zip(relative, texts) if text is None]
@@ -286,4 +289,7 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
             stacklevel=2,
         )
         texts = [_read_text(p, encoding, "replace") if text is None else text for p, text in zip(files, texts)]
-    return _labelled(texts, [p.parts[0] for p in relative], str(root), [p.as_posix() for p in relative])
+    ids = [p.as_posix() for p in relative]
+    if loose:
+        return TextDataset(texts, None, (), str(root), ids)
+    return _labelled(texts, [p.parts[0] for p in relative], str(root), ids)
