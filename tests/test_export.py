@@ -187,6 +187,25 @@ def test_the_export_of_a_digits_run_says_its_values_were_divided_by_16(tmp_path,
     np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)
 
 
+def test_the_export_of_a_text_run_says_its_rows_are_word_counts_over_the_runs_words(tmp_path, capsys):
+    # it said only 'raw rows in the data's units', leaving the columns (the run's words) to guess
+    from aekit.cli import main
+
+    for label, words in [("a", "apple banana apple cherry"), ("b", "dog cat dog mouse")]:
+        (tmp_path / "docs" / label).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "docs" / label / f"{i}.txt").write_text(f"{words} {words.split()[i % 4]}")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "docs"), "--epochs", "1", "--loss", "multinomial", "--quiet", "--out", str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "counts of the run's words, in the order of data.json's feature_names" in capsys.readouterr().out
+    words = json.loads((tmp_path / "onnx" / "data.json").read_text())["feature_names"]
+    x = np.array([[3.0 if w == "apple" else 1.0 if w in ("banana", "cherry") else 0.0 for w in words]], np.float32)
+    assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(encoder.run(None, {"x": x})[0], np.load(tmp_path / "codes.npy")[[0]], atol=1e-5)  # a/0.txt
+
+
 @pytest.mark.parametrize("kind", ["detector", "imputer", "classifier"])
 def test_export_refuses_an_estimator_that_is_not_an_autoencoder(kind, tmp_path, capsys):
     # these crashed with AttributeError: ... no attribute 'code_dim_' (a TorchExportError for the classifier)
