@@ -650,3 +650,18 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     frame.drop(columns="name").to_csv(tmp_path / "anonymous.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "anonymous.csv"), str(tmp_path / "c.csv")]) == 1
     assert "ID column 'name' not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("loss", ["multinomial", "poisson"])
+def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, capsys):
+    # scale 'auto' standardised a table of counts (values above 1), and the count loss then refused its own
+    # input: "loss='poisson' needs non-negative counts in X, got a value of -1.2"
+    counts = np.random.default_rng(0).poisson(3.0, size=(60, 5))
+    pd.DataFrame(counts, columns=[f"w{i}" for i in range(5)]).to_csv(tmp_path / "counts.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "counts.csv"), "--loss", loss, "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert json.loads((run / "data.json").read_text())["scaling"]["kind"] == "none"
+    args = ["train", "--data", str(tmp_path / "counts.csv"), "--loss", loss, "--epochs", "1", "--quiet", "--out", str(tmp_path / "std")]
+    capsys.readouterr()
+    assert main([*args, "--set", "data.scale=standard"]) == 1
+    assert f"data.scale='standard' gives negative values, which loss='{loss}' cannot score" in capsys.readouterr().err

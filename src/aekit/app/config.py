@@ -237,8 +237,8 @@ class DataConfig(BaseModel):
     max_rows : int, default=None
         Use at most this many rows of each split (at least 1); None uses all.
     scale : {'auto', 'none', 'minmax', 'standard'}, default='auto'
-        Per-feature scaling fitted on the training rows; 'auto' is 'none' for data in [0, 1]
-        and for word counts, else 'standard'.
+        Per-feature scaling fitted on the training rows; 'auto' is 'none' for data in [0, 1],
+        for word counts and under a count loss (multinomial, poisson), else 'standard'.
     image_size : list of int, default=None
         Image folders: (height, width) every image is resized to.
     image_mode : {'auto', 'L', 'RGB'}, default='auto'

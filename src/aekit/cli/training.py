@@ -387,9 +387,16 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.app.config import build_estimator, fingerprint
     from aekit.app.runs import Run, Scaling, prepare_data
 
+    from aekit.nn.likelihoods import COUNT_LIKELIHOODS
+
     main_rank = distributed.is_main()
     split = prepare_data(config)
-    scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.train.counts)
+    count_loss = getattr(config.model, "loss", None) in COUNT_LIKELIHOODS
+    if count_loss and config.data.scale == "standard" and not resume:
+        raise CLIError(f"data.scale='standard' gives negative values, which loss={config.model.loss!r} cannot score (it "
+                       "reads counts); leave data.scale at 'auto' (counts stay as they are) or 'none'")
+    counts = split.train.counts or count_loss  # a count loss reads the rows as counts: 'auto' leaves them unscaled
+    scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
         if config.data.id_column is None:  # one is named: the user has said which column identifies the rows
