@@ -665,3 +665,13 @@ def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, 
     capsys.readouterr()
     assert main([*args, "--set", "data.scale=standard"]) == 1
     assert f"data.scale='standard' gives negative values, which loss='{loss}' cannot score" in capsys.readouterr().err
+
+
+def test_train_reads_a_latin1_table_with_data_encoding(tmp_path, capsys):
+    # the refusal told 'aekit train' users to pass --encoding, which train does not have, and no config key took it
+    (tmp_path / "t.csv").write_bytes("a,b,city\n1,2,Köln\n3,4,Zürich\n5,6,Köln\n7,8,Zürich\n".encode("latin-1"))
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "r1")]) == 1
+    assert "--set data.encoding=latin-1 for aekit train" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "r2"), "--set", "data.encoding=latin-1"]) == 0
+    assert json.loads((tmp_path / "r2" / "data.json").read_text())["categories"] == {"city": ["Köln", "Zürich"]}

@@ -55,7 +55,8 @@ def _encoding_of(path: Path) -> str:
     if encoding is None and b"\x00" in head:
         raise ValueError(
             f"{str(path)!r} holds NUL bytes, so it is not UTF-8 text; if it is UTF-16 pass its encoding "
-            "(encoding='utf-16-le' in Python, --encoding utf-16-le on the command line)"
+            "(encoding='utf-16-le' in Python, --encoding utf-16-le on the command line, --set data.encoding=utf-16-le for "
+            "aekit train)"
         )
     return encoding or "utf-8"
 
@@ -69,7 +70,8 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
     bad = err.object[err.start : err.end].hex(" ")
     return ValueError(
         f"{str(path)!r} is not valid {encoding} text ({err.reason}: byte {bad}). Save it as UTF-8, or pass its "
-        "encoding (encoding='latin-1' in Python, --encoding latin-1 on the command line)"
+        "encoding (encoding='latin-1' in Python, --encoding latin-1 on the command line, --set data.encoding=latin-1 "
+        "for aekit train)"
     )
 
 
