@@ -189,7 +189,8 @@ def validate_X(estimator, X, **kwargs):
         raise type(err)(f"X: {err}") from err
 
 
-_TRAINING_ONLY = set(TRAINING_CONSTRAINTS) - {"latent_dim"}  # parameters a warm start may change
+# parameters a warm start may change: the training budget, how a new network starts, how inference refines
+_TRAINING_ONLY = (set(TRAINING_CONSTRAINTS) - {"latent_dim"}) | {"init", "refine_steps", "blend"}
 
 
 def _plain(value) -> str:
