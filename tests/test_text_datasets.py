@@ -201,3 +201,20 @@ def test_a_folder_of_unlabelled_documents_trains_and_encodes_and_one_file_is_ref
     capsys.readouterr()
     assert main(["encode", str(run), str(tmp_path / "flat" / "cooking-0.txt"), str(tmp_path / "one.csv")]) == 1
     assert "is not a folder of .txt files" in capsys.readouterr().err
+
+
+def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
+    # a UTF-16 document (Windows 'Unicode' text) lost every word: its bytes were read as UTF-8, NULs and all
+    import warnings
+
+    from aekit.data.readers import load
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "1.txt").write_bytes("ball goal team\r\n".encode("utf-16"))
+    (tmp_path / "a" / "2.txt").write_bytes("\ufeffcafé goal".encode("utf-8"))
+    (tmp_path / "a" / "3.txt").write_bytes(b"team match\r\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        docs = load_text_folder(tmp_path)
+        assert load(tmp_path).feature_names == ["ball", "café", "goal", "match", "team"]
+    assert docs.data == ["ball goal team\n", "café goal", "team match\n"]

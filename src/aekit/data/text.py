@@ -10,6 +10,7 @@ in the set's own subfolder or directly there, and checked against their SHA-256 
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import re
 import tarfile
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.data._csv_reading import BOMS
 from aekit.data._files import data_home as resolve_home
 from aekit.data._files import file_sha256, visible_files
 
@@ -233,9 +235,13 @@ def load_r8(
 
 
 def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
-    """The file's text, None when it is not valid `encoding` text (with errors='strict')."""
+    """The file's text (newlines as '\n'), None when it is not valid `encoding` text (with
+    errors='strict'); for UTF-8, a byte-order mark picks UTF-8, UTF-16 or UTF-32 and is dropped."""
+    raw = path.read_bytes()
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = next((name for mark, name in BOMS if raw.startswith(mark)), encoding)
     try:
-        return path.read_text(encoding=encoding, errors=errors)
+        return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors=errors).read()
     except UnicodeDecodeError:
         return None
 
