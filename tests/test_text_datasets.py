@@ -218,3 +218,20 @@ def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
         docs = load_text_folder(tmp_path)
         assert load(tmp_path).feature_names == ["ball", "café", "goal", "match", "team"]
     assert docs.data == ["ball goal team\n", "café goal", "team match\n"]
+
+
+def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):
+    # such documents (another language, another subject) were encoded as an empty document, unnoticed
+    from aekit.cli import main
+
+    write_corpus(tmp_path / "corpus", n_per_topic=4)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "corpus"), "--epochs", "1", "--latent-dim", "2", "--quiet", "--out", str(run)]) == 0
+    (tmp_path / "new" / "x").mkdir(parents=True)
+    (tmp_path / "new" / "x" / "a.txt").write_text("spaceword1 common2")
+    (tmp_path / "new" / "x" / "b.txt").write_text("")  # empty, or only stop words: nothing to warn about
+    (tmp_path / "new" / "x" / "c.txt").write_text("the of and")
+    assert main(["encode", str(run), str(tmp_path / "new"), str(tmp_path / "codes.csv")]) == 0  # warnings are errors here
+    (tmp_path / "new" / "x" / "d.txt").write_text("Schrödinger Katze")
+    with pytest.warns(UserWarning, match=r"1 of 4 documents in .* hold none of the run's \d+ words \(first: 'x/d.txt'\)"):
+        assert main(["encode", str(run), str(tmp_path / "new"), str(tmp_path / "codes.csv")]) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -540,8 +541,25 @@ class TextFolderReader(Reader):
         except ValueError as err:  # e.g. every word a stop word
             raise ValueError(f"{source!r}: no words to count ({err})") from None
         words = [str(w) for w in vectorizer.get_feature_names_out()]
+        if fitted:
+            _warn_unseen_words(docs, counts, source, len(words))
         X = counts.toarray().astype(np.float32)
         return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names or None, counts=True, ids=docs.ids)
+
+
+def _warn_unseen_words(docs, counts, source: str, n_words: int) -> None:
+    """Warn about documents with words, none of them the run's: their counts are all zero, as an
+    empty document's are (a new language or subject), which would pass unnoticed."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyze = CountVectorizer(stop_words="english").build_analyzer()
+    unseen = [i for i in np.flatnonzero(counts.getnnz(axis=1) == 0) if analyze(docs.data[i])]
+    if unseen:
+        warnings.warn(
+            f"{len(unseen)} of {len(docs)} documents in {source!r} hold none of the run's {n_words} words (first: "
+            f"{docs.ids[unseen[0]]!r}): they are encoded as an empty document is",
+            stacklevel=2,
+        )
 
 
 READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)
