@@ -386,7 +386,6 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training.checkpoint import Checkpointer
     from aekit.app.config import build_estimator, fingerprint
     from aekit.app.runs import Run, Scaling, prepare_data
-
     from aekit.nn.likelihoods import COUNT_LIKELIHOODS
 
     main_rank = distributed.is_main()

@@ -228,7 +228,7 @@ def _check_exportable(estimator) -> None:
     name = type(estimator).__name__
     hint = ""
     if hasattr(getattr(estimator, "autoencoder_", None), "module_") and not hasattr(module, "encode"):
-        hint = (f"; its fitted autoencoder can be: to_onnx(est.autoencoder_, path) gives the codes and reconstructions "
+        hint = ("; its fitted autoencoder can be: to_onnx(est.autoencoder_, path) gives the codes and reconstructions "
                 "it scores with (the anomaly score itself is not exported)")
     raise ValueError(f"{name} cannot be exported to ONNX: the export writes an autoencoder's encoder and decoder, and "
                      f"{name} is not one (it has no {' or '.join(missing)}){hint}")
