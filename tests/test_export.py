@@ -198,7 +198,9 @@ def test_the_export_of_a_text_run_says_its_rows_are_word_counts_over_the_runs_wo
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "docs"), "--epochs", "1", "--loss", "multinomial", "--quiet", "--out", str(run)]) == 0
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
-    assert "counts of the run's words, in the order of data.json's feature_names" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "counts of the run's words, in the order of data.json's feature_names" in out
+    assert "decoder.onnx: takes code (batch, 2) -> reconstruction (batch, 6) (gives word proportions; times a document's length" in out
     words = json.loads((tmp_path / "onnx" / "data.json").read_text())["feature_names"]
     x = np.array([[3.0 if w == "apple" else 1.0 if w in ("banana", "cherry") else 0.0 for w in words]], np.float32)
     assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.npy")]) == 0

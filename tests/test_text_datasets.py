@@ -235,3 +235,21 @@ def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):
     (tmp_path / "new" / "x" / "d.txt").write_text("Schrödinger Katze")
     with pytest.warns(UserWarning, match=r"1 of 4 documents in .* hold none of the run's \d+ words \(first: 'x/d.txt'\)"):
         assert main(["encode", str(run), str(tmp_path / "new"), str(tmp_path / "codes.csv")]) == 0
+
+
+def test_reconstructions_of_a_multinomial_text_run_are_expected_counts(tmp_path):
+    # 'aekit reconstruct' wrote word proportions (each row summing to 1) where its help promises the data's
+    # units, and where evaluate and report compare expected counts
+    import pandas as pd
+
+    from aekit.cli import main
+    from aekit.data.readers import load
+
+    write_corpus(tmp_path / "corpus", n_per_topic=4)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "corpus"), "--epochs", "1", "--loss", "multinomial", "--quiet", "--out", str(run)]
+    assert main([*args, "--set", "data.max_words=20"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "corpus"), str(tmp_path / "rec.csv")]) == 0
+    rec = pd.read_csv(tmp_path / "rec.csv", index_col="id")
+    counts = load(tmp_path / "corpus", vocabulary=list(rec.columns)).X
+    np.testing.assert_allclose(rec.to_numpy().sum(axis=1), counts.sum(axis=1), rtol=1e-4)

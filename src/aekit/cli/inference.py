@@ -184,12 +184,11 @@ def run_rows(args: argparse.Namespace) -> int:
         return _rows_on_cluster(args)
     model = open_model(args.run)
     rows, est = model.rows(args.input), model.estimator
-    method, what = ROW_OUTPUTS[args.command]
-    out = getattr(est, method)(rows.X)
+    what = ROW_OUTPUTS[args.command][1]
     if args.command == "encode":
-        columns = [str(c) for c in est.get_feature_names_out()]
+        out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
-        out, columns = model.scaling.inverse_transform(out), rows.feature_names
+        out, columns = model.reconstructions(rows.X), rows.feature_names
     write_array(args.output, out, columns, rows.row_ids())
     print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0

@@ -111,6 +111,8 @@ def run_export(args: argparse.Namespace) -> int:
         takes = ", ".join(f"{i[0]} {_shape(i[1])}" + (f" {i[2]}" if len(i) > 2 and i[2] != "float32" else "") for i in inputs)
         rows = _rows_as_read(model.reader)
         units = {"encoder": f"raw rows in the data's units{rows}", "decoder": "gives rows in the data's units"}
+        if getattr(model.estimator, "output_activation_", None) == "softmax":
+            units["decoder"] = "gives word proportions; times a document's length they are its expected counts, what aekit reconstruct writes"
         note = f" ({units[name]})" if raw is not None and name in units else ""
         if name.endswith("_scaled"):
             note = " (on scaled features: apply data.json's scaling first)"
