@@ -78,6 +78,7 @@ def test_a_folder_of_text_files_is_labelled_by_subfolder(tmp_path):
     data = load_text_folder(tmp_path)
     assert data.data == ["hello there", "buy now", "cheap"] and data.target.tolist() == [0, 1, 1]
     assert data.target_names == ("ham", "spam")
+    assert load_text_folder(tmp_path, suffixes=".txt").data == data.data  # was read as the suffixes '.', 't' and 'x'
     (tmp_path / "loose.txt").write_text("no label")
     with pytest.raises(ValueError, match="files at the top level .* beside files in label subfolders"):
         load_text_folder(tmp_path)

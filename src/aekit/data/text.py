@@ -246,7 +246,9 @@ def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
         return None
 
 
-def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
+def load_text_folder(
+    path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: str | Sequence[str] = (".txt",)
+) -> TextDataset:
     """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
     subfolders, one document per file, labelled by its subfolder's name (or, when every file
     is at the folder's top level, unlabelled: `target` None); undecodable bytes
@@ -260,7 +262,7 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
         files at its top level beside labelled ones are refused. Hidden files are skipped.
     encoding : str, default='utf-8'
         Text encoding of the files, e.g. 'latin-1'; an unknown name is refused.
-    suffixes : sequence of str, default=('.txt',)
+    suffixes : str or sequence of str, default=('.txt',)
         File endings to read; an empty sequence, or one holding '', reads every file.
 
     Returns
@@ -276,6 +278,7 @@ def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffix
         codecs.lookup(encoding)
     except LookupError:
         raise ValueError(f"encoding: {encoding!r} is not a text encoding Python knows (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
+    suffixes = (suffixes,) if isinstance(suffixes, str) else tuple(suffixes)  # '.md' is one suffix, not three letters
     wanted = {s.lower() for s in suffixes}
     files = [p for p in visible_files(root) if not wanted or "" in wanted or p.suffix.lower() in wanted]
     if not files:
