@@ -4,6 +4,7 @@ loggers, warm starts, partial_fit, and a resumed fit that keeps its time budget'
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -100,6 +101,27 @@ def test_warm_start_refuses_data_of_another_width():
     ae = AutoEncoder(max_epochs=2, warm_start=True, **SMALL).fit(low_rank())
     with pytest.raises(ValueError, match="8 features"):
         ae.fit(np.zeros((10, 5)))
+
+
+@pytest.mark.parametrize(
+    "model, change, named",
+    [
+        ("ae", {"latent_dim": 3}, "latent_dim=3 (fitted with 2)"),
+        ("ae", {"hidden_dims": (4,)}, "hidden_dims=(4,) (fitted with (8,))"),
+        ("ae", {"loss": "mse"}, "loss='mse' (fitted with 'auto')"),  # the fit had resolved 'auto' to 'bce'
+        ("vae", {"prior": "student_t"}, "prior='student_t' (fitted with 'normal')"),
+    ],
+)
+def test_warm_start_refuses_parameters_that_build_another_network(model, change, named):
+    # set_params(latent_dim=3) then a warm fit kept the 2-d network and said nothing; a VAE's new prior
+    # crashed with AttributeError: 'NormalPrior' object has no attribute 'df'
+    X = np.random.default_rng(0).random((60, 8)).astype(np.float32)
+    cls = AutoEncoder if model == "ae" else VariationalAutoEncoder
+    est = cls(latent_dim=2, hidden_dims=(8,), max_epochs=1, warm_start=True, random_state=0).fit(X)
+    est.set_params(learning_rate=0.01, max_epochs=2).fit(X)  # a training setting may change
+    with pytest.raises(ValueError, match=rf"warm_start=True continues .*{re.escape(named)}.*warm_start=False"):
+        est.set_params(**change).fit(X)
+    assert est.set_params(warm_start=False).fit(X).n_epochs_ == 2
 
 
 def test_partial_fit_learns_data_that_arrives_in_pieces():

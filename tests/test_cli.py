@@ -265,6 +265,8 @@ def test_top_level_help_lists_every_command_and_train_lists_the_models(capsys):
     assert main(["train", "--list-models"]) == 0
     listed = capsys.readouterr().out
     assert all(f"  {name} " in listed for name in model_registry())
+    assert "ContextEncoder: Context encoder (Pathak et al. 2016) for inpainting" in listed  # was cut at 'et al'
+    assert len({line.index(":") - len(line.split()[1]) for line in listed.splitlines()}) == 1  # one column for the names
     text = build_parser().format_help()
     for command in COMMANDS:
         assert f"    {command}" in text
@@ -650,3 +652,28 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     frame.drop(columns="name").to_csv(tmp_path / "anonymous.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "anonymous.csv"), str(tmp_path / "c.csv")]) == 1
     assert "ID column 'name' not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("loss", ["multinomial", "poisson"])
+def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, capsys):
+    # scale 'auto' standardised a table of counts (values above 1), and the count loss then refused its own
+    # input: "loss='poisson' needs non-negative counts in X, got a value of -1.2"
+    counts = np.random.default_rng(0).poisson(3.0, size=(60, 5))
+    pd.DataFrame(counts, columns=[f"w{i}" for i in range(5)]).to_csv(tmp_path / "counts.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "counts.csv"), "--loss", loss, "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert json.loads((run / "data.json").read_text())["scaling"]["kind"] == "none"
+    args = ["train", "--data", str(tmp_path / "counts.csv"), "--loss", loss, "--epochs", "1", "--quiet", "--out", str(tmp_path / "std")]
+    capsys.readouterr()
+    assert main([*args, "--set", "data.scale=standard"]) == 1
+    assert f"data.scale='standard' gives negative values, which loss='{loss}' cannot score" in capsys.readouterr().err
+
+
+def test_train_reads_a_latin1_table_with_data_encoding(tmp_path, capsys):
+    # the refusal told 'aekit train' users to pass --encoding, which train does not have, and no config key took it
+    (tmp_path / "t.csv").write_bytes("a,b,city\n1,2,Köln\n3,4,Zürich\n5,6,Köln\n7,8,Zürich\n".encode("latin-1"))
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "r1")]) == 1
+    assert "--set data.encoding=latin-1 for aekit train" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "r2"), "--set", "data.encoding=latin-1"]) == 0
+    assert json.loads((tmp_path / "r2" / "data.json").read_text())["categories"] == {"city": ["Köln", "Zürich"]}

@@ -97,6 +97,17 @@ def test_a_parameter_of_another_model_is_refused():
     assert "model.corruption: unknown key" in message and "beta" in message
 
 
+def test_a_loss_for_the_vae_points_at_its_likelihood(tmp_path, capsys):
+    # `aekit train --model vae --loss mse` said only "model.loss: unknown key; allowed keys: ..."
+    from aekit.cli import main
+
+    message = refusal({"model": {"name": "vae", "loss": "mse"}})
+    assert "model.loss: unknown key; this model's reconstruction term is model.likelihood" in message
+    assert main(["train", "--model", "vae", "--loss", "mse", "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    assert "--set model.likelihood=gaussian" in capsys.readouterr().err
+    assert "likelihood" not in refusal({"model": {"latnt_dim": 2}})
+
+
 def test_sections_must_be_mappings():
     assert "model: must be a mapping" in refusal({"model": "vae"})
     assert "the config must be a mapping" in refusal(["model"])

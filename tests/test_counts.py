@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.decomposition import TruncatedSVD
 
-from aekit import AutoEncoder
+from aekit import AutoEncoder, DenoisingAutoEncoder
 from aekit.nn.count_inputs import InputTransform
 from aekit.nn.likelihoods import Multinomial, Poisson
 from aekit.analysis.metrics import retrieval_precision
@@ -59,6 +59,18 @@ def test_input_transforms():
     with pytest.raises(ValueError, match="input_transform must be one of"):
         InputTransform("sqrt")
 
+
+
+@pytest.mark.parametrize("input_transform", ["log1p", "proportions"])
+@pytest.mark.parametrize("loss", ["multinomial", "poisson"])
+def test_gaussian_noise_on_counts_trains_without_diverging(loss, input_transform):
+    # Gaussian noise takes zero counts below -1, where log(1 + x) is NaN: the preset diverged in its first epoch
+    X, _ = topic_corpus(200)
+    est = DenoisingAutoEncoder(latent_dim=2, hidden_dims=(16,), loss=loss, input_transform=input_transform,
+                               corruption_level=1.0, max_epochs=2, random_state=0).fit(X)
+    assert np.isfinite(est.history_["loss"]).all()
+    x = torch.tensor([[-2.0, 0.0, 3.0]])
+    np.testing.assert_allclose(InputTransform(input_transform)(x), InputTransform(input_transform)(x.clamp_min(0)))
 
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", ["multinomial", "poisson"])

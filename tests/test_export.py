@@ -168,3 +168,66 @@ def test_the_export_of_an_integer_npy_run_says_how_its_rows_were_divided(tmp_pat
     encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
     codes = encoder.run(None, {"x": images.reshape(30, -1).astype(np.float32) / 255})[0]
     np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)
+
+
+def test_the_export_of_a_digits_run_says_its_values_were_divided_by_16(tmp_path, capsys):
+    # the digits run's encoder.onnx said 'raw rows in the data's units', but scikit-learn's digits
+    # (0 to 16) gave codes far from aekit encode's: aekit reads them divided by 16
+    from sklearn.datasets import load_digits
+
+    from aekit.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "(values 0 to 16) divided by 16" in capsys.readouterr().out
+    assert main(["encode", str(run), "digits", str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    codes = encoder.run(None, {"x": load_digits().data.astype(np.float32) / 16})[0]
+    np.testing.assert_allclose(codes, np.load(tmp_path / "codes.npy"), atol=1e-5)
+
+
+def test_the_export_of_a_text_run_says_its_rows_are_word_counts_over_the_runs_words(tmp_path, capsys):
+    # it said only 'raw rows in the data's units', leaving the columns (the run's words) to guess
+    from aekit.cli import main
+
+    for label, words in [("a", "apple banana apple cherry"), ("b", "dog cat dog mouse")]:
+        (tmp_path / "docs" / label).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "docs" / label / f"{i}.txt").write_text(f"{words} {words.split()[i % 4]}")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "docs"), "--epochs", "1", "--loss", "multinomial", "--quiet", "--out", str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "counts of the run's words, in the order of data.json's feature_names" in out
+    assert "decoder.onnx: takes code (batch, 2) -> reconstruction (batch, 6) (gives word proportions; times a document's length" in out
+    words = json.loads((tmp_path / "onnx" / "data.json").read_text())["feature_names"]
+    x = np.array([[3.0 if w == "apple" else 1.0 if w in ("banana", "cherry") else 0.0 for w in words]], np.float32)
+    assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(encoder.run(None, {"x": x})[0], np.load(tmp_path / "codes.npy")[[0]], atol=1e-5)  # a/0.txt
+
+
+@pytest.mark.parametrize("kind", ["detector", "imputer", "classifier"])
+def test_export_refuses_an_estimator_that_is_not_an_autoencoder(kind, tmp_path, capsys):
+    # these crashed with AttributeError: ... no attribute 'code_dim_' (a TorchExportError for the classifier)
+    from aekit import AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector
+    from aekit.cli import main
+    from aekit.saving.export import to_onnx
+
+    X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
+    est = {
+        "detector": lambda: AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=1, random_state=0)).fit(X),
+        "imputer": lambda: AutoEncoderImputer(latent_dim=2, n_members=1, max_epochs=1, random_state=0).fit(X),
+        "classifier": lambda: AutoEncoderClassifier(max_epochs=1, random_state=0).fit(X, X[:, 0] > 0),
+    }[kind]()
+    name = type(est).__name__
+    with pytest.raises(ValueError, match=f"{name} cannot be exported to ONNX: .* is not one"):
+        to_onnx(est, tmp_path / "onnx")
+    est.save(tmp_path / "model")
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "model"), "--onnx", str(tmp_path / "onnx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"aekit export: error: {name} cannot be exported") and err.count("\n") == 1
+    assert ("to_onnx(est.autoencoder_, path)" in err) == (kind == "detector")
+    assert not (tmp_path / "onnx").exists()

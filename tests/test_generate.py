@@ -45,6 +45,15 @@ def test_generate_from_a_python_saved_mlp_model_with_image_shape(digits_images, 
     assert png_size(tmp_path / "c.png") == grid_size(tmp_path, (8, 8), n=4)
 
 
+def test_a_density_or_rows_for_a_model_with_a_prior_are_refused(digits_images, tmp_path, capsys):
+    # --density kde (or --data) given for a VAE was ignored: the samples came from its prior all the same
+    folder = tmp_path / "vae"
+    VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(digits_images).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "s.npy"), "--density", "kde"]) == 1
+    assert "--density chooses the density of a model without a prior; VariationalAutoEncoder draws from its prior" in capsys.readouterr().err
+    assert main(["generate", str(folder), str(tmp_path / "s.npy"), "--density", "gmm", "--data", "digits"]) == 1
+    assert "leave --density and --data out" in capsys.readouterr().err
+    assert not (tmp_path / "s.npy").exists()
 def test_image_shape_that_does_not_fit_is_refused_naming_the_option(digits_images, tmp_path, capsys):
     folder = tmp_path / "vae"
     VariationalAutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=1, random_state=0).fit(digits_images).save(folder)

@@ -126,10 +126,23 @@ def test_pixel_interpolation_blends_inputs_and_batches(ae, digits):
         interpolate(ae, X_test[0], X_test[1], method="cubic")
 
 
-@pytest.mark.parametrize("shape", [(1, 8, 8), (2, 1, 8, 8)], ids=["image", "images"])
+def test_interpolation_between_sparse_rows_equals_the_dense_one(ae, digits):
+    # rows of a scipy.sparse matrix (documents' word counts) failed with numpy's 'setting an array
+    # element with a sequence'
+    import scipy.sparse as sp
+
+    X = digits[1][:4]
+    S = sp.csr_matrix(X)
+    for method in ("linear", "pixel"):
+        np.testing.assert_array_equal(interpolate(ae, S[:2], S[2:4], steps=3, method=method),
+                                      interpolate(ae, X[:2], X[2:4], steps=3, method=method))
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (2, 1, 8, 8), (8, 8)], ids=["image", "images", "grey image"])
 def test_interpolating_images_asks_for_flat_rows(ae, digits, shape):
     """Images (channels, height, width) or (n, channels, height, width) of the same shape were
-    refused as 'must have the same shape'; the message now says to flatten them."""
+    refused as 'must have the same shape', and one grey image (height, width) as 'X has 8
+    features, but AutoEncoder is expecting 64'; the message now says to flatten them."""
     images = digits[1][: 2 * int(np.prod(shape)) // 64].reshape(2, *shape)
     with pytest.raises(ValueError, match=rf"x_a has shape \({shape[0]}, .*flat.*reshape"):
         interpolate(ae, images[0], images[1])

@@ -78,8 +78,9 @@ def test_a_folder_of_text_files_is_labelled_by_subfolder(tmp_path):
     data = load_text_folder(tmp_path)
     assert data.data == ["hello there", "buy now", "cheap"] and data.target.tolist() == [0, 1, 1]
     assert data.target_names == ("ham", "spam")
+    assert load_text_folder(tmp_path, suffixes=".txt").data == data.data  # was read as the suffixes '.', 't' and 'x'
     (tmp_path / "loose.txt").write_text("no label")
-    with pytest.raises(ValueError, match="files at the top level"):
+    with pytest.raises(ValueError, match="files at the top level .* beside files in label subfolders"):
         load_text_folder(tmp_path)
 
 
@@ -155,3 +156,101 @@ def test_a_folder_of_text_is_counted_and_a_folder_of_only_stop_words_is_refused(
     (tmp_path / "empty" / "a" / "1.txt").write_text("the and of")
     with pytest.raises(ValueError, match="no words to count"):
         load(tmp_path / "empty")
+
+
+def test_latin1_documents_are_read_with_their_encoding_and_a_wrong_one_warns(tmp_path, capsys):
+    # read as UTF-8, Latin-1 'café' became 'caf\ufffd' and was counted as the word 'caf', silently
+    import json
+
+    from aekit.cli import main
+    from aekit.data.readers import load
+
+    for label, name, text in [("food", "a.txt", "café crème café"), ("food", "b.txt", "café soup"), ("misc", "c.txt", "hello world soup")]:
+        (tmp_path / "docs" / label).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "docs" / label / name).write_bytes(text.encode("latin-1"))
+    with pytest.warns(UserWarning, match=r"2 of 3 files in .* are not valid utf-8 text \(first: 'food/a.txt'\).*encoding='latin-1'"):
+        assert "caf" in load(tmp_path / "docs").feature_names
+    assert load(tmp_path / "docs", encoding="latin-1").feature_names == ["café", "crème", "hello", "soup", "world"]
+    assert load_text_folder(tmp_path / "docs", encoding="latin-1").data[0] == "café crème café"
+    with pytest.raises(ValueError, match="encoding: 'latin-9000' is not a text encoding"):
+        load_text_folder(tmp_path / "docs", encoding="latin-9000")
+
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "docs"), "--epochs", "1", "--latent-dim", "2", "--quiet", "--out", str(run)]
+    assert main([*args, "--set", "data.encoding=latin-1"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert json.loads((run / "data.json").read_text())["feature_names"] == ["café", "crème", "hello", "soup", "world"]
+    assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.csv")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_folder_of_unlabelled_documents_trains_and_encodes_and_one_file_is_refused(tmp_path, capsys):
+    # a flat folder of .txt files was refused ('put each in a subfolder named for its label'), even
+    # to encode new documents; one .txt file given to a text run was read as a CSV table
+    from aekit.cli import main
+
+    write_corpus(tmp_path / "labelled", n_per_topic=4)
+    (tmp_path / "flat").mkdir()
+    for path in sorted((tmp_path / "labelled").rglob("*.txt")):
+        (tmp_path / "flat" / f"{path.parent.name}-{path.name}").write_text(path.read_text())
+    docs = load_text_folder(tmp_path / "flat")
+    assert len(docs) == 12 and docs.target is None and docs.ids[0] == "cooking-0.txt"
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "flat"), "--epochs", "1", "--latent-dim", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["encode", str(run), str(tmp_path / "flat"), str(tmp_path / "codes.csv")]) == 0
+    assert (tmp_path / "codes.csv").read_text().splitlines()[1].startswith("cooking-0.txt,")
+    capsys.readouterr()
+    assert main(["encode", str(run), str(tmp_path / "flat" / "cooking-0.txt"), str(tmp_path / "one.csv")]) == 1
+    assert "is not a folder of .txt files" in capsys.readouterr().err
+
+
+def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
+    # a UTF-16 document (Windows 'Unicode' text) lost every word: its bytes were read as UTF-8, NULs and all
+    import warnings
+
+    from aekit.data.readers import load
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "1.txt").write_bytes("ball goal team\r\n".encode("utf-16"))
+    (tmp_path / "a" / "2.txt").write_bytes("\ufeffcafé goal".encode("utf-8"))
+    (tmp_path / "a" / "3.txt").write_bytes(b"team match\r\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        docs = load_text_folder(tmp_path)
+        assert load(tmp_path).feature_names == ["ball", "café", "goal", "match", "team"]
+    assert docs.data == ["ball goal team\n", "café goal", "team match\n"]
+
+
+def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):
+    # such documents (another language, another subject) were encoded as an empty document, unnoticed
+    from aekit.cli import main
+
+    write_corpus(tmp_path / "corpus", n_per_topic=4)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "corpus"), "--epochs", "1", "--latent-dim", "2", "--quiet", "--out", str(run)]) == 0
+    (tmp_path / "new" / "x").mkdir(parents=True)
+    (tmp_path / "new" / "x" / "a.txt").write_text("spaceword1 common2")
+    (tmp_path / "new" / "x" / "b.txt").write_text("")  # empty, or only stop words: nothing to warn about
+    (tmp_path / "new" / "x" / "c.txt").write_text("the of and")
+    assert main(["encode", str(run), str(tmp_path / "new"), str(tmp_path / "codes.csv")]) == 0  # warnings are errors here
+    (tmp_path / "new" / "x" / "d.txt").write_text("Schrödinger Katze")
+    with pytest.warns(UserWarning, match=r"1 of 4 documents in .* hold none of the run's \d+ words \(first: 'x/d.txt'\)"):
+        assert main(["encode", str(run), str(tmp_path / "new"), str(tmp_path / "codes.csv")]) == 0
+
+
+def test_reconstructions_of_a_multinomial_text_run_are_expected_counts(tmp_path):
+    # 'aekit reconstruct' wrote word proportions (each row summing to 1) where its help promises the data's
+    # units, and where evaluate and report compare expected counts
+    import pandas as pd
+
+    from aekit.cli import main
+    from aekit.data.readers import load
+
+    write_corpus(tmp_path / "corpus", n_per_topic=4)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "corpus"), "--epochs", "1", "--loss", "multinomial", "--quiet", "--out", str(run)]
+    assert main([*args, "--set", "data.max_words=20"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "corpus"), str(tmp_path / "rec.csv")]) == 0
+    rec = pd.read_csv(tmp_path / "rec.csv", index_col="id")
+    counts = load(tmp_path / "corpus", vocabulary=list(rec.columns)).X
+    np.testing.assert_allclose(rec.to_numpy().sum(axis=1), counts.sum(axis=1), rtol=1e-4)

@@ -192,7 +192,10 @@ def test_auto_likelihood_on_grey_data_is_bernoulli_without_the_warning(digits):
 
 def test_bad_input(digits):
     X_train = digits[0]
-    with pytest.raises(ValueError, match=r"need X in \[0, 1\]"):
+    # each refusal named both likelihood='bernoulli' and binarize='dynamic', whichever was set
+    with pytest.raises(ValueError, match=r"^likelihood='bernoulli' needs X in \[0, 1\]"):
         VariationalAutoEncoder(likelihood="bernoulli", **FAST).fit(X_train * 2)
+    with pytest.raises(ValueError, match=r"^binarize='dynamic' needs X in \[0, 1\]"):
+        VariationalAutoEncoder(binarize="dynamic", **FAST).fit(X_train * 2)
     with pytest.raises(ValueError, match="binarize='dynamic' needs likelihood='bernoulli'"):
         VariationalAutoEncoder(likelihood="gaussian", binarize="dynamic", **FAST).fit(X_train)

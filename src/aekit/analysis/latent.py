@@ -24,6 +24,7 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KernelDensity
@@ -278,7 +279,7 @@ def interpolate(
     ----------
     autoencoder : fitted estimator with `transform` and `inverse_transform`
         The model whose code space the path runs through.
-    x_a : array-like of shape (n_features,) or (n, n_features)
+    x_a : array-like or sparse matrix of shape (n_features,) or (n, n_features)
         Start inputs.
     x_b : array-like of the same shape
         End inputs.
@@ -302,9 +303,11 @@ def interpolate(
         raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}")
     if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 2:
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    x_a, x_b = (x.toarray() if issparse(x) else x for x in (x_a, x_b))  # rows of word counts, say
     single = np.ndim(x_a) == 1
     A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
-    if A.ndim > 2:
+    n_in = getattr(autoencoder, "n_features_in_", None)
+    if A.ndim > 2 or (A.ndim == 2 and n_in is not None and A.shape[1] != n_in and A.size == n_in):  # one (H, W) image
         raise ValueError(
             f"x_a has shape {A.shape}: interpolate takes flat inputs, one (n_features,) or rows (n, n_features); "
             "flatten an image with x.reshape(-1) and a batch of images with X.reshape(len(X), -1)"

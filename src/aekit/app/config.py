@@ -237,8 +237,8 @@ class DataConfig(BaseModel):
     max_rows : int, default=None
         Use at most this many rows of each split (at least 1); None uses all.
     scale : {'auto', 'none', 'minmax', 'standard'}, default='auto'
-        Per-feature scaling fitted on the training rows; 'auto' is 'none' for data in [0, 1]
-        and for word counts, else 'standard'.
+        Per-feature scaling fitted on the training rows; 'auto' is 'none' for data in [0, 1],
+        for word counts and under a count loss (multinomial, poisson), else 'standard'.
     image_size : list of int, default=None
         Image folders: (height, width) every image is resized to.
     image_mode : {'auto', 'L', 'RGB'}, default='auto'
@@ -251,6 +251,9 @@ class DataConfig(BaseModel):
         Fetch missing MNIST-style files from the official mirrors.
     max_words : int, default=2000
         Text folders: count the most frequent words (at least 1), stop words left out.
+    encoding : str, default=None
+        Text folders and CSV files: the text encoding, e.g. 'latin-1'; None reads UTF-8 (a
+        CSV's byte-order mark is followed).
     """
 
     model_config = _STRICT
@@ -269,6 +272,7 @@ class DataConfig(BaseModel):
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
     download: bool = False  # fetch MNIST-style files from the official mirrors when absent
     max_words: Annotated[int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
+    encoding: str | None = None  # text folders and CSV files, e.g. latin-1; default UTF-8 (a CSV's byte-order mark is followed)
 
 
 class RunConfig(BaseModel):
@@ -341,7 +345,9 @@ def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), a
             loc.pop()
         key = prefix + ".".join(str(part) for part in loc)
         if e["type"] == "extra_forbidden":
-            problem = f"unknown key; allowed keys: {', '.join(sorted(allowed(loc)))}"
+            keys = sorted(allowed(loc))
+            instead = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
+            problem = f"unknown key{instead if loc[-1] == 'loss' and 'likelihood' in keys else ''}; allowed keys: {', '.join(keys)}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
         else:

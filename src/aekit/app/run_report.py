@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from aekit.app.report import Section, write_report
-from aekit.app.runs import Model, Run, Split, open_model
+from aekit.app.runs import Model, Run, Split, expected_counts, open_model
 
 __all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
 
@@ -174,7 +174,7 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
     Z_train, Z_test = est.transform(X_train), est.transform(X_test)
     knn = _knn(Z_train, y_train, Z_test, y_test)
     trained = float(sum(est.history_.get("epoch_seconds", ())))
-    model = _scores(type(est).__name__, dims, X_test, _in_input_units(est, X_test, est.inverse_transform(Z_test)), knn, trained)
+    model = _scores(type(est).__name__, dims, X_test, expected_counts(est, X_test, est.inverse_transform(Z_test)), knn, trained)
     start = time.perf_counter()
     pca = _pca(X_train, dims)
     seconds = time.perf_counter() - start
@@ -183,15 +183,6 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
     baseline = _scores("PCA", pca.n_components_, X_test, pca.inverse_transform(P_test), knn, seconds)
     mean_score = float(np.mean(est.score_samples(X_test)))
     return Evaluation(len(X_train), len(X_test), [model, baseline], mean_score)
-
-
-def _in_input_units(est, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
-    """Reconstructions (n, d) of rows X in X's units: a model decoding through a softmax (the
-    multinomial) gives word proportions, which times each document's length are its expected
-    counts (what PCA's reconstruction is)."""
-    if getattr(est, "output_activation_", None) == "softmax":
-        return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
-    return X_hat
 
 
 def metrics_table(scores: list[ModelScores]) -> list[list]:
@@ -386,7 +377,7 @@ def _reconstructions(r: _Report) -> Section:
 
     shown, est = r.X_test[r.shown_ids], r.est
     for file, X_hat, what in (
-        ("reconstructions.png", _in_input_units(est, shown, est.reconstruct(shown)), f"{r.name} reconstructions from {r.dims}-d codes"),
+        ("reconstructions.png", expected_counts(est, shown, est.reconstruct(shown)), f"{r.name} reconstructions from {r.dims}-d codes"),
         ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"

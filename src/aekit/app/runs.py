@@ -34,7 +34,7 @@ from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
-__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "load_estimator", "open_model", "prepare_data"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "expected_counts", "load_estimator", "open_model", "prepare_data"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -384,11 +384,51 @@ class Model:
         """The run's training rows scaled into the model's space (None for a model folder)."""
         return None if self.split is None else replace(self.split.train, X=self.scaling.transform(self.split.X_train))
 
+    def reconstructions(self, X: np.ndarray) -> np.ndarray:
+        """The estimator's reconstructions of rows X in the data's units: unscaled, and word
+        counts for a model that decodes word proportions (see `expected_counts`).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features)
+            Rows in the model's space (after the run's scaling).
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            The reconstructions, in the units of the rows as read.
+        """
+        return self.scaling.inverse_transform(expected_counts(self.estimator, X, self.estimator.reconstruct(X)))
+
     def pixel_range(self) -> tuple[float, float] | None:
         """(0, 1) when the rows in the model's space are pixels read on [0, 1] (an image folder,
         an MNIST-style set, digits, integer .npy images) and left unscaled, so pictures of them
         are drawn as stored (0 black, 1 white); None otherwise (draw them on their own range)."""
         return (0.0, 1.0) if self.reader.unit_pixels and self.scaling.kind == "none" else None
+
+
+def expected_counts(estimator, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
+    """Reconstructions X_hat (n, d) of rows X in X's units: a model decoding through a softmax
+    (the multinomial) gives word proportions, which times each document's length are its
+    expected counts (what PCA's reconstruction is); other reconstructions are returned as given.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model; its `output_activation_` tells a softmax.
+    X : ndarray of shape (n, d)
+        The rows reconstructed.
+    X_hat : ndarray of shape (n, d)
+        Their reconstructions.
+
+    Returns
+    -------
+    ndarray of shape (n, d)
+        X_hat in X's units.
+    """
+    if getattr(estimator, "output_activation_", None) == "softmax":
+        return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
+    return X_hat
 
 
 def _allows_nan(estimator) -> bool:

@@ -110,9 +110,8 @@ def add_parsers(commands) -> None:
     generate.add_argument(
         "--density",
         choices=("gmm", "gaussian", "kde"),
-        default="gmm",
         help="for a model without a prior: the density fitted to the codes, a Gaussian mixture of up to "
-        "10 components, one Gaussian, or a kernel density (default: %(default)s)",
+        "10 components, one Gaussian, or a kernel density (default: gmm)",
     )
 
 
@@ -185,12 +184,11 @@ def run_rows(args: argparse.Namespace) -> int:
         return _rows_on_cluster(args)
     model = open_model(args.run)
     rows, est = model.rows(args.input), model.estimator
-    method, what = ROW_OUTPUTS[args.command]
-    out = getattr(est, method)(rows.X)
+    what = ROW_OUTPUTS[args.command][1]
     if args.command == "encode":
-        columns = [str(c) for c in est.get_feature_names_out()]
+        out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
-        out, columns = model.scaling.inverse_transform(out), rows.feature_names
+        out, columns = model.reconstructions(rows.X), rows.feature_names
     write_array(args.output, out, columns, rows.row_ids())
     print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0
@@ -281,8 +279,13 @@ def run_generate(args: argparse.Namespace) -> int:
     n_features = int(est.n_features_in_)
     shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() == ".png" else None
     if callable(getattr(est, "sample", None)):
+        given = [option for option, value in (("--density", args.density), ("--data", args.data)) if value is not None]
+        if given:
+            raise CLIError(f"{' and '.join(given)} choose{'s' if len(given) == 1 else ''} the density of a model without a "
+                           f"prior; {type(est).__name__} draws from its prior: leave {' and '.join(given)} out")
         drawn, how = est.sample(args.n_samples, random_state=args.seed), "from its prior"
     elif callable(getattr(est, "transform", None)) and callable(getattr(est, "inverse_transform", None)):
+        args.density = args.density or "gmm"
         drawn, how = _latent_samples(model, args), f"decoded from a {args.density} density fitted to its codes"
     else:
         raise CLIError(

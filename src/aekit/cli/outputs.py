@@ -111,6 +111,8 @@ def run_export(args: argparse.Namespace) -> int:
         takes = ", ".join(f"{i[0]} {_shape(i[1])}" + (f" {i[2]}" if len(i) > 2 and i[2] != "float32" else "") for i in inputs)
         rows = _rows_as_read(model.reader)
         units = {"encoder": f"raw rows in the data's units{rows}", "decoder": "gives rows in the data's units"}
+        if getattr(model.estimator, "output_activation_", None) == "softmax":
+            units["decoder"] = "gives word proportions; times a document's length they are its expected counts, what aekit reconstruct writes"
         note = f" ({units[name]})" if raw is not None and name in units else ""
         if name.endswith("_scaled"):
             note = " (on scaled features: apply data.json's scaling first)"
@@ -125,6 +127,13 @@ def _rows_as_read(reader) -> str:
         shape = tuple(int(s) for s in reader.image_shape)
         layout = f"images {shape}, channels-first" if len(shape) == 3 else f"grey images {shape}"
         return f": pixels in [0, 1] (8-bit values / 255) of {layout}, flattened"
+    if reader.kind == "text":
+        return (": each document's counts of the run's words, in the order of data.json's feature_names (lower-cased "
+                "words of two or more letters or digits, as scikit-learn's CountVectorizer splits them)")
+    if reader.kind == "digits":
+        return ": scikit-learn's digits (values 0 to 16) divided by 16, as aekit reads them"
+    if reader.kind == "idx":
+        return ": the 8-bit pixels divided by 255 of 28 x 28 images, flattened, as aekit reads them"
     if getattr(reader, "int_scale", None):
         return f": the .npy's integers divided by {reader.int_scale:g}, as aekit reads the file"
     return ""

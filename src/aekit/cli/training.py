@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -158,9 +159,12 @@ def _default_out(config) -> Path:
 def _list_models() -> int:
     from aekit.app.config import model_registry
 
-    for name, cls in model_registry().items():
+    registry = model_registry()
+    width = max(map(len, registry))
+    for name, cls in registry.items():
         paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
-        print(f"  {name:<13} {cls.__name__}: {paragraph.split('. ')[0].rstrip('.')}")
+        sentence = re.split(r"\. (?=[A-Z])", paragraph)[0].rstrip(".")  # 'Pathak et al. 2016' is not a sentence's end
+        print(f"  {name:<{width}} {cls.__name__}: {sentence}")
     return 0
 
 
@@ -382,10 +386,16 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training.checkpoint import Checkpointer
     from aekit.app.config import build_estimator, fingerprint
     from aekit.app.runs import Run, Scaling, prepare_data
+    from aekit.nn.likelihoods import COUNT_LIKELIHOODS
 
     main_rank = distributed.is_main()
     split = prepare_data(config)
-    scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=split.train.counts)
+    count_loss = getattr(config.model, "loss", None) in COUNT_LIKELIHOODS
+    if count_loss and config.data.scale == "standard" and not resume:
+        raise CLIError(f"data.scale='standard' gives negative values, which loss={config.model.loss!r} cannot score (it "
+                       "reads counts); leave data.scale at 'auto' (counts stay as they are) or 'none'")
+    counts = split.train.counts or count_loss  # a count loss reads the rows as counts: 'auto' leaves them unscaled
+    scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
         if config.data.id_column is None:  # one is named: the user has said which column identifies the rows

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders"]
+__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -31,7 +31,7 @@ _GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousand
     ",": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$"), _GROUPED),
     ".": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?$"), re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")),
 }
-_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -51,11 +51,12 @@ def _encoding_of(path: Path) -> str:
     NUL bytes without a mark (UTF-16 or UTF-32 text that does not say which)."""
     with _open_bytes(path) as f:
         head = f.read(4096)
-    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    encoding = next((name for bom, name in BOMS if head.startswith(bom)), None)
     if encoding is None and b"\x00" in head:
         raise ValueError(
             f"{str(path)!r} holds NUL bytes, so it is not UTF-8 text; if it is UTF-16 pass its encoding "
-            "(encoding='utf-16-le' in Python, --encoding utf-16-le on the command line)"
+            "(encoding='utf-16-le' in Python, --encoding utf-16-le on the command line, --set data.encoding=utf-16-le for "
+            "aekit train)"
         )
     return encoding or "utf-8"
 
@@ -69,7 +70,8 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
     bad = err.object[err.start : err.end].hex(" ")
     return ValueError(
         f"{str(path)!r} is not valid {encoding} text ({err.reason}: byte {bad}). Save it as UTF-8, or pass its "
-        "encoding (encoding='latin-1' in Python, --encoding latin-1 on the command line)"
+        "encoding (encoding='latin-1' in Python, --encoding latin-1 on the command line, --set data.encoding=latin-1 "
+        "for aekit train)"
     )
 
 

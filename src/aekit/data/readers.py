@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -97,6 +98,9 @@ class Reader:
             The rows, their columns in the order `fit` learned.
         """
         reader = reader_for(source, **self.to_dict())
+        if self.kind == "text" and reader.kind != "text":
+            raise ValueError(f"{str(source)!r} is not a folder of .txt files: the model counts the words of documents, one "
+                             "per .txt file, read from a folder (in label subfolders, or all at its top level)")
         data = reader._load(str(source), self.feature_names is not None)
         check_image_shape(data, self.image_shape, source)
         return _aligned(data, self.feature_names, source)
@@ -512,19 +516,22 @@ class TextFolderReader(Reader):
     vocabulary : list of str, default=None
         The words counted, learned by `fit` (also kept as `feature_names`); when given, `fit`
         counts these words instead of learning them.
+    encoding : str, default=None
+        Text encoding of the files (e.g. 'latin-1'); None reads UTF-8.
     """
 
     kind: ClassVar[str] = "text"
     learned: ClassVar[dict[str, str]] = {**Reader.learned, "vocabulary": "feature_names"}
     max_words: int = 2000
     vocabulary: list[str] | None = None
+    encoding: str | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         from sklearn.feature_extraction.text import CountVectorizer
 
         if self.max_words < 1:
             raise ValueError(f"max_words must be at least 1, got {self.max_words}")
-        docs = load_text_folder(source)
+        docs = load_text_folder(source, encoding=self.encoding or "utf-8")
         if self.vocabulary is not None:
             vectorizer = CountVectorizer(vocabulary=list(self.vocabulary))
         else:
@@ -534,8 +541,25 @@ class TextFolderReader(Reader):
         except ValueError as err:  # e.g. every word a stop word
             raise ValueError(f"{source!r}: no words to count ({err})") from None
         words = [str(w) for w in vectorizer.get_feature_names_out()]
+        if fitted:
+            _warn_unseen_words(docs, counts, source, len(words))
         X = counts.toarray().astype(np.float32)
-        return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names, counts=True, ids=docs.ids)
+        return Dataset(X, docs.target, None, words, name=source, class_names=docs.target_names or None, counts=True, ids=docs.ids)
+
+
+def _warn_unseen_words(docs, counts, source: str, n_words: int) -> None:
+    """Warn about documents with words, none of them the run's: their counts are all zero, as an
+    empty document's are (a new language or subject), which would pass unnoticed."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyze = CountVectorizer(stop_words="english").build_analyzer()
+    unseen = [i for i in np.flatnonzero(counts.getnnz(axis=1) == 0) if analyze(docs.data[i])]
+    if unseen:
+        warnings.warn(
+            f"{len(unseen)} of {len(docs)} documents in {source!r} hold none of the run's {n_words} words (first: "
+            f"{docs.ids[unseen[0]]!r}): they are encoded as an empty document is",
+            stacklevel=2,
+        )
 
 
 READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)

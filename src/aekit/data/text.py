@@ -9,15 +9,19 @@ in the set's own subfolder or directly there, and checked against their SHA-256 
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import re
 import tarfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from aekit.data._csv_reading import BOMS
 from aekit.data._files import data_home as resolve_home
 from aekit.data._files import file_sha256, visible_files
 
@@ -56,8 +60,8 @@ class TextDataset:
     ----------
     data : list of str
         The n documents.
-    target : ndarray of shape (n,)
-        Each document's label, an int index into `target_names`.
+    target : ndarray of shape (n,) or None
+        Each document's label, an int index into `target_names`; None for unlabelled documents.
     target_names : tuple of str
         The label names, sorted.
     name : str, default=''
@@ -67,7 +71,7 @@ class TextDataset:
     """
 
     data: list[str]
-    target: np.ndarray
+    target: np.ndarray | None
     target_names: tuple[str, ...]
     name: str = ""
     ids: list[str] | None = None
@@ -230,36 +234,71 @@ def load_r8(
     return _labelled(texts, labels, f"r8:{subset}")
 
 
-def load_text_folder(path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: Sequence[str] = (".txt",)) -> TextDataset:
+def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
+    """The file's text (newlines as '\n'), None when it is not valid `encoding` text (with
+    errors='strict'); for UTF-8, a byte-order mark picks UTF-8, UTF-16 or UTF-32 and is dropped."""
+    raw = path.read_bytes()
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = next((name for mark, name in BOMS if raw.startswith(mark)), encoding)
+    try:
+        return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors=errors).read()
+    except UnicodeDecodeError:
+        return None
+
+
+def load_text_folder(
+    path: str | os.PathLike, *, encoding: str = "utf-8", suffixes: str | Sequence[str] = (".txt",)
+) -> TextDataset:
     """Every text file (ending in one of `suffixes`; '' takes every file) in a folder's
-    subfolders, one document per file, labelled by its subfolder's name; undecodable bytes
-    are replaced.
+    subfolders, one document per file, labelled by its subfolder's name (or, when every file
+    is at the folder's top level, unlabelled: `target` None); undecodable bytes
+    are replaced, with a warning naming the files (a Latin-1 'café' read as UTF-8 would be
+    counted as the word 'caf').
 
     Parameters
     ----------
     path : str or os.PathLike
-        The folder; files at its top level are refused, and files in deeper subfolders take the
-        label of their top-level subfolder. Hidden files are skipped.
+        The folder; files in deeper subfolders take the label of their top-level subfolder, and
+        files at its top level beside labelled ones are refused. Hidden files are skipped.
     encoding : str, default='utf-8'
-        Text encoding of the files.
-    suffixes : sequence of str, default=('.txt',)
+        Text encoding of the files, e.g. 'latin-1'; an unknown name is refused.
+    suffixes : str or sequence of str, default=('.txt',)
         File endings to read; an empty sequence, or one holding '', reads every file.
 
     Returns
     -------
     TextDataset
-        The documents, their labels and `ids` (paths relative to `path`).
+        The documents, their labels (None for an unlabelled folder) and `ids` (paths relative
+        to `path`).
     """
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no folder at {str(root)!r}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"encoding: {encoding!r} is not a text encoding Python knows (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
+    suffixes = (suffixes,) if isinstance(suffixes, str) else tuple(suffixes)  # '.md' is one suffix, not three letters
     wanted = {s.lower() for s in suffixes}
     files = [p for p in visible_files(root) if not wanted or "" in wanted or p.suffix.lower() in wanted]
     if not files:
         raise ValueError(f"{str(root)!r} has no text files ({', '.join(suffixes)})")
     loose = [p for p in files if p.parent == root]
-    if loose:
-        raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}); put each in a subfolder named for its label")
-    texts = [p.read_text(encoding=encoding, errors="replace") for p in files]
+    if loose and len(loose) < len(files):
+        raise ValueError(f"{str(root)!r} has files at the top level ({loose[0].name!r}) beside files in label subfolders; put "
+                         "each in a subfolder named for its label, or every file at the top level for unlabelled documents")
+    texts = [_read_text(p, encoding) for p in files]
     relative = [p.relative_to(root) for p in files]
-    return _labelled(texts, [p.parts[0] for p in relative], str(root), [p.as_posix() for p in relative])
+    undecodable = [r.as_posix() for r, text in zip(relative, texts) if text is None]
+    if undecodable:
+        warnings.warn(
+            f"{len(undecodable)} of {len(files)} files in {str(root)!r} are not valid {encoding} text (first: "
+            f"{undecodable[0]!r}): their undecodable bytes were replaced, which splits words (a Latin-1 'café' counts "
+            f"as 'caf'); give the files' encoding (encoding='latin-1' in Python, aekit train --set data.encoding=latin-1)",
+            stacklevel=2,
+        )
+        texts = [_read_text(p, encoding, "replace") if text is None else text for p, text in zip(files, texts)]
+    ids = [p.as_posix() for p in relative]
+    if loose:
+        return TextDataset(texts, None, (), str(root), ids)
+    return _labelled(texts, [p.parts[0] for p in relative], str(root), ids)

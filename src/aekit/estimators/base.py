@@ -189,6 +189,22 @@ def validate_X(estimator, X, **kwargs):
         raise type(err)(f"X: {err}") from err
 
 
+# parameters a warm start may change: the training budget, how a new network starts, how inference refines
+_TRAINING_ONLY = (set(TRAINING_CONSTRAINTS) - {"latent_dim"}) | {"init", "refine_steps", "blend"}
+
+
+def _plain(value) -> str:
+    """A parameter's value comparable across lists, tuples and arrays."""
+    return repr(tuple(np.asarray(value).tolist())) if isinstance(value, (list, tuple, np.ndarray)) else repr(value)
+
+
+def _layout(module: torch.nn.Module) -> list[tuple[str, object]]:
+    """The classes of a module's parts and the shapes of its tensors: what its parameters built."""
+    return [(name, type(part).__name__) for name, part in module.named_modules()] + [
+        (name, tuple(t.shape)) for name, t in module.state_dict().items()
+    ]
+
+
 class AekitEstimator(BaseEstimator):
     """What every aekit estimator shares. Subclasses store their parameters in `__init__`.
 
@@ -327,11 +343,13 @@ class AekitEstimator(BaseEstimator):
 
             distributed.init_from_env(device)
         if warm:
+            self._check_warm_module()
             module, state = self.module_, getattr(self, "_train_state", None)
         else:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 module = self._new_module().to(device)
+            self._built_with = self.get_params(deep=False)
             state = None
         fraction = 0.0 if partial else self.validation_fraction
         X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
@@ -361,6 +379,23 @@ class AekitEstimator(BaseEstimator):
             X_train = first_rows(X_train, device, MAX_STREAM_VALIDATION_ROWS)
         self._after_fit(module, X_train, Y_train, seed)
         return self
+
+    def _check_warm_module(self) -> None:
+        """Refuse a warm start whose parameters now build another network than the fitted one,
+        or differ from what the fit resolved them to (loss='mse' after a fit that took 'bce'):
+        set_params(latent_dim=...) after a fit was otherwise ignored, or crashed deep inside."""
+        before, now = getattr(self, "_built_with", {}), self.get_params(deep=False)
+        changed = [k for k in now if k in before and k not in _TRAINING_ONLY and _plain(now[k]) != _plain(before[k])]
+        ignored = [k for k in changed if hasattr(self, f"{k}_") and now[k] != AUTO and _plain(now[k]) != _plain(getattr(self, f"{k}_"))]
+        with torch.random.fork_rng(devices=[]):
+            fresh = self._new_module()
+        if not ignored and _layout(fresh) == _layout(self.module_):
+            return
+        what = ", ".join(f"{k}={now[k]!r} (fitted with {before[k]!r})" for k in changed) or "the parameters that shape it changed"
+        raise ValueError(
+            f"warm_start=True continues training the fitted network, but {what}: that is another network. Set "
+            "warm_start=False to fit a new one, or set the parameters back"
+        )
 
     @available_if(lambda est: est._has_module)
     def partial_fit(self, X, y=None, *, classes=None, callbacks: Sequence = ()):

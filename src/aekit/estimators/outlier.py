@@ -146,7 +146,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         ELBO); True divides each feature's squared reconstruction error by its mean over the
         training data, so features the model reconstructs poorly everywhere do not dominate.
     random_state : int, RandomState or None, default=None
-        When set, overrides the autoencoder's `random_state`.
+        When set, overrides the autoencoder's `random_state`; else the autoencoder's also seeds
+        the robust fit of the codes' distribution, so a seeded autoencoder gives the same scores.
     ignore_columns : 'auto', list of str or None, default='auto'
         For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
         columns (at least 20 rows whose values are all distinct whole numbers, such as a
@@ -344,7 +345,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
         if "latent" in self._parts_used():
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
-            self.latent_location_, self.latent_precision_ = _code_distribution(codes, self.random_state)
+            seed = self.random_state if self.random_state is not None else self.autoencoder_.get_params().get("random_state")
+            self.latent_location_, self.latent_precision_ = _code_distribution(codes, seed)
         parts = {p: self._part(p, X) for p in self._parts_used()}
         self.part_center_, self.part_scale_ = {}, {}
         for name, values in parts.items():

@@ -221,10 +221,11 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
         low, high = float(X.min()), float(X.max())
-        needs_unit = self.likelihood == "bernoulli" or self.binarize == "dynamic"
+        needs_unit = [s for s, on in (("likelihood='bernoulli'", self.likelihood == "bernoulli"),
+                                      ("binarize='dynamic'", self.binarize == "dynamic")) if on]
         if needs_unit and not (low >= 0 and high <= 1):
             raise ValueError(
-                f"likelihood='bernoulli' and binarize='dynamic' need X in [0, 1], got values in "
+                f"{' and '.join(needs_unit)} need{'s' if len(needs_unit) == 1 else ''} X in [0, 1], got values in "
                 f"[{low:.4g}, {high:.4g}]; scale X or use likelihood='gaussian'"
             )
         if self.binarize == "dynamic" and self.likelihood not in ("auto", "bernoulli"):

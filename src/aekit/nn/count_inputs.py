@@ -16,7 +16,8 @@ INPUT_TRANSFORMS = ("log1p", "proportions")
 
 class InputTransform(nn.Module):
     """(batch, vocabulary) counts to log(1 + counts) or to proportions (rows summing to one; an
-    empty document stays all zeros).
+    empty document stays all zeros). A value below zero (Gaussian noise on a zero count in
+    training) reads as zero, where log(1 + x) would be NaN.
 
     Parameters
     ----------
@@ -31,6 +32,7 @@ class InputTransform(nn.Module):
         self.kind = kind
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.clamp_min(0.0)
         if self.kind == "log1p":
             return torch.log1p(x)
         return x / x.sum(dim=1, keepdim=True).clamp_min(1.0)

@@ -218,6 +218,22 @@ def _with_front(front, body_bytes: bytes, body_input: str, body_output: str) -> 
     return merged.SerializeToString()
 
 
+def _check_exportable(estimator) -> None:
+    """Refuse an estimator without an encoder and a decoder (a detector, an imputer, a classifier)."""
+    module = getattr(estimator, "module_", None)
+    missing = [what for what, ok in (("encoder", hasattr(module, "encode")), ("decoder", hasattr(module, "decode")),
+                                     ("code size (code_dim_)", hasattr(estimator, "code_dim_"))) if not ok]
+    if not missing:
+        return
+    name = type(estimator).__name__
+    hint = ""
+    if hasattr(getattr(estimator, "autoencoder_", None), "module_") and not hasattr(module, "encode"):
+        hint = ("; its fitted autoencoder can be: to_onnx(est.autoencoder_, path) gives the codes and reconstructions "
+                "it scores with (the anomaly score itself is not exported)")
+    raise ValueError(f"{name} cannot be exported to ONNX: the export writes an autoencoder's encoder and decoder, and "
+                     f"{name} is not one (it has no {' or '.join(missing)}){hint}")
+
+
 def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> dict[str, Path]:
     """Write `path`/encoder.onnx, decoder.onnx and onnx.json for a fitted aekit estimator;
     returns {'encoder': Path, 'decoder': Path, ...}.
@@ -229,7 +245,8 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     Parameters
     ----------
     estimator : fitted aekit estimator
-        Has `module_` with `encode` and `decode`, `n_features_in_` and `code_dim_`.
+        Has `module_` with `encode` and `decode`, `n_features_in_` and `code_dim_`; another
+        (a detector, an imputer, a classifier) is refused with a ValueError.
     path : str or PathLike
         The folder to write into (created when missing).
     raw : RawInput or None, default=None
@@ -244,6 +261,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
+    _check_exportable(estimator)
     try:
         import onnxscript  # noqa: F401  (torch's exporter needs it)
     except ImportError as err:
