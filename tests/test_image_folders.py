@@ -74,6 +74,28 @@ def test_a_palette_file_with_colour_makes_the_folder_colour(tmp_path):
     assert blue[2].min() > 0.7 and blue[0].max() == 0  # the palette's blue (web palette: 204)
 
 
+def test_transparent_images_are_read_with_a_warning_naming_them(tmp_path):
+    """Icons with a transparent background read as the colour stored under the transparency
+    (black here), which no viewer shows: the user is now told, naming a file; opaque images
+    with an alpha channel, and files without one, stay quiet."""
+    icon = np.zeros((8, 8, 4), dtype=np.uint8)
+    icon[2:6, 2:6] = (250, 200, 0, 255)  # an opaque yellow square on a transparent black background
+    Image.fromarray(icon, "RGBA").save(tmp_path / "icon.png")
+    Image.new("RGBA", (8, 8), (0, 0, 200, 255)).save(tmp_path / "opaque.png")
+    with pytest.warns(UserWarning, match=r"1 of 2 images .* transparent pixels \(e\.g\. 'icon\.png'\).*alpha_composite"):
+        data = load_image_folder(tmp_path)
+    pixels = data.X.reshape(-1, 3, 8, 8)[data.ids.index("icon.png")]
+    assert pixels[:, 0, 0].max() == 0 and pixels[0, 3, 3] > 0.9  # colour channels as stored
+    (tmp_path / "icon.png").unlink()
+    Image.new("P", (8, 8), 0).save(tmp_path / "palette.png")
+    quiet = load_image_folder(tmp_path)  # the opaque RGBA and a palette file without a transparent colour
+    assert quiet.X.shape == (2, 3 * 8 * 8)
+    write_folder(tmp_path / "folder", n=4, size=(8, 8))
+    Image.fromarray(icon, "RGBA").save(tmp_path / "folder" / "a" / "icon.png")
+    with pytest.warns(UserWarning, match=r"1 of 5 images .*'a/icon\.png'"):  # aekit train prints it as 'aekit train: warning: ...'
+        assert main(["train", "--data", str(tmp_path / "folder"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 0
+
+
 @pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
 def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read

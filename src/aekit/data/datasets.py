@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.data._files import data_home, file_sha256, data_home as resolve_home, visible_files
+from aekit.data.columns import user_stacklevel
 from aekit.data.images import channels_first, looks_channels_last
 from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 
@@ -759,15 +760,17 @@ GREY_PIL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B",
 WIDE_GREY_PIL_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # more than 8 bits
 
 
-def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool]:
+def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool, bool]:
     """One image file as float32 pixels in [0, 1], channels-first (3, H, W) for colour or (H, W)
-    for grey, and whether its pixels are grey. `mode` 'auto' reads single-channel files grey and
-    others (RGB, palette, CMYK, ...) as RGB, grey when their three channels are equal."""
+    for grey, whether its pixels are grey, and whether any of them is transparent (the alpha
+    channel, which is not read). `mode` 'auto' reads single-channel files grey and others (RGB,
+    palette, CMYK, ...) as RGB, grey when their three channels are equal."""
     from PIL import Image, ImageOps
 
     try:
         with Image.open(file) as opened:
             image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
+            transparent = _has_transparency(image)
             native_grey = image.mode in GREY_PIL_MODES
             if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
                 image, full_scale = _unit_grey(image, file), 1.0
@@ -782,8 +785,17 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
         pixels = pixels.transpose(2, 0, 1)
-        return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all())
-    return pixels, True
+        return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all()), transparent
+    return pixels, True, transparent
+
+
+def _has_transparency(image) -> bool:
+    """Whether a PIL image has a pixel that is not fully opaque: an alpha channel below its
+    maximum somewhere, or a palette or grey image with a transparent colour."""
+    bands = image.getbands()
+    if "A" in bands or "a" in bands:
+        return image.getchannel("A" if "A" in bands else "a").getextrema()[0] < 255
+    return "transparency" in image.info
 
 
 def _image_size(size) -> tuple[int, int]:
@@ -821,7 +833,9 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     mode such as 'L', 'LA', '1', 'I;16', or colour files whose red, green and blue are equal
     everywhere) and 'RGB' when any file has colour; `image_shape` says which. 16-bit grey
     files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]. Photos are
-    turned upright as their EXIF orientation says, as image viewers show them. Images
+    turned upright as their EXIF orientation says, as image viewers show them. Transparency
+    is not read: a transparent pixel counts as the colour stored under it, and a warning names
+    such files. Images
     directly in `path` have no label; images in subfolders are labelled by the subfolder's
     name (class_names, sorted; y indexes them). `size` (height, width) resizes every image,
     otherwise all must share one size. `ids` are the files' paths relative to `path`.
@@ -852,10 +866,12 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     files = [p for p in visible_files(root) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
-    rows, label_names, all_grey = [], [], True
+    rows, label_names, all_grey, transparent = [], [], True, []
     for file in files:
-        pixels, grey = _read_image(file, mode, size)
+        pixels, grey, see_through = _read_image(file, mode, size)
         all_grey &= grey
+        if see_through:
+            transparent.append(file)
         if rows and pixels.shape[-2:] != rows[0].shape[-2:]:
             raise ValueError(
                 f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]} (height, width); "
@@ -871,6 +887,15 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
             rows = [p[0] if p.ndim == 3 else p for p in rows]
         else:
             rows = [p if p.ndim == 3 else np.repeat(p[None], 3, axis=0) for p in rows]
+    if transparent:
+        warnings.warn(
+            f"{len(transparent)} of {len(files)} images in {str(root)!r} have transparent pixels (e.g. "
+            f"{transparent[0].relative_to(root).as_posix()!r}); aekit reads their colour channels only, so a transparent pixel "
+            "counts as the colour stored under it (often black): flatten them onto a background first (PIL's "
+            "Image.alpha_composite) if that is not what they show",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
     X = np.stack(rows).reshape(len(rows), -1)
     y, class_names = None, None
     if any(name is not None for name in label_names):
