@@ -305,6 +305,20 @@ def test_outputs_take_upper_case_suffixes_and_an_interrupted_write_keeps_the_old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["CODES.CSV", "CODES.NPY", "SAMPLES.PNG"]  # no temporary left behind
 
 
+def test_running_out_of_memory_is_one_error_line_saying_what_to_shrink(digits_run, tmp_path, monkeypatch, capsys):
+    """A text folder with a huge data.max_words made the counts too large for memory: the command
+    ended in a MemoryError traceback."""
+    import aekit.app.runs
+
+    def too_big(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(aekit.app.runs.Model, "rows", too_big)
+    assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.npy")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("aekit encode: error: out of memory;") and "data.max_words" in err and "Traceback" not in err
+
+
 def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "codes.npy")]) == 0
     assert np.load(tmp_path / "codes.npy").shape == (1797, 2)

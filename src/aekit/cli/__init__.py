@@ -99,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, ImportError, FloatingPointError) as err:  # OSError: a missing input, a full disk, no permission
         print(f"aekit {args.command}: error: {err}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print(
+            f"aekit {args.command}: error: out of memory; try fewer rows (aekit train: --set data.max_rows=N), fewer "
+            "words for a text folder (--set data.max_words=N), or a smaller model or batch size",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(f"\naekit {args.command}: interrupted", file=sys.stderr)
         return 130
