@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.decomposition import TruncatedSVD
 
-from aekit import AutoEncoder, DenoisingAutoEncoder
+from aekit import AutoEncoder, DenoisingAutoEncoder, VariationalAutoEncoder
 from aekit.nn.count_inputs import InputTransform
 from aekit.nn.likelihoods import Multinomial, Poisson
 from aekit.analysis.metrics import retrieval_precision
@@ -93,6 +93,32 @@ def test_a_count_autoencoder_separates_topics_in_2d_where_lsa_mixes_them(loss):
         x = torch.tensor(X_te[:5].toarray(), dtype=torch.float32)
         terms = ae.module_.likelihood.elementwise(ae.module_.decoder(ae.module_.encoder(x)), x)
     np.testing.assert_allclose(ae.score_samples(X_te[:5]), -terms.mean(dim=1).numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("likelihood", ["multinomial", "poisson"])
+def test_a_vae_on_word_counts_separates_topics_samples_counts_and_refuses_negatives(likelihood, tmp_path):
+    """The VAE had no count likelihood: on documents it modelled raw counts as Gaussian and
+    sampled negative counts. With likelihood='multinomial' (the neural variational document
+    model's softmax) or 'poisson' it separates held-out topics as the count autoencoder does,
+    samples word proportions (or non-negative rates), and reads sparse rows as dense ones."""
+    X, y = topic_corpus(400, n_words=80)
+    X_te, y_te = topic_corpus(200, n_words=80, seed=1)
+    fit = dict(latent_dim=2, hidden_dims=(32,), likelihood=likelihood, batch_size=32, max_epochs=15, random_state=0)
+    vae = VariationalAutoEncoder(**fit).fit(X)
+    precision = retrieval_precision(vae.transform(X_te), y_te, vae.transform(X), y, k=10)
+    assert precision > 0.9, precision
+    drawn = vae.sample(20, random_state=0)
+    assert (drawn >= 0).all()
+    if likelihood == "multinomial":
+        np.testing.assert_allclose(drawn.sum(axis=1), 1.0, rtol=1e-5)  # word proportions
+    assert np.isfinite(vae.score_samples(X_te)).all()
+    np.testing.assert_allclose(VariationalAutoEncoder(**fit).fit(X.toarray()).transform(X_te), vae.transform(X_te), atol=1e-5)
+    vae.save(tmp_path / "vae")
+    np.testing.assert_array_equal(VariationalAutoEncoder.load(tmp_path / "vae").transform(X_te), vae.transform(X_te))
+    with pytest.raises(ValueError, match=f"likelihood='{likelihood}' needs non-negative counts in X"):
+        VariationalAutoEncoder(likelihood=likelihood, max_epochs=1).fit(-X.toarray())
+    with pytest.raises(ValueError, match=f"likelihood='{likelihood}' models rows of counts .* backbone='mlp'"):
+        VariationalAutoEncoder(likelihood=likelihood, backbone="conv", max_epochs=1).fit(X[:, :64].toarray().reshape(-1, 8, 8))
 
 
 def test_count_losses_refuse_negative_values_and_a_code_activation_beside_binary_codes():

@@ -390,11 +390,12 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
 
     main_rank = distributed.is_main()
     split = prepare_data(config)
-    count_loss = getattr(config.model, "loss", None) in COUNT_LIKELIHOODS
+    count_loss = next((f"{key}={getattr(config.model, key)!r}" for key in ("loss", "likelihood")
+                       if getattr(config.model, key, None) in COUNT_LIKELIHOODS), None)  # the VAE's is its likelihood
     if count_loss and config.data.scale == "standard" and not resume:
-        raise CLIError(f"data.scale='standard' gives negative values, which loss={config.model.loss!r} cannot score (it "
+        raise CLIError(f"data.scale='standard' gives negative values, which {count_loss} cannot score (it "
                        "reads counts); leave data.scale at 'auto' (counts stay as they are) or 'none'")
-    counts = split.train.counts or count_loss  # a count loss reads the rows as counts: 'auto' leaves them unscaled
+    counts = split.train.counts or count_loss is not None  # a count loss reads the rows as counts: 'auto' leaves them unscaled
     scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)

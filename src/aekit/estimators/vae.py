@@ -19,7 +19,7 @@ from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.estimators.conv import ImageInput, _ndim, image_shape
-from aekit.nn.likelihoods import GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from aekit.nn.priors import PRIORS, make_prior
@@ -59,11 +59,15 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     channels : sequence of int, default=(32, 64)
         Convolution widths for backbone='conv'; each stage halves height and width.
     activation : str, default='relu'
-    likelihood : {'auto', 'bernoulli', 'gaussian', 'student_t'}, default='auto'
+    likelihood : {'auto', 'bernoulli', 'gaussian', 'student_t', 'multinomial', 'poisson'}, default='auto'
         p(x|z). 'auto' is Bernoulli when the training data lie in [0, 1], else Gaussian. On
         grey values (not only 0 and 1) 'auto' takes Bernoulli, the tutorials' cross-entropy,
         without the warning an explicit 'bernoulli' gets, but its nats are then no
         log-likelihood of the data: binarize='dynamic' or likelihood='gaussian' give one.
+        For word counts (documents as bag-of-words rows, dense or scipy.sparse), 'multinomial'
+        (a softmax over the vocabulary, as the neural variational document model) or 'poisson';
+        the encoder then reads log(1 + counts), and `sample` / `inverse_transform` give word
+        proportions (multinomial) or rates (poisson). MLP backbone only.
     gaussian_variance : {'feature', 'fixed', 'sample'}, default='feature'
         For the Gaussian likelihood: one learned variance per feature, unit variance, or a
         variance predicted by the decoder for every element.
@@ -125,7 +129,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "input_shape": ["array-like", None],
         "channels": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian", "student_t"})],
+        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian", "student_t", *COUNT_LIKELIHOODS})],
         "gaussian_variance": [StrOptions(set(GAUSSIAN_VARIANCES))],
         "prior": [StrOptions(set(PRIORS))],
         "prior_df": [Interval(Real, 0.5, None, closed="neither")],
@@ -230,7 +234,14 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             )
         if self.binarize == "dynamic" and self.likelihood not in ("auto", "bernoulli"):
             raise ValueError(f"binarize='dynamic' needs likelihood='bernoulli', got {self.likelihood!r}")
-        activation = output_activation_for(self.likelihood, "auto" if self.likelihood in ("auto", "bernoulli") else "linear", X)
+        if self.likelihood in COUNT_LIKELIHOODS:
+            if self.backbone != "mlp":
+                raise ValueError(f"likelihood={self.likelihood!r} models rows of counts (word counts): use backbone='mlp', "
+                                 f"not {self.backbone!r}")
+            if low < 0:
+                raise ValueError(f"likelihood={self.likelihood!r} needs non-negative counts in X, got a value of {low:.4g}")
+        requested = "auto" if self.likelihood in ("auto", "bernoulli", *COUNT_LIKELIHOODS) else "linear"  # counts decode through their own
+        activation = output_activation_for(self.likelihood, requested, X)
         if self.likelihood == "bernoulli" and self.binarize is None and not _is_binary(X):
             message = (f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not only 0 "
                        "and 1): the loss and scores in nats are not log-likelihoods of these data. Set binarize='dynamic' "
@@ -250,12 +261,13 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             shape = image_shape(np.shape(X)[1:], "X's images")
         return shape
 
-    def _backbone(self, n_features: int, outputs_per_feature: int) -> tuple[torch.nn.Module, torch.nn.Module]:
-        """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features)."""
+    def _backbone(self, n_features: int, outputs_per_feature: int, counts: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features);
+        an MLP encoder of `counts` reads log(1 + x)."""
         if self.backbone == "mlp":
             hidden = positive_ints(self.hidden_dims, "hidden_dims")
             return (
-                MLPEncoder(n_features, 2 * self.latent_dim, hidden, self.activation),
+                MLPEncoder(n_features, 2 * self.latent_dim, hidden, self.activation, input_transform="log1p" if counts else None),
                 MLPDecoder(self.latent_dim, outputs_per_feature * n_features, hidden[::-1], self.activation),
             )
         channels = positive_ints(self.channels, "channels")
@@ -271,7 +283,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         likelihood = make_likelihood(name, n_features, output_activation, **options)
         prior_options = {"df": self.prior_df, "learn_df": self.learn_prior_df} if self.prior == "student_t" else {}
         return VariationalAutoEncoderModule(
-            *self._backbone(n_features, likelihood.outputs_per_feature),
+            *self._backbone(n_features, likelihood.outputs_per_feature, counts=name in COUNT_LIKELIHOODS),
             likelihood,
             make_prior(self.prior, **prior_options),
             self.latent_dim,
