@@ -47,9 +47,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 @contextlib.contextmanager
 def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
-    """A temporary path beside `path`, with the same suffix (writers that choose their format
-    by it, or append one, write the same file), renamed to `path` when the block ends without
-    an error and removed when it raises.
+    """A temporary path beside `path`, with the same suffix (for writers that choose their
+    format by it), renamed to `path` when the block ends without an error and removed when it
+    raises.
 
     Parameters
     ----------
