@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 
 import aekit.estimators  # noqa: F401  (defines, and so registers, the estimators)
@@ -361,3 +361,18 @@ def test_every_source_trains_evaluates_and_encodes_with_its_row_ids_on_the_comma
     assert main(["encode", str(run), source, str(tmp_path / "codes.csv")]) == 0, capsys.readouterr().err
     codes = pd.read_csv(tmp_path / "codes.csv", dtype={"id": str})
     assert sorted(codes["id"]) == sorted(ids) and np.isfinite(codes.drop(columns="id").to_numpy()).all()
+
+
+DETECTOR_LOSSES = [loss for loss in losses(AutoEncoder) if loss not in ("auto",)]
+
+
+@pytest.mark.parametrize("loss", DETECTOR_LOSSES)
+def test_the_detector_scores_sparse_rows_as_it_scores_the_same_dense_rows_for_every_loss(loss):
+    """AutoEncoderOutlierDetector over each loss its autoencoder lists, fitted on the CSR form of
+    X: the same scores as on the dense X. (loss='bce' is scored by squared error, which
+    subtracted the reconstructions from a sparse matrix and failed in numpy's matrix product.)"""
+    est = tiny(AutoEncoderOutlierDetector, loss=loss, criterion="reconstruction")
+    X, _ = data_for(est)
+    dense = clone(est).fit(X).score_samples(X)
+    sparse = est.fit(sp.csr_matrix(X)).score_samples(sp.csr_matrix(X))
+    np.testing.assert_allclose(sparse, dense, rtol=1e-5, atol=1e-6)

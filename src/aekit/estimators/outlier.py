@@ -252,7 +252,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         return ("reconstruction", "latent") if self.criterion == "combined" else (self.criterion,)
 
     def _squared_errors(self, X: np.ndarray) -> np.ndarray:
-        return np.square(X - self.autoencoder_.reconstruct(X))  # (n, n_features)
+        rows = X.toarray() if is_sparse(X) else X
+        return np.square(rows - self.autoencoder_.reconstruct(X))  # (n, n_features)
 
     def _scores_squared_error(self) -> bool:
         """Whether the reconstruction part is the mean squared error (standardised with
