@@ -376,3 +376,21 @@ def test_the_detector_scores_sparse_rows_as_it_scores_the_same_dense_rows_for_ev
     dense = clone(est).fit(X).score_samples(X)
     sparse = est.fit(sp.csr_matrix(X)).score_samples(sp.csr_matrix(X))
     np.testing.assert_allclose(sparse, dense, rtol=1e-5, atol=1e-6)
+
+
+RAW_VALUE_CASES = [(AutoEncoder, "loss", "bce"), (AutoEncoder, "loss", "poisson"), (AutoEncoder, "loss", "multinomial"),
+                   (AutoEncoder, "input_transform", "log1p"), (VariationalAutoEncoder, "likelihood", "bernoulli"),
+                   (VariationalAutoEncoder, "binarize", "dynamic")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("cls", "param", "value"), RAW_VALUE_CASES, ids=[f"{c.__name__}-{p}={v}" for c, p, v in RAW_VALUE_CASES])
+def test_the_detector_refuses_a_dataframe_for_an_autoencoder_that_reads_raw_values_naming_both(cls, param, value):
+    """The detector standardises a DataFrame's columns; an autoencoder whose loss or input needs
+    pixels in [0, 1] or counts was refused with '...needs X in [0, 1], got values in [-2.5, 2.6]'
+    about values the user never passed. Now the refusal names X's DataFrame and the parameter;
+    the same values as an array still fit."""
+    X = (np.random.default_rng(0).random((N, 6)) > 0.5).astype(float)
+    det = AutoEncoderOutlierDetector(tiny(cls, **{param: value}))
+    with pytest.raises(ValueError, match=rf"X is a DataFrame.*{param}='{value}'.*X\.to_numpy\(\)"):
+        det.fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]))
+    assert np.isfinite(det.fit(X).score_samples(X)).all()

@@ -30,6 +30,12 @@ MIN_FEATURE_ERROR = 1e-12
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
+RAW_VALUE_PARAMS = {  # autoencoder settings that read X's own values, which a DataFrame's encoding standardises
+    "loss": {"bce": "X in [0, 1]", "bernoulli": "X in [0, 1]", "multinomial": "counts", "poisson": "counts"},
+    "likelihood": {"bernoulli": "X in [0, 1]"},
+    "binarize": {"dynamic": "X in [0, 1]"},
+    "input_transform": {"log1p": "counts", "proportions": "counts"},
+}
 
 
 def _finite(value) -> float:
@@ -49,6 +55,20 @@ def _finite_array(value) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError("must hold finite numbers")
     return array
+
+
+def _check_raw_values(model) -> None:
+    """Refuse an autoencoder whose loss or input reads X's own values (pixels in [0, 1],
+    counts) for a DataFrame X, which the detector standardises before the autoencoder sees it."""
+    params = model.get_params(deep=False)
+    for name, needs in RAW_VALUE_PARAMS.items():
+        value = params.get(name)
+        if isinstance(value, str) and value in needs:
+            raise ValueError(
+                f"X is a DataFrame, which the detector encodes as `aekit detect` does (numeric columns standardised, "
+                f"text columns one-hot), but the autoencoder's {name}={value!r} needs {needs[value]}: pass X.to_numpy() "
+                f"to score the values as they are, or leave {name} at its default"
+            )
 
 
 def default_autoencoder(n_samples: int) -> AutoEncoder:
@@ -246,6 +266,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             raise ValueError(f"standardize=True needs an autoencoder with `reconstruct`; {type(model).__name__} has none")
         if self.criterion != "reconstruction" and not hasattr(model, "transform"):
             raise ValueError(f"criterion={self.criterion!r} needs an autoencoder with `transform`; {type(model).__name__} has none")
+        if getattr(self, "table_", None) is not None:
+            _check_raw_values(model)
         return model
 
     def _parts_used(self) -> tuple[str, ...]:
