@@ -171,6 +171,23 @@ def test_a_seeded_autoencoder_alone_makes_the_scores_reproducible():
     np.testing.assert_array_equal(first, second)
 
 
+def test_a_warm_started_autoencoder_continues_training_across_detector_fits():
+    # the detector cloned its autoencoder on every fit: warm_start=True was silently ignored,
+    # each fit retrained from scratch (2 epochs again, the same scores)
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    inner = AutoEncoder(hidden_dims=(8,), max_epochs=2, init="random", warm_start=True, random_state=0)
+    det = AutoEncoderOutlierDetector(inner, random_state=0).fit(X)
+    first = det.score_samples(X)
+    det.fit(X)
+    assert det.autoencoder_.n_epochs_ == 4 and not np.allclose(det.score_samples(X), first)
+    assert not hasattr(inner, "module_")
+    cold = AutoEncoderOutlierDetector(inner.set_params(warm_start=False), random_state=0).fit(X)
+    assert cold.fit(X).autoencoder_.n_epochs_ == 2
+    det.set_params(autoencoder__warm_start=True, autoencoder__latent_dim=3)
+    with pytest.raises(ValueError, match=r"warm_start=True.*latent_dim=3"):
+        det.fit(X)
+
+
 def test_in_a_pipeline_with_a_scaler():
     X, is_outlier = planted()
     X = X * np.arange(1, 9) * 100 + 50

@@ -112,7 +112,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     variational autoencoder), by how far a sample's code lies from the training codes, or by
     both, wrapping any aekit autoencoder.
 
-    `fit` trains a clone of `autoencoder` on X and sets `offset_` so that a share
+    `fit` trains a clone of `autoencoder` on X (a later `fit` continues training the fitted
+    one when the autoencoder has `warm_start=True`) and sets `offset_` so that a share
     `contamination` of the training samples score below it (or, with contamination='auto',
     by a generalized ESD outlier test on the log training anomaly scores). `score_samples` is higher for
     normal samples, `decision_function = score_samples - offset_`, and `predict` gives -1
@@ -256,8 +257,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         self.ignore_columns = ignore_columns
 
     def _make_autoencoder(self, n_samples: int):
+        fitted = getattr(self, "autoencoder_", None)
         if self.autoencoder is None:
             model = default_autoencoder(n_samples)
+        elif getattr(self.autoencoder, "warm_start", False) and type(fitted) is type(self.autoencoder):
+            model = fitted.set_params(**self.autoencoder.get_params(deep=False))
         else:
             model = clone(self.autoencoder)
         if self.random_state is not None and "random_state" in model.get_params():
