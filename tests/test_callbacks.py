@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, VariationalAutoEncoder
+from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector, VariationalAutoEncoder
 from aekit.training.callbacks import CSVLogger, TensorBoardLogger
 from aekit.training.checkpoint import Checkpointer, read_checkpoint
 
@@ -62,7 +62,8 @@ def test_callbacks_reach_every_estimator_that_trains_a_module():
         lambda cb: VariationalAutoEncoder(max_epochs=4, **SMALL).fit(X, callbacks=[cb]),
         lambda cb: AutoEncoderImputer(max_epochs=4, n_members=1, random_state=0).fit(Xm, callbacks=[cb]),
         lambda cb: AutoEncoderClassifier(latent_dim=2, hidden_dims=(8,), pretrain_epochs=2, max_epochs=4, random_state=0).fit(X, y, callbacks=[cb]),
-    ]
+        lambda cb: AutoEncoderOutlierDetector(AutoEncoder(max_epochs=4, **SMALL)).fit(X, callbacks=[cb]).autoencoder_,
+    ]  # the detector's fit took no callbacks: TypeError "got an unexpected keyword argument 'callbacks'"
     for fit in fits:
         recorder = Recorder(stop_after=2)
         est = fit(recorder)

@@ -3,6 +3,7 @@ normal) data reconstructs worst, in scikit-learn's `OutlierMixin` convention."""
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from numbers import Real
@@ -346,7 +347,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         return X
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, callbacks=()):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
         set the threshold from the training scores; y is ignored. Returns self.
 
@@ -357,6 +358,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             sparse X needs standardize=False.
         y : None
             Ignored.
+        callbacks : sequence of objects, default=()
+            The autoencoder's training callbacks, as `AutoEncoder.fit` takes them.
 
         Returns
         -------
@@ -364,7 +367,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             The fitted detector.
         """
         X = self._checked_X(X, reset=True)
-        self.autoencoder_ = self._make_autoencoder(X.shape[0]).fit(X)
+        model = self._make_autoencoder(X.shape[0])
+        if callbacks and "callbacks" not in inspect.signature(model.fit).parameters:
+            raise TypeError(f"callbacks: the autoencoder {type(model).__name__} takes no training callbacks in fit")
+        self.autoencoder_ = model.fit(X, callbacks=callbacks) if callbacks else model.fit(X)
         trained_loss = getattr(self.autoencoder_, "loss_", getattr(self.autoencoder_, "loss", None))
         self.reconstruction_score_ = "squared_error" if self.standardize or trained_loss == "bce" else "loss"
         self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
