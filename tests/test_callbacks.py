@@ -156,6 +156,20 @@ def test_partial_fit_on_the_imputer_and_the_classifier():
         clf.partial_fit(X[:3], np.array(["a", "b", "c"]))
 
 
+@pytest.mark.parametrize("pretrain_epochs", [0, 2])
+def test_a_classifiers_first_piece_may_lack_some_of_its_classes(pretrain_epochs):
+    # the head's logistic-regression start had rows for the first piece's classes only:
+    # RuntimeError "The size of tensor a (4) must match the size of tensor b (2)" from torch
+    X = low_rank(200)
+    y = np.digitize(X[:, 0], np.quantile(X[:, 0], [0.25, 0.5, 0.75]))
+    first = y < 2
+    clf = AutoEncoderClassifier(latent_dim=2, hidden_dims=(8,), pretrain_epochs=pretrain_epochs, random_state=0)
+    clf.partial_fit(X[first], y[first], classes=[0, 1, 2, 3]).partial_fit(X[~first], y[~first])
+    proba = clf.predict_proba(X)
+    assert list(clf.classes_) == [0, 1, 2, 3] and proba.shape == (200, 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
 def test_a_resumed_fit_keeps_the_clock_of_its_time_budget(tmp_path):
     X = low_rank(2000)
     path = tmp_path / "checkpoint.safetensors"

@@ -103,7 +103,8 @@ def classes_from_json(values: object) -> np.ndarray:
 def fit_head_by_logistic_regression(module: EncoderClassifierModule, X, y: torch.Tensor) -> None:
     """Set the head of `module` to scikit-learn's multinomial logistic regression (L2, C=1) of
     class indices y (n,) on the codes of X (n, n_features; a tensor, or a scipy.sparse matrix
-    densified block by block): the start for fine-tuning."""
+    densified block by block): the start for fine-tuning. Classes y lacks (a first
+    `partial_fit` piece without some of its `classes`) keep the head's initial weights."""
     device = next(module.parameters()).device
     dtype = module.head.weight.dtype
     codes = torch.cat([module.encode(torch.as_tensor(b, device=device, dtype=dtype)) for _, b in row_blocks(X, INFERENCE_BATCH)])
@@ -113,9 +114,9 @@ def fit_head_by_logistic_regression(module: EncoderClassifierModule, X, y: torch
     weight, bias = logistic.coef_, logistic.intercept_
     if weight.shape[0] == 1:  # two classes: one logit difference, split evenly between the two outputs
         weight, bias = np.concatenate([-weight, weight]) / 2, np.concatenate([-bias, bias]) / 2
-    head = module.head
-    head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
-    head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
+    head, rows = module.head, torch.as_tensor(logistic.classes_, dtype=torch.long)
+    head.weight[rows] = torch.as_tensor(weight, dtype=head.weight.dtype, device=device)
+    head.bias[rows] = torch.as_tensor(bias, dtype=head.bias.dtype, device=device)
 
 
 class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
