@@ -394,3 +394,17 @@ def test_the_detector_refuses_a_dataframe_for_an_autoencoder_that_reads_raw_valu
     with pytest.raises(ValueError, match=rf"X is a DataFrame.*{param}='{value}'.*X\.to_numpy\(\)"):
         det.fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]))
     assert np.isfinite(det.fit(X).score_samples(X)).all()
+
+
+@pytest.mark.parametrize("name", [n for n, cls in REGISTERED.items() if hasattr(cls, "set_output")])
+def test_set_output_pandas_survives_save_and_load(name, tmp_path):
+    """transform of an estimator set to pandas output gave a DataFrame before save/load and a
+    bare array after (the choice was not saved); now the loaded one gives the same DataFrame."""
+    est = tiny(REGISTERED[name]).set_output(transform="pandas")
+    X, y = data_for(est)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    before = fit(est, frame, y).transform(frame)
+    after = type(est).load(est.save(tmp_path / "model")).transform(frame)
+    assert isinstance(before, pd.DataFrame) and isinstance(after, pd.DataFrame)
+    pd.testing.assert_frame_equal(after, before, rtol=1e-5, atol=1e-6)
+    assert list(after.columns) == list(est.get_feature_names_out())

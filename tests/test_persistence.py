@@ -117,8 +117,9 @@ def test_pickle_payload_is_never_executed(saved):
         (lambda c: c["weights"].update(file="../../etc/passwd"), "weights"),
         (lambda c: c["fitted"].update(n_features_in_=5), "do not match"),
         (lambda c: c.pop("format"), "not an aekit model"),
+        (lambda c: c["fitted"].update(_sklearn_output_config={"transform": "os.system"}), "_sklearn_output_config"),
     ],
-    ids=["version", "class", "unknown-param", "wrong-type", "path-escape", "shape-mismatch", "no-format"],
+    ids=["version", "class", "unknown-param", "wrong-type", "path-escape", "shape-mismatch", "no-format", "output-config"],
 )
 def test_tampered_config_is_refused(saved, edit, message):
     _, path = saved

@@ -39,8 +39,11 @@ LEGACY_CONFIG_FILES = ("detector.json",)  # version 1 saved the outlier detector
 WEIGHTS_FILE = "model.safetensors"
 
 ESTIMATORS: dict[str, type] = {}
+OUTPUT_CONFIG = "_sklearn_output_config"  # what set_output(transform=...) chose
+OUTPUTS = ("default", "pandas", "polars")
 CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
-FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "n_threads_", "feature_names_in_"})
+FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "n_threads_", "feature_names_in_",
+                         OUTPUT_CONFIG})
 
 
 def register_estimator(cls: type) -> type:
@@ -250,6 +253,8 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         est.n_threads_ = fitted["n_threads_"]
     if "feature_names_in_" in fitted:
         est.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+    if OUTPUT_CONFIG in fitted and hasattr(est, "set_output"):
+        est.set_output(**fitted[OUTPUT_CONFIG])
     for name in est_cls._nested:
         folder = Path(path) / _nested_folder(name)
         inner = None
@@ -367,6 +372,9 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
         problems.append("feature_names_in_ must be a list of strings")
     elif names is not None and _is_count(n_features) and len(names) != n_features:
         problems.append(f"feature_names_in_ has {len(names)} names for n_features_in_={n_features}")
+    output = fitted.get(OUTPUT_CONFIG, {})
+    if not isinstance(output, dict) or set(output) - {"transform"} or not set(output.values()) <= set(OUTPUTS):
+        problems.append(f"{OUTPUT_CONFIG} must map 'transform' to one of {list(OUTPUTS)}")
     if problems:
         raise ValueError(f"{str(config_path)!r}: wrongly typed fitted fields: " + "; ".join(problems))
 
