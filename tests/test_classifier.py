@@ -74,6 +74,17 @@ def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):
         AutoEncoderClassifier(**SMALL).fit(X_train[:50], y_train[:50], X_unlabeled=X_train[50:, :10])
 
 
+def test_refusals_of_y_name_y_not_x(digits):
+    # scikit-learn's refusals of y were prefixed 'X: ' ("X: y should be a 1d array")
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=r"^y should be a 1d array"):
+        AutoEncoderClassifier(**SMALL).fit(X_train[:40], np.stack([y_train[:40], y_train[:40]], axis=1))
+    with pytest.raises(ValueError, match=r"^Input y contains NaN"):
+        AutoEncoderClassifier(**SMALL).fit(X_train[:40], np.where(np.arange(40) == 3, np.nan, y_train[:40]))
+    with pytest.raises(ValueError, match=r"^X: .*inconsistent numbers of samples"):
+        AutoEncoderClassifier(**SMALL).fit(X_train[:40], y_train[:30])
+
+
 def test_refuses_values_whose_squares_overflow_float32(digits):
     X_train, _, y_train, _ = digits
     X_train, y_train = X_train[:60], y_train[:60]

@@ -163,7 +163,8 @@ def _preset_init(parent_init, defaults: dict, cls_name: str):
 
 def validate_X(estimator, X, **kwargs):
     """scikit-learn's `validate_data(estimator, X, **kwargs)` whose refusals name X: a
-    ValueError or TypeError that does not already say X gets an 'X: ' prefix.
+    ValueError or TypeError that does not already say X (or y, when y is validated too)
+    gets an 'X: ' prefix.
 
     Parameters
     ----------
@@ -184,7 +185,7 @@ def validate_X(estimator, X, **kwargs):
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
-        if re.search(r"\bX\b", str(err)):
+        if re.search(r"\b[Xy]\b" if "y" in kwargs else r"\bX\b", str(err)):
             raise
         raise type(err)(f"X: {err}") from err
 
