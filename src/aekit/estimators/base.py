@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
+import os
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -182,6 +183,9 @@ def validate_X(estimator, X, **kwargs):
     X : ndarray or sparse matrix
         The validated input.
     """
+    if isinstance(X, (str, os.PathLike)):
+        raise ValueError(f"X is a file path ({str(X)!r}), but {type(estimator).__name__} reads its rows in memory: "
+                         "load it first (numpy.load, pandas.read_csv, pandas.read_parquet)")
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
