@@ -424,3 +424,24 @@ def test_every_estimator_fits_a_npy_path_or_refuses_it_as_a_file_path(name, tmp_
         assert "file path" in str(err) and "could not convert" not in str(err), str(err)
         return
     assert all(np.isfinite(values).all() for values in answers(est, X).values())
+
+
+def as_numpy(value):
+    """`value` as a parameter grid built with NumPy holds it: np.int64 scalars (in tuples too)."""
+    return tuple(np.int64(v) for v in value) if isinstance(value, tuple) else np.int64(value)
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_numpy_scalar_parameters_fit_save_and_load_to_the_same_answers(name, tmp_path):
+    """Parameters from a NumPy grid (GridSearchCV over np.arange / np.logspace values) fitted, but
+    `save` failed with json's 'Object of type int64 is not JSON serializable'."""
+    cls = REGISTERED[name]
+    names = AutoEncoder().get_params(deep=False) if cls is AutoEncoderOutlierDetector else cls().get_params(deep=False)
+    params = {k: as_numpy(v) for k, v in TINY.items() if k in names}
+    params.update({"learning_rate": np.float32(1e-3)} if "learning_rate" in names else {})
+    est = tiny(cls, **params)
+    X, y = data_for(est)
+    before = answers(fit(est, X, y), X)
+    loaded = type(est).load(est.save(tmp_path / "model"))
+    for method, values in answers(loaded, X).items():
+        np.testing.assert_allclose(values, before[method], rtol=1e-5, atol=1e-6, err_msg=method)

@@ -52,6 +52,14 @@ def register_estimator(cls: type) -> type:
     return cls
 
 
+def _numpy_scalar(value):
+    """A NumPy scalar (np.int64(16), np.float32(1e-3): what a parameter grid built with NumPy
+    holds) as the Python number JSON writes; anything else is refused as `json` refuses it."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def params_to_json(params: dict) -> dict:
     """An estimator's `get_params(deep=False)` as JSON values: tuples and arrays to lists, a
     RandomState to None (only an int seed can be saved), a torch device to its string."""
@@ -191,7 +199,7 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
     if hasattr(est, "module_"):
         weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
         config["weights"] = file_entry(WEIGHTS_FILE, weights)
-    config_bytes = json.dumps(config, indent=2).encode()
+    config_bytes = json.dumps(config, indent=2, default=_numpy_scalar).encode()
 
     def write(folder: Path) -> None:
         for name, inner in nested.items():
