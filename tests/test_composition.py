@@ -445,3 +445,24 @@ def test_numpy_scalar_parameters_fit_save_and_load_to_the_same_answers(name, tmp
     loaded = type(est).load(est.save(tmp_path / "model"))
     for method, values in answers(loaded, X).items():
         np.testing.assert_allclose(values, before[method], rtol=1e-5, atol=1e-6, err_msg=method)
+
+
+WITHOUT_EFFECT = [  # (parameters, the names the refusal must give): one option set, the option it needs off
+    ({"k": 3, "sparsity_kind": "l1"}, ["k=3", "sparsity_kind='l1'"]),
+    ({"k": 3, "sparsity_kind": "kl", "sparsity": 0.1, "latent_activation": "sigmoid"}, ["k=3", "sparsity_kind='kl'"]),
+    ({"sparsity_kind": "kl", "sparsity": 0.0, "latent_activation": "sigmoid"}, ["sparsity_kind='kl'", "sparsity"]),
+    ({"corrupt_on": "code", "corruption": None}, ["corrupt_on='code'", "corruption=None"]),
+]
+AUTOENCODERS = [name for name, cls in REGISTERED.items() if issubclass(cls, AutoEncoder)]
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS)
+@pytest.mark.parametrize(("params", "names"), WITHOUT_EFFECT, ids=[" ".join(n) for _, n in WITHOUT_EFFECT])
+def test_an_option_the_others_leave_without_effect_is_refused_naming_both(name, params, names):
+    """k without a TopK kind, the KL kind with sparsity=0, and corrupt_on='code' without a
+    corruption trained exactly as if they were not set (the same weights), silently."""
+    est = tiny(REGISTERED[name], **params)
+    X, y = data_for(est)
+    with pytest.raises(ValueError) as err:
+        fit(est, X, y)
+    assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)

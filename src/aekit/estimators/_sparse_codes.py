@@ -15,8 +15,15 @@ SPARSITY_KINDS = ("l1", "kl", *TOPK_KINDS)
 
 def check_sparse_params(est) -> None:
     """Refuse a TopK code that cannot work: k above latent_dim, or a code activation that would
-    turn the zeros of the unselected units into something else."""
+    turn the zeros of the unselected units into something else; and a sparsity setting that
+    would be silently without effect: k without a TopK kind, the KL kind with no weight."""
     if est.sparsity_kind not in TOPK_KINDS:
+        if est.k is not None:
+            raise ValueError(f"k={est.k} is the number of active units of a TopK code, but sparsity_kind="
+                             f"{est.sparsity_kind!r} keeps every unit: set sparsity_kind='topk' or 'batch_topk', or leave k=None")
+        if est.sparsity_kind == "kl" and est.sparsity == 0:
+            raise ValueError("sparsity_kind='kl' weighs its penalty by sparsity, which is 0 (no penalty at all): "
+                             "set sparsity > 0 (e.g. sparsity=0.1), or leave sparsity_kind='l1'")
         return
     if est.k is not None and est.k > est.latent_dim:
         raise ValueError(f"k={est.k} is larger than latent_dim={est.latent_dim}; a TopK code keeps at most latent_dim units")

@@ -86,12 +86,13 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     corruption_level : float, default=0.2
         Noise std for 'gaussian', else the fraction of entries (or block area) corrupted.
     corrupt_on : {'input', 'code'}, default='input'
-        Where the corruption is applied.
+        Where the corruption is applied; 'code' without a corruption is refused.
     sparsity : float, default=0.0
         Weight of the sparsity penalty on the code (sparsity_kind 'l1' or 'kl').
     sparsity_kind : {'l1', 'kl', 'topk', 'batch_topk'}, default='l1'
         'l1': the L1 norm of the code, each unit weighted by the norm of its decoder column
-        (scale-proof); 'kl': KL(sparsity_target || mean activation) (needs a sigmoid code);
+        (scale-proof); 'kl': KL(sparsity_target || mean activation) (needs a sigmoid code and
+        sparsity > 0);
         'topk': each sample keeps `k` of its code entries (the largest), the rest are 0, and
         the decoder's first-layer columns are kept at unit norm (no penalty; `sparsity` is not
         used); 'batch_topk': the batch keeps its k * batch largest entries in training, and
@@ -99,7 +100,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     sparsity_target : float, default=0.05
         Target mean activation for sparsity_kind='kl'.
     k : int or None, default=None
-        Active code units per sample for the TopK kinds; None is latent_dim // 4 (at least 1).
+        Active code units per sample for the TopK kinds (refused with the others); None is
+        latent_dim // 4 (at least 1).
         Which k units a sample keeps is balanced across units during training (see
         `aekit.nn.TopK`), so no unit stays unused.
     dead_after : int, default=100
@@ -503,6 +505,9 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
                 f"loss='bce' needs X in [0, 1], got values in [{low:.4g}, {high:.4g}]; "
                 "scale X (e.g. MinMaxScaler) or use loss='mse'"
             )
+        if self.corrupt_on == "code" and self._corruption() is None:
+            raise ValueError(f"corrupt_on='code' corrupts the code in training, but corruption={self.corruption!r} adds no "
+                             f"noise (loss={loss!r}): set corruption (e.g. 'gaussian'), or leave corrupt_on='input'")
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
             raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
         check_sparse_params(self)
