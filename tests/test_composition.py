@@ -454,6 +454,12 @@ WITHOUT_EFFECT = [  # (parameters, the names the refusal must give): one option 
     ({"corrupt_on": "code", "corruption": None}, ["corrupt_on='code'", "corruption=None"]),
 ]
 AUTOENCODERS = [name for name, cls in REGISTERED.items() if issubclass(cls, AutoEncoder)]
+VAE_WITHOUT_EFFECT = [
+    ({"learn_prior_df": True}, ["learn_prior_df=True", "prior='normal'"]),
+    ({"prior_df": 5.0}, ["prior_df=5.0", "prior='normal'"]),
+    ({"likelihood": "student_t", "gaussian_variance": "sample"}, ["gaussian_variance='sample'", "likelihood='student_t'"]),
+    ({"likelihood": "bernoulli", "gaussian_variance": "fixed"}, ["gaussian_variance='fixed'", "likelihood='bernoulli'"]),
+]
 
 
 @pytest.mark.parametrize("name", AUTOENCODERS)
@@ -462,6 +468,17 @@ def test_an_option_the_others_leave_without_effect_is_refused_naming_both(name, 
     """k without a TopK kind, the KL kind with sparsity=0, and corrupt_on='code' without a
     corruption trained exactly as if they were not set (the same weights), silently."""
     est = tiny(REGISTERED[name], **params)
+    X, y = data_for(est)
+    with pytest.raises(ValueError) as err:
+        fit(est, X, y)
+    assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)
+
+
+@pytest.mark.parametrize(("params", "names"), VAE_WITHOUT_EFFECT, ids=[" ".join(n) for _, n in VAE_WITHOUT_EFFECT])
+def test_a_vae_option_its_prior_or_likelihood_leaves_without_effect_is_refused_naming_both(params, names):
+    """prior_df and learn_prior_df with the normal prior, gaussian_variance with another
+    likelihood: trained exactly as if unset (the same weights), silently."""
+    est = tiny(VariationalAutoEncoder, **params)
     X, y = data_for(est)
     with pytest.raises(ValueError) as err:
         fit(est, X, y)

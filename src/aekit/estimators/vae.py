@@ -242,12 +242,25 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
                 raise ValueError(f"likelihood={self.likelihood!r} needs non-negative counts in X, got a value of {low:.4g}")
         requested = "auto" if self.likelihood in ("auto", "bernoulli", *COUNT_LIKELIHOODS) else "linear"  # counts decode through their own
         activation = output_activation_for(self.likelihood, requested, X)
+        self._check_options_apply(self._likelihood_name(activation))
         if self.likelihood == "bernoulli" and self.binarize is None and not _is_binary(X):
             message = (f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not only 0 "
                        "and 1): the loss and scores in nats are not log-likelihoods of these data. Set binarize='dynamic' "
                        "to train on binary draws of them, or use likelihood='gaussian'")  # fmt: skip
             warnings.warn(message, UserWarning, stacklevel=2)
         return activation
+
+    def _check_options_apply(self, likelihood: str) -> None:
+        """Refuse a prior or likelihood option that the chosen prior or likelihood would leave
+        without effect (training as if it were unset)."""
+        prior_set = [f"{k}={getattr(self, k)!r}" for k in ("prior_df", "learn_prior_df") if getattr(self, k) != self._default(k)]
+        if self.prior != "student_t" and prior_set:
+            raise ValueError(f"{' and '.join(prior_set)} shape{'s' if len(prior_set) == 1 else ''} the Student-t prior, but "
+                             f"prior={self.prior!r}: set prior='student_t', or leave {'it at its default' if len(prior_set) == 1 else 'them at their defaults'}")
+        if likelihood != "gaussian" and self.gaussian_variance != self._default("gaussian_variance"):
+            raise ValueError(f"gaussian_variance={self.gaussian_variance!r} is the Gaussian likelihood's variance, but the "
+                             f"likelihood is {likelihood!r} (likelihood={self.likelihood!r}): set likelihood='gaussian', "
+                             "or leave gaussian_variance at its default")
 
     def _validate_X(self, X, reset: bool):
         if self.backbone == "conv":
