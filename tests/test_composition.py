@@ -483,3 +483,20 @@ def test_a_vae_option_its_prior_or_likelihood_leaves_without_effect_is_refused_n
     with pytest.raises(ValueError) as err:
         fit(est, X, y)
     assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)
+
+
+CONV_IMAGES = [name for name, cls in REGISTERED.items() if issubclass(cls, ConvAutoEncoder)]
+
+
+@pytest.mark.parametrize("name", CONV_IMAGES)
+@pytest.mark.parametrize("upsampling", sorted({"transposed", "unpool"}))
+def test_an_interpolation_without_interpolating_upsampling_is_refused_naming_both(name, upsampling):
+    """interpolation='bilinear' beside upsampling='transposed' or 'unpool' trained exactly as
+    if unset (the same weights), silently."""
+    est = tiny(REGISTERED[name], upsampling=upsampling, interpolation="bilinear")
+    X, y = data_for(est)
+    with pytest.raises(ValueError) as err:
+        fit(est, X, y)
+    names = ["interpolation='bilinear'", f"upsampling={upsampling!r}"]
+    assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)
+    fit(tiny(REGISTERED[name], upsampling="interpolate", interpolation="bilinear"), X, y)

@@ -178,7 +178,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         Decoder upsampling: resize then convolve, stride-2 transposed convolution, or
         max-unpooling with the encoder's pooling indices then a convolution.
     interpolation : {'auto', 'nearest', 'bilinear'}, default='auto'
-        Resize mode for upsampling='interpolate'. 'auto': bilinear for colorization_='chroma'
+        Resize mode for upsampling='interpolate' (refused with the others). 'auto': bilinear for colorization_='chroma'
         (chroma is smooth: on photo patches nearest-neighbour upsampling left blocks in it that
         cost SSIM against the gray copy), else nearest.
     bottleneck : {'dense', 'conv'}, default='dense'
@@ -448,6 +448,10 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             raise ValueError("channels must name at least one stage, got ()")
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd so that convolutions keep the size, got {self.kernel_size}")
+        if self.interpolation != "auto" and self.upsampling != "interpolate":
+            raise ValueError(f"interpolation={self.interpolation!r} is how upsampling='interpolate' resizes, but "
+                             f"upsampling={self.upsampling!r} does not resize: set upsampling='interpolate', or leave "
+                             "interpolation='auto'")
         chroma = getattr(self, "colorization_", "direct") == "chroma"
         self.loss_ = (CHROMA_LOSS if chroma else "mse") if self.loss == "auto" else self.loss
         self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
