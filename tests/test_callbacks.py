@@ -98,6 +98,20 @@ def test_warm_start_continues_from_the_fitted_weights_and_optimizer():
     assert cold.n_epochs_ == 8 and cold.history_["loss"][0] == pytest.approx(first[0])
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_warm_start_trains_with_the_optimizer_settings_set_since(optimizer):
+    # the second fit kept the first fit's optimizer: set_params(learning_rate=..., optimizer=...)
+    # was ignored while history_['settings'] reported the new learning rate
+    X = low_rank()
+    ae = AutoEncoder(max_epochs=3, learning_rate=0.01, warm_start=True, validation_fraction=0.0, init="random", **SMALL).fit(X)
+    before = ae.transform(X)
+    ae.set_params(optimizer=optimizer, learning_rate=1e-9).fit(X)
+    np.testing.assert_allclose(ae.transform(X), before, atol=1e-5)
+    assert ae.n_epochs_ == 6 and ae.history_["settings"]["learning_rate"] == 1e-9
+    ae.set_params(learning_rate=0.01).fit(X)
+    assert np.abs(ae.transform(X) - before).max() > 1e-3
+
+
 def test_warm_start_refuses_data_of_another_width():
     ae = AutoEncoder(max_epochs=2, warm_start=True, **SMALL).fit(low_rank())
     with pytest.raises(ValueError, match="8 features"):

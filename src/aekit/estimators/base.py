@@ -40,7 +40,7 @@ from aekit.data._sources import DataSource
 from aekit.data.readers import open_source
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.budget import AUTO, resolve_budget
-from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, new_state, train
+from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, match_optimizer, new_state, train
 from aekit.training.threads import threads_for
 from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
 
@@ -361,6 +361,8 @@ class AekitEstimator(BaseEstimator):
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
         if state is None:
             state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
+        elif warm:
+            match_optimizer(state, config)
         with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:
             if not warm:
                 self._before_training(module, X_train, Y_train, X_val)

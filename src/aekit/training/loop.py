@@ -40,7 +40,7 @@ from aekit.training.optimizer_step import OptimizerStep
 from aekit.training._precision import check_precision
 from aekit.data._sources import DataSource
 
-__all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "train"]
+__all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "match_optimizer", "train"]
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
@@ -308,6 +308,31 @@ def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator
     """A fresh `TrainState` for `module`, with the optimizer `config` names."""
     optimizer = make_optimizer(module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum)
     return TrainState(module, optimizer, generator)
+
+
+OPTIMIZER_NAMES = {torch.optim.Adam: "adam", torch.optim.AdamW: "adamw", torch.optim.RMSprop: "rmsprop", torch.optim.SGD: "sgd"}
+
+
+def match_optimizer(state: TrainState, config: TrainConfig) -> None:
+    """Give a warm start's `state` the optimizer `config` names: a new one where the kind
+    changed (the old one's moments belong to another method), else the old one, its moments
+    kept, with the step size, weight decay and momentum `config` sets.
+
+    Parameters
+    ----------
+    state : TrainState
+        The state a fitted estimator continues from; its optimizer is replaced or updated.
+    config : TrainConfig
+        The settings of this fit, budget resolved (a number for `learning_rate`).
+    """
+    if OPTIMIZER_NAMES.get(type(state.optimizer)) != config.optimizer:
+        state.optimizer = make_optimizer(state.module.parameters(), config.optimizer, config.learning_rate,
+                                         config.weight_decay, config.momentum)  # fmt: skip
+        return
+    for group in state.optimizer.param_groups:
+        group.update(lr=config.learning_rate, weight_decay=config.weight_decay)
+        if "momentum" in group:
+            group["momentum"] = config.momentum
 
 
 def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, X_val=None, Y_val=None, checkpoint=None) -> list:
