@@ -512,3 +512,19 @@ def test_an_interpolation_without_interpolating_upsampling_is_refused_naming_bot
     names = ["interpolation='bilinear'", f"upsampling={upsampling!r}"]
     assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)
     fit(tiny(REGISTERED[name], upsampling="interpolate", interpolation="bilinear"), X, y)
+
+
+@pytest.mark.parametrize("param", ["loss", "corruption"])
+@pytest.mark.parametrize("skipped", ["pretrain_epochs=0", "pretrained"])
+def test_a_classifier_pretraining_option_without_pretraining_is_refused_naming_both(param, skipped):
+    """The classifier's loss and corruption set its autoencoder's pretraining; with
+    pretrain_epochs=0 or an already pretrained autoencoder they trained as if unset, silently."""
+    value = {"loss": "l1", "corruption": "gaussian"}[param]
+    est = tiny(AutoEncoderClassifier, **{param: value}, **({"pretrain_epochs": 0} if skipped == "pretrain_epochs=0" else {}))
+    X, y = data_for(est)
+    extra = {"pretrained": tiny(AutoEncoder).fit(X)} if skipped == "pretrained" else {}
+    with pytest.raises(ValueError) as err:
+        est.fit(X, y, **extra)
+    names = [f"{param}={value!r}", "pretrain_epochs=0" if skipped == "pretrain_epochs=0" else "pretrained"]
+    assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)
+    est.set_params(**{param: AutoEncoderClassifier._default(param)}).fit(X, y, **extra)

@@ -140,9 +140,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         Widths of the encoder's hidden layers (the pretraining decoder mirrors them).
     activation : {'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, default='relu'
     loss : {'mse', 'bce', 'l1', 'gaussian', ...}, default='mse'
-        Reconstruction loss of the pretraining ('bce' suits inputs in [0, 1]).
+        Reconstruction loss of the pretraining ('bce' suits inputs in [0, 1]); another than the
+        default is refused where nothing is pretrained (pretrain_epochs=0, `pretrained`).
     corruption : {None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default=None
-        Input noise during pretraining (a denoising autoencoder).
+        Input noise during pretraining (a denoising autoencoder); refused, as `loss`, where
+        nothing is pretrained.
     corruption_level : float, default=0.2
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining; 0 skips it.
@@ -279,6 +281,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
 
     def _pretrained(self, X: np.ndarray, X_unlabeled, pretrained):
         """The autoencoder whose encoder fine-tuning starts from (None: random weights)."""
+        pretraining = [f"{k}={getattr(self, k)!r}" for k in ("loss", "corruption") if getattr(self, k) != self._default(k)]
+        if pretraining and (pretrained is not None or self.pretrain_epochs == 0):
+            why = "fit(pretrained=...) gives an autoencoder already trained" if pretrained is not None else "pretrain_epochs=0 skips it"
+            raise ValueError(f"{' and '.join(pretraining)} set{'s' if len(pretraining) == 1 else ''} how the autoencoder is "
+                             f"pretrained, but {why}: leave {'it at its default' if len(pretraining) == 1 else 'them at their defaults'}")
         if pretrained is not None:
             if X_unlabeled is not None:
                 raise ValueError("pass X_unlabeled (to pretrain here) or pretrained (already pretrained), not both")
