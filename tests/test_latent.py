@@ -169,7 +169,7 @@ def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, pr
     from scipy import stats
 
     X_train = digits[0]
-    vae = VariationalAutoEncoder(latent_dim=2, likelihood="gaussian", prior=prior, learn_prior_df=True, hidden_dims=(16,),
+    vae = VariationalAutoEncoder(latent_dim=2, likelihood="gaussian", prior=prior, learn_prior_df=prior == "student_t", hidden_dims=(16,),
                                  max_epochs=2, random_state=0).fit(X_train)
     ppf = partial(stats.t.ppf, df=vae.prior_df_) if prior == "student_t" else stats.norm.ppf
     grid, codes = latent_grid(vae, n=3, return_codes=True)
