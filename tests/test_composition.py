@@ -392,7 +392,7 @@ def test_the_detector_scores_sparse_rows_as_it_scores_the_same_dense_rows_for_ev
 
 RAW_VALUE_CASES = [(AutoEncoder, "loss", "bce"), (AutoEncoder, "loss", "poisson"), (AutoEncoder, "loss", "multinomial"),
                    (AutoEncoder, "input_transform", "log1p"), (VariationalAutoEncoder, "likelihood", "bernoulli"),
-                   (VariationalAutoEncoder, "binarize", "dynamic")]  # fmt: skip
+                   (VariationalAutoEncoder, "binarize", "dynamic"), (VariationalAutoEncoder, "likelihood", "poisson")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("cls", "param", "value"), RAW_VALUE_CASES, ids=[f"{c.__name__}-{p}={v}" for c, p, v in RAW_VALUE_CASES])

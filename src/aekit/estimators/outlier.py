@@ -33,7 +33,7 @@ CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
 RAW_VALUE_PARAMS = {  # autoencoder settings that read X's own values, which a DataFrame's encoding standardises
     "loss": {"bce": "X in [0, 1]", "bernoulli": "X in [0, 1]", "multinomial": "counts", "poisson": "counts"},
-    "likelihood": {"bernoulli": "X in [0, 1]"},
+    "likelihood": {"bernoulli": "X in [0, 1]", "multinomial": "counts", "poisson": "counts"},
     "binarize": {"dynamic": "X in [0, 1]"},
     "input_transform": {"log1p": "counts", "proportions": "counts"},
 }
