@@ -350,7 +350,7 @@ def test_the_imputer_carries_an_identifier_through_verbatim(tmp_path, capsys):
     assert filled["site"].tolist() == ["A"] * len(frame) and not filled["weight"].isna().any()
     assert set(imputer.ignored_columns_) == {"patient_id", "site"}
     loaded = AutoEncoderImputer.load(imputer.save(tmp_path / "imputer"))
-    np.testing.assert_array_equal(loaded.transform(frame)[:, 0].astype(float), frame["patient_id"].to_numpy())
+    pd.testing.assert_series_equal(loaded.transform(frame)["patient_id"], frame["patient_id"])  # set_output kept by save/load
     frame.to_csv(tmp_path / "t.csv", index=False)
     argv = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "5", "--set", "n_members=1"]
     assert main(argv) == 0
