@@ -363,3 +363,15 @@ def test_images_are_refused_asking_for_rows_and_the_conv_input_shape():
     conv = ConvAutoEncoder(input_shape=(3, 8, 8), channels=(4,), latent_dim=2, max_epochs=1, random_state=0)
     detector = AutoEncoderOutlierDetector(autoencoder=conv, random_state=0).fit(images.reshape(30, -1))
     assert detector.score_samples(images.reshape(30, -1)).shape == (30,)
+
+
+@pytest.mark.parametrize("criterion", ["reconstruction", "combined"])
+def test_a_repeated_row_at_the_threshold_stays_an_inlier_when_scored_alone(criterion):
+    rng = np.random.default_rng(0)
+    for seed in range(4):
+        X = np.vstack([np.tile([[1.0, 2.0, -0.5]], (46, 1)), rng.normal(size=(4, 3))])
+        det = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=3), criterion=criterion,
+                                         random_state=seed).fit(X)
+        assert (det.predict(X) == -1).sum() == 4
+        assert det.predict(X[:1])[0] == 1, f"seed {seed}: a row repeated 46 times is flagged when scored alone"
+        assert det.predict(X[:5]).tolist()[0] == 1

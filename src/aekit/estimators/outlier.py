@@ -94,6 +94,18 @@ def default_autoencoder(n_samples: int) -> AutoEncoder:
                        init="random", early_stopping=None, lr_schedule=None, learning_rate=1e-3)
 
 
+def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
+    """The `contamination` quantile of the training normality scores (n,), moved halfway down to
+    the next lower training score when it falls on training scores (a row repeated across the
+    threshold): those rows are inliers in fit, and a row's score shifts by float rounding with
+    the batch it is scored in, which must not flip an inlier scored alone to an outlier."""
+    offset = float(np.percentile(scores, 100.0 * contamination))
+    lower = scores[scores < offset]
+    if lower.size and np.any(scores == offset):
+        return float((offset + lower.max()) / 2)
+    return offset
+
+
 def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
     """Robust location (k,) and precision (k, k) of the training codes (n, k): the minimum
     covariance determinant fit, or the plain covariance where the MCD cannot be fitted (more
@@ -186,7 +198,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     autoencoder_ : estimator
         The fitted clone.
     offset_ : float
-        The `contamination` quantile of the training scores.
+        The `contamination` quantile of the training scores (halfway down to the next lower
+        training score when it falls on one, so a row at the threshold stays an inlier).
     threshold_ : float
         The same cut as an anomaly score (higher = more abnormal): ``-offset_``, i.e. samples
         whose anomaly score exceeds it are outliers.
@@ -391,7 +404,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         if self.contamination == "auto":
             self.offset_ = -auto_threshold(-scores)
         else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+            self.offset_ = _quantile_offset(scores, self.contamination)
         self.threshold_ = -self.offset_
         return self
 
