@@ -375,3 +375,24 @@ def test_a_repeated_row_at_the_threshold_stays_an_inlier_when_scored_alone(crite
         assert (det.predict(X) == -1).sum() == 4
         assert det.predict(X[:1])[0] == 1, f"seed {seed}: a row repeated 46 times is flagged when scored alone"
         assert det.predict(X[:5]).tolist()[0] == 1
+
+
+def test_missing_values_are_refused_naming_the_row_and_column(detector):
+    import pandas as pd
+    import scipy.sparse as sp
+
+    det, X, _ = detector
+    rows = X[:4].copy()
+    rows[2, 5] = np.nan
+    with pytest.raises(ValueError, match=r"X has missing values \(NaN\) in 1 entries, first in row 2, column 5"):
+        det.predict(rows)
+    rows[2, 5] = np.inf
+    with pytest.raises(ValueError, match="infinite values .* row 2, column 5"):
+        det.decision_function(sp.csr_matrix(rows))
+    with pytest.raises(ValueError, match="row 2, column 5"):
+        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1)).fit(rows)
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0] * 10, "b": [1.0, 0.0, 3.0] * 10}, index=[f"r{i}" for i in range(30)])
+    fitted = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1), random_state=0).fit(frame)
+    frame.loc["r7", "b"] = np.nan
+    with pytest.raises(ValueError, match=r"columns \['b'\] have missing values, first in row 7 \(index 'r7'\)"):
+        fitted.score_samples(frame)

@@ -797,7 +797,11 @@ class DetectionEncoding(TransformerMixin, BaseEstimator):
         advice = "make its entries all numbers, or all text to one-hot encode it (X[column].astype(str))"
         table = read_columns(columns, names, np.nan, None if reset else self.layout_.categorical_mask, typed, advice)
         if table.missing.any():
-            raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values")
+            row = int(np.flatnonzero(table.missing.any(axis=1))[0])
+            label = f" (index {X.index[row]!r})" if hasattr(X, "index") else ""
+            raise ValueError(f"columns {[names[j] for j in np.flatnonzero(table.missing.any(axis=0))]} have missing values, "
+                             f"first in row {row}{label} of {len(table.missing)}; fill them first, e.g. with "
+                             "AutoEncoderImputer, or leave those columns out")
         return table, names
 
     def _features(self) -> list[tuple[int, object]]:

@@ -94,6 +94,23 @@ def default_autoencoder(n_samples: int) -> AutoEncoder:
                        init="random", early_stopping=None, lr_schedule=None, learning_rate=1e-3)
 
 
+def _check_finite(X) -> None:
+    """Refuse NaN or infinite entries of a validated X (n, d), naming the first one's row and column."""
+    values = X.tocoo() if is_sparse(X) else None
+    bad = ~np.isfinite(values.data if values is not None else X)
+    if not bad.any():
+        return
+    if values is not None:
+        first = int(np.flatnonzero(bad)[0])
+        row, column, value = int(values.row[first]), int(values.col[first]), values.data[first]
+    else:
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        value = X[row, column]
+    what = "missing values (NaN)" if np.isnan(value) else "infinite values (infinity)"
+    raise ValueError(f"X has {what} in {int(bad.sum())} entries, first in row {row}, column {column}; the detector "
+                     "scores complete rows: fill them first, e.g. with AutoEncoderImputer, or drop those rows")
+
+
 def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
     """The `contamination` quantile of the training normality scores (n,), moved halfway down to
     the next lower training score when it falls on training scores (a row repeated across the
@@ -354,7 +371,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
                 f"X.reshape(len(X), -1), and give a convolutional autoencoder their shape, "
                 f"ConvAutoEncoder(input_shape={shape[1:]})"
             )
-        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
+        X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT,
+                       ensure_all_finite=False)
+        _check_finite(X)
         if self.standardize and is_sparse(X):
             raise ValueError("X is sparse, but standardize=True needs dense X; pass X.toarray() or standardize=False")
         return X
