@@ -551,3 +551,16 @@ def test_digits_with_a_fifth_missing_beat_mean_fill_and_iterative_bayesian_ridge
         linear = error(IterativeImputer(max_iter=20, random_state=0).fit_transform(X_missing))
     assert ours < 0.9 * linear  # measured 0.500 against 0.645 (and 0.667 against 0.777 with the mask of seed 1)
     assert ours < 0.6 * error(SimpleImputer().fit_transform(X_missing))  # against 0.936
+
+
+def test_set_output_pandas_fills_an_integer_missing_values_marker():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "n": rng.integers(0, 5, 40), "m": rng.integers(0, 50, 40)})
+    frame.loc[[1, 2], "n"] = -1
+    imputer = AutoEncoderImputer(missing_values=-1, n_members=1, blend=None, random_state=0, **FAST)
+    out = imputer.set_output(transform="pandas").fit(frame).transform(frame)
+    assert (out["n"] != -1).all() and out["n"].dtype == np.int64
+    assert out["n"].tolist() == imputer.set_output(transform="default").transform(frame)[:, 1].astype(int).tolist()
+    assert out.drop(index=[1, 2]).equals(frame.drop(index=[1, 2]))

@@ -638,10 +638,10 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
     return np.concatenate(blocks, axis=1).astype(np.float32), names, found
 
 
-def frame_like(values: np.ndarray, frame):
+def frame_like(values: np.ndarray, frame, missing_values=np.nan):
     """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
-    column names and dtypes, the observed entries of integer columns taken from `frame` as they
-    are; a column whose dtype cannot hold its values (an integer dtype with fractions,
+    column names and dtypes, the observed entries (neither NA nor `missing_values`) of integer
+    columns taken from `frame` as they are; a column whose dtype cannot hold its values (an integer dtype with fractions,
     categories not among a categorical dtype's, categories filled into a column that came all
     missing as floats) keeps the closest one (float64, categories added, or object)."""
     import pandas as pd
@@ -663,7 +663,8 @@ def frame_like(values: np.ndarray, frame):
             continue
         if series.dtype.kind in "iu":  # observed integers as given, not through float64 (exact only to 2**53)
             given = frame.iloc[:, j]
-            series = series.where(given.isna().to_numpy(), given.array)
+            gaps = _missing(given.to_numpy(dtype=np.float64, na_value=np.nan), missing_values) | given.isna().to_numpy()
+            series = series.where(gaps, given.array)
         out[column] = series
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 

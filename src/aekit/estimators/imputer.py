@@ -559,7 +559,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         means = self._blended(self._impute_encoded(inputs, observed, None), inputs, observed)
         filled = self._with_ignored(self._decode(table, means), X)
         if _get_output_config("transform", self)["dense"] == "pandas" and hasattr(X, "dtypes"):
-            return frame_like(filled, X)
+            return frame_like(filled, X, self.missing_values)
         return filled
 
     def sample_imputations(self, X, n: int = 5, random_state=None) -> np.ndarray:
