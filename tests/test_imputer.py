@@ -564,3 +564,18 @@ def test_set_output_pandas_fills_an_integer_missing_values_marker():
     assert (out["n"] != -1).all() and out["n"].dtype == np.int64
     assert out["n"].tolist() == imputer.set_output(transform="default").transform(frame)[:, 1].astype(int).tolist()
     assert out.drop(index=[1, 2]).equals(frame.drop(index=[1, 2]))
+
+
+def test_a_bool_column_with_gaps_only_in_new_rows_is_imputed_as_in_fit():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40), "f": rng.random(40) < 0.5})
+    frame.loc[0, "a"] = np.nan
+    new = frame.iloc[:3].astype({"f": object})
+    new.loc[1, "f"] = None
+    imputer = AutoEncoderImputer(n_members=1, blend=None, random_state=0, **FAST).fit(frame)
+    out = imputer.transform(new)
+    assert out[1, 2] in (0.0, 1.0) and out[0, 2] == float(frame.loc[0, "f"]) and out[2, 2] == float(frame.loc[2, "f"])
+    framed = imputer.set_output(transform="pandas").transform(new)
+    assert framed["f"].notna().all() and framed.loc[1, "f"] in (True, False)

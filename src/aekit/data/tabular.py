@@ -80,11 +80,12 @@ class Table:
 
 def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool,
                     mixed_advice: str | None = None) -> np.ndarray:
-    """A column as float64 with NaN where missing; refuses strings (with `mixed_advice`, or the
-    imputer's, for numbers mixed with text), infinity and stray NaN."""
+    """A column as float64 with NaN where missing (booleans as 0 and 1); refuses strings (with
+    `mixed_advice`, or the imputer's, for numbers mixed with text), infinity and stray NaN."""
     if col.dtype.kind not in "fiub":
         observed = col[~miss]
-        numbers = np.fromiter((_is_number(v) for v in observed.tolist()), dtype=bool, count=observed.size)
+        numbers = np.fromiter((_is_number(v) or isinstance(v, (bool, np.bool_)) for v in observed.tolist()), dtype=bool,
+                              count=observed.size)  # True/False: a bool column that gaps turned to object
         if not numbers.all():
             bad = observed[~numbers][0]
             if fitted and not numbers.any():
