@@ -579,3 +579,16 @@ def test_a_bool_column_with_gaps_only_in_new_rows_is_imputed_as_in_fit():
     assert out[1, 2] in (0.0, 1.0) and out[0, 2] == float(frame.loc[0, "f"]) and out[2, 2] == float(frame.loc[2, "f"])
     framed = imputer.set_output(transform="pandas").transform(new)
     assert framed["f"].notna().all() and framed.loc[1, "f"] in (True, False)
+
+
+def test_plausible_values_do_not_snap_a_continuous_column_of_a_small_table_to_its_observed_values():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 1)) @ np.ones((1, 3)) + 0.05 * rng.normal(size=(12, 3))
+    X[[1, 4, 7], 1] = np.nan
+    out = AutoEncoderImputer(n_members=1, blend=None, random_state=0, **FAST).fit(X).transform(X)
+    assert not np.isin(out[[1, 4, 7], 1], X[:, 1]).any()
+    codes = np.tile([0.0, 1.0, 2.0], 4)[:, None] + np.zeros((1, 3))
+    codes[:, 0] += rng.normal(size=12)
+    codes[[1, 5], 1] = np.nan
+    coded = AutoEncoderImputer(n_members=1, blend=None, random_state=0, **FAST).fit(codes).transform(codes)
+    assert np.isin(coded[[1, 5], 1], [0.0, 1.0, 2.0]).all()

@@ -237,9 +237,11 @@ FEW_LEVELS = 10  # a numeric column with at most this many distinct observed val
 
 
 def _few_levels(column: np.ndarray) -> np.ndarray:
-    """The sorted distinct observed (non-NaN) values of `column` (n,) if at most FEW_LEVELS, else empty."""
-    seen = np.unique(column[~np.isnan(column)])
-    return seen if len(seen) <= FEW_LEVELS else np.empty(0)
+    """The sorted distinct observed (non-NaN) values of `column` (n,) if at most FEW_LEVELS and
+    each seen twice on average (levels repeat; a few rows of a continuous column do not), else empty."""
+    observed = column[~np.isnan(column)]
+    seen = np.unique(observed)
+    return seen if len(seen) <= FEW_LEVELS and 2 * len(seen) <= len(observed) else np.empty(0)
 
 
 def _nearest(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -254,7 +256,7 @@ class TableLayout:
     """How a table maps to encoded features: standardisation of the numeric columns (observed
     mean and std, std 1 for constant columns) and the categories of each categorical column;
     also each numeric column's observed range, whether it holds whole numbers only and, for a
-    column with at most `FEW_LEVELS` distinct observed values, those values, which plausible
+    column with at most `FEW_LEVELS` distinct observed values each seen twice on average, those values, which plausible
     imputations keep (None in layouts saved before they were recorded).
 
     Parameters

@@ -97,7 +97,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         maximum (a column never negative stays non-negative, shares stay in their bounds),
         rounded to whole numbers in a column whose observed values are all whole (counts,
         ages, codes), and moved to the nearest observed value in a column with at most 10
-        distinct observed values (flags, ratings, coded levels). 'range' clips without rounding (rounding a code or a binary column
+        distinct observed values, each seen twice on average (flags, ratings, coded levels;
+        not the few distinct values of a continuous column in a small table). 'range' clips without rounding (rounding a code or a binary column
         raises the RMSE, see BENCHMARKS.md); False returns the network's values as they come.
     model_missingness : bool, default=False
         Also model which entries are missing: each column with missing entries in fit gets a
