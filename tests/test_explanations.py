@@ -349,3 +349,10 @@ def test_readme_detect_example_gives_the_commands_reasons(tmp_path, monkeypatch)
     flagged = pd.read_csv("flagged.csv")
     assert reason_texts(top) == [list(row) for row in flagged[["why_1", "why_2", "why_3"]].to_numpy()]
     assert (top["feature_1"][:5] == "debt").all()
+
+
+def test_the_auto_threshold_keeps_scores_tied_at_the_cut_clear_of_it():
+    scores = np.r_[np.linspace(0.0, 1.0, 95), [1.0, 1.0, 1.0, 1.01, 1.02]]  # the top 3 % ends inside the tie at 1.0
+    threshold = auto_threshold(scores)
+    assert (scores > threshold).sum() == 2
+    assert threshold == pytest.approx(1.005)  # not 1.0, where rounding in another batch would flag the tied rows

@@ -124,13 +124,16 @@ def _esd_outliers(values: np.ndarray, level: float, max_share: float) -> int:
 
 def _below_top(scores: np.ndarray, k: int) -> float:
     """A threshold that flags the k highest scores: halfway between the k-th highest and the next
-    lower score (ties with the k-th stay unflagged), or the highest score when k is 0."""
+    lower score, or, when the next ties with the k-th, halfway between the tied score and the
+    next higher one (the tied scores stay unflagged, clear of the float rounding a row's score
+    gets in another batch); the highest score when k is 0 or every score from the top ties."""
     top = np.sort(scores)[::-1]
     if k == 0:
         return float(top[0])
     if k < len(top) and top[k] < top[k - 1]:
         return float((top[k - 1] + top[k]) / 2)
-    return float(top[k - 1])
+    higher = top[top > top[k - 1]]
+    return float((top[k - 1] + higher[-1]) / 2) if higher.size else float(top[k - 1])
 
 
 def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
@@ -155,8 +158,9 @@ def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
     -------
     threshold : float
         Halfway between the k-th highest score (k the number flagged) and the next lower one,
-        or the k-th itself when the next ties with it (the tied scores stay unflagged); the
-        highest score when there are fewer than 4 scores (nothing flagged).
+        or, when the next ties with it, between the tied score and the next higher one (the
+        tied scores stay unflagged); the highest score when there are fewer than 4 scores
+        (nothing flagged).
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1); got {level!r}")
