@@ -173,29 +173,17 @@ def part_profile(max_wait: float, steps: int = 50) -> dict:
     step's time goes, and ms per step of each category."""
     from torch.profiler import ProfilerActivity, profile
 
-    from speed import tutorial_model
-
     result = {}
     for precision in ("fp32", "bf16"):
-        torch.manual_seed(0)
-        net = tutorial_model()
-        optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True)
+        step = _plain_step("tutorial (ReLU, MSE)", "autocast" if precision == "bf16" else "fp32", None)
         x = torch.rand(256, 784)
-
-        def step():
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                loss = torch.nn.functional.mse_loss(net(x).float(), x)
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-
         wait_for_quiet(max_wait)
         with flushed_denormals(torch.device("cpu")):
             for _ in range(20):
-                step()
+                step(x)
             with profile(activities=[ProfilerActivity.CPU]) as prof:
                 for _ in range(steps):
-                    step()
+                    step(x)
         events = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
         total = sum(events.values())
         shares = {name: sum(events.get(k, 0.0) for k in keys) / total for name, keys in CATEGORIES.items()}
@@ -229,9 +217,9 @@ def _plain_network(network: str) -> tuple[torch.nn.Module, object]:
     return torch.nn.Sequential(*layers), torch.nn.functional.binary_cross_entropy_with_logits
 
 
-def _plain_step(X: torch.Tensor, network: str, precision: str, mode: str | None):
-    """One training step of the shortest plain loop (`network`, fused Adam) in `precision`
-    ('fp32', 'autocast' or 'bf16' weights), compiled with `mode` or eager."""
+def _plain_step(network: str, precision: str, mode: str | None):
+    """`step(x)`: one training step on the batch x of the shortest plain loop (`network`, fused
+    Adam) in `precision` ('fp32', 'autocast' or 'bf16' weights), compiled with `mode` or eager."""
     torch.manual_seed(0)
     net, loss = _plain_network(network)
     if precision == "bf16":
@@ -262,7 +250,7 @@ def part_ceiling(X: np.ndarray, windows: int, max_wait: float, steps: int = 100)
     flop = 6.0 * sum(i * o for i, o in layer_dims())
     rows = []
     with flushed_denormals(torch.device("cpu")):
-        steppers = {name: _plain_step(data, *how) for name, how in CEILING.items()}
+        steppers = {name: _plain_step(*how) for name, how in CEILING.items()}
         for w in range(windows):
             peak = max(square_matmul_gflops(1024), model_gemm_gflops(layer_dims(), 256))
             result: dict = {"window": w}
