@@ -216,3 +216,19 @@ def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluste
     assert main([*scored, "--out", str(tmp_path / "flagged"), "--scheduler", cluster]) == 0, capsys.readouterr().err
     got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet", indexed)
     assert got["key"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist()
+
+
+@pytest.mark.slow
+def test_reconstruct_of_a_multinomial_run_on_the_cluster_gives_expected_counts(cluster, tmp_path):
+    """A run trained with --loss multinomial decodes word proportions: one process wrote each row's
+    expected counts (proportions times the row's total) while the cluster wrote the proportions."""
+    rng = np.random.default_rng(1)
+    counts = pd.DataFrame(rng.poisson(rng.uniform(0.5, 6, size=(N_ROWS, 6))).astype(float), columns=[f"w{i}" for i in range(6)])
+    folder = write_table(counts, tmp_path / "counts")
+    run = tmp_path / "run"
+    fit = ["train", "--data", str(folder.with_suffix(".parquet")), "--loss", "multinomial", "--out", str(run)]
+    assert main([*fit, "--epochs", "2", "--quiet"]) == 0
+    assert main(["reconstruct", str(run), str(folder), str(tmp_path / "one.parquet")]) == 0
+    assert main(["reconstruct", str(run), str(folder), str(tmp_path / "many"), "--scheduler", cluster]) == 0
+    got = assert_same_table(tmp_path / "many", tmp_path / "one.parquet", folder)
+    np.testing.assert_allclose(got[counts.columns].sum(axis=1), counts.sum(axis=1), rtol=1e-5)

@@ -34,7 +34,7 @@ from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
-__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "expected_counts", "load_estimator", "open_model", "prepare_data"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "counts_from_proportions", "decodes_proportions", "expected_counts", "load_estimator", "open_model", "prepare_data"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -426,9 +426,18 @@ def expected_counts(estimator, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
     ndarray of shape (n, d)
         X_hat in X's units.
     """
-    if getattr(estimator, "output_activation_", None) == "softmax":
-        return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
-    return X_hat
+    return counts_from_proportions(X, X_hat) if decodes_proportions(estimator) else X_hat
+
+
+def decodes_proportions(estimator) -> bool:
+    """Whether the model decodes through a softmax (the multinomial): its reconstructions are
+    word proportions, not counts."""
+    return getattr(estimator, "output_activation_", None) == "softmax"
+
+
+def counts_from_proportions(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
+    """Proportions X_hat (n, d) times each row's total in X (n, d): the rows' expected counts."""
+    return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
 
 
 def _allows_nan(estimator) -> bool:

@@ -198,7 +198,7 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     """`run_rows` partition by partition on the Dask cluster at --scheduler: each partition read
     and scaled as `Model.rows` reads a table, the model's method applied by
     `aekit.engines.dask.apply`, written with the same columns as the single-process .parquet."""
-    from aekit.app.runs import open_model
+    from aekit.app.runs import decodes_proportions, open_model
     from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
     from aekit.engines.dask import apply
 
@@ -217,7 +217,8 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
         features = [c for c in meta.columns if c != "id"]
         out = apply(model.estimator, method, rows, client=client, features=features, keep=["id"])
         if args.command == "reconstruct":
-            out = out.map_partitions(_unscaled, model.scaling, features, meta=out._meta)
+            counts = decodes_proportions(model.estimator)
+            out = out.map_partitions(_in_data_units, rows, model.scaling, features, counts, meta=out._meta, align_dataframes=False)
         (n_rows,) = write_parquet(out, folder, out.shape[0])
     print(f"wrote {n_rows} {what} of {out.shape[1] - 1} values to {folder}/ ({out.npartitions} Parquet files)")
     return 0
@@ -249,8 +250,15 @@ def _prepared_partition(frame, reader, scaling, source: str, starts, empty=None,
     return pd.concat([pd.DataFrame({"id": ids}, index=frame.index), X], axis=1)
 
 
-def _unscaled(part, scaling, features: list[str]):
-    return part.assign(**dict(zip(features, scaling.inverse_transform(part[features].to_numpy()).T)))
+def _in_data_units(part, rows, scaling, features: list[str], counts: bool):
+    """A partition of reconstructions in the data's units, as `Model.reconstructions` gives them:
+    expected counts (`counts`: the model decodes word proportions of `rows`), then unscaled."""
+    from aekit.app.runs import counts_from_proportions
+
+    X_hat = part[features].to_numpy()
+    if counts:
+        X_hat = counts_from_proportions(rows[features].to_numpy(), X_hat)
+    return part.assign(**dict(zip(features, scaling.inverse_transform(X_hat).T)))
 
 
 def run_generate(args: argparse.Namespace) -> int:
