@@ -221,6 +221,19 @@ def test_retrieval_precision_matches_a_plain_loop(metric):
     assert got == pytest.approx(expected, abs=1e-12)
 
 
+def test_retrieval_precision_takes_sparse_codes_as_their_dense_values():
+    # scipy sparse codes (tf-idf rows, a sparse TopK code kept as CSR) crashed inside numpy
+    from scipy import sparse
+
+    rng = np.random.default_rng(2)
+    Q, D = rng.normal(size=(20, 6)) * (rng.random((20, 6)) < 0.4), rng.normal(size=(80, 6)) * (rng.random((80, 6)) < 0.4)
+    yq, yd = rng.integers(0, 2, 20), rng.integers(0, 2, 80)
+    for metric in ("cosine", "euclidean"):
+        dense = retrieval_precision(Q, yq, D, yd, k=(1, 5), metric=metric)
+        assert retrieval_precision(sparse.csr_matrix(Q), yq, sparse.csr_matrix(D), yd, k=(1, 5), metric=metric) == dense
+    assert retrieval_precision(sparse.csr_matrix(D), yd, k=3) == retrieval_precision(D, yd, k=3)
+
+
 def test_clustering_scores_and_kmeans_on_codes(ae, digits):
     assert clustering_scores([0, 0, 1, 1], [5, 5, 3, 3]) == {"nmi": 1.0, "ari": 1.0}
     X_test, y_test = digits[1], digits[3]

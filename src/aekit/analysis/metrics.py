@@ -191,9 +191,9 @@ def retrieval_precision(
     if metric not in RETRIEVAL_METRICS:
         raise ValueError(f"metric must be one of {RETRIEVAL_METRICS}, got {metric!r}")
     exclude_self = codes_db is None or codes_db is codes_query
-    Q = np.asarray(codes_query, dtype=np.float64)
+    Q = _dense_codes(codes_query)
     y_q = np.asarray(labels_query)
-    D = Q if exclude_self else np.asarray(codes_db, dtype=np.float64)
+    D = Q if exclude_self else _dense_codes(codes_db)
     y_d = y_q if labels_db is None and exclude_self else np.asarray(labels_db)
     if Q.ndim != 2 or D.ndim != 2 or Q.shape[1] != D.shape[1]:
         raise ValueError(f"codes must be 2-D with the same number of columns, got {Q.shape} and {D.shape}")
@@ -225,6 +225,11 @@ def retrieval_precision(
     precision = np.cumsum(hits) / (np.arange(1, k_max + 1) * Q.shape[0])
     result = {int(i): float(precision[i - 1]) for i in ks}
     return result[int(k)] if isinstance(k, (int, np.integer)) else result
+
+
+def _dense_codes(codes) -> np.ndarray:
+    """Codes as a float64 array; sparse codes (a TopK model's `transform` with sparse output) densified."""
+    return np.asarray(codes.toarray() if hasattr(codes, "toarray") else codes, dtype=np.float64)
 
 
 def clustering_scores(labels_true, labels_pred) -> dict[str, float]:
