@@ -511,6 +511,17 @@ def test_impute_fills_only_the_gaps(tmp_path, capsys):
     assert "refine_steps" in capsys.readouterr().err
 
 
+def test_impute_names_the_empty_column_when_it_holds_the_only_gaps(tmp_path, capsys):
+    # the only gaps were in a column with no value at all, which is dropped: the command said the
+    # file "has no missing values" and stopped there
+    pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=list("abc")).assign(notes=np.nan).to_csv(
+        tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "out.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "column 'notes' of" in err and "has no values; dropped" in err
+    assert "has no missing values outside column 'notes', which has no value at all (dropped); nothing to impute" in err
+
+
 @pytest.mark.parametrize("criterion", ["combined", "reconstruction"])
 def test_detect_flags_the_planted_outliers(tmp_path, capsys, criterion):
     rng = np.random.default_rng(0)

@@ -224,6 +224,7 @@ def _read_table(args: argparse.Namespace, needed=()):
         _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
                     "no values; dropped")
         frame = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
+        frame.attrs["dropped_empty"] = empty
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
@@ -289,8 +290,13 @@ def run_impute(args: argparse.Namespace) -> int:
     frame = _read_table(args, needed={str(c) for c in getattr(imputer, "feature_names_in_", ())})
     missing = frame.isna()
     if not missing.to_numpy().any():
+        empty, beside = frame.attrs.get("dropped_empty", []), ""
+        if empty:
+            many = len(empty) > 1
+            beside = (f" outside column{'s' * many} {', '.join(map(repr, empty))}, which {'have' if many else 'has'} "
+                      "no value at all (dropped)")
         raise CLIError(
-            f"{args.input!r} has no missing values; nothing to impute (other placeholders for a missing value "
+            f"{args.input!r} has no missing values{beside}; nothing to impute (other placeholders for a missing value "
             "can be given with --na-values)"
         )
     if imputer is None:
