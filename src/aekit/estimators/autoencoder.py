@@ -15,7 +15,7 @@ from aekit.nn.count_inputs import INPUT_TRANSFORMS
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, one_of, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
-from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
@@ -488,9 +488,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             check_clipped_range(self.corruption, low, high)
         self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
-        if (loss in COUNT_LIKELIHOODS or self._input_transform() is not None) and low < 0:
-            what = f"loss={loss!r}" if loss in COUNT_LIKELIHOODS else f"input_transform={self.input_transform!r}"
-            raise ValueError(f"{what} needs non-negative counts in X, got a value of {low:.4g}")
+        if loss in COUNT_LIKELIHOODS or self._input_transform() is not None:
+            check_counts(f"loss={loss!r}" if loss in COUNT_LIKELIHOODS else f"input_transform={self.input_transform!r}", low)
         if self.binary_code and self.latent_activation is not None:
             raise ValueError(
                 f"binary_code=True makes the code a noisy sigmoid thresholded at 0.5; leave latent_activation=None "

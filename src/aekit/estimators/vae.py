@@ -19,7 +19,7 @@ from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
 from aekit.estimators.conv import ImageInput, _ndim, image_shape
-from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from aekit.nn.priors import PRIORS, make_prior
@@ -238,8 +238,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             if self.backbone != "mlp":
                 raise ValueError(f"likelihood={self.likelihood!r} models rows of counts (word counts): use backbone='mlp', "
                                  f"not {self.backbone!r}")
-            if low < 0:
-                raise ValueError(f"likelihood={self.likelihood!r} needs non-negative counts in X, got a value of {low:.4g}")
+            check_counts(f"likelihood={self.likelihood!r}", low)
         requested = "auto" if self.likelihood in ("auto", "bernoulli", *COUNT_LIKELIHOODS) else "linear"  # counts decode through their own
         activation = output_activation_for(self.likelihood, requested, X)
         self._check_options_apply(self._likelihood_name(activation))

@@ -27,6 +27,7 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
     "Poisson",
     "StudentT",
+    "check_counts",
     "make_likelihood",
     "output_activation_for",
 ]
@@ -282,6 +283,13 @@ class Poisson(Likelihood):
 
 
 COUNT_LIKELIHOODS = ("multinomial", "poisson")
+
+
+def check_counts(what: str, low: float) -> None:
+    """Refuse data whose lowest value `low` is below zero for `what` (the option that reads
+    them as counts, e.g. "loss='poisson'"), naming it and the value."""
+    if low < 0:
+        raise ValueError(f"{what} needs non-negative counts in X, got a value of {low:.4g}")
 
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "bce": BCE,
