@@ -189,9 +189,42 @@ def validate_X(estimator, X, **kwargs):
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
+        found = _NOT_FINITE.search(str(err))
+        if found:
+            name, infinite = type(estimator).__name__, found.group(1) == "infinity"
+            advice = (f"{name} takes finite values only: replace them (with NaN for AutoEncoderImputer to fill) or drop those rows"
+                      if infinite else f"{name} needs complete rows: fill them first, e.g. with AutoEncoderImputer, or drop those rows")
+            message = non_finite_message(X, advice, infinite_only=infinite)
+            if message:
+                raise ValueError(message) from err
         if re.search(r"\b[Xy]\b" if "y" in kwargs else r"\bX\b", str(err)):
             raise
         raise type(err)(f"X: {err}") from err
+
+
+_NOT_FINITE = re.compile(r"^Input X contains (NaN|infinity)")
+
+
+def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | None:
+    """Where X (array-like, DataFrame or sparse; rows first) holds NaN or infinite entries (only
+    infinite ones with `infinite_only`): how many, the first one's row and column (and its
+    DataFrame index label), then `advice`; None when there are none."""
+    if hasattr(X, "tocoo"):
+        coo = X.tocoo()
+        values, places = coo.data, np.stack([coo.row, coo.col], axis=1)
+    else:
+        dense = X.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(X, "to_numpy") else np.asarray(X, dtype=np.float64)
+        values, places = dense.reshape(-1), None
+    bad = np.isinf(values) if infinite_only else ~np.isfinite(values)
+    if not bad.any():
+        return None
+    first = int(np.flatnonzero(bad)[0])
+    where = places[first] if places is not None else np.unravel_index(first, dense.shape)
+    row = int(where[0])
+    label = f" (index {X.index[row]!r})" if hasattr(X, "index") and X.index[row] != row else ""
+    place = f"column {int(where[1])}" if len(where) == 2 else f"position {tuple(int(i) for i in where[1:])}"
+    what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
+    return f"X has {what} in {int(bad.sum())} entries, first in row {row}{label}, {place}; {advice}"
 
 
 # parameters a warm start may change: the training budget, how a new network starts, how inference refines

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators.autoencoder import AutoEncoder
 from aekit.data._sparse_input import is_sparse
-from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, one_of, validate_X
+from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, non_finite_message, one_of, validate_X
 from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, reasons, source_names
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 from aekit.data.columns import check_array_ignore
@@ -96,19 +96,9 @@ def default_autoencoder(n_samples: int) -> AutoEncoder:
 
 def _check_finite(X) -> None:
     """Refuse NaN or infinite entries of a validated X (n, d), naming the first one's row and column."""
-    values = X.tocoo() if is_sparse(X) else None
-    bad = ~np.isfinite(values.data if values is not None else X)
-    if not bad.any():
-        return
-    if values is not None:
-        first = int(np.flatnonzero(bad)[0])
-        row, column, value = int(values.row[first]), int(values.col[first]), values.data[first]
-    else:
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        value = X[row, column]
-    what = "missing values (NaN)" if np.isnan(value) else "infinite values (infinity)"
-    raise ValueError(f"X has {what} in {int(bad.sum())} entries, first in row {row}, column {column}; the detector "
-                     "scores complete rows: fill them first, e.g. with AutoEncoderImputer, or drop those rows")
+    message = non_finite_message(X, "the detector scores complete rows: fill them first, e.g. with AutoEncoderImputer, or drop those rows")
+    if message:
+        raise ValueError(message)
 
 
 def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
