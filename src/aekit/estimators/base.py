@@ -426,6 +426,8 @@ class AekitEstimator(BaseEstimator):
         set_params(latent_dim=...) after a fit was otherwise ignored, or crashed deep inside."""
         before, now = getattr(self, "_built_with", {}), self.get_params(deep=False)
         changed = [k for k in now if k in before and k not in _TRAINING_ONLY and _plain(now[k]) != _plain(before[k])]
+        if before and not changed:  # the same parameters build the same network: no need to build one (each partial_fit)
+            return
         ignored = [k for k in changed if hasattr(self, f"{k}_") and now[k] != AUTO and _plain(now[k]) != _plain(getattr(self, f"{k}_"))]
         with torch.random.fork_rng(devices=[]):
             fresh = self._new_module()
