@@ -231,6 +231,26 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
     assert main(["encode", str(tmp_path / "named"), str(path), str(tmp_path / "named.npy")]) == 0
     assert len(np.load(tmp_path / "guessed.npy")) == 30 and len(np.load(tmp_path / "named.npy")) == 29
 
+
+def test_a_run_keeps_the_header_it_inferred_and_warns_once(tmp_path, capsys):
+    # the run recorded header 'infer', so evaluate, report and encode guessed again and repeated the note
+    import json
+    import warnings
+
+    path = tmp_path / "plain.csv"
+    headerless(path, ",")
+    path.write_text(path.read_text().replace("?", "0.5"))
+    train = ["train", "--data", str(path), "--quiet", "--epochs", "1", "--set", "model.hidden_dims=[8]", "--out", str(tmp_path / "run")]
+    with pytest.warns(UserWarning, match="first row looks like data"):
+        assert main(train) == 0
+    assert json.loads((tmp_path / "run" / "data.json").read_text())["header"] is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["evaluate", str(tmp_path / "run")]) == 0
+        assert main(["encode", str(tmp_path / "run"), str(path), str(tmp_path / "codes.npy")]) == 0
+    assert "first row looks like data" not in capsys.readouterr().err
+    assert len(np.load(tmp_path / "codes.npy")) == 30
+
 @pytest.mark.parametrize("sep", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
 def test_a_short_row_is_named_by_its_line_whatever_the_delimiter(tmp_path, capsys, sep):
     path = tmp_path / "survey.csv"

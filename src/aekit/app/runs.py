@@ -159,6 +159,9 @@ class Split:
     class_names = property(lambda self: self.train.class_names)
 
 
+_DECIDED_BY_FIT = ("header", "image_mode")  # data options whose 'infer' / 'auto' the training read resolves
+
+
 def prepare_data(config: RunConfig) -> Split:
     """Read the config's data with its source's reader and split it: MNIST-style sets into their
     own train/test files, everything else by a seeded split of `test_fraction`.
@@ -348,8 +351,14 @@ class Model:
 
     @cached_property
     def split(self) -> Split | None:
-        """The run's training and held-out rows as read, before scaling (None for a model folder)."""
-        return None if self.config is None else prepare_data(self.config)
+        """The run's training and held-out rows as read, before scaling (None for a model folder),
+        with what the training read decided (a CSV's header, an image folder's mode) rather than
+        deciding it again."""
+        if self.config is None:
+            return None
+        data = self.config.data
+        decided = {name: getattr(self.reader, name) for name in _DECIDED_BY_FIT if hasattr(self.reader, name)}
+        return prepare_data(self.config.model_copy(update={"data": data.model_copy(update=decided)}))
 
     def rows(self, source: str | None, what: str = "use") -> Dataset:
         """The rows of `source`, or without one the run's held-out rows, read like the training

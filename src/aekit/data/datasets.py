@@ -542,7 +542,8 @@ def read_csv_frame(
     Returns
     -------
     pandas.DataFrame
-        The table as pandas read it.
+        The table as pandas read it; with header='infer', ``attrs['header']`` says what was
+        inferred (True: the first row held the column names).
     """
     from aekit.data._csv_reading import csv_read_options, decode_error, grouped_numbers, stray_placeholders
 
@@ -575,6 +576,8 @@ def read_csv_frame(
             UserWarning,
             stacklevel=2,
         )
+    if header == "infer":
+        frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
     return frame
 
 

@@ -310,7 +310,7 @@ class TableReader(Reader):
         Extra CSV cell texts read as missing.
     header : {'infer', True, False}, default='infer'
         Whether a CSV's first row holds column names; 'infer' decides from whether it is all
-        numbers (see `read_csv_frame`).
+        numbers (see `read_csv_frame`), and `fit` keeps what it decided for the later files.
     """
 
     kind: ClassVar[str] = "table"
@@ -344,7 +344,10 @@ class TableReader(Reader):
         return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header)
 
     def _load(self, source: str, fitted: bool) -> Dataset:
-        return self.rows_of(self.frame(source), source, fitted)
+        frame = self.frame(source)
+        if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
+            self.header = bool(frame.attrs["header"])
+        return self.rows_of(frame, source, fitted)
 
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
         """The rows of a table already read as a DataFrame (the whole table, or one partition of
