@@ -6,6 +6,8 @@ encoded the way the command encodes them, and the fitted detector saves and load
 
 from __future__ import annotations
 
+import re
+
 import warnings
 
 import numpy as np
@@ -207,6 +209,16 @@ def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, cap
     np.testing.assert_allclose(ids["outlier_score"], plain["outlier_score"], rtol=1e-6)
     assert ids["patient_id"].tolist() == list(range(1, len(frame) + 1))
     assert not ids[["why_1", "why_2", "why_3"]].apply(lambda c: c.str.contains("patient_id")).any().any()
+
+
+def test_an_identifier_found_on_its_own_names_the_rows_in_the_summary(tmp_path, capsys):
+    # the summary named the top rows by position ('row 41') beside a patient_id column it had found
+    frame = with_id(patients())
+    frame["patient_id"] += 1000
+    frame.to_csv(tmp_path / "ids.csv", index=False)
+    assert main(["detect", str(tmp_path / "ids.csv"), *FAST_CLI]) == 0
+    listed = [line.split(":")[0].strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert listed and all(re.fullmatch(r"patient_id 1\d{3}", name) for name in listed), listed
 
 
 def test_id_column_names_the_rows_in_the_summary(tmp_path, capsys):

@@ -170,6 +170,15 @@ def _ignored(args: argparse.Namespace, frame) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _identifier_column(detector, frame) -> str | None:
+    """The first column of `frame` the detector left out as an identifier (its rows' names), if any."""
+    from aekit.data.columns import IDENTIFIER
+
+    table = getattr(detector, "table_", None)
+    dropped = table.dropped if table is not None else {}
+    return next((column for column in frame.columns if dropped.get(str(column)) == IDENTIFIER), None)
+
+
 def _fit_warning_to_stderr(args: argparse.Namespace, fit) -> object:
     """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings."""
     import warnings
@@ -442,9 +451,10 @@ def run_detect(args: argparse.Namespace) -> int:
 
         reasons = reason_texts(explain(detector, frame, top=args.explain or 3))
         extra = _explanation_columns(detector.predict_proba(frame)[:, 1], reasons, args.explain or 0)
-    ids = frame[args.id_column].astype(str).tolist() if args.id_column else None
+    id_column = args.id_column or _identifier_column(detector, frame)
+    ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        row = f"row {i}" if ids is None else f"{args.id_column} {ids[i]}"
+        row = f"row {i}" if ids is None else f"{id_column} {ids[i]}"
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
         _write_table(frame.assign(**columns, **extra), args.out)
@@ -454,7 +464,7 @@ def run_detect(args: argparse.Namespace) -> int:
 
         rule = "contamination='auto'" if contamination == "auto" else f"contamination {contamination}"
         probability = extra["outlier_probability"]
-        named = (args.id_column, ids) if ids is not None else None
+        named = (id_column, ids) if ids is not None else None
         page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
                                       ids=named)
         print(f"wrote {page}")
