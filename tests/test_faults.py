@@ -7,6 +7,7 @@ tests/harness/fault_injection.py; the 10-trial version is `benchmarks/reliabilit
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -49,6 +50,19 @@ def test_a_run_killed_at_a_random_point_resumes_to_identical_weights(tmp_path, r
     run = tmp_path / "run"
     found = kill_at_random_point(run, EPOCHS, np.random.default_rng(trial))
     assert found["checkpoint_epoch"] >= found["target_epoch"]
+    resume(run)
+    assert weight_difference(reference, final_weights(run)) == 0.0
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_sigterm_says_how_to_resume_and_resumes_to_identical_weights(tmp_path, reference):
+    # SIGTERM (kill, a batch scheduler's stop) ended the process on the spot, without a word
+    run = tmp_path / "run"
+    rng = np.random.default_rng(0)
+    found = kill_at_random_point(run, EPOCHS, rng, sig=signal.SIGTERM)
+    assert found["target_epoch"] < EPOCHS - 1, "the signal lands while the model trains"
+    assert found["returncode"] == 143, found["stderr"]
+    assert f"terminated (SIGTERM); the last finished epoch is saved. Continue with: aekit train --resume {run}" in found["stderr"]
     resume(run)
     assert weight_difference(reference, final_weights(run)) == 0.0
 

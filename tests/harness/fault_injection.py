@@ -140,13 +140,15 @@ def kill_at_random_point(
     *,
     threads: int = 1,
     timeout: float = 600,
+    sig: int = signal.SIGKILL,
 ) -> dict:
-    """Start training into `out` and SIGKILL it at a random time after a random epoch in
-    1..epochs-1 has been checkpointed (up to one epoch's wall time later, so kills land in the
-    forward/backward passes and in the checkpoint, metrics and event-file writes alike).
+    """Start training into `out` and send it `sig` (SIGKILL) at a random time after a random
+    epoch in 1..epochs-1 has been checkpointed (up to one epoch's wall time later, so kills land
+    in the forward/backward passes and in the checkpoint, metrics and event-file writes alike).
 
-    Returns what was found afterwards: whether the kill landed while the child was still
-    running, the epoch the checkpoint holds, and the temporary files left behind.
+    Returns what was found afterwards: whether the signal landed while the child was still
+    running, its exit status and error output, the epoch the checkpoint holds, and the
+    temporary files left behind.
     """
     run = Path(out)
     target = int(rng.integers(1, epochs))
@@ -164,13 +166,15 @@ def kill_at_random_point(
     time.sleep(float(rng.uniform(0, per_epoch)))
     running = child.poll() is None
     if running:
-        os.kill(child.pid, signal.SIGKILL)
+        os.kill(child.pid, sig)
     _, err = child.communicate(timeout=timeout)
     if not running and child.returncode != 0:
         raise RuntimeError(f"training into {run} failed before the kill ({child.returncode}): {err.strip()}")
     return {
         "target_epoch": target,
         "killed": running and child.returncode == -signal.SIGKILL,
+        "returncode": child.returncode,
+        "stderr": err,
         "checkpoint_epoch": _checkpoint_epoch(run),
         "left_over": _leftovers(run),
     }

@@ -380,6 +380,33 @@ def _warn_identifiers(split, source: str) -> None:
               f"{'them' if many else 'it'} from the table", file=sys.stderr)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM during training, ended as Ctrl-C ends it."""
+
+
+@contextmanager
+def _terminate_as_interrupt(launched: bool) -> Iterator[None]:
+    """While training, SIGTERM (`kill`, a batch scheduler's stop before its kill) stops as Ctrl-C
+    does, with the resume hint and the loggers closed, instead of ending the process on the spot.
+    Not under a launcher (torchrun stops its ranks by SIGTERM and must see them go at once) nor
+    outside the main thread, where Python cannot take signals."""
+    import signal
+    import threading
+
+    if launched or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training import distributed
     from aekit.training.callbacks import CSVLogger, TensorBoardLogger
@@ -424,16 +451,18 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         )
     start = time.perf_counter()
     try:
-        est.fit(_as_images(est, X_train, split.image_shape), checkpoint=checkpoint, callbacks=loggers)
-    except KeyboardInterrupt:
+        with _terminate_as_interrupt(distributed.is_launched()):
+            est.fit(_as_images(est, X_train, split.image_shape), checkpoint=checkpoint, callbacks=loggers)
+    except KeyboardInterrupt as stop:
+        what = "terminated (SIGTERM)" if isinstance(stop, _Terminated) else "interrupted"
         if checkpoint.path.is_file():
             print(
-                f"\ninterrupted; the last finished epoch is saved. Continue with: aekit train --resume {run.path}",
+                f"\n{what}; the last finished epoch is saved. Continue with: aekit train --resume {run.path}",
                 file=sys.stderr,
             )
         else:
-            print("\ninterrupted before the first epoch finished; nothing was saved to resume from", file=sys.stderr)
-        return 130
+            print(f"\n{what} before the first epoch finished; nothing was saved to resume from", file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
     finally:
         for logger in loggers:  # an interrupted fit skips on_fit_end, which closes the event file
             logger.on_fit_end(est)
