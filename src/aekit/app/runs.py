@@ -440,12 +440,26 @@ def expected_counts(estimator, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
 
 def decodes_proportions(estimator) -> bool:
     """Whether the model decodes through a softmax (the multinomial): its reconstructions are
-    word proportions, not counts."""
+    word proportions, not counts.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model; its `output_activation_` tells a softmax.
+    """
     return getattr(estimator, "output_activation_", None) == "softmax"
 
 
 def counts_from_proportions(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
-    """Proportions X_hat (n, d) times each row's total in X (n, d): the rows' expected counts."""
+    """Proportions X_hat (n, d) times each row's total in X (n, d): the rows' expected counts.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The rows as counts.
+    X_hat : ndarray of shape (n, d)
+        Their decoded proportions.
+    """
     return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
 
 

@@ -287,7 +287,15 @@ COUNT_LIKELIHOODS = ("multinomial", "poisson")
 
 def check_counts(what: str, low: float) -> None:
     """Refuse data whose lowest value `low` is below zero for `what` (the option that reads
-    them as counts, e.g. "loss='poisson'"), naming it and the value."""
+    them as counts, e.g. "loss='poisson'"), naming it and the value.
+
+    Parameters
+    ----------
+    what : str
+        The option, as the message names it.
+    low : float
+        The data's lowest value.
+    """
     if low < 0:
         raise ValueError(f"{what} needs non-negative counts in X, got a value of {low:.4g}")
 
