@@ -405,3 +405,44 @@ def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):
         reader_for(str(tmp_path / "photo.png"))
     assert main(["train", "--data", str(tmp_path / "photo.png"), "--out", str(tmp_path / "run"), "--quiet"]) == 1
     assert "is one image: aekit reads images from a folder" in capsys.readouterr().err
+
+
+# ---- a later folder's labels name the model's classes ---------------------------------------------
+
+
+def write_classes(folder: Path, classes: str, n_each: int, seed: int = 0) -> None:
+    """`n_each` 6 x 6 PNGs per class subfolder, each class a colour of its own (COLOURS, by the
+    letter's place in 'abcd') with a little noise."""
+    rng = np.random.default_rng(seed)
+    for name in classes:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(n_each):
+            noise = rng.integers(-10, 11, size=(6, 6, 3))
+            pixels = np.clip(np.asarray(COLOURS["abcd".index(name)]) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / name / f"{i}.png")
+
+
+def test_a_later_folder_with_fewer_or_other_classes_is_labelled_by_the_models_classes(tmp_path):
+    """A test folder holding classes 'a' and 'c' of a model trained on 'a', 'b', 'c' was labelled
+    by its own subfolders (its 'c' as 1, the model's 'b'): aekit evaluate's 5-NN accuracy on
+    perfectly separated colours came out 0.5 and aekit explore named the 'c' points 'b'. Its
+    labels now index the model's classes; a class the model never saw is numbered after them."""
+    write_classes(tmp_path / "train", "abc", n_each=8)
+    write_classes(tmp_path / "later", "ac", n_each=6, seed=1)
+    run = train(tmp_path, tmp_path / "train")
+
+    reader = reader_for(tmp_path / "train")
+    reader.fit(tmp_path / "train")
+    write_classes(tmp_path / "other", "cd", n_each=2, seed=2)
+    for folder in ("later", "other"):
+        data = reader.read(tmp_path / folder)
+        assert data.class_names[:3] == ("a", "b", "c")
+        assert [data.class_names[i] for i in data.y] == [name.split("/")[0] for name in data.ids]
+
+    assert main(["evaluate", str(run), "--data", str(tmp_path / "later"), "--json", str(tmp_path / "eval.json")]) == 0
+    pca = next(s for s in json.loads((tmp_path / "eval.json").read_text())["scores"] if s["model"] == "PCA")
+    assert pca["knn_accuracy"] == 1.0
+    assert main(["explore", str(run), "--data", str(tmp_path / "later")]) == 0
+    page = (run / "explorer.html").read_text()
+    labels = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1))["labels"]
+    assert labels["names"] == ["a", "c"] and labels["index"] == [0] * 6 + [1] * 6

@@ -85,7 +85,8 @@ class Reader:
 
     def read(self, source: str | os.PathLike) -> Dataset:
         """The rows of `source` (of any kind) with this reader's options, their columns in the
-        fitted order; a source with other columns is refused naming them.
+        fitted order and a folder's labels indexing the fitted class names; a source with other
+        columns is refused naming them.
 
         Parameters
         ----------
@@ -103,7 +104,7 @@ class Reader:
                              "per .txt file, read from a folder (in label subfolders, or all at its top level)")
         data = reader._load(str(source), self.feature_names is not None)
         check_image_shape(data, self.image_shape, source)
-        return _aligned(data, self.feature_names, source)
+        return _aligned(_relabelled(data, self.class_names), self.feature_names, source)
 
     def read_frame(self, frame, source: str) -> Dataset:
         """The rows of a table already read as a DataFrame (one partition of a Parquet folder,
@@ -680,6 +681,17 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         f"{str(source)!r} has {len(names)} features but the model was trained on {len(expected)}; "
         f"missing {missing}, unexpected {extra}"
     )
+
+
+def _relabelled(data: Dataset, learned: Sequence[str] | None) -> Dataset:
+    """`data` with labels y indexing the `learned` class names, as the training labels do; a
+    later folder's own sorted classes (its subfolders) may lack some of them or add others,
+    which are numbered after the learned ones."""
+    if learned is None or data.class_names is None or data.y is None or tuple(data.class_names) == tuple(learned):
+        return data
+    names = (*learned, *sorted(set(data.class_names) - set(learned)))
+    index = np.asarray([names.index(name) for name in data.class_names], dtype=np.int64)
+    return replace(data, y=index[np.asarray(data.y)], class_names=names)
 
 
 def _positional(names: list[str]) -> bool:
