@@ -765,10 +765,10 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     for grey, whether its pixels are grey, and whether any of them is transparent (the alpha
     channel, which is not read). `mode` 'auto' reads single-channel files grey and others (RGB,
     palette, CMYK, ...) as RGB, grey when their three channels are equal."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
-    try:
-        with Image.open(file) as opened:
+    try:  # from a file object: Pillow memory-maps a path's raw grey TIFF and turns it upright scrambled
+        with open(file, "rb") as handle, Image.open(handle) as opened:
             image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
             transparent = _has_transparency(image)
             native_grey = image.mode in GREY_PIL_MODES
@@ -780,7 +780,8 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
                 image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             pixels = np.asarray(image, dtype=np.float32) / full_scale  # (H, W) or (H, W, 3)
     except (OSError, SyntaxError, EOFError) as err:  # PIL's refusals of damaged or foreign files
-        raise ValueError(f"{str(file)!r} is not a readable image ({err}); remove or replace it") from None
+        reason = "of no format Pillow knows" if isinstance(err, UnidentifiedImageError) else err
+        raise ValueError(f"{str(file)!r} is not a readable image ({reason}); remove or replace it") from None
     if pixels.ndim == 2 and mode == "RGB":
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
