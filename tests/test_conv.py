@@ -224,6 +224,23 @@ def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axi
     assert changed[:, :, 3:5, 3:5].all() and changed.sum() == 6 * 3 * 4
 
 
+def test_per_image_masks_of_as_many_colour_images_as_channels_are_refused_not_read_per_channel():
+    """Three colour images (3, 3, H, W) with one mask each (3, H, W): the masks broadcast as one
+    per channel, so image 0 was filled where each image's own mask was, channel by channel,
+    without a word. Such a mask is refused naming mask[:, None] (per image) and mask[None] (per
+    channel), and each reads as it says."""
+    images = np.random.default_rng(0).random((6, 3, 8, 8)).astype(np.float32)
+    ce = ContextEncoder(mask_size=2, **TINY).fit(images)
+    mask = np.zeros((3, 8, 8), dtype=bool)
+    mask[0, :4], mask[1, 4:], mask[2, :, :4] = True, True, True
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 8, 8\) is ambiguous.*mask\[:, None\].*mask\[None\]"):
+        ce.inpaint(images[:3], mask)
+    per_image = ce.inpaint(images[:3], mask[:, None]) != images[:3]
+    np.testing.assert_array_equal(per_image, np.repeat(mask[:, None], 3, axis=1))
+    per_channel = ce.inpaint(images[:3], mask[None]) != images[:3]
+    np.testing.assert_array_equal(per_channel, np.repeat(mask[None], 3, axis=0))
+
+
 def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     X_train, X_test = digit_images
     ce = ContextEncoder(mask_size=4, channels=(8, 16), max_epochs=15, batch_size=64, learning_rate=3e-3, random_state=0)

@@ -832,12 +832,19 @@ class ContextEncoder(ConvAutoEncoder):
         rows = self._validate_X(X, reset=False)
         if not isinstance(rows, np.ndarray):
             raise ValueError("inpaint needs X in memory (an array), not streamed from a file")
-        layout = np.shape(X) if ndim in (3, 4) else rows.shape
+        layout = tuple(np.shape(X) if ndim in (3, 4) else rows.shape)
+        mask = np.asarray(mask, dtype=bool)
+        per_image = len(layout) == 4 and mask.shape == (layout[0], *layout[2:])  # (n, height, width)
+        if per_image and layout[0] == layout[1] > 1:
+            raise ValueError(
+                f"mask of shape {mask.shape} is ambiguous for X of shape {layout}, as many images as channels: it would "
+                "broadcast as one mask per channel of every image. Pass mask[:, None] for one mask per image (every "
+                "channel), or mask[None] for one mask per channel of every image"
+            )
         try:
-            holes = np.broadcast_to(np.asarray(mask, dtype=bool), layout).reshape(rows.shape)
+            holes = np.broadcast_to(mask, layout).reshape(rows.shape)
         except ValueError:
-            per_pixel = len(layout) == 4 and tuple(np.shape(mask)) == (layout[0], *layout[2:])
-            hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_pixel else ""
-            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}{hint}") from None
+            hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_image else ""
+            raise ValueError(f"mask of shape {mask.shape} does not broadcast to X's shape {layout}{hint}") from None
         filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
         return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)
