@@ -396,7 +396,19 @@ def test_the_export_of_an_image_folder_run_says_its_rows_are_channels_first_pixe
     run = train(tmp_path, tmp_path / "pics")
     capsys.readouterr()
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
-    assert "pixels in [0, 1] (8-bit values / 255) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out
+    assert "pixels in [0, 1] (8-bit values / 255, 16-bit / 65535) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out
+
+
+def test_the_export_of_a_16_bit_folder_run_says_its_pixels_are_divided_by_65535(tmp_path, capsys):
+    """A run on 16-bit grey PNGs was told its encoder takes '8-bit values / 255': the files'
+    values divided so ran to 257 and gave other codes than aekit encode, which reads them / 65535."""
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 65536, size=(6, 8)).astype(np.uint16)).save(tmp_path / f"{i}.png")
+    run = train(tmp_path, tmp_path)
+    capsys.readouterr()
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "pixels in [0, 1] (8-bit values / 255, 16-bit / 65535) of grey images (6, 8), flattened" in capsys.readouterr().out
 
 
 def test_hidden_files_and_folders_a_mac_zip_or_jupyter_leaves_are_not_images_or_classes(tmp_path):
