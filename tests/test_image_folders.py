@@ -96,6 +96,25 @@ def test_transparent_images_are_read_with_a_warning_naming_them(tmp_path):
         assert main(["train", "--data", str(tmp_path / "folder"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 0
 
 
+def test_opaque_files_that_declare_a_transparent_colour_are_read_without_a_warning(tmp_path):
+    """A palette PNG whose transparency table is all opaque (as PNG optimisers write it), a GIF
+    with a transparent index no pixel uses and an RGB PNG with an unused colour key were said to
+    'have transparent pixels', with Pillow's 'Palette images with Transparency expressed in
+    bytes' warning besides; they are opaque and now read quietly, in their colours, while a
+    palette entry that is really transparent is still named."""
+    red = Image.new("RGB", (8, 6), (200, 10, 10))
+    red.convert("P").save(tmp_path / "table.png", transparency=bytes([255] * 256))
+    red.convert("P").save(tmp_path / "unused.gif", transparency=255)
+    red.save(tmp_path / "key.png", transparency=(0, 0, 0))
+    data = load_image_folder(tmp_path)  # filterwarnings=error: any warning fails
+    np.testing.assert_allclose(data.X.reshape(3, 3, -1).mean(axis=-1), [[200 / 255, 10 / 255, 10 / 255]] * 3, atol=0.03)
+    icon = red.convert("P")
+    icon.putpixel((0, 0), 0)
+    icon.save(tmp_path / "icon.png", transparency=bytes([0] + [255] * 255))
+    with pytest.warns(UserWarning, match=r"1 of 4 images .*'icon\.png'"):
+        load_image_folder(tmp_path)
+
+
 @pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
 def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read

@@ -770,6 +770,8 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     try:  # from a file object: Pillow memory-maps a path's raw grey TIFF and turns it upright scrambled
         with open(file, "rb") as handle, Image.open(handle) as opened:
             image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
+            if "transparency" in image.info and image.mode not in WIDE_GREY_PIL_MODES:  # a see-through colour or entries
+                image = image.convert("LA" if image.mode in GREY_PIL_MODES else "RGBA")  # as alpha, the same colours
             transparent = _has_transparency(image)
             native_grey = image.mode in GREY_PIL_MODES
             if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
@@ -792,7 +794,7 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
 
 def _has_transparency(image) -> bool:
     """Whether a PIL image has a pixel that is not fully opaque: an alpha channel below its
-    maximum somewhere, or a palette or grey image with a transparent colour."""
+    maximum somewhere, or a deep grey image with a transparent colour."""
     bands = image.getbands()
     if "A" in bands or "a" in bands:
         return image.getchannel("A" if "A" in bands else "a").getextrema()[0] < 255
