@@ -361,12 +361,15 @@ def test_wrong_input_shape_is_a_clear_error(fitted, X, message):
         fitted.transform(X)
 
 
-@pytest.mark.parametrize(
+IMAGE_MODELS = pytest.mark.parametrize(
     "make",
     [lambda: ConvAutoEncoder(latent_dim=2, **TINY), lambda: AutoEncoder(latent_dim=2, max_epochs=1, random_state=0),
      lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1, random_state=0)],
     ids=["conv", "mlp", "conv_vae"],
 )
+
+
+@IMAGE_MODELS
 def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
     """A single (3, H, W) image is a 3-D X, read as 3 grey images: the refusal said 'X has images
     of shape (1, 8, 8)', a shape the user never gave; it now names X's shape and X[None]."""
@@ -374,6 +377,18 @@ def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(ma
     est = make().fit(images)
     with pytest.raises(ValueError, match=r"X has shape \(3, 8, 8\).*one image.*X\[None\]"):
         est.transform(images[0])
+
+
+@IMAGE_MODELS
+def test_one_grey_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
+    """A single grey (H, W) image is a 2-D X, read as H rows: the refusal said 'X has 10 features,
+    but ... is expecting 60', without a word of images; it now names X's shape and X[None]."""
+    images = np.random.default_rng(0).random((20, 6, 10)).astype(np.float32)
+    est = make().fit(images)
+    for method in (est.transform, est.reconstruct, est.score_samples):
+        with pytest.raises(ValueError, match=r"X has shape \(6, 10\), which reads as 6 rows of 10 features.*X\[None\]"):
+            method(images[0])
+    np.testing.assert_allclose(est.transform(images[0][None]), est.transform(images[:1]))
 
 
 def test_inconsistent_shapes_at_fit_are_clear_errors(digit_images):
