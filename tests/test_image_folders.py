@@ -447,6 +447,22 @@ def test_hidden_files_and_folders_a_mac_zip_or_jupyter_leaves_are_not_images_or_
     assert type(reader_for(str(tmp_path))).__name__ == "ImageFolderReader"
 
 
+def test_a_class_folder_that_is_a_link_is_read_and_a_link_back_is_not_followed_again(tmp_path):
+    """Datasets assembled with links ('dog' -> /elsewhere/dogs) lost the linked class without a
+    word: the folder walk did not enter linked folders. It now does, once: a link back to a
+    folder on the way (a cycle) is passed over."""
+    write_folder(tmp_path / "store", n=8, size=(6, 6))
+    stored = load_image_folder(tmp_path / "store").X
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cat").symlink_to(tmp_path / "store" / "a", target_is_directory=True)
+    (tmp_path / "data" / "dog").symlink_to(tmp_path / "store" / "b", target_is_directory=True)
+    (tmp_path / "store" / "a" / "again").symlink_to(tmp_path / "data", target_is_directory=True)
+    data = load_image_folder(tmp_path / "data")
+    assert data.class_names == ("cat", "dog")
+    assert data.ids == [f"{name}/{i:03d}.png" for name, first in (("cat", 0), ("dog", 1)) for i in range(first, 8, 2)]
+    np.testing.assert_array_equal(data.X, stored)
+
+
 def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):
     Image.fromarray(np.zeros((6, 6), dtype=np.uint8)).save(tmp_path / "photo.png")
     with pytest.raises(ValueError, match=r"is one image: aekit reads images from a folder"):
