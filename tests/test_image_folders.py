@@ -135,6 +135,23 @@ def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     np.testing.assert_allclose(deep, resized.X[resized.ids.index("eight.png")], atol=2 / 255)
 
 
+def test_netpbm_files_of_the_classic_face_sets_are_images(tmp_path):
+    """The AT&T/ORL faces come as s1/1.pgm, ...: such a folder was refused as having no images,
+    and .pgm files beside .png ones were left out without a word. 8-, 12- and 16-bit grey
+    (.pgm) and colour (.ppm) files are read on [0, 1]."""
+    for person, level in (("s1", 200), ("s2", 50)):
+        (tmp_path / person).mkdir()
+        Image.new("L", (8, 6), level).save(tmp_path / person / "1.pgm")
+    (tmp_path / "s2" / "2.pgm").write_bytes(b"P5\n8 6\n4095\n" + np.full(48, 4095, ">u2").tobytes())  # 12-bit white
+    Image.new("L", (8, 6), 10).save(tmp_path / "s1" / "3.png")
+    data = load_image_folder(tmp_path)
+    assert data.ids == ["s1/1.pgm", "s1/3.png", "s2/1.pgm", "s2/2.pgm"] and data.class_names == ("s1", "s2")
+    np.testing.assert_allclose(data.X.mean(axis=1), [200 / 255, 10 / 255, 50 / 255, 1.0], rtol=1e-6)
+    Image.new("RGB", (8, 6), (200, 10, 10)).save(tmp_path / "s1" / "4.ppm")
+    colour = load_image_folder(tmp_path)
+    np.testing.assert_allclose(colour.X.reshape(5, 3, -1)[colour.ids.index("s1/4.ppm")].mean(axis=1), [200 / 255, 10 / 255, 10 / 255])
+
+
 def test_a_float_file_beyond_0_1_is_refused_naming_it(tmp_path):
     Image.fromarray(np.full((3, 4), 200.0, dtype=np.float32)).save(tmp_path / "hot.tif")
     with pytest.raises(ValueError, match=r"hot\.tif.*\[0, 1\]"):

@@ -59,7 +59,7 @@ __all__ = [
     "read_parquet_frame",
 ]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm")
 DOWNLOAD_TIMEOUT = 60
 
 
@@ -846,8 +846,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     Parameters
     ----------
     path : str or os.PathLike
-        The folder, searched recursively for .png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff and
-        .webp files.
+        The folder, searched recursively for .png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff, .webp
+        and Netpbm (.pgm, .ppm, .pbm, .pnm) files.
     size : tuple of int, default=None
         (height, width) to resize every image to; None keeps their common size.
     mode : {'auto', 'L', 'RGB'}, default='auto'
