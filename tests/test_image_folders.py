@@ -18,7 +18,7 @@ from aekit import ContextEncoder, ConvAutoEncoder, VariationalAutoEncoder
 from aekit.app.runs import load_estimator
 from aekit.cli import main
 from aekit.data.datasets import load_image_folder
-from aekit.data.readers import reader_for
+from aekit.data.readers import load, reader_for
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -478,6 +478,22 @@ def test_a_class_folder_that_is_a_link_is_read_and_a_link_back_is_not_followed_a
     assert data.class_names == ("cat", "dog")
     assert data.ids == [f"{name}/{i:03d}.png" for name, first in (("cat", 0), ("dog", 1)) for i in range(first, 8, 2)]
     np.testing.assert_array_equal(data.X, stored)
+
+
+def test_a_folder_named_from_the_home_folder_is_read_like_a_file_so_named(tmp_path, monkeypatch):
+    """'~/pics' (a quoted --data, or data.source in a run's config) was found as a folder but then
+    refused as 'no image folder at ~/pics', where '~/rows.npy' and '~/table.csv' were read;
+    image and text folders now expand '~' too."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_folder(tmp_path / "pics", n=8, size=(6, 6))
+    for name, text in (("a/1.txt", "red apples"), ("b/2.txt", "green pears")):
+        (tmp_path / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "docs" / name).write_text(text)
+    run = tmp_path / "run"
+    assert main(["train", "--data", "~/pics", "--model", "conv", "--out", str(run), *TINY]) == 0
+    assert main(["encode", str(run), "~/pics", str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape == (8, 3)
+    assert load("~/docs").feature_names == ["apples", "green", "pears", "red"]
 
 
 def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):

@@ -478,7 +478,7 @@ class ImageFolderReader(Reader):
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         size = None if self.image_size is None else tuple(self.image_size)
-        return load_image_folder(source, size=size, mode=self.image_mode)
+        return load_image_folder(_existing(source), size=size, mode=self.image_mode)
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The training folder's images; `image_mode` becomes the mode they were read in.
@@ -532,7 +532,7 @@ class TextFolderReader(Reader):
 
         if self.max_words < 1:
             raise ValueError(f"max_words must be at least 1, got {self.max_words}")
-        docs = load_text_folder(source, encoding=self.encoding or "utf-8")
+        docs = load_text_folder(_existing(source), encoding=self.encoding or "utf-8")
         if self.vocabulary is not None:
             vectorizer = CountVectorizer(vocabulary=list(self.vocabulary))
         else:
