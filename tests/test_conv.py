@@ -252,6 +252,26 @@ def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     assert np.mean((filled - X_test)[:, centre] ** 2) < 0.7 * np.mean((mean_fill - X_test)[:, centre] ** 2)
 
 
+def test_chroma_colorization_refuses_8_bit_targets_or_gray_naming_the_range():
+    """Colour targets as PIL gives them (uint8, 0..255) beside gray X in [0, 1] trained chroma of
+    255 times the scale of the lightness it is rebuilt around: reds came back orange with no
+    blue (mean error 0.22 against 0.07 for Y / 255), without a word. Y or X beyond [0, 1] is now
+    refused at fit (and X at reconstruct), naming which and the range; 'direct' keeps any units."""
+    rng = np.random.default_rng(0)
+    Y8 = rng.integers(0, 256, size=(12, 3, 6, 6)).astype(np.uint8)
+    gray = (Y8 / 255).mean(axis=1, keepdims=True)
+    make = lambda **kw: ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0, **kw)
+    with pytest.raises(ValueError, match=r"colorization_='chroma' .* Y holds values in \[\d+, 255\]: .*/ 255"):
+        make().fit(gray, Y8)
+    with pytest.raises(ValueError, match=r"X holds values in \[\d+(\.\d+)?, \d+(\.\d+)?\]"):
+        make().fit(gray * 255, Y8 / 255)
+    est = make().fit(gray, Y8 / 255)
+    assert est.colorization_ == "chroma" and est.reconstruct(gray).shape == (12, 3, 6, 6)
+    with pytest.raises(ValueError, match=r"X holds values in"):
+        est.reconstruct(gray * 255)
+    assert make(colorization="direct").fit(gray, Y8).reconstruct(gray).shape == (12, 3, 6, 6)
+
+
 @pytest.mark.slow
 def test_colorization_learns_a_known_gray_to_colour_map():
     """A map whose colour's luma is not the gray input: colorization='direct' predicts the targets

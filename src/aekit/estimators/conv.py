@@ -84,6 +84,19 @@ def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | N
         raise ValueError(channels_last_message("X", images.shape))
 
 
+def _check_chroma_range(**arrays: np.ndarray) -> None:
+    """Refuse gray inputs or colour targets beyond [0, 1] for chroma colorization, which
+    rebuilds colour on [0, 1] around the gray input's lightness (8-bit values would give other colours)."""
+    for name, values in arrays.items():
+        low, high = float(values.min()), float(values.max())
+        if not (low >= 0 and high <= 1):
+            raise ValueError(
+                f"colorization_='chroma' rebuilds colour on [0, 1] around the gray X's lightness, but {name} holds values "
+                f"in [{low:.4g}, {high:.4g}]: scale X and Y to [0, 1] (8-bit pixels / 255), or pass colorization='direct' "
+                "to predict Y's channels in their own units"
+            )
+
+
 def _check_dropout(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ValueError("must be a number in [0, 1)")
@@ -422,6 +435,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.output_shape_ = shape
         self.colorization_ = self._resolve_colorization()
         if self.colorization_ == "chroma":
+            _check_chroma_range(X=X, Y=Y)
             Y = to_chroma(Y.reshape(-1, *shape)).reshape(Y.shape[0], -1)
         return Y
 
@@ -630,6 +644,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         if self.colorization_ == "chroma":
             if not isinstance(inputs, np.ndarray):
                 raise ValueError("colorization needs X in memory (an array), not streamed from a file")
+            _check_chroma_range(X=inputs)
             images = colour_from_chroma(inputs.reshape(-1, *self.input_shape_), rows.reshape(-1, *self._decoded_shape))
             rows = images.reshape(len(images), -1)
         return self._in_layout(rows, _ndim(X), self.output_shape_)
