@@ -496,6 +496,21 @@ def test_a_folder_named_from_the_home_folder_is_read_like_a_file_so_named(tmp_pa
     assert load("~/docs").feature_names == ["apples", "green", "pears", "red"]
 
 
+def test_a_folder_without_images_given_to_an_image_model_says_which_files_are_images(tmp_path, capsys):
+    """An iPhone export (IMG_0001.HEIC) with a notes.txt beside it was read as a text corpus and
+    refused as 'has 1 features but the model was trained on 108; ... unexpected ['hello']'; an
+    image model now reads it as images and says it holds none of the kinds it reads."""
+    write_folder(tmp_path / "pics", n=8, size=(6, 6))
+    run = train(tmp_path, tmp_path / "pics")
+    (tmp_path / "phone").mkdir()
+    (tmp_path / "phone" / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic")
+    (tmp_path / "phone" / "notes.txt").write_text("hello")
+    capsys.readouterr()
+    assert main(["encode", str(run), str(tmp_path / "phone"), str(tmp_path / "codes.npy")]) == 1
+    err = capsys.readouterr().err
+    assert "phone' has no images (.png, .jpg" in err and "features" not in err
+
+
 def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):
     Image.fromarray(np.zeros((6, 6), dtype=np.uint8)).save(tmp_path / "photo.png")
     with pytest.raises(ValueError, match=r"is one image: aekit reads images from a folder"):

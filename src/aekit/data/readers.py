@@ -102,6 +102,8 @@ class Reader:
         if self.kind == "text" and reader.kind != "text":
             raise ValueError(f"{str(source)!r} is not a folder of .txt files: the model counts the words of documents, one "
                              "per .txt file, read from a folder (in label subfolders, or all at its top level)")
+        if self.kind == "images" and reader.kind == "text":  # .txt files, no image it reads: say which it reads
+            reader = self
         data = reader._load(str(source), self.feature_names is not None)
         check_image_shape(data, self.image_shape, source)
         return _aligned(_relabelled(data, self.class_names), self.feature_names, source)
