@@ -511,6 +511,24 @@ def test_a_folder_without_images_given_to_an_image_model_says_which_files_are_im
     assert "phone' has no images (.png, .jpg" in err and "features" not in err
 
 
+def test_a_run_on_a_relative_folder_used_from_elsewhere_says_where_its_data_was_named(tmp_path, monkeypatch, capsys):
+    """'aekit train --data pics' records 'pics' as it was given; 'aekit report' or 'generate' run
+    from another folder said only "no data at 'pics': give 'digits', 'mnist', ...", a source the
+    user had not named in that command. It now says it is the run's data.source, relative to
+    where training ran, and what to do."""
+    write_folder(tmp_path / "project" / "pics", n=8, size=(6, 6))
+    monkeypatch.chdir(tmp_path / "project")
+    assert main(["train", "--data", "pics", "--model", "conv", "--out", "run", *TINY]) == 0
+    assert main(["evaluate", "run"]) == 0
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    for command in (["evaluate", "project/run"], ["generate", "project/run", "samples.png"]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert "'pics', this run's data (data.source in 'project/run/config.yaml'), is not found from" in err, err
+        assert "relative to the folder 'aekit train' ran in" in err and "give 'digits'" not in err
+
+
 def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):
     Image.fromarray(np.zeros((6, 6), dtype=np.uint8)).save(tmp_path / "photo.png")
     with pytest.raises(ValueError, match=r"is one image: aekit reads images from a folder"):
