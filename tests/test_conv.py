@@ -224,6 +224,23 @@ def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axi
     assert changed[:, :, 3:5, 3:5].all() and changed.sum() == 6 * 3 * 4
 
 
+def test_per_image_masks_of_as_many_colour_images_as_channels_are_refused_not_read_per_channel():
+    """Three colour images (3, 3, H, W) with one mask each (3, H, W): the masks broadcast as one
+    per channel, so image 0 was filled where each image's own mask was, channel by channel,
+    without a word. Such a mask is refused naming mask[:, None] (per image) and mask[None] (per
+    channel), and each reads as it says."""
+    images = np.random.default_rng(0).random((6, 3, 8, 8)).astype(np.float32)
+    ce = ContextEncoder(mask_size=2, **TINY).fit(images)
+    mask = np.zeros((3, 8, 8), dtype=bool)
+    mask[0, :4], mask[1, 4:], mask[2, :, :4] = True, True, True
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 8, 8\) is ambiguous.*mask\[:, None\].*mask\[None\]"):
+        ce.inpaint(images[:3], mask)
+    per_image = ce.inpaint(images[:3], mask[:, None]) != images[:3]
+    np.testing.assert_array_equal(per_image, np.repeat(mask[:, None], 3, axis=1))
+    per_channel = ce.inpaint(images[:3], mask[None]) != images[:3]
+    np.testing.assert_array_equal(per_channel, np.repeat(mask[None], 3, axis=0))
+
+
 def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     X_train, X_test = digit_images
     ce = ContextEncoder(mask_size=4, channels=(8, 16), max_epochs=15, batch_size=64, learning_rate=3e-3, random_state=0)
@@ -233,6 +250,26 @@ def test_context_encoder_fills_the_centre_better_than_the_mean(digit_images):
     filled = ce.inpaint(X_test, centre)
     mean_fill = np.where(centre, X_train[:, centre].mean(), X_test)
     assert np.mean((filled - X_test)[:, centre] ** 2) < 0.7 * np.mean((mean_fill - X_test)[:, centre] ** 2)
+
+
+def test_chroma_colorization_refuses_8_bit_targets_or_gray_naming_the_range():
+    """Colour targets as PIL gives them (uint8, 0..255) beside gray X in [0, 1] trained chroma of
+    255 times the scale of the lightness it is rebuilt around: reds came back orange with no
+    blue (mean error 0.22 against 0.07 for Y / 255), without a word. Y or X beyond [0, 1] is now
+    refused at fit (and X at reconstruct), naming which and the range; 'direct' keeps any units."""
+    rng = np.random.default_rng(0)
+    Y8 = rng.integers(0, 256, size=(12, 3, 6, 6)).astype(np.uint8)
+    gray = (Y8 / 255).mean(axis=1, keepdims=True)
+    make = lambda **kw: ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0, **kw)
+    with pytest.raises(ValueError, match=r"colorization_='chroma' .* Y holds values in \[\d+, 255\]: .*/ 255"):
+        make().fit(gray, Y8)
+    with pytest.raises(ValueError, match=r"X holds values in \[\d+(\.\d+)?, \d+(\.\d+)?\]"):
+        make().fit(gray * 255, Y8 / 255)
+    est = make().fit(gray, Y8 / 255)
+    assert est.colorization_ == "chroma" and est.reconstruct(gray).shape == (12, 3, 6, 6)
+    with pytest.raises(ValueError, match=r"X holds values in"):
+        est.reconstruct(gray * 255)
+    assert make(colorization="direct").fit(gray, Y8).reconstruct(gray).shape == (12, 3, 6, 6)
 
 
 @pytest.mark.slow
@@ -344,12 +381,15 @@ def test_wrong_input_shape_is_a_clear_error(fitted, X, message):
         fitted.transform(X)
 
 
-@pytest.mark.parametrize(
+IMAGE_MODELS = pytest.mark.parametrize(
     "make",
     [lambda: ConvAutoEncoder(latent_dim=2, **TINY), lambda: AutoEncoder(latent_dim=2, max_epochs=1, random_state=0),
      lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1, random_state=0)],
     ids=["conv", "mlp", "conv_vae"],
 )
+
+
+@IMAGE_MODELS
 def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
     """A single (3, H, W) image is a 3-D X, read as 3 grey images: the refusal said 'X has images
     of shape (1, 8, 8)', a shape the user never gave; it now names X's shape and X[None]."""
@@ -357,6 +397,18 @@ def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(ma
     est = make().fit(images)
     with pytest.raises(ValueError, match=r"X has shape \(3, 8, 8\).*one image.*X\[None\]"):
         est.transform(images[0])
+
+
+@IMAGE_MODELS
+def test_one_grey_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
+    """A single grey (H, W) image is a 2-D X, read as H rows: the refusal said 'X has 10 features,
+    but ... is expecting 60', without a word of images; it now names X's shape and X[None]."""
+    images = np.random.default_rng(0).random((20, 6, 10)).astype(np.float32)
+    est = make().fit(images)
+    for method in (est.transform, est.reconstruct, est.score_samples):
+        with pytest.raises(ValueError, match=r"X has shape \(6, 10\), which reads as 6 rows of 10 features.*X\[None\]"):
+            method(images[0])
+    np.testing.assert_allclose(est.transform(images[0][None]), est.transform(images[:1]))
 
 
 def test_inconsistent_shapes_at_fit_are_clear_errors(digit_images):

@@ -18,7 +18,7 @@ from aekit import ContextEncoder, ConvAutoEncoder, VariationalAutoEncoder
 from aekit.app.runs import load_estimator
 from aekit.cli import main
 from aekit.data.datasets import load_image_folder
-from aekit.data.readers import reader_for
+from aekit.data.readers import load, reader_for
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -96,6 +96,25 @@ def test_transparent_images_are_read_with_a_warning_naming_them(tmp_path):
         assert main(["train", "--data", str(tmp_path / "folder"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 0
 
 
+def test_opaque_files_that_declare_a_transparent_colour_are_read_without_a_warning(tmp_path):
+    """A palette PNG whose transparency table is all opaque (as PNG optimisers write it), a GIF
+    with a transparent index no pixel uses and an RGB PNG with an unused colour key were said to
+    'have transparent pixels', with Pillow's 'Palette images with Transparency expressed in
+    bytes' warning besides; they are opaque and now read quietly, in their colours, while a
+    palette entry that is really transparent is still named."""
+    red = Image.new("RGB", (8, 6), (200, 10, 10))
+    red.convert("P").save(tmp_path / "table.png", transparency=bytes([255] * 256))
+    red.convert("P").save(tmp_path / "unused.gif", transparency=255)
+    red.save(tmp_path / "key.png", transparency=(0, 0, 0))
+    data = load_image_folder(tmp_path)  # filterwarnings=error: any warning fails
+    np.testing.assert_allclose(data.X.reshape(3, 3, -1).mean(axis=-1), [[200 / 255, 10 / 255, 10 / 255]] * 3, atol=0.03)
+    icon = red.convert("P")
+    icon.putpixel((0, 0), 0)
+    icon.save(tmp_path / "icon.png", transparency=bytes([0] + [255] * 255))
+    with pytest.warns(UserWarning, match=r"1 of 4 images .*'icon\.png'"):
+        load_image_folder(tmp_path)
+
+
 @pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
 def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read
@@ -114,6 +133,23 @@ def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     resized = load_image_folder(tmp_path, mode=mode, size=(6, 8))
     deep = resized.X[resized.ids.index("deep.png")]
     np.testing.assert_allclose(deep, resized.X[resized.ids.index("eight.png")], atol=2 / 255)
+
+
+def test_netpbm_files_of_the_classic_face_sets_are_images(tmp_path):
+    """The AT&T/ORL faces come as s1/1.pgm, ...: such a folder was refused as having no images,
+    and .pgm files beside .png ones were left out without a word. 8-, 12- and 16-bit grey
+    (.pgm) and colour (.ppm) files are read on [0, 1]."""
+    for person, level in (("s1", 200), ("s2", 50)):
+        (tmp_path / person).mkdir()
+        Image.new("L", (8, 6), level).save(tmp_path / person / "1.pgm")
+    (tmp_path / "s2" / "2.pgm").write_bytes(b"P5\n8 6\n4095\n" + np.full(48, 4095, ">u2").tobytes())  # 12-bit white
+    Image.new("L", (8, 6), 10).save(tmp_path / "s1" / "3.png")
+    data = load_image_folder(tmp_path)
+    assert data.ids == ["s1/1.pgm", "s1/3.png", "s2/1.pgm", "s2/2.pgm"] and data.class_names == ("s1", "s2")
+    np.testing.assert_allclose(data.X.mean(axis=1), [200 / 255, 10 / 255, 50 / 255, 1.0], rtol=1e-6)
+    Image.new("RGB", (8, 6), (200, 10, 10)).save(tmp_path / "s1" / "4.ppm")
+    colour = load_image_folder(tmp_path)
+    np.testing.assert_allclose(colour.X.reshape(5, 3, -1)[colour.ids.index("s1/4.ppm")].mean(axis=1), [200 / 255, 10 / 255, 10 / 255])
 
 
 def test_a_float_file_beyond_0_1_is_refused_naming_it(tmp_path):
@@ -137,6 +173,23 @@ def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
     assert upright[:7].min() > 0.8 and upright[9:].max() < 0.2  # the white half is on top
 
 
+@pytest.mark.parametrize("mode", ["L", "I;16"])
+def test_a_grey_tiff_is_read_upright_as_its_orientation_says(tmp_path, mode):
+    """An uncompressed grey TIFF (8- or 16-bit) stored sideways with orientation 6, as PIL and
+    scanners write them, came out scrambled (Pillow memory-maps the file and turns the mapped
+    pixels as if they had the upright size): now upright like the JPEG above."""
+    stored = np.zeros((6, 10), dtype=np.uint16 if mode == "I;16" else np.uint8)
+    stored[:, :4] = np.iinfo(stored.dtype).max  # left part white as stored, the top once turned clockwise
+    image = Image.fromarray(stored)
+    assert image.mode == mode
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(tmp_path / "scan.tif", exif=exif)
+    data = load_image_folder(tmp_path)
+    assert data.image_shape == (10, 6)
+    np.testing.assert_array_equal(data.X.reshape(10, 6), np.rot90(stored, -1) / np.iinfo(stored.dtype).max)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "not_an_image"])
 def test_an_unreadable_image_file_is_refused_naming_it(tmp_path, capsys, damage):
     write_folder(tmp_path / "pics", n=4)
@@ -147,7 +200,7 @@ def test_an_unreadable_image_file_is_refused_naming_it(tmp_path, capsys, damage)
         load_image_folder(tmp_path / "pics")
     assert main(["train", "--data", str(tmp_path / "pics"), "--model", "conv", "--out", str(tmp_path / "run"), *TINY]) == 1
     err = capsys.readouterr().err
-    assert "aekit train: error:" in err and "broken.png" in err and "Traceback" not in err
+    assert "aekit train: error:" in err and "broken.png" in err and "Traceback" not in err and "<_io" not in err
 
 
 def test_images_of_several_sizes_are_refused_saying_how_to_resize_them(tmp_path, capsys):
@@ -379,7 +432,19 @@ def test_the_export_of_an_image_folder_run_says_its_rows_are_channels_first_pixe
     run = train(tmp_path, tmp_path / "pics")
     capsys.readouterr()
     assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
-    assert "pixels in [0, 1] (8-bit values / 255) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out
+    assert "pixels in [0, 1] (8-bit values / 255, 16-bit / 65535) of images (3, 6, 8), channels-first, flattened" in capsys.readouterr().out
+
+
+def test_the_export_of_a_16_bit_folder_run_says_its_pixels_are_divided_by_65535(tmp_path, capsys):
+    """A run on 16-bit grey PNGs was told its encoder takes '8-bit values / 255': the files'
+    values divided so ran to 257 and gave other codes than aekit encode, which reads them / 65535."""
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 65536, size=(6, 8)).astype(np.uint16)).save(tmp_path / f"{i}.png")
+    run = train(tmp_path, tmp_path)
+    capsys.readouterr()
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert "pixels in [0, 1] (8-bit values / 255, 16-bit / 65535) of grey images (6, 8), flattened" in capsys.readouterr().out
 
 
 def test_hidden_files_and_folders_a_mac_zip_or_jupyter_leaves_are_not_images_or_classes(tmp_path):
@@ -399,9 +464,115 @@ def test_hidden_files_and_folders_a_mac_zip_or_jupyter_leaves_are_not_images_or_
     assert type(reader_for(str(tmp_path))).__name__ == "ImageFolderReader"
 
 
+def test_a_class_folder_that_is_a_link_is_read_and_a_link_back_is_not_followed_again(tmp_path):
+    """Datasets assembled with links ('dog' -> /elsewhere/dogs) lost the linked class without a
+    word: the folder walk did not enter linked folders. It now does, once: a link back to a
+    folder on the way (a cycle) is passed over."""
+    write_folder(tmp_path / "store", n=8, size=(6, 6))
+    stored = load_image_folder(tmp_path / "store").X
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cat").symlink_to(tmp_path / "store" / "a", target_is_directory=True)
+    (tmp_path / "data" / "dog").symlink_to(tmp_path / "store" / "b", target_is_directory=True)
+    (tmp_path / "store" / "a" / "again").symlink_to(tmp_path / "data", target_is_directory=True)
+    data = load_image_folder(tmp_path / "data")
+    assert data.class_names == ("cat", "dog")
+    assert data.ids == [f"{name}/{i:03d}.png" for name, first in (("cat", 0), ("dog", 1)) for i in range(first, 8, 2)]
+    np.testing.assert_array_equal(data.X, stored)
+
+
+def test_a_folder_named_from_the_home_folder_is_read_like_a_file_so_named(tmp_path, monkeypatch):
+    """'~/pics' (a quoted --data, or data.source in a run's config) was found as a folder but then
+    refused as 'no image folder at ~/pics', where '~/rows.npy' and '~/table.csv' were read;
+    image and text folders now expand '~' too."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_folder(tmp_path / "pics", n=8, size=(6, 6))
+    for name, text in (("a/1.txt", "red apples"), ("b/2.txt", "green pears")):
+        (tmp_path / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "docs" / name).write_text(text)
+    run = tmp_path / "run"
+    assert main(["train", "--data", "~/pics", "--model", "conv", "--out", str(run), *TINY]) == 0
+    assert main(["encode", str(run), "~/pics", str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape == (8, 3)
+    assert load("~/docs").feature_names == ["apples", "green", "pears", "red"]
+
+
+def test_a_folder_without_images_given_to_an_image_model_says_which_files_are_images(tmp_path, capsys):
+    """An iPhone export (IMG_0001.HEIC) with a notes.txt beside it was read as a text corpus and
+    refused as 'has 1 features but the model was trained on 108; ... unexpected ['hello']'; an
+    image model now reads it as images and says it holds none of the kinds it reads."""
+    write_folder(tmp_path / "pics", n=8, size=(6, 6))
+    run = train(tmp_path, tmp_path / "pics")
+    (tmp_path / "phone").mkdir()
+    (tmp_path / "phone" / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic")
+    (tmp_path / "phone" / "notes.txt").write_text("hello")
+    capsys.readouterr()
+    assert main(["encode", str(run), str(tmp_path / "phone"), str(tmp_path / "codes.npy")]) == 1
+    err = capsys.readouterr().err
+    assert "phone' has no images (.png, .jpg" in err and "features" not in err
+
+
+def test_a_run_on_a_relative_folder_used_from_elsewhere_says_where_its_data_was_named(tmp_path, monkeypatch, capsys):
+    """'aekit train --data pics' records 'pics' as it was given; 'aekit report' or 'generate' run
+    from another folder said only "no data at 'pics': give 'digits', 'mnist', ...", a source the
+    user had not named in that command. It now says it is the run's data.source, relative to
+    where training ran, and what to do."""
+    write_folder(tmp_path / "project" / "pics", n=8, size=(6, 6))
+    monkeypatch.chdir(tmp_path / "project")
+    assert main(["train", "--data", "pics", "--model", "conv", "--out", "run", *TINY]) == 0
+    assert main(["evaluate", "run"]) == 0
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    for command in (["evaluate", "project/run"], ["generate", "project/run", "samples.png"]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert "'pics', this run's data (data.source in 'project/run/config.yaml'), is not found from" in err, err
+        assert "relative to the folder 'aekit train' ran in" in err and "give 'digits'" not in err
+
+
 def test_one_image_file_is_refused_saying_to_give_a_folder(tmp_path, capsys):
     Image.fromarray(np.zeros((6, 6), dtype=np.uint8)).save(tmp_path / "photo.png")
     with pytest.raises(ValueError, match=r"is one image: aekit reads images from a folder"):
         reader_for(str(tmp_path / "photo.png"))
     assert main(["train", "--data", str(tmp_path / "photo.png"), "--out", str(tmp_path / "run"), "--quiet"]) == 1
     assert "is one image: aekit reads images from a folder" in capsys.readouterr().err
+
+
+# ---- a later folder's labels name the model's classes ---------------------------------------------
+
+
+def write_classes(folder: Path, classes: str, n_each: int, seed: int = 0) -> None:
+    """`n_each` 6 x 6 PNGs per class subfolder, each class a colour of its own (COLOURS, by the
+    letter's place in 'abcd') with a little noise."""
+    rng = np.random.default_rng(seed)
+    for name in classes:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(n_each):
+            noise = rng.integers(-10, 11, size=(6, 6, 3))
+            pixels = np.clip(np.asarray(COLOURS["abcd".index(name)]) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / name / f"{i}.png")
+
+
+def test_a_later_folder_with_fewer_or_other_classes_is_labelled_by_the_models_classes(tmp_path):
+    """A test folder holding classes 'a' and 'c' of a model trained on 'a', 'b', 'c' was labelled
+    by its own subfolders (its 'c' as 1, the model's 'b'): aekit evaluate's 5-NN accuracy on
+    perfectly separated colours came out 0.5 and aekit explore named the 'c' points 'b'. Its
+    labels now index the model's classes; a class the model never saw is numbered after them."""
+    write_classes(tmp_path / "train", "abc", n_each=8)
+    write_classes(tmp_path / "later", "ac", n_each=6, seed=1)
+    run = train(tmp_path, tmp_path / "train")
+
+    reader = reader_for(tmp_path / "train")
+    reader.fit(tmp_path / "train")
+    write_classes(tmp_path / "other", "cd", n_each=2, seed=2)
+    for folder in ("later", "other"):
+        data = reader.read(tmp_path / folder)
+        assert data.class_names[:3] == ("a", "b", "c")
+        assert [data.class_names[i] for i in data.y] == [name.split("/")[0] for name in data.ids]
+
+    assert main(["evaluate", str(run), "--data", str(tmp_path / "later"), "--json", str(tmp_path / "eval.json")]) == 0
+    pca = next(s for s in json.loads((tmp_path / "eval.json").read_text())["scores"] if s["model"] == "PCA")
+    assert pca["knn_accuracy"] == 1.0
+    assert main(["explore", str(run), "--data", str(tmp_path / "later")]) == 0
+    page = (run / "explorer.html").read_text()
+    labels = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1))["labels"]
+    assert labels["names"] == ["a", "c"] and labels["index"] == [0] * 6 + [1] * 6

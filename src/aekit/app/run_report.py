@@ -243,7 +243,7 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
 
 
 def write_run_explorer(
-    model: Model, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, **options
+    model: Model, X, y, feature_names, where: str, path: Path | None = None, image_shape=None, class_names=None, **options
 ) -> Path:
     """Write the latent-space explorer page (`aekit.app.explore.write_explorer`) of an opened
     model for rows X (n, n_features) in the model's units with labels y: images (of
@@ -266,6 +266,8 @@ def write_run_explorer(
         Where to write the page; None is explorer.html in the model's folder.
     image_shape : tuple of int, default=None
         Shape of each row as an image; None uses the reader's (the training rows').
+    class_names : sequence of str, default=None
+        Names of the classes y indexes (a later folder's may name more); None uses the reader's.
     **options
         Further keyword arguments of `aekit.app.explore.explorer_payload` (e.g. `ids`,
         `max_points`).
@@ -280,7 +282,7 @@ def write_run_explorer(
     est, reader, scaling = model.estimator, model.reader, model.scaling
     return write_explorer(
         est, X, y, path=path or model.path / EXPLORER_FILE, image_shape=image_shape or reader.image_shape,
-        feature_names=feature_names, class_names=reader.class_names,
+        feature_names=feature_names, class_names=class_names or reader.class_names,
         display_scaling=None if scaling.kind == "none" else (scaling.offset, scaling.scale),
         value_range=model.pixel_range(),
         title=f"{type(est).__name__} on {where}: latent space", **options,

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
-from aekit.data.datasets import Dataset
+from aekit.data.datasets import IDX_SETS, Dataset
 from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
@@ -358,7 +358,18 @@ class Model:
             return None
         data = self.config.data
         decided = {name: getattr(self.reader, name) for name in _DECIDED_BY_FIT if hasattr(self.reader, name)}
-        return prepare_data(self.config.model_copy(update={"data": data.model_copy(update=decided)}))
+        try:
+            return prepare_data(self.config.model_copy(update={"data": data.model_copy(update=decided)}))
+        except FileNotFoundError:
+            source = data.source
+            path = Path(source).expanduser()
+            if path.is_absolute() or path.exists() or source == "digits" or source.partition(":")[0] in IDX_SETS:
+                raise
+            raise FileNotFoundError(
+                f"{source!r}, this run's data (data.source in {str(self.path / Run.CONFIG)!r}), is not found from "
+                f"{os.getcwd()!r}: it is a path relative to the folder 'aekit train' ran in; run this command from there, "
+                "or set data.source to the data's absolute path"
+            ) from None
 
     def rows(self, source: str | None, what: str = "use") -> Dataset:
         """The rows of `source`, or without one the run's held-out rows, read like the training

@@ -73,7 +73,7 @@ def run_explore(args: argparse.Namespace) -> int:
     where = "the run's held-out rows" if args.data is None else args.data
     path = write_run_explorer(
         model, rows.X, rows.y, rows.feature_names, where, args.out, image_shape=rows.image_shape,
-        ids=rows.row_ids(), max_points=args.max_points, grid_size=args.grid_size,
+        class_names=rows.class_names, ids=rows.row_ids(), max_points=args.max_points, grid_size=args.grid_size,
     )  # fmt: skip
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {min(len(rows), args.max_points)} of {len(rows)} rows)")
     return 0

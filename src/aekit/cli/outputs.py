@@ -126,7 +126,7 @@ def _rows_as_read(reader) -> str:
     if reader.kind == "images":
         shape = tuple(int(s) for s in reader.image_shape)
         layout = f"images {shape}, channels-first" if len(shape) == 3 else f"grey images {shape}"
-        return f": pixels in [0, 1] (8-bit values / 255) of {layout}, flattened"
+        return f": pixels in [0, 1] (8-bit values / 255, 16-bit / 65535) of {layout}, flattened"
     if reader.kind == "text":
         return (": each document's counts of the run's words, in the order of data.json's feature_names (lower-cased "
                 "words of two or more letters or digits, as scikit-learn's CountVectorizer splits them)")

@@ -48,9 +48,10 @@ def file_sha256(path: Path) -> str:
 
 
 def visible_files(root: Path) -> list[Path]:
-    """The files under `root` (recursively, sorted) but hidden ones: a path with a part that
-    starts with '.' (.DS_Store, the ._photo.png a Mac zip leaves, .ipynb_checkpoints/) or
-    macOS's __MACOSX folder, which are no one's data.
+    """The files under `root` (recursively, sorted, through linked folders) but hidden ones: a
+    path with a part that starts with '.' (.DS_Store, the ._photo.png a Mac zip leaves,
+    .ipynb_checkpoints/) or macOS's __MACOSX folder, which are no one's data. A folder linked
+    from inside itself is not entered again.
 
     Parameters
     ----------
@@ -62,7 +63,19 @@ def visible_files(root: Path) -> list[Path]:
     list of pathlib.Path
         The visible files.
     """
-    return sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(root).parts)
-    )
+    found, entered = [], {os.fspath(root): {Path(root).resolve()}}  # each folder: the real folders on the way to it
+    for folder, folders, files in os.walk(root, followlinks=True):
+        on_the_way = entered.pop(folder)
+        kept = []
+        for name in folders:
+            real = (Path(folder) / name).resolve()
+            if not _hidden(name) and real not in on_the_way:
+                kept.append(name)
+                entered[os.path.join(folder, name)] = on_the_way | {real}
+        folders[:] = kept
+        found.extend(Path(folder) / name for name in files if not _hidden(name))
+    return sorted(p for p in found if p.is_file())
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".") or name == "__MACOSX"

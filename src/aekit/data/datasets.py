@@ -59,7 +59,7 @@ __all__ = [
     "read_parquet_frame",
 ]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm")
 DOWNLOAD_TIMEOUT = 60
 
 
@@ -768,11 +768,13 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     for grey, whether its pixels are grey, and whether any of them is transparent (the alpha
     channel, which is not read). `mode` 'auto' reads single-channel files grey and others (RGB,
     palette, CMYK, ...) as RGB, grey when their three channels are equal."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
-    try:
-        with Image.open(file) as opened:
+    try:  # from a file object: Pillow memory-maps a path's raw grey TIFF and turns it upright scrambled
+        with open(file, "rb") as handle, Image.open(handle) as opened:
             image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
+            if "transparency" in image.info and image.mode not in WIDE_GREY_PIL_MODES:  # a see-through colour or entries
+                image = image.convert("LA" if image.mode in GREY_PIL_MODES else "RGBA")  # as alpha, the same colours
             transparent = _has_transparency(image)
             native_grey = image.mode in GREY_PIL_MODES
             if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
@@ -783,7 +785,8 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
                 image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             pixels = np.asarray(image, dtype=np.float32) / full_scale  # (H, W) or (H, W, 3)
     except (OSError, SyntaxError, EOFError) as err:  # PIL's refusals of damaged or foreign files
-        raise ValueError(f"{str(file)!r} is not a readable image ({err}); remove or replace it") from None
+        reason = "of no format Pillow knows" if isinstance(err, UnidentifiedImageError) else err
+        raise ValueError(f"{str(file)!r} is not a readable image ({reason}); remove or replace it") from None
     if pixels.ndim == 2 and mode == "RGB":
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
@@ -794,7 +797,7 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
 
 def _has_transparency(image) -> bool:
     """Whether a PIL image has a pixel that is not fully opaque: an alpha channel below its
-    maximum somewhere, or a palette or grey image with a transparent colour."""
+    maximum somewhere, or a deep grey image with a transparent colour."""
     bands = image.getbands()
     if "A" in bands or "a" in bands:
         return image.getchannel("A" if "A" in bands else "a").getextrema()[0] < 255
@@ -846,8 +849,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     Parameters
     ----------
     path : str or os.PathLike
-        The folder, searched recursively for .png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff and
-        .webp files.
+        The folder, searched recursively for .png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff, .webp
+        and Netpbm (.pgm, .ppm, .pbm, .pnm) files.
     size : tuple of int, default=None
         (height, width) to resize every image to; None keeps their common size.
     mode : {'auto', 'L', 'RGB'}, default='auto'

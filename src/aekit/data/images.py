@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last", "other_shape_message"]
+__all__ = [
+    "CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last", "one_image_message", "other_shape_message",
+]  # fmt: skip
 
 CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA
 
@@ -104,11 +106,39 @@ def other_shape_message(estimator: str, X_shape: Sequence[int], shape: Sequence[
     str
         The error message.
     """
-    X_shape, shape, fitted = (tuple(int(d) for d in dims) for dims in (X_shape, shape, fitted))
+    shape, fitted = (tuple(int(d) for d in dims) for dims in (shape, fitted))
+    return one_image_message(estimator, X_shape, fitted) or (
+        f"X has images of shape {shape}, but {estimator} was fitted on images of shape {fitted} (channels, height, width)"
+    )
+
+
+def one_image_message(estimator: str, X_shape: Sequence[int], fitted: Sequence[int]) -> str | None:
+    """Why X of `X_shape` is refused when it is one image of the `fitted` shape (channels,
+    height, width) without its batch axis: a colour image (C, H, W) reads as C grey images, a
+    grey one (H, W) as H rows; None when X is no such image.
+
+    Parameters
+    ----------
+    estimator : str
+        The estimator's class name.
+    X_shape : sequence of int
+        The shape of X as given.
+    fitted : sequence of int
+        The images the estimator was fitted on, (channels, height, width).
+
+    Returns
+    -------
+    str or None
+        The error message, asking for X[None].
+    """
+    X_shape, fitted = (tuple(int(d) for d in dims) for dims in (X_shape, fitted))
     if len(X_shape) == 3 and X_shape == fitted:
-        return (
-            f"X has shape {X_shape}, which reads as a batch of {X_shape[0]} grey images (n, height, width), but "
-            f"{estimator} was fitted on images of shape {fitted} (channels, height, width): to give it one image, "
-            "pass X[None], a batch of one"
-        )
-    return f"X has images of shape {shape}, but {estimator} was fitted on images of shape {fitted} (channels, height, width)"
+        reads = f"a batch of {X_shape[0]} grey images (n, height, width)"
+    elif len(X_shape) == 2 and fitted[0] == 1 and fitted[1] > 1 and X_shape == fitted[1:]:
+        reads = f"{X_shape[0]} rows of {X_shape[1]} features"
+    else:
+        return None
+    return (
+        f"X has shape {X_shape}, which reads as {reads}, but {estimator} was fitted on images of shape {fitted} "
+        "(channels, height, width): to give it one image, pass X[None], a batch of one"
+    )

@@ -85,7 +85,8 @@ class Reader:
 
     def read(self, source: str | os.PathLike) -> Dataset:
         """The rows of `source` (of any kind) with this reader's options, their columns in the
-        fitted order; a source with other columns is refused naming them.
+        fitted order and a folder's labels indexing the fitted class names; a source with other
+        columns is refused naming them.
 
         Parameters
         ----------
@@ -101,9 +102,11 @@ class Reader:
         if self.kind == "text" and reader.kind != "text":
             raise ValueError(f"{str(source)!r} is not a folder of .txt files: the model counts the words of documents, one "
                              "per .txt file, read from a folder (in label subfolders, or all at its top level)")
+        if self.kind == "images" and reader.kind == "text":  # .txt files, no image it reads: say which it reads
+            reader = self
         data = reader._load(str(source), self.feature_names is not None)
         check_image_shape(data, self.image_shape, source)
-        return _aligned(data, self.feature_names, source)
+        return _aligned(_relabelled(data, self.class_names), self.feature_names, source)
 
     def read_frame(self, frame, source: str) -> Dataset:
         """The rows of a table already read as a DataFrame (one partition of a Parquet folder,
@@ -480,7 +483,7 @@ class ImageFolderReader(Reader):
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         size = None if self.image_size is None else tuple(self.image_size)
-        return load_image_folder(source, size=size, mode=self.image_mode)
+        return load_image_folder(_existing(source), size=size, mode=self.image_mode)
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The training folder's images; `image_mode` becomes the mode they were read in.
@@ -534,7 +537,7 @@ class TextFolderReader(Reader):
 
         if self.max_words < 1:
             raise ValueError(f"max_words must be at least 1, got {self.max_words}")
-        docs = load_text_folder(source, encoding=self.encoding or "utf-8")
+        docs = load_text_folder(_existing(source), encoding=self.encoding or "utf-8")
         if self.vocabulary is not None:
             vectorizer = CountVectorizer(vocabulary=list(self.vocabulary))
         else:
@@ -683,6 +686,17 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         f"{str(source)!r} has {len(names)} features but the model was trained on {len(expected)}; "
         f"missing {missing}, unexpected {extra}"
     )
+
+
+def _relabelled(data: Dataset, learned: Sequence[str] | None) -> Dataset:
+    """`data` with labels y indexing the `learned` class names, as the training labels do; a
+    later folder's own sorted classes (its subfolders) may lack some of them or add others,
+    which are numbered after the learned ones."""
+    if learned is None or data.class_names is None or data.y is None or tuple(data.class_names) == tuple(learned):
+        return data
+    names = (*learned, *sorted(set(data.class_names) - set(learned)))
+    index = np.asarray([names.index(name) for name in data.class_names], dtype=np.int64)
+    return replace(data, y=index[np.asarray(data.y)], class_names=names)
 
 
 def _positional(names: list[str]) -> bool:

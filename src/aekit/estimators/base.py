@@ -37,6 +37,7 @@ from aekit.training.compiled import compiled_inference
 from aekit.training._denormals import flushed_denormals
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.data._sources import DataSource
+from aekit.data.images import one_image_message
 from aekit.data.readers import open_source
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.budget import AUTO, resolve_budget
@@ -307,6 +308,10 @@ class AekitEstimator(BaseEstimator):
         if source is not None:
             return self._validate_source(source, reset)
         check_numeric_frame(X, type(self).__name__, reset)
+        fitted = None if reset else getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
+        one_image = None if fitted is None else one_image_message(type(self).__name__, getattr(X, "shape", ()), fitted)
+        if one_image is not None:
+            raise ValueError(one_image)
         accept = SPARSE_FORMAT if self._sparse_input else False
         X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=accept)
         check_magnitude(X)

@@ -84,6 +84,19 @@ def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | N
         raise ValueError(channels_last_message("X", images.shape))
 
 
+def _check_chroma_range(**arrays: np.ndarray) -> None:
+    """Refuse gray inputs or colour targets beyond [0, 1] for chroma colorization, which
+    rebuilds colour on [0, 1] around the gray input's lightness (8-bit values would give other colours)."""
+    for name, values in arrays.items():
+        low, high = float(values.min()), float(values.max())
+        if not (low >= 0 and high <= 1):
+            raise ValueError(
+                f"colorization_='chroma' rebuilds colour on [0, 1] around the gray X's lightness, but {name} holds values "
+                f"in [{low:.4g}, {high:.4g}]: scale X and Y to [0, 1] (8-bit pixels / 255), or pass colorization='direct' "
+                "to predict Y's channels in their own units"
+            )
+
+
 def _check_dropout(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ValueError("must be a number in [0, 1)")
@@ -422,6 +435,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.output_shape_ = shape
         self.colorization_ = self._resolve_colorization()
         if self.colorization_ == "chroma":
+            _check_chroma_range(X=X, Y=Y)
             Y = to_chroma(Y.reshape(-1, *shape)).reshape(Y.shape[0], -1)
         return Y
 
@@ -630,6 +644,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         if self.colorization_ == "chroma":
             if not isinstance(inputs, np.ndarray):
                 raise ValueError("colorization needs X in memory (an array), not streamed from a file")
+            _check_chroma_range(X=inputs)
             images = colour_from_chroma(inputs.reshape(-1, *self.input_shape_), rows.reshape(-1, *self._decoded_shape))
             rows = images.reshape(len(images), -1)
         return self._in_layout(rows, _ndim(X), self.output_shape_)
@@ -832,12 +847,19 @@ class ContextEncoder(ConvAutoEncoder):
         rows = self._validate_X(X, reset=False)
         if not isinstance(rows, np.ndarray):
             raise ValueError("inpaint needs X in memory (an array), not streamed from a file")
-        layout = np.shape(X) if ndim in (3, 4) else rows.shape
+        layout = tuple(np.shape(X) if ndim in (3, 4) else rows.shape)
+        mask = np.asarray(mask, dtype=bool)
+        per_image = len(layout) == 4 and mask.shape == (layout[0], *layout[2:])  # (n, height, width)
+        if per_image and layout[0] == layout[1] > 1:
+            raise ValueError(
+                f"mask of shape {mask.shape} is ambiguous for X of shape {layout}, as many images as channels: it would "
+                "broadcast as one mask per channel of every image. Pass mask[:, None] for one mask per image (every "
+                "channel), or mask[None] for one mask per channel of every image"
+            )
         try:
-            holes = np.broadcast_to(np.asarray(mask, dtype=bool), layout).reshape(rows.shape)
+            holes = np.broadcast_to(mask, layout).reshape(rows.shape)
         except ValueError:
-            per_pixel = len(layout) == 4 and tuple(np.shape(mask)) == (layout[0], *layout[2:])
-            hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_pixel else ""
-            raise ValueError(f"mask of shape {np.shape(mask)} does not broadcast to X's shape {tuple(layout)}{hint}") from None
+            hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_image else ""
+            raise ValueError(f"mask of shape {mask.shape} does not broadcast to X's shape {layout}{hint}") from None
         filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
         return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)
