@@ -13,7 +13,7 @@ from sklearn.decomposition import PCA
 
 from aekit import ContextEncoder, ConvAutoEncoder
 from aekit.analysis.metrics import psnr, ssim
-from aekit.data.chroma import colour_from_chroma, luma, to_chroma
+from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, luma, to_chroma
 from aekit.estimators.base import TRAINING_CONSTRAINTS
 from aekit.data.datasets import PHOTOS, load_colorization_patches, load_photo_patches
 from aekit.nn.pca_start import image_symmetries
@@ -103,6 +103,27 @@ def test_colorization_round_trips_through_save_and_load(tmp_path, patches):
     loaded = ConvAutoEncoder.load(model.save(tmp_path / "m"))
     assert loaded.colorization_ == "chroma"
     np.testing.assert_array_equal(loaded.reconstruct(gray_test), model.reconstruct(gray_test))
+
+
+def test_colorization_keeps_the_lightness_of_gray_made_by_pillow(tmp_path, patches):
+    # gray from Pillow's convert('L') (or OpenCV) is Rec. 601 luma; colour was rebuilt around it as
+    # if it were rgb2gray's Rec. 709, so the output's lightness was not the input's (up to 0.075 off)
+    from PIL import Image
+
+    (_, colour), (_, colour_test) = patches
+    def pillow_pairs(images):
+        pixels = np.round(images.transpose(0, 2, 3, 1) * 255).astype(np.uint8)
+        gray = np.stack([np.asarray(Image.fromarray(p).convert("L")) for p in pixels])[:, None] / 255.0
+        return gray.astype(np.float32), pixels.transpose(0, 3, 1, 2).astype(np.float32) / 255
+    gray, colour = pillow_pairs(colour[:100])
+    gray_test, _ = pillow_pairs(colour_test[:50])
+    model = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray, colour)
+    assert model.luma_ == "rec601"
+    out = model.reconstruct(gray_test)
+    np.testing.assert_allclose(luma(out, LUMA_STANDARDS["rec601"]), gray_test, atol=1e-5)
+    assert ConvAutoEncoder.load(model.save(tmp_path / "m")).luma_ == "rec601"
+    (gray709, colour709), _ = patches
+    assert ConvAutoEncoder(latent_dim=4, **TINY).fit(gray709[:60], colour709[:60]).luma_ == "rec709"
 
 
 SKIP_CROSS = [

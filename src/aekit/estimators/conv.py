@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, check_clipped_range, make_corruption
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
-from aekit.data.chroma import colour_from_chroma, to_chroma
+from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
@@ -272,6 +272,10 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         (channels, height, width) of the reconstructions (the targets' shape).
     colorization_ : {'chroma', 'direct'}
         What the decoder predicts: the chroma of colour targets, or the targets as they are.
+    luma_ : {'rec709', 'rec601'}
+        For colorization_='chroma': the lightness standard the training gray images matched,
+        the one colour is rebuilt around ('rec709': scikit-image's `rgb2gray`; 'rec601':
+        Pillow's convert('L'), OpenCV's gray).
     init_ : {'pca', 'random'}
         Whether the model has a linear path started as PCA.
     loss_ : str
@@ -318,9 +322,11 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         "init_": check_init,
         "loss_": one_of(LIKELIHOODS),
         "dropout_": _check_dropout,
+        "luma_": one_of(LUMA_STANDARDS),
     }
-    _optional_fitted = BaseAutoEncoder._optional_fitted | {"init_", "loss_", "dropout_"}  # newer: 'random', loss, dropout
-    _fitted_before = {"colorization_": "direct"}  # every model predicted its target's pixels before chroma existed
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"init_", "loss_", "dropout_", "luma_"}  # newer: 'random', loss, dropout
+    # every model predicted its target's pixels before chroma existed, and took gray as rgb2gray before luma_
+    _fitted_before = {"colorization_": "direct", "luma_": "rec709"}
     _values_before_param = {"init": "random"}  # a folder saved before `init` existed trained from a random start
 
     def __init__(
@@ -436,7 +442,9 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.colorization_ = self._resolve_colorization()
         if self.colorization_ == "chroma":
             _check_chroma_range(X=X, Y=Y)
-            Y = to_chroma(Y.reshape(-1, *shape)).reshape(Y.shape[0], -1)
+            colour = Y.reshape(-1, *shape)
+            self.luma_ = matching_luma(X.reshape(-1, 1, height, width), colour)
+            Y = to_chroma(colour, LUMA_STANDARDS[self.luma_]).reshape(Y.shape[0], -1)
         return Y
 
     def _resolve_colorization(self) -> str:
@@ -645,7 +653,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             if not isinstance(inputs, np.ndarray):
                 raise ValueError("colorization needs X in memory (an array), not streamed from a file")
             _check_chroma_range(X=inputs)
-            images = colour_from_chroma(inputs.reshape(-1, *self.input_shape_), rows.reshape(-1, *self._decoded_shape))
+            images = colour_from_chroma(inputs.reshape(-1, *self.input_shape_), rows.reshape(-1, *self._decoded_shape),
+                                        LUMA_STANDARDS[self.luma_])
             rows = images.reshape(len(images), -1)
         return self._in_layout(rows, _ndim(X), self.output_shape_)
 
