@@ -380,12 +380,13 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     def reconstruct(self, X, n_samples: int | None = None, random_state=None):
         """Decoded posterior means (n, n_features); with `n_samples`, that many decoded
         posterior draws per input, shape (n_samples, n, n_features), for uncertainty. Images
-        X (backbone='conv') give images: (n, C, H, W) or (n_samples, n, C, H, W).
+        X give images in X's layout, with either backbone: (n, C, H, W) or (n, H, W), and
+        (n_samples, n, ...) with `n_samples`.
 
         Parameters
         ----------
         X : array-like or sparse matrix
-            Rows (n_samples, n_features); images (n, C, H, W) or (n, H, W) for backbone='conv'.
+            Rows (n_samples, n_features), or images (n, C, H, W) or (n, H, W).
         n_samples : int or None, default=None
             Number of posterior draws per input; None decodes the posterior means.
         random_state : int, RandomState or None, default=None
