@@ -461,3 +461,28 @@ def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path):
     lines = done.stderr.splitlines()
     assert "aekit detect: warning: X has categories not seen in fit: 'city' ['Nort'] in 1 row" in lines[0]
     assert "UserWarning" not in done.stderr
+
+
+def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, capsys):
+    # a datetime column stopped the detector and the imputer; the same dates read from a CSV file (text,
+    # repeated: hourly rows) were one-hot encoded as a category of 40 levels without a word
+    from aekit.data.columns import is_dates
+
+    frame = regions(n=120).drop(columns="id")
+    frame["taken"] = pd.date_range("2024-03-01", periods=120, freq="h")
+    messages = fit_any(fast_detector(len(frame)), frame)
+    assert any("'taken' is a column of dates or times" in m for m in messages), messages
+    with pytest.warns(UserWarning, match="'taken' is a column of dates or times"):
+        detector = fast_detector(len(frame)).fit(frame.assign(taken=frame["taken"].dt.strftime("%Y-%m-%d")))
+    assert detector.table_.dropped == {"taken": "a column of dates or times (turn them into numbers, such as days since "
+                                                "a date or a weekday, to use them)"}
+    gaps = frame.assign(taken=frame["taken"].dt.strftime("%d/%m/%Y %H:%M"))
+    gaps.loc[::7, "a"] = np.nan
+    gaps.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "out.csv"), *FAST_CLI]) == 0
+    assert "'taken' is a column of dates or times" in capsys.readouterr().err
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out["taken"].tolist() == gaps["taken"].tolist() and not out["a"].isna().any()
+    for values, dates in ((["2020-01-31", None, "2021-12-01 10:00"], True), (["1-2", "3-4"], False), (["2020", "2021"], False),
+                          (["12.5", "3.25"], False), (["north", "south"], False)):
+        assert is_dates(pd.Series(values)) == dates, values

@@ -1,10 +1,12 @@
 """Columns of a table that are not features: identifiers (every value a distinct whole number
-or a distinct text, such as a `patient_id` counting 1..n) and constant columns, found in a
-DataFrame, or named by the user. The estimators that take DataFrames leave them out of the
+or a distinct text, such as a `patient_id` counting 1..n), dates and times, and constant
+columns, found in a DataFrame, or named by the user. The estimators that take DataFrames leave them out of the
 model with a warning naming them, and the commands carry an identifier through to the output."""
 
 from __future__ import annotations
 
+import datetime
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -13,11 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_identifier", "leave_out",
+__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_identifier", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+DATES = "a column of dates or times (turn them into numbers, such as days since a date or a weekday, to use them)"
+_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+)
 
 
 _AEKIT = str(Path(__file__).parents[1])
@@ -61,6 +68,33 @@ def is_identifier(values) -> bool:
         numbers = observed.to_numpy(dtype=np.float64)
         return bool(np.isfinite(numbers).all() and (numbers == np.round(numbers)).all())
     return all(isinstance(v, str) for v in observed.astype(object))
+
+
+def is_dates(values) -> bool:
+    """True for a pandas Series of dates or times: a datetime dtype, date or time objects, or
+    texts that all read as dates (2020-01-31, with a time or not; 31/01/2020; 31.01.2020), as a
+    CSV file gives them.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted.
+
+    Returns
+    -------
+    bool
+        Whether every observed value is a date or time.
+    """
+    from pandas.api.types import is_datetime64_any_dtype
+
+    if is_datetime64_any_dtype(values.dtype):
+        return True
+    observed = values.dropna().astype(object)
+    if not len(observed):
+        return False
+    if all(isinstance(v, (datetime.date, datetime.time, np.datetime64)) for v in observed):
+        return True
+    return all(isinstance(v, str) and _DATE_TEXT.fullmatch(v.strip()) is not None for v in observed)
 
 
 def is_constant(values) -> bool:
@@ -129,14 +163,14 @@ def check_array_ignore(ignore_columns) -> None:
 
 def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     """{column: why} for the columns of DataFrame `frame` to leave out of a model: those named
-    in `ignore_columns` (a list), and unless it is None, identifier-like and constant ones.
+    in `ignore_columns` (a list), and unless it is None, identifier-like, date and constant ones.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         The table.
     ignore_columns : 'auto', None or list of str, default='auto'
-        'auto' finds identifier and constant columns; a list names columns to leave out as
+        'auto' finds identifier, date and constant columns; a list names columns to leave out as
         well; None leaves nothing out.
 
     Returns
@@ -155,6 +189,8 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
         values = frame.iloc[:, j]
         if is_constant(values):
             out[name] = CONSTANT
+        elif is_dates(values):
+            out[name] = DATES
         elif is_identifier(values):
             out[name] = IDENTIFIER
     return out

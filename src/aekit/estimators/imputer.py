@@ -161,8 +161,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     ignore_columns : 'auto', list of str or None, default='auto'
         For a DataFrame X, the columns left out of the model and returned as they are: 'auto'
         leaves out identifier-like columns (at least 20 rows whose observed values are all
-        distinct whole numbers, such as a counter 1..n, or all distinct texts), which are never
-        imputed, and constant columns, whose gaps get their one value, with a warning naming
+        distinct whole numbers, such as a counter 1..n, or all distinct texts) and dates or
+        times (a datetime column, or texts such as 2024-03-01), which are never imputed, and
+        constant columns, whose gaps get their one value, with a warning naming
         them; a list of column names (ints for a headerless frame's) leaves those out as well; None keeps
         every column.
 

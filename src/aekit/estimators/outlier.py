@@ -192,7 +192,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     ignore_columns : 'auto', list of str or None, default='auto'
         For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
         columns (at least 20 rows whose values are all distinct whole numbers, such as a
-        counter 1..n, or all distinct texts) and constant columns, with a warning naming them;
+        counter 1..n, or all distinct texts), dates or times (a datetime column, or texts such as
+        2024-03-01 or 01/03/2024) and constant columns, with a warning naming them;
         a list of column names (ints for a headerless frame's) leaves those out as well; None
         keeps every column. The other columns are encoded as `aekit detect` encodes a table
         (`aekit.data.tabular.DetectionEncoding`: numeric columns standardised, each text or
