@@ -358,6 +358,16 @@ def test_a_date_column_is_left_out_naming_it_and_refused_when_kept(tmp_path, cap
         estimator.set_params(ignore_columns=None).fit(frame)
 
 
+def test_train_warns_that_a_date_column_is_learned_as_a_category(tmp_path, capsys):
+    frame = survey(n=60)[["age", "weight"]].dropna().assign(day=lambda f: pd.date_range("2024-01-01", periods=len(f), freq="6h")
+                                                           .strftime("%Y-%m-%d"))
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    levels = frame["day"].nunique()
+    assert (f"aekit train: warning: column 'day' of {str(tmp_path / 't.csv')!r} holds dates or times, learned as a category "
+            f"of {levels} levels") in capsys.readouterr().err
+
+
 # ---- plausible values and outputs that compose ------------------------------------------------
 
 

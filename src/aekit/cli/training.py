@@ -355,10 +355,10 @@ def _layout(est, X: np.ndarray, image_shape) -> str:
 def _warn_identifiers(split, source: str) -> None:
     """Warn on stderr about the table columns of `split` that look like row identifiers (see
     `aekit.data.columns.is_identifier`: all values distinct whole numbers, or a category per
-    row), which the model would learn as features."""
+    row) or hold dates, which the model would learn as features."""
     import pandas as pd
 
-    from aekit.data.columns import MIN_ROWS_FOR_IDENTIFIERS, is_identifier
+    from aekit.data.columns import MIN_ROWS_FOR_IDENTIFIERS, is_dates, is_identifier
 
     n = len(split.train) + len(split.test)
     if getattr(split.reader, "kind", None) != "table" or n < MIN_ROWS_FOR_IDENTIFIERS:
@@ -370,7 +370,13 @@ def _warn_identifiers(split, source: str) -> None:
             found.setdefault(column, len(categories[column]) == n)
         else:
             found[name] = is_identifier(pd.Series(np.concatenate([split.X_train[:, j], split.X_test[:, j]])))
-    names = [name for name, flagged in found.items() if flagged]
+    dates = [column for column in found if column in categories and is_dates(pd.Series(categories[column]))]
+    if dates:
+        print(f"aekit train: warning: column{'s' * (len(dates) > 1)} {', '.join(map(repr, dates))} of {str(source)!r} "
+              f"{'hold' if len(dates) > 1 else 'holds'} dates or times, learned as a category of "
+              f"{', '.join(str(len(categories[c])) for c in dates)} levels; turn them into numbers (days since a date, a "
+              "weekday) or drop them from the table", file=sys.stderr)
+    names = [name for name, flagged in found.items() if flagged and name not in dates]
     if names:
         many = len(names) > 1
         print(f"aekit train: warning: column{'s' * many} {', '.join(map(repr, names))} of {str(source)!r} "
