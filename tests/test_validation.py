@@ -143,3 +143,14 @@ def test_nan_and_infinity_are_refused_naming_the_first_row_and_column(make):
         fitted.transform(gaps[8:])  # rows of the array passed: gaps' row 9 is its row 1
     with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entries, first in row 11, column 3"):
         AutoEncoderImputer(max_epochs=1).fit(infinite)
+
+
+def test_estimators_of_rows_refuse_image_arrays_saying_how_to_flatten_them():
+    # scikit-learn's "Found array with dim 4, while dim <= 2 is required" said nothing of images or rows
+    from aekit import AutoEncoderClassifier
+
+    images = np.random.default_rng(0).random((20, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"^X has shape \(20, 1, 4, 4\): AutoEncoderImputer takes rows .* X\.reshape\(len\(X\), -1\), giving \(20, 16\)"):
+        AutoEncoderImputer(max_epochs=1).fit(images)
+    with pytest.raises(ValueError, match=r"^X has shape \(20, 1, 4, 4\): AutoEncoderClassifier takes rows"):
+        AutoEncoderClassifier(max_epochs=1).fit(images, np.arange(20) % 2)

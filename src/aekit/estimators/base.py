@@ -190,6 +190,10 @@ def validate_X(estimator, X, **kwargs):
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
+        if _TOO_MANY_DIMS.search(str(err)) and getattr(X, "ndim", 0) > 2:
+            shape = tuple(int(d) for d in X.shape)
+            raise ValueError(f"X has shape {shape}: {type(estimator).__name__} takes rows (n_samples, n_features); pass "
+                             f"images as rows, X.reshape(len(X), -1), giving {(shape[0], int(np.prod(shape[1:])))}") from err
         found = _NOT_FINITE.search(str(err))
         if found:
             name, infinite = type(estimator).__name__, found.group(1) == "infinity"
@@ -204,6 +208,7 @@ def validate_X(estimator, X, **kwargs):
 
 
 _NOT_FINITE = re.compile(r"^Input X contains (NaN|infinity)")
+_TOO_MANY_DIMS = re.compile(r"^Found array with dim \d+")
 
 
 def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | None:
