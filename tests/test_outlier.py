@@ -396,3 +396,19 @@ def test_missing_values_are_refused_naming_the_row_and_column(detector):
     frame.loc["r7", "b"] = np.nan
     with pytest.raises(ValueError, match=r"columns \['b'\] have missing values, first in row 7 \(index 'r7'\)"):
         fitted.score_samples(frame)
+
+
+def test_codes_that_coincide_in_fit_do_not_turn_float_rounding_into_outliers():
+    # training rows that are all alike give codes with no spread; the codes' precision then grew to
+    # about 1e13 along those directions, and identical rows scored up to 2.3e13 by their rounding
+    from aekit.estimators.outlier import _code_distribution
+
+    rng = np.random.default_rng(0)
+    codes = np.full((50, 4), 0.8) + rng.normal(size=(50, 4)) * 1e-8 * np.array([1, 1, 1, 0])
+    location, precision = _code_distribution(codes, 0)
+    rounded = (codes[:5] + 1e-7).astype(np.float32).astype(np.float64)  # a float32 model's codes of the same rows
+    distances = np.einsum("ij,jk,ik->i", rounded - location, precision, rounded - location)
+    assert distances.max() < 1.0, distances
+    spread = rng.normal(size=(200, 3)) @ np.diag([3.0, 1.0, 0.2])  # codes with spread: the precision is theirs
+    _, usual = _code_distribution(spread, 0)
+    assert np.allclose(np.linalg.inv(usual).diagonal() ** 0.5, [3.0, 1.0, 0.2], rtol=0.25)

@@ -28,6 +28,7 @@ __all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
+MIN_CODE_VARIANCE = 1e-6  # relative floor of the codes' variances (their mean square) in the latent part
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
@@ -116,7 +117,10 @@ def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
 def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
     """Robust location (k,) and precision (k, k) of the training codes (n, k): the minimum
     covariance determinant fit, or the plain covariance where the MCD cannot be fitted (more
-    than half the codes coincide, so its support has no spread; a single sample)."""
+    than half the codes coincide, so its support has no spread; a single sample). Variances
+    below MIN_CODE_VARIANCE of the codes' mean square are raised to it: along a direction in
+    which the training codes (nearly) coincide, the float rounding of one code would otherwise
+    score as an outlier."""
     with warnings.catch_warnings():
         for category in (UserWarning, RuntimeWarning):  # degenerate codes (rank-deficient, repeated, one sample)
             warnings.filterwarnings("ignore", category=category, module=r"sklearn\.covariance")
@@ -124,7 +128,9 @@ def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.
             covariance = MinCovDet(random_state=check_random_state(random_state).randint(2**31 - 1)).fit(codes)
         except ValueError:
             covariance = EmpiricalCovariance().fit(codes)
-    return covariance.location_, covariance.get_precision()
+    variances, axes = np.linalg.eigh(covariance.covariance_)
+    floor = MIN_CODE_VARIANCE * max(float(np.mean(np.square(codes))), np.finfo(np.float64).tiny)
+    return covariance.location_, (axes / np.maximum(variances, floor)) @ axes.T
 
 
 class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
