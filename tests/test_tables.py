@@ -562,3 +562,27 @@ def test_an_interrupt_before_the_first_epoch_does_not_claim_a_saved_epoch(tmp_pa
     assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 130
     err = capsys.readouterr().err
     assert "nothing was saved to resume from" in err and "last finished epoch is saved" not in err
+
+
+def test_a_column_of_free_text_is_not_one_hot_encoded(tmp_path, capsys):
+    # a 'label<TAB>document' file (the R8 / 20 Newsgroups layout) took its first document as a column name
+    # and trained on a one-hot category per document (5,430 features) without a word
+    from aekit.data.columns import is_free_text
+
+    rng = np.random.default_rng(0)
+    words = np.array("the market rose as oil fell and the bank said rates would stay low this year".split())
+    docs = [" ".join(rng.choice(words, size=rng.integers(5, 30))) for _ in range(60)]
+    labels = rng.choice(["earn", "acq", "trade"], size=60)
+    path = tmp_path / "docs.txt"
+    path.write_text("".join(f"{label}\t{doc}\n" for label, doc in zip(labels, docs)))
+    with pytest.warns(UserWarning, match="first row looks like data"):
+        frame = read_csv_frame(path)
+    assert list(frame.columns) == ["x0", "x1"] and len(frame) == 60
+    with pytest.warns(UserWarning, match="first row looks like data"):
+        assert main(["train", "--data", str(path), "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 1
+    assert "column 'x1' holds free text (" in capsys.readouterr().err
+    table = survey(n=60)[["age", "weight"]].dropna().assign(note=lambda f: docs[: len(f)])
+    with pytest.warns(UserWarning, match=r"'note' is free text \(sentences or documents"):
+        AutoEncoderImputer(**FAST).fit(table.assign(age=table["age"].where(table.index % 5 > 0)))
+    for values, free in ((docs, True), (list(labels), False), (["a short note"] * 60, False), (docs[:10], False)):
+        assert is_free_text(pd.Series(values)) == free

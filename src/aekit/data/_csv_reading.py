@@ -118,14 +118,20 @@ def _spaced(head: list[list[str]]) -> bool:
     return bool(fields) and all(cell.startswith(" ") for cell in fields)
 
 
+HEADER_MAX_WORDS = 12  # a first-row cell of this many words is a sentence of data, not a column name
+
+
 def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
     """Whether the first record looks like data rather than a header: it holds a number, and
-    none of its cells is text above a column of numbers."""
+    none of its cells is text above a column of numbers; or one of its cells is a sentence
+    (HEADER_MAX_WORDS words or more, as no column name is)."""
 
     def kind(cell: str) -> str:
         cell = cell.strip()
         return "missing" if cell in missing else "number" if _NUMBER.match(cell) else "text"
 
+    if any(len(cell.split()) >= HEADER_MAX_WORDS for cell in head[0]):
+        return True
     first = [kind(cell) for cell in head[0]]
     below = [{kind(row[j]) for row in head[1:] if j < len(row)} - {"missing"} for j in range(len(first))]
     return "number" in first and not any(k == "text" and b == {"number"} for k, b in zip(first, below))

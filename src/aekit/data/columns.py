@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_identifier", "leave_out",
+__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_free_text", "is_identifier", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
+FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
 DATES = "a column of dates or times (turn them into numbers, such as days since a date or a weekday, to use them)"
 _DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020
     r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -97,6 +99,29 @@ def is_dates(values) -> bool:
     return all(isinstance(v, str) and _DATE_TEXT.fullmatch(v.strip()) is not None for v in observed)
 
 
+def is_free_text(values) -> bool:
+    """True for a pandas Series of at least MIN_ROWS_FOR_IDENTIFIERS observed texts, most of
+    them distinct, of FREE_TEXT_WORDS or more words each (the median): sentences or documents,
+    which one-hot encoding would turn into a feature per row.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted.
+
+    Returns
+    -------
+    bool
+        Whether the column holds free text.
+    """
+    observed = values.dropna().astype(object)
+    if len(observed) < MIN_ROWS_FOR_IDENTIFIERS or not all(isinstance(v, str) for v in observed):
+        return False
+    if observed.nunique() < len(observed) / 2:
+        return False
+    return float(np.median([len(v.split()) for v in observed])) >= FREE_TEXT_WORDS
+
+
 def is_constant(values) -> bool:
     """True for a pandas Series of at least two rows with exactly one distinct observed value.
 
@@ -163,14 +188,15 @@ def check_array_ignore(ignore_columns) -> None:
 
 def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     """{column: why} for the columns of DataFrame `frame` to leave out of a model: those named
-    in `ignore_columns` (a list), and unless it is None, identifier-like, date and constant ones.
+    in `ignore_columns` (a list), and unless it is None, identifier-like, date, free-text and
+    constant ones.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         The table.
     ignore_columns : 'auto', None or list of str, default='auto'
-        'auto' finds identifier, date and constant columns; a list names columns to leave out as
+        'auto' finds identifier, date, free-text and constant columns; a list names columns to leave out as
         well; None leaves nothing out.
 
     Returns
@@ -191,6 +217,8 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
             out[name] = CONSTANT
         elif is_dates(values):
             out[name] = DATES
+        elif is_free_text(values):
+            out[name] = FREE_TEXT
         elif is_identifier(values):
             out[name] = IDENTIFIER
     return out

@@ -618,6 +618,8 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
     from pandas import CategoricalDtype
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    from aekit.data.columns import is_free_text
+
     blocks, names, found = [], [], {}
     for column in frame.columns:
         values, key = frame[column], str(column)
@@ -634,6 +636,13 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
         elif isinstance(values.dtype, CategoricalDtype):
             levels = [c.item() if hasattr(c, "item") else c for c in values.cat.categories]
         else:
+            if is_free_text(values):
+                raise ValueError(
+                    f"{source}: column {key!r} holds free text ({observed.nunique()} distinct entries in {len(observed)} rows, "
+                    "sentences or documents), not categories: one-hot encoded it would be a feature per row. Drop it from "
+                    "the table; to model documents, put each in a .txt file in a folder (one subfolder per label) and "
+                    "give the folder"
+                )
             levels = sorted(observed.unique().tolist(), key=str)
         found[key] = levels
         blocks.append(one_hot(values.astype(object).map(str).to_numpy(), values.isna().to_numpy(), [str(v) for v in levels]))
