@@ -287,6 +287,10 @@ def test_load_names_what_it_accepts_for_an_unknown_source(tmp_path):
     (tmp_path / "notes.doc").write_text("x")
     with pytest.raises(ValueError, match="unknown file type"):
         load(tmp_path / "notes.doc")
+    np.savez(tmp_path / "set.npz", X=np.ones((3, 2)), y=np.zeros(3))  # ADBench's layout: said only 'unknown file type'
+    with pytest.raises(ValueError, match=r"is an archive of arrays \(X, y\); save the one to use as a \.npy file, e\.g\. "
+                                         r"numpy\.save\('X\.npy'"):
+        load(tmp_path / "set.npz")
     (tmp_path / "table.txt").write_text("a;b\n1;2\n3;4\n")  # a .txt file is a table, a folder of them a corpus
     assert load(tmp_path / "table.txt").feature_names == ["a", "b"]
     assert len(load("digits", max_rows=10)) == 10

@@ -590,8 +590,24 @@ def _reader_class(source: str) -> type[Reader]:
         if path.suffix.lower() in IMAGE_SUFFIXES:
             raise ValueError(f"{source!r} is one image: aekit reads images from a folder; put it (and any others) in one "
                              f"and give the folder, e.g. {str(path.parent / 'images')!r}")
+        if path.suffix.lower() == ".npz":
+            keys = _npz_keys(path)
+            raise ValueError(f"{source!r} is an archive of arrays ({', '.join(keys) or 'none'}); save the one to use as a "
+                             f".npy file, e.g. numpy.save('{keys[0] if keys else 'X'}.npy', numpy.load({str(path)!r})"
+                             f"[{keys[0] if keys else 'X'!r}]), and give that")
         raise ValueError(f"{source!r}: unknown file type {path.suffix!r}; expected .csv, .parquet, .npy or a folder")
     return cls
+
+
+def _npz_keys(path: Path) -> list[str]:
+    """The array names in a .npz archive ([] when it cannot be read as one)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [name[: -len(".npy")] for name in archive.namelist() if name.endswith(".npy")]
+    except (OSError, zipfile.BadZipFile):
+        return []
 
 
 def reader_for(source: str | os.PathLike, **options) -> Reader:
