@@ -3,6 +3,8 @@ lookup, download from a mirror, and (when ../shared/data is present) the real ID
 
 from __future__ import annotations
 
+import re
+
 import gzip
 import hashlib
 import json
@@ -279,6 +281,18 @@ def test_image_folder_refuses_mixed_sizes_unless_resized(tmp_path):
         load_image_folder(tmp_path)
     data = load_image_folder(tmp_path, size=(3, 3))
     assert data.y is None and data.X.shape == (2, 9)
+
+
+def test_a_folder_or_file_of_idx_files_says_how_to_name_the_set(tmp_path):
+    # MNIST as published (train-images-idx3-ubyte.gz, ...) in a folder was refused as 'has no images'
+    folder = tmp_path / "MNIST" / "raw"
+    folder.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (folder / name).write_bytes(b"\x1f\x8b")
+    for source in (folder, folder / "train-images-idx3-ubyte.gz"):
+        with pytest.raises(ValueError, match=rf"--data mnist \(or fashion-mnist\) --set data.data_home={re.escape(str(folder))} "
+                                             rf"on the command line, load\('mnist', data_home='{re.escape(str(folder))}'\)"):
+            load(source)
 
 
 def test_load_names_what_it_accepts_for_an_unknown_source(tmp_path):

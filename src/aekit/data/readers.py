@@ -572,6 +572,18 @@ READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, T
 OPTIONS = {f.name for cls in READERS for f in fields(cls)}
 
 
+def _refuse_idx_files(source: str, path: Path) -> None:
+    """Refuse an IDX file, or a folder of them (MNIST and Fashion-MNIST as published), saying how
+    to name the set and its folder instead."""
+    folder = path if path.is_dir() else path.parent
+    if (path.is_dir() and any(path.glob("train-images-idx3-ubyte*"))) or re.search(r"-idx\d-ubyte(\.gz)?$", path.name):
+        raise ValueError(
+            f"{source!r} {'holds IDX files' if path.is_dir() else 'is an IDX file'}, as MNIST and Fashion-MNIST come: "
+            f"name the set and the folder, --data mnist (or fashion-mnist) --set data.data_home={str(folder)} on the "
+            f"command line, load('mnist', data_home={str(folder)!r}) in Python"
+        )
+
+
 def _reader_class(source: str) -> type[Reader]:
     name = source.partition(":")[0]
     if name in IDX_SETS and not Path(source).exists():
@@ -579,6 +591,7 @@ def _reader_class(source: str) -> type[Reader]:
     if source == "digits":
         return DigitsReader
     path = Path(source).expanduser()
+    _refuse_idx_files(source, path)
     if path.is_dir():
         suffixes = {p.suffix.lower() for p in visible_files(path)}
         if suffixes & set(PARQUET_SUFFIXES):
