@@ -80,6 +80,21 @@ def test_learning_rate_10_stops_at_the_explosion_not_at_nan(X, optimizer):
         AutoEncoder(optimizer=optimizer, learning_rate=10.0, max_epochs=20, random_state=0).fit(Xs)
 
 
+@pytest.mark.parametrize("more", ["warm_start", "partial_fit"])
+def test_a_warm_fit_that_diverges_leaves_the_fitted_model_as_it_was(X, more):
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=3, warm_start=True, random_state=0).fit(Xs)
+    codes, history = ae.transform(Xs), ae.history_
+    ae.set_params(learning_rate=1e3, max_epochs=20)
+    with pytest.raises(TrainingDivergedError, match="left as it was after epoch 3"):
+        ae.fit(Xs) if more == "warm_start" else ae.partial_fit(Xs)
+    np.testing.assert_array_equal(ae.transform(Xs), codes)
+    assert ae.history_ == history and ae.n_epochs_ == 3
+    ae.set_params(learning_rate=1e-3, max_epochs=2).fit(Xs)  # the optimizer's moments were put back too
+    assert len(ae.history_["loss"]) == 5 and np.isfinite(ae.transform(Xs)).all()
+    assert ae.history_["loss"][-1] < 2 * history["loss"][-1]
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop"])
 def test_every_optimizer_reduces_the_loss(X, optimizer):
     lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(optimizer, 1e-2)

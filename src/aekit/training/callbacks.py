@@ -75,7 +75,9 @@ class Callback:
 
 class DivergenceGuard(Callback):
     """Raise `TrainingDivergedError` when an epoch's loss is not finite or exceeds
-    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`).
+    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`),
+    having put the module, optimizer, generator and history back as the fit found them (a warm
+    start or `partial_fit` that diverges leaves the fitted model as it was).
 
     Parameters
     ----------
@@ -91,16 +93,30 @@ class DivergenceGuard(Callback):
         self.learning_rate = learning_rate
 
     def on_fit_start(self, est) -> None:
-        if self.state.initial_loss is None:
-            self.state.initial_loss = self.reference()
+        state = self.state
+        if state.initial_loss is None:
+            state.initial_loss = self.reference()
+        self.start = (copy.deepcopy(state.module.state_dict()), copy.deepcopy(state.optimizer.state_dict()),
+                      state.generator.get_state(), copy.deepcopy(state.history), state.epoch)  # fmt: skip
 
     def on_epoch_end(self, est, epoch, logs):
         loss, initial = logs["loss"], self.state.initial_loss
         if not math.isfinite(loss) or (initial is not None and loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0)):
+            kept = self._restore_start()
             raise TrainingDivergedError(
                 f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (the untrained model's was "
                 f"{initial:.4g}). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+                + (f" The model is left as it was after epoch {kept}." if kept else "")
             )
+
+    def _restore_start(self) -> int:
+        """Put the state back as the fit found it; returns the epochs it had then."""
+        state = self.state
+        weights, optimizer, generator, state.history, state.epoch = self.start
+        state.module.load_state_dict(weights)
+        state.optimizer.load_state_dict(optimizer)
+        state.generator.set_state(generator)
+        return state.epoch
 
 
 class EarlyStopping(Callback):

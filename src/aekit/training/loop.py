@@ -133,13 +133,14 @@ class History:
     settings: dict = field(default_factory=dict)  # what the fit chose: batch size, epochs, patience, start, ...
 
     def as_dict(self) -> dict:
+        """The record as plain lists and dicts, copies (later epochs of this history do not change it)."""
         return {
-            "loss": self.loss,
-            "val_loss": self.val_loss,
-            "epoch_seconds": self.epoch_seconds,
+            "loss": list(self.loss),
+            "val_loss": list(self.val_loss),
+            "epoch_seconds": list(self.epoch_seconds),
             "best_epoch": self.best_epoch,
-            "settings": self.settings,
-            **self.extra,
+            "settings": dict(self.settings),
+            **{k: list(v) for k, v in self.extra.items()},
         }
 
     @classmethod
