@@ -154,6 +154,29 @@ def test_partial_fit_learns_data_that_arrives_in_pieces():
         ae.partial_fit(np.zeros((4, 3)))
 
 
+@pytest.mark.parametrize("more", ["partial_fit", "warm_start"])
+@pytest.mark.parametrize("loss, first, later, named", [
+    ("auto", (0, 1), (-2, 3), r"\[-2, 3\], but the fitted model \(output_activation_='sigmoid'\) reconstructs \[0, 1\]"),
+    ("poisson", (0, 5), (-1, 5), r"\[-1, 5\], .*'exp'\) reconstructs non-negative counts"),
+])
+def test_later_pieces_out_of_the_fitted_outputs_range_are_refused(more, loss, first, later, named):
+    # a first piece in [0, 1] chose a Bernoulli loss; a standardised later piece trained on it silently,
+    # its loss falling below zero (score -0.63) with no model of either piece
+    rng = np.random.default_rng(0)
+    X = np.round(rng.uniform(*first, size=(60, 8)))
+    X[0, 0], X[1, 1] = first
+    ae = AutoEncoder(loss=loss, max_epochs=1, warm_start=True, **SMALL)
+    ae.partial_fit(X) if more == "partial_fit" else ae.fit(X)
+    weights = ae.reconstruct(X)
+    bad = X.copy()
+    bad[0, 0], bad[1, 1] = later
+    with pytest.raises(ValueError, match=named + ".*scale these rows as the first ones were"):
+        ae.partial_fit(bad) if more == "partial_fit" else ae.fit(bad)
+    np.testing.assert_array_equal(ae.reconstruct(X), weights)
+    ae.partial_fit(X) if more == "partial_fit" else ae.fit(X)
+    assert ae.n_epochs_ == 2
+
+
 def test_partial_fit_on_the_imputer_and_the_classifier():
     X = low_rank(200)
     Xm = X.copy()
