@@ -75,15 +75,16 @@ class Callback:
 
 class DivergenceGuard(Callback):
     """Raise `TrainingDivergedError` when an epoch's loss is not finite or exceeds
-    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`),
-    having put the module, optimizer, generator and history back as the fit found them (a warm
+    `DIVERGENCE_FACTOR` times the loss training started from: the untrained model's on the first
+    rows, or the fitted model's on this fit's first rows when larger (a warm start or
+    `partial_fit` on data of a larger scale), both `reference()`; having put the module, optimizer, generator and history back as the fit found them (a warm
     start or `partial_fit` that diverges leaves the fitted model as it was).
 
     Parameters
     ----------
     reference : callable
-        Called with no argument at the start of a fit (unless the state already has it),
-        returns the untrained model's loss as a float.
+        Called with no argument at the start of a fit, returns the module's loss on the
+        first rows as a float (kept as the state's `initial_loss` when it has none).
     learning_rate : float
         The fit's learning rate, quoted in the error's advice.
     """
@@ -94,18 +95,21 @@ class DivergenceGuard(Callback):
 
     def on_fit_start(self, est) -> None:
         state = self.state
+        self.start_loss = self.reference()
         if state.initial_loss is None:
-            state.initial_loss = self.reference()
+            state.initial_loss = self.start_loss
         self.start = (copy.deepcopy(state.module.state_dict()), copy.deepcopy(state.optimizer.state_dict()),
                       state.generator.get_state(), copy.deepcopy(state.history), state.epoch)  # fmt: skip
 
     def on_epoch_end(self, est, epoch, logs):
-        loss, initial = logs["loss"], self.state.initial_loss
-        if not math.isfinite(loss) or (initial is not None and loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0)):
+        untrained = self.state.initial_loss  # None from a checkpoint that did not keep it
+        initial = self.start_loss if untrained is None else max(untrained, self.start_loss)
+        loss = logs["loss"]
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0):
             kept = self._restore_start()
             raise TrainingDivergedError(
-                f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (the untrained model's was "
-                f"{initial:.4g}). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+                f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
+                f"training). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
                 + (f" The model is left as it was after epoch {kept}." if kept else "")
             )
 
