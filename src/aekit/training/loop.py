@@ -342,7 +342,10 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, X_val=None, 
     weights the checkpoint saves) and the start's claim to be best (whose start the
     checkpoint may then replace), the checkpoint, time budget, schedule, progress bar."""
     if config.early_stopping is not None and X_val is None:
-        raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
+        raise ValueError(
+            f"early_stopping needs a validation split, and this fit of {X.shape[0]} rows has none: set "
+            "validation_fraction so that fraction x rows rounds to at least one row and leaves one to train on"
+        )
     if config.lr_schedule is not None and config.lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
     device = next(state.module.parameters()).device
