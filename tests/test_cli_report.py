@@ -45,8 +45,9 @@ class StopAfter:
         {"optimizer": "sgd", "corruption": "mask"},
         {"optimizer": "adam", "early_stopping": 50},
         {"optimizer": "rmsprop", "validation_fraction": 0.0},
+        {"optimizer": "adam", "precision": "bf16-mixed"},  # the first resumed step ran on the untrained bfloat16 weights
     ],
-    ids=["sgd-momentum", "adam-early-stopping", "rmsprop-no-validation"],
+    ids=["sgd-momentum", "adam-early-stopping", "rmsprop-no-validation", "bf16-mixed"],
 )
 def test_a_resumed_fit_equals_an_uninterrupted_one(X, tmp_path, params):
     def make():

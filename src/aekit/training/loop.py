@@ -440,8 +440,6 @@ def train(
     if any(r.constrains for r in getattr(module, "regularizers", ())):
         module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
-    model = distributed.wrap(module) if state.world > 1 else module
-    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1, config.compile)
     callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
     for cb in callbacks:
         if isinstance(cb, Callback):
@@ -449,6 +447,9 @@ def train(
     owner = module if owner is None else owner
     for hook in _hooks(callbacks, "on_fit_start"):
         hook(owner)
+    model = distributed.wrap(module) if state.world > 1 else module
+    # after the hooks: a restored checkpoint's weights are the ones the step's bfloat16 copies take
+    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1, config.compile)
     module.train()
     with flushed_denormals(device):
         for epoch in range(state.epoch, state.last_epoch):
