@@ -112,6 +112,22 @@ def test_a_warm_start_trains_with_the_optimizer_settings_set_since(optimizer):
     assert np.abs(ae.transform(X) - before).max() > 1e-3
 
 
+def test_validation_losses_stay_aligned_with_epochs_across_fits_and_pieces(tmp_path):
+    # the partial_fit epoch (no validation) took the next fit's first val_loss; the last epoch had none
+    X = low_rank()
+    ae = AutoEncoder(max_epochs=3, warm_start=True, **SMALL).fit(X)
+    ae.partial_fit(X)
+    recorder = Recorder()
+    ae.set_params(max_epochs=2).fit(X, callbacks=[CSVLogger(tmp_path / "metrics.csv"), recorder])
+    val = ae.history_["val_loss"]
+    assert len(val) == len(ae.history_["loss"]) == 6 and np.isnan(val[3]) and int(np.isnan(val).sum()) == 1
+    assert val[4:] == [logs["val_loss"] for logs in recorder.logs]
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["val_loss"] for r in rows] == [repr(v) for v in val[:3]] + [""] + [repr(v) for v in val[4:]]
+    assert AutoEncoder.load(ae.save(tmp_path / "model")).history_["val_loss"][4:] == val[4:]
+
+
 def test_warm_start_refuses_data_of_another_width():
     ae = AutoEncoder(max_epochs=2, warm_start=True, **SMALL).fit(low_rank())
     with pytest.raises(ValueError, match="8 features"):

@@ -302,7 +302,7 @@ class CSVLogger(Callback):
         extra = sorted(history.extra)
         writer.writerow(["epoch", "loss", "val_loss", "seconds", *extra])
         for i, loss in enumerate(history.loss):
-            val = repr(history.val_loss[i]) if i < len(history.val_loss) else ""
+            val = repr(history.val_loss[i]) if i < len(history.val_loss) and not math.isnan(history.val_loss[i]) else ""
             own = [repr(history.extra[k][i]) if i < len(history.extra[k]) else "" for k in extra]
             writer.writerow([i + 1, repr(loss), val, f"{history.epoch_seconds[i]:.4f}", *own])
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -113,7 +113,8 @@ class History:
     loss : list of float, default=[]
         Mean training loss of each epoch.
     val_loss : list of float, default=[]
-        Validation loss of each epoch (empty without a validation split).
+        Validation loss of each epoch (empty without a validation split; NaN for an epoch
+        without one when others had one, e.g. a `partial_fit` between warm-started fits).
     epoch_seconds : list of float, default=[]
         Duration of each epoch.
     best_epoch : int or None, default=None
@@ -226,8 +227,9 @@ class TrainState:
         """
         self.history.loss.append(logs["loss"])
         self.history.epoch_seconds.append(logs["epoch_seconds"])
-        if "val_loss" in logs:
-            self.history.val_loss.append(logs["val_loss"])
+        if "val_loss" in logs or self.history.val_loss:  # aligned with loss: NaN for an epoch without validation
+            missing = len(self.history.loss) - 1 - len(self.history.val_loss)
+            self.history.val_loss.extend([math.nan] * missing + [logs.get("val_loss", math.nan)])
         for key in logs.keys() - LOOP_LOGS:
             self.history.extra.setdefault(key, []).append(logs[key])
         monitored = logs.get("val_loss", logs["loss"])
