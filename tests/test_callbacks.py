@@ -112,6 +112,22 @@ def test_a_warm_start_trains_with_the_optimizer_settings_set_since(optimizer):
     assert np.abs(ae.transform(X) - before).max() > 1e-3
 
 
+def test_validation_losses_stay_aligned_with_epochs_across_fits_and_pieces(tmp_path):
+    # the partial_fit epoch (no validation) took the next fit's first val_loss; the last epoch had none
+    X = low_rank()
+    ae = AutoEncoder(max_epochs=3, warm_start=True, **SMALL).fit(X)
+    ae.partial_fit(X)
+    recorder = Recorder()
+    ae.set_params(max_epochs=2).fit(X, callbacks=[CSVLogger(tmp_path / "metrics.csv"), recorder])
+    val = ae.history_["val_loss"]
+    assert len(val) == len(ae.history_["loss"]) == 6 and np.isnan(val[3]) and int(np.isnan(val).sum()) == 1
+    assert val[4:] == [logs["val_loss"] for logs in recorder.logs]
+    with open(tmp_path / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["val_loss"] for r in rows] == [repr(v) for v in val[:3]] + [""] + [repr(v) for v in val[4:]]
+    assert AutoEncoder.load(ae.save(tmp_path / "model")).history_["val_loss"][4:] == val[4:]
+
+
 def test_warm_start_refuses_data_of_another_width():
     ae = AutoEncoder(max_epochs=2, warm_start=True, **SMALL).fit(low_rank())
     with pytest.raises(ValueError, match="8 features"):
@@ -152,6 +168,29 @@ def test_partial_fit_learns_data_that_arrives_in_pieces():
     assert np.mean((ae.reconstruct(X) - X) ** 2) < 0.3 * untrained_error
     with pytest.raises(ValueError, match="8 features"):
         ae.partial_fit(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("more", ["partial_fit", "warm_start"])
+@pytest.mark.parametrize("loss, first, later, named", [
+    ("auto", (0, 1), (-2, 3), r"\[-2, 3\], but the fitted model \(output_activation_='sigmoid'\) reconstructs \[0, 1\]"),
+    ("poisson", (0, 5), (-1, 5), r"\[-1, 5\], .*'exp'\) reconstructs non-negative counts"),
+])
+def test_later_pieces_out_of_the_fitted_outputs_range_are_refused(more, loss, first, later, named):
+    # a first piece in [0, 1] chose a Bernoulli loss; a standardised later piece trained on it silently,
+    # its loss falling below zero (score -0.63) with no model of either piece
+    rng = np.random.default_rng(0)
+    X = np.round(rng.uniform(*first, size=(60, 8)))
+    X[0, 0], X[1, 1] = first
+    ae = AutoEncoder(loss=loss, max_epochs=1, warm_start=True, **SMALL)
+    ae.partial_fit(X) if more == "partial_fit" else ae.fit(X)
+    weights = ae.reconstruct(X)
+    bad = X.copy()
+    bad[0, 0], bad[1, 1] = later
+    with pytest.raises(ValueError, match=named + ".*scale these rows as the first ones were"):
+        ae.partial_fit(bad) if more == "partial_fit" else ae.fit(bad)
+    np.testing.assert_array_equal(ae.reconstruct(X), weights)
+    ae.partial_fit(X) if more == "partial_fit" else ae.fit(X)
+    assert ae.n_epochs_ == 2
 
 
 def test_partial_fit_on_the_imputer_and_the_classifier():

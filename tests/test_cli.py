@@ -159,6 +159,30 @@ def test_existing_runs_and_resume_rules(digits_run, capsys):
     assert yaml.safe_load((digits_run / "config.yaml").read_text())["model"]["max_epochs"] == 3
 
 
+def test_resume_refuses_epochs_that_would_train_no_further_epoch(tmp_path, capsys):
+    # each trained nothing and printed "trained AutoEncoder for 3 epochs (resumed after epoch 3)", exit 0
+    run = tmp_path / "run"
+    assert train(run, 3) == 0
+    assert main(["train", "--resume", str(run), "--epochs", "3", "--quiet"]) == 1
+    assert "has trained 3 epochs and --epochs counts all of them; give more than 3" in capsys.readouterr().err
+    stopped = tmp_path / "stopped"
+    assert train(stopped, 40, "--set", "model.early_stopping=1", "--set", "model.learning_rate=0.05") == 0
+    done = len(metrics(stopped))
+    assert done < 40
+    assert main(["train", "--resume", str(stopped), "--epochs", "80", "--quiet"]) == 1
+    assert f"early stopping ended {stopped} after epoch {done} (1 epoch without a better validation loss, patience 1)" in capsys.readouterr().err
+    assert len(metrics(stopped)) == done
+    assert yaml.safe_load((stopped / "config.yaml").read_text())["model"]["max_epochs"] == 40
+    timed = tmp_path / "timed"  # this one trained a single epoch more
+    assert train(timed, 1000, "--set", "model.max_time=0.2") == 0
+    done = len(metrics(timed))
+    assert main(["train", "--resume", str(timed), "--epochs", "2000", "--quiet"]) == 1
+    assert f"{timed} has spent its model.max_time of 0.2 s" in capsys.readouterr().err
+    assert len(metrics(timed)) == done
+    assert main(["train", "--resume", str(run), "--epochs", "4", "--quiet"]) == 0
+    assert load_estimator(run / "model").n_epochs_ == 4
+
+
 def test_config_file_then_flags_then_set(tmp_path):
     (tmp_path / "c.yaml").write_text(
         "model:\n  name: denoising\n  latent_dim: 3\n  max_epochs: 1\ndata:\n  max_rows: 200\n"

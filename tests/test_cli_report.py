@@ -45,8 +45,9 @@ class StopAfter:
         {"optimizer": "sgd", "corruption": "mask"},
         {"optimizer": "adam", "early_stopping": 50},
         {"optimizer": "rmsprop", "validation_fraction": 0.0},
+        {"optimizer": "adam", "precision": "bf16-mixed"},  # the first resumed step ran on the untrained bfloat16 weights
     ],
-    ids=["sgd-momentum", "adam-early-stopping", "rmsprop-no-validation"],
+    ids=["sgd-momentum", "adam-early-stopping", "rmsprop-no-validation", "bf16-mixed"],
 )
 def test_a_resumed_fit_equals_an_uninterrupted_one(X, tmp_path, params):
     def make():
@@ -64,6 +65,20 @@ def test_a_resumed_fit_equals_an_uninterrupted_one(X, tmp_path, params):
     assert resumed.history_ == {**full.history_, "epoch_seconds": resumed.history_["epoch_seconds"]}
     np.testing.assert_array_equal(resumed.transform(X), full.transform(X))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
+
+
+def test_a_finished_fit_resumed_with_more_epochs_equals_one_fit_of_them_all(X, tmp_path):
+    # history_['settings'] of the resumed fit said max_epochs 3, the saved fit's, after training to 6
+    def make(epochs):
+        return AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=epochs, batch_size=32, random_state=0)
+
+    path = tmp_path / "ckpt.safetensors"
+    full = make(6).fit(X)
+    assert make(3).fit(X, checkpoint=Checkpointer(path)).history_["settings"]["max_epochs"] == 3
+    resumed = make(6).fit(X, checkpoint=Checkpointer(path, resume=True))
+    assert resumed.history_ == {**full.history_, "epoch_seconds": resumed.history_["epoch_seconds"]}
+    assert resumed.history_["settings"]["max_epochs"] == 6 and len(resumed.history_["loss"]) == 6
+    np.testing.assert_array_equal(resumed.transform(X), full.transform(X))
 
 
 def test_checkpoints_refuse_another_model_and_damaged_files(X, tmp_path):

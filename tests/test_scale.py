@@ -60,6 +60,29 @@ def test_fit_streams_parquet_row_groups(tmp_path, table):
     np.testing.assert_array_equal(source.read(650, 1500), table[650:1500])
 
 
+def test_small_parquet_row_groups_and_files_train_with_the_batch_size_asked(tmp_path, npy, table):
+    # each row group was a chunk of its own: groups of 10 rows made every step one of 10 rows
+    # (40 steps an epoch for 400 rows at batch_size=64), a fit unlike the same rows' .npy
+    import pandas as pd
+    frame = pd.DataFrame(table[:400], columns=[f"f{i}" for i in range(10)])
+    frame.to_parquet(tmp_path / "groups.parquet", row_group_size=10)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for i in range(8):
+        frame.iloc[50 * i : 50 * (i + 1)].to_parquet(folder / f"part-{i}.parquet")
+    np.save(npy, table[:400])
+
+    def fit(X):
+        return [w.numpy() for w in small(batch_size=64, validation_fraction=0.0).fit(X).module_.state_dict().values()]
+
+    expected = fit(npy)
+    for path in (tmp_path / "groups.parquet", folder):
+        for weights, same in zip(fit(path), expected):
+            np.testing.assert_array_equal(weights, same)
+    assert open_source(folder).chunks(120) == [(0, 100), (100, 200), (200, 300), (300, 400)]
+    assert open_source(tmp_path / "groups.parquet").chunks(25) == [(0, 20), (20, 40)] + [(s, s + 20) for s in range(40, 400, 20)]
+
+
 def test_a_parquet_folder_reads_upper_case_files_and_skips_hidden_ones(tmp_path, table):
     """A folder as other tools leave it: PART-0.PARQUET (upper-case suffix) was skipped, and a
     Mac's AppleDouble `._part-1.parquet` (not Parquet at all) stopped the read as corrupt."""

@@ -76,8 +76,36 @@ def test_divergence_stops_with_a_message(X):
 def test_learning_rate_10_stops_at_the_explosion_not_at_nan(X, optimizer):
     """At lr=10 the loss explodes to ~1e13-1e24 while staying finite; training stops there."""
     Xs = (X - X.mean(axis=0)) / X.std(axis=0)
-    with pytest.raises(TrainingDivergedError, match=r"epoch \d+: the loss became .* untrained model's was .* smaller learning_rate"):
+    with pytest.raises(TrainingDivergedError, match=r"epoch \d+: the loss became .* \(it was .* before training\)\. Try a smaller learning_rate"):
         AutoEncoder(optimizer=optimizer, learning_rate=10.0, max_epochs=20, random_state=0).fit(Xs)
+
+
+@pytest.mark.parametrize("more", ["warm_start", "partial_fit"])
+def test_a_warm_fit_that_diverges_leaves_the_fitted_model_as_it_was(X, more):
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=3, warm_start=True, random_state=0).fit(Xs)
+    codes, history = ae.transform(Xs), ae.history_
+    ae.set_params(learning_rate=1e3, max_epochs=20)
+    with pytest.raises(TrainingDivergedError, match="left as it was after epoch 3"):
+        ae.fit(Xs) if more == "warm_start" else ae.partial_fit(Xs)
+    np.testing.assert_array_equal(ae.transform(Xs), codes)
+    assert ae.history_ == history and ae.n_epochs_ == 3
+    ae.set_params(learning_rate=1e-3, max_epochs=2).fit(Xs)  # the optimizer's moments were put back too
+    assert len(ae.history_["loss"]) == 5 and np.isfinite(ae.transform(Xs)).all()
+    assert ae.history_["loss"][-1] < 2 * history["loss"][-1]
+
+
+def test_a_later_piece_of_a_larger_scale_is_not_taken_for_divergence(X):
+    # the reference stayed the first piece's loss: a piece 300 times larger raised "training diverged
+    # in epoch 2: the loss became 2714 (the untrained model's was 0.03)", though a new fit trains on it
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), random_state=0).partial_fit(Xs)
+    ae.partial_fit(300 * Xs).partial_fit(300 * Xs)
+    assert ae.n_epochs_ == 3 and ae.history_["loss"][2] <= ae.history_["loss"][1]
+    warm = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=2, warm_start=True, random_state=0).fit(Xs)
+    assert warm.fit(300 * Xs).n_epochs_ == 4
+    with pytest.raises(TrainingDivergedError, match=r"it was .* before training"):
+        ae.set_params(learning_rate=1e3).partial_fit(300 * Xs)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop"])

@@ -112,6 +112,10 @@ def test_data_dependent_parameter_checks(X):
         AutoEncoder(sparsity=0.1, sparsity_kind="kl", **FAST).fit(X)
     with pytest.raises(ValueError, match="early_stopping needs a validation split"):
         AutoEncoder(early_stopping=3, validation_fraction=0.0, **FAST).fit(X)
+    for rows, fraction in [(4, 0.1), (3, 0.9)]:  # the split rounds to no validation row, or to no training row
+        # it said "set validation_fraction > 0", which it was
+        with pytest.raises(ValueError, match=rf"this fit of {rows} rows has none: set validation_fraction so that"):
+            AutoEncoder(early_stopping=3, validation_fraction=fraction, **FAST).fit(X[:rows])
     with pytest.raises(ValueError, match=r"loss='bce'.*'sigmoid'.*output_activation='linear'"):
         AutoEncoder(loss="bce", output_activation="linear", **FAST).fit(X)
 

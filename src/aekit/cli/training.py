@@ -310,8 +310,43 @@ def _resume(run, args: argparse.Namespace) -> int:
         return 0
     if not run.file(Run.CHECKPOINT).is_file():
         raise CLIError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
+    if args.epochs is not None:
+        _check_more_epochs(run, args.epochs, config.model)
     run.write_config(dump_config(config))
     return _fit(run, config, resume=True, quiet=args.quiet)
+
+
+def _check_more_epochs(run, epochs: int, model) -> None:
+    """Refuse `--epochs` that would train no further epoch (or one): no more than the run's
+    checkpoint has, a run whose early stopping has spent the patience it would have at
+    `epochs`, or one that has spent its `max_time` (`model` is the run config's model part)."""
+    from aekit.app.runs import Run
+    from aekit.training.budget import AUTO, auto_patience
+    from aekit.training.checkpoint import read_checkpoint
+
+    try:
+        info, _ = read_checkpoint(run.file(Run.CHECKPOINT))
+    except ValueError as err:
+        raise CLIError(str(err)) from None
+    done, waited = int(info["epoch"]), int(info["since_best"])
+    if epochs <= done:
+        raise CLIError(f"{run.path} has trained {done} epochs and --epochs counts all of them; "
+                       f"give more than {done} to train it further")  # fmt: skip
+    saved = info["history"].get("settings", {}).get("early_stopping")
+    early_stopping, max_time = getattr(model, "early_stopping", None), getattr(model, "max_time", None)
+    patience = None if saved is None else auto_patience(epochs) if early_stopping == AUTO else saved
+    if patience is not None and waited >= patience:
+        raise CLIError(
+            f"early stopping ended {run.path} after epoch {done} ({waited} epoch{'s' * (waited != 1)} without a better "
+            f"validation loss, "
+            f"patience {patience}), so more --epochs would stop at once; to train further, start a new run with a "
+            "larger model.early_stopping"
+        )
+    if max_time is not None and info.get("elapsed", 0.0) >= max_time:
+        raise CLIError(
+            f"{run.path} has spent its model.max_time of {max_time:g} s ({info['elapsed']:.1f} s of training), so more "
+            "--epochs would stop after one; to train further, start a new run with a larger model.max_time"
+        )
 
 
 def takes_images(est) -> bool:

@@ -174,10 +174,16 @@ class ParquetSource(DataSource):
         return self._checked(np.concatenate(parts), start)
 
     def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
-        """Row groups, split into pieces of at most `chunk_rows` rows."""
+        """Consecutive row groups packed into ranges of at most `chunk_rows` rows (a larger group
+        split), so a pass reads each group once and small groups (a folder of small files) do
+        not cut the training batches short."""
         stop = self.n_rows if stop is None else stop
-        out = []
+        out: list[tuple[int, int]] = []
         for lo, hi in zip(self._starts[:-1], self._starts[1:]):
             for s in range(int(lo), int(min(hi, stop)), chunk_rows):
-                out.append((s, int(min(s + chunk_rows, hi, stop))))
+                end = int(min(s + chunk_rows, hi, stop))
+                if out and end - out[-1][0] <= chunk_rows:
+                    out[-1] = (out[-1][0], end)
+                else:
+                    out.append((s, end))
         return out

@@ -43,7 +43,7 @@ from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row
 from aekit.training.budget import AUTO, resolve_budget
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, match_optimizer, new_state, train
 from aekit.training.threads import threads_for
-from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, output_activation_for
+from aekit.nn.likelihoods import OUTPUT_ACTIVATIONS, check_targets_reachable, output_activation_for
 
 __all__ = ["AekitEstimator", "BaseAutoEncoder", "TRAINING_CONSTRAINTS", "one_of", "validate_X"]
 
@@ -643,6 +643,8 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         Y = self._validate_targets(y, X)
         if reset:
             self.output_activation_ = self._check_data_against_params(X if Y is None else Y)
+        else:
+            check_targets_reachable(self.output_activation_, X if Y is None else Y, "X" if Y is None else "y")
         return X, Y
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -28,6 +28,7 @@ __all__ = [
     "Poisson",
     "StudentT",
     "check_counts",
+    "check_targets_reachable",
     "make_likelihood",
     "output_activation_for",
 ]
@@ -340,6 +341,37 @@ def output_activation_for(loss: str, requested: str, targets, default: str = "au
     if fixed is not None or requested != "auto":
         return fixed or requested
     return "sigmoid" if bool(targets.min() >= 0 and targets.max() <= 1) else "linear"
+
+
+def check_targets_reachable(output_activation: str, targets, name: str = "X") -> None:
+    """Refuse more training targets outside what a fitted model's `output_activation` decodes to:
+    [0, 1] for a sigmoid, non-negative counts for 'softmax' and 'exp' (a warm start or
+    `partial_fit` continues the model the first data chose; Bernoulli or count losses of
+    other values are meaningless and fall below zero without bound).
+
+    Parameters
+    ----------
+    output_activation : str
+        One of `OUTPUT_ACTIVATIONS`, as the model was fitted.
+    targets : array-like
+        The new reconstruction targets (anything with `min()` and `max()`).
+    name : str, default='X'
+        What the message calls the targets.
+    """
+    if output_activation == "linear":
+        return
+    low, high = float(targets.min()), float(targets.max())
+    if output_activation == "sigmoid" and not (low >= 0 and high <= 1):
+        wanted = "[0, 1], the range of its sigmoid output"
+    elif output_activation in ("softmax", "exp") and low < 0:
+        wanted = "non-negative counts"
+    else:
+        return
+    raise ValueError(
+        f"{name} has values in [{low:.4g}, {high:.4g}], but the fitted model (output_activation_="
+        f"{output_activation!r}) reconstructs {wanted}; warm_start and partial_fit continue it, so scale these "
+        "rows as the first ones were, or fit a new model (warm_start=False)"
+    )
 
 
 def make_likelihood(name: str, n_features: int, output_activation: str, **options) -> Likelihood:

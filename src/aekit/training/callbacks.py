@@ -75,13 +75,16 @@ class Callback:
 
 class DivergenceGuard(Callback):
     """Raise `TrainingDivergedError` when an epoch's loss is not finite or exceeds
-    `DIVERGENCE_FACTOR` times the untrained model's loss on the first rows (`reference()`).
+    `DIVERGENCE_FACTOR` times the loss training started from: the untrained model's on the first
+    rows, or the fitted model's on this fit's first rows when larger (a warm start or
+    `partial_fit` on data of a larger scale), both `reference()`; having put the module, optimizer, generator and history back as the fit found them (a warm
+    start or `partial_fit` that diverges leaves the fitted model as it was).
 
     Parameters
     ----------
     reference : callable
-        Called with no argument at the start of a fit (unless the state already has it),
-        returns the untrained model's loss as a float.
+        Called with no argument at the start of a fit, returns the module's loss on the
+        first rows as a float (kept as the state's `initial_loss` when it has none).
     learning_rate : float
         The fit's learning rate, quoted in the error's advice.
     """
@@ -91,16 +94,33 @@ class DivergenceGuard(Callback):
         self.learning_rate = learning_rate
 
     def on_fit_start(self, est) -> None:
-        if self.state.initial_loss is None:
-            self.state.initial_loss = self.reference()
+        state = self.state
+        self.start_loss = self.reference()
+        if state.initial_loss is None:
+            state.initial_loss = self.start_loss
+        self.start = (copy.deepcopy(state.module.state_dict()), copy.deepcopy(state.optimizer.state_dict()),
+                      state.generator.get_state(), copy.deepcopy(state.history), state.epoch)  # fmt: skip
 
     def on_epoch_end(self, est, epoch, logs):
-        loss, initial = logs["loss"], self.state.initial_loss
-        if not math.isfinite(loss) or (initial is not None and loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0)):
+        untrained = self.state.initial_loss  # None from a checkpoint that did not keep it
+        initial = self.start_loss if untrained is None else max(untrained, self.start_loss)
+        loss = logs["loss"]
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0):
+            kept = self._restore_start()
             raise TrainingDivergedError(
-                f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (the untrained model's was "
-                f"{initial:.4g}). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+                f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
+                f"training). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+                + (f" The model is left as it was after epoch {kept}." if kept else "")
             )
+
+    def _restore_start(self) -> int:
+        """Put the state back as the fit found it; returns the epochs it had then."""
+        state = self.state
+        weights, optimizer, generator, state.history, state.epoch = self.start
+        state.module.load_state_dict(weights)
+        state.optimizer.load_state_dict(optimizer)
+        state.generator.set_state(generator)
+        return state.epoch
 
 
 class EarlyStopping(Callback):
@@ -282,7 +302,7 @@ class CSVLogger(Callback):
         extra = sorted(history.extra)
         writer.writerow(["epoch", "loss", "val_loss", "seconds", *extra])
         for i, loss in enumerate(history.loss):
-            val = repr(history.val_loss[i]) if i < len(history.val_loss) else ""
+            val = repr(history.val_loss[i]) if i < len(history.val_loss) and not math.isnan(history.val_loss[i]) else ""
             own = [repr(history.extra[k][i]) if i < len(history.extra[k]) else "" for k in extra]
             writer.writerow([i + 1, repr(loss), val, f"{history.epoch_seconds[i]:.4f}", *own])
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -224,7 +224,9 @@ class Checkpointer(Callback):
             raise ValueError(f"{str(self.path)!r} does not fit this model: {err}") from err
         state.generator.set_state(tensors["rng"])
         state.best_weights = {k: v.to(device) for k, v in groups["best"].items()} or None
+        settings = state.history.settings  # this fit's choices (a resumed run may have more epochs)
         state.history = History.from_dict(info["history"])
+        state.history.settings = {**state.history.settings, **settings}
         state.epoch = int(info["epoch"])
         state.elapsed = float(info.get("elapsed", 0.0))
         state.best_loss = float(info["best_loss"])

@@ -113,7 +113,8 @@ class History:
     loss : list of float, default=[]
         Mean training loss of each epoch.
     val_loss : list of float, default=[]
-        Validation loss of each epoch (empty without a validation split).
+        Validation loss of each epoch (empty without a validation split; NaN for an epoch
+        without one when others had one, e.g. a `partial_fit` between warm-started fits).
     epoch_seconds : list of float, default=[]
         Duration of each epoch.
     best_epoch : int or None, default=None
@@ -133,13 +134,14 @@ class History:
     settings: dict = field(default_factory=dict)  # what the fit chose: batch size, epochs, patience, start, ...
 
     def as_dict(self) -> dict:
+        """The record as plain lists and dicts, copies (later epochs of this history do not change it)."""
         return {
-            "loss": self.loss,
-            "val_loss": self.val_loss,
-            "epoch_seconds": self.epoch_seconds,
+            "loss": list(self.loss),
+            "val_loss": list(self.val_loss),
+            "epoch_seconds": list(self.epoch_seconds),
             "best_epoch": self.best_epoch,
-            "settings": self.settings,
-            **self.extra,
+            "settings": dict(self.settings),
+            **{k: list(v) for k, v in self.extra.items()},
         }
 
     @classmethod
@@ -225,8 +227,9 @@ class TrainState:
         """
         self.history.loss.append(logs["loss"])
         self.history.epoch_seconds.append(logs["epoch_seconds"])
-        if "val_loss" in logs:
-            self.history.val_loss.append(logs["val_loss"])
+        if "val_loss" in logs or self.history.val_loss:  # aligned with loss: NaN for an epoch without validation
+            missing = len(self.history.loss) - 1 - len(self.history.val_loss)
+            self.history.val_loss.extend([math.nan] * missing + [logs.get("val_loss", math.nan)])
         for key in logs.keys() - LOOP_LOGS:
             self.history.extra.setdefault(key, []).append(logs[key])
         monitored = logs.get("val_loss", logs["loss"])
@@ -341,7 +344,10 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, X_val=None, 
     weights the checkpoint saves) and the start's claim to be best (whose start the
     checkpoint may then replace), the checkpoint, time budget, schedule, progress bar."""
     if config.early_stopping is not None and X_val is None:
-        raise ValueError("early_stopping needs a validation split: set validation_fraction > 0")
+        raise ValueError(
+            f"early_stopping needs a validation split, and this fit of {X.shape[0]} rows has none: set "
+            "validation_fraction so that fraction x rows rounds to at least one row and leaves one to train on"
+        )
     if config.lr_schedule is not None and config.lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or None, got {config.lr_schedule!r}")
     device = next(state.module.parameters()).device
@@ -436,8 +442,6 @@ def train(
     if any(r.constrains for r in getattr(module, "regularizers", ())):
         module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
-    model = distributed.wrap(module) if state.world > 1 else module
-    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1, config.compile)
     callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
     for cb in callbacks:
         if isinstance(cb, Callback):
@@ -445,6 +449,9 @@ def train(
     owner = module if owner is None else owner
     for hook in _hooks(callbacks, "on_fit_start"):
         hook(owner)
+    model = distributed.wrap(module) if state.world > 1 else module
+    # after the hooks: a restored checkpoint's weights are the ones the step's bfloat16 copies take
+    step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1, config.compile)
     module.train()
     with flushed_denormals(device):
         for epoch in range(state.epoch, state.last_epoch):
