@@ -76,15 +76,17 @@ class Callback:
 class DivergenceGuard(Callback):
     """Raise `TrainingDivergedError` when an epoch's loss is not finite or exceeds
     `DIVERGENCE_FACTOR` times the loss training started from: the untrained model's on the first
-    rows, or the fitted model's on this fit's first rows when larger (a warm start or
-    `partial_fit` on data of a larger scale), both `reference()`; having put the module, optimizer, generator and history back as the fit found them (a warm
-    start or `partial_fit` that diverges leaves the fitted model as it was).
+    rows, or, for a fit that continues a trained model (a warm start, `partial_fit`), the larger
+    of that and the starting weights' loss on this fit's first rows (data of a larger scale),
+    measured only when an epoch looks diverged; having put the module, optimizer, generator and
+    history back as the fit found them (a warm start or `partial_fit` that diverges leaves the
+    fitted model as it was).
 
     Parameters
     ----------
     reference : callable
-        Called with no argument at the start of a fit, returns the module's loss on the
-        first rows as a float (kept as the state's `initial_loss` when it has none).
+        Called with no argument, returns the module's loss on the fit's first rows as a float
+        (kept as the state's `initial_loss` when it has none).
     learning_rate : float
         The fit's learning rate, quoted in the error's advice.
     """
@@ -95,23 +97,38 @@ class DivergenceGuard(Callback):
 
     def on_fit_start(self, est) -> None:
         state = self.state
-        self.start_loss = self.reference()
         if state.initial_loss is None:
-            state.initial_loss = self.start_loss
+            state.initial_loss = self.reference()
+        self.start_loss = None
         self.start = (copy.deepcopy(state.module.state_dict()), copy.deepcopy(state.optimizer.state_dict()),
                       state.generator.get_state(), copy.deepcopy(state.history), state.epoch)  # fmt: skip
 
     def on_epoch_end(self, est, epoch, logs):
-        untrained = self.state.initial_loss  # None from a checkpoint that did not keep it
-        initial = self.start_loss if untrained is None else max(untrained, self.start_loss)
-        loss = logs["loss"]
-        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(abs(initial), 1.0):
-            kept = self._restore_start()
-            raise TrainingDivergedError(
-                f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
-                f"training). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
-                + (f" The model is left as it was after epoch {kept}." if kept else "")
-            )
+        loss, initial = logs["loss"], self.state.initial_loss
+        if math.isfinite(loss) and loss <= _divergence_limit(initial):
+            return
+        if math.isfinite(loss) and self.start_loss is None and self.start[4] > 0:  # a trained model on new rows
+            self.start_loss = self._loss_at_start()
+        initial = max(initial, self.start_loss if self.start_loss is not None else initial)
+        if math.isfinite(loss) and loss <= _divergence_limit(initial):
+            return
+        kept = self._restore_start()
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
+            f"training). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+            + (f" The model is left as it was after epoch {kept}." if kept else "")
+        )
+
+    def _loss_at_start(self) -> float:
+        """The loss of the weights this fit started from on its first rows, the trained weights
+        put back afterwards."""
+        module = self.state.module
+        trained = copy.deepcopy(module.state_dict())
+        module.load_state_dict(self.start[0])
+        try:
+            return self.reference()
+        finally:
+            module.load_state_dict(trained)
 
     def _restore_start(self) -> int:
         """Put the state back as the fit found it; returns the epochs it had then."""
@@ -121,6 +138,11 @@ class DivergenceGuard(Callback):
         state.optimizer.load_state_dict(optimizer)
         state.generator.set_state(generator)
         return state.epoch
+
+
+def _divergence_limit(initial: float) -> float:
+    """The loss above which an epoch has diverged, training having started from `initial`."""
+    return DIVERGENCE_FACTOR * max(abs(initial), 1.0)
 
 
 class EarlyStopping(Callback):
