@@ -109,7 +109,8 @@ class DivergenceGuard(Callback):
             return
         if math.isfinite(loss) and self.start_loss is None and self.start[4] > 0:  # a trained model on new rows
             self.start_loss = self._loss_at_start()
-        initial = max(initial, self.start_loss if self.start_loss is not None else initial)
+        if self.start_loss is not None and not initial >= self.start_loss:  # NaN: the start's loss stands
+            initial = self.start_loss
         if math.isfinite(loss) and loss <= _divergence_limit(initial):
             return
         kept = self._restore_start()
@@ -141,8 +142,9 @@ class DivergenceGuard(Callback):
 
 
 def _divergence_limit(initial: float) -> float:
-    """The loss above which an epoch has diverged, training having started from `initial`."""
-    return DIVERGENCE_FACTOR * max(abs(initial), 1.0)
+    """The loss above which an epoch has diverged, training having started from `initial` (none
+    when that is not a number: a loss the first rows cannot give, such as on missing values)."""
+    return DIVERGENCE_FACTOR * max(abs(initial), 1.0) if math.isfinite(initial) else math.inf
 
 
 class EarlyStopping(Callback):
