@@ -278,3 +278,23 @@ def test_latent_plots_return_figures_and_save_pngs(ae, ae2d, digits, tmp_path):
     assert "jitter" in one_d.axes[0].get_title() and "first 2 of 3" in one_d.axes[1].get_title()
     with pytest.raises(ValueError, match="same n_samples"):
         plot_latent_comparison({"a": np.zeros((3, 2)), "b": np.zeros((4, 2))})
+
+
+def drawn(fig: Figure) -> np.ndarray:
+    """The picture a one-axes image figure shows (its imshow data)."""
+    return np.ma.getdata(fig.axes[0].images[0].get_array())
+
+
+@pytest.mark.parametrize("shape", [(5, 6, 7), (5, 1, 6, 7), (5, 3, 6, 7)], ids=["grey", "grey-1-channel", "colour"])
+def test_plot_samples_takes_images_as_plot_reconstructions_does(shape):
+    # plot_samples refused (n, H, W) and (n, C, H, W) images: "X must be a non-empty (n_samples, n_features) array"
+    images = np.random.default_rng(0).random(shape)
+    images[0, ..., :3, :] = 0.0  # top rows black (a colour image's every channel)
+    fig = plot_samples(images, n_cols=3)
+    flat = plot_samples(images.reshape(len(images), -1), shape[1:], n_cols=3)
+    np.testing.assert_array_equal(drawn(fig), drawn(flat))
+    first = drawn(fig)[:6, :7]
+    assert first.shape == ((6, 7, 3) if shape[1] == 3 else (6, 7)) and (first[:3] == 0).all() and (first[3:] > 0).any()
+    with pytest.raises(ValueError, match="looks channels-last"):
+        plot_samples(np.zeros((2, 6, 7, 3)))
+

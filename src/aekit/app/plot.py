@@ -77,6 +77,21 @@ def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
     return shape
 
 
+def _image_rows(X: np.ndarray, image_shape, name: str = "X") -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """Images (n, height, width) or (n, 1 or 3, height, width) as flat rows (n, n_features) with the
+    image_shape they imply (unless one is given); rows (n, n_features) pass as they are."""
+    if X.ndim == 4 and looks_channels_last(X.shape[1:]):
+        raise ValueError(channels_last_message(name, X.shape))
+    if X.ndim not in (2, 3, 4) or X.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be non-empty rows (n_samples, n_features) or images (n_samples, height, width) or "
+            f"(n_samples, 1 or 3, height, width), got shape {X.shape}"
+        )
+    if X.ndim > 2 and image_shape is None:
+        image_shape = X.shape[1:]
+    return X.reshape(X.shape[0], -1), image_shape
+
+
 def _pixels(row: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
     """A channels-first row as what imshow draws: (height, width), or (height, width, 3)."""
     image = row.reshape(image_shape)
@@ -197,13 +212,8 @@ def plot_reconstructions(
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
     if X.shape != X_hat.shape:
         raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
-    if X.ndim == 4 and looks_channels_last(X.shape[1:]):
-        raise ValueError(channels_last_message("X", X.shape))
-    if X.ndim in (3, 4) and image_shape is None:
-        image_shape = X.shape[1:]
-    if X.ndim not in (2, 3, 4) or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
-    X, X_hat = X.reshape(X.shape[0], -1), X_hat.reshape(X.shape[0], -1)
+    X, image_shape = _image_rows(X, image_shape)
+    X_hat = X_hat.reshape(X.shape)
     n_features = X.shape[1]
     if image_shape is not None:
         image_shape = _check_image_shape(image_shape, n_features)
@@ -733,11 +743,12 @@ def plot_samples(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Rows of X (n_samples, n_features), e.g. decoded samples, as a grid `n_cols` wide (the
-    last row left blank where it runs out).
+    last row left blank where it runs out). Images (n_samples, height, width) or (n_samples, 1
+    or 3, height, width) imply `image_shape`.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features), or images
         The rows to draw.
     image_shape : tuple of int, default=None
         (height, width), or (3, height, width) for channels-first colour rows; (1, height,
@@ -756,9 +767,7 @@ def plot_samples(
     matplotlib.figure.Figure
         The figure.
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
+    X, image_shape = _image_rows(np.asarray(X, dtype=float), image_shape)
     if n_cols < 1:
         raise ValueError(f"n_cols must be at least 1, got {n_cols}")
     n_cols = min(n_cols, X.shape[0])
