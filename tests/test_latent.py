@@ -298,3 +298,17 @@ def test_plot_samples_takes_images_as_plot_reconstructions_does(shape):
     with pytest.raises(ValueError, match="looks channels-last"):
         plot_samples(np.zeros((2, 6, 7, 3)))
 
+
+def test_plot_interpolations_takes_the_array_interpolate_returns(ae, digits):
+    # plot_interpolations(interpolate(...)) failed with numpy's "truth value of an array ... is ambiguous"
+    X_test = digits[1]
+    one = interpolate(ae, X_test[0], X_test[1], steps=5)
+    fig = plot_interpolations(one, DIGIT_SHAPE)
+    np.testing.assert_array_equal(drawn(fig), drawn(plot_interpolations({"": one}, DIGIT_SHAPE)))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [""]
+    batch = interpolate(ae, X_test[:3], X_test[3:6], steps=5)
+    fig = plot_interpolations(batch, DIGIT_SHAPE)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["0", "1", "2"]
+    np.testing.assert_array_equal(drawn(fig), drawn(plot_interpolations({str(i): p for i, p in enumerate(batch)}, DIGIT_SHAPE)))
+    with pytest.raises(ValueError, match=r"one path \(steps, n_features\) or n paths"):
+        plot_interpolations(np.zeros(5), DIGIT_SHAPE)

@@ -691,7 +691,7 @@ def plot_latent_grid(
 
 
 def plot_interpolations(
-    paths: Mapping[str, np.ndarray],
+    paths: Mapping[str, np.ndarray] | np.ndarray,
     image_shape: tuple[int, ...] | None = None,
     *,
     title: str | None = "Interpolations",
@@ -700,11 +700,13 @@ def plot_interpolations(
 ) -> Figure:
     """Interpolation strips, one row per method, e.g. {"linear": ..., "slerp": ..., "pixel": ...},
     each (steps, n_features) from `aekit.analysis.latent.interpolate`; columns are labelled by t in [0, 1].
+    An array, as `interpolate` returns it, is one path (steps, n_features) or n of them (n, steps,
+    n_features), one row each, labelled by their position.
 
     Parameters
     ----------
-    paths : mapping of str to array-like
-        Row label to a path (steps, n_features), all of one shape.
+    paths : mapping of str to array-like, or array-like
+        Row label to a path (steps, n_features), all of one shape; or the paths themselves.
     image_shape : tuple of int, default=None
         (height, width), or (3, height, width) for channels-first colour rows; (1, height,
         width) is grey. Its product must be n_features.
@@ -720,15 +722,23 @@ def plot_interpolations(
     matplotlib.figure.Figure
         The figure.
     """
-    if not paths:
-        raise ValueError("paths must name at least one interpolation")
-    strips = [np.asarray(p, dtype=float) for p in paths.values()]
+    if isinstance(paths, Mapping):
+        if not paths:
+            raise ValueError("paths must name at least one interpolation")
+        strips, row_labels = [np.asarray(p, dtype=float) for p in paths.values()], [str(k) for k in paths]
+    else:
+        batch = np.asarray(paths, dtype=float)
+        if batch.ndim not in (2, 3) or 0 in batch.shape:
+            raise ValueError(f"paths must be a mapping, or one path (steps, n_features) or n paths (n, steps, n_features); "
+                             f"got an array of shape {batch.shape}")
+        strips = [batch] if batch.ndim == 2 else list(batch)
+        row_labels = None if batch.ndim == 2 else [str(i) for i in range(len(strips))]
     if any(s.shape != strips[0].shape or s.ndim != 2 for s in strips):
         raise ValueError(f"every path must be (steps, n_features) of one shape, got {[s.shape for s in strips]}")
     steps = strips[0].shape[0]
     col_labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, steps)]
     return plot_image_grid(
-        np.stack(strips), image_shape, row_labels=[str(k) for k in paths], col_labels=col_labels,
+        np.stack(strips), image_shape, row_labels=row_labels, col_labels=col_labels,
         title=title, value_range=value_range, path=path,
     )
 
