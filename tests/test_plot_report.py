@@ -122,6 +122,31 @@ def test_grey_images_are_drawn_as_stored_zero_black():
         np.testing.assert_allclose(image.cmap(image.norm([0.0, 1.0]))[:, :3], [[0, 0, 0], [1, 1, 1]])
 
 
+def test_long_titles_over_few_panels_are_wrapped_inside_the_figure(tmp_path, rng):
+    # a report's reconstructions of 2 held-out rows, or its 2-bar error chart, had their titles cut at both edges
+    from aekit.app.plot import plot_samples
+
+    title = "Held-out rows (top) and AutoEncoder reconstructions from 2-d codes (bottom)"
+    X = rng.uniform(size=(2, 64))
+    figures = [
+        plot_reconstructions(X, X, (8, 8), title=title, path=tmp_path / "rec.png"),
+        plot_reconstructions(X[:, :4], X[:, :4], title=title),
+        plot_samples(X, (8, 8), title=title + "\nsecond line"),
+        plot_error_comparison({"AutoEncoder (2-d)": 0.4, "PCA (2-d)": 0.5}, title=title),
+    ]
+    for fig in figures:
+        renderer = fig.canvas.get_renderer()
+        fig.draw_without_rendering()
+        titles = [*fig.texts, *(ax.title for ax in fig.axes if ax.title.get_text())]
+        assert " ".join(" ".join(t.get_text().split()) for t in titles) in (title, title + " second line")
+        for text in titles:
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, text.get_text()
+    height = figures[0].get_size_inches()[1]
+    assert height > plot_reconstructions(X, X, (8, 8), title="short").get_size_inches()[1]  # room for the lines added
+    assert_png(tmp_path / "rec.png")
+
+
 def test_plot_reconstructions_profiles_for_tabular_data_and_caps_n(tmp_path, rng):
     X = rng.normal(size=(3, 6))
     fig = plot_reconstructions(X, X * 0.9, n=10, path=tmp_path / "profiles.png")

@@ -12,6 +12,7 @@ holds its channels one after the other.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -41,6 +42,7 @@ __all__ = [
 DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
+TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
 def _new_figure(figsize: tuple[float, float]) -> Figure:
@@ -49,7 +51,31 @@ def _new_figure(figsize: tuple[float, float]) -> Figure:
     return fig
 
 
+def _wrap_titles(fig: Figure) -> None:
+    """Break the figure's title and each axes' title into lines that fit inside the figure, and
+    make the figure taller by the lines added: a title longer than a few panels are wide would
+    otherwise be cut at both edges."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    width = fig.bbox.width
+    grown = {"figure": 0.0, "axes": 0.0}
+    for kind, titles in (("figure", fig.texts), ("axes", [ax.title for ax in fig.axes])):
+        for title in titles:
+            box, lines = title.get_window_extent(renderer), title.get_text().splitlines()
+            if not title.get_visible() or not lines or (box.x0 >= 0 and box.x1 <= width):
+                continue
+            center = (box.x0 + box.x1) / 2
+            room = 2 * min(center, width - center) - 2 * TITLE_MARGIN
+            chars = max(10, int(max(map(len, lines)) * room / box.width))
+            title.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+            grown[kind] = max(grown[kind], title.get_window_extent(renderer).height - box.height)
+    if grown["figure"] or grown["axes"]:
+        size = fig.get_size_inches()
+        fig.set_size_inches(size[0], size[1] + (grown["figure"] + grown["axes"]) / fig.dpi)
+
+
 def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    _wrap_titles(fig)
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
