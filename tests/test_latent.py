@@ -164,6 +164,14 @@ def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
         latent_grid(ae2d, n=3, bounds=(-2, 2))
 
 
+@pytest.mark.parametrize("bounds", [[[1, -1], [0, 2]], [[-1, 1], [2, 2]]], ids=["reversed", "empty"])
+def test_latent_grid_refuses_bounds_that_do_not_run_low_to_high(ae2d, bounds):
+    # bounds [[1, -1], [0, 2]] gave a grid whose code 0 fell to the right, mislabelled as a scatter plot's
+    # layout, and [[-1, 1], [2, 2]] rows of one code repeated
+    with pytest.raises(ValueError, match=r"bounds must run from low to high .* lo < hi, got \[\[" + str(float(bounds[0][0]))):
+        latent_grid(ae2d, n=3, bounds=bounds)
+
+
 @pytest.mark.parametrize("prior", ["normal", "student_t"])
 def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, prior):
     from scipy import stats

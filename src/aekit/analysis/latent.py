@@ -352,7 +352,7 @@ def latent_grid(
     X : array-like of shape (n_samples, n_features) or None, default=None
         Rows whose codes' quantiles the grid spans.
     bounds : array-like of shape (2, 2) or None, default=None
-        [[lo0, hi0], [lo1, hi1]], finite; overrides X and `quantiles`.
+        [[lo0, hi0], [lo1, hi1]], finite, lo < hi; overrides X and `quantiles`.
     quantiles : (float, float), default=(0.05, 0.95)
         Low and high quantile spanned, 0 <= low < high <= 1.
     return_codes : bool, default=False
@@ -367,7 +367,8 @@ def latent_grid(
     """
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if bounds is None:
+    given = bounds is not None
+    if not given:
         lo_q, hi_q = quantiles
         if not 0 <= lo_q < hi_q <= 1:
             raise ValueError(f"quantiles must satisfy 0 <= low < high <= 1, got {quantiles!r}")
@@ -388,6 +389,11 @@ def latent_grid(
         )
     if not np.isfinite(bounds).all():
         raise ValueError(f"bounds must be finite, got {bounds.tolist()}")
+    if given and not (bounds[:, 0] < bounds[:, 1]).all():
+        raise ValueError(
+            f"bounds must run from low to high in each code dimension, [[lo0, hi0], [lo1, hi1]] with lo < hi, "
+            f"got {bounds.tolist()}"
+        )
     x = np.linspace(bounds[0, 0], bounds[0, 1], n)
     y = np.linspace(bounds[1, 1], bounds[1, 0], n)
     codes = np.stack(np.meshgrid(x, y), axis=-1)  # (n, n, 2); codes[i, j] = (x[j], y[i])
