@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from aekit.app.report import Section, write_report
-from aekit.app.runs import Model, Run, Split, expected_counts, open_model
+from aekit.app.runs import Model, Run, Split, decodes_proportions, expected_counts, open_model
 
 __all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
 
@@ -430,8 +430,12 @@ def _samples(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import LatentSampler
 
+    proportions = decodes_proportions(r.est)  # draws have no document length: shown as proportions, on their own scale
+    unit = " (word proportions)" if proportions else ""
+
     def draw(file: str, X: np.ndarray, title: str, caption: str) -> tuple[str, str]:
-        plot.plot_samples(X, r.image_shape, title=title, value_range=r.value_range, path=r.path(file))
+        value_range = None if proportions else r.value_range
+        plot.plot_samples(X, r.image_shape, title=title + unit, value_range=value_range, path=r.path(file))
         return r.fig(file), caption
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
@@ -442,6 +446,8 @@ def _samples(r: _Report) -> Section:
         f"A {k}-component Gaussian mixture is fitted to the codes of the training rows and {N_SAMPLES} draws from "
         "it are decoded: what the decoder makes of codes like the ones it was trained on."
     )
+    if proportions:
+        text += " A drawn code has no document length, so its decoded word proportions are shown as they are, on their own scale."
     if callable(getattr(r.est, "sample", None)):
         title = f"{r.name}: decoded draws from the prior"
         images.append(draw("prior_samples.png", r.est.sample(N_SAMPLES, random_state=seed), title, "Samples from the prior"))
@@ -456,20 +462,22 @@ def _interpolations(r: _Report) -> Section:
     center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
     for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
         x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]
-        paths[f"{i}: codes, linear"] = interpolate(r.est, x_a, x_b, N_STEPS, "linear")
-        paths[f"{i}: codes, slerp"] = interpolate(r.est, x_a, x_b, N_STEPS, "slerp", center=center)
-        paths[f"{i}: inputs"] = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
+        blended = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
+        paths[f"{i}: codes, linear"] = expected_counts(r.est, blended, interpolate(r.est, x_a, x_b, N_STEPS, "linear"))
+        paths[f"{i}: codes, slerp"] = expected_counts(
+            r.est, blended, interpolate(r.est, x_a, x_b, N_STEPS, "slerp", center=center)
+        )
+        paths[f"{i}: inputs"] = blended
     title = "From one held-out row to another"
     plot.plot_interpolations(paths, r.image_shape, title=title, value_range=r.value_range, path=r.path("interpolation.png"))
-    return Section(
-        "Interpolations",
-        text=(
-            f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
-            "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
-            "baseline; the code paths start and end at the two reconstructions."
-        ),
-        images=[(r.fig("interpolation.png"), "Interpolations")],
+    text = (
+        f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
+        "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
+        "baseline; the code paths start and end at the two reconstructions."
     )
+    if decodes_proportions(r.est):
+        text += " The decoded word proportions are drawn as expected counts, times the blended documents' lengths."
+    return Section("Interpolations", text=text, images=[(r.fig("interpolation.png"), "Interpolations")])
 
 
 def _sparse_code(r: _Report) -> Section | None:
