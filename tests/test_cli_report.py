@@ -162,3 +162,21 @@ def test_embedded_report_is_one_self_contained_file(tmp_path):
     ).read_text()
     assert 'src="data:image/png;base64,iVBOR' in page and "g.png" not in page.split("<body>")[1]
     assert "<pre>model:\n  name: &lt;vae&gt;</pre>" in page
+
+
+def test_a_run_of_four_channel_images_is_reported_with_its_rows_drawn_as_values(tmp_path, capsys):
+    # 'aekit report' of a run trained on a (n, 4, H, W) .npy stopped with "image_shape (4, 6, 6) does not hold 144
+    # features as (height, width) or (3, height, width)", though it does hold 144
+    from aekit.app.plot import plot_samples
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.save(tmp_path / "four.npy", np.random.default_rng(0).random((40, 4, 6, 6)).astype(np.float32))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "four.npy"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert {"Reconstructions", "Samples", "Interpolations"} <= set(page.headings)
+    assert len(page.images) >= 6 and all(src.startswith("data:image/png;base64,") for src, _ in page.images)
+    with pytest.raises(ValueError, match=r"image_shape \(4, 6, 6\) has 4 channels: pictures are drawn from 1 \(grey\) or 3"):
+        plot_samples(np.zeros((2, 144)), (4, 6, 6))

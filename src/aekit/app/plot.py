@@ -26,6 +26,7 @@ from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
+    "drawable_image_shape",
     "plot_error_comparison",
     "plot_history",
     "plot_image_grid",
@@ -84,6 +85,26 @@ def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
     return fig
 
 
+def drawable_image_shape(image_shape) -> tuple[int, ...] | None:
+    """`image_shape` as a tuple when the plots here draw it as pictures, (height, width) or (1 or 3,
+    height, width); None when they cannot (another number of channels), so rows are drawn instead.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None
+        Channels-first shape of a row as an image.
+
+    Returns
+    -------
+    tuple of int or None
+        The shape, or None.
+    """
+    if image_shape is None:
+        return None
+    shape = tuple(int(s) for s in image_shape)
+    return shape if len(shape) == 2 or (len(shape) == 3 and shape[0] in (1, 3)) else None
+
+
 def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
     """`image_shape` as (height, width) for grey or (3, height, width) for colour; a (1, height,
     width) is grey. Refuses shapes that do not hold n_features values, and channels-last ones."""
@@ -95,6 +116,11 @@ def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
             f"image_shape {shape} looks channels-last (height, width, channels); aekit images are channels-first: "
             f"pass image_shape={(shape[2], shape[0], shape[1])} with rows in that order, e.g. "
             f"images.transpose(0, 3, 1, 2).reshape(n, -1) for images (n, {shape[0]}, {shape[1]}, {shape[2]})"
+        )
+    if len(shape) == 3 and shape[0] != 3 and int(np.prod(shape)) == n_features:
+        raise ValueError(
+            f"image_shape {shape} has {shape[0]} channels: pictures are drawn from 1 (grey) or 3 (colour) channels; "
+            "pass image_shape=None to draw the rows as values"
         )
     if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] != 3) or int(np.prod(shape)) != n_features:
         raise ValueError(

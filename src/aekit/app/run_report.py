@@ -294,6 +294,8 @@ class _Report:
     run's scaling), their evaluation, and the chart's bars (with each compared run's)."""
 
     def __init__(self, run: Run, compare: Sequence[str | Path]) -> None:
+        from aekit.app.plot import drawable_image_shape
+
         self.model = open_model(run.path)
         self.run, self.compare, self.config, self.est = run, compare, self.model.config, self.model.estimator
         self.split = split = self.model.split
@@ -305,7 +307,8 @@ class _Report:
         for where, pair in [(run.path, self.evaluation.scores), *compared]:
             for s in pair:
                 self.bars[s.label if s.label not in self.bars else f"{s.label}\n{where.name}"] = s
-        self.name, self.dims, self.image_shape = type(self.est).__name__, int(self.est.code_dim_), split.image_shape
+        self.name, self.dims = type(self.est).__name__, int(self.est.code_dim_)
+        self.image_shape = drawable_image_shape(split.image_shape)  # e.g. 4 channels: drawn as rows
         self.value_range = self.model.pixel_range() or (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
         self.pca = _pca(self.X_train, self.dims)
         self.pca_name = f"PCA, {self.pca.n_components_} components"

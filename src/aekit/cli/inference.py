@@ -319,6 +319,8 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
     """The shape to draw each sample as: --image-shape, else the one saved with the model (a
     convolutional model's output shape, `image_shape_`) or its run's reader, else None (rows
     drawn as a heat map). (1, H, W) is grey; colour needs 3 channels."""
+    from aekit.app.plot import drawable_image_shape
+
     est = model.estimator
     if given is not None:
         if math.prod(given) != n_features:
@@ -326,7 +328,7 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
                 f"--image-shape {','.join(map(str, given))} holds {math.prod(given)} values, but "
                 f"{type(est).__name__} gives samples of {n_features} features"
             )
-        if len(given) == 3 and given[0] not in (1, 3):
+        if drawable_image_shape(given) is None:
             raise CLIError(f"--image-shape {','.join(map(str, given))}: a .png needs 1 (grey) or 3 (colour) channels")
         return given
     for candidate in (
@@ -335,10 +337,8 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
         getattr(est, "input_shape_", None),
         model.reader.image_shape,
     ):
-        if candidate is not None and math.prod(candidate) == n_features:
-            shape = tuple(int(s) for s in candidate)
-            if len(shape) == 2 or shape[0] in (1, 3):
-                return shape
+        if candidate is not None and math.prod(candidate) == n_features and drawable_image_shape(candidate):
+            return tuple(int(s) for s in candidate)
     return None
 
 
