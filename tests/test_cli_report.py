@@ -180,3 +180,33 @@ def test_a_run_of_four_channel_images_is_reported_with_its_rows_drawn_as_values(
     assert len(page.images) >= 6 and all(src.startswith("data:image/png;base64,") for src, _ in page.images)
     with pytest.raises(ValueError, match=r"image_shape \(4, 6, 6\) has 4 channels: pictures are drawn from 1 \(grey\) or 3"):
         plot_samples(np.zeros((2, 144)), (4, 6, 6))
+
+
+def test_a_run_whose_numeric_target_has_gaps_is_evaluated_on_the_labelled_rows(tmp_path, capsys):
+    # 'aekit evaluate' and 'aekit report' of a table run whose target column had a missing value stopped with
+    # sklearn's "Input contains NaN." (and a warning "invalid value encountered in cast")
+    import pandas as pd
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(120, 4)), columns=list("abcd"))
+    table["price"] = 3 * table["a"] + rng.normal(scale=0.1, size=120) + 0.5
+    table.loc[::10, "price"] = np.nan  # in the training and the held-out rows
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--set", "data.target=price", "--epochs", "1", "--quiet",
+                 "--out", str(run)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 0
+    row = next(line.split() for line in capsys.readouterr().out.splitlines() if line.split()[:2] == ["AutoEncoder", "2"])
+    model = open_model(run)
+    split, est = model.split, model.estimator
+    assert np.isnan(split.y_train).any() and np.isnan(split.y_test).any()
+    train, test = np.isfinite(split.y_train), np.isfinite(split.y_test)
+    Z_train, Z_test = (est.transform(model.scaling.transform(X)) for X in (split.X_train, split.X_test))
+    expected = KNeighborsRegressor(5).fit(Z_train[train], split.y_train[train]).score(Z_test[test], split.y_test[test])
+    assert float(row[4]) == pytest.approx(expected, abs=1e-3)
+    assert main(["report", str(run)]) == 0

@@ -115,19 +115,30 @@ class RunReport(NamedTuple):
     scores: list[ModelScores]  # the run's model and PCA, then each compared run's pair
 
 
+def _labelled(y: np.ndarray) -> np.ndarray:
+    """Which rows have a label (n,): a numeric target's missing values (NaN) are none."""
+    y = np.asarray(y)
+    return np.isfinite(y) if y.dtype.kind == "f" else np.ones(len(y), dtype=bool)
+
+
 def _is_continuous(y: np.ndarray | None) -> bool:
     """Whether labels y are a continuous target (numbers that are not all whole), not classes."""
     from sklearn.utils.multiclass import type_of_target
 
-    return y is not None and type_of_target(y) == "continuous"
+    return y is not None and _labelled(y).any() and type_of_target(np.asarray(y)[_labelled(y)]) == "continuous"
 
 
 def _knn(Z_train, y_train, Z_test, y_test) -> tuple[float | None, float | None]:
     """(accuracy, R^2) of k nearest neighbours predicting held-out labels from codes: a classifier's
-    accuracy for classes, a regressor's R^2 for a continuous target, None for what does not apply."""
+    accuracy for classes, a regressor's R^2 for a continuous target, None for what does not apply;
+    rows without a label are left out."""
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-    if y_train is None or y_test is None or len(np.unique(y_train)) < 2 or len(y_train) < KNN_NEIGHBORS:
+    if y_train is None or y_test is None:
+        return None, None
+    train, test = _labelled(y_train), _labelled(y_test)
+    Z_train, y_train, Z_test, y_test = Z_train[train], np.asarray(y_train)[train], Z_test[test], np.asarray(y_test)[test]
+    if len(np.unique(y_train)) < 2 or len(y_train) < KNN_NEIGHBORS or len(y_test) == 0:
         return None, None
     if _is_continuous(y_train):
         return None, float(KNeighborsRegressor(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test))
