@@ -196,6 +196,24 @@ def test_plot_latent_continuous_labels_get_a_colorbar(rng):
     assert fig.axes[0].get_legend() is None
 
 
+@pytest.mark.parametrize("labels", [np.arange(50.0), np.repeat([0.0, 1.0], 25)], ids=["continuous", "classes"])
+def test_plot_latent_draws_rows_without_a_label_in_grey(rng, labels):
+    # codes of rows whose target was missing (NaN) were drawn transparent on a colour scale, or left out under a
+    # legend entry 'nan': the report's map silently lost them
+    from aekit.app.plot import plot_latent_comparison
+
+    Z, labels = rng.normal(size=(50, 2)), labels.copy()
+    labels[::5] = np.nan
+    for fig in (plot_latent(Z, labels), plot_latent_comparison({"a": Z, "b": Z}, labels)):
+        ax = fig.axes[0]
+        shown = np.concatenate([c.get_offsets() for c in ax.collections if c.get_facecolors()[:, 3].min() > 0])
+        assert sorted(map(tuple, shown)) == sorted(map(tuple, Z))
+        grey = next(c for c in ax.collections if c.get_label() == "no label")
+        np.testing.assert_allclose(grey.get_offsets(), Z[::5])
+        entries = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+        assert "no label" in entries and "nan" not in entries
+
+
 def test_plot_latent_rejects_labels_of_wrong_length(rng):
     with pytest.raises(ValueError, match="one entry per row"):
         plot_latent(rng.normal(size=(10, 2)), labels=np.arange(9))

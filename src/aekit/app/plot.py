@@ -43,6 +43,7 @@ __all__ = [
 DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
+NO_LABEL = "no label"
 TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
@@ -613,12 +614,19 @@ def plot_image_grid(
 
 def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
     """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
-    continuous colour scale; returns the scatter of the continuous case, else None."""
+    continuous colour scale, rows without a label (NaN) in grey; returns the scatter of the
+    continuous case, else None."""
     if labels is None:
         ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
         return None
+    missing = np.isnan(labels) if labels.dtype.kind == "f" else np.zeros(len(labels), dtype=bool)
+    if missing.any():
+        unlabelled = ax.scatter(*xy[missing].T, s=point_size, color="0.6", alpha=0.7, linewidths=0, label=NO_LABEL)
+        xy, labels = xy[~missing], labels[~missing]
     categories = np.unique(labels)
     if labels.dtype.kind in "iufb" and categories.size > MAX_CATEGORIES:
+        if missing.any():
+            ax.legend(handles=[unlabelled], loc="best", markerscale=2, frameon=False)
         return ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
     named = categories.size <= MAX_CATEGORIES
     for category, color in zip(categories, _category_colors(categories.size)):
