@@ -40,6 +40,7 @@ MARGIN = 0.08  # share of the codes' span added around the map
 STEPS = 10  # decoded outputs in an interpolation strip
 LAYER_CHECK_ROWS = 16
 LAYER_TOLERANCE = 1e-5
+NO_LABEL = "no label"
 
 
 def _b64(array: np.ndarray, dtype: str) -> str:
@@ -91,14 +92,16 @@ def _view(coords: np.ndarray) -> list[float]:
 
 
 def _labels(y, class_names) -> dict | None:
+    """The points' labels for the page: class names and each point's index into them, or a
+    continuous target's values; a missing value (NaN) is the class NO_LABEL, or null."""
     if y is None:
         return None
     y = np.asarray(y)
     if y.dtype.kind in "fiu" and len(np.unique(y)) > MAX_CLASSES:
         values = y.astype(np.float64)
-        return {"kind": "continuous", "values": [round(float(v), 6) for v in values]}
+        return {"kind": "continuous", "values": [round(float(v), 6) if np.isfinite(v) else None for v in values]}
     classes, index = np.unique(y, return_inverse=True)
-    names = [str(c) for c in classes]
+    names = [NO_LABEL if y.dtype.kind == "f" and np.isnan(c) else str(c) for c in classes]
     if class_names is not None and y.dtype.kind in "iu":
         names = [str(class_names[int(c)]) if 0 <= int(c) < len(class_names) else str(c) for c in classes]
     return {"kind": "classes", "names": names, "index": index.tolist()}
