@@ -210,3 +210,32 @@ def test_a_run_whose_numeric_target_has_gaps_is_evaluated_on_the_labelled_rows(t
     expected = KNeighborsRegressor(5).fit(Z_train[train], split.y_train[train]).score(Z_test[test], split.y_test[test])
     assert float(row[4]) == pytest.approx(expected, abs=1e-3)
     assert main(["report", str(run)]) == 0
+
+
+def test_the_report_of_a_table_run_names_its_columns_in_the_figures(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from aekit.app import plot
+    from aekit.cli import main
+
+    names = {}
+
+    def recorder(name):
+        original = getattr(plot, name)
+
+        def record(*args, **kwargs):
+            names[name] = kwargs["feature_names"]
+            return original(*args, **kwargs)
+
+        return record
+
+    for name in ("plot_reconstructions", "plot_samples", "plot_interpolations"):
+        monkeypatch.setattr(plot, name, recorder(name))
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"age": rng.normal(50, 9, 60), "income": rng.normal(4e4, 9e3, 60), "colour": rng.choice(["red", "blue"], 60)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    assert names == dict.fromkeys(["plot_reconstructions", "plot_samples", "plot_interpolations"],
+                                  ["age", "income", "colour=blue", "colour=red"])  # fmt: skip

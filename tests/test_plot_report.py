@@ -157,6 +157,23 @@ def test_plot_reconstructions_profiles_for_tabular_data_and_caps_n(tmp_path, rng
     assert not fig.axes[0].get_images()
 
 
+def test_table_figures_name_their_features(rng):
+    # a table's profiles and heat maps (the report's reconstructions, samples, interpolations) labelled
+    # their features 0, 1, 2, ... only, whatever the columns were called
+    from aekit.app.plot import plot_interpolations, plot_samples
+
+    X, names = rng.normal(size=(3, 4)), ["age", "income", "colour=blue", "colour=red"]
+    fig = plot_reconstructions(X, X * 0.9, feature_names=names)
+    bottom = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 1]
+    assert all([t.get_text() for t in ax.get_xticklabels()] == names for ax in bottom)
+    for fig in (plot_samples(X, feature_names=names), plot_interpolations({"a": X, "b": X}, feature_names=names)):
+        assert [t.get_text() for t in fig.axes[-2].get_xticklabels()] == names  # the last row, then the colorbar
+    unnamed = plot_samples(X)
+    assert unnamed.axes[-2].get_xlabel() == "feature"
+    with pytest.raises(ValueError, match="feature_names has 3 names for 4 features"):
+        plot_reconstructions(X, X, feature_names=names[:3])
+
+
 def test_plot_reconstructions_rejects_mismatched_input():
     X = np.zeros((4, 64))
     with pytest.raises(ValueError, match="same shape"):

@@ -145,6 +145,26 @@ def _image_rows(X: np.ndarray, image_shape, name: str = "X") -> tuple[np.ndarray
     return X.reshape(X.shape[0], -1), image_shape
 
 
+def _check_feature_names(feature_names, n_features: int) -> list[str] | None:
+    """`feature_names` as strings, one per feature, or None."""
+    if feature_names is None:
+        return None
+    names = [str(name) for name in feature_names]
+    if len(names) != n_features:
+        raise ValueError(f"feature_names has {len(names)} names for {n_features} features")
+    return names
+
+
+def _name_features(ax, names: list[str] | None, n_features: int) -> None:
+    """Label the feature axis of `ax` by `names` when there are few enough to read, else by index."""
+    if names is not None and n_features <= BAR_PROFILE_MAX_FEATURES:
+        ax.set_xticks(np.arange(n_features), names, rotation=90)
+        ax.set_xlabel("")
+    else:
+        ax.set_xlabel("feature", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _pixels(row: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
     """A channels-first row as what imshow draws: (height, width), or (height, width, 3)."""
     image = row.reshape(image_shape)
@@ -227,6 +247,7 @@ def plot_reconstructions(
     *,
     title: str | None = "Inputs (top) and reconstructions (bottom)",
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
@@ -254,6 +275,8 @@ def plot_reconstructions(
     value_range : tuple of float, default=None
         (low, high) of the images' intensity scale, e.g. (0, 1) to draw pixels as stored;
         None is the shown inputs' finite range.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the profiles' feature axis (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -268,6 +291,7 @@ def plot_reconstructions(
     X, image_shape = _image_rows(X, image_shape)
     X_hat = X_hat.reshape(X.shape)
     n_features = X.shape[1]
+    names = _check_feature_names(feature_names, n_features)
     if image_shape is not None:
         image_shape = _check_image_shape(image_shape, n_features)
     if n < 1:
@@ -302,7 +326,7 @@ def plot_reconstructions(
             top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
             top.tick_params(labelsize=7)
             bottom.tick_params(labelsize=7)
-            bottom.set_xlabel("feature", fontsize=8)
+            _name_features(bottom, names, n_features)
     axes[0, 0].set_ylabel("input")
     axes[1, 0].set_ylabel("reconstruction")
     if title:
@@ -518,6 +542,7 @@ def plot_image_grid(
     col_labels: Sequence[str] | None = None,
     title: str | None = None,
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Rows of examples, e.g. decoded samples or interpolation paths: grid (n_rows, n_cols,
@@ -543,6 +568,9 @@ def plot_image_grid(
         The figure's title.
     value_range : tuple of float, default=None
         (low, high) of the colour or intensity scale.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the feature axis of rows drawn without `image_shape`
+        (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -557,6 +585,7 @@ def plot_image_grid(
     if grid.ndim != 3 or 0 in grid.shape:
         raise ValueError(f"grid must be a non-empty (n_rows, n_cols, n_features) array, got shape {grid.shape}")
     n_rows, n_cols, n_features = grid.shape
+    names = _check_feature_names(feature_names, n_features)
     for labels, count, what in ((row_labels, n_rows, "row_labels"), (col_labels, n_cols, "col_labels")):
         if labels is not None and len(labels) != count:
             raise ValueError(f"{what} has {len(labels)} entries for {count} {what.split('_')[0]}s")
@@ -601,8 +630,7 @@ def plot_image_grid(
             ax.tick_params(labelsize=7)
             if row_labels is not None:
                 ax.set_ylabel(str(row_labels[i]), fontsize=8)
-        axes[-1, 0].set_xlabel("feature")
-        axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
+        _name_features(axes[-1, 0], names, n_features)
         fig.colorbar(image, ax=axes[:, 0].tolist(), label="value")
     if title:
         fig.suptitle(title)
@@ -756,6 +784,7 @@ def plot_interpolations(
     *,
     title: str | None = "Interpolations",
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Interpolation strips, one row per method, e.g. {"linear": ..., "slerp": ..., "pixel": ...},
@@ -774,6 +803,9 @@ def plot_interpolations(
         The figure's title; None for none.
     value_range : tuple of float, default=None
         (low, high) of the colour or intensity scale; None is the paths' finite range.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the feature axis of rows drawn without `image_shape`
+        (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -799,7 +831,7 @@ def plot_interpolations(
     col_labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, steps)]
     return plot_image_grid(
         np.stack(strips), image_shape, row_labels=row_labels, col_labels=col_labels,
-        title=title, value_range=value_range, path=path,
+        title=title, value_range=value_range, feature_names=feature_names, path=path,
     )
 
 
@@ -810,6 +842,7 @@ def plot_samples(
     n_cols: int = 8,
     title: str | None = "Samples",
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Rows of X (n_samples, n_features), e.g. decoded samples, as a grid `n_cols` wide (the
@@ -829,6 +862,9 @@ def plot_samples(
         The figure's title; None for none.
     value_range : tuple of float, default=None
         (low, high) of the colour or intensity scale; None is X's finite range.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the feature axis of rows drawn without `image_shape`
+        (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -848,7 +884,8 @@ def plot_samples(
         finite = X[np.isfinite(X)]
         value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     return plot_image_grid(
-        padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range, path=path
+        padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range,
+        feature_names=feature_names, path=path,
     )
 
 

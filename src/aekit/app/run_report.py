@@ -320,6 +320,8 @@ class _Report:
                 self.bars[s.label if s.label not in self.bars else f"{s.label}\n{where.name}"] = s
         self.name, self.dims = type(self.est).__name__, int(self.est.code_dim_)
         self.image_shape = drawable_image_shape(split.image_shape)  # e.g. 4 channels: drawn as rows
+        names = split.feature_names
+        self.feature_names = list(names) if names is not None and len(names) == split.X_train.shape[1] else None
         self.value_range = self.model.pixel_range() or (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
         self.pca = _pca(self.X_train, self.dims)
         self.pca_name = f"PCA, {self.pca.n_components_} components"
@@ -397,7 +399,9 @@ def _reconstructions(r: _Report) -> Section:
         ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"
-        plot.plot_reconstructions(shown, X_hat, r.image_shape, title=title, value_range=r.value_range, path=r.path(file))
+        plot.plot_reconstructions(
+            shown, X_hat, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names, path=r.path(file)
+        )
     return Section(
         "Reconstructions",
         text="Held-out rows (one per class when there are labels) above their reconstructions.",
@@ -449,7 +453,9 @@ def _samples(r: _Report) -> Section:
 
     def draw(file: str, X: np.ndarray, title: str, caption: str) -> tuple[str, str]:
         value_range = None if proportions else r.value_range
-        plot.plot_samples(X, r.image_shape, title=title + unit, value_range=value_range, path=r.path(file))
+        plot.plot_samples(
+            X, r.image_shape, title=title + unit, value_range=value_range, feature_names=r.feature_names, path=r.path(file)
+        )
         return r.fig(file), caption
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
@@ -483,7 +489,10 @@ def _interpolations(r: _Report) -> Section:
         )
         paths[f"{i}: inputs"] = blended
     title = "From one held-out row to another"
-    plot.plot_interpolations(paths, r.image_shape, title=title, value_range=r.value_range, path=r.path("interpolation.png"))
+    plot.plot_interpolations(
+        paths, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names,
+        path=r.path("interpolation.png"),
+    )  # fmt: skip
     text = (
         f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
         "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
