@@ -189,6 +189,18 @@ def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, pr
         latent_grid(vae.set_params(latent_dim=3).fit(X_train))
 
 
+def test_a_grid_over_a_symmetric_range_labels_its_middle_0():
+    # a VAE's grid over its prior's quantiles, -1.6 ... 1.6, labelled its middle row and column -2.2e-16 and -4.4e-16
+    from scipy import stats
+
+    lo, hi = stats.norm.ppf([0.05, 0.95])
+    codes = np.stack(np.meshgrid(np.linspace(lo, hi, 15), np.linspace(hi, lo, 15)), axis=-1)
+    assert np.abs(codes[7, 7]).max() > 0  # the rounding the labels hide
+    fig = plot_latent_grid(np.zeros((15, 15, 4)), (2, 2), codes)
+    columns, rows = ([t.get_text() for t in ticks] for ticks in (fig.axes[0].get_xticklabels(), fig.axes[0].get_yticklabels()))
+    assert columns[7] == rows[7] == "0" and columns[:2] == ["-1.6", "-1.4"] and rows[-1] == "-1.6"
+
+
 # ---- retrieval and clustering -------------------------------------------------------------------
 
 

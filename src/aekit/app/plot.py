@@ -731,6 +731,13 @@ def plot_latent_comparison(
     return _finish(fig, path)
 
 
+def _axis_values(values: np.ndarray) -> list[str]:
+    """Evenly spaced values as tick labels, 2 significant digits; one that is 0 but for rounding
+    (a linspace from -a to a passes -4.4e-16) reads 0."""
+    span = float(np.ptp(values)) if values.size else 0.0
+    return [f"{0.0 if abs(v) <= 1e-9 * span else v:.2g}" for v in values]
+
+
 def plot_latent_grid(
     grid: np.ndarray,
     image_shape: tuple[int, ...],
@@ -771,8 +778,7 @@ def plot_latent_grid(
         codes = np.asarray(codes, dtype=float)
         if codes.shape != (*grid.shape[:2], 2):
             raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
-        col_labels = [f"{v:.2g}" for v in codes[0, :, 0]]
-        row_labels = [f"{v:.2g}" for v in codes[:, 0, 1]]
+        col_labels, row_labels = _axis_values(codes[0, :, 0]), _axis_values(codes[:, 0, 1])
     return plot_image_grid(
         grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range, path=path
     )
