@@ -239,3 +239,23 @@ def test_the_report_of_a_table_run_names_its_columns_in_the_figures(tmp_path, mo
     assert main(["report", str(run)]) == 0
     assert names == dict.fromkeys(["plot_reconstructions", "plot_samples", "plot_interpolations"],
                                   ["age", "income", "colour=blue", "colour=red"])  # fmt: skip
+
+
+def test_the_report_says_when_the_model_kept_the_weights_it_started_from(tmp_path):
+    # on rows PCA fits exactly, no epoch beat the PCA start, so the fit kept it ('aekit train' said so), but the
+    # report's Training section said only "Loss per epoch", beside curves of epochs the model no longer holds
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "t.csv", rng.normal(size=(80, 2)) @ rng.normal(size=(2, 6)), delimiter=",", header="a,b,c,d,e,f", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    history = open_model(run).estimator.history_
+    assert history["best_epoch"] is None and len(history["loss"]) == 2
+    assert main(["report", str(run)]) == 0
+    start = f"{history['settings']['start_val_loss']:.4g}"
+    refitted = history["settings"]["start_refitted_rows"]
+    assert (f"No epoch's validation loss beat that of the weights training started from ({start}), so the model keeps "
+            f"them, refitted on all {refitted} training rows.") in ReportPage(run / "report.html").text  # fmt: skip

@@ -383,11 +383,18 @@ def _training(r: _Report) -> Section:
     from aekit.app import plot
 
     plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
-    best = r.est.history_.get("best_epoch")
-    best_text = f" The monitored loss was lowest in epoch {best + 1}." if isinstance(best, int) else ""
-    return Section(
-        "Training", text=f"Loss per epoch (from metrics.csv).{best_text}", images=[(r.fig("loss.png"), "Training and validation loss")]
-    )
+    history = r.est.history_
+    best, settings = history.get("best_epoch"), history.get("settings", {})
+    text = "Loss per epoch (from metrics.csv)."
+    if isinstance(best, int):
+        text += f" The monitored loss was lowest in epoch {best + 1}."
+    elif "start_val_loss" in settings:
+        refitted = settings.get("start_refitted_rows")
+        text += (
+            f" No epoch's validation loss beat that of the weights training started from ({settings['start_val_loss']:.4g}), "
+            "so the model keeps them" + (f", refitted on all {refitted} training rows." if refitted else ".")
+        )
+    return Section("Training", text=text, images=[(r.fig("loss.png"), "Training and validation loss")])
 
 
 def _reconstructions(r: _Report) -> Section:
