@@ -301,15 +301,16 @@ def run_generate(args: argparse.Namespace) -> int:
             "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
         )
     samples = model.scaling.inverse_transform(drawn)
+    names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
+    names = names if names and len(names) == samples.shape[1] else None
     if output.suffix.lower() == ".png":
         from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
-        plot_samples(samples, shape, title=title, value_range=drawn_as_stored, path=output)
+        plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
-        write_array(output, samples, names if names and len(names) == samples.shape[1] else None)
+        write_array(output, samples, names)
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
