@@ -148,6 +148,21 @@ def test_interpolating_images_asks_for_flat_rows(ae, digits, shape):
         interpolate(ae, images[0], images[1])
 
 
+@pytest.mark.parametrize("method", ["linear", "slerp", "pixel"])
+def test_interpolating_rows_of_a_dataframe_the_model_was_fitted_on_is_quiet(method):
+    # interpolate(ae, df.iloc[0], df.iloc[1]) warned "X does not have valid feature names, but AutoEncoder was
+    # fitted with feature names": it handed the rows to transform as a bare array
+    import pandas as pd
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 4)), columns=["age", "income", "height", "weight"])
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=2, random_state=0).fit(frame)
+    path, codes = interpolate(ae, frame.iloc[0], frame.iloc[1], steps=4, method=method, return_codes=True)
+    assert path.shape == (4, 4) and codes.shape == (4, 2)
+    np.testing.assert_allclose(codes[[0, -1]], ae.transform(frame.iloc[:2]), atol=1e-6)
+    if method != "pixel":
+        np.testing.assert_allclose(path[[0, -1]], ae.inverse_transform(ae.transform(frame.iloc[:2])), atol=1e-6)
+
+
 def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
     X_train = digits[0]
     grid, codes = latent_grid(ae2d, n=5, X=X_train, return_codes=True)

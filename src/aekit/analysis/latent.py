@@ -263,6 +263,17 @@ def slerp(z_a, z_b, t, center=None) -> np.ndarray:
     return np.where(ok, spherical, linear)
 
 
+def _encode(autoencoder, X: np.ndarray) -> np.ndarray:
+    """Codes of rows X (n, n_features) as float64, given as a DataFrame with the names of the columns
+    the autoencoder was fitted on (if it was fitted on a DataFrame), as scikit-learn expects."""
+    names = getattr(autoencoder, "feature_names_in_", None)
+    if names is not None and len(names) == X.shape[1]:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=names)
+    return np.asarray(autoencoder.transform(X), dtype=np.float64)
+
+
 def interpolate(
     autoencoder, x_a, x_b, steps: int = 10, method: str = "linear", *, center=None, return_codes: bool = False
 ):
@@ -318,9 +329,9 @@ def interpolate(
     n, d = A.shape
     if method == "pixel":
         path = (1 - t)[None, :, None] * A[:, None] + t[None, :, None] * B[:, None]  # (n, steps, d)
-        Z = np.asarray(autoencoder.transform(path.reshape(n * steps, d))).reshape(n, steps, -1) if return_codes else None
+        Z = _encode(autoencoder, path.reshape(n * steps, d)).reshape(n, steps, -1) if return_codes else None
     else:
-        z_a, z_b = np.asarray(autoencoder.transform(A), np.float64), np.asarray(autoencoder.transform(B), np.float64)
+        z_a, z_b = _encode(autoencoder, A), _encode(autoencoder, B)
         if method == "slerp":
             Z = slerp(z_a, z_b, t, center)
         else:
