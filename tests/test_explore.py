@@ -279,6 +279,21 @@ def test_rows_without_a_label_keep_the_page_readable(digits_data, wine, tmp_path
         assert [labels["names"][i] == "no label" for i in labels["index"]] == list(np.isnan(y))
 
 
+def test_a_word_count_model_decodes_bars_on_the_scale_of_its_proportions():
+    # a multinomial model's page drew its decoded word proportions (at most ~0.3) as bars on the scale of the
+    # documents' counts (up to ~10): every decoded bar was a sliver
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(rng.gamma(1.0, 2.0, size=(80, 12))).astype(np.float64)
+    counts[counts.sum(axis=1) == 0, 0] = 1
+    est = AutoEncoder(latent_dim=2, hidden_dims=(8,), loss="multinomial", max_epochs=2, random_state=0).fit(counts)
+    payload = explorer_payload(est, counts)
+    decoded = est.inverse_transform(est.transform(counts))
+    np.testing.assert_allclose(payload["output"]["range"], [decoded.min(), decoded.max()], rtol=1e-5)
+    assert payload["output"]["range"][1] <= 1 < counts.max()
+    mse = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(counts)
+    assert explorer_payload(mse, counts)["output"]["range"] == [counts.min(), counts.max()]
+
+
 def test_bad_arguments_are_refused_by_name(digits_data, wine):
     est, X, y = fitted("ae", digits_data, wine)
     with pytest.raises(ValueError, match=r"image_shape \(7, 7\) holds 49 values, but X rows have 64"):

@@ -267,7 +267,8 @@ def explorer_payload(
         One identifier per row, shown on hover.
     value_range : tuple of float, default=None
         (low, high) of the pictures' intensity scale, e.g. (0, 1) to draw pixels as stored;
-        None is the shown rows' range.
+        None is the shown rows' range (for a table decoded as word proportions, the decoded
+        outputs' range).
     random_state : int, RandomState instance or None, default=0
         Seeds the subsample of points.
 
@@ -283,6 +284,8 @@ def explorer_payload(
         raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
     if grid_size is not None and (not isinstance(grid_size, Integral) or isinstance(grid_size, bool) or grid_size < 2):
         raise ValueError(f"grid_size must be an integer >= 2 or None, got {grid_size!r}")
+    from aekit.app.runs import decodes_proportions
+
     X_in, rows, shape, names = _rows(X, image_shape, feature_names)
     n_total, d = rows.shape
     for name, given in (("y", y), ("ids", ids)):
@@ -305,7 +308,10 @@ def explorer_payload(
     if out_shape is not None and int(np.prod(out_shape)) != n_out:
         out_shape = None
     if value_range is None:
-        value_range = (float(np.nanmin(rows)), float(np.nanmax(rows)))
+        scaled = rows
+        if shape is None and decodes_proportions(estimator):  # word counts in, word proportions out: bars of those
+            scaled = np.asarray(estimator.inverse_transform(Z), dtype=np.float64)
+        value_range = (float(np.nanmin(scaled)), float(np.nanmax(scaled)))
     value_range = tuple(float(v) for v in value_range)
     if shape is not None:
         points = {"kind": "images", "shape": list(shape), **_atlas(rows, shape, value_range)}
