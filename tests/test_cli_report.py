@@ -259,3 +259,15 @@ def test_the_report_says_when_the_model_kept_the_weights_it_started_from(tmp_pat
     refitted = history["settings"]["start_refitted_rows"]
     assert (f"No epoch's validation loss beat that of the weights training started from ({start}), so the model keeps "
             f"them, refitted on all {refitted} training rows.") in ReportPage(run / "report.html").text  # fmt: skip
+
+
+def test_a_report_of_a_model_folder_is_refused_naming_what_to_do(X, tmp_path, capsys):
+    # 'aekit report saved_model' (a folder saved with est.save, or a run's model/) ended in a traceback:
+    # AttributeError: 'NoneType' object has no attribute 'X_train'
+    from aekit.cli import main
+
+    AutoEncoder(latent_dim=2, hidden_dims=(4,), max_epochs=1, random_state=0).fit(X).save(tmp_path / "saved")
+    assert main(["report", str(tmp_path / "saved")]) == 1
+    err = capsys.readouterr().err
+    assert "is a model folder, not a run" in err and f"'aekit evaluate {tmp_path / 'saved'} --data SOURCE'" in err
+    assert not (tmp_path / "saved" / "report.html").exists()

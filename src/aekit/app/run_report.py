@@ -308,6 +308,12 @@ class _Report:
         from aekit.app.plot import drawable_image_shape
 
         self.model = open_model(run.path)
+        if self.model.config is None:
+            raise ValueError(
+                f"{str(run.path)!r} is a model folder, not a run: a report measures a run's held-out rows, so give a "
+                f"run folder from 'aekit train'; a model folder is measured on rows you name with "
+                f"'aekit evaluate {run.path} --data SOURCE'"
+            )
         self.run, self.compare, self.config, self.est = run, compare, self.model.config, self.model.estimator
         self.split = split = self.model.split
         scaling = self.model.scaling
