@@ -179,6 +179,13 @@ def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
         latent_grid(ae2d, n=3, bounds=(-2, 2))
 
 
+@pytest.mark.parametrize("quantiles", [0.9, (0.1, 0.5, 0.9), (0.9, 0.1)])
+def test_latent_grid_refuses_quantiles_that_are_not_low_and_high(ae2d, digits, quantiles):
+    # quantiles=0.9 failed with "cannot unpack non-iterable float object", and three values with "too many values to unpack"
+    with pytest.raises(ValueError, match=r"quantiles must be \(low, high\) with 0 <= low < high <= 1, got "):
+        latent_grid(ae2d, n=3, X=digits[0], quantiles=quantiles)
+
+
 @pytest.mark.parametrize("bounds", [[[1, -1], [0, 2]], [[-1, 1], [2, 2]]], ids=["reversed", "empty"])
 def test_latent_grid_refuses_bounds_that_do_not_run_low_to_high(ae2d, bounds):
     # bounds [[1, -1], [0, 2]] gave a grid whose code 0 fell to the right, mislabelled as a scatter plot's

@@ -380,9 +380,10 @@ def latent_grid(
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     given = bounds is not None
     if not given:
-        lo_q, hi_q = quantiles
-        if not 0 <= lo_q < hi_q <= 1:
-            raise ValueError(f"quantiles must satisfy 0 <= low < high <= 1, got {quantiles!r}")
+        q = np.asarray(quantiles, dtype=np.float64)
+        if q.shape != (2,) or not 0 <= q[0] < q[1] <= 1:
+            raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got {quantiles!r}")
+        lo_q, hi_q = q
         if X is not None:
             Z, source = np.quantile(autoencoder.transform(X), [lo_q, hi_q], axis=0), "the codes of X have"
         elif hasattr(autoencoder, "prior_quantile"):
