@@ -142,6 +142,8 @@ def test_long_titles_over_few_panels_are_wrapped_inside_the_figure(tmp_path, rng
         for text in titles:
             box = text.get_window_extent(renderer)
             assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, text.get_text()
+    math = "$" + " + ".join(rf"\alpha_{{{i}}}" for i in range(30)) + "$"
+    assert plot_reconstructions(X, X, (8, 8), title=math).texts[0].get_text() == math  # never broken inside $...$
     height = figures[0].get_size_inches()[1]
     assert height > plot_reconstructions(X, X, (8, 8), title="short").get_size_inches()[1]  # room for the lines added
     assert_png(tmp_path / "rec.png")

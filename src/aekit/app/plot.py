@@ -64,8 +64,8 @@ def _wrap_titles(fig: Figure) -> None:
     for kind, titles in (("figure", fig.texts), ("axes", [ax.title for ax in fig.axes])):
         for title in titles:
             box, lines = title.get_window_extent(renderer), title.get_text().splitlines()
-            if not title.get_visible() or not lines or (box.x0 >= 0 and box.x1 <= width):
-                continue
+            if not title.get_visible() or not lines or "$" in title.get_text() or (box.x0 >= 0 and box.x1 <= width):
+                continue  # mathtext ($...$) is left whole: a line break inside it would show its source
             center = (box.x0 + box.x1) / 2
             room = 2 * min(center, width - center) - 2 * TITLE_MARGIN
             chars = max(10, int(max(map(len, lines)) * room / box.width))
