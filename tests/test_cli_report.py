@@ -271,3 +271,18 @@ def test_a_report_of_a_model_folder_is_refused_naming_what_to_do(X, tmp_path, ca
     err = capsys.readouterr().err
     assert "is a model folder, not a run" in err and f"'aekit evaluate {tmp_path / 'saved'} --data SOURCE'" in err
     assert not (tmp_path / "saved" / "report.html").exists()
+
+
+def test_the_report_counts_components_in_plain_english(tmp_path):
+    # a run with a 1-d code read "PCA with 1 components" and "PCA, 1 components", and a run of 8 training rows
+    # "A 8-component Gaussian mixture"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(10, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", "1", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "PCA with 1 component, fitted on the same training rows" in page.text and "PCA, 1 component" in dict(page.images).values()
+    assert "A Gaussian mixture of 8 components is fitted to the codes of the training rows" in page.text

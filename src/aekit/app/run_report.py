@@ -221,6 +221,11 @@ def metrics_table(scores: list[ModelScores]) -> list[list]:
 # ---- the report -------------------------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 component', '8 components'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _shown_rows(split: Split) -> np.ndarray:
     """Indices of up to N_SHOWN held-out rows: one per class first when there are class labels."""
     n = len(split.X_test)
@@ -330,7 +335,7 @@ class _Report:
         self.feature_names = list(names) if names is not None and len(names) == split.X_train.shape[1] else None
         self.value_range = self.model.pixel_range() or (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
         self.pca = _pca(self.X_train, self.dims)
-        self.pca_name = f"PCA, {self.pca.n_components_} components"
+        self.pca_name = f"PCA, {_count(self.pca.n_components_, 'component')}"
         self.shown_ids = _shown_rows(split)
 
     def fig(self, file: str) -> str:
@@ -359,7 +364,7 @@ def _summary(r: _Report) -> Section:
     text = (
         f"This run's {r.name} has a {r.dims}-d code and was trained for {r.est.n_epochs_} epochs on "
         f"{r.evaluation.n_train} rows of {r.config.data.source!r}, then measured on {r.evaluation.n_test} held-out "
-        f"rows{scaled}. PCA with {pca.code_size} components, fitted on the same training rows, is the linear "
+        f"rows{scaled}. PCA with {_count(pca.code_size, 'component')}, fitted on the same training rows, is the linear "
         f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
     )
@@ -473,10 +478,10 @@ def _samples(r: _Report) -> Section:
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
     sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
-    title = f"Decoded draws from a {k}-component Gaussian mixture fitted to the training codes"
+    title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
     images = [draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples")]
     text = (
-        f"A {k}-component Gaussian mixture is fitted to the codes of the training rows and {N_SAMPLES} draws from "
+        f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} draws from "
         "it are decoded: what the decoder makes of codes like the ones it was trained on."
     )
     if proportions:
