@@ -233,6 +233,22 @@ def test_plot_latent_draws_rows_without_a_label_in_grey(rng, labels):
         assert "no label" in entries and "nan" not in entries
 
 
+def test_a_few_far_scores_leave_the_histogram_of_the_rest_readable(rng):
+    # the detection report's histogram of scores where two rows scored 5e5 and 2e7 put the other 298 rows, and the
+    # threshold among them, in its first bin: one bar and a line at the axis' edge
+    from aekit.app.plot import plot_score_histogram
+
+    scores = np.abs(rng.normal(size=300)) * 3
+    scores[:2] = [5e5, 2e7]
+    ax = plot_score_histogram(scores, 6.0).axes[0]
+    heights = np.array([bar.get_height() for bar in ax.patches])
+    lefts = np.array([bar.get_x() for bar in ax.patches])
+    assert ax.get_xscale() == "symlog" and "symmetric log scale" in ax.get_xlabel()
+    assert heights.sum() == 300 and (heights[lefts < 6.0] > 0).sum() >= 3  # every score kept; the bulk in several bins
+    assert heights[-1] == 1  # the largest score in the last bin
+    assert plot_score_histogram(scores[2:], 6.0).axes[0].get_xscale() == "linear"
+
+
 def test_plot_latent_rejects_labels_of_wrong_length(rng):
     with pytest.raises(ValueError, match="one entry per row"):
         plot_latent(rng.normal(size=(10, 2)), labels=np.arange(9))

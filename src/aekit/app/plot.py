@@ -44,6 +44,7 @@ DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
 NO_LABEL = "no label"
+FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
 TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
@@ -903,7 +904,9 @@ def plot_score_histogram(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
-    vertical line at `threshold` and the share of scores beyond it.
+    vertical line at `threshold` and the share of scores beyond it. When a few scores lie far
+    beyond the rest (the range over 100 times that of the bottom 99 %), the score axis is
+    symmetric-logarithmic, so the bulk and the threshold keep their bins.
 
     Parameters
     ----------
@@ -926,10 +929,19 @@ def plot_score_histogram(
         raise ValueError("scores must be a non-empty array of finite numbers")
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
-    ax.hist(scores, bins=min(80, max(10, scores.size // 10)), color="C0", alpha=0.8)
+    n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())
+    bulk = float(np.quantile(scores, 0.99)) - lo
+    far = hi - lo > FAR_TAIL * bulk and hi > lo  # a few rows far out would squeeze the rest into one bin
+    if far:
+        linear = max(abs(threshold), abs(lo), bulk, np.finfo(float).tiny)
+        ax.set_xscale("symlog", linthresh=10 ** np.ceil(np.log10(linear)))  # a decade: no tick crowds 0
+        scale = ax.xaxis.get_transform()
+        edges = scale.inverted().transform(np.linspace(*scale.transform([lo, hi]), n_bins + 1))
+        n_bins = np.concatenate([[lo], edges[1:-1], [hi]])  # the ends exactly, so no score falls outside
+    ax.hist(scores, bins=n_bins, color="C0", alpha=0.8)
     ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
     ax.set_yscale("log")
-    ax.set_xlabel("anomaly score (higher = more abnormal)")
+    ax.set_xlabel("anomaly score (higher = more abnormal)" + ("; symmetric log scale" if far else ""))
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.legend(loc="upper right")
