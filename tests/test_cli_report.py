@@ -177,3 +177,127 @@ def test_embedded_report_is_one_self_contained_file(tmp_path):
     ).read_text()
     assert 'src="data:image/png;base64,iVBOR' in page and "g.png" not in page.split("<body>")[1]
     assert "<pre>model:\n  name: &lt;vae&gt;</pre>" in page
+
+
+def test_a_run_of_four_channel_images_is_reported_with_its_rows_drawn_as_values(tmp_path, capsys):
+    # 'aekit report' of a run trained on a (n, 4, H, W) .npy stopped with "image_shape (4, 6, 6) does not hold 144
+    # features as (height, width) or (3, height, width)", though it does hold 144
+    from aekit.app.plot import plot_samples
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.save(tmp_path / "four.npy", np.random.default_rng(0).random((40, 4, 6, 6)).astype(np.float32))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "four.npy"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert {"Reconstructions", "Samples", "Interpolations"} <= set(page.headings)
+    assert len(page.images) >= 6 and all(src.startswith("data:image/png;base64,") for src, _ in page.images)
+    with pytest.raises(ValueError, match=r"image_shape \(4, 6, 6\) has 4 channels: pictures are drawn from 1 \(grey\) or 3"):
+        plot_samples(np.zeros((2, 144)), (4, 6, 6))
+
+
+def test_a_run_whose_numeric_target_has_gaps_is_evaluated_on_the_labelled_rows(tmp_path, capsys):
+    # 'aekit evaluate' and 'aekit report' of a table run whose target column had a missing value stopped with
+    # sklearn's "Input contains NaN." (and a warning "invalid value encountered in cast")
+    import pandas as pd
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(120, 4)), columns=list("abcd"))
+    table["price"] = 3 * table["a"] + rng.normal(scale=0.1, size=120) + 0.5
+    table.loc[::10, "price"] = np.nan  # in the training and the held-out rows
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--set", "data.target=price", "--epochs", "1", "--quiet",
+                 "--out", str(run)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 0
+    row = next(line.split() for line in capsys.readouterr().out.splitlines() if line.split()[:2] == ["AutoEncoder", "2"])
+    model = open_model(run)
+    split, est = model.split, model.estimator
+    assert np.isnan(split.y_train).any() and np.isnan(split.y_test).any()
+    train, test = np.isfinite(split.y_train), np.isfinite(split.y_test)
+    Z_train, Z_test = (est.transform(model.scaling.transform(X)) for X in (split.X_train, split.X_test))
+    expected = KNeighborsRegressor(5).fit(Z_train[train], split.y_train[train]).score(Z_test[test], split.y_test[test])
+    assert float(row[4]) == pytest.approx(expected, abs=1e-3)
+    assert main(["report", str(run)]) == 0
+
+
+def test_the_report_of_a_table_run_names_its_columns_in_the_figures(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from aekit.app import plot
+    from aekit.cli import main
+
+    names = {}
+
+    def recorder(name):
+        original = getattr(plot, name)
+
+        def record(*args, **kwargs):
+            names[name] = kwargs["feature_names"]
+            return original(*args, **kwargs)
+
+        return record
+
+    for name in ("plot_reconstructions", "plot_samples", "plot_interpolations"):
+        monkeypatch.setattr(plot, name, recorder(name))
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"age": rng.normal(50, 9, 60), "income": rng.normal(4e4, 9e3, 60), "colour": rng.choice(["red", "blue"], 60)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    assert names == dict.fromkeys(["plot_reconstructions", "plot_samples", "plot_interpolations"],
+                                  ["age", "income", "colour=blue", "colour=red"])  # fmt: skip
+
+
+def test_the_report_says_when_the_model_kept_the_weights_it_started_from(tmp_path):
+    # on rows PCA fits exactly, no epoch beat the PCA start, so the fit kept it ('aekit train' said so), but the
+    # report's Training section said only "Loss per epoch", beside curves of epochs the model no longer holds
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "t.csv", rng.normal(size=(80, 2)) @ rng.normal(size=(2, 6)), delimiter=",", header="a,b,c,d,e,f", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    history = open_model(run).estimator.history_
+    assert history["best_epoch"] is None and len(history["loss"]) == 2
+    assert main(["report", str(run)]) == 0
+    start = f"{history['settings']['start_val_loss']:.4g}"
+    refitted = history["settings"]["start_refitted_rows"]
+    assert (f"No epoch's validation loss beat that of the weights training started from ({start}), so the model keeps "
+            f"them, refitted on all {refitted} training rows.") in ReportPage(run / "report.html").text  # fmt: skip
+
+
+def test_a_report_of_a_model_folder_is_refused_naming_what_to_do(X, tmp_path, capsys):
+    # 'aekit report saved_model' (a folder saved with est.save, or a run's model/) ended in a traceback:
+    # AttributeError: 'NoneType' object has no attribute 'X_train'
+    from aekit.cli import main
+
+    AutoEncoder(latent_dim=2, hidden_dims=(4,), max_epochs=1, random_state=0).fit(X).save(tmp_path / "saved")
+    assert main(["report", str(tmp_path / "saved")]) == 1
+    err = capsys.readouterr().err
+    assert "is a model folder, not a run" in err and f"'aekit evaluate {tmp_path / 'saved'} --data SOURCE'" in err
+    assert not (tmp_path / "saved" / "report.html").exists()
+
+
+def test_the_report_counts_components_in_plain_english(tmp_path):
+    # a run with a 1-d code read "PCA with 1 components" and "PCA, 1 components", and a run of 8 training rows
+    # "A 8-component Gaussian mixture"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(10, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", "1", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "PCA with 1 component, fitted on the same training rows" in page.text and "PCA, 1 component" in dict(page.images).values()
+    assert "A Gaussian mixture of 8 components is fitted to the codes of the training rows" in page.text

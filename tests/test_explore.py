@@ -258,6 +258,42 @@ def test_points_are_capped_and_labels_follow_them(digits_data, wine):
     assert continuous["kind"] == "continuous" and len(continuous["values"]) == len(X)
 
 
+@pytest.mark.parametrize("kind", ["continuous", "classes"])
+def test_rows_without_a_label_keep_the_page_readable(digits_data, wine, tmp_path, kind):
+    # a continuous label with a missing value (NaN), e.g. the held-out rows of a run whose target has gaps, was
+    # written into the page as NaN, which JSON.parse refuses: the page stayed blank; classes showed a class 'nan'
+    est, X, _ = fitted("ae", digits_data, wine)
+    y = np.linspace(0, 1, len(X)) if kind == "continuous" else np.arange(len(X)) % 3.0
+    y[::7] = np.nan
+    page = write_explorer(est, X, y, image_shape=(8, 8), path=tmp_path / "explorer.html").read_text()
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    labels = json.loads(re.search(r'id="aekit-data">(.*?)</script>', page, re.S).group(1), parse_constant=refuse)["labels"]
+    if kind == "continuous":
+        assert [v is None for v in labels["values"]] == list(np.isnan(y))
+        np.testing.assert_allclose([v for v in labels["values"] if v is not None], y[~np.isnan(y)], atol=1e-6)
+    else:
+        assert labels["names"] == ["0.0", "1.0", "2.0", "no label"]
+        assert [labels["names"][i] == "no label" for i in labels["index"]] == list(np.isnan(y))
+
+
+def test_a_word_count_model_decodes_bars_on_the_scale_of_its_proportions():
+    # a multinomial model's page drew its decoded word proportions (at most ~0.3) as bars on the scale of the
+    # documents' counts (up to ~10): every decoded bar was a sliver
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(rng.gamma(1.0, 2.0, size=(80, 12))).astype(np.float64)
+    counts[counts.sum(axis=1) == 0, 0] = 1
+    est = AutoEncoder(latent_dim=2, hidden_dims=(8,), loss="multinomial", max_epochs=2, random_state=0).fit(counts)
+    payload = explorer_payload(est, counts)
+    decoded = est.inverse_transform(est.transform(counts))
+    np.testing.assert_allclose(payload["output"]["range"], [decoded.min(), decoded.max()], rtol=1e-5)
+    assert payload["output"]["range"][1] <= 1 < counts.max()
+    mse = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(counts)
+    assert explorer_payload(mse, counts)["output"]["range"] == [counts.min(), counts.max()]
+
+
 def test_bad_arguments_are_refused_by_name(digits_data, wine):
     est, X, y = fitted("ae", digits_data, wine)
     with pytest.raises(ValueError, match=r"image_shape \(7, 7\) holds 49 values, but X rows have 64"):

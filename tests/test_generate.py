@@ -166,3 +166,27 @@ def test_samples_of_an_8_bit_npy_run_are_drawn_in_their_own_colours(tmp_path):
     pixels = np.asarray(Image.open(tmp_path / "samples.png").convert("RGB")).reshape(-1, 3).astype(int)
     drawn = pixels[pixels.max(axis=1) - pixels.min(axis=1) > 20]
     np.testing.assert_allclose(np.median(drawn, axis=0), brown, atol=20)
+
+
+def test_samples_of_a_table_run_drawn_to_a_png_name_its_columns(tmp_path, monkeypatch):
+    # 'aekit generate runs/table samples.png' labelled the heat map's features 0, 1, 2, ... (the .csv named them)
+    import pandas as pd
+
+    from aekit.app import plot
+
+    shown = {}
+    original = plot.plot_samples
+
+    def record(*args, **kwargs):
+        shown.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plot, "plot_samples", record)
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(40, 3)), columns=["age", "income", "height"]).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "3"]) == 0
+    assert shown["feature_names"] == ["age", "income", "height"] and png_size(tmp_path / "s.png")[0] > 0
+    assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "3"]) == 0
+    assert (tmp_path / "s.csv").read_text().splitlines()[0] == "age,income,height"

@@ -148,6 +148,21 @@ def test_interpolating_images_asks_for_flat_rows(ae, digits, shape):
         interpolate(ae, images[0], images[1])
 
 
+@pytest.mark.parametrize("method", ["linear", "slerp", "pixel"])
+def test_interpolating_rows_of_a_dataframe_the_model_was_fitted_on_is_quiet(method):
+    # interpolate(ae, df.iloc[0], df.iloc[1]) warned "X does not have valid feature names, but AutoEncoder was
+    # fitted with feature names": it handed the rows to transform as a bare array
+    import pandas as pd
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 4)), columns=["age", "income", "height", "weight"])
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=2, random_state=0).fit(frame)
+    path, codes = interpolate(ae, frame.iloc[0], frame.iloc[1], steps=4, method=method, return_codes=True)
+    assert path.shape == (4, 4) and codes.shape == (4, 2)
+    np.testing.assert_allclose(codes[[0, -1]], ae.transform(frame.iloc[:2]), atol=1e-6)
+    if method != "pixel":
+        np.testing.assert_allclose(path[[0, -1]], ae.inverse_transform(ae.transform(frame.iloc[:2])), atol=1e-6)
+
+
 def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
     X_train = digits[0]
     grid, codes = latent_grid(ae2d, n=5, X=X_train, return_codes=True)
@@ -162,6 +177,21 @@ def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
         latent_grid(ae2d, n=3)
     with pytest.raises(ValueError, match=r"bounds must be \[\[lo0, hi0\], \[lo1, hi1\]\] \(shape \(2, 2\).*got shape \(2,\)"):
         latent_grid(ae2d, n=3, bounds=(-2, 2))
+
+
+@pytest.mark.parametrize("quantiles", [0.9, (0.1, 0.5, 0.9), (0.9, 0.1)])
+def test_latent_grid_refuses_quantiles_that_are_not_low_and_high(ae2d, digits, quantiles):
+    # quantiles=0.9 failed with "cannot unpack non-iterable float object", and three values with "too many values to unpack"
+    with pytest.raises(ValueError, match=r"quantiles must be \(low, high\) with 0 <= low < high <= 1, got "):
+        latent_grid(ae2d, n=3, X=digits[0], quantiles=quantiles)
+
+
+@pytest.mark.parametrize("bounds", [[[1, -1], [0, 2]], [[-1, 1], [2, 2]]], ids=["reversed", "empty"])
+def test_latent_grid_refuses_bounds_that_do_not_run_low_to_high(ae2d, bounds):
+    # bounds [[1, -1], [0, 2]] gave a grid whose code 0 fell to the right, mislabelled as a scatter plot's
+    # layout, and [[-1, 1], [2, 2]] rows of one code repeated
+    with pytest.raises(ValueError, match=r"bounds must run from low to high .* lo < hi, got \[\[" + str(float(bounds[0][0]))):
+        latent_grid(ae2d, n=3, bounds=bounds)
 
 
 @pytest.mark.parametrize("prior", ["normal", "student_t"])
@@ -179,6 +209,18 @@ def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, pr
     np.testing.assert_allclose(latent_grid(vae, n=3, quantiles=(0.25, 0.75), return_codes=True)[1][0, 0], [ppf(0.25), ppf(0.75)])
     with pytest.raises(ValueError, match=r"2-D codes, but the model's prior has \(3,\)"):
         latent_grid(vae.set_params(latent_dim=3).fit(X_train))
+
+
+def test_a_grid_over_a_symmetric_range_labels_its_middle_0():
+    # a VAE's grid over its prior's quantiles, -1.6 ... 1.6, labelled its middle row and column -2.2e-16 and -4.4e-16
+    from scipy import stats
+
+    lo, hi = stats.norm.ppf([0.05, 0.95])
+    codes = np.stack(np.meshgrid(np.linspace(lo, hi, 15), np.linspace(hi, lo, 15)), axis=-1)
+    assert np.abs(codes[7, 7]).max() > 0  # the rounding the labels hide
+    fig = plot_latent_grid(np.zeros((15, 15, 4)), (2, 2), codes)
+    columns, rows = ([t.get_text() for t in ticks] for ticks in (fig.axes[0].get_xticklabels(), fig.axes[0].get_yticklabels()))
+    assert columns[7] == rows[7] == "0" and columns[:2] == ["-1.6", "-1.4"] and rows[-1] == "-1.6"
 
 
 # ---- retrieval and clustering -------------------------------------------------------------------
@@ -278,3 +320,37 @@ def test_latent_plots_return_figures_and_save_pngs(ae, ae2d, digits, tmp_path):
     assert "jitter" in one_d.axes[0].get_title() and "first 2 of 3" in one_d.axes[1].get_title()
     with pytest.raises(ValueError, match="same n_samples"):
         plot_latent_comparison({"a": np.zeros((3, 2)), "b": np.zeros((4, 2))})
+
+
+def drawn(fig: Figure) -> np.ndarray:
+    """The picture a one-axes image figure shows (its imshow data)."""
+    return np.ma.getdata(fig.axes[0].images[0].get_array())
+
+
+@pytest.mark.parametrize("shape", [(5, 6, 7), (5, 1, 6, 7), (5, 3, 6, 7)], ids=["grey", "grey-1-channel", "colour"])
+def test_plot_samples_takes_images_as_plot_reconstructions_does(shape):
+    # plot_samples refused (n, H, W) and (n, C, H, W) images: "X must be a non-empty (n_samples, n_features) array"
+    images = np.random.default_rng(0).random(shape)
+    images[0, ..., :3, :] = 0.0  # top rows black (a colour image's every channel)
+    fig = plot_samples(images, n_cols=3)
+    flat = plot_samples(images.reshape(len(images), -1), shape[1:], n_cols=3)
+    np.testing.assert_array_equal(drawn(fig), drawn(flat))
+    first = drawn(fig)[:6, :7]
+    assert first.shape == ((6, 7, 3) if shape[1] == 3 else (6, 7)) and (first[:3] == 0).all() and (first[3:] > 0).any()
+    with pytest.raises(ValueError, match="looks channels-last"):
+        plot_samples(np.zeros((2, 6, 7, 3)))
+
+
+def test_plot_interpolations_takes_the_array_interpolate_returns(ae, digits):
+    # plot_interpolations(interpolate(...)) failed with numpy's "truth value of an array ... is ambiguous"
+    X_test = digits[1]
+    one = interpolate(ae, X_test[0], X_test[1], steps=5)
+    fig = plot_interpolations(one, DIGIT_SHAPE)
+    np.testing.assert_array_equal(drawn(fig), drawn(plot_interpolations({"": one}, DIGIT_SHAPE)))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [""]
+    batch = interpolate(ae, X_test[:3], X_test[3:6], steps=5)
+    fig = plot_interpolations(batch, DIGIT_SHAPE)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["0", "1", "2"]
+    np.testing.assert_array_equal(drawn(fig), drawn(plot_interpolations({str(i): p for i, p in enumerate(batch)}, DIGIT_SHAPE)))
+    with pytest.raises(ValueError, match=r"one path \(steps, n_features\) or n paths"):
+        plot_interpolations(np.zeros(5), DIGIT_SHAPE)

@@ -122,6 +122,33 @@ def test_grey_images_are_drawn_as_stored_zero_black():
         np.testing.assert_allclose(image.cmap(image.norm([0.0, 1.0]))[:, :3], [[0, 0, 0], [1, 1, 1]])
 
 
+def test_long_titles_over_few_panels_are_wrapped_inside_the_figure(tmp_path, rng):
+    # a report's reconstructions of 2 held-out rows, or its 2-bar error chart, had their titles cut at both edges
+    from aekit.app.plot import plot_samples
+
+    title = "Held-out rows (top) and AutoEncoder reconstructions from 2-d codes (bottom)"
+    X = rng.uniform(size=(2, 64))
+    figures = [
+        plot_reconstructions(X, X, (8, 8), title=title, path=tmp_path / "rec.png"),
+        plot_reconstructions(X[:, :4], X[:, :4], title=title),
+        plot_samples(X, (8, 8), title=title + "\nsecond line"),
+        plot_error_comparison({"AutoEncoder (2-d)": 0.4, "PCA (2-d)": 0.5}, title=title),
+    ]
+    for fig in figures:
+        renderer = fig.canvas.get_renderer()
+        fig.draw_without_rendering()
+        titles = [*fig.texts, *(ax.title for ax in fig.axes if ax.title.get_text())]
+        assert " ".join(" ".join(t.get_text().split()) for t in titles) in (title, title + " second line")
+        for text in titles:
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, text.get_text()
+    math = "$" + " + ".join(rf"\alpha_{{{i}}}" for i in range(30)) + "$"
+    assert plot_reconstructions(X, X, (8, 8), title=math).texts[0].get_text() == math  # never broken inside $...$
+    height = figures[0].get_size_inches()[1]
+    assert height > plot_reconstructions(X, X, (8, 8), title="short").get_size_inches()[1]  # room for the lines added
+    assert_png(tmp_path / "rec.png")
+
+
 def test_plot_reconstructions_profiles_for_tabular_data_and_caps_n(tmp_path, rng):
     X = rng.normal(size=(3, 6))
     fig = plot_reconstructions(X, X * 0.9, n=10, path=tmp_path / "profiles.png")
@@ -130,6 +157,23 @@ def test_plot_reconstructions_profiles_for_tabular_data_and_caps_n(tmp_path, rng
     bars = fig.axes[0].patches
     np.testing.assert_allclose([bar.get_height() for bar in bars], X[0])
     assert not fig.axes[0].get_images()
+
+
+def test_table_figures_name_their_features(rng):
+    # a table's profiles and heat maps (the report's reconstructions, samples, interpolations) labelled
+    # their features 0, 1, 2, ... only, whatever the columns were called
+    from aekit.app.plot import plot_interpolations, plot_samples
+
+    X, names = rng.normal(size=(3, 4)), ["age", "income", "colour=blue", "colour=red"]
+    fig = plot_reconstructions(X, X * 0.9, feature_names=names)
+    bottom = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 1]
+    assert all([t.get_text() for t in ax.get_xticklabels()] == names for ax in bottom)
+    for fig in (plot_samples(X, feature_names=names), plot_interpolations({"a": X, "b": X}, feature_names=names)):
+        assert [t.get_text() for t in fig.axes[-2].get_xticklabels()] == names  # the last row, then the colorbar
+    unnamed = plot_samples(X)
+    assert unnamed.axes[-2].get_xlabel() == "feature"
+    with pytest.raises(ValueError, match="feature_names has 3 names for 4 features"):
+        plot_reconstructions(X, X, feature_names=names[:3])
 
 
 def test_plot_reconstructions_rejects_mismatched_input():
@@ -169,6 +213,40 @@ def test_plot_latent_continuous_labels_get_a_colorbar(rng):
     assert len(fig.axes) == 2
     assert fig.axes[1].get_ylabel() == "age"
     assert fig.axes[0].get_legend() is None
+
+
+@pytest.mark.parametrize("labels", [np.arange(50.0), np.repeat([0.0, 1.0], 25)], ids=["continuous", "classes"])
+def test_plot_latent_draws_rows_without_a_label_in_grey(rng, labels):
+    # codes of rows whose target was missing (NaN) were drawn transparent on a colour scale, or left out under a
+    # legend entry 'nan': the report's map silently lost them
+    from aekit.app.plot import plot_latent_comparison
+
+    Z, labels = rng.normal(size=(50, 2)), labels.copy()
+    labels[::5] = np.nan
+    for fig in (plot_latent(Z, labels), plot_latent_comparison({"a": Z, "b": Z}, labels)):
+        ax = fig.axes[0]
+        shown = np.concatenate([c.get_offsets() for c in ax.collections if c.get_facecolors()[:, 3].min() > 0])
+        assert sorted(map(tuple, shown)) == sorted(map(tuple, Z))
+        grey = next(c for c in ax.collections if c.get_label() == "no label")
+        np.testing.assert_allclose(grey.get_offsets(), Z[::5])
+        entries = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+        assert "no label" in entries and "nan" not in entries
+
+
+def test_a_few_far_scores_leave_the_histogram_of_the_rest_readable(rng):
+    # the detection report's histogram of scores where two rows scored 5e5 and 2e7 put the other 298 rows, and the
+    # threshold among them, in its first bin: one bar and a line at the axis' edge
+    from aekit.app.plot import plot_score_histogram
+
+    scores = np.abs(rng.normal(size=300)) * 3
+    scores[:2] = [5e5, 2e7]
+    ax = plot_score_histogram(scores, 6.0).axes[0]
+    heights = np.array([bar.get_height() for bar in ax.patches])
+    lefts = np.array([bar.get_x() for bar in ax.patches])
+    assert ax.get_xscale() == "symlog" and "symmetric log scale" in ax.get_xlabel()
+    assert heights.sum() == 300 and (heights[lefts < 6.0] > 0).sum() >= 3  # every score kept; the bulk in several bins
+    assert heights[-1] == 1  # the largest score in the last bin
+    assert plot_score_histogram(scores[2:], 6.0).axes[0].get_xscale() == "linear"
 
 
 def test_plot_latent_rejects_labels_of_wrong_length(rng):

@@ -256,6 +256,42 @@ def test_reconstructions_of_a_multinomial_text_run_are_expected_counts(tmp_path)
     np.testing.assert_allclose(rec.to_numpy().sum(axis=1), counts.sum(axis=1), rtol=1e-4)
 
 
+def test_the_report_of_a_multinomial_run_draws_decoded_paths_and_samples_in_their_units(tmp_path, monkeypatch):
+    # the report's interpolation figure drew the code paths as word proportions (all near 0) on the
+    # scale of the blended documents' counts, though its text says they end at the reconstructions
+    # (expected counts), and the samples as proportions on the counts' scale: a dark, empty picture
+    from aekit.app import plot
+    from aekit.cli import main
+
+    drawn = {}
+
+    def recorder(name):
+        original = getattr(plot, name)
+
+        def record(*args, **kwargs):
+            drawn[name] = (args, kwargs)
+            return original(*args, **kwargs)
+
+        return record
+
+    for name in ("plot_interpolations", "plot_samples"):
+        monkeypatch.setattr(plot, name, recorder(name))
+    write_corpus(tmp_path / "corpus", n_per_topic=6)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "corpus"), "--epochs", "2", "--loss", "multinomial", "--quiet", "--out", str(run)]
+    assert main([*args, "--set", "data.max_words=20"]) == 0
+    assert main(["report", str(run)]) == 0
+    paths = drawn["plot_interpolations"][0][0]
+    for i in (1, 2):
+        blended = paths[f"{i}: inputs"]
+        for method in ("linear", "slerp"):
+            decoded = paths[f"{i}: codes, {method}"]
+            np.testing.assert_allclose(decoded.sum(axis=1), blended.sum(axis=1), rtol=1e-4)
+    (samples, _shape), options = drawn["plot_samples"]
+    np.testing.assert_allclose(samples.sum(axis=1), 1.0, rtol=1e-4)
+    assert options["value_range"] is None and "(word proportions)" in options["title"]
+
+
 def test_the_command_line_trains_a_vae_on_documents_with_a_multinomial_likelihood(tmp_path):
     """`aekit train --model vae` on a text folder modelled the counts as Gaussian (its only choices)
     and `aekit generate` wrote negative counts; with model.likelihood=multinomial the samples are

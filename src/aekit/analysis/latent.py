@@ -263,6 +263,17 @@ def slerp(z_a, z_b, t, center=None) -> np.ndarray:
     return np.where(ok, spherical, linear)
 
 
+def _encode(autoencoder, X: np.ndarray) -> np.ndarray:
+    """Codes of rows X (n, n_features) as float64, given as a DataFrame with the names of the columns
+    the autoencoder was fitted on (if it was fitted on a DataFrame), as scikit-learn expects."""
+    names = getattr(autoencoder, "feature_names_in_", None)
+    if names is not None and len(names) == X.shape[1]:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=names)
+    return np.asarray(autoencoder.transform(X), dtype=np.float64)
+
+
 def interpolate(
     autoencoder, x_a, x_b, steps: int = 10, method: str = "linear", *, center=None, return_codes: bool = False
 ):
@@ -318,9 +329,9 @@ def interpolate(
     n, d = A.shape
     if method == "pixel":
         path = (1 - t)[None, :, None] * A[:, None] + t[None, :, None] * B[:, None]  # (n, steps, d)
-        Z = np.asarray(autoencoder.transform(path.reshape(n * steps, d))).reshape(n, steps, -1) if return_codes else None
+        Z = _encode(autoencoder, path.reshape(n * steps, d)).reshape(n, steps, -1) if return_codes else None
     else:
-        z_a, z_b = np.asarray(autoencoder.transform(A), np.float64), np.asarray(autoencoder.transform(B), np.float64)
+        z_a, z_b = _encode(autoencoder, A), _encode(autoencoder, B)
         if method == "slerp":
             Z = slerp(z_a, z_b, t, center)
         else:
@@ -352,7 +363,7 @@ def latent_grid(
     X : array-like of shape (n_samples, n_features) or None, default=None
         Rows whose codes' quantiles the grid spans.
     bounds : array-like of shape (2, 2) or None, default=None
-        [[lo0, hi0], [lo1, hi1]], finite; overrides X and `quantiles`.
+        [[lo0, hi0], [lo1, hi1]], finite, lo < hi; overrides X and `quantiles`.
     quantiles : (float, float), default=(0.05, 0.95)
         Low and high quantile spanned, 0 <= low < high <= 1.
     return_codes : bool, default=False
@@ -367,10 +378,12 @@ def latent_grid(
     """
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if bounds is None:
-        lo_q, hi_q = quantiles
-        if not 0 <= lo_q < hi_q <= 1:
-            raise ValueError(f"quantiles must satisfy 0 <= low < high <= 1, got {quantiles!r}")
+    given = bounds is not None
+    if not given:
+        q = np.asarray(quantiles, dtype=np.float64)
+        if q.shape != (2,) or not 0 <= q[0] < q[1] <= 1:
+            raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got {quantiles!r}")
+        lo_q, hi_q = q
         if X is not None:
             Z, source = np.quantile(autoencoder.transform(X), [lo_q, hi_q], axis=0), "the codes of X have"
         elif hasattr(autoencoder, "prior_quantile"):
@@ -388,6 +401,11 @@ def latent_grid(
         )
     if not np.isfinite(bounds).all():
         raise ValueError(f"bounds must be finite, got {bounds.tolist()}")
+    if given and not (bounds[:, 0] < bounds[:, 1]).all():
+        raise ValueError(
+            f"bounds must run from low to high in each code dimension, [[lo0, hi0], [lo1, hi1]] with lo < hi, "
+            f"got {bounds.tolist()}"
+        )
     x = np.linspace(bounds[0, 0], bounds[0, 1], n)
     y = np.linspace(bounds[1, 1], bounds[1, 0], n)
     codes = np.stack(np.meshgrid(x, y), axis=-1)  # (n, n, 2); codes[i, j] = (x[j], y[i])

@@ -40,6 +40,7 @@ MARGIN = 0.08  # share of the codes' span added around the map
 STEPS = 10  # decoded outputs in an interpolation strip
 LAYER_CHECK_ROWS = 16
 LAYER_TOLERANCE = 1e-5
+NO_LABEL = "no label"
 
 
 def _b64(array: np.ndarray, dtype: str) -> str:
@@ -91,14 +92,16 @@ def _view(coords: np.ndarray) -> list[float]:
 
 
 def _labels(y, class_names) -> dict | None:
+    """The points' labels for the page: class names and each point's index into them, or a
+    continuous target's values; a missing value (NaN) is the class NO_LABEL, or null."""
     if y is None:
         return None
     y = np.asarray(y)
     if y.dtype.kind in "fiu" and len(np.unique(y)) > MAX_CLASSES:
         values = y.astype(np.float64)
-        return {"kind": "continuous", "values": [round(float(v), 6) for v in values]}
+        return {"kind": "continuous", "values": [round(float(v), 6) if np.isfinite(v) else None for v in values]}
     classes, index = np.unique(y, return_inverse=True)
-    names = [str(c) for c in classes]
+    names = [NO_LABEL if y.dtype.kind == "f" and np.isnan(c) else str(c) for c in classes]
     if class_names is not None and y.dtype.kind in "iu":
         names = [str(class_names[int(c)]) if 0 <= int(c) < len(class_names) else str(c) for c in classes]
     return {"kind": "classes", "names": names, "index": index.tolist()}
@@ -264,7 +267,8 @@ def explorer_payload(
         One identifier per row, shown on hover.
     value_range : tuple of float, default=None
         (low, high) of the pictures' intensity scale, e.g. (0, 1) to draw pixels as stored;
-        None is the shown rows' range.
+        None is the shown rows' range (for a table decoded as word proportions, the decoded
+        outputs' range).
     random_state : int, RandomState instance or None, default=0
         Seeds the subsample of points.
 
@@ -280,6 +284,8 @@ def explorer_payload(
         raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
     if grid_size is not None and (not isinstance(grid_size, Integral) or isinstance(grid_size, bool) or grid_size < 2):
         raise ValueError(f"grid_size must be an integer >= 2 or None, got {grid_size!r}")
+    from aekit.app.runs import decodes_proportions
+
     X_in, rows, shape, names = _rows(X, image_shape, feature_names)
     n_total, d = rows.shape
     for name, given in (("y", y), ("ids", ids)):
@@ -302,7 +308,10 @@ def explorer_payload(
     if out_shape is not None and int(np.prod(out_shape)) != n_out:
         out_shape = None
     if value_range is None:
-        value_range = (float(np.nanmin(rows)), float(np.nanmax(rows)))
+        scaled = rows
+        if shape is None and decodes_proportions(estimator):  # word counts in, word proportions out: bars of those
+            scaled = np.asarray(estimator.inverse_transform(Z), dtype=np.float64)
+        value_range = (float(np.nanmin(scaled)), float(np.nanmax(scaled)))
     value_range = tuple(float(v) for v in value_range)
     if shape is not None:
         points = {"kind": "images", "shape": list(shape), **_atlas(rows, shape, value_range)}

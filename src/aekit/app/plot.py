@@ -12,6 +12,7 @@ holds its channels one after the other.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from aekit.data.images import channels_last_message, looks_channels_last
 from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
+    "drawable_image_shape",
     "plot_error_comparison",
     "plot_history",
     "plot_image_grid",
@@ -41,6 +43,9 @@ __all__ = [
 DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
+NO_LABEL = "no label"
+FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
+TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
 def _new_figure(figsize: tuple[float, float]) -> Figure:
@@ -49,13 +54,57 @@ def _new_figure(figsize: tuple[float, float]) -> Figure:
     return fig
 
 
+def _wrap_titles(fig: Figure) -> None:
+    """Break the figure's title and each axes' title into lines that fit inside the figure, and
+    make the figure taller by the lines added: a title longer than a few panels are wide would
+    otherwise be cut at both edges."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    width = fig.bbox.width
+    grown = {"figure": 0.0, "axes": 0.0}
+    for kind, titles in (("figure", fig.texts), ("axes", [ax.title for ax in fig.axes])):
+        for title in titles:
+            box, lines = title.get_window_extent(renderer), title.get_text().splitlines()
+            if not title.get_visible() or not lines or "$" in title.get_text() or (box.x0 >= 0 and box.x1 <= width):
+                continue  # mathtext ($...$) is left whole: a line break inside it would show its source
+            center = (box.x0 + box.x1) / 2
+            room = 2 * min(center, width - center) - 2 * TITLE_MARGIN
+            chars = max(10, int(max(map(len, lines)) * room / box.width))
+            title.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+            grown[kind] = max(grown[kind], title.get_window_extent(renderer).height - box.height)
+    if grown["figure"] or grown["axes"]:
+        size = fig.get_size_inches()
+        fig.set_size_inches(size[0], size[1] + (grown["figure"] + grown["axes"]) / fig.dpi)
+
+
 def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    _wrap_titles(fig)
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with replaced_atomically(path) as tmp:
             fig.savefig(tmp, format="png", dpi=DPI)
     return fig
+
+
+def drawable_image_shape(image_shape) -> tuple[int, ...] | None:
+    """`image_shape` as a tuple when the plots here draw it as pictures, (height, width) or (1 or 3,
+    height, width); None when they cannot (another number of channels), so rows are drawn instead.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None
+        Channels-first shape of a row as an image.
+
+    Returns
+    -------
+    tuple of int or None
+        The shape, or None.
+    """
+    if image_shape is None:
+        return None
+    shape = tuple(int(s) for s in image_shape)
+    return shape if len(shape) == 2 or (len(shape) == 3 and shape[0] in (1, 3)) else None
 
 
 def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
@@ -70,11 +119,51 @@ def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
             f"pass image_shape={(shape[2], shape[0], shape[1])} with rows in that order, e.g. "
             f"images.transpose(0, 3, 1, 2).reshape(n, -1) for images (n, {shape[0]}, {shape[1]}, {shape[2]})"
         )
+    if len(shape) == 3 and shape[0] != 3 and int(np.prod(shape)) == n_features:
+        raise ValueError(
+            f"image_shape {shape} has {shape[0]} channels: pictures are drawn from 1 (grey) or 3 (colour) channels; "
+            "pass image_shape=None to draw the rows as values"
+        )
     if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] != 3) or int(np.prod(shape)) != n_features:
         raise ValueError(
             f"image_shape {shape} does not hold {n_features} features as (height, width) or (3, height, width)"
         )
     return shape
+
+
+def _image_rows(X: np.ndarray, image_shape, name: str = "X") -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """Images (n, height, width) or (n, 1 or 3, height, width) as flat rows (n, n_features) with the
+    image_shape they imply (unless one is given); rows (n, n_features) pass as they are."""
+    if X.ndim == 4 and looks_channels_last(X.shape[1:]):
+        raise ValueError(channels_last_message(name, X.shape))
+    if X.ndim not in (2, 3, 4) or X.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be non-empty rows (n_samples, n_features) or images (n_samples, height, width) or "
+            f"(n_samples, 1 or 3, height, width), got shape {X.shape}"
+        )
+    if X.ndim > 2 and image_shape is None:
+        image_shape = X.shape[1:]
+    return X.reshape(X.shape[0], -1), image_shape
+
+
+def _check_feature_names(feature_names, n_features: int) -> list[str] | None:
+    """`feature_names` as strings, one per feature, or None."""
+    if feature_names is None:
+        return None
+    names = [str(name) for name in feature_names]
+    if len(names) != n_features:
+        raise ValueError(f"feature_names has {len(names)} names for {n_features} features")
+    return names
+
+
+def _name_features(ax, names: list[str] | None, n_features: int) -> None:
+    """Label the feature axis of `ax` by `names` when there are few enough to read, else by index."""
+    if names is not None and n_features <= BAR_PROFILE_MAX_FEATURES:
+        ax.set_xticks(np.arange(n_features), names, rotation=90)
+        ax.set_xlabel("")
+    else:
+        ax.set_xlabel("feature", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _pixels(row: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
@@ -159,6 +248,7 @@ def plot_reconstructions(
     *,
     title: str | None = "Inputs (top) and reconstructions (bottom)",
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
@@ -186,6 +276,8 @@ def plot_reconstructions(
     value_range : tuple of float, default=None
         (low, high) of the images' intensity scale, e.g. (0, 1) to draw pixels as stored;
         None is the shown inputs' finite range.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the profiles' feature axis (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -197,14 +289,10 @@ def plot_reconstructions(
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
     if X.shape != X_hat.shape:
         raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
-    if X.ndim == 4 and looks_channels_last(X.shape[1:]):
-        raise ValueError(channels_last_message("X", X.shape))
-    if X.ndim in (3, 4) and image_shape is None:
-        image_shape = X.shape[1:]
-    if X.ndim not in (2, 3, 4) or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
-    X, X_hat = X.reshape(X.shape[0], -1), X_hat.reshape(X.shape[0], -1)
+    X, image_shape = _image_rows(X, image_shape)
+    X_hat = X_hat.reshape(X.shape)
     n_features = X.shape[1]
+    names = _check_feature_names(feature_names, n_features)
     if image_shape is not None:
         image_shape = _check_image_shape(image_shape, n_features)
     if n < 1:
@@ -239,7 +327,7 @@ def plot_reconstructions(
             top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
             top.tick_params(labelsize=7)
             bottom.tick_params(labelsize=7)
-            bottom.set_xlabel("feature", fontsize=8)
+            _name_features(bottom, names, n_features)
     axes[0, 0].set_ylabel("input")
     axes[1, 0].set_ylabel("reconstruction")
     if title:
@@ -455,6 +543,7 @@ def plot_image_grid(
     col_labels: Sequence[str] | None = None,
     title: str | None = None,
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Rows of examples, e.g. decoded samples or interpolation paths: grid (n_rows, n_cols,
@@ -480,6 +569,9 @@ def plot_image_grid(
         The figure's title.
     value_range : tuple of float, default=None
         (low, high) of the colour or intensity scale.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the feature axis of rows drawn without `image_shape`
+        (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -494,6 +586,7 @@ def plot_image_grid(
     if grid.ndim != 3 or 0 in grid.shape:
         raise ValueError(f"grid must be a non-empty (n_rows, n_cols, n_features) array, got shape {grid.shape}")
     n_rows, n_cols, n_features = grid.shape
+    names = _check_feature_names(feature_names, n_features)
     for labels, count, what in ((row_labels, n_rows, "row_labels"), (col_labels, n_cols, "col_labels")):
         if labels is not None and len(labels) != count:
             raise ValueError(f"{what} has {len(labels)} entries for {count} {what.split('_')[0]}s")
@@ -538,8 +631,7 @@ def plot_image_grid(
             ax.tick_params(labelsize=7)
             if row_labels is not None:
                 ax.set_ylabel(str(row_labels[i]), fontsize=8)
-        axes[-1, 0].set_xlabel("feature")
-        axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
+        _name_features(axes[-1, 0], names, n_features)
         fig.colorbar(image, ax=axes[:, 0].tolist(), label="value")
     if title:
         fig.suptitle(title)
@@ -551,12 +643,19 @@ def plot_image_grid(
 
 def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
     """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
-    continuous colour scale; returns the scatter of the continuous case, else None."""
+    continuous colour scale, rows without a label (NaN) in grey; returns the scatter of the
+    continuous case, else None."""
     if labels is None:
         ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
         return None
+    missing = np.isnan(labels) if labels.dtype.kind == "f" else np.zeros(len(labels), dtype=bool)
+    if missing.any():
+        unlabelled = ax.scatter(*xy[missing].T, s=point_size, color="0.6", alpha=0.7, linewidths=0, label=NO_LABEL)
+        xy, labels = xy[~missing], labels[~missing]
     categories = np.unique(labels)
     if labels.dtype.kind in "iufb" and categories.size > MAX_CATEGORIES:
+        if missing.any():
+            ax.legend(handles=[unlabelled], loc="best", markerscale=2, frameon=False)
         return ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
     named = categories.size <= MAX_CATEGORIES
     for category, color in zip(categories, _category_colors(categories.size)):
@@ -633,6 +732,13 @@ def plot_latent_comparison(
     return _finish(fig, path)
 
 
+def _axis_values(values: np.ndarray) -> list[str]:
+    """Evenly spaced values as tick labels, 2 significant digits; one that is 0 but for rounding
+    (a linspace from -a to a passes -4.4e-16) reads 0."""
+    span = float(np.ptp(values)) if values.size else 0.0
+    return [f"{0.0 if abs(v) <= 1e-9 * span else v:.2g}" for v in values]
+
+
 def plot_latent_grid(
     grid: np.ndarray,
     image_shape: tuple[int, ...],
@@ -673,28 +779,30 @@ def plot_latent_grid(
         codes = np.asarray(codes, dtype=float)
         if codes.shape != (*grid.shape[:2], 2):
             raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
-        col_labels = [f"{v:.2g}" for v in codes[0, :, 0]]
-        row_labels = [f"{v:.2g}" for v in codes[:, 0, 1]]
+        col_labels, row_labels = _axis_values(codes[0, :, 0]), _axis_values(codes[:, 0, 1])
     return plot_image_grid(
         grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range, path=path
     )
 
 
 def plot_interpolations(
-    paths: Mapping[str, np.ndarray],
+    paths: Mapping[str, np.ndarray] | np.ndarray,
     image_shape: tuple[int, ...] | None = None,
     *,
     title: str | None = "Interpolations",
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Interpolation strips, one row per method, e.g. {"linear": ..., "slerp": ..., "pixel": ...},
     each (steps, n_features) from `aekit.analysis.latent.interpolate`; columns are labelled by t in [0, 1].
+    An array, as `interpolate` returns it, is one path (steps, n_features) or n of them (n, steps,
+    n_features), one row each, labelled by their position.
 
     Parameters
     ----------
-    paths : mapping of str to array-like
-        Row label to a path (steps, n_features), all of one shape.
+    paths : mapping of str to array-like, or array-like
+        Row label to a path (steps, n_features), all of one shape; or the paths themselves.
     image_shape : tuple of int, default=None
         (height, width), or (3, height, width) for channels-first colour rows; (1, height,
         width) is grey. Its product must be n_features.
@@ -702,6 +810,9 @@ def plot_interpolations(
         The figure's title; None for none.
     value_range : tuple of float, default=None
         (low, high) of the colour or intensity scale; None is the paths' finite range.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the feature axis of rows drawn without `image_shape`
+        (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -710,16 +821,24 @@ def plot_interpolations(
     matplotlib.figure.Figure
         The figure.
     """
-    if not paths:
-        raise ValueError("paths must name at least one interpolation")
-    strips = [np.asarray(p, dtype=float) for p in paths.values()]
+    if isinstance(paths, Mapping):
+        if not paths:
+            raise ValueError("paths must name at least one interpolation")
+        strips, row_labels = [np.asarray(p, dtype=float) for p in paths.values()], [str(k) for k in paths]
+    else:
+        batch = np.asarray(paths, dtype=float)
+        if batch.ndim not in (2, 3) or 0 in batch.shape:
+            raise ValueError(f"paths must be a mapping, or one path (steps, n_features) or n paths (n, steps, n_features); "
+                             f"got an array of shape {batch.shape}")
+        strips = [batch] if batch.ndim == 2 else list(batch)
+        row_labels = None if batch.ndim == 2 else [str(i) for i in range(len(strips))]
     if any(s.shape != strips[0].shape or s.ndim != 2 for s in strips):
         raise ValueError(f"every path must be (steps, n_features) of one shape, got {[s.shape for s in strips]}")
     steps = strips[0].shape[0]
     col_labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, steps)]
     return plot_image_grid(
-        np.stack(strips), image_shape, row_labels=[str(k) for k in paths], col_labels=col_labels,
-        title=title, value_range=value_range, path=path,
+        np.stack(strips), image_shape, row_labels=row_labels, col_labels=col_labels,
+        title=title, value_range=value_range, feature_names=feature_names, path=path,
     )
 
 
@@ -730,14 +849,16 @@ def plot_samples(
     n_cols: int = 8,
     title: str | None = "Samples",
     value_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Rows of X (n_samples, n_features), e.g. decoded samples, as a grid `n_cols` wide (the
-    last row left blank where it runs out).
+    last row left blank where it runs out). Images (n_samples, height, width) or (n_samples, 1
+    or 3, height, width) imply `image_shape`.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features), or images
         The rows to draw.
     image_shape : tuple of int, default=None
         (height, width), or (3, height, width) for channels-first colour rows; (1, height,
@@ -748,6 +869,9 @@ def plot_samples(
         The figure's title; None for none.
     value_range : tuple of float, default=None
         (low, high) of the colour or intensity scale; None is X's finite range.
+    feature_names : sequence of str, default=None
+        One name per feature, labelling the feature axis of rows drawn without `image_shape`
+        (up to 40 features).
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -756,9 +880,7 @@ def plot_samples(
     matplotlib.figure.Figure
         The figure.
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty (n_samples, n_features) array, got shape {X.shape}")
+    X, image_shape = _image_rows(np.asarray(X, dtype=float), image_shape)
     if n_cols < 1:
         raise ValueError(f"n_cols must be at least 1, got {n_cols}")
     n_cols = min(n_cols, X.shape[0])
@@ -769,7 +891,8 @@ def plot_samples(
         finite = X[np.isfinite(X)]
         value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     return plot_image_grid(
-        padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range, path=path
+        padded.reshape(n_rows, n_cols, -1), image_shape, title=title, value_range=value_range,
+        feature_names=feature_names, path=path,
     )
 
 
@@ -781,7 +904,9 @@ def plot_score_histogram(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
-    vertical line at `threshold` and the share of scores beyond it.
+    vertical line at `threshold` and the share of scores beyond it. When a few scores lie far
+    beyond the rest (the range over 100 times that of the bottom 99 %), the score axis is
+    symmetric-logarithmic, so the bulk and the threshold keep their bins.
 
     Parameters
     ----------
@@ -804,10 +929,19 @@ def plot_score_histogram(
         raise ValueError("scores must be a non-empty array of finite numbers")
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
-    ax.hist(scores, bins=min(80, max(10, scores.size // 10)), color="C0", alpha=0.8)
+    n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())
+    bulk = float(np.quantile(scores, 0.99)) - lo
+    far = hi - lo > FAR_TAIL * bulk and hi > lo  # a few rows far out would squeeze the rest into one bin
+    if far:
+        linear = max(abs(threshold), abs(lo), bulk, np.finfo(float).tiny)
+        ax.set_xscale("symlog", linthresh=10 ** np.ceil(np.log10(linear)))  # a decade: no tick crowds 0
+        scale = ax.xaxis.get_transform()
+        edges = scale.inverted().transform(np.linspace(*scale.transform([lo, hi]), n_bins + 1))
+        n_bins = np.concatenate([[lo], edges[1:-1], [hi]])  # the ends exactly, so no score falls outside
+    ax.hist(scores, bins=n_bins, color="C0", alpha=0.8)
     ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
     ax.set_yscale("log")
-    ax.set_xlabel("anomaly score (higher = more abnormal)")
+    ax.set_xlabel("anomaly score (higher = more abnormal)" + ("; symmetric log scale" if far else ""))
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.legend(loc="upper right")

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from aekit.app.report import Section, write_report
-from aekit.app.runs import Model, Run, Split, expected_counts, open_model
+from aekit.app.runs import Model, Run, Split, decodes_proportions, expected_counts, open_model
 
 __all__ = ["Evaluation", "ModelScores", "RunReport", "evaluate", "metrics_table", "write_run_explorer", "write_run_report"]
 
@@ -115,19 +115,30 @@ class RunReport(NamedTuple):
     scores: list[ModelScores]  # the run's model and PCA, then each compared run's pair
 
 
+def _labelled(y: np.ndarray) -> np.ndarray:
+    """Which rows have a label (n,): a numeric target's missing values (NaN) are none."""
+    y = np.asarray(y)
+    return np.isfinite(y) if y.dtype.kind == "f" else np.ones(len(y), dtype=bool)
+
+
 def _is_continuous(y: np.ndarray | None) -> bool:
     """Whether labels y are a continuous target (numbers that are not all whole), not classes."""
     from sklearn.utils.multiclass import type_of_target
 
-    return y is not None and type_of_target(y) == "continuous"
+    return y is not None and _labelled(y).any() and type_of_target(np.asarray(y)[_labelled(y)]) == "continuous"
 
 
 def _knn(Z_train, y_train, Z_test, y_test) -> tuple[float | None, float | None]:
     """(accuracy, R^2) of k nearest neighbours predicting held-out labels from codes: a classifier's
-    accuracy for classes, a regressor's R^2 for a continuous target, None for what does not apply."""
+    accuracy for classes, a regressor's R^2 for a continuous target, None for what does not apply;
+    rows without a label are left out."""
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-    if y_train is None or y_test is None or len(np.unique(y_train)) < 2 or len(y_train) < KNN_NEIGHBORS:
+    if y_train is None or y_test is None:
+        return None, None
+    train, test = _labelled(y_train), _labelled(y_test)
+    Z_train, y_train, Z_test, y_test = Z_train[train], np.asarray(y_train)[train], Z_test[test], np.asarray(y_test)[test]
+    if len(np.unique(y_train)) < 2 or len(y_train) < KNN_NEIGHBORS or len(y_test) == 0:
         return None, None
     if _is_continuous(y_train):
         return None, float(KNeighborsRegressor(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test))
@@ -208,6 +219,11 @@ def metrics_table(scores: list[ModelScores]) -> list[list]:
 
 
 # ---- the report -------------------------------------------------------------------------------
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 component', '8 components'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _shown_rows(split: Split) -> np.ndarray:
@@ -294,7 +310,15 @@ class _Report:
     run's scaling), their evaluation, and the chart's bars (with each compared run's)."""
 
     def __init__(self, run: Run, compare: Sequence[str | Path]) -> None:
+        from aekit.app.plot import drawable_image_shape
+
         self.model = open_model(run.path)
+        if self.model.config is None:
+            raise ValueError(
+                f"{str(run.path)!r} is a model folder, not a run: a report measures a run's held-out rows, so give a "
+                f"run folder from 'aekit train'; a model folder is measured on rows you name with "
+                f"'aekit evaluate {run.path} --data SOURCE'"
+            )
         self.run, self.compare, self.config, self.est = run, compare, self.model.config, self.model.estimator
         self.split = split = self.model.split
         scaling = self.model.scaling
@@ -305,10 +329,13 @@ class _Report:
         for where, pair in [(run.path, self.evaluation.scores), *compared]:
             for s in pair:
                 self.bars[s.label if s.label not in self.bars else f"{s.label}\n{where.name}"] = s
-        self.name, self.dims, self.image_shape = type(self.est).__name__, int(self.est.code_dim_), split.image_shape
+        self.name, self.dims = type(self.est).__name__, int(self.est.code_dim_)
+        self.image_shape = drawable_image_shape(split.image_shape)  # e.g. 4 channels: drawn as rows
+        names = split.feature_names
+        self.feature_names = list(names) if names is not None and len(names) == split.X_train.shape[1] else None
         self.value_range = self.model.pixel_range() or (float(np.nanmin(self.X_train)), float(np.nanmax(self.X_train)))
         self.pca = _pca(self.X_train, self.dims)
-        self.pca_name = f"PCA, {self.pca.n_components_} components"
+        self.pca_name = f"PCA, {_count(self.pca.n_components_, 'component')}"
         self.shown_ids = _shown_rows(split)
 
     def fig(self, file: str) -> str:
@@ -337,7 +364,7 @@ def _summary(r: _Report) -> Section:
     text = (
         f"This run's {r.name} has a {r.dims}-d code and was trained for {r.est.n_epochs_} epochs on "
         f"{r.evaluation.n_train} rows of {r.config.data.source!r}, then measured on {r.evaluation.n_test} held-out "
-        f"rows{scaled}. PCA with {pca.code_size} components, fitted on the same training rows, is the linear "
+        f"rows{scaled}. PCA with {_count(pca.code_size, 'component')}, fitted on the same training rows, is the linear "
         f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
     )
@@ -367,11 +394,18 @@ def _training(r: _Report) -> Section:
     from aekit.app import plot
 
     plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
-    best = r.est.history_.get("best_epoch")
-    best_text = f" The monitored loss was lowest in epoch {best + 1}." if isinstance(best, int) else ""
-    return Section(
-        "Training", text=f"Loss per epoch (from metrics.csv).{best_text}", images=[(r.fig("loss.png"), "Training and validation loss")]
-    )
+    history = r.est.history_
+    best, settings = history.get("best_epoch"), history.get("settings", {})
+    text = "Loss per epoch (from metrics.csv)."
+    if isinstance(best, int):
+        text += f" The monitored loss was lowest in epoch {best + 1}."
+    elif "start_val_loss" in settings:
+        refitted = settings.get("start_refitted_rows")
+        text += (
+            f" No epoch's validation loss beat that of the weights training started from ({settings['start_val_loss']:.4g}), "
+            "so the model keeps them" + (f", refitted on all {refitted} training rows." if refitted else ".")
+        )
+    return Section("Training", text=text, images=[(r.fig("loss.png"), "Training and validation loss")])
 
 
 def _reconstructions(r: _Report) -> Section:
@@ -383,7 +417,9 @@ def _reconstructions(r: _Report) -> Section:
         ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"
-        plot.plot_reconstructions(shown, X_hat, r.image_shape, title=title, value_range=r.value_range, path=r.path(file))
+        plot.plot_reconstructions(
+            shown, X_hat, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names, path=r.path(file)
+        )
     return Section(
         "Reconstructions",
         text="Held-out rows (one per class when there are labels) above their reconstructions.",
@@ -430,18 +466,26 @@ def _samples(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import LatentSampler
 
+    proportions = decodes_proportions(r.est)  # draws have no document length: shown as proportions, on their own scale
+    unit = " (word proportions)" if proportions else ""
+
     def draw(file: str, X: np.ndarray, title: str, caption: str) -> tuple[str, str]:
-        plot.plot_samples(X, r.image_shape, title=title, value_range=r.value_range, path=r.path(file))
+        value_range = None if proportions else r.value_range
+        plot.plot_samples(
+            X, r.image_shape, title=title + unit, value_range=value_range, feature_names=r.feature_names, path=r.path(file)
+        )
         return r.fig(file), caption
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
     sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
-    title = f"Decoded draws from a {k}-component Gaussian mixture fitted to the training codes"
+    title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
     images = [draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples")]
     text = (
-        f"A {k}-component Gaussian mixture is fitted to the codes of the training rows and {N_SAMPLES} draws from "
+        f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} draws from "
         "it are decoded: what the decoder makes of codes like the ones it was trained on."
     )
+    if proportions:
+        text += " A drawn code has no document length, so its decoded word proportions are shown as they are, on their own scale."
     if callable(getattr(r.est, "sample", None)):
         title = f"{r.name}: decoded draws from the prior"
         images.append(draw("prior_samples.png", r.est.sample(N_SAMPLES, random_state=seed), title, "Samples from the prior"))
@@ -456,20 +500,25 @@ def _interpolations(r: _Report) -> Section:
     center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
     for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
         x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]
-        paths[f"{i}: codes, linear"] = interpolate(r.est, x_a, x_b, N_STEPS, "linear")
-        paths[f"{i}: codes, slerp"] = interpolate(r.est, x_a, x_b, N_STEPS, "slerp", center=center)
-        paths[f"{i}: inputs"] = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
+        blended = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
+        paths[f"{i}: codes, linear"] = expected_counts(r.est, blended, interpolate(r.est, x_a, x_b, N_STEPS, "linear"))
+        paths[f"{i}: codes, slerp"] = expected_counts(
+            r.est, blended, interpolate(r.est, x_a, x_b, N_STEPS, "slerp", center=center)
+        )
+        paths[f"{i}: inputs"] = blended
     title = "From one held-out row to another"
-    plot.plot_interpolations(paths, r.image_shape, title=title, value_range=r.value_range, path=r.path("interpolation.png"))
-    return Section(
-        "Interpolations",
-        text=(
-            f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
-            "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
-            "baseline; the code paths start and end at the two reconstructions."
-        ),
-        images=[(r.fig("interpolation.png"), "Interpolations")],
+    plot.plot_interpolations(
+        paths, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names,
+        path=r.path("interpolation.png"),
+    )  # fmt: skip
+    text = (
+        f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
+        "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
+        "baseline; the code paths start and end at the two reconstructions."
     )
+    if decodes_proportions(r.est):
+        text += " The decoded word proportions are drawn as expected counts, times the blended documents' lengths."
+    return Section("Interpolations", text=text, images=[(r.fig("interpolation.png"), "Interpolations")])
 
 
 def _sparse_code(r: _Report) -> Section | None:

@@ -301,15 +301,16 @@ def run_generate(args: argparse.Namespace) -> int:
             "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
         )
     samples = model.scaling.inverse_transform(drawn)
+    names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
+    names = names if names and len(names) == samples.shape[1] else None
     if output.suffix.lower() == ".png":
         from aekit.app.plot import plot_samples
 
         title = f"{args.n_samples} samples from {type(est).__name__}"
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
-        plot_samples(samples, shape, title=title, value_range=drawn_as_stored, path=output)
+        plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
-        write_array(output, samples, names if names and len(names) == samples.shape[1] else None)
+        write_array(output, samples, names)
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
@@ -319,6 +320,8 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
     """The shape to draw each sample as: --image-shape, else the one saved with the model (a
     convolutional model's output shape, `image_shape_`) or its run's reader, else None (rows
     drawn as a heat map). (1, H, W) is grey; colour needs 3 channels."""
+    from aekit.app.plot import drawable_image_shape
+
     est = model.estimator
     if given is not None:
         if math.prod(given) != n_features:
@@ -326,7 +329,7 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
                 f"--image-shape {','.join(map(str, given))} holds {math.prod(given)} values, but "
                 f"{type(est).__name__} gives samples of {n_features} features"
             )
-        if len(given) == 3 and given[0] not in (1, 3):
+        if drawable_image_shape(given) is None:
             raise CLIError(f"--image-shape {','.join(map(str, given))}: a .png needs 1 (grey) or 3 (colour) channels")
         return given
     for candidate in (
@@ -335,10 +338,8 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
         getattr(est, "input_shape_", None),
         model.reader.image_shape,
     ):
-        if candidate is not None and math.prod(candidate) == n_features:
-            shape = tuple(int(s) for s in candidate)
-            if len(shape) == 2 or shape[0] in (1, 3):
-                return shape
+        if candidate is not None and math.prod(candidate) == n_features and drawable_image_shape(candidate):
+            return tuple(int(s) for s in candidate)
     return None
 
 

@@ -7,6 +7,7 @@
 
   var data = JSON.parse(document.getElementById("aekit-data").textContent);
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+  var NO_LABEL_COLOR = "#999";
 
   function bytes(b64) {
     var s = atob(b64), a = new Uint8Array(s.length);
@@ -208,19 +209,23 @@
 
   var vmin = 0, vmax = 1;
   if (labels && labels.kind === "continuous") {
-    vmin = Math.min.apply(null, labels.values);
-    vmax = Math.max.apply(null, labels.values);
+    var known = labels.values.filter(function (v) { return v !== null; });  // null: no label
+    if (known.length) {
+      vmin = Math.min.apply(null, known);
+      vmax = Math.max.apply(null, known);
+    }
   }
 
   function pointColor(i) {
     if (!labels) return "#1f77b4";
     if (labels.kind === "classes") return classColor(labels.index[i]);
-    return lerpColor((labels.values[i] - vmin) / (vmax - vmin || 1));
+    return labels.values[i] === null ? NO_LABEL_COLOR : lerpColor((labels.values[i] - vmin) / (vmax - vmin || 1));
   }
 
   function labelText(i) {
     if (!labels) return "";
-    return labels.kind === "classes" ? labels.names[labels.index[i]] : String(labels.values[i]);
+    if (labels.kind === "classes") return labels.names[labels.index[i]];
+    return labels.values[i] === null ? "no label" : String(labels.values[i]);
   }
 
   var points = document.createElement("canvas");
@@ -309,6 +314,14 @@
       legend.appendChild(document.createTextNode(fmt(vmin) + " "));
       legend.appendChild(bar);
       legend.appendChild(document.createTextNode(" " + fmt(vmax)));
+      if (labels.values.indexOf(null) >= 0) {
+        var none = document.createElement("span"), grey = document.createElement("span");
+        grey.className = "swatch";
+        grey.style.background = NO_LABEL_COLOR;
+        none.appendChild(grey);
+        none.appendChild(document.createTextNode("no label"));
+        legend.appendChild(none);
+      }
     }
   })();
 
