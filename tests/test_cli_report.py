@@ -227,6 +227,37 @@ def test_a_run_whose_numeric_target_has_gaps_is_evaluated_on_the_labelled_rows(t
     assert main(["report", str(run)]) == 0
 
 
+def test_a_run_whose_text_target_has_gaps_trains_evaluates_and_reports(tmp_path, capsys):
+    # 'aekit train --set data.target=y' with y in {yes, no, empty} stopped with "'<' not supported between
+    # 'float' and 'str'" (and evaluate, report and explore with it, once the split was mended)
+    import pandas as pd
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(120, 4)), columns=list("abcd"))
+    table["y"] = np.where(table["a"] > 0, "yes", "no")
+    table.loc[::9, "y"] = None
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--set", "data.target=y", "--epochs", "1", "--quiet",
+                 "--out", str(run)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 0
+    row = next(line.split() for line in capsys.readouterr().out.splitlines() if line.split()[:2] == ["AutoEncoder", "2"])
+    model = open_model(run)
+    split, est = model.split, model.estimator
+    train, test = pd.notna(split.y_train), pd.notna(split.y_test)
+    assert not train.all() and not test.all()
+    Z_train, Z_test = (est.transform(model.scaling.transform(X)) for X in (split.X_train, split.X_test))
+    expected = KNeighborsClassifier(5).fit(Z_train[train], split.y_train[train]).score(Z_test[test], split.y_test[test])
+    assert float(row[4]) == pytest.approx(expected, abs=1e-3)
+    assert main(["report", str(run)]) == 0 and main(["explore", str(run)]) == 0
+    assert "no label" in (run / "explorer.html").read_text()
+
+
 def test_the_report_of_a_table_run_names_its_columns_in_the_figures(tmp_path, monkeypatch):
     import pandas as pd
 

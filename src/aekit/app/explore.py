@@ -100,6 +100,10 @@ def _labels(y, class_names) -> dict | None:
     if y.dtype.kind in "fiu" and len(np.unique(y)) > MAX_CLASSES:
         values = y.astype(np.float64)
         return {"kind": "continuous", "values": [round(float(v), 6) if np.isfinite(v) else None for v in values]}
+    if y.dtype.kind == "O":  # text classes, a missing one (NaN, None) among them
+        import pandas as pd
+
+        y = np.where(pd.isna(y), NO_LABEL, y.astype(str))
     classes, index = np.unique(y, return_inverse=True)
     names = [NO_LABEL if y.dtype.kind == "f" and np.isnan(c) else str(c) for c in classes]
     if class_names is not None and y.dtype.kind in "iu":

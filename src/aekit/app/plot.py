@@ -397,7 +397,7 @@ def plot_latent(
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
     if labels is not None:
-        labels = np.asarray(labels)
+        labels = _label_array(labels)
         if labels.ndim != 1 or labels.shape[0] != n:
             raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
     scatter = _scatter_codes(ax, xy, labels, point_size)
@@ -641,6 +641,24 @@ def plot_image_grid(
 # ---- the latent space (see aekit.analysis.latent) -------------------------------------------------------
 
 
+def _label_array(labels) -> np.ndarray:
+    """Labels as an array; text classes with missing ones (None, NaN) as strings, the missing
+    ones NO_LABEL, so they sort and compare."""
+    import pandas as pd
+
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "O" and labels.ndim == 1:
+        missing = np.asarray(pd.isna(labels), dtype=bool)
+        if missing.any():
+            labels = np.where(missing, NO_LABEL, labels.astype(str))
+    return labels
+
+
+def _missing_labels(labels: np.ndarray) -> np.ndarray:
+    """Which of non-float labels (n,) are missing: NO_LABEL among text classes (`_label_array`)."""
+    return labels == NO_LABEL if labels.dtype.kind in "OU" else np.zeros(len(labels), dtype=bool)
+
+
 def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
     """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
     continuous colour scale, rows without a label (NaN) in grey; returns the scatter of the
@@ -648,7 +666,7 @@ def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: fl
     if labels is None:
         ax.scatter(*xy.T, s=point_size, alpha=0.7, linewidths=0)
         return None
-    missing = np.isnan(labels) if labels.dtype.kind == "f" else np.zeros(len(labels), dtype=bool)
+    missing = np.isnan(labels) if labels.dtype.kind == "f" else _missing_labels(labels)
     if missing.any():
         unlabelled = ax.scatter(*xy[missing].T, s=point_size, color="0.6", alpha=0.7, linewidths=0, label=NO_LABEL)
         xy, labels = xy[~missing], labels[~missing]
@@ -708,7 +726,7 @@ def plot_latent_comparison(
         if Z.ndim != 2 or Z.shape[1] < 1 or Z.shape[0] != n or n == 0:
             raise ValueError(f"codes[{name!r}] must be (n_samples, d) with the same n_samples, got {Z.shape}")
     if labels is not None:
-        labels = np.asarray(labels)
+        labels = _label_array(labels)
         if labels.shape != (n,):
             raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}")
     fig = _new_figure((4.6 * len(arrays) + 1.2, 4.6 + (0.4 if title else 0.0)))

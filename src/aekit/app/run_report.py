@@ -116,9 +116,14 @@ class RunReport(NamedTuple):
 
 
 def _labelled(y: np.ndarray) -> np.ndarray:
-    """Which rows have a label (n,): a numeric target's missing values (NaN) are none."""
+    """Which rows have a label (n,): a target's missing values (NaN, None; a text target's empty
+    cells) are none."""
+    import pandas as pd
+
     y = np.asarray(y)
-    return np.isfinite(y) if y.dtype.kind == "f" else np.ones(len(y), dtype=bool)
+    if y.dtype.kind == "f":
+        return np.isfinite(y)
+    return ~pd.isna(y) if y.dtype.kind == "O" else np.ones(len(y), dtype=bool)
 
 
 def _is_continuous(y: np.ndarray | None) -> bool:
@@ -231,7 +236,8 @@ def _shown_rows(split: Split) -> np.ndarray:
     n = len(split.X_test)
     if split.y_test is None or _is_continuous(split.y_test):
         return np.arange(min(N_SHOWN, n))
-    first = [int(np.flatnonzero(split.y_test == c)[0]) for c in np.unique(split.y_test)][:N_SHOWN]
+    labelled = _labelled(split.y_test)
+    first = [int(np.flatnonzero(labelled & (split.y_test == c))[0]) for c in np.unique(split.y_test[labelled])][:N_SHOWN]
     taken = set(first)
     rest = [i for i in range(min(n, 2 * N_SHOWN)) if i not in taken][: max(0, N_SHOWN - len(first))]
     return np.asarray(first + rest)
