@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from aekit import AutoEncoder, DenoisingAutoEncoder, LinearAutoEncoder
 from aekit.saving.persistence import CONFIG_FILE, WEIGHTS_FILE
@@ -180,3 +181,26 @@ def test_saved_files_and_pages_get_the_permissions_the_umask_allows_not_private_
         assert (tmp_path / "page.html").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(mask)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_model_saved_for_a_gpu_loads_on_the_cpu_of_a_machine_without_one(tmp_path, X):
+    # a model trained and saved with device='cuda' was refused by load() and by every command on a laptop
+    import warnings
+
+    from aekit.cli import main
+
+    model = AutoEncoder(latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    folder = model.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    config["params"]["device"] = "cuda"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match=r"was saved with device='cuda', which this machine does not have: loaded with device='cpu'"):
+        loaded = AutoEncoder.load(folder)
+    assert loaded.device == "cpu"
+    np.testing.assert_allclose(loaded.transform(X), model.transform(X), rtol=1e-6)
+    np.save(tmp_path / "rows.npy", np.asarray(X, dtype=np.float64))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert main(["encode", str(folder), str(tmp_path / "rows.npy"), str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(X), rtol=1e-4, atol=1e-5)

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -81,13 +82,19 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
     """A new, validated `est_cls` with the saved `params` (lists back to tuples where the default
     is a tuple); `device` overrides the saved device. Unknown parameters are refused. A
     parameter missing from an older file takes the value it had before it existed, from the
-    class's `_values_before_param` (e.g. one autoencoder where the default became several)."""
+    class's `_values_before_param` (e.g. one autoencoder where the default became several). A
+    model saved for a GPU this machine lacks is loaded on the CPU, with a warning."""
     defaults = est_cls().get_params(deep=False)
     params = {**getattr(est_cls, "_values_before_param", {}), **params}
     unknown = set(params) - set(defaults)
     if unknown:
         raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
     params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else v for k, v in params.items()}
+    saved = params.get("device")
+    if device is None and isinstance(saved, str) and saved.startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(f"{str(path)!r} was saved with device={saved!r}, which this machine does not have: loaded with "
+                      "device='cpu'", UserWarning, stacklevel=4)
+        device = "cpu"
     if device is not None and "device" in defaults:
         params["device"] = device
     est = est_cls(**params)
