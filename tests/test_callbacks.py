@@ -235,3 +235,13 @@ def test_a_resumed_fit_keeps_the_clock_of_its_time_budget(tmp_path):
     assert info["epoch"] == 3 and info["elapsed"] > 0
     resumed = make(max_time=info["elapsed"]).fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, resume=True))
     assert resumed.n_epochs_ == 4  # the budget was spent before the interruption: one more epoch crosses it
+
+
+def test_the_progress_bar_says_which_epoch_early_stopping_kept(capsys):
+    # verbose=True ended the bar at, say, 29/200 without a word that the weights are epoch 24's
+    X = np.random.default_rng(0).normal(size=(60, 20))
+    ae = AutoEncoder(latent_dim=8, hidden_dims=(256,), max_epochs=200, early_stopping=5, init="random", verbose=True,
+                     random_state=0).fit(X)
+    best = ae.history_["best_epoch"]
+    assert best is not None and best < ae.n_epochs_ - 1
+    assert f"kept=epoch {best + 1} (validation {ae.history_['val_loss'][best]:.4g})" in capsys.readouterr().err

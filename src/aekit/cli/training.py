@@ -266,16 +266,10 @@ def _budget_note(history: dict) -> str:
 
 def _kept_note(history: dict) -> str:
     """'; kept epoch 12 (validation 0.1)' when early stopping restored earlier weights."""
-    settings, best = history.get("settings", {}), history.get("best_epoch")
-    if not settings.get("early_stopping") or not history["val_loss"]:
-        return ""
-    if best is None:
-        kept = f"; kept the weights it started from (validation {settings.get('start_val_loss', float('nan')):.4g})"
-        refitted = settings.get("start_refitted_rows")
-        return kept + (f", refitted on all {refitted} rows" if refitted else "")
-    if best == len(history["val_loss"]) - 1:
-        return ""
-    return f"; kept epoch {best + 1} (validation {history['val_loss'][best]:.4g})"
+    from aekit.training.callbacks import kept_weights
+
+    kept = kept_weights(history)
+    return f"; kept {kept}" if kept else ""
 
 
 def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> int:

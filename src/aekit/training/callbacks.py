@@ -40,6 +40,7 @@ __all__ = [
     "TensorBoardLogger",
     "TimeBudget",
     "TrainingDivergedError",
+    "kept_weights",
     "scheduled_lr",
 ]
 
@@ -285,19 +286,44 @@ class KLWarmup(Callback):
         self.state.module.kl_weight = 1.0
 
 
+def kept_weights(history: dict) -> str | None:
+    """Which weights early stopping kept, when not the last epoch's: 'epoch 12 (validation 0.1)',
+    or 'the weights it started from (validation 0.2)[, refitted on all N rows]'; None otherwise.
+
+    Parameters
+    ----------
+    history : dict
+        A fit's `history_`.
+    """
+    settings, best, val = history.get("settings", {}), history.get("best_epoch"), history.get("val_loss", [])
+    if not settings.get("early_stopping") or not val:
+        return None
+    if best is None:
+        refitted = settings.get("start_refitted_rows")
+        return (f"the weights it started from (validation {settings.get('start_val_loss', float('nan')):.4g})"
+                + (f", refitted on all {refitted} rows" if refitted else ""))
+    return None if best == len(val) - 1 else f"epoch {best + 1} (validation {val[best]:.4g})"
+
+
 class ProgressBar(Callback):
-    """A tqdm bar over the epochs, showing the last loss and validation loss (rank 0 only)."""
+    """A tqdm bar over the epochs, showing the last loss and validation loss, and at the end the
+    weights early stopping kept when not the last epoch's (rank 0 only)."""
 
     def on_fit_start(self, est) -> None:
         self.bar = tqdm(total=self.state.last_epoch, initial=self.state.epoch, desc="fit", unit="epoch",
                         disable=self.state.rank != 0)  # fmt: skip
+        self.postfix = {}
 
     def on_epoch_end(self, est, epoch, logs):
-        val = f"{logs['val_loss']:.4g}" if "val_loss" in logs else "-"
-        self.bar.set_postfix(loss=f"{logs['loss']:.4g}", val_loss=val, refresh=False)
+        val = f"{logs['val_loss']:.4g}" if "val_loss" in logs and math.isfinite(logs["val_loss"]) else "-"
+        self.postfix = {"loss": f"{logs['loss']:.4g}", "val_loss": val}
+        self.bar.set_postfix(self.postfix, refresh=False)
         self.bar.update()
 
     def on_fit_end(self, est) -> None:
+        kept = kept_weights(self.state.history.as_dict())
+        if kept:
+            self.bar.set_postfix({**self.postfix, "kept": kept}, refresh=True)
         self.bar.close()
 
 
