@@ -195,3 +195,20 @@ def test_cosine_schedule_anneals_the_learning_rate(X):
     assert all(a > b for a, b in zip(recorder.rates, recorder.rates[1:]))
     with pytest.raises(ValueError, match="lr_schedule"):
         AutoEncoder(lr_schedule="step").fit(X)
+
+
+def test_a_refit_that_fails_leaves_the_fitted_model_usable():
+    # fit on 8 columns, then a refit on 5 that diverged left n_features_in_=5 beside the 8-column network:
+    # transform of either width then failed ('mat1 and mat2 shapes cannot be multiplied')
+    from aekit.training.callbacks import TrainingDivergedError
+
+    X = np.random.default_rng(0).normal(size=(120, 8))
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=3, random_state=0).fit(X)
+    codes, history = ae.transform(X), dict(ae.history_)
+    with pytest.raises(TrainingDivergedError):
+        ae.set_params(learning_rate=1e3, optimizer="sgd").fit(X[:, :5] * 1e3)
+    assert ae.n_features_in_ == 8 and ae.history_ == history
+    np.testing.assert_array_equal(ae.set_params(learning_rate="auto", optimizer="adam").transform(X), codes)
+    with pytest.raises(ValueError):
+        ae.fit(np.full((120, 5), np.nan))
+    np.testing.assert_array_equal(ae.transform(X), codes)

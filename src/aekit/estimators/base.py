@@ -375,10 +375,22 @@ class AekitEstimator(BaseEstimator):
     def _train_config(self) -> TrainConfig:
         return train_config_of(self)
 
-    def _fit_module(self, X, y, *, callbacks: Sequence = (), checkpoint=None, partial: bool = False, **fit_params):
-        """The fit path: validate and prepare the data, then (unless warm-starting from the
-        fitted module) seed and build the module, split, train with the callbacks, and keep the
-        fitted state. `partial` runs one epoch over all of X, building the module only once."""
+    def _fit_module(self, X, y, **kwargs):
+        """The fit path (`_train_module`); a fit that raises (refused data, divergence, Ctrl-C)
+        leaves the estimator's attributes as they were, so a fitted model stays usable rather
+        than half-updated (a new n_features_in_ beside the old network)."""
+        before = dict(vars(self))
+        try:
+            return self._train_module(X, y, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _train_module(self, X, y, *, callbacks: Sequence = (), checkpoint=None, partial: bool = False, **fit_params):
+        """Validate and prepare the data, then (unless warm-starting from the fitted module) seed
+        and build the module, split, train with the callbacks, and keep the fitted state.
+        `partial` runs one epoch over all of X, building the module only once."""
         warm = hasattr(self, "module_") and (partial or self.warm_start)
         data, targets = self._training_data(X, y, reset=not warm, **fit_params)
         seed = self._seed()
