@@ -16,11 +16,13 @@ __all__ = ["LUMA_STANDARDS", "LUMA_WEIGHTS", "colour_from_chroma", "luma", "matc
 
 LUMA_WEIGHTS = (0.2125, 0.7154, 0.0721)  # R, G, B, as skimage.color.rgb2gray
 LUMA_STANDARDS = {"rec709": LUMA_WEIGHTS, "rec601": (0.299, 0.587, 0.114)}  # rec601: PIL's convert('L'), OpenCV
+RECOGNISED_GAP = 0.01  # mean absolute difference within which gray is taken for a standard's luma (8-bit rounding: 0.002)
 
 
 def matching_luma(gray: np.ndarray, colour: np.ndarray) -> str:
-    """The name in LUMA_STANDARDS whose luma of `colour` (n, 3, H, W) is nearer `gray` (n, 1, H, W)
-    in mean absolute difference: the lightness standard the gray images were made with.
+    """The lightness standard the gray images (n, 1, H, W) were made with from `colour` (n, 3, H,
+    W): 'rec601' when its luma is within RECOGNISED_GAP of the gray in mean absolute difference
+    and nearer than half 'rec709''s, else 'rec709' (also for gray made otherwise).
 
     Parameters
     ----------
@@ -30,7 +32,7 @@ def matching_luma(gray: np.ndarray, colour: np.ndarray) -> str:
         The colour images they are the gray of.
     """
     gaps = {name: float(np.mean(np.abs(luma(colour, weights) - gray))) for name, weights in LUMA_STANDARDS.items()}
-    return min(gaps, key=gaps.get)
+    return "rec601" if gaps["rec601"] < min(RECOGNISED_GAP, gaps["rec709"] / 2) else "rec709"
 
 
 def luma(colour: np.ndarray, weights=LUMA_WEIGHTS) -> np.ndarray:
