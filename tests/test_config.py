@@ -154,3 +154,14 @@ def test_fingerprint_ignores_what_does_not_change_the_model():
     b = validate_config({"model": {"max_epochs": 50}, "out": "y"})
     c = validate_config({"model": {"latent_dim": 3}})
     assert fingerprint(a) == fingerprint(b) != fingerprint(c)
+
+
+def test_a_key_given_twice_in_a_config_file_is_refused_naming_it_and_its_line(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  name: vae\n  latent_dim: 2\ndata:\n  max_rows: 5\nmodel:\n  max_epochs: 3\n")
+    with pytest.raises(ConfigError, match=r"the key 'model' is given twice(.|\n)*line 6"):
+        read_config(tmp_path / "c.yaml")
+    (tmp_path / "inner.yaml").write_text("model:\n  latent_dim: 2\n  latent_dim: 4\n")
+    with pytest.raises(ConfigError, match="the key 'latent_dim' is given twice"):
+        read_config(tmp_path / "inner.yaml")
+    (tmp_path / "merged.yaml").write_text("base: &b {latent_dim: 3}\nmodel:\n  <<: *b\n  latent_dim: 2\n")
+    assert read_config(tmp_path / "merged.yaml")["model"] == {"latent_dim": 2}

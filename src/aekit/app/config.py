@@ -404,13 +404,36 @@ def validate_config(raw: dict) -> RunConfig:
     return config
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """Safe YAML loading that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the key {key!r} is given twice in one mapping (the second would replace the first)",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_ConfigLoader)
+
+
 def read_config(path: str | Path) -> dict:
     """The mapping in a YAML file; ConfigError for unreadable YAML or a non-mapping.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The UTF-8 YAML file, read with safe loading (no Python object tags).
+        The UTF-8 YAML file, read with safe loading (no Python object tags); a key given twice
+        in one mapping is refused.
 
     Returns
     -------
@@ -419,7 +442,7 @@ def read_config(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{str(path)!r}: no such config file"]) from None
     except UnicodeDecodeError as err:
@@ -490,7 +513,7 @@ def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, 
         if not sep or not key.strip():
             raise ConfigError([f"--set {assignment!r}: expected key.path=value, e.g. model.latent_dim=8"])
         try:
-            items.append((key.strip(), yaml.safe_load(text), assignment))
+            items.append((key.strip(), _load_yaml(text), assignment))
         except yaml.YAMLError as err:
             raise ConfigError([f"--set {assignment!r}: the value is not valid YAML ({err})"]) from None
     result = _deep_copy(raw)
