@@ -165,3 +165,14 @@ def test_a_key_given_twice_in_a_config_file_is_refused_naming_it_and_its_line(tm
         read_config(tmp_path / "inner.yaml")
     (tmp_path / "merged.yaml").write_text("base: &b {latent_dim: 3}\nmodel:\n  <<: *b\n  latent_dim: 2\n")
     assert read_config(tmp_path / "merged.yaml")["model"] == {"latent_dim": 2}
+
+
+def test_exponents_without_a_dot_are_numbers_in_files_and_set(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  learning_rate: 2e-3\n  weight_decay: 1E-5\n")
+    raw = apply_overrides(read_config(tmp_path / "c.yaml"), ["model.learning_rate=1e-3", "data.test_fraction=25e-2"])
+    config = validate_config(raw)
+    estimator = build_estimator(config)
+    assert estimator.learning_rate == 0.001 and isinstance(estimator.learning_rate, float)
+    assert estimator.weight_decay == 1e-5 and config.data.test_fraction == 0.25
+    assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["learning_rate=3e-4"])) == {"learning_rate": 3e-4}
+    assert apply_overrides({}, ["data.source=e3", "out=runs/1e"]) == {"data": {"source": "e3"}, "out": "runs/1e"}

@@ -405,7 +405,9 @@ def validate_config(raw: dict) -> RunConfig:
 
 
 class _ConfigLoader(yaml.SafeLoader):
-    """Safe YAML loading that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+    """Safe YAML loading that reads exponents without a dot as numbers (`1e-3`, as YAML 1.2 and
+    Python do; PyYAML's YAML 1.1 keeps them as strings) and refuses a key given twice in one
+    mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node, deep=False):
         seen: set = set()
@@ -420,6 +422,11 @@ class _ConfigLoader(yaml.SafeLoader):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
 
 
 def _load_yaml(text: str) -> Any:
