@@ -176,3 +176,10 @@ def test_exponents_without_a_dot_are_numbers_in_files_and_set(tmp_path):
     assert estimator.weight_decay == 1e-5 and config.data.test_fraction == 0.25
     assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["learning_rate=3e-4"])) == {"learning_rate": 3e-4}
     assert apply_overrides({}, ["data.source=e3", "out=runs/1e"]) == {"data": {"source": "e3"}, "out": "runs/1e"}
+
+
+def test_a_refused_number_is_named_by_its_key_alone():
+    message = refusal({"model": {"learning_rate": -1, "max_epochs": 3.5}})
+    assert "model.learning_rate: Input should be greater than 0; got -1 | Input should be 'auto'; got -1" in message
+    assert "model.max_epochs: Input should be a valid integer; got 3.5 | Input should be 'auto'" in message
+    assert "constrained" not in message and message.count("model.learning_rate") == 1

@@ -329,7 +329,9 @@ _TYPE_TAGS = {"bool", "int", "float", "str", "none", "any", "dict", "list", "lit
 
 def _is_type_tag(part: object) -> bool:
     """Whether a location part names a union member (pydantic adds them) rather than a key."""
-    return isinstance(part, str) and ("[" in part or part.split("-")[0] in _TYPE_TAGS or part.startswith("function-"))
+    return isinstance(part, str) and (
+        "[" in part or part.split("-")[0] in _TYPE_TAGS or part.startswith(("function-", "constrained-"))
+    )
 
 
 def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: ()) -> list[str]:
