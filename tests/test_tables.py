@@ -586,3 +586,21 @@ def test_a_column_of_free_text_is_not_one_hot_encoded(tmp_path, capsys):
         AutoEncoderImputer(**FAST).fit(table.assign(age=table["age"].where(table.index % 5 > 0)))
     for values, free in ((docs, True), (list(labels), False), (["a short note"] * 60, False), (docs[:10], False)):
         assert is_free_text(pd.Series(values)) == free
+
+
+def test_impute_leaves_out_the_set_ignore_columns_and_the_id_column_together(tmp_path, capsys):
+    frame = survey(120)
+    frame.insert(0, "id", np.arange(len(frame)) + 1000)
+    gaps, mask = with_gaps(frame[["id", "visits", "age", "weight", "share"]])
+    gaps["id"] = frame["id"]
+    gaps.to_csv(tmp_path / "in.csv", index=False)
+    args = ["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet", "--epochs", "2",
+            "--set", "hidden_dims=[8]", "--set", "ignore_columns=[weight]"]
+    assert main([*args, "--id-column", "id"]) == 0
+    filled = pd.read_csv(tmp_path / "out.csv")
+    assert filled["weight"].isna().to_numpy().tolist() == gaps["weight"].isna().to_numpy().tolist()
+    assert gaps["weight"].isna().any() and not filled["age"].isna().any()
+    assert main([*args[:-1], "ignore_columns=null", "--ignore", "age"]) == 1
+    assert "--set ignore_columns=null keeps every column in the model, but --ignore or --id-column leaves 'age' out" in (
+        capsys.readouterr().err
+    )

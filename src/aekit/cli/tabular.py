@@ -170,6 +170,14 @@ def _ignored(args: argparse.Namespace, frame) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _ignored_with_set(given, ignored: list[str]) -> list[str]:
+    """The columns `--set ignore_columns=...` (`given`) and --ignore / --id-column (`ignored`) leave out together."""
+    if given is None:
+        raise CLIError("--set ignore_columns=null keeps every column in the model, but --ignore or --id-column leaves "
+                       f"{', '.join(map(repr, ignored))} out; give one or the other")
+    return list(dict.fromkeys([*([] if given == "auto" else given), *ignored]))
+
+
 def _identifier_column(detector, frame) -> str | None:
     """The first column of `frame` the detector left out as an identifier (its rows' names), if any."""
     from aekit.data.columns import IDENTIFIER
@@ -312,7 +320,7 @@ def run_impute(args: argparse.Namespace) -> int:
         params = _params(AutoEncoderImputer, args)
         ignored = _ignored(args, frame)
         if ignored:
-            params["ignore_columns"] = ignored
+            params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
         filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame))
         _save(args, imputer)
