@@ -183,3 +183,13 @@ def test_a_refused_number_is_named_by_its_key_alone():
     assert "model.learning_rate: Input should be greater than 0; got -1 | Input should be 'auto'; got -1" in message
     assert "model.max_epochs: Input should be a valid integer; got 3.5 | Input should be 'auto'" in message
     assert "constrained" not in message and message.count("model.learning_rate") == 1
+
+
+def test_precision_32_written_as_a_number_is_the_option_32(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  precision: 32\n  batch_size: 32\n")
+    config = validate_config(read_config(tmp_path / "c.yaml"))
+    params = build_estimator(config).get_params()
+    assert params["precision"] == "32" and params["batch_size"] == 32 and isinstance(params["batch_size"], int)
+    assert validate_config(yaml.safe_load(dump_config(config))) == config
+    assert validate_params(REGISTRY["vae"], apply_overrides({}, ["precision=32"])) == {"precision": "32"}
+    assert "model.precision: Input should be '16-mixed', '32' or 'bf16-mixed'; got 16" in refusal({"model": {"precision": 16}})

@@ -15,13 +15,13 @@ import inspect
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 __all__ = [
     "ConfigError",
@@ -87,6 +87,13 @@ def _bounds(interval) -> dict:
     return bounds
 
 
+def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
+    """A whole number whose text is one of `options` (YAML reads `precision: 32` as the int 32) as that text."""
+    if isinstance(value, int) and not isinstance(value, bool) and str(value) in options:
+        return str(value)
+    return value
+
+
 def _constraint_type(constraint, default) -> Any:
     """The pydantic type that accepts what one scikit-learn parameter constraint accepts (from
     YAML: numbers, strings, booleans, lists, mappings, null)."""
@@ -95,7 +102,8 @@ def _constraint_type(constraint, default) -> Any:
     if constraint is None:
         return type(None)
     if isinstance(constraint, StrOptions):
-        return Literal[tuple(sorted(constraint.options))]
+        options = tuple(sorted(constraint.options))
+        return Annotated[Literal[options], BeforeValidator(partial(_whole_number_as_option, options=options))]
     if isinstance(constraint, Interval):
         kind = int if constraint.type is Integral else float
         return Annotated[kind, Field(**_bounds(constraint))]
