@@ -604,3 +604,13 @@ def test_impute_leaves_out_the_set_ignore_columns_and_the_id_column_together(tmp
     assert "--set ignore_columns=null keeps every column in the model, but --ignore or --id-column leaves 'age' out" in (
         capsys.readouterr().err
     )
+
+
+def test_detect_takes_the_autoencoder_parameters_by_the_names_its_errors_give(tmp_path, capsys):
+    survey(120).to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--quiet", "--epochs", "2", "--set", "hidden_dims=[8]"]
+    assert main([*args, "--set", "latent_dim=0"]) == 1
+    assert "model.latent_dim:" in capsys.readouterr().err
+    assert main([*args, "--set", "model.latent_dim=3", "--save", str(tmp_path / "det")]) == 0
+    detector = AutoEncoderOutlierDetector.load(tmp_path / "det")
+    assert detector.autoencoder.latent_dim == 3 and detector.autoencoder.hidden_dims == (8,)

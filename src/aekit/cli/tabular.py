@@ -71,13 +71,14 @@ def add_parsers(commands) -> None:
         "their value, the value expected and their share). --report DIR writes DIR/report.html with\n"
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
-        "autoencoder, and --set NAME=VALUE sets the autoencoder's parameters. Identifier columns (all\n"
-        "values distinct whole numbers or texts, such as a counter 1..n), dates, free text and constant columns\n"
-        "are left out of the model with a warning; --ignore and --id-column name more. --save DIR keeps the fitted\n"
-        "detector; --fitted DIR scores IN with one saved before instead of fitting. With --scheduler ADDRESS\n"
-        "and --fitted DIR, a Parquet file or folder too large for one process is scored partition by\n"
-        "partition on a Dask cluster, and --out is a new folder of Parquet files, the same rows in the\n"
-        "same order (--explain scores each partition three times there; no --report).",
+        "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
+        "Identifier columns (all values distinct whole numbers or texts, such as a counter 1..n), dates,\n"
+        "free text and constant columns are left out of the model with a warning; --ignore and --id-column\n"
+        "name more. --save DIR keeps the fitted detector; --fitted DIR scores IN with one saved before\n"
+        "instead of fitting. With --scheduler ADDRESS and --fitted DIR, a Parquet file or folder too\n"
+        "large for one process is scored partition by partition on a Dask cluster, and --out is a new\n"
+        "folder of Parquet files, the same rows in the same order (--explain scores each partition three\n"
+        "times there; no --report).",
         "  aekit detect transactions.csv --contamination 0.05\n"
         "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4\n"
@@ -397,15 +398,18 @@ def _as_written(filled, imputer, dtypes):
 
 def _autoencoder(args: argparse.Namespace, n_rows: int):
     """The autoencoder --model names, or the detector's own default model for `n_rows` rows,
-    with the --set, --epochs, --seed and --quiet parameters."""
+    with the --set (NAME=VALUE or, as errors name them, model.NAME=VALUE), --epochs, --seed and --quiet
+    parameters."""
     from aekit.app.config import model_registry
     from aekit.estimators.outlier import default_autoencoder
 
+    prefix = "model."
+    args = argparse.Namespace(**{**vars(args), "set": [a.strip().removeprefix(prefix) for a in args.set]})
     if args.model is None:
         model = default_autoencoder(n_rows)
-        return model.set_params(**_params(type(model), args, "model."))
+        return model.set_params(**_params(type(model), args, prefix))
     model_class = model_registry()[args.model]  # checked by run_detect
-    return model_class(**_params(model_class, args, "model."))
+    return model_class(**_params(model_class, args, prefix))
 
 
 def run_detect(args: argparse.Namespace) -> int:
