@@ -192,4 +192,5 @@ def test_precision_32_written_as_a_number_is_the_option_32(tmp_path):
     assert params["precision"] == "32" and params["batch_size"] == 32 and isinstance(params["batch_size"], int)
     assert validate_config(yaml.safe_load(dump_config(config))) == config
     assert validate_params(REGISTRY["vae"], apply_overrides({}, ["precision=32"])) == {"precision": "32"}
-    assert "model.precision: Input should be '16-mixed', '32' or 'bf16-mixed'; got 16" in refusal({"model": {"precision": 16}})
+    refused = refusal({"model": {"precision": 16}})
+    assert "model.precision: Input should be '16-mixed', '32' or 'bf16-mixed'; got 16" in refused
