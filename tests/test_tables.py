@@ -614,3 +614,18 @@ def test_detect_takes_the_autoencoder_parameters_by_the_names_its_errors_give(tm
     assert main([*args, "--set", "model.latent_dim=3", "--save", str(tmp_path / "det")]) == 0
     detector = AutoEncoderOutlierDetector.load(tmp_path / "det")
     assert detector.autoencoder.latent_dim == 3 and detector.autoencoder.hidden_dims == (8,)
+
+
+@pytest.mark.parametrize("value", ["-1", "'-1'", '"-1"'])
+def test_impute_reads_a_set_missing_values_as_yaml_like_every_set(tmp_path, capsys, value):
+    rows = "\n".join(f"{i},{2 * i},{i + 3}" for i in range(1, 9))
+    (tmp_path / "m.csv").write_text(f"a,b,c\n1,2,3\n-1,5,6\n7,?,9\n1.5,2.5,-1\n{rows}\n")
+    args = ["impute", str(tmp_path / "m.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "1", "--set", "hidden_dims=[4]"]
+    assert main([*args, "--set", f"missing_values={value}"]) == 0
+    filled = pd.read_csv(tmp_path / "o.csv")
+    assert "filled 3 missing entries in 3 columns" in capsys.readouterr().out
+    assert filled.loc[1, "a"] != -1 and filled.loc[3, "c"] != -1 and filled.loc[0, "a"] == 1
+    assert main([*args, "--set", "missing_values=[-1, '?']"]) == 1
+    assert "missing_values is one placeholder (a number or a text), got [-1, '?']; give more with --na-values" in (
+        capsys.readouterr().err
+    )

@@ -299,7 +299,7 @@ def run_impute(args: argparse.Namespace) -> int:
     from aekit import AutoEncoderImputer
 
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
-    args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
+    args.na_values += [_placeholder_text(a) for a in placeholders]  # read as missing, so the imputer sees NaN
     args.set = [a for a in args.set if a not in placeholders]
     if args.scheduler:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
@@ -352,6 +352,18 @@ def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
                                                   filled.isna().sum().sum())  # an identifier's gaps are kept
     print(f"filled {n_missing - n_left} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
     return 0
+
+
+def _placeholder_text(assignment: str) -> str:
+    """The cell text that `--set missing_values=VALUE` marks as missing: VALUE read as YAML like every
+    --set value (so a quoted '-1' is the text -1), a number or null as it was typed."""
+    from aekit.app.config import apply_overrides
+
+    value = apply_overrides({}, [assignment])["missing_values"]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
+        raise CLIError(f"--set {assignment!r}: missing_values is one placeholder (a number or a text), got {value!r}; "
+                       "give more with --na-values TEXT (repeatable)")
+    return value if isinstance(value, str) else assignment.partition("=")[2].strip()
 
 
 def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
