@@ -144,10 +144,13 @@ def add_parser(commands) -> None:
 
 
 def _config_from_args(args: argparse.Namespace) -> dict:
-    """The raw config: CONFIG, then the flags (already typed), then each --set."""
+    """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model),
+    then each --set."""
     from aekit.app.config import apply_overrides, read_config
 
     flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
+    if args.seed is not None:
+        flags["model.random_state"] = args.seed  # also over CONFIG's (a saved run's config.yaml holds one)
     return apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
 
 
