@@ -194,3 +194,11 @@ def test_precision_32_written_as_a_number_is_the_option_32(tmp_path):
     assert validate_params(REGISTRY["vae"], apply_overrides({}, ["precision=32"])) == {"precision": "32"}
     refused = refusal({"model": {"precision": 16}})
     assert "model.precision: Input should be '16-mixed', '32' or 'bf16-mixed'; got 16" in refused
+
+
+def test_an_empty_section_takes_its_defaults_and_an_empty_list_is_no_section(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  # latent_dim: 8\ndata:\n  # max_rows: 100\nseed: 4\n")
+    config = validate_config(read_config(tmp_path / "c.yaml"))
+    assert config.data == validate_config({}).data and config.model.name == "autoencoder"
+    assert config.model.random_state == 4
+    assert "model: must be a mapping (name: ..., parameters), got []" in refusal({"model": []})

@@ -384,8 +384,8 @@ def validate_config(raw: dict) -> RunConfig:
     """
     if not isinstance(raw, dict):
         raise ConfigError([f"the config must be a mapping of sections, got {type(raw).__name__}"])
-    raw = dict(raw)
-    model = raw.get("model") or {}
+    raw = {k: v for k, v in raw.items() if not (k in ("model", "data") and v is None)}  # an empty section: defaults
+    model = raw.get("model", {})
     if not isinstance(model, dict):
         raise ConfigError([f"model: must be a mapping (name: ..., parameters), got {model!r}"])
     raw["model"] = {"name": DEFAULT_MODEL, **model}
