@@ -202,3 +202,15 @@ def test_an_empty_section_takes_its_defaults_and_an_empty_list_is_no_section(tmp
     assert config.data == validate_config({}).data and config.model.name == "autoencoder"
     assert config.model.random_state == 4
     assert "model: must be a mapping (name: ..., parameters), got []" in refusal({"model": []})
+
+
+def test_a_list_of_whole_numbers_can_be_written_with_commas():
+    raw = apply_overrides({}, ["model.hidden_dims=64, 32", "data.image_size=32,24"])
+    config = validate_config(raw)
+    assert build_estimator(config).hidden_dims == (64, 32) and config.data.image_size == [32, 24]
+    conv = validate_config(apply_overrides({}, ["model.name=conv", "model.input_shape=1,8,8"]))
+    assert list(build_estimator(conv).input_shape) == [1, 8, 8]
+    assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["hidden_dims=16,8"])) == {"hidden_dims": (16, 8)}
+    message = refusal({"model": {"hidden_dims": 64}})
+    assert "model.hidden_dims: Input should be a valid list; got 64 (write a list as [64, 32] or 64,32)" in message
+    assert "model.hidden_dims.1: Input should be greater than 0; got 0" in refusal({"model": {"hidden_dims": "64,0"}})

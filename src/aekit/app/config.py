@@ -94,6 +94,16 @@ def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
     return value
 
 
+def _comma_separated_ints(value: object) -> object:
+    """'64,32' (YAML reads it as text) as the list [64, 32]; any other value as it is."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)+\s*,?\s*", value):
+        return [int(part) for part in value.split(",") if part.strip()]
+    return value
+
+
+_PositiveInts = Annotated[list[Annotated[int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
+
+
 def _constraint_type(constraint, default) -> Any:
     """The pydantic type that accepts what one scikit-learn parameter constraint accepts (from
     YAML: numbers, strings, booleans, lists, mappings, null)."""
@@ -112,7 +122,7 @@ def _constraint_type(constraint, default) -> Any:
         return simple[constraint]
     if constraint == "array-like":
         is_ints = isinstance(default, (tuple, list)) and all(isinstance(v, int) for v in default)
-        return list[Annotated[int, Field(gt=0)]] if is_ints else list[Any]
+        return _PositiveInts if is_ints else Annotated[list[Any], BeforeValidator(_comma_separated_ints)]
     if constraint is dict:
         return dict[str, Any]
     if constraint in (str, bool):
@@ -274,7 +284,7 @@ class DataConfig(BaseModel):
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
     max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split
     scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
-    image_size: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=2, max_length=2)] | None = None
+    image_size: Annotated[_PositiveInts, Field(min_length=2, max_length=2)] | None = None
     image_mode: Literal["auto", "L", "RGB"] = "auto"  # image folders: L grey, RGB colour; auto: L only when every file is grey
     channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
@@ -360,6 +370,7 @@ def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), a
             problem = f"unknown key{instead if loc[-1] == 'loss' and 'likelihood' in keys else ''}; allowed keys: {', '.join(keys)}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
+            problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
         else:
             problem = e["msg"]
         if problem not in problems.setdefault(key, []):
