@@ -629,3 +629,14 @@ def test_impute_reads_a_set_missing_values_as_yaml_like_every_set(tmp_path, caps
     assert "missing_values is one placeholder (a number or a text), got [-1, '?']; give more with --na-values" in (
         capsys.readouterr().err
     )
+
+
+def test_set_max_epochs_wins_over_epochs_on_detect_and_impute_as_on_train(tmp_path):
+    survey(120).to_csv(tmp_path / "t.csv", index=False)
+    with_gaps(survey(120))[0].to_csv(tmp_path / "g.csv", index=False)
+    flags = ["--quiet", "--epochs", "5", "--set", "max_epochs=2", "--set", "hidden_dims=[8]"]
+    assert main(["detect", str(tmp_path / "t.csv"), *flags, "--save", str(tmp_path / "det")]) == 0
+    assert AutoEncoderOutlierDetector.load(tmp_path / "det").autoencoder.max_epochs == 2
+    assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "o.csv"), *flags, "--save", str(tmp_path / "imp")]) == 0
+    imputer = AutoEncoderImputer.load(tmp_path / "imp")
+    assert imputer.max_epochs == 2 and imputer.random_state == 0

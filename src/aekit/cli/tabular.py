@@ -137,7 +137,8 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (max_epochs)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random_state (default: %(default)s)")
     parser.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE", help="an estimator parameter (repeatable)"
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="an estimator parameter (repeatable; over --epochs and --seed)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -204,15 +205,12 @@ def _fit_warning_to_stderr(args: argparse.Namespace, fit) -> object:
 
 
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
+    """`cls`'s parameters from --epochs, --seed and --quiet, then each --set (as `aekit train` orders them)."""
     from aekit.app.config import apply_overrides, validate_params
 
-    raw = apply_overrides({}, args.set)
     accepted = inspect.signature(cls).parameters
-    if args.epochs is not None:
-        raw["max_epochs"] = args.epochs
-    for name, value in (("random_state", args.seed), ("verbose", not args.quiet)):
-        if name in accepted:
-            raw.setdefault(name, value)
+    flags = {"max_epochs": args.epochs, "random_state": args.seed, "verbose": not args.quiet}
+    raw = apply_overrides({}, args.set, {k: v for k, v in flags.items() if v is not None and k in accepted})
     return validate_params(cls, raw, prefix)
 
 
