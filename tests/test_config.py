@@ -214,3 +214,12 @@ def test_a_list_of_whole_numbers_can_be_written_with_commas():
     message = refusal({"model": {"hidden_dims": 64}})
     assert "model.hidden_dims: Input should be a valid list; got 64 (write a list as [64, 32] or 64,32)" in message
     assert "model.hidden_dims.1: Input should be greater than 0; got 0" in refusal({"model": {"hidden_dims": "64,0"}})
+
+
+def test_a_key_in_the_wrong_section_is_refused_naming_where_it_belongs():
+    message = refusal({"model": {"max_rows": 5, "seed": 2}, "latent_dim": 3, "data": {"hidden_dims": [4]}})
+    assert "model.max_rows: unknown key here; it is data.max_rows; allowed keys: activation," in message
+    assert "model.seed: unknown key here; it is seed;" in message
+    assert "latent_dim: unknown key here; it is model.latent_dim; allowed keys: data, model, out, seed" in message
+    assert "data.hidden_dims: unknown key here; it is model.hidden_dims;" in message
+    assert "model.latnt_dim: unknown key; allowed keys:" in refusal({"model": {"latnt_dim": 2}})

@@ -352,9 +352,11 @@ def _is_type_tag(part: object) -> bool:
     )
 
 
-def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: ()) -> list[str]:
+def _explain(
+    err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: (), home=lambda key: None
+) -> list[str]:
     """One 'key.path: problem' line per problem key; `allowed(loc)` lists the keys allowed
-    beside an unknown one."""
+    beside an unknown one, `home(key)` the path where an unknown key belongs, if any."""
     tags = set(tags)
     problems: dict[str, list[str]] = {}
     for e in err.errors():
@@ -366,8 +368,12 @@ def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), a
         key = prefix + ".".join(str(part) for part in loc)
         if e["type"] == "extra_forbidden":
             keys = sorted(allowed(loc))
-            instead = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
-            problem = f"unknown key{instead if loc[-1] == 'loss' and 'likelihood' in keys else ''}; allowed keys: {', '.join(keys)}"
+            moved, hint = home(loc[-1]), ""
+            if loc[-1] == "loss" and "likelihood" in keys:
+                hint = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
+            elif moved and moved != key:
+                hint = f" here; it is {moved}"
+            problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
             problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
@@ -412,10 +418,14 @@ def validate_config(raw: dict) -> RunConfig:
             return estimator_schema(registry.get(name, registry[DEFAULT_MODEL])).model_fields
         return DataConfig.model_fields if loc[0] == "data" else RunConfig.model_fields
 
+    def home(key: object) -> str | None:
+        sections = (("model.", allowed(["model"])), ("data.", DataConfig.model_fields), ("", RunConfig.model_fields))
+        return next((f"{path}{key}" for path, keys in sections if key in keys and key not in ("model", "data")), None)
+
     try:
         config = _schema()(**raw)
     except ValidationError as err:
-        errors += _explain(err, tags=registry, allowed=allowed)
+        errors += _explain(err, tags=registry, allowed=allowed, home=home)
     if errors:
         raise ConfigError(errors)
     cls = registry[config.model.name]
