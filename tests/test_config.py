@@ -223,3 +223,12 @@ def test_a_key_in_the_wrong_section_is_refused_naming_where_it_belongs():
     assert "latent_dim: unknown key here; it is model.latent_dim; allowed keys: data, model, out, seed" in message
     assert "data.hidden_dims: unknown key here; it is model.hidden_dims;" in message
     assert "model.latnt_dim: unknown key; allowed keys:" in refusal({"model": {"latnt_dim": 2}})
+
+
+def test_a_folder_given_as_the_config_is_refused_pointing_at_its_config(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("seed: 1\n")
+    with pytest.raises(ConfigError, match=r"is a folder, not a YAML config file; a run folder's config is '.*config\.yaml'"):
+        read_config(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"is a folder, not a YAML config file$"):
+        read_config(tmp_path)

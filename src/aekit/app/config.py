@@ -483,6 +483,10 @@ def read_config(path: str | Path) -> dict:
         raw = _load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{str(path)!r}: no such config file"]) from None
+    except IsADirectoryError:
+        saved = path / "config.yaml"
+        instead = f"; a run folder's config is {str(saved)!r}" if saved.is_file() else ""
+        raise ConfigError([f"{str(path)!r} is a folder, not a YAML config file{instead}"]) from None
     except UnicodeDecodeError as err:
         raise ConfigError([f"{str(path)!r} is not UTF-8 text: {err.reason} at byte {err.start}"]) from None
     except yaml.constructor.ConstructorError as err:
