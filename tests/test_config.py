@@ -232,3 +232,13 @@ def test_a_folder_given_as_the_config_is_refused_pointing_at_its_config(tmp_path
         read_config(tmp_path / "run")
     with pytest.raises(ConfigError, match=r"is a folder, not a YAML config file$"):
         read_config(tmp_path)
+
+
+def test_python_none_is_null_in_files_and_set(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  name: denoising\n  corruption: None\ndata:\n  target: None\n")
+    raw = apply_overrides(read_config(tmp_path / "c.yaml"), ["model.latent_activation=None", "data.max_rows=None"])
+    config = validate_config(raw)
+    estimator = build_estimator(config)
+    assert estimator.corruption is None and estimator.latent_activation is None
+    assert config.data.target is None and config.data.max_rows is None
+    assert apply_overrides({}, ["data.target='None'", "data.id_column=none"]) == {"data": {"target": "None", "id_column": "none"}}

@@ -437,8 +437,8 @@ def validate_config(raw: dict) -> RunConfig:
 
 class _ConfigLoader(yaml.SafeLoader):
     """Safe YAML loading that reads exponents without a dot as numbers (`1e-3`, as YAML 1.2 and
-    Python do; PyYAML's YAML 1.1 keeps them as strings) and refuses a key given twice in one
-    mapping (PyYAML keeps the last)."""
+    Python do; PyYAML's YAML 1.1 keeps them as strings), Python's `None` as null, and refuses a
+    key given twice in one mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node, deep=False):
         seen: set = set()
@@ -458,6 +458,7 @@ class _ConfigLoader(yaml.SafeLoader):
 _ConfigLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^None$"), ["N"])
 
 
 def _load_yaml(text: str) -> Any:
