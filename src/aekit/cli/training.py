@@ -171,6 +171,25 @@ def _list_models() -> int:
     return 0
 
 
+def _refuse_unused_data_options(config) -> None:
+    """Refuse a `data:` option set away from its default that the source's reader does not take
+    (`data.target` for 'digits' or a .npy file, say), which the read would drop unseen."""
+    from dataclasses import fields
+
+    from aekit.app.config import ConfigError, DataConfig
+    from aekit.data.readers import reader_for
+
+    everywhere = {"source", "test_fraction", "max_rows", "scale", "data_home", "download"}
+    taken = {f.name for f in fields(reader_for(config.data.source))} & set(DataConfig.model_fields) | everywhere
+    unused = [k for k, f in DataConfig.model_fields.items() if k not in taken and getattr(config.data, k) != f.default]
+    if unused:
+        applies = ", ".join(f"data.{k}" for k in DataConfig.model_fields if k in taken - everywhere) or "none"
+        raise ConfigError(
+            [f"data.{k}: {getattr(config.data, k)!r} does not apply to {config.data.source!r}, which would ignore it "
+             f"(the options it takes beyond source, test_fraction, max_rows and scale: {applies})" for k in unused]
+        )
+
+
 def _join_process_group(config) -> None:
     """Under torchrun, join the process group on the config's device type."""
     from aekit.training import distributed
@@ -212,6 +231,7 @@ def run_train(args: argparse.Namespace) -> int:
             raise CLIError(f"no run folder at {str(run.path)!r}")
     else:
         config = validate_config(_config_from_args(args))
+        _refuse_unused_data_options(config)
         if config.out is None:
             if distributed.is_launched():
                 raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
