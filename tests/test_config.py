@@ -242,3 +242,9 @@ def test_python_none_is_null_in_files_and_set(tmp_path):
     assert estimator.corruption is None and estimator.latent_activation is None
     assert config.data.target is None and config.data.max_rows is None
     assert apply_overrides({}, ["data.target='None'", "data.id_column=none"]) == {"data": {"target": "None", "id_column": "none"}}
+
+
+def test_a_seed_out_of_range_is_refused_naming_seed():
+    message = refusal({"seed": -1})
+    assert "seed: Input should be greater than or equal to 0; got -1" in message and "random_state" not in message
+    assert validate_config({"seed": 2**32 - 1}).model.random_state == 2**32 - 1

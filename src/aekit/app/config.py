@@ -304,7 +304,7 @@ class RunConfig(BaseModel):
     data : DataConfig, default=DataConfig()
         Where the rows come from and how they are split and scaled.
     seed : int, default=0
-        Seeds the split, and the model unless `model.random_state` is set.
+        Seeds the split, and the model unless `model.random_state` is set; in [0, 2**32 - 1].
     out : str, default=None
         The run folder.
     tensorboard : bool, default=True
@@ -315,7 +315,7 @@ class RunConfig(BaseModel):
 
     model: Any = None
     data: DataConfig = Field(default_factory=DataConfig)
-    seed: int = 0  # seeds the split, and the model unless model.random_state is set
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
     out: str | None = None  # the run folder
     tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
 
