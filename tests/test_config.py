@@ -248,3 +248,11 @@ def test_a_seed_out_of_range_is_refused_naming_seed():
     message = refusal({"seed": -1})
     assert "seed: Input should be greater than or equal to 0; got -1" in message and "random_state" not in message
     assert validate_config({"seed": 2**32 - 1}).model.random_state == 2**32 - 1
+
+
+def test_a_set_value_starting_with_a_hash_is_refused_rather_than_read_as_no_value():
+    with pytest.raises(ConfigError, match=r"--set 'data.target=#label': YAML reads a value starting with # as a comment"):
+        apply_overrides({}, ["data.target=#label"])
+    assert apply_overrides({}, ["data.target='#label'", "out=runs/#3", "seed=3 # note"]) == {
+        "data": {"target": "#label"}, "out": "runs/#3", "seed": 3
+    }
