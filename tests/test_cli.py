@@ -212,6 +212,35 @@ def test_config_file_then_flags_then_set(tmp_path):
     assert type(est).__name__ == "DenoisingAutoEncoder" and est.latent_dim == 4
 
 
+def test_seed_flag_seeds_the_model_of_a_saved_config_too(tmp_path):
+    first = tmp_path / "first"
+    assert train(first, 1, "--set", "data.max_rows=100") == 0
+    assert yaml.safe_load((first / "config.yaml").read_text())["model"]["random_state"] == 1
+    again = tmp_path / "again"
+    assert main(["train", str(first / "config.yaml"), "--seed", "5", "--out", str(again), "--quiet"]) == 0
+    config = yaml.safe_load((again / "config.yaml").read_text())
+    assert config["seed"] == 5 and config["model"]["random_state"] == 5
+    assert load_estimator(again / "model").random_state == 5
+    same = tmp_path / "same"
+    assert main(["train", str(first / "config.yaml"), "--out", str(same), "--quiet"]) == 0
+    reproduced, before = weights(same / "model"), weights(first / "model")
+    assert all(torch.equal(reproduced[k], before[k]) for k in before)
+    reseeded = weights(again / "model")
+    assert not all(torch.equal(reseeded[k], before[k]) for k in before)
+
+
+def test_a_data_option_the_source_would_ignore_is_refused_naming_those_it_takes(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "digits", "--set", "data.target=label", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "data.target: 'label' does not apply to 'digits', which would ignore it" in err and not out.exists()
+    npy = _digits_npy(tmp_path)
+    assert main(["train", "--data", str(npy), "--set", "data.target=y", "--set", "data.image_size=[8,8]", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"data.target: 'y' does not apply to '{npy}'" in err and "data.image_size: [8, 8] does not apply" in err
+    assert "takes beyond source, test_fraction, max_rows and scale: data.labels, data.channels_last)" in err
+
+
 def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--set", "model.loss=l3", "--set", "data.sourse=x", "--out", str(out)]) == 1

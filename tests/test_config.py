@@ -154,3 +154,105 @@ def test_fingerprint_ignores_what_does_not_change_the_model():
     b = validate_config({"model": {"max_epochs": 50}, "out": "y"})
     c = validate_config({"model": {"latent_dim": 3}})
     assert fingerprint(a) == fingerprint(b) != fingerprint(c)
+
+
+def test_a_key_given_twice_in_a_config_file_is_refused_naming_it_and_its_line(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  name: vae\n  latent_dim: 2\ndata:\n  max_rows: 5\nmodel:\n  max_epochs: 3\n")
+    with pytest.raises(ConfigError, match=r"the key 'model' is given twice(.|\n)*line 6"):
+        read_config(tmp_path / "c.yaml")
+    (tmp_path / "inner.yaml").write_text("model:\n  latent_dim: 2\n  latent_dim: 4\n")
+    with pytest.raises(ConfigError, match="the key 'latent_dim' is given twice"):
+        read_config(tmp_path / "inner.yaml")
+    (tmp_path / "merged.yaml").write_text("base: &b {latent_dim: 3}\nmodel:\n  <<: *b\n  latent_dim: 2\n")
+    assert read_config(tmp_path / "merged.yaml")["model"] == {"latent_dim": 2}
+
+
+def test_exponents_without_a_dot_are_numbers_in_files_and_set(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  learning_rate: 2e-3\n  weight_decay: 1E-5\n")
+    raw = apply_overrides(read_config(tmp_path / "c.yaml"), ["model.learning_rate=1e-3", "data.test_fraction=25e-2"])
+    config = validate_config(raw)
+    estimator = build_estimator(config)
+    assert estimator.learning_rate == 0.001 and isinstance(estimator.learning_rate, float)
+    assert estimator.weight_decay == 1e-5 and config.data.test_fraction == 0.25
+    assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["learning_rate=3e-4"])) == {"learning_rate": 3e-4}
+    assert apply_overrides({}, ["data.source=e3", "out=runs/1e"]) == {"data": {"source": "e3"}, "out": "runs/1e"}
+
+
+def test_a_refused_number_is_named_by_its_key_alone():
+    message = refusal({"model": {"learning_rate": -1, "max_epochs": 3.5}})
+    assert "model.learning_rate: Input should be greater than 0; got -1 | Input should be 'auto'; got -1" in message
+    assert "model.max_epochs: Input should be a valid integer; got 3.5 | Input should be 'auto'" in message
+    assert "constrained" not in message and message.count("model.learning_rate") == 1
+
+
+def test_precision_32_written_as_a_number_is_the_option_32(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  precision: 32\n  batch_size: 32\n")
+    config = validate_config(read_config(tmp_path / "c.yaml"))
+    params = build_estimator(config).get_params()
+    assert params["precision"] == "32" and params["batch_size"] == 32 and isinstance(params["batch_size"], int)
+    assert validate_config(yaml.safe_load(dump_config(config))) == config
+    assert validate_params(REGISTRY["vae"], apply_overrides({}, ["precision=32"])) == {"precision": "32"}
+    refused = refusal({"model": {"precision": 16}})
+    assert "model.precision: Input should be '16-mixed', '32' or 'bf16-mixed'; got 16" in refused
+
+
+def test_an_empty_section_takes_its_defaults_and_an_empty_list_is_no_section(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  # latent_dim: 8\ndata:\n  # max_rows: 100\nseed: 4\n")
+    config = validate_config(read_config(tmp_path / "c.yaml"))
+    assert config.data == validate_config({}).data and config.model.name == "autoencoder"
+    assert config.model.random_state == 4
+    assert "model: must be a mapping (name: ..., parameters), got []" in refusal({"model": []})
+
+
+def test_a_list_of_whole_numbers_can_be_written_with_commas():
+    raw = apply_overrides({}, ["model.hidden_dims=64, 32", "data.image_size=32,24"])
+    config = validate_config(raw)
+    assert build_estimator(config).hidden_dims == (64, 32) and config.data.image_size == [32, 24]
+    conv = validate_config(apply_overrides({}, ["model.name=conv", "model.input_shape=1,8,8"]))
+    assert list(build_estimator(conv).input_shape) == [1, 8, 8]
+    assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["hidden_dims=16,8"])) == {"hidden_dims": (16, 8)}
+    message = refusal({"model": {"hidden_dims": 64}})
+    assert "model.hidden_dims: Input should be a valid list; got 64 (write a list as [64, 32] or 64,32)" in message
+    assert "model.hidden_dims.1: Input should be greater than 0; got 0" in refusal({"model": {"hidden_dims": "64,0"}})
+
+
+def test_a_key_in_the_wrong_section_is_refused_naming_where_it_belongs():
+    message = refusal({"model": {"max_rows": 5, "seed": 2}, "latent_dim": 3, "data": {"hidden_dims": [4]}})
+    assert "model.max_rows: unknown key here; it is data.max_rows; allowed keys: activation," in message
+    assert "model.seed: unknown key here; it is seed;" in message
+    assert "latent_dim: unknown key here; it is model.latent_dim; allowed keys: data, model, out, seed" in message
+    assert "data.hidden_dims: unknown key here; it is model.hidden_dims;" in message
+    assert "model.latnt_dim: unknown key; allowed keys:" in refusal({"model": {"latnt_dim": 2}})
+
+
+def test_a_folder_given_as_the_config_is_refused_pointing_at_its_config(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("seed: 1\n")
+    with pytest.raises(ConfigError, match=r"is a folder, not a YAML config file; a run folder's config is '.*config\.yaml'"):
+        read_config(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"is a folder, not a YAML config file$"):
+        read_config(tmp_path)
+
+
+def test_python_none_is_null_in_files_and_set(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  name: denoising\n  corruption: None\ndata:\n  target: None\n")
+    raw = apply_overrides(read_config(tmp_path / "c.yaml"), ["model.latent_activation=None", "data.max_rows=None"])
+    config = validate_config(raw)
+    estimator = build_estimator(config)
+    assert estimator.corruption is None and estimator.latent_activation is None
+    assert config.data.target is None and config.data.max_rows is None
+    assert apply_overrides({}, ["data.target='None'", "data.id_column=none"]) == {"data": {"target": "None", "id_column": "none"}}
+
+
+def test_a_seed_out_of_range_is_refused_naming_seed():
+    message = refusal({"seed": -1})
+    assert "seed: Input should be greater than or equal to 0; got -1" in message and "random_state" not in message
+    assert validate_config({"seed": 2**32 - 1}).model.random_state == 2**32 - 1
+
+
+def test_a_set_value_starting_with_a_hash_is_refused_rather_than_read_as_no_value():
+    with pytest.raises(ConfigError, match=r"--set 'data.target=#label': YAML reads a value starting with # as a comment"):
+        apply_overrides({}, ["data.target=#label"])
+    assert apply_overrides({}, ["data.target='#label'", "out=runs/#3", "seed=3 # note"]) == {
+        "data": {"target": "#label"}, "out": "runs/#3", "seed": 3
+    }

@@ -586,3 +586,57 @@ def test_a_column_of_free_text_is_not_one_hot_encoded(tmp_path, capsys):
         AutoEncoderImputer(**FAST).fit(table.assign(age=table["age"].where(table.index % 5 > 0)))
     for values, free in ((docs, True), (list(labels), False), (["a short note"] * 60, False), (docs[:10], False)):
         assert is_free_text(pd.Series(values)) == free
+
+
+def test_impute_leaves_out_the_set_ignore_columns_and_the_id_column_together(tmp_path, capsys):
+    frame = survey(120)
+    frame.insert(0, "id", np.arange(len(frame)) + 1000)
+    gaps, mask = with_gaps(frame[["id", "visits", "age", "weight", "share"]])
+    gaps["id"] = frame["id"]
+    gaps.to_csv(tmp_path / "in.csv", index=False)
+    args = ["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet", "--epochs", "2",
+            "--set", "hidden_dims=[8]", "--set", "ignore_columns=[weight]"]
+    assert main([*args, "--id-column", "id"]) == 0
+    filled = pd.read_csv(tmp_path / "out.csv")
+    assert filled["weight"].isna().to_numpy().tolist() == gaps["weight"].isna().to_numpy().tolist()
+    assert gaps["weight"].isna().any() and not filled["age"].isna().any()
+    assert main([*args[:-1], "ignore_columns=null", "--ignore", "age"]) == 1
+    assert "--set ignore_columns=null keeps every column in the model, but --ignore or --id-column leaves 'age' out" in (
+        capsys.readouterr().err
+    )
+
+
+def test_detect_takes_the_autoencoder_parameters_by_the_names_its_errors_give(tmp_path, capsys):
+    survey(120).to_csv(tmp_path / "t.csv", index=False)
+    args = ["detect", str(tmp_path / "t.csv"), "--quiet", "--epochs", "2", "--set", "hidden_dims=[8]"]
+    assert main([*args, "--set", "latent_dim=0"]) == 1
+    assert "model.latent_dim:" in capsys.readouterr().err
+    assert main([*args, "--set", "model.latent_dim=3", "--save", str(tmp_path / "det")]) == 0
+    detector = AutoEncoderOutlierDetector.load(tmp_path / "det")
+    assert detector.autoencoder.latent_dim == 3 and detector.autoencoder.hidden_dims == (8,)
+
+
+@pytest.mark.parametrize("value", ["-1", "'-1'", '"-1"'])
+def test_impute_reads_a_set_missing_values_as_yaml_like_every_set(tmp_path, capsys, value):
+    rows = "\n".join(f"{i},{2 * i},{i + 3}" for i in range(1, 9))
+    (tmp_path / "m.csv").write_text(f"a,b,c\n1,2,3\n-1,5,6\n7,?,9\n1.5,2.5,-1\n{rows}\n")
+    args = ["impute", str(tmp_path / "m.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "1", "--set", "hidden_dims=[4]"]
+    assert main([*args, "--set", f"missing_values={value}"]) == 0
+    filled = pd.read_csv(tmp_path / "o.csv")
+    assert "filled 3 missing entries in 3 columns" in capsys.readouterr().out
+    assert filled.loc[1, "a"] != -1 and filled.loc[3, "c"] != -1 and filled.loc[0, "a"] == 1
+    assert main([*args, "--set", "missing_values=[-1, '?']"]) == 1
+    assert "missing_values is one placeholder (a number or a text), got [-1, '?']; give more with --na-values" in (
+        capsys.readouterr().err
+    )
+
+
+def test_set_max_epochs_wins_over_epochs_on_detect_and_impute_as_on_train(tmp_path):
+    survey(120).to_csv(tmp_path / "t.csv", index=False)
+    with_gaps(survey(120))[0].to_csv(tmp_path / "g.csv", index=False)
+    flags = ["--quiet", "--epochs", "5", "--set", "max_epochs=2", "--set", "hidden_dims=[8]"]
+    assert main(["detect", str(tmp_path / "t.csv"), *flags, "--save", str(tmp_path / "det")]) == 0
+    assert AutoEncoderOutlierDetector.load(tmp_path / "det").autoencoder.max_epochs == 2
+    assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "o.csv"), *flags, "--save", str(tmp_path / "imp")]) == 0
+    imputer = AutoEncoderImputer.load(tmp_path / "imp")
+    assert imputer.max_epochs == 2 and imputer.random_state == 0

@@ -15,13 +15,13 @@ import inspect
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 __all__ = [
     "ConfigError",
@@ -87,6 +87,23 @@ def _bounds(interval) -> dict:
     return bounds
 
 
+def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
+    """A whole number whose text is one of `options` (YAML reads `precision: 32` as the int 32) as that text."""
+    if isinstance(value, int) and not isinstance(value, bool) and str(value) in options:
+        return str(value)
+    return value
+
+
+def _comma_separated_ints(value: object) -> object:
+    """'64,32' (YAML reads it as text) as the list [64, 32]; any other value as it is."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)+\s*,?\s*", value):
+        return [int(part) for part in value.split(",") if part.strip()]
+    return value
+
+
+_PositiveInts = Annotated[list[Annotated[int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
+
+
 def _constraint_type(constraint, default) -> Any:
     """The pydantic type that accepts what one scikit-learn parameter constraint accepts (from
     YAML: numbers, strings, booleans, lists, mappings, null)."""
@@ -95,7 +112,8 @@ def _constraint_type(constraint, default) -> Any:
     if constraint is None:
         return type(None)
     if isinstance(constraint, StrOptions):
-        return Literal[tuple(sorted(constraint.options))]
+        options = tuple(sorted(constraint.options))
+        return Annotated[Literal[options], BeforeValidator(partial(_whole_number_as_option, options=options))]
     if isinstance(constraint, Interval):
         kind = int if constraint.type is Integral else float
         return Annotated[kind, Field(**_bounds(constraint))]
@@ -104,7 +122,7 @@ def _constraint_type(constraint, default) -> Any:
         return simple[constraint]
     if constraint == "array-like":
         is_ints = isinstance(default, (tuple, list)) and all(isinstance(v, int) for v in default)
-        return list[Annotated[int, Field(gt=0)]] if is_ints else list[Any]
+        return _PositiveInts if is_ints else Annotated[list[Any], BeforeValidator(_comma_separated_ints)]
     if constraint is dict:
         return dict[str, Any]
     if constraint in (str, bool):
@@ -266,7 +284,7 @@ class DataConfig(BaseModel):
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
     max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split
     scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
-    image_size: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=2, max_length=2)] | None = None
+    image_size: Annotated[_PositiveInts, Field(min_length=2, max_length=2)] | None = None
     image_mode: Literal["auto", "L", "RGB"] = "auto"  # image folders: L grey, RGB colour; auto: L only when every file is grey
     channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
@@ -286,7 +304,7 @@ class RunConfig(BaseModel):
     data : DataConfig, default=DataConfig()
         Where the rows come from and how they are split and scaled.
     seed : int, default=0
-        Seeds the split, and the model unless `model.random_state` is set.
+        Seeds the split, and the model unless `model.random_state` is set; in [0, 2**32 - 1].
     out : str, default=None
         The run folder.
     tensorboard : bool, default=True
@@ -297,7 +315,7 @@ class RunConfig(BaseModel):
 
     model: Any = None
     data: DataConfig = Field(default_factory=DataConfig)
-    seed: int = 0  # seeds the split, and the model unless model.random_state is set
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
     out: str | None = None  # the run folder
     tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
 
@@ -329,12 +347,16 @@ _TYPE_TAGS = {"bool", "int", "float", "str", "none", "any", "dict", "list", "lit
 
 def _is_type_tag(part: object) -> bool:
     """Whether a location part names a union member (pydantic adds them) rather than a key."""
-    return isinstance(part, str) and ("[" in part or part.split("-")[0] in _TYPE_TAGS or part.startswith("function-"))
+    return isinstance(part, str) and (
+        "[" in part or part.split("-")[0] in _TYPE_TAGS or part.startswith(("function-", "constrained-"))
+    )
 
 
-def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: ()) -> list[str]:
+def _explain(
+    err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: (), home=lambda key: None
+) -> list[str]:
     """One 'key.path: problem' line per problem key; `allowed(loc)` lists the keys allowed
-    beside an unknown one."""
+    beside an unknown one, `home(key)` the path where an unknown key belongs, if any."""
     tags = set(tags)
     problems: dict[str, list[str]] = {}
     for e in err.errors():
@@ -346,10 +368,15 @@ def _explain(err: ValidationError, prefix: str = "", tags: Iterable[str] = (), a
         key = prefix + ".".join(str(part) for part in loc)
         if e["type"] == "extra_forbidden":
             keys = sorted(allowed(loc))
-            instead = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
-            problem = f"unknown key{instead if loc[-1] == 'loss' and 'likelihood' in keys else ''}; allowed keys: {', '.join(keys)}"
+            moved, hint = home(loc[-1]), ""
+            if loc[-1] == "loss" and "likelihood" in keys:
+                hint = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
+            elif moved and moved != key:
+                hint = f" here; it is {moved}"
+            problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
+            problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
         else:
             problem = e["msg"]
         if problem not in problems.setdefault(key, []):
@@ -374,8 +401,8 @@ def validate_config(raw: dict) -> RunConfig:
     """
     if not isinstance(raw, dict):
         raise ConfigError([f"the config must be a mapping of sections, got {type(raw).__name__}"])
-    raw = dict(raw)
-    model = raw.get("model") or {}
+    raw = {k: v for k, v in raw.items() if not (k in ("model", "data") and v is None)}  # an empty section: defaults
+    model = raw.get("model", {})
     if not isinstance(model, dict):
         raise ConfigError([f"model: must be a mapping (name: ..., parameters), got {model!r}"])
     raw["model"] = {"name": DEFAULT_MODEL, **model}
@@ -391,10 +418,14 @@ def validate_config(raw: dict) -> RunConfig:
             return estimator_schema(registry.get(name, registry[DEFAULT_MODEL])).model_fields
         return DataConfig.model_fields if loc[0] == "data" else RunConfig.model_fields
 
+    def home(key: object) -> str | None:
+        sections = (("model.", allowed(["model"])), ("data.", DataConfig.model_fields), ("", RunConfig.model_fields))
+        return next((f"{path}{key}" for path, keys in sections if key in keys and key not in ("model", "data")), None)
+
     try:
         config = _schema()(**raw)
     except ValidationError as err:
-        errors += _explain(err, tags=registry, allowed=allowed)
+        errors += _explain(err, tags=registry, allowed=allowed, home=home)
     if errors:
         raise ConfigError(errors)
     cls = registry[config.model.name]
@@ -404,13 +435,44 @@ def validate_config(raw: dict) -> RunConfig:
     return config
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """Safe YAML loading that reads exponents without a dot as numbers (`1e-3`, as YAML 1.2 and
+    Python do; PyYAML's YAML 1.1 keeps them as strings), Python's `None` as null, and refuses a
+    key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the key {key!r} is given twice in one mapping (the second would replace the first)",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^None$"), ["N"])
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_ConfigLoader)
+
+
 def read_config(path: str | Path) -> dict:
     """The mapping in a YAML file; ConfigError for unreadable YAML or a non-mapping.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The UTF-8 YAML file, read with safe loading (no Python object tags).
+        The UTF-8 YAML file, read with safe loading (no Python object tags); a key given twice
+        in one mapping is refused.
 
     Returns
     -------
@@ -419,9 +481,13 @@ def read_config(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{str(path)!r}: no such config file"]) from None
+    except IsADirectoryError:
+        saved = path / "config.yaml"
+        instead = f"; a run folder's config is {str(saved)!r}" if saved.is_file() else ""
+        raise ConfigError([f"{str(path)!r} is a folder, not a YAML config file{instead}"]) from None
     except UnicodeDecodeError as err:
         raise ConfigError([f"{str(path)!r} is not UTF-8 text: {err.reason} at byte {err.start}"]) from None
     except yaml.constructor.ConstructorError as err:
@@ -489,8 +555,11 @@ def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, 
         key, sep, text = assignment.partition("=")
         if not sep or not key.strip():
             raise ConfigError([f"--set {assignment!r}: expected key.path=value, e.g. model.latent_dim=8"])
+        if text.strip().startswith("#"):
+            raise ConfigError([f"--set {assignment!r}: YAML reads a value starting with # as a comment, that is no "
+                               f"value; quote it for the text: {key.strip()}='{text.strip()}'"])
         try:
-            items.append((key.strip(), yaml.safe_load(text), assignment))
+            items.append((key.strip(), _load_yaml(text), assignment))
         except yaml.YAMLError as err:
             raise ConfigError([f"--set {assignment!r}: the value is not valid YAML ({err})"]) from None
     result = _deep_copy(raw)

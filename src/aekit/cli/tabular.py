@@ -71,13 +71,14 @@ def add_parsers(commands) -> None:
         "their value, the value expected and their share). --report DIR writes DIR/report.html with\n"
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
-        "autoencoder, and --set NAME=VALUE sets the autoencoder's parameters. Identifier columns (all\n"
-        "values distinct whole numbers or texts, such as a counter 1..n), dates, free text and constant columns\n"
-        "are left out of the model with a warning; --ignore and --id-column name more. --save DIR keeps the fitted\n"
-        "detector; --fitted DIR scores IN with one saved before instead of fitting. With --scheduler ADDRESS\n"
-        "and --fitted DIR, a Parquet file or folder too large for one process is scored partition by\n"
-        "partition on a Dask cluster, and --out is a new folder of Parquet files, the same rows in the\n"
-        "same order (--explain scores each partition three times there; no --report).",
+        "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
+        "Identifier columns (all values distinct whole numbers or texts, such as a counter 1..n), dates,\n"
+        "free text and constant columns are left out of the model with a warning; --ignore and --id-column\n"
+        "name more. --save DIR keeps the fitted detector; --fitted DIR scores IN with one saved before\n"
+        "instead of fitting. With --scheduler ADDRESS and --fitted DIR, a Parquet file or folder too\n"
+        "large for one process is scored partition by partition on a Dask cluster, and --out is a new\n"
+        "folder of Parquet files, the same rows in the same order (--explain scores each partition three\n"
+        "times there; no --report).",
         "  aekit detect transactions.csv --contamination 0.05\n"
         "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4\n"
@@ -136,7 +137,8 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (max_epochs)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random_state (default: %(default)s)")
     parser.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE", help="an estimator parameter (repeatable)"
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="an estimator parameter (repeatable; over --epochs and --seed)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -170,6 +172,14 @@ def _ignored(args: argparse.Namespace, frame) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _ignored_with_set(given, ignored: list[str]) -> list[str]:
+    """The columns `--set ignore_columns=...` (`given`) and --ignore / --id-column (`ignored`) leave out together."""
+    if given is None:
+        raise CLIError("--set ignore_columns=null keeps every column in the model, but --ignore or --id-column leaves "
+                       f"{', '.join(map(repr, ignored))} out; give one or the other")
+    return list(dict.fromkeys([*([] if given == "auto" else given), *ignored]))
+
+
 def _identifier_column(detector, frame) -> str | None:
     """The first column of `frame` the detector left out as an identifier (its rows' names), if any."""
     from aekit.data.columns import IDENTIFIER
@@ -195,15 +205,12 @@ def _fit_warning_to_stderr(args: argparse.Namespace, fit) -> object:
 
 
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
+    """`cls`'s parameters from --epochs, --seed and --quiet, then each --set (as `aekit train` orders them)."""
     from aekit.app.config import apply_overrides, validate_params
 
-    raw = apply_overrides({}, args.set)
     accepted = inspect.signature(cls).parameters
-    if args.epochs is not None:
-        raw["max_epochs"] = args.epochs
-    for name, value in (("random_state", args.seed), ("verbose", not args.quiet)):
-        if name in accepted:
-            raw.setdefault(name, value)
+    flags = {"max_epochs": args.epochs, "random_state": args.seed, "verbose": not args.quiet}
+    raw = apply_overrides({}, args.set, {k: v for k, v in flags.items() if v is not None and k in accepted})
     return validate_params(cls, raw, prefix)
 
 
@@ -290,7 +297,7 @@ def run_impute(args: argparse.Namespace) -> int:
     from aekit import AutoEncoderImputer
 
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
-    args.na_values += [a.partition("=")[2] for a in placeholders]  # read as missing, so the imputer sees NaN
+    args.na_values += [_placeholder_text(a) for a in placeholders]  # read as missing, so the imputer sees NaN
     args.set = [a for a in args.set if a not in placeholders]
     if args.scheduler:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
@@ -312,7 +319,7 @@ def run_impute(args: argparse.Namespace) -> int:
         params = _params(AutoEncoderImputer, args)
         ignored = _ignored(args, frame)
         if ignored:
-            params["ignore_columns"] = ignored
+            params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
         filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame))
         _save(args, imputer)
@@ -343,6 +350,18 @@ def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
                                                   filled.isna().sum().sum())  # an identifier's gaps are kept
     print(f"filled {n_missing - n_left} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
     return 0
+
+
+def _placeholder_text(assignment: str) -> str:
+    """The cell text that `--set missing_values=VALUE` marks as missing: VALUE read as YAML like every
+    --set value (so a quoted '-1' is the text -1), a number or null as it was typed."""
+    from aekit.app.config import apply_overrides
+
+    value = apply_overrides({}, [assignment])["missing_values"]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
+        raise CLIError(f"--set {assignment!r}: missing_values is one placeholder (a number or a text), got {value!r}; "
+                       "give more with --na-values TEXT (repeatable)")
+    return value if isinstance(value, str) else assignment.partition("=")[2].strip()
 
 
 def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
@@ -389,15 +408,18 @@ def _as_written(filled, imputer, dtypes):
 
 def _autoencoder(args: argparse.Namespace, n_rows: int):
     """The autoencoder --model names, or the detector's own default model for `n_rows` rows,
-    with the --set, --epochs, --seed and --quiet parameters."""
+    with the --set (NAME=VALUE or, as errors name them, model.NAME=VALUE), --epochs, --seed and --quiet
+    parameters."""
     from aekit.app.config import model_registry
     from aekit.estimators.outlier import default_autoencoder
 
+    prefix = "model."
+    args = argparse.Namespace(**{**vars(args), "set": [a.strip().removeprefix(prefix) for a in args.set]})
     if args.model is None:
         model = default_autoencoder(n_rows)
-        return model.set_params(**_params(type(model), args, "model."))
+        return model.set_params(**_params(type(model), args, prefix))
     model_class = model_registry()[args.model]  # checked by run_detect
-    return model_class(**_params(model_class, args, "model."))
+    return model_class(**_params(model_class, args, prefix))
 
 
 def run_detect(args: argparse.Namespace) -> int:

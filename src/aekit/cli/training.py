@@ -31,10 +31,10 @@ replaced atomically), metrics.csv, TensorBoard event files and, at the end, the 
 (model/). A progress bar shows the loss and the time left.
 
 Settings come from CONFIG (YAML), then the flags, then each --set KEY=VALUE (a dotted key into
-the config, the value read as YAML). Every estimator parameter can be set under `model:`;
-run `aekit train --list-models` for the model names. After an interruption (Ctrl-C, a crash,
-a lost machine), `aekit train --resume RUN` continues from the last checkpoint exactly as if
-training had never stopped."""
+the config, the value read as YAML: 1e-3 is a number, null or None is None, [64,32] or 64,32 a
+list). Every estimator parameter can be set under `model:`; run `aekit train --list-models` for
+the model names. After an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume
+RUN` continues from the last checkpoint exactly as if training had never stopped."""
 
 EXAMPLES = """\
   aekit train --model vae --data mnist --latent-dim 2 --epochs 20 --out runs/vae
@@ -144,10 +144,13 @@ def add_parser(commands) -> None:
 
 
 def _config_from_args(args: argparse.Namespace) -> dict:
-    """The raw config: CONFIG, then the flags (already typed), then each --set."""
+    """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model),
+    then each --set."""
     from aekit.app.config import apply_overrides, read_config
 
     flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
+    if args.seed is not None:
+        flags["model.random_state"] = args.seed  # also over CONFIG's (a saved run's config.yaml holds one)
     return apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
 
 
@@ -166,6 +169,25 @@ def _list_models() -> int:
         sentence = re.split(r"\. (?=[A-Z])", paragraph)[0].rstrip(".")  # 'Pathak et al. 2016' is not a sentence's end
         print(f"  {name:<{width}} {cls.__name__}: {sentence}")
     return 0
+
+
+def _refuse_unused_data_options(config) -> None:
+    """Refuse a `data:` option set away from its default that the source's reader does not take
+    (`data.target` for 'digits' or a .npy file, say), which the read would drop unseen."""
+    from dataclasses import fields
+
+    from aekit.app.config import ConfigError, DataConfig
+    from aekit.data.readers import reader_for
+
+    everywhere = {"source", "test_fraction", "max_rows", "scale", "data_home", "download"}
+    taken = {f.name for f in fields(reader_for(config.data.source))} & set(DataConfig.model_fields) | everywhere
+    unused = [k for k, f in DataConfig.model_fields.items() if k not in taken and getattr(config.data, k) != f.default]
+    if unused:
+        applies = ", ".join(f"data.{k}" for k in DataConfig.model_fields if k in taken - everywhere) or "none"
+        raise ConfigError(
+            [f"data.{k}: {getattr(config.data, k)!r} does not apply to {config.data.source!r}, which would ignore it "
+             f"(the options it takes beyond source, test_fraction, max_rows and scale: {applies})" for k in unused]
+        )
 
 
 def _join_process_group(config) -> None:
@@ -209,6 +231,7 @@ def run_train(args: argparse.Namespace) -> int:
             raise CLIError(f"no run folder at {str(run.path)!r}")
     else:
         config = validate_config(_config_from_args(args))
+        _refuse_unused_data_options(config)
         if config.out is None:
             if distributed.is_launched():
                 raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
