@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.app._decoder_layers import DecoderLayers, decoder_layers, run_layers
+from aekit.data.labels import NO_LABEL, named_labels
 from aekit.saving.persistence import atomic_write_bytes
 
 __all__ = ["EXPLORER_FILE", "explorer_payload", "plane_codes", "write_explorer"]
@@ -40,7 +41,6 @@ MARGIN = 0.08  # share of the codes' span added around the map
 STEPS = 10  # decoded outputs in an interpolation strip
 LAYER_CHECK_ROWS = 16
 LAYER_TOLERANCE = 1e-5
-NO_LABEL = "no label"
 
 
 def _b64(array: np.ndarray, dtype: str) -> str:
@@ -100,10 +100,7 @@ def _labels(y, class_names) -> dict | None:
     if y.dtype.kind in "fiu" and len(np.unique(y)) > MAX_CLASSES:
         values = y.astype(np.float64)
         return {"kind": "continuous", "values": [round(float(v), 6) if np.isfinite(v) else None for v in values]}
-    if y.dtype.kind == "O":  # text classes, a missing one (NaN, None) among them
-        import pandas as pd
-
-        y = np.where(pd.isna(y), NO_LABEL, y.astype(str))
+    y = named_labels(y)
     classes, index = np.unique(y, return_inverse=True)
     names = [NO_LABEL if y.dtype.kind == "f" and np.isnan(c) else str(c) for c in classes]
     if class_names is not None and y.dtype.kind in "iu":

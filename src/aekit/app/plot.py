@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from aekit.data.images import channels_last_message, looks_channels_last
+from aekit.data.labels import NO_LABEL, named_labels
 from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
 DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
-NO_LABEL = "no label"
 FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
 TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
@@ -397,7 +397,7 @@ def plot_latent(
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
     if labels is not None:
-        labels = _label_array(labels)
+        labels = named_labels(labels)
         if labels.ndim != 1 or labels.shape[0] != n:
             raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
     scatter = _scatter_codes(ax, xy, labels, point_size)
@@ -641,21 +641,8 @@ def plot_image_grid(
 # ---- the latent space (see aekit.analysis.latent) -------------------------------------------------------
 
 
-def _label_array(labels) -> np.ndarray:
-    """Labels as an array; text classes with missing ones (None, NaN) as strings, the missing
-    ones NO_LABEL, so they sort and compare."""
-    import pandas as pd
-
-    labels = np.asarray(labels)
-    if labels.dtype.kind == "O" and labels.ndim == 1:
-        missing = np.asarray(pd.isna(labels), dtype=bool)
-        if missing.any():
-            labels = np.where(missing, NO_LABEL, labels.astype(str))
-    return labels
-
-
 def _missing_labels(labels: np.ndarray) -> np.ndarray:
-    """Which of non-float labels (n,) are missing: NO_LABEL among text classes (`_label_array`)."""
+    """Which of non-float labels (n,) are missing: NO_LABEL among text classes (`named_labels`)."""
     return labels == NO_LABEL if labels.dtype.kind in "OU" else np.zeros(len(labels), dtype=bool)
 
 
@@ -726,7 +713,7 @@ def plot_latent_comparison(
         if Z.ndim != 2 or Z.shape[1] < 1 or Z.shape[0] != n or n == 0:
             raise ValueError(f"codes[{name!r}] must be (n_samples, d) with the same n_samples, got {Z.shape}")
     if labels is not None:
-        labels = _label_array(labels)
+        labels = named_labels(labels)
         if labels.shape != (n,):
             raise ValueError(f"labels must have one entry per sample ({n}), got shape {labels.shape}")
     fig = _new_figure((4.6 * len(arrays) + 1.2, 4.6 + (0.4 if title else 0.0)))

@@ -118,12 +118,10 @@ class RunReport(NamedTuple):
 def _labelled(y: np.ndarray) -> np.ndarray:
     """Which rows have a label (n,): a target's missing values (NaN, None; a text target's empty
     cells) are none."""
-    import pandas as pd
+    from aekit.data.labels import missing_labels
 
     y = np.asarray(y)
-    if y.dtype.kind == "f":
-        return np.isfinite(y)
-    return ~pd.isna(y) if y.dtype.kind == "O" else np.ones(len(y), dtype=bool)
+    return np.isfinite(y) if y.dtype.kind == "f" else ~missing_labels(y)
 
 
 def _is_continuous(y: np.ndarray | None) -> bool:

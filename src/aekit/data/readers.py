@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._files import visible_files
+from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, _npy_integer_scale, load_digits
 from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
@@ -157,7 +158,7 @@ class Reader:
         if len(full) < 2:
             raise ValueError(f"{source!r} has {len(full)} row; a run needs at least 2 (one to hold out)")
         stratify = None
-        if full.y is not None and not _has_gaps(full.y):  # rows without a label: no classes to stratify by
+        if full.y is not None and not missing_labels(full.y).any():  # rows without a label: no classes to stratify by
             _, counts = np.unique(full.y, return_counts=True)
             n_test = int(np.ceil(test_fraction * len(full)))
             if counts.min() >= 2 and n_test >= counts.size and len(full) - n_test >= counts.size:
@@ -570,13 +571,6 @@ def _warn_unseen_words(docs, counts, source: str, n_words: int) -> None:
 
 READERS = (IdxReader, DigitsReader, TableReader, NpyReader, ImageFolderReader, TextFolderReader)
 OPTIONS = {f.name for cls in READERS for f in fields(cls)}
-
-
-def _has_gaps(labels: np.ndarray) -> bool:
-    """Whether labels (n,) of any dtype has missing entries (NaN, None)."""
-    import pandas as pd
-
-    return bool(pd.isna(pd.Series(labels, dtype=object)).any())
 
 
 def _refuse_idx_files(source: str, path: Path) -> None:
