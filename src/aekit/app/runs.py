@@ -34,7 +34,7 @@ from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
-__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "counts_from_proportions", "decodes_proportions", "expected_counts", "load_estimator", "open_model", "prepare_data"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -418,7 +418,7 @@ class Model:
         ndarray of shape (n, n_features)
             The reconstructions, in the units of the rows as read.
         """
-        return self.scaling.inverse_transform(expected_counts(self.estimator, X, self.estimator.reconstruct(X)))
+        return in_data_units(self.scaling, X, self.estimator.reconstruct(X), decodes_proportions(self.estimator))
 
     def pixel_range(self) -> tuple[float, float] | None:
         """(0, 1) when the rows in the model's space are pixels read on [0, 1] (an image folder,
@@ -447,6 +447,24 @@ def expected_counts(estimator, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
         X_hat in X's units.
     """
     return counts_from_proportions(X, X_hat) if decodes_proportions(estimator) else X_hat
+
+
+def in_data_units(scaling: Scaling, X: np.ndarray, X_hat: np.ndarray, proportions: bool) -> np.ndarray:
+    """Reconstructions X_hat (n, d) of rows X (n, d), both in the model's space, in the data's
+    units: expected counts where the model decodes word proportions (`proportions`), then unscaled.
+
+    Parameters
+    ----------
+    scaling : Scaling
+        The run's scaling of the rows into the model's space.
+    X : ndarray of shape (n, d)
+        The rows reconstructed.
+    X_hat : ndarray of shape (n, d)
+        Their reconstructions.
+    proportions : bool
+        Whether X_hat are word proportions (`decodes_proportions`).
+    """
+    return scaling.inverse_transform(counts_from_proportions(X, X_hat) if proportions else X_hat)
 
 
 def decodes_proportions(estimator) -> bool:

@@ -217,8 +217,9 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
         features = [c for c in meta.columns if c != "id"]
         out = apply(model.estimator, method, rows, client=client, features=features, keep=["id"])
         if args.command == "reconstruct":
-            counts = decodes_proportions(model.estimator)
-            out = out.map_partitions(_in_data_units, rows, model.scaling, features, counts, meta=out._meta, align_dataframes=False)
+            proportions = decodes_proportions(model.estimator)
+            out = out.map_partitions(_in_data_units, rows, model.scaling, features, proportions, meta=out._meta,
+                                     align_dataframes=False)
         (n_rows,) = write_parquet(out, folder, out.shape[0])
     print(f"wrote {n_rows} {what} of {out.shape[1] - 1} values to {folder}/ ({out.npartitions} Parquet files)")
     return 0
@@ -250,15 +251,12 @@ def _prepared_partition(frame, reader, scaling, source: str, starts, empty=None,
     return pd.concat([pd.DataFrame({"id": ids}, index=frame.index), X], axis=1)
 
 
-def _in_data_units(part, rows, scaling, features: list[str], counts: bool):
-    """A partition of reconstructions in the data's units, as `Model.reconstructions` gives them:
-    expected counts (`counts`: the model decodes word proportions of `rows`), then unscaled."""
-    from aekit.app.runs import counts_from_proportions
+def _in_data_units(part, rows, scaling, features: list[str], proportions: bool):
+    """A partition of reconstructions of `rows` in the data's units, as `Model.reconstructions` gives them."""
+    from aekit.app.runs import in_data_units
 
-    X_hat = part[features].to_numpy()
-    if counts:
-        X_hat = counts_from_proportions(rows[features].to_numpy(), X_hat)
-    return part.assign(**dict(zip(features, scaling.inverse_transform(X_hat).T)))
+    X_hat = in_data_units(scaling, rows[features].to_numpy(), part[features].to_numpy(), proportions)
+    return part.assign(**dict(zip(features, X_hat.T)))
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -300,6 +300,7 @@ def check_counts(what: str, low: float) -> None:
     if low < 0:
         raise ValueError(f"{what} needs non-negative counts in X, got a value of {low:.4g}")
 
+
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "bce": BCE,
     "bernoulli": BCE,
