@@ -412,3 +412,12 @@ def test_codes_that_coincide_in_fit_do_not_turn_float_rounding_into_outliers():
     spread = rng.normal(size=(200, 3)) @ np.diag([3.0, 1.0, 0.2])  # codes with spread: the precision is theirs
     _, usual = _code_distribution(spread, 0)
     assert np.allclose(np.linalg.inv(usual).diagonal() ** 0.5, [3.0, 1.0, 0.2], rtol=0.25)
+
+
+def test_a_detector_fitted_on_one_row_scores_with_finite_numbers():
+    # one training row standardises to codes that are all zero: the precision floor, taken relative
+    # to their mean square, fell to ~1e-314 and its inverse overflowed
+    one = np.array([[2.0, 2.0]], dtype=np.float32)
+    detector = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=1, max_epochs=1), random_state=0).fit(one)
+    assert np.isfinite(detector.score_samples(np.array([[2.0, 2.0], [5.0, -3.0]]))).all()
+    assert np.isfinite(detector.latent_precision_).all()

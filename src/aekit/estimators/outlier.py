@@ -120,7 +120,8 @@ def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.
     than half the codes coincide, so its support has no spread; a single sample). Variances
     below MIN_CODE_VARIANCE of the codes' mean square are raised to it: along a direction in
     which the training codes (nearly) coincide, the float rounding of one code would otherwise
-    score as an outlier."""
+    score as an outlier. Codes that are all zero (a single standardised sample) take the float32
+    floor, so the precision stays finite."""
     with warnings.catch_warnings():
         for category in (UserWarning, RuntimeWarning):  # degenerate codes (rank-deficient, repeated, one sample)
             warnings.filterwarnings("ignore", category=category, module=r"sklearn\.covariance")
@@ -129,7 +130,7 @@ def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.
         except ValueError:
             covariance = EmpiricalCovariance().fit(codes)
     variances, axes = np.linalg.eigh(covariance.covariance_)
-    floor = MIN_CODE_VARIANCE * max(float(np.mean(np.square(codes))), np.finfo(np.float64).tiny)
+    floor = MIN_CODE_VARIANCE * max(float(np.mean(np.square(codes))), float(np.finfo(np.float32).tiny))
     return covariance.location_, (axes / np.maximum(variances, floor)) @ axes.T
 
 
