@@ -95,6 +95,23 @@ def test_a_warm_fit_that_diverges_leaves_the_fitted_model_as_it_was(X, more):
     assert ae.history_["loss"][-1] < 2 * history["loss"][-1]
 
 
+def test_diverged_partial_fits_between_good_ones_change_nothing(X):
+    # partial_fit copies the weights and optimizer state into the same buffers at every call, and a
+    # diverged call loads them back: the model must continue exactly as a twin that never diverged
+    Xs = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    pieces = np.array_split(Xs, 4)
+    ae, twin = (AutoEncoder(latent_dim=2, hidden_dims=(16,), random_state=0) for _ in range(2))
+    for i, piece in enumerate(pieces):
+        ae.partial_fit(piece)
+        twin.partial_fit(piece)
+        if i in (1, 2):
+            with pytest.raises(TrainingDivergedError, match="left as it was"):
+                ae.set_params(learning_rate=1e4).partial_fit(piece)
+            ae.set_params(learning_rate=twin.learning_rate)
+    np.testing.assert_array_equal(ae.transform(Xs), twin.transform(Xs))
+    assert ae.history_["loss"] == twin.history_["loss"]
+
+
 def test_a_later_piece_of_a_larger_scale_is_not_taken_for_divergence(X):
     # the reference stayed the first piece's loss: a piece 300 times larger raised "training diverged
     # in epoch 2: the loss became 2714 (the untrained model's was 0.03)", though a new fit trains on it

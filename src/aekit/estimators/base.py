@@ -432,6 +432,8 @@ class AekitEstimator(BaseEstimator):
             )  # fmt: skip
             if not warm:
                 self._after_training(module, history, X_train, X_val)
+        if not partial:
+            state.snapshot = None  # the divergence guard's buffers: reused by the next partial_fit only
         self.n_threads_ = n_threads
         self.module_ = module
         self._train_state = state

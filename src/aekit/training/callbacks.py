@@ -101,8 +101,12 @@ class DivergenceGuard(Callback):
         if state.initial_loss is None:
             state.initial_loss = self.reference()
         self.start_loss = None
-        self.start = (copy.deepcopy(state.module.state_dict()), copy.deepcopy(state.optimizer.state_dict()),
-                      state.generator.get_state(), copy.deepcopy(state.history), state.epoch)  # fmt: skip
+        weights, optimizer = state.snapshot or (None, None)
+        weights = copy_into(weights, state.module.state_dict())
+        optimizer = copy_into(optimizer, state.optimizer.state_dict())
+        state.snapshot = (weights, optimizer)
+        history = type(state.history).from_dict(state.history.as_dict())
+        self.start = (weights, optimizer, state.generator.get_state(), history, state.epoch)
 
     def on_epoch_end(self, est, epoch, logs):
         loss, initial = logs["loss"], self.state.initial_loss
@@ -139,7 +143,29 @@ class DivergenceGuard(Callback):
         state.module.load_state_dict(weights)
         state.optimizer.load_state_dict(optimizer)
         state.generator.set_state(generator)
+        state.snapshot = None  # the optimizer may now hold the snapshot's tensors as its own
         return state.epoch
+
+
+def copy_into(buffers, value):
+    """A copy of `value` (a state dict: tensors in dicts and lists) written into the tensors of
+    `buffers` (an earlier copy of the same structure) where their shapes, dtypes and devices
+    match, new ones elsewhere. Reusing the buffers spares `partial_fit` the allocation and first
+    touch of a model's worth of memory at every call."""
+    if isinstance(value, torch.Tensor):
+        if isinstance(buffers, torch.Tensor) and (buffers.shape, buffers.dtype, buffers.device) == (value.shape, value.dtype, value.device):
+            return buffers.copy_(value)
+        return value.detach().clone()
+    if isinstance(value, dict):
+        old = buffers if isinstance(buffers, dict) else {}
+        copied = type(value)((key, copy_into(old.get(key), item)) for key, item in value.items())
+        if hasattr(value, "_metadata"):  # a module's state dict: versions its load_state_dict reads
+            copied._metadata = copy.deepcopy(value._metadata)
+        return copied
+    if isinstance(value, (list, tuple)):
+        old = buffers if isinstance(buffers, type(value)) and len(buffers) == len(value) else [None] * len(value)
+        return type(value)(copy_into(b, item) for b, item in zip(old, value))
+    return copy.deepcopy(value)
 
 
 def _divergence_limit(initial: float) -> float:

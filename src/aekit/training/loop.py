@@ -197,6 +197,9 @@ class TrainState:
         This process's rank in distributed training.
     world : int, default=1
         Number of ranks.
+    snapshot : tuple or None, default=None
+        The divergence guard's copy of the weights and optimizer state at a fit's start, kept
+        so the next fit copies into the same memory (not checkpointed).
     """
 
     module: nn.Module
@@ -213,6 +216,7 @@ class TrainState:
     last_epoch: int = 0  # the current fit stops before this epoch
     rank: int = 0
     world: int = 1
+    snapshot: tuple | None = field(default=None, repr=False)  # the divergence guard's reused copy buffers
 
     def record(self, epoch: int, logs: dict) -> None:
         """Add an epoch's logs to the history and track the best monitored loss.
