@@ -1,6 +1,7 @@
 """Writes the API reference's pages (docs/api/) from the package itself: one page per public
-module (no leading underscore in its dotted name) with an autosummary of its `__all__`, so a
-name added to a module's `__all__` gets its entry without editing the docs."""
+module (no leading underscore in its dotted name) with an autosummary table of its `__all__`,
+and one page per class or function it defines, so a name added to a module's `__all__` gets its
+entry without editing the docs."""
 
 from __future__ import annotations
 
@@ -121,12 +122,25 @@ def module_page(name: str, homes: dict[int, str]) -> str:
     title = f"``{name}``"
     lines = [title, "=" * len(title), "", f".. automodule:: {name}", "", f".. currentmodule:: {name}", ""]
     if own:
-        lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", "", *own, ""]
+        lines += [".. autosummary::", "   :nosignatures:", "", *own, ""]
     if elsewhere:
         lines += ["Also importable from here:", "", ".. autosummary::", "   :nosignatures:", "", *elsewhere, ""]
     if constants:
         lines += ["Constants", "---------", ""]
         lines += [f".. autodata:: {item}\n   :no-value:\n" for item in constants]
+    return "\n".join(lines) + "\n"
+
+
+def object_page(module: str, item: str, obj) -> str:
+    """The page of one class (with its members) or function. An orphan: the module pages' tables
+    link to it, and leaving ~300 such pages out of the navigation tree, which the theme renders
+    into every page, halves the build."""
+    title = f"{module}.{item}"
+    lines = [":orphan:", "", title.replace("_", r"\_"), "=" * len(title.replace("_", r"\_")), "", f".. currentmodule:: {module}", ""]
+    if isinstance(obj, type):
+        lines += [f".. autoclass:: {item}", "   :members:", "   :inherited-members:", "   :show-inheritance:"]
+    else:
+        lines += [f".. autofunction:: {item}"]
     return "\n".join(lines) + "\n"
 
 
@@ -157,8 +171,8 @@ def command_line_page() -> str:
 
 def write_pages(folder: Path) -> None:
     """docs/api/index.rst and one page per public module, rewritten only where changed."""
-    folder.mkdir(exist_ok=True)
-    shutil.rmtree(folder / "generated", ignore_errors=True)  # autosummary rewrites it; no page outlives its object
+    shutil.rmtree(folder / "generated", ignore_errors=True)  # rewritten whole: no page outlives its object
+    (folder / "generated").mkdir(parents=True)
     modules = public_modules()
     index = ["API reference", "=============", "",
              "Every public module of aekit (a module whose dotted name has no leading underscore) and "
@@ -173,6 +187,12 @@ def write_pages(folder: Path) -> None:
     pages = {"index.rst": "\n".join(index), "cli.rst": command_line_page()}
     homes = canonical_homes(modules)
     pages.update({f"{m}.rst": module_page(m, homes) for m in modules})
+    for m in modules:
+        module = importlib.import_module(m)
+        for item in module.__all__:
+            obj = getattr(module, item)
+            if homes[id(obj)] == m and has_page(item, obj):
+                pages[f"generated/{m}.{item}.rst"] = object_page(m, item, obj)
     for file, text in pages.items():
         path = folder / file
         if not path.exists() or path.read_text() != text:

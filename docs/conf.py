@@ -30,9 +30,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "screenshots", "gallery/*.ipynb", "gallery/*.zip"]
-templates_path = ["_templates"]
-
-autosummary_generate = True
+autosummary_generate = False  # api_pages.write_pages writes each object's page
 # Members inherited from aekit's own base classes are documented on each class; those defined by
 # torch, scikit-learn or pydantic are not (skip_member below).
 autodoc_default_options: dict = {}
