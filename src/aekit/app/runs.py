@@ -34,7 +34,7 @@ from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
-__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -397,7 +397,7 @@ class Model:
             check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
         data = replace(data, X=self.scaling.transform(data.X))
         if not _allows_nan(est):
-            _refuse_gaps(data, source or self.config.data.source)
+            refuse_gaps(data, source or self.config.data.source)
         return data
 
     def training_rows(self) -> Dataset | None:
@@ -499,16 +499,18 @@ def _allows_nan(estimator) -> bool:
         return False
 
 
-def _refuse_gaps(data: Dataset, source: str) -> None:
+def refuse_gaps(data: Dataset, source: str, part: str | None = None) -> None:
     """A ValueError naming the columns of `data` with missing values (a one-hot group as its
-    column) and the first row holding one, when its X (n, n_features) has any."""
+    column) and the first row holding one, when its X (n, n_features) has any. `part` names the
+    rows of a split ('held-out'), whose row numbers are not the file's: without IDs the message
+    names the part instead of a row."""
     if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or not np.isnan(data.X).any():
         return
     gaps = np.isnan(data.X)
     names = data.feature_columns() or [f"x{j}" for j in range(data.X.shape[1])]
     columns = dict.fromkeys(names[j] for j in np.flatnonzero(gaps.any(axis=0)))
     row = int(np.flatnonzero(gaps.any(axis=1))[0])
-    where = f"row {data.ids[row]}" if data.ids is not None else f"data row {row + 1}"
+    where = f"row {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {row + 1}"
     raise ValueError(f"{str(source)!r} has missing values in the column{'s' * (len(columns) > 1)} "
                      f"{', '.join(list(columns)[:8])} (first in {where}); fill them first, e.g. "
                      f"'aekit impute {source} filled.csv'")

@@ -470,11 +470,16 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training.callbacks import CSVLogger, TensorBoardLogger
     from aekit.training.checkpoint import Checkpointer
     from aekit.app.config import build_estimator, fingerprint
-    from aekit.app.runs import Run, Scaling, prepare_data
+    from aekit.app.runs import Run, Scaling, prepare_data, refuse_gaps
     from aekit.nn.likelihoods import COUNT_LIKELIHOODS
 
     main_rank = distributed.is_main()
     split = prepare_data(config)
+    for part, data in (("training", split.train), ("held-out", split.test)):
+        try:
+            refuse_gaps(data, config.data.source, part)
+        except ValueError as error:  # the held-out rows too: evaluate, report and encode would refuse them
+            raise CLIError(str(error)) from None
     count_loss = next((f"{key}={getattr(config.model, key)!r}" for key in ("loss", "likelihood")
                        if getattr(config.model, key, None) in COUNT_LIKELIHOODS), None)  # the VAE's is its likelihood
     if count_loss and config.data.scale == "standard" and not resume:
