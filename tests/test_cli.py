@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import argparse
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -249,6 +251,21 @@ def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsy
     assert not out.exists()
     assert main(["train", "--model", "nope", "--out", str(out)]) == 1
     assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_unknown_option_is_refused_with_the_command_usage(command, capsys):
+    # argparse named an unknown option under the top level's usage ('usage: aekit [-h] [--version]
+    # COMMAND ...'), which does not show what the command takes
+    parsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    actions = parsers[command]._actions
+    required = [arg for a in actions if a.option_strings and a.required for arg in (a.option_strings[0], "x")]
+    positionals = ["x" for a in actions if not a.option_strings and a.nargs in (None, 1)]
+    with pytest.raises(SystemExit) as exit_:
+        main([command, *required, *positionals, "--no-such-option"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert f"usage: aekit {command} " in err and f"aekit {command}: error: unrecognized arguments: --no-such-option" in err, err
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse names them under the top level's usage; the command's usage shows what it takes
+            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+            (commands[args.command] if args.command else parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     except KeyboardInterrupt:
         print("\naekit: interrupted", file=sys.stderr)
         return 130
