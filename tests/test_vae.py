@@ -149,6 +149,17 @@ def test_sample_and_reconstruct_shapes_and_ranges(binary_digits, vae):
         vae.log_likelihood(X_test, n_importance=0)
 
 
+def test_a_seeded_vae_samples_reproducibly_without_a_random_state(binary_digits):
+    # sample() and reconstruct(n_samples=...) drew from NumPy's global state: two VAEs fitted alike
+    # with random_state=0 gave different samples; the estimator's random_state seeds them, as in scikit-learn
+    X_train, X_test, _ = binary_digits
+    a, b = (VariationalAutoEncoder(latent_dim=2, random_state=0, **FAST).fit(X_train[:200]) for _ in range(2))
+    np.testing.assert_array_equal(a.sample(5), b.sample(5))
+    np.testing.assert_array_equal(a.sample(5), a.sample(5, random_state=0))
+    assert not np.allclose(a.sample(5), a.sample(5, random_state=1))
+    np.testing.assert_array_equal(a.reconstruct(X_test[:3], n_samples=2), b.reconstruct(X_test[:3], n_samples=2))
+
+
 def test_save_load_round_trip(tmp_path, binary_digits):
     X_train, X_test, _ = binary_digits
     vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(16,), prior="student_t", learn_prior_df=True, max_epochs=5, random_state=0)

@@ -61,7 +61,8 @@ class LatentSampler(BaseEstimator):
     bandwidth : float or {'scott', 'silverman'}, default='scott'
         Kernel width for density='kde', in units of each code dimension's standard deviation.
     random_state : int, RandomState or None, default=None
-        Seeds the mixture's initialisation.
+        Seeds the mixture's initialisation, and the draws of `sample` and `sample_codes` when
+        they are given no `random_state`.
 
     Attributes
     ----------
@@ -147,7 +148,7 @@ class LatentSampler(BaseEstimator):
         n : int
             Number of draws.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the sampler's `random_state`.
 
         Returns
         -------
@@ -156,7 +157,7 @@ class LatentSampler(BaseEstimator):
         check_is_fitted(self)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        rng = check_random_state(random_state)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
         if self.density == "kde":
             S = self.density_.sample(int(n), random_state=rng)
         else:
@@ -173,7 +174,7 @@ class LatentSampler(BaseEstimator):
         n : int
             Number of draws.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the sampler's `random_state`.
         return_codes : bool, default=False
             Also return the drawn codes.
 

@@ -334,7 +334,10 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return -self._batched("sample_losses", self._validate_X(X, reset=False), n_draws=self.n_score_draws)
 
     def _generator(self, random_state) -> torch.Generator:
+        """A torch generator on the model's device seeded from `random_state`, or without one
+        from the estimator's, so a seeded estimator draws the same samples every time."""
         device = next(self.module_.parameters()).device
+        random_state = self.random_state if random_state is None else random_state
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         return torch.Generator(device=device).manual_seed(seed)
 
@@ -346,7 +349,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         n_samples : int, default=1
             Number of draws.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the estimator's `random_state`.
 
         Returns
         -------
@@ -390,7 +393,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         n_samples : int or None, default=None
             Number of posterior draws per input; None decodes the posterior means.
         random_state : int, RandomState or None, default=None
-            Seeds the posterior draws.
+            Seeds the posterior draws; None uses the estimator's `random_state`.
 
         Returns
         -------
