@@ -190,3 +190,35 @@ def test_samples_of_a_table_run_drawn_to_a_png_name_its_columns(tmp_path, monkey
     assert shown["feature_names"] == ["age", "income", "height"] and png_size(tmp_path / "s.png")[0] > 0
     assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "3"]) == 0
     assert (tmp_path / "s.csv").read_text().splitlines()[0] == "age,income,height"
+
+
+def write_documents(folder, n: int = 8) -> None:
+    """Two labelled subfolders of n .txt documents each, every one 6 words long."""
+    for label, words in [("fruit", "apple banana cherry grape melon"), ("pets", "dog cat mouse horse rabbit")]:
+        (folder / label).mkdir(parents=True)
+        for i in range(n):
+            (folder / label / f"{i}.txt").write_text(" ".join(words.split()[j % (i % 5 + 1)] for j in range(6)))
+
+
+def test_samples_and_reconstructions_of_a_text_run_are_counts_never_below_zero(tmp_path):
+    # with the default loss (a linear output) the generated and reconstructed word counts went negative
+    write_documents(tmp_path / "docs")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "docs"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "200", "--density", "gaussian"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "docs"), str(tmp_path / "r.npy")]) == 0
+    for name in ("s.npy", "r.npy"):
+        counts = np.load(tmp_path / name)
+        assert counts.min() == 0 and counts.max() > 0.5
+
+
+def test_samples_of_a_multinomial_text_run_are_counts_of_a_typical_document(tmp_path):
+    # they were word proportions (each row summing to 1), unlike the run's reconstructions, which are counts
+    write_documents(tmp_path / "docs")
+    run = tmp_path / "run"
+    args = ["--model", "vae", "--set", "model.likelihood=multinomial", "--epochs", "1", "--quiet", "--out", str(run)]
+    assert main(["train", "--data", str(tmp_path / "docs"), *args]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    counts = np.load(tmp_path / "s.npy")
+    assert counts.min() >= 0
+    np.testing.assert_allclose(counts.sum(axis=1), 6, rtol=1e-5)  # the training documents' length

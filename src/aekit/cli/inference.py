@@ -82,7 +82,9 @@ def add_parsers(commands) -> None:
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
         "saved with the model or its run, or --image-shape for a model that does not know it (one\n"
         "fitted on flat rows). A run's image folder, MNIST-style set or digits is drawn as stored\n"
-        "(0 black, 1 white); other rows on the samples' own range.",
+        "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
+        "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
+        "expected counts of a document of the training documents' mean length).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
@@ -298,7 +300,7 @@ def run_generate(args: argparse.Namespace) -> int:
             f"{type(est).__name__} cannot generate: it has no sample method (no prior to draw codes from) and no "
             "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
         )
-    samples = model.scaling.inverse_transform(drawn)
+    samples = model.samples(drawn)
     names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
     names = names if names and len(names) == samples.shape[1] else None
     if output.suffix.lower() == ".png":
