@@ -222,3 +222,15 @@ def test_samples_of_a_multinomial_text_run_are_counts_of_a_typical_document(tmp_
     counts = np.load(tmp_path / "s.npy")
     assert counts.min() >= 0
     np.testing.assert_allclose(counts.sum(axis=1), 6, rtol=1e-5)  # the training documents' length
+
+
+def test_samples_and_reconstructions_of_an_image_run_with_a_linear_output_are_pixels_in_0_1(tmp_path):
+    # a conv autoencoder decoding through a linear output wrote pixels below 0 and above 1 for digits read on [0, 1]
+    run = tmp_path / "run"
+    args = ["--model", "conv", "--epochs", "2", "--quiet", "--out", str(run), "--set", "model.channels=[4,8]"]
+    assert main(["train", "--data", "digits", *args, "--set", "model.loss=mse", "--set", "model.output_activation=linear"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "100", "--density", "gaussian"]) == 0
+    assert main(["reconstruct", str(run), "digits", str(tmp_path / "r.npy")]) == 0
+    for name in ("s.npy", "r.npy"):
+        pixels = np.load(tmp_path / name)
+        assert pixels.min() == 0 and 0.2 < pixels.max() <= 1

@@ -443,7 +443,8 @@ class Model:
 
     def in_data_range(self, X: np.ndarray) -> np.ndarray:
         """Rows X (n, n_features) in the data's units kept to the values the data can take:
-        word counts to 0 and above; other rows as given (a model folder's reader does not know).
+        pixels read on [0, 1] clipped to it, word counts to 0 and above; other rows as given (a
+        model folder's reader knows neither).
 
         Parameters
         ----------
@@ -455,6 +456,8 @@ class Model:
         ndarray of shape (n, n_features)
             X, clipped where the data's range is known.
         """
+        if self.reader.unit_pixels:
+            return np.clip(X, 0.0, 1.0)
         return np.maximum(X, 0.0) if self.reader.counts else X
 
     def pixel_range(self) -> tuple[float, float] | None:
