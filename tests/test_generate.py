@@ -234,3 +234,23 @@ def test_samples_and_reconstructions_of_an_image_run_with_a_linear_output_are_pi
     for name in ("s.npy", "r.npy"):
         pixels = np.load(tmp_path / name)
         assert pixels.min() == 0 and 0.2 < pixels.max() <= 1
+
+
+def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their_labels(tmp_path):
+    # the .csv held the one-hot features ('colour=blue', 'colour=green', ...) with fractions in them
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 60
+    table = pd.DataFrame({"key": [f"r{i}" for i in range(n)], "age": rng.integers(20, 70, n),
+                          "colour": rng.choice(["red", "green", "blue"], n), "income": rng.normal(5e4, 1e4, n),
+                          "size": rng.choice(["S", "M", "L"], n), "label": rng.choice(["a", "b"], n)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    args = ["--set", "data.id_column=key", "--set", "data.target=label", "--epochs", "2", "--quiet", "--out", str(run)]
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--model", "vae", *args]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "20"]) == 0
+    samples = pd.read_csv(tmp_path / "s.csv")
+    assert list(samples.columns) == ["age", "colour", "income", "size"] and len(samples) == 20
+    assert set(samples["colour"]) <= {"red", "green", "blue"} and set(samples["size"]) <= {"S", "M", "L"}
+    assert 3e4 < samples["income"].mean() < 7e4 and 20 < samples["age"].mean() < 70  # in the data's units

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
-from aekit.data.datasets import IDX_SETS, Dataset
+from aekit.data.datasets import IDX_SETS, Dataset, feature_columns
 from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
@@ -440,6 +440,29 @@ class Model:
         if decodes_proportions(self.estimator) and self.split is not None:
             drawn = np.asarray(drawn) * float(np.mean(self.split.X_train.sum(axis=1)))
         return self.in_data_range(self.scaling.inverse_transform(drawn))
+
+    def as_table(self, X: np.ndarray):
+        """Rows X (n, n_features) in the data's units as the training table's feature columns
+        (n, n_columns) in their order, for a run on a table with categorical columns: numbers as
+        they are, each one-hot group as its most probable category; None for other runs.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features)
+            Rows in the data's units, e.g. samples.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The rows as the table's columns (the ID and target columns left out).
+        """
+        from aekit.analysis.explanations import grouped_values
+
+        categories = getattr(self.reader, "categories", None)
+        if not categories or not self.reader.feature_names:
+            return None
+        names = list(self.reader.feature_names)
+        return grouped_values(np.asarray(X), names, feature_columns(names, categories))
 
     def in_data_range(self, X: np.ndarray) -> np.ndarray:
         """Rows X (n, n_features) in the data's units kept to the values the data can take:

@@ -84,7 +84,9 @@ def add_parsers(commands) -> None:
         "fitted on flat rows). A run's image folder, MNIST-style set or digits is drawn as stored\n"
         "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
         "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
-        "expected counts of a document of the training documents' mean length).",
+        "expected counts of a document of the training documents' mean length); a .csv of a table\n"
+        "run holds the table's columns in their order, each categorical one as its most probable\n"
+        "category (a .npy holds the model's features, one-hot groups as they are decoded).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
@@ -310,7 +312,11 @@ def run_generate(args: argparse.Namespace) -> int:
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
         plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        write_array(output, samples, names)
+        table = model.as_table(samples) if output.suffix.lower() == ".csv" else None
+        if table is not None:
+            write_array(output, table.to_numpy(dtype=object), list(table.columns))
+        else:
+            write_array(output, samples, names)
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
