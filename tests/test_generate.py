@@ -79,7 +79,7 @@ def test_a_conv_autoencoder_folder_generates_through_a_latent_sampler(digits_ima
     np.save(tmp_path / "rows.npy", digits_images[:50])
     assert main(["generate", str(folder), str(tmp_path / "s.npy"), "--data", str(tmp_path / "rows.npy"), "-n", "5"]) == 0
     samples = np.load(tmp_path / "s.npy")
-    assert samples.shape == (5, 64) and np.isfinite(samples).all()
+    assert samples.shape == (5, 8, 8) and np.isfinite(samples).all()  # images, as aekit reads them
 
 
 def test_a_vae_fitted_on_4d_images_generates_images_without_the_option(digits_images, tmp_path, capsys):
@@ -231,9 +231,9 @@ def test_samples_and_reconstructions_of_an_image_run_with_a_linear_output_are_pi
     assert main(["train", "--data", "digits", *args, "--set", "model.loss=mse", "--set", "model.output_activation=linear"]) == 0
     assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "100", "--density", "gaussian"]) == 0
     assert main(["reconstruct", str(run), "digits", str(tmp_path / "r.npy")]) == 0
-    for name in ("s.npy", "r.npy"):
+    for name, shape in (("s.npy", (100, 8, 8)), ("r.npy", (1797, 64))):
         pixels = np.load(tmp_path / name)
-        assert pixels.min() == 0 and 0.2 < pixels.max() <= 1
+        assert pixels.shape == shape and pixels.min() == 0 and 0.2 < pixels.max() <= 1
 
 
 def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their_labels(tmp_path):
@@ -254,3 +254,24 @@ def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their
     assert list(samples.columns) == ["age", "colour", "income", "size"] and len(samples) == 20
     assert set(samples["colour"]) <= {"red", "green", "blue"} and set(samples["size"]) <= {"S", "M", "L"}
     assert 3e4 < samples["income"].mean() < 7e4 and 20 < samples["age"].mean() < 70  # in the data's units
+
+
+def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_path, capsys):
+    # the .npy held flat rows (n, height * width * channels), which a user had to reshape to view
+    rng = np.random.default_rng(0)
+    stack = (rng.random((24, 3, 6, 5)) * 255).astype(np.uint8)  # colour, channels-first
+    np.save(tmp_path / "colour.npy", stack)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "colour.npy"), "--model", "vae", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "4"]) == 0
+    assert "as 3x6x5 images" in capsys.readouterr().out
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (4, 3, 6, 5)
+    assert main(["encode", str(run), str(tmp_path / "s.npy"), str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(samples.reshape(4, -1)), atol=1e-5)
+    folder = tmp_path / "flat"
+    VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.random((30, 12))).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "f.npy"), "-n", "3"]) == 0  # rows, not images
+    assert np.load(tmp_path / "f.npy").shape == (3, 12)
+    assert main(["generate", str(folder), str(tmp_path / "g.npy"), "-n", "3", "--image-shape", "3,4"]) == 0
+    assert np.load(tmp_path / "g.npy").shape == (3, 3, 4)

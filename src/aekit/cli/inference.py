@@ -81,7 +81,8 @@ def add_parsers(commands) -> None:
         "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
         "saved with the model or its run, or --image-shape for a model that does not know it (one\n"
-        "fitted on flat rows). A run's image folder, MNIST-style set or digits is drawn as stored\n"
+        "fitted on flat rows); a .npy of images holds them channels-first, (N, H, W) grey or\n"
+        "(N, C, H, W), as aekit reads them. A run's image folder, MNIST-style set or digits is drawn as stored\n"
         "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
         "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
         "expected counts of a document of the training documents' mean length); a .csv of a table\n"
@@ -102,8 +103,8 @@ def add_parsers(commands) -> None:
         "--image-shape",
         type=image_shape_argument,
         metavar="C,H,W",
-        help="the shape of each sample as an image, C,H,W (channels 1 or 3) or H,W, for a .png of a model "
-        "that does not know it (default: the shape saved with the model or its run)",
+        help="the shape of each sample as an image, C,H,W (channels 1 or 3) or H,W, for a .png or .npy of a "
+        "model that does not know it (default: the shape saved with the model or its run)",
     )
     generate.add_argument(
         "--data",
@@ -287,7 +288,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if output.suffix.lower() not in (".png", ".npy", ".csv"):
         raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy or .csv")
     n_features = int(est.n_features_in_)
-    shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() == ".png" else None
+    shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() in (".png", ".npy") else None
     if callable(getattr(est, "sample", None)):
         given = [option for option, value in (("--density", args.density), ("--data", args.data)) if value is not None]
         if given:
@@ -316,14 +317,21 @@ def run_generate(args: argparse.Namespace) -> int:
         if table is not None:
             write_array(output, table.to_numpy(dtype=object), list(table.columns))
         else:
-            write_array(output, samples, names)
+            write_array(output, samples if shape is None else _as_images(samples, shape), names)
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
 
 
+def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Flat rows (n, prod(shape)) as images, channels-first as aekit reads them: (n, H, W) for
+    one grey channel, else (n, C, H, W)."""
+    shape = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
+    return rows.reshape(len(rows), *shape)
+
+
 def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple[int, ...] | None:
-    """The shape to draw each sample as: --image-shape, else the one saved with the model (a
+    """The shape to draw or save each sample as: --image-shape, else the one saved with the model (a
     convolutional model's output shape, `image_shape_`) or its run's reader, else None (rows
     drawn as a heat map). (1, H, W) is grey; colour needs 3 channels."""
     from aekit.app.plot import drawable_image_shape
