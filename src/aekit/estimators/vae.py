@@ -357,7 +357,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             The decoded draws.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         with self._threads(int(n_samples)), torch.inference_mode():
             return self.module_.sample(int(n_samples), self._generator(random_state)).cpu().double().numpy()
@@ -404,7 +404,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         if n_samples is None:
             return layout(super().reconstruct(X))
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}")
         X = self._validate_X(X, reset=False)
         X = X.toarray() if is_sparse(X) else X  # the (n_samples, n, n_features) output is dense anyway
