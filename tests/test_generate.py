@@ -275,3 +275,19 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     assert np.load(tmp_path / "f.npy").shape == (3, 12)
     assert main(["generate", str(folder), str(tmp_path / "g.npy"), "-n", "3", "--image-shape", "3,4"]) == 0
     assert np.load(tmp_path / "g.npy").shape == (3, 3, 4)
+
+
+def test_a_run_on_rows_with_few_distinct_values_generates_without_a_warning(tmp_path, capsys):
+    # the default density, a mixture of 10 Gaussians, was fitted to 4 distinct codes and 'aekit generate'
+    # printed scikit-learn's "Number of distinct clusters (4) found smaller than n_clusters (10)"
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(4, 3))[rng.integers(0, 4, 60)]
+    pd.DataFrame(rows, columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert np.load(tmp_path / "s.npy").shape == (5, 3)

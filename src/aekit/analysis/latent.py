@@ -55,7 +55,7 @@ class LatentSampler(BaseEstimator):
         One full-covariance Gaussian, a Gaussian mixture (`sklearn.mixture.GaussianMixture`),
         or a Gaussian kernel density (`sklearn.neighbors.KernelDensity`).
     n_components : int, default=10
-        Mixture components for density='gmm'.
+        Mixture components for density='gmm'; at most one per distinct code.
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         Covariance form of the mixture components for density='gmm'.
     bandwidth : float or {'scott', 'silverman'}, default='scott'
@@ -135,7 +135,7 @@ class LatentSampler(BaseEstimator):
         if self.density == "kde":
             self.density_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth).fit(S)
         else:
-            k = 1 if self.density == "gaussian" else self.n_components
+            k = 1 if self.density == "gaussian" else min(self.n_components, len(np.unique(S, axis=0)))
             covariance = "full" if self.density == "gaussian" else self.covariance_type
             self.density_ = GaussianMixture(k, covariance_type=covariance, random_state=self.random_state).fit(S)
         return self

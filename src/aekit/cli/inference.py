@@ -375,5 +375,5 @@ def _latent_samples(model, args: argparse.Namespace):
         )
     if len(rows) < 2:
         raise CLIError(f"--data: fitting the density to the codes needs at least 2 rows, got {len(rows)}")
-    sampler = LatentSampler(est, density=args.density, n_components=min(10, len(rows)), random_state=args.seed)
+    sampler = LatentSampler(est, density=args.density, n_components=10, random_state=args.seed)
     return sampler.fit(rows).sample(args.n_samples, random_state=args.seed)
