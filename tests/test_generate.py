@@ -275,6 +275,8 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     assert np.load(tmp_path / "f.npy").shape == (3, 12)
     assert main(["generate", str(folder), str(tmp_path / "g.npy"), "-n", "3", "--image-shape", "3,4"]) == 0
     assert np.load(tmp_path / "g.npy").shape == (3, 3, 4)
+    assert main(["generate", str(folder), str(tmp_path / "h.npy"), "-n", "3", "--image-shape", "2,2,3"]) == 1
+    assert "--image-shape 2,2,3: an image has 1 (grey) or 3 (colour) channels" in capsys.readouterr().err
 
 
 def test_a_run_on_rows_with_few_distinct_values_generates_without_a_warning(tmp_path, capsys):

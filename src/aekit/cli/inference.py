@@ -344,7 +344,7 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
                 f"{type(est).__name__} gives samples of {n_features} features"
             )
         if drawable_image_shape(given) is None:
-            raise CLIError(f"--image-shape {','.join(map(str, given))}: a .png needs 1 (grey) or 3 (colour) channels")
+            raise CLIError(f"--image-shape {','.join(map(str, given))}: an image has 1 (grey) or 3 (colour) channels")
         return given
     for candidate in (
         getattr(est, "output_shape_", None),
