@@ -390,7 +390,7 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert "decoded from a gmm density fitted to its codes" in capsys.readouterr().out
     assert np.load(tmp_path / "s.npy").shape == (16, 8, 8)  # digits as images
     assert main(["generate", str(digits_run), str(tmp_path / "s.txt")]) == 1
-    assert "must end in .png, .npy or .csv" in capsys.readouterr().err
+    assert "must end in .png, .npy, .csv or .parquet" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "nothing")]) == 1
 
 

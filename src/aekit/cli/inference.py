@@ -75,7 +75,7 @@ def add_parsers(commands) -> None:
         commands,
         "generate",
         "decode new samples from a model (its prior, or a density fitted to its codes)",
-        "Draw N samples from a model and write them to OUTPUT: .npy, .csv, or .png (a grid of images\n"
+        "Draw N samples from a model and write them to OUTPUT: .npy, .csv, .parquet, or .png (a grid of images\n"
         "for image data, else a heat map of the rows). A model with a prior (the variational\n"
         "autoencoder) draws from it; any other autoencoder (plain, convolutional, ...) decodes draws\n"
         "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
@@ -85,7 +85,7 @@ def add_parsers(commands) -> None:
         "(N, C, H, W), as aekit reads them. A run's image folder, MNIST-style set or digits is drawn as stored\n"
         "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
         "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
-        "expected counts of a document of the training documents' mean length); a .csv of a table\n"
+        "expected counts of a document of the training documents' mean length); a .csv or .parquet of a table\n"
         "run holds the table's columns in their order, each categorical one as its most probable\n"
         "category (a .npy holds the model's features, one-hot groups as they are decoded).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
@@ -94,7 +94,7 @@ def add_parsers(commands) -> None:
         run_generate,
     )
     generate.add_argument("run", metavar="RUN", help=RUN_HELP)
-    generate.add_argument("output", metavar="OUTPUT", help="a .npy, .csv or .png file")
+    generate.add_argument("output", metavar="OUTPUT", help="a .npy, .csv, .parquet or .png file")
     generate.add_argument(
         "-n", "--n-samples", type=int_in_range(1), default=16, metavar="N", help="how many (default: %(default)s)"
     )
@@ -285,8 +285,8 @@ def run_generate(args: argparse.Namespace) -> int:
     model = open_model(args.run)
     est = model.estimator
     output = Path(args.output)
-    if output.suffix.lower() not in (".png", ".npy", ".csv"):
-        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy or .csv")
+    if output.suffix.lower() not in (".png", ".npy", ".csv", ".parquet"):
+        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy, .csv or .parquet")
     n_features = int(est.n_features_in_)
     shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() in (".png", ".npy") else None
     if callable(getattr(est, "sample", None)):
@@ -313,7 +313,7 @@ def run_generate(args: argparse.Namespace) -> int:
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
         plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        table = model.as_table(samples) if output.suffix.lower() == ".csv" else None
+        table = model.as_table(samples) if output.suffix.lower() in (".csv", ".parquet") else None
         if table is not None:
             write_array(output, table.to_numpy(dtype=object), list(table.columns))
         else:
