@@ -405,9 +405,9 @@ def test_encode_reconstruct_and_generate(digits_run, tmp_path, capsys):
     assert "must end in .npy, .csv or .parquet" in capsys.readouterr().err
     assert main(["generate", str(digits_run), str(tmp_path / "s.npy")]) == 0  # no prior: a density fitted to its codes
     assert "decoded from a gmm density fitted to its codes" in capsys.readouterr().out
-    assert np.load(tmp_path / "s.npy").shape == (16, 64)
+    assert np.load(tmp_path / "s.npy").shape == (16, 8, 8)  # digits as images
     assert main(["generate", str(digits_run), str(tmp_path / "s.txt")]) == 1
-    assert "must end in .png, .npy or .csv" in capsys.readouterr().err
+    assert "must end in .png, .npy, .csv or .parquet" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "nothing")]) == 1
 
 
@@ -435,7 +435,7 @@ def test_vae_run_generates_samples(tmp_path):
     )
     assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
     samples = np.load(tmp_path / "s.npy")
-    assert samples.shape == (5, 64) and np.all((samples >= 0) & (samples <= 1))
+    assert samples.shape == (5, 8, 8) and np.all((samples >= 0) & (samples <= 1))
     assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "10"]) == 0
     assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
     assert main(["report", str(run)]) == 0

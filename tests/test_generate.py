@@ -79,7 +79,7 @@ def test_a_conv_autoencoder_folder_generates_through_a_latent_sampler(digits_ima
     np.save(tmp_path / "rows.npy", digits_images[:50])
     assert main(["generate", str(folder), str(tmp_path / "s.npy"), "--data", str(tmp_path / "rows.npy"), "-n", "5"]) == 0
     samples = np.load(tmp_path / "s.npy")
-    assert samples.shape == (5, 64) and np.isfinite(samples).all()
+    assert samples.shape == (5, 8, 8) and np.isfinite(samples).all()  # images, as aekit reads them
 
 
 def test_a_vae_fitted_on_4d_images_generates_images_without_the_option(digits_images, tmp_path, capsys):
@@ -190,3 +190,108 @@ def test_samples_of_a_table_run_drawn_to_a_png_name_its_columns(tmp_path, monkey
     assert shown["feature_names"] == ["age", "income", "height"] and png_size(tmp_path / "s.png")[0] > 0
     assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "3"]) == 0
     assert (tmp_path / "s.csv").read_text().splitlines()[0] == "age,income,height"
+
+
+def write_documents(folder, n: int = 8) -> None:
+    """Two labelled subfolders of n .txt documents each, every one 6 words long."""
+    for label, words in [("fruit", "apple banana cherry grape melon"), ("pets", "dog cat mouse horse rabbit")]:
+        (folder / label).mkdir(parents=True)
+        for i in range(n):
+            (folder / label / f"{i}.txt").write_text(" ".join(words.split()[j % (i % 5 + 1)] for j in range(6)))
+
+
+def test_samples_and_reconstructions_of_a_text_run_are_counts_never_below_zero(tmp_path):
+    # with the default loss (a linear output) the generated and reconstructed word counts went negative
+    write_documents(tmp_path / "docs")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "docs"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "200", "--density", "gaussian"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "docs"), str(tmp_path / "r.npy")]) == 0
+    for name in ("s.npy", "r.npy"):
+        counts = np.load(tmp_path / name)
+        assert counts.min() == 0 and counts.max() > 0.5
+
+
+def test_samples_of_a_multinomial_text_run_are_counts_of_a_typical_document(tmp_path):
+    # they were word proportions (each row summing to 1), unlike the run's reconstructions, which are counts
+    write_documents(tmp_path / "docs")
+    run = tmp_path / "run"
+    args = ["--model", "vae", "--set", "model.likelihood=multinomial", "--epochs", "1", "--quiet", "--out", str(run)]
+    assert main(["train", "--data", str(tmp_path / "docs"), *args]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    counts = np.load(tmp_path / "s.npy")
+    assert counts.min() >= 0
+    np.testing.assert_allclose(counts.sum(axis=1), 6, rtol=1e-5)  # the training documents' length
+
+
+def test_samples_and_reconstructions_of_an_image_run_with_a_linear_output_are_pixels_in_0_1(tmp_path):
+    # a conv autoencoder decoding through a linear output wrote pixels below 0 and above 1 for digits read on [0, 1]
+    run = tmp_path / "run"
+    args = ["--model", "conv", "--epochs", "2", "--quiet", "--out", str(run), "--set", "model.channels=[4,8]"]
+    assert main(["train", "--data", "digits", *args, "--set", "model.loss=mse", "--set", "model.output_activation=linear"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "100", "--density", "gaussian"]) == 0
+    assert main(["reconstruct", str(run), "digits", str(tmp_path / "r.npy")]) == 0
+    for name, shape in (("s.npy", (100, 8, 8)), ("r.npy", (1797, 64))):
+        pixels = np.load(tmp_path / name)
+        assert pixels.shape == shape and pixels.min() == 0 and 0.2 < pixels.max() <= 1
+
+
+def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their_labels(tmp_path):
+    # the .csv held the one-hot features ('colour=blue', 'colour=green', ...) with fractions in them
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 60
+    table = pd.DataFrame({"key": [f"r{i}" for i in range(n)], "age": rng.integers(20, 70, n),
+                          "colour": rng.choice(["red", "green", "blue"], n), "income": rng.normal(5e4, 1e4, n),
+                          "size": rng.choice(["S", "M", "L"], n), "label": rng.choice(["a", "b"], n)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    args = ["--set", "data.id_column=key", "--set", "data.target=label", "--epochs", "2", "--quiet", "--out", str(run)]
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--model", "vae", *args]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "20"]) == 0
+    samples = pd.read_csv(tmp_path / "s.csv")
+    assert list(samples.columns) == ["age", "colour", "income", "size"] and len(samples) == 20
+    assert set(samples["colour"]) <= {"red", "green", "blue"} and set(samples["size"]) <= {"S", "M", "L"}
+    assert 3e4 < samples["income"].mean() < 7e4 and 20 < samples["age"].mean() < 70  # in the data's units
+    assert main(["generate", str(run), str(tmp_path / "s.parquet"), "-n", "20"]) == 0  # was refused: .png, .npy, .csv only
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "s.parquet"), samples, check_dtype=False, atol=1e-3)
+
+
+def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_path, capsys):
+    # the .npy held flat rows (n, height * width * channels), which a user had to reshape to view
+    rng = np.random.default_rng(0)
+    stack = (rng.random((24, 3, 6, 5)) * 255).astype(np.uint8)  # colour, channels-first
+    np.save(tmp_path / "colour.npy", stack)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "colour.npy"), "--model", "vae", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "4"]) == 0
+    assert "as 3x6x5 images" in capsys.readouterr().out
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (4, 3, 6, 5)
+    assert main(["encode", str(run), str(tmp_path / "s.npy"), str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(samples.reshape(4, -1)), atol=1e-5)
+    folder = tmp_path / "flat"
+    VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.random((30, 12))).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "f.npy"), "-n", "3"]) == 0  # rows, not images
+    assert np.load(tmp_path / "f.npy").shape == (3, 12)
+    assert main(["generate", str(folder), str(tmp_path / "g.npy"), "-n", "3", "--image-shape", "3,4"]) == 0
+    assert np.load(tmp_path / "g.npy").shape == (3, 3, 4)
+    assert main(["generate", str(folder), str(tmp_path / "h.npy"), "-n", "3", "--image-shape", "2,2,3"]) == 1
+    assert "--image-shape 2,2,3: an image has 1 (grey) or 3 (colour) channels" in capsys.readouterr().err
+
+
+def test_a_run_on_rows_with_few_distinct_values_generates_without_a_warning(tmp_path, capsys):
+    # the default density, a mixture of 10 Gaussians, was fitted to 4 distinct codes and 'aekit generate'
+    # printed scikit-learn's "Number of distinct clusters (4) found smaller than n_clusters (10)"
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(4, 3))[rng.integers(0, 4, 60)]
+    pd.DataFrame(rows, columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert np.load(tmp_path / "s.npy").shape == (5, 3)

@@ -51,6 +51,13 @@ def test_sampler_shapes_finite_and_reproducible(ae, digits, density):
     assert sampler.score_samples(X_train[:5]).shape == (5,)
 
 
+def test_a_seeded_sampler_draws_the_same_rows_without_a_random_state(ae, digits):
+    # LatentSampler(random_state=0).sample(n) drew from NumPy's global state: each call gave other rows
+    sampler = LatentSampler(ae, density="gmm", n_components=3, random_state=0).fit(digits[0])
+    np.testing.assert_array_equal(sampler.sample(4), sampler.sample(4))
+    np.testing.assert_array_equal(sampler.sample(4), sampler.sample(4, random_state=0))
+
+
 def test_gmm_samples_are_likelier_than_random_codes(ae, digits):
     X_train = digits[0]
     sampler = LatentSampler(ae, density="gmm", n_components=10, random_state=0).fit(X_train)

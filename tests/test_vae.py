@@ -149,6 +149,26 @@ def test_sample_and_reconstruct_shapes_and_ranges(binary_digits, vae):
         vae.log_likelihood(X_test, n_importance=0)
 
 
+def test_a_seeded_vae_samples_reproducibly_without_a_random_state(binary_digits):
+    # sample() and reconstruct(n_samples=...) drew from NumPy's global state: two VAEs fitted alike
+    # with random_state=0 gave different samples; the estimator's random_state seeds them, as in scikit-learn
+    X_train, X_test, _ = binary_digits
+    a, b = (VariationalAutoEncoder(latent_dim=2, random_state=0, **FAST).fit(X_train[:200]) for _ in range(2))
+    np.testing.assert_array_equal(a.sample(5), b.sample(5))
+    np.testing.assert_array_equal(a.sample(5), a.sample(5, random_state=0))
+    assert not np.allclose(a.sample(5), a.sample(5, random_state=1))
+    np.testing.assert_array_equal(a.reconstruct(X_test[:3], n_samples=2), b.reconstruct(X_test[:3], n_samples=2))
+
+
+@pytest.mark.parametrize("n", [True, 0, -2, 2.0, "3"])
+def test_sample_and_posterior_draws_refuse_a_count_that_is_not_a_positive_integer(vae, binary_digits, n):
+    # sample(True) and reconstruct(X, n_samples=True) drew one sample as if asked for 1
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        vae.sample(n)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        vae.reconstruct(binary_digits[1][:2], n_samples=n)
+
+
 def test_save_load_round_trip(tmp_path, binary_digits):
     X_train, X_test, _ = binary_digits
     vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(16,), prior="student_t", learn_prior_df=True, max_epochs=5, random_state=0)

@@ -55,13 +55,14 @@ class LatentSampler(BaseEstimator):
         One full-covariance Gaussian, a Gaussian mixture (`sklearn.mixture.GaussianMixture`),
         or a Gaussian kernel density (`sklearn.neighbors.KernelDensity`).
     n_components : int, default=10
-        Mixture components for density='gmm'.
+        Mixture components for density='gmm'; at most one per distinct code.
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         Covariance form of the mixture components for density='gmm'.
     bandwidth : float or {'scott', 'silverman'}, default='scott'
         Kernel width for density='kde', in units of each code dimension's standard deviation.
     random_state : int, RandomState or None, default=None
-        Seeds the mixture's initialisation.
+        Seeds the mixture's initialisation, and the draws of `sample` and `sample_codes` when
+        they are given no `random_state`.
 
     Attributes
     ----------
@@ -134,7 +135,7 @@ class LatentSampler(BaseEstimator):
         if self.density == "kde":
             self.density_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth).fit(S)
         else:
-            k = 1 if self.density == "gaussian" else self.n_components
+            k = 1 if self.density == "gaussian" else min(self.n_components, len(np.unique(S, axis=0)))
             covariance = "full" if self.density == "gaussian" else self.covariance_type
             self.density_ = GaussianMixture(k, covariance_type=covariance, random_state=self.random_state).fit(S)
         return self
@@ -147,7 +148,7 @@ class LatentSampler(BaseEstimator):
         n : int
             Number of draws.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the sampler's `random_state`.
 
         Returns
         -------
@@ -156,7 +157,7 @@ class LatentSampler(BaseEstimator):
         check_is_fitted(self)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        rng = check_random_state(random_state)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
         if self.density == "kde":
             S = self.density_.sample(int(n), random_state=rng)
         else:
@@ -173,7 +174,7 @@ class LatentSampler(BaseEstimator):
         n : int
             Number of draws.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the sampler's `random_state`.
         return_codes : bool, default=False
             Also return the drawn codes.
 

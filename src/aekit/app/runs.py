@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
-from aekit.data.datasets import IDX_SETS, Dataset
+from aekit.data.datasets import IDX_SETS, Dataset, feature_columns
 from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
@@ -405,8 +405,9 @@ class Model:
         return None if self.split is None else replace(self.split.train, X=self.scaling.transform(self.split.X_train))
 
     def reconstructions(self, X: np.ndarray) -> np.ndarray:
-        """The estimator's reconstructions of rows X in the data's units: unscaled, and word
-        counts for a model that decodes word proportions (see `expected_counts`).
+        """The estimator's reconstructions of rows X in the data's units: unscaled, word counts
+        for a model that decodes word proportions (see `expected_counts`), and kept to the
+        data's range (`in_data_range`).
 
         Parameters
         ----------
@@ -418,7 +419,69 @@ class Model:
         ndarray of shape (n, n_features)
             The reconstructions, in the units of the rows as read.
         """
-        return in_data_units(self.scaling, X, self.estimator.reconstruct(X), decodes_proportions(self.estimator))
+        X_hat = in_data_units(self.scaling, X, self.estimator.reconstruct(X), decodes_proportions(self.estimator))
+        return self.in_data_range(X_hat)
+
+    def samples(self, drawn: np.ndarray) -> np.ndarray:
+        """Rows the estimator decoded from drawn codes (n, n_features), in the model's space, in
+        the data's units: unscaled, word proportions as the expected counts of a document of the
+        training documents' mean length (a run only), and kept to the data's range (`in_data_range`).
+
+        Parameters
+        ----------
+        drawn : ndarray of shape (n, n_features)
+            The decoded draws, e.g. `sample`'s.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            The samples in the units of the rows as read.
+        """
+        if decodes_proportions(self.estimator) and self.split is not None:
+            drawn = np.asarray(drawn) * float(np.mean(self.split.X_train.sum(axis=1)))
+        return self.in_data_range(self.scaling.inverse_transform(drawn))
+
+    def as_table(self, X: np.ndarray):
+        """Rows X (n, n_features) in the data's units as the training table's feature columns
+        (n, n_columns) in their order, for a run on a table with categorical columns: numbers as
+        they are, each one-hot group as its most probable category; None for other runs.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features)
+            Rows in the data's units, e.g. samples.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The rows as the table's columns (the ID and target columns left out).
+        """
+        from aekit.analysis.explanations import grouped_values
+
+        categories = getattr(self.reader, "categories", None)
+        if not categories or not self.reader.feature_names:
+            return None
+        names = list(self.reader.feature_names)
+        return grouped_values(np.asarray(X), names, feature_columns(names, categories))
+
+    def in_data_range(self, X: np.ndarray) -> np.ndarray:
+        """Rows X (n, n_features) in the data's units kept to the values the data can take:
+        pixels read on [0, 1] clipped to it, word counts to 0 and above; other rows as given (a
+        model folder's reader knows neither).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features)
+            Rows in the data's units, e.g. reconstructions or samples.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            X, clipped where the data's range is known.
+        """
+        if self.reader.unit_pixels:
+            return np.clip(X, 0.0, 1.0)
+        return np.maximum(X, 0.0) if self.reader.counts else X
 
     def pixel_range(self) -> tuple[float, float] | None:
         """(0, 1) when the rows in the model's space are pixels read on [0, 1] (an image folder,

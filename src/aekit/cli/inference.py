@@ -75,21 +75,26 @@ def add_parsers(commands) -> None:
         commands,
         "generate",
         "decode new samples from a model (its prior, or a density fitted to its codes)",
-        "Draw N samples from a model and write them to OUTPUT: .npy, .csv, or .png (a grid of images\n"
+        "Draw N samples from a model and write them to OUTPUT: .npy, .csv, .parquet, or .png (a grid of images\n"
         "for image data, else a heat map of the rows). A model with a prior (the variational\n"
         "autoencoder) draws from it; any other autoencoder (plain, convolutional, ...) decodes draws\n"
         "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
         "saved with the model or its run, or --image-shape for a model that does not know it (one\n"
-        "fitted on flat rows). A run's image folder, MNIST-style set or digits is drawn as stored\n"
-        "(0 black, 1 white); other rows on the samples' own range.",
+        "fitted on flat rows); a .npy of images holds them channels-first, (N, H, W) grey or\n"
+        "(N, C, H, W), as aekit reads them. A run's image folder, MNIST-style set or digits is drawn as stored\n"
+        "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
+        "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
+        "expected counts of a document of the training documents' mean length); a .csv or .parquet of a table\n"
+        "run holds the table's columns in their order, each categorical one as its most probable\n"
+        "category (a .npy holds the model's features, one-hot groups as they are decoded).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
         run_generate,
     )
     generate.add_argument("run", metavar="RUN", help=RUN_HELP)
-    generate.add_argument("output", metavar="OUTPUT", help="a .npy, .csv or .png file")
+    generate.add_argument("output", metavar="OUTPUT", help="a .npy, .csv, .parquet or .png file")
     generate.add_argument(
         "-n", "--n-samples", type=int_in_range(1), default=16, metavar="N", help="how many (default: %(default)s)"
     )
@@ -98,8 +103,8 @@ def add_parsers(commands) -> None:
         "--image-shape",
         type=image_shape_argument,
         metavar="C,H,W",
-        help="the shape of each sample as an image, C,H,W (channels 1 or 3) or H,W, for a .png of a model "
-        "that does not know it (default: the shape saved with the model or its run)",
+        help="the shape of each sample as an image, C,H,W (channels 1 or 3) or H,W, for a .png or .npy of a "
+        "model that does not know it (default: the shape saved with the model or its run)",
     )
     generate.add_argument(
         "--data",
@@ -280,10 +285,10 @@ def run_generate(args: argparse.Namespace) -> int:
     model = open_model(args.run)
     est = model.estimator
     output = Path(args.output)
-    if output.suffix.lower() not in (".png", ".npy", ".csv"):
-        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy or .csv")
+    if output.suffix.lower() not in (".png", ".npy", ".csv", ".parquet"):
+        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy, .csv or .parquet")
     n_features = int(est.n_features_in_)
-    shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() == ".png" else None
+    shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() in (".png", ".npy") else None
     if callable(getattr(est, "sample", None)):
         given = [option for option, value in (("--density", args.density), ("--data", args.data)) if value is not None]
         if given:
@@ -298,7 +303,7 @@ def run_generate(args: argparse.Namespace) -> int:
             f"{type(est).__name__} cannot generate: it has no sample method (no prior to draw codes from) and no "
             "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
         )
-    samples = model.scaling.inverse_transform(drawn)
+    samples = model.samples(drawn)
     names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
     names = names if names and len(names) == samples.shape[1] else None
     if output.suffix.lower() == ".png":
@@ -308,14 +313,25 @@ def run_generate(args: argparse.Namespace) -> int:
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
         plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        write_array(output, samples, names)
+        table = model.as_table(samples) if output.suffix.lower() in (".csv", ".parquet") else None
+        if table is not None:
+            write_array(output, table.to_numpy(dtype=object), list(table.columns))
+        else:
+            write_array(output, samples if shape is None else _as_images(samples, shape), names)
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
 
 
+def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Flat rows (n, prod(shape)) as images, channels-first as aekit reads them: (n, H, W) for
+    one grey channel, else (n, C, H, W)."""
+    shape = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
+    return rows.reshape(len(rows), *shape)
+
+
 def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple[int, ...] | None:
-    """The shape to draw each sample as: --image-shape, else the one saved with the model (a
+    """The shape to draw or save each sample as: --image-shape, else the one saved with the model (a
     convolutional model's output shape, `image_shape_`) or its run's reader, else None (rows
     drawn as a heat map). (1, H, W) is grey; colour needs 3 channels."""
     from aekit.app.plot import drawable_image_shape
@@ -328,7 +344,7 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
                 f"{type(est).__name__} gives samples of {n_features} features"
             )
         if drawable_image_shape(given) is None:
-            raise CLIError(f"--image-shape {','.join(map(str, given))}: a .png needs 1 (grey) or 3 (colour) channels")
+            raise CLIError(f"--image-shape {','.join(map(str, given))}: an image has 1 (grey) or 3 (colour) channels")
         return given
     for candidate in (
         getattr(est, "output_shape_", None),
@@ -359,5 +375,5 @@ def _latent_samples(model, args: argparse.Namespace):
         )
     if len(rows) < 2:
         raise CLIError(f"--data: fitting the density to the codes needs at least 2 rows, got {len(rows)}")
-    sampler = LatentSampler(est, density=args.density, n_components=min(10, len(rows)), random_state=args.seed)
+    sampler = LatentSampler(est, density=args.density, n_components=10, random_state=args.seed)
     return sampler.fit(rows).sample(args.n_samples, random_state=args.seed)

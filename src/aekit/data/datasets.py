@@ -183,10 +183,8 @@ class Dataset:
         return int(self.X.shape[0])
 
     def feature_columns(self) -> list[str]:
-        """The table column each feature comes from (n_features,): 'kind' for the one-hot
-        feature 'kind=a' of a categorical column, the feature's own name otherwise."""
-        column_of = {f"{column}={level}": column for column, levels in self.categories.items() for level in levels}
-        return [column_of.get(name, name) for name in self.feature_names]
+        """The table column each feature comes from (n_features,), see `feature_columns`."""
+        return feature_columns(self.feature_names, self.categories)
 
     def row_ids(self) -> list[str]:
         """One identifier per row: `ids`, else the row numbers."""
@@ -208,6 +206,26 @@ class Dataset:
         ids = None if self.ids is None else np.asarray(self.ids, dtype=object)[index].tolist()
         y = None if self.y is None else self.y[index]
         return replace(self, X=self.X[index], y=y, ids=ids)
+
+
+def feature_columns(feature_names: Sequence[str], categories: Mapping[str, Sequence]) -> list[str]:
+    """The table column each feature comes from (n_features,): 'kind' for the one-hot feature
+    'kind=a' of a categorical column, the feature's own name otherwise.
+
+    Parameters
+    ----------
+    feature_names : sequence of str
+        The features' names, 'column=category' in a one-hot group.
+    categories : mapping of str to sequence
+        Each categorical column's categories.
+
+    Returns
+    -------
+    list of str
+        One column name per feature.
+    """
+    column_of = {f"{column}={level}": column for column, levels in categories.items() for level in levels}
+    return [column_of.get(name, name) for name in feature_names]
 
 
 # ---- IDX (MNIST, Fashion-MNIST) ------------------------------------------------------------

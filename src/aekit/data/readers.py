@@ -56,6 +56,7 @@ class Reader:
 
     kind: ClassVar[str] = "any"
     unit_pixels: ClassVar[bool] = False  # rows are pixel intensities in [0, 1], drawn as stored
+    counts: ClassVar[bool] = False  # rows are word counts, never negative
     suffixes: ClassVar[tuple[str, ...]] = ()
     learned: ClassVar[dict[str, str]] = {name: name for name in ("feature_names", "image_shape", "class_names")}
     feature_names: list[str] | None = None
@@ -528,6 +529,7 @@ class TextFolderReader(Reader):
     """
 
     kind: ClassVar[str] = "text"
+    counts: ClassVar[bool] = True
     learned: ClassVar[dict[str, str]] = {**Reader.learned, "vocabulary": "feature_names"}
     max_words: int = 2000
     vocabulary: list[str] | None = None

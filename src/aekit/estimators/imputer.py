@@ -580,7 +580,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         n : int, default=5
             Number of imputations.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the estimator's `random_state`.
 
         Returns
         -------
@@ -591,6 +591,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         table, inputs, observed = self._encoded(X)
+        random_state = self.random_state if random_state is None else random_state
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         device = next(self.module_.parameters()).device
         generator = torch.Generator(device=device).manual_seed(seed)

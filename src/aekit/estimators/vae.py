@@ -334,7 +334,10 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return -self._batched("sample_losses", self._validate_X(X, reset=False), n_draws=self.n_score_draws)
 
     def _generator(self, random_state) -> torch.Generator:
+        """A torch generator on the model's device seeded from `random_state`, or without one
+        from the estimator's, so a seeded estimator draws the same samples every time."""
         device = next(self.module_.parameters()).device
+        random_state = self.random_state if random_state is None else random_state
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         return torch.Generator(device=device).manual_seed(seed)
 
@@ -346,7 +349,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         n_samples : int, default=1
             Number of draws.
         random_state : int, RandomState or None, default=None
-            Seeds the draws.
+            Seeds the draws; None uses the estimator's `random_state`.
 
         Returns
         -------
@@ -354,7 +357,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             The decoded draws.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         with self._threads(int(n_samples)), torch.inference_mode():
             return self.module_.sample(int(n_samples), self._generator(random_state)).cpu().double().numpy()
@@ -390,7 +393,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         n_samples : int or None, default=None
             Number of posterior draws per input; None decodes the posterior means.
         random_state : int, RandomState or None, default=None
-            Seeds the posterior draws.
+            Seeds the posterior draws; None uses the estimator's `random_state`.
 
         Returns
         -------
@@ -401,7 +404,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         if n_samples is None:
             return layout(super().reconstruct(X))
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}")
         X = self._validate_X(X, reset=False)
         X = X.toarray() if is_sparse(X) else X  # the (n_samples, n, n_features) output is dense anyway
