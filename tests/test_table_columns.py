@@ -196,6 +196,24 @@ def test_distinct_real_numbers_are_a_feature_not_an_identifier():
     assert messages == [] and frame["pressure"].is_unique
 
 
+def test_whole_number_measurements_are_features_and_shuffled_codes_identifiers(tmp_path, capsys):
+    # a price in whole dollars (all distinct, in no order) was taken for an identifier: left out of
+    # the detector, and `aekit impute` wrote its gaps back empty
+    frame = patients(80).assign(price=lambda f: (2e5 + 3e4 * f["dose"] + np.arange(80)).round(0),
+                                code=np.random.default_rng(1).permutation(np.arange(1001, 1081)))
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame)
+    assert detector.table_.dropped == {"code": "an identifier (every value distinct)"}
+    assert "price" in detector.table_.columns, messages
+    frame.loc[::9, "price"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), *FAST_CLI, "--set", "n_members=1"]) == 0
+    captured = capsys.readouterr()
+    assert "'code' is an identifier" in captured.err and "'price'" not in captured.err
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert not written["price"].isna().any() and (written["price"] == written["price"].round()).all()
+    pd.testing.assert_series_equal(written["code"], frame["code"])
+
+
 def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, capsys):
     frame = patients()
     frame.to_csv(tmp_path / "plain.csv", index=False)

@@ -208,8 +208,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         the robust fit of the codes' distribution, so a seeded autoencoder gives the same scores.
     ignore_columns : 'auto', list of str or None, default='auto'
         For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
-        columns (at least 20 rows whose values are all distinct whole numbers, such as a
-        counter 1..n, or all distinct texts), dates or times (a datetime column, or texts such as
+        columns (at least 20 rows whose values are all distinct texts, or distinct whole numbers
+        counting in row order or filling a narrow range, such as a counter 1..n; see
+        `aekit.data.columns.is_identifier`), dates or times (a datetime column, or texts such as
         2024-03-01 or 01/03/2024) and constant columns, with a warning naming them;
         a list of column names (ints for a headerless frame's) leaves those out as well; None
         keeps every column. The other columns are encoded as `aekit detect` encodes a table
