@@ -350,6 +350,23 @@ def test_ignore_columns_is_validated_naming_it():
         fast_detector(60, ignore_columns=["pressure", "weight", "dose", "region"]).fit(frame)
 
 
+def test_a_table_with_no_column_left_is_refused_in_the_commands_own_terms(tmp_path, capsys):
+    # the commands answered "pass ignore_columns=None to keep them", a parameter they do not have
+    pd.DataFrame({"a": [1.5] * 50, "b": [2.0] * 50}).to_csv(tmp_path / "same.csv", index=False)
+    assert main(["detect", str(tmp_path / "same.csv"), *FAST_CLI]) == 1
+    err = capsys.readouterr().err
+    assert "same.csv': every column is left out of the model, so none is left to learn from: 'a' is constant; " \
+           "'b' is constant" in err and "ignore_columns" not in err, err
+    pd.DataFrame({"a": [1.0, None, 1.0, 1.0], "kind": ["x", "x", None, "x"]}).to_csv(tmp_path / "gaps.csv", index=False)
+    args = ["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "o.csv"), *FAST_CLI, "--set", "n_members=1"]
+    assert main(args) == 1
+    assert "'kind' is constant (--set ignore_columns=null keeps them)" in capsys.readouterr().err
+    assert main([*args, "--set", "ignore_columns=null"]) == 0
+    assert pd.read_csv(tmp_path / "o.csv").to_numpy().tolist() == [[1.0, "x"]] * 4
+    assert main(["detect", str(tmp_path / "gaps.csv"), "--ignore", "a,kind", *FAST_CLI]) == 1
+    assert "'a' is named by --ignore or --id-column; 'kind' is named by" in capsys.readouterr().err
+
+
 def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
     frame = patients(60).set_axis(range(4), axis=1)  # as pandas.read_csv(header=None) names them
     detector, _ = fit_quietly(fast_detector(60, ignore_columns=[2]), frame)

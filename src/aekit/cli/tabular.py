@@ -189,19 +189,29 @@ def _identifier_column(detector, frame) -> str | None:
     return next((column for column in frame.columns if dropped.get(str(column)) == IDENTIFIER), None)
 
 
-def _fit_warning_to_stderr(args: argparse.Namespace, fit) -> object:
-    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings."""
+def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> object:
+    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings, and
+    a table with no column left to learn from refused naming IN; `keep` says how the command
+    keeps the columns it leaves out on its own, where it can."""
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        fitted = fit()
-    for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            _warn(args, str(warning.message).replace(" (ignore_columns=None keeps them)", ""))
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return fitted
+    from aekit.data.columns import IGNORED, KEEP_HINT
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            return fit()
+    except ValueError as err:
+        if not str(err).startswith("X: every column is left out"):
+            raise
+        message = str(err).removeprefix("X").replace(KEEP_HINT, keep).replace(IGNORED, "named by --ignore or --id-column")
+        raise CLIError(f"{args.input!r}{message}") from None
+    finally:
+        for warning in caught:
+            if issubclass(warning.category, UserWarning):
+                _warn(args, str(warning.message).replace(KEEP_HINT, ""))
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
@@ -321,7 +331,7 @@ def run_impute(args: argparse.Namespace) -> int:
         if ignored:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame))
+        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer)
     else:
         filled = imputer.set_output(transform="pandas").transform(frame)

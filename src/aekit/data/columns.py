@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_SPAN", "IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_free_text", "is_identifier", "leave_out",
+__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_free_text", "is_identifier", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER_SPAN = 10  # distinct whole numbers in no order spread over at most this many times their count are codes
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+KEEP_HINT = " (ignore_columns=None keeps them)"  # how Python keeps the columns found; the commands say it their way
 FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
 FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
 DATES = "a column of dates or times (turn them into numbers, such as days since a date or a weekday, to use them)"
@@ -253,11 +254,12 @@ def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
     """
     dropped = non_features(frame, ignore_columns)
     found = {c: why for c, why in dropped.items() if why != IGNORED}
+    if len(dropped) == frame.shape[1]:
+        listed = "; ".join(f"{c!r} is {why}" for c, why in dropped.items())
+        raise ValueError(f"X: every column is left out of the model, so none is left to learn from: {listed}"
+                         f"{KEEP_HINT if found else ''}")
     if found:
         listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
-        warnings.warn(f"{owner}: columns left out of the model: {listed} (ignore_columns=None keeps them)", UserWarning,
+        warnings.warn(f"{owner}: columns left out of the model: {listed}{KEEP_HINT}", UserWarning,
                       stacklevel=user_stacklevel())
-    if len(dropped) == frame.shape[1]:
-        raise ValueError(f"X: every column is left out of the model ({', '.join(map(repr, dropped))}); "
-                         "pass ignore_columns=None to keep them")
     return dropped
