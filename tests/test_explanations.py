@@ -356,3 +356,17 @@ def test_the_auto_threshold_keeps_scores_tied_at_the_cut_clear_of_it():
     threshold = auto_threshold(scores)
     assert (scores > threshold).sum() == 2
     assert threshold == pytest.approx(1.005)  # not 1.0, where rounding in another batch would flag the tied rows
+
+
+def test_a_frames_contributions_come_in_its_own_column_order():
+    # a text column between numeric ones came last (the encoding's order), so contributions taken
+    # by position (to_numpy, beside X) were put against the wrong columns
+    frame = mixed_table(200, seed=11)[["region", "age", "income", "rent", "debt"]].assign(id=np.arange(200))
+    frame = frame[["age", "region", "id", "income", "rent", "debt"]]
+    with pytest.warns(UserWarning, match="'id' is an identifier"):
+        detector = small_detector(5).fit(frame)
+    table = detector.explain(frame.iloc[:10])
+    assert list(table.columns) == ["age", "region", "income", "rent", "debt"]
+    np.testing.assert_allclose(table.sum(axis=1) + table.attrs["offset"], -detector.score_samples(frame.iloc[:10]), rtol=1e-5)
+    by_error = detector.explain(frame.iloc[:10], method="error")
+    assert list(by_error.columns) == list(table.columns)
