@@ -367,6 +367,33 @@ def test_a_table_with_no_column_left_is_refused_in_the_commands_own_terms(tmp_pa
     assert "'a' is named by --ignore or --id-column; 'kind' is named by" in capsys.readouterr().err
 
 
+def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_path, capsys):
+    # --fitted on the same columns in another order was refused with "The feature names should
+    # match those that were passed during fit"; a table's columns are matched by name now
+    frame = patients(80).assign(visits=np.random.default_rng(3).integers(0, 9, 80).astype(float))
+    frame.loc[::7, "visits"] = np.nan
+    frame.loc[::5, "dose"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    shuffled = frame[["visits", "region", "dose", "weight", "pressure"]]
+    shuffled.to_csv(tmp_path / "s.csv", index=False)
+    impute = ["impute", *FAST_CLI, "--set", "n_members=1"]
+    assert main([*impute, str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--save", str(tmp_path / "imp")]) == 0
+    assert main([*impute[:2], str(tmp_path / "s.csv"), str(tmp_path / "so.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    filled, reordered = pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "so.csv")
+    assert list(reordered.columns) == list(shuffled.columns)
+    pd.testing.assert_frame_equal(reordered, filled[shuffled.columns])
+    assert reordered["dose"].round().ne(reordered["dose"]).any() and reordered["visits"].dtype == np.int64
+    complete = filled.drop(columns="visits")
+    complete.to_csv(tmp_path / "c.csv", index=False)
+    complete[["region", "dose", "pressure", "weight"]].to_csv(tmp_path / "cs.csv", index=False)
+    detect = ["detect", "--quiet", "--explain", "1"]
+    assert main([*detect, *FAST_CLI[1:], str(tmp_path / "c.csv"), "--out", str(tmp_path / "d.csv"), "--save", str(tmp_path / "det")]) == 0
+    assert main([*detect, str(tmp_path / "cs.csv"), "--out", str(tmp_path / "ds.csv"), "--fitted", str(tmp_path / "det")]) == 0
+    scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "ds.csv")
+    assert list(rescored.columns[:4]) == ["region", "dose", "pressure", "weight"]
+    pd.testing.assert_frame_equal(rescored[scored.columns], scored)
+
+
 def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
     frame = patients(60).set_axis(range(4), axis=1)  # as pandas.read_csv(header=None) names them
     detector, _ = fit_quietly(fast_detector(60, ignore_columns=[2]), frame)

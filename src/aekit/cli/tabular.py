@@ -180,6 +180,17 @@ def _ignored_with_set(given, ignored: list[str]) -> list[str]:
     return list(dict.fromkeys([*([] if given == "auto" else given), *ignored]))
 
 
+def _in_fitted_order(frame, est):
+    """`frame` with its columns in the order `est` was fitted with, when it holds the same
+    columns in another order (a table's column order carries no meaning, its names do); as it
+    is otherwise, for the estimator's own check."""
+    fitted = [str(c) for c in getattr(est, "feature_names_in_", ())]
+    names = [str(c) for c in frame.columns]
+    if not fitted or names == fitted or sorted(names) != sorted(fitted):
+        return frame
+    return frame[[frame.columns[names.index(c)] for c in fitted]]
+
+
 def _identifier_column(detector, frame) -> str | None:
     """The first column of `frame` the detector left out as an identifier (its rows' names), if any."""
     from aekit.data.columns import IDENTIFIER
@@ -334,8 +345,8 @@ def run_impute(args: argparse.Namespace) -> int:
         filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer)
     else:
-        filled = imputer.set_output(transform="pandas").transform(frame)
-    filled = _as_written(filled, imputer, frame.dtypes)
+        filled = imputer.set_output(transform="pandas").transform(_in_fitted_order(frame, imputer))
+    filled = _as_written(filled, imputer, frame.dtypes)[frame.columns]
     _write_table(filled, args.output)
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -473,7 +484,8 @@ def run_detect(args: argparse.Namespace) -> int:
         _fit_warning_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
-    columns = _outlier_columns(detector.score_samples(frame), detector.offset_)
+    rows = _in_fitted_order(frame, detector)
+    columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     extra, reasons = {}, None
@@ -481,8 +493,8 @@ def run_detect(args: argparse.Namespace) -> int:
         from aekit.analysis.explanations import explain
         from aekit.app.detection_report import reason_texts
 
-        reasons = reason_texts(explain(detector, frame, top=args.explain or 3))
-        extra = _explanation_columns(detector.predict_proba(frame)[:, 1], reasons, args.explain or 0)
+        reasons = reason_texts(explain(detector, rows, top=args.explain or 3))
+        extra = _explanation_columns(detector.predict_proba(rows)[:, 1], reasons, args.explain or 0)
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
