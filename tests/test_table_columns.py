@@ -394,6 +394,34 @@ def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_pat
     pd.testing.assert_frame_equal(rescored[scored.columns], scored)
 
 
+def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_back(tmp_path, capsys):
+    # --fitted on a table with one more column was refused ('Feature names unseen at fit time'), and
+    # --ignore is refused with --fitted: the file had to be edited first
+    frame = patients(80)
+    frame.loc[::5, "dose"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    more = frame.assign(note=np.where(np.arange(80) % 3, "ok", None))[["note", "region", "dose", "weight", "pressure"]]
+    more.to_csv(tmp_path / "m.csv", index=False)
+    impute = ["impute", *FAST_CLI, "--set", "n_members=1"]
+    assert main([*impute, str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--save", str(tmp_path / "imp")]) == 0
+    capsys.readouterr()
+    assert main([*impute[:2], str(tmp_path / "m.csv"), str(tmp_path / "mo.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    assert "column 'note' of " in capsys.readouterr().err
+    filled, more_filled = pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "mo.csv")
+    assert list(more_filled.columns) == list(more.columns)
+    pd.testing.assert_frame_equal(more_filled[frame.columns], filled)
+    assert more_filled["note"].isna().sum() == more["note"].isna().sum()
+    complete = filled.assign(note=more["note"])
+    complete.drop(columns="note").to_csv(tmp_path / "c.csv", index=False)
+    complete.to_csv(tmp_path / "cm.csv", index=False)
+    detect = ["detect", "--quiet"]
+    assert main([*detect, *FAST_CLI[1:], str(tmp_path / "c.csv"), "--out", str(tmp_path / "d.csv"), "--save", str(tmp_path / "det")]) == 0
+    assert main([*detect, str(tmp_path / "cm.csv"), "--out", str(tmp_path / "dm.csv"), "--fitted", str(tmp_path / "det")]) == 0
+    assert "column 'note' of " in capsys.readouterr().err
+    scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "dm.csv")
+    pd.testing.assert_frame_equal(rescored.drop(columns="note"), scored)
+
+
 def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
     frame = patients(60).set_axis(range(4), axis=1)  # as pandas.read_csv(header=None) names them
     detector, _ = fit_quietly(fast_detector(60, ignore_columns=[2]), frame)

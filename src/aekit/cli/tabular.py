@@ -180,14 +180,20 @@ def _ignored_with_set(given, ignored: list[str]) -> list[str]:
     return list(dict.fromkeys([*([] if given == "auto" else given), *ignored]))
 
 
-def _in_fitted_order(frame, est):
-    """`frame` with its columns in the order `est` was fitted with, when it holds the same
-    columns in another order (a table's column order carries no meaning, its names do); as it
-    is otherwise, for the estimator's own check."""
+def _fitted_columns(args: argparse.Namespace, frame, est):
+    """The columns of `frame` that `est` was fitted on, by name and in fit order (a table's
+    column order carries no meaning, its names do); the others are left out with a warning
+    naming them, and kept as given in the output. `frame` as it is when it lacks a fitted
+    column, for the estimator's own message."""
     fitted = [str(c) for c in getattr(est, "feature_names_in_", ())]
     names = [str(c) for c in frame.columns]
-    if not fitted or names == fitted or sorted(names) != sorted(fitted):
+    if not fitted or names == fitted or not set(fitted) <= set(names):
         return frame
+    extra = [c for c in names if c not in fitted]
+    if extra:
+        many = len(extra) > 1
+        _warn(args, f"column{'s' * many} {', '.join(map(repr, extra))} of {args.input!r} {'were' if many else 'was'} not "
+                    f"seen in fit: left out of the model and written as given")
     return frame[[frame.columns[names.index(c)] for c in fitted]]
 
 
@@ -345,8 +351,10 @@ def run_impute(args: argparse.Namespace) -> int:
         filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer)
     else:
-        filled = imputer.set_output(transform="pandas").transform(_in_fitted_order(frame, imputer))
-    filled = _as_written(filled, imputer, frame.dtypes)[frame.columns]
+        filled = imputer.set_output(transform="pandas").transform(_fitted_columns(args, frame, imputer))
+    filled = _as_written(filled, imputer, frame.dtypes)
+    if list(filled.columns) != list(frame.columns):
+        filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output)
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -484,7 +492,7 @@ def run_detect(args: argparse.Namespace) -> int:
         _fit_warning_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
-    rows = _in_fitted_order(frame, detector)
+    rows = _fitted_columns(args, frame, detector)
     columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
@@ -524,7 +532,8 @@ def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]
         return
     table = getattr(detector, "table_", None)
     left_out = table.dropped if table is not None else non_features(frame, ignored or "auto") if detector is None else {}
-    gaps = [str(c) for c in frame.columns if str(c) not in left_out and frame[c].isna().any()]
+    used = {str(c) for c in getattr(detector, "feature_names_in_", frame.columns)}  # a fitted one's columns, found by name
+    gaps = [str(c) for c in frame.columns if str(c) in used and str(c) not in left_out and frame[c].isna().any()]
     if gaps:
         many = len(gaps) > 1
         raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])}; fill them "
