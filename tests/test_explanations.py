@@ -381,3 +381,14 @@ def test_a_frames_contributions_come_in_its_own_column_order():
     np.testing.assert_allclose(table.sum(axis=1) + table.attrs["offset"], -detector.score_samples(frame.iloc[:10]), rtol=1e-5)
     by_error = detector.explain(frame.iloc[:10], method="error")
     assert list(by_error.columns) == list(table.columns)
+
+
+def test_a_headerless_frames_contributions_are_named_by_its_integer_labels():
+    # they were named '0', '1', ...: frame[contributions.columns] raised a KeyError
+    frame = mixed_table(120, seed=12).set_axis(range(5), axis=1)  # as pandas.read_csv(header=None) names them
+    detector = small_detector(3).fit(frame)
+    table = detector.explain(frame.iloc[:4])
+    assert list(table.columns) == [0, 1, 2, 3, 4] and frame[table.columns].shape == (120, 5)
+    np.testing.assert_allclose(table.sum(axis=1) + table.attrs["offset"], -detector.score_samples(frame.iloc[:4]), rtol=1e-5)
+    top = detector.explain(frame.iloc[:4], top=2)
+    assert set(top["feature_1"]) | set(top["feature_2"]) <= {0, 1, 2, 3, 4}

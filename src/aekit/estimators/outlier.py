@@ -124,6 +124,19 @@ def _quantile_offset(scores: np.ndarray, contamination: float, tolerance: float)
     return float((tied[0] + lower.max()) / 2) if lower.size else float(tied[0] - tolerance)
 
 
+def _with_labels(explained, labels, top: int | None):
+    """An explanation named by the strings of a DataFrame's column labels, named by the labels
+    themselves (the ints of a headerless frame's columns): its columns, or with `top` the
+    feature_i entries."""
+    by_name = {str(label): label for label in labels}
+    if all(isinstance(label, str) for label in labels):
+        return explained
+    if top is None:
+        return explained.rename(columns=by_name)
+    features = [f"feature_{i + 1}" for i in range(top) if f"feature_{i + 1}" in explained.columns]
+    return explained.assign(**{f: explained[f].map(lambda name: by_name.get(name, name)) for f in features})
+
+
 def _code_distribution(codes: np.ndarray, random_state) -> tuple[np.ndarray, np.ndarray]:
     """Robust location (k,) and precision (k, k) of the training codes (n, k): the minimum
     covariance determinant fit, or the plain covariance where the MCD cannot be fitted (more
@@ -525,8 +538,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
                 raise ValueError("feature_names and groups are for a detector fitted on an array; one fitted on a "
                                  "DataFrame names and groups its columns itself")
             encoded, table = self._checked_X(X, reset=False), self.table_
-            return reasons(self, encoded, table.feature_names(), table.feature_sources(), method, top, index,
-                           table.kept(X), table.inverse)
+            explained = reasons(self, encoded, table.feature_names(), table.feature_sources(), method, top, index,
+                                table.kept(X), table.inverse)
+            return _with_labels(explained, X.columns, top)
         X = self._checked_X(X, reset=False)
         X = X.toarray() if is_sparse(X) else X
         default = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
