@@ -202,6 +202,17 @@ def test_the_auto_threshold_does_not_peel_a_heavy_tail_without_outliers(tail):
     assert (scores > auto_threshold(scores)).sum() == 60  # the test on raw scores (level 0.05) flagged 129 and 161
 
 
+def test_scores_tie_only_within_the_rounding_tolerance_of_the_cut_not_through_each_other():
+    # ties were chained score to score: scores 1e-4 apart with a tolerance of 1e-3 all tied, and
+    # the threshold rose above every one of them (nothing flagged)
+    scores = np.linspace(0.0, 1.0, 10001)
+    flagged = (scores > auto_threshold(scores, tolerance=1e-3)).sum()
+    assert 300 - 10 <= flagged <= 300
+    rounded = 5.0 + 1e-9 * np.random.default_rng(0).normal(size=40)  # one row 40 times, as rounding scores it
+    assert (rounded > auto_threshold(rounded, tolerance=1e-6)).sum() == 0
+    assert (rounded + 1e-6 > auto_threshold(rounded, tolerance=1e-6)).sum() == 0
+
+
 def test_the_auto_threshold_flags_more_at_a_higher_level_and_refuses_a_level_outside_0_1():
     rng = np.random.default_rng(0)
     scores = np.r_[rng.normal(size=900), rng.uniform(3.0, 30.0, size=100)]
@@ -356,3 +367,28 @@ def test_the_auto_threshold_keeps_scores_tied_at_the_cut_clear_of_it():
     threshold = auto_threshold(scores)
     assert (scores > threshold).sum() == 2
     assert threshold == pytest.approx(1.005)  # not 1.0, where rounding in another batch would flag the tied rows
+
+
+def test_a_frames_contributions_come_in_its_own_column_order():
+    # a text column between numeric ones came last (the encoding's order), so contributions taken
+    # by position (to_numpy, beside X) were put against the wrong columns
+    frame = mixed_table(200, seed=11)[["region", "age", "income", "rent", "debt"]].assign(id=np.arange(200))
+    frame = frame[["age", "region", "id", "income", "rent", "debt"]]
+    with pytest.warns(UserWarning, match="'id' is an identifier"):
+        detector = small_detector(5).fit(frame)
+    table = detector.explain(frame.iloc[:10])
+    assert list(table.columns) == ["age", "region", "income", "rent", "debt"]
+    np.testing.assert_allclose(table.sum(axis=1) + table.attrs["offset"], -detector.score_samples(frame.iloc[:10]), rtol=1e-5)
+    by_error = detector.explain(frame.iloc[:10], method="error")
+    assert list(by_error.columns) == list(table.columns)
+
+
+def test_a_headerless_frames_contributions_are_named_by_its_integer_labels():
+    # they were named '0', '1', ...: frame[contributions.columns] raised a KeyError
+    frame = mixed_table(120, seed=12).set_axis(range(5), axis=1)  # as pandas.read_csv(header=None) names them
+    detector = small_detector(3).fit(frame)
+    table = detector.explain(frame.iloc[:4])
+    assert list(table.columns) == [0, 1, 2, 3, 4] and frame[table.columns].shape == (120, 5)
+    np.testing.assert_allclose(table.sum(axis=1) + table.attrs["offset"], -detector.score_samples(frame.iloc[:4]), rtol=1e-5)
+    top = detector.explain(frame.iloc[:4], top=2)
+    assert set(top["feature_1"]) | set(top["feature_2"]) <= {0, 1, 2, 3, 4}

@@ -196,6 +196,24 @@ def test_distinct_real_numbers_are_a_feature_not_an_identifier():
     assert messages == [] and frame["pressure"].is_unique
 
 
+def test_whole_number_measurements_are_features_and_shuffled_codes_identifiers(tmp_path, capsys):
+    # a price in whole dollars (all distinct, in no order) was taken for an identifier: left out of
+    # the detector, and `aekit impute` wrote its gaps back empty
+    frame = patients(80).assign(price=lambda f: (2e5 + 3e4 * f["dose"] + np.arange(80)).round(0),
+                                code=np.random.default_rng(1).permutation(np.arange(1001, 1081)))
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame)
+    assert detector.table_.dropped == {"code": "an identifier (every value distinct)"}
+    assert "price" in detector.table_.columns, messages
+    frame.loc[::9, "price"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), *FAST_CLI, "--set", "n_members=1"]) == 0
+    captured = capsys.readouterr()
+    assert "'code' is an identifier" in captured.err and "'price'" not in captured.err
+    written = pd.read_csv(tmp_path / "o.csv")
+    assert not written["price"].isna().any() and (written["price"] == written["price"].round()).all()
+    pd.testing.assert_series_equal(written["code"], frame["code"])
+
+
 def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, capsys):
     frame = patients()
     frame.to_csv(tmp_path / "plain.csv", index=False)
@@ -330,6 +348,78 @@ def test_ignore_columns_is_validated_naming_it():
         AutoEncoderImputer(ignore_columns=["dose"], max_epochs=1).fit(frame[["pressure", "dose"]].to_numpy())
     with pytest.raises(ValueError, match="every column is left out"):
         fast_detector(60, ignore_columns=["pressure", "weight", "dose", "region"]).fit(frame)
+
+
+def test_a_table_with_no_column_left_is_refused_in_the_commands_own_terms(tmp_path, capsys):
+    # the commands answered "pass ignore_columns=None to keep them", a parameter they do not have
+    pd.DataFrame({"a": [1.5] * 50, "b": [2.0] * 50}).to_csv(tmp_path / "same.csv", index=False)
+    assert main(["detect", str(tmp_path / "same.csv"), *FAST_CLI]) == 1
+    err = capsys.readouterr().err
+    assert "same.csv': every column is left out of the model, so none is left to learn from: 'a' is constant; " \
+           "'b' is constant" in err and "ignore_columns" not in err, err
+    pd.DataFrame({"a": [1.0, None, 1.0, 1.0], "kind": ["x", "x", None, "x"]}).to_csv(tmp_path / "gaps.csv", index=False)
+    args = ["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "o.csv"), *FAST_CLI, "--set", "n_members=1"]
+    assert main(args) == 1
+    assert "'kind' is constant (--set ignore_columns=null keeps them)" in capsys.readouterr().err
+    assert main([*args, "--set", "ignore_columns=null"]) == 0
+    assert pd.read_csv(tmp_path / "o.csv").to_numpy().tolist() == [[1.0, "x"]] * 4
+    assert main(["detect", str(tmp_path / "gaps.csv"), "--ignore", "a,kind", *FAST_CLI]) == 1
+    assert "'a' is named by --ignore or --id-column; 'kind' is named by" in capsys.readouterr().err
+
+
+def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_path, capsys):
+    # --fitted on the same columns in another order was refused with "The feature names should
+    # match those that were passed during fit"; a table's columns are matched by name now
+    frame = patients(80).assign(visits=np.random.default_rng(3).integers(0, 9, 80).astype(float))
+    frame.loc[::7, "visits"] = np.nan
+    frame.loc[::5, "dose"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    shuffled = frame[["visits", "region", "dose", "weight", "pressure"]]
+    shuffled.to_csv(tmp_path / "s.csv", index=False)
+    impute = ["impute", *FAST_CLI, "--set", "n_members=1"]
+    assert main([*impute, str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--save", str(tmp_path / "imp")]) == 0
+    assert main([*impute[:2], str(tmp_path / "s.csv"), str(tmp_path / "so.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    filled, reordered = pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "so.csv")
+    assert list(reordered.columns) == list(shuffled.columns)
+    pd.testing.assert_frame_equal(reordered, filled[shuffled.columns])
+    assert reordered["dose"].round().ne(reordered["dose"]).any() and reordered["visits"].dtype == np.int64
+    complete = filled.drop(columns="visits")
+    complete.to_csv(tmp_path / "c.csv", index=False)
+    complete[["region", "dose", "pressure", "weight"]].to_csv(tmp_path / "cs.csv", index=False)
+    detect = ["detect", "--quiet", "--explain", "1"]
+    assert main([*detect, *FAST_CLI[1:], str(tmp_path / "c.csv"), "--out", str(tmp_path / "d.csv"), "--save", str(tmp_path / "det")]) == 0
+    assert main([*detect, str(tmp_path / "cs.csv"), "--out", str(tmp_path / "ds.csv"), "--fitted", str(tmp_path / "det")]) == 0
+    scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "ds.csv")
+    assert list(rescored.columns[:4]) == ["region", "dose", "pressure", "weight"]
+    pd.testing.assert_frame_equal(rescored[scored.columns], scored)
+
+
+def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_back(tmp_path, capsys):
+    # --fitted on a table with one more column was refused ('Feature names unseen at fit time'), and
+    # --ignore is refused with --fitted: the file had to be edited first
+    frame = patients(80)
+    frame.loc[::5, "dose"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    more = frame.assign(note=np.where(np.arange(80) % 3, "ok", None))[["note", "region", "dose", "weight", "pressure"]]
+    more.to_csv(tmp_path / "m.csv", index=False)
+    impute = ["impute", *FAST_CLI, "--set", "n_members=1"]
+    assert main([*impute, str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--save", str(tmp_path / "imp")]) == 0
+    capsys.readouterr()
+    assert main([*impute[:2], str(tmp_path / "m.csv"), str(tmp_path / "mo.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    assert "column 'note' of " in capsys.readouterr().err
+    filled, more_filled = pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "mo.csv")
+    assert list(more_filled.columns) == list(more.columns)
+    pd.testing.assert_frame_equal(more_filled[frame.columns], filled)
+    assert more_filled["note"].isna().sum() == more["note"].isna().sum()
+    complete = filled.assign(note=more["note"])
+    complete.drop(columns="note").to_csv(tmp_path / "c.csv", index=False)
+    complete.to_csv(tmp_path / "cm.csv", index=False)
+    detect = ["detect", "--quiet"]
+    assert main([*detect, *FAST_CLI[1:], str(tmp_path / "c.csv"), "--out", str(tmp_path / "d.csv"), "--save", str(tmp_path / "det")]) == 0
+    assert main([*detect, str(tmp_path / "cm.csv"), "--out", str(tmp_path / "dm.csv"), "--fitted", str(tmp_path / "det")]) == 0
+    assert "column 'note' of " in capsys.readouterr().err
+    scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "dm.csv")
+    pd.testing.assert_frame_equal(rescored.drop(columns="note"), scored)
 
 
 def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():

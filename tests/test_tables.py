@@ -200,6 +200,21 @@ def test_a_headerless_numeric_file_keeps_its_first_row_with_a_note(tmp_path, cap
     assert filled.shape == (30, 4) and filled["x0"].tolist() == values[:, 0].tolist()
 
 
+def test_a_headerless_file_whose_first_row_has_no_value_keeps_that_row(tmp_path, capsys):
+    # the empty first row was taken for a header: columns 'Unnamed: 0'.. and one row fewer imputed
+    path = tmp_path / "plain.csv"
+    values = headerless(path, ",")
+    path.write_text(",,,\n" + path.read_text())
+    with pytest.warns(UserWarning, match="first row looks like data"):
+        frame = read_csv_frame(path)
+    assert list(frame.columns) == ["x0", "x1", "x2", "x3"] and len(frame) == 31 and frame.iloc[0].isna().all()
+    np.testing.assert_allclose(frame.iloc[1], values[0])
+    assert main(["impute", str(path), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    assert "filled 5 missing entries in 4 columns" in capsys.readouterr().out
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert filled.shape == (31, 4) and not filled.isna().any().any() and filled["x0"].tolist()[1:] == values[:, 0].tolist()
+
+
 def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
     path = tmp_path / "plain.csv"
     values = headerless(path, ",")

@@ -248,6 +248,9 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     input frame) and `inverse` (expectation (n, d) -> rows in its columns, or None) give them."""
     contributions, offset, expected = feature_contributions(detector, X, method, sources)
     table = summed(contributions, sources)
+    if observed is not None:  # in the input's column order, not the encoding's (numeric columns first)
+        position = {str(c): i for i, c in enumerate(observed.columns)}
+        table = table[sorted(table.columns, key=lambda c: position.get(c, len(position)))]
     table.attrs["offset"] = offset
     if index is not None:
         table.index = index

@@ -72,13 +72,13 @@ def add_parsers(commands) -> None:
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
         "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
-        "Identifier columns (all values distinct whole numbers or texts, such as a counter 1..n), dates,\n"
-        "free text and constant columns are left out of the model with a warning; --ignore and --id-column\n"
-        "name more. --save DIR keeps the fitted detector; --fitted DIR scores IN with one saved before\n"
-        "instead of fitting. With --scheduler ADDRESS and --fitted DIR, a Parquet file or folder too\n"
-        "large for one process is scored partition by partition on a Dask cluster, and --out is a new\n"
-        "folder of Parquet files, the same rows in the same order (--explain scores each partition three\n"
-        "times there; no --report).",
+        "Identifier columns (all values distinct texts, or distinct whole numbers counting in row order or\n"
+        "filling a narrow range, such as a counter 1..n), dates, free text and constant columns are left\n"
+        "out of the model with a warning; --ignore and --id-column name more. --save DIR keeps the\n"
+        "fitted detector; --fitted DIR scores IN with one saved before instead of fitting. With\n"
+        "--scheduler ADDRESS and --fitted DIR, a Parquet file or folder too large for one process is\n"
+        "scored partition by partition on a Dask cluster, and --out is a new folder of Parquet files,\n"
+        "the same rows in the same order (--explain scores each partition three times there; no --report).",
         "  aekit detect transactions.csv --contamination 0.05\n"
         "  aekit detect table.csv --contamination auto --explain 3 --out flagged.csv --report detect-report\n"
         "  aekit detect sensors.parquet --contamination 0.01 --out flagged.csv --model vae --set latent_dim=4\n"
@@ -180,6 +180,23 @@ def _ignored_with_set(given, ignored: list[str]) -> list[str]:
     return list(dict.fromkeys([*([] if given == "auto" else given), *ignored]))
 
 
+def _fitted_columns(args: argparse.Namespace, frame, est):
+    """The columns of `frame` that `est` was fitted on, by name and in fit order (a table's
+    column order carries no meaning, its names do); the others are left out with a warning
+    naming them, and kept as given in the output. `frame` as it is when it lacks a fitted
+    column, for the estimator's own message."""
+    fitted = [str(c) for c in getattr(est, "feature_names_in_", ())]
+    names = [str(c) for c in frame.columns]
+    if not fitted or names == fitted or not set(fitted) <= set(names):
+        return frame
+    extra = [c for c in names if c not in fitted]
+    if extra:
+        many = len(extra) > 1
+        _warn(args, f"column{'s' * many} {', '.join(map(repr, extra))} of {args.input!r} {'were' if many else 'was'} not "
+                    f"seen in fit: left out of the model and written as given")
+    return frame[[frame.columns[names.index(c)] for c in fitted]]
+
+
 def _identifier_column(detector, frame) -> str | None:
     """The first column of `frame` the detector left out as an identifier (its rows' names), if any."""
     from aekit.data.columns import IDENTIFIER
@@ -189,19 +206,29 @@ def _identifier_column(detector, frame) -> str | None:
     return next((column for column in frame.columns if dropped.get(str(column)) == IDENTIFIER), None)
 
 
-def _fit_warning_to_stderr(args: argparse.Namespace, fit) -> object:
-    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings."""
+def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> object:
+    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings, and
+    a table with no column left to learn from refused naming IN; `keep` says how the command
+    keeps the columns it leaves out on its own, where it can."""
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        fitted = fit()
-    for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            _warn(args, str(warning.message).replace(" (ignore_columns=None keeps them)", ""))
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return fitted
+    from aekit.data.columns import IGNORED, KEEP_HINT
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            return fit()
+    except ValueError as err:
+        if not str(err).startswith("X: every column is left out"):
+            raise
+        message = str(err).removeprefix("X").replace(KEEP_HINT, keep).replace(IGNORED, "named by --ignore or --id-column")
+        raise CLIError(f"{args.input!r}{message}") from None
+    finally:
+        for warning in caught:
+            if issubclass(warning.category, UserWarning):
+                _warn(args, str(warning.message).replace(KEEP_HINT, ""))
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
@@ -321,11 +348,13 @@ def run_impute(args: argparse.Namespace) -> int:
         if ignored:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame))
+        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer)
     else:
-        filled = imputer.set_output(transform="pandas").transform(frame)
+        filled = imputer.set_output(transform="pandas").transform(_fitted_columns(args, frame, imputer))
     filled = _as_written(filled, imputer, frame.dtypes)
+    if list(filled.columns) != list(frame.columns):
+        filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output)
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -463,7 +492,8 @@ def run_detect(args: argparse.Namespace) -> int:
         _fit_warning_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
-    columns = _outlier_columns(detector.score_samples(frame), detector.offset_)
+    rows = _fitted_columns(args, frame, detector)
+    columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     extra, reasons = {}, None
@@ -471,8 +501,8 @@ def run_detect(args: argparse.Namespace) -> int:
         from aekit.analysis.explanations import explain
         from aekit.app.detection_report import reason_texts
 
-        reasons = reason_texts(explain(detector, frame, top=args.explain or 3))
-        extra = _explanation_columns(detector.predict_proba(frame)[:, 1], reasons, args.explain or 0)
+        reasons = reason_texts(explain(detector, rows, top=args.explain or 3))
+        extra = _explanation_columns(detector.predict_proba(rows)[:, 1], reasons, args.explain or 0)
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
@@ -502,7 +532,8 @@ def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]
         return
     table = getattr(detector, "table_", None)
     left_out = table.dropped if table is not None else non_features(frame, ignored or "auto") if detector is None else {}
-    gaps = [str(c) for c in frame.columns if str(c) not in left_out and frame[c].isna().any()]
+    used = {str(c) for c in getattr(detector, "feature_names_in_", frame.columns)}  # a fitted one's columns, found by name
+    gaps = [str(c) for c in frame.columns if str(c) in used and str(c) not in left_out and frame[c].isna().any()]
     if gaps:
         many = len(gaps) > 1
         raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])}; fill them "

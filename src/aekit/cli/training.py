@@ -406,8 +406,8 @@ def _layout(est, X: np.ndarray, image_shape) -> str:
 
 def _warn_identifiers(split, source: str) -> None:
     """Warn on stderr about the table columns of `split` that look like row identifiers (see
-    `aekit.data.columns.is_identifier`: all values distinct whole numbers, or a category per
-    row) or hold dates, which the model would learn as features."""
+    `aekit.data.columns.is_identifier`: all values distinct whole numbers counting in row order
+    or filling a narrow range, or a category per row) or hold dates, which the model would learn as features."""
     import pandas as pd
 
     from aekit.data.columns import MIN_ROWS_FOR_IDENTIFIERS, is_dates, is_identifier

@@ -124,7 +124,8 @@ HEADER_MAX_WORDS = 12  # a first-row cell of this many words is a sentence of da
 def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
     """Whether the first record looks like data rather than a header: it holds a number, and
     none of its cells is text above a column of numbers; or one of its cells is a sentence
-    (HEADER_MAX_WORDS words or more, as no column name is)."""
+    (HEADER_MAX_WORDS words or more, as no column name is); or every cell is missing (a row
+    with no value, as a header without a name is not)."""
 
     def kind(cell: str) -> str:
         cell = cell.strip()
@@ -133,6 +134,8 @@ def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
     if any(len(cell.split()) >= HEADER_MAX_WORDS for cell in head[0]):
         return True
     first = [kind(cell) for cell in head[0]]
+    if first and len(head) > 1 and all(k == "missing" for k in first):
+        return True
     below = [{kind(row[j]) for row in head[1:] if j < len(row)} - {"missing"} for j in range(len(first))]
     return "number" in first and not any(k == "text" and b == {"number"} for k, b in zip(first, below))
 

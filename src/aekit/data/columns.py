@@ -1,5 +1,6 @@
-"""Columns of a table that are not features: identifiers (every value a distinct whole number
-or a distinct text, such as a `patient_id` counting 1..n), dates and times, and constant
+"""Columns of a table that are not features: identifiers (every value a distinct text, or a
+distinct whole number counting in row order or filling a narrow range, such as a `patient_id`
+counting 1..n), dates and times, and constant
 columns, found in a DataFrame, or named by the user. The estimators that take DataFrames leave them out of the
 model with a warning naming them, and the commands carry an identifier through to the output."""
 
@@ -15,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IGNORED", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_free_text", "is_identifier", "leave_out",
+__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_free_text", "is_identifier", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
+IDENTIFIER_SPAN = 10  # distinct whole numbers in no order spread over at most this many times their count are codes
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+KEEP_HINT = " (ignore_columns=None keeps them)"  # how Python keeps the columns found; the commands say it their way
 FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
 FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
 DATES = "a column of dates or times (turn them into numbers, such as days since a date or a weekday, to use them)"
@@ -46,8 +49,11 @@ def user_stacklevel() -> int:
 
 def is_identifier(values) -> bool:
     """True for a pandas Series of at least MIN_ROWS_FOR_IDENTIFIERS observed values, all
-    distinct and all whole numbers (a counter, a record number) or all texts. A column of
-    distinct real numbers with fractions is a measurement, not an identifier.
+    distinct, and all texts or all whole numbers that either count up or down in row order (a
+    counter, a record number, gaps allowed) or fill a range at most IDENTIFIER_SPAN times their
+    count (codes 1001..1080 in any order). Distinct whole numbers in no order over a wider range
+    (prices in whole dollars, populations) and distinct real numbers with fractions are
+    measurements, not identifiers.
 
     Parameters
     ----------
@@ -68,7 +74,11 @@ def is_identifier(values) -> bool:
         return False
     if is_numeric_dtype(observed.dtype) and str(observed.dtype) != "category":
         numbers = observed.to_numpy(dtype=np.float64)
-        return bool(np.isfinite(numbers).all() and (numbers == np.round(numbers)).all())
+        if not (np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()):
+            return False
+        steps = np.diff(numbers)
+        counts = bool((steps > 0).all() or (steps < 0).all())
+        return counts or float(numbers.max() - numbers.min()) < IDENTIFIER_SPAN * len(numbers)
     return all(isinstance(v, str) for v in observed.astype(object))
 
 
@@ -244,11 +254,12 @@ def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
     """
     dropped = non_features(frame, ignore_columns)
     found = {c: why for c, why in dropped.items() if why != IGNORED}
+    if len(dropped) == frame.shape[1]:
+        listed = "; ".join(f"{c!r} is {why}" for c, why in dropped.items())
+        raise ValueError(f"X: every column is left out of the model, so none is left to learn from: {listed}"
+                         f"{KEEP_HINT if found else ''}")
     if found:
         listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
-        warnings.warn(f"{owner}: columns left out of the model: {listed} (ignore_columns=None keeps them)", UserWarning,
+        warnings.warn(f"{owner}: columns left out of the model: {listed}{KEEP_HINT}", UserWarning,
                       stacklevel=user_stacklevel())
-    if len(dropped) == frame.shape[1]:
-        raise ValueError(f"X: every column is left out of the model ({', '.join(map(repr, dropped))}); "
-                         "pass ignore_columns=None to keep them")
     return dropped

@@ -88,8 +88,8 @@ def check_magnitude(X: np.ndarray, name: str = "X") -> None:
 
 def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
     """Refuse a DataFrame with text or category columns, naming them and the encoding `aekit
-    detect` uses; when fitting (`reset`), warn about identifier-like columns (every value a
-    distinct whole number or text), which become features here. Arrays pass through."""
+    detect` uses; when fitting (`reset`), warn about identifier-like columns (see
+    `aekit.data.columns.is_identifier`), which become features here. Arrays pass through."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
