@@ -755,3 +755,20 @@ def test_train_reads_a_latin1_table_with_data_encoding(tmp_path, capsys):
     assert "--set data.encoding=latin-1 for aekit train" in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "r2"), "--set", "data.encoding=latin-1"]) == 0
     assert json.loads((tmp_path / "r2" / "data.json").read_text())["categories"] == {"city": ["Köln", "Zürich"]}
+
+
+def test_whole_number_floats_are_accepted_for_integer_settings_and_fractions_refused(tmp_path, capsys):
+    # a config written by a script (latent_dim: 8.0) was refused: "model.latent_dim: Input should be a valid integer; got 8.0"
+    (tmp_path / "c.yaml").write_text("model:\n  latent_dim: 3.0\n  max_epochs: 1.0\ndata:\n  max_rows: 100.0\nseed: 2.0\n")
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "c.yaml"), "--set", "model.hidden_dims=[16.0]", "--out", str(run), "--quiet"]) == 0
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert (config["model"]["latent_dim"], config["model"]["max_epochs"], config["data"]["max_rows"], config["seed"]) == (3, 1, 100, 2)
+    assert config["model"]["hidden_dims"] == [16] and isinstance(config["model"]["latent_dim"], int)
+    est = load_estimator(run / "model")
+    assert est.latent_dim == 3 and type(est.latent_dim) is int and est.hidden_dims == (16,) and est.n_epochs_ == 1
+    assert Run(run).read_data_info()["n_train"] == 100
+    refused = tmp_path / "refused"
+    assert main(["train", "--set", "model.latent_dim=8.5", "--out", str(refused), "--quiet"]) == 1
+    assert "model.latent_dim: Input should be a whole number; got 8.5" in capsys.readouterr().err
+    assert not refused.exists()

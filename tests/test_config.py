@@ -181,7 +181,7 @@ def test_exponents_without_a_dot_are_numbers_in_files_and_set(tmp_path):
 def test_a_refused_number_is_named_by_its_key_alone():
     message = refusal({"model": {"learning_rate": -1, "max_epochs": 3.5}})
     assert "model.learning_rate: Input should be greater than 0; got -1 | Input should be 'auto'; got -1" in message
-    assert "model.max_epochs: Input should be a valid integer; got 3.5 | Input should be 'auto'" in message
+    assert "model.max_epochs: Input should be a whole number; got 3.5 | Input should be 'auto'" in message
     assert "constrained" not in message and message.count("model.learning_rate") == 1
 
 

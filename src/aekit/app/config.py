@@ -87,8 +87,19 @@ def _bounds(interval) -> dict:
     return bounds
 
 
+def _whole_float_as_int(value: object) -> object:
+    """A float that is a whole number (`8.0`, `1e4`, as YAML written by hand or by a script has it) as that int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_Int = Annotated[int, BeforeValidator(_whole_float_as_int)]
+
+
 def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
     """A whole number whose text is one of `options` (YAML reads `precision: 32` as the int 32) as that text."""
+    value = _whole_float_as_int(value)
     if isinstance(value, int) and not isinstance(value, bool) and str(value) in options:
         return str(value)
     return value
@@ -101,7 +112,7 @@ def _comma_separated_ints(value: object) -> object:
     return value
 
 
-_PositiveInts = Annotated[list[Annotated[int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
+_PositiveInts = Annotated[list[Annotated[_Int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
 
 
 def _constraint_type(constraint, default) -> Any:
@@ -115,9 +126,9 @@ def _constraint_type(constraint, default) -> Any:
         options = tuple(sorted(constraint.options))
         return Annotated[Literal[options], BeforeValidator(partial(_whole_number_as_option, options=options))]
     if isinstance(constraint, Interval):
-        kind = int if constraint.type is Integral else float
+        kind = _Int if constraint.type is Integral else float
         return Annotated[kind, Field(**_bounds(constraint))]
-    simple = {"boolean": bool, "random_state": int | None, "verbose": bool | int}
+    simple = {"boolean": bool, "random_state": Union[_Int, None], "verbose": Union[bool, _Int]}
     if isinstance(constraint, str) and constraint in simple:
         return simple[constraint]
     if constraint == "array-like":
@@ -128,7 +139,7 @@ def _constraint_type(constraint, default) -> Any:
     if constraint in (str, bool):
         return constraint
     if isinstance(constraint, type) and issubclass(constraint, Integral):
-        return int
+        return _Int
     if isinstance(constraint, type) and constraint.__module__ == "numbers":
         return float
     return None
@@ -282,14 +293,14 @@ class DataConfig(BaseModel):
     header: bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
-    max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split
+    max_rows: Annotated[_Int, Field(ge=1)] | None = None  # use at most this many rows of each split
     scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
     image_size: Annotated[_PositiveInts, Field(min_length=2, max_length=2)] | None = None
     image_mode: Literal["auto", "L", "RGB"] = "auto"  # image folders: L grey, RGB colour; auto: L only when every file is grey
     channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
     download: bool = False  # fetch MNIST-style files from the official mirrors when absent
-    max_words: Annotated[int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
+    max_words: Annotated[_Int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
     encoding: str | None = None  # text folders and CSV files, e.g. latin-1; default UTF-8 (a CSV's byte-order mark is followed)
 
 
@@ -315,7 +326,7 @@ class RunConfig(BaseModel):
 
     model: Any = None
     data: DataConfig = Field(default_factory=DataConfig)
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
+    seed: Annotated[_Int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
     out: str | None = None  # the run folder
     tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
 
@@ -374,6 +385,8 @@ def _explain(
             elif moved and moved != key:
                 hint = f" here; it is {moved}"
             problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
+        elif e["type"] == "int_type" and isinstance(e.get("input"), float):
+            problem = f"Input should be a whole number; got {e['input']!r}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
             problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
