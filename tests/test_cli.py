@@ -772,3 +772,20 @@ def test_whole_number_floats_are_accepted_for_integer_settings_and_fractions_ref
     assert main(["train", "--set", "model.latent_dim=8.5", "--out", str(refused), "--quiet"]) == 1
     assert "model.latent_dim: Input should be a whole number; got 8.5" in capsys.readouterr().err
     assert not refused.exists()
+
+
+def test_columns_named_by_numbers_or_dates_are_found_from_set_and_config_files(tmp_path, capsys):
+    # --set data.target=2020 was refused ("data.target: Input should be a valid string; got 2020"), as was
+    # 'id_column: 2021-01-01' in a config file (YAML reads it as a date)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"2019": rng.normal(size=60), "2020": rng.integers(0, 3, 60), "2021-01-01": np.arange(60),
+                          "x": rng.normal(size=60)})
+    table.to_csv(tmp_path / "years.csv", index=False)
+    (tmp_path / "c.yaml").write_text(f"data:\n  source: {tmp_path / 'years.csv'}\n  target: 2020\n  id_column: 2021-01-01\n")
+    for run, given in (("set", ["--data", str(tmp_path / "years.csv"), "--set", "data.target=2020",
+                                "--set", "data.id_column=2021-01-01"]), ("file", [str(tmp_path / "c.yaml")])):
+        assert main(["train", *given, "--epochs", "1", "--out", str(tmp_path / run), "--quiet"]) == 0
+        info = Run(tmp_path / run).read_data_info()
+        assert (info["target"], info["id_column"], info["feature_names"]) == ("2020", "2021-01-01", ["2019", "x"])
+    assert main(["train", "--data", str(tmp_path / "years.csv"), "--set", "data.target=yes", "--out", str(tmp_path / "no"), "--quiet"]) == 1
+    assert "data.target: YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote" in capsys.readouterr().err

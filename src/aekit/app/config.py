@@ -15,13 +15,14 @@ import inspect
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from functools import cache, lru_cache, partial
 from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, create_model
 
 __all__ = [
     "ConfigError",
@@ -112,6 +113,18 @@ def _comma_separated_ints(value: object) -> object:
     return value
 
 
+def _column_name(value: object, info: ValidationInfo) -> object:
+    """A column name YAML read as a number or a date (`target: 2020`, `id_column: 2021-01-01`) as the
+    text of the header it names; a boolean (YAML reads an unquoted yes, no, on, off so) is refused."""
+    if isinstance(value, bool):
+        raise ValueError(f"YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote a column named "
+                         f"so: --set data.{info.field_name}=\"'yes'\", or {info.field_name}: 'yes' in a config file")
+    if isinstance(value, (int, float, date)):
+        return str(value)
+    return value
+
+
+_ColumnName = Annotated[str, BeforeValidator(_column_name)]
 _PositiveInts = Annotated[list[Annotated[_Int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
 
 
@@ -288,8 +301,8 @@ class DataConfig(BaseModel):
     model_config = _STRICT
 
     source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
-    target: str | None = None  # tables: the label column (kept out of the features)
-    id_column: str | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
+    target: _ColumnName | None = None  # tables: the label column (kept out of the features)
+    id_column: _ColumnName | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
     header: bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
@@ -385,6 +398,8 @@ def _explain(
             elif moved and moved != key:
                 hint = f" here; it is {moved}"
             problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
+        elif e["type"] == "value_error":
+            problem = f"{e['ctx']['error']}; got {e['input']!r}"
         elif e["type"] == "int_type" and isinstance(e.get("input"), float):
             problem = f"Input should be a whole number; got {e['input']!r}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
