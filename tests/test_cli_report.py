@@ -326,3 +326,23 @@ def test_the_report_counts_components_in_plain_english(tmp_path):
     page = ReportPage(run / "report.html")
     assert "PCA with 1 component, fitted on the same training rows" in page.text and "PCA, 1 component" in dict(page.images).values()
     assert "A Gaussian mixture of 8 components is fitted to the codes of the training rows" in page.text
+
+
+def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_validation_rows(tmp_path):
+    # the summary read "trained ... on 80 rows", though 20 of them were the model's validation rows it never fitted on
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    table = tmp_path / "t.csv"
+    np.savetxt(table, np.random.default_rng(0).normal(size=(100, 4)), delimiter=",", header="a,b,c,d", comments="")
+    for run, fraction, expected in (
+        ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 measured its validation loss), then "
+                         "measured on 20 held-out rows (after standard scaling). PCA with 2 components, fitted on all 80 training rows,"),
+        ("none", "0", f"on 80 rows of '{table}', then measured on 20 held-out rows (after standard scaling). PCA with 2 "
+                      "components, fitted on the same training rows,"),
+    ):
+        out = tmp_path / run
+        assert main(["train", "--data", str(table), "--epochs", "2", "--set", f"model.validation_fraction={fraction}",
+                     "--set", "model.init=random", "--quiet", "--out", str(out)]) == 0
+        assert main(["report", str(out)]) == 0
+        assert expected in ReportPage(out / "report.html").text

@@ -365,10 +365,16 @@ def _summary(r: _Report) -> Section:
     scaling = r.model.scaling
     scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
     relation = "below" if model.mse < pca.mse else "not below"
+    n_train = r.evaluation.n_train
+    fitted = _rows_fitted(r.est.history_, n_train)
+    rows = f"{n_train} rows of {r.config.data.source!r}" if fitted == n_train else (
+        f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {n_train - fitted} "
+        "measured its validation loss)")
     text = (
         f"This run's {r.name} has a {r.dims}-d code and was trained for {r.est.n_epochs_} epochs on "
-        f"{r.evaluation.n_train} rows of {r.config.data.source!r}, then measured on {r.evaluation.n_test} held-out "
-        f"rows{scaled}. PCA with {_count(pca.code_size, 'component')}, fitted on the same training rows, is the linear "
+        f"{rows}, then measured on {r.evaluation.n_test} held-out "
+        f"rows{scaled}. PCA with {_count(pca.code_size, 'component')}, fitted on "
+        f"{'the same training rows' if fitted == n_train else f'all {n_train} training rows'}, is the linear "
         f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
     )
@@ -392,6 +398,13 @@ def _summary(r: _Report) -> Section:
     return Section(
         "Summary", text=text, table=metrics_table(scores), images=[(r.fig("errors.png"), "Held-out reconstruction error per entry")]
     )
+
+
+def _rows_fitted(history: dict, n_train: int) -> int:
+    """How many of the run's `n_train` training rows the model's weights were fitted on: those
+    left after its validation split, or all of them when its PCA start was refitted on them."""
+    settings = history.get("settings", {})
+    return int(settings.get("start_refitted_rows") or settings.get("n_train") or n_train)
 
 
 def _training(r: _Report) -> Section:
