@@ -789,3 +789,26 @@ def test_columns_named_by_numbers_or_dates_are_found_from_set_and_config_files(t
         assert (info["target"], info["id_column"], info["feature_names"]) == ("2020", "2021-01-01", ["2019", "x"])
     assert main(["train", "--data", str(tmp_path / "years.csv"), "--set", "data.target=yes", "--out", str(tmp_path / "no"), "--quiet"]) == 1
     assert "data.target: YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote" in capsys.readouterr().err
+
+
+def test_model_verbose_takes_effect_and_model_distributed_must_match_how_train_was_started(tmp_path, monkeypatch, capsys):
+    # --set model.verbose=false still drew the progress bar (config.yaml said verbose: false), and
+    # --set model.distributed=true trained in one process (config.yaml said distributed: true)
+    quiet, shown = tmp_path / "quiet", tmp_path / "shown"
+    base = ["train", "--data", "digits", "--epochs", "1", "--set", "data.max_rows=100"]
+    assert main([*base, "--set", "model.verbose=false", "--out", str(quiet)]) == 0
+    out, err = capsys.readouterr()
+    assert "fit:" not in err and "training AutoEncoder" not in out and "trained AutoEncoder for 1 epochs" in out
+    assert yaml.safe_load((quiet / "config.yaml").read_text())["model"]["verbose"] is False
+    assert main([*base, "--out", str(shown)]) == 0
+    out, err = capsys.readouterr()
+    assert "fit:" in err and "training AutoEncoder" in out
+    assert yaml.safe_load((shown / "config.yaml").read_text())["model"]["verbose"] is True
+    refused = tmp_path / "refused"
+    assert main([*base, "--set", "model.distributed=true", "--out", str(refused), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "model.distributed=true trains data-parallel over the processes torchrun starts" in err
+    assert "torchrun --nproc-per-node N -m aekit train" in err and not refused.exists()
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun starts it; refused before joining any process group
+    assert main([*base, "--set", "model.distributed=false", "--out", str(refused), "--quiet"]) == 1
+    assert "model.distributed=false would train every process alone" in capsys.readouterr().err and not refused.exists()

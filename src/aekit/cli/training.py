@@ -139,19 +139,45 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--resume", metavar="RUN", help="continue the interrupted run in RUN (its saved config is used)"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (model.verbose=false)")
     parser.add_argument("--list-models", action="store_true", help="print the model names and exit")
 
 
 def _config_from_args(args: argparse.Namespace) -> dict:
-    """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model),
-    then each --set."""
+    """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model,
+    --quiet sets model.verbose false), then each --set; model.verbose is true (a progress bar)
+    unless one of them sets it."""
     from aekit.app.config import apply_overrides, read_config
 
     flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
     if args.seed is not None:
         flags["model.random_state"] = args.seed  # also over CONFIG's (a saved run's config.yaml holds one)
-    return apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
+    if args.quiet:
+        flags["model.verbose"] = False
+    raw = apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
+    if raw.get("model") is None:
+        raw["model"] = {}
+    if isinstance(raw["model"], dict):
+        raw["model"].setdefault("verbose", True)
+    return raw
+
+
+def _settle_distributed(config, raw: dict) -> None:
+    """Set model.distributed to how `aekit train` was started (data-parallel under torchrun), refusing
+    a config or --set that asks for the other."""
+    from aekit.app.config import ConfigError
+    from aekit.training import distributed
+
+    launched = distributed.is_launched()
+    given = raw["model"].get("distributed")
+    if given is not None and bool(given) != launched:
+        why = ("trains data-parallel over the processes torchrun starts, and this 'aekit train' was not started by "
+               "torchrun: start it with 'torchrun --nproc-per-node N -m aekit train ...'" if given else
+               "would train every process alone, and this 'aekit train' was started by torchrun, whose processes train "
+               "one model together: start it without torchrun to train in one process")
+        raise ConfigError([f"model.distributed={str(bool(given)).lower()} {why}; or remove the setting ('aekit train' sets it from how "
+                           "it is started)"])
+    config.model.distributed = launched
 
 
 def _default_out(config) -> Path:
@@ -230,7 +256,9 @@ def run_train(args: argparse.Namespace) -> int:
         if not run.path.is_dir():
             raise CLIError(f"no run folder at {str(run.path)!r}")
     else:
-        config = validate_config(_config_from_args(args))
+        raw = _config_from_args(args)
+        config = validate_config(raw)
+        _settle_distributed(config, raw)
         _refuse_unused_data_options(config)
         if config.out is None:
             if distributed.is_launched():
@@ -242,7 +270,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not distributed.is_main():
             status = _follow(run, config, args)
         elif config is not None:
-            status = train_new_run(config, quiet=args.quiet)
+            status = train_new_run(config)
         else:
             with _locked(run):
                 status = _resume(run, args)
@@ -295,10 +323,10 @@ def _kept_note(history: dict) -> str:
     return f"; kept {kept}" if kept else ""
 
 
-def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> int:
+def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
-    `aekit train` does. A run already there is refused or, with `replace`, discarded first
-    (`aekit demo` replaces its own). Returns the exit status."""
+    `aekit train` does, quietly unless `config.model.verbose`. A run already there is refused or,
+    with `replace`, discarded first (`aekit demo` replaces its own). Returns the exit status."""
     from aekit.app.config import dump_config
     from aekit.app.runs import Run
 
@@ -311,7 +339,7 @@ def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> i
             )
         run.discard_training()
         run.write_config(dump_config(config))
-        return _fit(run, config, resume=False, quiet=quiet)
+        return _fit(run, config, resume=False, quiet=not config.model.verbose)
 
 
 def _resume(run, args: argparse.Namespace) -> int:
@@ -320,6 +348,7 @@ def _resume(run, args: argparse.Namespace) -> int:
     from aekit.app.runs import Run
 
     config = run.read_config()
+    config.model.verbose = not args.quiet
     if args.epochs is not None:
         config.model.max_epochs = args.epochs
     elif run.has_model():
