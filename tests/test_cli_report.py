@@ -346,3 +346,19 @@ def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_valid
                      "--set", "model.init=random", "--quiet", "--out", str(out)]) == 0
         assert main(["report", str(out)]) == 0
         assert expected in ReportPage(out / "report.html").text
+
+
+def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_and_an_explorer(tmp_path, capsys):
+    # 'aekit report' and 'aekit explore' of a 5-row table (one held-out row) with a 3-d code ended in a traceback:
+    # IndexError: index 1 is out of bounds for axis 0 with size 1 (the map's plane of a single code)
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", "3", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    assert "Latent space" in ReportPage(run / "report.html").headings and (run / "explorer.html").is_file()
+    capsys.readouterr()
+    assert main(["explore", str(run)]) == 0
+    assert "1 of 1 rows" in capsys.readouterr().out
