@@ -245,7 +245,7 @@ def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsy
     out = tmp_path / "run"
     assert main(["train", "--set", "model.loss=l3", "--set", "data.sourse=x", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "model.loss: Input should be 'auto', 'bce'," in err and "data.sourse: unknown key; allowed keys:" in err
+    assert "model.loss: Input should be 'auto', 'bce'," in err and "data.sourse: unknown key (did you mean source?); allowed keys:" in err
     assert not out.exists()
     assert main(["train", "--model", "nope", "--out", str(out)]) == 1
     assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err
@@ -812,3 +812,18 @@ def test_model_verbose_takes_effect_and_model_distributed_must_match_how_train_w
     monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun starts it; refused before joining any process group
     assert main([*base, "--set", "model.distributed=false", "--out", str(refused), "--quiet"]) == 1
     assert "model.distributed=false would train every process alone" in capsys.readouterr().err and not refused.exists()
+
+
+def test_an_unknown_key_or_model_name_suggests_the_nearest(tmp_path, capsys):
+    # 'model.latnt_dim: unknown key; allowed keys: ' and 43 keys to read through, no word on which was meant
+    out = tmp_path / "run"
+    sets = ["model.latnt_dim=3", "model.lr=0.1", "model.epochs=3", "data.sorce=x", "data.target_column=y"]
+    assert main(["train", *[a for s in sets for a in ("--set", s)], "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    for key, meant in (("model.latnt_dim", "latent_dim"), ("model.lr", "learning_rate"), ("model.epochs", "max_epochs"),
+                       ("data.sorce", "source"), ("data.target_column", "target")):
+        assert f"{key}: unknown key (did you mean {meant}?); allowed keys:" in err
+    assert main(["train", "--model", "VAE", "--out", str(out)]) == 1
+    assert "model.name: unknown model 'VAE' (did you mean 'vae'?); allowed: autoencoder" in capsys.readouterr().err
+    assert main(["train", "--set", "model.xyz=1", "--out", str(out)]) == 1
+    assert "model.xyz: unknown key; allowed keys:" in capsys.readouterr().err and not out.exists()

@@ -11,6 +11,7 @@ allowed values (`model.loss: Input should be 'auto', 'bce', ... or 'student_t'; 
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import re
@@ -376,6 +377,21 @@ def _is_type_tag(part: object) -> bool:
     )
 
 
+def _nearest(key: str, options: Iterable[str]) -> str | None:
+    """The option `key` most likely misspells, shortens or lengthens: the same in another case, its
+    first word ('target_column' -> 'target'), the closest spelling ('latnt_dim' -> 'latent_dim'),
+    initials ('lr' -> 'learning_rate') or a first word ('id' -> 'id_column'); None when none is close."""
+    options = list(options)
+    lower = {option.lower(): option for option in options}
+    for word in (key.lower(), key.lower().split("_")[0]):
+        if word in lower:
+            return lower[word]
+    close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.6)
+    if close:
+        return lower[close[0]]
+    return next((o for o in options if "_" in o and key in ("".join(w[0] for w in o.split("_")), o.split("_")[0])), None)
+
+
 def _explain(
     err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: (), home=lambda key: None
 ) -> list[str]:
@@ -397,6 +413,8 @@ def _explain(
                 hint = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
             elif moved and moved != key:
                 hint = f" here; it is {moved}"
+            elif near := _nearest(str(loc[-1]), keys):
+                hint = f" (did you mean {near}?)"
             problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
         elif e["type"] == "value_error":
             problem = f"{e['ctx']['error']}; got {e['input']!r}"
@@ -438,7 +456,9 @@ def validate_config(raw: dict) -> RunConfig:
     name = raw["model"]["name"]
     errors: list[str] = []
     if name not in registry:
-        errors.append(f"model.name: unknown model {name!r}; allowed: {', '.join(registry)}")
+        near = _nearest(str(name), registry)
+        errors.append(f"model.name: unknown model {name!r}{f' (did you mean {near!r}?)' if near else ''}; allowed: "
+                      f"{', '.join(registry)}")
         raw["model"] = {"name": DEFAULT_MODEL}
 
     def allowed(loc: list) -> Iterable[str]:
