@@ -827,3 +827,17 @@ def test_an_unknown_key_or_model_name_suggests_the_nearest(tmp_path, capsys):
     assert "model.name: unknown model 'VAE' (did you mean 'vae'?); allowed: autoencoder" in capsys.readouterr().err
     assert main(["train", "--set", "model.xyz=1", "--out", str(out)]) == 1
     assert "model.xyz: unknown key; allowed keys:" in capsys.readouterr().err and not out.exists()
+
+
+def test_switches_take_1_and_0_and_quoted_true_or_yes(tmp_path, capsys):
+    # --set model.tied_weights=1 was refused ("Input should be a valid boolean; got 1"), as was tensorboard: "no"
+    # in a config file generated with every value quoted
+    (tmp_path / "c.yaml").write_text('tensorboard: "no"\ndata:\n  max_rows: 100\n')
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "c.yaml"), "--set", "model.tied_weights=1", "--set", "model.hidden_dims=[16]",
+                 "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["tied_weights"] is True and config["tensorboard"] is False
+    assert load_estimator(run / "model").tied_weights is True and not list(run.glob("events.out.tfevents*"))
+    assert main(["train", "--set", "model.tied_weights=2", "--out", str(tmp_path / "no"), "--quiet"]) == 1
+    assert "model.tied_weights: Input should be true or false (or yes/no, on/off, 1/0); got 2" in capsys.readouterr().err

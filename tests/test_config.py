@@ -75,14 +75,14 @@ def test_unknown_keys_are_refused_with_their_path_and_the_allowed_keys():
 def test_wrong_types_and_values_name_the_path_and_the_allowed_values():
     message = refusal(
         {
-            "model": {"loss": "l3", "latent_dim": "two", "hidden_dims": [16, -1], "tied_weights": "yes"},
+            "model": {"loss": "l3", "latent_dim": "two", "hidden_dims": [16, -1], "tied_weights": "maybe"},
             "data": {"test_fraction": 1.5},
         }
     )
     assert "model.loss: Input should be 'auto', 'bce', 'bernoulli', 'gaussian', 'l1', 'mse', 'multinomial', 'poisson' or 'student_t'; got 'l3'" in message
     assert "model.latent_dim: Input should be a valid integer; got 'two'" in message
     assert "model.hidden_dims.1: Input should be greater than 0; got -1" in message
-    assert "model.tied_weights: Input should be a valid boolean; got 'yes'" in message
+    assert "model.tied_weights: Input should be true or false (or yes/no, on/off, 1/0); got 'maybe'" in message
     assert "data.test_fraction: Input should be less than 1; got 1.5" in message
 
 

@@ -99,6 +99,22 @@ def _whole_float_as_int(value: object) -> object:
 _Int = Annotated[int, BeforeValidator(_whole_float_as_int)]
 
 
+_SWITCH_TEXTS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _switch_as_bool(value: object) -> object:
+    """1 or 0, or a quoted 'true', 'yes', 'on', '1' (or their opposites, any case), as the boolean
+    they write; any other value as it is."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _SWITCH_TEXTS:
+        return _SWITCH_TEXTS[value.strip().lower()]
+    return value
+
+
+_Bool = Annotated[bool, BeforeValidator(_switch_as_bool)]
+
+
 def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
     """A whole number whose text is one of `options` (YAML reads `precision: 32` as the int 32) as that text."""
     value = _whole_float_as_int(value)
@@ -142,7 +158,7 @@ def _constraint_type(constraint, default) -> Any:
     if isinstance(constraint, Interval):
         kind = _Int if constraint.type is Integral else float
         return Annotated[kind, Field(**_bounds(constraint))]
-    simple = {"boolean": bool, "random_state": Union[_Int, None], "verbose": Union[bool, _Int]}
+    simple = {"boolean": _Bool, "random_state": Union[_Int, None], "verbose": Union[bool, _Int]}
     if isinstance(constraint, str) and constraint in simple:
         return simple[constraint]
     if constraint == "array-like":
@@ -150,8 +166,10 @@ def _constraint_type(constraint, default) -> Any:
         return _PositiveInts if is_ints else Annotated[list[Any], BeforeValidator(_comma_separated_ints)]
     if constraint is dict:
         return dict[str, Any]
-    if constraint in (str, bool):
-        return constraint
+    if constraint is bool:
+        return _Bool
+    if constraint is str:
+        return str
     if isinstance(constraint, type) and issubclass(constraint, Integral):
         return _Int
     if isinstance(constraint, type) and constraint.__module__ == "numbers":
@@ -304,16 +322,16 @@ class DataConfig(BaseModel):
     source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
     target: _ColumnName | None = None  # tables: the label column (kept out of the features)
     id_column: _ColumnName | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
-    header: bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
+    header: _Bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
     max_rows: Annotated[_Int, Field(ge=1)] | None = None  # use at most this many rows of each split
     scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
     image_size: Annotated[_PositiveInts, Field(min_length=2, max_length=2)] | None = None
     image_mode: Literal["auto", "L", "RGB"] = "auto"  # image folders: L grey, RGB colour; auto: L only when every file is grey
-    channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
+    channels_last: _Bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
-    download: bool = False  # fetch MNIST-style files from the official mirrors when absent
+    download: _Bool = False  # fetch MNIST-style files from the official mirrors when absent
     max_words: Annotated[_Int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
     encoding: str | None = None  # text folders and CSV files, e.g. latin-1; default UTF-8 (a CSV's byte-order mark is followed)
 
@@ -342,7 +360,7 @@ class RunConfig(BaseModel):
     data: DataConfig = Field(default_factory=DataConfig)
     seed: Annotated[_Int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
     out: str | None = None  # the run folder
-    tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
+    tensorboard: _Bool = True  # write TensorBoard event files beside metrics.csv
 
     def estimator_class(self) -> type:
         """The estimator class that `model.name` selects."""
@@ -418,6 +436,8 @@ def _explain(
             problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
         elif e["type"] == "value_error":
             problem = f"{e['ctx']['error']}; got {e['input']!r}"
+        elif e["type"] == "bool_type":
+            problem = f"Input should be true or false (or yes/no, on/off, 1/0); got {e['input']!r}"
         elif e["type"] == "int_type" and isinstance(e.get("input"), float):
             problem = f"Input should be a whole number; got {e['input']!r}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
