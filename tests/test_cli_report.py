@@ -358,7 +358,21 @@ def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_an
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", "3", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
     assert main(["report", str(run)]) == 0
-    assert "Latent space" in ReportPage(run / "report.html").headings and (run / "explorer.html").is_file()
+    page = ReportPage(run / "report.html")
+    assert "Latent space" in page.headings and (run / "explorer.html").is_file()
     capsys.readouterr()
     assert main(["explore", str(run)]) == 0
     assert "1 of 1 rows" in capsys.readouterr().out
+
+
+def test_the_summary_counts_one_epoch_and_one_held_out_row_in_the_singular(tmp_path):
+    # a 5-row table trained for one epoch read "trained for 1 epochs on 4 rows ..., then measured on 1 held-out rows"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert f"was trained for 1 epoch on 4 rows of '{tmp_path / 't.csv'}', then measured on 1 held-out row. PCA" in page.text

@@ -357,7 +357,7 @@ def _summary(r: _Report) -> Section:
     plot.plot_error_comparison(
         {label: s.mse for label, s in r.bars.items()},
         ylabel="mean squared error per entry",
-        title=f"Held-out reconstruction error on {len(r.X_test)} rows (lower is better)",
+        title=f"Held-out reconstruction error on {_count(len(r.X_test), 'row')} (lower is better)",
         colors=["C7" if s.model == "PCA" else "C0" for s in scores],
         path=r.path("errors.png"),
     )
@@ -367,13 +367,13 @@ def _summary(r: _Report) -> Section:
     relation = "below" if model.mse < pca.mse else "not below"
     n_train = r.evaluation.n_train
     fitted = _rows_fitted(r.est.history_, n_train)
-    rows = f"{n_train} rows of {r.config.data.source!r}" if fitted == n_train else (
+    rows = f"{_count(n_train, 'row')} of {r.config.data.source!r}" if fitted == n_train else (
         f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {n_train - fitted} "
         "measured its validation loss)")
     text = (
-        f"This run's {r.name} has a {r.dims}-d code and was trained for {r.est.n_epochs_} epochs on "
-        f"{rows}, then measured on {r.evaluation.n_test} held-out "
-        f"rows{scaled}. PCA with {_count(pca.code_size, 'component')}, fitted on "
+        f"This run's {r.name} has a {r.dims}-d code and was trained for {_count(r.est.n_epochs_, 'epoch')} on "
+        f"{rows}, then measured on {_count(r.evaluation.n_test, 'held-out row')}{scaled}. PCA with "
+        f"{_count(pca.code_size, 'component')}, fitted on "
         f"{'the same training rows' if fitted == n_train else f'all {n_train} training rows'}, is the linear "
         f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
