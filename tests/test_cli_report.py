@@ -376,3 +376,17 @@ def test_the_summary_counts_one_epoch_and_one_held_out_row_in_the_singular(tmp_p
     assert main(["report", str(run)]) == 0
     page = ReportPage(run / "report.html")
     assert f"was trained for 1 epoch on 4 rows of '{tmp_path / 't.csv'}', then measured on 1 held-out row. PCA" in page.text
+
+
+def test_a_run_with_one_held_out_row_has_no_interpolation_from_that_row_to_itself(tmp_path):
+    # with one held-out row, the Interpolations section drew "From one held-out row to another" from the row to itself
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "Interpolations run from one held-out row to another, and this run holds out 1 row" in page.text
+    assert "Interpolations" not in dict(page.images).values() and not (run / "figures" / "interpolation.png").exists()

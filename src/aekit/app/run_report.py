@@ -514,6 +514,10 @@ def _interpolations(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import interpolate
 
+    if len(set(r.shown_ids)) < 2:
+        return Section("Interpolations", text=(
+            f"Interpolations run from one held-out row to another, and this run holds out {_count(len(r.X_test), 'row')}; "
+            "a larger data.test_fraction, or more rows, holds out enough."))
     center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
     for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
         x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]
