@@ -841,3 +841,15 @@ def test_switches_take_1_and_0_and_quoted_true_or_yes(tmp_path, capsys):
     assert load_estimator(run / "model").tied_weights is True and not list(run.glob("events.out.tfevents*"))
     assert main(["train", "--set", "model.tied_weights=2", "--out", str(tmp_path / "no"), "--quiet"]) == 1
     assert "model.tied_weights: Input should be true or false (or yes/no, on/off, 1/0); got 2" in capsys.readouterr().err
+
+
+def test_a_code_as_wide_as_the_rows_is_warned_about(tmp_path, capsys):
+    # --latent-dim 8 on a table of 4 columns trained without a word, though such a code can copy the rows
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(40, 4)), delimiter=",", header="a,b,c,d", comments="")
+    for dims, run in (("4", "wide"), ("3", "narrow")):
+        assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", dims, "--epochs", "1", "--quiet",
+                     "--out", str(tmp_path / run)]) == 0
+        err = capsys.readouterr().err
+        warned = f"aekit train: warning: model.latent_dim=4 is not smaller than the 4 features of '{tmp_path / 't.csv'}'"
+        assert (warned in err) == (dims == "4")
+    assert load_estimator(tmp_path / "wide" / "model").latent_dim == 4

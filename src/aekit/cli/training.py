@@ -467,6 +467,17 @@ def _warn_identifiers(split, source: str) -> None:
               f"{'them' if many else 'it'} from the table", file=sys.stderr)
 
 
+def _warn_wide_code(est, n_features: int, source: str) -> None:
+    """Warn on stderr when the code is at least as wide as the rows it encodes, so it can hold them as
+    they are instead of summarising them."""
+    latent_dim = est.get_params(deep=False).get("latent_dim")
+    if isinstance(latent_dim, int) and latent_dim >= n_features:
+        print(f"aekit train: warning: model.latent_dim={latent_dim} is not smaller than the {n_features} features of "
+              f"{str(source)!r}, so the code can hold each row as it is rather than a summary of it; give a "
+              f"model.latent_dim below {n_features}, unless a code this wide is meant (a sparse or denoising one)",
+              file=sys.stderr)
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM during training, ended as Ctrl-C ends it."""
 
@@ -522,6 +533,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         )
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
     _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)
+    if not resume and main_rank:
+        _warn_wide_code(est, X_train.shape[1], config.data.source)
     identity = {
         **fingerprint(config),
         "estimator": type(est).__name__,
