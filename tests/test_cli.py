@@ -853,3 +853,21 @@ def test_a_code_as_wide_as_the_rows_is_warned_about(tmp_path, capsys):
         warned = f"aekit train: warning: model.latent_dim=4 is not smaller than the 4 features of '{tmp_path / 't.csv'}'"
         assert (warned in err) == (dims == "4")
     assert load_estimator(tmp_path / "wide" / "model").latent_dim == 4
+
+
+def test_model_flag_over_a_config_of_another_model_keeps_only_what_the_config_changed(tmp_path, capsys):
+    # 'aekit train runs/ae/config.yaml --model vae' was refused with some twenty "model.X: unknown key; allowed keys:
+    # ..." lines, one per AutoEncoder parameter the saved config lists (every one, at its default)
+    first = tmp_path / "ae"
+    assert main(["train", "--epochs", "1", "--set", "data.max_rows=100", "--latent-dim", "3", "--set", "model.hidden_dims=[32]",
+                 "--out", str(first), "--quiet"]) == 0
+    vae = tmp_path / "vae"
+    assert main(["train", str(first / "config.yaml"), "--model", "vae", "--out", str(vae), "--quiet"]) == 0
+    est = load_estimator(vae / "model")
+    assert type(est).__name__ == "VariationalAutoEncoder" and est.latent_dim == 3 and est.hidden_dims == (32,)
+    assert est.activation == type(est)().activation and Run(vae).read_data_info()["n_train"] == 100
+    (tmp_path / "d.yaml").write_text("model:\n  name: denoising\n  corruption: mask\n")
+    assert main(["train", str(tmp_path / "d.yaml"), "--model", "vae", "--out", str(tmp_path / "no"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"model.name: 'vae' replaces the model 'denoising' of '{tmp_path / 'd.yaml'}', and does not take its " \
+           "model.corruption='mask'; remove it from the config, or keep 'denoising'" in err

@@ -154,12 +154,36 @@ def _config_from_args(args: argparse.Namespace) -> dict:
         flags["model.random_state"] = args.seed  # also over CONFIG's (a saved run's config.yaml holds one)
     if args.quiet:
         flags["model.verbose"] = False
-    raw = apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
+    given = read_config(args.config) if args.config else {}
+    raw = apply_overrides(given, args.set, flags)
     if raw.get("model") is None:
         raw["model"] = {}
     if isinstance(raw["model"], dict):
         raw["model"].setdefault("verbose", True)
+        _leave_out_other_models_defaults(raw["model"], given.get("model"), args.config)
     return raw
+
+
+def _leave_out_other_models_defaults(model: dict, given: object, path: str | None) -> None:
+    """When --model (or --set model.name) replaces CONFIG's model with another estimator, CONFIG's
+    model parameters at the old one's defaults (a run's config.yaml lists every one) are left out,
+    so the new model's defaults apply; one set away from them that the new model does not take is refused."""
+    from aekit.app.config import DEFAULT_MODEL, ConfigError, estimator_schema, model_registry
+
+    registry = model_registry()
+    old, new = (given.get("name", DEFAULT_MODEL) if isinstance(given, dict) else None), model.get("name", DEFAULT_MODEL)
+    if old not in registry or new not in registry or registry[old] is registry[new]:
+        return
+    defaults, taken = estimator_schema(registry[old]).model_fields, estimator_schema(registry[new]).model_fields
+    from_config = [k for k, v in given.items() if k in defaults and k not in ("name", "verbose") and model.get(k) == v]
+    lost = [k for k in from_config if k not in taken and given[k] != defaults[k].default]
+    if lost:
+        raise ConfigError([f"model.name: {new!r} replaces the model {old!r} of {path!r}, and does not take its "
+                           f"{', '.join(f'model.{k}={given[k]!r}' for k in lost)}; remove "
+                           f"{'them' if len(lost) > 1 else 'it'} from the config, or keep {old!r}"])
+    for k in from_config:
+        if given[k] == defaults[k].default:
+            del model[k]
 
 
 def _settle_distributed(config, raw: dict) -> None:
