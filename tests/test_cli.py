@@ -871,3 +871,13 @@ def test_model_flag_over_a_config_of_another_model_keeps_only_what_the_config_ch
     err = capsys.readouterr().err
     assert f"model.name: 'vae' replaces the model 'denoising' of '{tmp_path / 'd.yaml'}', and does not take its " \
            "model.corruption='mask'; remove it from the config, or keep 'denoising'" in err
+
+
+def test_a_model_name_that_is_a_list_or_a_mapping_is_refused_naming_the_key(tmp_path, capsys):
+    # 'name: [vae]' in a config, or --set model.name.x=1, ended in a traceback: TypeError: unhashable type: 'list'
+    (tmp_path / "c.yaml").write_text("model:\n  name: [vae]\nseeed: 1\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "model.name: must be one model name, got ['vae']; allowed: autoencoder" in err and "seeed: unknown key" in err
+    assert main(["train", "--set", "model.name.x=1", "--out", str(tmp_path / "run")]) == 1
+    assert "model.name: must be one model name, got {'x': 1}" in capsys.readouterr().err and not (tmp_path / "run").exists()

@@ -475,8 +475,11 @@ def validate_config(raw: dict) -> RunConfig:
     registry = model_registry()
     name = raw["model"]["name"]
     errors: list[str] = []
-    if name not in registry:
-        near = _nearest(str(name), registry)
+    if not isinstance(name, str):
+        errors.append(f"model.name: must be one model name, got {name!r}; allowed: {', '.join(registry)}")
+        raw["model"], name = {"name": DEFAULT_MODEL}, DEFAULT_MODEL
+    elif name not in registry:
+        near = _nearest(name, registry)
         errors.append(f"model.name: unknown model {name!r}{f' (did you mean {near!r}?)' if near else ''}; allowed: "
                       f"{', '.join(registry)}")
         raw["model"] = {"name": DEFAULT_MODEL}

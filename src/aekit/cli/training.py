@@ -172,7 +172,7 @@ def _leave_out_other_models_defaults(model: dict, given: object, path: str | Non
 
     registry = model_registry()
     old, new = (given.get("name", DEFAULT_MODEL) if isinstance(given, dict) else None), model.get("name", DEFAULT_MODEL)
-    if old not in registry or new not in registry or registry[old] is registry[new]:
+    if not (isinstance(old, str) and isinstance(new, str) and {old, new} <= set(registry)) or registry[old] is registry[new]:
         return
     defaults, taken = estimator_schema(registry[old]).model_fields, estimator_schema(registry[new]).model_fields
     from_config = [k for k, v in given.items() if k in defaults and k not in ("name", "verbose") and model.get(k) == v]
