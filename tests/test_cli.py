@@ -881,3 +881,14 @@ def test_a_model_name_that_is_a_list_or_a_mapping_is_refused_naming_the_key(tmp_
     assert "model.name: must be one model name, got ['vae']; allowed: autoencoder" in err and "seeed: unknown key" in err
     assert main(["train", "--set", "model.name.x=1", "--out", str(tmp_path / "run")]) == 1
     assert "model.name: must be one model name, got {'x': 1}" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_a_yaml_error_points_into_the_config_file_by_its_name(tmp_path, capsys):
+    # the line and column of a YAML error were placed 'in "<unicode string>"', not in the file
+    (tmp_path / "c.yaml").write_text("model:\n  latent_dim: 2\n   max_epochs: 3\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert f'in "{tmp_path / "c.yaml"}", line 3, column 14' in err and "<unicode string>" not in err
+    assert main(["train", "--set", "model.hidden_dims=[64,32", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "in \"the value '[64,32'\", line 1, column 7" in err and "<unicode string>" not in err

@@ -532,8 +532,15 @@ _ConfigLoader.add_implicit_resolver(
 _ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^None$"), ["N"])
 
 
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_ConfigLoader)
+def _load_yaml(text: str, name: str) -> Any:
+    """`text` read as YAML; an error's line and column are placed in `name` (a file, say) rather than '<unicode string>'."""
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)
+    except yaml.MarkedYAMLError as err:
+        for mark in (err.context_mark, err.problem_mark):
+            if mark is not None:
+                mark.name = name
+        raise
 
 
 def read_config(path: str | Path) -> dict:
@@ -552,7 +559,7 @@ def read_config(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
-        raw = _load_yaml(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise ConfigError([f"{str(path)!r}: no such config file"]) from None
     except IsADirectoryError:
@@ -630,7 +637,7 @@ def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, 
             raise ConfigError([f"--set {assignment!r}: YAML reads a value starting with # as a comment, that is no "
                                f"value; quote it for the text: {key.strip()}='{text.strip()}'"])
         try:
-            items.append((key.strip(), _load_yaml(text), assignment))
+            items.append((key.strip(), _load_yaml(text, f"the value {text!r}"), assignment))
         except yaml.YAMLError as err:
             raise ConfigError([f"--set {assignment!r}: the value is not valid YAML ({err})"]) from None
     result = _deep_copy(raw)
