@@ -892,3 +892,11 @@ def test_a_yaml_error_points_into_the_config_file_by_its_name(tmp_path, capsys):
     assert main(["train", "--set", "model.hidden_dims=[64,32", "--out", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err
     assert "in \"the value '[64,32'\", line 1, column 7" in err and "<unicode string>" not in err
+
+
+def test_a_set_key_path_with_an_empty_part_is_refused_as_such(tmp_path, capsys):
+    # --set model..latent_dim=3 was refused as "model.: unknown key; allowed keys: ..." (a key named '')
+    for key in ("model..latent_dim", "model.", ".seed"):
+        assert main(["train", "--set", f"{key}=3", "--out", str(tmp_path / "run")]) == 1
+        assert f"--set '{key}=3': the key path '{key}' has an empty part" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -633,6 +633,9 @@ def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, 
         key, sep, text = assignment.partition("=")
         if not sep or not key.strip():
             raise ConfigError([f"--set {assignment!r}: expected key.path=value, e.g. model.latent_dim=8"])
+        if not all(part.strip() for part in key.split(".")):
+            raise ConfigError([f"--set {assignment!r}: the key path {key.strip()!r} has an empty part; expected "
+                               "key.path=value, e.g. model.latent_dim=8"])
         if text.strip().startswith("#"):
             raise ConfigError([f"--set {assignment!r}: YAML reads a value starting with # as a comment, that is no "
                                f"value; quote it for the text: {key.strip()}='{text.strip()}'"])
