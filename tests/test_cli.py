@@ -900,3 +900,19 @@ def test_a_set_key_path_with_an_empty_part_is_refused_as_such(tmp_path, capsys):
         assert main(["train", "--set", f"{key}=3", "--out", str(tmp_path / "run")]) == 1
         assert f"--set '{key}=3': the key path '{key}' has an empty part" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_impute_ignore_columns_named_by_numbers_or_dates(tmp_path, capsys):
+    # --set ignore_columns=[2019,2021-01-01] was refused: "ignore_columns must be 'auto', None or a list of column
+    # names, got [2019, datetime.date(2021, 1, 1)]" (YAML reads them as a number and a date)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({name: rng.normal(size=80) for name in ("2019", "2020", "2021-01-01", "x")})
+    table.loc[::7, "2020"] = np.nan
+    table.to_csv(tmp_path / "gaps.csv", index=False)
+    out = tmp_path / "filled.csv"
+    assert main(["impute", str(tmp_path / "gaps.csv"), str(out), "--epochs", "1", "--quiet",
+                 "--set", "ignore_columns=[2019,2021-01-01]", "--save", str(tmp_path / "imputer")]) == 0
+    filled = pd.read_csv(out)
+    assert not filled["2020"].isna().any()
+    pd.testing.assert_frame_equal(filled[["2019", "2021-01-01"]], table[["2019", "2021-01-01"]])
+    assert sorted(load_estimator(tmp_path / "imputer").ignored_columns_) == ["2019", "2021-01-01"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 __all__ = [
     "ConfigError",
@@ -130,12 +130,12 @@ def _comma_separated_ints(value: object) -> object:
     return value
 
 
-def _column_name(value: object, info: ValidationInfo) -> object:
+def _column_name(value: object) -> object:
     """A column name YAML read as a number or a date (`target: 2020`, `id_column: 2021-01-01`) as the
     text of the header it names; a boolean (YAML reads an unquoted yes, no, on, off so) is refused."""
     if isinstance(value, bool):
-        raise ValueError(f"YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote a column named "
-                         f"so: --set data.{info.field_name}=\"'yes'\", or {info.field_name}: 'yes' in a config file")
+        raise ValueError("YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote a column named "
+                         "so, e.g. 'yes'")
     if isinstance(value, (int, float, date)):
         return str(value)
     return value
@@ -145,9 +145,10 @@ _ColumnName = Annotated[str, BeforeValidator(_column_name)]
 _PositiveInts = Annotated[list[Annotated[_Int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
 
 
-def _constraint_type(constraint, default) -> Any:
+def _constraint_type(constraint, default, names_columns: bool = False) -> Any:
     """The pydantic type that accepts what one scikit-learn parameter constraint accepts (from
-    YAML: numbers, strings, booleans, lists, mappings, null)."""
+    YAML: numbers, strings, booleans, lists, mappings, null); a list of column names when
+    `names_columns`."""
     from sklearn.utils._param_validation import Interval, StrOptions
 
     if constraint is None:
@@ -161,6 +162,8 @@ def _constraint_type(constraint, default) -> Any:
     simple = {"boolean": _Bool, "random_state": Union[_Int, None], "verbose": Union[bool, _Int]}
     if isinstance(constraint, str) and constraint in simple:
         return simple[constraint]
+    if constraint == "array-like" and names_columns:
+        return list[_ColumnName]
     if constraint == "array-like":
         is_ints = isinstance(default, (tuple, list)) and all(isinstance(v, int) for v in default)
         return _PositiveInts if is_ints else Annotated[list[Any], BeforeValidator(_comma_separated_ints)]
@@ -177,10 +180,10 @@ def _constraint_type(constraint, default) -> Any:
     return None
 
 
-def _field_type(constraints: Iterable, default) -> Any:
+def _field_type(constraints: Iterable, default, names_columns: bool = False) -> Any:
     types = []
     for constraint in constraints:
-        t = _constraint_type(constraint, default)
+        t = _constraint_type(constraint, default, names_columns)
         if t is None:
             continue
         if t not in types:
@@ -213,7 +216,8 @@ def estimator_schema(cls: type, names: tuple[str, ...] = ()) -> type[BaseModel]:
         if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         default = list(param.default) if isinstance(param.default, tuple) else param.default
-        fields[param.name] = (_field_type(constraints.get(param.name, ()), param.default), default)
+        names_columns = param.name.endswith("_columns")  # ignore_columns: a table's column names
+        fields[param.name] = (_field_type(constraints.get(param.name, ()), param.default, names_columns), default)
     return create_model(
         f"{cls.__name__}Config",
         __config__=ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True),
@@ -421,8 +425,7 @@ def _explain(
         loc = list(e["loc"])
         if len(loc) > 1 and loc[0] == "model" and loc[1] in tags:
             del loc[1]
-        while len(loc) > 1 and _is_type_tag(loc[-1]):
-            loc.pop()
+        loc = loc[:1] + [part for part in loc[1:] if not _is_type_tag(part)]
         key = prefix + ".".join(str(part) for part in loc)
         if e["type"] == "extra_forbidden":
             keys = sorted(allowed(loc))
