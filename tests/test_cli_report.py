@@ -390,3 +390,20 @@ def test_a_run_with_one_held_out_row_has_no_interpolation_from_that_row_to_itsel
     page = ReportPage(run / "report.html")
     assert "Interpolations run from one held-out row to another, and this run holds out 1 row" in page.text
     assert "Interpolations" not in dict(page.images).values() and not (run / "figures" / "interpolation.png").exists()
+
+
+def test_a_run_with_one_training_row_has_a_report(tmp_path, capsys):
+    # 'aekit report' of a 2-row table (one row to train on, one held out) warned "invalid value encountered in
+    # divide" (PCA's variance of one row) and failed: "fitting a density needs at least 2 codes"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    (tmp_path / "t.csv").write_text("a,b,c\n1,2,3\n4,5,7\n")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    page = ReportPage(run / "report.html")
+    assert "A density of the training codes needs two training rows, and this run has one." in page.text
+    assert "Decoded samples" not in dict(page.images).values() and "Samples" in page.headings

@@ -154,10 +154,12 @@ def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: tuple, 
 
 
 def _pca(X_train: np.ndarray, dims: int):
-    """PCA with `dims` components (fewer when X_train has fewer rows or columns), fitted on X_train."""
+    """PCA with `dims` components (fewer when X_train has fewer rows or columns), fitted on X_train;
+    one row fits its mean (its variance, over n - 1 = 0 rows, is left undefined without a warning)."""
     from sklearn.decomposition import PCA
 
-    return PCA(n_components=min(dims, *X_train.shape), random_state=0).fit(X_train)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return PCA(n_components=min(dims, *X_train.shape), random_state=0).fit(X_train)
 
 
 def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=None) -> Evaluation:
@@ -494,13 +496,15 @@ def _samples(r: _Report) -> Section:
         return r.fig(file), caption
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
-    sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
-    title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
-    images = [draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples")]
-    text = (
-        f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} draws from "
-        "it are decoded: what the decoder makes of codes like the ones it was trained on."
-    )
+    images, text = [], "A density of the training codes needs two training rows, and this run has one."
+    if len(r.X_train) > 1:
+        sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
+        title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
+        images.append(draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples"))
+        text = (
+            f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} "
+            "draws from it are decoded: what the decoder makes of codes like the ones it was trained on."
+        )
     if proportions:
         text += " A drawn code has no document length, so its decoded word proportions are shown as they are, on their own scale."
     if callable(getattr(r.est, "sample", None)):
