@@ -407,3 +407,16 @@ def test_a_run_with_one_training_row_has_a_report(tmp_path, capsys):
     page = ReportPage(run / "report.html")
     assert "A density of the training codes needs two training rows, and this run has one." in page.text
     assert "Decoded samples" not in dict(page.images).values() and "Samples" in page.headings
+
+
+def test_generate_from_a_run_with_one_training_row_names_the_run_not_data(tmp_path, capsys):
+    # 'aekit generate RUN out.npy' (no --data) was refused as "--data: fitting the density ... needs at least 2 rows"
+    from aekit.cli import main
+
+    (tmp_path / "t.csv").write_text("a,b,c\n1,2,3\n4,5,7\n")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy")]) == 1
+    assert (f"fitting the density to the codes needs at least 2 rows, and the run '{run}' has 1 training row; give more "
+            "with --data SOURCE") in capsys.readouterr().err
+    assert not (tmp_path / "s.npy").exists()
