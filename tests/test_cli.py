@@ -853,6 +853,10 @@ def test_a_code_as_wide_as_the_rows_is_warned_about(tmp_path, capsys):
         warned = f"aekit train: warning: model.latent_dim=4 is not smaller than the 4 features of '{tmp_path / 't.csv'}'"
         assert (warned in err) == (dims == "4")
     assert load_estimator(tmp_path / "wide" / "model").latent_dim == 4
+    for model in ("sparse", "denoising", "vae"):  # each keeps a wide code from copying the rows: no warning
+        assert main(["train", "--data", str(tmp_path / "t.csv"), "--model", model, "--latent-dim", "8", "--epochs", "1",
+                     "--quiet", "--out", str(tmp_path / model)]) == 0
+        assert "model.latent_dim=8 is not smaller" not in capsys.readouterr().err
 
 
 def test_model_flag_over_a_config_of_another_model_keeps_only_what_the_config_changed(tmp_path, capsys):

@@ -491,15 +491,23 @@ def _warn_identifiers(split, source: str) -> None:
               f"{'them' if many else 'it'} from the table", file=sys.stderr)
 
 
+def _guards_a_wide_code(params: dict) -> bool:
+    """Whether an estimator with these parameters keeps a code wider than its input from copying it:
+    a sparsity penalty or top-k code, input noise, a contractive penalty, or a VAE's noisy code."""
+    return ((params.get("sparsity") or 0) > 0 or params.get("sparsity_kind") == "topk"
+            or params.get("corruption") not in (None, "auto") or (params.get("contractive") or 0) > 0 or "beta" in params)
+
+
 def _warn_wide_code(est, n_features: int, source: str) -> None:
-    """Warn on stderr when the code is at least as wide as the rows it encodes, so it can hold them as
-    they are instead of summarising them."""
-    latent_dim = est.get_params(deep=False).get("latent_dim")
-    if isinstance(latent_dim, int) and latent_dim >= n_features:
+    """Warn on stderr when the code is at least as wide as the rows it encodes and nothing keeps it
+    from holding them as they are instead of summarising them."""
+    params = est.get_params(deep=False)
+    latent_dim = params.get("latent_dim")
+    if isinstance(latent_dim, int) and latent_dim >= n_features and not _guards_a_wide_code(params):
         print(f"aekit train: warning: model.latent_dim={latent_dim} is not smaller than the {n_features} features of "
               f"{str(source)!r}, so the code can hold each row as it is rather than a summary of it; give a "
-              f"model.latent_dim below {n_features}, unless a code this wide is meant (a sparse or denoising one)",
-              file=sys.stderr)
+              f"model.latent_dim below {n_features}, or a model that keeps a wide code from copying (sparse, "
+              "denoising, contractive, vae)", file=sys.stderr)
 
 
 class _Terminated(KeyboardInterrupt):
