@@ -420,3 +420,18 @@ def test_generate_from_a_run_with_one_training_row_names_the_run_not_data(tmp_pa
     assert (f"fitting the density to the codes needs at least 2 rows, and the run '{run}' has 1 training row; give more "
             "with --data SOURCE") in capsys.readouterr().err
     assert not (tmp_path / "s.npy").exists()
+
+
+def test_the_summary_says_why_pca_has_fewer_components_than_the_code(tmp_path):
+    # a 6-d code on a table of 4 columns read "PCA with 4 components" beside the model's 6, with no word on why
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(40, 4)), delimiter=",", header="a,b,c,d", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--model", "sparse", "--latent-dim", "6", "--epochs", "1",
+                 "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "PCA with 4 components (the most that 4 features allow), fitted on" in page.text
+    assert [row[:2] for row in page.tables[0][1:]] == [["SparseAutoEncoder", "6"], ["PCA", "4"]]

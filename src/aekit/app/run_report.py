@@ -375,7 +375,7 @@ def _summary(r: _Report) -> Section:
     text = (
         f"This run's {r.name} has a {r.dims}-d code and was trained for {_count(r.est.n_epochs_, 'epoch')} on "
         f"{rows}, then measured on {_count(r.evaluation.n_test, 'held-out row')}{scaled}. PCA with "
-        f"{_count(pca.code_size, 'component')}, fitted on "
+        f"{_count(pca.code_size, 'component')}{_pca_limit(pca.code_size, r.dims, n_train, r.X_test.shape[1])}, fitted on "
         f"{'the same training rows' if fitted == n_train else f'all {n_train} training rows'}, is the linear "
         f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
@@ -400,6 +400,13 @@ def _summary(r: _Report) -> Section:
     return Section(
         "Summary", text=text, table=metrics_table(scores), images=[(r.fig("errors.png"), "Held-out reconstruction error per entry")]
     )
+
+
+def _pca_limit(components: int, dims: int, n_train: int, n_features: int) -> str:
+    """' (the most that 64 features allow)' when PCA has fewer components than the code has dimensions."""
+    if components >= dims:
+        return ""
+    return f" (the most that {_count(n_features, 'feature') if n_features <= n_train else _count(n_train, 'training row')} allow)"
 
 
 def _rows_fitted(history: dict, n_train: int) -> int:
