@@ -348,17 +348,25 @@ def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_valid
         assert expected in ReportPage(out / "report.html").text
 
 
-def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_and_an_explorer(tmp_path, capsys):
-    # 'aekit report' and 'aekit explore' of a 5-row table (one held-out row) with a 3-d code ended in a traceback:
-    # IndexError: index 1 is out of bounds for axis 0 with size 1 (the map's plane of a single code)
+def _reported_five_row_run(tmp_path, *flags: str):
+    """A run of a 5-row table of 3 columns (4 training rows, 1 held out), trained for one epoch with `flags`
+    and reported: the run folder and its report page."""
     from aekit.cli import main
     from tests.conftest import ReportPage
 
     np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
     run = tmp_path / "run"
-    assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", "3", "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["train", "--data", str(tmp_path / "t.csv"), *flags, "--epochs", "1", "--quiet", "--out", str(run)]) == 0
     assert main(["report", str(run)]) == 0
-    page = ReportPage(run / "report.html")
+    return run, ReportPage(run / "report.html")
+
+
+def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_and_an_explorer(tmp_path, capsys):
+    # 'aekit report' and 'aekit explore' of a 5-row table (one held-out row) with a 3-d code ended in a traceback:
+    # IndexError: index 1 is out of bounds for axis 0 with size 1 (the map's plane of a single code)
+    from aekit.cli import main
+
+    run, page = _reported_five_row_run(tmp_path, "--latent-dim", "3")
     assert "Latent space" in page.headings and (run / "explorer.html").is_file()
     capsys.readouterr()
     assert main(["explore", str(run)]) == 0
@@ -367,27 +375,13 @@ def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_an
 
 def test_the_summary_counts_one_epoch_and_one_held_out_row_in_the_singular(tmp_path):
     # a 5-row table trained for one epoch read "trained for 1 epochs on 4 rows ..., then measured on 1 held-out rows"
-    from aekit.cli import main
-    from tests.conftest import ReportPage
-
-    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
-    run = tmp_path / "run"
-    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
-    assert main(["report", str(run)]) == 0
-    page = ReportPage(run / "report.html")
+    _, page = _reported_five_row_run(tmp_path)
     assert f"was trained for 1 epoch on 4 rows of '{tmp_path / 't.csv'}', then measured on 1 held-out row. PCA" in page.text
 
 
 def test_a_run_with_one_held_out_row_has_no_interpolation_from_that_row_to_itself(tmp_path):
     # with one held-out row, the Interpolations section drew "From one held-out row to another" from the row to itself
-    from aekit.cli import main
-    from tests.conftest import ReportPage
-
-    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
-    run = tmp_path / "run"
-    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
-    assert main(["report", str(run)]) == 0
-    page = ReportPage(run / "report.html")
+    run, page = _reported_five_row_run(tmp_path)
     assert "Interpolations run from one held-out row to another, and this run holds out 1 row" in page.text
     assert "Interpolations" not in dict(page.images).values() and not (run / "figures" / "interpolation.png").exists()
 
