@@ -798,7 +798,7 @@ def test_model_verbose_takes_effect_and_model_distributed_must_match_how_train_w
     base = ["train", "--data", "digits", "--epochs", "1", "--set", "data.max_rows=100"]
     assert main([*base, "--set", "model.verbose=false", "--out", str(quiet)]) == 0
     out, err = capsys.readouterr()
-    assert "fit:" not in err and "training AutoEncoder" not in out and "trained AutoEncoder for 1 epochs" in out
+    assert "fit:" not in err and "training AutoEncoder" not in out and "trained AutoEncoder for 1 epoch (" in out
     assert yaml.safe_load((quiet / "config.yaml").read_text())["model"]["verbose"] is False
     assert main([*base, "--out", str(shown)]) == 0
     out, err = capsys.readouterr()
@@ -920,3 +920,9 @@ def test_impute_ignore_columns_named_by_numbers_or_dates(tmp_path, capsys):
     assert not filled["2020"].isna().any()
     pd.testing.assert_frame_equal(filled[["2019", "2021-01-01"]], table[["2019", "2021-01-01"]])
     assert sorted(load_estimator(tmp_path / "imputer").ignored_columns_) == ["2019", "2021-01-01"]
+
+
+def test_train_counts_one_epoch_in_the_singular(tmp_path, capsys):
+    # a one-epoch run printed "trained AutoEncoder for 1 epochs (batches of 16, patience 1 epochs)"
+    assert train(tmp_path / "run", 1, "--set", "data.max_rows=100", "--set", "model.early_stopping=1") == 0
+    assert "trained AutoEncoder for 1 epoch (batches of 16, patience 1 epoch):" in capsys.readouterr().out

@@ -335,7 +335,8 @@ def _budget_note(history: dict) -> str:
     if settings.get("init") == "pca":
         parts.append("PCA start")
     if settings.get("early_stopping"):
-        parts.append(f"patience {settings['early_stopping']} epochs")
+        patience = settings["early_stopping"]
+        parts.append(f"patience {patience} epoch{'s' * (patience != 1)}")
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -609,7 +610,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
     print(
-        f"trained {type(est).__name__} for {est.n_epochs_} epochs{continued}{_budget_note(history)}: "
+        f"trained {type(est).__name__} for {est.n_epochs_} epoch{'s' * (est.n_epochs_ != 1)}{continued}{_budget_note(history)}: "
         f"loss {history['loss'][-1]:.4g}{val}{_kept_note(history)} ({time.perf_counter() - start:.1f} s)"
     )
     print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")
