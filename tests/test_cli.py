@@ -926,3 +926,15 @@ def test_train_counts_one_epoch_in_the_singular(tmp_path, capsys):
     # a one-epoch run printed "trained AutoEncoder for 1 epochs (batches of 16, patience 1 epochs)"
     assert train(tmp_path / "run", 1, "--set", "data.max_rows=100", "--set", "model.early_stopping=1") == 0
     assert "trained AutoEncoder for 1 epoch (batches of 16, patience 1 epoch):" in capsys.readouterr().out
+
+
+def test_integer_flags_take_whole_numbers_written_with_a_point(tmp_path, capsys):
+    # --latent-dim 3.0 was refused ("expected an integer, got '3.0'") though --set model.latent_dim=3.0 is taken
+    run = tmp_path / "run"
+    assert main(["train", "--latent-dim", "3.0", "--epochs", "1e0", "--batch-size", "32.0", "--set", "data.max_rows=100",
+                 "--out", str(run), "--quiet"]) == 0
+    est = load_estimator(run / "model")
+    assert (est.latent_dim, est.n_epochs_, est.batch_size) == (3, 1, 32) and type(est.latent_dim) is int
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--latent-dim", "8.5", "--out", str(tmp_path / "no")])
+    assert exit_info.value.code == 2 and "argument --latent-dim: expected an integer, got '8.5'" in capsys.readouterr().err
