@@ -247,7 +247,7 @@ def test_config_errors_exit_1_naming_key_paths_and_write_nothing(tmp_path, capsy
     out = tmp_path / "run"
     assert main(["train", "--set", "model.loss=l3", "--set", "data.sourse=x", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "model.loss: Input should be 'auto', 'bce'," in err and "data.sourse: unknown key; allowed keys:" in err
+    assert "model.loss: Input should be 'auto', 'bce'," in err and "data.sourse: unknown key (did you mean source?); allowed keys:" in err
     assert not out.exists()
     assert main(["train", "--model", "nope", "--out", str(out)]) == 1
     assert "model.name: unknown model 'nope'; allowed: autoencoder" in capsys.readouterr().err
@@ -786,3 +786,192 @@ def test_a_gap_in_any_row_is_refused_by_train_not_later_by_evaluate(tmp_path, ca
         args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(tmp_path / f"run{row}"), "--quiet"]
         assert main([*args, "--set", "data.id_column=key"]) == 1
         assert f"t.csv' has missing values in the column b (first in row r{row}); fill them first" in capsys.readouterr().err
+
+
+def test_whole_number_floats_are_accepted_for_integer_settings_and_fractions_refused(tmp_path, capsys):
+    # a config written by a script (latent_dim: 8.0) was refused: "model.latent_dim: Input should be a valid integer; got 8.0"
+    (tmp_path / "c.yaml").write_text("model:\n  latent_dim: 3.0\n  max_epochs: 1.0\ndata:\n  max_rows: 100.0\nseed: 2.0\n")
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "c.yaml"), "--set", "model.hidden_dims=[16.0]", "--out", str(run), "--quiet"]) == 0
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert (config["model"]["latent_dim"], config["model"]["max_epochs"], config["data"]["max_rows"], config["seed"]) == (3, 1, 100, 2)
+    assert config["model"]["hidden_dims"] == [16] and isinstance(config["model"]["latent_dim"], int)
+    est = load_estimator(run / "model")
+    assert est.latent_dim == 3 and type(est.latent_dim) is int and est.hidden_dims == (16,) and est.n_epochs_ == 1
+    assert Run(run).read_data_info()["n_train"] == 100
+    refused = tmp_path / "refused"
+    assert main(["train", "--set", "model.latent_dim=8.5", "--out", str(refused), "--quiet"]) == 1
+    assert "model.latent_dim: Input should be a whole number; got 8.5" in capsys.readouterr().err
+    assert not refused.exists()
+
+
+def test_columns_named_by_numbers_or_dates_are_found_from_set_and_config_files(tmp_path, capsys):
+    # --set data.target=2020 was refused ("data.target: Input should be a valid string; got 2020"), as was
+    # 'id_column: 2021-01-01' in a config file (YAML reads it as a date)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"2019": rng.normal(size=60), "2020": rng.integers(0, 3, 60), "2021-01-01": np.arange(60),
+                          "x": rng.normal(size=60)})
+    table.to_csv(tmp_path / "years.csv", index=False)
+    (tmp_path / "c.yaml").write_text(f"data:\n  source: {tmp_path / 'years.csv'}\n  target: 2020\n  id_column: 2021-01-01\n")
+    for run, given in (("set", ["--data", str(tmp_path / "years.csv"), "--set", "data.target=2020",
+                                "--set", "data.id_column=2021-01-01"]), ("file", [str(tmp_path / "c.yaml")])):
+        assert main(["train", *given, "--epochs", "1", "--out", str(tmp_path / run), "--quiet"]) == 0
+        info = Run(tmp_path / run).read_data_info()
+        assert (info["target"], info["id_column"], info["feature_names"]) == ("2020", "2021-01-01", ["2019", "x"])
+    assert main(["train", "--data", str(tmp_path / "years.csv"), "--set", "data.target=yes", "--out", str(tmp_path / "no"), "--quiet"]) == 1
+    assert "data.target: YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote" in capsys.readouterr().err
+
+
+def test_model_verbose_takes_effect_and_model_distributed_must_match_how_train_was_started(tmp_path, monkeypatch, capsys):
+    # --set model.verbose=false still drew the progress bar (config.yaml said verbose: false), and
+    # --set model.distributed=true trained in one process (config.yaml said distributed: true)
+    quiet, shown = tmp_path / "quiet", tmp_path / "shown"
+    base = ["train", "--data", "digits", "--epochs", "1", "--set", "data.max_rows=100"]
+    assert main([*base, "--set", "model.verbose=false", "--out", str(quiet)]) == 0
+    out, err = capsys.readouterr()
+    assert "fit:" not in err and "training AutoEncoder" not in out and "trained AutoEncoder for 1 epoch (" in out
+    assert yaml.safe_load((quiet / "config.yaml").read_text())["model"]["verbose"] is False
+    assert main([*base, "--out", str(shown)]) == 0
+    out, err = capsys.readouterr()
+    assert "fit:" in err and "training AutoEncoder" in out
+    assert yaml.safe_load((shown / "config.yaml").read_text())["model"]["verbose"] is True
+    refused = tmp_path / "refused"
+    assert main([*base, "--set", "model.distributed=true", "--out", str(refused), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "model.distributed=true trains data-parallel over the processes torchrun starts" in err
+    assert "torchrun --nproc-per-node N -m aekit train" in err and not refused.exists()
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun starts it; refused before joining any process group
+    assert main([*base, "--set", "model.distributed=false", "--out", str(refused), "--quiet"]) == 1
+    assert "model.distributed=false would train every process alone" in capsys.readouterr().err and not refused.exists()
+    monkeypatch.delenv("WORLD_SIZE")
+    saved = yaml.safe_load((quiet / "config.yaml").read_text())
+    saved["model"]["distributed"], saved["out"] = True, None  # as a torchrun run's config.yaml records it
+    (tmp_path / "saved.yaml").write_text(yaml.safe_dump(saved))
+    assert main(["train", str(tmp_path / "saved.yaml"), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    assert "warning: the config's model.distributed=true gives way to how this 'aekit train' was started: one process" in capsys.readouterr().err
+
+
+def test_an_unknown_key_or_model_name_suggests_the_nearest(tmp_path, capsys):
+    # 'model.latnt_dim: unknown key; allowed keys: ' and 43 keys to read through, no word on which was meant
+    out = tmp_path / "run"
+    sets = ["model.latnt_dim=3", "model.lr=0.1", "model.epochs=3", "data.sorce=x", "data.target_column=y"]
+    assert main(["train", *[a for s in sets for a in ("--set", s)], "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    for key, meant in (("model.latnt_dim", "latent_dim"), ("model.lr", "learning_rate"), ("model.epochs", "max_epochs"),
+                       ("data.sorce", "source"), ("data.target_column", "target")):
+        assert f"{key}: unknown key (did you mean {meant}?); allowed keys:" in err
+    assert main(["train", "--model", "VAE", "--out", str(out)]) == 1
+    assert "model.name: unknown model 'VAE' (did you mean 'vae'?); allowed: autoencoder" in capsys.readouterr().err
+    assert main(["train", "--set", "model.xyz=1", "--out", str(out)]) == 1
+    assert "model.xyz: unknown key; allowed keys:" in capsys.readouterr().err and not out.exists()
+
+
+def test_switches_take_1_and_0_and_quoted_true_or_yes(tmp_path, capsys):
+    # --set model.tied_weights=1 was refused ("Input should be a valid boolean; got 1"), as was tensorboard: "no"
+    # in a config file generated with every value quoted
+    (tmp_path / "c.yaml").write_text('tensorboard: "no"\ndata:\n  max_rows: 100\n')
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "c.yaml"), "--set", "model.tied_weights=1", "--set", "model.hidden_dims=[16]",
+                 "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["tied_weights"] is True and config["tensorboard"] is False
+    assert load_estimator(run / "model").tied_weights is True and not list(run.glob("events.out.tfevents*"))
+    assert main(["train", "--set", "model.tied_weights=2", "--out", str(tmp_path / "no"), "--quiet"]) == 1
+    assert "model.tied_weights: Input should be true or false (or yes/no, on/off, 1/0); got 2" in capsys.readouterr().err
+
+
+def test_a_code_as_wide_as_the_rows_is_warned_about(tmp_path, capsys):
+    # --latent-dim 8 on a table of 4 columns trained without a word, though such a code can copy the rows
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(40, 4)), delimiter=",", header="a,b,c,d", comments="")
+    for dims, run in (("4", "wide"), ("3", "narrow")):
+        assert main(["train", "--data", str(tmp_path / "t.csv"), "--latent-dim", dims, "--epochs", "1", "--quiet",
+                     "--out", str(tmp_path / run)]) == 0
+        err = capsys.readouterr().err
+        warned = f"aekit train: warning: model.latent_dim=4 is not smaller than the 4 features of '{tmp_path / 't.csv'}'"
+        assert (warned in err) == (dims == "4")
+    assert load_estimator(tmp_path / "wide" / "model").latent_dim == 4
+    for model in ("sparse", "denoising", "vae"):  # each keeps a wide code from copying the rows: no warning
+        assert main(["train", "--data", str(tmp_path / "t.csv"), "--model", model, "--latent-dim", "8", "--epochs", "1",
+                     "--quiet", "--out", str(tmp_path / model)]) == 0
+        assert "model.latent_dim=8 is not smaller" not in capsys.readouterr().err
+
+
+def test_model_flag_over_a_config_of_another_model_keeps_only_what_the_config_changed(tmp_path, capsys):
+    # 'aekit train runs/ae/config.yaml --model vae' was refused with some twenty "model.X: unknown key; allowed keys:
+    # ..." lines, one per AutoEncoder parameter the saved config lists (every one, at its default)
+    first = tmp_path / "ae"
+    assert main(["train", "--epochs", "1", "--set", "data.max_rows=100", "--latent-dim", "3", "--set", "model.hidden_dims=[32]",
+                 "--out", str(first), "--quiet"]) == 0
+    vae = tmp_path / "vae"
+    assert main(["train", str(first / "config.yaml"), "--model", "vae", "--out", str(vae), "--quiet"]) == 0
+    est = load_estimator(vae / "model")
+    assert type(est).__name__ == "VariationalAutoEncoder" and est.latent_dim == 3 and est.hidden_dims == (32,)
+    assert est.activation == type(est)().activation and Run(vae).read_data_info()["n_train"] == 100
+    (tmp_path / "d.yaml").write_text("model:\n  name: denoising\n  corruption: mask\n")
+    assert main(["train", str(tmp_path / "d.yaml"), "--model", "vae", "--out", str(tmp_path / "no"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"model.name: 'vae' replaces the model 'denoising' of '{tmp_path / 'd.yaml'}', and does not take its " \
+           "model.corruption='mask'; remove it from the config, or keep 'denoising'" in err
+
+
+def test_a_model_name_that_is_a_list_or_a_mapping_is_refused_naming_the_key(tmp_path, capsys):
+    # 'name: [vae]' in a config, or --set model.name.x=1, ended in a traceback: TypeError: unhashable type: 'list'
+    (tmp_path / "c.yaml").write_text("model:\n  name: [vae]\nseeed: 1\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "model.name: must be one model name, got ['vae']; allowed: autoencoder" in err and "seeed: unknown key" in err
+    assert main(["train", "--set", "model.name.x=1", "--out", str(tmp_path / "run")]) == 1
+    assert "model.name: must be one model name, got {'x': 1}" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_a_yaml_error_points_into_the_config_file_by_its_name(tmp_path, capsys):
+    # the line and column of a YAML error were placed 'in "<unicode string>"', not in the file
+    (tmp_path / "c.yaml").write_text("model:\n  latent_dim: 2\n   max_epochs: 3\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert f'in "{tmp_path / "c.yaml"}", line 3, column 14' in err and "<unicode string>" not in err
+    assert main(["train", "--set", "model.hidden_dims=[64,32", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "in \"the value '[64,32'\", line 1, column 7" in err and "<unicode string>" not in err
+
+
+def test_a_set_key_path_with_an_empty_part_is_refused_as_such(tmp_path, capsys):
+    # --set model..latent_dim=3 was refused as "model.: unknown key; allowed keys: ..." (a key named '')
+    for key in ("model..latent_dim", "model.", ".seed"):
+        assert main(["train", "--set", f"{key}=3", "--out", str(tmp_path / "run")]) == 1
+        assert f"--set '{key}=3': the key path '{key}' has an empty part" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_impute_ignore_columns_named_by_numbers_or_dates(tmp_path, capsys):
+    # --set ignore_columns=[2019,2021-01-01] was refused: "ignore_columns must be 'auto', None or a list of column
+    # names, got [2019, datetime.date(2021, 1, 1)]" (YAML reads them as a number and a date)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({name: rng.normal(size=80) for name in ("2019", "2020", "2021-01-01", "x")})
+    table.loc[::7, "2020"] = np.nan
+    table.to_csv(tmp_path / "gaps.csv", index=False)
+    out = tmp_path / "filled.csv"
+    assert main(["impute", str(tmp_path / "gaps.csv"), str(out), "--epochs", "1", "--quiet",
+                 "--set", "ignore_columns=[2019,2021-01-01]", "--save", str(tmp_path / "imputer")]) == 0
+    filled = pd.read_csv(out)
+    assert not filled["2020"].isna().any()
+    pd.testing.assert_frame_equal(filled[["2019", "2021-01-01"]], table[["2019", "2021-01-01"]])
+    assert sorted(load_estimator(tmp_path / "imputer").ignored_columns_) == ["2019", "2021-01-01"]
+
+
+def test_train_counts_one_epoch_in_the_singular(tmp_path, capsys):
+    # a one-epoch run printed "trained AutoEncoder for 1 epochs (batches of 16, patience 1 epochs)"
+    assert train(tmp_path / "run", 1, "--set", "data.max_rows=100", "--set", "model.early_stopping=1") == 0
+    assert "trained AutoEncoder for 1 epoch (batches of 16, patience 1 epoch):" in capsys.readouterr().out
+
+
+def test_integer_flags_take_whole_numbers_written_with_a_point(tmp_path, capsys):
+    # --latent-dim 3.0 was refused ("expected an integer, got '3.0'") though --set model.latent_dim=3.0 is taken
+    run = tmp_path / "run"
+    assert main(["train", "--latent-dim", "3.0", "--epochs", "1e0", "--batch-size", "32.0", "--set", "data.max_rows=100",
+                 "--out", str(run), "--quiet"]) == 0
+    est = load_estimator(run / "model")
+    assert (est.latent_dim, est.n_epochs_, est.batch_size) == (3, 1, 32) and type(est.latent_dim) is int
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--latent-dim", "8.5", "--out", str(tmp_path / "no")])
+    assert exit_info.value.code == 2 and "argument --latent-dim: expected an integer, got '8.5'" in capsys.readouterr().err

@@ -326,3 +326,106 @@ def test_the_report_counts_components_in_plain_english(tmp_path):
     page = ReportPage(run / "report.html")
     assert "PCA with 1 component, fitted on the same training rows" in page.text and "PCA, 1 component" in dict(page.images).values()
     assert "A Gaussian mixture of 8 components is fitted to the codes of the training rows" in page.text
+
+
+def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_validation_rows(tmp_path):
+    # the summary read "trained ... on 80 rows", though 20 of them were the model's validation rows it never fitted on
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    table = tmp_path / "t.csv"
+    np.savetxt(table, np.random.default_rng(0).normal(size=(100, 4)), delimiter=",", header="a,b,c,d", comments="")
+    for run, fraction, expected in (
+        ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 measured its validation loss), then "
+                         "measured on 20 held-out rows (after standard scaling). PCA with 2 components, fitted on all 80 training rows,"),
+        ("none", "0", f"on 80 rows of '{table}', then measured on 20 held-out rows (after standard scaling). PCA with 2 "
+                      "components, fitted on the same training rows,"),
+    ):
+        out = tmp_path / run
+        assert main(["train", "--data", str(table), "--epochs", "2", "--set", f"model.validation_fraction={fraction}",
+                     "--set", "model.init=random", "--quiet", "--out", str(out)]) == 0
+        assert main(["report", str(out)]) == 0
+        assert expected in ReportPage(out / "report.html").text
+
+
+def _reported_five_row_run(tmp_path, *flags: str):
+    """A run of a 5-row table of 3 columns (4 training rows, 1 held out), trained for one epoch with `flags`
+    and reported: the run folder and its report page."""
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((5, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), *flags, "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    return run, ReportPage(run / "report.html")
+
+
+def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_and_an_explorer(tmp_path, capsys):
+    # 'aekit report' and 'aekit explore' of a 5-row table (one held-out row) with a 3-d code ended in a traceback:
+    # IndexError: index 1 is out of bounds for axis 0 with size 1 (the map's plane of a single code)
+    from aekit.cli import main
+
+    run, page = _reported_five_row_run(tmp_path, "--latent-dim", "3")
+    assert "Latent space" in page.headings and (run / "explorer.html").is_file()
+    capsys.readouterr()
+    assert main(["explore", str(run)]) == 0
+    assert "1 of 1 rows" in capsys.readouterr().out
+
+
+def test_the_summary_counts_one_epoch_and_one_held_out_row_in_the_singular(tmp_path):
+    # a 5-row table trained for one epoch read "trained for 1 epochs on 4 rows ..., then measured on 1 held-out rows"
+    _, page = _reported_five_row_run(tmp_path)
+    assert f"was trained for 1 epoch on 4 rows of '{tmp_path / 't.csv'}', then measured on 1 held-out row. PCA" in page.text
+
+
+def test_a_run_with_one_held_out_row_has_no_interpolation_from_that_row_to_itself(tmp_path):
+    # with one held-out row, the Interpolations section drew "From one held-out row to another" from the row to itself
+    run, page = _reported_five_row_run(tmp_path)
+    assert "Interpolations run from one held-out row to another, and this run holds out 1 row" in page.text
+    assert "Interpolations" not in dict(page.images).values() and not (run / "figures" / "interpolation.png").exists()
+
+
+def test_a_run_with_one_training_row_has_a_report(tmp_path, capsys):
+    # 'aekit report' of a 2-row table (one row to train on, one held out) warned "invalid value encountered in
+    # divide" (PCA's variance of one row) and failed: "fitting a density needs at least 2 codes"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    (tmp_path / "t.csv").write_text("a,b,c\n1,2,3\n4,5,7\n")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    page = ReportPage(run / "report.html")
+    assert "A density of the training codes needs two training rows, and this run has one." in page.text
+    assert "Decoded samples" not in dict(page.images).values() and "Samples" in page.headings
+
+
+def test_generate_from_a_run_with_one_training_row_names_the_run_not_data(tmp_path, capsys):
+    # 'aekit generate RUN out.npy' (no --data) was refused as "--data: fitting the density ... needs at least 2 rows"
+    from aekit.cli import main
+
+    (tmp_path / "t.csv").write_text("a,b,c\n1,2,3\n4,5,7\n")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy")]) == 1
+    assert (f"fitting the density to the codes needs at least 2 rows, and the run '{run}' has 1 training row; give more "
+            "with --data SOURCE") in capsys.readouterr().err
+    assert not (tmp_path / "s.npy").exists()
+
+
+def test_the_summary_says_why_pca_has_fewer_components_than_the_code(tmp_path):
+    # a 6-d code on a table of 4 columns read "PCA with 4 components" beside the model's 6, with no word on why
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(40, 4)), delimiter=",", header="a,b,c,d", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--model", "sparse", "--latent-dim", "6", "--epochs", "1",
+                 "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    page = ReportPage(run / "report.html")
+    assert "PCA with 4 components (the most that 4 features allow), fitted on" in page.text
+    assert [row[:2] for row in page.tables[0][1:]] == [["SparseAutoEncoder", "6"], ["PCA", "4"]]

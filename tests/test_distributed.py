@@ -138,7 +138,7 @@ def test_aekit_train_leaves_the_process_group_also_on_error(monkeypatch, tmp_pat
     monkeypatch.setattr(distributed, "leave", lambda: left.append(True))
     monkeypatch.setattr(training, "_join_process_group", lambda config: None)
 
-    def fail(config, quiet):
+    def fail(config):
         raise CLIError("boom")
 
     monkeypatch.setattr(training, "train_new_run", fail)

@@ -11,10 +11,12 @@ allowed values (`model.loss: Input should be 'auto', 'bce', ... or 'student_t'; 
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from functools import cache, lru_cache, partial
 from numbers import Integral
 from pathlib import Path
@@ -87,8 +89,35 @@ def _bounds(interval) -> dict:
     return bounds
 
 
+def _whole_float_as_int(value: object) -> object:
+    """A float that is a whole number (`8.0`, `1e4`, as YAML written by hand or by a script has it) as that int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_Int = Annotated[int, BeforeValidator(_whole_float_as_int)]
+
+
+_SWITCH_TEXTS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _switch_as_bool(value: object) -> object:
+    """1 or 0, or a quoted 'true', 'yes', 'on', '1' (or their opposites, any case), as the boolean
+    they write; any other value as it is."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _SWITCH_TEXTS:
+        return _SWITCH_TEXTS[value.strip().lower()]
+    return value
+
+
+_Bool = Annotated[bool, BeforeValidator(_switch_as_bool)]
+
+
 def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
     """A whole number whose text is one of `options` (YAML reads `precision: 32` as the int 32) as that text."""
+    value = _whole_float_as_int(value)
     if isinstance(value, int) and not isinstance(value, bool) and str(value) in options:
         return str(value)
     return value
@@ -101,12 +130,25 @@ def _comma_separated_ints(value: object) -> object:
     return value
 
 
-_PositiveInts = Annotated[list[Annotated[int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
+def _column_name(value: object) -> object:
+    """A column name YAML read as a number or a date (`target: 2020`, `id_column: 2021-01-01`) as the
+    text of the header it names; a boolean (YAML reads an unquoted yes, no, on, off so) is refused."""
+    if isinstance(value, bool):
+        raise ValueError("YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote a column named "
+                         "so, e.g. 'yes'")
+    if isinstance(value, (int, float, date)):
+        return str(value)
+    return value
 
 
-def _constraint_type(constraint, default) -> Any:
+_ColumnName = Annotated[str, BeforeValidator(_column_name)]
+_PositiveInts = Annotated[list[Annotated[_Int, Field(gt=0)]], BeforeValidator(_comma_separated_ints)]
+
+
+def _constraint_type(constraint, default, names_columns: bool = False) -> Any:
     """The pydantic type that accepts what one scikit-learn parameter constraint accepts (from
-    YAML: numbers, strings, booleans, lists, mappings, null)."""
+    YAML: numbers, strings, booleans, lists, mappings, null); a list of column names when
+    `names_columns`."""
     from sklearn.utils._param_validation import Interval, StrOptions
 
     if constraint is None:
@@ -115,29 +157,33 @@ def _constraint_type(constraint, default) -> Any:
         options = tuple(sorted(constraint.options))
         return Annotated[Literal[options], BeforeValidator(partial(_whole_number_as_option, options=options))]
     if isinstance(constraint, Interval):
-        kind = int if constraint.type is Integral else float
+        kind = _Int if constraint.type is Integral else float
         return Annotated[kind, Field(**_bounds(constraint))]
-    simple = {"boolean": bool, "random_state": int | None, "verbose": bool | int}
+    simple = {"boolean": _Bool, "random_state": Union[_Int, None], "verbose": Union[bool, _Int]}
     if isinstance(constraint, str) and constraint in simple:
         return simple[constraint]
+    if constraint == "array-like" and names_columns:
+        return list[_ColumnName]
     if constraint == "array-like":
         is_ints = isinstance(default, (tuple, list)) and all(isinstance(v, int) for v in default)
         return _PositiveInts if is_ints else Annotated[list[Any], BeforeValidator(_comma_separated_ints)]
     if constraint is dict:
         return dict[str, Any]
-    if constraint in (str, bool):
-        return constraint
+    if constraint is bool:
+        return _Bool
+    if constraint is str:
+        return str
     if isinstance(constraint, type) and issubclass(constraint, Integral):
-        return int
+        return _Int
     if isinstance(constraint, type) and constraint.__module__ == "numbers":
         return float
     return None
 
 
-def _field_type(constraints: Iterable, default) -> Any:
+def _field_type(constraints: Iterable, default, names_columns: bool = False) -> Any:
     types = []
     for constraint in constraints:
-        t = _constraint_type(constraint, default)
+        t = _constraint_type(constraint, default, names_columns)
         if t is None:
             continue
         if t not in types:
@@ -170,7 +216,8 @@ def estimator_schema(cls: type, names: tuple[str, ...] = ()) -> type[BaseModel]:
         if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         default = list(param.default) if isinstance(param.default, tuple) else param.default
-        fields[param.name] = (_field_type(constraints.get(param.name, ()), param.default), default)
+        names_columns = param.name.endswith("_columns")  # ignore_columns: a table's column names
+        fields[param.name] = (_field_type(constraints.get(param.name, ()), param.default, names_columns), default)
     return create_model(
         f"{cls.__name__}Config",
         __config__=ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True),
@@ -277,19 +324,19 @@ class DataConfig(BaseModel):
     model_config = _STRICT
 
     source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
-    target: str | None = None  # tables: the label column (kept out of the features)
-    id_column: str | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
-    header: bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
+    target: _ColumnName | None = None  # tables: the label column (kept out of the features)
+    id_column: _ColumnName | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
+    header: _Bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files
-    max_rows: Annotated[int, Field(ge=1)] | None = None  # use at most this many rows of each split
+    max_rows: Annotated[_Int, Field(ge=1)] | None = None  # use at most this many rows of each split
     scale: Literal["auto", "none", "minmax", "standard"] = "auto"  # auto: none for data in [0, 1], else standard
     image_size: Annotated[_PositiveInts, Field(min_length=2, max_length=2)] | None = None
     image_mode: Literal["auto", "L", "RGB"] = "auto"  # image folders: L grey, RGB colour; auto: L only when every file is grey
-    channels_last: bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
+    channels_last: _Bool | None = None  # 4-D .npy: true moves (n, H, W, C) to channels-first; see load_npy
     data_home: str | None = None  # MNIST-style files; default $AEKIT_DATA, else ~/.cache/aekit
-    download: bool = False  # fetch MNIST-style files from the official mirrors when absent
-    max_words: Annotated[int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
+    download: _Bool = False  # fetch MNIST-style files from the official mirrors when absent
+    max_words: Annotated[_Int, Field(ge=1)] = 2000  # text folders: count the most frequent words, stop words left out
     encoding: str | None = None  # text folders and CSV files, e.g. latin-1; default UTF-8 (a CSV's byte-order mark is followed)
 
 
@@ -315,9 +362,9 @@ class RunConfig(BaseModel):
 
     model: Any = None
     data: DataConfig = Field(default_factory=DataConfig)
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
+    seed: Annotated[_Int, Field(ge=0, le=2**32 - 1)] = 0  # seeds the split, and the model unless model.random_state is set
     out: str | None = None  # the run folder
-    tensorboard: bool = True  # write TensorBoard event files beside metrics.csv
+    tensorboard: _Bool = True  # write TensorBoard event files beside metrics.csv
 
     def estimator_class(self) -> type:
         """The estimator class that `model.name` selects."""
@@ -352,6 +399,21 @@ def _is_type_tag(part: object) -> bool:
     )
 
 
+def _nearest(key: str, options: Iterable[str]) -> str | None:
+    """The option `key` most likely misspells, shortens or lengthens: the same in another case, its
+    first word ('target_column' -> 'target'), the closest spelling ('latnt_dim' -> 'latent_dim'),
+    initials ('lr' -> 'learning_rate') or a first word ('id' -> 'id_column'); None when none is close."""
+    options = list(options)
+    lower = {option.lower(): option for option in options}
+    for word in (key.lower(), key.lower().split("_")[0]):
+        if word in lower:
+            return lower[word]
+    close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.6)
+    if close:
+        return lower[close[0]]
+    return next((o for o in options if "_" in o and key in ("".join(w[0] for w in o.split("_")), o.split("_")[0])), None)
+
+
 def _explain(
     err: ValidationError, prefix: str = "", tags: Iterable[str] = (), allowed=lambda loc: (), home=lambda key: None
 ) -> list[str]:
@@ -363,8 +425,7 @@ def _explain(
         loc = list(e["loc"])
         if len(loc) > 1 and loc[0] == "model" and loc[1] in tags:
             del loc[1]
-        while len(loc) > 1 and _is_type_tag(loc[-1]):
-            loc.pop()
+        loc = loc[:1] + [part for part in loc[1:] if not _is_type_tag(part)]
         key = prefix + ".".join(str(part) for part in loc)
         if e["type"] == "extra_forbidden":
             keys = sorted(allowed(loc))
@@ -373,7 +434,15 @@ def _explain(
                 hint = "; this model's reconstruction term is model.likelihood (--set model.likelihood=gaussian, say)"
             elif moved and moved != key:
                 hint = f" here; it is {moved}"
+            elif near := _nearest(str(loc[-1]), keys):
+                hint = f" (did you mean {near}?)"
             problem = f"unknown key{hint}; allowed keys: {', '.join(keys)}"
+        elif e["type"] == "value_error":
+            problem = f"{e['ctx']['error']}; got {e['input']!r}"
+        elif e["type"] == "bool_type":
+            problem = f"Input should be true or false (or yes/no, on/off, 1/0); got {e['input']!r}"
+        elif e["type"] == "int_type" and isinstance(e.get("input"), float):
+            problem = f"Input should be a whole number; got {e['input']!r}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
             problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
@@ -409,8 +478,13 @@ def validate_config(raw: dict) -> RunConfig:
     registry = model_registry()
     name = raw["model"]["name"]
     errors: list[str] = []
-    if name not in registry:
-        errors.append(f"model.name: unknown model {name!r}; allowed: {', '.join(registry)}")
+    if not isinstance(name, str):
+        errors.append(f"model.name: must be one model name, got {name!r}; allowed: {', '.join(registry)}")
+        raw["model"], name = {"name": DEFAULT_MODEL}, DEFAULT_MODEL
+    elif name not in registry:
+        near = _nearest(name, registry)
+        errors.append(f"model.name: unknown model {name!r}{f' (did you mean {near!r}?)' if near else ''}; allowed: "
+                      f"{', '.join(registry)}")
         raw["model"] = {"name": DEFAULT_MODEL}
 
     def allowed(loc: list) -> Iterable[str]:
@@ -461,8 +535,15 @@ _ConfigLoader.add_implicit_resolver(
 _ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^None$"), ["N"])
 
 
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_ConfigLoader)
+def _load_yaml(text: str, name: str) -> Any:
+    """`text` read as YAML; an error's line and column are placed in `name` (a file, say) rather than '<unicode string>'."""
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)
+    except yaml.MarkedYAMLError as err:
+        for mark in (err.context_mark, err.problem_mark):
+            if mark is not None:
+                mark.name = name
+        raise
 
 
 def read_config(path: str | Path) -> dict:
@@ -481,7 +562,7 @@ def read_config(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
-        raw = _load_yaml(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise ConfigError([f"{str(path)!r}: no such config file"]) from None
     except IsADirectoryError:
@@ -555,11 +636,14 @@ def apply_overrides(raw: dict, assignments: Iterable[str], values: Mapping[str, 
         key, sep, text = assignment.partition("=")
         if not sep or not key.strip():
             raise ConfigError([f"--set {assignment!r}: expected key.path=value, e.g. model.latent_dim=8"])
+        if not all(part.strip() for part in key.split(".")):
+            raise ConfigError([f"--set {assignment!r}: the key path {key.strip()!r} has an empty part; expected "
+                               "key.path=value, e.g. model.latent_dim=8"])
         if text.strip().startswith("#"):
             raise ConfigError([f"--set {assignment!r}: YAML reads a value starting with # as a comment, that is no "
                                f"value; quote it for the text: {key.strip()}='{text.strip()}'"])
         try:
-            items.append((key.strip(), _load_yaml(text), assignment))
+            items.append((key.strip(), _load_yaml(text, f"the value {text!r}"), assignment))
         except yaml.YAMLError as err:
             raise ConfigError([f"--set {assignment!r}: the value is not valid YAML ({err})"]) from None
     result = _deep_copy(raw)

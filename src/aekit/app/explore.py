@@ -57,6 +57,8 @@ def _plane(Z: np.ndarray) -> dict:
         return {"kind": "line", "mean": [0.0], "axes": [[1.0], [0.0]], "explained": None}
     mean = Z.mean(axis=0)
     _, s, Vt = np.linalg.svd(Z - mean, full_matrices=False)
+    if len(Vt) < 2:  # a single row: every plane through its code holds it
+        s, Vt = np.zeros(2), np.eye(k)[:2]
     axes = Vt[:2] * np.where(Vt[:2].sum(axis=1, keepdims=True) < 0, -1.0, 1.0)  # a fixed sign per axis
     total = float((s**2).sum())
     explained = [float(v) / total if total > 0 else 0.0 for v in s[:2] ** 2]

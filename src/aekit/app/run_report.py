@@ -154,10 +154,12 @@ def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: tuple, 
 
 
 def _pca(X_train: np.ndarray, dims: int):
-    """PCA with `dims` components (fewer when X_train has fewer rows or columns), fitted on X_train."""
+    """PCA with `dims` components (fewer when X_train has fewer rows or columns), fitted on X_train;
+    one row fits its mean (its variance, over n - 1 = 0 rows, is left undefined without a warning)."""
     from sklearn.decomposition import PCA
 
-    return PCA(n_components=min(dims, *X_train.shape), random_state=0).fit(X_train)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return PCA(n_components=min(dims, *X_train.shape), random_state=0).fit(X_train)
 
 
 def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=None) -> Evaluation:
@@ -357,7 +359,7 @@ def _summary(r: _Report) -> Section:
     plot.plot_error_comparison(
         {label: s.mse for label, s in r.bars.items()},
         ylabel="mean squared error per entry",
-        title=f"Held-out reconstruction error on {len(r.X_test)} rows (lower is better)",
+        title=f"Held-out reconstruction error on {_count(len(r.X_test), 'row')} (lower is better)",
         colors=["C7" if s.model == "PCA" else "C0" for s in scores],
         path=r.path("errors.png"),
     )
@@ -365,10 +367,16 @@ def _summary(r: _Report) -> Section:
     scaling = r.model.scaling
     scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
     relation = "below" if model.mse < pca.mse else "not below"
+    n_train = r.evaluation.n_train
+    fitted = _rows_fitted(r.est.history_, n_train)
+    rows = f"{_count(n_train, 'row')} of {r.config.data.source!r}" if fitted == n_train else (
+        f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {n_train - fitted} "
+        "measured its validation loss)")
     text = (
-        f"This run's {r.name} has a {r.dims}-d code and was trained for {r.est.n_epochs_} epochs on "
-        f"{r.evaluation.n_train} rows of {r.config.data.source!r}, then measured on {r.evaluation.n_test} held-out "
-        f"rows{scaled}. PCA with {_count(pca.code_size, 'component')}, fitted on the same training rows, is the linear "
+        f"This run's {r.name} has a {r.dims}-d code and was trained for {_count(r.est.n_epochs_, 'epoch')} on "
+        f"{rows}, then measured on {_count(r.evaluation.n_test, 'held-out row')}{scaled}. PCA with "
+        f"{_count(pca.code_size, 'component')}{_pca_limit(pca.code_size, r.dims, n_train, r.X_test.shape[1])}, fitted on "
+        f"{'the same training rows' if fitted == n_train else f'all {n_train} training rows'}, is the linear "
         f"baseline: the model's mean squared error per entry, {model.mse:.4g}, is {relation} PCA's {pca.mse:.4g}. "
         f"The estimator's mean held-out score (score_samples, higher is better) is {r.evaluation.mean_score:.4g}."
     )
@@ -392,6 +400,20 @@ def _summary(r: _Report) -> Section:
     return Section(
         "Summary", text=text, table=metrics_table(scores), images=[(r.fig("errors.png"), "Held-out reconstruction error per entry")]
     )
+
+
+def _pca_limit(components: int, dims: int, n_train: int, n_features: int) -> str:
+    """' (the most that 64 features allow)' when PCA has fewer components than the code has dimensions."""
+    if components >= dims:
+        return ""
+    return f" (the most that {_count(n_features, 'feature') if n_features <= n_train else _count(n_train, 'training row')} allow)"
+
+
+def _rows_fitted(history: dict, n_train: int) -> int:
+    """How many of the run's `n_train` training rows the model's weights were fitted on: those
+    left after its validation split, or all of them when its PCA start was refitted on them."""
+    settings = history.get("settings", {})
+    return int(settings.get("start_refitted_rows") or settings.get("n_train") or n_train)
 
 
 def _training(r: _Report) -> Section:
@@ -481,13 +503,15 @@ def _samples(r: _Report) -> Section:
         return r.fig(file), caption
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
-    sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
-    title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
-    images = [draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples")]
-    text = (
-        f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} draws from "
-        "it are decoded: what the decoder makes of codes like the ones it was trained on."
-    )
+    images, text = [], "A density of the training codes needs two training rows, and this run has one."
+    if len(r.X_train) > 1:
+        sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
+        title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
+        images.append(draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples"))
+        text = (
+            f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} "
+            "draws from it are decoded: what the decoder makes of codes like the ones it was trained on."
+        )
     if proportions:
         text += " A drawn code has no document length, so its decoded word proportions are shown as they are, on their own scale."
     if callable(getattr(r.est, "sample", None)):
@@ -501,6 +525,10 @@ def _interpolations(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import interpolate
 
+    if len(set(r.shown_ids)) < 2:
+        return Section("Interpolations", text=(
+            f"Interpolations run from one held-out row to another, and this run holds out {_count(len(r.X_test), 'row')}; "
+            "a larger data.test_fraction, or more rows, holds out enough."))
     center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
     for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
         x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]

@@ -37,7 +37,7 @@ class CLIError(Exception):
 
 
 def int_in_range(low: int, high: int | None = None):
-    """An argparse `type` accepting integers in [low, high].
+    """An argparse `type` accepting integers in [low, high], also written as whole numbers ('8.0', '1e3').
 
     Parameters
     ----------
@@ -56,13 +56,25 @@ def int_in_range(low: int, high: int | None = None):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            whole = _whole_number(text)
+            if whole is None:
+                raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            value = whole
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
         return value
 
     return parse
+
+
+def _whole_number(text: str) -> int | None:
+    """The int a number written with a fraction or exponent denotes ('8.0', '1e3'), if it is whole; else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
 
 
 def positive_float(text: str) -> float:

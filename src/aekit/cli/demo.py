@@ -108,9 +108,9 @@ def run_demo(args: argparse.Namespace) -> int:
         runs[args.out / f"compare-{args.compare_dim}d"] = args.compare_dim
     # threads follow the model (n_threads='auto'): the demo's small network trains on one
     for out, latent_dim in runs.items():
-        model = {**DEMO["model"], "latent_dim": latent_dim, "max_epochs": args.epochs}
+        model = {**DEMO["model"], "latent_dim": latent_dim, "max_epochs": args.epochs, "verbose": True}
         config = validate_config({**DEMO, "model": model, "seed": args.seed, "out": str(out)})
-        status = train_new_run(config, quiet=False, replace=True)
+        status = train_new_run(config, replace=True)
         if status:
             return status
     report = write_run_report(args.out, list(runs)[1:])

@@ -374,6 +374,8 @@ def _latent_samples(model, args: argparse.Namespace):
             "rows with --data SOURCE (e.g. the training data)"
         )
     if len(rows) < 2:
-        raise CLIError(f"--data: fitting the density to the codes needs at least 2 rows, got {len(rows)}")
+        which = f"--data {args.data!r} has {len(rows)} row" if args.data is not None else (
+            f"the run {str(model.path)!r} has {len(rows)} training row")
+        raise CLIError(f"fitting the density to the codes needs at least 2 rows, and {which}; give more with --data SOURCE")
     sampler = LatentSampler(est, density=args.density, n_components=10, random_state=args.seed)
     return sampler.fit(rows).sample(args.n_samples, random_state=args.seed)

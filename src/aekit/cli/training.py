@@ -139,19 +139,73 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--resume", metavar="RUN", help="continue the interrupted run in RUN (its saved config is used)"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (model.verbose=false)")
     parser.add_argument("--list-models", action="store_true", help="print the model names and exit")
 
 
 def _config_from_args(args: argparse.Namespace) -> dict:
-    """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model),
-    then each --set."""
+    """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model,
+    --quiet sets model.verbose false), then each --set; model.verbose is true (a progress bar)
+    unless one of them sets it."""
     from aekit.app.config import apply_overrides, read_config
 
     flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
     if args.seed is not None:
         flags["model.random_state"] = args.seed  # also over CONFIG's (a saved run's config.yaml holds one)
-    return apply_overrides(read_config(args.config) if args.config else {}, args.set, flags)
+    if args.quiet:
+        flags["model.verbose"] = False
+    given = read_config(args.config) if args.config else {}
+    raw = apply_overrides(given, args.set, flags)
+    if raw.get("model") is None:
+        raw["model"] = {}
+    if isinstance(raw["model"], dict):
+        raw["model"].setdefault("verbose", True)
+        _leave_out_other_models_defaults(raw["model"], given.get("model"), args.config)
+    return raw
+
+
+def _leave_out_other_models_defaults(model: dict, given: object, path: str | None) -> None:
+    """When --model (or --set model.name) replaces CONFIG's model with another estimator, CONFIG's
+    model parameters at the old one's defaults (a run's config.yaml lists every one) are left out,
+    so the new model's defaults apply; one set away from them that the new model does not take is refused."""
+    from aekit.app.config import DEFAULT_MODEL, ConfigError, estimator_schema, model_registry
+
+    registry = model_registry()
+    old, new = (given.get("name", DEFAULT_MODEL) if isinstance(given, dict) else None), model.get("name", DEFAULT_MODEL)
+    if not (isinstance(old, str) and isinstance(new, str) and {old, new} <= set(registry)) or registry[old] is registry[new]:
+        return
+    defaults, taken = estimator_schema(registry[old]).model_fields, estimator_schema(registry[new]).model_fields
+    from_config = [k for k, v in given.items() if k in defaults and k not in ("name", "verbose") and model.get(k) == v]
+    lost = [k for k in from_config if k not in taken and given[k] != defaults[k].default]
+    if lost:
+        raise ConfigError([f"model.name: {new!r} replaces the model {old!r} of {path!r}, and does not take its "
+                           f"{', '.join(f'model.{k}={given[k]!r}' for k in lost)}; remove "
+                           f"{'them' if len(lost) > 1 else 'it'} from the config, or keep {old!r}"])
+    for k in from_config:
+        if given[k] == defaults[k].default:
+            del model[k]
+
+
+def _settle_distributed(config, raw: dict, sets: list[str]) -> None:
+    """Set model.distributed to how `aekit train` was started (data-parallel under torchrun),
+    refusing a --set that asks for the other; a CONFIG file's value (a saved run's config.yaml
+    records how that run was started) gives way to the launch with a warning."""
+    from aekit.app.config import ConfigError
+    from aekit.training import distributed
+
+    launched = distributed.is_launched()
+    given = raw["model"].get("distributed")
+    if given is not None and bool(given) != launched:
+        why = ("trains data-parallel over the processes torchrun starts, and this 'aekit train' was not started by "
+               "torchrun: start it with 'torchrun --nproc-per-node N -m aekit train ...'" if given else
+               "would train every process alone, and this 'aekit train' was started by torchrun, whose processes train "
+               "one model together: start it without torchrun to train in one process")
+        if any(item.partition("=")[0].strip() == "model.distributed" for item in sets):
+            raise ConfigError([f"model.distributed={str(bool(given)).lower()} {why}; or remove the setting ('aekit train' "
+                               "sets it from how it is started)"])
+        print(f"aekit train: warning: the config's model.distributed={str(bool(given)).lower()} gives way to how this "
+              f"'aekit train' was started: {'one process' if not launched else 'data-parallel under torchrun'}", file=sys.stderr)
+    config.model.distributed = launched
 
 
 def _default_out(config) -> Path:
@@ -230,7 +284,9 @@ def run_train(args: argparse.Namespace) -> int:
         if not run.path.is_dir():
             raise CLIError(f"no run folder at {str(run.path)!r}")
     else:
-        config = validate_config(_config_from_args(args))
+        raw = _config_from_args(args)
+        config = validate_config(raw)
+        _settle_distributed(config, raw, args.set or [])
         _refuse_unused_data_options(config)
         if config.out is None:
             if distributed.is_launched():
@@ -242,7 +298,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not distributed.is_main():
             status = _follow(run, config, args)
         elif config is not None:
-            status = train_new_run(config, quiet=args.quiet)
+            status = train_new_run(config)
         else:
             with _locked(run):
                 status = _resume(run, args)
@@ -283,7 +339,8 @@ def _budget_note(history: dict) -> str:
     if settings.get("init") == "pca":
         parts.append("PCA start")
     if settings.get("early_stopping"):
-        parts.append(f"patience {settings['early_stopping']} epochs")
+        patience = settings["early_stopping"]
+        parts.append(f"patience {patience} epoch{'s' * (patience != 1)}")
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -295,10 +352,10 @@ def _kept_note(history: dict) -> str:
     return f"; kept {kept}" if kept else ""
 
 
-def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> int:
+def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
-    `aekit train` does. A run already there is refused or, with `replace`, discarded first
-    (`aekit demo` replaces its own). Returns the exit status."""
+    `aekit train` does, quietly unless `config.model.verbose`. A run already there is refused or,
+    with `replace`, discarded first (`aekit demo` replaces its own). Returns the exit status."""
     from aekit.app.config import dump_config
     from aekit.app.runs import Run
 
@@ -311,7 +368,7 @@ def train_new_run(config: RunConfig, *, quiet: bool, replace: bool = False) -> i
             )
         run.discard_training()
         run.write_config(dump_config(config))
-        return _fit(run, config, resume=False, quiet=quiet)
+        return _fit(run, config, resume=False, quiet=not config.model.verbose)
 
 
 def _resume(run, args: argparse.Namespace) -> int:
@@ -320,6 +377,7 @@ def _resume(run, args: argparse.Namespace) -> int:
     from aekit.app.runs import Run
 
     config = run.read_config()
+    config.model.verbose = not args.quiet
     if args.epochs is not None:
         config.model.max_epochs = args.epochs
     elif run.has_model():
@@ -438,6 +496,25 @@ def _warn_identifiers(split, source: str) -> None:
               f"{'them' if many else 'it'} from the table", file=sys.stderr)
 
 
+def _guards_a_wide_code(params: dict) -> bool:
+    """Whether an estimator with these parameters keeps a code wider than its input from copying it:
+    a sparsity penalty or top-k code, input noise, a contractive penalty, or a VAE's noisy code."""
+    return ((params.get("sparsity") or 0) > 0 or params.get("sparsity_kind") == "topk"
+            or params.get("corruption") not in (None, "auto") or (params.get("contractive") or 0) > 0 or "beta" in params)
+
+
+def _warn_wide_code(est, n_features: int, source: str) -> None:
+    """Warn on stderr when the code is at least as wide as the rows it encodes and nothing keeps it
+    from holding them as they are instead of summarising them."""
+    params = est.get_params(deep=False)
+    latent_dim = params.get("latent_dim")
+    if isinstance(latent_dim, int) and latent_dim >= n_features and not _guards_a_wide_code(params):
+        print(f"aekit train: warning: model.latent_dim={latent_dim} is not smaller than the {n_features} features of "
+              f"{str(source)!r}, so the code can hold each row as it is rather than a summary of it; give a "
+              f"model.latent_dim below {n_features}, or a model that keeps a wide code from copying (sparse, "
+              "denoising, contractive, vae)", file=sys.stderr)
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM during training, ended as Ctrl-C ends it."""
 
@@ -498,6 +575,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         )
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
     _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)
+    if not resume and main_rank:
+        _warn_wide_code(est, X_train.shape[1], config.data.source)
     identity = {
         **fingerprint(config),
         "estimator": type(est).__name__,
@@ -540,7 +619,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
     print(
-        f"trained {type(est).__name__} for {est.n_epochs_} epochs{continued}{_budget_note(history)}: "
+        f"trained {type(est).__name__} for {est.n_epochs_} epoch{'s' * (est.n_epochs_ != 1)}{continued}{_budget_note(history)}: "
         f"loss {history['loss'][-1]:.4g}{val}{_kept_note(history)} ({time.perf_counter() - start:.1f} s)"
     )
     print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")
