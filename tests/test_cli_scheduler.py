@@ -232,3 +232,20 @@ def test_reconstruct_of_a_multinomial_run_on_the_cluster_gives_expected_counts(c
     assert main(["reconstruct", str(run), str(folder), str(tmp_path / "many"), "--scheduler", cluster]) == 0
     got = assert_same_table(tmp_path / "many", tmp_path / "one.parquet", folder)
     np.testing.assert_allclose(got[counts.columns].sum(axis=1), counts.sum(axis=1), rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_reconstructions_of_a_table_with_categories_are_its_columns_on_the_cluster_as_in_one_process(cluster, tmp_path):
+    # reconstruct wrote the one-hot features ('colour=blue', ...) with fractions; both paths now write
+    # the table's own columns, each category as its label
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"key": np.arange(N_ROWS) + 10, "a": rng.normal(size=N_ROWS),
+                          "colour": rng.choice(["red", "green", "blue"], N_ROWS), "b": rng.normal(size=N_ROWS)})
+    folder = write_table(frame, tmp_path / "cats")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(folder.with_suffix(".parquet")), "--set", "data.id_column=key", "--epochs", "2",
+                 "--quiet", "--out", str(run)]) == 0  # fmt: skip
+    assert main(["reconstruct", str(run), str(folder), str(tmp_path / "one.parquet")]) == 0
+    assert main(["reconstruct", str(run), str(folder), str(tmp_path / "many"), "--scheduler", cluster]) == 0
+    got = assert_same_table(tmp_path / "many", tmp_path / "one.parquet", folder)
+    assert list(got.columns) == ["id", "a", "colour", "b"] and set(got["colour"]) <= {"red", "green", "blue"}

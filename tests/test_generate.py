@@ -256,6 +256,10 @@ def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their
     assert 3e4 < samples["income"].mean() < 7e4 and 20 < samples["age"].mean() < 70  # in the data's units
     assert main(["generate", str(run), str(tmp_path / "s.parquet"), "-n", "20"]) == 0  # was refused: .png, .npy, .csv only
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "s.parquet"), samples, check_dtype=False, atol=1e-3)
+    assert main(["reconstruct", str(run), str(tmp_path / "t.csv"), str(tmp_path / "r.csv")]) == 0  # was one-hot too
+    rebuilt = pd.read_csv(tmp_path / "r.csv")
+    assert list(rebuilt.columns) == ["id", "age", "colour", "income", "size"] and rebuilt["id"].tolist() == table["key"].tolist()
+    assert set(rebuilt["colour"]) <= {"red", "green", "blue"} and 3e4 < rebuilt["income"].mean() < 7e4
 
 
 def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_path, capsys):

@@ -458,11 +458,17 @@ class Model:
         """
         from aekit.analysis.explanations import grouped_values
 
+        layout = self.table_layout()
+        return None if layout is None else grouped_values(np.asarray(X), *layout)
+
+    def table_layout(self) -> tuple[list[str], list[str]] | None:
+        """For a run on a table with categorical columns, its features' names (n_features,) and
+        the table column each comes from (n_features,), as `as_table` groups them; else None."""
         categories = getattr(self.reader, "categories", None)
         if not categories or not self.reader.feature_names:
             return None
         names = list(self.reader.feature_names)
-        return grouped_values(np.asarray(X), names, feature_columns(names, categories))
+        return names, feature_columns(names, categories)
 
     def in_data_range(self, X: np.ndarray) -> np.ndarray:
         """Rows X (n, n_features) in the data's units kept to the values the data can take:

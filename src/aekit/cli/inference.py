@@ -194,6 +194,9 @@ def run_rows(args: argparse.Namespace) -> int:
         out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
         out, columns = model.reconstructions(rows.X), rows.feature_names
+        table = model.as_table(out) if Path(args.output).suffix.lower() in (".csv", ".parquet") else None
+        if table is not None:  # a table with categorical columns: its own columns, each category as its label
+            out, columns = table.to_numpy(dtype=object), list(table.columns)
     write_array(args.output, out, columns, rows.row_ids())
     print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0
@@ -225,6 +228,10 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
             proportions = decodes_proportions(model.estimator)
             out = out.map_partitions(_in_data_units, rows, model.scaling, features, proportions, meta=out._meta,
                                      align_dataframes=False)
+            layout = model.table_layout()
+            if layout is not None:
+                meta = _as_table_partition(out._meta, *layout)
+                out = out.map_partitions(_as_table_partition, *layout, meta=meta)
         (n_rows,) = write_parquet(out, folder, out.shape[0])
     print(f"wrote {n_rows} {what} of {out.shape[1] - 1} values to {folder}/ ({out.npartitions} Parquet files)")
     return 0
@@ -262,6 +269,18 @@ def _in_data_units(part, rows, scaling, features: list[str], proportions: bool):
 
     X_hat = in_data_units(scaling, rows[features].to_numpy(), part[features].to_numpy(), proportions)
     return part.assign(**dict(zip(features, X_hat.T)))
+
+
+def _as_table_partition(part, names: list[str], sources: list[str]):
+    """A partition of reconstructions ('id' and the features `names`) as the run's table columns
+    after its 'id', each feature grouped into its source column (`Model.as_table`)."""
+    import pandas as pd
+
+    from aekit.analysis.explanations import grouped_values
+
+    table = grouped_values(part[names].to_numpy(dtype=np.float64), names, sources).set_axis(part.index)
+    labels = {column: "string" for column in table if table[column].dtype == object}  # typed: dask's meta of an object column writes no schema
+    return pd.concat([part[["id"]], table.astype(labels)], axis=1)
 
 
 def run_generate(args: argparse.Namespace) -> int:
