@@ -237,6 +237,39 @@ def test_a_resumed_fit_keeps_the_clock_of_its_time_budget(tmp_path):
     assert resumed.n_epochs_ == 4  # the budget was spent before the interruption: one more epoch crosses it
 
 
+class Interrupt(Recorder):
+    """A Recorder that raises KeyboardInterrupt after epoch `at` (0-based, over every fit), once it is checkpointed."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, est, epoch, logs):
+        super().on_epoch_end(est, epoch, logs)
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_warm_start_follows_the_cosine_of_an_uninterrupted_one(tmp_path):
+    # the resumed part restarted the cosine at the full learning rate and ran max_epochs more epochs (15, not 12)
+    X = low_rank(200)
+    path = tmp_path / "checkpoint.safetensors"
+
+    def first_fit():
+        return AutoEncoder(max_epochs=6, learning_rate=0.01, lr_schedule="cosine", warm_start=True, init="random", **SMALL).fit(X)
+
+    whole = Recorder()
+    uninterrupted = first_fit().fit(X, callbacks=[whole])
+    interrupted, resumed = Interrupt(at=8), Recorder()
+    ae = first_fit()
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(X, callbacks=[interrupted], checkpoint=Checkpointer(path, resume=True))
+    ae.fit(X, callbacks=[resumed], checkpoint=Checkpointer(path, resume=True))
+    assert [logs["lr"] for logs in interrupted.logs + resumed.logs] == [logs["lr"] for logs in whole.logs]
+    assert ae.n_epochs_ == uninterrupted.n_epochs_ == 12
+    np.testing.assert_array_equal(ae.transform(X), uninterrupted.transform(X))
+
+
 def test_the_progress_bar_says_which_epoch_early_stopping_kept(capsys):
     # verbose=True ended the bar at, say, 29/200 without a word that the weights are epoch 24's
     X = np.random.default_rng(0).normal(size=(60, 20))

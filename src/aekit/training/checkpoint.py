@@ -178,6 +178,7 @@ class Checkpointer(Callback):
             "version": FORMAT_VERSION,
             "fingerprint": self.fingerprint,
             "epoch": state.epoch,
+            "first_epoch": state.first_epoch,
             "elapsed": state.elapsed,
             "history": state.history.as_dict(),
             "best_loss": state.best_loss,
@@ -196,7 +197,8 @@ class Checkpointer(Callback):
         Parameters
         ----------
         state : TrainState
-            Updated in place: module and optimizer weights, generator, history and counters.
+            Updated in place: module and optimizer weights, generator, history and counters
+            (the fit's first epoch too, its last moved with it).
 
         Raises
         ------
@@ -228,6 +230,8 @@ class Checkpointer(Callback):
         state.history = History.from_dict(info["history"])
         state.history.settings = {**state.history.settings, **settings}
         state.epoch = int(info["epoch"])
+        first = int(info.get("first_epoch", state.first_epoch))  # a warm-started fit's schedule counts from its own start
+        state.first_epoch, state.last_epoch = first, first + state.last_epoch - state.first_epoch
         state.elapsed = float(info.get("elapsed", 0.0))
         state.best_loss = float(info["best_loss"])
         state.since_best = int(info["since_best"])
