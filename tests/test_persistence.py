@@ -204,3 +204,16 @@ def test_a_model_saved_for_a_gpu_loads_on_the_cpu_of_a_machine_without_one(tmp_p
         warnings.simplefilter("always")
         assert main(["encode", str(folder), str(tmp_path / "rows.npy"), str(tmp_path / "codes.npy")]) == 0
     np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(X), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("reload", ["load", "pickle"])
+def test_training_a_reloaded_model_further_continues_its_history(tmp_path, X, reload):
+    # partial_fit of a loaded model started the record over: history_ of 1 epoch, n_epochs_ 1, best_epoch 0
+    model = AutoEncoder(latent_dim=3, hidden_dims=(8,), max_epochs=4, early_stopping=None, warm_start=True, random_state=0).fit(X)
+    saved = dict(model.history_)
+    again = AutoEncoder.load(model.save(tmp_path / "m")) if reload == "load" else pickle.loads(pickle.dumps(model))
+    again.partial_fit(X)
+    assert again.n_epochs_ == 5 and again.history_["loss"][:4] == saved["loss"]
+    assert again.history_["val_loss"][:4] == saved["val_loss"] and np.isnan(again.history_["val_loss"][4])
+    again.set_params(max_epochs=2).fit(X)
+    assert again.n_epochs_ == len(again.history_["loss"]) == 7 and again.history_["best_epoch"] in (5, 6)

@@ -414,8 +414,9 @@ class AekitEstimator(BaseEstimator):
         fraction = 0.0 if partial else self.validation_fraction
         X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
-        if state is None:
-            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
+        if state is None:  # a warm start of a loaded (or unpickled) model continues its history
+            earlier = getattr(self, "history_", None) if warm else None
+            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed), earlier)
         elif warm:
             match_optimizer(state, config)
         with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:

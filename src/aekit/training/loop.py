@@ -159,7 +159,8 @@ class History:
         """
         known = ("loss", "val_loss", "epoch_seconds", "best_epoch")
         extra = {k: list(v) for k, v in history.items() if k not in (*known, "settings")}
-        return cls(*(history[k] for k in known), extra=extra, settings=dict(history.get("settings", {})))
+        lists = (list(history.get(k, [])) for k in known[:3])
+        return cls(*lists, history.get("best_epoch"), extra=extra, settings=dict(history.get("settings", {})))
 
 
 @dataclass
@@ -307,10 +308,15 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
     return total.item() / X.shape[0]
 
 
-def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
-    """A fresh `TrainState` for `module`, with the optimizer `config` names."""
+def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator, history: dict | None = None) -> TrainState:
+    """A fresh `TrainState` for `module`, with the optimizer `config` names; `history` (a
+    `History.as_dict()`, e.g. a loaded model's `history_`) is the record it continues, its
+    epochs counted."""
     optimizer = make_optimizer(module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum)
-    return TrainState(module, optimizer, generator)
+    if history is None:
+        return TrainState(module, optimizer, generator)
+    earlier = History.from_dict(history)
+    return TrainState(module, optimizer, generator, history=earlier, epoch=len(earlier.loss))
 
 
 OPTIMIZER_NAMES = {torch.optim.Adam: "adam", torch.optim.AdamW: "adamw", torch.optim.RMSprop: "rmsprop", torch.optim.SGD: "sgd"}
