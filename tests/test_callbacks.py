@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector, VariationalAutoEncoder
-from aekit.training.callbacks import CSVLogger, TensorBoardLogger
+from aekit.training.callbacks import CSVLogger, TensorBoardLogger, kept_weights
 from aekit.training.checkpoint import Checkpointer, read_checkpoint
 
 SMALL = dict(latent_dim=2, hidden_dims=(16,), batch_size=32, random_state=0)
@@ -268,6 +268,26 @@ def test_a_resumed_warm_start_follows_the_cosine_of_an_uninterrupted_one(tmp_pat
     assert [logs["lr"] for logs in interrupted.logs + resumed.logs] == [logs["lr"] for logs in whole.logs]
     assert ae.n_epochs_ == uninterrupted.n_epochs_ == 12
     np.testing.assert_array_equal(ae.transform(X), uninterrupted.transform(X))
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_a_warm_start_whose_start_stays_best_names_the_epoch_of_those_weights(tmp_path, reload):
+    # best_epoch stayed the first fit's best (epoch 7, validation 0.165) while the weights kept were its last epoch's (0.192)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 8)) + 0.3 * rng.normal(size=(200, 8))
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=8, learning_rate=0.1, early_stopping=None, batch_size=32,
+                     warm_start=True, random_state=0).fit(X)
+    first = ae.history_
+    assert first["best_epoch"] != 7  # the first fit ends on weights that are not its best
+    if reload:
+        ae = AutoEncoder.load(ae.save(tmp_path / "model"))
+    codes = ae.transform(X)
+    ae.set_params(early_stopping=2, learning_rate=0.3).fit(X)  # a step too large: no epoch beats the start
+    history = ae.history_
+    np.testing.assert_array_equal(ae.transform(X), codes)
+    assert history["best_epoch"] == 7 and history["val_loss"][7] == first["val_loss"][7]
+    assert history["settings"]["start_val_loss"] == pytest.approx(first["val_loss"][7], rel=1e-6)
+    assert kept_weights(history) == f"epoch 8 (validation {first['val_loss'][7]:.4g})"
 
 
 def test_the_progress_bar_says_which_epoch_early_stopping_kept(capsys):

@@ -190,6 +190,9 @@ class TrainState:
         Module weights at the best epoch (early stopping only).
     initial_loss : float or None, default=None
         The untrained model's loss on the first rows (the divergence reference).
+    kept_epoch : int or None, default=None
+        Epoch (0-based) whose weights the module holds after the last fit; None: the weights
+        it had before any epoch (a start early stopping restored).
     first_epoch : int, default=0
         The current fit's first epoch.
     last_epoch : int, default=0
@@ -210,6 +213,7 @@ class TrainState:
     since_best: int = 0  # epochs since it last improved
     best_weights: dict[str, torch.Tensor] | None = None  # module weights at the best epoch (early stopping only)
     initial_loss: float | None = None  # the untrained model's loss on the first rows (divergence reference)
+    kept_epoch: int | None = None  # epoch whose weights the module holds after the last fit (None: the start's)
     first_epoch: int = 0  # the current fit's first epoch
     last_epoch: int = 0  # the current fit stops before this epoch
     rank: int = 0
@@ -316,7 +320,9 @@ def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator
     if history is None:
         return TrainState(module, optimizer, generator)
     earlier = History.from_dict(history)
-    return TrainState(module, optimizer, generator, history=earlier, epoch=len(earlier.loss))
+    restored = earlier.settings.get("early_stopping") is not None and bool(earlier.val_loss)
+    kept = earlier.best_epoch if restored else len(earlier.loss) - 1 if earlier.loss else None
+    return TrainState(module, optimizer, generator, history=earlier, epoch=len(earlier.loss), kept_epoch=kept)
 
 
 OPTIMIZER_NAMES = {torch.optim.Adam: "adam", torch.optim.AdamW: "adamw", torch.optim.RMSprop: "rmsprop", torch.optim.SGD: "sgd"}
@@ -482,5 +488,9 @@ def train(
                 break
     for hook in _hooks(callbacks, "on_fit_end"):
         hook(owner)
+    if config.early_stopping is not None:
+        state.kept_epoch = state.history.best_epoch
+    elif state.epoch > state.first_epoch:
+        state.kept_epoch = state.epoch - 1
     module.eval()
     return state.history
