@@ -241,6 +241,21 @@ def test_save_load_round_trip(tmp_path, standardize, criterion):
     assert not hasattr(loaded.autoencoder, "module_")  # the parameter stays an unfitted estimator
 
 
+@pytest.mark.parametrize("table", [False, True], ids=["float32-array", "dataframe"])
+def test_a_loaded_standardizing_detector_scores_exactly_as_the_saved_one(tmp_path, table):
+    # feature_error_ was float32 in memory and float64 once loaded: scores differed in the 8th digit
+    import pandas as pd
+
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    X = X.astype(np.float32)
+    if table:
+        X = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(site=np.resize(["n", "s", "e"], len(X)))
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=True, contamination=0.05, random_state=0).fit(X)
+    loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
+    np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), det.predict_proba(X))
+
+
 def test_save_over_an_old_detector_replaces_it_whole(tmp_path, detector):
     det, X, _ = detector
     other = AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "latent_dim": 3}), contamination=0.2, random_state=1).fit(X)

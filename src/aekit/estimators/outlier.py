@@ -405,7 +405,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         self.reconstruction_score_ = "squared_error" if self.standardize or trained_loss == "bce" else "loss"
         self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
         if self.standardize:
-            self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
+            errors = np.asarray(self._squared_errors(X).mean(axis=0), dtype=np.float64)  # float64, as a loaded detector's
+            self.feature_error_ = np.maximum(errors, MIN_FEATURE_ERROR)
         if "latent" in self._parts_used():
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
             seed = self.random_state if self.random_state is not None else self.autoencoder_.get_params().get("random_state")
