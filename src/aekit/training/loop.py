@@ -454,6 +454,8 @@ def train(
     if any(r.constrains for r in getattr(module, "regularizers", ())):
         module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
+    if checkpoint is not None:
+        checkpoint.note_rows(X, Y)
     callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
     for cb in callbacks:
         if isinstance(cb, Callback):
