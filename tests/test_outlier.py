@@ -256,6 +256,28 @@ def test_a_loaded_standardizing_detector_scores_exactly_as_the_saved_one(tmp_pat
     np.testing.assert_array_equal(loaded.predict_proba(X), det.predict_proba(X))
 
 
+@pytest.mark.parametrize("how", ["interrupted", "refused"])
+def test_a_refit_that_fails_leaves_the_detector_as_it_was(tmp_path, how):
+    # the table encoding was refitted to the new frame beside the old autoencoder: scoring the old frame
+    # failed, and the saved folder would not load ("the saved autoencoder takes 4 features, the ... 5")
+    import pandas as pd
+
+    class Interrupt:
+        def on_epoch_end(self, est, epoch, logs):
+            raise KeyboardInterrupt
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
+    other = frame.assign(site=frame["site"].where(frame.index > 0, "w"))  # a category the first frame lacks
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=how == "refused"), random_state=0).fit(frame)
+    scores = det.score_samples(frame)
+    with pytest.raises(KeyboardInterrupt if how == "interrupted" else ValueError):
+        det.fit(other, callbacks=[Interrupt()]) if how == "interrupted" else det.fit(other)
+    np.testing.assert_array_equal(det.score_samples(frame), scores)
+    loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
+    np.testing.assert_array_equal(loaded.score_samples(frame), scores)
+
+
 def test_save_over_an_old_detector_replaces_it_whole(tmp_path, detector):
     det, X, _ = detector
     other = AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "latent_dim": 3}), contamination=0.2, random_state=1).fit(X)

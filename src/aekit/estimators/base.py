@@ -376,12 +376,16 @@ class AekitEstimator(BaseEstimator):
         return train_config_of(self)
 
     def _fit_module(self, X, y, **kwargs):
-        """The fit path (`_train_module`); a fit that raises (refused data, divergence, Ctrl-C)
-        leaves the estimator's attributes as they were, so a fitted model stays usable rather
+        """The fit path (`_train_module`), all or nothing (`_all_or_nothing`)."""
+        return self._all_or_nothing(self._train_module, X, y, **kwargs)
+
+    def _all_or_nothing(self, fit: Callable, *args, **kwargs):
+        """`fit(*args, **kwargs)`; when it raises (refused data, divergence, Ctrl-C) the
+        estimator's attributes are put back as they were, so a fitted model stays usable rather
         than half-updated (a new n_features_in_ beside the old network)."""
         before = dict(vars(self))
         try:
-            return self._train_module(X, y, **kwargs)
+            return fit(*args, **kwargs)
         except BaseException:
             vars(self).clear()
             vars(self).update(before)

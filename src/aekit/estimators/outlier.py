@@ -394,8 +394,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Returns
         -------
         self : object
-            The fitted detector.
+            The fitted detector; a fit that raises leaves it as it was.
         """
+        return self._all_or_nothing(self._fit, X, callbacks)
+
+    def _fit(self, X, callbacks):
         X = self._checked_X(X, reset=True)
         model = self._make_autoencoder(X.shape[0])
         if callbacks and "callbacks" not in inspect.signature(model.fit).parameters:
