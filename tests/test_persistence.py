@@ -217,3 +217,12 @@ def test_training_a_reloaded_model_further_continues_its_history(tmp_path, X, re
     assert again.history_["val_loss"][:4] == saved["val_loss"] and np.isnan(again.history_["val_loss"][4])
     again.set_params(max_epochs=2).fit(X)
     assert again.n_epochs_ == len(again.history_["loss"]) == 7 and again.history_["best_epoch"] in (5, 6)
+
+
+def test_loading_a_file_or_the_folder_above_a_model_names_the_model_folder(tmp_path, saved):
+    # both said only "no saved model folder at '.../model.safetensors'" / "'.../config.json' is missing"
+    _, path = saved
+    with pytest.raises(FileNotFoundError, match=rf"{WEIGHTS_FILE}' is a file, but a saved model is a folder .*load '{path}'"):
+        AutoEncoder.load(path / WEIGHTS_FILE)
+    with pytest.raises(FileNotFoundError, match=rf"not a saved aekit model folder; it holds one: load '{path}'"):
+        AutoEncoder.load(path.parent)

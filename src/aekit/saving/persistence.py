@@ -303,13 +303,17 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
     foreign format, an unknown format version or an unregistered class.
     """
     path = Path(path)
+    if path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} is a file, but a saved model is a folder (holding {CONFIG_FILE})"
+                                + _models_in(path.parent, what="its folder is one: load {}"))
     if not path.is_dir():
         raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
     config_path = path / CONFIG_FILE
     if not config_path.is_file():
         config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
     if not config_path.is_file():
-        raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder")
+        raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder"
+                                + _models_in(*(p for p in sorted(path.iterdir()) if p.is_dir()), what="it holds one: load {}"))
     config = read_json(config_path)
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
@@ -322,6 +326,12 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
     if cls is None:
         raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
     return cls, config, config_path
+
+
+def _models_in(*folders: Path, what: str) -> str:
+    """'; ' + `what` naming the first of `folders` that holds a saved model's config, or ''."""
+    found = next((f for f in folders if (f / CONFIG_FILE).is_file()), None)
+    return "" if found is None else "; " + what.format(repr(str(found)))
 
 
 def config_header(class_name: str) -> dict:
