@@ -341,3 +341,9 @@ def test_the_report_counts_components_in_plain_english(tmp_path):
     page = ReportPage(run / "report.html")
     assert "PCA with 1 component, fitted on the same training rows" in page.text and "PCA, 1 component" in dict(page.images).values()
     assert "A Gaussian mixture of 8 components is fitted to the codes of the training rows" in page.text
+
+
+def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(X, tmp_path):
+    # the first save crashed with IsADirectoryError naming a temporary file, and resume=True skipped the folder silently
+    with pytest.raises(ValueError, match=rf"path '{tmp_path}' is a folder; a checkpoint is a file, e.g. '{tmp_path}/checkpoint.safetensors'"):
+        Checkpointer(tmp_path, resume=True)

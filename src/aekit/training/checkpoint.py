@@ -167,6 +167,9 @@ class Checkpointer(Callback):
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
         self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"path {str(self.path)!r} is a folder; a checkpoint is a file, e.g. "
+                             f"{str(self.path / CHECKPOINT_FILE)!r}")
         self.fingerprint = json.loads(json.dumps(fingerprint))
         self.resume = resume
         self.every = every
