@@ -226,3 +226,17 @@ def test_loading_a_file_or_the_folder_above_a_model_names_the_model_folder(tmp_p
         AutoEncoder.load(path / WEIGHTS_FILE)
     with pytest.raises(FileNotFoundError, match=rf"not a saved aekit model folder; it holds one: load '{path}'"):
         AutoEncoder.load(path.parent)
+
+
+@pytest.mark.parametrize("field", ["params", "fitted"])
+def test_a_folder_from_another_aekit_with_fields_this_one_lacks_says_which_aekit_wrote_it(saved, field):
+    # the refusal named the unknown parameter or field but not that a newer aekit had written the folder
+    import aekit
+
+    _, path = saved
+    config = json.loads((path / CONFIG_FILE).read_text())
+    config["aekit_version"] = "9.9.9"
+    config[field]["added_later_" if field == "fitted" else "added_later"] = 1
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=rf"config.json'.*unknown .*'added_later_?'.*; aekit 9.9.9 wrote it and this is aekit {aekit.__version__}"):
+        DenoisingAutoEncoder.load(path)

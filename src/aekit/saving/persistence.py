@@ -368,17 +368,21 @@ def replace_folder(path: str | os.PathLike, write) -> Path:
 
 
 def _check_fields(config_path: Path, config: dict, cls: type) -> None:
-    """Refuse unknown keys, and wrongly typed fitted attributes that the loader keeps as they are."""
-    unknown = sorted(set(config) - CONFIG_KEYS)
-    if unknown:
-        raise ValueError(f"{str(config_path)!r} has unknown fields {unknown}; allowed: {sorted(CONFIG_KEYS)}")
+    """Refuse unknown keys (saying which aekit wrote the file, when another did), and wrongly
+    typed fitted attributes that the loader keeps as they are."""
     if not isinstance(config.get("aekit_version", ""), str):
         raise ValueError(f"{str(config_path)!r}: field 'aekit_version' must be a string")
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{str(config_path)!r} has unknown fields {unknown}; allowed: {sorted(CONFIG_KEYS)}{_written_by(config)}")
+    unknown = sorted(set(config["params"]) - set(cls().get_params(deep=False)))
+    if unknown:
+        raise ValueError(f"{str(config_path)!r}: config has unknown parameters {unknown}{_written_by(config)}")
     fitted = config["fitted"]
     allowed = FITTED_KEYS | set(getattr(cls, "_fitted_state", {}))
     unknown = sorted(set(fitted) - allowed)
     if unknown:
-        raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}")
+        raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}{_written_by(config)}")
     problems = []
     history = fitted.get("history_", {})
     settings = history.get("settings", {}) if isinstance(history, dict) else None
@@ -402,6 +406,16 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
         problems.append(f"{OUTPUT_CONFIG} must map 'transform' to one of {list(OUTPUTS)}")
     if problems:
         raise ValueError(f"{str(config_path)!r}: wrongly typed fitted fields: " + "; ".join(problems))
+
+
+def _written_by(config: dict) -> str:
+    """'; aekit X wrote it, this is aekit Y: ...' when another aekit version wrote `config`, else ''."""
+    from aekit import __version__
+
+    saved = config.get("aekit_version")
+    if not saved or saved == __version__:
+        return ""
+    return f"; aekit {saved} wrote it and this is aekit {__version__}: load it with the version that saved it"
 
 
 def _is_count(value: object) -> bool:
