@@ -278,6 +278,23 @@ def test_a_refit_that_fails_leaves_the_detector_as_it_was(tmp_path, how):
     np.testing.assert_array_equal(loaded.score_samples(frame), scores)
 
 
+@pytest.mark.parametrize("change", ["renamed", "added"])
+def test_a_warm_refit_refuses_a_frame_whose_categories_changed(change):
+    # a category in place of another trained silently on the old one's column; an added one was refused
+    # as "X has 5 features, but AutoEncoder is expecting 4 features" for a frame of the same 3 columns
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
+    other = frame.assign(site=frame["site"].replace({"s": "w"}) if change == "renamed" else frame["site"].where(frame.index > 0, "w"))
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=True), random_state=0).fit(frame)
+    gone = "'site=s'" if change == "renamed" else ""
+    with pytest.raises(ValueError, match=rf"X's columns encode to other features than the autoencoder was fitted on "
+                                         rf"\(new: \['site=w'\], gone: \[{gone}\]\), and warm_start=True continues"):
+        det.fit(other)
+    assert det.fit(frame).autoencoder_.n_epochs_ == 2 * SMALL["max_epochs"]
+
+
 def test_save_over_an_old_detector_replaces_it_whole(tmp_path, detector):
     det, X, _ = detector
     other = AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "latent_dim": 3}), contamination=0.2, random_state=1).fit(X)
