@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector, VariationalAutoEncoder
+from aekit import (AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector, SparseAutoEncoder,
+                   VariationalAutoEncoder)
 from aekit.training.callbacks import CSVLogger, TensorBoardLogger, kept_weights
 from aekit.training.checkpoint import Checkpointer, read_checkpoint
 
@@ -153,6 +154,21 @@ def test_warm_start_refuses_parameters_that_build_another_network(model, change,
     with pytest.raises(ValueError, match=rf"warm_start=True continues .*{re.escape(named)}.*warm_start=False"):
         est.set_params(**change).fit(X)
     assert est.set_params(warm_start=False).fit(X).n_epochs_ == 2
+
+
+@pytest.mark.parametrize("cls, built, change, named", [
+    (SparseAutoEncoder, {"sparsity_kind": "topk", "k": 3}, {"k": 5}, "k=5 (fitted with 3)"),
+    (AutoEncoder, {}, {"corruption": "mask", "corruption_level": 0.5}, "corruption_level=0.5 (fitted with 0.2)"),
+    (AutoEncoder, {}, {"loss_trim": 0.2}, "loss_trim=0.2 (fitted with 0.0)"),
+    (VariationalAutoEncoder, {}, {"beta": 4.0}, "beta=4.0 (fitted with 1.0)"),
+], ids=["topk-k", "corruption", "loss_trim", "vae-beta"])
+def test_warm_start_refuses_settings_the_fitted_network_keeps(cls, built, change, named):
+    # the warm fit was accepted and trained the fitted network with its old k, corruption, loss_trim or beta
+    X = np.random.default_rng(0).random((60, 8)).astype(np.float32)
+    est = cls(latent_dim=6, hidden_dims=(8,), max_epochs=1, warm_start=True, random_state=0, **built).fit(X)
+    with pytest.raises(ValueError, match=rf"warm_start=True continues .*{re.escape(named)}.*warm_start=False"):
+        est.set_params(**change).fit(X)
+    assert est.set_params(warm_start=False).fit(X).n_epochs_ == 1
 
 
 def test_partial_fit_learns_data_that_arrives_in_pieces():

@@ -243,10 +243,14 @@ def _plain(value) -> str:
 
 
 def _layout(module: torch.nn.Module) -> list[tuple[str, object]]:
-    """The classes of a module's parts and the shapes of its tensors: what its parameters built."""
-    return [(name, type(part).__name__) for name, part in module.named_modules()] + [
+    """The classes of a module's parts with their settings (`extra_repr`, e.g. a top-k's k), the
+    shapes of its tensors and the plain settings the module keeps (corruption, loss_trim,
+    regularizers, ...): what its parameters built."""
+    settings = [(name, repr(value)) for name, value in sorted(vars(module).items())
+                if not name.startswith("_") and name != "training" and not torch.is_tensor(value)]
+    return [(name, type(part).__name__, part.extra_repr()) for name, part in module.named_modules()] + [
         (name, tuple(t.shape)) for name, t in module.state_dict().items()
-    ]
+    ] + settings
 
 
 class AekitEstimator(BaseEstimator):
@@ -448,8 +452,9 @@ class AekitEstimator(BaseEstimator):
         return self
 
     def _check_warm_module(self) -> None:
-        """Refuse a warm start whose parameters now build another network than the fitted one,
-        or differ from what the fit resolved them to (loss='mse' after a fit that took 'bce'):
+        """Refuse a warm start whose parameters now build another network than the fitted one
+        (other layers, or other settings it keeps: a top-k's k, its corruption, loss_trim), or
+        differ from what the fit resolved them to (loss='mse' after a fit that took 'bce'):
         set_params(latent_dim=...) after a fit was otherwise ignored, or crashed deep inside."""
         before, now = getattr(self, "_built_with", {}), self.get_params(deep=False)
         changed = [k for k in now if k in before and k not in _TRAINING_ONLY and _plain(now[k]) != _plain(before[k])]
@@ -462,8 +467,8 @@ class AekitEstimator(BaseEstimator):
             return
         what = ", ".join(f"{k}={now[k]!r} (fitted with {before[k]!r})" for k in changed) or "the parameters that shape it changed"
         raise ValueError(
-            f"warm_start=True continues training the fitted network, but {what}: that is another network. Set "
-            "warm_start=False to fit a new one, or set the parameters back"
+            f"warm_start=True continues training the fitted network, but {what}: that is another network (the fitted "
+            "one keeps what it was built with). Set warm_start=False to fit a new one, or set the parameters back"
         )
 
     @available_if(lambda est: est._has_module)
