@@ -295,6 +295,19 @@ def test_a_warm_refit_refuses_a_frame_whose_categories_changed(change):
     assert det.fit(frame).autoencoder_.n_epochs_ == 2 * SMALL["max_epochs"]
 
 
+def test_a_refit_with_other_settings_keeps_no_state_of_the_earlier_fit(tmp_path):
+    # feature_error_ of a standardize=True fit and the latent part's location and precision stayed after a
+    # refit that used neither, and were saved with it
+    import json
+
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=True, random_state=0).fit(X)
+    det.set_params(standardize=False, criterion="reconstruction").fit(X)
+    assert not any(hasattr(det, name) for name in ("feature_error_", "latent_location_", "latent_precision_"))
+    fitted = json.loads((det.save(tmp_path / "detector") / "config.json").read_text())["fitted"]
+    assert not {"feature_error_", "latent_location_", "latent_precision_"} & set(fitted)
+
+
 def test_save_over_an_old_detector_replaces_it_whole(tmp_path, detector):
     det, X, _ = detector
     other = AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "latent_dim": 3}), contamination=0.2, random_state=1).fit(X)

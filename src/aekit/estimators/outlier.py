@@ -414,6 +414,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     def _fit(self, X, callbacks):
         before = getattr(self, "table_", None)
+        for name in ("feature_error_", "latent_location_", "latent_precision_"):  # set again below when this fit uses them
+            self.__dict__.pop(name, None)
         X = self._checked_X(X, reset=True)
         model = self._make_autoencoder(X.shape[0])
         if getattr(self, "table_", None) is not None and hasattr(model, "module_"):  # a warm start of the fitted autoencoder
