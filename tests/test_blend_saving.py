@@ -191,3 +191,19 @@ def test_auto_records_its_choice_and_a_file_without_it_is_refused(fitted, folder
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="fitted.blend_ is missing.*blend='auto'"):
         AutoEncoderImputer.load(folder)
+
+
+def test_a_warm_start_follows_a_changed_blend_and_saves_what_it_uses(tmp_path):
+    # set_params(blend=None) then a warm fit kept the partner and blend_='linear': the saved folder
+    # was refused by load ("holds a blend partner or weights, but params.blend is null")
+    X = table("mixed")
+    imputer = AutoEncoderImputer(blend="linear", warm_start=True, **FAST).fit(X)
+    imputer.set_params(blend=None).fit(X)
+    assert imputer.blend_ is None and not hasattr(imputer, "partner_") and not hasattr(imputer, "blend_weights_")
+    loaded = AutoEncoderImputer.load(imputer.save(tmp_path / "alone"))
+    pd.testing.assert_frame_equal(pd.DataFrame(loaded.transform(X)), pd.DataFrame(imputer.transform(X)))
+    imputer.set_params(blend="linear").fit(X)
+    assert imputer.blend_ == "linear" and type(imputer.partner_).__name__ == "IterativeImputer"
+    assert imputer.n_epochs_ == 9
+    loaded = AutoEncoderImputer.load(imputer.save(tmp_path / "blended"))
+    pd.testing.assert_frame_equal(pd.DataFrame(loaded.transform(X)), pd.DataFrame(imputer.transform(X)))

@@ -9,8 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector, VariationalAutoEncoder
-from aekit.training.callbacks import CSVLogger, TensorBoardLogger
+from aekit import (AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector, SparseAutoEncoder,
+                   VariationalAutoEncoder)
+from aekit.training.callbacks import CSVLogger, TensorBoardLogger, kept_weights
 from aekit.training.checkpoint import Checkpointer, read_checkpoint
 
 SMALL = dict(latent_dim=2, hidden_dims=(16,), batch_size=32, random_state=0)
@@ -155,6 +156,21 @@ def test_warm_start_refuses_parameters_that_build_another_network(model, change,
     assert est.set_params(warm_start=False).fit(X).n_epochs_ == 2
 
 
+@pytest.mark.parametrize("cls, built, change, named", [
+    (SparseAutoEncoder, {"sparsity_kind": "topk", "k": 3}, {"k": 5}, "k=5 (fitted with 3)"),
+    (AutoEncoder, {}, {"corruption": "mask", "corruption_level": 0.5}, "corruption_level=0.5 (fitted with 0.2)"),
+    (AutoEncoder, {}, {"loss_trim": 0.2}, "loss_trim=0.2 (fitted with 0.0)"),
+    (VariationalAutoEncoder, {}, {"beta": 4.0}, "beta=4.0 (fitted with 1.0)"),
+], ids=["topk-k", "corruption", "loss_trim", "vae-beta"])
+def test_warm_start_refuses_settings_the_fitted_network_keeps(cls, built, change, named):
+    # the warm fit was accepted and trained the fitted network with its old k, corruption, loss_trim or beta
+    X = np.random.default_rng(0).random((60, 8)).astype(np.float32)
+    est = cls(latent_dim=6, hidden_dims=(8,), max_epochs=1, warm_start=True, random_state=0, **built).fit(X)
+    with pytest.raises(ValueError, match=rf"warm_start=True continues .*{re.escape(named)}.*warm_start=False"):
+        est.set_params(**change).fit(X)
+    assert est.set_params(warm_start=False).fit(X).n_epochs_ == 1
+
+
 def test_partial_fit_learns_data_that_arrives_in_pieces():
     X = low_rank(600)
     ae = AutoEncoder(init="random", **SMALL)  # from an untrained start, to see the pieces learned
@@ -235,6 +251,59 @@ def test_a_resumed_fit_keeps_the_clock_of_its_time_budget(tmp_path):
     assert info["epoch"] == 3 and info["elapsed"] > 0
     resumed = make(max_time=info["elapsed"]).fit(X, checkpoint=Checkpointer(path, fingerprint={"run": 1}, resume=True))
     assert resumed.n_epochs_ == 4  # the budget was spent before the interruption: one more epoch crosses it
+
+
+class Interrupt(Recorder):
+    """A Recorder that raises KeyboardInterrupt after epoch `at` (0-based, over every fit), once it is checkpointed."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, est, epoch, logs):
+        super().on_epoch_end(est, epoch, logs)
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_warm_start_follows_the_cosine_of_an_uninterrupted_one(tmp_path):
+    # the resumed part restarted the cosine at the full learning rate and ran max_epochs more epochs (15, not 12)
+    X = low_rank(200)
+    path = tmp_path / "checkpoint.safetensors"
+
+    def first_fit():
+        return AutoEncoder(max_epochs=6, learning_rate=0.01, lr_schedule="cosine", warm_start=True, init="random", **SMALL).fit(X)
+
+    whole = Recorder()
+    uninterrupted = first_fit().fit(X, callbacks=[whole])
+    interrupted, resumed = Interrupt(at=8), Recorder()
+    ae = first_fit()
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(X, callbacks=[interrupted], checkpoint=Checkpointer(path, resume=True))
+    ae.fit(X, callbacks=[resumed], checkpoint=Checkpointer(path, resume=True))
+    assert [logs["lr"] for logs in interrupted.logs + resumed.logs] == [logs["lr"] for logs in whole.logs]
+    assert ae.n_epochs_ == uninterrupted.n_epochs_ == 12
+    np.testing.assert_array_equal(ae.transform(X), uninterrupted.transform(X))
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_a_warm_start_whose_start_stays_best_names_the_epoch_of_those_weights(tmp_path, reload):
+    # best_epoch stayed the first fit's best (epoch 7, validation 0.165) while the weights kept were its last epoch's (0.192)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 8)) + 0.3 * rng.normal(size=(200, 8))
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=8, learning_rate=0.1, early_stopping=None, batch_size=32,
+                     warm_start=True, random_state=0).fit(X)
+    first = ae.history_
+    assert first["best_epoch"] != 7  # the first fit ends on weights that are not its best
+    if reload:
+        ae = AutoEncoder.load(ae.save(tmp_path / "model"))
+    codes = ae.transform(X)
+    ae.set_params(early_stopping=2, learning_rate=0.3).fit(X)  # a step too large: no epoch beats the start
+    history = ae.history_
+    np.testing.assert_array_equal(ae.transform(X), codes)
+    assert history["best_epoch"] == 7 and history["val_loss"][7] == first["val_loss"][7]
+    assert history["settings"]["start_val_loss"] == pytest.approx(first["val_loss"][7], rel=1e-6)
+    assert kept_weights(history) == f"epoch 8 (validation {first['val_loss'][7]:.4g})"
 
 
 def test_the_progress_bar_says_which_epoch_early_stopping_kept(capsys):

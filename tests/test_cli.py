@@ -185,6 +185,30 @@ def test_resume_refuses_epochs_that_would_train_no_further_epoch(tmp_path, capsy
     assert load_estimator(run / "model").n_epochs_ == 4
 
 
+@pytest.mark.parametrize("change", ["values", "new category"])
+def test_resume_refuses_a_table_that_changed_since_the_run_started(tmp_path, capsys, change):
+    # other values of the same shape resumed silently on them; a new category crashed with
+    # "operands could not be broadcast together with shapes (72,5) (4,)"
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(10, 2, 90), "b": rng.normal(size=90), "site": rng.choice(["n", "s"], 90)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--out", str(run), "--quiet"]) == 0
+    changed = table.copy()
+    if change == "values":
+        changed["a"] = changed["a"] + 1.0
+    else:
+        changed.loc[0, "site"] = "w"
+    changed.to_csv(tmp_path / "t.csv", index=False)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--epochs", "4", "--quiet"]) == 1
+    assert f"has changed since {run} started training" in capsys.readouterr().err
+    assert len(metrics(run)) == 2
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["train", "--resume", str(run), "--epochs", "4", "--quiet"]) == 0
+    assert len(metrics(run)) == 4
+
+
 def test_config_file_then_flags_then_set(tmp_path):
     (tmp_path / "c.yaml").write_text(
         "model:\n  name: denoising\n  latent_dim: 3\n  max_epochs: 1\ndata:\n  max_rows: 200\n"

@@ -89,12 +89,27 @@ def test_checkpoints_refuse_another_model_and_damaged_files(X, tmp_path):
             X, checkpoint=Checkpointer(path, fingerprint={"latent_dim": 3}, resume=True)
         )
     with pytest.raises(ValueError, match="does not fit this model"):
-        AutoEncoder(hidden_dims=(4,), max_epochs=2).fit(
+        AutoEncoder(hidden_dims=(4,), max_epochs=2, random_state=0).fit(  # the same rows: only the model differs
             X, checkpoint=Checkpointer(path, fingerprint={"latent_dim": 2}, resume=True)
         )
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ValueError, match="not a readable aekit checkpoint"):
         read_checkpoint(path)
+
+
+def test_a_checkpoint_is_not_resumed_on_other_rows(X, tmp_path):
+    # rows of the same shape resumed silently: the history and the weights of the old rows, trained on the new
+    path = tmp_path / "ckpt.safetensors"
+
+    def make():
+        return AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=4, batch_size=32, random_state=0)
+
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, checkpoint=Checkpointer(path), callbacks=[StopAfter(2)])
+    with pytest.raises(ValueError, match="ckpt.safetensors' was written while training on other rows"):
+        make().fit(X[::-1], checkpoint=Checkpointer(path, resume=True))
+    resumer = Checkpointer(path, resume=True)
+    assert make().fit(X, checkpoint=resumer).n_epochs_ == 4 and resumer.restored_epoch == 2
 
 
 def test_a_checkpoint_does_not_change_the_training(X, tmp_path):
@@ -429,3 +444,9 @@ def test_the_summary_says_why_pca_has_fewer_components_than_the_code(tmp_path):
     page = ReportPage(run / "report.html")
     assert "PCA with 4 components (the most that 4 features allow), fitted on" in page.text
     assert [row[:2] for row in page.tables[0][1:]] == [["SparseAutoEncoder", "6"], ["PCA", "4"]]
+
+
+def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(X, tmp_path):
+    # the first save crashed with IsADirectoryError naming a temporary file, and resume=True skipped the folder silently
+    with pytest.raises(ValueError, match=rf"path '{tmp_path}' is a folder; a checkpoint is a file, e.g. '{tmp_path}/checkpoint.safetensors'"):
+        Checkpointer(tmp_path, resume=True)

@@ -241,6 +241,73 @@ def test_save_load_round_trip(tmp_path, standardize, criterion):
     assert not hasattr(loaded.autoencoder, "module_")  # the parameter stays an unfitted estimator
 
 
+@pytest.mark.parametrize("table", [False, True], ids=["float32-array", "dataframe"])
+def test_a_loaded_standardizing_detector_scores_exactly_as_the_saved_one(tmp_path, table):
+    # feature_error_ was float32 in memory and float64 once loaded: scores differed in the 8th digit
+    import pandas as pd
+
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    X = X.astype(np.float32)
+    if table:
+        X = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(site=np.resize(["n", "s", "e"], len(X)))
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=True, contamination=0.05, random_state=0).fit(X)
+    loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
+    np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), det.predict_proba(X))
+
+
+@pytest.mark.parametrize("how", ["interrupted", "refused"])
+def test_a_refit_that_fails_leaves_the_detector_as_it_was(tmp_path, how):
+    # the table encoding was refitted to the new frame beside the old autoencoder: scoring the old frame
+    # failed, and the saved folder would not load ("the saved autoencoder takes 4 features, the ... 5")
+    import pandas as pd
+
+    class Interrupt:
+        def on_epoch_end(self, est, epoch, logs):
+            raise KeyboardInterrupt
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
+    other = frame.assign(site=frame["site"].where(frame.index > 0, "w"))  # a category the first frame lacks
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=how == "refused"), random_state=0).fit(frame)
+    scores = det.score_samples(frame)
+    with pytest.raises(KeyboardInterrupt if how == "interrupted" else ValueError):
+        det.fit(other, callbacks=[Interrupt()]) if how == "interrupted" else det.fit(other)
+    np.testing.assert_array_equal(det.score_samples(frame), scores)
+    loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
+    np.testing.assert_array_equal(loaded.score_samples(frame), scores)
+
+
+@pytest.mark.parametrize("change", ["renamed", "added"])
+def test_a_warm_refit_refuses_a_frame_whose_categories_changed(change):
+    # a category in place of another trained silently on the old one's column; an added one was refused
+    # as "X has 5 features, but AutoEncoder is expecting 4 features" for a frame of the same 3 columns
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
+    other = frame.assign(site=frame["site"].replace({"s": "w"}) if change == "renamed" else frame["site"].where(frame.index > 0, "w"))
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=True), random_state=0).fit(frame)
+    gone = "'site=s'" if change == "renamed" else ""
+    with pytest.raises(ValueError, match=rf"X's columns encode to other features than the autoencoder was fitted on "
+                                         rf"\(new: \['site=w'\], gone: \[{gone}\]\), and warm_start=True continues"):
+        det.fit(other)
+    assert det.fit(frame).autoencoder_.n_epochs_ == 2 * SMALL["max_epochs"]
+
+
+def test_a_refit_with_other_settings_keeps_no_state_of_the_earlier_fit(tmp_path):
+    # feature_error_ of a standardize=True fit and the latent part's location and precision stayed after a
+    # refit that used neither, and were saved with it
+    import json
+
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), standardize=True, random_state=0).fit(X)
+    det.set_params(standardize=False, criterion="reconstruction").fit(X)
+    assert not any(hasattr(det, name) for name in ("feature_error_", "latent_location_", "latent_precision_"))
+    fitted = json.loads((det.save(tmp_path / "detector") / "config.json").read_text())["fitted"]
+    assert not {"feature_error_", "latent_location_", "latent_precision_"} & set(fitted)
+
+
 def test_save_over_an_old_detector_replaces_it_whole(tmp_path, detector):
     det, X, _ = detector
     other = AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "latent_dim": 3}), contamination=0.2, random_state=1).fit(X)

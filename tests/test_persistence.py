@@ -204,3 +204,39 @@ def test_a_model_saved_for_a_gpu_loads_on_the_cpu_of_a_machine_without_one(tmp_p
         warnings.simplefilter("always")
         assert main(["encode", str(folder), str(tmp_path / "rows.npy"), str(tmp_path / "codes.npy")]) == 0
     np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(X), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("reload", ["load", "pickle"])
+def test_training_a_reloaded_model_further_continues_its_history(tmp_path, X, reload):
+    # partial_fit of a loaded model started the record over: history_ of 1 epoch, n_epochs_ 1, best_epoch 0
+    model = AutoEncoder(latent_dim=3, hidden_dims=(8,), max_epochs=4, early_stopping=None, warm_start=True, random_state=0).fit(X)
+    saved = dict(model.history_)
+    again = AutoEncoder.load(model.save(tmp_path / "m")) if reload == "load" else pickle.loads(pickle.dumps(model))
+    again.partial_fit(X)
+    assert again.n_epochs_ == 5 and again.history_["loss"][:4] == saved["loss"]
+    assert again.history_["val_loss"][:4] == saved["val_loss"] and np.isnan(again.history_["val_loss"][4])
+    again.set_params(max_epochs=2).fit(X)
+    assert again.n_epochs_ == len(again.history_["loss"]) == 7 and again.history_["best_epoch"] in (5, 6)
+
+
+def test_loading_a_file_or_the_folder_above_a_model_names_the_model_folder(tmp_path, saved):
+    # both said only "no saved model folder at '.../model.safetensors'" / "'.../config.json' is missing"
+    _, path = saved
+    with pytest.raises(FileNotFoundError, match=rf"{WEIGHTS_FILE}' is a file, but a saved model is a folder .*load '{path}'"):
+        AutoEncoder.load(path / WEIGHTS_FILE)
+    with pytest.raises(FileNotFoundError, match=rf"not a saved aekit model folder; it holds one: load '{path}'"):
+        AutoEncoder.load(path.parent)
+
+
+@pytest.mark.parametrize("field", ["params", "fitted"])
+def test_a_folder_from_another_aekit_with_fields_this_one_lacks_says_which_aekit_wrote_it(saved, field):
+    # the refusal named the unknown parameter or field but not that a newer aekit had written the folder
+    import aekit
+
+    _, path = saved
+    config = json.loads((path / CONFIG_FILE).read_text())
+    config["aekit_version"] = "9.9.9"
+    config[field]["added_later_" if field == "fitted" else "added_later"] = 1
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=rf"config.json'.*unknown .*'added_later_?'.*; aekit 9.9.9 wrote it and this is aekit {aekit.__version__}"):
+        DenoisingAutoEncoder.load(path)

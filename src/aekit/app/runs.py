@@ -17,6 +17,7 @@ a run folder or a model folder saved with `est.save` as one kind of object, a `M
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -157,6 +158,14 @@ class Split:
     image_shape = property(lambda self: self.train.image_shape)
     feature_names = property(lambda self: self.train.feature_names)
     class_names = property(lambda self: self.train.class_names)
+
+    def train_sha256(self) -> str:
+        """SHA-256 of the training rows as read (shape, dtype and values): what a resumed run
+        checks it continues on."""
+        X = np.ascontiguousarray(self.X_train)
+        digest = hashlib.sha256(f"{X.shape}\0{X.dtype.str}\0".encode())
+        digest.update(memoryview(X.reshape(-1).view(np.uint8)))
+        return digest.hexdigest()
 
 
 _DECIDED_BY_FIT = ("header", "image_mode")  # data options whose 'infer' / 'auto' the training read resolves
@@ -307,7 +316,8 @@ class Run:
         return validate_config(read_config(self.file(self.CONFIG)))
 
     def write_data_info(self, split: Split, scaling: Scaling) -> None:
-        """Save the fitted reader, the split's sizes and the scaling as RUN/data.json.
+        """Save the fitted reader, the split's sizes, the training rows' SHA-256 and the scaling as
+        RUN/data.json.
 
         Parameters
         ----------
@@ -316,11 +326,12 @@ class Run:
         scaling : Scaling
             The scaling fitted on the training rows.
         """
-        info = {**split.reader.to_dict(), "n_train": len(split.train), "n_test": len(split.test)}
+        info = {**split.reader.to_dict(), "n_train": len(split.train), "n_test": len(split.test),
+                "train_sha256": split.train_sha256()}
         atomic_write_bytes(self.file(self.DATA), json.dumps({**info, "scaling": asdict(scaling)}, indent=2).encode())
 
     def read_data_info(self) -> dict:
-        """RUN/data.json: the reader's fields, n_train, n_test and the scaling."""
+        """RUN/data.json: the reader's fields, n_train, n_test, train_sha256 (absent from older runs) and the scaling."""
         return read_json(self.file(self.DATA))
 
 

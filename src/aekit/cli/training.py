@@ -542,6 +542,18 @@ def _terminate_as_interrupt(launched: bool) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _check_same_rows(run, split, source: str) -> None:
+    """Refuse to resume a run on training rows other than those it started on (the source
+    changed since): its checkpoint, scaling and validation losses belong to the old rows."""
+    saved = run.read_data_info().get("train_sha256")
+    if saved is not None and saved != split.train_sha256():
+        raise CLIError(
+            f"{source!r} has changed since {run.path} started training: its training rows ({split.X_train.shape[0]} x "
+            f"{split.X_train.shape[1]} now) are not the ones the checkpoint was trained on. Put the data back as it "
+            "was to resume, or train a new run on the new data (another --out)"
+        )
+
+
 def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     from aekit.training import distributed
     from aekit.training.callbacks import CSVLogger, TensorBoardLogger
@@ -563,6 +575,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         raise CLIError(f"data.scale='standard' gives negative values, which {count_loss} cannot score (it "
                        "reads counts); leave data.scale at 'auto' (counts stay as they are) or 'none'")
     counts = split.train.counts or count_loss is not None  # a count loss reads the rows as counts: 'auto' leaves them unscaled
+    if resume:
+        _check_same_rows(run, split, config.data.source)
     scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)

@@ -243,10 +243,14 @@ def _plain(value) -> str:
 
 
 def _layout(module: torch.nn.Module) -> list[tuple[str, object]]:
-    """The classes of a module's parts and the shapes of its tensors: what its parameters built."""
-    return [(name, type(part).__name__) for name, part in module.named_modules()] + [
+    """The classes of a module's parts with their settings (`extra_repr`, e.g. a top-k's k), the
+    shapes of its tensors and the plain settings the module keeps (corruption, loss_trim,
+    regularizers, ...): what its parameters built."""
+    settings = [(name, repr(value)) for name, value in sorted(vars(module).items())
+                if not name.startswith("_") and name != "training" and not torch.is_tensor(value)]
+    return [(name, type(part).__name__, part.extra_repr()) for name, part in module.named_modules()] + [
         (name, tuple(t.shape)) for name, t in module.state_dict().items()
-    ]
+    ] + settings
 
 
 class AekitEstimator(BaseEstimator):
@@ -376,12 +380,16 @@ class AekitEstimator(BaseEstimator):
         return train_config_of(self)
 
     def _fit_module(self, X, y, **kwargs):
-        """The fit path (`_train_module`); a fit that raises (refused data, divergence, Ctrl-C)
-        leaves the estimator's attributes as they were, so a fitted model stays usable rather
+        """The fit path (`_train_module`), all or nothing (`_all_or_nothing`)."""
+        return self._all_or_nothing(self._train_module, X, y, **kwargs)
+
+    def _all_or_nothing(self, fit: Callable, *args, **kwargs):
+        """`fit(*args, **kwargs)`; when it raises (refused data, divergence, Ctrl-C) the
+        estimator's attributes are put back as they were, so a fitted model stays usable rather
         than half-updated (a new n_features_in_ beside the old network)."""
         before = dict(vars(self))
         try:
-            return self._train_module(X, y, **kwargs)
+            return fit(*args, **kwargs)
         except BaseException:
             vars(self).clear()
             vars(self).update(before)
@@ -414,8 +422,9 @@ class AekitEstimator(BaseEstimator):
         fraction = 0.0 if partial else self.validation_fraction
         X_train, X_val, Y_train, Y_val = split_rows(data, targets, fraction, seed, device)
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
-        if state is None:
-            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed))
+        if state is None:  # a warm start of a loaded (or unpickled) model continues its history
+            earlier = getattr(self, "history_", None) if warm else None
+            state = new_state(module, config, torch.Generator(device=device).manual_seed(seed), earlier)
         elif warm:
             match_optimizer(state, config)
         with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:
@@ -445,8 +454,9 @@ class AekitEstimator(BaseEstimator):
         return self
 
     def _check_warm_module(self) -> None:
-        """Refuse a warm start whose parameters now build another network than the fitted one,
-        or differ from what the fit resolved them to (loss='mse' after a fit that took 'bce'):
+        """Refuse a warm start whose parameters now build another network than the fitted one
+        (other layers, or other settings it keeps: a top-k's k, its corruption, loss_trim), or
+        differ from what the fit resolved them to (loss='mse' after a fit that took 'bce'):
         set_params(latent_dim=...) after a fit was otherwise ignored, or crashed deep inside."""
         before, now = getattr(self, "_built_with", {}), self.get_params(deep=False)
         changed = [k for k in now if k in before and k not in _TRAINING_ONLY and _plain(now[k]) != _plain(before[k])]
@@ -459,8 +469,8 @@ class AekitEstimator(BaseEstimator):
             return
         what = ", ".join(f"{k}={now[k]!r} (fitted with {before[k]!r})" for k in changed) or "the parameters that shape it changed"
         raise ValueError(
-            f"warm_start=True continues training the fitted network, but {what}: that is another network. Set "
-            "warm_start=False to fit a new one, or set the parameters back"
+            f"warm_start=True continues training the fitted network, but {what}: that is another network (the fitted "
+            "one keeps what it was built with). Set warm_start=False to fit a new one, or set the parameters back"
         )
 
     @available_if(lambda est: est._has_module)

@@ -421,16 +421,25 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     def _training_data(self, X, y, reset: bool):
         """Encoded inputs (missing entries 0) and targets (NaN where missing), (n, n_encoded);
-        in a new fit, also the layout and the indicator columns."""
+        in a new fit, also the layout and the indicator columns. A new fit, or a warm one whose
+        `blend` names another kind than `blend_`, also sets up the blend (`_hold_for_blend`)."""
         if not reset:
             _, inputs, targets = self._encoded(X, with_targets=True)
-            return inputs, targets
+            if self.blend in ("auto", self.blend_):  # the fitted partner stands
+                return inputs, targets
+            return self._hold_for_blend(inputs, targets)
         table, names = self._read(X, reset=True)
         check_no_empty_columns(table, names)
         self.indicator_columns_ = np.flatnonzero(table.missing.any(axis=0)) if self.model_missingness else np.empty(0, dtype=np.int64)
         table = with_missing_indicators(table, self.indicator_columns_)
         self.layout_ = TableLayout.fit(table, scale=self.scale)
         inputs, targets, _ = self.layout_.encode(table)
+        return self._hold_for_blend(inputs, targets)
+
+    def _hold_for_blend(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Resolve `blend_` and, when it blends, hide the numeric entries its weights are chosen
+        on from the autoencoder's inputs and targets (n, n_encoded), the partner fitted after
+        training (`_after_fit`); an earlier partner and its weights are dropped."""
         for name in ("partner_", "blend_weights_"):
             self.__dict__.pop(name, None)
         self.blend_ = resolve_blend(self.blend, self.layout_.n_numeric, len(inputs))

@@ -425,6 +425,20 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             raise ValueError("X is sparse, but standardize=True needs dense X; pass X.toarray() or standardize=False")
         return X
 
+    def _check_same_table(self, before: TableInput | None, width: int, fitted: int) -> None:
+        """Refuse a DataFrame whose encoding (`width` features) is not the one a warm-started
+        autoencoder was fitted on (`fitted` features, the table `before`), naming the encoded
+        features added and gone: a category in place of another would take its column."""
+        now = list(self.table_.encoding.get_feature_names_out())
+        was = list(before.encoding.get_feature_names_out()) if before is not None else None
+        if width == fitted and (was is None or was == now):
+            return
+        what = (f"{width} features, but the autoencoder was fitted on {fitted}" if was is None else
+                f"other features than the autoencoder was fitted on (new: {sorted(set(now) - set(was))}, gone: "
+                f"{sorted(set(was) - set(now))})")
+        raise ValueError(f"X's columns encode to {what}, and warm_start=True continues that fit: pass rows with its "
+                         "columns and categories, or set the autoencoder's warm_start=False to train a new one")
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, callbacks=()):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
@@ -443,10 +457,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Returns
         -------
         self : object
-            The fitted detector.
+            The fitted detector; a fit that raises leaves it as it was.
         """
+        return self._all_or_nothing(self._fit, X, callbacks)
+
+    def _fit(self, X, callbacks):
+        before = getattr(self, "table_", None)
+        for name in ("feature_error_", "latent_location_", "latent_precision_"):  # set again below when this fit uses them
+            self.__dict__.pop(name, None)
         X = self._checked_X(X, reset=True)
         model = self._make_autoencoder(X.shape[0])
+        if getattr(self, "table_", None) is not None and hasattr(model, "module_"):  # a warm start of the fitted autoencoder
+            self._check_same_table(before, X.shape[1], model.n_features_in_)
         if callbacks and "callbacks" not in inspect.signature(model.fit).parameters:
             raise TypeError(f"callbacks: the autoencoder {type(model).__name__} takes no training callbacks in fit")
         self.autoencoder_ = model.fit(X, callbacks=callbacks) if callbacks else model.fit(X)
@@ -454,7 +476,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         self.reconstruction_score_ = "squared_error" if self.standardize or trained_loss == "bce" else "loss"
         self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
         if self.standardize:
-            self.feature_error_ = np.maximum(self._squared_errors(X).mean(axis=0), MIN_FEATURE_ERROR)
+            errors = np.asarray(self._squared_errors(X).mean(axis=0), dtype=np.float64)  # float64, as a loaded detector's
+            self.feature_error_ = np.maximum(errors, MIN_FEATURE_ERROR)
         if "latent" in self._parts_used():
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
             seed = self.random_state if self.random_state is not None else self.autoencoder_.get_params().get("random_state")

@@ -303,13 +303,17 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
     foreign format, an unknown format version or an unregistered class.
     """
     path = Path(path)
+    if path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} is a file, but a saved model is a folder (holding {CONFIG_FILE})"
+                                + _models_in(path.parent, what="its folder is one: load {}"))
     if not path.is_dir():
         raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
     config_path = path / CONFIG_FILE
     if not config_path.is_file():
         config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
     if not config_path.is_file():
-        raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder")
+        raise FileNotFoundError(f"{str(path / CONFIG_FILE)!r} is missing: not a saved aekit model folder"
+                                + _models_in(*(p for p in sorted(path.iterdir()) if p.is_dir()), what="it holds one: load {}"))
     config = read_json(config_path)
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{str(config_path)!r} is not an aekit model config (missing 'format': 'aekit')")
@@ -322,6 +326,12 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
     if cls is None:
         raise ValueError(f"{str(config_path)!r} names unknown class {config.get('class')!r}; known: {sorted(ESTIMATORS)}")
     return cls, config, config_path
+
+
+def _models_in(*folders: Path, what: str) -> str:
+    """'; ' + `what` naming the first of `folders` that holds a saved model's config, or ''."""
+    found = next((f for f in folders if (f / CONFIG_FILE).is_file()), None)
+    return "" if found is None else "; " + what.format(repr(str(found)))
 
 
 def config_header(class_name: str) -> dict:
@@ -358,17 +368,21 @@ def replace_folder(path: str | os.PathLike, write) -> Path:
 
 
 def _check_fields(config_path: Path, config: dict, cls: type) -> None:
-    """Refuse unknown keys, and wrongly typed fitted attributes that the loader keeps as they are."""
-    unknown = sorted(set(config) - CONFIG_KEYS)
-    if unknown:
-        raise ValueError(f"{str(config_path)!r} has unknown fields {unknown}; allowed: {sorted(CONFIG_KEYS)}")
+    """Refuse unknown keys (saying which aekit wrote the file, when another did), and wrongly
+    typed fitted attributes that the loader keeps as they are."""
     if not isinstance(config.get("aekit_version", ""), str):
         raise ValueError(f"{str(config_path)!r}: field 'aekit_version' must be a string")
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{str(config_path)!r} has unknown fields {unknown}; allowed: {sorted(CONFIG_KEYS)}{_written_by(config)}")
+    unknown = sorted(set(config["params"]) - set(cls().get_params(deep=False)))
+    if unknown:
+        raise ValueError(f"{str(config_path)!r}: config has unknown parameters {unknown}{_written_by(config)}")
     fitted = config["fitted"]
     allowed = FITTED_KEYS | set(getattr(cls, "_fitted_state", {}))
     unknown = sorted(set(fitted) - allowed)
     if unknown:
-        raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}")
+        raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}{_written_by(config)}")
     problems = []
     history = fitted.get("history_", {})
     settings = history.get("settings", {}) if isinstance(history, dict) else None
@@ -392,6 +406,16 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
         problems.append(f"{OUTPUT_CONFIG} must map 'transform' to one of {list(OUTPUTS)}")
     if problems:
         raise ValueError(f"{str(config_path)!r}: wrongly typed fitted fields: " + "; ".join(problems))
+
+
+def _written_by(config: dict) -> str:
+    """'; aekit X wrote it, this is aekit Y: ...' when another aekit version wrote `config`, else ''."""
+    from aekit import __version__
+
+    saved = config.get("aekit_version")
+    if not saved or saved == __version__:
+        return ""
+    return f"; aekit {saved} wrote it and this is aekit {__version__}: load it with the version that saved it"
 
 
 def _is_count(value: object) -> bool:

@@ -202,7 +202,8 @@ class EarlyStopping(Callback):
 
 class KeepTheStart(Callback):
     """Let the weights training starts from compete on the validation rows: they count as the
-    best until an epoch beats them, so early stopping can restore them. With a PCA start
+    best until an epoch beats them (the history's `best_epoch` naming the epoch they are from,
+    the state's `kept_epoch`), so early stopping can restore them. With a PCA start
     (`TrainConfig.start_competes`) a fit then never ends worse than PCA on its validation rows.
     `val_loss()` returns the module's mean validation loss.
 
@@ -219,6 +220,7 @@ class KeepTheStart(Callback):
     def on_fit_start(self, est) -> None:
         self.state.best_loss = self.val_loss()
         self.state.best_weights = copy.deepcopy(self.state.module.state_dict())
+        self.state.history.best_epoch = self.state.kept_epoch
         self.state.history.settings["start_val_loss"] = self.state.best_loss
 
 

@@ -4,8 +4,9 @@ fit exactly where it stopped, written atomically, no pickle.
 The file's tensors are the module's weights (`module.*`), the best weights kept for early
 stopping (`best.*`), the optimizer's per-parameter state (`optimizer.<index>.<name>`) and the
 shuffling/noise generator's state (`rng`). Its metadata holds, as JSON, the history, the epoch
-counter, the early-stopping bookkeeping, the optimizer's settings, and a fingerprint of what is
-being trained, which `restore` checks so a checkpoint is never resumed into a different model.
+counter, the early-stopping bookkeeping, the optimizer's settings, a fingerprint of what is
+being trained and the SHA-256 of the rows trained on, which `restore` checks so a checkpoint is
+never resumed into a different model or on other rows.
 It also holds the SHA-256 of the state and every tensor, so a bit flip anywhere in the file is
 refused rather than resumed.
 """
@@ -18,6 +19,7 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
@@ -62,6 +64,27 @@ def _digest(state_json: str, tensors: dict[str, torch.Tensor]) -> str:
         tensor = tensors[key].detach().cpu().contiguous()
         digest.update(f"\0{key}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
         digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
+    return digest.hexdigest()
+
+
+def rows_sha256(*arrays) -> str | None:
+    """SHA-256 of training rows and targets (tensors, arrays or scipy.sparse matrices; None
+    entries skipped): shapes, dtypes and values. None for rows streamed from disk, not read for it."""
+    digest = hashlib.sha256()
+    for A in arrays:
+        if A is None:
+            continue
+        if hasattr(A, "tocsr"):
+            parts = [np.asarray(p) for p in (A.data, A.indices, A.indptr)]
+        elif torch.is_tensor(A):
+            parts = [A.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()]
+        elif isinstance(A, np.ndarray):
+            parts = [A]
+        else:
+            return None
+        digest.update(f"{tuple(A.shape)}\0{A.dtype}\0".encode())
+        for part in parts:
+            digest.update(memoryview(np.ascontiguousarray(part).reshape(-1).view(np.uint8)))
     return digest.hexdigest()
 
 
@@ -144,10 +167,27 @@ class Checkpointer(Callback):
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
         self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"path {str(self.path)!r} is a folder; a checkpoint is a file, e.g. "
+                             f"{str(self.path / CHECKPOINT_FILE)!r}")
         self.fingerprint = json.loads(json.dumps(fingerprint))
         self.resume = resume
         self.every = every
         self.restored_epoch = 0
+        self.rows = None
+
+    def note_rows(self, X, Y=None) -> None:
+        """Keep the SHA-256 of the rows (and targets) this fit trains on (see `rows_sha256`),
+        saved with the state and compared when resuming; `train` calls it before the first epoch.
+
+        Parameters
+        ----------
+        X : torch.Tensor, ndarray, scipy.sparse matrix or DataSource
+            The training rows, (n, features).
+        Y : torch.Tensor or None, default=None
+            The training targets, (n, outputs).
+        """
+        self.rows = rows_sha256(X, Y)
 
     def on_fit_start(self, est) -> None:
         self.restore(self.state)
@@ -177,7 +217,9 @@ class Checkpointer(Callback):
         info = {
             "version": FORMAT_VERSION,
             "fingerprint": self.fingerprint,
+            "rows_sha256": self.rows,
             "epoch": state.epoch,
+            "first_epoch": state.first_epoch,
             "elapsed": state.elapsed,
             "history": state.history.as_dict(),
             "best_loss": state.best_loss,
@@ -196,7 +238,8 @@ class Checkpointer(Callback):
         Parameters
         ----------
         state : TrainState
-            Updated in place: module and optimizer weights, generator, history and counters.
+            Updated in place: module and optimizer weights, generator, history and counters
+            (the fit's first epoch too, its last moved with it).
 
         Raises
         ------
@@ -210,6 +253,12 @@ class Checkpointer(Callback):
             raise ValueError(
                 f"{str(self.path)!r} was written for another model or data: "
                 + _difference(info["fingerprint"], self.fingerprint)
+            )
+        saved_rows = info.get("rows_sha256")
+        if saved_rows is not None and self.rows is not None and saved_rows != self.rows:
+            raise ValueError(
+                f"{str(self.path)!r} was written while training on other rows (their SHA-256 differs from these rows'): "
+                "resume on the rows it was trained on, or delete it to train from the start"
             )
         device = next(state.module.parameters()).device
         groups: dict[str, dict[str, torch.Tensor]] = {"module": {}, "best": {}, "optimizer": {}}
@@ -228,6 +277,8 @@ class Checkpointer(Callback):
         state.history = History.from_dict(info["history"])
         state.history.settings = {**state.history.settings, **settings}
         state.epoch = int(info["epoch"])
+        first = int(info.get("first_epoch", state.first_epoch))  # a warm-started fit's schedule counts from its own start
+        state.first_epoch, state.last_epoch = first, first + state.last_epoch - state.first_epoch
         state.elapsed = float(info.get("elapsed", 0.0))
         state.best_loss = float(info["best_loss"])
         state.since_best = int(info["since_best"])

@@ -159,7 +159,8 @@ class History:
         """
         known = ("loss", "val_loss", "epoch_seconds", "best_epoch")
         extra = {k: list(v) for k, v in history.items() if k not in (*known, "settings")}
-        return cls(*(history[k] for k in known), extra=extra, settings=dict(history.get("settings", {})))
+        lists = (list(history.get(k, [])) for k in known[:3])
+        return cls(*lists, history.get("best_epoch"), extra=extra, settings=dict(history.get("settings", {})))
 
 
 @dataclass
@@ -189,6 +190,9 @@ class TrainState:
         Module weights at the best epoch (early stopping only).
     initial_loss : float or None, default=None
         The untrained model's loss on the first rows (the divergence reference).
+    kept_epoch : int or None, default=None
+        Epoch (0-based) whose weights the module holds after the last fit; None: the weights
+        it had before any epoch (a start early stopping restored).
     first_epoch : int, default=0
         The current fit's first epoch.
     last_epoch : int, default=0
@@ -212,6 +216,7 @@ class TrainState:
     since_best: int = 0  # epochs since it last improved
     best_weights: dict[str, torch.Tensor] | None = None  # module weights at the best epoch (early stopping only)
     initial_loss: float | None = None  # the untrained model's loss on the first rows (divergence reference)
+    kept_epoch: int | None = None  # epoch whose weights the module holds after the last fit (None: the start's)
     first_epoch: int = 0  # the current fit's first epoch
     last_epoch: int = 0  # the current fit stops before this epoch
     rank: int = 0
@@ -311,10 +316,17 @@ def evaluate_loss(module: nn.Module, X: torch.Tensor, Y: torch.Tensor | None = N
     return total.item() / X.shape[0]
 
 
-def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator) -> TrainState:
-    """A fresh `TrainState` for `module`, with the optimizer `config` names."""
+def new_state(module: nn.Module, config: TrainConfig, generator: torch.Generator, history: dict | None = None) -> TrainState:
+    """A fresh `TrainState` for `module`, with the optimizer `config` names; `history` (a
+    `History.as_dict()`, e.g. a loaded model's `history_`) is the record it continues, its
+    epochs counted."""
     optimizer = make_optimizer(module.parameters(), config.optimizer, config.learning_rate, config.weight_decay, config.momentum)
-    return TrainState(module, optimizer, generator)
+    if history is None:
+        return TrainState(module, optimizer, generator)
+    earlier = History.from_dict(history)
+    restored = earlier.settings.get("early_stopping") is not None and bool(earlier.val_loss)
+    kept = earlier.best_epoch if restored else len(earlier.loss) - 1 if earlier.loss else None
+    return TrainState(module, optimizer, generator, history=earlier, epoch=len(earlier.loss), kept_epoch=kept)
 
 
 OPTIMIZER_NAMES = {torch.optim.Adam: "adam", torch.optim.AdamW: "adamw", torch.optim.RMSprop: "rmsprop", torch.optim.SGD: "sgd"}
@@ -446,6 +458,8 @@ def train(
     if any(r.constrains for r in getattr(module, "regularizers", ())):
         module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
     batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
+    if checkpoint is not None:
+        checkpoint.note_rows(X, Y)
     callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
     for cb in callbacks:
         if isinstance(cb, Callback):
@@ -480,5 +494,9 @@ def train(
                 break
     for hook in _hooks(callbacks, "on_fit_end"):
         hook(owner)
+    if config.early_stopping is not None:
+        state.kept_epoch = state.history.best_epoch
+    elif state.epoch > state.first_epoch:
+        state.kept_epoch = state.epoch - 1
     module.eval()
     return state.history
