@@ -112,6 +112,28 @@ def test_diverged_partial_fits_between_good_ones_change_nothing(X):
     assert ae.history_["loss"] == twin.history_["loss"]
 
 
+@pytest.mark.parametrize("more", ["warm_start", "partial_fit"])
+def test_an_interrupted_warm_fit_leaves_the_model_as_it_was(X, more):
+    # Ctrl-C put history_ and n_epochs_ back, but the weights of the interrupted epochs stayed: the
+    # codes changed, and the next fit's epoch count jumped (6 instead of 4)
+    class Interrupt:
+        def on_epoch_end(self, est, epoch, logs):
+            raise KeyboardInterrupt
+
+    Xs = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    ae = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=3, warm_start=True, init="random", random_state=0).fit(Xs)
+    twin = AutoEncoder(latent_dim=2, hidden_dims=(16,), max_epochs=3, warm_start=True, init="random", random_state=0).fit(Xs)
+    codes = ae.transform(Xs)
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(Xs, callbacks=[Interrupt()]) if more == "warm_start" else ae.partial_fit(Xs, callbacks=[Interrupt()])
+    np.testing.assert_array_equal(ae.transform(Xs), codes)
+    assert ae.n_epochs_ == 3
+    ae.partial_fit(Xs)
+    twin.partial_fit(Xs)
+    assert ae.n_epochs_ == 4 and ae.history_["loss"] == twin.history_["loss"]  # the optimizer and generator put back too
+    np.testing.assert_array_equal(ae.transform(Xs), twin.transform(Xs))
+
+
 def test_a_later_piece_of_a_larger_scale_is_not_taken_for_divergence(X):
     # the reference stayed the first piece's loss: a piece 300 times larger raised "training diverged
     # in epoch 2: the loss became 2714 (the untrained model's was 0.03)", though a new fit trains on it

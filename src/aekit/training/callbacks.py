@@ -118,7 +118,7 @@ class DivergenceGuard(Callback):
             initial = self.start_loss
         if math.isfinite(loss) and loss <= _divergence_limit(initial):
             return
-        kept = self._restore_start()
+        kept = self.restore_start()
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
             f"training). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
@@ -136,8 +136,9 @@ class DivergenceGuard(Callback):
         finally:
             module.load_state_dict(trained)
 
-    def _restore_start(self) -> int:
-        """Put the state back as the fit found it; returns the epochs it had then."""
+    def restore_start(self) -> int:
+        """Put the state back as the fit found it (on divergence, and when a fit is interrupted);
+        returns the epochs it had then."""
         state = self.state
         weights, optimizer, generator, state.history, state.epoch = self.start
         state.module.load_state_dict(weights)

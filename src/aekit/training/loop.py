@@ -471,6 +471,24 @@ def train(
     # after the hooks: a restored checkpoint's weights are the ones the step's bfloat16 copies take
     step = OptimizerStep(module, model, state.optimizer, config.precision, config.grad_clip, state.world > 1, config.compile)
     module.train()
+    guard = next(cb for cb in callbacks if isinstance(cb, DivergenceGuard))
+    try:
+        _run_epochs(module, X_val, Y_val, state, batches, step, generator, callbacks, owner, device)
+    except BaseException:  # Ctrl-C, a callback's error: the module, optimizer and history as the fit found them
+        guard.restore_start()
+        raise
+    for hook in _hooks(callbacks, "on_fit_end"):
+        hook(owner)
+    if config.early_stopping is not None:
+        state.kept_epoch = state.history.best_epoch
+    elif state.epoch > state.first_epoch:
+        state.kept_epoch = state.epoch - 1
+    module.eval()
+    return state.history
+
+
+def _run_epochs(module, X_val, Y_val, state: TrainState, batches, step, generator, callbacks, owner, device) -> None:
+    """The epochs of `train`, from the state's epoch to its last, until a callback stops them."""
     with flushed_denormals(device):
         for epoch in range(state.epoch, state.last_epoch):
             if any([bool(hook(owner, epoch)) for hook in _hooks(callbacks, "on_epoch_start")]):
@@ -492,11 +510,3 @@ def train(
             stop = [bool(hook(owner, epoch, logs)) for hook in _hooks(callbacks, "on_epoch_end")]
             if distributed.any_rank(any(stop), state.world):
                 break
-    for hook in _hooks(callbacks, "on_fit_end"):
-        hook(owner)
-    if config.early_stopping is not None:
-        state.kept_epoch = state.history.best_epoch
-    elif state.epoch > state.first_epoch:
-        state.kept_epoch = state.epoch - 1
-    module.eval()
-    return state.history
