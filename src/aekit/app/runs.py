@@ -583,7 +583,17 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None) -> None:
     """A ValueError naming the columns of `data` with missing values (a one-hot group as its
     column) and the first row holding one, when its X (n, n_features) has any. `part` names the
     rows of a split ('held-out'), whose row numbers are not the file's: without IDs the message
-    names the part instead of a row."""
+    names the part instead of a row.
+
+    Parameters
+    ----------
+    data : Dataset
+        The rows read.
+    source : str
+        Where they were read from, named in the message.
+    part : str or None, default=None
+        Which part of a split `data` is ('training', 'held-out'); None for a whole source.
+    """
     if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or not np.isnan(data.X).any():
         return
     gaps = np.isnan(data.X)
