@@ -103,19 +103,11 @@ def _check_finite(X) -> None:
         raise ValueError(message)
 
 
-def _part_rounding(center: float, dtype, unit: float = 1.0) -> float:
+def _part_rounding(center: float, dtype) -> float:
     """How far float rounding (the batch a row is scored in) can move an anomaly part whose
-    training median is `center`, computed in `dtype`; `unit` is the part's natural size (see
-    `_part_unit`), which stands for the median where that is smaller."""
+    training median is `center`, computed in `dtype`."""
     eps = float(np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64).eps)
-    return PART_ROUNDING * eps * max(abs(center), unit)
-
-
-def _mean_square(X, scale) -> float:
-    """The mean of X**2 / scale over every value of X (n, d), dense or sparse; `scale` is a
-    float or one per feature, (d,)."""
-    squares = X.power(2).mean(axis=0) if is_sparse(X) else np.mean(np.square(np.asarray(X, dtype=np.float64)), axis=0)
-    return float(np.mean(np.asarray(squares, dtype=np.float64).reshape(-1) / scale))
+    return PART_ROUNDING * eps * max(abs(center), 1.0)
 
 
 def _quantile_offset(scores: np.ndarray, contamination: float, tolerance: float) -> float:
@@ -265,10 +257,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Training median and interquartile range of each anomaly part ('reconstruction',
         'latent') the criterion uses; the range is at least the part's float rounding, so a
         part with no spread in fit does not turn rounding into large combined scores.
-    part_unit_ : dict
-        Each part's natural size, to which its float rounding is relative where its median is
-        smaller: the training rows' mean square (at most 1) for 'reconstruction', 1 for 'latent';
-        data on a small scale (values near 1e-3) keep their own rounding, not that of values near 1.
     table_ : aekit.data.table_input.TableInput
         For a DataFrame X only: the columns left out (`table_.dropped`, name to reason) and the
         encoding of the others.
@@ -303,7 +291,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "offset_": _finite,
         "part_center_": _finite_numbers,
         "part_scale_": _finite_numbers,
-        "part_unit_": _finite_numbers,
         "feature_error_": _finite_array,
         "feature_mean_": _finite_array,
         "latent_location_": _finite_array,
@@ -312,7 +299,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "table_": TableInput.from_json,
         "reconstruction_score_": one_of(RECONSTRUCTION_SCORES),
     }
-    _optional_fitted = frozenset({"table_", "part_unit_", "feature_error_", "feature_mean_", "latent_location_", "latent_precision_", "score_quantiles_",
+    _optional_fitted = frozenset({"table_", "feature_error_", "feature_mean_", "latent_location_", "latent_precision_", "score_quantiles_",
                                   "reconstruction_score_"})  # fmt: skip  (absent from files saved before each existed)
 
     def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None,
@@ -385,8 +372,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         """How far float rounding can move a normality score computed in `dtype`: each part's
         rounding, in the combined criterion's units (at most 1 per part, whose scale is at
         least its rounding)."""
-        units = getattr(self, "part_unit_", {})  # a detector saved before it existed: 1 for every part
-        rounding = {p: _part_rounding(center, dtype, units.get(p, 1.0)) for p, center in self.part_center_.items()}
+        rounding = {p: _part_rounding(center, dtype) for p, center in self.part_center_.items()}
         if len(rounding) == 1:
             return next(iter(rounding.values()))
         return sum(value / self.part_scale_[p] for p, value in rounding.items())
@@ -483,12 +469,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             seed = self.random_state if self.random_state is not None else self.autoencoder_.get_params().get("random_state")
             self.latent_location_, self.latent_precision_ = _code_distribution(codes, seed)
         parts = {p: self._part(p, X) for p in self._parts_used()}
-        self.part_center_, self.part_scale_, self.part_unit_ = {}, {}, {}
+        self.part_center_, self.part_scale_ = {}, {}
         for name, values in parts.items():
             low, center, high = np.percentile(values, [25, 50, 75])
-            unit = min(1.0, _mean_square(X, self.error_scale())) if name == "reconstruction" else 1.0
-            self.part_center_[name], self.part_unit_[name] = float(center), unit
-            floor = max(MIN_PART_SCALE * max(abs(center), unit), _part_rounding(center, X.dtype, unit))
+            self.part_center_[name] = float(center)
+            floor = max(MIN_PART_SCALE * max(abs(center), 1.0), _part_rounding(center, X.dtype))
             self.part_scale_[name] = float(max(high - low, floor))
         scores = self._combine(parts)
         self.score_quantiles_ = score_quantiles(-scores)
