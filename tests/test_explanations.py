@@ -202,17 +202,6 @@ def test_the_auto_threshold_does_not_peel_a_heavy_tail_without_outliers(tail):
     assert (scores > auto_threshold(scores)).sum() == 60  # the test on raw scores (level 0.05) flagged 129 and 161
 
 
-def test_scores_tie_only_within_the_rounding_tolerance_of_the_cut_not_through_each_other():
-    # ties were chained score to score: scores 1e-4 apart with a tolerance of 1e-3 all tied, and
-    # the threshold rose above every one of them (nothing flagged)
-    scores = np.linspace(0.0, 1.0, 10001)
-    flagged = (scores > auto_threshold(scores, tolerance=1e-3)).sum()
-    assert 300 - 10 <= flagged <= 300
-    rounded = 5.0 + 1e-9 * np.random.default_rng(0).normal(size=40)  # one row 40 times, as rounding scores it
-    assert (rounded > auto_threshold(rounded, tolerance=1e-6)).sum() == 0
-    assert (rounded + 1e-6 > auto_threshold(rounded, tolerance=1e-6)).sum() == 0
-
-
 def test_the_auto_threshold_flags_more_at_a_higher_level_and_refuses_a_level_outside_0_1():
     rng = np.random.default_rng(0)
     scores = np.r_[rng.normal(size=900), rng.uniform(3.0, 30.0, size=100)]

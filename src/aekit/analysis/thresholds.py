@@ -123,8 +123,9 @@ def _esd_outliers(values: np.ndarray, level: float, max_share: float) -> int:
 
 
 def tied_scores(scores: np.ndarray, value: float, tolerance: float = 0.0) -> np.ndarray:
-    """The scores (n,) tied with `value`: those within `tolerance` of it, sorted (empty when
-    none is). Not chained through each other, so densely spread scores do not all tie.
+    """The scores (n,) tied with `value`: those chained to it by gaps of at most `tolerance`
+    (one within `tolerance` of value, one within `tolerance` of that, ...), sorted; empty when
+    no score lies within `tolerance` of value.
 
     Parameters
     ----------
@@ -137,8 +138,12 @@ def tied_scores(scores: np.ndarray, value: float, tolerance: float = 0.0) -> np.
     -------
     tied : ndarray of shape (m,)
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    return np.sort(scores[np.abs(scores - value) <= tolerance])
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))
+    nearest = int(np.argmin(np.abs(ordered - value)))
+    if abs(ordered[nearest] - value) > tolerance:
+        return ordered[:0]
+    group = np.concatenate([[0], np.cumsum(np.diff(ordered) > tolerance)])
+    return ordered[group == group[nearest]]
 
 
 def _below_top(scores: np.ndarray, k: int, tolerance: float) -> float:
