@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-__all__ = ["auto_threshold", "outlier_probability", "score_quantiles", "tail_probability", "tied_scores"]
+__all__ = ["auto_threshold", "outlier_probability", "score_quantiles", "tail_probability"]
 
 N_QUANTILES = 1001
 TAIL_SHARE = 0.05  # the top share of training scores the exponential tail is fitted to
@@ -122,47 +122,21 @@ def _esd_outliers(values: np.ndarray, level: float, max_share: float) -> int:
     return int(beyond[-1]) + 1 if len(beyond) else 0
 
 
-def tied_scores(scores: np.ndarray, value: float, tolerance: float = 0.0) -> np.ndarray:
-    """The scores (n,) tied with `value`: those chained to it by gaps of at most `tolerance`
-    (one within `tolerance` of value, one within `tolerance` of that, ...), sorted; empty when
-    no score lies within `tolerance` of value.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n,)
-    value : float
-    tolerance : float, default=0.0
-        How far float rounding can move a score; 0 ties only equal scores.
-
-    Returns
-    -------
-    tied : ndarray of shape (m,)
-    """
-    ordered = np.sort(np.asarray(scores, dtype=np.float64))
-    nearest = int(np.argmin(np.abs(ordered - value)))
-    if abs(ordered[nearest] - value) > tolerance:
-        return ordered[:0]
-    group = np.concatenate([[0], np.cumsum(np.diff(ordered) > tolerance)])
-    return ordered[group == group[nearest]]
-
-
-def _below_top(scores: np.ndarray, k: int, tolerance: float) -> float:
+def _below_top(scores: np.ndarray, k: int) -> float:
     """A threshold that flags the k highest scores: halfway between the k-th highest and the next
-    lower score, or, when the next ties with the k-th (within `tolerance`), halfway between the
-    tied scores and the next higher one (the tied scores stay unflagged, clear of the float
-    rounding a row's score gets in another batch); `tolerance` above the highest score when k is
-    0 or every score from the top ties."""
+    lower score, or, when the next ties with the k-th, halfway between the tied score and the
+    next higher one (the tied scores stay unflagged, clear of the float rounding a row's score
+    gets in another batch); the highest score when k is 0 or every score from the top ties."""
     top = np.sort(scores)[::-1]
     if k == 0:
-        return float(top[0] + tolerance)
-    if k < len(top) and top[k - 1] - top[k] > tolerance:
+        return float(top[0])
+    if k < len(top) and top[k] < top[k - 1]:
         return float((top[k - 1] + top[k]) / 2)
-    highest = tied_scores(top, top[k - 1], tolerance)[-1]
-    higher = top[top > highest]
-    return float((highest + higher[-1]) / 2) if higher.size else float(highest + tolerance)
+    higher = top[top > top[k - 1]]
+    return float((top[k - 1] + higher[-1]) / 2) if higher.size else float(top[k - 1])
 
 
-def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA, tolerance: float = 0.0) -> float:
+def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
     """A threshold from the training anomaly scores (n,) alone: the one-sided generalized extreme
     studentized deviate test (Rosner 1983) at `level` on log(score - lowest score + IQR), setting
     aside at most AUTO_MAX_SHARE of the scores, and at least the top AUTO_MIN_SHARE flagged.
@@ -179,25 +153,22 @@ def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA, tolerance: flo
         The training anomaly scores (higher = more abnormal).
     level : float in (0, 1), default=AUTO_ALPHA
         Significance level of the test (contamination='auto' uses the default).
-    tolerance : float, default=0.0
-        How far float rounding can move a score: scores this close count as tied, so identical
-        rows are never split by the threshold.
 
     Returns
     -------
     threshold : float
         Halfway between the k-th highest score (k the number flagged) and the next lower one,
-        or, when the next ties with it, between the tied scores and the next higher one (the
-        tied scores stay unflagged); `tolerance` above the highest score when there are fewer
-        than 4 scores or every score ties (nothing flagged).
+        or, when the next ties with it, between the tied score and the next higher one (the
+        tied scores stay unflagged); the highest score when there are fewer than 4 scores
+        (nothing flagged).
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1); got {level!r}")
     scores = np.asarray(scores, dtype=np.float64)
     if len(scores) < 4:
-        return float(scores.max() + tolerance)
+        return float(scores.max())
     q1, q3 = np.percentile(scores, [25, 75])
     shift = max(float(q3 - q1), MIN_SPREAD * max(float(np.ptp(scores)), abs(float(scores.max())), 1.0))
     logs = np.log(scores - scores.min() + shift)
     k = max(_esd_outliers(logs, level, AUTO_MAX_SHARE), math.ceil(AUTO_MIN_SHARE * len(scores)))
-    return _below_top(scores, k, tolerance)
+    return _below_top(scores, k)

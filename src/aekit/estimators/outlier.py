@@ -19,7 +19,7 @@ from aekit.estimators.autoencoder import AutoEncoder
 from aekit.data._sparse_input import is_sparse
 from aekit.estimators.base import SPARSE_FORMAT, AekitEstimator, non_finite_message, one_of, validate_X
 from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top, reasons, source_names
-from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles, tied_scores
+from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 from aekit.data.columns import check_array_ignore
 from aekit.data.table_input import TableInput
 from aekit.data.tabular import is_frame
@@ -30,7 +30,6 @@ DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_CODE_VARIANCE = 1e-6  # relative floor of the codes' variances (their mean square) in the latent part
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
-PART_ROUNDING = 1000  # a part's float rounding across batches, in machine epsilons of max(|its training median|, 1)
 CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
 RAW_VALUE_PARAMS = {  # autoencoder settings that read X's own values, which a DataFrame's encoding standardises
@@ -103,25 +102,16 @@ def _check_finite(X) -> None:
         raise ValueError(message)
 
 
-def _part_rounding(center: float, dtype) -> float:
-    """How far float rounding (the batch a row is scored in) can move an anomaly part whose
-    training median is `center`, computed in `dtype`."""
-    eps = float(np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64).eps)
-    return PART_ROUNDING * eps * max(abs(center), 1.0)
-
-
-def _quantile_offset(scores: np.ndarray, contamination: float, tolerance: float) -> float:
-    """The `contamination` quantile of the training normality scores (n,), moved below the
-    training scores tied with it (within `tolerance`, the float rounding of a score): halfway
-    down to the next lower training score, or `tolerance` below them when none is lower. Rows
-    repeated across the threshold are inliers in fit, and a row's score shifts by float rounding
-    with the batch it is scored in, which must not flip an inlier scored alone to an outlier."""
+def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
+    """The `contamination` quantile of the training normality scores (n,), moved halfway down to
+    the next lower training score when it falls on training scores (a row repeated across the
+    threshold): those rows are inliers in fit, and a row's score shifts by float rounding with
+    the batch it is scored in, which must not flip an inlier scored alone to an outlier."""
     offset = float(np.percentile(scores, 100.0 * contamination))
-    tied = tied_scores(scores, offset, tolerance)
-    if not tied.size:
-        return offset
-    lower = scores[scores < tied[0]]
-    return float((tied[0] + lower.max()) / 2) if lower.size else float(tied[0] - tolerance)
+    lower = scores[scores < offset]
+    if lower.size and np.any(scores == offset):
+        return float((offset + lower.max()) / 2)
+    return offset
 
 
 def _with_labels(explained, labels, top: int | None):
@@ -238,8 +228,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         The fitted clone.
     offset_ : float
         The `contamination` quantile of the training scores (halfway down to the next lower
-        training score when it falls on training scores tied up to float rounding, so rows at
-        the threshold stay inliers: a detector fitted on identical rows flags none of them).
+        training score when it falls on one, so a row at the threshold stays an inlier).
     threshold_ : float
         The same cut as an anomaly score (higher = more abnormal): ``-offset_``, i.e. samples
         whose anomaly score exceeds it are outliers.
@@ -255,8 +244,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Robust mean and inverse covariance of the training codes (criterion 'latent' or 'combined').
     part_center_, part_scale_ : dict
         Training median and interquartile range of each anomaly part ('reconstruction',
-        'latent') the criterion uses; the range is at least the part's float rounding, so a
-        part with no spread in fit does not turn rounding into large combined scores.
+        'latent') the criterion uses.
     table_ : aekit.data.table_input.TableInput
         For a DataFrame X only: the columns left out (`table_.dropped`, name to reason) and the
         encoding of the others.
@@ -368,15 +356,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             return -next(iter(parts.values()))
         return -sum((values - self.part_center_[p]) / self.part_scale_[p] for p, values in parts.items())
 
-    def _score_tolerance(self, dtype) -> float:
-        """How far float rounding can move a normality score computed in `dtype`: each part's
-        rounding, in the combined criterion's units (at most 1 per part, whose scale is at
-        least its rounding)."""
-        rounding = {p: _part_rounding(center, dtype) for p, center in self.part_center_.items()}
-        if len(rounding) == 1:
-            return next(iter(rounding.values()))
-        return sum(value / self.part_scale_[p] for p, value in rounding.items())
-
     def _scores(self, X: np.ndarray) -> np.ndarray:
         return self._combine({p: self._part(p, X) for p in self._parts_used()})
 
@@ -473,15 +452,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         for name, values in parts.items():
             low, center, high = np.percentile(values, [25, 50, 75])
             self.part_center_[name] = float(center)
-            floor = max(MIN_PART_SCALE * max(abs(center), 1.0), _part_rounding(center, X.dtype))
-            self.part_scale_[name] = float(max(high - low, floor))
+            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), 1.0)))
         scores = self._combine(parts)
         self.score_quantiles_ = score_quantiles(-scores)
-        tolerance = self._score_tolerance(X.dtype)
         if self.contamination == "auto":
-            self.offset_ = -auto_threshold(-scores, tolerance=tolerance)
+            self.offset_ = -auto_threshold(-scores)
         else:
-            self.offset_ = _quantile_offset(scores, self.contamination, tolerance)
+            self.offset_ = _quantile_offset(scores, self.contamination)
         self.threshold_ = -self.offset_
         return self
 
