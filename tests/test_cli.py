@@ -999,3 +999,19 @@ def test_integer_flags_take_whole_numbers_written_with_a_point(tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--latent-dim", "8.5", "--out", str(tmp_path / "no")])
     assert exit_info.value.code == 2 and "argument --latent-dim: expected an integer, got '8.5'" in capsys.readouterr().err
+
+
+def test_seed_takes_a_whole_number_written_as_a_float_and_refuses_what_numpy_cannot_seed(capsys):
+    # '--seed 5.0' (a script formatting every number as a float) was refused as 'invalid int value',
+    # and '--seed -1' was taken, to fail later inside NumPy
+    parsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    commands = [name for name, parser in parsers.items() if any("--seed" in a.option_strings for a in parser._actions)]
+    assert {"train", "generate", "impute", "detect", "demo"} <= set(commands)
+    for command in commands:
+        parser = parsers[command]
+        positionals = ["x" for a in parser._actions if not a.option_strings and a.nargs in (None, 1)]
+        assert parser.parse_args([*positionals, "--seed", "5.0"]).seed == 5
+        for bad in ("-1", "5.5", str(2**32)):
+            with pytest.raises(SystemExit):
+                main([command, *positionals, "--seed", bad])
+            assert f"aekit {command}: error: argument --seed" in capsys.readouterr().err

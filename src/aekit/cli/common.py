@@ -16,6 +16,7 @@ __all__ = [
     "int_in_range",
     "positive_float",
     "print_table",
+    "seed",
     "write_array",
 ]
 
@@ -66,6 +67,23 @@ def int_in_range(low: int, high: int | None = None):
         return value
 
     return parse
+
+
+def seed(text: str) -> int:
+    """An argparse `type` for --seed: an integer NumPy and torch both take, 0 to 2**32 - 1
+    ('5.0' is 5).
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    int
+        The seed; other text raises `argparse.ArgumentTypeError`.
+    """
+    return int_in_range(0, 2**32 - 1)(text)
 
 
 def _whole_number(text: str) -> int | None:

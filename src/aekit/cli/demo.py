@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from aekit.cli.common import add_command, int_in_range, print_table
+from aekit.cli.common import add_command, int_in_range, print_table, seed
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -78,7 +78,7 @@ def add_parser(commands) -> None:
     ):  # fmt: skip
         demo.add_argument(flag, type=int_in_range(low, high), default=default, metavar="N", help=f"{what} (default: %(default)s)")
     demo.add_argument(
-        "--seed", type=int, default=DEMO["seed"], metavar="N", help="seeds the split and model (default: %(default)s)"
+        "--seed", type=seed, default=DEMO["seed"], metavar="N", help="seeds the split and model (default: %(default)s)"
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.cli.common import CLIError, add_command, int_in_range, print_table, write_array
+from aekit.cli.common import CLIError, add_command, int_in_range, print_table, seed, write_array
 from aekit.cli.scheduled import add_scheduler_options
 from aekit.saving.atomic import atomic_write_bytes
 
@@ -98,7 +98,7 @@ def add_parsers(commands) -> None:
     generate.add_argument(
         "-n", "--n-samples", type=int_in_range(1), default=16, metavar="N", help="how many (default: %(default)s)"
     )
-    generate.add_argument("--seed", type=int, default=0, metavar="N", help="seeds the draws (default: %(default)s)")
+    generate.add_argument("--seed", type=seed, default=0, metavar="N", help="seeds the draws (default: %(default)s)")
     generate.add_argument(
         "--image-shape",
         type=image_shape_argument,

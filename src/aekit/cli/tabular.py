@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.cli.common import CLIError, add_command, int_in_range
+from aekit.cli.common import CLIError, add_command, int_in_range, seed
 from aekit.saving.atomic import replaced_atomically
 from aekit.cli.scheduled import add_scheduler_options
 
@@ -135,7 +135,7 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
         help="another text marking a missing value (repeatable); ? - NA n/a null and empty cells already do",
     )
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (max_epochs)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random_state (default: %(default)s)")
+    parser.add_argument("--seed", type=seed, default=0, metavar="N", help="random_state (default: %(default)s)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="an estimator parameter (repeatable; over --epochs and --seed)",

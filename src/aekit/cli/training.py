@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aekit._choices import PRECISIONS
-from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
+from aekit.cli.common import CLIError, add_command, int_in_range, positive_float, seed
 
 if TYPE_CHECKING:
     from aekit.app.config import RunConfig
@@ -127,7 +127,7 @@ def add_parser(commands) -> None:
         const=True,
         help="torch.compile the training step and inference: pays from tens of thousands of rows (model.compile)",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="seeds the split and the model (default: 0)")
+    parser.add_argument("--seed", type=seed, metavar="N", help="seeds the split and the model (default: 0)")
     parser.add_argument("--out", metavar="DIR", help="the run folder (default: runs/MODEL-DATA-TIME)")
     parser.add_argument(
         "--set",
