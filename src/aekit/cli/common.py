@@ -70,18 +70,13 @@ def int_in_range(low: int, high: int | None = None):
 
 
 def seed(text: str) -> int:
-    """An argparse `type` for --seed: an integer NumPy and torch both take, 0 to 2**32 - 1
-    ('5.0' is 5).
+    """An argparse `type` for --seed: the integer (NumPy and torch both take 0 to 2**32 - 1;
+    '5.0' is 5), else `argparse.ArgumentTypeError`.
 
     Parameters
     ----------
     text : str
-        The argument as typed.
-
-    Returns
-    -------
-    int
-        The seed; other text raises `argparse.ArgumentTypeError`.
+        What follows --seed.
     """
     return int_in_range(0, 2**32 - 1)(text)
 
