@@ -17,7 +17,6 @@ a run folder or a model folder saved with `est.save` as one kind of object, a `M
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -162,10 +161,9 @@ class Split:
     def train_sha256(self) -> str:
         """SHA-256 of the training rows as read (shape, dtype and values): what a resumed run
         checks it continues on."""
-        X = np.ascontiguousarray(self.X_train)
-        digest = hashlib.sha256(f"{X.shape}\0{X.dtype.str}\0".encode())
-        digest.update(memoryview(X.reshape(-1).view(np.uint8)))
-        return digest.hexdigest()
+        from aekit.training.checkpoint import rows_sha256
+
+        return rows_sha256(self.X_train)
 
 
 _DECIDED_BY_FIT = ("header", "image_mode")  # data options whose 'infer' / 'auto' the training read resolves
