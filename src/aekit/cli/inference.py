@@ -193,10 +193,7 @@ def run_rows(args: argparse.Namespace) -> int:
     if args.command == "encode":
         out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
-        out, columns = model.reconstructions(rows.X), rows.feature_names
-        table = model.as_table(out) if Path(args.output).suffix.lower() in (".csv", ".parquet") else None
-        if table is not None:  # a table with categorical columns: its own columns, each category as its label
-            out, columns = table.to_numpy(dtype=object), list(table.columns)
+        out, columns = _as_written(model, args.output, model.reconstructions(rows.X), rows.feature_names)
     write_array(args.output, out, columns, rows.row_ids())
     print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
     return 0
@@ -332,14 +329,18 @@ def run_generate(args: argparse.Namespace) -> int:
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
         plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        table = model.as_table(samples) if output.suffix.lower() in (".csv", ".parquet") else None
-        if table is not None:
-            write_array(output, table.to_numpy(dtype=object), list(table.columns))
-        else:
-            write_array(output, samples if shape is None else _as_images(samples, shape), names)
+        write_array(output, *_as_written(model, output, samples if shape is None else _as_images(samples, shape), names))
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
     return 0
+
+
+def _as_written(model, output, X: np.ndarray, columns: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
+    """Rows X (n, n_features) in the data's units and their column names as a .csv or .parquet
+    `output` holds them for a run on a table with categorical columns: the table's own columns,
+    each category as its label (`Model.as_table`); else X and `columns` as given."""
+    table = model.as_table(X) if Path(output).suffix.lower() in (".csv", ".parquet") else None
+    return (X, columns) if table is None else (table.to_numpy(dtype=object), list(table.columns))
 
 
 def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
