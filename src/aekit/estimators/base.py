@@ -373,8 +373,11 @@ class AekitEstimator(BaseEstimator):
     def _after_fit(self, module: torch.nn.Module, X_train: torch.Tensor, Y_train: torch.Tensor | None, seed: int) -> None:
         """Set extra fitted attributes from the trained module and its training rows."""
 
-    def _seed(self) -> int:
-        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+    def _seed(self, random_state=None) -> int:
+        """A seed drawn from `random_state`, or without one from the estimator's: fits and draws
+        of a seeded estimator repeat."""
+        random_state = self.random_state if random_state is None else random_state
+        return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
     def _train_config(self) -> TrainConfig:
         return train_config_of(self)

@@ -15,7 +15,6 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
@@ -601,8 +600,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         table, inputs, observed = self._encoded(X)
-        random_state = self.random_state if random_state is None else random_state
-        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+        seed = self._seed(random_state)
         device = next(self.module_.parameters()).device
         generator = torch.Generator(device=device).manual_seed(seed)
         rng = np.random.default_rng(seed)

@@ -9,7 +9,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy import special
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -337,9 +336,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         """A torch generator on the model's device seeded from `random_state`, or without one
         from the estimator's, so a seeded estimator draws the same samples every time."""
         device = next(self.module_.parameters()).device
-        random_state = self.random_state if random_state is None else random_state
-        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-        return torch.Generator(device=device).manual_seed(seed)
+        return torch.Generator(device=device).manual_seed(self._seed(random_state))
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Decoded means of `n_samples` draws from the prior: (n_samples, n_features), float64.
