@@ -583,10 +583,6 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         if config.data.id_column is None:  # one is named: the user has said which column identifies the rows
             _warn_identifiers(split, config.data.source)
     X_train = scaling.transform(split.X_train)
-    if np.isnan(X_train).any():
-        raise CLIError(
-            f"{config.data.source!r} has missing values; fill them first, e.g. 'aekit impute IN.csv OUT.csv'"
-        )
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
     _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)
     if not resume and main_rank:
