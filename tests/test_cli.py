@@ -24,7 +24,7 @@ from tests.conftest import ReportPage
 import aekit
 from aekit.cli import build_parser, main
 from aekit.app.config import model_registry
-from aekit.app.runs import Run, load_estimator
+from aekit.app.runs import Run, Scaling, load_estimator
 from aekit.training.callbacks import TensorBoardLogger
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -761,8 +761,8 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     counted.to_csv(tmp_path / "counted.csv", index=False)
     assert main(["train", "--data", str(tmp_path / "counted.csv"), "--epochs", "1", "--out", str(tmp_path / "r2"), "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "aekit train: warning: columns 'name', 'number' of" in err and "look like identifiers" in err, err
-    assert "--set data.id_column=name" in err
+    assert "aekit train: warning: columns of" in err and "left out of the model: 'name' is an identifier" in err, err
+    assert "'number' is an identifier" in err and "--set data.ignore_columns=null keeps them" in err, err
     frame.sample(frac=1, random_state=0)[["kind", "y", "name", "x"]].to_csv(tmp_path / "shuffled.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
     assert main(["encode", str(run), str(tmp_path / "shuffled.csv"), str(tmp_path / "again.csv")]) == 0
@@ -1015,3 +1015,37 @@ def test_seed_takes_a_whole_number_written_as_a_float_and_refuses_what_numpy_can
             with pytest.raises(SystemExit):
                 main([command, *positionals, "--seed", bad])
             assert f"aekit {command}: error: argument --seed" in capsys.readouterr().err
+
+
+def test_train_leaves_identifier_date_and_constant_columns_out_and_names_rows_by_the_identifier(tmp_path, capsys):
+    # aekit train learned a patient_id counter (and a date, a constant) as features with only a warning, so
+    # codes and reconstruction errors followed the row number; detect and impute left such columns out
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    frame = pd.DataFrame({"patient_id": np.arange(1001, 1081), "a": x[:, 0], "b": x[:, 1], "c": x[:, 0] + 0.1 * x[:, 2],
+                          "visit": pd.date_range("2024-01-01", periods=80).strftime("%Y-%m-%d"), "site": "north"})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert "'patient_id' is an identifier" in err and "'visit' is a column of dates" in err and "'site' is constant" in err, err
+    info = Run(run).read_data_info()
+    assert info["feature_names"] == ["a", "b", "c"], info["feature_names"]
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    codes = read_codes(tmp_path / "codes.csv")
+    assert list(codes) == [str(i) for i in range(1001, 1081)]
+    est = load_estimator(run / "model")
+    scaled = Scaling(**info["scaling"]).transform(frame[["a", "b", "c"]].to_numpy(np.float32))
+    np.testing.assert_allclose(np.array(list(codes.values())), est.transform(scaled), atol=1e-5)
+    frame[["a", "b", "c"]].to_csv(tmp_path / "bare.csv", index=False)  # later tables may lack the left-out columns
+    assert main(["encode", str(run), str(tmp_path / "bare.csv"), str(tmp_path / "bare_codes.csv")]) == 0
+    assert list(read_codes(tmp_path / "bare_codes.csv")) == [str(i) for i in range(80)]
+    kept = tmp_path / "kept"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(kept),
+                 "--set", "data.ignore_columns=null"]) == 0
+    assert "left out" not in capsys.readouterr().err
+    assert "patient_id" in Run(kept).read_data_info()["feature_names"]
+    named = tmp_path / "named"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(named),
+                 "--set", "data.ignore_columns=[c]"]) == 0
+    assert Run(named).read_data_info()["feature_names"] == ["a", "b"]

@@ -462,38 +462,17 @@ def _layout(est, X: np.ndarray, image_shape) -> str:
     return f"{len(X)} rows x {X.shape[1]} features"
 
 
-def _warn_identifiers(split, source: str) -> None:
-    """Warn on stderr about the table columns of `split` that look like row identifiers (see
-    `aekit.data.columns.is_identifier`: all values distinct whole numbers counting in row order
-    or filling a narrow range, or a category per row) or hold dates, which the model would learn as features."""
-    import pandas as pd
+def _warn_left_out(reader, source: str) -> None:
+    """Warn on stderr about the table columns the run's reader found to leave out of the features
+    (identifiers, dates, free text, constants: `aekit.data.columns.non_features`), naming them
+    and why, and how to keep them."""
+    from aekit.data.columns import IGNORED
 
-    from aekit.data.columns import MIN_ROWS_FOR_IDENTIFIERS, is_dates, is_identifier
-
-    n = len(split.train) + len(split.test)
-    if getattr(split.reader, "kind", None) != "table" or n < MIN_ROWS_FOR_IDENTIFIERS:
-        return
-    categories = split.train.categories
-    found = {}
-    for j, (name, column) in enumerate(zip(split.feature_names, split.train.feature_columns())):
-        if column != name:  # a one-hot feature: a category per row makes its column an identifier
-            found.setdefault(column, len(categories[column]) == n)
-        else:
-            found[name] = is_identifier(pd.Series(np.concatenate([split.X_train[:, j], split.X_test[:, j]])))
-    dates = [column for column in found if column in categories and is_dates(pd.Series(categories[column]))]
-    if dates:
-        print(f"aekit train: warning: column{'s' * (len(dates) > 1)} {', '.join(map(repr, dates))} of {str(source)!r} "
-              f"{'hold' if len(dates) > 1 else 'holds'} dates or times, learned as a category of "
-              f"{', '.join(str(len(categories[c])) for c in dates)} levels; turn them into numbers (days since a date, a "
-              "weekday) or drop them from the table", file=sys.stderr)
-    names = [name for name, flagged in found.items() if flagged and name not in dates]
-    if names:
-        many = len(names) > 1
-        print(f"aekit train: warning: column{'s' * many} {', '.join(map(repr, names))} of {str(source)!r} "
-              f"{'look like identifiers' if many else 'looks like an identifier'} (every value distinct) and "
-              f"{'are learned as features' if many else 'is learned as a feature'}; name the ID column with "
-              f"--set data.id_column={names[0]} (kept out of the features, written beside the codes) or drop "
-              f"{'them' if many else 'it'} from the table", file=sys.stderr)
+    found = {c: why for c, why in (getattr(reader, "left_out", None) or {}).items() if why != IGNORED}
+    if found:
+        listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
+        print(f"aekit train: warning: columns of {str(source)!r} left out of the model: {listed} "
+              "(--set data.ignore_columns=null keeps them)", file=sys.stderr)
 
 
 def _guards_a_wide_code(params: dict) -> bool:
@@ -580,8 +559,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     scaling = Scaling(**run.read_data_info()["scaling"]) if resume else Scaling.fit(config.data.scale, split.X_train, counts=counts)
     if not resume and main_rank:
         run.write_data_info(split, scaling)
-        if config.data.id_column is None:  # one is named: the user has said which column identifies the rows
-            _warn_identifiers(split, config.data.source)
+        _warn_left_out(split.reader, config.data.source)
     X_train = scaling.transform(split.X_train)
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
     _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)

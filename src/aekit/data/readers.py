@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._files import visible_files
+from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, _npy_integer_scale, load_digits
@@ -316,6 +317,13 @@ class TableReader(Reader):
     header : {'infer', True, False}, default='infer'
         Whether a CSV's first row holds column names; 'infer' decides from whether it is all
         numbers (see `read_csv_frame`), and `fit` keeps what it decided for the later files.
+    ignore_columns : 'auto', None or list of str, default=None
+        Columns `fit` leaves out of the features (see `aekit.data.columns.non_features`): a
+        list names them; 'auto' also finds identifier, date, free-text and constant columns;
+        None leaves none out.
+    left_out : dict of str to str, default=None
+        The columns left out and why, learned by `fit`; later tables may lack them. Without an
+        `id_column`, the first identifier among them names the rows where a table has it.
     """
 
     kind: ClassVar[str] = "table"
@@ -328,6 +336,8 @@ class TableReader(Reader):
     encoding: str | None = None
     na_values: list[str] = field(default_factory=list)
     header: bool | str = "infer"
+    ignore_columns: list[str] | str | None = None
+    left_out: dict[str, str] | None = None
 
     def frame(self, source: str | os.PathLike):
         """The table as read, a DataFrame (n_rows, n_columns) before any encoding.
@@ -352,6 +362,10 @@ class TableReader(Reader):
         frame = self.frame(source)
         if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
             self.header = bool(frame.attrs["header"])
+        if not fitted:
+            features = frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame.columns])
+            found = non_features(features, self.ignore_columns) if features.shape[1] else {}
+            self.left_out = {c: why for c, why in found.items() if why != FREE_TEXT}  # documents: refused, pointing at text folders
         return self.rows_of(frame, source, fitted)
 
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
@@ -378,6 +392,11 @@ class TableReader(Reader):
                 raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
             ids = frame[self.id_column].astype(str).tolist()
             frame = frame.drop(columns=[self.id_column])
+        left_out = [c for c in (self.left_out or {}) if c in frame.columns and c != self.target]
+        if ids is None:
+            named = next((c for c in left_out if self.left_out[c] == IDENTIFIER), None)
+            ids = None if named is None else frame[named].astype(str).tolist()
+        frame = frame.drop(columns=left_out)
         target = None if fitted and self.target not in frame.columns else self.target
         return replace(_from_frame(frame, source, target, self.categories), ids=ids)
 
