@@ -53,11 +53,13 @@ def add_parsers(commands) -> None:
         ("encode", "write the codes of some rows", "codes (n, latent_dim)"),
         ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units"),
     ):
+        images = ("; a .npy of an image model's holds images, channels-first as 'aekit generate'\nwrites them"
+                  if name == "reconstruct" else "")
         parser = add_command(
             commands,
             name,
             summary,
-            f"Write the {what} of the rows of INPUT to OUTPUT (.npy, or .csv or .parquet with a header\n"
+            f"Write the {what} of the rows of INPUT to OUTPUT (.npy{images}, or .csv or .parquet with a header\n"
             "and a first column 'id': each row's file name for a folder, its ID column or row number for a\n"
             "table). INPUT is laid out and scaled the way the run's training data were. With --scheduler\n"
             "ADDRESS the rows of a Parquet file or folder are processed partition by partition on a Dask\n"
@@ -189,13 +191,15 @@ def run_rows(args: argparse.Namespace) -> int:
         return _rows_on_cluster(args)
     model = open_model(args.run)
     rows, est = model.rows(args.input), model.estimator
-    what = ROW_OUTPUTS[args.command][1]
+    what, shape = ROW_OUTPUTS[args.command][1], None
     if args.command == "encode":
         out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
         out, columns = _as_written(model, args.output, model.reconstructions(rows.X), rows.feature_names)
-    write_array(args.output, out, columns, rows.row_ids())
-    print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
+        shape = _image_shape(model, None, out.shape[1]) if Path(args.output).suffix.lower() == ".npy" else None
+    write_array(args.output, out if shape is None else _as_images(out, shape), columns, rows.row_ids())
+    shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, shape))} images"
+    print(f"wrote {out.shape[0]} {what} of {shown} to {args.output}")
     return 0
 
 
