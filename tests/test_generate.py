@@ -299,3 +299,22 @@ def test_a_run_on_rows_with_few_distinct_values_generates_without_a_warning(tmp_
     assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
     assert "warning" not in capsys.readouterr().err
     assert np.load(tmp_path / "s.npy").shape == (5, 3)
+
+
+def test_reconstructions_and_samples_of_a_signed_integer_npy_run_keep_their_negative_values(tmp_path):
+    """A run on int16 images with negative values (CT numbers, read divided by their largest
+    magnitude, on [-1, 1]) clipped its reconstructions and samples to [0, 1], as if they were
+    pixels: every negative value came back 0. They now keep their sign."""
+    rng = np.random.default_rng(0)
+    stack = np.clip(rng.normal(-600, 150, (24, 6, 10)), -1000, 1000).astype(np.int16)
+    np.save(tmp_path / "ct.npy", stack)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "ct.npy"), "--model", "conv", "--epochs", "2", "--out", str(run)]
+    assert main([*args, "--quiet", "--set", "model.channels=[4]", "--set", "model.latent_dim=2"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "ct.npy"), str(tmp_path / "r.npy")]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "8"]) == 0
+    scale = float(np.abs(stack).max())
+    for name in ("r.npy", "s.npy"):
+        values = np.load(tmp_path / name)
+        assert values.shape[1:] == (6, 10) and -1 <= values.min() < values.max() < 0, name  # as read: -600 / 1000 or so
+    assert abs(np.load(tmp_path / "r.npy").mean() - stack.mean() / scale) < 0.3
