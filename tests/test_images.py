@@ -146,6 +146,24 @@ def test_declared_input_shape_keeps_unusual_channel_counts():
     assert looks_channels_last((8, 8, 3)) and not looks_channels_last((3, 8, 8)) and not looks_channels_last((3, 5, 3))
 
 
+def test_grey_and_alpha_images_stacked_channels_last_are_refused_not_read_as_many_channels(tmp_path):
+    """PIL's 'LA' images stacked (n, H, W, 2) trained as H-channel images 2 pixels wide; they are
+    now refused with the fix, as RGB and RGBA stacks are, and train as 2 channels once moved."""
+    from aekit import VariationalAutoEncoder
+
+    stack = np.stack([np.asarray(Image.new("LA", (7, 9), (30 * i, 255))) for i in range(6)])  # (6, 9, 7, 2)
+    fix = r"X has shape \(6, 9, 7, 2\), which looks channels-last.*giving \(6, 2, 9, 7\)"
+    for model in (ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0),
+                  VariationalAutoEncoder(backbone="conv", latent_dim=2, channels=(4,), max_epochs=1, random_state=0)):
+        with pytest.raises(ValueError, match=fix):
+            model.fit(stack / 255)
+        assert model.fit(channels_first(stack) / 255).input_shape_ == (2, 9, 7)
+    np.save(tmp_path / "la.npy", stack)
+    with pytest.raises(ValueError, match=r"look channels-last.*channels_last=True.*\(6, 2, 9, 7\)"):
+        load_npy(tmp_path / "la.npy")
+    assert load_npy(tmp_path / "la.npy", channels_last=True).image_shape == (2, 9, 7)
+
+
 def test_npy_images_are_channels_first_and_channels_last_needs_saying_so(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (4, 5, 6, 3), dtype=np.uint8)  # (n, H, W, C)
     np.save(tmp_path / "last.npy", images)

@@ -722,7 +722,7 @@ def load_npy(
     `channels_last` says how to read a 4-D array: True, (n, height, width, channels) as
     stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
     (n, channels, height, width); None, channels-first, refusing an array whose last axis
-    looks like channels (1, 3 or 4, fewer than axis 1) rather than misreading it.
+    looks like channels (1 to 4, fewer than axis 1) rather than misreading it.
 
     Parameters
     ----------

@@ -20,12 +20,12 @@ __all__ = [
     "CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last", "one_image_message", "other_shape_message",
 ]  # fmt: skip
 
-CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA
+CHANNEL_COUNTS = (1, 2, 3, 4)  # grey, grey + alpha, RGB, RGBA
 
 
 def looks_channels_last(shape: Sequence[int]) -> bool:
     """Whether one image's shape (a, b, c) reads as (height, width, channels) rather than
-    (channels, height, width): c is a channel count (1, 3 or 4) and smaller than a.
+    (channels, height, width): c is a channel count (1 to 4) and smaller than a.
 
     Parameters
     ----------

@@ -165,7 +165,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
     with `input_shape` (`aekit.data.images`). `transform` gives codes, `reconstruct` images in X's
     layout, `inverse_transform` rows (see there). Channels-last images (n, H, W, C), as PIL or
     matplotlib give them, are refused with the fix (`aekit.data.images.channels_first(X)`) when
-    their last axis looks like channels (1, 3 or 4, fewer than axis 1) and `input_shape` does not
+    their last axis looks like channels (1 to 4, fewer than axis 1) and `input_shape` does not
     say otherwise.
 
     Denoising: set `corruption` (training only). Image-to-image: `fit(X, Y)` with targets Y of
