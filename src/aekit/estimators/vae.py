@@ -339,7 +339,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return torch.Generator(device=device).manual_seed(self._seed(random_state))
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decoded means of `n_samples` draws from the prior: (n_samples, n_features), float64.
+        """Decoded means of `n_samples` draws from the prior: rows (n_samples, n_features), float64,
+        also for images (as `inverse_transform`): `.reshape(-1, *input_shape_)` makes them images
+        (`image_shape_` for backbone='mlp').
 
         Parameters
         ----------
