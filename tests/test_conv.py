@@ -485,3 +485,21 @@ def test_default_model_does_not_decode_mnist_to_black():
                             random_state=0).fit(X)  # fmt: skip
     black = float(np.mean(X**2))
     assert float(np.mean((model.reconstruct(X[:1000]) - X[:1000]) ** 2)) < 0.6 * black
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1),
+    lambda: ContextEncoder(latent_dim=2, channels=(4,), mask_size=2, max_epochs=1),
+    lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1),
+], ids=["conv", "context", "vae"])
+def test_a_list_of_images_of_several_sizes_is_refused_naming_two_of_them(make):
+    """A list of photos of several sizes (as PIL opens them) failed with numpy's "setting an array
+    element with a sequence ... inhomogeneous shape"; it now names an image of another size."""
+    rng = np.random.default_rng(0)
+    photos = [rng.random((3, 6, 10)), rng.random((3, 6, 10)), rng.random((3, 8, 10))]
+    with pytest.raises(ValueError, match=r"X\[2\] is \(3, 8, 10\) but X\[0\] is \(3, 6, 10\).*resize"):
+        make().fit(photos)
+    model = make().fit(photos[:2])
+    assert model.input_shape_ == (3, 6, 10)
+    with pytest.raises(ValueError, match=r"X\[1\] is \(6, 9\) but X\[0\] is \(6, 10\)"):
+        model.transform([rng.random((6, 10)), rng.random((6, 9))])
