@@ -224,3 +224,18 @@ def test_the_command_line_reads_channels_last_npy_only_when_told(tmp_path, capsy
     assert "channels_last=True" in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "run"), "--set", "data.channels_last=true"]) == 0
     assert json.loads((tmp_path / "run" / "data.json").read_text())["image_shape"] == [3, 6, 6]
+
+
+@pytest.mark.parametrize("layout", [(1, 6, 5), (6, 5), (3, 6, 5)], ids=["one-channel", "grey", "colour"])
+def test_a_plain_autoencoder_reconstructs_images_in_their_layout_as_the_vae_does(layout):
+    """AutoEncoder took images as flat rows and answered reconstruct with rows (n, C*H*W) where
+    VariationalAutoEncoder (either backbone) and ConvAutoEncoder answered with images; all
+    now answer in X's layout, the same values."""
+    from aekit import AutoEncoder, VariationalAutoEncoder
+
+    X = np.random.default_rng(0).random((10, *layout)).astype(np.float32)
+    for model in (AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0),
+                  VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0)):
+        images = model.fit(X).reconstruct(X)
+        assert images.shape == X.shape, type(model).__name__
+        np.testing.assert_array_equal(images.reshape(10, -1), model.reconstruct(X.reshape(10, -1)))

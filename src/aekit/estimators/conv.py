@@ -163,15 +163,6 @@ class ImageInput:
             )
         return declared
 
-    def _in_layout(self, rows: np.ndarray, ndim: int | None, shape: tuple[int, int, int]) -> np.ndarray:
-        """Rows (..., n, C*H*W) as images when X came as images: (..., n, C, H, W), or
-        (..., n, H, W) for 3-D X and one channel."""
-        if ndim == 4 or (ndim == 3 and shape[0] > 1):
-            return rows.reshape(*rows.shape[:-1], *shape)
-        if ndim == 3:
-            return rows.reshape(*rows.shape[:-1], *shape[1:])
-        return rows
-
 
 class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
     """Convolutional autoencoder for images, with scikit-learn's transformer interface.
