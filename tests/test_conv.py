@@ -13,6 +13,7 @@ import torch
 from aekit import AutoEncoder, DenoisingAutoEncoder
 from aekit.nn.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
 from aekit.data.datasets import load_colorization_patches
+from aekit.data.images import channels_first
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
 from aekit.estimators.vae import VariationalAutoEncoder
 from aekit.nn.likelihoods import MSE
@@ -397,6 +398,20 @@ def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(ma
     est = make().fit(images)
     with pytest.raises(ValueError, match=r"X has shape \(3, 8, 8\).*one image.*X\[None\]"):
         est.transform(images[0])
+
+
+@IMAGE_MODELS
+def test_one_channels_last_image_as_pil_gives_it_is_refused_asking_for_channels_first(make):
+    """A single photo as PIL gives it, (H, W, 3), reads as H grey images: the refusal said 'X has
+    images of shape (1, 10, 3)', a shape the user never gave; it now says it looks like one
+    channels-last image and how to pass it."""
+    images = np.random.default_rng(0).random((20, 3, 6, 10)).astype(np.float32)
+    est = make().fit(images)
+    photo = np.moveaxis(images[0], 0, -1)  # (6, 10, 3)
+    for method in (est.transform, est.reconstruct, est.score_samples):
+        with pytest.raises(ValueError, match=r"X has shape \(6, 10, 3\).*one channels-last image.*channels_first\(X\[None\]\)"):
+            method(photo)
+    np.testing.assert_allclose(est.transform(channels_first(photo[None])), est.transform(images[:1]))
 
 
 @IMAGE_MODELS

@@ -114,8 +114,8 @@ def other_shape_message(estimator: str, X_shape: Sequence[int], shape: Sequence[
 
 def one_image_message(estimator: str, X_shape: Sequence[int], fitted: Sequence[int]) -> str | None:
     """Why X of `X_shape` is refused when it is one image of the `fitted` shape (channels,
-    height, width) without its batch axis: a colour image (C, H, W) reads as C grey images, a
-    grey one (H, W) as H rows; None when X is no such image.
+    height, width) without its batch axis: a colour image (C, H, W), or (H, W, C) as PIL gives
+    it, reads as C (or H) grey images, a grey one (H, W) as H rows; None when X is no such image.
 
     Parameters
     ----------
@@ -132,13 +132,18 @@ def one_image_message(estimator: str, X_shape: Sequence[int], fitted: Sequence[i
         The error message, asking for X[None].
     """
     X_shape, fitted = (tuple(int(d) for d in dims) for dims in (X_shape, fitted))
+    fix = ": to give it one image, pass X[None], a batch of one"
     if len(X_shape) == 3 and X_shape == fitted:
         reads = f"a batch of {X_shape[0]} grey images (n, height, width)"
+    elif len(X_shape) == 3 and fitted[0] > 1 and (X_shape[2], *X_shape[:2]) == fitted:
+        reads = f"a batch of {X_shape[0]} grey images (n, height, width)"
+        fix = ("; it looks like one channels-last image (height, width, channels), as PIL gives it: pass "
+               "aekit.data.images.channels_first(X[None]), a batch of one")
     elif len(X_shape) == 2 and fitted[0] == 1 and fitted[1] > 1 and X_shape == fitted[1:]:
         reads = f"{X_shape[0]} rows of {X_shape[1]} features"
     else:
         return None
     return (
         f"X has shape {X_shape}, which reads as {reads}, but {estimator} was fitted on images of shape {fitted} "
-        "(channels, height, width): to give it one image, pass X[None], a batch of one"
+        f"(channels, height, width){fix}"
     )
