@@ -239,3 +239,15 @@ def test_a_plain_autoencoder_reconstructs_images_in_their_layout_as_the_vae_does
         images = model.fit(X).reconstruct(X)
         assert images.shape == X.shape, type(model).__name__
         np.testing.assert_array_equal(images.reshape(10, -1), model.reconstruct(X.reshape(10, -1)))
+
+
+@pytest.mark.parametrize("shape, aspect", [((8, 24), (0.2, 0.5)), ((24, 8), (1.3, 2.5)), ((8, 8), (0.7, 1.0))])
+def test_an_image_grid_of_wide_or_tall_images_is_drawn_at_their_aspect(tmp_path, shape, aspect):
+    """The grid's figure was sized for square images, so a latent grid of wide images (the
+    report's, 15 x 15) filled half its height and tall ones a third of its width, the rest blank;
+    its height over width now follows the images'."""
+    grid = np.random.default_rng(0).random((5, 5, shape[0] * shape[1]))
+    plot_image_grid(grid, shape, title="grid", path=tmp_path / "grid.png")
+    with Image.open(tmp_path / "grid.png") as png:
+        width, height = png.size
+    assert aspect[0] < height / width < aspect[1]
