@@ -518,3 +518,18 @@ def test_a_list_of_images_of_several_sizes_is_refused_naming_two_of_them(make):
     assert model.input_shape_ == (3, 6, 10)
     with pytest.raises(ValueError, match=r"X\[1\] is \(6, 9\) but X\[0\] is \(6, 10\)"):
         model.transform([rng.random((6, 10)), rng.random((6, 9))])
+
+
+def test_a_npy_of_images_given_by_path_is_refused_saying_how_to_stream_it(tmp_path):
+    """A (n, C, H, W) .npy passed by path (to stream it) was refused as 'a non-empty 2-D array is
+    needed', without a word of images; the refusal now gives both ways, which work."""
+    images = np.random.default_rng(0).random((12, 3, 6, 8)).astype(np.float32)
+    np.save(tmp_path / "images.npy", images)
+    with pytest.raises(ValueError, match=r"holds images of shape \(12, 3, 6, 8\).*mmap_mode.*input_shape=\(3, 6, 8\)"):
+        ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1).fit(str(tmp_path / "images.npy"))
+    np.save(tmp_path / "rows.npy", images.reshape(len(images), -1))
+    streamed = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, input_shape=(3, 6, 8), random_state=0)
+    assert streamed.fit(str(tmp_path / "rows.npy")).input_shape_ == (3, 6, 8)
+    mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
+    in_memory = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0).fit(mapped)
+    assert in_memory.reconstruct(mapped).shape == images.shape
