@@ -251,3 +251,16 @@ def test_an_image_grid_of_wide_or_tall_images_is_drawn_at_their_aspect(tmp_path,
     with Image.open(tmp_path / "grid.png") as png:
         width, height = png.size
     assert aspect[0] < height / width < aspect[1]
+
+
+def test_channels_first_of_a_grey_batch_says_it_is_read_as_it_is_rather_than_asking_for_a_batch_axis():
+    """channels_first of a grey stack (n, H, W), as PIL's 'L' images stack, answered 'a single
+    image (height, width, channels) is images[None]', which turns 5 grey images into one image
+    of W channels; it now says a grey batch is read as it is. A single channels-last image still
+    gets the images[None] hint."""
+    grey = np.random.default_rng(0).random((5, 6, 8))
+    with pytest.raises(ValueError, match=r"\(5, 6, 8\): a batch of 5 grey images.*reads as they are") as refused:
+        channels_first(grey)
+    assert "images[None]" not in str(refused.value)
+    with pytest.raises(ValueError, match=r"\(6, 8, 3\); a single image .* is images\[None\]"):
+        channels_first(np.moveaxis(np.stack([grey[0]] * 3), 0, -1))

@@ -55,6 +55,11 @@ def channels_first(images) -> np.ndarray:
         The same values, channels-first and C-contiguous.
     """
     images = np.asarray(images)
+    if images.ndim == 3 and not looks_channels_last(images.shape):
+        raise ValueError(
+            f"images must be channels-last (n, height, width, channels), got shape {images.shape}: a batch of "
+            f"{images.shape[0]} grey images (n, height, width), which aekit reads as they are, without channels_first"
+        )
     if images.ndim != 4:
         raise ValueError(
             f"images must be channels-last (n, height, width, channels), got shape {images.shape}; "
