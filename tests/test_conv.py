@@ -13,6 +13,7 @@ import torch
 from aekit import AutoEncoder, DenoisingAutoEncoder
 from aekit.nn.corruptions import BlockMasking, ClippedGaussianNoise, make_corruption
 from aekit.data.datasets import load_colorization_patches
+from aekit.data.images import channels_first
 from aekit.estimators.conv import ContextEncoder, ConvAutoEncoder
 from aekit.estimators.vae import VariationalAutoEncoder
 from aekit.nn.likelihoods import MSE
@@ -400,6 +401,20 @@ def test_one_colour_image_without_its_batch_axis_is_refused_asking_for_x_none(ma
 
 
 @IMAGE_MODELS
+def test_one_channels_last_image_as_pil_gives_it_is_refused_asking_for_channels_first(make):
+    """A single photo as PIL gives it, (H, W, 3), reads as H grey images: the refusal said 'X has
+    images of shape (1, 10, 3)', a shape the user never gave; it now says it looks like one
+    channels-last image and how to pass it."""
+    images = np.random.default_rng(0).random((20, 3, 6, 10)).astype(np.float32)
+    est = make().fit(images)
+    photo = np.moveaxis(images[0], 0, -1)  # (6, 10, 3)
+    for method in (est.transform, est.reconstruct, est.score_samples):
+        with pytest.raises(ValueError, match=r"X has shape \(6, 10, 3\).*one channels-last image.*channels_first\(X\[None\]\)"):
+            method(photo)
+    np.testing.assert_allclose(est.transform(channels_first(photo[None])), est.transform(images[:1]))
+
+
+@IMAGE_MODELS
 def test_one_grey_image_without_its_batch_axis_is_refused_asking_for_x_none(make):
     """A single grey (H, W) image is a 2-D X, read as H rows: the refusal said 'X has 10 features,
     but ... is expecting 60', without a word of images; it now names X's shape and X[None]."""
@@ -485,3 +500,36 @@ def test_default_model_does_not_decode_mnist_to_black():
                             random_state=0).fit(X)  # fmt: skip
     black = float(np.mean(X**2))
     assert float(np.mean((model.reconstruct(X[:1000]) - X[:1000]) ** 2)) < 0.6 * black
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1),
+    lambda: ContextEncoder(latent_dim=2, channels=(4,), mask_size=2, max_epochs=1),
+    lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1),
+], ids=["conv", "context", "vae"])
+def test_a_list_of_images_of_several_sizes_is_refused_naming_two_of_them(make):
+    """A list of photos of several sizes (as PIL opens them) failed with numpy's "setting an array
+    element with a sequence ... inhomogeneous shape"; it now names an image of another size."""
+    rng = np.random.default_rng(0)
+    photos = [rng.random((3, 6, 10)), rng.random((3, 6, 10)), rng.random((3, 8, 10))]
+    with pytest.raises(ValueError, match=r"X\[2\] is \(3, 8, 10\) but X\[0\] is \(3, 6, 10\).*resize"):
+        make().fit(photos)
+    model = make().fit(photos[:2])
+    assert model.input_shape_ == (3, 6, 10)
+    with pytest.raises(ValueError, match=r"X\[1\] is \(6, 9\) but X\[0\] is \(6, 10\)"):
+        model.transform([rng.random((6, 10)), rng.random((6, 9))])
+
+
+def test_a_npy_of_images_given_by_path_is_refused_saying_how_to_stream_it(tmp_path):
+    """A (n, C, H, W) .npy passed by path (to stream it) was refused as 'a non-empty 2-D array is
+    needed', without a word of images; the refusal now gives both ways, which work."""
+    images = np.random.default_rng(0).random((12, 3, 6, 8)).astype(np.float32)
+    np.save(tmp_path / "images.npy", images)
+    with pytest.raises(ValueError, match=r"holds images of shape \(12, 3, 6, 8\).*mmap_mode.*input_shape=\(3, 6, 8\)"):
+        ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1).fit(str(tmp_path / "images.npy"))
+    np.save(tmp_path / "rows.npy", images.reshape(len(images), -1))
+    streamed = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, input_shape=(3, 6, 8), random_state=0)
+    assert streamed.fit(str(tmp_path / "rows.npy")).input_shape_ == (3, 6, 8)
+    mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
+    in_memory = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0).fit(mapped)
+    assert in_memory.reconstruct(mapped).shape == images.shape

@@ -231,7 +231,7 @@ def test_samples_and_reconstructions_of_an_image_run_with_a_linear_output_are_pi
     assert main(["train", "--data", "digits", *args, "--set", "model.loss=mse", "--set", "model.output_activation=linear"]) == 0
     assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "100", "--density", "gaussian"]) == 0
     assert main(["reconstruct", str(run), "digits", str(tmp_path / "r.npy")]) == 0
-    for name, shape in (("s.npy", (100, 8, 8)), ("r.npy", (1797, 64))):
+    for name, shape in (("s.npy", (100, 8, 8)), ("r.npy", (1797, 8, 8))):
         pixels = np.load(tmp_path / name)
         assert pixels.shape == shape and pixels.min() == 0 and 0.2 < pixels.max() <= 1
 
@@ -281,7 +281,9 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     assert np.load(tmp_path / "f.npy").shape == (3, 12)
     assert main(["generate", str(folder), str(tmp_path / "g.npy"), "-n", "3", "--image-shape", "3,4"]) == 0
     assert np.load(tmp_path / "g.npy").shape == (3, 3, 4)
-    assert main(["generate", str(folder), str(tmp_path / "h.npy"), "-n", "3", "--image-shape", "2,2,3"]) == 1
+    assert main(["generate", str(folder), str(tmp_path / "h.npy"), "-n", "3", "--image-shape", "2,2,3"]) == 0  # saved, any channels
+    assert np.load(tmp_path / "h.npy").shape == (3, 2, 2, 3)
+    assert main(["generate", str(folder), str(tmp_path / "h.png"), "-n", "3", "--image-shape", "2,2,3"]) == 1  # drawn
     assert "--image-shape 2,2,3: an image has 1 (grey) or 3 (colour) channels" in capsys.readouterr().err
 
 
@@ -299,3 +301,44 @@ def test_a_run_on_rows_with_few_distinct_values_generates_without_a_warning(tmp_
     assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
     assert "warning" not in capsys.readouterr().err
     assert np.load(tmp_path / "s.npy").shape == (5, 3)
+
+
+def test_reconstructions_and_samples_of_a_signed_integer_npy_run_keep_their_negative_values(tmp_path):
+    """A run on int16 images with negative values (CT numbers, read divided by their largest
+    magnitude, on [-1, 1]) clipped its reconstructions and samples to [0, 1], as if they were
+    pixels: every negative value came back 0. They now keep their sign."""
+    rng = np.random.default_rng(0)
+    stack = np.clip(rng.normal(-600, 150, (24, 6, 10)), -1000, 1000).astype(np.int16)
+    np.save(tmp_path / "ct.npy", stack)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "ct.npy"), "--model", "conv", "--epochs", "2", "--out", str(run)]
+    assert main([*args, "--quiet", "--set", "model.channels=[4]", "--set", "model.latent_dim=2"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "ct.npy"), str(tmp_path / "r.npy")]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "8"]) == 0
+    scale = float(np.abs(stack).max())
+    for name in ("r.npy", "s.npy"):
+        values = np.load(tmp_path / name)
+        assert values.shape[1:] == (6, 10) and -1 <= values.min() < values.max() < 0, name  # as read: -600 / 1000 or so
+    assert abs(np.load(tmp_path / "r.npy").mean() - stack.mean() / scale) < 0.3
+
+
+def test_samples_and_reconstructions_of_an_rgba_npy_run_are_saved_as_four_channel_images(tmp_path, capsys):
+    """A run on RGBA images (a channels-last .npy of PIL 'RGBA' images, moved channels-first)
+    wrote its samples and reconstructions to a .npy as flat rows, the image shape being kept only
+    when it could be drawn (1 or 3 channels); a .npy now holds them as images (n, 4, H, W), and a
+    .png still draws the rows."""
+    rng = np.random.default_rng(0)
+    stack = rng.integers(0, 256, (16, 5, 7, 4)).astype(np.uint8)
+    np.save(tmp_path / "rgba.npy", stack)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "rgba.npy"), "--model", "conv", "--epochs", "1", "--out", str(run), "--quiet"]
+    assert main([*args, "--set", "data.channels_last=true", "--set", "model.channels=[4]", "--set", "model.latent_dim=2"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "3"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "rgba.npy"), str(tmp_path / "r.npy")]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s4.npy"), "-n", "3", "--image-shape", "4,5,7"]) == 0
+    assert np.load(tmp_path / "s.npy").shape == np.load(tmp_path / "s4.npy").shape == (3, 4, 5, 7)
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), np.load(tmp_path / "s4.npy"))
+    assert np.load(tmp_path / "r.npy").shape == (16, 4, 5, 7)
+    assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "3"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "3", "--image-shape", "4,5,7"]) == 1
+    assert "1 (grey) or 3 (colour) channels" in capsys.readouterr().err

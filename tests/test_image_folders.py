@@ -258,6 +258,22 @@ def test_non_square_images_train_as_images(tmp_path, grey):
     assert all(np.isfinite(s["mse"]) for s in json.loads((tmp_path / "eval.json").read_text())["scores"])
 
 
+@pytest.mark.parametrize("grey", [False, True], ids=["colour", "grey"])
+def test_reconstructions_of_an_image_run_in_a_npy_are_images_as_generate_writes_them(tmp_path, grey):
+    """`aekit reconstruct` wrote a .npy of an image run as flat rows (n, C*H*W) where `aekit
+    generate` wrote images (n, C, H, W): they are now images too, the csv's rows flattened."""
+    write_folder(tmp_path / "pics", n=8, size=(6, 10), grey=grey)
+    run = train(tmp_path, tmp_path / "pics", model="vae", name="vae")
+    assert main(["generate", str(run), str(tmp_path / "samples.npy"), "-n", "3"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "rec.npy")]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "rec.csv")]) == 0
+    expected = (6, 10) if grey else (3, 6, 10)
+    images = np.load(tmp_path / "rec.npy")
+    rows = np.loadtxt(tmp_path / "rec.csv", delimiter=",", skiprows=1, usecols=range(1, 1 + int(np.prod(expected))))
+    assert np.load(tmp_path / "samples.npy").shape == (3, *expected) and images.shape == (8, *expected)
+    np.testing.assert_allclose(images.reshape(8, -1), rows, rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     "model, extra",
     [("contextencoder", ["--set", "model.mask_size=3"]), ("vae", ["--set", "model.backbone=conv"])],

@@ -146,6 +146,24 @@ def test_declared_input_shape_keeps_unusual_channel_counts():
     assert looks_channels_last((8, 8, 3)) and not looks_channels_last((3, 8, 8)) and not looks_channels_last((3, 5, 3))
 
 
+def test_grey_and_alpha_images_stacked_channels_last_are_refused_not_read_as_many_channels(tmp_path):
+    """PIL's 'LA' images stacked (n, H, W, 2) trained as H-channel images 2 pixels wide; they are
+    now refused with the fix, as RGB and RGBA stacks are, and train as 2 channels once moved."""
+    from aekit import VariationalAutoEncoder
+
+    stack = np.stack([np.asarray(Image.new("LA", (7, 9), (30 * i, 255))) for i in range(6)])  # (6, 9, 7, 2)
+    fix = r"X has shape \(6, 9, 7, 2\), which looks channels-last.*giving \(6, 2, 9, 7\)"
+    for model in (ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0),
+                  VariationalAutoEncoder(backbone="conv", latent_dim=2, channels=(4,), max_epochs=1, random_state=0)):
+        with pytest.raises(ValueError, match=fix):
+            model.fit(stack / 255)
+        assert model.fit(channels_first(stack) / 255).input_shape_ == (2, 9, 7)
+    np.save(tmp_path / "la.npy", stack)
+    with pytest.raises(ValueError, match=r"look channels-last.*channels_last=True.*\(6, 2, 9, 7\)"):
+        load_npy(tmp_path / "la.npy")
+    assert load_npy(tmp_path / "la.npy", channels_last=True).image_shape == (2, 9, 7)
+
+
 def test_npy_images_are_channels_first_and_channels_last_needs_saying_so(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (4, 5, 6, 3), dtype=np.uint8)  # (n, H, W, C)
     np.save(tmp_path / "last.npy", images)
@@ -206,3 +224,43 @@ def test_the_command_line_reads_channels_last_npy_only_when_told(tmp_path, capsy
     assert "channels_last=True" in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "run"), "--set", "data.channels_last=true"]) == 0
     assert json.loads((tmp_path / "run" / "data.json").read_text())["image_shape"] == [3, 6, 6]
+
+
+@pytest.mark.parametrize("layout", [(1, 6, 5), (6, 5), (3, 6, 5)], ids=["one-channel", "grey", "colour"])
+def test_a_plain_autoencoder_reconstructs_images_in_their_layout_as_the_vae_does(layout):
+    """AutoEncoder took images as flat rows and answered reconstruct with rows (n, C*H*W) where
+    VariationalAutoEncoder (either backbone) and ConvAutoEncoder answered with images; all
+    now answer in X's layout, the same values."""
+    from aekit import AutoEncoder, VariationalAutoEncoder
+
+    X = np.random.default_rng(0).random((10, *layout)).astype(np.float32)
+    for model in (AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0),
+                  VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0)):
+        images = model.fit(X).reconstruct(X)
+        assert images.shape == X.shape, type(model).__name__
+        np.testing.assert_array_equal(images.reshape(10, -1), model.reconstruct(X.reshape(10, -1)))
+
+
+@pytest.mark.parametrize("shape, aspect", [((8, 24), (0.2, 0.5)), ((24, 8), (1.3, 2.5)), ((8, 8), (0.7, 1.0))])
+def test_an_image_grid_of_wide_or_tall_images_is_drawn_at_their_aspect(tmp_path, shape, aspect):
+    """The grid's figure was sized for square images, so a latent grid of wide images (the
+    report's, 15 x 15) filled half its height and tall ones a third of its width, the rest blank;
+    its height over width now follows the images'."""
+    grid = np.random.default_rng(0).random((5, 5, shape[0] * shape[1]))
+    plot_image_grid(grid, shape, title="grid", path=tmp_path / "grid.png")
+    with Image.open(tmp_path / "grid.png") as png:
+        width, height = png.size
+    assert aspect[0] < height / width < aspect[1]
+
+
+def test_channels_first_of_a_grey_batch_says_it_is_read_as_it_is_rather_than_asking_for_a_batch_axis():
+    """channels_first of a grey stack (n, H, W), as PIL's 'L' images stack, answered 'a single
+    image (height, width, channels) is images[None]', which turns 5 grey images into one image
+    of W channels; it now says a grey batch is read as it is. A single channels-last image still
+    gets the images[None] hint."""
+    grey = np.random.default_rng(0).random((5, 6, 8))
+    with pytest.raises(ValueError, match=r"\(5, 6, 8\): a batch of 5 grey images.*reads as they are") as refused:
+        channels_first(grey)
+    assert "images[None]" not in str(refused.value)
+    with pytest.raises(ValueError, match=r"\(6, 8, 3\); a single image .* is images\[None\]"):
+        channels_first(np.moveaxis(np.stack([grey[0]] * 3), 0, -1))

@@ -219,3 +219,14 @@ def test_bad_input(digits):
         VariationalAutoEncoder(binarize="dynamic", **FAST).fit(X_train * 2)
     with pytest.raises(ValueError, match="binarize='dynamic' needs likelihood='bernoulli'"):
         VariationalAutoEncoder(likelihood="gaussian", binarize="dynamic", **FAST).fit(X_train)
+
+
+def test_a_conv_vae_answers_reconstruct_in_images_and_decodes_codes_to_rows_as_documented():
+    """docs/guide/images.md: `reconstruct` answers in X's layout; `sample` and `inverse_transform`
+    give rows (n, C*H*W) that `.reshape(-1, *input_shape_)` makes images, in that order."""
+    X = np.random.default_rng(0).random((12, 2, 5, 7)).astype(np.float32)
+    vae = VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(4,), max_epochs=1, random_state=0).fit(X)
+    images = vae.reconstruct(X)
+    rows = vae.inverse_transform(vae.transform(X))
+    assert images.shape == X.shape and rows.shape == (12, 70) and vae.sample(3, random_state=0).shape == (3, 70)
+    np.testing.assert_allclose(rows.reshape(-1, *vae.input_shape_), images, rtol=1e-5, atol=1e-6)

@@ -606,7 +606,8 @@ def plot_image_grid(
             for j in range(n_cols):
                 top, left = i * (height + pad), j * (width + pad)
                 mosaic[top : top + height, left : left + width] = _pixels(grid[i, j], image_shape)
-        fig = _new_figure((max(3.0, 0.9 * n_cols + 1.4), 0.9 * n_rows + (0.6 if title else 0.3)))
+        cell_width, cell_height = (max(0.3, 0.9 * side / max(height, width)) for side in (width, height))
+        fig = _new_figure((max(3.0, cell_width * n_cols + 1.4), cell_height * n_rows + (0.6 if title else 0.3)))
         ax = fig.add_subplot()
         if len(image_shape) == 2:
             grey = colormaps["gray"].with_extremes(bad="white")

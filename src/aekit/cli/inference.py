@@ -53,11 +53,13 @@ def add_parsers(commands) -> None:
         ("encode", "write the codes of some rows", "codes (n, latent_dim)"),
         ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units"),
     ):
+        images = ("; a .npy of an image model's holds images, channels-first as 'aekit generate'\nwrites them"
+                  if name == "reconstruct" else "")
         parser = add_command(
             commands,
             name,
             summary,
-            f"Write the {what} of the rows of INPUT to OUTPUT (.npy, or .csv or .parquet with a header\n"
+            f"Write the {what} of the rows of INPUT to OUTPUT (.npy{images}, or .csv or .parquet with a header\n"
             "and a first column 'id': each row's file name for a folder, its ID column or row number for a\n"
             "table). INPUT is laid out and scaled the way the run's training data were. With --scheduler\n"
             "ADDRESS the rows of a Parquet file or folder are processed partition by partition on a Dask\n"
@@ -103,7 +105,7 @@ def add_parsers(commands) -> None:
         "--image-shape",
         type=image_shape_argument,
         metavar="C,H,W",
-        help="the shape of each sample as an image, C,H,W (channels 1 or 3) or H,W, for a .png or .npy of a "
+        help="the shape of each sample as an image, C,H,W (channels 1 or 3 for a .png) or H,W, for a .png or .npy of a "
         "model that does not know it (default: the shape saved with the model or its run)",
     )
     generate.add_argument(
@@ -189,13 +191,15 @@ def run_rows(args: argparse.Namespace) -> int:
         return _rows_on_cluster(args)
     model = open_model(args.run)
     rows, est = model.rows(args.input), model.estimator
-    what = ROW_OUTPUTS[args.command][1]
+    what, shape = ROW_OUTPUTS[args.command][1], None
     if args.command == "encode":
         out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
         out, columns = _as_written(model, args.output, model.reconstructions(rows.X), rows.feature_names)
-    write_array(args.output, out, columns, rows.row_ids())
-    print(f"wrote {out.shape[0]} {what} of {out.shape[1]} values to {args.output}")
+        shape = _image_shape(model, None, out.shape[1], drawn=False) if Path(args.output).suffix.lower() == ".npy" else None
+    write_array(args.output, out if shape is None else _as_images(out, shape), columns, rows.row_ids())
+    shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, shape))} images"
+    print(f"wrote {out.shape[0]} {what} of {shown} to {args.output}")
     return 0
 
 
@@ -304,7 +308,8 @@ def run_generate(args: argparse.Namespace) -> int:
     if output.suffix.lower() not in (".png", ".npy", ".csv", ".parquet"):
         raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy, .csv or .parquet")
     n_features = int(est.n_features_in_)
-    shape = _image_shape(model, args.image_shape, n_features) if output.suffix.lower() in (".png", ".npy") else None
+    kind = output.suffix.lower()
+    shape = _image_shape(model, args.image_shape, n_features, drawn=kind == ".png") if kind in (".png", ".npy") else None
     if callable(getattr(est, "sample", None)):
         given = [option for option, value in (("--density", args.density), ("--data", args.data)) if value is not None]
         if given:
@@ -350,10 +355,10 @@ def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return rows.reshape(len(rows), *shape)
 
 
-def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple[int, ...] | None:
-    """The shape to draw or save each sample as: --image-shape, else the one saved with the model (a
-    convolutional model's output shape, `image_shape_`) or its run's reader, else None (rows
-    drawn as a heat map). (1, H, W) is grey; colour needs 3 channels."""
+def _image_shape(model, given: tuple[int, ...] | None, n_features: int, drawn: bool) -> tuple[int, ...] | None:
+    """The shape to draw (`drawn`) or save each sample as: --image-shape, else the one saved with the
+    model (a convolutional model's output shape, `image_shape_`) or its run's reader, else None
+    (rows, drawn as a heat map). (1, H, W) is grey; drawn colour needs 3 channels, a saved image any."""
     from aekit.app.plot import drawable_image_shape
 
     est = model.estimator
@@ -363,7 +368,7 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
                 f"--image-shape {','.join(map(str, given))} holds {math.prod(given)} values, but "
                 f"{type(est).__name__} gives samples of {n_features} features"
             )
-        if drawable_image_shape(given) is None:
+        if drawn and drawable_image_shape(given) is None:
             raise CLIError(f"--image-shape {','.join(map(str, given))}: an image has 1 (grey) or 3 (colour) channels")
         return given
     for candidate in (
@@ -372,7 +377,7 @@ def _image_shape(model, given: tuple[int, ...] | None, n_features: int) -> tuple
         getattr(est, "input_shape_", None),
         model.reader.image_shape,
     ):
-        if candidate is not None and math.prod(candidate) == n_features and drawable_image_shape(candidate):
+        if candidate is not None and math.prod(candidate) == n_features and (not drawn or drawable_image_shape(candidate)):
             return tuple(int(s) for s in candidate)
     return None
 

@@ -111,6 +111,13 @@ class NpySource(DataSource):
         dtype = np.dtype(dtype)
         if dtype.kind not in "fiub" or dtype.hasobject:
             raise TypeError(f"X: {str(self.path)!r} holds {dtype} values; numbers are needed")
+        if len(shape) in (3, 4) and min(shape) >= 1:
+            image = tuple(int(s) for s in shape[1:])
+            raise ValueError(
+                f"X: {str(self.path)!r} holds images of shape {tuple(shape)}, but a file streamed by path must hold rows "
+                f"(n_samples, n_features): pass the images as an array, np.load(path, mmap_mode='r'), or save them as rows, "
+                f"X.reshape(len(X), -1), and give a convolutional model input_shape={image}"
+            )
         if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
             raise ValueError(f"X: {str(self.path)!r} holds an array of shape {tuple(shape)}; a non-empty 2-D array is needed")
         self.offset, self.stored_dtype = int(offset), dtype

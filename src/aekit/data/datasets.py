@@ -715,14 +715,14 @@ def load_npy(
     (n, features) is used as it is; images (n, height, width) (grey) or (n, channels,
     height, width) are flattened and their shape kept as `image_shape`; more axes are
     flattened with no `image_shape`. Integer arrays (e.g. uint8 pixels) are scaled to [0, 1]
-    (which loads them): divided by `int_scale`, by default 255 for uint8 and else the array's
+    ([-1, 1] with negative values; which loads them): divided by `int_scale`, by default 255 for uint8 and else the array's
     largest absolute value (a fitted reader passes its training file's, so later files are
     scaled alike). `labels` is an optional `.npy` of n labels.
 
     `channels_last` says how to read a 4-D array: True, (n, height, width, channels) as
     stacked PIL/matplotlib images, moved to channels-first (which loads it); False,
     (n, channels, height, width); None, channels-first, refusing an array whose last axis
-    looks like channels (1, 3 or 4, fewer than axis 1) rather than misreading it.
+    looks like channels (1 to 4, fewer than axis 1) rather than misreading it.
 
     Parameters
     ----------

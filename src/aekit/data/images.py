@@ -20,12 +20,12 @@ __all__ = [
     "CHANNEL_COUNTS", "channels_first", "channels_last_message", "looks_channels_last", "one_image_message", "other_shape_message",
 ]  # fmt: skip
 
-CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA
+CHANNEL_COUNTS = (1, 2, 3, 4)  # grey, grey + alpha, RGB, RGBA
 
 
 def looks_channels_last(shape: Sequence[int]) -> bool:
     """Whether one image's shape (a, b, c) reads as (height, width, channels) rather than
-    (channels, height, width): c is a channel count (1, 3 or 4) and smaller than a.
+    (channels, height, width): c is a channel count (1 to 4) and smaller than a.
 
     Parameters
     ----------
@@ -55,6 +55,11 @@ def channels_first(images) -> np.ndarray:
         The same values, channels-first and C-contiguous.
     """
     images = np.asarray(images)
+    if images.ndim == 3 and not looks_channels_last(images.shape):
+        raise ValueError(
+            f"images must be channels-last (n, height, width, channels), got shape {images.shape}: a batch of "
+            f"{images.shape[0]} grey images (n, height, width), which aekit reads as they are, without channels_first"
+        )
     if images.ndim != 4:
         raise ValueError(
             f"images must be channels-last (n, height, width, channels), got shape {images.shape}; "
@@ -114,8 +119,8 @@ def other_shape_message(estimator: str, X_shape: Sequence[int], shape: Sequence[
 
 def one_image_message(estimator: str, X_shape: Sequence[int], fitted: Sequence[int]) -> str | None:
     """Why X of `X_shape` is refused when it is one image of the `fitted` shape (channels,
-    height, width) without its batch axis: a colour image (C, H, W) reads as C grey images, a
-    grey one (H, W) as H rows; None when X is no such image.
+    height, width) without its batch axis: a colour image (C, H, W), or (H, W, C) as PIL gives
+    it, reads as C (or H) grey images, a grey one (H, W) as H rows; None when X is no such image.
 
     Parameters
     ----------
@@ -132,13 +137,18 @@ def one_image_message(estimator: str, X_shape: Sequence[int], fitted: Sequence[i
         The error message, asking for X[None].
     """
     X_shape, fitted = (tuple(int(d) for d in dims) for dims in (X_shape, fitted))
+    fix = ": to give it one image, pass X[None], a batch of one"
     if len(X_shape) == 3 and X_shape == fitted:
         reads = f"a batch of {X_shape[0]} grey images (n, height, width)"
+    elif len(X_shape) == 3 and fitted[0] > 1 and (X_shape[2], *X_shape[:2]) == fitted:
+        reads = f"a batch of {X_shape[0]} grey images (n, height, width)"
+        fix = ("; it looks like one channels-last image (height, width, channels), as PIL gives it: pass "
+               "aekit.data.images.channels_first(X[None]), a batch of one")
     elif len(X_shape) == 2 and fitted[0] == 1 and fitted[1] > 1 and X_shape == fitted[1:]:
         reads = f"{X_shape[0]} rows of {X_shape[1]} features"
     else:
         return None
     return (
         f"X has shape {X_shape}, which reads as {reads}, but {estimator} was fitted on images of shape {fitted} "
-        "(channels, height, width): to give it one image, pass X[None], a batch of one"
+        f"(channels, height, width){fix}"
     )

@@ -441,6 +441,9 @@ class NpyReader(Reader):
     int_scale : float, default=None
         What the training file's integers were divided by (see `load_npy`), learned by `fit`
         and used for later files; None for a file of floats.
+    int_negative : bool, default=False
+        Whether the training file's integers include negative ones (signed values such as CT
+        numbers, read on [-1, 1] rather than as pixels on [0, 1]), learned by `fit`.
     """
 
     kind: ClassVar[str] = "npy"
@@ -448,17 +451,21 @@ class NpyReader(Reader):
     labels: str | None = None
     channels_last: bool | None = None
     int_scale: float | None = None
+    int_negative: bool = False
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         labels = None if fitted else self.labels
         if not fitted:
             self.int_scale = _npy_integer_scale(_existing(source))
-        return load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
+        data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
+        if not fitted:
+            self.int_negative = self.int_scale is not None and bool(data.X.min() < 0)
+        return data
 
     @property
     def unit_pixels(self) -> bool:
-        """Whether the rows are images of integer pixels, read on [0, 1] (drawn as stored)."""
-        return self.image_shape is not None and self.int_scale is not None
+        """Whether the rows are images of non-negative integer pixels, read on [0, 1] (drawn as stored)."""
+        return self.image_shape is not None and self.int_scale is not None and not self.int_negative
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """The `.npy` file as a `DataSource` read in bounded row ranges.

@@ -220,7 +220,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         Defined when X has string column names.
     image_shape_ : tuple
         (channels, height, width) when X came as images (n, C, H, W) or (n, H, W), taken as
-        flat rows; saved with the model, so `aekit generate` draws its samples as images.
+        flat rows (`reconstruct` answers in X's layout); saved with the model, so `aekit generate`
+        draws its samples as images.
 
     Examples
     --------

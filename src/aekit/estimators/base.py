@@ -748,20 +748,42 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         return self._batched("decode", Z)
 
     def reconstruct(self, X):
-        """Decoded codes of X, i.e. inverse_transform(transform(X)): (n_samples, n_features).
+        """Decoded codes of X, i.e. inverse_transform(transform(X)): (n_samples, n_features), or
+        for images X, images in X's layout ((n, C, H, W), or (n, H, W) grey).
 
         Parameters
         ----------
         X : array-like, sparse matrix, str or Path
-            Rows (n_samples, n_features), in any form `fit` takes.
+            Rows (n_samples, n_features), or images (n, C, H, W) or (n, H, W), in any form `fit` takes.
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features)
-            The reconstructions.
+        X_reconstructed : ndarray
+            The reconstructions, (n_samples, n_features) or in X's image layout.
         """
+        from aekit.estimators.conv import _ndim
+
         check_is_fitted(self)
-        return self._batched("reconstruct", self._validate_X(X, reset=False))
+        rows = self._batched("reconstruct", self._validate_X(X, reset=False))
+        return self._in_layout(rows, _ndim(X), self._layout_shape(X))
+
+    def _layout_shape(self, X) -> tuple[int, int, int] | None:
+        """The (channels, height, width) that outputs for images X are laid out in."""
+        from aekit.estimators.conv import _ndim
+
+        shape = getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
+        if shape is None and _ndim(X) in (3, 4):
+            shape = image_shape(np.shape(X)[1:], "X's images")
+        return shape
+
+    def _in_layout(self, rows: np.ndarray, ndim: int | None, shape: tuple[int, int, int]) -> np.ndarray:
+        """Rows (..., n, C*H*W) as images when X came as images: (..., n, C, H, W), or
+        (..., n, H, W) for 3-D X and one channel."""
+        if ndim == 4 or (ndim == 3 and shape[0] > 1):
+            return rows.reshape(*rows.shape[:-1], *shape)
+        if ndim == 3:
+            return rows.reshape(*rows.shape[:-1], *shape[1:])
+        return rows
 
     def score_samples(self, X):
         """Per-sample score, higher is better (the negative of the module's `sample_losses`):

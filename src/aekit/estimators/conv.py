@@ -58,13 +58,31 @@ def _ndim(X) -> int | None:
 
 
 def _images(X, name: str = "X") -> np.ndarray | None:
-    """X as an array when it holds images (3-D or 4-D), None for rows (left to validate_data)."""
+    """X as an array when it holds images (3-D or 4-D), None for rows (left to validate_data);
+    a list of images of several sizes is refused naming two of them."""
     ndim = _ndim(X)
     if ndim in (3, 4):
         return np.asarray(X)
     if ndim is not None and ndim > 4:
         raise ValueError(f"{name} must be {IMAGE_LAYOUTS}; got an array of shape {np.shape(X)}")
+    if ndim is None and isinstance(X, (list, tuple)):
+        _refuse_several_sizes(X, name)
     return None
+
+
+def _refuse_several_sizes(X: list | tuple, name: str) -> None:
+    """Refuse a list of images (each (H, W) or (C, H, W)) whose shapes differ, naming the first
+    that differs from image 0."""
+    shapes = [np.shape(x) if _ndim(x) in (2, 3) else None for x in X]
+    if None in shapes or not shapes:
+        return
+    i = next((i for i, shape in enumerate(shapes) if shape != shapes[0]), None)
+    if i is not None:
+        raise ValueError(
+            f"{name} is a list of images of several shapes: {name}[{i}] is {shapes[i]} but {name}[0] is {shapes[0]}; "
+            "give images of one size, (channels, height, width) or (height, width) grey: resize them first (PIL's "
+            "Image.resize, or aekit.data.datasets.load_image_folder(folder, size=(height, width)))"
+        )
 
 
 def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | None) -> None:
@@ -145,15 +163,6 @@ class ImageInput:
             )
         return declared
 
-    def _in_layout(self, rows: np.ndarray, ndim: int | None, shape: tuple[int, int, int]) -> np.ndarray:
-        """Rows (..., n, C*H*W) as images when X came as images: (..., n, C, H, W), or
-        (..., n, H, W) for 3-D X and one channel."""
-        if ndim == 4 or (ndim == 3 and shape[0] > 1):
-            return rows.reshape(*rows.shape[:-1], *shape)
-        if ndim == 3:
-            return rows.reshape(*rows.shape[:-1], *shape[1:])
-        return rows
-
 
 class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
     """Convolutional autoencoder for images, with scikit-learn's transformer interface.
@@ -165,7 +174,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
     with `input_shape` (`aekit.data.images`). `transform` gives codes, `reconstruct` images in X's
     layout, `inverse_transform` rows (see there). Channels-last images (n, H, W, C), as PIL or
     matplotlib give them, are refused with the fix (`aekit.data.images.channels_first(X)`) when
-    their last axis looks like channels (1, 3 or 4, fewer than axis 1) and `input_shape` does not
+    their last axis looks like channels (1 to 4, fewer than axis 1) and `input_shape` does not
     say otherwise.
 
     Denoising: set `corruption` (training only). Image-to-image: `fit(X, Y)` with targets Y of

@@ -265,13 +265,6 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             return super()._validate_X(X, reset)
         return BaseAutoEncoder._validate_X(self, X, reset)  # images as flat rows, their shape kept
 
-    def _layout_shape(self, X) -> tuple[int, int, int] | None:
-        """The (channels, height, width) that outputs for images X are laid out in."""
-        shape = getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
-        if shape is None and _ndim(X) in (3, 4):
-            shape = image_shape(np.shape(X)[1:], "X's images")
-        return shape
-
     def _backbone(self, n_features: int, outputs_per_feature: int, counts: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Encoder to (batch, 2 * latent_dim) and decoder to (batch, outputs_per_feature * n_features);
         an MLP encoder of `counts` reads log(1 + x)."""
@@ -339,7 +332,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         return torch.Generator(device=device).manual_seed(self._seed(random_state))
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Decoded means of `n_samples` draws from the prior: (n_samples, n_features), float64.
+        """Decoded means of `n_samples` draws from the prior: rows (n_samples, n_features), float64,
+        also for images (as `inverse_transform`): `.reshape(-1, *input_shape_)` makes them images
+        (`image_shape_` for backbone='mlp').
 
         Parameters
         ----------
@@ -397,9 +392,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         X_reconstructed : ndarray
             (n, n_features), or (n_samples, n, n_features) with `n_samples`, in X's layout.
         """
-        layout = partial(self._in_layout, ndim=_ndim(X), shape=self._layout_shape(X))
         if n_samples is None:
-            return layout(super().reconstruct(X))
+            return super().reconstruct(X)
+        layout = partial(self._in_layout, ndim=_ndim(X), shape=self._layout_shape(X))
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}")
