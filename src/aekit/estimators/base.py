@@ -134,6 +134,17 @@ def positive_ints(value, name: str) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
+def _ndim(X) -> int | None:
+    """Number of dimensions of array-like X, None when it has none (a path, a ragged list)."""
+    ndim = getattr(X, "ndim", None)
+    if ndim is None and not isinstance(X, (str, bytes)) and hasattr(X, "__len__"):
+        try:
+            ndim = np.asarray(X).ndim
+        except (ValueError, TypeError):
+            return None
+    return ndim
+
+
 def image_shape(shape, name: str = "input_shape") -> tuple[int, int, int]:
     """(height, width) or (channels, height, width) as (channels, height, width)."""
     dims = positive_ints(shape, name)
@@ -761,16 +772,12 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         X_reconstructed : ndarray
             The reconstructions, (n_samples, n_features) or in X's image layout.
         """
-        from aekit.estimators.conv import _ndim
-
         check_is_fitted(self)
         rows = self._batched("reconstruct", self._validate_X(X, reset=False))
         return self._in_layout(rows, _ndim(X), self._layout_shape(X))
 
     def _layout_shape(self, X) -> tuple[int, int, int] | None:
         """The (channels, height, width) that outputs for images X are laid out in."""
-        from aekit.estimators.conv import _ndim
-
         shape = getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)
         if shape is None and _ndim(X) in (3, 4):
             shape = image_shape(np.shape(X)[1:], "X's images")

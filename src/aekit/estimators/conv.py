@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, check_clipped_range, make_corruption
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, image_shape, one_of, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
 from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
@@ -44,17 +44,6 @@ def inferred_shape(n_features: int) -> tuple[int, int, int]:
             "for colour rows of 3,072), or give X as images (n_samples, channels, height, width)"
         )
     return (1, side, side)
-
-
-def _ndim(X) -> int | None:
-    """Number of dimensions of array-like X, None when it has none (a path, a ragged list)."""
-    ndim = getattr(X, "ndim", None)
-    if ndim is None and not isinstance(X, (str, bytes)) and hasattr(X, "__len__"):
-        try:
-            ndim = np.asarray(X).ndim
-        except (ValueError, TypeError):
-            return None
-    return ndim
 
 
 def _images(X, name: str = "X") -> np.ndarray | None:

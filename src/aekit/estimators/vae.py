@@ -16,8 +16,8 @@ from aekit.training.callbacks import KLWarmup
 from aekit.data._sources import DataSource
 from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, positive_ints
-from aekit.estimators.conv import ImageInput, _ndim, image_shape
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, positive_ints
+from aekit.estimators.conv import ImageInput, image_shape
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
