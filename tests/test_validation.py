@@ -158,3 +158,18 @@ def test_estimators_of_rows_refuse_image_arrays_saying_how_to_flatten_them():
         AutoEncoderImputer(max_epochs=1).fit(images)
     with pytest.raises(ValueError, match=r"^X has shape \(20, 1, 4, 4\): AutoEncoderClassifier takes rows"):
         AutoEncoderClassifier(max_epochs=1).fit(images, np.arange(20) % 2)
+
+
+@pytest.mark.parametrize("dtype, what", [("datetime64[D]", "dates or times"), ("datetime64[ns]", "dates or times"),
+                                         ("timedelta64[s]", "durations")])
+def test_date_and_duration_arrays_are_refused_not_read_as_counts(dtype, what):
+    # a datetime64[D] array trained as days since 1970 and a timedelta64[s] one as seconds, without a word
+    from aekit import AutoEncoderClassifier, AutoEncoderOutlierDetector
+
+    X = np.arange(40).astype(dtype).reshape(20, 2)
+    for estimator in (AutoEncoder(**FAST), VariationalAutoEncoder(**FAST), AutoEncoderOutlierDetector(AutoEncoder(**FAST)),
+                      AutoEncoderImputer(max_epochs=1)):
+        with pytest.raises(ValueError, match=rf"^X holds {what} \({re.escape(dtype)}\), which {type(estimator).__name__} would"):
+            estimator.fit(X)
+    with pytest.raises(ValueError, match=rf"^X holds {what}"):
+        AutoEncoderClassifier(**FAST).fit(X, np.arange(20) % 2)

@@ -187,6 +187,12 @@ def validate_X(estimator, X, **kwargs):
     if isinstance(X, (str, os.PathLike)):
         raise ValueError(f"X is a file path ({str(X)!r}), but {type(estimator).__name__} reads its rows in memory: "
                          "load it first (numpy.load, pandas.read_csv, pandas.read_parquet)")
+    dtype = getattr(X, "dtype", None)
+    if getattr(dtype, "kind", None) in ("M", "m"):
+        what = "dates or times" if dtype.kind == "M" else "durations"
+        raise ValueError(f"X holds {what} ({dtype}), which {type(estimator).__name__} would read as counts of their unit "
+                         "(nanoseconds, days): turn them into the numbers you mean first (days since a date, an hour, a "
+                         "weekday; durations as seconds, X / np.timedelta64(1, 's'))")
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
