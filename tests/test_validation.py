@@ -173,3 +173,17 @@ def test_date_and_duration_arrays_are_refused_not_read_as_counts(dtype, what):
             estimator.fit(X)
     with pytest.raises(ValueError, match=rf"^X holds {what}"):
         AutoEncoderClassifier(**FAST).fit(X, np.arange(20) % 2)
+
+
+def test_date_and_duration_columns_are_named_as_such_not_as_text(X):
+    # they were refused as "text or category columns" with advice to one-hot encode them by DetectionEncoding,
+    # which refuses dates too
+    import pandas as pd
+
+    frame = pd.DataFrame(X[:, :2], columns=["a", "b"]).assign(
+        day=pd.date_range("2024-01-01", periods=len(X)), at=pd.date_range("2024-01-01", periods=len(X), tz="UTC"),
+        took=pd.to_timedelta(np.arange(len(X)), "s"), city="x")
+    frame["stamp"] = frame["day"].astype("timestamp[s][pyarrow]")
+    with pytest.raises(ValueError, match=r"^X has date, time or duration columns \['day', 'at', 'took', 'stamp'\], "
+                                         r"which AutoEncoder cannot use as they are: turn them into numbers"):
+        AutoEncoder(**FAST).fit(frame)

@@ -87,14 +87,18 @@ def check_magnitude(X: np.ndarray, name: str = "X") -> None:
 
 
 def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
-    """Refuse a DataFrame with text or category columns, naming them and the encoding `aekit
-    detect` uses; when fitting (`reset`), warn about identifier-like columns (see
+    """Refuse a DataFrame with date or duration columns, or with text or category columns (naming
+    them and the encoding `aekit detect` uses); when fitting (`reset`), warn about identifier-like columns (see
     `aekit.data.columns.is_identifier`), which become features here. Arrays pass through."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    times = [str(c) for c, dt in zip(X.columns, dtypes) if getattr(dt, "kind", None) in ("M", "m")]
+    if times:
+        raise ValueError(f"X has date, time or duration columns {times}, which {owner} cannot use as they are: turn them "
+                         "into numbers (days since a date, an hour, a weekday; durations as seconds) or drop them")
     bad = [str(c) for c, dt in zip(X.columns, dtypes) if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
     if bad:
         raise ValueError(
