@@ -187,3 +187,13 @@ def test_date_and_duration_columns_are_named_as_such_not_as_text(X):
     with pytest.raises(ValueError, match=r"^X has date, time or duration columns \['day', 'at', 'took', 'stamp'\], "
                                          r"which AutoEncoder cannot use as they are: turn them into numbers"):
         AutoEncoder(**FAST).fit(frame)
+
+
+def test_a_missing_value_is_located_by_its_index_label_as_the_user_wrote_it():
+    # an integer index showed as "(index np.int64(103))", numpy's repr of the label
+    import pandas as pd
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)), index=np.arange(100, 120))
+    frame.iloc[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"first in row 3 \(index 103\), column 1;"):
+        AutoEncoder(**FAST).fit(frame.astype("Float64"))

@@ -237,7 +237,9 @@ def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | Non
     first = int(np.flatnonzero(bad)[0])
     where = places[first] if places is not None else np.unravel_index(first, dense.shape)
     row = int(where[0])
-    label = f" (index {X.index[row]!r})" if hasattr(X, "index") and X.index[row] != row else ""
+    index = X.index[row] if hasattr(X, "index") else row
+    index = index.item() if isinstance(index, np.generic) else index
+    label = f" (index {index!r})" if index != row else ""
     place = f"column {int(where[1])}" if len(where) == 2 else f"position {tuple(int(i) for i in where[1:])}"
     what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
     return f"X has {what} in {int(bad.sum())} entries, first in row {row}{label}, {place}; {advice}"
