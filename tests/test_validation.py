@@ -197,3 +197,19 @@ def test_a_missing_value_is_located_by_its_index_label_as_the_user_wrote_it():
     frame.iloc[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"first in row 3 \(index 103\), column 1;"):
         AutoEncoder(**FAST).fit(frame.astype("Float64"))
+
+
+def test_the_classifier_refuses_missing_labels_naming_y_and_the_first_row():
+    # pandas' NA in a string or Int64 y was refused as "X: boolean value of NA is ambiguous", None in an
+    # object y as "'<' not supported between instances of 'NoneType' and 'str'"
+    import pandas as pd
+    from aekit import AutoEncoderClassifier
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    labels = np.where(X[:, 0] > 0, "pos", "neg").astype(object)
+    labels[[4, 9]] = None
+    for y in (labels, pd.Series(labels, dtype="string"), pd.Series(labels, dtype="string[pyarrow]"),
+              pd.Series(np.where(labels == "pos", 1, np.where(labels == "neg", 0, None)), dtype="Int64")):
+        with pytest.raises(ValueError, match=r"^y has missing labels \(None, NaN or NA\) in 2 rows, first in row 4: "
+                                             r"drop those rows .*fit\(X_unlabeled="):
+            AutoEncoderClassifier(**FAST).fit(X, y)
