@@ -114,6 +114,22 @@ def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
     return offset
 
 
+def _distinct_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first occurrence (m,) of each distinct row of X (n, d), in order, and which of them each
+    row is (n,); None when every row is distinct."""
+    import pandas as pd
+
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    if len(first) == len(X):
+        return None
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    first, inverse = first[order], rank[inverse.reshape(-1)]
+    return (first, inverse) if np.array_equal(X[first][inverse], X) else None  # a hash collision: score every row
+
+
 def _with_labels(explained, labels, top: int | None):
     """An explanation named by the strings of a DataFrame's column labels, named by the labels
     themselves (the ints of a headerless frame's columns): its columns, or with `top` the
@@ -356,8 +372,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             return -next(iter(parts.values()))
         return -sum((values - self.part_center_[p]) / self.part_scale_[p] for p, values in parts.items())
 
+    def _parts(self, X) -> dict[str, np.ndarray]:
+        """Each anomaly part the criterion uses, (n_samples,), computed once per distinct row of a
+        dense X: a row's float rounding depends on its place in the batch, which must not give
+        repeated rows different scores (and the threshold split them)."""
+        distinct = None if is_sparse(X) else _distinct_rows(X)
+        if distinct is None:
+            return {p: self._part(p, X) for p in self._parts_used()}
+        first, inverse = distinct
+        return {p: self._part(p, X[first])[inverse] for p in self._parts_used()}
+
     def _scores(self, X: np.ndarray) -> np.ndarray:
-        return self._combine({p: self._part(p, X) for p in self._parts_used()})
+        return self._combine(self._parts(X))
 
     def _checked_X(self, X, reset: bool):
         """X as a float array, or a CSR matrix (refused with standardize=True, whose per-feature
@@ -447,7 +473,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
             seed = self.random_state if self.random_state is not None else self.autoencoder_.get_params().get("random_state")
             self.latent_location_, self.latent_precision_ = _code_distribution(codes, seed)
-        parts = {p: self._part(p, X) for p in self._parts_used()}
+        parts = self._parts(X)
         self.part_center_, self.part_scale_ = {}, {}
         for name, values in parts.items():
             low, center, high = np.percentile(values, [25, 50, 75])
