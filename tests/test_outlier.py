@@ -506,3 +506,21 @@ def test_repeated_rows_score_alike_and_identical_training_rows_are_inliers(crite
     repeated = np.vstack([np.tile(rng.normal(size=(1, 5)), (7, 1)), rng.normal(size=(5, 5))])
     scores = det.score_samples(repeated)
     assert np.unique(scores[:7]).size == 1 and np.unique(scores).size == 6
+
+
+def test_a_warm_refit_on_new_rows_keeps_the_units_the_network_learned():
+    # a warm refit re-standardised the frame by the new rows' means and spreads and continued training the
+    # old network on them: a row at the first fit's mean of 'a' reached it as -5 instead of 0
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
+    later = frame.assign(a=frame["a"] + 10, site=np.where(np.arange(120) % 4 == 0, "n", "s"))
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=True), random_state=0).fit(frame)
+    encoded = det.table_.transform(frame)
+    det.fit(later)
+    assert det.autoencoder_.n_epochs_ == 2 * SMALL["max_epochs"]
+    np.testing.assert_array_equal(det.table_.transform(frame), encoded)
+    np.testing.assert_allclose(det.table_.transform(later)[:, 0], encoded[:, 0] + 10 / frame["a"].std(ddof=0), rtol=1e-5)
+    cold = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), random_state=0).fit(frame).fit(later)
+    assert abs(cold.table_.transform(later)[:, 0].mean()) < 1e-5  # a new network learns the new rows' units

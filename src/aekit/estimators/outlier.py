@@ -169,7 +169,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     both, wrapping any aekit autoencoder.
 
     `fit` trains a clone of `autoencoder` on X (a later `fit` continues training the fitted
-    one when the autoencoder has `warm_start=True`) and sets `offset_` so that a share
+    one when the autoencoder has `warm_start=True`, a DataFrame encoded as in the first fit,
+    whose units the network learned) and sets `offset_` so that a share
     `contamination` of the training samples score below it (or, with contamination='auto',
     by a generalized ESD outlier test on the log training anomaly scores). `score_samples` is higher for
     normal samples, `decision_function = score_samples - offset_`, and `predict` gives -1
@@ -263,7 +264,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         'latent') the criterion uses.
     table_ : aekit.data.table_input.TableInput
         For a DataFrame X only: the columns left out (`table_.dropped`, name to reason) and the
-        encoding of the others.
+        encoding of the others (kept from the first fit by a warm-started autoencoder's refits).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
@@ -456,10 +457,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         before = getattr(self, "table_", None)
         for name in ("feature_error_", "latent_location_", "latent_precision_"):  # set again below when this fit uses them
             self.__dict__.pop(name, None)
-        X = self._checked_X(X, reset=True)
+        frame, X = X, self._checked_X(X, reset=True)
         model = self._make_autoencoder(X.shape[0])
         if getattr(self, "table_", None) is not None and hasattr(model, "module_"):  # a warm start of the fitted autoencoder
             self._check_same_table(before, X.shape[1], model.n_features_in_)
+            if before is not None:  # the network continues in the units it learned: the first fit's encoding
+                self.table_, X = before, before.transform(frame)
         if callbacks and "callbacks" not in inspect.signature(model.fit).parameters:
             raise TypeError(f"callbacks: the autoencoder {type(model).__name__} takes no training callbacks in fit")
         self.autoencoder_ = model.fit(X, callbacks=callbacks) if callbacks else model.fit(X)
