@@ -213,3 +213,17 @@ def test_the_classifier_refuses_missing_labels_naming_y_and_the_first_row():
         with pytest.raises(ValueError, match=r"^y has missing labels \(None, NaN or NA\) in 2 rows, first in row 4: "
                                              r"drop those rows .*fit\(X_unlabeled="):
             AutoEncoderClassifier(**FAST).fit(X, y)
+
+
+def test_a_frame_of_numbers_in_object_columns_is_read_as_those_numbers(X):
+    # an object-dtype frame (as pd.concat or .astype(object) give) was refused as "text or category columns",
+    # though the same numbers as an object array were taken
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    objects = frame.astype(object).assign(f=[True, False] * (len(X) // 2))
+    plain = frame.assign(f=np.tile([1.0, 0.0], len(X) // 2))
+    np.testing.assert_array_equal(AutoEncoder(latent_dim=2, **FAST).fit(objects).transform(objects),
+                                  AutoEncoder(latent_dim=2, **FAST).fit(plain).transform(plain))
+    with pytest.raises(ValueError, match=r"text or category columns \['a'\]"):
+        AutoEncoder(**FAST).fit(objects.assign(a=["x"] + list(X[1:, 0])))

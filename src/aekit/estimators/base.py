@@ -86,6 +86,9 @@ def check_magnitude(X: np.ndarray, name: str = "X") -> None:
         )
 
 
+_NUMBERS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}  # object columns of numbers (or gaps)
+
+
 def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
     """Refuse a DataFrame with date or duration columns, or with text or category columns (naming
     them and the encoding `aekit detect` uses); when fitting (`reset`), warn about identifier-like columns (see
@@ -93,13 +96,15 @@ def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
     times = [str(c) for c, dt in zip(X.columns, dtypes) if getattr(dt, "kind", None) in ("M", "m")]
     if times:
         raise ValueError(f"X has date, time or duration columns {times}, which {owner} cannot use as they are: turn them "
                          "into numbers (days since a date, an hour, a weekday; durations as seconds) or drop them")
-    bad = [str(c) for c, dt in zip(X.columns, dtypes) if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
+    bad = [str(c) for j, (c, dt) in enumerate(zip(X.columns, dtypes)) if not (
+        is_numeric_dtype(dt) or is_bool_dtype(dt) or (dt == object and infer_dtype(X.iloc[:, j], skipna=True) in _NUMBERS)
+    )]
     if bad:
         raise ValueError(
             f"X has text or category columns {bad}, which {owner} cannot use as they are; encode them the way "
