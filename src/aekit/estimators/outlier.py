@@ -29,6 +29,7 @@ __all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_CODE_VARIANCE = 1e-6  # relative floor of the codes' variances (their mean square) in the latent part
+BATCH_PLACES = 16  # batch sizes in which a row tied at the cut is rescored (kernels block rows by up to 8 or 16)
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
@@ -245,7 +246,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         The fitted clone.
     offset_ : float
         The `contamination` quantile of the training scores (halfway down to the next lower
-        training score when it falls on one, so a row at the threshold stays an inlier).
+        training score when it falls on one, so a row at the threshold stays an inlier; on the
+        lowest training scores, tied, as low as their row scores in any batch of up to 16 rows).
     threshold_ : float
         The same cut as an anomaly score (higher = more abnormal): ``-offset_``, i.e. samples
         whose anomaly score exceeds it are outliers.
@@ -488,8 +490,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             self.offset_ = -auto_threshold(-scores)
         else:
             self.offset_ = _quantile_offset(scores, self.contamination)
+        lowest = int(np.argmin(scores))
+        if self.offset_ == scores[lowest]:  # the cut lies on the lowest training rows, tied: inliers in any batch
+            self.offset_ = min(self.offset_, self._lowest_in_batches(X[[lowest]]))
         self.threshold_ = -self.offset_
         return self
+
+    def _lowest_in_batches(self, row) -> float:
+        """The lowest normality score `row` (1, n_features) gets among BATCH_PLACES copies of it
+        in batches of 1 to BATCH_PLACES rows: how low float rounding takes it with its place in a batch."""
+        copies = row[[0] * BATCH_PLACES]
+        return min(float(self._combine({p: self._part(p, copies[:k]) for p in self._parts_used()}).min())
+                   for k in range(1, BATCH_PLACES + 1))
 
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal.
