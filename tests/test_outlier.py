@@ -539,3 +539,14 @@ def test_a_row_like_the_identical_training_rows_is_an_inlier_in_any_batch(criter
         for place in sorted({0, k // 2, k}):
             assert det.predict(np.insert(others[:k], place, row[0], axis=0))[place] == 1, (k, place)
     assert (det.predict(others) == -1).mean() > 0.9
+
+
+def test_the_combined_criterion_finds_outliers_in_data_of_a_tiny_scale():
+    # the reconstruction part's spread was floored at 1e-12 (of max(median, 1)); on values near 1e-6
+    # its errors spread over ~1.6e-15, so the floor shrank that part 600-fold and the latent part, blind to these
+    # outliers, ranked them (ROC AUC 0.24, none of 15 flagged)
+    X, is_outlier = planted(n_inliers=300, n_outliers=15)
+    for scale in (1.0, 1e-6):
+        det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), contamination=0.05, random_state=0).fit(X * scale)
+        assert roc_auc_score(is_outlier, -det.score_samples(X * scale)) > 0.95, scale
+        assert (det.predict(X * scale)[is_outlier] == -1).mean() > 0.8, scale

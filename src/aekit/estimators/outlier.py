@@ -115,6 +115,12 @@ def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
     return offset
 
 
+def _mean_square(X) -> float:
+    """The mean square of the entries of X (n, d), dense or sparse."""
+    total = X.multiply(X).sum() if is_sparse(X) else np.einsum("ij,ij->", X, X, dtype=np.float64)
+    return float(total) / max(X.shape[0] * X.shape[1], 1)
+
+
 def _distinct_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The first occurrence (m,) of each distinct row of X (n, d), in order, and which of them each
     row is (n,); None when every row is distinct."""
@@ -263,7 +269,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Robust mean and inverse covariance of the training codes (criterion 'latent' or 'combined').
     part_center_, part_scale_ : dict
         Training median and interquartile range of each anomaly part ('reconstruction',
-        'latent') the criterion uses.
+        'latent') the criterion uses; the range is at least 1e-12 of max(|median|, unit), the
+        unit 1, or for the reconstruction part the training rows' mean square when below 1, so
+        that float rounding is not standardised into scores whatever the data's scale.
     table_ : aekit.data.table_input.TableInput
         For a DataFrame X only: the columns left out (`table_.dropped`, name to reason) and the
         encoding of the others (kept from the first fit by a warm-started autoencoder's refits).
@@ -483,7 +491,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         for name, values in parts.items():
             low, center, high = np.percentile(values, [25, 50, 75])
             self.part_center_[name] = float(center)
-            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), 1.0)))
+            unit = min(_mean_square(X), 1.0) if name == "reconstruction" else 1.0
+            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), unit)))
         scores = self._combine(parts)
         self.score_quantiles_ = score_quantiles(-scores)
         if self.contamination == "auto":
