@@ -576,3 +576,22 @@ def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, cap
     for values, dates in ((["2020-01-31", None, "2021-12-01 10:00"], True), (["1-2", "3-4"], False), (["2020", "2021"], False),
                           (["12.5", "3.25"], False), (["north", "south"], False)):
         assert is_dates(pd.Series(values)) == dates, values
+
+
+def test_the_detector_reads_a_pyarrow_table_as_the_same_dataframe():
+    # a pyarrow Table was taken as a plain array: its numbers scored unstandardised (other scores than the
+    # same pandas frame's), and a text column was refused as "could not convert string to float: 'x'"
+    import pyarrow as pa
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(50, 10, 80), "b": rng.normal(size=80), "site": rng.choice(["x", "y"], 80)})
+    table = pa.table(frame)
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=3, random_state=0)
+    det = AutoEncoderOutlierDetector(model, random_state=0).fit(table)
+    assert det.table_.feature_names() == ["a", "b", "site=x", "site=y"]
+    reference = AutoEncoderOutlierDetector(model, random_state=0).fit(frame)
+    np.testing.assert_array_equal(det.score_samples(table), reference.score_samples(frame))
+    assert list(det.explain(table.slice(0, 3)).columns) == ["a", "b", "site"]
+    numbers = pa.table(frame[["a", "b"]])
+    np.testing.assert_array_equal(AutoEncoderOutlierDetector(model, random_state=0).fit(numbers).score_samples(numbers),
+                                  AutoEncoderOutlierDetector(model, random_state=0).fit(frame[["a", "b"]]).score_samples(frame[["a", "b"]]))

@@ -567,6 +567,14 @@ def is_frame(X) -> bool:
     return hasattr(X, "columns") and hasattr(X, "iloc")
 
 
+def as_frame(X):
+    """A dataframe of another library (a pyarrow Table, a polars DataFrame) as a pandas DataFrame;
+    anything else as it is."""
+    if not is_frame(X) and hasattr(X, "__dataframe__") and hasattr(X, "to_pandas"):
+        return X.to_pandas()
+    return X
+
+
 def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
     """Columns (each (n,)), names, and which columns a DataFrame types as categorical
     (category or string dtype), of a DataFrame or a 2-D array-like of mixed values. Pandas'

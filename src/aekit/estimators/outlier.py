@@ -22,7 +22,7 @@ from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top,
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 from aekit.data.columns import check_array_ignore
 from aekit.data.table_input import TableInput
-from aekit.data.tabular import is_frame
+from aekit.data.tabular import as_frame, is_frame
 
 __all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 
@@ -398,7 +398,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     def _checked_X(self, X, reset: bool):
         """X as a float array, or a CSR matrix (refused with standardize=True, whose per-feature
-        errors are dense); a DataFrame encoded through `table_` (fitted here when `reset`)."""
+        errors are dense); a DataFrame (a pyarrow or polars one too) encoded through `table_`
+        (fitted here when `reset`)."""
+        X = as_frame(X)
         if reset:
             self.__dict__.pop("table_", None)
             if is_frame(X):
@@ -467,7 +469,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         before = getattr(self, "table_", None)
         for name in ("feature_error_", "latent_location_", "latent_precision_"):  # set again below when this fit uses them
             self.__dict__.pop(name, None)
-        frame, X = X, self._checked_X(X, reset=True)
+        frame = as_frame(X)
+        X = self._checked_X(frame, reset=True)
         model = self._make_autoencoder(X.shape[0])
         if getattr(self, "table_", None) is not None and hasattr(model, "module_"):  # a warm start of the fitted autoencoder
             self._check_same_table(before, X.shape[1], model.n_features_in_)
@@ -582,6 +585,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         """
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
+        X = as_frame(X)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
         if getattr(self, "table_", None) is not None:
             if feature_names is not None or groups is not None:
