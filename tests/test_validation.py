@@ -227,3 +227,14 @@ def test_a_frame_of_numbers_in_object_columns_is_read_as_those_numbers(X):
                                   AutoEncoder(latent_dim=2, **FAST).fit(plain).transform(plain))
     with pytest.raises(ValueError, match=r"text or category columns \['a'\]"):
         AutoEncoder(**FAST).fit(objects.assign(a=["x"] + list(X[1:, 0])))
+
+
+def test_a_date_label_of_an_object_index_is_not_shown_as_nanoseconds():
+    # showing numpy index labels as Python values turned a numpy datetime64 label into 1577836800000000000
+    import pandas as pd
+
+    days = np.arange("2020-01-01", "2020-01-21", dtype="datetime64[D]").astype("datetime64[ns]")
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)), index=pd.Index(list(days), dtype=object))
+    frame.iloc[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"first in row 3 \(index np\.datetime64\('2020-01-04T00:00:00\.000000000'\)\), column 1"):
+        AutoEncoder(**FAST).fit(frame)

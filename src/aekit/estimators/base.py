@@ -243,7 +243,7 @@ def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | Non
     where = places[first] if places is not None else np.unravel_index(first, dense.shape)
     row = int(where[0])
     index = X.index[row] if hasattr(X, "index") else row
-    index = index.item() if isinstance(index, np.generic) else index
+    index = index.item() if isinstance(index, (np.integer, np.floating, np.bool_)) else index
     label = f" (index {index!r})" if index != row else ""
     place = f"column {int(where[1])}" if len(where) == 2 else f"position {tuple(int(i) for i in where[1:])}"
     what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
