@@ -595,3 +595,14 @@ def test_the_detector_reads_a_pyarrow_table_as_the_same_dataframe():
     numbers = pa.table(frame[["a", "b"]])
     np.testing.assert_array_equal(AutoEncoderOutlierDetector(model, random_state=0).fit(numbers).score_samples(numbers),
                                   AutoEncoderOutlierDetector(model, random_state=0).fit(frame[["a", "b"]]).score_samples(frame[["a", "b"]]))
+
+
+def test_a_complex_column_is_refused_not_cut_to_its_real_part():
+    # the imputer and the detector cast it to float, keeping the real part with only numpy's ComplexWarning
+    frame = pd.DataFrame({"a": np.arange(30.0) % 7, "z": np.arange(30) % 5 + 1j, "s": ["x", "y", "z"] * 10})
+    frame.loc[2, "a"] = np.nan
+    imputer = AutoEncoderImputer(n_members=1, blend=None, max_epochs=1, ignore_columns=None)
+    with pytest.raises(ValueError, match=r"^column 'z' holds complex numbers, .* \(\.real and \.imag\)"):
+        imputer.fit(frame)
+    with pytest.raises(ValueError, match=r"^column 'z' holds complex numbers"):
+        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1), ignore_columns=None).fit(frame.fillna(0.0))

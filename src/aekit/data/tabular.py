@@ -578,13 +578,17 @@ def as_frame(X):
 def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
     """Columns (each (n,)), names, and which columns a DataFrame types as categorical
     (category or string dtype), of a DataFrame or a 2-D array-like of mixed values. Pandas'
-    missing markers (NaN, None, pd.NA, NaT) in non-numeric columns become None."""
+    missing markers (NaN, None, pd.NA, NaT) in non-numeric columns become None; a complex column
+    is refused (casting it would drop its imaginary part)."""
     if is_frame(X):
         from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_string_dtype
 
         columns, typed = [], []
         for j in range(X.shape[1]):
             col = X.iloc[:, j]
+            if getattr(col.dtype, "kind", None) == "c":
+                raise ValueError(f"column {str(X.columns[j])!r} holds complex numbers, which are not features as they are: "
+                                 "split them into two columns (.real and .imag) or take their magnitude (abs)")
             if is_bool_dtype(col.dtype) or (is_numeric_dtype(col.dtype) and str(col.dtype) != "category"):
                 columns.append(col.to_numpy(dtype=np.float64, na_value=np.nan))
                 typed.append(False)
