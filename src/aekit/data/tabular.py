@@ -116,7 +116,13 @@ def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
     """Refuse entries that are neither numbers nor strings (nor booleans) in an object column:
     a ValueError naming the way out for dates and times, a TypeError for other objects."""
     for v in col[~miss].tolist():
-        if isinstance(v, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
+        if isinstance(v, (datetime.timedelta, np.timedelta64)):
+            raise ValueError(
+                f"column {name!r} holds durations ({v!r}), which are not features as they are: turn them into numbers "
+                f"(seconds, e.g. .dt.total_seconds()) or leave the column out (ignore_columns=[{name!r}] in Python, "
+                f"--ignore {name} on the command line)"
+            )
+        if isinstance(v, (datetime.date, datetime.time, np.datetime64)):
             raise ValueError(
                 f"column {name!r} holds dates or times ({v!r}), which are not features as they are: turn them into "
                 f"numbers (days since a date, an hour, a weekday) or leave the column out (ignore_columns=[{name!r}] in "
