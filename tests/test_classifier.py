@@ -79,7 +79,7 @@ def test_refusals_of_y_name_y_not_x(digits):
     X_train, _, y_train, _ = digits
     with pytest.raises(ValueError, match=r"^y should be a 1d array"):
         AutoEncoderClassifier(**SMALL).fit(X_train[:40], np.stack([y_train[:40], y_train[:40]], axis=1))
-    with pytest.raises(ValueError, match=r"^Input y contains NaN"):
+    with pytest.raises(ValueError, match=r"^y has missing labels \(None, NaN or NA\) in 1 rows, first in row 3"):
         AutoEncoderClassifier(**SMALL).fit(X_train[:40], np.where(np.arange(40) == 3, np.nan, y_train[:40]))
     with pytest.raises(ValueError, match=r"^X: .*inconsistent numbers of samples"):
         AutoEncoderClassifier(**SMALL).fit(X_train[:40], y_train[:30])

@@ -601,3 +601,16 @@ def test_plausible_values_do_not_snap_a_continuous_column_of_a_small_table_to_it
     codes[[1, 5], 1] = np.nan
     coded = AutoEncoderImputer(n_members=1, blend=None, random_state=0, **FAST).fit(codes).transform(codes)
     assert np.isin(coded[[1, 5], 1], [0.0, 1.0, 2.0]).all()
+
+
+def test_a_torch_tensor_is_imputed_as_the_same_array():
+    # the estimators of rows take a tensor as numpy does; the imputer failed with AttributeError
+    # "'torch.dtype' object has no attribute 'kind'"
+    import torch
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    X[[2, 7], [0, 2]] = np.nan
+    settings = {"n_members": 1, "blend": None, "max_epochs": 2, "hidden_dims": (8,), "latent_dim": 2, "random_state": 0}
+    expected = AutoEncoderImputer(**settings).fit(X).transform(X)
+    np.testing.assert_array_equal(AutoEncoderImputer(**settings).fit(torch.tensor(X)).transform(torch.tensor(X)), expected)
+    assert not np.isnan(expected).any()

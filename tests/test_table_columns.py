@@ -576,3 +576,42 @@ def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, cap
     for values, dates in ((["2020-01-31", None, "2021-12-01 10:00"], True), (["1-2", "3-4"], False), (["2020", "2021"], False),
                           (["12.5", "3.25"], False), (["north", "south"], False)):
         assert is_dates(pd.Series(values)) == dates, values
+
+
+def test_the_detector_reads_a_pyarrow_table_as_the_same_dataframe():
+    # a pyarrow Table was taken as a plain array: its numbers scored unstandardised (other scores than the
+    # same pandas frame's), and a text column was refused as "could not convert string to float: 'x'"
+    import pyarrow as pa
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(50, 10, 80), "b": rng.normal(size=80), "site": rng.choice(["x", "y"], 80)})
+    table = pa.table(frame)
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=3, random_state=0)
+    det = AutoEncoderOutlierDetector(model, random_state=0).fit(table)
+    assert det.table_.feature_names() == ["a", "b", "site=x", "site=y"]
+    reference = AutoEncoderOutlierDetector(model, random_state=0).fit(frame)
+    np.testing.assert_array_equal(det.score_samples(table), reference.score_samples(frame))
+    assert list(det.explain(table.slice(0, 3)).columns) == ["a", "b", "site"]
+    numbers = pa.table(frame[["a", "b"]])
+    np.testing.assert_array_equal(AutoEncoderOutlierDetector(model, random_state=0).fit(numbers).score_samples(numbers),
+                                  AutoEncoderOutlierDetector(model, random_state=0).fit(frame[["a", "b"]]).score_samples(frame[["a", "b"]]))
+
+
+def test_a_complex_column_is_refused_not_cut_to_its_real_part():
+    # the imputer and the detector cast it to float, keeping the real part with only numpy's ComplexWarning
+    frame = pd.DataFrame({"a": np.arange(30.0) % 7, "z": np.arange(30) % 5 + 1j, "s": ["x", "y", "z"] * 10})
+    frame.loc[2, "a"] = np.nan
+    imputer = AutoEncoderImputer(n_members=1, blend=None, max_epochs=1, ignore_columns=None)
+    with pytest.raises(ValueError, match=r"^column 'z' holds complex numbers, .* \(\.real and \.imag\)"):
+        imputer.fit(frame)
+    with pytest.raises(ValueError, match=r"^column 'z' holds complex numbers"):
+        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1), ignore_columns=None).fit(frame.fillna(0.0))
+
+
+def test_a_duration_column_is_refused_as_durations_with_advice_for_them():
+    # it was refused as "dates or times" with advice for dates: "days since a date, an hour, a weekday"
+    frame = pd.DataFrame({"a": np.arange(30.0) % 7, "took": pd.to_timedelta(np.arange(30) % 4, "s"), "s": ["x", "y", "z"] * 10})
+    for estimator in (AutoEncoderImputer(n_members=1, blend=None, max_epochs=1), AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1))):
+        with pytest.raises(ValueError, match=r"^column 'took' holds durations \(Timedelta\('0 days 00:00:00'\)\), .*"
+                                             r"\(seconds, e\.g\. \.dt\.total_seconds\(\)\) or leave the column out"):
+            estimator.fit(frame)

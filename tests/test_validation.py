@@ -158,3 +158,83 @@ def test_estimators_of_rows_refuse_image_arrays_saying_how_to_flatten_them():
         AutoEncoderImputer(max_epochs=1).fit(images)
     with pytest.raises(ValueError, match=r"^X has shape \(20, 1, 4, 4\): AutoEncoderClassifier takes rows"):
         AutoEncoderClassifier(max_epochs=1).fit(images, np.arange(20) % 2)
+
+
+@pytest.mark.parametrize("dtype, what", [("datetime64[D]", "dates or times"), ("datetime64[ns]", "dates or times"),
+                                         ("timedelta64[s]", "durations")])
+def test_date_and_duration_arrays_are_refused_not_read_as_counts(dtype, what):
+    # a datetime64[D] array trained as days since 1970 and a timedelta64[s] one as seconds, without a word
+    from aekit import AutoEncoderClassifier, AutoEncoderOutlierDetector
+
+    X = np.arange(40).astype(dtype).reshape(20, 2)
+    for estimator in (AutoEncoder(**FAST), VariationalAutoEncoder(**FAST), AutoEncoderOutlierDetector(AutoEncoder(**FAST)),
+                      AutoEncoderImputer(max_epochs=1)):
+        with pytest.raises(ValueError, match=rf"^X holds {what} \({re.escape(dtype)}\), which {type(estimator).__name__} would"):
+            estimator.fit(X)
+    with pytest.raises(ValueError, match=rf"^X holds {what}"):
+        AutoEncoderClassifier(**FAST).fit(X, np.arange(20) % 2)
+
+
+def test_date_and_duration_columns_are_named_as_such_not_as_text(X):
+    # they were refused as "text or category columns" with advice to one-hot encode them by DetectionEncoding,
+    # which refuses dates too
+    import pandas as pd
+
+    frame = pd.DataFrame(X[:, :2], columns=["a", "b"]).assign(
+        day=pd.date_range("2024-01-01", periods=len(X)), at=pd.date_range("2024-01-01", periods=len(X), tz="UTC"),
+        took=pd.to_timedelta(np.arange(len(X)), "s"), city="x")
+    frame["stamp"] = frame["day"].astype("timestamp[s][pyarrow]")
+    with pytest.raises(ValueError, match=r"^X has date, time or duration columns \['day', 'at', 'took', 'stamp'\], "
+                                         r"which AutoEncoder cannot use as they are: turn them into numbers"):
+        AutoEncoder(**FAST).fit(frame)
+
+
+def test_a_missing_value_is_located_by_its_index_label_as_the_user_wrote_it():
+    # an integer index showed as "(index np.int64(103))", numpy's repr of the label
+    import pandas as pd
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)), index=np.arange(100, 120))
+    frame.iloc[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"first in row 3 \(index 103\), column 1;"):
+        AutoEncoder(**FAST).fit(frame.astype("Float64"))
+
+
+def test_the_classifier_refuses_missing_labels_naming_y_and_the_first_row():
+    # pandas' NA in a string or Int64 y was refused as "X: boolean value of NA is ambiguous", None in an
+    # object y as "'<' not supported between instances of 'NoneType' and 'str'"
+    import pandas as pd
+    from aekit import AutoEncoderClassifier
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    labels = np.where(X[:, 0] > 0, "pos", "neg").astype(object)
+    labels[[4, 9]] = None
+    for y in (labels, pd.Series(labels, dtype="string"), pd.Series(labels, dtype="string[pyarrow]"),
+              pd.Series(np.where(labels == "pos", 1, np.where(labels == "neg", 0, None)), dtype="Int64")):
+        with pytest.raises(ValueError, match=r"^y has missing labels \(None, NaN or NA\) in 2 rows, first in row 4: "
+                                             r"drop those rows .*fit\(X_unlabeled="):
+            AutoEncoderClassifier(**FAST).fit(X, y)
+
+
+def test_a_frame_of_numbers_in_object_columns_is_read_as_those_numbers(X):
+    # an object-dtype frame (as pd.concat or .astype(object) give) was refused as "text or category columns",
+    # though the same numbers as an object array were taken
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    objects = frame.astype(object).assign(f=[True, False] * (len(X) // 2))
+    plain = frame.assign(f=np.tile([1.0, 0.0], len(X) // 2))
+    np.testing.assert_array_equal(AutoEncoder(latent_dim=2, **FAST).fit(objects).transform(objects),
+                                  AutoEncoder(latent_dim=2, **FAST).fit(plain).transform(plain))
+    with pytest.raises(ValueError, match=r"text or category columns \['a'\]"):
+        AutoEncoder(**FAST).fit(objects.assign(a=["x"] + list(X[1:, 0])))
+
+
+def test_a_date_label_of_an_object_index_is_not_shown_as_nanoseconds():
+    # showing numpy index labels as Python values turned a numpy datetime64 label into 1577836800000000000
+    import pandas as pd
+
+    days = np.arange("2020-01-01", "2020-01-21", dtype="datetime64[D]").astype("datetime64[ns]")
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)), index=pd.Index(list(days), dtype=object))
+    frame.iloc[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"first in row 3 \(index np\.datetime64\('2020-01-04T00:00:00\.000000000'\)\), column 1"):
+        AutoEncoder(**FAST).fit(frame)

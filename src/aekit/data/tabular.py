@@ -116,7 +116,13 @@ def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
     """Refuse entries that are neither numbers nor strings (nor booleans) in an object column:
     a ValueError naming the way out for dates and times, a TypeError for other objects."""
     for v in col[~miss].tolist():
-        if isinstance(v, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
+        if isinstance(v, (datetime.timedelta, np.timedelta64)):
+            raise ValueError(
+                f"column {name!r} holds durations ({v!r}), which are not features as they are: turn them into numbers "
+                f"(seconds, e.g. .dt.total_seconds()) or leave the column out (ignore_columns=[{name!r}] in Python, "
+                f"--ignore {name} on the command line)"
+            )
+        if isinstance(v, (datetime.date, datetime.time, np.datetime64)):
             raise ValueError(
                 f"column {name!r} holds dates or times ({v!r}), which are not features as they are: turn them into "
                 f"numbers (days since a date, an hour, a weekday) or leave the column out (ignore_columns=[{name!r}] in "
@@ -567,16 +573,28 @@ def is_frame(X) -> bool:
     return hasattr(X, "columns") and hasattr(X, "iloc")
 
 
+def as_frame(X):
+    """A dataframe of another library (a pyarrow Table, a polars DataFrame) as a pandas DataFrame;
+    anything else as it is."""
+    if not is_frame(X) and hasattr(X, "__dataframe__") and hasattr(X, "to_pandas"):
+        return X.to_pandas()
+    return X
+
+
 def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
     """Columns (each (n,)), names, and which columns a DataFrame types as categorical
     (category or string dtype), of a DataFrame or a 2-D array-like of mixed values. Pandas'
-    missing markers (NaN, None, pd.NA, NaT) in non-numeric columns become None."""
+    missing markers (NaN, None, pd.NA, NaT) in non-numeric columns become None; a complex column
+    is refused (casting it would drop its imaginary part)."""
     if is_frame(X):
         from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_string_dtype
 
         columns, typed = [], []
         for j in range(X.shape[1]):
             col = X.iloc[:, j]
+            if getattr(col.dtype, "kind", None) == "c":
+                raise ValueError(f"column {str(X.columns[j])!r} holds complex numbers, which are not features as they are: "
+                                 "split them into two columns (.real and .imag) or take their magnitude (abs)")
             if is_bool_dtype(col.dtype) or (is_numeric_dtype(col.dtype) and str(col.dtype) != "category"):
                 columns.append(col.to_numpy(dtype=np.float64, na_value=np.nan))
                 typed.append(False)

@@ -86,16 +86,25 @@ def check_magnitude(X: np.ndarray, name: str = "X") -> None:
         )
 
 
+_NUMBERS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}  # object columns of numbers (or gaps)
+
+
 def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
-    """Refuse a DataFrame with text or category columns, naming them and the encoding `aekit
-    detect` uses; when fitting (`reset`), warn about identifier-like columns (see
+    """Refuse a DataFrame with date or duration columns, or with text or category columns (naming
+    them and the encoding `aekit detect` uses); when fitting (`reset`), warn about identifier-like columns (see
     `aekit.data.columns.is_identifier`), which become features here. Arrays pass through."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
-    bad = [str(c) for c, dt in zip(X.columns, dtypes) if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
+    times = [str(c) for c, dt in zip(X.columns, dtypes) if getattr(dt, "kind", None) in ("M", "m")]
+    if times:
+        raise ValueError(f"X has date, time or duration columns {times}, which {owner} cannot use as they are: turn them "
+                         "into numbers (days since a date, an hour, a weekday; durations as seconds) or drop them")
+    bad = [str(c) for j, (c, dt) in enumerate(zip(X.columns, dtypes)) if not (
+        is_numeric_dtype(dt) or is_bool_dtype(dt) or (dt == object and infer_dtype(X.iloc[:, j], skipna=True) in _NUMBERS)
+    )]
     if bad:
         raise ValueError(
             f"X has text or category columns {bad}, which {owner} cannot use as they are; encode them the way "
@@ -198,6 +207,12 @@ def validate_X(estimator, X, **kwargs):
     if isinstance(X, (str, os.PathLike)):
         raise ValueError(f"X is a file path ({str(X)!r}), but {type(estimator).__name__} reads its rows in memory: "
                          "load it first (numpy.load, pandas.read_csv, pandas.read_parquet)")
+    dtype = getattr(X, "dtype", None)
+    if getattr(dtype, "kind", None) in ("M", "m"):
+        what = "dates or times" if dtype.kind == "M" else "durations"
+        raise ValueError(f"X holds {what} ({dtype}), which {type(estimator).__name__} would read as counts of their unit "
+                         "(nanoseconds, days): turn them into the numbers you mean first (days since a date, an hour, a "
+                         "weekday; durations as seconds, X / np.timedelta64(1, 's'))")
     try:
         return validate_data(estimator, X, **kwargs)
     except (ValueError, TypeError) as err:
@@ -238,7 +253,9 @@ def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | Non
     first = int(np.flatnonzero(bad)[0])
     where = places[first] if places is not None else np.unravel_index(first, dense.shape)
     row = int(where[0])
-    label = f" (index {X.index[row]!r})" if hasattr(X, "index") and X.index[row] != row else ""
+    index = X.index[row] if hasattr(X, "index") else row
+    index = index.item() if isinstance(index, (np.integer, np.floating, np.bool_)) else index
+    label = f" (index {index!r})" if index != row else ""
     place = f"column {int(where[1])}" if len(where) == 2 else f"position {tuple(int(i) for i in where[1:])}"
     what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
     return f"X has {what} in {int(bad.sum())} entries, first in row {row}{label}, {place}; {advice}"

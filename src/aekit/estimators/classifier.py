@@ -99,6 +99,22 @@ def classes_from_json(values: object) -> np.ndarray:
     return np.asarray(values)
 
 
+def _check_labels_present(y) -> None:
+    """Refuse labels y (n_samples,) with missing entries (None, NaN, pandas' NA), naming how many
+    and the first one's row: scikit-learn's refusals ('boolean value of NA is ambiguous', "'<' not
+    supported between 'NoneType' and 'str'") named neither."""
+    import pandas as pd
+
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim == 0 or labels.size == 0:
+        return
+    missing = np.asarray(pd.isna(labels), dtype=bool).reshape(len(labels), -1).any(axis=1)
+    if missing.any():
+        raise ValueError(f"y has missing labels (None, NaN or NA) in {int(missing.sum())} rows, first in row "
+                         f"{int(np.flatnonzero(missing)[0])}: drop those rows from X and y, or pass their X as "
+                         "fit(X_unlabeled=...), whose rows pretrain the autoencoder")
+
+
 @torch.no_grad()
 def fit_head_by_logistic_regression(module: EncoderClassifierModule, X, y: torch.Tensor) -> None:
     """Set the head of `module` to scikit-learn's multinomial logistic regression (L2, C=1) of
@@ -301,6 +317,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         """(X, class indices of y); in a new fit, also `classes_` (all of `classes` when given,
         as partial_fit's first call may), the pretrained `autoencoder_` and `code_dim_`."""
         check_numeric_frame(X, type(self).__name__, reset)
+        _check_labels_present(y)
         X, y = validate_X(self, X, y=y, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT)
         check_magnitude(X)
         check_classification_targets(y)

@@ -58,7 +58,7 @@ def _is_plain_numeric(X) -> bool:
     if sp.issparse(X):
         return True
     dtype = getattr(X, "dtype", None)
-    if dtype is None:
+    if not isinstance(dtype, np.dtype):  # lists, and arrays of other libraries (a torch tensor's dtype is torch's)
         try:
             dtype = np.asarray(X).dtype
         except (TypeError, ValueError):

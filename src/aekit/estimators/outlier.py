@@ -22,13 +22,14 @@ from aekit.analysis.explanations import DEFAULT_METHOD, check_method, check_top,
 from aekit.analysis.thresholds import N_QUANTILES, auto_threshold, outlier_probability, score_quantiles
 from aekit.data.columns import check_array_ignore
 from aekit.data.table_input import TableInput
-from aekit.data.tabular import is_frame
+from aekit.data.tabular import as_frame, is_frame
 
 __all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_CODE_VARIANCE = 1e-6  # relative floor of the codes' variances (their mean square) in the latent part
+BATCH_PLACES = 16  # batch sizes in which a row tied at the cut is rescored (kernels block rows by up to 8 or 16)
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
@@ -114,6 +115,28 @@ def _quantile_offset(scores: np.ndarray, contamination: float) -> float:
     return offset
 
 
+def _mean_square(X) -> float:
+    """The mean square of the entries of X (n, d), dense or sparse."""
+    total = X.multiply(X).sum() if is_sparse(X) else np.einsum("ij,ij->", X, X, dtype=np.float64)
+    return float(total) / max(X.shape[0] * X.shape[1], 1)
+
+
+def _distinct_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first occurrence (m,) of each distinct row of X (n, d), in order, and which of them each
+    row is (n,); None when every row is distinct."""
+    import pandas as pd
+
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    if len(first) == len(X):
+        return None
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    first, inverse = first[order], rank[inverse.reshape(-1)]
+    return (first, inverse) if np.array_equal(X[first][inverse], X) else None  # a hash collision: score every row
+
+
 def _with_labels(explained, labels, top: int | None):
     """An explanation named by the strings of a DataFrame's column labels, named by the labels
     themselves (the ints of a headerless frame's columns): its columns, or with `top` the
@@ -153,7 +176,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     both, wrapping any aekit autoencoder.
 
     `fit` trains a clone of `autoencoder` on X (a later `fit` continues training the fitted
-    one when the autoencoder has `warm_start=True`) and sets `offset_` so that a share
+    one when the autoencoder has `warm_start=True`, a DataFrame encoded as in the first fit,
+    whose units the network learned) and sets `offset_` so that a share
     `contamination` of the training samples score below it (or, with contamination='auto',
     by a generalized ESD outlier test on the log training anomaly scores). `score_samples` is higher for
     normal samples, `decision_function = score_samples - offset_`, and `predict` gives -1
@@ -228,7 +252,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         The fitted clone.
     offset_ : float
         The `contamination` quantile of the training scores (halfway down to the next lower
-        training score when it falls on one, so a row at the threshold stays an inlier).
+        training score when it falls on one, so a row at the threshold stays an inlier; on the
+        lowest training scores, tied, as low as their row scores in any batch of up to 16 rows).
     threshold_ : float
         The same cut as an anomaly score (higher = more abnormal): ``-offset_``, i.e. samples
         whose anomaly score exceeds it are outliers.
@@ -244,10 +269,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Robust mean and inverse covariance of the training codes (criterion 'latent' or 'combined').
     part_center_, part_scale_ : dict
         Training median and interquartile range of each anomaly part ('reconstruction',
-        'latent') the criterion uses.
+        'latent') the criterion uses; the range is at least 1e-12 of max(|median|, unit), the
+        unit 1, or for the reconstruction part the training rows' mean square when below 1, so
+        that float rounding is not standardised into scores whatever the data's scale.
     table_ : aekit.data.table_input.TableInput
         For a DataFrame X only: the columns left out (`table_.dropped`, name to reason) and the
-        encoding of the others.
+        encoding of the others (kept from the first fit by a warm-started autoencoder's refits).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.
@@ -356,12 +383,24 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             return -next(iter(parts.values()))
         return -sum((values - self.part_center_[p]) / self.part_scale_[p] for p, values in parts.items())
 
+    def _parts(self, X) -> dict[str, np.ndarray]:
+        """Each anomaly part the criterion uses, (n_samples,), computed once per distinct row of a
+        dense X: a row's float rounding depends on its place in the batch, which must not give
+        repeated rows different scores (and the threshold split them)."""
+        distinct = None if is_sparse(X) else _distinct_rows(X)
+        if distinct is None:
+            return {p: self._part(p, X) for p in self._parts_used()}
+        first, inverse = distinct
+        return {p: self._part(p, X[first])[inverse] for p in self._parts_used()}
+
     def _scores(self, X: np.ndarray) -> np.ndarray:
-        return self._combine({p: self._part(p, X) for p in self._parts_used()})
+        return self._combine(self._parts(X))
 
     def _checked_X(self, X, reset: bool):
         """X as a float array, or a CSR matrix (refused with standardize=True, whose per-feature
-        errors are dense); a DataFrame encoded through `table_` (fitted here when `reset`)."""
+        errors are dense); a DataFrame (a pyarrow or polars one too) encoded through `table_`
+        (fitted here when `reset`)."""
+        X = as_frame(X)
         if reset:
             self.__dict__.pop("table_", None)
             if is_frame(X):
@@ -430,10 +469,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         before = getattr(self, "table_", None)
         for name in ("feature_error_", "latent_location_", "latent_precision_"):  # set again below when this fit uses them
             self.__dict__.pop(name, None)
-        X = self._checked_X(X, reset=True)
+        frame = as_frame(X)
+        X = self._checked_X(frame, reset=True)
         model = self._make_autoencoder(X.shape[0])
         if getattr(self, "table_", None) is not None and hasattr(model, "module_"):  # a warm start of the fitted autoencoder
             self._check_same_table(before, X.shape[1], model.n_features_in_)
+            if before is not None:  # the network continues in the units it learned: the first fit's encoding
+                self.table_, X = before, before.transform(frame)
         if callbacks and "callbacks" not in inspect.signature(model.fit).parameters:
             raise TypeError(f"callbacks: the autoencoder {type(model).__name__} takes no training callbacks in fit")
         self.autoencoder_ = model.fit(X, callbacks=callbacks) if callbacks else model.fit(X)
@@ -447,20 +489,31 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             codes = np.asarray(self.autoencoder_.transform(X), dtype=np.float64)
             seed = self.random_state if self.random_state is not None else self.autoencoder_.get_params().get("random_state")
             self.latent_location_, self.latent_precision_ = _code_distribution(codes, seed)
-        parts = {p: self._part(p, X) for p in self._parts_used()}
+        parts = self._parts(X)
         self.part_center_, self.part_scale_ = {}, {}
         for name, values in parts.items():
             low, center, high = np.percentile(values, [25, 50, 75])
             self.part_center_[name] = float(center)
-            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), 1.0)))
+            unit = min(_mean_square(X), 1.0) if name == "reconstruction" else 1.0
+            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), unit)))
         scores = self._combine(parts)
         self.score_quantiles_ = score_quantiles(-scores)
         if self.contamination == "auto":
             self.offset_ = -auto_threshold(-scores)
         else:
             self.offset_ = _quantile_offset(scores, self.contamination)
+        lowest = int(np.argmin(scores))
+        if self.offset_ == scores[lowest]:  # the cut lies on the lowest training rows, tied: inliers in any batch
+            self.offset_ = min(self.offset_, self._lowest_in_batches(X[[lowest]]))
         self.threshold_ = -self.offset_
         return self
+
+    def _lowest_in_batches(self, row) -> float:
+        """The lowest normality score `row` (1, n_features) gets among BATCH_PLACES copies of it
+        in batches of 1 to BATCH_PLACES rows: how low float rounding takes it with its place in a batch."""
+        copies = row[[0] * BATCH_PLACES]
+        return min(float(self._combine({p: self._part(p, copies[:k]) for p in self._parts_used()}).min())
+                   for k in range(1, BATCH_PLACES + 1))
 
     def score_samples(self, X):
         """Normality of each sample (n_samples,); lower is more abnormal.
@@ -532,6 +585,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         """
         check_is_fitted(self)
         top, method = check_top(top), check_method(method)
+        X = as_frame(X)
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
         if getattr(self, "table_", None) is not None:
             if feature_names is not None or groups is not None:
