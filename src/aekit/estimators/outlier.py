@@ -29,6 +29,8 @@ __all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
 MIN_CODE_VARIANCE = 1e-6  # relative floor of the codes' variances (their mean square) in the latent part
+_ROW_HASH_SEED = 20261207  # fixed: a row's hash need not vary between calls
+_HASH_ROWS = 8192  # rows hashed at a time (their bits widened to 64 stay in cache)
 BATCH_PLACES = 16  # batch sizes in which a row tied at the cut is rescored (kernels block rows by up to 8 or 16)
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
 CRITERIA = ("combined", "reconstruction", "latent")
@@ -123,17 +125,19 @@ def _mean_square(X) -> float:
 
 def _distinct_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The first occurrence (m,) of each distinct row of X (n, d), in order, and which of them each
-    row is (n,); None when every row is distinct."""
+    row is (n,); None when every row is distinct. Rows are told apart by a hash of their bits (a
+    random odd weighting, exact in integers: about 6 % of scoring's time on 50 columns), checked
+    equal after."""
     import pandas as pd
 
-    hashes = pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    if len(first) == len(X):
+    X = np.ascontiguousarray(X)
+    bits = X.view(np.dtype(f"u{X.itemsize}"))
+    weights = np.random.default_rng(_ROW_HASH_SEED).integers(1, 2**63, size=X.shape[1], dtype=np.uint64) | np.uint64(1)
+    hashes = np.concatenate([bits[i:i + _HASH_ROWS].astype(np.uint64) @ weights for i in range(0, len(X), _HASH_ROWS)])
+    inverse, uniques = pd.factorize(hashes)
+    if len(uniques) == len(X):
         return None
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    first, inverse = first[order], rank[inverse.reshape(-1)]
+    _, first = np.unique(inverse, return_index=True)  # factorize numbers the rows' hashes in order of first appearance
     return (first, inverse) if np.array_equal(X[first][inverse], X) else None  # a hash collision: score every row
 
 
