@@ -774,6 +774,22 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     assert "ID column 'name' not found" in capsys.readouterr().err
 
 
+def test_codes_and_rows_written_to_csv_are_their_float32_values_without_widening_digits(tmp_path):
+    # codes.csv held 0.12345600128173828 for the float32 0.123456: its float64 widening, noise digits a user cannot tell
+    rng = np.random.default_rng(3)
+    pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "t.csv"), str(tmp_path / f"{command}.csv")]) == 0
+        with open(tmp_path / f"{command}.csv", newline="") as f:
+            cells = [cell for row in list(csv.reader(f))[1:] for cell in row[1:]]
+        assert cells and all(cell == str(np.float32(cell)) for cell in cells), cells[:3]
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    codes = pd.read_csv(tmp_path / "encode.csv").to_numpy()[:, 1:]
+    np.testing.assert_array_equal(codes.astype(np.float32), np.load(tmp_path / "codes.npy"))  # the same values, exactly
+
+
 @pytest.mark.parametrize("loss", ["multinomial", "poisson"])
 def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, capsys):
     # scale 'auto' standardised a table of counts (values above 1), and the count loss then refused its own
