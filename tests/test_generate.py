@@ -262,6 +262,32 @@ def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their
     assert set(rebuilt["colour"]) <= {"red", "green", "blue"} and 3e4 < rebuilt["income"].mean() < 7e4
 
 
+def test_samples_and_reconstructions_of_a_table_run_keep_each_columns_kind(tmp_path):
+    # an age came out as 41.99999618530273, a 0/1 flag as 0.6887051463127136 or -0.1 and a bool column as the
+    # text 'True': every column was a float32 decoding; whole-number columns are now whole and within their range
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 80
+    table = pd.DataFrame({"age": rng.integers(18, 90, n), "visits": rng.poisson(3, n), "smoker": rng.integers(0, 2, n),
+                          "bmi": rng.normal(25, 4, n).round(1), "insured": rng.random(n) < 0.5,
+                          "region": rng.choice(["north", "south"], n)})
+    table.to_parquet(tmp_path / "t.parquet")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.parquet"), "-n", "50"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "50"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "t.parquet"), str(tmp_path / "r.parquet")]) == 0
+    samples, rebuilt = pd.read_parquet(tmp_path / "s.parquet"), pd.read_parquet(tmp_path / "r.parquet")
+    for rows in (samples, rebuilt.drop(columns="id")):
+        assert list(rows.columns) == list(table.columns)
+        assert all(rows[c].dtype.kind == "i" for c in ("age", "visits", "smoker")) and rows["insured"].dtype == bool
+        assert rows["age"].between(table["age"].min(), table["age"].max()).all() and set(rows["smoker"]) <= {0, 1}
+        assert rows["bmi"].dtype.kind == "f" and set(rows["region"]) <= {"north", "south"}
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s.csv"), samples, check_dtype=False)  # the same rows
+    assert "age,visits,smoker,bmi,insured,region" in (tmp_path / "s.csv").read_text()
+
+
 def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_path, capsys):
     # the .npy held flat rows (n, height * width * channels), which a user had to reshape to view
     rng = np.random.default_rng(0)

@@ -49,9 +49,11 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
 
-    for name, summary, what in (
-        ("encode", "write the codes of some rows", "codes (n, latent_dim)"),
-        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units"),
+    for name, summary, what, more in (
+        ("encode", "write the codes of some rows", "codes (n, latent_dim)", ""),
+        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units",
+         "\nA table run's .csv or .parquet holds its columns as 'aekit generate' writes them: each categorical\n"
+         "one as its most probable category, each column of whole numbers rounded within its training range."),
     ):
         parser = add_command(
             commands,
@@ -61,7 +63,7 @@ def add_parsers(commands) -> None:
             "and a first column 'id': each row's file name for a folder, its ID column or row number for a\n"
             "table). INPUT is laid out and scaled the way the run's training data were. With --scheduler\n"
             "ADDRESS the rows of a Parquet file or folder are processed partition by partition on a Dask\n"
-            "cluster and OUTPUT is a new folder of Parquet files, the same rows in the same order.",
+            "cluster and OUTPUT is a new folder of Parquet files, the same rows in the same order." + more,
             f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv\n"
             f"  aekit {name} runs/table rows/ out/ --scheduler tcp://scheduler:8786",
             run_rows,
@@ -87,7 +89,9 @@ def add_parsers(commands) -> None:
         "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
         "expected counts of a document of the training documents' mean length); a .csv or .parquet of a table\n"
         "run holds the table's columns in their order, each categorical one as its most probable\n"
-        "category (a .npy holds the model's features, one-hot groups as they are decoded).",
+        "category, and each column whose training values were all whole numbers (an age, a count, a\n"
+        "0/1 flag) rounded to them within its training range (a .npy holds the model's features,\n"
+        "one-hot groups as they are decoded).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
@@ -225,10 +229,9 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
             proportions = decodes_proportions(model.estimator)
             out = out.map_partitions(_in_data_units, rows, model.scaling, features, proportions, meta=out._meta,
                                      align_dataframes=False)
-            layout = model.table_layout()
-            if layout is not None:
-                meta = _as_table_partition(out._meta, *layout)
-                out = out.map_partitions(_as_table_partition, *layout, meta=meta)
+            if model.reader.kind == "table":
+                meta = _as_table_partition(out._meta, model.reader, features, not proportions)
+                out = out.map_partitions(_as_table_partition, model.reader, features, not proportions, meta=meta)
         (n_rows,) = write_parquet(out, folder, out.shape[0])
     print(f"wrote {n_rows} {what} of {out.shape[1] - 1} values to {folder}/ ({out.npartitions} Parquet files)")
     return 0
@@ -268,14 +271,14 @@ def _in_data_units(part, rows, scaling, features: list[str], proportions: bool):
     return part.assign(**dict(zip(features, X_hat.T)))
 
 
-def _as_table_partition(part, names: list[str], sources: list[str]):
-    """A partition of reconstructions ('id' and the features `names`) as the run's table columns
-    after its 'id', each feature grouped into its source column (`Model.as_table`)."""
+def _as_table_partition(part, reader, features: list[str], whole: bool):
+    """A partition of reconstructions ('id' and the `features`) as the run's table columns after
+    its 'id', of their kinds (`aekit.app.written.table_rows`, `whole` as there)."""
     import pandas as pd
 
-    from aekit.analysis.explanations import grouped_values
+    from aekit.app.written import table_rows
 
-    table = grouped_values(part[names].to_numpy(dtype=np.float64), names, sources).set_axis(part.index)
+    table = table_rows(reader, part[features].to_numpy(), whole).set_axis(part.index)
     labels = {column: "string" for column in table if table[column].dtype == object}  # typed: dask's meta of an object column writes no schema
     return pd.concat([part[["id"]], table.astype(labels)], axis=1)
 
@@ -335,12 +338,12 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_written(model, output, X: np.ndarray, columns: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
-    """Rows X (n, n_features) in the data's units and their column names as a .csv or .parquet
-    `output` holds them for a run on a table with categorical columns: the table's own columns,
-    each category as its label (`Model.as_table`); else X and `columns` as given."""
+def _as_written(model, output, X: np.ndarray, columns: list[str] | None):
+    """Rows X (n, n_features) in the data's units as a .csv or .parquet `output` holds them for a
+    run on a table: the table's own columns, of their kinds (`Model.as_table`); else X and
+    `columns` as given."""
     table = model.as_table(X) if Path(output).suffix.lower() in (".csv", ".parquet") else None
-    return (X, columns) if table is None else (table.to_numpy(dtype=object), list(table.columns))
+    return (X, columns) if table is None else (table, None)
 
 
 def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

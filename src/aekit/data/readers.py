@@ -316,6 +316,10 @@ class TableReader(Reader):
     header : {'infer', True, False}, default='infer'
         Whether a CSV's first row holds column names; 'infer' decides from whether it is all
         numbers (see `read_csv_frame`), and `fit` keeps what it decided for the later files.
+    whole_ranges : dict of str to list of float, default=None
+        Each numeric column whose values are all whole numbers (a count, an age, a 0/1 flag):
+        its [lowest, highest] value, learned by `fit`; rows written in the table's units keep
+        such a column whole and within them. None in runs saved before it was learned.
     """
 
     kind: ClassVar[str] = "table"
@@ -328,6 +332,14 @@ class TableReader(Reader):
     encoding: str | None = None
     na_values: list[str] = field(default_factory=list)
     header: bool | str = "infer"
+    whole_ranges: dict[str, list[float]] | None = None
+
+    def fit(self, source: str | os.PathLike) -> Dataset:
+        """The rows of the training table `source` (`Reader.fit`); the reader also learns the
+        range of each column of whole numbers (`whole_ranges`)."""
+        data = super().fit(source)
+        self.whole_ranges = _whole_ranges(data)
+        return data
 
     def frame(self, source: str | os.PathLike):
         """The table as read, a DataFrame (n_rows, n_columns) before any encoding.
@@ -398,6 +410,17 @@ class TableReader(Reader):
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
             return ParquetSource(source)
         return super().stream(source)
+
+
+def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
+    """[lowest, highest] of each numeric (not one-hot) column of `data` whose observed values are all whole numbers."""
+    ranges = {}
+    for j, (name, column) in enumerate(zip(data.feature_names, data.feature_columns())):
+        values = np.asarray(data.X[:, j], dtype=np.float64)
+        values = values[~np.isnan(values)]
+        if name == column and values.size and (values == np.round(values)).all():
+            ranges[name] = [float(values.min()), float(values.max())]
+    return ranges
 
 
 @dataclass
