@@ -168,6 +168,26 @@ def test_samples_of_an_8_bit_npy_run_are_drawn_in_their_own_colours(tmp_path):
     np.testing.assert_allclose(np.median(drawn, axis=0), brown, atol=20)
 
 
+@pytest.mark.parametrize("shape", [(60, 12), (60, 3, 4)], ids=["rows", "images"])
+def test_samples_and_reconstructions_of_a_uint8_npy_run_are_uint8_values_in_0_255(tmp_path, shape):
+    # a run on uint8 pixels (read divided by 255) wrote its samples and reconstructions on [0, 1], not 0..255
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    stack = (rng.random(shape) * 100 + 120).astype(np.uint8)  # pixels 120..219
+    np.save(tmp_path / "pixels.npy", stack)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "pixels.npy"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pixels.npy"), str(tmp_path / "r.npy")]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pixels.npy"), str(tmp_path / "r.csv")]) == 0
+    samples, rebuilt = np.load(tmp_path / "s.npy"), np.load(tmp_path / "r.npy")
+    assert samples.shape == (5, *shape[1:]) and rebuilt.shape == (60, 12)
+    for values in (samples, rebuilt):
+        assert values.dtype == np.uint8 and 100 < values.mean() < 240, (values.dtype, values.mean())
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "r.csv").drop(columns="id").to_numpy(), rebuilt)
+
+
 def test_samples_of_a_table_run_drawn_to_a_png_name_its_columns(tmp_path, monkeypatch):
     # 'aekit generate runs/table samples.png' labelled the heat map's features 0, 1, 2, ... (the .csv named them)
     import pandas as pd
@@ -300,7 +320,8 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (4, 3, 6, 5)
     assert main(["encode", str(run), str(tmp_path / "s.npy"), str(tmp_path / "codes.npy")]) == 0
-    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(samples.reshape(4, -1)), atol=1e-5)
+    pixels = samples.reshape(4, -1) / np.float32(255)  # uint8, as the training stack: read on [0, 1] again
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(pixels), atol=1e-5)
     folder = tmp_path / "flat"
     VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.random((30, 12))).save(folder)
     assert main(["generate", str(folder), str(tmp_path / "f.npy"), "-n", "3"]) == 0  # rows, not images

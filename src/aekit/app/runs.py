@@ -471,6 +471,14 @@ class Model:
 
         return table_rows(self.reader, X, whole=not decodes_proportions(self.estimator))
 
+    def as_stored(self, X: np.ndarray) -> np.ndarray:
+        """Rows X (n, ...) in the data's units as the run's file held them: an integer .npy's
+        integers of its dtype (`aekit.app.written.stored_values`; expected counts unrounded);
+        others as given."""
+        from aekit.app.written import stored_values
+
+        return stored_values(self.reader, X, whole=not decodes_proportions(self.estimator))
+
     def in_data_range(self, X: np.ndarray) -> np.ndarray:
         """Rows X (n, n_features) in the data's units kept to the values the data can take:
         pixels read on [0, 1] clipped to it, word counts to 0 and above; other rows as given (a

@@ -1,5 +1,6 @@
 """Rows in the data's units as the files of `aekit reconstruct` and `aekit generate` hold them:
-a table run's rows as its table's columns, each of the kind it had in the table."""
+a table run's rows as its table's columns, each of the kind it had in the table, and an
+integer .npy run's rows as integers of the file's dtype."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from aekit.data.datasets import feature_columns
 from aekit.data.readers import Reader
 
-__all__ = ["table_rows"]
+__all__ = ["stored_values", "table_rows"]
 
 
 def table_rows(reader: Reader, X: np.ndarray, whole: bool = True):
@@ -52,3 +53,33 @@ def table_rows(reader: Reader, X: np.ndarray, whole: bool = True):
         else:
             columns[source] = X[:, members[0]]
     return pd.DataFrame(columns)
+
+
+def stored_values(reader: Reader, X: np.ndarray, whole: bool = True) -> np.ndarray:
+    """Rows X (n, ...) as read into the model's units, in the units of the file they were read
+    from: for a run on an integer .npy (read divided by `int_scale`, pixels / 255), times that
+    scale and, with `whole`, rounded to the file's integer dtype within its range; else X as given.
+
+    Parameters
+    ----------
+    reader : Reader
+        The run's fitted reader.
+    X : ndarray of shape (n, ...)
+        Rows as the reader gives them, e.g. samples or reconstructions.
+    whole : bool, default=True
+        Round to integers; False for expected counts, which are means (float32).
+
+    Returns
+    -------
+    ndarray of shape (n, ...)
+        The rows in the file's units.
+    """
+    scale = getattr(reader, "int_scale", None)
+    if scale is None:
+        return X
+    values = np.asarray(X, dtype=np.float64) * float(scale)
+    if not whole:
+        return values.astype(np.float32)
+    dtype = np.dtype(getattr(reader, "int_dtype", None) or np.int64)
+    info = np.iinfo(dtype)
+    return np.clip(np.round(values), info.min, info.max).astype(dtype)

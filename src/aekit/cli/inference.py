@@ -86,7 +86,8 @@ def add_parsers(commands) -> None:
         "fitted on flat rows); a .npy of images holds them channels-first, (N, H, W) grey or\n"
         "(N, C, H, W), as aekit reads them. A run's image folder, MNIST-style set or digits is drawn as stored\n"
         "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
-        "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
+        "an integer .npy run's are integers of the file's dtype (uint8 pixels 0..255, as 'aekit reconstruct'\n"
+        "writes them too); a text run's are word counts (never negative; a model decoding word proportions gives the\n"
         "expected counts of a document of the training documents' mean length); a .csv or .parquet of a table\n"
         "run holds the table's columns in their order, each categorical one as its most probable\n"
         "category, and each column whose training values were all whole numbers (an age, a count, a\n"
@@ -339,11 +340,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _as_written(model, output, X: np.ndarray, columns: list[str] | None):
-    """Rows X (n, n_features) in the data's units as a .csv or .parquet `output` holds them for a
-    run on a table: the table's own columns, of their kinds (`Model.as_table`); else X and
-    `columns` as given."""
+    """Rows X (n, n_features) in the data's units as `output` holds them: for a run on a table,
+    in a .csv or .parquet the table's own columns, of their kinds (`Model.as_table`); else X as
+    the run's file held it (`Model.as_stored`: an integer .npy's integers) and `columns`."""
     table = model.as_table(X) if Path(output).suffix.lower() in (".csv", ".parquet") else None
-    return (X, columns) if table is None else (table, None)
+    return (model.as_stored(X), columns) if table is None else (table, None)
 
 
 def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

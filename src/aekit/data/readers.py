@@ -445,6 +445,9 @@ class NpyReader(Reader):
     int_scale : float, default=None
         What the training file's integers were divided by (see `load_npy`), learned by `fit`
         and used for later files; None for a file of floats.
+    int_dtype : str, default=None
+        The training file's integer dtype ('uint8'), learned by `fit`, which rows written in the
+        data's units are given; None for a file of floats (or a run saved before it was learned).
     """
 
     kind: ClassVar[str] = "npy"
@@ -452,11 +455,13 @@ class NpyReader(Reader):
     labels: str | None = None
     channels_last: bool | None = None
     int_scale: float | None = None
+    int_dtype: str | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         labels = None if fitted else self.labels
         if not fitted:
             self.int_scale = _npy_integer_scale(_existing(source))
+            self.int_dtype = None if self.int_scale is None else np.load(source, mmap_mode="r", allow_pickle=False).dtype.name
         return load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
 
     @property
