@@ -262,7 +262,7 @@ def test_detect_out_refuses_to_overwrite_a_column_of_the_table(tmp_path, capsys)
     assert main(["detect", str(tmp_path / "t.csv"), *FAST_CLI]) == 0  # nothing written, nothing overwritten
 
 
-def test_a_parquet_files_named_index_is_kept_as_a_column_of_the_outputs(tmp_path, capsys):
+def test_a_parquet_files_named_index_is_kept_in_the_outputs_a_csvs_first_column_a_parquet_files_index(tmp_path, capsys):
     pytest.importorskip("pyarrow")
     frame = patients(n=60).assign(patient=[f"P{i:03d}" for i in range(60)]).set_index("patient")
     frame.to_parquet(tmp_path / "t.parquet")
@@ -274,7 +274,7 @@ def test_a_parquet_files_named_index_is_kept_as_a_column_of_the_outputs(tmp_path
     frame.to_parquet(tmp_path / "gaps.parquet")
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "filled.parquet"), *FAST_CLI]) == 0
     filled = pd.read_parquet(tmp_path / "filled.parquet")
-    assert filled["patient"].tolist() == frame.index.tolist() and filled.notna().all().all()
+    assert filled.index.equals(frame.index) and filled.notna().all().all()
 
 
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
@@ -504,7 +504,7 @@ def test_impute_fitted_in_python_without_the_index_fills_a_parquet_file_with_one
     AutoEncoderImputer(max_epochs=1, n_members=1, blend=None).fit(frame).save(tmp_path / "imp")
     frame.to_parquet(tmp_path / "gaps.parquet")
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "o.csv"), "--fitted", str(tmp_path / "imp")]) == 0
-    assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == frame.columns.tolist()
+    assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == ["patient", *frame.columns]  # the ids were dropped
 
 
 def test_categories_not_seen_in_fit_are_named_in_a_warning_by_the_detector_and_the_imputer():

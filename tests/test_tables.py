@@ -297,6 +297,25 @@ def test_a_csv_with_a_header_reads_as_before_and_as_told(tmp_path):
     assert load_csv(path, header=True).X.shape == (50, 7)
 
 
+def test_a_parquet_files_named_index_stays_its_index_in_what_impute_and_detect_write(tmp_path, capsys):
+    # a table indexed by patient id came back with 'patient' as a plain column and a 0, 1, 2, ... index
+    frame = survey(n=120)[["age", "weight", "share"]]
+    gaps, _ = with_gaps(frame)
+    gaps = gaps.astype(float).set_axis(pd.Index(np.arange(120) * 3 + 7, name="patient"))
+    gaps.to_parquet(tmp_path / "t.parquet")
+    assert main(["impute", str(tmp_path / "t.parquet"), str(tmp_path / "filled.parquet"), *CLI_FAST]) == 0
+    assert main(["impute", str(tmp_path / "t.parquet"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    filled = pd.read_parquet(tmp_path / "filled.parquet")
+    assert filled.index.equals(gaps.index) and list(filled.columns) == ["age", "weight", "share"]
+    observed = gaps.notna().to_numpy()
+    assert filled.notna().all().all() and (filled.to_numpy(float)[observed] == gaps.to_numpy(float)[observed]).all()
+    assert pd.read_csv(tmp_path / "filled.csv").columns[0] == "patient"
+    filled.to_parquet(tmp_path / "complete.parquet")
+    assert main(["detect", str(tmp_path / "complete.parquet"), "--out", str(tmp_path / "flagged.parquet"), *CLI_FAST[:3]]) == 0
+    flagged = pd.read_parquet(tmp_path / "flagged.parquet")
+    assert flagged.index.equals(gaps.index) and list(flagged.columns) == ["age", "weight", "share", "outlier_score", "outlier"]
+
+
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_an_all_empty_column_is_dropped_with_a_warning(tmp_path, capsys, command):
     frame = survey(n=120)[["age", "weight", "share"]].assign(notes=np.nan)

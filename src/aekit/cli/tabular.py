@@ -243,9 +243,9 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 
 def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
-    options, a named index (which a Parquet file keeps apart) as its first columns; columns
-    with no value at all are dropped with a warning naming them, except those `needed` (the
-    columns a fitted imputer fills)."""
+    options, a named index (which a Parquet file keeps apart) as its first columns, their names
+    kept in `attrs['index']` for `_write_table`; columns with no value at all are dropped with a
+    warning naming them, except those `needed` (the columns a fitted imputer fills)."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -271,6 +271,7 @@ def _read_table(args: argparse.Namespace, needed=()):
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
+    frame.attrs["index"] = named
     return frame
 
 
@@ -295,15 +296,19 @@ def _check_table_output(path: str) -> None:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
 
 
-def _write_table(frame, path: str) -> None:
+def _write_table(frame, path: str, index: list[str]) -> None:
+    """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
+    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if index and set(index) <= {str(c) for c in frame.columns}:
+        frame = frame.set_index([c for c in frame.columns if str(c) in index])
     with replaced_atomically(target) as tmp:
         if target.suffix.lower() == ".parquet":
-            frame.to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=bool(index))
         else:
-            frame.to_csv(tmp, index=False)
+            frame.to_csv(tmp, index=bool(index))
 
 
 def run_impute(args: argparse.Namespace) -> int:
@@ -355,7 +360,7 @@ def run_impute(args: argparse.Namespace) -> int:
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
-    _write_table(filled, args.output)
+    _write_table(filled, args.output, frame.attrs["index"])
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     print(
@@ -509,7 +514,7 @@ def run_detect(args: argparse.Namespace) -> int:
         row = f"row {i}" if ids is None else f"{id_column} {ids[i]}"
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out)
+        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"])
         print(f"wrote {args.out}")
     if args.report:
         from aekit.app.detection_report import write_detection_report
