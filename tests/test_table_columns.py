@@ -532,7 +532,7 @@ def test_categories_not_seen_in_fit_are_named_in_a_warning_by_the_detector_and_t
     assert list(np.asarray(filled)[[1, 2], 2]) == ["west", "west"]
 
 
-def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path):
+def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path, capsys):
     """A fitted detector meeting a new category warns on the command line as one
     'aekit detect: warning: ...' line, not as Python's file:line: UserWarning form."""
     import subprocess
@@ -551,6 +551,10 @@ def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path):
     lines = done.stderr.splitlines()
     assert "aekit detect: warning: X has categories not seen in fit: 'city' ['Nort'] in 1 row" in lines[0]
     assert "UserWarning" not in done.stderr
+    explained = ["detect", str(tmp_path / "new.csv"), "--fitted", str(tmp_path / "det"), "--out", str(tmp_path / "f.csv"),
+                 "--explain", "2"]
+    assert main(explained) == 0  # scored, explained and given probabilities: the warning was printed three times
+    assert capsys.readouterr().err.count("not seen in fit: 'city' ['Nort']") == 1
 
 
 def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, capsys):

@@ -206,10 +206,11 @@ def _identifier_column(detector, frame) -> str | None:
     return next((column for column in frame.columns if dropped.get(str(column)) == IDENTIFIER), None)
 
 
-def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> object:
-    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings, and
-    a table with no column left to learn from refused naming IN; `keep` says how the command
-    keeps the columns it leaves out on its own, where it can."""
+def _warnings_to_stderr(args: argparse.Namespace, call, keep: str = "") -> object:
+    """`call()` (a fit, a scoring), its UserWarnings (columns left out, unseen categories, ...)
+    printed as the command's warnings, each once however many steps raise it, and a table with
+    no column left to learn from refused naming IN; `keep` says how the command keeps the
+    columns it leaves out on its own, where it can."""
     import warnings
 
     from aekit.data.columns import IGNORED, KEEP_HINT
@@ -217,17 +218,17 @@ def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> obj
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            return fit()
+            return call()
     except ValueError as err:
         if not str(err).startswith("X: every column is left out"):
             raise
         message = str(err).removeprefix("X").replace(KEEP_HINT, keep).replace(IGNORED, "named by --ignore or --id-column")
         raise CLIError(f"{args.input!r}{message}") from None
     finally:
+        for message in dict.fromkeys(str(w.message).replace(KEEP_HINT, "") for w in caught if issubclass(w.category, UserWarning)):
+            _warn(args, message)
         for warning in caught:
-            if issubclass(warning.category, UserWarning):
-                _warn(args, str(warning.message).replace(KEEP_HINT, ""))
-            else:
+            if not issubclass(warning.category, UserWarning):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
@@ -353,10 +354,11 @@ def run_impute(args: argparse.Namespace) -> int:
         if ignored:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
+        filled = _warnings_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer)
     else:
-        filled = imputer.set_output(transform="pandas").transform(_fitted_columns(args, frame, imputer))
+        rows = _fitted_columns(args, frame, imputer)
+        filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
@@ -494,20 +496,13 @@ def run_detect(args: argparse.Namespace) -> int:
             _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
             ignore_columns=ignored or "auto", **threshold,
         )
-        _fit_warning_to_stderr(args, lambda: detector.fit(frame))
+        _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
     rows = _fitted_columns(args, frame, detector)
-    columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
+    columns, extra, reasons = _warnings_to_stderr(args, lambda: _scored(args, detector, rows))
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
-    extra, reasons = {}, None
-    if args.explain or args.report:
-        from aekit.analysis.explanations import explain
-        from aekit.app.detection_report import reason_texts
-
-        reasons = reason_texts(explain(detector, rows, top=args.explain or 3))
-        extra = _explanation_columns(detector.predict_proba(rows)[:, 1], reasons, args.explain or 0)
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
@@ -526,6 +521,20 @@ def run_detect(args: argparse.Namespace) -> int:
                                       ids=named)
         print(f"wrote {page}")
     return 0
+
+
+def _scored(args: argparse.Namespace, detector, rows) -> tuple[dict, dict, list[list[str]] | None]:
+    """The columns --out adds for `rows` (outlier_score and outlier, `_outlier_columns`; with
+    --explain or --report the probability and reasons, `_explanation_columns`) and each row's
+    reasons as text (None without them)."""
+    columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
+    if not (args.explain or args.report):
+        return columns, {}, None
+    from aekit.analysis.explanations import explain
+    from aekit.app.detection_report import reason_texts
+
+    reasons = reason_texts(explain(detector, rows, top=args.explain or 3))
+    return columns, _explanation_columns(detector.predict_proba(rows)[:, 1], reasons, args.explain or 0), reasons
 
 
 def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]) -> None:
