@@ -203,7 +203,8 @@ def test_scheduler_without_dask_says_what_to_install(tables, tmp_path, capsys, m
 def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluster, tables, tmp_path, capsys):
     """A folder written by pandas with its ID as the index (`to_parquet(index=True)`, 'key' named in
     the files' metadata): the single-process command reads 'key' back as a column; on the
-    cluster it was left in the Dask index, so the ID column the detector needs was missing."""
+    cluster it was left in the Dask index, so the ID column the detector needs was missing.
+    Both write it as the output's index again."""
     whole, detector = tables["rows"].with_suffix(".parquet"), tmp_path / "detector"
     assert main(["detect", str(whole), "--id-column", "key", "--contamination", "0.05", "--save", str(detector), *SMALL]) == 0
     indexed = tmp_path / "indexed"
@@ -215,7 +216,8 @@ def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluste
     assert main([*scored, "--out", str(tmp_path / "flagged.parquet")]) == 0
     assert main([*scored, "--out", str(tmp_path / "flagged"), "--scheduler", cluster]) == 0, capsys.readouterr().err
     got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet", indexed)
-    assert got["key"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist()
+    assert got.index.name == "key" and got.index.tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist()  # its index again
+    assert pd.read_parquet(tmp_path / "flagged.parquet").index.equals(got.index)
 
 
 @pytest.mark.slow

@@ -375,15 +375,16 @@ def run_impute(args: argparse.Namespace) -> int:
 def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     """`run_impute` on the Dask cluster at --scheduler: the Parquet input filled partition by
     partition with `aekit.engines.dask.apply`, written as a folder of Parquet files."""
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUT")
     table = read_parquet_lazily(args.input)
     with dask_cluster(args) as client:
         filled = _as_written(apply(imputer, "transform", table, client=client), imputer, table.dtypes)
-        n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(),
-                                                  filled.isna().sum().sum())  # an identifier's gaps are kept
+        left = filled.isna().sum().sum()  # an identifier's gaps are kept
+        n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(), left,
+                                                  index=parquet_index(args.input))
     print(f"filled {n_missing - n_left} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
     return 0
 
@@ -617,7 +618,7 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
     """`run_detect` on the Dask cluster at --scheduler: the Parquet input scored partition by
     partition with `aekit.engines.dask.apply` and written with the outlier_score and outlier
     columns as a folder of Parquet files."""
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.engines.dask import apply
 
     if args.report:
@@ -635,7 +636,8 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
             meta = _explained_partition(scored._meta, probability._meta, reasons._meta, args.explain)
             scored = scored.map_partitions(_explained_partition, probability, reasons, args.explain, meta=meta,
                                            align_dataframes=False)
-        n_rows, n_flagged = write_parquet(scored, folder, scored.shape[0], scored["outlier"].sum())
+        n_rows, n_flagged = write_parquet(scored, folder, scored.shape[0], scored["outlier"].sum(),
+                                          index=parquet_index(args.input))
     print(f"flagged {n_flagged} of {n_rows} rows as outliers ({_rule(detector)}) -> {folder}/ "
           f"({scored.npartitions} Parquet files)")
     return 0
