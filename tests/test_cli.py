@@ -790,6 +790,19 @@ def test_codes_and_rows_written_to_csv_are_their_float32_values_without_widening
     np.testing.assert_array_equal(codes.astype(np.float32), np.load(tmp_path / "codes.npy"))  # the same values, exactly
 
 
+def test_a_tables_own_column_named_id_is_written_beside_the_row_ids_not_over_them(tmp_path, capsys):
+    # reconstruct refused a .parquet ("Duplicate column names found: ['id', 'id', 'x']") and wrote a .csv with two 'id'
+    rng = np.random.default_rng(4)
+    pd.DataFrame({"id": rng.normal(size=50), "x": rng.normal(size=50)}).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    for name in ("r.parquet", "r.csv"):
+        assert main(["reconstruct", str(run), str(tmp_path / "t.csv"), str(tmp_path / name)]) == 0, capsys.readouterr().err
+    rebuilt = pd.read_parquet(tmp_path / "r.parquet")
+    assert list(rebuilt.columns) == ["_id", "id", "x"] and rebuilt["_id"].tolist() == [str(i) for i in range(50)]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r.csv", dtype={"_id": str}), rebuilt, check_dtype=False)
+
+
 @pytest.mark.parametrize("loss", ["multinomial", "poisson"])
 def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, capsys):
     # scale 'auto' standardised a table of counts (values above 1), and the count loss then refused its own

@@ -221,6 +221,25 @@ def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluste
 
 
 @pytest.mark.slow
+def test_a_table_with_a_column_named_id_keeps_it_beside_the_row_ids_in_one_process_and_on_the_cluster(cluster, tmp_path, capsys):
+    # reconstruct refused the .parquet ("Duplicate column names found: ['id', 'id', ...]") and wrote a .csv with two
+    # 'id' columns; on the cluster the feature 'id' was taken for the row identifiers and dropped from the model's input
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": rng.normal(size=N_ROWS), "x": rng.normal(size=N_ROWS), "k": rng.choice(["a", "b"], N_ROWS)})
+    folder = write_table(frame, tmp_path / "rows")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(folder.with_suffix(".parquet")), "--quiet", "--epochs", "3", "--out", str(run)]) == 0
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(folder), str(tmp_path / f"{command}.parquet")]) == 0, capsys.readouterr().err
+        assert main([command, str(run), str(folder), str(tmp_path / command), "--scheduler", cluster]) == 0
+        assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", folder)
+    rebuilt = pd.read_parquet(tmp_path / "reconstruct.parquet")
+    assert list(rebuilt.columns) == ["_id", "id", "x", "k"] and rebuilt["_id"].tolist() == [str(i) for i in range(N_ROWS)]
+    assert np.corrcoef(rebuilt["id"], frame["id"])[0, 1] > 0.3  # the feature, reconstructed
+    assert list(pd.read_parquet(tmp_path / "encode.parquet").columns)[0] == "id"  # no column of the codes is named so
+
+
+@pytest.mark.slow
 def test_reconstruct_of_a_multinomial_run_on_the_cluster_gives_expected_counts(cluster, tmp_path):
     """A run trained with --loss multinomial decodes word proportions: one process wrote each row's
     expected counts (proportions times the row's total) while the cluster wrote the proportions."""

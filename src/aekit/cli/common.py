@@ -12,6 +12,7 @@ from aekit.saving.atomic import replaced_atomically
 __all__ = [
     "CLIError",
     "add_command",
+    "id_column_name",
     "int_in_range",
     "positive_float",
     "print_table",
@@ -175,7 +176,8 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
     columns : list of str, default=None
         The table's column names; None is c0, c1, ... (a DataFrame's own). Ignored for .npy.
     ids : list of str, default=None
-        One identifier per row, written as the table's first column 'id'. Ignored for .npy.
+        One identifier per row, written as the table's first column 'id' (`id_column_name`:
+        '_id' beside a column named 'id'). Ignored for .npy.
 
     Returns
     -------
@@ -200,7 +202,7 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
 
 def _as_frame(X, columns: list[str] | None, ids: list[str] | None):
     """X (n, k) as a DataFrame of `columns` (default c0, c1, ...; a DataFrame's own) after a
-    first column 'id' of `ids` when given."""
+    first column of `ids` (`id_column_name`) when given."""
     import pandas as pd
 
     if isinstance(X, pd.DataFrame):
@@ -208,4 +210,24 @@ def _as_frame(X, columns: list[str] | None, ids: list[str] | None):
     else:
         X = np.asarray(X)
         table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
-    return table if ids is None else pd.concat([pd.DataFrame({"id": list(ids)}), table], axis=1)
+    return table if ids is None else pd.concat([pd.DataFrame({id_column_name(table.columns): list(ids)}), table], axis=1)
+
+
+def id_column_name(columns) -> str:
+    """The name of the column of row identifiers written beside `columns`: 'id', or '_id'
+    (then '__id', ...) when one of them is already named so.
+
+    Parameters
+    ----------
+    columns : iterable
+        The names of the other columns.
+
+    Returns
+    -------
+    str
+        A name none of `columns` has.
+    """
+    taken, name = {str(c) for c in columns}, "id"
+    while name in taken:
+        name = "_" + name
+    return name
