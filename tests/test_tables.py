@@ -137,6 +137,21 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tmp_path, capsys):
+    # impute and detect wrote the zip code 00501 as 501 and the code 00007 as 7: pandas read them as numbers
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"zip": rng.choice(["02139", "10001", "00501", "94105"], 120), "x": rng.normal(size=120),
+                          "y": rng.normal(size=120), "code": [f"{i:05d}" for i in range(120)], "n": rng.integers(0, 9, 120)})
+    gaps = frame.assign(x=frame["x"].mask(rng.random(120) < 0.1))
+    gaps.to_csv(tmp_path / "t.csv", index=False)
+    assert read_csv_frame(tmp_path / "t.csv")[["zip", "code", "n"]].dtypes.map(lambda t: t.kind).tolist() == ["O", "O", "i"]
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    assert main(["detect", str(tmp_path / "filled.csv"), "--out", str(tmp_path / "flagged.csv"), *CLI_FAST[:3]]) == 0
+    for name in ("filled.csv", "flagged.csv"):
+        written = pd.read_csv(tmp_path / name, dtype=str)
+        assert written["zip"].tolist() == frame["zip"].tolist() and written["code"].tolist() == frame["code"].tolist()
+
+
 def test_a_file_with_a_space_after_each_comma_reads_clean_names_and_values(tmp_path):
     path = tmp_path / "spaced.csv"
     path.write_text('age, income, region, note\n30, 2500, east, "a, b"\n40, ?, west, c\n50, 3100, east, d\n')
