@@ -379,20 +379,13 @@ def test_outputs_take_upper_case_suffixes_and_an_interrupted_write_keeps_the_old
     assert (tmp_path / "SAMPLES.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     before = (tmp_path / "CODES.CSV").read_bytes()
 
-    real_writer = csv.writer
+    real_to_csv = pd.DataFrame.to_csv
 
-    class FailsHalfway:
-        def __init__(self, f):
-            self._writer = real_writer(f)
+    def fails_halfway(self, path, **options):
+        real_to_csv(self.head(5), path, **options)
+        raise OSError("No space left on device")
 
-        def writerow(self, row):
-            self._writer.writerow(row)
-
-        def writerows(self, rows):
-            self._writer.writerow(next(iter(rows)))
-            raise OSError("No space left on device")
-
-    monkeypatch.setattr("aekit.cli.common.csv.writer", FailsHalfway)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", fails_halfway)
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.CSV")]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert (tmp_path / "CODES.CSV").read_bytes() == before

@@ -474,7 +474,18 @@ class Model:
     def as_stored(self, X: np.ndarray) -> np.ndarray:
         """Rows X (n, ...) in the data's units as the run's file held them: an integer .npy's
         integers of its dtype (`aekit.app.written.stored_values`; expected counts unrounded);
-        others as given."""
+        others as given.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, ...)
+            Rows in the data's units as read, e.g. samples or reconstructions.
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            The rows in the file's units.
+        """
         from aekit.app.written import stored_values
 
         return stored_values(self.reader, X, whole=not decodes_proportions(self.estimator))

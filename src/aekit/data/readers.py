@@ -336,7 +336,18 @@ class TableReader(Reader):
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The rows of the training table `source` (`Reader.fit`); the reader also learns the
-        range of each column of whole numbers (`whole_ranges`)."""
+        range of each column of whole numbers (`whole_ranges`).
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            The training table: a CSV file, or a Parquet file or a folder of them.
+
+        Returns
+        -------
+        Dataset
+            Its rows, the ID and target columns taken out.
+        """
         data = super().fit(source)
         self.whole_ranges = _whole_ranges(data)
         return data
