@@ -379,20 +379,13 @@ def test_outputs_take_upper_case_suffixes_and_an_interrupted_write_keeps_the_old
     assert (tmp_path / "SAMPLES.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     before = (tmp_path / "CODES.CSV").read_bytes()
 
-    real_writer = csv.writer
+    real_to_csv = pd.DataFrame.to_csv
 
-    class FailsHalfway:
-        def __init__(self, f):
-            self._writer = real_writer(f)
+    def fails_halfway(self, path, **options):
+        real_to_csv(self.head(5), path, **options)
+        raise OSError("No space left on device")
 
-        def writerow(self, row):
-            self._writer.writerow(row)
-
-        def writerows(self, rows):
-            self._writer.writerow(next(iter(rows)))
-            raise OSError("No space left on device")
-
-    monkeypatch.setattr("aekit.cli.common.csv.writer", FailsHalfway)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", fails_halfway)
     assert main(["encode", str(digits_run), "digits", str(tmp_path / "CODES.CSV")]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert (tmp_path / "CODES.CSV").read_bytes() == before
@@ -772,6 +765,35 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
     frame.drop(columns="name").to_csv(tmp_path / "anonymous.csv", index=False)
     assert main(["encode", str(run), str(tmp_path / "anonymous.csv"), str(tmp_path / "c.csv")]) == 1
     assert "ID column 'name' not found" in capsys.readouterr().err
+
+
+def test_codes_and_rows_written_to_csv_are_their_float32_values_without_widening_digits(tmp_path):
+    # codes.csv held 0.12345600128173828 for the float32 0.123456: its float64 widening, noise digits a user cannot tell
+    rng = np.random.default_rng(3)
+    pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "t.csv"), str(tmp_path / f"{command}.csv")]) == 0
+        with open(tmp_path / f"{command}.csv", newline="") as f:
+            cells = [cell for row in list(csv.reader(f))[1:] for cell in row[1:]]
+        assert cells and all(cell == str(np.float32(cell)) for cell in cells), cells[:3]
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    codes = pd.read_csv(tmp_path / "encode.csv").to_numpy()[:, 1:]
+    np.testing.assert_array_equal(codes.astype(np.float32), np.load(tmp_path / "codes.npy"))  # the same values, exactly
+
+
+def test_a_tables_own_column_named_id_is_written_beside_the_row_ids_not_over_them(tmp_path, capsys):
+    # reconstruct refused a .parquet ("Duplicate column names found: ['id', 'id', 'x']") and wrote a .csv with two 'id'
+    rng = np.random.default_rng(4)
+    pd.DataFrame({"id": rng.normal(size=50), "x": rng.normal(size=50)}).to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    for name in ("r.parquet", "r.csv"):
+        assert main(["reconstruct", str(run), str(tmp_path / "t.csv"), str(tmp_path / name)]) == 0, capsys.readouterr().err
+    rebuilt = pd.read_parquet(tmp_path / "r.parquet")
+    assert list(rebuilt.columns) == ["_id", "id", "x"] and rebuilt["_id"].tolist() == [str(i) for i in range(50)]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r.csv", dtype={"_id": str}), rebuilt, check_dtype=False)
 
 
 @pytest.mark.parametrize("loss", ["multinomial", "poisson"])

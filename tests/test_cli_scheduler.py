@@ -203,7 +203,8 @@ def test_scheduler_without_dask_says_what_to_install(tables, tmp_path, capsys, m
 def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluster, tables, tmp_path, capsys):
     """A folder written by pandas with its ID as the index (`to_parquet(index=True)`, 'key' named in
     the files' metadata): the single-process command reads 'key' back as a column; on the
-    cluster it was left in the Dask index, so the ID column the detector needs was missing."""
+    cluster it was left in the Dask index, so the ID column the detector needs was missing.
+    Both write it as the output's index again."""
     whole, detector = tables["rows"].with_suffix(".parquet"), tmp_path / "detector"
     assert main(["detect", str(whole), "--id-column", "key", "--contamination", "0.05", "--save", str(detector), *SMALL]) == 0
     indexed = tmp_path / "indexed"
@@ -215,7 +216,27 @@ def test_a_named_parquet_index_is_the_id_on_the_cluster_as_in_one_process(cluste
     assert main([*scored, "--out", str(tmp_path / "flagged.parquet")]) == 0
     assert main([*scored, "--out", str(tmp_path / "flagged"), "--scheduler", cluster]) == 0, capsys.readouterr().err
     got = assert_same_table(tmp_path / "flagged", tmp_path / "flagged.parquet", indexed)
-    assert got["key"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist()
+    assert got.index.name == "key" and got.index.tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist()  # its index again
+    assert pd.read_parquet(tmp_path / "flagged.parquet").index.equals(got.index)
+
+
+@pytest.mark.slow
+def test_a_table_with_a_column_named_id_keeps_it_beside_the_row_ids_in_one_process_and_on_the_cluster(cluster, tmp_path, capsys):
+    # reconstruct refused the .parquet ("Duplicate column names found: ['id', 'id', ...]") and wrote a .csv with two
+    # 'id' columns; on the cluster the feature 'id' was taken for the row identifiers and dropped from the model's input
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": rng.normal(size=N_ROWS), "x": rng.normal(size=N_ROWS), "k": rng.choice(["a", "b"], N_ROWS)})
+    folder = write_table(frame, tmp_path / "rows")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(folder.with_suffix(".parquet")), "--quiet", "--epochs", "3", "--out", str(run)]) == 0
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(folder), str(tmp_path / f"{command}.parquet")]) == 0, capsys.readouterr().err
+        assert main([command, str(run), str(folder), str(tmp_path / command), "--scheduler", cluster]) == 0
+        assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", folder)
+    rebuilt = pd.read_parquet(tmp_path / "reconstruct.parquet")
+    assert list(rebuilt.columns) == ["_id", "id", "x", "k"] and rebuilt["_id"].tolist() == [str(i) for i in range(N_ROWS)]
+    assert np.corrcoef(rebuilt["id"], frame["id"])[0, 1] > 0.3  # the feature, reconstructed
+    assert list(pd.read_parquet(tmp_path / "encode.parquet").columns)[0] == "id"  # no column of the codes is named so
 
 
 @pytest.mark.slow

@@ -78,6 +78,21 @@ def test_a_planted_six_sigma_shift_is_named_first(fitted):
     np.testing.assert_allclose(top["observed_1"].to_numpy(dtype=float), X_new[np.arange(80), named])
 
 
+def test_a_column_constant_in_training_that_departs_from_its_value_is_named_as_the_reason():
+    # a site column always 5.0 in training, 5.5 in one new row: the score jumped from about 0.3 to about 200, and
+    # the explanation blamed two ordinary columns ('c = -1.157 ... 47% of the score') and gave site 8%
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300), "site": 5.0, "c": rng.normal(size=300)})
+    pipe = make_pipeline(StandardScaler(), small_detector(10)).fit(table)
+    rows = table.head(4).copy()
+    rows.loc[0, "site"] = 5.5
+    top = explain(pipe, rows, top=2)
+    assert top["feature_1"][0] == "site" and top["share_1"][0] == 1.0 and top["expected_1"][0] == pytest.approx(5.0, abs=0.05)
+    assert "site" not in set(top["feature_1"][1:]) and (top["share_1"][1:] < 1.0).all()  # rows at the constant: as before
+    full = explain(pipe, rows)
+    np.testing.assert_allclose(full.sum(axis=1) + full.attrs["offset"], -pipe.score_samples(rows), rtol=1e-6)
+
+
 def test_feature_names_and_units_survive_a_pipeline_on_a_dataframe():
     X = pd.DataFrame(correlated(500, seed=7) * 10 + 50, columns=NAMES)
     pipe = make_pipeline(StandardScaler(), small_detector()).fit(X)

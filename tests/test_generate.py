@@ -168,6 +168,26 @@ def test_samples_of_an_8_bit_npy_run_are_drawn_in_their_own_colours(tmp_path):
     np.testing.assert_allclose(np.median(drawn, axis=0), brown, atol=20)
 
 
+@pytest.mark.parametrize("shape", [(60, 12), (60, 3, 4)], ids=["rows", "images"])
+def test_samples_and_reconstructions_of_a_uint8_npy_run_are_uint8_values_in_0_255(tmp_path, shape):
+    # a run on uint8 pixels (read divided by 255) wrote its samples and reconstructions on [0, 1], not 0..255
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    stack = (rng.random(shape) * 100 + 120).astype(np.uint8)  # pixels 120..219
+    np.save(tmp_path / "pixels.npy", stack)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "pixels.npy"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "5"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pixels.npy"), str(tmp_path / "r.npy")]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pixels.npy"), str(tmp_path / "r.csv")]) == 0
+    samples, rebuilt = np.load(tmp_path / "s.npy"), np.load(tmp_path / "r.npy")
+    assert samples.shape == (5, *shape[1:]) and rebuilt.shape == (60, 12)
+    for values in (samples, rebuilt):
+        assert values.dtype == np.uint8 and 100 < values.mean() < 240, (values.dtype, values.mean())
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "r.csv").drop(columns="id").to_numpy(), rebuilt)
+
+
 def test_samples_of_a_table_run_drawn_to_a_png_name_its_columns(tmp_path, monkeypatch):
     # 'aekit generate runs/table samples.png' labelled the heat map's features 0, 1, 2, ... (the .csv named them)
     import pandas as pd
@@ -262,6 +282,32 @@ def test_samples_of_a_table_run_are_rows_of_its_columns_with_categories_as_their
     assert set(rebuilt["colour"]) <= {"red", "green", "blue"} and 3e4 < rebuilt["income"].mean() < 7e4
 
 
+def test_samples_and_reconstructions_of_a_table_run_keep_each_columns_kind(tmp_path):
+    # an age came out as 41.99999618530273, a 0/1 flag as 0.6887051463127136 or -0.1 and a bool column as the
+    # text 'True': every column was a float32 decoding; whole-number columns are now whole and within their range
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 80
+    table = pd.DataFrame({"age": rng.integers(18, 90, n), "visits": rng.poisson(3, n), "smoker": rng.integers(0, 2, n),
+                          "bmi": rng.normal(25, 4, n).round(1), "insured": rng.random(n) < 0.5,
+                          "region": rng.choice(["north", "south"], n)})
+    table.to_parquet(tmp_path / "t.parquet")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.parquet"), "-n", "50"]) == 0
+    assert main(["generate", str(run), str(tmp_path / "s.csv"), "-n", "50"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "t.parquet"), str(tmp_path / "r.parquet")]) == 0
+    samples, rebuilt = pd.read_parquet(tmp_path / "s.parquet"), pd.read_parquet(tmp_path / "r.parquet")
+    for rows in (samples, rebuilt.drop(columns="id")):
+        assert list(rows.columns) == list(table.columns)
+        assert all(rows[c].dtype.kind == "i" for c in ("age", "visits", "smoker")) and rows["insured"].dtype == bool
+        assert rows["age"].between(table["age"].min(), table["age"].max()).all() and set(rows["smoker"]) <= {0, 1}
+        assert rows["bmi"].dtype.kind == "f" and set(rows["region"]) <= {"north", "south"}
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s.csv"), samples, check_dtype=False)  # the same rows
+    assert "age,visits,smoker,bmi,insured,region" in (tmp_path / "s.csv").read_text()
+
+
 def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_path, capsys):
     # the .npy held flat rows (n, height * width * channels), which a user had to reshape to view
     rng = np.random.default_rng(0)
@@ -274,7 +320,8 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (4, 3, 6, 5)
     assert main(["encode", str(run), str(tmp_path / "s.npy"), str(tmp_path / "codes.npy")]) == 0
-    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(samples.reshape(4, -1)), atol=1e-5)
+    pixels = samples.reshape(4, -1) / np.float32(255)  # uint8, as the training stack: read on [0, 1] again
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(pixels), atol=1e-5)
     folder = tmp_path / "flat"
     VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.random((30, 12))).save(folder)
     assert main(["generate", str(folder), str(tmp_path / "f.npy"), "-n", "3"]) == 0  # rows, not images

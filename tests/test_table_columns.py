@@ -262,7 +262,7 @@ def test_detect_out_refuses_to_overwrite_a_column_of_the_table(tmp_path, capsys)
     assert main(["detect", str(tmp_path / "t.csv"), *FAST_CLI]) == 0  # nothing written, nothing overwritten
 
 
-def test_a_parquet_files_named_index_is_kept_as_a_column_of_the_outputs(tmp_path, capsys):
+def test_a_parquet_files_named_index_is_kept_in_the_outputs_a_csvs_first_column_a_parquet_files_index(tmp_path, capsys):
     pytest.importorskip("pyarrow")
     frame = patients(n=60).assign(patient=[f"P{i:03d}" for i in range(60)]).set_index("patient")
     frame.to_parquet(tmp_path / "t.parquet")
@@ -274,7 +274,7 @@ def test_a_parquet_files_named_index_is_kept_as_a_column_of_the_outputs(tmp_path
     frame.to_parquet(tmp_path / "gaps.parquet")
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "filled.parquet"), *FAST_CLI]) == 0
     filled = pd.read_parquet(tmp_path / "filled.parquet")
-    assert filled["patient"].tolist() == frame.index.tolist() and filled.notna().all().all()
+    assert filled.index.equals(frame.index) and filled.notna().all().all()
 
 
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
@@ -504,7 +504,7 @@ def test_impute_fitted_in_python_without_the_index_fills_a_parquet_file_with_one
     AutoEncoderImputer(max_epochs=1, n_members=1, blend=None).fit(frame).save(tmp_path / "imp")
     frame.to_parquet(tmp_path / "gaps.parquet")
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "o.csv"), "--fitted", str(tmp_path / "imp")]) == 0
-    assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == frame.columns.tolist()
+    assert pd.read_csv(tmp_path / "o.csv").columns.tolist() == ["patient", *frame.columns]  # the ids were dropped
 
 
 def test_categories_not_seen_in_fit_are_named_in_a_warning_by_the_detector_and_the_imputer():
@@ -532,7 +532,7 @@ def test_categories_not_seen_in_fit_are_named_in_a_warning_by_the_detector_and_t
     assert list(np.asarray(filled)[[1, 2], 2]) == ["west", "west"]
 
 
-def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path):
+def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path, capsys):
     """A fitted detector meeting a new category warns on the command line as one
     'aekit detect: warning: ...' line, not as Python's file:line: UserWarning form."""
     import subprocess
@@ -551,6 +551,10 @@ def test_the_command_line_prints_a_warning_as_one_aekit_line(tmp_path):
     lines = done.stderr.splitlines()
     assert "aekit detect: warning: X has categories not seen in fit: 'city' ['Nort'] in 1 row" in lines[0]
     assert "UserWarning" not in done.stderr
+    explained = ["detect", str(tmp_path / "new.csv"), "--fitted", str(tmp_path / "det"), "--out", str(tmp_path / "f.csv"),
+                 "--explain", "2"]
+    assert main(explained) == 0  # scored, explained and given probabilities: the warning was printed three times
+    assert capsys.readouterr().err.count("not seen in fit: 'city' ['Nort']") == 1
 
 
 def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, capsys):

@@ -138,6 +138,21 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tmp_path, capsys):
+    # impute and detect wrote the zip code 00501 as 501 and the code 00007 as 7: pandas read them as numbers
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"zip": rng.choice(["02139", "10001", "00501", "94105"], 120), "x": rng.normal(size=120),
+                          "y": rng.normal(size=120), "code": [f"{i:05d}" for i in range(120)], "n": rng.integers(0, 9, 120)})
+    gaps = frame.assign(x=frame["x"].mask(rng.random(120) < 0.1))
+    gaps.to_csv(tmp_path / "t.csv", index=False)
+    assert read_csv_frame(tmp_path / "t.csv")[["zip", "code", "n"]].dtypes.map(lambda t: t.kind).tolist() == ["O", "O", "i"]
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    assert main(["detect", str(tmp_path / "filled.csv"), "--out", str(tmp_path / "flagged.csv"), *CLI_FAST[:3]]) == 0
+    for name in ("filled.csv", "flagged.csv"):
+        written = pd.read_csv(tmp_path / name, dtype=str)
+        assert written["zip"].tolist() == frame["zip"].tolist() and written["code"].tolist() == frame["code"].tolist()
+
+
 def test_a_file_with_a_space_after_each_comma_reads_clean_names_and_values(tmp_path):
     path = tmp_path / "spaced.csv"
     path.write_text('age, income, region, note\n30, 2500, east, "a, b"\n40, ?, west, c\n50, 3100, east, d\n')
@@ -296,6 +311,25 @@ def test_a_csv_with_a_header_reads_as_before_and_as_told(tmp_path):
     pd.testing.assert_frame_equal(read_csv_frame(path), expected)  # and no warning: warnings are errors here
     pd.testing.assert_frame_equal(read_csv_frame(path, header=True), expected)
     assert load_csv(path, header=True).X.shape == (50, 7)
+
+
+def test_a_parquet_files_named_index_stays_its_index_in_what_impute_and_detect_write(tmp_path, capsys):
+    # a table indexed by patient id came back with 'patient' as a plain column and a 0, 1, 2, ... index
+    frame = survey(n=120)[["age", "weight", "share"]]
+    gaps, _ = with_gaps(frame)
+    gaps = gaps.astype(float).set_axis(pd.Index(np.arange(120) * 3 + 7, name="patient"))
+    gaps.to_parquet(tmp_path / "t.parquet")
+    assert main(["impute", str(tmp_path / "t.parquet"), str(tmp_path / "filled.parquet"), *CLI_FAST]) == 0
+    assert main(["impute", str(tmp_path / "t.parquet"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    filled = pd.read_parquet(tmp_path / "filled.parquet")
+    assert filled.index.equals(gaps.index) and list(filled.columns) == ["age", "weight", "share"]
+    observed = gaps.notna().to_numpy()
+    assert filled.notna().all().all() and (filled.to_numpy(float)[observed] == gaps.to_numpy(float)[observed]).all()
+    assert pd.read_csv(tmp_path / "filled.csv").columns[0] == "patient"
+    filled.to_parquet(tmp_path / "complete.parquet")
+    assert main(["detect", str(tmp_path / "complete.parquet"), "--out", str(tmp_path / "flagged.parquet"), *CLI_FAST[:3]]) == 0
+    flagged = pd.read_parquet(tmp_path / "flagged.parquet")
+    assert flagged.index.equals(gaps.index) and list(flagged.columns) == ["age", "weight", "share", "outlier_score", "outlier"]
 
 
 @pytest.mark.parametrize("command", ["impute", "detect"])

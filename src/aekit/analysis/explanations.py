@@ -16,7 +16,10 @@ proportion to how far each is from what the autoencoder expects of it given the 
 row (the row reconstructed with that feature set to its training mean). A plain
 reconstruction partly copies an abnormal value through, and spreads its error over the
 features it is correlated with; the conditional expectation does neither, and in
-benchmarks/explanations.py it named a shifted feature first more often than 'error' did.
+benchmarks/explanations.py it named a shifted feature first more often than 'error' did. A
+feature the training rows never varied (a constant column) that departs from its value takes
+the row's whole total (shared among such features): the model has no scale for the departure,
+which its score reads as far larger than its size in the feature's units.
 
 `explain(model, X)` takes the detector or a Pipeline ending in one: the Pipeline's steps give
 the feature names, one-hot encoded columns are summed into their source column, and the
@@ -32,6 +35,7 @@ __all__ = ["explain"]
 
 IG_NODES = 32
 IG_ELEMENTS = 2**18  # path points x features per gradient batch
+CONSTANT_TOLERANCE = 1e-6  # relative departure from a constant feature's training value that is not float rounding
 
 
 def _check_split(detector) -> None:
@@ -124,6 +128,16 @@ def conditional_reconstruction(detector, X: np.ndarray, sources: list[str] | Non
     return out
 
 
+def departed_constants(detector, X: np.ndarray) -> np.ndarray:
+    """Bool (n, d): the entries of X in a feature that had no spread in training and depart from
+    its training value by more than float rounding (all False for a detector saved without
+    `feature_spread_`)."""
+    spread, center = getattr(detector, "feature_spread_", None), getattr(detector, "feature_mean_", None)
+    if spread is None or center is None:
+        return np.zeros(X.shape, dtype=bool)
+    return (spread == 0) & (np.abs(X - center) > CONSTANT_TOLERANCE * np.maximum(np.abs(center), 1.0))
+
+
 def feature_contributions(
     detector, X: np.ndarray, method: str, sources: list[str] | None = None
 ) -> tuple[np.ndarray, float, np.ndarray]:
@@ -136,6 +150,8 @@ def feature_contributions(
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
         surprise = np.square(X - expected)
+        departed = departed_constants(detector, X)
+        surprise = np.where(departed.any(axis=1, keepdims=True), np.where(departed, surprise, 0.0), surprise)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
         return total[:, None] * share, offset, expected

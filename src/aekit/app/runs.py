@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
-from aekit.data.datasets import IDX_SETS, Dataset, feature_columns
+from aekit.data.datasets import IDX_SETS, Dataset
 from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
@@ -452,8 +452,10 @@ class Model:
 
     def as_table(self, X: np.ndarray):
         """Rows X (n, n_features) in the data's units as the training table's feature columns
-        (n, n_columns) in their order, for a run on a table with categorical columns: numbers as
-        they are, each one-hot group as its most probable category; None for other runs.
+        (n, n_columns) in their order, for a run on a table (`aekit.app.written.table_rows`): a
+        one-hot group as its most probable category, a column of whole numbers whole and within
+        its training range (unless the model decodes proportions: its rows are expected counts);
+        None for other runs.
 
         Parameters
         ----------
@@ -465,19 +467,28 @@ class Model:
         pandas.DataFrame or None
             The rows as the table's columns (the ID and target columns left out).
         """
-        from aekit.analysis.explanations import grouped_values
+        from aekit.app.written import table_rows
 
-        layout = self.table_layout()
-        return None if layout is None else grouped_values(np.asarray(X), *layout)
+        return table_rows(self.reader, X, whole=not decodes_proportions(self.estimator))
 
-    def table_layout(self) -> tuple[list[str], list[str]] | None:
-        """For a run on a table with categorical columns, its features' names (n_features,) and
-        the table column each comes from (n_features,), as `as_table` groups them; else None."""
-        categories = getattr(self.reader, "categories", None)
-        if not categories or not self.reader.feature_names:
-            return None
-        names = list(self.reader.feature_names)
-        return names, feature_columns(names, categories)
+    def as_stored(self, X: np.ndarray) -> np.ndarray:
+        """Rows X (n, ...) in the data's units as the run's file held them: an integer .npy's
+        integers of its dtype (`aekit.app.written.stored_values`; expected counts unrounded);
+        others as given.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, ...)
+            Rows in the data's units as read, e.g. samples or reconstructions.
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            The rows in the file's units.
+        """
+        from aekit.app.written import stored_values
+
+        return stored_values(self.reader, X, whole=not decodes_proportions(self.estimator))
 
     def in_data_range(self, X: np.ndarray) -> np.ndarray:
         """Rows X (n, n_features) in the data's units kept to the values the data can take:

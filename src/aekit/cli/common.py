@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from aekit.saving.atomic import replaced_atomically
 __all__ = [
     "CLIError",
     "add_command",
+    "id_column_name",
     "int_in_range",
     "positive_float",
     "print_table",
@@ -161,21 +161,23 @@ def print_table(rows: list[list]) -> None:
         print(("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths))).rstrip())
 
 
-def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = None, ids: list[str] | None = None) -> Path:
+def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list[str] | None = None) -> Path:
     """Save X (n, k) as .npy, or as .csv or .parquet with a header of `columns` (default c0,
     c1, ...), after a first column `id` holding `ids` (n,) when given, to join rows back to
-    their source.
+    their source. A CSV holds each number as its column's dtype prints it (a float32 one as
+    float32, without the digits of its float64 widening).
 
     Parameters
     ----------
     path : str or pathlib.Path
         The output file, ending in .npy, .csv or .parquet (else a CLIError); its folder is created.
-    X : array-like of shape (n, k)
-        The rows.
+    X : array-like of shape (n, k), or pandas.DataFrame
+        The rows; a DataFrame's columns keep their dtypes and names in a .csv or .parquet.
     columns : list of str, default=None
-        The table's column names; None is c0, c1, ... Ignored for .npy.
+        The table's column names; None is c0, c1, ... (a DataFrame's own). Ignored for .npy.
     ids : list of str, default=None
-        One identifier per row, written as the table's first column 'id'. Ignored for .npy.
+        One identifier per row, written as the table's first column 'id' (`id_column_name`:
+        '_id' beside a column named 'id'). Ignored for .npy.
 
     Returns
     -------
@@ -187,20 +189,45 @@ def write_array(path: str | Path, X: np.ndarray, columns: list[str] | None = Non
     if kind not in (".npy", ".csv", ".parquet"):
         raise CLIError(f"{str(path)!r}: the output must end in .npy, .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    X = np.asarray(X)
     with replaced_atomically(path) as tmp:
         if kind == ".npy":
             with open(tmp, "wb") as f:  # np.save given a name not ending in '.npy' (CODES.NPY) would append one
-                np.save(f, X, allow_pickle=False)
+                np.save(f, np.asarray(X), allow_pickle=False)
         elif kind == ".csv":
-            columns = columns or [f"c{i}" for i in range(X.shape[1])]
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(columns if ids is None else ["id", *columns])
-                writer.writerows(X.tolist() if ids is None else ([i, *row] for i, row in zip(ids, X.tolist())))
+            _as_frame(X, columns, ids).to_csv(tmp, index=False, encoding="utf-8")
         else:
-            import pandas as pd
-
-            table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
-            (table if ids is None else pd.concat([pd.DataFrame({"id": list(ids)}), table], axis=1)).to_parquet(tmp, index=False)
+            _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
+
+
+def _as_frame(X, columns: list[str] | None, ids: list[str] | None):
+    """X (n, k) as a DataFrame of `columns` (default c0, c1, ...; a DataFrame's own) after a
+    first column of `ids` (`id_column_name`) when given."""
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        table = X.reset_index(drop=True)
+    else:
+        X = np.asarray(X)
+        table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
+    return table if ids is None else pd.concat([pd.DataFrame({id_column_name(table.columns): list(ids)}), table], axis=1)
+
+
+def id_column_name(columns) -> str:
+    """The name of the column of row identifiers written beside `columns`: 'id', or '_id'
+    (then '__id', ...) when one of them is already named so.
+
+    Parameters
+    ----------
+    columns : iterable
+        The names of the other columns.
+
+    Returns
+    -------
+    str
+        A name none of `columns` has.
+    """
+    taken, name = {str(c) for c in columns}, "id"
+    while name in taken:
+        name = "_" + name
+    return name

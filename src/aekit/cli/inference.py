@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.cli.common import CLIError, add_command, int_in_range, print_table, seed, write_array
+from aekit.cli.common import CLIError, add_command, id_column_name, int_in_range, print_table, seed, write_array
 from aekit.cli.scheduled import add_scheduler_options
 from aekit.saving.atomic import atomic_write_bytes
 
@@ -49,9 +49,11 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
 
-    for name, summary, what in (
-        ("encode", "write the codes of some rows", "codes (n, latent_dim)"),
-        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units"),
+    for name, summary, what, more in (
+        ("encode", "write the codes of some rows", "codes (n, latent_dim)", ""),
+        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units",
+         "\nA table run's .csv or .parquet holds its columns as 'aekit generate' writes them: each categorical\n"
+         "one as its most probable category, each column of whole numbers rounded within its training range."),
     ):
         images = ("; a .npy of an image model's holds images, channels-first as 'aekit generate'\nwrites them"
                   if name == "reconstruct" else "")
@@ -60,10 +62,11 @@ def add_parsers(commands) -> None:
             name,
             summary,
             f"Write the {what} of the rows of INPUT to OUTPUT (.npy{images}, or .csv or .parquet with a header\n"
-            "and a first column 'id': each row's file name for a folder, its ID column or row number for a\n"
-            "table). INPUT is laid out and scaled the way the run's training data were. With --scheduler\n"
+            "and a first column 'id' ('_id' beside a column named 'id'): each row's file name for a folder,\n"
+            "its ID column or row number for a table). INPUT is laid out and scaled the way the run's training\n"
+            "data were. With --scheduler\n"
             "ADDRESS the rows of a Parquet file or folder are processed partition by partition on a Dask\n"
-            "cluster and OUTPUT is a new folder of Parquet files, the same rows in the same order.",
+            "cluster and OUTPUT is a new folder of Parquet files, the same rows in the same order." + more,
             f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv\n"
             f"  aekit {name} runs/table rows/ out/ --scheduler tcp://scheduler:8786",
             run_rows,
@@ -86,10 +89,13 @@ def add_parsers(commands) -> None:
         "fitted on flat rows); a .npy of images holds them channels-first, (N, H, W) grey or\n"
         "(N, C, H, W), as aekit reads them. A run's image folder, MNIST-style set or digits is drawn as stored\n"
         "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
-        "a text run's are word counts (never negative; a model decoding word proportions gives the\n"
+        "an integer .npy run's are integers of the file's dtype (uint8 pixels 0..255, as 'aekit reconstruct'\n"
+        "writes them too); a text run's are word counts (never negative; a model decoding word proportions gives the\n"
         "expected counts of a document of the training documents' mean length); a .csv or .parquet of a table\n"
         "run holds the table's columns in their order, each categorical one as its most probable\n"
-        "category (a .npy holds the model's features, one-hot groups as they are decoded).",
+        "category, and each column whose training values were all whole numbers (an age, a count, a\n"
+        "0/1 flag) rounded to them within its training range (a .npy holds the model's features,\n"
+        "one-hot groups as they are decoded).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
@@ -209,6 +215,7 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     `aekit.engines.dask.apply`, written with the same columns as the single-process .parquet."""
     from aekit.app.runs import decodes_proportions, open_model
     from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.data.datasets import feature_columns
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUTPUT")
@@ -220,19 +227,21 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
         if getattr(model.reader, "id_column", None) is None:  # rows are numbered: each partition's first number
             lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
             starts = np.concatenate([[0], np.cumsum(lengths)])
-        prepare = (model.reader, model.scaling, str(args.input), starts)
+        names = list(model.reader.feature_names or [])
+        ids = id_column_name([*names, *feature_columns(names, getattr(model.reader, "categories", None) or {})])
+        prepare = (model.reader, model.scaling, str(args.input), starts, ids)
         meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
         rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)
-        features = [c for c in meta.columns if c != "id"]
-        out = apply(model.estimator, method, rows, client=client, features=features, keep=["id"])
+        features = [c for c in meta.columns if c != ids]
+        out = apply(model.estimator, method, rows, client=client, features=features, keep=[ids])
         if args.command == "reconstruct":
             proportions = decodes_proportions(model.estimator)
             out = out.map_partitions(_in_data_units, rows, model.scaling, features, proportions, meta=out._meta,
                                      align_dataframes=False)
-            layout = model.table_layout()
-            if layout is not None:
-                meta = _as_table_partition(out._meta, *layout)
-                out = out.map_partitions(_as_table_partition, *layout, meta=meta)
+            if model.reader.kind == "table":
+                meta = _as_table_partition(out._meta, model.reader, features, not proportions, ids)
+                out = out.map_partitions(_as_table_partition, model.reader, features, not proportions, ids, meta=meta)
+        out = out.rename(columns={ids: id_column_name([c for c in out.columns if c != ids])})  # as write_array names it
         (n_rows,) = write_parquet(out, folder, out.shape[0])
     print(f"wrote {n_rows} {what} of {out.shape[1] - 1} values to {folder}/ ({out.npartitions} Parquet files)")
     return 0
@@ -247,10 +256,10 @@ def _first_rows(table, source: str):
     raise CLIError(f"{source!r} has no rows")
 
 
-def _prepared_partition(frame, reader, scaling, source: str, starts, empty=None, partition_info=None):
-    """One partition of the input as a frame: 'id' (its ID column, else the global row number
-    from the partitions' `starts`), then the features scaled into the model's space; `empty`
-    for a partition without rows."""
+def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, empty=None, partition_info=None):
+    """One partition of the input as a frame: `ids_name` (its ID column, else the global row
+    number from the partitions' `starts`), then the features scaled into the model's space;
+    `empty` for a partition without rows."""
     import pandas as pd
 
     if empty is not None and len(frame) == 0:
@@ -261,7 +270,7 @@ def _prepared_partition(frame, reader, scaling, source: str, starts, empty=None,
         first = int(starts[partition_info["number"]])
         ids = [str(i) for i in range(first, first + len(frame))]
     X = pd.DataFrame(scaling.transform(data.X), columns=data.feature_names, index=frame.index)
-    return pd.concat([pd.DataFrame({"id": ids}, index=frame.index), X], axis=1)
+    return pd.concat([pd.DataFrame({ids_name: ids}, index=frame.index), X], axis=1)
 
 
 def _in_data_units(part, rows, scaling, features: list[str], proportions: bool):
@@ -272,16 +281,16 @@ def _in_data_units(part, rows, scaling, features: list[str], proportions: bool):
     return part.assign(**dict(zip(features, X_hat.T)))
 
 
-def _as_table_partition(part, names: list[str], sources: list[str]):
-    """A partition of reconstructions ('id' and the features `names`) as the run's table columns
-    after its 'id', each feature grouped into its source column (`Model.as_table`)."""
+def _as_table_partition(part, reader, features: list[str], whole: bool, ids_name: str):
+    """A partition of reconstructions (`ids_name` and the `features`) as the run's table columns
+    after its identifiers, of their kinds (`aekit.app.written.table_rows`, `whole` as there)."""
     import pandas as pd
 
-    from aekit.analysis.explanations import grouped_values
+    from aekit.app.written import table_rows
 
-    table = grouped_values(part[names].to_numpy(dtype=np.float64), names, sources).set_axis(part.index)
+    table = table_rows(reader, part[features].to_numpy(), whole).set_axis(part.index)
     labels = {column: "string" for column in table if table[column].dtype == object}  # typed: dask's meta of an object column writes no schema
-    return pd.concat([part[["id"]], table.astype(labels)], axis=1)
+    return pd.concat([part[[ids_name]], table.astype(labels)], axis=1)
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -340,12 +349,12 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_written(model, output, X: np.ndarray, columns: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
-    """Rows X (n, n_features) in the data's units and their column names as a .csv or .parquet
-    `output` holds them for a run on a table with categorical columns: the table's own columns,
-    each category as its label (`Model.as_table`); else X and `columns` as given."""
+def _as_written(model, output, X: np.ndarray, columns: list[str] | None):
+    """Rows X (n, n_features) in the data's units as `output` holds them: for a run on a table,
+    in a .csv or .parquet the table's own columns, of their kinds (`Model.as_table`); else X as
+    the run's file held it (`Model.as_stored`: an integer .npy's integers) and `columns`."""
     table = model.as_table(X) if Path(output).suffix.lower() in (".csv", ".parquet") else None
-    return (X, columns) if table is None else (table.to_numpy(dtype=object), list(table.columns))
+    return (model.as_stored(X), columns) if table is None else (table, None)
 
 
 def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

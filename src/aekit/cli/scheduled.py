@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aekit.cli.common import CLIError, positive_float
 
-__all__ = ["add_scheduler_options", "dask_cluster", "parquet_folder", "part_name", "read_parquet_lazily", "write_parquet"]
+__all__ = ["add_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "write_parquet"]
 
 _PARQUET = (".parquet", ".pq")
 
@@ -132,6 +132,28 @@ def read_parquet_lazily(path: str):
     return table.drop(columns=unnamed) if unnamed else table
 
 
+def parquet_index(path: str) -> list[str]:
+    """The names of the named index pandas wrote into the Parquet file or folder at `path` (its
+    first file's metadata), which `read_parquet_lazily` reads as the first columns; [] for none.
+
+    Parameters
+    ----------
+    path : str
+        A .parquet (.pq) file or a folder holding them.
+
+    Returns
+    -------
+    list of str
+        The index's column names.
+    """
+    import pyarrow.parquet as pq
+
+    source = Path(path).expanduser()
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in _PARQUET)
+    metadata = pq.read_schema(files[0]).pandas_metadata or {} if files else {}
+    return [str(name) for name in metadata.get("index_columns", []) if isinstance(name, str) and not name.startswith("__index_level_")]
+
+
 def parquet_folder(path: str | None, option: str) -> Path:
     """The output folder `path`, checked before any work: a new or empty folder (no suffix, or
     .parquet), not a file.
@@ -177,18 +199,21 @@ def part_name(i: int) -> str:
     return f"part.{i:06d}.parquet"
 
 
-def write_parquet(frame, folder: Path, *also) -> tuple:
-    """Write the lazy `frame` to `folder`, one file per partition, computing the lazy values
+def write_parquet(frame, folder: Path, *also, index: list[str] = ()) -> tuple:
+    """Write the lazy `frame` to `folder`, one file per partition, its columns `index` (the
+    input's named index, `parquet_index`) as each file's index again, computing the lazy values
     `also` (counts, sums) in the same pass over the data.
 
     Parameters
     ----------
     frame : dask.dataframe.DataFrame
-        The rows to write; the index is not written.
+        The rows to write; its own index is not written.
     folder : pathlib.Path
         The output folder (see `parquet_folder`).
     *also : dask collections
         Values computed alongside, e.g. ``frame.shape[0]``.
+    index : list of str, default=()
+        Columns of `frame` written as the files' index.
 
     Returns
     -------
@@ -198,5 +223,8 @@ def write_parquet(frame, folder: Path, *also) -> tuple:
     import dask
 
     folder.mkdir(parents=True, exist_ok=True)
-    written = frame.to_parquet(str(folder), write_index=False, name_function=part_name, compute=False)
+    index = [name for name in index if name in {str(c) for c in frame.columns}]
+    if index:
+        frame = frame.map_partitions(lambda part: part.set_index(index))
+    written = frame.to_parquet(str(folder), write_index=bool(index), name_function=part_name, compute=False)
     return tuple(dask.compute(written, *also)[1:])

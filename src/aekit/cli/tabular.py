@@ -206,10 +206,11 @@ def _identifier_column(detector, frame) -> str | None:
     return next((column for column in frame.columns if dropped.get(str(column)) == IDENTIFIER), None)
 
 
-def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> object:
-    """`fit()`, its UserWarnings (columns left out, ...) printed as the command's warnings, and
-    a table with no column left to learn from refused naming IN; `keep` says how the command
-    keeps the columns it leaves out on its own, where it can."""
+def _warnings_to_stderr(args: argparse.Namespace, call, keep: str = "") -> object:
+    """`call()` (a fit, a scoring), its UserWarnings (columns left out, unseen categories, ...)
+    printed as the command's warnings, each once however many steps raise it, and a table with
+    no column left to learn from refused naming IN; `keep` says how the command keeps the
+    columns it leaves out on its own, where it can."""
     import warnings
 
     from aekit.data.columns import IGNORED, KEEP_HINT
@@ -217,17 +218,17 @@ def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> obj
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            return fit()
+            return call()
     except ValueError as err:
         if not str(err).startswith("X: every column is left out"):
             raise
         message = str(err).removeprefix("X").replace(KEEP_HINT, keep).replace(IGNORED, "named by --ignore or --id-column")
         raise CLIError(f"{args.input!r}{message}") from None
     finally:
+        for message in dict.fromkeys(str(w.message).replace(KEEP_HINT, "") for w in caught if issubclass(w.category, UserWarning)):
+            _warn(args, message)
         for warning in caught:
-            if issubclass(warning.category, UserWarning):
-                _warn(args, str(warning.message).replace(KEEP_HINT, ""))
-            else:
+            if not issubclass(warning.category, UserWarning):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
@@ -243,9 +244,9 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 
 def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
-    options, a named index (which a Parquet file keeps apart) as its first columns; columns
-    with no value at all are dropped with a warning naming them, except those `needed` (the
-    columns a fitted imputer fills)."""
+    options, a named index (which a Parquet file keeps apart) as its first columns, their names
+    kept in `attrs['index']` for `_write_table`; columns with no value at all are dropped with a
+    warning naming them, except those `needed` (the columns a fitted imputer fills)."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -271,6 +272,7 @@ def _read_table(args: argparse.Namespace, needed=()):
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
+    frame.attrs["index"] = named
     return frame
 
 
@@ -295,15 +297,19 @@ def _check_table_output(path: str) -> None:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
 
 
-def _write_table(frame, path: str) -> None:
+def _write_table(frame, path: str, index: list[str]) -> None:
+    """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
+    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if index and set(index) <= {str(c) for c in frame.columns}:
+        frame = frame.set_index([c for c in frame.columns if str(c) in index])
     with replaced_atomically(target) as tmp:
         if target.suffix.lower() == ".parquet":
-            frame.to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=bool(index))
         else:
-            frame.to_csv(tmp, index=False)
+            frame.to_csv(tmp, index=bool(index))
 
 
 def run_impute(args: argparse.Namespace) -> int:
@@ -348,14 +354,15 @@ def run_impute(args: argparse.Namespace) -> int:
         if ignored:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-        filled = _fit_warning_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
+        filled = _warnings_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer)
     else:
-        filled = imputer.set_output(transform="pandas").transform(_fitted_columns(args, frame, imputer))
+        rows = _fitted_columns(args, frame, imputer)
+        filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
-    _write_table(filled, args.output)
+    _write_table(filled, args.output, frame.attrs["index"])
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     print(
@@ -368,15 +375,16 @@ def run_impute(args: argparse.Namespace) -> int:
 def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     """`run_impute` on the Dask cluster at --scheduler: the Parquet input filled partition by
     partition with `aekit.engines.dask.apply`, written as a folder of Parquet files."""
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUT")
     table = read_parquet_lazily(args.input)
     with dask_cluster(args) as client:
         filled = _as_written(apply(imputer, "transform", table, client=client), imputer, table.dtypes)
-        n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(),
-                                                  filled.isna().sum().sum())  # an identifier's gaps are kept
+        left = filled.isna().sum().sum()  # an identifier's gaps are kept
+        n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(), left,
+                                                  index=parquet_index(args.input))
     print(f"filled {n_missing - n_left} missing entries in {n_rows} rows -> {folder}/ ({filled.npartitions} Parquet files)")
     return 0
 
@@ -489,27 +497,20 @@ def run_detect(args: argparse.Namespace) -> int:
             _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
             ignore_columns=ignored or "auto", **threshold,
         )
-        _fit_warning_to_stderr(args, lambda: detector.fit(frame))
+        _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
     rows = _fitted_columns(args, frame, detector)
-    columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
+    columns, extra, reasons = _warnings_to_stderr(args, lambda: _scored(args, detector, rows))
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
-    extra, reasons = {}, None
-    if args.explain or args.report:
-        from aekit.analysis.explanations import explain
-        from aekit.app.detection_report import reason_texts
-
-        reasons = reason_texts(explain(detector, rows, top=args.explain or 3))
-        extra = _explanation_columns(detector.predict_proba(rows)[:, 1], reasons, args.explain or 0)
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
         row = f"row {i}" if ids is None else f"{id_column} {ids[i]}"
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out)
+        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"])
         print(f"wrote {args.out}")
     if args.report:
         from aekit.app.detection_report import write_detection_report
@@ -521,6 +522,20 @@ def run_detect(args: argparse.Namespace) -> int:
                                       ids=named)
         print(f"wrote {page}")
     return 0
+
+
+def _scored(args: argparse.Namespace, detector, rows) -> tuple[dict, dict, list[list[str]] | None]:
+    """The columns --out adds for `rows` (outlier_score and outlier, `_outlier_columns`; with
+    --explain or --report the probability and reasons, `_explanation_columns`) and each row's
+    reasons as text (None without them)."""
+    columns = _outlier_columns(detector.score_samples(rows), detector.offset_)
+    if not (args.explain or args.report):
+        return columns, {}, None
+    from aekit.analysis.explanations import explain
+    from aekit.app.detection_report import reason_texts
+
+    reasons = reason_texts(explain(detector, rows, top=args.explain or 3))
+    return columns, _explanation_columns(detector.predict_proba(rows)[:, 1], reasons, args.explain or 0), reasons
 
 
 def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]) -> None:
@@ -603,7 +618,7 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
     """`run_detect` on the Dask cluster at --scheduler: the Parquet input scored partition by
     partition with `aekit.engines.dask.apply` and written with the outlier_score and outlier
     columns as a folder of Parquet files."""
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.engines.dask import apply
 
     if args.report:
@@ -621,7 +636,8 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
             meta = _explained_partition(scored._meta, probability._meta, reasons._meta, args.explain)
             scored = scored.map_partitions(_explained_partition, probability, reasons, args.explain, meta=meta,
                                            align_dataframes=False)
-        n_rows, n_flagged = write_parquet(scored, folder, scored.shape[0], scored["outlier"].sum())
+        n_rows, n_flagged = write_parquet(scored, folder, scored.shape[0], scored["outlier"].sum(),
+                                          index=parquet_index(args.input))
     print(f"flagged {n_flagged} of {n_rows} rows as outliers ({_rule(detector)}) -> {folder}/ "
           f"({scored.npartitions} Parquet files)")
     return 0

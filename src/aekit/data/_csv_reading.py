@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders"]
+__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders",
+           "zero_padded_as_text"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -26,6 +27,7 @@ WHITESPACE = r"\s+"
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_ZERO_PADDED = re.compile(r"\s*0\d+\s*$")  # a whole number written with leading zeros: 02139, 007
 _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
 _GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousands, one with them)
     ",": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$"), _GROUPED),
@@ -278,3 +280,44 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
         if numeric.mean() >= 0.5 and 0 < len(words) <= most:
             found[str(column)] = words
     return found
+
+
+def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
+    """`frame` (`path` as pandas read it with `options`) with each column of whole numbers that
+    holds one written with leading zeros (a zip code 02139, a code 007) as the text of its
+    cells, which a number would lose.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it; changed in place.
+    path : str or os.PathLike
+        The CSV file, read again for those columns' text.
+    options : dict
+        The `pandas.read_csv` options `frame` was read with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame`, those columns as text (missing cells missing).
+    """
+    import pandas as pd
+
+    whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy())]
+    if not whole:
+        return frame
+    text = pd.read_csv(path, **{**options, "usecols": whole, "dtype": str})
+    for j, column in zip(whole, text.columns):
+        cells = text[column]
+        if cells.dropna().str.match(_ZERO_PADDED.pattern).any():
+            frame[frame.columns[j]] = cells.to_numpy(dtype=object)
+    return frame
+
+
+def _whole_numbers(values) -> bool:
+    """Whether `values` (n,) are integers, or floats whole where observed (integers with gaps)."""
+    import numpy as np
+
+    if values.dtype.kind in "iu":
+        return True
+    return values.dtype.kind == "f" and bool(np.all(np.isnan(values) | (values == np.round(values))))

@@ -535,7 +535,8 @@ def read_csv_frame(
     given, the delimiter sniffed (',', ';', tab, '|' or runs of spaces) unless `sep` is given,
     '?', '-', 'NA', 'n/a', empty and pandas' other markers (plus `na_values`) read as missing, a
     first row of numbers read as data (columns x0, x1, ...) with a warning unless `header` is
-    True or False. Refuses, with a ValueError naming the file: a row with more or fewer fields
+    True or False, a column of whole numbers some written with leading zeros (zip codes 02139,
+    codes 007) read as text, which keeps them. Refuses, with a ValueError naming the file: a row with more or fewer fields
     than the first (and its line), bytes that do not decode, a malformed file, and what a
     spreadsheet would run (the column, row and cell of a text cell starting with '=', or with
     '+', '-' or '@' and calling something: '(', '|', '!').
@@ -563,7 +564,7 @@ def read_csv_frame(
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
         inferred (True: the first row held the column names).
     """
-    from aekit.data._csv_reading import csv_read_options, decode_error, grouped_numbers, stray_placeholders
+    from aekit.data._csv_reading import csv_read_options, decode_error, grouped_numbers, stray_placeholders, zero_padded_as_text
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
@@ -575,6 +576,8 @@ def read_csv_frame(
         raise ValueError(f"{str(path)!r} is not a readable CSV table: {err}") from None
     if "thousands" not in read_csv_options and options.get("decimal", ".") in (".", ","):
         frame = grouped_numbers(frame, options.get("decimal", "."))
+    if "dtype" not in read_csv_options:
+        frame = zero_padded_as_text(frame, path, options)
     for column in frame.columns:
         values = frame[column]
         if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):

@@ -324,6 +324,10 @@ class TableReader(Reader):
     left_out : dict of str to str, default=None
         The columns left out and why, learned by `fit`; later tables may lack them. Without an
         `id_column`, the first identifier among them names the rows where a table has it.
+    whole_ranges : dict of str to list of float, default=None
+        Each numeric column whose values are all whole numbers (a count, an age, a 0/1 flag):
+        its [lowest, highest] value, learned by `fit`; rows written in the table's units keep
+        such a column whole and within them. None in runs saved before it was learned.
     """
 
     kind: ClassVar[str] = "table"
@@ -338,6 +342,25 @@ class TableReader(Reader):
     header: bool | str = "infer"
     ignore_columns: list[str] | str | None = None
     left_out: dict[str, str] | None = None
+    whole_ranges: dict[str, list[float]] | None = None
+
+    def fit(self, source: str | os.PathLike) -> Dataset:
+        """The rows of the training table `source` (`Reader.fit`); the reader also learns the
+        range of each column of whole numbers (`whole_ranges`).
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            The training table: a CSV file, or a Parquet file or a folder of them.
+
+        Returns
+        -------
+        Dataset
+            Its rows, the ID and target columns taken out.
+        """
+        data = super().fit(source)
+        self.whole_ranges = _whole_ranges(data)
+        return data
 
     def frame(self, source: str | os.PathLike):
         """The table as read, a DataFrame (n_rows, n_columns) before any encoding.
@@ -419,6 +442,17 @@ class TableReader(Reader):
         return super().stream(source)
 
 
+def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
+    """[lowest, highest] of each numeric (not one-hot) column of `data` whose observed values are all whole numbers."""
+    ranges = {}
+    for j, (name, column) in enumerate(zip(data.feature_names, data.feature_columns())):
+        values = np.asarray(data.X[:, j], dtype=np.float64)
+        values = values[~np.isnan(values)]
+        if name == column and values.size and (values == np.round(values)).all():
+            ranges[name] = [float(values.min()), float(values.max())]
+    return ranges
+
+
 @dataclass
 class NpyReader(Reader):
     """A `.npy` array, memory-mapped: image stacks flattened with their shape kept; `labels` a
@@ -444,6 +478,9 @@ class NpyReader(Reader):
     int_negative : bool, default=False
         Whether the training file's integers include negative ones (signed values such as CT
         numbers, read on [-1, 1] rather than as pixels on [0, 1]), learned by `fit`.
+    int_dtype : str, default=None
+        The training file's integer dtype ('uint8'), learned by `fit`, which rows written in the
+        data's units are given; None for a file of floats (or a run saved before it was learned).
     """
 
     kind: ClassVar[str] = "npy"
@@ -452,11 +489,13 @@ class NpyReader(Reader):
     channels_last: bool | None = None
     int_scale: float | None = None
     int_negative: bool = False
+    int_dtype: str | None = None
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         labels = None if fitted else self.labels
         if not fitted:
             self.int_scale = _npy_integer_scale(_existing(source))
+            self.int_dtype = None if self.int_scale is None else np.load(source, mmap_mode="r", allow_pickle=False).dtype.name
         data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
         if not fitted:
             self.int_negative = self.int_scale is not None and bool(data.X.min() < 0)

@@ -62,6 +62,12 @@ def _finite_array(value) -> np.ndarray:
     return array
 
 
+def _feature_spread(X) -> np.ndarray:
+    """Largest minus smallest value of each feature of X (n, d), dense or sparse: (d,) float64."""
+    spread = X.max(axis=0) - X.min(axis=0)
+    return np.asarray(spread.toarray() if is_sparse(spread) else spread, dtype=np.float64).reshape(-1)
+
+
 def _check_raw_values(model) -> None:
     """Refuse an autoencoder whose loss or input reads X's own values (pixels in [0, 1],
     counts) for a DataFrame X, which the detector standardises before the autoencoder sees it."""
@@ -266,6 +272,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         reads them.
     feature_error_ : ndarray of shape (n_features,)
         Mean squared training error per feature (standardize=True only).
+    feature_mean_, feature_spread_ : ndarray of shape (n_features,)
+        Mean and range (largest minus smallest value) of each feature in training, which
+        `explain` reads: a feature without spread is one the training rows never varied.
     reconstruction_score_ : {'loss', 'squared_error'}
         What the reconstruction part measures: the autoencoder's own loss, or the (standardised
         with standardize=True) squared error.
@@ -312,14 +321,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         "part_scale_": _finite_numbers,
         "feature_error_": _finite_array,
         "feature_mean_": _finite_array,
+        "feature_spread_": _finite_array,
         "latent_location_": _finite_array,
         "latent_precision_": _finite_array,
         "score_quantiles_": _finite_array,
         "table_": TableInput.from_json,
         "reconstruction_score_": one_of(RECONSTRUCTION_SCORES),
     }
-    _optional_fitted = frozenset({"table_", "feature_error_", "feature_mean_", "latent_location_", "latent_precision_", "score_quantiles_",
-                                  "reconstruction_score_"})  # fmt: skip  (absent from files saved before each existed)
+    _optional_fitted = frozenset({"table_", "feature_error_", "feature_mean_", "feature_spread_", "latent_location_",
+                                  "latent_precision_", "score_quantiles_", "reconstruction_score_"})  # fmt: skip  (absent from files saved before each existed)
 
     def __init__(self, autoencoder=None, *, contamination=0.1, criterion="combined", standardize=False, random_state=None,
                  ignore_columns="auto"):
@@ -486,6 +496,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         trained_loss = getattr(self.autoencoder_, "loss_", getattr(self.autoencoder_, "loss", None))
         self.reconstruction_score_ = "squared_error" if self.standardize or trained_loss == "bce" else "loss"
         self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
+        self.feature_spread_ = _feature_spread(X)
         if self.standardize:
             errors = np.asarray(self._squared_errors(X).mean(axis=0), dtype=np.float64)  # float64, as a loaded detector's
             self.feature_error_ = np.maximum(errors, MIN_FEATURE_ERROR)
