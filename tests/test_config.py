@@ -256,3 +256,16 @@ def test_a_set_value_starting_with_a_hash_is_refused_rather_than_read_as_no_valu
     assert apply_overrides({}, ["data.target='#label'", "out=runs/#3", "seed=3 # note"]) == {
         "data": {"target": "#label"}, "out": "runs/#3", "seed": 3
     }
+
+
+def test_whole_numbers_with_leading_zeros_are_decimal_in_files_and_set_and_keep_their_text_as_column_names(tmp_path):
+    # YAML 1.1 read `010` as octal 8 (and `08` as the text '08') without a word; --seed 010 is 10
+    (tmp_path / "c.yaml").write_text("seed: 010\nmodel:\n  latent_dim: 010\n  hidden_dims: [016, 08]\n"
+                                     "data:\n  source: t.csv\n  target: 02134\n  id_column: '007'\n")
+    raw = apply_overrides(read_config(tmp_path / "c.yaml"), ["model.batch_size=032"])
+    config = validate_config(raw)
+    assert (config.seed, config.model.random_state, config.model.latent_dim) == (10, 10, 10)
+    assert build_estimator(config).hidden_dims == (16, 8) and config.model.batch_size == 32
+    assert (config.data.target, config.data.id_column) == ("02134", "007")
+    assert validate_config(yaml.safe_load(dump_config(config))) == config
+    assert apply_overrides({}, ["seed=010", "model.latent_dim=0x10"]) == {"seed": 10, "model": {"latent_dim": 16}}

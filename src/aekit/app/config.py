@@ -136,6 +136,8 @@ def _column_name(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote a column named "
                          "so, e.g. 'yes'")
+    if isinstance(value, _LeadingZeros):
+        return value.written
     if isinstance(value, (int, float, date)):
         return str(value)
     return value
@@ -509,10 +511,29 @@ def validate_config(raw: dict) -> RunConfig:
     return config
 
 
+class _LeadingZeros(int):
+    """A whole number written with leading zeros (`010`), read as decimal; `written` keeps its text,
+    which names a column such as '010'."""
+
+    written: str
+
+    def __new__(cls, text: str) -> _LeadingZeros:
+        number = super().__new__(cls, text.replace("_", ""), 10)
+        number.written = text
+        return number
+
+
 class _ConfigLoader(yaml.SafeLoader):
     """Safe YAML loading that reads exponents without a dot as numbers (`1e-3`, as YAML 1.2 and
-    Python do; PyYAML's YAML 1.1 keeps them as strings), Python's `None` as null, and refuses a
-    key given twice in one mapping (PyYAML keeps the last)."""
+    Python do; PyYAML's YAML 1.1 keeps them as strings), whole numbers with leading zeros as
+    decimal (`010` is 10, as in YAML 1.2 and `--seed 010`; YAML 1.1 reads octal 8, and `08` as
+    text), Python's `None` as null, and refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node)
+        if _LEADING_ZEROS.fullmatch(text):
+            return _LeadingZeros(text)
+        return super().construct_yaml_int(node)
 
     def construct_mapping(self, node, deep=False):
         seen: set = set()
@@ -533,6 +554,9 @@ _ConfigLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
 _ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^None$"), ["N"])
+_LEADING_ZEROS = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^{_LEADING_ZEROS.pattern}$"), list("-+0"))
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _ConfigLoader.construct_yaml_int)
 
 
 def _load_yaml(text: str, name: str) -> Any:
