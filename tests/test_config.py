@@ -211,8 +211,8 @@ def test_a_list_of_whole_numbers_can_be_written_with_commas():
     conv = validate_config(apply_overrides({}, ["model.name=conv", "model.input_shape=1,8,8"]))
     assert list(build_estimator(conv).input_shape) == [1, 8, 8]
     assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["hidden_dims=16,8"])) == {"hidden_dims": (16, 8)}
-    message = refusal({"model": {"hidden_dims": 64}})
-    assert "model.hidden_dims: Input should be a valid list; got 64 (write a list as [64, 32] or 64,32)" in message
+    message = refusal({"model": {"hidden_dims": "64 32"}})
+    assert "model.hidden_dims: Input should be a valid list; got '64 32' (write a list as [64, 32] or 64,32)" in message
     assert "model.hidden_dims.1: Input should be greater than 0; got 0" in refusal({"model": {"hidden_dims": "64,0"}})
 
 
@@ -269,3 +269,15 @@ def test_whole_numbers_with_leading_zeros_are_decimal_in_files_and_set_and_keep_
     assert (config.data.target, config.data.id_column) == ("02134", "007")
     assert validate_config(yaml.safe_load(dump_config(config))) == config
     assert apply_overrides({}, ["seed=010", "model.latent_dim=0x10"]) == {"seed": 10, "model": {"latent_dim": 16}}
+
+
+def test_one_number_for_a_list_of_numbers_is_the_list_of_it():
+    # --set model.hidden_dims=64 was refused ('Input should be a valid list'), and so was 64, written with a comma
+    for value in ("64", "64,", "[64]", "64.0"):
+        assert build_estimator(validate_config(apply_overrides({}, [f"model.hidden_dims={value}"]))).hidden_dims == (64,)
+    conv = validate_config(apply_overrides({}, ["model.name=conv", "model.channels=16"]))
+    assert build_estimator(conv).channels == (16,)
+    assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["hidden_dims=8"])) == {"hidden_dims": (8,)}
+    message = refusal(apply_overrides({}, ["data.image_size=64"]))
+    assert "data.image_size: Value should have at least 2 items after validation, not 1; got 64 (write a list as" in message
+    assert "model.hidden_dims: Input should be a valid list; got True" in refusal({"model": {"hidden_dims": True}})

@@ -124,9 +124,12 @@ def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
 
 
 def _comma_separated_ints(value: object) -> object:
-    """'64,32' (YAML reads it as text) as the list [64, 32]; any other value as it is."""
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)+\s*,?\s*", value):
+    """'64,32' or '64,' (YAML reads them as text) as the list [64, 32] or [64], and one whole
+    number (`hidden_dims: 64`) as the list of it; any other value as it is."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)*\s*,?\s*", value) and "," in value:
         return [int(part) for part in value.split(",") if part.strip()]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
     return value
 
 
@@ -447,7 +450,7 @@ def _explain(
             problem = f"Input should be a whole number; got {e['input']!r}"
         elif "input" in e and not isinstance(e["input"], (dict, list)):
             problem = f"{e['msg']}; got {e['input']!r}"
-            problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
+            problem += " (write a list as [64, 32] or 64,32)" if e["type"] in ("list_type", "too_short") else ""
         else:
             problem = e["msg"]
         if problem not in problems.setdefault(key, []):

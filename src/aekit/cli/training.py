@@ -32,7 +32,7 @@ replaced atomically), metrics.csv, TensorBoard event files and, at the end, the 
 
 Settings come from CONFIG (YAML), then the flags, then each --set KEY=VALUE (a dotted key into
 the config, the value read as YAML: 1e-3 is a number, 010 is 10 (not octal), null or None is
-None, [64,32] or 64,32 a list). Every estimator parameter can be set under `model:`; run
+None, [64,32] or 64,32 a list, and 64 for a list the list [64]). Every estimator parameter can be set under `model:`; run
 `aekit train --list-models` for the model names. After an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume
 RUN` continues from the last checkpoint exactly as if training had never stopped."""
 
