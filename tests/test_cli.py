@@ -1015,3 +1015,19 @@ def test_seed_takes_a_whole_number_written_as_a_float_and_refuses_what_numpy_can
             with pytest.raises(SystemExit):
                 main([command, *positionals, "--seed", bad])
             assert f"aekit {command}: error: argument --seed" in capsys.readouterr().err
+
+
+def test_ignore_names_a_column_whose_name_holds_a_comma_whole_or_quoted(tmp_path, capsys):
+    # --ignore "size, cm" split the name at its comma and refused 'size' and 'cm', listing the columns as
+    # "a, b, size, cm, d", so a column whose CSV header quotes a comma could not be left out
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(80, 4)), columns=["a", "b", "size, cm", "d"]).to_csv(tmp_path / "t.csv", index=False)
+    for given, left_out in ((["--ignore", "size, cm"], ["size, cm"]), (["--ignore", '"size, cm", a'], ["a", "size, cm"]),
+                            (["--ignore", "a,b", "--ignore", "size, cm"], ["a", "b", "size, cm"])):
+        assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", *given,
+                     "--save", str(tmp_path / "detector")]) == 0
+        assert sorted(load_estimator(tmp_path / "detector").table_.dropped) == left_out
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--ignore", "size"]) == 1
+    err = capsys.readouterr().err
+    assert "--ignore names 'size', not a column of" in err and "columns are 'a', 'b', 'size, cm', 'd' (a name with a comma:" in err

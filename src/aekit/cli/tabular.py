@@ -4,6 +4,7 @@ with the estimators `AutoEncoderImputer` and `AutoEncoderOutlierDetector`."""
 from __future__ import annotations
 
 import argparse
+import csv
 import inspect
 import sys
 from pathlib import Path
@@ -143,7 +144,8 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--ignore", action="append", default=[], metavar="COL,...",
-        help="columns to leave out of the model (repeatable); they are written to the output unchanged",
+        help="columns to leave out of the model (repeatable); they are written to the output unchanged. A name with a "
+             "comma: give it alone (--ignore 'size, cm') or quoted as in a CSV header (--ignore '\"size, cm\",weight')",
     )
     parser.add_argument(
         "--id-column", metavar="COL",
@@ -160,15 +162,23 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _ignored(args: argparse.Namespace, frame) -> list[str]:
-    """The columns --ignore and --id-column name, checked against the table's."""
-    names = [c.strip() for item in args.ignore for c in item.split(",") if c.strip()]
-    names += [args.id_column] if args.id_column else []
+    """The columns --ignore and --id-column name, checked against the table's. An --ignore is
+    one column when it names one whole (a name with a comma), else its comma-separated names,
+    quoted as in a CSV header ("size, cm",weight)."""
     columns = [str(c) for c in frame.columns]
+    names = []
+    for item in args.ignore:
+        whole = item.strip()
+        parts = [whole] if whole in columns else next(csv.reader([item], skipinitialspace=True), [])
+        names += [c.strip() for c in parts if c.strip()]
+    names += [args.id_column] if args.id_column else []
     unknown = [c for c in names if c not in columns]
     if unknown:
         option = "--id-column" if unknown == [args.id_column] else "--ignore"
+        comma = (" (a name with a comma: give it alone, --ignore 'a, b', or quoted in a list, --ignore '\"a, b\",c')"
+                 if any("," in c for c in columns) else "")
         raise CLIError(f"{option} names {', '.join(map(repr, unknown))}, not a column of {args.input!r}; columns are "
-                       f"{', '.join(columns)}")
+                       f"{', '.join(map(repr, columns))}{comma}")
     return list(dict.fromkeys(names))
 
 
