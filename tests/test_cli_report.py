@@ -450,3 +450,21 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(X, tmp_pa
     # the first save crashed with IsADirectoryError naming a temporary file, and resume=True skipped the folder silently
     with pytest.raises(ValueError, match=rf"path '{tmp_path}' is a folder; a checkpoint is a file, e.g. '{tmp_path}/checkpoint.safetensors'"):
         Checkpointer(tmp_path, resume=True)
+
+
+def test_a_report_into_a_run_folder_removes_the_figures_it_no_longer_draws_and_keeps_the_users(tmp_path, capsys):
+    # 'aekit demo --latent-dim 3' over a 2-d demo left the 2-d run's figures/latent_grid.png, which the new report
+    # does not draw, beside its current figures, an old picture among them as if it were the run's
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-dim", "0"]) == 0
+    figures = out / "figures"
+    assert (figures / "latent_grid.png").is_file()
+    (figures / "my_notes.png").write_bytes(b"mine")
+    assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-dim", "0", "--latent-dim", "3"]) == 0
+    page = ReportPage(out / "report.html")
+    drawn = sorted(p.name for p in figures.iterdir() if p.name != "my_notes.png")
+    assert "Decoded code grid" not in dict(page.images).values() and "latent_grid.png" not in drawn
+    assert len(drawn) == len(page.images) and (figures / "my_notes.png").read_bytes() == b"mine"
