@@ -1031,3 +1031,19 @@ def test_ignore_names_a_column_whose_name_holds_a_comma_whole_or_quoted(tmp_path
     assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--ignore", "size"]) == 1
     err = capsys.readouterr().err
     assert "--ignore names 'size', not a column of" in err and "columns are 'a', 'b', 'size, cm', 'd' (a name with a comma:" in err
+
+
+def test_a_config_with_verbose_false_trains_quietly_and_says_so(tmp_path, capsys):
+    # every run's config.yaml recorded verbose: false before model.verbose took effect; passed back as CONFIG it
+    # trained without a progress bar or a 'training ...' line, and nothing said why
+    old = tmp_path / "old.yaml"
+    old.write_text("model:\n  verbose: false\n  hidden_dims: [16]\n  max_epochs: 1\ndata:\n  max_rows: 60\n")
+    assert main(["train", str(old), "--out", str(tmp_path / "run")]) == 0
+    out, err = capsys.readouterr()
+    assert f"aekit train: model.verbose is false in {str(old)!r}, so no progress is shown; --set model.verbose=true" in err
+    assert "fit:" not in err and "training AutoEncoder" not in out
+    assert main(["train", str(old), "--out", str(tmp_path / "shown"), "--set", "model.verbose=true"]) == 0
+    out, err = capsys.readouterr()
+    assert "fit:" in err and "training AutoEncoder" in out and "model.verbose is false" not in err
+    assert main(["train", str(old), "--out", str(tmp_path / "quiet"), "--quiet"]) == 0
+    assert "model.verbose" not in capsys.readouterr().err

@@ -208,6 +208,15 @@ def _settle_distributed(config, raw: dict, sets: list[str]) -> None:
     config.model.distributed = launched
 
 
+def _say_the_config_is_quiet(config, args: argparse.Namespace) -> None:
+    """Say on stderr that CONFIG's model.verbose=false (which every run's config.yaml recorded before
+    model.verbose took effect) leaves out the progress bar, when neither --quiet nor --set asked for that."""
+    asked = args.quiet or any(item.partition("=")[0].strip() == "model.verbose" for item in args.set)
+    if not config.model.verbose and not asked:
+        print(f"aekit train: model.verbose is false in {args.config!r}, so no progress is shown; --set "
+              "model.verbose=true shows it", file=sys.stderr)
+
+
 def _default_out(config) -> Path:
     source = Path(config.data.source.partition(":")[0]).stem or "data"
     return Path("runs") / f"{config.model.name}-{source}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -298,6 +307,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not distributed.is_main():
             status = _follow(run, config, args)
         elif config is not None:
+            _say_the_config_is_quiet(config, args)
             status = train_new_run(config)
         else:
             with _locked(run):
