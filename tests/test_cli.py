@@ -1047,3 +1047,23 @@ def test_a_config_with_verbose_false_trains_quietly_and_says_so(tmp_path, capsys
     assert "fit:" in err and "training AutoEncoder" in out and "model.verbose is false" not in err
     assert main(["train", str(old), "--out", str(tmp_path / "quiet"), "--quiet"]) == 0
     assert "model.verbose" not in capsys.readouterr().err
+
+
+def test_a_relative_data_path_of_a_config_is_read_from_the_working_folder_and_a_miss_says_so(tmp_path, monkeypatch, capsys):
+    # 'aekit train cfg/c.yaml' with 'source: t.csv' beside the config said only "no data at 't.csv': give 'digits',
+    # ...", not that a config's relative paths are read from the folder aekit train runs in
+    (tmp_path / "cfg").mkdir()
+    np.savetxt(tmp_path / "cfg" / "t.csv", np.random.default_rng(0).random((40, 3)), delimiter=",", header="a,b,c", comments="")
+    (tmp_path / "cfg" / "c.yaml").write_text("model:\n  hidden_dims: 8\n  max_epochs: 1\ndata:\n  source: t.csv\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "cfg/c.yaml", "--out", "run", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert (f"data.source: no 't.csv' in {str(tmp_path)!r}, where 'aekit train' reads the relative paths of 'cfg/c.yaml', "
+            "not from its folder; 'cfg/t.csv' is there: run from 'cfg', or give --set data.source=cfg/t.csv") in err
+    assert not (tmp_path / "run").exists()
+    assert main(["train", "cfg/c.yaml", "--out", "run", "--quiet", "--set", "data.source=cfg/t.csv"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "cfg")  # a run's config.yaml, passed back from elsewhere: its source is relative to tmp_path
+    assert main(["train", "../run/config.yaml", "--out", "again", "--quiet"]) == 1
+    assert "data.source: no 'cfg/t.csv' in" in capsys.readouterr().err
+    assert main(["train", "c.yaml", "--out", "again", "--quiet"]) == 0

@@ -32,9 +32,12 @@ replaced atomically), metrics.csv, TensorBoard event files and, at the end, the 
 
 Settings come from CONFIG (YAML), then the flags, then each --set KEY=VALUE (a dotted key into
 the config, the value read as YAML: 1e-3 is a number, 010 is 10 (not octal), null or None is
-None, [64,32] or 64,32 a list, and 64 for a list the list [64]). Every estimator parameter can be set under `model:`; run
-`aekit train --list-models` for the model names. After an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume
-RUN` continues from the last checkpoint exactly as if training had never stopped."""
+None, [64,32] or 64,32 a list, and 64 for a list the list [64]). Every estimator parameter can
+be set under `model:`; run `aekit train --list-models` for the model names. Relative paths in
+CONFIG (data.source, out) are read from the folder 'aekit train' runs in, not the config's; a
+run's config.yaml, passed back as CONFIG with another --out, trains the same run again. After
+an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume RUN` continues from
+the last checkpoint exactly as if training had never stopped."""
 
 EXAMPLES = """\
   aekit train --model vae --data mnist --latent-dim 2 --epochs 20 --out runs/vae
@@ -156,12 +159,39 @@ def _config_from_args(args: argparse.Namespace) -> dict:
         flags["model.verbose"] = False
     given = read_config(args.config) if args.config else {}
     raw = apply_overrides(given, args.set, flags)
+    if args.config:
+        _refuse_paths_meant_beside_the_config(raw, given, args.config)
     if raw.get("model") is None:
         raw["model"] = {}
     if isinstance(raw["model"], dict):
         raw["model"].setdefault("verbose", True)
         _leave_out_other_models_defaults(raw["model"], given.get("model"), args.config)
     return raw
+
+
+def _refuse_paths_meant_beside_the_config(raw: dict, given: dict, config: str) -> None:
+    """Refuse a relative data.source or data.labels of the CONFIG file that is missing from the
+    folder 'aekit train' runs in, where it is read (not from the config's folder), saying so and
+    where it is when it is beside the config."""
+    from aekit.app.config import ConfigError
+    from aekit.data.datasets import IDX_SETS
+
+    data, written = raw.get("data"), given.get("data")
+    if not (isinstance(data, dict) and isinstance(written, dict)):
+        return
+    for key in ("source", "labels"):
+        value = data.get(key)
+        if not isinstance(value, str) or value != written.get(key) or value == "digits" or value.partition(":")[0] in IDX_SETS:
+            continue
+        path, folder = Path(value).expanduser(), Path(config).parent
+        if path.is_absolute() or path.exists():
+            continue
+        where = f"data.{key}: no {value!r} in {str(Path.cwd())!r}, where 'aekit train' reads the relative paths of {config!r}"
+        if (folder / path).exists():
+            raise ConfigError([f"{where}, not from its folder; {str(folder / path)!r} is there: run from "
+                               f"{str(folder)!r}, or give --set data.{key}={folder / path}"])
+        raise ConfigError([f"{where} (a run's config.yaml holds them as its 'aekit train' was given them): run from the "
+                           f"folder {value!r} is in, or give its absolute path with --set data.{key}=PATH"])
 
 
 def _leave_out_other_models_defaults(model: dict, given: object, path: str | None) -> None:
