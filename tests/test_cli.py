@@ -1067,3 +1067,16 @@ def test_a_relative_data_path_of_a_config_is_read_from_the_working_folder_and_a_
     assert main(["train", "../run/config.yaml", "--out", "again", "--quiet"]) == 1
     assert "data.source: no 'cfg/t.csv' in" in capsys.readouterr().err
     assert main(["train", "c.yaml", "--out", "again", "--quiet"]) == 0
+
+
+def test_train_takes_the_config_as_config_option_too(tmp_path, capsys):
+    # 'aekit train --config RUN/config.yaml' was refused: "unrecognized arguments: --config"
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert train(first, 1, "--set", "data.max_rows=100") == 0
+    assert main(["train", "--config", str(first / "config.yaml"), "--out", str(again), "--quiet"]) == 0
+    reproduced, before = weights(again / "model"), weights(first / "model")
+    assert all(torch.equal(reproduced[k], before[k]) for k in before)
+    capsys.readouterr()
+    assert main(["train", "c.yaml", "--config", str(first / "config.yaml"), "--out", str(tmp_path / "no")]) == 2
+    assert "aekit train: error: give one config: CONFIG 'c.yaml' or --config" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()

@@ -101,6 +101,7 @@ def add_parser(commands) -> None:
         run_train,
     )
     parser.add_argument("config", nargs="?", metavar="CONFIG", help="a YAML config file")
+    parser.add_argument("--config", dest="config_option", metavar="CONFIG", help="the same as CONFIG")
     parser.add_argument("--model", metavar="NAME", help="model name (default: autoencoder); see --list-models")
     parser.add_argument(
         "--data",
@@ -312,6 +313,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.list_models:
         return _list_models()
+    if args.config_option is not None:
+        if args.config is not None:
+            raise CLIError(f"give one config: CONFIG {args.config!r} or --config {args.config_option!r}", status=2)
+        args.config = args.config_option
     if args.resume:
         others = [f"--{f.replace('_', '-')}" for f in FLAG_KEYS if f != "epochs" and getattr(args, f) is not None]
         if args.config or args.set or others:
