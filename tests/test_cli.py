@@ -1080,3 +1080,18 @@ def test_train_takes_the_config_as_config_option_too(tmp_path, capsys):
     assert main(["train", "c.yaml", "--config", str(first / "config.yaml"), "--out", str(tmp_path / "no")]) == 2
     assert "aekit train: error: give one config: CONFIG 'c.yaml' or --config" in capsys.readouterr().err
     assert not (tmp_path / "no").exists()
+
+
+def test_reconstruct_help_says_what_it_writes_and_its_examples_do_not_name_codes(capsys):
+    # 'aekit reconstruct --help' read "Write the reconstructions (n, n_features), in the data's units of the rows of
+    # INPUT" and its examples wrote them to codes.npy; evaluate's left out the R^2 it prints for a numeric target
+    for command, written in (("encode", "the codes (n, latent_dim) of the rows of INPUT"),
+                             ("reconstruct", "the reconstructions (n, n_features), in the data's units, of the rows of INPUT")):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        examples = text.split("examples:")[1]
+        assert f"Write {written}\nto OUTPUT" in text and ("codes" in examples) == (command == "encode")
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    assert "for a numeric target the R^2 of a 5-nearest-neighbour regressor" in capsys.readouterr().out
