@@ -1095,3 +1095,10 @@ def test_reconstruct_help_says_what_it_writes_and_its_examples_do_not_name_codes
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     assert "for a numeric target the R^2 of a 5-nearest-neighbour regressor" in capsys.readouterr().out
+
+
+def test_report_help_says_it_writes_the_explorer_page_too(capsys):
+    # 'aekit report' writes RUN/explorer.html (over one 'aekit explore --data ...' wrote) and its help did not say so
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    assert "written beside it as RUN/explorer.html (replacing one 'aekit explore' wrote\nthere)" in capsys.readouterr().out
