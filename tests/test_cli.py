@@ -1102,3 +1102,14 @@ def test_report_help_says_it_writes_the_explorer_page_too(capsys):
     with pytest.raises(SystemExit):
         main(["report", "--help"])
     assert "written beside it as RUN/explorer.html (replacing one 'aekit explore' wrote\nthere)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["5m", "0", "-3", "nan"])
+def test_a_dist_timeout_that_is_no_positive_number_is_refused_naming_the_variable(value, tmp_path, monkeypatch, capsys):
+    # under torchrun, AEKIT_DIST_TIMEOUT=5m failed with "could not convert string to float: '5m'" on every rank,
+    # naming no variable, and 0 or a negative number was taken as the timeout of every collective
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun starts it; refused before joining any process group
+    monkeypatch.setenv("AEKIT_DIST_TIMEOUT", value)
+    assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    assert (f"aekit train: error: AEKIT_DIST_TIMEOUT must be the collectives' timeout in seconds, a number > 0 "
+            f"(default 300), got {value!r}") in capsys.readouterr().err
