@@ -1113,3 +1113,22 @@ def test_a_dist_timeout_that_is_no_positive_number_is_refused_naming_the_variabl
     assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 1
     assert (f"aekit train: error: AEKIT_DIST_TIMEOUT must be the collectives' timeout in seconds, a number > 0 "
             f"(default 300), got {value!r}") in capsys.readouterr().err
+
+
+def test_detect_and_impute_with_fitted_refuse_criterion_and_seed_which_only_apply_when_fitting(tmp_path, capsys):
+    # 'aekit detect IN --fitted DIR --criterion latent' scored by the saved detector's criterion (combined) without a
+    # word, and --seed with --fitted was dropped unseen (both options had defaults, so they could not be told apart)
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    saved = tmp_path / "detector"
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--save", str(saved)]) == 0
+    detector = load_estimator(saved)
+    assert (detector.criterion, detector.random_state) == ("combined", 0)
+    capsys.readouterr()
+    for extra, named in ((["--criterion", "latent"], "--criterion"), (["--seed", "0"], "--seed")):
+        assert main(["detect", str(tmp_path / "t.csv"), "--fitted", str(saved), *extra]) == 1
+        assert (f"--fitted uses the saved AutoEncoderOutlierDetector as it is; {named} only apply when fitting one"
+                in capsys.readouterr().err)
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--criterion", "latent", "--seed", "3",
+                 "--save", str(saved)]) == 0
+    assert (load_estimator(saved).criterion, load_estimator(saved).random_state) == ("latent", 3)

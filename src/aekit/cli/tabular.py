@@ -17,6 +17,7 @@ from aekit.cli.scheduled import add_scheduler_options
 
 __all__ = ["add_parsers", "run_detect", "run_impute"]
 
+SEED = 0  # random_state of a fitted imputer or detector without --seed
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
     "(default: AutoEncoderOutlierDetector's, 0.1)"
@@ -94,8 +95,8 @@ def add_parsers(commands) -> None:
         help="write the table with outlier_score and outlier columns (.csv or .parquet; with --scheduler: a folder)",
     )
     detect.add_argument(
-        "--criterion", default="combined", choices=("combined", "reconstruction", "latent"),
-        help="what makes a row abnormal (default: %(default)s)",
+        "--criterion", choices=("combined", "reconstruction", "latent"),
+        help="what makes a row abnormal (default: AutoEncoderOutlierDetector's, combined)",
     )
     detect.add_argument("--explain", type=int_in_range(1), metavar="K", help="write the K main reasons of each row")
     detect.add_argument("--report", metavar="DIR", help="write DIR/report.html: score histogram, most abnormal rows")
@@ -136,7 +137,7 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
         help="another text marking a missing value (repeatable); ? - NA n/a null and empty cells already do",
     )
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (max_epochs)")
-    parser.add_argument("--seed", type=seed, default=0, metavar="N", help="random_state (default: %(default)s)")
+    parser.add_argument("--seed", type=seed, metavar="N", help=f"random_state (default: {SEED})")
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="an estimator parameter (repeatable; over --epochs and --seed)",
@@ -241,12 +242,17 @@ def _fit_warning_to_stderr(args: argparse.Namespace, fit, keep: str = "") -> obj
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
+def _seed(args: argparse.Namespace) -> int:
+    """The random_state of a fitted model: --seed, else SEED."""
+    return SEED if args.seed is None else args.seed
+
+
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     """`cls`'s parameters from --epochs, --seed and --quiet, then each --set (as `aekit train` orders them)."""
     from aekit.app.config import apply_overrides, validate_params
 
     accepted = inspect.signature(cls).parameters
-    flags = {"max_epochs": args.epochs, "random_state": args.seed, "verbose": not args.quiet}
+    flags = {"max_epochs": args.epochs, "random_state": _seed(args), "verbose": not args.quiet}
     raw = apply_overrides({}, args.set, {k: v for k, v in flags.items() if v is not None and k in accepted})
     return validate_params(cls, raw, prefix)
 
@@ -413,9 +419,10 @@ def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
             f"--scheduler applies a fitted {cls.__name__} to the rows: fit one first, on a sample that fits in memory, "
             f"with '{fit_command} --save DIR', then give --fitted DIR"
         )
-    fitting = {"--epochs": args.epochs, "--set": args.set, "--ignore": args.ignore, "--save": args.save,
-               "--model": getattr(args, "model", None), "--contamination": getattr(args, "contamination", None)}
-    given = [option for option, value in fitting.items() if value]
+    fitting = {"--epochs": args.epochs, "--seed": args.seed, "--set": args.set, "--ignore": args.ignore, "--save": args.save,
+               "--model": getattr(args, "model", None), "--contamination": getattr(args, "contamination", None),
+               "--criterion": getattr(args, "criterion", None)}
+    given = [option for option, value in fitting.items() if value is not None and value != []]
     if given:
         raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {', '.join(given)} only apply when fitting one")
     est = load_estimator(args.fitted)
@@ -494,10 +501,9 @@ def run_detect(args: argparse.Namespace) -> int:
     ignored = _ignored(args, frame)
     _check_no_gaps(args, frame, detector, ignored)
     if detector is None:
-        threshold = {} if args.contamination is None else {"contamination": args.contamination}
+        given = {k: v for k, v in (("contamination", args.contamination), ("criterion", args.criterion)) if v is not None}
         detector = AutoEncoderOutlierDetector(
-            _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
-            ignore_columns=ignored or "auto", **threshold,
+            _autoencoder(args, len(frame)), random_state=_seed(args), ignore_columns=ignored or "auto", **given
         )
         _fit_warning_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
