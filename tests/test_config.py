@@ -281,3 +281,10 @@ def test_one_number_for_a_list_of_numbers_is_the_list_of_it():
     message = refusal(apply_overrides({}, ["data.image_size=64"]))
     assert "data.image_size: Value should have at least 2 items after validation, not 1; got 64 (write a list as" in message
     assert "model.hidden_dims: Input should be a valid list; got True" in refusal({"model": {"hidden_dims": True}})
+
+
+def test_a_key_sharing_its_first_word_with_one_option_suggests_that_option():
+    # data.test_size (scikit-learn's name for it) suggested image_size, the closest spelling, not test_fraction
+    assert "data.test_size: unknown key (did you mean test_fraction?)" in refusal({"data": {"test_size": 0.3}})
+    assert "model.n_epochs: unknown key (did you mean max_epochs?)" in refusal({"model": {"n_epochs": 3}})
+    assert "data.max_row: unknown key (did you mean max_rows?)" in refusal({"data": {"max_row": 3}})

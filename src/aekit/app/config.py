@@ -406,13 +406,18 @@ def _is_type_tag(part: object) -> bool:
 
 def _nearest(key: str, options: Iterable[str]) -> str | None:
     """The option `key` most likely misspells, shortens or lengthens: the same in another case, its
-    first word ('target_column' -> 'target'), the closest spelling ('latnt_dim' -> 'latent_dim'),
-    initials ('lr' -> 'learning_rate') or a first word ('id' -> 'id_column'); None when none is close."""
+    first word ('target_column' -> 'target'), the one option of its first word ('test_size' ->
+    'test_fraction'), the closest spelling ('latnt_dim' -> 'latent_dim'), initials ('lr' ->
+    'learning_rate') or a first word ('id' -> 'id_column'); None when none is close."""
     options = list(options)
     lower = {option.lower(): option for option in options}
-    for word in (key.lower(), key.lower().split("_")[0]):
+    first = key.lower().split("_")[0]
+    for word in (key.lower(), first):
         if word in lower:
             return lower[word]
+    same_first = [option for low, option in lower.items() if "_" in key and len(first) > 2 and low.split("_")[0] == first]
+    if len(same_first) == 1:
+        return same_first[0]
     close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.6)
     if close:
         return lower[close[0]]
