@@ -468,3 +468,23 @@ def test_a_report_into_a_run_folder_removes_the_figures_it_no_longer_draws_and_k
     drawn = sorted(p.name for p in figures.iterdir() if p.name != "my_notes.png")
     assert "Decoded code grid" not in dict(page.images).values() and "latent_grid.png" not in drawn
     assert len(drawn) == len(page.images) and (figures / "my_notes.png").read_bytes() == b"mine"
+
+
+def test_a_new_training_in_a_run_folder_discards_the_old_runs_report_and_keeps_the_users_files(tmp_path, monkeypatch, capsys):
+    # 'aekit demo' over an earlier demo, interrupted before its report, left the earlier model's report.html,
+    # explorer.html and figures beside the new run's config, a report of a model the folder no longer holds
+    from aekit.cli import main
+    from aekit.training.callbacks import TensorBoardLogger
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-dim", "0"]) == 0
+    (out / "figures" / "my_notes.png").write_bytes(b"mine")
+
+    def interrupt(self, est, epoch, logs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", interrupt)
+    assert main(["demo", "--out", str(out), "--epochs", "3", "--compare-dim", "0", "--latent-dim", "5"]) == 130
+    assert "latent_dim: 5" in (out / "config.yaml").read_text() and not (out / "model").exists()
+    assert not (out / "report.html").exists() and not (out / "explorer.html").exists()
+    assert [p.name for p in (out / "figures").iterdir()] == ["my_notes.png"]

@@ -33,10 +33,6 @@ INTERPOLATION_PAIRS = ((0, 7), (1, 4))  # positions among the shown rows; on dig
 N_STEPS = 10
 GRID_SIZE = 15
 N_UNITS_SHOWN, N_TOP = 16, 9  # sparse codes: units shown and their top-activating held-out images
-FIGURE_FILES = (
-    "errors.png", "loss.png", "reconstructions.png", "reconstructions_pca.png", "latent.png", "latent_grid.png",
-    "samples.png", "prior_samples.png", "interpolation.png", "top_activating.png",
-)  # every figure a report may draw into RUN/figures; the ones a report does not draw are removed
 
 
 @dataclass
@@ -349,9 +345,9 @@ class _Report:
         self.shown_ids = _shown_rows(split)
 
     def fig(self, file: str) -> str:
-        """A figure's address in the page (relative to the run folder); `file` is one of FIGURE_FILES."""
-        if file not in FIGURE_FILES:
-            raise ValueError(f"figure {file!r} is not in FIGURE_FILES, so a later report would not remove it")
+        """A figure's address in the page (relative to the run folder); `file` is one of Run.FIGURE_FILES."""
+        if file not in Run.FIGURE_FILES:
+            raise ValueError(f"figure {file!r} is not in Run.FIGURE_FILES, so a later report would not remove it")
         return f"{Run.FIGURES}/{file}"
 
     def path(self, file: str) -> Path:
@@ -595,7 +591,7 @@ SECTIONS = (_summary, _training, _reconstructions, _latent_space, _samples, _int
 
 def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded) from the
-    SECTIONS that apply to it, removing the FIGURE_FILES an earlier report drew and this one does not;
+    SECTIONS that apply to it, removing the Run.FIGURE_FILES an earlier report drew and this one does not;
     the runs in `compare`, trained on the same data and seed, add their rows to the table and the error chart.
 
     Parameters
@@ -617,6 +613,6 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
     title = f"aekit run: {report.name} on {report.config.data.source}"
     page = write_report(report.run.path, title, sections, embed_images=True)
     shown = {Path(name).name for section in sections for name, _ in section.images}
-    for file in set(FIGURE_FILES) - shown:  # an earlier report's (another model's, say): not this run's figure
+    for file in set(Run.FIGURE_FILES) - shown:  # an earlier report's (another model's, say): not this run's figure
         (figures / file).unlink(missing_ok=True)
     return RunReport(page, list(report.bars.values()))
