@@ -1132,3 +1132,13 @@ def test_detect_and_impute_with_fitted_refuse_criterion_and_seed_which_only_appl
     assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--criterion", "latent", "--seed", "3",
                  "--save", str(saved)]) == 0
     assert (load_estimator(saved).criterion, load_estimator(saved).random_state) == ("latent", 3)
+
+
+def test_a_device_that_is_no_device_or_absent_is_refused_naming_the_key_before_any_file_is_written(tmp_path, capsys):
+    # --set model.device=gpu (or a GPU run's config passed back without CUDA) read the data and wrote config.yaml and
+    # data.json before failing with "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'", naming no key
+    devices = ["gpu", "cuda:x"] + ([] if torch.cuda.is_available() else ["cuda"])
+    for device in devices:
+        out = tmp_path / device.replace(":", "_")
+        assert main(["train", "--set", f"model.device={device}", "--set", "data.max_rows=30", "--out", str(out), "--quiet"]) == 1
+        assert "model.device: device" in capsys.readouterr().err and not out.exists()

@@ -284,6 +284,18 @@ def _refuse_unused_data_options(config) -> None:
         )
 
 
+def _check_device(config) -> None:
+    """Refuse, before any file is written, a model.device that names no device or one absent here
+    (a GPU run's config passed back on a machine without CUDA, say), naming the key."""
+    from aekit.app.config import ConfigError
+    from aekit.training._devices import resolve_device
+
+    try:
+        resolve_device(getattr(config.model, "device", "auto"))
+    except ValueError as err:
+        raise ConfigError([f"model.device: {err}"]) from None
+
+
 def _join_process_group(config) -> None:
     """Under torchrun, join the process group on the config's device type."""
     from aekit.training import distributed
@@ -337,6 +349,7 @@ def run_train(args: argparse.Namespace) -> int:
                 raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
             config.out = str(_default_out(config))
         run = Run(config.out)
+    _check_device(config or run.read_config())
     _join_process_group(config or run.read_config())
     try:
         if not distributed.is_main():
