@@ -288,3 +288,13 @@ def test_a_key_sharing_its_first_word_with_one_option_suggests_that_option():
     assert "data.test_size: unknown key (did you mean test_fraction?)" in refusal({"data": {"test_size": 0.3}})
     assert "model.n_epochs: unknown key (did you mean max_epochs?)" in refusal({"model": {"n_epochs": 3}})
     assert "data.max_row: unknown key (did you mean max_rows?)" in refusal({"data": {"max_row": 3}})
+
+
+def test_a_config_indented_with_tabs_is_refused_saying_yaml_indents_with_spaces(tmp_path):
+    # an editor's tab before a key gave only "found character '\t' that cannot start any token"
+    (tmp_path / "c.yaml").write_text("seed: 3\nmodel:\n\tlatent_dim: 3\n")
+    with pytest.raises(ConfigError, match=r"line 3, column 1:(.|\n)*\(a tab at the mark: YAML indents and spaces with spaces"):
+        read_config(tmp_path / "c.yaml")
+    (tmp_path / "c.yaml").write_text("seed: 3\nmodel:\n  latent_dim: 3\t# a tab before a comment\n")
+    with pytest.raises(ConfigError, match=r"line 3, column 16:(.|\n)*\(a tab at the mark: YAML indents and spaces with"):
+        read_config(tmp_path / "c.yaml")

@@ -611,7 +611,8 @@ def read_config(path: str | Path) -> dict:
             ]
         ) from None
     except yaml.YAMLError as err:
-        raise ConfigError([f"{str(path)!r} is not valid YAML: {err}"]) from None
+        tabs = "\n(a tab at the mark: YAML indents and spaces with spaces, not tabs)" if "'\\t' that cannot start any token" in str(err) else ""
+        raise ConfigError([f"{str(path)!r} is not valid YAML: {err}{tabs}"]) from None
     except RecursionError:
         raise ConfigError([f"{str(path)!r} is nested too deeply to be a config"]) from None
     if raw is None:
