@@ -1142,3 +1142,16 @@ def test_a_device_that_is_no_device_or_absent_is_refused_naming_the_key_before_a
         out = tmp_path / device.replace(":", "_")
         assert main(["train", "--set", f"model.device={device}", "--set", "data.max_rows=30", "--out", str(out), "--quiet"]) == 1
         assert "model.device: device" in capsys.readouterr().err and not out.exists()
+
+
+def test_detect_set_of_a_detector_parameter_points_at_its_option(tmp_path, capsys):
+    # 'aekit detect IN --set contamination=0.2' was refused with "model.contamination: unknown key (did you mean
+    # activation?)": --set sets the autoencoder's parameters, and the detector's have options of their own
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    for assignment, option in (("contamination=0.2", "--contamination X"), ("model.criterion=latent", "--criterion NAME"),
+                               ("ignore_columns=[a]", "--ignore COL,...")):
+        assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--set", assignment]) == 1
+        key = assignment.partition("=")[0].removeprefix("model.")
+        assert (f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); give {option}"
+                in capsys.readouterr().err)

@@ -18,6 +18,7 @@ from aekit.cli.scheduled import add_scheduler_options
 __all__ = ["add_parsers", "run_detect", "run_impute"]
 
 SEED = 0  # random_state of a fitted imputer or detector without --seed
+DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
     "(default: AutoEncoderOutlierDetector's, 0.1)"
@@ -460,6 +461,11 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
     from aekit.estimators.outlier import default_autoencoder
 
     prefix = "model."
+    for assignment in args.set:
+        key = assignment.partition("=")[0].strip().removeprefix(prefix)
+        if key in DETECTOR_OPTIONS:
+            raise CLIError(f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); "
+                           f"give {DETECTOR_OPTIONS[key]}")
     args = argparse.Namespace(**{**vars(args), "set": [a.strip().removeprefix(prefix) for a in args.set]})
     if args.model is None:
         model = default_autoencoder(n_rows)
