@@ -298,3 +298,12 @@ def test_a_config_indented_with_tabs_is_refused_saying_yaml_indents_with_spaces(
     (tmp_path / "c.yaml").write_text("seed: 3\nmodel:\n  latent_dim: 3\t# a tab before a comment\n")
     with pytest.raises(ConfigError, match=r"line 3, column 16:(.|\n)*\(a tab at the mark: YAML indents and spaces with"):
         read_config(tmp_path / "c.yaml")
+
+
+def test_a_list_given_for_a_single_value_or_of_the_wrong_length_is_shown_in_the_refusal():
+    # 'model.max_epochs: Input should be a valid integer | Input should be 'auto'' did not show the [3] it got
+    assert "model.max_epochs: Input should be a valid integer; got [3] | Input should be 'auto'; got [3]" in refusal(
+        apply_overrides({}, ["model.max_epochs=[3]"]))
+    assert "data.image_size: Value should have at most 2 items after validation, not 3; got [2, 2, 2]\n" in refusal(
+        {"data": {"image_size": [2, 2, 2]}}) + "\n"
+    assert "data.target: Input should be a valid string; got ['a', 'b']" in refusal({"data": {"target": ["a", "b"]}})

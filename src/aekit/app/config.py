@@ -453,9 +453,10 @@ def _explain(
             problem = f"Input should be true or false (or yes/no, on/off, 1/0); got {e['input']!r}"
         elif e["type"] == "int_type" and isinstance(e.get("input"), float):
             problem = f"Input should be a whole number; got {e['input']!r}"
-        elif "input" in e and not isinstance(e["input"], (dict, list)):
+        elif "input" in e and not isinstance(e["input"], dict) and len(repr(e["input"])) <= 80:
             problem = f"{e['msg']}; got {e['input']!r}"
-            problem += " (write a list as [64, 32] or 64,32)" if e["type"] in ("list_type", "too_short") else ""
+            listed = e["type"] in ("list_type", "too_short") and not isinstance(e["input"], list)
+            problem += " (write a list as [64, 32] or 64,32)" if listed else ""
         else:
             problem = e["msg"]
         if problem not in problems.setdefault(key, []):
