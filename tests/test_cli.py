@@ -1155,3 +1155,18 @@ def test_detect_set_of_a_detector_parameter_points_at_its_option(tmp_path, capsy
         key = assignment.partition("=")[0].removeprefix("model.")
         assert (f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); give {option}"
                 in capsys.readouterr().err)
+
+
+def test_a_training_refused_before_its_first_epoch_leaves_no_run_folder_behind(tmp_path, monkeypatch, capsys):
+    # each refused 'aekit train --data t.csv --set data.target=A' left a new runs/autoencoder-t-TIME folder holding
+    # only config.yaml and .lock, which evaluate and report then refused as runs without a model
+    pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "t.csv", "--set", "data.target=A", "--epochs", "1", "--quiet"]) == 1
+    assert "target column 'A' not found" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+    (tmp_path / "mine").mkdir()  # a folder the user made is left as it is
+    assert main(["train", "--data", "t.csv", "--set", "data.target=A", "--epochs", "1", "--quiet", "--out", "mine"]) == 1
+    assert (tmp_path / "mine").is_dir()
+    assert main(["train", "--data", "t.csv", "--epochs", "1", "--quiet", "--out", "runs/ok"]) == 0
+    assert (tmp_path / "runs" / "ok" / "model").is_dir()

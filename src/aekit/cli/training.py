@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -413,20 +414,27 @@ def _kept_note(history: dict) -> str:
 def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
     `aekit train` does, quietly unless `config.model.verbose`. A run already there is refused or,
-    with `replace`, discarded first (`aekit demo` replaces its own). Returns the exit status."""
+    with `replace`, discarded first (`aekit demo` replaces its own); a folder this call made is
+    removed again when training fails before saving an epoch. Returns the exit status."""
     from aekit.app.config import dump_config
     from aekit.app.runs import Run
 
     run = Run(config.out)
-    with _locked(run):
-        if run.has_started() and not replace:
-            raise CLIError(
-                f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
-                "or choose another --out"
-            )
-        run.discard_training()
-        run.write_config(dump_config(config))
-        return _fit(run, config, resume=False, quiet=not config.model.verbose)
+    created, status = not run.path.exists(), 1
+    try:
+        with _locked(run):
+            if run.has_started() and not replace:
+                raise CLIError(
+                    f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
+                    "or choose another --out"
+                )
+            run.discard_training()
+            run.write_config(dump_config(config))
+            status = _fit(run, config, resume=False, quiet=not config.model.verbose)
+            return status
+    finally:
+        if status != 0 and created and not run.has_started():  # refused or stopped before a first epoch was saved
+            shutil.rmtree(run.path, ignore_errors=True)
 
 
 def _resume(run, args: argparse.Namespace) -> int:
