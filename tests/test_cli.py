@@ -1170,3 +1170,17 @@ def test_a_training_refused_before_its_first_epoch_leaves_no_run_folder_behind(t
     assert (tmp_path / "mine").is_dir()
     assert main(["train", "--data", "t.csv", "--epochs", "1", "--quiet", "--out", "runs/ok"]) == 0
     assert (tmp_path / "runs" / "ok" / "model").is_dir()
+
+
+def test_a_run_stopped_after_an_epoch_is_refused_by_report_naming_the_resume_command_for_it(tmp_path, monkeypatch, capsys):
+    # 'aekit report RUN' of an interrupted run said "finish it with 'aekit train --resume RUN'", the word RUN
+    def interrupt(self, est, epoch, logs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", interrupt)
+    run = tmp_path / "run"
+    assert train(run, 3, "--set", "data.max_rows=60") == 130
+    capsys.readouterr()
+    for command in ("report", "evaluate"):
+        assert main([command, str(run)]) == 1
+        assert f"It has a checkpoint: finish it with 'aekit train --resume {run}'." in capsys.readouterr().err

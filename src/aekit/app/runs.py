@@ -636,7 +636,7 @@ def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
         return Model(load_estimator(run.path, device), Reader(), Scaling(), run.path)
     config = run.read_config()
     if not run.has_model():
-        hint = " It has a checkpoint: finish it with 'aekit train --resume RUN'." if run.file(run.CHECKPOINT).is_file() else ""
+        hint = f" It has a checkpoint: finish it with 'aekit train --resume {run.path}'." if run.file(run.CHECKPOINT).is_file() else ""
         raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}).{hint}")
     info = run.read_data_info()
     return Model(load_estimator(run.model_dir, device), Reader.from_dict(info), Scaling(**info["scaling"]), run.path, config)
