@@ -1184,3 +1184,15 @@ def test_a_run_stopped_after_an_epoch_is_refused_by_report_naming_the_resume_com
     for command in ("report", "evaluate"):
         assert main([command, str(run)]) == 1
         assert f"It has a checkpoint: finish it with 'aekit train --resume {run}'." in capsys.readouterr().err
+
+
+def test_a_test_fraction_holding_out_every_row_is_refused_naming_it(tmp_path, capsys):
+    # data.test_fraction=0.999 on 200 rows failed with scikit-learn's "With n_samples=200, test_size=0.999 and
+    # train_size=None, the resulting train set will be empty", naming test_size, which aekit does not have
+    pd.DataFrame(np.random.default_rng(0).normal(size=(200, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    base = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet"]
+    assert main([*base, "--set", "data.test_fraction=0.999", "--out", str(tmp_path / "no")]) == 1
+    assert (f"test_fraction (data.test_fraction) 0.999 holds out all 200 rows of {str(tmp_path / 't.csv')!r} (it holds "
+            "out test_fraction x rows, rounded up), leaving none to train on") in capsys.readouterr().err
+    assert main([*base, "--set", "data.test_fraction=0.99", "--out", str(tmp_path / "ok")]) == 0
+    assert Run(tmp_path / "ok").read_data_info()["n_train"] == 2
