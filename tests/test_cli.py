@@ -1196,3 +1196,11 @@ def test_a_test_fraction_holding_out_every_row_is_refused_naming_it(tmp_path, ca
             "out test_fraction x rows, rounded up), leaving none to train on") in capsys.readouterr().err
     assert main([*base, "--set", "data.test_fraction=0.99", "--out", str(tmp_path / "ok")]) == 0
     assert Run(tmp_path / "ok").read_data_info()["n_train"] == 2
+
+
+def test_train_on_mnist_missing_says_how_to_download_it_on_the_command_line(tmp_path, capsys):
+    # 'aekit train --data mnist' without the files said "Pass download=True", a Python argument, not the --set to give
+    assert main(["train", "--data", "mnist", "--set", f"data.data_home={tmp_path}", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "Pass download=True ('aekit train': --set data.download=true; needs internet)" in err
+    assert "--set data.data_home=DIR" in err and not (tmp_path / "run").exists()
