@@ -1204,3 +1204,19 @@ def test_train_on_mnist_missing_says_how_to_download_it_on_the_command_line(tmp_
     err = capsys.readouterr().err
     assert "Pass download=True ('aekit train': --set data.download=true; needs internet)" in err
     assert "--set data.data_home=DIR" in err and not (tmp_path / "run").exists()
+
+
+def test_impute_set_with_a_section_says_the_imputer_takes_its_parameters_by_name(tmp_path, capsys):
+    # 'aekit impute IN OUT --set model.latent_dim=2' (as 'aekit train' and 'aekit detect' take it) was refused with
+    # "model: Input should be 'dae' or 'vae'": the imputer's own parameter model received {'latent_dim': 2}
+    table = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=["a", "b", "c"])
+    table.loc[::7, "b"] = np.nan
+    table.to_csv(tmp_path / "gaps.csv", index=False)
+    base = ["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "filled.csv"), "--epochs", "1", "--quiet"]
+    assert main([*base, "--set", "model.latent_dim=2"]) == 1
+    assert ("--set 'model.latent_dim=2': AutoEncoderImputer's parameters are set by name, with no section (model.): "
+            "--set latent_dim=2") in capsys.readouterr().err
+    assert main([*base, "--set", "data.max_rows=3"]) == 1
+    assert "with no section (data.), and 'max_rows' is none of them" in capsys.readouterr().err
+    assert main([*base, "--set", "latent_dim=2", "--save", str(tmp_path / "imputer")]) == 0
+    assert load_estimator(tmp_path / "imputer").latent_dim == 2

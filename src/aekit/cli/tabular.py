@@ -253,6 +253,13 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     from aekit.app.config import apply_overrides, validate_params
 
     accepted = inspect.signature(cls).parameters
+    for assignment in args.set:
+        key, _, value = assignment.partition("=")
+        section, _, name = key.strip().rpartition(".")
+        if section:
+            instead = f": --set {name}={value.strip()}" if name in accepted else f", and {name!r} is none of them"
+            raise CLIError(f"--set {assignment!r}: {cls.__name__}'s parameters are set by name, with no section "
+                           f"({section}.){instead}")
     flags = {"max_epochs": args.epochs, "random_state": _seed(args), "verbose": not args.quiet}
     raw = apply_overrides({}, args.set, {k: v for k, v in flags.items() if v is not None and k in accepted})
     return validate_params(cls, raw, prefix)
