@@ -1220,3 +1220,17 @@ def test_impute_set_with_a_section_says_the_imputer_takes_its_parameters_by_name
     assert "with no section (data.), and 'max_rows' is none of them" in capsys.readouterr().err
     assert main([*base, "--set", "latent_dim=2", "--save", str(tmp_path / "imputer")]) == 0
     assert load_estimator(tmp_path / "imputer").latent_dim == 2
+
+
+def test_set_seed_seeds_the_model_of_a_saved_config_as_the_seed_flag_does(tmp_path):
+    # 'aekit train RUN/config.yaml --set seed=5' changed the split but kept the saved model.random_state (1), while
+    # --seed 5 sets both
+    first = tmp_path / "first"
+    assert train(first, 1, "--set", "data.max_rows=100") == 0
+    for i, (extra, expected) in enumerate(((["--set", "seed=5"], 5), (["--seed", "5"], 5),
+                                            (["--set", "seed=5", "--set", "model.random_state=2"], 2))):
+        assert main(["train", str(first / "config.yaml"), *extra, "--out", str(tmp_path / str(i)), "--quiet"]) == 0
+        config = yaml.safe_load((tmp_path / str(i) / "config.yaml").read_text())
+        assert (config["seed"], config["model"]["random_state"]) == (5, expected)
+    by_set, by_flag = weights(tmp_path / "0" / "model"), weights(tmp_path / "1" / "model")
+    assert all(torch.equal(by_set[k], by_flag[k]) for k in by_flag)

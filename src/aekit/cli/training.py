@@ -150,8 +150,9 @@ def add_parser(commands) -> None:
 
 def _config_from_args(args: argparse.Namespace) -> dict:
     """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model,
-    --quiet sets model.verbose false), then each --set; model.verbose is true (a progress bar)
-    unless one of them sets it."""
+    --quiet sets model.verbose false), then each --set (--set seed=N seeds the model too, as --seed
+    does, unless a --set gives model.random_state); model.verbose is true (a progress bar) unless
+    one of them sets it."""
     from aekit.app.config import apply_overrides, read_config
 
     flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
@@ -167,6 +168,9 @@ def _config_from_args(args: argparse.Namespace) -> dict:
         raw["model"] = {}
     if isinstance(raw["model"], dict):
         raw["model"].setdefault("verbose", True)
+        keys = {item.partition("=")[0].strip() for item in args.set}
+        if "seed" in keys and "model.random_state" not in keys:
+            raw["model"]["random_state"] = raw["seed"]  # also over CONFIG's, as --seed
         _leave_out_other_models_defaults(raw["model"], given.get("model"), args.config)
     return raw
 
