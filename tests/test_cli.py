@@ -1234,3 +1234,20 @@ def test_set_seed_seeds_the_model_of_a_saved_config_as_the_seed_flag_does(tmp_pa
         assert (config["seed"], config["model"]["random_state"]) == (5, expected)
     by_set, by_flag = weights(tmp_path / "0" / "model"), weights(tmp_path / "1" / "model")
     assert all(torch.equal(by_set[k], by_flag[k]) for k in by_flag)
+
+
+def test_demo_refuses_to_replace_a_run_it_did_not_write(tmp_path, capsys):
+    # 'aekit demo --out runs/mine' discarded the user's own run there (a VAE) and trained the demo in its place
+    mine = tmp_path / "mine"
+    assert main(["train", "--model", "vae", "--set", "data.max_rows=100", "--epochs", "1", "--quiet", "--out", str(mine)]) == 0
+    before = weights(mine / "model")
+    capsys.readouterr()
+    assert main(["demo", "--out", str(mine), "--epochs", "1", "--compare-dim", "0"]) == 1
+    assert (f"aekit demo: error: {mine} holds a run that 'aekit demo' did not write (vae on 'digits'); the demo replaces "
+            "only its own runs") in capsys.readouterr().err
+    after = weights(mine / "model")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    (tmp_path / "demo").mkdir()
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--latent-dim", "3"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--seed", "1"]) == 0
+    assert yaml.safe_load((tmp_path / "demo" / "config.yaml").read_text())["model"]["latent_dim"] == 2
