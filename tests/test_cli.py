@@ -1251,3 +1251,19 @@ def test_demo_refuses_to_replace_a_run_it_did_not_write(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--latent-dim", "3"]) == 0
     assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--seed", "1"]) == 0
     assert yaml.safe_load((tmp_path / "demo" / "config.yaml").read_text())["model"]["latent_dim"] == 2
+
+
+def test_training_into_a_folder_that_is_no_run_keeps_its_files_or_refuses_to_write_over_them(tmp_path, capsys):
+    # 'aekit train --out DIR' into a folder of the user's deleted its report.html, explorer.html and figures/loss.png
+    # (discarding an earlier run's report) and wrote over its metrics.csv
+    folder = tmp_path / "mine"
+    (folder / "figures").mkdir(parents=True)
+    for name in ("report.html", "explorer.html", "metrics.csv", "figures/loss.png"):
+        (folder / name).write_text("mine")
+    base = ["train", "--epochs", "1", "--set", "data.max_rows=60", "--quiet", "--out", str(folder)]
+    assert main(base) == 1
+    assert f"{folder} is no run folder and holds a metrics.csv, which training would write over" in capsys.readouterr().err
+    assert (folder / "metrics.csv").read_text() == "mine" and not (folder / "config.yaml").exists()
+    (folder / "metrics.csv").unlink()
+    assert main(base) == 0 and (folder / "model").is_dir()
+    assert all((folder / name).read_text() == "mine" for name in ("report.html", "explorer.html", "figures/loss.png"))

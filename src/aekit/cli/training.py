@@ -432,7 +432,11 @@ def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
                     f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
                     "or choose another --out"
                 )
-            run.discard_training()
+            if run.file(Run.CONFIG).is_file():  # an earlier run's, whose files are discarded; not a folder of other files
+                run.discard_training()
+            elif run.file(Run.METRICS).exists():
+                raise CLIError(f"{run.path} is no run folder and holds a {Run.METRICS}, which training would write "
+                               "over: give a new or empty folder")
             run.write_config(dump_config(config))
             status = _fit(run, config, resume=False, quiet=not config.model.verbose)
             return status
