@@ -1267,3 +1267,16 @@ def test_training_into_a_folder_that_is_no_run_keeps_its_files_or_refuses_to_wri
     (folder / "metrics.csv").unlink()
     assert main(base) == 0 and (folder / "model").is_dir()
     assert all((folder / name).read_text() == "mine" for name in ("report.html", "explorer.html", "figures/loss.png"))
+
+
+def test_an_out_that_is_empty_or_a_file_is_refused_saying_so(tmp_path, monkeypatch, capsys):
+    # --out '' (an unset shell variable) trained into the working folder itself, and --out FILE failed with
+    # "[Errno 17] File exists: 'FILE'"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n5,7\n")
+    base = ["train", "--epochs", "1", "--set", "data.max_rows=60", "--quiet"]
+    assert main([*base, "--out", ""]) == 1
+    assert "--out (out) is empty, which would make the working folder the run folder" in capsys.readouterr().err
+    assert main([*base, "--out", "t.csv"]) == 1
+    assert "--out 't.csv' is a file, and a run is a folder (config.yaml, model/, ...): give a new folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

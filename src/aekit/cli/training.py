@@ -349,6 +349,9 @@ def run_train(args: argparse.Namespace) -> int:
         config = validate_config(raw)
         _settle_distributed(config, raw, args.set or [])
         _refuse_unused_data_options(config)
+        if config.out is not None and not config.out.strip():
+            raise CLIError("--out (out) is empty, which would make the working folder the run folder; give a folder, or "
+                           "leave it out for runs/MODEL-DATA-TIME")
         if config.out is None:
             if distributed.is_launched():
                 raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
@@ -424,6 +427,8 @@ def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
     from aekit.app.runs import Run
 
     run = Run(config.out)
+    if run.path.exists() and not run.path.is_dir():
+        raise CLIError(f"--out {config.out!r} is a file, and a run is a folder (config.yaml, model/, ...): give a new folder")
     created, status = not run.path.exists(), 1
     try:
         with _locked(run):
