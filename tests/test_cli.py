@@ -1227,13 +1227,20 @@ def test_set_seed_seeds_the_model_of_a_saved_config_as_the_seed_flag_does(tmp_pa
     # --seed 5 sets both
     first = tmp_path / "first"
     assert train(first, 1, "--set", "data.max_rows=100") == 0
-    for i, (extra, expected) in enumerate(((["--set", "seed=5"], 5), (["--seed", "5"], 5),
+    for i, (extra, expected) in enumerate(((["--set", "seed=05"], 5), (["--set", "seed=5.0"], 5), (["--seed", "5"], 5),
                                             (["--set", "seed=5", "--set", "model.random_state=2"], 2))):
         assert main(["train", str(first / "config.yaml"), *extra, "--out", str(tmp_path / str(i)), "--quiet"]) == 0
         config = yaml.safe_load((tmp_path / str(i) / "config.yaml").read_text())
         assert (config["seed"], config["model"]["random_state"]) == (5, expected)
-    by_set, by_flag = weights(tmp_path / "0" / "model"), weights(tmp_path / "1" / "model")
+    by_set, by_flag = weights(tmp_path / "1" / "model"), weights(tmp_path / "2" / "model")
     assert all(torch.equal(by_set[k], by_flag[k]) for k in by_flag)
+
+
+def test_a_set_seed_of_the_wrong_type_is_refused_once_as_seed(tmp_path, capsys):
+    # --set seed=abc was refused twice, as seed and as model.random_state (which --set seed=N also sets)
+    assert main(["train", "--set", "seed=abc", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "seed: Input should be a valid integer; got 'abc'" in err and "random_state" not in err
 
 
 def test_demo_refuses_to_replace_a_run_it_did_not_write(tmp_path, capsys):

@@ -169,8 +169,10 @@ def _config_from_args(args: argparse.Namespace) -> dict:
     if isinstance(raw["model"], dict):
         raw["model"].setdefault("verbose", True)
         keys = {item.partition("=")[0].strip() for item in args.set}
-        if "seed" in keys and "model.random_state" not in keys:
-            raw["model"]["random_state"] = raw["seed"]  # also over CONFIG's, as --seed
+        seed = raw.get("seed")
+        whole = isinstance(seed, int) and not isinstance(seed, bool) or isinstance(seed, float) and seed.is_integer()
+        if "seed" in keys and "model.random_state" not in keys and whole:
+            raw["model"]["random_state"] = seed  # also over CONFIG's, as --seed; another value is refused as seed
         _leave_out_other_models_defaults(raw["model"], given.get("model"), args.config)
     return raw
 
