@@ -1071,3 +1071,275 @@ def test_train_leaves_identifier_date_and_constant_columns_out_and_names_rows_by
     assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(named),
                  "--set", "data.ignore_columns=[c]"]) == 0
     assert Run(named).read_data_info()["feature_names"] == ["a", "b"]
+
+
+def test_ignore_names_a_column_whose_name_holds_a_comma_whole_or_quoted(tmp_path, capsys):
+    # --ignore "size, cm" split the name at its comma and refused 'size' and 'cm', listing the columns as
+    # "a, b, size, cm, d", so a column whose CSV header quotes a comma could not be left out
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(80, 4)), columns=["a", "b", "size, cm", "d"]).to_csv(tmp_path / "t.csv", index=False)
+    for given, left_out in ((["--ignore", "size, cm"], ["size, cm"]), (["--ignore", '"size, cm", a'], ["a", "size, cm"]),
+                            (["--ignore", "a,b", "--ignore", "size, cm"], ["a", "b", "size, cm"])):
+        assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", *given,
+                     "--save", str(tmp_path / "detector")]) == 0
+        assert sorted(load_estimator(tmp_path / "detector").table_.dropped) == left_out
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--ignore", "size"]) == 1
+    err = capsys.readouterr().err
+    assert "--ignore names 'size', not a column of" in err and "columns are 'a', 'b', 'size, cm', 'd' (a name with a comma:" in err
+
+
+def test_a_config_with_verbose_false_trains_quietly_and_says_so(tmp_path, capsys):
+    # every run's config.yaml recorded verbose: false before model.verbose took effect; passed back as CONFIG it
+    # trained without a progress bar or a 'training ...' line, and nothing said why
+    old = tmp_path / "old.yaml"
+    old.write_text("model:\n  verbose: false\n  hidden_dims: [16]\n  max_epochs: 1\ndata:\n  max_rows: 60\n")
+    assert main(["train", str(old), "--out", str(tmp_path / "run")]) == 0
+    out, err = capsys.readouterr()
+    assert f"aekit train: model.verbose is false in {str(old)!r}, so no progress is shown; --set model.verbose=true" in err
+    assert "fit:" not in err and "training AutoEncoder" not in out
+    assert main(["train", str(old), "--out", str(tmp_path / "shown"), "--set", "model.verbose=true"]) == 0
+    out, err = capsys.readouterr()
+    assert "fit:" in err and "training AutoEncoder" in out and "model.verbose is false" not in err
+    assert main(["train", str(old), "--out", str(tmp_path / "quiet"), "--quiet"]) == 0
+    assert "model.verbose" not in capsys.readouterr().err
+
+
+def test_a_relative_data_path_of_a_config_is_read_from_the_working_folder_and_a_miss_says_so(tmp_path, monkeypatch, capsys):
+    # 'aekit train cfg/c.yaml' with 'source: t.csv' beside the config said only "no data at 't.csv': give 'digits',
+    # ...", not that a config's relative paths are read from the folder aekit train runs in
+    (tmp_path / "cfg").mkdir()
+    np.savetxt(tmp_path / "cfg" / "t.csv", np.random.default_rng(0).random((40, 3)), delimiter=",", header="a,b,c", comments="")
+    (tmp_path / "cfg" / "c.yaml").write_text("model:\n  hidden_dims: 8\n  max_epochs: 1\ndata:\n  source: t.csv\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "cfg/c.yaml", "--out", "run", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert (f"data.source: no 't.csv' in {str(tmp_path)!r}, where 'aekit train' reads the relative paths of 'cfg/c.yaml', "
+            "not from its folder; 'cfg/t.csv' is there: run from 'cfg', or give --set data.source=cfg/t.csv") in err
+    assert not (tmp_path / "run").exists()
+    assert main(["train", "cfg/c.yaml", "--out", "run", "--quiet", "--set", "data.source=cfg/t.csv"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "cfg")  # a run's config.yaml, passed back from elsewhere: its source is relative to tmp_path
+    assert main(["train", "../run/config.yaml", "--out", "again", "--quiet"]) == 1
+    assert "data.source: no 'cfg/t.csv' in" in capsys.readouterr().err
+    assert main(["train", "c.yaml", "--out", "again", "--quiet"]) == 0
+
+
+def test_train_takes_the_config_as_config_option_too(tmp_path, capsys):
+    # 'aekit train --config RUN/config.yaml' was refused: "unrecognized arguments: --config"
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert train(first, 1, "--set", "data.max_rows=100") == 0
+    assert main(["train", "--config", str(first / "config.yaml"), "--out", str(again), "--quiet"]) == 0
+    reproduced, before = weights(again / "model"), weights(first / "model")
+    assert all(torch.equal(reproduced[k], before[k]) for k in before)
+    capsys.readouterr()
+    assert main(["train", "c.yaml", "--config", str(first / "config.yaml"), "--out", str(tmp_path / "no")]) == 2
+    assert "aekit train: error: give one config: CONFIG 'c.yaml' or --config" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+
+
+def test_reconstruct_help_says_what_it_writes_and_its_examples_do_not_name_codes(capsys):
+    # 'aekit reconstruct --help' read "Write the reconstructions (n, n_features), in the data's units of the rows of
+    # INPUT" and its examples wrote them to codes.npy; evaluate's left out the R^2 it prints for a numeric target
+    for command, written in (("encode", "the codes (n, latent_dim) of the rows of INPUT"),
+                             ("reconstruct", "the reconstructions (n, n_features), in the data's units, of the rows of INPUT")):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        examples = text.split("examples:")[1]
+        assert f"Write {written}\nto OUTPUT" in text and ("codes" in examples) == (command == "encode")
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    assert "for a numeric target the R^2 of a 5-nearest-neighbour regressor" in capsys.readouterr().out
+
+
+def test_report_help_says_it_writes_the_explorer_page_too(capsys):
+    # 'aekit report' writes RUN/explorer.html (over one 'aekit explore --data ...' wrote) and its help did not say so
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    assert "written beside it as RUN/explorer.html (replacing one 'aekit explore' wrote\nthere)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["5m", "0", "-3", "nan"])
+def test_a_dist_timeout_that_is_no_positive_number_is_refused_naming_the_variable(value, tmp_path, monkeypatch, capsys):
+    # under torchrun, AEKIT_DIST_TIMEOUT=5m failed with "could not convert string to float: '5m'" on every rank,
+    # naming no variable, and 0 or a negative number was taken as the timeout of every collective
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun starts it; refused before joining any process group
+    monkeypatch.setenv("AEKIT_DIST_TIMEOUT", value)
+    assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    assert (f"aekit train: error: AEKIT_DIST_TIMEOUT must be the collectives' timeout in seconds, a number > 0 "
+            f"(default 300), got {value!r}") in capsys.readouterr().err
+
+
+def test_detect_and_impute_with_fitted_refuse_criterion_and_seed_which_only_apply_when_fitting(tmp_path, capsys):
+    # 'aekit detect IN --fitted DIR --criterion latent' scored by the saved detector's criterion (combined) without a
+    # word, and --seed with --fitted was dropped unseen (both options had defaults, so they could not be told apart)
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    saved = tmp_path / "detector"
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--save", str(saved)]) == 0
+    detector = load_estimator(saved)
+    assert (detector.criterion, detector.random_state) == ("combined", 0)
+    capsys.readouterr()
+    for extra, named in ((["--criterion", "latent"], "--criterion"), (["--seed", "0"], "--seed")):
+        assert main(["detect", str(tmp_path / "t.csv"), "--fitted", str(saved), *extra]) == 1
+        assert (f"--fitted uses the saved AutoEncoderOutlierDetector as it is; {named} only apply when fitting one"
+                in capsys.readouterr().err)
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--criterion", "latent", "--seed", "3",
+                 "--save", str(saved)]) == 0
+    assert (load_estimator(saved).criterion, load_estimator(saved).random_state) == ("latent", 3)
+
+
+def test_a_device_that_is_no_device_or_absent_is_refused_naming_the_key_before_any_file_is_written(tmp_path, capsys):
+    # --set model.device=gpu (or a GPU run's config passed back without CUDA) read the data and wrote config.yaml and
+    # data.json before failing with "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'", naming no key
+    devices = ["gpu", "cuda:x"] + ([] if torch.cuda.is_available() else ["cuda"])
+    for device in devices:
+        out = tmp_path / device.replace(":", "_")
+        assert main(["train", "--set", f"model.device={device}", "--set", "data.max_rows=30", "--out", str(out), "--quiet"]) == 1
+        assert "model.device: device" in capsys.readouterr().err and not out.exists()
+
+
+def test_detect_set_of_a_detector_parameter_points_at_its_option(tmp_path, capsys):
+    # 'aekit detect IN --set contamination=0.2' was refused with "model.contamination: unknown key (did you mean
+    # activation?)": --set sets the autoencoder's parameters, and the detector's have options of their own
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    for assignment, option in (("contamination=0.2", "--contamination X"), ("model.criterion=latent", "--criterion NAME"),
+                               ("ignore_columns=[a]", "--ignore COL,...")):
+        assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--set", assignment]) == 1
+        key = assignment.partition("=")[0].removeprefix("model.")
+        assert (f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); give {option}"
+                in capsys.readouterr().err)
+
+
+def test_a_training_refused_before_its_first_epoch_leaves_no_run_folder_behind(tmp_path, monkeypatch, capsys):
+    # each refused 'aekit train --data t.csv --set data.target=A' left a new runs/autoencoder-t-TIME folder holding
+    # only config.yaml and .lock, which evaluate and report then refused as runs without a model
+    pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "t.csv", "--set", "data.target=A", "--epochs", "1", "--quiet"]) == 1
+    assert "target column 'A' not found" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+    (tmp_path / "mine").mkdir()  # a folder the user made is left as it is
+    assert main(["train", "--data", "t.csv", "--set", "data.target=A", "--epochs", "1", "--quiet", "--out", "mine"]) == 1
+    assert (tmp_path / "mine").is_dir()
+    assert main(["train", "--data", "t.csv", "--epochs", "1", "--quiet", "--out", "runs/ok"]) == 0
+    assert (tmp_path / "runs" / "ok" / "model").is_dir()
+
+
+def test_a_run_stopped_after_an_epoch_is_refused_by_report_naming_the_resume_command_for_it(tmp_path, monkeypatch, capsys):
+    # 'aekit report RUN' of an interrupted run said "finish it with 'aekit train --resume RUN'", the word RUN
+    def interrupt(self, est, epoch, logs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", interrupt)
+    run = tmp_path / "run"
+    assert train(run, 3, "--set", "data.max_rows=60") == 130
+    capsys.readouterr()
+    for command in ("report", "evaluate"):
+        assert main([command, str(run)]) == 1
+        assert f"It has a checkpoint: finish it with 'aekit train --resume {run}'." in capsys.readouterr().err
+
+
+def test_a_test_fraction_holding_out_every_row_is_refused_naming_it(tmp_path, capsys):
+    # data.test_fraction=0.999 on 200 rows failed with scikit-learn's "With n_samples=200, test_size=0.999 and
+    # train_size=None, the resulting train set will be empty", naming test_size, which aekit does not have
+    pd.DataFrame(np.random.default_rng(0).normal(size=(200, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    base = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet"]
+    assert main([*base, "--set", "data.test_fraction=0.999", "--out", str(tmp_path / "no")]) == 1
+    assert (f"test_fraction (data.test_fraction) 0.999 holds out all 200 rows of {str(tmp_path / 't.csv')!r} (it holds "
+            "out test_fraction x rows, rounded up), leaving none to train on") in capsys.readouterr().err
+    assert main([*base, "--set", "data.test_fraction=0.99", "--out", str(tmp_path / "ok")]) == 0
+    assert Run(tmp_path / "ok").read_data_info()["n_train"] == 2
+
+
+def test_train_on_mnist_missing_says_how_to_download_it_on_the_command_line(tmp_path, capsys):
+    # 'aekit train --data mnist' without the files said "Pass download=True", a Python argument, not the --set to give
+    assert main(["train", "--data", "mnist", "--set", f"data.data_home={tmp_path}", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "Pass download=True ('aekit train': --set data.download=true; needs internet)" in err
+    assert "--set data.data_home=DIR" in err and not (tmp_path / "run").exists()
+
+
+def test_impute_set_with_a_section_says_the_imputer_takes_its_parameters_by_name(tmp_path, capsys):
+    # 'aekit impute IN OUT --set model.latent_dim=2' (as 'aekit train' and 'aekit detect' take it) was refused with
+    # "model: Input should be 'dae' or 'vae'": the imputer's own parameter model received {'latent_dim': 2}
+    table = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=["a", "b", "c"])
+    table.loc[::7, "b"] = np.nan
+    table.to_csv(tmp_path / "gaps.csv", index=False)
+    base = ["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "filled.csv"), "--epochs", "1", "--quiet"]
+    assert main([*base, "--set", "model.latent_dim=2"]) == 1
+    assert ("--set 'model.latent_dim=2': AutoEncoderImputer's parameters are set by name, with no section (model.): "
+            "--set latent_dim=2") in capsys.readouterr().err
+    assert main([*base, "--set", "data.max_rows=3"]) == 1
+    assert "with no section (data.), and 'max_rows' is none of them" in capsys.readouterr().err
+    assert main([*base, "--set", "latent_dim=2", "--save", str(tmp_path / "imputer")]) == 0
+    assert load_estimator(tmp_path / "imputer").latent_dim == 2
+
+
+def test_set_seed_seeds_the_model_of_a_saved_config_as_the_seed_flag_does(tmp_path):
+    # 'aekit train RUN/config.yaml --set seed=5' changed the split but kept the saved model.random_state (1), while
+    # --seed 5 sets both
+    first = tmp_path / "first"
+    assert train(first, 1, "--set", "data.max_rows=100") == 0
+    for i, (extra, expected) in enumerate(((["--set", "seed=05"], 5), (["--set", "seed=5.0"], 5), (["--seed", "5"], 5),
+                                            (["--set", "seed=5", "--set", "model.random_state=2"], 2))):
+        assert main(["train", str(first / "config.yaml"), *extra, "--out", str(tmp_path / str(i)), "--quiet"]) == 0
+        config = yaml.safe_load((tmp_path / str(i) / "config.yaml").read_text())
+        assert (config["seed"], config["model"]["random_state"]) == (5, expected)
+    by_set, by_flag = weights(tmp_path / "1" / "model"), weights(tmp_path / "2" / "model")
+    assert all(torch.equal(by_set[k], by_flag[k]) for k in by_flag)
+
+
+def test_a_set_seed_of_the_wrong_type_is_refused_once_as_seed(tmp_path, capsys):
+    # --set seed=abc was refused twice, as seed and as model.random_state (which --set seed=N also sets)
+    assert main(["train", "--set", "seed=abc", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "seed: Input should be a valid integer; got 'abc'" in err and "random_state" not in err
+
+
+def test_demo_refuses_to_replace_a_run_it_did_not_write(tmp_path, capsys):
+    # 'aekit demo --out runs/mine' discarded the user's own run there (a VAE) and trained the demo in its place
+    mine = tmp_path / "mine"
+    assert main(["train", "--model", "vae", "--set", "data.max_rows=100", "--epochs", "1", "--quiet", "--out", str(mine)]) == 0
+    before = weights(mine / "model")
+    capsys.readouterr()
+    assert main(["demo", "--out", str(mine), "--epochs", "1", "--compare-dim", "0"]) == 1
+    assert (f"aekit demo: error: {mine} holds a run that 'aekit demo' did not write (vae on 'digits'); the demo replaces "
+            "only its own runs") in capsys.readouterr().err
+    after = weights(mine / "model")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    (tmp_path / "demo").mkdir()
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--latent-dim", "3"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--seed", "1"]) == 0
+    assert yaml.safe_load((tmp_path / "demo" / "config.yaml").read_text())["model"]["latent_dim"] == 2
+
+
+def test_training_into_a_folder_that_is_no_run_keeps_its_files_or_refuses_to_write_over_them(tmp_path, capsys):
+    # 'aekit train --out DIR' into a folder of the user's deleted its report.html, explorer.html and figures/loss.png
+    # (discarding an earlier run's report) and wrote over its metrics.csv
+    folder = tmp_path / "mine"
+    (folder / "figures").mkdir(parents=True)
+    for name in ("report.html", "explorer.html", "metrics.csv", "figures/loss.png"):
+        (folder / name).write_text("mine")
+    base = ["train", "--epochs", "1", "--set", "data.max_rows=60", "--quiet", "--out", str(folder)]
+    assert main(base) == 1
+    assert f"{folder} is no run folder and holds a metrics.csv, which training would write over" in capsys.readouterr().err
+    assert (folder / "metrics.csv").read_text() == "mine" and not (folder / "config.yaml").exists()
+    (folder / "metrics.csv").unlink()
+    assert main(base) == 0 and (folder / "model").is_dir()
+    assert all((folder / name).read_text() == "mine" for name in ("report.html", "explorer.html", "figures/loss.png"))
+
+
+def test_an_out_that_is_empty_or_a_file_is_refused_saying_so(tmp_path, monkeypatch, capsys):
+    # --out '' (an unset shell variable) trained into the working folder itself, and --out FILE failed with
+    # "[Errno 17] File exists: 'FILE'"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n5,7\n")
+    base = ["train", "--epochs", "1", "--set", "data.max_rows=60", "--quiet"]
+    assert main([*base, "--out", ""]) == 1
+    assert "--out (out) is empty, which would make the working folder the run folder" in capsys.readouterr().err
+    assert main([*base, "--out", "t.csv"]) == 1
+    assert "--out 't.csv' is a file, and a run is a folder (config.yaml, model/, ...): give a new folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

@@ -450,3 +450,41 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(X, tmp_pa
     # the first save crashed with IsADirectoryError naming a temporary file, and resume=True skipped the folder silently
     with pytest.raises(ValueError, match=rf"path '{tmp_path}' is a folder; a checkpoint is a file, e.g. '{tmp_path}/checkpoint.safetensors'"):
         Checkpointer(tmp_path, resume=True)
+
+
+def test_a_report_into_a_run_folder_removes_the_figures_it_no_longer_draws_and_keeps_the_users(tmp_path, capsys):
+    # 'aekit demo --latent-dim 3' over a 2-d demo left the 2-d run's figures/latent_grid.png, which the new report
+    # does not draw, beside its current figures, an old picture among them as if it were the run's
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-dim", "0"]) == 0
+    figures = out / "figures"
+    assert (figures / "latent_grid.png").is_file()
+    (figures / "my_notes.png").write_bytes(b"mine")
+    assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-dim", "0", "--latent-dim", "3"]) == 0
+    page = ReportPage(out / "report.html")
+    drawn = sorted(p.name for p in figures.iterdir() if p.name != "my_notes.png")
+    assert "Decoded code grid" not in dict(page.images).values() and "latent_grid.png" not in drawn
+    assert len(drawn) == len(page.images) and (figures / "my_notes.png").read_bytes() == b"mine"
+
+
+def test_a_new_training_in_a_run_folder_discards_the_old_runs_report_and_keeps_the_users_files(tmp_path, monkeypatch, capsys):
+    # 'aekit demo' over an earlier demo, interrupted before its report, left the earlier model's report.html,
+    # explorer.html and figures beside the new run's config, a report of a model the folder no longer holds
+    from aekit.cli import main
+    from aekit.training.callbacks import TensorBoardLogger
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-dim", "0"]) == 0
+    (out / "figures" / "my_notes.png").write_bytes(b"mine")
+
+    def interrupt(self, est, epoch, logs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", interrupt)
+    assert main(["demo", "--out", str(out), "--epochs", "3", "--compare-dim", "0", "--latent-dim", "5"]) == 130
+    assert "latent_dim: 5" in (out / "config.yaml").read_text() and not (out / "model").exists()
+    assert not (out / "report.html").exists() and not (out / "explorer.html").exists()
+    assert [p.name for p in (out / "figures").iterdir()] == ["my_notes.png"]

@@ -211,8 +211,8 @@ def test_a_list_of_whole_numbers_can_be_written_with_commas():
     conv = validate_config(apply_overrides({}, ["model.name=conv", "model.input_shape=1,8,8"]))
     assert list(build_estimator(conv).input_shape) == [1, 8, 8]
     assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["hidden_dims=16,8"])) == {"hidden_dims": (16, 8)}
-    message = refusal({"model": {"hidden_dims": 64}})
-    assert "model.hidden_dims: Input should be a valid list; got 64 (write a list as [64, 32] or 64,32)" in message
+    message = refusal({"model": {"hidden_dims": "64 32"}})
+    assert "model.hidden_dims: Input should be a valid list; got '64 32' (write a list as [64, 32] or 64,32)" in message
     assert "model.hidden_dims.1: Input should be greater than 0; got 0" in refusal({"model": {"hidden_dims": "64,0"}})
 
 
@@ -256,3 +256,54 @@ def test_a_set_value_starting_with_a_hash_is_refused_rather_than_read_as_no_valu
     assert apply_overrides({}, ["data.target='#label'", "out=runs/#3", "seed=3 # note"]) == {
         "data": {"target": "#label"}, "out": "runs/#3", "seed": 3
     }
+
+
+def test_whole_numbers_with_leading_zeros_are_decimal_in_files_and_set_and_keep_their_text_as_column_names(tmp_path):
+    # YAML 1.1 read `010` as octal 8 (and `08` as the text '08') without a word; --seed 010 is 10
+    (tmp_path / "c.yaml").write_text("seed: 010\nmodel:\n  latent_dim: 010\n  hidden_dims: [016, 08]\n"
+                                     "data:\n  source: t.csv\n  target: 02134\n  id_column: '007'\n")
+    raw = apply_overrides(read_config(tmp_path / "c.yaml"), ["model.batch_size=032"])
+    config = validate_config(raw)
+    assert (config.seed, config.model.random_state, config.model.latent_dim) == (10, 10, 10)
+    assert build_estimator(config).hidden_dims == (16, 8) and config.model.batch_size == 32
+    assert (config.data.target, config.data.id_column) == ("02134", "007")
+    assert validate_config(yaml.safe_load(dump_config(config))) == config
+    assert apply_overrides({}, ["seed=010", "model.latent_dim=0x10"]) == {"seed": 10, "model": {"latent_dim": 16}}
+
+
+def test_one_number_for_a_list_of_numbers_is_the_list_of_it():
+    # --set model.hidden_dims=64 was refused ('Input should be a valid list'), and so was 64, written with a comma
+    for value in ("64", "64,", "[64]", "64.0"):
+        assert build_estimator(validate_config(apply_overrides({}, [f"model.hidden_dims={value}"]))).hidden_dims == (64,)
+    conv = validate_config(apply_overrides({}, ["model.name=conv", "model.channels=16"]))
+    assert build_estimator(conv).channels == (16,)
+    assert validate_params(REGISTRY["autoencoder"], apply_overrides({}, ["hidden_dims=8"])) == {"hidden_dims": (8,)}
+    message = refusal(apply_overrides({}, ["data.image_size=64"]))
+    assert "data.image_size: Value should have at least 2 items after validation, not 1; got 64 (write a list as" in message
+    assert "model.hidden_dims: Input should be a valid list; got True" in refusal({"model": {"hidden_dims": True}})
+
+
+def test_a_key_sharing_its_first_word_with_one_option_suggests_that_option():
+    # data.test_size (scikit-learn's name for it) suggested image_size, the closest spelling, not test_fraction
+    assert "data.test_size: unknown key (did you mean test_fraction?)" in refusal({"data": {"test_size": 0.3}})
+    assert "model.n_epochs: unknown key (did you mean max_epochs?)" in refusal({"model": {"n_epochs": 3}})
+    assert "data.max_row: unknown key (did you mean max_rows?)" in refusal({"data": {"max_row": 3}})
+
+
+def test_a_config_indented_with_tabs_is_refused_saying_yaml_indents_with_spaces(tmp_path):
+    # an editor's tab before a key gave only "found character '\t' that cannot start any token"
+    (tmp_path / "c.yaml").write_text("seed: 3\nmodel:\n\tlatent_dim: 3\n")
+    with pytest.raises(ConfigError, match=r"line 3, column 1:(.|\n)*\(a tab at the mark: YAML indents and spaces with spaces"):
+        read_config(tmp_path / "c.yaml")
+    (tmp_path / "c.yaml").write_text("seed: 3\nmodel:\n  latent_dim: 3\t# a tab before a comment\n")
+    with pytest.raises(ConfigError, match=r"line 3, column 16:(.|\n)*\(a tab at the mark: YAML indents and spaces with"):
+        read_config(tmp_path / "c.yaml")
+
+
+def test_a_list_given_for_a_single_value_or_of_the_wrong_length_is_shown_in_the_refusal():
+    # 'model.max_epochs: Input should be a valid integer | Input should be 'auto'' did not show the [3] it got
+    assert "model.max_epochs: Input should be a valid integer; got [3] | Input should be 'auto'; got [3]" in refusal(
+        apply_overrides({}, ["model.max_epochs=[3]"]))
+    assert "data.image_size: Value should have at most 2 items after validation, not 3; got [2, 2, 2]\n" in refusal(
+        {"data": {"image_size": [2, 2, 2]}}) + "\n"
+    assert "data.target: Input should be a valid string; got ['a', 'b']" in refusal({"data": {"target": ["a", "b"]}})

@@ -124,9 +124,12 @@ def _whole_number_as_option(value: object, options: tuple[str, ...]) -> object:
 
 
 def _comma_separated_ints(value: object) -> object:
-    """'64,32' (YAML reads it as text) as the list [64, 32]; any other value as it is."""
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)+\s*,?\s*", value):
+    """'64,32' or '64,' (YAML reads them as text) as the list [64, 32] or [64], and one whole
+    number (`hidden_dims: 64`) as the list of it; any other value as it is."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\s*,\s*[0-9]+)*\s*,?\s*", value) and "," in value:
         return [int(part) for part in value.split(",") if part.strip()]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
     return value
 
 
@@ -136,6 +139,8 @@ def _column_name(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("YAML reads an unquoted yes, no, on, off, true or false as a boolean; quote a column named "
                          "so, e.g. 'yes'")
+    if isinstance(value, _LeadingZeros):
+        return value.written
     if isinstance(value, (int, float, date)):
         return str(value)
     return value
@@ -405,13 +410,18 @@ def _is_type_tag(part: object) -> bool:
 
 def _nearest(key: str, options: Iterable[str]) -> str | None:
     """The option `key` most likely misspells, shortens or lengthens: the same in another case, its
-    first word ('target_column' -> 'target'), the closest spelling ('latnt_dim' -> 'latent_dim'),
-    initials ('lr' -> 'learning_rate') or a first word ('id' -> 'id_column'); None when none is close."""
+    first word ('target_column' -> 'target'), the one option of its first word ('test_size' ->
+    'test_fraction'), the closest spelling ('latnt_dim' -> 'latent_dim'), initials ('lr' ->
+    'learning_rate') or a first word ('id' -> 'id_column'); None when none is close."""
     options = list(options)
     lower = {option.lower(): option for option in options}
-    for word in (key.lower(), key.lower().split("_")[0]):
+    first = key.lower().split("_")[0]
+    for word in (key.lower(), first):
         if word in lower:
             return lower[word]
+    same_first = [option for low, option in lower.items() if "_" in key and len(first) > 2 and low.split("_")[0] == first]
+    if len(same_first) == 1:
+        return same_first[0]
     close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.6)
     if close:
         return lower[close[0]]
@@ -447,9 +457,10 @@ def _explain(
             problem = f"Input should be true or false (or yes/no, on/off, 1/0); got {e['input']!r}"
         elif e["type"] == "int_type" and isinstance(e.get("input"), float):
             problem = f"Input should be a whole number; got {e['input']!r}"
-        elif "input" in e and not isinstance(e["input"], (dict, list)):
+        elif "input" in e and not isinstance(e["input"], dict) and len(repr(e["input"])) <= 80:
             problem = f"{e['msg']}; got {e['input']!r}"
-            problem += " (write a list as [64, 32] or 64,32)" if e["type"] == "list_type" else ""
+            listed = e["type"] in ("list_type", "too_short") and not isinstance(e["input"], list)
+            problem += " (write a list as [64, 32] or 64,32)" if listed else ""
         else:
             problem = e["msg"]
         if problem not in problems.setdefault(key, []):
@@ -513,10 +524,29 @@ def validate_config(raw: dict) -> RunConfig:
     return config
 
 
+class _LeadingZeros(int):
+    """A whole number written with leading zeros (`010`), read as decimal; `written` keeps its text,
+    which names a column such as '010'."""
+
+    written: str
+
+    def __new__(cls, text: str) -> _LeadingZeros:
+        number = super().__new__(cls, text.replace("_", ""), 10)
+        number.written = text
+        return number
+
+
 class _ConfigLoader(yaml.SafeLoader):
     """Safe YAML loading that reads exponents without a dot as numbers (`1e-3`, as YAML 1.2 and
-    Python do; PyYAML's YAML 1.1 keeps them as strings), Python's `None` as null, and refuses a
-    key given twice in one mapping (PyYAML keeps the last)."""
+    Python do; PyYAML's YAML 1.1 keeps them as strings), whole numbers with leading zeros as
+    decimal (`010` is 10, as in YAML 1.2 and `--seed 010`; YAML 1.1 reads octal 8, and `08` as
+    text), Python's `None` as null, and refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node)
+        if _LEADING_ZEROS.fullmatch(text):
+            return _LeadingZeros(text)
+        return super().construct_yaml_int(node)
 
     def construct_mapping(self, node, deep=False):
         seen: set = set()
@@ -537,6 +567,9 @@ _ConfigLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
 _ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^None$"), ["N"])
+_LEADING_ZEROS = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^{_LEADING_ZEROS.pattern}$"), list("-+0"))
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _ConfigLoader.construct_yaml_int)
 
 
 def _load_yaml(text: str, name: str) -> Any:
@@ -583,7 +616,8 @@ def read_config(path: str | Path) -> dict:
             ]
         ) from None
     except yaml.YAMLError as err:
-        raise ConfigError([f"{str(path)!r} is not valid YAML: {err}"]) from None
+        tabs = "\n(a tab at the mark: YAML indents and spaces with spaces, not tabs)" if "'\\t' that cannot start any token" in str(err) else ""
+        raise ConfigError([f"{str(path)!r} is not valid YAML: {err}{tabs}"]) from None
     except RecursionError:
         raise ConfigError([f"{str(path)!r} is nested too deeply to be a config"]) from None
     if raw is None:

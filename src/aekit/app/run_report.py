@@ -345,7 +345,9 @@ class _Report:
         self.shown_ids = _shown_rows(split)
 
     def fig(self, file: str) -> str:
-        """A figure's address in the page (relative to the run folder)."""
+        """A figure's address in the page (relative to the run folder); `file` is one of Run.FIGURE_FILES."""
+        if file not in Run.FIGURE_FILES:
+            raise ValueError(f"figure {file!r} is not in Run.FIGURE_FILES, so a later report would not remove it")
         return f"{Run.FIGURES}/{file}"
 
     def path(self, file: str) -> Path:
@@ -589,8 +591,8 @@ SECTIONS = (_summary, _training, _reconstructions, _latent_space, _samples, _int
 
 def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded) from the
-    SECTIONS that apply to it; the runs in `compare`, trained on the same data and seed, add their
-    rows to the table and the error chart.
+    SECTIONS that apply to it, removing the Run.FIGURE_FILES an earlier report drew and this one does not;
+    the runs in `compare`, trained on the same data and seed, add their rows to the table and the error chart.
 
     Parameters
     ----------
@@ -605,7 +607,12 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
         The page's path and every model's scores.
     """
     report = _Report(Run(run_dir), compare)
-    (report.run.path / Run.FIGURES).mkdir(exist_ok=True)
+    figures = report.run.path / Run.FIGURES
+    figures.mkdir(exist_ok=True)
     sections = [section for build in SECTIONS if (section := build(report)) is not None]
     title = f"aekit run: {report.name} on {report.config.data.source}"
-    return RunReport(write_report(report.run.path, title, sections, embed_images=True), list(report.bars.values()))
+    page = write_report(report.run.path, title, sections, embed_images=True)
+    shown = {Path(name).name for section in sections for name, _ in section.images}
+    for file in set(Run.FIGURE_FILES) - shown:  # an earlier report's (another model's, say): not this run's figure
+        (figures / file).unlink(missing_ok=True)
+    return RunReport(page, list(report.bars.values()))

@@ -9,6 +9,7 @@ The files of a run folder::
     RUN/metrics.csv              one row per epoch: loss, validation loss, seconds
     RUN/events.out.tfevents.*    the same numbers for TensorBoard (`tensorboard --logdir RUN`)
     RUN/model/                   the fitted estimator (config.json + model.safetensors)
+    RUN/report.html              `aekit report`'s page, its figures in RUN/figures, the latent map RUN/explorer.html
 
 A run's data split is a function of its config (source, test fraction, seed), so every
 command re-creates exactly the rows the model was trained and held out on. `open_model` opens
@@ -228,6 +229,10 @@ class Run:
     METRICS = "metrics.csv"
     MODEL = "model"
     FIGURES = "figures"
+    FIGURE_FILES = (
+        "errors.png", "loss.png", "reconstructions.png", "reconstructions_pca.png", "latent.png", "latent_grid.png",
+        "samples.png", "prior_samples.png", "interpolation.png", "top_activating.png",
+    )  # every figure the run's report may draw into RUN/figures
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -286,9 +291,14 @@ class Run:
         return any((self.path / name).exists() for name in (self.CHECKPOINT, self.MODEL))
 
     def discard_training(self) -> None:
-        """Delete what training wrote here (checkpoint, model, metrics, event files), so a new
-        run can start in this folder (call under `training_lock`)."""
-        for name in (self.CHECKPOINT, self.METRICS, *(p.name for p in self.path.glob("events.out.tfevents.*"))):
+        """Delete what training wrote here (checkpoint, model, metrics, event files) and the report
+        of that training (report.html, explorer.html, the report's figures), so a new run can start
+        in this folder (call under `training_lock`)."""
+        from aekit.app.explore import EXPLORER_FILE
+        from aekit.app.report import REPORT_FILE
+
+        written = (self.CHECKPOINT, self.METRICS, REPORT_FILE, EXPLORER_FILE, *(p.name for p in self.path.glob("events.out.tfevents.*")))
+        for name in (*written, *(f"{self.FIGURES}/{figure}" for figure in self.FIGURE_FILES)):
             self.file(name).unlink(missing_ok=True)
         shutil.rmtree(self.model_dir, ignore_errors=True)
 
@@ -637,7 +647,7 @@ def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
         return Model(load_estimator(run.path, device), Reader(), Scaling(), run.path)
     config = run.read_config()
     if not run.has_model():
-        hint = " It has a checkpoint: finish it with 'aekit train --resume RUN'." if run.file(run.CHECKPOINT).is_file() else ""
+        hint = f" It has a checkpoint: finish it with 'aekit train --resume {run.path}'." if run.file(run.CHECKPOINT).is_file() else ""
         raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}).{hint}")
     info = run.read_data_info()
     return Model(load_estimator(run.model_dir, device), Reader.from_dict(info), Scaling(**info["scaling"]), run.path, config)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from aekit.cli.common import add_command, int_in_range, print_table, seed
+from aekit.cli.common import CLIError, add_command, int_in_range, print_table, seed
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -34,7 +34,8 @@ Train an AutoEncoder on scikit-learn's 8x8 handwritten digits (pixels scaled to 
 BCE loss), compare it with PCA using the same number of components on a held-out,
 class-stratified split, and write a run folder with the fitted model and an HTML report to
 --out. The demo is this built-in config, trained by 'aekit train' and reported by 'aekit
-report' (an earlier run in --out is replaced); each option below overrides its key:
+report' (an earlier demo run in --out is replaced; another run there is refused); each option
+below overrides its key:
 
 """ + "\n".join("  " + line for line in DEMO_CONFIG.splitlines())
 
@@ -82,6 +83,36 @@ def add_parser(commands) -> None:
     )
 
 
+def _demo_config(out: Path, latent_dim: int, epochs: int, seed: int):
+    """The demo's validated run config with these options."""
+    from aekit.app.config import validate_config
+
+    model = {**DEMO["model"], "latent_dim": latent_dim, "max_epochs": epochs, "verbose": True}
+    return validate_config({**DEMO, "model": model, "seed": seed, "out": str(out)})
+
+
+def _refuse_to_replace_another_run(out: Path) -> None:
+    """Refuse an --out holding a run the demo did not write (one of another model, data or
+    settings than the demo's at some code size, epochs and seed), which replacing would discard."""
+    from aekit.app.config import fingerprint
+    from aekit.app.runs import Run
+
+    run = Run(out)
+    if not run.has_started():
+        return
+    try:
+        saved = run.read_config()
+    except (OSError, ValueError):
+        saved = None
+    if saved is not None:
+        latent_dim = getattr(saved.model, "latent_dim", None)
+        if isinstance(latent_dim, int) and fingerprint(_demo_config(out, latent_dim, 1, saved.seed)) == fingerprint(saved):
+            return
+    what = f" ({saved.model.name} on {saved.data.source!r})" if saved is not None else ""
+    raise CLIError(f"{out} holds a run that 'aekit demo' did not write{what}; the demo replaces only its own runs, so "
+                   f"give another --out, or remove {out} first")
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """`aekit demo`: train on the digits into `--out` (and, unless `--compare-dim` is 0 or the
     same size, a second run of that code size into DIR/compare-Nd), then write the report and
@@ -98,7 +129,6 @@ def run_demo(args: argparse.Namespace) -> int:
         The exit status, 0 on success.
     """
     from aekit.cli.training import train_new_run
-    from aekit.app.config import validate_config
     from aekit.app.explore import EXPLORER_FILE
     from aekit.app.run_report import metrics_table, write_run_report
 
@@ -106,10 +136,11 @@ def run_demo(args: argparse.Namespace) -> int:
     runs = {args.out: args.latent_dim}
     if args.compare_dim and args.compare_dim != args.latent_dim:
         runs[args.out / f"compare-{args.compare_dim}d"] = args.compare_dim
+    configs = [_demo_config(out, latent_dim, args.epochs, args.seed) for out, latent_dim in runs.items()]
+    for config in configs:
+        _refuse_to_replace_another_run(Path(config.out))
     # threads follow the model (n_threads='auto'): the demo's small network trains on one
-    for out, latent_dim in runs.items():
-        model = {**DEMO["model"], "latent_dim": latent_dim, "max_epochs": args.epochs, "verbose": True}
-        config = validate_config({**DEMO, "model": model, "seed": args.seed, "out": str(out)})
+    for config in configs:
         status = train_new_run(config, replace=True)
         if status:
             return status

@@ -38,7 +38,8 @@ def add_parsers(commands) -> None:
         "reconstruction error vs PCA, and kNN accuracy on the codes",
         "Measure a trained model on held-out rows beside PCA with the same number of components:\n"
         "mean squared error per entry, squared error summed per sample, the model's mean score, and\n"
-        "(when the data have labels) the accuracy of a 5-nearest-neighbour classifier on the codes.\n"
+        "(when the data have labels) the accuracy of a 5-nearest-neighbour classifier on the codes,\n"
+        "or for a numeric target the R^2 of a 5-nearest-neighbour regressor.\n"
         "Without --data the run's own held-out split is used; PCA is fitted on the run's training rows.",
         "  aekit evaluate runs/vae\n"
         "  aekit evaluate runs/vae --data mnist:test --json runs/vae/test.json\n"
@@ -50,25 +51,24 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
 
     for name, summary, what, more in (
-        ("encode", "write the codes of some rows", "codes (n, latent_dim)", ""),
-        ("reconstruct", "write the reconstructions of some rows", "reconstructions (n, n_features), in the data's units",
-         "\nA table run's .csv or .parquet holds its columns as 'aekit generate' writes them: each categorical\n"
-         "one as its most probable category, each column of whole numbers rounded within its training range."),
+        ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
+        ("reconstruct", "write the reconstructions of some rows", "the reconstructions (n, n_features), in the data's units,",
+         "\nAn image run's .npy holds images, channels-first, as 'aekit generate' writes them. A table\nrun's .csv or "
+         ".parquet holds its columns as 'aekit generate' writes them: each categorical one as\nits most probable "
+         "category, each column of whole numbers rounded within its training range."),
     ):
-        images = ("; a .npy of an image model's holds images, channels-first as 'aekit generate'\nwrites them"
-                  if name == "reconstruct" else "")
+        written = ROW_OUTPUTS[name][1]
         parser = add_command(
             commands,
             name,
             summary,
-            f"Write the {what} of the rows of INPUT to OUTPUT (.npy{images}, or .csv or .parquet with a header\n"
-            "and a first column 'id' ('_id' beside a column named 'id'): each row's file name for a folder,\n"
-            "its ID column or row number for a table). INPUT is laid out and scaled the way the run's training\n"
-            "data were. With --scheduler\n"
-            "ADDRESS the rows of a Parquet file or folder are processed partition by partition on a Dask\n"
-            "cluster and OUTPUT is a new folder of Parquet files, the same rows in the same order." + more,
-            f"  aekit {name} runs/vae mnist:test codes.npy\n  aekit {name} runs/table new_rows.csv out.csv\n"
-            f"  aekit {name} runs/table rows/ out/ --scheduler tcp://scheduler:8786",
+            f"Write {what} of the rows of INPUT\nto OUTPUT: .npy, or .csv or .parquet with a header and a first column 'id' "
+            "('_id' beside a column\nnamed 'id'): each row's file name for a folder, its ID column or row number for a "
+            "table. INPUT\nis laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
+            "rows\nof a Parquet file or folder are processed partition by partition on a Dask cluster and OUTPUT\nis "
+            "a new folder of Parquet files, the same rows in the same order." + more,
+            f"  aekit {name} runs/vae mnist:test {written}.npy\n  aekit {name} runs/table new_rows.csv {written}.csv\n"
+            f"  aekit {name} runs/table rows/ {written}/ --scheduler tcp://scheduler:8786",
             run_rows,
         )
         parser.add_argument("run", metavar="RUN", help=RUN_HELP)

@@ -30,8 +30,11 @@ def add_parsers(commands) -> None:
         "Write RUN/report.html: the config, loss curves, metrics beside the PCA baseline,\n"
         "reconstructions, the latent scatter, decoded samples, interpolations and, for a model that\n"
         "can sample (a VAE), draws from its prior. Every figure is embedded in the page (the PNGs are\n"
-        "also kept in RUN/figures), so the one file can be mailed or opened anywhere. Each --compare\n"
-        "run, trained on the same data and seed, adds its model and PCA to the table and error chart.",
+        "also kept in RUN/figures, where an earlier report's figures this one does not draw are\n"
+        "removed), so the one file can be mailed or opened anywhere. The page links the latent map of\n"
+        "the held-out rows, written beside it as RUN/explorer.html (replacing one 'aekit explore' wrote\n"
+        "there). Each --compare run, trained on the same data and seed, adds its model and PCA to the\n"
+        "table and error chart.",
         "  aekit report runs/vae\n  xdg-open runs/vae/report.html\n"
         "  aekit report runs/ae2 --compare runs/ae8   # both trained on one data split",
         run_report,

@@ -4,6 +4,7 @@ with the estimators `AutoEncoderImputer` and `AutoEncoderOutlierDetector`."""
 from __future__ import annotations
 
 import argparse
+import csv
 import inspect
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from aekit.cli.scheduled import add_scheduler_options
 
 __all__ = ["add_parsers", "run_detect", "run_impute"]
 
+SEED = 0  # random_state of a fitted imputer or detector without --seed
+DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
     "(default: AutoEncoderOutlierDetector's, 0.1)"
@@ -93,8 +96,8 @@ def add_parsers(commands) -> None:
         help="write the table with outlier_score and outlier columns (.csv or .parquet; with --scheduler: a folder)",
     )
     detect.add_argument(
-        "--criterion", default="combined", choices=("combined", "reconstruction", "latent"),
-        help="what makes a row abnormal (default: %(default)s)",
+        "--criterion", choices=("combined", "reconstruction", "latent"),
+        help="what makes a row abnormal (default: AutoEncoderOutlierDetector's, combined)",
     )
     detect.add_argument("--explain", type=int_in_range(1), metavar="K", help="write the K main reasons of each row")
     detect.add_argument("--report", metavar="DIR", help="write DIR/report.html: score histogram, most abnormal rows")
@@ -135,7 +138,7 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
         help="another text marking a missing value (repeatable); ? - NA n/a null and empty cells already do",
     )
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (max_epochs)")
-    parser.add_argument("--seed", type=seed, default=0, metavar="N", help="random_state (default: %(default)s)")
+    parser.add_argument("--seed", type=seed, metavar="N", help=f"random_state (default: {SEED})")
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="an estimator parameter (repeatable; over --epochs and --seed)",
@@ -143,7 +146,8 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--ignore", action="append", default=[], metavar="COL,...",
-        help="columns to leave out of the model (repeatable); they are written to the output unchanged",
+        help="columns to leave out of the model (repeatable); they are written to the output unchanged. A name with a "
+             "comma: give it alone (--ignore 'size, cm') or quoted as in a CSV header (--ignore '\"size, cm\",weight')",
     )
     parser.add_argument(
         "--id-column", metavar="COL",
@@ -160,15 +164,23 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _ignored(args: argparse.Namespace, frame) -> list[str]:
-    """The columns --ignore and --id-column name, checked against the table's."""
-    names = [c.strip() for item in args.ignore for c in item.split(",") if c.strip()]
-    names += [args.id_column] if args.id_column else []
+    """The columns --ignore and --id-column name, checked against the table's. An --ignore is
+    one column when it names one whole (a name with a comma), else its comma-separated names,
+    quoted as in a CSV header ("size, cm",weight)."""
     columns = [str(c) for c in frame.columns]
+    names = []
+    for item in args.ignore:
+        whole = item.strip()
+        parts = [whole] if whole in columns else next(csv.reader([item], skipinitialspace=True), [])
+        names += [c.strip() for c in parts if c.strip()]
+    names += [args.id_column] if args.id_column else []
     unknown = [c for c in names if c not in columns]
     if unknown:
         option = "--id-column" if unknown == [args.id_column] else "--ignore"
+        comma = (" (a name with a comma: give it alone, --ignore 'a, b', or quoted in a list, --ignore '\"a, b\",c')"
+                 if any("," in c for c in columns) else "")
         raise CLIError(f"{option} names {', '.join(map(repr, unknown))}, not a column of {args.input!r}; columns are "
-                       f"{', '.join(columns)}")
+                       f"{', '.join(map(repr, columns))}{comma}")
     return list(dict.fromkeys(names))
 
 
@@ -232,12 +244,24 @@ def _warnings_to_stderr(args: argparse.Namespace, call, keep: str = "") -> objec
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
+def _seed(args: argparse.Namespace) -> int:
+    """The random_state of a fitted model: --seed, else SEED."""
+    return SEED if args.seed is None else args.seed
+
+
 def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     """`cls`'s parameters from --epochs, --seed and --quiet, then each --set (as `aekit train` orders them)."""
     from aekit.app.config import apply_overrides, validate_params
 
     accepted = inspect.signature(cls).parameters
-    flags = {"max_epochs": args.epochs, "random_state": args.seed, "verbose": not args.quiet}
+    for assignment in args.set:
+        key, _, value = assignment.partition("=")
+        section, _, name = key.strip().rpartition(".")
+        if section:
+            instead = f": --set {name}={value.strip()}" if name in accepted else f", and {name!r} is none of them"
+            raise CLIError(f"--set {assignment!r}: {cls.__name__}'s parameters are set by name, with no section "
+                           f"({section}.){instead}")
+    flags = {"max_epochs": args.epochs, "random_state": _seed(args), "verbose": not args.quiet}
     raw = apply_overrides({}, args.set, {k: v for k, v in flags.items() if v is not None and k in accepted})
     return validate_params(cls, raw, prefix)
 
@@ -411,9 +435,10 @@ def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
             f"--scheduler applies a fitted {cls.__name__} to the rows: fit one first, on a sample that fits in memory, "
             f"with '{fit_command} --save DIR', then give --fitted DIR"
         )
-    fitting = {"--epochs": args.epochs, "--set": args.set, "--ignore": args.ignore, "--save": args.save,
-               "--model": getattr(args, "model", None), "--contamination": getattr(args, "contamination", None)}
-    given = [option for option, value in fitting.items() if value]
+    fitting = {"--epochs": args.epochs, "--seed": args.seed, "--set": args.set, "--ignore": args.ignore, "--save": args.save,
+               "--model": getattr(args, "model", None), "--contamination": getattr(args, "contamination", None),
+               "--criterion": getattr(args, "criterion", None)}
+    given = [option for option, value in fitting.items() if value is not None and value != []]
     if given:
         raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {', '.join(given)} only apply when fitting one")
     est = load_estimator(args.fitted)
@@ -451,6 +476,11 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
     from aekit.estimators.outlier import default_autoencoder
 
     prefix = "model."
+    for assignment in args.set:
+        key = assignment.partition("=")[0].strip().removeprefix(prefix)
+        if key in DETECTOR_OPTIONS:
+            raise CLIError(f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); "
+                           f"give {DETECTOR_OPTIONS[key]}")
     args = argparse.Namespace(**{**vars(args), "set": [a.strip().removeprefix(prefix) for a in args.set]})
     if args.model is None:
         model = default_autoencoder(n_rows)
@@ -492,10 +522,9 @@ def run_detect(args: argparse.Namespace) -> int:
     ignored = _ignored(args, frame)
     _check_no_gaps(args, frame, detector, ignored)
     if detector is None:
-        threshold = {} if args.contamination is None else {"contamination": args.contamination}
+        given = {k: v for k, v in (("contamination", args.contamination), ("criterion", args.criterion)) if v is not None}
         detector = AutoEncoderOutlierDetector(
-            _autoencoder(args, len(frame)), criterion=args.criterion, random_state=args.seed,
-            ignore_columns=ignored or "auto", **threshold,
+            _autoencoder(args, len(frame)), random_state=_seed(args), ignore_columns=ignored or "auto", **given
         )
         _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)

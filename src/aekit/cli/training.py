@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -31,10 +32,13 @@ replaced atomically), metrics.csv, TensorBoard event files and, at the end, the 
 (model/). A progress bar shows the loss and the time left.
 
 Settings come from CONFIG (YAML), then the flags, then each --set KEY=VALUE (a dotted key into
-the config, the value read as YAML: 1e-3 is a number, null or None is None, [64,32] or 64,32 a
-list). Every estimator parameter can be set under `model:`; run `aekit train --list-models` for
-the model names. After an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume
-RUN` continues from the last checkpoint exactly as if training had never stopped."""
+the config, the value read as YAML: 1e-3 is a number, 010 is 10 (not octal), null or None is
+None, [64,32] or 64,32 a list, and 64 for a list the list [64]). Every estimator parameter can
+be set under `model:`; run `aekit train --list-models` for the model names. Relative paths in
+CONFIG (data.source, out) are read from the folder 'aekit train' runs in, not the config's; a
+run's config.yaml, passed back as CONFIG with another --out, trains the same run again. After
+an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume RUN` continues from
+the last checkpoint exactly as if training had never stopped."""
 
 EXAMPLES = """\
   aekit train --model vae --data mnist --latent-dim 2 --epochs 20 --out runs/vae
@@ -98,6 +102,7 @@ def add_parser(commands) -> None:
         run_train,
     )
     parser.add_argument("config", nargs="?", metavar="CONFIG", help="a YAML config file")
+    parser.add_argument("--config", dest="config_option", metavar="CONFIG", help="the same as CONFIG")
     parser.add_argument("--model", metavar="NAME", help="model name (default: autoencoder); see --list-models")
     parser.add_argument(
         "--data",
@@ -145,8 +150,9 @@ def add_parser(commands) -> None:
 
 def _config_from_args(args: argparse.Namespace) -> dict:
     """The raw config: CONFIG, then the flags (already typed; --seed seeds the split and the model,
-    --quiet sets model.verbose false), then each --set; model.verbose is true (a progress bar)
-    unless one of them sets it."""
+    --quiet sets model.verbose false), then each --set (--set seed=N seeds the model too, as --seed
+    does, unless a --set gives model.random_state); model.verbose is true (a progress bar) unless
+    one of them sets it."""
     from aekit.app.config import apply_overrides, read_config
 
     flags = {".".join(keys): getattr(args, flag) for flag, keys in FLAG_KEYS.items() if getattr(args, flag) is not None}
@@ -156,12 +162,44 @@ def _config_from_args(args: argparse.Namespace) -> dict:
         flags["model.verbose"] = False
     given = read_config(args.config) if args.config else {}
     raw = apply_overrides(given, args.set, flags)
+    if args.config:
+        _refuse_paths_meant_beside_the_config(raw, given, args.config)
     if raw.get("model") is None:
         raw["model"] = {}
     if isinstance(raw["model"], dict):
         raw["model"].setdefault("verbose", True)
+        keys = {item.partition("=")[0].strip() for item in args.set}
+        seed = raw.get("seed")
+        whole = isinstance(seed, int) and not isinstance(seed, bool) or isinstance(seed, float) and seed.is_integer()
+        if "seed" in keys and "model.random_state" not in keys and whole:
+            raw["model"]["random_state"] = seed  # also over CONFIG's, as --seed; another value is refused as seed
         _leave_out_other_models_defaults(raw["model"], given.get("model"), args.config)
     return raw
+
+
+def _refuse_paths_meant_beside_the_config(raw: dict, given: dict, config: str) -> None:
+    """Refuse a relative data.source or data.labels of the CONFIG file that is missing from the
+    folder 'aekit train' runs in, where it is read (not from the config's folder), saying so and
+    where it is when it is beside the config."""
+    from aekit.app.config import ConfigError
+    from aekit.data.datasets import IDX_SETS
+
+    data, written = raw.get("data"), given.get("data")
+    if not (isinstance(data, dict) and isinstance(written, dict)):
+        return
+    for key in ("source", "labels"):
+        value = data.get(key)
+        if not isinstance(value, str) or value != written.get(key) or value == "digits" or value.partition(":")[0] in IDX_SETS:
+            continue
+        path, folder = Path(value).expanduser(), Path(config).parent
+        if path.is_absolute() or path.exists():
+            continue
+        where = f"data.{key}: no {value!r} in {str(Path.cwd())!r}, where 'aekit train' reads the relative paths of {config!r}"
+        if (folder / path).exists():
+            raise ConfigError([f"{where}, not from its folder; {str(folder / path)!r} is there: run from "
+                               f"{str(folder)!r}, or give --set data.{key}={folder / path}"])
+        raise ConfigError([f"{where} (a run's config.yaml holds them as its 'aekit train' was given them): run from the "
+                           f"folder {value!r} is in, or give its absolute path with --set data.{key}=PATH"])
 
 
 def _leave_out_other_models_defaults(model: dict, given: object, path: str | None) -> None:
@@ -208,6 +246,15 @@ def _settle_distributed(config, raw: dict, sets: list[str]) -> None:
     config.model.distributed = launched
 
 
+def _say_the_config_is_quiet(config, args: argparse.Namespace) -> None:
+    """Say on stderr that CONFIG's model.verbose=false (which every run's config.yaml recorded before
+    model.verbose took effect) leaves out the progress bar, when neither --quiet nor --set asked for that."""
+    asked = args.quiet or any(item.partition("=")[0].strip() == "model.verbose" for item in args.set)
+    if not config.model.verbose and not asked:
+        print(f"aekit train: model.verbose is false in {args.config!r}, so no progress is shown; --set "
+              "model.verbose=true shows it", file=sys.stderr)
+
+
 def _default_out(config) -> Path:
     source = Path(config.data.source.partition(":")[0]).stem or "data"
     return Path("runs") / f"{config.model.name}-{source}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -244,6 +291,18 @@ def _refuse_unused_data_options(config) -> None:
         )
 
 
+def _check_device(config) -> None:
+    """Refuse, before any file is written, a model.device that names no device or one absent here
+    (a GPU run's config passed back on a machine without CUDA, say), naming the key."""
+    from aekit.app.config import ConfigError
+    from aekit.training._devices import resolve_device
+
+    try:
+        resolve_device(getattr(config.model, "device", "auto"))
+    except ValueError as err:
+        raise ConfigError([f"model.device: {err}"]) from None
+
+
 def _join_process_group(config) -> None:
     """Under torchrun, join the process group on the config's device type."""
     from aekit.training import distributed
@@ -273,6 +332,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.list_models:
         return _list_models()
+    if args.config_option is not None:
+        if args.config is not None:
+            raise CLIError(f"give one config: CONFIG {args.config!r} or --config {args.config_option!r}", status=2)
+        args.config = args.config_option
     if args.resume:
         others = [f"--{f.replace('_', '-')}" for f in FLAG_KEYS if f != "epochs" and getattr(args, f) is not None]
         if args.config or args.set or others:
@@ -288,16 +351,21 @@ def run_train(args: argparse.Namespace) -> int:
         config = validate_config(raw)
         _settle_distributed(config, raw, args.set or [])
         _refuse_unused_data_options(config)
+        if config.out is not None and not config.out.strip():
+            raise CLIError("--out (out) is empty, which would make the working folder the run folder; give a folder, or "
+                           "leave it out for runs/MODEL-DATA-TIME")
         if config.out is None:
             if distributed.is_launched():
                 raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
             config.out = str(_default_out(config))
         run = Run(config.out)
+    _check_device(config or run.read_config())
     _join_process_group(config or run.read_config())
     try:
         if not distributed.is_main():
             status = _follow(run, config, args)
         elif config is not None:
+            _say_the_config_is_quiet(config, args)
             status = train_new_run(config)
         else:
             with _locked(run):
@@ -355,20 +423,33 @@ def _kept_note(history: dict) -> str:
 def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
     `aekit train` does, quietly unless `config.model.verbose`. A run already there is refused or,
-    with `replace`, discarded first (`aekit demo` replaces its own). Returns the exit status."""
+    with `replace`, discarded first (`aekit demo` replaces its own); a folder this call made is
+    removed again when training fails before saving an epoch. Returns the exit status."""
     from aekit.app.config import dump_config
     from aekit.app.runs import Run
 
     run = Run(config.out)
-    with _locked(run):
-        if run.has_started() and not replace:
-            raise CLIError(
-                f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
-                "or choose another --out"
-            )
-        run.discard_training()
-        run.write_config(dump_config(config))
-        return _fit(run, config, resume=False, quiet=not config.model.verbose)
+    if run.path.exists() and not run.path.is_dir():
+        raise CLIError(f"--out {config.out!r} is a file, and a run is a folder (config.yaml, model/, ...): give a new folder")
+    created, status = not run.path.exists(), 1
+    try:
+        with _locked(run):
+            if run.has_started() and not replace:
+                raise CLIError(
+                    f"{run.path} already holds a run; continue it with 'aekit train --resume {run.path}' "
+                    "or choose another --out"
+                )
+            if run.file(Run.CONFIG).is_file():  # an earlier run's, whose files are discarded; not a folder of other files
+                run.discard_training()
+            elif run.file(Run.METRICS).exists():
+                raise CLIError(f"{run.path} is no run folder and holds a {Run.METRICS}, which training would write "
+                               "over: give a new or empty folder")
+            run.write_config(dump_config(config))
+            status = _fit(run, config, resume=False, quiet=not config.model.verbose)
+            return status
+    finally:
+        if status != 0 and created and not run.has_started():  # refused or stopped before a first epoch was saved
+            shutil.rmtree(run.path, ignore_errors=True)
 
 
 def _resume(run, args: argparse.Namespace) -> int:

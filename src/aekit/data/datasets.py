@@ -298,7 +298,8 @@ def _idx_file(spec: IdxSet, file_name: str, home: Path, download: bool, verify: 
         if not download:
             raise FileNotFoundError(
                 f"{spec.name} file {file_name!r} not found in {str(home / spec.folder)!r}. Pass download=True "
-                f"(needs internet), or put the IDX .gz files there (data_home, else $AEKIT_DATA, else ~/.cache/aekit)."
+                f"('aekit train': --set data.download=true; needs internet), or put the IDX .gz files there (data_home "
+                f"or --set data.data_home=DIR, else $AEKIT_DATA, else ~/.cache/aekit)."
             )
         return _download(spec, file_name, home / spec.folder)
     if verify and file_sha256(path) != spec.sha256[file_name]:

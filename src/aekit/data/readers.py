@@ -159,10 +159,13 @@ class Reader:
         full = self.fit(source)
         if len(full) < 2:
             raise ValueError(f"{source!r} has {len(full)} row; a run needs at least 2 (one to hold out)")
+        n_test = int(np.ceil(test_fraction * len(full)))
+        if n_test >= len(full):
+            raise ValueError(f"test_fraction (data.test_fraction) {test_fraction:g} holds out all {len(full)} rows of "
+                             f"{source!r} (it holds out test_fraction x rows, rounded up), leaving none to train on; give a smaller one")
         stratify = None
         if full.y is not None and not missing_labels(full.y).any():  # rows without a label: no classes to stratify by
             _, counts = np.unique(full.y, return_counts=True)
-            n_test = int(np.ceil(test_fraction * len(full)))
             if counts.min() >= 2 and n_test >= counts.size and len(full) - n_test >= counts.size:
                 stratify = full.y
         train, test = train_test_split(np.arange(len(full)), test_size=test_fraction, random_state=seed, stratify=stratify)

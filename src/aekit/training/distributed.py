@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import math
 import os
 from datetime import timedelta
 
@@ -30,6 +31,22 @@ def is_launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def _timeout() -> float:
+    """The collectives' timeout in seconds: `$AEKIT_DIST_TIMEOUT`, else DEFAULT_TIMEOUT; ValueError naming
+    the variable for anything but a finite number > 0."""
+    text = os.environ.get("AEKIT_DIST_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"AEKIT_DIST_TIMEOUT must be the collectives' timeout in seconds, a number > 0 (default "
+                         f"{DEFAULT_TIMEOUT:g}), got {text!r}")
+    return seconds
+
+
 def init_from_env(device: str | torch.device = "cpu") -> bool:
     """Join the process group described by torchrun's environment variables, if any.
 
@@ -45,7 +62,7 @@ def init_from_env(device: str | torch.device = "cpu") -> bool:
         return dist.is_initialized()
     device = torch.device(device)
     backend = "nccl" if device.type == "cuda" else "gloo"
-    timeout = float(os.environ.get("AEKIT_DIST_TIMEOUT", DEFAULT_TIMEOUT))
+    timeout = _timeout()
     if device.type == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout))
