@@ -1343,3 +1343,24 @@ def test_an_out_that_is_empty_or_a_file_is_refused_saying_so(tmp_path, monkeypat
     assert main([*base, "--out", "t.csv"]) == 1
     assert "--out 't.csv' is a file, and a run is a folder (config.yaml, model/, ...): give a new folder" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
+    # 'aekit detect ... | head -1' printed "aekit detect: error: [Errno 32] Broken pipe", or Python's
+    # "Exception ignored ... BrokenPipeError" at exit (status 120); it now ends as a SIGPIPE'd tool does
+    p = subprocess.Popen([sys.executable, "-m", "aekit", "train", "--list-models"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # before the command has printed anything: it takes a second to start
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141 and err == "", err
+
+
+@pytest.mark.parametrize("command", ["encode", "reconstruct", "detect", "impute"])
+def test_connect_timeout_without_a_scheduler_is_refused(command, tmp_path, capsys):
+    # --connect-timeout had a default, so one given without --scheduler was dropped without a word
+    args = {"encode": ["RUN", "digits", "out.csv"], "reconstruct": ["RUN", "digits", "out.csv"],
+            "detect": ["t.csv"], "impute": ["t.csv", "out.csv"]}[command]
+    with pytest.raises(SystemExit) as exit_:
+        main([command, *args, "--connect-timeout", "3"])
+    assert exit_.value.code == 2
+    assert "--connect-timeout applies only with --scheduler ADDRESS" in capsys.readouterr().err

@@ -211,7 +211,7 @@ def test_a_headerless_numeric_file_keeps_its_first_row_with_a_note(tmp_path, cap
     assert main(["impute", str(path), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
     captured = capsys.readouterr()
     assert "warning: " in captured.err and "first row looks like data" in captured.err and "--header" in captured.err
-    assert "filled 1 missing entries in 1 column" in captured.out
+    assert "filled 1 missing entry in 1 column (" in captured.out
     filled = pd.read_csv(tmp_path / "filled.csv")
     assert filled.shape == (30, 4) and filled["x0"].tolist() == values[:, 0].tolist()
 
@@ -383,7 +383,7 @@ def test_a_fitted_imputer_fills_a_column_left_empty_in_a_new_batch(tmp_path, cap
     capsys.readouterr()
     assert main(["impute", str(tmp_path / "batch.csv"), str(tmp_path / "filled.csv"), "--fitted", str(tmp_path / "imp")]) == 0
     out = capsys.readouterr()
-    assert "filled 6 missing entries in 1 columns (weight)" in out.out and "dropped" not in out.err
+    assert "filled 6 missing entries in 1 column (weight)" in out.out and "dropped" not in out.err
     filled = pd.read_csv(tmp_path / "filled.csv")
     assert list(filled.columns) == ["age", "weight", "share"] and filled["weight"].notna().all()
 

@@ -8,12 +8,15 @@ handlers, never while the parser is built, so `aekit --help` answers at once and
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import sys
 import warnings
 
 try:
     from aekit.cli import demo, explore, inference, outputs, tabular, training
     from aekit.cli.common import CLIError
+    from aekit.cli.scheduled import check_scheduler_options
 except KeyboardInterrupt:  # Ctrl-C while `aekit` starts: exit as main would, without a traceback
     print("\naekit: interrupted", file=sys.stderr)
     raise SystemExit(130) from None
@@ -56,6 +59,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (False when it has no file behind it;
+    True where that cannot be asked, as on Windows)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null after its reader closed it, so that flushing it again at exit
+    prints no 'Exception ignored ... BrokenPipeError'."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file behind stdout (captured in tests)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `aekit` with `argv` (default: sys.argv[1:]) and return the exit status; with no
     command, print the help and return 0. Bad options exit with status 2, as argparse does;
@@ -78,9 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args, unknown = parser.parse_known_args(argv)
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
         if unknown:  # argparse names them under the top level's usage; the command's usage shows what it takes
-            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
             (commands[args.command] if args.command else parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+        refused = check_scheduler_options(args)
+        if refused:
+            commands[args.command].error(refused)
     except KeyboardInterrupt:
         print("\naekit: interrupted", file=sys.stderr)
         return 130
@@ -95,7 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     shown = warnings.formatwarning
     warnings.formatwarning = lambda message, *_, **__: f"aekit {args.command}: warning: {message}\n"
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe (| head) is met here, not at the interpreter's exit
+        return status
+    except BrokenPipeError as err:
+        if _stdout_closed():  # stdout's reader (| head) closed it, having read all it wanted
+            _stdout_to_devnull()
+            return 141  # as a process that SIGPIPE ended
+        print(f"aekit {args.command}: error: {err}", file=sys.stderr)  # another pipe: a cluster's connection, say
+        return 1
     except CLIError as err:
         print(f"aekit {args.command}: error: {err}", file=sys.stderr)
         return err.status

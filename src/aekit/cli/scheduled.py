@@ -19,9 +19,10 @@ from pathlib import Path
 
 from aekit.cli.common import CLIError, positive_float
 
-__all__ = ["add_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "write_parquet"]
+__all__ = ["CONNECT_TIMEOUT", "add_scheduler_options", "check_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "write_parquet"]
 
 _PARQUET = (".parquet", ".pq")
+CONNECT_TIMEOUT = 10.0  # seconds: for the scheduler to answer, and again for a worker to join
 
 
 def add_scheduler_options(parser: argparse.ArgumentParser, output: str) -> None:
@@ -41,9 +42,28 @@ def add_scheduler_options(parser: argparse.ArgumentParser, output: str) -> None:
              "row order (needs pip install 'aekit[dask]')",
     )
     parser.add_argument(
-        "--connect-timeout", type=positive_float, default=10.0, metavar="SECONDS",
-        help="with --scheduler: how long to wait for the scheduler to answer, and again for a worker (default: %(default)s)",
+        "--connect-timeout", type=positive_float, metavar="SECONDS",
+        help=f"with --scheduler: how long to wait for the scheduler to answer, and again for a worker (default: {CONNECT_TIMEOUT:g})",
     )
+
+
+def check_scheduler_options(args: argparse.Namespace) -> str | None:
+    """What is wrong with the parsed command line's --scheduler options (None when nothing):
+    --connect-timeout given without --scheduler, which it would not change.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with or without the options of `add_scheduler_options`.
+
+    Returns
+    -------
+    str or None
+        The refusal's message.
+    """
+    if getattr(args, "connect_timeout", None) is not None and not getattr(args, "scheduler", None):
+        return "--connect-timeout applies only with --scheduler ADDRESS (how long to wait for that cluster)"
+    return None
 
 
 def _check_installed() -> None:
@@ -57,8 +77,8 @@ def _check_installed() -> None:
 @contextmanager
 def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
     """A `distributed.Client` connected to `args.scheduler` within `args.connect_timeout`
-    seconds, with at least one worker within as long again, closed on exit; text columns are
-    read as pandas reads them (no pyarrow strings).
+    seconds (None: CONNECT_TIMEOUT), with at least one worker within as long again, closed on
+    exit; text columns are read as pandas reads them (no pyarrow strings).
 
     Parameters
     ----------
@@ -74,19 +94,21 @@ def dask_cluster(args: argparse.Namespace) -> Iterator[object]:
     import dask
     from distributed import Client
 
+    timeout = args.connect_timeout or CONNECT_TIMEOUT
+
     try:
-        client = Client(args.scheduler, timeout=args.connect_timeout, set_as_default=True)
+        client = Client(args.scheduler, timeout=timeout, set_as_default=True)
     except (OSError, TimeoutError, ValueError) as err:
         raise CLIError(
-            f"--scheduler {args.scheduler}: no Dask scheduler answered within {args.connect_timeout:g} s "
+            f"--scheduler {args.scheduler}: no Dask scheduler answered within {timeout:g} s "
             f"({type(err).__name__}: {err})"
         ) from None
     try:
         try:
-            client.wait_for_workers(1, timeout=args.connect_timeout)
+            client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
             raise CLIError(
-                f"--scheduler {args.scheduler}: the scheduler has no worker (none joined within {args.connect_timeout:g} s)"
+                f"--scheduler {args.scheduler}: the scheduler has no worker (none joined within {timeout:g} s)"
             ) from None
         with dask.config.set({"dataframe.convert-string": False}):
             yield client

@@ -389,8 +389,9 @@ def run_impute(args: argparse.Namespace) -> int:
     _write_table(filled, args.output, frame.attrs["index"])
     missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
+    n = int(missing.to_numpy().sum())
     print(
-        f"filled {int(missing.to_numpy().sum())} missing entries in {len(columns)} columns "
+        f"filled {n} missing entr{'y' if n == 1 else 'ies'} in {len(columns)} column{'' if len(columns) == 1 else 's'} "
         f"({', '.join(columns[:8])}) -> {args.output}"
     )
     return 0
