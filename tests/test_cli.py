@@ -1364,3 +1364,12 @@ def test_connect_timeout_without_a_scheduler_is_refused(command, tmp_path, capsy
         main([command, *args, "--connect-timeout", "3"])
     assert exit_.value.code == 2
     assert "--connect-timeout applies only with --scheduler ADDRESS" in capsys.readouterr().err
+
+
+def test_demo_refuses_an_empty_out_rather_than_training_into_the_working_folder(tmp_path, capsys, monkeypatch):
+    # aekit demo --out "$UNSET" read Path('') as '.', writing config.yaml, model/ and report.html where it ran
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--out", ""])
+    assert exit_.value.code == 2 and "argument --out: is empty" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

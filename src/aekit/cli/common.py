@@ -12,6 +12,7 @@ from aekit.saving.atomic import replaced_atomically
 __all__ = [
     "CLIError",
     "add_command",
+    "folder",
     "id_column_name",
     "int_in_range",
     "positive_float",
@@ -110,6 +111,25 @@ def positive_float(text: str) -> float:
     if not (value > 0 and np.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
+
+
+def folder(text: str) -> Path:
+    """An argparse `type` for a folder to write: any path but an empty one (an unset shell
+    variable), which would make the working folder itself the output.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    Path
+        The folder; empty or blank text raises `argparse.ArgumentTypeError`.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty, which would write into the working folder itself; give a folder")
+    return Path(text)
 
 
 def add_command(commands, name: str, summary: str, description: str, examples: str, handler) -> argparse.ArgumentParser:

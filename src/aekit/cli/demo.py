@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from aekit.cli.common import CLIError, add_command, int_in_range, print_table, seed
+from aekit.cli.common import CLIError, add_command, folder, int_in_range, print_table, seed
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -68,7 +68,7 @@ def add_parser(commands) -> None:
         commands, "demo", "train on the digits data set and write an HTML report", DESCRIPTION, EXAMPLES, run_demo
     )
     demo.add_argument(
-        "--out", type=Path, default=Path("runs/demo"), metavar="DIR", help="the run folder (default: %(default)s)"
+        "--out", type=folder, default=Path("runs/demo"), metavar="DIR", help="the run folder (default: %(default)s)"
     )
     for flag, low, high, default, what in (
         ("--epochs", 1, None, DEMO["model"]["max_epochs"], "training epochs, model.max_epochs"),
