@@ -612,10 +612,13 @@ def test_a_complex_column_is_refused_not_cut_to_its_real_part():
         AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1), ignore_columns=None).fit(frame.fillna(0.0))
 
 
-def test_a_duration_column_is_refused_as_durations_with_advice_for_them():
-    # it was refused as "dates or times" with advice for dates: "days since a date, an hour, a weekday"
+def test_a_duration_column_is_left_out_as_dates_are_or_refused_as_durations_with_advice_for_them():
+    # it was refused as "dates or times" with advice for dates: "days since a date, an hour, a weekday"; and with
+    # ignore_columns='auto' it was refused where a date column is left out with a warning
     frame = pd.DataFrame({"a": np.arange(30.0) % 7, "took": pd.to_timedelta(np.arange(30) % 4, "s"), "s": ["x", "y", "z"] * 10})
     for estimator in (AutoEncoderImputer(n_members=1, blend=None, max_epochs=1), AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1))):
         with pytest.raises(ValueError, match=r"^column 'took' holds durations \(Timedelta\('0 days 00:00:00'\)\), .*"
                                              r"\(seconds, e\.g\. \.dt\.total_seconds\(\)\) or leave the column out"):
-            estimator.fit(frame)
+            estimator.set_params(ignore_columns=None).fit(frame)
+        with pytest.warns(UserWarning, match=r"'took' is a column of durations \(turn them into numbers, such as seconds"):
+            estimator.set_params(ignore_columns="auto").fit(frame)

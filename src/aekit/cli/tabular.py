@@ -76,9 +76,9 @@ def add_parsers(commands) -> None:
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
         "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
         "Identifier columns (all values distinct texts, or distinct whole numbers counting in row order or\n"
-        "filling a narrow range, such as a counter 1..n), dates, free text and constant columns are left\n"
-        "out of the model with a warning; --ignore and --id-column name more. --save DIR keeps the\n"
-        "fitted detector; --fitted DIR scores IN with one saved before instead of fitting. With\n"
+        "filling a narrow range, such as a counter 1..n), dates, durations, free text and constant\n"
+        "columns are left out of the model with a warning; --ignore and --id-column name more. --save\n"
+        "DIR keeps the fitted detector; --fitted DIR scores IN with one saved before instead of fitting. With\n"
         "--scheduler ADDRESS and --fitted DIR, a Parquet file or folder too large for one process is\n"
         "scored partition by partition on a Dask cluster, and --out is a new folder of Parquet files,\n"
         "the same rows in the same order (--explain scores each partition three times there; no --report).",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_free_text", "is_identifier", "leave_out",
+__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
@@ -26,6 +26,7 @@ KEEP_HINT = " (ignore_columns=None keeps them)"  # how Python keeps the columns 
 FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
 FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
 DATES = "a column of dates or times (turn them into numbers, such as days since a date or a weekday, to use them)"
+DURATIONS = "a column of durations (turn them into numbers, such as seconds with .dt.total_seconds(), to use them)"
 _DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020
     r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
@@ -107,6 +108,27 @@ def is_dates(values) -> bool:
     if all(isinstance(v, (datetime.date, datetime.time, np.datetime64)) for v in observed):
         return True
     return all(isinstance(v, str) and _DATE_TEXT.fullmatch(v.strip()) is not None for v in observed)
+
+
+def is_durations(values) -> bool:
+    """True for a pandas Series of durations: a timedelta dtype, or timedelta objects.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted.
+
+    Returns
+    -------
+    bool
+        Whether every observed value is a duration.
+    """
+    from pandas.api.types import is_timedelta64_dtype
+
+    if is_timedelta64_dtype(values.dtype):
+        return True
+    observed = values.dropna().astype(object)
+    return bool(len(observed)) and all(isinstance(v, (datetime.timedelta, np.timedelta64)) for v in observed)
 
 
 def is_free_text(values) -> bool:
@@ -198,7 +220,7 @@ def check_array_ignore(ignore_columns) -> None:
 
 def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     """{column: why} for the columns of DataFrame `frame` to leave out of a model: those named
-    in `ignore_columns` (a list), and unless it is None, identifier-like, date, free-text and
+    in `ignore_columns` (a list), and unless it is None, identifier-like, date, duration, free-text and
     constant ones.
 
     Parameters
@@ -206,7 +228,7 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     frame : pandas.DataFrame
         The table.
     ignore_columns : 'auto', None or list of str, default='auto'
-        'auto' finds identifier, date, free-text and constant columns; a list names columns to leave out as
+        'auto' finds identifier, date, duration, free-text and constant columns; a list names columns to leave out as
         well; None leaves nothing out.
 
     Returns
@@ -227,6 +249,8 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
             out[name] = CONSTANT
         elif is_dates(values):
             out[name] = DATES
+        elif is_durations(values):
+            out[name] = DURATIONS
         elif is_free_text(values):
             out[name] = FREE_TEXT
         elif is_identifier(values):
