@@ -282,7 +282,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Robust mean and inverse covariance of the training codes (criterion 'latent' or 'combined').
     part_center_, part_scale_ : dict
         Training median and interquartile range of each anomaly part ('reconstruction',
-        'latent') the criterion uses; the range is at least 1e-12 of max(|median|, unit), the
+        'latent') the criterion uses; the range is at least 1e-12 of max(abs(median), unit), the
         unit 1, or for the reconstruction part the training rows' mean square when below 1, so
         that float rounding is not standardised into scores whatever the data's scale.
     table_ : aekit.data.table_input.TableInput
