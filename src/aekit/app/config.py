@@ -300,7 +300,8 @@ class DataConfig(BaseModel):
         Tables: a column of row identifiers, kept out of the features and written beside codes.
     ignore_columns : 'auto', None or list of str, default='auto'
         Tables: columns kept out of the features; 'auto' also leaves out identifier, date,
-        free-text and constant columns (with a warning naming them); null keeps every column.
+        duration and constant columns (with a warning naming them; a free-text column is
+        refused); null keeps every column.
     header : {'infer', True, False}, default='infer'
         CSV: whether the first row names the columns; 'infer' does unless it is all numbers.
     labels : str, default=None
@@ -334,7 +335,7 @@ class DataConfig(BaseModel):
     source: str = "digits"  # digits | mnist | fashion-mnist | a .csv, .parquet or .npy file | a folder of images or .txt files
     target: _ColumnName | None = None  # tables: the label column (kept out of the features)
     id_column: _ColumnName | None = None  # tables: a column of row identifiers (kept out of the features, written beside codes)
-    ignore_columns: Literal["auto"] | list[_ColumnName] | None = "auto"  # tables: columns kept out; auto: identifiers, dates, constants too
+    ignore_columns: Literal["auto"] | list[_ColumnName] | None = "auto"  # tables: columns kept out; auto: identifiers, dates, durations, constants too
     header: _Bool | Literal["infer"] = "infer"  # CSV: whether the first row names the columns; infer: unless numbers
     labels: str | None = None  # .npy: a file of labels, one per row
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # held-out share; MNIST-style sets use their test files

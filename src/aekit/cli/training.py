@@ -545,7 +545,7 @@ def _layout(est, X: np.ndarray, image_shape) -> str:
 
 def _warn_left_out(reader, source: str) -> None:
     """Warn on stderr about the table columns the run's reader found to leave out of the features
-    (identifiers, dates, durations, free text, constants: `aekit.data.columns.non_features`), naming them
+    (identifiers, dates, durations, constants: `aekit.data.columns.non_features`; free text is refused), naming them
     and why, and how to keep them."""
     from aekit.data.columns import IGNORED
 

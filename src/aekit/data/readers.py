@@ -322,8 +322,8 @@ class TableReader(Reader):
         numbers (see `read_csv_frame`), and `fit` keeps what it decided for the later files.
     ignore_columns : 'auto', None or list of str, default=None
         Columns `fit` leaves out of the features (see `aekit.data.columns.non_features`): a
-        list names them; 'auto' also finds identifier, date, duration, free-text and constant columns;
-        None leaves none out.
+        list names them; 'auto' also leaves out identifier, date, duration and constant columns
+        (a free-text column is refused); None leaves none out.
     left_out : dict of str to str, default=None
         The columns left out and why, learned by `fit`; later tables may lack them. Without an
         `id_column`, the first identifier among them names the rows where a table has it.
