@@ -54,8 +54,8 @@ def add_parsers(commands) -> None:
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
         ("reconstruct", "write the reconstructions of some rows", "the reconstructions (n, n_features), in the data's units,",
          "\nAn image run's .npy holds images, channels-first, as 'aekit generate' writes them. A table\nrun's .csv or "
-         ".parquet holds its columns as 'aekit generate' writes them: each categorical one as\nits most probable "
-         "category, each column of whole numbers rounded within its training range."),
+         ".parquet holds the columns it was trained on as 'aekit generate' writes them: each\ncategorical one as its "
+         "most probable category, each column of whole numbers rounded within\nits training range."),
     ):
         written = ROW_OUTPUTS[name][1]
         parser = add_command(
@@ -63,8 +63,8 @@ def add_parsers(commands) -> None:
             name,
             summary,
             f"Write {what} of the rows of INPUT\nto OUTPUT: .npy, or .csv or .parquet with a header and a first column 'id' "
-            "('_id' beside a column\nnamed 'id'): each row's file name for a folder, its ID column or row number for a "
-            "table. INPUT\nis laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
+            "('_id' beside a column\nnamed 'id'): each row's file name for a folder; for a table its data.id_column,\nelse the "
+            "identifier column training left out, else its row number. INPUT\nis laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
             "rows\nof a Parquet file or folder are processed partition by partition on a Dask cluster and OUTPUT\nis "
             "a new folder of Parquet files, the same rows in the same order." + more,
             f"  aekit {name} runs/vae mnist:test {written}.npy\n  aekit {name} runs/table new_rows.csv {written}.csv\n"
@@ -92,7 +92,7 @@ def add_parsers(commands) -> None:
         "an integer .npy run's are integers of the file's dtype (uint8 pixels 0..255, as 'aekit reconstruct'\n"
         "writes them too); a text run's are word counts (never negative; a model decoding word proportions gives the\n"
         "expected counts of a document of the training documents' mean length); a .csv or .parquet of a table\n"
-        "run holds the table's columns in their order, each categorical one as its most probable\n"
+        "run holds the columns it was trained on in their order, each categorical one as its most probable\n"
         "category, and each column whose training values were all whole numbers (an age, a count, a\n"
         "0/1 flag) rounded to them within its training range (a .npy holds the model's features,\n"
         "one-hot groups as they are decoded).",
