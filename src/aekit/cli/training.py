@@ -29,7 +29,10 @@ DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
 layout and scaling (data.json), a checkpoint after every epoch (checkpoint.safetensors,
 replaced atomically), metrics.csv, TensorBoard event files and, at the end, the fitted model
-(model/). A progress bar shows the loss and the time left.
+(model/). A progress bar shows the loss and the time left. A table's identifier, date,
+duration and constant columns are left out of the features with a warning naming them
+(data.ignore_columns: a list leaves out more, null keeps every column); a free-text column is
+refused.
 
 Settings come from CONFIG (YAML), then the flags, then each --set KEY=VALUE (a dotted key into
 the config, the value read as YAML: 1e-3 is a number, 010 is 10 (not octal), null or None is
