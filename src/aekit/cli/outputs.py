@@ -53,7 +53,10 @@ def add_parsers(commands) -> None:
         "preparation: the encoder takes raw rows in the data's own units (input x: (batch, n_features)\n"
         "float32; for a table with text columns, 'numeric': (batch, n_numeric) float32 plus one string\n"
         "input (batch,) per text column, named as the column) and gives the codes 'aekit encode' gives;\n"
-        "the decoder gives rows in the data's units, as 'aekit reconstruct' does. The graphs on the\n"
+        "the decoder gives flat rows in the data's units, the features as decoded (one-hot groups as\n"
+        "they come, whole numbers unrounded: what 'aekit reconstruct' writes to a table's .csv, it\n"
+        "rounds and turns into categories outside the graph). For a run on an integer .npy both graphs\n"
+        "work on its integers divided by the scale aekit read them with (255 for uint8). The graphs on the\n"
         "scaled features stay beside them (encoder_scaled.onnx, decoder_scaled.onnx), with\n"
         "DIR/data.json holding the scaling they expect. The command prints what each graph takes.",
         "  aekit export runs/vae --onnx exported/vae\n"
