@@ -54,7 +54,7 @@ def add_parsers(commands) -> None:
         run_impute,
     )
     impute.add_argument(
-        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a)"
+        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a, null)"
     )
     impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet; with --scheduler: a folder)")
     _common_options(impute, "imputer")
