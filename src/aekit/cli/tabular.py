@@ -18,6 +18,11 @@ from aekit.cli.scheduled import add_scheduler_options
 __all__ = ["add_parsers", "run_detect", "run_impute"]
 
 SEED = 0  # random_state of a fitted imputer or detector without --seed
+LEFT_OUT_HELP = (  # how impute and detect leave columns out, the same in both descriptions
+    "Identifier columns (all values distinct texts, or distinct whole numbers counting in row order or\n"
+    "filling a narrow range, such as a counter 1..n), dates, durations, free text and constant\n"
+    "columns are left out of the model with a warning; --ignore and --id-column name more."
+)
 DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
@@ -41,8 +46,9 @@ def add_parsers(commands) -> None:
         "and write IN with every missing entry filled to OUT; observed entries are kept exactly.\n"
         "Numeric and categorical (text) columns are both handled; imputed numbers stay within\n"
         "their column's range and whole where the column is (--set plausible_values=range: not\n"
-        "rounded; false: as the network gives them). A column with no value is dropped. Any imputer parameter can\n"
-        "be set with --set NAME=VALUE. --save DIR keeps the fitted imputer; --fitted DIR fills IN with\n"
+        "rounded; false: as the network gives them). A column with no value is dropped.\n" + LEFT_OUT_HELP
+        + " They are written\nto OUT unchanged, except that a constant column's gaps get its value. Any imputer parameter\n"
+        "can be set with --set NAME=VALUE. --save DIR keeps the fitted imputer; --fitted DIR fills IN with\n"
         "one saved before instead of fitting. With --scheduler ADDRESS and --fitted DIR, a Parquet file or\n"
         "folder too large for one process is filled partition by partition on a Dask cluster, and OUT is\n"
         "a new folder of Parquet files, the same rows in the same order.",
@@ -75,9 +81,7 @@ def add_parsers(commands) -> None:
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
         "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
-        "Identifier columns (all values distinct texts, or distinct whole numbers counting in row order or\n"
-        "filling a narrow range, such as a counter 1..n), dates, durations, free text and constant\n"
-        "columns are left out of the model with a warning; --ignore and --id-column name more. --save\n"
+        + LEFT_OUT_HELP + " --save\n"
         "DIR keeps the fitted detector; --fitted DIR scores IN with one saved before instead of fitting. With\n"
         "--scheduler ADDRESS and --fitted DIR, a Parquet file or folder too large for one process is\n"
         "scored partition by partition on a Dask cluster, and --out is a new folder of Parquet files,\n"
