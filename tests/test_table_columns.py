@@ -622,3 +622,18 @@ def test_a_duration_column_is_left_out_as_dates_are_or_refused_as_durations_with
             estimator.set_params(ignore_columns=None).fit(frame)
         with pytest.warns(UserWarning, match=r"'took' is a column of durations \(turn them into numbers, such as seconds"):
             estimator.set_params(ignore_columns="auto").fit(frame)
+
+
+def test_impute_writes_a_whole_constant_column_with_gaps_whole(tmp_path, capsys):
+    # a constant column of 3s with gaps (read as floats) came back as 3.0 on every row, while an
+    # imputed column of whole numbers came back whole
+    frame = patients(120).drop(columns="region").assign(site="3")
+    frame.loc[::6, "dose"] = np.nan
+    frame.loc[::9, "site"] = ""
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "2", "--set", "n_members=1"]
+    assert main(argv) == 0
+    assert "'site' is constant" in capsys.readouterr().err
+    lines = (tmp_path / "o.csv").read_text().splitlines()
+    site = lines[0].split(",").index("site")
+    assert {line.split(",")[site] for line in lines[1:]} == {"3"}

@@ -461,16 +461,23 @@ def _save(args: argparse.Namespace, est) -> None:
 def _as_written(filled, imputer, dtypes):
     """`filled` (a pandas or Dask frame) as written: the columns the imputer passes through in
     their input `dtypes`, and the float columns (read as floats because of their gaps) whose
-    observed values were all whole numbers as int64, so a count or an age is written without '.0'."""
+    observed values were all whole numbers as int64, so a count or an age is written without '.0'
+    (a constant column left out of the model whose gaps took its whole value too)."""
     passed = {c: dtypes[c] for c in filled.columns if str(c) in imputer.ignored_columns_ and filled[c].dtype != dtypes[c]}
+    fills = getattr(imputer, "ignored_fill_", None) or {}
+    whole = [c for c in filled.columns if filled[c].dtype.kind == "f" and _is_whole_number(fills.get(str(c)))]
     layout = imputer.layout_
-    whole = []
     if layout.integer is not None and imputer.plausible_values is True:
         modelled = [c for c in filled.columns if str(c) not in imputer.ignored_columns_]
         numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
-        whole = [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
+        whole += [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
     changed = {**passed, **dict.fromkeys(whole, "int64")}
     return filled.astype(changed) if changed else filled
+
+
+def _is_whole_number(value) -> bool:
+    """Whether `value` (a constant column's fill, or None) is a finite whole number, not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
 
 
 def _autoencoder(args: argparse.Namespace, n_rows: int):
