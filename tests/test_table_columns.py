@@ -637,3 +637,22 @@ def test_impute_writes_a_whole_constant_column_with_gaps_whole(tmp_path, capsys)
     lines = (tmp_path / "o.csv").read_text().splitlines()
     site = lines[0].split(",").index("site")
     assert {line.split(",")[site] for line in lines[1:]} == {"3"}
+
+
+def test_impute_and_detect_write_a_whole_number_identifier_with_gaps_as_it_was(tmp_path, capsys):
+    # a patient_id of whole numbers with an empty cell (read as floats) was written back as 1.0, 2.0, ...
+    frame = with_id(patients(120).drop(columns="region"))
+    frame.to_csv(tmp_path / "full.csv", index=False)
+    lines = (tmp_path / "full.csv").read_text().splitlines()
+    lines[5] = "," + lines[5].split(",", 1)[1]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "d.csv"), *FAST_CLI]) == 0
+    frame.loc[::6, "dose"] = np.nan
+    frame.loc[4, "patient_id"] = np.nan
+    frame.to_csv(tmp_path / "g.csv", index=False)
+    argv = ["impute", str(tmp_path / "g.csv"), str(tmp_path / "i.csv"), "--quiet", "--epochs", "2", "--set", "n_members=1"]
+    assert main(argv) == 0
+    assert "'patient_id' is an identifier" in capsys.readouterr().err
+    for written in ("d.csv", "i.csv"):
+        ids = [line.split(",")[0] for line in (tmp_path / written).read_text().splitlines()[1:]]
+        assert ids == [line.split(",")[0] for line in lines[1:]], written

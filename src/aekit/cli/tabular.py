@@ -337,7 +337,23 @@ def _write_table(frame, path: str, index: list[str]) -> None:
         if target.suffix.lower() == ".parquet":
             frame.to_parquet(tmp, index=bool(index))
         else:
-            frame.to_csv(tmp, index=bool(index))
+            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index))
+
+
+def _gapped_whole_numbers(frame):
+    """`frame` with each float column that has gaps and otherwise only whole numbers (a CSV's
+    column of counts or identifiers with empty cells, which pandas reads as floats) as nullable
+    Int64, so that a CSV gets 4 back, not 4.0, and its empty cells stay empty."""
+    out = frame
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if column.dtype.kind != "f" or not column.isna().any():
+            continue
+        values = column.dropna().to_numpy()
+        if np.all(np.abs(values) < 2.0**53) and np.all(values == np.round(values)):
+            out = out.copy() if out is frame else out
+            out.isetitem(j, column.astype("Int64"))
+    return out
 
 
 def run_impute(args: argparse.Namespace) -> int:
