@@ -691,3 +691,14 @@ def test_set_max_epochs_wins_over_epochs_on_detect_and_impute_as_on_train(tmp_pa
     assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "o.csv"), *flags, "--save", str(tmp_path / "imp")]) == 0
     imputer = AutoEncoderImputer.load(tmp_path / "imp")
     assert imputer.max_epochs == 2 and imputer.random_state == 0
+
+
+def test_a_semicolon_file_mixing_decimal_points_and_commas_by_column_reads_both_as_numbers(tmp_path):
+    # the column written with decimal commas ('2,5', '5,25') beside one with decimal points was read as text,
+    # so it became a category of three levels instead of a number
+    path = tmp_path / "mixed.csv"
+    path.write_text("a;b;c\n1.5;2,5;3\n2.5;3,5;4\n4;5,25;6\n")
+    frame = read_csv_frame(path)
+    assert frame["b"].tolist() == [2.5, 3.5, 5.25] and frame["a"].tolist() == [1.5, 2.5, 4.0]
+    path.write_text("a;b\n1.5;x,5\n2;2,5\n")  # not all numbers: kept as text
+    assert read_csv_frame(path)["b"].tolist() == ["x,5", "2,5"]

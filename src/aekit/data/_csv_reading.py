@@ -263,6 +263,37 @@ def grouped_numbers(frame, decimal: str = "."):
     return frame
 
 
+def decimal_comma_columns(frame):
+    """`frame` with its text columns of numbers written with a decimal comma (2,5 or 5,25) as
+    numbers, for a file not split by commas that writes other columns with a decimal point
+    (so it was read with one). A column whose decimal parts all have three digits (1,234, a
+    thousands group or a decimal?) is kept as text.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it with a decimal point; changed in place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame`, those columns as float64 numbers.
+    """
+    import pandas as pd
+
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue
+        cells = values.dropna().astype(str).str.strip()
+        if not len(cells) or not cells.str.fullmatch(r"[+-]?\d+(,\d+)?").all():
+            continue
+        fractions = cells.str.extract(r",(\d+)$")[0].dropna()
+        if len(fractions) and (fractions.str.len() != 3).any():
+            frame[column] = pd.to_numeric(cells.str.replace(",", ".", regex=False))  # aligned: missing cells stay missing
+    return frame
+
+
 def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
     """Text columns of `frame` whose observed cells are mostly numbers but for at most `most`
     distinct words (likely placeholders for missing values the reader did not know): column

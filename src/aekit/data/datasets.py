@@ -565,7 +565,7 @@ def read_csv_frame(
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
         inferred (True: the first row held the column names).
     """
-    from aekit.data._csv_reading import csv_read_options, decode_error, grouped_numbers, stray_placeholders, zero_padded_as_text
+    from aekit.data._csv_reading import csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders, zero_padded_as_text
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
@@ -577,6 +577,8 @@ def read_csv_frame(
         raise ValueError(f"{str(path)!r} is not a readable CSV table: {err}") from None
     if "thousands" not in read_csv_options and options.get("decimal", ".") in (".", ","):
         frame = grouped_numbers(frame, options.get("decimal", "."))
+    if options.get("decimal", ".") == "." and options["sep"] != "," and "decimal" not in read_csv_options:
+        frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
     if "dtype" not in read_csv_options:
         frame = zero_padded_as_text(frame, path, options)
     for column in frame.columns:
