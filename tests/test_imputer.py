@@ -614,3 +614,12 @@ def test_a_torch_tensor_is_imputed_as_the_same_array():
     expected = AutoEncoderImputer(**settings).fit(X).transform(X)
     np.testing.assert_array_equal(AutoEncoderImputer(**settings).fit(torch.tensor(X)).transform(torch.tensor(X)), expected)
     assert not np.isnan(expected).any()
+
+
+def test_a_dataframe_of_sparse_columns_is_refused_with_advice_a_dataframe_can_follow():
+    # the advice was scikit-learn's "Use '.toarray()'", which a DataFrame does not have
+    pd, sp = pytest.importorskip("pandas"), pytest.importorskip("scipy.sparse")
+    frame = pd.DataFrame.sparse.from_spmatrix(sp.random(30, 3, density=0.5, format="csr", random_state=0), columns=list("abc"))
+    with pytest.raises(TypeError, match=r"X is a DataFrame of sparse columns.*X\.sparse\.to_dense\(\)") as caught:
+        AutoEncoderImputer(max_epochs=1).fit(frame)
+    assert ".toarray()" not in str(caught.value)
