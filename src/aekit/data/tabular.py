@@ -135,11 +135,14 @@ def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
 
 
 def _is_categorical(col: np.ndarray, miss: np.ndarray) -> bool:
-    """Inferred kind: a non-numeric column whose observed values are all non-numbers."""
+    """Inferred kind: a non-numeric column whose observed values are all non-numbers, except
+    True/False alone (numeric 0 and 1, as in a bool or pandas 'boolean' column)."""
     if col.dtype.kind in "fiubc":
         return False
     observed = col[~miss].tolist()
-    return bool(observed) and not any(_is_number(v) for v in observed)
+    if all(isinstance(v, (bool, np.bool_)) for v in observed):
+        return False
+    return not any(_is_number(v) for v in observed)
 
 
 def read_columns(
