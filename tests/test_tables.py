@@ -691,3 +691,13 @@ def test_set_max_epochs_wins_over_epochs_on_detect_and_impute_as_on_train(tmp_pa
     assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "o.csv"), *flags, "--save", str(tmp_path / "imp")]) == 0
     imputer = AutoEncoderImputer.load(tmp_path / "imp")
     assert imputer.max_epochs == 2 and imputer.random_state == 0
+
+
+def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=60)
+    flags = pd.Series(x > 0, dtype=object).where(np.arange(60) % 7 > 0, None)
+    pd.DataFrame({"x": x, "y": 2 * x, "f": flags}).to_csv(tmp_path / "in.csv", index=False)
+    assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet", "--epochs", "2"]) == 0
+    filled = pd.read_csv(tmp_path / "out.csv")
+    assert filled["f"].dtype == bool and filled["f"][flags.notna()].tolist() == flags.dropna().tolist()
