@@ -240,8 +240,19 @@ def _as_frame(X, columns: list[str] | None, ids: list[str] | None):
 
 
 def integer_ids(ids) -> bool:
-    """True when every identifier in `ids` (strings) is an integer written canonically (17, -3;
-    not '00501', '+4' or '1.0') that fits in int64."""
+    """Whether every identifier is an integer written canonically (17, -3; not '00501', '+4'
+    or '1.0') that fits in int64.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        The row identifiers.
+
+    Returns
+    -------
+    bool
+        True when all are such integers (also when there are none).
+    """
     for text in ids:
         if not _CANONICAL_INTEGER.fullmatch(text) or not -(2**63) <= int(text) < 2**63:
             return False
@@ -249,8 +260,21 @@ def integer_ids(ids) -> bool:
 
 
 def typed_ids(ids, integers: bool | None = None):
-    """`ids` (strings) as int64 values when `integers` (default: `integer_ids(ids)`), so a table
-    written with them merges back on an integer key; else as they are, a list of str."""
+    """The identifiers as int64 values when they are integers, so a table written with them
+    merges back on an integer key; else as they are.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        The row identifiers, (n,).
+    integers : bool or None, default=None
+        Whether to write them as integers; None decides from `ids` themselves (`integer_ids`).
+
+    Returns
+    -------
+    ndarray of int64 or list of str
+        The (n,) identifiers.
+    """
     ids = list(ids)
     return np.array([int(i) for i in ids], dtype=np.int64) if (integer_ids(ids) if integers is None else integers) else ids
 

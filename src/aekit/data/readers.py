@@ -132,8 +132,18 @@ class Reader:
         return _aligned(reader.rows_of(frame, source, self.feature_names is not None), self.feature_names, source)
 
     def id_source(self, columns) -> str | None:
-        """The column among a table's `columns` whose values identify the rows `read_frame`
-        gives, or None when they are numbered."""
+        """The column whose values identify the rows `read_frame` gives.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The table's column names.
+
+        Returns
+        -------
+        str or None
+            The column's name, or None when the rows are numbered.
+        """
         return self._as_table_reader().id_source(columns)
 
     def _as_table_reader(self) -> TableReader:
@@ -403,8 +413,19 @@ class TableReader(Reader):
         return self.rows_of(frame, source, fitted)
 
     def id_source(self, columns) -> str | None:
-        """The column among `columns` whose values identify the rows: the ID column, else the
-        first identifier left out of the model, else None (the rows are numbered)."""
+        """The column whose values identify the rows: the ID column, else the first identifier
+        left out of the model.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The table's column names.
+
+        Returns
+        -------
+        str or None
+            The column's name, or None when the rows are numbered.
+        """
         if self.id_column is not None:
             return self.id_column
         left_out = self.left_out or {}
