@@ -792,8 +792,35 @@ def test_a_tables_own_column_named_id_is_written_beside_the_row_ids_not_over_the
     for name in ("r.parquet", "r.csv"):
         assert main(["reconstruct", str(run), str(tmp_path / "t.csv"), str(tmp_path / name)]) == 0, capsys.readouterr().err
     rebuilt = pd.read_parquet(tmp_path / "r.parquet")
-    assert list(rebuilt.columns) == ["_id", "id", "x"] and rebuilt["_id"].tolist() == [str(i) for i in range(50)]
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r.csv", dtype={"_id": str}), rebuilt, check_dtype=False)
+    assert list(rebuilt.columns) == ["_id", "id", "x"] and rebuilt["_id"].tolist() == list(range(50))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r.csv"), rebuilt, check_dtype=False)
+
+
+def test_integer_row_ids_are_written_as_integers_so_the_output_merges_back_on_its_key(tmp_path, capsys):
+    # encode and reconstruct wrote the 'id' of a .parquet as text even for an integer ID column or the row numbers,
+    # so merging the codes back on the table's int64 key failed
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"key": np.arange(40) * 7 - 3, "zip": [f"{i:05d}" for i in range(500, 540)],
+                          "x": rng.normal(size=40), "y": rng.normal(size=40)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    for id_column, want in (("key", table["key"]), ("zip", table["zip"])):
+        run = tmp_path / id_column
+        train = ["train", "--data", str(tmp_path / "t.csv"), "--set", f"data.id_column={id_column}", "--set",
+                 f"data.ignore_columns={['zip' if id_column == 'key' else 'key']}", "--epochs", "1", "--quiet", "--out", str(run)]
+        assert main(train) == 0, capsys.readouterr().err
+        for command in ("encode", "reconstruct"):
+            assert main([command, str(run), str(tmp_path / "t.csv"), str(tmp_path / f"{command}.parquet")]) == 0
+            written = pd.read_parquet(tmp_path / f"{command}.parquet")
+            assert written["id"].tolist() == want.tolist()  # '00500' stays text, with its zeros
+            assert written["id"].dtype == np.int64 if id_column == "key" else pd.api.types.is_string_dtype(written["id"])
+    merged = table.merge(pd.read_parquet(tmp_path / "encode.parquet"), left_on="zip", right_on="id")
+    assert len(merged) == 40
+    run = tmp_path / "numbered"
+    table[["x", "y"]].to_csv(tmp_path / "xy.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "xy.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["encode", str(run), str(tmp_path / "xy.csv"), str(tmp_path / "n.parquet")]) == 0
+    codes = pd.read_parquet(tmp_path / "n.parquet")
+    assert codes["id"].dtype == np.int64 and table.merge(codes, left_index=True, right_on="id").shape[0] == 40
 
 
 @pytest.mark.parametrize("loss", ["multinomial", "poisson"])

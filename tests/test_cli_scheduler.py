@@ -88,13 +88,14 @@ def test_encode_and_reconstruct_on_the_cluster_equal_the_single_process_output(c
         assert main([command, str(run), str(tables["rows"]), str(tmp_path / f"{command}.parquet")]) == 0
         assert main([command, str(run), str(tables["rows"]), str(tmp_path / command), "--scheduler", cluster]) == 0
         got = assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", tables["rows"])
-        assert got["id"].tolist() == [str(k) for k in np.arange(N_ROWS) * 7 + 1000], "the ID column names the rows"
+        assert got["id"].tolist() == (np.arange(N_ROWS) * 7 + 1000).tolist(), "the ID column names the rows"
+        assert got["id"].dtype == np.int64  # as the key is, so the output merges back on it
     assert f"wrote {N_ROWS} reconstructions of 5 values to {tmp_path / 'reconstruct'}/ (4 Parquet files)" in capsys.readouterr().out
     # a model folder reads the table as it is: its rows are numbered across the partitions, an empty one among them
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered.parquet")]) == 0
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered"), "--scheduler", cluster]) == 0
     got = assert_same_table(tmp_path / "numbered", tmp_path / "numbered.parquet", tables["anonymous"])
-    assert got["id"].tolist() == [str(i) for i in range(N_ROWS)]
+    assert got["id"].tolist() == list(range(N_ROWS)) and got["id"].dtype == np.int64
 
 
 @pytest.mark.slow
@@ -234,9 +235,26 @@ def test_a_table_with_a_column_named_id_keeps_it_beside_the_row_ids_in_one_proce
         assert main([command, str(run), str(folder), str(tmp_path / command), "--scheduler", cluster]) == 0
         assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", folder)
     rebuilt = pd.read_parquet(tmp_path / "reconstruct.parquet")
-    assert list(rebuilt.columns) == ["_id", "id", "x", "k"] and rebuilt["_id"].tolist() == [str(i) for i in range(N_ROWS)]
+    assert list(rebuilt.columns) == ["_id", "id", "x", "k"] and rebuilt["_id"].tolist() == list(range(N_ROWS))
     assert np.corrcoef(rebuilt["id"], frame["id"])[0, 1] > 0.3  # the feature, reconstructed
     assert list(pd.read_parquet(tmp_path / "encode.parquet").columns)[0] == "id"  # no column of the codes is named so
+
+
+@pytest.mark.slow
+def test_text_ids_stay_text_on_the_cluster_when_one_partition_has_a_non_canonical_one(cluster, tmp_path, capsys):
+    # single-process output writes integer-looking ids as integers only when every id is one ('00501' is not): the
+    # cluster decides for the whole table too, so no partition writes integers beside another's text
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"code": [str(i) for i in range(N_ROWS)], "x": rng.normal(size=N_ROWS), "y": rng.normal(size=N_ROWS)})
+    frame.loc[N_ROWS - 1, "code"] = "00501"
+    folder = write_table(frame, tmp_path / "rows")
+    run = tmp_path / "run"
+    train = ["train", "--data", str(folder.with_suffix(".parquet")), "--set", "data.id_column=code", "--quiet", "--epochs", "2"]
+    assert main([*train, "--out", str(run)]) == 0
+    assert main(["encode", str(run), str(folder), str(tmp_path / "codes.parquet")]) == 0
+    assert main(["encode", str(run), str(folder), str(tmp_path / "codes"), "--scheduler", cluster]) == 0
+    got = assert_same_table(tmp_path / "codes", tmp_path / "codes.parquet", folder)
+    assert got["id"].tolist() == frame["code"].tolist() and pd.api.types.is_string_dtype(got["id"])
 
 
 @pytest.mark.slow

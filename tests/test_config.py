@@ -307,3 +307,20 @@ def test_a_list_given_for_a_single_value_or_of_the_wrong_length_is_shown_in_the_
     assert "data.image_size: Value should have at most 2 items after validation, not 3; got [2, 2, 2]\n" in refusal(
         {"data": {"image_size": [2, 2, 2]}}) + "\n"
     assert "data.target: Input should be a valid string; got ['a', 'b']" in refusal({"data": {"target": ["a", "b"]}})
+
+
+def test_train_refuses_to_write_the_resolved_config_over_the_config_file_it_reads(tmp_path, monkeypatch, capsys):
+    # 'aekit train exp/config.yaml --out exp' replaced the hand-written exp/config.yaml, comments and all, with the
+    # resolved config that every run folder holds
+    from aekit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exp").mkdir()
+    mine = "# my experiment\ndata:\n  source: digits  # small\n  max_rows: 200\nmodel:\n  max_epochs: 1\n"
+    (tmp_path / "exp" / "config.yaml").write_text(mine)
+    assert main(["train", "exp/config.yaml", "--out", "./exp/", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "CONFIG 'exp/config.yaml' is the config.yaml that training writes into --out exp" in err and "another --out" in err
+    assert (tmp_path / "exp" / "config.yaml").read_text() == mine and sorted(p.name for p in (tmp_path / "exp").iterdir()) == ["config.yaml"]
+    assert main(["train", "exp/config.yaml", "--out", "other", "--quiet"]) == 0  # elsewhere it trains, the file kept
+    assert (tmp_path / "exp" / "config.yaml").read_text() == mine and "max_rows: 200" in (tmp_path / "other" / "config.yaml").read_text()

@@ -93,6 +93,23 @@ def test_a_column_constant_in_training_that_departs_from_its_value_is_named_as_t
     np.testing.assert_allclose(full.sum(axis=1) + full.attrs["offset"], -pipe.score_samples(rows), rtol=1e-6)
 
 
+def test_a_nearly_constant_column_that_departs_far_beyond_its_range_is_named_with_sane_expected_values():
+    # site 5.0 in every training row but one at 5.001, 5.5 in a new row: the score was about 4e7 and the
+    # reasons gave the ordinary columns expected values near 1000 (the model's extrapolation), sometimes first
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"]).assign(site=5.0)
+    table.loc[7, "site"] = 5.001
+    detector = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=20, verbose=0), random_state=0).fit(table)
+    rows = table.head(4).copy()
+    rows.loc[0, "site"] = 5.5
+    top = explain(detector, rows, top=4)
+    assert top["feature_1"][0] == "site" and top["share_1"][0] == 1.0 and top["expected_1"][0] == pytest.approx(5.0, abs=0.01)
+    expected = top.loc[0, ["expected_2", "expected_3", "expected_4"]].to_numpy(dtype=float)
+    assert (np.abs(expected) < 5).all()  # in the range of a standard normal column, not the extrapolation
+    full = explain(detector, rows)
+    np.testing.assert_allclose(full.sum(axis=1) + full.attrs["offset"], -detector.score_samples(rows), rtol=1e-6)
+
+
 def test_feature_names_and_units_survive_a_pipeline_on_a_dataframe():
     X = pd.DataFrame(correlated(500, seed=7) * 10 + 50, columns=NAMES)
     pipe = make_pipeline(StandardScaler(), small_detector()).fit(X)

@@ -614,3 +614,35 @@ def test_a_torch_tensor_is_imputed_as_the_same_array():
     expected = AutoEncoderImputer(**settings).fit(X).transform(X)
     np.testing.assert_array_equal(AutoEncoderImputer(**settings).fit(torch.tensor(X)).transform(torch.tensor(X)), expected)
     assert not np.isnan(expected).any()
+
+
+def test_a_dataframe_of_sparse_columns_is_refused_with_advice_a_dataframe_can_follow():
+    # the advice was scikit-learn's "Use '.toarray()'", which a DataFrame does not have
+    pd, sp = pytest.importorskip("pandas"), pytest.importorskip("scipy.sparse")
+    frame = pd.DataFrame.sparse.from_spmatrix(sp.random(30, 3, density=0.5, format="csr", random_state=0), columns=list("abc"))
+    with pytest.raises(TypeError, match=r"X is a DataFrame of sparse columns.*X\.sparse\.to_dense\(\)") as caught:
+        AutoEncoderImputer(max_epochs=1).fit(frame)
+    assert ".toarray()" not in str(caught.value)
+
+
+def test_true_false_with_gaps_is_imputed_alike_as_object_and_as_pandas_boolean():
+    # an object column of True/False/None was one-hot encoded as categories while the same values as pandas
+    # 'boolean' with NA were a numeric 0/1 column, so the same table got different imputations
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    flags = pd.Series(x > 0, dtype="boolean")
+    flags[::7] = pd.NA
+    as_object = flags.astype(object).where(flags.notna(), None)
+    filled = []
+    for column in (flags, as_object):
+        frame = pd.DataFrame({"x": x, "y": 2 * x, "f": column})
+        imputer = AutoEncoderImputer(max_epochs=5, random_state=0).fit(frame)
+        assert not imputer.layout_.categorical_mask[2]
+        filled.append(np.asarray(imputer.transform(frame), dtype=np.float64))
+    np.testing.assert_array_equal(filled[0], filled[1])
+    assert set(np.unique(filled[0][:, 2])) <= {0.0, 1.0}
+    for column in (flags, as_object):  # a DataFrame out gives the column back as True/False, in its own dtype
+        frame = pd.DataFrame({"x": x, "y": 2 * x, "f": column})
+        out = AutoEncoderImputer(max_epochs=5, random_state=0).set_output(transform="pandas").fit_transform(frame)
+        assert out["f"].dtype == column.dtype and out["f"].tolist() == [bool(v) for v in filled[0][:, 2]]

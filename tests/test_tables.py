@@ -702,3 +702,13 @@ def test_a_semicolon_file_mixing_decimal_points_and_commas_by_column_reads_both_
     assert frame["b"].tolist() == [2.5, 3.5, 5.25] and frame["a"].tolist() == [1.5, 2.5, 4.0]
     path.write_text("a;b\n1.5;x,5\n2;2,5\n")  # not all numbers: kept as text
     assert read_csv_frame(path)["b"].tolist() == ["x,5", "2,5"]
+
+
+def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=60)
+    flags = pd.Series(x > 0, dtype=object).where(np.arange(60) % 7 > 0, None)
+    pd.DataFrame({"x": x, "y": 2 * x, "f": flags}).to_csv(tmp_path / "in.csv", index=False)
+    assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet", "--epochs", "2"]) == 0
+    filled = pd.read_csv(tmp_path / "out.csv")
+    assert filled["f"].dtype == bool and filled["f"][flags.notna()].tolist() == flags.dropna().tolist()

@@ -17,9 +17,16 @@ row (the row reconstructed with that feature set to its training mean). A plain
 reconstruction partly copies an abnormal value through, and spreads its error over the
 features it is correlated with; the conditional expectation does neither, and in
 benchmarks/explanations.py it named a shifted feature first more often than 'error' did. A
-feature the training rows never varied (a constant column) that departs from its value takes
-the row's whole total (shared among such features): the model has no scale for the departure,
-which its score reads as far larger than its size in the feature's units.
+feature the training rows never varied (a constant column) that departs from its value, or one
+that lies further from its training mean than BEYOND_RANGE times its training range (a nearly
+constant column, such as one that was 5.0 in every training row but one at 5.001, now at 5.5),
+takes the row's whole total (shared among such features): the model has no scale for the
+departure, which its score reads as far larger than its size in the feature's units. Such
+features are also set to their training mean when the others' expected values are computed,
+so these stay in the range the model learned instead of following its extrapolation. The
+encoding keeps a nearly constant column's own small spread (a minimum spread relative to the
+column's magnitude would also flatten ordinary columns such as coordinates or timestamps), so
+the score itself stays as large as the departure is in training spreads.
 
 `explain(model, X)` takes the detector or a Pipeline ending in one: the Pipeline's steps give
 the feature names, one-hot encoded columns are summed into their source column, and the
@@ -36,6 +43,7 @@ __all__ = ["explain"]
 IG_NODES = 32
 IG_ELEMENTS = 2**18  # path points x features per gradient batch
 CONSTANT_TOLERANCE = 1e-6  # relative departure from a constant feature's training value that is not float rounding
+BEYOND_RANGE = 10.0  # distance from the training mean, in training ranges, past which a feature has no scale in the model
 
 
 def _check_split(detector) -> None:
@@ -128,14 +136,17 @@ def conditional_reconstruction(detector, X: np.ndarray, sources: list[str] | Non
     return out
 
 
-def departed_constants(detector, X: np.ndarray) -> np.ndarray:
+def departed_features(detector, X: np.ndarray) -> np.ndarray:
     """Bool (n, d): the entries of X in a feature that had no spread in training and depart from
-    its training value by more than float rounding (all False for a detector saved without
+    its training value by more than float rounding, or that lie further than BEYOND_RANGE
+    training ranges from its training mean (all False for a detector saved without
     `feature_spread_`)."""
     spread, center = getattr(detector, "feature_spread_", None), getattr(detector, "feature_mean_", None)
     if spread is None or center is None:
         return np.zeros(X.shape, dtype=bool)
-    return (spread == 0) & (np.abs(X - center) > CONSTANT_TOLERANCE * np.maximum(np.abs(center), 1.0))
+    departure = np.abs(X - center)
+    constant = (spread == 0) & (departure > CONSTANT_TOLERANCE * np.maximum(np.abs(center), 1.0))
+    return constant | ((spread > 0) & (departure > BEYOND_RANGE * spread))
 
 
 def feature_contributions(
@@ -146,11 +157,12 @@ def feature_contributions(
     reported as expected: `conditional_reconstruction` for 'conditional' (features of one
     source in `sources` masked together), the reconstruction for 'error' and 'gradient'."""
     if method == "conditional":
-        expected = conditional_reconstruction(detector, X, sources)
+        departed = departed_features(detector, X)
+        steady = np.where(departed, detector.feature_mean_, X).astype(X.dtype, copy=False) if departed.any() else X
+        expected = conditional_reconstruction(detector, steady, sources)
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
         surprise = np.square(X - expected)
-        departed = departed_constants(detector, X)
         surprise = np.where(departed.any(axis=1, keepdims=True), np.where(departed, surprise, 0.0), surprise)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)

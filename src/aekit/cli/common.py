@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,15 @@ __all__ = [
     "folder",
     "id_column_name",
     "int_in_range",
+    "integer_ids",
     "positive_float",
     "print_table",
     "seed",
+    "typed_ids",
     "write_array",
 ]
+
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
 
 
 class CLIError(Exception):
@@ -197,7 +202,8 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
         The table's column names; None is c0, c1, ... (a DataFrame's own). Ignored for .npy.
     ids : list of str, default=None
         One identifier per row, written as the table's first column 'id' (`id_column_name`:
-        '_id' beside a column named 'id'). Ignored for .npy.
+        '_id' beside a column named 'id'), as integers when all are integers (`typed_ids`).
+        Ignored for .npy.
 
     Returns
     -------
@@ -230,7 +236,47 @@ def _as_frame(X, columns: list[str] | None, ids: list[str] | None):
     else:
         X = np.asarray(X)
         table = pd.DataFrame(X, columns=columns or [f"c{i}" for i in range(X.shape[1])])
-    return table if ids is None else pd.concat([pd.DataFrame({id_column_name(table.columns): list(ids)}), table], axis=1)
+    return table if ids is None else pd.concat([pd.DataFrame({id_column_name(table.columns): typed_ids(ids)}), table], axis=1)
+
+
+def integer_ids(ids) -> bool:
+    """Whether every identifier is an integer written canonically (17, -3; not '00501', '+4'
+    or '1.0') that fits in int64.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        The row identifiers.
+
+    Returns
+    -------
+    bool
+        True when all are such integers (also when there are none).
+    """
+    for text in ids:
+        if not _CANONICAL_INTEGER.fullmatch(text) or not -(2**63) <= int(text) < 2**63:
+            return False
+    return True
+
+
+def typed_ids(ids, integers: bool | None = None):
+    """The identifiers as int64 values when they are integers, so a table written with them
+    merges back on an integer key; else as they are.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        The row identifiers, (n,).
+    integers : bool or None, default=None
+        Whether to write them as integers; None decides from `ids` themselves (`integer_ids`).
+
+    Returns
+    -------
+    ndarray of int64 or list of str
+        The (n,) identifiers.
+    """
+    ids = list(ids)
+    return np.array([int(i) for i in ids], dtype=np.int64) if (integer_ids(ids) if integers is None else integers) else ids
 
 
 def id_column_name(columns) -> str:

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.cli.common import CLIError, add_command, id_column_name, int_in_range, print_table, seed, write_array
+from aekit.cli.common import (
+    CLIError,
+    add_command,
+    id_column_name,
+    int_in_range,
+    integer_ids,
+    print_table,
+    seed,
+    typed_ids,
+    write_array,
+)
 from aekit.cli.scheduled import add_scheduler_options
 from aekit.saving.atomic import atomic_write_bytes
 
@@ -229,7 +239,7 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
             starts = np.concatenate([[0], np.cumsum(lengths)])
         names = list(model.reader.feature_names or [])
         ids = id_column_name([*names, *feature_columns(names, getattr(model.reader, "categories", None) or {})])
-        prepare = (model.reader, model.scaling, str(args.input), starts, ids)
+        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, model.reader))
         meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
         rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)
         features = [c for c in meta.columns if c != ids]
@@ -256,10 +266,28 @@ def _first_rows(table, source: str):
     raise CLIError(f"{source!r} has no rows")
 
 
-def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, empty=None, partition_info=None):
+def _integer_ids(table, reader) -> bool:
+    """Whether the rows of the Dask frame `table` are identified by integers, as `write_array`
+    decides for the whole table in one process: numbered rows, or an ID column whose values
+    all are (`integer_ids`)."""
+    column = reader.id_source(table.columns)
+    if column is None or column not in table.columns:
+        return column is None
+    flags = table[column].map_partitions(_partition_integer_ids, meta=(column, bool))
+    return bool(flags.compute().all())
+
+
+def _partition_integer_ids(ids):
+    import pandas as pd
+
+    return pd.Series([integer_ids(ids.astype(str))], name=ids.name)
+
+
+def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, integers: bool, empty=None,
+                        partition_info=None):
     """One partition of the input as a frame: `ids_name` (its ID column, else the global row
-    number from the partitions' `starts`), then the features scaled into the model's space;
-    `empty` for a partition without rows."""
+    number from the partitions' `starts`; int64 when `integers`), then the features scaled into
+    the model's space; `empty` for a partition without rows."""
     import pandas as pd
 
     if empty is not None and len(frame) == 0:
@@ -270,7 +298,7 @@ def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: s
         first = int(starts[partition_info["number"]])
         ids = [str(i) for i in range(first, first + len(frame))]
     X = pd.DataFrame(scaling.transform(data.X), columns=data.feature_names, index=frame.index)
-    return pd.concat([pd.DataFrame({ids_name: ids}, index=frame.index), X], axis=1)
+    return pd.concat([pd.DataFrame({ids_name: typed_ids(ids, integers)}, index=frame.index), X], axis=1)
 
 
 def _in_data_units(part, rows, scaling, features: list[str], proportions: bool):

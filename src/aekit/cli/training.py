@@ -39,7 +39,9 @@ the config, the value read as YAML: 1e-3 is a number, 010 is 10 (not octal), nul
 None, [64,32] or 64,32 a list, and 64 for a list the list [64]). Every estimator parameter can
 be set under `model:`; run `aekit train --list-models` for the model names. Relative paths in
 CONFIG (data.source, out) are read from the folder 'aekit train' runs in, not the config's; a
-run's config.yaml, passed back as CONFIG with another --out, trains the same run again. After
+run's config.yaml, passed back as CONFIG with another --out, trains the same run again; a
+CONFIG that is --out's config.yaml, which training replaces with the resolved config, is
+refused (keep a hand-written config outside the run folder). After
 an interruption (Ctrl-C, a crash, a lost machine), `aekit train --resume RUN` continues from
 the last checkpoint exactly as if training had never stopped."""
 
@@ -362,6 +364,7 @@ def run_train(args: argparse.Namespace) -> int:
                 raise CLIError("under torchrun, give the run folder with --out (every rank must agree on it)")
             config.out = str(_default_out(config))
         run = Run(config.out)
+        _refuse_writing_over_config(args.config, run, config)
     _check_device(config or run.read_config())
     _join_process_group(config or run.read_config())
     try:
@@ -377,6 +380,23 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         distributed.leave()  # on every rank, errors included: not left to atexit during interpreter teardown
     return status
+
+
+def _refuse_writing_over_config(source: str | None, run, config: RunConfig) -> None:
+    """Refuse a CONFIG file that is the config.yaml the run writes (the resolved config, every
+    key filled in), unless it already says exactly that: it would replace the user's own file."""
+    from aekit.app.config import dump_config
+    from aekit.app.runs import Run
+
+    written = run.file(Run.CONFIG)
+    if source is None or not written.is_file() or not Path(source).is_file() or not Path(source).samefile(written):
+        return
+    if Path(source).read_text(encoding="utf-8") != dump_config(config):
+        raise CLIError(
+            f"CONFIG {source!r} is the {Run.CONFIG} that training writes into --out {run.path} (the resolved config, "
+            f"every setting filled in), which would replace it and its comments: keep your config outside the run "
+            f"folder, or give another --out"
+        )
 
 
 @contextmanager

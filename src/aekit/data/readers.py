@@ -128,9 +128,27 @@ class Reader:
         Dataset
             The rows, their columns in the order `fit` learned.
         """
-        info = self.to_dict()
-        reader = TableReader(**{f.name: info[f.name] for f in fields(TableReader) if f.name in info})
+        reader = self._as_table_reader()
         return _aligned(reader.rows_of(frame, source, self.feature_names is not None), self.feature_names, source)
+
+    def id_source(self, columns) -> str | None:
+        """The column whose values identify the rows `read_frame` gives.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The table's column names.
+
+        Returns
+        -------
+        str or None
+            The column's name, or None when the rows are numbered.
+        """
+        return self._as_table_reader().id_source(columns)
+
+    def _as_table_reader(self) -> TableReader:
+        info = self.to_dict()
+        return TableReader(**{f.name: info[f.name] for f in fields(TableReader) if f.name in info})
 
     def split(self, source: str, test_fraction: float, seed: int, max_rows: int | None = None) -> tuple[Dataset, Dataset]:
         """Training and held-out rows of `source` (fitted on it), each at most `max_rows`: a
@@ -394,6 +412,25 @@ class TableReader(Reader):
             self.left_out = {c: why for c, why in found.items() if why != FREE_TEXT}  # documents: refused, pointing at text folders
         return self.rows_of(frame, source, fitted)
 
+    def id_source(self, columns) -> str | None:
+        """The column whose values identify the rows: the ID column, else the first identifier
+        left out of the model.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The table's column names.
+
+        Returns
+        -------
+        str or None
+            The column's name, or None when the rows are numbered.
+        """
+        if self.id_column is not None:
+            return self.id_column
+        left_out = self.left_out or {}
+        return next((c for c in left_out if c in columns and c != self.target and left_out[c] == IDENTIFIER), None)
+
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
         """The rows of a table already read as a DataFrame (the whole table, or one partition of
         it): the ID column as `Dataset.ids`, the target as y, text columns one-hot.
@@ -412,17 +449,12 @@ class TableReader(Reader):
         Dataset
             The rows, X (n, n_features), with their identifiers and labels.
         """
-        ids = None
-        if self.id_column is not None:
-            if self.id_column not in frame.columns:
-                raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
-            ids = frame[self.id_column].astype(str).tolist()
-            frame = frame.drop(columns=[self.id_column])
-        left_out = [c for c in (self.left_out or {}) if c in frame.columns and c != self.target]
-        if ids is None:
-            named = next((c for c in left_out if self.left_out[c] == IDENTIFIER), None)
-            ids = None if named is None else frame[named].astype(str).tolist()
-        frame = frame.drop(columns=left_out)
+        if self.id_column is not None and self.id_column not in frame.columns:
+            raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
+        named = self.id_source(frame.columns)
+        ids = None if named is None else frame[named].astype(str).tolist()
+        frame = frame.drop(columns=[c for c in [self.id_column] if c is not None])
+        frame = frame.drop(columns=[c for c in (self.left_out or {}) if c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
         return replace(_from_frame(frame, source, target, self.categories), ids=ids)
 

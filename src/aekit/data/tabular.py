@@ -135,11 +135,14 @@ def _check_scalars(col: np.ndarray, miss: np.ndarray, name: str) -> None:
 
 
 def _is_categorical(col: np.ndarray, miss: np.ndarray) -> bool:
-    """Inferred kind: a non-numeric column whose observed values are all non-numbers."""
+    """Inferred kind: a non-numeric column whose observed values are all non-numbers, except
+    True/False alone (numeric 0 and 1, as in a bool or pandas 'boolean' column)."""
     if col.dtype.kind in "fiubc":
         return False
     observed = col[~miss].tolist()
-    return bool(observed) and not any(_is_number(v) for v in observed)
+    if all(isinstance(v, (bool, np.bool_)) for v in observed):
+        return False
+    return not any(_is_number(v) for v in observed)
 
 
 def read_columns(
@@ -671,7 +674,8 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
 def frame_like(values: np.ndarray, frame, missing_values=np.nan):
     """`values` (n, n_columns), the imputed `frame`, as a DataFrame with the frame's index,
     column names and dtypes, the observed entries (neither NA nor `missing_values`) of integer
-    columns taken from `frame` as they are; a column whose dtype cannot hold its values (an integer dtype with fractions,
+    columns taken from `frame` as they are, an object column of True/False filled with
+    True/False; a column whose dtype cannot hold its values (an integer dtype with fractions,
     categories not among a categorical dtype's, categories filled into a column that came all
     missing as floats) keeps the closest one (float64, categories added, or object)."""
     import pandas as pd
@@ -684,6 +688,9 @@ def frame_like(values: np.ndarray, frame, missing_values=np.nan):
             out[column] = pd.Categorical(col, categories=dtype.categories.union(present, sort=False), ordered=dtype.ordered)
             continue
         series = pd.Series(col, index=frame.index)
+        if dtype == object and _true_false(frame.iloc[:, j]) and pd.Series(col).isin([0, 1]).all():
+            out[column] = series.astype(bool).astype(object)  # True/False with gaps, filled as 0 and 1
+            continue
         try:
             series = series.astype(dtype)
         except (TypeError, ValueError):
@@ -697,6 +704,12 @@ def frame_like(values: np.ndarray, frame, missing_values=np.nan):
             series = series.where(gaps, given.array)
         out[column] = series
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def _true_false(column) -> bool:
+    """Whether the observed entries of an object Series are all True or False (and some are)."""
+    observed = column.dropna().tolist()
+    return bool(observed) and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 class DetectionEncoding(TransformerMixin, BaseEstimator):

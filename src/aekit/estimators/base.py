@@ -228,6 +228,9 @@ def validate_X(estimator, X, **kwargs):
             message = non_finite_message(X, advice, infinite_only=infinite)
             if message:
                 raise ValueError(message) from err
+        if _SPARSE_REFUSED.search(str(err)) and hasattr(X, "sparse"):
+            raise TypeError(f"X is a DataFrame of sparse columns, but {type(estimator).__name__} needs dense data: "
+                            "pass X.sparse.to_dense()") from err
         if re.search(r"\b[Xy]\b" if "y" in kwargs else r"\bX\b", str(err)):
             raise
         raise type(err)(f"X: {err}") from err
@@ -235,6 +238,7 @@ def validate_X(estimator, X, **kwargs):
 
 _NOT_FINITE = re.compile(r"^Input X contains (NaN|infinity)")
 _TOO_MANY_DIMS = re.compile(r"^Found array with dim \d+")
+_SPARSE_REFUSED = re.compile(r"^Sparse data was passed")
 
 
 def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | None:

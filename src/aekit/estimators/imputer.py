@@ -83,7 +83,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         The placeholder for missing entries; with np.nan, None and pandas' NA count too.
     categorical_features : 'from_dtype', None or array-like, default='from_dtype'
         'from_dtype' treats columns holding strings (pandas object, string or category
-        columns) as categorical; None treats every column as numeric; or give the categorical
+        columns) as categorical, and True/False as numeric 0 and 1 (in a bool, pandas 'boolean'
+        or object column alike); None treats every column as numeric; or give the categorical
         columns as names, integer indices or a boolean mask. Categorical columns are one-hot
         encoded, reconstructed through a softmax and imputed with a category seen in fit.
     scale : bool, default=True

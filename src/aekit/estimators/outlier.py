@@ -274,7 +274,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         Mean squared training error per feature (standardize=True only).
     feature_mean_, feature_spread_ : ndarray of shape (n_features,)
         Mean and range (largest minus smallest value) of each feature in training, which
-        `explain` reads: a feature without spread is one the training rows never varied.
+        `explain` reads: a feature without spread is one the training rows never varied, and a
+        value more than 10 ranges from the mean is one the model has no scale for.
     reconstruction_score_ : {'loss', 'squared_error'}
         What the reconstruction part measures: the autoencoder's own loss, or the (standardised
         with standardize=True) squared error.
