@@ -65,13 +65,14 @@ def tables(tmp_path_factory) -> dict[str, Path]:
 
 
 def assert_same_table(folder: Path, expected: Path, source: Path) -> pd.DataFrame:
-    """The Parquet folder equals the single-process file: columns, dtypes, order, values to float
-    tolerance; one file per file of the `source` folder."""
+    """The Parquet folder equals the single-process file: columns, dtypes, order, index, values to
+    float tolerance; one file per file of the `source` folder."""
     got, want = pd.read_parquet(folder), pd.read_parquet(expected)
     assert list(got.columns) == list(want.columns) and got.shape == want.shape
+    assert got.index.equals(want.index) and got.index.names == want.index.names
     assert len(list(folder.glob("*.parquet"))) == len(list(source.glob("*.parquet"))), "one file per input partition"
     for column in want:
-        assert got[column].dtype.kind == want[column].dtype.kind, column
+        assert got[column].dtype == want[column].dtype, column
         if want[column].dtype.kind == "f":
             np.testing.assert_allclose(got[column].to_numpy(), want[column].to_numpy(), rtol=1e-6, atol=1e-6)
         else:

@@ -287,9 +287,10 @@ def _as_table_partition(part, reader, features: list[str], whole: bool, ids_name
     import pandas as pd
 
     from aekit.app.written import table_rows
+    from aekit.cli.scheduled import text_dtype
 
     table = table_rows(reader, part[features].to_numpy(), whole).set_axis(part.index)
-    labels = {column: "string" for column in table if table[column].dtype == object}  # typed: dask's meta of an object column writes no schema
+    labels = dict.fromkeys([column for column in table if table[column].dtype == object], text_dtype())
     return pd.concat([part[[ids_name]], table.astype(labels)], axis=1)
 
 

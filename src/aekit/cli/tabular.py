@@ -638,9 +638,10 @@ def _scored_partition(part, offset: float):
 
 def _explained_partition(part, probability, reasons, top: int):
     from aekit.app.detection_report import reason_texts
+    from aekit.cli.scheduled import text_dtype
 
     columns = _explanation_columns(probability["predict_proba_1"].to_numpy(), reason_texts(reasons), top)
-    texts = {name: "string" for name in columns if name.startswith("why_")}  # typed, so an empty partition writes them too
+    texts = dict.fromkeys([name for name in columns if name.startswith("why_")], text_dtype())  # as in one process
     return part.assign(**columns).astype(texts)
 
 
