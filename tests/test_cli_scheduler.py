@@ -96,6 +96,20 @@ def test_encode_and_reconstruct_on_the_cluster_equal_the_single_process_output(c
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered"), "--scheduler", cluster]) == 0
     got = assert_same_table(tmp_path / "numbered", tmp_path / "numbered.parquet", tables["anonymous"])
     assert got["id"].tolist() == [str(i) for i in range(N_ROWS)]
+    # the rows with text keys as a named index (pandas' to_parquet): one process reads the table's columns, the
+    # index apart, and numbers the rows; the cluster read the index as a column and refused it as a category not seen
+    indexed, numbered = tmp_path / "indexed", tmp_path / "numbered-run"
+    indexed.mkdir()
+    for i, (start, stop) in enumerate(zip(PARTS, PARTS[1:])):
+        keyed = pd.read_parquet(tables["rows"]).assign(key=lambda t: "k" + t["key"].astype(str)).set_index("key")
+        keyed.iloc[start:stop].to_parquet(indexed / f"part-{i}.parquet")
+    assert main(["train", "--data", str(tables["anonymous"].with_suffix(".parquet")), "--out", str(numbered), "--epochs", "1", "--quiet"]) == 0
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(numbered), str(indexed), str(tmp_path / f"indexed-{command}.parquet")]) == 0
+        assert main([command, str(numbered), str(indexed), str(tmp_path / f"indexed-{command}"), "--scheduler",
+                     cluster]) == 0, capsys.readouterr().err  # fmt: skip
+        got = assert_same_table(tmp_path / f"indexed-{command}", tmp_path / f"indexed-{command}.parquet", indexed)
+        assert got["id"].tolist() == [str(i) for i in range(N_ROWS)]
 
 
 @pytest.mark.slow

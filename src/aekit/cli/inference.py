@@ -214,12 +214,14 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     and scaled as `Model.rows` reads a table, the model's method applied by
     `aekit.engines.dask.apply`, written with the same columns as the single-process .parquet."""
     from aekit.app.runs import decodes_proportions, open_model
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.data.datasets import feature_columns
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUTPUT")
     table = read_parquet_lazily(args.input)
+    index = parquet_index(args.input)
+    table = table.drop(columns=index) if index else table  # as Model.rows reads it: a named index is not a column
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
