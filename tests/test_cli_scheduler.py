@@ -305,14 +305,15 @@ def test_fitted_models_on_the_cluster_take_their_columns_by_name_as_in_one_proce
     assert main(["detect", str(write_table(frame, tmp_path / "fit")), "--save", str(fitted["detector"]), *SMALL]) == 0
     assert main(["impute", str(write_table(gaps, tmp_path / "gaps")), str(tmp_path / "x.parquet"), "--save",
                  str(fitted["imputer"]), *SMALL]) == 0  # fmt: skip
-    shuffled = ["note", "n", "b", "age", "a"]
-    rows = write_table(frame.assign(note=[f"r{i}" for i in range(N_ROWS)])[shuffled], tmp_path / "rows")
-    holes = write_table(gaps.assign(note=[f"r{i}" for i in range(N_ROWS)])[shuffled], tmp_path / "holes")
+    shuffled = ["note", "n", "b", "age", "a", "empty"]  # an unseen column without values too: one process dropped it
+    unseen = {"note": [f"r{i}" for i in range(N_ROWS)], "empty": np.nan}
+    rows = write_table(frame.assign(**unseen)[shuffled], tmp_path / "rows")
+    holes = write_table(gaps.assign(**unseen)[shuffled], tmp_path / "holes")
     for command, folder, model in (("detect", rows, "detector"), ("impute", holes, "imputer")):
         out = [] if command == "impute" else ["--out"]
         fitted_on = [command, str(folder), "--fitted", str(fitted[model])]
         assert main([*fitted_on, *out, str(tmp_path / f"{command}.parquet")]) == 0
         assert main([*fitted_on, *out, str(tmp_path / command), "--scheduler", cluster]) == 0, capsys.readouterr().err
         got = assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", folder)
-        assert list(got.columns[:5]) == shuffled and got["note"].tolist() == [f"r{i}" for i in range(N_ROWS)]
-    assert "column 'note' of " in capsys.readouterr().err
+        assert list(got.columns[:6]) == shuffled and got["note"].tolist() == [f"r{i}" for i in range(N_ROWS)]
+    assert "columns 'note', 'empty' of " in capsys.readouterr().err

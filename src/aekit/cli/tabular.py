@@ -269,8 +269,9 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns, their names
-    kept in `attrs['index']` for `_write_table`; columns with no value at all are dropped with a
-    warning naming them, except those `needed` (the columns a fitted imputer fills)."""
+    kept in `attrs['index']` for `_write_table`, unless a fitted imputer was fitted without it (its
+    `needed` columns); when fitting, columns with no value at all are dropped with a warning naming
+    them (a fitted model's table keeps them, written as given as on a cluster)."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -286,7 +287,7 @@ def _read_table(args: argparse.Namespace, needed=()):
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
-    empty = [str(c) for c in frame.columns if frame[c].isna().all() and str(c) not in needed]
+    empty = [] if args.fitted else [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
         many = len(empty) > 1
         _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
