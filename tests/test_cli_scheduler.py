@@ -91,6 +91,15 @@ def test_encode_and_reconstruct_on_the_cluster_equal_the_single_process_output(c
         got = assert_same_table(tmp_path / command, tmp_path / f"{command}.parquet", tables["rows"])
         assert got["id"].tolist() == [str(k) for k in np.arange(N_ROWS) * 7 + 1000], "the ID column names the rows"
     assert f"wrote {N_ROWS} reconstructions of 5 values to {tmp_path / 'reconstruct'}/ (4 Parquet files)" in capsys.readouterr().out
+    # rows with gaps are refused naming the table's columns and a row's ID, as in one process (the cluster named
+    # the scaled features' positions and a row's number within its partition)
+    holes, refusals = write_table(pd.read_parquet(tables["gaps"]).drop(columns="n"), tmp_path / "holes"), []
+    for output, scheduler in (("gaps.parquet", []), ("gaps", ["--scheduler", cluster])):
+        assert main(["encode", str(run), str(holes), str(tmp_path / output), *scheduler]) == 1
+        refusals.append(capsys.readouterr().err.partition(" (first in row ")[::2])
+    gappy = pd.read_parquet(holes).loc[lambda t: t[["b", "d"]].isna().any(axis=1), "key"].astype(str).tolist()
+    assert refusals[0][0] == refusals[1][0] == f"aekit encode: error: {str(holes)!r} has missing values in the columns b, d"
+    assert refusals[1][1].partition(")")[0] in gappy
     # a model folder reads the table as it is: its rows are numbered across the partitions, an empty one among them
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered.parquet")]) == 0
     assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered"), "--scheduler", cluster]) == 0
