@@ -35,7 +35,7 @@ from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
 
-__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "allows_nan", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -415,7 +415,7 @@ class Model:
         if source is not None and self.reader.image_shape is None:  # a model folder: the estimator knows its images
             check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
         data = replace(data, X=self.scaling.transform(data.X))
-        if not _allows_nan(est):
+        if not allows_nan(est):
             refuse_gaps(data, source or self.config.data.source)
         return data
 
@@ -591,18 +591,25 @@ def counts_from_proportions(X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
     return X_hat * np.asarray(X, dtype=np.float64).sum(axis=1, keepdims=True)
 
 
-def _allows_nan(estimator) -> bool:
+def allows_nan(estimator) -> bool:
+    """Whether `estimator` takes rows with missing values (its allow_nan tag); False without tags.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted estimator.
+    """
     try:
         return bool(estimator.__sklearn_tags__().input_tags.allow_nan)
     except AttributeError:
         return False
 
 
-def refuse_gaps(data: Dataset, source: str, part: str | None = None) -> None:
+def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int = 0) -> None:
     """A ValueError naming the columns of `data` with missing values (a one-hot group as its
     column) and the first row holding one, when its X (n, n_features) has any. `part` names the
     rows of a split ('held-out'), whose row numbers are not the file's: without IDs the message
-    names the part instead of a row.
+    names the part instead of a row; `start` rows of the source come before `data` (a partition's).
 
     Parameters
     ----------
@@ -612,6 +619,8 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None) -> None:
         Where they were read from, named in the message.
     part : str or None, default=None
         Which part of a split `data` is ('training', 'held-out'); None for a whole source.
+    start : int, default=0
+        The number of the source's rows before `data`'s first, for the row's number.
     """
     if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or not np.isnan(data.X).any():
         return
@@ -619,7 +628,7 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None) -> None:
     names = data.feature_columns() or [f"x{j}" for j in range(data.X.shape[1])]
     columns = dict.fromkeys(names[j] for j in np.flatnonzero(gaps.any(axis=0)))
     row = int(np.flatnonzero(gaps.any(axis=1))[0])
-    where = f"row {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {row + 1}"
+    where = f"row {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {start + row + 1}"
     raise ValueError(f"{str(source)!r} has missing values in the column{'s' * (len(columns) > 1)} "
                      f"{', '.join(list(columns)[:8])} (first in {where}); fill them first, e.g. "
                      f"'aekit impute {source} filled.csv'")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -223,13 +224,15 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     """`run_rows` partition by partition on the Dask cluster at --scheduler: each partition read
     and scaled as `Model.rows` reads a table, the model's method applied by
     `aekit.engines.dask.apply`, written with the same columns as the single-process .parquet."""
-    from aekit.app.runs import decodes_proportions, open_model
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, read_parquet_lazily, write_parquet
+    from aekit.app.runs import allows_nan, decodes_proportions, open_model
+    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.data.datasets import feature_columns
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUTPUT")
     table = read_parquet_lazily(args.input)
+    index = parquet_index(args.input)
+    table = table.drop(columns=index) if index else table  # as Model.rows reads it: a named index is not a column
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
@@ -239,7 +242,8 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
             starts = np.concatenate([[0], np.cumsum(lengths)])
         names = list(model.reader.feature_names or [])
         ids = id_column_name([*names, *feature_columns(names, getattr(model.reader, "categories", None) or {})])
-        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, model.reader))
+        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, model.reader),
+                   not allows_nan(model.estimator))
         meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
         rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)
         features = [c for c in meta.columns if c != ids]
@@ -283,21 +287,25 @@ def _partition_integer_ids(ids):
     return pd.Series([integer_ids(ids.astype(str))], name=ids.name)
 
 
-def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, integers: bool, empty=None,
-                        partition_info=None):
+def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, integers: bool, complete: bool,
+                        empty=None, partition_info=None):
     """One partition of the input as a frame: `ids_name` (its ID column, else the global row
     number from the partitions' `starts`; int64 when `integers`), then the features scaled into
-    the model's space; `empty` for a partition without rows."""
+    the model's space, refused as `Model.rows` refuses them when `complete` rows are needed and
+    some value is missing; `empty` for a partition without rows."""
     import pandas as pd
+
+    from aekit.app.runs import refuse_gaps
 
     if empty is not None and len(frame) == 0:
         return empty
     data = reader.read_frame(frame, source)
-    ids = data.ids
-    if ids is None:
-        first = int(starts[partition_info["number"]])
-        ids = [str(i) for i in range(first, first + len(frame))]
-    X = pd.DataFrame(scaling.transform(data.X), columns=data.feature_names, index=frame.index)
+    data = replace(data, X=scaling.transform(data.X))
+    first = 0 if starts is None else int(starts[partition_info["number"]])
+    if complete:
+        refuse_gaps(data, source, start=first)
+    ids = data.ids if data.ids is not None else [str(i) for i in range(first, first + len(frame))]
+    X = pd.DataFrame(data.X, columns=data.feature_names, index=frame.index)
     return pd.concat([pd.DataFrame({ids_name: typed_ids(ids, integers)}, index=frame.index), X], axis=1)
 
 
@@ -315,9 +323,10 @@ def _as_table_partition(part, reader, features: list[str], whole: bool, ids_name
     import pandas as pd
 
     from aekit.app.written import table_rows
+    from aekit.cli.scheduled import text_dtype
 
     table = table_rows(reader, part[features].to_numpy(), whole).set_axis(part.index)
-    labels = {column: "string" for column in table if table[column].dtype == object}  # typed: dask's meta of an object column writes no schema
+    labels = dict.fromkeys([column for column in table if table[column].dtype == object], text_dtype())
     return pd.concat([part[[ids_name]], table.astype(labels)], axis=1)
 
 

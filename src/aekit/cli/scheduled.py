@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aekit.cli.common import CLIError, positive_float
 
-__all__ = ["CONNECT_TIMEOUT", "add_scheduler_options", "check_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "write_parquet"]
+__all__ = ["CONNECT_TIMEOUT", "add_scheduler_options", "check_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "text_dtype", "write_parquet"]
 
 _PARQUET = (".parquet", ".pq")
 CONNECT_TIMEOUT = 10.0  # seconds: for the scheduler to answer, and again for a worker to join
@@ -203,6 +203,21 @@ def parquet_folder(path: str | None, option: str) -> Path:
     if target.is_dir() and any(target.iterdir()):
         raise CLIError(f"{option} {path!r} already holds files; remove them or give a new folder")
     return target
+
+
+def text_dtype():
+    """The dtype of the text columns the cluster writes: the one pandas gives a column of text in
+    one process (pandas 3's str), else 'string' (an object column's empty meta writes no Parquet type).
+
+    Returns
+    -------
+    pandas dtype or str
+        E.g. ``pandas.StringDtype(na_value=nan)``.
+    """
+    import pandas as pd
+
+    inferred = pd.Series(["text"]).dtype
+    return "string" if inferred == object else inferred
 
 
 def part_name(i: int) -> str:

@@ -197,10 +197,10 @@ def _ignored_with_set(given, ignored: list[str]) -> list[str]:
 
 
 def _fitted_columns(args: argparse.Namespace, frame, est):
-    """The columns of `frame` that `est` was fitted on, by name and in fit order (a table's
-    column order carries no meaning, its names do); the others are left out with a warning
-    naming them, and kept as given in the output. `frame` as it is when it lacks a fitted
-    column, for the estimator's own message."""
+    """The columns of `frame` (a pandas or Dask frame) that `est` was fitted on, by name and in
+    fit order (a table's column order carries no meaning, its names do); the others are left out
+    with a warning naming them, and kept as given in the output. `frame` as it is when it lacks a
+    fitted column, for the estimator's own message."""
     fitted = [str(c) for c in getattr(est, "feature_names_in_", ())]
     names = [str(c) for c in frame.columns]
     if not fitted or names == fitted or not set(fitted) <= set(names):
@@ -273,8 +273,9 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns, their names
-    kept in `attrs['index']` for `_write_table`; columns with no value at all are dropped with a
-    warning naming them, except those `needed` (the columns a fitted imputer fills)."""
+    kept in `attrs['index']` for `_write_table`, unless a fitted imputer was fitted without it (its
+    `needed` columns); when fitting, columns with no value at all are dropped with a warning naming
+    them (a fitted model's table keeps them, written as given as on a cluster)."""
     import warnings
 
     from aekit.data.readers import TableReader, reader_for
@@ -290,7 +291,7 @@ def _read_table(args: argparse.Namespace, needed=()):
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
-    empty = [str(c) for c in frame.columns if frame[c].isna().all() and str(c) not in needed]
+    empty = [] if args.fitted else [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
         many = len(empty) > 1
         _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
@@ -425,8 +426,11 @@ def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
 
     folder = parquet_folder(args.output, "OUT")
     table = read_parquet_lazily(args.input)
+    features = [str(c) for c in _fitted_columns(args, table._meta, imputer).columns]
+    kept = [c for c in table.columns if c not in features]
     with dask_cluster(args) as client:
-        filled = _as_written(apply(imputer, "transform", table, client=client), imputer, table.dtypes)
+        filled = apply(imputer, "transform", table, client=client, features=features, keep=kept)[list(table.columns)]
+        filled = _as_written(filled, imputer, table.dtypes)
         left = filled.isna().sum().sum()  # an identifier's gaps are kept
         n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(), left,
                                                   index=parquet_index(args.input))
@@ -484,7 +488,9 @@ def _as_written(filled, imputer, dtypes):
     whole = [c for c in filled.columns if filled[c].dtype.kind == "f" and _is_whole_number(fills.get(str(c)))]
     layout = imputer.layout_
     if layout.integer is not None and imputer.plausible_values is True:
-        modelled = [c for c in filled.columns if str(c) not in imputer.ignored_columns_]
+        by_name = {str(c): c for c in filled.columns}  # other columns, in any order, beside the fitted ones
+        fitted = [str(c) for c in getattr(imputer, "feature_names_in_", by_name)]  # the layout's order
+        modelled = [by_name[c] for c in fitted if c not in imputer.ignored_columns_]
         numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
         whole += [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
     changed = {**passed, **dict.fromkeys(whole, "int64")}
@@ -665,9 +671,10 @@ def _scored_partition(part, offset: float):
 
 def _explained_partition(part, probability, reasons, top: int):
     from aekit.app.detection_report import reason_texts
+    from aekit.cli.scheduled import text_dtype
 
     columns = _explanation_columns(probability["predict_proba_1"].to_numpy(), reason_texts(reasons), top)
-    texts = {name: "string" for name in columns if name.startswith("why_")}  # typed, so an empty partition writes them too
+    texts = dict.fromkeys([name for name in columns if name.startswith("why_")], text_dtype())  # as in one process
     return part.assign(**columns).astype(texts)
 
 
@@ -683,13 +690,13 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
     folder = parquet_folder(args.out, "--out")
     table = read_parquet_lazily(args.input)
     _check_added_columns(args, table.columns)
+    features = [str(c) for c in _fitted_columns(args, table._meta, detector).columns]
     with dask_cluster(args) as client:
-        columns = list(table.columns)
-        scores = apply(detector, "score_samples", table, client=client, features=columns, keep=columns)
+        scores = apply(detector, "score_samples", table, client=client, features=features, keep=list(table.columns))
         scored = scores.map_partitions(_scored_partition, detector.offset_, meta=_scored_partition(scores._meta, detector.offset_))
         if args.explain:  # each partition scored twice more: for the probability and for the reasons
-            probability = apply(detector, "predict_proba", table, client=client, features=columns)
-            reasons = apply(detector, "explain", table, client=client, features=columns, top=args.explain)
+            probability = apply(detector, "predict_proba", table, client=client, features=features)
+            reasons = apply(detector, "explain", table, client=client, features=features, top=args.explain)
             meta = _explained_partition(scored._meta, probability._meta, reasons._meta, args.explain)
             scored = scored.map_partitions(_explained_partition, probability, reasons, args.explain, meta=meta,
                                            align_dataframes=False)

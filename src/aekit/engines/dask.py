@@ -94,9 +94,10 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
             raise ValueError(f"data must be 2-D (rows, features), got {data.ndim} dimensions")
     else:
         features = checked_columns(list(data.columns), features, keep)
-        with warnings.catch_warnings():  # the made-up row Dask gives (text 'foo', say) is not the user's data
+        with warnings.catch_warnings():  # the made-up row Dask gives (text 'a', say) is not the user's data
             warnings.simplefilter("ignore", UserWarning)
-            meta = apply_to_frame(est, method, data._meta_nonempty, features, keep, kwargs).iloc[:0]
+            made_up = data._meta_nonempty.iloc[:1]  # its second row holds missing values, which a detector refuses
+            meta = apply_to_frame(est, method, made_up, features, keep, kwargs).iloc[:0]
     shipped = ShippedModel.of(est)
     future = client.scatter(shipped.data, broadcast=True)
     if isinstance(data, da.Array):
