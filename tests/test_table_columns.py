@@ -6,6 +6,7 @@ encoded the way the command encodes them, and the fitted detector saves and load
 
 from __future__ import annotations
 
+import json
 import re
 
 import warnings
@@ -656,3 +657,23 @@ def test_impute_and_detect_write_a_whole_number_identifier_with_gaps_as_it_was(t
     for written in ("d.csv", "i.csv"):
         ids = [line.split(",")[0] for line in (tmp_path / written).read_text().splitlines()[1:]]
         assert ids == [line.split(",")[0] for line in lines[1:]], written
+
+
+def test_prices_and_percentages_written_as_text_are_left_out_naming_how_to_use_them(tmp_path, capsys):
+    # '$2,505' and '12%' were one-hot encoded, a category per amount (98 features for 100 rows), without a word
+    from aekit.data.columns import is_marked_numbers
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=100), "y": rng.normal(size=100),
+                          "price": [f"${a:,.0f}" for a in rng.uniform(500, 3000, 100)],
+                          "share": [f"{a:.0f}%" for a in rng.uniform(0, 100, 100)], "yn": rng.choice(["yes", "no"], 100)})
+    with pytest.warns(UserWarning, match=r"'price' is numbers written with a currency sign or %"):
+        detector = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1)).fit(frame)
+    assert set(detector.table_.dropped) == {"price", "share"}
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    assert "'share' is numbers written with a currency sign or %" in capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "data.json").read_text())["feature_names"] == ["x", "y", "yn=no", "yn=yes"]
+    for values, marked in ((["$1,200", "$35", None], True), (["€ 3,50", "12 %"], True), (["12", "13"], False),
+                           (["$ abc", "$1"], False), (["north", "south"], False)):
+        assert is_marked_numbers(pd.Series(values)) == marked, values

@@ -712,3 +712,13 @@ def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path
     assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet", "--epochs", "2"]) == 0
     filled = pd.read_csv(tmp_path / "out.csv")
     assert filled["f"].dtype == bool and filled["f"][flags.notna()].tolist() == flags.dropna().tolist()
+
+
+def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):
+    # 'x,x,y' was read as x, x.1, y and written back so by aekit detect --out without a word
+    path = tmp_path / "dup.csv"
+    path.write_text("x,x,y\n" + "".join(f"{i},{2 * i},{i % 3}\n" for i in range(40)))
+    with pytest.warns(UserWarning, match=r"the header repeats the column name 'x' \(2 times\); the later ones are read as 'x.1'"):
+        assert list(read_csv_frame(path).columns) == ["x", "x.1", "y"]
+    assert main(["detect", str(path), "--epochs", "1", "--quiet", "--out", str(tmp_path / "o.csv")]) == 0
+    assert "the header repeats the column name 'x'" in capsys.readouterr().err

@@ -113,6 +113,15 @@ def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     return sep != "," and commas and not points
 
 
+def _warn_repeated_names(path: Path, names: list[str]) -> None:
+    """Warn that the header repeats a column name, which pandas reads as 'x', 'x.1', ..."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        listed = ", ".join(f"{name!r} ({names.count(name)} times)" for name in repeated)
+        warnings.warn(f"{str(path)!r}: the header repeats the column name {listed}; the later ones are read as "
+                      f"{repeated[0] + '.1'!r}, ...; rename them in the file to say which is which", UserWarning, stacklevel=4)
+
+
 def _spaced(head: list[list[str]]) -> bool:
     """Whether the first records put a space after every delimiter ('a, b, c'): every field
     after the first that is not empty starts with one, and some do."""
@@ -216,6 +225,8 @@ def csv_read_options(
                 _check_rectangular(path, encoding, sep, bool(header), spaced)
             if not header:
                 options.setdefault("names", [f"x{j}" for j in range(len(head[0]))])
+            elif "names" not in options:
+                _warn_repeated_names(path, [name.strip() for name in head[0]])
             header = 0 if header else None
         options["header"] = header
         if "decimal" not in options and _decimal_comma(head, sep):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "leave_out",
+__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_marked_numbers", "is_identifier", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
@@ -26,6 +26,8 @@ KEEP_HINT = " (ignore_columns=None keeps them)"  # how Python keeps the columns 
 FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
 FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
 DATES = "a column of dates or times (turn them into numbers, such as days since a date or a weekday, to use them)"
+MARKED_NUMBERS = "numbers written with a currency sign or % (strip the signs and convert the column to numbers to use it)"
+_MARKED_NUMBER = re.compile(r"\s*[-+]?\s*[$€£¥]?\s*[-+]?\d[\d,.' ]*\s*[%$€£¥]?\s*")
 DURATIONS = "a column of durations (turn them into numbers, such as seconds with .dt.total_seconds(), to use them)"
 _DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020
     r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -131,6 +133,27 @@ def is_durations(values) -> bool:
     return bool(len(observed)) and all(isinstance(v, (datetime.timedelta, np.timedelta64)) for v in observed)
 
 
+def is_marked_numbers(values) -> bool:
+    """True for a pandas Series of texts that are all numbers, some written with a currency sign
+    or a percent sign ('$2,505', '12%', '€ 3,50'), which one-hot encoding would turn into a
+    category per amount.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted.
+
+    Returns
+    -------
+    bool
+        Whether every observed value is such a number and some carry a sign.
+    """
+    observed = values.dropna().astype(object)
+    if len(observed) < 2 or not all(isinstance(v, str) for v in observed):
+        return False
+    return all(_MARKED_NUMBER.fullmatch(v) for v in observed) and any(any(c in v for c in "$€£¥%") for v in observed)
+
+
 def is_free_text(values) -> bool:
     """True for a pandas Series of at least MIN_ROWS_FOR_IDENTIFIERS observed texts, most of
     them distinct, of FREE_TEXT_WORDS or more words each (the median): sentences or documents,
@@ -228,7 +251,7 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     frame : pandas.DataFrame
         The table.
     ignore_columns : 'auto', None or list of str, default='auto'
-        'auto' finds identifier, date, duration, free-text and constant columns; a list names columns to leave out as
+        'auto' finds identifier, date, duration, free-text, marked-number and constant columns; a list names columns to leave out as
         well; None leaves nothing out.
 
     Returns
@@ -253,6 +276,8 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
             out[name] = DURATIONS
         elif is_free_text(values):
             out[name] = FREE_TEXT
+        elif is_marked_numbers(values):
+            out[name] = MARKED_NUMBERS
         elif is_identifier(values):
             out[name] = IDENTIFIER
     return out
