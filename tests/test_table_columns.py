@@ -677,3 +677,17 @@ def test_prices_and_percentages_written_as_text_are_left_out_naming_how_to_use_t
     for values, marked in ((["$1,200", "$35", None], True), (["€ 3,50", "12 %"], True), (["12", "13"], False),
                            (["$ abc", "$1"], False), (["north", "south"], False)):
         assert is_marked_numbers(pd.Series(values)) == marked, values
+
+
+def test_dates_written_with_the_months_name_are_dates_whether_repeated_or_not():
+    # 'Jan 01 2024' was no date: all distinct it was left out as 'an identifier', repeated it was kept as categories
+    from aekit.data.columns import DATES, non_features
+
+    days = pd.date_range("2024-01-01", periods=30, freq="5D")
+    rng = np.random.default_rng(0)
+    for written in (days.strftime("%b %d %Y"), days.strftime("%B %-d, %Y"), days.strftime("%d-%b-%Y")):
+        repeated = list(written[:10]) * 3
+        frame = pd.DataFrame({"x": rng.normal(size=30), "y": rng.normal(size=30), "when": list(written), "again": repeated})
+        assert non_features(frame) == {"when": DATES, "again": DATES}, list(written[:3])
+    for values in (["Maybe 1 2024", "May 2 2024"], ["Junior 1 2024", "Senior 2 2024"], ["May 5", "June 6"]):
+        assert non_features(pd.DataFrame({"v": values * 10, "x": np.arange(20) % 3})) == {}, values

@@ -29,9 +29,16 @@ DATES = "a column of dates or times (turn them into numbers, such as days since 
 MARKED_NUMBERS = "numbers written with a currency sign or % (strip the signs and convert the column to numbers to use it)"
 _MARKED_NUMBER = re.compile(r"\s*[-+]?\s*[$€£¥]?\s*[-+]?\d[\d,.' ]*\s*[%$€£¥]?\s*")
 DURATIONS = "a column of durations (turn them into numbers, such as seconds with .dt.total_seconds(), to use them)"
-_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_CLOCK = r"(?:,? \d{1,2}:\d{2}(?::\d{2})?(?: ?[ap]m)?)?"
+_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020;
+    # with the month's name: Jan 01 2024, January 1, 2024, 1 Jan 2024, 01-Jan-2024 (and a time after any of them)
     r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_CLOCK}"
+    rf"|\d{{1,2}}[ -]{_MONTH}[ -]\d{{4}}{_CLOCK}",
+    re.IGNORECASE,
 )
 
 
@@ -87,8 +94,8 @@ def is_identifier(values) -> bool:
 
 def is_dates(values) -> bool:
     """True for a pandas Series of dates or times: a datetime dtype, date or time objects, or
-    texts that all read as dates (2020-01-31, with a time or not; 31/01/2020; 31.01.2020), as a
-    CSV file gives them.
+    texts that all read as dates (2020-01-31, with a time or not; 31/01/2020; 31.01.2020; Jan 31
+    2020, 31 January 2020, 31-Jan-2020), as a CSV file gives them.
 
     Parameters
     ----------
