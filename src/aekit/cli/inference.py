@@ -236,13 +236,13 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
-        starts = None
-        if getattr(model.reader, "id_column", None) is None:  # rows are numbered: each partition's first number
+        starts, named = None, model.reader.id_source(table.columns)
+        if named is None:  # rows are numbered: each partition's first number
             lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
             starts = np.concatenate([[0], np.cumsum(lengths)])
         names = list(model.reader.feature_names or [])
         ids = id_column_name([*names, *feature_columns(names, getattr(model.reader, "categories", None) or {})])
-        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, model.reader),
+        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, named),
                    not allows_nan(model.estimator))
         meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
         rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)
@@ -270,11 +270,10 @@ def _first_rows(table, source: str):
     raise CLIError(f"{source!r} has no rows")
 
 
-def _integer_ids(table, reader) -> bool:
+def _integer_ids(table, column: str | None) -> bool:
     """Whether the rows of the Dask frame `table` are identified by integers, as `write_array`
-    decides for the whole table in one process: numbered rows, or an ID column whose values
-    all are (`integer_ids`)."""
-    column = reader.id_source(table.columns)
+    decides for the whole table in one process: numbered rows (`column` None), or a `column` of
+    identifiers whose values all are (`integer_ids`)."""
     if column is None or column not in table.columns:
         return column is None
     flags = table[column].map_partitions(_partition_integer_ids, meta=(column, bool))

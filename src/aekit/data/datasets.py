@@ -702,12 +702,6 @@ def _integer_scale(X: np.ndarray) -> float:
     return 255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1))
 
 
-def _npy_integer_scale(path: str | os.PathLike) -> float | None:
-    """What `load_npy` divides the `.npy` file's integers by without `int_scale`; None for floats or booleans."""
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
-    return _integer_scale(array) if array.dtype.kind in "iu" else None
-
-
 def load_npy(
     path: str | os.PathLike,
     *,

@@ -25,7 +25,7 @@ from aekit.data._files import visible_files
 from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
-from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _load_idx_set, _npy_integer_scale, load_digits
+from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _integer_scale, _load_idx_set, load_digits
 from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
 from aekit.data.text import load_text_folder
 
@@ -453,8 +453,8 @@ class TableReader(Reader):
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
         ids = None if named is None else frame[named].astype(str).tolist()
-        frame = frame.drop(columns=[c for c in [self.id_column] if c is not None])
-        frame = frame.drop(columns=[c for c in (self.left_out or {}) if c in frame.columns and c != self.target])
+        out = [self.id_column, *(self.left_out or {})]
+        frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
         return replace(_from_frame(frame, source, target, self.categories), ids=ids)
 
@@ -529,11 +529,13 @@ class NpyReader(Reader):
     def _load(self, source: str, fitted: bool) -> Dataset:
         labels = None if fitted else self.labels
         if not fitted:
-            self.int_scale = _npy_integer_scale(_existing(source))
-            self.int_dtype = None if self.int_scale is None else np.load(source, mmap_mode="r", allow_pickle=False).dtype.name
+            array = np.load(_existing(source), mmap_mode="r", allow_pickle=False)
+            integer = array.dtype.kind in "iu"
+            self.int_scale = _integer_scale(array) if integer else None
+            self.int_dtype = array.dtype.name if integer else None
         data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
         if not fitted:
-            self.int_negative = self.int_scale is not None and bool(data.X.min() < 0)
+            self.int_negative = array.dtype.kind == "i" and bool(data.X.min() < 0)
         return data
 
     @property
