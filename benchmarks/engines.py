@@ -88,6 +88,11 @@ class MachineLoad:
         self.cores = (busy_cpu_seconds() - self.busy) / self.seconds
 
 
+def _median_round(found: list[dict]) -> dict:
+    """The round of median seconds (the lower middle one of an even count)."""
+    return sorted(found, key=lambda r: r["seconds"])[(len(found) - 1) // 2]
+
+
 def score_in_process(det, folder: Path, threads: int) -> tuple[np.ndarray, float, float]:
     """Scores of every row, file by file, with `threads` torch and Arrow threads: (scores, seconds, busy cores)."""
     os.environ["OMP_NUM_THREADS"] = str(threads)  # aekit's thread rule never goes above it
@@ -98,6 +103,50 @@ def score_in_process(det, folder: Path, threads: int) -> tuple[np.ndarray, float
         for path in sorted(folder.glob("*.parquet")):
             parts.append(det.score_samples(pq.read_table(path, columns=FEATURES).to_pandas().to_numpy()))
     return np.concatenate(parts), load.seconds, load.cores
+
+
+def score_in_processes(det, folder: Path, n: int) -> tuple[float, float]:
+    """Every file scored by `n` plain one-thread processes, file i by process i mod n, no engine
+    between them: what the host itself allows `n` workers (seconds from the start signal to the
+    last one done, busy cores). The model reaches them packed, as Dask's workers get it."""
+    import subprocess
+    import tempfile
+
+    from aekit.saving.packed import pack_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        packed = Path(tmp) / "model.aekit"
+        packed.write_bytes(pack_model(det))
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        procs = [subprocess.Popen([sys.executable, __file__, "--score-files", str(packed), str(folder), str(i), str(n)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env) for i in range(n)]  # fmt: skip
+        for proc in procs:
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("a scoring process did not start")
+        with MachineLoad() as load:
+            for proc in procs:
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            for proc in procs:
+                proc.stdout.readline()
+        for proc in procs:
+            proc.wait()
+    return load.seconds, load.cores
+
+
+def _score_files(packed: str, folder: str, index: int, n: int) -> None:
+    """The child of `score_in_processes`: load, say 'ready', wait for the start, score its files."""
+    from aekit.saving.packed import unpack_model
+
+    torch.set_num_threads(1)
+    pa.set_cpu_count(1)
+    det = unpack_model(Path(packed).read_bytes())
+    files = sorted(Path(folder).glob("*.parquet"))[index::n]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for path in files:
+        det.score_samples(pq.read_table(path, columns=FEATURES).to_pandas().to_numpy())
+    print("done", flush=True)
 
 
 def _peak_rss() -> int:
@@ -227,6 +276,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("engines", "cli"), default="engines",
                         help="the engines' Python API (default), or 'aekit detect' with and without --scheduler")
     parser.add_argument("--spark-rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the in-process and Dask variants (medians reported)")
     parser.add_argument("--data", type=Path, default=Path("/tmp/aekit-engines-rows"))
     parser.add_argument("--quick", action="store_true", help="500,000 rows, 250,000 on Spark; leaves BENCHMARKS.md alone")
     parser.add_argument("--note", default="", help="a sentence added to the BENCHMARKS.md section (e.g. the host was shared)")
@@ -250,14 +300,24 @@ def main() -> None:
     det = AutoEncoderOutlierDetector(AutoEncoder(8, hidden_dims=(64, 32), max_epochs=5, random_state=0), random_state=0)
     det.fit(train.to_numpy())  # on an array: partitions reach it as arrays (a DataFrame fit would read every column through the table encoder)
 
-    single, single_s, single_busy = score_in_process(det, args.data, 1)
-    print(f"single: {args.rows / single_s:,.0f} rows/s ({single_busy:.2f} busy cores)", flush=True)
-    two, two_s, two_busy = score_in_process(det, args.data, 2)
-    print(f"threads2: {args.rows / two_s:,.0f} rows/s ({two_busy:.2f} busy cores)", flush=True)
-    dask = score_on_dask(det, args.data, WORKER_MALLOC["dask"])
-    print(f"dask: {args.rows / dask['seconds']:,.0f} rows/s ({dask['busy_cores']:.2f} busy cores)", flush=True)
-    untrimmed = score_on_dask(det, args.data, WORKER_MALLOC["dask_untrimmed"])
-    print(f"dask, workers without MALLOC_TRIM_THRESHOLD_: {args.rows / untrimmed['seconds']:,.0f} rows/s", flush=True)
+    rounds = {name: [] for name in ("single", "threads2", "processes2", "dask", "dask_untrimmed")}
+    for i in range(args.rounds):  # the variants alternate, so a slow spell of the host touches each
+        single, single_s, single_busy = score_in_process(det, args.data, 1)
+        rounds["single"].append({"seconds": single_s, "busy_cores": single_busy})
+        two, two_s, two_busy = score_in_process(det, args.data, 2)
+        rounds["threads2"].append({"seconds": two_s, "busy_cores": two_busy, "equal_to_single": bool(np.array_equal(two, single))})
+        procs_s, procs_busy = score_in_processes(det, args.data, 2)
+        rounds["processes2"].append({"seconds": procs_s, "busy_cores": procs_busy})
+        for name in ("dask", "dask_untrimmed"):
+            got = score_on_dask(det, args.data, WORKER_MALLOC[name])
+            rounds[name].append({**{k: v for k, v in got.items() if k != "scores"}, "equal_to_single": bool(np.array_equal(got["scores"], single)),
+                                 "max_abs_difference": float(np.max(np.abs(got["scores"] - single)))})  # fmt: skip
+        print(f"round {i + 1}: " + ", ".join(f"{name} {args.rows / r[-1]['seconds']:,.0f} rows/s ({r[-1]['busy_cores']:.2f} busy cores)"
+                                            for name, r in rounds.items()), flush=True)  # fmt: skip
+    single_s, two_s = _median_round(rounds["single"])["seconds"], _median_round(rounds["threads2"])["seconds"]
+    single_busy, two_busy = _median_round(rounds["single"])["busy_cores"], _median_round(rounds["threads2"])["busy_cores"]
+    dask, untrimmed = _median_round(rounds["dask"]), _median_round(rounds["dask_untrimmed"])
+    procs = _median_round(rounds["processes2"])
     spark = score_on_spark(det, args.data, args.spark_rows)
     print(f"spark: {spark['rows'] / spark['seconds']:,.0f} rows/s", flush=True)
 
@@ -267,12 +327,13 @@ def main() -> None:
         "model": "AutoEncoderOutlierDetector(AutoEncoder(8, hidden_dims=(64, 32))), criterion 'combined', fitted on a float32 array",
         "single": {"seconds": single_s, "rows_per_s": args.rows / single_s, "busy_cores": single_busy},
         "threads2": {"seconds": two_s, "rows_per_s": args.rows / two_s, "busy_cores": two_busy,
-                     "equal_to_single": bool(np.array_equal(two, single))},
-        "dask": {**{k: v for k, v in dask.items() if k != "scores"}, "rows_per_s": args.rows / dask["seconds"],
-                 "equal_to_single": bool(np.array_equal(dask["scores"], single)),
-                 "max_abs_difference": float(np.max(np.abs(dask["scores"] - single)))},
-        "dask_untrimmed": {**{k: v for k, v in untrimmed.items() if k != "scores"}, "rows_per_s": args.rows / untrimmed["seconds"],
-                           "equal_to_single": bool(np.array_equal(untrimmed["scores"], single))},
+                     "equal_to_single": all(r["equal_to_single"] for r in rounds["threads2"])},
+        "processes2": {**procs, "rows_per_s": args.rows / procs["seconds"]},
+        "dask": {**dask, "rows_per_s": args.rows / dask["seconds"], "equal_to_single": all(r["equal_to_single"] for r in rounds["dask"]),
+                 "max_abs_difference": max(r["max_abs_difference"] for r in rounds["dask"])},
+        "dask_untrimmed": {**untrimmed, "rows_per_s": args.rows / untrimmed["seconds"],
+                           "equal_to_single": all(r["equal_to_single"] for r in rounds["dask_untrimmed"])},
+        "rounds": {name: [args.rows / r["seconds"] for r in found] for name, found in rounds.items()},
         "spark": {"rows": n_spark, "seconds": spark["seconds"], "rows_per_s": n_spark / spark["seconds"], "busy_cores": spark["busy_cores"],
                   "warm_up_seconds": spark["warm_up_seconds"], "rows_in_order_once": bool(np.array_equal(spark["row_ids"], np.arange(n_spark))),
                   "equal_to_single": bool(np.array_equal(spark["scores"], single[:n_spark]))},
@@ -336,6 +397,10 @@ def report(r: dict) -> None:
         ["one process, 1 thread", f"{s['rows_per_s']:,.0f} rows/s ({s['busy_cores']:.2f} busy cores on the host)", "the baseline", "-"],
         ["one process, 2 threads", f"{t['rows_per_s']:,.0f} rows/s ({t['busy_cores']:.2f} busy cores)",
          f"equal scores: {yes(t['equal_to_single'])}", "-"],
+        *([["two plain processes x 1 thread, no engine (each half the files)",
+            f"{r['processes2']['rows_per_s']:,.0f} rows/s ({r['processes2']['busy_cores']:.2f} busy cores; "
+            f"{r['processes2']['rows_per_s'] / s['rows_per_s']:.2f}x 1 thread)", "what the host allows two workers", "-"]]
+          if "processes2" in r else []),
         ["Dask, 2 workers x 1 thread", f"{d['rows_per_s']:,.0f} rows/s ({d['busy_cores']:.2f} busy cores)", "", "-"],
         ["Dask / 1 thread", f"{r['dask_vs_single']:.2f}x", "target >= 1.6x", yes(r["dask_vs_single"] >= 1.6)],
         ["Dask / 2 threads", f"{r['dask_vs_threads2']:.2f}x", "target >= 0.9x", yes(r["dask_vs_threads2"] >= 0.9)],
@@ -365,6 +430,9 @@ def report(r: dict) -> None:
         "included), to show what else ran. Reproduce: `.venv/bin/python benchmarks/engines.py`." + (f" {r['note']}" if r["note"] else ""),
         "", markdown_table(rows), "",
     ])  # fmt: skip
+    if "rounds" in r:
+        section += (f"\nEach figure is the median of {len(r['rounds']['single'])} rounds, the variants alternated (rows/s per round: "
+                    + "; ".join(f"{name} " + ", ".join(f"{v:,.0f}" for v in found) for name, found in r["rounds"].items()) + ").\n")
     if "cli" in r:
         section += cli_section(r["cli"])
     runs_file = RESULTS_DIR / "engines-runs.json"
@@ -428,4 +496,7 @@ def cli_section(c: dict) -> str:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--score-files"]:
+        _score_files(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        sys.exit()
     main()
