@@ -34,7 +34,7 @@ try:
 except FileNotFoundError:
     data, side = load_digits(), 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(data.X))[: 5000 if QUICK else 15000]
+rows = rng.permutation(len(data.X))[: 2500 if QUICK else 15000]
 X, y = data.X[rows], data.y[rows]
 n_test = min(1000, len(X) // 4)
 X_train, y_train, X_test, y_test = X[:-n_test], y[:-n_test], X[-n_test:], y[-n_test:]

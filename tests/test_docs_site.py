@@ -51,22 +51,38 @@ def parse(page: Path) -> Links:
     return parser
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    pytest.importorskip("sphinx_gallery", reason="the docs extra (sphinx-gallery) is not installed")
-    root = tmp_path_factory.mktemp("docs-build")
+def build_site(root: Path) -> None:
+    """Build the quick site from copies of docs/ and examples/ into root/html; write Sphinx's
+    exit code and stderr next to it (root/returncode, root/stderr)."""
     for folder in ("docs", "examples"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("_build", "api", "gallery", "sg_execution_times.rst"))
     env = {**os.environ, "AEKIT_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     if SHARED_DATA.is_dir():
         env.setdefault("AEKIT_DATA", str(SHARED_DATA))
-    out = root / "html"
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(root / "docs"), str(out)],
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(root / "docs"), str(root / "html")],
         capture_output=True, text=True, env=env, timeout=1500,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-5000:]
-    return out
+    (root / "stderr").write_text(result.stderr, encoding="utf-8")
+    (root / "returncode").write_text(str(result.returncode))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The quick site, built once per test session: under pytest-xdist the first worker to get
+    here builds it in the session's temporary directory, the others wait for it and reuse it."""
+    pytest.importorskip("sphinx_gallery", reason="the docs extra (sphinx-gallery) is not installed")
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "docs-build"
+    with FileLock(f"{root}.lock"):
+        if not (root / "returncode").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            build_site(root)
+    assert (root / "returncode").read_text() == "0", (root / "stderr").read_text(encoding="utf-8")[-5000:]
+    return root / "html"
 
 
 def test_every_example_has_a_page_with_its_figure(site):
