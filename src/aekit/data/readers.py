@@ -509,7 +509,8 @@ class NpyReader(Reader):
         channels-last.
     int_scale : float, default=None
         What the training file's integers were divided by (see `load_npy`), learned by `fit`
-        and used for later files; None for a file of floats.
+        and used for later files (one reading outside the training range warns); None for a
+        file of floats.
     int_negative : bool, default=False
         Whether the training file's integers include negative ones (signed values such as CT
         numbers, read on [-1, 1] rather than as pixels on [0, 1]), learned by `fit`.
@@ -536,7 +537,24 @@ class NpyReader(Reader):
         data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
         if not fitted:
             self.int_negative = array.dtype.kind == "i" and bool(data.X.min() < 0)
+        elif self.int_scale is not None and data.X.dtype.kind == "f" and data.X.size:
+            self._warn_outside_training_range(data.X, source)
         return data
+
+    def _warn_outside_training_range(self, X: np.ndarray, source: str) -> None:
+        """Warn when the integers of a later file, divided by the training file's `int_scale`, fall outside
+        the range the training rows were read on ([0, 1], or [-1, 1] for signed values)."""
+        low, high = (-1.0 if self.int_negative else 0.0), 1.0
+        lowest, highest = float(X.min()), float(X.max())
+        if low <= lowest and highest <= high:
+            return
+        scale = self.int_scale
+        warnings.warn(
+            f"{str(source)!r} holds integers from {lowest * scale:g} to {highest * scale:g}; divided by {scale:g} (the "
+            f"training file's largest) as the run reads every file, they read from {lowest:.3g} to {highest:.3g}, outside "
+            f"the [{low:g}, {high:g}] the model was trained on",
+            stacklevel=3,
+        )
 
     @property
     def unit_pixels(self) -> bool:
