@@ -115,6 +115,34 @@ def test_opaque_files_that_declare_a_transparent_colour_are_read_without_a_warni
         load_image_folder(tmp_path)
 
 
+def _colour_png_16(path: Path, pixels: np.ndarray) -> None:
+    """Write (H, W, 3) uint16 pixels as a 16-bit RGB PNG, which Pillow cannot write."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in pixels)
+    header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 16, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_16_bit_colour_files_read_with_8_bits_are_named(tmp_path):
+    """Pillow reads a 16-bit colour PNG or TIFF as 8-bit RGB: the lowest 8 bits of every level were
+    dropped without a word; a warning now names the files (16-bit grey ones are read whole)."""
+    import tifffile
+
+    pixels = (np.arange(4 * 5 * 3).reshape(4, 5, 3) * 1000 + 7).astype(np.uint16)
+    _colour_png_16(tmp_path / "deep.png", pixels)
+    tifffile.imwrite(tmp_path / "deep.tif", pixels, photometric="rgb")
+    Image.fromarray(np.zeros((4, 5), dtype=np.uint16)).save(tmp_path / "grey.png")
+    with pytest.warns(UserWarning, match=r"2 of 3 images in .* are 16-bit colour \(e\.g\. 'deep\.png'\), which Pillow reads "
+                                         r"with 8 bits per channel: their lowest 8 bits are lost"):
+        data = load_image_folder(tmp_path)
+    image = data.X[data.ids.index("deep.png")].reshape(3, 4, 5).transpose(1, 2, 0)
+    np.testing.assert_allclose(image, (pixels >> 8) / 255, atol=1e-6)
+
 @pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
 def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read
