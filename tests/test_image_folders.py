@@ -361,6 +361,23 @@ def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys
         assert folder in err and shape in err and "(3, 8, 14)" in err, err
 
 
+def test_colour_images_for_a_grey_run_are_read_grey_with_a_warning(tmp_path):
+    """A run trained on grey images read a later folder of colour ones grey without a word; the
+    command line and the fitted reader now say so, naming the folder and a file."""
+    write_folder(tmp_path / "grey", n=6, grey=True)
+    write_folder(tmp_path / "colour", n=4)
+    Image.new("RGB", (12, 12), (90, 90, 90)).save(tmp_path / "colour" / "a" / "flat.png")
+    run = train(tmp_path, tmp_path / "grey")
+    assert main(["encode", str(run), str(tmp_path / "grey"), str(tmp_path / "codes.npy")]) == 0
+    with pytest.warns(UserWarning, match=r"4 of 5 images in '.*colour' are colour \(e\.g\. 'a/000\.png'\): they are read grey, "
+                                         r"as the run's grey training images were"):
+        assert main(["encode", str(run), str(tmp_path / "colour"), str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape[0] == 5
+    reader = reader_for(tmp_path / "grey")
+    reader.fit(tmp_path / "grey")
+    with pytest.warns(UserWarning, match="4 of 5 images"):
+        assert reader.read(tmp_path / "colour").image_shape == reader.image_shape
+
 # ---- no 1 x n strip -------------------------------------------------------------------------------
 
 

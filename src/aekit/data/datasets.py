@@ -783,7 +783,7 @@ WIDE_GREY_PIL_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  
 
 def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool, bool, bool]:
     """One image file as float32 pixels in [0, 1], channels-first (3, H, W) for colour or (H, W)
-    for grey, whether its pixels are grey, whether any of them is transparent (the alpha
+    for grey, whether its pixels are grey (False for a colour file read grey), whether any of them is transparent (the alpha
     channel, which is not read), and whether it stores more than the 8 bits per channel read. `mode` 'auto' reads single-channel files grey and others (RGB,
     palette, CMYK, ...) as RGB, grey when their three channels are equal."""
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -796,6 +796,7 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
                 image = image.convert("LA" if image.mode in GREY_PIL_MODES else "RGBA")  # as alpha, the same colours
             transparent = _has_transparency(image)
             native_grey = image.mode in GREY_PIL_MODES
+            colour_read_grey = mode == "L" and not native_grey and not _equal_channels(np.asarray(image.convert("RGB")))
             if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
                 image, full_scale = _unit_grey(image, file), 1.0
             else:
@@ -809,9 +810,13 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     if pixels.ndim == 2 and mode == "RGB":
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
-        pixels = pixels.transpose(2, 0, 1)
-        return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all()), transparent, narrowed
-    return pixels, True, transparent, narrowed
+        return pixels.transpose(2, 0, 1), _equal_channels(pixels), transparent, narrowed
+    return pixels, not colour_read_grey, transparent, narrowed
+
+
+def _equal_channels(pixels: np.ndarray) -> bool:
+    """Whether an (H, W, 3) image's red, green and blue are equal everywhere (a grey picture)."""
+    return bool((pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 0] == pixels[..., 2]).all())
 
 
 def _deep_colour(image) -> bool:
@@ -891,6 +896,11 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         The images as rows, with `image_shape`, labels and `class_names` from subfolders, and
         `ids`.
     """
+    return _image_folder(path, size, mode)[0]
+
+
+def _image_folder(path: str | os.PathLike, size: tuple[int, int] | None, mode: str) -> tuple[Dataset, list[str]]:
+    """`load_image_folder`'s dataset and the ids of the colour files it read grey (mode 'L')."""
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no image folder at {str(root)!r}")
@@ -901,12 +911,14 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     files = [p for p in visible_files(root) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
-    rows, label_names, all_grey, transparent, narrowed = [], [], True, [], []
+    rows, label_names, all_grey, transparent, narrowed, read_grey = [], [], True, [], [], []
     for file in files:
         pixels, grey, see_through, deep = _read_image(file, mode, size)
         all_grey &= grey
         if see_through:
             transparent.append(file)
+        if not grey and mode == "L":
+            read_grey.append(file.relative_to(root).as_posix())
         if deep:
             narrowed.append(file)
         if rows and pixels.shape[-2:] != rows[0].shape[-2:]:
@@ -951,4 +963,4 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         y = np.asarray([class_names.index(name) for name in label_names], dtype=np.int64)
     names = [f"pixel{i}" for i in range(X.shape[1])]
     ids = [file.relative_to(root).as_posix() for file in files]
-    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names, ids=ids)
+    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names, ids=ids), read_grey

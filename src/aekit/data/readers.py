@@ -25,8 +25,8 @@ from aekit.data._files import visible_files
 from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
-from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _integer_scale, _load_idx_set, load_digits
-from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
+from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
+from aekit.data.datasets import load_npy, read_csv_frame, read_parquet_frame
 from aekit.data.text import load_text_folder
 
 __all__ = [
@@ -582,7 +582,8 @@ class ImageFolderReader(Reader):
     """A folder of images, labelled by subfolder, each resized to `image_size` (height, width)
     when given, grey ('L') or colour ('RGB') by `image_mode`: 'auto' (the default) is grey when
     every training file is grey and colour when any has colour (see `load_image_folder`), and
-    `fit` replaces it by the mode it chose, so later folders are read the same way.
+    `fit` replaces it by the mode it chose, so later folders are read the same way (colour files
+    in a later folder for grey training images are read grey, and a warning says so).
 
     Parameters
     ----------
@@ -605,7 +606,14 @@ class ImageFolderReader(Reader):
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         size = None if self.image_size is None else tuple(self.image_size)
-        return load_image_folder(_existing(source), size=size, mode=self.image_mode)
+        data, read_grey = _image_folder(_existing(source), size, self.image_mode)
+        if fitted and read_grey:
+            warnings.warn(
+                f"{len(read_grey)} of {len(data.X)} images in {str(source)!r} are colour (e.g. {read_grey[0]!r}): they are "
+                "read grey, as the run's grey training images were",
+                stacklevel=3,
+            )
+        return data
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The training folder's images; `image_mode` becomes the mode they were read in.
