@@ -302,6 +302,30 @@ def test_reconstructions_of_an_image_run_in_a_npy_are_images_as_generate_writes_
     np.testing.assert_allclose(images.reshape(8, -1), rows, rtol=1e-6)
 
 
+@pytest.mark.parametrize("grey", [False, True], ids=["colour", "grey"])
+def test_reconstruct_of_an_image_run_into_a_folder_writes_one_png_per_input_file(tmp_path, capsys, grey):
+    """`aekit reconstruct` of an image run wrote only arrays and tables (a .png or folder OUTPUT was
+    refused); a folder now receives one PNG per input image, named after its file, holding the
+    reconstruction the .npy holds as 8-bit pixels. A .png OUTPUT is refused naming the folder to give."""
+    write_folder(tmp_path / "pics", n=6, size=(6, 10), grey=grey)
+    run = train(tmp_path, tmp_path / "pics")
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "rec.npy")]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "out")]) == 0
+    assert "wrote 6 reconstructions as" in capsys.readouterr().out
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png"))
+    inputs = sorted(p.relative_to(tmp_path / "pics").as_posix() for p in (tmp_path / "pics").rglob("*.png"))
+    assert written == inputs and len(written) == 6
+    images = np.load(tmp_path / "rec.npy")
+    ids = load(tmp_path / "pics").ids
+    for name in written:
+        png = np.asarray(Image.open(tmp_path / "out" / name))
+        expected = images[ids.index(name)]
+        expected = expected if grey else expected.transpose(1, 2, 0)
+        assert png.shape == expected.shape
+        np.testing.assert_allclose(png, np.round(expected * 255), atol=1)
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "rec.png")]) == 1
+    assert f"give a folder, e.g. {str(tmp_path / 'rec')!r}" in capsys.readouterr().err
+
 @pytest.mark.parametrize(
     "model, extra",
     [("contextencoder", ["--set", "model.mask_size=3"]), ("vae", ["--set", "model.backbone=conv"])],
