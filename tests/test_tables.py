@@ -104,6 +104,23 @@ def test_a_utf16_file_with_a_byte_order_mark_is_read_and_other_encodings_are_nam
     assert "unknown encoding 'klingon'" in capsys.readouterr().err
 
 
+def test_a_parquet_files_named_index_names_the_rows_encode_and_reconstruct_write(tmp_path, capsys):
+    """detect and impute carried a Parquet file's named index (patient ids) to their output, while
+    encode and reconstruct numbered the rows 0, 1, 2, ...: their 'id' column now holds the index."""
+    frame = survey(n=80)[["age", "weight", "share"]].astype(float)
+    frame = frame.set_axis(pd.Index([f"P{i:03d}" for i in range(80)], name="patient"))
+    frame.to_parquet(tmp_path / "t.parquet")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    later = frame.iloc[[5, 2, 9]].set_axis(pd.Index(np.arange(3) * 3 + 7, name="patient"))
+    later.to_parquet(tmp_path / "later.parquet")
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "t.parquet"), str(tmp_path / f"{command}.csv")]) == 0
+        assert pd.read_csv(tmp_path / f"{command}.csv")["id"].tolist() == frame.index.tolist()
+        assert main([command, str(run), str(tmp_path / "later.parquet"), str(tmp_path / f"{command}.parquet")]) == 0
+        written = pd.read_parquet(tmp_path / f"{command}.parquet")
+        assert written["id"].tolist() == [7, 10, 13] and written["id"].dtype == np.int64
+
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_a_ragged_row_is_refused_with_its_line_and_field_counts(tmp_path, capsys, command):
     path = tmp_path / "ragged.csv"

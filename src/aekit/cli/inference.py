@@ -79,7 +79,7 @@ def add_parsers(commands) -> None:
             summary,
             f"Write {what} of the rows of INPUT\nto OUTPUT: .npy, or .csv or .parquet with a header and a first column 'id' "
             "('_id' beside a column\nnamed 'id'): each row's file name for a folder; for a table its data.id_column,\nelse the "
-            "identifier column training left out, else its row number. INPUT\nis laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
+            "identifier column training left out, else a Parquet file's named index, else its row number.\nINPUT is laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
             "rows\nof a Parquet file or folder are processed partition by partition on a Dask cluster and OUTPUT\nis "
             "a new folder of Parquet files, the same rows in the same order." + more,
             f"  aekit {name} runs/vae mnist:test {written}.npy\n  aekit {name} runs/table new_rows.csv {written}.csv\n"
@@ -263,17 +263,22 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     folder = parquet_folder(args.output, "OUTPUT")
     table = read_parquet_lazily(args.input)
     index = parquet_index(args.input)
-    table = table.drop(columns=index) if index else table  # as Model.rows reads it: a named index is not a column
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
-        starts, named = None, model.reader.id_source(table.columns)
+        starts, named = None, model.reader.id_source([c for c in table.columns if c not in index])
+        if named is None and len(index) == 1:  # as Model.rows reads it: a named index names the rows, it is no column
+            named, integers = index[0], _integer_ids(table, index[0])
+            table = table.map_partitions(lambda part: part.set_index(index[0]), meta=table._meta.set_index(index[0]))
+        else:
+            table = table.drop(columns=index) if index else table
+            integers = _integer_ids(table, named)
         if named is None:  # rows are numbered: each partition's first number
             lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
             starts = np.concatenate([[0], np.cumsum(lengths)])
         names = list(model.reader.feature_names or [])
         ids = id_column_name([*names, *feature_columns(names, getattr(model.reader, "categories", None) or {})])
-        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, named),
+        prepare = (model.reader, model.scaling, str(args.input), starts, ids, integers,
                    not allows_nan(model.estimator))
         meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
         rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)

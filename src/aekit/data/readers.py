@@ -433,7 +433,8 @@ class TableReader(Reader):
 
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
         """The rows of a table already read as a DataFrame (the whole table, or one partition of
-        it): the ID column as `Dataset.ids`, the target as y, text columns one-hot.
+        it): the ID column as `Dataset.ids` (else the identifier left out, else a named index such as
+        a Parquet file's), the target as y, text columns one-hot.
 
         Parameters
         ----------
@@ -452,7 +453,7 @@ class TableReader(Reader):
         if self.id_column is not None and self.id_column not in frame.columns:
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
-        ids = None if named is None else frame[named].astype(str).tolist()
+        ids = frame[named].astype(str).tolist() if named is not None else _index_ids(frame)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
@@ -475,6 +476,12 @@ class TableReader(Reader):
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
             return ParquetSource(source)
         return super().stream(source)
+
+
+def _index_ids(frame) -> list[str] | None:
+    """The values of `frame`'s named index (one level, such as the patient ids a Parquet file keeps apart from its
+    columns) as row identifiers; None for a plain row number index."""
+    return None if frame.index.nlevels != 1 or frame.index.name is None else frame.index.astype(str).tolist()
 
 
 def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
