@@ -553,7 +553,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         """X with its missing entries imputed, same shape; observed entries unchanged. Float
         (X's dtype) for numeric data, object when there are categorical columns (numeric
         columns as floats); with `set_output(transform="pandas")` a DataFrame X gives a
-        DataFrame with X's column names and dtypes.
+        DataFrame with X's dtypes and column names: string names kept, others (a headerless
+        frame's 0, 1, ...) named x0, x1, ... as scikit-learn's own imputers name them.
 
         Parameters
         ----------
