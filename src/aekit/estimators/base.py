@@ -92,7 +92,10 @@ _NUMBERS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", 
 def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
     """Refuse a DataFrame with date or duration columns, or with text or category columns (naming
     them and the encoding `aekit detect` uses); when fitting (`reset`), warn about identifier-like columns (see
-    `aekit.data.columns.is_identifier`), which become features here. Arrays pass through."""
+    `aekit.data.columns.is_identifier`), which become features here. A pyarrow Table (or another
+    frame with `to_pandas`, such as polars') is checked as the pandas DataFrame it converts to. Arrays pass through."""
+    if hasattr(X, "to_pandas") and not hasattr(X, "iloc"):
+        X = X.to_pandas()
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
