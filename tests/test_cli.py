@@ -1343,6 +1343,21 @@ def test_demo_refuses_to_replace_a_run_it_did_not_write(tmp_path, capsys):
     assert yaml.safe_load((tmp_path / "demo" / "config.yaml").read_text())["model"]["latent_dim"] == 2
 
 
+def test_a_training_refused_before_its_first_epoch_leaves_the_users_folder_as_it_was(tmp_path, capsys):
+    # 'aekit train --out DIR' with DIR made by the user (empty, or holding notes) and refused before a first epoch left
+    # config.yaml, data.json and .lock there; a folder training made itself was removed
+    rows = tmp_path / "t.csv"
+    np.savetxt(rows, np.random.default_rng(0).random((40, 3)), delimiter=",", header="a,b,c", comments="")
+    empty, notes = tmp_path / "empty", tmp_path / "notes"
+    empty.mkdir()
+    notes.mkdir()
+    (notes / "README").write_text("mine")
+    for folder in (empty, notes, tmp_path / "new"):
+        assert main(["train", "--data", str(rows), "--model", "conv", "--epochs", "1", "--out", str(folder), "--quiet"]) == 1
+        assert "which a 'conv' model needs" in capsys.readouterr().err
+    assert list(empty.iterdir()) == [] and [p.name for p in notes.iterdir()] == ["README"]
+    assert not (tmp_path / "new").exists()
+
 def test_training_into_a_folder_that_is_no_run_keeps_its_files_or_refuses_to_write_over_them(tmp_path, capsys):
     # 'aekit train --out DIR' into a folder of the user's deleted its report.html, explorer.html and figures/loss.png
     # (discarding an earlier run's report) and wrote over its metrics.csv

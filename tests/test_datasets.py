@@ -256,6 +256,25 @@ def test_later_integer_npy_files_are_scaled_as_the_training_file_was(tmp_path, d
         np.testing.assert_array_equal(fitted.read(tmp_path / "later.npy").X, train.X[1:3])
 
 
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16])
+def test_a_later_npy_brighter_than_the_training_file_is_named_not_read_silently_above_one(tmp_path, dtype):
+    """A uint16 file is divided by the training file's largest value (12-bit data in uint16 stays on
+    [0, 1]); a later, brighter file read above 1 without a word: it now warns with its range."""
+    stack = np.random.default_rng(0).integers(0, 4000, size=(6, 4, 5)).astype(dtype)
+    stack[0, 0, 0] = 4000
+    np.save(tmp_path / "train.npy", stack)
+    np.save(tmp_path / "same.npy", stack[1:3])
+    np.save(tmp_path / "bright.npy", (stack[1:3] * 2).astype(dtype))
+    reader = reader_for(tmp_path / "train.npy")
+    reader.fit(tmp_path / "train.npy")
+    assert reader.read(tmp_path / "same.npy").X.max() <= 1
+    with pytest.warns(UserWarning, match=r"bright.npy' holds integers from \d+ to 7\d{3}; divided by 4000 \(the training "
+                                         r"file's largest\) as the run reads every file, they read from [\d.]+ to 1.\d+, "
+                                         r"outside the \[0, 1\] the model was trained on"):
+        bright = reader.read(tmp_path / "bright.npy")
+    np.testing.assert_allclose(bright.X.max(), (stack[1:3] * 2).max() / 4000, rtol=1e-6)
+
 def _png(path: Path, value: int, size=(6, 4), mode="L") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new(mode, size, value if mode == "L" else (value, 0, 255 - value)).save(path)

@@ -115,6 +115,34 @@ def test_opaque_files_that_declare_a_transparent_colour_are_read_without_a_warni
         load_image_folder(tmp_path)
 
 
+def _colour_png_16(path: Path, pixels: np.ndarray) -> None:
+    """Write (H, W, 3) uint16 pixels as a 16-bit RGB PNG, which Pillow cannot write."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in pixels)
+    header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 16, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_16_bit_colour_files_read_with_8_bits_are_named(tmp_path):
+    """Pillow reads a 16-bit colour PNG or TIFF as 8-bit RGB: the lowest 8 bits of every level were
+    dropped without a word; a warning now names the files (16-bit grey ones are read whole)."""
+    import tifffile
+
+    pixels = (np.arange(4 * 5 * 3).reshape(4, 5, 3) * 1000 + 7).astype(np.uint16)
+    _colour_png_16(tmp_path / "deep.png", pixels)
+    tifffile.imwrite(tmp_path / "deep.tif", pixels, photometric="rgb")
+    Image.fromarray(np.zeros((4, 5), dtype=np.uint16)).save(tmp_path / "grey.png")
+    with pytest.warns(UserWarning, match=r"2 of 3 images in .* are 16-bit colour \(e\.g\. 'deep\.png'\), which Pillow reads "
+                                         r"with 8 bits per channel: their lowest 8 bits are lost"):
+        data = load_image_folder(tmp_path)
+    image = data.X[data.ids.index("deep.png")].reshape(3, 4, 5).transpose(1, 2, 0)
+    np.testing.assert_allclose(image, (pixels >> 8) / 255, atol=1e-6)
+
 @pytest.mark.parametrize("mode", ["auto", "L", "RGB"])
 def test_16_bit_and_float_grey_files_keep_their_levels(tmp_path, mode):
     """A 16-bit PNG (PIL mode 'I;16') spans 0..65535 and a float TIFF ('F') 0..1: both are read
@@ -274,6 +302,30 @@ def test_reconstructions_of_an_image_run_in_a_npy_are_images_as_generate_writes_
     np.testing.assert_allclose(images.reshape(8, -1), rows, rtol=1e-6)
 
 
+@pytest.mark.parametrize("grey", [False, True], ids=["colour", "grey"])
+def test_reconstruct_of_an_image_run_into_a_folder_writes_one_png_per_input_file(tmp_path, capsys, grey):
+    """`aekit reconstruct` of an image run wrote only arrays and tables (a .png or folder OUTPUT was
+    refused); a folder now receives one PNG per input image, named after its file, holding the
+    reconstruction the .npy holds as 8-bit pixels. A .png OUTPUT is refused naming the folder to give."""
+    write_folder(tmp_path / "pics", n=6, size=(6, 10), grey=grey)
+    run = train(tmp_path, tmp_path / "pics")
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "rec.npy")]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "out")]) == 0
+    assert "wrote 6 reconstructions as" in capsys.readouterr().out
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png"))
+    inputs = sorted(p.relative_to(tmp_path / "pics").as_posix() for p in (tmp_path / "pics").rglob("*.png"))
+    assert written == inputs and len(written) == 6
+    images = np.load(tmp_path / "rec.npy")
+    ids = load(tmp_path / "pics").ids
+    for name in written:
+        png = np.asarray(Image.open(tmp_path / "out" / name))
+        expected = images[ids.index(name)]
+        expected = expected if grey else expected.transpose(1, 2, 0)
+        assert png.shape == expected.shape
+        np.testing.assert_allclose(png, np.round(expected * 255), atol=1)
+    assert main(["reconstruct", str(run), str(tmp_path / "pics"), str(tmp_path / "rec.png")]) == 1
+    assert f"give a folder, e.g. {str(tmp_path / 'rec')!r}" in capsys.readouterr().err
+
 @pytest.mark.parametrize(
     "model, extra",
     [("contextencoder", ["--set", "model.mask_size=3"]), ("vae", ["--set", "model.backbone=conv"])],
@@ -332,6 +384,23 @@ def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys
         err = capsys.readouterr().err
         assert folder in err and shape in err and "(3, 8, 14)" in err, err
 
+
+def test_colour_images_for_a_grey_run_are_read_grey_with_a_warning(tmp_path):
+    """A run trained on grey images read a later folder of colour ones grey without a word; the
+    command line and the fitted reader now say so, naming the folder and a file."""
+    write_folder(tmp_path / "grey", n=6, grey=True)
+    write_folder(tmp_path / "colour", n=4)
+    Image.new("RGB", (12, 12), (90, 90, 90)).save(tmp_path / "colour" / "a" / "flat.png")
+    run = train(tmp_path, tmp_path / "grey")
+    assert main(["encode", str(run), str(tmp_path / "grey"), str(tmp_path / "codes.npy")]) == 0
+    with pytest.warns(UserWarning, match=r"4 of 5 images in '.*colour' are colour \(e\.g\. 'a/000\.png'\): they are read grey, "
+                                         r"as the run's grey training images were"):
+        assert main(["encode", str(run), str(tmp_path / "colour"), str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape[0] == 5
+    reader = reader_for(tmp_path / "grey")
+    reader.fit(tmp_path / "grey")
+    with pytest.warns(UserWarning, match="4 of 5 images"):
+        assert reader.read(tmp_path / "colour").image_shape == reader.image_shape
 
 # ---- no 1 x n strip -------------------------------------------------------------------------------
 

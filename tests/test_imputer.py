@@ -165,6 +165,19 @@ def test_set_output_pandas_keeps_column_names():
     assert list(out.columns) == list(frame.columns) and out.isna().sum().sum() == 0
 
 
+def test_set_output_pandas_names_a_headerless_frames_columns_as_simple_imputer_does():
+    """A headerless frame (integer column names 0, 1, ...) comes back with the names scikit-learn's
+    own imputers give it (x0, x1, ... in scikit-learn 1.9), string names as they were."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    for frame in (pd.DataFrame(X), pd.DataFrame(X, columns=["a", "b", "c"])):
+        ours = AutoEncoderImputer(random_state=0, **FAST).set_output(transform="pandas").fit_transform(frame)
+        theirs = SimpleImputer().set_output(transform="pandas").fit_transform(frame)
+        assert list(ours.columns) == list(theirs.columns) and ours.notna().all().all()
+
 def test_declared_categorical_integer_column():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=200), rng.integers(0, 3, 200).astype(float)])

@@ -83,6 +83,24 @@ def test_small_parquet_row_groups_and_files_train_with_the_batch_size_asked(tmp_
     assert open_source(tmp_path / "groups.parquet").chunks(25) == [(0, 20), (20, 40)] + [(s, s + 20) for s in range(40, 400, 20)]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_streamed_rows_give_the_dtype_the_same_rows_in_memory_give(tmp_path, table, dtype):
+    """A float64 memmap's (or .npy or Parquet path's) transform, reconstruct and score_samples were
+    float32 where the float64 array in memory gave float64 (streamed blocks were read as float32);
+    they now follow the stored dtype as scikit-learn reads it (float32 kept, others float64), values and all."""
+    import pandas as pd
+
+    rows = (table[:400] * (100 if dtype == np.int64 else 1)).astype(dtype)
+    np.save(tmp_path / "rows.npy", rows)
+    pd.DataFrame(rows, columns=[f"f{i}" for i in range(10)]).to_parquet(tmp_path / "rows.parquet")
+    ae = small().fit(rows)
+    expected = np.float32 if dtype == np.float32 else np.float64
+    for streamed in (np.load(tmp_path / "rows.npy", mmap_mode="r"), tmp_path / "rows.npy", tmp_path / "rows.parquet"):
+        for method in ("transform", "reconstruct", "score_samples"):
+            got, want = getattr(ae, method)(streamed), getattr(ae, method)(rows)
+            assert got.dtype == want.dtype == expected, (streamed, method)
+            np.testing.assert_allclose(got, want, rtol=1e-6 if expected == np.float32 else 1e-12)
+
 def test_a_parquet_folder_reads_upper_case_files_and_skips_hidden_ones(tmp_path, table):
     """A folder as other tools leave it: PART-0.PARQUET (upper-case suffix) was skipped, and a
     Mac's AppleDouble `._part-1.parquet` (not Parquet at all) stopped the read as corrupt."""

@@ -77,6 +77,25 @@ def test_impute_reads_a_semicolon_file_with_question_marks_and_keeps_values_plau
     assert np.abs(filled["weight"][gaps] - frame["weight"][gaps]).mean() < 0.8 * np.abs(frame["weight"] - frame["weight"].mean()).mean()
 
 
+def test_imputed_numbers_are_written_with_the_decimals_of_their_column(tmp_path, capsys):
+    """In a column whose observed values have one decimal (3.7, 12.1) aekit impute wrote imputed
+    values such as 3.6849181; they are now written with the column's decimals (learned in fit, so
+    --fitted writes them alike), observed values as they were, and unrounded with plausible_values=range."""
+    frame = survey(n=160)[["weight", "share"]].assign(weight=lambda t: t["weight"].round(1), share=lambda t: t["share"].round(3))
+    gaps, mask = with_gaps(frame.assign(last=0))
+    gaps.drop(columns="last").to_csv(tmp_path / "t.csv", index=False)
+    fit = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "filled.csv"), *CLI_FAST, "--save", str(tmp_path / "imputer")]
+    assert main(fit) == 0
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "again.csv"), "--fitted", str(tmp_path / "imputer"), "--quiet"]) == 0
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "range.csv"), *CLI_FAST, "--set", "plausible_values=range"]) == 0
+    for name in ("filled.csv", "again.csv"):
+        written = pd.read_csv(tmp_path / name, dtype=str)
+        for j, (column, decimals) in enumerate((("weight", 1), ("share", 3))):
+            assert written[column][mask[:, j]].str.fullmatch(rf"-?\d+(\.\d{{1,{decimals}}})?").all(), (name, column)
+            assert (written[column][~mask[:, j]].astype(float) == frame[column][~mask[:, j]]).all()
+    unrounded = pd.read_csv(tmp_path / "range.csv", dtype=str)["weight"][mask[:, 0]]
+    assert unrounded.str.len().max() > 5
+
 @pytest.mark.parametrize("sep, flag", [("\t", None), ("\t", "tab"), ("|", None), (";", ";")])
 def test_delimiters_are_sniffed_or_given(tmp_path, sep, flag):
     path = tmp_path / "t.csv"
@@ -103,6 +122,23 @@ def test_a_utf16_file_with_a_byte_order_mark_is_read_and_other_encodings_are_nam
     assert main(["detect", str(tmp_path / "le.csv"), "--encoding", "klingon"]) == 1
     assert "unknown encoding 'klingon'" in capsys.readouterr().err
 
+
+def test_a_parquet_files_named_index_names_the_rows_encode_and_reconstruct_write(tmp_path, capsys):
+    """detect and impute carried a Parquet file's named index (patient ids) to their output, while
+    encode and reconstruct numbered the rows 0, 1, 2, ...: their 'id' column now holds the index."""
+    frame = survey(n=80)[["age", "weight", "share"]].astype(float)
+    frame = frame.set_axis(pd.Index([f"P{i:03d}" for i in range(80)], name="patient"))
+    frame.to_parquet(tmp_path / "t.parquet")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    later = frame.iloc[[5, 2, 9]].set_axis(pd.Index(np.arange(3) * 3 + 7, name="patient"))
+    later.to_parquet(tmp_path / "later.parquet")
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "t.parquet"), str(tmp_path / f"{command}.csv")]) == 0
+        assert pd.read_csv(tmp_path / f"{command}.csv")["id"].tolist() == frame.index.tolist()
+        assert main([command, str(run), str(tmp_path / "later.parquet"), str(tmp_path / f"{command}.parquet")]) == 0
+        written = pd.read_parquet(tmp_path / f"{command}.parquet")
+        assert written["id"].tolist() == [7, 10, 13] and written["id"].dtype == np.int64
 
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_a_ragged_row_is_refused_with_its_line_and_field_counts(tmp_path, capsys, command):

@@ -54,6 +54,19 @@ def test_non_numeric_dataframe_names_columns(X):
         AutoEncoder(**FAST).fit(frame)
 
 
+def test_a_pyarrow_table_with_text_is_refused_as_a_dataframe_is(X):
+    """A pyarrow Table with a text column got scikit-learn's "could not convert string to float: 'x'"
+    where the same pandas DataFrame got aekit's refusal naming the column; both now get the latter,
+    and a numeric table is still taken with its column names."""
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    with pytest.raises(ValueError, match=r"X has text or category columns \['city'\], which AutoEncoder cannot use as they are"):
+        AutoEncoder(**FAST).fit(pa.Table.from_pandas(frame.assign(city=["x"] * len(X))))
+    fitted = AutoEncoder(latent_dim=2, **FAST).fit(pa.Table.from_pandas(frame))
+    assert list(fitted.feature_names_in_) == list("abcdef")
+
 def test_lists_are_accepted(X):
     assert AutoEncoder(latent_dim=2, **FAST).fit(X.tolist()).transform(X[:2].tolist()).shape == (2, 2)
 

@@ -114,12 +114,12 @@ def _atlas(rows: np.ndarray, shape: tuple[int, int, int], value_range: tuple[flo
     """The rows' images tiled into one PNG (a data URI), `cols` tiles across."""
     from PIL import Image
 
+    from aekit.app.plot import image_bytes
+
     c, h, w = shape
     n = rows.shape[0]
     cols = int(np.ceil(np.sqrt(n)))
-    lo, hi = value_range
-    scaled = np.nan_to_num(np.clip((rows - lo) / (hi - lo if hi > lo else 1.0), 0, 1)) * 255
-    tiles = np.round(scaled).astype(np.uint8).reshape(n, c, h, w)
+    tiles = image_bytes(rows, shape, value_range)
     tiles = tiles[:, :3] if c >= 3 else tiles[:, :1]
     channels = tiles.shape[1]
     sheet = np.zeros((int(np.ceil(n / cols)) * h, cols * w, channels), dtype=np.uint8)

@@ -28,6 +28,7 @@ from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
     "drawable_image_shape",
+    "image_bytes",
     "plot_error_comparison",
     "plot_history",
     "plot_image_grid",
@@ -105,6 +106,32 @@ def drawable_image_shape(image_shape) -> tuple[int, ...] | None:
         return None
     shape = tuple(int(s) for s in image_shape)
     return shape if len(shape) == 2 or (len(shape) == 3 and shape[0] in (1, 3)) else None
+
+
+def image_bytes(rows: np.ndarray, shape: tuple[int, int, int], value_range: tuple[float, float] | None) -> np.ndarray:
+    """Rows (n, C*H*W) as 8-bit images (n, C, H, W): `value_range` (low, high) spread over 0..255, values
+    beyond it clipped and NaN 0.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n, n_features)
+        Channels-first images, flattened.
+    shape : tuple of int
+        (channels, height, width) of one row.
+    value_range : tuple of float or None
+        The values drawn black (low) and white (high); None is the rows' finite range.
+
+    Returns
+    -------
+    ndarray of shape (n, channels, height, width), uint8
+        The images.
+    """
+    if value_range is None:
+        finite = rows[np.isfinite(rows)]
+        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    low, high = value_range
+    scaled = np.nan_to_num(np.clip((np.asarray(rows) - low) / (high - low if high > low else 1.0), 0, 1)) * 255
+    return np.round(scaled).astype(np.uint8).reshape(len(rows), *shape)
 
 
 def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ __all__ = [
     "seed",
     "typed_ids",
     "write_array",
+    "write_images",
 ]
 
 _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
@@ -224,6 +225,46 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
+
+
+def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], value_range: tuple[float, float] | None, ids: list[str]) -> Path:
+    """Save each row of X (n, prod(shape)) as an 8-bit PNG in `folder`, named after its id: an input
+    file's relative path with the suffix .png (its subfolders kept), a row number padded to one width.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The folder to write in; created with the subfolders the names need.
+    X : ndarray of shape (n, n_features)
+        Channels-first images, flattened.
+    shape : tuple of int
+        One row's image shape, (height, width) or (1 or 3, height, width).
+    value_range : tuple of float or None
+        The values drawn black and white (`aekit.app.plot.image_bytes`); None is X's finite range.
+    ids : list of str
+        One identifier per row (`Dataset.row_ids`).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    from PIL import Image
+
+    from aekit.app.plot import image_bytes
+
+    folder = Path(folder)
+    chw = tuple(shape) if len(shape) == 3 else (1, *shape)
+    width = len(str(max(len(ids) - 1, 0)))
+    names = [f"{int(i):0{width}d}.png" if i.isdigit() else Path(i).with_suffix(".png").as_posix() for i in ids]
+    if len(set(names)) < len(names):  # photo.jpg and photo.png
+        names = [f"{i}.png" for i in ids]
+    for image, name in zip(image_bytes(X, chw, value_range), names):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replaced_atomically(path) as tmp:
+            Image.fromarray(image[0] if chw[0] == 1 else image.transpose(1, 2, 0)).save(tmp, format="PNG")
+    return folder
 
 
 def _as_frame(X, columns: list[str] | None, ids: list[str] | None):

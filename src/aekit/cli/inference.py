@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -22,6 +23,7 @@ from aekit.cli.common import (
     seed,
     typed_ids,
     write_array,
+    write_images,
 )
 from aekit.cli.scheduled import add_scheduler_options
 from aekit.saving.atomic import atomic_write_bytes
@@ -64,7 +66,9 @@ def add_parsers(commands) -> None:
     for name, summary, what, more in (
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
         ("reconstruct", "write the reconstructions of some rows", "the reconstructions (n, n_features), in the data's units,",
-         "\nAn image run's .npy holds images, channels-first, as 'aekit generate' writes them. A table\nrun's .csv or "
+         "\nAn image run's .npy holds images, channels-first, as 'aekit generate' writes them; OUTPUT a folder\n(a path "
+         "without a suffix, or ending in /) receives one PNG per image, named after the input's files\n(photos/a/1.jpg as "
+         "a/1.png) or, for an array, its row numbers. A table\nrun's .csv or "
          ".parquet holds the columns it was trained on as 'aekit generate' writes them: each\ncategorical one as its "
          "most probable category, each column of whole numbers rounded within\nits training range."),
     ):
@@ -75,16 +79,18 @@ def add_parsers(commands) -> None:
             summary,
             f"Write {what} of the rows of INPUT\nto OUTPUT: .npy, or .csv or .parquet with a header and a first column 'id' "
             "('_id' beside a column\nnamed 'id'): each row's file name for a folder; for a table its data.id_column,\nelse the "
-            "identifier column training left out, else its row number. INPUT\nis laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
+            "identifier column training left out, else a Parquet file's named index, else its row number.\nINPUT is laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
             "rows\nof a Parquet file or folder are processed partition by partition on a Dask cluster and OUTPUT\nis "
             "a new folder of Parquet files, the same rows in the same order." + more,
             f"  aekit {name} runs/vae mnist:test {written}.npy\n  aekit {name} runs/table new_rows.csv {written}.csv\n"
-            f"  aekit {name} runs/table rows/ {written}/ --scheduler tcp://scheduler:8786",
+            f"  aekit {name} runs/table rows/ {written}/ --scheduler tcp://scheduler:8786"
+            + ("\n  aekit reconstruct runs/conv photos/ reconstructed/" if name == "reconstruct" else ""),
             run_rows,
         )
         parser.add_argument("run", metavar="RUN", help=RUN_HELP)
         parser.add_argument("input", metavar="INPUT", help=SOURCE_HELP)
-        parser.add_argument("output", metavar="OUTPUT", help="a .npy, .csv or .parquet file (with --scheduler: a folder)")
+        pngs = ", or for an image run a folder of PNGs" if name == "reconstruct" else ""
+        parser.add_argument("output", metavar="OUTPUT", help=f"a .npy, .csv or .parquet file{pngs} (with --scheduler: a folder)")
         add_scheduler_options(parser, "OUTPUT")
 
     generate = add_command(
@@ -208,6 +214,11 @@ def run_rows(args: argparse.Namespace) -> int:
         return _rows_on_cluster(args)
     model = open_model(args.run)
     rows, est = model.rows(args.input), model.estimator
+    if args.command == "reconstruct" and _names_a_folder(args.output):
+        return _reconstructed_images(model, rows, Path(args.output))
+    if args.command == "reconstruct" and Path(args.output).suffix.lower() == ".png":
+        raise CLIError(f"OUTPUT {args.output!r}: 'aekit reconstruct' writes images as one PNG per input into a folder: "
+                       f"give a folder, e.g. {str(Path(args.output).with_suffix(''))!r}")
     what, shape = ROW_OUTPUTS[args.command][1], None
     if args.command == "encode":
         out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
@@ -217,6 +228,26 @@ def run_rows(args: argparse.Namespace) -> int:
     write_array(args.output, out if shape is None else _as_images(out, shape), columns, rows.row_ids())
     shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, shape))} images"
     print(f"wrote {out.shape[0]} {what} of {shown} to {args.output}")
+    return 0
+
+
+def _names_a_folder(output: str) -> bool:
+    """Whether OUTPUT names a folder: one that exists, ends in a slash, or has no suffix."""
+    return Path(output).is_dir() or output.endswith(("/", os.sep)) or not Path(output).suffix
+
+
+def _reconstructed_images(model, rows, folder: Path) -> int:
+    """`aekit reconstruct` of an image run into a folder: one PNG per row, named after the input's files
+    (its row numbers for an array), pixels on [0, 1] drawn as stored, other values on their own range."""
+    X_hat = model.reconstructions(rows.X)
+    shape = _image_shape(model, None, X_hat.shape[1], drawn=True)
+    if shape is None:
+        raise CLIError(
+            f"OUTPUT {str(folder)!r} is a folder, which 'aekit reconstruct' fills with PNG images, but the run's rows "
+            f"({X_hat.shape[1]} values) are not images of 1 or 3 channels: give a .npy, .csv or .parquet file"
+        )
+    write_images(folder, X_hat, shape, (0.0, 1.0) if model.reader.unit_pixels else None, rows.row_ids())
+    print(f"wrote {len(X_hat)} reconstructions as {'x'.join(map(str, shape))} PNG images to {folder}")
     return 0
 
 
@@ -232,17 +263,22 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     folder = parquet_folder(args.output, "OUTPUT")
     table = read_parquet_lazily(args.input)
     index = parquet_index(args.input)
-    table = table.drop(columns=index) if index else table  # as Model.rows reads it: a named index is not a column
     model = open_model(args.run)
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
-        starts, named = None, model.reader.id_source(table.columns)
+        starts, named = None, model.reader.id_source([c for c in table.columns if c not in index])
+        if named is None and len(index) == 1:  # as Model.rows reads it: a named index names the rows, it is no column
+            named, integers = index[0], _integer_ids(table, index[0])
+            table = table.map_partitions(lambda part: part.set_index(index[0]), meta=table._meta.set_index(index[0]))
+        else:
+            table = table.drop(columns=index) if index else table
+            integers = _integer_ids(table, named)
         if named is None:  # rows are numbered: each partition's first number
             lengths = table.map_partitions(len).compute().to_numpy()  # every column: one column would merge partitions
             starts = np.concatenate([[0], np.cumsum(lengths)])
         names = list(model.reader.feature_names or [])
         ids = id_column_name([*names, *feature_columns(names, getattr(model.reader, "categories", None) or {})])
-        prepare = (model.reader, model.scaling, str(args.input), starts, ids, _integer_ids(table, named),
+        prepare = (model.reader, model.scaling, str(args.input), starts, ids, integers,
                    not allows_nan(model.estimator))
         meta = _prepared_partition(_first_rows(table, args.input), *prepare, partition_info={"number": 0}).iloc[:0]
         rows = table.map_partitions(partial(_prepared_partition, empty=meta), *prepare, meta=meta)

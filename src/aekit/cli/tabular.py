@@ -45,8 +45,9 @@ def add_parsers(commands) -> None:
         "Fit an AutoEncoderImputer (a denoising autoencoder trained on the observed entries) to IN\n"
         "and write IN with every missing entry filled to OUT; observed entries are kept exactly.\n"
         "Numeric and categorical (text) columns are both handled; imputed numbers stay within\n"
-        "their column's range and whole where the column is (--set plausible_values=range: not\n"
-        "rounded; false: as the network gives them). A column with no value is dropped.\n" + LEFT_OUT_HELP
+        "their column's range, whole where the column is and with the decimals of its observed\n"
+        "values (3.7, 12.1: one), as the imputer's plausible_values=true keeps them (--set\n"
+        "plausible_values=range: not rounded; false: as the network gives them). A column with no\nvalue is dropped.\n" + LEFT_OUT_HELP
         + " They are written\nto OUT unchanged, except that a constant column's gaps get its value. Any imputer parameter\n"
         "can be set with --set NAME=VALUE. --save DIR keeps the fitted imputer; --fitted DIR fills IN with\n"
         "one saved before instead of fitting. With --scheduler ADDRESS and --fitted DIR, a Parquet file or\n"

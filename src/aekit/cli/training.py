@@ -446,15 +446,16 @@ def _kept_note(history: dict) -> str:
 def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
     """Train a validated RunConfig into the run folder `config.out`, under its lock, as
     `aekit train` does, quietly unless `config.model.verbose`. A run already there is refused or,
-    with `replace`, discarded first (`aekit demo` replaces its own); a folder this call made is
-    removed again when training fails before saving an epoch. Returns the exit status."""
+    with `replace`, discarded first (`aekit demo` replaces its own); when training fails before
+    saving an epoch, a folder this call made is removed again and an existing one loses what the
+    call added. Returns the exit status."""
     from aekit.app.config import dump_config
     from aekit.app.runs import Run
 
     run = Run(config.out)
     if run.path.exists() and not run.path.is_dir():
         raise CLIError(f"--out {config.out!r} is a file, and a run is a folder (config.yaml, model/, ...): give a new folder")
-    created, status = not run.path.exists(), 1
+    held, status = (sorted(p.name for p in run.path.iterdir()) if run.path.is_dir() else None), 1
     try:
         with _locked(run):
             if run.has_started() and not replace:
@@ -471,8 +472,23 @@ def train_new_run(config: RunConfig, *, replace: bool = False) -> int:
             status = _fit(run, config, resume=False, quiet=not config.model.verbose)
             return status
     finally:
-        if status != 0 and created and not run.has_started():  # refused or stopped before a first epoch was saved
-            shutil.rmtree(run.path, ignore_errors=True)
+        if status != 0 and not run.has_started():  # refused or stopped before a first epoch was saved
+            _remove_all_but(run.path, held)
+
+
+def _remove_all_but(folder: Path, held: list[str] | None) -> None:
+    """Leave `folder` as training found it: remove it when it did not exist (`held` None), else
+    whatever it holds beyond the names it `held` (the config, data.json and .lock of a refused run)."""
+    if held is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.name in held:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _resume(run, args: argparse.Namespace) -> int:

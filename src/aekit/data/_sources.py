@@ -23,9 +23,12 @@ DEFAULT_CHUNK_ROWS = 65536
 
 class DataSource:
     """Rows of a 2-D numeric table that lives on disk: `n_rows`, `n_features`, `read(start, stop)`
-    giving `dtype` (float32) rows."""
+    giving `dtype` (float32) rows, or rows of another float dtype when asked; `float_dtype` is
+    the dtype scikit-learn would read the stored values as (float32 kept, others float64), which
+    inference gives its output in, as for the same rows in memory."""
 
     dtype = np.dtype(np.float32)
+    float_dtype = np.dtype(np.float32)
     n_rows: int
     n_features: int
     path: Path
@@ -36,8 +39,8 @@ class DataSource:
     def shape(self) -> tuple[int, int]:
         return (self.n_rows, self.n_features)
 
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows [start, stop) as a finite float32 array (stop - start, n_features)."""
+    def read(self, start: int, stop: int, dtype=np.float32) -> np.ndarray:
+        """Rows [start, stop) as a finite array (stop - start, n_features) of `dtype`."""
         raise NotImplementedError
 
     def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
@@ -45,8 +48,8 @@ class DataSource:
         stop = self.n_rows if stop is None else stop
         return [(s, min(s + chunk_rows, stop)) for s in range(0, stop, chunk_rows)]
 
-    def _checked(self, block: np.ndarray, start: int) -> np.ndarray:
-        block = np.asarray(block, dtype=np.float32)
+    def _checked(self, block: np.ndarray, start: int, dtype=np.float32) -> np.ndarray:
+        block = np.asarray(block, dtype=dtype)
         if not np.isfinite(block).all():
             row = start + int(np.argwhere(~np.isfinite(block))[0][0])
             raise ValueError(f"{self.name}: {self.describe()} has a NaN or infinite value in row {row}")
@@ -121,16 +124,17 @@ class NpySource(DataSource):
         if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
             raise ValueError(f"X: {str(self.path)!r} holds an array of shape {tuple(shape)}; a non-empty 2-D array is needed")
         self.offset, self.stored_dtype = int(offset), dtype
+        self.float_dtype = np.dtype(np.float32 if dtype == np.float32 else np.float64)
         self.n_rows, self.n_features = int(shape[0]), int(shape[1])
 
-    def read(self, start: int, stop: int) -> np.ndarray:
+    def read(self, start: int, stop: int, dtype=np.float32) -> np.ndarray:
         count = (stop - start) * self.n_features
         with open(self.path, "rb") as f:
             f.seek(self.offset + start * self.n_features * self.stored_dtype.itemsize)
             block = np.fromfile(f, dtype=self.stored_dtype, count=count)
         if block.size != count:
             raise ValueError(f"X: {self.describe()} is truncated: rows {start}-{stop} are missing")
-        return self._checked(block.reshape(stop - start, self.n_features), start)
+        return self._checked(block.reshape(stop - start, self.n_features), start, dtype)
 
 
 class ParquetSource(DataSource):
@@ -154,6 +158,7 @@ class ParquetSource(DataSource):
         if bad:
             raise ValueError(f"X: {str(self.path)!r} has non-numeric or missing columns {bad}; pass numeric columns only")
         self.columns = names
+        self.float_dtype = np.dtype(np.float32 if all(pat.is_float32(schema.field(n).type) for n in names) else np.float64)
         self.feature_names = np.asarray(names, dtype=object)
         self.n_features = len(names)
         self._groups = [(fi, g, f.metadata.row_group(g).num_rows) for fi, f in enumerate(self._files) for g in range(f.num_row_groups)]
@@ -167,18 +172,18 @@ class ParquetSource(DataSource):
         if self._cache is None or self._cache[0] != index:
             fi, g, _ = self._groups[index]
             table = self._files[fi].read_row_group(g, columns=self.columns)
-            block = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(np.float32) for c in self.columns])
+            block = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(self.float_dtype) for c in self.columns])
             self._cache = (index, block)
         return self._cache[1]
 
-    def read(self, start: int, stop: int) -> np.ndarray:
+    def read(self, start: int, stop: int, dtype=np.float32) -> np.ndarray:
         first = int(np.searchsorted(self._starts, start, side="right") - 1)
         last = int(np.searchsorted(self._starts, stop, side="left"))
         parts = []
         for index in range(first, last):
             lo, hi = self._starts[index], self._starts[index + 1]
             parts.append(self._group(index)[max(start, lo) - lo : min(stop, hi) - lo])
-        return self._checked(np.concatenate(parts), start)
+        return self._checked(np.concatenate(parts), start, dtype)
 
     def chunks(self, chunk_rows: int, stop: int | None = None) -> list[tuple[int, int]]:
         """Consecutive row groups packed into ranges of at most `chunk_rows` rows (a larger group

@@ -781,20 +781,22 @@ GREY_PIL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B",
 WIDE_GREY_PIL_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})  # more than 8 bits
 
 
-def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool, bool]:
+def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np.ndarray, bool, bool, bool]:
     """One image file as float32 pixels in [0, 1], channels-first (3, H, W) for colour or (H, W)
-    for grey, whether its pixels are grey, and whether any of them is transparent (the alpha
-    channel, which is not read). `mode` 'auto' reads single-channel files grey and others (RGB,
+    for grey, whether its pixels are grey (False for a colour file read grey), whether any of them is transparent (the alpha
+    channel, which is not read), and whether it stores more than the 8 bits per channel read. `mode` 'auto' reads single-channel files grey and others (RGB,
     palette, CMYK, ...) as RGB, grey when their three channels are equal."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:  # from a file object: Pillow memory-maps a path's raw grey TIFF and turns it upright scrambled
         with open(file, "rb") as handle, Image.open(handle) as opened:
+            narrowed = _deep_colour(opened)
             image = ImageOps.exif_transpose(opened)  # upright, as viewers show it
             if "transparency" in image.info and image.mode not in WIDE_GREY_PIL_MODES:  # a see-through colour or entries
                 image = image.convert("LA" if image.mode in GREY_PIL_MODES else "RGBA")  # as alpha, the same colours
             transparent = _has_transparency(image)
             native_grey = image.mode in GREY_PIL_MODES
+            colour_read_grey = mode == "L" and not native_grey and not _equal_channels(np.asarray(image.convert("RGB")))
             if image.mode in WIDE_GREY_PIL_MODES:  # 8-bit conversion would clip them to 0..255
                 image, full_scale = _unit_grey(image, file), 1.0
             else:
@@ -808,9 +810,22 @@ def _read_image(file: Path, mode: str, size: tuple[int, int] | None) -> tuple[np
     if pixels.ndim == 2 and mode == "RGB":
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
     if pixels.ndim == 3:
-        pixels = pixels.transpose(2, 0, 1)
-        return pixels, bool((pixels[0] == pixels[1]).all() and (pixels[0] == pixels[2]).all()), transparent
-    return pixels, True, transparent
+        return pixels.transpose(2, 0, 1), _equal_channels(pixels), transparent, narrowed
+    return pixels, not colour_read_grey, transparent, narrowed
+
+
+def _equal_channels(pixels: np.ndarray) -> bool:
+    """Whether an (H, W, 3) image's red, green and blue are equal everywhere (a grey picture)."""
+    return bool((pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 0] == pixels[..., 2]).all())
+
+
+def _deep_colour(image) -> bool:
+    """Whether an opened, not yet loaded PIL image stores 16 bits per channel that Pillow reads as 8:
+    16-bit colour (or grey with alpha) PNGs and TIFFs; 16-bit grey ones are read whole."""
+    if image.mode in WIDE_GREY_PIL_MODES:
+        return False
+    rawmodes = [tile[3] if isinstance(tile[3], str) else tile[3][0] for tile in image.tile if tile[3]]
+    return any(";16" in str(rawmode) for rawmode in rawmodes)
 
 
 def _has_transparency(image) -> bool:
@@ -856,7 +871,8 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     `ConvAutoEncoder`. 'auto' (the default) is 'L' when every file is grey (a one-channel PIL
     mode such as 'L', 'LA', '1', 'I;16', or colour files whose red, green and blue are equal
     everywhere) and 'RGB' when any file has colour; `image_shape` says which. 16-bit grey
-    files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]. Photos are
+    files (0..65535) and float ones (already in [0, 1]) keep their levels on [0, 1]; 16-bit
+    colour files are read with 8 bits per channel (Pillow's), and a warning names them. Photos are
     turned upright as their EXIF orientation says, as image viewers show them. Transparency
     is not read: a transparent pixel counts as the colour stored under it, and a warning names
     such files. Images
@@ -880,6 +896,11 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         The images as rows, with `image_shape`, labels and `class_names` from subfolders, and
         `ids`.
     """
+    return _image_folder(path, size, mode)[0]
+
+
+def _image_folder(path: str | os.PathLike, size: tuple[int, int] | None, mode: str) -> tuple[Dataset, list[str]]:
+    """`load_image_folder`'s dataset and the ids of the colour files it read grey (mode 'L')."""
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"no image folder at {str(root)!r}")
@@ -890,12 +911,16 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
     files = [p for p in visible_files(root) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise ValueError(f"{str(root)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
-    rows, label_names, all_grey, transparent = [], [], True, []
+    rows, label_names, all_grey, transparent, narrowed, read_grey = [], [], True, [], [], []
     for file in files:
-        pixels, grey, see_through = _read_image(file, mode, size)
+        pixels, grey, see_through, deep = _read_image(file, mode, size)
         all_grey &= grey
         if see_through:
             transparent.append(file)
+        if not grey and mode == "L":
+            read_grey.append(file.relative_to(root).as_posix())
+        if deep:
+            narrowed.append(file)
         if rows and pixels.shape[-2:] != rows[0].shape[-2:]:
             raise ValueError(
                 f"{str(file)!r} is {pixels.shape[-2:]} but {str(files[0])!r} is {rows[0].shape[-2:]} (height, width); "
@@ -920,6 +945,15 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
             UserWarning,
             stacklevel=user_stacklevel(),
         )
+    if narrowed:
+        warnings.warn(
+            f"{len(narrowed)} of {len(files)} images in {str(root)!r} are 16-bit colour (e.g. "
+            f"{narrowed[0].relative_to(root).as_posix()!r}), which Pillow reads with 8 bits per channel: their lowest 8 bits "
+            "are lost (256 levels where the files hold 65536); save them as 16-bit grey PNGs, or load them yourself "
+            "(e.g. tifffile for TIFFs) and pass an array, if those levels matter",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
     X = np.stack(rows).reshape(len(rows), -1)
     y, class_names = None, None
     if any(name is not None for name in label_names):
@@ -929,4 +963,4 @@ def load_image_folder(path: str | os.PathLike, *, size: tuple[int, int] | None =
         y = np.asarray([class_names.index(name) for name in label_names], dtype=np.int64)
     names = [f"pixel{i}" for i in range(X.shape[1])]
     ids = [file.relative_to(root).as_posix() for file in files]
-    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names, ids=ids)
+    return Dataset(X, y, tuple(rows[0].shape), names, name=str(root), class_names=class_names, ids=ids), read_grey

@@ -25,8 +25,8 @@ from aekit.data._files import visible_files
 from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
-from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _integer_scale, _load_idx_set, load_digits
-from aekit.data.datasets import load_image_folder, load_npy, read_csv_frame, read_parquet_frame
+from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
+from aekit.data.datasets import load_npy, read_csv_frame, read_parquet_frame
 from aekit.data.text import load_text_folder
 
 __all__ = [
@@ -433,7 +433,8 @@ class TableReader(Reader):
 
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
         """The rows of a table already read as a DataFrame (the whole table, or one partition of
-        it): the ID column as `Dataset.ids`, the target as y, text columns one-hot.
+        it): the ID column as `Dataset.ids` (else the identifier left out, else a named index such as
+        a Parquet file's), the target as y, text columns one-hot.
 
         Parameters
         ----------
@@ -452,7 +453,7 @@ class TableReader(Reader):
         if self.id_column is not None and self.id_column not in frame.columns:
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
-        ids = None if named is None else frame[named].astype(str).tolist()
+        ids = frame[named].astype(str).tolist() if named is not None else _index_ids(frame)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
@@ -475,6 +476,12 @@ class TableReader(Reader):
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
             return ParquetSource(source)
         return super().stream(source)
+
+
+def _index_ids(frame) -> list[str] | None:
+    """The values of `frame`'s named index (one level, such as the patient ids a Parquet file keeps apart from its
+    columns) as row identifiers; None for a plain row number index."""
+    return None if frame.index.nlevels != 1 or frame.index.name is None else frame.index.astype(str).tolist()
 
 
 def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
@@ -509,7 +516,8 @@ class NpyReader(Reader):
         channels-last.
     int_scale : float, default=None
         What the training file's integers were divided by (see `load_npy`), learned by `fit`
-        and used for later files; None for a file of floats.
+        and used for later files (one reading outside the training range warns); None for a
+        file of floats.
     int_negative : bool, default=False
         Whether the training file's integers include negative ones (signed values such as CT
         numbers, read on [-1, 1] rather than as pixels on [0, 1]), learned by `fit`.
@@ -536,7 +544,24 @@ class NpyReader(Reader):
         data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
         if not fitted:
             self.int_negative = array.dtype.kind == "i" and bool(data.X.min() < 0)
+        elif self.int_scale is not None and data.X.dtype.kind == "f" and data.X.size:
+            self._warn_outside_training_range(data.X, source)
         return data
+
+    def _warn_outside_training_range(self, X: np.ndarray, source: str) -> None:
+        """Warn when the integers of a later file, divided by the training file's `int_scale`, fall outside
+        the range the training rows were read on ([0, 1], or [-1, 1] for signed values)."""
+        low, high = (-1.0 if self.int_negative else 0.0), 1.0
+        lowest, highest = float(X.min()), float(X.max())
+        if low <= lowest and highest <= high:
+            return
+        scale = self.int_scale
+        warnings.warn(
+            f"{str(source)!r} holds integers from {lowest * scale:g} to {highest * scale:g}; divided by {scale:g} (the "
+            f"training file's largest) as the run reads every file, they read from {lowest:.3g} to {highest:.3g}, outside "
+            f"the [{low:g}, {high:g}] the model was trained on",
+            stacklevel=3,
+        )
 
     @property
     def unit_pixels(self) -> bool:
@@ -564,7 +589,8 @@ class ImageFolderReader(Reader):
     """A folder of images, labelled by subfolder, each resized to `image_size` (height, width)
     when given, grey ('L') or colour ('RGB') by `image_mode`: 'auto' (the default) is grey when
     every training file is grey and colour when any has colour (see `load_image_folder`), and
-    `fit` replaces it by the mode it chose, so later folders are read the same way.
+    `fit` replaces it by the mode it chose, so later folders are read the same way (colour files
+    in a later folder for grey training images are read grey, and a warning says so).
 
     Parameters
     ----------
@@ -587,7 +613,14 @@ class ImageFolderReader(Reader):
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         size = None if self.image_size is None else tuple(self.image_size)
-        return load_image_folder(_existing(source), size=size, mode=self.image_mode)
+        data, read_grey = _image_folder(_existing(source), size, self.image_mode)
+        if fitted and read_grey:
+            warnings.warn(
+                f"{len(read_grey)} of {len(data.X)} images in {str(source)!r} are colour (e.g. {read_grey[0]!r}): they are "
+                "read grey, as the run's grey training images were",
+                stacklevel=3,
+            )
+        return data
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The training folder's images; `image_mode` becomes the mode they were read in.

@@ -243,6 +243,7 @@ def one_hot(values: np.ndarray, missing: np.ndarray, levels: list, dtype=np.floa
 
 
 FEW_LEVELS = 10  # a numeric column with at most this many distinct observed values has levels plausible values snap to
+MAX_DECIMALS = 6  # a numeric column whose observed values need more decimals than this has no `decimals`
 
 
 def _few_levels(column: np.ndarray) -> np.ndarray:
@@ -251,6 +252,16 @@ def _few_levels(column: np.ndarray) -> np.ndarray:
     observed = column[~np.isnan(column)]
     seen = np.unique(observed)
     return seen if len(seen) <= FEW_LEVELS and 2 * len(seen) <= len(observed) else np.empty(0)
+
+
+def _decimals(column: np.ndarray) -> int:
+    """The fewest decimals (0 to MAX_DECIMALS) that write every observed (non-NaN) value of `column` (n,)
+    as it is (3.7 and 12.1: 1), or -1 when they need more."""
+    observed = column[~np.isnan(column)]
+    for decimals in range(MAX_DECIMALS + 1):
+        if (np.abs(np.round(observed, decimals) - observed) <= 1e-9 * np.maximum(1.0, np.abs(observed))).all():
+            return decimals
+    return -1
 
 
 def _nearest(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -287,6 +298,9 @@ class TableLayout:
     levels : list of ndarray, default=None
         Per numeric column, its sorted observed values when there are at most `FEW_LEVELS`
         of them, else an empty array.
+    decimals : ndarray of shape (n_numeric,), default=None
+        Int: the fewest decimals writing each numeric column's observed values as they are (3.7:
+        1), -1 when more than `MAX_DECIMALS`; None in layouts saved before it was recorded.
     """
 
     categorical_mask: np.ndarray  # (n_columns,) bool
@@ -297,6 +311,7 @@ class TableLayout:
     high: np.ndarray | None = None  # (n_numeric,) observed maximum
     integer: np.ndarray | None = None  # (n_numeric,) bool: every observed value is a whole number
     levels: list[np.ndarray] | None = None  # per numeric column, its sorted observed values if few, else empty
+    decimals: np.ndarray | None = None  # (n_numeric,) int: decimals of the observed values, -1 beyond MAX_DECIMALS
 
     @classmethod
     def fit(cls, table: Table, scale: bool = True) -> TableLayout:
@@ -323,6 +338,7 @@ class TableLayout:
         low, high = (gaps_at_mean.min(axis=0), gaps_at_mean.max(axis=0)) if observed.shape[0] else (mean, mean)
         integer = (np.isnan(observed) | (observed == np.round(observed))).all(axis=0)
         levels = [_few_levels(column) for column in observed.T]
+        decimals = np.array([_decimals(column) for column in observed.T], dtype=np.int64)
         categories = []
         for values, miss in zip(table.categorical, table.missing[:, table.categorical_mask].T):
             seen = values[~miss]
@@ -330,7 +346,7 @@ class TableLayout:
                 categories.append(np.array(sorted(set(seen.tolist())), dtype=object))
             except TypeError:
                 categories.append(np.array(sorted(set(seen.tolist()), key=repr), dtype=object))
-        return cls(table.categorical_mask, mean, scale, categories, low, high, integer, levels)
+        return cls(table.categorical_mask, mean, scale, categories, low, high, integer, levels, decimals)
 
     def to_json(self) -> dict:
         """The layout as JSON values, for saving; categories must be strings, numbers or booleans."""
@@ -346,6 +362,8 @@ class TableLayout:
                                               "integer": self.integer.tolist()}
         if self.levels is not None:
             ranges["levels"] = [column.tolist() for column in self.levels]
+        if self.decimals is not None:
+            ranges["decimals"] = self.decimals.tolist()
         return {
             "categorical_mask": self.categorical_mask.tolist(),
             "mean": self.mean.tolist(),
@@ -369,9 +387,9 @@ class TableLayout:
             The layout.
         """
         required, ranges = {"categorical_mask", "mean", "scale", "categories"}, {"low", "high", "integer"}
-        if not isinstance(data, dict) or set(data) not in (required, required | ranges, required | ranges | {"levels"}):
+        if not isinstance(data, dict) or set(data) - {"decimals"} not in (required, required | ranges, required | ranges | {"levels"}):
             raise ValueError("layout_ must be an object with categorical_mask, mean, scale and categories "
-                             "(and low, high and integer, or none of them; levels only with them)")
+                             "(and low, high and integer, or none of them; levels only with them; decimals optional)")
         mask, mean, scale, categories = (data[k] for k in ("categorical_mask", "mean", "scale", "categories"))
         if not isinstance(mask, list) or not mask or not all(isinstance(v, bool) for v in mask):
             raise ValueError("layout_.categorical_mask must be a non-empty list of booleans")
@@ -391,6 +409,10 @@ class TableLayout:
             raise ValueError(f"layout_.integer must list {len(mean)} booleans, one per numeric column")
         ranges = [np.array(data[k], dtype=t) if k in data else None
                   for k, t in (("low", np.float64), ("high", np.float64), ("integer", bool))]
+        decimals = data.get("decimals")
+        if decimals is not None and (not isinstance(decimals, list) or len(decimals) != len(mean) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and -1 <= v <= MAX_DECIMALS for v in decimals)):
+            raise ValueError(f"layout_.decimals must list {len(mean)} integers from -1 to {MAX_DECIMALS}, one per numeric column")
         levels = data.get("levels")
         if levels is not None and (not isinstance(levels, list) or len(levels) != len(mean) or not all(
                 isinstance(c, list) and len(c) <= FEW_LEVELS and all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -403,6 +425,7 @@ class TableLayout:
             [np.array(c, dtype=object) for c in categories],
             *ranges,
             None if levels is None else [np.array(c, dtype=np.float64) for c in levels],
+            None if decimals is None else np.array(decimals, dtype=np.int64),
         )
 
     @property
@@ -486,15 +509,16 @@ class TableLayout:
 
     def plausible(self, values: np.ndarray, whole: bool = True) -> np.ndarray:
         """Numeric values (n, n_numeric) clipped to each column's observed range and, with
-        `whole`, rounded where the column holds whole numbers only and moved to the nearest
-        observed value in a column with few of them (unchanged for layouts without ranges).
+        `whole`, rounded where the column holds whole numbers only, rounded to the `decimals` of
+        its observed values elsewhere (3.7, 12.1: one) and moved to the nearest observed value in
+        a column with few of them (unchanged for layouts without ranges).
 
         Parameters
         ----------
         values : ndarray of shape (n, n_numeric)
             Numeric values in the columns' units.
         whole : bool, default=True
-            Also round the columns that hold whole numbers only.
+            Also round: whole numbers and observed decimals, as above.
 
         Returns
         -------
@@ -507,6 +531,9 @@ class TableLayout:
         if not whole:
             return values
         values = np.where(self.integer, np.round(values), values)
+        for j, decimals in enumerate(self.decimals if self.decimals is not None else ()):
+            if decimals > 0:
+                values[:, j] = np.round(values[:, j], decimals)
         for j, column in enumerate(self.levels or ()):
             if len(column):
                 values[:, j] = _nearest(column, values[:, j])

@@ -92,7 +92,10 @@ _NUMBERS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", 
 def check_numeric_frame(X, owner: str, reset: bool = False) -> None:
     """Refuse a DataFrame with date or duration columns, or with text or category columns (naming
     them and the encoding `aekit detect` uses); when fitting (`reset`), warn about identifier-like columns (see
-    `aekit.data.columns.is_identifier`), which become features here. Arrays pass through."""
+    `aekit.data.columns.is_identifier`), which become features here. A pyarrow Table (or another
+    frame with `to_pandas`, such as polars') is checked as the pandas DataFrame it converts to. Arrays pass through."""
+    if hasattr(X, "to_pandas") and not hasattr(X, "iloc"):
+        X = X.to_pandas()
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
         return
@@ -551,11 +554,11 @@ class AekitEstimator(BaseEstimator):
     def _batched(self, method: str | Callable, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
         """`module_.<method>(batch, **kwargs)` (or `method(module)(batch)`) over A in batches
         under inference mode, written into one preallocated output in A's float dtype (float64
-        or float32), A read in bounded blocks whatever its kind (`row_blocks`). Float32 input
+        or float32; a streamed source's `float_dtype`), A read in bounded blocks whatever its kind (`row_blocks`). Float32 input
         runs under the estimator's `precision` autocast; with `compile`, a named method's
         full batches run compiled. Denormals are flushed as in training (on x86 they made
         `transform` of a model fitted to random rows 7x slower)."""
-        out_dtype = np.float64 if A.dtype == np.float64 else np.float32
+        out_dtype = np.float64 if (A.float_dtype if isinstance(A, DataSource) else A.dtype) == np.float64 else np.float32
         dtype = torch.float64 if out_dtype == np.float64 else torch.float32
         module = self._inference_module(dtype)
         device = next(self.module_.parameters()).device
@@ -566,7 +569,7 @@ class AekitEstimator(BaseEstimator):
         precision = getattr(self, "precision", "32") if dtype == torch.float32 else "32"
         with self._threads(min(A.shape[0], rows)), torch.inference_mode(), autocast(precision, device), flushed_denormals(device):
             return apply_in_batches(
-                fn, row_blocks(A, 16 * rows), A.shape[0], rows,
+                fn, row_blocks(A, 16 * rows, out_dtype), A.shape[0], rows,
                 dtype=dtype, device=device, out_dtype=out_dtype,
             )  # fmt: skip
 

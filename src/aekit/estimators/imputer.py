@@ -96,7 +96,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         Keep imputed numbers to what the column held in fit: within its observed minimum and
         maximum (a column never negative stays non-negative, shares stay in their bounds),
         rounded to whole numbers in a column whose observed values are all whole (counts,
-        ages, codes), and moved to the nearest observed value in a column with at most 10
+        ages, codes) and elsewhere to the decimals its observed values have (3.7 and 12.1: one;
+        up to 6), and moved to the nearest observed value in a column with at most 10
         distinct observed values, each seen twice on average (flags, ratings, coded levels;
         not the few distinct values of a continuous column in a small table). 'range' clips without rounding (rounding a code or a binary column
         raises the RMSE, see BENCHMARKS.md); False returns the network's values as they come.
@@ -553,7 +554,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         """X with its missing entries imputed, same shape; observed entries unchanged. Float
         (X's dtype) for numeric data, object when there are categorical columns (numeric
         columns as floats); with `set_output(transform="pandas")` a DataFrame X gives a
-        DataFrame with X's column names and dtypes.
+        DataFrame with X's dtypes and column names: string names kept, others (a headerless
+        frame's 0, 1, ...) named x0, x1, ... as scikit-learn's own imputers name them.
 
         Parameters
         ----------

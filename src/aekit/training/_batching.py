@@ -93,12 +93,12 @@ def batches_for(X, Y: torch.Tensor | None, batch_size: int, device: torch.device
     return MemoryBatches(X, Y, batch_size, device, rank=rank, world=world)
 
 
-def row_blocks(X, rows: int) -> Iterator:
+def row_blocks(X, rows: int, dtype=np.float32) -> Iterator:
     """(first row, block) over X (n, d) in blocks of at most `rows` rows: slices of a tensor or
     array, densified rows of a scipy.sparse matrix (fewer when X is wide, so a block stays
-    bounded), chunks read from a `DataSource`."""
+    bounded), chunks read from a `DataSource` as `dtype`."""
     if isinstance(X, DataSource):
-        return ((start, X.read(start, stop)) for start, stop in X.chunks(rows))
+        return ((start, X.read(start, stop, dtype)) for start, stop in X.chunks(rows))
     if is_sparse(X):
         return dense_blocks(X, rows)
     return ((start, X[start : start + rows]) for start in range(0, X.shape[0], rows))
