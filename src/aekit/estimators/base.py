@@ -554,9 +554,9 @@ class AekitEstimator(BaseEstimator):
     def _batched(self, method: str | Callable, A: np.ndarray | DataSource, **kwargs) -> np.ndarray:
         """`module_.<method>(batch, **kwargs)` (or `method(module)(batch)`) over A in batches
         under inference mode, written into one preallocated output in A's float dtype (float64
-        or float32; a streamed source's `float_dtype`), A read in bounded blocks whatever its kind (`row_blocks`). Float32 input
-        runs under the estimator's `precision` autocast; with `compile`, a named method's
-        full batches run compiled. Denormals are flushed as in training (on x86 they made
+        or float32; a streamed source's `float_dtype`), A read in bounded blocks whatever its
+        kind (`row_blocks`). Float32 input runs under the estimator's `precision` autocast;
+        with `compile`, a named method's full batches run compiled. Denormals are flushed as in training (on x86 they made
         `transform` of a model fitted to random rows 7x slower)."""
         out_dtype = np.float64 if (A.float_dtype if isinstance(A, DataSource) else A.dtype) == np.float64 else np.float32
         dtype = torch.float64 if out_dtype == np.float64 else torch.float32
