@@ -488,3 +488,28 @@ def test_a_new_training_in_a_run_folder_discards_the_old_runs_report_and_keeps_t
     assert "latent_dim: 5" in (out / "config.yaml").read_text() and not (out / "model").exists()
     assert not (out / "report.html").exists() and not (out / "explorer.html").exists()
     assert [p.name for p in (out / "figures").iterdir()] == ["my_notes.png"]
+
+
+@pytest.mark.parametrize("n_rows", [10, 15], ids=["2-held-out", "3-held-out"])
+def test_the_interpolations_of_a_run_with_few_held_out_rows_join_distinct_rows_once(tmp_path, monkeypatch, n_rows):
+    # with 3 held-out rows the second path ran from a row to itself (flat strips), with 2 it drew the first backwards,
+    # and the page said "For 2 pairs of the rows above" either way
+    from aekit.app import plot
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    drawn = {}
+    original = plot.plot_interpolations
+
+    def record(paths, *args, **kwargs):
+        drawn.update(paths)
+        return original(paths, *args, **kwargs)
+
+    monkeypatch.setattr(plot, "plot_interpolations", record)
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((n_rows, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    ends = [frozenset(map(tuple, path[[0, -1]].round(6))) for name, path in drawn.items() if name.endswith("inputs")]
+    assert len(ends) == 1 and len(ends[0]) == 2
+    assert "For 1 pair of the rows above" in ReportPage(run / "report.html").text

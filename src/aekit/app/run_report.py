@@ -523,6 +523,17 @@ def _samples(r: _Report) -> Section:
     return Section("Samples", text=text, images=images)
 
 
+def _interpolation_pairs(n_shown: int) -> list[tuple[int, int]]:
+    """INTERPOLATION_PAIRS as positions among `n_shown` (at least 2) rows, without a row paired with itself
+    or a pair repeated in either order."""
+    pairs: list[tuple[int, int]] = []
+    for a, b in INTERPOLATION_PAIRS:
+        a, b = a % n_shown, b % n_shown
+        if a != b and {a, b} not in [set(pair) for pair in pairs]:
+            pairs.append((a, b))
+    return pairs
+
+
 def _interpolations(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import interpolate
@@ -532,8 +543,9 @@ def _interpolations(r: _Report) -> Section:
             f"Interpolations run from one held-out row to another, and this run holds out {_count(len(r.X_test), 'row')}; "
             "a larger data.test_fraction, or more rows, holds out enough."))
     center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
-    for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
-        x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]
+    pairs = _interpolation_pairs(len(shown))
+    for i, (a, b) in enumerate(pairs, start=1):
+        x_a, x_b = r.X_test[shown[a]], r.X_test[shown[b]]
         blended = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
         paths[f"{i}: codes, linear"] = expected_counts(r.est, blended, interpolate(r.est, x_a, x_b, N_STEPS, "linear"))
         paths[f"{i}: codes, slerp"] = expected_counts(
@@ -546,7 +558,7 @@ def _interpolations(r: _Report) -> Section:
         path=r.path("interpolation.png"),
     )  # fmt: skip
     text = (
-        f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
+        f"For {_count(len(pairs), 'pair')} of the rows above: the path straight through code space, "
         "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
         "baseline; the code paths start and end at the two reconstructions."
     )
