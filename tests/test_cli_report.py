@@ -513,3 +513,32 @@ def test_the_interpolations_of_a_run_with_few_held_out_rows_join_distinct_rows_o
     ends = [frozenset(map(tuple, path[[0, -1]].round(6))) for name, path in drawn.items() if name.endswith("inputs")]
     assert len(ends) == 1 and len(ends[0]) == 2
     assert "For 1 pair of the rows above" in ReportPage(run / "report.html").text
+
+
+def test_the_sparse_code_figure_shows_only_images_that_activate_each_unit(tmp_path, monkeypatch):
+    # a unit active on 3 of 12 held-out images was drawn beside 6 more images that leave it off, under the title
+    # "The 9 held-out images that activate each unit most"
+    from aekit.app import plot
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+
+    drawn = {}
+    original = plot.plot_image_grid
+
+    def record(grid, *args, **kwargs):
+        if str(kwargs.get("path", "")).endswith("top_activating.png"):
+            drawn.update(grid=np.asarray(grid), units=[int(label.split()[1]) for label in kwargs["row_labels"]])
+        return original(grid, *args, **kwargs)
+
+    monkeypatch.setattr(plot, "plot_image_grid", record)
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "grey.npy", rng.random((60, 6, 10)).astype(np.float32))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "grey.npy"), "--model", "sparse", "--epochs", "2", "--quiet",
+                 "--out", str(run)]) == 0  # fmt: skip
+    assert main(["report", str(run)]) == 0
+    model = open_model(run)
+    Z = model.estimator.transform(model.scaling.transform(model.split.X_test))
+    active = (np.abs(Z[:, drawn["units"]]) > 1e-6).sum(axis=0)
+    shown = (~np.isnan(drawn["grid"]).all(axis=2)).sum(axis=1)
+    assert active.min() < 9 and shown.tolist() == np.minimum(active, 9).tolist()

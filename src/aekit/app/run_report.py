@@ -574,19 +574,25 @@ def _sparse_code(r: _Report) -> Section | None:
         return None
     from aekit.app import plot
     from aekit.analysis.features import sparse_code_summary, top_activating, unit_frequencies
+    from aekit.nn.sparse_codes import ACTIVE_THRESHOLD
 
     Z = r.est.transform(r.X_test)
     text, images = sparse_code_summary(r.est, Z), []
     live = np.flatnonzero(unit_frequencies(Z) > 0)[:N_UNITS_SHOWN]
     n = min(N_TOP, len(r.X_test))
     if r.image_shape is not None and len(live):
+        rows = top_activating(Z, n, live)
+        grid = r.X_test[rows].astype(float)
+        grid[np.abs(Z[rows, live[:, None]]) <= ACTIVE_THRESHOLD] = np.nan  # drawn blank: the unit is off there
         plot.plot_image_grid(
-            r.X_test[top_activating(Z, n, live)], r.image_shape, row_labels=[f"unit {u}" for u in live],
-            value_range=r.value_range, title=f"The {n} held-out images that activate each unit most",
-            path=r.path("top_activating.png"),
+            grid, r.image_shape, row_labels=[f"unit {u}" for u in live], value_range=r.value_range,
+            title=f"Up to {n} held-out images that activate each unit, most active first", path=r.path("top_activating.png"),
         )  # fmt: skip
         images.append((r.fig("top_activating.png"), "Top-activating held-out images per code unit"))
-        text += f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} images with its largest values."
+        text += (
+            f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} "
+            "images with its largest values; a unit active on fewer of them shows only those, the rest of its row blank."
+        )
     return Section("Sparse code", text=text, images=images)
 
 
