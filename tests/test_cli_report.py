@@ -351,7 +351,7 @@ def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_valid
     table = tmp_path / "t.csv"
     np.savetxt(table, np.random.default_rng(0).normal(size=(100, 4)), delimiter=",", header="a,b,c,d", comments="")
     for run, fraction, expected in (
-        ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 measured its validation loss), then "
+        ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 rows measured its validation loss), then "
                          "measured on 20 held-out rows (after standard scaling). PCA with 2 components, fitted on all 80 training rows,"),
         ("none", "0", f"on 80 rows of '{table}', then measured on 20 held-out rows (after standard scaling). PCA with 2 "
                       "components, fitted on the same training rows,"),
@@ -542,3 +542,18 @@ def test_the_sparse_code_figure_shows_only_images_that_activate_each_unit(tmp_pa
     active = (np.abs(Z[:, drawn["units"]]) > 1e-6).sum(axis=0)
     shown = (~np.isnan(drawn["grid"]).all(axis=2)).sum(axis=1)
     assert active.min() < 9 and shown.tolist() == np.minimum(active, 9).tolist()
+
+
+def test_the_summary_of_a_one_column_run_with_one_validation_row_counts_in_the_singular(tmp_path):
+    # a 10-row table of one column read "(the other 1 measured its validation loss)" and "PCA with 1 component
+    # (the most that 1 feature allow)"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    (tmp_path / "t.csv").write_text("a\n" + "\n".join(map(str, range(1, 11))) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    text = ReportPage(run / "report.html").text
+    assert "(the other 1 row measured its validation loss)" in text
+    assert "PCA with 1 component (the most that 1 feature allows), fitted on all 8 training rows" in text

@@ -378,7 +378,7 @@ def test_demo_reports_the_autoencoder_beside_pca(tmp_path, capsys):
     page = ReportPage(out / "report.html")
     relation = "below" if float(rows[0][2]) < float(rows[1][2]) else "not below"
     assert f"mean squared error per entry, {rows[0][2]}, is {relation} PCA's {rows[1][2]}" in page.text
-    assert ("trained for 3 epochs on 1212 of the 1347 training rows of 'digits' (the other 135 measured its validation "
+    assert ("trained for 3 epochs on 1212 of the 1347 training rows of 'digits' (the other 135 rows measured its validation "
             "loss), then measured on 450 held-out rows") in page.text
     assert f"report written to {out / 'report.html'}" in stdout
     assert f"latent-space explorer written to {out / 'explorer.html'}" in stdout and (out / "explorer.html").is_file()

@@ -372,7 +372,7 @@ def _summary(r: _Report) -> Section:
     n_train = r.evaluation.n_train
     fitted = _rows_fitted(r.est.history_, n_train)
     rows = f"{_count(n_train, 'row')} of {r.config.data.source!r}" if fitted == n_train else (
-        f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {n_train - fitted} "
+        f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {_count(n_train - fitted, 'row')} "
         "measured its validation loss)")
     text = (
         f"This run's {r.name} has a {r.dims}-d code and was trained for {_count(r.est.n_epochs_, 'epoch')} on "
@@ -408,7 +408,9 @@ def _pca_limit(components: int, dims: int, n_train: int, n_features: int) -> str
     """' (the most that 64 features allow)' when PCA has fewer components than the code has dimensions."""
     if components >= dims:
         return ""
-    return f" (the most that {_count(n_features, 'feature') if n_features <= n_train else _count(n_train, 'training row')} allow)"
+    limit = min(n_features, n_train)
+    counted = _count(n_features, "feature") if n_features <= n_train else _count(n_train, "training row")
+    return f" (the most that {counted} allow{'s' if limit == 1 else ''})"
 
 
 def _rows_fitted(history: dict, n_train: int) -> int:
