@@ -782,7 +782,7 @@ def plot_latent_grid(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The decoded grid of `aekit.analysis.latent.latent_grid`, (n, n, n_features), as images; with its
-    codes (n, n, 2), columns are labelled by code 0 and rows by code 1.
+    codes (n, n, 2), columns are labelled by their value of code 0 and rows by code 1, and the axes say so.
 
     Parameters
     ----------
@@ -813,9 +813,13 @@ def plot_latent_grid(
         if codes.shape != (*grid.shape[:2], 2):
             raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
         col_labels, row_labels = _axis_values(codes[0, :, 0]), _axis_values(codes[:, 0, 1])
-    return plot_image_grid(
-        grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range, path=path
-    )
+    fig = plot_image_grid(grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range)
+    if codes is not None:
+        ax = fig.axes[0]
+        ax.xaxis.set_label_position("top")
+        ax.set_xlabel("code 0", fontsize=9)
+        ax.set_ylabel("code 1", fontsize=9)
+    return _finish(fig, path)
 
 
 def plot_interpolations(
