@@ -113,6 +113,18 @@ def test_plot_reconstructions_images_put_inputs_above_reconstructions(tmp_path, 
     assert top[0].get_ylabel() == "input" and bottom[0].get_ylabel() == "reconstruction"
 
 
+def test_plot_reconstructions_takes_images_beside_a_conv_models_flat_reconstructions(rng):
+    # plot_reconstructions(X, est.inverse_transform(est.transform(X))) for images X (n, 1, 8, 12) and a
+    # ConvAutoEncoder (whose inverse_transform returns rows) stopped with "X and X_hat must have the same shape"
+    X = rng.uniform(size=(3, 1, 8, 12))
+    X_hat = np.clip(X + 0.1, 0, 1).reshape(3, -1)
+    fig = plot_reconstructions(X, X_hat)
+    top = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 0]
+    bottom = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 1]
+    np.testing.assert_allclose(top[1].get_images()[0].get_array(), X[1, 0])
+    np.testing.assert_allclose(bottom[1].get_images()[0].get_array(), X_hat[1].reshape(8, 12))
+
+
 def test_grey_images_are_drawn_as_stored_zero_black():
     from aekit.app.plot import plot_image_grid
 
@@ -178,8 +190,10 @@ def test_table_figures_name_their_features(rng):
 
 def test_plot_reconstructions_rejects_mismatched_input():
     X = np.zeros((4, 64))
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match=r"X_hat must have X's shape, or be X's images as flat rows, got X \(4, 64\)"):
         plot_reconstructions(X, np.zeros((4, 63)))
+    with pytest.raises(ValueError, match="X_hat must have X's shape"):
+        plot_reconstructions(X.reshape(4, 8, 8), np.zeros((4, 63)))
     with pytest.raises(ValueError, match="image_shape"):
         plot_reconstructions(X, X, image_shape=(7, 7))
 

@@ -292,7 +292,8 @@ def plot_reconstructions(
     X : array-like of shape (n_samples, n_features), or images
         The inputs.
     X_hat : array-like of the shape of X
-        Their reconstructions.
+        Their reconstructions; for images X also flat rows (n_samples, n_features), as a
+        ConvAutoEncoder's `inverse_transform` returns them.
     image_shape : tuple of int, default=None
         (height, width), or (3, height, width) for channels-first colour rows; (1, height,
         width) is grey. Its product must be n_features.
@@ -314,8 +315,10 @@ def plot_reconstructions(
         The figure.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
-    if X.shape != X_hat.shape:
-        raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
+    if X.shape != X_hat.shape and (X.ndim < 1 or X_hat.ndim != 2 or X_hat.shape != (len(X), X[:1].size)):
+        raise ValueError(
+            f"X_hat must have X's shape, or be X's images as flat rows, got X {X.shape} and X_hat {X_hat.shape}"
+        )
     X, image_shape = _image_rows(X, image_shape)
     X_hat = X_hat.reshape(X.shape)
     n_features = X.shape[1]
