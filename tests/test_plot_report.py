@@ -198,6 +198,20 @@ def test_plot_reconstructions_rejects_mismatched_input():
         plot_reconstructions(X, X, image_shape=(7, 7))
 
 
+def test_latent_scatters_say_how_many_codes_they_leave_out_as_not_finite(rng):
+    # codes of a diverged model (NaN) were dropped without a word: an empty or thinned scatter under "Latent codes"
+    from aekit.app.plot import plot_latent_comparison
+
+    Z = rng.normal(size=(10, 2))
+    Z[[2, 5]] = np.nan
+    assert plot_latent(Z).axes[0].get_title() == "Latent codes\n2 of 10 codes are not finite and not drawn"
+    assert plot_latent(np.full((4, 1), np.inf)).axes[0].get_title().endswith("\n4 of 4 codes are not finite and not drawn")
+    fig = plot_latent_comparison({"AutoEncoder": Z, "PCA": rng.normal(size=(10, 3))})
+    assert [ax.get_title() for ax in fig.axes] == [
+        "AutoEncoder\n2 of 10 codes are not finite and not drawn", "PCA (first 2 of 3 dimensions)"]
+    assert plot_latent(rng.normal(size=(10, 2))).axes[0].get_title() == "Latent codes"
+
+
 def test_plot_latent_colours_categories_with_legend(tmp_path, rng):
     Z = rng.normal(size=(60, 2))
     labels = np.repeat([0, 1, 2], 20)

@@ -387,7 +387,7 @@ def plot_latent(
     colour each, a legend, and the category written at its median code. Other numeric labels
     get a continuous colour scale with a colorbar. With more than two columns only the first
     two are drawn, and the title says so; a single column is spread vertically by a fixed
-    jitter so overlapping codes stay visible.
+    jitter so overlapping codes stay visible. Codes with NaN or inf are left out and the title counts them.
 
     Parameters
     ----------
@@ -423,6 +423,7 @@ def plot_latent(
             title = f"{title} (first 2 of {d} dimensions)"
         axis_labels = ("code 0", "code 1")
 
+    title += _not_drawn(xy)
     fig = _new_figure((6.4, 5.2))
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
@@ -672,6 +673,12 @@ def plot_image_grid(
 # ---- the latent space (see aekit.analysis.latent) -------------------------------------------------------
 
 
+def _not_drawn(xy: np.ndarray) -> str:
+    """For a title: '\n3 of 50 codes are not finite and not drawn' when rows of xy (n, 2) hold NaN or inf, else ''."""
+    bad = int((~np.isfinite(xy).all(axis=1)).sum())
+    return f"\n{bad} of {len(xy)} codes are not finite and not drawn" if bad else ""
+
+
 def _missing_labels(labels: np.ndarray) -> np.ndarray:
     """Which of non-float labels (n,) are missing: NO_LABEL among text classes (`named_labels`)."""
     return labels == NO_LABEL if labels.dtype.kind in "OU" else np.zeros(len(labels), dtype=bool)
@@ -716,7 +723,7 @@ def plot_latent_comparison(
     """Side-by-side scatters of several embeddings of the same samples, e.g.
     {"AutoEncoder": Z_ae, "PCA": Z_pca}, each (n_samples, d) drawn by its first two columns (a
     single column against a fixed vertical jitter), coloured by `labels` (n_samples,) as in
-    `plot_latent`, with one shared legend or colorbar.
+    `plot_latent`, with one shared legend or colorbar; each title counts its codes left out as not finite.
 
     Parameters
     ----------
@@ -755,7 +762,7 @@ def plot_latent_comparison(
         d = Z.shape[1]
         xy = Z[:, :2] if d > 1 else np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
         scatter = _scatter_codes(ax, xy, labels, point_size)
-        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)"))
+        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)") + _not_drawn(xy))
         ax.set_xlabel("dimension 0")
         ax.set_ylabel("dimension 1" if d > 1 else "jitter")
         ax.grid(True, alpha=0.3)
