@@ -277,6 +277,18 @@ def test_a_few_far_scores_leave_the_histogram_of_the_rest_readable(rng):
     assert plot_score_histogram(scores[2:], 6.0).axes[0].get_xscale() == "linear"
 
 
+@pytest.mark.parametrize("threshold", [np.nan, None, "auto", np.array([1.0, 2.0])], ids=["nan", "none", "text", "array"])
+def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(threshold):
+    # a NaN threshold drew no line and a legend "threshold nan: 0.0% beyond"; None, a text or an array stopped with
+    # "unsupported format string passed to NoneType.__format__" or "Unknown format code 'g'"
+    from aekit.app.plot import plot_score_histogram
+
+    with pytest.raises(ValueError, match=r"threshold must be a finite number \(the score above which a row is flagged\), got"):
+        plot_score_histogram(np.arange(10.0), threshold)
+    legend = plot_score_histogram(np.arange(10.0), np.float32(6.5)).axes[0].get_legend().get_texts()[0].get_text()
+    assert legend == "threshold 6.5: 30.0% beyond"
+
+
 def test_plot_latent_rejects_labels_of_wrong_length(rng):
     with pytest.raises(ValueError, match="one entry per row"):
         plot_latent(rng.normal(size=(10, 2)), labels=np.arange(9))

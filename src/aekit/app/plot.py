@@ -974,6 +974,10 @@ def plot_score_histogram(
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if scores.size == 0 or not np.isfinite(scores).all():
         raise ValueError("scores must be a non-empty array of finite numbers")
+    number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, (bool, np.bool_))
+    if not number or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number (the score above which a row is flagged), got {threshold!r}")
+    threshold = float(threshold)
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
     n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())
