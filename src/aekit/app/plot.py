@@ -543,6 +543,8 @@ def plot_image_rows(
         if array.ndim == 2:
             if image_shape is None:
                 raise ValueError(f"rows[{label!r}] is flat {array.shape}: pass image_shape (channels, height, width)")
+            if int(np.prod(image_shape)) != array.shape[1]:
+                raise ValueError(f"image_shape {tuple(image_shape)} does not hold the {array.shape[1]} values of a row of rows[{label!r}]")
             array = array.reshape(array.shape[0], *image_shape)
         if array.ndim == 3:
             array = array[:, None]
