@@ -351,7 +351,7 @@ def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_valid
     table = tmp_path / "t.csv"
     np.savetxt(table, np.random.default_rng(0).normal(size=(100, 4)), delimiter=",", header="a,b,c,d", comments="")
     for run, fraction, expected in (
-        ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 measured its validation loss), then "
+        ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 rows measured its validation loss), then "
                          "measured on 20 held-out rows (after standard scaling). PCA with 2 components, fitted on all 80 training rows,"),
         ("none", "0", f"on 80 rows of '{table}', then measured on 20 held-out rows (after standard scaling). PCA with 2 "
                       "components, fitted on the same training rows,"),
@@ -488,3 +488,72 @@ def test_a_new_training_in_a_run_folder_discards_the_old_runs_report_and_keeps_t
     assert "latent_dim: 5" in (out / "config.yaml").read_text() and not (out / "model").exists()
     assert not (out / "report.html").exists() and not (out / "explorer.html").exists()
     assert [p.name for p in (out / "figures").iterdir()] == ["my_notes.png"]
+
+
+@pytest.mark.parametrize("n_rows", [10, 15], ids=["2-held-out", "3-held-out"])
+def test_the_interpolations_of_a_run_with_few_held_out_rows_join_distinct_rows_once(tmp_path, monkeypatch, n_rows):
+    # with 3 held-out rows the second path ran from a row to itself (flat strips), with 2 it drew the first backwards,
+    # and the page said "For 2 pairs of the rows above" either way
+    from aekit.app import plot
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    drawn = {}
+    original = plot.plot_interpolations
+
+    def record(paths, *args, **kwargs):
+        drawn.update(paths)
+        return original(paths, *args, **kwargs)
+
+    monkeypatch.setattr(plot, "plot_interpolations", record)
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).random((n_rows, 3)), delimiter=",", header="a,b,c", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    ends = [frozenset(map(tuple, path[[0, -1]].round(6))) for name, path in drawn.items() if name.endswith("inputs")]
+    assert len(ends) == 1 and len(ends[0]) == 2
+    assert "For 1 pair of the rows above" in ReportPage(run / "report.html").text
+
+
+def test_the_sparse_code_figure_shows_only_images_that_activate_each_unit(tmp_path, monkeypatch):
+    # a unit active on 3 of 12 held-out images was drawn beside 6 more images that leave it off, under the title
+    # "The 9 held-out images that activate each unit most"
+    from aekit.app import plot
+    from aekit.app.runs import open_model
+    from aekit.cli import main
+
+    drawn = {}
+    original = plot.plot_image_grid
+
+    def record(grid, *args, **kwargs):
+        if str(kwargs.get("path", "")).endswith("top_activating.png"):
+            drawn.update(grid=np.asarray(grid), units=[int(label.split()[1]) for label in kwargs["row_labels"]])
+        return original(grid, *args, **kwargs)
+
+    monkeypatch.setattr(plot, "plot_image_grid", record)
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "grey.npy", rng.random((60, 6, 10)).astype(np.float32))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "grey.npy"), "--model", "sparse", "--epochs", "2", "--quiet",
+                 "--out", str(run)]) == 0  # fmt: skip
+    assert main(["report", str(run)]) == 0
+    model = open_model(run)
+    Z = model.estimator.transform(model.scaling.transform(model.split.X_test))
+    active = (np.abs(Z[:, drawn["units"]]) > 1e-6).sum(axis=0)
+    shown = (~np.isnan(drawn["grid"]).all(axis=2)).sum(axis=1)
+    assert active.min() < 9 and shown.tolist() == np.minimum(active, 9).tolist()
+
+
+def test_the_summary_of_a_one_column_run_with_one_validation_row_counts_in_the_singular(tmp_path):
+    # a 10-row table of one column read "(the other 1 measured its validation loss)" and "PCA with 1 component
+    # (the most that 1 feature allow)"
+    from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    (tmp_path / "t.csv").write_text("a\n" + "\n".join(map(str, range(1, 11))) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    text = ReportPage(run / "report.html").text
+    assert "(the other 1 row measured its validation loss)" in text
+    assert "PCA with 1 component (the most that 1 feature allows), fitted on all 8 training rows" in text

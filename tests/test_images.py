@@ -264,3 +264,12 @@ def test_channels_first_of_a_grey_batch_says_it_is_read_as_it_is_rather_than_ask
     assert "images[None]" not in str(refused.value)
     with pytest.raises(ValueError, match=r"\(6, 8, 3\); a single image .* is images\[None\]"):
         channels_first(np.moveaxis(np.stack([grey[0]] * 3), 0, -1))
+
+
+def test_image_rows_refuse_an_image_shape_that_does_not_hold_the_flat_rows():
+    # flat rows of 24 values with image_shape (5, 5) stopped with numpy's "cannot reshape array of size 72 into shape
+    # (3,5,5)", naming neither the argument nor the row
+    rows = np.zeros((3, 24))
+    with pytest.raises(ValueError, match=r"image_shape \(5, 5\) does not hold the 24 values of a row of rows\['clean'\]"):
+        plot_image_rows({"clean": rows}, image_shape=(5, 5))
+    assert plot_image_rows({"clean": rows}, image_shape=(4, 6)).axes[0].images[0].get_array().shape == (4, 3 * 6 + 2)  # 3 images 6 wide, 1 pixel apart

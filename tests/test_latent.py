@@ -230,6 +230,16 @@ def test_a_grid_over_a_symmetric_range_labels_its_middle_0():
     assert columns[7] == rows[7] == "0" and columns[:2] == ["-1.6", "-1.4"] and rows[-1] == "-1.6"
 
 
+def test_a_grid_with_its_codes_names_the_code_each_axis_runs_along(tmp_path):
+    # the columns and rows were labelled by values only, so the figure did not say which code ran across and which down
+    codes = np.stack(np.meshgrid(np.linspace(-1, 1, 3), np.linspace(2, 0, 3)), axis=-1)
+    fig = plot_latent_grid(np.zeros((3, 3, 6)), (2, 3), codes, path=tmp_path / "grid.png")
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.xaxis.get_label_position(), ax.get_ylabel()) == ("code 0", "top", "code 1")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["-1", "0", "1"] and (tmp_path / "grid.png").is_file()
+    assert plot_latent_grid(np.zeros((3, 3, 6)), (2, 3)).axes[0].get_xlabel() == ""
+
+
 # ---- retrieval and clustering -------------------------------------------------------------------
 
 

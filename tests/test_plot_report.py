@@ -113,6 +113,18 @@ def test_plot_reconstructions_images_put_inputs_above_reconstructions(tmp_path, 
     assert top[0].get_ylabel() == "input" and bottom[0].get_ylabel() == "reconstruction"
 
 
+def test_plot_reconstructions_takes_images_beside_a_conv_models_flat_reconstructions(rng):
+    # plot_reconstructions(X, est.inverse_transform(est.transform(X))) for images X (n, 1, 8, 12) and a
+    # ConvAutoEncoder (whose inverse_transform returns rows) stopped with "X and X_hat must have the same shape"
+    X = rng.uniform(size=(3, 1, 8, 12))
+    X_hat = np.clip(X + 0.1, 0, 1).reshape(3, -1)
+    fig = plot_reconstructions(X, X_hat)
+    top = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 0]
+    bottom = [ax for ax in fig.axes if ax.get_subplotspec().rowspan.start == 1]
+    np.testing.assert_allclose(top[1].get_images()[0].get_array(), X[1, 0])
+    np.testing.assert_allclose(bottom[1].get_images()[0].get_array(), X_hat[1].reshape(8, 12))
+
+
 def test_grey_images_are_drawn_as_stored_zero_black():
     from aekit.app.plot import plot_image_grid
 
@@ -178,10 +190,26 @@ def test_table_figures_name_their_features(rng):
 
 def test_plot_reconstructions_rejects_mismatched_input():
     X = np.zeros((4, 64))
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match=r"X_hat must have X's shape, or be X's images as flat rows, got X \(4, 64\)"):
         plot_reconstructions(X, np.zeros((4, 63)))
+    with pytest.raises(ValueError, match="X_hat must have X's shape"):
+        plot_reconstructions(X.reshape(4, 8, 8), np.zeros((4, 63)))
     with pytest.raises(ValueError, match="image_shape"):
         plot_reconstructions(X, X, image_shape=(7, 7))
+
+
+def test_latent_scatters_say_how_many_codes_they_leave_out_as_not_finite(rng):
+    # codes of a diverged model (NaN) were dropped without a word: an empty or thinned scatter under "Latent codes"
+    from aekit.app.plot import plot_latent_comparison
+
+    Z = rng.normal(size=(10, 2))
+    Z[[2, 5]] = np.nan
+    assert plot_latent(Z).axes[0].get_title() == "Latent codes\n2 of 10 codes are not finite and not drawn"
+    assert plot_latent(np.full((4, 1), np.inf)).axes[0].get_title().endswith("\n4 of 4 codes are not finite and not drawn")
+    fig = plot_latent_comparison({"AutoEncoder": Z, "PCA": rng.normal(size=(10, 3))})
+    assert [ax.get_title() for ax in fig.axes] == [
+        "AutoEncoder\n2 of 10 codes are not finite and not drawn", "PCA (first 2 of 3 dimensions)"]
+    assert plot_latent(rng.normal(size=(10, 2))).axes[0].get_title() == "Latent codes"
 
 
 def test_plot_latent_colours_categories_with_legend(tmp_path, rng):
@@ -247,6 +275,18 @@ def test_a_few_far_scores_leave_the_histogram_of_the_rest_readable(rng):
     assert heights.sum() == 300 and (heights[lefts < 6.0] > 0).sum() >= 3  # every score kept; the bulk in several bins
     assert heights[-1] == 1  # the largest score in the last bin
     assert plot_score_histogram(scores[2:], 6.0).axes[0].get_xscale() == "linear"
+
+
+@pytest.mark.parametrize("threshold", [np.nan, None, "auto", np.array([1.0, 2.0])], ids=["nan", "none", "text", "array"])
+def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(threshold):
+    # a NaN threshold drew no line and a legend "threshold nan: 0.0% beyond"; None, a text or an array stopped with
+    # "unsupported format string passed to NoneType.__format__" or "Unknown format code 'g'"
+    from aekit.app.plot import plot_score_histogram
+
+    with pytest.raises(ValueError, match=r"threshold must be a finite number \(the score above which a row is flagged\), got"):
+        plot_score_histogram(np.arange(10.0), threshold)
+    legend = plot_score_histogram(np.arange(10.0), np.float32(6.5)).axes[0].get_legend().get_texts()[0].get_text()
+    assert legend == "threshold 6.5: 30.0% beyond"
 
 
 def test_plot_latent_rejects_labels_of_wrong_length(rng):
@@ -378,7 +418,7 @@ def test_demo_reports_the_autoencoder_beside_pca(tmp_path, capsys):
     page = ReportPage(out / "report.html")
     relation = "below" if float(rows[0][2]) < float(rows[1][2]) else "not below"
     assert f"mean squared error per entry, {rows[0][2]}, is {relation} PCA's {rows[1][2]}" in page.text
-    assert ("trained for 3 epochs on 1212 of the 1347 training rows of 'digits' (the other 135 measured its validation "
+    assert ("trained for 3 epochs on 1212 of the 1347 training rows of 'digits' (the other 135 rows measured its validation "
             "loss), then measured on 450 held-out rows") in page.text
     assert f"report written to {out / 'report.html'}" in stdout
     assert f"latent-space explorer written to {out / 'explorer.html'}" in stdout and (out / "explorer.html").is_file()

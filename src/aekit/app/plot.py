@@ -292,7 +292,8 @@ def plot_reconstructions(
     X : array-like of shape (n_samples, n_features), or images
         The inputs.
     X_hat : array-like of the shape of X
-        Their reconstructions.
+        Their reconstructions; for images X also flat rows (n_samples, n_features), as a
+        ConvAutoEncoder's `inverse_transform` returns them.
     image_shape : tuple of int, default=None
         (height, width), or (3, height, width) for channels-first colour rows; (1, height,
         width) is grey. Its product must be n_features.
@@ -314,8 +315,10 @@ def plot_reconstructions(
         The figure.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
-    if X.shape != X_hat.shape:
-        raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
+    if X.shape != X_hat.shape and (X.ndim < 1 or X_hat.ndim != 2 or X_hat.shape != (len(X), X[:1].size)):
+        raise ValueError(
+            f"X_hat must have X's shape, or be X's images as flat rows, got X {X.shape} and X_hat {X_hat.shape}"
+        )
     X, image_shape = _image_rows(X, image_shape)
     X_hat = X_hat.reshape(X.shape)
     n_features = X.shape[1]
@@ -384,7 +387,7 @@ def plot_latent(
     colour each, a legend, and the category written at its median code. Other numeric labels
     get a continuous colour scale with a colorbar. With more than two columns only the first
     two are drawn, and the title says so; a single column is spread vertically by a fixed
-    jitter so overlapping codes stay visible.
+    jitter so overlapping codes stay visible. Codes with NaN or inf are left out and the title counts them.
 
     Parameters
     ----------
@@ -420,6 +423,7 @@ def plot_latent(
             title = f"{title} (first 2 of {d} dimensions)"
         axis_labels = ("code 0", "code 1")
 
+    title += _not_drawn(xy)
     fig = _new_figure((6.4, 5.2))
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
@@ -539,6 +543,8 @@ def plot_image_rows(
         if array.ndim == 2:
             if image_shape is None:
                 raise ValueError(f"rows[{label!r}] is flat {array.shape}: pass image_shape (channels, height, width)")
+            if int(np.prod(image_shape)) != array.shape[1]:
+                raise ValueError(f"image_shape {tuple(image_shape)} does not hold the {array.shape[1]} values of a row of rows[{label!r}]")
             array = array.reshape(array.shape[0], *image_shape)
         if array.ndim == 3:
             array = array[:, None]
@@ -669,6 +675,12 @@ def plot_image_grid(
 # ---- the latent space (see aekit.analysis.latent) -------------------------------------------------------
 
 
+def _not_drawn(xy: np.ndarray) -> str:
+    """For a title: '\n3 of 50 codes are not finite and not drawn' when rows of xy (n, 2) hold NaN or inf, else ''."""
+    bad = int((~np.isfinite(xy).all(axis=1)).sum())
+    return f"\n{bad} of {len(xy)} codes are not finite and not drawn" if bad else ""
+
+
 def _missing_labels(labels: np.ndarray) -> np.ndarray:
     """Which of non-float labels (n,) are missing: NO_LABEL among text classes (`named_labels`)."""
     return labels == NO_LABEL if labels.dtype.kind in "OU" else np.zeros(len(labels), dtype=bool)
@@ -713,7 +725,7 @@ def plot_latent_comparison(
     """Side-by-side scatters of several embeddings of the same samples, e.g.
     {"AutoEncoder": Z_ae, "PCA": Z_pca}, each (n_samples, d) drawn by its first two columns (a
     single column against a fixed vertical jitter), coloured by `labels` (n_samples,) as in
-    `plot_latent`, with one shared legend or colorbar.
+    `plot_latent`, with one shared legend or colorbar; each title counts its codes left out as not finite.
 
     Parameters
     ----------
@@ -752,7 +764,7 @@ def plot_latent_comparison(
         d = Z.shape[1]
         xy = Z[:, :2] if d > 1 else np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
         scatter = _scatter_codes(ax, xy, labels, point_size)
-        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)"))
+        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)") + _not_drawn(xy))
         ax.set_xlabel("dimension 0")
         ax.set_ylabel("dimension 1" if d > 1 else "jitter")
         ax.grid(True, alpha=0.3)
@@ -782,7 +794,7 @@ def plot_latent_grid(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """The decoded grid of `aekit.analysis.latent.latent_grid`, (n, n, n_features), as images; with its
-    codes (n, n, 2), columns are labelled by code 0 and rows by code 1.
+    codes (n, n, 2), columns are labelled by their value of code 0 and rows by code 1, and the axes say so.
 
     Parameters
     ----------
@@ -813,9 +825,13 @@ def plot_latent_grid(
         if codes.shape != (*grid.shape[:2], 2):
             raise ValueError(f"codes must have shape {(*grid.shape[:2], 2)}, got {codes.shape}")
         col_labels, row_labels = _axis_values(codes[0, :, 0]), _axis_values(codes[:, 0, 1])
-    return plot_image_grid(
-        grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range, path=path
-    )
+    fig = plot_image_grid(grid, image_shape, row_labels=row_labels, col_labels=col_labels, title=title, value_range=value_range)
+    if codes is not None:
+        ax = fig.axes[0]
+        ax.xaxis.set_label_position("top")
+        ax.set_xlabel("code 0", fontsize=9)
+        ax.set_ylabel("code 1", fontsize=9)
+    return _finish(fig, path)
 
 
 def plot_interpolations(
@@ -960,6 +976,10 @@ def plot_score_histogram(
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if scores.size == 0 or not np.isfinite(scores).all():
         raise ValueError("scores must be a non-empty array of finite numbers")
+    number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, (bool, np.bool_))
+    if not number or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number (the score above which a row is flagged), got {threshold!r}")
+    threshold = float(threshold)
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
     n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())

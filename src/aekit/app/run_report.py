@@ -372,7 +372,7 @@ def _summary(r: _Report) -> Section:
     n_train = r.evaluation.n_train
     fitted = _rows_fitted(r.est.history_, n_train)
     rows = f"{_count(n_train, 'row')} of {r.config.data.source!r}" if fitted == n_train else (
-        f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {n_train - fitted} "
+        f"{fitted} of the {n_train} training rows of {r.config.data.source!r} (the other {_count(n_train - fitted, 'row')} "
         "measured its validation loss)")
     text = (
         f"This run's {r.name} has a {r.dims}-d code and was trained for {_count(r.est.n_epochs_, 'epoch')} on "
@@ -408,7 +408,9 @@ def _pca_limit(components: int, dims: int, n_train: int, n_features: int) -> str
     """' (the most that 64 features allow)' when PCA has fewer components than the code has dimensions."""
     if components >= dims:
         return ""
-    return f" (the most that {_count(n_features, 'feature') if n_features <= n_train else _count(n_train, 'training row')} allow)"
+    limit = min(n_features, n_train)
+    counted = _count(n_features, "feature") if n_features <= n_train else _count(n_train, "training row")
+    return f" (the most that {counted} allow{'s' if limit == 1 else ''})"
 
 
 def _rows_fitted(history: dict, n_train: int) -> int:
@@ -523,6 +525,17 @@ def _samples(r: _Report) -> Section:
     return Section("Samples", text=text, images=images)
 
 
+def _interpolation_pairs(n_shown: int) -> list[tuple[int, int]]:
+    """INTERPOLATION_PAIRS as positions among `n_shown` (at least 2) rows, without a row paired with itself
+    or a pair repeated in either order."""
+    pairs: list[tuple[int, int]] = []
+    for a, b in INTERPOLATION_PAIRS:
+        a, b = a % n_shown, b % n_shown
+        if a != b and {a, b} not in [set(pair) for pair in pairs]:
+            pairs.append((a, b))
+    return pairs
+
+
 def _interpolations(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import interpolate
@@ -532,8 +545,9 @@ def _interpolations(r: _Report) -> Section:
             f"Interpolations run from one held-out row to another, and this run holds out {_count(len(r.X_test), 'row')}; "
             "a larger data.test_fraction, or more rows, holds out enough."))
     center, shown, paths = r.est.transform(r.X_train).mean(axis=0), r.shown_ids, {}
-    for i, (a, b) in enumerate(INTERPOLATION_PAIRS, start=1):
-        x_a, x_b = r.X_test[shown[a % len(shown)]], r.X_test[shown[b % len(shown)]]
+    pairs = _interpolation_pairs(len(shown))
+    for i, (a, b) in enumerate(pairs, start=1):
+        x_a, x_b = r.X_test[shown[a]], r.X_test[shown[b]]
         blended = interpolate(r.est, x_a, x_b, N_STEPS, "pixel")
         paths[f"{i}: codes, linear"] = expected_counts(r.est, blended, interpolate(r.est, x_a, x_b, N_STEPS, "linear"))
         paths[f"{i}: codes, slerp"] = expected_counts(
@@ -546,7 +560,7 @@ def _interpolations(r: _Report) -> Section:
         path=r.path("interpolation.png"),
     )  # fmt: skip
     text = (
-        f"For {len(INTERPOLATION_PAIRS)} pairs of the rows above: the path straight through code space, "
+        f"For {_count(len(pairs), 'pair')} of the rows above: the path straight through code space, "
         "along the arc about the mean training code (slerp), and by blending the inputs themselves, the "
         "baseline; the code paths start and end at the two reconstructions."
     )
@@ -562,19 +576,25 @@ def _sparse_code(r: _Report) -> Section | None:
         return None
     from aekit.app import plot
     from aekit.analysis.features import sparse_code_summary, top_activating, unit_frequencies
+    from aekit.nn.sparse_codes import ACTIVE_THRESHOLD
 
     Z = r.est.transform(r.X_test)
     text, images = sparse_code_summary(r.est, Z), []
     live = np.flatnonzero(unit_frequencies(Z) > 0)[:N_UNITS_SHOWN]
     n = min(N_TOP, len(r.X_test))
     if r.image_shape is not None and len(live):
+        rows = top_activating(Z, n, live)
+        grid = r.X_test[rows].astype(float)
+        grid[np.abs(Z[rows, live[:, None]]) <= ACTIVE_THRESHOLD] = np.nan  # drawn blank: the unit is off there
         plot.plot_image_grid(
-            r.X_test[top_activating(Z, n, live)], r.image_shape, row_labels=[f"unit {u}" for u in live],
-            value_range=r.value_range, title=f"The {n} held-out images that activate each unit most",
-            path=r.path("top_activating.png"),
+            grid, r.image_shape, row_labels=[f"unit {u}" for u in live], value_range=r.value_range,
+            title=f"Up to {n} held-out images that activate each unit, most active first", path=r.path("top_activating.png"),
         )  # fmt: skip
         images.append((r.fig("top_activating.png"), "Top-activating held-out images per code unit"))
-        text += f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} images with its largest values."
+        text += (
+            f" Each row of the figure shows, for one of the first {len(live)} units active on held-out rows, the {n} "
+            "images with its largest values; a unit active on fewer of them shows only those, the rest of its row blank."
+        )
     return Section("Sparse code", text=text, images=images)
 
 
