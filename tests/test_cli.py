@@ -1415,3 +1415,28 @@ def test_demo_refuses_an_empty_out_rather_than_training_into_the_working_folder(
         main(["demo", "--out", ""])
     assert exit_.value.code == 2 and "argument --out: is empty" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["detector", "imputer", "classifier"])
+@pytest.mark.parametrize("command", ["encode", "reconstruct", "evaluate"])
+def test_row_commands_refuse_a_folder_that_holds_no_autoencoder(kind, command, tmp_path, capsys):
+    # a detector's or classifier's folder crashed with AttributeError: ... no attribute 'transform'
+    # (a traceback); an imputer's 'aekit encode' wrote its filled rows as if they were codes
+    from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector
+
+    X = np.random.default_rng(0).random((40, 4))
+    est = {
+        "detector": lambda: AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=1, random_state=0)).fit(X),
+        "imputer": lambda: AutoEncoderImputer(latent_dim=2, n_members=1, max_epochs=1, random_state=0).fit(X),
+        "classifier": lambda: AutoEncoderClassifier(max_epochs=1, random_state=0).fit(X, X[:, 0] > 0.5),
+    }[kind]()
+    folder = est.save(tmp_path / "model")
+    np.save(tmp_path / "rows.npy", X)
+    rows, out = str(tmp_path / "rows.npy"), str(tmp_path / "out.npy")
+    argv = ["evaluate", str(folder), "--data", rows] if command == "evaluate" else [command, str(folder), rows, out]
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"aekit {command}: error: '{folder}' holds {type(est).__name__}, which is not an autoencoder")
+    assert {"detector": f"--fitted {folder}", "imputer": f"--fitted {folder}", "classifier": ".predict(X)"}[kind] in err
+    assert not (tmp_path / "out.npy").exists()
