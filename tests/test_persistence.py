@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,21 @@ def test_a_folder_from_another_aekit_with_fields_this_one_lacks_says_which_aekit
     (path / CONFIG_FILE).write_text(json.dumps(config))
     with pytest.raises(ValueError, match=rf"config.json'.*unknown .*'added_later_?'.*; aekit 9.9.9 wrote it and this is aekit {aekit.__version__}"):
         DenoisingAutoEncoder.load(path)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [("abc", "saved params are not valid for DenoisingAutoEncoder: The 'hidden_dims' parameter"),
+     ([-3], "saved DenoisingAutoEncoder cannot be rebuilt from its params and fitted state: hidden_dims must be")],
+    ids=["not-a-list", "negative"],
+)
+def test_an_edited_parameter_is_refused_naming_the_config_file(saved, value, message):
+    # the refusal came from inside scikit-learn's validation or the module builder, naming neither
+    # the folder nor config.json (an InvalidParameterError for 'abc')
+    _, path = saved
+    config = json.loads((path / CONFIG_FILE).read_text())
+    config["params"]["hidden_dims"] = value
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=re.escape(f"'{path / CONFIG_FILE}': the {message}")) as info:
+        AutoEncoder.load(path)
+    assert type(info.value) is ValueError

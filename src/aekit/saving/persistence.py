@@ -97,8 +97,11 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
         device = "cpu"
     if device is not None and "device" in defaults:
         params["device"] = device
-    est = est_cls(**params)
-    est._validate_params()
+    try:
+        est = est_cls(**params)
+        est._validate_params()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{str(Path(path) / CONFIG_FILE)!r}: the saved params are not valid for {est_cls.__name__}: {err}") from err
     return est
 
 
@@ -289,7 +292,12 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
     if state is not None:
         from aekit.training._devices import resolve_device
 
-        est.module_ = load_weights(est._new_module(), state, path, resolve_device(est.device))
+        try:
+            module = est._new_module()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{str(Path(path) / CONFIG_FILE)!r}: the saved {est_cls.__name__} cannot be rebuilt from its "
+                             f"params and fitted state: {err}") from err
+        est.module_ = load_weights(module, state, path, resolve_device(est.device))
     elif est_cls._has_module:
         raise ValueError(f"{str(path)!r}: field 'weights' is missing: a {est_cls.__name__} needs its weights")
     return est
