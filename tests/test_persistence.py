@@ -259,3 +259,19 @@ def test_an_edited_parameter_is_refused_naming_the_config_file(saved, value, mes
     with pytest.raises(ValueError, match=re.escape(f"'{path / CONFIG_FILE}': the {message}")) as info:
         AutoEncoder.load(path)
     assert type(info.value) is ValueError
+
+
+def test_saving_into_a_folder_of_other_files_is_refused_and_keeps_them(tmp_path, X):
+    # save() swapped the whole folder for the model: results/notes.txt and every other file in it were deleted
+    model = AutoEncoder(latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match=re.escape(f"'{tmp_path / 'results'}' holds notes.txt and no saved model: "
+                                                        "saving there would delete them")):
+        model.save(tmp_path / "results")
+    assert (tmp_path / "results" / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    (tmp_path / "empty").mkdir()
+    model.save(tmp_path / "empty")
+    model.save(tmp_path / "empty")  # over a saved model, as before
+    np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "empty").transform(X), model.transform(X))
