@@ -231,3 +231,22 @@ def test_export_refuses_an_estimator_that_is_not_an_autoencoder(kind, tmp_path, 
     assert err.startswith(f"aekit export: error: {name} cannot be exported") and err.count("\n") == 1
     assert ("to_onnx(est.autoencoder_, path)" in err) == (kind == "detector")
     assert not (tmp_path / "onnx").exists()
+
+
+def test_exporting_a_model_into_an_earlier_runs_export_folder_leaves_none_of_the_runs_files(tmp_path, capsys):
+    # the run's encoder_scaled.onnx, decoder_scaled.onnx and data.json (its scaling) stayed beside the new
+    # model's graphs, which onnx.json no longer described: a server reading data.json scaled rows for another model
+    from aekit.cli import main
+
+    _raw_table(tmp_path / "t.csv", categorical=False)
+    run, onnx_dir = tmp_path / "run", tmp_path / "onnx"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
+    assert main(["export", str(run), "--onnx", str(onnx_dir)]) == 0
+    assert {"data.json", "encoder_scaled.onnx", "decoder_scaled.onnx"} <= {p.name for p in onnx_dir.iterdir()}
+    X = np.random.default_rng(1).random((40, 3)).astype(np.float32)
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
+    model.save(tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--onnx", str(onnx_dir)]) == 0
+    assert sorted(p.name for p in onnx_dir.iterdir()) == ["decoder.onnx", "encoder.onnx", "onnx.json"]
+    encoder = ort.InferenceSession(str(onnx_dir / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(encoder.run(None, {"x": X})[0], model.transform(X), atol=1e-5, rtol=1e-5)

@@ -110,6 +110,8 @@ def run_export(args: argparse.Namespace) -> int:
     files = to_onnx(model.estimator, args.onnx, raw)
     if (model.path / Run.DATA).is_file():
         shutil.copyfile(model.path / Run.DATA, files["encoder"].parent / Run.DATA)
+    else:  # an earlier export's, whose scaling is another model's
+        (files["encoder"].parent / Run.DATA).unlink(missing_ok=True)
     info = json.loads((files["encoder"].parent / "onnx.json").read_text(encoding="utf-8"))
     for name, path in files.items():
         part = info[name]

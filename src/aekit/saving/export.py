@@ -240,7 +240,8 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
 
     With `raw` (a run's preparation of its rows, see `RawInput`) the encoder takes raw rows and
     the decoder gives rows in the data's units, and the graphs on the model's own (scaled,
-    encoded) features are written too, as encoder_scaled.onnx and decoder_scaled.onnx.
+    encoded) features are written too, as encoder_scaled.onnx and decoder_scaled.onnx; without
+    it, those of an earlier export into the same folder are removed.
 
     Parameters
     ----------
@@ -336,4 +337,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             scaled["note"] = "works on the model's scaled, encoded features (apply data.json's scaling first)"
             info[f"{name}_scaled"] = scaled
     atomic_write_bytes(out / "onnx.json", json.dumps(info, indent=2).encode())
+    for stale in ("encoder_scaled", "decoder_scaled"):
+        if stale not in written:  # an earlier export's, for another model: onnx.json no longer describes it
+            (out / f"{stale}.onnx").unlink(missing_ok=True)
     return written
