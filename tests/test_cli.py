@@ -1440,3 +1440,16 @@ def test_row_commands_refuse_a_folder_that_holds_no_autoencoder(kind, command, t
     assert err.startswith(f"aekit {command}: error: '{folder}' holds {type(est).__name__}, which is not an autoencoder")
     assert {"detector": f"--fitted {folder}", "imputer": f"--fitted {folder}", "classifier": ".predict(X)"}[kind] in err
     assert not (tmp_path / "out.npy").exists()
+
+
+def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):
+    # 'aekit encode RUN/model' read the table unscaled (the model folder alone knows no scaling) and wrote codes
+    # ~100 away from 'aekit encode RUN' without a word
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(100, 5, 60), "b": rng.normal(0, 1, 60), "site": rng.choice(["x", "y"], 60)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "run.npy")]) == 0
+    assert main(["encode", str(run / "model"), str(tmp_path / "t.csv"), str(tmp_path / "model.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "model.npy"), np.load(tmp_path / "run.npy"))

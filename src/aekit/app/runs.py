@@ -635,7 +635,8 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int 
 
 
 def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
-    """The `Model` in a run folder (its model/, reader and scaling) or in a model folder.
+    """The `Model` in a run folder (its model/, reader and scaling) or in a model folder; a
+    run's own model/ folder opens its run, whose reader and scaling prepare the model's rows.
 
     Parameters
     ----------
@@ -652,7 +653,10 @@ def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
     run = Run(path)
     if not run.path.is_dir():
         raise FileNotFoundError(f"no run folder at {str(run.path)!r}")
-    if (run.path / CONFIG_FILE).is_file():
+    owner = Run(run.path.parent)
+    if run.path.name == Run.MODEL and owner.file(Run.CONFIG).is_file() and owner.file(Run.DATA).is_file():
+        run = owner
+    elif (run.path / CONFIG_FILE).is_file():
         return Model(load_estimator(run.path, device), Reader(), Scaling(), run.path)
     config = run.read_config()
     if not run.has_model():
