@@ -250,3 +250,21 @@ def test_exporting_a_model_into_an_earlier_runs_export_folder_leaves_none_of_the
     assert sorted(p.name for p in onnx_dir.iterdir()) == ["decoder.onnx", "encoder.onnx", "onnx.json"]
     encoder = ort.InferenceSession(str(onnx_dir / "encoder.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(encoder.run(None, {"x": X})[0], model.transform(X), atol=1e-5, rtol=1e-5)
+
+
+def test_a_true_false_column_takes_the_tables_own_spellings(tmp_path):
+    # a CSV column of TRUE/FALSE (as spreadsheets write it) is read as booleans, whose levels the graph knew
+    # only as 'True'/'False': encoder.onnx gave NaN codes for every row of the file's own strings
+    from aekit.cli import main
+
+    rng = np.random.default_rng(0)
+    amount, flag = rng.normal(100, 5, 60), rng.choice(["TRUE", "FALSE"], 60)
+    flag[:3] = ["true", "false", "True"]
+    (tmp_path / "t.csv").write_text("amount,flag\n" + "".join(f"{a},{f}\n" for a, f in zip(amount, flag)))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    feeds = {"numeric": amount.reshape(-1, 1).astype(np.float32), "flag": flag.astype(object)}
+    np.testing.assert_allclose(encoder.run(None, feeds)[0], np.load(tmp_path / "codes.npy"), atol=1e-5, rtol=1e-5)

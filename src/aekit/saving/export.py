@@ -88,6 +88,15 @@ class RawInput:
         return out
 
 
+    def spellings(self, column: str) -> list[list[str]]:
+        """The strings that stand for each of `column`'s levels in a table: the level as text,
+        and for a true/false level also the other ways a CSV writes it (true, TRUE), which a
+        reader parses to the same value."""
+        levels = next(levels for name, levels in self.categories.items() if str(name) == column)
+        return [[str(level), *((str(level).lower(), str(level).upper()) if isinstance(level, (bool, np.bool_)) else ())]
+                for level in levels]
+
+
 class _Scaled(nn.Module):
     """`encode` of rows in the data's units ((x - offset) / scale first), or `decode` back to
     them (reconstruction * scale + offset)."""
@@ -164,6 +173,7 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
             order.append(where[name])
             continue
         m, t = len(levels), f"aekit_raw/c{k}"
+        keys = [(spelling, index) for index, spellings in enumerate(raw.spellings(name)) for spelling in spellings]
         name = _input_name(name)
         inputs.append(helper.make_tensor_value_info(name, TensorProto.STRING, ["batch"]))
         inputs[-1].doc_string = f"text column {name!r}, one-hot encoded over {levels}; any other value gives NaN codes"
@@ -171,7 +181,7 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
         initializers.append(helper.make_tensor(f"{t}/depth", TensorProto.INT64, [], [m]))
         nodes += [
             helper.make_node("LabelEncoder", [name], [f"{t}/index"], domain="ai.onnx.ml",
-                             keys_strings=levels, values_int64s=list(range(m)), default_int64=m),
+                             keys_strings=[key for key, _ in keys], values_int64s=[index for _, index in keys], default_int64=m),
             helper.make_node("OneHot", [f"{t}/index", f"{t}/depth", "aekit_raw/values"], [f"{t}/hot"], axis=-1),
             helper.make_node("Equal", [f"{t}/index", f"{t}/depth"], [f"{t}/unseen"]),
             helper.make_node("Unsqueeze", [f"{t}/unseen", "aekit_raw/axis1"], [f"{t}/unseen2"]),
