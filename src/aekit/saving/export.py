@@ -91,7 +91,18 @@ class RawInput:
     def spellings(self, column: str) -> list[list[str]]:
         """The strings that stand for each of `column`'s levels in a table: the level as text,
         and for a true/false level also the other ways a CSV writes it (true, TRUE), which a
-        reader parses to the same value."""
+        reader parses to the same value.
+
+        Parameters
+        ----------
+        column : str
+            A text column of `categories`.
+
+        Returns
+        -------
+        list of list of str
+            Per level, in one-hot order, the strings that mean it.
+        """
         levels = next(levels for name, levels in self.categories.items() if str(name) == column)
         return [[str(level), *((str(level).lower(), str(level).upper()) if isinstance(level, (bool, np.bool_)) else ())]
                 for level in levels]
