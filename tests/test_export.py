@@ -268,3 +268,29 @@ def test_a_true_false_column_takes_the_tables_own_spellings(tmp_path):
     encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
     feeds = {"numeric": amount.reshape(-1, 1).astype(np.float32), "flag": flag.astype(object)}
     np.testing.assert_allclose(encoder.run(None, feeds)[0], np.load(tmp_path / "codes.npy"), atol=1e-5, rtol=1e-5)
+
+
+def test_an_export_that_fails_on_the_decoder_leaves_the_earlier_export_whole(tmp_path, monkeypatch):
+    # encoder.onnx was written before the decoder's export ran: when that failed, the folder held the new
+    # model's encoder beside the old model's decoder and onnx.json
+    import aekit.saving.export as export
+
+    X = np.random.default_rng(0).random((40, 4)).astype(np.float32)
+    old = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
+    old.to_onnx(tmp_path / "onnx")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "onnx").iterdir()}
+    real = export._export
+
+    def fail_on_the_decoder(wrapper, example, input_name, output_name):
+        if input_name == "code":
+            raise RuntimeError("exporter failed")
+        return real(wrapper, example, input_name, output_name)
+
+    monkeypatch.setattr(export, "_export", fail_on_the_decoder)
+    new = AutoEncoder(latent_dim=3, hidden_dims=(8,), max_epochs=1, random_state=1).fit(X)
+    with pytest.raises(RuntimeError, match="exporter failed"):
+        new.to_onnx(tmp_path / "onnx")
+    with pytest.raises(RuntimeError, match="exporter failed"):
+        new.to_onnx(tmp_path / "fresh")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "onnx").iterdir()} == before
+    assert not (tmp_path / "fresh").exists()

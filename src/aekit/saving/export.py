@@ -294,7 +294,6 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     if raw is not None and not raw.scaled and not raw.categories:
         raw = None  # raw rows are the model's input: one pair of graphs says it all
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
     module = copy.deepcopy(estimator.module_).to("cpu", torch.float32).eval()
     x = torch.zeros(2, n_features)
     with torch.no_grad():
@@ -310,7 +309,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
         files["encoder"] = (_Scaled(module, offset, scale, decode=False).eval(), x, "x", "code")
         files["decoder"] = (_Scaled(module, offset, scale, decode=True).eval(), torch.zeros_like(code), "code", "reconstruction")
     encoder_inputs = [["x", ["batch", n_features], "float32"]]
-    written = {}
+    graphs = {}
     for name, (wrapper, example, input_name, output_name) in files.items():
         graph = _export(wrapper, example, input_name, output_name)
         if name == "encoder" and raw is not None and raw.categories:
@@ -319,9 +318,12 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             front, described = _categorical_front(raw, onnx.load_from_string(graph))
             graph = _with_front(front, graph, input_name, output_name)
             encoder_inputs = [list(d) for d in described]
-        target = out / f"{name}.onnx"
-        atomic_write_bytes(target, graph)
-        written[name] = target
+        graphs[name] = graph
+    out.mkdir(parents=True, exist_ok=True)  # only once every graph is built: a failed export leaves the folder as it was
+    written = {}
+    for name, graph in graphs.items():
+        atomic_write_bytes(out / f"{name}.onnx", graph)
+        written[name] = out / f"{name}.onnx"
     info = {
         "estimator": type(estimator).__name__,
         "opset": ONNX_OPSET,
