@@ -1453,3 +1453,7 @@ def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):
     assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "run.npy")]) == 0
     assert main(["encode", str(run / "model"), str(tmp_path / "t.csv"), str(tmp_path / "model.npy")]) == 0
     np.testing.assert_array_equal(np.load(tmp_path / "model.npy"), np.load(tmp_path / "run.npy"))
+    capsys.readouterr()
+    assert main(["report", str(run / "model")]) == 1  # a report is still of the run itself
+    assert "is a model folder, not a run" in capsys.readouterr().err
+    assert sorted(p.name for p in (run / "model").iterdir()) == ["config.json", "model.safetensors"]

@@ -242,7 +242,7 @@ def _autoencoder_model(path: str, command: str):
     from aekit.app.runs import open_model
     from aekit.estimators.base import BaseAutoEncoder
 
-    model = open_model(path)
+    model = open_model(path, run_of_model=True)
     if isinstance(model.estimator, BaseAutoEncoder):
         return model
     name = type(model.estimator).__name__

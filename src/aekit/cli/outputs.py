@@ -105,7 +105,7 @@ def run_export(args: argparse.Namespace) -> int:
     from aekit.app.runs import Run, open_model
     from aekit.saving.export import to_onnx
 
-    model = open_model(args.run)
+    model = open_model(args.run, run_of_model=True)
     raw = raw_input_of(model)
     files = to_onnx(model.estimator, args.onnx, raw)
     if (model.path / Run.DATA).is_file():
