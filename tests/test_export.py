@@ -294,3 +294,21 @@ def test_an_export_that_fails_on_the_decoder_leaves_the_earlier_export_whole(tmp
         new.to_onnx(tmp_path / "fresh")
     assert {p.name: p.read_bytes() for p in (tmp_path / "onnx").iterdir()} == before
     assert not (tmp_path / "fresh").exists()
+
+
+def test_exporting_a_run_into_its_own_folder_succeeds_and_keeps_its_data_json(tmp_path, capsys):
+    # 'aekit export RUN --onnx RUN' wrote the graphs, then failed copying data.json onto itself:
+    # "error: PosixPath('RUN/data.json') and PosixPath('RUN/data.json') are the same file"
+    from aekit.cli import main
+
+    _raw_table(tmp_path / "t.csv", categorical=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
+    data = (run / "data.json").read_bytes()
+    assert main(["export", str(run), "--onnx", str(run)]) == 0
+    assert (run / "data.json").read_bytes() == data and (run / "encoder.onnx").is_file()
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    X = np.random.default_rng(1).random((40, 3)).astype(np.float32)
+    AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X).save(tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--onnx", str(run)]) == 0  # another model into the run: its data.json stays
+    assert (run / "data.json").read_bytes() == data
