@@ -1415,3 +1415,45 @@ def test_demo_refuses_an_empty_out_rather_than_training_into_the_working_folder(
         main(["demo", "--out", ""])
     assert exit_.value.code == 2 and "argument --out: is empty" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["detector", "imputer", "classifier"])
+@pytest.mark.parametrize("command", ["encode", "reconstruct", "evaluate"])
+def test_row_commands_refuse_a_folder_that_holds_no_autoencoder(kind, command, tmp_path, capsys):
+    # a detector's or classifier's folder crashed with AttributeError: ... no attribute 'transform'
+    # (a traceback); an imputer's 'aekit encode' wrote its filled rows as if they were codes
+    from aekit import AutoEncoder, AutoEncoderClassifier, AutoEncoderImputer, AutoEncoderOutlierDetector
+
+    X = np.random.default_rng(0).random((40, 4))
+    est = {
+        "detector": lambda: AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=1, random_state=0)).fit(X),
+        "imputer": lambda: AutoEncoderImputer(latent_dim=2, n_members=1, max_epochs=1, random_state=0).fit(X),
+        "classifier": lambda: AutoEncoderClassifier(max_epochs=1, random_state=0).fit(X, X[:, 0] > 0.5),
+    }[kind]()
+    folder = est.save(tmp_path / "model")
+    np.save(tmp_path / "rows.npy", X)
+    rows, out = str(tmp_path / "rows.npy"), str(tmp_path / "out.npy")
+    argv = ["evaluate", str(folder), "--data", rows] if command == "evaluate" else [command, str(folder), rows, out]
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"aekit {command}: error: '{folder}' holds {type(est).__name__}, which is not an autoencoder")
+    assert {"detector": f"--fitted {folder}", "imputer": f"--fitted {folder}", "classifier": ".predict(X)"}[kind] in err
+    assert not (tmp_path / "out.npy").exists()
+
+
+def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):
+    # 'aekit encode RUN/model' read the table unscaled (the model folder alone knows no scaling) and wrote codes
+    # ~100 away from 'aekit encode RUN' without a word
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(100, 5, 60), "b": rng.normal(0, 1, 60), "site": rng.choice(["x", "y"], 60)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "run.npy")]) == 0
+    assert main(["encode", str(run / "model"), str(tmp_path / "t.csv"), str(tmp_path / "model.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "model.npy"), np.load(tmp_path / "run.npy"))
+    capsys.readouterr()
+    assert main(["report", str(run / "model")]) == 1  # a report is still of the run itself
+    assert "is a model folder, not a run" in capsys.readouterr().err
+    assert sorted(p.name for p in (run / "model").iterdir()) == ["config.json", "model.safetensors"]

@@ -4,6 +4,7 @@ command's output row for row, in order, identifiers kept; refusals name --schedu
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sys
 import time
@@ -102,8 +103,9 @@ def test_encode_and_reconstruct_on_the_cluster_equal_the_single_process_output(c
     assert refusals[0][0] == refusals[1][0] == f"aekit encode: error: {str(holes)!r} has missing values in the columns b, d"
     assert refusals[1][1].partition(")")[0] in gappy
     # a model folder reads the table as it is: its rows are numbered across the partitions, an empty one among them
-    assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered.parquet")]) == 0
-    assert main(["encode", str(run / "model"), str(tables["anonymous"]), str(tmp_path / "numbered"), "--scheduler", cluster]) == 0
+    saved = shutil.copytree(run / "model", tmp_path / "saved")  # outside its run, whose model/ opens the run
+    assert main(["encode", str(saved), str(tables["anonymous"]), str(tmp_path / "numbered.parquet")]) == 0
+    assert main(["encode", str(saved), str(tables["anonymous"]), str(tmp_path / "numbered"), "--scheduler", cluster]) == 0
     got = assert_same_table(tmp_path / "numbered", tmp_path / "numbered.parquet", tables["anonymous"])
     assert got["id"].tolist() == list(range(N_ROWS)) and got["id"].dtype == np.int64
     # the rows with text keys as a named index (pandas' to_parquet): one process reads the table's columns, the

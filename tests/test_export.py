@@ -231,3 +231,84 @@ def test_export_refuses_an_estimator_that_is_not_an_autoencoder(kind, tmp_path, 
     assert err.startswith(f"aekit export: error: {name} cannot be exported") and err.count("\n") == 1
     assert ("to_onnx(est.autoencoder_, path)" in err) == (kind == "detector")
     assert not (tmp_path / "onnx").exists()
+
+
+def test_exporting_a_model_into_an_earlier_runs_export_folder_leaves_none_of_the_runs_files(tmp_path, capsys):
+    # the run's encoder_scaled.onnx, decoder_scaled.onnx and data.json (its scaling) stayed beside the new
+    # model's graphs, which onnx.json no longer described: a server reading data.json scaled rows for another model
+    from aekit.cli import main
+
+    _raw_table(tmp_path / "t.csv", categorical=False)
+    run, onnx_dir = tmp_path / "run", tmp_path / "onnx"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
+    assert main(["export", str(run), "--onnx", str(onnx_dir)]) == 0
+    assert {"data.json", "encoder_scaled.onnx", "decoder_scaled.onnx"} <= {p.name for p in onnx_dir.iterdir()}
+    X = np.random.default_rng(1).random((40, 3)).astype(np.float32)
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
+    model.save(tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--onnx", str(onnx_dir)]) == 0
+    assert sorted(p.name for p in onnx_dir.iterdir()) == ["decoder.onnx", "encoder.onnx", "onnx.json"]
+    encoder = ort.InferenceSession(str(onnx_dir / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(encoder.run(None, {"x": X})[0], model.transform(X), atol=1e-5, rtol=1e-5)
+
+
+def test_a_true_false_column_takes_the_tables_own_spellings(tmp_path):
+    # a CSV column of TRUE/FALSE (as spreadsheets write it) is read as booleans, whose levels the graph knew
+    # only as 'True'/'False': encoder.onnx gave NaN codes for every row of the file's own strings
+    from aekit.cli import main
+
+    rng = np.random.default_rng(0)
+    amount, flag = rng.normal(100, 5, 60), rng.choice(["TRUE", "FALSE"], 60)
+    flag[:3] = ["true", "false", "True"]
+    (tmp_path / "t.csv").write_text("amount,flag\n" + "".join(f"{a},{f}\n" for a, f in zip(amount, flag)))
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "onnx")]) == 0
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    encoder = ort.InferenceSession(str(tmp_path / "onnx" / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    feeds = {"numeric": amount.reshape(-1, 1).astype(np.float32), "flag": flag.astype(object)}
+    np.testing.assert_allclose(encoder.run(None, feeds)[0], np.load(tmp_path / "codes.npy"), atol=1e-5, rtol=1e-5)
+
+
+def test_an_export_that_fails_on_the_decoder_leaves_the_earlier_export_whole(tmp_path, monkeypatch):
+    # encoder.onnx was written before the decoder's export ran: when that failed, the folder held the new
+    # model's encoder beside the old model's decoder and onnx.json
+    import aekit.saving.export as export
+
+    X = np.random.default_rng(0).random((40, 4)).astype(np.float32)
+    old = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
+    old.to_onnx(tmp_path / "onnx")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "onnx").iterdir()}
+    real = export._export
+
+    def fail_on_the_decoder(wrapper, example, input_name, output_name):
+        if input_name == "code":
+            raise RuntimeError("exporter failed")
+        return real(wrapper, example, input_name, output_name)
+
+    monkeypatch.setattr(export, "_export", fail_on_the_decoder)
+    new = AutoEncoder(latent_dim=3, hidden_dims=(8,), max_epochs=1, random_state=1).fit(X)
+    with pytest.raises(RuntimeError, match="exporter failed"):
+        new.to_onnx(tmp_path / "onnx")
+    with pytest.raises(RuntimeError, match="exporter failed"):
+        new.to_onnx(tmp_path / "fresh")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "onnx").iterdir()} == before
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_exporting_a_run_into_its_own_folder_succeeds_and_keeps_its_data_json(tmp_path, capsys):
+    # 'aekit export RUN --onnx RUN' wrote the graphs, then failed copying data.json onto itself:
+    # "error: PosixPath('RUN/data.json') and PosixPath('RUN/data.json') are the same file"
+    from aekit.cli import main
+
+    _raw_table(tmp_path / "t.csv", categorical=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
+    data = (run / "data.json").read_bytes()
+    assert main(["export", str(run), "--onnx", str(run)]) == 0
+    assert (run / "data.json").read_bytes() == data and (run / "encoder.onnx").is_file()
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    X = np.random.default_rng(1).random((40, 3)).astype(np.float32)
+    AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X).save(tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--onnx", str(run)]) == 0  # another model into the run: its data.json stays
+    assert (run / "data.json").read_bytes() == data

@@ -550,3 +550,18 @@ def test_the_combined_criterion_finds_outliers_in_data_of_a_tiny_scale():
         det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL), contamination=0.05, random_state=0).fit(X * scale)
         assert roc_auc_score(is_outlier, -det.score_samples(X * scale)) > 0.95, scale
         assert (det.predict(X * scale)[is_outlier] == -1).mean() > 0.8, scale
+
+
+@pytest.mark.parametrize("field", ["feature_mean_", "feature_spread_"])
+def test_a_saved_detectors_per_feature_arrays_of_the_wrong_length_are_refused(tmp_path, field):
+    # an edited config.json with feature_mean_ [1.0] for 5 features loaded; explain() then failed from inside
+    # NumPy (IndexError: index 1 is out of bounds for axis 0 with size 1), naming neither the file nor the field
+    import json
+
+    X = np.random.default_rng(0).random((60, 5))
+    folder = AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=1, random_state=0)).fit(X).save(tmp_path / "d")
+    config = json.loads((folder / "config.json").read_text())
+    config["fitted"][field] = [1.0]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=rf"fitted\.{field} must list 5 numbers, one per feature"):
+        AutoEncoderOutlierDetector.load(folder)

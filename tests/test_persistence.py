@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,37 @@ def test_a_folder_from_another_aekit_with_fields_this_one_lacks_says_which_aekit
     (path / CONFIG_FILE).write_text(json.dumps(config))
     with pytest.raises(ValueError, match=rf"config.json'.*unknown .*'added_later_?'.*; aekit 9.9.9 wrote it and this is aekit {aekit.__version__}"):
         DenoisingAutoEncoder.load(path)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [("abc", "saved params are not valid for DenoisingAutoEncoder: The 'hidden_dims' parameter"),
+     ([-3], "saved DenoisingAutoEncoder cannot be rebuilt from its params and fitted state: hidden_dims must be")],
+    ids=["not-a-list", "negative"],
+)
+def test_an_edited_parameter_is_refused_naming_the_config_file(saved, value, message):
+    # the refusal came from inside scikit-learn's validation or the module builder, naming neither
+    # the folder nor config.json (an InvalidParameterError for 'abc')
+    _, path = saved
+    config = json.loads((path / CONFIG_FILE).read_text())
+    config["params"]["hidden_dims"] = value
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=re.escape(f"'{path / CONFIG_FILE}': the {message}")) as info:
+        AutoEncoder.load(path)
+    assert type(info.value) is ValueError
+
+
+def test_saving_into_a_folder_of_other_files_is_refused_and_keeps_them(tmp_path, X):
+    # save() swapped the whole folder for the model: results/notes.txt and every other file in it were deleted
+    model = AutoEncoder(latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match=re.escape(f"'{tmp_path / 'results'}' holds notes.txt and no saved model: "
+                                                        "saving there would delete them")):
+        model.save(tmp_path / "results")
+    assert (tmp_path / "results" / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    (tmp_path / "empty").mkdir()
+    model.save(tmp_path / "empty")
+    model.save(tmp_path / "empty")  # over a saved model, as before
+    np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "empty").transform(X), model.transform(X))

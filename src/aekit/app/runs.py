@@ -634,7 +634,7 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int 
                      f"'aekit impute {source} filled.csv'")
 
 
-def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
+def open_model(path: str | os.PathLike, device: str | None = None, run_of_model: bool = False) -> Model:
     """The `Model` in a run folder (its model/, reader and scaling) or in a model folder.
 
     Parameters
@@ -643,6 +643,9 @@ def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
         A run folder with a fitted model, or a folder saved with `est.save`.
     device : str, default=None
         Device to load the estimator onto; None keeps the saved one.
+    run_of_model : bool, default=False
+        Open a run's own model/ folder as its run, whose reader and scaling prepare the
+        model's rows (for commands that read rows); False opens it as a model folder.
 
     Returns
     -------
@@ -652,7 +655,10 @@ def open_model(path: str | os.PathLike, device: str | None = None) -> Model:
     run = Run(path)
     if not run.path.is_dir():
         raise FileNotFoundError(f"no run folder at {str(run.path)!r}")
-    if (run.path / CONFIG_FILE).is_file():
+    owner = Run(run.path.parent)
+    if run_of_model and run.path.name == Run.MODEL and owner.file(Run.CONFIG).is_file() and owner.file(Run.DATA).is_file():
+        run = owner
+    elif (run.path / CONFIG_FILE).is_file():
         return Model(load_estimator(run.path, device), Reader(), Scaling(), run.path)
     config = run.read_config()
     if not run.has_model():

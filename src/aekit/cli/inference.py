@@ -172,9 +172,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         The exit status, 0 on success.
     """
     from aekit.app.run_report import evaluate, metrics_table
-    from aekit.app.runs import open_model
 
-    model = open_model(args.run)
+    model = _autoencoder_model(args.run, "evaluate")
     test, train = model.rows(args.data, "evaluate on"), model.training_rows()
     where = "the run's held-out rows" if args.data is None else repr(args.data)
     note = "PCA is fitted on the run's training rows"
@@ -208,11 +207,9 @@ def run_rows(args: argparse.Namespace) -> int:
     int
         The exit status, 0.
     """
-    from aekit.app.runs import open_model
-
     if args.scheduler:
         return _rows_on_cluster(args)
-    model = open_model(args.run)
+    model = _autoencoder_model(args.run, args.command)
     rows, est = model.rows(args.input), model.estimator
     if args.command == "reconstruct" and _names_a_folder(args.output):
         return _reconstructed_images(model, rows, Path(args.output))
@@ -229,6 +226,29 @@ def run_rows(args: argparse.Namespace) -> int:
     shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, shape))} images"
     print(f"wrote {out.shape[0]} {what} of {shown} to {args.output}")
     return 0
+
+
+_OTHER_COMMANDS = {
+    "AutoEncoderOutlierDetector": "score rows with 'aekit detect ROWS --fitted {path}'",
+    "AutoEncoderImputer": "fill a table with 'aekit impute IN OUT --fitted {path}'",
+    "AutoEncoderClassifier": "predict in Python with AutoEncoderClassifier.load({path!r}).predict(X)",
+}
+
+
+def _autoencoder_model(path: str, command: str):
+    """The `Model` of run or model folder `path` (`open_model`), refused with a CLIError naming
+    the estimator and what to use instead when it is not an autoencoder (a detector, an imputer,
+    a classifier), which has no codes or reconstructions for `aekit command`."""
+    from aekit.app.runs import open_model
+    from aekit.estimators.base import BaseAutoEncoder
+
+    model = open_model(path, run_of_model=True)
+    if isinstance(model.estimator, BaseAutoEncoder):
+        return model
+    name = type(model.estimator).__name__
+    instead = _OTHER_COMMANDS.get(name, "").format(path=str(path))
+    raise CLIError(f"{str(path)!r} holds {name}, which is not an autoencoder: 'aekit {command}' needs an "
+                   f"autoencoder's codes and reconstructions" + (f"; {instead}" if instead else ""))
 
 
 def _names_a_folder(output: str) -> bool:
@@ -255,7 +275,7 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     """`run_rows` partition by partition on the Dask cluster at --scheduler: each partition read
     and scaled as `Model.rows` reads a table, the model's method applied by
     `aekit.engines.dask.apply`, written with the same columns as the single-process .parquet."""
-    from aekit.app.runs import allows_nan, decodes_proportions, open_model
+    from aekit.app.runs import allows_nan, decodes_proportions
     from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
     from aekit.data.datasets import feature_columns
     from aekit.engines.dask import apply
@@ -263,7 +283,7 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     folder = parquet_folder(args.output, "OUTPUT")
     table = read_parquet_lazily(args.input)
     index = parquet_index(args.input)
-    model = open_model(args.run)
+    model = _autoencoder_model(args.run, args.command)
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
         starts, named = None, model.reader.id_source([c for c in table.columns if c not in index])

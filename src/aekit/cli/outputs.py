@@ -105,11 +105,15 @@ def run_export(args: argparse.Namespace) -> int:
     from aekit.app.runs import Run, open_model
     from aekit.saving.export import to_onnx
 
-    model = open_model(args.run)
+    model = open_model(args.run, run_of_model=True)
     raw = raw_input_of(model)
     files = to_onnx(model.estimator, args.onnx, raw)
+    target = files["encoder"].parent / Run.DATA
     if (model.path / Run.DATA).is_file():
-        shutil.copyfile(model.path / Run.DATA, files["encoder"].parent / Run.DATA)
+        if not target.exists() or not target.samefile(model.path / Run.DATA):  # --onnx RUN: it is there already
+            shutil.copyfile(model.path / Run.DATA, target)
+    elif not (target.parent / Run.CONFIG).is_file():  # an earlier export's, whose scaling is another model's (not a run's own)
+        target.unlink(missing_ok=True)
     info = json.loads((files["encoder"].parent / "onnx.json").read_text(encoding="utf-8"))
     for name, path in files.items():
         part = info[name]

@@ -665,6 +665,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             raise ValueError(f"{str(path)!r}: fitted.part_center_ and part_scale_ must map {list(parts)} to finite numbers")
         if any(v <= 0 for v in self.part_scale_.values()):
             raise ValueError(f"{str(path)!r}: fitted.part_scale_ must be positive")
+        for name in ("feature_mean_", "feature_spread_"):
+            if getattr(self, name, np.empty(n_features)).shape != (n_features,):
+                raise ValueError(f"{str(path)!r}: fitted.{name} must list {n_features} numbers, one per feature")
         if self.standardize:
             error = getattr(self, "feature_error_", np.empty(0))
             if error.shape != (n_features,) or not (error > 0).all():

@@ -88,6 +88,26 @@ class RawInput:
         return out
 
 
+    def spellings(self, column: str) -> list[list[str]]:
+        """The strings that stand for each of `column`'s levels in a table: the level as text,
+        and for a true/false level also the other ways a CSV writes it (true, TRUE), which a
+        reader parses to the same value.
+
+        Parameters
+        ----------
+        column : str
+            A text column of `categories`.
+
+        Returns
+        -------
+        list of list of str
+            Per level, in one-hot order, the strings that mean it.
+        """
+        levels = next(levels for name, levels in self.categories.items() if str(name) == column)
+        return [[str(level), *((str(level).lower(), str(level).upper()) if isinstance(level, (bool, np.bool_)) else ())]
+                for level in levels]
+
+
 class _Scaled(nn.Module):
     """`encode` of rows in the data's units ((x - offset) / scale first), or `decode` back to
     them (reconstruction * scale + offset)."""
@@ -164,6 +184,7 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
             order.append(where[name])
             continue
         m, t = len(levels), f"aekit_raw/c{k}"
+        keys = [(spelling, index) for index, spellings in enumerate(raw.spellings(name)) for spelling in spellings]
         name = _input_name(name)
         inputs.append(helper.make_tensor_value_info(name, TensorProto.STRING, ["batch"]))
         inputs[-1].doc_string = f"text column {name!r}, one-hot encoded over {levels}; any other value gives NaN codes"
@@ -171,7 +192,7 @@ def _categorical_front(raw: RawInput, template) -> tuple[object, list[tuple[str,
         initializers.append(helper.make_tensor(f"{t}/depth", TensorProto.INT64, [], [m]))
         nodes += [
             helper.make_node("LabelEncoder", [name], [f"{t}/index"], domain="ai.onnx.ml",
-                             keys_strings=levels, values_int64s=list(range(m)), default_int64=m),
+                             keys_strings=[key for key, _ in keys], values_int64s=[index for _, index in keys], default_int64=m),
             helper.make_node("OneHot", [f"{t}/index", f"{t}/depth", "aekit_raw/values"], [f"{t}/hot"], axis=-1),
             helper.make_node("Equal", [f"{t}/index", f"{t}/depth"], [f"{t}/unseen"]),
             helper.make_node("Unsqueeze", [f"{t}/unseen", "aekit_raw/axis1"], [f"{t}/unseen2"]),
@@ -240,7 +261,8 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
 
     With `raw` (a run's preparation of its rows, see `RawInput`) the encoder takes raw rows and
     the decoder gives rows in the data's units, and the graphs on the model's own (scaled,
-    encoded) features are written too, as encoder_scaled.onnx and decoder_scaled.onnx.
+    encoded) features are written too, as encoder_scaled.onnx and decoder_scaled.onnx; without
+    it, those of an earlier export into the same folder are removed.
 
     Parameters
     ----------
@@ -272,7 +294,6 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     if raw is not None and not raw.scaled and not raw.categories:
         raw = None  # raw rows are the model's input: one pair of graphs says it all
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
     module = copy.deepcopy(estimator.module_).to("cpu", torch.float32).eval()
     x = torch.zeros(2, n_features)
     with torch.no_grad():
@@ -288,7 +309,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
         files["encoder"] = (_Scaled(module, offset, scale, decode=False).eval(), x, "x", "code")
         files["decoder"] = (_Scaled(module, offset, scale, decode=True).eval(), torch.zeros_like(code), "code", "reconstruction")
     encoder_inputs = [["x", ["batch", n_features], "float32"]]
-    written = {}
+    graphs = {}
     for name, (wrapper, example, input_name, output_name) in files.items():
         graph = _export(wrapper, example, input_name, output_name)
         if name == "encoder" and raw is not None and raw.categories:
@@ -297,9 +318,12 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             front, described = _categorical_front(raw, onnx.load_from_string(graph))
             graph = _with_front(front, graph, input_name, output_name)
             encoder_inputs = [list(d) for d in described]
-        target = out / f"{name}.onnx"
-        atomic_write_bytes(target, graph)
-        written[name] = target
+        graphs[name] = graph
+    out.mkdir(parents=True, exist_ok=True)  # only once every graph is built: a failed export leaves the folder as it was
+    written = {}
+    for name, graph in graphs.items():
+        atomic_write_bytes(out / f"{name}.onnx", graph)
+        written[name] = out / f"{name}.onnx"
     info = {
         "estimator": type(estimator).__name__,
         "opset": ONNX_OPSET,
@@ -336,4 +360,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             scaled["note"] = "works on the model's scaled, encoded features (apply data.json's scaling first)"
             info[f"{name}_scaled"] = scaled
     atomic_write_bytes(out / "onnx.json", json.dumps(info, indent=2).encode())
+    for stale in ("encoder_scaled", "decoder_scaled"):
+        if stale not in written:  # an earlier export's, for another model: onnx.json no longer describes it
+            (out / f"{stale}.onnx").unlink(missing_ok=True)
     return written

@@ -97,8 +97,11 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
         device = "cpu"
     if device is not None and "device" in defaults:
         params["device"] = device
-    est = est_cls(**params)
-    est._validate_params()
+    try:
+        est = est_cls(**params)
+        est._validate_params()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{str(Path(path) / CONFIG_FILE)!r}: the saved params are not valid for {est_cls.__name__}: {err}") from err
     return est
 
 
@@ -289,7 +292,12 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
     if state is not None:
         from aekit.training._devices import resolve_device
 
-        est.module_ = load_weights(est._new_module(), state, path, resolve_device(est.device))
+        try:
+            module = est._new_module()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{str(Path(path) / CONFIG_FILE)!r}: the saved {est_cls.__name__} cannot be rebuilt from its "
+                             f"params and fitted state: {err}") from err
+        est.module_ = load_weights(module, state, path, resolve_device(est.device))
     elif est_cls._has_module:
         raise ValueError(f"{str(path)!r}: field 'weights' is missing: a {est_cls.__name__} needs its weights")
     return est
@@ -343,10 +351,16 @@ def config_header(class_name: str) -> dict:
 
 def replace_folder(path: str | os.PathLike, write) -> Path:
     """Create folder `path` by calling `write(staging_folder)` on a temporary sibling and
-    renaming it into place; an existing folder is swapped out only once the new one is whole."""
+    renaming it into place; an existing folder is swapped out only once the new one is whole,
+    and refused (FileExistsError) unless it is empty or holds a saved model."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{str(path)!r} exists and is not a folder; a saved model is a folder")
+    others = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    if others and not any((path / name).is_file() for name in (CONFIG_FILE, *LEGACY_CONFIG_FILES)):
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise FileExistsError(f"{str(path)!r} holds {shown} and no saved model: saving there would delete them; save "
+                              f"into a new or empty folder, e.g. {str(path / 'model')!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     old = None
