@@ -31,7 +31,15 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from aekit import AutoEncoderOutlierDetector
-from aekit.analysis.thresholds import AUTO_ALPHA, AUTO_LEVEL_ROWS, AUTO_MAX_SHARE, _below_top, _esd_outliers, auto_threshold
+from aekit.analysis.thresholds import (
+    AUTO_ALPHA,
+    AUTO_LEVEL_ROWS,
+    AUTO_MAX_SHARE,
+    _below_top,
+    _esd_outliers,
+    _log_esd_threshold,
+    auto_threshold,
+)
 
 HEADING = "## Label-free thresholds (benchmarks/thresholds.py)"
 ANOMALY = SHARED_DATA / "anomaly"
@@ -124,15 +132,6 @@ GRID = {"shift": (0.75, 1.0, 1.5, 2.0), "level": (0.1, 0.2, 0.3, 0.5), "rows": (
 BEFORE = (1.0, 0.2, 0, 0.03)  # the 'auto' rule before the level shrank with n (2026-12-06)
 
 
-def log_esd_threshold(train: np.ndarray, shift: float, level: float, rows: int, floor: float) -> float:
-    """One point of GRID: the threshold that flags the training scores the test finds on the
-    shifted log scores, or the top `floor` share of them if that is more."""
-    q1, q3 = np.percentile(train, [25, 75])
-    logs = np.log(train - train.min() + shift * max(q3 - q1, 1e-12))
-    level = level * min(1.0, np.sqrt(rows / len(train))) if rows else level
-    return _below_top(train, max(_esd_outliers(logs, level, AUTO_MAX_SHARE), int(np.ceil(floor * len(train)))))
-
-
 def grid_keys() -> list[tuple]:
     return list(itertools.product(*GRID.values()))
 
@@ -145,12 +144,12 @@ def rule_thresholds(row: dict, pythresh: dict | None, grid: bool = False) -> dic
     truth = min(row["train_share"], 0.5)
     out = {"aekit_auto": auto_threshold(train), "aekit_true": float(np.percentile(train, 100 * (1 - truth))),
            "esd_raw": _below_top(train, _esd_outliers(train, 0.05, 0.5)),
-           "auto_no_floor": log_esd_threshold(train, 1.0, AUTO_ALPHA, AUTO_LEVEL_ROWS, 0.0),
-           "auto_before": log_esd_threshold(train, *BEFORE)}
+           "auto_no_floor": _log_esd_threshold(train, 1.0, AUTO_ALPHA, AUTO_LEVEL_ROWS, 0.0),
+           "auto_before": _log_esd_threshold(train, *BEFORE)}
     out.update({f"fence_{k:g}": q3 + k * (q3 - q1) for k in FENCES})
     out.update({f"pythresh_{m}": t for m, t in (pythresh or {}).items()})
     if grid:
-        out.update({f"grid_{'_'.join(f'{v:g}' for v in point)}": log_esd_threshold(train, *point) for point in grid_keys()})
+        out.update({f"grid_{'_'.join(f'{v:g}' for v in point)}": _log_esd_threshold(train, *point) for point in grid_keys()})
     return out
 
 

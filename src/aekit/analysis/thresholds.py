@@ -137,9 +137,17 @@ def _below_top(scores: np.ndarray, k: int) -> float:
     return float((top[k - 1] + higher[-1]) / 2) if higher.size else float(top[k - 1])
 
 
-def _level_for(level: float, n: int) -> float:
-    """The test's level for n scores: `level` up to AUTO_LEVEL_ROWS, then level * sqrt(AUTO_LEVEL_ROWS / n)."""
-    return level * min(1.0, math.sqrt(AUTO_LEVEL_ROWS / n))
+def _log_esd_threshold(scores: np.ndarray, shift: float, level: float, rows: int, floor: float) -> float:
+    """The threshold of the ESD test on log(score - lowest + shift * IQR) over the scores (n,) (at
+    least 4), at `level` for up to `rows` scores and level * sqrt(rows / n) beyond (rows 0: at
+    `level` for any n), flagging at least the top `floor` share: `auto_threshold`'s rule with its
+    constants as arguments (benchmarks/thresholds.py searches them)."""
+    q1, q3 = np.percentile(scores, [25, 75])
+    spread = max(float(q3 - q1), MIN_SPREAD * max(float(np.ptp(scores)), abs(float(scores.max())), 1.0))
+    logs = np.log(scores - scores.min() + shift * spread)
+    if rows:
+        level *= min(1.0, math.sqrt(rows / len(scores)))
+    return _below_top(scores, max(_esd_outliers(logs, level, AUTO_MAX_SHARE), math.ceil(floor * len(scores))))
 
 
 def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
@@ -177,8 +185,4 @@ def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
     scores = np.asarray(scores, dtype=np.float64)
     if len(scores) < 4:
         return float(scores.max())
-    q1, q3 = np.percentile(scores, [25, 75])
-    shift = max(float(q3 - q1), MIN_SPREAD * max(float(np.ptp(scores)), abs(float(scores.max())), 1.0))
-    logs = np.log(scores - scores.min() + shift)
-    k = max(_esd_outliers(logs, _level_for(level, len(scores)), AUTO_MAX_SHARE), math.ceil(AUTO_MIN_SHARE * len(scores)))
-    return _below_top(scores, k)
+    return _log_esd_threshold(scores, 1.0, level, AUTO_LEVEL_ROWS, AUTO_MIN_SHARE)
