@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from sklearn.base import clone, is_classifier, is_outlier_detector
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -179,6 +179,7 @@ def test_empty_nan_and_wrong_width_input_are_refused_naming_X(cls):
 @pytest.mark.parametrize("name", sorted(tiny_estimators()))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=hostile_inputs())
+@example(case=("one row of denormals", [[-2.225073858507203e-309, -2.225073858507203e-309]]))
 def test_hostile_input_works_or_is_refused_naming_the_argument(name, case):
     _, X = case
     assert outcome(tiny_estimators()[name](), X) in ("worked", "refused")

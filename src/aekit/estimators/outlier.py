@@ -33,6 +33,7 @@ _ROW_HASH_SEED = 20261207  # fixed: a row's hash need not vary between calls
 _HASH_ROWS = 8192  # rows hashed at a time (their bits widened to 64 stay in cache)
 BATCH_PLACES = 16  # batch sizes in which a row tied at the cut is rescored (kernels block rows by up to 8 or 16)
 MIN_PART_SCALE = 1e-12  # relative floor of a part's interquartile range (a constant part on the training data)
+TINY_PART_SCALE = float(np.finfo(np.float32).tiny)  # absolute floor: parts are float32 sums, data may be all denormal
 CRITERIA = ("combined", "reconstruction", "latent")
 RECONSTRUCTION_SCORES = ("loss", "squared_error")
 RAW_VALUE_PARAMS = {  # autoencoder settings that read X's own values, which a DataFrame's encoding standardises
@@ -512,7 +513,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             low, center, high = np.percentile(values, [25, 50, 75])
             self.part_center_[name] = float(center)
             unit = min(_mean_square(X), 1.0) if name == "reconstruction" else 1.0
-            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), unit)))
+            self.part_scale_[name] = float(max(high - low, MIN_PART_SCALE * max(abs(center), unit), TINY_PART_SCALE))
         scores = self._combine(parts)
         self.score_quantiles_ = score_quantiles(-scores)
         if self.contamination == "auto":
