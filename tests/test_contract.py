@@ -48,8 +48,8 @@ VARIANTS = [
     ConvAutoEncoder(upsampling="unpool", bottleneck="conv", batch_norm=True, corruption="block", **CONV_FAST),
     VariationalAutoEncoder(backbone="conv", **CONV_FAST),
     VariationalAutoEncoder(prior="student_t", learn_prior_df=True, free_bits=0.1, hidden_dims=(16,), max_epochs=3),
-    AutoEncoderImputer(model="vae", **IMPUTER_FAST),
-    AutoEncoderImputer(model_missingness=True, **IMPUTER_FAST),
+    AutoEncoderImputer(model="vae", blend=None, **IMPUTER_FAST),  # the default's trees partner: small(AutoEncoderImputer)
+    AutoEncoderImputer(model_missingness=True, blend=None, **IMPUTER_FAST),
 ]
 
 

@@ -34,11 +34,11 @@ def torchrun(tmp_path: Path, script: str, *args: str, timeout: float = 240) -> s
 
 
 @pytest.mark.slow
-def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
+def test_two_ranks_eager_or_compiled_train_the_weights_of_one_process_only_when_asked(tmp_path):
     result = torchrun(
         tmp_path,
         f"""
-        import sys
+        import sys, warnings
         import numpy as np
         from aekit import AutoEncoder
         from aekit.training import distributed
@@ -47,12 +47,16 @@ def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
         X = rng.random((512, 3)) @ rng.random((3, 12))
         ae = AutoEncoder(**{FIT!r}, distributed=True).fit(X)
         local = AutoEncoder(**{FIT!r}).fit(X * (1 + distributed.rank()))
+        warnings.simplefilter("error", RuntimeWarning)  # a fallback to eager would warn
+        compiled = AutoEncoder(**{FIT!r}, distributed=True, compile=True).fit(X)
         if distributed.is_main():
             ae.save(sys.argv[1])
             local.save(sys.argv[2])
+            compiled.save(sys.argv[3])
         """,
         str(tmp_path / "ddp"),
         str(tmp_path / "local"),
+        str(tmp_path / "compiled"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = AutoEncoder.load(tmp_path / "ddp")
@@ -62,31 +66,8 @@ def test_two_ranks_train_the_weights_of_one_process_only_when_asked(tmp_path):
     np.testing.assert_allclose(single.history_["loss"], ddp.history_["loss"], rtol=1e-4)
     local = AutoEncoder.load(tmp_path / "local")  # a process group exists, but distributed=False: rank 0 alone
     np.testing.assert_array_equal(local.history_["loss"], single.history_["loss"])
-
-
-@pytest.mark.slow
-def test_two_ranks_with_compile_train_what_two_eager_ranks_train(tmp_path):
-    result = torchrun(
-        tmp_path,
-        f"""
-        import sys, warnings
-        import numpy as np
-        from aekit import AutoEncoder
-        from aekit.training import distributed
-        assert distributed.init_from_env("cpu")
-        rng = np.random.default_rng(0)
-        X = rng.random((512, 3)) @ rng.random((3, 12))
-        warnings.simplefilter("error", RuntimeWarning)  # a fallback to eager would warn
-        ae = AutoEncoder(**{FIT!r}, distributed=True, compile=True).fit(X)
-        if distributed.is_main():
-            ae.save(sys.argv[1])
-        """,
-        str(tmp_path / "compiled"),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
     compiled = AutoEncoder.load(tmp_path / "compiled")
     assert compiled.compile is True
-    single = AutoEncoder(**FIT).fit(data())  # equal to two eager ranks (the test above)
     np.testing.assert_allclose(compiled.history_["loss"], single.history_["loss"], rtol=1e-4)
 
 
