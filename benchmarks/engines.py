@@ -52,6 +52,7 @@ from speed import busy_cpu_seconds  # noqa: E402
 sys.path.remove(str(HERE))
 
 from aekit import AutoEncoder, AutoEncoderOutlierDetector
+from aekit.engines.dask import LEAN_WORKER_CONFIG
 
 HEADING = "## Scoring on Dask and Spark (benchmarks/engines.py)"
 N_FEATURES, ROWS_PER_FILE = 50, 250_000
@@ -218,6 +219,7 @@ WORKER_MALLOC = {
     "dask": {},  # distributed's defaults: its nannies start workers with MALLOC_TRIM_THRESHOLD_=65536
     "dask_untrimmed": {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None},  # glibc's own malloc tuning
 }
+CLUSTER_CONFIGS = {**WORKER_MALLOC, "dask_lean": LEAN_WORKER_CONFIG}  # the Dask variants of the Python API's rounds
 
 
 def detect_commands(folder: Path, work: Path, n_rows: int) -> dict:
@@ -300,7 +302,7 @@ def main() -> None:
     det = AutoEncoderOutlierDetector(AutoEncoder(8, hidden_dims=(64, 32), max_epochs=5, random_state=0), random_state=0)
     det.fit(train.to_numpy())  # on an array: partitions reach it as arrays (a DataFrame fit would read every column through the table encoder)
 
-    rounds = {name: [] for name in ("single", "threads2", "processes2", "dask", "dask_untrimmed")}
+    rounds = {name: [] for name in ("single", "threads2", "processes2", *CLUSTER_CONFIGS)}
     for i in range(args.rounds):  # the variants alternate, so a slow spell of the host touches each
         single, single_s, single_busy = score_in_process(det, args.data, 1)
         rounds["single"].append({"seconds": single_s, "busy_cores": single_busy})
@@ -308,15 +310,15 @@ def main() -> None:
         rounds["threads2"].append({"seconds": two_s, "busy_cores": two_busy, "equal_to_single": bool(np.array_equal(two, single))})
         procs_s, procs_busy = score_in_processes(det, args.data, 2)
         rounds["processes2"].append({"seconds": procs_s, "busy_cores": procs_busy})
-        for name in ("dask", "dask_untrimmed"):
-            got = score_on_dask(det, args.data, WORKER_MALLOC[name])
+        for name, config in CLUSTER_CONFIGS.items():
+            got = score_on_dask(det, args.data, config)
             rounds[name].append({**{k: v for k, v in got.items() if k != "scores"}, "equal_to_single": bool(np.array_equal(got["scores"], single)),
                                  "max_abs_difference": float(np.max(np.abs(got["scores"] - single)))})  # fmt: skip
         print(f"round {i + 1}: " + ", ".join(f"{name} {args.rows / r[-1]['seconds']:,.0f} rows/s ({r[-1]['busy_cores']:.2f} busy cores)"
                                             for name, r in rounds.items()), flush=True)  # fmt: skip
     single_s, two_s = _median_round(rounds["single"])["seconds"], _median_round(rounds["threads2"])["seconds"]
     single_busy, two_busy = _median_round(rounds["single"])["busy_cores"], _median_round(rounds["threads2"])["busy_cores"]
-    dask, untrimmed = _median_round(rounds["dask"]), _median_round(rounds["dask_untrimmed"])
+    dask, untrimmed, lean = _median_round(rounds["dask"]), _median_round(rounds["dask_untrimmed"]), _median_round(rounds["dask_lean"])
     procs = _median_round(rounds["processes2"])
     spark = score_on_spark(det, args.data, args.spark_rows)
     print(f"spark: {spark['rows'] / spark['seconds']:,.0f} rows/s", flush=True)
@@ -333,6 +335,7 @@ def main() -> None:
                  "max_abs_difference": max(r["max_abs_difference"] for r in rounds["dask"])},
         "dask_untrimmed": {**untrimmed, "rows_per_s": args.rows / untrimmed["seconds"],
                            "equal_to_single": all(r["equal_to_single"] for r in rounds["dask_untrimmed"])},
+        "dask_lean": {**lean, "rows_per_s": args.rows / lean["seconds"], "equal_to_single": all(r["equal_to_single"] for r in rounds["dask_lean"])},
         "rounds": {name: [args.rows / r["seconds"] for r in found] for name, found in rounds.items()},
         "spark": {"rows": n_spark, "seconds": spark["seconds"], "rows_per_s": n_spark / spark["seconds"], "busy_cores": spark["busy_cores"],
                   "warm_up_seconds": spark["warm_up_seconds"], "rows_in_order_once": bool(np.array_equal(spark["row_ids"], np.arange(n_spark))),
@@ -342,6 +345,8 @@ def main() -> None:
     result["dask_vs_threads2"] = result["dask"]["rows_per_s"] / result["threads2"]["rows_per_s"]
     result["dask_untrimmed_vs_single"] = result["dask_untrimmed"]["rows_per_s"] / result["single"]["rows_per_s"]
     result["dask_untrimmed_vs_threads2"] = result["dask_untrimmed"]["rows_per_s"] / result["threads2"]["rows_per_s"]
+    result["dask_lean_vs_single"] = result["dask_lean"]["rows_per_s"] / result["single"]["rows_per_s"]
+    result["dask_lean_vs_threads2"] = result["dask_lean"]["rows_per_s"] / result["threads2"]["rows_per_s"]
     print({k: v for k, v in result.items() if k != "machine"}, flush=True)
     if args.quick:
         return
@@ -386,7 +391,8 @@ def run_summary(r: dict) -> dict:
     return {"date": r["machine"]["date"], "load_average_5min": r["load_average_5min"], "rows": r["rows"],
             **{f"{part}_rows_per_s": r[part]["rows_per_s"] for part in ("single", "threads2", "dask", "spark")},
             "dask_vs_single": r["dask_vs_single"], "dask_vs_threads2": r["dask_vs_threads2"],
-            "equal": all(r[part]["equal_to_single"] for part in ("threads2", "dask", "spark"))}
+            **({"dask_lean_vs_single": r["dask_lean_vs_single"]} if "dask_lean" in r else {}),
+            "equal": all(r[part]["equal_to_single"] for part in ("threads2", "dask", "dask_lean", "spark") if part in r)}
 
 
 def report(r: dict) -> None:
@@ -411,6 +417,13 @@ def report(r: dict) -> None:
             "targets >= 1.6x and >= 0.9x", yes(r["dask_untrimmed_vs_single"] >= 1.6 and r["dask_untrimmed_vs_threads2"] >= 0.9)],
            ["its scores equal to one process's", yes(r["dask_untrimmed"]["equal_to_single"]), "required", yes(r["dask_untrimmed"]["equal_to_single"])]]
           if "dask_untrimmed" in r else []),
+        *([["Dask, cluster started under aekit.engines.dask.LEAN_WORKER_CONFIG (no worker profiler, slower monitoring ticks)",
+            f"{r['dask_lean']['rows_per_s']:,.0f} rows/s ({r['dask_lean_vs_single']:.2f}x 1 thread, "
+            f"{r['dask_lean_vs_threads2']:.2f}x 2 threads; {r['dask_lean']['busy_cores']:.2f} busy cores; peak "
+            + " and ".join(f"{m:,.0f} MB" for m in r["dask_lean"]["worker_peak_rss_mb"]) + ")",
+            "targets >= 1.6x and >= 0.9x", yes(r["dask_lean_vs_single"] >= 1.6 and r["dask_lean_vs_threads2"] >= 0.9)],
+           ["its scores equal to one process's", yes(r["dask_lean"]["equal_to_single"]), "required", yes(r["dask_lean"]["equal_to_single"])]]
+          if "dask_lean" in r else []),
         ["Dask peak resident memory per worker", " and ".join(f"{m:,.0f} MB" for m in d["worker_peak_rss_mb"]),
          f"before the job " + " and ".join(f"{m:,.0f} MB" for m in d["worker_rss_before_mb"])
          + f"; {d['partitions']} partitions of {r['rows_per_file']:,} rows; memory_limit 3 GiB", "-"],
@@ -438,10 +451,11 @@ def report(r: dict) -> None:
     runs_file = RESULTS_DIR / "engines-runs.json"
     runs = json.loads(runs_file.read_text()) if runs_file.exists() else [run_summary(r)]
     section += "\nEvery run of this script (results/engines-runs.json):\n\n" + markdown_table(
-        [["run", "load average", "1 thread", "2 threads", "Dask", "Spark", "Dask / 1 thread", "Dask / 2 threads", "equal"]]
+        [["run", "load average", "1 thread", "2 threads", "Dask", "Spark", "Dask / 1 thread", "Dask / 2 threads", "Dask, lean workers / 1 thread", "equal"]]
         + [[run["date"][:16].replace("T", " "), " -> ".join(f"{v:.1f}" for v in run["load_average_5min"]),
             *(f"{run[f'{part}_rows_per_s']:,.0f}" for part in ("single", "threads2", "dask", "spark")),
-            f"{run['dask_vs_single']:.2f}x", f"{run['dask_vs_threads2']:.2f}x", "yes" if run["equal"] else "**no**"]
+            f"{run['dask_vs_single']:.2f}x", f"{run['dask_vs_threads2']:.2f}x",
+            f"{run['dask_lean_vs_single']:.2f}x" if "dask_lean_vs_single" in run else "-", "yes" if run["equal"] else "**no**"]
            for run in runs]) + "\n"  # fmt: skip
     if t["rows_per_s"] < s["rows_per_s"]:
         section += ("\nThe two-thread process ran slower than the one-thread one: on an oversubscribed host its two "

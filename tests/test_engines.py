@@ -156,9 +156,24 @@ def test_packed_model_refuses_unsafe_archives(detector):
 def dask_client():
     distributed = pytest.importorskip("distributed", reason="needs dask[dataframe] and distributed (pip install 'aekit[dask]')")
     pytest.importorskip("dask.dataframe")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        with distributed.Client(cluster) as client:
-            yield client
+    import dask
+
+    from aekit.engines.dask import LEAN_WORKER_CONFIG
+
+    with dask.config.set(LEAN_WORKER_CONFIG):  # the killed-worker test below runs on distributed's defaults
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def test_the_lean_worker_config_is_dasks_own_and_turns_the_profiler_off(dask_client):
+    import dask
+
+    from aekit.engines.dask import LEAN_WORKER_CONFIG
+
+    for key in LEAN_WORKER_CONFIG:
+        dask.config.get(key)  # a key distributed renamed would raise here
+    assert set(dask_client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks).values()) == {False}
 
 
 @pytest.mark.parametrize(
