@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -140,7 +144,7 @@ def test_save_and_load_give_the_same_predictions(digits, tmp_path, how):
     assert (back.autoencoder_ is None) == (how == "from scratch")
 
 
-def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt(digits, tmp_path):
+def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt_or_gone(digits, tmp_path):
     X_train, _, y_train, _ = digits
     clf = AutoEncoderClassifier(**SMALL, random_state=0).fit(X_train[:100], y_train[:100], X_unlabeled=X_train[100:300])
     clf.save(tmp_path / "clf")
@@ -149,6 +153,16 @@ def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt(digits, t
     weights = tmp_path / "clf" / "autoencoder" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-10])
     with pytest.raises(ValueError, match="checksum"):
+        AutoEncoderClassifier.load(tmp_path / "clf")
+    # a deleted autoencoder folder loaded without a word, as a classifier that was never pretrained (autoencoder_ None)
+    shutil.rmtree(tmp_path / "clf" / "autoencoder")
+    missing = re.escape(f"'{tmp_path / 'clf' / 'autoencoder'}' is missing")
+    with pytest.raises(FileNotFoundError, match=missing + r": the AutoEncoderClassifier saved in .* keeps its autoencoder there"):
+        AutoEncoderClassifier.load(tmp_path / "clf")
+    config = json.loads((tmp_path / "clf" / "config.json").read_text())
+    del config["folders"]  # as folders saved before config.json listed them
+    (tmp_path / "clf" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(FileNotFoundError, match=missing + ": an AutoEncoderClassifier with pretrain_epochs=10 keeps"):
         AutoEncoderClassifier.load(tmp_path / "clf")
 
 

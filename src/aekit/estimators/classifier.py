@@ -339,6 +339,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         self.code_dim_ = int(self.autoencoder_.code_dim_) if self.autoencoder_ is not None else int(self.latent_dim)
         return X, y_index
 
+    def _check_loaded(self, path: Path) -> None:
+        if self.autoencoder_ is None and self.pretrain_epochs > 0:  # folders saved before config.json listed its folders
+            raise FileNotFoundError(f"{str(path / 'autoencoder')!r} is missing: an {type(self).__name__} with "
+                                    f"pretrain_epochs={self.pretrain_epochs} keeps its pretrained autoencoder there")
+
     def _new_module(self) -> EncoderClassifierModule:
         if self.autoencoder_ is not None:
             encoder = encoder_of(self.autoencoder_)

@@ -42,7 +42,7 @@ WEIGHTS_FILE = "model.safetensors"
 ESTIMATORS: dict[str, type] = {}
 OUTPUT_CONFIG = "_sklearn_output_config"  # what set_output(transform=...) chose
 OUTPUTS = ("default", "pandas", "polars")
-CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
+CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights", "folders"})
 FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "n_threads_", "feature_names_in_",
                          OUTPUT_CONFIG})
 
@@ -143,6 +143,11 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
         if not isinstance(config.get(key), dict):
             raise ValueError(f"{str(config_path)!r}: field {key!r} is missing or not an object")
     _check_fields(config_path, config, cls)
+    for name in config.get("folders", []):
+        if not (path / name).is_dir():
+            raise FileNotFoundError(f"{str(path / name)!r} is missing: the {cls.__name__} saved in {str(path)!r} keeps its "
+                                    f"{name} there ({CONFIG_FILE} lists it in 'folders'); put the folder back or save the "
+                                    "model again")
     weights_info = config.get("weights")
     if weights_info is None:
         if config_path.name == CONFIG_FILE and config["format_version"] == 1:
@@ -178,10 +183,16 @@ def _nested_folder(attribute: str) -> str:
     return attribute.rstrip("_")
 
 
+def _sub_folders(cls: type) -> list[str]:
+    """The sub-folders a saved `cls` may hold: one per nested estimator and scikit-learn part."""
+    return [_nested_folder(name) for name in (*cls._nested, *cls._sklearn_parts)]
+
+
 def save_estimator(est, path: str | os.PathLike) -> Path:
     """Write fitted `est` to folder `path`: config.json, model.safetensors when it has a
     `module_`, and a sub-folder per nested estimator (`_nested`) and per fitted scikit-learn
-    estimator (`_sklearn_parts`).
+    estimator (`_sklearn_parts`), which config.json lists under 'folders' (so a deleted one is
+    refused, not loaded as absent).
 
     A new folder is assembled under a temporary name and renamed into place, so it appears
     whole or not at all; an existing folder is swapped out only once the new one is whole.
@@ -204,7 +215,8 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
             raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
     parts = {name: dump_sklearn(getattr(est, name)) for name in type(est)._sklearn_parts if getattr(est, name, None) is not None}
     params = params_to_json({k: v for k, v in est.get_params(deep=False).items() if not hasattr(v, "get_params")})
-    config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est)}
+    config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est),
+              "folders": sorted(_nested_folder(name) for name in (*nested, *parts))}
     weights = None
     if hasattr(est, "module_"):
         weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
@@ -397,6 +409,9 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
     unknown = sorted(set(fitted) - allowed)
     if unknown:
         raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}{_written_by(config)}")
+    folders, sub_folders = config.get("folders", []), _sub_folders(cls)
+    if not isinstance(folders, list) or not all(f in sub_folders for f in folders) or len(set(folders)) != len(folders):
+        raise ValueError(f"{str(config_path)!r}: field 'folders' must list distinct sub-folders among {sub_folders}")
     problems = []
     history = fitted.get("history_", {})
     settings = history.get("settings", {}) if isinstance(history, dict) else None
