@@ -163,13 +163,16 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
 
 def _fitted_to_json(est) -> dict:
     """The fitted state of `est` as JSON values: the common attributes it has and those its
-    class declares (arrays to lists, objects through their `to_json`), in a fixed order."""
+    class declares (through the class's `_fitted_writers`, arrays to lists, objects through
+    their `to_json`), in a fixed order."""
     out = {}
     for name in dict.fromkeys([*sorted(FITTED_KEYS), *type(est)._fitted_state]):
         if not hasattr(est, name):
             continue
         value = getattr(est, name)
-        if name == "feature_names_in_":
+        if name in type(est)._fitted_writers:
+            value = type(est)._fitted_writers[name](value)
+        elif name == "feature_names_in_":
             value = [str(c) for c in value]
         elif hasattr(value, "to_json"):
             value = value.to_json()
