@@ -106,7 +106,14 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
 
 
 def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, device) -> torch.nn.Module:
-    """`module` with the saved `state` loaded strictly, on `device`, in eval mode."""
+    """`module` with the saved `state` loaded strictly, on `device`, in eval mode; a tensor whose
+    dtype is not of the module's kind (integer weights for floating-point ones) is refused, not cast."""
+    for name, want in module.state_dict().items():
+        tensor, floating = state.get(name), want.is_floating_point()
+        if tensor is not None and (tensor.is_floating_point() != floating or (not floating and tensor.dtype != want.dtype)):
+            kind = "floating-point" if floating else str(want.dtype).removeprefix("torch.")
+            raise ValueError(f"{str(Path(path) / WEIGHTS_FILE)!r}: tensor {name!r} is {str(tensor.dtype).removeprefix('torch.')}, "
+                             f"but the model needs {kind} values there; aekit's save did not write this file")
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as err:
