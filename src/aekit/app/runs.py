@@ -33,7 +33,7 @@ from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset
 from aekit.data.readers import Reader, check_image_shape, reader_for
 from aekit.saving.json_files import read_json
-from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
+from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
 __all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "allows_nan", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
 
@@ -654,7 +654,7 @@ def open_model(path: str | os.PathLike, device: str | None = None, run_of_model:
     """
     run = Run(path)
     if not run.path.is_dir():
-        raise FileNotFoundError(f"no run folder at {str(run.path)!r}")
+        raise FileNotFoundError(f"no run folder at {str(run.path)!r}{left_by_interrupted_save(run.path)}")
     owner = Run(run.path.parent)
     if run_of_model and run.path.name == Run.MODEL and owner.file(Run.CONFIG).is_file() and owner.file(Run.DATA).is_file():
         run = owner
@@ -663,7 +663,8 @@ def open_model(path: str | os.PathLike, device: str | None = None, run_of_model:
     config = run.read_config()
     if not run.has_model():
         hint = f" It has a checkpoint: finish it with 'aekit train --resume {run.path}'." if run.file(run.CHECKPOINT).is_file() else ""
-        raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}).{hint}")
+        left = left_by_interrupted_save(run.model_dir)
+        raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}){left}.{hint}")
     info = run.read_data_info()
     return Model(load_estimator(run.model_dir, device), Reader.from_dict(info), Scaling(**info["scaling"]), run.path, config)
 

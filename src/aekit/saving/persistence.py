@@ -31,7 +31,8 @@ from aekit.saving.checksums import file_entry, read_checked_safetensors
 from aekit.saving.json_files import read_json
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
-__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "left_by_interrupted_save", "load_estimator_folder", "read_model",
+           "register_estimator", "save_estimator"]
 
 FORMAT = "aekit"
 FORMAT_VERSION = 2
@@ -337,7 +338,7 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
         raise FileNotFoundError(f"{str(path)!r} is a file, but a saved model is a folder (holding {CONFIG_FILE})"
                                 + _models_in(path.parent, what="its folder is one: load {}"))
     if not path.is_dir():
-        raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
+        raise FileNotFoundError(f"no saved model folder at {str(path)!r}{left_by_interrupted_save(path)}")
     config_path = path / CONFIG_FILE
     if not config_path.is_file():
         config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
@@ -369,6 +370,37 @@ def config_header(class_name: str) -> dict:
     from aekit import __version__
 
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "aekit_version": __version__, "class": class_name}
+
+
+def left_by_interrupted_save(path: str | os.PathLike) -> str:
+    """Where a save into the missing folder `path` that was killed between its two renames left
+    the previous model (and the new one, when whole), as '; ...' to end a message, or ''.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A model folder that does not exist.
+
+    Returns
+    -------
+    hint : str
+        The sentence naming the hidden `.NAME.*.old/NAME` folder to move back to `path`, or ''
+        when there is none.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return ""
+    hidden = [p for p in path.parent.iterdir() if p.name.startswith(f".{path.name}.") and p.is_dir()]
+    previous = [p / path.name for p in hidden if p.name.endswith(".old") and (p / path.name / CONFIG_FILE).is_file()]
+    if not previous:
+        return ""
+    newer = [p for p in hidden if p.name.endswith(".tmp") and (p / CONFIG_FILE).is_file()]
+    return (f"; a save into it was interrupted and left the previous model in {_newest(previous)!r}: move that folder to "
+            f"{str(path)!r} to use it" + (f" (the model being saved is whole in {_newest(newer)!r})" if newer else ""))
+
+
+def _newest(folders: list[Path]) -> str:
+    return str(max(folders, key=lambda p: p.stat().st_mtime))
 
 
 def replace_folder(path: str | os.PathLike, write) -> Path:
