@@ -278,11 +278,15 @@ class Run:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def remove_stale_temporaries(self) -> list[Path]:
-        """Delete the `.NAME.*.tmp` files that atomic writes cut short by a crash leave behind
-        (call under `training_lock`, so no live write is touched); returns what was removed."""
+        """Delete the `.NAME.*.tmp` files and folders (a model being saved) that atomic writes cut
+        short by a crash leave behind (call under `training_lock`, so no live write is touched);
+        returns what was removed."""
         stale = sorted(self.path.glob(".*.tmp")) if self.path.is_dir() else []
         for path in stale:
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
         return stale
 
     def has_started(self) -> bool:
