@@ -330,17 +330,24 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
         "encoder": {
             "file": "encoder.onnx",
             "input": ["x", ["batch", n_features]],
+            "input_dtype": "float32",
             "output": ["code", ["batch", latent_dim]],
         },
         "decoder": {
             "file": "decoder.onnx",
             "input": ["code", ["batch", latent_dim]],
+            "input_dtype": "float32",
             "output": ["reconstruction", ["batch", n_features]],
         },
         "dtype": "float32",
     }
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:  # fitted on a DataFrame: which column goes where in x and in the reconstruction
+        info["feature_names"] = [str(name) for name in names]
     if raw is not None:
         info["encoder"]["inputs"] = encoder_inputs
+        if raw.categories:
+            del info["encoder"]["input_dtype"]  # one per input in 'inputs'
         if len(encoder_inputs) > 1 or encoder_inputs[0][0] != "x":
             info["encoder"]["input"] = encoder_inputs[0][:2]
         info["encoder"]["takes"] = "raw rows in the data's units" + (
@@ -357,6 +364,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             for key in ("inputs", "takes", "gives", "numeric_columns", "categories"):
                 scaled.pop(key, None)
             scaled["input"] = ["x", ["batch", n_features]] if name == "encoder" else scaled["input"]
+            scaled["input_dtype"] = "float32"
             scaled["note"] = "works on the model's scaled, encoded features (apply data.json's scaling first)"
             info[f"{name}_scaled"] = scaled
     atomic_write_bytes(out / "onnx.json", json.dumps(info, indent=2).encode())
