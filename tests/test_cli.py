@@ -1446,6 +1446,28 @@ def test_row_commands_refuse_a_folder_that_holds_no_autoencoder(kind, command, t
     assert not (tmp_path / "out.npy").exists()
 
 
+def test_a_model_fitted_on_a_dataframe_takes_a_tables_columns_by_name(tmp_path, capsys):
+    # 'aekit encode MODEL t.csv' took the columns by position: with the table's columns in another order it
+    # wrote wrong codes (and reconstructions under the wrong headers) after only a warning
+    from aekit import AutoEncoder
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"w": rng.normal(100, 5, 40), "x": rng.random(40), "y": rng.random(40)})
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(frame)
+    folder = model.save(tmp_path / "model")
+    frame[["y", "w", "x"]].to_csv(tmp_path / "t.csv", index=False)
+    assert main(["encode", str(folder), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(frame), rtol=1e-5, atol=1e-5)
+    assert main(["reconstruct", str(folder), str(tmp_path / "t.csv"), str(tmp_path / "rec.csv")]) == 0
+    written = pd.read_csv(tmp_path / "rec.csv")
+    assert list(written.columns) == ["id", "w", "x", "y"]
+    np.testing.assert_allclose(written[["w", "x", "y"]].to_numpy(), model.reconstruct(frame), rtol=1e-4)
+    frame.rename(columns={"y": "z"}).to_csv(tmp_path / "other.csv", index=False)
+    capsys.readouterr()
+    assert main(["encode", str(folder), str(tmp_path / "other.csv"), str(tmp_path / "other.npy")]) == 1
+    assert "missing ['y'], unexpected ['z']" in capsys.readouterr().err
+
+
 def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):
     # 'aekit encode RUN/model' read the table unscaled (the model folder alone knows no scaling) and wrote codes
     # ~100 away from 'aekit encode RUN' without a word

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -31,7 +32,7 @@ import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset
-from aekit.data.readers import Reader, check_image_shape, reader_for
+from aekit.data.readers import Reader, check_image_shape, columns_by_name, reader_for
 from aekit.saving.json_files import read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
@@ -418,10 +419,23 @@ class Model:
         est = self.estimator
         if source is not None and self.reader.image_shape is None:  # a model folder: the estimator knows its images
             check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
+        if self.config is None and getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame
+            data = columns_by_name(data, est.feature_names_in_, source)
         data = replace(data, X=self.scaling.transform(data.X))
         if not allows_nan(est):
             refuse_gaps(data, source or self.config.data.source)
         return data
+
+    @contextmanager
+    def matched_by_name(self, *datasets: Dataset) -> Iterator[None]:
+        """A block in which scikit-learn's warning that X has no feature names is not given for
+        rows of `datasets` whose columns `rows` matched by name to the estimator's
+        `feature_names_in_`: they are arrays in that order, checked."""
+        names = getattr(self.estimator, "feature_names_in_", None)
+        with warnings.catch_warnings():
+            if names is not None and all(list(d.feature_names) == list(names) for d in datasets):
+                warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+            yield
 
     def training_rows(self) -> Dataset | None:
         """The run's training rows scaled into the model's space (None for a model folder)."""
