@@ -415,10 +415,17 @@ class Model:
         """
         if source is None and self.split is None:
             raise ValueError(f"{self.path} is a model folder, not a run: say which rows to {what} with --data")
-        data = self.reader.read(source) if source is not None else self.split.test
         est = self.estimator
-        if source is not None and self.reader.image_shape is None:  # a model folder: the estimator knows its images
+        if source is None:
+            data = self.split.test
+        elif self.config is None:  # a model folder reads each source as it is; the estimator knows its images
+            reader = reader_for(source)
+            data = reader.fit(source)
             check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
+            if reader.unit_pixels:  # pixels read on [0, 1]: clipped, drawn and written back as a run on them does
+                self.reader = reader
+        else:
+            data = self.reader.read(source)
         if self.config is None and getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame
             data = columns_by_name(data, est.feature_names_in_, source)
         data = replace(data, X=self.scaling.transform(data.X))
