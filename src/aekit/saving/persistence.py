@@ -15,6 +15,7 @@ from detector.json to config.json; version-1 folders still load.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -180,6 +181,9 @@ def _fitted_to_json(est) -> dict:
         value = getattr(est, name)
         if name in type(est)._fitted_writers:
             value = type(est)._fitted_writers[name](value)
+        elif name == "history_":
+            value = {k: [None if isinstance(x, float) and not math.isfinite(x) else x for x in v] if isinstance(v, list) else v
+                     for k, v in value.items()}  # strict JSON has no NaN: an epoch without a value is null
         elif name == "feature_names_in_":
             value = [str(c) for c in value]
         elif hasattr(value, "to_json"):
@@ -288,7 +292,7 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         except (TypeError, ValueError, KeyError, AttributeError) as err:
             raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type or value: {err}") from err
     if "history_" in fitted:
-        est.history_ = fitted["history_"]
+        est.history_ = {k: [math.nan if x is None else x for x in v] if isinstance(v, list) else v for k, v in fitted["history_"].items()}
         est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
     if "n_threads_" in fitted:  # absent from folders saved before fit recorded it
         est.n_threads_ = fitted["n_threads_"]
@@ -458,7 +462,7 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
     history = fitted.get("history_", {})
     settings = history.get("settings", {}) if isinstance(history, dict) else None
     if not isinstance(history, dict) or not all(
-        _is_numbers(v) or _is_count(v) or v is None for k, v in history.items() if k != "settings"
+        _is_numbers(v, gaps=True) or _is_count(v) or v is None for k, v in history.items() if k != "settings"
     ):
         problems.append("history_ must map names to lists of numbers (or an epoch number)")
     elif not isinstance(settings, dict) or not all(isinstance(v, (str, int, float, bool)) or v is None for v in settings.values()):
@@ -493,5 +497,7 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_numbers(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+def _is_numbers(value: object, gaps: bool = False) -> bool:
+    """Whether `value` is a list of numbers (or nulls, with `gaps`)."""
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) or (gaps and v is None)
+                                           for v in value)
