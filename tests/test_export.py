@@ -248,7 +248,10 @@ def test_exporting_a_model_into_an_earlier_runs_export_folder_leaves_none_of_the
     X = pd.DataFrame(np.random.default_rng(1).random((40, 3)).astype(np.float32), columns=["weight", "age", "height"])
     model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
     model.save(tmp_path / "model")
+    capsys.readouterr()
     assert main(["export", str(tmp_path / "model"), "--onnx", str(onnx_dir)]) == 0
+    assert "takes x (batch, 3) -> code (batch, 2) (x: the columns weight, age, height, in onnx.json's feature_names order)" \
+        in capsys.readouterr().out
     assert sorted(p.name for p in onnx_dir.iterdir()) == ["decoder.onnx", "encoder.onnx", "onnx.json"]
     encoder = ort.InferenceSession(str(onnx_dir / "encoder.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(encoder.run(None, {"x": X.to_numpy()})[0], model.transform(X), atol=1e-5, rtol=1e-5)
