@@ -437,7 +437,17 @@ class Model:
     def matched_by_name(self, *datasets: Dataset) -> Iterator[None]:
         """A block in which scikit-learn's warning that X has no feature names is not given for
         rows of `datasets` whose columns `rows` matched by name to the estimator's
-        `feature_names_in_`: they are arrays in that order, checked."""
+        `feature_names_in_`: they are arrays in that order, checked.
+
+        Parameters
+        ----------
+        *datasets : Dataset
+            The rows the block gives the estimator, as `rows` returned them.
+
+        Yields
+        ------
+        None
+        """
         names = getattr(self.estimator, "feature_names_in_", None)
         with warnings.catch_warnings():
             if names is not None and all(list(d.feature_names) == list(names) for d in datasets):
