@@ -135,7 +135,7 @@ TAMPERING = {
     "foreign class": (lambda f: edit_state(f, lambda s: s.replace('"class": "IterativeImputer"', '"class": "Pipeline"')),
                       ValueError, rf"{STATE_FILE}.*'Pipeline' is not one aekit loads"),
     "missing arrays": (lambda f: (f / "partner" / ARRAYS_FILE).unlink(), FileNotFoundError, rf"{ARRAYS_FILE}.*missing"),
-    "missing partner": (lambda f: shutil.rmtree(f / "partner"), FileNotFoundError, rf"partner/{STATE_FILE}.*missing.*blend="),
+    "missing partner": (lambda f: shutil.rmtree(f / "partner"), FileNotFoundError, r"partner. is missing: the AutoEncoderImputer saved in .* keeps its partner there"),
     "pickle as arrays": (lambda f: rewrite_bytes(f, pickle.dumps({"w": Boom()})), ValueError, rf"{ARRAYS_FILE}.*not a valid safetensors"),
     "blend removed": (lambda f: edit_config(f, "blend", None), ValueError, "partner.*params.blend is null"),
     "wrong weights": (lambda f: edit_config(f, "blend_weights_", [0.5]), ValueError, "blend_weights_ must give"),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -121,6 +125,7 @@ def test_save_and_load_give_the_same_predictions(digits, tmp_path, how):
     X_train, X_test, y_train, _ = digits
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
     y = names[y_train[:150]]
+    y = {"from scratch": y.astype(object), "from a VAE": y_train[:150].astype(np.int8)}.get(how, y)
     clf = AutoEncoderClassifier(**SMALL, random_state=0)
     if how == "pretrained here":
         clf.fit(X_train[:150], y, X_unlabeled=X_train[150:400])
@@ -136,11 +141,13 @@ def test_save_and_load_give_the_same_predictions(digits, tmp_path, how):
     back = AutoEncoderClassifier.load(tmp_path / "clf")
     np.testing.assert_allclose(back.predict_proba(X_test), clf.predict_proba(X_test), rtol=1e-5, atol=1e-7)
     assert list(back.predict(X_test)) == list(clf.predict(X_test))
+    # int8 labels came back int64 and object labels '<U5', in classes_ and in predict
+    assert back.classes_.dtype == clf.classes_.dtype == y.dtype and back.predict(X_test).dtype == y.dtype
     assert back.get_params() == clf.get_params() and back.n_epochs_ == clf.n_epochs_
     assert (back.autoencoder_ is None) == (how == "from scratch")
 
 
-def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt(digits, tmp_path):
+def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt_or_gone(digits, tmp_path):
     X_train, _, y_train, _ = digits
     clf = AutoEncoderClassifier(**SMALL, random_state=0).fit(X_train[:100], y_train[:100], X_unlabeled=X_train[100:300])
     clf.save(tmp_path / "clf")
@@ -150,11 +157,24 @@ def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt(digits, t
     weights.write_bytes(weights.read_bytes()[:-10])
     with pytest.raises(ValueError, match="checksum"):
         AutoEncoderClassifier.load(tmp_path / "clf")
+    # a deleted autoencoder folder loaded without a word, as a classifier that was never pretrained (autoencoder_ None)
+    shutil.rmtree(tmp_path / "clf" / "autoencoder")
+    missing = re.escape(f"'{tmp_path / 'clf' / 'autoencoder'}' is missing")
+    with pytest.raises(FileNotFoundError, match=missing + r": the AutoEncoderClassifier saved in .* keeps its autoencoder there"):
+        AutoEncoderClassifier.load(tmp_path / "clf")
+    config = json.loads((tmp_path / "clf" / "config.json").read_text())
+    del config["folders"]  # as folders saved before config.json listed them
+    (tmp_path / "clf" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(FileNotFoundError, match=missing + ": an AutoEncoderClassifier with pretrain_epochs=10 keeps"):
+        AutoEncoderClassifier.load(tmp_path / "clf")
 
 
 def test_classes_from_json_refuses_mixed_or_odd_labels():
     assert classes_from_json(["a", "b"]).tolist() == ["a", "b"]
     assert classes_from_json([0, 1.5]).tolist() == [0.0, 1.5]
-    for bad in (["a", 1], [True, 2], [None, "a"], ["only"], "ab"):
+    assert classes_from_json({"labels": [-3, 7], "dtype": "|i1"}).dtype == np.int8
+    for bad in (["a", 1], [True, 2], [None, "a"], ["only"], "ab", {"labels": [0, 300], "dtype": "|i1"},
+                {"labels": ["zero", "one"], "dtype": "<U1"}, {"labels": [0, 1], "dtype": "|b1"}, {"labels": [0, 1], "dtype": None},
+                {"labels": [0, 1], "dtype": "no such dtype"}):
         with pytest.raises(ValueError, match="classes_"):
             classes_from_json(bad)

@@ -8,6 +8,7 @@ import importlib
 import json
 import re
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -156,7 +157,10 @@ def test_existing_runs_and_resume_rules(digits_run, capsys):
     assert "drop --model" in capsys.readouterr().err
     assert main(["train", "--resume", str(digits_run)]) == 0
     assert "has finished" in capsys.readouterr().out
-    assert main(["train", "--resume", str(digits_run), "--epochs", "3", "--quiet"]) == 0
+    killed_save = digits_run / ".model.x1y2.tmp"  # what a kill while the model was being saved leaves
+    shutil.copytree(digits_run / "model", killed_save)
+    assert main(["train", "--resume", str(digits_run), "--epochs", "3", "--quiet"]) == 0  # failed: IsADirectoryError
+    assert not killed_save.exists()
     assert load_estimator(digits_run / "model").n_epochs_ == 3 and len(metrics(digits_run)) == 3
     assert yaml.safe_load((digits_run / "config.yaml").read_text())["model"]["max_epochs"] == 3
 
@@ -1440,6 +1444,28 @@ def test_row_commands_refuse_a_folder_that_holds_no_autoencoder(kind, command, t
     assert err.startswith(f"aekit {command}: error: '{folder}' holds {type(est).__name__}, which is not an autoencoder")
     assert {"detector": f"--fitted {folder}", "imputer": f"--fitted {folder}", "classifier": ".predict(X)"}[kind] in err
     assert not (tmp_path / "out.npy").exists()
+
+
+def test_a_model_fitted_on_a_dataframe_takes_a_tables_columns_by_name(tmp_path, capsys):
+    # 'aekit encode MODEL t.csv' took the columns by position: with the table's columns in another order it
+    # wrote wrong codes (and reconstructions under the wrong headers) after only a warning
+    from aekit import AutoEncoder
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"w": rng.normal(100, 5, 40), "x": rng.random(40), "y": rng.random(40)})
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(frame)
+    folder = model.save(tmp_path / "model")
+    frame[["y", "w", "x"]].to_csv(tmp_path / "t.csv", index=False)
+    assert main(["encode", str(folder), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(frame), rtol=1e-5, atol=1e-5)
+    assert main(["reconstruct", str(folder), str(tmp_path / "t.csv"), str(tmp_path / "rec.csv")]) == 0
+    written = pd.read_csv(tmp_path / "rec.csv")
+    assert list(written.columns) == ["id", "w", "x", "y"]
+    np.testing.assert_allclose(written[["w", "x", "y"]].to_numpy(), model.reconstruct(frame), rtol=1e-4)
+    frame.rename(columns={"y": "z"}).to_csv(tmp_path / "other.csv", index=False)
+    capsys.readouterr()
+    assert main(["encode", str(folder), str(tmp_path / "other.csv"), str(tmp_path / "other.npy")]) == 1
+    assert "missing ['y'], unexpected ['z']" in capsys.readouterr().err
 
 
 def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):

@@ -243,13 +243,22 @@ def test_exporting_a_model_into_an_earlier_runs_export_folder_leaves_none_of_the
     assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(run), "--quiet", "--set", "model.hidden_dims=[8]"]) == 0
     assert main(["export", str(run), "--onnx", str(onnx_dir)]) == 0
     assert {"data.json", "encoder_scaled.onnx", "decoder_scaled.onnx"} <= {p.name for p in onnx_dir.iterdir()}
-    X = np.random.default_rng(1).random((40, 3)).astype(np.float32)
+    import pandas as pd
+
+    X = pd.DataFrame(np.random.default_rng(1).random((40, 3)).astype(np.float32), columns=["weight", "age", "height"])
     model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X)
     model.save(tmp_path / "model")
+    capsys.readouterr()
     assert main(["export", str(tmp_path / "model"), "--onnx", str(onnx_dir)]) == 0
+    assert "takes x (batch, 3) -> code (batch, 2) (x: the columns weight, age, height, in onnx.json's feature_names order)" \
+        in capsys.readouterr().out
     assert sorted(p.name for p in onnx_dir.iterdir()) == ["decoder.onnx", "encoder.onnx", "onnx.json"]
     encoder = ort.InferenceSession(str(onnx_dir / "encoder.onnx"), providers=["CPUExecutionProvider"])
-    np.testing.assert_allclose(encoder.run(None, {"x": X})[0], model.transform(X), atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(encoder.run(None, {"x": X.to_numpy()})[0], model.transform(X), atol=1e-5, rtol=1e-5)
+    # onnx.json of a model fitted on a DataFrame did not say which column goes where in x
+    info = json.loads((onnx_dir / "onnx.json").read_text())
+    assert info["feature_names"] == ["weight", "age", "height"]
+    assert info["encoder"]["input_dtype"] == info["decoder"]["input_dtype"] == "float32"
 
 
 def test_a_true_false_column_takes_the_tables_own_spellings(tmp_path):

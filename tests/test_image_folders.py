@@ -378,6 +378,10 @@ def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys
         model = tmp_path / "saved"
         est.fit(data.X.reshape(-1, *data.image_shape)).save(model)
     assert main(["encode", str(model), str(tmp_path / "pics"), str(tmp_path / "codes.npy")]) == 0
+    if saved == "model_folder":  # its PNGs were stretched over the reconstructions' own range, not pixels on [0, 1]
+        assert main(["reconstruct", str(model), str(tmp_path / "pics"), str(tmp_path / "out")]) == 0
+        expected = est.reconstruct(data.X[:1].reshape(-1, *data.image_shape))[0].transpose(1, 2, 0)
+        np.testing.assert_allclose(np.asarray(Image.open(tmp_path / "out" / data.ids[0])), np.round(expected * 255), atol=1)
     for folder, shape in (("tall", "(3, 14, 8)"), ("small", "(3, 6, 6)")):
         capsys.readouterr()
         assert main(["encode", str(model), str(tmp_path / folder), str(tmp_path / "codes.npy")]) == 1

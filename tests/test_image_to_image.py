@@ -4,6 +4,8 @@ through a linear path, and quality floors against the gray copy and PCA on bundl
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -55,7 +57,7 @@ def test_chroma_round_trip_keeps_colours_and_luma():
 
 
 @pytest.mark.parametrize("skips", [False, True])
-def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, skips):
+def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, skips, tmp_path):
     (gray, colour), (gray_test, _) = patches
     model = ConvAutoEncoder(latent_dim=4, skips=skips, **TINY).fit(gray[:100], colour[:100])
     assert model.colorization_ == "chroma" and model.output_shape_ == (3, 16, 16)
@@ -66,6 +68,11 @@ def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, s
     assert flat.shape == (3, 3, 16, 16)
     with pytest.raises(ValueError, match="reconstruct\\(X_gray\\)"):
         model.inverse_transform(model.transform(gray_test[:3]))
+    # the export wrote a decoder.onnx giving 2 chroma planes, described as the input's 256 values
+    with pytest.raises(ValueError, match="ConvAutoEncoder cannot be exported to ONNX: decoder.onnx would compute inverse_transform, "
+                                         "and inverse_transform decodes codes alone, but this colorization model keeps"):
+        model.to_onnx(tmp_path / "onnx")
+    assert not (tmp_path / "onnx").exists()
 
 
 def test_colorization_trains_the_median_colour_with_dropout_unless_told(tmp_path, patches):
@@ -86,10 +93,17 @@ def test_colorization_trains_the_median_colour_with_dropout_unless_told(tmp_path
     assert (ContextEncoder(latent_dim=4, **TINY).fit(colour[:60]).loss_, "mse")[0] == "mse"
 
 
-def test_colorization_direct_and_refusals(patches):
+def test_colorization_direct_and_refusals(patches, tmp_path, monkeypatch):
+    import aekit.saving.export as export
+
     (gray, colour), _ = patches
     direct = ConvAutoEncoder(latent_dim=4, colorization="direct", **TINY).fit(gray[:50], colour[:50])
     assert direct.colorization_ == "direct" and direct.inverse_transform(direct.transform(gray[:2])).shape == (2, 768)
+    # onnx.json said decoder.onnx gives (batch, 256), the gray input's size, where it gives the 768 colour values
+    monkeypatch.setattr(export, "_export", lambda *args: b"")  # the description only: a conv graph takes seconds to build
+    direct.to_onnx(tmp_path / "onnx")
+    monkeypatch.undo()
+    assert json.loads((tmp_path / "onnx" / "onnx.json").read_text())["decoder"]["output"] == ["reconstruction", ["batch", 768]]
     with pytest.raises(ValueError, match="colorization='chroma' needs gray X \\(1 channel\\) and colour Y \\(3 channels\\), got 3"):
         ConvAutoEncoder(colorization="chroma", **TINY).fit(colour[:20], colour[:20])
     with pytest.raises(ValueError, match="colorization='chroma' needs colour targets"):

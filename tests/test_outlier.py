@@ -340,7 +340,7 @@ def test_broken_detector_folders_are_refused(tmp_path, detector):
         AutoEncoderOutlierDetector.load(path)
     path = det.save(tmp_path / "detector")
     shutil.rmtree(path / "autoencoder")
-    with pytest.raises(FileNotFoundError, match="no autoencoder folder"):
+    with pytest.raises(FileNotFoundError, match="autoencoder' is missing: the AutoEncoderOutlierDetector saved in"):
         AutoEncoderOutlierDetector.load(path)
     with pytest.raises(FileNotFoundError, match="config.json"):
         AutoEncoderOutlierDetector.load(tmp_path)

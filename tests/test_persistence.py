@@ -216,6 +216,10 @@ def test_training_a_reloaded_model_further_continues_its_history(tmp_path, X, re
     again.partial_fit(X)
     assert again.n_epochs_ == 5 and again.history_["loss"][:4] == saved["loss"]
     assert again.history_["val_loss"][:4] == saved["val_loss"] and np.isnan(again.history_["val_loss"][4])
+    if reload == "load":  # the epoch without a validation loss was written as NaN, which strict JSON readers refuse
+        text = (again.save(tmp_path / "m") / CONFIG_FILE).read_text()
+        json.loads(text, parse_constant=lambda name: pytest.fail(f"config.json holds {name}"))
+        assert np.isnan(AutoEncoder.load(tmp_path / "m").history_["val_loss"][4])
     again.set_params(max_epochs=2).fit(X)
     assert again.n_epochs_ == len(again.history_["loss"]) == 7 and again.history_["best_epoch"] in (5, 6)
 
@@ -275,3 +279,38 @@ def test_saving_into_a_folder_of_other_files_is_refused_and_keeps_them(tmp_path,
     model.save(tmp_path / "empty")
     model.save(tmp_path / "empty")  # over a saved model, as before
     np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "empty").transform(X), model.transform(X))
+
+
+def test_a_save_killed_between_its_renames_names_the_hidden_previous_model(saved, monkeypatch, X, tmp_path, capsys):
+    # a kill after the old folder was moved aside left it only in .model.*.old/model, and loading 'model' said
+    # only "no saved model folder"
+    import aekit.saving.persistence as persistence
+    from aekit.cli import main
+
+    model, path = saved
+    before = model.transform(X)
+    real_rename = os.rename
+    calls = []
+
+    def rename_then_die(src, dst):  # the process dies after its first rename: no rename and no clean-up after it
+        if calls:
+            raise OSError("killed")
+        calls.append(dst)
+        real_rename(src, dst)
+
+    monkeypatch.setattr(persistence.os, "rename", rename_then_die)
+    monkeypatch.setattr(persistence.shutil, "rmtree", lambda *args, **kwargs: None)
+    with pytest.raises(OSError, match="killed"):
+        model.save(path)
+    monkeypatch.undo()
+    previous = calls[0]
+    assert not path.exists() and previous.name == path.name and previous.parent.name.startswith(f".{path.name}.")
+    hint = re.escape(f"no saved model folder at '{path}'; a save into it was interrupted and left the previous model in "
+                     f"'{previous}': move that folder to '{path}' to use it (the model being saved is whole in '")
+    with pytest.raises(FileNotFoundError, match=hint):
+        AutoEncoder.load(path)
+    np.save(tmp_path / "rows.npy", X)
+    assert main(["encode", str(path), str(tmp_path / "rows.npy"), str(tmp_path / "codes.npy")]) != 0
+    assert f"left the previous model in '{previous}'" in capsys.readouterr().err
+    os.rename(previous, path)
+    np.testing.assert_array_equal(AutoEncoder.load(path).transform(X), before)

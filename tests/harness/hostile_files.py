@@ -127,6 +127,12 @@ def _flipped(path: Path) -> bytes:
     return bytes(data)
 
 
+def _integer_weights(path: Path) -> bytes:
+    from safetensors.torch import load, save
+
+    return save({name: (1000 * t).int() for name, t in load((path / "model.safetensors").read_bytes()).items()})
+
+
 def _set(*keys_and_value) -> Callable[[Path, dict], None]:
     *keys, value = keys_and_value
 
@@ -158,10 +164,13 @@ MODEL_FOLDERS = [
     _model_case("pickle payload, old checksum", _weights(_pickled, update_checksum=False), "checksum"),
     _model_case("truncated weights", _weights(_truncated, update_checksum=False), "checksum"),
     _model_case("bit-flipped weights", _weights(_flipped, update_checksum=False), "checksum"),
+    _model_case("integer weights, new checksum", _weights(_integer_weights, update_checksum=True),
+                r"model.safetensors': tensor 'encoder.linears.0.weight' is int32, but the model needs floating-point values"),
     _model_case("weights file '../' outside the folder", _escape, "'weights' must name"),
     _model_case("weights file an absolute path", _set("weights", "file", "/etc/passwd"), "'weights' must name"),
     _model_case("extra path in 'weights'", _set("weights", "path", "../good/model.safetensors"), "'weights' must name"),
     _model_case("checksum not a string", _set("weights", "sha256", ["0" * 64]), "sha256"),
+    _model_case("sub-folder '../' outside the folder", _set("folders", ["../good"]), "'folders' must list distinct sub-folders"),
     _model_case("unknown top-level field", _set("on_load", "__import__('os').system('touch pwned')"), "unknown fields"),
     _model_case("unknown parameter", _set("params", "evil", 1), "unknown parameters"),
     _model_case("unknown fitted field", _set("fitted", "__reduce__", "os.system"), "unknown fields"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -31,9 +32,9 @@ import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset
-from aekit.data.readers import Reader, check_image_shape, reader_for
+from aekit.data.readers import Reader, check_image_shape, columns_by_name, reader_for
 from aekit.saving.json_files import read_json
-from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, read_model
+from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
 __all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "allows_nan", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
 
@@ -278,11 +279,15 @@ class Run:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def remove_stale_temporaries(self) -> list[Path]:
-        """Delete the `.NAME.*.tmp` files that atomic writes cut short by a crash leave behind
-        (call under `training_lock`, so no live write is touched); returns what was removed."""
+        """Delete the `.NAME.*.tmp` files and folders (a model being saved) that atomic writes cut
+        short by a crash leave behind (call under `training_lock`, so no live write is touched);
+        returns what was removed."""
         stale = sorted(self.path.glob(".*.tmp")) if self.path.is_dir() else []
         for path in stale:
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
         return stale
 
     def has_started(self) -> bool:
@@ -410,14 +415,44 @@ class Model:
         """
         if source is None and self.split is None:
             raise ValueError(f"{self.path} is a model folder, not a run: say which rows to {what} with --data")
-        data = self.reader.read(source) if source is not None else self.split.test
         est = self.estimator
-        if source is not None and self.reader.image_shape is None:  # a model folder: the estimator knows its images
+        if source is None:
+            data = self.split.test
+        elif self.config is None:  # a model folder reads each source as it is; the estimator knows its images
+            reader = reader_for(source)
+            data = reader.fit(source)
             check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
+            if reader.unit_pixels:  # pixels read on [0, 1]: clipped, drawn and written back as a run on them does
+                self.reader = reader
+        else:
+            data = self.reader.read(source)
+        if self.config is None and getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame
+            data = columns_by_name(data, est.feature_names_in_, source)
         data = replace(data, X=self.scaling.transform(data.X))
         if not allows_nan(est):
             refuse_gaps(data, source or self.config.data.source)
         return data
+
+    @contextmanager
+    def matched_by_name(self, *datasets: Dataset) -> Iterator[None]:
+        """A block in which scikit-learn's warning that X has no feature names is not given for
+        rows of `datasets` whose columns `rows` matched by name to the estimator's
+        `feature_names_in_`: they are arrays in that order, checked.
+
+        Parameters
+        ----------
+        *datasets : Dataset
+            The rows the block gives the estimator, as `rows` returned them.
+
+        Yields
+        ------
+        None
+        """
+        names = getattr(self.estimator, "feature_names_in_", None)
+        with warnings.catch_warnings():
+            if names is not None and all(list(d.feature_names) == list(names) for d in datasets):
+                warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+            yield
 
     def training_rows(self) -> Dataset | None:
         """The run's training rows scaled into the model's space (None for a model folder)."""
@@ -654,7 +689,7 @@ def open_model(path: str | os.PathLike, device: str | None = None, run_of_model:
     """
     run = Run(path)
     if not run.path.is_dir():
-        raise FileNotFoundError(f"no run folder at {str(run.path)!r}")
+        raise FileNotFoundError(f"no run folder at {str(run.path)!r}{left_by_interrupted_save(run.path)}")
     owner = Run(run.path.parent)
     if run_of_model and run.path.name == Run.MODEL and owner.file(Run.CONFIG).is_file() and owner.file(Run.DATA).is_file():
         run = owner
@@ -663,7 +698,8 @@ def open_model(path: str | os.PathLike, device: str | None = None, run_of_model:
     config = run.read_config()
     if not run.has_model():
         hint = f" It has a checkpoint: finish it with 'aekit train --resume {run.path}'." if run.file(run.CHECKPOINT).is_file() else ""
-        raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}).{hint}")
+        left = left_by_interrupted_save(run.model_dir)
+        raise FileNotFoundError(f"{str(run.path)!r} has no fitted model (no {run.MODEL}/{CONFIG_FILE}){left}.{hint}")
     info = run.read_data_info()
     return Model(load_estimator(run.model_dir, device), Reader.from_dict(info), Scaling(**info["scaling"]), run.path, config)
 

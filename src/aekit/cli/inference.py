@@ -180,7 +180,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if train is None:
         train, note = test, "PCA and the k-NN model of the labels are fitted on the evaluated rows themselves"
     est = model.estimator
-    evaluation = evaluate(est, train.X, test.X, train.y, test.y)
+    with model.matched_by_name(train, test):
+        evaluation = evaluate(est, train.X, test.X, train.y, test.y)
     print(f"{type(est).__name__} on {len(test)} of {where} ({note}):")
     print_table(metrics_table(evaluation.scores))
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
@@ -218,9 +219,12 @@ def run_rows(args: argparse.Namespace) -> int:
                        f"give a folder, e.g. {str(Path(args.output).with_suffix(''))!r}")
     what, shape = ROW_OUTPUTS[args.command][1], None
     if args.command == "encode":
-        out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
+        with model.matched_by_name(rows):
+            out, columns = est.transform(rows.X), [str(c) for c in est.get_feature_names_out()]
     else:
-        out, columns = _as_written(model, args.output, model.reconstructions(rows.X), rows.feature_names)
+        with model.matched_by_name(rows):
+            reconstructions = model.reconstructions(rows.X)
+        out, columns = _as_written(model, args.output, reconstructions, rows.feature_names)
         shape = _image_shape(model, None, out.shape[1], drawn=False) if Path(args.output).suffix.lower() == ".npy" else None
     write_array(args.output, out if shape is None else _as_images(out, shape), columns, rows.row_ids())
     shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, shape))} images"

@@ -124,6 +124,11 @@ def run_export(args: argparse.Namespace) -> int:
         if getattr(model.estimator, "output_activation_", None) == "softmax":
             units["decoder"] = "gives word proportions; times a document's length they are its expected counts, what aekit reconstruct writes"
         note = f" ({units[name]})" if raw is not None and name in units else ""
+        names = info.get("feature_names", [])
+        columns = {"encoder": part["input"][0], "decoder": part["output"][0]}.get(name)
+        if raw is None and columns and len(names) == (part["input"] if name == "encoder" else part["output"])[1][1]:
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            note = f" ({columns}: the columns {shown}, in onnx.json's feature_names order)"  # a model fitted on a DataFrame
         if name.endswith("_scaled"):
             note = " (on scaled features: apply data.json's scaling first)"
         print(f"wrote {path}: takes {takes} -> {part['output'][0]} {_shape(part['output'][1])}{note}")

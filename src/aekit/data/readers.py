@@ -31,7 +31,7 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "load", "open_source", "reader_for",
+    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for",
 ]  # fmt: skip
 
 SOURCES = (
@@ -853,6 +853,30 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         f"{str(source)!r} has {len(names)} features but the model was trained on {len(expected)}; "
         f"missing {missing}, unexpected {extra}"
     )
+
+
+def columns_by_name(data: Dataset, names: Sequence[str], source) -> Dataset:
+    """`data` with its columns in the order of `names` (the columns a model was fitted on, its
+    `feature_names_in_`), matched by name; a source whose columns have no names of their own
+    (an array, images) is taken in its order. Other columns are refused naming them.
+
+    Parameters
+    ----------
+    data : Dataset
+        Rows as read, X (n, n_features).
+    names : sequence of str
+        The model's columns, in order.
+    source : str or os.PathLike
+        Where the rows come from, for the message.
+
+    Returns
+    -------
+    Dataset
+        The rows, their columns in the order of `names`.
+    """
+    if _positional(data.feature_names):
+        return data
+    return _aligned(data, [str(n) for n in names], source)
 
 
 def _relabelled(data: Dataset, learned: Sequence[str] | None) -> Dataset:

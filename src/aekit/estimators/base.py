@@ -292,7 +292,8 @@ class AekitEstimator(BaseEstimator):
     """What every aekit estimator shares. Subclasses store their parameters in `__init__`.
 
     Persistence: `_fitted_state` maps each fitted attribute saved in config.json to the
-    converter that checks and rebuilds it from JSON (`_optional_fitted` may be absent;
+    converter that checks and rebuilds it from JSON (`_fitted_writers` maps one whose JSON is
+    not the value's own, e.g. labels with their dtype, to its writer; `_optional_fitted` may be absent;
     `_fitted_before` gives the value of one that folders saved before it existed imply);
     `_nested` names fitted attributes holding other aekit estimators, saved as sub-folders;
     `_sklearn_parts` names fitted attributes holding scikit-learn estimators, saved as
@@ -311,6 +312,7 @@ class AekitEstimator(BaseEstimator):
 
     _parameter_constraints: dict = {}
     _fitted_state: dict[str, Callable] = {}
+    _fitted_writers: dict[str, Callable] = {}
     _optional_fitted: frozenset = frozenset()
     _fitted_before: dict = {}
     _nested: tuple[str, ...] = ()

@@ -89,14 +89,37 @@ def encoder_of(autoencoder) -> nn.Module:
     return EncodeOf(copy.deepcopy(module).float())
 
 
-def classes_from_json(values: object) -> np.ndarray:
-    """Saved class labels (a list of strings, numbers or booleans) back to `classes_`."""
+LABEL_DTYPE_KINDS = {bool: "bO", str: "UO", Real: "iufO"}  # what a dtype of each kind of saved label may be
+
+
+def classes_to_json(classes: np.ndarray) -> dict:
+    """`classes_` (n_classes,) as JSON: {'labels': [...], 'dtype': its NumPy dtype string}."""
+    return {"labels": classes.tolist(), "dtype": classes.dtype.str}
+
+
+def classes_from_json(saved: object) -> np.ndarray:
+    """Saved class labels back to `classes_`: {'labels': [...], 'dtype': ...} as `classes_to_json`
+    writes them (the dtype fitted with, e.g. int8 or object), or a plain list of strings,
+    numbers or booleans (folders saved before the dtype was kept)."""
+    values = saved["labels"] if isinstance(saved, dict) and set(saved) == {"labels", "dtype"} else saved
     if not isinstance(values, list) or len(values) < 2:
         raise ValueError("classes_ must list at least two labels")
     kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else Real if isinstance(v, Real) else None for v in values}
     if None in kinds or len(kinds) != 1:
         raise ValueError("classes_ must be all strings, all numbers or all booleans")
-    return np.asarray(values)
+    if values is saved:
+        return np.asarray(values)
+    dtype = saved["dtype"]
+    try:
+        if not isinstance(dtype, str):
+            raise TypeError("a dtype must be given as a string")
+        dtype = np.dtype(dtype)
+        labels = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ValueError(f"classes_ cannot be held as dtype {saved['dtype']!r}: {err}") from err
+    if dtype.kind not in LABEL_DTYPE_KINDS[kinds.pop()] or labels.tolist() != values:
+        raise ValueError(f"classes_ {values} cannot be held as dtype {saved['dtype']!r}")
+    return labels
 
 
 def _check_labels_present(y) -> None:
@@ -224,6 +247,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
     }
 
     _fitted_state = {"classes_": classes_from_json, "code_dim_": int}
+    _fitted_writers = {"classes_": classes_to_json}
     _nested = ("autoencoder_",)
     _sparse_input = True
 
@@ -338,6 +362,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         self.autoencoder_ = self._pretrained(X, X_unlabeled, pretrained)
         self.code_dim_ = int(self.autoencoder_.code_dim_) if self.autoencoder_ is not None else int(self.latent_dim)
         return X, y_index
+
+    def _check_loaded(self, path: Path) -> None:
+        if self.autoencoder_ is None and self.pretrain_epochs > 0:  # folders saved before config.json listed its folders
+            raise FileNotFoundError(f"{str(path / 'autoencoder')!r} is missing: an {type(self).__name__} with "
+                                    f"pretrain_epochs={self.pretrain_epochs} keeps its pretrained autoencoder there")
 
     def _new_module(self) -> EncoderClassifierModule:
         if self.autoencoder_ is not None:

@@ -2,9 +2,10 @@
 
 `to_onnx(est, folder)` writes `encoder.onnx` (input `x`: (batch, n_features) float32 ->
 output `code`: (batch, latent_dim)) and `decoder.onnx` (`code` -> `reconstruction`:
-(batch, n_features)), both with a free batch dimension, plus `onnx.json` describing them.
-They compute what `est.transform` and `est.inverse_transform` compute (for a VAE, the
-posterior mean and the decoded mean). Needs the `onnx` and `onnxscript` packages
+(batch, n_outputs), n_features unless the model predicts other targets, e.g. colour from
+gray), both with a free batch dimension, plus `onnx.json` describing them. They compute what
+`est.transform` and `est.inverse_transform` compute (for a VAE, the posterior mean and the
+decoded mean); a model whose inverse_transform is refused is. Needs the `onnx` and `onnxscript` packages
 (`pip install aekit[onnx]`).
 """
 
@@ -284,11 +285,16 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
 
     check_is_fitted(estimator)
     _check_exportable(estimator)
+    n_features, latent_dim = int(estimator.n_features_in_), int(estimator.code_dim_)
+    try:  # what decoder.onnx computes: a model whose codes alone do not decode is refused as inverse_transform refuses it
+        n_outputs = np.asarray(estimator.inverse_transform(np.zeros((1, latent_dim), dtype=np.float32))).reshape(1, -1).shape[1]
+    except ValueError as err:
+        raise ValueError(f"{type(estimator).__name__} cannot be exported to ONNX: decoder.onnx would compute "
+                         f"inverse_transform, and {err}") from err
     try:
         import onnxscript  # noqa: F401  (torch's exporter needs it)
     except ImportError as err:
         raise ImportError("ONNX export needs the onnx and onnxscript packages: pip install 'aekit[onnx]'") from err
-    n_features, latent_dim = int(estimator.n_features_in_), int(estimator.code_dim_)
     if raw is not None and len(raw.feature_names) != n_features:
         raise ValueError(f"raw: {len(raw.feature_names)} feature names for a model of {n_features} features")
     if raw is not None and not raw.scaled and not raw.categories:
@@ -330,17 +336,24 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
         "encoder": {
             "file": "encoder.onnx",
             "input": ["x", ["batch", n_features]],
+            "input_dtype": "float32",
             "output": ["code", ["batch", latent_dim]],
         },
         "decoder": {
             "file": "decoder.onnx",
             "input": ["code", ["batch", latent_dim]],
-            "output": ["reconstruction", ["batch", n_features]],
+            "input_dtype": "float32",
+            "output": ["reconstruction", ["batch", n_outputs]],
         },
         "dtype": "float32",
     }
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:  # fitted on a DataFrame: which column goes where in x and in the reconstruction
+        info["feature_names"] = [str(name) for name in names]
     if raw is not None:
         info["encoder"]["inputs"] = encoder_inputs
+        if raw.categories:
+            del info["encoder"]["input_dtype"]  # one per input in 'inputs'
         if len(encoder_inputs) > 1 or encoder_inputs[0][0] != "x":
             info["encoder"]["input"] = encoder_inputs[0][:2]
         info["encoder"]["takes"] = "raw rows in the data's units" + (
@@ -357,6 +370,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             for key in ("inputs", "takes", "gives", "numeric_columns", "categories"):
                 scaled.pop(key, None)
             scaled["input"] = ["x", ["batch", n_features]] if name == "encoder" else scaled["input"]
+            scaled["input_dtype"] = "float32"
             scaled["note"] = "works on the model's scaled, encoded features (apply data.json's scaling first)"
             info[f"{name}_scaled"] = scaled
     atomic_write_bytes(out / "onnx.json", json.dumps(info, indent=2).encode())

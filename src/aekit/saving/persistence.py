@@ -15,6 +15,7 @@ from detector.json to config.json; version-1 folders still load.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -31,7 +32,8 @@ from aekit.saving.checksums import file_entry, read_checked_safetensors
 from aekit.saving.json_files import read_json
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
-__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "load_estimator_folder", "read_model", "register_estimator", "save_estimator"]
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "left_by_interrupted_save", "load_estimator_folder", "read_model",
+           "register_estimator", "save_estimator"]
 
 FORMAT = "aekit"
 FORMAT_VERSION = 2
@@ -42,7 +44,7 @@ WEIGHTS_FILE = "model.safetensors"
 ESTIMATORS: dict[str, type] = {}
 OUTPUT_CONFIG = "_sklearn_output_config"  # what set_output(transform=...) chose
 OUTPUTS = ("default", "pandas", "polars")
-CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights"})
+CONFIG_KEYS = frozenset({"format", "format_version", "aekit_version", "class", "params", "fitted", "weights", "folders"})
 FITTED_KEYS = frozenset({"n_features_in_", "output_activation_", "history_", "n_epochs_", "n_threads_", "feature_names_in_",
                          OUTPUT_CONFIG})
 
@@ -106,7 +108,14 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
 
 
 def load_weights(module: torch.nn.Module, state: dict, path: str | os.PathLike, device) -> torch.nn.Module:
-    """`module` with the saved `state` loaded strictly, on `device`, in eval mode."""
+    """`module` with the saved `state` loaded strictly, on `device`, in eval mode; a tensor whose
+    dtype is not of the module's kind (integer weights for floating-point ones) is refused, not cast."""
+    for name, want in module.state_dict().items():
+        tensor, floating = state.get(name), want.is_floating_point()
+        if tensor is not None and (tensor.is_floating_point() != floating or (not floating and tensor.dtype != want.dtype)):
+            kind = "floating-point" if floating else str(want.dtype).removeprefix("torch.")
+            raise ValueError(f"{str(Path(path) / WEIGHTS_FILE)!r}: tensor {name!r} is {str(tensor.dtype).removeprefix('torch.')}, "
+                             f"but the model needs {kind} values there; aekit's save did not write this file")
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as err:
@@ -143,6 +152,11 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
         if not isinstance(config.get(key), dict):
             raise ValueError(f"{str(config_path)!r}: field {key!r} is missing or not an object")
     _check_fields(config_path, config, cls)
+    for name in config.get("folders", []):
+        if not (path / name).is_dir():
+            raise FileNotFoundError(f"{str(path / name)!r} is missing: the {cls.__name__} saved in {str(path)!r} keeps its "
+                                    f"{name} there ({CONFIG_FILE} lists it in 'folders'); put the folder back or save the "
+                                    "model again")
     weights_info = config.get("weights")
     if weights_info is None:
         if config_path.name == CONFIG_FILE and config["format_version"] == 1:
@@ -158,13 +172,19 @@ def read_model(path: str | os.PathLike) -> tuple[type, dict, dict, dict[str, tor
 
 def _fitted_to_json(est) -> dict:
     """The fitted state of `est` as JSON values: the common attributes it has and those its
-    class declares (arrays to lists, objects through their `to_json`), in a fixed order."""
+    class declares (through the class's `_fitted_writers`, arrays to lists, objects through
+    their `to_json`), in a fixed order."""
     out = {}
     for name in dict.fromkeys([*sorted(FITTED_KEYS), *type(est)._fitted_state]):
         if not hasattr(est, name):
             continue
         value = getattr(est, name)
-        if name == "feature_names_in_":
+        if name in type(est)._fitted_writers:
+            value = type(est)._fitted_writers[name](value)
+        elif name == "history_":
+            value = {k: [None if isinstance(x, float) and not math.isfinite(x) else x for x in v] if isinstance(v, list) else v
+                     for k, v in value.items()}  # strict JSON has no NaN: an epoch without a value is null
+        elif name == "feature_names_in_":
             value = [str(c) for c in value]
         elif hasattr(value, "to_json"):
             value = value.to_json()
@@ -178,10 +198,16 @@ def _nested_folder(attribute: str) -> str:
     return attribute.rstrip("_")
 
 
+def _sub_folders(cls: type) -> list[str]:
+    """The sub-folders a saved `cls` may hold: one per nested estimator and scikit-learn part."""
+    return [_nested_folder(name) for name in (*cls._nested, *cls._sklearn_parts)]
+
+
 def save_estimator(est, path: str | os.PathLike) -> Path:
     """Write fitted `est` to folder `path`: config.json, model.safetensors when it has a
     `module_`, and a sub-folder per nested estimator (`_nested`) and per fitted scikit-learn
-    estimator (`_sklearn_parts`).
+    estimator (`_sklearn_parts`), which config.json lists under 'folders' (so a deleted one is
+    refused, not loaded as absent).
 
     A new folder is assembled under a temporary name and renamed into place, so it appears
     whole or not at all; an existing folder is swapped out only once the new one is whole.
@@ -204,7 +230,8 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
             raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
     parts = {name: dump_sklearn(getattr(est, name)) for name in type(est)._sklearn_parts if getattr(est, name, None) is not None}
     params = params_to_json({k: v for k, v in est.get_params(deep=False).items() if not hasattr(v, "get_params")})
-    config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est)}
+    config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est),
+              "folders": sorted(_nested_folder(name) for name in (*nested, *parts))}
     weights = None
     if hasattr(est, "module_"):
         weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
@@ -265,7 +292,7 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         except (TypeError, ValueError, KeyError, AttributeError) as err:
             raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type or value: {err}") from err
     if "history_" in fitted:
-        est.history_ = fitted["history_"]
+        est.history_ = {k: [math.nan if x is None else x for x in v] if isinstance(v, list) else v for k, v in fitted["history_"].items()}
         est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
     if "n_threads_" in fitted:  # absent from folders saved before fit recorded it
         est.n_threads_ = fitted["n_threads_"]
@@ -315,7 +342,7 @@ def read_config(path: str | os.PathLike) -> tuple[type, dict, Path]:
         raise FileNotFoundError(f"{str(path)!r} is a file, but a saved model is a folder (holding {CONFIG_FILE})"
                                 + _models_in(path.parent, what="its folder is one: load {}"))
     if not path.is_dir():
-        raise FileNotFoundError(f"no saved model folder at {str(path)!r}")
+        raise FileNotFoundError(f"no saved model folder at {str(path)!r}{left_by_interrupted_save(path)}")
     config_path = path / CONFIG_FILE
     if not config_path.is_file():
         config_path = next((path / name for name in LEGACY_CONFIG_FILES if (path / name).is_file()), config_path)
@@ -347,6 +374,37 @@ def config_header(class_name: str) -> dict:
     from aekit import __version__
 
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "aekit_version": __version__, "class": class_name}
+
+
+def left_by_interrupted_save(path: str | os.PathLike) -> str:
+    """Where a save into the missing folder `path` that was killed between its two renames left
+    the previous model (and the new one, when whole), as '; ...' to end a message, or ''.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A model folder that does not exist.
+
+    Returns
+    -------
+    hint : str
+        The sentence naming the hidden `.NAME.*.old/NAME` folder to move back to `path`, or ''
+        when there is none.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return ""
+    hidden = [p for p in path.parent.iterdir() if p.name.startswith(f".{path.name}.") and p.is_dir()]
+    previous = [p / path.name for p in hidden if p.name.endswith(".old") and (p / path.name / CONFIG_FILE).is_file()]
+    if not previous:
+        return ""
+    newer = [p for p in hidden if p.name.endswith(".tmp") and (p / CONFIG_FILE).is_file()]
+    return (f"; a save into it was interrupted and left the previous model in {_newest(previous)!r}: move that folder to "
+            f"{str(path)!r} to use it" + (f" (the model being saved is whole in {_newest(newer)!r})" if newer else ""))
+
+
+def _newest(folders: list[Path]) -> str:
+    return str(max(folders, key=lambda p: p.stat().st_mtime))
 
 
 def replace_folder(path: str | os.PathLike, write) -> Path:
@@ -397,11 +455,14 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
     unknown = sorted(set(fitted) - allowed)
     if unknown:
         raise ValueError(f"{str(config_path)!r}: 'fitted' has unknown fields {unknown}; allowed: {sorted(allowed)}{_written_by(config)}")
+    folders, sub_folders = config.get("folders", []), _sub_folders(cls)
+    if not isinstance(folders, list) or not all(f in sub_folders for f in folders) or len(set(folders)) != len(folders):
+        raise ValueError(f"{str(config_path)!r}: field 'folders' must list distinct sub-folders among {sub_folders}")
     problems = []
     history = fitted.get("history_", {})
     settings = history.get("settings", {}) if isinstance(history, dict) else None
     if not isinstance(history, dict) or not all(
-        _is_numbers(v) or _is_count(v) or v is None for k, v in history.items() if k != "settings"
+        _is_numbers(v, gaps=True) or _is_count(v) or v is None for k, v in history.items() if k != "settings"
     ):
         problems.append("history_ must map names to lists of numbers (or an epoch number)")
     elif not isinstance(settings, dict) or not all(isinstance(v, (str, int, float, bool)) or v is None for v in settings.values()):
@@ -436,5 +497,7 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_numbers(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+def _is_numbers(value: object, gaps: bool = False) -> bool:
+    """Whether `value` is a list of numbers (or nulls, with `gaps`)."""
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) or (gaps and v is None)
+                                           for v in value)
