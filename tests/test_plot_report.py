@@ -277,6 +277,21 @@ def test_a_few_far_scores_leave_the_histogram_of_the_rest_readable(rng):
     assert plot_score_histogram(scores[2:], 6.0).axes[0].get_xscale() == "linear"
 
 
+def test_one_far_low_score_leaves_the_histogram_of_the_rest_readable_and_is_counted(rng):
+    # one score of -1e6 among 300 in [0, 10] put every other score and the threshold in the last bin
+    from aekit.app.plot import plot_score_histogram
+
+    scores = np.abs(rng.normal(size=300)) * 3
+    scores[0] = -1e6
+    ax = plot_score_histogram(scores, 6.0).axes[0]
+    heights = np.array([bar.get_height() for bar in ax.patches])
+    lefts = np.array([bar.get_x() for bar in ax.patches])
+    assert heights.sum() == 300 and (heights[lefts < 6.0] > 0).sum() >= 5  # every score counted; the bulk in many bins
+    assert -1.0 < lefts.min() < 0.0 and heights[0] >= 1  # the far score in the first bin, just below the bulk
+    assert "the first bin also counts the 1 score below" in ax.get_xlabel() and "(lowest -1e+06)" in ax.get_xlabel()
+    assert ax.get_xscale() == "linear"
+
+
 @pytest.mark.parametrize("threshold", [np.nan, None, "auto", np.array([1.0, 2.0])], ids=["nan", "none", "text", "array"])
 def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(threshold):
     # a NaN threshold drew no line and a legend "threshold nan: 0.0% beyond"; None, a text or an array stopped with

@@ -955,7 +955,10 @@ def plot_score_histogram(
     """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
     vertical line at `threshold` and the share of scores beyond it. When a few scores lie far
     beyond the rest (the range over 100 times that of the bottom 99 %), the score axis is
-    symmetric-logarithmic, so the bulk and the threshold keep their bins.
+    symmetric-logarithmic, so the bulk and the threshold keep their bins. Scores far below the
+    rest (the bottom 1 % further than 100 times the central 98 % spans below it) are counted in
+    the first bin, which starts just below the bulk and the threshold, and the axis label says
+    how many they are and the lowest.
 
     Parameters
     ----------
@@ -983,7 +986,15 @@ def plot_score_histogram(
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
     n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())
-    bulk = float(np.quantile(scores, 0.99)) - lo
+    low, high = (float(q) for q in np.quantile(scores, [0.01, 0.99]))
+    below = ""
+    if low - lo > FAR_TAIL * (high - low):  # a few rows far below would squeeze the rest into the last bin
+        start = min(low, threshold) - 0.05 * (high - low)
+        n_below = int((scores < start).sum())
+        below = (f"\nthe first bin also counts the {n_below} {'score' if n_below == 1 else 'scores'} below "
+                 f"{start:.4g} (lowest {lo:.4g})")
+        scores, lo = np.maximum(scores, start), start
+    bulk = high - lo
     far = hi - lo > FAR_TAIL * bulk and hi > lo  # a few rows far out would squeeze the rest into one bin
     if far:
         linear = max(abs(threshold), abs(lo), bulk, np.finfo(float).tiny)
@@ -994,7 +1005,7 @@ def plot_score_histogram(
     ax.hist(scores, bins=n_bins, color="C0", alpha=0.8)
     ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
     ax.set_yscale("log")
-    ax.set_xlabel("anomaly score (higher = more abnormal)" + ("; symmetric log scale" if far else ""))
+    ax.set_xlabel("anomaly score (higher = more abnormal)" + ("; symmetric log scale" if far else "") + below)
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.legend(loc="upper right")
