@@ -134,6 +134,25 @@ def test_grey_images_are_drawn_as_stored_zero_black():
         np.testing.assert_allclose(image.cmap(image.norm([0.0, 1.0]))[:, :3], [[0, 0, 0], [1, 1, 1]])
 
 
+@pytest.mark.parametrize("image_shape", [(4, 4), (3, 4, 4)], ids=["grey", "colour"])
+def test_white_images_stay_apart_from_the_gaps_between_them(image_shape):
+    # the gaps of an image mosaic were drawn white, so two white images (or white edges) merged into one
+    from aekit.app.plot import plot_image_grid
+
+    grid = np.ones((2, 2, int(np.prod(image_shape))))
+    grid[0, 0] = 0.0
+    fig = plot_image_grid(grid, image_shape, value_range=(0.0, 1.0))
+    fig.canvas.draw()
+    rendered = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    bright = rendered.min(axis=2) >= 250
+    tinted = rendered.max(axis=2) - rendered.min(axis=2) > 40  # a colour no grey level or white is near
+    assert bright.sum() > 0 and tinted.sum() > 0
+    image = fig.axes[0].images[0]
+    cell = np.ma.getdata(image.get_array())[4, 5]  # the gap's pixel below the white image at (0, 1)
+    colour = image.cmap.get_bad()[:3] if len(image_shape) == 2 else cell
+    assert np.ptp(colour) > 0.2 and min(colour) < 0.9
+
+
 def test_long_titles_over_few_panels_are_wrapped_inside_the_figure(tmp_path, rng):
     # a report's reconstructions of 2 held-out rows, or its 2-bar error chart, had their titles cut at both edges
     from aekit.app.plot import plot_samples

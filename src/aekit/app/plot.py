@@ -46,6 +46,7 @@ DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
 FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
+GAP_COLOURS = ((0.45, 0.65, 0.95), (0.95, 0.45, 0.75), (0.5, 0.85, 0.35))  # between images: no grey level
 TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
@@ -568,6 +569,18 @@ def plot_image_rows(
     return plot_image_grid(grid, shape, row_labels=list(images), title=title, value_range=value_range, path=path)
 
 
+def _gap_colour(pixels: np.ndarray) -> np.ndarray:
+    """The colour (3,) of the gaps between colour images (and of blank cells): of GAP_COLOURS,
+    the one furthest from every pixel (m, 3) on [0, 1], so that no image's edge merges with its
+    gaps; grey images' gaps take the first, which no grey level comes near."""
+    candidates = np.array(GAP_COLOURS)  # (k, 3)
+    if not len(pixels):
+        return candidates[0]
+    pixels = pixels[:: max(1, len(pixels) // 4096)]
+    nearest = np.sqrt(((pixels[:, None, :] - candidates[None]) ** 2).sum(axis=2)).min(axis=0)  # (k,)
+    return candidates[int(np.argmax(nearest))]
+
+
 def plot_image_grid(
     grid: np.ndarray,
     image_shape: tuple[int, ...] | None = None,
@@ -583,7 +596,8 @@ def plot_image_grid(
     n_features).
 
     With `image_shape` ((height, width), or (3, height, width) for channels-first colour
-    rows) each cell is an image; without, each grid row is a heatmap of its
+    rows) each cell is an image, the gaps between them (and NaN pixels, as of a blank cell)
+    in a colour no pixel comes near (light blue for grey images); without, each grid row is a heatmap of its
     n_cols examples (one line each) over the features, all on one colour scale with a
     colorbar. `value_range` fixes the scale (default: the grid's finite range).
 
@@ -643,10 +657,12 @@ def plot_image_grid(
         fig = _new_figure((max(3.0, cell_width * n_cols + 1.4), cell_height * n_rows + (0.6 if title else 0.3)))
         ax = fig.add_subplot()
         if len(image_shape) == 2:
-            grey = colormaps["gray"].with_extremes(bad="white")
+            grey = colormaps["gray"].with_extremes(bad=GAP_COLOURS[0])
             ax.imshow(mosaic, cmap=grey, vmin=lo, vmax=hi, interpolation="nearest")
         else:
-            ax.imshow(np.nan_to_num(np.clip((mosaic - lo) / (hi - lo), 0, 1), nan=1.0), interpolation="nearest")
+            scaled = np.clip((mosaic - lo) / (hi - lo), 0, 1)
+            blank = np.isnan(scaled).any(axis=2)
+            ax.imshow(np.where(blank[..., None], _gap_colour(scaled[~blank]), scaled), interpolation="nearest")
         x_centers = [j * (width + pad) + (width - 1) / 2 for j in range(n_cols)]
         y_centers = [i * (height + pad) + (height - 1) / 2 for i in range(n_rows)]
         ax.set_xticks(x_centers, [str(c) for c in col_labels] if col_labels is not None else [])
