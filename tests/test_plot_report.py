@@ -88,6 +88,18 @@ def test_plot_history_draws_train_and_validation_and_saves_png(tmp_path):
     assert ax.get_yscale() == "linear"
 
 
+def test_plot_history_refuses_uneven_histories_and_says_which_losses_it_could_not_draw():
+    # a val_loss of 2 epochs beside a loss of 4 was drawn as a shorter line, and a history of NaN losses (a diverged
+    # fit) as an empty panel, without a word
+    with pytest.raises(ValueError, match=r"history\['val_loss'\] must hold one loss per epoch of history\['loss'\] \(4\) or none, got 2"):
+        plot_history({"loss": [4.0, 3.0, 2.0, 1.0], "val_loss": [4.0, 3.0]})
+    ax = plot_history({"loss": [np.nan, np.nan], "val_loss": [np.nan, np.inf]}).axes[0]
+    assert " ".join(ax.get_title().split()).endswith("2 of 2 training losses and 2 of 2 validation losses are NaN or infinite and not drawn")
+    assert [t.get_text() for t in ax.texts] == ["no finite loss to draw"]
+    ax = plot_history({"loss": [2.0, np.nan, 1.0], "val_loss": [2.0, 1.5, 1.2]}).axes[0]
+    assert ax.get_title() == "Training history\n1 of 3 training losses are NaN or infinite and not drawn" and not ax.texts
+
+
 def test_plot_history_uses_log_scale_for_wide_ranges_and_handles_no_validation():
     fig = plot_history({"loss": [100.0, 10.0, 1.0, 0.5], "val_loss": [], "best_epoch": None})
     ax = fig.axes[0]

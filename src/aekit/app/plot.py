@@ -220,8 +220,11 @@ def plot_history(
     """Training and validation loss per epoch, from an estimator's `history_`.
 
     `history` needs 'loss' (one value per epoch) and may have 'val_loss' (empty when no
-    validation split was made) and 'best_epoch' (0-based, marked by a dashed line). `log_y`
-    None picks a log axis when the losses are positive and span more than a factor of 10.
+    validation split was made) and 'best_epoch' (0-based, marked by a dashed line); a
+    'val_loss' of another length than 'loss' is refused. `log_y` None picks a log axis when
+    the losses are positive and span more than a factor of 10. Losses that are NaN or
+    infinite (a diverged fit, an epoch without validation) are not drawn, and the title says
+    how many there are.
 
     Parameters
     ----------
@@ -244,6 +247,11 @@ def plot_history(
     val_loss = np.asarray(() if val_loss is None else val_loss, dtype=float)
     if loss.ndim != 1 or loss.size == 0:
         raise ValueError("history['loss'] must be a non-empty sequence of per-epoch losses")
+    if val_loss.size and val_loss.shape != loss.shape:
+        raise ValueError(
+            f"history['val_loss'] must hold one loss per epoch of history['loss'] ({loss.size}) or none, "
+            f"got {val_loss.size if val_loss.ndim == 1 else f'shape {val_loss.shape}'}"
+        )
     fig = _new_figure((6.4, 4.0))
     ax = fig.add_subplot()
     marker = "o" if loss.size <= 20 else None
@@ -262,7 +270,11 @@ def plot_history(
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss" + (" (log scale)" if log_y else ""))
-    ax.set_title(title)
+    bad = [f"{int((~np.isfinite(v)).sum())} of {v.size} {what} losses" for v, what in ((loss, "training"), (val_loss, "validation"))
+           if v.size and not np.isfinite(v).all()]
+    ax.set_title(title + (f"\n{' and '.join(bad)} are NaN or infinite and not drawn" if bad else ""))
+    if not finite.size:
+        ax.text(0.5, 0.5, "no finite loss to draw", transform=ax.transAxes, ha="center", va="center", color="C3")
     ax.grid(True, alpha=0.3)
     ax.legend()
     return _finish(fig, path)
