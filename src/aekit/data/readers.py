@@ -38,6 +38,7 @@ SOURCES = (
     "'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), a .csv, .parquet or .npy file, "
     "or a folder of images or of .txt files"
 )
+INDEX_LEVELS_JOINED = "/"  # a MultiIndex's values in a row identifier
 
 
 @dataclass
@@ -434,7 +435,7 @@ class TableReader(Reader):
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
         """The rows of a table already read as a DataFrame (the whole table, or one partition of
         it): the ID column as `Dataset.ids` (else the identifier left out, else a named index such as
-        a Parquet file's), the target as y, text columns one-hot.
+        a Parquet file's, a MultiIndex's levels joined by '/'), the target as y, text columns one-hot.
 
         Parameters
         ----------
@@ -479,9 +480,14 @@ class TableReader(Reader):
 
 
 def _index_ids(frame) -> list[str] | None:
-    """The values of `frame`'s named index (one level, such as the patient ids a Parquet file keeps apart from its
-    columns) as row identifiers; None for a plain row number index."""
-    return None if frame.index.nlevels != 1 or frame.index.name is None else frame.index.astype(str).tolist()
+    """The values of `frame`'s named index (such as the patient ids a Parquet file keeps apart from its columns) as
+    row identifiers, the values of a MultiIndex's levels joined by INDEX_LEVELS_JOINED ('site-2/7'); None for a plain
+    row number index."""
+    if all(name is None for name in frame.index.names):
+        return None
+    if frame.index.nlevels == 1:
+        return frame.index.astype(str).tolist()
+    return [INDEX_LEVELS_JOINED.join(map(str, key)) for key in frame.index]
 
 
 def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
