@@ -31,7 +31,7 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "load", "open_source", "reader_for",
+    "check_image_shape", "load", "open_source", "reader_for", "warn_unscaled_integers",
 ]  # fmt: skip
 
 SOURCES = (
@@ -545,7 +545,7 @@ class NpyReader(Reader):
         if not fitted:
             array = np.load(_existing(source), mmap_mode="r", allow_pickle=False)
             integer = array.dtype.kind in "iu"
-            self.int_scale = _integer_scale(array) if integer else None
+            self.int_scale = _integer_scale(array.dtype, lambda: np.abs(array).max()) if integer else None
             self.int_dtype = array.dtype.name if integer else None
         data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
         if not fitted:
@@ -898,3 +898,29 @@ def open_source(X) -> DataSource | None:
     if whole_file and X.ndim == 2 and X.flags.c_contiguous and X.filename:
         return NpySource(X.filename, offset=X.offset, shape=X.shape, dtype=X.dtype)
     return None
+
+
+def warn_unscaled_integers(X, source: DataSource, estimator: str) -> None:
+    """Warn when X, a path `fit` streams, is a `.npy` file of integers: they are streamed as
+    stored, as the same array in memory is read, while `aekit train --data` (and `load_npy`)
+    reads the file divided by its integer scale (255 for uint8), so the two fit other rows.
+
+    Parameters
+    ----------
+    X : object
+        The data as given to `fit`; only a path warns.
+    source : DataSource
+        The source `open_source` made of X.
+    estimator : str
+        The estimator's name, for the message.
+    """
+    if not isinstance(X, (str, os.PathLike)) or not isinstance(source, NpySource) or source.stored_dtype.kind not in "iu":
+        return
+    scale = _integer_scale(source.stored_dtype, lambda: max(abs(source.min()), abs(source.max())))
+    warnings.warn(
+        f"X: {str(X)!r} holds {source.stored_dtype} integers, which {estimator} streams as stored (from {source.min():g} to "
+        f"{source.max():g}), while 'aekit train --data' reads the file divided by {scale:g}, as "
+        f"aekit.data.datasets.load_npy does: pass load_npy(path).X to fit the rows a run fits, or "
+        f"np.load(path, mmap_mode='r') to fit the integers as they are",
+        stacklevel=4,
+    )
