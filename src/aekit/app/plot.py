@@ -806,10 +806,16 @@ def plot_latent_comparison(
 
 
 def _axis_values(values: np.ndarray) -> list[str]:
-    """Evenly spaced values as tick labels, 2 significant digits; one that is 0 but for rounding
-    (a linspace from -a to a passes -4.4e-16) reads 0."""
+    """Evenly spaced values as tick labels, with 2 significant digits or as few more as keep
+    them apart (1.7, 1.76, 1.83 rather than 1.8 twice); one that is 0 but for rounding (a
+    linspace from -a to a passes -4.4e-16) reads 0."""
     span = float(np.ptp(values)) if values.size else 0.0
-    return [f"{0.0 if abs(v) <= 1e-9 * span else v:.2g}" for v in values]
+    values = [0.0 if abs(v) <= 1e-9 * span else float(v) for v in values]
+    for digits in range(2, 8):
+        labels = [f"{v:.{digits}g}" for v in values]
+        if len(set(labels)) == len(set(values)):
+            return labels
+    return labels
 
 
 def plot_latent_grid(
