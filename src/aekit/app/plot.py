@@ -46,7 +46,7 @@ DPI = 120
 MAX_CATEGORIES = 20
 BAR_PROFILE_MAX_FEATURES = 40
 FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
-GAP_COLOURS = ((0.45, 0.65, 0.95), (0.95, 0.45, 0.75), (0.5, 0.85, 0.35))  # between images: no grey level
+GAP_COLOURS = ((0.62, 0.76, 0.97), (0.95, 0.45, 0.75), (0.5, 0.85, 0.35))  # between images: no grey level
 TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
