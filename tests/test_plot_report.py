@@ -321,6 +321,11 @@ def test_one_far_low_score_leaves_the_histogram_of_the_rest_readable_and_is_coun
     assert -1.0 < lefts.min() < 0.0 and heights[0] >= 1  # the far score in the first bin, just below the bulk
     assert "the first bin also counts the 1 score below" in ax.get_xlabel() and "(lowest -1e+06)" in ax.get_xlabel()
     assert ax.get_xscale() == "linear"
+    # of 100 scores, the one far score was the bottom (top) 1 % itself: all the others were drawn in one bin
+    for far in (-1e9, 1e9):
+        ax = plot_score_histogram(np.r_[far, scores[1:100]], 6.0).axes[0]
+        heights = np.array([bar.get_height() for bar in ax.patches])
+        assert heights.sum() == 100 and (heights > 0).sum() >= 4
 
 
 @pytest.mark.parametrize("threshold", [np.nan, None, "auto", np.array([1.0, 2.0])], ids=["nan", "none", "text", "array"])

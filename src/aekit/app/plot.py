@@ -1020,9 +1020,10 @@ def plot_score_histogram(
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
     n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())
-    low, high = (float(q) for q in np.quantile(scores, [0.01, 0.99]))
+    low = float(np.quantile(scores, 0.01, method="higher"))  # of 100 scores the second lowest: the lowest may be far
+    high = float(np.quantile(scores, 0.99, method="lower"))
     below = ""
-    if low - lo > FAR_TAIL * (high - low):  # a few rows far below would squeeze the rest into the last bin
+    if scores.size > 2 and low - lo > FAR_TAIL * (high - low):  # a few rows far below would squeeze the rest into the last bin
         start = min(low, threshold) - 0.05 * (high - low)
         n_below = int((scores < start).sum())
         below = (f"\nthe first bin also counts the {n_below} {'score' if n_below == 1 else 'scores'} below "
@@ -1034,7 +1035,9 @@ def plot_score_histogram(
         linear = max(abs(threshold), abs(lo), bulk, np.finfo(float).tiny)
         ax.set_xscale("symlog", linthresh=10 ** np.ceil(np.log10(linear)))  # a decade: no tick crowds 0
         scale = ax.xaxis.get_transform()
-        edges = scale.inverted().transform(np.linspace(*scale.transform([lo, hi]), n_bins + 1))
+        start, stop = scale.transform([lo, hi])
+        n_bins = max(n_bins, min(160, int(np.ceil(8 * (stop - start)))))  # 8 a decade: the bulk gets bins of its own
+        edges = scale.inverted().transform(np.linspace(start, stop, n_bins + 1))
         n_bins = np.concatenate([[lo], edges[1:-1], [hi]])  # the ends exactly, so no score falls outside
     ax.hist(scores, bins=n_bins, color="C0", alpha=0.8)
     ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
