@@ -357,6 +357,10 @@ def test_plot_error_comparison_bars_match_errors(tmp_path):
     assert {t.get_text() for t in ax.texts} >= {"0.0123", "0.0456"}
     with pytest.raises(ValueError):
         plot_error_comparison({})
+    # a diverged model's NaN error was a missing bar with an empty label, an infinite one failed in matplotlib
+    ax = plot_error_comparison({"AutoEncoder": np.nan, "VAE": np.inf, "PCA": 0.5}).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [0.0, 0.0, 0.5]
+    assert [t.get_text() for t in ax.texts] == ["nan: not drawn", "inf: not drawn", "0.5"]
 
 
 def test_plot_module_leaves_pyplot_and_backend_alone(tmp_path):

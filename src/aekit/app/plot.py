@@ -465,7 +465,9 @@ def plot_error_comparison(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Bar chart of one error per model, e.g. {"AutoEncoder": 0.03, "PCA": 0.05}, each bar
-    labelled with its value; `colors` gives one colour per bar (default: one per model).
+    labelled with its value; `colors` gives one colour per bar (default: one per model). An
+    error that is NaN or infinite (a diverged model) gets no bar, and its value is written
+    where the bar would start.
 
     Parameters
     ----------
@@ -495,10 +497,11 @@ def plot_error_comparison(
         raise ValueError(f"colors has {len(colors)} entries for {len(names)} bars")
     fig = _new_figure((max(4.0, 1.3 * len(names) + 1.5), 4.0))
     ax = fig.add_subplot()
-    bars = ax.bar(np.arange(len(names)), values, color=list(colors), width=0.6)
-    ax.bar_label(bars, labels=[f"{v:.4g}" for v in values], padding=3)
+    finite = np.isfinite(values)
+    bars = ax.bar(np.arange(len(names)), np.where(finite, values, 0.0), color=list(colors), width=0.6)
+    ax.bar_label(bars, labels=[f"{v:.4g}" if ok else f"{v:g}: not drawn" for v, ok in zip(values, finite)], padding=3)
     ax.set_xticks(np.arange(len(names)), names)
-    finite = values[np.isfinite(values)]
+    finite = values[finite]
     if finite.size and finite.max() > 0:
         ax.set_ylim(min(0.0, float(finite.min()) * 1.15), float(finite.max()) * 1.15)
     ax.set_ylabel(ylabel)
