@@ -340,6 +340,19 @@ def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(t
     assert legend == "threshold 6.5: 30.0% beyond"
 
 
+def test_many_text_categories_are_named_at_their_codes_or_said_to_be_colours_only(rng):
+    # 30 text classes were drawn in 30 colours with neither a legend nor their names: no way to tell which was which
+    from aekit.app.plot import plot_latent_comparison
+
+    Z = rng.normal(size=(120, 2))
+    thirty = [f"c{i % 30}" for i in range(120)]
+    ax = plot_latent(Z, thirty).axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(set(thirty)) and ax.get_legend() is None
+    sixty = [f"c{i % 60}" for i in range(120)]
+    for ax in (plot_latent(Z, sixty).axes[0], plot_latent_comparison({"AE": Z}, sixty).axes[0]):
+        assert not ax.texts and ax.get_title().endswith("\n60 categories, too many to name: told apart by colour only")
+
+
 def test_plot_latent_rejects_labels_of_wrong_length(rng):
     with pytest.raises(ValueError, match="one entry per row"):
         plot_latent(rng.normal(size=(10, 2)), labels=np.arange(9))

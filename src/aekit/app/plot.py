@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 DPI = 120
-MAX_CATEGORIES = 20
+MAX_CATEGORIES = 20  # categories with a legend
+MAX_NAMED_CATEGORIES = 50  # categories written at their median code
 BAR_PROFILE_MAX_FEATURES = 40
 FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
 GAP_COLOURS = ((0.62, 0.76, 0.97), (0.95, 0.45, 0.75), (0.5, 0.85, 0.35))  # between images: no grey level
@@ -397,7 +398,8 @@ def plot_latent(
     """Scatter of codes Z (n_samples, latent_dim) in the plane, coloured by `labels`.
 
     Labels that are not numbers, or have at most 20 distinct values, are categories: one
-    colour each, a legend, and the category written at its median code. Other numeric labels
+    colour each, a legend, and the category written at its median code (up to 50 without the
+    legend; beyond, the title says they are told apart by colour only). Other numeric labels
     get a continuous colour scale with a colorbar. With more than two columns only the first
     two are drawn, and the title says so; a single column is spread vertically by a fixed
     jitter so overlapping codes stay visible. Codes with NaN or inf are left out and the title counts them.
@@ -436,7 +438,6 @@ def plot_latent(
             title = f"{title} (first 2 of {d} dimensions)"
         axis_labels = ("code 0", "code 1")
 
-    title += _not_drawn(xy)
     fig = _new_figure((6.4, 5.2))
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
@@ -444,6 +445,7 @@ def plot_latent(
         labels = named_labels(labels)
         if labels.ndim != 1 or labels.shape[0] != n:
             raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
+    title += _not_drawn(xy) + _not_named(labels)
     scatter = _scatter_codes(ax, xy, labels, point_size)
     if scatter is not None:
         fig.colorbar(scatter, ax=ax, label=label_name)
@@ -717,6 +719,15 @@ def _missing_labels(labels: np.ndarray) -> np.ndarray:
     return labels == NO_LABEL if labels.dtype.kind in "OU" else np.zeros(len(labels), dtype=bool)
 
 
+def _not_named(labels: np.ndarray | None) -> str:
+    """For a title: '\n80 categories, too many to name: told apart by colour only' when labels (n,)
+    that `_scatter_codes` draws as categories are more than MAX_NAMED_CATEGORIES, else ''."""
+    if labels is None or labels.dtype.kind in "iufb":
+        return ""
+    count = np.unique(labels[~_missing_labels(labels)]).size
+    return f"\n{count} categories, too many to name: told apart by colour only" if count > MAX_NAMED_CATEGORIES else ""
+
+
 def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
     """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
     continuous colour scale, rows without a label (NaN) in grey; returns the scatter of the
@@ -733,14 +744,14 @@ def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: fl
         if missing.any():
             ax.legend(handles=[unlabelled], loc="best", markerscale=2, frameon=False)
         return ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
-    named = categories.size <= MAX_CATEGORIES
+    named, size = categories.size <= MAX_NAMED_CATEGORIES, 11 if categories.size <= MAX_CATEGORIES else 7
     for category, color in zip(categories, _category_colors(categories.size)):
         points = xy[labels == category]
         ax.scatter(*points.T, s=point_size, color=color, alpha=0.7, linewidths=0, label=str(category))
         points = points[np.isfinite(points).all(axis=1)]
         if named and points.size:
             box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": color}
-            ax.text(*np.median(points, axis=0), str(category), ha="center", va="center", fontsize=11,
+            ax.text(*np.median(points, axis=0), str(category), ha="center", va="center", fontsize=size,
                     fontweight="bold", color=color, bbox=box)
     return None
 
@@ -795,7 +806,8 @@ def plot_latent_comparison(
         d = Z.shape[1]
         xy = Z[:, :2] if d > 1 else np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
         scatter = _scatter_codes(ax, xy, labels, point_size)
-        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)") + _not_drawn(xy))
+        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)") + _not_drawn(xy)
+                     + _not_named(labels))
         ax.set_xlabel("dimension 0")
         ax.set_ylabel("dimension 1" if d > 1 else "jitter")
         ax.grid(True, alpha=0.3)
