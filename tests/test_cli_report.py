@@ -256,15 +256,24 @@ def test_a_run_whose_numeric_target_has_gaps_is_evaluated_on_the_labelled_rows(t
     assert main(["report", str(run)]) == 0
 
 
-def test_a_run_whose_text_target_has_gaps_trains_evaluates_and_reports(tmp_path, capsys):
+def test_a_run_whose_text_target_has_gaps_trains_evaluates_and_reports(tmp_path, capsys, monkeypatch):
     # 'aekit train --set data.target=y' with y in {yes, no, empty} stopped with "'<' not supported between
     # 'float' and 'str'" (and evaluate, report and explore with it, once the split was mended)
+    from aekit.app import plot
     from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    original = plot.plot_reconstructions
 
     run, printed, expected = _target_with_gaps_run(tmp_path, capsys, "text")
     assert printed == pytest.approx(expected, abs=1e-3)
+    drawn = []
+    monkeypatch.setattr(plot, "plot_reconstructions", lambda *a, **kw: drawn.append(kw["labels"]) or original(*a, **kw))
     assert main(["report", str(run)]) == 0 and main(["explore", str(run)]) == 0
     assert "no label" in (run / "explorer.html").read_text()
+    # the reconstructions were said to show 'one per class' but neither said which class each was
+    assert drawn[0] == drawn[1] and sorted(drawn[0][:2]) == ["no", "yes"] and set(drawn[0]) <= {"no", "yes", "no label"}
+    assert "the first of each class first, each titled with its class." in ReportPage(run / "report.html").text
 
 
 def test_the_report_of_a_table_run_names_its_columns_in_the_figures(tmp_path, monkeypatch):

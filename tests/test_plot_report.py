@@ -340,6 +340,14 @@ def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(t
     assert legend == "threshold 6.5: 30.0% beyond"
 
 
+def test_plot_reconstructions_titles_each_input_with_its_label(rng):
+    X = rng.random((4, 16))
+    fig = plot_reconstructions(X, X, (4, 4), labels=["cat", "dog", "cat", "eel"], n=3)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["cat", "dog", "cat"] and not fig.axes[3].get_title()
+    with pytest.raises(ValueError, match=r"labels must have one entry per row of X \(4\), got 3"):
+        plot_reconstructions(X, X, (4, 4), labels=["cat", "dog", "cat"])
+
+
 def test_many_text_categories_are_named_at_their_codes_or_said_to_be_colours_only(rng):
     # 30 text classes were drawn in 30 colours with neither a legend nor their names: no way to tell which was which
     from aekit.app.plot import plot_latent_comparison

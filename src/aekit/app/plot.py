@@ -290,9 +290,11 @@ def plot_reconstructions(
     title: str | None = "Inputs (top) and reconstructions (bottom)",
     value_range: tuple[float, float] | None = None,
     feature_names: Sequence[str] | None = None,
+    labels: Sequence | np.ndarray | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
-    """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
+    """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat, each
+    input titled with its entry of `labels` when given.
 
     With `image_shape` (height, width) or (3, height, width) (channels-first rows), whose
     product must be n_features, each row is drawn as a grey (or colour) image on the inputs'
@@ -320,6 +322,8 @@ def plot_reconstructions(
         None is the shown inputs' finite range.
     feature_names : sequence of str, default=None
         One name per feature, labelling the profiles' feature axis (up to 40 features).
+    labels : array-like of shape (n_samples,), default=None
+        One label per row of X (its class, say), written above its input.
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -329,6 +333,8 @@ def plot_reconstructions(
         The figure.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
+    if labels is not None and len(labels) != len(X):
+        raise ValueError(f"labels must have one entry per row of X ({len(X)}), got {len(labels)}")
     if X.shape != X_hat.shape and (X.ndim < 1 or X_hat.ndim != 2 or X_hat.shape != (len(X), X[:1].size)):
         raise ValueError(
             f"X_hat must have X's shape, or be X's images as flat rows, got X {X.shape} and X_hat {X_hat.shape}"
@@ -372,6 +378,8 @@ def plot_reconstructions(
             top.tick_params(labelsize=7)
             bottom.tick_params(labelsize=7)
             _name_features(bottom, names, n_features)
+        if labels is not None:
+            top.set_title(str(labels[j]), fontsize=8)
     axes[0, 0].set_ylabel("input")
     axes[1, 0].set_ylabel("reconstruction")
     if title:

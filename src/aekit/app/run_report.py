@@ -243,6 +243,14 @@ def _shown_rows(split: Split) -> np.ndarray:
     return np.asarray(first + rest)
 
 
+def _shown_labels(y: np.ndarray) -> list[str]:
+    """Labels (n,) as panel titles: numbers to 4 significant digits, a missing one as NO_LABEL."""
+    from aekit.data.labels import NO_LABEL
+
+    return [NO_LABEL if not labelled else f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+            for v, labelled in zip(y, _labelled(y))]
+
+
 def _label_names(split: Split, y: np.ndarray | None):
     if y is None or split.class_names is None or y.dtype.kind not in "iu":
         return y
@@ -442,17 +450,24 @@ def _reconstructions(r: _Report) -> Section:
     from aekit.app import plot
 
     shown, est = r.X_test[r.shown_ids], r.est
+    y = r.split.y_test
+    labels = None if y is None else _shown_labels(_label_names(r.split, y[r.shown_ids]))
     for file, X_hat, what in (
         ("reconstructions.png", expected_counts(est, shown, est.reconstruct(shown)), f"{r.name} reconstructions from {r.dims}-d codes"),
         ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"
         plot.plot_reconstructions(
-            shown, X_hat, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names, path=r.path(file)
-        )
+            shown, X_hat, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names,
+            labels=labels, path=r.path(file),
+        )  # fmt: skip
+    text = "Held-out rows above their reconstructions"
+    if labels is not None:
+        text += (", each titled with its label" if _is_continuous(y) else
+                 ", the first of each class first, each titled with its class")
     return Section(
         "Reconstructions",
-        text="Held-out rows (one per class when there are labels) above their reconstructions.",
+        text=text + ".",
         images=[(r.fig("reconstructions.png"), f"{r.name}, {r.dims}-d code"), (r.fig("reconstructions_pca.png"), r.pca_name)],
     )
 
