@@ -434,7 +434,7 @@ def _training(r: _Report) -> Section:
     plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
     history = r.est.history_
     best, settings = history.get("best_epoch"), history.get("settings", {})
-    text = "Loss per epoch (from metrics.csv)."
+    text = "Loss per epoch (from metrics.csv)." + _objective_note(r.est, history)
     if isinstance(best, int):
         text += f" The monitored loss was lowest in epoch {best + 1}."
     elif "start_val_loss" in settings:
@@ -444,6 +444,34 @@ def _training(r: _Report) -> Section:
             "so the model keeps them" + (f", refitted on all {refitted} training rows." if refitted else ".")
         )
     return Section("Training", text=text, images=[(r.fig("loss.png"), "Training and validation loss")])
+
+
+def _objective_note(est, history: dict) -> str:
+    """' The training curve is ...' when the loss training minimised is not the validation loss
+    (the plain reconstruction loss, or a VAE's negative ELBO, of clean rows): inputs corrupted or
+    binarized, regularizer penalties added, a VAE's KL term weighted otherwise than 1; else ''."""
+    from aekit.nn.regularizers import Regularizer
+
+    if not any(np.isfinite(history.get("val_loss") or [np.nan])):
+        return ""
+    module, differs = getattr(est, "module_", None), []
+    if getattr(module, "corruption", None) is not None:
+        differs.append("is computed on corrupted inputs")
+    if getattr(module, "binarize", None):
+        differs.append("is computed on binarized inputs")
+    penalties = [r.name.replace("_", " ") for r in getattr(module, "regularizers", ()) if type(r).penalty is not Regularizer.penalty]
+    if penalties:
+        differs.append(f"adds the weighted {' and '.join(penalties)} penalt{'y' if len(penalties) == 1 else 'ies'}")
+    beta, free_bits, warmup = (getattr(est, name, default) for name, default in (("beta", 1), ("free_bits", 0), ("kl_warmup_epochs", 0)))
+    if hasattr(module, "kl_weight") and (beta != 1 or free_bits > 0 or warmup > 0):
+        differs.append(f"weighs the KL term by beta = {beta:g}" + (" after a warm-up" if warmup else "")
+                       + (f" with {free_bits:g} free bits" if free_bits > 0 else ""))
+    if not differs:
+        return ""
+    plain = "negative ELBO" if hasattr(module, "kl_weight") else "reconstruction loss"
+    return (f" The training curve is the objective training minimised, which {', '.join(differs)}; the validation curve "
+            f"is the plain {plain} of the clean held-out rows, so the two measure different things and the gap between "
+            "them is no measure of overfitting.")
 
 
 def _reconstructions(r: _Report) -> Section:
