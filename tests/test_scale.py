@@ -162,6 +162,21 @@ def test_fitting_a_path_to_integers_warns_that_a_run_reads_them_divided(tmp_path
         AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(np.load(path, mmap_mode="r"))  # the integers as they are, asked for
 
 
+@pytest.mark.parametrize("levels", [["visit"], ["site", "visit"]], ids=["index", "multiindex"])
+def test_a_parquet_path_streams_the_columns_pandas_reads_not_its_index(tmp_path, table, levels):
+    # fit('t.parquet') took a named index pandas wrote (visit numbers) as a fourth feature, where pandas.read_parquet
+    # and the command line keep it apart, and a MultiIndex with a text level was refused as a non-numeric column
+    import pandas as pd
+
+    frame = pd.DataFrame(table[:60, :3], columns=["a", "b", "c"])
+    frame["site"], frame["visit"] = np.repeat(["north", "south"], 30), np.arange(60) ** 2 + 1000  # not a range: a column
+    frame.set_index(levels).drop(columns=["site"], errors="ignore").to_parquet(tmp_path / "t.parquet")
+    streamed = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(tmp_path / "t.parquet")
+    assert list(streamed.feature_names_in_) == ["a", "b", "c"]
+    in_memory = pd.read_parquet(tmp_path / "t.parquet")
+    np.testing.assert_allclose(streamed.transform(tmp_path / "t.parquet"), streamed.transform(in_memory), rtol=1e-6)
+
+
 def test_vae_streams_too(tmp_path, table):
     unit = (table - table.min()) / (table.max() - table.min())
     np.save(tmp_path / "unit.npy", unit)
