@@ -159,7 +159,8 @@ def test_fitting_a_path_to_integers_warns_that_a_run_reads_them_divided(tmp_path
     np.testing.assert_allclose(load_npy(path).X, run_rows)  # the advice gives a run's rows
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(np.load(path, mmap_mode="r"))  # the integers as they are, asked for
+        model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0)
+        model.fit(np.load(path, mmap_mode="r"))  # the integers as they are, asked for
 
 
 @pytest.mark.parametrize("levels", [["visit"], ["site", "visit"]], ids=["index", "multiindex"])

@@ -1058,9 +1058,9 @@ def plot_score_histogram(
         linear = max(abs(threshold), abs(lo), bulk, np.finfo(float).tiny)
         ax.set_xscale("symlog", linthresh=10 ** np.ceil(np.log10(linear)))  # a decade: no tick crowds 0
         scale = ax.xaxis.get_transform()
-        start, stop = scale.transform([lo, hi])
-        n_bins = max(n_bins, min(160, int(np.ceil(8 * (stop - start)))))  # 8 a decade: the bulk gets bins of its own
-        edges = scale.inverted().transform(np.linspace(start, stop, n_bins + 1))
+        left, right = scale.transform([lo, hi])
+        n_bins = max(n_bins, min(160, int(np.ceil(8 * (right - left)))))  # 8 a decade: the bulk gets bins of its own
+        edges = scale.inverted().transform(np.linspace(left, right, n_bins + 1))
         n_bins = np.concatenate([[lo], edges[1:-1], [hi]])  # the ends exactly, so no score falls outside
     ax.hist(scores, bins=n_bins, color="C0", alpha=0.8)
     ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
