@@ -459,7 +459,7 @@ def _objective_note(est, history: dict) -> str:
         differs.append("is computed on corrupted inputs")
     if getattr(module, "binarize", None):
         differs.append("is computed on binarized inputs")
-    penalties = [r.name.replace("_", " ") for r in getattr(module, "regularizers", ()) if type(r).penalty is not Regularizer.penalty]
+    penalties = [repr(r.name) for r in getattr(module, "regularizers", ()) if type(r).penalty is not Regularizer.penalty]
     if penalties:
         differs.append(f"adds the weighted {' and '.join(penalties)} penalt{'y' if len(penalties) == 1 else 'ies'}")
     beta, free_bits, warmup = (getattr(est, name, default) for name, default in (("beta", 1), ("free_bits", 0), ("kl_warmup_epochs", 0)))
