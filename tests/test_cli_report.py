@@ -256,15 +256,24 @@ def test_a_run_whose_numeric_target_has_gaps_is_evaluated_on_the_labelled_rows(t
     assert main(["report", str(run)]) == 0
 
 
-def test_a_run_whose_text_target_has_gaps_trains_evaluates_and_reports(tmp_path, capsys):
+def test_a_run_whose_text_target_has_gaps_trains_evaluates_and_reports(tmp_path, capsys, monkeypatch):
     # 'aekit train --set data.target=y' with y in {yes, no, empty} stopped with "'<' not supported between
     # 'float' and 'str'" (and evaluate, report and explore with it, once the split was mended)
+    from aekit.app import plot
     from aekit.cli import main
+    from tests.conftest import ReportPage
+
+    original = plot.plot_reconstructions
 
     run, printed, expected = _target_with_gaps_run(tmp_path, capsys, "text")
     assert printed == pytest.approx(expected, abs=1e-3)
+    drawn = []
+    monkeypatch.setattr(plot, "plot_reconstructions", lambda *a, **kw: drawn.append(kw["labels"]) or original(*a, **kw))
     assert main(["report", str(run)]) == 0 and main(["explore", str(run)]) == 0
     assert "no label" in (run / "explorer.html").read_text()
+    # the reconstructions were said to show 'one per class' but neither said which class each was
+    assert drawn[0] == drawn[1] and sorted(drawn[0][:2]) == ["no", "yes"] and set(drawn[0]) <= {"no", "yes", "no label"}
+    assert "the first of each class first, each titled with its class." in ReportPage(run / "report.html").text
 
 
 def test_the_report_of_a_table_run_names_its_columns_in_the_figures(tmp_path, monkeypatch):
@@ -341,6 +350,7 @@ def test_the_report_counts_components_in_plain_english(tmp_path):
     page = ReportPage(run / "report.html")
     assert "PCA with 1 component, fitted on the same training rows" in page.text and "PCA, 1 component" in dict(page.images).values()
     assert "A Gaussian mixture of 8 components is fitted to the codes of the training rows" in page.text
+    assert "The training curve is the objective" not in page.text  # a plain autoencoder's two curves measure one thing
 
 
 def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_validation_rows(tmp_path):
@@ -350,6 +360,8 @@ def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_valid
 
     table = tmp_path / "t.csv"
     np.savetxt(table, np.random.default_rng(0).normal(size=(100, 4)), delimiter=",", header="a,b,c,d", comments="")
+    note = ("The training curve is the objective training minimised, which is computed on corrupted inputs; the validation "
+            "curve is the plain reconstruction loss of the clean held-out rows")  # a denoising run's: not the same measure
     for run, fraction, expected in (
         ("held", "0.25", f"on 60 of the 80 training rows of '{table}' (the other 20 rows measured its validation loss), then "
                          "measured on 20 held-out rows (after standard scaling). PCA with 2 components, fitted on all 80 training rows,"),
@@ -358,9 +370,10 @@ def test_the_report_counts_the_rows_the_model_was_fitted_on_apart_from_its_valid
     ):
         out = tmp_path / run
         assert main(["train", "--data", str(table), "--epochs", "2", "--set", f"model.validation_fraction={fraction}",
-                     "--set", "model.init=random", "--quiet", "--out", str(out)]) == 0
+                     "--set", "model.init=random", "--quiet", "--out", str(out), "--model", "denoising"]) == 0
         assert main(["report", str(out)]) == 0
-        assert expected in ReportPage(out / "report.html").text
+        page = ReportPage(out / "report.html").text
+        assert expected in page and (note in page) == (run == "held")  # without validation rows there is no second curve
 
 
 def _reported_five_row_run(tmp_path, *flags: str):

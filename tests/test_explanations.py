@@ -426,3 +426,17 @@ def test_a_headerless_frames_contributions_are_named_by_its_integer_labels():
     np.testing.assert_allclose(table.sum(axis=1) + table.attrs["offset"], -detector.score_samples(frame.iloc[:4]), rtol=1e-5)
     top = detector.explain(frame.iloc[:4], top=2)
     assert set(top["feature_1"]) | set(top["feature_2"]) <= {0, 1, 2, 3, 4}
+
+
+def test_the_only_column_of_a_one_column_table_has_the_whole_score():
+    # `aekit detect --criterion latent --explain 1` on one column read 'a = 0.64 (expected 1.07; 0% of the score)' for
+    # every row scored below the offset: its only, negative, contribution had no positive total to be a share of
+    from aekit.app.detection_report import reason_texts
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=60)})
+    detector = small_detector(2, criterion="latent").fit(table)
+    top = explain(detector, table, top=1)
+    assert (explain(detector, table)["a"] < 0).any()
+    assert (top["feature_1"] == "a").all() and (top["share_1"] == 1.0).all()
+    assert reason_texts(top.head(1))[0][0].endswith("; 100% of the score)")

@@ -228,6 +228,11 @@ def test_a_grid_over_a_symmetric_range_labels_its_middle_0():
     fig = plot_latent_grid(np.zeros((15, 15, 4)), (2, 2), codes)
     columns, rows = ([t.get_text() for t in ticks] for ticks in (fig.axes[0].get_xticklabels(), fig.axes[0].get_yticklabels()))
     assert columns[7] == rows[7] == "0" and columns[:2] == ["-1.6", "-1.4"] and rows[-1] == "-1.6"
+    # a report's grid over codes from 1.7 to 2.6 labelled its columns 1.7, 1.8, 1.8, 1.9, 1.9, 2, 2.1, 2.1, ...
+    narrow = np.stack(np.meshgrid(np.linspace(1.7, 2.6, 15), np.linspace(3.5, 2.4, 15)), axis=-1)
+    ticks = plot_latent_grid(np.zeros((15, 15, 4)), (2, 2), narrow).axes[0]
+    columns, rows = ([t.get_text() for t in labels] for labels in (ticks.get_xticklabels(), ticks.get_yticklabels()))
+    assert len(set(columns)) == len(set(rows)) == 15 and columns[:3] == ["1.7", "1.76", "1.83"] and rows[0] == "3.5"
 
 
 def test_a_grid_with_its_codes_names_the_code_each_axis_runs_along(tmp_path):

@@ -88,6 +88,18 @@ def test_plot_history_draws_train_and_validation_and_saves_png(tmp_path):
     assert ax.get_yscale() == "linear"
 
 
+def test_plot_history_refuses_uneven_histories_and_says_which_losses_it_could_not_draw():
+    # a val_loss of 2 epochs beside a loss of 4 was drawn as a shorter line, and a history of NaN losses (a diverged
+    # fit) as an empty panel, without a word
+    with pytest.raises(ValueError, match=r"history\['val_loss'\] must hold one loss per epoch of history\['loss'\] \(4\) or none, got 2"):
+        plot_history({"loss": [4.0, 3.0, 2.0, 1.0], "val_loss": [4.0, 3.0]})
+    ax = plot_history({"loss": [np.nan, np.nan], "val_loss": [np.nan, np.inf]}).axes[0]
+    assert " ".join(ax.get_title().split()).endswith("2 of 2 training losses and 2 of 2 validation losses are NaN or infinite and not drawn")
+    assert [t.get_text() for t in ax.texts] == ["no finite loss to draw"]
+    ax = plot_history({"loss": [2.0, np.nan, 1.0], "val_loss": [2.0, 1.5, 1.2]}).axes[0]
+    assert ax.get_title() == "Training history\n1 of 3 training losses are NaN or infinite and not drawn" and not ax.texts
+
+
 def test_plot_history_uses_log_scale_for_wide_ranges_and_handles_no_validation():
     fig = plot_history({"loss": [100.0, 10.0, 1.0, 0.5], "val_loss": [], "best_epoch": None})
     ax = fig.axes[0]
@@ -132,6 +144,25 @@ def test_grey_images_are_drawn_as_stored_zero_black():
     for fig in (plot_reconstructions(X, X, (4, 4)), plot_image_grid(X[None], (4, 4))):
         image = fig.axes[0].images[0]
         np.testing.assert_allclose(image.cmap(image.norm([0.0, 1.0]))[:, :3], [[0, 0, 0], [1, 1, 1]])
+
+
+@pytest.mark.parametrize("image_shape", [(4, 4), (3, 4, 4)], ids=["grey", "colour"])
+def test_white_images_stay_apart_from_the_gaps_between_them(image_shape):
+    # the gaps of an image mosaic were drawn white, so two white images (or white edges) merged into one
+    from aekit.app.plot import plot_image_grid
+
+    grid = np.ones((2, 2, int(np.prod(image_shape))))
+    grid[0, 0] = 0.0
+    fig = plot_image_grid(grid, image_shape, value_range=(0.0, 1.0))
+    fig.canvas.draw()
+    rendered = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    bright = rendered.min(axis=2) >= 250
+    tinted = rendered.max(axis=2) - rendered.min(axis=2) > 40  # a colour no grey level or white is near
+    assert bright.sum() > 0 and tinted.sum() > 0
+    image = fig.axes[0].images[0]
+    cell = np.ma.getdata(image.get_array())[4, 5]  # the gap's pixel below the white image at (0, 1)
+    colour = image.cmap.get_bad()[:3] if len(image_shape) == 2 else cell
+    assert np.ptp(colour) > 0.2 and min(colour) < 0.9
 
 
 def test_long_titles_over_few_panels_are_wrapped_inside_the_figure(tmp_path, rng):
@@ -277,6 +308,26 @@ def test_a_few_far_scores_leave_the_histogram_of_the_rest_readable(rng):
     assert plot_score_histogram(scores[2:], 6.0).axes[0].get_xscale() == "linear"
 
 
+def test_one_far_low_score_leaves_the_histogram_of_the_rest_readable_and_is_counted(rng):
+    # one score of -1e6 among 300 in [0, 10] put every other score and the threshold in the last bin
+    from aekit.app.plot import plot_score_histogram
+
+    scores = np.abs(rng.normal(size=300)) * 3
+    scores[0] = -1e6
+    ax = plot_score_histogram(scores, 6.0).axes[0]
+    heights = np.array([bar.get_height() for bar in ax.patches])
+    lefts = np.array([bar.get_x() for bar in ax.patches])
+    assert heights.sum() == 300 and (heights[lefts < 6.0] > 0).sum() >= 5  # every score counted; the bulk in many bins
+    assert -1.0 < lefts.min() < 0.0 and heights[0] >= 1  # the far score in the first bin, just below the bulk
+    assert "the first bin also counts the 1 score below" in ax.get_xlabel() and "(lowest -1e+06)" in ax.get_xlabel()
+    assert ax.get_xscale() == "linear"
+    # of 100 scores, the one far score was the bottom (top) 1 % itself: all the others were drawn in one bin
+    for far in (-1e9, 1e9):
+        ax = plot_score_histogram(np.r_[far, scores[1:100]], 6.0).axes[0]
+        heights = np.array([bar.get_height() for bar in ax.patches])
+        assert heights.sum() == 100 and (heights > 0).sum() >= 4
+
+
 @pytest.mark.parametrize("threshold", [np.nan, None, "auto", np.array([1.0, 2.0])], ids=["nan", "none", "text", "array"])
 def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(threshold):
     # a NaN threshold drew no line and a legend "threshold nan: 0.0% beyond"; None, a text or an array stopped with
@@ -287,6 +338,27 @@ def test_the_score_histogram_refuses_a_threshold_that_is_not_one_finite_number(t
         plot_score_histogram(np.arange(10.0), threshold)
     legend = plot_score_histogram(np.arange(10.0), np.float32(6.5)).axes[0].get_legend().get_texts()[0].get_text()
     assert legend == "threshold 6.5: 30.0% beyond"
+
+
+def test_plot_reconstructions_titles_each_input_with_its_label(rng):
+    X = rng.random((4, 16))
+    fig = plot_reconstructions(X, X, (4, 4), labels=["cat", "dog", "cat", "eel"], n=3)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["cat", "dog", "cat"] and not fig.axes[3].get_title()
+    with pytest.raises(ValueError, match=r"labels must have one entry per row of X \(4\), got 3"):
+        plot_reconstructions(X, X, (4, 4), labels=["cat", "dog", "cat"])
+
+
+def test_many_text_categories_are_named_at_their_codes_or_said_to_be_colours_only(rng):
+    # 30 text classes were drawn in 30 colours with neither a legend nor their names: no way to tell which was which
+    from aekit.app.plot import plot_latent_comparison
+
+    Z = rng.normal(size=(120, 2))
+    thirty = [f"c{i % 30}" for i in range(120)]
+    ax = plot_latent(Z, thirty).axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(set(thirty)) and ax.get_legend() is None
+    sixty = [f"c{i % 60}" for i in range(120)]
+    for ax in (plot_latent(Z, sixty).axes[0], plot_latent_comparison({"AE": Z}, sixty).axes[0]):
+        assert not ax.texts and ax.get_title().endswith("\n60 categories, too many to name: told apart by colour only")
 
 
 def test_plot_latent_rejects_labels_of_wrong_length(rng):
@@ -306,6 +378,10 @@ def test_plot_error_comparison_bars_match_errors(tmp_path):
     assert {t.get_text() for t in ax.texts} >= {"0.0123", "0.0456"}
     with pytest.raises(ValueError):
         plot_error_comparison({})
+    # a diverged model's NaN error was a missing bar with an empty label, an infinite one failed in matplotlib
+    ax = plot_error_comparison({"AutoEncoder": np.nan, "VAE": np.inf, "PCA": 0.5}).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [0.0, 0.0, 0.5]
+    assert [t.get_text() for t in ax.texts] == ["nan: not drawn", "inf: not drawn", "0.5"]
 
 
 def test_plot_module_leaves_pyplot_and_backend_alone(tmp_path):

@@ -136,6 +136,48 @@ def test_streamed_data_is_checked_chunk_by_chunk(tmp_path, table):
         small().fit(tmp_path / "notes.txt")
 
 
+@pytest.mark.parametrize("dtype, scale", [(np.uint8, 255), (np.int64, 900)])
+def test_fitting_a_path_to_integers_warns_that_a_run_reads_them_divided(tmp_path, dtype, scale):
+    # AutoEncoder().fit('ints.npy') trained on the integers as stored while 'aekit train --data ints.npy' divided them
+    # by 255 (uint8) or their largest, silently: two models of one file that take different rows
+    import warnings
+
+    from aekit.data.datasets import load_npy
+    from aekit.data.readers import reader_for
+
+    ints = np.random.default_rng(0).integers(0, 200, size=(40, 4)).astype(dtype)
+    ints[0, 0] = 200 if dtype == np.uint8 else -scale
+    path = tmp_path / "ints.npy"
+    np.save(path, ints)
+    run_rows = reader_for(path).fit(path).X  # what aekit train reads
+    np.testing.assert_allclose(run_rows, ints / scale, rtol=1e-6)
+    message = (rf"X: '{path}' holds {np.dtype(dtype)} integers, which AutoEncoder streams as stored \(from {ints.min()} to "
+               rf"{ints.max()}\), while 'aekit train --data' reads the file divided by {scale}, as "
+               r"aekit.data.datasets.load_npy does: pass load_npy\(path\).X")
+    with pytest.warns(UserWarning, match=message):
+        AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(path)
+    np.testing.assert_allclose(load_npy(path).X, run_rows)  # the advice gives a run's rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0)
+        model.fit(np.load(path, mmap_mode="r"))  # the integers as they are, asked for
+
+
+@pytest.mark.parametrize("levels", [["visit"], ["site", "visit"]], ids=["index", "multiindex"])
+def test_a_parquet_path_streams_the_columns_pandas_reads_not_its_index(tmp_path, table, levels):
+    # fit('t.parquet') took a named index pandas wrote (visit numbers) as a fourth feature, where pandas.read_parquet
+    # and the command line keep it apart, and a MultiIndex with a text level was refused as a non-numeric column
+    import pandas as pd
+
+    frame = pd.DataFrame(table[:60, :3], columns=["a", "b", "c"])
+    frame["site"], frame["visit"] = np.repeat(["north", "south"], 30), np.arange(60) ** 2 + 1000  # not a range: a column
+    frame.set_index(levels).drop(columns=["site"], errors="ignore").to_parquet(tmp_path / "t.parquet")
+    streamed = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(tmp_path / "t.parquet")
+    assert list(streamed.feature_names_in_) == ["a", "b", "c"]
+    in_memory = pd.read_parquet(tmp_path / "t.parquet")
+    np.testing.assert_allclose(streamed.transform(tmp_path / "t.parquet"), streamed.transform(in_memory), rtol=1e-6)
+
+
 def test_vae_streams_too(tmp_path, table):
     unit = (table - table.min()) / (table.max() - table.min())
     np.save(tmp_path / "unit.npy", unit)

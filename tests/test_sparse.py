@@ -190,13 +190,21 @@ def test_run_report_shows_the_sparse_code(tmp_path):
     assert main(["report", str(run)]) == 0
     page = ReportPage(run / "report.html")
     assert "Sparse code" in page.headings
-    assert "of its 128 units active on average" in page.text and "dead_units_" in page.text
+    assert "of its 128 units active on average" in page.text
+    from aekit import SparseAutoEncoder
+
+    # the page gave '25.0% of the units active on no training row' beside 'never active on the training rows
+    # (dead_units_): 27', two figures for one thing: now each is a count out of 128, named with what it counts
+    dead = len(SparseAutoEncoder.load(run / "model").dead_units_)
+    assert f"(dead_units_): {dead} of the 128 units active on none of them" in page.text
     assert any("Top-activating" in alt for _, alt in page.images)
     import csv
 
     rows = list(csv.DictReader((run / "metrics.csv").read_text().splitlines()))
     assert len(rows) == 3 and list(rows[0])[4:] == ["dead_fraction", "l0"]
     assert all(float(r["l0"]) == 32.0 and 0 <= float(r["dead_fraction"]) <= 1 for r in rows)
+    epoch_dead = round(float(rows[-1]["dead_fraction"]) * 128)
+    assert "During the last training epoch (history_)" in page.text and f"and {epoch_dead} of the 128 units active on none" in page.text
 
 
 def test_weights_saved_before_the_activity_record_still_load(digits):

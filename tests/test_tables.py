@@ -139,6 +139,12 @@ def test_a_parquet_files_named_index_names_the_rows_encode_and_reconstruct_write
         assert main([command, str(run), str(tmp_path / "later.parquet"), str(tmp_path / f"{command}.parquet")]) == 0
         written = pd.read_parquet(tmp_path / f"{command}.parquet")
         assert written["id"].tolist() == [7, 10, 13] and written["id"].dtype == np.int64
+    # a MultiIndex (site, visit) was dropped and the rows numbered 0, 1, 2, 3: its levels are now joined by '/'
+    levels = pd.MultiIndex.from_arrays([["north", "north", "south", "south"], [1, 2, 1, 2]], names=["site", "visit"])
+    frame.iloc[:4].set_axis(levels).to_parquet(tmp_path / "sites.parquet")
+    for command in ("encode", "reconstruct"):
+        assert main([command, str(run), str(tmp_path / "sites.parquet"), str(tmp_path / f"sites-{command}.csv")]) == 0
+        assert pd.read_csv(tmp_path / f"sites-{command}.csv")["id"].tolist() == ["north/1", "north/2", "south/1", "south/2"]
 
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_a_ragged_row_is_refused_with_its_line_and_field_counts(tmp_path, capsys, command):

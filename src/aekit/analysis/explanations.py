@@ -252,10 +252,14 @@ def summed(contributions: np.ndarray, sources: list[str]):
 
 def top_reasons(contributions, observed, expected, top: int):
     """The `top` largest contributions of each row, as columns feature_i, observed_i,
-    expected_i and share_i (the contribution over the row's positive contributions)."""
+    expected_i and share_i (the contribution over the row's positive contributions; for a row
+    whose contributions are none positive, as a row scored below the offset, its size over their
+    sizes, so a one-feature row's share is 1)."""
     values = contributions.to_numpy()
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     positive = np.clip(values, 0.0, None).sum(axis=1)
+    sizes = np.where((positive > 0)[:, None], values, np.abs(values))
+    positive = np.where(positive > 0, positive, np.abs(values).sum(axis=1))
     rows = np.arange(len(values))
     names = np.asarray(contributions.columns, dtype=object)
     out = {}
@@ -264,7 +268,7 @@ def top_reasons(contributions, observed, expected, top: int):
         out[f"feature_{rank + 1}"] = names[pick]
         out[f"observed_{rank + 1}"] = observed.to_numpy(dtype=object)[rows, pick]
         out[f"expected_{rank + 1}"] = expected.to_numpy(dtype=object)[rows, pick]
-        out[f"share_{rank + 1}"] = np.divide(values[rows, pick], positive, out=np.zeros(len(values)), where=positive > 0)
+        out[f"share_{rank + 1}"] = np.divide(sizes[rows, pick], positive, out=np.zeros(len(values)), where=positive > 0)
     return _pandas().DataFrame(out, index=contributions.index)
 
 

@@ -61,7 +61,8 @@ def top_activating(Z: np.ndarray, n: int = 9, units: Sequence[int] | None = None
 
 def sparse_code_summary(est, Z: np.ndarray) -> str:
     """One paragraph on a fitted sparse autoencoder's code: active units per row of Z and dead
-    units on these rows, its training record (`dead_units_`, last epoch's `l0` and `dead_fraction`).
+    units on these rows, the last training epoch's `l0` and dead units (from `dead_fraction`), and
+    the fitted model's dead units on the training rows (`dead_units_`), each count out of the units.
 
     Parameters
     ----------
@@ -84,11 +85,15 @@ def sparse_code_summary(est, Z: np.ndarray) -> str:
     history = getattr(est, "history_", {})
     if history.get("l0"):
         text += (
-            f" In the last training epoch: {history['l0'][-1]:.2f} active units per row, "
-            f"{history['dead_fraction'][-1]:.1%} of the units active on no training row."
+            f" During the last training epoch (history_), in training mode and with the weights still changing from "
+            f"batch to batch: {history['l0'][-1]:.2f} active units per row, and "
+            f"{round(history['dead_fraction'][-1] * n_units)} of the {n_units} units active on none of its rows."
         )
     if hasattr(est, "dead_units_"):
-        text += f" Units never active on the training rows (dead_units_): {len(est.dead_units_)}."
+        text += (
+            f" The fitted model, run once more over the training rows after training (dead_units_): "
+            f"{len(est.dead_units_)} of the {n_units} units active on none of them."
+        )
     return text
 
 

@@ -43,9 +43,11 @@ __all__ = [
 ]
 
 DPI = 120
-MAX_CATEGORIES = 20
+MAX_CATEGORIES = 20  # categories with a legend
+MAX_NAMED_CATEGORIES = 50  # categories written at their median code
 BAR_PROFILE_MAX_FEATURES = 40
 FAR_TAIL = 100  # scores spanning this many times their bottom 99 % get a symmetric log axis
+GAP_COLOURS = ((0.62, 0.76, 0.97), (0.95, 0.45, 0.75), (0.5, 0.85, 0.35))  # between images: no grey level
 TITLE_MARGIN = 6  # pixels between a title and the figure's edge
 
 
@@ -219,8 +221,11 @@ def plot_history(
     """Training and validation loss per epoch, from an estimator's `history_`.
 
     `history` needs 'loss' (one value per epoch) and may have 'val_loss' (empty when no
-    validation split was made) and 'best_epoch' (0-based, marked by a dashed line). `log_y`
-    None picks a log axis when the losses are positive and span more than a factor of 10.
+    validation split was made) and 'best_epoch' (0-based, marked by a dashed line); a
+    'val_loss' of another length than 'loss' is refused. `log_y` None picks a log axis when
+    the losses are positive and span more than a factor of 10. Losses that are NaN or
+    infinite (a diverged fit, an epoch without validation) are not drawn, and the title says
+    how many there are.
 
     Parameters
     ----------
@@ -243,6 +248,11 @@ def plot_history(
     val_loss = np.asarray(() if val_loss is None else val_loss, dtype=float)
     if loss.ndim != 1 or loss.size == 0:
         raise ValueError("history['loss'] must be a non-empty sequence of per-epoch losses")
+    if val_loss.size and val_loss.shape != loss.shape:
+        raise ValueError(
+            f"history['val_loss'] must hold one loss per epoch of history['loss'] ({loss.size}) or none, "
+            f"got {val_loss.size if val_loss.ndim == 1 else f'shape {val_loss.shape}'}"
+        )
     fig = _new_figure((6.4, 4.0))
     ax = fig.add_subplot()
     marker = "o" if loss.size <= 20 else None
@@ -261,7 +271,11 @@ def plot_history(
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss" + (" (log scale)" if log_y else ""))
-    ax.set_title(title)
+    bad = [f"{int((~np.isfinite(v)).sum())} of {v.size} {what} losses" for v, what in ((loss, "training"), (val_loss, "validation"))
+           if v.size and not np.isfinite(v).all()]
+    ax.set_title(title + (f"\n{' and '.join(bad)} are NaN or infinite and not drawn" if bad else ""))
+    if not finite.size:
+        ax.text(0.5, 0.5, "no finite loss to draw", transform=ax.transAxes, ha="center", va="center", color="C3")
     ax.grid(True, alpha=0.3)
     ax.legend()
     return _finish(fig, path)
@@ -276,9 +290,11 @@ def plot_reconstructions(
     title: str | None = "Inputs (top) and reconstructions (bottom)",
     value_range: tuple[float, float] | None = None,
     feature_names: Sequence[str] | None = None,
+    labels: Sequence | np.ndarray | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
-    """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat.
+    """The first `n` rows of X (n_samples, n_features) above their reconstructions X_hat, each
+    input titled with its entry of `labels` when given.
 
     With `image_shape` (height, width) or (3, height, width) (channels-first rows), whose
     product must be n_features, each row is drawn as a grey (or colour) image on the inputs'
@@ -306,6 +322,8 @@ def plot_reconstructions(
         None is the shown inputs' finite range.
     feature_names : sequence of str, default=None
         One name per feature, labelling the profiles' feature axis (up to 40 features).
+    labels : array-like of shape (n_samples,), default=None
+        One label per row of X (its class, say), written above its input.
     path : str or os.PathLike, default=None
         Also save the figure there as a PNG (its folder is created).
 
@@ -315,6 +333,8 @@ def plot_reconstructions(
         The figure.
     """
     X, X_hat = np.asarray(X, dtype=float), np.asarray(X_hat, dtype=float)
+    if labels is not None and len(labels) != len(X):
+        raise ValueError(f"labels must have one entry per row of X ({len(X)}), got {len(labels)}")
     if X.shape != X_hat.shape and (X.ndim < 1 or X_hat.ndim != 2 or X_hat.shape != (len(X), X[:1].size)):
         raise ValueError(
             f"X_hat must have X's shape, or be X's images as flat rows, got X {X.shape} and X_hat {X_hat.shape}"
@@ -358,6 +378,8 @@ def plot_reconstructions(
             top.tick_params(labelsize=7)
             bottom.tick_params(labelsize=7)
             _name_features(bottom, names, n_features)
+        if labels is not None:
+            top.set_title(str(labels[j]), fontsize=8)
     axes[0, 0].set_ylabel("input")
     axes[1, 0].set_ylabel("reconstruction")
     if title:
@@ -384,7 +406,8 @@ def plot_latent(
     """Scatter of codes Z (n_samples, latent_dim) in the plane, coloured by `labels`.
 
     Labels that are not numbers, or have at most 20 distinct values, are categories: one
-    colour each, a legend, and the category written at its median code. Other numeric labels
+    colour each, a legend, and the category written at its median code (up to 50 without the
+    legend; beyond, the title says they are told apart by colour only). Other numeric labels
     get a continuous colour scale with a colorbar. With more than two columns only the first
     two are drawn, and the title says so; a single column is spread vertically by a fixed
     jitter so overlapping codes stay visible. Codes with NaN or inf are left out and the title counts them.
@@ -423,7 +446,6 @@ def plot_latent(
             title = f"{title} (first 2 of {d} dimensions)"
         axis_labels = ("code 0", "code 1")
 
-    title += _not_drawn(xy)
     fig = _new_figure((6.4, 5.2))
     ax = fig.add_subplot()
     point_size = float(np.clip(3000 / n, 4, 30))
@@ -431,6 +453,7 @@ def plot_latent(
         labels = named_labels(labels)
         if labels.ndim != 1 or labels.shape[0] != n:
             raise ValueError(f"labels must have one entry per row of Z ({n}), got shape {labels.shape}")
+    title += _not_drawn(xy) + _not_named(labels)
     scatter = _scatter_codes(ax, xy, labels, point_size)
     if scatter is not None:
         fig.colorbar(scatter, ax=ax, label=label_name)
@@ -452,7 +475,9 @@ def plot_error_comparison(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Bar chart of one error per model, e.g. {"AutoEncoder": 0.03, "PCA": 0.05}, each bar
-    labelled with its value; `colors` gives one colour per bar (default: one per model).
+    labelled with its value; `colors` gives one colour per bar (default: one per model). An
+    error that is NaN or infinite (a diverged model) gets no bar, and its value is written
+    where the bar would start.
 
     Parameters
     ----------
@@ -482,10 +507,11 @@ def plot_error_comparison(
         raise ValueError(f"colors has {len(colors)} entries for {len(names)} bars")
     fig = _new_figure((max(4.0, 1.3 * len(names) + 1.5), 4.0))
     ax = fig.add_subplot()
-    bars = ax.bar(np.arange(len(names)), values, color=list(colors), width=0.6)
-    ax.bar_label(bars, labels=[f"{v:.4g}" for v in values], padding=3)
+    finite = np.isfinite(values)
+    bars = ax.bar(np.arange(len(names)), np.where(finite, values, 0.0), color=list(colors), width=0.6)
+    ax.bar_label(bars, labels=[f"{v:.4g}" if ok else f"{v:g}: not drawn" for v, ok in zip(values, finite)], padding=3)
     ax.set_xticks(np.arange(len(names)), names)
-    finite = values[np.isfinite(values)]
+    finite = values[finite]
     if finite.size and finite.max() > 0:
         ax.set_ylim(min(0.0, float(finite.min()) * 1.15), float(finite.max()) * 1.15)
     ax.set_ylabel(ylabel)
@@ -568,6 +594,18 @@ def plot_image_rows(
     return plot_image_grid(grid, shape, row_labels=list(images), title=title, value_range=value_range, path=path)
 
 
+def _gap_colour(pixels: np.ndarray) -> np.ndarray:
+    """The colour (3,) of the gaps between colour images (and of blank cells): of GAP_COLOURS,
+    the one furthest from every pixel (m, 3) on [0, 1], so that no image's edge merges with its
+    gaps; grey images' gaps take the first, which no grey level comes near."""
+    candidates = np.array(GAP_COLOURS)  # (k, 3)
+    if not len(pixels):
+        return candidates[0]
+    pixels = pixels[:: max(1, len(pixels) // 4096)]
+    nearest = np.sqrt(((pixels[:, None, :] - candidates[None]) ** 2).sum(axis=2)).min(axis=0)  # (k,)
+    return candidates[int(np.argmax(nearest))]
+
+
 def plot_image_grid(
     grid: np.ndarray,
     image_shape: tuple[int, ...] | None = None,
@@ -583,7 +621,8 @@ def plot_image_grid(
     n_features).
 
     With `image_shape` ((height, width), or (3, height, width) for channels-first colour
-    rows) each cell is an image; without, each grid row is a heatmap of its
+    rows) each cell is an image, the gaps between them (and NaN pixels, as of a blank cell)
+    in a colour no pixel comes near (light blue for grey images); without, each grid row is a heatmap of its
     n_cols examples (one line each) over the features, all on one colour scale with a
     colorbar. `value_range` fixes the scale (default: the grid's finite range).
 
@@ -643,10 +682,12 @@ def plot_image_grid(
         fig = _new_figure((max(3.0, cell_width * n_cols + 1.4), cell_height * n_rows + (0.6 if title else 0.3)))
         ax = fig.add_subplot()
         if len(image_shape) == 2:
-            grey = colormaps["gray"].with_extremes(bad="white")
+            grey = colormaps["gray"].with_extremes(bad=GAP_COLOURS[0])
             ax.imshow(mosaic, cmap=grey, vmin=lo, vmax=hi, interpolation="nearest")
         else:
-            ax.imshow(np.nan_to_num(np.clip((mosaic - lo) / (hi - lo), 0, 1), nan=1.0), interpolation="nearest")
+            scaled = np.clip((mosaic - lo) / (hi - lo), 0, 1)
+            blank = np.isnan(scaled).any(axis=2)
+            ax.imshow(np.where(blank[..., None], _gap_colour(scaled[~blank]), scaled), interpolation="nearest")
         x_centers = [j * (width + pad) + (width - 1) / 2 for j in range(n_cols)]
         y_centers = [i * (height + pad) + (height - 1) / 2 for i in range(n_rows)]
         ax.set_xticks(x_centers, [str(c) for c in col_labels] if col_labels is not None else [])
@@ -686,6 +727,15 @@ def _missing_labels(labels: np.ndarray) -> np.ndarray:
     return labels == NO_LABEL if labels.dtype.kind in "OU" else np.zeros(len(labels), dtype=bool)
 
 
+def _not_named(labels: np.ndarray | None) -> str:
+    """For a title: '\n80 categories, too many to name: told apart by colour only' when labels (n,)
+    that `_scatter_codes` draws as categories are more than MAX_NAMED_CATEGORIES, else ''."""
+    if labels is None or labels.dtype.kind in "iufb":
+        return ""
+    count = np.unique(labels[~_missing_labels(labels)]).size
+    return f"\n{count} categories, too many to name: told apart by colour only" if count > MAX_NAMED_CATEGORIES else ""
+
+
 def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: float):
     """Codes xy (n, 2) on `ax`, one colour per category (each written at its median) or a
     continuous colour scale, rows without a label (NaN) in grey; returns the scatter of the
@@ -702,14 +752,14 @@ def _scatter_codes(ax, xy: np.ndarray, labels: np.ndarray | None, point_size: fl
         if missing.any():
             ax.legend(handles=[unlabelled], loc="best", markerscale=2, frameon=False)
         return ax.scatter(*xy.T, c=labels.astype(float), cmap="viridis", s=point_size, alpha=0.8, linewidths=0)
-    named = categories.size <= MAX_CATEGORIES
+    named, size = categories.size <= MAX_NAMED_CATEGORIES, 11 if categories.size <= MAX_CATEGORIES else 7
     for category, color in zip(categories, _category_colors(categories.size)):
         points = xy[labels == category]
         ax.scatter(*points.T, s=point_size, color=color, alpha=0.7, linewidths=0, label=str(category))
         points = points[np.isfinite(points).all(axis=1)]
         if named and points.size:
             box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": color}
-            ax.text(*np.median(points, axis=0), str(category), ha="center", va="center", fontsize=11,
+            ax.text(*np.median(points, axis=0), str(category), ha="center", va="center", fontsize=size,
                     fontweight="bold", color=color, bbox=box)
     return None
 
@@ -764,7 +814,8 @@ def plot_latent_comparison(
         d = Z.shape[1]
         xy = Z[:, :2] if d > 1 else np.column_stack([Z[:, 0], np.random.default_rng(0).uniform(-1, 1, n)])
         scatter = _scatter_codes(ax, xy, labels, point_size)
-        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)") + _not_drawn(xy))
+        ax.set_title({1: f"{name} (1-D, vertical jitter)", 2: name}.get(d, f"{name} (first 2 of {d} dimensions)") + _not_drawn(xy)
+                     + _not_named(labels))
         ax.set_xlabel("dimension 0")
         ax.set_ylabel("dimension 1" if d > 1 else "jitter")
         ax.grid(True, alpha=0.3)
@@ -778,10 +829,16 @@ def plot_latent_comparison(
 
 
 def _axis_values(values: np.ndarray) -> list[str]:
-    """Evenly spaced values as tick labels, 2 significant digits; one that is 0 but for rounding
-    (a linspace from -a to a passes -4.4e-16) reads 0."""
+    """Evenly spaced values as tick labels, with 2 significant digits or as few more as keep
+    them apart (1.7, 1.76, 1.83 rather than 1.8 twice); one that is 0 but for rounding (a
+    linspace from -a to a passes -4.4e-16) reads 0."""
     span = float(np.ptp(values)) if values.size else 0.0
-    return [f"{0.0 if abs(v) <= 1e-9 * span else v:.2g}" for v in values]
+    values = [0.0 if abs(v) <= 1e-9 * span else float(v) for v in values]
+    for digits in range(2, 8):
+        labels = [f"{v:.{digits}g}" for v in values]
+        if len(set(labels)) == len(set(values)):
+            return labels
+    return labels
 
 
 def plot_latent_grid(
@@ -955,7 +1012,10 @@ def plot_score_histogram(
     """Histogram of anomaly scores (n,) (higher = more abnormal) on a log count axis, with a
     vertical line at `threshold` and the share of scores beyond it. When a few scores lie far
     beyond the rest (the range over 100 times that of the bottom 99 %), the score axis is
-    symmetric-logarithmic, so the bulk and the threshold keep their bins.
+    symmetric-logarithmic, so the bulk and the threshold keep their bins. Scores far below the
+    rest (the bottom 1 % further than 100 times the central 98 % spans below it) are counted in
+    the first bin, which starts just below the bulk and the threshold, and the axis label says
+    how many they are and the lowest.
 
     Parameters
     ----------
@@ -983,18 +1043,29 @@ def plot_score_histogram(
     fig = _new_figure((7.0, 3.6))
     ax = fig.add_subplot()
     n_bins, lo, hi = min(80, max(10, scores.size // 10)), float(scores.min()), float(scores.max())
-    bulk = float(np.quantile(scores, 0.99)) - lo
+    low = float(np.quantile(scores, 0.01, method="higher"))  # of 100 scores the second lowest: the lowest may be far
+    high = float(np.quantile(scores, 0.99, method="lower"))
+    below = ""
+    if scores.size > 2 and low - lo > FAR_TAIL * (high - low):  # a few rows far below would squeeze the rest into the last bin
+        start = min(low, threshold) - 0.05 * (high - low)
+        n_below = int((scores < start).sum())
+        below = (f"\nthe first bin also counts the {n_below} {'score' if n_below == 1 else 'scores'} below "
+                 f"{start:.4g} (lowest {lo:.4g})")
+        scores, lo = np.maximum(scores, start), start
+    bulk = high - lo
     far = hi - lo > FAR_TAIL * bulk and hi > lo  # a few rows far out would squeeze the rest into one bin
     if far:
         linear = max(abs(threshold), abs(lo), bulk, np.finfo(float).tiny)
         ax.set_xscale("symlog", linthresh=10 ** np.ceil(np.log10(linear)))  # a decade: no tick crowds 0
         scale = ax.xaxis.get_transform()
-        edges = scale.inverted().transform(np.linspace(*scale.transform([lo, hi]), n_bins + 1))
+        left, right = scale.transform([lo, hi])
+        n_bins = max(n_bins, min(160, int(np.ceil(8 * (right - left)))))  # 8 a decade: the bulk gets bins of its own
+        edges = scale.inverted().transform(np.linspace(left, right, n_bins + 1))
         n_bins = np.concatenate([[lo], edges[1:-1], [hi]])  # the ends exactly, so no score falls outside
     ax.hist(scores, bins=n_bins, color="C0", alpha=0.8)
     ax.axvline(threshold, color="C3", linewidth=2, label=f"threshold {threshold:.4g}: {np.mean(scores > threshold):.1%} beyond")
     ax.set_yscale("log")
-    ax.set_xlabel("anomaly score (higher = more abnormal)" + ("; symmetric log scale" if far else ""))
+    ax.set_xlabel("anomaly score (higher = more abnormal)" + ("; symmetric log scale" if far else "") + below)
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.legend(loc="upper right")

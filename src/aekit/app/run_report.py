@@ -243,6 +243,14 @@ def _shown_rows(split: Split) -> np.ndarray:
     return np.asarray(first + rest)
 
 
+def _shown_labels(y: np.ndarray) -> list[str]:
+    """Labels (n,) as panel titles: numbers to 4 significant digits, a missing one as NO_LABEL."""
+    from aekit.data.labels import NO_LABEL
+
+    return [NO_LABEL if not labelled else f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+            for v, labelled in zip(y, _labelled(y))]
+
+
 def _label_names(split: Split, y: np.ndarray | None):
     if y is None or split.class_names is None or y.dtype.kind not in "iu":
         return y
@@ -426,7 +434,7 @@ def _training(r: _Report) -> Section:
     plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
     history = r.est.history_
     best, settings = history.get("best_epoch"), history.get("settings", {})
-    text = "Loss per epoch (from metrics.csv)."
+    text = "Loss per epoch (from metrics.csv)." + _objective_note(r.est, history)
     if isinstance(best, int):
         text += f" The monitored loss was lowest in epoch {best + 1}."
     elif "start_val_loss" in settings:
@@ -438,21 +446,56 @@ def _training(r: _Report) -> Section:
     return Section("Training", text=text, images=[(r.fig("loss.png"), "Training and validation loss")])
 
 
+def _objective_note(est, history: dict) -> str:
+    """' The training curve is ...' when the loss training minimised is not the validation loss
+    (the plain reconstruction loss, or a VAE's negative ELBO, of clean rows): inputs corrupted or
+    binarized, regularizer penalties added, a VAE's KL term weighted otherwise than 1; else ''."""
+    from aekit.nn.regularizers import Regularizer
+
+    if not any(np.isfinite(history.get("val_loss") or [np.nan])):
+        return ""
+    module, differs = getattr(est, "module_", None), []
+    if getattr(module, "corruption", None) is not None:
+        differs.append("is computed on corrupted inputs")
+    if getattr(module, "binarize", None):
+        differs.append("is computed on binarized inputs")
+    penalties = [repr(r.name) for r in getattr(module, "regularizers", ()) if type(r).penalty is not Regularizer.penalty]
+    if penalties:
+        differs.append(f"adds the weighted {' and '.join(penalties)} penalt{'y' if len(penalties) == 1 else 'ies'}")
+    beta, free_bits, warmup = (getattr(est, name, default) for name, default in (("beta", 1), ("free_bits", 0), ("kl_warmup_epochs", 0)))
+    if hasattr(module, "kl_weight") and (beta != 1 or free_bits > 0 or warmup > 0):
+        differs.append(f"weighs the KL term by beta = {beta:g}" + (" after a warm-up" if warmup else "")
+                       + (f" with {free_bits:g} free bits" if free_bits > 0 else ""))
+    if not differs:
+        return ""
+    plain = "negative ELBO" if hasattr(module, "kl_weight") else "reconstruction loss"
+    return (f" The training curve is the objective training minimised, which {', '.join(differs)}; the validation curve "
+            f"is the plain {plain} of the clean held-out rows, so the two measure different things and the gap between "
+            "them is no measure of overfitting.")
+
+
 def _reconstructions(r: _Report) -> Section:
     from aekit.app import plot
 
     shown, est = r.X_test[r.shown_ids], r.est
+    y = r.split.y_test
+    labels = None if y is None else _shown_labels(_label_names(r.split, y[r.shown_ids]))
     for file, X_hat, what in (
         ("reconstructions.png", expected_counts(est, shown, est.reconstruct(shown)), f"{r.name} reconstructions from {r.dims}-d codes"),
         ("reconstructions_pca.png", r.pca.inverse_transform(r.pca.transform(shown)), f"{r.pca_name} reconstructions"),
     ):
         title = f"Held-out rows (top) and {what} (bottom)"
         plot.plot_reconstructions(
-            shown, X_hat, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names, path=r.path(file)
-        )
+            shown, X_hat, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names,
+            labels=labels, path=r.path(file),
+        )  # fmt: skip
+    text = "Held-out rows above their reconstructions"
+    if labels is not None:
+        text += (", each titled with its label" if _is_continuous(y) else
+                 ", the first of each class first, each titled with its class")
     return Section(
         "Reconstructions",
-        text="Held-out rows (one per class when there are labels) above their reconstructions.",
+        text=text + ".",
         images=[(r.fig("reconstructions.png"), f"{r.name}, {r.dims}-d code"), (r.fig("reconstructions_pca.png"), r.pca_name)],
     )
 

@@ -79,7 +79,7 @@ def add_parsers(commands) -> None:
             summary,
             f"Write {what} of the rows of INPUT\nto OUTPUT: .npy, or .csv or .parquet with a header and a first column 'id' "
             "('_id' beside a column\nnamed 'id'): each row's file name for a folder; for a table its data.id_column,\nelse the "
-            "identifier column training left out, else a Parquet file's named index, else its row number.\nINPUT is laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
+            "identifier column training left out, else a Parquet file's named index (a MultiIndex's levels\njoined by '/'), else its row number.\nINPUT is laid out and scaled the way the run's training data were. With --scheduler ADDRESS the "
             "rows\nof a Parquet file or folder are processed partition by partition on a Dask cluster and OUTPUT\nis "
             "a new folder of Parquet files, the same rows in the same order." + more,
             f"  aekit {name} runs/vae mnist:test {written}.npy\n  aekit {name} runs/table new_rows.csv {written}.csv\n"
@@ -291,9 +291,10 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
     method, what = ROW_OUTPUTS[args.command]
     with dask_cluster(args) as client:
         starts, named = None, model.reader.id_source([c for c in table.columns if c not in index])
-        if named is None and len(index) == 1:  # as Model.rows reads it: a named index names the rows, it is no column
-            named, integers = index[0], _integer_ids(table, index[0])
-            table = table.map_partitions(lambda part: part.set_index(index[0]), meta=table._meta.set_index(index[0]))
+        if named is None and index:  # as Model.rows reads it: a named index names the rows, it is no column
+            named = index[0] if len(index) == 1 else index
+            integers = len(index) == 1 and _integer_ids(table, named)  # a MultiIndex's levels are joined as text
+            table = table.map_partitions(lambda part: part.set_index(named), meta=table._meta.set_index(named))
         else:
             table = table.drop(columns=index) if index else table
             integers = _integer_ids(table, named)

@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 from aekit.cli.common import CLIError, positive_float
+from aekit.data._sources import pandas_index_columns
 
 __all__ = ["CONNECT_TIMEOUT", "add_scheduler_options", "check_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "text_dtype", "write_parquet"]
 
@@ -172,8 +173,8 @@ def parquet_index(path: str) -> list[str]:
 
     source = Path(path).expanduser()
     files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in _PARQUET)
-    metadata = pq.read_schema(files[0]).pandas_metadata or {} if files else {}
-    return [str(name) for name in metadata.get("index_columns", []) if isinstance(name, str) and not name.startswith("__index_level_")]
+    index = pandas_index_columns(pq.read_schema(files[0])) if files else []
+    return [name for name in index if not name.startswith("__index_level_")]
 
 
 def parquet_folder(path: str | None, option: str) -> Path:

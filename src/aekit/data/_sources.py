@@ -137,8 +137,17 @@ class NpySource(DataSource):
         return self._checked(block.reshape(stop - start, self.n_features), start, dtype)
 
 
+def pandas_index_columns(schema) -> list[str]:
+    """The columns of a Parquet file's pyarrow `schema` that hold the index pandas wrote (named, or
+    '__index_level_0__' for an unnamed one), which pandas reads back as the index, not as columns."""
+    metadata = schema.pandas_metadata or {}
+    return [str(name) for name in metadata.get("index_columns", []) if isinstance(name, str)]
+
+
 class ParquetSource(DataSource):
-    """Numeric columns of a Parquet file or a folder of them, read one row group at a time."""
+    """Numeric columns of a Parquet file or a folder of them, read one row group at a time; by
+    default every column but the index pandas wrote (`pandas_index_columns`), as `pandas.read_parquet`
+    gives them."""
 
     def __init__(self, path: str | os.PathLike, columns: list[str] | None = None) -> None:
         import pyarrow.parquet as pq
@@ -153,7 +162,8 @@ class ParquetSource(DataSource):
         except Exception as err:  # pyarrow raises its own error types for corrupt files
             raise ValueError(f"X: {str(self.path)!r} is not a readable Parquet file: {err}") from err
         schema = self._files[0].schema_arrow
-        names = columns or list(schema.names)
+        index = pandas_index_columns(schema)
+        names = columns or [name for name in schema.names if name not in index]
         bad = [n for n in names if n not in schema.names or not (pat.is_integer(schema.field(n).type) or pat.is_floating(schema.field(n).type) or pat.is_boolean(schema.field(n).type))]
         if bad:
             raise ValueError(f"X: {str(self.path)!r} has non-numeric or missing columns {bad}; pass numeric columns only")

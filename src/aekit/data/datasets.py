@@ -697,9 +697,10 @@ def load_parquet(
 # ---- arrays and images -------------------------------------------------------------------------
 
 
-def _integer_scale(X: np.ndarray) -> float:
-    """What `load_npy` divides an integer array by: 255 for uint8, else its largest absolute value (at least 1)."""
-    return 255.0 if X.dtype == np.uint8 else float(max(np.abs(X).max(), 1))
+def _integer_scale(dtype: np.dtype, largest) -> float:
+    """What `load_npy` divides an array of integers of `dtype` by: 255 for uint8, else their largest absolute value
+    (at least 1), which `largest()` gives."""
+    return 255.0 if dtype == np.uint8 else float(max(largest(), 1))
 
 
 def load_npy(
@@ -762,7 +763,7 @@ def load_npy(
     image_shape = tuple(int(s) for s in array.shape[1:]) if array.ndim in (3, 4) else None
     X = array.reshape(array.shape[0], -1)
     if X.dtype.kind in "iu":
-        X = X.astype(np.float32) / (float(int_scale) if int_scale is not None else _integer_scale(X))
+        X = X.astype(np.float32) / (float(int_scale) if int_scale is not None else _integer_scale(X.dtype, lambda: np.abs(X).max()))
     elif X.dtype.kind == "b":
         X = X.astype(np.float32)
     elif X.dtype.kind != "f":

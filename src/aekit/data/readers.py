@@ -31,13 +31,14 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for",
+    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for", "warn_unscaled_integers",
 ]  # fmt: skip
 
 SOURCES = (
     "'digits', 'mnist', 'fashion-mnist' (':train' or ':test'), a .csv, .parquet or .npy file, "
     "or a folder of images or of .txt files"
 )
+INDEX_LEVELS_JOINED = "/"  # a MultiIndex's values in a row identifier
 
 
 @dataclass
@@ -434,7 +435,7 @@ class TableReader(Reader):
     def rows_of(self, frame, source: str, fitted: bool = True) -> Dataset:
         """The rows of a table already read as a DataFrame (the whole table, or one partition of
         it): the ID column as `Dataset.ids` (else the identifier left out, else a named index such as
-        a Parquet file's), the target as y, text columns one-hot.
+        a Parquet file's, a MultiIndex's levels joined by '/'), the target as y, text columns one-hot.
 
         Parameters
         ----------
@@ -479,9 +480,14 @@ class TableReader(Reader):
 
 
 def _index_ids(frame) -> list[str] | None:
-    """The values of `frame`'s named index (one level, such as the patient ids a Parquet file keeps apart from its
-    columns) as row identifiers; None for a plain row number index."""
-    return None if frame.index.nlevels != 1 or frame.index.name is None else frame.index.astype(str).tolist()
+    """The values of `frame`'s named index (such as the patient ids a Parquet file keeps apart from its columns) as
+    row identifiers, the values of a MultiIndex's levels joined by INDEX_LEVELS_JOINED ('site-2/7'); None for a plain
+    row number index."""
+    if all(name is None for name in frame.index.names):
+        return None
+    if frame.index.nlevels == 1:
+        return frame.index.astype(str).tolist()
+    return [INDEX_LEVELS_JOINED.join(map(str, key)) for key in frame.index]
 
 
 def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
@@ -539,7 +545,7 @@ class NpyReader(Reader):
         if not fitted:
             array = np.load(_existing(source), mmap_mode="r", allow_pickle=False)
             integer = array.dtype.kind in "iu"
-            self.int_scale = _integer_scale(array) if integer else None
+            self.int_scale = _integer_scale(array.dtype, lambda: np.abs(array).max()) if integer else None
             self.int_dtype = array.dtype.name if integer else None
         data = load_npy(_existing(source), labels=labels, channels_last=self.channels_last, int_scale=self.int_scale)
         if not fitted:
@@ -916,3 +922,29 @@ def open_source(X) -> DataSource | None:
     if whole_file and X.ndim == 2 and X.flags.c_contiguous and X.filename:
         return NpySource(X.filename, offset=X.offset, shape=X.shape, dtype=X.dtype)
     return None
+
+
+def warn_unscaled_integers(X, source: DataSource, estimator: str) -> None:
+    """Warn when X, a path `fit` streams, is a `.npy` file of integers: they are streamed as
+    stored, as the same array in memory is read, while `aekit train --data` (and `load_npy`)
+    reads the file divided by its integer scale (255 for uint8), so the two fit other rows.
+
+    Parameters
+    ----------
+    X : object
+        The data as given to `fit`; only a path warns.
+    source : DataSource
+        The source `open_source` made of X.
+    estimator : str
+        The estimator's name, for the message.
+    """
+    if not isinstance(X, (str, os.PathLike)) or not isinstance(source, NpySource) or source.stored_dtype.kind not in "iu":
+        return
+    scale = _integer_scale(source.stored_dtype, lambda: max(abs(source.min()), abs(source.max())))
+    warnings.warn(
+        f"X: {str(X)!r} holds {source.stored_dtype} integers, which {estimator} streams as stored (from {source.min():g} to "
+        f"{source.max():g}), while 'aekit train --data' reads the file divided by {scale:g}, as "
+        f"aekit.data.datasets.load_npy does: pass load_npy(path).X to fit the rows a run fits, or "
+        f"np.load(path, mmap_mode='r') to fit the integers as they are",
+        stacklevel=4,
+    )

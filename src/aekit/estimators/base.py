@@ -38,7 +38,7 @@ from aekit.training._denormals import flushed_denormals
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.data._sources import DataSource
 from aekit.data.images import one_image_message
-from aekit.data.readers import open_source
+from aekit.data.readers import open_source, warn_unscaled_integers
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.budget import AUTO, resolve_budget
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, match_optimizer, new_state, train
@@ -352,6 +352,8 @@ class AekitEstimator(BaseEstimator):
         refusal is a ValueError or TypeError naming X."""
         source = open_source(X)
         if source is not None:
+            if reset:
+                warn_unscaled_integers(X, source, type(self).__name__)
             return self._validate_source(source, reset)
         check_numeric_frame(X, type(self).__name__, reset)
         fitted = None if reset else getattr(self, "input_shape_", None) or getattr(self, "image_shape_", None)

@@ -586,7 +586,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             With `top=k`, the k largest contributions per row instead, as columns feature_i,
             observed_i, expected_i (what the autoencoder expects; the category with the
             largest expectation for a group) and share_i (over the row's positive
-            contributions).
+            contributions, or of their sizes in a row with none positive).
         feature_names : sequence of str or None, default=None
             Names of X's columns; None is ``feature_names_in_``, else x0, x1, ... Only for a
             detector fitted on an array.
