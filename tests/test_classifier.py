@@ -151,7 +151,7 @@ def test_load_refuses_a_classifier_whose_autoencoder_folder_is_corrupt_or_gone(d
     X_train, _, y_train, _ = digits
     clf = AutoEncoderClassifier(**SMALL, random_state=0).fit(X_train[:100], y_train[:100], X_unlabeled=X_train[100:300])
     clf.save(tmp_path / "clf")
-    with pytest.raises(ValueError, match="holds a AutoEncoder, not a AutoEncoderClassifier"):
+    with pytest.raises(ValueError, match="holds an AutoEncoder, not an AutoEncoderClassifier"):
         AutoEncoderClassifier.load(tmp_path / "clf" / "autoencoder")
     weights = tmp_path / "clf" / "autoencoder" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-10])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit._wording import with_article
 from aekit.cli.common import CLIError, add_command, int_in_range, seed
 from aekit.saving.atomic import replaced_atomically
 from aekit.cli.scheduled import add_scheduler_options
@@ -469,7 +470,7 @@ def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
         raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {', '.join(given)} only apply when fitting one")
     est = load_estimator(args.fitted)
     if not isinstance(est, cls):
-        raise CLIError(f"--fitted {args.fitted!r} holds a {type(est).__name__}, not an {cls.__name__}")
+        raise CLIError(f"--fitted {args.fitted!r} holds {with_article(type(est).__name__)}, not {with_article(cls.__name__)}")
     return est
 
 

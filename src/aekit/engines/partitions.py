@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from aekit._wording import with_article
 from aekit.saving.checksums import sha256_of
 
 __all__ = ["KEPT_MODELS", "METHODS", "ShippedModel", "apply_to_frame", "check_method", "checked_columns", "loads_in_this_process"]
@@ -95,7 +96,7 @@ def check_method(est, method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     if not callable(getattr(est, method, None)):
-        raise ValueError(f"method={method!r}: a {type(est).__name__} has no {method}")
+        raise ValueError(f"method={method!r}: {with_article(type(est).__name__)} has no {method}")
     return method
 
 

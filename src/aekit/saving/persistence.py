@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from aekit._wording import with_article
 from aekit.saving.atomic import atomic_write_bytes
 from aekit.saving.checksums import file_entry, read_checked_safetensors
 from aekit.saving.json_files import read_json
@@ -273,7 +274,7 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
     """
     est_cls, params, fitted, state = read_model(path)
     if not issubclass(est_cls, cls):
-        raise ValueError(f"{str(path)!r} holds a {est_cls.__name__}, not a {cls.__name__}")
+        raise ValueError(f"{str(path)!r} holds {with_article(est_cls.__name__)}, not {with_article(cls.__name__)}")
     est = estimator_from_params(est_cls, params, path, device)
     n_features = fitted.get("n_features_in_")
     if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
