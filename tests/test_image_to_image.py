@@ -97,6 +97,20 @@ def test_colorization_direct_and_refusals(patches):
     assert ConvAutoEncoder(latent_dim=2, **TINY).fit(colour[:20], 1 - colour[:20]).colorization_ == "direct"
 
 
+def test_a_warm_start_keeps_the_fitted_targets(patches):
+    """partial_fit or a warm start with other targets than the first fit's (no Y after a colorization,
+    colour Y after a plain fit) is refused by name; it crashed with a torch size mismatch."""
+    (gray, colour), _ = patches
+    model = ConvAutoEncoder(latent_dim=2, **TINY).partial_fit(gray[:20], colour[:20]).partial_fit(gray[:20], colour[:20])
+    assert model.reconstruct(gray[:2]).shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match="warm_start and partial_fit continue the fitted model, which predicts images of shape \\(3, 16, 16\\)"):
+        model.partial_fit(gray[:20])
+    plain = ConvAutoEncoder(latent_dim=2, warm_start=True, **TINY).partial_fit(gray[:20])
+    with pytest.raises(ValueError, match="these targets are images of shape \\(3, 16, 16\\) \\(colorization 'chroma'\\)"):
+        plain.fit(gray[:20], colour[:20])
+    assert plain.output_shape_ == (1, 16, 16) and plain.colorization_ == "direct"
+
+
 def test_colorization_round_trips_through_save_and_load(tmp_path, patches):
     (gray, colour), (gray_test, _) = patches
     model = ConvAutoEncoder(latent_dim=4, skips=True, **TINY).fit(gray[:60], colour[:60])
