@@ -95,6 +95,9 @@ def test_colorization_direct_and_refusals(patches):
     with pytest.raises(ValueError, match="colorization='chroma' needs colour targets"):
         ConvAutoEncoder(colorization="chroma", **TINY).fit(gray[:20])
     assert ConvAutoEncoder(latent_dim=2, **TINY).fit(colour[:20], 1 - colour[:20]).colorization_ == "direct"
+    for name, value in (("loss", "bce"), ("loss", "poisson"), ("output_activation", "sigmoid")):  # chroma is signed
+        with pytest.raises(ValueError, match=f"{name}='{value}'.* cannot decode negative values, but colorization_='chroma'"):
+            ConvAutoEncoder(**{name: value}, **TINY).fit(gray[:20], colour[:20])
 
 
 def test_a_warm_start_keeps_the_fitted_targets(patches):

@@ -495,6 +495,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         chroma = getattr(self, "colorization_", "direct") == "chroma"
         self.loss_ = (CHROMA_LOSS if chroma else "mse") if self.loss == "auto" else self.loss
         self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
+        if chroma:
+            self._check_signed_output()
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
         check_clipped_range(getattr(self, "corruption", None), low, high)  # the context encoder has none
@@ -508,6 +510,20 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             output_activation = output_activation_for(self.loss_, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
         return output_activation
+
+    def _check_signed_output(self) -> None:
+        """Refuse, for colorization_='chroma', a loss or output activation that decodes to no negative
+        value: the chroma channels B - Y and R - Y are signed."""
+        fixed = LIKELIHOODS[self.loss_].fixed_output
+        bounded = [f"loss={self.loss_!r} (output {fixed!r})"] if fixed is not None else []
+        bounded += ["output_activation='sigmoid'"] if self.output_activation == "sigmoid" else []
+        if bounded:
+            raise ValueError(
+                f"{' and '.join(bounded)} cannot decode negative values, but colorization_='chroma' predicts the signed "
+                "colour differences B - Y and R - Y around the gray input's lightness: leave loss and output_activation "
+                "at 'auto' (or use loss 'mse', 'l1', 'gaussian', 'student_t'), or pass colorization='direct' to predict "
+                "Y's channels themselves"
+            )
 
     def _resolve_init(self, output_activation: str) -> str:
         if self.init == "auto" and self.input_shape_[0] == 1:
