@@ -114,6 +114,24 @@ def test_a_warm_start_keeps_the_fitted_targets(patches):
     assert plain.output_shape_ == (1, 16, 16) and plain.colorization_ == "direct"
 
 
+def test_a_colorization_export_describes_the_chroma_its_decoder_gives(tmp_path, patches, monkeypatch):
+    """onnx.json gave the decoder's output as the gray input's width (256) where the graph gives the
+    chroma's 512 (a direct model's colour, 768), and did not say it is chroma. The graphs themselves
+    are the exporter's (stubbed here: tests/test_composition.py's slow cases run it)."""
+    import json
+
+    import aekit.saving.export as export
+
+    monkeypatch.setattr(export, "_export", lambda *args: b"graph")
+    (gray, colour), _ = patches
+    for colorization, width in (("auto", 2 * 16 * 16), ("direct", 3 * 16 * 16)):
+        model = ConvAutoEncoder(latent_dim=2, channels=(2,), colorization=colorization, max_epochs=1, random_state=0)
+        model.fit(gray[:20], colour[:20]).to_onnx(tmp_path / colorization)
+        decoder = json.loads((tmp_path / colorization / "onnx.json").read_text())["decoder"]
+        assert decoder["output"] == ["reconstruction", ["batch", width]]
+        assert ("colour_from_chroma" in decoder.get("gives", "")) == (colorization == "auto")
+
+
 def test_colorization_round_trips_through_save_and_load(tmp_path, patches):
     (gray, colour), (gray_test, _) = patches
     model = ConvAutoEncoder(latent_dim=4, skips=True, **TINY).fit(gray[:60], colour[:60])

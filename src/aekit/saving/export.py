@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from aekit.data.chroma import LUMA_STANDARDS
 from aekit.nn.models import DecodeOf, EncodeOf
 from aekit.saving.persistence import atomic_write_bytes
 
@@ -298,6 +299,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     x = torch.zeros(2, n_features)
     with torch.no_grad():
         code = module.encode(x)
+        n_outputs = int(module.decode(code).shape[1])  # an image-to-image model's targets, not its input
     suffix = "" if raw is None else "_scaled"
     files = {
         f"encoder{suffix}": (EncodeOf(module).eval(), x, "x", "code"),
@@ -335,10 +337,16 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
         "decoder": {
             "file": "decoder.onnx",
             "input": ["code", ["batch", latent_dim]],
-            "output": ["reconstruction", ["batch", n_features]],
+            "output": ["reconstruction", ["batch", n_outputs]],
         },
         "dtype": "float32",
     }
+    if getattr(estimator, "colorization_", None) == "chroma":
+        info["decoder"]["gives"] = (
+            f"the chroma (2, height, width) of colour around the gray input, B - Y then R - Y with Y the {estimator.luma_} "
+            f"luma of weights {list(LUMA_STANDARDS[estimator.luma_])} (R, G, B), not colour: "
+            "aekit.data.chroma.colour_from_chroma(gray, chroma, weights) rebuilds the colour images"
+        )
     if raw is not None:
         info["encoder"]["inputs"] = encoder_inputs
         if len(encoder_inputs) > 1 or encoder_inputs[0][0] != "x":
