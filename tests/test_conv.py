@@ -223,6 +223,15 @@ def test_a_fraction_of_pixels_above_one_is_refused_naming_corruption_level(corru
         DenoisingAutoEncoder(corruption=corruption, corruption_level=1.5, max_epochs=1).fit(images.reshape(10, -1))
 
 
+@pytest.mark.parametrize("cls", [ConvAutoEncoder, ContextEncoder])
+@pytest.mark.parametrize("loss", ["poisson", "multinomial"])
+def test_a_count_loss_on_negative_pixels_is_refused_as_the_mlp_refuses_it(cls, loss):
+    """A count loss on values below 0 (centred images) trained without a word, where AutoEncoder refused it."""
+    images = np.random.default_rng(0).random((10, 1, 4, 4)) - 0.5
+    with pytest.raises(ValueError, match=f"loss='{loss}' needs non-negative counts in X, got a value of -0.4"):
+        cls(loss=loss, **TINY).fit(images)
+
+
 def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axis():
     """A mask (n, H, W) for colour images (n, 3, H, W) does not broadcast; the refusal now says
     to give it the channel axis, mask[:, None], which inpaints every channel of those pixels."""

@@ -16,7 +16,7 @@ from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
-from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
 from aekit.nn import ACTIVATIONS
@@ -504,6 +504,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
+        if self.loss_ in COUNT_LIKELIHOODS:
+            check_counts(f"loss={self.loss_!r}", low)
         if self.output_activation == "auto" and self._resolve_init("linear") == "pca":
             output_activation = "linear"  # PCA reconstructs through a linear output
         else:
