@@ -157,6 +157,8 @@ class BlockMasking(Corruption):
         The block's (height, width) in pixels; needs `shape`.
     """
 
+    fraction = "the image area (of the features for rows)"
+
     def __init__(
         self,
         level: float,
@@ -172,8 +174,6 @@ class BlockMasking(Corruption):
         if size is not None and (shape is None or not all(1 <= s <= m for s, m in zip(size, shape[-2:]))):
             raise ValueError(f"block size {size} needs an image shape that holds it, got shape {shape}")
         self.shape, self.position, self.size = shape, position, size
-
-    fraction = "the image area (of the features for rows)"
 
     def _block(self, height: int, width: int, n_features: int) -> tuple[int, int]:
         if self.size is not None:
