@@ -212,6 +212,26 @@ def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
     make().fit(images / 255)
 
 
+@pytest.mark.parametrize("corruption", ["mask", "salt_pepper", "block"])
+def test_a_fraction_of_pixels_above_one_is_refused_naming_corruption_level(corruption):
+    """corruption_level is the fraction of pixels masked (or salted, or the block's area): 2.0 trained
+    on blank images for 'mask' and 'salt_pepper' without a word, as 'block' already refused."""
+    images = np.random.default_rng(0).random((10, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"corruption_level is the fraction of .* a number in \[0, 1\], got 2.0"):
+        ConvAutoEncoder(corruption=corruption, corruption_level=2.0, **TINY).fit(images)
+    with pytest.raises(ValueError, match="corruption_level is the fraction"):
+        DenoisingAutoEncoder(corruption=corruption, corruption_level=1.5, max_epochs=1).fit(images.reshape(10, -1))
+
+
+@pytest.mark.parametrize("cls", [ConvAutoEncoder, ContextEncoder])
+@pytest.mark.parametrize("loss", ["poisson", "multinomial"])
+def test_a_count_loss_on_negative_pixels_is_refused_as_the_mlp_refuses_it(cls, loss):
+    """A count loss on values below 0 (centred images) trained without a word, where AutoEncoder refused it."""
+    images = np.random.default_rng(0).random((10, 1, 4, 4)) - 0.5
+    with pytest.raises(ValueError, match=f"loss='{loss}' needs non-negative counts in X, got a value of -0.4"):
+        cls(loss=loss, **TINY).fit(images)
+
+
 def test_a_per_pixel_mask_of_colour_images_is_refused_asking_for_its_channel_axis():
     """A mask (n, H, W) for colour images (n, 3, H, W) does not broadcast; the refusal now says
     to give it the channel axis, mask[:, None], which inpaints every channel of those pixels."""

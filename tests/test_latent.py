@@ -214,6 +214,8 @@ def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, pr
     np.testing.assert_allclose(codes[0, 0], [ppf(0.05), ppf(0.95)])  # top left: low code 0, high code 1
     np.testing.assert_allclose(codes[-1, -1], [ppf(0.95), ppf(0.05)])
     np.testing.assert_allclose(latent_grid(vae, n=3, quantiles=(0.25, 0.75), return_codes=True)[1][0, 0], [ppf(0.25), ppf(0.75)])
+    with pytest.raises(ValueError, match=r"quantiles=\(0, 1\) of the model's prior, which are not finite there"):
+        latent_grid(vae, n=3, quantiles=(0, 1))  # was refused as 'bounds must be finite', bounds it was not given
     with pytest.raises(ValueError, match=r"2-D codes, but the model's prior has \(3,\)"):
         latent_grid(vae.set_params(latent_dim=3).fit(X_train))
 

@@ -386,14 +386,18 @@ def latent_grid(
             raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got {quantiles!r}")
         lo_q, hi_q = q
         if X is not None:
-            Z, source = np.quantile(autoencoder.transform(X), [lo_q, hi_q], axis=0), "the codes of X have"
+            Z, source = np.quantile(autoencoder.transform(X), [lo_q, hi_q], axis=0), "the codes of X"
         elif hasattr(autoencoder, "prior_quantile"):
-            Z, source = np.asarray(autoencoder.prior_quantile([lo_q, hi_q])), "the model's prior has"
+            Z, source = np.asarray(autoencoder.prior_quantile([lo_q, hi_q])), "the model's prior"
         else:
             raise ValueError("latent_grid needs X (the grid spans quantiles of its codes) or explicit bounds, unless the "
                              "model has a prior (prior_quantile) whose quantiles it spans")
         if Z.ndim != 2 or Z.shape[1] != 2:
-            raise ValueError(f"latent_grid needs 2-D codes, but {source} {Z.shape[1:]} dimensions")
+            raise ValueError(f"latent_grid needs 2-D codes, but {source} {'have' if X is not None else 'has'} "
+                             f"{Z.shape[1:]} dimensions")
+        if not np.isfinite(Z).all():  # a prior's quantile 0 or 1
+            raise ValueError(f"latent_grid spans quantiles={tuple(quantiles)!r} of {source}, which are not finite there "
+                             f"({Z.T.tolist()}): pass quantiles inside (0, 1), e.g. (0.05, 0.95), or bounds")
         bounds = Z.T  # (2, 2): one (lo, hi) row per dimension
     bounds = np.asarray(bounds, dtype=np.float64)
     if bounds.shape != (2, 2):

@@ -697,16 +697,17 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         """Checks that need the data; returns the output activation (see `output_activation_for`)."""
         return output_activation_for("mse", "auto", X)
 
-    def _validate_targets(self, y, X: np.ndarray) -> np.ndarray | None:
+    def _validate_targets(self, y, X: np.ndarray, reset: bool = True) -> np.ndarray | None:
         """Reconstruction targets from fit's `y`, (n_samples, n_outputs), or None to reconstruct X.
 
         The default ignores y (labels in a Pipeline); image-to-image estimators (e.g. gray to
-        colour) return their validated targets, and `_build_module` then gets `n_outputs`."""
+        colour) return their validated targets, and `_build_module` then gets `n_outputs`;
+        without `reset` (a warm start, `partial_fit`) the targets must be the fitted model's kind."""
         return None
 
     def _training_data(self, X, y, reset: bool):
         X = self._validate_X(X, reset=reset)
-        Y = self._validate_targets(y, X)
+        Y = self._validate_targets(y, X, reset)
         if reset:
             self.output_activation_ = self._check_data_against_params(X if Y is None else Y)
         else:

@@ -16,7 +16,7 @@ from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
-from aekit.nn.likelihoods import LIKELIHOODS, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
 from aekit.nn import ACTIVATIONS
@@ -404,16 +404,33 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _validate_targets(self, y, X):
+    def _validate_targets(self, y, X, reset: bool = True):
         """Target images Y (n, C_out, H, W), (n, H, W) or rows (n, C_out*H*W) with X's height
         and width, as rows (their chroma for colorization_='chroma'); None (reconstruct X) when
-        y is None or labels (1-D)."""
-        self.output_shape_ = self.input_shape_
-        self.colorization_ = "direct"
+        y is None or labels (1-D). Without `reset` (a warm start, `partial_fit`) they must be
+        targets of the fitted model's shape and colorization."""
+        Y, shape = self._target_rows(y, X)
+        colorization = "direct" if Y is None else self._resolve_colorization(shape[0])
+        if not reset:
+            self._check_same_targets(shape, colorization)
+        else:
+            self.output_shape_, self.colorization_ = shape, colorization
+            vars(self).pop("luma_", None)
+        if colorization == "chroma":
+            _check_chroma_range(X=X, Y=Y)
+            colour = Y.reshape(-1, *shape)
+            if reset:
+                self.luma_ = matching_luma(X.reshape(-1, *self.input_shape_), colour)
+            Y = to_chroma(colour, LUMA_STANDARDS[self.luma_]).reshape(Y.shape[0], -1)
+        return Y
+
+    def _target_rows(self, y, X) -> tuple[np.ndarray | None, tuple[int, int, int]]:
+        """Fit's y as target rows (n, C_out*H*W) and their image shape; (None, input_shape_) when
+        y is None or labels."""
         if y is None or (_ndim(y) or 0) <= 1:
             if self.colorization == "chroma":
                 raise ValueError("colorization='chroma' needs colour targets: fit(X_gray, Y_colour) with Y of 3 channels")
-            return None
+            return None, tuple(self.input_shape_)
         if not isinstance(X, np.ndarray):
             raise ValueError("image targets Y need X in memory (an array), not streamed from a file")
         Y = np.asarray(y)
@@ -435,19 +452,22 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             raise ValueError(f"Y has images of {shape[1]}x{shape[2]}, but X has {height}x{width}; they must match")
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples, but Y has {Y.shape[0]}")
-        Y = check_array(Y.reshape(Y.shape[0], -1), dtype=[np.float64, np.float32], input_name="Y")
-        self.output_shape_ = shape
-        self.colorization_ = self._resolve_colorization()
-        if self.colorization_ == "chroma":
-            _check_chroma_range(X=X, Y=Y)
-            colour = Y.reshape(-1, *shape)
-            self.luma_ = matching_luma(X.reshape(-1, 1, height, width), colour)
-            Y = to_chroma(colour, LUMA_STANDARDS[self.luma_]).reshape(Y.shape[0], -1)
-        return Y
+        return check_array(Y.reshape(Y.shape[0], -1), dtype=[np.float64, np.float32], input_name="Y"), shape
 
-    def _resolve_colorization(self) -> str:
-        """'chroma' or 'direct' for this model's input and output channels (see `colorization`)."""
-        channels = (self.input_shape_[0], self.output_shape_[0])
+    def _check_same_targets(self, shape: tuple[int, int, int], colorization: str) -> None:
+        """Refuse warm-start targets other than those the fitted decoder predicts."""
+        fitted = tuple(self.output_shape_)
+        if shape == fitted and colorization == self.colorization_:
+            return
+        raise ValueError(
+            f"warm_start and partial_fit continue the fitted model, which predicts images of shape {fitted} "
+            f"(colorization_={self.colorization_!r}), but these targets are images of shape {shape} (colorization "
+            f"{colorization!r}): pass targets like the first fit's, or fit a new model (warm_start=False)"
+        )
+
+    def _resolve_colorization(self, output_channels: int) -> str:
+        """'chroma' or 'direct' for this model's input channels and `output_channels` (see `colorization`)."""
+        channels = (self.input_shape_[0], output_channels)
         if self.colorization == "chroma" and channels != (1, 3):
             raise ValueError(
                 f"colorization='chroma' needs gray X (1 channel) and colour Y (3 channels), got {channels[0]} and "
@@ -475,6 +495,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         chroma = getattr(self, "colorization_", "direct") == "chroma"
         self.loss_ = (CHROMA_LOSS if chroma else "mse") if self.loss == "auto" else self.loss
         self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
+        if chroma:
+            self._check_signed_output()
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
         check_clipped_range(getattr(self, "corruption", None), low, high)  # the context encoder has none
@@ -482,12 +504,28 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             raise ValueError(
                 f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
+        if self.loss_ in COUNT_LIKELIHOODS:
+            check_counts(f"loss={self.loss_!r}", low)
         if self.output_activation == "auto" and self._resolve_init("linear") == "pca":
             output_activation = "linear"  # PCA reconstructs through a linear output
         else:
             output_activation = output_activation_for(self.loss_, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
         return output_activation
+
+    def _check_signed_output(self) -> None:
+        """Refuse, for colorization_='chroma', a loss or output activation that decodes to no negative
+        value: the chroma channels B - Y and R - Y are signed."""
+        fixed = LIKELIHOODS[self.loss_].fixed_output
+        bounded = [f"loss={self.loss_!r} (output {fixed!r})"] if fixed is not None else []
+        bounded += ["output_activation='sigmoid'"] if self.output_activation == "sigmoid" else []
+        if bounded:
+            raise ValueError(
+                f"{' and '.join(bounded)} cannot decode negative values, but colorization_='chroma' predicts the signed "
+                "colour differences B - Y and R - Y around the gray input's lightness: leave loss and output_activation "
+                "at 'auto' (or use loss 'mse', 'l1', 'gaussian', 'student_t'), or pass colorization='direct' to predict "
+                "Y's channels themselves"
+            )
 
     def _resolve_init(self, output_activation: str) -> str:
         if self.init == "auto" and self.input_shape_[0] == 1:
@@ -805,7 +843,7 @@ class ContextEncoder(ConvAutoEncoder):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _validate_targets(self, y, X):
+    def _validate_targets(self, y, X, reset: bool = True):
         self.output_shape_, self.colorization_ = self.input_shape_, "direct"
         if y is not None and (_ndim(y) or 0) > 1:
             raise ValueError(f"ContextEncoder reconstructs its input: y must be None or labels, got shape {np.shape(y)}")

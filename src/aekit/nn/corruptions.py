@@ -40,9 +40,13 @@ class Corruption:
         Noise strength, finite and >= 0.
     """
 
+    fraction: str | None = None  # what `level` is a fraction of, for the corruptions where it is one
+
     def __init__(self, level: float) -> None:
         if not (level >= 0 and math.isfinite(level)):
             raise ValueError(f"corruption_level must be a finite number >= 0, got {level!r}")
+        if self.fraction is not None and level > 1:
+            raise ValueError(f"corruption_level is the fraction of {self.fraction} to corrupt, a number in [0, 1], got {level!r}")
         self.level = level
 
     def __call__(
@@ -99,6 +103,8 @@ class Masking(Corruption):
         Probability that an entry is zeroed.
     """
 
+    fraction = "entries"
+
     def __call__(self, x, generator=None):
         mask = _uniform(x, generator) < self.level
         return x.masked_fill(mask, 0.0), mask
@@ -116,6 +122,8 @@ class SaltPepper(Corruption):
     high : float, default=1.0
         The "salt" value.
     """
+
+    fraction = "entries"
 
     def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__(level)
@@ -149,6 +157,8 @@ class BlockMasking(Corruption):
         The block's (height, width) in pixels; needs `shape`.
     """
 
+    fraction = "the image area (of the features for rows)"
+
     def __init__(
         self,
         level: float,
@@ -157,8 +167,6 @@ class BlockMasking(Corruption):
         size: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(level)
-        if level > 1:
-            raise ValueError(f"corruption_level for block masking is a fraction in [0, 1], got {level}")
         if position not in BLOCK_POSITIONS:
             raise ValueError(f"block position must be one of {BLOCK_POSITIONS}, got {position!r}")
         if shape is not None and len(shape) not in (2, 3):

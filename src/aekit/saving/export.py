@@ -5,7 +5,8 @@ output `code`: (batch, latent_dim)) and `decoder.onnx` (`code` -> `reconstructio
 (batch, n_outputs), n_features unless the model predicts other targets, e.g. colour from
 gray), both with a free batch dimension, plus `onnx.json` describing them. They compute what
 `est.transform` and `est.inverse_transform` compute (for a VAE, the posterior mean and the
-decoded mean); a model whose inverse_transform is refused is. Needs the `onnx` and `onnxscript` packages
+decoded mean; for chroma colorization the decoder gives the chroma, which onnx.json says how to
+turn into colour around the gray input). Needs the `onnx` and `onnxscript` packages
 (`pip install aekit[onnx]`).
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from aekit.data.chroma import LUMA_STANDARDS
 from aekit.nn.models import DecodeOf, EncodeOf
 from aekit.saving.persistence import atomic_write_bytes
 
@@ -285,16 +287,11 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
 
     check_is_fitted(estimator)
     _check_exportable(estimator)
-    n_features, latent_dim = int(estimator.n_features_in_), int(estimator.code_dim_)
-    try:  # what decoder.onnx computes: a model whose codes alone do not decode is refused as inverse_transform refuses it
-        n_outputs = np.asarray(estimator.inverse_transform(np.zeros((1, latent_dim), dtype=np.float32))).reshape(1, -1).shape[1]
-    except ValueError as err:
-        raise ValueError(f"{type(estimator).__name__} cannot be exported to ONNX: decoder.onnx would compute "
-                         f"inverse_transform, and {err}") from err
     try:
         import onnxscript  # noqa: F401  (torch's exporter needs it)
     except ImportError as err:
         raise ImportError("ONNX export needs the onnx and onnxscript packages: pip install 'aekit[onnx]'") from err
+    n_features, latent_dim = int(estimator.n_features_in_), int(estimator.code_dim_)
     if raw is not None and len(raw.feature_names) != n_features:
         raise ValueError(f"raw: {len(raw.feature_names)} feature names for a model of {n_features} features")
     if raw is not None and not raw.scaled and not raw.categories:
@@ -304,6 +301,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     x = torch.zeros(2, n_features)
     with torch.no_grad():
         code = module.encode(x)
+        n_outputs = int(module.decode(code).shape[1])  # an image-to-image model's targets, not its input
     suffix = "" if raw is None else "_scaled"
     files = {
         f"encoder{suffix}": (EncodeOf(module).eval(), x, "x", "code"),
@@ -350,6 +348,12 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None:  # fitted on a DataFrame: which column goes where in x and in the reconstruction
         info["feature_names"] = [str(name) for name in names]
+    if getattr(estimator, "colorization_", None) == "chroma":
+        info["decoder"]["gives"] = (
+            f"the chroma (2, height, width) of colour around the gray input, B - Y then R - Y with Y the {estimator.luma_} "
+            f"luma of weights {list(LUMA_STANDARDS[estimator.luma_])} (R, G, B), not colour: "
+            "aekit.data.chroma.colour_from_chroma(gray, chroma, weights) rebuilds the colour images"
+        )
     if raw is not None:
         info["encoder"]["inputs"] = encoder_inputs
         if raw.categories:
