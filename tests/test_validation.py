@@ -121,6 +121,9 @@ def test_bad_parameters(X, params, message):
 def test_data_dependent_parameter_checks(X):
     with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\]"):
         AutoEncoder(loss="bce", **FAST).fit(X * 3)
+    with pytest.raises(ValueError, match=r"loss='bernoulli' needs X in \[0, 1\]"):  # 'bce' by its other name trained on
+        AutoEncoder(loss="bernoulli", **FAST).fit(X * 3)  # any values and scored rows above 0 (probabilities above 1)
+    assert AutoEncoder(loss="bernoulli", **FAST).fit(X.clip(0, 1)).loss_ == "bce"
     with pytest.raises(ValueError, match="latent_activation='sigmoid'"):
         AutoEncoder(sparsity=0.1, sparsity_kind="kl", **FAST).fit(X)
     with pytest.raises(ValueError, match="early_stopping needs a validation split"):
