@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
+from aekit.data.datasets import read_csv_frame
 from aekit.data.tabular import DetectionEncoding
 from aekit.estimators.outlier import default_autoencoder
 from tests.harness.input_checks import tiny_estimators
@@ -431,6 +432,25 @@ def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
     gaps.iloc[::5, 0] = np.nan
     imputer = AutoEncoderImputer(ignore_columns=[2], max_epochs=1, n_members=1, blend=None).fit(gaps)
     assert imputer.ignored_columns_ == {"2": "named in ignore_columns"}
+
+
+def test_a_number_column_holding_a_placeholder_word_is_named_in_a_warning(tmp_path):
+    # pandas.read_csv keeps '?' as text, so the column came as text: the imputer and the detector one-hot encoded it as
+    # a category per number, '?' one of them (the imputer left every '?' in place), without a word
+    frame = patients(40).round(1)
+    frame["weight"] = frame["weight"].astype(str).where(np.arange(40) % 7 > 0, "?")
+    for est in (AutoEncoderImputer(hidden_dims=(8,), n_members=1, max_epochs=1, blend=None),
+                AutoEncoderOutlierDetector(AutoEncoder(hidden_dims=(4,), max_epochs=1))):
+        messages = fit_quietly(est, frame)[1]
+        assert [m for m in messages if "holds numbers" in m] == [
+            f"{type(est).__name__}: column 'weight' holds numbers and the text '?', so it is encoded as categories, one "
+            f"per distinct value ({frame['weight'].nunique()}), and '?' is one of them, not a missing value; if '?' marks "
+            "a missing value, make the column numbers first: X['weight'] = pandas.to_numeric(X['weight'], "
+            "errors='coerce') (every text a missing value), or read the file with na_values=['?']"]
+    frame.replace("?", "unknown").to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning, match="column 'weight' holds numbers and the text 'unknown', so it is read as text"):
+        read = read_csv_frame(tmp_path / "t.csv")
+    assert not [m for m in fit_quietly(est, read)[1] if "holds numbers" in m]  # the reader's warning is not repeated
 
 
 def test_ignore_columns_none_keeps_an_identifier_as_a_feature():

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
+__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
+STRAY_WORDS = "stray_words"  # a frame's attrs key: {column: words} a CSV reader warned about already
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER_SPAN = 10  # distinct whole numbers in no order spread over at most this many times their count are codes
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
@@ -318,4 +319,29 @@ def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
         listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
         warnings.warn(f"{owner}: columns left out of the model: {listed}{KEEP_HINT}", UserWarning,
                       stacklevel=user_stacklevel())
+    _warn_numbers_as_categories(frame.drop(columns=list(dropped)), owner)
     return dropped
+
+
+def _warn_numbers_as_categories(frame, owner: str) -> None:
+    """Warn, from `owner`, about each text column of `frame` that holds numbers but for a few
+    words (a placeholder such as '?' that pandas did not read as missing), which the model would
+    take as a category per number and the words as categories too; a CSV reader that warned
+    about the column already (`frame.attrs[STRAY_WORDS]`) is not repeated."""
+    from aekit.data._csv_reading import stray_placeholders
+
+    warned = frame.attrs.get(STRAY_WORDS, {})
+    for column, words in stray_placeholders(frame).items():
+        if column in warned or not all(isinstance(v, str) for v in frame[column].dropna()):  # numbers beside text: refused
+            continue
+        first = words[0]
+        warnings.warn(
+            f"{owner}: column {column!r} holds numbers and the text {', '.join(map(repr, words))}, so it is encoded "
+            f"as categories, one per distinct value ({frame[column].nunique()}), and {first!r} is one of them, not a "
+            f"missing value; if {first!r} marks a missing value, make the column numbers first: "
+            f"X[{column!r}] = pandas.to_numeric(X[{column!r}], errors='coerce') (every text a missing value), or read "
+            f"the file with "
+            f"na_values=[{first!r}]",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
