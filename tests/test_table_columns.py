@@ -599,7 +599,12 @@ def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, cap
     out = pd.read_csv(tmp_path / "out.csv")
     assert out["taken"].tolist() == gaps["taken"].tolist() and not out["a"].isna().any()
     for values, dates in ((["2020-01-31", None, "2021-12-01 10:00"], True), (["1-2", "3-4"], False), (["2020", "2021"], False),
-                          (["12.5", "3.25"], False), (["north", "south"], False)):
+                          (["12.5", "3.25"], False), (["north", "south"], False),
+                          # these were one-hot encoded as a category per day, month or time without a word
+                          (["2024/03/01", "2024/03/02 10:00"], True), (["2024.03.01"], True), (["01-03-2024"], True),
+                          (["2024-03", "2024-12"], True), (["Mar 2024", "March, 2024"], True), (["Fri, 01 Mar 2024"], True),
+                          (["14:30", "2:05 PM", "09:15:30"], True), (["2019-20", "2020-21"], False), (["01-03-24"], False),
+                          (["16:9", "4:3"], False), (["2024/03.01"], False)):
         assert is_dates(pd.Series(values)) == dates, values
 
 

@@ -33,12 +33,18 @@ DURATIONS = "a column of durations (turn them into numbers, such as seconds with
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _CLOCK = r"(?:,? \d{1,2}:\d{2}(?::\d{2})?(?: ?[ap]m)?)?"
-_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020;
-    # with the month's name: Jan 01 2024, January 1, 2024, 1 Jan 2024, 01-Jan-2024 (and a time after any of them)
-    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
-    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_CLOCK}"
-    rf"|\d{{1,2}}[ -]{_MONTH}[ -]\d{{4}}{_CLOCK}",
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? )?"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[ap]m)?"
+_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not), 2020/01/31, 2020.01.31; 31/01/2020,
+    # 01/31/20, 31.01.2020, 31-01-2020; a month 2020-01; with the month's name (and the weekday's or not): Jan 01 2024,
+    # January 1, 2024, 1 Jan 2024, 01-Jan-2024, Wed, 01 Jan 2020, Jan 2024 (and a time after any of them); a time 14:30
+    r"\d{4}([-/.])\d{1,2}\1\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}([/.-])\d{1,2}\2(?:\d{4}|(?<![-])\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|(?:1[6-9]|20)\d{2}-(?:0[1-9]|1[0-2])"
+    rf"|{_WEEKDAY}{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_CLOCK}"
+    rf"|{_WEEKDAY}\d{{1,2}}[ -]{_MONTH}[ -]\d{{4}}{_CLOCK}"
+    rf"|{_MONTH},? \d{{4}}"
+    rf"|{_TIME}",
     re.IGNORECASE,
 )
 
@@ -95,8 +101,9 @@ def is_identifier(values) -> bool:
 
 def is_dates(values) -> bool:
     """True for a pandas Series of dates or times: a datetime dtype, date or time objects, or
-    texts that all read as dates (2020-01-31, with a time or not; 31/01/2020; 31.01.2020; Jan 31
-    2020, 31 January 2020, 31-Jan-2020), as a CSV file gives them.
+    texts that all read as dates or times (2020-01-31, 2020/01/31 or 2020.01.31, with a time or not;
+    31/01/2020; 31.01.2020; 31-01-2020; a month 2020-01; Jan 31 2020, 31 January 2020, 31-Jan-2020,
+    Fri, 31 Jan 2020, Jan 2020; a time 14:30 or 2:30 PM), as a CSV file gives them.
 
     Parameters
     ----------
