@@ -466,7 +466,8 @@ def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
                "--criterion": getattr(args, "criterion", None)}
     given = [option for option, value in fitting.items() if value is not None and value != []]
     if given:
-        raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {', '.join(given)} only apply when fitting one")
+        verb = "apply" if len(given) > 1 else "applies"
+        raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {' and '.join(given)} only {verb} when fitting one")
     est = load_estimator(args.fitted)
     if not isinstance(est, cls):
         raise CLIError(f"--fitted {args.fitted!r} holds a {type(est).__name__}, not an {cls.__name__}")
