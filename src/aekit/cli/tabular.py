@@ -409,13 +409,19 @@ def run_impute(args: argparse.Namespace) -> int:
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output, frame.attrs["index"])
-    missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
+    kept = missing & filled.isna().to_numpy()  # the gaps of the columns left out of the model are kept, not filled
+    missing = missing & filled.notna().to_numpy()
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     n = int(missing.to_numpy().sum())
     print(
         f"filled {n} missing entr{'y' if n == 1 else 'ies'} in {len(columns)} column{'' if len(columns) == 1 else 's'} "
         f"({', '.join(columns[:8])}) -> {args.output}"
     )
+    counts = kept.sum(axis=0)
+    if counts.any():
+        left = ", ".join(f"{c} {int(k)}" for c, k in counts.items() if k)
+        print(f"left {int(counts.sum())} missing entr{'y' if counts.sum() == 1 else 'ies'} as they were in the columns "
+              f"left out of the model ({left})")
     return 0
 
 
