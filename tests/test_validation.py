@@ -153,15 +153,15 @@ def test_nan_and_infinity_are_refused_naming_the_first_row_and_column(make):
     infinite[11, 3] = -np.inf
     with pytest.raises(ValueError, match=r"^X has missing values \(NaN\) in 2 entries, first in row 7, column 2; .* AutoEncoderImputer"):
         make().fit(gaps)
-    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entries, first in row 11, column 3; .*finite values only"):
+    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entry, first in row 11, column 3; .*finite values only"):
         make().fit(infinite)
     frame = pd.DataFrame(gaps, columns=list("abcd"), index=[f"p{i}" for i in range(40)])
-    with pytest.raises(ValueError, match=r"first in row 7 \(index 'p7'\), column 2"):
+    with pytest.raises(ValueError, match=r"first in row 7 \(index 'p7'\), column 2 \('c'\);"):  # was 'column 2' alone
         make().fit(frame)
     fitted = make().fit(X)
     with pytest.raises(ValueError, match=r"first in row 1, column 0"):
         fitted.transform(gaps[8:])  # rows of the array passed: gaps' row 9 is its row 1
-    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entries, first in row 11, column 3"):
+    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entry, first in row 11, column 3"):
         AutoEncoderImputer(max_epochs=1).fit(infinite)
 
 

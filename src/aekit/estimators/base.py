@@ -247,7 +247,7 @@ _SPARSE_REFUSED = re.compile(r"^Sparse data was passed")
 def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | None:
     """Where X (array-like, DataFrame or sparse; rows first) holds NaN or infinite entries (only
     infinite ones with `infinite_only`): how many, the first one's row and column (and its
-    DataFrame index label), then `advice`; None when there are none."""
+    DataFrame index label and column name), then `advice`; None when there are none."""
     if hasattr(X, "tocoo"):
         coo = X.tocoo()
         values, places = coo.data, np.stack([coo.row, coo.col], axis=1)
@@ -264,8 +264,11 @@ def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | Non
     index = index.item() if isinstance(index, (np.integer, np.floating, np.bool_)) else index
     label = f" (index {index!r})" if index != row else ""
     place = f"column {int(where[1])}" if len(where) == 2 else f"position {tuple(int(i) for i in where[1:])}"
+    name = X.columns[int(where[1])] if hasattr(X, "columns") and len(where) == 2 else None
+    place += f" ({name!r})" if isinstance(name, str) else ""
     what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
-    return f"X has {what} in {int(bad.sum())} entries, first in row {row}{label}, {place}; {advice}"
+    count = int(bad.sum())
+    return f"X has {what} in {count} entr{'y' if count == 1 else 'ies'}, first in row {row}{label}, {place}; {advice}"
 
 
 # parameters a warm start may change: the training budget, how a new network starts, how inference refines
