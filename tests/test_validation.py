@@ -31,7 +31,8 @@ def fitted(X):
         (lambda X: X[:0], "0 sample"),
         (lambda X: X[:, :0], "0 feature"),
         (lambda X: X[:, 0], "Expected 2D array"),
-        (lambda X: np.array([["a", "b"], ["c", "d"]], dtype=object), "could not convert string to float"),
+        (lambda X: np.array([["a", "b"], ["c", "d"]], dtype=object),  # was 'X: could not convert string to float: 'a''
+         r"^X is an array holding text \('a' in row 0, column 0\), which AutoEncoder cannot read as numbers: .*DetectionEncoding"),
     ],
     ids=["nan", "inf", "empty", "no-features", "1d", "strings"],
 )
@@ -39,6 +40,17 @@ def test_bad_X_in_fit(X, make_bad, message):
     with pytest.raises(ValueError, match=message) as err:
         AutoEncoder(**FAST).fit(make_bad(X))
     assert re.search(r"\bX\b", str(err.value)), "the message names the argument"
+
+
+def test_an_array_holding_text_is_refused_by_the_detector_asking_for_a_dataframe():
+    # a Pipeline of AutoEncoderImputer and the detector without pandas output handed it the table as an object
+    # array, refused with 'X: could not convert string to float: 'F'', nothing on the DataFrame the detector encodes
+    from aekit import AutoEncoderOutlierDetector
+
+    rows = np.array([[1.0, "F"], [2.0, "M"]], dtype=object)
+    with pytest.raises(ValueError, match=r"^X is an array holding text \('F' in row 0, column 1\), which "
+                                         r"AutoEncoderOutlierDetector cannot read as numbers: pass the rows as a DataFrame"):
+        AutoEncoderOutlierDetector().fit(rows)
 
 
 def test_values_too_large_for_float32_are_refused(X):
