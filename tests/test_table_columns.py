@@ -222,13 +222,15 @@ def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, cap
     with_id(frame).to_csv(tmp_path / "ids.csv", index=False)
     assert main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "plain_out.csv"), *FAST_CLI]) == 0
     capsys.readouterr()
-    argv = ["detect", str(tmp_path / "ids.csv"), "--out", str(tmp_path / "ids_out.csv"), "--explain", "3", *FAST_CLI]
+    argv = ["detect", str(tmp_path / "ids.csv"), "--out", str(tmp_path / "ids_out.csv"), "--explain", "9", *FAST_CLI]
     assert main(argv) == 0
     assert "'patient_id' is an identifier" in capsys.readouterr().err
     plain, ids = pd.read_csv(tmp_path / "plain_out.csv"), pd.read_csv(tmp_path / "ids_out.csv")
     np.testing.assert_allclose(ids["outlier_score"], plain["outlier_score"], rtol=1e-6)
     assert ids["patient_id"].tolist() == list(range(1, len(frame) + 1))
     assert not ids[["why_1", "why_2", "why_3"]].apply(lambda c: c.str.contains("patient_id")).any().any()
+    assert [c for c in ids.columns if c.startswith("why_")] == ["why_1", "why_2", "why_3", "why_4"]  # no empty why_5..9
+    assert ids["why_4"].notna().all()
 
 
 def test_an_identifier_found_on_its_own_names_the_rows_in_the_summary(tmp_path, capsys):

@@ -571,6 +571,7 @@ def run_detect(args: argparse.Namespace) -> int:
         _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
+    args.explain = _explained_count(args, detector)
     rows = _fitted_columns(args, frame, detector)
     columns, extra, reasons = _warnings_to_stderr(args, lambda: _scored(args, detector, rows))
     score, flagged = columns["outlier_score"], columns["outlier"]
@@ -662,6 +663,15 @@ def _outlier_columns(scores: np.ndarray, offset: float) -> dict[str, np.ndarray]
     return {"outlier_score": -scores.astype(np.float64), "outlier": scores - offset < 0}
 
 
+def _explained_count(args: argparse.Namespace, detector) -> int | None:
+    """--explain K, at most the number of columns `detector` explains (its table's columns, or
+    its features): the reasons past them would be empty columns why_k."""
+    if not args.explain:
+        return args.explain
+    table = getattr(detector, "table_", None)
+    return min(args.explain, len(table.columns) if table is not None else int(detector.n_features_in_))
+
+
 def _explanation_columns(probability: np.ndarray, reasons: list[list[str]], top: int) -> dict:
     """'outlier_probability' (n,) and, for `top` > 0, 'why_1'..'why_<top>': each row's reasons
     as text (`reason_texts`), '' past the last."""
@@ -699,6 +709,7 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
     table = read_parquet_lazily(args.input)
     _check_added_columns(args, table.columns)
     features = [str(c) for c in _fitted_columns(args, table._meta, detector).columns]
+    args.explain = _explained_count(args, detector)
     with dask_cluster(args) as client:
         scores = apply(detector, "score_samples", table, client=client, features=features, keep=list(table.columns))
         scored = scores.map_partitions(_scored_partition, detector.offset_, meta=_scored_partition(scores._meta, detector.offset_))
