@@ -279,6 +279,16 @@ def test_a_parquet_files_named_index_is_kept_in_the_outputs_a_csvs_first_column_
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "filled.parquet"), *FAST_CLI]) == 0
     filled = pd.read_parquet(tmp_path / "filled.parquet")
     assert filled.index.equals(frame.index) and filled.notna().all().all()
+    # a filtered frame's unnamed index (0, 2, 4, ...) came back as 0, 1, 2, ...: joined on it, the flags of row 2
+    # went to row 1; and the summary named rows by position
+    kept = frame.dropna().reset_index(drop=True).iloc[1::2]
+    kept.to_parquet(tmp_path / "kept.parquet")
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "kept.parquet"), "--out", str(tmp_path / "flags.parquet"), *FAST_CLI]) == 0
+    flags = pd.read_parquet(tmp_path / "flags.parquet")
+    assert flags.index.equals(kept.index) and flags["dose"].equals(kept["dose"])
+    top = flags["outlier_score"].idxmax()
+    assert f"  row {top}: outlier_score" in capsys.readouterr().out and top % 2 == 1
 
 
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):

@@ -329,15 +329,16 @@ def _check_table_output(path: str) -> None:
 
 def _write_table(frame, path: str, index: list[str]) -> None:
     """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
-    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns."""
+    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns;
+    a Parquet file keeps an unnamed index too, unless it is 0..n-1."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     if index and set(index) <= {str(c) for c in frame.columns}:
         frame = frame.set_index([c for c in frame.columns if str(c) in index])
     with replaced_atomically(target) as tmp:
-        if target.suffix.lower() == ".parquet":
-            frame.to_parquet(tmp, index=bool(index))
+        if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
+            frame.to_parquet(tmp, index=True if index else None)
         else:
             _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index))
 
@@ -579,7 +580,7 @@ def run_detect(args: argparse.Namespace) -> int:
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        row = f"row {i}" if ids is None else f"{id_column} {ids[i]}"
+        row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
         _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"])
