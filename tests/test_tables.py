@@ -139,6 +139,10 @@ def test_a_parquet_files_named_index_names_the_rows_encode_and_reconstruct_write
         assert main([command, str(run), str(tmp_path / "later.parquet"), str(tmp_path / f"{command}.parquet")]) == 0
         written = pd.read_parquet(tmp_path / f"{command}.parquet")
         assert written["id"].tolist() == [7, 10, 13] and written["id"].dtype == np.int64
+    # a filtered frame's unnamed index (5, 2, 9) was numbered 0, 1, 2: codes joined on it went to other rows
+    frame.reset_index(drop=True).iloc[[5, 2, 9]].to_parquet(tmp_path / "kept.parquet")
+    assert main(["encode", str(run), str(tmp_path / "kept.parquet"), str(tmp_path / "kept.csv")]) == 0
+    assert pd.read_csv(tmp_path / "kept.csv")["id"].tolist() == [5, 2, 9]
 
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_a_ragged_row_is_refused_with_its_line_and_field_counts(tmp_path, capsys, command):

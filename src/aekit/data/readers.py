@@ -479,9 +479,14 @@ class TableReader(Reader):
 
 
 def _index_ids(frame) -> list[str] | None:
-    """The values of `frame`'s named index (one level, such as the patient ids a Parquet file keeps apart from its
-    columns) as row identifiers; None for a plain row number index."""
-    return None if frame.index.nlevels != 1 or frame.index.name is None else frame.index.astype(str).tolist()
+    """The values of `frame`'s index (one level: a named one, such as the patient ids a Parquet file keeps apart from
+    its columns, or the row labels of a filtered frame it saved, 5, 2, 9) as row identifiers; None for row numbers
+    (a range counting by one, as a CSV's rows or a partition's are numbered)."""
+    index = frame.index
+    import pandas as pd
+
+    numbered = index.name is None and isinstance(index, pd.RangeIndex) and index.step == 1
+    return None if index.nlevels != 1 or numbered else index.astype(str).tolist()
 
 
 def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
