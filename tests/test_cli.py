@@ -1212,9 +1212,10 @@ def test_detect_and_impute_with_fitted_refuse_criterion_and_seed_which_only_appl
     detector = load_estimator(saved)
     assert (detector.criterion, detector.random_state) == ("combined", 0)
     capsys.readouterr()
-    for extra, named in ((["--criterion", "latent"], "--criterion"), (["--seed", "0"], "--seed")):
+    for extra, named in ((["--criterion", "latent"], "--criterion only applies"), (["--seed", "0"], "--seed only applies"),
+                         (["--seed", "0", "--epochs", "2"], "--epochs and --seed only apply")):  # was '--seed only apply'
         assert main(["detect", str(tmp_path / "t.csv"), "--fitted", str(saved), *extra]) == 1
-        assert (f"--fitted uses the saved AutoEncoderOutlierDetector as it is; {named} only apply when fitting one"
+        assert (f"--fitted uses the saved AutoEncoderOutlierDetector as it is; {named} when fitting one"
                 in capsys.readouterr().err)
     assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--criterion", "latent", "--seed", "3",
                  "--save", str(saved)]) == 0

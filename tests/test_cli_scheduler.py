@@ -187,7 +187,7 @@ def test_scheduler_needs_a_fitted_model_and_refuses_fitting_options(tables, tmp_
     assert main(["impute", str(tables["gaps"]), str(tmp_path / "o"), *address]) == 1
     assert "'aekit impute SAMPLE OUT --save DIR'" in capsys.readouterr().err
     assert main(["impute", str(tables["gaps"]), str(tmp_path / "o.csv"), "--fitted", "x", "--epochs", "3"]) == 1
-    assert "--fitted uses the saved AutoEncoderImputer as it is; --epochs only apply when fitting one" in capsys.readouterr().err
+    assert "--fitted uses the saved AutoEncoderImputer as it is; --epochs only applies when fitting one" in capsys.readouterr().err
 
 
 def test_an_unreachable_scheduler_fails_within_the_connect_timeout(tables, tmp_path, capsys):

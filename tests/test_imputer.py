@@ -185,6 +185,13 @@ def test_declared_categorical_integer_column():
     imp = AutoEncoderImputer(categorical_features=[1], random_state=0, **FAST).fit(X)
     out = imp.transform(X)
     assert set(out[:, 1].tolist()) <= {0.0, 1.0, 2.0}
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": X[:, 0], "code": X[:, 1], "colour": np.where(X[:, 0] > 0, "red", "blue")})
+    # 'column 'colour' is numeric (from fit or categorical_features) but holds 'red'': the user had named 'code' only
+    with pytest.raises(ValueError, match=r"^column 'colour' holds text \('(red|blue)'\), but categorical_features=\['code'\] "
+                                         r"leaves it out of the categorical columns: list it there too"):
+        AutoEncoderImputer(categorical_features=["code"], **FAST).fit(frame)
 
 
 def test_in_a_pipeline_before_a_classifier():

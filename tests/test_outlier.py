@@ -451,7 +451,7 @@ def test_missing_values_are_refused_naming_the_row_and_column(detector):
     det, X, _ = detector
     rows = X[:4].copy()
     rows[2, 5] = np.nan
-    with pytest.raises(ValueError, match=r"X has missing values \(NaN\) in 1 entries, first in row 2, column 5"):
+    with pytest.raises(ValueError, match=r"X has missing values \(NaN\) in 1 entry, first in row 2, column 5"):
         det.predict(rows)
     rows[2, 5] = np.inf
     with pytest.raises(ValueError, match="infinite values .* row 2, column 5"):

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
+from aekit.data.datasets import read_csv_frame
 from aekit.data.tabular import DetectionEncoding
 from aekit.estimators.outlier import default_autoencoder
 from tests.harness.input_checks import tiny_estimators
@@ -221,13 +222,15 @@ def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, cap
     with_id(frame).to_csv(tmp_path / "ids.csv", index=False)
     assert main(["detect", str(tmp_path / "plain.csv"), "--out", str(tmp_path / "plain_out.csv"), *FAST_CLI]) == 0
     capsys.readouterr()
-    argv = ["detect", str(tmp_path / "ids.csv"), "--out", str(tmp_path / "ids_out.csv"), "--explain", "3", *FAST_CLI]
+    argv = ["detect", str(tmp_path / "ids.csv"), "--out", str(tmp_path / "ids_out.csv"), "--explain", "9", *FAST_CLI]
     assert main(argv) == 0
     assert "'patient_id' is an identifier" in capsys.readouterr().err
     plain, ids = pd.read_csv(tmp_path / "plain_out.csv"), pd.read_csv(tmp_path / "ids_out.csv")
     np.testing.assert_allclose(ids["outlier_score"], plain["outlier_score"], rtol=1e-6)
     assert ids["patient_id"].tolist() == list(range(1, len(frame) + 1))
     assert not ids[["why_1", "why_2", "why_3"]].apply(lambda c: c.str.contains("patient_id")).any().any()
+    assert [c for c in ids.columns if c.startswith("why_")] == ["why_1", "why_2", "why_3", "why_4"]  # no empty why_5..9
+    assert ids["why_4"].notna().all()
 
 
 def test_an_identifier_found_on_its_own_names_the_rows_in_the_summary(tmp_path, capsys):
@@ -276,6 +279,16 @@ def test_a_parquet_files_named_index_is_kept_in_the_outputs_a_csvs_first_column_
     assert main(["impute", str(tmp_path / "gaps.parquet"), str(tmp_path / "filled.parquet"), *FAST_CLI]) == 0
     filled = pd.read_parquet(tmp_path / "filled.parquet")
     assert filled.index.equals(frame.index) and filled.notna().all().all()
+    # a filtered frame's unnamed index (0, 2, 4, ...) came back as 0, 1, 2, ...: joined on it, the flags of row 2
+    # went to row 1; and the summary named rows by position
+    kept = frame.dropna().reset_index(drop=True).iloc[1::2]
+    kept.to_parquet(tmp_path / "kept.parquet")
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "kept.parquet"), "--out", str(tmp_path / "flags.parquet"), *FAST_CLI]) == 0
+    flags = pd.read_parquet(tmp_path / "flags.parquet")
+    assert flags.index.equals(kept.index) and flags["dose"].equals(kept["dose"])
+    top = flags["outlier_score"].idxmax()
+    assert f"  row {top}: outlier_score" in capsys.readouterr().out and top % 2 == 1
 
 
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
@@ -433,6 +446,25 @@ def test_ignore_columns_takes_the_integer_names_of_a_headerless_frame():
     assert imputer.ignored_columns_ == {"2": "named in ignore_columns"}
 
 
+def test_a_number_column_holding_a_placeholder_word_is_named_in_a_warning(tmp_path):
+    # pandas.read_csv keeps '?' as text, so the column came as text: the imputer and the detector one-hot encoded it as
+    # a category per number, '?' one of them (the imputer left every '?' in place), without a word
+    frame = patients(40).round(1)
+    frame["weight"] = frame["weight"].astype(str).where(np.arange(40) % 7 > 0, "?")
+    for est in (AutoEncoderImputer(hidden_dims=(8,), n_members=1, max_epochs=1, blend=None),
+                AutoEncoderOutlierDetector(AutoEncoder(hidden_dims=(4,), max_epochs=1))):
+        messages = fit_quietly(est, frame)[1]
+        assert [m for m in messages if "holds numbers" in m] == [
+            f"{type(est).__name__}: column 'weight' holds numbers and the text '?', so it is encoded as categories, one "
+            f"per distinct value ({frame['weight'].nunique()}), and '?' is one of them, not a missing value; if '?' marks "
+            "a missing value, make the column numbers first: X['weight'] = pandas.to_numeric(X['weight'], "
+            "errors='coerce') (every text a missing value), or read the file with na_values=['?']"]
+    frame.replace("?", "unknown").to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning, match="column 'weight' holds numbers and the text 'unknown', so it is read as text"):
+        read = read_csv_frame(tmp_path / "t.csv")
+    assert not [m for m in fit_quietly(est, read)[1] if "holds numbers" in m]  # the reader's warning is not repeated
+
+
 def test_ignore_columns_none_keeps_an_identifier_as_a_feature():
     frame = with_id(patients())
     detector, messages = fit_quietly(fast_detector(len(frame), ignore_columns=None), frame)
@@ -457,7 +489,10 @@ def test_the_imputer_carries_an_identifier_through_verbatim(tmp_path, capsys):
     frame.to_csv(tmp_path / "t.csv", index=False)
     argv = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "5", "--set", "n_members=1"]
     assert main(argv) == 0
-    assert "'patient_id' is an identifier" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "'patient_id' is an identifier" in captured.err
+    # the summary counted the filled entries only, so a file with gaps left in it read as complete
+    assert "left 1 missing entry as they were in the columns left out of the model (patient_id 1)" in captured.out
     written = pd.read_csv(tmp_path / "o.csv")
     pd.testing.assert_series_equal(written["patient_id"], frame["patient_id"])
 
@@ -579,7 +614,12 @@ def test_date_columns_are_left_out_with_a_warning_like_identifiers(tmp_path, cap
     out = pd.read_csv(tmp_path / "out.csv")
     assert out["taken"].tolist() == gaps["taken"].tolist() and not out["a"].isna().any()
     for values, dates in ((["2020-01-31", None, "2021-12-01 10:00"], True), (["1-2", "3-4"], False), (["2020", "2021"], False),
-                          (["12.5", "3.25"], False), (["north", "south"], False)):
+                          (["12.5", "3.25"], False), (["north", "south"], False),
+                          # these were one-hot encoded as a category per day, month or time without a word
+                          (["2024/03/01", "2024/03/02 10:00"], True), (["2024.03.01"], True), (["01-03-2024"], True),
+                          (["2024-03", "2024-12"], True), (["Mar 2024", "March, 2024"], True), (["Fri, 01 Mar 2024"], True),
+                          (["14:30", "2:05 PM", "09:15:30"], True), (["2019-20", "2020-21"], False), (["01-03-24"], False),
+                          (["16:9", "4:3"], False), (["2024/03.01"], False)):
         assert is_dates(pd.Series(values)) == dates, values
 
 

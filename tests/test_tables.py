@@ -145,6 +145,10 @@ def test_a_parquet_files_named_index_names_the_rows_encode_and_reconstruct_write
     for command in ("encode", "reconstruct"):
         assert main([command, str(run), str(tmp_path / "sites.parquet"), str(tmp_path / f"sites-{command}.csv")]) == 0
         assert pd.read_csv(tmp_path / f"sites-{command}.csv")["id"].tolist() == ["north/1", "north/2", "south/1", "south/2"]
+    # a filtered frame's unnamed index (5, 2, 9) was numbered 0, 1, 2: codes joined on it went to other rows
+    frame.reset_index(drop=True).iloc[[5, 2, 9]].to_parquet(tmp_path / "kept.parquet")
+    assert main(["encode", str(run), str(tmp_path / "kept.parquet"), str(tmp_path / "kept.csv")]) == 0
+    assert pd.read_csv(tmp_path / "kept.csv")["id"].tolist() == [5, 2, 9]
 
 @pytest.mark.parametrize("command", ["impute", "detect"])
 def test_a_ragged_row_is_refused_with_its_line_and_field_counts(tmp_path, capsys, command):

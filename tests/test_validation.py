@@ -31,7 +31,8 @@ def fitted(X):
         (lambda X: X[:0], "0 sample"),
         (lambda X: X[:, :0], "0 feature"),
         (lambda X: X[:, 0], "Expected 2D array"),
-        (lambda X: np.array([["a", "b"], ["c", "d"]], dtype=object), "could not convert string to float"),
+        (lambda X: np.array([["a", "b"], ["c", "d"]], dtype=object),  # was 'X: could not convert string to float: 'a''
+         r"^X is an array holding text \('a' in row 0, column 0\), which AutoEncoder cannot read as numbers: .*DetectionEncoding"),
     ],
     ids=["nan", "inf", "empty", "no-features", "1d", "strings"],
 )
@@ -39,6 +40,17 @@ def test_bad_X_in_fit(X, make_bad, message):
     with pytest.raises(ValueError, match=message) as err:
         AutoEncoder(**FAST).fit(make_bad(X))
     assert re.search(r"\bX\b", str(err.value)), "the message names the argument"
+
+
+def test_an_array_holding_text_is_refused_by_the_detector_asking_for_a_dataframe():
+    # a Pipeline of AutoEncoderImputer and the detector without pandas output handed it the table as an object
+    # array, refused with 'X: could not convert string to float: 'F'', nothing on the DataFrame the detector encodes
+    from aekit import AutoEncoderOutlierDetector
+
+    rows = np.array([[1.0, "F"], [2.0, "M"]], dtype=object)
+    with pytest.raises(ValueError, match=r"^X is an array holding text \('F' in row 0, column 1\), which "
+                                         r"AutoEncoderOutlierDetector cannot read as numbers: pass the rows as a DataFrame"):
+        AutoEncoderOutlierDetector().fit(rows)
 
 
 def test_values_too_large_for_float32_are_refused(X):
@@ -121,6 +133,9 @@ def test_bad_parameters(X, params, message):
 def test_data_dependent_parameter_checks(X):
     with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\]"):
         AutoEncoder(loss="bce", **FAST).fit(X * 3)
+    with pytest.raises(ValueError, match=r"loss='bernoulli' needs X in \[0, 1\]"):  # 'bce' by its other name trained on
+        AutoEncoder(loss="bernoulli", **FAST).fit(X * 3)  # any values and scored rows above 0 (probabilities above 1)
+    assert AutoEncoder(loss="bernoulli", **FAST).fit(X.clip(0, 1)).loss_ == "bce"
     with pytest.raises(ValueError, match="latent_activation='sigmoid'"):
         AutoEncoder(sparsity=0.1, sparsity_kind="kl", **FAST).fit(X)
     with pytest.raises(ValueError, match="early_stopping needs a validation split"):
@@ -150,15 +165,15 @@ def test_nan_and_infinity_are_refused_naming_the_first_row_and_column(make):
     infinite[11, 3] = -np.inf
     with pytest.raises(ValueError, match=r"^X has missing values \(NaN\) in 2 entries, first in row 7, column 2; .* AutoEncoderImputer"):
         make().fit(gaps)
-    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entries, first in row 11, column 3; .*finite values only"):
+    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entry, first in row 11, column 3; .*finite values only"):
         make().fit(infinite)
     frame = pd.DataFrame(gaps, columns=list("abcd"), index=[f"p{i}" for i in range(40)])
-    with pytest.raises(ValueError, match=r"first in row 7 \(index 'p7'\), column 2"):
+    with pytest.raises(ValueError, match=r"first in row 7 \(index 'p7'\), column 2 \('c'\);"):  # was 'column 2' alone
         make().fit(frame)
     fitted = make().fit(X)
     with pytest.raises(ValueError, match=r"first in row 1, column 0"):
         fitted.transform(gaps[8:])  # rows of the array passed: gaps' row 9 is its row 1
-    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entries, first in row 11, column 3"):
+    with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entry, first in row 11, column 3"):
         AutoEncoderImputer(max_epochs=1).fit(infinite)
 
 

@@ -330,15 +330,16 @@ def _check_table_output(path: str) -> None:
 
 def _write_table(frame, path: str, index: list[str]) -> None:
     """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
-    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns."""
+    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns;
+    a Parquet file keeps an unnamed index too, unless it is 0..n-1."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     if index and set(index) <= {str(c) for c in frame.columns}:
         frame = frame.set_index([c for c in frame.columns if str(c) in index])
     with replaced_atomically(target) as tmp:
-        if target.suffix.lower() == ".parquet":
-            frame.to_parquet(tmp, index=bool(index))
+        if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
+            frame.to_parquet(tmp, index=True if index else None)
         else:
             _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index))
 
@@ -410,13 +411,19 @@ def run_impute(args: argparse.Namespace) -> int:
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output, frame.attrs["index"])
-    missing = missing & filled.notna().to_numpy()  # an identifier's gaps are kept, not filled
+    kept = missing & filled.isna().to_numpy()  # the gaps of the columns left out of the model are kept, not filled
+    missing = missing & filled.notna().to_numpy()
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     n = int(missing.to_numpy().sum())
     print(
         f"filled {n} missing entr{'y' if n == 1 else 'ies'} in {len(columns)} column{'' if len(columns) == 1 else 's'} "
         f"({', '.join(columns[:8])}) -> {args.output}"
     )
+    counts = kept.sum(axis=0)
+    if counts.any():
+        left = ", ".join(f"{c} {int(k)}" for c, k in counts.items() if k)
+        print(f"left {int(counts.sum())} missing entr{'y' if counts.sum() == 1 else 'ies'} as they were in the columns "
+              f"left out of the model ({left})")
     return 0
 
 
@@ -467,7 +474,8 @@ def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
                "--criterion": getattr(args, "criterion", None)}
     given = [option for option, value in fitting.items() if value is not None and value != []]
     if given:
-        raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {', '.join(given)} only apply when fitting one")
+        verb = "apply" if len(given) > 1 else "applies"
+        raise CLIError(f"--fitted uses the saved {cls.__name__} as it is; {' and '.join(given)} only {verb} when fitting one")
     est = load_estimator(args.fitted)
     if not isinstance(est, cls):
         raise CLIError(f"--fitted {args.fitted!r} holds {with_article(type(est).__name__)}, not {with_article(cls.__name__)}")
@@ -565,6 +573,7 @@ def run_detect(args: argparse.Namespace) -> int:
         _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
     contamination = detector.contamination
+    args.explain = _explained_count(args, detector)
     rows = _fitted_columns(args, frame, detector)
     columns, extra, reasons = _warnings_to_stderr(args, lambda: _scored(args, detector, rows))
     score, flagged = columns["outlier_score"], columns["outlier"]
@@ -572,7 +581,7 @@ def run_detect(args: argparse.Namespace) -> int:
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = frame[id_column].astype(str).tolist() if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        row = f"row {i}" if ids is None else f"{id_column} {ids[i]}"
+        row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
         _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"])
@@ -656,6 +665,15 @@ def _outlier_columns(scores: np.ndarray, offset: float) -> dict[str, np.ndarray]
     return {"outlier_score": -scores.astype(np.float64), "outlier": scores - offset < 0}
 
 
+def _explained_count(args: argparse.Namespace, detector) -> int | None:
+    """--explain K, at most the number of columns `detector` explains (its table's columns, or
+    its features): the reasons past them would be empty columns why_k."""
+    if not args.explain:
+        return args.explain
+    table = getattr(detector, "table_", None)
+    return min(args.explain, len(table.columns) if table is not None else int(detector.n_features_in_))
+
+
 def _explanation_columns(probability: np.ndarray, reasons: list[list[str]], top: int) -> dict:
     """'outlier_probability' (n,) and, for `top` > 0, 'why_1'..'why_<top>': each row's reasons
     as text (`reason_texts`), '' past the last."""
@@ -693,6 +711,7 @@ def _detect_on_cluster(args: argparse.Namespace, detector) -> int:
     table = read_parquet_lazily(args.input)
     _check_added_columns(args, table.columns)
     features = [str(c) for c in _fitted_columns(args, table._meta, detector).columns]
+    args.explain = _explained_count(args, detector)
     with dask_cluster(args) as client:
         scores = apply(detector, "score_samples", table, client=client, features=features, keep=list(table.columns))
         scored = scores.map_partitions(_scored_partition, detector.offset_, meta=_scored_partition(scores._meta, detector.offset_))

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
+__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
+STRAY_WORDS = "stray_words"  # a frame's attrs key: {column: words} a CSV reader warned about already
 MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
 IDENTIFIER_SPAN = 10  # distinct whole numbers in no order spread over at most this many times their count are codes
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
@@ -32,12 +33,18 @@ DURATIONS = "a column of durations (turn them into numbers, such as seconds with
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _CLOCK = r"(?:,? \d{1,2}:\d{2}(?::\d{2})?(?: ?[ap]m)?)?"
-_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not); 31/01/2020, 01/31/20, 31.01.2020;
-    # with the month's name: Jan 01 2024, January 1, 2024, 1 Jan 2024, 01-Jan-2024 (and a time after any of them)
-    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
-    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_CLOCK}"
-    rf"|\d{{1,2}}[ -]{_MONTH}[ -]\d{{4}}{_CLOCK}",
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? )?"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[ap]m)?"
+_DATE_TEXT = re.compile(  # ISO 2020-01-31 (with a time, T or space, and a zone or not), 2020/01/31, 2020.01.31; 31/01/2020,
+    # 01/31/20, 31.01.2020, 31-01-2020; a month 2020-01; with the month's name (and the weekday's or not): Jan 01 2024,
+    # January 1, 2024, 1 Jan 2024, 01-Jan-2024, Wed, 01 Jan 2020, Jan 2024 (and a time after any of them); a time 14:30
+    r"\d{4}([-/.])\d{1,2}\1\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}([/.-])\d{1,2}\2(?:\d{4}|(?<![-])\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|(?:1[6-9]|20)\d{2}-(?:0[1-9]|1[0-2])"
+    rf"|{_WEEKDAY}{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}{_CLOCK}"
+    rf"|{_WEEKDAY}\d{{1,2}}[ -]{_MONTH}[ -]\d{{4}}{_CLOCK}"
+    rf"|{_MONTH},? \d{{4}}"
+    rf"|{_TIME}",
     re.IGNORECASE,
 )
 
@@ -94,8 +101,9 @@ def is_identifier(values) -> bool:
 
 def is_dates(values) -> bool:
     """True for a pandas Series of dates or times: a datetime dtype, date or time objects, or
-    texts that all read as dates (2020-01-31, with a time or not; 31/01/2020; 31.01.2020; Jan 31
-    2020, 31 January 2020, 31-Jan-2020), as a CSV file gives them.
+    texts that all read as dates or times (2020-01-31, 2020/01/31 or 2020.01.31, with a time or not;
+    31/01/2020; 31.01.2020; 31-01-2020; a month 2020-01; Jan 31 2020, 31 January 2020, 31-Jan-2020,
+    Fri, 31 Jan 2020, Jan 2020; a time 14:30 or 2:30 PM), as a CSV file gives them.
 
     Parameters
     ----------
@@ -318,4 +326,29 @@ def leave_out(frame, ignore_columns, owner: str) -> dict[str, str]:
         listed = "; ".join(f"{c!r} is {why}" for c, why in found.items())
         warnings.warn(f"{owner}: columns left out of the model: {listed}{KEEP_HINT}", UserWarning,
                       stacklevel=user_stacklevel())
+    _warn_numbers_as_categories(frame.drop(columns=list(dropped)), owner)
     return dropped
+
+
+def _warn_numbers_as_categories(frame, owner: str) -> None:
+    """Warn, from `owner`, about each text column of `frame` that holds numbers but for a few
+    words (a placeholder such as '?' that pandas did not read as missing), which the model would
+    take as a category per number and the words as categories too; a CSV reader that warned
+    about the column already (`frame.attrs[STRAY_WORDS]`) is not repeated."""
+    from aekit.data._csv_reading import stray_placeholders
+
+    warned = frame.attrs.get(STRAY_WORDS, {})
+    for column, words in stray_placeholders(frame).items():
+        if column in warned or not all(isinstance(v, str) for v in frame[column].dropna()):  # numbers beside text: refused
+            continue
+        first = words[0]
+        warnings.warn(
+            f"{owner}: column {column!r} holds numbers and the text {', '.join(map(repr, words))}, so it is encoded "
+            f"as categories, one per distinct value ({frame[column].nunique()}), and {first!r} is one of them, not a "
+            f"missing value; if {first!r} marks a missing value, make the column numbers first: "
+            f"X[{column!r}] = pandas.to_numeric(X[{column!r}], errors='coerce') (every text a missing value), or read "
+            f"the file with "
+            f"na_values=[{first!r}]",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )

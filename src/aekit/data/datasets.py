@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.data._files import data_home, file_sha256, data_home as resolve_home, visible_files
-from aekit.data.columns import user_stacklevel
+from aekit.data.columns import STRAY_WORDS, user_stacklevel
 from aekit.data.images import channels_first, looks_channels_last
 from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 
@@ -592,7 +592,10 @@ def read_csv_frame(
                 f"{str(path)!r}: column {str(column)!r} holds {int(hits.sum())} spreadsheet formula(s), first in data "
                 f"row {row + 1}: {values.iloc[row]!r}. Formulas are refused (CSV injection); export the values only"
             )
-    for column, words in stray_placeholders(frame).items():
+    stray = stray_placeholders(frame)
+    if stray:
+        frame.attrs[STRAY_WORDS] = stray  # warned here, not again by the estimators that read the frame
+    for column, words in stray.items():
         warnings.warn(
             f"{str(path)!r}: column {column!r} holds numbers and the text {', '.join(map(repr, words))}, so it is read "
             f"as text; if {words[0]!r} marks a missing value pass na_values=[{words[0]!r}] (--na-values {words[0]} on "

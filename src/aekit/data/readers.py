@@ -480,14 +480,18 @@ class TableReader(Reader):
 
 
 def _index_ids(frame) -> list[str] | None:
-    """The values of `frame`'s named index (such as the patient ids a Parquet file keeps apart from its columns) as
-    row identifiers, the values of a MultiIndex's levels joined by INDEX_LEVELS_JOINED ('site-2/7'); None for a plain
-    row number index."""
-    if all(name is None for name in frame.index.names):
+    """The values of `frame`'s index as row identifiers: a named index (such as the patient ids a Parquet file keeps
+    apart from its columns) or the row labels of a filtered frame it saved (5, 2, 9), a MultiIndex's levels joined by
+    INDEX_LEVELS_JOINED ('site-2/7'); None for row numbers (an unnamed range counting by one, as a CSV's rows or a
+    partition's are numbered)."""
+    import pandas as pd
+
+    index = frame.index
+    if index.nlevels == 1 and index.name is None and isinstance(index, pd.RangeIndex) and index.step == 1:
         return None
-    if frame.index.nlevels == 1:
-        return frame.index.astype(str).tolist()
-    return [INDEX_LEVELS_JOINED.join(map(str, key)) for key in frame.index]
+    if index.nlevels == 1:
+        return index.astype(str).tolist()
+    return [INDEX_LEVELS_JOINED.join(map(str, key)) for key in index]
 
 
 def _whole_ranges(data: Dataset) -> dict[str, list[float]]:

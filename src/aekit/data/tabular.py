@@ -78,18 +78,23 @@ class Table:
     categorical_mask: np.ndarray  # (n_columns,) bool
 
 
-def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, fitted: bool,
+def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, declared: str | None,
                     mixed_advice: str | None = None) -> np.ndarray:
-    """A column as float64 with NaN where missing (booleans as 0 and 1); refuses strings (with
-    `mixed_advice`, or the imputer's, for numbers mixed with text), infinity and stray NaN."""
+    """A column as float64 with NaN where missing (booleans as 0 and 1); refuses strings (a
+    column of text that `declared`, the source of a given mask, makes numeric; with
+    `mixed_advice`, or the imputer's, numbers mixed with text), infinity and stray NaN."""
     if col.dtype.kind not in "fiub":
         observed = col[~miss]
         numbers = np.fromiter((_is_number(v) or isinstance(v, (bool, np.bool_)) for v in observed.tolist()), dtype=bool,
                               count=observed.size)  # True/False: a bool column that gaps turned to object
         if not numbers.all():
             bad = observed[~numbers][0]
-            if fitted and not numbers.any():
-                raise ValueError(f"column {name!r} is numeric (from fit or categorical_features) but holds {bad!r}")
+            if declared == "fit" and not numbers.any():
+                raise ValueError(f"column {name!r} was numeric in fit but holds {bad!r}")
+            if declared is not None and not numbers.any():
+                raise ValueError(f"column {name!r} holds text ({bad!r}), but {declared} leaves it out of the categorical "
+                                 "columns: list it there too, or leave categorical_features='from_dtype', which takes "
+                                 "every text column as categorical")
             advice = mixed_advice or (f"if {bad!r} marks a missing value set missing_values={bad!r}, else clean the "
                                       "column or declare it categorical")
             raise ValueError(f"column {name!r} mixes numbers and non-numbers (for example {bad!r}); {advice}")
@@ -152,11 +157,13 @@ def read_columns(
     categorical_mask: np.ndarray | None,
     categorical_dtype: list[bool] | None = None,
     mixed_advice: str | None = None,
+    mask_source: str = "fit",
 ) -> Table:
     """Validate raw columns (each (n,)) into a `Table`. `categorical_mask=None` infers the kinds:
     columns flagged in `categorical_dtype` (pandas category/string) and columns of strings are
-    categorical, columns of numbers numeric; a given mask (from fit or from the user) is
-    enforced. Raises ValueError naming the column for infinity, stray NaN, and numbers mixed
+    categorical, columns of numbers numeric; a given mask (from fit, or from the user as
+    `mask_source` names it, e.g. "categorical_features=['a']") is enforced. Raises ValueError
+    naming the column for infinity, stray NaN, text in a column the mask makes numeric, and numbers mixed
     with strings (`mixed_advice` says what to do, else the imputer's advice), TypeError for
     entries that are neither numbers nor strings."""
     n = len(columns[0]) if columns else 0
@@ -173,7 +180,8 @@ def read_columns(
         if is_cat:
             categorical.append(np.where(miss, None, col.astype(object)))
         else:
-            numeric.append(_numeric_column(col, miss, name, missing_values, categorical_mask is not None, mixed_advice))
+            declared = mask_source if categorical_mask is not None else None
+            numeric.append(_numeric_column(col, miss, name, missing_values, declared, mixed_advice))
         kinds.append(is_cat)
         missing.append(miss)
     num = np.stack(numeric, axis=1) if numeric else np.empty((n, 0))

@@ -15,7 +15,7 @@ from aekit.nn.count_inputs import INPUT_TRANSFORMS
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, one_of, positive_ints
 from aekit.estimators._sparse_codes import SPARSITY_KINDS, TOPK_KINDS, check_sparse_params, dead_units, unit_indices
-from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, likelihood_name, make_likelihood, output_activation_for
 from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
@@ -477,7 +477,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         loss = self.loss
         if loss == AUTO:
             loss = "bce" if in_unit_range and self.output_activation in (AUTO, "sigmoid") else "mse"
-        self.loss_ = loss
+        self.loss_ = likelihood_name(loss)
         self.activation_ = ("elu" if loss in ELU_LOSSES else "relu") if self.activation == AUTO else self.activation
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
@@ -502,7 +502,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
                              f"binary_code=True) for a binary code, or a sparse code without binary_code")
         if loss == "bce" and not in_unit_range:
             raise ValueError(
-                f"loss='bce' needs X in [0, 1], got values in [{low:.4g}, {high:.4g}]; "
+                f"loss={self.loss!r} needs X in [0, 1], got values in [{low:.4g}, {high:.4g}]; "
                 "scale X (e.g. MinMaxScaler) or use loss='mse'"
             )
         if self.corrupt_on == "code" and self._corruption() is None:

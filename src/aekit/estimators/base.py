@@ -231,6 +231,8 @@ def validate_X(estimator, X, **kwargs):
             message = non_finite_message(X, advice, infinite_only=infinite)
             if message:
                 raise ValueError(message) from err
+        if _TEXT_REFUSED.search(str(err)) and not hasattr(X, "columns"):
+            raise ValueError(_text_in_array_message(estimator, X)) from err
         if _SPARSE_REFUSED.search(str(err)) and hasattr(X, "sparse"):
             raise TypeError(f"X is a DataFrame of sparse columns, but {type(estimator).__name__} needs dense data: "
                             "pass X.sparse.to_dense()") from err
@@ -239,7 +241,26 @@ def validate_X(estimator, X, **kwargs):
         raise type(err)(f"X: {err}") from err
 
 
+def _text_in_array_message(estimator, X) -> str:
+    """Why an array (or list) X holding text is refused by `estimator`: the first text cell's
+    value, row and column, and the way to the table encoding (a DataFrame for an estimator that
+    encodes text columns itself, `DetectionEncoding` before the others)."""
+    cells = np.asarray(X, dtype=object)
+    cells = cells.reshape(len(cells), -1) if cells.ndim else cells.reshape(1, 1)
+    texts = np.argwhere(np.vectorize(lambda v: isinstance(v, (str, bytes)), otypes=[bool])(cells))
+    where = f" ({cells[tuple(texts[0])]!r} in row {texts[0][0]}, column {texts[0][1]})" if len(texts) else ""
+    name = type(estimator).__name__
+    if getattr(estimator, "_encodes_text", False):
+        advice = ("pass the rows as a DataFrame, whose text columns it one-hot encodes (after AutoEncoderImputer in a "
+                  "Pipeline, set_output(transform='pandas') passes one on)")
+    else:
+        advice = (f"one-hot encode the text columns of a DataFrame first, e.g. with make_pipeline("
+                  f"aekit.data.tabular.DetectionEncoding(), {name}(...)), or drop them")
+    return f"X is an array holding text{where}, which {name} cannot read as numbers: {advice}"
+
+
 _NOT_FINITE = re.compile(r"^Input X contains (NaN|infinity)")
+_TEXT_REFUSED = re.compile(r"^could not convert string to float")
 _TOO_MANY_DIMS = re.compile(r"^Found array with dim \d+")
 _SPARSE_REFUSED = re.compile(r"^Sparse data was passed")
 
@@ -247,7 +268,7 @@ _SPARSE_REFUSED = re.compile(r"^Sparse data was passed")
 def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | None:
     """Where X (array-like, DataFrame or sparse; rows first) holds NaN or infinite entries (only
     infinite ones with `infinite_only`): how many, the first one's row and column (and its
-    DataFrame index label), then `advice`; None when there are none."""
+    DataFrame index label and column name), then `advice`; None when there are none."""
     if hasattr(X, "tocoo"):
         coo = X.tocoo()
         values, places = coo.data, np.stack([coo.row, coo.col], axis=1)
@@ -264,8 +285,11 @@ def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | Non
     index = index.item() if isinstance(index, (np.integer, np.floating, np.bool_)) else index
     label = f" (index {index!r})" if index != row else ""
     place = f"column {int(where[1])}" if len(where) == 2 else f"position {tuple(int(i) for i in where[1:])}"
+    name = X.columns[int(where[1])] if hasattr(X, "columns") and len(where) == 2 else None
+    place += f" ({name!r})" if isinstance(name, str) else ""
     what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
-    return f"X has {what} in {int(bad.sum())} entries, first in row {row}{label}, {place}; {advice}"
+    count = int(bad.sum())
+    return f"X has {what} in {count} entr{'y' if count == 1 else 'ies'}, first in row {row}{label}, {place}; {advice}"
 
 
 # parameters a warm start may change: the training budget, how a new network starts, how inference refines

@@ -16,7 +16,7 @@ from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
-from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, make_likelihood, output_activation_for
+from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, likelihood_name, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
 from aekit.nn import ACTIVATIONS
@@ -493,7 +493,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
                              f"upsampling={self.upsampling!r} does not resize: set upsampling='interpolate', or leave "
                              "interpolation='auto'")
         chroma = getattr(self, "colorization_", "direct") == "chroma"
-        self.loss_ = (CHROMA_LOSS if chroma else "mse") if self.loss == "auto" else self.loss
+        self.loss_ = (CHROMA_LOSS if chroma else "mse") if self.loss == "auto" else likelihood_name(self.loss)
         self.dropout_ = (CHROMA_DROPOUT if chroma else 0.0) if self.dropout == "auto" else float(self.dropout)
         if chroma:
             self._check_signed_output()
@@ -502,7 +502,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         check_clipped_range(getattr(self, "corruption", None), low, high)  # the context encoder has none
         if self.loss_ == "bce" and not in_unit_range:
             raise ValueError(
-                f"loss='bce' needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
+                f"loss={self.loss!r} needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
             )
         if self.loss_ in COUNT_LIKELIHOODS:
             check_counts(f"loss={self.loss_!r}", low)

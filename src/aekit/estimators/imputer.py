@@ -369,7 +369,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
             mask = self._declared_categorical(names)
             kept = self._find_ignored(X, self._column_names())
             columns, names, typed = ([v for v, k in zip(seq, kept) if k] for seq in (columns, names, typed))
-            return read_columns(columns, names, self.missing_values, mask[kept] if mask is not None else None, typed), names
+            return read_columns(columns, names, self.missing_values, mask[kept] if mask is not None else None, typed,
+                                mask_source=f"categorical_features={self.categorical_features!r}"), names
         else:
             if len(columns) != self.n_features_in_:
                 raise ValueError(

@@ -317,6 +317,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     _has_module = False
     _sparse_input = True
+    _encodes_text = True  # a DataFrame's text columns, one-hot (`table_`)
     _nested = ("autoencoder_",)
     _fitted_state = {
         "offset_": _finite,

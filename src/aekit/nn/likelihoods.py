@@ -29,6 +29,7 @@ __all__ = [
     "StudentT",
     "check_counts",
     "check_targets_reachable",
+    "likelihood_name",
     "make_likelihood",
     "output_activation_for",
 ]
@@ -311,6 +312,23 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
     "poisson": Poisson,
     "student_t": StudentT,
 }
+
+
+def likelihood_name(name: str) -> str:
+    """The name the estimators use for the likelihood `name` (a key of `LIKELIHOODS`): its first
+    key, so that 'bernoulli' is 'bce' and meets every check 'bce' does.
+
+    Parameters
+    ----------
+    name : str
+        A key of `LIKELIHOODS`.
+
+    Returns
+    -------
+    str
+        The first key of `LIKELIHOODS` naming the same likelihood.
+    """
+    return next(key for key, likelihood in LIKELIHOODS.items() if likelihood is LIKELIHOODS[name])
 
 
 def output_activation_for(loss: str, requested: str, targets, default: str = "auto") -> str:
