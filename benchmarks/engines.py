@@ -118,7 +118,8 @@ def score_in_processes(det, folder: Path, n: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         packed = Path(tmp) / "model.aekit"
         packed.write_bytes(pack_model(det))
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        # not MALLOC_TRIM_THRESHOLD_, which a Dask nanny of an earlier round leaves in this process's environment
+        env = {**{k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}, "OMP_NUM_THREADS": "1"}
         procs = [subprocess.Popen([sys.executable, __file__, "--score-files", str(packed), str(folder), str(i), str(n)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env) for i in range(n)]  # fmt: skip
         for proc in procs:
