@@ -204,8 +204,9 @@ def test_in_a_pipeline_with_a_scaler():
         ({}, np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN"),
         ({}, np.array([[0.0, np.inf], [1.0, 2.0]]), "infinity"),
         ({"standardize": True, "autoencoder": StandardScaler()}, None, "fit.*score_samples"),
+        ({"autoencoder": AutoEncoder}, None, r"autoencoder must be an estimator such as AutoEncoder\(\), got the class"),
     ],
-    ids=["contamination above 0.5", "NaN", "inf", "no score_samples"],
+    ids=["contamination above 0.5", "NaN", "inf", "no score_samples", "a class, not an estimator"],
 )
 def test_bad_input_is_refused(params, X, message):
     X = planted(n_inliers=20, n_outliers=2)[0] if X is None else X

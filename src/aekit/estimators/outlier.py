@@ -346,6 +346,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
 
     def _make_autoencoder(self, n_samples: int):
         fitted = getattr(self, "autoencoder_", None)
+        if isinstance(self.autoencoder, type):
+            name = self.autoencoder.__name__
+            raise ValueError(f"autoencoder must be an estimator such as {name}(), got the class {name} itself")
         if self.autoencoder is None:
             model = default_autoencoder(n_samples)
         elif getattr(self.autoencoder, "warm_start", False) and type(fitted) is type(self.autoencoder):
