@@ -158,6 +158,18 @@ def test_odd_sizes_come_back_at_their_size(size):
         assert model.input_shape_ == (1, *size) and model.reconstruct(X).shape == X.shape
 
 
+def test_batch_norm_trains_on_a_last_batch_of_one_image_and_refuses_a_single_image():
+    X = np.random.default_rng(0).random((19, 1, 4, 4))  # 17 training images: batches of 16 and 1, down to 1x1 maps
+    params = dict(batch_norm=True, channels=(2, 2, 2), batch_size=16, latent_dim=2, max_epochs=1, random_state=0)
+    model = ConvAutoEncoder(**params).fit(X)
+    assert model.history_["settings"]["n_train"] == 17 and np.isfinite(model.history_["loss"]).all()
+    assert np.isfinite(model.transform(X)).all()
+    with pytest.raises(ValueError, match="batch_norm=True needs at least 2 training rows"):
+        ConvAutoEncoder(**params).fit(X[:1])
+    with pytest.raises(ValueError, match="batch_size=1"):
+        ConvAutoEncoder(**{**params, "batch_size": 1}).fit(X)
+
+
 def test_flat_rows_with_input_shape_and_inferred_shape(digit_images):
     X_train, _ = digit_images
     flat = X_train[:100].reshape(100, -1)
