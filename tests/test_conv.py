@@ -170,6 +170,18 @@ def test_batch_norm_trains_on_a_last_batch_of_one_image_and_refuses_a_single_ima
         ConvAutoEncoder(**{**params, "batch_size": 1}).fit(X)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: ConvAutoEncoder(latent_dim=2, channels=(2,), max_epochs=1, random_state=0),
+    lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(2,), max_epochs=1, random_state=0),
+], ids=["conv", "vae"])  # fmt: skip
+def test_integer_images_in_memory_warn_naming_the_divisor_the_command_line_uses(make):
+    X = np.random.default_rng(0).integers(0, 256, (20, 1, 4, 4)).astype(np.uint8)
+    with pytest.warns(UserWarning, match=r"uint8 integers .*divided by 255.*pass X / 255") as record:
+        model = make().fit(X)
+    assert len(record) == 1 and model.input_shape_ == (1, 4, 4)
+    make().fit(X / 255)  # warnings are errors here: scaled images fit silently
+
+
 def test_flat_rows_with_input_shape_and_inferred_shape(digit_images):
     X_train, _ = digit_images
     flat = X_train[:100].reshape(100, -1)
@@ -220,7 +232,8 @@ def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
     were trained on as near-binary images without a word; they are refused, and X / 255 fits."""
     images = np.random.default_rng(0).integers(0, 256, size=(20, 1, 8, 8)).astype(np.uint8)
     with pytest.raises(ValueError, match=r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[0, 255\]"):
-        make().fit(images)
+        with pytest.warns(UserWarning, match=r"pass X / 255"):  # integer images in memory warn with the divisor
+            make().fit(images)
     make().fit(images / 255)
 
 
