@@ -40,6 +40,7 @@ from aekit.app.explore import explorer_payload
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS
 from aekit.saving.persistence import ESTIMATORS
+from tests.harness.input_checks import own_parameters
 
 REGISTERED = dict(sorted(ESTIMATORS.items()))
 LOSS_PARAMETERS = ("loss", "likelihood")
@@ -64,8 +65,8 @@ def tiny(cls: type, **params):
         inner = {k: v for k, v in params.items() if k not in cls().get_params(deep=False)}
         outer = {k: v for k, v in params.items() if k in cls().get_params(deep=False)}
         return cls(tiny(AutoEncoder, **inner), **outer)
-    names = cls().get_params(deep=False)
-    images = {"input_shape": IMAGE} if "channels" in names else {}
+    names = own_parameters(cls, params.get("backbone"))
+    images = {"input_shape": IMAGE} if "input_shape" in names else {}
     if cls is AutoEncoderImputer and params and set(params) <= set(AutoEncoder._parameter_constraints) - {"random_state"}:
         params = {"blend": None, **params}  # the trees partner never sees the autoencoder's options (and costs 2-3 s)
     return cls(**{**{k: v for k, v in TINY.items() if k in names}, **images, **params})
@@ -450,7 +451,7 @@ def test_numpy_scalar_parameters_fit_save_and_load_to_the_same_answers(name, tmp
     """Parameters from a NumPy grid (GridSearchCV over np.arange / np.logspace values) fitted, but
     `save` failed with json's 'Object of type int64 is not JSON serializable'."""
     cls = REGISTERED[name]
-    names = AutoEncoder().get_params(deep=False) if cls is AutoEncoderOutlierDetector else cls().get_params(deep=False)
+    names = AutoEncoder().get_params(deep=False) if cls is AutoEncoderOutlierDetector else own_parameters(cls)
     params = {k: as_numpy(v) for k, v in TINY.items() if k in names}
     params.update({"learning_rate": np.float32(1e-3)} if "learning_rate" in names else {})
     est = tiny(cls, **params)
@@ -473,6 +474,8 @@ VAE_WITHOUT_EFFECT = [
     ({"prior_df": 5.0}, ["prior_df=5.0", "prior='normal'"]),
     ({"likelihood": "student_t", "gaussian_variance": "sample"}, ["gaussian_variance='sample'", "likelihood='student_t'"]),
     ({"likelihood": "bernoulli", "gaussian_variance": "fixed"}, ["gaussian_variance='fixed'", "likelihood='bernoulli'"]),
+    ({"channels": (4,), "input_shape": IMAGE}, ["channels=(4,)", f"input_shape={IMAGE}", "backbone='mlp'"]),
+    ({"backbone": "conv", "hidden_dims": (8,)}, ["hidden_dims=(8,)", "backbone='conv'"]),
 ]
 
 
@@ -489,9 +492,10 @@ def test_an_option_the_others_leave_without_effect_is_refused_naming_both(name, 
 
 
 @pytest.mark.parametrize(("params", "names"), VAE_WITHOUT_EFFECT, ids=[" ".join(n) for _, n in VAE_WITHOUT_EFFECT])
-def test_a_vae_option_its_prior_or_likelihood_leaves_without_effect_is_refused_naming_both(params, names):
+def test_a_vae_option_its_prior_likelihood_or_backbone_leaves_without_effect_is_refused_naming_both(params, names):
     """prior_df and learn_prior_df with the normal prior, gaussian_variance with another
-    likelihood: trained exactly as if unset (the same weights), silently."""
+    likelihood, channels and input_shape with the MLP backbone, hidden_dims with the conv one:
+    trained exactly as if unset (the same weights), silently."""
     est = tiny(VariationalAutoEncoder, **params)
     X, y = data_for(est)
     with pytest.raises(ValueError) as err:

@@ -23,7 +23,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import aekit
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
 from aekit.saving.persistence import ESTIMATORS
-from tests.harness.input_checks import hostile_inputs, outcome, tiny_estimators
+from tests.harness.input_checks import hostile_inputs, outcome, own_parameters, tiny_estimators
 
 FAST = {"hidden_dims": (16,), "max_epochs": 5, "n_members": 1, "pretrain_epochs": 3, "latent_dim": 3, "batch_size": 32}
 CONV_FAST = {"latent_dim": 3, "channels": (4,), "max_epochs": 3}
@@ -38,7 +38,7 @@ def small(cls: type):
     names = cls().get_params(deep=False)
     fast = {**FAST, **(CONV_FAST if "channels" in names else {}), **(IMPUTER_FAST if cls is AutoEncoderImputer else {})}
     fast.update(CLASSIFIER_FAST if is_classifier(cls()) else {})
-    return cls(**{k: v for k, v in fast.items() if k in names})
+    return cls(**{k: v for k, v in fast.items() if k in own_parameters(cls)})
 
 
 REGISTERED = sorted(ESTIMATORS.values(), key=lambda cls: cls.__name__)

@@ -158,6 +158,30 @@ def test_odd_sizes_come_back_at_their_size(size):
         assert model.input_shape_ == (1, *size) and model.reconstruct(X).shape == X.shape
 
 
+def test_batch_norm_trains_on_a_last_batch_of_one_image_and_refuses_a_single_image():
+    X = np.random.default_rng(0).random((19, 1, 4, 4))  # 17 training images: batches of 16 and 1, down to 1x1 maps
+    params = dict(batch_norm=True, channels=(2, 2, 2), batch_size=16, latent_dim=2, max_epochs=1, random_state=0)
+    model = ConvAutoEncoder(**params).fit(X)
+    assert model.history_["settings"]["n_train"] == 17 and np.isfinite(model.history_["loss"]).all()
+    assert np.isfinite(model.transform(X)).all()
+    with pytest.raises(ValueError, match="batch_norm=True needs at least 2 training rows"):
+        ConvAutoEncoder(**params).fit(X[:1])
+    with pytest.raises(ValueError, match="batch_size=1"):
+        ConvAutoEncoder(**{**params, "batch_size": 1}).fit(X)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ConvAutoEncoder(latent_dim=2, channels=(2,), max_epochs=1, random_state=0),
+    lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(2,), max_epochs=1, random_state=0),
+], ids=["conv", "vae"])  # fmt: skip
+def test_integer_images_in_memory_warn_naming_the_divisor_the_command_line_uses(make):
+    X = np.random.default_rng(0).integers(0, 256, (20, 1, 4, 4)).astype(np.uint8)
+    with pytest.warns(UserWarning, match=r"uint8 integers .*divided by 255.*pass X / 255") as record:
+        model = make().fit(X)
+    assert len(record) == 1 and model.input_shape_ == (1, 4, 4)
+    make().fit(X / 255)  # warnings are errors here: scaled images fit silently
+
+
 def test_flat_rows_with_input_shape_and_inferred_shape(digit_images):
     X_train, _ = digit_images
     flat = X_train[:100].reshape(100, -1)
@@ -208,7 +232,8 @@ def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
     were trained on as near-binary images without a word; they are refused, and X / 255 fits."""
     images = np.random.default_rng(0).integers(0, 256, size=(20, 1, 8, 8)).astype(np.uint8)
     with pytest.raises(ValueError, match=r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[0, 255\]"):
-        make().fit(images)
+        with pytest.warns(UserWarning, match=r"pass X / 255"):  # integer images in memory warn with the divisor
+            make().fit(images)
     make().fit(images / 255)
 
 

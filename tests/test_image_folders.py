@@ -42,7 +42,9 @@ def write_folder(folder: Path, n: int = 40, size: tuple[int, int] = (12, 12), gr
 
 def train(tmp_path: Path, folder: Path, *extra: str, model: str = "conv", name: str = "run") -> Path:
     run = tmp_path / name
-    assert main(["train", "--data", str(folder), "--model", model, "--out", str(run), *TINY, *extra]) == 0
+    mlp = model == "vae" and "model.backbone=conv" not in extra
+    tiny = [{"model.channels=[4]": "model.hidden_dims=[16]"}.get(o, o) for o in TINY] if mlp else TINY
+    assert main(["train", "--data", str(folder), "--model", model, "--out", str(run), *tiny, *extra]) == 0
     return run
 
 

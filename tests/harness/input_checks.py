@@ -68,6 +68,18 @@ def _frame_with_text(n: int):
 TINY = {"hidden_dims": (4,), "channels": (4,), "latent_dim": 2, "max_epochs": 2, "pretrain_epochs": 2, "n_members": 2, "random_state": 0}
 
 
+def own_parameters(cls: type, backbone: str | None = None) -> set[str]:
+    """The parameter names of `cls` that apply: a VAE's without the other backbone's options (refused
+    off their defaults), for its `backbone` (default its own default)."""
+    from aekit.estimators.vae import BACKBONE_OPTIONS, VariationalAutoEncoder
+
+    names = set(cls().get_params(deep=False))
+    if issubclass(cls, VariationalAutoEncoder):
+        chosen = backbone or cls().backbone
+        names -= {o for b, options in BACKBONE_OPTIONS.items() if b != chosen for o in options}
+    return names
+
+
 def tiny_estimators() -> dict:
     """Every registered estimator (a subclass of `AekitEstimator`; registering enrols it) as
     name -> a factory of a tiny instance: the hostile-input harness (tests/test_contract.py,
@@ -77,7 +89,7 @@ def tiny_estimators() -> dict:
     from aekit.saving.persistence import ESTIMATORS
 
     def tiny(cls: type):
-        names = cls().get_params(deep=False)
+        names = own_parameters(cls)
         if "autoencoder" in names:
             return cls(tiny(AutoEncoder), random_state=0)
         return cls(**{k: v for k, v in TINY.items() if k in names})

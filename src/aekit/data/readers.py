@@ -31,7 +31,8 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for", "warn_unscaled_integers",
+    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for", "warn_integer_images",
+    "warn_unscaled_integers",
 ]  # fmt: skip
 
 SOURCES = (
@@ -951,4 +952,28 @@ def warn_unscaled_integers(X, source: DataSource, estimator: str) -> None:
         f"aekit.data.datasets.load_npy does: pass load_npy(path).X to fit the rows a run fits, or "
         f"np.load(path, mmap_mode='r') to fit the integers as they are",
         stacklevel=4,
+    )
+
+
+def warn_integer_images(images: np.ndarray, estimator: str) -> None:
+    """Warn when `images` (n, C, H, W) or (n, H, W), given to `fit` in memory, hold integers (e.g.
+    uint8 pixels 0..255): they train as given, while 'aekit train --data' reads integer images
+    divided by their integer scale (255 for uint8), so the two fit other pixels.
+
+    Parameters
+    ----------
+    images : ndarray
+        The images as given to `fit`; only integers warn.
+    estimator : str
+        The estimator's name, for the message.
+    """
+    if images.dtype.kind not in "iu" or images.size == 0:
+        return
+    low, high = int(images.min()), int(images.max())
+    scale = _integer_scale(images.dtype, lambda: max(abs(low), abs(high)))
+    warnings.warn(
+        f"X: images of {images.dtype} integers (from {low} to {high}), which {estimator} trains on as given, while "
+        f"'aekit train --data' reads integer images divided by {scale:g}, as aekit.data.datasets.load_npy does: pass "
+        f"X / {scale:g} to fit the pixels a run fits, or X.astype(np.float32) to fit the integers as they are",
+        stacklevel=2,
     )

@@ -38,7 +38,7 @@ from aekit.training._denormals import flushed_denormals
 from aekit.saving.persistence import load_estimator_folder, register_estimator, save_estimator
 from aekit.data._sources import DataSource
 from aekit.data.images import one_image_message
-from aekit.data.readers import open_source, warn_unscaled_integers
+from aekit.data.readers import open_source, warn_integer_images, warn_unscaled_integers
 from aekit.training._batching import MAX_STREAM_VALIDATION_ROWS, first_rows, row_blocks, split_rows
 from aekit.training.budget import AUTO, resolve_budget
 from aekit.training.loop import LR_SCHEDULES, OPTIMIZERS, TrainConfig, TrainState, match_optimizer, new_state, train
@@ -714,6 +714,7 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
             raise ValueError(other_shape_message(type(self).__name__, images.shape, shape, known))
         rows = super()._validate_X(images.reshape(images.shape[0], int(np.prod(shape))), reset)
         if reset:
+            warn_integer_images(images, type(self).__name__)
             self.image_shape_ = shape
         return rows
 

@@ -16,7 +16,7 @@ from aekit.training.callbacks import KLWarmup
 from aekit.data._sources import DataSource
 from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, _plain, positive_ints
 from aekit.estimators.conv import ImageInput, image_shape
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
@@ -26,6 +26,7 @@ from aekit.nn.priors import PRIORS, make_prior
 __all__ = ["VariationalAutoEncoder"]
 
 ACTIVE_UNIT_THRESHOLD = 0.01
+BACKBONE_OPTIONS = {"mlp": ("hidden_dims",), "conv": ("channels", "input_shape")}  # refused off their defaults with the other backbone
 
 
 def _is_binary(X) -> bool:
@@ -46,7 +47,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     ----------
     latent_dim : int, default=2
     hidden_dims : sequence of int, default=(128, 64)
-        Encoder hidden widths; the decoder mirrors them (backbone='mlp').
+        Encoder hidden widths; the decoder mirrors them (backbone='mlp'; refused off its
+        default with backbone='conv').
     backbone : {'mlp', 'conv'}, default='mlp'
         'conv': a `ConvEncoder` / `ConvDecoder` pair (strided convolutions down, nearest
         interpolation + convolution up) on images (n, C, H, W) or (n, H, W), or rows with
@@ -54,9 +56,11 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         `sample` and `inverse_transform` give rows. The MLP takes images too, as flat rows
         (their shape kept as `image_shape_`).
     input_shape : (channels, height, width), (height, width) or None, default=None
-        Shape of each row of a flat X for backbone='conv', as for `ConvAutoEncoder`.
+        Shape of each row of a flat X for backbone='conv', as for `ConvAutoEncoder` (refused
+        with backbone='mlp', which keeps the images' shape as `image_shape_`).
     channels : sequence of int, default=(32, 64)
-        Convolution widths for backbone='conv'; each stage halves height and width.
+        Convolution widths for backbone='conv'; each stage halves height and width (refused
+        off its default with backbone='mlp').
     activation : str, default='relu'
     likelihood : {'auto', 'bernoulli', 'gaussian', 'student_t', 'multinomial', 'poisson'}, default='auto'
         p(x|z). 'auto' is Bernoulli when the training data lie in [0, 1], else Gaussian. On
@@ -259,6 +263,21 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             raise ValueError(f"gaussian_variance={self.gaussian_variance!r} is the Gaussian likelihood's variance, but the "
                              f"likelihood is {likelihood!r} (likelihood={self.likelihood!r}): set likelihood='gaussian', "
                              "or leave gaussian_variance at its default")
+
+    def _training_data(self, X, y, reset: bool):
+        self._check_backbone_options()
+        return super()._training_data(X, y, reset)
+
+    def _check_backbone_options(self) -> None:
+        """Refuse options of the backbone not chosen (set off their defaults), which would build nothing."""
+        owner, other = next((b, names) for b, names in BACKBONE_OPTIONS.items() if b != self.backbone)
+        changed = [f"{k}={getattr(self, k)!r}" for k in other if _plain(getattr(self, k)) != _plain(self._default(k))]
+        if changed:
+            raise ValueError(
+                f"{' and '.join(changed)} shape{'s' if len(changed) == 1 else ''} the {owner!r} backbone, but "
+                f"backbone={self.backbone!r}: set backbone={owner!r}, or leave "
+                f"{'it at its default' if len(changed) == 1 else 'them at their defaults'}"
+            )
 
     def _validate_X(self, X, reset: bool):
         if self.backbone == "conv":

@@ -11,6 +11,9 @@ streamed from a `DataSource` (shuffled chunks, shuffled rows within a chunk).
 Both draw their shuffles from the training generator, so a seeded fit is repeatable and a
 resumed one continues the same sequence. Under data-parallel training every rank draws the
 same permutation and takes its slice of each global batch.
+
+A module with batch-norm layers needs at least two rows in every process's share of a batch
+(`min_batch_rows`): a short trailing batch joins the one before it, and too few rows are refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,49 @@ from aekit.data._sparse_input import dense_blocks, is_sparse
 MAX_STREAM_VALIDATION_ROWS = 65536  # held-out rows read into memory when X streams from disk
 
 
+def min_batch_rows(module: torch.nn.Module, world: int = 1) -> int:
+    """The fewest rows a training batch of `module` may hold: two per process with batch-norm layers
+    (one row gives them no batch statistics), else one."""
+    return 2 * world if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()) else 1
+
+
+def check_batch_rows(n_rows: int, batch_size: int, min_rows: int, world: int = 1) -> None:
+    """Refuse training rows or a batch size below `min_rows` (see `min_batch_rows`).
+
+    Parameters
+    ----------
+    n_rows : int
+        The training rows.
+    batch_size : int
+        The rows of a mini-batch, over all processes.
+    min_rows : int
+        The fewest rows a batch may hold.
+    world : int, default=1
+        The number of processes a batch is shared between.
+    """
+    if min_rows <= 1:
+        return
+    per = f" ({min_rows // world} per process, {world} processes)" if world > 1 else ""
+    if n_rows < min_rows:
+        raise ValueError(
+            f"batch_norm=True needs at least {min_rows} training rows{per}, but there {'is' if n_rows == 1 else 'are'} "
+            f"{n_rows}: batch norm has no batch statistics of one row. Give more rows, or set batch_norm=False"
+        )
+    if batch_size < min_rows:
+        raise ValueError(
+            f"batch_norm=True needs batches of at least {min_rows} rows{per}, but batch_size={batch_size}: batch norm has "
+            "no batch statistics of one row. Raise batch_size, or set batch_norm=False"
+        )
+
+
+def _spans(n_rows: int, batch_size: int, min_rows: int) -> list[tuple[int, int]]:
+    """(start, stop) of each batch over n_rows rows; a trailing batch shorter than min_rows joins the one before."""
+    starts = list(range(0, n_rows, batch_size))
+    if len(starts) > 1 and n_rows - starts[-1] < min_rows:
+        starts.pop()
+    return list(zip(starts, [*starts[1:], n_rows]))
+
+
 def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
     return idx if world == 1 else idx.tensor_split(world)[rank]
 
@@ -33,13 +79,16 @@ def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
 class MemoryBatches:
     """Batches of rows in memory, X (n, d) a tensor or a scipy.sparse CSR matrix, with optional
     target tensor Y (n, d_out); a sparse batch is densified to float32 alone, in the row order
-    a tensor would give, so memory holds one dense batch and the fit equals the dense one."""
+    a tensor would give, so memory holds one dense batch and the fit equals the dense one. A
+    trailing batch of fewer than `min_rows` rows joins the one before."""
 
-    def __init__(self, X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1):
+    def __init__(
+        self, X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1, min_rows: int = 1
+    ):
         self.X, self.Y, self.device = X, Y, device
         self.n_rows = X.shape[0]
         self.batch_size = min(batch_size, self.n_rows)
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.min_rows = rank, world, min_rows
 
     def _rows(self, idx: torch.Tensor) -> torch.Tensor:
         if isinstance(self.X, torch.Tensor):
@@ -48,14 +97,15 @@ class MemoryBatches:
 
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         order = torch.randperm(self.n_rows, generator=generator, device=generator.device)
-        for start in range(0, self.n_rows, self.batch_size):
-            idx = _shard(order[start : start + self.batch_size], self.rank, self.world)
+        for start, stop in _spans(self.n_rows, self.batch_size, self.min_rows):
+            idx = _shard(order[start:stop], self.rank, self.world)
             yield self._rows(idx), None if self.Y is None else self.Y.index_select(0, idx.to(self.Y.device))
 
 
 class StreamBatches:
     """Batches streamed from `source`: each epoch visits the chunks in a random order and the
-    rows of each chunk in a random order; memory holds one chunk at a time."""
+    rows of each chunk in a random order; memory holds one chunk at a time. A chunk's trailing
+    batch of fewer than `min_rows` rows joins the one before."""
 
     def __init__(
         self,
@@ -65,12 +115,13 @@ class StreamBatches:
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         rank: int = 0,
         world: int = 1,
+        min_rows: int = 1,
     ):
         self.source, self.device = source, device
         self.ranges = source.chunks(max(chunk_rows, batch_size))
         self.n_rows = sum(b - a for a, b in self.ranges)
         self.batch_size = min(batch_size, self.n_rows)
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.min_rows = rank, world, min_rows
 
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, None]]:
         chunk_order = torch.randperm(len(self.ranges), generator=generator, device=generator.device).tolist()
@@ -80,17 +131,20 @@ class StreamBatches:
             if self.device.type != "cpu":
                 block = block.pin_memory().to(self.device, non_blocking=True)
             order = torch.randperm(stop - start, generator=generator, device=generator.device).to(self.device)
-            for s in range(0, stop - start, self.batch_size):
-                yield block.index_select(0, _shard(order[s : s + self.batch_size], self.rank, self.world)), None
+            for a, b in _spans(stop - start, self.batch_size, self.min_rows):
+                yield block.index_select(0, _shard(order[a:b], self.rank, self.world)), None
 
 
-def batches_for(X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1):
-    """The epoch batches of X (n, d) with targets Y (n, d_out) or None, whatever X's kind."""
+def batches_for(
+    X, Y: torch.Tensor | None, batch_size: int, device: torch.device, rank: int = 0, world: int = 1, min_rows: int = 1
+):
+    """The epoch batches of X (n, d) with targets Y (n, d_out) or None, whatever X's kind; a
+    trailing batch of fewer than `min_rows` rows joins the one before."""
     if isinstance(X, DataSource):
         if Y is not None:
             raise ValueError("Y: targets are not supported for data streamed from disk")
-        return StreamBatches(X, batch_size, device, rank=rank, world=world)
-    return MemoryBatches(X, Y, batch_size, device, rank=rank, world=world)
+        return StreamBatches(X, batch_size, device, rank=rank, world=world, min_rows=min_rows)
+    return MemoryBatches(X, Y, batch_size, device, rank=rank, world=world, min_rows=min_rows)
 
 
 def row_blocks(X, rows: int, dtype=np.float32) -> Iterator:

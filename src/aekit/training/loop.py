@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from aekit.training import distributed
-from aekit.training._batching import batches_for, first_rows, row_blocks
+from aekit.training._batching import batches_for, check_batch_rows, first_rows, min_batch_rows, row_blocks
 from aekit.training.budget import resolve_budget
 from aekit.training.callbacks import (
     LOOP_LOGS,
@@ -457,7 +457,9 @@ def train(
     state.last_epoch = state.epoch + config.max_epochs
     if any(r.constrains for r in getattr(module, "regularizers", ())):
         module.apply_constraints()  # start inside the constraint set: the start competes for the best weights
-    batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world)
+    min_rows = min_batch_rows(module, state.world)
+    check_batch_rows(X.shape[0], config.batch_size, min_rows, state.world)
+    batches = batches_for(X, Y, config.batch_size, device, rank=state.rank, world=state.world, min_rows=min_rows)
     if checkpoint is not None:
         checkpoint.note_rows(X, Y)
     callbacks = builtin_callbacks(config, state, X, Y, X_val, Y_val, checkpoint) + list(callbacks)
