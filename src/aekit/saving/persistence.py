@@ -14,7 +14,6 @@ from detector.json to config.json; version-1 folders still load.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -31,7 +30,7 @@ from sklearn.base import clone
 from aekit._wording import with_article
 from aekit.saving.atomic import atomic_write_bytes
 from aekit.saving.checksums import file_entry, read_checked_safetensors
-from aekit.saving.json_files import read_json
+from aekit.saving.json_files import json_bytes, read_json
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "left_by_interrupted_save", "load_estimator_folder", "read_model",
@@ -55,14 +54,6 @@ def register_estimator(cls: type) -> type:
     """Make `cls` loadable by name from a saved config."""
     ESTIMATORS[cls.__name__] = cls
     return cls
-
-
-def _numpy_scalar(value):
-    """A NumPy scalar (np.int64(16), np.float32(1e-3): what a parameter grid built with NumPy
-    holds) as the Python number JSON writes; anything else is refused as `json` refuses it."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _param_to_json(value):
@@ -225,9 +216,6 @@ def _fitted_to_json(est) -> dict:
         value = getattr(est, name)
         if name in type(est)._fitted_writers:
             value = type(est)._fitted_writers[name](value)
-        elif name == "history_":
-            value = {k: [None if isinstance(x, float) and not math.isfinite(x) else x for x in v] if isinstance(v, list) else v
-                     for k, v in value.items()}  # strict JSON has no NaN: an epoch without a value is null
         elif name == "feature_names_in_":
             value = [str(c) for c in value]
         elif hasattr(value, "to_json"):
@@ -280,7 +268,7 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
     if hasattr(est, "module_"):
         weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
         config["weights"] = file_entry(WEIGHTS_FILE, weights)
-    config_bytes = json.dumps(config, indent=2, default=_numpy_scalar).encode()
+    config_bytes = json_bytes(config, indent=2)
 
     def write(folder: Path) -> None:
         for name, inner in nested.items():
@@ -336,7 +324,8 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         except (TypeError, ValueError, KeyError, AttributeError) as err:
             raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type or value: {err}") from err
     if "history_" in fitted:
-        est.history_ = {k: [math.nan if x is None else x for x in v] if isinstance(v, list) else v for k, v in fitted["history_"].items()}
+        est.history_ = {k: [math.nan if x is None else x for x in v] if isinstance(v, list) else v
+                        for k, v in fitted["history_"].items()}  # folders saved before non-finite numbers were kept wrote null
         est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
     if "n_threads_" in fitted:  # absent from folders saved before fit recorded it
         est.n_threads_ = fitted["n_threads_"]
