@@ -60,7 +60,8 @@ def _param_to_json(value):
     """One parameter value as JSON that `_param_from_json` turns back into an equal value of
     the same kind: a tuple as {"tuple": [...]}, a list as {"list": [...]}, an array as
     {"ndarray": [...], "dtype": ...}, a NumPy scalar as {"numpy": dtype, "value": ...}, an aekit
-    estimator as {"estimator": class name, "params": {...}}."""
+    estimator as {"estimator": class name, "params": {...}} (and "set_output": what its
+    set_output chose)."""
     if isinstance(value, (tuple, list)):
         return {type(value).__name__: [_param_to_json(v) for v in value]}
     if isinstance(value, np.ndarray):
@@ -68,7 +69,8 @@ def _param_to_json(value):
     if isinstance(value, np.generic):
         return {"numpy": value.dtype.str, "value": value.item()}
     if hasattr(value, "get_params"):
-        return {"estimator": type(value).__name__, "params": params_to_json(value.get_params(deep=False))}
+        output = {"set_output": value._sklearn_output_config} if getattr(value, OUTPUT_CONFIG, None) else {}
+        return {"estimator": type(value).__name__, "params": params_to_json(value.get_params(deep=False)), **output}
     return value
 
 
@@ -86,11 +88,15 @@ def _param_from_json(value):
         return np.asarray(value["ndarray"], dtype=np.dtype(value["dtype"]))
     if set(value) == {"numpy", "value"}:
         return np.dtype(value["numpy"]).type(value["value"])
-    if set(value) == {"estimator", "params"} and isinstance(value["params"], dict):
+    if set(value) - {"set_output"} == {"estimator", "params"} and isinstance(value["params"], dict):
         cls = ESTIMATORS.get(value["estimator"]) if isinstance(value["estimator"], str) else None
         if cls is None:
             raise ValueError(f"names unknown estimator class {value['estimator']!r}")
-        return cls(**{k: _param_from_json(v) for k, v in value["params"].items()})
+        est = cls(**{k: _param_from_json(v) for k, v in value["params"].items()})
+        output = value.get("set_output", {})
+        if not isinstance(output, dict) or set(output) - {"transform"} or not set(output.values()) <= set(OUTPUTS):
+            raise ValueError(f"set_output must map 'transform' to one of {list(OUTPUTS)}")
+        return est.set_output(**output) if output else est
     raise ValueError(f"{value!r} is not a saved parameter value")
 
 
