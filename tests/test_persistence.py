@@ -33,7 +33,7 @@ def saved(tmp_path, X):
     [
         AutoEncoder(latent_dim=3, hidden_dims=[16], learning_rate=np.float32(1e-3), loss="bce", max_epochs=2, random_state=0),
         AutoEncoder(latent_dim=np.int64(3), hidden_dims=np.array([16, 8]), tied_weights=True, max_epochs=2, random_state=0),
-        LinearAutoEncoder(latent_dim=2, unit_norm=True, max_epochs=2, random_state=0),
+        LinearAutoEncoder(latent_dim=2, unit_norm=True, regularizers={"decorrelation": np.float64(0.1)}, max_epochs=2, random_state=0),
     ],
     ids=["bce", "tied", "linear"],
 )

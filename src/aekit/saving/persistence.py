@@ -58,12 +58,15 @@ def register_estimator(cls: type) -> type:
 
 def _param_to_json(value):
     """One parameter value as JSON that `_param_from_json` turns back into an equal value of
-    the same kind: a tuple as {"tuple": [...]}, a list as {"list": [...]}, an array as
+    the same kind: a tuple as {"tuple": [...]}, a list as {"list": [...]}, a dict as
+    {"dict": {...}}, an array as
     {"ndarray": [...], "dtype": ...}, a NumPy scalar as {"numpy": dtype, "value": ...}, an aekit
     estimator as {"estimator": class name, "params": {...}} (and "set_output": what its
     set_output chose)."""
     if isinstance(value, (tuple, list)):
         return {type(value).__name__: [_param_to_json(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _param_to_json(v) for k, v in value.items()}}
     if isinstance(value, np.ndarray):
         return {"ndarray": value.tolist(), "dtype": value.dtype.str}
     if isinstance(value, np.generic):
@@ -75,8 +78,8 @@ def _param_to_json(value):
 
 
 def _param_from_json(value):
-    """The parameter value `_param_to_json` wrote (a plain list, from a folder saved before
-    containers were tagged, stays a list here)."""
+    """The parameter value `_param_to_json` wrote (a plain list or dict, from a folder saved
+    before containers were tagged, stays as it is here)."""
     if isinstance(value, list):
         return [_param_from_json(v) for v in value]
     if not isinstance(value, dict):
@@ -84,6 +87,8 @@ def _param_from_json(value):
     if len(value) == 1 and next(iter(value)) in ("list", "tuple") and isinstance(next(iter(value.values())), list):
         kind, items = next(iter(value.items()))
         return (list if kind == "list" else tuple)(_param_from_json(v) for v in items)
+    if set(value) == {"dict"} and isinstance(value["dict"], dict):
+        return {k: _param_from_json(v) for k, v in value["dict"].items()}
     if set(value) == {"ndarray", "dtype"}:
         return np.asarray(value["ndarray"], dtype=np.dtype(value["dtype"]))
     if set(value) == {"numpy", "value"}:
@@ -97,7 +102,7 @@ def _param_from_json(value):
         if not isinstance(output, dict) or set(output) - {"transform"} or not set(output.values()) <= set(OUTPUTS):
             raise ValueError(f"set_output must map 'transform' to one of {list(OUTPUTS)}")
         return est.set_output(**output) if output else est
-    raise ValueError(f"{value!r} is not a saved parameter value")
+    return value
 
 
 def params_to_json(params: dict) -> dict:
