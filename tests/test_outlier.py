@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -233,13 +234,16 @@ def test_real_anomaly_set_breastw():
 def test_save_load_round_trip(tmp_path, standardize, criterion):
     X, _ = planted(n_inliers=200, n_outliers=10)
     det = AutoEncoderOutlierDetector(
-        AutoEncoder(**SMALL), standardize=standardize, criterion=criterion, contamination=0.05, random_state=0
+        AutoEncoder(**{**SMALL, "random_state": 5}).set_output(transform="pandas"), standardize=standardize, criterion=criterion,
+        contamination=0.05, random_state=0,
     ).fit(X)
     loaded = AutoEncoderOutlierDetector.load(det.save(tmp_path / "detector"))
     assert loaded.threshold_ == det.threshold_ and loaded.get_params()["contamination"] == 0.05
+    assert repr(loaded.get_params()) == repr(det.get_params())  # the inner random_state stayed 5, not the detector's 0
     assert np.allclose(loaded.score_samples(X), det.score_samples(X))
     assert np.array_equal(loaded.predict(X), det.predict(X))
     assert not hasattr(loaded.autoencoder, "module_")  # the parameter stays an unfitted estimator
+    assert isinstance(loaded.autoencoder.set_params(max_epochs=1).fit(X).transform(X), pd.DataFrame)  # and keeps its set_output
 
 
 @pytest.mark.parametrize("table", [False, True], ids=["float32-array", "dataframe"])

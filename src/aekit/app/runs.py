@@ -18,7 +18,6 @@ a run folder or a model folder saved with `est.save` as one kind of object, a `M
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import warnings
@@ -33,7 +32,7 @@ import numpy as np
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset
 from aekit.data.readers import Reader, check_image_shape, columns_by_name, reader_for
-from aekit.saving.json_files import read_json
+from aekit.saving.json_files import json_bytes, read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
 __all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "allows_nan", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
@@ -341,7 +340,7 @@ class Run:
         """
         info = {**split.reader.to_dict(), "n_train": len(split.train), "n_test": len(split.test),
                 "train_sha256": split.train_sha256()}
-        atomic_write_bytes(self.file(self.DATA), json.dumps({**info, "scaling": asdict(scaling)}, indent=2).encode())
+        atomic_write_bytes(self.file(self.DATA), json_bytes({**info, "scaling": asdict(scaling)}, indent=2))
 
     def read_data_info(self) -> dict:
         """RUN/data.json: the reader's fields, n_train, n_test, train_sha256 (absent from older runs) and the scaling."""

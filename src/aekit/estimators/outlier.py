@@ -664,7 +664,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     def _check_loaded(self, path) -> None:
         if self.autoencoder_ is None:
             raise FileNotFoundError(f"{str(path)!r} has no autoencoder folder: the detector's model is missing")
-        self.autoencoder = clone(self.autoencoder_)
         n_features, parts = self._inner_n_features(), self._parts_used()
         if sorted(self.part_center_) != sorted(parts) or sorted(self.part_scale_) != sorted(parts):
             raise ValueError(f"{str(path)!r}: fitted.part_center_ and part_scale_ must map {list(parts)} to finite numbers")

@@ -14,7 +14,6 @@ from detector.json to config.json; version-1 folders still load.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -26,11 +25,12 @@ import numpy as np
 import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
+from sklearn.base import clone
 
 from aekit._wording import with_article
 from aekit.saving.atomic import atomic_write_bytes
 from aekit.saving.checksums import file_entry, read_checked_safetensors
-from aekit.saving.json_files import read_json
+from aekit.saving.json_files import json_bytes, read_json
 from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "left_by_interrupted_save", "load_estimator_folder", "read_model",
@@ -56,28 +56,69 @@ def register_estimator(cls: type) -> type:
     return cls
 
 
-def _numpy_scalar(value):
-    """A NumPy scalar (np.int64(16), np.float32(1e-3): what a parameter grid built with NumPy
-    holds) as the Python number JSON writes; anything else is refused as `json` refuses it."""
+def _param_to_json(value):
+    """One parameter value as JSON that `_param_from_json` turns back into an equal value of
+    the same kind: a tuple as {"tuple": [...]}, a list as {"list": [...]}, a dict as
+    {"dict": {...}}, an array as
+    {"ndarray": [...], "dtype": ...}, a NumPy scalar as {"numpy": dtype, "value": ...}, an aekit
+    estimator as {"estimator": class name, "params": {...}} (and "set_output": what its
+    set_output chose)."""
+    if isinstance(value, (tuple, list)):
+        return {type(value).__name__: [_param_to_json(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _param_to_json(v) for k, v in value.items()}}
+    if isinstance(value, np.ndarray):
+        return {"ndarray": value.tolist(), "dtype": value.dtype.str}
     if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        return {"numpy": value.dtype.str, "value": value.item()}
+    if hasattr(value, "get_params"):
+        output = {"set_output": value._sklearn_output_config} if getattr(value, OUTPUT_CONFIG, None) else {}
+        return {"estimator": type(value).__name__, "params": params_to_json(value.get_params(deep=False)), **output}
+    return value
+
+
+def _param_from_json(value):
+    """The parameter value `_param_to_json` wrote (a plain list or dict, from a folder saved
+    before containers were tagged, stays as it is here)."""
+    if isinstance(value, list):
+        return [_param_from_json(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 and next(iter(value)) in ("list", "tuple") and isinstance(next(iter(value.values())), list):
+        kind, items = next(iter(value.items()))
+        return (list if kind == "list" else tuple)(_param_from_json(v) for v in items)
+    if set(value) == {"dict"} and isinstance(value["dict"], dict):
+        return {k: _param_from_json(v) for k, v in value["dict"].items()}
+    if set(value) == {"ndarray", "dtype"}:
+        return np.asarray(value["ndarray"], dtype=np.dtype(value["dtype"]))
+    if set(value) == {"numpy", "value"}:
+        return np.dtype(value["numpy"]).type(value["value"])
+    if set(value) - {"set_output"} == {"estimator", "params"} and isinstance(value["params"], dict):
+        cls = ESTIMATORS.get(value["estimator"]) if isinstance(value["estimator"], str) else None
+        if cls is None:
+            raise ValueError(f"names unknown estimator class {value['estimator']!r}")
+        est = cls(**{k: _param_from_json(v) for k, v in value["params"].items()})
+        output = value.get("set_output", {})
+        if not isinstance(output, dict) or set(output) - {"transform"} or not set(output.values()) <= set(OUTPUTS):
+            raise ValueError(f"set_output must map 'transform' to one of {list(OUTPUTS)}")
+        return est.set_output(**output) if output else est
+    return value
 
 
 def params_to_json(params: dict) -> dict:
-    """An estimator's `get_params(deep=False)` as JSON values: tuples and arrays to lists, a
-    RandomState to None (only an int seed can be saved), a torch device to its string."""
+    """An estimator's `get_params(deep=False)` as JSON values that load back equal and of the
+    same kind (tuple, list, array, NumPy scalar, aekit estimator: see `_param_to_json`); a
+    RandomState becomes None (only an int seed can be saved) and a torch device its string.
+    An estimator parameter whose class aekit cannot save is left out."""
     out = {}
     for key, value in params.items():
-        if isinstance(value, (tuple, np.ndarray)):
-            value = np.asarray(value, dtype=object).tolist() if isinstance(value, np.ndarray) else list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    if "random_state" in out and not isinstance(out["random_state"], (int, type(None))):
+        if hasattr(value, "get_params") and type(value).__name__ not in ESTIMATORS:
+            continue
+        out[key] = _param_to_json(value)
+    if "random_state" in out and not isinstance(params["random_state"], (int, np.integer, type(None))):
         out["random_state"] = None
     if "device" in out:
-        out["device"] = str(out["device"])
+        out["device"] = str(params["device"])
     return out
 
 
@@ -92,7 +133,11 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
     unknown = set(params) - set(defaults)
     if unknown:
         raise ValueError(f"{str(path)!r}: config has unknown parameters {sorted(unknown)}")
-    params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else v for k, v in params.items()}
+    try:
+        params = {k: tuple(v) if isinstance(defaults[k], tuple) and isinstance(v, list) else _param_from_json(v)
+                  for k, v in params.items()}  # a plain list is from a folder saved before containers were tagged
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{str(Path(path) / CONFIG_FILE)!r}: the saved params are not valid for {est_cls.__name__}: {err}") from err
     saved = params.get("device")
     if device is None and isinstance(saved, str) and saved.startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(f"{str(path)!r} was saved with device={saved!r}, which this machine does not have: loaded with "
@@ -182,9 +227,6 @@ def _fitted_to_json(est) -> dict:
         value = getattr(est, name)
         if name in type(est)._fitted_writers:
             value = type(est)._fitted_writers[name](value)
-        elif name == "history_":
-            value = {k: [None if isinstance(x, float) and not math.isfinite(x) else x for x in v] if isinstance(v, list) else v
-                     for k, v in value.items()}  # strict JSON has no NaN: an epoch without a value is null
         elif name == "feature_names_in_":
             value = [str(c) for c in value]
         elif hasattr(value, "to_json"):
@@ -230,14 +272,14 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
         if not hasattr(inner, "save"):
             raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
     parts = {name: dump_sklearn(getattr(est, name)) for name in type(est)._sklearn_parts if getattr(est, name, None) is not None}
-    params = params_to_json({k: v for k, v in est.get_params(deep=False).items() if not hasattr(v, "get_params")})
+    params = params_to_json(est.get_params(deep=False))
     config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est),
               "folders": sorted(_nested_folder(name) for name in (*nested, *parts))}
     weights = None
     if hasattr(est, "module_"):
         weights = save_safetensors({k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()})
         config["weights"] = file_entry(WEIGHTS_FILE, weights)
-    config_bytes = json.dumps(config, indent=2, default=_numpy_scalar).encode()
+    config_bytes = json_bytes(config, indent=2)
 
     def write(folder: Path) -> None:
         for name, inner in nested.items():
@@ -293,7 +335,8 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
         except (TypeError, ValueError, KeyError, AttributeError) as err:
             raise ValueError(f"{str(path)!r}: fitted.{name} has the wrong type or value: {err}") from err
     if "history_" in fitted:
-        est.history_ = {k: [math.nan if x is None else x for x in v] if isinstance(v, list) else v for k, v in fitted["history_"].items()}
+        est.history_ = {k: [math.nan if x is None else x for x in v] if isinstance(v, list) else v
+                        for k, v in fitted["history_"].items()}  # folders saved before non-finite numbers were kept wrote null
         est.n_epochs_ = fitted.get("n_epochs_", len(est.history_.get("loss", [])))
     if "n_threads_" in fitted:  # absent from folders saved before fit recorded it
         est.n_threads_ = fitted["n_threads_"]
@@ -312,6 +355,8 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
                 raise ValueError(f"{str(path)!r}: the saved {_nested_folder(name)} takes {inner.n_features_in_} "
                                  f"features, the {est_cls.__name__} {expected}")
         setattr(est, name, inner)
+        if inner is not None and _nested_folder(name) not in params and _nested_folder(name) in est.get_params(deep=False):
+            est.set_params(**{_nested_folder(name): clone(inner)})  # a folder saved before params kept the estimator
     for name in est_cls._sklearn_parts:
         folder = Path(path) / _nested_folder(name)
         if folder.is_dir():

@@ -12,7 +12,6 @@ Only the classes in `known_classes()` are written or read; anything else is refu
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -22,7 +21,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from aekit.saving.checksums import file_entry, read_checked_safetensors
-from aekit.saving.json_files import read_json
+from aekit.saving.json_files import json_bytes, read_json
 
 __all__ = ["ARRAYS_FILE", "STATE_FILE", "dump_sklearn", "known_classes", "load_sklearn"]
 
@@ -75,7 +74,7 @@ def dump_sklearn(estimator) -> dict[str, bytes]:
 
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn_version,
            "arrays": file_entry(ARRAYS_FILE, arrays), "root": root}
-    return {STATE_FILE: json.dumps(doc).encode(), ARRAYS_FILE: arrays}
+    return {STATE_FILE: json_bytes(doc), ARRAYS_FILE: arrays}
 
 
 def load_sklearn(folder: str | os.PathLike):
