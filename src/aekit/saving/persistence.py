@@ -8,8 +8,11 @@ classifier's pretrained model) are saved as sub-folders in the same format, and 
 scikit-learn estimators it keeps (the imputer's blend partner) as sub-folders of JSON and
 safetensors by `aekit.saving.sklearn_state`. Every file is
 written to a temporary name and renamed into place, so a reader never sees a half-written
-file. Format version 2 (this one) made the weights optional and moved the outlier detector
-from detector.json to config.json; version-1 folders still load.
+file. Format version 2 made the weights optional and moved the outlier detector from
+detector.json to config.json; version 3 (this one) labels each parameter with its kind (tuple,
+list, array, NumPy scalar, dict, nested estimator), writes non-finite numbers as
+{"non_finite": ...} and lists the sub-folders written; version-1 and -2 folders still load, and
+an aekit that reads only up to version 2 refuses a version-3 folder naming its version.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "left_by_interru
            "register_estimator", "save_estimator"]
 
 FORMAT = "aekit"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CONFIG_FILE = "config.json"
 LEGACY_CONFIG_FILES = ("detector.json",)  # version 1 saved the outlier detector's config under this name
 WEIGHTS_FILE = "model.safetensors"
