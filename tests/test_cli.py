@@ -672,7 +672,8 @@ def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tm
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "gaps.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "gaps.csv' has missing values in the column b (first in the training rows); fill them first, e.g. 'aekit impute" in err, repr(err)
+    first = int(np.flatnonzero(pd.read_csv(tmp_path / "gaps.csv")["b"].isna())[0]) + 1  # was the shuffled split's first
+    assert f"gaps.csv' has missing values in the column b (first in data row {first}); fill them first, e.g. 'aekit impute" in err, repr(err)
     np.savetxt(tmp_path / "full.csv", X, delimiter=",", header="a,b,c", comments="")
     assert main(["train", "--data", str(tmp_path / "full.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
 
@@ -858,7 +859,7 @@ def test_a_gap_in_any_row_is_refused_by_train_not_later_by_evaluate(tmp_path, ca
     rng = np.random.default_rng(0)
     for row in range(10):
         frame = pd.DataFrame({"key": [f"r{i}" for i in range(10)], "a": rng.normal(size=10), "b": rng.normal(size=10)})
-        frame.loc[row, "b"] = np.nan
+        frame.loc[[row, 9], "b"] = np.nan  # named the shuffled split's first gap, not the file's
         frame.to_csv(tmp_path / "t.csv", index=False)
         args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(tmp_path / f"run{row}"), "--quiet"]
         assert main([*args, "--set", "data.id_column=key"]) == 1

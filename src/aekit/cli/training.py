@@ -667,6 +667,10 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         try:
             refuse_gaps(data, config.data.source, part)
         except ValueError as error:  # the held-out rows too: evaluate, report and encode would refuse them
+            try:  # the split is shuffled: name the source's first row with a gap, read in its order
+                refuse_gaps(split.reader.read(config.data.source), config.data.source)
+            except ValueError as whole:
+                error = whole
             raise CLIError(str(error)) from None
     count_loss = next((f"{key}={getattr(config.model, key)!r}" for key in ("loss", "likelihood")
                        if getattr(config.model, key, None) in COUNT_LIKELIHOODS), None)  # the VAE's is its likelihood
