@@ -275,11 +275,15 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns, their names
-    kept in `attrs['index']` for `_write_table`, unless a fitted imputer was fitted without it (its
+    kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
+    of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless a fitted imputer was fitted without it (its
     `needed` columns); when fitting, columns with no value at all are dropped with a warning naming
     them (a fitted model's table keeps them, written as given as on a cluster)."""
     import warnings
 
+    import pandas as pd
+
+    from aekit.data.datasets import ROW_LABELS
     from aekit.data.readers import TableReader, reader_for
 
     reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values, header=args.header)
@@ -304,6 +308,8 @@ def _read_table(args: argparse.Namespace, needed=()):
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
     frame.attrs["index"] = named
+    numbered = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    frame.attrs["labelled"] = not named and (frame.attrs.get(ROW_LABELS, False) or not numbered)
     return frame
 
 
@@ -328,10 +334,11 @@ def _check_table_output(path: str) -> None:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
 
 
-def _write_table(frame, path: str, index: list[str]) -> None:
+def _write_table(frame, path: str, index: list[str], labelled: bool = False) -> None:
     """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
     `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns;
-    a Parquet file keeps an unnamed index too, unless it is 0..n-1."""
+    the unnamed index too when `labelled` (`attrs['labelled']`), a CSV's first column without a
+    header; a Parquet file keeps an unnamed index other than 0..n-1 anyway."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -341,7 +348,7 @@ def _write_table(frame, path: str, index: list[str]) -> None:
         if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
             frame.to_parquet(tmp, index=True if index else None)
         else:
-            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index))
+            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or labelled)
 
 
 def _gapped_whole_numbers(frame):
@@ -410,7 +417,7 @@ def run_impute(args: argparse.Namespace) -> int:
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
-    _write_table(filled, args.output, frame.attrs["index"])
+    _write_table(filled, args.output, frame.attrs["index"], frame.attrs["labelled"])
     kept = missing & filled.isna().to_numpy()  # the gaps of the columns left out of the model are kept, not filled
     missing = missing & filled.notna().to_numpy()
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -584,7 +591,7 @@ def run_detect(args: argparse.Namespace) -> int:
         row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"])
+        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"], frame.attrs["labelled"])
         print(f"wrote {args.out}")
     if args.report:
         from aekit.app.detection_report import write_detection_report
