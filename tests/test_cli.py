@@ -1244,6 +1244,17 @@ def test_detect_set_of_a_detector_parameter_points_at_its_option(tmp_path, capsy
         key = assignment.partition("=")[0].removeprefix("model.")
         assert (f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); give {option}"
                 in capsys.readouterr().err)
+    # standardize, which has no option, was refused as an unknown autoencoder key; and a loss reading raw values
+    # was refused with Python's advice "pass X.to_numpy()"
+    args = ["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--save", str(tmp_path / "det")]
+    assert main([*args, "--set", "standardize=true", "--set", "latent_dim=1"]) == 0
+    from aekit import AutoEncoderOutlierDetector
+
+    saved = AutoEncoderOutlierDetector.load(tmp_path / "det")
+    assert saved.standardize is True and saved.autoencoder_.latent_dim == 1
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--set", "loss=bce"]) == 1
+    err = capsys.readouterr().err
+    assert "--set loss=bce: aekit detect standardises the table's numeric columns" in err and "to_numpy" not in err
 
 
 def test_a_training_refused_before_its_first_epoch_leaves_no_run_folder_behind(tmp_path, monkeypatch, capsys):

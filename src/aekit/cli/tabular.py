@@ -25,6 +25,7 @@ LEFT_OUT_HELP = (  # how impute and detect leave columns out, the same in both d
     "columns are left out of the model with a warning; --ignore and --id-column name more."
 )
 DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
+DETECTOR_SET = ("standardize",)  # the detector's own parameters without a flag, which --set takes beside the autoencoder's
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
     "(default: AutoEncoderOutlierDetector's, 0.1)"
@@ -524,7 +525,7 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
     with the --set (NAME=VALUE or, as errors name them, model.NAME=VALUE), --epochs, --seed and --quiet
     parameters."""
     from aekit.app.config import model_registry
-    from aekit.estimators.outlier import default_autoencoder
+    from aekit.estimators.outlier import default_autoencoder, raw_value_setting
 
     prefix = "model."
     for assignment in args.set:
@@ -532,12 +533,31 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
         if key in DETECTOR_OPTIONS:
             raise CLIError(f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); "
                            f"give {DETECTOR_OPTIONS[key]}")
-    args = argparse.Namespace(**{**vars(args), "set": [a.strip().removeprefix(prefix) for a in args.set]})
+    sets = [a.strip().removeprefix(prefix) for a in args.set if a.partition("=")[0].strip() not in DETECTOR_SET]
+    args = argparse.Namespace(**{**vars(args), "set": sets})
     if args.model is None:
         model = default_autoencoder(n_rows)
-        return model.set_params(**_params(type(model), args, prefix))
-    model_class = model_registry()[args.model]  # checked by run_detect
-    return model_class(**_params(model_class, args, prefix))
+        model.set_params(**_params(type(model), args, prefix))
+    else:
+        model_class = model_registry()[args.model]  # checked by run_detect
+        model = model_class(**_params(model_class, args, prefix))
+    found = raw_value_setting(model)
+    if found is not None:
+        name, value, needs = found
+        raise CLIError(f"--set {name}={value}: aekit detect standardises the table's numeric columns (and one-hot "
+                       f"encodes its text) before the autoencoder sees them, and {name}={value!r} needs {needs}; "
+                       f"leave {name} at its default")
+    return model
+
+
+def _detector_params(args: argparse.Namespace) -> dict:
+    """The detector's own parameters given with --set (`DETECTOR_SET`: standardize=true),
+    checked against `AutoEncoderOutlierDetector`'s."""
+    from aekit import AutoEncoderOutlierDetector
+    from aekit.app.config import apply_overrides, validate_params
+
+    own = [a for a in args.set if a.partition("=")[0].strip() in DETECTOR_SET]
+    return validate_params(AutoEncoderOutlierDetector, apply_overrides({}, own)) if own else {}
 
 
 def run_detect(args: argparse.Namespace) -> int:
@@ -575,7 +595,8 @@ def run_detect(args: argparse.Namespace) -> int:
     if detector is None:
         given = {k: v for k, v in (("contamination", args.contamination), ("criterion", args.criterion)) if v is not None}
         detector = AutoEncoderOutlierDetector(
-            _autoencoder(args, len(frame)), random_state=_seed(args), ignore_columns=ignored or "auto", **given
+            _autoencoder(args, len(frame)), random_state=_seed(args), ignore_columns=ignored or "auto", **given,
+            **_detector_params(args),
         )
         _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
