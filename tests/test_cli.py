@@ -1371,7 +1371,7 @@ def test_a_training_refused_before_its_first_epoch_leaves_the_users_folder_as_it
     (notes / "README").write_text("mine")
     for folder in (empty, notes, tmp_path / "new"):
         assert main(["train", "--data", str(rows), "--model", "conv", "--epochs", "1", "--out", str(folder), "--quiet"]) == 1
-        assert "which a 'conv' model needs" in capsys.readouterr().err
+        assert "whose rows a 'conv' model reads as images only when told their shape" in capsys.readouterr().err
     assert list(empty.iterdir()) == [] and [p.name for p in notes.iterdir()] == ["README"]
     assert not (tmp_path / "new").exists()
 

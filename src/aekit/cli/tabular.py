@@ -525,6 +525,7 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
     with the --set (NAME=VALUE or, as errors name them, model.NAME=VALUE), --epochs, --seed and --quiet
     parameters."""
     from aekit.app.config import model_registry
+    from aekit.cli.training import table_not_images, takes_images
     from aekit.estimators.outlier import default_autoencoder, raw_value_setting
 
     prefix = "model."
@@ -541,6 +542,8 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
     else:
         model_class = model_registry()[args.model]  # checked by run_detect
         model = model_class(**_params(model_class, args, prefix))
+    if takes_images(model) and model.get_params(deep=False)["input_shape"] is None:
+        raise CLIError(table_not_images(args.input, args.model, "input_shape"))
     found = raw_value_setting(model)
     if found is not None:
         name, value, needs = found
