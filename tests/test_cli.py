@@ -672,7 +672,8 @@ def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tm
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "gaps.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "gaps.csv' has missing values in the column b (first in the training rows); fill them first, e.g. 'aekit impute" in err, repr(err)
+    first = int(np.flatnonzero(pd.read_csv(tmp_path / "gaps.csv")["b"].isna())[0]) + 1  # was the shuffled split's first
+    assert f"gaps.csv' has missing values in the column b (first in data row {first}); fill them first, e.g. 'aekit impute" in err, repr(err)
     np.savetxt(tmp_path / "full.csv", X, delimiter=",", header="a,b,c", comments="")
     assert main(["train", "--data", str(tmp_path / "full.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
 
@@ -858,7 +859,7 @@ def test_a_gap_in_any_row_is_refused_by_train_not_later_by_evaluate(tmp_path, ca
     rng = np.random.default_rng(0)
     for row in range(10):
         frame = pd.DataFrame({"key": [f"r{i}" for i in range(10)], "a": rng.normal(size=10), "b": rng.normal(size=10)})
-        frame.loc[row, "b"] = np.nan
+        frame.loc[[row, 9], "b"] = np.nan  # named the shuffled split's first gap, not the file's
         frame.to_csv(tmp_path / "t.csv", index=False)
         args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(tmp_path / f"run{row}"), "--quiet"]
         assert main([*args, "--set", "data.id_column=key"]) == 1
@@ -1243,6 +1244,17 @@ def test_detect_set_of_a_detector_parameter_points_at_its_option(tmp_path, capsy
         key = assignment.partition("=")[0].removeprefix("model.")
         assert (f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); give {option}"
                 in capsys.readouterr().err)
+    # standardize, which has no option, was refused as an unknown autoencoder key; and a loss reading raw values
+    # was refused with Python's advice "pass X.to_numpy()"
+    args = ["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--save", str(tmp_path / "det")]
+    assert main([*args, "--set", "standardize=true", "--set", "latent_dim=1"]) == 0
+    from aekit import AutoEncoderOutlierDetector
+
+    saved = AutoEncoderOutlierDetector.load(tmp_path / "det")
+    assert saved.standardize is True and saved.autoencoder_.latent_dim == 1
+    assert main(["detect", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--set", "loss=bce"]) == 1
+    err = capsys.readouterr().err
+    assert "--set loss=bce: aekit detect standardises the table's numeric columns" in err and "to_numpy" not in err
 
 
 def test_a_training_refused_before_its_first_epoch_leaves_no_run_folder_behind(tmp_path, monkeypatch, capsys):
@@ -1359,7 +1371,7 @@ def test_a_training_refused_before_its_first_epoch_leaves_the_users_folder_as_it
     (notes / "README").write_text("mine")
     for folder in (empty, notes, tmp_path / "new"):
         assert main(["train", "--data", str(rows), "--model", "conv", "--epochs", "1", "--out", str(folder), "--quiet"]) == 1
-        assert "which a 'conv' model needs" in capsys.readouterr().err
+        assert "whose rows a 'conv' model reads as images only when told their shape" in capsys.readouterr().err
     assert list(empty.iterdir()) == [] and [p.name for p in notes.iterdir()] == ["README"]
     assert not (tmp_path / "new").exists()
 

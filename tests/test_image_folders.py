@@ -429,6 +429,21 @@ def test_the_command_line_refuses_rows_without_an_image_shape_naming_model_input
     assert load_estimator(tmp_path / "run" / "model").input_shape_ == (1, 2, 5)
 
 
+
+def test_a_table_is_read_as_images_only_when_its_shape_is_given(tmp_path, capsys):
+    # a table of 9 columns trained and was scored as 3 x 3 images without a word
+    np.savetxt(tmp_path / "t.csv", np.random.default_rng(0).normal(size=(30, 9)), delimiter=",", comments="",
+               header=",".join(f"c{i}" for i in range(9)))
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--model", "conv", "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "refused")]) == 1
+    assert ("t.csv' is a table, whose rows a 'conv' model reads as images only when told their shape: give --set "
+            "model.input_shape=[channels,height,width] (product 9, e.g. [1,3,3])") in capsys.readouterr().err
+    assert main(["detect", str(tmp_path / "t.csv"), "--model", "conv", "--epochs", "1", "--quiet"]) == 1
+    assert "--set input_shape=[channels,height,width], or choose a model for tables" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "run"), "--set", "model.input_shape=[1,3,3]", *TINY]) == 0
+    assert load_estimator(tmp_path / "run" / "model").input_shape_ == (1, 3, 3)
+
+
 # ---- one model whichever way it is trained ---------------------------------------------------------
 
 

@@ -291,6 +291,28 @@ def test_a_parquet_files_named_index_is_kept_in_the_outputs_a_csvs_first_column_
     assert f"  row {top}: outlier_score" in capsys.readouterr().out and top % 2 == 1
 
 
+def test_impute_and_detect_write_a_tables_own_row_labels_to_a_csv_as_read(tmp_path, capsys):
+    # a CSV written with its index (empty first header) came back with a column 'Unnamed: 0', and a Parquet
+    # file's unnamed labels (5, 2, 9, ...) were left out of a CSV output, which Parquet output kept
+    pytest.importorskip("pyarrow")
+    frame = patients(n=40).drop(columns="region").iloc[::-2]  # labels 39, 37, ..., 1
+    frame.to_csv(tmp_path / "t.csv")
+    frame.to_parquet(tmp_path / "t.parquet")
+    gaps = frame.assign(dose=frame["dose"].where(frame.index % 3 > 0))
+    gaps.to_csv(tmp_path / "g.csv")
+    fast = ["--quiet", "--epochs", "1", "--set", "hidden_dims=[4]"]
+    for source in ("t.csv", "t.parquet"):
+        assert main(["detect", str(tmp_path / source), "--out", str(tmp_path / "d.csv"), *fast]) == 0
+        written = pd.read_csv(tmp_path / "d.csv", index_col=0)
+        assert list(written.columns[:3]) == list(frame.columns) and written.index.tolist() == frame.index.tolist()
+        assert (tmp_path / "d.csv").read_text().startswith(",pressure,weight,dose,outlier_score"), source
+    assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "i.csv"), *fast, "--set", "n_members=1"]) == 0
+    assert (tmp_path / "i.csv").read_text().splitlines()[0] == ",pressure,weight,dose"
+    filled = pd.read_csv(tmp_path / "i.csv", index_col=0)
+    assert filled.index.tolist() == frame.index.tolist() and filled.notna().all().all()
+    assert "Unnamed" not in capsys.readouterr().err
+
+
 def test_the_detect_report_names_the_flagged_rows_by_their_id(tmp_path, capsys):
     frame = with_id(patients()).assign(patient_id=lambda f: 100_000 + 7 * f["patient_id"])
     frame.to_csv(tmp_path / "t.csv", index=False)

@@ -6,6 +6,7 @@ outlier score."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -295,7 +296,7 @@ def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "n.csv").shape == (4, 2)
 
 
-def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_path):
+def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_path, capsys):
     path = tmp_path / "plain.csv"
     headerless(path, ",")
     path.write_text(path.read_text().replace("?", "0.5"))
@@ -307,6 +308,21 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
     assert main([*train, str(tmp_path / "named"), "--header"]) == 0
     assert main(["encode", str(tmp_path / "named"), str(path), str(tmp_path / "named.npy")]) == 0
     assert len(np.load(tmp_path / "guessed.npy")) == 30 and len(np.load(tmp_path / "named.npy")) == 29
+    # a file with a header for a run trained without one was read with its header as a row ('has 804 features ...
+    # unexpected ['x0=0.0', ...]'), and the reverse took the first row for names: both are said so
+    lines = path.read_text().splitlines()
+    (tmp_path / "with.csv").write_text("\n".join(["id,a,b,c", *lines]) + "\n")
+    (tmp_path / "without.csv").write_text("\n".join(lines[1:]) + "\n")
+    for run, table, said in (("guessed", "with.csv", "with.csv' starts with a header row (id, a, b, c), but the model "
+                              "was trained on a table without one (its columns read as x0 to x3): remove the header line"),
+                             ("named", "without.csv", "without.csv' has no header row (its first row, "
+                              f"{lines[1].replace(',', ', ')}, holds numbers), but the model was trained on a table "
+                              f"whose header names its columns ({lines[0].replace(',', ', ')}): add that header line")):
+        capsys.readouterr()
+        with warnings.catch_warnings():  # 'with.csv': column 'x0' holds numbers and the text 'id', warned as it is read
+            warnings.simplefilter("ignore", UserWarning)
+            assert main(["encode", str(tmp_path / run), str(tmp_path / table), str(tmp_path / "refused.npy")]) == 1
+        assert said in capsys.readouterr().err
 
 
 def test_a_run_keeps_the_header_it_inferred_and_warns_once(tmp_path, capsys):

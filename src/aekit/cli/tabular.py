@@ -25,6 +25,7 @@ LEFT_OUT_HELP = (  # how impute and detect leave columns out, the same in both d
     "columns are left out of the model with a warning; --ignore and --id-column name more."
 )
 DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
+DETECTOR_SET = ("standardize",)  # the detector's own parameters without a flag, which --set takes beside the autoencoder's
 _CONTAMINATION = (
     "share of outliers expected in the table, in (0, 0.5], or 'auto' for a threshold set from the scores alone "
     "(default: AutoEncoderOutlierDetector's, 0.1)"
@@ -275,11 +276,15 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
 def _read_table(args: argparse.Namespace, needed=()):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns, their names
-    kept in `attrs['index']` for `_write_table`, unless a fitted imputer was fitted without it (its
+    kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
+    of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless a fitted imputer was fitted without it (its
     `needed` columns); when fitting, columns with no value at all are dropped with a warning naming
     them (a fitted model's table keeps them, written as given as on a cluster)."""
     import warnings
 
+    import pandas as pd
+
+    from aekit.data.datasets import ROW_LABELS
     from aekit.data.readers import TableReader, reader_for
 
     reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values, header=args.header)
@@ -304,6 +309,8 @@ def _read_table(args: argparse.Namespace, needed=()):
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
     frame.attrs["index"] = named
+    numbered = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    frame.attrs["labelled"] = not named and (frame.attrs.get(ROW_LABELS, False) or not numbered)
     return frame
 
 
@@ -328,10 +335,11 @@ def _check_table_output(path: str) -> None:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
 
 
-def _write_table(frame, path: str, index: list[str]) -> None:
+def _write_table(frame, path: str, index: list[str], labelled: bool = False) -> None:
     """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
     `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns;
-    a Parquet file keeps an unnamed index too, unless it is 0..n-1."""
+    the unnamed index too when `labelled` (`attrs['labelled']`), a CSV's first column without a
+    header; a Parquet file keeps an unnamed index other than 0..n-1 anyway."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -341,7 +349,7 @@ def _write_table(frame, path: str, index: list[str]) -> None:
         if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
             frame.to_parquet(tmp, index=True if index else None)
         else:
-            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index))
+            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or labelled)
 
 
 def _gapped_whole_numbers(frame):
@@ -410,7 +418,7 @@ def run_impute(args: argparse.Namespace) -> int:
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
-    _write_table(filled, args.output, frame.attrs["index"])
+    _write_table(filled, args.output, frame.attrs["index"], frame.attrs["labelled"])
     kept = missing & filled.isna().to_numpy()  # the gaps of the columns left out of the model are kept, not filled
     missing = missing & filled.notna().to_numpy()
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -517,7 +525,8 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
     with the --set (NAME=VALUE or, as errors name them, model.NAME=VALUE), --epochs, --seed and --quiet
     parameters."""
     from aekit.app.config import model_registry
-    from aekit.estimators.outlier import default_autoencoder
+    from aekit.cli.training import table_not_images, takes_images
+    from aekit.estimators.outlier import default_autoencoder, raw_value_setting
 
     prefix = "model."
     for assignment in args.set:
@@ -525,12 +534,33 @@ def _autoencoder(args: argparse.Namespace, n_rows: int):
         if key in DETECTOR_OPTIONS:
             raise CLIError(f"--set {assignment!r}: {key} is the detector's, not its autoencoder's (which --set sets); "
                            f"give {DETECTOR_OPTIONS[key]}")
-    args = argparse.Namespace(**{**vars(args), "set": [a.strip().removeprefix(prefix) for a in args.set]})
+    sets = [a.strip().removeprefix(prefix) for a in args.set if a.partition("=")[0].strip() not in DETECTOR_SET]
+    args = argparse.Namespace(**{**vars(args), "set": sets})
     if args.model is None:
         model = default_autoencoder(n_rows)
-        return model.set_params(**_params(type(model), args, prefix))
-    model_class = model_registry()[args.model]  # checked by run_detect
-    return model_class(**_params(model_class, args, prefix))
+        model.set_params(**_params(type(model), args, prefix))
+    else:
+        model_class = model_registry()[args.model]  # checked by run_detect
+        model = model_class(**_params(model_class, args, prefix))
+    if takes_images(model) and model.get_params(deep=False)["input_shape"] is None:
+        raise CLIError(table_not_images(args.input, args.model, "input_shape"))
+    found = raw_value_setting(model)
+    if found is not None:
+        name, value, needs = found
+        raise CLIError(f"--set {name}={value}: aekit detect standardises the table's numeric columns (and one-hot "
+                       f"encodes its text) before the autoencoder sees them, and {name}={value!r} needs {needs}; "
+                       f"leave {name} at its default")
+    return model
+
+
+def _detector_params(args: argparse.Namespace) -> dict:
+    """The detector's own parameters given with --set (`DETECTOR_SET`: standardize=true),
+    checked against `AutoEncoderOutlierDetector`'s."""
+    from aekit import AutoEncoderOutlierDetector
+    from aekit.app.config import apply_overrides, validate_params
+
+    own = [a for a in args.set if a.partition("=")[0].strip() in DETECTOR_SET]
+    return validate_params(AutoEncoderOutlierDetector, apply_overrides({}, own)) if own else {}
 
 
 def run_detect(args: argparse.Namespace) -> int:
@@ -568,7 +598,8 @@ def run_detect(args: argparse.Namespace) -> int:
     if detector is None:
         given = {k: v for k, v in (("contamination", args.contamination), ("criterion", args.criterion)) if v is not None}
         detector = AutoEncoderOutlierDetector(
-            _autoencoder(args, len(frame)), random_state=_seed(args), ignore_columns=ignored or "auto", **given
+            _autoencoder(args, len(frame)), random_state=_seed(args), ignore_columns=ignored or "auto", **given,
+            **_detector_params(args),
         )
         _warnings_to_stderr(args, lambda: detector.fit(frame))
         _save(args, detector)
@@ -584,7 +615,7 @@ def run_detect(args: argparse.Namespace) -> int:
         row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"])
+        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"], frame.attrs["labelled"])
         print(f"wrote {args.out}")
     if args.report:
         from aekit.app.detection_report import write_detection_report

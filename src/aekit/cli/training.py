@@ -23,7 +23,7 @@ from aekit.cli.common import CLIError, add_command, int_in_range, positive_float
 if TYPE_CHECKING:
     from aekit.app.config import RunConfig
 
-__all__ = ["add_parser", "run_train"]
+__all__ = ["add_parser", "run_train", "table_not_images", "takes_images"]
 
 DESCRIPTION = """\
 Train an autoencoder and write a run folder: the resolved config (config.yaml), the data's
@@ -546,7 +546,13 @@ def _check_more_epochs(run, epochs: int, model) -> None:
 
 def takes_images(est) -> bool:
     """Whether `est` reads X as images: a conv estimator (autoencoder, context encoder) or a
-    VAE with the conv backbone, which all have `input_shape`."""
+    VAE with the conv backbone, which all have `input_shape`.
+
+    Parameters
+    ----------
+    est : estimator
+        The estimator, fitted or not.
+    """
     params = est.get_params(deep=False)
     return "input_shape" in params and params.get("backbone", "conv") == "conv"
 
@@ -559,11 +565,40 @@ def _as_images(est, X: np.ndarray, image_shape) -> np.ndarray:
     return X.reshape(X.shape[0], *(int(s) for s in image_shape))
 
 
-def _check_image_shape_known(est, config, n_features: int, image_shape) -> None:
+def table_not_images(source: str, model: str, key: str, n_features: int | None = None) -> str:
+    """The refusal of a conv `model` without an input shape for the table `source`, whose rows
+    are images only when the user gives their shape with the setting `key`.
+
+    Parameters
+    ----------
+    source : str
+        The table's path, named in the message.
+    model : str
+        The model's name ('conv').
+    key : str
+        The setting that takes the shape ('model.input_shape' for train).
+    n_features : int, default=None
+        The width of the table's encoded rows, named as the shape's product; None when unknown.
+
+    Returns
+    -------
+    str
+        The message.
+    """
+    side = math.isqrt(n_features or 0)
+    product = f" (product {n_features}" + (f", e.g. [1,{side},{side}]" if side * side == n_features else "") + ")"
+    return (f"{source!r} is a table, whose rows a {model!r} model reads as images only when told their shape: give "
+            f"--set {key}=[channels,height,width]{product if n_features else ''}, or choose a model for tables")
+
+
+def _check_image_shape_known(est, config, n_features: int, image_shape, table: bool) -> None:
     """Refuse, before training, rows that a conv model cannot read as images: no image shape
-    from the reader, no model.input_shape, and a width that is no square grey image."""
+    from the reader, no model.input_shape, and a `table` (images only when the user says so)
+    or a width that is no square grey image."""
     if image_shape is not None or not takes_images(est) or est.get_params(deep=False)["input_shape"] is not None:
         return
+    if table:
+        raise CLIError(table_not_images(config.data.source, config.model.name, "model.input_shape", n_features))
     if math.isqrt(n_features) ** 2 != n_features:
         raise CLIError(
             f"{config.data.source!r} has rows of {n_features} values and no image shape, which a {config.model.name!r} "
@@ -667,6 +702,10 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         try:
             refuse_gaps(data, config.data.source, part)
         except ValueError as error:  # the held-out rows too: evaluate, report and encode would refuse them
+            try:  # the split is shuffled: name the source's first row with a gap, read in its order
+                refuse_gaps(split.reader.read(config.data.source), config.data.source)
+            except ValueError as whole:
+                error = whole
             raise CLIError(str(error)) from None
     count_loss = next((f"{key}={getattr(config.model, key)!r}" for key in ("loss", "likelihood")
                        if getattr(config.model, key, None) in COUNT_LIKELIHOODS), None)  # the VAE's is its likelihood
@@ -682,7 +721,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         _warn_left_out(split.reader, config.data.source)
     X_train = scaling.transform(split.X_train)
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
-    _check_image_shape_known(est, config, X_train.shape[1], split.image_shape)
+    _check_image_shape_known(est, config, X_train.shape[1], split.image_shape, split.reader.kind == "table")
     if not resume and main_rank:
         _warn_wide_code(est, X_train.shape[1], config.data.source)
     identity = {

@@ -40,6 +40,7 @@ __all__ = [
     "IDX_SETS",
     "IdxSet",
     "PHOTOS",
+    "ROW_LABELS",
     "data_home",
     "file_sha256",
     "load_20newsgroups",
@@ -520,6 +521,8 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
     return Dataset(X, y, None, names, found, name=source)
 
 
+ROW_LABELS = "row_labels"  # a frame's attrs key: True when a CSV's unnamed first column was read as the index
+
 _FORMULA = re.compile(r"[\t\r ]*(=.|[+\-@].*[(|!])", re.DOTALL)
 
 
@@ -563,7 +566,9 @@ def read_csv_frame(
     -------
     pandas.DataFrame
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
-        inferred (True: the first row held the column names).
+        inferred (True: the first row held the column names). A first column without a name
+        whose values are distinct and present (a frame's index, as pandas writes it) is the
+        index, and ``attrs[ROW_LABELS]`` is True.
     """
     from aekit.data._csv_reading import csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders, zero_padded_as_text
 
@@ -581,6 +586,8 @@ def read_csv_frame(
         frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
     if "dtype" not in read_csv_options:
         frame = zero_padded_as_text(frame, path, options)
+    if options["header"] == 0 and "index_col" not in read_csv_options:
+        frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
         values = frame[column]
         if values.dtype != object and not isinstance(values.dtype, _pandas().StringDtype):
@@ -605,6 +612,18 @@ def read_csv_frame(
         )
     if header == "infer":
         frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
+    return frame
+
+
+def _unnamed_first_column_as_index(frame):
+    """`frame` with its first column as its (unnamed) index when the header left it without a
+    name and its values are distinct and present: the row labels pandas writes with a frame's
+    index, which are no feature and which the table written back keeps."""
+    first = frame.columns[0]
+    if frame.shape[1] < 2 or first != "Unnamed: 0" or frame[first].isna().any() or not frame[first].is_unique:
+        return frame
+    frame = frame.set_index(first).rename_axis(None)
+    frame.attrs[ROW_LABELS] = True
     return frame
 
 

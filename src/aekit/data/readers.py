@@ -408,11 +408,40 @@ class TableReader(Reader):
         frame = self.frame(source)
         if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
             self.header = bool(frame.attrs["header"])
+        if fitted and isinstance(self.header, bool) and Path(source).suffix.lower() not in PARQUET_SUFFIXES:
+            self._check_header(frame, source)
         if not fitted:
             features = frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame.columns])
             found = non_features(features, self.ignore_columns) if features.shape[1] else {}
             self.left_out = {c: why for c, why in found.items() if why != FREE_TEXT}  # documents: refused, pointing at text folders
         return self.rows_of(frame, source, fitted)
+
+    def _check_header(self, frame, source: str) -> None:
+        """Refuse a CSV read with the fitted `header` that has a header row where the training
+        file had none (its first row text above columns of numbers), or none where it had one
+        (no column known, every name a number), naming the columns the model knows."""
+        import pandas as pd
+
+        columns = [str(c) for c in frame.columns]
+        if self.header is False and len(frame) > 1:
+            first, rest = frame.iloc[0], frame.iloc[1:]
+            texts = [isinstance(v, str) and pd.isna(pd.to_numeric(v, errors="coerce")) for v in first]
+            numbers = [pd.to_numeric(rest[c], errors="coerce").notna().all() for c in frame.columns]
+            if all(texts) and any(numbers):
+                raise ValueError(
+                    f"{str(source)!r} starts with a header row ({', '.join(map(str, first[:5]))}), but the model was "
+                    f"trained on a table without one (its columns read as {columns[0]} to {columns[-1]}): remove the "
+                    "header line, or train on a file with one"
+                )
+        if self.header is True and self.feature_names:
+            known = {*self.feature_names, *(self.categories or {}), *(self.left_out or {}), self.id_column, self.target}
+            if not known & set(columns) and pd.to_numeric(pd.Series(columns), errors="coerce").notna().all():
+                named = [n for n in self.feature_names if "=" not in n] or self.feature_names
+                raise ValueError(
+                    f"{str(source)!r} has no header row (its first row, {', '.join(columns[:5])}, holds numbers), but "
+                    f"the model was trained on a table whose header names its columns ({', '.join(named[:5])}"
+                    f"{', ...' * (len(named) > 5)}): add that header line"
+                )
 
     def id_source(self, columns) -> str | None:
         """The column whose values identify the rows: the ID column, else the first identifier

@@ -24,7 +24,7 @@ from aekit.data.columns import check_array_ignore
 from aekit.data.table_input import TableInput
 from aekit.data.tabular import as_frame, is_frame
 
-__all__ = ["AutoEncoderOutlierDetector", "default_autoencoder"]
+__all__ = ["AutoEncoderOutlierDetector", "default_autoencoder", "raw_value_setting"]
 
 DEFAULT_EPOCHS, DEFAULT_MIN_STEPS, DEFAULT_BATCH = 50, 1000, 256
 MIN_FEATURE_ERROR = 1e-12
@@ -69,18 +69,40 @@ def _feature_spread(X) -> np.ndarray:
     return np.asarray(spread.toarray() if is_sparse(spread) else spread, dtype=np.float64).reshape(-1)
 
 
-def _check_raw_values(model) -> None:
-    """Refuse an autoencoder whose loss or input reads X's own values (pixels in [0, 1],
-    counts) for a DataFrame X, which the detector standardises before the autoencoder sees it."""
+def raw_value_setting(model) -> tuple[str, str, str] | None:
+    """The setting of the autoencoder `model` whose loss or input reads X's own values (pixels
+    in [0, 1], counts), which a table's encoding (numeric columns standardised) does not give.
+
+    Parameters
+    ----------
+    model : estimator
+        The autoencoder, fitted or not.
+
+    Returns
+    -------
+    tuple of str or None
+        The parameter's name, its value and what it needs (e.g. 'X in [0, 1]'); None when no
+        setting reads raw values.
+    """
     params = model.get_params(deep=False)
     for name, needs in RAW_VALUE_PARAMS.items():
         value = params.get(name)
         if isinstance(value, str) and value in needs:
-            raise ValueError(
-                f"X is a DataFrame, which the detector encodes as `aekit detect` does (numeric columns standardised, "
-                f"text columns one-hot), but the autoencoder's {name}={value!r} needs {needs[value]}: pass X.to_numpy() "
-                f"to score the values as they are, or leave {name} at its default"
-            )
+            return name, value, needs[value]
+    return None
+
+
+def _check_raw_values(model) -> None:
+    """Refuse an autoencoder whose loss or input reads X's own values (pixels in [0, 1],
+    counts) for a DataFrame X, which the detector standardises before the autoencoder sees it."""
+    found = raw_value_setting(model)
+    if found is not None:
+        name, value, needs = found
+        raise ValueError(
+            f"X is a DataFrame, which the detector encodes as `aekit detect` does (numeric columns standardised, "
+            f"text columns one-hot), but the autoencoder's {name}={value!r} needs {needs}: pass X.to_numpy() "
+            f"to score the values as they are, or leave {name} at its default"
+        )
 
 
 def default_autoencoder(n_samples: int) -> AutoEncoder:
