@@ -175,7 +175,9 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         'auto': cosine when `max_time` is set, else constant.
     warm_start : bool, default=False
         When True, a second `fit` continues from the fitted weights and optimizer state for
-        another `max_epochs` (as scikit-learn's MLPRegressor does), its history appended.
+        another `max_epochs` (as scikit-learn's MLPRegressor does), its history appended. A
+        loaded model keeps its weights but not the optimizer's state, which starts afresh
+        (`aekit train --resume` continues both from the run's checkpoint).
     distributed : bool, default=False
         Train data-parallel over the ranks torchrun started (joining the process group it
         describes); False trains in this process alone even when a process group exists.
