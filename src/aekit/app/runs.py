@@ -35,7 +35,7 @@ from aekit.data.readers import Reader, check_image_shape, columns_by_name, reade
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
-__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "allows_nan", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps"]
+__all__ = ["Model", "Run", "RunInUseError", "Scaling", "Split", "allows_nan", "counts_from_proportions", "decodes_proportions", "expected_counts", "in_data_units", "load_estimator", "open_model", "prepare_data", "refuse_gaps", "remove_entry"]
 
 SCALINGS = ("none", "minmax", "standard")
 
@@ -283,10 +283,7 @@ class Run:
         returns what was removed."""
         stale = sorted(self.path.glob(".*.tmp")) if self.path.is_dir() else []
         for path in stale:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+            remove_entry(path)
         return stale
 
     def has_started(self) -> bool:
@@ -637,6 +634,22 @@ def allows_nan(estimator) -> bool:
         return bool(estimator.__sklearn_tags__().input_tags.allow_nan)
     except AttributeError:
         return False
+
+
+def remove_entry(path: Path, ignore_errors: bool = False) -> None:
+    """Delete the file, symbolic link (not its target) or folder at `path`; a missing one is no error.
+
+    Parameters
+    ----------
+    path : Path
+        What to delete.
+    ignore_errors : bool, default=False
+        Leave what a folder's removal cannot delete instead of raising.
+    """
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=ignore_errors)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int = 0) -> None:

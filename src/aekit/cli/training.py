@@ -482,13 +482,11 @@ def _remove_all_but(folder: Path, held: list[str] | None) -> None:
     if held is None:
         shutil.rmtree(folder, ignore_errors=True)
         return
+    from aekit.app.runs import remove_entry
+
     for path in folder.iterdir() if folder.is_dir() else ():
-        if path.name in held:
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        if path.name not in held:
+            remove_entry(path, ignore_errors=True)
 
 
 def _resume(run, args: argparse.Namespace) -> int:
