@@ -13,7 +13,6 @@ turn into colour around the gray input). Needs the `onnx` and `onnxscript` packa
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import warnings
@@ -29,6 +28,7 @@ from torch import nn
 
 from aekit.data.chroma import LUMA_STANDARDS
 from aekit.nn.models import DecodeOf, EncodeOf
+from aekit.saving.json_files import json_bytes
 from aekit.saving.persistence import atomic_write_bytes
 
 __all__ = ["ONNX_OPSET", "RawInput", "to_onnx"]
@@ -377,7 +377,7 @@ def to_onnx(estimator, path: str | os.PathLike, raw: RawInput | None = None) -> 
             scaled["input_dtype"] = "float32"
             scaled["note"] = "works on the model's scaled, encoded features (apply data.json's scaling first)"
             info[f"{name}_scaled"] = scaled
-    atomic_write_bytes(out / "onnx.json", json.dumps(info, indent=2).encode())
+    atomic_write_bytes(out / "onnx.json", json_bytes(info, indent=2))
     for stale in ("encoder_scaled", "decoder_scaled"):
         if stale not in written:  # an earlier export's, for another model: onnx.json no longer describes it
             (out / f"{stale}.onnx").unlink(missing_ok=True)
