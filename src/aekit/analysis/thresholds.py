@@ -162,7 +162,7 @@ def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
     thousands of rows the test peeled into it (shuttle up to 2.4x), hence the level shrinking
     with n. Where the anomalies sit in a long gradual tail (pendigits) the test finds almost
     none, hence the floor. On benchmarks/thresholds.py's 11 sets this flagged 0.5-2x the true
-    number on 8 sets for 29 of 30 seeds (7 on the last).
+    number on 8 sets for 38 of 40 seeds (7 on the other two).
 
     Parameters
     ----------

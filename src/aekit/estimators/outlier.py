@@ -253,7 +253,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         interquartile range) are flagged, or the top 3 % if that is more, and the threshold
         lies just below the lowest of them (`aekit.analysis.thresholds.auto_threshold`;
         benchmarks/thresholds.py: 0.5-2x the true number of anomalies on 8 of 11 ADBench sets
-        for 29 of 30 seeds).
+        for 38 of 40 seeds).
     criterion : {'combined', 'reconstruction', 'latent'}, default='combined'
         What makes a sample abnormal: its reconstruction part, its latent part, or their
         robustly standardised sum (see above). 'latent' and 'combined' need an autoencoder
