@@ -12,6 +12,10 @@ can be computed, joined back or written with `to_parquet` (`pip install aekit[da
     client = Client("tcp://scheduler:8786")
     rows = dd.read_parquet("rows/")
     apply(detector, "score_samples", rows).to_parquet("scores/")
+
+To gather the scores into the client, take them as an array
+(`apply(...)["score_samples"].to_dask_array().compute()`): computing the frame also concatenates
+its index of every row.
 """
 
 from __future__ import annotations
