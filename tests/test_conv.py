@@ -170,6 +170,17 @@ def test_batch_norm_trains_on_a_last_batch_of_one_image_and_refuses_a_single_ima
         ConvAutoEncoder(**{**params, "batch_size": 1}).fit(X)
 
 
+def test_batch_norm_trains_on_a_streamed_file_whose_last_chunk_is_one_image(tmp_path):
+    """A .npy streamed by path is read in chunks of 65,536 rows; one row more left a last chunk of
+    one image, trained alone: 'Expected more than 1 value per channel when training'."""
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).random((65537, 4), dtype=np.float32))
+    model = ConvAutoEncoder(
+        latent_dim=1, input_shape=(1, 2, 2), channels=(2,), batch_norm=True, batch_size=65536, max_epochs=1,
+        validation_fraction=0.0, random_state=0,
+    ).fit(tmp_path / "rows.npy")
+    assert model.history_["settings"]["n_train"] == 65537 and np.isfinite(model.history_["loss"]).all()
+
+
 @pytest.mark.parametrize("make", [
     lambda: ConvAutoEncoder(latent_dim=2, channels=(2,), max_epochs=1, random_state=0),
     lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(2,), max_epochs=1, random_state=0),

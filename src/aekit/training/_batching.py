@@ -72,6 +72,18 @@ def _spans(n_rows: int, batch_size: int, min_rows: int) -> list[tuple[int, int]]
     return list(zip(starts, [*starts[1:], n_rows]))
 
 
+def _fold_short_chunks(ranges: list[tuple[int, int]], min_rows: int) -> list[tuple[int, int]]:
+    """Consecutive row ranges with every one shorter than min_rows joined to its neighbour (the one
+    before it, or after it for the first), so no chunk yields a batch of fewer rows."""
+    out: list[tuple[int, int]] = []
+    for start, stop in ranges:
+        if out and (stop - start < min_rows or out[-1][1] - out[-1][0] < min_rows):
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
 def _shard(idx: torch.Tensor, rank: int, world: int) -> torch.Tensor:
     return idx if world == 1 else idx.tensor_split(world)[rank]
 
@@ -104,8 +116,9 @@ class MemoryBatches:
 
 class StreamBatches:
     """Batches streamed from `source`: each epoch visits the chunks in a random order and the
-    rows of each chunk in a random order; memory holds one chunk at a time. A chunk's trailing
-    batch of fewer than `min_rows` rows joins the one before."""
+    rows of each chunk in a random order; memory holds one chunk at a time. A chunk of fewer
+    than `min_rows` rows joins its neighbour, and a chunk's trailing batch of fewer than
+    `min_rows` rows joins the one before."""
 
     def __init__(
         self,
@@ -118,7 +131,7 @@ class StreamBatches:
         min_rows: int = 1,
     ):
         self.source, self.device = source, device
-        self.ranges = source.chunks(max(chunk_rows, batch_size))
+        self.ranges = _fold_short_chunks(source.chunks(max(chunk_rows, batch_size)), min_rows)
         self.n_rows = sum(b - a for a, b in self.ranges)
         self.batch_size = min(batch_size, self.n_rows)
         self.rank, self.world, self.min_rows = rank, world, min_rows
