@@ -73,11 +73,14 @@ def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, s
 def test_colorization_trains_the_median_colour_with_dropout_unless_told(tmp_path, patches):
     """loss='auto' and dropout='auto' resolve to l1 and 0.2 for chroma colorization, to mse and
     no dropout elsewhere; explicit values win; the resolved ones are saved and rebuild the same
-    network (dropout layers included)."""
+    network (dropout layers included); a seeded fit with dropout repeats."""
     (gray, colour), (gray_test, _) = patches
     model = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray[:60], colour[:60])
     assert (model.loss_, model.dropout_) == ("l1", 0.2) and model.history_["settings"]["dropout"] == 0.2
     assert sum(isinstance(m, torch.nn.Dropout) and m.p == 0.2 for m in model.module_.modules()) > 0
+    torch.manual_seed(123)  # dropout drew its masks from torch's global generator: the same seeded fit came out otherwise
+    again = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray[:60], colour[:60])
+    np.testing.assert_array_equal(again.reconstruct(gray_test), model.reconstruct(gray_test))
     loaded = ConvAutoEncoder.load(model.save(tmp_path / "m"))
     assert (loaded.loss, loaded.dropout, loaded.loss_, loaded.dropout_) == ("auto", "auto", "l1", 0.2)
     np.testing.assert_array_equal(loaded.reconstruct(gray_test), model.reconstruct(gray_test))

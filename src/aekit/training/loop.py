@@ -36,6 +36,7 @@ from aekit.training.callbacks import (
     TrainingDivergedError,
 )
 from aekit.training._denormals import flushed_denormals
+from aekit.training._global_rng import dropout_seeded
 from aekit.training.optimizer_step import OptimizerStep
 from aekit.training._precision import check_precision
 from aekit.data._sources import DataSource
@@ -497,8 +498,9 @@ def _run_epochs(module, X_val, Y_val, state: TrainState, batches, step, generato
                 break
             started = time.perf_counter()
             total = torch.zeros((), device=device)
-            for x, y in batches.epoch(generator):
-                total += step(x, y, generator) * x.shape[0]
+            with dropout_seeded(module, generator, device):
+                for x, y in batches.epoch(generator):
+                    total += step(x, y, generator) * x.shape[0]
             logs = {"loss": distributed.sum_across_ranks(total, state.world).item() / batches.n_rows}
             if X_val is not None:
                 logs["val_loss"] = evaluate_loss(module, X_val, Y_val)
