@@ -131,6 +131,9 @@ def test_pixel_interpolation_blends_inputs_and_batches(ae, digits):
     assert batch.shape == (3, 4, X_test.shape[1])
     with pytest.raises(ValueError, match="method"):
         interpolate(ae, X_test[0], X_test[1], method="cubic")
+    for method in ("linear", "pixel"):  # center was ignored: a straight path, as if it had not been given
+        with pytest.raises(ValueError, match=f"center is the point a method='slerp' path turns about; method='{method}'"):
+            interpolate(ae, X_test[0], X_test[1], method=method, center=np.ones(4))
 
 
 def test_interpolation_between_sparse_rows_equals_the_dense_one(ae, digits):

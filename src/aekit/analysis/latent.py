@@ -300,7 +300,7 @@ def interpolate(
     method : {'linear', 'slerp', 'pixel'}, default='linear'
         How the path is drawn.
     center : array-like of shape (latent_dim,) or None, default=None
-        The point a 'slerp' path turns about; None is the origin.
+        The point a 'slerp' path turns about; None is the origin. Refused with the other methods.
     return_codes : bool, default=False
         Also return the path's codes.
 
@@ -315,6 +315,9 @@ def interpolate(
         raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}")
     if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 2:
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    if center is not None and method != "slerp":
+        raise ValueError(f"center is the point a method='slerp' path turns about; method={method!r} has none: "
+                         "leave center out, or pass method='slerp'")
     x_a, x_b = (x.toarray() if issparse(x) else x for x in (x_a, x_b))  # rows of word counts, say
     single = np.ndim(x_a) == 1
     A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
