@@ -368,7 +368,8 @@ def test_help_says_how_image_folders_are_read(capsys):
 def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys, saved):
     """A folder of 14 x 8 images given to a model of 8 x 14 ones holds as many values per image:
     it was encoded as scrambled 8 x 14 images. It and one of 6 x 6 images are refused, naming
-    the shapes, from a run and from a model folder saved in Python."""
+    the shapes, from a run and from a model folder saved in Python; grey images of the right size
+    are read as colour by both, as the run's reader reads them."""
     write_folder(tmp_path / "pics", size=(8, 14))
     write_folder(tmp_path / "tall", n=4, size=(14, 8))
     write_folder(tmp_path / "small", n=4, size=(6, 6))
@@ -384,6 +385,11 @@ def test_images_of_another_shape_are_refused_naming_both_shapes(tmp_path, capsys
         assert main(["reconstruct", str(model), str(tmp_path / "pics"), str(tmp_path / "out")]) == 0
         expected = est.reconstruct(data.X[:1].reshape(-1, *data.image_shape))[0].transpose(1, 2, 0)
         np.testing.assert_allclose(np.asarray(Image.open(tmp_path / "out" / data.ids[0])), np.round(expected * 255), atol=1)
+    write_folder(tmp_path / "grey", n=4, size=(8, 14), grey=True)  # a model folder refused it: 'give 3-channel images'
+    assert main(["encode", str(model), str(tmp_path / "grey"), str(tmp_path / "grey_codes.npy")]) == 0
+    grey = load_image_folder(tmp_path / "grey", mode="RGB")
+    np.testing.assert_allclose(np.load(tmp_path / "grey_codes.npy"), load_estimator(model / "model" if saved == "run" else model)
+                               .transform(grey.X.reshape(-1, 3, 8, 14)), atol=1e-6)
     for folder, shape in (("tall", "(3, 14, 8)"), ("small", "(3, 6, 6)")):
         capsys.readouterr()
         assert main(["encode", str(model), str(tmp_path / folder), str(tmp_path / "codes.npy")]) == 1

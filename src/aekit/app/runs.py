@@ -415,9 +415,11 @@ class Model:
         if source is None:
             data = self.split.test
         elif self.config is None:  # a model folder reads each source as it is; the estimator knows its images
-            reader = reader_for(source)
+            images = getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None)
+            colour = images is not None and len(images) == 3 and images[0] == 3  # a grey folder read as colour, as its run would
+            reader = reader_for(source, **({"image_mode": "RGB"} if colour else {}))
             data = reader.fit(source)
-            check_image_shape(data, getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None), source)
+            check_image_shape(data, images, source)
             if reader.unit_pixels:  # pixels read on [0, 1]: clipped, drawn and written back as a run on them does
                 self.reader = reader
         else:
