@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
+from aekit.analysis.latent import LatentSampler
 from aekit.app.plot import plot_samples
 from aekit.app.runs import load_estimator
 from aekit.cli import main
@@ -80,6 +81,22 @@ def test_a_conv_autoencoder_folder_generates_through_a_latent_sampler(digits_ima
     assert main(["generate", str(folder), str(tmp_path / "s.npy"), "--data", str(tmp_path / "rows.npy"), "-n", "5"]) == 0
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (5, 8, 8) and np.isfinite(samples).all()  # images, as aekit reads them
+
+
+def test_a_colorization_folder_generates_colour_images(tmp_path, capsys):
+    """A model from grey images to colour ones took its samples for grey: 'cannot reshape array of
+    size 3072 into shape (16,8,8)', and --image-shape 3,8,8 was refused as 'gives samples of 64 features'."""
+    rng = np.random.default_rng(0)
+    grey = rng.random((20, 1, 4, 4), dtype=np.float32)
+    est = ConvAutoEncoder(latent_dim=2, channels=(2,), colorization="direct", max_epochs=1, random_state=0)
+    est.fit(grey, np.concatenate([grey, 1 - grey, grey / 2], axis=1)).save(tmp_path / "colorize")
+    np.save(tmp_path / "grey.npy", grey[:, 0])
+    for shape in ([], ["--image-shape", "3,4,4"]):
+        assert main(["generate", str(tmp_path / "colorize"), str(tmp_path / "s.npy"), "--data", str(tmp_path / "grey.npy"),
+                     "-n", "3", *shape]) == 0
+        assert "as 3x4x4 images" in capsys.readouterr().out
+        expected = LatentSampler(est, density="gmm", random_state=0).fit(grey).sample(3, random_state=0)
+        np.testing.assert_allclose(np.load(tmp_path / "s.npy"), expected.reshape(3, 3, 4, 4), atol=1e-6)
 
 
 def test_a_vae_fitted_on_4d_images_generates_images_without_the_option(digits_images, tmp_path, capsys):

@@ -413,7 +413,7 @@ def run_generate(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in (".png", ".npy", ".csv", ".parquet"):
         raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy, .csv or .parquet")
-    n_features = int(est.n_features_in_)
+    n_features = math.prod(getattr(est, "output_shape_", None) or (est.n_features_in_,))  # a colorization model's are colour
     kind = output.suffix.lower()
     shape = _image_shape(model, args.image_shape, n_features, drawn=kind == ".png") if kind in (".png", ".npy") else None
     if callable(getattr(est, "sample", None)):
