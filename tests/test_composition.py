@@ -467,6 +467,7 @@ WITHOUT_EFFECT = [  # (parameters, the names the refusal must give): one option 
     ({"k": 3, "sparsity_kind": "kl", "sparsity": 0.1, "latent_activation": "sigmoid"}, ["k=3", "sparsity_kind='kl'"]),
     ({"sparsity_kind": "kl", "sparsity": 0.0, "latent_activation": "sigmoid"}, ["sparsity_kind='kl'", "sparsity"]),
     ({"corrupt_on": "code", "corruption": None}, ["corrupt_on='code'", "corruption=None"]),
+    ({"corruption_level": 0.5, "corruption": None}, ["corruption_level=0.5", "corruption=None"]),
 ]
 AUTOENCODERS = [name for name, cls in REGISTERED.items() if issubclass(cls, AutoEncoder)]
 VAE_WITHOUT_EFFECT = [
@@ -482,8 +483,8 @@ VAE_WITHOUT_EFFECT = [
 @pytest.mark.parametrize("name", AUTOENCODERS)
 @pytest.mark.parametrize(("params", "names"), WITHOUT_EFFECT, ids=[" ".join(n) for _, n in WITHOUT_EFFECT])
 def test_an_option_the_others_leave_without_effect_is_refused_naming_both(name, params, names):
-    """k without a TopK kind, the KL kind with sparsity=0, and corrupt_on='code' without a
-    corruption trained exactly as if they were not set (the same weights), silently."""
+    """k without a TopK kind, the KL kind with sparsity=0, and corrupt_on='code' or a corruption_level
+    without a corruption trained exactly as if they were not set (the same weights), silently."""
     est = tiny(REGISTERED[name], **params)
     X, y = data_for(est)
     with pytest.raises(ValueError) as err:

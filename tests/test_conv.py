@@ -257,6 +257,8 @@ def test_a_fraction_of_pixels_above_one_is_refused_naming_corruption_level(corru
         ConvAutoEncoder(corruption=corruption, corruption_level=2.0, **TINY).fit(images)
     with pytest.raises(ValueError, match="corruption_level is the fraction"):
         DenoisingAutoEncoder(corruption=corruption, corruption_level=1.5, max_epochs=1).fit(images.reshape(10, -1))
+    with pytest.raises(ValueError, match=r"corruption_level=0.5 sets .* but corruption=None adds none"):  # was unused, silently
+        ConvAutoEncoder(corruption_level=0.5, **TINY).fit(images)
 
 
 @pytest.mark.parametrize("cls", [ConvAutoEncoder, ContextEncoder])

@@ -84,7 +84,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
         times; on corpora of 500 and 2,000 documents it fell by up to 0.022) and None otherwise.
     corruption_level : float, default=0.2
-        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted.
+        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted. Without a
+        corruption, refused unless at its default or 0.
     corrupt_on : {'input', 'code'}, default='input'
         Where the corruption is applied; 'code' without a corruption is refused.
     sparsity : float, default=0.0
@@ -510,6 +511,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         if self.corrupt_on == "code" and self._corruption() is None:
             raise ValueError(f"corrupt_on='code' corrupts the code in training, but corruption={self.corruption!r} adds no "
                              f"noise (loss={loss!r}): set corruption (e.g. 'gaussian'), or leave corrupt_on='input'")
+        self._check_corruption_level(self._corruption())
         if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
             raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
         check_sparse_params(self)

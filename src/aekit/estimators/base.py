@@ -690,6 +690,16 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     def _build_module(self, n_features: int, output_activation: str) -> torch.nn.Module:
         raise NotImplementedError
 
+    def _check_corruption_level(self, corruption: str | None) -> None:
+        """Refuse a `corruption_level` off its default (and above 0) when the model trains without noise
+        (`corruption`, 'auto' resolved, is None), which would leave it unused."""
+        level, default = self.corruption_level, self._default("corruption_level")
+        if corruption is None and level not in (default, 0):
+            raise ValueError(
+                f"corruption_level={level!r} sets the strength of the training noise, but corruption={self.corruption!r} "
+                f"adds none: set corruption (e.g. 'gaussian'), or leave corruption_level={default!r}"
+            )
+
     def _new_module(self) -> torch.nn.Module:
         return self._build_module(self.n_features_in_, self.output_activation_)
 

@@ -251,7 +251,8 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         Training noise (denoising autoencoder); 'block' zeroes one random square per image;
         'clipped_gaussian' clips to [0, 1] and refuses X beyond.
     corruption_level : float, default=0.2
-        Noise std for the Gaussian corruptions, else the fraction of pixels (block area).
+        Noise std for the Gaussian corruptions, else the fraction of pixels (block area). Without a
+        corruption, refused unless at its default or 0.
     early_stopping : int, 'auto' or None, default='auto'
         Patience in epochs without a better validation loss, then the best weights are restored
         (a PCA start's included, so a model started as PCA does not end worse than it on the
@@ -502,7 +503,9 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             self._check_signed_output()
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
-        check_clipped_range(getattr(self, "corruption", None), low, high)  # the context encoder has none
+        if hasattr(self, "corruption"):  # the context encoder has none
+            check_clipped_range(self.corruption, low, high)
+            self._check_corruption_level(self.corruption)
         if self.loss_ == "bce" and not in_unit_range:
             raise ValueError(
                 f"loss={self.loss!r} needs targets in [0, 1], got values in [{low:.4g}, {high:.4g}]; scale them or use loss='mse'"
