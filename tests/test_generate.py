@@ -97,6 +97,10 @@ def test_a_colorization_folder_generates_colour_images(tmp_path, capsys):
         assert "as 3x4x4 images" in capsys.readouterr().out
         expected = LatentSampler(est, density="gmm", random_state=0).fit(grey).sample(3, random_state=0)
         np.testing.assert_allclose(np.load(tmp_path / "s.npy"), expected.reshape(3, 3, 4, 4), atol=1e-6)
+    chroma = ConvAutoEncoder(latent_dim=2, channels=(2,), max_epochs=1, random_state=0)  # its codes hold no lightness
+    chroma.fit(grey, np.concatenate([grey, grey, grey * 0.9], axis=1)).save(tmp_path / "chroma")
+    assert main(["generate", str(tmp_path / "chroma"), str(tmp_path / "c.npy"), "--data", str(tmp_path / "grey.npy")]) == 1
+    assert "'aekit reconstruct MODEL GRAY_IMAGES OUTPUT'" in capsys.readouterr().err  # was only 'reconstruct(X_gray)'
 
 
 def test_a_vae_fitted_on_4d_images_generates_images_without_the_option(digits_images, tmp_path, capsys):

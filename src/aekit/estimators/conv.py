@@ -667,8 +667,10 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         check_is_fitted(self)
         if self.colorization_ == "chroma":
             raise ValueError(
-                "inverse_transform decodes codes alone, but this colorization model keeps the lightness of its "
-                "input: colorize with reconstruct(X_gray)"
+                "inverse_transform decodes codes alone, but this colorization model (colorization_='chroma') keeps the "
+                "lightness of its input, which a code does not hold: colorize with reconstruct(X_gray) (on the command "
+                "line, 'aekit reconstruct MODEL GRAY_IMAGES OUTPUT'); to generate from codes, or to evaluate or map them, "
+                "train with colorization='direct'"
             )
         self._forget_handoffs()
         return super().inverse_transform(X)
