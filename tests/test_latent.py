@@ -106,6 +106,11 @@ def test_slerp_keeps_norms():
     around = slerp(center + a, center + b_same, t, center=center)
     np.testing.assert_allclose(np.linalg.norm(around - center, axis=2), np.linalg.norm(path, axis=2))
     np.testing.assert_allclose(slerp(a, 3 * a, t)[:, 4], 2 * a)  # parallel ends: linear
+    # a center of another length failed with numpy's 'operands could not be broadcast together', and a NaN one
+    # gave the straight path without a word
+    for wrong, shown in ((center[:3], r"shape \(3,\)"), (np.full(6, np.nan), r"\[nan, ")):
+        with pytest.raises(ValueError, match=r"center must be one finite code of shape \(6,\), the codes' length; got " + shown):
+            slerp(a, b, t, center=wrong)
 
 
 @pytest.mark.parametrize("method", ["linear", "slerp"])

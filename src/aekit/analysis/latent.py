@@ -249,6 +249,9 @@ def slerp(z_a, z_b, t, center=None) -> np.ndarray:
     z_a, z_b = np.atleast_2d(np.asarray(z_a, dtype=np.float64)), np.atleast_2d(np.asarray(z_b, dtype=np.float64))
     t = np.asarray(t, dtype=np.float64).reshape(1, -1, 1)  # (1, steps, 1)
     c = np.zeros(z_a.shape[1]) if center is None else np.asarray(center, dtype=np.float64)
+    if c.shape != (z_a.shape[1],) or not np.isfinite(c).all():
+        raise ValueError(f"center must be one finite code of shape ({z_a.shape[1]},), the codes' length; got "
+                         f"{'shape ' + str(c.shape) if c.shape != (z_a.shape[1],) else c.tolist()}")
     a, b = z_a - c, z_b - c
     r_a, r_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)  # (n,)
     tiny = np.finfo(np.float64).eps
