@@ -224,6 +224,9 @@ def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, pr
     np.testing.assert_allclose(latent_grid(vae, n=3, quantiles=(0.25, 0.75), return_codes=True)[1][0, 0], [ppf(0.25), ppf(0.75)])
     with pytest.raises(ValueError, match=r"quantiles=\(0, 1\) of the model's prior, which are not finite there"):
         latent_grid(vae, n=3, quantiles=(0, 1))  # was refused as 'bounds must be finite', bounds it was not given
+    for q in (1.5, [-0.1, 0.5], float("nan")):  # were NaN quantiles, silently
+        with pytest.raises(ValueError, match=r"q must be a probability in \[0, 1\] or a 1-D array of them, got "):
+            vae.prior_quantile(q)
     with pytest.raises(ValueError, match=r"2-D codes, but the model's prior has \(3,\)"):
         latent_grid(vae.set_params(latent_dim=3).fit(X_train))
 

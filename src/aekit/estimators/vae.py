@@ -388,6 +388,13 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             The same quantiles repeated for every code unit ((latent_dim,) for a scalar q).
         """
         check_is_fitted(self)
+        try:
+            p = np.asarray(q, dtype=np.float64)
+        except (TypeError, ValueError):
+            p = None
+        if p is None or p.ndim > 1 or not ((p >= 0) & (p <= 1)).all():
+            raise ValueError(f"q must be a probability in [0, 1] or a 1-D array of them, got {q!r}")
+        q = p
         values = np.asarray(special.stdtrit(self.prior_df_, q) if hasattr(self, "prior_df_") else special.ndtri(q))
         return np.repeat(values[..., None], self.latent_dim, axis=-1)
 
