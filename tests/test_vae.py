@@ -145,8 +145,13 @@ def test_sample_and_reconstruct_shapes_and_ranges(binary_digits, vae):
     assert vae.transform(X_test).shape == (len(X_test), 8)
     with pytest.raises(ValueError, match="n_samples"):
         vae.sample(0)
-    with pytest.raises(ValueError, match="n_importance"):
+    with pytest.raises(ValueError, match="n_importance must be a positive integer, got 0"):
         vae.log_likelihood(X_test, n_importance=0)
+    for batch_size in (0, -3, 2.5):  # failed in range() or np.concatenate, or ran for n_importance=True
+        with pytest.raises(ValueError, match=f"batch_size must be a positive integer, got {batch_size}"):
+            vae.log_likelihood(X_test, batch_size=batch_size)
+    with pytest.raises(ValueError, match="n_importance must be a positive integer, got True"):
+        vae.log_likelihood(X_test, n_importance=True)
 
 
 def test_a_seeded_vae_samples_reproducibly_without_a_random_state(binary_digits):

@@ -457,8 +457,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             Float64 estimates of log p(x).
         """
         check_is_fitted(self)
-        if not isinstance(n_importance, Integral) or n_importance < 1:
-            raise ValueError(f"n_importance must be a positive integer, got {n_importance!r}")
+        for name, value in (("n_importance", n_importance), ("batch_size", batch_size)):
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         X = self._validate_X(X, reset=False)
         generator = self._generator(random_state)
         device = next(self.module_.parameters()).device
