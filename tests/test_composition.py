@@ -492,6 +492,21 @@ def test_an_option_the_others_leave_without_effect_is_refused_naming_both(name, 
     assert refused_up_front(err.value, []) is None and all(n in str(err.value) for n in names), str(err.value)
 
 
+WITH_MOMENTUM = [name for name, cls in REGISTERED.items() if "momentum" in cls().get_params(deep=False)]
+
+
+@pytest.mark.parametrize("name", WITH_MOMENTUM)
+def test_momentum_with_an_adam_optimizer_is_refused_naming_both(name):
+    """momentum feeds SGD and RMSprop only: with optimizer='adam' (the default) or 'adamw' a
+    momentum off its default trained exactly as if unset, silently."""
+    for optimizer in ("adam", "adamw"):
+        est = tiny(REGISTERED[name], momentum=0.5, optimizer=optimizer)
+        X, y = data_for(est)
+        with pytest.raises(ValueError) as err:
+            fit(est, X, y)
+        assert all(n in str(err.value) for n in ("momentum=0.5", f"optimizer={optimizer!r}")), str(err.value)
+
+
 @pytest.mark.parametrize(("params", "names"), VAE_WITHOUT_EFFECT, ids=[" ".join(n) for _, n in VAE_WITHOUT_EFFECT])
 def test_a_vae_option_its_prior_likelihood_or_backbone_leaves_without_effect_is_refused_naming_both(params, names):
     """prior_df and learn_prior_df with the normal prior, gaussian_variance with another

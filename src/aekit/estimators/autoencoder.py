@@ -142,7 +142,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         with a random start 1e-3.
     weight_decay : float, default=0.0
     momentum : float, default=0.9
-        Momentum for 'sgd' and 'rmsprop'.
+        Momentum for 'sgd' and 'rmsprop'; another value with 'adam' or 'adamw' is refused (they keep
+        their own moment estimates).
     batch_size : int or 'auto', default='auto'
         'auto': the number of training rows / 16 rounded to a power of two, within [16, 256]
         (see `aekit.training.budget`), so small tables get enough optimizer steps.

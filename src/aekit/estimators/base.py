@@ -132,6 +132,12 @@ def train_config_of(estimator) -> TrainConfig:
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in estimator.get_params(deep=False).items() if k in names})
     config.verbose = bool(config.verbose)
+    default = TrainConfig.momentum
+    if config.optimizer in ("adam", "adamw") and config.momentum != default:
+        raise ValueError(
+            f"momentum={config.momentum!r} is used by optimizer='sgd' or 'rmsprop', but optimizer={config.optimizer!r} "
+            f"keeps its own moment estimates: set optimizer='sgd', or leave momentum={default!r}"
+        )
     return config
 
 
