@@ -190,7 +190,10 @@ def test_integer_images_in_memory_warn_naming_the_divisor_the_command_line_uses(
     with pytest.warns(UserWarning, match=r"uint8 integers .*divided by 255.*pass X / 255") as record:
         model = make().fit(X)
     assert len(record) == 1 and model.input_shape_ == (1, 4, 4)
-    make().fit(X / 255)  # warnings are errors here: scaled images fit silently
+    scaled = make().fit(X / 255)  # warnings are errors here: scaled images fit silently
+    with pytest.warns(UserWarning, match=r"uint8 integers .*fitted on pixels in \[0, 1\].*pass X / 255"):
+        scaled.transform(X)  # the same integers given to a model fitted on [0, 1] pixels
+    scaled.transform((X > 128).astype(np.uint8))  # 0/1 integers are within its range: silent
 
 
 def test_flat_rows_with_input_shape_and_inferred_shape(digit_images):

@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._files import visible_files
-from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features
+from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features, user_stacklevel
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
@@ -984,22 +984,34 @@ def warn_unscaled_integers(X, source: DataSource, estimator: str) -> None:
     )
 
 
-def warn_integer_images(images: np.ndarray, estimator: str) -> None:
+def warn_integer_images(images: np.ndarray, estimator: str, *, fitted_on_unit: bool = False) -> None:
     """Warn when `images` (n, C, H, W) or (n, H, W), given to `fit` in memory, hold integers (e.g.
     uint8 pixels 0..255): they train as given, while 'aekit train --data' reads integer images
-    divided by their integer scale (255 for uint8), so the two fit other pixels.
+    divided by their integer scale (255 for uint8), so the two fit other pixels. With
+    `fitted_on_unit` (images given to a model fitted on pixels in [0, 1]) warn when the integers
+    go beyond 1: the model would read 0..255 pixels as far brighter than anything it saw.
 
     Parameters
     ----------
     images : ndarray
-        The images as given to `fit`; only integers warn.
+        The images as given; only integers warn.
     estimator : str
         The estimator's name, for the message.
+    fitted_on_unit : bool, default=False
+        Whether the images go to a model fitted on pixels in [0, 1] (its output a sigmoid).
     """
     if images.dtype.kind not in "iu" or images.size == 0:
         return
     low, high = int(images.min()), int(images.max())
     scale = _integer_scale(images.dtype, lambda: max(abs(low), abs(high)))
+    if fitted_on_unit:
+        if high > 1:
+            warnings.warn(
+                f"X: images of {images.dtype} integers (from {low} to {high}), but {estimator} was fitted on pixels in "
+                f"[0, 1] (its output is a sigmoid), so its codes and reconstructions of these are meaningless: pass X / {scale:g}",
+                stacklevel=user_stacklevel(),
+            )
+        return
     warnings.warn(
         f"X: images of {images.dtype} integers (from {low} to {high}), which {estimator} trains on as given, while "
         f"'aekit train --data' reads integer images divided by {scale:g}, as aekit.data.datasets.load_npy does: pass "

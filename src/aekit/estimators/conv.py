@@ -140,6 +140,8 @@ class ImageInput:
             self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
             if images is not None:
                 warn_integer_images(images, type(self).__name__)
+        elif images is not None and getattr(self, "output_activation_", None) == "sigmoid":
+            warn_integer_images(images, type(self).__name__, fitted_on_unit=True)
         return rows
 
     def _resolve_input_shape(self, shape: tuple[int, ...] | None, n_features: int) -> tuple[int, int, int]:
