@@ -13,7 +13,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
-from aekit import AutoEncoder, VariationalAutoEncoder
+from aekit import AutoEncoder, SparseAutoEncoder, VariationalAutoEncoder
 from aekit.analysis.latent import DENSITIES, LatentSampler, interpolate, latent_grid, slerp
 from aekit.analysis.metrics import cluster_codes, clustering_scores, retrieval_precision
 from aekit.app.plot import plot_interpolations, plot_latent_comparison, plot_latent_grid, plot_samples
@@ -87,6 +87,20 @@ def test_sampler_works_with_pca_and_a_vae_and_refuses_bad_input(digits):
         sampler.sample(0)
     with pytest.raises(ValueError, match="density"):
         LatentSampler(vae, density="flow").fit(X_train)
+
+
+def test_sampled_codes_of_a_topk_or_binary_model_are_codes_the_model_gives(digits):
+    """A Gaussian fitted to k-sparse or 0/1 codes draws dense, continuous codes, which the decoder
+    never saw: the draws are put onto the model's code set (k non-zeros, 0/1, ReLU's >= 0)."""
+    X = digits[0][:200]
+    topk = SparseAutoEncoder(latent_dim=12, sparsity_kind="topk", k=3, max_epochs=2, random_state=0).fit(X)
+    drawn, Z = LatentSampler(topk, random_state=0).fit(X).sample(40, return_codes=True)
+    assert set((Z != 0).sum(axis=1)) == {3} and Z.shape == (40, 12)
+    np.testing.assert_allclose(drawn, topk.inverse_transform(Z), rtol=1e-5, atol=1e-6)  # decoded from those codes
+    binary = AutoEncoder(latent_dim=6, binary_code=True, max_epochs=2, random_state=0).fit(X)
+    assert set(np.unique(LatentSampler(binary, random_state=0).fit(X).sample_codes(40))) <= {0.0, 1.0}
+    relu = AutoEncoder(latent_dim=4, latent_activation="relu", max_epochs=2, random_state=0).fit(X)
+    assert LatentSampler(relu, random_state=0).fit(X).sample_codes(200).min() >= 0
 
 
 # ---- interpolation ------------------------------------------------------------------------------

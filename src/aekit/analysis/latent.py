@@ -32,6 +32,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from aekit.nn.code_projection import project_codes
+
 __all__ = ["DENSITIES", "INTERPOLATIONS", "LatentSampler", "interpolate", "latent_grid", "slerp"]
 
 DENSITIES = ("gaussian", "gmm", "kde")
@@ -141,7 +143,10 @@ class LatentSampler(BaseEstimator):
         return self
 
     def sample_codes(self, n: int, random_state=None) -> np.ndarray:
-        """n codes drawn from the fitted density, in random order: (n, latent_dim), float64.
+        """n codes drawn from the fitted density, in random order: (n, latent_dim), float64. For an
+        aekit model whose code activation limits its codes (TopK, binary codes, ReLU, sigmoid,
+        tanh), the draws are put onto those codes (`aekit.nn.code_projection.project_codes`: k
+        non-zeros, 0/1, ...), so the decoder reads codes like the ones it was trained on.
 
         Parameters
         ----------
@@ -164,7 +169,9 @@ class LatentSampler(BaseEstimator):
             mixture = copy.copy(self.density_)
             mixture.random_state = rng
             S = mixture.sample(int(n))[0][rng.permutation(int(n))]  # sample() groups draws by component
-        return S * self.code_scale_ + self.code_mean_
+        Z = S * self.code_scale_ + self.code_mean_
+        module = getattr(self.autoencoder, "module_", None)
+        return Z if module is None else project_codes(module, Z)
 
     def sample(self, n: int, random_state=None, *, return_codes: bool = False):
         """n decoded draws: (n, n_features); with `return_codes`, also their codes (n, latent_dim).
