@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ import aekit
 from aekit.cli import build_parser, main
 from aekit.app.config import model_registry
 from aekit.app.runs import Run, Scaling, load_estimator
+from aekit.saving.json_files import read_json
 from aekit.training.callbacks import TensorBoardLogger
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -148,6 +150,23 @@ def test_a_run_with_a_corrupt_data_json_is_refused_naming_the_file(digits_run, t
     err = capsys.readouterr().err
     assert "data.json' is not valid JSON" in err and "the file is corrupt" in err
     assert not (tmp_path / "codes.npy").exists()
+
+
+def test_evaluate_json_is_strict_json_when_a_number_is_not_finite(digits_run, tmp_path, monkeypatch, capsys):
+    # a diverged model's infinite score was written as '-Infinity', which strict JSON readers refuse
+    from aekit.app import run_report
+
+    measured = run_report.evaluate
+    monkeypatch.setattr(run_report, "evaluate", lambda *a: replace(measured(*a), mean_score=float("-inf")))
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    assert main(["evaluate", str(digits_run), "--data", str(_digits_npy(tmp_path)), "--json", str(tmp_path / "e.json")]) == 0
+    assert "mean score_samples (higher is better): -inf" in capsys.readouterr().out
+    evaluation = json.loads((tmp_path / "e.json").read_text(), parse_constant=refuse)
+    assert evaluation["mean_score"] == {"non_finite": "-inf"} and evaluation["n_test"] == 50
+    assert read_json(tmp_path / "e.json")["mean_score"] == float("-inf")
 
 
 def test_existing_runs_and_resume_rules(digits_run, capsys):

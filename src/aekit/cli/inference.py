@@ -4,7 +4,6 @@ model folder) on data."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 from dataclasses import replace
@@ -27,6 +26,7 @@ from aekit.cli.common import (
 )
 from aekit.cli.scheduled import add_scheduler_options
 from aekit.saving.atomic import atomic_write_bytes
+from aekit.saving.json_files import json_bytes
 
 __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
@@ -187,7 +187,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(Path(args.json), json.dumps(evaluation.as_dict(), indent=2).encode("utf-8"))
+        atomic_write_bytes(Path(args.json), json_bytes(evaluation.as_dict(), indent=2))
         print(f"wrote {args.json}")
     return 0
 
