@@ -405,11 +405,15 @@ class TableReader(Reader):
         return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header)
 
     def _load(self, source: str, fitted: bool) -> Dataset:
-        frame = self.frame(source)
-        if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
-            self.header = bool(frame.attrs["header"])
+        with warnings.catch_warnings(record=True) as caught:  # a refused header row is not also warned about as data
+            warnings.simplefilter("always")
+            frame = self.frame(source)
         if fitted and isinstance(self.header, bool) and Path(source).suffix.lower() not in PARQUET_SUFFIXES:
             self._check_header(frame, source)
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
+            self.header = bool(frame.attrs["header"])
         if not fitted:
             features = frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame.columns])
             found = non_features(features, self.ignore_columns) if features.shape[1] else {}
