@@ -304,7 +304,8 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
     with pytest.warns(UserWarning, match="first row looks like data"):
         assert main([*train, str(tmp_path / "guessed")]) == 0
         assert main(["encode", str(tmp_path / "guessed"), str(path), str(tmp_path / "guessed.npy")]) == 0
-    assert (tmp_path / "guessed" / "data.json").read_text().count('"x3"') == 1
+    guessed = json.loads((tmp_path / "guessed" / "data.json").read_text())
+    assert guessed["header"] is False and guessed["feature_names"] == guessed["columns"] == ["x0", "x1", "x2", "x3"]
     assert main([*train, str(tmp_path / "named"), "--header"]) == 0
     assert main(["encode", str(tmp_path / "named"), str(path), str(tmp_path / "named.npy")]) == 0
     assert len(np.load(tmp_path / "guessed.npy")) == 30 and len(np.load(tmp_path / "named.npy")) == 29
@@ -322,6 +323,16 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
         assert main(["encode", str(tmp_path / run), str(tmp_path / table), str(tmp_path / "refused.npy")]) == 1
         err = capsys.readouterr().err
         assert said in err and "warning" not in err  # not first "column 'x0' holds numbers and the text 'id'"
+    # encode, reconstruct and evaluate take --header / --no-header as train does: the file's columns in the training
+    # table's order, the same codes as the training table's layout gives
+    for run, table, flag, like in (("guessed", "with.csv", "--header", "guessed"), ("named", "without.csv", "--no-header",
+                                                                                  "named"), ("guessed", "plain.csv", "--no-header", "guessed")):
+        assert main(["encode", str(tmp_path / run), str(tmp_path / table), str(tmp_path / "c.npy"), flag]) == 0
+        np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), np.load(tmp_path / f"{like}.npy"))
+    assert main(["encode", str(tmp_path / "named"), str(tmp_path / "with.csv"), str(tmp_path / "c.npy"), "--no-header"]) == 1
+    assert "starts with a header row (id, a, b, c), but it is read as having none (header=False; --no-header" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "named"), "--no-header"]) == 1
+    assert "--no-header says how --data's CSV file is read" in capsys.readouterr().err
 
 
 def test_a_run_keeps_the_header_it_inferred_and_warns_once(tmp_path, capsys):

@@ -12,7 +12,9 @@ from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
     "CLIError",
+    "GUESSED_HEADER",
     "add_command",
+    "add_header_option",
     "folder",
     "id_column_name",
     "int_in_range",
@@ -25,6 +27,7 @@ __all__ = [
     "write_images",
 ]
 
+GUESSED_HEADER = "guessed: a first row of numbers is read as data"  # what --header left out does when a file's is read anew
 _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
 
 
@@ -170,6 +173,24 @@ def add_command(commands, name: str, summary: str, description: str, examples: s
     )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def add_header_option(parser: argparse.ArgumentParser, default: object, default_help: str) -> None:
+    """Add --header / --no-header: whether a CSV's first row names the columns.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser.
+    default : object
+        The value when neither is given ('infer' to guess, None to leave it to the run).
+    default_help : str
+        What that default means, shown after 'default: ' in the help.
+    """
+    parser.add_argument(
+        "--header", action=argparse.BooleanOptionalAction, default=default,
+        help=f"whether a CSV's first row names the columns (default: {default_help})",
+    )
 
 
 def print_table(rows: list[list]) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from aekit.cli.common import (
     CLIError,
     add_command,
+    add_header_option,
     id_column_name,
     int_in_range,
     integer_ids,
@@ -32,6 +33,8 @@ __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
 ROW_OUTPUTS = {"encode": ("transform", "codes"), "reconstruct": ("reconstruct", "reconstructions")}
+RUN_HEADER = ("as the run's training table was read; a model folder's rows are guessed. A file read with the other header "
+              "than the training table's has its columns taken in that table's order")
 SOURCE_HELP = (
     "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file, or a folder of images or .txt files"
 )
@@ -62,6 +65,7 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("run", metavar="RUN", help=RUN_HELP)
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
+    add_header_option(evaluate, None, RUN_HEADER)
 
     for name, summary, what, more in (
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
@@ -91,6 +95,7 @@ def add_parsers(commands) -> None:
         parser.add_argument("input", metavar="INPUT", help=SOURCE_HELP)
         pngs = ", or for an image run a folder of PNGs" if name == "reconstruct" else ""
         parser.add_argument("output", metavar="OUTPUT", help=f"a .npy, .csv or .parquet file{pngs} (with --scheduler: a folder)")
+        add_header_option(parser, None, RUN_HEADER)
         add_scheduler_options(parser, "OUTPUT")
 
     generate = add_command(
@@ -173,8 +178,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """
     from aekit.app.run_report import evaluate, metrics_table
 
+    if args.data is None and args.header is not None:
+        raise CLIError(f"--{'' if args.header else 'no-'}header says how --data's CSV file is read; without --data the "
+                       "run's held-out rows are read as in training: give --data FILE, or leave it out")
     model = _autoencoder_model(args.run, "evaluate")
-    test, train = model.rows(args.data, "evaluate on"), model.training_rows()
+    test, train = model.rows(args.data, "evaluate on", args.header), model.training_rows()
     where = "the run's held-out rows" if args.data is None else repr(args.data)
     note = "PCA is fitted on the run's training rows"
     if train is None:
@@ -211,7 +219,7 @@ def run_rows(args: argparse.Namespace) -> int:
     if args.scheduler:
         return _rows_on_cluster(args)
     model = _autoencoder_model(args.run, args.command)
-    rows, est = model.rows(args.input), model.estimator
+    rows, est = model.rows(args.input, header=args.header), model.estimator
     if args.command == "reconstruct" and _names_a_folder(args.output):
         return _reconstructed_images(model, rows, Path(args.output))
     if args.command == "reconstruct" and Path(args.output).suffix.lower() == ".png":

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import CLIError, add_command, int_in_range, seed
+from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed
 from aekit.saving.atomic import replaced_atomically
 from aekit.cli.scheduled import add_scheduler_options
 
@@ -136,10 +136,7 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--encoding", metavar="NAME", help="the CSV text encoding (default: from a byte-order mark, else utf-8)"
     )
-    parser.add_argument(
-        "--header", action=argparse.BooleanOptionalAction, default="infer",
-        help="whether the CSV's first row names the columns (default: guessed; a first row of numbers is read as data)",
-    )
+    add_header_option(parser, "infer", GUESSED_HEADER)
     parser.add_argument(
         "--na-values", action="append", default=[], metavar="TEXT",
         help="another text marking a missing value (repeatable); ? - NA n/a null and empty cells already do",
