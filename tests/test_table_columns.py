@@ -192,6 +192,19 @@ def test_an_identifier_column_is_left_out_of_the_detector_with_a_warning():
     assert "patient_id" not in detector.explain(with_id(frame)).columns
 
 
+def test_an_id_counter_of_a_small_table_is_an_identifier_and_an_unnamed_counter_a_feature():
+    # on fewer than 20 rows an 'id' 1..12 was a feature of the model (and a why of its outliers)
+    from aekit.data.columns import non_features
+
+    frame = patients(12).assign(id=np.arange(1, 13), PatientID=[f"P{i:02d}" for i in range(12)], visits=np.arange(3, 15))
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame)
+    identifier = "an identifier (every value distinct)"
+    assert detector.table_.dropped == {"id": identifier, "PatientID": identifier}, messages
+    assert "visits" in detector.table_.columns and "pressure" in detector.table_.columns
+    shuffled = frame.assign(id=np.random.default_rng(0).permutation(np.arange(1, 13)))  # codes in no order: too few rows
+    assert "id" not in non_features(shuffled)
+
+
 def test_distinct_real_numbers_are_a_feature_not_an_identifier():
     frame = patients()
     _, messages = fit_quietly(fast_detector(len(frame)), frame)

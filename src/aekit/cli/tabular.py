@@ -21,8 +21,9 @@ __all__ = ["add_parsers", "run_detect", "run_impute"]
 SEED = 0  # random_state of a fitted imputer or detector without --seed
 LEFT_OUT_HELP = (  # how impute and detect leave columns out, the same in both descriptions
     "Identifier columns (all values distinct texts, or distinct whole numbers counting in row order or\n"
-    "filling a narrow range, such as a counter 1..n), dates, durations, free text and constant\n"
-    "columns are left out of the model with a warning; --ignore and --id-column name more."
+    "filling a narrow range, such as a counter 1..n; under 20 rows only a column named like one, id or\n"
+    "patient_id), dates, durations, free text and constant columns are left out of the model with a\n"
+    "warning; --ignore and --id-column name more."
 )
 DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
 DETECTOR_SET = ("standardize",)  # the detector's own parameters without a flag, which --set takes beside the autoencoder's
