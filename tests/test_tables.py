@@ -185,6 +185,24 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+def test_thousands_grouped_by_spaces_are_numbers_not_an_identifier(tmp_path):
+    # a French file's incomes (31 114,53) stayed text: distinct texts, so left out of every model as an identifier
+    from aekit.data.columns import non_features
+
+    rng = np.random.default_rng(0)
+    income, height = rng.integers(20_000, 40_000, 24) + 0.25, rng.normal(170, 8, 24).round(1)
+    spaces = ["\u202f", "\u00a0", " "]
+    rows = [f"{['Paris', 'Lyon'][i % 2]};{int(v) // 1000}{spaces[i % 3]}{int(v) % 1000:03d},25;{str(h).replace('.', ',')}"
+            for i, (v, h) in enumerate(zip(income, height))]
+    path = tmp_path / "fr.csv"
+    path.write_text("ville;revenu;taille\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    frame = read_csv_frame(path)
+    assert frame["revenu"].tolist() == income.tolist() and frame["taille"].tolist() == height.tolist()
+    assert non_features(frame) == {}
+    path.write_text('a,b\n1,"12 500.5"\n2,"7 041"\n3,12\n')  # with a decimal point
+    assert read_csv_frame(path)["b"].tolist() == [12500.5, 7041, 12]
+
+
 def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tmp_path, capsys):
     # impute and detect wrote the zip code 00501 as 501 and the code 00007 as 7: pandas read them as numbers
     rng = np.random.default_rng(0)

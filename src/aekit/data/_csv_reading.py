@@ -29,9 +29,13 @@ _COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
 _POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _ZERO_PADDED = re.compile(r"\s*0\d+\s*$")  # a whole number written with leading zeros: 02139, 007
 _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
+_SPACES = " \u00a0\u202f"  # thousands grouped by a space, a no-break or a narrow no-break one: 31 114,5 (French, SI)
+_SPACED = re.compile(rf"[+-]?[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+([.,]\d+)?$")
 _GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousands, one with them)
-    ",": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$"), _GROUPED),
-    ".": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?$"), re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")),
+    ",": (re.compile(rf"[+-]?(\d+|[1-9]\d{{0,2}}(\.\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(,\d+)?$"),
+          re.compile(rf"[+-]?[1-9]\d{{0,2}}(\.\d{{3}}|[{_SPACES}]\d{{3}})+(,\d+)?$")),
+    ".": (re.compile(rf"[+-]?(\d+|[1-9]\d{{0,2}}(,\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(\.\d+)?$"),
+          re.compile(rf"[+-]?[1-9]\d{{0,2}}(,\d{{3}}|[{_SPACES}]\d{{3}})+(\.\d+)?$")),
 }
 BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -105,11 +109,11 @@ def _sniff(sample: str) -> str:
 
 def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     """Whether numbers in the first records of a file not split by commas are written with a
-    decimal comma (1,5 or 1.234,5) and none with a decimal point (points grouping thousands,
+    decimal comma (1,5, 1.234,5 or 31 114,5) and none with a decimal point (points grouping thousands,
     7.041, are not decimal points there)."""
     cells = [cell.strip() for fields in head for cell in fields]
-    commas = any(_COMMA_NUMBER.match(cell) or ("," in cell and _GROUPED.match(cell)) for cell in cells)
-    points = any(_POINT_NUMBER.match(cell) and not _GROUPED.match(cell) for cell in cells)
+    commas = any(_COMMA_NUMBER.match(cell) or ("," in cell and (_GROUPED.match(cell) or _SPACED.match(cell))) for cell in cells)
+    points = any((_POINT_NUMBER.match(cell) or "." in cell and _SPACED.match(cell)) and not _GROUPED.match(cell) for cell in cells)
     return sep != "," and commas and not points
 
 
@@ -241,7 +245,8 @@ def csv_read_options(
 
 def grouped_numbers(frame, decimal: str = "."):
     """`frame` with its text columns of numbers whose thousands are grouped (7,041 or 1,234.5
-    with a decimal point; 7.041 or 1.234,56 with a decimal comma), which pandas leaves as text,
+    with a decimal point; 7.041 or 1.234,56 with a decimal comma; by a space, a no-break or a
+    narrow no-break one with either, 31 114,5), which pandas leaves as text,
     as numbers; a text column with any other cell (a dotted date such as 12.03.2020, a
     '2,5' beside a decimal point) is kept.
 
@@ -269,7 +274,7 @@ def grouped_numbers(frame, decimal: str = "."):
         if not len(cells) or not cells.str.fullmatch(number.pattern).all():
             continue
         if cells.str.fullmatch(grouped.pattern).any():
-            plain = cells.str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
+            plain = cells.str.replace(f"[{separator}{_SPACES}]", "", regex=True).str.replace(decimal, ".", regex=False)
             frame[column] = pd.to_numeric(plain)  # aligned on the index: the missing cells stay missing
     return frame
 
