@@ -441,6 +441,17 @@ def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_pat
     scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "ds.csv")
     assert list(rescored.columns[:4]) == ["region", "dose", "pressure", "weight"]
     pd.testing.assert_frame_equal(rescored[scored.columns], scored)
+    # a headerless file was refused with scikit-learn's "Feature names unseen at fit time: x0, ..."; its columns are
+    # the fitted ones in order, whether --no-header says so or the first row is read as data
+    frame.to_csv(tmp_path / "tn.csv", index=False, header=False)
+    complete.to_csv(tmp_path / "cn.csv", index=False, header=False)
+    assert main([*impute[:2], str(tmp_path / "tn.csv"), str(tmp_path / "on.csv"), "--fitted", str(tmp_path / "imp"),
+                 "--no-header"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "on.csv"), filled)
+    capsys.readouterr()
+    assert main([*detect, str(tmp_path / "cn.csv"), "--out", str(tmp_path / "dn.csv"), "--fitted", str(tmp_path / "det")]) == 0
+    assert "first row looks like data" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dn.csv"), scored)
 
 
 def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_back(tmp_path, capsys):

@@ -164,7 +164,8 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
     parser.add_argument(
         "--fitted", metavar="DIR",
-        help=f"use the {what} saved in DIR (by --save or Python's save) instead of fitting one; needed by --scheduler",
+        help=f"use the {what} saved in DIR (by --save or Python's save) instead of fitting one; needed by --scheduler. "
+             "A CSV read without a header has the columns it was fitted on, in their order",
     )
 
 
@@ -271,13 +272,15 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     return validate_params(cls, raw, prefix)
 
 
-def _read_table(args: argparse.Namespace, needed=()):
+def _read_table(args: argparse.Namespace, fitted=None):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns, their names
     kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
-    of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless a fitted imputer was fitted without it (its
-    `needed` columns); when fitting, columns with no value at all are dropped with a warning naming
-    them (a fitted model's table keeps them, written as given as on a cluster)."""
+    of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless the
+    `fitted` model (from --fitted) was fitted without it; a CSV read without a header (x0, x1, ...)
+    has the `fitted` model's columns, in order, when it has as many; when fitting, columns with no
+    value at all are dropped with a warning naming them (a fitted model's table keeps them, written
+    as given as on a cluster)."""
     import warnings
 
     import pandas as pd
@@ -293,9 +296,13 @@ def _read_table(args: argparse.Namespace, needed=()):
         frame = reader.frame(args.input)
     for warning in caught:
         _warn(args, str(warning.message))
+    needed = [str(c) for c in getattr(fitted, "feature_names_in_", ())]
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
+    headerless = args.header is False or frame.attrs.get("header") is False
+    if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
+        frame = frame.set_axis(needed, axis=1)  # the columns the model was fitted on, in their order
     empty = [] if args.fitted else [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
         many = len(empty) > 1
@@ -390,7 +397,7 @@ def run_impute(args: argparse.Namespace) -> int:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
     _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
-    frame = _read_table(args, needed={str(c) for c in getattr(imputer, "feature_names_in_", ())})
+    frame = _read_table(args, imputer)
     missing = frame.isna()
     if not missing.to_numpy().any():
         empty, beside = frame.attrs.get("dropped_empty", []), ""
@@ -589,7 +596,7 @@ def run_detect(args: argparse.Namespace) -> int:
     if args.out:
         _check_table_output(args.out)
     detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
-    frame = _read_table(args)
+    frame = _read_table(args, detector)
     _check_added_columns(args, frame.columns)
     ignored = _ignored(args, frame)
     _check_no_gaps(args, frame, detector, ignored)
