@@ -351,6 +351,12 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
     assert "starts with a header row (id, a, b, c), but it is read as having none (header=False; --no-header" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "named"), "--no-header"]) == 1
     assert "--no-header says how --data's CSV file is read" in capsys.readouterr().err
+    guessed_run = str(tmp_path / "guessed")
+    for command, output in ((["explore", guessed_run], ["--out", str(tmp_path / "e.html")]),
+                            (["generate", guessed_run, str(tmp_path / "s.csv")], ["-n", "2"])):
+        assert main([*command, "--header"]) == 1
+        assert "--header says how --data's CSV file is read" in capsys.readouterr().err
+        assert main([*command, *output, "--data", str(tmp_path / "with.csv"), "--header"]) == 0
 
 
 def test_a_run_keeps_the_header_it_inferred_and_warns_once(tmp_path, capsys):

@@ -13,8 +13,10 @@ from aekit.saving.atomic import replaced_atomically
 __all__ = [
     "CLIError",
     "GUESSED_HEADER",
+    "RUN_HEADER",
     "add_command",
     "add_header_option",
+    "check_header_given_with",
     "folder",
     "id_column_name",
     "int_in_range",
@@ -28,6 +30,8 @@ __all__ = [
 ]
 
 GUESSED_HEADER = "guessed: a first row of numbers is read as data"  # what --header left out does when a file's is read anew
+RUN_HEADER = ("as the run's training table was read; a model folder's rows are guessed. A file read with the other header "
+              "than the training table's has its columns taken in that table's order")  # the same for a run's new rows
 _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
 
 
@@ -191,6 +195,23 @@ def add_header_option(parser: argparse.ArgumentParser, default: object, default_
         "--header", action=argparse.BooleanOptionalAction, default=default,
         help=f"whether a CSV's first row names the columns (default: {default_help})",
     )
+
+
+def check_header_given_with(args: argparse.Namespace, source: str | None, option: str) -> None:
+    """Refuse --header / --no-header given without the `option` that names the file it reads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with `header` (None when neither was given).
+    source : str or None
+        What `option` gave; None when it was left out.
+    option : str
+        The option naming the rows to read, e.g. '--data'.
+    """
+    if source is None and args.header is not None:
+        raise CLIError(f"--{'' if args.header else 'no-'}header says how {option}'s CSV file is read; without {option} "
+                       f"the run's own rows are read as in training: give {option} FILE, or leave it out")
 
 
 def print_table(rows: list[list]) -> None:

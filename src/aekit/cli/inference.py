@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from aekit.cli.common import (
+    RUN_HEADER,
     CLIError,
     add_command,
     add_header_option,
+    check_header_given_with,
     id_column_name,
     int_in_range,
     integer_ids,
@@ -33,8 +35,6 @@ __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
 RUN_HELP = "a run folder from 'aekit train' (or a folder saved with est.save)"
 ROW_OUTPUTS = {"encode": ("transform", "codes"), "reconstruct": ("reconstruct", "reconstructions")}
-RUN_HEADER = ("as the run's training table was read; a model folder's rows are guessed. A file read with the other header "
-              "than the training table's has its columns taken in that table's order")
 SOURCE_HELP = (
     "digits, mnist[:train|:test], fashion-mnist[:train|:test], a .csv/.parquet/.npy file, or a folder of images or .txt files"
 )
@@ -148,6 +148,7 @@ def add_parsers(commands) -> None:
         help="for a model without a prior: the density fitted to the codes, a Gaussian mixture of up to "
         "10 components, one Gaussian, or a kernel density (default: gmm)",
     )
+    add_header_option(generate, None, RUN_HEADER)
 
 
 def image_shape_argument(text: str) -> tuple[int, ...]:
@@ -178,9 +179,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """
     from aekit.app.run_report import evaluate, metrics_table
 
-    if args.data is None and args.header is not None:
-        raise CLIError(f"--{'' if args.header else 'no-'}header says how --data's CSV file is read; without --data the "
-                       "run's held-out rows are read as in training: give --data FILE, or leave it out")
+    check_header_given_with(args, args.data, "--data")
     model = _autoencoder_model(args.run, "evaluate")
     test, train = model.rows(args.data, "evaluate on", args.header), model.training_rows()
     where = "the run's held-out rows" if args.data is None else repr(args.data)
@@ -416,6 +415,7 @@ def run_generate(args: argparse.Namespace) -> int:
     """
     from aekit.app.runs import open_model
 
+    check_header_given_with(args, args.data, "--data")
     model = open_model(args.run)
     est = model.estimator
     output = Path(args.output)
@@ -503,7 +503,7 @@ def _latent_samples(model, args: argparse.Namespace):
 
     est = model.estimator
     if args.data is not None:
-        rows = model.rows(args.data).X
+        rows = model.rows(args.data, header=args.header).X
     elif model.config is not None:
         rows = model.training_rows().X
     else:
