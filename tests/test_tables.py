@@ -185,6 +185,18 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+def test_a_spreadsheets_sep_line_names_the_delimiter_and_is_skipped(tmp_path):
+    # Excel's 'sep=;' first line was refused: "line 2 has 3 fields but the header has 2"
+    path = tmp_path / "export.csv"
+    path.write_bytes("\ufeffsep=;\r\nprice;units;city\r\n1.234,5;3;Köln\r\n999,5;4;Zürich\r\n".encode("utf-8"))
+    frame = read_csv_frame(path)
+    assert frame.columns.tolist() == ["price", "units", "city"] and frame["price"].tolist() == [1234.5, 999.5]
+    assert frame["city"].tolist() == ["Köln", "Zürich"] and frame["units"].tolist() == [3, 4]
+    path.write_text("sep=,\na,b\n1,2\n3\n")
+    with pytest.raises(ValueError, match="line 4 has 1 fields but the header has 2"):
+        read_csv_frame(path)
+
+
 def test_thousands_grouped_by_spaces_are_numbers_not_an_identifier(tmp_path):
     # a French file's incomes (31 114,53) stayed text: distinct texts, so left out of every model as an identifier
     from aekit.data.columns import non_features

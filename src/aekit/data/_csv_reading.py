@@ -44,6 +44,7 @@ BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_SEP_LINE = re.compile(r"sep=(.)\r?\n")  # the first line by which a spreadsheet's CSV export names its delimiter
 _LAYOUT_OPTIONS = {"header", "names", "skiprows", "skipfooter", "comment", "quotechar", "quoting", "escapechar",
                    "lineterminator", "delim_whitespace", "nrows"}
 
@@ -170,9 +171,10 @@ def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> 
                 yield line, text.count(sep) + 1
 
 
-def _check_rectangular(path: Path, encoding: str, sep: str, header: bool, spaced: bool = False) -> None:
-    """Refuse a record whose field count differs from the first record's, naming its line."""
-    counts = _field_counts(path, encoding, sep, spaced)
+def _check_rectangular(path: Path, encoding: str, sep: str, header: bool, spaced: bool = False, skip: int = 0) -> None:
+    """Refuse a record whose field count differs from the first record's after the first `skip`
+    lines, naming its line."""
+    counts = ((line, n) for line, n in _field_counts(path, encoding, sep, spaced) if line > skip)
     first = next(counts, None)
     if first is None:
         raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
@@ -195,7 +197,8 @@ def csv_read_options(
     **options,
 ) -> dict:
     """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
-    given), the delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma
+    given), the delimiter (sniffed unless given, or named by a first line 'sep=;' as spreadsheets
+    export it, which is skipped; WHITESPACE for runs of spaces), a decimal comma
     where a file not split by commas writes its numbers so, the spaces after each delimiter
     skipped where every field is written so ('a, b'), MISSING_PLACEHOLDERS plus `na_values`
     as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
@@ -213,6 +216,10 @@ def csv_read_options(
     try:
         with _text(path, encoding) as f:
             sample = "".join(itertools.islice(f, SNIFF_RECORDS))
+        layout = set(options) & _LAYOUT_OPTIONS
+        named = None if layout else _SEP_LINE.match(sample)  # 'sep=;': the delimiter, on a line of its own
+        if named:
+            sample, sep, options["skiprows"] = sample[named.end():], sep or named.group(1), 1
         sep = WHITESPACE if sep == " " else sep or _sniff(sample)
         head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep)] or [[]]
         spaced = sep != WHITESPACE and "skipinitialspace" not in options and _spaced(head)
@@ -225,8 +232,8 @@ def csv_read_options(
                 note = f"the first row looks like data, so it is read as a row; columns named x0 to x{len(head[0]) - 1}"
                 warnings.warn(f"{str(path)!r}: {note}; if it is a header pass header=True (--header)", stacklevel=3)
         if isinstance(header, bool) or header is None:
-            if not set(options) & _LAYOUT_OPTIONS:
-                _check_rectangular(path, encoding, sep, bool(header), spaced)
+            if not layout:
+                _check_rectangular(path, encoding, sep, bool(header), spaced, skip=1 if named else 0)
             if not header:
                 options.setdefault("names", [f"x{j}" for j in range(len(head[0]))])
             elif "names" not in options:
