@@ -185,6 +185,19 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_line_of_spaces_is_blank_not_a_ragged_row(tmp_path, quoted):
+    # a line of spaces (or a tab in a CSV) was refused: "line 3 has 1 fields but the header has 3", as pandas skips it
+    path = tmp_path / "t.csv"
+    city = '"Köln, Rhein"' if quoted else "Köln"
+    path.write_text(f"a,b,city\r\n1,2.5,{city}\r\n   \r\n3,4.5,Bonn\r\n\t \r\n")
+    frame = read_csv_frame(path)
+    assert frame["a"].tolist() == [1, 3] and frame["city"].tolist() == [city.strip('"'), "Bonn"]
+    path.write_text("a\tb\tc\n1\t2\tx\n\t\n")  # a tab in a tab-separated file is two empty fields: ragged
+    with pytest.raises(ValueError, match="line 3 has 2 fields but the header has 3"):
+        read_csv_frame(path)
+
+
 def test_a_spreadsheets_sep_line_names_the_delimiter_and_is_skipped(tmp_path):
     # Excel's 'sep=;' first line was refused: "line 2 has 3 fields but the header has 2"
     path = tmp_path / "export.csv"

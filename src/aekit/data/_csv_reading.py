@@ -82,15 +82,20 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
     )
 
 
+def _blank(text: str, sep: str) -> bool:
+    """Whether a line is empty or holds only spaces (tabs too, unless they are the delimiter), as pandas skips it."""
+    return not text.rstrip("\r\n").strip(" \t\f\v".replace(sep, ""))
+
+
 def _records(lines: Iterable[str], sep: str, spaced: bool = False) -> Iterator[tuple[int, list[str]]]:
-    """(line number where the record ends, fields) of each non-blank record; `spaced` skips the
-    spaces after each delimiter (so a quoted field after ', ' is read as quoted)."""
+    """(line number where the record ends, fields) of each record that is not `_blank`; `spaced`
+    skips the spaces after each delimiter (so a quoted field after ', ' is read as quoted)."""
     if sep == WHITESPACE:
         yield from ((line, text.split()) for line, text in enumerate(lines, start=1) if text.strip())
         return
     reader = csv.reader(lines, delimiter=sep, skipinitialspace=spaced)
     for fields in reader:
-        if fields and fields != [""]:
+        if len(fields) > 1 or fields and not _blank(fields[0], sep):
             yield reader.line_num, fields
 
 
@@ -157,7 +162,7 @@ def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
 
 
 def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> Iterator[tuple[int, int]]:
-    """(line number where the record ends, number of fields) of each non-blank record; counts
+    """(line number where the record ends, number of fields) of each record not `_blank`; counts
     delimiters per line when the file has no quote character, else parses with `csv`."""
     with _text(path, encoding) as f:
         quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
@@ -166,8 +171,7 @@ def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> 
             yield from ((line, len(fields)) for line, fields in _records(f, sep, spaced))
             return
         for line, text in enumerate(f, start=1):
-            text = text.rstrip("\r\n")
-            if text:
+            if not _blank(text, sep):
                 yield line, text.count(sep) + 1
 
 
