@@ -243,6 +243,22 @@ def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tm
         assert written["zip"].tolist() == frame["zip"].tolist() and written["code"].tolist() == frame["code"].tolist()
 
 
+def test_long_account_numbers_with_a_gap_are_written_back_exactly_and_not_imputed(tmp_path, capsys):
+    # pandas read them as float64 (the gap), rounding 900000000000000001 to 900000000000000000: no longer distinct,
+    # the column was a feature, every number was written back wrong and the gap got a made-up account
+    rng = np.random.default_rng(0)
+    accounts = [str(900_000_000_000_000_001 + 7 * i) for i in range(30)]
+    accounts[4] = ""
+    x = rng.normal(size=30).round(3)
+    lines = [f"{a},{'' if i == 7 else v},{2 * v:.3f}" for i, (a, v) in enumerate(zip(accounts, x))]
+    (tmp_path / "t.csv").write_text("account,x,y\n" + "\n".join(lines) + "\n")
+    assert read_csv_frame(tmp_path / "t.csv")["account"].tolist()[3:6] == [accounts[3], np.nan, accounts[5]]
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "1", "--set",
+                 "n_members=1"]) == 0
+    assert "'account' is an identifier" in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)["account"].tolist() == accounts
+
+
 def test_a_file_with_a_space_after_each_comma_reads_clean_names_and_values(tmp_path):
     path = tmp_path / "spaced.csv"
     path.write_text('age, income, region, note\n30, 2500, east, "a, b"\n40, ?, west, c\n50, 3100, east, d\n')

@@ -16,8 +16,8 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders",
-           "zero_padded_as_text"]
+__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "codes_as_text", "csv_read_options", "decode_error", "grouped_numbers",
+           "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -340,9 +340,10 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
     return found
 
 
-def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
+def codes_as_text(frame, path: str | os.PathLike, options: dict):
     """`frame` (`path` as pandas read it with `options`) with each column of whole numbers that
-    holds one written with leading zeros (a zip code 02139, a code 007) as the text of its
+    holds one written with leading zeros (a zip code 02139, a code 007), or that has gaps and one
+    beyond 2**53 (an 18-digit account number, which pandas' float64 rounds), as the text of its
     cells, which a number would lose.
 
     Parameters
@@ -359,6 +360,7 @@ def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
     pandas.DataFrame
         `frame`, those columns as text (missing cells missing).
     """
+    import numpy as np
     import pandas as pd
 
     whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy())]
@@ -366,8 +368,9 @@ def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
         return frame
     text = pd.read_csv(path, **{**options, "usecols": whole, "dtype": str})
     for j, column in zip(whole, text.columns):
-        cells = text[column]
-        if cells.dropna().str.match(_ZERO_PADDED.pattern).any():
+        cells, values = text[column], frame[frame.columns[j]].to_numpy()
+        rounded = values.dtype.kind == "f" and bool(np.nanmax(np.abs(values), initial=0) >= 2.0**53)
+        if rounded or cells.dropna().str.match(_ZERO_PADDED.pattern).any():
             frame[frame.columns[j]] = cells.to_numpy(dtype=object)
     return frame
 

@@ -540,7 +540,8 @@ def read_csv_frame(
     '?', '-', 'NA', 'n/a', empty and pandas' other markers (plus `na_values`) read as missing, a
     first row of numbers read as data (columns x0, x1, ...) with a warning unless `header` is
     True or False, a column of whole numbers some written with leading zeros (zip codes 02139,
-    codes 007) read as text, which keeps them. Refuses, with a ValueError naming the file: a row with more or fewer fields
+    codes 007), or with gaps and numbers beyond 2**53 (18-digit account numbers), read as text,
+    which keeps them. Refuses, with a ValueError naming the file: a row with more or fewer fields
     than the first (and its line), bytes that do not decode, a malformed file, and what a
     spreadsheet would run (the column, row and cell of a text cell starting with '=', or with
     '+', '-' or '@' and calling something: '(', '|', '!').
@@ -570,7 +571,7 @@ def read_csv_frame(
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
-    from aekit.data._csv_reading import csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders, zero_padded_as_text
+    from aekit.data._csv_reading import codes_as_text, csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
@@ -585,7 +586,7 @@ def read_csv_frame(
     if options.get("decimal", ".") == "." and options["sep"] != "," and "decimal" not in read_csv_options:
         frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
     if "dtype" not in read_csv_options:
-        frame = zero_padded_as_text(frame, path, options)
+        frame = codes_as_text(frame, path, options)
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
