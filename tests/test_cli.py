@@ -1110,6 +1110,12 @@ def test_train_leaves_identifier_date_and_constant_columns_out_and_names_rows_by
     est = load_estimator(run / "model")
     scaled = Scaling(**info["scaling"]).transform(frame[["a", "b", "c"]].to_numpy(np.float32))
     np.testing.assert_allclose(np.array(list(codes.values())), est.transform(scaled), atol=1e-5)
+    for prefix in ("", "P"):  # a gap among the ids was written as 1001.0, ..., nan, or for texts a traceback
+        gap = frame.assign(patient_id=(prefix + frame["patient_id"].astype(str)).mask(frame.index == 2))
+        gap.to_csv(tmp_path / "gap.csv", index=False)
+        assert main(["encode", str(run), str(tmp_path / "gap.csv"), str(tmp_path / "gap_codes.csv")]) == 0
+        ids = pd.read_csv(tmp_path / "gap_codes.csv", dtype=str, keep_default_na=False)["id"].tolist()
+        assert ids == [f"{prefix}1001", f"{prefix}1002", "", *(f"{prefix}{i}" for i in range(1004, 1081))]
     frame[["a", "b", "c"]].to_csv(tmp_path / "bare.csv", index=False)  # later tables may lack the left-out columns
     assert main(["encode", str(run), str(tmp_path / "bare.csv"), str(tmp_path / "bare_codes.csv")]) == 0
     assert list(read_codes(tmp_path / "bare_codes.csv")) == [str(i) for i in range(80)]

@@ -351,7 +351,9 @@ def _integer_ids(table, column: str | None) -> bool:
 def _partition_integer_ids(ids):
     import pandas as pd
 
-    return pd.Series([integer_ids(ids.astype(str))], name=ids.name)
+    from aekit.data.readers import id_texts
+
+    return pd.Series([integer_ids(id_texts(ids))], name=ids.name)
 
 
 def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, integers: bool, complete: bool,

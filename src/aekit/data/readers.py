@@ -31,7 +31,7 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for", "warn_integer_images",
+    "check_image_shape", "columns_by_name", "id_texts", "load", "open_source", "reader_for", "warn_integer_images",
     "warn_unscaled_integers",
 ]  # fmt: skip
 
@@ -522,7 +522,7 @@ class TableReader(Reader):
         if self.id_column is not None and self.id_column not in frame.columns:
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
-        ids = frame[named].astype(str).tolist() if named is not None else _index_ids(frame)
+        ids = id_texts(frame[named]) if named is not None else _index_ids(frame)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
@@ -545,6 +545,24 @@ class TableReader(Reader):
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
             return ParquetSource(source)
         return super().stream(source)
+
+
+def id_texts(values) -> list[str]:
+    """The values of a column of row identifiers as text: a missing one as '', a whole float (a
+    CSV's column of integers with gaps) as its integer (1001, not 1001.0).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column, (n,).
+
+    Returns
+    -------
+    list of str
+        The (n,) identifiers.
+    """
+    return ["" if missing else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+            for v, missing in zip(values.tolist(), values.isna().tolist())]
 
 
 def _is_parquet(source: str) -> bool:
