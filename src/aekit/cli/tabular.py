@@ -585,6 +585,7 @@ def run_detect(args: argparse.Namespace) -> int:
         The exit status, 0 on success.
     """
     from aekit import AutoEncoderOutlierDetector
+    from aekit.data.readers import id_texts
 
     if args.model is not None:
         from aekit.app.config import model_registry
@@ -615,7 +616,7 @@ def run_detect(args: argparse.Namespace) -> int:
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     id_column = args.id_column or _identifier_column(detector, frame)
-    ids = frame[id_column].astype(str).tolist() if id_column else None
+    ids = id_texts(frame[id_column]) if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
         row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
