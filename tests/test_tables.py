@@ -355,6 +355,22 @@ def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "n.csv").shape == (4, 2)
 
 
+def test_train_leaves_out_the_empty_column_of_a_trailing_delimiter_as_detect_drops_it(tmp_path, capsys):
+    # 'a,b,c,d,' on every line: train refused "missing values in the column Unnamed: 4", detect and impute dropped it
+    path = tmp_path / "plain.csv"
+    headerless(path, ",")
+    lines = ["a,b,c,d", *path.read_text().replace("?", "0.5").splitlines()]
+    path.write_text("".join(f"{line},\n" for line in lines))
+    (tmp_path / "bare.csv").write_text("".join(f"{line}\n" for line in lines))
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(path), "--quiet", "--epochs", "1", "--set", "model.hidden_dims=[8]", "--out", run]) == 0
+    assert "'Unnamed: 4' is empty (no value in any row)" in capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "data.json").read_text())["feature_names"] == ["a", "b", "c", "d"]
+    for name in ("plain", "bare"):
+        assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "plain.npy"), np.load(tmp_path / "bare.npy"))
+
+
 def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_path, capsys):
     path = tmp_path / "plain.csv"
     headerless(path, ",")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
+__all__ = ["EMPTY", "IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 STRAY_WORDS = "stray_words"  # a frame's attrs key: {column: words} a CSV reader warned about already
@@ -25,6 +25,7 @@ IDENTIFIER_WORDS = ("id", "ids", "uid", "uuid")  # a column name's last word tha
 IDENTIFIER_NAMES = ("#", "idx", "index", "key", "no", "row", "row_number", "rowid", "rownum")  # whole names that do
 IDENTIFIER_SPAN = 10  # distinct whole numbers in no order spread over at most this many times their count are codes
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+EMPTY = "empty (no value in any row)"
 KEEP_HINT = " (ignore_columns=None keeps them)"  # how Python keeps the columns found; the commands say it their way
 FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
 FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
