@@ -228,6 +228,23 @@ def test_thousands_grouped_by_spaces_are_numbers_not_an_identifier(tmp_path):
     assert read_csv_frame(path)["b"].tolist() == [12500.5, 7041, 12]
 
 
+def test_a_runs_later_file_keeps_the_decimal_comma_of_its_training_file(tmp_path):
+    # a later file of the same export with whole heights showed no decimal comma, so its incomes 31.114 were read as
+    # 31.114, not 31114: codes and reconstructions of nonsense, without a word
+    rng = np.random.default_rng(0)
+    income, height = rng.integers(20_000, 40_000, 16), rng.normal(170, 8, 16).round(1)
+    rows = [f"{v // 1000}.{v % 1000:03d};{str(h).replace('.', ',')}" for v, h in zip(income, height)]
+    (tmp_path / "train.csv").write_text("income;height\n" + "\n".join(rows) + "\n")
+    whole = [f"{v // 1000}.{v % 1000:03d};{round(h)}" for v, h in zip(income, height)]
+    (tmp_path / "later.csv").write_text("income;height\n" + "\n".join(whole) + "\n")
+    (tmp_path / "same.csv").write_text("income;height\n" + "\n".join(f"{v};{round(h)},0" for v, h in zip(income, height)) + "\n")
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--quiet", "--epochs", "1", "--out", run]) == 0
+    for name in ("later", "same"):
+        assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "later.npy"), np.load(tmp_path / "same.npy"))
+
+
 def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tmp_path, capsys):
     # impute and detect wrote the zip code 00501 as 501 and the code 00007 as 7: pandas read them as numbers
     rng = np.random.default_rng(0)

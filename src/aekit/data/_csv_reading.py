@@ -198,6 +198,7 @@ def csv_read_options(
     encoding: str | None = None,
     na_values: Iterable[str] = (),
     header: bool | int | str | None = "infer",
+    decimal_comma: bool | None = None,
     **options,
 ) -> dict:
     """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
@@ -206,7 +207,9 @@ def csv_read_options(
     where a file not split by commas writes its numbers so, the spaces after each delimiter
     skipped where every field is written so ('a, b'), MISSING_PLACEHOLDERS plus `na_values`
     as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
-    with a warning). Refuses a record whose field count differs from the first's (unless
+    with a warning). `decimal_comma` True reads a file not split by commas with a decimal comma
+    whatever its first records show (a later file of a table whose decimal comma was seen before:
+    its 31.114 is 31114), False never; None decides from the first records. Refuses a record whose field count differs from the first's (unless
     `options` lay records out) with a ValueError naming the file and line."""
     path = Path(path)
     encoding = encoding or _encoding_of(path)
@@ -244,7 +247,7 @@ def csv_read_options(
                 _warn_repeated_names(path, [name.strip() for name in head[0]])
             header = 0 if header else None
         options["header"] = header
-        if "decimal" not in options and _decimal_comma(head, sep):
+        if "decimal" not in options and (_decimal_comma(head, sep) if decimal_comma is None else decimal_comma and sep != ","):
             options["decimal"] = ","
     except UnicodeDecodeError as err:
         raise decode_error(path, encoding, err) from None

@@ -533,6 +533,7 @@ def read_csv_frame(
     encoding: str | None = None,
     na_values: Sequence[str] = (),
     header: bool | str | None = "infer",
+    decimal_comma: bool | None = None,
     **read_csv_options,
 ):
     """`pandas.read_csv` as a user's file needs it: the encoding from a byte-order mark unless
@@ -560,6 +561,9 @@ def read_csv_frame(
         True reads the first row as column names; False or None reads it as data (columns
         x0, x1, ...); 'infer' decides from whether the first row is all numbers; an int is
         passed on to pandas as the header row.
+    decimal_comma : bool or None, default=None
+        True reads the numbers of a file not split by commas with a decimal comma (1.234,5; 31.114
+        is then 31114), False with a decimal point; None decides from the first rows.
     **read_csv_options
         Further keyword arguments of `pandas.read_csv`.
 
@@ -567,14 +571,15 @@ def read_csv_frame(
     -------
     pandas.DataFrame
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
-        inferred (True: the first row held the column names). A first column without a name
+        inferred (True: the first row held the column names), and ``attrs['decimal_comma']``
+        whether the numbers were read with a decimal comma. A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
     from aekit.data._csv_reading import codes_as_text, csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders
 
     pd = _pandas()
-    options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
+    options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
     try:
         frame = pd.read_csv(path, **options)
     except UnicodeDecodeError as err:
@@ -613,6 +618,7 @@ def read_csv_frame(
         )
     if header == "infer":
         frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
+    frame.attrs["decimal_comma"] = options.get("decimal") == ","
     return frame
 
 

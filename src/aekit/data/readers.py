@@ -356,6 +356,10 @@ class TableReader(Reader):
         by `fit`: a later CSV read with the other `header` (a headerless file for a model trained
         on a named table, or the reverse) takes its columns in this order. None in runs saved
         before it was learned.
+    decimal_comma : bool or None, default=None
+        True when `fit` read the CSV's numbers with a decimal comma (1.234,5), so that a later
+        file not split by commas is read so too, even when its first rows show no decimal (its
+        31.114 is 31114, as in training); None decides for each file.
     """
 
     kind: ClassVar[str] = "table"
@@ -372,6 +376,7 @@ class TableReader(Reader):
     left_out: dict[str, str] | None = None
     whole_ranges: dict[str, list[float]] | None = None
     columns: list[str] | None = None
+    decimal_comma: bool | None = None
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The rows of the training table `source` (`Reader.fit`); the reader also learns the
@@ -408,7 +413,8 @@ class TableReader(Reader):
         if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
             return read_parquet_frame(path)
         sep = {"\\t": "\t", "tab": "\t"}.get(self.sep, self.sep)
-        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header)
+        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header,
+                              decimal_comma=self.decimal_comma)
 
     def _load(self, source: str, fitted: bool) -> Dataset:
         checked = fitted and isinstance(self.header, bool) and not _is_parquet(source)
@@ -421,6 +427,8 @@ class TableReader(Reader):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
             self.header = bool(frame.attrs["header"])
+        if not fitted and frame.attrs.get("decimal_comma"):
+            self.decimal_comma = True
         if checked:
             frame = self._in_training_order(frame, source)
         if not fitted:
