@@ -198,6 +198,16 @@ def test_a_line_of_spaces_is_blank_not_a_ragged_row(tmp_path, quoted):
         read_csv_frame(path)
 
 
+@pytest.mark.parametrize("sep, decimal", [(",", "."), (";", ",")])
+def test_numbers_with_the_minus_sign_u2212_are_numbers(tmp_path, sep, decimal):
+    # some locales export negative numbers with U+2212 (−1,5): the column stayed text, a category per value
+    values = [-1234.5, 2.25, -0.5, 7.0]
+    cells = [f"{v:.2f}".replace("-", "\u2212").replace(".", decimal) for v in values]
+    path = tmp_path / "t.csv"
+    path.write_text("a" + sep + "b\n" + "\n".join(f"{i}{sep}{c}" for i, c in enumerate(cells)) + "\n", encoding="utf-8")
+    assert read_csv_frame(path)["b"].tolist() == values
+
+
 def test_a_spreadsheets_sep_line_names_the_delimiter_and_is_skipped(tmp_path):
     # Excel's 'sep=;' first line was refused: "line 2 has 3 fields but the header has 2"
     path = tmp_path / "export.csv"

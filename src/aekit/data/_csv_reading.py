@@ -24,18 +24,20 @@ MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null"
 SNIFF_RECORDS = 50
 SNIFF_CHARS = 16384
 WHITESPACE = r"\s+"
-_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-_COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
-_POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_MINUS = "\u2212"  # the minus sign, which some locales' exports write for '-': −1,5
+_SIGN = f"[+\\-{_MINUS}]?"
+_NUMBER = re.compile(rf"{_SIGN}(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_COMMA_NUMBER = re.compile(rf"{_SIGN}\d+,\d+$")
+_POINT_NUMBER = re.compile(rf"{_SIGN}\d*\.\d+([eE][+-]?\d+)?$")
 _ZERO_PADDED = re.compile(r"\s*0\d+\s*$")  # a whole number written with leading zeros: 02139, 007
-_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
+_GROUPED = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(\.\d{{3}})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
 _SPACES = " \u00a0\u202f"  # thousands grouped by a space, a no-break or a narrow no-break one: 31 114,5 (French, SI)
-_SPACED = re.compile(rf"[+-]?[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+([.,]\d+)?$")
+_SPACED = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+([.,]\d+)?$")
 _GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousands, one with them)
-    ",": (re.compile(rf"[+-]?(\d+|[1-9]\d{{0,2}}(\.\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(,\d+)?$"),
-          re.compile(rf"[+-]?[1-9]\d{{0,2}}(\.\d{{3}}|[{_SPACES}]\d{{3}})+(,\d+)?$")),
-    ".": (re.compile(rf"[+-]?(\d+|[1-9]\d{{0,2}}(,\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(\.\d+)?$"),
-          re.compile(rf"[+-]?[1-9]\d{{0,2}}(,\d{{3}}|[{_SPACES}]\d{{3}})+(\.\d+)?$")),
+    ",": (re.compile(rf"{_SIGN}(\d+|[1-9]\d{{0,2}}(\.\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(,\d+)?$"),
+          re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(\.\d{{3}}|[{_SPACES}]\d{{3}})+(,\d+)?$")),
+    ".": (re.compile(rf"{_SIGN}(\d+|[1-9]\d{{0,2}}(,\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(\.\d+)?$"),
+          re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(,\d{{3}}|[{_SPACES}]\d{{3}})+(\.\d+)?$")),
 }
 BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -260,7 +262,8 @@ def csv_read_options(
 def grouped_numbers(frame, decimal: str = "."):
     """`frame` with its text columns of numbers whose thousands are grouped (7,041 or 1,234.5
     with a decimal point; 7.041 or 1.234,56 with a decimal comma; by a space, a no-break or a
-    narrow no-break one with either, 31 114,5), which pandas leaves as text,
+    narrow no-break one with either, 31 114,5), or with the minus sign U+2212 (−1,5) some
+    locales write, which pandas leaves as text,
     as numbers; a text column with any other cell (a dotted date such as 12.03.2020, a
     '2,5' beside a decimal point) is kept.
 
@@ -287,8 +290,9 @@ def grouped_numbers(frame, decimal: str = "."):
         cells = values.dropna().astype(str).str.strip()
         if not len(cells) or not cells.str.fullmatch(number.pattern).all():
             continue
-        if cells.str.fullmatch(grouped.pattern).any():
+        if cells.str.fullmatch(grouped.pattern).any() or cells.str.contains(_MINUS, regex=False).any():
             plain = cells.str.replace(f"[{separator}{_SPACES}]", "", regex=True).str.replace(decimal, ".", regex=False)
+            plain = plain.str.replace(_MINUS, "-", regex=False)
             frame[column] = pd.to_numeric(plain)  # aligned on the index: the missing cells stay missing
     return frame
 
@@ -316,11 +320,12 @@ def decimal_comma_columns(frame):
         if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
             continue
         cells = values.dropna().astype(str).str.strip()
-        if not len(cells) or not cells.str.fullmatch(r"[+-]?\d+(,\d+)?").all():
+        if not len(cells) or not cells.str.fullmatch(rf"{_SIGN}\d+(,\d+)?").all():
             continue
         fractions = cells.str.extract(r",(\d+)$")[0].dropna()
         if len(fractions) and (fractions.str.len() != 3).any():
-            frame[column] = pd.to_numeric(cells.str.replace(",", ".", regex=False))  # aligned: missing cells stay missing
+            plain = cells.str.replace(",", ".", regex=False).str.replace(_MINUS, "-", regex=False)
+            frame[column] = pd.to_numeric(plain)  # aligned: missing cells stay missing
     return frame
 
 
