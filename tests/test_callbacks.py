@@ -314,3 +314,25 @@ def test_the_progress_bar_says_which_epoch_early_stopping_kept(capsys):
     best = ae.history_["best_epoch"]
     assert best is not None and best < ae.n_epochs_ - 1
     assert f"kept=epoch {best + 1} (validation {ae.history_['val_loss'][best]:.4g})" in capsys.readouterr().err
+
+
+def test_a_checkpoint_holds_strict_json_for_a_non_finite_value_and_resumes_with_it(tmp_path):
+    # a non-finite value (here in the fingerprint, as an infinite best loss would be) was written as 'Infinity', which
+    # strict JSON readers refuse
+    import json
+
+    from safetensors import safe_open
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    path, fingerprint = tmp_path / "checkpoint.safetensors", {"max_time": float("inf"), "tol": float("nan")}
+    AutoEncoder(max_epochs=1, **SMALL).fit(low_rank(40), checkpoint=Checkpointer(path, fingerprint=fingerprint))
+    with safe_open(path, "pt") as f:
+        state = json.loads(f.metadata()["state"], parse_constant=refuse)
+    assert state["epoch"] == 1 and state["fingerprint"]["max_time"] == {"non_finite": "inf"}
+    info, _ = read_checkpoint(path)
+    assert info["fingerprint"]["max_time"] == float("inf") and np.isnan(info["fingerprint"]["tol"])
+    resumed = AutoEncoder(max_epochs=2, **SMALL).fit(low_rank(40), checkpoint=Checkpointer(path, fingerprint=fingerprint,
+                                                                                           resume=True))
+    assert resumed.n_epochs_ == 2

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ import aekit
 from aekit.cli import build_parser, main
 from aekit.app.config import model_registry
 from aekit.app.runs import Run, Scaling, load_estimator
+from aekit.saving.json_files import read_json
 from aekit.training.callbacks import TensorBoardLogger
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -148,6 +150,23 @@ def test_a_run_with_a_corrupt_data_json_is_refused_naming_the_file(digits_run, t
     err = capsys.readouterr().err
     assert "data.json' is not valid JSON" in err and "the file is corrupt" in err
     assert not (tmp_path / "codes.npy").exists()
+
+
+def test_evaluate_json_is_strict_json_when_a_number_is_not_finite(digits_run, tmp_path, monkeypatch, capsys):
+    # a diverged model's infinite score was written as '-Infinity', which strict JSON readers refuse
+    from aekit.app import run_report
+
+    measured = run_report.evaluate
+    monkeypatch.setattr(run_report, "evaluate", lambda *a: replace(measured(*a), mean_score=float("-inf")))
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    assert main(["evaluate", str(digits_run), "--data", str(_digits_npy(tmp_path)), "--json", str(tmp_path / "e.json")]) == 0
+    assert "mean score_samples (higher is better): -inf" in capsys.readouterr().out
+    evaluation = json.loads((tmp_path / "e.json").read_text(), parse_constant=refuse)
+    assert evaluation["mean_score"] == {"non_finite": "-inf"} and evaluation["n_test"] == 50
+    assert read_json(tmp_path / "e.json")["mean_score"] == float("-inf")
 
 
 def test_existing_runs_and_resume_rules(digits_run, capsys):
@@ -1091,6 +1110,12 @@ def test_train_leaves_identifier_date_and_constant_columns_out_and_names_rows_by
     est = load_estimator(run / "model")
     scaled = Scaling(**info["scaling"]).transform(frame[["a", "b", "c"]].to_numpy(np.float32))
     np.testing.assert_allclose(np.array(list(codes.values())), est.transform(scaled), atol=1e-5)
+    for prefix in ("", "P"):  # a gap among the ids was written as 1001.0, ..., nan, or for texts a traceback
+        gap = frame.assign(patient_id=(prefix + frame["patient_id"].astype(str)).mask(frame.index == 2))
+        gap.to_csv(tmp_path / "gap.csv", index=False)
+        assert main(["encode", str(run), str(tmp_path / "gap.csv"), str(tmp_path / "gap_codes.csv")]) == 0
+        ids = pd.read_csv(tmp_path / "gap_codes.csv", dtype=str, keep_default_na=False)["id"].tolist()
+        assert ids == [f"{prefix}1001", f"{prefix}1002", "", *(f"{prefix}{i}" for i in range(1004, 1081))]
     frame[["a", "b", "c"]].to_csv(tmp_path / "bare.csv", index=False)  # later tables may lack the left-out columns
     assert main(["encode", str(run), str(tmp_path / "bare.csv"), str(tmp_path / "bare_codes.csv")]) == 0
     assert list(read_codes(tmp_path / "bare_codes.csv")) == [str(i) for i in range(80)]

@@ -192,6 +192,19 @@ def test_an_identifier_column_is_left_out_of_the_detector_with_a_warning():
     assert "patient_id" not in detector.explain(with_id(frame)).columns
 
 
+def test_an_id_counter_of_a_small_table_is_an_identifier_and_an_unnamed_counter_a_feature():
+    # on fewer than 20 rows an 'id' 1..12 was a feature of the model (and a why of its outliers)
+    from aekit.data.columns import non_features
+
+    frame = patients(12).assign(id=np.arange(1, 13), PatientID=[f"P{i:02d}" for i in range(12)], visits=np.arange(3, 15))
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame)
+    identifier = "an identifier (every value distinct)"
+    assert detector.table_.dropped == {"id": identifier, "PatientID": identifier}, messages
+    assert "visits" in detector.table_.columns and "pressure" in detector.table_.columns
+    shuffled = frame.assign(id=np.random.default_rng(0).permutation(np.arange(1, 13)))  # codes in no order: too few rows
+    assert "id" not in non_features(shuffled)
+
+
 def test_distinct_real_numbers_are_a_feature_not_an_identifier():
     frame = patients()
     _, messages = fit_quietly(fast_detector(len(frame)), frame)
@@ -235,8 +248,9 @@ def test_detect_leaves_out_patient_id_and_carries_it_to_the_output(tmp_path, cap
 
 def test_an_identifier_found_on_its_own_names_the_rows_in_the_summary(tmp_path, capsys):
     # the summary named the top rows by position ('row 41') beside a patient_id column it had found
+    # (and with a gap among the ids, which makes a CSV's integers floats, as 'patient_id 1001.0')
     frame = with_id(patients())
-    frame["patient_id"] += 1000
+    frame["patient_id"] = (frame["patient_id"] + 1000).mask(frame.index == 150)
     frame.to_csv(tmp_path / "ids.csv", index=False)
     assert main(["detect", str(tmp_path / "ids.csv"), *FAST_CLI]) == 0
     listed = [line.split(":")[0].strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
@@ -428,6 +442,17 @@ def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_pat
     scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "ds.csv")
     assert list(rescored.columns[:4]) == ["region", "dose", "pressure", "weight"]
     pd.testing.assert_frame_equal(rescored[scored.columns], scored)
+    # a headerless file was refused with scikit-learn's "Feature names unseen at fit time: x0, ..."; its columns are
+    # the fitted ones in order, whether --no-header says so or the first row is read as data
+    frame.to_csv(tmp_path / "tn.csv", index=False, header=False)
+    complete.to_csv(tmp_path / "cn.csv", index=False, header=False)
+    assert main([*impute[:2], str(tmp_path / "tn.csv"), str(tmp_path / "on.csv"), "--fitted", str(tmp_path / "imp"),
+                 "--no-header"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "on.csv"), filled)
+    capsys.readouterr()
+    assert main([*detect, str(tmp_path / "cn.csv"), "--out", str(tmp_path / "dn.csv"), "--fitted", str(tmp_path / "det")]) == 0
+    assert "first row looks like data" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dn.csv"), scored)
 
 
 def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_back(tmp_path, capsys):

@@ -185,6 +185,76 @@ def test_decimal_commas_with_thousands_points_are_numbers_and_dotted_dates_stay_
     assert frame["day"].tolist() == ["12.03.2020", "13.03.2020", "14.03.2020"]
 
 
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_line_of_spaces_is_blank_not_a_ragged_row(tmp_path, quoted):
+    # a line of spaces (or a tab in a CSV) was refused: "line 3 has 1 fields but the header has 3", as pandas skips it
+    path = tmp_path / "t.csv"
+    city = '"Köln, Rhein"' if quoted else "Köln"
+    path.write_text(f"a,b,city\r\n1,2.5,{city}\r\n   \r\n3,4.5,Bonn\r\n\t \r\n")
+    frame = read_csv_frame(path)
+    assert frame["a"].tolist() == [1, 3] and frame["city"].tolist() == [city.strip('"'), "Bonn"]
+    path.write_text("a\tb\tc\n1\t2\tx\n\t\n")  # a tab in a tab-separated file is two empty fields: ragged
+    with pytest.raises(ValueError, match="line 3 has 2 fields but the header has 3"):
+        read_csv_frame(path)
+
+
+@pytest.mark.parametrize("sep, decimal", [(",", "."), (";", ",")])
+def test_numbers_with_the_minus_sign_u2212_are_numbers(tmp_path, sep, decimal):
+    # some locales export negative numbers with U+2212 (−1,5): the column stayed text, a category per value
+    values = [-1234.5, 2.25, -0.5, 7.0]
+    cells = [f"{v:.2f}".replace("-", "\u2212").replace(".", decimal) for v in values]
+    path = tmp_path / "t.csv"
+    path.write_text("a" + sep + "b\n" + "\n".join(f"{i}{sep}{c}" for i, c in enumerate(cells)) + "\n", encoding="utf-8")
+    assert read_csv_frame(path)["b"].tolist() == values
+
+
+def test_a_spreadsheets_sep_line_names_the_delimiter_and_is_skipped(tmp_path):
+    # Excel's 'sep=;' first line was refused: "line 2 has 3 fields but the header has 2"
+    path = tmp_path / "export.csv"
+    path.write_bytes("\ufeffsep=;\r\nprice;units;city\r\n1.234,5;3;Köln\r\n999,5;4;Zürich\r\n".encode("utf-8"))
+    frame = read_csv_frame(path)
+    assert frame.columns.tolist() == ["price", "units", "city"] and frame["price"].tolist() == [1234.5, 999.5]
+    assert frame["city"].tolist() == ["Köln", "Zürich"] and frame["units"].tolist() == [3, 4]
+    path.write_text("sep=,\na,b\n1,2\n3\n")
+    with pytest.raises(ValueError, match="line 4 has 1 fields but the header has 2"):
+        read_csv_frame(path)
+
+
+def test_thousands_grouped_by_spaces_are_numbers_not_an_identifier(tmp_path):
+    # a French file's incomes (31 114,53) stayed text: distinct texts, so left out of every model as an identifier
+    from aekit.data.columns import non_features
+
+    rng = np.random.default_rng(0)
+    income, height = rng.integers(20_000, 40_000, 24) + 0.25, rng.normal(170, 8, 24).round(1)
+    spaces = ["\u202f", "\u00a0", " "]
+    rows = [f"{['Paris', 'Lyon'][i % 2]};{int(v) // 1000}{spaces[i % 3]}{int(v) % 1000:03d},25;{str(h).replace('.', ',')}"
+            for i, (v, h) in enumerate(zip(income, height))]
+    path = tmp_path / "fr.csv"
+    path.write_text("ville;revenu;taille\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    frame = read_csv_frame(path)
+    assert frame["revenu"].tolist() == income.tolist() and frame["taille"].tolist() == height.tolist()
+    assert non_features(frame) == {}
+    path.write_text('a,b\n1,"12 500.5"\n2,"7 041"\n3,12\n')  # with a decimal point
+    assert read_csv_frame(path)["b"].tolist() == [12500.5, 7041, 12]
+
+
+def test_a_runs_later_file_keeps_the_decimal_comma_of_its_training_file(tmp_path):
+    # a later file of the same export with whole heights showed no decimal comma, so its incomes 31.114 were read as
+    # 31.114, not 31114: codes and reconstructions of nonsense, without a word
+    rng = np.random.default_rng(0)
+    income, height = rng.integers(20_000, 40_000, 16), rng.normal(170, 8, 16).round(1)
+    rows = [f"{v // 1000}.{v % 1000:03d};{str(h).replace('.', ',')}" for v, h in zip(income, height)]
+    (tmp_path / "train.csv").write_text("income;height\n" + "\n".join(rows) + "\n")
+    whole = [f"{v // 1000}.{v % 1000:03d};{round(h)}" for v, h in zip(income, height)]
+    (tmp_path / "later.csv").write_text("income;height\n" + "\n".join(whole) + "\n")
+    (tmp_path / "same.csv").write_text("income;height\n" + "\n".join(f"{v};{round(h)},0" for v, h in zip(income, height)) + "\n")
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--quiet", "--epochs", "1", "--out", run]) == 0
+    for name in ("later", "same"):
+        assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "later.npy"), np.load(tmp_path / "same.npy"))
+
+
 def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tmp_path, capsys):
     # impute and detect wrote the zip code 00501 as 501 and the code 00007 as 7: pandas read them as numbers
     rng = np.random.default_rng(0)
@@ -198,6 +268,22 @@ def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tm
     for name in ("filled.csv", "flagged.csv"):
         written = pd.read_csv(tmp_path / name, dtype=str)
         assert written["zip"].tolist() == frame["zip"].tolist() and written["code"].tolist() == frame["code"].tolist()
+
+
+def test_long_account_numbers_with_a_gap_are_written_back_exactly_and_not_imputed(tmp_path, capsys):
+    # pandas read them as float64 (the gap), rounding 900000000000000001 to 900000000000000000: no longer distinct,
+    # the column was a feature, every number was written back wrong and the gap got a made-up account
+    rng = np.random.default_rng(0)
+    accounts = [str(900_000_000_000_000_001 + 7 * i) for i in range(30)]
+    accounts[4] = ""
+    x = rng.normal(size=30).round(3)
+    lines = [f"{a},{'' if i == 7 else v},{2 * v:.3f}" for i, (a, v) in enumerate(zip(accounts, x))]
+    (tmp_path / "t.csv").write_text("account,x,y\n" + "\n".join(lines) + "\n")
+    assert read_csv_frame(tmp_path / "t.csv")["account"].tolist()[3:6] == [accounts[3], np.nan, accounts[5]]
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--quiet", "--epochs", "1", "--set",
+                 "n_members=1"]) == 0
+    assert "'account' is an identifier" in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)["account"].tolist() == accounts
 
 
 def test_a_file_with_a_space_after_each_comma_reads_clean_names_and_values(tmp_path):
@@ -296,6 +382,22 @@ def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "n.csv").shape == (4, 2)
 
 
+def test_train_leaves_out_the_empty_column_of_a_trailing_delimiter_as_detect_drops_it(tmp_path, capsys):
+    # 'a,b,c,d,' on every line: train refused "missing values in the column Unnamed: 4", detect and impute dropped it
+    path = tmp_path / "plain.csv"
+    headerless(path, ",")
+    lines = ["a,b,c,d", *path.read_text().replace("?", "0.5").splitlines()]
+    path.write_text("".join(f"{line},\n" for line in lines))
+    (tmp_path / "bare.csv").write_text("".join(f"{line}\n" for line in lines))
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(path), "--quiet", "--epochs", "1", "--set", "model.hidden_dims=[8]", "--out", run]) == 0
+    assert "'Unnamed: 4' is empty (no value in any row)" in capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "data.json").read_text())["feature_names"] == ["a", "b", "c", "d"]
+    for name in ("plain", "bare"):
+        assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "plain.npy"), np.load(tmp_path / "bare.npy"))
+
+
 def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_path, capsys):
     path = tmp_path / "plain.csv"
     headerless(path, ",")
@@ -304,7 +406,8 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
     with pytest.warns(UserWarning, match="first row looks like data"):
         assert main([*train, str(tmp_path / "guessed")]) == 0
         assert main(["encode", str(tmp_path / "guessed"), str(path), str(tmp_path / "guessed.npy")]) == 0
-    assert (tmp_path / "guessed" / "data.json").read_text().count('"x3"') == 1
+    guessed = json.loads((tmp_path / "guessed" / "data.json").read_text())
+    assert guessed["header"] is False and guessed["feature_names"] == guessed["columns"] == ["x0", "x1", "x2", "x3"]
     assert main([*train, str(tmp_path / "named"), "--header"]) == 0
     assert main(["encode", str(tmp_path / "named"), str(path), str(tmp_path / "named.npy")]) == 0
     assert len(np.load(tmp_path / "guessed.npy")) == 30 and len(np.load(tmp_path / "named.npy")) == 29
@@ -319,10 +422,25 @@ def test_train_keeps_the_header_choice_for_the_commands_that_read_its_run(tmp_pa
                               f"{lines[1].replace(',', ', ')}, holds numbers), but the model was trained on a table "
                               f"whose header names its columns ({lines[0].replace(',', ', ')}): add that header line")):
         capsys.readouterr()
-        with warnings.catch_warnings():  # 'with.csv': column 'x0' holds numbers and the text 'id', warned as it is read
-            warnings.simplefilter("ignore", UserWarning)
-            assert main(["encode", str(tmp_path / run), str(tmp_path / table), str(tmp_path / "refused.npy")]) == 1
-        assert said in capsys.readouterr().err
+        assert main(["encode", str(tmp_path / run), str(tmp_path / table), str(tmp_path / "refused.npy")]) == 1
+        err = capsys.readouterr().err
+        assert said in err and "warning" not in err  # not first "column 'x0' holds numbers and the text 'id'"
+    # encode, reconstruct and evaluate take --header / --no-header as train does: the file's columns in the training
+    # table's order, the same codes as the training table's layout gives
+    for run, table, flag, like in (("guessed", "with.csv", "--header", "guessed"), ("named", "without.csv", "--no-header",
+                                                                                  "named"), ("guessed", "plain.csv", "--no-header", "guessed")):
+        assert main(["encode", str(tmp_path / run), str(tmp_path / table), str(tmp_path / "c.npy"), flag]) == 0
+        np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), np.load(tmp_path / f"{like}.npy"))
+    assert main(["encode", str(tmp_path / "named"), str(tmp_path / "with.csv"), str(tmp_path / "c.npy"), "--no-header"]) == 1
+    assert "starts with a header row (id, a, b, c), but it is read as having none (header=False; --no-header" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "named"), "--no-header"]) == 1
+    assert "--no-header says how --data's CSV file is read" in capsys.readouterr().err
+    guessed_run = str(tmp_path / "guessed")
+    for command, output in ((["explore", guessed_run], ["--out", str(tmp_path / "e.html")]),
+                            (["generate", guessed_run, str(tmp_path / "s.csv")], ["-n", "2"])):
+        assert main([*command, "--header"]) == 1
+        assert "--header says how --data's CSV file is read" in capsys.readouterr().err
+        assert main([*command, *output, "--data", str(tmp_path / "with.csv"), "--header"]) == 0
 
 
 def test_a_run_keeps_the_header_it_inferred_and_warns_once(tmp_path, capsys):

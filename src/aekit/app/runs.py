@@ -391,7 +391,7 @@ class Model:
                 "or set data.source to the data's absolute path"
             ) from None
 
-    def rows(self, source: str | None, what: str = "use") -> Dataset:
+    def rows(self, source: str | None, what: str = "use", header: bool | None = None) -> Dataset:
         """The rows of `source`, or without one the run's held-out rows, read like the training
         rows and scaled into the model's space: X (n, n_features).
 
@@ -403,6 +403,10 @@ class Model:
         what : str, default='use'
             What the rows are for, as a verb completing the error message of a model folder
             given no source (e.g. 'evaluate on').
+        header : bool or None, default=None
+            Whether a CSV `source`'s first row names its columns; None reads it as the training
+            table was read (a model folder: guessed). Read with the other header than the
+            training table's, its columns are taken in the training table's order.
 
         Returns
         -------
@@ -417,13 +421,15 @@ class Model:
         elif self.config is None:  # a model folder reads each source as it is; the estimator knows its images
             images = getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None)
             colour = images is not None and len(images) == 3 and images[0] == 3  # a grey folder read as colour, as its run would
-            reader = reader_for(source, **({"image_mode": "RGB"} if colour else {}))
+            options = {**({"image_mode": "RGB"} if colour else {}), **({} if header is None else {"header": header})}
+            reader = reader_for(source, **options)
             data = reader.fit(source)
             check_image_shape(data, images, source)
             if reader.unit_pixels:  # pixels read on [0, 1]: clipped, drawn and written back as a run on them does
                 self.reader = reader
         else:
-            data = self.reader.read(source)
+            reader = self.reader if header is None else Reader.from_dict({**self.reader.to_dict(), "header": header})
+            data = reader.read(source)
         if self.config is None and getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame
             data = columns_by_name(data, est.feature_names_in_, source)
         data = replace(data, X=self.scaling.transform(data.X))

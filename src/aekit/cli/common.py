@@ -12,7 +12,11 @@ from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
     "CLIError",
+    "GUESSED_HEADER",
+    "RUN_HEADER",
     "add_command",
+    "add_header_option",
+    "check_header_given_with",
     "folder",
     "id_column_name",
     "int_in_range",
@@ -25,6 +29,9 @@ __all__ = [
     "write_images",
 ]
 
+GUESSED_HEADER = "guessed: a first row of numbers is read as data"  # what --header left out does when a file's is read anew
+RUN_HEADER = ("as the run's training table was read; a model folder's rows are guessed. A file read with the other header "
+              "than the training table's has its columns taken in that table's order")  # the same for a run's new rows
 _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
 
 
@@ -170,6 +177,41 @@ def add_command(commands, name: str, summary: str, description: str, examples: s
     )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def add_header_option(parser: argparse.ArgumentParser, default: object, default_help: str) -> None:
+    """Add --header / --no-header: whether a CSV's first row names the columns.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser.
+    default : object
+        The value when neither is given ('infer' to guess, None to leave it to the run).
+    default_help : str
+        What that default means, shown after 'default: ' in the help.
+    """
+    parser.add_argument(
+        "--header", action=argparse.BooleanOptionalAction, default=default,
+        help=f"whether a CSV's first row names the columns (default: {default_help})",
+    )
+
+
+def check_header_given_with(args: argparse.Namespace, source: str | None, option: str) -> None:
+    """Refuse --header / --no-header given without the `option` that names the file it reads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with `header` (None when neither was given).
+    source : str or None
+        What `option` gave; None when it was left out.
+    option : str
+        The option naming the rows to read, e.g. '--data'.
+    """
+    if source is None and args.header is not None:
+        raise CLIError(f"--{'' if args.header else 'no-'}header says how {option}'s CSV file is read; without {option} "
+                       f"the run's own rows are read as in training: give {option} FILE, or leave it out")
 
 
 def print_table(rows: list[list]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aekit.cli.common import add_command, int_in_range
+from aekit.cli.common import RUN_HEADER, add_command, add_header_option, check_header_given_with, int_in_range
 
 __all__ = ["add_parser", "run_explore"]
 
@@ -39,6 +39,7 @@ def add_parser(commands) -> None:
     explore.add_argument(
         "--data", metavar="SOURCE", help="rows to map (default: the run's held-out rows); any source 'aekit train' reads"
     )
+    add_header_option(explore, None, RUN_HEADER)
     explore.add_argument("--out", type=Path, metavar="FILE", help="the page to write (default: RUN/explorer.html)")
     explore.add_argument(
         "--max-points", type=int_in_range(1), default=5000, metavar="N", help="points on the map (default: %(default)s)"
@@ -68,8 +69,9 @@ def run_explore(args: argparse.Namespace) -> int:
     from aekit.app.run_report import write_run_explorer
     from aekit.app.runs import open_model
 
+    check_header_given_with(args, args.data, "--data")
     model = open_model(args.run)
-    rows = model.rows(args.data, "map")
+    rows = model.rows(args.data, "map", args.header)
     where = "the run's held-out rows" if args.data is None else args.data
     path = write_run_explorer(
         model, rows.X, rows.y, rows.feature_names, where, args.out, image_shape=rows.image_shape,

@@ -4,7 +4,6 @@ model folder) on data."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 from dataclasses import replace
@@ -14,8 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from aekit.cli.common import (
+    RUN_HEADER,
     CLIError,
     add_command,
+    add_header_option,
+    check_header_given_with,
     id_column_name,
     int_in_range,
     integer_ids,
@@ -27,6 +29,7 @@ from aekit.cli.common import (
 )
 from aekit.cli.scheduled import add_scheduler_options
 from aekit.saving.atomic import atomic_write_bytes
+from aekit.saving.json_files import json_bytes
 
 __all__ = ["add_parsers", "run_evaluate", "run_generate", "run_rows"]
 
@@ -62,6 +65,7 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("run", metavar="RUN", help=RUN_HELP)
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
+    add_header_option(evaluate, None, RUN_HEADER)
 
     for name, summary, what, more in (
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
@@ -91,6 +95,7 @@ def add_parsers(commands) -> None:
         parser.add_argument("input", metavar="INPUT", help=SOURCE_HELP)
         pngs = ", or for an image run a folder of PNGs" if name == "reconstruct" else ""
         parser.add_argument("output", metavar="OUTPUT", help=f"a .npy, .csv or .parquet file{pngs} (with --scheduler: a folder)")
+        add_header_option(parser, None, RUN_HEADER)
         add_scheduler_options(parser, "OUTPUT")
 
     generate = add_command(
@@ -143,6 +148,7 @@ def add_parsers(commands) -> None:
         help="for a model without a prior: the density fitted to the codes, a Gaussian mixture of up to "
         "10 components, one Gaussian, or a kernel density (default: gmm)",
     )
+    add_header_option(generate, None, RUN_HEADER)
 
 
 def image_shape_argument(text: str) -> tuple[int, ...]:
@@ -173,8 +179,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """
     from aekit.app.run_report import evaluate, metrics_table
 
+    check_header_given_with(args, args.data, "--data")
     model = _autoencoder_model(args.run, "evaluate")
-    test, train = model.rows(args.data, "evaluate on"), model.training_rows()
+    test, train = model.rows(args.data, "evaluate on", args.header), model.training_rows()
     where = "the run's held-out rows" if args.data is None else repr(args.data)
     note = "PCA is fitted on the run's training rows"
     if train is None:
@@ -187,7 +194,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(Path(args.json), json.dumps(evaluation.as_dict(), indent=2).encode("utf-8"))
+        atomic_write_bytes(Path(args.json), json_bytes(evaluation.as_dict(), indent=2))
         print(f"wrote {args.json}")
     return 0
 
@@ -211,7 +218,7 @@ def run_rows(args: argparse.Namespace) -> int:
     if args.scheduler:
         return _rows_on_cluster(args)
     model = _autoencoder_model(args.run, args.command)
-    rows, est = model.rows(args.input), model.estimator
+    rows, est = model.rows(args.input, header=args.header), model.estimator
     if args.command == "reconstruct" and _names_a_folder(args.output):
         return _reconstructed_images(model, rows, Path(args.output))
     if args.command == "reconstruct" and Path(args.output).suffix.lower() == ".png":
@@ -344,7 +351,9 @@ def _integer_ids(table, column: str | None) -> bool:
 def _partition_integer_ids(ids):
     import pandas as pd
 
-    return pd.Series([integer_ids(ids.astype(str))], name=ids.name)
+    from aekit.data.readers import id_texts
+
+    return pd.Series([integer_ids(id_texts(ids))], name=ids.name)
 
 
 def _prepared_partition(frame, reader, scaling, source: str, starts, ids_name: str, integers: bool, complete: bool,
@@ -408,6 +417,7 @@ def run_generate(args: argparse.Namespace) -> int:
     """
     from aekit.app.runs import open_model
 
+    check_header_given_with(args, args.data, "--data")
     model = open_model(args.run)
     est = model.estimator
     output = Path(args.output)
@@ -495,7 +505,7 @@ def _latent_samples(model, args: argparse.Namespace):
 
     est = model.estimator
     if args.data is not None:
-        rows = model.rows(args.data).X
+        rows = model.rows(args.data, header=args.header).X
     elif model.config is not None:
         rows = model.training_rows().X
     else:

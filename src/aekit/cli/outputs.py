@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from typing import TYPE_CHECKING
 
@@ -104,6 +103,7 @@ def run_export(args: argparse.Namespace) -> int:
     """
     from aekit.app.runs import Run, open_model
     from aekit.saving.export import to_onnx
+    from aekit.saving.json_files import read_json
 
     model = open_model(args.run, run_of_model=True)
     raw = raw_input_of(model)
@@ -114,7 +114,7 @@ def run_export(args: argparse.Namespace) -> int:
             shutil.copyfile(model.path / Run.DATA, target)
     elif not (target.parent / Run.CONFIG).is_file():  # an earlier export's, whose scaling is another model's (not a run's own)
         target.unlink(missing_ok=True)
-    info = json.loads((files["encoder"].parent / "onnx.json").read_text(encoding="utf-8"))
+    info = read_json(files["encoder"].parent / "onnx.json")
     for name, path in files.items():
         part = info[name]
         inputs = part.get("inputs") or [part["input"]]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import CLIError, add_command, int_in_range, seed
+from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed
 from aekit.saving.atomic import replaced_atomically
 from aekit.cli.scheduled import add_scheduler_options
 
@@ -21,8 +21,9 @@ __all__ = ["add_parsers", "run_detect", "run_impute"]
 SEED = 0  # random_state of a fitted imputer or detector without --seed
 LEFT_OUT_HELP = (  # how impute and detect leave columns out, the same in both descriptions
     "Identifier columns (all values distinct texts, or distinct whole numbers counting in row order or\n"
-    "filling a narrow range, such as a counter 1..n), dates, durations, free text and constant\n"
-    "columns are left out of the model with a warning; --ignore and --id-column name more."
+    "filling a narrow range, such as a counter 1..n; under 20 rows only a column named like one, id or\n"
+    "patient_id), dates, durations, free text and constant columns are left out of the model with a\n"
+    "warning; --ignore and --id-column name more."
 )
 DETECTOR_OPTIONS = {"contamination": "--contamination X", "criterion": "--criterion NAME", "ignore_columns": "--ignore COL,..."}
 DETECTOR_SET = ("standardize",)  # the detector's own parameters without a flag, which --set takes beside the autoencoder's
@@ -136,10 +137,7 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--encoding", metavar="NAME", help="the CSV text encoding (default: from a byte-order mark, else utf-8)"
     )
-    parser.add_argument(
-        "--header", action=argparse.BooleanOptionalAction, default="infer",
-        help="whether the CSV's first row names the columns (default: guessed; a first row of numbers is read as data)",
-    )
+    add_header_option(parser, "infer", GUESSED_HEADER)
     parser.add_argument(
         "--na-values", action="append", default=[], metavar="TEXT",
         help="another text marking a missing value (repeatable); ? - NA n/a null and empty cells already do",
@@ -166,7 +164,8 @@ def _common_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
     parser.add_argument(
         "--fitted", metavar="DIR",
-        help=f"use the {what} saved in DIR (by --save or Python's save) instead of fitting one; needed by --scheduler",
+        help=f"use the {what} saved in DIR (by --save or Python's save) instead of fitting one; needed by --scheduler. "
+             "A CSV read without a header has the columns it was fitted on, in their order",
     )
 
 
@@ -273,13 +272,15 @@ def _params(cls: type, args: argparse.Namespace, prefix: str = "") -> dict:
     return validate_params(cls, raw, prefix)
 
 
-def _read_table(args: argparse.Namespace, needed=()):
+def _read_table(args: argparse.Namespace, fitted=None):
     """The table IN as a DataFrame, read with the --sep, --encoding, --header and --na-values
     options, a named index (which a Parquet file keeps apart) as its first columns, their names
     kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
-    of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless a fitted imputer was fitted without it (its
-    `needed` columns); when fitting, columns with no value at all are dropped with a warning naming
-    them (a fitted model's table keeps them, written as given as on a cluster)."""
+    of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless the
+    `fitted` model (from --fitted) was fitted without it; a CSV read without a header (x0, x1, ...)
+    has the `fitted` model's columns, in order, when it has as many; when fitting, columns with no
+    value at all are dropped with a warning naming them (a fitted model's table keeps them, written
+    as given as on a cluster)."""
     import warnings
 
     import pandas as pd
@@ -295,9 +296,13 @@ def _read_table(args: argparse.Namespace, needed=()):
         frame = reader.frame(args.input)
     for warning in caught:
         _warn(args, str(warning.message))
+    needed = [str(c) for c in getattr(fitted, "feature_names_in_", ())]
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
+    headerless = args.header is False or frame.attrs.get("header") is False
+    if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
+        frame = frame.set_axis(needed, axis=1)  # the columns the model was fitted on, in their order
     empty = [] if args.fitted else [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
         many = len(empty) > 1
@@ -392,7 +397,7 @@ def run_impute(args: argparse.Namespace) -> int:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
     _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
-    frame = _read_table(args, needed={str(c) for c in getattr(imputer, "feature_names_in_", ())})
+    frame = _read_table(args, imputer)
     missing = frame.isna()
     if not missing.to_numpy().any():
         empty, beside = frame.attrs.get("dropped_empty", []), ""
@@ -580,6 +585,7 @@ def run_detect(args: argparse.Namespace) -> int:
         The exit status, 0 on success.
     """
     from aekit import AutoEncoderOutlierDetector
+    from aekit.data.readers import id_texts
 
     if args.model is not None:
         from aekit.app.config import model_registry
@@ -591,7 +597,7 @@ def run_detect(args: argparse.Namespace) -> int:
     if args.out:
         _check_table_output(args.out)
     detector = _fitted_model(args, AutoEncoderOutlierDetector) if args.fitted else None
-    frame = _read_table(args)
+    frame = _read_table(args, detector)
     _check_added_columns(args, frame.columns)
     ignored = _ignored(args, frame)
     _check_no_gaps(args, frame, detector, ignored)
@@ -610,7 +616,7 @@ def run_detect(args: argparse.Namespace) -> int:
     score, flagged = columns["outlier_score"], columns["outlier"]
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     id_column = args.id_column or _identifier_column(detector, frame)
-    ids = frame[id_column].astype(str).tolist() if id_column else None
+    ids = id_texts(frame[id_column]) if id_column else None
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
         row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))

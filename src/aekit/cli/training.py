@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aekit._choices import PRECISIONS
-from aekit.cli.common import CLIError, add_command, int_in_range, positive_float, seed
+from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, positive_float, seed
 
 if TYPE_CHECKING:
     from aekit.app.config import RunConfig
@@ -121,9 +121,7 @@ def add_parser(commands) -> None:
         help="image folders: auto (default) reads grey only when every file is grey, else colour (3, height, width); "
         "L forces grey, RGB colour (data.image_mode). Conv models train on the images at their shape, any aspect ratio",
     )
-    parser.add_argument(
-        "--header", action=argparse.BooleanOptionalAction, help="whether a CSV's first row names columns (data.header)"
-    )
+    add_header_option(parser, None, f"data.header, else {GUESSED_HEADER}")
     parser.add_argument("--latent-dim", type=int_in_range(1), metavar="N", help="code size (model.latent_dim)")
     parser.add_argument("--loss", metavar="NAME", help="reconstruction loss (model.loss), e.g. bce, mse, multinomial")
     parser.add_argument("--epochs", type=int_in_range(1), metavar="N", help="training epochs (model.max_epochs)")

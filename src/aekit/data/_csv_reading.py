@@ -16,22 +16,28 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "csv_read_options", "decode_error", "grouped_numbers", "stray_placeholders",
-           "zero_padded_as_text"]
+__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "codes_as_text", "csv_read_options", "decode_error", "grouped_numbers",
+           "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
 SNIFF_RECORDS = 50
 SNIFF_CHARS = 16384
 WHITESPACE = r"\s+"
-_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-_COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+$")
-_POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_MINUS = "\u2212"  # the minus sign, which some locales' exports write for '-': −1,5
+_SIGN = f"[+\\-{_MINUS}]?"
+_NUMBER = re.compile(rf"{_SIGN}(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_COMMA_NUMBER = re.compile(rf"{_SIGN}\d+,\d+$")
+_POINT_NUMBER = re.compile(rf"{_SIGN}\d*\.\d+([eE][+-]?\d+)?$")
 _ZERO_PADDED = re.compile(r"\s*0\d+\s*$")  # a whole number written with leading zeros: 02139, 007
-_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
+_GROUPED = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(\.\d{{3}})+(,\d+)?$")  # thousands grouped by points: 7.041, 1.234,56
+_SPACES = " \u00a0\u202f"  # thousands grouped by a space, a no-break or a narrow no-break one: 31 114,5 (French, SI)
+_SPACED = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+([.,]\d+)?$")
 _GROUPED_NUMBERS = {  # decimal mark: (a number with or without grouped thousands, one with them)
-    ",": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(\.\d{3})+)(,\d+)?$"), _GROUPED),
-    ".": (re.compile(r"[+-]?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?$"), re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")),
+    ",": (re.compile(rf"{_SIGN}(\d+|[1-9]\d{{0,2}}(\.\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(,\d+)?$"),
+          re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(\.\d{{3}}|[{_SPACES}]\d{{3}})+(,\d+)?$")),
+    ".": (re.compile(rf"{_SIGN}(\d+|[1-9]\d{{0,2}}(,\d{{3}})+|[1-9]\d{{0,2}}([{_SPACES}]\d{{3}})+)(\.\d+)?$"),
+          re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(,\d{{3}}|[{_SPACES}]\d{{3}})+(\.\d+)?$")),
 }
 BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -40,6 +46,7 @@ BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_SEP_LINE = re.compile(r"sep=(.)\r?\n")  # the first line by which a spreadsheet's CSV export names its delimiter
 _LAYOUT_OPTIONS = {"header", "names", "skiprows", "skipfooter", "comment", "quotechar", "quoting", "escapechar",
                    "lineterminator", "delim_whitespace", "nrows"}
 
@@ -77,15 +84,20 @@ def decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> ValueErr
     )
 
 
+def _blank(text: str, sep: str) -> bool:
+    """Whether a line is empty or holds only spaces (tabs too, unless they are the delimiter), as pandas skips it."""
+    return not text.rstrip("\r\n").strip(" \t\f\v".replace(sep, ""))
+
+
 def _records(lines: Iterable[str], sep: str, spaced: bool = False) -> Iterator[tuple[int, list[str]]]:
-    """(line number where the record ends, fields) of each non-blank record; `spaced` skips the
-    spaces after each delimiter (so a quoted field after ', ' is read as quoted)."""
+    """(line number where the record ends, fields) of each record that is not `_blank`; `spaced`
+    skips the spaces after each delimiter (so a quoted field after ', ' is read as quoted)."""
     if sep == WHITESPACE:
         yield from ((line, text.split()) for line, text in enumerate(lines, start=1) if text.strip())
         return
     reader = csv.reader(lines, delimiter=sep, skipinitialspace=spaced)
     for fields in reader:
-        if fields and fields != [""]:
+        if len(fields) > 1 or fields and not _blank(fields[0], sep):
             yield reader.line_num, fields
 
 
@@ -105,11 +117,11 @@ def _sniff(sample: str) -> str:
 
 def _decimal_comma(head: list[list[str]], sep: str) -> bool:
     """Whether numbers in the first records of a file not split by commas are written with a
-    decimal comma (1,5 or 1.234,5) and none with a decimal point (points grouping thousands,
+    decimal comma (1,5, 1.234,5 or 31 114,5) and none with a decimal point (points grouping thousands,
     7.041, are not decimal points there)."""
     cells = [cell.strip() for fields in head for cell in fields]
-    commas = any(_COMMA_NUMBER.match(cell) or ("," in cell and _GROUPED.match(cell)) for cell in cells)
-    points = any(_POINT_NUMBER.match(cell) and not _GROUPED.match(cell) for cell in cells)
+    commas = any(_COMMA_NUMBER.match(cell) or ("," in cell and (_GROUPED.match(cell) or _SPACED.match(cell))) for cell in cells)
+    points = any((_POINT_NUMBER.match(cell) or "." in cell and _SPACED.match(cell)) and not _GROUPED.match(cell) for cell in cells)
     return sep != "," and commas and not points
 
 
@@ -152,7 +164,7 @@ def _first_row_is_data(head: list[list[str]], missing: set[str]) -> bool:
 
 
 def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> Iterator[tuple[int, int]]:
-    """(line number where the record ends, number of fields) of each non-blank record; counts
+    """(line number where the record ends, number of fields) of each record not `_blank`; counts
     delimiters per line when the file has no quote character, else parses with `csv`."""
     with _text(path, encoding) as f:
         quoted = any('"' in chunk for chunk in iter(lambda: f.read(1 << 20), ""))
@@ -161,14 +173,14 @@ def _field_counts(path: Path, encoding: str, sep: str, spaced: bool = False) -> 
             yield from ((line, len(fields)) for line, fields in _records(f, sep, spaced))
             return
         for line, text in enumerate(f, start=1):
-            text = text.rstrip("\r\n")
-            if text:
+            if not _blank(text, sep):
                 yield line, text.count(sep) + 1
 
 
-def _check_rectangular(path: Path, encoding: str, sep: str, header: bool, spaced: bool = False) -> None:
-    """Refuse a record whose field count differs from the first record's, naming its line."""
-    counts = _field_counts(path, encoding, sep, spaced)
+def _check_rectangular(path: Path, encoding: str, sep: str, header: bool, spaced: bool = False, skip: int = 0) -> None:
+    """Refuse a record whose field count differs from the first record's after the first `skip`
+    lines, naming its line."""
+    counts = ((line, n) for line, n in _field_counts(path, encoding, sep, spaced) if line > skip)
     first = next(counts, None)
     if first is None:
         raise ValueError(f"{str(path)!r} is empty: expected a header line and rows")
@@ -188,14 +200,18 @@ def csv_read_options(
     encoding: str | None = None,
     na_values: Iterable[str] = (),
     header: bool | int | str | None = "infer",
+    decimal_comma: bool | None = None,
     **options,
 ) -> dict:
     """Options for `pandas.read_csv` on `path`: the encoding (from a byte-order mark unless
-    given), the delimiter (sniffed unless given; WHITESPACE for runs of spaces), a decimal comma
+    given), the delimiter (sniffed unless given, or named by a first line 'sep=;' as spreadsheets
+    export it, which is skipped; WHITESPACE for runs of spaces), a decimal comma
     where a file not split by commas writes its numbers so, the spaces after each delimiter
     skipped where every field is written so ('a, b'), MISSING_PLACEHOLDERS plus `na_values`
     as missing, and the header ("infer" reads a first row of numbers as data, columns x0, x1, ...,
-    with a warning). Refuses a record whose field count differs from the first's (unless
+    with a warning). `decimal_comma` True reads a file not split by commas with a decimal comma
+    whatever its first records show (a later file of a table whose decimal comma was seen before:
+    its 31.114 is 31114), False never; None decides from the first records. Refuses a record whose field count differs from the first's (unless
     `options` lay records out) with a ValueError naming the file and line."""
     path = Path(path)
     encoding = encoding or _encoding_of(path)
@@ -209,6 +225,10 @@ def csv_read_options(
     try:
         with _text(path, encoding) as f:
             sample = "".join(itertools.islice(f, SNIFF_RECORDS))
+        layout = set(options) & _LAYOUT_OPTIONS
+        named = None if layout else _SEP_LINE.match(sample)  # 'sep=;': the delimiter, on a line of its own
+        if named:
+            sample, sep, options["skiprows"] = sample[named.end():], sep or named.group(1), 1
         sep = WHITESPACE if sep == " " else sep or _sniff(sample)
         head = [fields for _, fields in _records(io.StringIO(sample, newline=""), sep)] or [[]]
         spaced = sep != WHITESPACE and "skipinitialspace" not in options and _spaced(head)
@@ -221,15 +241,15 @@ def csv_read_options(
                 note = f"the first row looks like data, so it is read as a row; columns named x0 to x{len(head[0]) - 1}"
                 warnings.warn(f"{str(path)!r}: {note}; if it is a header pass header=True (--header)", stacklevel=3)
         if isinstance(header, bool) or header is None:
-            if not set(options) & _LAYOUT_OPTIONS:
-                _check_rectangular(path, encoding, sep, bool(header), spaced)
+            if not layout:
+                _check_rectangular(path, encoding, sep, bool(header), spaced, skip=1 if named else 0)
             if not header:
                 options.setdefault("names", [f"x{j}" for j in range(len(head[0]))])
             elif "names" not in options:
                 _warn_repeated_names(path, [name.strip() for name in head[0]])
             header = 0 if header else None
         options["header"] = header
-        if "decimal" not in options and _decimal_comma(head, sep):
+        if "decimal" not in options and (_decimal_comma(head, sep) if decimal_comma is None else decimal_comma and sep != ","):
             options["decimal"] = ","
     except UnicodeDecodeError as err:
         raise decode_error(path, encoding, err) from None
@@ -241,7 +261,9 @@ def csv_read_options(
 
 def grouped_numbers(frame, decimal: str = "."):
     """`frame` with its text columns of numbers whose thousands are grouped (7,041 or 1,234.5
-    with a decimal point; 7.041 or 1.234,56 with a decimal comma), which pandas leaves as text,
+    with a decimal point; 7.041 or 1.234,56 with a decimal comma; by a space, a no-break or a
+    narrow no-break one with either, 31 114,5), or with the minus sign U+2212 (−1,5) some
+    locales write, which pandas leaves as text,
     as numbers; a text column with any other cell (a dotted date such as 12.03.2020, a
     '2,5' beside a decimal point) is kept.
 
@@ -268,8 +290,9 @@ def grouped_numbers(frame, decimal: str = "."):
         cells = values.dropna().astype(str).str.strip()
         if not len(cells) or not cells.str.fullmatch(number.pattern).all():
             continue
-        if cells.str.fullmatch(grouped.pattern).any():
-            plain = cells.str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
+        if cells.str.fullmatch(grouped.pattern).any() or cells.str.contains(_MINUS, regex=False).any():
+            plain = cells.str.replace(f"[{separator}{_SPACES}]", "", regex=True).str.replace(decimal, ".", regex=False)
+            plain = plain.str.replace(_MINUS, "-", regex=False)
             frame[column] = pd.to_numeric(plain)  # aligned on the index: the missing cells stay missing
     return frame
 
@@ -297,11 +320,12 @@ def decimal_comma_columns(frame):
         if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
             continue
         cells = values.dropna().astype(str).str.strip()
-        if not len(cells) or not cells.str.fullmatch(r"[+-]?\d+(,\d+)?").all():
+        if not len(cells) or not cells.str.fullmatch(rf"{_SIGN}\d+(,\d+)?").all():
             continue
         fractions = cells.str.extract(r",(\d+)$")[0].dropna()
         if len(fractions) and (fractions.str.len() != 3).any():
-            frame[column] = pd.to_numeric(cells.str.replace(",", ".", regex=False))  # aligned: missing cells stay missing
+            plain = cells.str.replace(",", ".", regex=False).str.replace(_MINUS, "-", regex=False)
+            frame[column] = pd.to_numeric(plain)  # aligned: missing cells stay missing
     return frame
 
 
@@ -324,9 +348,10 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
     return found
 
 
-def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
+def codes_as_text(frame, path: str | os.PathLike, options: dict):
     """`frame` (`path` as pandas read it with `options`) with each column of whole numbers that
-    holds one written with leading zeros (a zip code 02139, a code 007) as the text of its
+    holds one written with leading zeros (a zip code 02139, a code 007), or that has gaps and one
+    beyond 2**53 (an 18-digit account number, which pandas' float64 rounds), as the text of its
     cells, which a number would lose.
 
     Parameters
@@ -343,6 +368,7 @@ def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
     pandas.DataFrame
         `frame`, those columns as text (missing cells missing).
     """
+    import numpy as np
     import pandas as pd
 
     whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy())]
@@ -350,8 +376,9 @@ def zero_padded_as_text(frame, path: str | os.PathLike, options: dict):
         return frame
     text = pd.read_csv(path, **{**options, "usecols": whole, "dtype": str})
     for j, column in zip(whole, text.columns):
-        cells = text[column]
-        if cells.dropna().str.match(_ZERO_PADDED.pattern).any():
+        cells, values = text[column], frame[frame.columns[j]].to_numpy()
+        rounded = values.dtype.kind == "f" and bool(np.nanmax(np.abs(values), initial=0) >= 2.0**53)
+        if rounded or cells.dropna().str.match(_ZERO_PADDED.pattern).any():
             frame[frame.columns[j]] = cells.to_numpy(dtype=object)
     return frame
 

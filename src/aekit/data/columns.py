@@ -16,13 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IDENTIFIER_SPAN", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
+__all__ = ["EMPTY", "IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 STRAY_WORDS = "stray_words"  # a frame's attrs key: {column: words} a CSV reader warned about already
-MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance
+MIN_ROWS_FOR_IDENTIFIERS = 20  # fewer rows are too easily all distinct by chance, unless the column is named like one
+IDENTIFIER_WORDS = ("id", "ids", "uid", "uuid")  # a column name's last word that names its rows (patient_id, PatientID)
+IDENTIFIER_NAMES = ("#", "idx", "index", "key", "no", "row", "row_number", "rowid", "rownum")  # whole names that do
 IDENTIFIER_SPAN = 10  # distinct whole numbers in no order spread over at most this many times their count are codes
 IDENTIFIER, CONSTANT, IGNORED = "an identifier (every value distinct)", "constant", "named in ignore_columns"
+EMPTY = "empty (no value in any row)"
 KEEP_HINT = " (ignore_columns=None keeps them)"  # how Python keeps the columns found; the commands say it their way
 FREE_TEXT = "free text (sentences or documents, nearly one per row), not categories"
 FREE_TEXT_WORDS = 4  # median words per entry from which a text column of mostly distinct entries is free text
@@ -64,13 +67,23 @@ def user_stacklevel() -> int:
     return level
 
 
+def _named_like_an_identifier(name) -> bool:
+    """Whether a column's name names row identifiers: it ends in a word of IDENTIFIER_WORDS (id,
+    patient_id, PatientID) or is one of IDENTIFIER_NAMES (index, row, ...), in any case."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", str(name))
+    return bool(words) and words[-1].lower() in IDENTIFIER_WORDS or str(name).strip().lower() in IDENTIFIER_NAMES
+
+
 def is_identifier(values) -> bool:
     """True for a pandas Series of at least MIN_ROWS_FOR_IDENTIFIERS observed values, all
     distinct, and all texts or all whole numbers that either count up or down in row order (a
     counter, a record number, gaps allowed) or fill a range at most IDENTIFIER_SPAN times their
     count (codes 1001..1080 in any order). Distinct whole numbers in no order over a wider range
     (prices in whole dollars, populations) and distinct real numbers with fractions are
-    measurements, not identifiers.
+    measurements, not identifiers. On fewer rows (at least 3), where values are too easily all
+    distinct by chance, only a column named like one (id, patient_id, PatientID, index, row:
+    `IDENTIFIER_WORDS`, `IDENTIFIER_NAMES`) whose values are distinct texts or whole numbers counting in row
+    order.
 
     Parameters
     ----------
@@ -85,7 +98,8 @@ def is_identifier(values) -> bool:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     observed = values.dropna()
-    if len(observed) < MIN_ROWS_FOR_IDENTIFIERS or is_bool_dtype(observed.dtype):
+    few = len(observed) < MIN_ROWS_FOR_IDENTIFIERS
+    if few and (len(observed) < 3 or not _named_like_an_identifier(values.name)) or is_bool_dtype(observed.dtype):
         return False
     if observed.nunique() != len(observed):
         return False
@@ -95,7 +109,7 @@ def is_identifier(values) -> bool:
             return False
         steps = np.diff(numbers)
         counts = bool((steps > 0).all() or (steps < 0).all())
-        return counts or float(numbers.max() - numbers.min()) < IDENTIFIER_SPAN * len(numbers)
+        return counts or not few and float(numbers.max() - numbers.min()) < IDENTIFIER_SPAN * len(numbers)
     return all(isinstance(v, str) for v in observed.astype(object))
 
 

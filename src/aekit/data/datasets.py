@@ -533,6 +533,7 @@ def read_csv_frame(
     encoding: str | None = None,
     na_values: Sequence[str] = (),
     header: bool | str | None = "infer",
+    decimal_comma: bool | None = None,
     **read_csv_options,
 ):
     """`pandas.read_csv` as a user's file needs it: the encoding from a byte-order mark unless
@@ -540,7 +541,8 @@ def read_csv_frame(
     '?', '-', 'NA', 'n/a', empty and pandas' other markers (plus `na_values`) read as missing, a
     first row of numbers read as data (columns x0, x1, ...) with a warning unless `header` is
     True or False, a column of whole numbers some written with leading zeros (zip codes 02139,
-    codes 007) read as text, which keeps them. Refuses, with a ValueError naming the file: a row with more or fewer fields
+    codes 007), or with gaps and numbers beyond 2**53 (18-digit account numbers), read as text,
+    which keeps them. Refuses, with a ValueError naming the file: a row with more or fewer fields
     than the first (and its line), bytes that do not decode, a malformed file, and what a
     spreadsheet would run (the column, row and cell of a text cell starting with '=', or with
     '+', '-' or '@' and calling something: '(', '|', '!').
@@ -559,6 +561,9 @@ def read_csv_frame(
         True reads the first row as column names; False or None reads it as data (columns
         x0, x1, ...); 'infer' decides from whether the first row is all numbers; an int is
         passed on to pandas as the header row.
+    decimal_comma : bool or None, default=None
+        True reads the numbers of a file not split by commas with a decimal comma (1.234,5; 31.114
+        is then 31114), False with a decimal point; None decides from the first rows.
     **read_csv_options
         Further keyword arguments of `pandas.read_csv`.
 
@@ -566,14 +571,15 @@ def read_csv_frame(
     -------
     pandas.DataFrame
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
-        inferred (True: the first row held the column names). A first column without a name
+        inferred (True: the first row held the column names), and ``attrs['decimal_comma']``
+        whether the numbers were read with a decimal comma. A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
-    from aekit.data._csv_reading import csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders, zero_padded_as_text
+    from aekit.data._csv_reading import codes_as_text, csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders
 
     pd = _pandas()
-    options = csv_read_options(path, sep, encoding, na_values, header, **read_csv_options)
+    options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
     try:
         frame = pd.read_csv(path, **options)
     except UnicodeDecodeError as err:
@@ -585,7 +591,7 @@ def read_csv_frame(
     if options.get("decimal", ".") == "." and options["sep"] != "," and "decimal" not in read_csv_options:
         frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
     if "dtype" not in read_csv_options:
-        frame = zero_padded_as_text(frame, path, options)
+        frame = codes_as_text(frame, path, options)
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
@@ -612,6 +618,7 @@ def read_csv_frame(
         )
     if header == "infer":
         frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
+    frame.attrs["decimal_comma"] = options.get("decimal") == ","
     return frame
 
 

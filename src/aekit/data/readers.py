@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._files import visible_files
-from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features, user_stacklevel
+from aekit.data.columns import EMPTY, FREE_TEXT, IDENTIFIER, non_features, user_stacklevel
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
@@ -31,7 +31,7 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "columns_by_name", "load", "open_source", "reader_for", "warn_integer_images",
+    "check_image_shape", "columns_by_name", "id_texts", "load", "open_source", "reader_for", "warn_integer_images",
     "warn_unscaled_integers",
 ]  # fmt: skip
 
@@ -342,8 +342,8 @@ class TableReader(Reader):
         numbers (see `read_csv_frame`), and `fit` keeps what it decided for the later files.
     ignore_columns : 'auto', None or list of str, default=None
         Columns `fit` leaves out of the features (see `aekit.data.columns.non_features`): a
-        list names them; 'auto' also leaves out identifier, date, duration and constant columns
-        (a free-text column is refused); None leaves none out.
+        list names them; 'auto' also leaves out identifier, date, duration, constant and empty
+        columns (a free-text column is refused); None leaves none out.
     left_out : dict of str to str, default=None
         The columns left out and why, learned by `fit`; later tables may lack them. Without an
         `id_column`, the first identifier among them names the rows where a table has it.
@@ -351,6 +351,15 @@ class TableReader(Reader):
         Each numeric column whose values are all whole numbers (a count, an age, a 0/1 flag):
         its [lowest, highest] value, learned by `fit`; rows written in the table's units keep
         such a column whole and within them. None in runs saved before it was learned.
+    columns : list of str, default=None
+        The training table's columns as read (x0, x1, ... for a file without a header), learned
+        by `fit`: a later CSV read with the other `header` (a headerless file for a model trained
+        on a named table, or the reverse) takes its columns in this order. None in runs saved
+        before it was learned.
+    decimal_comma : bool or None, default=None
+        True when `fit` read the CSV's numbers with a decimal comma (1.234,5), so that a later
+        file not split by commas is read so too, even when its first rows show no decimal (its
+        31.114 is 31114, as in training); None decides for each file.
     """
 
     kind: ClassVar[str] = "table"
@@ -366,6 +375,8 @@ class TableReader(Reader):
     ignore_columns: list[str] | str | None = None
     left_out: dict[str, str] | None = None
     whole_ranges: dict[str, list[float]] | None = None
+    columns: list[str] | None = None
+    decimal_comma: bool | None = None
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The rows of the training table `source` (`Reader.fit`); the reader also learns the
@@ -402,46 +413,83 @@ class TableReader(Reader):
         if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
             return read_parquet_frame(path)
         sep = {"\\t": "\t", "tab": "\t"}.get(self.sep, self.sep)
-        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header)
+        return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header,
+                              decimal_comma=self.decimal_comma)
 
     def _load(self, source: str, fitted: bool) -> Dataset:
-        frame = self.frame(source)
+        checked = fitted and isinstance(self.header, bool) and not _is_parquet(source)
+        with warnings.catch_warnings(record=True) as caught:  # a refused header row is not also warned about as data
+            warnings.simplefilter("always")
+            frame = self.frame(source)
+        if checked:
+            self._check_header(frame, source)
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         if not fitted and self.header == "infer" and "header" in frame.attrs:  # fit keeps what it inferred for later files
             self.header = bool(frame.attrs["header"])
-        if fitted and isinstance(self.header, bool) and Path(source).suffix.lower() not in PARQUET_SUFFIXES:
-            self._check_header(frame, source)
+        if not fitted and frame.attrs.get("decimal_comma"):
+            self.decimal_comma = True
+        if checked:
+            frame = self._in_training_order(frame, source)
         if not fitted:
+            self.columns = [str(c) for c in frame.columns]
             features = frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame.columns])
             found = non_features(features, self.ignore_columns) if features.shape[1] else {}
+            if self.ignore_columns is not None:  # a column of no value (a trailing delimiter's), as aekit detect drops it
+                found.update({str(c): EMPTY for c in features.columns if str(c) not in found and features[c].isna().all()})
             self.left_out = {c: why for c, why in found.items() if why != FREE_TEXT}  # documents: refused, pointing at text folders
         return self.rows_of(frame, source, fitted)
 
     def _check_header(self, frame, source: str) -> None:
-        """Refuse a CSV read with the fitted `header` that has a header row where the training
-        file had none (its first row text above columns of numbers), or none where it had one
-        (no column known, every name a number), naming the columns the model knows."""
+        """Refuse a CSV read with `header` False that has a header row (its first row text above
+        columns of numbers), or read with `header` True that has none (no column known, every name
+        a number), saying whether the training table had one."""
         import pandas as pd
 
         columns = [str(c) for c in frame.columns]
+        trained = self.header if self.columns is None else not _positional(self.columns)  # the training table's header
         if self.header is False and len(frame) > 1:
             first, rest = frame.iloc[0], frame.iloc[1:]
             texts = [isinstance(v, str) and pd.isna(pd.to_numeric(v, errors="coerce")) for v in first]
             numbers = [pd.to_numeric(rest[c], errors="coerce").notna().all() for c in frame.columns]
             if all(texts) and any(numbers):
+                start = f"{str(source)!r} starts with a header row ({', '.join(map(str, first[:5]))}), but "
+                if trained:
+                    raise ValueError(start + "it is read as having none (header=False; --no-header on the command "
+                                     "line): leave that out to read the file's header, as the training table's was")
                 raise ValueError(
-                    f"{str(source)!r} starts with a header row ({', '.join(map(str, first[:5]))}), but the model was "
-                    f"trained on a table without one (its columns read as {columns[0]} to {columns[-1]}): remove the "
-                    "header line, or train on a file with one"
+                    start + f"the model was trained on a table without one (its columns read as {columns[0]} to "
+                    f"{columns[-1]}): remove the header line, or say the file has one (header=True; --header on the "
+                    "command line) to take its columns in the training table's order"
                 )
         if self.header is True and self.feature_names:
             known = {*self.feature_names, *(self.categories or {}), *(self.left_out or {}), self.id_column, self.target}
             if not known & set(columns) and pd.to_numeric(pd.Series(columns), errors="coerce").notna().all():
+                start = f"{str(source)!r} has no header row (its first row, {', '.join(columns[:5])}, holds numbers), but "
+                if not trained:
+                    raise ValueError(start + "it is read as having one (header=True; --header on the command line): "
+                                     "leave that out to read its first row as data, as the training table's was")
                 named = [n for n in self.feature_names if "=" not in n] or self.feature_names
                 raise ValueError(
-                    f"{str(source)!r} has no header row (its first row, {', '.join(columns[:5])}, holds numbers), but "
-                    f"the model was trained on a table whose header names its columns ({', '.join(named[:5])}"
-                    f"{', ...' * (len(named) > 5)}): add that header line"
+                    start + f"the model was trained on a table whose header names its columns ({', '.join(named[:5])}"
+                    f"{', ...' * (len(named) > 5)}): add that header line, or say the file has none (header=False; "
+                    "--no-header on the command line) to take its columns in the training table's order"
                 )
+
+    def _in_training_order(self, frame, source: str):
+        """`frame` with the training table's `columns` when it was read with the other header (x0, x1,
+        ... for a named training table, or named for a headerless one), taken in order; a
+        different number of columns is refused."""
+        names = [str(c) for c in frame.columns]
+        if self.columns is None or _positional(names) == _positional(self.columns):
+            return frame
+        if len(names) != len(self.columns):
+            had = "a header" if self.header else "no header"
+            shown = ", ".join(self.columns[:5]) + ", ..." * (len(self.columns) > 5)
+            raise ValueError(f"{str(source)!r} has {len(names)} columns and is read with {had}, so they are taken in "
+                             f"the order of the training table's {len(self.columns)} ({shown}): give the same columns "
+                             "in that order")
+        return frame.set_axis(self.columns, axis=1)
 
     def id_source(self, columns) -> str | None:
         """The column whose values identify the rows: the ID column, else the first identifier
@@ -484,7 +532,7 @@ class TableReader(Reader):
         if self.id_column is not None and self.id_column not in frame.columns:
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
-        ids = frame[named].astype(str).tolist() if named is not None else _index_ids(frame)
+        ids = id_texts(frame[named]) if named is not None else _index_ids(frame)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
@@ -507,6 +555,29 @@ class TableReader(Reader):
         if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
             return ParquetSource(source)
         return super().stream(source)
+
+
+def id_texts(values) -> list[str]:
+    """The values of a column of row identifiers as text: a missing one as '', a whole float (a
+    CSV's column of integers with gaps) as its integer (1001, not 1001.0).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column, (n,).
+
+    Returns
+    -------
+    list of str
+        The (n,) identifiers.
+    """
+    return ["" if missing else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+            for v, missing in zip(values.tolist(), values.isna().tolist())]
+
+
+def _is_parquet(source: str) -> bool:
+    path = Path(source)
+    return path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
 
 
 def _index_ids(frame) -> list[str] | None:

@@ -163,7 +163,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         For a DataFrame X, the columns left out of the model and returned as they are: 'auto'
         leaves out identifier-like columns (at least 20 rows whose observed values are all
         distinct texts, or distinct whole numbers counting in row order or filling a narrow
-        range, such as a counter 1..n; see `aekit.data.columns.is_identifier`) and dates or
+        range, such as a counter 1..n; on fewer rows a column named like one, such as id or
+        patient_id; see `aekit.data.columns.is_identifier`) and dates or
         times (a datetime column, or texts such as 2024-03-01), which are never imputed, and
         constant columns, whose gaps get their one value, with a warning naming
         them; a list of column names (ints for a headerless frame's) leaves those out as well; None keeps

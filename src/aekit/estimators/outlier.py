@@ -270,7 +270,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
     ignore_columns : 'auto', list of str or None, default='auto'
         For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
         columns (at least 20 rows whose values are all distinct texts, or distinct whole numbers
-        counting in row order or filling a narrow range, such as a counter 1..n; see
+        counting in row order or filling a narrow range, such as a counter 1..n; on fewer rows a
+        column named like one, such as id or patient_id; see
         `aekit.data.columns.is_identifier`), dates or times (a datetime column, or texts such as
         2024-03-01 or 01/03/2024) and constant columns, with a warning naming them;
         a list of column names (ints for a headerless frame's) leaves those out as well; None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["json_bytes", "read_json"]
+__all__ = ["json_bytes", "parse_json", "read_json"]
 
 NON_FINITE = "non_finite"
 NON_FINITE_VALUES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -60,6 +60,27 @@ def json_bytes(value: object, indent: int | None = None) -> bytes:
     return json.dumps(_finite_json(value), indent=indent, allow_nan=False).encode("utf-8")
 
 
+def parse_json(text: str | bytes) -> object:
+    """The value `json_bytes` wrote as `text`, non-finite numbers restored.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The JSON text (bytes as UTF-8).
+
+    Returns
+    -------
+    object
+        What the text holds: a dict, list, str, number, bool or None.
+
+    Raises
+    ------
+    json.JSONDecodeError
+        When `text` is not JSON.
+    """
+    return json.loads(text, object_hook=_restore_non_finite)
+
+
 def read_json(path: str | Path) -> object:
     """The parsed content of the JSON file at `path`, non-finite numbers restored.
 
@@ -85,6 +106,6 @@ def read_json(path: str | Path) -> object:
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} is missing")
     try:
-        return json.loads(path.read_text(encoding="utf-8"), object_hook=_restore_non_finite)
+        return parse_json(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ValueError(f"{str(path)!r} is not valid JSON ({err}); the file is corrupt") from err

@@ -26,6 +26,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from aekit.training.callbacks import Callback
+from aekit.saving.json_files import json_bytes, parse_json
 from aekit.saving.persistence import atomic_write_bytes
 from aekit.training.loop import History, TrainState
 
@@ -115,7 +116,7 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tens
         meta = _metadata(data)
         if meta.get("format") != FORMAT:
             raise ValueError("not an aekit checkpoint")
-        info = json.loads(meta["state"])
+        info = parse_json(meta["state"])
     except (SafetensorError, ValueError, KeyError, struct.error, RecursionError) as err:
         raise ValueError(f"{str(path)!r} is not a readable aekit checkpoint: {err}") from err
     if "sha256" not in meta:
@@ -170,7 +171,7 @@ class Checkpointer(Callback):
         if self.path.is_dir():
             raise ValueError(f"path {str(self.path)!r} is a folder; a checkpoint is a file, e.g. "
                              f"{str(self.path / CHECKPOINT_FILE)!r}")
-        self.fingerprint = json.loads(json.dumps(fingerprint))
+        self.fingerprint = parse_json(json_bytes(fingerprint))
         self.resume = resume
         self.every = every
         self.restored_epoch = 0
@@ -228,7 +229,7 @@ class Checkpointer(Callback):
             "optimizer": optimizer_meta,
         }
         tensors = {k: v.cpu().contiguous() for k, v in tensors.items()}
-        state_json = json.dumps(info)
+        state_json = json_bytes(info).decode("utf-8")
         metadata = {"format": FORMAT, "state": state_json, "sha256": _digest(state_json, tensors)}
         return save_safetensors(tensors, metadata=metadata)
 
