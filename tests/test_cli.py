@@ -1439,6 +1439,27 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
     assert p.wait(timeout=120) == 141 and err == "", err
 
 
+class _GoneReader:
+    """A stream whose reader has gone, as `2>&1 | head -1` leaves stdout and stderr."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        pass
+
+
+def test_detect_writes_its_output_file_before_a_gone_reader_stops_it(tmp_path, monkeypatch):
+    # 'aekit detect IN --out f.csv 2>&1 | head -1' ended (status 141) at the first warning or summary line
+    # that met the closed pipe, before f.csv was written: the file came first in nothing but name
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc")).assign(k=1).to_csv(tmp_path / "in.csv", index=False)
+    monkeypatch.setattr(sys, "stdout", _GoneReader())
+    monkeypatch.setattr(sys, "stderr", _GoneReader())  # the constant column's warning meets it first
+    main(["detect", str(tmp_path / "in.csv"), "--out", str(tmp_path / "f.csv"), "--epochs", "1", "--quiet"])
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 60
+
+
 @pytest.mark.parametrize("command", ["encode", "reconstruct", "detect", "impute"])
 def test_connect_timeout_without_a_scheduler_is_refused(command, tmp_path, capsys):
     # --connect-timeout had a default, so one given without --scheduler was dropped without a word

@@ -82,6 +82,42 @@ def _stdout_to_devnull() -> None:
         pass
 
 
+class _Diagnostics:
+    """sys.stderr for a command's run: once its reader has gone (`2>&1 | head -1`), a write or
+    flush that meets the closed pipe drops it and every later one (pointing the stream's file at
+    /dev/null, so the interpreter's last flush is quiet too), so a warning never stops a
+    command before it has written its output file."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def _closed(self) -> None:
+        self._gone = True
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+        except (OSError, ValueError, AttributeError):  # no file behind it (captured in tests)
+            pass
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._closed()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._closed()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `aekit` with `argv` (default: sys.argv[1:]) and return the exit status; with no
     command, print the help and return 0. Bad options exit with status 2, as argparse does;
@@ -123,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     shown = warnings.formatwarning
     warnings.formatwarning = lambda message, *_, **__: f"aekit {args.command}: warning: {message}\n"
+    stderr, sys.stderr = sys.stderr, _Diagnostics(sys.stderr)
     try:
         status = args.handler(args)
         sys.stdout.flush()  # a closed pipe (| head) is met here, not at the interpreter's exit
@@ -151,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         warnings.formatwarning = shown
+        sys.stderr = stderr
 
 
 if __name__ == "__main__":

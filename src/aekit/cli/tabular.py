@@ -614,24 +614,26 @@ def run_detect(args: argparse.Namespace) -> int:
     rows = _fitted_columns(args, frame, detector)
     columns, extra, reasons = _warnings_to_stderr(args, lambda: _scored(args, detector, rows))
     score, flagged = columns["outlier_score"], columns["outlier"]
-    print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     id_column = args.id_column or _identifier_column(detector, frame)
     ids = id_texts(frame[id_column]) if id_column else None
-    for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
-        print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
+    written = []  # the files first, the summary after: a reader gone from stdout (| head) loses no file
     if args.out:
         _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"], frame.attrs["labelled"])
-        print(f"wrote {args.out}")
+        written.append(args.out)
     if args.report:
         from aekit.app.detection_report import write_detection_report
 
         rule = "contamination='auto'" if contamination == "auto" else f"contamination {contamination}"
         probability = extra["outlier_probability"]
         named = (id_column, ids) if ids is not None else None
-        page = write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
-                                      ids=named)
-        print(f"wrote {page}")
+        written.append(write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
+                                              ids=named))
+    print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
+    for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
+        row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
+        print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
