@@ -66,7 +66,10 @@ def test_impute_reads_a_semicolon_file_with_question_marks_and_keeps_values_plau
     mask = write_european(tmp_path / "survey.csv", frame)
     assert main(["impute", str(tmp_path / "survey.csv"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
     assert f"filled {int(mask.sum())} missing entries in 4 columns" in capsys.readouterr().out
-    filled = pd.read_csv(tmp_path / "filled.csv")
+    # written back as it came, ';' and decimal commas, where a comma-and-point file opened as one column in a
+    # spreadsheet set for the European format
+    assert (tmp_path / "filled.csv").read_text().splitlines()[0] == ";".join(frame.columns)
+    filled = pd.read_csv(tmp_path / "filled.csv", sep=";", decimal=",")
     assert list(filled.columns) == list(frame.columns) and not filled.isna().any().any()
     assert filled["visits"].dtype.kind == "i" and filled["age"].dtype.kind == "i"  # whole numbers stay whole
     assert filled["visits"].min() >= 0 and filled["age"].between(18, 90).all()
@@ -766,7 +769,7 @@ def test_a_rare_category_does_not_take_over_the_flags(tmp_path, capsys):
     pd.DataFrame(X, columns=list("abcd")).assign(kind=kind).to_csv(tmp_path / "t.csv", sep=";", index=False)
     argv = ["detect", str(tmp_path / "t.csv"), "--contamination", "0.04", "--out", str(tmp_path / "o.csv"), "--quiet"]
     assert main([*argv, "--set", "latent_dim=2", "--set", "hidden_dims=[16]"]) == 0
-    flagged = pd.read_csv(tmp_path / "o.csv")["outlier"].to_numpy()
+    flagged = pd.read_csv(tmp_path / "o.csv", sep=";")["outlier"].to_numpy()  # written back with the input's ';'
     assert flagged[planted].sum() >= 6
     assert flagged[kind == "rare"].mean() < 0.5
 

@@ -571,8 +571,9 @@ def read_csv_frame(
     -------
     pandas.DataFrame
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
-        inferred (True: the first row held the column names), and ``attrs['decimal_comma']``
-        whether the numbers were read with a decimal comma. A first column without a name
+        inferred (True: the first row held the column names), ``attrs['decimal_comma']``
+        whether the numbers were read with a decimal comma, and ``attrs['sep']`` the delimiter
+        (None for runs of whitespace). A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
@@ -619,6 +620,7 @@ def read_csv_frame(
     if header == "infer":
         frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
     frame.attrs["decimal_comma"] = options.get("decimal") == ","
+    frame.attrs["sep"] = options["sep"] if len(options["sep"]) == 1 else None  # None: runs of whitespace
     return frame
 
 
