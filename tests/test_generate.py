@@ -97,6 +97,8 @@ def test_a_colorization_folder_generates_colour_images(tmp_path, capsys):
         assert "as 3x4x4 images" in capsys.readouterr().out
         expected = LatentSampler(est, density="gmm", random_state=0).fit(grey).sample(3, random_state=0)
         np.testing.assert_allclose(np.load(tmp_path / "s.npy"), expected.reshape(3, 3, 4, 4), atol=1e-6)
+    assert main(["generate", str(tmp_path / "colorize"), str(tmp_path / "one.npy"), "--data", str(tmp_path / "grey.npy"), "-n", "1"]) == 0
+    assert "wrote 1 sample decoded" in capsys.readouterr().out  # was "wrote 1 samples"
     chroma = ConvAutoEncoder(latent_dim=2, channels=(2,), max_epochs=1, random_state=0)  # its codes hold no lightness
     chroma.fit(grey, np.concatenate([grey, grey, grey * 0.9], axis=1)).save(tmp_path / "chroma")
     assert main(["generate", str(tmp_path / "chroma"), str(tmp_path / "c.npy"), "--data", str(tmp_path / "grey.npy")]) == 1

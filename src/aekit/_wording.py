@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["with_article"]
+__all__ = ["counted", "with_article"]
+
+
+def counted(n: int, noun: str) -> str:
+    """`n` and `noun`, plural unless n is 1: '1 sample', '3 samples'.
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    noun : str
+        The singular noun (plural by an added 's').
+    """
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def with_article(name: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit._wording import counted
 from aekit.cli.common import (
     RUN_HEADER,
     CLIError,
@@ -446,13 +447,13 @@ def run_generate(args: argparse.Namespace) -> int:
     if output.suffix.lower() == ".png":
         from aekit.app.plot import plot_samples
 
-        title = f"{args.n_samples} samples from {type(est).__name__}"
+        title = f"{counted(args.n_samples, 'sample')} from {type(est).__name__}"
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
         plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
         write_array(output, *_as_written(model, output, samples if shape is None else _as_images(samples, shape), names))
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
-    print(f"wrote {args.n_samples} samples {how}{shown} to {output}")
+    print(f"wrote {counted(args.n_samples, 'sample')} {how}{shown} to {output}")
     return 0
 
 
