@@ -119,7 +119,11 @@ def test_a_utf16_file_with_a_byte_order_mark_is_read_and_other_encodings_are_nam
     assert main(["impute", str(tmp_path / "latin.csv"), out, *CLI_FAST]) == 1
     assert "is not valid utf-8 text" in (err := capsys.readouterr().err) and "--encoding latin-1" in err
     assert main(["impute", str(tmp_path / "latin.csv"), out, "--encoding", "latin-1", *CLI_FAST]) == 0
-    assert pd.read_csv(out)["city"].tolist() == ["Malmö", "Lund", "Oslo"]
+    assert pd.read_csv(out, encoding="latin-1")["city"].tolist() == ["Malmö", "Lund", "Oslo"]  # written back as read
+    (tmp_path / "g16.csv").write_text("amount;city\n1,5;Malmö\n;Lund\n3;Oslo\n", encoding="utf-16")
+    assert main(["impute", str(tmp_path / "g16.csv"), str(tmp_path / "o16.csv"), *CLI_FAST]) == 0
+    assert (tmp_path / "o16.csv").read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")  # its byte-order mark kept
+    assert pd.read_csv(tmp_path / "o16.csv", encoding="utf-16", sep=";", decimal=",")["city"].tolist() == ["Malmö", "Lund", "Oslo"]
     (tmp_path / "le.csv").write_bytes("a,b\n1,2\n".encode("utf-16-le"))
     assert main(["detect", str(tmp_path / "le.csv")]) == 1
     assert "holds NUL bytes" in (err := capsys.readouterr().err) and "--encoding utf-16-le" in err

@@ -347,7 +347,7 @@ def _write_table(frame, path: str, index: list[str], labelled: bool = False, lik
     header; a Parquet file keeps an unnamed index other than 0..n-1 anyway. A .csv is written with
     the ';' and decimal commas of a ';' CSV read (`like`: its frame's attrs), so a European file
     comes back as one (a spreadsheet set for them opens it in columns), else with commas; a .tsv
-    with tabs."""
+    with tabs; in the CSV's text encoding (a latin-1 file stays latin-1, a byte-order mark stays)."""
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -360,7 +360,8 @@ def _write_table(frame, path: str, index: list[str], labelled: bool = False, lik
             given = (like or {}).get("sep")
             sep = "\t" if target.suffix.lower() == ".tsv" else given if given in (",", ";") else ","
             decimal = "," if (like or {}).get("decimal_comma") and sep != "," else "."
-            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or labelled, sep=sep, decimal=decimal)
+            encoding = (like or {}).get("encoding") or "utf-8"
+            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or labelled, sep=sep, decimal=decimal, encoding=encoding)
 
 
 def _gapped_whole_numbers(frame):

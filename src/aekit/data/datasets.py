@@ -572,8 +572,8 @@ def read_csv_frame(
     pandas.DataFrame
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
         inferred (True: the first row held the column names), ``attrs['decimal_comma']``
-        whether the numbers were read with a decimal comma, and ``attrs['sep']`` the delimiter
-        (None for runs of whitespace). A first column without a name
+        whether the numbers were read with a decimal comma, ``attrs['sep']`` the delimiter
+        (None for runs of whitespace) and ``attrs['encoding']`` the text encoding. A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
@@ -621,6 +621,7 @@ def read_csv_frame(
         frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
     frame.attrs["decimal_comma"] = options.get("decimal") == ","
     frame.attrs["sep"] = options["sep"] if len(options["sep"]) == 1 else None  # None: runs of whitespace
+    frame.attrs["encoding"] = options["encoding"]
     return frame
 
 
