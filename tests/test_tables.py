@@ -260,6 +260,13 @@ def test_a_runs_later_file_keeps_the_decimal_comma_of_its_training_file(tmp_path
     for name in ("later", "same"):
         assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
     np.testing.assert_array_equal(np.load(tmp_path / "later.npy"), np.load(tmp_path / "same.npy"))
+    # the same with a model saved by detect --save and applied with --fitted: it kept no record of the decimal comma
+    saved = str(tmp_path / "detector")
+    assert main(["detect", str(tmp_path / "train.csv"), "--save", saved, "--epochs", "1", "--quiet"]) == 0
+    for name in ("later", "same"):
+        assert main(["detect", str(tmp_path / f"{name}.csv"), "--fitted", saved, "--out", str(tmp_path / f"{name}_o.csv")]) == 0
+    scores = [pd.read_csv(tmp_path / f"{name}_o.csv", sep=";", decimal=",")["outlier_score"] for name in ("later", "same")]
+    np.testing.assert_allclose(scores[0], scores[1])
 
 
 def test_zip_codes_and_codes_with_leading_zeros_are_written_back_as_they_were(tmp_path, capsys):

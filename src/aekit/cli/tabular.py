@@ -13,7 +13,8 @@ import numpy as np
 
 from aekit._wording import with_article
 from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed
-from aekit.saving.atomic import replaced_atomically
+from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
+from aekit.saving.json_files import json_bytes, read_json
 from aekit.cli.scheduled import add_scheduler_options
 
 __all__ = ["add_parsers", "run_detect", "run_impute"]
@@ -288,7 +289,10 @@ def _read_table(args: argparse.Namespace, fitted=None):
     from aekit.data.datasets import ROW_LABELS
     from aekit.data.readers import TableReader, reader_for
 
-    reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values, header=args.header)
+    saved = Path(args.fitted) / TABLE_FILE if getattr(args, "fitted", None) else None
+    decimal_comma = read_json(saved).get("decimal_comma") if saved is not None and saved.is_file() else None
+    reader = reader_for(args.input, sep=args.sep, encoding=args.encoding, na_values=args.na_values, header=args.header,
+                        decimal_comma=decimal_comma)
     if not isinstance(reader, TableReader):
         raise CLIError(f"{args.input!r}: expected a .csv (or .tsv, .txt) or .parquet table")
     with warnings.catch_warnings(record=True) as caught:
@@ -423,7 +427,7 @@ def run_impute(args: argparse.Namespace) -> int:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
         filled = _warnings_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
-        _save(args, imputer)
+        _save(args, imputer, frame)
     else:
         rows = _fitted_columns(args, frame, imputer)
         filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
@@ -502,9 +506,16 @@ def _fitted_model(args: argparse.Namespace, cls: type, fit_command: str = ""):
     return est
 
 
-def _save(args: argparse.Namespace, est) -> None:
+TABLE_FILE = "table.json"  # beside a --save'd model: how its CSV was read, so --fitted reads later files alike
+
+
+def _save(args: argparse.Namespace, est, frame) -> None:
+    """--save: the fitted model, and in TABLE_FILE whether its CSV had decimal commas (a later
+    file without a visible decimal is read the same way by --fitted, its 31.114 as 31114)."""
     if args.save:
         est.save(args.save)
+        if frame.attrs.get("decimal_comma"):
+            atomic_write_bytes(Path(args.save) / TABLE_FILE, json_bytes({"decimal_comma": True}))
         print(f"saved the fitted {type(est).__name__} to {args.save} (reuse it with --fitted {args.save})")
 
 
@@ -615,7 +626,7 @@ def run_detect(args: argparse.Namespace) -> int:
             **_detector_params(args),
         )
         _warnings_to_stderr(args, lambda: detector.fit(frame))
-        _save(args, detector)
+        _save(args, detector, frame)
     contamination = detector.contamination
     args.explain = _explained_count(args, detector)
     rows = _fitted_columns(args, frame, detector)
