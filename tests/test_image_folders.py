@@ -413,6 +413,11 @@ def test_colour_images_for_a_grey_run_are_read_grey_with_a_warning(tmp_path):
     reader.fit(tmp_path / "grey")
     with pytest.warns(UserWarning, match="4 of 5 images"):
         assert reader.read(tmp_path / "colour").image_shape == reader.image_shape
+    # a model folder of the run's model refused them ('give 1-channel images'); it reads them as its run does
+    saved = load_estimator(run / "model").save(tmp_path / "saved")
+    with pytest.warns(UserWarning, match=r"4 of 5 images in '.*colour' are colour .* as the model's grey training images were"):
+        assert main(["encode", str(saved), str(tmp_path / "colour"), str(tmp_path / "saved_codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "saved_codes.npy"), np.load(tmp_path / "codes.npy"), atol=1e-6)
 
 # ---- no 1 x n strip -------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset
-from aekit.data.readers import Reader, check_image_shape, columns_by_name, reader_for
+from aekit.data.readers import Reader, check_image_shape, columns_by_name, reader_for, warn_read_grey
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
@@ -420,10 +420,12 @@ class Model:
             data = self.split.test
         elif self.config is None:  # a model folder reads each source as it is; the estimator knows its images
             images = getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None)
-            colour = images is not None and len(images) == 3 and images[0] == 3  # a grey folder read as colour, as its run would
-            options = {**({"image_mode": "RGB"} if colour else {}), **({} if header is None else {"header": header})}
-            reader = reader_for(source, **options)
+            channels = images[0] if images is not None and len(images) == 3 else None  # folders read in its mode, as its run would
+            mode = {3: {"image_mode": "RGB"}, 1: {"image_mode": "L"}}.get(channels, {})
+            reader = reader_for(source, **mode, **({} if header is None else {"header": header}))
             data = reader.fit(source)
+            if channels == 1:
+                warn_read_grey(source, getattr(reader, "read_grey", []), len(data.X), "the model's")
             check_image_shape(data, images, source)
             if reader.unit_pixels:  # pixels read on [0, 1]: clipped, drawn and written back as a run on them does
                 self.reader = reader

@@ -32,7 +32,7 @@ from aekit.data.text import load_text_folder
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
     "check_image_shape", "columns_by_name", "id_texts", "load", "open_source", "reader_for", "warn_integer_images",
-    "warn_unscaled_integers",
+    "warn_read_grey", "warn_unscaled_integers",
 ]  # fmt: skip
 
 SOURCES = (
@@ -695,6 +695,29 @@ class NpyReader(Reader):
         return NpySource(source)
 
 
+def warn_read_grey(source, read_grey: list[str], total: int, whose: str) -> None:
+    """Warn that `read_grey` (file names), of the `total` images in `source`, are colour files read
+    grey, as `whose` ("the run's", "the model's") grey training images were.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        The folder read.
+    read_grey : list of str
+        The colour files read grey; nothing is said when empty.
+    total : int
+        The number of images read.
+    whose : str
+        Whose training images were grey, for the message.
+    """
+    if read_grey:
+        warnings.warn(
+            f"{len(read_grey)} of {total} images in {str(source)!r} are colour (e.g. {read_grey[0]!r}): they are read "
+            f"grey, as {whose} grey training images were",
+            stacklevel=user_stacklevel(),
+        )
+
+
 @dataclass
 class ImageFolderReader(Reader):
     """A folder of images, labelled by subfolder, each resized to `image_size` (height, width)
@@ -725,12 +748,9 @@ class ImageFolderReader(Reader):
     def _load(self, source: str, fitted: bool) -> Dataset:
         size = None if self.image_size is None else tuple(self.image_size)
         data, read_grey = _image_folder(_existing(source), size, self.image_mode)
-        if fitted and read_grey:
-            warnings.warn(
-                f"{len(read_grey)} of {len(data.X)} images in {str(source)!r} are colour (e.g. {read_grey[0]!r}): they are "
-                "read grey, as the run's grey training images were",
-                stacklevel=3,
-            )
+        if fitted:
+            warn_read_grey(source, read_grey, len(data.X), "the run's")
+        self.read_grey = read_grey  # colour files read grey by image_mode='L', for a model folder's warning
         return data
 
     def fit(self, source: str | os.PathLike) -> Dataset:
