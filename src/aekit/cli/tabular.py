@@ -344,14 +344,15 @@ def _check_table_output(path: str) -> None:
         raise CLIError(f"{path!r}: the output must end in .csv or .parquet")
 
 
-def _write_table(frame, path: str, index: list[str], labelled: bool = False, like: dict | None = None) -> None:
-    """Write `frame` to the .csv or .parquet `path`, the columns `index` (IN's named index,
-    `_read_table`'s `attrs['index']`) as its index again: a Parquet file's own, a CSV's first columns;
-    the unnamed index too when `labelled` (`attrs['labelled']`), a CSV's first column without a
-    header; a Parquet file keeps an unnamed index other than 0..n-1 anyway. A .csv is written with
-    the ';' and decimal commas of a ';' CSV read (`like`: its frame's attrs), so a European file
-    comes back as one (a spreadsheet set for them opens it in columns), else with commas; a .tsv
-    with tabs; in the CSV's text encoding (a latin-1 file stays latin-1, a byte-order mark stays)."""
+def _write_table(frame, path: str, read: dict) -> None:
+    """Write `frame` to the .csv or .parquet `path` as the table was read (`read`: `_read_table`'s
+    frame's attrs): its named index (`attrs['index']`) as the index again, a Parquet file's own, a
+    CSV's first columns; its unnamed index too when `attrs['labelled']`, a CSV's first column
+    without a header (a Parquet file keeps an unnamed index other than 0..n-1 anyway). A .csv gets
+    the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
+    spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
+    latin-1 file stays latin-1, a byte-order mark stays)."""
+    index = read["index"]
     _check_table_output(path)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -361,11 +362,10 @@ def _write_table(frame, path: str, index: list[str], labelled: bool = False, lik
         if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
             frame.to_parquet(tmp, index=True if index else None)
         else:
-            given = (like or {}).get("sep")
-            sep = "\t" if target.suffix.lower() == ".tsv" else given if given in (",", ";") else ","
-            decimal = "," if (like or {}).get("decimal_comma") and sep != "," else "."
-            encoding = (like or {}).get("encoding") or "utf-8"
-            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or labelled, sep=sep, decimal=decimal, encoding=encoding)
+            sep = ";" if read.get("sep") == ";" else ","
+            decimal = "," if read.get("decimal_comma") and sep == ";" else "."
+            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
+                                                encoding=read.get("encoding") or "utf-8")
 
 
 def _gapped_whole_numbers(frame):
@@ -434,7 +434,7 @@ def run_impute(args: argparse.Namespace) -> int:
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
-    _write_table(filled, args.output, frame.attrs["index"], frame.attrs["labelled"], like=frame.attrs)
+    _write_table(filled, args.output, frame.attrs)
     kept = missing & filled.isna().to_numpy()  # the gaps of the columns left out of the model are kept, not filled
     missing = missing & filled.notna().to_numpy()
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
@@ -636,7 +636,7 @@ def run_detect(args: argparse.Namespace) -> int:
     ids = id_texts(frame[id_column]) if id_column else None
     written = []  # the files first, the summary after: a reader gone from stdout (| head) loses no file
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs["index"], frame.attrs["labelled"], like=frame.attrs)
+        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs)
         written.append(args.out)
     if args.report:
         from aekit.app.detection_report import write_detection_report
