@@ -410,7 +410,7 @@ class TableReader(Reader):
             Every column of the table, the target and ID columns included.
         """
         path = _existing(str(source))
-        if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
+        if _is_parquet(path):
             return read_parquet_frame(path)
         sep = {"\\t": "\t", "tab": "\t"}.get(self.sep, self.sep)
         return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header,
@@ -552,7 +552,7 @@ class TableReader(Reader):
         DataSource
             The rows, read on demand.
         """
-        if Path(source).is_dir() or Path(source).suffix.lower() in PARQUET_SUFFIXES:
+        if _is_parquet(source):
             return ParquetSource(source)
         return super().stream(source)
 
@@ -575,7 +575,8 @@ def id_texts(values) -> list[str]:
             for v, missing in zip(values.tolist(), values.isna().tolist())]
 
 
-def _is_parquet(source: str) -> bool:
+def _is_parquet(source: str | os.PathLike) -> bool:
+    """Whether `source` is a Parquet file or a folder of them (else a CSV file)."""
     path = Path(source)
     return path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
 
