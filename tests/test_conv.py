@@ -184,12 +184,13 @@ def test_batch_norm_trains_on_a_streamed_file_whose_last_chunk_is_one_image(tmp_
 @pytest.mark.parametrize("make", [
     lambda: ConvAutoEncoder(latent_dim=2, channels=(2,), max_epochs=1, random_state=0),
     lambda: VariationalAutoEncoder(latent_dim=2, backbone="conv", channels=(2,), max_epochs=1, random_state=0),
-], ids=["conv", "vae"])  # fmt: skip
+    lambda: AutoEncoder(latent_dim=2, hidden_dims=(4,), max_epochs=1, random_state=0),
+], ids=["conv", "vae", "mlp"])  # fmt: skip
 def test_integer_images_in_memory_warn_naming_the_divisor_the_command_line_uses(make):
     X = np.random.default_rng(0).integers(0, 256, (20, 1, 4, 4)).astype(np.uint8)
     with pytest.warns(UserWarning, match=r"uint8 integers .*divided by 255.*pass X / 255") as record:
         model = make().fit(X)
-    assert len(record) == 1 and model.input_shape_ == (1, 4, 4)
+    assert len(record) == 1 and (getattr(model, "input_shape_", None) or model.image_shape_) == (1, 4, 4)
     scaled = make().fit(X / 255)  # warnings are errors here: scaled images fit silently
     with pytest.warns(UserWarning, match=r"uint8 integers .*fitted on pixels in \[0, 1\].*pass X / 255"):
         scaled.transform(X)  # the same integers given to a model fitted on [0, 1] pixels

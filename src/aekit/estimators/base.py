@@ -729,10 +729,18 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         if known is not None and shape != tuple(known):
             raise ValueError(other_shape_message(type(self).__name__, images.shape, shape, known))
         rows = super()._validate_X(images.reshape(images.shape[0], int(np.prod(shape))), reset)
+        self._warn_integer_images(images, reset)
         if reset:
-            warn_integer_images(images, type(self).__name__)
             self.image_shape_ = shape
         return rows
+
+    def _warn_integer_images(self, images: np.ndarray, reset: bool) -> None:
+        """`warn_integer_images` for images (n, C, H, W) or (n, H, W) given to fit (`reset`), or
+        to a model fitted on pixels in [0, 1] (a sigmoid output) afterwards."""
+        if reset:
+            warn_integer_images(images, type(self).__name__)
+        elif getattr(self, "output_activation_", None) == "sigmoid":
+            warn_integer_images(images, type(self).__name__, fitted_on_unit=True)
 
     def _check_data_against_params(self, X: np.ndarray) -> str:
         """Checks that need the data; returns the output activation (see `output_activation_for`)."""

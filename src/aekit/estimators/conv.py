@@ -16,7 +16,6 @@ from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
-from aekit.data.readers import warn_integer_images
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, likelihood_name, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
@@ -138,10 +137,8 @@ class ImageInput:
         rows = super()._validate_X(X, reset)
         if reset:
             self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
-            if images is not None:
-                warn_integer_images(images, type(self).__name__)
-        elif images is not None and getattr(self, "output_activation_", None) == "sigmoid":
-            warn_integer_images(images, type(self).__name__, fitted_on_unit=True)
+        if images is not None:
+            self._warn_integer_images(images, reset)
         return rows
 
     def _resolve_input_shape(self, shape: tuple[int, ...] | None, n_features: int) -> tuple[int, int, int]:
