@@ -410,6 +410,11 @@ def run_summary(r: dict) -> dict:
             "equal": all(r[part]["equal_to_single"] for part in ("threads2", "dask", "dask_lean", "spark") if part in r)}
 
 
+def yes(ok: bool) -> str:
+    """A verdict cell of the report's tables."""
+    return "yes" if ok else "**no**"
+
+
 DASK_LABELS = {"dask": "Dask, 2 workers x 1 thread, distributed's defaults",
                "dask_untrimmed": "Dask, workers without MALLOC_TRIM_THRESHOLD_",
                "dask_lean": "Dask, cluster started under aekit.engines.dask.LEAN_WORKER_CONFIG (no worker profiler, slower monitoring ticks)"}
@@ -418,7 +423,6 @@ DASK_LABELS = {"dask": "Dask, 2 workers x 1 thread, distributed's defaults",
 def _dask_rows(r: dict, name: str) -> list[list[str]]:
     """The report's rows of one Dask variant: its warm and fresh figures against the targets, the
     frame gather, equality."""
-    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
     d, single, two = r[name], r["single"]["rows_per_s"], r["threads2"]["rows_per_s"]
     rows = []
     for label, rate in (("a second job (warm workers, as on a long-lived cluster)", d["rows_per_s"]),
@@ -432,7 +436,6 @@ def _dask_rows(r: dict, name: str) -> list[list[str]]:
 
 
 def report(r: dict) -> None:
-    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
     d, s, t, sp = r["dask"], r["single"], r["threads2"], r["spark"]
     rows = [
         ["figure", "measured", "baseline / target", "met?"],
@@ -496,7 +499,6 @@ def report(r: dict) -> None:
 
 
 def cli_section(c: dict) -> str:
-    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
     s = c["single"]
     rows = [["command", "measured", "baseline", "ratio"],
             ["aekit detect --fitted, one process, 1 thread", f"{s['rows_per_s']:,.0f} rows/s ({s['busy_cores']:.2f} busy cores; "
