@@ -72,6 +72,17 @@ def test_divergence_stops_with_a_message(X):
         AutoEncoder(optimizer="sgd", learning_rate=1e6, output_activation="linear", max_epochs=20, random_state=0).fit(X * 1e3)
 
 
+def test_divergence_on_a_raw_table_names_the_column_scales():
+    """A table whose columns span five orders of magnitude diverges from its PCA start; the error
+    says why and how to scale, before the learning-rate advice."""
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(400, 3)) @ rng.normal(size=(3, 8)) + 0.1 * rng.normal(size=(400, 8))
+    raw = (raw * np.array([1, 10, 100, 1000, 1e4, 1, 1, 5e4])).astype(np.float32)
+    pattern = r"columns differ in scale \(standard deviations from [\d.e+]+ to [\d.e+]+\): standardise them first.*StandardScaler"
+    with pytest.raises(TrainingDivergedError, match=pattern):
+        AutoEncoder(latent_dim=3, max_epochs=3, random_state=0).fit(raw)
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_learning_rate_10_stops_at_the_explosion_not_at_nan(X, optimizer):
     """At lr=10 the loss explodes to ~1e13-1e24 while staying finite; training stops there."""

@@ -48,6 +48,7 @@ LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  #
 
 FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
 DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
+SCALE_SPREAD = 100.0  # columns whose standard deviations differ by more than this factor are named in the divergence advice
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -90,11 +91,15 @@ class DivergenceGuard(Callback):
         (kept as the state's `initial_loss` when it has none).
     learning_rate : float
         The fit's learning rate, quoted in the error's advice.
+    rows : callable, default=None
+        Called with no argument on divergence, returns the fit's first input rows (n, ...); when
+        their columns' scales differ by more than SCALE_SPREAD times, the error says so first.
     """
 
-    def __init__(self, reference, learning_rate: float) -> None:
+    def __init__(self, reference, learning_rate: float, rows=None) -> None:
         self.reference = reference
         self.learning_rate = learning_rate
+        self.rows = rows
 
     def on_fit_start(self, est) -> None:
         state = self.state
@@ -119,10 +124,13 @@ class DivergenceGuard(Callback):
         if math.isfinite(loss) and loss <= _divergence_limit(initial):
             return
         kept = self.restore_start()
+        scales = scale_advice(self.rows()) if self.rows is not None else ""
+        advice = f"{scales} Or try a smaller learning_rate (now {self.learning_rate}) or set grad_clip." if scales else (
+            f"Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
+        )
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
-            f"training). Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
-            + (f" The model is left as it was after epoch {kept}." if kept else "")
+            f"training). {advice}" + (f" The model is left as it was after epoch {kept}." if kept else "")
         )
 
     def _loss_at_start(self) -> float:
@@ -167,6 +175,24 @@ def copy_into(buffers, value):
         old = buffers if isinstance(buffers, type(value)) and len(buffers) == len(value) else [None] * len(value)
         return type(value)(copy_into(b, item) for b, item in zip(old, value))
     return copy.deepcopy(value)
+
+
+def scale_advice(rows: torch.Tensor) -> str:
+    """A sentence naming the spread of the columns' standard deviations of `rows` (n, d) when the
+    largest is more than SCALE_SPREAD times the smallest non-zero one (the usual cause of a fit
+    that diverges on a raw table), else ''."""
+    flat = rows.detach().reshape(rows.shape[0], -1).double()
+    if flat.shape[0] < 2 or flat.shape[1] < 2:
+        return ""
+    spread = torch.nan_to_num(flat, nan=0.0).std(dim=0)
+    spread = spread[spread > 0]
+    if spread.numel() < 2 or float(spread.max()) <= SCALE_SPREAD * float(spread.min()):
+        return ""
+    return (
+        f"X's columns differ in scale (standard deviations from {float(spread.min()):.3g} to {float(spread.max()):.3g}): "
+        "standardise them first, e.g. make_pipeline(StandardScaler(), estimator) (on the command line: "
+        "data.scale=standard)."
+    )
 
 
 def _divergence_limit(initial: float) -> float:

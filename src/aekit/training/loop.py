@@ -373,7 +373,7 @@ def builtin_callbacks(config: TrainConfig, state: TrainState, X, Y, X_val=None, 
         first = first_rows(X, device)
         return evaluate_loss(state.module, first, None if Y is None else Y[: first.shape[0]])
 
-    callbacks = [DivergenceGuard(untrained_loss, config.learning_rate)]
+    callbacks = [DivergenceGuard(untrained_loss, config.learning_rate, lambda: first_rows(X, device))]
     if config.early_stopping is not None:
         callbacks.append(EarlyStopping(config.early_stopping))
         if config.start_competes:
