@@ -191,7 +191,7 @@ def scale_advice(rows: torch.Tensor) -> str:
     return (
         f"X's columns differ in scale (standard deviations from {float(spread.min()):.3g} to {float(spread.max()):.3g}): "
         "standardise them first, e.g. make_pipeline(StandardScaler(), estimator) (on the command line: "
-        "data.scale=standard)."
+        "--set data.scale=standard)."
     )
 
 
