@@ -695,6 +695,15 @@ def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tm
     assert f"gaps.csv' has missing values in the column b (first in data row {first}); fill them first, e.g. 'aekit impute" in err, repr(err)
     np.savetxt(tmp_path / "full.csv", X, delimiter=",", header="a,b,c", comments="")
     assert main(["train", "--data", str(tmp_path / "full.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    # an 'inf' cell in data row 4 was '48 infinite entries, first in row 0' for train (the scaling spread it) and
+    # 'row 3, column 1' (counted from 0, unnamed) for encode, where a gap there is 'data row 4' of column b
+    X[3, 1] = np.inf
+    np.savetxt(tmp_path / "inf.csv", X, delimiter=",", header="a,b,c", comments="")
+    refused = "inf.csv' has infinite values in the column b (first in data row 4); replace them, or fill them as missing"
+    assert main(["train", "--data", str(tmp_path / "inf.csv"), "--epochs", "1", "--out", str(tmp_path / "r2")]) == 1
+    assert refused in capsys.readouterr().err
+    assert main(["encode", str(run), str(tmp_path / "inf.csv"), str(tmp_path / "codes.csv")]) == 1
+    assert refused in capsys.readouterr().err
 
 
 def test_a_run_being_trained_elsewhere_is_refused(tmp_path, capsys):
