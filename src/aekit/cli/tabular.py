@@ -644,11 +644,13 @@ def run_detect(args: argparse.Namespace) -> int:
         rule = "contamination='auto'" if contamination == "auto" else f"contamination {contamination}"
         probability = extra["outlier_probability"]
         named = (id_column, ids) if ids is not None else None
+        labels = list(frame.index) if frame.attrs["labelled"] else None
         written.append(write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
-                                              ids=named))
+                                              ids=named, row_labels=labels))
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
+        row = f"{id_column} {ids[i]}" if ids is not None else (
+            f"row {frame.index[i]}" if frame.attrs["labelled"] else f"data row {i + 1}")  # counted as refusals count
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     for path in written:
         print(f"wrote {path}")
