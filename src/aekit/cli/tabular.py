@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed
+from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed, spelled_booleans
 from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.cli.scheduled import add_scheduler_options
@@ -351,7 +351,10 @@ def _write_table(frame, path: str, read: dict) -> None:
     without a header (a Parquet file keeps an unnamed index other than 0..n-1 anyway). A .csv gets
     the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
-    latin-1 file stays latin-1, a byte-order mark stays)."""
+    latin-1 file stays latin-1, a byte-order mark stays), and its spelling of True and False
+    (TRUE/FALSE)."""
+    from aekit.data.datasets import BOOLEAN_SPELLINGS
+
     index = read["index"]
     _check_table_output(path)
     target = Path(path)
@@ -364,8 +367,9 @@ def _write_table(frame, path: str, read: dict) -> None:
         else:
             sep = ";" if read.get("sep") == ";" else ","
             decimal = "," if read.get("decimal_comma") and sep == ";" else "."
-            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
-                                                encoding=read.get("encoding") or "utf-8")
+            spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
+            spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
+                           encoding=read.get("encoding") or "utf-8")
 
 
 def _gapped_whole_numbers(frame):
