@@ -113,7 +113,8 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     assert [row[:5] for row in rows[2:]] == [row[:5] for row in rows[:2]]  # the uninterrupted twin scores the same
     assert train(tmp_path / "other", 1, "--set", "data.max_rows=100") == 0
     assert main(["report", str(run), "--compare", str(tmp_path / "other")]) == 1
-    assert "was trained on other rows" in capsys.readouterr().err
+    assert "was trained on other rows than" in (err := capsys.readouterr().err)
+    assert "(data.max_rows: 100 there, null here): compare runs of one data split" in err  # said no more than that
     assert main(["report", str(run), "--compare", str(run / "model")]) == 1
     assert "is not a run folder" in capsys.readouterr().err
 

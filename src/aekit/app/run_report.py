@@ -12,6 +12,7 @@ figure embedded, so the page is one self-contained file; runs of the same data p
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -266,7 +267,12 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     other = Run(other_dir)
     mine, theirs = fingerprint(config), fingerprint(other.read_config())
     if (mine["data"], mine["seed"]) != (theirs["data"], theirs["seed"]):
-        raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r}: compare one split")
+        settings = {**{f"data.{k}": v for k, v in mine["data"].items()}, "seed": mine["seed"]}
+        others = {**{f"data.{k}": v for k, v in theirs["data"].items()}, "seed": theirs["seed"]}
+        differ = "; ".join(f"{k}: {json.dumps(others.get(k))} there, {json.dumps(settings.get(k))} here"
+                           for k in dict.fromkeys([*settings, *others]) if settings.get(k) != others.get(k))
+        raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r} ({differ}): compare "
+                         "runs of one data split")
     model = open_model(other.path)
     X_train, X_test = model.scaling.transform(split.X_train), model.scaling.transform(split.X_test)
     return evaluate(model.estimator, X_train, X_test, split.y_train, split.y_test).scores
