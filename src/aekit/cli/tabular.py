@@ -688,9 +688,11 @@ def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]
     gaps = [str(c) for c in frame.columns if str(c) in used and str(c) not in left_out and frame[c].isna().any()]
     if gaps:
         many = len(gaps) > 1
-        raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])}; fill them "
-                       f"first, e.g. 'aekit impute {args.input} filled.csv', or leave {'them' if many else 'it'} out "
-                       "with --ignore")
+        i = int(np.flatnonzero(frame[[c for c in frame.columns if str(c) in gaps]].isna().any(axis=1).to_numpy())[0])
+        where = f"row {frame.index[i]}" if frame.attrs.get("labelled") else f"data row {i + 1}"  # as refuse_gaps counts
+        raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])} (first in "
+                       f"{where}); fill them first, e.g. 'aekit impute {args.input} filled.csv', or leave "
+                       f"{'them' if many else 'it'} out with --ignore")
 
 
 def _check_added_columns(args: argparse.Namespace, columns) -> None:
