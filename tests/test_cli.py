@@ -694,6 +694,12 @@ def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tm
     err = capsys.readouterr().err
     first = int(np.flatnonzero(pd.read_csv(tmp_path / "gaps.csv")["b"].isna())[0]) + 1  # was the shuffled split's first
     assert f"gaps.csv' has missing values in the column b (first in data row {first}); fill them first, e.g. 'aekit impute" in err, repr(err)
+    # a warning of the reading (a numeric column holding a word) was given twice: the file is read again for the row
+    pd.read_csv(tmp_path / "gaps.csv").assign(c=lambda f: f["c"].astype(object).where(f.index != 2, "oops")).to_csv(
+        tmp_path / "word.csv", index=False)
+    with pytest.warns(UserWarning, match="column 'c' holds numbers and the text 'oops'") as given:
+        assert main(["train", "--data", str(tmp_path / "word.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 1
+    assert len(given) == 1 and "has missing values in the column b" in capsys.readouterr().err
     np.savetxt(tmp_path / "full.csv", X, delimiter=",", header="a,b,c", comments="")
     assert main(["train", "--data", str(tmp_path / "full.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
     # an 'inf' cell in data row 4 was '48 infinite entries, first in row 0' for train (the scaling spread it) and
