@@ -113,7 +113,8 @@ def test_train_interrupt_resume_evaluate_report_export(tmp_path, monkeypatch, ca
     assert [row[:5] for row in rows[2:]] == [row[:5] for row in rows[:2]]  # the uninterrupted twin scores the same
     assert train(tmp_path / "other", 1, "--set", "data.max_rows=100") == 0
     assert main(["report", str(run), "--compare", str(tmp_path / "other")]) == 1
-    assert "was trained on other rows" in capsys.readouterr().err
+    assert "was trained on other rows than" in (err := capsys.readouterr().err)
+    assert "(data.max_rows: 100 there, null here): compare runs of one data split" in err  # said no more than that
     assert main(["report", str(run), "--compare", str(run / "model")]) == 1
     assert "is not a run folder" in capsys.readouterr().err
 
@@ -693,8 +694,23 @@ def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tm
     err = capsys.readouterr().err
     first = int(np.flatnonzero(pd.read_csv(tmp_path / "gaps.csv")["b"].isna())[0]) + 1  # was the shuffled split's first
     assert f"gaps.csv' has missing values in the column b (first in data row {first}); fill them first, e.g. 'aekit impute" in err, repr(err)
+    # a warning of the reading (a numeric column holding a word) was given twice: the file is read again for the row
+    pd.read_csv(tmp_path / "gaps.csv").assign(c=lambda f: f["c"].astype(object).where(f.index != 2, "oops")).to_csv(
+        tmp_path / "word.csv", index=False)
+    with pytest.warns(UserWarning, match="column 'c' holds numbers and the text 'oops'") as given:
+        assert main(["train", "--data", str(tmp_path / "word.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 1
+    assert len(given) == 1 and "has missing values in the column b" in capsys.readouterr().err
     np.savetxt(tmp_path / "full.csv", X, delimiter=",", header="a,b,c", comments="")
     assert main(["train", "--data", str(tmp_path / "full.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    # an 'inf' cell in data row 4 was '48 infinite entries, first in row 0' for train (the scaling spread it) and
+    # 'row 3, column 1' (counted from 0, unnamed) for encode, where a gap there is 'data row 4' of column b
+    X[3, 1] = np.inf
+    np.savetxt(tmp_path / "inf.csv", X, delimiter=",", header="a,b,c", comments="")
+    refused = "inf.csv' has infinite values in the column b (first in data row 4); replace them, or fill them as missing"
+    assert main(["train", "--data", str(tmp_path / "inf.csv"), "--epochs", "1", "--out", str(tmp_path / "r2")]) == 1
+    assert refused in capsys.readouterr().err
+    assert main(["encode", str(run), str(tmp_path / "inf.csv"), str(tmp_path / "codes.csv")]) == 1
+    assert refused in capsys.readouterr().err
 
 
 def test_a_run_being_trained_elsewhere_is_refused(tmp_path, capsys):

@@ -319,6 +319,8 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "wrote" in out and "rent = 1800" in out
+    # the summary and the report named the file's first data row 'row 0', where refusals call it 'data row 1'
+    assert {line.split(":")[0] for line in out.splitlines()[1:6]} == {f"  data row {k}" for k in range(1, 6)}
     flagged = pd.read_csv(tmp_path / "flagged.csv")
     assert list(flagged.columns[-5:]) == ["outlier_score", "outlier", "outlier_probability", "why_1", "why_2"]
     assert flagged["outlier"][:5].all() and flagged["why_1"][:5].str.startswith("rent = 1800 (expected ").all()
@@ -328,6 +330,8 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     assert flagged["why_2"].str.match(r"^(age|income|rent|debt|region) = ").all()
     page = (tmp_path / "report" / "report.html").read_text()
     assert "data:image/png;base64," in page and "rent = 1800" in page and "contamination=&#x27;auto&#x27;" in page
+    assert "data rows of the table, counted from 1" in page and '<tr><td class="num">5</td>' in page
+    assert '<tr><td class="num">0</td>' not in page
     with pytest.raises(SystemExit):
         main([*args[:2], "--contamination", "0.7"])
     assert "--contamination: must be in (0, 0.5] or 'auto'" in capsys.readouterr().err

@@ -210,14 +210,14 @@ def with_text(column: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     "make_X, error, message",
     [
-        (lambda X: np.column_stack([X, np.full(len(X), np.nan)]), ValueError, r"columns \['6'\] have no observed values"),
+        (lambda X: np.full_like(X, np.nan), ValueError, r"^X: no column has an observed value \('0', '1', "),
         (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), ValueError, "infinity"),
         (lambda X: np.column_stack([X.astype(object), with_text(np.ones(len(X), dtype=object))]), ValueError, "mixes numbers and non-numbers.*'abc'"),
         (lambda X: np.c_[X.astype(object), np.array([{"a": 1}] * len(X), dtype=object)], TypeError, "must be a string or a number"),
         (lambda X: X[:0], ValueError, "0 sample"),
         (lambda X: X * 1e200, ValueError, "values as large as"),
     ],
-    ids=["all-missing column", "inf", "string in numeric column", "dict entry", "empty", "huge"],
+    ids=["all-missing columns", "inf", "string in numeric column", "dict entry", "empty", "huge"],
 )
 def test_bad_input_is_refused_with_a_clear_message(make_X, error, message):
     _, X_missing, _ = correlated(n=50)
@@ -232,9 +232,19 @@ def test_bad_input_in_a_dataframe_names_the_column():
         AutoEncoderImputer(**FAST).fit(frame)
     out = AutoEncoderImputer(missing_values="unknown", random_state=0, **FAST).fit_transform(frame.assign(city=["a", "b", "unknown", "a"]))
     assert out[2, 0] == pytest.approx(out[2, 0]) and out[2, 1] in ("a", "b")
-    empty = pd.DataFrame({"x": [1.0, 2.0, 3.0], "gone": [np.nan] * 3})
-    with pytest.raises(ValueError, match=r"columns \['gone'\] have no observed values"):
-        AutoEncoderImputer(**FAST).fit(empty)
+    # a column with no value was refused, where 'aekit impute' and scikit-learn's imputers drop it with a warning
+    _, X_missing, _ = correlated(n=50)
+    empty = pd.DataFrame(X_missing[:, :3], columns=["x", "y", "z"]).assign(gone=np.nan)
+    quick = {**FAST, "max_epochs": 2, "n_members": 1, "blend": None, "random_state": 0}
+    imp = AutoEncoderImputer(**quick).set_output(transform="pandas")
+    with pytest.warns(UserWarning, match=r"AutoEncoderImputer: column 'gone' has no observed value; it is dropped from "
+                                         r"the output, as scikit-learn's imputers drop such columns"):
+        out = imp.fit_transform(empty)
+    assert out.columns.tolist() == list(imp.get_feature_names_out()) == ["x", "y", "z"] and out.notna().all().all()
+    np.testing.assert_array_equal(out.to_numpy()[~np.isnan(X_missing[:, :3])], X_missing[:, :3][~np.isnan(X_missing[:, :3])])
+    with pytest.warns(UserWarning, match=r"column '1' has no observed value"):
+        filled = AutoEncoderImputer(**quick).fit_transform(empty[["x", "gone", "y"]].to_numpy())
+    assert filled.shape == (50, 2) and filled.dtype == np.float64 and not np.isnan(filled).any()
 
 
 def test_transform_checks_the_feature_count(fitted):

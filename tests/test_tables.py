@@ -902,10 +902,18 @@ def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path
     rng = np.random.default_rng(2)
     x = rng.normal(size=60)
     flags = pd.Series(x > 0, dtype=object).where(np.arange(60) % 7 > 0, None)
-    pd.DataFrame({"x": x, "y": 2 * x, "f": flags}).to_csv(tmp_path / "in.csv", index=False)
+    spelled = flags.map({True: "TRUE", False: "FALSE"})  # as spreadsheets write them: it came back True/False
+    pd.DataFrame({"x": x, "y": 2 * x, "f": flags, "g": spelled}).to_csv(tmp_path / "in.csv", index=False)
     assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet", "--epochs", "2"]) == 0
     filled = pd.read_csv(tmp_path / "out.csv")
     assert filled["f"].dtype == bool and filled["f"][flags.notna()].tolist() == flags.dropna().tolist()
+    text = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert text["g"].isin(["TRUE", "FALSE"]).all() and text["g"][flags.notna()].tolist() == spelled.dropna().tolist()
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "out.csv"), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    assert main(["reconstruct", str(run), str(tmp_path / "out.csv"), str(tmp_path / "rec.csv")]) == 0
+    written = pd.read_csv(tmp_path / "rec.csv", dtype=str)
+    assert written["g"].isin(["TRUE", "FALSE"]).all() and written["f"].isin(["True", "False"]).all()
 
 
 def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):

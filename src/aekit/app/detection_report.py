@@ -47,6 +47,7 @@ def write_detection_report(
     probabilities: np.ndarray,
     reasons: list[list[str]],
     ids: tuple[str, list[str]] | None = None,
+    row_labels: list | None = None,
 ) -> Path:
     """Write out_dir/report.html: anomaly `scores` (n,) with their `threshold` (set by `rule`,
     e.g. 'contamination 0.05'), and the N_SHOWN highest-scoring rows with their outlier
@@ -71,6 +72,9 @@ def write_detection_report(
         Per row, the texts of its top features (`reason_texts`).
     ids : tuple of (str, sequence), optional
         The identifier column's name and its n values, shown beside the row numbers.
+    row_labels : list, optional
+        The table's own n row labels (a Parquet file's index), shown as its rows; None numbers
+        the rows from 1, the first after the header being 1, as aekit's messages count data rows.
 
     Returns
     -------
@@ -88,8 +92,8 @@ def write_detection_report(
     id_name, id_values = ids if ids is not None else (None, None)
     table = [["row", *([id_name] if ids else []), "anomaly score", "outlier probability", "flagged", "why"]]
     table += [
-        [int(i), *([id_values[i]] if ids else []), float(scores[i]), float(probabilities[i]), "yes" if flagged[i] else "no",
-         "; ".join(reasons[i])]
+        [int(i) + 1 if row_labels is None else row_labels[i], *([id_values[i]] if ids else []), float(scores[i]),
+         float(probabilities[i]), "yes" if flagged[i] else "no", "; ".join(reasons[i])]
         for i in order
     ]
     summary = (
@@ -100,7 +104,8 @@ def write_detection_report(
     why = (
         "Each reason names a feature, its value, the value the autoencoder expected there (its reconstruction; the "
         "most likely category for a categorical column) and the feature's share of the row's anomaly score "
-        "(AutoEncoderOutlierDetector.explain). Rows are row numbers of the table, counted from 0"
+        "(AutoEncoderOutlierDetector.explain). Rows are "
+        + ("the table's row labels" if row_labels is not None else "data rows of the table, counted from 1 (the first after the header)")
         + (f", each shown with its {id_name}." if ids else ".")
     )
     sections = [

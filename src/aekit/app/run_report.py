@@ -12,7 +12,9 @@ figure embedded, so the page is one self-contained file; runs of the same data p
 
 from __future__ import annotations
 
+import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -162,7 +164,31 @@ def _pca(X_train: np.ndarray, dims: int):
         return PCA(n_components=min(dims, *X_train.shape), random_state=0).fit(X_train)
 
 
-def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=None) -> Evaluation:
+def _of_trained_classes(y_train, y_test, class_names=None):
+    """`y_test` (n_test,) with the labels of classes that no training label has made missing,
+    with a UserWarning naming them (a k-NN classifier on the training rows never predicts them);
+    a continuous target, or no labels, as given."""
+    if y_train is None or y_test is None or _is_continuous(y_train):
+        return y_test
+    train, test = np.asarray(y_train), np.asarray(y_test)
+    labelled = _labelled(test)
+    unseen = labelled & ~np.isin(test, train[_labelled(train)])
+    if not unseen.any():
+        return y_test
+    names = [class_names[int(c)] if class_names is not None and np.issubdtype(type(c), np.integer) and 0 <= c < len(class_names)
+             else str(c) for c in np.unique(test[unseen])]
+    warnings.warn(
+        f"{int(unseen.sum())} of the {int(labelled.sum())} labelled rows evaluated are of a class that no training row "
+        f"has ({', '.join(map(repr, names))}); the {KNN_NEIGHBORS}-NN accuracy leaves them out, as none of their "
+        "neighbours among the training rows can be of their class",
+        UserWarning, stacklevel=3,
+    )
+    if test.dtype.kind in "iub":
+        return np.where(unseen, np.nan, test.astype(np.float64))
+    return np.where(unseen, None, test.astype(object))
+
+
+def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=None, class_names=None) -> Evaluation:
     """Score a fitted estimator and PCA (fitted on X_train, same code size) on X_test; X_train
     (n_train, n_features) and X_test (n_test, n_features) in the model's input space (after
     the run's scaling), labels (n,) or None.
@@ -179,13 +205,17 @@ def evaluate(est, X_train: np.ndarray, X_test: np.ndarray, y_train=None, y_test=
     y_train : array-like of shape (n_train,), default=None
         Training labels (classes or a continuous target), for the k-NN score.
     y_test : array-like of shape (n_test,), default=None
-        Held-out labels.
+        Held-out labels; those of a class no training row has are left out of the k-NN
+        accuracy, with a warning.
+    class_names : sequence of str, default=None
+        The names of the classes integer labels index, for that warning.
 
     Returns
     -------
     Evaluation
         The row counts, the model's and PCA's scores, and the model's mean score.
     """
+    y_test = _of_trained_classes(y_train, y_test, class_names)
     dims = int(est.code_dim_)
     Z_train, Z_test = est.transform(X_train), est.transform(X_test)
     knn = _knn(Z_train, y_train, Z_test, y_test)
@@ -266,7 +296,12 @@ def _compared_scores(run: Run, config, split: Split, other_dir: str | Path) -> l
     other = Run(other_dir)
     mine, theirs = fingerprint(config), fingerprint(other.read_config())
     if (mine["data"], mine["seed"]) != (theirs["data"], theirs["seed"]):
-        raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r}: compare one split")
+        settings = {**{f"data.{k}": v for k, v in mine["data"].items()}, "seed": mine["seed"]}
+        others = {**{f"data.{k}": v for k, v in theirs["data"].items()}, "seed": theirs["seed"]}
+        differ = "; ".join(f"{k}: {json.dumps(others.get(k))} there, {json.dumps(settings.get(k))} here"
+                           for k in dict.fromkeys([*settings, *others]) if settings.get(k) != others.get(k))
+        raise ValueError(f"{str(other.path)!r} was trained on other rows than {str(run.path)!r} ({differ}): compare "
+                         "runs of one data split")
     model = open_model(other.path)
     X_train, X_test = model.scaling.transform(split.X_train), model.scaling.transform(split.X_test)
     return evaluate(model.estimator, X_train, X_test, split.y_train, split.y_test).scores
@@ -337,7 +372,7 @@ class _Report:
         self.split = split = self.model.split
         scaling = self.model.scaling
         self.X_train, self.X_test = scaling.transform(split.X_train), scaling.transform(split.X_test)
-        self.evaluation = evaluate(self.est, self.X_train, self.X_test, split.y_train, split.y_test)
+        self.evaluation = evaluate(self.est, self.X_train, self.X_test, split.y_train, split.y_test, split.class_names)
         compared = [(Path(c), _compared_scores(run, self.config, split, c)) for c in compare]
         self.bars: dict[str, ModelScores] = {}
         for where, pair in [(run.path, self.evaluation.scores), *compared]:

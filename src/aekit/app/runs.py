@@ -664,9 +664,10 @@ def remove_entry(path: Path, ignore_errors: bool = False) -> None:
 
 def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int = 0) -> None:
     """A ValueError naming the columns of `data` with missing values (a one-hot group as its
-    column) and the first row holding one, when its X (n, n_features) has any. `part` names the
-    rows of a split ('held-out'), whose row numbers are not the file's: without IDs the message
-    names the part instead of a row; `start` rows of the source come before `data` (a partition's).
+    column) and the first row holding one, when its X (n, n_features) has any; else the same for
+    infinite values. `part` names the rows of a split ('held-out'), whose row numbers are not the
+    file's: without IDs the message names the part instead of a row; `start` rows of the source
+    come before `data` (a partition's). Rows are counted from 1, the first after a header being 1.
 
     Parameters
     ----------
@@ -679,16 +680,20 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int 
     start : int, default=0
         The number of the source's rows before `data`'s first, for the row's number.
     """
-    if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or not np.isnan(data.X).any():
+    if not isinstance(data.X, np.ndarray) or data.X.dtype.kind != "f" or np.isfinite(data.X).all():
         return
     gaps = np.isnan(data.X)
+    missing = bool(gaps.any())
+    gaps = gaps if missing else np.isinf(data.X)
     names = data.feature_columns() or [f"x{j}" for j in range(data.X.shape[1])]
     columns = dict.fromkeys(names[j] for j in np.flatnonzero(gaps.any(axis=0)))
     row = int(np.flatnonzero(gaps.any(axis=1))[0])
     where = f"row {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {start + row + 1}"
-    raise ValueError(f"{str(source)!r} has missing values in the column{'s' * (len(columns) > 1)} "
-                     f"{', '.join(list(columns)[:8])} (first in {where}); fill them first, e.g. "
-                     f"'aekit impute {source} filled.csv'")
+    what, advice = (("missing", f"fill them first, e.g. 'aekit impute {source} filled.csv'") if missing else
+                    ("infinite", f"replace them, or fill them as missing values with 'aekit impute {source} filled.csv "
+                     "--na-values=TEXT' (the cells' text, e.g. inf)"))
+    raise ValueError(f"{str(source)!r} has {what} values in the column{'s' * (len(columns) > 1)} "
+                     f"{', '.join(list(columns)[:8])} (first in {where}); {advice}")
 
 
 def open_model(path: str | os.PathLike, device: str | None = None, run_of_model: bool = False) -> Model:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.data.datasets import feature_columns
+from aekit.data.datasets import BOOLEAN_SPELLINGS, feature_columns
 from aekit.data.readers import Reader
 
 __all__ = ["stored_values", "table_rows"]
@@ -31,7 +31,8 @@ def table_rows(reader: Reader, X: np.ndarray, whole: bool = True):
     Returns
     -------
     pandas.DataFrame or None
-        The rows as the table's columns (the ID and target columns left out).
+        The rows as the table's columns (the ID and target columns left out), with the training
+        CSV's spellings of True and False in ``attrs[BOOLEAN_SPELLINGS]`` for a CSV written of them.
     """
     import pandas as pd
 
@@ -52,7 +53,9 @@ def table_rows(reader: Reader, X: np.ndarray, whole: bool = True):
             columns[source] = np.clip(np.round(X[:, members[0]].astype(np.float64)), low, high).astype(np.int64)
         else:
             columns[source] = X[:, members[0]]
-    return pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)
+    frame.attrs[BOOLEAN_SPELLINGS] = getattr(reader, "boolean_spellings", None) or {}
+    return frame
 
 
 def stored_values(reader: Reader, X: np.ndarray, whole: bool = True) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.data.datasets import BOOLEAN_SPELLINGS
 from aekit.saving.atomic import replaced_atomically
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "positive_float",
     "print_table",
     "seed",
+    "spelled_booleans",
     "typed_ids",
     "write_array",
     "write_images",
@@ -263,7 +265,8 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
             with open(tmp, "wb") as f:  # np.save given a name not ending in '.npy' (CODES.NPY) would append one
                 np.save(f, np.asarray(X), allow_pickle=False)
         elif kind == ".csv":
-            _as_frame(X, columns, ids).to_csv(tmp, index=False, encoding="utf-8")
+            spellings = X.attrs.get(BOOLEAN_SPELLINGS, {}) if hasattr(X, "attrs") else {}
+            spelled_booleans(_as_frame(X, columns, ids), spellings).to_csv(tmp, index=False, encoding="utf-8")
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
@@ -307,6 +310,32 @@ def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], valu
         with replaced_atomically(path) as tmp:
             Image.fromarray(image[0] if chw[0] == 1 else image.transpose(1, 2, 0)).save(tmp, format="PNG")
     return folder
+
+
+def spelled_booleans(frame, spellings: dict[str, tuple[str, str]]):
+    """`frame` with the True/False of each column named in `spellings` written as the CSV it was
+    read from spelled them (`aekit.data.datasets.BOOLEAN_SPELLINGS`: TRUE/FALSE), gaps left.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table to write.
+    spellings : dict of str to (str, str)
+        Column name to its texts for True and for False.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame`, or a copy with those columns as text.
+    """
+    out = frame
+    for j, column in enumerate(frame.columns):
+        if str(column) in spellings:
+            true, false = spellings[str(column)]
+            values = frame.iloc[:, j].map(lambda v: (true if v else false) if isinstance(v, (bool, np.bool_)) else v)
+            out = out.copy() if out is frame else out
+            out.isetitem(j, values.astype(object))
+    return out
 
 
 def _as_frame(X, columns: list[str] | None, ids: list[str] | None):

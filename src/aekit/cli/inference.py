@@ -189,7 +189,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         train, note = test, "PCA and the k-NN model of the labels are fitted on the evaluated rows themselves"
     est = model.estimator
     with model.matched_by_name(train, test):
-        evaluation = evaluate(est, train.X, test.X, train.y, test.y)
+        evaluation = evaluate(est, train.X, test.X, train.y, test.y, test.class_names)
     print(f"{type(est).__name__} on {len(test)} of {where} ({note}):")
     print_table(metrics_table(evaluation.scores))
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")

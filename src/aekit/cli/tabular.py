@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed
+from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed, spelled_booleans
 from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.cli.scheduled import add_scheduler_options
@@ -351,7 +351,10 @@ def _write_table(frame, path: str, read: dict) -> None:
     without a header (a Parquet file keeps an unnamed index other than 0..n-1 anyway). A .csv gets
     the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
-    latin-1 file stays latin-1, a byte-order mark stays)."""
+    latin-1 file stays latin-1, a byte-order mark stays), and its spelling of True and False
+    (TRUE/FALSE)."""
+    from aekit.data.datasets import BOOLEAN_SPELLINGS
+
     index = read["index"]
     _check_table_output(path)
     target = Path(path)
@@ -364,8 +367,9 @@ def _write_table(frame, path: str, read: dict) -> None:
         else:
             sep = ";" if read.get("sep") == ";" else ","
             decimal = "," if read.get("decimal_comma") and sep == ";" else "."
-            _gapped_whole_numbers(frame).to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
-                                                encoding=read.get("encoding") or "utf-8")
+            spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
+            spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
+                           encoding=read.get("encoding") or "utf-8")
 
 
 def _gapped_whole_numbers(frame):
@@ -644,11 +648,13 @@ def run_detect(args: argparse.Namespace) -> int:
         rule = "contamination='auto'" if contamination == "auto" else f"contamination {contamination}"
         probability = extra["outlier_probability"]
         named = (id_column, ids) if ids is not None else None
+        labels = list(frame.index) if frame.attrs["labelled"] else None
         written.append(write_detection_report(args.report, args.input, score, detector.threshold_, rule, probability, reasons,
-                                              ids=named))
+                                              ids=named, row_labels=labels))
     print(f"flagged {int(flagged.sum())} of {len(frame)} rows as outliers ({_rule(detector)})")
     for i in np.argsort(-score)[: min(5, int(flagged.sum()))]:
-        row = f"row {frame.index[i]}" if ids is None else f"{id_column} {ids[i]}"  # a Parquet file's row labels
+        row = f"{id_column} {ids[i]}" if ids is not None else (
+            f"row {frame.index[i]}" if frame.attrs["labelled"] else f"data row {i + 1}")  # counted as refusals count
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     for path in written:
         print(f"wrote {path}")
@@ -682,9 +688,11 @@ def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]
     gaps = [str(c) for c in frame.columns if str(c) in used and str(c) not in left_out and frame[c].isna().any()]
     if gaps:
         many = len(gaps) > 1
-        raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])}; fill them "
-                       f"first, e.g. 'aekit impute {args.input} filled.csv', or leave {'them' if many else 'it'} out "
-                       "with --ignore")
+        i = int(np.flatnonzero(frame[[c for c in frame.columns if str(c) in gaps]].isna().any(axis=1).to_numpy())[0])
+        where = f"row {frame.index[i]}" if frame.attrs.get("labelled") else f"data row {i + 1}"  # as refuse_gaps counts
+        raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])} (first in "
+                       f"{where}); fill them first, e.g. 'aekit impute {args.input} filled.csv', or leave "
+                       f"{'them' if many else 'it'} out with --ignore")
 
 
 def _check_added_columns(args: argparse.Namespace, columns) -> None:

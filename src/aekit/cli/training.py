@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -699,7 +700,9 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
             refuse_gaps(data, config.data.source, part)
         except ValueError as error:  # the held-out rows too: evaluate, report and encode would refuse them
             try:  # the split is shuffled: name the source's first row with a gap, read in its order
-                refuse_gaps(split.reader.read(config.data.source), config.data.source)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the reading's warnings were given once already
+                    refuse_gaps(split.reader.read(config.data.source), config.data.source)
             except ValueError as whole:
                 error = whole
             raise CLIError(str(error)) from None

@@ -16,8 +16,8 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "codes_as_text", "csv_read_options", "decode_error", "grouped_numbers",
-           "stray_placeholders"]
+__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "boolean_spellings", "codes_as_text", "csv_read_options", "decode_error",
+           "grouped_numbers", "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -381,6 +381,55 @@ def codes_as_text(frame, path: str | os.PathLike, options: dict):
         if rounded or cells.dropna().str.match(_ZERO_PADDED.pattern).any():
             frame[frame.columns[j]] = cells.to_numpy(dtype=object)
     return frame
+
+
+def boolean_spellings(frame, path: str | os.PathLike, options: dict) -> dict[str, tuple[str, str]]:
+    """{column: (its text for True, for False)} for each column of `frame` that pandas read as
+    True/False from cells spelled other than 'True'/'False' (TRUE/FALSE, true/false), one
+    spelling per value, so that a table written back spells them as the file did.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it.
+    path : str or os.PathLike
+        The CSV file, read again for those columns' text.
+    options : dict
+        The `pandas.read_csv` options `frame` was read with.
+
+    Returns
+    -------
+    dict of str to tuple of (str, str)
+        The spellings of the columns whose cells were not written 'True' and 'False'.
+    """
+    import numpy as np
+    import pandas as pd
+
+    flags = [j for j, column in enumerate(frame.columns) if _true_false(frame[column])]
+    if not flags:
+        return {}
+    text = pd.read_csv(path, **{**options, "usecols": flags, "dtype": str})
+    spellings = {}
+    for j, column in zip(flags, text.columns):
+        values, cells = frame[frame.columns[j]].to_numpy(dtype=object), text[column].to_numpy(dtype=object)
+        spelled = [{str(c).strip() for v, c in zip(values, cells) if isinstance(v, (bool, np.bool_)) and bool(v) is b}
+                   for b in (True, False)]
+        if all(len(s) <= 1 for s in spelled):
+            pair = tuple(next(iter(s), str(b)) for s, b in zip(spelled, (True, False)))
+            if pair != ("True", "False"):
+                spellings[str(frame.columns[j])] = pair
+    return spellings
+
+
+def _true_false(values) -> bool:
+    """Whether a pandas Series holds only True/False where observed (a bool column, or an object
+    one with gaps)."""
+    import numpy as np
+
+    if values.dtype.kind == "b":
+        return True
+    observed = values.dropna()
+    return values.dtype == object and len(observed) > 0 and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 def _whole_numbers(values) -> bool:

@@ -36,6 +36,7 @@ from aekit.data.images import channels_first, looks_channels_last
 from aekit.data.text import load_20newsgroups, load_r8, load_text_folder
 
 __all__ = [
+    "BOOLEAN_SPELLINGS",
     "Dataset",
     "IDX_SETS",
     "IdxSet",
@@ -522,6 +523,7 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
 
 
 ROW_LABELS = "row_labels"  # a frame's attrs key: True when a CSV's unnamed first column was read as the index
+BOOLEAN_SPELLINGS = "boolean_spellings"  # a frame's attrs key: {column: (text of True, of False)} as a CSV spelled them
 
 _FORMULA = re.compile(r"[\t\r ]*(=.|[+\-@].*[(|!])", re.DOTALL)
 
@@ -573,11 +575,14 @@ def read_csv_frame(
         The table as pandas read it; with header='infer', ``attrs['header']`` says what was
         inferred (True: the first row held the column names), ``attrs['decimal_comma']``
         whether the numbers were read with a decimal comma, ``attrs['sep']`` the delimiter
-        (None for runs of whitespace) and ``attrs['encoding']`` the text encoding. A first column without a name
+        (None for runs of whitespace), ``attrs['encoding']`` the text encoding and
+        ``attrs[BOOLEAN_SPELLINGS]`` how True/False columns spelled their cells when not so
+        (`aekit.data._csv_reading.boolean_spellings`). A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
-    from aekit.data._csv_reading import codes_as_text, csv_read_options, decimal_comma_columns, decode_error, grouped_numbers, stray_placeholders
+    from aekit.data._csv_reading import (boolean_spellings, codes_as_text, csv_read_options, decimal_comma_columns, decode_error,
+                                         grouped_numbers, stray_placeholders)
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
@@ -591,8 +596,10 @@ def read_csv_frame(
         frame = grouped_numbers(frame, options.get("decimal", "."))
     if options.get("decimal", ".") == "." and options["sep"] != "," and "decimal" not in read_csv_options:
         frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
+    spellings = {}
     if "dtype" not in read_csv_options:
         frame = codes_as_text(frame, path, options)
+        spellings = boolean_spellings(frame, path, options)
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
@@ -622,6 +629,7 @@ def read_csv_frame(
     frame.attrs["decimal_comma"] = options.get("decimal") == ","
     frame.attrs["sep"] = options["sep"] if len(options["sep"]) == 1 else None  # None: runs of whitespace
     frame.attrs["encoding"] = options["encoding"]
+    frame.attrs[BOOLEAN_SPELLINGS] = spellings
     return frame
 
 

@@ -26,7 +26,7 @@ from aekit.data.columns import EMPTY, FREE_TEXT, IDENTIFIER, non_features, user_
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
-from aekit.data.datasets import load_npy, read_csv_frame, read_parquet_frame
+from aekit.data.datasets import BOOLEAN_SPELLINGS, load_npy, read_csv_frame, read_parquet_frame
 from aekit.data.text import load_text_folder
 
 __all__ = [
@@ -360,6 +360,9 @@ class TableReader(Reader):
         True when `fit` read the CSV's numbers with a decimal comma (1.234,5), so that a later
         file not split by commas is read so too, even when its first rows show no decimal (its
         31.114 is 31114, as in training); None decides for each file.
+    boolean_spellings : dict of str to list of str, default=None
+        How the training CSV spelled the True and False of its boolean columns, where not so
+        (TRUE/FALSE), learned by `fit`: tables written in the data's units spell them the same.
     """
 
     kind: ClassVar[str] = "table"
@@ -377,6 +380,7 @@ class TableReader(Reader):
     whole_ranges: dict[str, list[float]] | None = None
     columns: list[str] | None = None
     decimal_comma: bool | None = None
+    boolean_spellings: dict[str, list[str]] | None = None
 
     def fit(self, source: str | os.PathLike) -> Dataset:
         """The rows of the training table `source` (`Reader.fit`); the reader also learns the
@@ -429,6 +433,8 @@ class TableReader(Reader):
             self.header = bool(frame.attrs["header"])
         if not fitted and frame.attrs.get("decimal_comma"):
             self.decimal_comma = True
+        if not fitted:
+            self.boolean_spellings = {c: list(pair) for c, pair in frame.attrs.get(BOOLEAN_SPELLINGS, {}).items()} or None
         if checked:
             frame = self._in_training_order(frame, source)
         if not fitted:

@@ -77,6 +77,12 @@ class Table:
     missing: np.ndarray
     categorical_mask: np.ndarray  # (n_columns,) bool
 
+    def select(self, keep: np.ndarray) -> Table:
+        """The table of the columns `keep` (n_columns,) bool marks, in their order."""
+        numeric, categorical = keep[~self.categorical_mask], keep[self.categorical_mask]
+        return Table(self.numeric[:, numeric], [c for c, k in zip(self.categorical, categorical) if k],
+                     self.missing[:, keep], self.categorical_mask[keep])
+
 
 def _numeric_column(col: np.ndarray, miss: np.ndarray, name: str, missing_values, declared: str | None,
                     mixed_advice: str | None = None) -> np.ndarray:
@@ -207,15 +213,6 @@ def with_missing_indicators(table: Table, columns: np.ndarray) -> Table:
     missing = np.hstack([table.missing, np.zeros((table.missing.shape[0], len(columns)), dtype=bool)])
     mask = np.concatenate([table.categorical_mask, np.ones(len(columns), dtype=bool)])
     return Table(table.numeric, table.categorical + flags, missing, mask)
-
-
-def check_no_empty_columns(table: Table, names: list[str]) -> None:
-    """Refuse columns with no observed value (nothing to learn them from)."""
-    empty = np.flatnonzero(table.missing.all(axis=0)) if table.missing.shape[0] else []
-    if len(empty):
-        raise ValueError(
-            f"columns {[names[j] for j in empty]} have no observed values; drop them (or fill them) before imputing"
-        )
 
 
 def one_hot(values: np.ndarray, missing: np.ndarray, levels: list, dtype=np.float64) -> np.ndarray:

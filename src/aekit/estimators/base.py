@@ -496,6 +496,8 @@ class AekitEstimator(BaseEstimator):
         config = resolve_budget(config, X_train.shape[0], X_val is not None)
         if state is None:  # a warm start of a loaded (or unpickled) model continues its history
             earlier = getattr(self, "history_", None) if warm else None
+            if warm:
+                self._warn_new_optimizer_state(checkpoint)
             state = new_state(module, config, torch.Generator(device=device).manual_seed(seed), earlier)
         elif warm:
             match_optimizer(state, config)
@@ -524,6 +526,25 @@ class AekitEstimator(BaseEstimator):
             X_train = first_rows(X_train, device, MAX_STREAM_VALIDATION_ROWS)
         self._after_fit(module, X_train, Y_train, seed)
         return self
+
+    def _warn_new_optimizer_state(self, checkpoint) -> None:
+        """Warn that the warm start of a loaded, unpickled or copied model (which keeps the weights, not
+        the optimizer's state) starts its optimizer anew, unless the optimizer keeps no state
+        (SGD without momentum) or `checkpoint` restores one."""
+        from aekit.data.columns import user_stacklevel
+
+        if self.optimizer == "sgd" and not self.momentum:
+            return
+        if checkpoint is not None and checkpoint.resume and checkpoint.path.is_file():
+            return
+        held = "momentum buffers" if self.optimizer == "sgd" else "running averages of the gradients"
+        warnings.warn(
+            f"{type(self).__name__}: a loaded, unpickled or deep-copied model keeps its weights but not its "
+            f"{self.optimizer!r} optimizer's {held}: training it further starts them anew, so its first steps "
+            "differ from those of the model before saving. To continue a fit exactly, train with "
+            "checkpoint=Checkpointer(path) and resume from that file (aekit train --resume does)",
+            UserWarning, stacklevel=user_stacklevel(),
+        )
 
     def _check_warm_module(self) -> None:
         """Refuse a warm start whose parameters now build another network than the fitted one
@@ -769,7 +790,8 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
         inputs to different targets (see `_validate_targets`). Returns self.
 
         With `warm_start=True` a second fit continues from the fitted weights and optimizer
-        state.
+        state (a loaded, unpickled or copied model keeps no optimizer state: it starts anew, with
+        a warning; a `checkpoint` resumes exactly).
 
         Parameters
         ----------

@@ -20,6 +20,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators._blend import KINDS, check_kind, choose_weights, draw_holdout, make_partner, resolve_blend
+from aekit.data.columns import EMPTY, user_stacklevel
 from aekit.saving.sklearn_state import STATE_FILE
 from aekit.estimators._ignored import check_fill, check_reasons, find_ignored, with_ignored
 from aekit.nn._ensembles import AutoEncoderEnsemble
@@ -31,9 +32,9 @@ from aekit.nn.priors import NormalPrior
 from aekit.data.tabular import (
     Table,
     TableLayout,
-    check_no_empty_columns,
     frame_columns,
     frame_like,
+    is_frame,
     is_nan_marker,
     numeric_table,
     read_columns,
@@ -176,7 +177,9 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         Which columns are categorical, the observed means and scales of the numeric columns
         and the categories of the categorical ones (indicator columns last).
     ignored_columns_ : dict
-        The columns left out of the model (name to reason); empty for array input.
+        The columns left out of the model (name to reason): for an array only those with no
+        observed value in fit, which transform drops from its output as scikit-learn's imputers
+        do (`get_feature_names_out` names the columns it keeps).
     indicator_columns_ : ndarray of int
         The columns that got a missingness indicator (empty unless model_missingness=True).
     module_ : AutoEncoderModule, VariationalAutoEncoderModule or AutoEncoderEnsemble
@@ -359,7 +362,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
             A = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=ensure)
             names = self._column_names()
             kept = self._find_ignored(X, names) if reset else self._kept()
-            return numeric_table(A[:, kept], self.missing_values), [n for n, k in zip(names, kept) if k]
+            table, names = numeric_table(A[:, kept], self.missing_values), [n for n, k in zip(names, kept) if k]
+            return self._without_empty(table, names) if reset else (table, names)
         validate_X(self, X, reset=reset, skip_check_array=True)
         columns, names, typed = frame_columns(X)
         if not columns or len(columns[0]) == 0:
@@ -370,8 +374,10 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
             mask = self._declared_categorical(names)
             kept = self._find_ignored(X, self._column_names())
             columns, names, typed = ([v for v, k in zip(seq, kept) if k] for seq in (columns, names, typed))
-            return read_columns(columns, names, self.missing_values, mask[kept] if mask is not None else None, typed,
-                                mask_source=f"categorical_features={self.categorical_features!r}"), names
+            return self._without_empty(read_columns(columns, names, self.missing_values, mask[kept] if mask is not None
+                                                    else None, typed,
+                                                    mask_source=f"categorical_features={self.categorical_features!r}"),
+                                       names)
         else:
             if len(columns) != self.n_features_in_:
                 raise ValueError(
@@ -392,6 +398,48 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         """Find the columns to leave out of the model (`ignored_columns_`); the kept-column mask."""
         self.ignored_columns_, self.ignored_fill_ = find_ignored(X, names, self.ignore_columns, type(self).__name__)
         return self._kept()
+
+    def _without_empty(self, table: Table, names: list[str]) -> tuple[Table, list[str]]:
+        """`table` (of the model's columns, `names`) without its columns that have no observed
+        value, which fit leaves out of the model and transform's output (`ignored_columns_` says
+        EMPTY), with a warning naming them, as scikit-learn's imputers drop them; a ValueError
+        when no column has one."""
+        empty = table.missing.all(axis=0) if len(table.missing) else np.zeros(len(names), dtype=bool)
+        if not empty.any():
+            return table, names
+        listed = [names[j] for j in np.flatnonzero(empty)]
+        shown = ", ".join(map(repr, listed))
+        if empty.all():
+            raise ValueError(f"X: no column has an observed value ({shown}), so there is nothing to impute from")
+        many = len(listed) > 1
+        warnings.warn(
+            f"{type(self).__name__}: column{'s' * many} {shown} {'have' if many else 'has'} no observed value; "
+            f"{'they are' if many else 'it is'} dropped from the output, as scikit-learn's imputers drop such columns "
+            "(fill or remove them before fit to keep the output's columns those of X)",
+            UserWarning, stacklevel=user_stacklevel(),
+        )
+        self.ignored_columns_ = {**self.ignored_columns_, **dict.fromkeys(listed, EMPTY)}
+        return table.select(~empty), [n for n, e in zip(names, empty) if not e]
+
+    def _shown(self) -> np.ndarray:
+        """(n_features_in_,) bool: the columns transform returns (all but those with no value in fit)."""
+        ignored = getattr(self, "ignored_columns_", {})
+        return np.array([ignored.get(name) != EMPTY for name in self._column_names()], dtype=bool)
+
+    def get_feature_names_out(self, input_features=None):
+        """The names of transform's columns: X's, without those that had no observed value in fit.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            X's column names; None takes `feature_names_in_` (else x0, x1, ...).
+
+        Returns
+        -------
+        ndarray of str
+            One name per output column.
+        """
+        return super().get_feature_names_out(input_features)[self._shown()]
 
     def _kept(self) -> np.ndarray:
         """(n_features_in_,) bool: the columns the model imputes."""
@@ -432,7 +480,6 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
                 return inputs, targets
             return self._hold_for_blend(inputs, targets)
         table, names = self._read(X, reset=True)
-        check_no_empty_columns(table, names)
         self.indicator_columns_ = np.flatnonzero(table.missing.any(axis=0)) if self.model_missingness else np.empty(0, dtype=np.int64)
         table = with_missing_indicators(table, self.indicator_columns_)
         self.layout_ = TableLayout.fit(table, scale=self.scale)
@@ -553,7 +600,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         return table, inputs, targets if with_targets else observed
 
     def transform(self, X):
-        """X with its missing entries imputed, same shape; observed entries unchanged. Float
+        """X with its missing entries imputed, same shape but for the columns that had no
+        observed value in fit (dropped, with a warning at fit); observed entries unchanged. Float
         (X's dtype) for numeric data, object when there are categorical columns (numeric
         columns as floats); with `set_output(transform="pandas")` a DataFrame X gives a
         DataFrame with X's dtypes and column names: string names kept, others (a headerless
@@ -567,7 +615,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
         Returns
         -------
-        X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
             X with its missing entries filled.
         """
         check_is_fitted(self)
@@ -575,7 +623,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         means = self._blended(self._impute_encoded(inputs, observed, None), inputs, observed)
         filled = self._with_ignored(self._decode(table, means), X)
         if _get_output_config("transform", self)["dense"] == "pandas" and hasattr(X, "dtypes"):
-            return frame_like(filled, X, self.missing_values)
+            return frame_like(filled, X.iloc[:, np.flatnonzero(self._shown())], self.missing_values)
         return filled
 
     def sample_imputations(self, X, n: int = 5, random_state=None) -> np.ndarray:
@@ -598,7 +646,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
         Returns
         -------
-        imputations : ndarray of shape (n, n_samples, n_features)
+        imputations : ndarray of shape (n, n_samples, n_features_out)
             The imputed copies of X, one per draw.
         """
         check_is_fitted(self)
@@ -615,8 +663,13 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         )
 
     def _with_ignored(self, filled: np.ndarray, X) -> np.ndarray:
-        """The imputed model columns with the columns left out put back as X holds them."""
-        return with_ignored(filled, X, self._kept(), self._column_names(), getattr(self, "ignored_fill_", {}))
+        """The imputed model columns with the columns left out put back as X holds them, but for
+        those with no value in fit (dropped)."""
+        shown = self._shown()
+        if not shown.all():  # an array's columns left out are only those: nothing of X is put back
+            X = X.iloc[:, np.flatnonzero(shown)] if is_frame(X) else None
+        names = [name for name, s in zip(self._column_names(), shown) if s]
+        return with_ignored(filled, X, self._kept()[shown], names, getattr(self, "ignored_fill_", {}))
 
     def _check_loaded(self, path) -> None:
         if not hasattr(self, "indicator_columns_"):
