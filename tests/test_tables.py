@@ -15,7 +15,7 @@ import pytest
 
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
-from aekit.data.datasets import load_csv, read_csv_frame
+from aekit.data.datasets import BOOLEAN_SPELLINGS, load_csv, read_csv_frame
 from aekit.data.tabular import DetectionEncoding, TableLayout
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -914,6 +914,8 @@ def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path
     assert main(["reconstruct", str(run), str(tmp_path / "out.csv"), str(tmp_path / "rec.csv")]) == 0
     written = pd.read_csv(tmp_path / "rec.csv", dtype=str)
     assert written["g"].isin(["TRUE", "FALSE"]).all() and written["f"].isin(["True", "False"]).all()
+    (tmp_path / "mixed.csv").write_text("a,ok\n1,TRUE\n2,true\n3,false\n4,true\n")  # each value's usual spelling
+    assert read_csv_frame(tmp_path / "mixed.csv").attrs[BOOLEAN_SPELLINGS] == {"ok": ("true", "false")}
 
 
 def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):

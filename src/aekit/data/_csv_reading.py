@@ -13,6 +13,7 @@ import itertools
 import os
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -385,8 +386,9 @@ def codes_as_text(frame, path: str | os.PathLike, options: dict):
 
 def boolean_spellings(frame, path: str | os.PathLike, options: dict) -> dict[str, tuple[str, str]]:
     """{column: (its text for True, for False)} for each column of `frame` that pandas read as
-    True/False from cells spelled other than 'True'/'False' (TRUE/FALSE, true/false), one
-    spelling per value, so that a table written back spells them as the file did.
+    True/False from cells spelled other than 'True'/'False' (TRUE/FALSE, true/false; the most
+    frequent spelling of each where they mix), so that a table written back spells them as the
+    file did.
 
     Parameters
     ----------
@@ -412,12 +414,11 @@ def boolean_spellings(frame, path: str | os.PathLike, options: dict) -> dict[str
     spellings = {}
     for j, column in zip(flags, text.columns):
         values, cells = frame[frame.columns[j]].to_numpy(dtype=object), text[column].to_numpy(dtype=object)
-        spelled = [{str(c).strip() for v, c in zip(values, cells) if isinstance(v, (bool, np.bool_)) and bool(v) is b}
+        spelled = [Counter(str(c).strip() for v, c in zip(values, cells) if isinstance(v, (bool, np.bool_)) and bool(v) is b)
                    for b in (True, False)]
-        if all(len(s) <= 1 for s in spelled):
-            pair = tuple(next(iter(s), str(b)) for s, b in zip(spelled, (True, False)))
-            if pair != ("True", "False"):
-                spellings[str(frame.columns[j])] = pair
+        pair = tuple(s.most_common(1)[0][0] if s else str(b) for s, b in zip(spelled, (True, False)))
+        if pair != ("True", "False"):
+            spellings[str(frame.columns[j])] = pair
     return spellings
 
 

@@ -78,7 +78,18 @@ class Table:
     categorical_mask: np.ndarray  # (n_columns,) bool
 
     def select(self, keep: np.ndarray) -> Table:
-        """The table of the columns `keep` (n_columns,) bool marks, in their order."""
+        """The table of the columns `keep` marks, in their order.
+
+        Parameters
+        ----------
+        keep : ndarray of shape (n_columns,)
+            Bool: which columns to keep.
+
+        Returns
+        -------
+        Table
+            Those columns' numbers, categories, missing mask and categorical mask.
+        """
         numeric, categorical = keep[~self.categorical_mask], keep[self.categorical_mask]
         return Table(self.numeric[:, numeric], [c for c, k in zip(self.categorical, categorical) if k],
                      self.missing[:, keep], self.categorical_mask[keep])
