@@ -10,11 +10,12 @@ split) and on patches of the other photographs (TEST_PHOTOS), which no model saw
    at 32 the defaults before issue 34 (OLD_DEFAULTS: init='random', so no linear path and a sigmoid
    output; no early stopping; nearest-neighbour upsampling).
 2. Colorization: the README's `ConvAutoEncoder().fit(gray, colour)` (chroma predicted, lightness
-   kept; loss='auto' and dropout='auto' are l1 and 0.2 there), the same with the loss and dropout
-   of the defaults before (MSE_CHROMA), with skips=True, and colorization='direct' (the targets
-   predicted as they are, as before issue 34) against the gray copy (gray in all three channels):
-   PSNR and SSIM. Then leave one photo out: each of the six photos coloured by models fitted on
-   the five others (`colorization_unseen`).
+   kept; loss='auto' and dropout='auto' are l1 and 0.2 there, chroma_coarseness='auto' predicts
+   the chroma in 8x8 blocks), the same with the chroma of every pixel (PER_PIXEL, the default
+   before), with skips=True, and colorization='direct' (the targets predicted as they are, as
+   before issue 34) against the gray copy (gray in all three channels): PSNR and SSIM. Then leave
+   one photo out: each of the six photos coloured by models fitted on the five others
+   (`colorization_unseen`).
 3. Denoising: Gaussian noise sigma 0.1 clipped to [0, 1]: conv DAE (init='pca') and with skips against
    the noisy input and a Gaussian blur whose sigma is picked on noisy training patches.
 4. Inpainting an 8x8 centre block: ContextEncoder with and without skips against mean fill (the
@@ -48,8 +49,8 @@ HOLE = 8
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.5)
 OLD_DEFAULTS = {"init": "random", "early_stopping": None, "interpolation": "nearest"}
 PCA_START = {"init": "pca"}
-MSE_CHROMA = {"loss": "mse", "dropout": 0.0}  # the colorization defaults before loss/dropout 'auto'
-UNSEEN_MODELS = {"model": {}, "mse, no dropout": MSE_CHROMA}
+PER_PIXEL = {"chroma_coarseness": 1}  # the colorization default before chroma_coarseness='auto'
+UNSEEN_MODELS = {"model": {}, "per-pixel chroma": PER_PIXEL}
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the README model's predicted chroma scaled by these (0: the gray copy)
 
 
@@ -128,7 +129,7 @@ def weaker_chroma(model, gray: np.ndarray, truth: np.ndarray) -> dict:
 
 def colorization(data: dict, seed: int) -> list[dict]:
     gray = {split: gray_of(X) for split, X in data.items()}
-    methods = {"gray copy": None, "ConvAutoEncoder() (chroma, README)": {}, "loss='mse', dropout=0 (defaults before)": MSE_CHROMA,
+    methods = {"gray copy": None, "ConvAutoEncoder() (chroma, README)": {}, "chroma_coarseness=1 (per pixel, default before)": PER_PIXEL,
                "skips=True": {"skips": True},
                "colorization='direct' (pre-34)": {"colorization": "direct"}}  # fmt: skip
     rows = []
@@ -149,7 +150,7 @@ def colorization(data: dict, seed: int) -> list[dict]:
 
 def colorization_unseen(n_train: int, n_test: int, seed: int) -> list[dict]:
     """Leave one photo out: for each of PHOTOS, the README's colorization model (and the one of
-    the defaults before, MSE_CHROMA) fitted on `n_train` patches of the five others and scored on
+    the default before, PER_PIXEL) fitted on `n_train` patches of the five others and scored on
     `n_test` patches of it, against the gray copy; every photo is the unseen one once, so no
     choice of test photos decides the figure."""
     rows = []
@@ -281,8 +282,8 @@ def unseen_lines(rows: list[dict], n_train: int, n_test: int) -> list[str]:
     verdict = {i: "met" if pooled["model"][i] > pooled["gray copy"][i] else "missed" for i in (0, 1)}
     return [
         "Colorization of photos the model never saw, leave one photo out: for each of the six photographs, "
-        f"`ConvAutoEncoder().fit(gray, colour)` ('model', the README's defaults) and the same with loss='mse', "
-        f"dropout=0 (the defaults before) on {n_train} patches of the five others, scored on {n_test} patches of it:", "",
+        f"`ConvAutoEncoder().fit(gray, colour)` ('model', the README's defaults) and the same with "
+        f"chroma_coarseness=1 (the chroma of every pixel, the default before) on {n_train} patches of the five others, scored on {n_test} patches of it:", "",
         markdown_table(table), "",
         f"Pooled over the six unseen photos, the model above the gray copy: PSNR {verdict[0]}, SSIM {verdict[1]} "
         f"(the model ahead on {wins['psnr']} of 6 photos in PSNR, {wins['ssim']} of 6 in SSIM).", "",

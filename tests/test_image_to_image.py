@@ -73,10 +73,18 @@ def test_colorization_predicts_colour_and_keeps_the_lightness_exactly(patches, s
 def test_colorization_trains_the_median_colour_with_dropout_unless_told(tmp_path, patches):
     """loss='auto' and dropout='auto' resolve to l1 and 0.2 for chroma colorization, to mse and
     no dropout elsewhere; explicit values win; the resolved ones are saved and rebuild the same
-    network (dropout layers included); a seeded fit with dropout repeats."""
+    network (dropout layers included); a seeded fit with dropout repeats. The chroma is predicted
+    in 8 x 8 blocks resized bilinearly (it was per pixel: fine colour detail that did not carry
+    over to unseen photos); folders saved before that rebuild the per-pixel model."""
     (gray, colour), (gray_test, _) = patches
     model = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray[:60], colour[:60])
     assert (model.loss_, model.dropout_) == ("l1", 0.2) and model.history_["settings"]["dropout"] == 0.2
+    assert model.chroma_coarseness_ == 8
+    with torch.no_grad():
+        chroma = model.module_.decoder(torch.as_tensor(model.transform(gray_test))).reshape(-1, 2, 16, 16).numpy()
+    corner = chroma[:, :, :4, :4]  # bilinear resizing of 2 x 2 blocks holds the outer half-block at the block's value
+    np.testing.assert_allclose(corner, np.broadcast_to(corner[:, :, :1, :1], corner.shape), atol=1e-6)
+    assert np.ptp(chroma, axis=(2, 3)).max() > 1e-4  # not one colour per image
     assert sum(isinstance(m, torch.nn.Dropout) and m.p == 0.2 for m in model.module_.modules()) > 0
     torch.manual_seed(123)  # dropout drew its masks from torch's global generator: the same seeded fit came out otherwise
     again = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray[:60], colour[:60])
@@ -84,7 +92,14 @@ def test_colorization_trains_the_median_colour_with_dropout_unless_told(tmp_path
     loaded = ConvAutoEncoder.load(model.save(tmp_path / "m"))
     assert (loaded.loss, loaded.dropout, loaded.loss_, loaded.dropout_) == ("auto", "auto", "l1", 0.2)
     np.testing.assert_array_equal(loaded.reconstruct(gray_test), model.reconstruct(gray_test))
+    config_path = tmp_path / "m" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["fitted"]["chroma_coarseness_"]  # a folder saved before the chroma was coarse
+    config_path.write_text(json.dumps(config))
+    older = ConvAutoEncoder.load(tmp_path / "m")
+    assert older.chroma_coarseness_ == 1 and older.module_.decoder.coarseness == 1
     plain = ConvAutoEncoder(latent_dim=4, **TINY).fit(colour[:60])
+    assert plain.chroma_coarseness_ == 1
     assert (plain.loss_, plain.dropout_) == ("mse", 0.0) and not any(isinstance(m, torch.nn.Dropout) for m in plain.module_.modules())
     told = ConvAutoEncoder(latent_dim=4, loss="mse", dropout=0.0, **TINY).fit(gray[:60], colour[:60])
     assert (told.loss_, told.dropout_) == ("mse", 0.0)
@@ -107,6 +122,8 @@ def test_colorization_direct_and_refusals(patches, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="colorization='chroma' needs colour targets"):
         ConvAutoEncoder(colorization="chroma", **TINY).fit(gray[:20])
     assert ConvAutoEncoder(latent_dim=2, **TINY).fit(colour[:20], 1 - colour[:20]).colorization_ == "direct"
+    with pytest.raises(ValueError, match="chroma_coarseness=4 sets the blocks colorization_='chroma' predicts the colour in"):
+        ConvAutoEncoder(chroma_coarseness=4, **TINY).fit(colour[:20])
     for name, value in (("loss", "bce"), ("loss", "poisson"), ("output_activation", "sigmoid")):  # chroma is signed
         with pytest.raises(ValueError, match=f"{name}='{value}'.* cannot decode negative values, but colorization_='chroma'"):
             ConvAutoEncoder(**{name: value}, **TINY).fit(gray[:20], colour[:20])

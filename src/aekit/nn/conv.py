@@ -226,6 +226,9 @@ class ConvDecoder(nn.Module):
     `skip_channels`), each stage adds a `kernel_size` convolution of the encoder's features at
     its size to its convolution's output, before normalisation and activation. With `linear`
     (dense bottleneck only), a fixed (untrained) linear map of the code is added to the output.
+    With `coarseness` > 1 the last stage's output is averaged over `coarseness` x `coarseness`
+    blocks and resized back bilinearly, so the decoder predicts the output at 1/`coarseness` of
+    its height and width (rounded up), smoothly interpolated.
 
     Parameters
     ----------
@@ -247,6 +250,8 @@ class ConvDecoder(nn.Module):
         The encoder's `skip_channels` (required with `skips`).
     linear : bool, default=False
         Add a fixed linear map of the code to the output.
+    coarseness : int, default=1
+        Side in pixels of the blocks the output is predicted in (1: every pixel).
     """
 
     def __init__(
@@ -265,8 +270,11 @@ class ConvDecoder(nn.Module):
         skips: Handoff | None = None,
         skip_channels: Sequence[int] | None = None,
         linear: bool = False,
+        coarseness: int = 1,
     ) -> None:
         super().__init__()
+        if isinstance(coarseness, bool) or not isinstance(coarseness, int) or coarseness < 1:
+            raise ValueError(f"coarseness must be a positive integer, got {coarseness!r}")
         if bottleneck not in BOTTLENECKS:
             raise ValueError(f"bottleneck must be one of {BOTTLENECKS}, got {bottleneck!r}")
         if upsampling not in UPSAMPLINGS:
@@ -282,6 +290,7 @@ class ConvDecoder(nn.Module):
         self.output_shape = _check_image_shape(output_shape, "output_shape")
         self.sizes = downsampled_sizes(*self.output_shape[1:], len(channels))
         self.upsampling, self.interpolation, self.indices, self.skips = upsampling, interpolation, indices, skips
+        self.coarseness = coarseness
         h, w = self.sizes[-1]
         self.dense = bottleneck == "dense"
         self.hidden_shape = (channels[-1], h, w)  # what the bottleneck hands to the first stage
@@ -329,5 +338,8 @@ class ConvDecoder(nn.Module):
             if features is not None:
                 x = x + self.merges[k](features[n - 1 - k])
             x = stage[1:](x)
+        if self.coarseness > 1:
+            blocks = F.avg_pool2d(x, self.coarseness, ceil_mode=True)
+            x = F.interpolate(blocks, size=self.sizes[0], mode="bilinear", align_corners=False)
         out = x.flatten(1)  # (batch, C_out * H * W), pre-activation
         return out if self.linear is None else out + self.linear(z)  # (batch, C_out * H * W), pre-activation
