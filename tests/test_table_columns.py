@@ -355,6 +355,17 @@ def test_a_constant_column_is_warned_about_and_dropped(tmp_path, capsys):
     assert "'site' is constant" in capsys.readouterr().err
 
 
+def test_an_empty_column_is_left_out_of_the_detector_as_detect_and_the_imputer_drop_it():
+    # the detector refused it: "columns ['notes'] have missing values ... fill them first"
+    frame = patients(40)
+    plain = fast_detector(len(frame)).fit(frame)
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame.assign(notes=np.nan))
+    assert messages == ["AutoEncoderOutlierDetector: columns left out of the model: 'notes' is empty (no value in any "
+                        "row) (ignore_columns=None keeps them)"]
+    assert detector.table_.dropped == {"notes": "empty (no value in any row)"}
+    np.testing.assert_allclose(detector.score_samples(frame.assign(notes=np.nan)), plain.score_samples(frame), rtol=1e-6)
+
+
 def test_ignore_leaves_columns_out_on_the_command_line_and_in_python(tmp_path, capsys):
     frame = patients()
     frame.to_csv(tmp_path / "t.csv", index=False)

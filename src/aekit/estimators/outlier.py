@@ -268,7 +268,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         When set, overrides the autoencoder's `random_state`; else the autoencoder's also seeds
         the robust fit of the codes' distribution, so a seeded autoencoder gives the same scores.
     ignore_columns : 'auto', list of str or None, default='auto'
-        For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
+        For a DataFrame X, the columns left out of the model. 'auto' leaves out empty columns (no
+        value in any row), identifier-like
         columns (at least 20 rows whose values are all distinct texts, or distinct whole numbers
         counting in row order or filling a narrow range, such as a counter 1..n; on fewer rows a
         column named like one, such as id or patient_id; see
