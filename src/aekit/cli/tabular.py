@@ -677,8 +677,10 @@ def _scored(args: argparse.Namespace, detector, rows) -> tuple[dict, dict, list[
 
 def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]) -> None:
     """Refuse missing values in the columns the detector uses (the --ignore and --id-column
-    ones, identifiers and constants may have gaps), naming those columns."""
-    from aekit.data.columns import non_features
+    ones, identifiers and constants may have gaps), naming those columns and the first row with
+    one by its ID (--id-column, else the identifier found) as the summary names rows."""
+    from aekit.data.columns import IDENTIFIER, non_features
+    from aekit.data.readers import id_texts
 
     if not frame.isna().to_numpy().any():
         return
@@ -689,7 +691,10 @@ def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]
     if gaps:
         many = len(gaps) > 1
         i = int(np.flatnonzero(frame[[c for c in frame.columns if str(c) in gaps]].isna().any(axis=1).to_numpy())[0])
-        where = f"row {frame.index[i]}" if frame.attrs.get("labelled") else f"data row {i + 1}"  # as refuse_gaps counts
+        named = args.id_column or next((c for c in frame.columns if left_out.get(str(c)) == IDENTIFIER), None)
+        row_id = id_texts(frame[named].iloc[[i]])[0] if named is not None else ""
+        where = (f"{named} {row_id}" if row_id else
+                 f"row {frame.index[i]}" if frame.attrs.get("labelled") else f"data row {i + 1}")  # as refuse_gaps counts
         raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])} (first in "
                        f"{where}); fill them first, e.g. 'aekit impute {args.input} filled.csv', or leave "
                        f"{'them' if many else 'it'} out with --ignore")

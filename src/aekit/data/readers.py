@@ -537,10 +537,12 @@ class TableReader(Reader):
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
         ids = id_texts(frame[named]) if named is not None else _index_ids(frame)
+        if named is None and ids is not None and frame.index.nlevels == 1 and frame.index.name is not None:
+            named = str(frame.index.name)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
-        return replace(_from_frame(frame, source, target, self.categories), ids=ids)
+        return replace(_from_frame(frame, source, target, self.categories), ids=ids, ids_name=named)
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """A Parquet file or folder as a `DataSource` read one row group at a time; CSV files
