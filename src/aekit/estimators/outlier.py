@@ -462,10 +462,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             return self.table_.transform(X)
         if not is_sparse(X) and getattr(X, "ndim", None) in (3, 4):  # an array's own ndim: array-likes may refuse np.ndim
             shape = tuple(int(s) for s in X.shape)
+            params = self.autoencoder.get_params(deep=False) if hasattr(self.autoencoder, "get_params") else {}
+            name = type(self.autoencoder).__name__
+            model = (f"your {name} their shape, {name}(" + "backbone='conv', " * ("backbone" in params)
+                     if "input_shape" in params else "a convolutional autoencoder their shape, ConvAutoEncoder(")
             raise ValueError(
                 f"X has shape {shape}: {type(self).__name__} scores rows (n_samples, n_features); pass images as rows, "
-                f"X.reshape(len(X), -1), and give a convolutional autoencoder their shape, "
-                f"ConvAutoEncoder(input_shape={shape[1:]})"
+                f"X.reshape(len(X), -1), and give {model}input_shape={shape[1:]})"
             )
         X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT,
                        ensure_all_finite=False)
