@@ -906,7 +906,8 @@ class ContextEncoder(ConvAutoEncoder):
             Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
             rows, in memory (not a file path).
         mask : array-like of bool
-            True where a pixel is to be filled; X's shape or broadcastable to it.
+            True where a pixel is to be filled; X's shape or broadcastable to it (for flat rows,
+            to the rows or to them as images, e.g. one image's mask (height, width)).
 
         Returns
         -------
@@ -927,10 +928,16 @@ class ContextEncoder(ConvAutoEncoder):
                 "broadcast as one mask per channel of every image. Pass mask[:, None] for one mask per image (every "
                 "channel), or mask[None] for one mask per channel of every image"
             )
-        try:
-            holes = np.broadcast_to(mask, layout).reshape(rows.shape)
-        except ValueError:
+        layouts = [layout] if ndim in (3, 4) else [layout, (len(rows), *self.input_shape_)]  # rows: a row's mask or an image's
+        for shape in layouts:
+            try:
+                holes = np.broadcast_to(mask, shape).reshape(rows.shape)
+                break
+            except ValueError:
+                continue
+        else:
             hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_image else ""
-            raise ValueError(f"mask of shape {mask.shape} does not broadcast to X's shape {layout}{hint}") from None
+            raise ValueError(f"mask of shape {mask.shape} does not broadcast to X's shape {layout}"
+                             f"{' or its images ' + str(layouts[1]) if len(layouts) > 1 else ''}{hint}") from None
         filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
         return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)
