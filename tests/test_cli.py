@@ -898,7 +898,8 @@ def test_a_gap_in_any_row_is_refused_by_train_not_later_by_evaluate(tmp_path, ca
         frame.to_csv(tmp_path / "t.csv", index=False)
         args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--out", str(tmp_path / f"run{row}"), "--quiet"]
         assert main([*args, "--set", "data.id_column=key"]) == 1
-        assert f"t.csv' has missing values in the column b (first in row r{row}); fill them first" in capsys.readouterr().err
+        # named the ID row "row r3" where detect says "key r3"
+        assert f"t.csv' has missing values in the column b (first in key r{row}); fill them first" in capsys.readouterr().err
 
 
 def test_whole_number_floats_are_accepted_for_integer_settings_and_fractions_refused(tmp_path, capsys):

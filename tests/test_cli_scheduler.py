@@ -98,7 +98,7 @@ def test_encode_and_reconstruct_on_the_cluster_equal_the_single_process_output(c
     holes, refusals = write_table(pd.read_parquet(tables["gaps"]).drop(columns="n"), tmp_path / "holes"), []
     for output, scheduler in (("gaps.parquet", []), ("gaps", ["--scheduler", cluster])):
         assert main(["encode", str(run), str(holes), str(tmp_path / output), *scheduler]) == 1
-        refusals.append(capsys.readouterr().err.partition(" (first in row ")[::2])
+        refusals.append(capsys.readouterr().err.partition(" (first in key ")[::2])
     gappy = pd.read_parquet(holes).loc[lambda t: t[["b", "d"]].isna().any(axis=1), "key"].astype(str).tolist()
     assert refusals[0][0] == refusals[1][0] == f"aekit encode: error: {str(holes)!r} has missing values in the columns b, d"
     assert refusals[1][1].partition(")")[0] in gappy

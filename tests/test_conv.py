@@ -232,6 +232,8 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
     centre[2:5, 2:5] = True
     flat = ce.inpaint(X_test[:5].reshape(5, -1), centre.ravel())  # one mask broadcast over the rows
     np.testing.assert_array_equal(flat[:, ~centre.ravel()], X_test[:5].reshape(5, -1)[:, ~centre.ravel()])
+    # an image's mask (8, 8) for flat rows was refused: "does not broadcast to X's shape (5, 64)"
+    np.testing.assert_array_equal(ce.inpaint(X_test[:5].reshape(5, -1), centre), flat)
     with pytest.raises(ValueError, match="does not broadcast"):
         ce.inpaint(X_test[:5], np.ones((3, 3), dtype=bool))
 

@@ -345,8 +345,17 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     assert main(["encode", str(run), str(tmp_path / "s.npy"), str(tmp_path / "codes.npy")]) == 0
     pixels = samples.reshape(4, -1) / np.float32(255)  # uint8, as the training stack: read on [0, 1] again
     np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), load_estimator(run / "model").transform(pixels), atol=1e-5)
+    # a folder was refused ("must end in .png, .npy, .csv or .parquet"), where reconstruct writes one PNG per row
+    assert main(["generate", str(run), str(tmp_path / "pngs"), "-n", "4", "--seed", "1"]) == 0
+    assert f"as 3x6x5 PNG images to {tmp_path / 'pngs'}" in capsys.readouterr().out
+    assert main(["generate", str(run), str(tmp_path / "s1.npy"), "-n", "4", "--seed", "1"]) == 0
+    for i, sample in enumerate(np.load(tmp_path / "s1.npy")):
+        with Image.open(tmp_path / "pngs" / f"{i}.png") as image:
+            np.testing.assert_allclose(np.asarray(image, dtype=float), sample.transpose(1, 2, 0), atol=1)
     folder = tmp_path / "flat"
     VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.random((30, 12))).save(folder)
+    assert main(["generate", str(folder), str(tmp_path / "rows"), "-n", "3"]) == 1
+    assert "are not images of 1 or 3 channels: give a .npy, .csv, .parquet or .png file, or --image-shape" in capsys.readouterr().err
     assert main(["generate", str(folder), str(tmp_path / "f.npy"), "-n", "3"]) == 0  # rows, not images
     assert np.load(tmp_path / "f.npy").shape == (3, 12)
     assert main(["generate", str(folder), str(tmp_path / "g.npy"), "-n", "3", "--image-shape", "3,4"]) == 0

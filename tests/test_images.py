@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aekit import ConvAutoEncoder
+from aekit import ConvAutoEncoder, VariationalAutoEncoder
 from aekit.data.datasets import load_image_folder, load_npy
 from aekit.data.images import channels_first, looks_channels_last
 from aekit.app.plot import plot_image_grid, plot_image_rows, plot_reconstructions
@@ -144,6 +144,14 @@ def test_declared_input_shape_keeps_unusual_channel_counts():
     model = ConvAutoEncoder(latent_dim=4, channels=(4,), input_shape=(8, 8, 3), max_epochs=1, random_state=0).fit(X)
     assert model.input_shape_ == (8, 8, 3) and model.reconstruct(X).shape == X.shape
     assert looks_channels_last((8, 8, 3)) and not looks_channels_last((3, 8, 8)) and not looks_channels_last((3, 5, 3))
+
+
+def test_a_channels_last_input_shape_for_flat_rows_is_warned_about_naming_the_channels_first_one():
+    # input_shape=(8, 8, 3), as Keras spells an RGB image, silently read each row as 8 channels of 8x3 pixels
+    rows = np.random.default_rng(0).random((6, 192))
+    with pytest.warns(UserWarning, match=r"input_shape=\(8, 8, 3\) reads each row as 8 channels of 8x3 pixels.*pass "
+                                         r"input_shape=\(3, 8, 8\) and the rows channels-first"):
+        VariationalAutoEncoder(backbone="conv", latent_dim=2, channels=(4,), input_shape=(8, 8, 3), max_epochs=1).fit(rows)
 
 
 def test_grey_and_alpha_images_stacked_channels_last_are_refused_not_read_as_many_channels(tmp_path):

@@ -13,7 +13,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
-from aekit import AutoEncoder, SparseAutoEncoder, VariationalAutoEncoder
+from aekit import AutoEncoder, ConvAutoEncoder, SparseAutoEncoder, VariationalAutoEncoder
 from aekit.analysis.latent import DENSITIES, LatentSampler, interpolate, latent_grid, slerp
 from aekit.analysis.metrics import cluster_codes, clustering_scores, retrieval_precision
 from aekit.app.plot import plot_interpolations, plot_latent_comparison, plot_latent_grid, plot_samples
@@ -175,6 +175,19 @@ def test_interpolating_images_asks_for_flat_rows(ae, digits, shape):
     images = digits[1][: 2 * int(np.prod(shape)) // 64].reshape(2, *shape)
     with pytest.raises(ValueError, match=rf"x_a has shape \({shape[0]}, .*flat.*reshape"):
         interpolate(ae, images[0], images[1])
+
+
+def test_a_model_fitted_on_images_interpolates_between_images_as_between_their_rows(digits):
+    # ConvAutoEncoder took X[0] in transform and reconstruct, but interpolate refused it: "x_a has shape (1, 8, 8)"
+    images = digits[1][:40].reshape(-1, 1, 8, 8)
+    conv = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0).fit(images)
+    rows = images.reshape(40, -1)
+    one = interpolate(conv, rows[0], rows[1], steps=3)
+    for a, b in ((images[0], images[1]), (images[0, 0], images[1, 0])):  # (1, 8, 8) and a grey (8, 8)
+        np.testing.assert_array_equal(interpolate(conv, a, b, steps=3), one)
+    np.testing.assert_allclose(one[0], conv.reconstruct(images[:1]).reshape(-1), atol=1e-6)
+    np.testing.assert_array_equal(interpolate(conv, images[:2], images[2:4], steps=3, method="pixel"),
+                                  interpolate(conv, rows[:2], rows[2:4], steps=3, method="pixel"))
 
 
 @pytest.mark.parametrize("method", ["linear", "slerp", "pixel"])

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from aekit import AutoEncoder, AutoEncoderOutlierDetector, ConvAutoEncoder, VariationalAutoEncoder
+from aekit import AutoEncoder, AutoEncoderOutlierDetector, ContextEncoder, ConvAutoEncoder, VariationalAutoEncoder
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SMALL = {"latent_dim": 2, "hidden_dims": (32,), "batch_size": 32, "max_epochs": 20}
@@ -435,6 +435,13 @@ def test_images_are_refused_asking_for_rows_and_the_conv_input_shape():
     conv = ConvAutoEncoder(input_shape=(3, 8, 8), channels=(4,), latent_dim=2, max_epochs=1, random_state=0)
     detector = AutoEncoderOutlierDetector(autoencoder=conv, random_state=0).fit(images.reshape(30, -1))
     assert detector.score_samples(images.reshape(30, -1)).shape == (30,)
+    # a convolutional VAE was told to use ConvAutoEncoder(input_shape=...), another model than the user's
+    vae = VariationalAutoEncoder(backbone="conv", channels=(4,), latent_dim=2, max_epochs=1)
+    with pytest.raises(ValueError, match=r"give your VariationalAutoEncoder their shape, "
+                                         r"VariationalAutoEncoder\(backbone='conv', input_shape=\(3, 8, 8\)\)$"):
+        AutoEncoderOutlierDetector(vae).fit(images)
+    with pytest.raises(ValueError, match=r"give your ContextEncoder their shape, ContextEncoder\(input_shape=\(3, 8, 8\)\)$"):
+        AutoEncoderOutlierDetector(ContextEncoder()).fit(images)
 
 
 @pytest.mark.parametrize("criterion", ["reconstruction", "combined"])

@@ -355,6 +355,17 @@ def test_a_constant_column_is_warned_about_and_dropped(tmp_path, capsys):
     assert "'site' is constant" in capsys.readouterr().err
 
 
+def test_an_empty_column_is_left_out_of_the_detector_as_detect_and_the_imputer_drop_it():
+    # the detector refused it: "columns ['notes'] have missing values ... fill them first"
+    frame = patients(40)
+    plain = fast_detector(len(frame)).fit(frame)
+    detector, messages = fit_quietly(fast_detector(len(frame)), frame.assign(notes=np.nan))
+    assert messages == ["AutoEncoderOutlierDetector: columns left out of the model: 'notes' is empty (no value in any "
+                        "row) (ignore_columns=None keeps them)"]
+    assert detector.table_.dropped == {"notes": "empty (no value in any row)"}
+    np.testing.assert_allclose(detector.score_samples(frame.assign(notes=np.nan)), plain.score_samples(frame), rtol=1e-6)
+
+
 def test_ignore_leaves_columns_out_on_the_command_line_and_in_python(tmp_path, capsys):
     frame = patients()
     frame.to_csv(tmp_path / "t.csv", index=False)
@@ -376,15 +387,16 @@ def test_detect_lets_gaps_stay_in_the_columns_it_leaves_out(tmp_path, capsys):
     frame.to_csv(tmp_path / "t.csv", index=False)
     args = ["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *FAST_CLI]
     assert main(args) == 1
-    # the refusal named no row, where train's names the first as 'data row N', counted from 1
-    assert "'t.csv' has missing values in the column note (first in data row 1); fill them first" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    # the refusal named no row, then "data row 1" where the summary names rows by their ID
+    assert "'t.csv' has missing values in the column note (first in patient_id 1); fill them first" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
     assert main([*args, "--ignore", "note"]) == 0
     written = pd.read_csv(tmp_path / "o.csv")
     assert written["note"].isna().sum() == frame["note"].isna().sum() and written["patient_id"].isna().sum() == 1
     frame.loc[7, "weight"] = np.nan
     frame.to_csv(tmp_path / "t.csv", index=False)
     assert main([*args, "--ignore", "note"]) == 1
-    assert "missing values in the column weight (first in data row 8);" in capsys.readouterr().err
+    # named 'data row 8' where the summary names rows by their ID, as train's refusal does
+    assert "missing values in the column weight (first in patient_id 8);" in capsys.readouterr().err
 
 
 def test_ignore_columns_is_validated_naming_it():

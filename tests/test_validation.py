@@ -175,6 +175,12 @@ def test_nan_and_infinity_are_refused_naming_the_first_row_and_column(make):
         fitted.transform(gaps[8:])  # rows of the array passed: gaps' row 9 is its row 1
     with pytest.raises(ValueError, match=r"^X has infinite values \(infinity\) in 1 entry, first in row 11, column 3"):
         AutoEncoderImputer(max_epochs=1).fit(infinite)
+    # a column with no value in any row was met with "fill them first ... or drop those rows", which drops every row
+    with pytest.raises(ValueError, match=r"column 'e' has no value in any row, so filling or dropping rows cannot help: "
+                                         r"drop it first, X.drop\(columns=\['e'\]\)$"):
+        make().fit(pd.DataFrame(X, columns=list("abcd")).assign(e=np.nan))
+    with pytest.raises(ValueError, match=r"column 1 has no value in any row.*np.delete\(X, \[1\], axis=1\)$"):
+        make().fit(np.column_stack([X[:, 0], np.full(40, np.nan)]))
 
 
 def test_estimators_of_rows_refuse_image_arrays_saying_how_to_flatten_them():

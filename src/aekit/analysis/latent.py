@@ -285,6 +285,20 @@ def _encode(autoencoder, X: np.ndarray) -> np.ndarray:
     return np.asarray(autoencoder.transform(X), dtype=np.float64)
 
 
+def _as_rows(autoencoder, x):
+    """x as the flat input(s) `interpolate` reads: an image of the shape the autoencoder was fitted
+    on (`input_shape_` or `image_shape_`, channels-first, a grey one with its channel or without)
+    as one row (n_features,), a batch of them (n, ...) as rows (n, n_features); anything else as given."""
+    shape = getattr(autoencoder, "input_shape_", None) or getattr(autoencoder, "image_shape_", None)
+    if shape is None or issparse(x) or np.ndim(x) < 2:
+        return x
+    shape, x = tuple(int(s) for s in shape), np.asarray(x)
+    shapes = (shape, shape[1:]) if shape[0] == 1 else (shape,)
+    if x.shape in shapes:
+        return x.reshape(-1)
+    return x.reshape(len(x), -1) if x.shape[1:] in shapes else x
+
+
 def interpolate(
     autoencoder, x_a, x_b, steps: int = 10, method: str = "linear", *, center=None, return_codes: bool = False
 ):
@@ -294,14 +308,15 @@ def interpolate(
     point, so the ends are the reconstructions of x_a and x_b; 'pixel' blends the inputs
     themselves, the baseline a latent path should beat. x_a and x_b are one input
     (n_features,), giving (steps, n_features), or n inputs (n, n_features), giving
-    (n, steps, n_features). With `return_codes`, also the path's codes, (..., steps, latent_dim)
+    (n, steps, n_features); for a model fitted on images, one image or n images of its shape
+    (channels-first) are taken as one input or n, the path flat rows as `inverse_transform` gives them. With `return_codes`, also the path's codes, (..., steps, latent_dim)
     (for 'pixel', the codes of the blended inputs).
 
     Parameters
     ----------
     autoencoder : fitted estimator with `transform` and `inverse_transform`
         The model whose code space the path runs through.
-    x_a : array-like or sparse matrix of shape (n_features,) or (n, n_features)
+    x_a : array-like or sparse matrix of shape (n_features,) or (n, n_features), or images
         Start inputs.
     x_b : array-like of the same shape
         End inputs.
@@ -328,7 +343,7 @@ def interpolate(
     if center is not None and method != "slerp":
         raise ValueError(f"center is the point a method='slerp' path turns about; method={method!r} has none: "
                          "leave center out, or pass method='slerp'")
-    x_a, x_b = (x.toarray() if issparse(x) else x for x in (x_a, x_b))  # rows of word counts, say
+    x_a, x_b = (x.toarray() if issparse(x) else _as_rows(autoencoder, x) for x in (x_a, x_b))  # rows of word counts, say
     single = np.ndim(x_a) == 1
     A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
     n_in = getattr(autoencoder, "n_features_in_", None)

@@ -688,7 +688,7 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int 
     names = data.feature_columns() or [f"x{j}" for j in range(data.X.shape[1])]
     columns = dict.fromkeys(names[j] for j in np.flatnonzero(gaps.any(axis=0)))
     row = int(np.flatnonzero(gaps.any(axis=1))[0])
-    where = f"row {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {start + row + 1}"
+    where = f"{data.ids_name or 'row'} {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {start + row + 1}"
     what, advice = (("missing", f"fill them first, e.g. 'aekit impute {source} filled.csv'") if missing else
                     ("infinite", f"replace them, or fill them as missing values with 'aekit impute {source} filled.csv "
                      "--na-values=TEXT' (the cells' text, e.g. inf)"))

@@ -104,7 +104,7 @@ def add_parsers(commands) -> None:
         "generate",
         "decode new samples from a model (its prior, or a density fitted to its codes)",
         "Draw N samples from a model and write them to OUTPUT: .npy, .csv, .parquet, or .png (a grid of images\n"
-        "for image data, else a heat map of the rows). A model with a prior (the variational\n"
+        "for image data, else a heat map of the rows), or for images a folder of PNGs, one per sample. A model with a prior (the variational\n"
         "autoencoder) draws from it; any other autoencoder (plain, convolutional, ...) decodes draws\n"
         "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
@@ -120,12 +120,13 @@ def add_parsers(commands) -> None:
         "0/1 flag) rounded to them within its training range (a .npy holds the model's features,\n"
         "one-hot groups as they are decoded).",
         "  aekit generate runs/vae samples.png -n 32\n  aekit generate runs/vae samples.npy -n 1000 --seed 1\n"
+        "  aekit generate runs/vae samples/ -n 8\n"
         "  aekit generate saved_model samples.png --image-shape 28,28\n"
         "  aekit generate saved_conv_model samples.png --data mnist:test",
         run_generate,
     )
     generate.add_argument("run", metavar="RUN", help=RUN_HELP)
-    generate.add_argument("output", metavar="OUTPUT", help="a .npy, .csv, .parquet or .png file")
+    generate.add_argument("output", metavar="OUTPUT", help="a .npy, .csv, .parquet or .png file, or for images a folder of PNGs")
     generate.add_argument(
         "-n", "--n-samples", type=int_in_range(1), default=16, metavar="N", help="how many (default: %(default)s)"
     )
@@ -221,7 +222,11 @@ def run_rows(args: argparse.Namespace) -> int:
     model = _autoencoder_model(args.run, args.command)
     rows, est = model.rows(args.input, header=args.header), model.estimator
     if args.command == "reconstruct" and _names_a_folder(args.output):
-        return _reconstructed_images(model, rows, Path(args.output))
+        with model.matched_by_name(rows):
+            reconstructions = model.reconstructions(rows.X)
+        shape = _images_to_folder(model, reconstructions, Path(args.output), "reconstruct", rows.row_ids())
+        print(f"wrote {len(reconstructions)} reconstructions as {'x'.join(map(str, shape))} PNG images to {args.output}")
+        return 0
     if args.command == "reconstruct" and Path(args.output).suffix.lower() == ".png":
         raise CLIError(f"OUTPUT {args.output!r}: 'aekit reconstruct' writes images as one PNG per input into a folder: "
                        f"give a folder, e.g. {str(Path(args.output).with_suffix(''))!r}")
@@ -268,19 +273,20 @@ def _names_a_folder(output: str) -> bool:
     return Path(output).is_dir() or output.endswith(("/", os.sep)) or not Path(output).suffix
 
 
-def _reconstructed_images(model, rows, folder: Path) -> int:
-    """`aekit reconstruct` of an image run into a folder: one PNG per row, named after the input's files
-    (its row numbers for an array), pixels on [0, 1] drawn as stored, other values on their own range."""
-    X_hat = model.reconstructions(rows.X)
-    shape = _image_shape(model, None, X_hat.shape[1], drawn=True)
+def _images_to_folder(model, X: np.ndarray, folder: Path, command: str, ids: list[str],
+                      given: tuple[int, ...] | None = None, instead: str = "a .npy, .csv or .parquet file") -> tuple[int, ...]:
+    """Rows X (n, n_features) in the data's units written into `folder` as one PNG each, named
+    after `ids` (`write_images`), of the model's image shape (or `given`, --image-shape), pixels on
+    [0, 1] drawn as stored, other values on their own range; the shape. Refused, naming 'aekit
+    `command`' and what to give `instead`, when the rows are not images of 1 or 3 channels."""
+    shape = _image_shape(model, given, X.shape[1], drawn=True)
     if shape is None:
         raise CLIError(
-            f"OUTPUT {str(folder)!r} is a folder, which 'aekit reconstruct' fills with PNG images, but the run's rows "
-            f"({X_hat.shape[1]} values) are not images of 1 or 3 channels: give a .npy, .csv or .parquet file"
+            f"OUTPUT {str(folder)!r} is a folder, which 'aekit {command}' fills with PNG images, but the run's rows "
+            f"({X.shape[1]} values) are not images of 1 or 3 channels: give {instead}"
         )
-    write_images(folder, X_hat, shape, (0.0, 1.0) if model.reader.unit_pixels else None, rows.row_ids())
-    print(f"wrote {len(X_hat)} reconstructions as {'x'.join(map(str, shape))} PNG images to {folder}")
-    return 0
+    write_images(folder, X, shape, (0.0, 1.0) if model.reader.unit_pixels else None, ids)
+    return shape
 
 
 def _rows_on_cluster(args: argparse.Namespace) -> int:
@@ -421,9 +427,10 @@ def run_generate(args: argparse.Namespace) -> int:
     check_header_given_with(args, args.data, "--data")
     model = open_model(args.run)
     est = model.estimator
-    output = Path(args.output)
-    if output.suffix.lower() not in (".png", ".npy", ".csv", ".parquet"):
-        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy, .csv or .parquet")
+    output, folder = Path(args.output), _names_a_folder(args.output)
+    if not folder and output.suffix.lower() not in (".png", ".npy", ".csv", ".parquet"):
+        raise CLIError(f"OUTPUT {str(output)!r} must end in .png, .npy, .csv or .parquet, or name a folder (of PNGs, for "
+                       "images)")
     n_features = math.prod(getattr(est, "output_shape_", None) or (est.n_features_in_,))  # a colorization model's are colour
     kind = output.suffix.lower()
     shape = _image_shape(model, args.image_shape, n_features, drawn=kind == ".png") if kind in (".png", ".npy") else None
@@ -442,6 +449,12 @@ def run_generate(args: argparse.Namespace) -> int:
             "decoder (inverse_transform). Train a generative model, e.g. 'aekit train --model vae ...'"
         )
     samples = model.samples(drawn)
+    if folder:
+        instead = "a .npy, .csv, .parquet or .png file, or --image-shape H,W for rows that are images"
+        shape = _images_to_folder(model, samples, output, "generate", [str(i) for i in range(len(samples))],
+                                  args.image_shape, instead)
+        print(f"wrote {counted(args.n_samples, 'sample')} {how} as {'x'.join(map(str, shape))} PNG images to {output}")
+        return 0
     names = model.reader.feature_names or [str(c) for c in getattr(est, "feature_names_in_", [])] or None
     names = names if names and len(names) == samples.shape[1] else None
     if output.suffix.lower() == ".png":

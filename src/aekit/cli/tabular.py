@@ -279,9 +279,7 @@ def _read_table(args: argparse.Namespace, fitted=None):
     kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
     of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless the
     `fitted` model (from --fitted) was fitted without it; a CSV read without a header (x0, x1, ...)
-    has the `fitted` model's columns, in order, when it has as many; when fitting, columns with no
-    value at all are dropped with a warning naming them (a fitted model's table keeps them, written
-    as given as on a cluster)."""
+    has the `fitted` model's columns, in order, when it has as many."""
     import warnings
 
     import pandas as pd
@@ -307,13 +305,6 @@ def _read_table(args: argparse.Namespace, fitted=None):
     headerless = args.header is False or frame.attrs.get("header") is False
     if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
         frame = frame.set_axis(needed, axis=1)  # the columns the model was fitted on, in their order
-    empty = [] if args.fitted else [str(c) for c in frame.columns if frame[c].isna().all()]
-    if empty:
-        many = len(empty) > 1
-        _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
-                    "no values; dropped")
-        frame = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
-        frame.attrs["dropped_empty"] = empty
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
@@ -321,6 +312,25 @@ def _read_table(args: argparse.Namespace, fitted=None):
     numbered = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
     frame.attrs["labelled"] = not named and (frame.attrs.get(ROW_LABELS, False) or not numbered)
     return frame
+
+
+def _without_empty_columns(args: argparse.Namespace, frame):
+    """`frame` without its columns of no value at all (`aekit.data.columns.is_empty`), which the
+    imputer drops from its output, with a warning naming them; their names kept in
+    `attrs['dropped_empty']`."""
+    from aekit.data.columns import is_empty
+
+    empty = [str(c) for c in frame.columns if is_empty(frame[c])]
+    if not empty:
+        return frame
+    many = len(empty) > 1
+    _warn(args, f"column{'s' * many} {', '.join(map(repr, empty))} of {args.input!r} {'have' if many else 'has'} "
+                "no values; dropped")
+    kept = frame.drop(columns=[c for c in frame.columns if str(c) in empty])
+    kept.attrs["dropped_empty"] = empty
+    if kept.shape[1] == 0:
+        raise CLIError(f"{args.input!r} has no rows or no column with values")
+    return kept
 
 
 def _refuse_infinity(args: argparse.Namespace, frame) -> None:
@@ -413,6 +423,8 @@ def run_impute(args: argparse.Namespace) -> int:
     _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
     frame = _read_table(args, imputer)
+    if imputer is None:
+        frame = _without_empty_columns(args, frame)
     missing = frame.isna()
     if not missing.to_numpy().any():
         empty, beside = frame.attrs.get("dropped_empty", []), ""
@@ -677,8 +689,10 @@ def _scored(args: argparse.Namespace, detector, rows) -> tuple[dict, dict, list[
 
 def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]) -> None:
     """Refuse missing values in the columns the detector uses (the --ignore and --id-column
-    ones, identifiers and constants may have gaps), naming those columns."""
-    from aekit.data.columns import non_features
+    ones, identifiers and constants may have gaps), naming those columns and the first row with
+    one by its ID (--id-column, else the identifier found) as the summary names rows."""
+    from aekit.data.columns import IDENTIFIER, non_features
+    from aekit.data.readers import id_texts
 
     if not frame.isna().to_numpy().any():
         return
@@ -689,7 +703,10 @@ def _check_no_gaps(args: argparse.Namespace, frame, detector, ignored: list[str]
     if gaps:
         many = len(gaps) > 1
         i = int(np.flatnonzero(frame[[c for c in frame.columns if str(c) in gaps]].isna().any(axis=1).to_numpy())[0])
-        where = f"row {frame.index[i]}" if frame.attrs.get("labelled") else f"data row {i + 1}"  # as refuse_gaps counts
+        named = args.id_column or next((c for c in frame.columns if left_out.get(str(c)) == IDENTIFIER), None)
+        row_id = id_texts(frame[named].iloc[[i]])[0] if named is not None else ""
+        where = (f"{named} {row_id}" if row_id else
+                 f"row {frame.index[i]}" if frame.attrs.get("labelled") else f"data row {i + 1}")  # as refuse_gaps counts
         raise CLIError(f"{args.input!r} has missing values in the column{'s' * many} {', '.join(gaps[:8])} (first in "
                        f"{where}); fill them first, e.g. 'aekit impute {args.input} filled.csv', or leave "
                        f"{'them' if many else 'it'} out with --ignore")

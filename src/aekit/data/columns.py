@@ -1,7 +1,6 @@
 """Columns of a table that are not features: identifiers (every value a distinct text, or a
 distinct whole number counting in row order or filling a narrow range, such as a `patient_id`
-counting 1..n), dates and times, and constant
-columns, found in a DataFrame, or named by the user. The estimators that take DataFrames leave them out of the
+counting 1..n), dates and times, constant columns and empty ones (no value in any row), found in a DataFrame, or named by the user. The estimators that take DataFrames leave them out of the
 model with a warning naming them, and the commands carry an identifier through to the output."""
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EMPTY", "IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
+__all__ = ["EMPTY", "IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_empty", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 STRAY_WORDS = "stray_words"  # a frame's attrs key: {column: words} a CSV reader warned about already
@@ -222,6 +221,23 @@ def is_constant(values) -> bool:
     return len(values) >= 2 and values.nunique(dropna=True) == 1
 
 
+def is_empty(values) -> bool:
+    """True for a pandas Series of at least one row and no observed value (a trailing delimiter's
+    column, or one never filled in).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column.
+
+    Returns
+    -------
+    bool
+        Whether every value is missing.
+    """
+    return len(values) > 0 and not values.notna().any()
+
+
 def _is_name(column) -> bool:
     """A column name as `ignore_columns` lists it: a string, or an int (a headerless frame's)."""
     return isinstance(column, (str, Integral)) and not isinstance(column, bool)
@@ -272,16 +288,16 @@ def check_array_ignore(ignore_columns) -> None:
 
 def non_features(frame, ignore_columns="auto") -> dict[str, str]:
     """{column: why} for the columns of DataFrame `frame` to leave out of a model: those named
-    in `ignore_columns` (a list), and unless it is None, identifier-like, date, duration, free-text and
-    constant ones.
+    in `ignore_columns` (a list), and unless it is None, empty, identifier-like, date, duration, free-text
+    and constant ones.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         The table.
     ignore_columns : 'auto', None or list of str, default='auto'
-        'auto' finds identifier, date, duration, free-text, marked-number and constant columns; a list names columns to leave out as
-        well; None leaves nothing out.
+        'auto' finds empty, identifier, date, duration, free-text, marked-number and constant columns; a list names
+        columns to leave out as well; None leaves nothing out.
 
     Returns
     -------
@@ -297,7 +313,9 @@ def non_features(frame, ignore_columns="auto") -> dict[str, str]:
         if name in out:
             continue
         values = frame.iloc[:, j]
-        if is_constant(values):
+        if is_empty(values):
+            out[name] = EMPTY
+        elif is_constant(values):
             out[name] = CONSTANT
         elif is_dates(values):
             out[name] = DATES

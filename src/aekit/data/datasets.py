@@ -166,6 +166,9 @@ class Dataset:
     ids : list of str, default=None
         Row identifiers (file names for folders, an ID column's values), one per row, or None
         for row numbers.
+    ids_name : str, default=None
+        The column (or named index) `ids` come from, naming them in messages; None when they
+        have no name (file names, row labels).
     """
 
     X: np.ndarray
@@ -177,6 +180,7 @@ class Dataset:
     class_names: tuple[str, ...] | None = None
     counts: bool = False
     ids: list[str] | None = None
+    ids_name: str | None = None
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.y))

@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from aekit.data._files import visible_files
-from aekit.data.columns import EMPTY, FREE_TEXT, IDENTIFIER, non_features, user_stacklevel
+from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features, user_stacklevel
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
@@ -441,8 +441,6 @@ class TableReader(Reader):
             self.columns = [str(c) for c in frame.columns]
             features = frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame.columns])
             found = non_features(features, self.ignore_columns) if features.shape[1] else {}
-            if self.ignore_columns is not None:  # a column of no value (a trailing delimiter's), as aekit detect drops it
-                found.update({str(c): EMPTY for c in features.columns if str(c) not in found and features[c].isna().all()})
             self.left_out = {c: why for c, why in found.items() if why != FREE_TEXT}  # documents: refused, pointing at text folders
         return self.rows_of(frame, source, fitted)
 
@@ -539,10 +537,12 @@ class TableReader(Reader):
             raise ValueError(f"{source}: ID column {self.id_column!r} not found; columns are {list(frame.columns)}")
         named = self.id_source(frame.columns)
         ids = id_texts(frame[named]) if named is not None else _index_ids(frame)
+        if named is None and ids is not None and frame.index.nlevels == 1 and frame.index.name is not None:
+            named = str(frame.index.name)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
         target = None if fitted and self.target not in frame.columns else self.target
-        return replace(_from_frame(frame, source, target, self.categories), ids=ids)
+        return replace(_from_frame(frame, source, target, self.categories), ids=ids, ids_name=named)
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """A Parquet file or folder as a `DataSource` read one row group at a time; CSV files

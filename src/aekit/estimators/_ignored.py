@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.data.columns import CONSTANT, check_array_ignore, leave_out
+from aekit.data.columns import CONSTANT, check_array_ignore, check_ignore_columns, is_empty, leave_out
 from aekit.data.tabular import frame_columns, is_frame
 
 __all__ = ["check_fill", "check_reasons", "find_ignored", "with_ignored"]
@@ -14,12 +14,15 @@ __all__ = ["check_fill", "check_reasons", "find_ignored", "with_ignored"]
 
 def find_ignored(X, names: list[str], ignore_columns, owner: str) -> tuple[dict[str, str], dict[str, object]]:
     """({column: why}, {constant column: its value}) for X, a DataFrame whose columns are
-    `names`; nothing for arrays (where a list of names is refused, naming ignore_columns)."""
+    `names`; nothing for arrays (where a list of names is refused, naming ignore_columns). Empty
+    columns are not among them: the imputer drops those from its output, saying so itself."""
     if not is_frame(X):
         check_array_ignore(ignore_columns)
         return {}, {}
     frame = X.set_axis(names, axis=1)
-    reasons = leave_out(frame, ignore_columns, owner)
+    listed = check_ignore_columns(ignore_columns, names)
+    empty = [c for c in names if c not in listed and is_empty(frame[c])]
+    reasons = leave_out(frame.drop(columns=empty), ignore_columns, owner)
     fills = {}
     for name, why in reasons.items():
         observed = frame[name].dropna()

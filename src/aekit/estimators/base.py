@@ -295,7 +295,26 @@ def non_finite_message(X, advice: str, infinite_only: bool = False) -> str | Non
     place += f" ({name!r})" if isinstance(name, str) else ""
     what = "missing values (NaN)" if np.isnan(values[first]) else "infinite values (infinity)"
     count = int(bad.sum())
+    if places is None and dense.ndim == 2:
+        advice = _empty_columns_advice(X, dense, bad.reshape(dense.shape)) or advice
     return f"X has {what} in {count} entr{'y' if count == 1 else 'ies'}, first in row {row}{label}, {place}; {advice}"
+
+
+def _empty_columns_advice(X, dense: np.ndarray, bad: np.ndarray) -> str | None:
+    """When every bad entry of `dense` (n, n_features) lies in a column with no value in any row,
+    the advice to drop those columns (by name for a DataFrame X, by position for an array)."""
+    empty = np.isnan(dense).all(axis=0)
+    if not empty.any() or bad[:, ~empty].any():
+        return None
+    where = np.flatnonzero(empty).tolist()
+    many = len(where) > 1
+    if hasattr(X, "columns"):
+        names = [X.columns[j] for j in where]
+        listed, drop = ", ".join(map(repr, names)), f"X.drop(columns={names!r})"
+    else:
+        listed, drop = ", ".join(map(str, where)), f"np.delete(X, {where}, axis=1)"
+    return (f"column{'s' * many} {listed} {'have' if many else 'has'} no value in any row, so filling or dropping rows "
+            f"cannot help: drop {'them' if many else 'it'} first, {drop}")
 
 
 # parameters a warm start may change: the training budget, how a new network starts, how inference refines

@@ -5,6 +5,7 @@ and the context encoder is a centre/random block corruption with the loss on the
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Cor
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
+from aekit.data.columns import user_stacklevel
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, likelihood_name, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
@@ -92,6 +94,21 @@ def _refuse_channels_last(images: np.ndarray, expected: tuple[int, int, int] | N
         raise ValueError(channels_last_message("X", images.shape))
 
 
+def _warn_channels_last_shape(shape: tuple[int, int, int]) -> None:
+    """Warn that flat rows read with an `input_shape` that looks channels-last (32, 32, 3) are
+    read as that many channels of narrow images, naming the channels-first shape and reordering."""
+    if not looks_channels_last(shape):
+        return
+    c, h, w = shape
+    warnings.warn(
+        f"input_shape={shape} reads each row as {c} channels of {h}x{w} pixels, as aekit images are channels-first "
+        f"(channels, height, width); if the rows hold {c}x{h} images of {w} channels stored channels-last, pass "
+        f"input_shape={(w, c, h)} and the rows channels-first: X.reshape(len(X), {c}, {h}, {w}).transpose(0, 3, 1, 2)"
+        ".reshape(len(X), -1)",
+        UserWarning, stacklevel=user_stacklevel(),
+    )
+
+
 def _check_chroma_range(**arrays: np.ndarray) -> None:
     """Refuse gray inputs or colour targets beyond [0, 1] for chroma colorization, which
     rebuilds colour on [0, 1] around the gray input's lightness (8-bit values would give other colours)."""
@@ -144,6 +161,8 @@ class ImageInput:
         rows = super()._validate_X(X, reset)
         if reset:
             self.input_shape_ = self._resolve_input_shape(shape, int(rows.shape[1]))
+            if shape is None and self.input_shape is not None:
+                _warn_channels_last_shape(self.input_shape_)
         if images is not None:
             self._warn_integer_images(images, reset)
         return rows
@@ -930,7 +949,8 @@ class ContextEncoder(ConvAutoEncoder):
             Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
             rows, in memory (not a file path).
         mask : array-like of bool
-            True where a pixel is to be filled; X's shape or broadcastable to it.
+            True where a pixel is to be filled; X's shape or broadcastable to it (for flat rows,
+            to the rows or to them as images, e.g. one image's mask (height, width)).
 
         Returns
         -------
@@ -951,10 +971,16 @@ class ContextEncoder(ConvAutoEncoder):
                 "broadcast as one mask per channel of every image. Pass mask[:, None] for one mask per image (every "
                 "channel), or mask[None] for one mask per channel of every image"
             )
-        try:
-            holes = np.broadcast_to(mask, layout).reshape(rows.shape)
-        except ValueError:
+        layouts = [layout] if ndim in (3, 4) else [layout, (len(rows), *self.input_shape_)]  # rows: a row's mask or an image's
+        for shape in layouts:
+            try:
+                holes = np.broadcast_to(mask, shape).reshape(rows.shape)
+                break
+            except ValueError:
+                continue
+        else:
             hint = "; a mask (n, height, width) covers every channel as mask[:, None]" if per_image else ""
-            raise ValueError(f"mask of shape {mask.shape} does not broadcast to X's shape {layout}{hint}") from None
+            raise ValueError(f"mask of shape {mask.shape} does not broadcast to X's shape {layout}"
+                             f"{' or its images ' + str(layouts[1]) if len(layouts) > 1 else ''}{hint}") from None
         filled = self._batched("reconstruct", np.where(holes, 0, rows).astype(rows.dtype))
         return self._in_layout(np.where(holes, filled, rows), ndim, self.input_shape_)

@@ -268,7 +268,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
         When set, overrides the autoencoder's `random_state`; else the autoencoder's also seeds
         the robust fit of the codes' distribution, so a seeded autoencoder gives the same scores.
     ignore_columns : 'auto', list of str or None, default='auto'
-        For a DataFrame X, the columns left out of the model. 'auto' leaves out identifier-like
+        For a DataFrame X, the columns left out of the model. 'auto' leaves out empty columns (no
+        value in any row), identifier-like
         columns (at least 20 rows whose values are all distinct texts, or distinct whole numbers
         counting in row order or filling a narrow range, such as a counter 1..n; on fewer rows a
         column named like one, such as id or patient_id; see
@@ -461,10 +462,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             return self.table_.transform(X)
         if not is_sparse(X) and getattr(X, "ndim", None) in (3, 4):  # an array's own ndim: array-likes may refuse np.ndim
             shape = tuple(int(s) for s in X.shape)
+            params = self.autoencoder.get_params(deep=False) if hasattr(self.autoencoder, "get_params") else {}
+            name = type(self.autoencoder).__name__
+            model = (f"your {name} their shape, {name}(" + "backbone='conv', " * ("backbone" in params)
+                     if "input_shape" in params else "a convolutional autoencoder their shape, ConvAutoEncoder(")
             raise ValueError(
                 f"X has shape {shape}: {type(self).__name__} scores rows (n_samples, n_features); pass images as rows, "
-                f"X.reshape(len(X), -1), and give a convolutional autoencoder their shape, "
-                f"ConvAutoEncoder(input_shape={shape[1:]})"
+                f"X.reshape(len(X), -1), and give {model}input_shape={shape[1:]})"
             )
         X = validate_X(self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMAT,
                        ensure_all_finite=False)
