@@ -236,6 +236,10 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
     np.testing.assert_array_equal(ce.inpaint(X_test[:5].reshape(5, -1), centre), flat)
     with pytest.raises(ValueError, match="does not broadcast"):
         ce.inpaint(X_test[:5], np.ones((3, 3), dtype=bool))
+    # a fractional mask was read as True everywhere and every pixel filled without a word
+    np.testing.assert_array_equal(ce.inpaint(X_test[:5], centre.astype(int)), ce.inpaint(X_test[:5], centre))
+    with pytest.raises(ValueError, match=r"mask must hold booleans or 0/1, got the value 0\.5.*mask > 0\.5"):
+        ce.inpaint(X_test[:5], np.full((8, 8), 0.5))
 
 
 @pytest.mark.parametrize(

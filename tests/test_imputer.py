@@ -47,6 +47,14 @@ def test_beats_mean_imputation_on_correlated_columns(fitted):
     assert ours < 0.5 * mean
 
 
+def test_masked_rmse_reads_a_0_1_mask_and_refuses_fractions():
+    """A mask of 0.3 everywhere scored every entry as if it were all True, without a word."""
+    X_true, X_pred = np.zeros((2, 2)), np.array([[3.0, 0.0], [0.0, 4.0]])
+    assert masked_rmse(X_true, X_pred, np.array([[1, 0], [0, 1]])) == pytest.approx(np.sqrt(12.5))
+    with pytest.raises(ValueError, match=r"mask must hold booleans or 0/1, got the value 0\.3"):
+        masked_rmse(X_true, X_pred, np.full((2, 2), 0.3))
+
+
 def test_observed_entries_are_returned_exactly(fitted):
     imp, X, X_missing, mask = fitted
     out = imp.transform(X_missing)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aekit.data.masks import boolean_mask
 from aekit.data.images import channels_last_message, looks_channels_last
 
 __all__ = [
@@ -29,7 +30,7 @@ def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale:
     X_pred : array-like of shape (n, d)
         Predicted values.
     mask : array-like of bool, shape (n, d)
-        The entries scored; at least one must be True.
+        The entries scored (True or 1); at least one must be True.
     scale : array-like of shape (d,) or None, default=None
         Per-column divisors of the errors; None leaves them as they are.
 
@@ -40,7 +41,7 @@ def masked_rmse(X_true: np.ndarray, X_pred: np.ndarray, mask: np.ndarray, scale:
     err = np.asarray(X_pred, dtype=np.float64) - np.asarray(X_true, dtype=np.float64)
     if scale is not None:
         err = err / np.asarray(scale, dtype=np.float64)
-    mask = np.asarray(mask, dtype=bool)
+    mask = boolean_mask(mask)
     if not mask.any():
         raise ValueError("mask selects no entry")
     return float(np.sqrt(np.mean(np.square(err[mask]))))

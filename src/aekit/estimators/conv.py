@@ -18,6 +18,7 @@ from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, 
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
 from aekit.data.columns import user_stacklevel
 from aekit.data.images import channels_last_message, looks_channels_last, other_shape_message
+from aekit.data.masks import boolean_mask
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, LIKELIHOODS, check_counts, likelihood_name, make_likelihood, output_activation_for
 from aekit.nn.models import AutoEncoderModule
 from aekit.nn.pca_start import choose_symmetry, start_conv_as_pca
@@ -949,7 +950,8 @@ class ContextEncoder(ConvAutoEncoder):
             Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
             rows, in memory (not a file path).
         mask : array-like of bool
-            True where a pixel is to be filled; X's shape or broadcastable to it (for flat rows,
+            True (or 1) where a pixel is to be filled, False (or 0) elsewhere; other values are
+            refused; X's shape or broadcastable to it (for flat rows,
             to the rows or to them as images, e.g. one image's mask (height, width)).
 
         Returns
@@ -963,7 +965,7 @@ class ContextEncoder(ConvAutoEncoder):
         if not isinstance(rows, np.ndarray):
             raise ValueError("inpaint needs X in memory (an array), not streamed from a file")
         layout = tuple(np.shape(X) if ndim in (3, 4) else rows.shape)
-        mask = np.asarray(mask, dtype=bool)
+        mask = boolean_mask(mask)
         per_image = len(layout) == 4 and mask.shape == (layout[0], *layout[2:])  # (n, height, width)
         if per_image and layout[0] == layout[1] > 1:
             raise ValueError(
