@@ -1541,7 +1541,7 @@ def test_a_model_fitted_on_a_dataframe_takes_a_tables_columns_by_name(tmp_path, 
     frame.rename(columns={"y": "z"}).to_csv(tmp_path / "other.csv", index=False)
     capsys.readouterr()
     assert main(["encode", str(folder), str(tmp_path / "other.csv"), str(tmp_path / "other.npy")]) == 1
-    assert "missing ['y'], unexpected ['z']" in capsys.readouterr().err
+    assert "have the columns the model was trained on (w, x, y): missing y; unexpected z" in capsys.readouterr().err
 
 
 def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):

@@ -16,6 +16,7 @@ import pytest
 from aekit import AutoEncoder, AutoEncoderImputer, AutoEncoderOutlierDetector
 from aekit.cli import main
 from aekit.data.datasets import BOOLEAN_SPELLINGS, load_csv, read_csv_frame
+from aekit.data.readers import reader_for
 from aekit.data.tabular import DetectionEncoding, TableLayout
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -932,3 +933,25 @@ def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, ca
         assert list(read_csv_frame(path).columns) == ["x", "x.1", "y"]
     assert main(["detect", str(path), "--epochs", "1", "--quiet", "--out", str(tmp_path / "o.csv")]) == 0
     assert "the header repeats the column name 'x'" in capsys.readouterr().err
+
+
+def test_a_table_with_other_columns_is_refused_naming_its_columns_not_their_one_hot_features(tmp_path):
+    """A run trained on a table with a text column read another table and refused it as 'has 4
+    features but the model was trained on 9; missing ['customer_id=C0000', ...], unexpected ['x',
+    'kind=p', ...]' (or 'has 9 features but ... trained on 9' for one renamed column), for
+    encode, reconstruct, evaluate and explore alike; it now names the table's columns."""
+    rng = np.random.default_rng(0)
+    trained = pd.DataFrame({"customer_id": [f"C{i % 5:04d}" for i in range(20)], "spend": rng.random(20),
+                            "visits": rng.integers(0, 9, 20), "region": rng.choice(["n", "s"], 20)})
+    trained.to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"x": rng.random(20), "kind": rng.choice(["p", "q"], 20)}).to_csv(tmp_path / "other.csv", index=False)
+    trained.rename(columns={"visits": "visits2"}).to_csv(tmp_path / "renamed.csv", index=False)
+    reader = reader_for(tmp_path / "a.csv")
+    reader.fit(tmp_path / "a.csv")
+    model = "does not have the columns the model was trained on (customer_id, spend, visits, region): missing "
+    with pytest.raises(ValueError, match=model.replace("(", r"\(").replace(")", r"\)") + "customer_id, spend, visits, "
+                       "region; unexpected x, kind$"):
+        reader.read(tmp_path / "other.csv")
+    with pytest.raises(ValueError, match=r"missing visits; unexpected visits2$"):
+        reader.read(tmp_path / "renamed.csv")
+    assert reader.read(tmp_path / "a.csv").X.shape == (20, 9)

@@ -541,8 +541,19 @@ class TableReader(Reader):
             named = str(frame.index.name)
         out = [self.id_column, *(self.left_out or {})]
         frame = frame.drop(columns=[c for c in out if c is not None and c in frame.columns and c != self.target])
+        if fitted and self.feature_names is not None:
+            self._check_columns([str(c) for c in frame.columns if c != self.target], source)
         target = None if fitted and self.target not in frame.columns else self.target
         return replace(_from_frame(frame, source, target, self.categories), ids=ids, ids_name=named)
+
+    def _check_columns(self, columns: list[str], source: str) -> None:
+        """Refuse a table whose feature `columns` are not the training table's, naming the
+        columns missing and unexpected as the table spells them (not their one-hot features)."""
+        categories = self.categories or {}
+        trained = list(dict.fromkeys(next((c for c in categories if name.startswith(f"{c}=")), name)
+                                     for name in self.feature_names))
+        if sorted(columns) != sorted(trained):
+            raise ValueError(_other_columns(columns, trained, source))
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """A Parquet file or folder as a `DataSource` read one row group at a time; CSV files
@@ -985,12 +996,22 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         return replace(data, X=np.asarray(data.X)[:, [names.index(n) for n in expected]], feature_names=list(expected))
     if _positional(expected) and _positional(names) and len(names) == len(expected):
         return replace(data, feature_names=list(expected))
-    missing = [n for n in expected if n not in names][:5]
-    extra = [n for n in names if n not in expected][:5]
-    raise ValueError(
-        f"{str(source)!r} has {len(names)} features but the model was trained on {len(expected)}; "
-        f"missing {missing}, unexpected {extra}"
-    )
+    raise ValueError(_other_columns(names, expected, source))
+
+
+def _other_columns(columns: list[str], trained: list[str], source) -> str:
+    """The refusal of a source whose `columns` are not the `trained` ones, naming both sides'
+    differences (at most five of each); columns known only by position are counted."""
+    if _positional(columns) and _positional(trained):
+        return f"{str(source)!r} has {len(columns)} columns but the model was trained on {len(trained)}"
+
+    def shown(names: list[str]) -> str:
+        return ", ".join(names[:5]) + ", ..." * (len(names) > 5)
+
+    missing = [c for c in trained if c not in columns]
+    extra = [c for c in columns if c not in trained]
+    found = [f"{word} {shown(names)}" for word, names in (("missing", missing), ("unexpected", extra)) if names]
+    return f"{str(source)!r} does not have the columns the model was trained on ({shown(trained)}): {'; '.join(found)}"
 
 
 def columns_by_name(data: Dataset, names: Sequence[str], source) -> Dataset:
