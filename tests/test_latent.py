@@ -8,7 +8,9 @@ from functools import partial
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from sklearn.base import clone
 from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
@@ -56,6 +58,22 @@ def test_a_seeded_sampler_draws_the_same_rows_without_a_random_state(ae, digits)
     sampler = LatentSampler(ae, density="gmm", n_components=3, random_state=0).fit(digits[0])
     np.testing.assert_array_equal(sampler.sample(4), sampler.sample(4))
     np.testing.assert_array_equal(sampler.sample(4), sampler.sample(4, random_state=0))
+
+
+def test_a_grid_search_over_densities_keeps_the_fitted_autoencoder_and_scores_held_out_codes(ae, digits):
+    """GridSearchCV(LatentSampler(fitted_ae), {'density': [...]}) failed with NotFittedError, as
+    clone copied an unfitted autoencoder, and the sampler had no score: clones now share the
+    fitted autoencoder and score is the mean log-density of the held-out rows' codes."""
+    X = digits[0][:120]
+    search = GridSearchCV(LatentSampler(ae, n_components=3, random_state=0), {"density": ["gaussian", "gmm"]},
+                          cv=KFold(2)).fit(X)
+    assert search.best_estimator_.autoencoder is ae and clone(search.estimator).autoencoder is ae
+    for i, density in enumerate(["gaussian", "gmm"]):
+        fold = LatentSampler(ae, density=density, n_components=3, random_state=0).fit(X[60:])
+        assert search.cv_results_["split0_test_score"][i] == pytest.approx(fold.score_samples(X[:60]).mean())
+    with pytest.raises(ValueError, match="autoencoder__latent_dim cannot be set through the sampler"):
+        LatentSampler(ae).set_params(autoencoder__latent_dim=8)
+    assert ae.latent_dim == 4
 
 
 def test_gmm_samples_are_likelier_than_random_codes(ae, digits):

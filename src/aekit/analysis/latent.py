@@ -25,7 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KernelDensity
 from sklearn.utils import check_random_state
@@ -46,8 +46,12 @@ class LatentSampler(BaseEstimator):
 
     `fit(X)` encodes X, standardises each code dimension and fits the density there;
     `sample(n)` draws n codes from it and decodes them with the autoencoder's
-    `inverse_transform`. The autoencoder must already be fitted; it is used, not refitted
-    (`sklearn.base.clone` of a sampler holds an unfitted clone of it).
+    `inverse_transform`. The autoencoder must already be fitted; it is used, not refitted, so
+    `sklearn.base.clone` of a sampler holds the same fitted autoencoder (as for a prefit
+    estimator) and a search such as ``GridSearchCV(sampler, {'density': ['gaussian', 'gmm']})``
+    compares densities by `score`, the mean log-density of held-out codes. Its parameters are
+    not searched through the sampler: fit one autoencoder per setting and search over
+    ``{'autoencoder': [ae_a, ae_b]}``.
 
     Parameters
     ----------
@@ -103,6 +107,33 @@ class LatentSampler(BaseEstimator):
         self.covariance_type = covariance_type
         self.bandwidth = bandwidth
         self.random_state = random_state
+
+    def __sklearn_clone__(self):
+        params = self.get_params(deep=False)
+        autoencoder = params.pop("autoencoder")
+        return type(self)(autoencoder, **{name: clone(value, safe=False) for name, value in params.items()})
+
+    def set_params(self, **params):
+        """Set the sampler's parameters; those of its autoencoder (``autoencoder__*``) are
+        refused, as the sampler uses the autoencoder as fitted.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values, as `get_params` names them.
+
+        Returns
+        -------
+        self : object
+        """
+        nested = sorted(name for name in params if name.startswith("autoencoder__"))
+        if nested:
+            raise ValueError(
+                f"LatentSampler uses its autoencoder as fitted and never refits it, so {', '.join(nested)} cannot "
+                "be set through the sampler: fit one autoencoder per setting and search over "
+                "{'autoencoder': [ae_a, ae_b, ...]}"
+            )
+        return super().set_params(**params)
 
     def _standardize(self, Z) -> np.ndarray:
         Z = np.asarray(Z, dtype=np.float64)
@@ -226,6 +257,23 @@ class LatentSampler(BaseEstimator):
         """
         check_is_fitted(self)
         return self.score_codes(self.autoencoder.transform(X))
+
+    def score(self, X, y=None) -> float:
+        """Mean log-density of the codes of X (n_samples, n_features) under the fitted density,
+        the score a scikit-learn search maximises.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows the autoencoder's `transform` takes.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
 
 
 def slerp(z_a, z_b, t, center=None) -> np.ndarray:
