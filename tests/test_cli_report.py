@@ -401,10 +401,18 @@ def test_a_run_with_one_held_out_row_and_a_code_of_three_or_more_has_a_report_an
     assert "1 of 1 rows" in capsys.readouterr().out
 
 
-def test_the_summary_counts_one_epoch_and_one_held_out_row_in_the_singular(tmp_path):
+def test_the_summary_counts_one_epoch_and_one_held_out_row_in_the_singular(tmp_path, capsys):
     # a 5-row table trained for one epoch read "trained for 1 epochs on 4 rows ..., then measured on 1 held-out rows"
-    _, page = _reported_five_row_run(tmp_path)
+    run, page = _reported_five_row_run(tmp_path)
     assert f"was trained for 1 epoch on 4 rows of '{tmp_path / 't.csv'}', then measured on 1 held-out row. PCA" in page.text
+    # --compare naming the run itself, or one run twice, added rows the table could not tell apart
+    from aekit.cli import main
+
+    capsys.readouterr()
+    assert main(["report", str(run), "--compare", str(tmp_path / "." / "run")]) == 1
+    assert "is the reported run itself: compare other runs of the same data, each once" in capsys.readouterr().err
+    assert main(["report", str(run), "--compare", str(tmp_path / "other"), "--compare", str(tmp_path / "other")]) == 1
+    assert f"--compare '{tmp_path / 'other'}' is named twice" in capsys.readouterr().err
 
 
 def test_a_run_with_one_held_out_row_has_no_interpolation_from_that_row_to_itself(tmp_path):

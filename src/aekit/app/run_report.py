@@ -687,6 +687,17 @@ def _configuration(r: _Report) -> Section:
 SECTIONS = (_summary, _training, _reconstructions, _latent_space, _samples, _interpolations, _sparse_code, _configuration)
 
 
+def _check_compared_once(run_dir: str | Path, compare: Sequence[str | Path]) -> None:
+    """Refuse a compared run that is the reported run or is named twice, which would add rows
+    the table could not tell apart."""
+    seen = {Path(run_dir).resolve(): "the reported run itself"}
+    for other in compare:
+        where = Path(other).resolve()
+        if where in seen:
+            raise ValueError(f"--compare {str(other)!r} is {seen[where]}: compare other runs of the same data, each once")
+        seen[where] = "named twice"
+
+
 def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) -> RunReport:
     """Draw a run's figures into RUN/figures and write RUN/report.html (figures embedded) from the
     SECTIONS that apply to it, removing the Run.FIGURE_FILES an earlier report drew and this one does not;
@@ -697,13 +708,15 @@ def write_run_report(run_dir: str | Path, compare: Sequence[str | Path] = ()) ->
     run_dir : str or pathlib.Path
         A run folder with a fitted model.
     compare : sequence of str or pathlib.Path, default=()
-        Other run folders of the same data and seed; a run of other rows is refused.
+        Other run folders of the same data and seed; a run of other rows, the reported run
+        itself and a run named twice are refused.
 
     Returns
     -------
     RunReport
         The page's path and every model's scores.
     """
+    _check_compared_once(run_dir, compare)
     report = _Report(Run(run_dir), compare)
     figures = report.run.path / Run.FIGURES
     figures.mkdir(exist_ok=True)
