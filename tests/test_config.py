@@ -304,9 +304,13 @@ def test_a_list_given_for_a_single_value_or_of_the_wrong_length_is_shown_in_the_
     # 'model.max_epochs: Input should be a valid integer | Input should be 'auto'' did not show the [3] it got
     assert "model.max_epochs: Input should be a valid integer; got [3] | Input should be 'auto'; got [3]" in refusal(
         apply_overrides({}, ["model.max_epochs=[3]"]))
-    assert "data.image_size: Value should have at most 2 items after validation, not 3; got [2, 2, 2]\n" in refusal(
+    assert "data.image_size: Value should have at most 2 items after validation, not 3; got [2, 2, 2] | or null\n" in refusal(
         {"data": {"image_size": [2, 2, 2]}}) + "\n"
     assert "data.target: Input should be a valid string; got ['a', 'b']" in refusal({"data": {"target": ["a", "b"]}})
+    # early_stopping=false (to turn it off) was refused naming an integer or 'auto', never the null that does
+    assert "model.early_stopping: Input should be a valid integer; got False | Input should be 'auto'; got False | or null\n" \
+        in refusal(apply_overrides({}, ["model.early_stopping=false"])) + "\n"
+    assert "| or null" not in refusal(apply_overrides({}, ["model.max_epochs=x"]))
 
 
 def test_train_refuses_to_write_the_resolved_config_over_the_config_file_it_reads(tmp_path, monkeypatch, capsys):

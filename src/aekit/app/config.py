@@ -20,7 +20,7 @@ from datetime import date
 from functools import cache, lru_cache, partial
 from numbers import Integral
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
@@ -436,6 +436,7 @@ def _explain(
     beside an unknown one, `home(key)` the path where an unknown key belongs, if any."""
     tags = set(tags)
     problems: dict[str, list[str]] = {}
+    nullable: set[str] = set()
     for e in err.errors():
         loc = list(e["loc"])
         if len(loc) > 1 and loc[0] == "model" and loc[1] in tags:
@@ -466,7 +467,15 @@ def _explain(
             problem = e["msg"]
         if problem not in problems.setdefault(key, []):
             problems[key].append(problem)
-    return [f"{key}: {' | '.join(found)}" for key, found in problems.items()]
+        if e["type"] != "extra_forbidden" and e.get("input") is not None and _accepts_null(allowed(loc), loc[-1]):
+            nullable.add(key)
+    return [f"{key}: {' | '.join(found)}{' | or null' * (key in nullable)}" for key, found in problems.items()]
+
+
+def _accepts_null(fields, name: object) -> bool:
+    """Whether the field `name` among a schema's `fields` (name to FieldInfo) takes null."""
+    info = fields.get(name) if isinstance(fields, dict) else None
+    return info is not None and type(None) in get_args(info.annotation)
 
 
 def validate_config(raw: dict) -> RunConfig:
