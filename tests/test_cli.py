@@ -205,8 +205,14 @@ def test_resume_refuses_epochs_that_would_train_no_further_epoch(tmp_path, capsy
     assert main(["train", "--resume", str(timed), "--epochs", "2000", "--quiet"]) == 1
     assert f"{timed} has spent its model.max_time of 0.2 s" in capsys.readouterr().err
     assert len(metrics(timed)) == done
+    # the report of the 3-epoch model stayed beside the 4-epoch one, its numbers no longer what evaluate printed
+    (run / "figures").mkdir()
+    for name in ("report.html", "explorer.html", "figures/errors.png", "figures/mine.png", "notes.txt"):
+        (run / name).write_text("x")
     assert main(["train", "--resume", str(run), "--epochs", "4", "--quiet"]) == 0
     assert load_estimator(run / "model").n_epochs_ == 4
+    assert sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.suffix in (".html", ".png", ".txt")) == [
+        "figures/mine.png", "notes.txt"]
 
 
 @pytest.mark.parametrize("change", ["values", "new category"])

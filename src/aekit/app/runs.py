@@ -295,13 +295,19 @@ class Run:
         """Delete what training wrote here (checkpoint, model, metrics, event files) and the report
         of that training (report.html, explorer.html, the report's figures), so a new run can start
         in this folder (call under `training_lock`)."""
+        for name in (self.CHECKPOINT, self.METRICS, *(p.name for p in self.path.glob("events.out.tfevents.*"))):
+            self.file(name).unlink(missing_ok=True)
+        self.discard_report()
+        shutil.rmtree(self.model_dir, ignore_errors=True)
+
+    def discard_report(self) -> None:
+        """Delete the report of the run's model (report.html, explorer.html, the report's figures),
+        which describes a model that training has since replaced; the user's other files stay."""
         from aekit.app.explore import EXPLORER_FILE
         from aekit.app.report import REPORT_FILE
 
-        written = (self.CHECKPOINT, self.METRICS, REPORT_FILE, EXPLORER_FILE, *(p.name for p in self.path.glob("events.out.tfevents.*")))
-        for name in (*written, *(f"{self.FIGURES}/{figure}" for figure in self.FIGURE_FILES)):
+        for name in (REPORT_FILE, EXPLORER_FILE, *(f"{self.FIGURES}/{figure}" for figure in self.FIGURE_FILES)):
             self.file(name).unlink(missing_ok=True)
-        shutil.rmtree(self.model_dir, ignore_errors=True)
 
     def has_model(self) -> bool:
         """Whether the run holds a fitted model (RUN/model/config.json)."""

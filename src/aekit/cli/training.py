@@ -761,6 +761,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
 
         est.image_shape_ = image_shape(split.image_shape, "image_shape_")  # the reader's: the model folder alone knows it
     est.set_params(verbose=False).save(run.model_dir)
+    if resume:  # the report of the model trained before, which the new one replaces
+        run.discard_report()
     history = est.history_
     val = f", validation {history['val_loss'][-1]:.4g}" if history["val_loss"] else ""
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
