@@ -10,6 +10,8 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.base import clone
 from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -74,6 +76,10 @@ def test_a_grid_search_over_densities_keeps_the_fitted_autoencoder_and_scores_he
     with pytest.raises(ValueError, match="autoencoder__latent_dim cannot be set through the sampler"):
         LatentSampler(ae).set_params(autoencoder__latent_dim=8)
     assert ae.latent_dim == 4
+    with pytest.raises(NotFittedError, match=r"this AutoEncoder is not fitted.*sklearn\.frozen\.FrozenEstimator\(ae\)"):
+        GridSearchCV(LatentSampler(ae), {"autoencoder": [ae]}, cv=KFold(2), error_score="raise").fit(X)
+    frozen = GridSearchCV(LatentSampler(ae), {"autoencoder": [FrozenEstimator(ae)]}, cv=KFold(2)).fit(X)
+    assert frozen.cv_results_["split0_test_score"][0] == pytest.approx(search.cv_results_["split0_test_score"][0])
 
 
 def test_gmm_samples_are_likelier_than_random_codes(ae, digits):

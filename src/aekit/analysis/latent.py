@@ -26,6 +26,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KernelDensity
 from sklearn.utils import check_random_state
@@ -51,7 +52,9 @@ class LatentSampler(BaseEstimator):
     estimator) and a search such as ``GridSearchCV(sampler, {'density': ['gaussian', 'gmm']})``
     compares densities by `score`, the mean log-density of held-out codes. Its parameters are
     not searched through the sampler: fit one autoencoder per setting and search over
-    ``{'autoencoder': [ae_a, ae_b]}``.
+    ``{'autoencoder': [FrozenEstimator(ae_a), FrozenEstimator(ae_b)]}``
+    (`sklearn.frozen.FrozenEstimator`, as a search clones the values it tries), all of one code
+    size, as log-densities of codes of other sizes do not compare.
 
     Parameters
     ----------
@@ -131,7 +134,7 @@ class LatentSampler(BaseEstimator):
             raise ValueError(
                 f"LatentSampler uses its autoencoder as fitted and never refits it, so {', '.join(nested)} cannot "
                 "be set through the sampler: fit one autoencoder per setting and search over "
-                "{'autoencoder': [ae_a, ae_b, ...]}"
+                "{'autoencoder': [FrozenEstimator(ae_a), FrozenEstimator(ae_b), ...]} (sklearn.frozen)"
             )
         return super().set_params(**params)
 
@@ -157,6 +160,14 @@ class LatentSampler(BaseEstimator):
         self : object
             The fitted sampler.
         """
+        try:
+            check_is_fitted(self.autoencoder)
+        except NotFittedError:
+            raise NotFittedError(
+                f"LatentSampler uses its autoencoder as fitted and never fits it, but this {type(self.autoencoder).__name__} "
+                "is not fitted: fit it first. A search over autoencoders clones each value it tries, unfitting it; "
+                "give them as sklearn.frozen.FrozenEstimator(ae), which a clone keeps fitted"
+            ) from None
         Z = np.asarray(self.autoencoder.transform(X), dtype=np.float64)  # (n_samples, latent_dim)
         if Z.ndim != 2 or Z.shape[0] < 2:
             raise ValueError(f"fitting a density needs at least 2 codes, got codes of shape {Z.shape}")
