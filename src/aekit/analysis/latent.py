@@ -161,7 +161,8 @@ class LatentSampler(BaseEstimator):
             The fitted sampler.
         """
         try:
-            check_is_fitted(self.autoencoder)
+            if hasattr(self.autoencoder, "fit"):  # an estimator; any other object with the two methods is used as it is
+                check_is_fitted(self.autoencoder)
         except NotFittedError:
             raise NotFittedError(
                 f"LatentSampler uses its autoencoder as fitted and never fits it, but this {type(self.autoencoder).__name__} "
