@@ -80,6 +80,8 @@ def test_a_grid_search_over_densities_keeps_the_fitted_autoencoder_and_scores_he
         GridSearchCV(LatentSampler(ae), {"autoencoder": [ae]}, cv=KFold(2), error_score="raise").fit(X)
     frozen = GridSearchCV(LatentSampler(ae), {"autoencoder": [FrozenEstimator(ae)]}, cv=KFold(2)).fit(X)
     assert frozen.cv_results_["split0_test_score"][0] == pytest.approx(search.cv_results_["split0_test_score"][0])
+    plain = type("Codes", (), {"transform": lambda self, X: X[:, :2], "inverse_transform": lambda self, Z: Z})()
+    assert LatentSampler(plain).fit(X).sample(3).shape == (3, 2)  # no fit method: nothing to check, used as it is
 
 
 def test_gmm_samples_are_likelier_than_random_codes(ae, digits):
