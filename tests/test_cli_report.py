@@ -79,6 +79,10 @@ def test_a_finished_fit_resumed_with_more_epochs_equals_one_fit_of_them_all(X, t
     assert resumed.history_ == {**full.history_, "epoch_seconds": resumed.history_["epoch_seconds"]}
     assert resumed.history_["settings"]["max_epochs"] == 6 and len(resumed.history_["loss"]) == 6
     np.testing.assert_array_equal(resumed.transform(X), full.transform(X))
+    # resumed with fewer epochs than the checkpoint holds, the fit returned the 6-epoch model without a word
+    with pytest.warns(UserWarning, match="holds 6 trained epochs, more than this fit's 4: the fit trains no further"):
+        fewer = make(4).fit(X, checkpoint=Checkpointer(path, resume=True))
+    assert fewer.n_epochs_ == 6
 
 
 def test_checkpoints_refuse_another_model_and_damaged_files(X, tmp_path):

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from aekit.data.columns import user_stacklevel
 from aekit.training.callbacks import Callback
 from aekit.saving.json_files import json_bytes, parse_json
 from aekit.saving.persistence import atomic_write_bytes
@@ -285,6 +287,13 @@ class Checkpointer(Callback):
         state.since_best = int(info["since_best"])
         state.initial_loss = info.get("initial_loss")
         self.restored_epoch = state.epoch
+        if state.epoch > state.last_epoch:
+            warnings.warn(
+                f"{str(self.path)!r} holds {state.epoch} trained epochs, more than this fit's "
+                f"{state.last_epoch - state.first_epoch}: the fit trains no further and keeps all {state.epoch}; "
+                "delete the checkpoint (or resume=False) to train that many from the start",
+                UserWarning, stacklevel=user_stacklevel(),
+            )
 
 
 def _difference(saved: object, wanted: object, path: str = "") -> str:
