@@ -481,6 +481,12 @@ def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_ba
     capsys.readouterr()
     assert main([*impute[:2], str(tmp_path / "m.csv"), str(tmp_path / "mo.csv"), "--fitted", str(tmp_path / "imp")]) == 0
     assert "column 'note' of " in capsys.readouterr().err
+    # one lacking a fitted column gave scikit-learn's "X: The feature names should match ..."; it is now
+    # refused in the words of a run's commands
+    more.drop(columns="weight").to_csv(tmp_path / "lacking.csv", index=False)
+    refusal = "does not have the columns the model was trained on (pressure, weight, dose, region): missing weight; unexpected note\n"
+    assert main([*impute[:2], str(tmp_path / "lacking.csv"), str(tmp_path / "lo.csv"), "--fitted", str(tmp_path / "imp")]) == 1
+    assert capsys.readouterr().err == f"aekit impute: error: {str(tmp_path / 'lacking.csv')!r} {refusal}"
     filled, more_filled = pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "mo.csv")
     assert list(more_filled.columns) == list(more.columns)
     pd.testing.assert_frame_equal(more_filled[frame.columns], filled)
@@ -492,6 +498,9 @@ def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_ba
     assert main([*detect, *FAST_CLI[1:], str(tmp_path / "c.csv"), "--out", str(tmp_path / "d.csv"), "--save", str(tmp_path / "det")]) == 0
     assert main([*detect, str(tmp_path / "cm.csv"), "--out", str(tmp_path / "dm.csv"), "--fitted", str(tmp_path / "det")]) == 0
     assert "column 'note' of " in capsys.readouterr().err
+    complete.drop(columns="weight").to_csv(tmp_path / "cl.csv", index=False)
+    assert main([*detect, str(tmp_path / "cl.csv"), "--fitted", str(tmp_path / "det")]) == 1
+    assert capsys.readouterr().err == f"aekit detect: error: {str(tmp_path / 'cl.csv')!r} {refusal}"
     scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "dm.csv")
     pd.testing.assert_frame_equal(rescored.drop(columns="note"), scored)
 

@@ -202,11 +202,15 @@ def _ignored_with_set(given, ignored: list[str]) -> list[str]:
 def _fitted_columns(args: argparse.Namespace, frame, est):
     """The columns of `frame` (a pandas or Dask frame) that `est` was fitted on, by name and in
     fit order (a table's column order carries no meaning, its names do); the others are left out
-    with a warning naming them, and kept as given in the output. `frame` as it is when it lacks a
-    fitted column, for the estimator's own message."""
+    with a warning naming them, and kept as given in the output. A `frame` lacking a fitted
+    column is refused naming the columns, as a run's commands refuse it."""
+    from aekit.data.readers import other_columns
+
     fitted = [str(c) for c in getattr(est, "feature_names_in_", ())]
     names = [str(c) for c in frame.columns]
-    if not fitted or names == fitted or not set(fitted) <= set(names):
+    if not set(fitted) <= set(names):
+        raise CLIError(other_columns(names, fitted, args.input))
+    if not fitted or names == fitted:
         return frame
     extra = [c for c in names if c not in fitted]
     if extra:

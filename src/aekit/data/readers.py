@@ -31,8 +31,8 @@ from aekit.data.text import load_text_folder
 
 __all__ = [
     "DigitsReader", "IdxReader", "ImageFolderReader", "NpyReader", "Reader", "TableReader", "TextFolderReader",
-    "check_image_shape", "columns_by_name", "id_texts", "load", "open_source", "reader_for", "warn_integer_images",
-    "warn_read_grey", "warn_unscaled_integers",
+    "check_image_shape", "columns_by_name", "id_texts", "load", "open_source", "other_columns", "reader_for",
+    "warn_integer_images", "warn_read_grey", "warn_unscaled_integers",
 ]  # fmt: skip
 
 SOURCES = (
@@ -996,12 +996,28 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         return replace(data, X=np.asarray(data.X)[:, [names.index(n) for n in expected]], feature_names=list(expected))
     if _positional(expected) and _positional(names) and len(names) == len(expected):
         return replace(data, feature_names=list(expected))
-    raise ValueError(_other_columns(names, expected, source))
+    raise ValueError(other_columns(names, expected, source))
 
 
-def _other_columns(columns: list[str], trained: list[str], source) -> str:
+def other_columns(columns: Sequence[str], trained: Sequence[str], source) -> str:
     """The refusal of a source whose `columns` are not the `trained` ones, naming both sides'
-    differences (at most five of each); columns known only by position are counted."""
+    differences (at most five of each); columns known only by position are counted.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The source's columns.
+    trained : sequence of str
+        The columns the model was trained on, in order.
+    source : str or os.PathLike
+        Where the rows come from, for the message.
+
+    Returns
+    -------
+    str
+        The message, starting with the source's name.
+    """
+    columns, trained = [str(c) for c in columns], [str(c) for c in trained]
     if _positional(columns) and _positional(trained):
         return f"{str(source)!r} has {len(columns)} columns but the model was trained on {len(trained)}"
 
