@@ -164,9 +164,11 @@ def test_evaluate_json_is_strict_json_when_a_number_is_not_finite(digits_run, tm
         raise ValueError(f"not strict JSON: {constant}")
 
     assert main(["evaluate", str(digits_run), "--data", str(_digits_npy(tmp_path)), "--json", str(tmp_path / "e.json")]) == 0
-    assert "mean score_samples (higher is better): -inf" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mean score_samples (higher is better): -inf" in out and "of '" in out and "', errors in the data's units (" in out
     evaluation = json.loads((tmp_path / "e.json").read_text(), parse_constant=refuse)
     assert evaluation["mean_score"] == {"non_finite": "-inf"} and evaluation["n_test"] == 50
+    assert evaluation["error_units"] == "in the data's units"
     assert read_json(tmp_path / "e.json")["mean_score"] == float("-inf")
 
 
@@ -551,7 +553,9 @@ def _continuous_target_run(tmp_path: Path) -> tuple[Path, dict, dict]:
     args = ["--set", "data.target=strength", "--set", "model.hidden_dims=[16]", "--epochs", "3", "--quiet"]
     assert main(["train", "--data", str(tmp_path / "concrete.csv"), "--out", str(run), *args]) == 0
     assert main(["evaluate", str(run), "--json", str(tmp_path / "eval.json")]) == 0
-    model, pca = json.loads((tmp_path / "eval.json").read_text())["scores"]
+    evaluation = json.loads((tmp_path / "eval.json").read_text())
+    assert evaluation["error_units"] == "after standard scaling"
+    model, pca = evaluation["scores"]
     return run, model, pca
 
 
@@ -564,7 +568,10 @@ def test_evaluate_scores_a_continuous_target_by_knn_regression(tmp_path, capsys)
     from aekit.app.runs import open_model
 
     run, model, pca = _continuous_target_run(tmp_path)
-    assert "5-NN R^2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # the errors were measured after standard scaling, which only 'aekit report' said
+    assert "AutoEncoder on 30 of the run's held-out rows, errors after standard scaling (PCA is fitted" in out
+    assert "5-NN R^2" in out
     opened = open_model(run)
     split = opened.split
     X_train, X_test = (opened.scaling.transform(X) for X in (split.X_train, split.X_test))

@@ -410,7 +410,7 @@ def _summary(r: _Report) -> Section:
     )
     model, pca = r.evaluation.scores
     scaling = r.model.scaling
-    scaled = "" if scaling.kind == "none" else f" (after {scaling.kind} scaling)"
+    scaled = "" if scaling.kind == "none" else f" ({scaling.units})"
     relation = "below" if model.mse < pca.mse else "not below"
     n_train = r.evaluation.n_train
     fitted = _rows_fitted(r.est.history_, n_train)

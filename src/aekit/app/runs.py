@@ -97,6 +97,12 @@ class Scaling:
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         return cls(kind, np.nan_to_num(offset).tolist(), scale.tolist())
 
+    @property
+    def units(self) -> str:
+        """The units of rows in the model's space, as a phrase: 'after standard scaling', or
+        'in the data's units' when there is no scaling."""
+        return "in the data's units" if self.kind == "none" else f"after {self.kind} scaling"
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) to the model's input space, float32.
 

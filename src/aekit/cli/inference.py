@@ -191,12 +191,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     est = model.estimator
     with model.matched_by_name(train, test):
         evaluation = evaluate(est, train.X, test.X, train.y, test.y, test.class_names)
-    print(f"{type(est).__name__} on {len(test)} of {where} ({note}):")
+    print(f"{type(est).__name__} on {len(test)} of {where}, errors {model.scaling.units} ({note}):")
     print_table(metrics_table(evaluation.scores))
     print(f"  mean score_samples (higher is better): {evaluation.mean_score:.6g}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(Path(args.json), json_bytes(evaluation.as_dict(), indent=2))
+        measured = {**evaluation.as_dict(), "error_units": model.scaling.units}
+        atomic_write_bytes(Path(args.json), json_bytes(measured, indent=2))
         print(f"wrote {args.json}")
     return 0
 
