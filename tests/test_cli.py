@@ -1409,10 +1409,20 @@ def test_demo_refuses_to_replace_a_run_it_did_not_write(tmp_path, capsys):
             "only its own runs") in capsys.readouterr().err
     after = weights(mine / "model")
     assert all(torch.equal(before[k], after[k]) for k in before)
-    (tmp_path / "demo").mkdir()
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--latent-dim", "3"]) == 0
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--compare-dim", "0", "--seed", "1"]) == 0
-    assert yaml.safe_load((tmp_path / "demo" / "config.yaml").read_text())["model"]["latent_dim"] == 2
+    import shutil
+
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    assert main(["demo", "--out", str(demo), "--epochs", "1", "--compare-dim", "4", "--latent-dim", "3"]) == 0
+    assert (demo / "compare-4d" / "model").is_dir()
+    shutil.copytree(mine, demo / "compare-5d")
+    (demo / "compare-9d").mkdir()
+    (demo / "compare-9d" / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(demo), "--epochs", "1", "--compare-dim", "0", "--seed", "1"]) == 0
+    assert yaml.safe_load((demo / "config.yaml").read_text())["model"]["latent_dim"] == 2
+    # the earlier demo's compare-4d run stayed beside the new one, which compares with none; the user's folders stay
+    assert sorted(p.name for p in demo.glob("compare-*")) == ["compare-5d", "compare-9d"]
+    assert (demo / "compare-9d" / "notes.txt").read_text() == "mine" and (demo / "compare-5d" / "model").is_dir()
 
 
 def test_a_training_refused_before_its_first_epoch_leaves_the_users_folder_as_it_was(tmp_path, capsys):

@@ -4,6 +4,7 @@ same code as `aekit train` and `aekit report`."""
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -34,8 +35,8 @@ Train an AutoEncoder on scikit-learn's 8x8 handwritten digits (pixels scaled to 
 BCE loss), compare it with PCA using the same number of components on a held-out,
 class-stratified split, and write a run folder with the fitted model and an HTML report to
 --out. The demo is this built-in config, trained by 'aekit train' and reported by 'aekit
-report' (an earlier demo run in --out is replaced; another run there is refused); each option
-below overrides its key:
+report' (an earlier demo run in --out is replaced, its compare-Nd runs with it; another run
+there is refused); each option below overrides its key:
 
 """ + "\n".join("  " + line for line in DEMO_CONFIG.splitlines())
 
@@ -91,26 +92,43 @@ def _demo_config(out: Path, latent_dim: int, epochs: int, seed: int):
     return validate_config({**DEMO, "model": model, "seed": seed, "out": str(out)})
 
 
-def _refuse_to_replace_another_run(out: Path) -> None:
-    """Refuse an --out holding a run the demo did not write (one of another model, data or
-    settings than the demo's at some code size, epochs and seed), which replacing would discard."""
+def _saved_config(out: Path) -> tuple:
+    """The config of the run in `out` (None when there is none readable) and whether the demo
+    wrote it (the demo's model, data and settings at some code size, epochs and seed)."""
     from aekit.app.config import fingerprint
     from aekit.app.runs import Run
 
-    run = Run(out)
-    if not run.has_started():
-        return
     try:
-        saved = run.read_config()
+        saved = Run(out).read_config()
     except (OSError, ValueError):
-        saved = None
-    if saved is not None:
-        latent_dim = getattr(saved.model, "latent_dim", None)
-        if isinstance(latent_dim, int) and fingerprint(_demo_config(out, latent_dim, 1, saved.seed)) == fingerprint(saved):
-            return
+        return None, False
+    latent_dim = getattr(saved.model, "latent_dim", None)
+    return saved, isinstance(latent_dim, int) and fingerprint(_demo_config(out, latent_dim, 1, saved.seed)) == fingerprint(saved)
+
+
+def _refuse_to_replace_another_run(out: Path) -> None:
+    """Refuse an --out holding a run the demo did not write (one of another model, data or
+    settings than the demo's at some code size, epochs and seed), which replacing would discard."""
+    from aekit.app.runs import Run
+
+    if not Run(out).has_started():
+        return
+    saved, demo = _saved_config(out)
+    if demo:
+        return
     what = f" ({saved.model.name} on {saved.data.source!r})" if saved is not None else ""
     raise CLIError(f"{out} holds a run that 'aekit demo' did not write{what}; the demo replaces only its own runs, so "
                    f"give another --out, or remove {out} first")
+
+
+def _remove_earlier_comparisons(out: Path, kept: list[Path]) -> None:
+    """Delete the compare-Nd runs an earlier demo wrote into `out` other than the `kept` ones; a
+    folder of that name holding anything else stays."""
+    from aekit.app.runs import remove_entry
+
+    for path in sorted(out.glob("compare-*d")):
+        if re.fullmatch(r"compare-\d+d", path.name) and path.is_dir() and path not in kept and _saved_config(path)[1]:
+            remove_entry(path)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -144,6 +162,7 @@ def run_demo(args: argparse.Namespace) -> int:
         status = train_new_run(config, replace=True)
         if status:
             return status
+    _remove_earlier_comparisons(args.out, list(runs))
     report = write_run_report(args.out, list(runs)[1:])
     print("held-out numbers (pixels in [0, 1]; PCA with the same number of components):")
     print_table(metrics_table(report.scores))
