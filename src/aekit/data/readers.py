@@ -553,7 +553,7 @@ class TableReader(Reader):
         trained = list(dict.fromkeys(next((c for c in categories if name.startswith(f"{c}=")), name)
                                      for name in self.feature_names))
         if sorted(columns) != sorted(trained):
-            raise ValueError(_other_columns(columns, trained, source))
+            raise ValueError(other_columns(columns, trained, source))
 
     def stream(self, source: str | os.PathLike) -> DataSource:
         """A Parquet file or folder as a `DataSource` read one row group at a time; CSV files
