@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "boolean_spellings", "codes_as_text", "csv_read_options", "decode_error",
-           "grouped_numbers", "stray_placeholders"]
+__all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "boolean_spellings", "cells_as_text", "codes_as_text", "csv_read_options",
+           "decode_error", "grouped_numbers", "stray_placeholders"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -349,46 +349,10 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
     return found
 
 
-def codes_as_text(frame, path: str | os.PathLike, options: dict):
-    """`frame` (`path` as pandas read it with `options`) with each column of whole numbers that
-    holds one written with leading zeros (a zip code 02139, a code 007), or that has gaps and one
-    beyond 2**53 (an 18-digit account number, which pandas' float64 rounds), as the text of its
-    cells, which a number would lose.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table as pandas read it; changed in place.
-    path : str or os.PathLike
-        The CSV file, read again for those columns' text.
-    options : dict
-        The `pandas.read_csv` options `frame` was read with.
-
-    Returns
-    -------
-    pandas.DataFrame
-        `frame`, those columns as text (missing cells missing).
-    """
-    import numpy as np
-    import pandas as pd
-
-    whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy())]
-    if not whole:
-        return frame
-    text = pd.read_csv(path, **{**options, "usecols": whole, "dtype": str})
-    for j, column in zip(whole, text.columns):
-        cells, values = text[column], frame[frame.columns[j]].to_numpy()
-        rounded = values.dtype.kind == "f" and bool(np.nanmax(np.abs(values), initial=0) >= 2.0**53)
-        if rounded or cells.dropna().str.match(_ZERO_PADDED.pattern).any():
-            frame[frame.columns[j]] = cells.to_numpy(dtype=object)
-    return frame
-
-
-def boolean_spellings(frame, path: str | os.PathLike, options: dict) -> dict[str, tuple[str, str]]:
-    """{column: (its text for True, for False)} for each column of `frame` that pandas read as
-    True/False from cells spelled other than 'True'/'False' (TRUE/FALSE, true/false; the most
-    frequent spelling of each where they mix), so that a table written back spells them as the
-    file did.
+def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
+    """{position: cells} of the columns of `frame` (`path` as pandas read it with `options`) that
+    `codes_as_text` and `boolean_spellings` look at again, whole numbers and True/False, as the
+    file spells them (text, missing cells missing): one more pass over the file for both.
 
     Parameters
     ----------
@@ -401,20 +365,73 @@ def boolean_spellings(frame, path: str | os.PathLike, options: dict) -> dict[str
 
     Returns
     -------
+    dict of int to pandas.Series
+        Each such column's cells, by its position in `frame`.
+    """
+    import pandas as pd
+
+    needed = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy()) or _true_false(frame[column])]
+    if not needed:
+        return {}
+    text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str})
+    return {j: text.iloc[:, k] for k, j in enumerate(needed)}
+
+
+def codes_as_text(frame, cells: dict):
+    """`frame` with each column of whole numbers that holds one written with leading zeros (a zip
+    code 02139, a code 007), or that has gaps and one beyond 2**53 (an 18-digit account number,
+    which pandas' float64 rounds), as the text of its cells, which a number would lose.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it; changed in place.
+    cells : dict of int to pandas.Series
+        `cells_as_text` of it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame`, those columns as text (missing cells missing).
+    """
+    import numpy as np
+
+    for j, text in cells.items():
+        values = frame[frame.columns[j]].to_numpy()
+        if not _whole_numbers(values):
+            continue
+        rounded = values.dtype.kind == "f" and bool(np.nanmax(np.abs(values), initial=0) >= 2.0**53)
+        if rounded or text.dropna().str.match(_ZERO_PADDED.pattern).any():
+            frame[frame.columns[j]] = text.to_numpy(dtype=object)
+    return frame
+
+
+def boolean_spellings(frame, cells: dict) -> dict[str, tuple[str, str]]:
+    """{column: (its text for True, for False)} for each column of `frame` that pandas read as
+    True/False from cells spelled other than 'True'/'False' (TRUE/FALSE, true/false; the most
+    frequent spelling of each where they mix), so that a table written back spells them as the
+    file did.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it.
+    cells : dict of int to pandas.Series
+        `cells_as_text` of it.
+
+    Returns
+    -------
     dict of str to tuple of (str, str)
         The spellings of the columns whose cells were not written 'True' and 'False'.
     """
     import numpy as np
-    import pandas as pd
 
-    flags = [j for j, column in enumerate(frame.columns) if _true_false(frame[column])]
-    if not flags:
-        return {}
-    text = pd.read_csv(path, **{**options, "usecols": flags, "dtype": str})
     spellings = {}
-    for j, column in zip(flags, text.columns):
-        values, cells = frame[frame.columns[j]].to_numpy(dtype=object), text[column].to_numpy(dtype=object)
-        spelled = [Counter(str(c).strip() for v, c in zip(values, cells) if isinstance(v, (bool, np.bool_)) and bool(v) is b)
+    for j, text in cells.items():
+        if not _true_false(frame[frame.columns[j]]):
+            continue
+        values, texts = frame[frame.columns[j]].to_numpy(dtype=object), text.to_numpy(dtype=object)
+        spelled = [Counter(str(c).strip() for v, c in zip(values, texts) if isinstance(v, (bool, np.bool_)) and bool(v) is b)
                    for b in (True, False)]
         pair = tuple(s.most_common(1)[0][0] if s else str(b) for s, b in zip(spelled, (True, False)))
         if pair != ("True", "False"):

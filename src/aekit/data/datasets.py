@@ -585,8 +585,8 @@ def read_csv_frame(
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
-    from aekit.data._csv_reading import (boolean_spellings, codes_as_text, csv_read_options, decimal_comma_columns, decode_error,
-                                         grouped_numbers, stray_placeholders)
+    from aekit.data._csv_reading import (boolean_spellings, cells_as_text, codes_as_text, csv_read_options, decimal_comma_columns,
+                                         decode_error, grouped_numbers, stray_placeholders)
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
@@ -602,8 +602,9 @@ def read_csv_frame(
         frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
     spellings = {}
     if "dtype" not in read_csv_options:
-        frame = codes_as_text(frame, path, options)
-        spellings = boolean_spellings(frame, path, options)
+        cells = cells_as_text(frame, path, options)
+        frame = codes_as_text(frame, cells)
+        spellings = boolean_spellings(frame, cells)
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
