@@ -501,6 +501,12 @@ def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_ba
     complete.drop(columns="weight").to_csv(tmp_path / "cl.csv", index=False)
     assert main([*detect, str(tmp_path / "cl.csv"), "--fitted", str(tmp_path / "det")]) == 1
     assert capsys.readouterr().err == f"aekit detect: error: {str(tmp_path / 'cl.csv')!r} {refusal}"
+    # a wrong table was refused for its gaps (detect) or for having none (impute) before its columns were named
+    assert main([*detect, str(tmp_path / "lacking.csv"), "--fitted", str(tmp_path / "det")]) == 1
+    assert capsys.readouterr().err == f"aekit detect: error: {str(tmp_path / 'lacking.csv')!r} {refusal}"
+    complete.drop(columns=["weight", "note"]).to_csv(tmp_path / "cg.csv", index=False)
+    assert main([*impute[:2], str(tmp_path / "cg.csv"), str(tmp_path / "go.csv"), "--fitted", str(tmp_path / "imp")]) == 1
+    assert "does not have the columns the model was trained on (pressure, weight, dose, region): missing weight\n" in capsys.readouterr().err
     scored, rescored = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "dm.csv")
     pd.testing.assert_frame_equal(rescored.drop(columns="note"), scored)
 

@@ -427,6 +427,7 @@ def run_impute(args: argparse.Namespace) -> int:
     _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
     frame = _read_table(args, imputer)
+    rows = _fitted_columns(args, frame, imputer) if imputer is not None else None  # a wrong table named before its gaps
     if imputer is None:
         frame = _without_empty_columns(args, frame)
     missing = frame.isna()
@@ -449,7 +450,6 @@ def run_impute(args: argparse.Namespace) -> int:
         filled = _warnings_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
         _save(args, imputer, frame)
     else:
-        rows = _fitted_columns(args, frame, imputer)
         filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
     filled = _as_written(filled, imputer, frame.dtypes)
     if list(filled.columns) != list(frame.columns):
@@ -638,6 +638,7 @@ def run_detect(args: argparse.Namespace) -> int:
     frame = _read_table(args, detector)
     _check_added_columns(args, frame.columns)
     ignored = _ignored(args, frame)
+    rows = _fitted_columns(args, frame, detector) if detector is not None else None  # a wrong table named before its gaps
     _check_no_gaps(args, frame, detector, ignored)
     if detector is None:
         given = {k: v for k, v in (("contamination", args.contamination), ("criterion", args.criterion)) if v is not None}
@@ -649,7 +650,7 @@ def run_detect(args: argparse.Namespace) -> int:
         _save(args, detector, frame)
     contamination = detector.contamination
     args.explain = _explained_count(args, detector)
-    rows = _fitted_columns(args, frame, detector)
+    rows = _fitted_columns(args, frame, detector) if rows is None else rows
     columns, extra, reasons = _warnings_to_stderr(args, lambda: _scored(args, detector, rows))
     score, flagged = columns["outlier_score"], columns["outlier"]
     id_column = args.id_column or _identifier_column(detector, frame)
