@@ -700,6 +700,26 @@ def test_train_and_encode_on_real_fashion_mnist(tmp_path, monkeypatch):
     assert np.load(tmp_path / "codes.npy").shape == (10000, 2)
 
 
+def test_an_npy_with_gaps_is_refused_with_a_hint_that_works_for_an_npy(tmp_path, capsys):
+    """A .npy with a NaN (or inf) was refused with "fill them first, e.g. 'aekit impute x.npy
+    filled.csv'", a command that refuses a .npy; the hint names what fills an array."""
+    X = np.random.default_rng(0).random((30, 4))
+    X[3, 2] = np.nan
+    np.save(tmp_path / "x.npy", X)
+    args = ["--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(["train", "--data", str(tmp_path / "x.npy"), *args]) == 1
+    err = capsys.readouterr().err
+    assert "has missing values in the column x2 (first in data row 4)" in err and "aekit impute" + " " + str(tmp_path) not in err
+    assert "fill them first, e.g. with AutoEncoderImputer in Python ('aekit impute' reads .csv and .parquet tables)" in err
+    X[3, 2] = np.inf
+    np.save(tmp_path / "x.npy", X)
+    assert main(["train", "--data", str(tmp_path / "x.npy"), *args]) == 1
+    err = capsys.readouterr().err
+    assert "has infinite values in the column x2" in err and "--na-values" not in err and "AutoEncoderImputer" in err
+    assert main(["impute", str(tmp_path / "x.npy"), str(tmp_path / "filled.csv")]) == 1  # what the old hint said to run
+    assert "expected a .csv (or .tsv, .txt) or .parquet table" in capsys.readouterr().err
+
+
 def test_a_table_with_gaps_is_refused_with_a_hint_and_the_folder_stays_usable(tmp_path, capsys):
     X = _table_with_gaps(tmp_path / "gaps.csv", np.random.default_rng(1))
     run = tmp_path / "run"

@@ -561,6 +561,19 @@ def test_an_infinite_cell_is_refused_naming_file_column_row_and_na_values(tmp_pa
     assert main([*argv[command], *CLI_FAST[:3], "--na-values=-inf"]) == (0 if command == "impute" else 1)
 
 
+def test_an_infinite_cell_in_a_column_of_whole_numbers_is_refused_not_read_as_categories(tmp_path, capsys):
+    """An 'inf' among whole numbers made the column text (infinity passed for a whole number
+    too large for float64), so aekit detect scored '2', 'inf', '5' as categories and wrote
+    the table without a word; the column stays numeric and the infinity is refused by name."""
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,inf\n4,5\n6,7\n")
+    frame = read_csv_frame(tmp_path / "t.csv")
+    assert frame["b"].dtype == np.float64 and np.isinf(frame["b"]).sum() == 1
+    assert main(["detect", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o.csv"), *CLI_FAST[:3]]) == 1
+    err = capsys.readouterr().err
+    assert "t.csv': column 'b' holds an infinite value (first in data row 2)" in err and "--na-values" in err, err
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_output_suffixes_are_read_whatever_their_case_and_a_wrong_one_is_refused_first(tmp_path, capsys):
     frame = survey(n=60)[["age", "weight"]]
     frame.to_csv(tmp_path / "t.csv", index=False)

@@ -31,7 +31,7 @@ import numpy as np
 
 from aekit.app.config import RunConfig, read_config, validate_config
 from aekit.data.datasets import IDX_SETS, Dataset
-from aekit.data.readers import Reader, check_image_shape, columns_by_name, reader_for, warn_read_grey
+from aekit.data.readers import Reader, TableReader, check_image_shape, columns_by_name, reader_for, warn_read_grey
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.saving.persistence import CONFIG_FILE, atomic_write_bytes, left_by_interrupted_save, read_model
 
@@ -701,9 +701,15 @@ def refuse_gaps(data: Dataset, source: str, part: str | None = None, start: int 
     columns = dict.fromkeys(names[j] for j in np.flatnonzero(gaps.any(axis=0)))
     row = int(np.flatnonzero(gaps.any(axis=1))[0])
     where = f"{data.ids_name or 'row'} {data.ids[row]}" if data.ids is not None else f"the {part} rows" if part else f"data row {start + row + 1}"
-    what, advice = (("missing", f"fill them first, e.g. 'aekit impute {source} filled.csv'") if missing else
-                    ("infinite", f"replace them, or fill them as missing values with 'aekit impute {source} filled.csv "
-                     "--na-values=TEXT' (the cells' text, e.g. inf)"))
+    if not isinstance(reader_for(source), TableReader):
+        what, advice = (("missing", "fill them first, e.g. with AutoEncoderImputer in Python ('aekit impute' reads "
+                         ".csv and .parquet tables), or drop those rows") if missing else
+                        ("infinite", "replace them, e.g. with NaN, and fill those with AutoEncoderImputer in Python"))
+    elif missing:
+        what, advice = "missing", f"fill them first, e.g. 'aekit impute {source} filled.csv'"
+    else:
+        what, advice = "infinite", (f"replace them, or fill them as missing values with 'aekit impute {source} filled.csv "
+                                    "--na-values=TEXT' (the cells' text, e.g. inf)")
     raise ValueError(f"{str(source)!r} has {what} values in the column{'s' * (len(columns) > 1)} "
                      f"{', '.join(list(columns)[:8])} (first in {where}); {advice}")
 

@@ -451,9 +451,10 @@ def _true_false(values) -> bool:
 
 
 def _whole_numbers(values) -> bool:
-    """Whether `values` (n,) are integers, or floats whole where observed (integers with gaps)."""
+    """Whether `values` (n,) are integers, or floats whole where observed (integers with gaps); an
+    infinity is no whole number."""
     import numpy as np
 
     if values.dtype.kind in "iu":
         return True
-    return values.dtype.kind == "f" and bool(np.all(np.isnan(values) | (values == np.round(values))))
+    return values.dtype.kind == "f" and bool(np.all(np.isnan(values) | (np.isfinite(values) & (values == np.round(values)))))
