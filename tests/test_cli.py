@@ -631,6 +631,15 @@ def test_impute_fills_only_the_gaps(tmp_path, capsys):
     )
     assert "filled" in capsys.readouterr().out
     assert main(["impute", str(tmp_path / "out.csv"), str(tmp_path / "again.csv")]) == 1
+    assert "nothing to impute" in capsys.readouterr().err and not (tmp_path / "again.csv").exists()
+    # a complete sample to fit on and --save was refused as "nothing to impute", so an imputer for later files
+    # could not be fitted on clean rows; it is fitted and saved, the table written as read
+    fast = ["--epochs", "2", "--quiet", "--set", "hidden_dims=[16]"]
+    assert main(["impute", str(tmp_path / "out.csv"), str(tmp_path / "again.csv"), "--save", str(tmp_path / "imp"), *fast]) == 0
+    assert "has no missing values: the imputer was fitted on its rows and saved to" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), after)
+    assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "later.csv"), "--fitted", str(tmp_path / "imp")]) == 0
+    assert not pd.read_csv(tmp_path / "later.csv").isna().any().any()
     assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "x.csv"), "--set", "refine_steps=0"]) == 1
     assert "refine_steps" in capsys.readouterr().err
 

@@ -431,7 +431,7 @@ def run_impute(args: argparse.Namespace) -> int:
     if imputer is None:
         frame = _without_empty_columns(args, frame)
     missing = frame.isna()
-    if not missing.to_numpy().any():
+    if not missing.to_numpy().any() and not (imputer is None and args.save):  # a complete sample to fit and --save on is fine
         empty, beside = frame.attrs.get("dropped_empty", []), ""
         if empty:
             many = len(empty) > 1
@@ -439,7 +439,7 @@ def run_impute(args: argparse.Namespace) -> int:
                       "no value at all (dropped)")
         raise CLIError(
             f"{args.input!r} has no missing values{beside}; nothing to impute (other placeholders for a missing value "
-            "can be given with --na-values)"
+            "can be given with --na-values; --save DIR fits an imputer on a complete table to use with --fitted DIR)"
         )
     if imputer is None:
         params = _params(AutoEncoderImputer, args)
@@ -459,6 +459,10 @@ def run_impute(args: argparse.Namespace) -> int:
     missing = missing & filled.notna().to_numpy()
     columns = [str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]]
     n = int(missing.to_numpy().sum())
+    if n == 0:
+        print(f"{args.input!r} has no missing values: the imputer was fitted on its rows and saved to {args.save}; "
+              f"the table is written as read -> {args.output}")
+        return 0
     print(
         f"filled {n} missing entr{'y' if n == 1 else 'ies'} in {len(columns)} column{'' if len(columns) == 1 else 's'} "
         f"({', '.join(columns[:8])}) -> {args.output}"
