@@ -444,3 +444,14 @@ def test_the_only_column_of_a_one_column_table_has_the_whole_score():
     assert (explain(detector, table)["a"] < 0).any()
     assert (top["feature_1"] == "a").all() and (top["share_1"] == 1.0).all()
     assert reason_texts(top.head(1))[0][0].endswith("; 100% of the score)")
+
+
+def test_reasons_keep_every_digit_before_the_point():
+    # `aekit detect --explain` read 'income = 1.074e+04 (expected 4.287e+04; ...)': the cell's value was lost
+    from aekit.app.detection_report import reason_texts
+
+    top = pd.DataFrame({"feature_1": ["income", "rate", "region"], "observed_1": [10742.0, 0.0123456, "north"],
+                        "expected_1": [42871.33, 1234.5678, "south"], "share_1": [0.39, 0.5, 0.11]})
+    assert reason_texts(top) == [["income = 10742 (expected 42871; 39% of the score)"],
+                                 ["rate = 0.01235 (expected 1235; 50% of the score)"],
+                                 ["region = north (expected south; 11% of the score)"]]

@@ -16,7 +16,8 @@ HISTOGRAM = "scores.png"
 
 def reason_texts(reasons) -> list[list[str]]:
     """Each row's reasons, from `explain(..., top=k)`'s frame, as lines of text:
-    'income = 9.1e+04 (expected 4.2e+04; 63% of the score)'.
+    'income = 91250 (expected 42871; 63% of the score)', four significant digits or every digit
+    before the point.
 
     Parameters
     ----------
@@ -31,7 +32,10 @@ def reason_texts(reasons) -> list[list[str]]:
     """
 
     def show(value) -> str:
-        return f"{value:.4g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
+        if not isinstance(value, (int, float, np.floating, np.integer)):
+            return str(value)
+        whole_digits = int(np.floor(np.log10(abs(value)))) + 1 if np.isfinite(value) and 1 <= abs(value) < 1e15 else 0
+        return f"{value:.{max(4, whole_digits)}g}"  # every digit before the point: 10742, not 1.074e+04
 
     ranks = range(1, sum(str(c).startswith("feature_") for c in reasons.columns) + 1)
     return [[f"{r[f'feature_{k}']} = {show(r[f'observed_{k}'])} (expected {show(r[f'expected_{k}'])}; "
