@@ -925,6 +925,21 @@ def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path
     assert read_csv_frame(tmp_path / "mixed.csv").attrs[BOOLEAN_SPELLINGS] == {"ok": ("true", "false")}
 
 
+def test_detect_fitted_on_a_headerless_file_keeps_its_true_false_spelling(tmp_path):
+    # the file's columns took the fitted detector's names, but its TRUE/FALSE spellings stayed under x0, x1, ...,
+    # so --out wrote True/False
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    table = pd.DataFrame({"x": x, "y": 2 * x + 0.1, "f": np.where(x > 0, "TRUE", "FALSE")})
+    detector = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1), random_state=0)
+    detector.fit(table.assign(f=x > 0)).save(tmp_path / "det")
+    table.to_csv(tmp_path / "in.csv", index=False, header=False)
+    out = tmp_path / "out.csv"
+    assert main(["detect", str(tmp_path / "in.csv"), "--fitted", str(tmp_path / "det"), "--out", str(out), "--quiet"]) == 0
+    written = pd.read_csv(out, dtype=str)
+    assert list(written.columns[:3]) == ["x", "y", "f"] and written["f"].tolist() == table["f"].tolist()
+
+
 def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):
     # 'x,x,y' was read as x, x.1, y and written back so by aekit detect --out without a word
     path = tmp_path / "dup.csv"

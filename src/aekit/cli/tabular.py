@@ -288,7 +288,7 @@ def _read_table(args: argparse.Namespace, fitted=None):
 
     import pandas as pd
 
-    from aekit.data.datasets import ROW_LABELS
+    from aekit.data.datasets import ROW_LABELS, with_column_names
     from aekit.data.readers import TableReader, reader_for
 
     saved = Path(args.fitted) / TABLE_FILE if getattr(args, "fitted", None) else None
@@ -308,7 +308,7 @@ def _read_table(args: argparse.Namespace, fitted=None):
         frame = frame.reset_index()
     headerless = args.header is False or frame.attrs.get("header") is False
     if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
-        frame = frame.set_axis(needed, axis=1)  # the columns the model was fitted on, in their order
+        frame = with_column_names(frame, needed)  # the columns the model was fitted on, in their order
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)

@@ -26,7 +26,7 @@ from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features, user_stackle
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
-from aekit.data.datasets import BOOLEAN_SPELLINGS, load_npy, read_csv_frame, read_parquet_frame
+from aekit.data.datasets import BOOLEAN_SPELLINGS, load_npy, read_csv_frame, read_parquet_frame, with_column_names
 from aekit.data.text import load_text_folder
 
 __all__ = [
@@ -493,7 +493,7 @@ class TableReader(Reader):
             raise ValueError(f"{str(source)!r} has {len(names)} columns and is read with {had}, so they are taken in "
                              f"the order of the training table's {len(self.columns)} ({shown}): give the same columns "
                              "in that order")
-        return frame.set_axis(self.columns, axis=1)
+        return with_column_names(frame, self.columns)
 
     def id_source(self, columns) -> str | None:
         """The column whose values identify the rows: the ID column, else the first identifier
