@@ -950,6 +950,18 @@ def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, ca
     assert "the header repeats the column name 'x'" in capsys.readouterr().err
 
 
+def test_a_model_folder_refuses_a_table_with_another_column_naming_it_not_its_one_hot_features(tmp_path, capsys):
+    # a model saved from a DataFrame of numbers refused a CSV with an ID column beside them as
+    # 'unexpected customer_id=C0000, customer_id=C0001, ...'
+    rng = np.random.default_rng(0)
+    numbers = pd.DataFrame({"spend": rng.random(20), "visits": rng.random(20)})
+    AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(numbers).save(tmp_path / "m")
+    numbers.assign(customer_id=[f"C{i:04d}" for i in range(20)]).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 1
+    assert capsys.readouterr().err.rstrip().endswith(
+        "does not have the columns the model was trained on (spend, visits): unexpected customer_id")
+
+
 def test_a_table_with_other_columns_is_refused_naming_its_columns_not_their_one_hot_features(tmp_path):
     """A run trained on a table with a text column read another table and refused it as 'has 4
     features but the model was trained on 9; missing ['customer_id=C0000', ...], unexpected ['x',

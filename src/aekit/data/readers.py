@@ -996,7 +996,7 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         return replace(data, X=np.asarray(data.X)[:, [names.index(n) for n in expected]], feature_names=list(expected))
     if _positional(expected) and _positional(names) and len(names) == len(expected):
         return replace(data, feature_names=list(expected))
-    raise ValueError(other_columns(names, expected, source))
+    raise ValueError(other_columns(list(dict.fromkeys(data.feature_columns())), expected, source))
 
 
 def other_columns(columns: Sequence[str], trained: Sequence[str], source) -> str:
