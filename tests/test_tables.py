@@ -962,6 +962,22 @@ def test_a_model_folder_refuses_a_table_with_another_column_naming_it_not_its_on
         "does not have the columns the model was trained on (spend, visits): unexpected customer_id")
 
 
+def test_a_model_folder_fitted_on_a_bool_column_reads_a_csv_of_it_as_the_numbers_it_was_fitted_on(tmp_path, capsys):
+    # the CSV's True/False column was one-hot encoded as active=False, active=True, and the model (fitted on it as
+    # one 0/1 column) refused the file as 'missing active; unexpected active=False, active=True'
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"spend": rng.random(20), "active": rng.random(20) > 0.5, "visits": rng.random(20)})
+    model = AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(frame)
+    model.save(tmp_path / "m")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    codes = pd.read_csv(tmp_path / "codes.csv")["ae0"].to_numpy()
+    np.testing.assert_allclose(codes, model.transform(frame)[:, 0], atol=1e-6)
+    frame.astype({"visits": object}).assign(visits=["many"] * 20).to_csv(tmp_path / "text.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "text.csv"), str(tmp_path / "codes.csv")]) == 1
+    assert "holds text where the model was trained on numbers, in the column visits ('many')" in capsys.readouterr().err
+
+
 def test_a_table_with_other_columns_is_refused_naming_its_columns_not_their_one_hot_features(tmp_path):
     """A run trained on a table with a text column read another table and refused it as 'has 4
     features but the model was trained on 9; missing ['customer_id=C0000', ...], unexpected ['x',
