@@ -940,6 +940,24 @@ def test_detect_fitted_on_a_headerless_file_keeps_its_true_false_spelling(tmp_pa
     assert list(written.columns[:3]) == ["x", "y", "f"] and written["f"].tolist() == table["f"].tolist()
 
 
+def test_an_imputer_saved_by_impute_from_a_table_with_an_empty_column_takes_that_table_again(tmp_path):
+    # the command dropped the empty column before fitting, so the saved imputer refused the same table in Python
+    # ('Feature names unseen at fit time: - notes') and the table without its header with --fitted
+    frame, _ = with_gaps(survey(40))
+    frame.assign(notes=np.nan).to_csv(tmp_path / "in.csv", index=False)
+    flags = ["--quiet", "--epochs", "1", "--set", "hidden_dims=[8]", "--set", "n_members=1", "--set", "blend=null"]
+    saved = tmp_path / "imp"
+    assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), *flags, "--save", str(saved)]) == 0
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert "notes" not in written.columns and not written.isna().any().any()
+    imputer = AutoEncoderImputer.load(saved).set_output(transform="pandas")
+    again = imputer.transform(pd.read_csv(tmp_path / "in.csv"))
+    np.testing.assert_allclose(again.select_dtypes("number"), written[again.columns].select_dtypes("number"))
+    (tmp_path / "bare.csv").write_text((tmp_path / "in.csv").read_text().split("\n", 1)[1])
+    assert main(["impute", str(tmp_path / "bare.csv"), str(tmp_path / "bare_out.csv"), "--fitted", str(saved), "--quiet"]) == 0
+    assert pd.read_csv(tmp_path / "bare_out.csv").drop(columns="notes").equals(written)
+
+
 def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):
     # 'x,x,y' was read as x, x.1, y and written back so by aekit detect --out without a word
     path = tmp_path / "dup.csv"

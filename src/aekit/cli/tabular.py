@@ -337,6 +337,18 @@ def _without_empty_columns(args: argparse.Namespace, frame):
     return kept
 
 
+def _fit_with_empty_columns(imputer, frame):
+    """`imputer.fit_transform(frame)` of the whole table read, its columns of no value included, which
+    the imputer leaves out of its model and output but keeps among its columns (`feature_names_in_`),
+    so the saved imputer takes the same table (in Python, or headerless with --fitted); its warning
+    about them is the one `_without_empty_columns` gave already."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=f"{type(imputer).__name__}: columns? .* no observed value", category=UserWarning)
+        return imputer.fit_transform(frame)
+
+
 def _refuse_infinity(args: argparse.Namespace, frame) -> None:
     """Refuse an infinite number (a cell 'inf' or '-inf', which pandas reads as one), naming
     the column, its first data row and --na-values."""
@@ -426,7 +438,7 @@ def run_impute(args: argparse.Namespace) -> int:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
     _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
-    frame = _read_table(args, imputer)
+    frame = read = _read_table(args, imputer)
     if imputer is None:
         frame = _without_empty_columns(args, frame)
     missing = frame.isna()
@@ -446,7 +458,8 @@ def run_impute(args: argparse.Namespace) -> int:
         if ignored:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-        filled = _warnings_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
+        filled = _warnings_to_stderr(args, lambda: _fit_with_empty_columns(imputer, read),
+                                     " (--set ignore_columns=null keeps them)")
         _save(args, imputer, frame)
     else:
         rows = _fitted_columns(args, frame, imputer)
