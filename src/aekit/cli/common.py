@@ -275,6 +275,8 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
 def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], value_range: tuple[float, float] | None, ids: list[str]) -> Path:
     """Save each row of X (n, prod(shape)) as an 8-bit PNG in `folder`, named after its id: an input
     file's relative path with the suffix .png (its subfolders kept), a row number padded to one width.
+    A folder already holding PNGs that these do not replace (an earlier command's other images) is
+    refused, before any is written, so the folder never mixes images of two commands.
 
     Parameters
     ----------
@@ -304,6 +306,11 @@ def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], valu
     names = [f"{int(i):0{width}d}.png" if i.isdigit() else Path(i).with_suffix(".png").as_posix() for i in ids]
     if len(set(names)) < len(names):  # photo.jpg and photo.png
         names = [f"{i}.png" for i in ids]
+    others = sorted(set(p.relative_to(folder).as_posix() for p in folder.rglob("*.png")) - set(names)) if folder.is_dir() else []
+    if others:
+        raise CLIError(f"OUTPUT {str(folder)!r} already holds {len(others)} PNG image{'s' * (len(others) > 1)} that these "
+                       f"{len(names)} would not replace ({', '.join(others[:3])}{', ...' * (len(others) > 3)}), which would "
+                       "be mixed with them: give a new or empty folder, or remove those images first")
     for image, name in zip(image_bytes(X, chw, value_range), names):
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
