@@ -991,6 +991,9 @@ def test_a_model_folder_fitted_on_a_bool_column_reads_a_csv_of_it_as_the_numbers
     assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
     codes = pd.read_csv(tmp_path / "codes.csv")["ae0"].to_numpy()
     np.testing.assert_allclose(codes, model.transform(frame)[:, 0], atol=1e-6)
+    frame.to_csv(tmp_path / "bare.csv", index=False, header=False)  # its columns taken in the model's order
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "bare.csv"), str(tmp_path / "bare_codes.csv"), "--no-header"]) == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "bare_codes.csv")["ae0"].to_numpy(), codes)
     frame.astype({"visits": object}).assign(visits=["many"] * 20).to_csv(tmp_path / "text.csv", index=False)
     assert main(["encode", str(tmp_path / "m"), str(tmp_path / "text.csv"), str(tmp_path / "codes.csv")]) == 1
     assert "holds text where the model was trained on numbers, in the column visits ('many')" in capsys.readouterr().err

@@ -1059,7 +1059,17 @@ def columns_by_name(data: Dataset, names: Sequence[str], source) -> Dataset:
     if _positional(data.feature_names):
         return data
     names = [str(n) for n in names]
+    columns = list(dict.fromkeys(data.feature_columns()))
+    if data.categories and _positional(columns) and len(columns) == len(names):  # headerless, True/False one-hot encoded
+        data = _with_columns(data, dict(zip(columns, names)))
     return _aligned(_flags_as_numbers(data, names), names, source)
+
+
+def _with_columns(data: Dataset, new: dict[str, str]) -> Dataset:
+    """`data` with its table columns renamed by `new` (old name to new), one-hot features
+    ('column=category') and categories included."""
+    renamed = [new[c] + f[len(c):] for f, c in zip(data.feature_names, data.feature_columns())]
+    return replace(data, feature_names=renamed, categories={new.get(c, c): v for c, v in data.categories.items()})
 
 
 def _flags_as_numbers(data: Dataset, names: list[str]) -> Dataset:
