@@ -444,3 +444,13 @@ def test_the_only_column_of_a_one_column_table_has_the_whole_score():
     assert (explain(detector, table)["a"] < 0).any()
     assert (top["feature_1"] == "a").all() and (top["share_1"] == 1.0).all()
     assert reason_texts(top.head(1))[0][0].endswith("; 100% of the score)")
+
+
+def test_a_true_false_value_reads_as_true_or_false_in_the_reasons():
+    # `aekit detect --explain` on a TRUE/FALSE column wrote 'active = 1 (expected 0.356; ...)': a bool was shown as a number
+    from aekit.app.detection_report import reason_texts
+
+    top = pd.DataFrame({"feature_1": ["active", "active"], "observed_1": [True, np.False_], "expected_1": [0.356, 0.5],
+                        "share_1": [0.5, 0.25]})
+    assert reason_texts(top) == [["active = True (expected 0.356; 50% of the score)"],
+                                 ["active = False (expected 0.5; 25% of the score)"]]

@@ -31,6 +31,8 @@ def reason_texts(reasons) -> list[list[str]]:
     """
 
     def show(value) -> str:
+        if isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
         return f"{value:.4g}" if isinstance(value, (int, float, np.floating, np.integer)) else str(value)
 
     ranks = range(1, sum(str(c).startswith("feature_") for c in reasons.columns) + 1)
