@@ -261,6 +261,12 @@ def test_a_runs_later_file_keeps_the_decimal_comma_of_its_training_file(tmp_path
     for name in ("later", "same"):
         assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
     np.testing.assert_array_equal(np.load(tmp_path / "later.npy"), np.load(tmp_path / "same.npy"))
+    # reconstruct (and generate) wrote the run's table with commas and decimal points, which a spreadsheet set for
+    # ';' and decimal commas, as the training file was, opens as one column; impute and detect --out kept them
+    assert main(["reconstruct", run, str(tmp_path / "train.csv"), str(tmp_path / "rec.csv")]) == 0
+    assert (tmp_path / "rec.csv").read_text().splitlines()[0] == "id;income;height"
+    reconstructed = pd.read_csv(tmp_path / "rec.csv", sep=";", decimal=",")
+    assert reconstructed["height"].dtype == np.float64 and reconstructed["height"].between(120, 220).all()
     # the same with a model saved by detect --save and applied with --fitted: it kept no record of the decimal comma
     saved = str(tmp_path / "detector")
     assert main(["detect", str(tmp_path / "train.csv"), "--save", saved, "--epochs", "1", "--quiet"]) == 0

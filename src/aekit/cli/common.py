@@ -18,6 +18,7 @@ __all__ = [
     "add_command",
     "add_header_option",
     "check_header_given_with",
+    "csv_marks",
     "folder",
     "id_column_name",
     "int_in_range",
@@ -265,11 +266,32 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
             with open(tmp, "wb") as f:  # np.save given a name not ending in '.npy' (CODES.NPY) would append one
                 np.save(f, np.asarray(X), allow_pickle=False)
         elif kind == ".csv":
-            spellings = X.attrs.get(BOOLEAN_SPELLINGS, {}) if hasattr(X, "attrs") else {}
-            spelled_booleans(_as_frame(X, columns, ids), spellings).to_csv(tmp, index=False, encoding="utf-8")
+            read = X.attrs if hasattr(X, "attrs") else {}
+            sep, decimal = csv_marks(read)
+            spelled_booleans(_as_frame(X, columns, ids), read.get(BOOLEAN_SPELLINGS, {})).to_csv(
+                tmp, index=False, sep=sep, decimal=decimal, encoding="utf-8")
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
+
+
+def csv_marks(read: dict) -> tuple[str, str]:
+    """The delimiter and decimal mark of a CSV written of a table read with `read` (its frame's
+    attrs: 'sep', 'decimal_comma'): a ';' table's ';' and decimal commas, so a spreadsheet set
+    for them opens it in columns, else commas and decimal points.
+
+    Parameters
+    ----------
+    read : dict
+        How the table was read: 'sep' (';' or another) and 'decimal_comma' (bool), either absent.
+
+    Returns
+    -------
+    tuple of str
+        (sep, decimal) for `pandas.DataFrame.to_csv`.
+    """
+    sep = ";" if read.get("sep") == ";" else ","
+    return sep, "," if read.get("decimal_comma") and sep == ";" else "."
 
 
 def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], value_range: tuple[float, float] | None, ids: list[str]) -> Path:

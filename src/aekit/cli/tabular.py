@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed, spelled_booleans
+from aekit.cli.common import (GUESSED_HEADER, CLIError, add_command, add_header_option, csv_marks, int_in_range, seed,
+                              spelled_booleans)
 from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.cli.scheduled import add_scheduler_options
@@ -391,8 +392,7 @@ def _write_table(frame, path: str, read: dict) -> None:
         if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
             frame.to_parquet(tmp, index=True if index else None)
         else:
-            sep = ";" if read.get("sep") == ";" else ","
-            decimal = "," if read.get("decimal_comma") and sep == ";" else "."
+            sep, decimal = csv_marks(read)
             spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
                            encoding=read.get("encoding") or "utf-8")
