@@ -235,6 +235,10 @@ def test_resume_refuses_a_table_that_changed_since_the_run_started(tmp_path, cap
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--epochs", "4", "--quiet"]) == 1
     assert f"has changed since {run} started training" in capsys.readouterr().err
+    # evaluate (and report, explore, generate) split the changed rows anew and scored rows the model had trained on
+    # as its held-out rows, or failed broadcasting the scaling
+    assert main(["evaluate", str(run)]) == 1
+    assert "this run's data (data.source in " in (err := capsys.readouterr().err) and "has changed since the run trained" in err
     assert len(metrics(run)) == 2
     table.to_csv(tmp_path / "t.csv", index=False)
     assert main(["train", "--resume", str(run), "--epochs", "4", "--quiet"]) == 0

@@ -455,3 +455,13 @@ def test_reasons_keep_every_digit_before_the_point():
     assert reason_texts(top) == [["income = 10742 (expected 42871; 39% of the score)"],
                                  ["rate = 0.01235 (expected 1235; 50% of the score)"],
                                  ["region = north (expected south; 11% of the score)"]]
+
+
+def test_a_true_false_value_reads_as_true_or_false_in_the_reasons():
+    # `aekit detect --explain` on a TRUE/FALSE column wrote 'active = 1 (expected 0.356; ...)': a bool was shown as a number
+    from aekit.app.detection_report import reason_texts
+
+    top = pd.DataFrame({"feature_1": ["active", "active"], "observed_1": [True, np.False_], "expected_1": [0.356, 0.5],
+                        "share_1": [0.5, 0.25]})
+    assert reason_texts(top) == [["active = True (expected 0.356; 50% of the score)"],
+                                 ["active = False (expected 0.5; 25% of the score)"]]

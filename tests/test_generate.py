@@ -352,6 +352,11 @@ def test_samples_of_an_image_run_saved_as_npy_are_images_it_can_read_back(tmp_pa
     for i, sample in enumerate(np.load(tmp_path / "s1.npy")):
         with Image.open(tmp_path / "pngs" / f"{i}.png") as image:
             np.testing.assert_allclose(np.asarray(image, dtype=float), sample.transpose(1, 2, 0), atol=1)
+    # -n 2 into that folder left 2.png and 3.png of the earlier draw beside the two new samples without a word
+    assert main(["generate", str(run), str(tmp_path / "pngs"), "-n", "2", "--seed", "2"]) == 1
+    assert "already holds 2 PNG images that these 2 would not replace (2.png, 3.png)" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
+    assert main(["generate", str(run), str(tmp_path / "pngs"), "-n", "4", "--seed", "2"]) == 0  # replaces them all
     folder = tmp_path / "flat"
     VariationalAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(rng.random((30, 12))).save(folder)
     assert main(["generate", str(folder), str(tmp_path / "rows"), "-n", "3"]) == 1

@@ -261,6 +261,12 @@ def test_a_runs_later_file_keeps_the_decimal_comma_of_its_training_file(tmp_path
     for name in ("later", "same"):
         assert main(["encode", run, str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.npy")]) == 0
     np.testing.assert_array_equal(np.load(tmp_path / "later.npy"), np.load(tmp_path / "same.npy"))
+    # reconstruct (and generate) wrote the run's table with commas and decimal points, which a spreadsheet set for
+    # ';' and decimal commas, as the training file was, opens as one column; impute and detect --out kept them
+    assert main(["reconstruct", run, str(tmp_path / "train.csv"), str(tmp_path / "rec.csv")]) == 0
+    assert (tmp_path / "rec.csv").read_text().splitlines()[0] == "id;income;height"
+    reconstructed = pd.read_csv(tmp_path / "rec.csv", sep=";", decimal=",")
+    assert reconstructed["height"].dtype == np.float64 and reconstructed["height"].between(120, 220).all()
     # the same with a model saved by detect --save and applied with --fitted: it kept no record of the decimal comma
     saved = str(tmp_path / "detector")
     assert main(["detect", str(tmp_path / "train.csv"), "--save", saved, "--epochs", "1", "--quiet"]) == 0
@@ -938,6 +944,39 @@ def test_impute_writes_a_true_false_column_with_gaps_back_as_true_false(tmp_path
     assert read_csv_frame(tmp_path / "mixed.csv").attrs[BOOLEAN_SPELLINGS] == {"ok": ("true", "false")}
 
 
+def test_detect_fitted_on_a_headerless_file_keeps_its_true_false_spelling(tmp_path):
+    # the file's columns took the fitted detector's names, but its TRUE/FALSE spellings stayed under x0, x1, ...,
+    # so --out wrote True/False
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    table = pd.DataFrame({"x": x, "y": 2 * x + 0.1, "f": np.where(x > 0, "TRUE", "FALSE")})
+    detector = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1), random_state=0)
+    detector.fit(table.assign(f=x > 0)).save(tmp_path / "det")
+    table.to_csv(tmp_path / "in.csv", index=False, header=False)
+    out = tmp_path / "out.csv"
+    assert main(["detect", str(tmp_path / "in.csv"), "--fitted", str(tmp_path / "det"), "--out", str(out), "--quiet"]) == 0
+    written = pd.read_csv(out, dtype=str)
+    assert list(written.columns[:3]) == ["x", "y", "f"] and written["f"].tolist() == table["f"].tolist()
+
+
+def test_an_imputer_saved_by_impute_from_a_table_with_an_empty_column_takes_that_table_again(tmp_path):
+    # the command dropped the empty column before fitting, so the saved imputer refused the same table in Python
+    # ('Feature names unseen at fit time: - notes') and the table without its header with --fitted
+    frame, _ = with_gaps(survey(40))
+    frame.assign(notes=np.nan).to_csv(tmp_path / "in.csv", index=False)
+    flags = ["--quiet", "--epochs", "1", "--set", "hidden_dims=[8]", "--set", "n_members=1", "--set", "blend=null"]
+    saved = tmp_path / "imp"
+    assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), *flags, "--save", str(saved)]) == 0
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert "notes" not in written.columns and not written.isna().any().any()
+    imputer = AutoEncoderImputer.load(saved).set_output(transform="pandas")
+    again = imputer.transform(pd.read_csv(tmp_path / "in.csv"))
+    np.testing.assert_allclose(again.select_dtypes("number"), written[again.columns].select_dtypes("number"))
+    (tmp_path / "bare.csv").write_text((tmp_path / "in.csv").read_text().split("\n", 1)[1])
+    assert main(["impute", str(tmp_path / "bare.csv"), str(tmp_path / "bare_out.csv"), "--fitted", str(saved), "--quiet"]) == 0
+    assert pd.read_csv(tmp_path / "bare_out.csv").drop(columns="notes").equals(written)
+
+
 def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):
     # 'x,x,y' was read as x, x.1, y and written back so by aekit detect --out without a word
     path = tmp_path / "dup.csv"
@@ -946,6 +985,37 @@ def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, ca
         assert list(read_csv_frame(path).columns) == ["x", "x.1", "y"]
     assert main(["detect", str(path), "--epochs", "1", "--quiet", "--out", str(tmp_path / "o.csv")]) == 0
     assert "the header repeats the column name 'x'" in capsys.readouterr().err
+
+
+def test_a_model_folder_refuses_a_table_with_another_column_naming_it_not_its_one_hot_features(tmp_path, capsys):
+    # a model saved from a DataFrame of numbers refused a CSV with an ID column beside them as
+    # 'unexpected customer_id=C0000, customer_id=C0001, ...'
+    rng = np.random.default_rng(0)
+    numbers = pd.DataFrame({"spend": rng.random(20), "visits": rng.random(20)})
+    AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(numbers).save(tmp_path / "m")
+    numbers.assign(customer_id=[f"C{i:04d}" for i in range(20)]).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 1
+    assert capsys.readouterr().err.rstrip().endswith(
+        "does not have the columns the model was trained on (spend, visits): unexpected customer_id")
+
+
+def test_a_model_folder_fitted_on_a_bool_column_reads_a_csv_of_it_as_the_numbers_it_was_fitted_on(tmp_path, capsys):
+    # the CSV's True/False column was one-hot encoded as active=False, active=True, and the model (fitted on it as
+    # one 0/1 column) refused the file as 'missing active; unexpected active=False, active=True'
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"spend": rng.random(20), "active": rng.random(20) > 0.5, "visits": rng.random(20)})
+    model = AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(frame)
+    model.save(tmp_path / "m")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    codes = pd.read_csv(tmp_path / "codes.csv")["ae0"].to_numpy()
+    np.testing.assert_allclose(codes, model.transform(frame)[:, 0], atol=1e-6)
+    frame.to_csv(tmp_path / "bare.csv", index=False, header=False)  # its columns taken in the model's order
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "bare.csv"), str(tmp_path / "bare_codes.csv"), "--no-header"]) == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "bare_codes.csv")["ae0"].to_numpy(), codes)
+    frame.astype({"visits": object}).assign(visits=["many"] * 20).to_csv(tmp_path / "text.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "text.csv"), str(tmp_path / "codes.csv")]) == 1
+    assert "holds text where the model was trained on numbers, in the column visits ('many')" in capsys.readouterr().err
 
 
 def test_a_table_with_other_columns_is_refused_naming_its_columns_not_their_one_hot_features(tmp_path):

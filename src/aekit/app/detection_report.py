@@ -32,6 +32,8 @@ def reason_texts(reasons) -> list[list[str]]:
     """
 
     def show(value) -> str:
+        if isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
         if not isinstance(value, (int, float, np.floating, np.integer)):
             return str(value)
         whole_digits = int(np.floor(np.log10(abs(value)))) + 1 if np.isfinite(value) and 1 <= abs(value) < 1e15 else 0

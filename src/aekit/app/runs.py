@@ -391,7 +391,7 @@ class Model:
         data = self.config.data
         decided = {name: getattr(self.reader, name) for name in _DECIDED_BY_FIT if hasattr(self.reader, name)}
         try:
-            return prepare_data(self.config.model_copy(update={"data": data.model_copy(update=decided)}))
+            split = prepare_data(self.config.model_copy(update={"data": data.model_copy(update=decided)}))
         except FileNotFoundError:
             source = data.source
             path = Path(source).expanduser()
@@ -402,6 +402,14 @@ class Model:
                 f"{os.getcwd()!r}: it is a path relative to the folder 'aekit train' ran in; run this command from there, "
                 "or set data.source to the data's absolute path"
             ) from None
+        saved = Run(self.path).read_data_info().get("train_sha256")  # absent from older runs
+        if saved is not None and saved != split.train_sha256():
+            raise ValueError(
+                f"{data.source!r}, this run's data (data.source in {str(self.path / Run.CONFIG)!r}), has changed since the "
+                "run trained: its rows read now are not the ones split into the training and held-out rows then, so the "
+                "held-out rows are no longer known. Put the data back as it was, or train a new run on the new data"
+            )
+        return split
 
     def rows(self, source: str | None, what: str = "use", header: bool | None = None) -> Dataset:
         """The rows of `source`, or without one the run's held-out rows, read like the training

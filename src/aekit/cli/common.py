@@ -18,6 +18,7 @@ __all__ = [
     "add_command",
     "add_header_option",
     "check_header_given_with",
+    "csv_marks",
     "folder",
     "id_column_name",
     "int_in_range",
@@ -265,16 +266,39 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
             with open(tmp, "wb") as f:  # np.save given a name not ending in '.npy' (CODES.NPY) would append one
                 np.save(f, np.asarray(X), allow_pickle=False)
         elif kind == ".csv":
-            spellings = X.attrs.get(BOOLEAN_SPELLINGS, {}) if hasattr(X, "attrs") else {}
-            spelled_booleans(_as_frame(X, columns, ids), spellings).to_csv(tmp, index=False, encoding="utf-8")
+            read = X.attrs if hasattr(X, "attrs") else {}
+            sep, decimal = csv_marks(read)
+            spelled_booleans(_as_frame(X, columns, ids), read.get(BOOLEAN_SPELLINGS, {})).to_csv(
+                tmp, index=False, sep=sep, decimal=decimal, encoding="utf-8")
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
 
 
+def csv_marks(read: dict) -> tuple[str, str]:
+    """The delimiter and decimal mark of a CSV written of a table read with `read` (its frame's
+    attrs: 'sep', 'decimal_comma'): a ';' table's ';' and decimal commas, so a spreadsheet set
+    for them opens it in columns, else commas and decimal points.
+
+    Parameters
+    ----------
+    read : dict
+        How the table was read: 'sep' (';' or another) and 'decimal_comma' (bool), either absent.
+
+    Returns
+    -------
+    tuple of str
+        (sep, decimal) for `pandas.DataFrame.to_csv`.
+    """
+    sep = ";" if read.get("sep") == ";" else ","
+    return sep, "," if read.get("decimal_comma") and sep == ";" else "."
+
+
 def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], value_range: tuple[float, float] | None, ids: list[str]) -> Path:
     """Save each row of X (n, prod(shape)) as an 8-bit PNG in `folder`, named after its id: an input
     file's relative path with the suffix .png (its subfolders kept), a row number padded to one width.
+    A folder already holding PNGs that these do not replace (an earlier command's other images) is
+    refused, before any is written, so the folder never mixes images of two commands.
 
     Parameters
     ----------
@@ -304,6 +328,11 @@ def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], valu
     names = [f"{int(i):0{width}d}.png" if i.isdigit() else Path(i).with_suffix(".png").as_posix() for i in ids]
     if len(set(names)) < len(names):  # photo.jpg and photo.png
         names = [f"{i}.png" for i in ids]
+    others = sorted(set(p.relative_to(folder).as_posix() for p in folder.rglob("*.png")) - set(names)) if folder.is_dir() else []
+    if others:
+        raise CLIError(f"OUTPUT {str(folder)!r} already holds {len(others)} PNG image{'s' * (len(others) > 1)} that these "
+                       f"{len(names)} would not replace ({', '.join(others[:3])}{', ...' * (len(others) > 3)}), which would "
+                       "be mixed with them: give a new or empty folder, or remove those images first")
     for image, name in zip(image_bytes(X, chw, value_range), names):
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)

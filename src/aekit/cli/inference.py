@@ -73,7 +73,7 @@ def add_parsers(commands) -> None:
         ("reconstruct", "write the reconstructions of some rows", "the reconstructions (n, n_features), in the data's units,",
          "\nAn image run's .npy holds images, channels-first, as 'aekit generate' writes them; OUTPUT a folder\n(a path "
          "without a suffix, or ending in /) receives one PNG per image, named after the input's files\n(photos/a/1.jpg as "
-         "a/1.png) or, for an array, its row numbers. A table\nrun's .csv or "
+         "a/1.png) or, for an array, its row numbers (a folder holding other PNGs is refused). A table\nrun's .csv or "
          ".parquet holds the columns it was trained on as 'aekit generate' writes them: each\ncategorical one as its "
          "most probable category, each column of whole numbers rounded within\nits training range."),
     ):
@@ -104,7 +104,7 @@ def add_parsers(commands) -> None:
         "generate",
         "decode new samples from a model (its prior, or a density fitted to its codes)",
         "Draw N samples from a model and write them to OUTPUT: .npy, .csv, .parquet, or .png (a grid of images\n"
-        "for image data, else a heat map of the rows), or for images a folder of PNGs, one per sample. A model with a prior (the variational\n"
+        "for image data, else a heat map of the rows), or for images a folder of PNGs, one per sample (a folder holding other PNGs is refused). A model with a prior (the variational\n"
         "autoencoder) draws from it; any other autoencoder (plain, convolutional, ...) decodes draws\n"
         "from a density fitted to the codes of the run's training rows (aekit.analysis.latent's\n"
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import GUESSED_HEADER, CLIError, add_command, add_header_option, int_in_range, seed, spelled_booleans
+from aekit.cli.common import (GUESSED_HEADER, CLIError, add_command, add_header_option, csv_marks, int_in_range, seed,
+                              spelled_booleans)
 from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.cli.scheduled import add_scheduler_options
@@ -288,7 +289,7 @@ def _read_table(args: argparse.Namespace, fitted=None):
 
     import pandas as pd
 
-    from aekit.data.datasets import ROW_LABELS
+    from aekit.data.datasets import ROW_LABELS, with_column_names
     from aekit.data.readers import TableReader, reader_for
 
     saved = Path(args.fitted) / TABLE_FILE if getattr(args, "fitted", None) else None
@@ -308,7 +309,7 @@ def _read_table(args: argparse.Namespace, fitted=None):
         frame = frame.reset_index()
     headerless = args.header is False or frame.attrs.get("header") is False
     if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
-        frame = frame.set_axis(needed, axis=1)  # the columns the model was fitted on, in their order
+        frame = with_column_names(frame, needed)  # the columns the model was fitted on, in their order
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
@@ -335,6 +336,18 @@ def _without_empty_columns(args: argparse.Namespace, frame):
     if kept.shape[1] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     return kept
+
+
+def _fit_with_empty_columns(imputer, frame):
+    """`imputer.fit_transform(frame)` of the whole table read, its columns of no value included, which
+    the imputer leaves out of its model and output but keeps among its columns (`feature_names_in_`),
+    so the saved imputer takes the same table (in Python, or headerless with --fitted); its warning
+    about them is the one `_without_empty_columns` gave already."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=f"{type(imputer).__name__}: columns? .* no observed value", category=UserWarning)
+        return imputer.fit_transform(frame)
 
 
 def _refuse_infinity(args: argparse.Namespace, frame) -> None:
@@ -379,8 +392,7 @@ def _write_table(frame, path: str, read: dict) -> None:
         if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
             frame.to_parquet(tmp, index=True if index else None)
         else:
-            sep = ";" if read.get("sep") == ";" else ","
-            decimal = "," if read.get("decimal_comma") and sep == ";" else "."
+            sep, decimal = csv_marks(read)
             spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
                            encoding=read.get("encoding") or "utf-8")
@@ -426,7 +438,7 @@ def run_impute(args: argparse.Namespace) -> int:
         return _impute_on_cluster(args, _fitted_model(args, AutoEncoderImputer, "aekit impute SAMPLE OUT"))
     _check_table_output(args.output)
     imputer = _fitted_model(args, AutoEncoderImputer) if args.fitted else None
-    frame = _read_table(args, imputer)
+    frame = read = _read_table(args, imputer)
     rows = _fitted_columns(args, frame, imputer) if imputer is not None else None  # a wrong table named before its gaps
     if imputer is None:
         frame = _without_empty_columns(args, frame)
@@ -447,7 +459,8 @@ def run_impute(args: argparse.Namespace) -> int:
         if ignored:
             params["ignore_columns"] = _ignored_with_set(params.get("ignore_columns", "auto"), ignored)
         imputer = AutoEncoderImputer(**params).set_output(transform="pandas")
-        filled = _warnings_to_stderr(args, lambda: imputer.fit_transform(frame), " (--set ignore_columns=null keeps them)")
+        filled = _warnings_to_stderr(args, lambda: _fit_with_empty_columns(imputer, read),
+                                     " (--set ignore_columns=null keeps them)")
         _save(args, imputer, frame)
     else:
         filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))

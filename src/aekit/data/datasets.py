@@ -59,6 +59,7 @@ __all__ = [
     "read_csv_frame",
     "read_idx",
     "read_parquet_frame",
+    "with_column_names",
 ]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm")
@@ -528,6 +529,31 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
 
 ROW_LABELS = "row_labels"  # a frame's attrs key: True when a CSV's unnamed first column was read as the index
 BOOLEAN_SPELLINGS = "boolean_spellings"  # a frame's attrs key: {column: (text of True, of False)} as a CSV spelled them
+
+
+def with_column_names(frame, names: Sequence[str]):
+    """`frame` with its columns named `names`, in order, and its attrs keyed by column (the
+    spellings of True and False, the words warned about) under the new names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table as `read_csv_frame` read it, of n_columns columns.
+    names : sequence of str
+        The new name of each column, (n_columns,).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The renamed table.
+    """
+    new = dict(zip((str(c) for c in frame.columns), names))
+    out = frame.set_axis(list(names), axis=1)
+    out.attrs = dict(frame.attrs)
+    for key in (BOOLEAN_SPELLINGS, STRAY_WORDS):
+        if key in frame.attrs:
+            out.attrs[key] = {new.get(str(c), c): value for c, value in frame.attrs[key].items()}
+    return out
 
 _FORMULA = re.compile(r"[\t\r ]*(=.|[+\-@].*[(|!])", re.DOTALL)
 

@@ -26,7 +26,7 @@ from aekit.data.columns import FREE_TEXT, IDENTIFIER, non_features, user_stackle
 from aekit.data.labels import missing_labels
 from aekit.data._sources import PARQUET_SUFFIXES, DataSource, NpySource, ParquetSource
 from aekit.data.datasets import IDX_SETS, IMAGE_SUFFIXES, Dataset, _from_frame, _image_folder, _integer_scale, _load_idx_set, load_digits
-from aekit.data.datasets import BOOLEAN_SPELLINGS, load_npy, read_csv_frame, read_parquet_frame
+from aekit.data.datasets import BOOLEAN_SPELLINGS, load_npy, read_csv_frame, read_parquet_frame, with_column_names
 from aekit.data.text import load_text_folder
 
 __all__ = [
@@ -493,7 +493,7 @@ class TableReader(Reader):
             raise ValueError(f"{str(source)!r} has {len(names)} columns and is read with {had}, so they are taken in "
                              f"the order of the training table's {len(self.columns)} ({shown}): give the same columns "
                              "in that order")
-        return frame.set_axis(self.columns, axis=1)
+        return with_column_names(frame, self.columns)
 
     def id_source(self, columns) -> str | None:
         """The column whose values identify the rows: the ID column, else the first identifier
@@ -996,7 +996,14 @@ def _aligned(data: Dataset, expected: list[str] | None, source) -> Dataset:
         return replace(data, X=np.asarray(data.X)[:, [names.index(n) for n in expected]], feature_names=list(expected))
     if _positional(expected) and _positional(names) and len(names) == len(expected):
         return replace(data, feature_names=list(expected))
-    raise ValueError(other_columns(names, expected, source))
+    columns = list(dict.fromkeys(data.feature_columns()))
+    texts = [c for c in data.categories if c in expected]
+    if texts and sorted(columns) == sorted(expected):
+        shown = "; ".join(f"{c} ({', '.join(map(repr, data.categories[c][:3]))}{', ...' * (len(data.categories[c]) > 3)})"
+                          for c in texts[:5])
+        raise ValueError(f"{str(source)!r} holds text where the model was trained on numbers, in the column"
+                         f"{'s' * (len(texts) > 1)} {shown}: give the numbers the model was trained on")
+    raise ValueError(other_columns(columns, expected, source))
 
 
 def other_columns(columns: Sequence[str], trained: Sequence[str], source) -> str:
@@ -1051,7 +1058,39 @@ def columns_by_name(data: Dataset, names: Sequence[str], source) -> Dataset:
     """
     if _positional(data.feature_names):
         return data
-    return _aligned(data, [str(n) for n in names], source)
+    names = [str(n) for n in names]
+    columns = list(dict.fromkeys(data.feature_columns()))
+    if data.categories and _positional(columns) and len(columns) == len(names):  # headerless, True/False one-hot encoded
+        data = _with_columns(data, dict(zip(columns, names)))
+    return _aligned(_flags_as_numbers(data, names), names, source)
+
+
+def _with_columns(data: Dataset, new: dict[str, str]) -> Dataset:
+    """`data` with its table columns renamed by `new` (old name to new), one-hot features
+    ('column=category') and categories included."""
+    renamed = [new[c] + f[len(c):] for f, c in zip(data.feature_names, data.feature_columns())]
+    return replace(data, feature_names=renamed, categories={new.get(c, c): v for c, v in data.categories.items()})
+
+
+def _flags_as_numbers(data: Dataset, names: list[str]) -> Dataset:
+    """`data` with each True/False column that the model takes as one number (a column of
+    `names`, as a DataFrame's bool column is fitted) as that 0/1 column, where the reader
+    one-hot encoded it as 'column=False', 'column=True'; a missing entry stays NaN."""
+    flags = {c for c, levels in data.categories.items()
+             if c in names and c not in data.feature_names and levels and all(isinstance(v, (bool, np.bool_)) for v in levels)}
+    if not flags:
+        return data
+    X, columns, kept = np.asarray(data.X), [], []
+    for j, column in enumerate(data.feature_columns()):
+        if column not in flags:
+            columns.append(X[:, j])
+            kept.append(data.feature_names[j])
+        elif column not in kept:
+            levels = list(data.categories[column])
+            columns.append(X[:, j + levels.index(True)] if True in levels else 1 - X[:, j])
+            kept.append(column)
+    categories = {c: v for c, v in data.categories.items() if c not in flags}
+    return replace(data, X=np.stack(columns, axis=1).astype(X.dtype, copy=False), feature_names=kept, categories=categories)
 
 
 def _relabelled(data: Dataset, learned: Sequence[str] | None) -> Dataset:
