@@ -854,16 +854,18 @@ def test_encode_keeps_a_tables_id_column_beside_its_codes(tmp_path, capsys):
 
 
 def test_codes_and_rows_written_to_csv_are_their_float32_values_without_widening_digits(tmp_path):
-    # codes.csv held 0.12345600128173828 for the float32 0.123456: its float64 widening, noise digits a user cannot tell
+    # codes.csv held 0.12345600128173828 for the float32 0.123456: its float64 widening, noise digits a user cannot tell;
+    # a column of rates (0.000004) came back as 4.0188376e-06, now in positional notation as it was read
     rng = np.random.default_rng(3)
-    pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "t.csv", index=False)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"]).assign(rate=rng.uniform(1, 9, 40).round(3) * 1e-6)
+    frame.to_csv(tmp_path / "t.csv", index=False, float_format="%.9f")
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
     for command in ("encode", "reconstruct"):
         assert main([command, str(run), str(tmp_path / "t.csv"), str(tmp_path / f"{command}.csv")]) == 0
         with open(tmp_path / f"{command}.csv", newline="") as f:
             cells = [cell for row in list(csv.reader(f))[1:] for cell in row[1:]]
-        assert cells and all(cell == str(np.float32(cell)) for cell in cells), cells[:3]
+        assert cells and all(cell == np.format_float_positional(np.float32(cell), unique=True, trim="0") for cell in cells), cells[:3]
     assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
     codes = pd.read_csv(tmp_path / "encode.csv").to_numpy()[:, 1:]
     np.testing.assert_array_equal(codes.astype(np.float32), np.load(tmp_path / "codes.npy"))  # the same values, exactly

@@ -684,3 +684,26 @@ def test_true_false_with_gaps_is_imputed_alike_as_object_and_as_pandas_boolean()
         frame = pd.DataFrame({"x": x, "y": 2 * x, "f": column})
         out = AutoEncoderImputer(max_epochs=5, random_state=0).set_output(transform="pandas").fit_transform(frame)
         assert out["f"].dtype == column.dtype and out["f"].tolist() == [bool(v) for v in filled[0][:, 2]]
+
+
+def test_imputed_rates_get_the_decimals_of_their_column():
+    # a column of rates such as 0.000008305 (9 decimals) was past the 6 decimals looked for, so its
+    # imputed values came out unrounded, 5.133499462409193e-06 in aekit impute's CSV
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1)) @ np.ones((1, 3)) + 0.1 * rng.normal(size=(40, 3))
+    X[:, 1] = np.round(5e-6 + 1e-6 * X[:, 1], 9)
+    X[[3, 9], 1] = np.nan
+    out = AutoEncoderImputer(n_members=1, blend=None, max_epochs=2, hidden_dims=(8,), latent_dim=2, random_state=0).fit_transform(X)
+    imputed = out[[3, 9], 1]
+    assert (imputed > 0).all() and np.array_equal(imputed, np.round(imputed, 9))
+
+
+def test_imputed_timestamps_keep_the_milliseconds_of_their_column():
+    # a column of times in seconds with 3 decimals (1705796187.123) was found to need 0 decimals within the 1e-9
+    # relative tolerance, so its imputed values were left unrounded (1705796187.4563456)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1)) @ np.ones((1, 3)) + 0.1 * rng.normal(size=(40, 3))
+    X[:, 1] = np.round(1.7e9 + 1e6 * X[:, 1], 3)
+    X[[3, 9], 1] = np.nan
+    out = AutoEncoderImputer(n_members=1, blend=None, max_epochs=2, hidden_dims=(8,), latent_dim=2, random_state=0).fit_transform(X)
+    np.testing.assert_allclose(out[[3, 9], 1], np.round(out[[3, 9], 1], 3), rtol=0, atol=1e-6)

@@ -85,9 +85,12 @@ def test_impute_reads_a_semicolon_file_with_question_marks_and_keeps_values_plau
 def test_imputed_numbers_are_written_with_the_decimals_of_their_column(tmp_path, capsys):
     """In a column whose observed values have one decimal (3.7, 12.1) aekit impute wrote imputed
     values such as 3.6849181; they are now written with the column's decimals (learned in fit, so
-    --fitted writes them alike), observed values as they were, and unrounded with plausible_values=range."""
+    --fitted writes them alike), observed values as they were, and unrounded with plausible_values=range.
+    A column of rates written plainly (0.00000870) came back as 8.7e-06; it is written plainly too."""
     frame = survey(n=160)[["weight", "share"]].assign(weight=lambda t: t["weight"].round(1), share=lambda t: t["share"].round(3))
+    frame["rate"] = [float(f"{v:.8f}") for v in frame["share"] * 1e-5]
     gaps, mask = with_gaps(frame.assign(last=0))
+    gaps["rate"] = gaps["rate"].map(lambda v: None if v is None else f"{v:.8f}")
     gaps.drop(columns="last").to_csv(tmp_path / "t.csv", index=False)
     fit = ["impute", str(tmp_path / "t.csv"), str(tmp_path / "filled.csv"), *CLI_FAST, "--save", str(tmp_path / "imputer")]
     assert main(fit) == 0
@@ -95,7 +98,7 @@ def test_imputed_numbers_are_written_with_the_decimals_of_their_column(tmp_path,
     assert main(["impute", str(tmp_path / "t.csv"), str(tmp_path / "range.csv"), *CLI_FAST, "--set", "plausible_values=range"]) == 0
     for name in ("filled.csv", "again.csv"):
         written = pd.read_csv(tmp_path / name, dtype=str)
-        for j, (column, decimals) in enumerate((("weight", 1), ("share", 3))):
+        for j, (column, decimals) in enumerate((("weight", 1), ("share", 3), ("rate", 8))):
             assert written[column][mask[:, j]].str.fullmatch(rf"-?\d+(\.\d{{1,{decimals}}})?").all(), (name, column)
             assert (written[column][~mask[:, j]].astype(float) == frame[column][~mask[:, j]]).all()
     unrounded = pd.read_csv(tmp_path / "range.csv", dtype=str)["weight"][mask[:, 0]]

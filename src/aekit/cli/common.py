@@ -23,6 +23,7 @@ __all__ = [
     "id_column_name",
     "int_in_range",
     "integer_ids",
+    "plain_float_format",
     "positive_float",
     "print_table",
     "seed",
@@ -35,6 +36,7 @@ __all__ = [
 GUESSED_HEADER = "guessed: a first row of numbers is read as data"  # what --header left out does when a file's is read anew
 RUN_HEADER = ("as the run's training table was read; a model folder's rows are guessed. A file read with the other header "
               "than the training table's has its columns taken in that table's order")  # the same for a run's new rows
+PLAIN_FROM, PLAIN_BELOW = 1e-10, 1e16  # magnitudes a CSV gets in positional notation (0.000008305, not 8.305e-06)
 _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
 
 
@@ -235,8 +237,9 @@ def print_table(rows: list[list]) -> None:
 def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list[str] | None = None) -> Path:
     """Save X (n, k) as .npy, or as .csv or .parquet with a header of `columns` (default c0,
     c1, ...), after a first column `id` holding `ids` (n,) when given, to join rows back to
-    their source. A CSV holds each number as its column's dtype prints it (a float32 one as
-    float32, without the digits of its float64 widening).
+    their source. A CSV holds each number with the digits its column's dtype prints (a float32 one as
+    float32, without the digits of its float64 widening), in positional notation as
+    `plain_float_format` writes it.
 
     Parameters
     ----------
@@ -269,7 +272,7 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
             read = X.attrs if hasattr(X, "attrs") else {}
             sep, decimal = csv_marks(read)
             spelled_booleans(_as_frame(X, columns, ids), read.get(BOOLEAN_SPELLINGS, {})).to_csv(
-                tmp, index=False, sep=sep, decimal=decimal, encoding="utf-8")
+                tmp, index=False, sep=sep, decimal=decimal, encoding="utf-8", float_format=plain_float_format(decimal))
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
@@ -292,6 +295,30 @@ def csv_marks(read: dict) -> tuple[str, str]:
     """
     sep = ";" if read.get("sep") == ";" else ","
     return sep, "," if read.get("decimal_comma") and sep == ";" else "."
+
+
+def plain_float_format(decimal: str = "."):
+    """A `float_format` for `pandas.DataFrame.to_csv` that writes a number of magnitude from
+    PLAIN_FROM (1e-10) to PLAIN_BELOW (1e16) in positional notation, with the fewest digits that
+    read back as it in its own dtype (a rate 0.000008305, which pandas writes as 8.305e-06), and
+    others, and zero, as pandas does.
+
+    Parameters
+    ----------
+    decimal : str, default='.'
+        The decimal mark written (',' for a ';' CSV with decimal commas).
+
+    Returns
+    -------
+    callable
+        The formatter, from a NumPy float scalar to its text.
+    """
+    def text(value) -> str:
+        plain = PLAIN_FROM <= abs(value) < PLAIN_BELOW
+        shown = np.format_float_positional(value, unique=True, trim="0") if plain else str(value)
+        return shown.replace(".", decimal)
+
+    return text
 
 
 def write_images(folder: str | Path, X: np.ndarray, shape: tuple[int, ...], value_range: tuple[float, float] | None, ids: list[str]) -> Path:

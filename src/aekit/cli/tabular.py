@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import (GUESSED_HEADER, CLIError, add_command, add_header_option, csv_marks, int_in_range, seed,
-                              spelled_booleans)
+from aekit.cli.common import (GUESSED_HEADER, CLIError, add_command, add_header_option, csv_marks, int_in_range,
+                              plain_float_format, seed, spelled_booleans)
 from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
 from aekit.saving.json_files import json_bytes, read_json
 from aekit.cli.scheduled import add_scheduler_options
@@ -379,7 +379,7 @@ def _write_table(frame, path: str, read: dict) -> None:
     the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
     latin-1 file stays latin-1, a byte-order mark stays), and its spelling of True and False
-    (TRUE/FALSE)."""
+    (TRUE/FALSE); numbers in positional notation (`plain_float_format`)."""
     from aekit.data.datasets import BOOLEAN_SPELLINGS
 
     index = read["index"]
@@ -395,7 +395,7 @@ def _write_table(frame, path: str, read: dict) -> None:
             sep, decimal = csv_marks(read)
             spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
-                           encoding=read.get("encoding") or "utf-8")
+                           float_format=plain_float_format(decimal), encoding=read.get("encoding") or "utf-8")
 
 
 def _gapped_whole_numbers(frame):

@@ -259,7 +259,7 @@ def one_hot(values: np.ndarray, missing: np.ndarray, levels: list, dtype=np.floa
 
 
 FEW_LEVELS = 10  # a numeric column with at most this many distinct observed values has levels plausible values snap to
-MAX_DECIMALS = 6  # a numeric column whose observed values need more decimals than this has no `decimals`
+MAX_DECIMALS = 12  # a numeric column whose observed values need more decimals than this has no `decimals`
 
 
 def _few_levels(column: np.ndarray) -> np.ndarray:
@@ -272,10 +272,11 @@ def _few_levels(column: np.ndarray) -> np.ndarray:
 
 def _decimals(column: np.ndarray) -> int:
     """The fewest decimals (0 to MAX_DECIMALS) that write every observed (non-NaN) value of `column` (n,)
-    as it is (3.7 and 12.1: 1), or -1 when they need more."""
+    to twelve significant digits (3.7 and 12.1: 1; rates such as 0.000008305: 9; timestamps such as
+    1705796187.123: 3), or -1 when they need more."""
     observed = column[~np.isnan(column)]
     for decimals in range(MAX_DECIMALS + 1):
-        if (np.abs(np.round(observed, decimals) - observed) <= 1e-9 * np.maximum(1.0, np.abs(observed))).all():
+        if (np.abs(np.round(observed, decimals) - observed) <= 1e-12 * np.abs(observed)).all():
             return decimals
     return -1
 

@@ -98,7 +98,7 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         maximum (a column never negative stays non-negative, shares stay in their bounds),
         rounded to whole numbers in a column whose observed values are all whole (counts,
         ages, codes) and elsewhere to the decimals its observed values have (3.7 and 12.1: one;
-        up to 6), and moved to the nearest observed value in a column with at most 10
+        up to 12: 0.000008305 has 9), and moved to the nearest observed value in a column with at most 10
         distinct observed values, each seen twice on average (flags, ratings, coded levels;
         not the few distinct values of a continuous column in a small table). 'range' clips without rounding (rounding a code or a binary column
         raises the RMSE, see BENCHMARKS.md); False returns the network's values as they come.
