@@ -270,6 +270,12 @@ def test_a_runs_later_file_keeps_the_decimal_comma_of_its_training_file(tmp_path
     assert (tmp_path / "rec.csv").read_text().splitlines()[0] == "id;income;height"
     reconstructed = pd.read_csv(tmp_path / "rec.csv", sep=";", decimal=",")
     assert reconstructed["height"].dtype == np.float64 and reconstructed["height"].between(120, 220).all()
+    # and in UTF-8 where the training file was latin-1, as impute and detect --out write theirs: 'grÃ¶ÃŸe' read back
+    (tmp_path / "latin.csv").write_bytes("größe,gewicht\n".encode("latin-1") + b"".join(f"{h},{w}\n".encode() for h, w in zip(height, income)))
+    latin = str(tmp_path / "latin_run")
+    assert main(["train", "--data", str(tmp_path / "latin.csv"), "--set", "data.encoding=latin-1", "--quiet", "--epochs", "1", "--out", latin]) == 0
+    assert main(["reconstruct", latin, str(tmp_path / "latin.csv"), str(tmp_path / "latin_rec.csv")]) == 0
+    assert (tmp_path / "latin_rec.csv").read_bytes().splitlines()[0] == "id,größe,gewicht".encode("latin-1")
     # the same with a model saved by detect --save and applied with --fitted: it kept no record of the decimal comma
     saved = str(tmp_path / "detector")
     assert main(["detect", str(tmp_path / "train.csv"), "--save", saved, "--epochs", "1", "--quiet"]) == 0

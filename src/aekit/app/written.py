@@ -34,7 +34,7 @@ def table_rows(reader: Reader, X: np.ndarray, whole: bool = True):
         The rows as the table's columns (the ID and target columns left out), with the training
         CSV's spellings of True and False in ``attrs[BOOLEAN_SPELLINGS]`` and its delimiter and
         decimal mark (``attrs['sep']``, ';' for decimal commas, and ``attrs['decimal_comma']``)
-        for a CSV written of them.
+        and text encoding (``attrs['encoding']``) for a CSV written of them.
     """
     import pandas as pd
 
@@ -58,7 +58,8 @@ def table_rows(reader: Reader, X: np.ndarray, whole: bool = True):
     frame = pd.DataFrame(columns)
     frame.attrs[BOOLEAN_SPELLINGS] = getattr(reader, "boolean_spellings", None) or {}
     comma = bool(getattr(reader, "decimal_comma", None))
-    frame.attrs.update(decimal_comma=comma, sep=";" if comma else getattr(reader, "sep", None))  # a CSV of them as the table
+    frame.attrs.update(decimal_comma=comma, sep=";" if comma else getattr(reader, "sep", None),  # a CSV of them as the table
+                       encoding=getattr(reader, "encoding", None))
     return frame
 
 

@@ -272,7 +272,7 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
             read = X.attrs if hasattr(X, "attrs") else {}
             sep, decimal = csv_marks(read)
             spelled_booleans(_as_frame(X, columns, ids), read.get(BOOLEAN_SPELLINGS, {})).to_csv(
-                tmp, index=False, sep=sep, decimal=decimal, encoding="utf-8", float_format=plain_float_format(decimal))
+                tmp, index=False, sep=sep, decimal=decimal, encoding=read.get("encoding") or "utf-8", float_format=plain_float_format(decimal))
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
