@@ -66,7 +66,8 @@ def add_parsers(commands) -> None:
         run_impute,
     )
     impute.add_argument(
-        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a, null)"
+        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a, null); a CSV "
+                                   "read without a header is written without one"
     )
     impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet; with --scheduler: a folder)")
     _common_options(impute, "imputer")
@@ -83,7 +84,8 @@ def add_parsers(commands) -> None:
         "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
         "outlier_score (higher is more abnormal) and outlier (true/false), and with --explain K\n"
         "also outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
-        "their value, the value expected and their share). --report DIR writes DIR/report.html with\n"
+        "their value, the value expected and their share), in this order after IN's columns (a CSV\n"
+        "read without a header is written without one, as read). --report DIR writes DIR/report.html with\n"
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
         "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
@@ -284,12 +286,13 @@ def _read_table(args: argparse.Namespace, fitted=None):
     kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
     of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless the
     `fitted` model (from --fitted) was fitted without it; a CSV read without a header (x0, x1, ...)
-    has the `fitted` model's columns, in order, when it has as many."""
+    has the `fitted` model's columns, in order, when it has as many, and `attrs['header']` False."""
     import warnings
 
     import pandas as pd
 
     from aekit.data.datasets import ROW_LABELS, with_column_names
+    from aekit.data._sources import PARQUET_SUFFIXES
     from aekit.data.readers import TableReader, reader_for
 
     saved = Path(args.fitted) / TABLE_FILE if getattr(args, "fitted", None) else None
@@ -307,13 +310,15 @@ def _read_table(args: argparse.Namespace, fitted=None):
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
-    headerless = args.header is False or frame.attrs.get("header") is False
+    csv_file = not (Path(args.input).is_dir() or Path(args.input).suffix.lower() in PARQUET_SUFFIXES)
+    headerless = csv_file and (args.header is False or frame.attrs.get("header") is False)
     if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
         frame = with_column_names(frame, needed)  # the columns the model was fitted on, in their order
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
     frame.attrs["index"] = named
+    frame.attrs["header"] = not headerless
     numbered = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
     frame.attrs["labelled"] = not named and (frame.attrs.get(ROW_LABELS, False) or not numbered)
     return frame
@@ -378,8 +383,8 @@ def _write_table(frame, path: str, read: dict) -> None:
     without a header (a Parquet file keeps an unnamed index other than 0..n-1 anyway). A .csv gets
     the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
-    latin-1 file stays latin-1, a byte-order mark stays), and its spelling of True and False
-    (TRUE/FALSE)."""
+    latin-1 file stays latin-1, a byte-order mark stays), its spelling of True and False
+    (TRUE/FALSE), and no header when the CSV read had none (`attrs['header']` False)."""
     from aekit.data.datasets import BOOLEAN_SPELLINGS
 
     index = read["index"]
@@ -395,7 +400,7 @@ def _write_table(frame, path: str, read: dict) -> None:
             sep, decimal = csv_marks(read)
             spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
-                           encoding=read.get("encoding") or "utf-8")
+                           encoding=read.get("encoding") or "utf-8", header=read.get("header", True))
 
 
 def _gapped_whole_numbers(frame):
@@ -691,7 +696,8 @@ def run_detect(args: argparse.Namespace) -> int:
             f"row {frame.index[i]}" if frame.attrs["labelled"] else f"data row {i + 1}")  # counted as refusals count
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {path}" + (f" (without a header, as {args.input!r}: its columns, then {', '.join([*columns, *extra])})"
+                                 if path == args.out and not frame.attrs["header"] and path.lower().endswith(".csv") else ""))
     return 0
 
 
