@@ -957,6 +957,7 @@ def test_detect_fitted_on_a_headerless_file_keeps_its_true_false_spelling(tmp_pa
     assert main(["detect", str(tmp_path / "in.csv"), "--fitted", str(tmp_path / "det"), "--out", str(out), "--quiet"]) == 0
     written = pd.read_csv(out, dtype=str, header=None)
     assert written.shape[1] == 5 and written[2].tolist() == table["f"].tolist()
+    assert written[4].isin(["TRUE", "FALSE"]).all(), "the added outlier column spelled as the file's (it was True/False)"
 
 
 def test_a_csv_read_without_a_header_is_written_back_without_one(tmp_path, capsys):

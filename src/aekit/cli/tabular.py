@@ -82,8 +82,9 @@ def add_parsers(commands) -> None:
         "dropped) and flag the most abnormal share --contamination of the rows: by\n"
         "reconstruction error plus the distance of the row's code from the others (--criterion\n"
         "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
-        "outlier_score (higher is more abnormal) and outlier (true/false), and with --explain K\n"
-        "also outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
+        "outlier_score (higher is more abnormal) and outlier (True/False; in a CSV whose own true/false\n"
+        "columns spell them one way, such as TRUE/FALSE, that way), and with --explain K also\n"
+        "outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
         "their value, the value expected and their share), in this order after IN's columns (a CSV\n"
         "read without a header is written without one, as read). --report DIR writes DIR/report.html with\n"
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
@@ -105,7 +106,8 @@ def add_parsers(commands) -> None:
     detect.add_argument("--contamination", type=_contamination, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE",
-        help="write the table with outlier_score and outlier columns (.csv or .parquet; with --scheduler: a folder)",
+        help="write the table with outlier_score and outlier (True/False) columns (.csv or .parquet; with --scheduler: "
+             "a folder)",
     )
     detect.add_argument(
         "--criterion", choices=("combined", "reconstruction", "latent"),
@@ -679,7 +681,7 @@ def run_detect(args: argparse.Namespace) -> int:
     ids = id_texts(frame[id_column]) if id_column else None
     written = []  # the files first, the summary after: a reader gone from stdout (| head) loses no file
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs)
+        _write_table(frame.assign(**columns, **extra), args.out, _with_outlier_spelling(frame.attrs))
         written.append(args.out)
     if args.report:
         from aekit.app.detection_report import write_detection_report
@@ -699,6 +701,16 @@ def run_detect(args: argparse.Namespace) -> int:
         print(f"wrote {path}" + (f" (without a header, as {args.input!r}: its columns, then {', '.join([*columns, *extra])})"
                                  if path == args.out and not frame.attrs["header"] and path.lower().endswith(".csv") else ""))
     return 0
+
+
+def _with_outlier_spelling(read: dict) -> dict:
+    """`read` (`_read_table`'s attrs) with the added 'outlier' column spelled as the CSV's True/False
+    columns spell their values (`BOOLEAN_SPELLINGS`) when they all spell them one way (TRUE/FALSE)."""
+    from aekit.data.datasets import BOOLEAN_SPELLINGS
+
+    spellings = read.get(BOOLEAN_SPELLINGS) or {}
+    pairs = {tuple(pair) for pair in spellings.values()}
+    return {**read, BOOLEAN_SPELLINGS: {**spellings, "outlier": pairs.pop()}} if len(pairs) == 1 else read
 
 
 def _scored(args: argparse.Namespace, detector, rows) -> tuple[dict, dict, list[list[str]] | None]:
