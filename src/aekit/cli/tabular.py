@@ -471,7 +471,7 @@ def run_impute(args: argparse.Namespace) -> int:
         _save(args, imputer, frame)
     else:
         filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
-    filled = _as_written(filled, imputer, frame.dtypes)
+    filled = _as_written(filled, imputer, frame.dtypes, {str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]})
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output, frame.attrs)
@@ -498,7 +498,8 @@ def run_impute(args: argparse.Namespace) -> int:
 def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     """`run_impute` on the Dask cluster at --scheduler: the Parquet input filled partition by
     partition with `aekit.engines.dask.apply`, written as a folder of Parquet files."""
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import (columns_with_gaps, dask_cluster, parquet_folder, parquet_index, read_parquet_lazily,
+                                     write_parquet)
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUT")
@@ -507,7 +508,7 @@ def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     kept = [c for c in table.columns if c not in features]
     with dask_cluster(args) as client:
         filled = apply(imputer, "transform", table, client=client, features=features, keep=kept)[list(table.columns)]
-        filled = _as_written(filled, imputer, table.dtypes)
+        filled = _as_written(filled, imputer, table.dtypes, columns_with_gaps(args.input, table))
         left = filled.isna().sum().sum()  # an identifier's gaps are kept
         n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(), left,
                                                   index=parquet_index(args.input))
@@ -563,11 +564,12 @@ def _save(args: argparse.Namespace, est, frame) -> None:
         print(f"saved the fitted {type(est).__name__} to {args.save} (reuse it with --fitted {args.save})")
 
 
-def _as_written(filled, imputer, dtypes):
+def _as_written(filled, imputer, dtypes, gapped: set[str]):
     """`filled` (a pandas or Dask frame) as written: the columns the imputer passes through in
-    their input `dtypes`, and the float columns (read as floats because of their gaps) whose
-    observed values were all whole numbers as int64, so a count or an age is written without '.0'
-    (a constant column left out of the model whose gaps took its whole value too)."""
+    their input `dtypes`, and the float columns with gaps (`gapped`: read as floats because of
+    them) whose observed values were all whole numbers as int64, so a count or an age is written
+    without '.0' (a constant column left out of the model whose gaps took its whole value too); a
+    float column without gaps stays float."""
     passed = {c: dtypes[c] for c in filled.columns if str(c) in imputer.ignored_columns_ and filled[c].dtype != dtypes[c]}
     fills = getattr(imputer, "ignored_fill_", None) or {}
     whole = [c for c in filled.columns if filled[c].dtype.kind == "f" and _is_whole_number(fills.get(str(c)))]
@@ -578,7 +580,7 @@ def _as_written(filled, imputer, dtypes):
         modelled = [by_name[c] for c in fitted if c not in imputer.ignored_columns_]
         numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
         whole += [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
-    changed = {**passed, **dict.fromkeys(whole, "int64")}
+    changed = {**passed, **dict.fromkeys([c for c in whole if str(c) in gapped], "int64")}
     return filled.astype(changed) if changed else filled
 
 
