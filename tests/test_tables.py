@@ -982,13 +982,14 @@ def test_a_csv_read_without_a_header_is_written_back_without_one(tmp_path, capsy
 
 
 def test_impute_keeps_a_float_column_without_gaps_float_and_writes_a_gapped_count_whole(tmp_path):
-    # a float64 column of whole values and no gaps came back int64 (a CSV's 45636.0 as 45636)
+    # a float64 column of whole values and no gaps came back int64 (a CSV's 45636.0 as 45636), and so did a CSV's
+    # column of whole numbers with gaps written 13.0
     x = np.random.default_rng(5).normal(size=40)
     table = pd.DataFrame({"w": np.round(1000 * x) + 45636.0, "n": np.round(3 * x) + 10, "x": x})
     table.loc[::6, "n"] = np.nan
     table.loc[1::6, "x"] = np.nan
     table.to_parquet(tmp_path / "g.parquet")
-    table.to_csv(tmp_path / "g.csv", index=False)
+    table.astype({"n": "Int64"}).assign(v=table["n"]).to_csv(tmp_path / "g.csv", index=False)  # v: 13.0 and gaps
     flags = ["--quiet", "--epochs", "1", "--set", "hidden_dims=[4]", "--set", "n_members=1"]
     assert main(["impute", str(tmp_path / "g.parquet"), str(tmp_path / "out.parquet"), *flags]) == 0
     filled = pd.read_parquet(tmp_path / "out.parquet")
@@ -996,6 +997,7 @@ def test_impute_keeps_a_float_column_without_gaps_float_and_writes_a_gapped_coun
     assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "out.csv"), *flags]) == 0
     text = pd.read_csv(tmp_path / "out.csv", dtype=str)
     assert text["w"].str.endswith(".0").all() and not text["n"].str.contains(".", regex=False).any()
+    assert text["v"].str.endswith(".0").all(), "written with decimals in the CSV read, so with them again"
 
 
 def test_an_imputer_saved_by_impute_from_a_table_with_an_empty_column_takes_that_table_again(tmp_path):

@@ -387,7 +387,7 @@ def _write_table(frame, path: str, read: dict) -> None:
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
     latin-1 file stays latin-1, a byte-order mark stays), its spelling of True and False
     (TRUE/FALSE), and no header when the CSV read had none (`attrs['header']` False)."""
-    from aekit.data.datasets import BOOLEAN_SPELLINGS
+    from aekit.data.datasets import BOOLEAN_SPELLINGS, WHOLE_WITH_DECIMALS
 
     index = read["index"]
     _check_table_output(path)
@@ -400,19 +400,21 @@ def _write_table(frame, path: str, read: dict) -> None:
             frame.to_parquet(tmp, index=True if index else None)
         else:
             sep, decimal = csv_marks(read)
-            spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
+            spelled = spelled_booleans(_gapped_whole_numbers(frame, read.get(WHOLE_WITH_DECIMALS, {})),
+                                       read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
                            encoding=read.get("encoding") or "utf-8", header=read.get("header", True))
 
 
-def _gapped_whole_numbers(frame):
+def _gapped_whole_numbers(frame, decimals: dict):
     """`frame` with each float column that has gaps and otherwise only whole numbers (a CSV's
     column of counts or identifiers with empty cells, which pandas reads as floats) as nullable
-    Int64, so that a CSV gets 4 back, not 4.0, and its empty cells stay empty."""
+    Int64, so that a CSV gets 4 back, not 4.0, and its empty cells stay empty; not the columns
+    named in `decimals`, whose whole numbers the CSV read wrote with decimals (4.0)."""
     out = frame
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
-        if column.dtype.kind != "f" or not column.isna().any():
+        if column.dtype.kind != "f" or not column.isna().any() or str(frame.columns[j]) in decimals:
             continue
         values = column.dropna().to_numpy()
         if np.all(np.abs(values) < 2.0**53) and np.all(values == np.round(values)):
@@ -437,6 +439,7 @@ def run_impute(args: argparse.Namespace) -> int:
         The exit status, 0 on success.
     """
     from aekit import AutoEncoderImputer
+    from aekit.data.datasets import WHOLE_WITH_DECIMALS
 
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
     args.na_values += [_placeholder_text(a) for a in placeholders]  # read as missing, so the imputer sees NaN
@@ -471,7 +474,8 @@ def run_impute(args: argparse.Namespace) -> int:
         _save(args, imputer, frame)
     else:
         filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
-    filled = _as_written(filled, imputer, frame.dtypes, {str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]})
+    gapped = {str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]} - set(frame.attrs.get(WHOLE_WITH_DECIMALS, {}))
+    filled = _as_written(filled, imputer, frame.dtypes, gapped)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output, frame.attrs)
