@@ -375,7 +375,7 @@ def test_a_headerless_numeric_file_keeps_its_first_row_with_a_note(tmp_path, cap
     captured = capsys.readouterr()
     assert "warning: " in captured.err and "first row looks like data" in captured.err and "--header" in captured.err
     assert "filled 1 missing entry in 1 column (" in captured.out
-    filled = pd.read_csv(tmp_path / "filled.csv")
+    filled = pd.read_csv(tmp_path / "filled.csv", header=None, names=["x0", "x1", "x2", "x3"])  # no header, as read
     assert filled.shape == (30, 4) and filled["x0"].tolist() == values[:, 0].tolist()
 
 
@@ -390,7 +390,7 @@ def test_a_headerless_file_whose_first_row_has_no_value_keeps_that_row(tmp_path,
     np.testing.assert_allclose(frame.iloc[1], values[0])
     assert main(["impute", str(path), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
     assert "filled 5 missing entries in 4 columns" in capsys.readouterr().out
-    filled = pd.read_csv(tmp_path / "filled.csv")
+    filled = pd.read_csv(tmp_path / "filled.csv", header=None, names=["x0", "x1", "x2", "x3"])
     assert filled.shape == (31, 4) and not filled.isna().any().any() and filled["x0"].tolist()[1:] == values[:, 0].tolist()
 
 
@@ -409,7 +409,7 @@ def test_header_and_no_header_force_the_first_row(tmp_path, capsys):
     assert rows.fillna("").to_numpy().tolist() == [["a", "b"], ["1", "2"], ["3", ""], ["5", "6"]]
     assert main(["impute", str(named), str(tmp_path / "n.csv"), "--no-header", *CLI_FAST]) == 0
     assert "'x1' holds numbers and the text 'b'" in capsys.readouterr().err  # the names read as a row of data
-    assert pd.read_csv(tmp_path / "n.csv").shape == (4, 2)
+    assert pd.read_csv(tmp_path / "n.csv", header=None).shape == (4, 2)  # written without a header, as read
 
 
 def test_train_leaves_out_the_empty_column_of_a_trailing_delimiter_as_detect_drops_it(tmp_path, capsys):
@@ -964,8 +964,49 @@ def test_detect_fitted_on_a_headerless_file_keeps_its_true_false_spelling(tmp_pa
     table.to_csv(tmp_path / "in.csv", index=False, header=False)
     out = tmp_path / "out.csv"
     assert main(["detect", str(tmp_path / "in.csv"), "--fitted", str(tmp_path / "det"), "--out", str(out), "--quiet"]) == 0
-    written = pd.read_csv(out, dtype=str)
-    assert list(written.columns[:3]) == ["x", "y", "f"] and written["f"].tolist() == table["f"].tolist()
+    written = pd.read_csv(out, dtype=str, header=None)
+    assert written.shape[1] == 5 and written[2].tolist() == table["f"].tolist()
+    assert written[4].isin(["TRUE", "FALSE"]).all(), "the added outlier column spelled as the file's (it was True/False)"
+
+
+def test_a_csv_read_without_a_header_is_written_back_without_one(tmp_path, capsys):
+    # impute and detect --out wrote a made-up header x0,x1,... above the rows of a headerless file
+    x = np.random.default_rng(4).normal(size=40)
+    table = pd.DataFrame({"a": np.round(x, 3), "b": np.round(2 * x + 0.5, 3), "c": np.round(1 - x, 3)})
+    table.to_csv(tmp_path / "in.csv", index=False, header=False)
+    out = tmp_path / "out.csv"
+    assert main(["detect", str(tmp_path / "in.csv"), "--out", str(out), "--epochs", "1", "--quiet"]) == 0
+    written = pd.read_csv(out, header=None)
+    assert written.shape == (40, 5) and np.allclose(written.iloc[:, :3], table) and written[4].dtype == bool
+    assert f"wrote {out} (without a header, as {str(tmp_path / 'in.csv')!r}: its columns, then outlier_score, outlier)" in (
+        capsys.readouterr().out)
+    gaps = table.astype(object)
+    gaps.iloc[::7, 1] = None
+    gaps.to_csv(tmp_path / "gaps.csv", index=False, header=False)
+    flags = ["--quiet", "--epochs", "1", "--set", "hidden_dims=[4]", "--set", "n_members=1", "--no-header"]
+    assert main(["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "filled.csv"), *flags]) == 0
+    filled = pd.read_csv(tmp_path / "filled.csv", header=None)
+    assert filled.shape == (40, 3) and not filled.isna().any().any()
+    np.testing.assert_allclose(filled.to_numpy()[gaps.notna().to_numpy()], table.to_numpy()[gaps.notna().to_numpy()])
+
+
+def test_impute_keeps_a_float_column_without_gaps_float_and_writes_a_gapped_count_whole(tmp_path):
+    # a float64 column of whole values and no gaps came back int64 (a CSV's 45636.0 as 45636), and so did a CSV's
+    # column of whole numbers with gaps written 13.0
+    x = np.random.default_rng(5).normal(size=40)
+    table = pd.DataFrame({"w": np.round(1000 * x) + 45636.0, "n": np.round(3 * x) + 10, "x": x})
+    table.loc[::6, "n"] = np.nan
+    table.loc[1::6, "x"] = np.nan
+    table.to_parquet(tmp_path / "g.parquet")
+    table.astype({"n": "Int64"}).assign(v=table["n"]).to_csv(tmp_path / "g.csv", index=False)  # v: 13.0 and gaps
+    flags = ["--quiet", "--epochs", "1", "--set", "hidden_dims=[4]", "--set", "n_members=1"]
+    assert main(["impute", str(tmp_path / "g.parquet"), str(tmp_path / "out.parquet"), *flags]) == 0
+    filled = pd.read_parquet(tmp_path / "out.parquet")
+    assert filled.dtypes.astype(str).tolist() == ["float64", "int64", "float64"] and filled["w"].equals(table["w"])
+    assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "out.csv"), *flags]) == 0
+    text = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert text["w"].str.endswith(".0").all() and not text["n"].str.contains(".", regex=False).any()
+    assert text["v"].str.endswith(".0").all(), "written with decimals in the CSV read, so with them again"
 
 
 def test_an_imputer_saved_by_impute_from_a_table_with_an_empty_column_takes_that_table_again(tmp_path):
@@ -983,7 +1024,8 @@ def test_an_imputer_saved_by_impute_from_a_table_with_an_empty_column_takes_that
     np.testing.assert_allclose(again.select_dtypes("number"), written[again.columns].select_dtypes("number"))
     (tmp_path / "bare.csv").write_text((tmp_path / "in.csv").read_text().split("\n", 1)[1])
     assert main(["impute", str(tmp_path / "bare.csv"), str(tmp_path / "bare_out.csv"), "--fitted", str(saved), "--quiet"]) == 0
-    assert pd.read_csv(tmp_path / "bare_out.csv").drop(columns="notes").equals(written)
+    assert pd.read_csv(tmp_path / "bare_out.csv", header=None, names=pd.read_csv(tmp_path / "in.csv").columns).drop(
+        columns="notes").equals(written)
 
 
 def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, capsys):

@@ -20,7 +20,7 @@ from pathlib import Path
 from aekit.cli.common import CLIError, positive_float
 from aekit.data._sources import pandas_index_columns
 
-__all__ = ["CONNECT_TIMEOUT", "add_scheduler_options", "check_scheduler_options", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "text_dtype", "write_parquet"]
+__all__ = ["CONNECT_TIMEOUT", "add_scheduler_options", "check_scheduler_options", "columns_with_gaps", "dask_cluster", "parquet_folder", "parquet_index", "part_name", "read_parquet_lazily", "text_dtype", "write_parquet"]
 
 _PARQUET = (".parquet", ".pq")
 CONNECT_TIMEOUT = 10.0  # seconds: for the scheduler to answer, and again for a worker to join
@@ -171,10 +171,53 @@ def parquet_index(path: str) -> list[str]:
     """
     import pyarrow.parquet as pq
 
-    source = Path(path).expanduser()
-    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in _PARQUET)
+    files = _parquet_files(path)
     index = pandas_index_columns(pq.read_schema(files[0])) if files else []
     return [name for name in index if not name.startswith("__index_level_")]
+
+
+def columns_with_gaps(path: str, table) -> set[str]:
+    """The float columns of the Parquet file or folder at `path` that hold a missing value, from
+    its files' null counts; a column whose files lack them is looked at in `table` (the same
+    data as `read_parquet_lazily` gives it) on the cluster.
+
+    Parameters
+    ----------
+    path : str
+        A .parquet (.pq) file or a folder holding them.
+    table : dask.dataframe.DataFrame
+        The lazily read table.
+
+    Returns
+    -------
+    set of str
+        The names of the float columns with a missing value.
+    """
+    import pyarrow.parquet as pq
+
+    floats = {str(c) for c in table.columns if table[c].dtype.kind == "f"}
+    gapped, unknown = set(), set()
+    for file in _parquet_files(path):
+        metadata = pq.read_metadata(file)
+        for i in range(metadata.num_row_groups):
+            group = metadata.row_group(i)
+            for j in range(group.num_columns):
+                chunk = group.column(j)
+                stats = chunk.statistics
+                if stats is None or not stats.has_null_count:
+                    unknown.add(chunk.path_in_schema)
+                elif stats.null_count:
+                    gapped.add(chunk.path_in_schema)
+    unseen = [c for c in table.columns if str(c) in (unknown - gapped) & floats]
+    if unseen:
+        gapped |= {str(c) for c, any_gap in table[unseen].isna().any().compute().items() if any_gap}
+    return gapped & floats
+
+
+def _parquet_files(path: str) -> list[Path]:
+    """The Parquet file at `path`, or the .parquet (.pq) files of the folder at `path`, sorted."""
+    source = Path(path).expanduser()
+    return [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in _PARQUET)
 
 
 def parquet_folder(path: str | None, option: str) -> Path:

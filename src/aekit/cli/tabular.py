@@ -66,7 +66,8 @@ def add_parsers(commands) -> None:
         run_impute,
     )
     impute.add_argument(
-        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a, null)"
+        "input", metavar="IN", help="a .csv (.tsv, .txt) or .parquet table with missing values (empty cells, ?, -, NA, n/a, null); a CSV "
+                                   "read without a header is written without one"
     )
     impute.add_argument("output", metavar="OUT", help="the filled table (.csv or .parquet; with --scheduler: a folder)")
     _common_options(impute, "imputer")
@@ -81,9 +82,11 @@ def add_parsers(commands) -> None:
         "dropped) and flag the most abnormal share --contamination of the rows: by\n"
         "reconstruction error plus the distance of the row's code from the others (--criterion\n"
         "combined), or by either alone. Prints a summary; --out writes IN with two more columns,\n"
-        "outlier_score (higher is more abnormal) and outlier (true/false), and with --explain K\n"
-        "also outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
-        "their value, the value expected and their share). --report DIR writes DIR/report.html with\n"
+        "outlier_score (higher is more abnormal) and outlier (True/False; in a CSV whose own true/false\n"
+        "columns spell them one way, such as TRUE/FALSE, that way), and with --explain K also\n"
+        "outlier_probability and why_1..why_K (the features adding most to the row's score, with\n"
+        "their value, the value expected and their share), in this order after IN's columns (a CSV\n"
+        "read without a header is written without one, as read). --report DIR writes DIR/report.html with\n"
         "the score histogram and the most abnormal rows. The detector and its defaults are those of\n"
         "Python's AutoEncoderOutlierDetector(); --model NAME (any 'aekit train' model name) replaces its\n"
         "autoencoder, and --set NAME=VALUE (or model.NAME=VALUE) sets the autoencoder's parameters.\n"
@@ -103,7 +106,8 @@ def add_parsers(commands) -> None:
     detect.add_argument("--contamination", type=_contamination, metavar="X", help=_CONTAMINATION)
     detect.add_argument(
         "--out", metavar="FILE",
-        help="write the table with outlier_score and outlier columns (.csv or .parquet; with --scheduler: a folder)",
+        help="write the table with outlier_score and outlier (True/False) columns (.csv or .parquet; with --scheduler: "
+             "a folder)",
     )
     detect.add_argument(
         "--criterion", choices=("combined", "reconstruction", "latent"),
@@ -284,12 +288,13 @@ def _read_table(args: argparse.Namespace, fitted=None):
     kept in `attrs['index']` for `_write_table` (`attrs['labelled']`: the rows have unnamed labels
     of their own, a CSV's unnamed first column or a filtered frame's index, written back), unless the
     `fitted` model (from --fitted) was fitted without it; a CSV read without a header (x0, x1, ...)
-    has the `fitted` model's columns, in order, when it has as many."""
+    has the `fitted` model's columns, in order, when it has as many, and `attrs['header']` False."""
     import warnings
 
     import pandas as pd
 
     from aekit.data.datasets import ROW_LABELS, with_column_names
+    from aekit.data._sources import PARQUET_SUFFIXES
     from aekit.data.readers import TableReader, reader_for
 
     saved = Path(args.fitted) / TABLE_FILE if getattr(args, "fitted", None) else None
@@ -307,13 +312,15 @@ def _read_table(args: argparse.Namespace, fitted=None):
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
-    headerless = args.header is False or frame.attrs.get("header") is False
+    csv_file = not (Path(args.input).is_dir() or Path(args.input).suffix.lower() in PARQUET_SUFFIXES)
+    headerless = csv_file and (args.header is False or frame.attrs.get("header") is False)
     if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
         frame = with_column_names(frame, needed)  # the columns the model was fitted on, in their order
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise CLIError(f"{args.input!r} has no rows or no column with values")
     _refuse_infinity(args, frame)
     frame.attrs["index"] = named
+    frame.attrs["header"] = not headerless
     numbered = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
     frame.attrs["labelled"] = not named and (frame.attrs.get(ROW_LABELS, False) or not numbered)
     return frame
@@ -378,9 +385,10 @@ def _write_table(frame, path: str, read: dict) -> None:
     without a header (a Parquet file keeps an unnamed index other than 0..n-1 anyway). A .csv gets
     the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
-    latin-1 file stays latin-1, a byte-order mark stays), and its spelling of True and False
-    (TRUE/FALSE); numbers in positional notation (`plain_float_format`)."""
-    from aekit.data.datasets import BOOLEAN_SPELLINGS
+    latin-1 file stays latin-1, a byte-order mark stays), its spelling of True and False
+    (TRUE/FALSE), numbers in positional notation (`plain_float_format`), and no header when the
+    CSV read had none (`attrs['header']` False)."""
+    from aekit.data.datasets import BOOLEAN_SPELLINGS, WHOLE_WITH_DECIMALS
 
     index = read["index"]
     _check_table_output(path)
@@ -393,19 +401,22 @@ def _write_table(frame, path: str, read: dict) -> None:
             frame.to_parquet(tmp, index=True if index else None)
         else:
             sep, decimal = csv_marks(read)
-            spelled = spelled_booleans(_gapped_whole_numbers(frame), read.get(BOOLEAN_SPELLINGS, {}))
+            spelled = spelled_booleans(_gapped_whole_numbers(frame, read.get(WHOLE_WITH_DECIMALS, {})),
+                                       read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
-                           float_format=plain_float_format(decimal), encoding=read.get("encoding") or "utf-8")
+                           float_format=plain_float_format(decimal), encoding=read.get("encoding") or "utf-8",
+                           header=read.get("header", True))
 
 
-def _gapped_whole_numbers(frame):
+def _gapped_whole_numbers(frame, decimals: dict):
     """`frame` with each float column that has gaps and otherwise only whole numbers (a CSV's
     column of counts or identifiers with empty cells, which pandas reads as floats) as nullable
-    Int64, so that a CSV gets 4 back, not 4.0, and its empty cells stay empty."""
+    Int64, so that a CSV gets 4 back, not 4.0, and its empty cells stay empty; not the columns
+    named in `decimals`, whose whole numbers the CSV read wrote with decimals (4.0)."""
     out = frame
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
-        if column.dtype.kind != "f" or not column.isna().any():
+        if column.dtype.kind != "f" or not column.isna().any() or str(frame.columns[j]) in decimals:
             continue
         values = column.dropna().to_numpy()
         if np.all(np.abs(values) < 2.0**53) and np.all(values == np.round(values)):
@@ -430,6 +441,7 @@ def run_impute(args: argparse.Namespace) -> int:
         The exit status, 0 on success.
     """
     from aekit import AutoEncoderImputer
+    from aekit.data.datasets import WHOLE_WITH_DECIMALS
 
     placeholders = [a for a in args.set if a.partition("=")[0].strip() == "missing_values"]
     args.na_values += [_placeholder_text(a) for a in placeholders]  # read as missing, so the imputer sees NaN
@@ -464,7 +476,8 @@ def run_impute(args: argparse.Namespace) -> int:
         _save(args, imputer, frame)
     else:
         filled = _warnings_to_stderr(args, lambda: imputer.set_output(transform="pandas").transform(rows))
-    filled = _as_written(filled, imputer, frame.dtypes)
+    gapped = {str(c) for c in frame.columns[missing.any(axis=0).to_numpy()]} - set(frame.attrs.get(WHOLE_WITH_DECIMALS, {}))
+    filled = _as_written(filled, imputer, frame.dtypes, gapped)
     if list(filled.columns) != list(frame.columns):
         filled = frame.assign(**{str(c): filled[c] for c in filled.columns})
     _write_table(filled, args.output, frame.attrs)
@@ -491,7 +504,8 @@ def run_impute(args: argparse.Namespace) -> int:
 def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     """`run_impute` on the Dask cluster at --scheduler: the Parquet input filled partition by
     partition with `aekit.engines.dask.apply`, written as a folder of Parquet files."""
-    from aekit.cli.scheduled import dask_cluster, parquet_folder, parquet_index, read_parquet_lazily, write_parquet
+    from aekit.cli.scheduled import (columns_with_gaps, dask_cluster, parquet_folder, parquet_index, read_parquet_lazily,
+                                     write_parquet)
     from aekit.engines.dask import apply
 
     folder = parquet_folder(args.output, "OUT")
@@ -500,7 +514,7 @@ def _impute_on_cluster(args: argparse.Namespace, imputer) -> int:
     kept = [c for c in table.columns if c not in features]
     with dask_cluster(args) as client:
         filled = apply(imputer, "transform", table, client=client, features=features, keep=kept)[list(table.columns)]
-        filled = _as_written(filled, imputer, table.dtypes)
+        filled = _as_written(filled, imputer, table.dtypes, columns_with_gaps(args.input, table))
         left = filled.isna().sum().sum()  # an identifier's gaps are kept
         n_rows, n_missing, n_left = write_parquet(filled, folder, filled.shape[0], table.isna().sum().sum(), left,
                                                   index=parquet_index(args.input))
@@ -556,11 +570,12 @@ def _save(args: argparse.Namespace, est, frame) -> None:
         print(f"saved the fitted {type(est).__name__} to {args.save} (reuse it with --fitted {args.save})")
 
 
-def _as_written(filled, imputer, dtypes):
+def _as_written(filled, imputer, dtypes, gapped: set[str]):
     """`filled` (a pandas or Dask frame) as written: the columns the imputer passes through in
-    their input `dtypes`, and the float columns (read as floats because of their gaps) whose
-    observed values were all whole numbers as int64, so a count or an age is written without '.0'
-    (a constant column left out of the model whose gaps took its whole value too)."""
+    their input `dtypes`, and the float columns with gaps (`gapped`: read as floats because of
+    them) whose observed values were all whole numbers as int64, so a count or an age is written
+    without '.0' (a constant column left out of the model whose gaps took its whole value too); a
+    float column without gaps stays float."""
     passed = {c: dtypes[c] for c in filled.columns if str(c) in imputer.ignored_columns_ and filled[c].dtype != dtypes[c]}
     fills = getattr(imputer, "ignored_fill_", None) or {}
     whole = [c for c in filled.columns if filled[c].dtype.kind == "f" and _is_whole_number(fills.get(str(c)))]
@@ -571,7 +586,7 @@ def _as_written(filled, imputer, dtypes):
         modelled = [by_name[c] for c in fitted if c not in imputer.ignored_columns_]
         numeric = [c for c, categorical in zip(modelled, layout.categorical_mask) if not categorical]
         whole += [c for c, is_int in zip(numeric, layout.integer) if is_int and filled[c].dtype.kind == "f"]
-    changed = {**passed, **dict.fromkeys(whole, "int64")}
+    changed = {**passed, **dict.fromkeys([c for c in whole if str(c) in gapped], "int64")}
     return filled.astype(changed) if changed else filled
 
 
@@ -674,7 +689,7 @@ def run_detect(args: argparse.Namespace) -> int:
     ids = id_texts(frame[id_column]) if id_column else None
     written = []  # the files first, the summary after: a reader gone from stdout (| head) loses no file
     if args.out:
-        _write_table(frame.assign(**columns, **extra), args.out, frame.attrs)
+        _write_table(frame.assign(**columns, **extra), args.out, _with_outlier_spelling(frame.attrs))
         written.append(args.out)
     if args.report:
         from aekit.app.detection_report import write_detection_report
@@ -691,8 +706,19 @@ def run_detect(args: argparse.Namespace) -> int:
             f"row {frame.index[i]}" if frame.attrs["labelled"] else f"data row {i + 1}")  # counted as refusals count
         print(f"  {row}: outlier_score {score[i]:.4g}" + (f"; {reasons[i][0]}" if reasons else ""))
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {path}" + (f" (without a header, as {args.input!r}: its columns, then {', '.join([*columns, *extra])})"
+                                 if path == args.out and not frame.attrs["header"] and path.lower().endswith(".csv") else ""))
     return 0
+
+
+def _with_outlier_spelling(read: dict) -> dict:
+    """`read` (`_read_table`'s attrs) with the added 'outlier' column spelled as the CSV's True/False
+    columns spell their values (`BOOLEAN_SPELLINGS`) when they all spell them one way (TRUE/FALSE)."""
+    from aekit.data.datasets import BOOLEAN_SPELLINGS
+
+    spellings = read.get(BOOLEAN_SPELLINGS) or {}
+    pairs = {tuple(pair) for pair in spellings.values()}
+    return {**read, BOOLEAN_SPELLINGS: {**spellings, "outlier": pairs.pop()}} if len(pairs) == 1 else read
 
 
 def _scored(args: argparse.Namespace, detector, rows) -> tuple[dict, dict, list[list[str]] | None]:

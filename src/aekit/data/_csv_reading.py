@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 __all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "boolean_spellings", "cells_as_text", "codes_as_text", "csv_read_options",
-           "decode_error", "grouped_numbers", "stray_placeholders"]
+           "decode_error", "grouped_numbers", "stray_placeholders", "whole_numbers_with_decimals"]
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
@@ -437,6 +437,36 @@ def boolean_spellings(frame, cells: dict) -> dict[str, tuple[str, str]]:
         if pair != ("True", "False"):
             spellings[str(frame.columns[j])] = pair
     return spellings
+
+
+def whole_numbers_with_decimals(frame, cells: dict, decimal: str) -> dict[str, int]:
+    """{column: decimals} for each float column of `frame` whose observed values are whole numbers
+    the file wrote with a decimal mark and zeros (45636.0: 1), so that a table written back keeps
+    them floats rather than taking them for counts read as floats because of their gaps.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it.
+    cells : dict of int to pandas.Series
+        `cells_as_text` of it.
+    decimal : str
+        The decimal mark the file was read with, '.' or ','.
+
+    Returns
+    -------
+    dict of str to int
+        The most zero decimals written in each such column.
+    """
+    found = {}
+    for j, text in cells.items():
+        values = frame[frame.columns[j]]
+        if values.dtype.kind != "f" or not _whole_numbers(values.to_numpy()):
+            continue
+        zeros = text.dropna().str.strip().str.extract(f"{re.escape(decimal)}(0+)$", expand=False).dropna()
+        if len(zeros):
+            found[str(frame.columns[j])] = int(zeros.str.len().max())
+    return found
 
 
 def _true_false(values) -> bool:

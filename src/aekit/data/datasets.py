@@ -42,6 +42,7 @@ __all__ = [
     "IdxSet",
     "PHOTOS",
     "ROW_LABELS",
+    "WHOLE_WITH_DECIMALS",
     "data_home",
     "file_sha256",
     "load_20newsgroups",
@@ -529,6 +530,7 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
 
 ROW_LABELS = "row_labels"  # a frame's attrs key: True when a CSV's unnamed first column was read as the index
 BOOLEAN_SPELLINGS = "boolean_spellings"  # a frame's attrs key: {column: (text of True, of False)} as a CSV spelled them
+WHOLE_WITH_DECIMALS = "whole_with_decimals"  # a frame's attrs key: {column: decimals} of a CSV's whole floats written 45636.0
 
 
 def with_column_names(frame, names: Sequence[str]):
@@ -550,7 +552,7 @@ def with_column_names(frame, names: Sequence[str]):
     new = dict(zip((str(c) for c in frame.columns), names))
     out = frame.set_axis(list(names), axis=1)
     out.attrs = dict(frame.attrs)
-    for key in (BOOLEAN_SPELLINGS, STRAY_WORDS):
+    for key in (BOOLEAN_SPELLINGS, STRAY_WORDS, WHOLE_WITH_DECIMALS):
         if key in frame.attrs:
             out.attrs[key] = {new.get(str(c), c): value for c, value in frame.attrs[key].items()}
     return out
@@ -607,12 +609,13 @@ def read_csv_frame(
         whether the numbers were read with a decimal comma, ``attrs['sep']`` the delimiter
         (None for runs of whitespace), ``attrs['encoding']`` the text encoding and
         ``attrs[BOOLEAN_SPELLINGS]`` how True/False columns spelled their cells when not so
-        (`aekit.data._csv_reading.boolean_spellings`). A first column without a name
+        (`aekit.data._csv_reading.boolean_spellings`), ``attrs[WHOLE_WITH_DECIMALS]`` the float
+        columns of whole numbers written with decimals (45636.0). A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
     from aekit.data._csv_reading import (boolean_spellings, cells_as_text, codes_as_text, csv_read_options, decimal_comma_columns,
-                                         decode_error, grouped_numbers, stray_placeholders)
+                                         decode_error, grouped_numbers, stray_placeholders, whole_numbers_with_decimals)
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
@@ -626,11 +629,12 @@ def read_csv_frame(
         frame = grouped_numbers(frame, options.get("decimal", "."))
     if options.get("decimal", ".") == "." and options["sep"] != "," and "decimal" not in read_csv_options:
         frame = decimal_comma_columns(frame)  # a file mixing decimal marks by column
-    spellings = {}
+    spellings, decimals = {}, {}
     if "dtype" not in read_csv_options:
         cells = cells_as_text(frame, path, options)
         frame = codes_as_text(frame, cells)
         spellings = boolean_spellings(frame, cells)
+        decimals = whole_numbers_with_decimals(frame, cells, options.get("decimal", "."))
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
@@ -661,6 +665,7 @@ def read_csv_frame(
     frame.attrs["sep"] = options["sep"] if len(options["sep"]) == 1 else None  # None: runs of whitespace
     frame.attrs["encoding"] = options["encoding"]
     frame.attrs[BOOLEAN_SPELLINGS] = spellings
+    frame.attrs[WHOLE_WITH_DECIMALS] = decimals
     return frame
 
 
