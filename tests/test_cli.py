@@ -1124,7 +1124,10 @@ def test_impute_ignore_columns_named_by_numbers_or_dates(tmp_path, capsys):
 def test_train_counts_one_epoch_in_the_singular(tmp_path, capsys):
     # a one-epoch run printed "trained AutoEncoder for 1 epochs (batches of 16, patience 1 epochs)"
     assert train(tmp_path / "run", 1, "--set", "data.max_rows=100", "--set", "model.early_stopping=1") == 0
-    assert "trained AutoEncoder for 1 epoch (batches of 16, patience 1 epoch):" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "trained AutoEncoder for 1 epoch (batches of 16, patience 1 epoch):" in out
+    # the loss was printed without saying what it measures or in which units (evaluate says so)
+    assert "(the training objective, on rows in the data's units)" in out  # digits: pixels / 16, not rescaled
 
 
 def test_integer_flags_take_whole_numbers_written_with_a_point(tmp_path, capsys):

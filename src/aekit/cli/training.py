@@ -768,7 +768,8 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
     print(
         f"trained {type(est).__name__} for {est.n_epochs_} epoch{'s' * (est.n_epochs_ != 1)}{continued}{_budget_note(history)}: "
-        f"loss {history['loss'][-1]:.4g}{val}{_kept_note(history)} ({time.perf_counter() - start:.1f} s)"
+        f"loss {history['loss'][-1]:.4g}{val} (the training objective, on rows {scaling.units}){_kept_note(history)} "
+        f"({time.perf_counter() - start:.1f} s)"
     )
     print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")
     print(f"next: aekit evaluate {run.path}   aekit report {run.path}")
