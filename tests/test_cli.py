@@ -926,6 +926,16 @@ def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, 
     assert f"data.scale='standard' gives negative values, which loss='{loss}' cannot score" in capsys.readouterr().err
 
 
+def test_train_keeps_the_exact_range_of_a_timestamp_column(tmp_path):
+    # the whole-number ranges were taken from the float32 training matrix: data.json held [1700002944, 1709940224]
+    # for timestamps from 1700003006 to 1709940267, and reconstructions were clipped to those bounds
+    ts = [1700003006, 1709940267, 1705000001, 1702222223, 1708888889, 1701111111]
+    pd.DataFrame({"ts": ts, "x": [0.5, 1.5, -0.25, 2.0, 0.75, -1.0]}).to_csv(tmp_path / "ts.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "ts.csv"), "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    assert json.loads((run / "data.json").read_text())["whole_ranges"] == {"ts": [1700003006, 1709940267]}
+
+
 def test_train_reads_a_latin1_table_with_data_encoding(tmp_path, capsys):
     # the refusal told 'aekit train' users to pass --encoding, which train does not have, and no config key took it
     (tmp_path / "t.csv").write_bytes("a,b,city\n1,2,Köln\n3,4,Zürich\n5,6,Köln\n7,8,Zürich\n".encode("latin-1"))

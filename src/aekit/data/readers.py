@@ -382,24 +382,6 @@ class TableReader(Reader):
     decimal_comma: bool | None = None
     boolean_spellings: dict[str, list[str]] | None = None
 
-    def fit(self, source: str | os.PathLike) -> Dataset:
-        """The rows of the training table `source` (`Reader.fit`); the reader also learns the
-        range of each column of whole numbers (`whole_ranges`).
-
-        Parameters
-        ----------
-        source : str or os.PathLike
-            The training table: a CSV file, or a Parquet file or a folder of them.
-
-        Returns
-        -------
-        Dataset
-            Its rows, the ID and target columns taken out.
-        """
-        data = super().fit(source)
-        self.whole_ranges = _whole_ranges(data)
-        return data
-
     def frame(self, source: str | os.PathLike):
         """The table as read, a DataFrame (n_rows, n_columns) before any encoding.
 
@@ -442,7 +424,10 @@ class TableReader(Reader):
             features = frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame.columns])
             found = non_features(features, self.ignore_columns) if features.shape[1] else {}
             self.left_out = {c: why for c, why in found.items() if why != FREE_TEXT}  # documents: refused, pointing at text folders
-        return self.rows_of(frame, source, fitted)
+        data = self.rows_of(frame, source, fitted)
+        if not fitted:
+            self.whole_ranges = _whole_ranges(data, frame)
+        return data
 
     def _check_header(self, frame, source: str) -> None:
         """Refuse a CSV read with `header` False that has a header row (its first row text above
@@ -613,13 +598,17 @@ def _index_ids(frame) -> list[str] | None:
     return [INDEX_LEVELS_JOINED.join(map(str, key)) for key in index]
 
 
-def _whole_ranges(data: Dataset) -> dict[str, list[float]]:
-    """[lowest, highest] of each numeric (not one-hot) column of `data` whose observed values are all whole numbers."""
-    ranges = {}
-    for j, (name, column) in enumerate(zip(data.feature_names, data.feature_columns())):
-        values = np.asarray(data.X[:, j], dtype=np.float64)
+def _whole_ranges(data: Dataset, frame) -> dict[str, list[float]]:
+    """[lowest, highest] of each numeric (not one-hot) column of `data` whose observed values are
+    all whole numbers, from its float64 values in `frame` (the table as read), not the float32
+    of X that rounds a timestamp 1700003006 to 1700002944."""
+    ranges, read = {}, {str(c): c for c in frame.columns}
+    for name, column in zip(data.feature_names, data.feature_columns()):
+        if name != column:
+            continue
+        values = frame[read[name]].to_numpy(dtype=np.float64, na_value=np.nan)
         values = values[~np.isnan(values)]
-        if name == column and values.size and (values == np.round(values)).all():
+        if values.size and (values == np.round(values)).all():
             ranges[name] = [float(values.min()), float(values.max())]
     return ranges
 
