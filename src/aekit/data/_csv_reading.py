@@ -351,9 +351,8 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
 
 def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     """{position: cells} of the columns of `frame` (`path` as pandas read it with `options`) that
-    `codes_as_text`, `boolean_spellings` and `whole_numbers_with_decimals` look at again, whole
-    numbers, floats and True/False, as the file spells them (text, missing cells missing): one
-    more pass over the file for all three.
+    `codes_as_text` and `boolean_spellings` look at again, whole numbers and True/False, as the
+    file spells them (text, missing cells missing): one more pass over the file for both.
 
     Parameters
     ----------
@@ -371,8 +370,7 @@ def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     """
     import pandas as pd
 
-    needed = [j for j, column in enumerate(frame.columns)
-              if frame[column].dtype.kind == "f" or _whole_numbers(frame[column].to_numpy()) or _true_false(frame[column])]
+    needed = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy()) or _true_false(frame[column])]
     if not needed:
         return {}
     text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str})
@@ -442,11 +440,9 @@ def boolean_spellings(frame, cells: dict) -> dict[str, tuple[str, str]]:
 
 
 def whole_numbers_with_decimals(frame, cells: dict, decimal: str) -> dict[str, int]:
-    """{column: decimals} for each float column of `frame` whose observed cells the file wrote
-    with one number of decimals (prices 19.90 and 50.00: 2), so that a table written back keeps
-    them; and 0 for each other float column of whole numbers written with a decimal mark and zeros
-    somewhere (45636.0 beside 45636.00), so that it stays floats rather than taken for counts read
-    as floats because of their gaps.
+    """{column: decimals} for each float column of `frame` whose observed values are whole numbers
+    the file wrote with a decimal mark and zeros (45636.0: 1), so that a table written back keeps
+    them floats rather than taking them for counts read as floats because of their gaps.
 
     Parameters
     ----------
@@ -460,19 +456,16 @@ def whole_numbers_with_decimals(frame, cells: dict, decimal: str) -> dict[str, i
     Returns
     -------
     dict of str to int
-        The decimals written in each such column, 0 where they differ from cell to cell.
+        The most zero decimals written in each such column.
     """
     found = {}
     for j, text in cells.items():
         values = frame[frame.columns[j]]
-        if values.dtype.kind != "f":
+        if values.dtype.kind != "f" or not _whole_numbers(values.to_numpy()):
             continue
-        written = text.dropna().str.strip()
-        places = written.str.extract(f"^[^{re.escape(decimal)}]*{re.escape(decimal)}([0-9]+)$", expand=False)
-        if len(written) and places.notna().all() and places.str.len().nunique() == 1:
-            found[str(frame.columns[j])] = int(places.str.len().iloc[0])
-        elif _whole_numbers(values.to_numpy()) and written.str.contains(f"{re.escape(decimal)}0+$").any():
-            found[str(frame.columns[j])] = 0
+        zeros = text.dropna().str.strip().str.extract(f"{re.escape(decimal)}(0+)$", expand=False).dropna()
+        if len(zeros):
+            found[str(frame.columns[j])] = int(zeros.str.len().max())
     return found
 
 

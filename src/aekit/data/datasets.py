@@ -530,7 +530,7 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
 
 ROW_LABELS = "row_labels"  # a frame's attrs key: True when a CSV's unnamed first column was read as the index
 BOOLEAN_SPELLINGS = "boolean_spellings"  # a frame's attrs key: {column: (text of True, of False)} as a CSV spelled them
-WHOLE_WITH_DECIMALS = "whole_with_decimals"  # a frame's attrs key: {column: decimals} of a CSV's floats written with them (19.90), 0 for mixed whole ones
+WHOLE_WITH_DECIMALS = "whole_with_decimals"  # a frame's attrs key: {column: decimals} of a CSV's whole floats written 45636.0
 
 
 def with_column_names(frame, names: Sequence[str]):
@@ -610,7 +610,7 @@ def read_csv_frame(
         (None for runs of whitespace), ``attrs['encoding']`` the text encoding and
         ``attrs[BOOLEAN_SPELLINGS]`` how True/False columns spelled their cells when not so
         (`aekit.data._csv_reading.boolean_spellings`), ``attrs[WHOLE_WITH_DECIMALS]`` the float
-        columns written with one number of decimals (19.90) or whole numbers with decimals (45636.0). A first column without a name
+        columns of whole numbers written with decimals (45636.0). A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
