@@ -10,7 +10,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from aekit import AutoEncoder, TrainConfig, train
+from aekit import AutoEncoder, ConvAutoEncoder, TrainConfig, train
 from aekit.training.checkpoint import Checkpointer, read_checkpoint
 from aekit.nn.likelihoods import MSE
 from aekit.nn.models import AutoEncoderModule
@@ -65,6 +65,53 @@ def test_a_resumed_fit_equals_an_uninterrupted_one(X, tmp_path, params):
     assert resumed.history_ == {**full.history_, "epoch_seconds": resumed.history_["epoch_seconds"]}
     np.testing.assert_array_equal(resumed.transform(X), full.transform(X))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
+
+
+def _resume_cases() -> list:
+    """(class, parameters) of every registered model, then of the options that carry state from
+    one epoch to the next (a code's balancing offsets and threshold, its noise, a KL warm-up, a
+    PCA start early stopping may keep, an ensemble of imputers, a classifier's pretraining)."""
+    from aekit import AutoEncoderClassifier, AutoEncoderImputer, VariationalAutoEncoder
+    from aekit.app.config import model_registry
+
+    classes = list(dict.fromkeys(model_registry().values()))
+    mlp = {"hidden_dims": (8,), "lr_schedule": "cosine"}
+    return [(cls, {} if issubclass(cls, ConvAutoEncoder) else mlp) for cls in classes] + [
+        (AutoEncoder, {**mlp, "sparsity_kind": "topk", "k": 2, "early_stopping": 1}),
+        (AutoEncoder, {**mlp, "sparsity_kind": "batch_topk", "k": 2}),
+        (AutoEncoder, {**mlp, "binary_code": True}),  # the code's noise restarted from the fit's start
+        (AutoEncoder, {"init": "pca", "loss": "mse", "output_activation": "linear", "early_stopping": 2}),
+        (VariationalAutoEncoder, {**mlp, "kl_warmup_epochs": 3, "beta": 2.0}),
+        (AutoEncoderImputer, {"hidden_dims": (8,), "n_members": 2, "plausible_values": False, "blend": None}),
+        (AutoEncoderClassifier, {"hidden_dims": (8,), "pretrain_epochs": 2}),
+    ]
+
+
+@pytest.mark.parametrize("cls, params", _resume_cases(), ids=lambda v: v.__name__ if isinstance(v, type) else ",".join(v))
+def test_every_model_resumed_after_an_interruption_ends_as_an_uninterrupted_fit(digits, tmp_path, cls, params):
+    rows, labels = digits[0][:100], digits[2][:100]
+    if issubclass(cls, ConvAutoEncoder):
+        params, rows = {"channels": (4,), **params}, rows.reshape(-1, 8, 8)
+    if cls.__name__ == "AutoEncoderImputer":
+        rows = np.where(np.random.default_rng(0).random((100, 6)) < 0.1, np.nan, rows[:, 18:24])
+    classifier = cls.__name__ == "AutoEncoderClassifier"
+    fit_args = (rows, labels) if classifier else (rows,)
+
+    def make():
+        return cls(latent_dim=2, max_epochs=4, batch_size=32, random_state=0, **params)
+
+    path = tmp_path / "ckpt.safetensors"
+    full = make().fit(*fit_args)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(*fit_args, checkpoint=Checkpointer(path), callbacks=[StopAfter(2)])
+    resumed = make().fit(*fit_args, checkpoint=Checkpointer(path, resume=True))
+    assert resumed.n_epochs_ == full.n_epochs_
+    assert resumed.history_ == {**full.history_, "epoch_seconds": resumed.history_["epoch_seconds"]}
+    weights, resumed_weights = full.module_.state_dict(), resumed.module_.state_dict()
+    assert weights.keys() == resumed_weights.keys()
+    assert all(torch.equal(weights[k], resumed_weights[k]) for k in weights)
+    output = "predict_proba" if classifier else "transform"
+    np.testing.assert_array_equal(getattr(resumed, output)(rows), getattr(full, output)(rows))
 
 
 def test_a_finished_fit_resumed_with_more_epochs_equals_one_fit_of_them_all(X, tmp_path):

@@ -16,7 +16,8 @@ DEFAULT_CODE_NOISE = 4.0  # std of the noise added before the sigmoid (Salakhutd
 class NoisyBinaryCode(nn.Module):
     """Code activation: in training sigmoid(a + noise_std * eps) (eps ~ N(0, 1) from the module's
     own seeded generator, so a seeded fit repeats), in eval mode 1 where a > 0 else 0:
-    (batch, bits) pre-activations to (batch, bits) codes.
+    (batch, bits) pre-activations to (batch, bits) codes. The generator's state is the module's
+    extra state (`state_dict` key `_extra_state`), so a checkpoint resumes the same noise.
 
     Parameters
     ----------
@@ -36,3 +37,14 @@ class NoisyBinaryCode(nn.Module):
             return (a > 0).to(a.dtype)
         eps = torch.randn(a.shape, generator=self.generator, dtype=a.dtype).to(a.device)
         return torch.sigmoid(a + self.noise_std * eps)
+
+    def get_extra_state(self) -> torch.Tensor:
+        return self.generator.get_state()
+
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        self.generator.set_state(state.cpu())
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved before the noise's state was kept load with the generator as it is
+        state_dict.setdefault(prefix + "_extra_state", self.get_extra_state())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
