@@ -386,8 +386,9 @@ def _write_table(frame, path: str, read: dict) -> None:
     the ';' and decimal commas of a ';' CSV read, so a European file comes back as one (a
     spreadsheet set for them opens it in columns), else commas, and the CSV's text encoding (a
     latin-1 file stays latin-1, a byte-order mark stays), its spelling of True and False
-    (TRUE/FALSE), numbers in positional notation (`plain_float_format`), and no header when the
-    CSV read had none (`attrs['header']` False)."""
+    (TRUE/FALSE), the decimals of its float columns written with one number of them (19.90),
+    other numbers in positional notation (`plain_float_format`), and no header when the CSV read
+    had none (`attrs['header']` False)."""
     from aekit.data.datasets import BOOLEAN_SPELLINGS, WHOLE_WITH_DECIMALS
 
     index = read["index"]
@@ -401,7 +402,8 @@ def _write_table(frame, path: str, read: dict) -> None:
             frame.to_parquet(tmp, index=True if index else None)
         else:
             sep, decimal = csv_marks(read)
-            spelled = spelled_booleans(_gapped_whole_numbers(frame, read.get(WHOLE_WITH_DECIMALS, {})),
+            decimals = read.get(WHOLE_WITH_DECIMALS, {})
+            spelled = spelled_booleans(_fixed_decimals(_gapped_whole_numbers(frame, decimals), decimals, decimal),
                                        read.get(BOOLEAN_SPELLINGS, {}))
             spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
                            float_format=plain_float_format(decimal), encoding=read.get("encoding") or "utf-8",
@@ -422,6 +424,27 @@ def _gapped_whole_numbers(frame, decimals: dict):
         if np.all(np.abs(values) < 2.0**53) and np.all(values == np.round(values)):
             out = out.copy() if out is frame else out
             out.isetitem(j, column.astype("Int64"))
+    return out
+
+
+def _fixed_decimals(frame, decimals: dict, decimal: str):
+    """`frame` with each float column that `decimals` ({column: places}, a CSV read's) gives
+    places >= 1 as the text of its values with that many decimals and the `decimal` mark (50.00,
+    not 50.0), a value that needs more of them (an imputation left unrounded) as
+    `plain_float_format` writes it, its missing cells missing."""
+    out, plain = frame, plain_float_format(decimal)
+    for j in range(frame.shape[1]):
+        column, places = frame.iloc[:, j], decimals.get(str(frame.columns[j]), 0)
+        if column.dtype.kind != "f" or places < 1:
+            continue
+        kind = column.dtype.type
+
+        def text(value, places=places, kind=kind):
+            fixed = f"{value:.{places}f}"
+            return (fixed.replace(".", decimal) if kind(fixed) == value else plain(kind(value))) if np.isfinite(value) else value
+
+        out = out.copy() if out is frame else out
+        out.isetitem(j, column.map(text).astype(object))
     return out
 
 

@@ -24,6 +24,7 @@ DELIMITERS = (",", ";", "\t", "|")
 MISSING_PLACEHOLDERS = ("?", "-", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "")
 SNIFF_RECORDS = 50
 SNIFF_CHARS = 16384
+TEXT_SAMPLE_ROWS = 2000  # rows of a float column's text read to learn its decimals
 WHITESPACE = r"\s+"
 _MINUS = "\u2212"  # the minus sign, which some locales' exports write for '-': −1,5
 _SIGN = f"[+\\-{_MINUS}]?"
@@ -351,8 +352,9 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
 
 def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     """{position: cells} of the columns of `frame` (`path` as pandas read it with `options`) that
-    `codes_as_text` and `boolean_spellings` look at again, whole numbers and True/False, as the
-    file spells them (text, missing cells missing): one more pass over the file for both.
+    `codes_as_text`, `boolean_spellings` and `whole_numbers_with_decimals` look at again, whole
+    numbers and True/False, as the file spells them (text, missing cells missing): one more pass
+    over the file for all three; other float columns are looked at in `float_cells_sample`.
 
     Parameters
     ----------
@@ -374,6 +376,37 @@ def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     if not needed:
         return {}
     text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str})
+    return {j: text.iloc[:, k] for k, j in enumerate(needed)}
+
+
+def float_cells_sample(frame, path: str | os.PathLike, options: dict, cells: dict) -> dict:
+    """{position: cells} of the first TEXT_SAMPLE_ROWS rows of each float column of `frame` that
+    `cells` lacks, as the file wrote them: enough to learn a column's decimals
+    (`whole_numbers_with_decimals`) without reading every float column again as text, which
+    made reading a 100,000 x 20 table ten times slower.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as pandas read it.
+    path : str or os.PathLike
+        The CSV file.
+    options : dict
+        The `pandas.read_csv` options `frame` was read with.
+    cells : dict of int to pandas.Series
+        `cells_as_text` of it.
+
+    Returns
+    -------
+    dict of int to pandas.Series
+        The sampled cells of each such column, by its position in `frame`.
+    """
+    import pandas as pd
+
+    needed = [j for j, column in enumerate(frame.columns) if frame[column].dtype.kind == "f" and j not in cells]
+    if not needed:
+        return {}
+    text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str, "nrows": TEXT_SAMPLE_ROWS})
     return {j: text.iloc[:, k] for k, j in enumerate(needed)}
 
 
@@ -440,32 +473,43 @@ def boolean_spellings(frame, cells: dict) -> dict[str, tuple[str, str]]:
 
 
 def whole_numbers_with_decimals(frame, cells: dict, decimal: str) -> dict[str, int]:
-    """{column: decimals} for each float column of `frame` whose observed values are whole numbers
-    the file wrote with a decimal mark and zeros (45636.0: 1), so that a table written back keeps
-    them floats rather than taking them for counts read as floats because of their gaps.
+    """{column: decimals} for each float column of `frame` whose observed cells the file wrote
+    with one number of decimals (prices 19.90 and 50.00: 2), so that a table written back keeps
+    them; and 0 for each other float column of whole numbers written with a decimal mark and zeros
+    somewhere (45636.0 beside 45636.00), so that it stays floats rather than taken for counts read
+    as floats because of their gaps.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         The table as pandas read it.
     cells : dict of int to pandas.Series
-        `cells_as_text` of it.
+        `cells_as_text` of it, with `float_cells_sample`'s sampled cells of its other float columns.
     decimal : str
         The decimal mark the file was read with, '.' or ','.
 
     Returns
     -------
     dict of str to int
-        The most zero decimals written in each such column.
+        The decimals written in each such column, 0 where they differ from cell to cell. A column
+        known from sampled cells counts only when every value of it fits their decimals.
     """
+    import numpy as np
+
     found = {}
     for j, text in cells.items():
         values = frame[frame.columns[j]]
-        if values.dtype.kind != "f" or not _whole_numbers(values.to_numpy()):
+        if values.dtype.kind != "f":
             continue
-        zeros = text.dropna().str.strip().str.extract(f"{re.escape(decimal)}(0+)$", expand=False).dropna()
-        if len(zeros):
-            found[str(frame.columns[j])] = int(zeros.str.len().max())
+        written = text.dropna().str.strip()
+        places = written.str.extract(f"^[^{re.escape(decimal)}]*{re.escape(decimal)}([0-9]+)$", expand=False)
+        if len(written) and places.notna().all() and places.str.len().nunique() == 1:
+            d = int(places.str.len().iloc[0])
+            scaled = values.dropna().to_numpy(dtype=np.float64) * 10.0**d
+            if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+                found[str(frame.columns[j])] = d
+        elif _whole_numbers(values.to_numpy()) and written.str.contains(f"{re.escape(decimal)}0+$").any():
+            found[str(frame.columns[j])] = 0
     return found
 
 

@@ -530,7 +530,7 @@ def _from_frame(frame, source: str, target: str | None, categories: Mapping[str,
 
 ROW_LABELS = "row_labels"  # a frame's attrs key: True when a CSV's unnamed first column was read as the index
 BOOLEAN_SPELLINGS = "boolean_spellings"  # a frame's attrs key: {column: (text of True, of False)} as a CSV spelled them
-WHOLE_WITH_DECIMALS = "whole_with_decimals"  # a frame's attrs key: {column: decimals} of a CSV's whole floats written 45636.0
+WHOLE_WITH_DECIMALS = "whole_with_decimals"  # a frame's attrs key: {column: decimals} of a CSV's floats written with them (19.90), 0 for mixed whole ones
 
 
 def with_column_names(frame, names: Sequence[str]):
@@ -610,12 +610,13 @@ def read_csv_frame(
         (None for runs of whitespace), ``attrs['encoding']`` the text encoding and
         ``attrs[BOOLEAN_SPELLINGS]`` how True/False columns spelled their cells when not so
         (`aekit.data._csv_reading.boolean_spellings`), ``attrs[WHOLE_WITH_DECIMALS]`` the float
-        columns of whole numbers written with decimals (45636.0). A first column without a name
+        columns written with one number of decimals (19.90) or whole numbers with decimals (45636.0). A first column without a name
         whose values are distinct and present (a frame's index, as pandas writes it) is the
         index, and ``attrs[ROW_LABELS]`` is True.
     """
     from aekit.data._csv_reading import (boolean_spellings, cells_as_text, codes_as_text, csv_read_options, decimal_comma_columns,
-                                         decode_error, grouped_numbers, stray_placeholders, whole_numbers_with_decimals)
+                                         decode_error, float_cells_sample, grouped_numbers, stray_placeholders,
+                                         whole_numbers_with_decimals)
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
@@ -634,7 +635,8 @@ def read_csv_frame(
         cells = cells_as_text(frame, path, options)
         frame = codes_as_text(frame, cells)
         spellings = boolean_spellings(frame, cells)
-        decimals = whole_numbers_with_decimals(frame, cells, options.get("decimal", "."))
+        decimals = whole_numbers_with_decimals(frame, {**cells, **float_cells_sample(frame, path, options, cells)},
+                                               options.get("decimal", "."))
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
