@@ -115,7 +115,7 @@ def apply(est, method: str, data, *, client=None, features: list[str] | None = N
             made_up = data._meta_nonempty.iloc[:1]  # its second row holds missing values, which a detector refuses
             meta = apply_to_frame(est, method, made_up, features, keep, kwargs).iloc[:0]
     shipped = ShippedModel.of(est)
-    future = client.scatter(shipped.data, broadcast=True)
+    future = client.scatter(shipped.data, broadcast=True, hash=False)  # hashed: the key an earlier apply's future releases
     if isinstance(data, da.Array):
         return _apply_array(est, method, data.rechunk({1: -1}), future, shipped.digest, kwargs)
     return data.map_partitions(  # the empty frame inside the partial: an argument frame would be aligned with `data`
