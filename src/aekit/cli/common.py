@@ -18,7 +18,7 @@ __all__ = [
     "add_command",
     "add_header_option",
     "check_header_given_with",
-    "csv_marks",
+    "csv_writing",
     "folder",
     "id_column_name",
     "int_in_range",
@@ -270,31 +270,34 @@ def write_array(path: str | Path, X, columns: list[str] | None = None, ids: list
                 np.save(f, np.asarray(X), allow_pickle=False)
         elif kind == ".csv":
             read = X.attrs if hasattr(X, "attrs") else {}
-            sep, decimal = csv_marks(read)
             spelled_booleans(_as_frame(X, columns, ids), read.get(BOOLEAN_SPELLINGS, {})).to_csv(
-                tmp, index=False, sep=sep, decimal=decimal, encoding=read.get("encoding") or "utf-8", float_format=plain_float_format(decimal))
+                tmp, index=False, **csv_writing(read))
         else:
             _as_frame(X, columns, ids).to_parquet(tmp, index=False)
     return path
 
 
-def csv_marks(read: dict) -> tuple[str, str]:
-    """The delimiter and decimal mark of a CSV written of a table read with `read` (its frame's
-    attrs: 'sep', 'decimal_comma'): a ';' table's ';' and decimal commas, so a spreadsheet set
-    for them opens it in columns, else commas and decimal points.
+def csv_writing(read: dict) -> dict:
+    """The `pandas.DataFrame.to_csv` options of a CSV written of a table read with `read` (its
+    frame's attrs: 'sep', 'decimal_comma', 'encoding'): a ';' table's ';' and decimal commas, so a
+    spreadsheet set for them opens it in columns, else commas and decimal points; the table's text
+    encoding (UTF-8 when unknown); numbers as `plain_float_format` writes them.
 
     Parameters
     ----------
     read : dict
-        How the table was read: 'sep' (';' or another) and 'decimal_comma' (bool), either absent.
+        How the table was read: 'sep' (';' or another), 'decimal_comma' (bool) and 'encoding',
+        any of them absent.
 
     Returns
     -------
-    tuple of str
-        (sep, decimal) for `pandas.DataFrame.to_csv`.
+    dict
+        sep, decimal, encoding and float_format for `pandas.DataFrame.to_csv`.
     """
     sep = ";" if read.get("sep") == ";" else ","
-    return sep, "," if read.get("decimal_comma") and sep == ";" else "."
+    decimal = "," if read.get("decimal_comma") and sep == ";" else "."
+    encoding = read.get("encoding") or "utf-8"
+    return {"sep": sep, "decimal": decimal, "encoding": encoding, "float_format": plain_float_format(decimal)}
 
 
 def plain_float_format(decimal: str = "."):

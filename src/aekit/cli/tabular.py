@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit._wording import with_article
-from aekit.cli.common import (GUESSED_HEADER, CLIError, add_command, add_header_option, csv_marks, int_in_range,
+from aekit.cli.common import (GUESSED_HEADER, CLIError, add_command, add_header_option, csv_writing, int_in_range,
                               plain_float_format, seed, spelled_booleans)
 from aekit.saving.atomic import atomic_write_bytes, replaced_atomically
 from aekit.saving.json_files import json_bytes, read_json
@@ -294,7 +294,6 @@ def _read_table(args: argparse.Namespace, fitted=None):
     import pandas as pd
 
     from aekit.data.datasets import ROW_LABELS, with_column_names
-    from aekit.data._sources import PARQUET_SUFFIXES
     from aekit.data.readers import TableReader, reader_for
 
     saved = Path(args.fitted) / TABLE_FILE if getattr(args, "fitted", None) else None
@@ -312,8 +311,7 @@ def _read_table(args: argparse.Namespace, fitted=None):
     named = [str(name) for name in frame.index.names if name is not None]  # a Parquet file's named index (patient ids)
     if named and (not needed or set(named) <= set(needed)):  # unless a fitted imputer was fitted without it
         frame = frame.reset_index()
-    csv_file = not (Path(args.input).is_dir() or Path(args.input).suffix.lower() in PARQUET_SUFFIXES)
-    headerless = csv_file and (args.header is False or frame.attrs.get("header") is False)
+    headerless = frame.attrs.get("header") is False  # a CSV's, forced or inferred; a Parquet file's columns are named
     if headerless and len(needed) == frame.shape[1] and [str(c) for c in frame.columns] != needed:
         frame = with_column_names(frame, needed)  # the columns the model was fitted on, in their order
     if frame.shape[1] == 0 or frame.shape[0] == 0:
@@ -401,13 +399,11 @@ def _write_table(frame, path: str, read: dict) -> None:
         if target.suffix.lower() == ".parquet":  # an unnamed index other than 0..n-1 (a filtered frame's) kept too
             frame.to_parquet(tmp, index=True if index else None)
         else:
-            sep, decimal = csv_marks(read)
+            options = csv_writing(read)
             decimals = read.get(WHOLE_WITH_DECIMALS, {})
-            spelled = spelled_booleans(_fixed_decimals(_gapped_whole_numbers(frame, decimals), decimals, decimal),
+            spelled = spelled_booleans(_fixed_decimals(_gapped_whole_numbers(frame, decimals), decimals, options["decimal"]),
                                        read.get(BOOLEAN_SPELLINGS, {}))
-            spelled.to_csv(tmp, index=bool(index) or read["labelled"], sep=sep, decimal=decimal,
-                           float_format=plain_float_format(decimal), encoding=read.get("encoding") or "utf-8",
-                           header=read.get("header", True))
+            spelled.to_csv(tmp, index=bool(index) or read["labelled"], header=read.get("header", True), **options)
 
 
 def _gapped_whole_numbers(frame, decimals: dict):

@@ -604,8 +604,8 @@ def read_csv_frame(
     Returns
     -------
     pandas.DataFrame
-        The table as pandas read it; with header='infer', ``attrs['header']`` says what was
-        inferred (True: the first row held the column names), ``attrs['decimal_comma']``
+        The table as pandas read it; ``attrs['header']`` whether the first row held the column
+        names (as given, or inferred with header='infer'), ``attrs['decimal_comma']``
         whether the numbers were read with a decimal comma, ``attrs['sep']`` the delimiter
         (None for runs of whitespace), ``attrs['encoding']`` the text encoding and
         ``attrs[BOOLEAN_SPELLINGS]`` how True/False columns spelled their cells when not so
@@ -661,8 +661,7 @@ def read_csv_frame(
             UserWarning,
             stacklevel=2,
         )
-    if header == "infer":
-        frame.attrs["header"] = options["header"] == 0  # what was inferred, for a reader to keep
+    frame.attrs["header"] = options["header"] is not None  # what was inferred with 'infer', for a reader to keep
     frame.attrs["decimal_comma"] = options.get("decimal") == ","
     frame.attrs["sep"] = options["sep"] if len(options["sep"]) == 1 else None  # None: runs of whitespace
     frame.attrs["encoding"] = options["encoding"]
