@@ -352,9 +352,10 @@ def stray_placeholders(frame, most: int = 3) -> dict[str, list[str]]:
 
 def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     """{position: cells} of the columns of `frame` (`path` as pandas read it with `options`) that
-    `codes_as_text`, `boolean_spellings` and `whole_numbers_with_decimals` look at again, whole
-    numbers and True/False, as the file spells them (text, missing cells missing): one more pass
-    over the file for all three; other float columns are looked at in `float_cells_sample`.
+    `codes_as_text`, `boolean_spellings` and `whole_numbers_with_decimals` look at again, as the
+    file spells them (text, missing cells missing): every cell of its whole-number and True/False
+    columns, and the first TEXT_SAMPLE_ROWS of its other float columns, enough to learn their
+    decimals (all of them made reading a 100,000 x 20 float table ten times slower).
 
     Parameters
     ----------
@@ -372,42 +373,15 @@ def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     """
     import pandas as pd
 
-    needed = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy()) or _true_false(frame[column])]
-    if not needed:
-        return {}
-    text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str})
-    return {j: text.iloc[:, k] for k, j in enumerate(needed)}
-
-
-def float_cells_sample(frame, path: str | os.PathLike, options: dict, cells: dict) -> dict:
-    """{position: cells} of the first TEXT_SAMPLE_ROWS rows of each float column of `frame` that
-    `cells` lacks, as the file wrote them: enough to learn a column's decimals
-    (`whole_numbers_with_decimals`) without reading every float column again as text, which
-    made reading a 100,000 x 20 table ten times slower.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table as pandas read it.
-    path : str or os.PathLike
-        The CSV file.
-    options : dict
-        The `pandas.read_csv` options `frame` was read with.
-    cells : dict of int to pandas.Series
-        `cells_as_text` of it.
-
-    Returns
-    -------
-    dict of int to pandas.Series
-        The sampled cells of each such column, by its position in `frame`.
-    """
-    import pandas as pd
-
-    needed = [j for j, column in enumerate(frame.columns) if frame[column].dtype.kind == "f" and j not in cells]
-    if not needed:
-        return {}
-    text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str, "nrows": TEXT_SAMPLE_ROWS})
-    return {j: text.iloc[:, k] for k, j in enumerate(needed)}
+    whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy()) or _true_false(frame[column])]
+    floats = [j for j, column in enumerate(frame.columns) if frame[column].dtype.kind == "f" and j not in whole]
+    cells = {}
+    sample = {"nrows": min(TEXT_SAMPLE_ROWS, options.get("nrows") or TEXT_SAMPLE_ROWS)}
+    for needed, rows in ((whole, {}), (floats, sample)):
+        if needed:
+            text = pd.read_csv(path, **{**options, "usecols": needed, "dtype": str, **rows})
+            cells.update({j: text.iloc[:, k] for k, j in enumerate(needed)})
+    return cells
 
 
 def codes_as_text(frame, cells: dict):
@@ -484,7 +458,7 @@ def whole_numbers_with_decimals(frame, cells: dict, decimal: str) -> dict[str, i
     frame : pandas.DataFrame
         The table as pandas read it.
     cells : dict of int to pandas.Series
-        `cells_as_text` of it, with `float_cells_sample`'s sampled cells of its other float columns.
+        `cells_as_text` of it (the first rows only of float columns not of whole numbers).
     decimal : str
         The decimal mark the file was read with, '.' or ','.
 

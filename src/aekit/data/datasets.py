@@ -615,8 +615,7 @@ def read_csv_frame(
         index, and ``attrs[ROW_LABELS]`` is True.
     """
     from aekit.data._csv_reading import (boolean_spellings, cells_as_text, codes_as_text, csv_read_options, decimal_comma_columns,
-                                         decode_error, float_cells_sample, grouped_numbers, stray_placeholders,
-                                         whole_numbers_with_decimals)
+                                         decode_error, grouped_numbers, stray_placeholders, whole_numbers_with_decimals)
 
     pd = _pandas()
     options = csv_read_options(path, sep, encoding, na_values, header, decimal_comma, **read_csv_options)
@@ -635,8 +634,7 @@ def read_csv_frame(
         cells = cells_as_text(frame, path, options)
         frame = codes_as_text(frame, cells)
         spellings = boolean_spellings(frame, cells)
-        decimals = whole_numbers_with_decimals(frame, {**cells, **float_cells_sample(frame, path, options, cells)},
-                                               options.get("decimal", "."))
+        decimals = whole_numbers_with_decimals(frame, cells, options.get("decimal", "."))
     if options["header"] == 0 and "index_col" not in read_csv_options:
         frame = _unnamed_first_column_as_index(frame)
     for column in frame.columns:
