@@ -283,6 +283,32 @@ def test_a_refit_that_fails_leaves_the_detector_as_it_was(tmp_path, how):
     np.testing.assert_array_equal(loaded.score_samples(frame), scores)
 
 
+def test_an_interrupted_fit_resumes_from_its_checkpoint_to_the_uninterrupted_detector(tmp_path):
+    # fit took no checkpoint (TypeError), so an interrupted detector fit started over
+    from sklearn.decomposition import PCA
+
+    from aekit.training.checkpoint import Checkpointer
+
+    class Interrupt:
+        def on_epoch_end(self, est, epoch, logs):
+            if epoch == 3:
+                raise KeyboardInterrupt
+
+    X, _ = planted(120, 6)
+    make = lambda: AutoEncoderOutlierDetector(AutoEncoder(**{**SMALL, "max_epochs": 6}), random_state=0)  # noqa: E731
+    whole = make().fit(X)
+    path = tmp_path / "checkpoint.safetensors"
+    det = make()
+    with pytest.raises(KeyboardInterrupt):
+        det.fit(X, callbacks=[Interrupt()], checkpoint=Checkpointer(path, resume=True))
+    det.fit(X, checkpoint=Checkpointer(path, resume=True))
+    assert det.autoencoder_.n_epochs_ == 6
+    np.testing.assert_array_equal(det.score_samples(X), whole.score_samples(X))
+    assert det.threshold_ == whole.threshold_
+    with pytest.raises(TypeError, match="checkpoint: the autoencoder PCA takes no training checkpoint in fit"):
+        AutoEncoderOutlierDetector(PCA(2)).fit(X, checkpoint=Checkpointer(tmp_path / "pca.safetensors"))
+
+
 @pytest.mark.parametrize("change", ["renamed", "added"])
 def test_a_warm_refit_refuses_a_frame_whose_categories_changed(change):
     # a category in place of another trained silently on the old one's column; an added one was refused

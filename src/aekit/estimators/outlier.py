@@ -492,7 +492,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
                          "columns and categories, or set the autoencoder's warm_start=False to train a new one")
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None, *, callbacks=()):
+    def fit(self, X, y=None, *, callbacks=(), checkpoint=None):
         """Train the autoencoder on X (n_samples, n_features), fit the code distribution and
         set the threshold from the training scores; y is ignored. Returns self.
 
@@ -505,15 +505,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             Ignored.
         callbacks : sequence of objects, default=()
             The autoencoder's training callbacks, as `AutoEncoder.fit` takes them.
+        checkpoint : Checkpointer or None, default=None
+            Saves the autoencoder's training state after every epoch and, with resume=True,
+            continues an interrupted fit from it, as `AutoEncoder.fit` does.
 
         Returns
         -------
         self : object
             The fitted detector; a fit that raises leaves it as it was.
         """
-        return self._all_or_nothing(self._fit, X, callbacks)
+        return self._all_or_nothing(self._fit, X, callbacks, checkpoint)
 
-    def _fit(self, X, callbacks):
+    def _fit(self, X, callbacks, checkpoint):
         before = getattr(self, "table_", None)
         for name in ("feature_error_", "latent_location_", "latent_precision_"):  # set again below when this fit uses them
             self.__dict__.pop(name, None)
@@ -524,9 +527,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, AekitEstimator):
             self._check_same_table(before, X.shape[1], model.n_features_in_)
             if before is not None:  # the network continues in the units it learned: the first fit's encoding
                 self.table_, X = before, before.transform(frame)
-        if callbacks and "callbacks" not in inspect.signature(model.fit).parameters:
-            raise TypeError(f"callbacks: the autoencoder {type(model).__name__} takes no training callbacks in fit")
-        self.autoencoder_ = model.fit(X, callbacks=callbacks) if callbacks else model.fit(X)
+        training = {**({"callbacks": callbacks} if callbacks else {}), **({"checkpoint": checkpoint} if checkpoint is not None else {})}
+        taken = inspect.signature(model.fit).parameters
+        for name in training.keys() - taken.keys():
+            raise TypeError(f"{name}: the autoencoder {type(model).__name__} takes no training {name} in fit")
+        self.autoencoder_ = model.fit(X, **training)
         trained_loss = getattr(self.autoencoder_, "loss_", getattr(self.autoencoder_, "loss", None))
         self.reconstruction_score_ = "squared_error" if self.standardize or trained_loss == "bce" else "loss"
         self.feature_mean_ = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
