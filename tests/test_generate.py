@@ -409,7 +409,8 @@ def test_reconstructions_and_samples_of_a_signed_integer_npy_run_keep_their_nega
 def test_samples_and_reconstructions_of_an_rgba_npy_run_are_saved_as_four_channel_images(tmp_path, capsys):
     """A run on RGBA images (a channels-last .npy of PIL 'RGBA' images, moved channels-first)
     wrote its samples and reconstructions to a .npy as flat rows, the image shape being kept only
-    when it could be drawn (1 or 3 channels); a .npy now holds them as images (n, 4, H, W), and a
+    when it could be drawn (1 or 3 channels); a .npy now holds them as images in the layout the
+    run read (n, H, W, 4) (they were written channels-first, which the run then misread), and a
     .png still draws the rows."""
     rng = np.random.default_rng(0)
     stack = rng.integers(0, 256, (16, 5, 7, 4)).astype(np.uint8)
@@ -420,9 +421,12 @@ def test_samples_and_reconstructions_of_an_rgba_npy_run_are_saved_as_four_channe
     assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", "3"]) == 0
     assert main(["reconstruct", str(run), str(tmp_path / "rgba.npy"), str(tmp_path / "r.npy")]) == 0
     assert main(["generate", str(run), str(tmp_path / "s4.npy"), "-n", "3", "--image-shape", "4,5,7"]) == 0
-    assert np.load(tmp_path / "s.npy").shape == np.load(tmp_path / "s4.npy").shape == (3, 4, 5, 7)
+    assert np.load(tmp_path / "s.npy").shape == np.load(tmp_path / "s4.npy").shape == (3, 5, 7, 4)
     np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), np.load(tmp_path / "s4.npy"))
-    assert np.load(tmp_path / "r.npy").shape == (16, 4, 5, 7)
+    assert np.load(tmp_path / "r.npy").shape == (16, 5, 7, 4)
+    assert "wrote 16 reconstructions of 5x7x4 images" in capsys.readouterr().out
+    assert main(["reconstruct", str(run), str(tmp_path / "r.npy"), str(tmp_path / "rr.npy")]) == 0  # read back as the run reads
+    assert np.load(tmp_path / "rr.npy").shape == (16, 5, 7, 4)
     assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "3"]) == 0
     assert main(["generate", str(run), str(tmp_path / "s.png"), "-n", "3", "--image-shape", "4,5,7"]) == 1
     assert "1 (grey) or 3 (colour) channels" in capsys.readouterr().err

@@ -71,7 +71,8 @@ def add_parsers(commands) -> None:
     for name, summary, what, more in (
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
         ("reconstruct", "write the reconstructions of some rows", "the reconstructions (n, n_features), in the data's units,",
-         "\nAn image run's .npy holds images, channels-first, as 'aekit generate' writes them; OUTPUT a folder\n(a path "
+         "\nAn image run's .npy holds images in the layout the run read (channels-first, or (N, H, W, C) for\na .npy "
+         "read with data.channels_last), as 'aekit generate' writes them; OUTPUT a folder\n(a path "
          "without a suffix, or ending in /) receives one PNG per image, named after the input's files\n(photos/a/1.jpg as "
          "a/1.png) or, for an array, its row numbers (a folder holding other PNGs is refused). A table\nrun's .csv or "
          ".parquet holds the columns it was trained on as 'aekit generate' writes them: each\ncategorical one as its "
@@ -110,7 +111,8 @@ def add_parsers(commands) -> None:
         "LatentSampler; for a model folder, of the rows given with --data). The image shape is the one\n"
         "saved with the model or its run, or --image-shape for a model that does not know it (one\n"
         "fitted on flat rows); a .npy of images holds them channels-first, (N, H, W) grey or\n"
-        "(N, C, H, W), as aekit reads them. A run's image folder, MNIST-style set or digits is drawn as stored\n"
+        "(N, C, H, W), as aekit reads them, or (N, H, W, C) for a run on a .npy read with\n"
+        "data.channels_last. A run's image folder, MNIST-style set or digits is drawn as stored\n"
         "(0 black, 1 white); other rows on the samples' own range. Samples are in the data's units:\n"
         "an integer .npy run's are integers of the file's dtype (uint8 pixels 0..255, as 'aekit reconstruct'\n"
         "writes them too); a text run's are word counts (never negative; a model decoding word proportions gives the\n"
@@ -240,8 +242,9 @@ def run_rows(args: argparse.Namespace) -> int:
             reconstructions = model.reconstructions(rows.X)
         out, columns = _as_written(model, args.output, reconstructions, rows.feature_names)
         shape = _image_shape(model, None, out.shape[1], drawn=False) if Path(args.output).suffix.lower() == ".npy" else None
-    write_array(args.output, out if shape is None else _as_images(out, shape), columns, rows.row_ids())
-    shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, shape))} images"
+    written = out if shape is None else _as_images(out, shape, model.reader)
+    write_array(args.output, written, columns, rows.row_ids())
+    shown = f"{out.shape[1]} values" if shape is None else f"{'x'.join(map(str, written.shape[1:]))} images"
     print(f"wrote {out.shape[0]} {what} of {shown} to {args.output}")
     return 0
 
@@ -465,7 +468,9 @@ def run_generate(args: argparse.Namespace) -> int:
         drawn_as_stored = (0.0, 1.0) if model.reader.unit_pixels else None  # else the samples' own range
         plot_samples(samples, shape, title=title, value_range=drawn_as_stored, feature_names=names, path=output)
     else:
-        write_array(output, *_as_written(model, output, samples if shape is None else _as_images(samples, shape), names))
+        written, names = _as_written(model, output, samples if shape is None else _as_images(samples, shape, model.reader), names)
+        write_array(output, written, names)
+        shape = shape if shape is None else written.shape[1:]
     shown = f" as {'x'.join(map(str, shape))} images" if shape is not None else ""
     print(f"wrote {counted(args.n_samples, 'sample')} {how}{shown} to {output}")
     return 0
@@ -479,11 +484,14 @@ def _as_written(model, output, X: np.ndarray, columns: list[str] | None):
     return (model.as_stored(X), columns) if table is None else (table, None)
 
 
-def _as_images(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Flat rows (n, prod(shape)) as images, channels-first as aekit reads them: (n, H, W) for
-    one grey channel, else (n, C, H, W)."""
-    shape = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
-    return rows.reshape(len(rows), *shape)
+def _as_images(rows: np.ndarray, shape: tuple[int, ...], reader) -> np.ndarray:
+    """Flat rows (n, prod(shape)) as images in the layout the run's `reader` took them in:
+    (n, H, W, C) from a .npy read with channels_last=True, else channels-first as aekit reads
+    them, (n, H, W) for one grey channel and (n, C, H, W) for more."""
+    images = rows.reshape(len(rows), *shape)
+    if len(shape) == 3 and getattr(reader, "channels_last", None):
+        return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+    return images[:, 0] if len(shape) == 3 and shape[0] == 1 else images
 
 
 def _image_shape(model, given: tuple[int, ...] | None, n_features: int, drawn: bool) -> tuple[int, ...] | None:
