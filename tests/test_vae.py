@@ -42,6 +42,13 @@ def test_elbo_below_iwae_below_zero(binary_digits, vae):
     assert iwae.mean() - vae.log_likelihood(X_test, n_importance=1).mean() > 0.1  # more draws, tighter bound
 
 
+def test_the_elbo_of_float32_and_float64_rows_is_the_same(binary_digits, vae):
+    """float64 rows drew other posterior draws than float32 rows (the draws followed the input's dtype):
+    the same test digits scored about a nat apart."""
+    _, X_test, _ = binary_digits
+    np.testing.assert_allclose(vae.score_samples(X_test), vae.score_samples(X_test.astype(np.float32)), rtol=1e-4, atol=1e-3)
+
+
 def test_likelihood_is_a_true_log_density(vae, binary_digits):
     _, X_test, _ = binary_digits
     x = torch.tensor(X_test[:5], dtype=torch.float32)
