@@ -70,6 +70,20 @@ def test_transfer_from_a_fitted_autoencoder_leaves_it_unchanged(digits):
         AutoEncoderClassifier().fit(X_train[:50, :10], y_train[:50], pretrained=ae)
 
 
+def test_transfer_refuses_columns_that_are_not_the_pretrained_autoencoders(digits):
+    """A DataFrame with the pretrained autoencoder's columns in another order was fine-tuned on
+    silently (its encoder read every column as another), where the autoencoder's transform refuses it."""
+    import pandas as pd
+
+    X_train, _, y_train, _ = digits
+    frame = pd.DataFrame(X_train[:60], columns=[f"p{i}" for i in range(X_train.shape[1])])
+    ae = AutoEncoder(latent_dim=4, hidden_dims=(16,), max_epochs=1, random_state=0).fit(frame)
+    with pytest.raises(ValueError, match=r"column 0 is 'p63' in X and 'p0' in its feature_names_in_"):
+        AutoEncoderClassifier(max_epochs=1).fit(frame[frame.columns[::-1]], y_train[:60], pretrained=ae)
+    clf = AutoEncoderClassifier(max_epochs=1, random_state=0).fit(frame, y_train[:60], pretrained=ae)
+    assert list(clf.feature_names_in_) == list(frame.columns)
+
+
 def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):
     X_train, _, y_train, _ = digits
     with pytest.raises(ValueError, match="one class"):

@@ -334,6 +334,13 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
                 raise ValueError(
                     f"X has {X.shape[1]} features, but the pretrained autoencoder was fitted on {pretrained.n_features_in_}"
                 )
+            names, fitted = getattr(self, "feature_names_in_", None), getattr(pretrained, "feature_names_in_", None)
+            if names is not None and fitted is not None and not np.array_equal(names, fitted):
+                first = int(np.flatnonzero(names != fitted)[0])
+                raise ValueError(
+                    f"X's columns are not the pretrained autoencoder's, in its order: column {first} is {names[first]!r} in X "
+                    f"and {fitted[first]!r} in its feature_names_in_; pass X[pretrained.feature_names_in_]"
+                )
             return pretrained
         return self._pretrain(X, X_unlabeled) if self.pretrain_epochs > 0 else None
 
