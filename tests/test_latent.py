@@ -229,6 +229,11 @@ def test_interpolating_rows_of_a_dataframe_the_model_was_fitted_on_is_quiet(meth
     np.testing.assert_allclose(codes[[0, -1]], ae.transform(frame.iloc[:2]), atol=1e-6)
     if method != "pixel":
         np.testing.assert_allclose(path[[0, -1]], ae.inverse_transform(ae.transform(frame.iloc[:2])), atol=1e-6)
+    # rows whose columns were in another order were read as if in the model's (a silently wrong path)
+    shuffled = frame[["income", "age", "height", "weight"]]
+    for a, b in ((shuffled.iloc[0], shuffled.iloc[1]), (shuffled.iloc[:2], shuffled.iloc[2:4])):
+        with pytest.raises(ValueError, match=r"^x_a's columns are not those AutoEncoder was fitted on.*column 0 differs"):
+            interpolate(ae, a, b, steps=4, method=method)
 
 
 def test_latent_grid_spans_code_quantiles_like_a_scatter_plot(ae2d, digits):
