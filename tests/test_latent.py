@@ -267,6 +267,14 @@ def test_latent_grid_refuses_bounds_that_do_not_run_low_to_high(ae2d, bounds):
         latent_grid(ae2d, n=3, bounds=bounds)
 
 
+def test_latent_grid_with_bounds_refuses_a_model_whose_codes_are_not_2d(ae, digits):
+    # with bounds, a 3-d PCA failed inside its inverse_transform with "matmul: Input operand 1 has a mismatch in its
+    # core dimension 0", and a 1-d one alike
+    for model, dims in ((ae, ae.code_dim_), (PCA(3).fit(digits[0]), 3), (PCA(1).fit(digits[0]), 1)):
+        with pytest.raises(ValueError, match=rf"^latent_grid needs 2-D codes, but \w+'s codes have {dims} dimension"):
+            latent_grid(model, n=3, bounds=[[0, 1], [0, 1]])
+
+
 @pytest.mark.parametrize("prior", ["normal", "student_t"])
 def test_latent_grid_of_a_vae_spans_its_priors_quantiles_without_data(digits, prior):
     from scipy import stats

@@ -517,6 +517,10 @@ def latent_grid(
             f"bounds must run from low to high in each code dimension, [[lo0, hi0], [lo1, hi1]] with lo < hi, "
             f"got {bounds.tolist()}"
         )
+    dims = getattr(autoencoder, "_n_features_out", None)  # the code size of an aekit model, of PCA
+    if given and dims is not None and dims != 2:
+        raise ValueError(f"latent_grid needs 2-D codes, but {type(autoencoder).__name__}'s codes have {dims} "
+                         f"dimension{'s' if dims != 1 else ''}")
     x = np.linspace(bounds[0, 0], bounds[0, 1], n)
     y = np.linspace(bounds[1, 1], bounds[1, 0], n)
     codes = np.stack(np.meshgrid(x, y), axis=-1)  # (n, n, 2); codes[i, j] = (x[j], y[i])
