@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
@@ -82,6 +83,17 @@ def test_transfer_refuses_columns_that_are_not_the_pretrained_autoencoders(digit
         AutoEncoderClassifier(max_epochs=1).fit(frame[frame.columns[::-1]], y_train[:60], pretrained=ae)
     clf = AutoEncoderClassifier(max_epochs=1, random_state=0).fit(frame, y_train[:60], pretrained=ae)
     assert list(clf.feature_names_in_) == list(frame.columns)
+
+
+def test_transfer_from_a_fitted_model_without_a_network_says_so_not_that_it_is_unfitted(digits):
+    # a fitted PCA (or AutoEncoderOutlierDetector) was refused with "This PCA instance is not fitted yet"
+    from sklearn.decomposition import PCA
+
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=r"^pretrained must be a fitted aekit autoencoder, .*the fitted PCA given has none"):
+        AutoEncoderClassifier(max_epochs=1).fit(X_train[:40], y_train[:40], pretrained=PCA(4).fit(X_train[:40]))
+    with pytest.raises(NotFittedError, match="This AutoEncoder instance is not fitted yet"):
+        AutoEncoderClassifier(max_epochs=1).fit(X_train[:40], y_train[:40], pretrained=AutoEncoder())
 
 
 def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):

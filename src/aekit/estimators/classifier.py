@@ -329,7 +329,10 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         if pretrained is not None:
             if X_unlabeled is not None:
                 raise ValueError("pass X_unlabeled (to pretrain here) or pretrained (already pretrained), not both")
-            check_is_fitted(pretrained, "module_")
+            check_is_fitted(pretrained)
+            if not hasattr(pretrained, "module_"):
+                raise ValueError(f"pretrained must be a fitted aekit autoencoder, whose network (module_) holds the encoder "
+                                 f"fine-tuning starts from; the fitted {type(pretrained).__name__} given has none")
             if pretrained.n_features_in_ != X.shape[1]:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but the pretrained autoencoder was fitted on {pretrained.n_features_in_}"
