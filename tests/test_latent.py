@@ -392,6 +392,8 @@ def test_retrieval_precision_takes_sparse_codes_as_their_dense_values():
         dense = retrieval_precision(Q, yq, D, yd, k=(1, 5), metric=metric)
         assert retrieval_precision(sparse.csr_matrix(Q), yq, sparse.csr_matrix(D), yd, k=(1, 5), metric=metric) == dense
     assert retrieval_precision(sparse.csr_matrix(D), yd, k=3) == retrieval_precision(D, yd, k=3)
+    # cluster_codes of the same sparse rows failed with "setting an array element with a sequence"
+    assert cluster_codes(sparse.csr_matrix(D), yd) == cluster_codes(D, yd)
 
 
 def test_clustering_scores_and_kmeans_on_codes(ae, digits):

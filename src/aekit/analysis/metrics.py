@@ -280,8 +280,8 @@ def cluster_codes(codes, labels, n_clusters: int | None = None, *, method: str =
 
     Parameters
     ----------
-    codes : array-like of shape (n, d)
-        The codes.
+    codes : array-like or sparse matrix of shape (n, d)
+        The codes (a sparse matrix, tf-idf rows say, as its dense values).
     labels : array-like of shape (n,)
         The true classes.
     n_clusters : int or None, default=None
@@ -307,4 +307,4 @@ def cluster_codes(codes, labels, n_clusters: int | None = None, *, method: str =
         model = GaussianMixture(n_clusters, covariance_type="full", random_state=random_state)
     else:
         raise ValueError(f"method must be 'kmeans' or 'gmm', got {method!r}")
-    return clustering_scores(labels, model.fit_predict(np.asarray(codes, dtype=np.float64)))
+    return clustering_scores(labels, model.fit_predict(_dense_codes(codes)))
