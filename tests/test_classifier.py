@@ -96,6 +96,17 @@ def test_transfer_from_a_fitted_model_without_a_network_says_so_not_that_it_is_u
         AutoEncoderClassifier(max_epochs=1).fit(X_train[:40], y_train[:40], pretrained=AutoEncoder())
 
 
+def test_unlabelled_rows_from_a_npy_path_pretrain_as_the_same_rows_in_memory(digits, tmp_path):
+    # fit(X, y, X_unlabeled="rows.npy"), a path as documented, failed inside numpy: "all the input arrays must
+    # have same number of dimensions"
+    X_train, X_test, y_train, _ = digits
+    np.save(tmp_path / "rows.npy", X_train[60:200])
+    tiny = {"latent_dim": 4, "hidden_dims": (16,), "pretrain_epochs": 2, "max_epochs": 1, "random_state": 0}
+    from_path = AutoEncoderClassifier(**tiny).fit(X_train[:60], y_train[:60], X_unlabeled=str(tmp_path / "rows.npy"))
+    in_memory = AutoEncoderClassifier(**tiny).fit(X_train[:60], y_train[:60], X_unlabeled=X_train[60:200])
+    np.testing.assert_array_equal(from_path.predict_proba(X_test), in_memory.predict_proba(X_test))
+
+
 def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):
     X_train, _, y_train, _ = digits
     with pytest.raises(ValueError, match="one class"):

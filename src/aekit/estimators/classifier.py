@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from aekit.training._devices import resolve_device
 from aekit.nn.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
+from aekit.data._sources import DataSource
 from aekit.data._sparse_input import vstack_rows
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import (
@@ -312,7 +313,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[1])
 
     def _pretrain(self, X: np.ndarray, X_unlabeled) -> AutoEncoder:
-        X_all = X if X_unlabeled is None else vstack_rows(X, self._validate_X(X_unlabeled, reset=False))
+        if X_unlabeled is not None:
+            X_unlabeled = self._validate_X(X_unlabeled, reset=False)
+            if isinstance(X_unlabeled, DataSource):  # a .npy or Parquet file: its rows read whole, to go with X's
+                X_unlabeled = X_unlabeled.read(0, X_unlabeled.n_rows, dtype=X.dtype)
+        X_all = X if X_unlabeled is None else vstack_rows(X, X_unlabeled)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[0])
         shared = {k: v for k, v in self.get_params(deep=False).items() if k in AutoEncoder().get_params()}
         return AutoEncoder(
@@ -403,7 +408,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
             Their class labels (at least 2 classes).
         X_unlabeled : array-like, sparse matrix, str, Path or None, default=None
             More rows (n_unlabeled, n_features), without labels, that pretraining learns from
-            along with X; not allowed with `pretrained`.
+            along with X (a `.npy` or Parquet path is read whole); not allowed with `pretrained`.
         pretrained : fitted aekit autoencoder or None, default=None
             An autoencoder fitted on rows of X's features whose encoder fine-tuning starts from,
             in place of pretraining here.
