@@ -141,6 +141,14 @@ def test_posterior_collapse_is_visible_in_active_units(binary_digits, vae):
     assert collapsed.active_units_ < vae.active_units_
 
 
+def test_posterior_draws_of_rows_in_a_npy_file_are_those_of_the_rows_in_memory(binary_digits, vae, tmp_path):
+    # reconstruct("rows.npy", n_samples=3) failed in torch: "can't convert np.ndarray of type numpy.object_"
+    _, X_test, _ = binary_digits
+    np.save(tmp_path / "rows.npy", X_test[:5])
+    draws = vae.reconstruct(str(tmp_path / "rows.npy"), n_samples=3, random_state=0)
+    np.testing.assert_array_equal(draws, vae.reconstruct(X_test[:5], n_samples=3, random_state=0))
+
+
 def test_sample_and_reconstruct_shapes_and_ranges(binary_digits, vae):
     _, X_test, _ = binary_digits
     samples = vae.sample(7, random_state=0)
