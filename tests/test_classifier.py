@@ -107,6 +107,18 @@ def test_unlabelled_rows_from_a_npy_path_pretrain_as_the_same_rows_in_memory(dig
     np.testing.assert_array_equal(from_path.predict_proba(X_test), in_memory.predict_proba(X_test))
 
 
+def test_a_warm_started_fit_refuses_a_new_start_it_would_ignore(digits):
+    # with warm_start=True a second fit(X, y, pretrained=ae) kept fine-tuning the old network, ae silently unused
+    X_train, _, y_train, _ = digits
+    tiny = {"latent_dim": 4, "hidden_dims": (16,), "pretrain_epochs": 1, "max_epochs": 1, "random_state": 0}
+    clf = AutoEncoderClassifier(**tiny, warm_start=True).fit(X_train[:60], y_train[:60])
+    ae = AutoEncoder(latent_dim=4, hidden_dims=(16,), max_epochs=1, random_state=0).fit(X_train[:60])
+    for given in ({"pretrained": ae}, {"X_unlabeled": X_train[60:90]}):
+        with pytest.raises(ValueError, match=rf"^{next(iter(given))} sets how a new fit is pretrained, but warm_start=True"):
+            clf.fit(X_train[:60], y_train[:60], **given)
+    assert clf.fit(X_train[:60], y_train[:60]).n_epochs_ == 2
+
+
 def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):
     X_train, _, y_train, _ = digits
     with pytest.raises(ValueError, match="one class"):

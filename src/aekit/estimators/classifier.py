@@ -361,6 +361,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         check_magnitude(X)
         check_classification_targets(y)
         if not reset:
+            given = [name for name, value in (("X_unlabeled", X_unlabeled), ("pretrained", pretrained)) if value is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} set{'s' if len(given) == 1 else ''} how a new fit is pretrained, but "
+                                 "warm_start=True continues fine-tuning the fitted network, which it would not change: set "
+                                 f"warm_start=False to fit anew, or leave {' and '.join(given)} out")
             unknown = np.setdiff1d(y, self.classes_)
             if unknown.size:
                 raise ValueError(f"y has labels {unknown.tolist()} that the fitted classes_ {self.classes_.tolist()} lack")
