@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from aekit import AutoEncoder, ConvAutoEncoder, VariationalAutoEncoder
@@ -68,6 +69,54 @@ def test_transfer_from_a_fitted_autoencoder_leaves_it_unchanged(digits):
         AutoEncoderClassifier().fit(X_train[:50], y_train[:50], X_unlabeled=X_train[50:], pretrained=ae)
     with pytest.raises(ValueError, match="features"):
         AutoEncoderClassifier().fit(X_train[:50, :10], y_train[:50], pretrained=ae)
+
+
+def test_transfer_refuses_columns_that_are_not_the_pretrained_autoencoders(digits):
+    """A DataFrame with the pretrained autoencoder's columns in another order was fine-tuned on
+    silently (its encoder read every column as another), where the autoencoder's transform refuses it."""
+    import pandas as pd
+
+    X_train, _, y_train, _ = digits
+    frame = pd.DataFrame(X_train[:60], columns=[f"p{i}" for i in range(X_train.shape[1])])
+    ae = AutoEncoder(latent_dim=4, hidden_dims=(16,), max_epochs=1, random_state=0).fit(frame)
+    with pytest.raises(ValueError, match=r"column 0 is 'p63' in X and 'p0' in its feature_names_in_"):
+        AutoEncoderClassifier(max_epochs=1).fit(frame[frame.columns[::-1]], y_train[:60], pretrained=ae)
+    clf = AutoEncoderClassifier(max_epochs=1, random_state=0).fit(frame, y_train[:60], pretrained=ae)
+    assert list(clf.feature_names_in_) == list(frame.columns)
+
+
+def test_transfer_from_a_fitted_model_without_a_network_says_so_not_that_it_is_unfitted(digits):
+    # a fitted PCA (or AutoEncoderOutlierDetector) was refused with "This PCA instance is not fitted yet"
+    from sklearn.decomposition import PCA
+
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=r"^pretrained must be a fitted aekit autoencoder, .*the fitted PCA given has none"):
+        AutoEncoderClassifier(max_epochs=1).fit(X_train[:40], y_train[:40], pretrained=PCA(4).fit(X_train[:40]))
+    with pytest.raises(NotFittedError, match="This AutoEncoder instance is not fitted yet"):
+        AutoEncoderClassifier(max_epochs=1).fit(X_train[:40], y_train[:40], pretrained=AutoEncoder())
+
+
+def test_unlabelled_rows_from_a_npy_path_pretrain_as_the_same_rows_in_memory(digits, tmp_path):
+    # fit(X, y, X_unlabeled="rows.npy"), a path as documented, failed inside numpy: "all the input arrays must
+    # have same number of dimensions"
+    X_train, X_test, y_train, _ = digits
+    np.save(tmp_path / "rows.npy", X_train[60:200])
+    tiny = {"latent_dim": 4, "hidden_dims": (16,), "pretrain_epochs": 2, "max_epochs": 1, "random_state": 0}
+    from_path = AutoEncoderClassifier(**tiny).fit(X_train[:60], y_train[:60], X_unlabeled=str(tmp_path / "rows.npy"))
+    in_memory = AutoEncoderClassifier(**tiny).fit(X_train[:60], y_train[:60], X_unlabeled=X_train[60:200])
+    np.testing.assert_array_equal(from_path.predict_proba(X_test), in_memory.predict_proba(X_test))
+
+
+def test_a_warm_started_fit_refuses_a_new_start_it_would_ignore(digits):
+    # with warm_start=True a second fit(X, y, pretrained=ae) kept fine-tuning the old network, ae silently unused
+    X_train, _, y_train, _ = digits
+    tiny = {"latent_dim": 4, "hidden_dims": (16,), "pretrain_epochs": 1, "max_epochs": 1, "random_state": 0}
+    clf = AutoEncoderClassifier(**tiny, warm_start=True).fit(X_train[:60], y_train[:60])
+    ae = AutoEncoder(latent_dim=4, hidden_dims=(16,), max_epochs=1, random_state=0).fit(X_train[:60])
+    for given in ({"pretrained": ae}, {"X_unlabeled": X_train[60:90]}):
+        with pytest.raises(ValueError, match=rf"^{next(iter(given))} sets how a new fit is pretrained, but warm_start=True"):
+            clf.fit(X_train[:60], y_train[:60], **given)
+    assert clf.fit(X_train[:60], y_train[:60]).n_epochs_ == 2
 
 
 def test_refuses_one_class_and_mismatched_unlabelled_rows(digits):

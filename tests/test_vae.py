@@ -42,6 +42,13 @@ def test_elbo_below_iwae_below_zero(binary_digits, vae):
     assert iwae.mean() - vae.log_likelihood(X_test, n_importance=1).mean() > 0.1  # more draws, tighter bound
 
 
+def test_the_elbo_of_float32_and_float64_rows_is_the_same(binary_digits, vae):
+    """float64 rows drew other posterior draws than float32 rows (the draws followed the input's dtype):
+    the same test digits scored about a nat apart."""
+    _, X_test, _ = binary_digits
+    np.testing.assert_allclose(vae.score_samples(X_test), vae.score_samples(X_test.astype(np.float32)), rtol=1e-4, atol=1e-3)
+
+
 def test_likelihood_is_a_true_log_density(vae, binary_digits):
     _, X_test, _ = binary_digits
     x = torch.tensor(X_test[:5], dtype=torch.float32)
@@ -132,6 +139,14 @@ def test_posterior_collapse_is_visible_in_active_units(binary_digits, vae):
     assert vae.active_units_ >= 4
     collapsed = VariationalAutoEncoder(latent_dim=8, hidden_dims=(64,), beta=50.0, max_epochs=20, random_state=0).fit(X_train)
     assert collapsed.active_units_ < vae.active_units_
+
+
+def test_posterior_draws_of_rows_in_a_npy_file_are_those_of_the_rows_in_memory(binary_digits, vae, tmp_path):
+    # reconstruct("rows.npy", n_samples=3) failed in torch: "can't convert np.ndarray of type numpy.object_"
+    _, X_test, _ = binary_digits
+    np.save(tmp_path / "rows.npy", X_test[:5])
+    draws = vae.reconstruct(str(tmp_path / "rows.npy"), n_samples=3, random_state=0)
+    np.testing.assert_array_equal(draws, vae.reconstruct(X_test[:5], n_samples=3, random_state=0))
 
 
 def test_sample_and_reconstruct_shapes_and_ranges(binary_digits, vae):

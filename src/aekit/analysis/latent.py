@@ -345,6 +345,22 @@ def _encode(autoencoder, X: np.ndarray) -> np.ndarray:
     return np.asarray(autoencoder.transform(X), dtype=np.float64)
 
 
+def _in_fitted_order(autoencoder, x, name: str):
+    """x as given, once a DataFrame's columns (a Series' index, one row's) are checked to be those the
+    autoencoder was fitted on, in its order: `interpolate` reads x as plain numbers in that order."""
+    fitted = getattr(autoencoder, "feature_names_in_", None)
+    labels = getattr(x, "columns", None) if np.ndim(x) == 2 else getattr(x, "index", None)
+    if fitted is None or labels is None or not hasattr(x, "to_numpy"):
+        return x
+    labels = np.asarray(labels, dtype=object)
+    if labels.shape == fitted.shape and (labels == fitted).all():
+        return x
+    where = (f"column {int(np.flatnonzero(labels != fitted)[0])} differs" if labels.shape == fitted.shape
+             else f"it has {len(labels)} columns, the model {len(fitted)}")
+    raise ValueError(f"{name}'s columns are not those {type(autoencoder).__name__} was fitted on, in its order ({where}): "
+                     f"pass {name}[model.feature_names_in_]")
+
+
 def _as_rows(autoencoder, x):
     """x as the flat input(s) `interpolate` reads: an image of the shape the autoencoder was fitted
     on (`input_shape_` or `image_shape_`, channels-first, a grey one with its channel or without)
@@ -377,7 +393,8 @@ def interpolate(
     autoencoder : fitted estimator with `transform` and `inverse_transform`
         The model whose code space the path runs through.
     x_a : array-like or sparse matrix of shape (n_features,) or (n, n_features), or images
-        Start inputs.
+        Start inputs; a DataFrame's columns (a Series' index) must be the model's
+        `feature_names_in_`, in its order.
     x_b : array-like of the same shape
         End inputs.
     steps : int, default=10
@@ -403,6 +420,7 @@ def interpolate(
     if center is not None and method != "slerp":
         raise ValueError(f"center is the point a method='slerp' path turns about; method={method!r} has none: "
                          "leave center out, or pass method='slerp'")
+    x_a, x_b = (_in_fitted_order(autoencoder, x, name) for x, name in ((x_a, "x_a"), (x_b, "x_b")))
     x_a, x_b = (x.toarray() if issparse(x) else _as_rows(autoencoder, x) for x in (x_a, x_b))  # rows of word counts, say
     single = np.ndim(x_a) == 1
     A, B = np.atleast_2d(np.asarray(x_a, dtype=np.float64)), np.atleast_2d(np.asarray(x_b, dtype=np.float64))
@@ -499,6 +517,10 @@ def latent_grid(
             f"bounds must run from low to high in each code dimension, [[lo0, hi0], [lo1, hi1]] with lo < hi, "
             f"got {bounds.tolist()}"
         )
+    dims = getattr(autoencoder, "_n_features_out", None)  # the code size of an aekit model, of PCA
+    if given and dims is not None and dims != 2:
+        raise ValueError(f"latent_grid needs 2-D codes, but {type(autoencoder).__name__}'s codes have {dims} "
+                         f"dimension{'s' if dims != 1 else ''}")
     x = np.linspace(bounds[0, 0], bounds[0, 1], n)
     y = np.linspace(bounds[1, 1], bounds[1, 0], n)
     codes = np.stack(np.meshgrid(x, y), axis=-1)  # (n, n, 2); codes[i, j] = (x[j], y[i])

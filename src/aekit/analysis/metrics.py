@@ -143,16 +143,26 @@ def _ranking_distances(Q: np.ndarray, D: np.ndarray, metric: str) -> np.ndarray:
     return np.einsum("ij,ij->i", D, D)[None, :] - 2.0 * (Q @ D.T)  # |q - d|^2 - |q|^2
 
 
-def _nearest(dist: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k smallest entries of each row, nearest first, ties by index: (m, k)."""
-    cand = np.argpartition(dist, k - 1, axis=1)[:, :k]
-    near = np.take_along_axis(dist, cand, axis=1)
-    cand = np.take_along_axis(cand, np.lexsort((cand, near), axis=1), axis=1)
-    kth = near.max(axis=1, keepdims=True)
-    partial_ties = (dist == kth).sum(axis=1) > (near == kth).sum(axis=1)
-    for row in np.flatnonzero(partial_ties):
-        cand[row] = np.argsort(dist[row], kind="stable")[:k]
-    return cand
+def _expected_hits(dist: np.ndarray, c_q: np.ndarray, c_d: np.ndarray, ks: list[int]) -> dict[int, float]:
+    """For each k, the expected number of items of the query's class among its k nearest, summed
+    over the queries: rows of `dist` (m, N), classes c_q (m,) of the queries and c_d (N,) of the
+    items. The items nearer than the k-th distance count once each, and the places left among the
+    k go to the items at that distance, each as likely as the others."""
+    k_max = max(ks)
+    cand = np.argpartition(dist, k_max - 1, axis=1)[:, :k_max]  # (m, k_max): the k_max nearest, unordered
+    near, hit = np.take_along_axis(dist, cand, axis=1), c_d[cand] == c_q[:, None]
+    out = {}
+    for k in ks:
+        kth = np.partition(near, k - 1, axis=1)[:, k - 1 : k]  # (m, 1)
+        nearer, tied = near < kth, near == kth
+        n_tied, hit_tied = tied.sum(axis=1), (tied & hit).sum(axis=1)
+        edge = np.flatnonzero(near.max(axis=1) == kth[:, 0])  # the items at the k-th distance may go on past cand
+        if edge.size:
+            everywhere = dist[edge] == kth[edge]
+            n_tied[edge] = everywhere.sum(axis=1)
+            hit_tied[edge] = (everywhere & (c_d[None, :] == c_q[edge, None])).sum(axis=1)
+        out[k] = float(((nearer & hit).sum(axis=1) + (k - nearer.sum(axis=1)) * hit_tied / n_tied).sum())
+    return out
 
 
 def retrieval_precision(
@@ -167,7 +177,9 @@ def retrieval_precision(
     of 0/1 codes (semantic hashing; on 0/1 codes it is the squared euclidean distance). When codes_db is None or is the very same
     array object as codes_query, the database is the query set and each query's own entry is
     left out; otherwise nothing is left out, so a query that is also in the database finds
-    itself first. Ties at equal distance go to the database item that comes first.
+    itself first. Items tied at the k-th distance (common among bit codes) share the places
+    left among the k: each counts as retrieved with the same chance, so the precision does not
+    depend on the order of the database.
     Returns a float for an int `k`, else {k: precision} for each k.
 
     Parameters
@@ -213,18 +225,22 @@ def retrieval_precision(
         tiny = np.finfo(np.float64).tiny
         Q = Q / np.maximum(np.linalg.norm(Q, axis=1, keepdims=True), tiny)
         D = Q if exclude_self else D / np.maximum(np.linalg.norm(D, axis=1, keepdims=True), tiny)
-    k_max = max(ks)
-    hits = np.zeros(k_max)  # hits[j]: queries whose (j+1)-th neighbour carries their label
+    if not (np.isfinite(Q).all() and np.isfinite(D).all()):
+        raise ValueError("codes must be finite: a NaN or infinite code has no distance to rank by")
+    import pandas as pd
+
+    classes = pd.factorize(np.concatenate([y_q.astype(object), y_d.astype(object)]))[0]  # a missing label is -1
+    c_q, c_d = np.where(classes[: len(y_q)] < 0, -2, classes[: len(y_q)]), classes[len(y_q) :]  # and matches none
+    hits = dict.fromkeys(ks, 0.0)  # expected items of the query's class among the k nearest, summed over queries
     rows = max(1, RETRIEVAL_CHUNK // D.shape[0])
     for start in range(0, Q.shape[0], rows):
         dist = _ranking_distances(Q[start : start + rows], D, metric)  # (chunk, N)
         if exclude_self:
             own = np.arange(start, start + dist.shape[0])
             dist[own - start, own] = np.inf
-        nearest = _nearest(dist, k_max)  # (chunk, k_max)
-        hits += (y_d[nearest] == y_q[start : start + rows, None]).sum(axis=0)
-    precision = np.cumsum(hits) / (np.arange(1, k_max + 1) * Q.shape[0])
-    result = {int(i): float(precision[i - 1]) for i in ks}
+        for i, expected in _expected_hits(dist, c_q[start : start + rows], c_d, list(hits)).items():
+            hits[i] += expected
+    result = {int(i): float(hits[i] / (i * Q.shape[0])) for i in ks}
     return result[int(k)] if isinstance(k, (int, np.integer)) else result
 
 
@@ -264,8 +280,8 @@ def cluster_codes(codes, labels, n_clusters: int | None = None, *, method: str =
 
     Parameters
     ----------
-    codes : array-like of shape (n, d)
-        The codes.
+    codes : array-like or sparse matrix of shape (n, d)
+        The codes (a sparse matrix, tf-idf rows say, as its dense values).
     labels : array-like of shape (n,)
         The true classes.
     n_clusters : int or None, default=None
@@ -291,4 +307,4 @@ def cluster_codes(codes, labels, n_clusters: int | None = None, *, method: str =
         model = GaussianMixture(n_clusters, covariance_type="full", random_state=random_state)
     else:
         raise ValueError(f"method must be 'kmeans' or 'gmm', got {method!r}")
-    return clustering_scores(labels, model.fit_predict(np.asarray(codes, dtype=np.float64)))
+    return clustering_scores(labels, model.fit_predict(_dense_codes(codes)))

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from aekit.training._devices import resolve_device
 from aekit.nn.corruptions import CORRUPTIONS
 from aekit.estimators.autoencoder import AutoEncoder
+from aekit.data._sources import DataSource
 from aekit.data._sparse_input import vstack_rows
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import (
@@ -312,7 +313,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[1])
 
     def _pretrain(self, X: np.ndarray, X_unlabeled) -> AutoEncoder:
-        X_all = X if X_unlabeled is None else vstack_rows(X, self._validate_X(X_unlabeled, reset=False))
+        if X_unlabeled is not None:
+            X_unlabeled = self._validate_X(X_unlabeled, reset=False)
+            if isinstance(X_unlabeled, DataSource):  # a .npy or Parquet file: its rows read whole, to go with X's
+                X_unlabeled = X_unlabeled.read(0, X_unlabeled.n_rows, dtype=X.dtype)
+        X_all = X if X_unlabeled is None else vstack_rows(X, X_unlabeled)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)[0])
         shared = {k: v for k, v in self.get_params(deep=False).items() if k in AutoEncoder().get_params()}
         return AutoEncoder(
@@ -329,10 +334,20 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         if pretrained is not None:
             if X_unlabeled is not None:
                 raise ValueError("pass X_unlabeled (to pretrain here) or pretrained (already pretrained), not both")
-            check_is_fitted(pretrained, "module_")
+            check_is_fitted(pretrained)
+            if not hasattr(pretrained, "module_"):
+                raise ValueError(f"pretrained must be a fitted aekit autoencoder, whose network (module_) holds the encoder "
+                                 f"fine-tuning starts from; the fitted {type(pretrained).__name__} given has none")
             if pretrained.n_features_in_ != X.shape[1]:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but the pretrained autoencoder was fitted on {pretrained.n_features_in_}"
+                )
+            names, fitted = getattr(self, "feature_names_in_", None), getattr(pretrained, "feature_names_in_", None)
+            if names is not None and fitted is not None and not np.array_equal(names, fitted):
+                first = int(np.flatnonzero(names != fitted)[0])
+                raise ValueError(
+                    f"X's columns are not the pretrained autoencoder's, in its order: column {first} is {names[first]!r} in X "
+                    f"and {fitted[first]!r} in its feature_names_in_; pass X[pretrained.feature_names_in_]"
                 )
             return pretrained
         return self._pretrain(X, X_unlabeled) if self.pretrain_epochs > 0 else None
@@ -346,6 +361,11 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
         check_magnitude(X)
         check_classification_targets(y)
         if not reset:
+            given = [name for name, value in (("X_unlabeled", X_unlabeled), ("pretrained", pretrained)) if value is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} set{'s' if len(given) == 1 else ''} how a new fit is pretrained, but "
+                                 "warm_start=True continues fine-tuning the fitted network, which it would not change: set "
+                                 f"warm_start=False to fit anew, or leave {' and '.join(given)} out")
             unknown = np.setdiff1d(y, self.classes_)
             if unknown.size:
                 raise ValueError(f"y has labels {unknown.tolist()} that the fitted classes_ {self.classes_.tolist()} lack")
@@ -393,7 +413,7 @@ class AutoEncoderClassifier(ClassifierMixin, AekitEstimator):
             Their class labels (at least 2 classes).
         X_unlabeled : array-like, sparse matrix, str, Path or None, default=None
             More rows (n_unlabeled, n_features), without labels, that pretraining learns from
-            along with X; not allowed with `pretrained`.
+            along with X (a `.npy` or Parquet path is read whole); not allowed with `pretrained`.
         pretrained : fitted aekit autoencoder or None, default=None
             An autoencoder fitted on rows of X's features whose encoder fine-tuning starts from,
             in place of pretraining here.

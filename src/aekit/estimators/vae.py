@@ -406,8 +406,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
 
         Parameters
         ----------
-        X : array-like or sparse matrix
-            Rows (n_samples, n_features), or images (n, C, H, W) or (n, H, W).
+        X : array-like, sparse matrix, str or Path
+            Rows (n_samples, n_features), or images (n, C, H, W) or (n, H, W); also a `.npy`
+            or Parquet path.
         n_samples : int or None, default=None
             Number of posterior draws per input; None decodes the posterior means.
         random_state : int, RandomState or None, default=None
@@ -425,6 +426,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer or None, got {n_samples!r}")
         X = self._validate_X(X, reset=False)
+        if isinstance(X, DataSource):  # a .npy or Parquet file: read whole, as the (n_samples, n, n_features) output is held
+            X = X.read(0, X.n_rows, dtype=X.float_dtype)
         X = X.toarray() if is_sparse(X) else X  # the (n_samples, n, n_features) output is dense anyway
         generator = self._generator(random_state)
         module, device = self.module_, next(self.module_.parameters()).device

@@ -408,7 +408,8 @@ class VariationalAutoEncoderModule(nn.Module):
         target : torch.Tensor or None, default=None
             Scored in place of x when given (its ELBO is computed; x itself is then unused).
         n_draws : int, default=10
-            Number of posterior draws, from a generator seeded with 0.
+            Number of posterior draws, from a generator seeded with 0 (float32 draws for float32
+            and float64 inputs alike, so both score the same).
 
         Returns
         -------
@@ -416,7 +417,7 @@ class VariationalAutoEncoderModule(nn.Module):
             (batch,).
         """
         gen = torch.Generator(device=x.device).manual_seed(0)
-        eps = torch.randn(n_draws, self.latent_dim, generator=gen, device=x.device, dtype=x.dtype)
+        eps = torch.randn(n_draws, self.latent_dim, generator=gen, device=x.device).to(x.dtype)
         return -self.elbo(x if target is None else target, eps)
 
     def log_likelihood(self, x: torch.Tensor, n_importance: int, generator: torch.Generator, chunk: int = 100) -> torch.Tensor:
