@@ -1068,16 +1068,26 @@ def test_a_header_that_repeats_a_column_name_is_read_with_a_warning(tmp_path, ca
     assert "the header repeats the column name 'x'" in capsys.readouterr().err
 
 
-def test_a_model_folder_refuses_a_table_with_another_column_naming_it_not_its_one_hot_features(tmp_path, capsys):
+def test_a_model_folder_leaves_out_an_id_column_beside_its_columns_and_refuses_another_column_by_name(tmp_path, capsys):
     # a model saved from a DataFrame of numbers refused a CSV with an ID column beside them as
-    # 'unexpected customer_id=C0000, customer_id=C0001, ...'
+    # 'unexpected customer_id=C0000, customer_id=C0001, ...', then as 'unexpected customer_id' (encode,
+    # reconstruct and generate --data alike), where a run leaves such a column out and names its rows by it
     rng = np.random.default_rng(0)
     numbers = pd.DataFrame({"spend": rng.random(20), "visits": rng.random(20)})
-    AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(numbers).save(tmp_path / "m")
+    model = AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(numbers)
+    model.save(tmp_path / "m")
     numbers.assign(customer_id=[f"C{i:04d}" for i in range(20)]).to_csv(tmp_path / "t.csv", index=False)
-    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 1
+    with pytest.warns(UserWarning, match="the column 'customer_id', which the model was not trained on, looks like row identifiers"):
+        assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    codes = pd.read_csv(tmp_path / "codes.csv")
+    assert codes["id"].tolist() == [f"C{i:04d}" for i in range(20)]
+    np.testing.assert_allclose(codes["ae0"].to_numpy(), model.transform(numbers)[:, 0], atol=1e-6)
+    numbers.to_csv(tmp_path / "plain.csv", index=False)  # warned that X has no valid feature names
+    assert main(["generate", str(tmp_path / "m"), str(tmp_path / "g.csv"), "-n", "2", "--data", str(tmp_path / "plain.csv")]) == 0
+    numbers.assign(note=rng.choice(["a", "b"], 20)).to_csv(tmp_path / "n.csv", index=False)
+    assert main(["encode", str(tmp_path / "m"), str(tmp_path / "n.csv"), str(tmp_path / "codes.csv")]) == 1
     assert capsys.readouterr().err.rstrip().endswith(
-        "does not have the columns the model was trained on (spend, visits): unexpected customer_id")
+        "does not have the columns the model was trained on (spend, visits): unexpected note")
 
 
 def test_a_model_folder_fitted_on_a_bool_column_reads_a_csv_of_it_as_the_numbers_it_was_fitted_on(tmp_path, capsys):

@@ -443,6 +443,8 @@ class Model:
             channels = images[0] if images is not None and len(images) == 3 else None  # folders read in its mode, as its run would
             mode = {3: {"image_mode": "RGB"}, 1: {"image_mode": "L"}}.get(channels, {})
             reader = reader_for(source, **mode, **({} if header is None else {"header": header}))
+            if isinstance(reader, TableReader) and getattr(est, "feature_names_in_", None) is not None:
+                reader.id_column = _identifier_beside(reader.frame(source), est.feature_names_in_, source)
             data = reader.fit(source)
             if channels == 1:
                 warn_read_grey(source, getattr(reader, "read_grey", []), len(data.X), "the model's")
@@ -585,6 +587,22 @@ class Model:
         an MNIST-style set, digits, integer .npy images) and left unscaled, so pictures of them
         are drawn as stored (0 black, 1 white); None otherwise (draw them on their own range)."""
         return (0.0, 1.0) if self.reader.unit_pixels and self.scaling.kind == "none" else None
+
+
+def _identifier_beside(frame, names, source) -> str | None:
+    """The one column of table `frame` beyond a model's columns `names` (its
+    `feature_names_in_`) when it holds row identifiers (`aekit.data.columns.is_identifier`), left
+    out of the rows and naming them, with a warning; None otherwise (other columns are refused
+    when the rows are matched to the model's)."""
+    from aekit.data.columns import is_identifier, user_stacklevel
+
+    extra = [c for c in frame.columns if str(c) not in {str(n) for n in names}]
+    if len(extra) != 1 or not is_identifier(frame[extra[0]]):
+        return None
+    warnings.warn(f"{str(source)!r}: the column {str(extra[0])!r}, which the model was not trained on, looks like row "
+                  "identifiers (every value distinct): it is left out of the model's columns, as the rows' names", UserWarning,
+                  stacklevel=user_stacklevel())
+    return str(extra[0])
 
 
 def expected_counts(estimator, X: np.ndarray, X_hat: np.ndarray) -> np.ndarray:

@@ -528,18 +528,20 @@ def _latent_samples(model, args: argparse.Namespace):
 
     est = model.estimator
     if args.data is not None:
-        rows = model.rows(args.data, header=args.header).X
+        data = model.rows(args.data, header=args.header)
     elif model.config is not None:
-        rows = model.training_rows().X
+        data = model.training_rows()
     else:
         raise CLIError(
             f"{type(est).__name__} has no prior to draw from; it generates by decoding draws from a density "
             f"fitted to the codes of some rows. {str(model.path)!r} is a model folder, not a run: give those "
             "rows with --data SOURCE (e.g. the training data)"
         )
+    rows = data.X
     if len(rows) < 2:
         which = f"--data {args.data!r} has {len(rows)} row" if args.data is not None else (
             f"the run {str(model.path)!r} has {len(rows)} training row")
         raise CLIError(f"fitting the density to the codes needs at least 2 rows, and {which}; give more with --data SOURCE")
     sampler = LatentSampler(est, density=args.density, n_components=10, random_state=args.seed)
-    return sampler.fit(rows).sample(args.n_samples, random_state=args.seed)
+    with model.matched_by_name(data):
+        return sampler.fit(rows).sample(args.n_samples, random_state=args.seed)
