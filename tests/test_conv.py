@@ -601,3 +601,19 @@ def test_a_npy_of_images_given_by_path_is_refused_saying_how_to_stream_it(tmp_pa
     mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
     in_memory = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0).fit(mapped)
     assert in_memory.reconstruct(mapped).shape == images.shape
+
+
+@pytest.mark.parametrize(
+    ("params", "X", "message"),
+    [({"corrupt_on": "code"}, np.full((20, 6), 0.5), r"corruption='clipped_gaussian' with corrupt_on='code'.*latent_activation=None"),
+     ({"loss": "poisson"}, np.full((20, 6), 3.0), r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[3, 3\]")],
+    ids=["linear-code", "counts-through-log1p"],
+)
+def test_clipped_noise_on_a_code_or_counts_beyond_0_1_is_refused(params, X, message):
+    """The clip to [0, 1] also cut a linear code (corrupt_on='code') and word counts read through
+    input_transform='log1p' (the noise acts on X before the transform) down to [0, 1] in training,
+    silently; both are refused, and a sigmoid code is not."""
+    with pytest.raises(ValueError, match=message):
+        DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0, **params).fit(X)
+    DenoisingAutoEncoder(corruption="clipped_gaussian", corrupt_on="code", latent_activation="sigmoid", latent_dim=2,
+                         hidden_dims=(4,), max_epochs=1, random_state=0).fit(X)

@@ -489,8 +489,14 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         activation to use."""
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
-        if self.corrupt_on == "input" and self._input_transform() is None:
-            check_clipped_range(self.corruption, low, high)
+        if self.corrupt_on == "input":  # the corruption acts on X itself, before any input_transform
+            check_clipped_range(self._corruption(), low, high)
+        elif self._corruption() == "clipped_gaussian" and self.latent_activation != "sigmoid" and not self.binary_code:
+            raise ValueError(
+                f"corruption='clipped_gaussian' with corrupt_on='code' clips the noisy code to [0, 1] in training (not in "
+                f"transform), but latent_activation={self.latent_activation!r} gives codes outside [0, 1]: set "
+                "latent_activation='sigmoid', or use corruption='gaussian'"
+            )
         self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
         if loss in COUNT_LIKELIHOODS or self._input_transform() is not None:
@@ -530,7 +536,8 @@ class DenoisingAutoEncoder(AutoEncoder):
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
         Noise applied during training only; Gaussian noise in this preset. 'clipped_gaussian'
         clips the noisy values to [0, 1], the noise of the Keras denoising tutorial: use it for
-        pixels in [0, 1] (X beyond is refused).
+        pixels in [0, 1] (X beyond is refused; with corrupt_on='code', a code other than
+        latent_activation='sigmoid' is).
     corruption_level : float, default=0.3
         Noise std for the Gaussian kinds, else the fraction of entries (or block area) corrupted.
     learning_rate : float or 'auto', default=1e-3
