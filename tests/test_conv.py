@@ -113,6 +113,16 @@ def test_centre_block_of_given_size_covers_every_channel():
         BlockMasking(0.1, shape=(7, 9), size=(8, 3))
 
 
+def test_a_small_block_level_still_corrupts_one_entry_per_sample():
+    """corruption='block' rounded its run to 0 entries below half an entry: a 2-unit code with
+    corruption_level=0.2 (corrupt_on='code'), or 0.1 of 4 pixels, trained without any noise, silently."""
+    ae = DenoisingAutoEncoder(corruption="block", corruption_level=0.2, corrupt_on="code", latent_dim=2, hidden_dims=(4,),
+                              max_epochs=1, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 6)))
+    assert ae.module_.corruption(torch.ones(50, 2), torch.Generator().manual_seed(0))[1].sum(dim=1).eq(1).all()
+    patch = BlockMasking(0.1, shape=(2, 2))(torch.ones(50, 4), torch.Generator().manual_seed(0))[1]
+    assert patch.sum(dim=1).eq(1).all() and BlockMasking(0.0)(torch.ones(3, 4))[1].sum() == 0
+
+
 def test_clipped_gaussian_stays_in_the_unit_interval():
     x_tilde, mask = make_corruption("clipped_gaussian", 0.5)(torch.full((50, 40), 0.5), torch.Generator().manual_seed(0))
     assert isinstance(make_corruption("clipped_gaussian", 0.5), ClippedGaussianNoise)

@@ -139,7 +139,8 @@ class SaltPepper(Corruption):
 class BlockMasking(Corruption):
     """Zero one block per sample: a patch of about `level` of the area (or `size` = (height,
     width) pixels) when `shape` = (height, width) or (channels, height, width) is given, the
-    same pixels in every channel; else a contiguous run of about `level` of the features.
+    same pixels in every channel; else a contiguous run of about `level` of the features. A
+    level above 0 zeroes at least one entry (one pixel) per sample.
 
     `position` 'random' draws each block's place uniformly; 'center' centres it (no randomness).
 
@@ -178,9 +179,11 @@ class BlockMasking(Corruption):
     def _block(self, height: int, width: int, n_features: int) -> tuple[int, int]:
         if self.size is not None:
             return self.size
+        if self.level == 0:
+            return 0, 0
         if self.shape is None:
-            return 1, round(n_features * self.level)
-        return round(height * math.sqrt(self.level)), round(width * math.sqrt(self.level))
+            return 1, max(1, round(n_features * self.level))
+        return max(1, round(height * math.sqrt(self.level))), max(1, round(width * math.sqrt(self.level)))
 
     def __call__(self, x, generator=None):
         n, d = x.shape
