@@ -123,6 +123,17 @@ def test_a_small_block_level_still_corrupts_one_entry_per_sample():
     assert patch.sum(dim=1).eq(1).all() and BlockMasking(0.0)(torch.ones(3, 4))[1].sum() == 0
 
 
+def test_block_noise_on_images_given_to_an_mlp_autoencoder_blanks_a_square_patch():
+    """DenoisingAutoEncoder(corruption='block') fitted on images (n, 8, 8) blanked a run of 16
+    consecutive pixels (two image rows, wrapping), not the 4 x 4 patch its level asks for."""
+    images = np.random.default_rng(0).random((20, 8, 8))
+    ae = DenoisingAutoEncoder(corruption="block", corruption_level=0.25, latent_dim=2, hidden_dims=(4,), max_epochs=1,
+                              random_state=0).fit(images)
+    masks = ae.module_.corruption(torch.ones(30, 64), torch.Generator().manual_seed(0))[1].reshape(30, 8, 8)
+    rows, cols = masks.any(dim=2).sum(dim=1), masks.any(dim=1).sum(dim=1)
+    assert rows.eq(4).all() and cols.eq(4).all() and masks.sum(dim=(1, 2)).eq(16).all()
+
+
 def test_clipped_gaussian_stays_in_the_unit_interval():
     x_tilde, mask = make_corruption("clipped_gaussian", 0.5)(torch.full((50, 40), 0.5), torch.Generator().manual_seed(0))
     assert isinstance(make_corruption("clipped_gaussian", 0.5), ClippedGaussianNoise)

@@ -84,8 +84,9 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
         times; on corpora of 500 and 2,000 documents it fell by up to 0.022) and None otherwise.
     corruption_level : float, default=0.2
-        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted. Without a
-        corruption, refused unless at its default or 0.
+        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted: 'block'
+        blanks a patch of about that share of each image when X came as images ((n, H, W) or (n,
+        C, H, W)), else a run of entries. Without a corruption, refused unless at its default or 0.
     corrupt_on : {'input', 'code'}, default='input'
         Where the corruption is applied; 'code' without a corruption is refused.
     sparsity : float, default=0.0
@@ -406,7 +407,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             encoder,
             decoder,
             make_likelihood(self._loss(), n_features, output_activation),
-            make_corruption(self._corruption(), self.corruption_level),
+            make_corruption(self._corruption(), self.corruption_level, **self._corruption_options()),
             self.corrupt_on,
             make_regularizers(self._regularizer_spec()),
             loss_trim=self.loss_trim,
@@ -463,6 +464,12 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         if self.corruption == AUTO:
             return "mask" if self._loss() in MASKED_LOSSES else None
         return self.corruption
+
+    def _corruption_options(self) -> dict:
+        """The image shape a 'block' corruption of the input blanks a patch of, when X came as
+        images (`image_shape_`); rows and codes get a run of entries."""
+        shape = getattr(self, "image_shape_", None)
+        return {"shape": shape} if self._corruption() == "block" and self.corrupt_on == "input" and shape is not None else {}
 
     def _fit_settings(self) -> dict:
         return {**super()._fit_settings(), "corruption": self._corruption()}
