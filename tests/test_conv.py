@@ -264,16 +264,18 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
 
 
 @pytest.mark.parametrize(
-    "make",
-    [lambda: ConvAutoEncoder(corruption="clipped_gaussian", latent_dim=2, **TINY),
-     lambda: DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0)],
-    ids=["conv", "mlp"],
+    ("make", "does"),
+    [(lambda: ConvAutoEncoder(corruption="clipped_gaussian", latent_dim=2, **TINY), r"clips .* to \[0, 1\]"),
+     (lambda: DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0), r"clips .* to \[0, 1\]"),
+     (lambda: DenoisingAutoEncoder(corruption="salt_pepper", latent_dim=2, max_epochs=1, random_state=0), r"sets .* 0 \(pepper\) or 1 \(salt\)")],
+    ids=["conv", "mlp", "mlp-salt_pepper"],
 )
-def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
+def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make, does):
     """corruption='clipped_gaussian' clips the noisy inputs to [0, 1]: 8-bit pixels (0..255)
-    were trained on as near-binary images without a word; they are refused, and X / 255 fits."""
+    were trained on as near-binary images without a word; 'salt_pepper' salted them with 1 (near
+    black). They are refused, and X / 255 fits."""
     images = np.random.default_rng(0).integers(0, 256, size=(20, 1, 8, 8)).astype(np.uint8)
-    with pytest.raises(ValueError, match=r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[0, 255\]"):
+    with pytest.raises(ValueError, match=r"corruption='\w+' " + does + r".*\[0, 255\]"):
         with pytest.warns(UserWarning, match=r"pass X / 255"):  # integer images in memory warn with the divisor
             make().fit(images)
     make().fit(images / 255)
@@ -627,14 +629,16 @@ def test_a_npy_of_images_given_by_path_is_refused_saying_how_to_stream_it(tmp_pa
 @pytest.mark.parametrize(
     ("params", "X", "message"),
     [({"corrupt_on": "code"}, np.full((20, 6), 0.5), r"corruption='clipped_gaussian' with corrupt_on='code'.*latent_activation=None"),
-     ({"loss": "poisson"}, np.full((20, 6), 3.0), r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[3, 3\]")],
-    ids=["linear-code", "counts-through-log1p"],
+     ({"loss": "poisson"}, np.full((20, 6), 3.0), r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[3, 3\]"),
+     ({"corrupt_on": "code", "corruption": "salt_pepper"}, np.full((20, 6), 0.5), r"corruption='salt_pepper' with corrupt_on='code'.*latent_activation=None")],
+    ids=["linear-code", "counts-through-log1p", "salt_pepper-linear-code"],
 )
 def test_clipped_noise_on_a_code_or_counts_beyond_0_1_is_refused(params, X, message):
     """The clip to [0, 1] also cut a linear code (corrupt_on='code') and word counts read through
     input_transform='log1p' (the noise acts on X before the transform) down to [0, 1] in training,
     silently; both are refused, and a sigmoid code is not."""
+    params = {"corruption": "clipped_gaussian", **params}
     with pytest.raises(ValueError, match=message):
-        DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0, **params).fit(X)
-    DenoisingAutoEncoder(corruption="clipped_gaussian", corrupt_on="code", latent_activation="sigmoid", latent_dim=2,
+        DenoisingAutoEncoder(latent_dim=2, max_epochs=1, random_state=0, **params).fit(X)
+    DenoisingAutoEncoder(corruption=params["corruption"], corrupt_on="code", latent_activation="sigmoid", latent_dim=2,
                          hidden_dims=(4,), max_epochs=1, random_state=0).fit(X)

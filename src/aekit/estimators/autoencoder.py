@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from aekit.nn.binary_codes import NoisyBinaryCode
-from aekit.nn.corruptions import CORRUPTIONS, check_clipped_range, make_corruption
+from aekit.nn.corruptions import CORRUPTIONS, UNIT_RANGE, check_unit_range, make_corruption
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, one_of, positive_ints
@@ -83,6 +83,8 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         from part of its words; on 20 Newsgroups, 10-d code, precision at 1 rose from 0.406 to
         0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
         times; on corpora of 500 and 2,000 documents it fell by up to 0.022) and None otherwise.
+        'salt_pepper' sets the corrupted entries to 0 or 1, so X beyond [0, 1] (or, with
+        corrupt_on='code', a code other than latent_activation='sigmoid') is refused.
     corruption_level : float, default=0.2
         Noise std for 'gaussian', else the fraction of entries (or block area) corrupted: 'block'
         blanks a patch of about that share of each image when X came as images ((n, H, W) or (n,
@@ -497,12 +499,13 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
         if self.corrupt_on == "input":  # the corruption acts on X itself, before any input_transform
-            check_clipped_range(self._corruption(), low, high)
-        elif self._corruption() == "clipped_gaussian" and self.latent_activation != "sigmoid" and not self.binary_code:
+            check_unit_range(self._corruption(), low, high)
+        elif self._corruption() in UNIT_RANGE and self.latent_activation != "sigmoid" and not self.binary_code:
+            does, other = UNIT_RANGE[self._corruption()]
             raise ValueError(
-                f"corruption='clipped_gaussian' with corrupt_on='code' clips the noisy code to [0, 1] in training (not in "
+                f"corruption={self._corruption()!r} with corrupt_on='code' {does} in the code in training (not in "
                 f"transform), but latent_activation={self.latent_activation!r} gives codes outside [0, 1]: set "
-                "latent_activation='sigmoid', or use corruption='gaussian'"
+                f"latent_activation='sigmoid', or use corruption={other!r}"
             )
         self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
@@ -543,8 +546,8 @@ class DenoisingAutoEncoder(AutoEncoder):
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
         Noise applied during training only; Gaussian noise in this preset. 'clipped_gaussian'
         clips the noisy values to [0, 1], the noise of the Keras denoising tutorial: use it for
-        pixels in [0, 1] (X beyond is refused; with corrupt_on='code', a code other than
-        latent_activation='sigmoid' is).
+        pixels in [0, 1] (X beyond is refused, as for 'salt_pepper'; with corrupt_on='code', a
+        code other than latent_activation='sigmoid' is).
     corruption_level : float, default=0.3
         Noise std for the Gaussian kinds, else the fraction of entries (or block area) corrupted.
     learning_rate : float or 'auto', default=1e-3
