@@ -653,6 +653,9 @@ class LinearAutoEncoder(AutoEncoder):
     hidden_dims : sequence of int, default=()
         Widths of the encoder's hidden layers; () maps the input to the code with one
         linear layer.
+    activation : {'linear', 'auto', 'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, default='linear'
+        Hidden-layer non-linearity, as for `AutoEncoder`; 'linear' keeps a network with hidden
+        layers linear (encoder and decoder each an affine map).
     output_activation : {'auto', 'sigmoid', 'linear'}, default='linear'
         Non-linearity of the reconstruction, as for `AutoEncoder`.
     tied_weights : bool, default=True
@@ -666,7 +669,7 @@ class LinearAutoEncoder(AutoEncoder):
         Rows per optimizer step; 'auto' as for `AutoEncoder`.
     max_epochs : int or 'auto', default=200
         Training epochs; 'auto' as for `AutoEncoder`.
-    latent_dim, activation, latent_activation, loss, input_transform, binary_code, corruption
+    latent_dim, latent_activation, loss, input_transform, binary_code, corruption
         As for `AutoEncoder`, with the same defaults.
     corruption_level, corrupt_on, sparsity, sparsity_kind, sparsity_target, k, dead_after
         As for `AutoEncoder`, with the same defaults.
@@ -680,6 +683,7 @@ class LinearAutoEncoder(AutoEncoder):
 
     _preset_defaults = {
         "hidden_dims": (),
+        "activation": "linear",
         "output_activation": "linear",
         "tied_weights": True,
         "orthogonality": 1.0,
