@@ -143,6 +143,8 @@ def test_plain_autoencoder_has_no_dead_unit_record(digits):
         ({"sparsity_kind": "topk", "k": 0}, r"'k' parameter .* must be .* None"),
         ({"sparsity_kind": "top_k"}, r"'sparsity_kind' parameter"),
         ({"sparsity_kind": "topk", "regularizers": {"unit_decoder_columns": 1.0}}, r"sparsity_kind='topk' and regularizers\['unit_decoder_columns'\]"),
+        ({"sparsity_kind": "kl", "sparsity": 0.1}, r"sparsity_kind='kl' needs codes in \(0, 1\), but latent_activation=None"),
+        ({"regularizers": {"kl_sparsity": 0.1}, "latent_activation": "tanh"}, r"regularizers\['kl_sparsity'\] needs .* latent_activation='tanh'"),  # was taken, silently
     ],
 )
 def test_bad_sparse_parameters_are_refused_by_name(digits, params, message):

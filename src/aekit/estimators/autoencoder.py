@@ -20,7 +20,7 @@ from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
 from aekit.nn.pca_start import pca_start_problem, start_as_pca
-from aekit.nn.regularizers import make_regularizers
+from aekit.nn.regularizers import KLSparsity, make_regularizers
 from aekit.training.budget import AUTO
 
 __all__ = [
@@ -529,8 +529,10 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             raise ValueError(f"corrupt_on='code' corrupts the code in training, but corruption={self.corruption!r} adds no "
                              f"noise (loss={loss!r}): set corruption (e.g. 'gaussian'), or leave corrupt_on='input'")
         self._check_corruption_level(self._corruption())
-        if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
-            raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
+        if self.latent_activation != "sigmoid" and any(isinstance(r, KLSparsity) for r in make_regularizers(self._regularizer_spec())):
+            given = "sparsity_kind='kl'" if self.sparsity > 0 and self.sparsity_kind == "kl" else "regularizers['kl_sparsity']"
+            raise ValueError(f"{given} needs codes in (0, 1), but latent_activation={self.latent_activation!r} gives codes "
+                             "outside: set latent_activation='sigmoid'")
         check_sparse_params(self)
         output_activation = output_activation_for(loss, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
