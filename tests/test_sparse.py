@@ -55,7 +55,9 @@ def test_a_contractive_penalty_leaves_the_sparse_codes_record_to_the_training_st
     """The contractive penalty encodes each batch again (replicated, plus one row) in training
     mode, and each pass counted as a step of the sparse code's record: units counted dead three
     times as fast as `dead_after` says, and BatchTopK's inference threshold and balancing moved
-    three times a step. With a negligible weight the record is now the one without it."""
+    three times a step; given first (regularizers={'contractive': w}) it handed the dead-unit loss a
+    replicated batch, which crashed in torch. With a negligible weight the record is now the one
+    without it."""
     X = digits[0][:256]
     fits = [AutoEncoder(latent_dim=16, hidden_dims=(32,), sparsity_kind="batch_topk", k=2, contractive=weight, batch_size=32,
                         max_epochs=1, validation_fraction=0.0, random_state=0).fit(X) for weight in (0.0, 1e-9)]
@@ -63,6 +65,9 @@ def test_a_contractive_penalty_leaves_the_sparse_codes_record_to_the_training_st
     assert plain[1].steps_since_active.max() <= 8 and contractive[1].steps_since_active.max() <= 8  # 256 / 32 steps
     np.testing.assert_allclose(float(top_c.threshold), float(top.threshold), rtol=1e-4)
     np.testing.assert_allclose(top_c.selection_bias, top.selection_bias, atol=1e-4)
+    given_first = AutoEncoder(latent_dim=16, hidden_dims=(32,), sparsity_kind="topk", k=2, regularizers={"contractive": 0.01},
+                              dead_after=1, batch_size=32, max_epochs=1, random_state=0).fit(X)  # its replicated input fed AuxK: a crash
+    assert np.isfinite(given_first.history_["loss"]).all()
 
 
 def test_code_activity_records_steps_and_epoch_numbers():
