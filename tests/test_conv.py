@@ -113,6 +113,27 @@ def test_centre_block_of_given_size_covers_every_channel():
         BlockMasking(0.1, shape=(7, 9), size=(8, 3))
 
 
+def test_a_small_block_level_still_corrupts_one_entry_per_sample():
+    """corruption='block' rounded its run to 0 entries below half an entry: a 2-unit code with
+    corruption_level=0.2 (corrupt_on='code'), or 0.1 of 4 pixels, trained without any noise, silently."""
+    ae = DenoisingAutoEncoder(corruption="block", corruption_level=0.2, corrupt_on="code", latent_dim=2, hidden_dims=(4,),
+                              max_epochs=1, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 6)))
+    assert ae.module_.corruption(torch.ones(50, 2), torch.Generator().manual_seed(0))[1].sum(dim=1).eq(1).all()
+    patch = BlockMasking(0.1, shape=(2, 2))(torch.ones(50, 4), torch.Generator().manual_seed(0))[1]
+    assert patch.sum(dim=1).eq(1).all() and BlockMasking(0.0)(torch.ones(3, 4))[1].sum() == 0
+
+
+def test_block_noise_on_images_given_to_an_mlp_autoencoder_blanks_a_square_patch():
+    """DenoisingAutoEncoder(corruption='block') fitted on images (n, 8, 8) blanked a run of 16
+    consecutive pixels (two image rows, wrapping), not the 4 x 4 patch its level asks for."""
+    images = np.random.default_rng(0).random((20, 8, 8))
+    ae = DenoisingAutoEncoder(corruption="block", corruption_level=0.25, latent_dim=2, hidden_dims=(4,), max_epochs=1,
+                              random_state=0).fit(images)
+    masks = ae.module_.corruption(torch.ones(30, 64), torch.Generator().manual_seed(0))[1].reshape(30, 8, 8)
+    rows, cols = masks.any(dim=2).sum(dim=1), masks.any(dim=1).sum(dim=1)
+    assert rows.eq(4).all() and cols.eq(4).all() and masks.sum(dim=(1, 2)).eq(16).all()
+
+
 def test_clipped_gaussian_stays_in_the_unit_interval():
     x_tilde, mask = make_corruption("clipped_gaussian", 0.5)(torch.full((50, 40), 0.5), torch.Generator().manual_seed(0))
     assert isinstance(make_corruption("clipped_gaussian", 0.5), ClippedGaussianNoise)
@@ -243,16 +264,18 @@ def test_inpainting_changes_only_the_masked_pixels(digit_images):
 
 
 @pytest.mark.parametrize(
-    "make",
-    [lambda: ConvAutoEncoder(corruption="clipped_gaussian", latent_dim=2, **TINY),
-     lambda: DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0)],
-    ids=["conv", "mlp"],
+    ("make", "does"),
+    [(lambda: ConvAutoEncoder(corruption="clipped_gaussian", latent_dim=2, **TINY), r"clips .* to \[0, 1\]"),
+     (lambda: DenoisingAutoEncoder(corruption="clipped_gaussian", latent_dim=2, max_epochs=1, random_state=0), r"clips .* to \[0, 1\]"),
+     (lambda: DenoisingAutoEncoder(corruption="salt_pepper", latent_dim=2, max_epochs=1, random_state=0), r"sets .* 0 \(pepper\) or 1 \(salt\)")],
+    ids=["conv", "mlp", "mlp-salt_pepper"],
 )
-def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make):
+def test_clipped_noise_on_pixels_beyond_0_1_is_refused_naming_the_range(make, does):
     """corruption='clipped_gaussian' clips the noisy inputs to [0, 1]: 8-bit pixels (0..255)
-    were trained on as near-binary images without a word; they are refused, and X / 255 fits."""
+    were trained on as near-binary images without a word; 'salt_pepper' salted them with 1 (near
+    black). They are refused, and X / 255 fits."""
     images = np.random.default_rng(0).integers(0, 256, size=(20, 1, 8, 8)).astype(np.uint8)
-    with pytest.raises(ValueError, match=r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[0, 255\]"):
+    with pytest.raises(ValueError, match=r"corruption='\w+' " + does + r".*\[0, 255\]"):
         with pytest.warns(UserWarning, match=r"pass X / 255"):  # integer images in memory warn with the divisor
             make().fit(images)
     make().fit(images / 255)
@@ -601,3 +624,21 @@ def test_a_npy_of_images_given_by_path_is_refused_saying_how_to_stream_it(tmp_pa
     mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
     in_memory = ConvAutoEncoder(latent_dim=2, channels=(4,), max_epochs=1, random_state=0).fit(mapped)
     assert in_memory.reconstruct(mapped).shape == images.shape
+
+
+@pytest.mark.parametrize(
+    ("params", "X", "message"),
+    [({"corrupt_on": "code"}, np.full((20, 6), 0.5), r"corruption='clipped_gaussian' with corrupt_on='code'.*latent_activation=None"),
+     ({"loss": "poisson"}, np.full((20, 6), 3.0), r"corruption='clipped_gaussian' clips .* to \[0, 1\].*\[3, 3\]"),
+     ({"corrupt_on": "code", "corruption": "salt_pepper"}, np.full((20, 6), 0.5), r"corruption='salt_pepper' with corrupt_on='code'.*latent_activation=None")],
+    ids=["linear-code", "counts-through-log1p", "salt_pepper-linear-code"],
+)
+def test_clipped_noise_on_a_code_or_counts_beyond_0_1_is_refused(params, X, message):
+    """The clip to [0, 1] also cut a linear code (corrupt_on='code') and word counts read through
+    input_transform='log1p' (the noise acts on X before the transform) down to [0, 1] in training,
+    silently; both are refused, and a sigmoid code is not."""
+    params = {"corruption": "clipped_gaussian", **params}
+    with pytest.raises(ValueError, match=message):
+        DenoisingAutoEncoder(latent_dim=2, max_epochs=1, random_state=0, **params).fit(X)
+    DenoisingAutoEncoder(corruption=params["corruption"], corrupt_on="code", latent_activation="sigmoid", latent_dim=2,
+                         hidden_dims=(4,), max_epochs=1, random_state=0).fit(X)

@@ -35,6 +35,16 @@ def test_linear_autoencoder_recovers_pca(digits, pca8):
     assert np.allclose(W @ W.T, np.eye(8), atol=0.02)  # orthonormal rows
 
 
+def test_linear_autoencoder_with_hidden_layers_stays_linear(digits):
+    """LinearAutoEncoder(hidden_dims=(8,)) took AutoEncoder's 'auto' activation, ReLU: its code
+    was no linear map of the input, so no PCA subspace either."""
+    X = digits[0][:64]
+    lin = LinearAutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=2, random_state=0).fit(X)
+    Z0, Z1, Z2 = (lin.transform(c * X[:5]) for c in (0, 1, 2))
+    np.testing.assert_allclose(Z2 - Z1, Z1 - Z0, atol=1e-9)  # affine: T(2x) - T(x) = T(x) - T(0)
+    assert lin.activation_ == "linear"
+
+
 def test_nonlinear_autoencoder_beats_pca(digits, pca8):
     X_train, X_test, _, _ = digits
     ae = AutoEncoder(latent_dim=8, hidden_dims=(128,), max_epochs=200, random_state=0).fit(X_train)

@@ -51,6 +51,25 @@ def test_units_a_strong_l1_penalty_kills_are_counted_dead(digits):
     assert ae.history_["l0"][-1] < 2
 
 
+def test_a_contractive_penalty_leaves_the_sparse_codes_record_to_the_training_step(digits):
+    """The contractive penalty encodes each batch again (replicated, plus one row) in training
+    mode, and each pass counted as a step of the sparse code's record: units counted dead three
+    times as fast as `dead_after` says, and BatchTopK's inference threshold and balancing moved
+    three times a step; given first (regularizers={'contractive': w}) it handed the dead-unit loss a
+    replicated batch, which crashed in torch. With a negligible weight the record is now the one
+    without it."""
+    X = digits[0][:256]
+    fits = [AutoEncoder(latent_dim=16, hidden_dims=(32,), sparsity_kind="batch_topk", k=2, contractive=weight, batch_size=32,
+                        max_epochs=1, validation_fraction=0.0, random_state=0).fit(X) for weight in (0.0, 1e-9)]
+    (plain, top), (contractive, top_c) = [(f.module_.encoder.latent_activation, f.module_.encoder.latent_activation[0]) for f in fits]
+    assert plain[1].steps_since_active.max() <= 8 and contractive[1].steps_since_active.max() <= 8  # 256 / 32 steps
+    np.testing.assert_allclose(float(top_c.threshold), float(top.threshold), rtol=1e-4)
+    np.testing.assert_allclose(top_c.selection_bias, top.selection_bias, atol=1e-4)
+    given_first = AutoEncoder(latent_dim=16, hidden_dims=(32,), sparsity_kind="topk", k=2, regularizers={"contractive": 0.01},
+                              dead_after=1, batch_size=32, max_epochs=1, random_state=0).fit(X)  # its replicated input fed AuxK: a crash
+    assert np.isfinite(given_first.history_["loss"]).all()
+
+
 def test_code_activity_records_steps_and_epoch_numbers():
     activity = CodeActivity(4, dead_after=3).train()
     z = torch.tensor([[1.0, 0.0, 2.0, 0.0], [0.5, 0.0, 0.0, 0.0]])
@@ -129,6 +148,8 @@ def test_plain_autoencoder_has_no_dead_unit_record(digits):
         ({"sparsity_kind": "topk", "k": 0}, r"'k' parameter .* must be .* None"),
         ({"sparsity_kind": "top_k"}, r"'sparsity_kind' parameter"),
         ({"sparsity_kind": "topk", "regularizers": {"unit_decoder_columns": 1.0}}, r"sparsity_kind='topk' and regularizers\['unit_decoder_columns'\]"),
+        ({"sparsity_kind": "kl", "sparsity": 0.1}, r"sparsity_kind='kl' needs codes in \(0, 1\), but latent_activation=None"),
+        ({"regularizers": {"kl_sparsity": 0.1}, "latent_activation": "tanh"}, r"regularizers\['kl_sparsity'\] needs .* latent_activation='tanh'"),  # was taken, silently
     ],
 )
 def test_bad_sparse_parameters_are_refused_by_name(digits, params, message):

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from aekit.nn.binary_codes import NoisyBinaryCode
-from aekit.nn.corruptions import CORRUPTIONS, check_clipped_range, make_corruption
+from aekit.nn.corruptions import CORRUPTIONS, UNIT_RANGE, check_unit_range, make_corruption
 from aekit.nn.count_inputs import INPUT_TRANSFORMS
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, one_of, positive_ints
@@ -20,7 +20,7 @@ from aekit.nn.models import CORRUPT_ON, AutoEncoderModule
 from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_activation
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
 from aekit.nn.pca_start import pca_start_problem, start_as_pca
-from aekit.nn.regularizers import make_regularizers
+from aekit.nn.regularizers import KLSparsity, make_regularizers
 from aekit.training.budget import AUTO
 
 __all__ = [
@@ -83,9 +83,12 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         from part of its words; on 20 Newsgroups, 10-d code, precision at 1 rose from 0.406 to
         0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
         times; on corpora of 500 and 2,000 documents it fell by up to 0.022) and None otherwise.
+        'salt_pepper' sets the corrupted entries to 0 or 1, so X beyond [0, 1] (or, with
+        corrupt_on='code', a code other than latent_activation='sigmoid') is refused.
     corruption_level : float, default=0.2
-        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted. Without a
-        corruption, refused unless at its default or 0.
+        Noise std for 'gaussian', else the fraction of entries (or block area) corrupted: 'block'
+        blanks a patch of about that share of each image when X came as images ((n, H, W) or (n,
+        C, H, W)), else a run of entries. Without a corruption, refused unless at its default or 0.
     corrupt_on : {'input', 'code'}, default='input'
         Where the corruption is applied; 'code' without a corruption is refused.
     sparsity : float, default=0.0
@@ -406,7 +409,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             encoder,
             decoder,
             make_likelihood(self._loss(), n_features, output_activation),
-            make_corruption(self._corruption(), self.corruption_level),
+            make_corruption(self._corruption(), self.corruption_level, **self._corruption_options()),
             self.corrupt_on,
             make_regularizers(self._regularizer_spec()),
             loss_trim=self.loss_trim,
@@ -464,6 +467,12 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             return "mask" if self._loss() in MASKED_LOSSES else None
         return self.corruption
 
+    def _corruption_options(self) -> dict:
+        """The image shape a 'block' corruption of the input blanks a patch of, when X came as
+        images (`image_shape_`); rows and codes get a run of entries."""
+        shape = getattr(self, "image_shape_", None)
+        return {"shape": shape} if self._corruption() == "block" and self.corrupt_on == "input" and shape is not None else {}
+
     def _fit_settings(self) -> dict:
         return {**super()._fit_settings(), "corruption": self._corruption()}
 
@@ -489,8 +498,15 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         activation to use."""
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
-        if self.corrupt_on == "input" and self._input_transform() is None:
-            check_clipped_range(self.corruption, low, high)
+        if self.corrupt_on == "input":  # the corruption acts on X itself, before any input_transform
+            check_unit_range(self._corruption(), low, high)
+        elif self._corruption() in UNIT_RANGE and self.latent_activation != "sigmoid" and not self.binary_code:
+            does, other = UNIT_RANGE[self._corruption()]
+            raise ValueError(
+                f"corruption={self._corruption()!r} with corrupt_on='code' {does} in the code in training (not in "
+                f"transform), but latent_activation={self.latent_activation!r} gives codes outside [0, 1]: set "
+                f"latent_activation='sigmoid', or use corruption={other!r}"
+            )
         self._resolve_loss_and_activation(in_unit_range)
         loss = self.loss_
         if loss in COUNT_LIKELIHOODS or self._input_transform() is not None:
@@ -513,8 +529,10 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             raise ValueError(f"corrupt_on='code' corrupts the code in training, but corruption={self.corruption!r} adds no "
                              f"noise (loss={loss!r}): set corruption (e.g. 'gaussian'), or leave corrupt_on='input'")
         self._check_corruption_level(self._corruption())
-        if self.sparsity > 0 and self.sparsity_kind == "kl" and self.latent_activation != "sigmoid":
-            raise ValueError("sparsity_kind='kl' needs codes in (0, 1): set latent_activation='sigmoid'")
+        if self.latent_activation != "sigmoid" and any(isinstance(r, KLSparsity) for r in make_regularizers(self._regularizer_spec())):
+            given = "sparsity_kind='kl'" if self.sparsity > 0 and self.sparsity_kind == "kl" else "regularizers['kl_sparsity']"
+            raise ValueError(f"{given} needs codes in (0, 1), but latent_activation={self.latent_activation!r} gives codes "
+                             "outside: set latent_activation='sigmoid'")
         check_sparse_params(self)
         output_activation = output_activation_for(loss, self.output_activation, X, self._default("output_activation"))
         self.init_ = self._resolve_init(output_activation)
@@ -530,7 +548,8 @@ class DenoisingAutoEncoder(AutoEncoder):
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='gaussian'
         Noise applied during training only; Gaussian noise in this preset. 'clipped_gaussian'
         clips the noisy values to [0, 1], the noise of the Keras denoising tutorial: use it for
-        pixels in [0, 1] (X beyond is refused).
+        pixels in [0, 1] (X beyond is refused, as for 'salt_pepper'; with corrupt_on='code', a
+        code other than latent_activation='sigmoid' is).
     corruption_level : float, default=0.3
         Noise std for the Gaussian kinds, else the fraction of entries (or block area) corrupted.
     learning_rate : float or 'auto', default=1e-3
@@ -636,6 +655,9 @@ class LinearAutoEncoder(AutoEncoder):
     hidden_dims : sequence of int, default=()
         Widths of the encoder's hidden layers; () maps the input to the code with one
         linear layer.
+    activation : {'linear', 'auto', 'relu', 'leaky_relu', 'elu', 'gelu', 'tanh', 'sigmoid'}, default='linear'
+        Hidden-layer non-linearity, as for `AutoEncoder`; 'linear' keeps a network with hidden
+        layers linear (encoder and decoder each an affine map).
     output_activation : {'auto', 'sigmoid', 'linear'}, default='linear'
         Non-linearity of the reconstruction, as for `AutoEncoder`.
     tied_weights : bool, default=True
@@ -649,7 +671,7 @@ class LinearAutoEncoder(AutoEncoder):
         Rows per optimizer step; 'auto' as for `AutoEncoder`.
     max_epochs : int or 'auto', default=200
         Training epochs; 'auto' as for `AutoEncoder`.
-    latent_dim, activation, latent_activation, loss, input_transform, binary_code, corruption
+    latent_dim, latent_activation, loss, input_transform, binary_code, corruption
         As for `AutoEncoder`, with the same defaults.
     corruption_level, corrupt_on, sparsity, sparsity_kind, sparsity_target, k, dead_after
         As for `AutoEncoder`, with the same defaults.
@@ -663,6 +685,7 @@ class LinearAutoEncoder(AutoEncoder):
 
     _preset_defaults = {
         "hidden_dims": (),
+        "activation": "linear",
         "output_activation": "linear",
         "tied_weights": True,
         "orthogonality": 1.0,

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, check_clipped_range, make_corruption
+from aekit.nn.corruptions import BLOCK_POSITIONS, CORRUPTIONS, BlockMasking, Corruption, check_unit_range, make_corruption
 from aekit.estimators._pca_start import INITS, PCAStart, check_init
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, image_shape, one_of, positive_ints
 from aekit.data.chroma import LUMA_STANDARDS, colour_from_chroma, matching_luma, to_chroma
@@ -287,7 +287,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         no dropout (gray copy 17.77 / 0.865; benchmarks/conv_images.py --part photos).
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
         Training noise (denoising autoencoder); 'block' zeroes one random square per image;
-        'clipped_gaussian' clips to [0, 1] and refuses X beyond.
+        'clipped_gaussian' clips to [0, 1] and 'salt_pepper' writes 0 or 1: both refuse X beyond.
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area). Without a
         corruption, refused unless at its default or 0.
@@ -551,7 +551,7 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         low, high = float(X.min()), float(X.max())
         in_unit_range = low >= 0 and high <= 1
         if hasattr(self, "corruption"):  # the context encoder has none
-            check_clipped_range(self.corruption, low, high)
+            check_unit_range(self.corruption, low, high)
             self._check_corruption_level(self.corruption)
         if self.loss_ == "bce" and not in_unit_range:
             raise ValueError(

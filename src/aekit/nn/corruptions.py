@@ -19,7 +19,8 @@ __all__ = [
     "GaussianNoise",
     "Masking",
     "SaltPepper",
-    "check_clipped_range",
+    "UNIT_RANGE",
+    "check_unit_range",
     "make_corruption",
 ]
 
@@ -139,7 +140,8 @@ class SaltPepper(Corruption):
 class BlockMasking(Corruption):
     """Zero one block per sample: a patch of about `level` of the area (or `size` = (height,
     width) pixels) when `shape` = (height, width) or (channels, height, width) is given, the
-    same pixels in every channel; else a contiguous run of about `level` of the features.
+    same pixels in every channel; else a contiguous run of about `level` of the features. A
+    level above 0 zeroes at least one entry (one pixel) per sample.
 
     `position` 'random' draws each block's place uniformly; 'center' centres it (no randomness).
 
@@ -178,9 +180,11 @@ class BlockMasking(Corruption):
     def _block(self, height: int, width: int, n_features: int) -> tuple[int, int]:
         if self.size is not None:
             return self.size
+        if self.level == 0:
+            return 0, 0
         if self.shape is None:
-            return 1, round(n_features * self.level)
-        return round(height * math.sqrt(self.level)), round(width * math.sqrt(self.level))
+            return 1, max(1, round(n_features * self.level))
+        return max(1, round(height * math.sqrt(self.level))), max(1, round(width * math.sqrt(self.level)))
 
     def __call__(self, x, generator=None):
         n, d = x.shape
@@ -216,9 +220,16 @@ CORRUPTIONS: dict[str, type[Corruption]] = {
 }
 
 
-def check_clipped_range(name: str | None, low: float, high: float) -> None:
-    """Refuse corruption `name` 'clipped_gaussian' for inputs beyond [0, 1], the range it clips
-    the noisy inputs to (8-bit pixels, 0..255, would train as near-binary images).
+UNIT_RANGE = {  # the corruptions that write values of [0, 1], what they do, and the one to use on other values
+    "clipped_gaussian": ("clips the noisy values to [0, 1]", "gaussian"),
+    "salt_pepper": ("sets the corrupted entries to 0 (pepper) or 1 (salt)", "mask"),
+}
+
+
+def check_unit_range(name: str | None, low: float, high: float) -> None:
+    """Refuse corruption `name` 'clipped_gaussian' or 'salt_pepper' for inputs beyond [0, 1], the
+    values they write (8-bit pixels, 0..255, would train as near-binary images, or with 'salt'
+    that is nearly black).
 
     Parameters
     ----------
@@ -227,10 +238,11 @@ def check_clipped_range(name: str | None, low: float, high: float) -> None:
     low, high : float
         The smallest and largest input value.
     """
-    if name == "clipped_gaussian" and not (low >= 0 and high <= 1):
+    if name in UNIT_RANGE and not (low >= 0 and high <= 1):
+        does, other = UNIT_RANGE[name]
         raise ValueError(
-            f"corruption='clipped_gaussian' clips the noisy inputs to [0, 1], but X holds values in [{low:.4g}, "
-            f"{high:.4g}]: scale X to [0, 1] (8-bit pixels / 255) or use corruption='gaussian'"
+            f"corruption={name!r} {does}, but X holds values in [{low:.4g}, {high:.4g}]: scale X to [0, 1] (8-bit "
+            f"pixels / 255) or use corruption={other!r}"
         )
 
 

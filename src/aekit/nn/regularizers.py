@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from aekit.nn.sparse_codes import CodeActivity, TopK, find_submodule
+from aekit.nn.sparse_codes import CodeActivity, TopK, find_submodule, records_paused
 
 __all__ = [
     "Contractive",
@@ -173,7 +173,9 @@ class Contractive(Regularizer):
     """Mean squared Frobenius norm of the encoder Jacobian dz/dx, computed exactly.
 
     The batch is replicated once per code unit and one backward pass yields every Jacobian
-    row, so this is exact for any encoder whose samples do not interact (no batch norm).
+    row, so this is exact for any encoder whose samples do not interact (no batch norm). The
+    replicated pass records nothing in a sparse code (`records_paused`): the training step's
+    own pass did.
 
     Parameters
     ----------
@@ -184,15 +186,17 @@ class Contractive(Regularizer):
     name = "contractive"
 
     def penalty(self, module, x, z):
-        return jacobian_frobenius_sq(module.encode, x, create_graph=True).mean()
+        with records_paused(module.encoder):
+            return jacobian_frobenius_sq(module.encode, x, create_graph=True, latent_dim=z.shape[1]).mean()
 
 
-def jacobian_frobenius_sq(encode, x: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
-    """Per-sample squared Frobenius norm of the Jacobian of `encode` at x: (batch,)."""
+def jacobian_frobenius_sq(encode, x: torch.Tensor, create_graph: bool = False, latent_dim: int | None = None) -> torch.Tensor:
+    """Per-sample squared Frobenius norm of the Jacobian of `encode` at x: (batch,); `latent_dim`
+    is the code's size (None: found by encoding one row)."""
     with torch.enable_grad():
         n = x.shape[0]
         x0 = x.detach()
-        k = encode(x0[:1]).shape[1]
+        k = latent_dim if latent_dim is not None else encode(x0[:1]).shape[1]
         x_rep = x0.unsqueeze(0).expand(k, *x0.shape).reshape(k * n, *x0.shape[1:]).requires_grad_(True)
         z_rep = encode(x_rep).reshape(k, n, k)
         picked = z_rep.diagonal(dim1=0, dim2=2)  # (n, k): unit j of replica j

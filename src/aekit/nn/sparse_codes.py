@@ -7,10 +7,13 @@ latent_activation=SparseCode(TopK(k, latent_dim), latent_dim))`), so any encoder
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
-__all__ = ["ACTIVE_THRESHOLD", "BatchTopK", "CodeActivity", "SparseCode", "TopK", "find_submodule"]
+__all__ = ["ACTIVE_THRESHOLD", "BatchTopK", "CodeActivity", "SparseCode", "TopK", "find_submodule", "records_paused"]
 
 ACTIVE_THRESHOLD = 1e-6  # a code unit is active on a sample when its |value| exceeds this
 THRESHOLD_MOMENTUM = 0.2  # BatchTopK: weight of each training batch in the running inference threshold
@@ -26,7 +29,8 @@ class TopK(nn.Module):
     offset raised, and one chosen by more has it lowered, by `BALANCE_RATE` times the batch's
     mean absolute pre-activation (loss-free load balancing, as Wang et al. 2024 balance the experts of
     a mixture); the offsets are kept at mean 0, so they do not drift together. The last
-    training input is kept as `last_input` for the dead-unit auxiliary loss.
+    training input is kept as `last_input` for the dead-unit auxiliary loss. Under
+    `records_paused` a training-mode pass selects the same way but updates none of this.
 
     Parameters
     ----------
@@ -35,6 +39,8 @@ class TopK(nn.Module):
     latent_dim : int
         Size of the code.
     """
+
+    recording = True  # False under `records_paused`
 
     def __init__(self, k: int, latent_dim: int) -> None:
         super().__init__()
@@ -46,7 +52,7 @@ class TopK(nn.Module):
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         indices = (a + self.selection_bias.to(a.dtype)).topk(self.k, dim=1, sorted=False).indices  # (batch, k)
-        if self.training:
+        if self.training and self.recording:
             self.last_input = a
             self._balance(a, indices)
         return torch.zeros_like(a).scatter(1, indices, a.gather(1, indices))  # (batch, latent_dim)
@@ -91,16 +97,22 @@ class BatchTopK(TopK):
         scores = a + self.selection_bias.to(a.dtype)
         if not self.training:
             return torch.where(scores >= self.threshold.to(a.dtype), a, torch.zeros_like(a))
-        self.last_input = a
         flat = scores.reshape(-1)
         kept = flat.topk(self.k * a.shape[0], sorted=False).indices
-        with torch.no_grad():
-            smallest = flat[kept].min().to(self.threshold.dtype)
-            self.threshold.copy_(torch.where(self.calibrated, self.threshold.lerp(smallest, THRESHOLD_MOMENTUM), smallest))
-            self.calibrated.fill_(True)
-            self._balance(a, kept % a.shape[1])
+        if self.recording:
+            self.last_input = a
+            self._record(a, flat, kept)
         mask = torch.zeros_like(flat, dtype=torch.bool).index_fill(0, kept, True).reshape(a.shape)
         return torch.where(mask, a, torch.zeros_like(a))
+
+    @torch.no_grad()
+    def _record(self, a: torch.Tensor, flat: torch.Tensor, kept: torch.Tensor) -> None:
+        """Move the running threshold towards the smallest score kept (flat: the batch's scores,
+        kept: their indices kept) and balance the units."""
+        smallest = flat[kept].min().to(self.threshold.dtype)
+        self.threshold.copy_(torch.where(self.calibrated, self.threshold.lerp(smallest, THRESHOLD_MOMENTUM), smallest))
+        self.calibrated.fill_(True)
+        self._balance(a, kept % a.shape[1])
 
 
 class CodeActivity(nn.Module):
@@ -117,6 +129,8 @@ class CodeActivity(nn.Module):
         Training steps without activity after which a unit counts as dead (`dead_mask`).
     """
 
+    recording = True  # False under `records_paused`
+
     def __init__(self, latent_dim: int, dead_after: int = 100) -> None:
         super().__init__()
         if not (isinstance(dead_after, int) and dead_after >= 1):
@@ -128,7 +142,7 @@ class CodeActivity(nn.Module):
         self._rows = 0
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if self.training:
+        if self.training and self.recording:
             with torch.no_grad():
                 active = z.detach().abs() > ACTIVE_THRESHOLD  # (batch, latent_dim)
                 fired = active.any(dim=0)
@@ -178,6 +192,29 @@ class SparseCode(nn.Sequential):
 
     def __init__(self, activation: nn.Module, latent_dim: int, dead_after: int = 100) -> None:
         super().__init__(activation, CodeActivity(latent_dim, dead_after))
+
+
+@contextmanager
+def records_paused(module: nn.Module) -> Iterator[None]:
+    """Within the block, the `TopK` and `CodeActivity` parts of `module` compute as in training
+    but record nothing (balancing offsets, last input, threshold, unit activity): for extra
+    passes over a batch the training step has already recorded, such as the contractive
+    penalty's Jacobian.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module (an encoder, or a whole autoencoder) whose sparse-code parts pause.
+    """
+    parts = [part for part in module.modules() if isinstance(part, (TopK, CodeActivity))]
+    before = [part.recording for part in parts]
+    for part in parts:
+        part.recording = False
+    try:
+        yield
+    finally:
+        for part, recording in zip(parts, before):
+            part.recording = recording
 
 
 def find_submodule(module: nn.Module, kind: type) -> nn.Module | None:
