@@ -76,14 +76,15 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         Semantic hashing: the code is a sigmoid with Gaussian noise (std 4) added to its input
         during training, which drives every unit to 0 or 1; `transform` returns the code
         thresholded at 0.5 (0/1 values), to compare by Hamming distance.
-    corruption : {'auto', None, 'gaussian', 'mask', 'salt_pepper', 'block'}, default='auto'
+    corruption : {'auto', None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='auto'
         Noise applied during training only (denoising autoencoder). 'auto' is 'mask' with the
         multinomial loss (each word count of the input zeroed with probability
         `corruption_level`, the clean counts the target: the code learns a document's topic
         from part of its words; on 20 Newsgroups, 10-d code, precision at 1 rose from 0.406 to
         0.424 with seed 0 and from 0.394 to 0.410 with seed 1, above tf-idf LSA-50's 0.406 both
         times; on corpora of 500 and 2,000 documents it fell by up to 0.022) and None otherwise.
-        'salt_pepper' sets the corrupted entries to 0 or 1, so X beyond [0, 1] (or, with
+        'clipped_gaussian' is 'gaussian' clipped to [0, 1] (noisy pixels) and 'salt_pepper'
+        sets the corrupted entries to 0 or 1, so for both X beyond [0, 1] (or, with
         corrupt_on='code', a code other than latent_activation='sigmoid') is refused.
     corruption_level : float, default=0.2
         Noise std for 'gaussian', else the fraction of entries (or block area) corrupted: 'block'
