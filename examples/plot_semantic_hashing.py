@@ -13,8 +13,8 @@ documents. Both get the same number of bits and are scored by retrieval precisio
 Data: Reuters R8 (8 topics) through :func:`aekit.data.text.load_r8` (``$AEKIT_DATA/text``), else
 synthetic documents drawn from 20 random topics. R8 rather than 20 Newsgroups keeps the example
 within the gallery's time: binary codes need many epochs (BENCHMARKS.md trained 100 on 20
-Newsgroups, over two minutes, and its 32 bits beat the thresholded LSA from 7 retrieved
-documents on, not at 1 or 3).
+Newsgroups, over two minutes, and its 32 bits beat the thresholded LSA at every k, P@1 0.306
+against 0.236).
 """
 
 # %%
