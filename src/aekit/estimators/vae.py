@@ -88,7 +88,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     binarize : {None, 'dynamic'}, default=None
         'dynamic' trains on x ~ Bernoulli(x), redrawn for every batch (data in [0, 1]).
     n_score_draws : int, default=10
-        Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
+        Posterior draws behind `score_samples`, fixed by each sample's values (a sample scores the
+        same in any batch) and independent between samples, so the errors of a data set's
+        scores average out in their mean (a single score keeps the error of its own draws).
     optimizer, learning_rate, weight_decay, momentum, max_time, validation_fraction, grad_clip
         As for `AutoEncoder`, with the same defaults; the validation loss is the negative ELBO.
     batch_size, max_epochs, early_stopping, lr_schedule
@@ -339,7 +341,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Returns
         -------
         elbo : ndarray of shape (n_samples,)
-            Averaged over `n_score_draws` posterior draws.
+            Averaged over `n_score_draws` posterior draws (the KL term is exact for the normal
+            prior); in expectation below `log_likelihood`, a tighter bound on log p(x).
         """
         check_is_fitted(self)
         return -self._batched("sample_losses", self._validate_X(X, reset=False), n_draws=self.n_score_draws)
