@@ -70,7 +70,11 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         For word counts (documents as bag-of-words rows, dense or scipy.sparse), 'multinomial'
         (a softmax over the vocabulary, as the neural variational document model) or 'poisson';
         the encoder then reads log(1 + counts), and `sample` / `inverse_transform` give word
-        proportions (multinomial) or rates (poisson). MLP backbone only.
+        proportions (multinomial) or rates (poisson). MLP backbone only. The multinomial's
+        nats (training loss, `score_samples`, `log_likelihood`) are those of the document's
+        words in one given order, sum_j x_j log p_j: the probability of its counts is higher by the
+        multinomial coefficient log(N! / prod_j x_j!), N the document's length, which no model
+        changes; the Poisson's include their log(x_j!) terms, so only they are log p(x) of the counts.
     gaussian_variance : {'feature', 'fixed', 'sample'}, default='feature'
         For the Gaussian likelihood: one learned variance per feature, unit variance, or a
         variance predicted by the decoder for every element.
@@ -460,7 +464,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Returns
         -------
         log_px : ndarray of shape (n_samples,)
-            Float64 estimates of log p(x).
+            Float64 estimates of log p(x) (for likelihood='multinomial', of the words in one
+            given order: without the multinomial coefficient, see `likelihood`).
         """
         check_is_fitted(self)
         for name, value in (("n_importance", n_importance), ("batch_size", batch_size)):
