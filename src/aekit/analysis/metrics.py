@@ -4,6 +4,8 @@ scikit-image)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from aekit.data.masks import boolean_mask
@@ -179,9 +181,9 @@ def retrieval_precision(
     of 0/1 codes (semantic hashing; on 0/1 codes it is the squared euclidean distance). When codes_db is None or is the very same
     array object as codes_query, the database is the query set and each query's own entry is
     left out; otherwise nothing is left out, so a query that is also in the database finds
-    itself first. Items tied at the k-th distance (common among bit codes) share the places
-    left among the k: each counts as retrieved with the same chance, so the precision does not
-    depend on the order of the database.
+    itself first (an equal copy of codes_query as codes_db warns so). Items tied at the k-th
+    distance (common among bit codes) share the places left among the k: each counts as
+    retrieved with the same chance, so the precision does not depend on the order of the database.
     Returns a float for an int `k`, else {k: precision} for each k.
 
     Parameters
@@ -209,6 +211,12 @@ def retrieval_precision(
     Q = _dense_codes(codes_query)
     y_q = np.asarray(labels_query)
     D = Q if exclude_self else _dense_codes(codes_db)
+    if not exclude_self and np.array_equal(Q, D):
+        warnings.warn(
+            "codes_db equals codes_query but is another array, so each query is in the database and finds "
+            "itself first (P@1 = 1); pass codes_db=None (or the very same array) to leave each query out",
+            stacklevel=2,
+        )
     y_d = y_q if labels_db is None and exclude_self else np.asarray(labels_db)
     if Q.ndim != 2 or D.ndim != 2 or Q.shape[1] != D.shape[1]:
         raise ValueError(f"codes must be 2-D with the same number of columns, got {Q.shape} and {D.shape}")
