@@ -4,6 +4,8 @@ scikit-image)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from aekit.data.masks import boolean_mask
@@ -12,6 +14,8 @@ from aekit.data.images import channels_last_message, looks_channels_last
 __all__ = [
     "cluster_codes",
     "clustering_scores",
+    "knn_accuracy",
+    "knn_r2",
     "masked_rmse",
     "psnr",
     "retrieval_precision",
@@ -177,9 +181,9 @@ def retrieval_precision(
     of 0/1 codes (semantic hashing; on 0/1 codes it is the squared euclidean distance). When codes_db is None or is the very same
     array object as codes_query, the database is the query set and each query's own entry is
     left out; otherwise nothing is left out, so a query that is also in the database finds
-    itself first. Items tied at the k-th distance (common among bit codes) share the places
-    left among the k: each counts as retrieved with the same chance, so the precision does not
-    depend on the order of the database.
+    itself first (an equal copy of codes_query as codes_db warns so). Items tied at the k-th
+    distance (common among bit codes) share the places left among the k: each counts as
+    retrieved with the same chance, so the precision does not depend on the order of the database.
     Returns a float for an int `k`, else {k: precision} for each k.
 
     Parameters
@@ -207,6 +211,12 @@ def retrieval_precision(
     Q = _dense_codes(codes_query)
     y_q = np.asarray(labels_query)
     D = Q if exclude_self else _dense_codes(codes_db)
+    if not exclude_self and np.array_equal(Q, D):
+        warnings.warn(
+            "codes_db equals codes_query but is another array, so each query is in the database and finds "
+            "itself first (P@1 = 1); pass codes_db=None (or the very same array) to leave each query out",
+            stacklevel=2,
+        )
     y_d = y_q if labels_db is None and exclude_self else np.asarray(labels_db)
     if Q.ndim != 2 or D.ndim != 2 or Q.shape[1] != D.shape[1]:
         raise ValueError(f"codes must be 2-D with the same number of columns, got {Q.shape} and {D.shape}")
@@ -242,6 +252,101 @@ def retrieval_precision(
             hits[i] += expected
     result = {int(i): float(hits[i] / (i * Q.shape[0])) for i in ks}
     return result[int(k)] if isinstance(k, (int, np.integer)) else result
+
+
+def _expected_neighbour_sums(Q: np.ndarray, D: np.ndarray, values, k: int) -> np.ndarray:
+    """Sums of `values` (N, c), dense or sparse, over the k euclidean nearest rows of D (N, d) to each row of Q
+    (m, d): (m, c). Rows of D tied at the k-th distance share the places left among the k, each
+    weighted by its chance of taking one, so the sums do not depend on the order of D's rows."""
+    out, rows = [], max(1, RETRIEVAL_CHUNK // D.shape[0])
+    for start in range(0, Q.shape[0], rows):
+        dist = _ranking_distances(Q[start : start + rows], D, "euclidean")  # (chunk, N)
+        kth = np.partition(dist, k - 1, axis=1)[:, k - 1 : k]  # (chunk, 1)
+        nearer, tied = dist < kth, dist == kth
+        share = (k - nearer.sum(axis=1)) / tied.sum(axis=1)  # (chunk,)
+        out.append(nearer @ values + (tied @ values) * share[:, None])
+    return np.concatenate(out)
+
+
+def _neighbour_inputs(codes_train, labels_train, codes_test, labels_test, k) -> tuple:
+    """Codes as float64 arrays and labels as arrays, checked for `knn_accuracy` and `knn_r2`."""
+    D, Q = _dense_codes(codes_train), _dense_codes(codes_test)
+    y_d, y_q = np.asarray(labels_train), np.asarray(labels_test)
+    if Q.ndim != 2 or D.ndim != 2 or Q.shape[1] != D.shape[1]:
+        raise ValueError(f"codes must be 2-D with the same number of columns, got {D.shape} and {Q.shape}")
+    if y_d.shape != (D.shape[0],) or y_q.shape != (Q.shape[0],) or not len(y_q):
+        raise ValueError(f"labels must have one entry per code row: {y_d.shape} for {D.shape[0]} training rows, "
+                         f"{y_q.shape} for {Q.shape[0]} test rows (at least one)")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= D.shape[0]:
+        raise ValueError(f"k must be an integer in [1, {D.shape[0]}] (the training rows), got {k!r}")
+    if not (np.isfinite(Q).all() and np.isfinite(D).all()):
+        raise ValueError("codes must be finite: a NaN or infinite code has no distance to rank by")
+    return D, y_d, Q, y_q
+
+
+def knn_accuracy(codes_train, labels_train, codes_test, labels_test, k: int = 5) -> float:
+    """Accuracy of a k-nearest-neighbour majority vote (euclidean distance) predicting the test
+    labels from the training codes. Training rows tied at the k-th distance (common among bit
+    codes) share the places left among the k, each voting with its chance of taking one, so the
+    accuracy does not depend on the order of the rows (scikit-learn's KNeighborsClassifier takes
+    the tied rows that come first); an even vote goes to the class that sorts first, as there.
+    Without such ties it is KNeighborsClassifier(k)'s score.
+
+    Parameters
+    ----------
+    codes_train : array-like of shape (N, d)
+        Codes of the rows whose labels vote.
+    labels_train : array-like of shape (N,)
+        Their labels.
+    codes_test : array-like of shape (m, d)
+        Codes of the rows predicted.
+    labels_test : array-like of shape (m,)
+        Their true labels.
+    k : int, default=5
+        Neighbours that vote.
+
+    Returns
+    -------
+    accuracy : float
+        The share of test rows whose vote gives their label.
+    """
+    D, y_d, Q, y_q = _neighbour_inputs(codes_train, labels_train, codes_test, labels_test, k)
+    from scipy import sparse
+
+    classes, c_d = np.unique(y_d, return_inverse=True)
+    one_hot = sparse.csr_array((np.ones(len(c_d)), (np.arange(len(c_d)), c_d)), shape=(len(c_d), len(classes)))
+    votes = _expected_neighbour_sums(Q, D, one_hot, k)  # (m, classes)
+    return float(np.mean(classes[votes.argmax(axis=1)] == y_q))
+
+
+def knn_r2(codes_train, targets_train, codes_test, targets_test, k: int = 5) -> float:
+    """R^2 of a k-nearest-neighbour mean (euclidean distance) predicting a continuous test target
+    from the training codes; training rows tied at the k-th distance share the places left among
+    the k as in `knn_accuracy`. Without such ties it is KNeighborsRegressor(k)'s score.
+
+    Parameters
+    ----------
+    codes_train : array-like of shape (N, d)
+        Codes of the rows whose targets are averaged.
+    targets_train : array-like of shape (N,)
+        Their targets.
+    codes_test : array-like of shape (m, d)
+        Codes of the rows predicted.
+    targets_test : array-like of shape (m,)
+        Their true targets.
+    k : int, default=5
+        Neighbours averaged.
+
+    Returns
+    -------
+    r2 : float
+        scikit-learn's `r2_score` of the predictions.
+    """
+    from sklearn.metrics import r2_score
+
+    D, y_d, Q, y_q = _neighbour_inputs(codes_train, targets_train, codes_test, targets_test, k)
+    mean = _expected_neighbour_sums(Q, D, y_d.astype(np.float64)[:, None], k)[:, 0] / k
+    return float(r2_score(y_q, mean))
 
 
 def _dense_codes(codes) -> np.ndarray:

@@ -134,10 +134,11 @@ def _is_continuous(y: np.ndarray | None) -> bool:
 
 
 def _knn(Z_train, y_train, Z_test, y_test) -> tuple[float | None, float | None]:
-    """(accuracy, R^2) of k nearest neighbours predicting held-out labels from codes: a classifier's
-    accuracy for classes, a regressor's R^2 for a continuous target, None for what does not apply;
-    rows without a label are left out."""
-    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+    """(accuracy, R^2) of k nearest neighbours predicting held-out labels from codes: a vote's
+    accuracy for classes, a mean's R^2 for a continuous target, None for what does not apply;
+    rows without a label are left out, and training rows tied at the k-th distance share its
+    places, so the figures do not depend on the order of the rows."""
+    from aekit.analysis.metrics import knn_accuracy, knn_r2
 
     if y_train is None or y_test is None:
         return None, None
@@ -146,8 +147,8 @@ def _knn(Z_train, y_train, Z_test, y_test) -> tuple[float | None, float | None]:
     if len(np.unique(y_train)) < 2 or len(y_train) < KNN_NEIGHBORS or len(y_test) == 0:
         return None, None
     if _is_continuous(y_train):
-        return None, float(KNeighborsRegressor(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test))
-    return float(KNeighborsClassifier(KNN_NEIGHBORS).fit(Z_train, y_train).score(Z_test, y_test)), None
+        return None, knn_r2(Z_train, y_train, Z_test, y_test, KNN_NEIGHBORS)
+    return knn_accuracy(Z_train, y_train, Z_test, y_test, KNN_NEIGHBORS), None
 
 
 def _scores(name: str, dims: int, X: np.ndarray, X_hat: np.ndarray, knn: tuple, seconds: float) -> ModelScores:

@@ -70,7 +70,11 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         For word counts (documents as bag-of-words rows, dense or scipy.sparse), 'multinomial'
         (a softmax over the vocabulary, as the neural variational document model) or 'poisson';
         the encoder then reads log(1 + counts), and `sample` / `inverse_transform` give word
-        proportions (multinomial) or rates (poisson). MLP backbone only.
+        proportions (multinomial) or rates (poisson). MLP backbone only. The multinomial's
+        nats (training loss, `score_samples`, `log_likelihood`) are those of the document's
+        words in one given order, sum_j x_j log p_j: the probability of its counts is higher by the
+        multinomial coefficient log(N! / prod_j x_j!), N the document's length, which no model
+        changes; the Poisson's include their log(x_j!) terms, so only they are log p(x) of the counts.
     gaussian_variance : {'feature', 'fixed', 'sample'}, default='feature'
         For the Gaussian likelihood: one learned variance per feature, unit variance, or a
         variance predicted by the decoder for every element.
@@ -88,7 +92,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     binarize : {None, 'dynamic'}, default=None
         'dynamic' trains on x ~ Bernoulli(x), redrawn for every batch (data in [0, 1]).
     n_score_draws : int, default=10
-        Posterior draws behind `score_samples` (shared across samples so scores are reproducible).
+        Posterior draws behind `score_samples`, fixed by each sample's values (a sample scores the
+        same in any batch) and independent between samples, so the errors of a data set's
+        scores average out in their mean (a single score keeps the error of its own draws).
     optimizer, learning_rate, weight_decay, momentum, max_time, validation_fraction, grad_clip
         As for `AutoEncoder`, with the same defaults; the validation loss is the negative ELBO.
     batch_size, max_epochs, early_stopping, lr_schedule
@@ -339,7 +345,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Returns
         -------
         elbo : ndarray of shape (n_samples,)
-            Averaged over `n_score_draws` posterior draws.
+            Averaged over `n_score_draws` posterior draws (the KL term is exact for the normal
+            prior); in expectation below `log_likelihood`, a tighter bound on log p(x).
         """
         check_is_fitted(self)
         return -self._batched("sample_losses", self._validate_X(X, reset=False), n_draws=self.n_score_draws)
@@ -457,7 +464,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         Returns
         -------
         log_px : ndarray of shape (n_samples,)
-            Float64 estimates of log p(x).
+            Float64 estimates of log p(x) (for likelihood='multinomial', of the words in one
+            given order: without the multinomial coefficient, see `likelihood`).
         """
         check_is_fitted(self)
         for name, value in (("n_importance", n_importance), ("batch_size", batch_size)):

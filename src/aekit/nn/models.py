@@ -23,6 +23,7 @@ from aekit.nn.regularizers import Regularizer
 __all__ = ["AutoEncoderModule", "AutoEncoderOutput", "DecodeOf", "EncodeOf", "VAEOutput", "VariationalAutoEncoderModule"]
 
 CORRUPT_ON = ("input", "code")
+_HASH_PRIME = 2**31 - 1
 
 
 class AutoEncoderOutput(NamedTuple):
@@ -181,6 +182,37 @@ class AutoEncoderModule(nn.Module):
             if part is not self and hasattr(part, "epoch_logs"):
                 logs.update(part.epoch_logs())
         return logs
+
+
+def _draws_of_rows(rows: torch.Tensor, n_draws: int, width: int) -> torch.Tensor:
+    """Standard-normal draws (n_draws, batch, width), float32, fixed by each row's float32 values:
+    a row gets the same draws in any batch and dtype, other rows unrelated ones. The row's bits,
+    in 16-bit halves, are hashed by a float64 product that stays exact (below 2**53, so it does not
+    depend on the summation order), and the hash indexes a seeded pairwise-independent family of
+    uniforms.
+
+    Parameters
+    ----------
+    rows : torch.Tensor
+        The rows, (batch, ...).
+    n_draws : int
+        Draws per row.
+    width : int
+        Size of each draw.
+
+    Returns
+    -------
+    eps : torch.Tensor
+        (n_draws, batch, width), on the rows' device.
+    """
+    gen = torch.Generator().manual_seed(0)
+    bits = rows.reshape(rows.shape[0], -1).float().contiguous().view(torch.int32)  # (batch, features)
+    high = max(2, min(2**16, 2**37 // bits.shape[1]))
+    weights = torch.randint(1, high, (2, bits.shape[1]), generator=gen).double().to(rows.device)
+    row_hash = ((bits >> 16).double() @ weights[0] + (bits & 0xFFFF).double() @ weights[1]).long().cpu() % _HASH_PRIME
+    a, b = torch.randint(1, _HASH_PRIME, (2, n_draws, 1, width), generator=gen)
+    uniform = ((row_hash[:, None] * a + b) % _HASH_PRIME).double().add(0.5).div(_HASH_PRIME)
+    return torch.special.ndtri(uniform).float().to(rows.device)
 
 
 class VAEOutput(NamedTuple):
@@ -375,14 +407,14 @@ class VariationalAutoEncoderModule(nn.Module):
 
     def elbo(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """ELBO per sample in nats, averaged over the given standard-normal draws
-        eps (n_draws, latent_dim), the same draws for every sample: (batch,).
+        eps (n_draws, batch, latent_dim): (batch,).
 
         Parameters
         ----------
         x : torch.Tensor
             Inputs, (batch, features).
         eps : torch.Tensor
-            Standard-normal draws, (n_draws, latent_dim).
+            Standard-normal draws for each sample, (n_draws, batch, latent_dim).
 
         Returns
         -------
@@ -390,7 +422,7 @@ class VariationalAutoEncoderModule(nn.Module):
             (batch,).
         """
         mu, log_var = self.posterior(x)
-        z = mu.unsqueeze(0) + torch.exp(0.5 * log_var).unsqueeze(0) * eps.unsqueeze(1)  # (draws, batch, k)
+        z = mu + torch.exp(0.5 * log_var) * eps  # (draws, batch, k)
         flat = z.reshape(-1, self.latent_dim)
         x_rep = x.unsqueeze(0).expand(eps.shape[0], *x.shape).reshape(-1, x.shape[1])
         log_px = self.log_px_given_z(flat, x_rep).reshape(eps.shape[0], -1)
@@ -398,8 +430,9 @@ class VariationalAutoEncoderModule(nn.Module):
         return (log_px - kl).mean(dim=0)
 
     def sample_losses(self, x: torch.Tensor, target: torch.Tensor | None = None, n_draws: int = 10) -> torch.Tensor:
-        """Negative ELBO per sample in nats (batch,), from `n_draws` fixed draws shared by all
-        samples, so the value depends only on the sample (not on the batch or a global seed).
+        """Negative ELBO per sample in nats (batch,), from `n_draws` posterior draws fixed by the
+        sample's values, so the value depends only on the sample (not on the batch or a global
+        seed), while different samples draw independently and their errors average out.
 
         Parameters
         ----------
@@ -408,17 +441,16 @@ class VariationalAutoEncoderModule(nn.Module):
         target : torch.Tensor or None, default=None
             Scored in place of x when given (its ELBO is computed; x itself is then unused).
         n_draws : int, default=10
-            Number of posterior draws, from a generator seeded with 0 (float32 draws for float32
-            and float64 inputs alike, so both score the same).
+            Number of posterior draws (float32 draws for float32 and float64 inputs alike, so
+            both score the same).
 
         Returns
         -------
         losses : torch.Tensor
             (batch,).
         """
-        gen = torch.Generator(device=x.device).manual_seed(0)
-        eps = torch.randn(n_draws, self.latent_dim, generator=gen, device=x.device).to(x.dtype)
-        return -self.elbo(x if target is None else target, eps)
+        scored = x if target is None else target
+        return -self.elbo(scored, _draws_of_rows(scored, n_draws, self.latent_dim).to(scored.dtype))
 
     def log_likelihood(self, x: torch.Tensor, n_importance: int, generator: torch.Generator, chunk: int = 100) -> torch.Tensor:
         """Importance-weighted estimate of log p(x) in nats with q(z|x) as the proposal (the IWAE
