@@ -120,7 +120,12 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     orthogonality : float, default=0.0
         Weight of ||W W^T - I||^2 over encoder weights.
     decorrelation : float, default=0.0
-        Weight of the squared off-diagonal covariance of the code.
+        Weight of the mean squared correlation between code units over each batch (in [0, 1]
+        whatever the data's scale; see `aekit.nn.regularizers.Decorrelation`), added to the
+        reconstruction loss per entry. Around 0.1 turns a `LinearAutoEncoder`'s code axes
+        towards PCA's within its subspace on standardised or [0, 1] data; much larger weights
+        trade reconstruction for batch-to-batch noise in the correlations (1.0 on 500 digits
+        in [0, 1] leaves the subspace 40 degrees from PCA's after 200 epochs).
     unit_norm : bool, default=False
         Rescale encoder weight rows to unit norm after every step.
     loss_trim : float, default=0.0
