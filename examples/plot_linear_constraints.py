@@ -50,8 +50,8 @@ def linear_models(k: int, epochs: int) -> dict:
                               learning_rate=1e-2, batch_size=64, **train),
         "tied": LinearAutoEncoder(latent_dim=k, orthogonality=0.0, **train),
         "tied + orthogonal": LinearAutoEncoder(latent_dim=k, orthogonality=1.0, **train),
-        "+ uncorrelated": LinearAutoEncoder(latent_dim=k, orthogonality=1.0, decorrelation=0.01, **train),
-        "+ unit norm": LinearAutoEncoder(latent_dim=k, orthogonality=1.0, decorrelation=0.01, unit_norm=True, **train),
+        "+ uncorrelated": LinearAutoEncoder(latent_dim=k, orthogonality=1.0, decorrelation=0.1, **train),
+        "+ unit norm": LinearAutoEncoder(latent_dim=k, orthogonality=1.0, decorrelation=0.1, unit_norm=True, **train),
     }
 
 

@@ -51,6 +51,20 @@ def test_units_a_strong_l1_penalty_kills_are_counted_dead(digits):
     assert ae.history_["l0"][-1] < 2
 
 
+def test_dead_units_after_partial_fit_count_every_piece_since_the_network_was_built():
+    """dead_units_ after partial_fit read the last piece only: a unit active on the first piece
+    alone was listed dead. Now a unit is dead when active on no piece since the build; a new fit
+    starts the record anew."""
+    first = 3.0 + 0.01 * np.random.default_rng(0).normal(size=(40, 6))
+    ae = AutoEncoder(latent_dim=8, hidden_dims=(), latent_activation="relu", sparsity=0.1, random_state=0)
+    on_first = active(ae.partial_fit(first).transform(first)).any(axis=0)
+    on_second = active(ae.partial_fit(-first).transform(-first)).any(axis=0)
+    assert (on_first & ~on_second).any()  # units that fired on the first piece only
+    np.testing.assert_array_equal(ae.dead_units_, np.flatnonzero(~on_first & ~on_second))
+    ae.set_params(max_epochs=1).fit(-first)
+    np.testing.assert_array_equal(ae.dead_units_, np.flatnonzero(~active(ae.transform(-first)).any(axis=0)))
+
+
 def test_a_contractive_penalty_leaves_the_sparse_codes_record_to_the_training_step(digits):
     """The contractive penalty encodes each batch again (replicated, plus one row) in training
     mode, and each pass counted as a step of the sparse code's record: units counted dead three

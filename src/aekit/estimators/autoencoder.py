@@ -120,7 +120,12 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     orthogonality : float, default=0.0
         Weight of ||W W^T - I||^2 over encoder weights.
     decorrelation : float, default=0.0
-        Weight of the squared off-diagonal covariance of the code.
+        Weight of the mean squared correlation between code units over each batch (in [0, 1]
+        whatever the data's scale; see `aekit.nn.regularizers.Decorrelation`), added to the
+        reconstruction loss per entry. Around 0.1 turns a `LinearAutoEncoder`'s code axes
+        towards PCA's within its subspace on standardised or [0, 1] data; much larger weights
+        trade reconstruction for batch-to-batch noise in the correlations (on 500 digits in
+        [0, 1], 1.0 ends 20 to 40 degrees from PCA's subspace, 0.1 under 10).
     unit_norm : bool, default=False
         Rescale encoder weight rows to unit norm after every step.
     loss_trim : float, default=0.0
@@ -220,7 +225,9 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     output_activation_ : str
     dead_units_ : ndarray of int
         With a sparse code (sparsity > 0 or a TopK kind): the code units active on no training
-        row (the first 65,536 of a streamed file); `history_` then also holds per-epoch `l0`
+        row (the first 65,536 of a streamed file); after `partial_fit` or a warm start, on no row
+        of any piece since the network was built, each piece coded as the model stood after
+        training on it. `history_` then also holds per-epoch `l0`
         (mean active units per training sample) and `dead_fraction` (share of units active on
         no training sample of the epoch).
     n_features_in_ : int
@@ -458,9 +465,17 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     def _start_as_pca(self, module, rows, val_rows=None, chosen=None) -> None:
         start_as_pca(module.encoder, module.decoder, rows, self._activation())
 
+    def _before_training(self, module, X_train, Y_train, X_val=None) -> None:
+        vars(self).pop("dead_units_", None)  # a new network starts a new record of its units
+        super()._before_training(module, X_train, Y_train, X_val)
+
     def _after_fit(self, module, X_train, Y_train, seed: int) -> None:
+        """The dead units of a sparse code: those active on none of these rows and, after a warm
+        start or `partial_fit`, on none of the earlier pieces' rows either."""
         if self._sparse_code:
-            self.dead_units_ = dead_units(self._batched("encode", X_train.cpu().numpy()))
+            dead = dead_units(self._batched("encode", X_train.cpu().numpy()))
+            earlier = getattr(self, "dead_units_", None)
+            self.dead_units_ = dead if earlier is None else np.intersect1d(earlier, dead)
 
     def _corruption(self) -> str | None:
         """The corruption this model trains with: `corruption`, 'auto' resolved for its loss."""

@@ -286,7 +286,9 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
         unseen one at 18.72 dB pooled PSNR and SSIM 0.858 against 18.08 / 0.837 with 'mse' and
         no dropout (gray copy 17.77 / 0.865; benchmarks/conv_images.py --part photos).
     corruption : {None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default=None
-        Training noise (denoising autoencoder); 'block' zeroes one random square per image;
+        Training noise (denoising autoencoder); 'block' zeroes one randomly placed patch per
+        image, the same pixels in every channel, its height and width those of the image times
+        the square root of `corruption_level` (a square only on square images);
         'clipped_gaussian' clips to [0, 1] and 'salt_pepper' writes 0 or 1: both refuse X beyond.
     corruption_level : float, default=0.2
         Noise std for the Gaussian corruptions, else the fraction of pixels (block area). Without a

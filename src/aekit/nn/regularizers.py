@@ -226,7 +226,10 @@ class Orthogonality(Regularizer):
 
 
 class Decorrelation(Regularizer):
-    """Sum of squared off-diagonal entries of the batch covariance of the code: uncorrelated codes.
+    """Mean squared correlation between the code's units over the batch, in [0, 1]: uncorrelated
+    codes. Unlike their covariance, it cannot be lowered by shrinking the code or by moving it
+    to low-variance directions, so its weight does not depend on the data's scale; sampling
+    alone leaves each pair a squared correlation of about 1 / batch size.
 
     Parameters
     ----------
@@ -240,8 +243,10 @@ class Decorrelation(Regularizer):
         if z.shape[0] < 2:
             return z.new_zeros(())
         zc = z - z.mean(dim=0)
-        cov = zc.t() @ zc / (z.shape[0] - 1)
-        return (cov - torch.diag(torch.diagonal(cov))).square().sum()
+        zc = zc / zc.norm(dim=0).clamp_min(1e-12)
+        corr = zc.t() @ zc
+        k = z.shape[1]
+        return (corr - torch.diag(torch.diagonal(corr))).square().sum() / max(k * (k - 1), 1)
 
 
 class UnitNorm(Regularizer):
