@@ -158,12 +158,13 @@ def test_latent_space_example_runs():
     Z = ae.transform(X)
     namespace = {"ae": ae, "ae2d": ae2d, "vae2d": vae2d, "X": X, "y": y, "x_a": X[0], "x_b": X[1], "Z_query": Z[:50], "y_query": y[:50],
                  "Z_db": Z[50:], "y_db": y[50:], "X_big": (digits.data[400:] / 16).astype(np.float32),
+                 "Z_train": Z[50:], "y_train": y[50:], "Z_test": Z[:50], "y_test": y[:50],
                  "make_pipeline": make_pipeline, "SVC": SVC}  # fmt: skip
-    samples, path, grid, vae_grid, precision, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
+    samples, path, grid, vae_grid, precision, knn, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
     assert samples.shape == (64, X.shape[1]) and grid.shape == vae_grid.shape == (15, 15, X.shape[1])
     assert path.shape[0] == 10 and path.shape[-1] == X.shape[1]
     assert sorted(precision) == [1, 10, 100] and all(0 <= v <= 1 for v in precision.values())
-    assert precision[1] > 0.5 and clusters["nmi"] > 0.3  # digits codes carry their class
+    assert precision[1] > 0.5 and knn > 0.5 and clusters["nmi"] > 0.3  # digits codes carry their class
     assert pipe.predict(X[:5]).shape == (5,) and clf.predict(X[:5]).shape == (5,)
 
 
