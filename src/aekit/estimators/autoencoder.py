@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 ELU_LOSSES = ("bce", "multinomial")  # losses whose 'auto' activation is ELU (measured in BENCHMARKS.md's defaults section)
+BINARY_CHECK_ROWS = 4096  # training rows whose codes are compared to find a code that never left its start
 MASKED_LOSSES = ("multinomial",)  # losses whose 'auto' corruption masks input words (measured there too)
 
 
@@ -76,7 +78,10 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     binary_code : bool, default=False
         Semantic hashing: the code is a sigmoid with Gaussian noise (std 4) added to its input
         during training, which drives every unit to 0 or 1; `transform` returns the code
-        thresholded at 0.5 (0/1 values), to compare by Hamming distance.
+        thresholded at 0.5 (0/1 values), to compare by Hamming distance. The noise hides the
+        code from the decoder until the units' inputs outgrow it: at learning_rate 1e-3 every
+        row has one code for the first thousand or so optimizer steps (300 digits: 1,000 steps
+        one code, 1,500 ten), so a shorter training warns.
     corruption : {'auto', None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='auto'
         Noise applied during training only (denoising autoencoder). 'auto' is 'mask' with the
         multinomial loss (each word count of the input zeroed with probability
@@ -477,6 +482,16 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             dead = dead_units(self._batched("encode", X_train.cpu().numpy()))
             earlier = getattr(self, "dead_units_", None)
             self.dead_units_ = dead if earlier is None else np.intersect1d(earlier, dead)
+        if self.binary_code:
+            codes = self._batched("encode", first_rows(X_train, torch.device("cpu"), BINARY_CHECK_ROWS).numpy())
+            if len(codes) > 1 and (codes == codes[0]).all():
+                warnings.warn(
+                    f"binary_code=True: every training row has the same code after {self.n_epochs_} epochs (the code's "
+                    f"noise hides it until training has pushed the units past it, after about a thousand optimizer "
+                    f"steps at learning_rate 1e-3): train longer (max_epochs='auto' gives at least 4,000 steps, "
+                    f"early_stopping=None keeps a plateau from ending training) or set learning_rate=1e-2",
+                    UserWarning, stacklevel=3,
+                )
 
     def _corruption(self) -> str | None:
         """The corruption this model trains with: `corruption`, 'auto' resolved for its loss."""
