@@ -169,6 +169,24 @@ def test_a_one_hot_encoded_column_is_explained_as_its_source_column():
     assert set(grouped["observed_1"][grouped["feature_1"] == "region"]) <= {"north", "south"}
 
 
+def test_a_category_that_is_the_one_expected_takes_no_share_of_the_score():
+    """A category the model could not predict from the rest of the row ('ward', drawn at
+    random) took most of the score of rows holding the category it expected most, read as
+    'ward = b (expected b; 66% of the score)': the model's doubt between categories counted as
+    the row's distance from them. Now such a column's share is 0 and it comes after the others."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(150, 2)) @ rng.normal(size=(2, 3)) * 100 + 1000, columns=NAMES[:3])
+    frame["ward"] = rng.choice(["a", "b", "c"], size=150, p=[0.3, 0.4, 0.3])
+    det = small_detector(3).fit(frame)
+    top = explain(det, frame, top=4)
+    at_home = (top["feature_4"] == "ward") & (top["observed_4"] == top["expected_4"])
+    for k in range(1, 4):
+        assert not ((top[f"feature_{k}"] == "ward") & (top[f"observed_{k}"] == top[f"expected_{k}"])).any()
+    assert at_home.sum() > 30 and (top["share_4"][at_home] == 0).all()
+    table = explain(det, frame)
+    np.testing.assert_allclose(table.to_numpy().sum(axis=1) + table.attrs["offset"], -det.score_samples(frame), rtol=1e-6)
+
+
 def test_the_conditional_expectation_does_not_see_the_value_it_judges(fitted):
     det, X = fitted
     row = X[:20].copy()
@@ -328,6 +346,9 @@ def test_detect_on_the_command_line_writes_reasons_and_a_report(tmp_path, capsys
     assert expected.between(700, 1300).all()  # what the rest of the row implies, in the table's units, not 1800 copied
     assert ((flagged["outlier_probability"] > 0.5) == flagged["outlier"]).all()
     assert flagged["why_2"].str.match(r"^(age|income|rent|debt|region) = ").all()
+    for why in ("why_1", "why_2"):  # 29 rows read 'region = north (expected north; 81% of the score)' or the like
+        said = flagged[why].str.extract(r"^region = (\w+) \(expected (\w+); (\d+)% of the score\)").dropna()
+        assert (said.loc[said[0] == said[1], 2] == "0").all()
     page = (tmp_path / "report" / "report.html").read_text()
     assert "data:image/png;base64," in page and "rent = 1800" in page and "contamination=&#x27;auto&#x27;" in page
     assert "data rows of the table, counted from 1" in page and '<tr><td class="num">5</td>' in page

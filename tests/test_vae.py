@@ -147,6 +147,22 @@ def test_posterior_collapse_is_visible_in_active_units(binary_digits, vae):
     assert collapsed.active_units_ < vae.active_units_
 
 
+def test_active_units_after_partial_fit_count_every_piece_since_the_network_was_built():
+    """active_units_ after partial_fit read the last piece only: a piece of identical rows, on
+    which no posterior mean varies, reported every unit collapsed. Now a unit is active when it
+    varied on any piece since the build, as for AutoEncoder's dead_units_; a new fit starts anew."""
+    varied = 3 * np.random.default_rng(0).random((40, 5))
+    same = np.repeat(varied[:1], 40, axis=0)
+    vae = VariationalAutoEncoder(latent_dim=3, hidden_dims=(8,), max_epochs=1, random_state=0).partial_fit(varied)
+    assert vae.active_units_ == 3
+    vae.partial_fit(same)
+    assert vae.active_units_ == 3
+    assert len(vae.collapsed_units_) == 0
+    vae.fit(same)
+    assert vae.active_units_ == 0
+    np.testing.assert_array_equal(vae.collapsed_units_, [0, 1, 2])
+
+
 def test_posterior_draws_of_rows_in_a_npy_file_are_those_of_the_rows_in_memory(binary_digits, vae, tmp_path):
     # reconstruct("rows.npy", n_samples=3) failed in torch: "can't convert np.ndarray of type numpy.object_"
     _, X_test, _ = binary_digits
@@ -203,6 +219,7 @@ def test_save_load_round_trip(tmp_path, binary_digits):
     np.testing.assert_array_equal(loaded.transform(X_test), vae.transform(X_test))
     np.testing.assert_array_equal(loaded.score_samples(X_test), vae.score_samples(X_test))
     assert loaded.active_units_ == vae.active_units_
+    np.testing.assert_array_equal(loaded.collapsed_units_, vae.collapsed_units_)
     assert math.isclose(loaded.module_.prior.df().item(), vae.module_.prior.df().item())
 
 

@@ -17,6 +17,9 @@ row (the row reconstructed with that feature set to its training mean). A plain
 reconstruction partly copies an abnormal value through, and spreads its error over the
 features it is correlated with; the conditional expectation does neither, and in
 benchmarks/explanations.py it named a shifted feature first more often than 'error' did. A
+categorical column (a one-hot group) is as far from its expectation as its category is less
+expected than the most expected one: a row holding the category the model expects most gives
+the column no share, however unsure the model is between categories. A
 feature the training rows never varied (a constant column) that departs from its value, or one
 that lies further from its training mean than BEYOND_RANGE times its training range (a nearly
 constant column, such as one that was 5.0 in every training row but one at 5.001, now at 5.5),
@@ -162,13 +165,33 @@ def feature_contributions(
         expected = conditional_reconstruction(detector, steady, sources)
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
-        surprise = np.square(X - expected)
+        surprise = np.square(X - expected) - _unavoidable(X, expected, sources)
         surprise = np.where(departed.any(axis=1, keepdims=True), np.where(departed, surprise, 0.0), surprise)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
         return total[:, None] * share, offset, expected
     contributions, offset = _integrated(detector, X, method)
     return contributions, offset, np.asarray(detector.autoencoder_.reconstruct(X), dtype=np.float64)
+
+
+def _unavoidable(X: np.ndarray, expected: np.ndarray, sources: list[str] | None) -> np.ndarray:
+    """The squared distance (n, d) from `expected` of the row that holds, in each one-hot group
+    (a source of several columns), the category expected most (the group's largest expected
+    entry at the row's largest value, the rest at its smallest); 0 for a lone column and for a
+    row that shows no category (all its group's values equal, as a dropped first category). Taken off a
+    group's surprise, it leaves a category that is the one expected no share of the score, the
+    model's doubt between categories being no reason: a category less expected than the first by
+    p (a share of the rows) keeps 2p, times the group's scale."""
+    out = np.zeros(X.shape, dtype=np.float64)
+    for source in dict.fromkeys(sources or []):
+        columns = [i for i, s in enumerate(sources) if s == source]
+        if len(columns) < 2:
+            continue
+        values, guess = X[:, columns], expected[:, columns]
+        first = np.arange(len(columns)) == np.argmax(guess, axis=1)[:, None]
+        high, low = values.max(axis=1, keepdims=True), values.min(axis=1, keepdims=True)
+        out[:, columns] = np.where(high > low, np.square(np.where(first, high, low) - guess), 0.0)  # no category seen: none
+    return out
 
 
 def _integrated(detector, X: np.ndarray, method: str) -> tuple[np.ndarray, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,7 @@ from aekit.nn import ACTIVATIONS, MLPDecoder, MLPEncoder, TiedMLPDecoder, make_a
 from aekit.nn.sparse_codes import BatchTopK, SparseCode, TopK
 from aekit.nn.pca_start import pca_start_problem, start_as_pca
 from aekit.nn.regularizers import KLSparsity, make_regularizers
+from aekit.training._batching import first_rows
 from aekit.training.budget import AUTO
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 ELU_LOSSES = ("bce", "multinomial")  # losses whose 'auto' activation is ELU (measured in BENCHMARKS.md's defaults section)
+BINARY_CHECK_ROWS = 4096  # training rows whose codes are compared to find a code that never left its start
 MASKED_LOSSES = ("multinomial",)  # losses whose 'auto' corruption masks input words (measured there too)
 
 
@@ -75,7 +78,10 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     binary_code : bool, default=False
         Semantic hashing: the code is a sigmoid with Gaussian noise (std 4) added to its input
         during training, which drives every unit to 0 or 1; `transform` returns the code
-        thresholded at 0.5 (0/1 values), to compare by Hamming distance.
+        thresholded at 0.5 (0/1 values), to compare by Hamming distance. The noise hides the
+        code from the decoder until the units' inputs outgrow it: at learning_rate 1e-3 every
+        row has one code for the first thousand or so optimizer steps (300 digits: 1,000 steps
+        one code, 1,500 ten), so a shorter training warns.
     corruption : {'auto', None, 'gaussian', 'clipped_gaussian', 'mask', 'salt_pepper', 'block'}, default='auto'
         Noise applied during training only (denoising autoencoder). 'auto' is 'mask' with the
         multinomial loss (each word count of the input zeroed with probability
@@ -476,6 +482,16 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
             dead = dead_units(self._batched("encode", X_train.cpu().numpy()))
             earlier = getattr(self, "dead_units_", None)
             self.dead_units_ = dead if earlier is None else np.intersect1d(earlier, dead)
+        if self.binary_code:
+            codes = self._batched("encode", first_rows(X_train, torch.device("cpu"), BINARY_CHECK_ROWS).numpy())
+            if len(codes) > 1 and (codes == codes[0]).all():
+                warnings.warn(
+                    f"binary_code=True: every training row has the same code after {self.n_epochs_} epochs (the code's "
+                    f"noise hides it until training has pushed the units past it, after about a thousand optimizer "
+                    f"steps at learning_rate 1e-3): train longer (max_epochs='auto' gives at least 4,000 steps, "
+                    f"early_stopping=None keeps a plateau from ending training) or set learning_rate=1e-2",
+                    UserWarning, stacklevel=3,
+                )
 
     def _corruption(self) -> str | None:
         """The corruption this model trains with: `corruption`, 'auto' resolved for its loss."""
@@ -709,3 +725,13 @@ class LinearAutoEncoder(AutoEncoder):
         "batch_size": 64,
         "max_epochs": 200,
     }
+
+    def _before_training(self, module, X_train, Y_train, X_val=None) -> None:
+        """A random start's linear output begins at the mean of the training rows, so the code
+        spans PCA's (centred) subspace whatever the data's scale: left to learn the mean at the
+        tied weights' step size, a network on 0-16 pixels ended 75 degrees off it."""
+        super()._before_training(module, X_train, Y_train, X_val)
+        if self.init_ == "random" and self.output_activation_ == "linear":
+            rows = first_rows(X_train if Y_train is None else Y_train, next(module.parameters()).device)
+            with torch.no_grad():
+                module.decoder.affine_layers()[-1][1].copy_(rows.float().mean(dim=0))

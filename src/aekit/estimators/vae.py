@@ -18,6 +18,7 @@ from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
 from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, _plain, positive_ints
 from aekit.estimators.conv import ImageInput, image_shape
+from aekit.estimators._sparse_codes import unit_indices
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, check_counts, make_likelihood, output_activation_for
 from aekit.nn.models import VariationalAutoEncoderModule
 from aekit.nn import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -111,7 +112,11 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     n_threads_ : int
     active_units_ : int
         Code units whose posterior mean varies across the training data (variance > 0.01);
-        fewer than `latent_dim` shows posterior collapse.
+        fewer than `latent_dim` shows posterior collapse. After `partial_fit` or a warm start,
+        the units that varied on any piece since the network was built, each piece coded as the
+        model stood after training on it: `latent_dim` minus the `collapsed_units_`.
+    collapsed_units_ : ndarray of int
+        The code units counted out of `active_units_`: their posterior mean varied on no piece.
     prior_df_ : float
         Degrees of freedom of the fitted Student-t prior (prior='student_t' only).
     input_shape_ : tuple
@@ -149,8 +154,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "binarize": [StrOptions({"dynamic"}), None],
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
-    _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "prior_df_": float, "input_shape_": image_shape}
-    _optional_fitted = BaseAutoEncoder._optional_fitted | {"prior_df_", "input_shape_"}  # a Student-t prior's; a conv backbone's
+    _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "collapsed_units_": unit_indices, "prior_df_": float,
+                     "input_shape_": image_shape}  # fmt: skip
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"prior_df_", "input_shape_", "collapsed_units_"}  # a Student-t prior's; a conv backbone's; newer
 
     def __init__(
         self,
@@ -324,12 +330,21 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
     def _training_callbacks(self) -> list:
         return [KLWarmup(self.kl_warmup_epochs)] if self.kl_warmup_epochs > 0 else []
 
+    def _before_training(self, module, X_train, Y_train, X_val=None) -> None:
+        vars(self).pop("collapsed_units_", None)  # a new network starts a new record of its units
+        super()._before_training(module, X_train, Y_train, X_val)
+
     def _after_fit(self, module, X_train, Y_train, seed):
+        """Count the active units: those whose posterior mean varies on these rows or, after a
+        warm start or `partial_fit`, on an earlier piece's."""
         module.kl_weight = 1.0
         with self._threads(min(X_train.shape[0], 4096)), torch.inference_mode():
             means = torch.cat([module.encode(X_train[i : i + 4096]) for i in range(0, X_train.shape[0], 4096)])
         variance = means.var(dim=0) if means.shape[0] > 1 else torch.zeros(self.latent_dim)
-        self.active_units_ = int((variance > ACTIVE_UNIT_THRESHOLD).sum())
+        collapsed = np.flatnonzero(variance.cpu().numpy() <= ACTIVE_UNIT_THRESHOLD)
+        earlier = getattr(self, "collapsed_units_", None)
+        self.collapsed_units_ = collapsed if earlier is None else np.intersect1d(earlier, collapsed)
+        self.active_units_ = self.latent_dim - len(self.collapsed_units_)
         vars(self).pop("prior_df_", None)
         if self.prior == "student_t":
             self.prior_df_ = module.prior.df().item()
