@@ -219,6 +219,8 @@ def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
         docs = load_text_folder(tmp_path)
         assert load(tmp_path).feature_names == ["ball", "café", "goal", "match", "team"]
     assert docs.data == ["ball goal team\n", "café goal", "team match\n"]
+    # with encoding='latin-1' the marked files were read as Latin-1: 'café' counted as 'cafã'
+    assert load_text_folder(tmp_path, encoding="latin-1").data == docs.data
 
 
 def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):

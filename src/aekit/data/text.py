@@ -236,10 +236,10 @@ def load_r8(
 
 def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
     """The file's text (newlines as '\n'), None when it is not valid `encoding` text (with
-    errors='strict'); for UTF-8, a byte-order mark picks UTF-8, UTF-16 or UTF-32 and is dropped."""
+    errors='strict'); a byte-order mark picks UTF-8, UTF-16 or UTF-32 whatever `encoding` says,
+    and is dropped."""
     raw = path.read_bytes()
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = next((name for mark, name in BOMS if raw.startswith(mark)), encoding)
+    encoding = next((name for mark, name in BOMS if raw.startswith(mark)), encoding)
     try:
         return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors=errors).read()
     except UnicodeDecodeError:
@@ -261,7 +261,9 @@ def load_text_folder(
         The folder; files in deeper subfolders take the label of their top-level subfolder, and
         files at its top level beside labelled ones are refused. Hidden files are skipped.
     encoding : str, default='utf-8'
-        Text encoding of the files, e.g. 'latin-1'; an unknown name is refused.
+        Text encoding of the files, e.g. 'latin-1'; an unknown name is refused. A file that
+        starts with a byte-order mark is read in the encoding the mark names (UTF-8, UTF-16 or
+        UTF-32) instead.
     suffixes : str or sequence of str, default=('.txt',)
         File endings to read; an empty sequence, or one holding '', reads every file.
 
