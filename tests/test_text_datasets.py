@@ -221,6 +221,10 @@ def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
     assert docs.data == ["ball goal team\n", "café goal", "team match\n"]
     # with encoding='latin-1' the marked files were read as Latin-1: 'café' counted as 'cafã'
     assert load_text_folder(tmp_path, encoding="latin-1").data == docs.data
+    # UTF-16 without a mark was read as UTF-8, NULs and all: an empty document, silently
+    (tmp_path / "a" / "4.txt").write_bytes("ball team".encode("utf-16-le"))
+    with pytest.raises(ValueError, match=r"4.txt' holds NUL bytes, so it is not utf-8 text.*encoding='utf-16-le'"):
+        load(tmp_path)
 
 
 def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):

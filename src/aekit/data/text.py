@@ -263,7 +263,8 @@ def load_text_folder(
     encoding : str, default='utf-8'
         Text encoding of the files, e.g. 'latin-1'; an unknown name is refused. A file that
         starts with a byte-order mark is read in the encoding the mark names (UTF-8, UTF-16 or
-        UTF-32) instead.
+        UTF-32) instead; a file that decodes to NUL characters (UTF-16 without a mark, read
+        as UTF-8) is refused.
     suffixes : str or sequence of str, default=('.txt',)
         File endings to read; an empty sequence, or one holding '', reads every file.
 
@@ -300,6 +301,13 @@ def load_text_folder(
             stacklevel=2,
         )
         texts = [_read_text(p, encoding, "replace") if text is None else text for p, text in zip(files, texts)]
+    nul = next((r.as_posix() for r, text in zip(relative, texts) if "\x00" in text), None)
+    if nul is not None:
+        raise ValueError(
+            f"{str(root / nul)!r} holds NUL bytes, so it is not {encoding} text (its words would not be counted); if it is "
+            "UTF-16 without a byte-order mark, give its encoding (encoding='utf-16-le' in Python, aekit train --set "
+            "data.encoding=utf-16-le), else take the file out of the folder"
+        )
     ids = [p.as_posix() for p in relative]
     if loose:
         return TextDataset(texts, None, (), str(root), ids)
