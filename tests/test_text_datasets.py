@@ -182,6 +182,14 @@ def test_latin1_documents_are_read_with_their_encoding_and_a_wrong_one_warns(tmp
     assert json.loads((run / "data.json").read_text())["feature_names"] == ["café", "crème", "hello", "soup", "world"]
     assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.csv")]) == 0
     assert "warning" not in capsys.readouterr().err
+    # later documents in another encoding than the run's could not be given one: the warning's
+    # advice (aekit train --set data.encoding) retrains, and 'aekit encode --encoding' was refused
+    for path in (tmp_path / "docs").rglob("*.txt"):
+        (tmp_path / "utf8" / path.relative_to(tmp_path / "docs")).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "utf8" / path.relative_to(tmp_path / "docs")).write_text(path.read_text("latin-1"), "utf-8")
+    assert main(["encode", str(run), str(tmp_path / "utf8"), str(tmp_path / "utf8.csv"), "--encoding", "utf-8"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert (tmp_path / "utf8.csv").read_text() == (tmp_path / "codes.csv").read_text()
 
 
 def test_a_folder_of_unlabelled_documents_trains_and_encodes_and_one_file_is_refused(tmp_path, capsys):

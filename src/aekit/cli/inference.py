@@ -17,6 +17,7 @@ from aekit.cli.common import (
     RUN_HEADER,
     CLIError,
     add_command,
+    add_encoding_option,
     add_header_option,
     check_header_given_with,
     id_column_name,
@@ -98,6 +99,7 @@ def add_parsers(commands) -> None:
         pngs = ", or for an image run a folder of PNGs" if name == "reconstruct" else ""
         parser.add_argument("output", metavar="OUTPUT", help=f"a .npy, .csv or .parquet file{pngs} (with --scheduler: a folder)")
         add_header_option(parser, None, RUN_HEADER)
+        add_encoding_option(parser)
         add_scheduler_options(parser, "OUTPUT")
 
     generate = add_command(
@@ -223,7 +225,7 @@ def run_rows(args: argparse.Namespace) -> int:
     if args.scheduler:
         return _rows_on_cluster(args)
     model = _autoencoder_model(args.run, args.command)
-    rows, est = model.rows(args.input, header=args.header), model.estimator
+    rows, est = model.rows(args.input, header=args.header, encoding=args.encoding), model.estimator
     if args.command == "reconstruct" and _names_a_folder(args.output):
         with model.matched_by_name(rows):
             reconstructions = model.reconstructions(rows.X)

@@ -297,7 +297,8 @@ def load_text_folder(
         warnings.warn(
             f"{len(undecodable)} of {len(files)} files in {str(root)!r} are not valid {encoding} text (first: "
             f"{undecodable[0]!r}): their undecodable bytes were replaced, which splits words (a Latin-1 'café' counts "
-            f"as 'caf'); give the files' encoding (encoding='latin-1' in Python, aekit train --set data.encoding=latin-1)",
+            f"as 'caf'); give the files' encoding (encoding='latin-1' in Python, aekit train --set data.encoding=latin-1, "
+            "aekit encode or reconstruct --encoding latin-1)",
             stacklevel=2,
         )
         texts = [_read_text(p, encoding, "replace") if text is None else text for p, text in zip(files, texts)]
