@@ -235,6 +235,24 @@ def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
         load(tmp_path)
 
 
+def test_a_corpus_where_no_word_repeats_in_a_document_is_still_modelled_as_counts(tmp_path):
+    # its counts all lie in [0, 1], so loss 'auto' chose the Bernoulli (a sigmoid output), and a later
+    # document with a word three times was reconstructed below 1; a corpus with one repeat got MSE
+    import json
+
+    from aekit.cli import main
+
+    for label, words in (("a", "planet orbit rocket star"), ("b", "game team goal match")):
+        for i in range(3):
+            (tmp_path / "docs" / label).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "docs" / label / f"{i}.txt").write_text(" ".join(np.roll(words.split(), i)[:3]))
+    for model, key, expected in (("autoencoder", "loss_", "mse"), ("vae", "output_activation_", "linear")):
+        run = tmp_path / model
+        args = ["train", "--data", str(tmp_path / "docs"), "--model", model, "--epochs", "1", "--quiet", "--out", str(run)]
+        assert main(args) == 0
+        assert json.loads((run / "model" / "config.json").read_text())["fitted"][key] == expected
+
+
 def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):
     # such documents (another language, another subject) were encoded as an empty document, unnoticed
     from aekit.cli import main
