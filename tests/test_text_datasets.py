@@ -253,6 +253,19 @@ def test_a_corpus_where_no_word_repeats_in_a_document_is_still_modelled_as_count
         assert json.loads((run / "model" / "config.json").read_text())["fitted"][key] == expected
 
 
+def test_a_corpus_with_a_few_stray_images_warns_that_its_documents_are_left_out(tmp_path):
+    # two pictures among 12 documents: the folder was trained on as 2 images, silently
+    from PIL import Image
+
+    from aekit.data.readers import load
+
+    write_corpus(tmp_path / "corpus", n_per_topic=4)
+    for topic in ("space", "sport"):
+        Image.new("L", (4, 4)).save(tmp_path / "corpus" / topic / "logo.png")
+    with pytest.warns(UserWarning, match=r"read as a folder of 2 images, leaving out its 12 .txt files; to read it as documents"):
+        assert load(tmp_path / "corpus").X.shape == (2, 16)
+
+
 def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):
     # such documents (another language, another subject) were encoded as an empty document, unnoticed
     from aekit.cli import main
