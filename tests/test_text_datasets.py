@@ -190,6 +190,9 @@ def test_latin1_documents_are_read_with_their_encoding_and_a_wrong_one_warns(tmp
     assert main(["encode", str(run), str(tmp_path / "utf8"), str(tmp_path / "utf8.csv"), "--encoding", "utf-8"]) == 0
     assert "warning" not in capsys.readouterr().err
     assert (tmp_path / "utf8.csv").read_text() == (tmp_path / "codes.csv").read_text()
+    with pytest.warns(UserWarning, match="no training row has") as caught:  # 3 documents: 'misc' is held out
+        assert main(["evaluate", str(run), "--data", str(tmp_path / "utf8"), "--encoding", "utf-8"]) == 0
+    assert len(caught) == 1
 
 
 def test_a_folder_of_unlabelled_documents_trains_and_encodes_and_one_file_is_refused(tmp_path, capsys):

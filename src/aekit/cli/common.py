@@ -185,18 +185,20 @@ def add_command(commands, name: str, summary: str, description: str, examples: s
     return parser
 
 
-def add_encoding_option(parser: argparse.ArgumentParser) -> None:
+def add_encoding_option(parser: argparse.ArgumentParser, source: str = "INPUT") -> None:
     """Add --encoding NAME: the text encoding of the rows a run's command reads anew.
 
     Parameters
     ----------
     parser : argparse.ArgumentParser
         The subcommand's parser.
+    source : str, default='INPUT'
+        The argument naming those rows, e.g. '--data'.
     """
     parser.add_argument(
         "--encoding", metavar="NAME",
-        help="the text encoding of INPUT's CSV file or .txt files, e.g. latin-1 (default: as the run's training data "
-        "were read, its data.encoding; a model folder's: utf-8)",
+        help=f"the text encoding of {source}'s CSV file or .txt files, e.g. latin-1 (default: as the run's training "
+        "data were read, its data.encoding; a model folder's: utf-8)",
     )
 
 

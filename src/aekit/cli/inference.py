@@ -68,6 +68,7 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
     add_header_option(evaluate, None, RUN_HEADER)
+    add_encoding_option(evaluate, "--data")
 
     for name, summary, what, more in (
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
@@ -155,6 +156,7 @@ def add_parsers(commands) -> None:
         "10 components, one Gaussian, or a kernel density (default: gmm)",
     )
     add_header_option(generate, None, RUN_HEADER)
+    add_encoding_option(generate, "--data")
 
 
 def image_shape_argument(text: str) -> tuple[int, ...]:
@@ -187,7 +189,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     check_header_given_with(args, args.data, "--data")
     model = _autoencoder_model(args.run, "evaluate")
-    test, train = model.rows(args.data, "evaluate on", args.header), model.training_rows()
+    test, train = model.rows(args.data, "evaluate on", args.header, args.encoding), model.training_rows()
     where = "the run's held-out rows" if args.data is None else repr(args.data)
     note = "PCA is fitted on the run's training rows"
     if train is None:
@@ -530,7 +532,7 @@ def _latent_samples(model, args: argparse.Namespace):
 
     est = model.estimator
     if args.data is not None:
-        data = model.rows(args.data, header=args.header)
+        data = model.rows(args.data, header=args.header, encoding=args.encoding)
     elif model.config is not None:
         data = model.training_rows()
     else:
