@@ -353,6 +353,11 @@ def test_retrieval_precision_leaves_out_only_the_query_itself_when_query_is_db()
     assert retrieval_precision(np.array([[2.0, 0.0]]), [1], np.array([[1.0, 0.0], [5.0, 0.0]]), [0, 1], k=1) == 0.5
     with pytest.raises(ValueError, match="k must be"):
         retrieval_precision(codes, labels, k=4)
+    # an unlabelled folder's target (None) was refused as 'labels must have one entry per code row: () for 4 queries'
+    with pytest.raises(ValueError, match="labels_query is None: the precision counts the retrieved items"):
+        retrieval_precision(codes, None, k=1)
+    with pytest.raises(ValueError, match="labels_db is None"):
+        retrieval_precision(codes, labels, codes[:2], None, k=1)
 
 
 def test_retrieval_precision_of_bit_codes_shares_tied_places_whatever_the_database_order():

@@ -182,6 +182,17 @@ def test_latin1_documents_are_read_with_their_encoding_and_a_wrong_one_warns(tmp
     assert json.loads((run / "data.json").read_text())["feature_names"] == ["café", "crème", "hello", "soup", "world"]
     assert main(["encode", str(run), str(tmp_path / "docs"), str(tmp_path / "codes.csv")]) == 0
     assert "warning" not in capsys.readouterr().err
+    # later documents in another encoding than the run's could not be given one: the warning's
+    # advice (aekit train --set data.encoding) retrains, and 'aekit encode --encoding' was refused
+    for path in (tmp_path / "docs").rglob("*.txt"):
+        (tmp_path / "utf8" / path.relative_to(tmp_path / "docs")).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "utf8" / path.relative_to(tmp_path / "docs")).write_text(path.read_text("latin-1"), "utf-8")
+    assert main(["encode", str(run), str(tmp_path / "utf8"), str(tmp_path / "utf8.csv"), "--encoding", "utf-8"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert (tmp_path / "utf8.csv").read_text() == (tmp_path / "codes.csv").read_text()
+    with pytest.warns(UserWarning, match="no training row has") as caught:  # 3 documents: 'misc' is held out
+        assert main(["evaluate", str(run), "--data", str(tmp_path / "utf8"), "--encoding", "utf-8"]) == 0
+    assert len(caught) == 1
 
 
 def test_a_folder_of_unlabelled_documents_trains_and_encodes_and_one_file_is_refused(tmp_path, capsys):
@@ -219,6 +230,43 @@ def test_documents_with_a_byte_order_mark_are_read_in_its_encoding(tmp_path):
         docs = load_text_folder(tmp_path)
         assert load(tmp_path).feature_names == ["ball", "café", "goal", "match", "team"]
     assert docs.data == ["ball goal team\n", "café goal", "team match\n"]
+    # with encoding='latin-1' the marked files were read as Latin-1: 'café' counted as 'cafã'
+    assert load_text_folder(tmp_path, encoding="latin-1").data == docs.data
+    # UTF-16 without a mark was read as UTF-8, NULs and all: an empty document, silently
+    (tmp_path / "a" / "4.txt").write_bytes("ball team".encode("utf-16-le"))
+    with pytest.raises(ValueError, match=r"4.txt' holds NUL bytes, so it is not utf-8 text.*encoding='utf-16-le'"):
+        load(tmp_path)
+
+
+def test_a_corpus_where_no_word_repeats_in_a_document_is_still_modelled_as_counts(tmp_path):
+    # its counts all lie in [0, 1], so loss 'auto' chose the Bernoulli (a sigmoid output), and a later
+    # document with a word three times was reconstructed below 1; a corpus with one repeat got MSE
+    import json
+
+    from aekit.cli import main
+
+    for label, words in (("a", "planet orbit rocket star"), ("b", "game team goal match")):
+        for i in range(3):
+            (tmp_path / "docs" / label).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "docs" / label / f"{i}.txt").write_text(" ".join(np.roll(words.split(), i)[:3]))
+    for model, key, expected in (("autoencoder", "loss_", "mse"), ("vae", "output_activation_", "linear")):
+        run = tmp_path / model
+        args = ["train", "--data", str(tmp_path / "docs"), "--model", model, "--epochs", "1", "--quiet", "--out", str(run)]
+        assert main(args) == 0
+        assert json.loads((run / "model" / "config.json").read_text())["fitted"][key] == expected
+
+
+def test_a_corpus_with_a_few_stray_images_warns_that_its_documents_are_left_out(tmp_path):
+    # two pictures among 12 documents: the folder was trained on as 2 images, silently
+    from PIL import Image
+
+    from aekit.data.readers import load
+
+    write_corpus(tmp_path / "corpus", n_per_topic=4)
+    for topic in ("space", "sport"):
+        Image.new("L", (4, 4)).save(tmp_path / "corpus" / topic / "logo.png")
+    with pytest.warns(UserWarning, match=r"read as a folder of 2 images, leaving out its 12 .txt files; to read it as documents"):
+        assert load(tmp_path / "corpus").X.shape == (2, 16)
 
 
 def test_encoding_documents_without_any_of_the_runs_words_warns(tmp_path):

@@ -208,6 +208,10 @@ def retrieval_precision(
     if metric not in RETRIEVAL_METRICS:
         raise ValueError(f"metric must be one of {RETRIEVAL_METRICS}, got {metric!r}")
     exclude_self = codes_db is None or codes_db is codes_query
+    missing = "labels_query" if labels_query is None else "labels_db" if labels_db is None and not exclude_self else None
+    if missing is not None:
+        raise ValueError(f"{missing} is None: the precision counts the retrieved items of each query's label, so every "
+                         "query and database item needs one (a folder of unlabelled documents has target None)")
     Q = _dense_codes(codes_query)
     y_q = np.asarray(labels_query)
     D = Q if exclude_self else _dense_codes(codes_db)

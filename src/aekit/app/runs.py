@@ -411,7 +411,7 @@ class Model:
             )
         return split
 
-    def rows(self, source: str | None, what: str = "use", header: bool | None = None) -> Dataset:
+    def rows(self, source: str | None, what: str = "use", header: bool | None = None, encoding: str | None = None) -> Dataset:
         """The rows of `source`, or without one the run's held-out rows, read like the training
         rows and scaled into the model's space: X (n, n_features).
 
@@ -427,6 +427,9 @@ class Model:
             Whether a CSV `source`'s first row names its columns; None reads it as the training
             table was read (a model folder: guessed). Read with the other header than the
             training table's, its columns are taken in the training table's order.
+        encoding : str or None, default=None
+            The text encoding of a CSV `source` or of a folder's .txt files, e.g. 'latin-1'; None
+            reads them as the training data were read (a model folder: UTF-8).
 
         Returns
         -------
@@ -436,13 +439,14 @@ class Model:
         if source is None and self.split is None:
             raise ValueError(f"{self.path} is a model folder, not a run: say which rows to {what} with --data")
         est = self.estimator
+        given = {name: value for name, value in (("header", header), ("encoding", encoding)) if value is not None}
         if source is None:
             data = self.split.test
         elif self.config is None:  # a model folder reads each source as it is; the estimator knows its images
             images = getattr(est, "input_shape_", None) or getattr(est, "image_shape_", None)
             channels = images[0] if images is not None and len(images) == 3 else None  # folders read in its mode, as its run would
             mode = {3: {"image_mode": "RGB"}, 1: {"image_mode": "L"}}.get(channels, {})
-            reader = reader_for(source, **mode, **({} if header is None else {"header": header}))
+            reader = reader_for(source, **mode, **given)
             if isinstance(reader, TableReader) and getattr(est, "feature_names_in_", None) is not None:
                 reader.id_column = _identifier_beside(reader.frame(source), est.feature_names_in_, source)
             data = reader.fit(source)
@@ -452,7 +456,7 @@ class Model:
             if reader.unit_pixels:  # pixels read on [0, 1]: clipped, drawn and written back as a run on them does
                 self.reader = reader
         else:
-            reader = self.reader if header is None else Reader.from_dict({**self.reader.to_dict(), "header": header})
+            reader = Reader.from_dict({**self.reader.to_dict(), **given}) if given else self.reader
             data = reader.read(source)
         if self.config is None and getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame
             data = columns_by_name(data, est.feature_names_in_, source)

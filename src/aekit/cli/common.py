@@ -16,6 +16,7 @@ __all__ = [
     "GUESSED_HEADER",
     "RUN_HEADER",
     "add_command",
+    "add_encoding_option",
     "add_header_option",
     "check_header_given_with",
     "csv_writing",
@@ -182,6 +183,23 @@ def add_command(commands, name: str, summary: str, description: str, examples: s
     )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def add_encoding_option(parser: argparse.ArgumentParser, source: str = "INPUT") -> None:
+    """Add --encoding NAME: the text encoding of the rows a run's command reads anew.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser.
+    source : str, default='INPUT'
+        The argument naming those rows, e.g. '--data'.
+    """
+    parser.add_argument(
+        "--encoding", metavar="NAME",
+        help=f"the text encoding of {source}'s CSV file or .txt files, e.g. latin-1 (default: as the run's training "
+        "data were read, its data.encoding; a model folder's: utf-8)",
+    )
 
 
 def add_header_option(parser: argparse.ArgumentParser, default: object, default_help: str) -> None:

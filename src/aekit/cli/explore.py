@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aekit.cli.common import RUN_HEADER, add_command, add_header_option, check_header_given_with, int_in_range
+from aekit.cli.common import RUN_HEADER, add_command, add_encoding_option, add_header_option, check_header_given_with, int_in_range
 
 __all__ = ["add_parser", "run_explore"]
 
@@ -40,6 +40,7 @@ def add_parser(commands) -> None:
         "--data", metavar="SOURCE", help="rows to map (default: the run's held-out rows); any source 'aekit train' reads"
     )
     add_header_option(explore, None, RUN_HEADER)
+    add_encoding_option(explore, "--data")
     explore.add_argument("--out", type=Path, metavar="FILE", help="the page to write (default: RUN/explorer.html)")
     explore.add_argument(
         "--max-points", type=int_in_range(1), default=5000, metavar="N", help="points on the map (default: %(default)s)"
@@ -71,7 +72,7 @@ def run_explore(args: argparse.Namespace) -> int:
 
     check_header_given_with(args, args.data, "--data")
     model = open_model(args.run)
-    rows = model.rows(args.data, "map", args.header)
+    rows = model.rows(args.data, "map", args.header, args.encoding)
     where = "the run's held-out rows" if args.data is None else args.data
     path = write_run_explorer(
         model, rows.X, rows.y, rows.feature_names, where, args.out, image_shape=rows.image_shape,

@@ -17,6 +17,7 @@ from aekit.cli.common import (
     RUN_HEADER,
     CLIError,
     add_command,
+    add_encoding_option,
     add_header_option,
     check_header_given_with,
     id_column_name,
@@ -67,6 +68,7 @@ def add_parsers(commands) -> None:
     evaluate.add_argument("--data", metavar="SOURCE", help=f"rows to evaluate on: {SOURCE_HELP}")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
     add_header_option(evaluate, None, RUN_HEADER)
+    add_encoding_option(evaluate, "--data")
 
     for name, summary, what, more in (
         ("encode", "write the codes of some rows", "the codes (n, latent_dim)", ""),
@@ -98,6 +100,7 @@ def add_parsers(commands) -> None:
         pngs = ", or for an image run a folder of PNGs" if name == "reconstruct" else ""
         parser.add_argument("output", metavar="OUTPUT", help=f"a .npy, .csv or .parquet file{pngs} (with --scheduler: a folder)")
         add_header_option(parser, None, RUN_HEADER)
+        add_encoding_option(parser)
         add_scheduler_options(parser, "OUTPUT")
 
     generate = add_command(
@@ -153,6 +156,7 @@ def add_parsers(commands) -> None:
         "10 components, one Gaussian, or a kernel density (default: gmm)",
     )
     add_header_option(generate, None, RUN_HEADER)
+    add_encoding_option(generate, "--data")
 
 
 def image_shape_argument(text: str) -> tuple[int, ...]:
@@ -185,7 +189,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     check_header_given_with(args, args.data, "--data")
     model = _autoencoder_model(args.run, "evaluate")
-    test, train = model.rows(args.data, "evaluate on", args.header), model.training_rows()
+    test, train = model.rows(args.data, "evaluate on", args.header, args.encoding), model.training_rows()
     where = "the run's held-out rows" if args.data is None else repr(args.data)
     note = "PCA is fitted on the run's training rows"
     if train is None:
@@ -223,7 +227,7 @@ def run_rows(args: argparse.Namespace) -> int:
     if args.scheduler:
         return _rows_on_cluster(args)
     model = _autoencoder_model(args.run, args.command)
-    rows, est = model.rows(args.input, header=args.header), model.estimator
+    rows, est = model.rows(args.input, header=args.header, encoding=args.encoding), model.estimator
     if args.command == "reconstruct" and _names_a_folder(args.output):
         with model.matched_by_name(rows):
             reconstructions = model.reconstructions(rows.X)
@@ -528,7 +532,7 @@ def _latent_samples(model, args: argparse.Namespace):
 
     est = model.estimator
     if args.data is not None:
-        data = model.rows(args.data, header=args.header)
+        data = model.rows(args.data, header=args.header, encoding=args.encoding)
     elif model.config is not None:
         data = model.training_rows()
     else:

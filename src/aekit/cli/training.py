@@ -73,6 +73,7 @@ a config file:
 
 then: aekit evaluate RUN, aekit report RUN, tensorboard --logdir RUN"""
 
+COUNTS_AUTO = {"loss": "mse", "likelihood": "gaussian"}  # what 'auto' gives rows beyond [0, 1]: a word-count run's, always
 FLAG_KEYS = {
     "model": ("model", "name"),
     "data": ("data", "source"),
@@ -720,6 +721,9 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
         _warn_left_out(split.reader, config.data.source)
     X_train = scaling.transform(split.X_train)
     est = build_estimator(config).set_params(verbose=not quiet, distributed=distributed.is_launched())
+    if split.train.counts:  # 'auto' as for counts beyond [0, 1], not the Bernoulli of a corpus where no word repeats in a document
+        params = est.get_params()
+        est.set_params(**{key: value for key, value in COUNTS_AUTO.items() if params.get(key) == "auto"})
     _check_image_shape_known(est, config, X_train.shape[1], split.image_shape, split.reader.kind == "table")
     if not resume and main_rank:
         _warn_wide_code(est, X_train.shape[1], config.data.source)

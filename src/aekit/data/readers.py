@@ -757,6 +757,8 @@ class ImageFolderReader(Reader):
         data, read_grey = _image_folder(_existing(source), size, self.image_mode)
         if fitted:
             warn_read_grey(source, read_grey, len(data.X), "the run's")
+        else:
+            _warn_documents_left_out(source, len(data.X))
         self.read_grey = read_grey  # colour files read grey by image_mode='L', for a model folder's warning
         return data
 
@@ -776,6 +778,18 @@ class ImageFolderReader(Reader):
         data = super().fit(source)
         self.image_mode = "L" if len(data.image_shape) == 2 else "RGB"
         return data
+
+
+def _warn_documents_left_out(source: str, n_images: int) -> None:
+    """Warn when a folder read as images holds more .txt files than images: a corpus with a few
+    stray pictures, whose documents would go unread."""
+    n_texts = sum(p.suffix.lower() == ".txt" for p in visible_files(Path(source).expanduser()))
+    if n_texts > n_images:
+        warnings.warn(
+            f"{source!r} holds images, so it is read as a folder of {n_images} image{'s' if n_images != 1 else ''}, "
+            f"leaving out its {n_texts} .txt files; to read it as documents, move the images out of it",
+            stacklevel=user_stacklevel(),
+        )
 
 
 @dataclass

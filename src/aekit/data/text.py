@@ -236,10 +236,10 @@ def load_r8(
 
 def _read_text(path: Path, encoding: str, errors: str = "strict") -> str | None:
     """The file's text (newlines as '\n'), None when it is not valid `encoding` text (with
-    errors='strict'); for UTF-8, a byte-order mark picks UTF-8, UTF-16 or UTF-32 and is dropped."""
+    errors='strict'); a byte-order mark picks UTF-8, UTF-16 or UTF-32 whatever `encoding` says,
+    and is dropped."""
     raw = path.read_bytes()
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = next((name for mark, name in BOMS if raw.startswith(mark)), encoding)
+    encoding = next((name for mark, name in BOMS if raw.startswith(mark)), encoding)
     try:
         return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, errors=errors).read()
     except UnicodeDecodeError:
@@ -261,7 +261,10 @@ def load_text_folder(
         The folder; files in deeper subfolders take the label of their top-level subfolder, and
         files at its top level beside labelled ones are refused. Hidden files are skipped.
     encoding : str, default='utf-8'
-        Text encoding of the files, e.g. 'latin-1'; an unknown name is refused.
+        Text encoding of the files, e.g. 'latin-1'; an unknown name is refused. A file that
+        starts with a byte-order mark is read in the encoding the mark names (UTF-8, UTF-16 or
+        UTF-32) instead; a file that decodes to NUL characters (UTF-16 without a mark, read
+        as UTF-8) is refused.
     suffixes : str or sequence of str, default=('.txt',)
         File endings to read; an empty sequence, or one holding '', reads every file.
 
@@ -294,10 +297,18 @@ def load_text_folder(
         warnings.warn(
             f"{len(undecodable)} of {len(files)} files in {str(root)!r} are not valid {encoding} text (first: "
             f"{undecodable[0]!r}): their undecodable bytes were replaced, which splits words (a Latin-1 'café' counts "
-            f"as 'caf'); give the files' encoding (encoding='latin-1' in Python, aekit train --set data.encoding=latin-1)",
+            f"as 'caf'); give the files' encoding (encoding='latin-1' in Python, aekit train --set data.encoding=latin-1, "
+            "aekit encode or reconstruct --encoding latin-1)",
             stacklevel=2,
         )
         texts = [_read_text(p, encoding, "replace") if text is None else text for p, text in zip(files, texts)]
+    nul = next((r.as_posix() for r, text in zip(relative, texts) if "\x00" in text), None)
+    if nul is not None:
+        raise ValueError(
+            f"{str(root / nul)!r} holds NUL bytes, so it is not {encoding} text (its words would not be counted); if it is "
+            "UTF-16 without a byte-order mark, give its encoding (encoding='utf-16-le' in Python, aekit train --set "
+            "data.encoding=utf-16-le), else take the file out of the folder"
+        )
     ids = [p.as_posix() for p in relative]
     if loose:
         return TextDataset(texts, None, (), str(root), ids)
