@@ -924,6 +924,8 @@ def test_a_count_loss_on_a_table_of_counts_leaves_them_unscaled(loss, tmp_path, 
     capsys.readouterr()
     assert main([*args, "--set", "data.scale=standard"]) == 1
     assert f"data.scale='standard' gives negative values, which loss='{loss}' cannot score" in capsys.readouterr().err
+    assert main([*args, "--set", "data.scale=minmax"]) == 1  # trained on counts divided by each column's range
+    assert f"data.scale='minmax' divides each column by its range, so rows stop being counts, which loss='{loss}'" in capsys.readouterr().err
 
 
 def test_train_keeps_the_exact_range_of_a_timestamp_column(tmp_path):

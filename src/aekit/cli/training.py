@@ -709,8 +709,9 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
             raise CLIError(str(error)) from None
     count_loss = next((f"{key}={getattr(config.model, key)!r}" for key in ("loss", "likelihood")
                        if getattr(config.model, key, None) in COUNT_LIKELIHOODS), None)  # the VAE's is its likelihood
-    if count_loss and config.data.scale == "standard" and not resume:
-        raise CLIError(f"data.scale='standard' gives negative values, which {count_loss} cannot score (it "
+    if count_loss and config.data.scale in ("standard", "minmax") and not resume:
+        what = "gives negative values" if config.data.scale == "standard" else "divides each column by its range, so rows stop being counts"
+        raise CLIError(f"data.scale={config.data.scale!r} {what}, which {count_loss} cannot score (it "
                        "reads counts); leave data.scale at 'auto' (counts stay as they are) or 'none'")
     counts = split.train.counts or count_loss is not None  # a count loss reads the rows as counts: 'auto' leaves them unscaled
     if resume:
