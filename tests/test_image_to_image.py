@@ -129,6 +129,34 @@ def test_colorization_direct_and_refusals(patches, tmp_path, monkeypatch):
             ConvAutoEncoder(**{name: value}, **TINY).fit(gray[:20], colour[:20])
 
 
+def test_score_of_a_model_fitted_on_pairs_scores_the_targets_it_was_given(digits, patches):
+    """score(noisy, clean) ignored y and scored the reconstructions against the noisy input (-0.087 where
+    the error against the clean targets gave -0.073), so cross_val_score and GridSearchCV over a denoising
+    or colorization model preferred the one that copied the noise best."""
+    from sklearn.model_selection import cross_val_score
+
+    clean = digits[0][:200].reshape(-1, 1, 8, 8)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1)
+    model = ConvAutoEncoder(latent_dim=4, **TINY).fit(noisy, clean)
+    error = np.mean((model.reconstruct(noisy) - clean) ** 2)
+    assert model.score(noisy, clean) == pytest.approx(-error, rel=1e-6)
+    assert model.score(noisy) == model.score(noisy, np.zeros(len(noisy))) == np.mean(model.score_samples(noisy))
+    assert model.score(noisy.reshape(200, -1), clean[:, 0]) == pytest.approx(model.score(noisy, clean), rel=1e-12)
+    folds = cross_val_score(ConvAutoEncoder(latent_dim=4, **TINY), noisy, clean, cv=2)
+    held_out = ConvAutoEncoder(latent_dim=4, **TINY).fit(noisy[100:], clean[100:])
+    assert folds[0] == pytest.approx(-np.mean((held_out.reconstruct(noisy[:100]) - clean[:100]) ** 2), rel=1e-6)
+    with pytest.raises(ValueError, match="y holds images of shape \\(3, 8, 8\\), but this model predicts images of shape \\(1, 8, 8\\)"):
+        model.score(noisy, np.repeat(clean, 3, axis=1))
+    (gray, colour), _ = patches
+    colorizer = ConvAutoEncoder(latent_dim=4, **TINY).fit(gray[:60], colour[:60])  # the L1 loss on the chroma
+    chroma = to_chroma(colour[:60], LUMA_STANDARDS[colorizer.luma_]).reshape(60, -1)
+    with torch.no_grad():
+        predicted = colorizer.module_.reconstruct(torch.as_tensor(gray[:60].reshape(60, -1))).numpy()  # before the gamut
+    assert colorizer.score(gray[:60], colour[:60]) == pytest.approx(-np.mean(np.abs(predicted - chroma)), rel=1e-4)
+    with pytest.raises(ValueError, match="ContextEncoder reconstructs its input: y must be None or labels"):
+        ContextEncoder(latent_dim=2, **TINY).fit(clean).score(clean, clean)
+
+
 def test_a_warm_start_keeps_the_fitted_targets(patches):
     """partial_fit or a warm start with other targets than the first fit's (no Y after a colorization,
     colour Y after a plain fit) is refused by name; it crashed with a torch size mismatch."""

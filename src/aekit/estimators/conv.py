@@ -470,11 +470,17 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             vars(self).pop("luma_", None)
         if colorization == "chroma":
             _check_chroma_range(X=X, Y=Y)
-            colour = Y.reshape(-1, *shape)
             if reset:
-                self.luma_ = matching_luma(X.reshape(-1, *self.input_shape_), colour)
-            Y = to_chroma(colour, LUMA_STANDARDS[self.luma_]).reshape(Y.shape[0], -1)
+                self.luma_ = matching_luma(X.reshape(-1, *self.input_shape_), Y.reshape(-1, *shape))
+            Y = self._as_decoded(Y)
         return Y
+
+    def _as_decoded(self, Y: np.ndarray) -> np.ndarray:
+        """Target rows (n, C_out*H*W) as the decoder predicts them: their chroma rows (n, 2*H*W) for
+        colorization_='chroma', else as they are."""
+        if self.colorization_ != "chroma":
+            return Y
+        return to_chroma(Y.reshape(-1, *self.output_shape_), LUMA_STANDARDS[self.luma_]).reshape(Y.shape[0], -1)
 
     def _target_rows(self, y, X) -> tuple[np.ndarray | None, tuple[int, int, int]]:
         """Fit's y as target rows (n, C_out*H*W) and their image shape; (None, input_shape_) when
@@ -789,6 +795,49 @@ class ConvAutoEncoder(PCAStart, ImageInput, BaseAutoEncoder):
             )
         return super().score_samples(X)
 
+    def score(self, X, y=None):
+        """Mean negative per-image loss, so model selection (GridSearchCV, cross_val_score) prefers lower
+        error: against target images y when given (a model fitted on pairs, e.g. noisy to clean or gray to
+        colour, is scored on the targets it learned to predict), else against X as `score_samples`.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (n_samples, channels, height, width) or (n_samples, height, width), or flat
+            rows (n_samples, channels * height * width), as `fit` takes them.
+        y : array-like or None, default=None
+            Target images of the shape the model predicts (``output_shape_``), in any layout `fit`
+            takes them; None or labels (1-D) score against X.
+
+        Returns
+        -------
+        score : float
+            The mean over the images of the negative training loss per value.
+        """
+        check_is_fitted(self)
+        if y is None or (_ndim(y) or 0) <= 1:
+            return super().score(X)
+        inputs = self._validate_X(X, reset=False)
+        Y, shape = self._target_rows(y, inputs)
+        if shape != tuple(self.output_shape_):
+            raise ValueError(
+                f"y holds images of shape {shape}, but this model predicts images of shape {tuple(self.output_shape_)}: "
+                "score it on targets like those it was fitted on"
+            )
+        if self.colorization_ == "chroma":
+            _check_chroma_range(X=inputs, Y=Y)
+        pairs = np.hstack([inputs, self._as_decoded(Y).astype(inputs.dtype, copy=False)])  # (n, inputs + decoded)
+        width = inputs.shape[1]
+        losses = self._batched(lambda module: lambda rows: module.sample_losses(rows[:, :width], rows[:, width:]), pairs)
+        self._forget_handoffs()
+        return float(-np.mean(losses))
+
+
+def _refuse_image_targets(y) -> None:
+    """A context encoder fills in its own input: refuse target images y."""
+    if y is not None and (_ndim(y) or 0) > 1:
+        raise ValueError(f"ContextEncoder reconstructs its input: y must be None or labels, got shape {np.shape(y)}")
+
 
 class ContextEncoder(ConvAutoEncoder):
     """Context encoder (Pathak et al. 2016) for inpainting: a `ConvAutoEncoder` trained on
@@ -917,9 +966,12 @@ class ContextEncoder(ConvAutoEncoder):
 
     def _validate_targets(self, y, X, reset: bool = True):
         self.output_shape_, self.colorization_ = self.input_shape_, "direct"
-        if y is not None and (_ndim(y) or 0) > 1:
-            raise ValueError(f"ContextEncoder reconstructs its input: y must be None or labels, got shape {np.shape(y)}")
+        _refuse_image_targets(y)
         return None
+
+    def score(self, X, y=None):
+        _refuse_image_targets(y)
+        return super().score(X, y)
 
     def _resolve_init(self, output_activation: str) -> str:
         return "random"
