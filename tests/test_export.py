@@ -321,3 +321,21 @@ def test_exporting_a_run_into_its_own_folder_succeeds_and_keeps_its_data_json(tm
     AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(X).save(tmp_path / "model")
     assert main(["export", str(tmp_path / "model"), "--onnx", str(run)]) == 0  # another model into the run: its data.json stays
     assert (run / "data.json").read_bytes() == data
+
+
+@pytest.mark.slow
+def test_exporting_an_unpooling_model_prints_no_notice_of_the_exporters_own(tmp_path, caplog):
+    """The export of a ConvAutoEncoder with upsampling='unpool' printed 'Attribute type is ambiguous because
+    it is an empty sequence. Please create an Attr with an explicit type. Defaulted to INTS', onnx_ir's
+    log line about torch's own graph, not the user's model; the graph is right all the same."""
+    from sklearn.datasets import load_digits
+
+    from aekit import ConvAutoEncoder
+
+    images = (load_digits().data[:40] / 16).reshape(-1, 1, 8, 8).astype(np.float32)
+    model = ConvAutoEncoder(latent_dim=2, channels=(4,), upsampling="unpool", max_epochs=1, random_state=0).fit(images)
+    with caplog.at_level("WARNING"):
+        files = model.to_onnx(tmp_path / "onnx")  # dynamo's UserWarning on the unpooling indices failed it here
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []
+    codes = ort.InferenceSession(str(files["encoder"])).run(None, {"x": images.reshape(40, -1)})[0]
+    np.testing.assert_allclose(codes, model.transform(images), atol=1e-5)

@@ -129,18 +129,24 @@ class _Scaled(nn.Module):
 
 @contextmanager
 def _quiet_exporter():
-    """Keep torch's exporter from printing its internal notices (deprecations inside torch
-    and a log line per optional torchvision operator) at the user."""
-    logger = logging.getLogger("torch.onnx")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """Keep torch's exporter from printing its internal notices at the user: deprecations inside
+    torch, a log line per optional torchvision operator, onnx_ir's line on an empty attribute of
+    torch's own graph, and dynamo's note that an unpooling encoder keeps its indices for the
+    decoder (a side effect the graphs do not need). Under warnings-as-errors that note failed
+    the export."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "onnx_ir")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", message="While compiling, we found certain side effects", category=UserWarning)
             yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _export(wrapper: nn.Module, example: torch.Tensor, input_name: str, output_name: str) -> bytes:
