@@ -168,3 +168,23 @@ def test_a_checkpoint_whose_checksum_key_is_damaged_is_refused_as_damaged(tmp_pa
     path.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
     with pytest.raises(ValueError, match="has no checksum: it is damaged"):
         make().fit(X, checkpoint=Checkpointer(path, resume=True))
+
+
+@pytest.mark.parametrize(
+    "changed, message",
+    [({"learning_rate": 0.01}, "learning_rate is 'auto' there, 0.01 here"),
+     ({"weight_decay": 0.1}, "weight_decay is 0.0 there, 0.1 here"),
+     ({"optimizer": "sgd"}, "optimizer is 'adam' there, 'sgd' here"),
+     ({"random_state": 5}, "random_state is 0 there, 5 here")],
+    ids=["learning_rate", "weight_decay", "optimizer", "random_state"],
+)
+def test_a_checkpoint_resumed_with_other_parameters_is_refused_naming_the_parameter(tmp_path, X, changed, message):
+    """fit(checkpoint=Checkpointer(path, resume=True)) with learning_rate=0.01 or weight_decay=0.1 went on at the
+    checkpoint's 0.001 and 0 (its optimizer's saved settings) while history_['settings'] said 0.01; optimizer='sgd'
+    failed with KeyError: 'momentum' from inside torch, and another random_state was refused as 'other rows'."""
+    path = tmp_path / "ckpt.safetensors"
+    make().set_params(max_epochs=2).fit(X, checkpoint=Checkpointer(path))
+    with pytest.raises(ValueError, match=f"{path}' does not fit this model: it was written while training with other parameters: {message}"):
+        make().set_params(**changed).fit(X, checkpoint=Checkpointer(path, resume=True))
+    resumed = make().set_params(max_epochs=4, verbose=False, n_threads=1).fit(X, checkpoint=Checkpointer(path, resume=True))
+    np.testing.assert_array_equal(resumed.transform(X), make().fit(X).transform(X))

@@ -326,6 +326,29 @@ def _plain(value) -> str:
     return repr(tuple(np.asarray(value).tolist())) if isinstance(value, (list, tuple, np.ndarray)) else repr(value)
 
 
+_RESUMABLE_CHANGES = ("verbose", "max_epochs", "max_time", "device", "n_threads", "compile", "distributed", "warm_start")
+
+
+def _json_param(value):
+    """A parameter's value as JSON compares after a round trip: numbers, strings, booleans, None and lists of
+    them as they are (tuples and arrays as lists), anything else (NaN, objects) as its text without an address."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()
+    if value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and np.isfinite(value)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_param(v) for v in value]
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def resume_params(estimator) -> dict:
+    """The estimator's class and the parameters a checkpoint must have been trained with to be resumed, as
+    JSON values: all but how long, how verbosely and where the fit runs."""
+    params = estimator.get_params(deep=False)
+    return {"estimator": type(estimator).__name__,
+            **{k: _json_param(v) for k, v in params.items() if k not in _RESUMABLE_CHANGES}}
+
+
 def _layout(module: torch.nn.Module) -> list[tuple[str, object]]:
     """The classes of a module's parts with their settings (`extra_repr`, e.g. a top-k's k), the
     shapes of its tensors and the plain settings the module keeps (corruption, loss_trim,
@@ -520,6 +543,8 @@ class AekitEstimator(BaseEstimator):
             state = new_state(module, config, torch.Generator(device=device).manual_seed(seed), earlier)
         elif warm:
             match_optimizer(state, config)
+        if checkpoint is not None:
+            checkpoint.note_params(resume_params(self))
         with threads_for(module, min(config.batch_size, X_train.shape[0]), self.n_threads) as n_threads:
             if not warm:
                 self._before_training(module, X_train, Y_train, X_val)

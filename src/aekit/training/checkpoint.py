@@ -178,6 +178,7 @@ class Checkpointer(Callback):
         self.every = every
         self.restored_epoch = 0
         self.rows = None
+        self.params = None
 
     def note_rows(self, X, Y=None) -> None:
         """Keep the SHA-256 of the rows (and targets) this fit trains on (see `rows_sha256`),
@@ -191,6 +192,19 @@ class Checkpointer(Callback):
             The training targets, (n, outputs).
         """
         self.rows = rows_sha256(X, Y)
+
+    def note_params(self, params: dict) -> None:
+        """Keep what the estimator trains with (its class and the parameters that shape its epochs,
+        as JSON), saved with the state and compared when resuming: a resumed fit with another
+        learning rate or optimizer would otherwise go on with the saved optimizer's settings while
+        reporting its own. The estimator calls it before training.
+
+        Parameters
+        ----------
+        params : dict
+            Each parameter's value as JSON, and the class under 'estimator'.
+        """
+        self.params = dict(params)
 
     def on_fit_start(self, est) -> None:
         self.restore(self.state)
@@ -221,6 +235,7 @@ class Checkpointer(Callback):
             "version": FORMAT_VERSION,
             "fingerprint": self.fingerprint,
             "rows_sha256": self.rows,
+            "params": self.params,
             "epoch": state.epoch,
             "first_epoch": state.first_epoch,
             "elapsed": state.elapsed,
@@ -256,6 +271,14 @@ class Checkpointer(Callback):
             raise ValueError(
                 f"{str(self.path)!r} was written for another model or data: "
                 + _difference(info["fingerprint"], self.fingerprint)
+            )
+        saved_params = info.get("params")
+        if saved_params is not None and self.params is not None and saved_params != self.params:
+            raise ValueError(
+                f"{str(self.path)!r} does not fit this model: it was written while training with other parameters: "
+                + _difference(saved_params, self.params)
+                + ". Resume with the parameters it was trained with (only max_epochs, max_time, verbose and where it "
+                "runs may change), or delete it to train from the start"
             )
         saved_rows = info.get("rows_sha256")
         if saved_rows is not None and self.rows is not None and saved_rows != self.rows:
