@@ -270,6 +270,16 @@ def _few_levels(column: np.ndarray) -> np.ndarray:
     return seen if len(seen) <= FEW_LEVELS and 2 * len(seen) <= len(observed) else np.empty(0)
 
 
+def _more_levels(levels: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """`levels` (k,) with the distinct observed values of `column` (n,) added, or empty when that makes more
+    than FEW_LEVELS; empty levels (a column without them) stay empty."""
+    seen = column[~np.isnan(column)]
+    if not len(levels) or not len(seen):
+        return levels
+    union = np.union1d(levels, seen)
+    return union if len(union) <= FEW_LEVELS else np.empty(0)
+
+
 def _decimals(column: np.ndarray) -> int:
     """The fewest decimals (0 to MAX_DECIMALS) that write every observed (non-NaN) value of `column` (n,)
     to twelve significant digits (3.7 and 12.1: 1; rates such as 0.000008305: 9; timestamps such as
@@ -364,6 +374,34 @@ class TableLayout:
             except TypeError:
                 categories.append(np.array(sorted(set(seen.tolist()), key=repr), dtype=object))
         return cls(table.categorical_mask, mean, scale, categories, low, high, integer, levels, decimals)
+
+    def widened(self, table: Table) -> TableLayout:
+        """This layout with the observed range, wholeness, levels and decimals of each numeric column
+        also covering `table`'s observed values, its means, scales and categories kept (the network
+        reads them): a model trained piece by piece keeps its imputations to what every piece held,
+        not only the first.
+
+        Parameters
+        ----------
+        table : Table
+            A later piece of training rows, of this layout's columns.
+
+        Returns
+        -------
+        TableLayout
+            The widened layout (this one when it records no ranges, as layouts saved before them).
+        """
+        if self.low is None:
+            return self
+        piece = TableLayout.fit(table, scale=False)
+        values = np.where(table.missing[:, ~table.categorical_mask], np.nan, table.numeric).astype(np.float64)
+        levels = self.levels if self.levels is None else [_more_levels(lv, column) for lv, column in zip(self.levels, values.T)]
+        decimals = self.decimals
+        if decimals is not None:
+            decimals = np.where((decimals < 0) | (piece.decimals < 0), -1, np.maximum(decimals, piece.decimals))
+        return TableLayout(self.categorical_mask, self.mean, self.scale, self.categories,
+                           np.fmin(self.low, piece.low), np.fmax(self.high, piece.high), self.integer & piece.integer,
+                           levels, decimals)
 
     def to_json(self) -> dict:
         """The layout as JSON values, for saving; categories must be strings, numbers or booleans."""

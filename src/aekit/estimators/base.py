@@ -614,9 +614,10 @@ class AekitEstimator(BaseEstimator):
     def partial_fit(self, X, y=None, *, classes=None, callbacks: Sequence = ()):
         """One epoch over X (n_samples, n_features), targets or labels y as `fit` takes them,
         building the model on the first call, so data that arrives in pieces is learned piece
-        by piece. What `fit` learns from the data (output activation, table layout, classes)
-        comes from the first piece (a classifier's first call may list all `classes`); no
-        validation split or early stopping. Returns self.
+        by piece. What `fit` learns from the data (output activation, a table's scaling and
+        categories, classes) comes from the first piece (a classifier's first call may list all
+        `classes`); an imputer's plausible values (each column's range, wholeness, levels and
+        decimals) cover every piece; no validation split or early stopping. Returns self.
 
         Parameters
         ----------

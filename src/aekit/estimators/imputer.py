@@ -472,10 +472,12 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
 
     def _training_data(self, X, y, reset: bool):
         """Encoded inputs (missing entries 0) and targets (NaN where missing), (n, n_encoded);
-        in a new fit, also the layout and the indicator columns. A new fit, or a warm one whose
+        in a new fit, also the layout and the indicator columns (a warm one widens the layout's
+        plausible values to these rows). A new fit, or a warm one whose
         `blend` names another kind than `blend_`, also sets up the blend (`_hold_for_blend`)."""
         if not reset:
-            _, inputs, targets = self._encoded(X, with_targets=True)
+            table, inputs, targets = self._encoded(X, with_targets=True)
+            self.layout_ = self.layout_.widened(table)
             if self.blend in ("auto", self.blend_):  # the fitted partner stands
                 return inputs, targets
             return self._hold_for_blend(inputs, targets)
