@@ -268,6 +268,20 @@ def test_an_edited_parameter_is_refused_naming_the_config_file(saved, value, mes
     assert type(info.value) is ValueError
 
 
+def test_an_edited_device_is_refused_naming_the_config_file(saved):
+    # a damaged device ('auto' with one bit flipped: '!uto') passed the parameter checks and was refused
+    # when the module was placed, as "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got '!uto'",
+    # naming neither the folder nor config.json
+    _, path = saved
+    config = json.loads((path / CONFIG_FILE).read_text())
+    config["params"]["device"] = "!uto"
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=re.escape(f"'{path / CONFIG_FILE}': the saved params are not valid for "
+                                                   "DenoisingAutoEncoder: device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got '!uto'")):
+        AutoEncoder.load(path)
+    assert AutoEncoder.load(path, device="cpu").device == "cpu"  # an explicit device replaces the saved one
+
+
 def test_saving_into_a_folder_of_other_files_is_refused_and_keeps_them(tmp_path, X):
     # save() swapped the whole folder for the model: results/notes.txt and every other file in it were deleted
     model = AutoEncoder(latent_dim=2, max_epochs=1, random_state=0).fit(X)

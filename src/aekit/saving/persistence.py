@@ -151,6 +151,10 @@ def estimator_from_params(est_cls: type, params: dict, path: str | os.PathLike, 
     try:
         est = est_cls(**params)
         est._validate_params()
+        if device is None and "device" in params:  # an unknown device string passes the constraints and failed later, unnamed
+            from aekit.training._devices import resolve_device
+
+            resolve_device(params["device"])
     except (TypeError, ValueError) as err:
         raise ValueError(f"{str(Path(path) / CONFIG_FILE)!r}: the saved params are not valid for {est_cls.__name__}: {err}") from err
     return est
