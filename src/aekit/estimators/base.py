@@ -638,8 +638,13 @@ class AekitEstimator(BaseEstimator):
         """
         if not hasattr(self, "module_"):
             self._validate_params()
-        extra = {} if classes is None else {"classes": classes}
+        extra = {**self._piecewise_params(), **({} if classes is None else {"classes": classes})}
         return self._fit_module(X, y, callbacks=callbacks, partial=True, **extra)
+
+    def _piecewise_params(self) -> dict:
+        """Extra arguments `partial_fit` gives `_training_data` (an estimator with parts that learn from all
+        rows at once says it trains piece by piece)."""
+        return {}
 
     # ---- inference -----------------------------------------------------------------------
 

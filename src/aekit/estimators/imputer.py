@@ -144,6 +144,8 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
         few thousand rows (0.69 GB for 1,000 rows of 57 columns); None avoids that. `save`
         stores the partner beside the autoencoder (JSON and safetensors, see
         `aekit.saving.sklearn_state`); `sample_imputations` draws from the autoencoder alone.
+        `partial_fit` trains without a partner, which would learn from its first piece alone:
+        'auto' blends in `fit` only, and 'linear' or 'trees' are refused there.
     refine_steps : int, default=5
         Most rounds of iterative refinement at transform time. Refinement can drift when many
         entries are missing, so `fit` keeps the number of rounds (1..refine_steps) with the
@@ -470,31 +472,43 @@ class AutoEncoderImputer(OneToOneFeatureMixin, TransformerMixin, AekitEstimator)
     def _new_module(self):
         return self._build_module(self.layout_)
 
-    def _training_data(self, X, y, reset: bool):
+    def _piecewise_params(self) -> dict:
+        return {"piecewise": True}
+
+    def _training_data(self, X, y, reset: bool, piecewise: bool = False):
         """Encoded inputs (missing entries 0) and targets (NaN where missing), (n, n_encoded);
         in a new fit, also the layout and the indicator columns (a warm one widens the layout's
         plausible values to these rows). A new fit, or a warm one whose
-        `blend` names another kind than `blend_`, also sets up the blend (`_hold_for_blend`)."""
+        `blend` names another kind than `blend_`, also sets up the blend (`_hold_for_blend`), except
+        `piecewise` (partial_fit): its partner would learn from one piece, its weights from an
+        autoencoder one epoch old, so 'auto' sets up none and another kind is refused."""
+        new_blend = reset or self.blend not in ("auto", self.blend_)
+        if piecewise and new_blend and self.blend not in ("auto", None):
+            raise ValueError(
+                f"blend={self.blend!r} fits a scikit-learn IterativeImputer on all the rows at once, which partial_fit "
+                "gives piece by piece (it would learn from the first piece only, its weights chosen after one epoch): "
+                "set blend=None or 'auto' (which blends in fit only), or fit on all the rows"
+            )
         if not reset:
             table, inputs, targets = self._encoded(X, with_targets=True)
             self.layout_ = self.layout_.widened(table)
-            if self.blend in ("auto", self.blend_):  # the fitted partner stands
+            if not new_blend:  # the fitted partner stands
                 return inputs, targets
-            return self._hold_for_blend(inputs, targets)
+            return self._hold_for_blend(inputs, targets, self.blend)
         table, names = self._read(X, reset=True)
         self.indicator_columns_ = np.flatnonzero(table.missing.any(axis=0)) if self.model_missingness else np.empty(0, dtype=np.int64)
         table = with_missing_indicators(table, self.indicator_columns_)
         self.layout_ = TableLayout.fit(table, scale=self.scale)
         inputs, targets, _ = self.layout_.encode(table)
-        return self._hold_for_blend(inputs, targets)
+        return self._hold_for_blend(inputs, targets, None if piecewise else self.blend)
 
-    def _hold_for_blend(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Resolve `blend_` and, when it blends, hide the numeric entries its weights are chosen
+    def _hold_for_blend(self, inputs: np.ndarray, targets: np.ndarray, blend: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """Resolve `blend_` from `blend` and, when it blends, hide the numeric entries its weights are chosen
         on from the autoencoder's inputs and targets (n, n_encoded), the partner fitted after
         training (`_after_fit`); an earlier partner and its weights are dropped."""
         for name in ("partner_", "blend_weights_"):
             self.__dict__.pop(name, None)
-        self.blend_ = resolve_blend(self.blend, self.layout_.n_numeric, len(inputs))
+        self.blend_ = resolve_blend(blend, self.layout_.n_numeric, len(inputs))
         if self.blend_ is None:
             return inputs, targets
         held = np.zeros(targets.shape, dtype=bool)
