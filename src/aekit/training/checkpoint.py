@@ -5,8 +5,9 @@ The file's tensors are the module's weights (`module.*`), the best weights kept 
 stopping (`best.*`), the optimizer's per-parameter state (`optimizer.<index>.<name>`) and the
 shuffling/noise generator's state (`rng`). Its metadata holds, as JSON, the history, the epoch
 counter, the early-stopping bookkeeping, the optimizer's settings, a fingerprint of what is
-being trained and the SHA-256 of the rows trained on, which `restore` checks so a checkpoint is
-never resumed into a different model or on other rows.
+being trained, the estimator's class and parameters and the SHA-256 of the rows trained on, which
+`restore` checks so a checkpoint is never resumed into a different model, with other parameters or
+on other rows.
 It also holds the SHA-256 of the state and every tensor, so a bit flip anywhere in the file is
 refused rather than resumed.
 """
