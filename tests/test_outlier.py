@@ -318,7 +318,7 @@ def test_a_warm_refit_refuses_a_frame_whose_categories_changed(change):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
     other = frame.assign(site=frame["site"].replace({"s": "w"}) if change == "renamed" else frame["site"].where(frame.index > 0, "w"))
-    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=True), random_state=0).fit(frame)
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, early_stopping=None, warm_start=True), random_state=0).fit(frame)
     gone = "'site=s'" if change == "renamed" else ""
     with pytest.raises(ValueError, match=rf"X's columns encode to other features than the autoencoder was fitted on "
                                          rf"\(new: \['site=w'\], gone: \[{gone}\]\), and warm_start=True continues"):
@@ -554,7 +554,7 @@ def test_a_warm_refit_on_new_rows_keeps_the_units_the_network_learned():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(10, 2, 120), "b": rng.normal(size=120), "site": rng.choice(["n", "s"], 120)})
     later = frame.assign(a=frame["a"] + 10, site=np.where(np.arange(120) % 4 == 0, "n", "s"))
-    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, warm_start=True), random_state=0).fit(frame)
+    det = AutoEncoderOutlierDetector(AutoEncoder(**SMALL, early_stopping=None, warm_start=True), random_state=0).fit(frame)
     encoded = det.table_.transform(frame)
     det.fit(later)
     assert det.autoencoder_.n_epochs_ == 2 * SMALL["max_epochs"]
