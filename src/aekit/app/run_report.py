@@ -470,7 +470,7 @@ def _training(r: _Report) -> Section:
     plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
     history = r.est.history_
     best, settings = history.get("best_epoch"), history.get("settings", {})
-    text = "Loss per epoch (from metrics.csv)." + _objective_note(r.est, history)
+    text = "Loss per epoch (from metrics.csv)." + _loss_named(r.est) + _objective_note(r.est, history)
     if isinstance(best, int):
         text += f" The monitored loss was lowest in epoch {best + 1}."
     elif "start_val_loss" in settings:
@@ -480,6 +480,16 @@ def _training(r: _Report) -> Section:
             "so the model keeps them" + (f", refitted on all {refitted} training rows." if refitted else ".")
         )
     return Section("Training", text=text, images=[(r.fig("loss.png"), "Training and validation loss")])
+
+
+def _loss_named(est) -> str:
+    """' It trained with loss='bce' ('auto' chose it).': the loss (a VAE's likelihood) the fit
+    resolved, so the curve's units are named; '' for a model that records none."""
+    key = next((k for k in ("loss", "likelihood") if hasattr(est, f"{k}_")), None)
+    if key is None:
+        return ""
+    chose = " ('auto' chose it)" if getattr(est, key, None) == "auto" else ""
+    return f" It trained with {key}={getattr(est, f'{key}_')!r}{chose}."
 
 
 def _objective_note(est, history: dict) -> str:

@@ -218,7 +218,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
     history_ : dict
         'loss', 'val_loss' and 'epoch_seconds' per epoch, 'best_epoch' (None when the start
         was best) and 'settings': what the fit chose (batch_size, max_epochs, early_stopping,
-        lr_schedule, n_train, init, start_val_loss).
+        lr_schedule, n_train, init, start_val_loss, loss).
     init_ : {'pca', 'random'}
         How the network started (see `init`).
     loss_ : str
@@ -506,7 +506,7 @@ class AutoEncoder(PCAStart, BaseAutoEncoder):
         return {"shape": shape} if self._corruption() == "block" and self.corrupt_on == "input" and shape is not None else {}
 
     def _fit_settings(self) -> dict:
-        return {**super()._fit_settings(), "corruption": self._corruption()}
+        return {**super()._fit_settings(), "loss": self.loss_, "corruption": self._corruption()}
 
     def _input_transform(self) -> str | None:
         if self.input_transform == "auto":
