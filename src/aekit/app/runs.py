@@ -523,9 +523,26 @@ class Model:
         ndarray of shape (n, n_features)
             The samples in the units of the rows as read.
         """
+        return self.in_data_range(self.scaling.inverse_transform(self.drawn_counts(drawn)))
+
+    def drawn_counts(self, drawn: np.ndarray) -> np.ndarray:
+        """Rows decoded from drawn codes (n, n_features), in the model's space: word proportions
+        as the expected counts of a document of the training documents' mean length (a run only),
+        since a drawn code has no length of its own; other rows as given.
+
+        Parameters
+        ----------
+        drawn : ndarray of shape (n, n_features)
+            The decoded draws, e.g. `sample`'s.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            The draws on the scale of the model's reconstructions.
+        """
         if decodes_proportions(self.estimator) and self.split is not None:
-            drawn = np.asarray(drawn) * float(np.mean(self.split.X_train.sum(axis=1)))
-        return self.in_data_range(self.scaling.inverse_transform(drawn))
+            return np.asarray(drawn) * float(np.mean(self.split.X_train.sum(axis=1)))
+        return drawn
 
     def as_table(self, X: np.ndarray):
         """Rows X (n, n_features) in the data's units as the training table's feature columns
