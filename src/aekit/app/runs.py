@@ -104,7 +104,8 @@ class Scaling:
         return "in the data's units" if self.kind == "none" else f"after {self.kind} scaling"
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """(n, features) to the model's input space, float32.
+        """(n, features) to the model's input space, float32, scaled in float64 first so that
+        large values close together (timestamps in seconds) keep their differences.
 
         Parameters
         ----------
@@ -116,8 +117,9 @@ class Scaling:
         ndarray of shape (n, n_features)
             The scaled rows, float32.
         """
-        X = np.asarray(X, dtype=np.float32)
-        return X if self.kind == "none" else (X - np.float32(self.offset)) / np.float32(self.scale)
+        if self.kind == "none":
+            return np.asarray(X, dtype=np.float32)
+        return ((np.asarray(X, dtype=np.float64) - np.asarray(self.offset)) / np.asarray(self.scale)).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) from the model's space back to the data's units.
@@ -170,7 +172,8 @@ class Split:
         checks it continues on."""
         from aekit.training.checkpoint import rows_sha256
 
-        return rows_sha256(self.X_train)
+        X = self.X_train
+        return rows_sha256(X.astype(np.float32) if isinstance(X, np.ndarray) and X.dtype == np.float64 else X)  # as before tables read float64
 
 
 _DECIDED_BY_FIT = ("header", "image_mode")  # data options whose 'infer' / 'auto' the training read resolves
