@@ -1150,3 +1150,19 @@ def test_timestamps_in_seconds_seconds_apart_keep_their_difference_in_a_run(tmp_
     assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
     codes = np.load(tmp_path / "codes.npy")
     assert not np.array_equal(codes[-1], codes[-2])
+
+
+def test_a_model_folder_reads_a_table_with_an_id_column_once(tmp_path, monkeypatch):
+    # encode with a model folder read the CSV twice: once to look for an ID column beside the model's, once for its rows
+    from aekit.data.readers import TableReader
+
+    rng = np.random.default_rng(0)
+    numbers = pd.DataFrame({"spend": rng.random(20), "visits": rng.random(20)})
+    AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(numbers).save(tmp_path / "m")
+    numbers.assign(customer_id=[f"C{i:04d}" for i in range(20)]).to_csv(tmp_path / "t.csv", index=False)
+    reads, frame = [], TableReader.frame
+    monkeypatch.setattr(TableReader, "frame", lambda self, source: reads.append(source) or frame(self, source))
+    with pytest.warns(UserWarning, match="looks like row identifiers"):
+        assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    assert reads == [str(tmp_path / "t.csv")]
+    assert pd.read_csv(tmp_path / "codes.csv")["id"].tolist() == [f"C{i:04d}" for i in range(20)]

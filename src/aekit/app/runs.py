@@ -451,8 +451,11 @@ class Model:
             mode = {3: {"image_mode": "RGB"}, 1: {"image_mode": "L"}}.get(channels, {})
             reader = reader_for(source, **mode, **given)
             if isinstance(reader, TableReader) and getattr(est, "feature_names_in_", None) is not None:
-                reader.id_column = _identifier_beside(reader.frame(source), est.feature_names_in_, source)
-            data = reader.fit(source)
+                frame = reader.frame(source)
+                reader.id_column = _identifier_beside(frame, est.feature_names_in_, source)
+                data = reader.fit_frame(frame, source)
+            else:
+                data = reader.fit(source)
             if channels == 1:
                 warn_read_grey(source, getattr(reader, "read_grey", []), len(data.X), "the model's")
             check_image_shape(data, images, source)
