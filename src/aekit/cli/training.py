@@ -436,14 +436,15 @@ def _budget_note(history: dict) -> str:
 
 
 def _objective_name(model, history: dict) -> str:
-    """"loss='bce' ('auto' chose it); ": the loss (a VAE's likelihood) the fit trained with, from
-    history_['settings'], so a user who left the config's `model` at 'auto' sees which; '' when not recorded."""
+    """"; loss='auto' chose 'bce'" (or "; loss='mse'"): the loss (a VAE's likelihood) the fit
+    trained with, from history_['settings'], so a user who left the config's `model` at 'auto'
+    sees which; '' when not recorded."""
     settings = history.get("settings", {})
     key = next((k for k in ("loss", "likelihood") if k in settings), None)
     if key is None:
         return ""
-    chose = " ('auto' chose it)" if getattr(model, key, None) == "auto" else ""
-    return f"{key}={settings[key]!r}{chose}; "
+    chosen = settings[key]
+    return f"; {key}='auto' chose {chosen!r}" if getattr(model, key, None) == "auto" else f"; {key}={chosen!r}"
 
 
 def _kept_note(history: dict) -> str:
@@ -784,7 +785,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
     print(
         f"trained {type(est).__name__} for {est.n_epochs_} epoch{'s' * (est.n_epochs_ != 1)}{continued}{_budget_note(history)}: "
-        f"loss {history['loss'][-1]:.4g}{val} ({_objective_name(config.model, history)}the training objective, on rows {scaling.units}){_kept_note(history)} "
+        f"loss {history['loss'][-1]:.4g}{val} (the training objective, on rows {scaling.units}){_objective_name(config.model, history)}{_kept_note(history)} "
         f"({time.perf_counter() - start:.1f} s)"
     )
     print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")
