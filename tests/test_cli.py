@@ -1632,3 +1632,20 @@ def test_a_runs_model_folder_encodes_rows_as_its_run_does(tmp_path, capsys):
     assert main(["report", str(run / "model")]) == 1  # a report is still of the run itself
     assert "is a model folder, not a run" in capsys.readouterr().err
     assert sorted(p.name for p in (run / "model").iterdir()) == ["config.json", "model.safetensors"]
+
+
+@pytest.mark.parametrize("model, named, said", [("autoencoder", "loss='bce' ('auto' chose it)", "loss='auto' chose 'bce'"),
+                                                ("vae", "likelihood='bernoulli' ('auto' chose it)", "likelihood='auto' chose 'bernoulli'")])
+def test_the_training_summary_names_the_loss_auto_chose(tmp_path, capsys, model, named, said):
+    # 'aekit train' with loss (a VAE's likelihood) 'auto' printed "loss 0.5621, validation 0.4509 (the training
+    # objective, ...)" and config.yaml said 'auto': nothing told whether it was the cross-entropy or the squared error
+    run = tmp_path / "run"
+    assert main(["train", "--model", model, "--data", "digits", "--epochs", "1", "--set", "data.max_rows=200",
+                 "--set", "model.verbose=false", "--out", str(run)]) == 0
+    assert f"(the training objective, on rows in the data's units); {said} (" in capsys.readouterr().out
+    est = load_estimator(run / "model")
+    key = "loss" if model == "autoencoder" else "likelihood"
+    chosen = "bce" if model == "autoencoder" else "bernoulli"
+    assert getattr(est, f"{key}_") == chosen and est.history_["settings"][key] == chosen
+    assert main(["report", str(run)]) == 0
+    assert f"Loss per epoch (from metrics.csv). It trained with {named}." in ReportPage(run / "report.html").text

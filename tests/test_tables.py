@@ -1129,3 +1129,40 @@ def test_a_table_with_other_columns_is_refused_naming_its_columns_not_their_one_
     with pytest.raises(ValueError, match=r"missing visits; unexpected visits2$"):
         reader.read(tmp_path / "renamed.csv")
     assert reader.read(tmp_path / "a.csv").X.shape == (20, 9)
+
+
+def test_timestamps_in_seconds_seconds_apart_keep_their_difference_in_a_run(tmp_path):
+    # a table read for 'aekit train' became float32 before its scaling, so timestamps of 2026 in seconds were
+    # rounded to 128 s: 195 distinct times in an hour were 29 values, and two rows 3 s apart had the same code
+    from aekit.app.runs import open_model
+
+    rng = np.random.default_rng(0)
+    n = 200
+    table = pd.DataFrame({"ts": 1796673399 + rng.permutation(3600)[:n], "a": rng.normal(size=n), "b": rng.normal(size=n)})
+    table.loc[n - 1] = table.loc[n - 2] + [3, 0, 0]  # the last two rows: 3 s apart, equal otherwise
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--set", "data.test_fraction=0.1",
+                 "--quiet", "--out", str(run)]) == 0
+    model = open_model(run)
+    scaled = model.scaling.transform(model.split.X_train)
+    assert len(np.unique(scaled[:, 0])) == model.split.X_train.shape[0]
+    assert main(["encode", str(run), str(tmp_path / "t.csv"), str(tmp_path / "codes.npy")]) == 0
+    codes = np.load(tmp_path / "codes.npy")
+    assert not np.array_equal(codes[-1], codes[-2])
+
+
+def test_a_model_folder_reads_a_table_with_an_id_column_once(tmp_path, monkeypatch):
+    # encode with a model folder read the CSV twice: once to look for an ID column beside the model's, once for its rows
+    from aekit.data.readers import TableReader
+
+    rng = np.random.default_rng(0)
+    numbers = pd.DataFrame({"spend": rng.random(20), "visits": rng.random(20)})
+    AutoEncoder(max_epochs=1, hidden_dims=(4,), latent_dim=1, random_state=0).fit(numbers).save(tmp_path / "m")
+    numbers.assign(customer_id=[f"C{i:04d}" for i in range(20)]).to_csv(tmp_path / "t.csv", index=False)
+    reads, frame = [], TableReader.frame
+    monkeypatch.setattr(TableReader, "frame", lambda self, source: reads.append(source) or frame(self, source))
+    with pytest.warns(UserWarning, match="looks like row identifiers"):
+        assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
+    assert reads == [str(tmp_path / "t.csv")]
+    assert pd.read_csv(tmp_path / "codes.csv")["id"].tolist() == [f"C{i:04d}" for i in range(20)]

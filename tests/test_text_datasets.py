@@ -336,8 +336,13 @@ def test_the_report_of_a_multinomial_run_draws_decoded_paths_and_samples_in_thei
             decoded = paths[f"{i}: codes, {method}"]
             np.testing.assert_allclose(decoded.sum(axis=1), blended.sum(axis=1), rtol=1e-4)
     (samples, _shape), options = drawn["plot_samples"]
-    np.testing.assert_allclose(samples.sum(axis=1), 1.0, rtol=1e-4)
-    assert options["value_range"] is None and "(word proportions)" in options["title"]
+    # the samples were then drawn as word proportions (rows summing to 1) while 'aekit generate' wrote the same
+    # model's draws as counts of a document of the training documents' mean length: now both are those counts
+    assert main(["generate", str(run), str(tmp_path / "s.npy"), "-n", str(len(samples))]) == 0
+    generated = np.load(tmp_path / "s.npy")
+    np.testing.assert_allclose(samples.sum(axis=1), generated.sum(axis=1), rtol=1e-4)
+    assert generated.sum(axis=1).mean() > 2 and "(word proportions)" not in options["title"]
+    assert options["value_range"] == drawn["plot_interpolations"][1]["value_range"]  # the counts' scale, as the paths'
 
 
 def test_the_command_line_trains_a_vae_on_documents_with_a_multinomial_likelihood(tmp_path):

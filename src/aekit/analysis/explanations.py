@@ -396,6 +396,7 @@ def _inverse(step, Xt: np.ndarray, width: int) -> np.ndarray | None:
     or None when some part has no inverse."""
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
 
     if isinstance(step, Pipeline):
         for _, inner in reversed(step.steps):
@@ -414,9 +415,30 @@ def _inverse(step, Xt: np.ndarray, width: int) -> np.ndarray | None:
                 return None
             out[:, columns] = back
         return out
+    if isinstance(step, OneHotEncoder) and step.drop_idx_ is not None and not getattr(step, "_infrequent_enabled", False):
+        return _one_hot_categories(step, Xt)
     if not hasattr(step, "inverse_transform"):
         return None
     return np.asarray(step.inverse_transform(Xt), dtype=object)
+
+
+def _one_hot_categories(encoder, Xt: np.ndarray) -> np.ndarray:
+    """Expected one-hot entries Xt (n, n_encoded) of a fitted OneHotEncoder that drops a category
+    as each column's category (n, n_columns, object): the largest of its group's entries and of
+    its dropped category's, one less their sum. Its own inverse_transform names the dropped
+    category only for entries that are all exactly 0, so an expectation of 0.01 for 'red' beside
+    a dropped 'green' read as 'red'."""
+    Xt = np.asarray(Xt, dtype=np.float64)
+    out = np.empty((Xt.shape[0], len(encoder.categories_)), dtype=object)
+    start = 0
+    for i, (categories, drop) in enumerate(zip(encoder.categories_, encoder.drop_idx_)):
+        width = len(categories) - (drop is not None)
+        block = Xt[:, start : start + width]
+        start += width
+        if drop is not None:
+            block = np.insert(block, int(drop), 1.0 - block.sum(axis=1), axis=1)
+        out[:, i] = np.asarray(categories, dtype=object)[np.argmax(block, axis=1)]
+    return out
 
 
 def _explain_pipeline(pipeline, X, top: int | None, method: str):

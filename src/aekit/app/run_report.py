@@ -470,7 +470,7 @@ def _training(r: _Report) -> Section:
     plot.plot_history(r.est.history_, title=f"{r.name} training loss", path=r.path("loss.png"))
     history = r.est.history_
     best, settings = history.get("best_epoch"), history.get("settings", {})
-    text = "Loss per epoch (from metrics.csv)." + _objective_note(r.est, history)
+    text = "Loss per epoch (from metrics.csv)." + _loss_named(r.est) + _objective_note(r.est, history)
     if isinstance(best, int):
         text += f" The monitored loss was lowest in epoch {best + 1}."
     elif "start_val_loss" in settings:
@@ -480,6 +480,16 @@ def _training(r: _Report) -> Section:
             "so the model keeps them" + (f", refitted on all {refitted} training rows." if refitted else ".")
         )
     return Section("Training", text=text, images=[(r.fig("loss.png"), "Training and validation loss")])
+
+
+def _loss_named(est) -> str:
+    """' It trained with loss='bce' ('auto' chose it).': the loss (a VAE's likelihood) the fit
+    resolved, so the curve's units are named; '' for a model that records none."""
+    key = next((k for k in ("loss", "likelihood") if hasattr(est, f"{k}_")), None)
+    if key is None:
+        return ""
+    chose = " ('auto' chose it)" if getattr(est, key, None) == "auto" else ""
+    return f" It trained with {key}={getattr(est, f'{key}_')!r}{chose}."
 
 
 def _objective_note(est, history: dict) -> str:
@@ -575,14 +585,8 @@ def _samples(r: _Report) -> Section:
     from aekit.app import plot
     from aekit.analysis.latent import LatentSampler
 
-    proportions = decodes_proportions(r.est)  # draws have no document length: shown as proportions, on their own scale
-    unit = " (word proportions)" if proportions else ""
-
     def draw(file: str, X: np.ndarray, title: str, caption: str) -> tuple[str, str]:
-        value_range = None if proportions else r.value_range
-        plot.plot_samples(
-            X, r.image_shape, title=title + unit, value_range=value_range, feature_names=r.feature_names, path=r.path(file)
-        )
+        plot.plot_samples(X, r.image_shape, title=title, value_range=r.value_range, feature_names=r.feature_names, path=r.path(file))
         return r.fig(file), caption
 
     seed, k = r.config.seed, min(MIXTURE_COMPONENTS, len(r.X_train))
@@ -590,16 +594,18 @@ def _samples(r: _Report) -> Section:
     if len(r.X_train) > 1:
         sampler = LatentSampler(r.est, density="gmm", n_components=k, random_state=seed).fit(r.X_train)
         title = f"Decoded draws from a Gaussian mixture of {_count(k, 'component')} fitted to the training codes"
-        images.append(draw("samples.png", sampler.sample(N_SAMPLES, random_state=seed), title, "Decoded samples"))
+        images.append(draw("samples.png", r.model.drawn_counts(sampler.sample(N_SAMPLES, random_state=seed)), title, "Decoded samples"))
         text = (
             f"A Gaussian mixture of {_count(k, 'component')} is fitted to the codes of the training rows and {N_SAMPLES} "
             "draws from it are decoded: what the decoder makes of codes like the ones it was trained on."
         )
-    if proportions:
-        text += " A drawn code has no document length, so its decoded word proportions are shown as they are, on their own scale."
+    if decodes_proportions(r.est):
+        length = float(np.mean(r.split.X_train.sum(axis=1)))
+        text += (" A drawn code has no document length, so its decoded word proportions are shown as the expected counts of "
+                 f"a document of the training documents' mean length ({length:.4g} words), as 'aekit generate' writes them.")
     if callable(getattr(r.est, "sample", None)):
         title = f"{r.name}: decoded draws from the prior"
-        images.append(draw("prior_samples.png", r.est.sample(N_SAMPLES, random_state=seed), title, "Samples from the prior"))
+        images.append(draw("prior_samples.png", r.model.drawn_counts(r.est.sample(N_SAMPLES, random_state=seed)), title, "Samples from the prior"))
         text += " The second figure decodes draws from the model's own prior (est.sample)."
     return Section("Samples", text=text, images=images)
 

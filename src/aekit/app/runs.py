@@ -104,7 +104,8 @@ class Scaling:
         return "in the data's units" if self.kind == "none" else f"after {self.kind} scaling"
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """(n, features) to the model's input space, float32.
+        """(n, features) to the model's input space, float32, scaled in float64 first so that
+        large values close together (timestamps in seconds) keep their differences.
 
         Parameters
         ----------
@@ -116,8 +117,9 @@ class Scaling:
         ndarray of shape (n, n_features)
             The scaled rows, float32.
         """
-        X = np.asarray(X, dtype=np.float32)
-        return X if self.kind == "none" else (X - np.float32(self.offset)) / np.float32(self.scale)
+        if self.kind == "none":
+            return np.asarray(X, dtype=np.float32)
+        return ((np.asarray(X, dtype=np.float64) - np.asarray(self.offset)) / np.asarray(self.scale)).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """(n, features) from the model's space back to the data's units.
@@ -170,7 +172,8 @@ class Split:
         checks it continues on."""
         from aekit.training.checkpoint import rows_sha256
 
-        return rows_sha256(self.X_train)
+        X = self.X_train
+        return rows_sha256(X.astype(np.float32) if isinstance(X, np.ndarray) and X.dtype == np.float64 else X)  # as before tables read float64
 
 
 _DECIDED_BY_FIT = ("header", "image_mode")  # data options whose 'infer' / 'auto' the training read resolves
@@ -448,8 +451,11 @@ class Model:
             mode = {3: {"image_mode": "RGB"}, 1: {"image_mode": "L"}}.get(channels, {})
             reader = reader_for(source, **mode, **given)
             if isinstance(reader, TableReader) and getattr(est, "feature_names_in_", None) is not None:
-                reader.id_column = _identifier_beside(reader.frame(source), est.feature_names_in_, source)
-            data = reader.fit(source)
+                frame = reader.frame(source)
+                reader.id_column = _identifier_beside(frame, est.feature_names_in_, source)
+                data = reader.fit_frame(frame, source)
+            else:
+                data = reader.fit(source)
             if channels == 1:
                 warn_read_grey(source, getattr(reader, "read_grey", []), len(data.X), "the model's")
             check_image_shape(data, images, source)
@@ -523,9 +529,26 @@ class Model:
         ndarray of shape (n, n_features)
             The samples in the units of the rows as read.
         """
+        return self.in_data_range(self.scaling.inverse_transform(self.drawn_counts(drawn)))
+
+    def drawn_counts(self, drawn: np.ndarray) -> np.ndarray:
+        """Rows decoded from drawn codes (n, n_features), in the model's space: word proportions
+        as the expected counts of a document of the training documents' mean length (a run only),
+        since a drawn code has no length of its own; other rows as given.
+
+        Parameters
+        ----------
+        drawn : ndarray of shape (n, n_features)
+            The decoded draws, e.g. `sample`'s.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            The draws on the scale of the model's reconstructions.
+        """
         if decodes_proportions(self.estimator) and self.split is not None:
-            drawn = np.asarray(drawn) * float(np.mean(self.split.X_train.sum(axis=1)))
-        return self.in_data_range(self.scaling.inverse_transform(drawn))
+            return np.asarray(drawn) * float(np.mean(self.split.X_train.sum(axis=1)))
+        return drawn
 
     def as_table(self, X: np.ndarray):
         """Rows X (n, n_features) in the data's units as the training table's feature columns

@@ -435,6 +435,18 @@ def _budget_note(history: dict) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _objective_name(model, history: dict) -> str:
+    """"; loss='auto' chose 'bce'" (or "; loss='mse'"): the loss (a VAE's likelihood) the fit
+    trained with, from history_['settings'], so a user who left the config's `model` at 'auto'
+    sees which; '' when not recorded."""
+    settings = history.get("settings", {})
+    key = next((k for k in ("loss", "likelihood") if k in settings), None)
+    if key is None:
+        return ""
+    chosen = settings[key]
+    return f"; {key}='auto' chose {chosen!r}" if getattr(model, key, None) == "auto" else f"; {key}={chosen!r}"
+
+
 def _kept_note(history: dict) -> str:
     """'; kept epoch 12 (validation 0.1)' when early stopping restored earlier weights."""
     from aekit.training.callbacks import kept_weights
@@ -773,7 +785,7 @@ def _fit(run, config, *, resume: bool, quiet: bool) -> int:
     continued = f" (resumed after epoch {checkpoint.restored_epoch})" if checkpoint.restored_epoch else ""
     print(
         f"trained {type(est).__name__} for {est.n_epochs_} epoch{'s' * (est.n_epochs_ != 1)}{continued}{_budget_note(history)}: "
-        f"loss {history['loss'][-1]:.4g}{val} (the training objective, on rows {scaling.units}){_kept_note(history)} "
+        f"loss {history['loss'][-1]:.4g}{val} (the training objective, on rows {scaling.units}){_objective_name(config.model, history)}{_kept_note(history)} "
         f"({time.perf_counter() - start:.1f} s)"
     )
     print(f"run folder: {run.path}  (model/, config.yaml, metrics.csv, TensorBoard events)")

@@ -83,7 +83,10 @@ class Reader:
         Dataset
             The rows; the reader's learned fields are set from it.
         """
-        data = self._load(str(source), fitted=False)
+        return self._learned_from(self._load(str(source), fitted=False))
+
+    def _learned_from(self, data: Dataset) -> Dataset:
+        """Set the learned fields from the training rows `data`, returned."""
         for name, attribute in self.learned.items():  # field: the Dataset attribute it is learned from
             setattr(self, name, getattr(data, attribute))
         return data
@@ -402,11 +405,31 @@ class TableReader(Reader):
         return read_csv_frame(path, sep=sep, encoding=self.encoding, na_values=self.na_values, header=self.header,
                               decimal_comma=self.decimal_comma)
 
-    def _load(self, source: str, fitted: bool) -> Dataset:
+    def fit_frame(self, frame, source: str | os.PathLike) -> Dataset:
+        """`fit` on the training table `source` already read by `frame` (the DataFrame it gives),
+        for a caller that looked at its columns first: the file is read once.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            `frame(source)`, every column included; it is not modified.
+        source : str or os.PathLike
+            The table it was read from.
+
+        Returns
+        -------
+        Dataset
+            The rows; the reader's learned fields are set from them.
+        """
+        return self._learned_from(self._load(str(source), fitted=False, frame=frame))
+
+    def _load(self, source: str, fitted: bool, frame=None) -> Dataset:
         checked = fitted and isinstance(self.header, bool) and not _is_parquet(source)
-        with warnings.catch_warnings(record=True) as caught:  # a refused header row is not also warned about as data
-            warnings.simplefilter("always")
-            frame = self.frame(source)
+        caught = []
+        if frame is None:
+            with warnings.catch_warnings(record=True) as caught:  # a refused header row is not also warned about as data
+                warnings.simplefilter("always")
+                frame = self.frame(source)
         if checked:
             self._check_header(frame, source)
         for warning in caught:

@@ -694,7 +694,7 @@ def frame_columns(X) -> tuple[list[np.ndarray], list[str], list[bool]]:
 
 
 def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str) -> tuple[np.ndarray, list[str], dict]:
-    """A DataFrame (n rows) as (n, n_encoded) float32 with its feature names and the categories
+    """A DataFrame (n rows) as (n, n_encoded) float64 with its feature names and the categories
     found per column: numeric columns as they are, the others (strings, category, bool, and
     columns named in `categories`) one-hot encoded by their text, 'column=category', a missing
     entry NaN across its group. A category outside those given in `categories` is refused.
@@ -712,7 +712,7 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
     Returns
     -------
     X : ndarray of shape (n, n_encoded)
-        The encoded rows, float32.
+        The encoded rows, float64: float32 would round a timestamp of 2026 in seconds to 128 s.
     names : list of str
         The feature names: a numeric column's own, 'column=category' in a one-hot group.
     categories : dict of str to list
@@ -750,7 +750,7 @@ def one_hot_frame(frame, categories: Mapping[str, Sequence] | None, source: str)
         found[key] = levels
         blocks.append(one_hot(values.astype(object).map(str).to_numpy(), values.isna().to_numpy(), [str(v) for v in levels]))
         names.extend(f"{key}={level}" for level in levels)
-    return np.concatenate(blocks, axis=1).astype(np.float32), names, found
+    return np.concatenate(blocks, axis=1).astype(np.float64, copy=False), names, found
 
 
 def frame_like(values: np.ndarray, frame, missing_values=np.nan):

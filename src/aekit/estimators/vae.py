@@ -16,7 +16,7 @@ from aekit.training.callbacks import KLWarmup
 from aekit.data._sources import DataSource
 from aekit.data._sparse_input import is_sparse
 from aekit.training._batching import row_blocks
-from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, _plain, positive_ints
+from aekit.estimators.base import TRAINING_CONSTRAINTS, BaseAutoEncoder, _ndim, _plain, one_of, positive_ints
 from aekit.estimators.conv import ImageInput, image_shape
 from aekit.estimators._sparse_codes import unit_indices
 from aekit.nn.likelihoods import COUNT_LIKELIHOODS, GAUSSIAN_VARIANCES, check_counts, make_likelihood, output_activation_for
@@ -28,6 +28,7 @@ __all__ = ["VariationalAutoEncoder"]
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 BACKBONE_OPTIONS = {"mlp": ("hidden_dims",), "conv": ("channels", "input_shape")}  # refused off their defaults with the other backbone
+VAE_LIKELIHOODS = ("bernoulli", "gaussian", "student_t", *COUNT_LIKELIHOODS)  # p(x|z) a VAE decodes to
 
 
 def _is_binary(X) -> bool:
@@ -117,6 +118,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         model stood after training on it: `latent_dim` minus the `collapsed_units_`.
     collapsed_units_ : ndarray of int
         The code units counted out of `active_units_`: their posterior mean varied on no piece.
+    likelihood_ : str
+        The likelihood p(x|z) trained with ('auto' resolved: 'bernoulli' or 'gaussian').
     prior_df_ : float
         Degrees of freedom of the fitted Student-t prior (prior='student_t' only).
     input_shape_ : tuple
@@ -143,7 +146,7 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "input_shape": ["array-like", None],
         "channels": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian", "student_t", *COUNT_LIKELIHOODS})],
+        "likelihood": [StrOptions({"auto", *VAE_LIKELIHOODS})],
         "gaussian_variance": [StrOptions(set(GAUSSIAN_VARIANCES))],
         "prior": [StrOptions(set(PRIORS))],
         "prior_df": [Interval(Real, 0.5, None, closed="neither")],
@@ -155,8 +158,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
         "n_score_draws": [Interval(Integral, 1, None, closed="left")],
     }
     _fitted_state = {**BaseAutoEncoder._fitted_state, "active_units_": int, "collapsed_units_": unit_indices, "prior_df_": float,
-                     "input_shape_": image_shape}  # fmt: skip
-    _optional_fitted = BaseAutoEncoder._optional_fitted | {"prior_df_", "input_shape_", "collapsed_units_"}  # a Student-t prior's; a conv backbone's; newer
+                     "input_shape_": image_shape, "likelihood_": one_of(VAE_LIKELIHOODS)}  # fmt: skip
+    _optional_fitted = BaseAutoEncoder._optional_fitted | {"prior_df_", "input_shape_", "collapsed_units_", "likelihood_"}  # a Student-t prior's; a conv backbone's; newer
 
     def __init__(
         self,
@@ -256,7 +259,8 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             check_counts(f"likelihood={self.likelihood!r}", low)
         requested = "auto" if self.likelihood in ("auto", "bernoulli", *COUNT_LIKELIHOODS) else "linear"  # counts decode through their own
         activation = output_activation_for(self.likelihood, requested, X)
-        self._check_options_apply(self._likelihood_name(activation))
+        self.likelihood_ = self._likelihood_name(activation)
+        self._check_options_apply(self.likelihood_)
         if self.likelihood == "bernoulli" and self.binarize is None and not _is_binary(X):
             message = (f"likelihood='bernoulli' on data that are not binary (values in [{low:.4g}, {high:.4g}], not only 0 "
                        "and 1): the loss and scores in nats are not log-likelihoods of these data. Set binarize='dynamic' "
@@ -326,6 +330,9 @@ class VariationalAutoEncoder(ImageInput, BaseAutoEncoder):
             free_bits=self.free_bits,
             binarize=self.binarize == "dynamic",
         )
+
+    def _fit_settings(self) -> dict:
+        return {**super()._fit_settings(), "likelihood": self.likelihood_}
 
     def _training_callbacks(self) -> list:
         return [KLWarmup(self.kl_warmup_epochs)] if self.kl_warmup_epochs > 0 else []
