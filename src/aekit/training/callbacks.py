@@ -21,9 +21,11 @@ import csv
 import io
 import math
 import os
+import warnings
 from pathlib import Path
 
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
 from aekit.training import distributed
@@ -48,6 +50,7 @@ LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  #
 
 FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
 DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
+WORSE_FACTOR = 1.2  # a fit whose model ends this many times worse than the untrained one on its first rows is reported
 SCALE_SPREAD = 100.0  # columns whose standard deviations differ by more than this factor are named in the divergence advice
 
 
@@ -131,6 +134,28 @@ class DivergenceGuard(Callback):
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
             f"training). {advice}" + (f" The model is left as it was after epoch {kept}." if kept else "")
+        )
+
+    def warn_if_worse(self) -> None:
+        """Warn (ConvergenceWarning) when the model a fit ends with (the best weights, where early
+        stopping restored them) has a loss on the first rows more than WORSE_FACTOR times that of the
+        untrained model (or, continuing a trained model, of the weights the fit started from): a
+        learning rate too large for a bounded loss, which never reaches the divergence limit."""
+        initial = self.state.initial_loss
+        if initial is None or not math.isfinite(initial):
+            return
+        end = self.reference()
+        if not math.isfinite(end) or end <= WORSE_FACTOR * initial:
+            return
+        if self.start[4] > 0:  # a trained model on new rows: compare with where this fit started
+            start = self.start_loss if self.start_loss is not None else self._loss_at_start()
+            initial = max(initial, start) if math.isfinite(start) else initial
+            if end <= WORSE_FACTOR * initial:
+                return
+        warnings.warn(
+            f"training ended worse than it started: the loss on the first rows is {end:.4g}, {end / initial:.3g} "
+            f"times the {initial:.4g} of the model before training. Try a smaller learning_rate (now "
+            f"{self.learning_rate}) or set grad_clip.", ConvergenceWarning, stacklevel=2,
         )
 
     def _loss_at_start(self) -> float:
