@@ -127,10 +127,7 @@ class DivergenceGuard(Callback):
         if math.isfinite(loss) and loss <= _divergence_limit(initial):
             return
         kept = self.restore_start()
-        scales = scale_advice(self.rows()) if self.rows is not None else ""
-        advice = f"{scales} Or try a smaller learning_rate (now {self.learning_rate}) or set grad_clip." if scales else (
-            f"Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
-        )
+        advice = divergence_advice(self.rows() if self.rows is not None else None, self.learning_rate)
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
             f"training). {advice}" + (f" The model is left as it was after epoch {kept}." if kept else "")
@@ -202,12 +199,34 @@ def copy_into(buffers, value):
     return copy.deepcopy(value)
 
 
+def divergence_advice(rows: torch.Tensor | None, learning_rate: float) -> str:
+    """What to try after a divergence on `rows` (n, ...), the fit's first rows: the learning rate
+    first, except for an unscaled table whose column scales differ widely (`scale_advice`); scaling
+    is not suggested for images or values already within [-1, 1], such as pixels."""
+    smaller = f"a smaller learning_rate (now {learning_rate})"
+    if rows is not None and already_scaled(rows):
+        return f"Try {smaller} or set grad_clip."
+    scales = scale_advice(rows) if rows is not None else ""
+    return f"{scales} Or try {smaller} or set grad_clip." if scales else f"Try {smaller}, set grad_clip, or scale X."
+
+
+def already_scaled(rows: torch.Tensor) -> bool:
+    """Whether `rows` (n, ...) are images (more than one dimension per row) or have every value
+    within [-1, 1] (pixels in [0, 1], a scaled table): standardising them would not help."""
+    if rows.dim() > 2:
+        return True
+    if rows.is_floating_point():
+        values = rows.detach()[rows.detach().isfinite()]
+        return values.numel() > 0 and float(values.abs().max()) <= 1.0
+    return False
+
+
 def scale_advice(rows: torch.Tensor) -> str:
     """A sentence naming the spread of the columns' standard deviations of `rows` (n, d) when the
     largest is more than SCALE_SPREAD times the smallest non-zero one (the usual cause of a fit
-    that diverges on a raw table), else ''."""
+    that diverges on a raw table), else '' (also for images and values within [-1, 1])."""
     flat = rows.detach().reshape(rows.shape[0], -1).double()
-    if flat.shape[0] < 2 or flat.shape[1] < 2:
+    if flat.shape[0] < 2 or flat.shape[1] < 2 or already_scaled(rows):
         return ""
     spread = torch.nan_to_num(flat, nan=0.0).std(dim=0)
     spread = spread[spread > 0]
