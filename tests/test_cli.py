@@ -140,6 +140,14 @@ def digits_run(tmp_path_factory):
     return run
 
 
+def test_a_divergence_on_pixels_leads_with_the_learning_rate_not_scaling(tmp_path, capsys):
+    # digits' pixels in [0, 1] were told to '--set data.scale=standard' before the learning rate
+    assert main(["train", "--data", "digits", "--learning-rate", "1e6", "--epochs", "2", "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "training diverged" in err and "Try a smaller learning_rate (now 1000000.0) or set grad_clip." in err
+    assert "data.scale" not in err and "scale X" not in err
+
+
 def test_a_run_with_a_corrupt_data_json_is_refused_naming_the_file(digits_run, tmp_path, capsys):
     import shutil
 

@@ -246,6 +246,22 @@ def test_save_load_round_trip(tmp_path, standardize, criterion):
     assert isinstance(loaded.autoencoder.set_params(max_epochs=1).fit(X).transform(X), pd.DataFrame)  # and keeps its set_output
 
 
+@pytest.mark.parametrize("table", [False, True], ids=["array", "dataframe"])
+def test_a_detector_wrapping_a_pca_saves_and_loads_without_pickle(tmp_path, table):
+    # any model with fit and score_samples is accepted, but save refused the fitted PCA: "has no `save`"
+    from sklearn.decomposition import PCA
+
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    if table:
+        X = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(site=np.resize(["n", "s", "e"], len(X)))
+    det = AutoEncoderOutlierDetector(PCA(n_components=3), contamination=0.05, random_state=0).fit(X)
+    path = det.save(tmp_path / "detector")
+    assert not list(path.rglob("*.pkl")) and (path / "autoencoder" / "arrays.safetensors").is_file()
+    loaded = AutoEncoderOutlierDetector.load(path)
+    np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
+    assert repr(loaded.get_params()) == repr(det.get_params()) and isinstance(loaded.autoencoder_, PCA)
+
+
 @pytest.mark.parametrize("table", [False, True], ids=["float32-array", "dataframe"])
 def test_a_loaded_standardizing_detector_scores_exactly_as_the_saved_one(tmp_path, table):
     # feature_error_ was float32 in memory and float64 once loaded: scores differed in the 8th digit

@@ -272,3 +272,18 @@ def test_a_date_label_of_an_object_index_is_not_shown_as_nanoseconds():
     frame.iloc[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"first in row 3 \(index np\.datetime64\('2020-01-04T00:00:00\.000000000'\)\), column 1"):
         AutoEncoder(**FAST).fit(frame)
+
+
+@pytest.mark.parametrize("make, images", [(lambda: AutoEncoder(max_epochs=1, random_state=0), False),
+                                          (lambda: VariationalAutoEncoder(backbone="conv", max_epochs=1, random_state=0), True)],
+                         ids=["AutoEncoder", "conv VAE"])
+def test_targets_of_x_shape_given_to_a_model_that_reconstructs_x_are_not_ignored_silently(make, images):
+    # fit(noisy, clean) trained on noisy alone without a word: the clean targets were dropped as if labels
+    rng = np.random.default_rng(0)
+    clean = rng.random((60, 1, 8, 8)).astype(np.float32)
+    noisy = np.clip(clean + 0.1 * rng.normal(size=clean.shape), 0, 1).astype(np.float32)
+    if not images:
+        clean, noisy = clean.reshape(60, -1), noisy.reshape(60, -1)
+    with pytest.warns(UserWarning, match=r"y has X's shape .* ignores y .* ConvAutoEncoder\(\)\.fit\(X, Y\).*corruption='gaussian'"):
+        make().fit(noisy, clean)
+    make().fit(noisy, np.arange(60) % 3)  # labels stay accepted and ignored, without a warning

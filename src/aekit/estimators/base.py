@@ -152,6 +152,15 @@ def positive_ints(value, name: str) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
+def _has_shape_of(y, X) -> bool:
+    """Whether fit's y holds a target per entry of the validated rows X (n, d): y of shape (n, d)
+    or images (n, ...) of d values each, rather than labels (n,) or (n, k)."""
+    if y is None or (_ndim(y) or 0) < 2 or getattr(X, "ndim", 0) != 2 or X.shape[1] < 2:
+        return False
+    shape = np.shape(y)
+    return shape[0] == X.shape[0] and int(np.prod(shape[1:])) == X.shape[1]
+
+
 def _ndim(X) -> int | None:
     """Number of dimensions of array-like X, None when it has none (a path, a ragged list)."""
     ndim = getattr(X, "ndim", None)
@@ -820,9 +829,20 @@ class BaseAutoEncoder(TransformerMixin, AekitEstimator):
     def _validate_targets(self, y, X: np.ndarray, reset: bool = True) -> np.ndarray | None:
         """Reconstruction targets from fit's `y`, (n_samples, n_outputs), or None to reconstruct X.
 
-        The default ignores y (labels in a Pipeline); image-to-image estimators (e.g. gray to
-        colour) return their validated targets, and `_build_module` then gets `n_outputs`;
+        The default ignores y (labels in a Pipeline), with a warning when y has X's shape (a
+        target per input, which this estimator would not learn); image-to-image estimators (e.g.
+        gray to colour) return their validated targets, and `_build_module` then gets `n_outputs`;
         without `reset` (a warm start, `partial_fit`) the targets must be the fitted model's kind."""
+        if _has_shape_of(y, X):
+            name = type(self).__name__
+            denoise = "fit it on clean X with corruption='gaussian' (noise added to X in training)"
+            if "corruption" not in self.get_params(deep=False):
+                denoise = "fit AutoEncoder(corruption='gaussian'), or ConvAutoEncoder(corruption='gaussian') for images, on clean X"
+            warnings.warn(
+                f"{name}.fit(X, y): y has X's shape {np.shape(y)}, but {name} reconstructs X and ignores y (labels in a "
+                f"Pipeline), so it trains on X alone. To learn to map inputs to targets, such as noisy to clean images, use "
+                f"ConvAutoEncoder().fit(X, Y); for a denoising model, {denoise}.", UserWarning, stacklevel=5,
+            )
         return None
 
     def _training_data(self, X, y, reset: bool):

@@ -34,7 +34,7 @@ from aekit._wording import with_article
 from aekit.saving.atomic import atomic_write_bytes
 from aekit.saving.checksums import file_entry, read_checked_safetensors
 from aekit.saving.json_files import json_bytes, read_json
-from aekit.saving.sklearn_state import dump_sklearn, load_sklearn
+from aekit.saving.sklearn_state import STATE_FILE, dump_sklearn, known_classes, load_sklearn
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "atomic_write_bytes", "left_by_interrupted_save", "load_estimator_folder", "read_model",
            "register_estimator", "save_estimator"]
@@ -64,8 +64,8 @@ def _param_to_json(value):
     the same kind: a tuple as {"tuple": [...]}, a list as {"list": [...]}, a dict as
     {"dict": {...}}, an array as
     {"ndarray": [...], "dtype": ...}, a NumPy scalar as {"numpy": dtype, "value": ...}, an aekit
-    estimator as {"estimator": class name, "params": {...}} (and "set_output": what its
-    set_output chose)."""
+    estimator (or a scikit-learn one of `known_classes()`) as {"estimator": class name, "params":
+    {...}} (and "set_output": what its set_output chose)."""
     if isinstance(value, (tuple, list)):
         return {type(value).__name__: [_param_to_json(v) for v in value]}
     if isinstance(value, dict):
@@ -78,6 +78,12 @@ def _param_to_json(value):
         output = {"set_output": value._sklearn_output_config} if getattr(value, OUTPUT_CONFIG, None) else {}
         return {"estimator": type(value).__name__, "params": params_to_json(value.get_params(deep=False)), **output}
     return value
+
+
+def _savable_class(name: str) -> type | None:
+    """The aekit estimator, or scikit-learn class that `sklearn_state` saves (a wrapped PCA),
+    called `name`; None for any other."""
+    return ESTIMATORS.get(name) or known_classes().get(name)
 
 
 def _param_from_json(value):
@@ -97,7 +103,7 @@ def _param_from_json(value):
     if set(value) == {"numpy", "value"}:
         return np.dtype(value["numpy"]).type(value["value"])
     if set(value) - {"set_output"} == {"estimator", "params"} and isinstance(value["params"], dict):
-        cls = ESTIMATORS.get(value["estimator"]) if isinstance(value["estimator"], str) else None
+        cls = _savable_class(value["estimator"]) if isinstance(value["estimator"], str) else None
         if cls is None:
             raise ValueError(f"names unknown estimator class {value['estimator']!r}")
         est = cls(**{k: _param_from_json(v) for k, v in value["params"].items()})
@@ -115,7 +121,7 @@ def params_to_json(params: dict) -> dict:
     An estimator parameter whose class aekit cannot save is left out."""
     out = {}
     for key, value in params.items():
-        if hasattr(value, "get_params") and type(value).__name__ not in ESTIMATORS:
+        if hasattr(value, "get_params") and _savable_class(type(value).__name__) is None:
             continue
         out[key] = _param_to_json(value)
     if "random_state" in out and not isinstance(params["random_state"], (int, np.integer, type(None))):
@@ -276,9 +282,12 @@ def save_estimator(est, path: str | os.PathLike) -> Path:
     """
     nested = {name: getattr(est, name) for name in type(est)._nested if getattr(est, name, None) is not None}
     for name, inner in nested.items():
-        if not hasattr(inner, "save"):
-            raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} has no `save`")
+        if not hasattr(inner, "save") and type(inner).__name__ not in known_classes():
+            raise TypeError(f"cannot save: the fitted {type(inner).__name__} in {name} is neither an aekit estimator "
+                            f"(with `save`) nor one of the scikit-learn classes aekit saves ({sorted(known_classes())})")
     parts = {name: dump_sklearn(getattr(est, name)) for name in type(est)._sklearn_parts if getattr(est, name, None) is not None}
+    parts.update({name: dump_sklearn(inner) for name, inner in nested.items() if not hasattr(inner, "save")})
+    nested = {name: inner for name, inner in nested.items() if hasattr(inner, "save")}
     params = params_to_json(est.get_params(deep=False))
     config = {**config_header(type(est).__name__), "params": params, "fitted": _fitted_to_json(est),
               "folders": sorted(_nested_folder(name) for name in (*nested, *parts))}
@@ -354,7 +363,9 @@ def load_estimator_folder(cls: type, path: str | os.PathLike, device: str | None
     for name in est_cls._nested:
         folder = Path(path) / _nested_folder(name)
         inner = None
-        if folder.is_dir():
+        if (folder / STATE_FILE).is_file() and not (folder / CONFIG_FILE).exists():  # a scikit-learn model such as PCA
+            inner = load_sklearn(folder)
+        elif folder.is_dir():
             inner_cls = read_config(folder)[0]
             inner = inner_cls.load(folder, device=device)
             expected = est._inner_n_features()

@@ -1,9 +1,10 @@
 """Fitted scikit-learn estimators kept inside an aekit model (the `IterativeImputer` blend partner
-of `AutoEncoderImputer`) as a folder of `sklearn.json` + `arrays.safetensors`, never pickle.
+of `AutoEncoderImputer`, a `PCA` an outlier detector wraps) as a folder of `sklearn.json` + `arrays.safetensors`, never pickle.
 
 The JSON describes the object tree: each estimator by class name, constructor parameters and
 the attributes `fit` added (its fitted state, taken from the object's `__dict__`), each value
-tagged with its kind; every numpy array lives in the safetensors file under a numbered key, and
+tagged with its kind; every numpy array lives in the safetensors file under a numbered key (a
+column-major one transposed, so that it loads with its layout and computes the same), and
 the JSON holds that file's SHA-256. A decision tree is stored as its node fields (one array per
 field of scikit-learn's node record) and leaf values, and rebuilt through `Tree.__setstate__`
 after its child links and split features are checked to stay inside the tree and its inputs.
@@ -30,7 +31,7 @@ ARRAYS_FILE = "arrays.safetensors"
 FORMAT = "aekit-sklearn"
 FORMAT_VERSION = 1
 ARRAY_KINDS = "biuf"  # bool, signed, unsigned, float: what safetensors stores and a fitted estimator holds
-TAGS = frozenset({"json", "array", "scalar", "dtype", "list", "tuple", "dict", "triplet", "random_state", "tree", "estimator"})
+TAGS = frozenset({"json", "array", "fortran_array", "scalar", "dtype", "list", "tuple", "dict", "triplet", "random_state", "tree", "estimator"})
 
 
 def known_classes() -> dict[str, type]:
@@ -39,16 +40,17 @@ def known_classes() -> dict[str, type]:
     Returns
     -------
     classes : dict of str to type
-        IterativeImputer, SimpleImputer, BayesianRidge, ExtraTreesRegressor and
-        ExtraTreeRegressor.
+        IterativeImputer, SimpleImputer, BayesianRidge, ExtraTreesRegressor,
+        ExtraTreeRegressor and PCA (the model an outlier detector may wrap).
     """
+    from sklearn.decomposition import PCA
     from sklearn.ensemble import ExtraTreesRegressor
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer, SimpleImputer
     from sklearn.linear_model import BayesianRidge
     from sklearn.tree import ExtraTreeRegressor
 
-    return {cls.__name__: cls for cls in (BayesianRidge, ExtraTreeRegressor, ExtraTreesRegressor, IterativeImputer, SimpleImputer)}
+    return {cls.__name__: cls for cls in (BayesianRidge, ExtraTreeRegressor, ExtraTreesRegressor, IterativeImputer, PCA, SimpleImputer)}
 
 
 def dump_sklearn(estimator) -> dict[str, bytes]:
@@ -147,6 +149,8 @@ class _Writer:
         if value is None or isinstance(value, (bool, int, float, str)):
             return {"json": value}
         if isinstance(value, np.ndarray):
+            if value.ndim > 1 and value.flags.f_contiguous and not value.flags.c_contiguous:  # PCA's components_
+                return {"fortran_array": self.array(value.T, where)}  # the layout kept: it orders a product's sums
             return {"array": self.array(value, where)}
         if isinstance(value, np.dtype):
             if value.kind not in ARRAY_KINDS:
@@ -205,6 +209,8 @@ class _Reader:
             return value
         if tag == "array":
             return self.array(value).copy()
+        if tag == "fortran_array":
+            return self.array(value).T.copy(order="F")
         if tag == "scalar":
             scalar = self.array(value)
             if scalar.ndim != 0:

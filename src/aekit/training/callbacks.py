@@ -21,9 +21,11 @@ import csv
 import io
 import math
 import os
+import warnings
 from pathlib import Path
 
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
 from aekit.training import distributed
@@ -48,6 +50,7 @@ LOOP_LOGS = frozenset({"loss", "val_loss", "lr", "epoch_seconds", "elapsed"})  #
 
 FINAL_LR_FRACTION = 0.01  # where the cosine schedule ends, as a fraction of the initial rate
 DIVERGENCE_FACTOR = 1e3  # an epoch loss this many times the untrained model's (or above 1e3) means divergence
+WORSE_FACTOR = 1.2  # a fit whose model ends this many times worse than the untrained one on its first rows is reported
 SCALE_SPREAD = 100.0  # columns whose standard deviations differ by more than this factor are named in the divergence advice
 
 
@@ -124,13 +127,32 @@ class DivergenceGuard(Callback):
         if math.isfinite(loss) and loss <= _divergence_limit(initial):
             return
         kept = self.restore_start()
-        scales = scale_advice(self.rows()) if self.rows is not None else ""
-        advice = f"{scales} Or try a smaller learning_rate (now {self.learning_rate}) or set grad_clip." if scales else (
-            f"Try a smaller learning_rate (now {self.learning_rate}), set grad_clip, or scale X."
-        )
+        advice = divergence_advice(self.rows() if self.rows is not None else None, self.learning_rate)
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch + 1}: the loss became {loss:.4g} (it was {initial:.4g} before "
             f"training). {advice}" + (f" The model is left as it was after epoch {kept}." if kept else "")
+        )
+
+    def warn_if_worse(self) -> None:
+        """Warn (ConvergenceWarning) when the model a fit ends with (the best weights, where early
+        stopping restored them) has a loss on the first rows more than WORSE_FACTOR times that of the
+        untrained model (or, continuing a trained model, of the weights the fit started from): a
+        learning rate too large for a bounded loss, which never reaches the divergence limit."""
+        initial = self.state.initial_loss
+        if initial is None or not math.isfinite(initial):
+            return
+        end = self.reference()
+        if not math.isfinite(end) or end <= WORSE_FACTOR * initial:
+            return
+        if self.start[4] > 0:  # a trained model on new rows: compare with where this fit started
+            start = self.start_loss if self.start_loss is not None else self._loss_at_start()
+            initial = max(initial, start) if math.isfinite(start) else initial
+            if end <= WORSE_FACTOR * initial:
+                return
+        warnings.warn(
+            f"training ended worse than it started: the loss on the first rows is {end:.4g}, {end / initial:.3g} "
+            f"times the {initial:.4g} of the model before training. Try a smaller learning_rate (now "
+            f"{self.learning_rate}) or set grad_clip.", ConvergenceWarning, stacklevel=2,
         )
 
     def _loss_at_start(self) -> float:
@@ -177,12 +199,34 @@ def copy_into(buffers, value):
     return copy.deepcopy(value)
 
 
+def divergence_advice(rows: torch.Tensor | None, learning_rate: float) -> str:
+    """What to try after a divergence on `rows` (n, ...), the fit's first rows: the learning rate
+    first, except for an unscaled table whose column scales differ widely (`scale_advice`); scaling
+    is not suggested for images or values already within [-1, 1], such as pixels."""
+    smaller = f"a smaller learning_rate (now {learning_rate})"
+    if rows is not None and already_scaled(rows):
+        return f"Try {smaller} or set grad_clip."
+    scales = scale_advice(rows) if rows is not None else ""
+    return f"{scales} Or try {smaller} or set grad_clip." if scales else f"Try {smaller}, set grad_clip, or scale X."
+
+
+def already_scaled(rows: torch.Tensor) -> bool:
+    """Whether `rows` (n, ...) are images (more than one dimension per row) or have every value
+    within [-1, 1] (pixels in [0, 1], a scaled table): standardising them would not help."""
+    if rows.dim() > 2:
+        return True
+    if rows.is_floating_point():
+        values = rows.detach()[rows.detach().isfinite()]
+        return values.numel() > 0 and float(values.abs().max()) <= 1.0
+    return False
+
+
 def scale_advice(rows: torch.Tensor) -> str:
     """A sentence naming the spread of the columns' standard deviations of `rows` (n, d) when the
     largest is more than SCALE_SPREAD times the smallest non-zero one (the usual cause of a fit
-    that diverges on a raw table), else ''."""
+    that diverges on a raw table), else '' (also for images and values within [-1, 1])."""
     flat = rows.detach().reshape(rows.shape[0], -1).double()
-    if flat.shape[0] < 2 or flat.shape[1] < 2:
+    if flat.shape[0] < 2 or flat.shape[1] < 2 or already_scaled(rows):
         return ""
     spread = torch.nan_to_num(flat, nan=0.0).std(dim=0)
     spread = spread[spread > 0]

@@ -414,7 +414,8 @@ def train(
     `checkpoint` (an `aekit.training.checkpoint.Checkpointer`) restores a saved state before the first
     epoch and saves one after each. `state` continues an earlier fit (warm start: same module, optimizer state
     and history). `owner` is what callbacks receive as `est` (default: the module). Raises
-    `TrainingDivergedError` when the loss stops being finite or explodes.
+    `TrainingDivergedError` when the loss stops being finite or explodes; warns (ConvergenceWarning) when a
+    fit from random weights ends worse than it started.
 
     Parameters
     ----------
@@ -482,6 +483,8 @@ def train(
         raise
     for hook in _hooks(callbacks, "on_fit_end"):
         hook(owner)
+    if not config.start_competes:  # a PCA start is a fitted model, not an untrained one: it competes instead
+        guard.warn_if_worse()
     if config.early_stopping is not None:
         state.kept_epoch = state.history.best_epoch
     elif state.epoch > state.first_epoch:
