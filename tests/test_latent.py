@@ -124,10 +124,13 @@ def test_sampled_codes_of_a_topk_or_binary_model_are_codes_the_model_gives(digit
     drawn, Z = LatentSampler(topk, random_state=0).fit(X).sample(40, return_codes=True)
     assert set((Z != 0).sum(axis=1)) == {3} and Z.shape == (40, 12)
     np.testing.assert_allclose(drawn, topk.inverse_transform(Z), rtol=1e-5, atol=1e-6)  # decoded from those codes
-    with pytest.warns(UserWarning, match="every training row has the same code after 2 epochs"):  # was silent
-        binary = AutoEncoder(latent_dim=6, binary_code=True, max_epochs=2, random_state=0).fit(X)
-    assert len(np.unique(binary.transform(X), axis=0)) == 1
+    binary = AutoEncoder(latent_dim=6, binary_code=True, max_epochs=2, random_state=0).fit(X)
     assert set(np.unique(LatentSampler(binary, random_state=0).fit(X).sample_codes(40))) <= {0.0, 1.0}
+    alike = X[:1] + 0.01 * np.random.default_rng(0).random((200, X.shape[1]))  # rows too alike for two codes
+    with pytest.warns(UserWarning, match="every training row has the same code after 2 epochs"):  # was silent
+        one_code = AutoEncoder(latent_dim=6, binary_code=True, max_epochs=2, random_state=0).fit(alike)
+    assert len(np.unique(one_code.transform(alike), axis=0)) == 1
+    assert set(np.unique(LatentSampler(one_code, random_state=0).fit(alike).sample_codes(40))) <= {0.0, 1.0}
     relu = AutoEncoder(latent_dim=4, latent_activation="relu", max_epochs=2, random_state=0).fit(X)
     assert LatentSampler(relu, random_state=0).fit(X).sample_codes(200).min() >= 0
 

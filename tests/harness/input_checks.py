@@ -115,6 +115,7 @@ def outcome(estimator, X) -> str:
     divergence guard (e.g. on unscaled values near 1e6) counts as refused when its message
     names X, as its advice to scale X does."""
     from sklearn.base import is_classifier
+    from sklearn.exceptions import ConvergenceWarning
 
     import warnings
 
@@ -122,6 +123,8 @@ def outcome(estimator, X) -> str:
     try:
         with warnings.catch_warnings():  # a constant or identifier column of a frame is left out with this warning
             warnings.filterwarnings("ignore", message=".*columns left out of the model", category=UserWarning)
+            # a fit on a few hostile rows may end worse than its untrained start, and says so
+            warnings.filterwarnings("ignore", message="training ended worse than it started", category=ConvergenceWarning)
             estimator.fit(X, _labels(X)) if classifier else estimator.fit(X)
     except (ValueError, TypeError, FloatingPointError) as err:
         message = str(err)

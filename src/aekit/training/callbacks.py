@@ -149,9 +149,10 @@ class DivergenceGuard(Callback):
             initial = max(initial, start) if math.isfinite(start) else initial
             if end <= WORSE_FACTOR * initial:
                 return
+        times = f"{end / initial:.3g} times the" if initial > 0 else "above the"
         warnings.warn(
-            f"training ended worse than it started: the loss on the first rows is {end:.4g}, {end / initial:.3g} "
-            f"times the {initial:.4g} of the model before training. Try a smaller learning_rate (now "
+            f"training ended worse than it started: the loss on the first rows is {end:.4g}, {times} "
+            f"{initial:.4g} of the model before training. Try a smaller learning_rate (now "
             f"{self.learning_rate}) or set grad_clip.", ConvergenceWarning, stacklevel=2,
         )
 
