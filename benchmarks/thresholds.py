@@ -377,11 +377,11 @@ def _mean_f1(rows: list[dict], key: str) -> float:
 
 def _seed_ranges(seeds: list[int]) -> str:
     """'0-19,41' for [0, ..., 19, 41]: runs of consecutive seeds as ranges."""
-    runs, start = [], None
-    for i, seed in enumerate(sorted(seeds)):
+    ordered, runs, start = sorted(seeds), [], None
+    for i, seed in enumerate(ordered):
         if start is None:
             start = seed
-        if i + 1 == len(seeds) or sorted(seeds)[i + 1] != seed + 1:
+        if i + 1 == len(ordered) or ordered[i + 1] != seed + 1:
             runs.append(f"{start}-{seed}" if seed > start else f"{start}")
             start = None
     return ",".join(runs)

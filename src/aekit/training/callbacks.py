@@ -225,9 +225,9 @@ def already_scaled(rows: torch.Tensor) -> bool:
 def scale_advice(rows: torch.Tensor) -> str:
     """A sentence naming the spread of the columns' standard deviations of `rows` (n, d) when the
     largest is more than SCALE_SPREAD times the smallest non-zero one (the usual cause of a fit
-    that diverges on a raw table), else '' (also for images and values within [-1, 1])."""
+    that diverges on a raw table), else ''."""
     flat = rows.detach().reshape(rows.shape[0], -1).double()
-    if flat.shape[0] < 2 or flat.shape[1] < 2 or already_scaled(rows):
+    if flat.shape[0] < 2 or flat.shape[1] < 2:
         return ""
     spread = torch.nan_to_num(flat, nan=0.0).std(dim=0)
     spread = spread[spread > 0]
