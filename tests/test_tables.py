@@ -1166,3 +1166,29 @@ def test_a_model_folder_reads_a_table_with_an_id_column_once(tmp_path, monkeypat
         assert main(["encode", str(tmp_path / "m"), str(tmp_path / "t.csv"), str(tmp_path / "codes.csv")]) == 0
     assert reads == [str(tmp_path / "t.csv")]
     assert pd.read_csv(tmp_path / "codes.csv")["id"].tolist() == [f"C{i:04d}" for i in range(20)]
+
+
+def test_timestamps_in_seconds_are_written_back_to_the_second_by_reconstruct_generate_and_impute(tmp_path, capsys):
+    # reconstructions and samples were taken back to the table's units in float32, so timestamps of 2026 in seconds
+    # came back as multiples of 128 s (the float32 spacing there): 200 times within an hour were about 29 values
+    rng = np.random.default_rng(0)
+    n = 200
+    z = rng.normal(size=n)
+    table = pd.DataFrame({"ts": 1796673399 + rng.permutation(3600)[:n], "a": (z + 0.1 * rng.normal(size=n)).round(3),
+                          "b": (2 * z + 0.1 * rng.normal(size=n)).round(3)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--epochs", "2", "--set", "model.hidden_dims=[8]", "--quiet",
+                 "--out", run]) == 0
+    assert main(["reconstruct", run, str(tmp_path / "t.csv"), str(tmp_path / "rec.csv")]) == 0
+    assert main(["generate", run, str(tmp_path / "gen.csv"), "--n-samples", "50"]) == 0
+    for name, rows in (("rec.csv", n), ("gen.csv", 50)):
+        ts = pd.read_csv(tmp_path / name)["ts"].to_numpy()
+        assert len(ts) == rows and np.mean(ts % 128 != 0) > 0.5, name
+    assert pd.read_csv(tmp_path / "rec.csv")["ts"].nunique() > n // 4
+    gaps = table.astype({"a": float})
+    gaps.loc[[3, 17, 40], "a"] = np.nan
+    gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    assert main(["impute", str(tmp_path / "gaps.csv"), str(tmp_path / "filled.csv"), *CLI_FAST]) == 0
+    filled = pd.read_csv(tmp_path / "filled.csv")
+    assert filled["ts"].tolist() == table["ts"].tolist() and filled["a"].notna().all()

@@ -122,7 +122,9 @@ class Scaling:
         return ((np.asarray(X, dtype=np.float64) - np.asarray(self.offset)) / np.asarray(self.scale)).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        """(n, features) from the model's space back to the data's units.
+        """(n, features) from the model's space back to the data's units, unscaled in float64 (as
+        `transform` scales) so that large values close together (timestamps in seconds) keep
+        their differences, not float32's 128 s steps.
 
         Parameters
         ----------
@@ -132,10 +134,11 @@ class Scaling:
         Returns
         -------
         ndarray of shape (n, n_features)
-            The rows in the data's units, float32.
+            The rows in the data's units: float64, or float32 without scaling.
         """
-        X = np.asarray(X, dtype=np.float32)
-        return X if self.kind == "none" else X * np.float32(self.scale) + np.float32(self.offset)
+        if self.kind == "none":
+            return np.asarray(X, dtype=np.float32)
+        return np.asarray(X, dtype=np.float64) * np.asarray(self.scale) + np.asarray(self.offset)
 
 
 @dataclass

@@ -333,7 +333,8 @@ def _rows_on_cluster(args: argparse.Namespace) -> int:
         out = apply(model.estimator, method, rows, client=client, features=features, keep=[ids])
         if args.command == "reconstruct":
             proportions = decodes_proportions(model.estimator)
-            out = out.map_partitions(_in_data_units, rows, model.scaling, features, proportions, meta=out._meta,
+            meta = _in_data_units(out._meta, rows._meta, model.scaling, features, proportions)  # float64 once unscaled
+            out = out.map_partitions(_in_data_units, rows, model.scaling, features, proportions, meta=meta,
                                      align_dataframes=False)
             if model.reader.kind == "table":
                 meta = _as_table_partition(out._meta, model.reader, features, not proportions, ids)
