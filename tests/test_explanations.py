@@ -482,10 +482,10 @@ def test_a_true_false_value_reads_as_true_or_false_in_the_reasons():
     # `aekit detect --explain` on a TRUE/FALSE column wrote 'active = 1 (expected 0.356; ...)': a bool was shown as a number
     from aekit.app.detection_report import reason_texts
 
-    top = pd.DataFrame({"feature_1": ["active", "active"], "observed_1": [True, np.False_], "expected_1": [0.356, 0.5],
+    top = pd.DataFrame({"feature_1": ["active", "active"], "observed_1": [True, np.False_], "expected_1": [False, np.True_],
                         "share_1": [0.5, 0.25]})
-    assert reason_texts(top) == [["active = True (expected 0.356; 50% of the score)"],
-                                 ["active = False (expected 0.5; 25% of the score)"]]
+    assert reason_texts(top) == [["active = True (expected False; 50% of the score)"],
+                                 ["active = False (expected True; 25% of the score)"]]
 
 
 @pytest.mark.parametrize("drop", ["first", "if_binary"])
@@ -507,3 +507,31 @@ def test_a_pipeline_whose_one_hot_encoder_drops_a_category_names_the_expected_on
         if method != "conditional":  # the reconstruction, which the conditional method replaces by its own expectation
             assert expected.tolist() == np.where(red > 0.5, "red", "green").tolist()
         assert (expected[rows["colour"] == "green"] == "green").mean() > 0.9
+
+
+def test_a_bool_column_is_explained_by_a_value_it_takes_not_a_share(tmp_path, capsys):
+    # explain and `aekit detect --explain` read 'active = False (expected 0.979; ...)': the reconstruction of the
+    # column's 0s and 1s, a share of True, which no row can hold; a bool column is now expected True or False
+    from aekit.app.detection_report import reason_texts
+    from aekit.cli import main
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=300)
+    table = pd.DataFrame({"spend": 50 + 10 * z + rng.normal(size=300), "visits": 5 + 2 * z + rng.normal(size=300),
+                          "active": rng.random(300) < 0.9})
+    rare = table.index[~table["active"]]
+    detector = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=20, hidden_dims=(16,), verbose=0), random_state=0).fit(table)
+    top = explain(detector, table, top=3)
+    for k in range(1, 4):
+        said = top[f"expected_{k}"][top[f"feature_{k}"] == "active"]
+        assert len(said) > 0 and all(isinstance(v, (bool, np.bool_)) for v in said), said.head()
+    assert (top.loc[rare, "feature_1"] == "active").mean() > 0.8
+    assert (top.loc[rare, "expected_1"][top.loc[rare, "feature_1"] == "active"] == True).all()  # noqa: E712
+    texts = reason_texts(top.loc[rare])
+    assert sum(t[0].startswith("active = False (expected True; ") for t in texts) > 0.8 * len(rare)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["detect", str(tmp_path / "t.csv"), "--explain", "1", "--out", str(tmp_path / "flagged.csv"),
+                 "--epochs", "20", "--quiet"]) == 0
+    whys = pd.read_csv(tmp_path / "flagged.csv")["why_1"]
+    active = whys[whys.str.startswith("active = ")]
+    assert len(active) > 0 and active.str.match(r"^active = (True|False) \(expected (True|False); ").all(), active.head()

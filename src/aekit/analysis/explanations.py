@@ -312,10 +312,31 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     if top is None:
         return table
     back = None if inverse is None else inverse(expected)
-    expected = grouped_values(expected, names, sources) if back is None else _pandas().DataFrame(back, columns=observed.columns)
+    expected = grouped_values(expected, names, sources) if back is None else _as_observed(back, observed)
     observed = grouped_values(X, names, sources) if observed is None else observed
     columns = list(table.columns)
     return top_reasons(table, observed[columns].set_axis(table.index), expected[columns].set_axis(table.index), top)
+
+
+def _as_observed(expected, observed):
+    """Expected values (n, n_columns) in the input's units as a frame of `observed`'s columns, a
+    column of True/False expected as the one of them its expectation is nearer (True from 0.5
+    up): a bool column is encoded as 0 and 1, whose expectation is a share no row can hold."""
+    frame = _pandas().DataFrame(expected, columns=observed.columns)
+    for column in observed.columns:
+        if _holds_bools(observed[column]) and not _holds_bools(frame[column]):
+            frame[column] = (frame[column].to_numpy(dtype=np.float64) >= 0.5).astype(object)
+    return frame
+
+
+def _holds_bools(values) -> bool:
+    """True for a pandas Series of True/False: a bool or 'boolean' dtype, or objects all bools."""
+    from pandas.api.types import is_bool_dtype
+
+    if is_bool_dtype(values.dtype):
+        return True
+    observed = values.dropna()
+    return values.dtype == object and len(observed) > 0 and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 METHODS = ("conditional", "error", "gradient")
