@@ -331,3 +331,21 @@ def test_a_save_killed_between_its_renames_names_the_hidden_previous_model(saved
     assert f"left the previous model in '{previous}'" in capsys.readouterr().err
     os.rename(previous, path)
     np.testing.assert_array_equal(AutoEncoder.load(path).transform(X), before)
+
+
+def test_an_unknown_history_key_is_refused_naming_the_file_and_the_key(tmp_path, X):
+    # an edited history_ ('train_los' for 'train_loss', 'val_los' for 'val_loss') loaded silently, the model then
+    # reporting no validation loss and plots and resumed fits reading an empty record
+    from aekit import SparseAutoEncoder
+
+    model = AutoEncoder(latent_dim=2, hidden_dims=(8,), max_epochs=2, validation_fraction=0.2, random_state=0).fit(X)
+    path = model.save(tmp_path / "m")
+    assert AutoEncoder.load(path).history_ == model.history_
+    config = json.loads((path / CONFIG_FILE).read_text())
+    config["fitted"]["history_"]["val_los"] = config["fitted"]["history_"].pop("val_loss")
+    (path / CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=re.escape(f"'{path / CONFIG_FILE}': history_ has unknown keys ['val_los']")):
+        AutoEncoder.load(path)
+    sparse = SparseAutoEncoder(latent_dim=8, k=2, hidden_dims=(8,), max_epochs=2, random_state=0).fit(X)
+    assert {"l0", "dead_fraction", "settings", "best_epoch"} <= set(sparse.history_)  # every key training writes loads
+    assert SparseAutoEncoder.load(sparse.save(tmp_path / "s")).history_ == sparse.history_

@@ -13,10 +13,11 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["ACTIVE_THRESHOLD", "BatchTopK", "CodeActivity", "SparseCode", "TopK", "find_submodule", "records_paused"]
+__all__ = ["ACTIVE_THRESHOLD", "BatchTopK", "CODE_ACTIVITY_LOGS", "CodeActivity", "SparseCode", "TopK", "find_submodule", "records_paused"]
 
 ACTIVE_THRESHOLD = 1e-6  # a code unit is active on a sample when its |value| exceeds this
 THRESHOLD_MOMENTUM = 0.2  # BatchTopK: weight of each training batch in the running inference threshold
+CODE_ACTIVITY_LOGS = ("l0", "dead_fraction")  # the per-epoch numbers `CodeActivity.epoch_logs` reports (kept in history_)
 BALANCE_RATE = 0.03  # TopK: per-step change of a selection offset, in units of the batch's mean |pre-activation|
 
 

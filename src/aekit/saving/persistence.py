@@ -522,8 +522,14 @@ def _check_fields(config_path: Path, config: dict, cls: type) -> None:
     folders, sub_folders = config.get("folders", []), _sub_folders(cls)
     if not isinstance(folders, list) or not all(f in sub_folders for f in folders) or len(set(folders)) != len(folders):
         raise ValueError(f"{str(config_path)!r}: field 'folders' must list distinct sub-folders among {sub_folders}")
+    from aekit.training.loop import HISTORY_KEYS
+
     problems = []
     history = fitted.get("history_", {})
+    unknown = sorted(set(history) - HISTORY_KEYS) if isinstance(history, dict) else []
+    if unknown:
+        raise ValueError(f"{str(config_path)!r}: history_ has unknown keys {unknown}; allowed: {sorted(HISTORY_KEYS)}"
+                         f"{_written_by(config)}")
     settings = history.get("settings", {}) if isinstance(history, dict) else None
     if not isinstance(history, dict) or not all(
         _is_numbers(v, gaps=True) or _is_count(v) or v is None for k, v in history.items() if k != "settings"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from aekit.nn.sparse_codes import CODE_ACTIVITY_LOGS
 from aekit.training import distributed
 from aekit.training._batching import batches_for, check_batch_rows, first_rows, min_batch_rows, row_blocks
 from aekit.training.budget import resolve_budget
@@ -41,8 +42,9 @@ from aekit.training.optimizer_step import OptimizerStep
 from aekit.training._precision import check_precision
 from aekit.data._sources import DataSource
 
-__all__ = ["History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "match_optimizer", "train"]
+__all__ = ["HISTORY_KEYS", "History", "TrainConfig", "TrainState", "TrainingDivergedError", "evaluate_loss", "make_optimizer", "match_optimizer", "train"]
 
+HISTORY_KEYS = frozenset({"loss", "val_loss", "epoch_seconds", "best_epoch", "settings", *CODE_ACTIVITY_LOGS})  # of `History.as_dict`
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LR_SCHEDULES = ("cosine",)
 
