@@ -138,7 +138,20 @@ class Scaling:
         """
         if self.kind == "none":
             return np.asarray(X, dtype=np.float32)
-        return np.asarray(X, dtype=np.float64) * np.asarray(self.scale) + np.asarray(self.offset)
+        scale = np.asarray(self.scale)
+        return _at_model_resolution(np.asarray(X, dtype=np.float64) * scale + np.asarray(self.offset), scale)
+
+
+MODEL_DIGITS = 7  # decimal digits a float32 model output holds, counted from the column's scale
+
+
+def _at_model_resolution(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Rows (n, features) in the data's units rounded to MODEL_DIGITS digits below each column's
+    scale (features,): the float32 model output holds no more, and the digits of its float64
+    widening would be written to a CSV as noise (0.12345600128173828 for 0.123456)."""
+    exponent = MODEL_DIGITS - np.floor(np.log10(scale)).astype(int)  # decimals kept per column
+    up, down = 10.0 ** np.maximum(exponent, 0), 10.0 ** np.maximum(-exponent, 0)
+    return np.rint(values * up / down) * down / up
 
 
 @dataclass
