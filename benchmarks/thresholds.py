@@ -288,7 +288,8 @@ def report(seeds: list[int], check: list[int]) -> None:
         "from the `bench` extra: `pip install -e .[bench]`). Every seed was collected with "
         "the detector of the measuring day. The rule before (a level shrinking as the square root) was chosen on seeds 0-29 "
         "(checked on 30-39); the rule below was chosen on seeds 0-39 by the grid below and checked on seeds 40-59, first "
-        "collected on 2026-12-07 and not looked at in the choice.", "",
+        "collected on 2026-12-07 and not looked at in the choice, and on seeds 60-79, first collected after the choice "
+        "(2026-12-07, 23:23).", "",
         "The 11 ADBench sets of benchmarks/outliers.py, same stratified 70/30 splits (training part at most "
         f"{cache['max_train']} rows). Per set and seed one `make_pipeline(StandardScaler(), AutoEncoderOutlierDetector())` is "
         "fitted on the unlabelled training part; its training and test anomaly scores are cached, and every rule below sets "

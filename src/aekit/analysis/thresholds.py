@@ -164,7 +164,7 @@ def auto_threshold(scores: np.ndarray, level: float = AUTO_ALPHA) -> float:
     thousands of rows the test peeled into it (shuttle up to 2.4x), hence the level shrinking
     with n. Where the anomalies sit in a long gradual tail (pendigits) the test finds almost
     none, hence the floor. On benchmarks/thresholds.py's 11 sets this flagged 0.5-2x the true
-    number on 8 sets for 39 of the 40 seeds the constants were chosen on and for all 20 fresh
+    number on 8 sets for 39 of the 40 seeds the constants were chosen on and for all 40 fresh
     seeds (7 sets on the other seed).
 
     Parameters
