@@ -535,3 +535,35 @@ def test_a_bool_column_is_explained_by_a_value_it_takes_not_a_share(tmp_path, ca
     whys = pd.read_csv(tmp_path / "flagged.csv")["why_1"]
     active = whys[whys.str.startswith("active = ")]
     assert len(active) > 0 and active.str.match(r"^active = (True|False) \(expected (True|False); ").all(), active.head()
+
+
+def plans(n: int, seed: int) -> pd.DataFrame:
+    """Two correlated numeric columns and a 'plan' drawn apart from them: 80 % 'basic', 20 % 'pro'."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    return pd.DataFrame({"visits": 20 + 5 * z + 0.5 * rng.normal(size=n), "spend": 300 + 80 * z + 8 * rng.normal(size=n),
+                         "plan": np.where(rng.random(n) < 0.8, "basic", "pro")})
+
+
+def reason_of(top: pd.DataFrame, feature: str, field: str) -> pd.Series:
+    """Each row's `field` (rank, expected, share) of `feature` among the reasons of `top`."""
+    ranks = [k for k in range(1, 100) if f"feature_{k}" in top.columns]
+    picked = [top[f"feature_{k}"] == feature for k in ranks]
+    if field == "rank":
+        return pd.Series(np.select(picked, ranks, default=0), index=top.index)
+    return pd.Series(np.select(picked, [top[f"{field}_{k}"] for k in ranks], default=None), index=top.index)
+
+
+def test_a_column_drawn_apart_from_the_others_is_no_first_reason_of_rows_holding_its_common_category():
+    # rows scored below the offset (every contribution negative) listed 'plan = basic (expected basic; 0% of the
+    # score)' first, before the column with most of the score: reasons were ranked by signed contribution while
+    # their shares are sizes; on these rows plan was the first reason of 36 % of the 'basic' rows
+    table = plans(200, seed=0)
+    detector = AutoEncoderOutlierDetector(criterion="latent", random_state=0).fit(table)
+    top = explain(detector, table, top=3)
+    basic = table["plan"] == "basic"
+    assert (reason_of(top, "plan", "expected")[basic] == "basic").mean() >= 0.9
+    assert (explain(detector, table)["plan"][basic] == 0).mean() >= 0.9
+    assert (reason_of(top, "plan", "rank")[basic] == 1).mean() <= 0.05
+    shares = top[["share_1", "share_2", "share_3"]].to_numpy()
+    assert (np.diff(shares, axis=1) <= 1e-12).all()

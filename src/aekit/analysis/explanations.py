@@ -277,11 +277,12 @@ def top_reasons(contributions, observed, expected, top: int):
     """The `top` largest contributions of each row, as columns feature_i, observed_i,
     expected_i and share_i (the contribution over the row's positive contributions; for a row
     whose contributions are none positive, as a row scored below the offset, its size over their
-    sizes, so a one-feature row's share is 1)."""
+    sizes, so a one-feature row's share is 1). Reasons come in the order of their shares, so a
+    feature with no share comes after those with one in a row with none positive too."""
     values = contributions.to_numpy()
-    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     positive = np.clip(values, 0.0, None).sum(axis=1)
     sizes = np.where((positive > 0)[:, None], values, np.abs(values))
+    order = np.argsort(-sizes, axis=1, kind="stable")[:, :top]
     positive = np.where(positive > 0, positive, np.abs(values).sum(axis=1))
     rows = np.arange(len(values))
     names = np.asarray(contributions.columns, dtype=object)
