@@ -567,3 +567,20 @@ def test_a_column_drawn_apart_from_the_others_is_no_first_reason_of_rows_holding
     assert (reason_of(top, "plan", "rank")[basic] == 1).mean() <= 0.05
     shares = top[["share_1", "share_2", "share_3"]].to_numpy()
     assert (np.diff(shares, axis=1) <= 1e-12).all()
+
+
+def test_a_lone_one_hot_column_in_a_group_reads_as_the_category_only_where_the_row_holds_it():
+    # groups={'plan': ['plan_pro']} (plan one-hot encoded with its first category dropped) read every row as 'pro',
+    # 'plan = pro (expected pro)' also for a 'basic' row, whose plan_pro is 0: a lone column was read as the category
+    # of its largest entry, which is its only one
+    table = plans(300, seed=0)
+    X = np.column_stack([StandardScaler().fit_transform(table[["visits", "spend"]]), table["plan"] == "pro"]).astype(float)
+    names = ["visits", "spend", "plan_pro"]
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    top = detector.explain(X, top=3, feature_names=names, groups={"plan": ["plan_pro"]}, method="error")
+    observed, expected = reason_of(top, "plan", "observed"), reason_of(top, "plan", "expected")
+    pro = table["plan"] == "pro"
+    assert (observed[pro] == "pro").all() and (observed[~pro] == "not pro").all()
+    assert (expected[~pro] == "not pro").mean() >= 0.9 and (expected[pro] == "pro").mean() >= 0.9
+    conditional = detector.explain(X, top=3, feature_names=names, groups={"plan": [2]})
+    assert (reason_of(conditional, "plan", "observed") == observed).all()

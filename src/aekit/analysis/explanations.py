@@ -250,14 +250,38 @@ def _level(encoded: str, source: str) -> str:
     return encoded
 
 
-def grouped_values(values: np.ndarray, names: list[str], sources: list[str]):
-    """Per-source values (n, n_sources): a lone column as it is, a one-hot block (or a lone
-    column named like one, 'region_north') as the category of its largest entry."""
+def _lone_category(name: str, source: str) -> bool:
+    """True for a source's only column named like one of its categories ('region_north' of
+    'region'): a one-hot group whose other categories were dropped."""
+    return _level(name, source) != name
+
+
+def category_midpoints(detector, X: np.ndarray) -> np.ndarray:
+    """The value (n, d) above which a lone one-hot column reads as holding its category:
+    halfway between the two values the column took in training (its range apart), the row's
+    own value the lower one when below the training mean; 0.5, for 0 and 1, for a detector
+    saved without `feature_mean_` or `feature_spread_`."""
+    spread, center = getattr(detector, "feature_spread_", None), getattr(detector, "feature_mean_", None)
+    if spread is None or center is None:
+        return np.full(X.shape, 0.5)
+    low = np.where(X < center, X, X - spread)
+    return low + spread / 2
+
+
+def grouped_values(values: np.ndarray, names: list[str], sources: list[str], midpoints: np.ndarray | None = None):
+    """Per-source values (n, n_sources): a lone column as it is, a one-hot block as the
+    category of its largest entry, a lone column named like a category ('region_north' of
+    'region') as it where the value is above `midpoints` (n, d; 0.5 when None), else as
+    'not north'."""
     columns = {}
     for source in dict.fromkeys(sources):
         members = [i for i, s in enumerate(sources) if s == source]
-        if len(members) == 1 and _level(names[members[0]], source) == names[members[0]]:
+        if len(members) == 1 and not _lone_category(names[members[0]], source):
             columns[source] = values[:, members[0]]
+        elif len(members) == 1:
+            level, at = _level(names[members[0]], source), members[0]
+            held = values[:, at] > (0.5 if midpoints is None else midpoints[:, at])
+            columns[source] = np.where(held, level, f"not {level}").astype(object)
         else:
             levels = np.array([_level(names[i], source) for i in members], dtype=object)
             columns[source] = levels[np.argmax(values[:, members], axis=1)]
@@ -313,8 +337,9 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     if top is None:
         return table
     back = None if inverse is None else inverse(expected)
-    expected = grouped_values(expected, names, sources) if back is None else _as_observed(back, observed)
-    observed = grouped_values(X, names, sources) if observed is None else observed
+    midpoints = category_midpoints(detector, X)
+    expected = grouped_values(expected, names, sources, midpoints) if back is None else _as_observed(back, observed)
+    observed = grouped_values(X, names, sources, midpoints) if observed is None else observed
     columns = list(table.columns)
     return top_reasons(table, observed[columns].set_axis(table.index), expected[columns].set_axis(table.index), top)
 
