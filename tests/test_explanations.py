@@ -584,3 +584,22 @@ def test_a_lone_one_hot_column_in_a_group_reads_as_the_category_only_where_the_r
     assert (expected[~pro] == "not pro").mean() >= 0.9 and (expected[pro] == "pro").mean() >= 0.9
     conditional = detector.explain(X, top=3, feature_names=names, groups={"plan": [2]})
     assert (reason_of(conditional, "plan", "observed") == observed).all()
+
+
+def test_a_lone_one_hot_column_at_the_category_expected_takes_no_share_of_the_score():
+    # with OneHotEncoder(drop='first') a 'plan' drawn apart from the rest took a share from rows holding 'basic',
+    # the category the model expected, 'plan = basic (expected basic; 89% of the score)', first reason of 11 % of them: the expected category's own
+    # distance was left out of a group of several columns only
+    table = plans(300, seed=0)
+    columns = ColumnTransformer([("num", StandardScaler(), ["visits", "spend"]), ("cat", OneHotEncoder(drop="first"), ["plan"])])
+    pipe = make_pipeline(columns, AutoEncoderOutlierDetector(random_state=0)).fit(table)
+    basic = table["plan"] == "basic"
+    top = explain(pipe, table, top=3)
+    assert (reason_of(top, "plan", "expected")[basic] == "basic").mean() >= 0.9
+    assert (explain(pipe, table)["plan"][basic] == 0).mean() >= 0.9
+    assert (reason_of(top, "plan", "rank")[basic] == 1).mean() <= 0.05
+    Xt = pipe[:-1].transform(table)
+    names = ["visits", "spend", "plan_pro"]
+    grouped = pipe[-1].explain(Xt, feature_names=names, groups={"plan": ["plan_pro"]})
+    assert (grouped["plan"][basic.to_numpy()] == 0).mean() >= 0.9
+    np.testing.assert_allclose(grouped.sum(axis=1) + grouped.attrs["offset"], -pipe[-1].score_samples(Xt), rtol=1e-6)

@@ -153,19 +153,20 @@ def departed_features(detector, X: np.ndarray) -> np.ndarray:
 
 
 def feature_contributions(
-    detector, X: np.ndarray, method: str, sources: list[str] | None = None
+    detector, X: np.ndarray, method: str, sources: list[str] | None = None, names: list[str] | None = None
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Contributions (n, d) of each feature to the anomaly score, the offset shared by all rows
     (contributions.sum(axis=1) + offset == -detector.score_samples(X)) and the values (n, d)
     reported as expected: `conditional_reconstruction` for 'conditional' (features of one
-    source in `sources` masked together), the reconstruction for 'error' and 'gradient'."""
+    source in `sources` masked together; `names` tell a lone one-hot column, as
+    `grouped_values` reads them), the reconstruction for 'error' and 'gradient'."""
     if method == "conditional":
         departed = departed_features(detector, X)
         steady = np.where(departed, detector.feature_mean_, X).astype(X.dtype, copy=False) if departed.any() else X
         expected = conditional_reconstruction(detector, steady, sources)
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
-        surprise = np.square(X - expected) - _unavoidable(X, expected, sources)
+        surprise = np.square(X - expected) - _unavoidable(detector, X, expected, sources, names)
         surprise = np.where(departed.any(axis=1, keepdims=True), np.where(departed, surprise, 0.0), surprise)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
@@ -174,17 +175,26 @@ def feature_contributions(
     return contributions, offset, np.asarray(detector.autoencoder_.reconstruct(X), dtype=np.float64)
 
 
-def _unavoidable(X: np.ndarray, expected: np.ndarray, sources: list[str] | None) -> np.ndarray:
+def _unavoidable(detector, X: np.ndarray, expected: np.ndarray, sources: list[str] | None,
+                 names: list[str] | None) -> np.ndarray:
     """The squared distance (n, d) from `expected` of the row that holds, in each one-hot group
     (a source of several columns), the category expected most (the group's largest expected
-    entry at the row's largest value, the rest at its smallest); 0 for a lone column and for a
+    entry at the row's largest value, the rest at its smallest); for a lone one-hot column (named
+    like a category of its source in `names`, its other categories dropped) the nearer to its
+    expectation of the two values it took in training; 0 for a lone numeric column and for a
     row that shows no category (all its group's values equal, as a dropped first category). Taken off a
     group's surprise, it leaves a category that is the one expected no share of the score, the
     model's doubt between categories being no reason: a category less expected than the first by
     p (a share of the rows) keeps 2p, times the group's scale."""
     out = np.zeros(X.shape, dtype=np.float64)
+    bounds = category_bounds(detector, X)
     for source in dict.fromkeys(sources or []):
         columns = [i for i, s in enumerate(sources) if s == source]
+        if len(columns) == 1 and names is not None and _lone_category(names[columns[0]], source):
+            at = columns[0]
+            low, high = bounds[0][:, at], bounds[1][:, at]
+            out[:, at] = np.square(np.where(expected[:, at] > (low + high) / 2, high, low) - expected[:, at])
+            continue
         if len(columns) < 2:
             continue
         values, guess = X[:, columns], expected[:, columns]
@@ -256,23 +266,22 @@ def _lone_category(name: str, source: str) -> bool:
     return _level(name, source) != name
 
 
-def category_midpoints(detector, X: np.ndarray) -> np.ndarray:
-    """The value (n, d) above which a lone one-hot column reads as holding its category:
-    halfway between the two values the column took in training (its range apart), the row's
-    own value the lower one when below the training mean; 0.5, for 0 and 1, for a detector
-    saved without `feature_mean_` or `feature_spread_`."""
+def category_bounds(detector, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two values (n, d) each a lone one-hot column took in training, without and
+    with its category: its training range apart, the row's own value the lower one when below
+    the training mean; 0 and 1 for a detector saved without `feature_mean_` or `feature_spread_`."""
     spread, center = getattr(detector, "feature_spread_", None), getattr(detector, "feature_mean_", None)
     if spread is None or center is None:
-        return np.full(X.shape, 0.5)
+        return np.zeros(X.shape), np.ones(X.shape)
     low = np.where(X < center, X, X - spread)
-    return low + spread / 2
+    return low, low + spread
 
 
 def grouped_values(values: np.ndarray, names: list[str], sources: list[str], midpoints: np.ndarray | None = None):
     """Per-source values (n, n_sources): a lone column as it is, a one-hot block as the
     category of its largest entry, a lone column named like a category ('region_north' of
-    'region') as it where the value is above `midpoints` (n, d; 0.5 when None), else as
-    'not north'."""
+    'region') as it where the value is above `midpoints` (n, d; halfway between the values
+    `category_bounds` gives; 0.5 when None), else as 'not north'."""
     columns = {}
     for source in dict.fromkeys(sources):
         members = [i for i, s in enumerate(sources) if s == source]
@@ -326,7 +335,7 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     of X's (n, d) columns summed per source (n, n_sources), or with `top=k` the k largest per row.
     Observed and expected values are grouped per source through `names` unless `observed` (the
     input frame) and `inverse` (expectation (n, d) -> rows in its columns, or None) give them."""
-    contributions, offset, expected = feature_contributions(detector, X, method, sources)
+    contributions, offset, expected = feature_contributions(detector, X, method, sources, names)
     table = summed(contributions, sources)
     if observed is not None:  # in the input's column order, not the encoding's (numeric columns first)
         position = {str(c): i for i, c in enumerate(observed.columns)}
@@ -337,7 +346,8 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     if top is None:
         return table
     back = None if inverse is None else inverse(expected)
-    midpoints = category_midpoints(detector, X)
+    low, high = category_bounds(detector, X)
+    midpoints = (low + high) / 2
     expected = grouped_values(expected, names, sources, midpoints) if back is None else _as_observed(back, observed)
     observed = grouped_values(X, names, sources, midpoints) if observed is None else observed
     columns = list(table.columns)
