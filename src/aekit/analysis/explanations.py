@@ -153,20 +153,20 @@ def departed_features(detector, X: np.ndarray) -> np.ndarray:
 
 
 def feature_contributions(
-    detector, X: np.ndarray, method: str, sources: list[str] | None = None, names: list[str] | None = None
+    detector, X: np.ndarray, method: str, sources: list[str] | None = None, two_valued: list[int] | None = None
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Contributions (n, d) of each feature to the anomaly score, the offset shared by all rows
     (contributions.sum(axis=1) + offset == -detector.score_samples(X)) and the values (n, d)
     reported as expected: `conditional_reconstruction` for 'conditional' (features of one
-    source in `sources` masked together; `names` tell a lone one-hot column, as
-    `grouped_values` reads them), the reconstruction for 'error' and 'gradient'."""
+    source in `sources` masked together; the columns `two_valued` hold one of two values, as a
+    lone one-hot or a True/False column), the reconstruction for 'error' and 'gradient'."""
     if method == "conditional":
         departed = departed_features(detector, X)
         steady = np.where(departed, detector.feature_mean_, X).astype(X.dtype, copy=False) if departed.any() else X
         expected = conditional_reconstruction(detector, steady, sources)
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
-        surprise = np.square(X - expected) - _unavoidable(detector, X, expected, sources, names)
+        surprise = np.square(X - expected) - _unavoidable(detector, X, expected, sources, two_valued or [])
         surprise = np.where(departed.any(axis=1, keepdims=True), np.where(departed, surprise, 0.0), surprise)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
@@ -176,12 +176,12 @@ def feature_contributions(
 
 
 def _unavoidable(detector, X: np.ndarray, expected: np.ndarray, sources: list[str] | None,
-                 names: list[str] | None) -> np.ndarray:
+                 two_valued: list[int]) -> np.ndarray:
     """The squared distance (n, d) from `expected` of the row that holds, in each one-hot group
     (a source of several columns), the category expected most (the group's largest expected
-    entry at the row's largest value, the rest at its smallest); for a lone one-hot column (named
-    like a category of its source in `names`, its other categories dropped) the nearer to its
-    expectation of the two values it took in training; 0 for a lone numeric column and for a
+    entry at the row's largest value, the rest at its smallest); for a column of `two_valued`
+    (a lone one-hot or a True/False column) the nearer to its expectation of the two values it
+    took in training; 0 for another lone column and for a
     row that shows no category (all its group's values equal, as a dropped first category). Taken off a
     group's surprise, it leaves a category that is the one expected no share of the score, the
     model's doubt between categories being no reason: a category less expected than the first by
@@ -190,7 +190,7 @@ def _unavoidable(detector, X: np.ndarray, expected: np.ndarray, sources: list[st
     bounds = category_bounds(detector, X)
     for source in dict.fromkeys(sources or []):
         columns = [i for i, s in enumerate(sources) if s == source]
-        if len(columns) == 1 and names is not None and _lone_category(names[columns[0]], source):
+        if len(columns) == 1 and columns[0] in two_valued:
             at = columns[0]
             low, high = bounds[0][:, at], bounds[1][:, at]
             out[:, at] = np.square(np.where(expected[:, at] > (low + high) / 2, high, low) - expected[:, at])
@@ -335,7 +335,7 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     of X's (n, d) columns summed per source (n, n_sources), or with `top=k` the k largest per row.
     Observed and expected values are grouped per source through `names` unless `observed` (the
     input frame) and `inverse` (expectation (n, d) -> rows in its columns, or None) give them."""
-    contributions, offset, expected = feature_contributions(detector, X, method, sources, names)
+    contributions, offset, expected = feature_contributions(detector, X, method, sources, _two_valued(names, sources, observed))
     table = summed(contributions, sources)
     if observed is not None:  # in the input's column order, not the encoding's (numeric columns first)
         position = {str(c): i for i, c in enumerate(observed.columns)}
@@ -352,6 +352,14 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     observed = grouped_values(X, names, sources, midpoints) if observed is None else observed
     columns = list(table.columns)
     return top_reasons(table, observed[columns].set_axis(table.index), expected[columns].set_axis(table.index), top)
+
+
+def _two_valued(names: list[str], sources: list[str], observed=None) -> list[int]:
+    """The columns that hold one of two values: a source's only column named like one of its
+    categories (`_lone_category`) or one of True/False in `observed` (the input frame)."""
+    frame = {} if observed is None else {str(c): observed[c] for c in observed.columns}
+    return [i for i, (name, source) in enumerate(zip(names, sources)) if sources.count(source) == 1
+            and (_lone_category(name, source) or (source in frame and _holds_bools(frame[source])))]
 
 
 def _as_observed(expected, observed):
