@@ -618,3 +618,21 @@ def test_a_true_false_column_at_the_value_expected_takes_no_share_of_the_score()
     assert (reason_of(top, "pro", "rank")[basic] == 1).mean() <= 0.05
     full = explain(detector, table)
     np.testing.assert_allclose(full.sum(axis=1) + full.attrs["offset"], -detector.score_samples(table), rtol=1e-6)
+
+
+def test_a_row_holding_no_category_of_its_group_reads_as_none_of_them():
+    # groups={'plan': ['plan_plus', 'plan_pro']} ('basic' dropped, 80 % of rows) read every basic row, whose entries
+    # are both 0, as 'plus', the first column of the group, and its expectation as plus or pro
+    rng = np.random.default_rng(0)
+    table = plans(300, seed=0)
+    table["plan"] = rng.choice(["basic", "plus", "pro"], size=300, p=[0.8, 0.12, 0.08])
+    X = np.column_stack([StandardScaler().fit_transform(table[["visits", "spend"]]),
+                         table["plan"] == "plus", table["plan"] == "pro"]).astype(float)
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    top = detector.explain(X, top=3, feature_names=["visits", "spend", "plan_plus", "plan_pro"],
+                           groups={"plan": ["plan_plus", "plan_pro"]})
+    observed, expected = reason_of(top, "plan", "observed"), reason_of(top, "plan", "expected")
+    basic = table["plan"] == "basic"
+    assert (observed[basic] == "none of plus, pro").all()
+    assert (observed[~basic] == table["plan"][~basic]).all()
+    assert (expected[basic] == "none of plus, pro").mean() >= 0.9

@@ -47,6 +47,7 @@ IG_NODES = 32
 IG_ELEMENTS = 2**18  # path points x features per gradient batch
 CONSTANT_TOLERANCE = 1e-6  # relative departure from a constant feature's training value that is not float rounding
 BEYOND_RANGE = 10.0  # distance from the training mean, in training ranges, past which a feature has no scale in the model
+DROPPED_SHARE = 1e-4  # share of training rows holding none of a one-hot block's categories past which one was dropped
 
 
 def _check_split(detector) -> None:
@@ -277,24 +278,38 @@ def category_bounds(detector, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, low + spread
 
 
-def grouped_values(values: np.ndarray, names: list[str], sources: list[str], midpoints: np.ndarray | None = None):
-    """Per-source values (n, n_sources): a lone column as it is, a one-hot block as the
-    category of its largest entry, a lone column named like a category ('region_north' of
-    'region') as it where the value is above `midpoints` (n, d; halfway between the values
-    `category_bounds` gives; 0.5 when None), else as 'not north'."""
+def grouped_values(values: np.ndarray, names: list[str], sources: list[str],
+                   bounds: tuple[np.ndarray, np.ndarray] | None = None, center: np.ndarray | None = None):
+    """Per-source values (n, n_sources): a lone column as it is, a one-hot block (or a lone
+    column named like a category, 'region_north' of 'region') as its category with the
+    largest share, each column's value placed between the two of `bounds` ((n, d) each, as
+    `category_bounds` gives; 0 and 1 when None), or as 'not north' ('none of north, south')
+    where what its columns leave of a share of 1 is larger: a category dropped from the group,
+    which training rows held when their mean shares (from `center`, (d,)) add up to less than 1.
+    A block whose training shares are unknown (no `center`) is read as one of its categories."""
+    low, high = bounds if bounds is not None else (np.zeros(values.shape), np.ones(values.shape))
     columns = {}
     for source in dict.fromkeys(sources):
         members = [i for i, s in enumerate(sources) if s == source]
         if len(members) == 1 and not _lone_category(names[members[0]], source):
             columns[source] = values[:, members[0]]
-        elif len(members) == 1:
-            level, at = _level(names[members[0]], source), members[0]
-            held = values[:, at] > (0.5 if midpoints is None else midpoints[:, at])
-            columns[source] = np.where(held, level, f"not {level}").astype(object)
-        else:
-            levels = np.array([_level(names[i], source) for i in members], dtype=object)
-            columns[source] = levels[np.argmax(values[:, members], axis=1)]
+            continue
+        levels = [_level(names[i], source) for i in members]
+        lows, span = low[:, members], high[:, members] - low[:, members]
+        shares = _shares(values[:, members], lows, span)
+        rest = 1.0 - shares.sum(axis=1)
+        if len(members) > 1:
+            dropped = np.zeros(len(values)) if center is None else 1.0 - _shares(center[members], lows, span).sum(axis=1)
+            rest = np.where(dropped > DROPPED_SHARE, rest, -np.inf)
+        none = ("not " if len(levels) == 1 else "none of ") + ", ".join(levels)
+        named = np.array([*levels, none], dtype=object)
+        columns[source] = named[np.argmax(np.column_stack([shares, rest]), axis=1)]
     return _pandas().DataFrame(columns)
+
+
+def _shares(values: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """One-hot entries (n, k) as shares of their category: 0 at `low`, 1 at `low + span` (0 where span is 0)."""
+    return np.divide(values - low, span, out=np.zeros(span.shape), where=span > 0)
 
 
 def summed(contributions: np.ndarray, sources: list[str]):
@@ -346,10 +361,10 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     if top is None:
         return table
     back = None if inverse is None else inverse(expected)
-    low, high = category_bounds(detector, X)
-    midpoints = (low + high) / 2
-    expected = grouped_values(expected, names, sources, midpoints) if back is None else _as_observed(back, observed)
-    observed = grouped_values(X, names, sources, midpoints) if observed is None else observed
+    bounds = category_bounds(detector, X)
+    center = getattr(detector, "feature_mean_", None)
+    expected = grouped_values(expected, names, sources, bounds, center) if back is None else _as_observed(back, observed)
+    observed = grouped_values(X, names, sources, bounds, center) if observed is None else observed
     columns = list(table.columns)
     return top_reasons(table, observed[columns].set_axis(table.index), expected[columns].set_axis(table.index), top)
 
