@@ -19,8 +19,9 @@ features it is correlated with; the conditional expectation does neither, and in
 benchmarks/explanations.py it named a shifted feature first more often than 'error' did. A
 categorical column (a one-hot group) is as far from its expectation as its category is less
 expected than the most expected one: a row holding the category the model expects most gives
-the column no share, however unsure the model is between categories. A
-feature the training rows never varied (a constant column) that departs from its value, or one
+the column no share, however unsure the model is between categories; so does a column of
+two values (a lone one-hot column, its other categories dropped, or a True/False column) at
+the value the model expects. A feature the training rows never varied (a constant column) that departs from its value, or one
 that lies further from its training mean than BEYOND_RANGE times its training range (a nearly
 constant column, such as one that was 5.0 in every training row but one at 5.001, now at 5.5),
 takes the row's whole total (shared among such features): the model has no scale for the
@@ -37,6 +38,8 @@ expected values are mapped back through the steps' `inverse_transform` where the
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import torch
@@ -268,9 +271,9 @@ def _lone_category(name: str, source: str) -> bool:
 
 
 def category_bounds(detector, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two values (n, d) each a lone one-hot column took in training, without and
-    with its category: its training range apart, the row's own value the lower one when below
-    the training mean; 0 and 1 for a detector saved without `feature_mean_` or `feature_spread_`."""
+    """The two values ((n, d) each) a one-hot column took in training, without and with its
+    category: its training range apart, the row's own value the lower one when below the
+    training mean; 0 and 1 for a detector saved without `feature_mean_` or `feature_spread_`."""
     spread, center = getattr(detector, "feature_spread_", None), getattr(detector, "feature_mean_", None)
     if spread is None or center is None:
         return np.zeros(X.shape), np.ones(X.shape)
@@ -372,8 +375,8 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
 def _two_valued(names: list[str], sources: list[str], observed=None) -> list[int]:
     """The columns that hold one of two values: a source's only column named like one of its
     categories (`_lone_category`) or one of True/False in `observed` (the input frame)."""
-    frame = {} if observed is None else {str(c): observed[c] for c in observed.columns}
-    return [i for i, (name, source) in enumerate(zip(names, sources)) if sources.count(source) == 1
+    frame, widths = {} if observed is None else {str(c): observed[c] for c in observed.columns}, Counter(sources)
+    return [i for i, (name, source) in enumerate(zip(names, sources)) if widths[source] == 1
             and (_lone_category(name, source) or (source in frame and _holds_bools(frame[source])))]
 
 
