@@ -522,9 +522,8 @@ def test_a_bool_column_is_explained_by_a_value_it_takes_not_a_share(tmp_path, ca
     rare = table.index[~table["active"]]
     detector = AutoEncoderOutlierDetector(AutoEncoder(max_epochs=20, hidden_dims=(16,), verbose=0), random_state=0).fit(table)
     top = explain(detector, table, top=3)
-    for k in range(1, 4):
-        said = top[f"expected_{k}"][top[f"feature_{k}"] == "active"]
-        assert len(said) > 0 and all(isinstance(v, (bool, np.bool_)) for v in said), said.head()
+    said = reason_of(top, "active", "expected")
+    assert all(isinstance(v, (bool, np.bool_)) for v in said), said.head()
     assert (top.loc[rare, "feature_1"] == "active").mean() > 0.8
     assert (top.loc[rare, "expected_1"][top.loc[rare, "feature_1"] == "active"] == True).all()  # noqa: E712
     texts = reason_texts(top.loc[rare])
@@ -535,3 +534,105 @@ def test_a_bool_column_is_explained_by_a_value_it_takes_not_a_share(tmp_path, ca
     whys = pd.read_csv(tmp_path / "flagged.csv")["why_1"]
     active = whys[whys.str.startswith("active = ")]
     assert len(active) > 0 and active.str.match(r"^active = (True|False) \(expected (True|False); ").all(), active.head()
+
+
+def plans(n: int, seed: int) -> pd.DataFrame:
+    """Two correlated numeric columns and a 'plan' drawn apart from them: 80 % 'basic', 20 % 'pro'."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    return pd.DataFrame({"visits": 20 + 5 * z + 0.5 * rng.normal(size=n), "spend": 300 + 80 * z + 8 * rng.normal(size=n),
+                         "plan": np.where(rng.random(n) < 0.8, "basic", "pro")})
+
+
+def reason_of(top: pd.DataFrame, feature: str, field: str) -> pd.Series:
+    """Each row's `field` (rank, expected, share) of `feature` among the reasons of `top`."""
+    ranks = [k for k in range(1, 100) if f"feature_{k}" in top.columns]
+    picked = [top[f"feature_{k}"] == feature for k in ranks]
+    if field == "rank":
+        return pd.Series(np.select(picked, ranks, default=0), index=top.index)
+    return pd.Series(np.select(picked, [top[f"{field}_{k}"] for k in ranks], default=None), index=top.index)
+
+
+def test_a_column_drawn_apart_from_the_others_is_no_first_reason_of_rows_holding_its_common_category():
+    # rows scored below the offset (every contribution negative) listed 'plan = basic (expected basic; 0% of the
+    # score)' first, before the column with most of the score: reasons were ranked by signed contribution while
+    # their shares are sizes; on these rows plan was the first reason of 36 % of the 'basic' rows
+    table = plans(200, seed=0)
+    detector = AutoEncoderOutlierDetector(criterion="latent", random_state=0).fit(table)
+    top = explain(detector, table, top=3)
+    basic = table["plan"] == "basic"
+    assert (reason_of(top, "plan", "expected")[basic] == "basic").mean() >= 0.9
+    assert (explain(detector, table)["plan"][basic] == 0).mean() >= 0.9
+    assert (reason_of(top, "plan", "rank")[basic] == 1).mean() <= 0.05
+    shares = top[["share_1", "share_2", "share_3"]].to_numpy()
+    assert (np.diff(shares, axis=1) <= 1e-12).all()
+
+
+def test_a_lone_one_hot_column_in_a_group_reads_as_the_category_only_where_the_row_holds_it():
+    # groups={'plan': ['plan_pro']} (plan one-hot encoded with its first category dropped) read every row as 'pro',
+    # 'plan = pro (expected pro)' also for a 'basic' row, whose plan_pro is 0: a lone column was read as the category
+    # of its largest entry, which is its only one
+    table = plans(300, seed=0)
+    X = np.column_stack([StandardScaler().fit_transform(table[["visits", "spend"]]), table["plan"] == "pro"]).astype(float)
+    names = ["visits", "spend", "plan_pro"]
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    top = detector.explain(X, top=3, feature_names=names, groups={"plan": ["plan_pro"]}, method="error")
+    observed, expected = reason_of(top, "plan", "observed"), reason_of(top, "plan", "expected")
+    pro = table["plan"] == "pro"
+    assert (observed[pro] == "pro").all() and (observed[~pro] == "not pro").all()
+    assert (expected[~pro] == "not pro").mean() >= 0.9 and (expected[pro] == "pro").mean() >= 0.9
+    conditional = detector.explain(X, top=3, feature_names=names, groups={"plan": [2]})
+    assert (reason_of(conditional, "plan", "observed") == observed).all()
+
+
+def test_a_lone_one_hot_column_at_the_category_expected_takes_no_share_of_the_score():
+    # with OneHotEncoder(drop='first') a 'plan' drawn apart from the rest took a share from rows holding 'basic',
+    # the category the model expected, 'plan = basic (expected basic; 89% of the score)', first reason of 11 % of them: the expected category's own
+    # distance was left out of a group of several columns only
+    table = plans(300, seed=0)
+    columns = ColumnTransformer([("num", StandardScaler(), ["visits", "spend"]), ("cat", OneHotEncoder(drop="first"), ["plan"])])
+    pipe = make_pipeline(columns, AutoEncoderOutlierDetector(random_state=0)).fit(table)
+    basic = table["plan"] == "basic"
+    top = explain(pipe, table, top=3)
+    assert (reason_of(top, "plan", "expected")[basic] == "basic").mean() >= 0.9
+    assert (explain(pipe, table)["plan"][basic] == 0).mean() >= 0.9
+    assert (reason_of(top, "plan", "rank")[basic] == 1).mean() <= 0.05
+    Xt = pipe[:-1].transform(table)
+    names = ["visits", "spend", "plan_pro"]
+    grouped = pipe[-1].explain(Xt, feature_names=names, groups={"plan": ["plan_pro"]})
+    assert (grouped["plan"][basic.to_numpy()] == 0).mean() >= 0.9
+    np.testing.assert_allclose(grouped.sum(axis=1) + grouped.attrs["offset"], -pipe[-1].score_samples(Xt), rtol=1e-6)
+
+
+def test_a_true_false_column_at_the_value_expected_takes_no_share_of_the_score():
+    # a True/False column drawn apart from the rest took a share from rows holding the value the model expected,
+    # 'pro = False (expected False; 90% of the score)', the first reason of 13 % of the False rows: like a lone
+    # one-hot column it holds one of two values, but its expected value's own distance was not left out
+    table = plans(300, seed=0)
+    table["pro"] = table.pop("plan") == "pro"
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(table)
+    top = explain(detector, table, top=3)
+    basic = ~table["pro"]
+    assert (reason_of(top, "pro", "expected")[basic] == False).mean() >= 0.9  # noqa: E712
+    assert (explain(detector, table)["pro"][basic] == 0).mean() >= 0.9
+    assert (reason_of(top, "pro", "rank")[basic] == 1).mean() <= 0.05
+    full = explain(detector, table)
+    np.testing.assert_allclose(full.sum(axis=1) + full.attrs["offset"], -detector.score_samples(table), rtol=1e-6)
+
+
+def test_a_row_holding_no_category_of_its_group_reads_as_none_of_them():
+    # groups={'plan': ['plan_plus', 'plan_pro']} ('basic' dropped, 80 % of rows) read every basic row, whose entries
+    # are both 0, as 'plus', the first column of the group, and its expectation as plus or pro
+    rng = np.random.default_rng(0)
+    table = plans(300, seed=0)
+    table["plan"] = rng.choice(["basic", "plus", "pro"], size=300, p=[0.8, 0.12, 0.08])
+    X = np.column_stack([StandardScaler().fit_transform(table[["visits", "spend"]]),
+                         table["plan"] == "plus", table["plan"] == "pro"]).astype(float)
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    top = detector.explain(X, top=3, feature_names=["visits", "spend", "plan_plus", "plan_pro"],
+                           groups={"plan": ["plan_plus", "plan_pro"]})
+    observed, expected = reason_of(top, "plan", "observed"), reason_of(top, "plan", "expected")
+    basic = table["plan"] == "basic"
+    assert (observed[basic] == "none of plus, pro").all()
+    assert (observed[~basic] == table["plan"][~basic]).all()
+    assert (expected[basic] == "none of plus, pro").mean() >= 0.9

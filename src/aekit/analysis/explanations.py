@@ -19,8 +19,9 @@ features it is correlated with; the conditional expectation does neither, and in
 benchmarks/explanations.py it named a shifted feature first more often than 'error' did. A
 categorical column (a one-hot group) is as far from its expectation as its category is less
 expected than the most expected one: a row holding the category the model expects most gives
-the column no share, however unsure the model is between categories. A
-feature the training rows never varied (a constant column) that departs from its value, or one
+the column no share, however unsure the model is between categories; so does a column of
+two values (a lone one-hot column, its other categories dropped, or a True/False column) at
+the value the model expects. A feature the training rows never varied (a constant column) that departs from its value, or one
 that lies further from its training mean than BEYOND_RANGE times its training range (a nearly
 constant column, such as one that was 5.0 in every training row but one at 5.001, now at 5.5),
 takes the row's whole total (shared among such features): the model has no scale for the
@@ -38,6 +39,8 @@ expected values are mapped back through the steps' `inverse_transform` where the
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import torch
 
@@ -47,6 +50,7 @@ IG_NODES = 32
 IG_ELEMENTS = 2**18  # path points x features per gradient batch
 CONSTANT_TOLERANCE = 1e-6  # relative departure from a constant feature's training value that is not float rounding
 BEYOND_RANGE = 10.0  # distance from the training mean, in training ranges, past which a feature has no scale in the model
+DROPPED_SHARE = 1e-4  # share of training rows holding none of a one-hot block's categories past which one was dropped
 
 
 def _check_split(detector) -> None:
@@ -153,19 +157,20 @@ def departed_features(detector, X: np.ndarray) -> np.ndarray:
 
 
 def feature_contributions(
-    detector, X: np.ndarray, method: str, sources: list[str] | None = None
+    detector, X: np.ndarray, method: str, sources: list[str] | None = None, two_valued: list[int] | None = None
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Contributions (n, d) of each feature to the anomaly score, the offset shared by all rows
     (contributions.sum(axis=1) + offset == -detector.score_samples(X)) and the values (n, d)
     reported as expected: `conditional_reconstruction` for 'conditional' (features of one
-    source in `sources` masked together), the reconstruction for 'error' and 'gradient'."""
+    source in `sources` masked together; the columns `two_valued` hold one of two values, as a
+    lone one-hot or a True/False column), the reconstruction for 'error' and 'gradient'."""
     if method == "conditional":
         departed = departed_features(detector, X)
         steady = np.where(departed, detector.feature_mean_, X).astype(X.dtype, copy=False) if departed.any() else X
         expected = conditional_reconstruction(detector, steady, sources)
         offset = _error_offset(detector, X.dtype)
         total = -detector._scores(X) - offset
-        surprise = np.square(X - expected) - _unavoidable(X, expected, sources)
+        surprise = np.square(X - expected) - _unavoidable(detector, X, expected, sources, two_valued or [])
         surprise = np.where(departed.any(axis=1, keepdims=True), np.where(departed, surprise, 0.0), surprise)
         size = surprise.sum(axis=1, keepdims=True)
         share = np.divide(surprise, size, out=np.full_like(surprise, 1.0 / X.shape[1]), where=size > 0)
@@ -174,17 +179,26 @@ def feature_contributions(
     return contributions, offset, np.asarray(detector.autoencoder_.reconstruct(X), dtype=np.float64)
 
 
-def _unavoidable(X: np.ndarray, expected: np.ndarray, sources: list[str] | None) -> np.ndarray:
+def _unavoidable(detector, X: np.ndarray, expected: np.ndarray, sources: list[str] | None,
+                 two_valued: list[int]) -> np.ndarray:
     """The squared distance (n, d) from `expected` of the row that holds, in each one-hot group
     (a source of several columns), the category expected most (the group's largest expected
-    entry at the row's largest value, the rest at its smallest); 0 for a lone column and for a
+    entry at the row's largest value, the rest at its smallest); for a column of `two_valued`
+    (a lone one-hot or a True/False column) the nearer to its expectation of the two values it
+    took in training; 0 for another lone column and for a
     row that shows no category (all its group's values equal, as a dropped first category). Taken off a
     group's surprise, it leaves a category that is the one expected no share of the score, the
     model's doubt between categories being no reason: a category less expected than the first by
     p (a share of the rows) keeps 2p, times the group's scale."""
     out = np.zeros(X.shape, dtype=np.float64)
+    bounds = category_bounds(detector, X)
     for source in dict.fromkeys(sources or []):
         columns = [i for i, s in enumerate(sources) if s == source]
+        if len(columns) == 1 and columns[0] in two_valued:
+            at = columns[0]
+            low, high = bounds[0][:, at], bounds[1][:, at]
+            out[:, at] = np.square(np.where(expected[:, at] > (low + high) / 2, high, low) - expected[:, at])
+            continue
         if len(columns) < 2:
             continue
         values, guess = X[:, columns], expected[:, columns]
@@ -250,18 +264,55 @@ def _level(encoded: str, source: str) -> str:
     return encoded
 
 
-def grouped_values(values: np.ndarray, names: list[str], sources: list[str]):
+def _lone_category(name: str, source: str) -> bool:
+    """True for a source's only column named like one of its categories ('region_north' of
+    'region'): a one-hot group whose other categories were dropped."""
+    return _level(name, source) != name
+
+
+def category_bounds(detector, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two values ((n, d) each) a one-hot column took in training, without and with its
+    category: its training range apart, the row's own value the lower one when below the
+    training mean; 0 and 1 for a detector saved without `feature_mean_` or `feature_spread_`."""
+    spread, center = getattr(detector, "feature_spread_", None), getattr(detector, "feature_mean_", None)
+    if spread is None or center is None:
+        return np.zeros(X.shape), np.ones(X.shape)
+    low = np.where(X < center, X, X - spread)
+    return low, low + spread
+
+
+def grouped_values(values: np.ndarray, names: list[str], sources: list[str],
+                   bounds: tuple[np.ndarray, np.ndarray] | None = None, center: np.ndarray | None = None):
     """Per-source values (n, n_sources): a lone column as it is, a one-hot block (or a lone
-    column named like one, 'region_north') as the category of its largest entry."""
+    column named like a category, 'region_north' of 'region') as its category with the
+    largest share, each column's value placed between the two of `bounds` ((n, d) each, as
+    `category_bounds` gives; 0 and 1 when None), or as 'not north' ('none of north, south')
+    where what its columns leave of a share of 1 is larger: a category dropped from the group,
+    which training rows held when their mean shares (from `center`, (d,)) add up to less than 1.
+    A block whose training shares are unknown (no `center`) is read as one of its categories."""
+    low, high = bounds if bounds is not None else (np.zeros(values.shape), np.ones(values.shape))
     columns = {}
     for source in dict.fromkeys(sources):
         members = [i for i, s in enumerate(sources) if s == source]
-        if len(members) == 1 and _level(names[members[0]], source) == names[members[0]]:
+        if len(members) == 1 and not _lone_category(names[members[0]], source):
             columns[source] = values[:, members[0]]
-        else:
-            levels = np.array([_level(names[i], source) for i in members], dtype=object)
-            columns[source] = levels[np.argmax(values[:, members], axis=1)]
+            continue
+        levels = [_level(names[i], source) for i in members]
+        lows, span = low[:, members], high[:, members] - low[:, members]
+        shares = _shares(values[:, members], lows, span)
+        rest = 1.0 - shares.sum(axis=1)
+        if len(members) > 1:
+            dropped = np.zeros(len(values)) if center is None else 1.0 - _shares(center[members], lows, span).sum(axis=1)
+            rest = np.where(dropped > DROPPED_SHARE, rest, -np.inf)
+        none = ("not " if len(levels) == 1 else "none of ") + ", ".join(levels)
+        named = np.array([*levels, none], dtype=object)
+        columns[source] = named[np.argmax(np.column_stack([shares, rest]), axis=1)]
     return _pandas().DataFrame(columns)
+
+
+def _shares(values: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """One-hot entries (n, k) as shares of their category: 0 at `low`, 1 at `low + span` (0 where span is 0)."""
+    return np.divide(values - low, span, out=np.zeros(span.shape), where=span > 0)
 
 
 def summed(contributions: np.ndarray, sources: list[str]):
@@ -277,11 +328,12 @@ def top_reasons(contributions, observed, expected, top: int):
     """The `top` largest contributions of each row, as columns feature_i, observed_i,
     expected_i and share_i (the contribution over the row's positive contributions; for a row
     whose contributions are none positive, as a row scored below the offset, its size over their
-    sizes, so a one-feature row's share is 1)."""
+    sizes, so a one-feature row's share is 1). Reasons come in the order of their shares, so a
+    feature with no share comes after those with one in a row with none positive too."""
     values = contributions.to_numpy()
-    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     positive = np.clip(values, 0.0, None).sum(axis=1)
     sizes = np.where((positive > 0)[:, None], values, np.abs(values))
+    order = np.argsort(-sizes, axis=1, kind="stable")[:, :top]
     positive = np.where(positive > 0, positive, np.abs(values).sum(axis=1))
     rows = np.arange(len(values))
     names = np.asarray(contributions.columns, dtype=object)
@@ -301,7 +353,7 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     of X's (n, d) columns summed per source (n, n_sources), or with `top=k` the k largest per row.
     Observed and expected values are grouped per source through `names` unless `observed` (the
     input frame) and `inverse` (expectation (n, d) -> rows in its columns, or None) give them."""
-    contributions, offset, expected = feature_contributions(detector, X, method, sources)
+    contributions, offset, expected = feature_contributions(detector, X, method, sources, _two_valued(names, sources, observed))
     table = summed(contributions, sources)
     if observed is not None:  # in the input's column order, not the encoding's (numeric columns first)
         position = {str(c): i for i, c in enumerate(observed.columns)}
@@ -312,10 +364,20 @@ def reasons(detector, X: np.ndarray, names: list[str], sources: list[str], metho
     if top is None:
         return table
     back = None if inverse is None else inverse(expected)
-    expected = grouped_values(expected, names, sources) if back is None else _as_observed(back, observed)
-    observed = grouped_values(X, names, sources) if observed is None else observed
+    bounds = category_bounds(detector, X)
+    center = getattr(detector, "feature_mean_", None)
+    expected = grouped_values(expected, names, sources, bounds, center) if back is None else _as_observed(back, observed)
+    observed = grouped_values(X, names, sources, bounds, center) if observed is None else observed
     columns = list(table.columns)
     return top_reasons(table, observed[columns].set_axis(table.index), expected[columns].set_axis(table.index), top)
+
+
+def _two_valued(names: list[str], sources: list[str], observed=None) -> list[int]:
+    """The columns that hold one of two values: a source's only column named like one of its
+    categories (`_lone_category`) or one of True/False in `observed` (the input frame)."""
+    frame, widths = {} if observed is None else {str(c): observed[c] for c in observed.columns}, Counter(sources)
+    return [i for i, (name, source) in enumerate(zip(names, sources)) if widths[source] == 1
+            and (_lone_category(name, source) or (source in frame and _holds_bools(frame[source])))]
 
 
 def _as_observed(expected, observed):
