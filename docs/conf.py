@@ -75,5 +75,59 @@ def skip_member(app, what, name, obj, skip, options):
     return True if what == "class" and is_foreign(name, obj) else None
 
 
+def compile_numpydoc_template_once() -> None:
+    """numpydoc compiles its docstring template anew for every signature and docstring it
+    formats, some 2,000 times in this build; reuse the first compilation per builder (the
+    template is the same file each time)."""
+    import numpydoc.numpydoc
+    from numpydoc import docscrape_sphinx
+
+    templates: dict[int, object] = {}
+
+    def get_doc_object(obj, what=None, doc=None, config=None, builder=None):
+        config = {} if config is None else config
+        if id(builder) not in templates:
+            result = docscrape_sphinx.get_doc_object(obj, what=what, doc=doc, config=config, builder=builder)
+            templates[id(builder)] = config["template"]
+            return result
+        config["template"] = templates[id(builder)]
+        return docscrape_sphinx.get_doc_object_orig(
+            obj, what=what, doc=doc, config=config, class_doc=docscrape_sphinx.SphinxClassDoc,
+            func_doc=docscrape_sphinx.SphinxFunctionDoc, obj_doc=docscrape_sphinx.SphinxObjDoc,
+        )  # fmt: skip
+
+    numpydoc.numpydoc.get_doc_object = get_doc_object
+
+
+class OrphanNavigation:
+    """furo renders the whole navigation tree into every page, a third of the build. A page that
+    no toctree includes (each API object's page) has no entry marked current, so its tree is
+    the same as every such page's in its folder (the links are relative): render it once per
+    folder and keyword arguments."""
+
+    def __init__(self) -> None:
+        self.rendered: dict[tuple, str] = {}
+        self.in_tree: set[str] | None = None
+
+    def __call__(self, app, pagename, templatename, context, doctree) -> None:
+        env = app.builder.env
+        if self.in_tree is None:
+            self.in_tree = {env.config.root_doc}.union(*env.toctree_includes.values())
+        if pagename not in env.all_docs or pagename in self.in_tree or "toctree" not in context:
+            return
+        render = context["toctree"]
+        folder = pagename.rpartition("/")[0]
+
+        def toctree(**kwargs) -> str:
+            key = (folder, tuple(sorted(kwargs.items())))
+            if key not in self.rendered:
+                self.rendered[key] = render(**kwargs)
+            return self.rendered[key]
+
+        context["toctree"] = toctree
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_member)
+    app.connect("html-page-context", OrphanNavigation(), priority=400)
+    compile_numpydoc_template_once()
