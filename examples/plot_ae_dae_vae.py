@@ -30,7 +30,7 @@ try:
 except FileNotFoundError:
     data, side = load_digits(), 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(data.X))[: 1800 if QUICK else 11000]
+rows = rng.permutation(len(data.X))[: 1200 if QUICK else 11000]
 X, y = data.X[rows], data.y[rows]
 n_test = min(1000, len(X) // 3)
 X_train, X_test, y_test = X[:-n_test], X[-n_test:], y[-n_test:]
@@ -43,7 +43,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}
 # Gaussian noise (std 0.3) added, the VAE grey values through a Gaussian likelihood. With a
 # linear output the two plain models start as PCA (``init="auto"``) and learn from there.
 shape = dict(latent_dim=2, hidden_dims=(512, 256), random_state=0)
-epochs = 4 if QUICK else 20
+epochs = 3 if QUICK else 20
 models = {
     "AE": AutoEncoder(output_activation="linear", max_epochs=epochs, **shape),
     "DAE": DenoisingAutoEncoder(
