@@ -37,7 +37,7 @@ try:
 except FileNotFoundError:
     data, side = load_digits(), 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(data.X))[: 4000 if QUICK else 15000]
+rows = rng.permutation(len(data.X))[: 2500 if QUICK else 15000]
 X, y = data.X[rows], data.y[rows]
 n_test = min(1000, len(X) // 4)
 X_test, y_test = X[:n_test], y[:n_test]
@@ -53,7 +53,7 @@ print(f"{len(X_labelled)} labelled, {len(X_unlabelled)} unlabelled and {len(X_te
 # the labels); the classifiers only see the 200 labelled ones.
 X_all = np.vstack([X_labelled, X_unlabelled])
 ae = AutoEncoder(latent_dim=32, hidden_dims=(256, 128), batch_size=64, learning_rate=2e-3,
-                 max_epochs=10 if QUICK else 30, random_state=0).fit(X_all)
+                 max_epochs=5 if QUICK else 30, random_state=0).fit(X_all)
 pca = PCA(n_components=32).fit(X_all)
 features = {
     "AE codes (32)": (ae.transform(X_labelled), ae.transform(X_test)),
@@ -79,8 +79,8 @@ for clf_name, make in classifiers.items():
 # the codes, and fine-tunes both on the labelled images. With ``pretrain_epochs=0`` the same
 # network starts from random weights and learns from the 200 labels only.
 settings = dict(latent_dim=32, hidden_dims=(256, 128), batch_size=64, learning_rate=2e-3,
-                max_epochs=60 if QUICK else 100, random_state=0)
-pretrained = AutoEncoderClassifier(pretrain_epochs=10 if QUICK else 30, **settings)
+                max_epochs=30 if QUICK else 100, random_state=0)
+pretrained = AutoEncoderClassifier(pretrain_epochs=5 if QUICK else 30, **settings)
 pretrained.fit(X_labelled, y_labelled, X_unlabeled=X_unlabelled)
 labels_only = AutoEncoderClassifier(pretrain_epochs=0, **settings).fit(X_labelled, y_labelled)
 logistic = LogisticRegression(max_iter=1000).fit(X_labelled, y_labelled)
