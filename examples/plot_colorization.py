@@ -28,7 +28,7 @@ from aekit.data.datasets import load_colorization_patches
 
 QUICK = os.environ.get("AEKIT_QUICK", "") not in ("", "0")
 
-gray, colour = load_colorization_patches(patch_size=32, n_patches=600 if QUICK else 2500, random_state=0)
+gray, colour = load_colorization_patches(patch_size=32, n_patches=300 if QUICK else 2500, random_state=0)
 gray_test, colour_test = load_colorization_patches(patch_size=32, n_patches=300, random_state=1)
 coffee = extract_patches_2d(skimage_data.coffee(), (32, 32), max_patches=300, random_state=0).astype(np.float32) / 255
 coffee_colour = np.ascontiguousarray(coffee.transpose(0, 3, 1, 2))
@@ -44,7 +44,7 @@ print(f"{len(gray)} training patches {gray.shape[1:]} -> {colour.shape[1:]}; 300
 # lightness exactly, as colorization practice does; ``colorization="direct"`` predicts the three
 # channels and has to redraw the brightness too. A fully convolutional code
 # (``bottleneck="conv"``) keeps the patch's layout.
-settings = dict(bottleneck="conv", batch_size=32, max_epochs=4 if QUICK else 12, random_state=0)
+settings = dict(bottleneck="conv", batch_size=32, max_epochs=2 if QUICK else 12, random_state=0)
 models = {
     "colour only (default)": ConvAutoEncoder(**settings).fit(gray, colour),
     "three channels (direct)": ConvAutoEncoder(colorization="direct", **settings).fit(gray, colour),
