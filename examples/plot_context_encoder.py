@@ -31,9 +31,10 @@ try:
 except FileNotFoundError:
     X, side, hole = load_digits().X, 8, 4
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 2200 if QUICK else 5300]
+rows = rng.permutation(len(X))[: 900 if QUICK else 5300]
 images = X[rows].reshape(-1, side, side)
-train, test = images[:-300], images[-300:]
+n_test = 100 if QUICK else 300
+train, test = images[:-n_test], images[-n_test:]
 top = (side - hole) // 2
 block = (slice(top, top + hole), slice(top, top + hole))
 mask = np.zeros((side, side), dtype=bool)
@@ -46,7 +47,7 @@ print(f"{len(train)} training and {len(test)} test images of {side} x {side}, a 
 # Its loss is counted on the hole only (``context_weight=0``): the rest of the image is given.
 encoder = ContextEncoder(
     mask="center", mask_size=hole, channels=(32, 64), latent_dim=64, batch_size=32,
-    max_epochs=4 if QUICK else 10, learning_rate=2e-3, random_state=0,
+    max_epochs=2 if QUICK else 10, learning_rate=2e-3, random_state=0,
 ).fit(train)
 
 # %%
