@@ -43,7 +43,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}
 # exactly) makes each training step several times as expensive; its weight trades flatness
 # against reconstruction error.
 common = dict(latent_dim=LATENT_DIM, hidden_dims=(256,), batch_size=64, learning_rate=3e-3,
-              max_epochs=5 if QUICK else 15, random_state=0)
+              max_epochs=3 if QUICK else 15, random_state=0)
 models = {
     "plain AE": AutoEncoder(**common).fit(X_train),
     "contractive AE": ContractiveAutoEncoder(contractive=0.01, **common).fit(X_train),
