@@ -31,7 +31,7 @@ try:
 except FileNotFoundError:
     X, side = load_digits().X, 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 1300 if QUICK else 4500]
+rows = rng.permutation(len(X))[: 800 if QUICK else 4500]
 images = X[rows].reshape(-1, side, side)
 train, test = images[:-500], images[-500:]
 print(f"{len(train)} training and {len(test)} test images of {side} x {side}")
@@ -51,7 +51,7 @@ pca_mse = np.mean((pca_recon - test) ** 2)
 reconstructions = {"PCA": pca_recon}
 for way in ("transposed", "interpolate", "unpool"):
     cae = ConvAutoEncoder(
-        latent_dim=16, channels=(32, 64), upsampling=way, batch_size=32, max_epochs=3 if QUICK else 8,
+        latent_dim=16, channels=(32, 64), upsampling=way, batch_size=32, max_epochs=2 if QUICK else 8,
         learning_rate=2e-3, random_state=0,
     ).fit(train)
     reconstructions[way] = cae.reconstruct(test)
