@@ -32,7 +32,7 @@ try:
 except FileNotFoundError:
     X, side = load_digits().X, 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 3000 if QUICK else 12000]
+rows = rng.permutation(len(X))[: 2000 if QUICK else 12000]
 X_train, X_test = X[rows[:-500]], X[rows[-500:]]
 print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side} pixels")
 
@@ -62,7 +62,7 @@ shown = {}
 for corruption, (level, noisy) in corruptions.items():
     dae = DenoisingAutoEncoder(
         latent_dim=LATENT_DIM, hidden_dims=(256,), corruption=corruption, corruption_level=level,
-        batch_size=64, learning_rate=3e-3, max_epochs=10 if QUICK else 20, random_state=0,
+        batch_size=64, learning_rate=3e-3, max_epochs=5 if QUICK else 20, random_state=0,
     ).fit(X_train)
     outputs = {
         "noisy input": noisy,
