@@ -51,7 +51,7 @@ except FileNotFoundError:
         train = test = None
         corpus = "synthetic topics"
 
-n_train, n_test = (2000, 500) if QUICK else (11314, 2000)
+n_train, n_test = (1000, 300) if QUICK else (11314, 2000)
 if train is not None:
     tr = rng.permutation(len(train.data))[:n_train]
     te = rng.permutation(len(test.data))[:n_test]
@@ -93,7 +93,7 @@ def fit_both(k: int, epochs: int):
 
 
 ks = [1, 3, 7, 15, 31, 63]
-(ae_db, ae_q), (lsa_db, lsa_q) = fit_both(10, epochs=3 if QUICK else 12)
+(ae_db, ae_q), (lsa_db, lsa_q) = fit_both(10, epochs=2 if QUICK else 12)
 p_ae = retrieval_precision(ae_q, y_test, ae_db, y_train, k=ks)
 p_lsa = retrieval_precision(lsa_q, y_test, lsa_db, y_train, k=ks)
 for k in ks:
@@ -117,7 +117,7 @@ plt.show()
 # With two code units each, the maps show how far apart the groups land: the paper's
 # autoencoder spread them into separate arms where LSA piled them up around the origin. This
 # map gets half the epochs, to keep the example short.
-(ae2_db, ae2_q), (lsa2_db, lsa2_q) = fit_both(2, epochs=2 if QUICK else 6)
+(ae2_db, ae2_q), (lsa2_db, lsa2_q) = fit_both(2, epochs=1 if QUICK else 6)
 p2_ae = retrieval_precision(ae2_q, y_test, ae2_db, y_train, k=15)
 p2_lsa = retrieval_precision(lsa2_q, y_test, lsa2_db, y_train, k=15)
 print(f"precision@15 with 2-D codes: autoencoder {p2_ae:.3f}, LSA {p2_lsa:.3f}")
