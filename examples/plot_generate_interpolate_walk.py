@@ -32,7 +32,7 @@ try:
 except FileNotFoundError:
     data, side = load_digits(), 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(data.X))[: 3000 if QUICK else 12000]
+rows = rng.permutation(len(data.X))[: 2000 if QUICK else 12000]
 X, y = data.X[rows], data.y[rows]
 X_train, X_test, y_test = X[:-500], X[-500:], y[-500:]
 print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side} pixels")
@@ -62,7 +62,7 @@ def distance_to_data(images):
 # %%
 # An autoencoder with an 8-number code
 # ------------------------------------
-ae = AutoEncoder(latent_dim=8, hidden_dims=(256, 64), max_epochs=15 if QUICK else 40, random_state=0).fit(X_train)
+ae = AutoEncoder(latent_dim=8, hidden_dims=(256, 64), max_epochs=8 if QUICK else 40, random_state=0).fit(X_train)
 print(f"held-out reconstruction MSE {np.mean((ae.reconstruct(X_test) - X_test) ** 2):.4f}; "
       f"test images are {distance_to_data(X_test):.2f} from their nearest training image")
 
@@ -120,7 +120,7 @@ plt.show()
 # -----------------------
 # For the walk the code has two numbers: a second autoencoder, whose decoded 15 x 15 grid spans
 # the 5 % to 95 % quantiles of the training codes in each dimension.
-ae2 = AutoEncoder(latent_dim=2, hidden_dims=(256, 64), max_epochs=15 if QUICK else 40, random_state=0).fit(X_train)
+ae2 = AutoEncoder(latent_dim=2, hidden_dims=(256, 64), max_epochs=8 if QUICK else 40, random_state=0).fit(X_train)
 n = 10 if QUICK else 15
 grid, grid_codes = latent_grid(ae2, n=n, X=X_train, return_codes=True)
 print(f"2-D code: held-out MSE {np.mean((ae2.reconstruct(X_test) - X_test) ** 2):.4f} (8-D code above); "
