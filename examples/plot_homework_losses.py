@@ -31,7 +31,7 @@ try:
 except FileNotFoundError:
     X, side = load_digits().X, 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 3500 if QUICK else 12000]
+rows = rng.permutation(len(X))[: 2000 if QUICK else 12000]
 X_train, X_test = X[rows[:-500]], X[rows[-500:]]
 print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side} pixels")
 
@@ -54,7 +54,7 @@ for loss in ("mse", "bce"):
     for code in (None, "sigmoid"):
         name = f"{loss.upper()}, {'sigmoid' if code else 'linear'} code"
         ae = AutoEncoder(latent_dim=LATENT_DIM, hidden_dims=(256,), loss=loss, latent_activation=code, batch_size=64,
-                         learning_rate=2e-3, max_epochs=10 if QUICK else 30, random_state=0).fit(X_train)
+                         learning_rate=2e-3, max_epochs=5 if QUICK else 30, random_state=0).fit(X_train)
         codes[name] = ae.transform(X_test)
         reconstructions[name] = ae.inverse_transform(codes[name])
 for name, X_hat in reconstructions.items():
