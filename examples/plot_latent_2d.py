@@ -36,7 +36,7 @@ except FileNotFoundError:
     train, test = data.rows(slice(0, half)), data.rows(slice(half, None))
     side = 8
 rng = np.random.default_rng(0)
-keep_train = rng.permutation(np.flatnonzero(np.isin(train.y, DIGITS)))[: 3000 if QUICK else 10000]
+keep_train = rng.permutation(np.flatnonzero(np.isin(train.y, DIGITS)))[: 2000 if QUICK else 10000]
 keep_test = rng.permutation(np.flatnonzero(np.isin(test.y, DIGITS)))[:1000]
 X_train, y_train = train.X[keep_train], train.y[keep_train]
 X_test, y_test = test.X[keep_test], test.y[keep_test]
@@ -48,7 +48,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of the digits {DIG
 # PCA keeps the two directions of largest variance; the autoencoder learns a nonlinear map to
 # two numbers and back. Both are fitted on the training images and applied to the test images.
 pca = PCA(n_components=2).fit(X_train)
-ae = AutoEncoder(latent_dim=2, hidden_dims=(256, 64), max_epochs=15 if QUICK else 40, random_state=0).fit(X_train)
+ae = AutoEncoder(latent_dim=2, hidden_dims=(256, 64), max_epochs=8 if QUICK else 40, random_state=0).fit(X_train)
 codes = {"autoencoder": ae.transform(X_test), "PCA": pca.transform(X_test)}
 errors = {
     "autoencoder": np.mean((ae.inverse_transform(codes["autoencoder"]) - X_test) ** 2),
