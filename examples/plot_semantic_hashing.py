@@ -50,7 +50,7 @@ except FileNotFoundError:
     train = test = None
     corpus = "synthetic topics"
 
-n_train, n_test = (3000, 1000) if QUICK else (5485, 2189)
+n_train, n_test = (1500, 500) if QUICK else (5485, 2189)
 if train is not None:
     tr = rng.permutation(len(train.data))[:n_train]
     te = rng.permutation(len(test.data))[:n_test]
@@ -71,7 +71,7 @@ print(f"{corpus}: {C_train.shape[0]} training and {C_test.shape[0]} query docume
 # ``binary_code=True`` adds Gaussian noise to the code units' inputs during training, so only
 # saturated units carry information; ``transform`` returns their 0/1 values.
 n_bits = 32
-budget = dict(max_epochs=6) if QUICK else dict(max_time=60)
+budget = dict(max_epochs=3) if QUICK else dict(max_time=60)
 hasher = AutoEncoder(
     latent_dim=n_bits, hidden_dims=(250, 250), activation="elu", loss="multinomial", binary_code=True,
     lr_schedule="cosine", batch_size=32, validation_fraction=0.0, random_state=0, **budget,
