@@ -46,7 +46,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}
 # The L1 model has a ReLU code (units are 0 or positive) and pays for the size of every active
 # unit; the TopK model keeps the 32 largest of its 128 code entries for each image and sets the
 # others to exactly 0.
-common = dict(latent_dim=128, hidden_dims=(256,), batch_size=64, max_epochs=10 if QUICK else 25, random_state=0)
+common = dict(latent_dim=128, hidden_dims=(256,), batch_size=64, max_epochs=5 if QUICK else 25, random_state=0)
 models = {
     "L1": SparseAutoEncoder(sparsity_kind="l1", latent_activation="relu", sparsity=3e-4, **common).fit(X_train),
     "TopK": SparseAutoEncoder(**common).fit(X_train),
