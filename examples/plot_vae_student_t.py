@@ -30,8 +30,9 @@ try:
 except FileNotFoundError:
     X, side = load_digits().X, 8
 rng = np.random.default_rng(0)
-rows = rng.permutation(len(X))[: 2500 if QUICK else 8500]
-X_train, X_test = X[rows[:-500]], X[rows[-500:]]
+rows = rng.permutation(len(X))[: 1300 if QUICK else 8500]
+n_test = 300 if QUICK else 500
+X_train, X_test = X[rows[:-n_test]], X[rows[-n_test:]]
 X_test_binary = (rng.random(X_test.shape) < X_test).astype(np.float32)  # binarized once, for the likelihoods
 print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}")
 
@@ -43,7 +44,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of {side} x {side}
 # by Monte Carlo, and its degrees of freedom are fitted with the weights (``learn_prior_df``).
 common = dict(
     latent_dim=20, hidden_dims=(256, 128) if QUICK else (512, 256), binarize="dynamic",
-    batch_size=32 if QUICK else 128, max_epochs=8 if QUICK else 15, random_state=0,
+    batch_size=32 if QUICK else 128, max_epochs=4 if QUICK else 15, random_state=0,
 )
 vaes = {
     "normal prior": VariationalAutoEncoder(prior="normal", **common).fit(X_train),
@@ -56,7 +57,7 @@ print(f"learned degrees of freedom of the Student-t prior: prior_df_ = {vaes['St
 # ------------------------------------------
 # Both in nats per image, higher is better; the importance-weighted estimate of log p(x) is a
 # tighter lower bound than the ELBO.
-n_importance = 50 if QUICK else 200
+n_importance = 20 if QUICK else 200
 for name, vae in vaes.items():
     elbo = vae.score_samples(X_test_binary).mean()
     log_p = vae.log_likelihood(X_test_binary, n_importance=n_importance).mean()
