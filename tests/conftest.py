@@ -121,3 +121,24 @@ class ReportPage(HTMLParser):
             self.headings.append(data)
         elif self._open in ("td", "th"):
             self.tables[-1][-1][-1] += data
+
+
+@pytest.fixture(scope="session")
+def onnx_registry_built_once():
+    """Build torch.onnx's table of ATen-to-ONNX functions once per session instead of once per
+    exported graph (1.6 s each, half of an export's time here): torch.onnx.export rebuilds it on
+    every call, and only a custom_translation_table, which aekit does not pass, would change it."""
+    from torch.onnx._internal.exporter import _registration
+
+    built = {}
+    build = _registration.ONNXRegistry.from_torchlib.__func__
+
+    def from_torchlib(cls, *args, **kwargs):
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        if key not in built:
+            built[key] = build(cls, *args, **kwargs)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_registration.ONNXRegistry, "from_torchlib", classmethod(from_torchlib))
+        yield
