@@ -62,12 +62,15 @@ def browser(tmp_path_factory):
 def one_torch_thread():
     """Run torch on one intra-op thread for a test module (module scope, so module-scoped fitted
     fixtures train under it too): the tiny test models train fastest so, and stay fast when
-    other processes compete for the cores."""
+    other processes compete for the cores. numpy's and scipy's BLAS too: sklearn's
+    IterativeImputer on digits took 85-107 s on two OpenBLAS threads of a busy machine, 3 s on one."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
     torch.set_num_threads(previous)
 
 
