@@ -14,12 +14,17 @@ from sklearn.model_selection import train_test_split
 def pytest_configure(config):
     """Under pytest-xdist (`make test` runs one worker per core) each worker, and every process
     it starts, computes on one thread: two workers with two threads each would oversubscribe
-    the cores, and the tests' small models train fastest on one thread anyway."""
+    the cores, and the tests' small models train fastest on one thread anyway. OpenBLAS (numpy's
+    and scipy's) read OMP_NUM_THREADS when this module imported numpy, before it was set, so
+    threadpoolctl limits them too: with two threads each, sklearn's IterativeImputer on digits
+    took 200 s of CPU instead of 3 s."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ["OMP_NUM_THREADS"] = "1"
         import torch
+        from threadpoolctl import threadpool_limits
 
         torch.set_num_threads(1)
+        config._aekit_thread_limits = threadpool_limits(limits=1)
 
 
 FIRST = "test_docs_site.py"
@@ -57,12 +62,15 @@ def browser(tmp_path_factory):
 def one_torch_thread():
     """Run torch on one intra-op thread for a test module (module scope, so module-scoped fitted
     fixtures train under it too): the tiny test models train fastest so, and stay fast when
-    other processes compete for the cores."""
+    other processes compete for the cores. numpy's and scipy's BLAS too: sklearn's
+    IterativeImputer on digits took 85-107 s on two OpenBLAS threads of a busy machine, 3 s on one."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
     torch.set_num_threads(previous)
 
 
@@ -116,3 +124,24 @@ class ReportPage(HTMLParser):
             self.headings.append(data)
         elif self._open in ("td", "th"):
             self.tables[-1][-1][-1] += data
+
+
+@pytest.fixture(scope="session")
+def onnx_registry_built_once():
+    """Build torch.onnx's table of ATen-to-ONNX functions once per session instead of once per
+    exported graph (1.6 s each, half of an export's time here): torch.onnx.export rebuilds it on
+    every call, and only a custom_translation_table, which aekit does not pass, would change it."""
+    from torch.onnx._internal.exporter import _registration
+
+    built = {}
+    build = _registration.ONNXRegistry.from_torchlib.__func__
+
+    def from_torchlib(cls, *args, **kwargs):
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        if key not in built:
+            built[key] = build(cls, *args, **kwargs)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_registration.ONNXRegistry, "from_torchlib", classmethod(from_torchlib))
+        yield

@@ -257,6 +257,7 @@ EXPORT_CASES += [("AutoEncoder", loss) for loss in sorted(PAIR_LOSSES.values())]
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("onnx_registry_built_once")
 @pytest.mark.parametrize(("name", "loss"), EXPORT_CASES, ids=[f"{n}-{loss}" for n, loss in EXPORT_CASES])
 def test_every_exporter_and_loss_exports_to_onnx_giving_its_codes(name, loss, tmp_path):
     assert check_loss(name, loss, tmp_path, export=True) == "worked"

@@ -11,7 +11,7 @@ import pytest
 
 from aekit import AutoEncoder, VariationalAutoEncoder
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "onnx_registry_built_once")
 
 
 def models():

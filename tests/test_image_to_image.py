@@ -329,7 +329,7 @@ def test_colorization_beats_the_gray_copy_on_held_out_patches():
     gray, colour = load_colorization_patches(32, 700, image=TRAIN_PHOTOS, random_state=0)
     order = np.random.default_rng(0).permutation(len(gray))
     train, test = order[:500], order[500:]
-    model = ConvAutoEncoder(random_state=0, max_epochs=20).fit(gray[train], colour[train])
+    model = ConvAutoEncoder(random_state=0, max_epochs=10).fit(gray[train], colour[train])
     out, copy = model.reconstruct(gray[test]), np.repeat(gray[test], 3, axis=1)
     error = lambda estimate: np.mean((estimate - colour[test]) ** 2)  # noqa: E731  (PSNR of the pooled MSE)
     assert error(out) < error(copy)

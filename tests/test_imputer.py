@@ -360,10 +360,10 @@ def test_model_missingness_helps_when_large_values_go_missing():
 def test_model_missingness_adds_indicators_only_for_columns_with_missing_entries():
     X, X_missing, mask = correlated(n=200)
     X_missing[:, 2] = X[:, 2]
-    imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(X_missing)
+    imp = AutoEncoderImputer(model_missingness=True, blend=None, random_state=0, **FAST).fit(X_missing)
     assert imp.indicator_columns_.tolist() == [0, 1, 3, 4, 5]
     assert imp.layout_.categorical_mask.tolist() == [False] * 6 + [True] * 5
-    assert AutoEncoderImputer(random_state=0, **FAST).fit(X_missing).indicator_columns_.size == 0
+    assert AutoEncoderImputer(blend=None, random_state=0, **FAST).fit(X_missing).indicator_columns_.size == 0
     for dtype in (np.float64, np.float32):
         out = imp.transform(X_missing.astype(dtype))
         assert out.shape == X.shape and out.dtype == dtype and np.isfinite(out).all()
@@ -394,7 +394,7 @@ def test_empty_X_is_refused_naming_X(shape):
 
 def test_model_missingness_with_categorical_columns():
     frame, truth, mask = mixed_frame(n=200)
-    imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(frame)
+    imp = AutoEncoderImputer(model_missingness=True, blend=None, random_state=0, **FAST).fit(frame)
     out = imp.transform(frame)
     assert out.shape == frame.shape and out.dtype == object
     assert set(out[:, 2]) <= {"pos", "neg"}
@@ -405,7 +405,7 @@ def test_model_missingness_save_load_round_trip_and_checks(tmp_path):
     import json
 
     _, X_missing, _ = correlated(n=200)
-    imp = AutoEncoderImputer(model_missingness=True, random_state=0, **FAST).fit(X_missing)
+    imp = AutoEncoderImputer(model_missingness=True, blend=None, random_state=0, **FAST).fit(X_missing)
     path = imp.save(tmp_path / "imputer")
     loaded = AutoEncoderImputer.load(path)
     assert loaded.indicator_columns_.tolist() == imp.indicator_columns_.tolist()
@@ -442,7 +442,7 @@ def test_imputer_saved_before_n_members_loads_as_one_autoencoder(tmp_path):
     import json
 
     _, X_missing, _ = correlated(n=200)
-    imp = AutoEncoderImputer(n_members=1, random_state=0, **FAST).fit(X_missing)
+    imp = AutoEncoderImputer(n_members=1, blend=None, random_state=0, **FAST).fit(X_missing)
     path = imp.save(tmp_path / "imputer")
     config = json.loads((path / "config.json").read_text())
     del config["params"]["n_members"]
@@ -459,7 +459,7 @@ def test_an_ensemble_saved_member_by_member_still_loads(tmp_path):
     from safetensors.torch import load_file, save_file
 
     _, X_missing, _ = correlated(n=200)
-    imp = AutoEncoderImputer(n_members=2, random_state=0, **FAST).fit(X_missing)
+    imp = AutoEncoderImputer(n_members=2, blend=None, random_state=0, **FAST).fit(X_missing)
     path = imp.save(tmp_path / "imputer")
     stacked = load_file(path / "model.safetensors")
     old = {}
@@ -480,13 +480,13 @@ def test_an_ensemble_saved_member_by_member_still_loads(tmp_path):
 
 def test_ensemble_members_start_and_end_apart():
     X, X_missing, mask = correlated(n=200)
-    imp = AutoEncoderImputer(n_members=3, random_state=0, **FAST).fit(X_missing)
+    imp = AutoEncoderImputer(n_members=3, blend=None, random_state=0, **FAST).fit(X_missing)
     import torch
 
     x = torch.as_tensor(np.nan_to_num(X_missing), dtype=torch.float32)
     each = imp.module_.member_reconstructions(x)
     assert not torch.allclose(each[0], each[1]) and not torch.allclose(each[1], each[2])
-    one = AutoEncoderImputer(n_members=1, random_state=0, **FAST).fit(X_missing)
+    one = AutoEncoderImputer(n_members=1, blend=None, random_state=0, **FAST).fit(X_missing)
     assert type(one.module_).__name__ == "AutoEncoderModule"
 
 
@@ -494,7 +494,7 @@ def test_a_file_whose_member_count_does_not_match_its_weights_is_refused(tmp_pat
     import json
 
     _, X_missing, _ = correlated(n=200)
-    path = AutoEncoderImputer(n_members=2, random_state=0, **FAST).fit(X_missing).save(tmp_path / "imputer")
+    path = AutoEncoderImputer(n_members=2, blend=None, random_state=0, **FAST).fit(X_missing).save(tmp_path / "imputer")
     config = json.loads((path / "config.json").read_text())
     config["params"]["n_members"] = 3
     (path / "config.json").write_text(json.dumps(config))

@@ -73,17 +73,25 @@ def test_denoising_beats_plain_on_corrupted_inputs(digits):
     assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain.reconstruct(noisy), X_test)
 
 
+CORRUPTION_SHAPE = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def plain_for_corruptions(digits):
+    """The plain autoencoder each corruption's denoising model is compared with (one fit for all)."""
+    return AutoEncoder(**CORRUPTION_SHAPE).fit(digits[0])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("corruption", ["mask", "salt_pepper", "block"])
-def test_other_corruptions_train_and_help_on_their_noise(digits, corruption):
+def test_other_corruptions_train_and_help_on_their_noise(digits, corruption, plain_for_corruptions):
     X_train, X_test, _, _ = digits
-    shape = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, "random_state": 0}
-    dae = DenoisingAutoEncoder(corruption=corruption, corruption_level=0.3, **shape).fit(X_train)
+    dae = DenoisingAutoEncoder(corruption=corruption, corruption_level=0.3, **CORRUPTION_SHAPE).fit(X_train)
     dae.module_.train()
     corrupted, _ = dae.module_.corruption(torch.tensor(X_test, dtype=torch.float32), torch.Generator().manual_seed(1))
     dae.module_.eval()
     corrupted = corrupted.numpy().astype(np.float64)
-    plain = AutoEncoder(**shape).fit(X_train)
+    plain = plain_for_corruptions
     assert mse(dae.reconstruct(corrupted), X_test) < mse(plain.reconstruct(corrupted), X_test)
 
 

@@ -152,7 +152,7 @@ def test_latent_space_example_runs():
 
     digits = load_digits()
     X, y = (digits.data[:400] / 16).astype(np.float32), digits.target[:400]
-    ae = AutoEncoder(latent_dim=8, random_state=0).fit(X)
+    ae = AutoEncoder(latent_dim=8, max_epochs=40, random_state=0).fit(X)
     ae2d = AutoEncoder(latent_dim=2, max_epochs=5, random_state=0).fit(X)
     vae2d = VariationalAutoEncoder(latent_dim=2, likelihood="gaussian", max_epochs=5, random_state=0).fit(X)
     Z = ae.transform(X)
