@@ -44,6 +44,8 @@ from collections import Counter
 import numpy as np
 import torch
 
+from aekit.data.columns import is_true_false
+
 __all__ = ["explain"]
 
 IG_NODES = 32
@@ -377,7 +379,7 @@ def _two_valued(names: list[str], sources: list[str], observed=None) -> list[int
     categories (`_lone_category`) or one of True/False in `observed` (the input frame)."""
     frame, widths = {} if observed is None else {str(c): observed[c] for c in observed.columns}, Counter(sources)
     return [i for i, (name, source) in enumerate(zip(names, sources)) if widths[source] == 1
-            and (_lone_category(name, source) or (source in frame and _holds_bools(frame[source])))]
+            and (_lone_category(name, source) or (source in frame and is_true_false(frame[source])))]
 
 
 def _as_observed(expected, observed):
@@ -386,19 +388,9 @@ def _as_observed(expected, observed):
     up): a bool column is encoded as 0 and 1, whose expectation is a share no row can hold."""
     frame = _pandas().DataFrame(expected, columns=observed.columns)
     for column in observed.columns:
-        if _holds_bools(observed[column]) and not _holds_bools(frame[column]):
+        if is_true_false(observed[column]) and not is_true_false(frame[column]):
             frame[column] = (frame[column].to_numpy(dtype=np.float64) >= 0.5).astype(object)
     return frame
-
-
-def _holds_bools(values) -> bool:
-    """True for a pandas Series of True/False: a bool or 'boolean' dtype, or objects all bools."""
-    from pandas.api.types import is_bool_dtype
-
-    if is_bool_dtype(values.dtype):
-        return True
-    observed = values.dropna()
-    return values.dtype == object and len(observed) > 0 and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 METHODS = ("conditional", "error", "gradient")

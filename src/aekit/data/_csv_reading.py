@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from aekit.data.columns import is_true_false
+
 __all__ = ["BOMS", "DELIMITERS", "MISSING_PLACEHOLDERS", "boolean_spellings", "cells_as_text", "codes_as_text", "csv_read_options",
            "decode_error", "grouped_numbers", "stray_placeholders", "whole_numbers_with_decimals"]
 
@@ -373,7 +375,7 @@ def cells_as_text(frame, path: str | os.PathLike, options: dict) -> dict:
     """
     import pandas as pd
 
-    whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy()) or _true_false(frame[column])]
+    whole = [j for j, column in enumerate(frame.columns) if _whole_numbers(frame[column].to_numpy()) or is_true_false(frame[column])]
     floats = [j for j, column in enumerate(frame.columns) if frame[column].dtype.kind == "f" and j not in whole]
     cells = {}
     sample = {"nrows": min(TEXT_SAMPLE_ROWS, options.get("nrows") or TEXT_SAMPLE_ROWS)}
@@ -435,7 +437,7 @@ def boolean_spellings(frame, cells: dict) -> dict[str, tuple[str, str]]:
 
     spellings = {}
     for j, text in cells.items():
-        if not _true_false(frame[frame.columns[j]]):
+        if not is_true_false(frame[frame.columns[j]]):
             continue
         values, texts = frame[frame.columns[j]].to_numpy(dtype=object), text.to_numpy(dtype=object)
         spelled = [Counter(str(c).strip() for v, c in zip(values, texts) if isinstance(v, (bool, np.bool_)) and bool(v) is b)
@@ -485,17 +487,6 @@ def whole_numbers_with_decimals(frame, cells: dict, decimal: str) -> dict[str, i
         elif _whole_numbers(values.to_numpy()) and written.str.contains(f"{re.escape(decimal)}0+$").any():
             found[str(frame.columns[j])] = 0
     return found
-
-
-def _true_false(values) -> bool:
-    """Whether a pandas Series holds only True/False where observed (a bool column, or an object
-    one with gaps)."""
-    import numpy as np
-
-    if values.dtype.kind == "b":
-        return True
-    observed = values.dropna()
-    return values.dtype == object and len(observed) > 0 and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 def _whole_numbers(values) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EMPTY", "IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_empty", "is_free_text", "is_identifier", "is_marked_numbers", "leave_out",
+__all__ = ["EMPTY", "IDENTIFIER_NAMES", "IDENTIFIER_SPAN", "IDENTIFIER_WORDS", "IGNORED", "KEEP_HINT", "MIN_ROWS_FOR_IDENTIFIERS", "STRAY_WORDS", "check_array_ignore", "check_ignore_columns", "is_constant", "is_dates", "is_durations", "is_empty", "is_free_text", "is_identifier", "is_marked_numbers", "is_true_false", "leave_out",
            "non_features", "user_stacklevel"]  # fmt: skip
 
 STRAY_WORDS = "stray_words"  # a frame's attrs key: {column: words} a CSV reader warned about already
@@ -138,6 +138,26 @@ def is_dates(values) -> bool:
     if all(isinstance(v, (datetime.date, datetime.time, np.datetime64)) for v in observed):
         return True
     return all(isinstance(v, str) and _DATE_TEXT.fullmatch(v.strip()) is not None for v in observed)
+
+
+def is_true_false(values) -> bool:
+    """True for a pandas Series of True/False: a bool dtype (numpy's or pandas' 'boolean'), or
+    objects all True or False where observed (a bool column with gaps), some observed.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One column; missing values are not counted.
+
+    Returns
+    -------
+    bool
+        Whether every observed value is True or False.
+    """
+    if values.dtype.kind == "b":
+        return True
+    observed = values.dropna()
+    return values.dtype == object and len(observed) > 0 and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 def is_durations(values) -> bool:

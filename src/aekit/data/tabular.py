@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from aekit.data.columns import user_stacklevel
+from aekit.data.columns import is_true_false, user_stacklevel
 
 __all__ = ["DetectionEncoding", "Table", "TableLayout", "one_hot", "one_hot_frame"]
 
@@ -770,7 +770,7 @@ def frame_like(values: np.ndarray, frame, missing_values=np.nan):
             out[column] = pd.Categorical(col, categories=dtype.categories.union(present, sort=False), ordered=dtype.ordered)
             continue
         series = pd.Series(col, index=frame.index)
-        if dtype == object and _true_false(frame.iloc[:, j]) and pd.Series(col).isin([0, 1]).all():
+        if dtype == object and is_true_false(frame.iloc[:, j]) and pd.Series(col).isin([0, 1]).all():
             out[column] = series.astype(bool).astype(object)  # True/False with gaps, filled as 0 and 1
             continue
         try:
@@ -786,12 +786,6 @@ def frame_like(values: np.ndarray, frame, missing_values=np.nan):
             series = series.where(gaps, given.array)
         out[column] = series
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
-
-
-def _true_false(column) -> bool:
-    """Whether the observed entries of an object Series are all True or False (and some are)."""
-    observed = column.dropna().tolist()
-    return bool(observed) and all(isinstance(v, (bool, np.bool_)) for v in observed)
 
 
 class DetectionEncoding(TransformerMixin, BaseEstimator):
