@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
 from matplotlib.ticker import MaxNLocator
 
 from aekit.data.images import channels_last_message, looks_channels_last
@@ -57,14 +58,17 @@ def _new_figure(figsize: tuple[float, float]) -> Figure:
     return fig
 
 
-def _wrap_titles(fig: Figure) -> None:
+def _wrap_titles(fig: Figure, drawn: bool = False) -> bool:
     """Break the figure's title and each axes' title into lines that fit inside the figure, and
     make the figure taller by the lines added: a title longer than a few panels are wide would
-    otherwise be cut at both edges."""
+    otherwise be cut at both edges. The titles' places come from a draw of the layout (`drawn`:
+    the canvas was just drawn); True when a title changed, so the figure needs drawing again."""
     renderer = fig.canvas.get_renderer()
-    fig.draw_without_rendering()
+    if not drawn:
+        fig.draw_without_rendering()
     width = fig.bbox.width
     grown = {"figure": 0.0, "axes": 0.0}
+    changed = False
     for kind, titles in (("figure", fig.texts), ("axes", [ax.title for ax in fig.axes])):
         for title in titles:
             box, lines = title.get_window_extent(renderer), title.get_text().splitlines()
@@ -74,19 +78,27 @@ def _wrap_titles(fig: Figure) -> None:
             room = 2 * min(center, width - center) - 2 * TITLE_MARGIN
             chars = max(10, int(max(map(len, lines)) * room / box.width))
             title.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+            changed = True
             grown[kind] = max(grown[kind], title.get_window_extent(renderer).height - box.height)
     if grown["figure"] or grown["axes"]:
         size = fig.get_size_inches()
         fig.set_size_inches(size[0], size[1] + (grown["figure"] + grown["axes"]) / fig.dpi)
+    return changed
 
 
 def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
-    _wrap_titles(fig)
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with replaced_atomically(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=DPI)
+    """Wrap the titles of `fig` and write it to `path` as a PNG (atomically); the draw that places the
+    titles is the one written, unless a wrapped title needs another."""
+    if path is None:
+        _wrap_titles(fig)
+        return fig
+    fig.canvas.draw()
+    if _wrap_titles(fig, drawn=True):
+        fig.canvas.draw()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replaced_atomically(path) as tmp:
+        imsave(tmp, np.asarray(fig.canvas.buffer_rgba()), format="png", dpi=DPI)
     return fig
 
 
