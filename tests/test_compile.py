@@ -94,14 +94,14 @@ def test_an_unsupported_platform_warns_and_trains_eagerly(monkeypatch, split):
     assert fitted.history_["loss"] == ae(max_epochs=1).fit(train).history_["loss"]
 
 
-def test_many_compiled_architectures_in_one_process_stay_compiled(monkeypatch, split):
+def test_many_compiled_architectures_in_one_process_stay_compiled(split):
     train, _ = split
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 2)  # torch's limit (8) made small: 3 fits pass it
     before = frames()
-    for width in range(40, 43):
-        ae(compile=True, max_epochs=1, hidden_dims=(width,)).fit(train[:256])
-    assert frames() - before == 3  # each architecture compiled, none left eager at the limit
-    assert torch._dynamo.config.recompile_limit == compiled.RECOMPILE_LIMIT
+    with torch._dynamo.config.patch(recompile_limit=2):  # torch's limit (8) made small: 3 fits pass it
+        for width in range(40, 43):
+            ae(compile=True, max_epochs=1, hidden_dims=(width,)).fit(train[:256])
+        assert frames() - before == 3  # each architecture compiled, none left eager at the limit
+        assert torch._dynamo.config.recompile_limit == compiled.RECOMPILE_LIMIT
 
 
 def test_compile_is_validated():
