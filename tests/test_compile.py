@@ -37,7 +37,7 @@ def test_a_compiled_fit_learns_what_an_eager_fit_learns(split):
     assert train.shape[0] % 64 != 0  # a last partial batch, run eagerly
     eager = ae(hidden_dims=(31,)).fit(train)
     before = frames()
-    fast = ae(compile=True, hidden_dims=(31,)).fit(train)  # an architecture no other test compiles
+    fast = ae(compile=True, hidden_dims=(31,)).fit(train)  # an architecture no earlier test compiles
     assert frames() - before == 1  # one graph for the full batches, no recompile for the partial one
     assert fast.history_["loss"][-1] == pytest.approx(eager.history_["loss"][-1], rel=0.02)
     assert fast.score(test) == pytest.approx(eager.score(test), rel=0.02)
@@ -47,7 +47,7 @@ def test_a_compiled_fit_learns_what_an_eager_fit_learns(split):
 def test_compiled_inference_equals_eager_inference_on_the_same_weights(monkeypatch, split):
     train, test = split
     monkeypatch.setattr(base, "INFERENCE_BATCH", 128)  # several full inference batches and a partial one
-    fast = ae(compile=True, max_epochs=1, hidden_dims=(29,)).fit(train)
+    fast = ae(compile=True, max_epochs=1, hidden_dims=(31,)).fit(train)  # the training graph of the first test
     before = frames()
     codes, scores = fast.transform(test), fast.score_samples(test)
     assert frames() - before == 2  # encode and sample_losses, each compiled once
@@ -146,8 +146,9 @@ def test_aekit_train_compile_records_the_setting_and_trains(tmp_path):
     from aekit.cli import main
 
     out = tmp_path / "run"
-    assert main(["train", "--data", "digits", "--epochs", "2", "--compile", "--out", str(out), "--quiet",
-                 "--set", "model.hidden_dims=[30]", "--seed", "1"]) == 0  # fmt: skip
+    as_ae = ["--set", "model.hidden_dims=[32]", "--set", "model.latent_dim=8", "--set", "model.batch_size=64"]  # reuses ae()'s graph
+    assert main(["train", "--data", "digits", "--epochs", "2", "--compile", "--out", str(out), "--quiet", *as_ae,
+                 "--seed", "1"]) == 0  # fmt: skip
     assert "compile: true" in (out / "config.yaml").read_text()
     fitted = load_estimator(out / "model")
     assert fitted.compile is True and len(fitted.history_["loss"]) == 2
