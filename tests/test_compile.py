@@ -48,7 +48,7 @@ def test_a_compiled_fit_learns_what_an_eager_fit_learns(split):
 def test_compiled_inference_equals_eager_inference_on_the_same_weights(monkeypatch, split):
     train, test = split
     monkeypatch.setattr(base, "INFERENCE_BATCH", 128)  # several full inference batches and a partial one
-    fast = ae(compile=True, max_epochs=1, hidden_dims=(31,)).fit(train)  # the training graph of the first test
+    fast = ae(compile=True, max_epochs=1).fit(train)  # ae()'s training graph, compiled once per process
     before = frames()
     codes, scores = fast.transform(test), fast.score_samples(test)
     assert frames() - before == 2  # encode and sample_losses, each compiled once
