@@ -16,6 +16,7 @@ the options that shape the autoencoder, ONNX for every exporter and every loss, 
 
 from __future__ import annotations
 
+import functools
 import traceback
 from numbers import Real
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone, is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -57,6 +59,14 @@ IMAGE = (1, 6, 6)
 N = 40
 INPUT_KINDS = ("float64", "float32", "frame", "csr", "npy")
 ANSWERS = ("transform", "reconstruct", "score_samples", "predict", "predict_proba", "decision_function")
+
+
+@pytest.fixture(autouse=True)
+def compile_without_inductor(monkeypatch):
+    """`compile=True` crossings compile with backend='aot_eager': Dynamo's tracing and AOTAutograd,
+    where an option that does not compile fails (the fallback to eager warns, an error here),
+    without inductor's C++ code generation (seconds per graph). tests/test_compile.py uses inductor."""
+    monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend="aot_eager"))
 
 
 def tiny(cls: type, **params):
