@@ -340,7 +340,7 @@ def _load_idx_set(
     if max_rows is not None:
         images, labels = images[:max_rows], labels[:max_rows]
     height, width = images.shape[1:]
-    X = images.reshape(images.shape[0], -1).astype(np.float32) / 255.0
+    X = np.divide(images.reshape(images.shape[0], -1), np.float32(255.0), dtype=np.float32)  # one pass, no uint8 copy
     names = [f"pixel{i}" for i in range(X.shape[1])]
     return Dataset(X, labels.astype(np.int64), (height, width), names, name=f"{key}:{split}", class_names=spec.classes)
 
