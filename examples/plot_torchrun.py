@@ -88,6 +88,13 @@ print(f"training MSE: 2 ranks {mse['2 ranks']:.5f}, 1 process {mse['1 process']:
 # The command line does the same for a configured run: one run folder, written by rank 0, with
 # the model, its per-epoch metrics and the data's scaling.
 run = folder / "run"
+# sphinx_gallery_start_ignore
+# The docs tests' quick build (AEKIT_QUICK=1) runs this command line in one process: a second
+# torchrun costs three more interpreters importing torch, and tests/test_distributed.py already
+# runs `aekit train` under torchrun.
+if QUICK:
+    launch = [sys.executable]
+# sphinx_gallery_end_ignore
 result = subprocess.run(
     launch + ["-m", "aekit", "train", "--data", "digits", "--epochs", str(epochs), "--out", str(run), "--quiet"],
     capture_output=True, text=True, env=env, cwd=folder,
