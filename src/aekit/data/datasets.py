@@ -14,7 +14,6 @@ from the official mirrors only with `download=True`.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import os
 import re
@@ -319,22 +318,6 @@ def _idx_file(spec: IdxSet, file_name: str, home: Path, download: bool, verify: 
     return path
 
 
-@functools.lru_cache(maxsize=4)
-def _read_idx_version(path: Path, size: int, mtime_ns: int) -> np.ndarray:
-    """`read_idx` of one version of a file (its size and modification time in the key), read-only
-    and remembered: a session that loads MNIST again (the gallery's examples, a notebook) skips
-    decompressing its 47 MB of pixels; the four entries hold a data set's two splits."""
-    array = read_idx(path)
-    array.flags.writeable = False
-    return array
-
-
-def _read_idx_remembered(path: Path) -> np.ndarray:
-    """The file's contents through `_read_idx_version`, keyed by its current size and mtime."""
-    stat = path.stat()
-    return _read_idx_version(path, stat.st_size, stat.st_mtime_ns)
-
-
 def _load_idx_set(
     key: str,
     split: str,
@@ -348,8 +331,8 @@ def _load_idx_set(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     spec, home = IDX_SETS[key], resolve_home(data_home)
     images_name, labels_name = spec.files(split)
-    images = _read_idx_remembered(_idx_file(spec, images_name, home, download, verify))
-    labels = _read_idx_remembered(_idx_file(spec, labels_name, home, download, verify))
+    images = read_idx(_idx_file(spec, images_name, home, download, verify))
+    labels = read_idx(_idx_file(spec, labels_name, home, download, verify))
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise ValueError(
             f"{spec.name} {split}: images of shape {images.shape} and labels of shape {labels.shape} do not pair up"
