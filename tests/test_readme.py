@@ -143,11 +143,12 @@ def test_convolutional_example_runs():
 
 
 @pytest.mark.slow
-def test_latent_space_example_runs():
+def test_latent_space_example_runs(monkeypatch):
     from sklearn.datasets import load_digits
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
 
+    import aekit
     from aekit import AutoEncoder, VariationalAutoEncoder
 
     digits = load_digits()
@@ -160,6 +161,9 @@ def test_latent_space_example_runs():
                  "Z_db": Z[50:], "y_db": y[50:], "X_big": (digits.data[400:] / 16).astype(np.float32),
                  "Z_train": Z[50:], "y_train": y[50:], "Z_test": Z[:50], "y_test": y[:50],
                  "make_pipeline": make_pipeline, "SVC": SVC}  # fmt: skip
+    # the block's own AutoEncoder and AutoEncoderClassifier are only checked to predict: two epochs each
+    monkeypatch.setattr(aekit, "AutoEncoder", functools.partial(AutoEncoder, max_epochs=2, random_state=0))
+    monkeypatch.setattr(aekit, "AutoEncoderClassifier", functools.partial(aekit.AutoEncoderClassifier, pretrain_epochs=2, max_epochs=2, random_state=0))
     samples, path, grid, vae_grid, precision, knn, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
     assert samples.shape == (64, X.shape[1]) and grid.shape == vae_grid.shape == (15, 15, X.shape[1])
     assert path.shape[0] == 10 and path.shape[-1] == X.shape[1]
