@@ -63,16 +63,6 @@ def test_nonlinear_autoencoder_beats_pca(digits, pca8):
     assert mse(ae.reconstruct(X_test), X_test) < 0.9 * pca8[1]
 
 
-@pytest.mark.slow
-def test_denoising_beats_plain_on_corrupted_inputs(digits):
-    X_train, X_test, _, _ = digits
-    noisy = X_test + np.random.default_rng(0).normal(scale=0.3, size=X_test.shape)
-    shape = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 150, "random_state": 0}
-    plain = AutoEncoder(**shape).fit(X_train)
-    dae = DenoisingAutoEncoder(corruption="gaussian", corruption_level=0.3, **shape).fit(X_train)
-    assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain.reconstruct(noisy), X_test)
-
-
 CORRUPTION_SHAPE = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, "random_state": 0}
 
 
@@ -80,6 +70,15 @@ CORRUPTION_SHAPE = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, 
 def plain_for_corruptions(digits):
     """The plain autoencoder each corruption's denoising model is compared with (one fit for all)."""
     return AutoEncoder(**CORRUPTION_SHAPE).fit(digits[0])
+
+
+@pytest.mark.slow
+def test_denoising_beats_plain_on_corrupted_inputs(digits, plain_for_corruptions):
+    # at 150 epochs (seeds 0, 1, 2) the error ratio was 0.40, 0.39, 0.36; at these 100, 0.47, 0.44, 0.43
+    X_train, X_test, _, _ = digits
+    noisy = X_test + np.random.default_rng(0).normal(scale=0.3, size=X_test.shape)
+    dae = DenoisingAutoEncoder(corruption="gaussian", corruption_level=0.3, **CORRUPTION_SHAPE).fit(X_train)
+    assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain_for_corruptions.reconstruct(noisy), X_test)
 
 
 @pytest.mark.slow
