@@ -115,7 +115,8 @@ def test_sparse_codes_have_more_zeros(digits):
 
 def test_kl_sparsity_lowers_mean_activation(digits):
     X_train, X_test, _, _ = digits
-    shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "sigmoid", "max_epochs": 60, "random_state": 0}
+    # mean activation sparse / plain for seeds 0, 1, 2: 0.10, 0.11, 0.10 at 60 epochs; 0.11, 0.11, 0.12 at these 30
+    shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "sigmoid", "max_epochs": 30, "random_state": 0}
     plain = AutoEncoder(**shape).fit(X_train)
     sparse = AutoEncoder(sparsity=0.05, sparsity_kind="kl", sparsity_target=0.05, **shape).fit(X_train)
     assert sparse.transform(X_test).mean() < 0.5 * plain.transform(X_test).mean()
