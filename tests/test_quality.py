@@ -59,7 +59,8 @@ def test_linear_autoencoder_reaches_pca_on_raw_scale_data(digits):
 
 def test_nonlinear_autoencoder_beats_pca(digits, pca8):
     X_train, X_test, _, _ = digits
-    ae = AutoEncoder(latent_dim=8, hidden_dims=(128,), max_epochs=200, random_state=0).fit(X_train)
+    # error / PCA's for seeds 0, 1, 2: 0.50, 0.48, 0.50 at 200 epochs; 0.54, 0.53, 0.55 at these 100
+    ae = AutoEncoder(latent_dim=8, hidden_dims=(128,), max_epochs=100, random_state=0).fit(X_train)
     assert mse(ae.reconstruct(X_test), X_test) < 0.9 * pca8[1]
 
 
