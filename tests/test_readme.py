@@ -67,11 +67,16 @@ def test_quickstart_runs(tmp_path, monkeypatch):
     X = load_digits().data / 16
     namespace = {"X_train": X[:1500], "X_test": X[1500:]}
     monkeypatch.chdir(tmp_path)
+    from aekit.training import budget
+
+    # shapes and a saved model that loads alike need no full budget (>= 4,000 steps): 'auto' epochs come to 3 here
+    monkeypatch.setattr(budget, "MIN_STEPS", 1)
+    monkeypatch.setattr(budget, "MIN_EPOCHS", 3)
     exec(readme_block("ae.save("), namespace)  # noqa: S102 - the project's own README
     Z, X_hat = namespace["Z"], namespace["X_hat"]
     assert Z.shape == (len(X) - 1500, 2) and X_hat.shape == (len(X) - 1500, X.shape[1])
     assert np.array_equal(namespace["ae2"].transform(X[1500:]), Z)
-    assert (tmp_path / "runs" / "ae").is_dir()
+    assert (tmp_path / "runs" / "ae").is_dir() and namespace["ae"].n_epochs_ == 3
 
 
 def test_the_docs_front_page_example_runs_and_beats_pca():
