@@ -46,7 +46,13 @@ def run_expressions(code: str, namespace: dict) -> list:
 
 
 @pytest.mark.slow
-def test_missing_values_and_outliers_example_runs():
+def test_missing_values_and_outliers_example_runs(monkeypatch):
+    import aekit
+
+    # the imputer is checked only to keep the observed entries, fill the rest and draw 5 imputations: a short budget,
+    # one member and no trees partner (the blend is tested in test_imputer and test_blend_saving)
+    short = {"max_epochs": 20, "n_members": 1, "blend": None}
+    monkeypatch.setattr(aekit, "AutoEncoderImputer", functools.partial(aekit.AutoEncoderImputer, **short))
     rng = np.random.default_rng(0)
     X = rng.normal(size=(240, 2)) @ rng.normal(size=(2, 6)) + 0.1 * rng.normal(size=(240, 6))
     X_with_nans = np.where(rng.random(X.shape) < 0.15, np.nan, X)
