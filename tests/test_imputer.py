@@ -277,7 +277,8 @@ def test_real_table_wine_beats_mean_imputation():
     rng = np.random.default_rng(0)
     mask = rng.random(X.shape) < 0.2
     X_missing = np.where(mask, np.nan, X)
-    ours = masked_rmse(X, AutoEncoderImputer(max_epochs=25, random_state=0).fit_transform(X_missing), mask)
+    # ours / mean's for seeds 0, 1, 2 (mask and model): 0.65, 0.64, 0.64 at 25 epochs; 0.65, 0.65, 0.64 at these 10
+    ours = masked_rmse(X, AutoEncoderImputer(max_epochs=10, random_state=0).fit_transform(X_missing), mask)
     assert ours < 0.85 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
 
 
