@@ -1600,7 +1600,7 @@ def test_row_commands_refuse_a_folder_that_holds_no_autoencoder(kind, command, t
     X = np.random.default_rng(0).random((40, 4))
     est = {
         "detector": lambda: AutoEncoderOutlierDetector(AutoEncoder(latent_dim=2, max_epochs=1, random_state=0)).fit(X),
-        "imputer": lambda: AutoEncoderImputer(latent_dim=2, n_members=1, max_epochs=1, random_state=0).fit(X),
+        "imputer": lambda: AutoEncoderImputer(latent_dim=2, n_members=1, max_epochs=1, blend=None, random_state=0).fit(X),
         "classifier": lambda: AutoEncoderClassifier(max_epochs=1, random_state=0).fit(X, X[:, 0] > 0.5),
     }[kind]()
     folder = est.save(tmp_path / "model")
