@@ -124,7 +124,7 @@ def test_vae_imputer_save_load_round_trip(tmp_path, fitted_vae):
 def test_missing_values_placeholder_like_sklearn():
     X, _, mask = correlated(n=300)
     X_coded = np.where(mask, -999.0, X)
-    out = AutoEncoderImputer(missing_values=-999.0, random_state=0, **FAST).fit_transform(X_coded)
+    out = AutoEncoderImputer(missing_values=-999.0, blend=None, random_state=0, **FAST).fit_transform(X_coded)  # no trees partner: not what is read
     assert not (out == -999.0).any() and np.array_equal(out[~mask], X[~mask])
 
 
@@ -286,13 +286,13 @@ def test_refinement_rounds_are_chosen_on_hidden_observed_entries(fitted):
     imp, _, X_missing, _ = fitted
     assert len(imp.refinement_errors_) == imp.refine_steps
     assert imp.refine_steps_ == 1 + int(np.argmin(imp.refinement_errors_))
-    one_round = clone(imp).set_params(refine_steps=1, max_epochs=2).fit(X_missing)
+    one_round = clone(imp).set_params(refine_steps=1, max_epochs=2, blend=None).fit(X_missing)  # no trees partner: not what is read
     assert one_round.refine_steps_ == 1
 
 
 def test_scale_false_only_centres():
     X, X_missing, mask = correlated(n=300)
-    imp = AutoEncoderImputer(scale=False, random_state=0, **FAST).fit(X_missing * 100)
+    imp = AutoEncoderImputer(scale=False, blend=None, random_state=0, **FAST).fit(X_missing * 100)  # no trees partner: not what is read
     np.testing.assert_allclose(imp.layout_.scale, 1.0)
     np.testing.assert_allclose(imp.layout_.mean, np.nanmean(X_missing * 100, axis=0))
     assert np.array_equal(imp.transform(X_missing * 100)[~mask], (X * 100)[~mask])
