@@ -684,7 +684,7 @@ def test_a_column_with_few_levels_is_imputed_with_one_of_them(tmp_path):
                           "score": 3 * z + rng.normal(size=300)})
     gaps, mask = with_gaps(frame, rate=0.25)
     gaps = gaps.astype(float)
-    imp = AutoEncoderImputer(**FAST).fit(gaps)
+    imp = AutoEncoderImputer(blend=None, **FAST).fit(gaps)  # the snapping to levels follows any imputation; no trees partner
     out = imp.transform(gaps)
     assert set(out[mask[:, 1], 1].tolist()) <= set(levels.tolist()) and len(set(out[mask[:, 1], 1].tolist())) > 1
     assert len(set(out[mask[:, 0], 0].tolist())) == mask[:, 0].sum()  # many levels: not snapped
@@ -920,7 +920,8 @@ def test_set_max_epochs_wins_over_epochs_on_detect_and_impute_as_on_train(tmp_pa
     flags = ["--quiet", "--epochs", "5", "--set", "max_epochs=2", "--set", "hidden_dims=[8]"]
     assert main(["detect", str(tmp_path / "t.csv"), *flags, "--save", str(tmp_path / "det")]) == 0
     assert AutoEncoderOutlierDetector.load(tmp_path / "det").autoencoder.max_epochs == 2
-    assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "o.csv"), *flags, "--save", str(tmp_path / "imp")]) == 0
+    alone = ["--set", "blend=null", "--set", "n_members=1"]  # one network, no trees partner: only the settings are read
+    assert main(["impute", str(tmp_path / "g.csv"), str(tmp_path / "o.csv"), *flags, *alone, "--save", str(tmp_path / "imp")]) == 0
     imputer = AutoEncoderImputer.load(tmp_path / "imp")
     assert imputer.max_epochs == 2 and imputer.random_state == 0
 
