@@ -543,14 +543,17 @@ def test_default_blends_with_trees_and_beats_the_autoencoder_alone():
     assert masked_rmse(X, out, mask) < 0.6 * masked_rmse(X, SimpleImputer().fit_transform(X_missing), mask)
 
 
-def test_auto_blend_leaves_out_the_partner_on_wide_data_and_on_one_numeric_column():
+def test_auto_blend_leaves_out_the_partner_on_wide_data_and_on_one_numeric_column(monkeypatch):
     import pandas as pd
+
+    from aekit.estimators import _blend
 
     rng = np.random.default_rng(0)
     wide = rng.normal(size=(60, 101))
     wide[rng.random(wide.shape) < 0.1] = np.nan
     imp = AutoEncoderImputer(random_state=0, **FAST).fit(wide)
     assert imp.blend_ is None and not hasattr(imp, "partner_") and not hasattr(imp, "blend_weights_")
+    monkeypatch.setattr(_blend, "PARTNER_TREES", 5)  # the choice is tested, not the partner's 30 trees per column and round
     assert imp.set_params(blend="trees", max_epochs=1).fit(wide[:, :12]).blend_ == "trees"
     frame = pd.DataFrame({"x": rng.normal(size=60), "colour": rng.choice(["red", "blue"], 60).astype(object)})
     frame.loc[::5, "x"] = np.nan
