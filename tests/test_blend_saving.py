@@ -45,9 +45,15 @@ CASES = [(blend, data) for blend in ("linear", "trees") for data in ("numeric", 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{b}-{d}" for b, d in CASES])
 def fitted(request):
+    """An imputer fitted with each blend; a trees partner of 5 trees, not 30: every tree is saved,
+    loaded and compared alike, and predicting through 30 took most of the tests' time."""
+    from aekit.estimators import _blend
+
     blend, data = request.param
     X = table(data)
-    return AutoEncoderImputer(blend=blend, **FAST).fit(X), X, blend
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_blend, "PARTNER_TREES", 5)
+        return AutoEncoderImputer(blend=blend, **FAST).fit(X), X, blend
 
 
 @pytest.fixture

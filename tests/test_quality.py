@@ -59,18 +59,9 @@ def test_linear_autoencoder_reaches_pca_on_raw_scale_data(digits):
 
 def test_nonlinear_autoencoder_beats_pca(digits, pca8):
     X_train, X_test, _, _ = digits
-    ae = AutoEncoder(latent_dim=8, hidden_dims=(128,), max_epochs=200, random_state=0).fit(X_train)
+    # error / PCA's for seeds 0, 1, 2: 0.50, 0.48, 0.50 at 200 epochs; 0.54, 0.53, 0.55 at these 100
+    ae = AutoEncoder(latent_dim=8, hidden_dims=(128,), max_epochs=100, random_state=0).fit(X_train)
     assert mse(ae.reconstruct(X_test), X_test) < 0.9 * pca8[1]
-
-
-@pytest.mark.slow
-def test_denoising_beats_plain_on_corrupted_inputs(digits):
-    X_train, X_test, _, _ = digits
-    noisy = X_test + np.random.default_rng(0).normal(scale=0.3, size=X_test.shape)
-    shape = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 150, "random_state": 0}
-    plain = AutoEncoder(**shape).fit(X_train)
-    dae = DenoisingAutoEncoder(corruption="gaussian", corruption_level=0.3, **shape).fit(X_train)
-    assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain.reconstruct(noisy), X_test)
 
 
 CORRUPTION_SHAPE = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, "random_state": 0}
@@ -80,6 +71,15 @@ CORRUPTION_SHAPE = {"latent_dim": 16, "hidden_dims": (128,), "max_epochs": 100, 
 def plain_for_corruptions(digits):
     """The plain autoencoder each corruption's denoising model is compared with (one fit for all)."""
     return AutoEncoder(**CORRUPTION_SHAPE).fit(digits[0])
+
+
+@pytest.mark.slow
+def test_denoising_beats_plain_on_corrupted_inputs(digits, plain_for_corruptions):
+    # at 150 epochs (seeds 0, 1, 2) the error ratio was 0.40, 0.39, 0.36; at these 100, 0.47, 0.44, 0.43
+    X_train, X_test, _, _ = digits
+    noisy = X_test + np.random.default_rng(0).normal(scale=0.3, size=X_test.shape)
+    dae = DenoisingAutoEncoder(corruption="gaussian", corruption_level=0.3, **CORRUPTION_SHAPE).fit(X_train)
+    assert mse(dae.reconstruct(noisy), X_test) < 0.9 * mse(plain_for_corruptions.reconstruct(noisy), X_test)
 
 
 @pytest.mark.slow
@@ -116,24 +116,34 @@ def test_sparse_codes_have_more_zeros(digits):
 
 def test_kl_sparsity_lowers_mean_activation(digits):
     X_train, X_test, _, _ = digits
-    shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "sigmoid", "max_epochs": 60, "random_state": 0}
+    # mean activation sparse / plain for seeds 0, 1, 2: 0.10, 0.11, 0.10 at 60 epochs; 0.11, 0.11, 0.12 at these 30
+    shape = {"latent_dim": 32, "hidden_dims": (128,), "latent_activation": "sigmoid", "max_epochs": 30, "random_state": 0}
     plain = AutoEncoder(**shape).fit(X_train)
     sparse = AutoEncoder(sparsity=0.05, sparsity_kind="kl", sparsity_target=0.05, **shape).fit(X_train)
     assert sparse.transform(X_test).mean() < 0.5 * plain.transform(X_test).mean()
 
 
+CONTRACTIVE_SHAPE = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def plain_and_contractive(digits):
+    """A plain and a ContractiveAutoEncoder(contractive=0.1) of one shape, fitted once for the two
+    tests that compare them (neither changes them)."""
+    X_train = digits[0]
+    return AutoEncoder(**CONTRACTIVE_SHAPE).fit(X_train), ContractiveAutoEncoder(contractive=0.1, **CONTRACTIVE_SHAPE).fit(X_train)
+
+
+def jacobian_norm(model, X: torch.Tensor) -> float:
+    """Mean Frobenius norm of the encoder's Jacobian over the rows of X."""
+    return jacobian_frobenius_sq(model.module_.encode, X).sqrt().mean().item()
+
+
 @pytest.mark.slow
-def test_contractive_has_smaller_jacobian(digits):
-    X_train, X_test, _, _ = digits
-    shape = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}
-    plain = AutoEncoder(**shape).fit(X_train)
-    cae = ContractiveAutoEncoder(contractive=0.1, **shape).fit(X_train)
-    X = torch.tensor(X_test, dtype=torch.float32)
-
-    def jacobian_norm(model):
-        return jacobian_frobenius_sq(model.module_.encode, X).sqrt().mean().item()
-
-    assert jacobian_norm(cae) < 0.5 * jacobian_norm(plain)
+def test_contractive_has_smaller_jacobian(digits, plain_and_contractive):
+    X = torch.tensor(digits[1], dtype=torch.float32)
+    plain, cae = plain_and_contractive
+    assert jacobian_norm(cae, X) < 0.5 * jacobian_norm(plain, X)
 
 
 def test_tied_weights_halve_the_weights():
@@ -164,17 +174,14 @@ def test_a_random_start_begins_its_output_at_the_mean_row(digits, monkeypatch, p
 
 
 @pytest.mark.slow
-def test_the_regularizers_dict_trains_the_same_model_as_the_named_parameter(digits):
+def test_the_regularizers_dict_trains_the_same_model_as_the_named_parameter(digits, plain_and_contractive):
     X_train, X_test, _, _ = digits
-    shape = {"latent_dim": 8, "hidden_dims": (64,), "max_epochs": 60, "random_state": 0}
-    named = ContractiveAutoEncoder(contractive=0.1, **shape).fit(X_train)
-    as_dict = AutoEncoder(regularizers={"contractive": 0.1}, **shape).fit(X_train)
-    plain = AutoEncoder(**shape).fit(X_train)
+    plain, named = plain_and_contractive
+    as_dict = AutoEncoder(regularizers={"contractive": 0.1}, **CONTRACTIVE_SHAPE).fit(X_train)
     assert [r.name for r in as_dict.module_.regularizers] == ["contractive"]
     np.testing.assert_allclose(as_dict.transform(X_test), named.transform(X_test), rtol=1e-5, atol=1e-6)
     X = torch.tensor(X_test, dtype=torch.float32)
-    norm = {name: jacobian_frobenius_sq(m.module_.encode, X).sqrt().mean().item() for name, m in [("d", as_dict), ("p", plain)]}
-    assert norm["d"] < 0.5 * norm["p"]
+    assert jacobian_norm(as_dict, X) < 0.5 * jacobian_norm(plain, X)
 
 
 @pytest.mark.parametrize(

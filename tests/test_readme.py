@@ -46,7 +46,13 @@ def run_expressions(code: str, namespace: dict) -> list:
 
 
 @pytest.mark.slow
-def test_missing_values_and_outliers_example_runs():
+def test_missing_values_and_outliers_example_runs(monkeypatch):
+    import aekit
+
+    # the imputer is checked only to keep the observed entries, fill the rest and draw 5 imputations: a short budget,
+    # one member and no trees partner (the blend is tested in test_imputer and test_blend_saving)
+    short = {"max_epochs": 20, "n_members": 1, "blend": None}
+    monkeypatch.setattr(aekit, "AutoEncoderImputer", functools.partial(aekit.AutoEncoderImputer, **short))
     rng = np.random.default_rng(0)
     X = rng.normal(size=(240, 2)) @ rng.normal(size=(2, 6)) + 0.1 * rng.normal(size=(240, 6))
     X_with_nans = np.where(rng.random(X.shape) < 0.15, np.nan, X)
@@ -67,11 +73,16 @@ def test_quickstart_runs(tmp_path, monkeypatch):
     X = load_digits().data / 16
     namespace = {"X_train": X[:1500], "X_test": X[1500:]}
     monkeypatch.chdir(tmp_path)
+    from aekit.training import budget
+
+    # shapes and a saved model that loads alike need no full budget (>= 4,000 steps): 'auto' epochs come to 3 here
+    monkeypatch.setattr(budget, "MIN_STEPS", 1)
+    monkeypatch.setattr(budget, "MIN_EPOCHS", 3)
     exec(readme_block("ae.save("), namespace)  # noqa: S102 - the project's own README
     Z, X_hat = namespace["Z"], namespace["X_hat"]
     assert Z.shape == (len(X) - 1500, 2) and X_hat.shape == (len(X) - 1500, X.shape[1])
     assert np.array_equal(namespace["ae2"].transform(X[1500:]), Z)
-    assert (tmp_path / "runs" / "ae").is_dir()
+    assert (tmp_path / "runs" / "ae").is_dir() and namespace["ae"].n_epochs_ == 3
 
 
 def test_the_docs_front_page_example_runs_and_beats_pca():
@@ -89,13 +100,18 @@ def test_the_docs_front_page_example_runs_and_beats_pca():
 
 
 @pytest.mark.slow
-def test_vae_example_runs():
+def test_vae_example_runs(monkeypatch):
     from sklearn.datasets import load_digits
 
-    X = (load_digits().data[:300] / 16).astype(np.float32)
+    import aekit
+
+    # shapes and a negative log-likelihood need no 100 epochs, nor 1,000 importance draws for 300 rows
+    monkeypatch.setattr(aekit, "VariationalAutoEncoder", functools.partial(aekit.VariationalAutoEncoder, max_epochs=10))
+    X = (load_digits().data[:100] / 16).astype(np.float32)
     namespace = {"X": X}
     exec(readme_block("VariationalAutoEncoder("), namespace)  # noqa: S102 - the project's own README
     vae = namespace["vae"]
+    assert vae.n_epochs_ == 10
     assert vae.sample(4).shape == (4, X.shape[1]) and vae.reconstruct(X[:3], n_samples=5).shape == (5, 3, X.shape[1])
     assert (vae.log_likelihood(X[:20], n_importance=50) < 0).all()
 
@@ -104,15 +120,17 @@ def test_vae_example_runs():
 def test_scale_example_runs(tmp_path, monkeypatch):
     from sklearn.datasets import load_digits
 
+    from aekit.training import budget
+
     X = (load_digits().data[:600] / 16).astype(np.float32)
     monkeypatch.chdir(tmp_path)
     np.save("big.npy", X)
-    import aekit
-
-    monkeypatch.setattr(aekit, "AutoEncoder", functools.partial(aekit.AutoEncoder, max_epochs=5))  # runs, not quality
+    # streamed codes equal to in-memory ones need no full budget (>= 4,000 steps per fit): 'auto' epochs come to 3
+    monkeypatch.setattr(budget, "MIN_STEPS", 1)
+    monkeypatch.setattr(budget, "MIN_EPOCHS", 3)
     namespace = {"X": X, "np": np}
     exec(readme_block('fit("big.npy")'), namespace)  # noqa: S102 - the project's own README
-    assert namespace["codes"].shape == (len(X), 32)
+    assert namespace["codes"].shape == (len(X), 32) and namespace["ae"].n_epochs_ == 3
     assert np.allclose(namespace["codes"], namespace["ae"].transform(X), atol=1e-5)
 
 
@@ -146,11 +164,12 @@ def test_convolutional_example_runs():
 
 
 @pytest.mark.slow
-def test_latent_space_example_runs():
+def test_latent_space_example_runs(monkeypatch):
     from sklearn.datasets import load_digits
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
 
+    import aekit
     from aekit import AutoEncoder, VariationalAutoEncoder
 
     digits = load_digits()
@@ -163,6 +182,9 @@ def test_latent_space_example_runs():
                  "Z_db": Z[50:], "y_db": y[50:], "X_big": (digits.data[400:] / 16).astype(np.float32),
                  "Z_train": Z[50:], "y_train": y[50:], "Z_test": Z[:50], "y_test": y[:50],
                  "make_pipeline": make_pipeline, "SVC": SVC}  # fmt: skip
+    # the block's own AutoEncoder and AutoEncoderClassifier are only checked to predict: two epochs each
+    monkeypatch.setattr(aekit, "AutoEncoder", functools.partial(AutoEncoder, max_epochs=2, random_state=0))
+    monkeypatch.setattr(aekit, "AutoEncoderClassifier", functools.partial(aekit.AutoEncoderClassifier, pretrain_epochs=2, max_epochs=2, random_state=0))
     samples, path, grid, vae_grid, precision, knn, clusters, pipe, clf = run_expressions(readme_block("LatentSampler("), namespace)
     assert samples.shape == (64, X.shape[1]) and grid.shape == vae_grid.shape == (15, 15, X.shape[1])
     assert path.shape[0] == 10 and path.shape[-1] == X.shape[1]

@@ -30,6 +30,15 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 FAST_CLI = ["--quiet", "--epochs", "8", "--set", "hidden_dims=[16]"]
 
 
+@pytest.fixture
+def few_partner_trees(monkeypatch):
+    """Trees blend partners of 5 extra-trees per column and round, not 30: the tests that use it read
+    how a saved imputer matches columns, which its partner follows at any size."""
+    from aekit.estimators import _blend
+
+    monkeypatch.setattr(_blend, "PARTNER_TREES", 5)
+
+
 def fast_detector(n_rows: int, **params) -> AutoEncoderOutlierDetector:
     """What `aekit detect` trains with FAST_CLI on n_rows rows."""
     return AutoEncoderOutlierDetector(default_autoencoder(n_rows).set_params(max_epochs=8, hidden_dims=(16,)),
@@ -430,7 +439,7 @@ def test_a_table_with_no_column_left_is_refused_in_the_commands_own_terms(tmp_pa
     assert "'a' is named by --ignore or --id-column; 'kind' is named by" in capsys.readouterr().err
 
 
-def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_path, capsys):
+def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_path, capsys, few_partner_trees):
     # --fitted on the same columns in another order was refused with "The feature names should
     # match those that were passed during fit"; a table's columns are matched by name now
     frame = patients(80).assign(visits=np.random.default_rng(3).integers(0, 9, 80).astype(float))
@@ -469,7 +478,7 @@ def test_a_saved_model_reads_a_table_whose_columns_come_in_another_order(tmp_pat
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dn.csv", header=None, names=scored.columns), scored)
 
 
-def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_back(tmp_path, capsys):
+def test_a_saved_model_leaves_out_a_column_it_was_not_fitted_on_and_writes_it_back(tmp_path, capsys, few_partner_trees):
     # --fitted on a table with one more column was refused ('Feature names unseen at fit time'), and
     # --ignore is refused with --fitted: the file had to be edited first
     frame = patients(80)
@@ -547,7 +556,7 @@ def test_ignore_columns_none_keeps_an_identifier_as_a_feature():
     assert messages == [] and detector.table_.dropped == {} and "patient_id" in detector.table_.columns
 
 
-def test_the_imputer_carries_an_identifier_through_verbatim(tmp_path, capsys):
+def test_the_imputer_carries_an_identifier_through_verbatim(tmp_path, capsys, few_partner_trees):
     frame = with_id(patients()).assign(patient_id=lambda f: f["patient_id"] * 7 + 1000.0, site="A")
     frame.loc[5, "patient_id"] = np.nan  # an unknown identifier stays unknown
     frame.loc[::9, "weight"] = np.nan
