@@ -48,6 +48,7 @@ from sklearn.decomposition import PCA
 from aekit import AutoEncoder
 from aekit.data.datasets import load_mnist
 from aekit.app.plot import plot_latent_comparison
+from aekit.training.callbacks import Callback
 
 HEADING = "## Hinton & Salakhutdinov 2006 on MNIST (benchmarks/hinton2006.py)"
 HIDDEN = (1000, 500, 250)
@@ -57,31 +58,31 @@ TARGET = 3.00
 SCATTER_PER_CLASS = 500
 
 
-class CosineOverBudget:
+class CosineOverBudget(Callback):
     """Anneals the learning rate from `lr` to `final_lr` along a cosine over `budget_s` seconds
     of wall-clock, setting it after each epoch; records the test error at `probe_every_s`.
 
-    It plugs into `AutoEncoder.fit(checkpoint=...)`, whose hooks see the optimizer: `restore`
-    runs once before the first epoch, `save` after every epoch. It saves nothing."""
+    A training callback: the loop hands it its state (the module and the optimizer) before
+    `on_fit_start`."""
 
     def __init__(self, lr: float, final_lr: float, budget_s: float, probe, probe_every_s: float) -> None:
         self.lr, self.final_lr, self.budget_s = lr, final_lr, budget_s
         self.probe, self.probe_every_s = probe, probe_every_s
         self.curve: list[dict] = []  # {"epoch", "seconds", "lr", "test_error"}
 
-    def restore(self, state) -> None:
+    def on_fit_start(self, est) -> None:
         self.started = time.perf_counter()
         self.next_probe = self.probe_every_s
 
-    def save(self, state) -> None:
+    def on_epoch_end(self, est, epoch: int, logs: dict) -> None:
         elapsed = time.perf_counter() - self.started
         fraction = min(1.0, elapsed / self.budget_s)
         lr = self.final_lr + (self.lr - self.final_lr) * 0.5 * (1 + math.cos(math.pi * fraction))
-        for group in state.optimizer.param_groups:
+        for group in self.state.optimizer.param_groups:
             group["lr"] = lr
         if elapsed >= self.next_probe:
             self.next_probe += self.probe_every_s
-            self.curve.append({"epoch": state.epoch, "seconds": round(elapsed, 1), "lr": lr, "test_error": self.probe(state.module)})
+            self.curve.append({"epoch": self.state.epoch, "seconds": round(elapsed, 1), "lr": lr, "test_error": self.probe(self.state.module)})
 
 
 def summed_squared_error(X_hat: np.ndarray, X: np.ndarray) -> float:
@@ -135,7 +136,7 @@ def fit_autoencoder(
     X_test_t = torch.tensor(X_test)
     schedule = CosineOverBudget(LR, FINAL_LR, budget_s, lambda m: module_error(m, X_test_t), max(budget_s / 12, 1.0))
     start = time.perf_counter()
-    ae.fit(X, checkpoint=schedule)
+    ae.fit(X, callbacks=[schedule])
     seconds = time.perf_counter() - start
     return {
         "model": ae,

@@ -64,7 +64,7 @@ def fit_autoencoder(latent_dim: int, X: np.ndarray, budget_s: float, seed: int) 
         random_state=seed,
     )
     start = time.perf_counter()
-    ae.fit(X, checkpoint=CosineOverBudget(LR, FINAL_LR, budget_s, lambda m: None, probe_every_s=float("inf")))
+    ae.fit(X, callbacks=[CosineOverBudget(LR, FINAL_LR, budget_s, lambda m: None, probe_every_s=float("inf"))])
     return ae, time.perf_counter() - start
 
 
